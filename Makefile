@@ -1,0 +1,120 @@
+# hazmap - build, test, run and benchmark.
+#
+#   make run     install missing packages, build, load the sample into var/, serve
+#   make test    install missing packages, build, run every test (Check's summary last)
+#   make test SANITIZE=1   the same with AddressSanitizer + UBSan
+#   make bench   benchmarks against the named peers (see BENCHMARKS.md)
+#
+# Build output goes to build/ (build/asan/ for SANITIZE=1), runtime state to var/.
+
+SHELL := /bin/bash
+CC ?= cc
+PORT ?= 8080
+BIND ?= 127.0.0.1
+DB ?= var/hazmap.sqlite
+
+# Libraries the code links against, by pkg-config name (tools/deps.sh maps them to Debian packages).
+PKGS := gdal proj spatialite libmicrohttpd check jansson libpng zlib sqlite3 geos libcrypto
+
+ifeq ($(SANITIZE),1)
+BUILD := build/asan
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT := -O1 -g
+else
+BUILD := build
+SANFLAGS :=
+OPT := -O2 -g
+endif
+
+WARN := -std=c11 -Wall -Wextra -Wshadow -Wundef -Wwrite-strings -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2 -Werror -Wno-error=deprecated-declarations
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS_ALL = $(WARN) $(OPT) -D_GNU_SOURCE -pthread -Iinclude $(PKG_CFLAGS) $(SANFLAGS) $(CFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) -lm -pthread $(SANFLAGS) $(LDFLAGS)
+
+GEO_SRC := $(wildcard geo/*.c)
+TILES_SRC := $(wildcard tiles/*.c)
+SERVER_SRC := $(wildcard server/*.c)
+CLI_SRC := $(wildcard cli/*.c)
+TEST_SRC := $(wildcard tests/check_*.c)
+LIB_SRC := $(GEO_SRC) $(TILES_SRC) $(SERVER_SRC)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/suites.o
+
+.PHONY: all deps run test check-unit check-integration bench clean format-check sample web-deps
+.DEFAULT_GOAL := all
+
+all: deps $(BUILD)/hazmap $(BUILD)/check_hazmap $(BUILD)/gensample
+
+# Installs only what is missing; apt-get runs only when something is.
+deps:
+	@tools/deps.sh
+
+$(BUILD)/obj/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	@echo "CC $<"
+	@$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+# Check's START_TEST bodies and the *_suite() entry points have no prototypes of their own.
+$(BUILD)/obj/tests/%.o: tests/%.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -MMD -MP -c $< -o $@
+
+$(BUILD)/libhazmap.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/hazmap: $(CLI_OBJ) $(BUILD)/libhazmap.a
+	$(CC) -o $@ $^ $(LDLIBS_ALL)
+
+# Every tests/check_*.c defines `Suite *NAME_suite(void)`; the runner lists them all.
+$(BUILD)/gen/suites.h: $(TEST_SRC)
+	@mkdir -p $(dir $@)
+	@sed -n 's/^Suite \*\([a-z0-9_]*_suite\)(void).*/X(\1)/p' $(TEST_SRC) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/tests/suites.o: tests/suites.c $(BUILD)/gen/suites.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -I$(BUILD)/gen -c $< -o $@
+
+$(BUILD)/check_hazmap: $(TEST_OBJ) $(BUILD)/libhazmap.a
+	$(CC) -o $@ $^ $(LDLIBS_ALL)
+
+# The synthetic sample generator (see data/README.md).
+$(BUILD)/gensample: tools/gensample.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) -O2 -o $@ $< -lm
+
+$(DB): | $(BUILD)/hazmap
+	@mkdir -p $(dir $@)
+	tools/load-sample.sh $(BUILD)/hazmap $(DB)
+
+run: all $(DB)
+	@echo "hazmap: serving $(DB) at http://$(BIND):$(PORT)/"
+	exec $(BUILD)/hazmap serve --db $(DB) --bind $(BIND) --port $(PORT) --web web
+
+web-deps:
+	@if [ -f web/package-lock.json ] && [ ! -d web/node_modules ]; then \
+		cd web && npm ci --no-audit --no-fund --loglevel=error; fi
+
+# Integration tests first (each script exits non-zero on failure), Check's summary last.
+test: all web-deps
+	@set -e; for t in tests/integration/*.sh; do \
+		[ -e "$$t" ] || continue; \
+		echo "== $$t"; HAZMAP=$(BUILD)/hazmap BUILD=$(BUILD) bash "$$t"; done
+	@cd tests && CK_FORK=yes ../$(BUILD)/check_hazmap
+
+check-unit: all
+	@cd tests && ../$(BUILD)/check_hazmap
+
+bench: all
+	@bench/run.sh $(BUILD)
+
+format-check:
+	@clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) include/hazmap/*.h
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

@@ -1,0 +1,76 @@
+/* cli.c - the option parser shared by the subcommands. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "hazmap %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_parse(int argc, char **argv, const cli_opt *opts, hz_filter *f, const char **pos,
+              int maxpos, int *npos)
+{
+    const char *cmd = argv[0];
+    int np = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || a[1] != '-' || a[2] == 0) {
+            if (np >= maxpos) {
+                cli_error(cmd, "unexpected argument '%s'", a);
+                return -1;
+            }
+            pos[np++] = a;
+            continue;
+        }
+        char name[64];
+        const char *eq = strchr(a + 2, '=');
+        size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        if (len >= sizeof name) {
+            cli_error(cmd, "unknown option '%s'", a);
+            return -1;
+        }
+        memcpy(name, a + 2, len);
+        name[len] = 0;
+        const cli_opt *o = NULL;
+        for (const cli_opt *p = opts; p && p->name; p++)
+            if (strcmp(p->name, name) == 0) o = p;
+        int is_filter = !o && f && filter_is_param(name);
+        if (!o && !is_filter) {
+            cli_error(cmd, "unknown option '--%s' (see 'hazmap help %s')", name, cmd);
+            return -1;
+        }
+        const char *val = "1";
+        if (is_filter || o->has_arg) {
+            if (eq)
+                val = eq + 1;
+            else if (i + 1 < argc)
+                val = argv[++i];
+            else {
+                cli_error(cmd, "option '--%s' needs a value", name);
+                return -1;
+            }
+        } else if (eq) {
+            cli_error(cmd, "option '--%s' takes no value", name);
+            return -1;
+        }
+        if (is_filter) {
+            char err[512];
+            if (filter_set(f, name, val, err, sizeof err) != HZ_OK) {
+                cli_error(cmd, "--%s", err);
+                return -1;
+            }
+        } else {
+            *o->value = val;
+        }
+    }
+    if (npos) *npos = np;
+    return 0;
+}

@@ -1,0 +1,37 @@
+/* cli.h - the subcommands of the hazmap binary and their shared option parser. */
+#ifndef HAZMAP_CLI_H
+#define HAZMAP_CLI_H
+
+#include "hazmap/filter.h"
+
+/* Each subcommand: argv[0] is the subcommand's name. Returns the process exit status:
+ * 0 success, 1 failure at run time (bad input data, I/O), 2 usage error. */
+int cmd_import_areas(int argc, char **argv);
+int cmd_import_incidents(int argc, char **argv);
+int cmd_density(int argc, char **argv);
+int cmd_hotspots(int argc, char **argv);
+int cmd_blackspots(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_evaluate(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+int cmd_render_tiles(int argc, char **argv);
+
+/* One option a subcommand accepts. "--name value" and "--name=value" are both accepted. */
+typedef struct cli_opt {
+    const char *name;   /* without the dashes */
+    int has_arg;        /* 0: a flag (value set to "1"), 1: takes a value */
+    const char **value; /* where the value goes (last occurrence wins); NULL if absent */
+} cli_opt;
+
+/* Parses argv[1..argc-1]: options listed in opts (terminated by {NULL}), the shared filter
+ * options (filter.h: --mechanism, --from, ...) into f when f is non-NULL, and up to maxpos
+ * positional arguments into pos (count in *npos). On error prints "hazmap CMD: ..." naming the
+ * option to stderr and returns -1; else 0. */
+int cli_parse(int argc, char **argv, const cli_opt *opts, hz_filter *f, const char **pos,
+              int maxpos, int *npos);
+
+/* Prints "hazmap CMD: message" to stderr. */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,355 @@
+/* incset.c - the in-memory snapshot of areas and incidents that analyses run on. */
+#include "hazmap/incset.h"
+#include "hazmap/workcrs.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct incset {
+    hz_incident *items;
+    size_t n, cap;
+    hz_area *areas; /* sorted by code */
+    size_t nareas, areacap;
+    char srs[256];
+    int64_t version;
+    int failed;     /* set by a callback when an allocation fails */
+};
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* Reads a little- or big-endian uint32/double from WKB. */
+static int wkb_u32(const unsigned char **p, const unsigned char *end, int le, uint32_t *v)
+{
+    if (end - *p < 4) return -1;
+    const unsigned char *b = *p;
+    *v = le ? (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24
+            : (uint32_t)b[3] | (uint32_t)b[2] << 8 | (uint32_t)b[1] << 16 | (uint32_t)b[0] << 24;
+    *p += 4;
+    return 0;
+}
+
+static int wkb_f64(const unsigned char **p, const unsigned char *end, int le, double *v)
+{
+    if (end - *p < 8) return -1;
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++) b[i] = le ? (*p)[i] : (*p)[7 - i];
+    memcpy(v, b, 8); /* x86-64 and every platform we build on is little-endian */
+    *p += 8;
+    return 0;
+}
+
+/* Bounding box of a WKB (MULTI)POLYGON. Returns 0 or -1 on malformed input. */
+static int wkb_bbox(const unsigned char *wkb, size_t len, double bb[4])
+{
+    const unsigned char *p = wkb, *end = wkb + len;
+    bb[0] = bb[1] = INFINITY;
+    bb[2] = bb[3] = -INFINITY;
+    if (len < 5) return -1;
+    int le = *p++ == 1;
+    uint32_t type, npoly = 1;
+    if (wkb_u32(&p, end, le, &type)) return -1;
+    if (type == 6) {
+        if (wkb_u32(&p, end, le, &npoly)) return -1;
+    } else if (type == 3) {
+        p -= 5; /* re-read as a polygon below */
+    } else {
+        return -1;
+    }
+    for (uint32_t i = 0; i < npoly; i++) {
+        if (p >= end) return -1;
+        int ple = *p++ == 1;
+        uint32_t ptype, nrings;
+        if (wkb_u32(&p, end, ple, &ptype) || ptype != 3 || wkb_u32(&p, end, ple, &nrings))
+            return -1;
+        for (uint32_t r = 0; r < nrings; r++) {
+            uint32_t npts;
+            if (wkb_u32(&p, end, ple, &npts) || (size_t)(end - p) < (size_t)npts * 16) return -1;
+            for (uint32_t k = 0; k < npts; k++) {
+                double x, y;
+                wkb_f64(&p, end, ple, &x);
+                wkb_f64(&p, end, ple, &y);
+                if (x < bb[0]) bb[0] = x;
+                if (y < bb[1]) bb[1] = y;
+                if (x > bb[2]) bb[2] = x;
+                if (y > bb[3]) bb[3] = y;
+            }
+        }
+    }
+    return 0;
+}
+
+static int area_cb(void *ud, const hz_area_rec *a)
+{
+    incset *s = ud;
+    if (s->nareas == s->areacap) {
+        size_t cap = s->areacap ? s->areacap * 2 : 32;
+        hz_area *na = realloc(s->areas, cap * sizeof *na);
+        if (!na) goto oom;
+        s->areas = na;
+        s->areacap = cap;
+    }
+    hz_area *d = &s->areas[s->nareas];
+    memset(d, 0, sizeof *d);
+    d->code = strdup(a->code);
+    d->name = strdup(a->name);
+    d->name_en = dup_or_null(a->name_en);
+    d->level = strdup(a->level);
+    d->parent_code = dup_or_null(a->parent_code);
+    d->population = a->population;
+    d->parent = -1;
+    d->wkb = malloc(a->wkb_len ? a->wkb_len : 1);
+    s->nareas++; /* counted now so that incset_free() releases a partial record */
+    if (!d->code || !d->name || !d->level || !d->wkb || (a->name_en && !d->name_en) ||
+        (a->parent_code && !d->parent_code))
+        goto oom;
+    memcpy(d->wkb, a->wkb, a->wkb_len);
+    d->wkb_len = a->wkb_len;
+    double bb[4];
+    if (wkb_bbox(d->wkb, d->wkb_len, bb) == 0) {
+        d->minlon = bb[0];
+        d->minlat = bb[1];
+        d->maxlon = bb[2];
+        d->maxlat = bb[3];
+    }
+    return 0;
+oom:
+    s->failed = 1;
+    return 1;
+}
+
+int32_t incset_area_find(const incset *s, const char *code)
+{
+    size_t lo = 0, hi = s->nareas;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(s->areas[mid].code, code);
+        if (c == 0) return (int32_t)mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+static int incident_cb(void *ud, const hz_incident_rec *r)
+{
+    incset *s = ud;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 4096;
+        hz_incident *ni = realloc(s->items, cap * sizeof *ni);
+        if (!ni) {
+            s->failed = 1;
+            return 1;
+        }
+        s->items = ni;
+        s->cap = cap;
+    }
+    hz_incident *i = &s->items[s->n++];
+    i->id = r->id;
+    i->lon = r->lon;
+    i->lat = r->lat;
+    i->x = i->y = NAN;
+    i->t = r->t;
+    i->area = r->area_code ? incset_area_find(s, r->area_code) : -1;
+    i->mechanism = (uint8_t)r->mechanism;
+    i->place = (uint8_t)r->place;
+    i->intent = (uint8_t)r->intent;
+    i->severity = (uint8_t)r->severity;
+    i->sex = (uint8_t)r->sex;
+    i->disability = (int8_t)r->disability;
+    i->age = (int16_t)(r->age > 32767 ? 32767 : r->age);
+    i->victims = (int16_t)(r->victims > 32767 ? 32767 : r->victims);
+    return 0;
+}
+
+/* Projects every incident into the working CRS, in chunks to bound the scratch memory. */
+static hz_status project_all(incset *s, const char *work_srs, char *err, size_t errlen)
+{
+    double lon0 = 0, lat0 = 0;
+    if (s->nareas) {
+        double bb[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+        for (size_t i = 0; i < s->nareas; i++) {
+            bb[0] = fmin(bb[0], s->areas[i].minlon);
+            bb[1] = fmin(bb[1], s->areas[i].minlat);
+            bb[2] = fmax(bb[2], s->areas[i].maxlon);
+            bb[3] = fmax(bb[3], s->areas[i].maxlat);
+        }
+        lon0 = (bb[0] + bb[2]) / 2;
+        lat0 = (bb[1] + bb[3]) / 2;
+    } else if (s->n) {
+        for (size_t i = 0; i < s->n; i++) {
+            lon0 += s->items[i].lon / (double)s->n;
+            lat0 += s->items[i].lat / (double)s->n;
+        }
+    }
+    workcrs *w = workcrs_new(work_srs, lon0, lat0, err, errlen);
+    if (!w) return HZ_ECRS;
+    snprintf(s->srs, sizeof s->srs, "%s", workcrs_srs(w));
+    enum { CHUNK = 65536 };
+    double *buf = malloc(4 * CHUNK * sizeof *buf);
+    if (!buf) {
+        workcrs_free(w);
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    }
+    hz_status rc = HZ_OK;
+    for (size_t start = 0; start < s->n && rc == HZ_OK; start += CHUNK) {
+        size_t m = s->n - start < CHUNK ? s->n - start : CHUNK;
+        double *lon = buf, *lat = buf + CHUNK, *x = buf + 2 * CHUNK, *y = buf + 3 * CHUNK;
+        for (size_t k = 0; k < m; k++) {
+            lon[k] = s->items[start + k].lon;
+            lat[k] = s->items[start + k].lat;
+        }
+        rc = workcrs_forward(w, m, lon, lat, x, y);
+        for (size_t k = 0; k < m && rc == HZ_OK; k++) {
+            s->items[start + k].x = x[k];
+            s->items[start + k].y = y[k];
+        }
+    }
+    if (rc != HZ_OK) hz_fail(rc, err, errlen, "projecting incidents to %s failed", s->srs);
+    free(buf);
+    workcrs_free(w);
+    return rc;
+}
+
+incset *incset_load(store *st, const char *work_srs, char *err, size_t errlen)
+{
+    incset *s = calloc(1, sizeof *s);
+    if (!s) {
+        hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        return NULL;
+    }
+    if (store_data_version(st, &s->version) != HZ_OK ||
+        store_areas_scan(st, area_cb, s, err, errlen) != HZ_OK || s->failed)
+        goto fail;
+    for (size_t i = 0; i < s->nareas; i++)
+        if (s->areas[i].parent_code)
+            s->areas[i].parent = incset_area_find(s, s->areas[i].parent_code);
+    if (store_incidents_scan(st, incident_cb, s, err, errlen) != HZ_OK || s->failed) goto fail;
+    if (project_all(s, work_srs, err, errlen) != HZ_OK) goto fail;
+    return s;
+fail:
+    if (s->failed) hz_fail(HZ_ENOMEM, err, errlen, "out of memory loading the snapshot");
+    incset_free(s);
+    return NULL;
+}
+
+void incset_free(incset *s)
+{
+    if (!s) return;
+    for (size_t i = 0; i < s->nareas; i++) {
+        hz_area *a = &s->areas[i];
+        free(a->code);
+        free(a->name);
+        free(a->name_en);
+        free(a->level);
+        free(a->parent_code);
+        free(a->wkb);
+    }
+    free(s->areas);
+    free(s->items);
+    free(s);
+}
+
+size_t incset_count(const incset *s)
+{
+    return s->n;
+}
+
+const hz_incident *incset_items(const incset *s)
+{
+    return s->items;
+}
+
+size_t incset_area_count(const incset *s)
+{
+    return s->nareas;
+}
+
+const hz_area *incset_areas(const incset *s)
+{
+    return s->areas;
+}
+
+const char *incset_work_srs(const incset *s)
+{
+    return s->srs;
+}
+
+int64_t incset_data_version(const incset *s)
+{
+    return s->version;
+}
+
+int incset_area_within(const incset *s, int32_t a, int32_t anc)
+{
+    /* Parent chains are short (district > subdistrict > community); the bound guards cycles. */
+    for (int depth = 0; a >= 0 && depth < 16; depth++) {
+        if (a == anc) return 1;
+        a = s->areas[a].parent;
+    }
+    return 0;
+}
+
+int incset_match(const incset *s, const hz_filter *f, int32_t area_idx, const hz_incident *i)
+{
+    if (f->mechanisms && !(f->mechanisms & (1u << i->mechanism))) return 0;
+    if (f->places && !(f->places & (1u << i->place))) return 0;
+    if (f->intents && !(f->intents & (1u << i->intent))) return 0;
+    if (f->severities && !(f->severities & (1u << i->severity))) return 0;
+    if (f->sexes && !(f->sexes & (1u << i->sex))) return 0;
+    if (f->from != INT64_MIN || f->to != INT64_MAX) {
+        if (i->t == INT64_MIN || i->t < f->from || i->t >= f->to) return 0;
+    }
+    if (f->age_min >= 0 || f->age_max >= 0) {
+        if (i->age < 0) return 0;
+        if (f->age_min >= 0 && i->age < f->age_min) return 0;
+        if (f->age_max >= 0 && i->age > f->age_max) return 0;
+    }
+    if (area_idx >= 0 && !incset_area_within(s, i->area, area_idx)) return 0;
+    return 1;
+}
+
+hz_status incset_select(const incset *s, const hz_filter *f, hz_points *out, char *err,
+                        size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int32_t area_idx = -1;
+    if (f->area[0] && (area_idx = incset_area_find(s, f->area)) < 0)
+        return hz_fail(HZ_EINVAL, err, errlen, "area: no area with code '%s'", f->area);
+    size_t cap = s->n ? s->n : 1;
+    out->x = malloc(cap * sizeof *out->x);
+    out->y = malloc(cap * sizeof *out->y);
+    out->w = malloc(cap * sizeof *out->w);
+    out->idx = malloc(cap * sizeof *out->idx);
+    if (!out->x || !out->y || !out->w || !out->idx) {
+        hz_points_free(out);
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    }
+    size_t n = 0;
+    for (size_t k = 0; k < s->n; k++) {
+        const hz_incident *i = &s->items[k];
+        if (!isfinite(i->x) || !incset_match(s, f, area_idx, i)) continue;
+        out->x[n] = i->x;
+        out->y[n] = i->y;
+        out->w[n] = filter_weight(f, i->severity);
+        out->idx[n] = (uint32_t)k;
+        n++;
+    }
+    out->n = n;
+    return HZ_OK;
+}
+
+void hz_points_free(hz_points *p)
+{
+    free(p->x);
+    free(p->y);
+    free(p->w);
+    free(p->idx);
+    memset(p, 0, sizeof *p);
+}

@@ -1,0 +1,583 @@
+/* store.c - the SpatiaLite implementation of the store: connection, schema, transactions,
+ * data version, areas, incidents and import bookkeeping.
+ *
+ * Invariants:
+ *  1. meta.data_version only grows, by one per committed write transaction (store_commit()).
+ *  2. incidents.lon/lat equal ST_X/ST_Y of incidents.geom (both written by store_incident_put()).
+ *  3. incidents.content_hash is the FNV-1a hash of every stored field but the batch, so a re-import
+ *     of an unchanged row can be recognised without comparing columns one by one.
+ *  4. in_tx is 1 exactly between a successful store_begin() and store_commit()/store_rollback(). */
+#include "hazmap/store.h"
+#include "hazmap/vocab.h"
+#include "store_sqlite.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <spatialite.h>
+#include <sqlite3.h>
+
+enum {
+    ST_AREA_PUT,
+    ST_INC_FIND,
+    ST_INC_INSERT,
+    ST_INC_UPDATE,
+    ST_INC_GET,
+    ST_REJECT,
+    ST_COUNT
+};
+
+struct store {
+    sqlite3 *db;
+    void *splite;            /* SpatiaLite's per-connection cache */
+    char *path;
+    int in_tx;               /* invariant 4 */
+    int timeout_ms;
+    struct timespec deadline;
+    sqlite3_stmt *stmt[ST_COUNT];
+};
+
+static const char *const schema_sql =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "INSERT INTO meta VALUES('schema_version','1'),('data_version','0');"
+    "CREATE TABLE areas(code TEXT PRIMARY KEY, name TEXT NOT NULL, name_en TEXT,"
+    " level TEXT NOT NULL CHECK(level IN ('district','subdistrict','community')),"
+    " parent_code TEXT, population INTEGER);"
+    "SELECT AddGeometryColumn('areas','geom',4326,'MULTIPOLYGON','XY',1);"
+    "SELECT CreateSpatialIndex('areas','geom');"
+    "CREATE TABLE incidents(id INTEGER PRIMARY KEY, source TEXT NOT NULL, source_id TEXT NOT NULL,"
+    " occurred_at TEXT, t INTEGER, mechanism TEXT, place TEXT, intent TEXT, severity TEXT,"
+    " victims INTEGER, age INTEGER, sex TEXT, disability INTEGER, description TEXT,"
+    " area_code TEXT, extra TEXT, lon REAL NOT NULL, lat REAL NOT NULL, batch_id INTEGER,"
+    " content_hash INTEGER NOT NULL, UNIQUE(source, source_id));"
+    "SELECT AddGeometryColumn('incidents','geom',4326,'POINT','XY',1);"
+    "SELECT CreateSpatialIndex('incidents','geom');"
+    "CREATE INDEX incidents_t ON incidents(t);"
+    "CREATE INDEX incidents_area ON incidents(area_code);"
+    "CREATE TABLE import_batches(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, file TEXT NOT NULL,"
+    " started_at TEXT NOT NULL, finished_at TEXT, summary TEXT);"
+    "CREATE TABLE import_rejects(batch_id INTEGER NOT NULL REFERENCES import_batches(id),"
+    " line INTEGER NOT NULL, raw TEXT, reason TEXT NOT NULL);"
+    "CREATE INDEX import_rejects_batch ON import_rejects(batch_id);"
+    "CREATE TABLE tokens(hash TEXT PRIMARY KEY, role TEXT NOT NULL CHECK(role IN ('planner','editor')),"
+    " created_at TEXT NOT NULL, label TEXT);";
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_AREA_PUT] = "INSERT OR REPLACE INTO areas(code,name,name_en,level,parent_code,population,geom)"
+                    " VALUES(?,?,?,?,?,?,CastToMultiPolygon(GeomFromWKB(?,4326)))",
+    [ST_INC_FIND] = "SELECT id, content_hash FROM incidents WHERE source=? AND source_id=?",
+    [ST_INC_INSERT] =
+        "INSERT INTO incidents(source,source_id,occurred_at,t,mechanism,place,intent,severity,"
+        "victims,age,sex,disability,description,area_code,extra,lon,lat,content_hash,geom)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,"
+        "MakePoint(?16,?17,4326))",
+    [ST_INC_UPDATE] =
+        "UPDATE incidents SET source=?1,source_id=?2,occurred_at=?3,t=?4,mechanism=?5,place=?6,"
+        "intent=?7,severity=?8,victims=?9,age=?10,sex=?11,disability=?12,description=?13,"
+        "area_code=?14,extra=?15,lon=?16,lat=?17,content_hash=?18,geom=MakePoint(?16,?17,4326)"
+        " WHERE id=?19",
+    [ST_INC_GET] = "SELECT id,source,source_id,occurred_at,t,mechanism,place,intent,severity,"
+                   "victims,age,sex,disability,description,area_code,extra,lon,lat"
+                   " FROM incidents WHERE id=?",
+    [ST_REJECT] = "INSERT INTO import_rejects(batch_id,line,raw,reason) VALUES(?,?,?,?)",
+};
+
+static hz_status db_fail(store *st, char *err, size_t errlen, const char *what)
+{
+    int code = sqlite3_errcode(st->db);
+    hz_status s = code == SQLITE_INTERRUPT ? HZ_ELIMIT : HZ_EDB;
+    return hz_fail(s, err, errlen, "%s: %s: %s", st->path, what,
+                   code == SQLITE_INTERRUPT ? "query time limit reached" : sqlite3_errmsg(st->db));
+}
+
+static int progress_cb(void *ud)
+{
+    store *st = ud;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec > st->deadline.tv_sec ||
+           (now.tv_sec == st->deadline.tv_sec && now.tv_nsec > st->deadline.tv_nsec);
+}
+
+void store_arm_timeout(store *st)
+{
+    if (st->timeout_ms <= 0) return;
+    clock_gettime(CLOCK_MONOTONIC, &st->deadline);
+    st->deadline.tv_sec += st->timeout_ms / 1000;
+    st->deadline.tv_nsec += (long)(st->timeout_ms % 1000) * 1000000L;
+    if (st->deadline.tv_nsec >= 1000000000L) {
+        st->deadline.tv_sec++;
+        st->deadline.tv_nsec -= 1000000000L;
+    }
+}
+
+void store_set_timeout(store *st, int ms)
+{
+    st->timeout_ms = ms;
+    if (ms > 0) {
+        store_arm_timeout(st);
+        sqlite3_progress_handler(st->db, 10000, progress_cb, st);
+    } else {
+        sqlite3_progress_handler(st->db, 0, NULL, NULL);
+    }
+}
+
+sqlite3 *store_sqlite(store *st)
+{
+    return st->db;
+}
+
+static int has_table(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *s;
+    int found = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", -1, &s,
+                           NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    found = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    return found;
+}
+
+static hz_status create_schema(store *st, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    /* InitSpatialMetadata(1) runs its own transaction, so it goes first; a crash between the two
+     * steps leaves a file without an incidents table, which the next store_open() completes. */
+    if (sqlite3_exec(st->db, "SELECT InitSpatialMetadata(1)", NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(st->db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(st->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+        hz_fail(HZ_EDB, err, errlen, "%s: creating schema: %s", st->path, msg ? msg : "?");
+        sqlite3_free(msg);
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        return HZ_EDB;
+    }
+    return HZ_OK;
+}
+
+store *store_open(const char *path, int flags, char *err, size_t errlen)
+{
+    store *st = calloc(1, sizeof *st);
+    if (!st || !(st->path = strdup(path))) {
+        free(st);
+        hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        return NULL;
+    }
+    int oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY
+                                          : SQLITE_OPEN_READWRITE |
+                                                ((flags & STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
+    oflags |= SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &st->db, oflags, NULL) != SQLITE_OK) {
+        hz_fail(HZ_EDB, err, errlen, "%s: cannot open database: %s", path,
+                st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        store_close(st);
+        return NULL;
+    }
+    st->splite = spatialite_alloc_connection();
+    spatialite_init_ex(st->db, st->splite, 0);
+    sqlite3_busy_timeout(st->db, 10000);
+    if (!(flags & STORE_READONLY)) {
+        sqlite3_exec(st->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+    }
+    sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", NULL, NULL, NULL);
+    if (!has_table(st->db, "meta")) {
+        if (!(flags & STORE_CREATE)) {
+            hz_fail(HZ_ENOTFOUND, err, errlen, "%s: not a hazmap database (no incidents table)",
+                    path);
+            store_close(st);
+            return NULL;
+        }
+        if (create_schema(st, err, errlen) != HZ_OK) {
+            store_close(st);
+            return NULL;
+        }
+    }
+    for (int i = 0; i < ST_COUNT; i++) {
+        if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
+                               NULL) != SQLITE_OK) {
+            db_fail(st, err, errlen, "preparing statements");
+            store_close(st);
+            return NULL;
+        }
+    }
+    return st;
+}
+
+void store_close(store *st)
+{
+    if (!st) return;
+    for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(st->stmt[i]);
+    if (st->db) {
+        if (st->in_tx) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close_v2(st->db);
+    }
+    if (st->splite) spatialite_cleanup_ex(st->splite);
+    free(st->path);
+    free(st);
+}
+
+const char *store_path(const store *st)
+{
+    return st->path;
+}
+
+hz_status store_begin(store *st, char *err, size_t errlen)
+{
+    assert(!st->in_tx);
+    if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(st, err, errlen, "begin");
+    st->in_tx = 1;
+    return HZ_OK;
+}
+
+hz_status store_commit(store *st, char *err, size_t errlen)
+{
+    assert(st->in_tx);
+    if (sqlite3_exec(st->db,
+                     "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='data_version'",
+                     NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        hz_status s = db_fail(st, err, errlen, "commit");
+        store_rollback(st);
+        return s;
+    }
+    st->in_tx = 0;
+    return HZ_OK;
+}
+
+void store_rollback(store *st)
+{
+    if (!st->in_tx) return;
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    st->in_tx = 0;
+}
+
+static hz_status single_int(store *st, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *s;
+    hz_status rc = HZ_EDB;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) return HZ_EDB;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        *out = sqlite3_column_int64(s, 0);
+        rc = HZ_OK;
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+hz_status store_data_version(store *st, int64_t *version)
+{
+    return single_int(st, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='data_version'",
+                      version);
+}
+
+hz_status store_counts(store *st, int64_t *areas, int64_t *incidents)
+{
+    hz_status s = single_int(st, "SELECT count(*) FROM areas", areas);
+    if (s == HZ_OK) s = single_int(st, "SELECT count(*) FROM incidents", incidents);
+    return s;
+}
+
+static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static void bind_int_or_null(sqlite3_stmt *s, int i, int v, int null_value)
+{
+    if (v == null_value)
+        sqlite3_bind_null(s, i);
+    else
+        sqlite3_bind_int(s, i, v);
+}
+
+hz_status store_area_put(store *st, const hz_area_rec *a, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = st->stmt[ST_AREA_PUT];
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    sqlite3_bind_text(s, 1, a->code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, a->name, -1, SQLITE_STATIC);
+    bind_text_or_null(s, 3, a->name_en);
+    sqlite3_bind_text(s, 4, a->level, -1, SQLITE_STATIC);
+    bind_text_or_null(s, 5, a->parent_code);
+    if (a->population >= 0)
+        sqlite3_bind_int64(s, 6, a->population);
+    else
+        sqlite3_bind_null(s, 6);
+    sqlite3_bind_blob(s, 7, a->wkb, (int)a->wkb_len, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) return db_fail(st, err, errlen, "storing area");
+    return HZ_OK;
+}
+
+hz_status store_areas_scan(store *st, store_area_cb cb, void *ud, char *err, size_t errlen)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT code,name,name_en,level,parent_code,population,AsBinary(geom)"
+                           " FROM areas ORDER BY code",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_fail(st, err, errlen, "reading areas");
+    int rc;
+    store_arm_timeout(st);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        hz_area_rec a = {
+            .code = (const char *)sqlite3_column_text(s, 0),
+            .name = (const char *)sqlite3_column_text(s, 1),
+            .name_en = (const char *)sqlite3_column_text(s, 2),
+            .level = (const char *)sqlite3_column_text(s, 3),
+            .parent_code = (const char *)sqlite3_column_text(s, 4),
+            .population = sqlite3_column_type(s, 5) == SQLITE_NULL ? -1
+                                                                   : sqlite3_column_int64(s, 5),
+            .wkb = sqlite3_column_blob(s, 6),
+            .wkb_len = (size_t)sqlite3_column_bytes(s, 6),
+        };
+        if (cb(ud, &a)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    hz_status res = rc == SQLITE_DONE ? HZ_OK : db_fail(st, err, errlen, "reading areas");
+    sqlite3_finalize(s);
+    return res;
+}
+
+/* FNV-1a, 64 bit (Fowler, Noll, Vo). */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+    if (!s) return fnv(h, "\xff", 1);
+    return fnv(h, s, strlen(s) + 1);
+}
+
+static int64_t content_hash(const hz_incident_rec *r)
+{
+    uint64_t h = 14695981039346656037ULL;
+    int ints[9] = {r->mechanism, r->place,  r->intent,    r->severity, r->sex,
+                   r->victims,   r->age,    r->disability, 0};
+    h = fnv_str(h, r->occurred_at);
+    h = fnv(h, &r->t, sizeof r->t);
+    h = fnv(h, ints, sizeof ints);
+    h = fnv_str(h, r->description);
+    h = fnv_str(h, r->area_code);
+    h = fnv_str(h, r->extra);
+    h = fnv(h, &r->lon, sizeof r->lon);
+    h = fnv(h, &r->lat, sizeof r->lat);
+    return (int64_t)h;
+}
+
+static void bind_incident(sqlite3_stmt *s, const hz_incident_rec *r, int64_t hash)
+{
+    sqlite3_bind_text(s, 1, r->source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, r->source_id, -1, SQLITE_STATIC);
+    bind_text_or_null(s, 3, r->occurred_at);
+    if (r->t == INT64_MIN)
+        sqlite3_bind_null(s, 4);
+    else
+        sqlite3_bind_int64(s, 4, r->t);
+    bind_text_or_null(s, 5, vocab_name(HZ_VOCAB_MECHANISM, r->mechanism));
+    bind_text_or_null(s, 6, vocab_name(HZ_VOCAB_PLACE, r->place));
+    bind_text_or_null(s, 7, vocab_name(HZ_VOCAB_INTENT, r->intent));
+    bind_text_or_null(s, 8, vocab_name(HZ_VOCAB_SEVERITY, r->severity));
+    bind_int_or_null(s, 9, r->victims, -1);
+    bind_int_or_null(s, 10, r->age, -1);
+    bind_text_or_null(s, 11, vocab_name(HZ_VOCAB_SEX, r->sex));
+    bind_int_or_null(s, 12, r->disability, -1);
+    bind_text_or_null(s, 13, r->description);
+    bind_text_or_null(s, 14, r->area_code);
+    bind_text_or_null(s, 15, r->extra);
+    sqlite3_bind_double(s, 16, r->lon);
+    sqlite3_bind_double(s, 17, r->lat);
+    sqlite3_bind_int64(s, 18, hash);
+}
+
+hz_status store_incident_put(store *st, const hz_incident_rec *r, store_put_outcome *outcome,
+                             char *err, size_t errlen)
+{
+    int64_t hash = content_hash(r);
+    sqlite3_stmt *f = st->stmt[ST_INC_FIND];
+    sqlite3_reset(f);
+    sqlite3_bind_text(f, 1, r->source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f, 2, r->source_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(f);
+    if (rc == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(f, 0), old = sqlite3_column_int64(f, 1);
+        sqlite3_reset(f);
+        if (old == hash) {
+            *outcome = STORE_PUT_UNCHANGED;
+            return HZ_OK;
+        }
+        sqlite3_stmt *u = st->stmt[ST_INC_UPDATE];
+        sqlite3_reset(u);
+        bind_incident(u, r, hash);
+        sqlite3_bind_int64(u, 19, id);
+        rc = sqlite3_step(u);
+        sqlite3_reset(u);
+        if (rc != SQLITE_DONE) return db_fail(st, err, errlen, "replacing incident");
+        *outcome = STORE_PUT_REPLACED;
+        return HZ_OK;
+    }
+    sqlite3_reset(f);
+    if (rc != SQLITE_DONE) return db_fail(st, err, errlen, "looking up incident");
+    sqlite3_stmt *ins = st->stmt[ST_INC_INSERT];
+    sqlite3_reset(ins);
+    bind_incident(ins, r, hash);
+    rc = sqlite3_step(ins);
+    sqlite3_reset(ins);
+    if (rc != SQLITE_DONE) return db_fail(st, err, errlen, "inserting incident");
+    *outcome = STORE_PUT_INSERTED;
+    return HZ_OK;
+}
+
+static int vocab_col(sqlite3_stmt *s, int col, hz_vocab voc)
+{
+    int v = 0;
+    const char *name = (const char *)sqlite3_column_text(s, col);
+    if (name) vocab_parse(voc, name, &v);
+    return v;
+}
+
+static int int_col(sqlite3_stmt *s, int col, int null_value)
+{
+    return sqlite3_column_type(s, col) == SQLITE_NULL ? null_value : sqlite3_column_int(s, col);
+}
+
+/* Reads a row of ST_INC_GET's column layout. */
+static void read_incident(sqlite3_stmt *s, hz_incident_rec *r)
+{
+    r->id = sqlite3_column_int64(s, 0);
+    r->source = (const char *)sqlite3_column_text(s, 1);
+    r->source_id = (const char *)sqlite3_column_text(s, 2);
+    r->occurred_at = (const char *)sqlite3_column_text(s, 3);
+    r->t = sqlite3_column_type(s, 4) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(s, 4);
+    r->mechanism = vocab_col(s, 5, HZ_VOCAB_MECHANISM);
+    r->place = vocab_col(s, 6, HZ_VOCAB_PLACE);
+    r->intent = vocab_col(s, 7, HZ_VOCAB_INTENT);
+    r->severity = vocab_col(s, 8, HZ_VOCAB_SEVERITY);
+    r->victims = int_col(s, 9, -1);
+    r->age = int_col(s, 10, -1);
+    r->sex = vocab_col(s, 11, HZ_VOCAB_SEX);
+    r->disability = int_col(s, 12, -1);
+    r->description = (const char *)sqlite3_column_text(s, 13);
+    r->area_code = (const char *)sqlite3_column_text(s, 14);
+    r->extra = (const char *)sqlite3_column_text(s, 15);
+    r->lon = sqlite3_column_double(s, 16);
+    r->lat = sqlite3_column_double(s, 17);
+}
+
+hz_status store_incidents_scan(store *st, store_incident_cb cb, void *ud, char *err,
+                               size_t errlen)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT id,source,source_id,occurred_at,t,mechanism,place,intent,"
+                           "severity,victims,age,sex,disability,NULL,area_code,NULL,lon,lat"
+                           " FROM incidents ORDER BY id",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_fail(st, err, errlen, "reading incidents");
+    int rc;
+    store_arm_timeout(st);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        hz_incident_rec r;
+        read_incident(s, &r);
+        if (cb(ud, &r)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    hz_status res = rc == SQLITE_DONE ? HZ_OK : db_fail(st, err, errlen, "reading incidents");
+    sqlite3_finalize(s);
+    return res;
+}
+
+hz_status store_incidents_get(store *st, const int64_t *ids, size_t n, store_incident_cb cb,
+                              void *ud, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = st->stmt[ST_INC_GET];
+    store_arm_timeout(st);
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_reset(s);
+        sqlite3_bind_int64(s, 1, ids[i]);
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+            hz_incident_rec r;
+            read_incident(s, &r);
+            if (cb(ud, &r)) break;
+        } else if (rc != SQLITE_DONE) {
+            hz_status res = db_fail(st, err, errlen, "reading incident");
+            sqlite3_reset(s);
+            return res;
+        }
+    }
+    sqlite3_reset(s);
+    return HZ_OK;
+}
+
+hz_status store_batch_begin(store *st, const char *kind, const char *file, int64_t *batch_id,
+                            char *err, size_t errlen)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT INTO import_batches(kind,file,started_at)"
+                           " VALUES(?,?,strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_fail(st, err, errlen, "recording import");
+    sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, file, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) return db_fail(st, err, errlen, "recording import");
+    *batch_id = sqlite3_last_insert_rowid(st->db);
+    return HZ_OK;
+}
+
+hz_status store_reject_add(store *st, int64_t batch_id, int64_t line, const char *raw,
+                           const char *reason, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = st->stmt[ST_REJECT];
+    sqlite3_reset(s);
+    sqlite3_bind_int64(s, 1, batch_id);
+    sqlite3_bind_int64(s, 2, line);
+    bind_text_or_null(s, 3, raw);
+    sqlite3_bind_text(s, 4, reason, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) return db_fail(st, err, errlen, "recording rejected row");
+    return HZ_OK;
+}
+
+hz_status store_batch_finish(store *st, int64_t batch_id, const char *summary_json, char *err,
+                             size_t errlen)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "UPDATE import_batches SET summary=?,"
+                           " finished_at=strftime('%Y-%m-%dT%H:%M:%SZ','now') WHERE id=?",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_fail(st, err, errlen, "recording import summary");
+    sqlite3_bind_text(s, 1, summary_json, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, batch_id);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) return db_fail(st, err, errlen, "recording import summary");
+    return HZ_OK;
+}

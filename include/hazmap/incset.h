@@ -1,0 +1,83 @@
+/* incset.h - an in-memory snapshot of the store's areas and incidents, for analysis.
+ *
+ * Loading reads every incident once (about 1 s per million) and projects it to the working CRS;
+ * after that every filter is applied in memory, so maps can be recomputed on each filter change.
+ * A snapshot is immutable once loaded and may be shared by any number of threads. It remembers
+ * the data version it was read at; reload when the store's version differs.
+ *
+ * Ownership: incset_load() returns a snapshot freed with incset_free(). Pointers returned by the
+ * accessors are borrowed and valid until incset_free(). */
+#ifndef HAZMAP_INCSET_H
+#define HAZMAP_INCSET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hazmap/filter.h"
+#include "hazmap/status.h"
+#include "hazmap/store.h"
+
+/* One incident, compact. */
+typedef struct hz_incident {
+    int64_t id;        /* the store's id */
+    double lon, lat;   /* WGS84 degrees */
+    double x, y;       /* working CRS metres */
+    int64_t t;         /* seconds since epoch; INT64_MIN unknown */
+    int32_t area;      /* index into the snapshot's areas; -1 outside all */
+    uint8_t mechanism, place, intent, severity, sex; /* hz_* vocab values, 0 unknown */
+    int8_t disability; /* 1, 0, -1 unknown */
+    int16_t age;       /* years, -1 unknown */
+    int16_t victims;   /* -1 unknown */
+} hz_incident;
+
+/* One area. */
+typedef struct hz_area {
+    char *code, *name, *name_en, *level, *parent_code; /* name_en, parent_code may be NULL */
+    int64_t population;  /* -1 unknown */
+    int32_t parent;      /* index of the parent area, -1 none */
+    unsigned char *wkb;  /* MULTIPOLYGON, EPSG:4326 */
+    size_t wkb_len;
+    double minlon, minlat, maxlon, maxlat;
+} hz_area;
+
+typedef struct incset incset;
+
+/* Loads the snapshot. work_srs: see workcrs_new() (NULL = UTM zone of the areas' centre, or of
+ * the incidents' if there are no areas). Returns NULL with the reason in err. */
+incset *incset_load(store *st, const char *work_srs, char *err, size_t errlen);
+
+/* NULL is a no-op. */
+void incset_free(incset *s);
+
+size_t incset_count(const incset *s);
+const hz_incident *incset_items(const incset *s);
+size_t incset_area_count(const incset *s);
+const hz_area *incset_areas(const incset *s);
+/* Index of the area with this code, or -1. */
+int32_t incset_area_find(const incset *s, const char *code);
+/* 1 if area index a is anc or a descendant of anc. */
+int incset_area_within(const incset *s, int32_t a, int32_t anc);
+
+/* The working CRS ("EPSG:32648") and the data version the snapshot was read at. */
+const char *incset_work_srs(const incset *s);
+int64_t incset_data_version(const incset *s);
+
+/* 1 if incident i passes filter f. f->area must have been resolved: use incset_select(). */
+int incset_match(const incset *s, const hz_filter *f, int32_t area_idx, const hz_incident *i);
+
+/* The filtered points, ready for an analysis. Arrays are owned by the hz_points; free them with
+ * hz_points_free(). idx[k] is the position of point k in incset_items(). */
+typedef struct hz_points {
+    size_t n;
+    double *x, *y, *w;  /* working CRS metres, weight under the filter's weight mode */
+    uint32_t *idx;
+} hz_points;
+
+/* Applies f (HZ_EINVAL when f->area names no area). */
+hz_status incset_select(const incset *s, const hz_filter *f, hz_points *out, char *err,
+                        size_t errlen);
+
+/* Frees the arrays and zeroes *p; a zeroed hz_points is a no-op. */
+void hz_points_free(hz_points *p);
+
+#endif

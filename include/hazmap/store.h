@@ -1,0 +1,126 @@
+/* store.h - the incident and area store (SpatiaLite today; the interface a PostGIS backend would
+ * implement too).
+ *
+ * Ownership: store_open() returns a handle the caller frees with store_close(). A handle is one
+ * database connection: use it from one thread at a time (the server opens one per worker).
+ * Strings in records passed to store_*_put() are borrowed for the call only. Records handed to
+ * callbacks are valid only during the callback.
+ *
+ * Writes happen inside store_begin()/store_commit(); store_commit() bumps the data version, a
+ * number that changes with every committed write and that caches key on. */
+#ifndef HAZMAP_STORE_H
+#define HAZMAP_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hazmap/status.h"
+
+typedef struct store store;
+
+enum {
+    STORE_READONLY = 1 << 0, /* open read-only; fails if the file is absent */
+    STORE_CREATE = 1 << 1    /* create the file and the schema if absent */
+};
+
+/* Opens (and with STORE_CREATE creates and migrates) the database at path. Sets WAL mode and a
+ * busy timeout. Returns NULL on failure with the reason in err. */
+store *store_open(const char *path, int flags, char *err, size_t errlen);
+
+/* Closes the connection; NULL is a no-op. An open transaction is rolled back. */
+void store_close(store *st);
+
+/* The path given to store_open(). Borrowed. */
+const char *store_path(const store *st);
+
+/* Transactions. store_begin() starts an immediate (write) transaction; store_commit() bumps the
+ * data version and commits; store_rollback() undoes everything since store_begin(). */
+hz_status store_begin(store *st, char *err, size_t errlen);
+hz_status store_commit(store *st, char *err, size_t errlen);
+void store_rollback(store *st);
+
+/* The current data version (0 for an empty new store). */
+hz_status store_data_version(store *st, int64_t *version);
+
+/* Numbers of areas and incidents. */
+hz_status store_counts(store *st, int64_t *areas, int64_t *incidents);
+
+/* A time limit for every statement on this connection, in milliseconds (0 = none). A statement
+ * that runs longer fails with HZ_ELIMIT. */
+void store_set_timeout(store *st, int ms);
+
+/* ---- areas ---- */
+
+typedef struct hz_area_rec {
+    const char *code;        /* unique key, required */
+    const char *name;        /* UTF-8, required */
+    const char *name_en;     /* may be NULL */
+    const char *level;       /* "district", "subdistrict" or "community"; required */
+    const char *parent_code; /* may be NULL */
+    int64_t population;      /* -1 when unknown */
+    const unsigned char *wkb; /* (MULTI)POLYGON in EPSG:4326, lon/lat order */
+    size_t wkb_len;
+} hz_area_rec;
+
+/* Inserts an area, or replaces the one with the same code. Inside a transaction. */
+hz_status store_area_put(store *st, const hz_area_rec *a, char *err, size_t errlen);
+
+typedef int (*store_area_cb)(void *ud, const hz_area_rec *a);
+
+/* Calls cb for every area, ordered by code; the geometry comes as MULTIPOLYGON WKB. A non-zero
+ * return from cb stops the scan (the function still returns HZ_OK). */
+hz_status store_areas_scan(store *st, store_area_cb cb, void *ud, char *err, size_t errlen);
+
+/* ---- incidents ---- */
+
+typedef struct hz_incident_rec {
+    int64_t id;              /* set by the store on reads; ignored on writes */
+    const char *source;      /* required: the file name or feed the record came from */
+    const char *source_id;   /* required: its id within the source */
+    const char *occurred_at; /* ISO 8601 with offset, e.g. "2013-05-01T08:30:00+08:00"; may be NULL */
+    int64_t t;               /* the same instant as seconds since the epoch (INT64_MIN if unknown) */
+    int mechanism, place, intent, severity, sex; /* hz_* vocab values; 0 = unknown */
+    int victims;             /* -1 unknown */
+    int age;                 /* years; -1 unknown */
+    int disability;          /* 1 yes, 0 no, -1 unknown */
+    const char *description; /* may be NULL */
+    const char *area_code;   /* NULL when outside every area */
+    const char *extra;       /* JSON object of the source columns without a field of their own; may be NULL */
+    double lon, lat;         /* WGS84 */
+} hz_incident_rec;
+
+typedef enum store_put_outcome {
+    STORE_PUT_INSERTED = 0, /* a new (source, source_id) */
+    STORE_PUT_REPLACED = 1, /* existed with different content; replaced */
+    STORE_PUT_UNCHANGED = 2 /* existed with identical content; nothing written */
+} store_put_outcome;
+
+/* Inserts or replaces the incident keyed by (source, source_id). Inside a transaction. */
+hz_status store_incident_put(store *st, const hz_incident_rec *r, store_put_outcome *outcome,
+                             char *err, size_t errlen);
+
+typedef int (*store_incident_cb)(void *ud, const hz_incident_rec *r);
+
+/* Calls cb for every incident in id order. A non-zero return stops the scan. */
+hz_status store_incidents_scan(store *st, store_incident_cb cb, void *ud, char *err,
+                               size_t errlen);
+
+/* Calls cb for the incidents with the given ids (in the order given; missing ids are skipped). */
+hz_status store_incidents_get(store *st, const int64_t *ids, size_t n, store_incident_cb cb,
+                              void *ud, char *err, size_t errlen);
+
+/* ---- import bookkeeping ---- */
+
+/* Records the start of an import of file into the store; *batch_id identifies it. */
+hz_status store_batch_begin(store *st, const char *kind, const char *file, int64_t *batch_id,
+                            char *err, size_t errlen);
+
+/* Records one rejected row or feature: its line (or feature number), raw text and reason. */
+hz_status store_reject_add(store *st, int64_t batch_id, int64_t line, const char *raw,
+                           const char *reason, char *err, size_t errlen);
+
+/* Records the summary (a JSON object) of a finished import. */
+hz_status store_batch_finish(store *st, int64_t batch_id, const char *summary_json, char *err,
+                             size_t errlen);
+
+#endif

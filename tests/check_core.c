@@ -1,0 +1,261 @@
+/* check_core.c - tests of the core: time parsing, the shared filter, the store and the snapshot. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hazmap/filter.h"
+#include "hazmap/hztime.h"
+#include "hazmap/incset.h"
+#include "hazmap/store.h"
+#include "hazmap/workcrs.h"
+
+START_TEST(test_days_from_civil_matches_timegm)
+{
+    /* Independent reference: the C library's timegm over a range of dates. */
+    for (int y = 1900; y <= 2100; y += 7) {
+        for (int m = 1; m <= 12; m++) {
+            struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = 28};
+            time_t ref = timegm(&tm);
+            ck_assert_int_eq(hztime_days_from_civil(y, m, 28) * 86400, (int64_t)ref);
+            int yy, mm, dd;
+            hztime_civil_from_days((int64_t)ref / 86400, &yy, &mm, &dd);
+            ck_assert_int_eq(yy, y);
+            ck_assert_int_eq(mm, m);
+            ck_assert_int_eq(dd, 28);
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_parse_iso)
+{
+    int64_t t;
+    /* 2013-05-01 08:30 in Shanghai is 00:30 UTC. */
+    ck_assert_int_eq(hztime_parse_iso("2013-05-01T08:30:00", HZ_TZ_SHANGHAI, &t), 0);
+    struct tm tm = {.tm_year = 113, .tm_mon = 4, .tm_mday = 1, .tm_hour = 0, .tm_min = 30};
+    ck_assert_int_eq(t, (int64_t)timegm(&tm));
+    int64_t t2;
+    ck_assert_int_eq(hztime_parse_iso("2013-05-01 00:30Z", HZ_TZ_SHANGHAI, &t2), 0);
+    ck_assert_int_eq(t, t2);
+    ck_assert_int_eq(hztime_parse_iso("2013-05-01T02:30:00+02:00", 0, &t2), 0);
+    ck_assert_int_eq(t, t2);
+    ck_assert_int_eq(hztime_parse_iso("2013-02-29", 0, &t), -1); /* not a leap year */
+    ck_assert_int_eq(hztime_parse_iso("2012-02-29", 0, &t), 0);
+    ck_assert_int_eq(hztime_parse_iso("2013-13-01", 0, &t), -1);
+    ck_assert_int_eq(hztime_parse_iso("2013-05-01T24:00", 0, &t), -1);
+    ck_assert_int_eq(hztime_parse_iso("2013-05-01x", 0, &t), -1);
+    ck_assert_int_eq(hztime_parse_iso("", 0, &t), -1);
+    char buf[32];
+    hztime_parse_iso("2014-12-31T23:59:59+08:00", 0, &t);
+    hztime_format_iso(t, HZ_TZ_SHANGHAI, buf);
+    ck_assert_str_eq(buf, "2014-12-31T23:59:59+08:00");
+    hztime_format_iso(t, 0, buf);
+    ck_assert_str_eq(buf, "2014-12-31T15:59:59Z");
+}
+END_TEST
+
+START_TEST(test_filter_parse)
+{
+    hz_filter f;
+    char err[256];
+    filter_init(&f);
+    ck_assert_int_eq(filter_set(&f, "mechanism", "traffic,fall", err, sizeof err), HZ_OK);
+    ck_assert_uint_eq(f.mechanisms, (1u << HZ_MECH_TRAFFIC) | (1u << HZ_MECH_FALL));
+    ck_assert_int_eq(filter_set(&f, "mechanism", "trafic", err, sizeof err), HZ_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "trafic"));
+    ck_assert_int_eq(filter_set(&f, "age", "65-", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(f.age_min, 65);
+    ck_assert_int_eq(f.age_max, -1);
+    ck_assert_int_eq(filter_set(&f, "age", "20-10", err, sizeof err), HZ_EINVAL);
+    ck_assert_int_eq(filter_set(&f, "age", "abc", err, sizeof err), HZ_EINVAL);
+    ck_assert_int_eq(filter_set(&f, "from", "2013-01-01", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(filter_set(&f, "to", "2013-12-31", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(f.to - f.from, 365 * 86400);
+    ck_assert_int_eq(filter_set(&f, "to", "2012-01-01", err, sizeof err), HZ_EINVAL);
+    ck_assert_int_eq(filter_set(&f, "weight", "score", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(filter_set(&f, "weights", "fatal=20,minor=2", err, sizeof err), HZ_OK);
+    ck_assert(filter_weight(&f, HZ_SEV_FATAL) == 20.0);
+    ck_assert(filter_weight(&f, HZ_SEV_MINOR) == 2.0);
+    ck_assert_int_eq(filter_set(&f, "weights", "fatal=-1", err, sizeof err), HZ_EINVAL);
+    ck_assert_int_eq(filter_set(&f, "weights", "fatal=nan", err, sizeof err), HZ_EINVAL);
+    ck_assert_int_eq(filter_set(&f, "bogus", "x", err, sizeof err), HZ_EINVAL);
+    ck_assert(!filter_is_param("bbox"));
+    char a[512], b[512];
+    filter_canonical(&f, a, sizeof a);
+    hz_filter g;
+    filter_init(&g);
+    filter_set(&g, "weights", "minor=2,fatal=20", err, sizeof err);
+    filter_set(&g, "weight", "score", err, sizeof err);
+    filter_set(&g, "to", "2013-12-31", err, sizeof err);
+    filter_set(&g, "from", "2013-01-01", err, sizeof err);
+    filter_set(&g, "age", "65-", err, sizeof err);
+    filter_set(&g, "mechanism", "fall", err, sizeof err);
+    filter_set(&g, "mechanism", "traffic", err, sizeof err);
+    filter_canonical(&g, b, sizeof b);
+    ck_assert_str_eq(a, b);
+    ck_assert_ptr_nonnull(strstr(a, "mechanism=traffic,fall"));
+}
+END_TEST
+
+static char dbpath[64];
+
+static void tmpdb(void)
+{
+    snprintf(dbpath, sizeof dbpath, "/tmp/hazmap-core-%d.sqlite", (int)getpid());
+    unlink(dbpath);
+}
+
+static void tmpdb_rm(void)
+{
+    char p[80];
+    unlink(dbpath);
+    snprintf(p, sizeof p, "%s-wal", dbpath);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", dbpath);
+    unlink(p);
+}
+
+/* A 1x1 degree square around (104, 30) as WKB POLYGON, written by hand. */
+static size_t square_wkb(unsigned char *buf, double x0, double y0, double x1, double y1)
+{
+    double pts[10] = {x0, y0, x1, y0, x1, y1, x0, y1, x0, y0};
+    size_t o = 0;
+    buf[o++] = 1;
+    uint32_t type = 3, nrings = 1, npts = 5;
+    memcpy(buf + o, &type, 4), o += 4;
+    memcpy(buf + o, &nrings, 4), o += 4;
+    memcpy(buf + o, &npts, 4), o += 4;
+    memcpy(buf + o, pts, sizeof pts), o += sizeof pts;
+    return o;
+}
+
+static int count_cb(void *ud, const hz_incident_rec *r)
+{
+    (void)r;
+    (*(int *)ud)++;
+    return 0;
+}
+
+START_TEST(test_store_roundtrip)
+{
+    char err[512];
+    store *st = store_open(dbpath, STORE_CREATE, err, sizeof err);
+    ck_assert_msg(st != NULL, "%s", err);
+    int64_t v0, v1, na, ni;
+    ck_assert_int_eq(store_data_version(st, &v0), HZ_OK);
+    unsigned char wkb[128];
+    hz_area_rec a = {.code = "A1", .name = "春熙路", .level = "subdistrict", .population = 1000};
+    a.wkb = wkb;
+    a.wkb_len = square_wkb(wkb, 104.0, 30.0, 104.1, 30.1);
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_area_put(st, &a, err, sizeof err), HZ_OK);
+    hz_incident_rec r = {.source = "t.csv", .source_id = "1", .t = 1000, .mechanism = HZ_MECH_FALL,
+                         .victims = 1, .age = 70, .disability = -1, .area_code = "A1",
+                         .lon = 104.05, .lat = 30.05};
+    store_put_outcome o;
+    ck_assert_int_eq(store_incident_put(st, &r, &o, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(o, STORE_PUT_INSERTED);
+    ck_assert_int_eq(store_incident_put(st, &r, &o, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(o, STORE_PUT_UNCHANGED);
+    r.age = 71;
+    ck_assert_int_eq(store_incident_put(st, &r, &o, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(o, STORE_PUT_REPLACED);
+    r.source_id = "2";
+    r.lon = 104.5; /* outside the area */
+    r.area_code = NULL;
+    ck_assert_int_eq(store_incident_put(st, &r, &o, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_data_version(st, &v1), HZ_OK);
+    ck_assert_int_eq(v1, v0 + 1);
+    ck_assert_int_eq(store_counts(st, &na, &ni), HZ_OK);
+    ck_assert_int_eq(na, 1);
+    ck_assert_int_eq(ni, 2);
+
+    /* A rolled-back transaction leaves nothing and does not bump the version. */
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    r.source_id = "3";
+    ck_assert_int_eq(store_incident_put(st, &r, &o, err, sizeof err), HZ_OK);
+    store_rollback(st);
+    ck_assert_int_eq(store_counts(st, &na, &ni), HZ_OK);
+    ck_assert_int_eq(ni, 2);
+    int64_t v2;
+    store_data_version(st, &v2);
+    ck_assert_int_eq(v2, v1);
+
+    int n = 0;
+    ck_assert_int_eq(store_incidents_scan(st, count_cb, &n, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(n, 2);
+
+    incset *s = incset_load(st, NULL, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    ck_assert_str_eq(incset_work_srs(s), "EPSG:32648");
+    ck_assert_uint_eq(incset_count(s), 2);
+    ck_assert_uint_eq(incset_area_count(s), 1);
+    ck_assert_str_eq(incset_areas(s)[0].name, "春熙路");
+    ck_assert(fabs(incset_areas(s)[0].minlon - 104.0) < 1e-12);
+    ck_assert(fabs(incset_areas(s)[0].maxlat - 30.1) < 1e-12);
+    const hz_incident *it = incset_items(s);
+    ck_assert_int_eq(it[0].area, 0);
+    ck_assert_int_eq(it[0].age, 71);
+    ck_assert_int_eq(it[1].area, -1);
+    /* The projection agrees with an independent PROJ pipeline through workcrs. */
+    workcrs *w = workcrs_new("EPSG:32648", 0, 0, err, sizeof err);
+    ck_assert_ptr_nonnull(w);
+    double lon = 104.05, lat = 30.05, x, y;
+    workcrs_forward(w, 1, &lon, &lat, &x, &y);
+    ck_assert(fabs(it[0].x - x) < 1e-6 && fabs(it[0].y - y) < 1e-6);
+    ck_assert(x > 400000 && x < 600000 && y > 3.3e6 && y < 3.4e6);
+    workcrs_free(w);
+
+    hz_filter f;
+    filter_init(&f);
+    hz_points p;
+    ck_assert_int_eq(filter_set(&f, "area", "A1", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(incset_select(s, &f, &p, err, sizeof err), HZ_OK);
+    ck_assert_uint_eq(p.n, 1);
+    hz_points_free(&p);
+    filter_set(&f, "area", "nope", err, sizeof err);
+    ck_assert_int_eq(incset_select(s, &f, &p, err, sizeof err), HZ_EINVAL);
+    incset_free(s);
+    store_close(st);
+}
+END_TEST
+
+START_TEST(test_store_open_errors)
+{
+    char err[512];
+    ck_assert_ptr_null(store_open("/nonexistent/dir/x.sqlite", STORE_CREATE, err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "/nonexistent/dir/x.sqlite"));
+    ck_assert_ptr_null(store_open(dbpath, STORE_READONLY, err, sizeof err));
+}
+END_TEST
+
+START_TEST(test_workcrs_errors)
+{
+    char err[256];
+    ck_assert_ptr_null(workcrs_new("EPSG:4326", 0, 0, err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "not a projected"));
+    ck_assert_ptr_null(workcrs_new("EPSG:999999", 0, 0, err, sizeof err));
+    ck_assert_int_eq(workcrs_utm_epsg(104.06, 30.65), 32648);
+    ck_assert_int_eq(workcrs_utm_epsg(-46.6, -23.5), 32723);
+}
+END_TEST
+
+Suite *core_suite(void)
+{
+    Suite *s = suite_create("core");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, tmpdb, tmpdb_rm);
+    tcase_add_test(tc, test_days_from_civil_matches_timegm);
+    tcase_add_test(tc, test_parse_iso);
+    tcase_add_test(tc, test_filter_parse);
+    tcase_add_test(tc, test_store_roundtrip);
+    tcase_add_test(tc, test_store_open_errors);
+    tcase_add_test(tc, test_workcrs_errors);
+    suite_add_tcase(s, tc);
+    return s;
+}
