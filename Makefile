@@ -60,7 +60,8 @@ $(BUILD)/obj/%.o: %.c | deps
 # Check's START_TEST bodies and the *_suite() entry points have no prototypes of their own.
 $(BUILD)/obj/tests/%.o: tests/%.c | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -MMD -MP -c $< -o $@
+	@echo "CC $<"
+	@$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -MMD -MP -c $< -o $@
 
 $(BUILD)/libhazmap.a: $(LIB_OBJ)
 	@rm -f $@

@@ -30,7 +30,7 @@ static void usage(FILE *out)
         fprintf(out, "  %-17s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "  %-17s %s\n", "help [COMMAND]", "this list, or a command's options");
     fprintf(out, "\nfilters shared by the analyses: --mechanism --place --intent --severity --sex"
-                 " --from --to --age --area --weight --weights\n");
+                 " --from --to --age --disability --area --weight --weights\n");
 }
 
 int main(int argc, char **argv)

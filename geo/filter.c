@@ -10,7 +10,7 @@
 #include <string.h>
 
 static const char *const params[] = {"mechanism", "place", "intent", "severity", "sex", "from",
-                                     "to",        "age",   "area",   "weight",   "weights"};
+                                     "to",        "age",   "area",   "weight",   "weights", "disability"};
 
 void filter_init(hz_filter *f)
 {
@@ -18,6 +18,7 @@ void filter_init(hz_filter *f)
     f->from = INT64_MIN;
     f->to = INT64_MAX;
     f->age_min = f->age_max = -1;
+    f->disability = -1;
     f->weight = HZ_WEIGHT_COUNT;
     f->sev_weight[HZ_SEV_UNKNOWN] = 1;
     f->sev_weight[HZ_SEV_FATAL] = 12;
@@ -183,6 +184,15 @@ hz_status filter_set(hz_filter *f, const char *key, const char *value, char *err
         memcpy(f->area, value, n + 1);
         return HZ_OK;
     }
+    if (strcmp(key, "disability") == 0) {
+        if (strcmp(value, "yes") == 0)
+            f->disability = 1;
+        else if (strcmp(value, "no") == 0)
+            f->disability = 0;
+        else
+            return hz_fail(HZ_EINVAL, err, errlen, "disability: '%s' is not 'yes' or 'no'", value);
+        return HZ_OK;
+    }
     if (strcmp(key, "weight") == 0) {
         if (strcmp(value, "count") == 0)
             f->weight = HZ_WEIGHT_COUNT;
@@ -245,6 +255,7 @@ int filter_canonical(const hz_filter *f, char *buf, size_t buflen)
         OUT("-");
         if (f->age_max >= 0) OUT("%d", f->age_max);
     }
+    if (f->disability >= 0) OUT("%sdisability=%s", off ? "&" : "", f->disability ? "yes" : "no");
     if (f->area[0]) OUT("%sarea=%s", off ? "&" : "", f->area);
     if (f->weight == HZ_WEIGHT_SCORE) {
         OUT("%sweight=score&weights=", off ? "&" : "");

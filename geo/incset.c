@@ -311,6 +311,7 @@ int incset_match(const incset *s, const hz_filter *f, int32_t area_idx, const hz
         if (f->age_min >= 0 && i->age < f->age_min) return 0;
         if (f->age_max >= 0 && i->age > f->age_max) return 0;
     }
+    if (f->disability >= 0 && i->disability != f->disability) return 0;
     if (area_idx >= 0 && !incset_area_within(s, i->area, area_idx)) return 0;
     return 1;
 }

@@ -5,6 +5,7 @@
  *   mechanism  one or several, comma-separated (traffic,fall)   place, severity, sex, intent: same
  *   from, to   dates or date-times (ISO 8601); "to" is inclusive of a whole day given as YYYY-MM-DD
  *   age        MIN-MAX years, either end may be empty ("65-", "-14")
+ *   disability yes | no (incidents whose disability is unknown fail either)
  *   area       an area code; incidents assigned to that area or to one of its descendants
  *   weight     count | score (score = EPDO-style severity weights, see below)
  *   weights    severity weights, e.g. "fatal=12,serious=12,minor=3,none=1"
@@ -30,6 +31,7 @@ typedef struct hz_filter {
     int64_t from;        /* inclusive, seconds since epoch; INT64_MIN = open */
     int64_t to;          /* exclusive; INT64_MAX = open */
     int age_min, age_max; /* inclusive years; -1 = open. When either is set, unknown ages fail */
+    int disability;      /* 1 yes, 0 no, -1 any */
     char area[64];       /* area code or "" for all */
     hz_weight_mode weight;
     double sev_weight[HZ_SEV_COUNT]; /* used when weight == HZ_WEIGHT_SCORE */
