@@ -61,4 +61,29 @@ hz_status kde_compute(const hz_points *p, kde_kernel k, double h, double scale,
 /* The kernel's value at distance r for bandwidth h (per square metre): for tests and legends. */
 double kde_kernel_value(kde_kernel k, double h, double r);
 
+/* ---- additions (geo/kde.c) ---- */
+
+/* kde_compute() into doubles: the same sums before the float conversion (tests compare it with
+ * brute force to 1e-9; callers needing more than float precision). */
+hz_status kde_compute_f64(const hz_points *p, kde_kernel k, double h, double scale,
+                          const kde_grid *g, int nthreads, double *out, char *err, size_t errlen);
+
+/* The kernel's formula as text, for provenance ("3/(pi h^2) (1 - r^2/h^2)^2, r < h"). Borrowed. */
+const char *kde_kernel_formula(kde_kernel k);
+
+/* Radius beyond which the kernel is zero: h, or 4h for the Gaussian. */
+double kde_kernel_support(kde_kernel k, double h);
+
+/* "arcgis", "silverman", "scott". Borrowed. */
+const char *kde_bw_rule_name(kde_bw_rule r);
+
+/* The kernel a rule's bandwidth is defined for: the quartic radius for ArcGIS, the Gaussian
+ * standard deviation for Silverman and Scott. */
+kde_kernel kde_bw_rule_kernel(kde_bw_rule r);
+
+/* Converts bandwidth h of kernel `from` into the bandwidth of kernel `to` that smooths equally:
+ * the AMISE-optimal bandwidth scales as (R(K)/mu2(K)^2)^(1/6) in two dimensions (Marron & Nolan
+ * 1988, canonical kernels), e.g. a Gaussian sigma of 100 m ~ a quartic radius of 278 m. */
+double kde_bandwidth_convert(double h, kde_kernel from, kde_kernel to);
+
 #endif

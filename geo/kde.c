@@ -1,0 +1,615 @@
+/* kde.c - kernel density on a regular grid: exact row sweeps with polynomial difference arrays.
+ *
+ * Method (exact, no binning). Work in cell units: a point at (x, y) has column coordinate
+ * u = (x - x0)/cell - 0.5 and row coordinate v = (y1 - y)/cell - 0.5, so cell (i, j) has its
+ * centre at (i, j); H = h/cell. On row j a point with |j - v| < H touches the contiguous run of
+ * columns with (i - u)^2 < H^2 - (j - v)^2.
+ *
+ * Polynomial kernels (quartic, Epanechnikov, triweight, uniform) are P(z) with z = 1 - r^2/h^2.
+ * Along a row, with s = (i - o)/H for a local origin o and q = (u - o)/H, a = 1 - (j - v)^2/H^2:
+ *   z = (a - q^2) + 2 q s - s^2,
+ * a polynomial in s of degree 2 (P(z) of degree 2, 4 or 6). Each point adds its coefficient vector
+ * at the run's first column and subtracts it after the last (difference arrays); a prefix sum along
+ * the row then holds, at every column, the summed coefficients of the points whose run covers it,
+ * and one Horner evaluation gives the exact sum. Cost O(rows x points-per-row + cells) instead
+ * of O(points x cells-per-disc).
+ *
+ * Rounding: the row is cut into blocks 2h-4h wide, each with its origin at its centre and its
+ * own prefix sum (a run crossing a block edge is split), so |s| and |q| stay below ~4: the
+ * coefficients and the cancellation in P stay bounded (measured against brute force in
+ * tests/check_kde.c: 1e-9 relative wherever the density exceeds 1e-5 of its peak). A count of active points per column restores exact zeros where no kernel
+ * reaches, and rounding negatives are clamped to 0.
+ *
+ * Triangular (sqrt of r) and Gaussian are not polynomial in s: they are evaluated directly over
+ * each point's run, O(points x cells-per-disc) = O(n pi (R/cell)^2) with R = h (triangular) or
+ * 4h (Gaussian, 16x the cells); the Gaussian run uses the exact recurrence
+ * exp(-(d+1)^2/2H^2) = exp(-d^2/2H^2) exp(-(2d+1)/2H^2), so no exp() per cell.
+ *
+ * Rows are shared among threads through an atomic chunk counter (the load is uneven where
+ * incidents cluster). */
+#include "hazmap/kde.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+static const char *const kernel_names[] = {"quartic", "epanechnikov", "triweight",
+                                           "triangular", "uniform", "gaussian"};
+
+/* Normalising constants C in K(r) = C / h^2 * f(r/h): each integrates to 1 over the plane
+ * (2 pi int_0^1 r f(r) dr = 1/C; Silverman 1986, table 3.1 for the bivariate forms). */
+static const double kernel_c[] = {3.0 / M_PI, 2.0 / M_PI, 4.0 / M_PI,
+                                  3.0 / M_PI, 1.0 / M_PI, 1.0 / (2.0 * M_PI)};
+
+/* R(K) / mu2(K)^2 for h = 1 in two dimensions, R = int K^2, mu2 = int x^2 K (per coordinate):
+ * the AMISE-optimal bandwidth scales as (R/mu2^2)^(1/6) (Marron & Nolan 1988, "canonical
+ * kernels"), which converts a bandwidth between kernels at equal smoothing. */
+static const double kernel_r_mu2[] = {576.0 / (5.0 * M_PI), 48.0 / M_PI,        1600.0 / (7.0 * M_PI),
+                                      200.0 / (3.0 * M_PI), 16.0 / M_PI,        1.0 / (4.0 * M_PI)};
+
+int kde_kernel_parse(const char *name, kde_kernel *k)
+{
+    if (!name) return -1;
+    for (int i = 0; i < (int)(sizeof kernel_names / sizeof *kernel_names); i++) {
+        if (strcmp(name, kernel_names[i]) == 0) {
+            *k = (kde_kernel)i;
+            return 0;
+        }
+    }
+    if (strcmp(name, "biweight") == 0) {
+        *k = KDE_QUARTIC;
+        return 0;
+    }
+    return -1;
+}
+
+const char *kde_kernel_name(kde_kernel k)
+{
+    if ((int)k < 0 || (int)k > KDE_GAUSSIAN) return "unknown";
+    return kernel_names[k];
+}
+
+const char *kde_kernel_formula(kde_kernel k)
+{
+    switch (k) {
+    case KDE_QUARTIC: return "3/(pi h^2) (1 - r^2/h^2)^2, r < h";
+    case KDE_EPANECHNIKOV: return "2/(pi h^2) (1 - r^2/h^2), r < h";
+    case KDE_TRIWEIGHT: return "4/(pi h^2) (1 - r^2/h^2)^3, r < h";
+    case KDE_TRIANGULAR: return "3/(pi h^2) (1 - r/h), r < h";
+    case KDE_UNIFORM: return "1/(pi h^2), r < h";
+    case KDE_GAUSSIAN: return "1/(2 pi h^2) exp(-r^2/(2 h^2)), r < 4h";
+    }
+    return "unknown";
+}
+
+int kde_bw_rule_parse(const char *name, kde_bw_rule *r)
+{
+    if (!name) return -1;
+    if (strcmp(name, "auto") == 0 || strcmp(name, "arcgis") == 0)
+        *r = KDE_BW_ARCGIS;
+    else if (strcmp(name, "silverman") == 0)
+        *r = KDE_BW_SILVERMAN;
+    else if (strcmp(name, "scott") == 0)
+        *r = KDE_BW_SCOTT;
+    else
+        return -1;
+    return 0;
+}
+
+const char *kde_bw_rule_name(kde_bw_rule r)
+{
+    switch (r) {
+    case KDE_BW_ARCGIS: return "arcgis";
+    case KDE_BW_SILVERMAN: return "silverman";
+    case KDE_BW_SCOTT: return "scott";
+    }
+    return "unknown";
+}
+
+kde_kernel kde_bw_rule_kernel(kde_bw_rule r)
+{
+    return r == KDE_BW_ARCGIS ? KDE_QUARTIC : KDE_GAUSSIAN;
+}
+
+double kde_bandwidth_convert(double h, kde_kernel from, kde_kernel to)
+{
+    if ((int)from < 0 || (int)from > KDE_GAUSSIAN || (int)to < 0 || (int)to > KDE_GAUSSIAN)
+        return NAN;
+    return h * pow(kernel_r_mu2[to] / kernel_r_mu2[from], 1.0 / 6.0);
+}
+
+double kde_kernel_support(kde_kernel k, double h)
+{
+    return k == KDE_GAUSSIAN ? 4.0 * h : h;
+}
+
+double kde_kernel_value(kde_kernel k, double h, double r)
+{
+    if (!(h > 0) || (int)k < 0 || (int)k > KDE_GAUSSIAN) return 0;
+    r = fabs(r);
+    double t = r / h, c = kernel_c[k] / (h * h);
+    if (k == KDE_GAUSSIAN) return t < 4.0 ? c * exp(-0.5 * t * t) : 0;
+    if (t >= 1.0) return 0;
+    double z = 1.0 - t * t;
+    switch (k) {
+    case KDE_QUARTIC: return c * z * z;
+    case KDE_EPANECHNIKOV: return c * z;
+    case KDE_TRIWEIGHT: return c * z * z * z;
+    case KDE_TRIANGULAR: return c * (1.0 - t);
+    case KDE_UNIFORM: return c;
+    case KDE_GAUSSIAN: break;
+    }
+    return 0;
+}
+
+/* ---- bandwidth rules ---- */
+
+typedef struct dist_w {
+    double d, w;
+} dist_w;
+
+static int cmp_dist(const void *a, const void *b)
+{
+    double x = ((const dist_w *)a)->d, y = ((const dist_w *)b)->d;
+    return (x > y) - (x < y);
+}
+
+/* Weighted median: the first distance where the cumulative weight reaches half the total; when
+ * it lands exactly on the half, the mean of that distance and the next (so equal weights give
+ * the ordinary median). */
+static double weighted_median(dist_w *dw, size_t n, double wsum)
+{
+    qsort(dw, n, sizeof *dw, cmp_dist);
+    double half = wsum / 2, c = 0;
+    for (size_t k = 0; k < n; k++) {
+        c += dw[k].w;
+        if (c >= half * (1 - 1e-12)) {
+            if (fabs(c - half) <= 1e-12 * wsum && k + 1 < n) return (dw[k].d + dw[k + 1].d) / 2;
+            return dw[k].d;
+        }
+    }
+    return dw[n - 1].d;
+}
+
+static hz_status bw_fail(char *why, size_t whylen, const char *msg)
+{
+    if (whylen) snprintf(why, whylen, "%s", msg);
+    return HZ_EINVAL;
+}
+
+hz_status kde_bandwidth(const hz_points *p, kde_bw_rule rule, double *h, char *why,
+                        size_t whylen)
+{
+    if (whylen) why[0] = 0;
+    if (!p || p->n < 2) return bw_fail(why, whylen, "bandwidth: fewer than 2 incidents");
+    size_t n = p->n;
+    /* Shift to the first point to keep UTM magnitudes (1e6 m) out of the sums of squares. */
+    double ox = p->x[0], oy = p->y[0];
+    double v1 = 0, v2 = 0, sx = 0, sy = 0;
+    for (size_t k = 0; k < n; k++) {
+        double w = p->w ? p->w[k] : 1.0;
+        if (!isfinite(p->x[k]) || !isfinite(p->y[k]) || !isfinite(w) || w < 0)
+            return bw_fail(why, whylen, "bandwidth: non-finite coordinate or negative weight");
+        v1 += w;
+        v2 += w * w;
+        sx += w * (p->x[k] - ox);
+        sy += w * (p->y[k] - oy);
+    }
+    if (!(v1 > 0)) return bw_fail(why, whylen, "bandwidth: total weight is 0");
+    double mx = sx / v1, my = sy / v1;
+    double sxx = 0, syy = 0, sxy = 0;
+    for (size_t k = 0; k < n; k++) {
+        double w = p->w ? p->w[k] : 1.0;
+        double dx = p->x[k] - ox - mx, dy = p->y[k] - oy - my;
+        sxx += w * dx * dx;
+        syy += w * dy * dy;
+        sxy += w * dx * dy;
+    }
+    double r;
+    if (rule == KDE_BW_ARCGIS) {
+        /* ArcGIS Pro, Kernel Density ("How Kernel Density works"): search radius
+         * 0.9 min(SD, sqrt(1/ln 2) Dm) n^-0.2, SD the standard distance about the (weighted) mean
+         * centre, Dm the (weighted) median distance to it, n the number of points or, with a
+         * population field, the sum of its values: here the sum of weights. */
+        double sd = sqrt((sxx + syy) / v1);
+        dist_w *dw = malloc(n * sizeof *dw);
+        if (!dw) return bw_fail(why, whylen, "bandwidth: out of memory");
+        for (size_t k = 0; k < n; k++) {
+            double dx = p->x[k] - ox - mx, dy = p->y[k] - oy - my;
+            dw[k].d = sqrt(dx * dx + dy * dy);
+            dw[k].w = p->w ? p->w[k] : 1.0;
+        }
+        double dm = weighted_median(dw, n, v1);
+        free(dw);
+        double m = fmin(sd, sqrt(1.0 / log(2.0)) * dm);
+        r = 0.9 * m * pow(v1, -0.2);
+        if (whylen)
+            snprintf(why, whylen,
+                     "ArcGIS Pro rule 0.9 min(SD, sqrt(1/ln 2) Dm) n^-0.2: SD %.1f m, Dm %.1f m, "
+                     "n %.6g -> %.1f m (quartic radius)",
+                     sd, dm, v1, r);
+    } else if (rule == KDE_BW_SILVERMAN || rule == KDE_BW_SCOTT) {
+        /* Normal reference rules for d = 2, where both give h = sigma n^(-1/(d+4)) = sigma n^-1/6
+         * as the Gaussian kernel's standard deviation: Silverman 1986 eq. 4.14 (A(K) =
+         * (4/(d+2))^(1/(d+4)) = 1 for d = 2) with sigma^2 the mean of the two marginal variances
+         * (Silverman 1986 p. 86-87); Scott 1992 eq. 6.42 with a common scale, taken as the
+         * generalised variance det(S)^(1/4) (the isotropic scale with scipy gaussian_kde's
+         * 'scott' covariance area). Variances are the unbiased weighted ones, n the Kish
+         * effective size (sum w)^2 / sum w^2, as in scipy.stats.gaussian_kde. */
+        double den = v1 - v2 / v1;
+        if (!(den > 0)) return bw_fail(why, whylen, "bandwidth: fewer than 2 effective incidents");
+        double vx = sxx / den, vy = syy / den, cxy = sxy / den;
+        double neff = v1 * v1 / v2, sigma;
+        if (rule == KDE_BW_SILVERMAN) {
+            sigma = sqrt((vx + vy) / 2);
+        } else {
+            double det = vx * vy - cxy * cxy;
+            sigma = det > 0 ? pow(det, 0.25) : 0;
+        }
+        r = sigma * pow(neff, -1.0 / 6.0);
+        if (whylen)
+            snprintf(why, whylen,
+                     "%s normal reference rule sigma n^-1/6: sigma %.1f m (%s), n_eff %.6g -> "
+                     "%.1f m (Gaussian standard deviation)",
+                     rule == KDE_BW_SILVERMAN ? "Silverman (1986)" : "Scott (1992)", sigma,
+                     rule == KDE_BW_SILVERMAN ? "sqrt of mean marginal variance"
+                                              : "det(S)^(1/4)",
+                     neff, r);
+    } else {
+        return bw_fail(why, whylen, "bandwidth: unknown rule");
+    }
+    if (!(r > 0) || !isfinite(r))
+        return bw_fail(why, whylen, "bandwidth: the incidents coincide (spread 0)");
+    *h = r;
+    return HZ_OK;
+}
+
+/* ---- the grid sweep ---- */
+
+enum { MAX_COEF = 7, ROW_CHUNK = 4 };
+
+typedef struct sweep {
+    const double *u, *v, *w; /* points sorted by row bucket, cell units */
+    const size_t *bstart;    /* bucket b holds points [bstart[b], bstart[b + 1]) */
+    int blo, nb;             /* bucket b covers v in [b + blo, b + blo + 1) */
+    kde_kernel k;
+    double H, R;     /* bandwidth and support radius, cells */
+    double norm;     /* C / h^2 * scale */
+    int nx, ny;
+    int bshift;      /* polynomial blocks are 2^bshift columns wide */
+    float *out;      /* exactly one of out, outd is set */
+    double *outd;
+    atomic_int next_row;
+    atomic_int failed;
+} sweep;
+
+/* Stores one cell; a density is never negative, so rounding negatives become 0. */
+static inline void put(const sweep *S, size_t at, double val)
+{
+    if (!(val > 0)) val = 0;
+    if (S->outd)
+        S->outd[at] = val;
+    else
+        S->out[at] = (float)val;
+}
+
+/* Pairs of doubles (GCC/Clang vector extension; SSE2 on x86-64): the coefficient vectors are
+ * added and subtracted two at a time. */
+typedef double v2d __attribute__((vector_size(16)));
+
+/* Coefficients in s of w P(z), z = b + 2 q s - s^2 (see the file comment), for the kernel with
+ * NC coefficients (1 uniform, 3 Epanechnikov, 5 quartic, 7 triweight), packed in pairs with the
+ * active-point count (1) in slot NC. */
+static inline __attribute__((always_inline)) void poly_coef(int nc, double b, double q, double w,
+                                                            v2d *c)
+{
+    if (nc == 1) {
+        c[0] = (v2d){w, 1};
+    } else if (nc == 3) {
+        c[0] = (v2d){w * b, w * 2 * q};
+        c[1] = (v2d){-w, 1};
+    } else if (nc == 5) {
+        c[0] = (v2d){b * b, 4 * q * b} * w;
+        c[1] = (v2d){4 * q * q - 2 * b, -4 * q} * w;
+        c[2] = (v2d){w, 1};
+    } else { /* triweight: (z^2) z */
+        double e0 = b * b, e1 = 4 * q * b, e2 = 4 * q * q - 2 * b, e3 = -4 * q, tq = 2 * q;
+        c[0] = (v2d){e0 * b, e0 * tq + e1 * b} * w;
+        c[1] = (v2d){-e0 + e1 * tq + e2 * b, -e1 + e2 * tq + e3 * b} * w;
+        c[2] = (v2d){-e2 + e3 * tq + b, -e3 + tq} * w;
+        c[3] = (v2d){-w, 1};
+    }
+}
+
+static int ncoef(kde_kernel k)
+{
+    return k == KDE_UNIFORM ? 1 : k == KDE_EPANECHNIKOV ? 3 : k == KDE_QUARTIC ? 5 : 7;
+}
+
+/* floor for |x| < 2^31 without a libm call (SSE2 has no rounding instruction). */
+static inline int ifloor(double x)
+{
+    int t = (int)x;
+    return t - (x < t);
+}
+
+/* One row by the polynomial difference-array method. Each column holds NP = (NC + 1) / 2 pairs:
+ * the NC coefficients and the count of active points (exact in double), so that columns no
+ * kernel reaches come out exactly 0 instead of a rounding residue. diff holds (nx + 1) * NP zero
+ * pairs on entry and on exit. Blocks are 2^bshift columns wide. */
+static inline __attribute__((always_inline)) void row_poly_nc(const sweep *S, int j, v2d *diff,
+                                                              const int NC)
+{
+    const int NP = (NC + 1) / 2, nx = S->nx, sh = S->bshift, bc = 1 << sh;
+    const double H = S->H, invH = 1.0 / H, H2 = H * H, invH2 = 1.0 / H2, half = (bc - 1) * 0.5;
+    int b0 = ifloor(j - S->R) - S->blo, b1 = ifloor(j + S->R) - S->blo;
+    if (b0 < 0) b0 = 0;
+    if (b1 > S->nb - 1) b1 = S->nb - 1;
+    v2d c[4];
+    const size_t pend = S->bstart[b1 + 1];
+    for (size_t p = S->bstart[b0]; p < pend; p++) {
+        double dy = j - S->v[p], rest = H2 - dy * dy;
+        if (!(rest > 0)) continue;
+        double hw = sqrt(rest), u = S->u[p];
+        /* columns with (i - u)^2 < rest: floor(u - hw) + 1 .. ceil(u + hw) - 1 */
+        int cs = ifloor(u - hw) + 1, ce = -ifloor(-(u + hw)) - 1;
+        if (cs < 0) cs = 0;
+        if (ce > nx - 1) ce = nx - 1;
+        if (cs > ce) continue;
+        double a = rest * invH2, w = S->w[p];
+        int blk1 = ce >> sh;
+        for (int blk = cs >> sh; blk <= blk1; blk++) {
+            int lo = blk << sh, hi = lo + bc - 1;
+            double q = (u - (lo + half)) * invH;
+            poly_coef(NC, a - q * q, q, w, c);
+            int first = cs > lo ? cs : lo;
+            v2d *d = diff + (size_t)first * NP;
+            for (int m = 0; m < NP; m++) d[m] += c[m];
+            if (ce < hi) {
+                d = diff + (size_t)(ce + 1) * NP;
+                for (int m = 0; m < NP; m++) d[m] -= c[m];
+            }
+        }
+    }
+    size_t row = (size_t)j * nx;
+    const v2d zero = {0, 0};
+    for (int lo = 0; lo < nx; lo += bc) {
+        int hi = lo + bc - 1;
+        if (hi > nx - 1) hi = nx - 1;
+        double o = lo + half;
+        v2d acc[4] = {zero, zero, zero, zero};
+        for (int i = lo; i <= hi; i++) {
+            v2d *d = diff + (size_t)i * NP;
+            for (int m = 0; m < NP; m++) {
+                acc[m] += d[m];
+                d[m] = zero;
+            }
+            if (acc[NP - 1][1] < 0.5) {
+                /* No kernel reaches here: drop the rounding residue of the adds and subtracts. */
+                for (int m = 0; m < NP; m++) acc[m] = zero;
+                put(S, row + (size_t)i, 0);
+                continue;
+            }
+            double s = (i - o) * invH, val = 0;
+            for (int m = NC - 1; m >= 0; m--) val = val * s + acc[m / 2][m % 2];
+            put(S, row + (size_t)i, val * S->norm);
+        }
+    }
+    /* Runs ending on the last column subtract at column nx: clear it. (A run ending on any
+     * other block's last column writes no subtraction: the next block starts afresh.) */
+    for (int m = 0; m < NP; m++) diff[(size_t)nx * NP + m] = zero;
+}
+
+static void row_poly(const sweep *S, int j, v2d *diff)
+{
+    switch (S->k) {
+    case KDE_UNIFORM: row_poly_nc(S, j, diff, 1); break;
+    case KDE_EPANECHNIKOV: row_poly_nc(S, j, diff, 3); break;
+    case KDE_QUARTIC: row_poly_nc(S, j, diff, 5); break;
+    default: row_poly_nc(S, j, diff, 7); break;
+    }
+}
+
+/* One row by direct evaluation over each point's run (triangular, Gaussian). acc: nx zeros. */
+static void row_direct(const sweep *S, int j, double *acc)
+{
+    const int nx = S->nx;
+    const double H = S->H, R2 = S->R * S->R, invH = 1.0 / H, inv2H2 = 0.5 / (H * H);
+    int b0 = (int)floor(j - S->R) - S->blo, b1 = (int)floor(j + S->R) - S->blo;
+    if (b0 < 0) b0 = 0;
+    if (b1 > S->nb - 1) b1 = S->nb - 1;
+    for (size_t p = S->bstart[b0]; p < S->bstart[b1 + 1]; p++) {
+        double dy = j - S->v[p], dy2 = dy * dy, rest = R2 - dy2;
+        if (!(rest > 0)) continue;
+        double hw = sqrt(rest), u = S->u[p], w = S->w[p];
+        double fs = floor(u - hw) + 1, fe = ceil(u + hw) - 1;
+        if (fs < 0) fs = 0;
+        if (fe > nx - 1) fe = nx - 1;
+        if (fs > fe) continue;
+        int cs = (int)fs, ce = (int)fe;
+        if (S->k == KDE_TRIANGULAR) {
+            for (int i = cs; i <= ce; i++) {
+                double dx = i - u;
+                acc[i] += w * (1.0 - sqrt(dx * dx + dy2) * invH);
+            }
+        } else if (H < 4.0 || ce - cs < 8) {
+            for (int i = cs; i <= ce; i++) {
+                double dx = i - u;
+                acc[i] += w * exp(-(dx * dx + dy2) * inv2H2);
+            }
+        } else {
+            /* exp(-(d+1)^2 k) = exp(-d^2 k) exp(-(2d+1) k), k = 1/(2H^2); the factor itself
+             * advances by exp(-2k) each step. H >= 4 keeps the first factor below exp(8). */
+            double d0 = cs - u;
+            double e = w * exp(-(d0 * d0 + dy2) * inv2H2);
+            double g = exp(-(2 * d0 + 1) * inv2H2), gg = exp(-2 * inv2H2);
+            for (int i = cs; i <= ce; i++) {
+                acc[i] += e;
+                e *= g;
+                g *= gg;
+            }
+        }
+    }
+    size_t row = (size_t)j * nx;
+    for (int i = 0; i < nx; i++) {
+        put(S, row + (size_t)i, acc[i] * S->norm);
+        acc[i] = 0;
+    }
+}
+
+static void *sweep_thread(void *arg)
+{
+    sweep *S = arg;
+    int poly = S->k != KDE_TRIANGULAR && S->k != KDE_GAUSSIAN;
+    /* malloc's alignment (16 on x86-64 glibc) suits v2d. */
+    v2d *pairs = poly ? calloc((size_t)(S->nx + 1) * (size_t)((ncoef(S->k) + 1) / 2), sizeof *pairs) : NULL;
+    double *buf = poly ? NULL : calloc((size_t)S->nx + 1, sizeof *buf);
+    if (poly ? !pairs : !buf) {
+        atomic_store(&S->failed, 1);
+        return NULL;
+    }
+    for (;;) {
+        int j0 = atomic_fetch_add(&S->next_row, ROW_CHUNK);
+        if (j0 >= S->ny || atomic_load(&S->failed)) break;
+        int j1 = j0 + ROW_CHUNK < S->ny ? j0 + ROW_CHUNK : S->ny;
+        for (int j = j0; j < j1; j++) {
+            if (poly)
+                row_poly(S, j, pairs);
+            else
+                row_direct(S, j, buf);
+        }
+    }
+    free(buf);
+    free(pairs);
+    return NULL;
+}
+
+static hz_status compute(const hz_points *p, kde_kernel k, double h, double scale,
+                         const kde_grid *g, int nthreads, float *out, double *outd, char *err,
+                         size_t errlen)
+{
+    if (!p || !g || (!out && !outd)) return hz_fail(HZ_EINVAL, err, errlen, "kde: NULL argument");
+    if ((int)k < 0 || (int)k > KDE_GAUSSIAN)
+        return hz_fail(HZ_EINVAL, err, errlen, "kernel: unknown kernel %d", (int)k);
+    if (!(h > 0) || !isfinite(h))
+        return hz_fail(HZ_EINVAL, err, errlen, "bandwidth: must be a positive number of metres");
+    if (!isfinite(scale)) return hz_fail(HZ_EINVAL, err, errlen, "kde: non-finite scale");
+    if (!(g->cell > 0) || !isfinite(g->cell) || !isfinite(g->x0) || !isfinite(g->y1) ||
+        g->nx <= 0 || g->ny <= 0 || (size_t)g->nx > SIZE_MAX / sizeof(float) / (size_t)g->ny)
+        return hz_fail(HZ_EINVAL, err, errlen, "grid: bad geometry (cell %g, %d x %d)", g->cell,
+                       g->nx, g->ny);
+    double H = h / g->cell, R = k == KDE_GAUSSIAN ? 4.0 * H : H;
+    if (R > 1e7) return hz_fail(HZ_EINVAL, err, errlen, "bandwidth: %g m is over 1e7 cells", h);
+    size_t n = p->n;
+    for (size_t q = 0; q < n; q++) {
+        double w = p->w ? p->w[q] : 1.0;
+        if (!isfinite(p->x[q]) || !isfinite(p->y[q]) || !isfinite(w))
+            return hz_fail(HZ_EINVAL, err, errlen, "kde: point %zu has a non-finite coordinate or weight", q);
+    }
+    if (out)
+        memset(out, 0, (size_t)g->nx * (size_t)g->ny * sizeof *out);
+    else
+        memset(outd, 0, (size_t)g->nx * (size_t)g->ny * sizeof *outd);
+
+    /* Keep the points whose support meets the grid, bucketed by row (counting sort). */
+    int rc = (int)ceil(R);
+    int blo = -rc - 1;
+    int nb = g->ny + 2 * rc + 3;
+    double *u = malloc((n ? n : 1) * sizeof *u), *v = malloc((n ? n : 1) * sizeof *v);
+    double *w = malloc((n ? n : 1) * sizeof *w);
+    int *bk = malloc((n ? n : 1) * sizeof *bk);
+    size_t *bstart = calloc((size_t)nb + 1, sizeof *bstart);
+    size_t *fill = malloc(((size_t)nb + 1) * sizeof *fill);
+    double *su = malloc((n ? n : 1) * sizeof *su), *sv = malloc((n ? n : 1) * sizeof *sv);
+    double *sw = malloc((n ? n : 1) * sizeof *sw);
+    hz_status st = HZ_OK;
+    if (!u || !v || !w || !bk || !bstart || !fill || !su || !sv || !sw) {
+        st = hz_fail(HZ_ENOMEM, err, errlen, "kde: out of memory for %zu points", n);
+        goto done;
+    }
+    size_t m = 0;
+    for (size_t q = 0; q < n; q++) {
+        double wq = p->w ? p->w[q] : 1.0;
+        double uq = (p->x[q] - g->x0) / g->cell - 0.5, vq = (g->y1 - p->y[q]) / g->cell - 0.5;
+        if (wq == 0 || !(uq > -R && uq < g->nx - 1 + R && vq > -R && vq < g->ny - 1 + R))
+            continue;
+        int b = (int)floor(vq) - blo;
+        u[m] = uq;
+        v[m] = vq;
+        w[m] = wq;
+        bk[m] = b;
+        bstart[b + 1]++;
+        m++;
+    }
+    for (int b = 0; b < nb; b++) bstart[b + 1] += bstart[b];
+    memcpy(fill, bstart, ((size_t)nb + 1) * sizeof *fill);
+    for (size_t q = 0; q < m; q++) {
+        size_t at = fill[bk[q]]++;
+        su[at] = u[q];
+        sv[at] = v[q];
+        sw[at] = w[q];
+    }
+    if (m == 0) goto done;
+
+    sweep S = {.u = su, .v = sv, .w = sw, .bstart = bstart, .blo = blo, .nb = nb, .k = k,
+               .H = H, .R = R, .norm = kernel_c[k] / (h * h) * scale, .nx = g->nx, .ny = g->ny,
+               .out = out, .outd = outd};
+    /* Blocks of a power of two of columns (a shift, not a division, finds a column's block):
+     * about 4h wide (|s| <= ~2.8, |q| <= ~3.8: fewer runs split across blocks), about 2h for the
+     * degree-6 triweight whose cancellation grows faster with |q|. Both keep the error within
+     * the brute-force test's bound (tests/check_kde.c). */
+    double bw = k == KDE_TRIWEIGHT ? 2.8 * H : 5.6 * H;
+    S.bshift = 0;
+    while (S.bshift < 30 && (1 << (S.bshift + 1)) <= bw && (1 << S.bshift) < g->nx)
+        S.bshift++;
+    atomic_init(&S.next_row, 0);
+    atomic_init(&S.failed, 0);
+    if (nthreads <= 0) {
+        long nc = sysconf(_SC_NPROCESSORS_ONLN);
+        nthreads = nc > 0 ? (int)nc : 1;
+    }
+    if (nthreads > 64) nthreads = 64;
+    if (nthreads > (g->ny + ROW_CHUNK - 1) / ROW_CHUNK) nthreads = (g->ny + ROW_CHUNK - 1) / ROW_CHUNK;
+    pthread_t tid[64];
+    int started = 0;
+    for (int t = 1; t < nthreads; t++) {
+        if (pthread_create(&tid[started], NULL, sweep_thread, &S) != 0) break;
+        started++;
+    }
+    sweep_thread(&S);
+    for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
+    if (atomic_load(&S.failed)) st = hz_fail(HZ_ENOMEM, err, errlen, "kde: out of memory for row buffers");
+
+done:
+    free(u);
+    free(v);
+    free(w);
+    free(bk);
+    free(bstart);
+    free(fill);
+    free(su);
+    free(sv);
+    free(sw);
+    return st;
+}
+
+hz_status kde_compute(const hz_points *p, kde_kernel k, double h, double scale,
+                      const kde_grid *g, int nthreads, float *out, char *err, size_t errlen)
+{
+    return compute(p, k, h, scale, g, nthreads, out, NULL, err, errlen);
+}
+
+hz_status kde_compute_f64(const hz_points *p, kde_kernel k, double h, double scale,
+                          const kde_grid *g, int nthreads, double *out, char *err, size_t errlen)
+{
+    return compute(p, k, h, scale, g, nthreads, NULL, out, err, errlen);
+}

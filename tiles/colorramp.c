@@ -1,0 +1,154 @@
+/* colorramp.c - the fixed YlOrRd density ramp, its legend and paletted PNG encoding (libpng). */
+#include "hazmap/colorramp.h"
+
+#include <math.h>
+#include <png.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Class breaks, per km² per year: a 1-2-5 series spanning a lone incident under a wide kernel
+ * (about 1) to the densest junctions of a district over several years (hundreds). */
+static const double ramp_breaks[COLORRAMP_CLASSES] = {1, 2, 5, 10, 20, 50, 100, 200, 500};
+
+/* ColorBrewer YlOrRd 9-class (Cynthia Brewer, colorbrewer2.org), with alpha graded from 0x66 to
+ * 0xE6 in equal steps of 0x10. */
+static const unsigned char ramp_rgba[COLORRAMP_CLASSES][4] = {
+    {0xff, 0xff, 0xcc, 0x66}, {0xff, 0xed, 0xa0, 0x76}, {0xfe, 0xd9, 0x76, 0x86},
+    {0xfe, 0xb2, 0x4c, 0x96}, {0xfd, 0x8d, 0x3c, 0xa6}, {0xfc, 0x4e, 0x2a, 0xb6},
+    {0xe3, 0x1a, 0x1c, 0xc6}, {0xbd, 0x00, 0x26, 0xd6}, {0x80, 0x00, 0x26, 0xe6}};
+
+const double *colorramp_breaks(void)
+{
+    return ramp_breaks;
+}
+
+int colorramp_class(double v)
+{
+    if (!(v >= ramp_breaks[0])) return -1; /* also NaN */
+    int k = 0;
+    while (k + 1 < COLORRAMP_CLASSES && v >= ramp_breaks[k + 1]) k++;
+    return k;
+}
+
+void colorramp_rgba(int k, unsigned char rgba[4])
+{
+    if (k < 0 || k >= COLORRAMP_CLASSES) {
+        memset(rgba, 0, 4);
+        return;
+    }
+    memcpy(rgba, ramp_rgba[k], 4);
+}
+
+json_t *colorramp_legend_json(hz_weight_mode mode)
+{
+    json_t *breaks = json_array(), *colors = json_array();
+    for (int k = 0; breaks && colors && k < COLORRAMP_CLASSES; k++) {
+        char hex[10];
+        const unsigned char *c = ramp_rgba[k];
+        snprintf(hex, sizeof hex, "#%02x%02x%02x%02x", c[0], c[1], c[2], c[3]);
+        json_array_append_new(breaks, json_real(ramp_breaks[k]));
+        json_array_append_new(colors, json_string(hex));
+    }
+    json_t *o = json_pack("{s:s, s:o, s:o, s:s, s:s}", "unit",
+                          mode == HZ_WEIGHT_SCORE ? "severity score per km² per year"
+                                                  : "incidents per km² per year",
+                          "breaks", breaks, "colors", colors, "ramp", "ColorBrewer YlOrRd 9",
+                          "below_first", "transparent");
+    return o;
+}
+
+/* libpng writes through this callback into a growing buffer. */
+typedef struct membuf {
+    unsigned char *p;
+    size_t len, cap;
+    int failed;
+} membuf;
+
+static void mem_write(png_structp png, png_bytep data, png_size_t n)
+{
+    membuf *b = png_get_io_ptr(png);
+    if (b->failed) return;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n) cap *= 2;
+        unsigned char *q = realloc(b->p, cap);
+        if (!q) {
+            b->failed = 1;
+            return;
+        }
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+}
+
+static void mem_flush(png_structp png)
+{
+    (void)png;
+}
+
+hz_status colorramp_png(const float *values, int w, int h, unsigned char **png, size_t *len,
+                        char *err, size_t errlen)
+{
+    *png = NULL;
+    *len = 0;
+    if (w <= 0 || h <= 0 || w > 8192 || h > 8192)
+        return hz_fail(HZ_EINVAL, err, errlen, "colorramp_png: bad size %dx%d", w, h);
+    unsigned char *idx = malloc((size_t)w * (size_t)h);
+    png_bytep *rows = malloc((size_t)h * sizeof *rows);
+    membuf b = {0};
+    if (!idx || !rows) {
+        free(idx);
+        free(rows);
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    }
+    for (size_t k = 0; k < (size_t)w * (size_t)h; k++)
+        idx[k] = (unsigned char)(colorramp_class(values[k]) + 1);
+    for (int r = 0; r < h; r++) rows[r] = idx + (size_t)r * (size_t)w;
+
+    hz_status st = HZ_OK;
+    png_structp ps = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop pi = ps ? png_create_info_struct(ps) : NULL;
+    if (!ps || !pi) {
+        st = HZ_ENOMEM;
+        goto done;
+    }
+    if (setjmp(png_jmpbuf(ps))) {
+        st = HZ_EIO;
+        goto done;
+    }
+    png_set_write_fn(ps, &b, mem_write, mem_flush);
+    png_set_IHDR(ps, pi, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_PALETTE,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_color pal[COLORRAMP_CLASSES + 1];
+    png_byte trns[COLORRAMP_CLASSES + 1];
+    pal[0].red = pal[0].green = pal[0].blue = 0;
+    trns[0] = 0;
+    for (int k = 0; k < COLORRAMP_CLASSES; k++) {
+        pal[k + 1].red = ramp_rgba[k][0];
+        pal[k + 1].green = ramp_rgba[k][1];
+        pal[k + 1].blue = ramp_rgba[k][2];
+        trns[k + 1] = ramp_rgba[k][3];
+    }
+    png_set_PLTE(ps, pi, pal, COLORRAMP_CLASSES + 1);
+    png_set_tRNS(ps, pi, trns, COLORRAMP_CLASSES + 1, NULL);
+    /* Paletted images compress best unfiltered (libpng manual, "Compression"); level 2 trades a
+     * few per cent of size for speed. */
+    png_set_filter(ps, 0, PNG_FILTER_NONE);
+    png_set_compression_level(ps, 2);
+    png_set_rows(ps, pi, rows);
+    png_write_png(ps, pi, PNG_TRANSFORM_IDENTITY, NULL);
+    if (b.failed) st = HZ_ENOMEM;
+done:
+    png_destroy_write_struct(ps ? &ps : NULL, pi ? &pi : NULL);
+    free(idx);
+    free(rows);
+    if (st != HZ_OK) {
+        free(b.p);
+        return hz_fail(st, err, errlen, "colorramp_png: %s", st == HZ_EIO ? "libpng error" : "out of memory");
+    }
+    *png = b.p;
+    *len = b.len;
+    return HZ_OK;
+}

@@ -1,0 +1,826 @@
+/* tilerender.c - density tiles: KDE on a globally aligned lattice, sampled at pixel centres.
+ *
+ * Pipeline of one tile (see tilerender.h for the method and its error bound):
+ *   1. the pixel centres' working-CRS positions: a 33 x 33 net of points 8 pixels apart goes
+ *      EPSG:3857 -> lon/lat (closed form) -> working CRS (PROJ); pixels between interpolate
+ *      bilinearly (the map between the two conformal projections is smooth: over 8 pixels the
+ *      curvature error is millimetres, far below a lattice cell);
+ *   2. the lattice window: the footprint's bounding box plus 2 cells, snapped to the global
+ *      lattice (node i at (i + 0.5) cell);
+ *   3. the points within reach, from the cached bucketed point set of the filter;
+ *   4. lattice values, exact (kde_compute) or binned (linear binning + direct convolution);
+ *   5. bilinear reads at the pixel centres.
+ *
+ * Shared state (pointset cache, workcrs pool) is guarded by r->mu; a pointset in use is pinned
+ * by its refcount and freed by the last user once evicted. */
+#include "hazmap/tilerender.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hazmap/colorramp.h"
+#include "hazmap/tilemath.h"
+#include "hazmap/workcrs.h"
+
+#define NET 33              /* net points per side (every 8 pixels, edges included) */
+#define NET_STEP 8.0        /* pixels between net points */
+#define LATTICE_MARGIN 2    /* cells of lattice beyond the footprint */
+#define MAX_SIDE_CELLS 1024 /* the lattice cell grows (per zoom) to keep a tile within this */
+#define EXACT_BUDGET 2e7    /* AUTO: exact while points x nodes-in-reach stays below this */
+#define POOL_MAX 64
+#define SECONDS_PER_YEAR (365.25 * 86400.0)
+
+typedef struct pointset {
+    struct pointset *next; /* LRU list, most recent first */
+    char *key;             /* canonical filter */
+    int refs;              /* users + 1 while in the cache */
+    int cached;
+    size_t n;
+    double ox, oy;  /* origin of the float offsets; also the bucket grid's south-west corner */
+    double bucket;  /* bucket side, metres */
+    int nbx, nby;
+    uint32_t *start; /* nbx * nby + 1 offsets, bucket b = by * nbx + bx */
+    float *x, *y, *w;
+    size_t bytes;
+} pointset;
+
+struct tilerender {
+    const incset *s;
+    pthread_mutex_t mu;
+    pointset *sets;
+    size_t set_bytes, budget;
+    workcrs *pool[POOL_MAX];
+    int npool;
+    double lon0, lat0; /* data centre: the latitude fixes each zoom's lattice cell */
+    double dbox[4];    /* lon/lat box of all incidents (empty: dbox[0] > dbox[2]) */
+    int64_t first_t, last_t; /* INT64_MIN when no incident has a time */
+    unsigned char *empty_png;
+    size_t empty_len;
+};
+
+/* ---- parameters ---- */
+
+void tilerender_params_init(tile_params *p)
+{
+    memset(p, 0, sizeof *p);
+    filter_init(&p->filter);
+    p->kernel = KDE_QUARTIC;
+    p->bandwidth = TILERENDER_DEFAULT_BANDWIDTH;
+    p->bandwidth_floor = 0;
+    p->method = TILERENDER_AUTO;
+}
+
+hz_status tilerender_params_set(tile_params *p, const char *key, const char *value, char *err,
+                                size_t errlen)
+{
+    if (strcmp(key, "kernel") == 0) {
+        kde_kernel k;
+        if (kde_kernel_parse(value, &k) != 0)
+            return hz_fail(HZ_EINVAL, err, errlen, "kernel: unknown kernel '%s'", value);
+        p->kernel = k;
+        return HZ_OK;
+    }
+    if (strcmp(key, "bandwidth") == 0) {
+        char *end = NULL;
+        double h = strtod(value, &end);
+        if (!value[0] || *end || !isfinite(h) || h <= 0 || h > TILERENDER_MAX_BANDWIDTH)
+            return hz_fail(HZ_EINVAL, err, errlen,
+                           "bandwidth: '%s' is not a number of metres in (0, %.0f]", value,
+                           TILERENDER_MAX_BANDWIDTH);
+        p->bandwidth = h;
+        return HZ_OK;
+    }
+    if (filter_is_param(key)) return filter_set(&p->filter, key, value, err, errlen);
+    return hz_fail(HZ_ENOTFOUND, err, errlen, "unknown parameter '%s'", key);
+}
+
+double tilerender_bandwidth(const tile_params *p)
+{
+    return p->bandwidth > p->bandwidth_floor ? p->bandwidth : p->bandwidth_floor;
+}
+
+int tilerender_params_canonical(const tile_params *p, char *buf, size_t buflen)
+{
+    char f[1024];
+    int n = filter_canonical(&p->filter, f, sizeof f);
+    if (n < 0 || (size_t)n >= sizeof f) f[0] = '\0';
+    return snprintf(buf, buflen, "%s%skernel=%s&bandwidth=%.6g", f, f[0] ? "&" : "",
+                    kde_kernel_name(p->kernel), tilerender_bandwidth(p));
+}
+
+/* ---- renderer ---- */
+
+tilerender *tilerender_new(const incset *s, size_t pointset_budget, char *err, size_t errlen)
+{
+    tilerender *r = calloc(1, sizeof *r);
+    if (!r) {
+        hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        return NULL;
+    }
+    r->s = s;
+    r->budget = pointset_budget ? pointset_budget : (size_t)48 << 20;
+    pthread_mutex_init(&r->mu, NULL);
+
+    /* The data's centre (areas first, else incidents) and its time span. */
+    double bb[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+    const hz_area *a = incset_areas(s);
+    for (size_t k = 0; k < incset_area_count(s); k++) {
+        bb[0] = fmin(bb[0], a[k].minlon);
+        bb[1] = fmin(bb[1], a[k].minlat);
+        bb[2] = fmax(bb[2], a[k].maxlon);
+        bb[3] = fmax(bb[3], a[k].maxlat);
+    }
+    const hz_incident *it = incset_items(s);
+    r->first_t = INT64_MAX;
+    r->last_t = INT64_MIN;
+    int use_incidents = !(bb[0] <= bb[2]);
+    r->dbox[0] = r->dbox[1] = INFINITY;
+    r->dbox[2] = r->dbox[3] = -INFINITY;
+    for (size_t k = 0; k < incset_count(s); k++) {
+        if (it[k].t != INT64_MIN) {
+            if (it[k].t < r->first_t) r->first_t = it[k].t;
+            if (it[k].t > r->last_t) r->last_t = it[k].t;
+        }
+        if (isfinite(it[k].x) && isfinite(it[k].lon) && isfinite(it[k].lat)) {
+            r->dbox[0] = fmin(r->dbox[0], it[k].lon);
+            r->dbox[1] = fmin(r->dbox[1], it[k].lat);
+            r->dbox[2] = fmax(r->dbox[2], it[k].lon);
+            r->dbox[3] = fmax(r->dbox[3], it[k].lat);
+        }
+        if (use_incidents && isfinite(it[k].lon) && isfinite(it[k].lat)) {
+            bb[0] = fmin(bb[0], it[k].lon);
+            bb[1] = fmin(bb[1], it[k].lat);
+            bb[2] = fmax(bb[2], it[k].lon);
+            bb[3] = fmax(bb[3], it[k].lat);
+        }
+    }
+    if (r->last_t == INT64_MIN) r->first_t = INT64_MIN;
+    r->lon0 = bb[0] <= bb[2] ? (bb[0] + bb[2]) / 2 : 0;
+    r->lat0 = bb[1] <= bb[3] ? (bb[1] + bb[3]) / 2 : 0;
+
+    float *zero = calloc((size_t)TILEMATH_SIZE * TILEMATH_SIZE, sizeof *zero);
+    hz_status st = zero ? colorramp_png(zero, TILEMATH_SIZE, TILEMATH_SIZE, &r->empty_png,
+                                        &r->empty_len, err, errlen)
+                        : hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    free(zero);
+    if (st != HZ_OK) {
+        tilerender_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+static void pointset_free(pointset *ps)
+{
+    if (!ps) return;
+    free(ps->key);
+    free(ps->start);
+    free(ps->x);
+    free(ps->y);
+    free(ps->w);
+    free(ps);
+}
+
+void tilerender_free(tilerender *r)
+{
+    if (!r) return;
+    for (pointset *ps = r->sets, *n; ps; ps = n) {
+        n = ps->next;
+        pointset_free(ps);
+    }
+    for (int k = 0; k < r->npool; k++) workcrs_free(r->pool[k]);
+    free(r->empty_png);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+}
+
+int64_t tilerender_data_version(const tilerender *r)
+{
+    return incset_data_version(r->s);
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+double tilerender_years(const tilerender *r, const hz_filter *f)
+{
+    int64_t lo = f->from, hi = f->to;
+    if (lo == INT64_MIN || hi == INT64_MAX) {
+        if (r->first_t == INT64_MIN) return 1.0; /* no times at all: documented fallback */
+        int64_t tz = f->tz_offset_s;
+        if (lo == INT64_MIN) lo = floor_div(r->first_t + tz, 86400) * 86400 - tz;
+        if (hi == INT64_MAX) hi = (floor_div(r->last_t + tz, 86400) + 1) * 86400 - tz;
+    }
+    double secs = (double)hi - (double)lo;
+    if (secs < 86400) secs = 86400;
+    return secs / SECONDS_PER_YEAR;
+}
+
+const unsigned char *tilerender_empty_png(const tilerender *r, size_t *len)
+{
+    *len = r->empty_len;
+    return r->empty_png;
+}
+
+int tilerender_cache_key(const tilerender *r, const tile_params *p, int z, int x, int y,
+                         char *buf, size_t buflen)
+{
+    char q[1200];
+    tilerender_params_canonical(p, q, sizeof q);
+    return snprintf(buf, buflen, "v%lld/%s/%d/%d/%d", (long long)incset_data_version(r->s), q, z,
+                    x, y);
+}
+
+/* ---- point sets ---- */
+
+/* Builds the filtered points bucketed on a square grid (counting sort, stable, so the order
+ * within a bucket is the snapshot's order and every tile sums in the same order). */
+static hz_status pointset_build(const tilerender *r, const hz_filter *f, const char *key,
+                                pointset **out, char *err, size_t errlen)
+{
+    const incset *s = r->s;
+    int32_t area_idx = -1;
+    if (f->area[0] && (area_idx = incset_area_find(s, f->area)) < 0)
+        return hz_fail(HZ_EINVAL, err, errlen, "area: no area with code '%s'", f->area);
+    const hz_incident *it = incset_items(s);
+    size_t total = incset_count(s), n = 0;
+    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    uint32_t *sel = malloc((total ? total : 1) * sizeof *sel);
+    if (!sel) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    for (size_t k = 0; k < total; k++) {
+        if (!isfinite(it[k].x) || !isfinite(it[k].y) || !incset_match(s, f, area_idx, &it[k]))
+            continue;
+        sel[n++] = (uint32_t)k;
+        x0 = fmin(x0, it[k].x);
+        y0 = fmin(y0, it[k].y);
+        x1 = fmax(x1, it[k].x);
+        y1 = fmax(y1, it[k].y);
+    }
+    pointset *ps = calloc(1, sizeof *ps);
+    if (!ps) {
+        free(sel);
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    }
+    ps->n = n;
+    if (n == 0) x0 = y0 = x1 = y1 = 0;
+    ps->ox = x0;
+    ps->oy = y0;
+    /* Buckets of at least 250 m, at most ~512 per side. */
+    double ext = fmax(x1 - x0, y1 - y0);
+    ps->bucket = fmax(250.0, ext / 512.0);
+    ps->nbx = (int)((x1 - x0) / ps->bucket) + 1;
+    ps->nby = (int)((y1 - y0) / ps->bucket) + 1;
+    size_t nb = (size_t)ps->nbx * (size_t)ps->nby;
+    ps->key = strdup(key);
+    ps->start = calloc(nb + 1, sizeof *ps->start);
+    ps->x = malloc((n ? n : 1) * sizeof *ps->x);
+    ps->y = malloc((n ? n : 1) * sizeof *ps->y);
+    ps->w = malloc((n ? n : 1) * sizeof *ps->w);
+    uint32_t *bk = malloc((n ? n : 1) * sizeof *bk);
+    if (!ps->key || !ps->start || !ps->x || !ps->y || !ps->w || !bk) {
+        free(sel);
+        free(bk);
+        pointset_free(ps);
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    }
+    for (size_t k = 0; k < n; k++) {
+        const hz_incident *i = &it[sel[k]];
+        int bx = (int)((i->x - x0) / ps->bucket), by = (int)((i->y - y0) / ps->bucket);
+        if (bx >= ps->nbx) bx = ps->nbx - 1;
+        if (by >= ps->nby) by = ps->nby - 1;
+        bk[k] = (uint32_t)by * (uint32_t)ps->nbx + (uint32_t)bx;
+        ps->start[bk[k] + 1]++;
+    }
+    for (size_t b = 0; b < nb; b++) ps->start[b + 1] += ps->start[b];
+    uint32_t *fill = malloc((nb ? nb : 1) * sizeof *fill);
+    if (!fill) {
+        free(sel);
+        free(bk);
+        pointset_free(ps);
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    }
+    memcpy(fill, ps->start, nb * sizeof *fill);
+    for (size_t k = 0; k < n; k++) {
+        const hz_incident *i = &it[sel[k]];
+        uint32_t d = fill[bk[k]]++;
+        ps->x[d] = (float)(i->x - x0);
+        ps->y[d] = (float)(i->y - y0);
+        ps->w[d] = (float)filter_weight(f, i->severity);
+    }
+    free(fill);
+    free(bk);
+    free(sel);
+    ps->bytes = sizeof *ps + n * 3 * sizeof(float) + (nb + 1) * sizeof(uint32_t);
+    *out = ps;
+    return HZ_OK;
+}
+
+static void pointset_release(tilerender *r, pointset *ps)
+{
+    pthread_mutex_lock(&r->mu);
+    int last = --ps->refs == 0;
+    pthread_mutex_unlock(&r->mu);
+    if (last) pointset_free(ps);
+}
+
+/* Returns the filter's point set pinned (release with pointset_release). */
+static hz_status pointset_acquire(tilerender *r, const hz_filter *f, pointset **out, char *err,
+                                  size_t errlen)
+{
+    char key[1024];
+    filter_canonical(f, key, sizeof key);
+    pthread_mutex_lock(&r->mu);
+    for (pointset **pp = &r->sets; *pp; pp = &(*pp)->next) {
+        if (strcmp((*pp)->key, key) == 0) {
+            pointset *ps = *pp;
+            *pp = ps->next; /* move to front */
+            ps->next = r->sets;
+            r->sets = ps;
+            ps->refs++;
+            pthread_mutex_unlock(&r->mu);
+            *out = ps;
+            return HZ_OK;
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+    /* Built outside the lock: two threads may build the same set; the second one is dropped. */
+    pointset *ps = NULL;
+    hz_status st = pointset_build(r, f, key, &ps, err, errlen);
+    if (st != HZ_OK) return st;
+    pthread_mutex_lock(&r->mu);
+    for (pointset *q = r->sets; q; q = q->next) {
+        if (strcmp(q->key, key) == 0) {
+            q->refs++;
+            pthread_mutex_unlock(&r->mu);
+            pointset_free(ps);
+            *out = q;
+            return HZ_OK;
+        }
+    }
+    ps->refs = 2; /* the cache and the caller */
+    ps->cached = 1;
+    ps->next = r->sets;
+    r->sets = ps;
+    r->set_bytes += ps->bytes;
+    /* Evict from the tail while over budget, keeping the newest set. */
+    while (r->set_bytes > r->budget && r->sets->next) {
+        pointset **pp = &r->sets;
+        while ((*pp)->next) pp = &(*pp)->next;
+        pointset *old = *pp;
+        *pp = NULL;
+        r->set_bytes -= old->bytes;
+        old->cached = 0;
+        if (--old->refs == 0) pointset_free(old);
+    }
+    pthread_mutex_unlock(&r->mu);
+    *out = ps;
+    return HZ_OK;
+}
+
+/* ---- working-CRS transforms: one per thread at a time, pooled ---- */
+
+static workcrs *pool_get(tilerender *r, char *err, size_t errlen)
+{
+    pthread_mutex_lock(&r->mu);
+    workcrs *w = r->npool ? r->pool[--r->npool] : NULL;
+    pthread_mutex_unlock(&r->mu);
+    if (!w) w = workcrs_new(incset_work_srs(r->s), r->lon0, r->lat0, err, errlen);
+    return w;
+}
+
+static void pool_put(tilerender *r, workcrs *w)
+{
+    pthread_mutex_lock(&r->mu);
+    if (r->npool < POOL_MAX) {
+        r->pool[r->npool++] = w;
+        w = NULL;
+    }
+    pthread_mutex_unlock(&r->mu);
+    workcrs_free(w);
+}
+
+/* ---- the lattice ---- */
+
+typedef struct lattice {
+    kde_grid g;
+    long i0, jtop; /* global index of column 0 and of row 0 */
+    float *v;      /* g.nx * g.ny */
+} lattice;
+
+static double pow2_floor(double v)
+{
+    int e;
+    double m = frexp(v, &e); /* v = m 2^e, 0.5 <= m < 1 */
+    (void)m;
+    return ldexp(1.0, e - 1);
+}
+
+/* The lattice cell of zoom z: the power of two below clamp(pixel, h/8, h/4), grown so that a
+ * tile spans at most MAX_SIDE_CELLS. Depends only on (z, h, data centre): tiles agree. */
+static double zoom_cell(const tilerender *r, int z, double h)
+{
+    double px = tilemath_ground_res(z, r->lat0);
+    double c = fmin(fmax(px, h / 8), h / 4);
+    double cell = pow2_floor(c);
+    while (px * TILEMATH_SIZE / cell > MAX_SIDE_CELLS) cell *= 2;
+    return cell;
+}
+
+static double kernel_reach(kde_kernel k, double h)
+{
+    return kde_kernel_support(k, h);
+}
+
+/* Rough operation count of kde_compute() over n points: its polynomial kernels cost one row
+ * update per point and lattice row within reach (row sweeps, geo/kde.c); the others one kernel
+ * evaluation per cell within reach. */
+static double exact_cost(kde_kernel k, size_t n, double reach_cells)
+{
+    if (k == KDE_TRIANGULAR || k == KDE_GAUSSIAN)
+        return (double)n * M_PI * (reach_cells + 1) * (reach_cells + 1);
+    return (double)n * 4 * (2 * reach_cells + 1);
+}
+
+/* Fills the net of working-CRS positions (NET x NET) of tile z/x/y. */
+static hz_status tile_net(workcrs *wc, int z, int x, int y, double *nx, double *ny)
+{
+    double lon[NET * NET], lat[NET * NET];
+    for (int j = 0; j < NET; j++) {
+        for (int i = 0; i < NET; i++) {
+            double mx, my;
+            tilemath_pixel_center(z, x, y, i * NET_STEP - 0.5, j * NET_STEP - 0.5, &mx, &my);
+            tilemath_merc_to_lonlat(mx, my, &lon[j * NET + i], &lat[j * NET + i]);
+        }
+    }
+    hz_status st = workcrs_forward(wc, NET * NET, lon, lat, nx, ny);
+    if (st != HZ_OK) return st;
+    for (int k = 0; k < NET * NET; k++)
+        if (!isfinite(nx[k]) || !isfinite(ny[k])) return HZ_ECRS;
+    return HZ_OK;
+}
+
+/* Exact: kde_compute over the gathered points. */
+static hz_status lattice_exact(const pointset *ps, const uint32_t *sel, size_t m,
+                               const tile_params *p, double h, double scale, lattice *L,
+                               char *err, size_t errlen)
+{
+    hz_points pts = {0};
+    pts.n = m;
+    pts.x = malloc((m ? m : 1) * sizeof *pts.x);
+    pts.y = malloc((m ? m : 1) * sizeof *pts.y);
+    pts.w = malloc((m ? m : 1) * sizeof *pts.w);
+    pts.idx = malloc((m ? m : 1) * sizeof *pts.idx);
+    if (!pts.x || !pts.y || !pts.w || !pts.idx) {
+        hz_points_free(&pts);
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    }
+    for (size_t k = 0; k < m; k++) {
+        pts.x[k] = ps->ox + ps->x[sel[k]];
+        pts.y[k] = ps->oy + ps->y[sel[k]];
+        pts.w[k] = ps->w[sel[k]];
+        pts.idx[k] = sel[k];
+    }
+    hz_status st = kde_compute(&pts, p->kernel, h, scale, &L->g, 1, L->v, err, errlen);
+    hz_points_free(&pts);
+    return st;
+}
+
+/* Binned: linear binning onto the global lattice extended by the kernel's reach, then direct
+ * convolution with the kernel sampled at whole-cell offsets (Wand 1994). Bins are scattered in
+ * global row-major order, so every output node sums the same terms in the same order whichever
+ * tile computes it. */
+static hz_status lattice_binned(const pointset *ps, const uint32_t *sel, size_t m,
+                                const tile_params *p, double h, double scale, lattice *L,
+                                char *err, size_t errlen)
+{
+    double cell = L->g.cell, reach = kernel_reach(p->kernel, h);
+    int rad = (int)ceil(reach / cell);
+    long bx0 = L->i0 - rad, btop = L->jtop + rad; /* bins: global columns, rows from north */
+    int bnx = L->g.nx + 2 * rad, bny = L->g.ny + 2 * rad;
+    double *bins = calloc((size_t)bnx * (size_t)bny, sizeof *bins);
+    int sw = 2 * rad + 1;
+    double *sten = malloc((size_t)sw * (size_t)sw * sizeof *sten);
+    double *acc = calloc((size_t)L->g.nx * (size_t)L->g.ny, sizeof *acc);
+    if (!bins || !sten || !acc) {
+        free(bins);
+        free(sten);
+        free(acc);
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    }
+    for (size_t k = 0; k < m; k++) {
+        double X = ps->ox + ps->x[sel[k]], Y = ps->oy + ps->y[sel[k]];
+        double u = X / cell - 0.5, v = Y / cell - 0.5; /* global node coordinates */
+        double fu = floor(u), fv = floor(v);
+        double a = u - fu, b = v - fv, w = ps->w[sel[k]];
+        long gi = (long)fu, gj = (long)fv;
+        /* node (gi, gj) .. (gi+1, gj+1); local column gi - bx0, local row btop - gj */
+        for (int dj = 0; dj < 2; dj++) {
+            long row = btop - (gj + dj);
+            if (row < 0 || row >= bny) continue;
+            for (int di = 0; di < 2; di++) {
+                long col = gi + di - bx0;
+                if (col < 0 || col >= bnx) continue;
+                double f = (di ? a : 1 - a) * (dj ? b : 1 - b);
+                bins[row * bnx + col] += w * f;
+            }
+        }
+    }
+    if (cell <= h / 4) {
+        for (int dj = -rad; dj <= rad; dj++)
+            for (int di = -rad; di <= rad; di++)
+                sten[(dj + rad) * sw + (di + rad)] =
+                    kde_kernel_value(p->kernel, h, hypot(di * cell, dj * cell)) * scale;
+    } else {
+        /* Cells wider than h/4 (low zooms, where the cell was grown to bound the lattice):
+         * point samples of the kernel would miss or overstate it, so each tap is the kernel's
+         * mean over the cell (midpoint rule on a ss x ss subgrid), renormalised to unit mass:
+         * a pixel then shows the incidents per area it covers. */
+        int ss = (int)fmin(128, fmax(4, ceil(4 * cell / h)));
+        double mass = 0;
+        for (int dj = -rad; dj <= rad; dj++) {
+            for (int di = -rad; di <= rad; di++) {
+                double acc_k = 0;
+                for (int b = 0; b < ss; b++)
+                    for (int a = 0; a < ss; a++)
+                        acc_k += kde_kernel_value(p->kernel, h,
+                                                  hypot((di + (a + 0.5) / ss - 0.5) * cell,
+                                                        (dj + (b + 0.5) / ss - 0.5) * cell));
+                sten[(dj + rad) * sw + (di + rad)] = acc_k / (ss * ss);
+                mass += acc_k / (ss * ss) * cell * cell;
+            }
+        }
+        for (int k = 0; k < sw * sw; k++) sten[k] = mass > 0 ? sten[k] / mass * scale : 0;
+    }
+    int nx = L->g.nx, ny = L->g.ny;
+    for (int row = 0; row < bny; row++) {
+        for (int col = 0; col < bnx; col++) {
+            double w = bins[row * bnx + col];
+            if (w == 0) continue;
+            /* bin (col, row) reaches outputs (col - rad - dj', ...): output local index
+             * oc = col - rad + di for di in -rad..rad, i.e. col + di - 2 rad ... */
+            int oc0 = col - 2 * rad, or0 = row - 2 * rad;
+            for (int dj = 0; dj < sw; dj++) {
+                int orow = or0 + dj;
+                if (orow < 0 || orow >= ny) continue;
+                const double *srow = sten + (size_t)(sw - 1 - dj) * sw;
+                double *arow = acc + (size_t)orow * nx;
+                int di0 = oc0 < 0 ? -oc0 : 0, di1 = sw;
+                if (oc0 + di1 > nx) di1 = nx - oc0;
+                for (int di = di0; di < di1; di++) arow[oc0 + di] += w * srow[sw - 1 - di];
+            }
+        }
+    }
+    for (size_t k = 0; k < (size_t)nx * ny; k++) L->v[k] = (float)acc[k];
+    free(bins);
+    free(sten);
+    free(acc);
+    return HZ_OK;
+}
+
+/* Everything up to the lattice values for tile z/x/y. net_x/net_y receive the net. */
+static hz_status tile_lattice(tilerender *r, const tile_params *p, int z, int x, int y,
+                              workcrs *wc, double *net_x, double *net_y, lattice *L,
+                              tile_info *info, char *err, size_t errlen)
+{
+    memset(L, 0, sizeof *L);
+    memset(info, 0, sizeof *info);
+    if (!tilemath_valid(z, x, y))
+        return hz_fail(HZ_EINVAL, err, errlen, "tile %d/%d/%d: out of range", z, x, y);
+    double h = tilerender_bandwidth(p);
+    if (!isfinite(h) || h <= 0 || h > TILERENDER_MAX_BANDWIDTH)
+        return hz_fail(HZ_EINVAL, err, errlen, "bandwidth: %g m out of (0, %.0f]", h,
+                       TILERENDER_MAX_BANDWIDTH);
+    info->bandwidth = h;
+    info->years = tilerender_years(r, &p->filter);
+    /* Tiles away from every incident (with the kernel's reach, in degrees, generously) are
+     * empty: answered without projecting, which also keeps far-away tiles (where the working
+     * CRS is meaningless) from failing. */
+    double tb[4], reach_deg = 2 * kde_kernel_support(p->kernel, h) / 111000.0;
+    tilemath_tile_bounds_lonlat(z, x, y, tb);
+    double coslat = cos(fmin(fabs(r->lat0), 80.0) * M_PI / 180);
+    if (!(r->dbox[0] <= r->dbox[2]) || tb[2] < r->dbox[0] - reach_deg / coslat ||
+        tb[0] > r->dbox[2] + reach_deg / coslat || tb[3] < r->dbox[1] - reach_deg ||
+        tb[1] > r->dbox[3] + reach_deg) {
+        info->cell = zoom_cell(r, z, h);
+        info->method = TILERENDER_EXACT;
+        return HZ_OK; /* L->v NULL, info->points 0 */
+    }
+    if (tile_net(wc, z, x, y, net_x, net_y) != HZ_OK)
+        return hz_fail(HZ_ECRS, err, errlen, "tile %d/%d/%d: cannot project to %s", z, x, y,
+                       incset_work_srs(r->s));
+    double fx0 = INFINITY, fy0 = INFINITY, fx1 = -INFINITY, fy1 = -INFINITY;
+    for (int k = 0; k < NET * NET; k++) {
+        fx0 = fmin(fx0, net_x[k]);
+        fx1 = fmax(fx1, net_x[k]);
+        fy0 = fmin(fy0, net_y[k]);
+        fy1 = fmax(fy1, net_y[k]);
+    }
+    double cell = zoom_cell(r, z, h);
+    /* Near the poles or far from the working CRS's zone the footprint can be huge. */
+    if ((fx1 - fx0) / cell > 1.5 * MAX_SIDE_CELLS || (fy1 - fy0) / cell > 1.5 * MAX_SIDE_CELLS)
+        return hz_fail(HZ_ELIMIT, err, errlen,
+                       "tile %d/%d/%d: zoom too low to render at bandwidth %g m", z, x, y, h);
+    long i0 = (long)floor(fx0 / cell) - LATTICE_MARGIN, i1 = (long)ceil(fx1 / cell) + LATTICE_MARGIN;
+    long jb = (long)floor(fy0 / cell) - LATTICE_MARGIN, jt = (long)ceil(fy1 / cell) + LATTICE_MARGIN;
+    L->i0 = i0;
+    L->jtop = jt;
+    L->g.cell = cell;
+    L->g.x0 = (double)i0 * cell;
+    L->g.y1 = (double)(jt + 1) * cell;
+    L->g.nx = (int)(i1 - i0 + 1);
+    L->g.ny = (int)(jt - jb + 1);
+
+    info->cell = cell;
+
+    pointset *ps = NULL;
+    hz_status st = pointset_acquire(r, &p->filter, &ps, err, errlen);
+    if (st != HZ_OK) return st;
+    /* The method depends on (filter, zoom, kernel, h) only, never on the tile. */
+    double reach = kernel_reach(p->kernel, h);
+    int method = p->method;
+    if (method == TILERENDER_AUTO && cell > h / 4)
+        method = TILERENDER_BINNED; /* point samples of a kernel narrower than 4 cells alias */
+    else if (method == TILERENDER_AUTO)
+        method = exact_cost(p->kernel, ps->n, reach / cell) <= EXACT_BUDGET ? TILERENDER_EXACT
+                                                                             : TILERENDER_BINNED;
+    info->method = method;
+
+    /* Points within reach of the window (plus two cells for binning's spread). */
+    double gx0 = L->g.x0 - reach - 2 * cell, gx1 = L->g.x0 + L->g.nx * cell + reach + 2 * cell;
+    double gy1 = L->g.y1 + reach + 2 * cell, gy0 = L->g.y1 - L->g.ny * cell - reach - 2 * cell;
+    size_t m = 0, cap = 1024;
+    uint32_t *sel = malloc(cap * sizeof *sel);
+    if (!sel) st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    if (st == HZ_OK && ps->n) {
+        long bx0 = (long)floor((gx0 - ps->ox) / ps->bucket), bx1 = (long)floor((gx1 - ps->ox) / ps->bucket);
+        long by0 = (long)floor((gy0 - ps->oy) / ps->bucket), by1 = (long)floor((gy1 - ps->oy) / ps->bucket);
+        if (bx0 < 0) bx0 = 0;
+        if (by0 < 0) by0 = 0;
+        if (bx1 >= ps->nbx) bx1 = ps->nbx - 1;
+        if (by1 >= ps->nby) by1 = ps->nby - 1;
+        float lx0 = (float)(gx0 - ps->ox), lx1 = (float)(gx1 - ps->ox);
+        float ly0 = (float)(gy0 - ps->oy), ly1 = (float)(gy1 - ps->oy);
+        for (long by = by0; st == HZ_OK && by <= by1; by++) {
+            for (long bx = bx0; bx <= bx1; bx++) {
+                size_t b = (size_t)by * (size_t)ps->nbx + (size_t)bx;
+                for (uint32_t k = ps->start[b]; k < ps->start[b + 1]; k++) {
+                    if (ps->x[k] < lx0 || ps->x[k] > lx1 || ps->y[k] < ly0 || ps->y[k] > ly1)
+                        continue;
+                    if (m == cap) {
+                        uint32_t *q = realloc(sel, 2 * cap * sizeof *sel);
+                        if (!q) {
+                            st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+                            break;
+                        }
+                        sel = q;
+                        cap *= 2;
+                    }
+                    sel[m++] = k;
+                }
+                if (st != HZ_OK) break;
+            }
+        }
+    }
+    info->points = m;
+    /* The lattice only where something is to be computed: far tiles cost no memory. */
+    if (st == HZ_OK && m > 0 &&
+        !(L->v = calloc((size_t)L->g.nx * (size_t)L->g.ny, sizeof *L->v)))
+        st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    if (st == HZ_OK && m > 0) {
+        double scale = 1e6 / info->years;
+        st = method == TILERENDER_EXACT
+                 ? lattice_exact(ps, sel, m, p, h, scale, L, err, errlen)
+                 : lattice_binned(ps, sel, m, p, h, scale, L, err, errlen);
+    }
+    free(sel);
+    pointset_release(r, ps);
+    if (st != HZ_OK) {
+        free(L->v);
+        L->v = NULL;
+    }
+    return st;
+}
+
+/* Bilinear read of the lattice at working-CRS (X, Y); nodes beyond the window count as 0. */
+static double lattice_read(const lattice *L, double X, double Y)
+{
+    double u = (X - L->g.x0) / L->g.cell - 0.5, v = (L->g.y1 - Y) / L->g.cell - 0.5;
+    double fu = floor(u), fv = floor(v);
+    long i = (long)fu, j = (long)fv;
+    double a = u - fu, b = v - fv, s = 0;
+    for (int dj = 0; dj < 2; dj++) {
+        for (int di = 0; di < 2; di++) {
+            long ii = i + di, jj = j + dj;
+            if (ii < 0 || jj < 0 || ii >= L->g.nx || jj >= L->g.ny) continue;
+            s += (di ? a : 1 - a) * (dj ? b : 1 - b) * L->v[jj * L->g.nx + ii];
+        }
+    }
+    return s;
+}
+
+hz_status tilerender_density(tilerender *r, const tile_params *p, int z, int x, int y,
+                             float *out, tile_info *info, char *err, size_t errlen)
+{
+    tile_info tmp;
+    if (!info) info = &tmp;
+    workcrs *wc = pool_get(r, err, errlen);
+    if (!wc) return HZ_ECRS;
+    double net_x[NET * NET], net_y[NET * NET];
+    lattice L;
+    hz_status st = tile_lattice(r, p, z, x, y, wc, net_x, net_y, &L, info, err, errlen);
+    pool_put(r, wc);
+    if (st != HZ_OK) return st;
+    double maxv = 0;
+    for (int py = 0; py < TILEMATH_SIZE; py++) {
+        /* net row coordinate of this pixel centre: net point j sits at pixel j*8 - 0.5 */
+        double t = (py + 0.5) / NET_STEP;
+        int j = (int)t;
+        if (j > NET - 2) j = NET - 2;
+        double b = t - j;
+        for (int px = 0; px < TILEMATH_SIZE; px++) {
+            double s = (px + 0.5) / NET_STEP;
+            int i = (int)s;
+            if (i > NET - 2) i = NET - 2;
+            double a = s - i;
+            int k = j * NET + i;
+            double X = (1 - a) * (1 - b) * net_x[k] + a * (1 - b) * net_x[k + 1] +
+                       (1 - a) * b * net_x[k + NET] + a * b * net_x[k + NET + 1];
+            double Y = (1 - a) * (1 - b) * net_y[k] + a * (1 - b) * net_y[k + 1] +
+                       (1 - a) * b * net_y[k + NET] + a * b * net_y[k + NET + 1];
+            double v = info->points ? lattice_read(&L, X, Y) : 0.0;
+            if (v < 0) v = 0; /* rounding in the convolution; densities are never negative */
+            out[py * TILEMATH_SIZE + px] = (float)v;
+            if (v > maxv) maxv = v;
+        }
+    }
+    free(L.v);
+    info->max_value = maxv;
+    info->empty = colorramp_class(maxv) < 0;
+    return HZ_OK;
+}
+
+hz_status tilerender_png(tilerender *r, const tile_params *p, int z, int x, int y,
+                         unsigned char **png, size_t *len, tile_info *info, char *err,
+                         size_t errlen)
+{
+    tile_info tmp;
+    if (!info) info = &tmp;
+    *png = NULL;
+    *len = 0;
+    float *v = malloc((size_t)TILEMATH_SIZE * TILEMATH_SIZE * sizeof *v);
+    if (!v) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    hz_status st = tilerender_density(r, p, z, x, y, v, info, err, errlen);
+    if (st == HZ_OK && info->empty) {
+        *png = malloc(r->empty_len);
+        if (!*png) st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        else {
+            memcpy(*png, r->empty_png, r->empty_len);
+            *len = r->empty_len;
+        }
+    } else if (st == HZ_OK) {
+        st = colorramp_png(v, TILEMATH_SIZE, TILEMATH_SIZE, png, len, err, errlen);
+    }
+    free(v);
+    return st;
+}
+
+hz_status tilerender_value_at(tilerender *r, const tile_params *p, int z, int x, int y,
+                              double lon, double lat, double *value, char *err, size_t errlen)
+{
+    *value = NAN;
+    workcrs *wc = pool_get(r, err, errlen);
+    if (!wc) return HZ_ECRS;
+    double net_x[NET * NET], net_y[NET * NET], X = 0, Y = 0;
+    lattice L;
+    tile_info info;
+    hz_status st = tile_lattice(r, p, z, x, y, wc, net_x, net_y, &L, &info, err, errlen);
+    if (st == HZ_OK && info.points &&
+        (workcrs_forward(wc, 1, &lon, &lat, &X, &Y) != HZ_OK || !isfinite(X)))
+        st = hz_fail(HZ_ECRS, err, errlen, "cannot project %g, %g", lon, lat);
+    pool_put(r, wc);
+    if (st != HZ_OK) {
+        free(L.v);
+        return st;
+    }
+    if (!info.points) { /* nothing within reach of the tile: no lattice was made */
+        free(L.v);
+        *value = 0;
+        return HZ_OK;
+    }
+    double u = (X - L.g.x0) / L.g.cell - 0.5, v = (L.g.y1 - Y) / L.g.cell - 0.5;
+    if (u < 0 || v < 0 || u > L.g.nx - 1 || v > L.g.ny - 1) {
+        free(L.v);
+        return hz_fail(HZ_EINVAL, err, errlen,
+                       "%g, %g is outside tile %d/%d/%d's lattice (the tile plus %d cells)",
+                       lon, lat, z, x, y, LATTICE_MARGIN);
+    }
+    *value = info.points ? lattice_read(&L, X, Y) : 0.0;
+    free(L.v);
+    return HZ_OK;
+}
