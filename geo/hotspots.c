@@ -1,0 +1,1023 @@
+/* hotspots.c - Gi* hot spot analysis: aggregate incidents to a clipped lattice, auto scale,
+ * classify.
+ *
+ * Pipeline (hotspots_compute): bounding box -> cell size (given or auto) -> lattice aligned to
+ * multiples of the cell size -> study-area mask by scanline (cell centre in the union of the
+ * polygons) -> aggregation, O(n) -> distance band (given, contiguity, or auto: incremental
+ * Moran's I on the lattice stencil) -> Gi* on the lattice (gistar.h) -> BH FDR -> classes.
+ * Invariant: cells[] holds exactly the mask's cells in row-major order. */
+#include "hazmap/hotspots.h"
+#include "hazmap/workcrs.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CELLS 4000000 /* lattice cells (inside and outside the study area) */
+#define AUTO_MAX_CELLS 200000
+#define AUTO_MIN_CELLS 30
+#define NN_SAMPLE 20000
+#define ISA_STEPS 15
+
+struct hotspots_result {
+    hotspots_cell *cells;
+    size_t ncells;
+    int nrows, ncols;
+    hotspots_params par; /* as used: cell and band resolved */
+    int score;
+    size_t incidents, outside;
+    char *work_srs, *filters;
+    int64_t data_version;
+    char cell_rule[512], band_rule[768];
+    double isa_d[ISA_STEPS], isa_I[ISA_STEPS], isa_z[ISA_STEPS];
+    int isa_n;
+};
+
+void hotspots_params_init(hotspots_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->shape = HOTSPOTS_SQUARE;
+    p->weights = GISTAR_BINARY;
+    p->star = 1;
+    p->fdr = 1;
+    p->seed = 1;
+}
+
+int hotspots_shape_parse(const char *s, hotspots_shape *out)
+{
+    if (strcmp(s, "square") == 0 || strcmp(s, "fishnet") == 0) {
+        *out = HOTSPOTS_SQUARE;
+        return 0;
+    }
+    if (strcmp(s, "hex") == 0 || strcmp(s, "hexagon") == 0) {
+        *out = HOTSPOTS_HEX;
+        return 0;
+    }
+    return -1;
+}
+
+int hotspots_weights_parse(const char *s, gistar_weights *out)
+{
+    if (strcmp(s, "binary") == 0 || strcmp(s, "B") == 0) {
+        *out = GISTAR_BINARY;
+        return 0;
+    }
+    if (strcmp(s, "row") == 0 || strcmp(s, "R") == 0) {
+        *out = GISTAR_ROW;
+        return 0;
+    }
+    return -1;
+}
+
+const char *hotspots_class_name(int confidence)
+{
+    switch (confidence) {
+    case 99:
+        return "hot99";
+    case 95:
+        return "hot95";
+    case 90:
+        return "hot90";
+    case -90:
+        return "cold90";
+    case -95:
+        return "cold95";
+    case -99:
+        return "cold99";
+    default:
+        return "ns";
+    }
+}
+
+void hotspots_free(hotspots_result *r)
+{
+    if (!r) return;
+    free(r->cells);
+    free(r->work_srs);
+    free(r->filters);
+    free(r);
+}
+
+const hotspots_cell *hotspots_cells(const hotspots_result *r, size_t *n)
+{
+    *n = r->ncells;
+    return r->cells;
+}
+
+double hotspots_cell_size(const hotspots_result *r)
+{
+    return r->par.cell;
+}
+
+double hotspots_band(const hotspots_result *r)
+{
+    return r->par.contiguity ? 0.0 : r->par.band;
+}
+
+size_t hotspots_incidents(const hotspots_result *r)
+{
+    return r->incidents;
+}
+
+/* Appends a formatted line to why (if any). */
+static void say(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(char *why, size_t whylen, const char *fmt, ...)
+{
+    if (!why || !whylen) return;
+    size_t used = strlen(why);
+    if (used + 1 >= whylen) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why + used, whylen - used, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- the lattice ---- */
+
+/* Square: centre (x0 + (c + 0.5) s, y0 - (r + 0.5) s). Hexagonal (pointy-top): centre
+ * (x0 + (c + 0.5 (r & 1)) s, y0 - r h), h = s sqrt(3) / 2, with y0 on a multiple of 2h so that
+ * a row's parity does not depend on the data. */
+typedef struct lattice {
+    int hex;
+    double s, h, x0, y0;
+    int nrows, ncols;
+} lattice;
+
+static void cell_centre(const lattice *L, int r, int c, double *x, double *y)
+{
+    if (L->hex) {
+        *x = L->x0 + (c + 0.5 * (r & 1)) * L->s;
+        *y = L->y0 - r * L->h;
+    } else {
+        *x = L->x0 + (c + 0.5) * L->s;
+        *y = L->y0 - (r + 0.5) * L->s;
+    }
+}
+
+static hz_status lattice_make(lattice *L, int hex, double s, const double bb[4], char *err,
+                              size_t errlen)
+{
+    L->hex = hex;
+    L->s = s;
+    if (hex) {
+        L->h = s * sqrt(3.0) / 2;
+        /* one row and one column of margin: hexagons reach s/sqrt(3) beyond their centre */
+        L->x0 = floor(bb[0] / s) * s - s;
+        L->y0 = ceil(bb[3] / (2 * L->h)) * 2 * L->h + 2 * L->h;
+        double nr = ceil((L->y0 - bb[1]) / L->h) + 2, nc = ceil((bb[2] - L->x0) / s) + 2;
+        if (nr * nc > MAX_CELLS)
+            return hz_fail(HZ_ELIMIT, err, errlen,
+                           "cell: %g m gives %.0f x %.0f cells (more than %d)", s, nr, nc,
+                           MAX_CELLS);
+        L->nrows = (int)nr;
+        L->ncols = (int)nc;
+    } else {
+        L->h = s;
+        L->x0 = floor(bb[0] / s) * s;
+        L->y0 = ceil(bb[3] / s) * s;
+        if (L->y0 == bb[3]) L->y0 += s;
+        double nr = floor((L->y0 - bb[1]) / s) + 1, nc = floor((bb[2] - L->x0) / s) + 1;
+        if (nr * nc > MAX_CELLS)
+            return hz_fail(HZ_ELIMIT, err, errlen,
+                           "cell: %g m gives %.0f x %.0f cells (more than %d)", s, nr, nc,
+                           MAX_CELLS);
+        L->nrows = (int)nr;
+        L->ncols = (int)nc;
+    }
+    return HZ_OK;
+}
+
+/* Lattice index of the cell containing (x, y), or -1 outside the lattice. */
+static long cell_of(const lattice *L, double x, double y)
+{
+    int r, c;
+    if (!L->hex) {
+        double fr = floor((L->y0 - y) / L->s), fc = floor((x - L->x0) / L->s);
+        if (!(fr >= 0 && fr < L->nrows && fc >= 0 && fc < L->ncols)) return -1;
+        r = (int)fr;
+        c = (int)fc;
+    } else {
+        /* The hexagons are the Voronoi cells of the centres: the nearest centre among the
+         * three candidate rows wins. */
+        double fr = floor((L->y0 - y) / L->h + 0.5);
+        if (!(fr >= -1 && fr <= L->nrows)) return -1;
+        double best = INFINITY;
+        r = c = -1;
+        for (int rr = (int)fr - 1; rr <= (int)fr + 1; rr++) {
+            if (rr < 0 || rr >= L->nrows) continue;
+            double fc = floor((x - L->x0) / L->s - 0.5 * (rr & 1) + 0.5);
+            if (!(fc >= 0 && fc < L->ncols)) continue;
+            double cx, cy;
+            cell_centre(L, rr, (int)fc, &cx, &cy);
+            double d = (cx - x) * (cx - x) + (cy - y) * (cy - y);
+            if (d < best) {
+                best = d;
+                r = rr;
+                c = (int)fc;
+            }
+        }
+        if (r < 0) return -1;
+    }
+    return (long)r * L->ncols + c;
+}
+
+/* ---- the study-area mask ---- */
+
+typedef struct xcross {
+    int group;
+    double x;
+} xcross;
+
+static int xcross_cmp(const void *a, const void *b)
+{
+    const xcross *p = a, *q = b;
+    if (p->group != q->group) return p->group < q->group ? -1 : 1;
+    return p->x < q->x ? -1 : p->x > q->x;
+}
+
+/* mask[i] = 1 for cells whose centre lies inside the region: per row, the crossings of the
+ * horizontal line through the centres with each group's edges, paired even-odd. Edges are
+ * first bucketed by the rows they span, so the cost is O(edges + crossings + cells). */
+static hz_status region_mask(const lattice *L, const hotspots_region *g, unsigned char *mask,
+                             char *err, size_t errlen)
+{
+    size_t nr = (size_t)L->nrows;
+    size_t *cnt = calloc(nr + 1, sizeof *cnt);
+    if (!cnt) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    /* pass 1 counts the edges per row, pass 2 fills them (edge = ring, point) */
+    size_t total = 0;
+    size_t(*ed)[2] = NULL;
+    hz_status rc = HZ_OK;
+    xcross *xs = NULL;
+    size_t xcap = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t k = 0; k < g->nrings; k++) {
+            size_t a = g->ring_start[k], b = g->ring_start[k + 1];
+            for (size_t q = a; q < b; q++) {
+                size_t q2 = q + 1 < b ? q + 1 : a;
+                double y1 = g->xy[2 * q + 1], y2 = g->xy[2 * q2 + 1];
+                if (y1 == y2 || !isfinite(y1) || !isfinite(y2)) continue;
+                double lo = fmin(y1, y2), hi = fmax(y1, y2);
+                /* rows whose centre y is in [lo, hi) */
+                double rfirst = ceil((L->y0 - hi) / L->h + (L->hex ? 0 : -0.5));
+                double rlast = floor((L->y0 - lo) / L->h + (L->hex ? 0 : -0.5));
+                if (rfirst < 0) rfirst = 0;
+                if (rlast > (double)nr - 1) rlast = (double)nr - 1;
+                for (double r = rfirst; r <= rlast; r++) {
+                    if (pass == 0)
+                        cnt[(size_t)r + 1]++;
+                    else {
+                        size_t at = cnt[(size_t)r]++;
+                        ed[at][0] = k;
+                        ed[at][1] = q;
+                    }
+                }
+            }
+        }
+        if (pass == 0) {
+            for (size_t r = 0; r < nr; r++)
+                cnt[r + 1] += cnt[r];
+            total = cnt[nr];
+            ed = malloc((total ? total : 1) * sizeof *ed);
+            if (!ed) {
+                rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+                goto done;
+            }
+        }
+    }
+    /* after pass 2, cnt[r] is the end of row r's edges and cnt[r - 1] its start */
+    for (size_t r = 0; r < nr; r++) {
+        size_t a = r ? cnt[r - 1] : 0, b = cnt[r];
+        if (a == b) continue;
+        if (b - a > xcap) {
+            xcap = (b - a) * 2;
+            xcross *nx = realloc(xs, xcap * sizeof *nx);
+            if (!nx) {
+                rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+                goto done;
+            }
+            xs = nx;
+        }
+        double cy, dummy;
+        cell_centre(L, (int)r, 0, &dummy, &cy);
+        size_t m = 0;
+        for (size_t e = a; e < b; e++) {
+            size_t k = ed[e][0], q = ed[e][1];
+            size_t q2 = q + 1 < g->ring_start[k + 1] ? q + 1 : g->ring_start[k];
+            double x1 = g->xy[2 * q], y1 = g->xy[2 * q + 1];
+            double x2 = g->xy[2 * q2], y2 = g->xy[2 * q2 + 1];
+            if (!((y1 <= cy && cy < y2) || (y2 <= cy && cy < y1))) continue;
+            xs[m].group = g->ring_group[k];
+            xs[m].x = x1 + (cy - y1) * (x2 - x1) / (y2 - y1);
+            m++;
+        }
+        qsort(xs, m, sizeof *xs, xcross_cmp);
+        double off = L->hex ? 0.5 * (double)(r & 1) : 0.5;
+        for (size_t i = 0; i + 1 < m; i += 2) {
+            if (xs[i].group != xs[i + 1].group) { /* a ring not closed in y: skip one */
+                i--;
+                continue;
+            }
+            /* centres x0 + (c + off) s in [xa, xb) */
+            double c0 = ceil((xs[i].x - L->x0) / L->s - off);
+            double c1 = ceil((xs[i + 1].x - L->x0) / L->s - off) - 1;
+            if (c0 < 0) c0 = 0;
+            if (c1 > L->ncols - 1) c1 = L->ncols - 1;
+            for (double c = c0; c <= c1; c++)
+                mask[r * (size_t)L->ncols + (size_t)c] = 1;
+        }
+    }
+done:
+    free(cnt);
+    free(ed);
+    free(xs);
+    return rc;
+}
+
+/* ---- auto cell size: mean nearest-neighbour distance ---- */
+
+/* Mean distance from up to NN_SAMPLE incidents (evenly spaced in input order) to the nearest
+ * incident at a different location, over a bucket grid. Returns NAN if no two locations differ. */
+static double mean_nn_distance(const hz_points *p, const double bb[4], size_t *sampled)
+{
+    size_t n = p->n;
+    double w = bb[2] - bb[0], hgt = bb[3] - bb[1];
+    double area = fmax(w, 1.0) * fmax(hgt, 1.0);
+    double bs = sqrt(area / (double)n) * 2; /* about 4 points per bucket under randomness */
+    if (bs <= 0 || !isfinite(bs)) bs = 1;
+    size_t bx = (size_t)(w / bs) + 1, by = (size_t)(hgt / bs) + 1;
+    while (bx * by > 4 * n + 16) {
+        bs *= 1.5;
+        bx = (size_t)(w / bs) + 1;
+        by = (size_t)(hgt / bs) + 1;
+    }
+    size_t nb = bx * by;
+    size_t *head = calloc(nb + 1, sizeof *head);
+    uint32_t *order = malloc(n * sizeof *order);
+    uint32_t *key = malloc(n * sizeof *key);
+    double result = NAN;
+    *sampled = 0;
+    if (!head || !order || !key) goto done;
+    for (size_t i = 0; i < n; i++) {
+        size_t cx = (size_t)((p->x[i] - bb[0]) / bs), cy = (size_t)((p->y[i] - bb[1]) / bs);
+        if (cx >= bx) cx = bx - 1;
+        if (cy >= by) cy = by - 1;
+        key[i] = (uint32_t)(cy * bx + cx);
+        head[key[i] + 1]++;
+    }
+    for (size_t b = 0; b < nb; b++)
+        head[b + 1] += head[b];
+    for (size_t i = 0; i < n; i++)
+        order[head[key[i]]++] = (uint32_t)i;
+    for (size_t b = nb; b > 0; b--)
+        head[b] = head[b - 1];
+    head[0] = 0;
+    size_t step = n > NN_SAMPLE ? (n + NN_SAMPLE - 1) / NN_SAMPLE : 1;
+    double sum = 0;
+    size_t cnt = 0;
+    long maxring = (long)(bx > by ? bx : by);
+    for (size_t i = 0; i < n; i += step) {
+        long cx = (long)(key[i] % bx), cy = (long)(key[i] / bx);
+        double best = INFINITY;
+        for (long ring = 0; ring <= maxring; ring++) {
+            /* everything beyond this ring is at least ring * bs away */
+            if ((double)(ring - 1) * bs > 0 &&
+                (double)(ring - 1) * bs * ((double)(ring - 1) * bs) > best)
+                break;
+            for (long yy = cy - ring; yy <= cy + ring; yy++) {
+                if (yy < 0 || yy >= (long)by) continue;
+                long dx = (yy == cy - ring || yy == cy + ring) ? 1 : 2 * ring;
+                for (long xx = cx - ring; xx <= cx + ring; xx += dx ? dx : 1) {
+                    if (xx < 0 || xx >= (long)bx) continue;
+                    size_t b = (size_t)yy * bx + (size_t)xx;
+                    for (size_t q = head[b]; q < head[b + 1]; q++) {
+                        uint32_t j = order[q];
+                        double ddx = p->x[j] - p->x[i], ddy = p->y[j] - p->y[i];
+                        double d2 = ddx * ddx + ddy * ddy;
+                        if (d2 > 0 && d2 < best) best = d2;
+                    }
+                    if (ring == 0) break;
+                }
+            }
+        }
+        if (isfinite(best)) {
+            sum += sqrt(best);
+            cnt++;
+        }
+    }
+    *sampled = cnt;
+    if (cnt) result = sum / (double)cnt;
+done:
+    free(head);
+    free(order);
+    free(key);
+    return result;
+}
+
+/* ---- the analysis ---- */
+
+static char *dup_str(const char *s)
+{
+    if (!s) s = "";
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+hz_status hotspots_compute(const hotspots_input *in, const hotspots_params *par,
+                           hotspots_result **out, char *why, size_t whylen, char *err,
+                           size_t errlen)
+{
+    *out = NULL;
+    if (why && whylen) why[0] = 0;
+    const hz_points *pts = in->pts;
+    if (!pts || pts->n == 0)
+        return hz_fail(HZ_EINVAL, err, errlen, "no incidents match the filters");
+    hotspots_result *R = calloc(1, sizeof *R);
+    if (!R) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    R->par = *par;
+    R->score = in->score;
+    R->data_version = in->data_version;
+    R->work_srs = dup_str(in->work_srs);
+    R->filters = dup_str(in->filters);
+    unsigned char *mask = NULL;
+    double *val = NULL, *z = NULL, *p = NULL, *pp = NULL, *pf = NULL;
+    int *cnt = NULL, *nbc = NULL;
+    gistar_stencil *st = NULL;
+    hz_status rc = HZ_OK;
+    if (!R->work_srs || !R->filters) {
+        rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        goto fail;
+    }
+
+    /* Bounding box: the region's, or the points'. */
+    double bb[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+    const hotspots_region *g = in->region && in->region->nrings ? in->region : NULL;
+    if (g) {
+        for (size_t q = 0; q < g->ring_start[g->nrings]; q++) {
+            double x = g->xy[2 * q], y = g->xy[2 * q + 1];
+            if (!isfinite(x) || !isfinite(y)) continue;
+            bb[0] = fmin(bb[0], x);
+            bb[1] = fmin(bb[1], y);
+            bb[2] = fmax(bb[2], x);
+            bb[3] = fmax(bb[3], y);
+        }
+    } else {
+        for (size_t i = 0; i < pts->n; i++) {
+            if (!isfinite(pts->x[i]) || !isfinite(pts->y[i])) continue;
+            bb[0] = fmin(bb[0], pts->x[i]);
+            bb[1] = fmin(bb[1], pts->y[i]);
+            bb[2] = fmax(bb[2], pts->x[i]);
+            bb[3] = fmax(bb[3], pts->y[i]);
+        }
+    }
+    if (!(bb[2] >= bb[0] && bb[3] >= bb[1])) {
+        rc = hz_fail(HZ_EINVAL, err, errlen, "no finite coordinates in the study region");
+        goto fail;
+    }
+    double bbarea = fmax(bb[2] - bb[0], 1.0) * fmax(bb[3] - bb[1], 1.0);
+    double cellarea_k = par->shape == HOTSPOTS_HEX ? sqrt(3.0) / 2 : 1.0; /* area = k s^2 */
+
+    /* Cell size. */
+    if (!(par->cell > 0)) {
+        size_t sampled;
+        double dnn = mean_nn_distance(pts, bb, &sampled);
+        double smin = sqrt(bbarea / (AUTO_MAX_CELLS * cellarea_k));
+        double smax = sqrt(bbarea / (AUTO_MIN_CELLS * cellarea_k));
+        double s = isfinite(dnn) ? 2 * dnn : smax;
+        const char *clamp = "";
+        if (s < smin) {
+            s = smin;
+            clamp = " raised to the 200,000-cell limit of the study box";
+        } else if (s > smax) {
+            s = smax;
+            clamp = " lowered so the study box holds 30 cells";
+        }
+        s = fmax(1.0, round(s));
+        R->par.cell = s;
+        if (isfinite(dnn))
+            snprintf(R->cell_rule, sizeof R->cell_rule,
+                     "auto: 2 x mean nearest-neighbour distance between distinct incident "
+                     "locations (%.1f m over %zu sampled incidents; Clark & Evans 1954: "
+                     "1/sqrt(density) under randomness)%s, rounded: %.0f m",
+                     dnn, sampled, clamp, s);
+        else
+            snprintf(R->cell_rule, sizeof R->cell_rule,
+                     "auto: all incidents at one location, so the study box is cut into 30 "
+                     "cells: %.0f m",
+                     s);
+    } else {
+        snprintf(R->cell_rule, sizeof R->cell_rule, "given: %g m", par->cell);
+    }
+    say(why, whylen, "cell size %s\n", R->cell_rule);
+
+    lattice L;
+    rc = lattice_make(&L, par->shape == HOTSPOTS_HEX, R->par.cell, bb, err, errlen);
+    if (rc != HZ_OK) goto fail;
+    R->nrows = L.nrows;
+    R->ncols = L.ncols;
+    size_t ncell = (size_t)L.nrows * (size_t)L.ncols;
+    mask = calloc(ncell, 1);
+    val = calloc(ncell, sizeof *val);
+    cnt = calloc(ncell, sizeof *cnt);
+    if (!mask || !val || !cnt) {
+        rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        goto fail;
+    }
+    if (g) {
+        rc = region_mask(&L, g, mask, err, errlen);
+        if (rc != HZ_OK) goto fail;
+    } else {
+        memset(mask, 1, ncell);
+    }
+
+    /* Aggregation: one pass over the incidents. */
+    for (size_t i = 0; i < pts->n; i++) {
+        long c = cell_of(&L, pts->x[i], pts->y[i]);
+        if (c < 0 || !mask[c]) {
+            R->outside++;
+            continue;
+        }
+        val[c] += pts->w ? pts->w[i] : 1.0;
+        cnt[c]++;
+        R->incidents++;
+    }
+    size_t npresent = 0;
+    for (size_t i = 0; i < ncell; i++)
+        npresent += mask[i];
+    if (npresent < 3) {
+        rc = hz_fail(HZ_EINVAL, err, errlen,
+                     "only %zu cell(s) of %g m in the study area: use a smaller --cell", npresent,
+                     R->par.cell);
+        goto fail;
+    }
+    if (R->incidents == 0) {
+        rc = hz_fail(HZ_EINVAL, err, errlen,
+                     "none of the %zu incidents lies in the study area's cells", pts->n);
+        goto fail;
+    }
+    gistar_lattice gl = {L.nrows, L.ncols, L.hex, L.s, val, mask};
+
+    /* Neighbourhood. */
+    if (par->contiguity) {
+        R->par.band = 0;
+        snprintf(R->band_rule, sizeof R->band_rule, "queen contiguity (%s)",
+                 L.hex ? "6 hexagons sharing an edge" : "8 squares sharing an edge or corner");
+    } else if (par->band > 0) {
+        snprintf(R->band_rule, sizeof R->band_rule, "given: %g m", par->band);
+    } else {
+        /* Incremental spatial autocorrelation (ArcGIS's Incremental Spatial Autocorrelation /
+         * Optimized Hot Spot Analysis): Moran's I z over increasing bands; the first peak is
+         * where clustering is most pronounced at the smallest scale. */
+        double diag = hypot(bb[2] - bb[0], bb[3] - bb[1]);
+        double steps = round((diag / 10 / L.s - 1) / (ISA_STEPS - 1));
+        if (steps < 1) steps = 1;
+        R->isa_n = 0;
+        for (int k = 0; k < ISA_STEPS; k++) {
+            double d = L.s * (1 + k * steps);
+            gistar_stencil *s = gistar_stencil_new(&gl, d, err, errlen);
+            if (!s) {
+                if (k == 0) {
+                    rc = HZ_EINVAL;
+                    goto fail;
+                }
+                break; /* a band beyond the stencil limit ends the series */
+            }
+            double I, zI;
+            rc = gistar_lattice_moran(&gl, s, par->nthreads, &I, &zI, err, errlen);
+            gistar_stencil_free(s);
+            if (rc != HZ_OK) goto fail;
+            R->isa_d[k] = d;
+            R->isa_I[k] = I;
+            R->isa_z[k] = zI;
+            R->isa_n = k + 1;
+        }
+        int pick = -1;
+        for (int k = 1; k + 1 < R->isa_n && pick < 0; k++)
+            if (R->isa_z[k] > R->isa_z[k - 1] && R->isa_z[k] > R->isa_z[k + 1] &&
+                R->isa_z[k] >= 1.96)
+                pick = k;
+        if (pick >= 0) {
+            R->par.band = R->isa_d[pick];
+            snprintf(R->band_rule, sizeof R->band_rule,
+                     "auto: first peak of Moran's I z-scores over %d bands %.0f..%.0f m "
+                     "(incremental spatial autocorrelation): z = %.2f at %.0f m",
+                     R->isa_n, R->isa_d[0], R->isa_d[R->isa_n - 1], R->isa_z[pick], R->par.band);
+        } else {
+            int best = 0;
+            for (int k = 1; k < R->isa_n; k++)
+                if (R->isa_z[k] > R->isa_z[best]) best = k;
+            if (R->isa_z[best] >= 1.96) {
+                R->par.band = R->isa_d[best];
+                snprintf(R->band_rule, sizeof R->band_rule,
+                         "auto: no peak of Moran's I z-scores over %d bands %.0f..%.0f m, so the "
+                         "band with the highest z (%.2f) is used: %.0f m",
+                         R->isa_n, R->isa_d[0], R->isa_d[R->isa_n - 1], R->isa_z[best],
+                         R->par.band);
+            } else {
+                R->par.band = 2 * L.s;
+                snprintf(R->band_rule, sizeof R->band_rule,
+                         "auto: no significant spatial autocorrelation at any of %d bands "
+                         "%.0f..%.0f m (max z %.2f), so 2 cell spacings are used: %.0f m",
+                         R->isa_n, R->isa_d[0], R->isa_d[R->isa_n - 1], R->isa_z[best],
+                         R->par.band);
+            }
+        }
+    }
+    say(why, whylen, "neighbourhood %s\n", R->band_rule);
+
+    st = gistar_stencil_new(&gl, par->contiguity ? 0.0 : R->par.band, err, errlen);
+    if (!st) {
+        rc = HZ_EINVAL;
+        goto fail;
+    }
+    if (par->permutations > 0) {
+        double work = (double)npresent * par->permutations * (double)gistar_stencil_size(st);
+        if (work > 2e10) {
+            rc = hz_fail(HZ_ELIMIT, err, errlen,
+                         "permutations: %d x %zu cells x %zu neighbours is too much work; use "
+                         "fewer permutations, a larger cell or a smaller band",
+                         par->permutations, npresent, gistar_stencil_size(st));
+            goto fail;
+        }
+    }
+    z = malloc(ncell * sizeof *z);
+    p = malloc(ncell * sizeof *p);
+    nbc = malloc(ncell * sizeof *nbc);
+    pp = par->permutations > 0 ? malloc(ncell * sizeof *pp) : NULL;
+    pf = malloc(npresent * sizeof *pf);
+    R->cells = malloc(npresent * sizeof *R->cells);
+    if (!z || !p || !nbc || !pf || !R->cells || (par->permutations > 0 && !pp)) {
+        rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        goto fail;
+    }
+    gistar_opts o;
+    gistar_opts_init(&o);
+    o.star = par->star;
+    o.weights = par->weights;
+    o.permutations = par->permutations;
+    o.seed = par->seed;
+    o.nthreads = par->nthreads;
+    gistar_out go = {z, p, pp, nbc};
+    rc = gistar_lattice_compute(&gl, st, &o, &go, err, errlen);
+    if (rc != HZ_OK) goto fail;
+
+    size_t k = 0;
+    for (size_t i = 0; i < ncell; i++) {
+        if (!mask[i]) continue;
+        hotspots_cell *c = &R->cells[k];
+        c->row = (int)(i / (size_t)L.ncols);
+        c->col = (int)(i % (size_t)L.ncols);
+        cell_centre(&L, c->row, c->col, &c->cx, &c->cy);
+        c->count = cnt[i];
+        c->value = val[i];
+        c->z = z[i];
+        c->p = p[i];
+        c->p_perm = pp ? pp[i] : NAN;
+        c->neighbours = nbc[i];
+        pf[k] = pp ? pp[i] : p[i];
+        k++;
+    }
+    R->ncells = k;
+    if (par->fdr && gistar_fdr_bh(k, pf, pf) != HZ_OK) {
+        rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < k; i++) {
+        hotspots_cell *c = &R->cells[i];
+        double basis = par->permutations > 0 ? c->p_perm : c->p;
+        c->p_fdr = par->fdr ? pf[i] : NAN;
+        double q = par->fdr ? c->p_fdr : basis;
+        int conf = q <= 0.01 ? 99 : q <= 0.05 ? 95 : q <= 0.10 ? 90 : 0;
+        c->confidence = c->z < 0 ? -conf : c->z > 0 ? conf : 0;
+    }
+    say(why, whylen, "%zu cells of %.0f m (%s), %zu incidents in them, %zu outside\n", k,
+        R->par.cell, L.hex ? "hexagons" : "squares", R->incidents, R->outside);
+    free(mask);
+    free(val);
+    free(cnt);
+    free(z);
+    free(p);
+    free(pp);
+    free(pf);
+    free(nbc);
+    gistar_stencil_free(st);
+    *out = R;
+    return HZ_OK;
+fail:
+    free(mask);
+    free(val);
+    free(cnt);
+    free(z);
+    free(p);
+    free(pp);
+    free(pf);
+    free(nbc);
+    gistar_stencil_free(st);
+    hotspots_free(R);
+    return rc;
+}
+
+/* ---- from the snapshot: areas as the study region ---- */
+
+typedef struct ringbuf {
+    size_t *start;
+    int *group;
+    double *xy;
+    size_t nrings, rcap, npts, pcap;
+} ringbuf;
+
+static int rb_point(ringbuf *b, double x, double y)
+{
+    if (b->npts == b->pcap) {
+        size_t cap = b->pcap ? b->pcap * 2 : 4096;
+        double *n = realloc(b->xy, 2 * cap * sizeof *n);
+        if (!n) return -1;
+        b->xy = n;
+        b->pcap = cap;
+    }
+    b->xy[2 * b->npts] = x;
+    b->xy[2 * b->npts + 1] = y;
+    b->npts++;
+    return 0;
+}
+
+static int rb_ring(ringbuf *b, int group)
+{
+    if (b->nrings + 2 > b->rcap) {
+        size_t cap = b->rcap ? b->rcap * 2 : 64;
+        size_t *ns = realloc(b->start, cap * sizeof *ns);
+        if (!ns) return -1;
+        b->start = ns;
+        int *ng = realloc(b->group, cap * sizeof *ng);
+        if (!ng) return -1;
+        b->group = ng;
+        b->rcap = cap;
+    }
+    b->start[b->nrings] = b->npts;
+    b->group[b->nrings] = group;
+    b->nrings++;
+    b->start[b->nrings] = b->npts;
+    return 0;
+}
+
+static int rd_u32(const unsigned char **p, const unsigned char *end, int le, uint32_t *v)
+{
+    if (end - *p < 4) return -1;
+    const unsigned char *b = *p;
+    *v = le ? (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24
+            : (uint32_t)b[3] | (uint32_t)b[2] << 8 | (uint32_t)b[1] << 16 | (uint32_t)b[0] << 24;
+    *p += 4;
+    return 0;
+}
+
+static int rd_f64(const unsigned char **p, const unsigned char *end, int le, double *v)
+{
+    if (end - *p < 8) return -1;
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = le ? (*p)[i] : (*p)[7 - i];
+    memcpy(v, b, 8);
+    *p += 8;
+    return 0;
+}
+
+/* Appends the rings of a WKB (MULTI)POLYGON (lon/lat) as one group. 0 or -1 if malformed. */
+static int rb_wkb(ringbuf *b, const unsigned char *wkb, size_t len, int group)
+{
+    const unsigned char *p = wkb, *end = wkb + len;
+    if (len < 5) return -1;
+    int le = *p++ == 1;
+    uint32_t type, npoly = 1;
+    if (rd_u32(&p, end, le, &type)) return -1;
+    if (type == 6) {
+        if (rd_u32(&p, end, le, &npoly)) return -1;
+    } else if (type == 3) {
+        p -= 5;
+    } else {
+        return -1;
+    }
+    for (uint32_t i = 0; i < npoly; i++) {
+        if (p >= end) return -1;
+        int ple = *p++ == 1;
+        uint32_t ptype, nrings;
+        if (rd_u32(&p, end, ple, &ptype) || ptype != 3 || rd_u32(&p, end, ple, &nrings)) return -1;
+        for (uint32_t r = 0; r < nrings; r++) {
+            uint32_t npts;
+            if (rd_u32(&p, end, ple, &npts) || (size_t)(end - p) < (size_t)npts * 16) return -1;
+            if (rb_ring(b, group)) return -1;
+            for (uint32_t k = 0; k < npts; k++) {
+                double x, y;
+                rd_f64(&p, end, ple, &x);
+                rd_f64(&p, end, ple, &y);
+                if (rb_point(b, x, y)) return -1;
+            }
+            b->start[b->nrings] = b->npts;
+        }
+    }
+    return 0;
+}
+
+hz_status hotspots_run(const incset *s, const hz_filter *f, const hotspots_params *p,
+                       hotspots_result **out, char *why, size_t whylen, char *err, size_t errlen)
+{
+    *out = NULL;
+    hz_points pts;
+    hz_status rc = incset_select(s, f, &pts, err, errlen);
+    if (rc != HZ_OK) return rc;
+    ringbuf rb = {0};
+    workcrs *w = NULL;
+    const hz_area *areas = incset_areas(s);
+    size_t na = incset_area_count(s);
+    int32_t only = f->area[0] ? incset_area_find(s, f->area) : -1;
+    int group = 0;
+    for (size_t a = 0; a < na; a++) {
+        if (only >= 0 ? (int32_t)a != only : areas[a].parent >= 0) continue;
+        if (rb_wkb(&rb, areas[a].wkb, areas[a].wkb_len, group++)) {
+            rc = hz_fail(HZ_EINVAL, err, errlen, "area %s: unreadable geometry", areas[a].code);
+            goto done;
+        }
+    }
+    hotspots_region reg = {rb.nrings, rb.start, rb.group, rb.xy};
+    if (rb.npts) {
+        w = workcrs_new(incset_work_srs(s), 0, 0, err, errlen);
+        if (!w) {
+            rc = HZ_ECRS;
+            goto done;
+        }
+        /* lon/lat to working metres in place (x may alias lon): split the interleaved pairs */
+        double *tmp = malloc(2 * rb.npts * sizeof *tmp);
+        if (!tmp) {
+            rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+            goto done;
+        }
+        for (size_t i = 0; i < rb.npts; i++) {
+            tmp[i] = rb.xy[2 * i];
+            tmp[rb.npts + i] = rb.xy[2 * i + 1];
+        }
+        rc = workcrs_forward(w, rb.npts, tmp, tmp + rb.npts, tmp, tmp + rb.npts);
+        for (size_t i = 0; i < rb.npts; i++) {
+            rb.xy[2 * i] = tmp[i];
+            rb.xy[2 * i + 1] = tmp[rb.npts + i];
+        }
+        free(tmp);
+        if (rc != HZ_OK) {
+            hz_fail(rc, err, errlen, "projecting the areas to %s failed", incset_work_srs(s));
+            goto done;
+        }
+    }
+    char filters[1024];
+    filter_canonical(f, filters, sizeof filters);
+    hotspots_input in = {&pts,    rb.npts ? &reg : NULL,        incset_work_srs(s),
+                         filters, f->weight == HZ_WEIGHT_SCORE, incset_data_version(s)};
+    rc = hotspots_compute(&in, p, out, why, whylen, err, errlen);
+done:
+    workcrs_free(w);
+    free(rb.start);
+    free(rb.group);
+    free(rb.xy);
+    hz_points_free(&pts);
+    return rc;
+}
+
+/* ---- GeoJSON ---- */
+
+static json_t *num_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* Rounds to 1e-7 degrees (about 1 cm), plenty for a cell outline and a smaller file. */
+static json_t *coord(double v)
+{
+    return json_real(round(v * 1e7) / 1e7);
+}
+
+static json_t *provenance(const hotspots_result *r)
+{
+    const hotspots_params *p = &r->par;
+    json_t *isa = json_array();
+    for (int k = 0; k < r->isa_n; k++)
+        json_array_append_new(isa, json_pack("{s:f, s:f, s:f}", "distance", r->isa_d[k], "moran_i",
+                                             r->isa_I[k], "z", r->isa_z[k]));
+    json_t *pv = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:f, s:s, s:s, s:s, s:b, s:s, s:s, s:s, "
+        "s:I, s:I, s:I, s:o, s:o}",
+        "filters", r->filters, "method",
+        "Getis-Ord local statistic on aggregated cells (Getis & Ord 1992; Ord & Getis 1995), "
+        "as ArcGIS Hot Spot Analysis and R spdep localG",
+        "statistic", p->star ? "Gi*" : "Gi", "weights",
+        p->weights == GISTAR_ROW ? "row-standardised" : "binary", "neighbourhood",
+        p->contiguity ? "queen contiguity" : "distance band", "value",
+        r->score ? "score (severity-weighted)" : "count", "band",
+        p->contiguity ? json_null() : json_real(p->band), "band_rule", r->band_rule, "cell_size",
+        p->cell, "cell_rule", r->cell_rule, "shape", p->shape == HOTSPOTS_HEX ? "hex" : "square",
+        "study_area",
+        "cells whose centre lies in the union of the study areas (the filter's area, else every "
+        "top-level area; none loaded: the incidents' bounding box); empty cells are zeros",
+        "fdr", p->fdr, "p_basis",
+        p->permutations > 0 ? "conditional permutation, two-sided" : "normal, two-sided", "classes",
+        "99/95/90 % on p_fdr (p when fdr is off)", "work_srs", r->work_srs, "incidents",
+        (json_int_t)r->incidents, "incidents_outside", (json_int_t)r->outside, "cells",
+        (json_int_t)r->ncells, "data_version",
+        r->data_version >= 0 ? json_integer(r->data_version) : json_null(), "incremental_moran",
+        isa);
+    if (pv && p->permutations > 0) {
+        json_object_set_new(pv, "permutations", json_integer(p->permutations));
+        json_object_set_new(pv, "seed", json_integer((json_int_t)p->seed));
+    }
+    return pv;
+}
+
+hz_status hotspots_geojson(const hotspots_result *r, int suppress_below, json_t **out, char *err,
+                           size_t errlen)
+{
+    *out = NULL;
+    workcrs *w = workcrs_new(r->work_srs, 0, 0, err, errlen);
+    if (!w) return HZ_ECRS;
+    int hex = r->par.shape == HOTSPOTS_HEX;
+    int nv = hex ? 6 : 4;
+    size_t nvert = r->ncells * (size_t)nv;
+    double *x = malloc((nvert ? nvert : 1) * sizeof *x),
+           *y = malloc((nvert ? nvert : 1) * sizeof *y);
+    json_t *fc = NULL, *feats = NULL;
+    hz_status rc = HZ_OK;
+    if (!x || !y) {
+        rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        goto done;
+    }
+    double s = r->par.cell;
+    for (size_t i = 0; i < r->ncells; i++) {
+        const hotspots_cell *c = &r->cells[i];
+        for (int v = 0; v < nv; v++) {
+            double vx, vy;
+            if (hex) {
+                /* pointy-top: vertices at 90 + 60 k degrees, circumradius s / sqrt 3 */
+                double a = (90.0 + 60.0 * v) * M_PI / 180.0, R = s / sqrt(3.0);
+                vx = c->cx + R * cos(a);
+                vy = c->cy + R * sin(a);
+            } else {
+                static const double sx[4] = {-0.5, 0.5, 0.5, -0.5}, sy[4] = {-0.5, -0.5, 0.5, 0.5};
+                vx = c->cx + sx[v] * s;
+                vy = c->cy + sy[v] * s;
+            }
+            x[i * (size_t)nv + (size_t)v] = vx;
+            y[i * (size_t)nv + (size_t)v] = vy;
+        }
+    }
+    if (workcrs_inverse(w, nvert, x, y, x, y) != HZ_OK) {
+        rc = hz_fail(HZ_ECRS, err, errlen, "cell outlines: inverse projection from %s failed",
+                     r->work_srs);
+        goto done;
+    }
+    feats = json_array();
+    fc = json_pack("{s:s, s:o}", "type", "FeatureCollection", "features", feats);
+    if (!fc) {
+        rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < r->ncells; i++) {
+        const hotspots_cell *c = &r->cells[i];
+        json_t *ring = json_array();
+        for (int v = 0; v <= nv; v++) {
+            size_t k = i * (size_t)nv + (size_t)(v % nv); /* closed: first vertex again */
+            json_array_append_new(ring, json_pack("[o, o]", coord(x[k]), coord(y[k])));
+        }
+        int sup = suppress_below > 0 && c->count < suppress_below;
+        json_t *props =
+            json_pack("{s:o, s:o, s:o, s:o, s:s, s:i, s:i, s:i, s:f, s:f, s:i}", "count",
+                      sup ? json_null() : json_integer(c->count), "z", json_real(c->z), "p",
+                      num_or_null(c->p), "p_fdr", num_or_null(c->p_fdr), "class",
+                      hotspots_class_name(c->confidence), "confidence", c->confidence, "row",
+                      c->row, "col", c->col, "cx", c->cx, "cy", c->cy, "neighbours", c->neighbours);
+        if (props && r->score)
+            json_object_set_new(props, "score", sup ? json_null() : json_real(c->value));
+        if (props && r->par.permutations > 0)
+            json_object_set_new(props, "p_perm", num_or_null(c->p_perm));
+        if (props && sup) json_object_set_new(props, "suppressed", json_true());
+        json_t *f = json_pack("{s:s, s:I, s:{s:s, s:[o]}, s:o}", "type", "Feature", "id",
+                              (json_int_t)c->row * r->ncols + c->col, "geometry", "type", "Polygon",
+                              "coordinates", ring, "properties", props);
+        if (!f || json_array_append_new(feats, f)) {
+            rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+            goto done;
+        }
+    }
+    json_t *pv = provenance(r);
+    if (!pv || json_object_set_new(fc, "provenance", pv)) {
+        rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        goto done;
+    }
+    *out = fc;
+    fc = NULL;
+done:
+    json_decref(fc);
+    free(x);
+    free(y);
+    workcrs_free(w);
+    return rc;
+}

@@ -1,0 +1,132 @@
+/* hotspots.h - Getis-Ord Gi* hot spot analysis of incidents aggregated to fishnet or hexagon cells.
+ *
+ * The analysis: the filtered incidents (their count, or their score under the filter's severity
+ * weights) are summed into square or hexagonal cells of a lattice in the working CRS aligned to
+ * multiples of the cell size (so the same cell keeps the same place whatever the filter); the
+ * study area is the set of cells whose CENTRE lies in the union of the study polygons (a cell
+ * cut by the boundary belongs to the side of its centre: the area counted is right on average
+ * and no cell is mostly outside). Cells in the study area with no incident are values of 0: a
+ * zero is data. Incidents in cells outside it are left out (and counted in the provenance).
+ * Gi* (or Gi) runs on the lattice (gistar.h) with a distance band or contiguity; each cell is
+ * classed hot or cold at 99/95/90 % confidence on its Benjamini-Hochberg adjusted p by default.
+ *
+ * auto mode, in the spirit of ArcGIS Pro's Optimized Hot Spot Analysis:
+ *  - cell size: twice the mean nearest-neighbour distance between distinct incident locations
+ *    (at most 20,000 sampled), rounded to the metre. Under complete spatial randomness that is
+ *    1 / sqrt(density) (Clark & Evans 1954: E[d_NN] = 0.5 / sqrt(density)), the side of a square
+ *    holding one incident on average; clustered data give smaller cells. Clamped so the study
+ *    area's bounding box holds between 30 (ArcGIS's minimum number of features) and 200,000
+ *    cells.
+ *  - distance band: incremental spatial autocorrelation (ArcGIS's Incremental Spatial
+ *    Autocorrelation tool): global Moran's I z-scores (randomisation) at 15 distances from one
+ *    cell spacing up, in whole-cell steps, to about a tenth of the study box's diagonal; the band
+ *    is the first peak (a z higher than both neighbours in the series) with z >= 1.96. With no
+ *    such peak: the distance of the highest z if that is >= 1.96, else 2 cell spacings. (ArcGIS
+ *    falls back to a nearest-neighbour distance; ours stays on the lattice.) The series and the
+ *    reason are in the provenance ("incremental_moran", "band_rule") and printed.
+ *
+ * Ownership: hotspots_compute()/hotspots_run() return a result freed with hotspots_free()
+ * (NULL is a no-op); pointers from the accessors are borrowed until then.
+ * Thread-safety: reentrant; a result is immutable and may be read by several threads. */
+#ifndef HAZMAP_HOTSPOTS_H
+#define HAZMAP_HOTSPOTS_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hazmap/filter.h"
+#include "hazmap/gistar.h"
+#include "hazmap/incset.h"
+#include "hazmap/status.h"
+
+typedef enum hotspots_shape { HOTSPOTS_SQUARE = 0, HOTSPOTS_HEX = 1 } hotspots_shape;
+
+typedef struct hotspots_params {
+    double cell; /* metres (hexagons: distance between adjacent centres); <= 0 auto */
+    hotspots_shape shape;
+    double band;            /* metres; <= 0 auto; ignored when contiguity is set */
+    int contiguity;         /* 1: queen contiguity (8 squares, 6 hexagons) instead of a band */
+    gistar_weights weights; /* binary (default) or row-standardised */
+    int star;               /* 1 Gi* (default), 0 Gi */
+    int fdr;                /* 1 (default): classify on BH-adjusted p */
+    int permutations;       /* > 0: classify on conditional-permutation p instead of normal p */
+    uint64_t seed;          /* for the permutations (default 1) */
+    int nthreads;           /* <= 0: one per core */
+} hotspots_params;
+
+/* Defaults: auto cell and band, squares, binary, Gi*, FDR, no permutations. */
+void hotspots_params_init(hotspots_params *p);
+
+/* Parses "square"/"hex", "binary"/"row". 0 or -1. */
+int hotspots_shape_parse(const char *s, hotspots_shape *out);
+int hotspots_weights_parse(const char *s, gistar_weights *out);
+
+/* The study region: polygons in the working CRS. Rings of one group combine even-odd (outer
+ * ring and holes of an area); groups unite. ring_start has nrings + 1 entries indexing points
+ * in xy (x0, y0, x1, y1, ...); rings need not repeat their first point. */
+typedef struct hotspots_region {
+    size_t nrings;
+    const size_t *ring_start;
+    const int *ring_group;
+    const double *xy;
+} hotspots_region;
+
+/* What the analysis needs besides the points. */
+typedef struct hotspots_input {
+    const hz_points *pts;          /* filtered incidents, working CRS metres; weights in w */
+    const hotspots_region *region; /* NULL: every cell of the points' bounding box */
+    const char *work_srs;          /* for the output (inverse projection) and the provenance */
+    const char *filters;           /* canonical filter string; may be NULL ("") */
+    int score;                     /* 1: the values are scores (w), 0: counts */
+    int64_t data_version;          /* -1 unknown */
+} hotspots_input;
+
+/* One analysed cell. */
+typedef struct hotspots_cell {
+    int row, col;       /* lattice position; row 0 is the northernmost */
+    double cx, cy;      /* centre, working CRS metres */
+    int count;          /* incidents in the cell */
+    double value;       /* count, or score */
+    double z, p, p_fdr; /* p: two-sided normal (or permutation); p_fdr: BH adjusted */
+    double p_perm;      /* permutation p; NaN when none were run */
+    int confidence;     /* 99, 95, 90, 0; negative for cold spots */
+    int neighbours;     /* neighbours in the study area, the cell itself excluded */
+} hotspots_cell;
+
+typedef struct hotspots_result hotspots_result;
+
+/* Runs the analysis. why (may be NULL) receives, one per line, what auto chose and why.
+ * HZ_EINVAL with a message for no incidents, no cell in the study area, fewer than 3 cells,
+ * or all cells equal; HZ_ELIMIT above 4,000,000 cells. */
+hz_status hotspots_compute(const hotspots_input *in, const hotspots_params *p,
+                           hotspots_result **out, char *why, size_t whylen, char *err,
+                           size_t errlen);
+
+/* Convenience for the CLI and the server: selects the incidents of s under f, takes the study
+ * region from the areas (f's area, or every top-level area; none: the points' bounding box),
+ * and runs hotspots_compute(). */
+hz_status hotspots_run(const incset *s, const hz_filter *f, const hotspots_params *p,
+                       hotspots_result **out, char *why, size_t whylen, char *err, size_t errlen);
+
+void hotspots_free(hotspots_result *r);
+
+/* The analysed cells (the study area's cells, row-major). */
+const hotspots_cell *hotspots_cells(const hotspots_result *r, size_t *n);
+
+/* The parameters actually used (auto resolved) and the number of incidents in the cells. */
+double hotspots_cell_size(const hotspots_result *r);
+double hotspots_band(const hotspots_result *r); /* 0 with contiguity */
+size_t hotspots_incidents(const hotspots_result *r);
+
+/* Class name of a confidence: "hot99", ..., "ns", ..., "cold99". Borrowed. */
+const char *hotspots_class_name(int confidence);
+
+/* The GeoJSON FeatureCollection of API.md: one Polygon per cell in EPSG:4326 (lon/lat order)
+ * with count (and score), z, p, p_fdr, class, confidence, row, col, cx, cy; and "provenance".
+ * Cells with fewer than suppress_below incidents get count (and score) null and
+ * "suppressed": true (0 disables). *out is a new reference the caller releases (json_decref). */
+hz_status hotspots_geojson(const hotspots_result *r, int suppress_below, json_t **out, char *err,
+                           size_t errlen);
+
+#endif
