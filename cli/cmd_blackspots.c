@@ -1,10 +1,153 @@
-/* cmd_blackspots.c - placeholder until the subcommand lands. */
+/* cmd_blackspots.c - `hazmap blackspots`: DBSCAN black spots of the filtered incidents to GeoJSON.
+ */
 #include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "hazmap/blackspots.h"
+#include "hazmap/incset.h"
+#include "hazmap/store.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: hazmap blackspots --db PATH [filters] [--eps METRES] [--min-points N]\n"
+            "                         [--rank score|count] [--work-srs SRS] [--min-count N]\n"
+            "                         [-o FILE.geojson]\n"
+            "  DBSCAN clusters of the filtered incidents (eps default 50 m, min-points default 5,\n"
+            "  the point itself included as in R dbscan), ranked by severity score (default) or\n"
+            "  count. --min-count N suppresses clusters under N incidents (public output).\n"
+            "  Without -o the GeoJSON goes to standard output.\n");
+}
+
+/* "-o FILE" is the one short option; cli_parse knows only "--name", so map it to "--output". */
+static char **map_short_o(int argc, char **argv)
+{
+    char **v = malloc(((size_t)argc + 1) * sizeof *v);
+    if (!v) return NULL;
+    for (int i = 0; i < argc; i++)
+        v[i] = strcmp(argv[i], "-o") == 0 ? (char *)"--output" : argv[i];
+    v[argc] = NULL;
+    return v;
+}
+
+static int parse_double(const char *s, double *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    return errno || end == s || *end ? -1 : 0;
+}
+
+static int parse_int(const char *s, long lo, long hi, int *v)
+{
+    char *end;
+    errno = 0;
+    long x = strtol(s, &end, 10);
+    if (errno || end == s || *end || x < lo || x > hi) return -1;
+    *v = (int)x;
+    return 0;
+}
 
 int cmd_blackspots(int argc, char **argv)
 {
-    (void)argc;
-    cli_error(argv[0], "not implemented yet");
-    return 2;
+    const char *cmd = argv[0];
+    const char *db = NULL, *eps_s = NULL, *minpts_s = NULL, *rank_s = NULL, *srs = NULL,
+               *output = NULL, *help = NULL, *mincount_s = NULL;
+    const cli_opt opts[] = {{"db", 1, &db},
+                            {"eps", 1, &eps_s},
+                            {"min-points", 1, &minpts_s},
+                            {"rank", 1, &rank_s},
+                            {"work-srs", 1, &srs},
+                            {"output", 1, &output},
+                            {"min-count", 1, &mincount_s},
+                            {"help", 0, &help},
+                            {NULL, 0, NULL}};
+    hz_filter f;
+    filter_init(&f);
+    char **av = map_short_o(argc, argv);
+    if (!av) return 1;
+    int rc = cli_parse(argc, av, opts, &f, NULL, 0, NULL);
+    free(av);
+    if (rc != 0) return 2;
+    if (help) {
+        usage(stdout);
+        return 0;
+    }
+    if (!db) {
+        cli_error(cmd, "--db PATH is required");
+        usage(stderr);
+        return 2;
+    }
+    blackspots_params p;
+    blackspots_params_init(&p);
+    int mincount = 0;
+    if (eps_s && (parse_double(eps_s, &p.eps) != 0 || !(p.eps > 0))) {
+        cli_error(cmd, "--eps: '%s' is not a positive number of metres", eps_s);
+        return 2;
+    }
+    if (minpts_s && parse_int(minpts_s, 1, 1000000, &p.min_points) != 0) {
+        cli_error(cmd, "--min-points: '%s' is not an integer >= 1", minpts_s);
+        return 2;
+    }
+    if (mincount_s && parse_int(mincount_s, 0, 1000000, &mincount) != 0) {
+        cli_error(cmd, "--min-count: '%s' is not an integer >= 0", mincount_s);
+        return 2;
+    }
+    if (rank_s) {
+        if (strcmp(rank_s, "score") == 0)
+            p.rank = BLACKSPOTS_BY_SCORE;
+        else if (strcmp(rank_s, "count") == 0)
+            p.rank = BLACKSPOTS_BY_COUNT;
+        else {
+            cli_error(cmd, "--rank: '%s' is not score or count", rank_s);
+            return 2;
+        }
+    }
+    char err[1024];
+    store *st = store_open(db, STORE_READONLY, err, sizeof err);
+    if (!st) {
+        cli_error(cmd, "%s", err);
+        return 1;
+    }
+    incset *s = incset_load(st, srs, err, sizeof err);
+    store_close(st);
+    if (!s) {
+        cli_error(cmd, "%s", err);
+        return 1;
+    }
+    blackspots_result *r = NULL;
+    json_t *gj = NULL;
+    int status = 1;
+    hz_status hs = blackspots_compute(s, &f, &p, &r, err, sizeof err);
+    if (hs == HZ_OK) hs = blackspots_geojson(r, mincount, &gj, err, sizeof err);
+    if (hs != HZ_OK) {
+        cli_error(cmd, "%s", err);
+        status = hs == HZ_EINVAL ? 2 : 1;
+        goto done;
+    }
+    size_t flags = JSON_INDENT(1) | JSON_REAL_PRECISION(12);
+    int wr = output && strcmp(output, "-") != 0 ? json_dump_file(gj, output, flags)
+                                                : json_dumpf(gj, stdout, flags);
+    if (wr != 0) {
+        cli_error(cmd, "cannot write %s", output ? output : "standard output");
+        goto done;
+    }
+    if (!output || strcmp(output, "-") == 0) fputc('\n', stdout);
+    fprintf(stderr,
+            "hazmap %s: %zu clusters from %lld incidents (%lld noise), eps %g m, "
+            "min_points %d, work CRS %s%s%s\n",
+            cmd, r->n, (long long)r->incidents, (long long)r->noise, p.eps, p.min_points,
+            r->work_srs, output ? " -> " : "", output ? output : "");
+    status = 0;
+done:
+    json_decref(gj);
+    blackspots_free(r);
+    incset_free(s);
+    return status;
 }
-

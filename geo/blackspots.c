@@ -1,0 +1,419 @@
+/* blackspots.c - DBSCAN black spots with their descriptions, ranking and GeoJSON (blackspots.h). */
+#include "hazmap/blackspots.h"
+#include "hazmap/dbscan.h"
+#include "hazmap/hztime.h"
+#include "hazmap/workcrs.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const weekday_names[7] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                             "Friday", "Saturday", "Sunday"};
+
+void blackspots_params_init(blackspots_params *p)
+{
+    p->eps = 50.0;
+    p->min_points = 5;
+    p->rank = BLACKSPOTS_BY_SCORE;
+}
+
+typedef struct xy {
+    double x, y;
+} xy;
+
+static int cmp_xy(const void *a, const void *b)
+{
+    const xy *p = a, *q = b;
+    if (p->x != q->x) return p->x < q->x ? -1 : 1;
+    if (p->y != q->y) return p->y < q->y ? -1 : 1;
+    return 0;
+}
+
+static double cross(xy o, xy a, xy b)
+{
+    return (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x);
+}
+
+/* Andrew's monotone chain (1979) on pts[0..n) (sorted in place, duplicates removed); writes the
+ * hull counter-clockwise into hull (room for 2n) and returns its vertex count. Collinear
+ * points are dropped, so a collinear set gives its 2 end points and a coincident set 1. */
+static size_t convex_hull(xy *pts, size_t n, xy *hull)
+{
+    qsort(pts, n, sizeof *pts, cmp_xy);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (m == 0 || cmp_xy(&pts[m - 1], &pts[i]) != 0) pts[m++] = pts[i];
+    n = m;
+    if (n <= 2) {
+        memcpy(hull, pts, n * sizeof *pts);
+        return n;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) { /* lower hull */
+        while (k >= 2 && cross(hull[k - 2], hull[k - 1], pts[i]) <= 0)
+            k--;
+        hull[k++] = pts[i];
+    }
+    for (size_t i = n - 1, t = k + 1; i-- > 0;) { /* upper hull */
+        while (k >= t && cross(hull[k - 2], hull[k - 1], pts[i]) <= 0)
+            k--;
+        hull[k++] = pts[i];
+    }
+    k--; /* the last point repeats the first */
+    return k < 2 ? 2 : k;
+}
+
+/* Local (+08:00) civil fields of t. */
+static void local_fields(int64_t t, int *year, int *hour, int *wday_mon0)
+{
+    int64_t l = t + HZ_TZ_SHANGHAI;
+    int64_t days = l >= 0 ? l / 86400 : -((-l + 86399) / 86400);
+    int64_t sec = l - days * 86400;
+    int m, d;
+    hztime_civil_from_days(days, year, &m, &d);
+    *hour = (int)(sec / 3600);
+    /* 1970-01-01 was a Thursday: index 3 with Monday = 0. */
+    *wday_mon0 = (int)(((days + 3) % 7 + 7) % 7);
+}
+
+/* qsort has no context argument: the sort keys travel with the indices. */
+typedef struct rank_key {
+    double k1, k2;
+    size_t first;
+    size_t i;
+} rank_key;
+
+static int cmp_rank(const void *a, const void *b)
+{
+    const rank_key *p = a, *q = b;
+    if (p->k1 != q->k1) return p->k1 > q->k1 ? -1 : 1;
+    if (p->k2 != q->k2) return p->k2 > q->k2 ? -1 : 1;
+    return p->first < q->first ? -1 : p->first > q->first;
+}
+
+void blackspots_free(blackspots_result *r)
+{
+    if (!r) return;
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->spots[i].hull_lon);
+        free(r->spots[i].hull_lat);
+        free(r->spots[i].trend);
+    }
+    free(r->spots);
+    free(r);
+}
+
+hz_status blackspots_compute(const incset *s, const hz_filter *f, const blackspots_params *p,
+                             blackspots_result **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    hz_points pts = {0};
+    int32_t *label = NULL;
+    size_t *order = NULL, *cstart = NULL;
+    xy *buf = NULL, *hull = NULL;
+    rank_key *keys = NULL;
+    blackspot *ranked = NULL;
+    workcrs *w = NULL;
+    blackspots_result *r = calloc(1, sizeof *r);
+    if (!r) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    r->params = *p;
+    hz_status rc = incset_select(s, f, &pts, err, errlen);
+    if (rc != HZ_OK) goto fail;
+    size_t n = pts.n;
+    label = malloc((n ? n : 1) * sizeof *label);
+    if (!label) goto oom;
+    int32_t ncl = 0;
+    rc = dbscan_run(n, pts.x, pts.y, p->eps, p->min_points, label, NULL, &ncl, err, errlen);
+    if (rc != HZ_OK) goto fail;
+    r->incidents = (int64_t)n;
+    hz_filter sf = *f;
+    sf.weight = HZ_WEIGHT_SCORE;
+    for (int k = 0; k < HZ_SEV_COUNT; k++)
+        r->weights[k] = filter_weight(&sf, k);
+    const hz_incident *items = incset_items(s);
+    /* Trend years over all filtered incidents. */
+    int ymin = 0, ymax = -1;
+    for (size_t k = 0; k < n; k++) {
+        int64_t t = items[pts.idx[k]].t;
+        if (t == INT64_MIN) continue;
+        int y, h, wd;
+        local_fields(t, &y, &h, &wd);
+        if (ymax < ymin) ymin = ymax = y;
+        if (y < ymin) ymin = y;
+        if (y > ymax) ymax = y;
+    }
+    r->year0 = ymin;
+    r->nyears = ymax >= ymin ? ymax - ymin + 1 : 0;
+    /* Members grouped by cluster (counting sort, stable: input order within a cluster). */
+    cstart = calloc((size_t)ncl + 2, sizeof *cstart);
+    order = malloc((n ? n : 1) * sizeof *order);
+    r->spots = calloc((size_t)ncl + 1, sizeof *r->spots);
+    if (!cstart || !order || !r->spots) goto oom;
+    for (size_t k = 0; k < n; k++)
+        cstart[label[k] + 1]++;
+    for (int32_t c = 0; c <= ncl; c++)
+        cstart[c + 1] += cstart[c];
+    {
+        size_t *fill = calloc((size_t)ncl + 1, sizeof *fill);
+        if (!fill) goto oom;
+        for (size_t k = 0; k < n; k++)
+            order[cstart[label[k]] + fill[label[k]]++] = k;
+        free(fill);
+    }
+    r->noise = (int64_t)(cstart[1] - cstart[0]);
+    size_t maxm = 0;
+    for (int32_t c = 1; c <= ncl; c++)
+        if (cstart[c + 1] - cstart[c] > maxm) maxm = cstart[c + 1] - cstart[c];
+    buf = malloc((maxm + 1) * sizeof *buf);
+    hull = malloc((2 * maxm + 2) * sizeof *hull);
+    if (!buf || !hull) goto oom;
+    w = workcrs_new(incset_work_srs(s), 0, 0, err, errlen);
+    if (!w) {
+        rc = HZ_ECRS;
+        goto fail;
+    }
+    r->n = (size_t)ncl;
+    for (int32_t c = 1; c <= ncl; c++) {
+        blackspot *b = &r->spots[c - 1];
+        size_t a = cstart[c], e = cstart[c + 1];
+        b->trend = calloc((size_t)r->nyears + 1, sizeof *b->trend);
+        if (!b->trend) goto oom;
+        b->first = order[a];
+        double sx = 0, sy = 0;
+        for (size_t q = a; q < e; q++) {
+            size_t k = order[q];
+            const hz_incident *i = &items[pts.idx[k]];
+            b->count++;
+            b->severity[i->severity < HZ_SEV_COUNT ? i->severity : 0]++;
+            b->score += r->weights[i->severity < HZ_SEV_COUNT ? i->severity : 0];
+            b->mechanisms[i->mechanism < HZ_MECH_COUNT ? i->mechanism : 0]++;
+            sx += pts.x[k];
+            sy += pts.y[k];
+            if (i->t != INT64_MIN) {
+                int y, h, wd;
+                local_fields(i->t, &y, &h, &wd);
+                b->hours[h]++;
+                b->weekdays[wd]++;
+                b->trend[y - r->year0]++;
+            }
+        }
+        b->cx = sx / (double)b->count;
+        b->cy = sy / (double)b->count;
+        size_t m = 0;
+        for (size_t q = a; q < e; q++) {
+            size_t k = order[q];
+            double d = hypot(pts.x[k] - b->cx, pts.y[k] - b->cy);
+            if (d > b->radius_m) b->radius_m = d;
+            buf[m].x = pts.x[k];
+            buf[m].y = pts.y[k];
+            m++;
+        }
+        size_t hn = convex_hull(buf, m, hull);
+        b->hull_n = hn;
+        b->hull_lon = malloc((hn + 1) * sizeof *b->hull_lon);
+        b->hull_lat = malloc((hn + 1) * sizeof *b->hull_lat);
+        if (!b->hull_lon || !b->hull_lat) goto oom;
+        for (size_t v = 0; v < hn; v++) {
+            b->hull_lon[v] = hull[v].x;
+            b->hull_lat[v] = hull[v].y;
+        }
+        if (workcrs_inverse(w, hn, b->hull_lon, b->hull_lat, b->hull_lon, b->hull_lat) != HZ_OK ||
+            workcrs_inverse(w, 1, &b->cx, &b->cy, &b->lon, &b->lat) != HZ_OK) {
+            rc = hz_fail(HZ_ECRS, err, errlen, "cannot transform cluster %d back to lon/lat", c);
+            goto fail;
+        }
+    }
+    /* Rank. */
+    keys = malloc((r->n + 1) * sizeof *keys);
+    ranked = malloc((r->n + 1) * sizeof *ranked);
+    if (!keys || !ranked) goto oom;
+    for (size_t i = 0; i < r->n; i++) {
+        const blackspot *b = &r->spots[i];
+        keys[i].k1 = p->rank == BLACKSPOTS_BY_COUNT ? (double)b->count : b->score;
+        keys[i].k2 = p->rank == BLACKSPOTS_BY_COUNT ? b->score : (double)b->count;
+        keys[i].first = b->first;
+        keys[i].i = i;
+    }
+    qsort(keys, r->n, sizeof *keys, cmp_rank);
+    for (size_t i = 0; i < r->n; i++) {
+        ranked[i] = r->spots[keys[i].i];
+        ranked[i].rank = (int)i + 1;
+    }
+    free(r->spots);
+    r->spots = ranked;
+    ranked = NULL;
+    filter_canonical(f, r->filters, sizeof r->filters);
+    snprintf(r->work_srs, sizeof r->work_srs, "%s", incset_work_srs(s));
+    r->data_version = incset_data_version(s);
+    *out = r;
+    r = NULL;
+    rc = HZ_OK;
+    goto done;
+oom:
+    rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+fail:
+done:
+    /* On failure r->n counts the clusters whose arrays may be allocated (calloc'd: NULL-safe). */
+    blackspots_free(r);
+    hz_points_free(&pts);
+    free(label);
+    free(order);
+    free(cstart);
+    free(buf);
+    free(hull);
+    free(keys);
+    free(ranked);
+    workcrs_free(w);
+    return rc;
+}
+
+/* The up-to-k indices of the largest positive values of v[0..n), largest first (ties: lower
+ * index first). */
+static size_t top_k(const int64_t *v, size_t n, size_t k, size_t *outi)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] <= 0) continue;
+        size_t j = m < k ? m++ : k;
+        if (j == k && v[i] <= v[outi[k - 1]]) continue;
+        if (j == k) j = k - 1;
+        while (j > 0 && v[outi[j - 1]] < v[i]) {
+            outi[j] = outi[j - 1];
+            j--;
+        }
+        outi[j] = i;
+    }
+    return m;
+}
+
+static json_t *int_array(const int64_t *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, json_integer(v[i]));
+    return a;
+}
+
+static const char *mech_name(int m)
+{
+    const char *s = vocab_name(HZ_VOCAB_MECHANISM, m);
+    return s ? s : "unknown";
+}
+
+static json_t *spot_json(const blackspots_result *r, const blackspot *b)
+{
+    json_t *props = json_object();
+    json_t *sev = json_object(), *mech = json_object(), *trend = json_object();
+    json_t *mh = json_array(), *mw = json_array(), *mm = json_array();
+    for (int k = 1; k < HZ_SEV_COUNT; k++)
+        json_object_set_new(sev, vocab_name(HZ_VOCAB_SEVERITY, k), json_integer(b->severity[k]));
+    json_object_set_new(sev, "unknown", json_integer(b->severity[0]));
+    size_t idx[HZ_MECH_COUNT];
+    size_t nm = top_k(b->mechanisms, HZ_MECH_COUNT, HZ_MECH_COUNT, idx);
+    for (size_t k = 0; k < nm; k++) /* every mechanism present, most frequent first */
+        json_object_set_new(mech, mech_name((int)idx[k]), json_integer(b->mechanisms[idx[k]]));
+    for (size_t k = 0; k < nm && k < 3; k++)
+        json_array_append_new(mm, json_string(mech_name((int)idx[k])));
+    size_t hi[3], wi[2];
+    size_t nh = top_k(b->hours, 24, 3, hi), nw = top_k(b->weekdays, 7, 2, wi);
+    for (size_t k = 0; k < nh; k++)
+        json_array_append_new(mh, json_integer((json_int_t)hi[k]));
+    for (size_t k = 0; k < nw; k++)
+        json_array_append_new(mw, json_string(weekday_names[wi[k]]));
+    for (int y = 0; y < r->nyears; y++) {
+        char key[16];
+        snprintf(key, sizeof key, "%d", r->year0 + y);
+        json_object_set_new(trend, key, json_integer(b->trend[y]));
+    }
+    /* The hull: a closed Polygon ring; a Point or LineString when the members are coincident
+     * or collinear (no area to draw). */
+    json_t *ring = json_array();
+    for (size_t v = 0; v <= b->hull_n; v++) {
+        size_t u = v % b->hull_n;
+        if (v == b->hull_n && b->hull_n < 3) break;
+        json_array_append_new(ring, json_pack("[f,f]", b->hull_lon[u], b->hull_lat[u]));
+    }
+    json_t *hullg;
+    if (b->hull_n >= 3)
+        hullg = json_pack("{s:s, s:[o]}", "type", "Polygon", "coordinates", ring);
+    else if (b->hull_n == 2)
+        hullg = json_pack("{s:s, s:o}", "type", "LineString", "coordinates", ring);
+    else {
+        hullg = json_pack("{s:s, s:O}", "type", "Point", "coordinates", json_array_get(ring, 0));
+        json_decref(ring);
+    }
+    json_object_set_new(props, "rank", json_integer(b->rank));
+    json_object_set_new(props, "count", json_integer(b->count));
+    json_object_set_new(props, "severity", sev);
+    json_object_set_new(props, "score", json_real(b->score));
+    json_object_set_new(props, "radius_m", json_real(b->radius_m));
+    json_object_set_new(props, "hull", hullg);
+    json_object_set_new(props, "hours", int_array(b->hours, 24));
+    json_object_set_new(props, "weekdays", int_array(b->weekdays, 7));
+    json_object_set_new(props, "mechanisms", mech);
+    json_object_set_new(props, "trend", trend);
+    json_object_set_new(props, "main_hours", mh);
+    json_object_set_new(props, "main_weekdays", mw);
+    json_object_set_new(props, "main_mechanisms", mm);
+    json_object_set_new(props, "cx", json_real(b->cx));
+    json_object_set_new(props, "cy", json_real(b->cy));
+    json_object_set_new(props, "suppressed", json_false());
+    return json_pack("{s:s, s:i, s:{s:s, s:[f,f]}, s:o}", "type", "Feature", "id", b->rank,
+                     "geometry", "type", "Point", "coordinates", b->lon, b->lat, "properties",
+                     props);
+}
+
+hz_status blackspots_geojson(const blackspots_result *r, int suppress_below, json_t **out,
+                             char *err, size_t errlen)
+{
+    json_t *feats = json_array(), *prov = json_object(), *w = json_object();
+    if (!feats || !prov || !w) goto oom;
+    for (size_t i = 0; i < r->n; i++) {
+        const blackspot *b = &r->spots[i];
+        json_t *f;
+        if (suppress_below > 0 && b->count < suppress_below)
+            f = json_pack("{s:s, s:i, s:n, s:{s:i, s:b}}", "type", "Feature", "id", b->rank,
+                          "geometry", "properties", "rank", b->rank, "suppressed", 1);
+        else
+            f = spot_json(r, b);
+        if (!f) goto oom;
+        json_array_append_new(feats, f);
+    }
+    for (int k = 1; k < HZ_SEV_COUNT; k++)
+        json_object_set_new(w, vocab_name(HZ_VOCAB_SEVERITY, k), json_real(r->weights[k]));
+    json_object_set_new(w, "unknown", json_real(r->weights[0]));
+    json_object_set_new(prov, "filters", json_string(r->filters));
+    json_object_set_new(
+        prov, "method",
+        json_string("DBSCAN (Ester et al. 1996) in the working CRS; border points "
+                    "join the first cluster reaching them, as R dbscan; convex hull "
+                    "by monotone chain; times in Asia/Shanghai (UTC+8)"));
+    json_object_set_new(prov, "eps", json_real(r->params.eps));
+    json_object_set_new(prov, "min_points", json_integer(r->params.min_points));
+    json_object_set_new(prov, "parameter_rule",
+                        json_string("eps and min_points as given by the caller (defaults 50 m "
+                                    "and 5); score = sum of severity weights"));
+    json_object_set_new(prov, "min_points_rule",
+                        json_string("the point itself counts (R dbscan minPts)"));
+    json_object_set_new(prov, "rank",
+                        json_string(r->params.rank == BLACKSPOTS_BY_COUNT ? "count" : "score"));
+    json_object_set_new(prov, "score_weights", w);
+    w = NULL;
+    json_object_set_new(prov, "work_srs", json_string(r->work_srs));
+    json_object_set_new(prov, "incidents", json_integer(r->incidents));
+    json_object_set_new(prov, "noise", json_integer(r->noise));
+    json_object_set_new(prov, "clusters", json_integer((json_int_t)r->n));
+    json_object_set_new(prov, "data_version", json_integer(r->data_version));
+    json_object_set_new(prov, "suppress_below", json_integer(suppress_below));
+    *out = json_pack("{s:s, s:o, s:o}", "type", "FeatureCollection", "features", feats,
+                     "provenance", prov);
+    if (!*out) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    return HZ_OK;
+oom:
+    json_decref(feats);
+    json_decref(prov);
+    json_decref(w);
+    return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+}

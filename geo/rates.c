@@ -1,0 +1,372 @@
+/* rates.c - counts and crude rates per 100,000 per year with exact Poisson CIs (rates.h). */
+#include "hazmap/rates.h"
+#include "hazmap/hztime.h"
+#include "hazmap/poisson.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define YEAR_S (365.25 * 86400.0)
+#define UNSTABLE_BELOW 20
+
+static const char *const age_names[RATES_AGE_GROUPS] = {"0-14",  "15-24", "25-44",
+                                                        "45-64", "65+",   "unknown"};
+
+int rates_age_group(int age)
+{
+    if (age < 0) return 5;
+    if (age <= 14) return 0;
+    if (age <= 24) return 1;
+    if (age <= 44) return 2;
+    if (age <= 64) return 3;
+    return 4;
+}
+
+const char *rates_age_group_name(int group)
+{
+    return group >= 0 && group < RATES_AGE_GROUPS ? age_names[group] : NULL;
+}
+
+hz_status rates_parse_by(const char *text, unsigned *by, char *err, size_t errlen)
+{
+    *by = 0;
+    if (!text || !*text || strcmp(text, "none") == 0) return HZ_OK;
+    const char *p = text;
+    for (;;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char w[32];
+        if (len == 0 || len >= sizeof w)
+            return hz_fail(HZ_EINVAL, err, errlen, "by: empty or unknown word in '%s'", text);
+        memcpy(w, p, len);
+        w[len] = 0;
+        if (strcasecmp(w, "area") == 0)
+            *by |= RATES_BY_AREA;
+        else if (strcasecmp(w, "mechanism") == 0)
+            *by |= RATES_BY_MECHANISM;
+        else if (strcasecmp(w, "age_group") == 0 || strcasecmp(w, "age") == 0)
+            *by |= RATES_BY_AGE;
+        else if (strcasecmp(w, "sex") == 0)
+            *by |= RATES_BY_SEX;
+        else
+            return hz_fail(HZ_EINVAL, err, errlen,
+                           "by: unknown dimension '%s' (area, mechanism, age_group, sex)", w);
+        if (!end) break;
+        p = end + 1;
+    }
+    return HZ_OK;
+}
+
+/* Start of the local (+08:00) day containing t. */
+static int64_t local_day_start(int64_t t)
+{
+    int64_t l = t + HZ_TZ_SHANGHAI;
+    int64_t d = l >= 0 ? l / 86400 : -((-l + 86399) / 86400);
+    return d * 86400 - HZ_TZ_SHANGHAI;
+}
+
+/* The study period: the filter's ends, open ends from the data's span in whole local days. */
+static void study_period(const incset *s, const hz_filter *f, int64_t *from, int64_t *to)
+{
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    const hz_incident *it = incset_items(s);
+    for (size_t k = 0, n = incset_count(s); k < n; k++) {
+        if (it[k].t == INT64_MIN) continue;
+        if (it[k].t < lo) lo = it[k].t;
+        if (it[k].t > hi) hi = it[k].t;
+    }
+    *from = f->from != INT64_MIN ? f->from : lo != INT64_MAX ? local_day_start(lo) : INT64_MIN;
+    *to = f->to != INT64_MAX ? f->to : hi != INT64_MIN ? local_day_start(hi) + 86400 : INT64_MIN;
+    if (*from == INT64_MIN || *to == INT64_MIN || *to <= *from) *from = *to = INT64_MIN;
+}
+
+hz_status rates_compute(const incset *s, const hz_filter *f, unsigned by, rates_result **out,
+                        char *err, size_t errlen)
+{
+    *out = NULL;
+    int32_t fa = -1;
+    if (f->area[0] && (fa = incset_area_find(s, f->area)) < 0)
+        return hz_fail(HZ_EINVAL, err, errlen, "area: no area with code '%s'", f->area);
+    const hz_area *areas = incset_areas(s);
+    size_t na = incset_area_count(s);
+    /* The area "slots" of the rows: every area within the filter's area, or one total. */
+    size_t nslot = 0;
+    int32_t *slot_area = malloc((na + 1) * sizeof *slot_area);
+    int32_t *area_slot = malloc((na + 1) * sizeof *area_slot);
+    int64_t *counts = NULL;
+    rates_result *r = calloc(1, sizeof *r);
+    if (!slot_area || !area_slot || !r) goto oom;
+    if (by & RATES_BY_AREA) {
+        for (size_t a = 0; a < na; a++) {
+            area_slot[a] = -1;
+            if (fa < 0 || incset_area_within(s, (int32_t)a, fa)) {
+                area_slot[a] = (int32_t)nslot;
+                slot_area[nslot++] = (int32_t)a;
+            }
+        }
+    } else {
+        slot_area[nslot++] = fa; /* -1 = all areas */
+    }
+    const size_t NM = (by & RATES_BY_MECHANISM) ? HZ_MECH_COUNT : 1;
+    const size_t NG = (by & RATES_BY_AGE) ? RATES_AGE_GROUPS : 1;
+    const size_t NS = (by & RATES_BY_SEX) ? HZ_SEX_COUNT : 1;
+    const size_t cells = NM * NG * NS;
+    counts = calloc(nslot * cells + 1, sizeof *counts);
+    if (!counts) goto oom;
+    int seen_m[HZ_MECH_COUNT] = {0}, seen_g[RATES_AGE_GROUPS] = {0}, seen_s[HZ_SEX_COUNT] = {0};
+    for (int m = 0; m < HZ_MECH_COUNT; m++)
+        if (f->mechanisms & (1u << m)) seen_m[m] = 1;
+    for (int x = 0; x < HZ_SEX_COUNT; x++)
+        if (f->sexes & (1u << x)) seen_s[x] = 1;
+    const hz_incident *it = incset_items(s);
+    for (size_t k = 0, n = incset_count(s); k < n; k++) {
+        const hz_incident *i = &it[k];
+        if (i->area < 0 || !incset_match(s, f, fa, i)) continue;
+        r->incidents++;
+        int g = rates_age_group(i->age);
+        seen_m[i->mechanism] = seen_g[g] = seen_s[i->sex] = 1;
+        size_t c = ((by & RATES_BY_MECHANISM) ? i->mechanism : 0) * NG * NS +
+                   ((by & RATES_BY_AGE) ? (size_t)g : 0) * NS + ((by & RATES_BY_SEX) ? i->sex : 0);
+        if (by & RATES_BY_AREA) {
+            /* The incident counts in its area and in every ancestor that is a row. */
+            for (int32_t a = i->area, depth = 0; a >= 0 && depth < 16; a = areas[a].parent, depth++)
+                if (area_slot[a] >= 0) counts[(size_t)area_slot[a] * cells + c]++;
+        } else {
+            counts[c]++;
+        }
+    }
+    /* Period and population. */
+    study_period(s, f, &r->from, &r->to);
+    r->years = r->from == INT64_MIN ? NAN : (double)(r->to - r->from) / YEAR_S;
+    int64_t total_pop = 0;
+    if (!(by & RATES_BY_AREA) && fa < 0) {
+        for (size_t a = 0; a < na; a++) {
+            if (areas[a].parent >= 0) continue;
+            if (areas[a].population < 0) {
+                total_pop = -1;
+                break;
+            }
+            total_pop += areas[a].population;
+        }
+        if (na == 0) total_pop = -1;
+    }
+    /* Strings: codes and names of the slot areas. */
+    size_t slen = 1;
+    for (size_t sl = 0; sl < nslot; sl++)
+        if (slot_area[sl] >= 0)
+            slen += strlen(areas[slot_area[sl]].code) + strlen(areas[slot_area[sl]].name) + 2;
+    r->strings = malloc(slen);
+    size_t nrows = 0;
+    for (size_t m = 0; m < NM; m++)
+        for (size_t g = 0; g < NG; g++)
+            for (size_t x = 0; x < NS; x++)
+                if ((NM == 1 || seen_m[m]) && (NG == 1 || seen_g[g]) && (NS == 1 || seen_s[x]))
+                    nrows++;
+    r->rows = calloc(nrows * nslot + 1, sizeof *r->rows);
+    if (!r->strings || !r->rows) goto oom;
+    size_t so = 0;
+    for (size_t sl = 0; sl < nslot; sl++) {
+        const char *code = NULL, *name = NULL;
+        int64_t pop = total_pop;
+        if (slot_area[sl] >= 0) {
+            const hz_area *A = &areas[slot_area[sl]];
+            code = r->strings + so;
+            so += (size_t)snprintf(r->strings + so, slen - so, "%s", A->code) + 1;
+            name = r->strings + so;
+            so += (size_t)snprintf(r->strings + so, slen - so, "%s", A->name) + 1;
+            pop = A->population;
+        }
+        for (size_t m = 0; m < NM; m++)
+            for (size_t g = 0; g < NG; g++)
+                for (size_t x = 0; x < NS; x++) {
+                    if (!((NM == 1 || seen_m[m]) && (NG == 1 || seen_g[g]) &&
+                          (NS == 1 || seen_s[x])))
+                        continue;
+                    rates_row *row = &r->rows[r->n++];
+                    row->area = code;
+                    row->area_name = name;
+                    row->mechanism = (by & RATES_BY_MECHANISM) ? (int)m : -1;
+                    row->age_group = (by & RATES_BY_AGE) ? (int)g : -1;
+                    row->sex = (by & RATES_BY_SEX) ? (int)x : -1;
+                    row->count = counts[sl * cells + (m * NG + g) * NS + x];
+                    row->population = pop;
+                    row->years = r->years;
+                    row->unstable = row->count < UNSTABLE_BELOW;
+                    row->rate = row->rate_lo = row->rate_hi = NAN;
+                    double pt = (double)pop * r->years;
+                    if (pop > 0 && pt > 0) {
+                        double lo, hi;
+                        poisson_ci(row->count, 0.95, &lo, &hi);
+                        row->rate = (double)row->count / pt * 1e5;
+                        row->rate_lo = lo / pt * 1e5;
+                        row->rate_hi = hi / pt * 1e5;
+                    }
+                }
+    }
+    r->by = by;
+    filter_canonical(f, r->filters, sizeof r->filters);
+    snprintf(r->work_srs, sizeof r->work_srs, "%s", incset_work_srs(s));
+    r->data_version = incset_data_version(s);
+    free(slot_area);
+    free(area_slot);
+    free(counts);
+    *out = r;
+    return HZ_OK;
+oom:
+    free(slot_area);
+    free(area_slot);
+    free(counts);
+    rates_free(r);
+    return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+}
+
+void rates_free(rates_result *r)
+{
+    if (!r) return;
+    free(r->rows);
+    free(r->strings);
+    free(r);
+}
+
+static json_t *num_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+hz_status rates_json(const rates_result *r, int suppress_below, json_t **out, char *err,
+                     size_t errlen)
+{
+    json_t *rows = json_array(), *o = json_object(), *prov = json_object();
+    if (!rows || !o || !prov) goto oom;
+    for (size_t k = 0; k < r->n; k++) {
+        const rates_row *w = &r->rows[k];
+        int sup = suppress_below > 0 && w->count < suppress_below;
+        json_t *j = json_object();
+        if (!j) goto oom;
+        json_object_set_new(j, "area", str_or_null(w->area));
+        json_object_set_new(j, "area_name", str_or_null(w->area_name));
+        json_object_set_new(j, "mechanism",
+                            w->mechanism < 0 ? json_null()
+                            : w->mechanism == 0
+                                ? json_string("unknown")
+                                : str_or_null(vocab_name(HZ_VOCAB_MECHANISM, w->mechanism)));
+        json_object_set_new(j, "age_group", str_or_null(rates_age_group_name(w->age_group)));
+        json_object_set_new(j, "sex",
+                            w->sex < 0    ? json_null()
+                            : w->sex == 0 ? json_string("unknown")
+                                          : str_or_null(vocab_name(HZ_VOCAB_SEX, w->sex)));
+        json_object_set_new(j, "count", sup ? json_null() : json_integer(w->count));
+        json_object_set_new(j, "population",
+                            w->population < 0 ? json_null() : json_integer(w->population));
+        json_object_set_new(j, "years", num_or_null(w->years));
+        json_object_set_new(j, "rate", sup ? json_null() : num_or_null(w->rate));
+        json_object_set_new(j, "rate_lo", sup ? json_null() : num_or_null(w->rate_lo));
+        json_object_set_new(j, "rate_hi", sup ? json_null() : num_or_null(w->rate_hi));
+        json_object_set_new(j, "unstable", json_boolean(w->unstable));
+        json_object_set_new(j, "suppressed", json_boolean(sup));
+        json_array_append_new(rows, j);
+    }
+    char from[32] = "", to[32] = "";
+    if (r->from != INT64_MIN) {
+        hztime_format_iso(r->from, HZ_TZ_SHANGHAI, from);
+        hztime_format_iso(r->to, HZ_TZ_SHANGHAI, to);
+    }
+    json_object_set_new(prov, "filters", json_string(r->filters));
+    json_object_set_new(prov, "method",
+                        json_string("crude rate = count / (population x years) x 100,000; exact "
+                                    "Poisson 95 % CI (Garwood 1936); unstable when count < 20"));
+    json_object_set_new(prov, "denominator",
+                        json_string("total population of the area (no age- or sex-specific "
+                                    "populations in the store)"));
+    json_object_set_new(prov, "rate_unit", json_string("per 100,000 population per year"));
+    json_object_set_new(prov, "age_groups", json_string("0-14, 15-24, 25-44, 45-64, 65+, unknown"));
+    json_object_set_new(prov, "period_from", from[0] ? json_string(from) : json_null());
+    json_object_set_new(prov, "period_to", to[0] ? json_string(to) : json_null());
+    json_object_set_new(prov, "years", num_or_null(r->years));
+    json_object_set_new(prov, "years_rule",
+                        json_string("filter from/to; open ends from the data's time span in whole "
+                                    "days (+08:00); days / 365.25"));
+    json_object_set_new(prov, "work_srs", json_string(r->work_srs));
+    json_object_set_new(prov, "incidents", json_integer(r->incidents));
+    json_object_set_new(prov, "data_version", json_integer(r->data_version));
+    json_object_set_new(prov, "suppress_below", json_integer(suppress_below));
+    json_object_set_new(o, "rows", rows);
+    json_object_set_new(o, "provenance", prov);
+    *out = o;
+    return HZ_OK;
+oom:
+    json_decref(rows);
+    json_decref(o);
+    json_decref(prov);
+    return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+}
+
+/* Writes s as an RFC 4180 quoted field. */
+static void csv_str(FILE *fp, const char *s)
+{
+    if (!s) return;
+    fputc('"', fp);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', fp);
+        fputc(*s, fp);
+    }
+    fputc('"', fp);
+}
+
+static void csv_num(FILE *fp, double v)
+{
+    if (isfinite(v)) fprintf(fp, "%.10g", v);
+}
+
+hz_status rates_csv(const rates_result *r, int suppress_below, char **out, size_t *len, char *err,
+                    size_t errlen)
+{
+    *out = NULL;
+    *len = 0;
+    FILE *fp = open_memstream(out, len);
+    if (!fp) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    fputs("area,area_name,mechanism,age_group,sex,count,population,years,rate,rate_lo,rate_hi,"
+          "unstable,suppressed\r\n",
+          fp);
+    for (size_t k = 0; k < r->n; k++) {
+        const rates_row *w = &r->rows[k];
+        int sup = suppress_below > 0 && w->count < suppress_below;
+        csv_str(fp, w->area);
+        fputc(',', fp);
+        csv_str(fp, w->area_name);
+        fputc(',', fp);
+        if (w->mechanism >= 0)
+            fputs(w->mechanism ? vocab_name(HZ_VOCAB_MECHANISM, w->mechanism) : "unknown", fp);
+        fputc(',', fp);
+        if (w->age_group >= 0) fputs(rates_age_group_name(w->age_group), fp);
+        fputc(',', fp);
+        if (w->sex >= 0) fputs(w->sex ? vocab_name(HZ_VOCAB_SEX, w->sex) : "unknown", fp);
+        fputc(',', fp);
+        if (!sup) fprintf(fp, "%lld", (long long)w->count);
+        fputc(',', fp);
+        if (w->population >= 0) fprintf(fp, "%lld", (long long)w->population);
+        fputc(',', fp);
+        csv_num(fp, w->years);
+        fputc(',', fp);
+        if (!sup) csv_num(fp, w->rate);
+        fputc(',', fp);
+        if (!sup) csv_num(fp, w->rate_lo);
+        fputc(',', fp);
+        if (!sup) csv_num(fp, w->rate_hi);
+        fprintf(fp, ",%s,%s\r\n", w->unstable ? "true" : "false", sup ? "true" : "false");
+    }
+    if (fclose(fp) != 0 || !*out) {
+        free(*out);
+        *out = NULL;
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory writing CSV");
+    }
+    return HZ_OK;
+}

@@ -1,0 +1,33 @@
+/* dbscan.h - DBSCAN density-based clustering of planar points (Ester, Kriegel, Sander & Xu 1996).
+ *
+ * Definitions, matching the R package dbscan (Hahsler, Piekenbrock & Doran 2019, dbscan_int):
+ *  - the eps-neighbourhood of p is every point q with |p - q| <= eps, p itself included;
+ *  - p is a core point when its neighbourhood holds at least min_points points (the point itself
+ *    counts, like R's minPts);
+ *  - clusters are discovered by scanning the points in input order: the first core point not yet
+ *    in a cluster starts cluster 1, 2, ... and the cluster is expanded completely before the scan
+ *    goes on;
+ *  - a border point (not core, within eps of a core point) joins the first cluster that reaches
+ *    it, i.e. the cluster among those it touches whose lowest-index core point comes first. R's
+ *    dbscan() assigns labels identically, so the labels can be compared directly.
+ * Neighbours are found with a uniform grid of cell size eps (3 x 3 cells per query).
+ * The result is a pure function of the input order and coordinates: same input, same output.
+ *
+ * Thread-safety: reentrant; no state is kept between calls. */
+#ifndef HAZMAP_DBSCAN_H
+#define HAZMAP_DBSCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hazmap/status.h"
+
+/* Clusters n points (x[i], y[i]), metres in a projected CRS.
+ * label: caller-allocated n ints, receives 0 for noise and 1..*nclusters for the clusters.
+ * core: NULL, or caller-allocated n bytes receiving 1 for core points, 0 otherwise.
+ * HZ_EINVAL for eps <= 0 or non-finite, min_points < 1, or a non-finite coordinate (named by
+ * index); HZ_ENOMEM; HZ_ELIMIT when the grid would need more than 2^62 cells. n == 0 is fine. */
+hz_status dbscan_run(size_t n, const double *x, const double *y, double eps, int min_points,
+                     int32_t *label, uint8_t *core, int32_t *nclusters, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,464 @@
+/* check_dbscan.c - tests of DBSCAN (hand-made sets, a brute-force reference) and black spots. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hazmap/blackspots.h"
+#include "hazmap/dbscan.h"
+#include "hazmap/hztime.h"
+#include "hazmap/incset.h"
+#include "hazmap/store.h"
+#include "hazmap/workcrs.h"
+
+/* The reference: R dbscan's dbscan_int (Hahsler et al.) transcribed literally, with an O(n^2)
+ * region query (|p - q|^2 <= eps^2, self included), a visited flag per point and a LIFO list. */
+static int32_t brute_dbscan(size_t n, const double *x, const double *y, double eps, int minpts,
+                            int32_t *label)
+{
+    double eps2 = eps * eps;
+    char *visited = calloc(n, 1);
+    size_t *N = malloc(n * n * sizeof *N + sizeof *N); /* worst case: every list appended */
+    size_t *N2 = malloc(n * sizeof *N2 + sizeof *N2);
+    int32_t ncl = 0;
+    for (size_t i = 0; i < n; i++)
+        label[i] = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (visited[i]) continue;
+        size_t nn = 0;
+        for (size_t j = 0; j < n; j++) {
+            double dx = x[i] - x[j], dy = y[i] - y[j];
+            if (dx * dx + dy * dy <= eps2) N[nn++] = j;
+        }
+        if (nn < (size_t)minpts) continue;
+        ncl++;
+        label[i] = ncl;
+        visited[i] = 1;
+        while (nn) {
+            size_t j = N[--nn];
+            if (visited[j]) continue;
+            visited[j] = 1;
+            size_t n2 = 0;
+            for (size_t k = 0; k < n; k++) {
+                double dx = x[j] - x[k], dy = y[j] - y[k];
+                if (dx * dx + dy * dy <= eps2) N2[n2++] = k;
+            }
+            if (n2 >= (size_t)minpts)
+                for (size_t k = 0; k < n2; k++)
+                    N[nn++] = N2[k];
+            label[j] = ncl;
+        }
+    }
+    free(visited);
+    free(N);
+    free(N2);
+    return ncl;
+}
+
+/* A deterministic generator (SplitMix64) so that every run tests the same sets. */
+static double rnd(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    return (double)(z >> 11) / 9007199254740992.0;
+}
+
+START_TEST(test_handmade_border_between_two_clusters)
+{
+    /* Cluster A (x = 0, 0.3, 0.6, 1.0), cluster C (x = 3.0, 3.4, 3.7, 4.0), a border point B at
+     * x = 2 exactly eps = 1 from A's last and C's first point (distances are inclusive, as in
+     * R), and a noise point. With min_points 4, B has 3 points in its neighbourhood (itself, 1.0
+     * and 3.0): not core, reachable from both clusters. */
+    const double ax[] = {0, 0.3, 0.6, 1.0}, cx[] = {3.0, 3.4, 3.7, 4.0};
+    double x[10], y[10];
+    int32_t lab[10];
+    uint8_t core[10];
+    int32_t ncl;
+    char err[256];
+    /* Order 1: A, B, C, noise. */
+    size_t k = 0;
+    for (int i = 0; i < 4; i++)
+        x[k] = ax[i], y[k++] = 0;
+    x[k] = 2, y[k++] = 0;
+    for (int i = 0; i < 4; i++)
+        x[k] = cx[i], y[k++] = 0;
+    x[k] = 10, y[k++] = 10;
+    ck_assert_int_eq(dbscan_run(k, x, y, 1.0, 4, lab, core, &ncl, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(ncl, 2);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(lab[i], 1);
+    for (int i = 5; i < 9; i++)
+        ck_assert_int_eq(lab[i], 2);
+    ck_assert_int_eq(lab[4], 1); /* A's core point 0 comes first: A claims B */
+    ck_assert_int_eq(core[4], 0);
+    ck_assert_int_eq(lab[9], 0);
+    ck_assert_int_eq(core[9], 0);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(core[i], 1);
+    /* Order 2: C first, then B, then A: C is cluster 1 and claims B. */
+    k = 0;
+    for (int i = 0; i < 4; i++)
+        x[k] = cx[i], y[k++] = 0;
+    x[k] = 2, y[k++] = 0;
+    for (int i = 0; i < 4; i++)
+        x[k] = ax[i], y[k++] = 0;
+    x[k] = 10, y[k++] = 10;
+    ck_assert_int_eq(dbscan_run(k, x, y, 1.0, 4, lab, core, &ncl, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(ncl, 2);
+    ck_assert_int_eq(lab[0], 1);
+    ck_assert_int_eq(lab[4], 1);
+    ck_assert_int_eq(lab[5], 2);
+    /* Order 3: B first (not core, skipped by the scan), then A, then C: A still claims it. */
+    k = 0;
+    x[k] = 2, y[k++] = 0;
+    for (int i = 0; i < 4; i++)
+        x[k] = ax[i], y[k++] = 0;
+    for (int i = 0; i < 4; i++)
+        x[k] = cx[i], y[k++] = 0;
+    ck_assert_int_eq(dbscan_run(k, x, y, 1.0, 4, lab, core, &ncl, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(lab[0], 1);
+    ck_assert_int_eq(lab[1], 1);
+    ck_assert_int_eq(lab[5], 2);
+    /* Order 4: A's last core (x = 1.0) after C: C's first core comes first, C claims B. */
+    k = 0;
+    for (int i = 0; i < 3; i++)
+        x[k] = ax[i], y[k++] = 0; /* 0, 0.3, 0.6: cores of A */
+    for (int i = 0; i < 4; i++)
+        x[k] = cx[i], y[k++] = 0;
+    x[k] = 2, y[k++] = 0;
+    x[k] = 1.0, y[k++] = 0;
+    ck_assert_int_eq(dbscan_run(k, x, y, 1.0, 4, lab, core, &ncl, err, sizeof err), HZ_OK);
+    /* A is still discovered first (its core 0 is point 0), so A claims B. */
+    ck_assert_int_eq(lab[7], 1);
+    /* Just beyond eps B is noise: the inclusive boundary matters. */
+    k = 0;
+    for (int i = 0; i < 4; i++)
+        x[k] = ax[i], y[k++] = 0;
+    x[k] = 2.0000001, y[k++] = 0;
+    ck_assert_int_eq(dbscan_run(k, x, y, 1.0, 4, lab, core, &ncl, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(ncl, 1);
+    ck_assert_int_eq(lab[4], 0);
+}
+END_TEST
+
+START_TEST(test_handmade_square_and_chain)
+{
+    /* A 3x3 lattice of spacing 1 with eps 1 and min_points 5: only the centre has 5 points
+     * (itself and its 4 axis neighbours), so it is the single core; the 4 axis neighbours are
+     * border points, the 4 corners (distance sqrt 2) noise. */
+    double x[9], y[9];
+    int32_t lab[9], ncl;
+    uint8_t core[9];
+    for (int i = 0; i < 9; i++)
+        x[i] = i % 3, y[i] = i / 3;
+    ck_assert_int_eq(dbscan_run(9, x, y, 1.0, 5, lab, core, &ncl, NULL, 0), HZ_OK);
+    ck_assert_int_eq(ncl, 1);
+    const int want[9] = {0, 1, 0, 1, 1, 1, 0, 1, 0};
+    for (int i = 0; i < 9; i++)
+        ck_assert_int_eq(lab[i], want[i]);
+    for (int i = 0; i < 9; i++)
+        ck_assert_int_eq(core[i], i == 4);
+    /* min_points 1: every point is core; clusters are the eps-connected components. */
+    ck_assert_int_eq(dbscan_run(9, x, y, 0.9, 1, lab, core, &ncl, NULL, 0), HZ_OK);
+    ck_assert_int_eq(ncl, 9);
+    ck_assert_int_eq(dbscan_run(9, x, y, 1.0, 1, lab, core, &ncl, NULL, 0), HZ_OK);
+    ck_assert_int_eq(ncl, 1);
+    /* Coincident points: 5 at one spot form a cluster with min_points 5, 4 do not. */
+    double px[5] = {7, 7, 7, 7, 7}, py[5] = {3, 3, 3, 3, 3};
+    ck_assert_int_eq(dbscan_run(5, px, py, 1.0, 5, lab, core, &ncl, NULL, 0), HZ_OK);
+    ck_assert_int_eq(ncl, 1);
+    ck_assert_int_eq(dbscan_run(4, px, py, 1.0, 5, lab, core, &ncl, NULL, 0), HZ_OK);
+    ck_assert_int_eq(ncl, 0);
+    ck_assert_int_eq(dbscan_run(0, px, py, 1.0, 5, lab, core, &ncl, NULL, 0), HZ_OK);
+    ck_assert_int_eq(ncl, 0);
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+    double x[2] = {0, NAN}, y[2] = {0, 0};
+    int32_t lab[2], ncl;
+    char err[256];
+    ck_assert_int_eq(dbscan_run(2, x, y, 1.0, 2, lab, NULL, &ncl, err, sizeof err), HZ_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "point 1"));
+    x[1] = 1;
+    ck_assert_int_eq(dbscan_run(2, x, y, 0.0, 2, lab, NULL, &ncl, err, sizeof err), HZ_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "eps"));
+    ck_assert_int_eq(dbscan_run(2, x, y, -1.0, 2, lab, NULL, &ncl, err, sizeof err), HZ_EINVAL);
+    ck_assert_int_eq(dbscan_run(2, x, y, 1.0, 0, lab, NULL, &ncl, err, sizeof err), HZ_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "min_points"));
+}
+END_TEST
+
+/* Random clustered sets: blobs, uniform background, and lattice points at exact eps spacing. */
+static void random_set(uint64_t *seed, size_t n, double *x, double *y, double *eps, int *minpts)
+{
+    int nblobs = 1 + (int)(rnd(seed) * 8);
+    double bx[8], by[8], bs[8];
+    for (int b = 0; b < nblobs; b++) {
+        bx[b] = rnd(seed) * 2000;
+        by[b] = rnd(seed) * 2000;
+        bs[b] = 5 + rnd(seed) * 80;
+    }
+    *eps = 10 + rnd(seed) * 60;
+    *minpts = 1 + (int)(rnd(seed) * 10);
+    for (size_t i = 0; i < n; i++) {
+        double u = rnd(seed);
+        if (u < 0.5) {
+            int b = (int)(rnd(seed) * nblobs);
+            /* Box-Muller */
+            double r = sqrt(-2 * log(1 - rnd(seed))), t = 2 * M_PI * rnd(seed);
+            x[i] = bx[b] + bs[b] * r * cos(t);
+            y[i] = by[b] + bs[b] * r * sin(t);
+        } else if (u < 0.8) {
+            x[i] = rnd(seed) * 2000;
+            y[i] = rnd(seed) * 2000;
+        } else if (u < 0.95) { /* exact multiples of eps: ties at distance eps */
+            x[i] = 500 + *eps * (int)(rnd(seed) * 6);
+            y[i] = 500 + *eps * (int)(rnd(seed) * 6);
+        } else if (i > 0) { /* duplicates */
+            size_t j = (size_t)(rnd(seed) * (double)i);
+            x[i] = x[j];
+            y[i] = y[j];
+        } else {
+            x[i] = y[i] = 0;
+        }
+    }
+}
+
+START_TEST(test_against_brute_force)
+{
+    uint64_t seed = 12345;
+    enum { N = 1500 };
+    double *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    int32_t *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b);
+    for (int round = 0; round < 12; round++) {
+        size_t n = 200 + (size_t)(rnd(&seed) * (N - 200));
+        double eps;
+        int minpts;
+        random_set(&seed, n, x, y, &eps, &minpts);
+        int32_t na, nb;
+        ck_assert_int_eq(dbscan_run(n, x, y, eps, minpts, a, NULL, &na, NULL, 0), HZ_OK);
+        nb = brute_dbscan(n, x, y, eps, minpts, b);
+        ck_assert_int_eq(na, nb);
+        /* The rule fixes the labels themselves, not only the partition. */
+        for (size_t i = 0; i < n; i++)
+            ck_assert_msg(a[i] == b[i], "round %d point %zu: %d vs %d", round, i, a[i], b[i]);
+    }
+    free(x);
+    free(y);
+    free(a);
+    free(b);
+}
+END_TEST
+
+START_TEST(test_order_invariance)
+{
+    /* Reordering the input may only move border points between the clusters that reach them:
+     * cores keep the same partition (up to labels) and noise stays noise. */
+    uint64_t seed = 777;
+    enum { N = 1200 };
+    double x[N], y[N], px[N], py[N];
+    int32_t a[N], b[N], ncl_a, ncl_b;
+    uint8_t ca[N], cb[N];
+    size_t perm[N];
+    double eps;
+    int minpts;
+    random_set(&seed, N, x, y, &eps, &minpts);
+    minpts = 6;
+    for (size_t i = 0; i < N; i++)
+        perm[i] = i;
+    for (size_t i = N - 1; i > 0; i--) { /* Fisher-Yates */
+        size_t j = (size_t)(rnd(&seed) * (double)(i + 1));
+        size_t t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+    for (size_t i = 0; i < N; i++)
+        px[i] = x[perm[i]], py[i] = y[perm[i]];
+    ck_assert_int_eq(dbscan_run(N, x, y, eps, minpts, a, ca, &ncl_a, NULL, 0), HZ_OK);
+    ck_assert_int_eq(dbscan_run(N, px, py, eps, minpts, b, cb, &ncl_b, NULL, 0), HZ_OK);
+    ck_assert_int_eq(ncl_a, ncl_b);
+    int32_t *map = calloc((size_t)ncl_a + 1, sizeof *map);
+    int borders_moved = 0;
+    for (size_t i = 0; i < N; i++) {
+        int32_t la = a[perm[i]], lb = b[i];
+        ck_assert_int_eq(ca[perm[i]], cb[i]);
+        ck_assert_int_eq(la == 0, lb == 0);
+        if (!cb[i]) {
+            borders_moved += la && map[la] && map[la] != lb;
+            continue;
+        }
+        if (!map[la]) map[la] = lb;
+        ck_assert_int_eq(map[la], lb); /* a bijection on the cores' clusters */
+    }
+    (void)borders_moved;
+    free(map);
+}
+END_TEST
+
+/* ---- black spots on a small store ---- */
+
+static char dbpath[80];
+
+static void tmpdb(void)
+{
+    snprintf(dbpath, sizeof dbpath, "/tmp/hazmap-dbscan-%d.sqlite", (int)getpid());
+    unlink(dbpath);
+}
+
+static void tmpdb_rm(void)
+{
+    char p[100];
+    unlink(dbpath);
+    snprintf(p, sizeof p, "%s-wal", dbpath);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", dbpath);
+    unlink(p);
+}
+
+START_TEST(test_blackspots_describe_and_rank)
+{
+    char err[512];
+    store *st = store_open(dbpath, STORE_CREATE, err, sizeof err);
+    ck_assert_msg(st != NULL, "%s", err);
+    /* Two junctions in UTM 48N: J1 gets 8 minor crashes, J2 gets 5 fatal ones (score 60 > 24
+     * with the default weights, count 5 < 8), plus a lone incident far away. Points are built in
+     * metres and transformed to lon/lat with PROJ, so the centroid is known exactly. */
+    workcrs *w = workcrs_new("EPSG:32648", 0, 0, err, sizeof err);
+    ck_assert_ptr_nonnull(w);
+    const double j1x = 410000, j1y = 3390000, j2x = 412000, j2y = 3391000;
+    double mx[14], my[14], lon[14], lat[14];
+    int n = 0;
+    for (int k = 0; k < 8; k++) { /* octagon of radius 10 m around J1 */
+        mx[n] = j1x + 10 * cos(k * M_PI / 4);
+        my[n++] = j1y + 10 * sin(k * M_PI / 4);
+    }
+    const double sq[5][2] = {{-3, -3}, {3, -3}, {3, 3}, {-3, 3}, {0, 0}};
+    for (int k = 0; k < 5; k++) {
+        mx[n] = j2x + sq[k][0];
+        my[n++] = j2y + sq[k][1];
+    }
+    mx[n] = 420000, my[n++] = 3400000;
+    ck_assert_int_eq(workcrs_inverse(w, (size_t)n, mx, my, lon, lat), HZ_OK);
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    /* 2013-07-01 was a Monday; 08:30 local = 00:30 UTC. The J2 crashes are on Sunday
+     * 2014-06-01 23:10 local (15:10 UTC). */
+    int64_t t1, t2;
+    ck_assert_int_eq(hztime_parse_iso("2013-07-01T08:30:00+08:00", 0, &t1), 0);
+    ck_assert_int_eq(hztime_parse_iso("2014-06-01T23:10:00+08:00", 0, &t2), 0);
+    for (int k = 0; k < n; k++) {
+        char sid[16];
+        snprintf(sid, sizeof sid, "%d", k);
+        hz_incident_rec r = {.source = "t",
+                             .source_id = sid,
+                             .victims = 1,
+                             .age = 30,
+                             .disability = -1,
+                             .lon = lon[k],
+                             .lat = lat[k]};
+        r.mechanism = HZ_MECH_TRAFFIC;
+        r.severity = k < 8 ? HZ_SEV_MINOR : HZ_SEV_FATAL;
+        r.t = k < 8 ? t1 + (k == 7 ? 365 * 86400 : 0) : t2;
+        if (k == 0) r.mechanism = HZ_MECH_FALL;
+        store_put_outcome o;
+        ck_assert_int_eq(store_incident_put(st, &r, &o, err, sizeof err), HZ_OK);
+    }
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    incset *s = incset_load(st, "EPSG:32648", err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    hz_filter f;
+    filter_init(&f);
+    blackspots_params p;
+    blackspots_params_init(&p);
+    p.eps = 15;
+    p.min_points = 5;
+    blackspots_result *r;
+    ck_assert_int_eq(blackspots_compute(s, &f, &p, &r, err, sizeof err), HZ_OK);
+    ck_assert_uint_eq(r->n, 2);
+    ck_assert_int_eq(r->noise, 1);
+    const blackspot *b1 = &r->spots[0], *b2 = &r->spots[1];
+    ck_assert_int_eq(b1->count, 5); /* J2 ranks first by score */
+    ck_assert(fabs(b1->score - 60) < 1e-9);
+    ck_assert_int_eq(b1->severity[HZ_SEV_FATAL], 5);
+    ck_assert(fabs(b1->cx - j2x) < 1e-6 && fabs(b1->cy - j2y) < 1e-6);
+    ck_assert(fabs(b1->radius_m - 3 * sqrt(2)) < 1e-6);
+    ck_assert_uint_eq(b1->hull_n, 4); /* the centre point is inside */
+    ck_assert_int_eq(b1->hours[23], 5);
+    ck_assert_int_eq(b1->weekdays[6], 5); /* Sunday */
+    ck_assert_int_eq(b2->count, 8);
+    ck_assert(fabs(b2->score - 24) < 1e-9);
+    ck_assert(fabs(b2->cx - j1x) < 1e-6 && fabs(b2->cy - j1y) < 1e-6);
+    ck_assert(fabs(b2->radius_m - 10) < 1e-6);
+    ck_assert_uint_eq(b2->hull_n, 8);
+    ck_assert_int_eq(b2->hours[8], 8);
+    ck_assert_int_eq(b2->weekdays[0], 7); /* Monday 2013-07-01 */
+    ck_assert_int_eq(b2->weekdays[1], 1); /* 365 days later: Tuesday 2014-07-01 */
+    ck_assert_int_eq(b2->mechanisms[HZ_MECH_FALL], 1);
+    ck_assert_int_eq(r->year0, 2013);
+    ck_assert_int_eq(r->nyears, 2);
+    ck_assert_int_eq(b2->trend[0], 7);
+    ck_assert_int_eq(b2->trend[1], 1);
+    ck_assert_int_eq(b1->trend[1], 5);
+    /* The centroid in lon/lat is the PROJ inverse of the known centre. */
+    double clon, clat, cxm = j1x, cym = j1y;
+    workcrs_inverse(w, 1, &cxm, &cym, &clon, &clat);
+    ck_assert(fabs(b2->lon - clon) < 1e-9 && fabs(b2->lat - clat) < 1e-9);
+    json_t *gj;
+    ck_assert_int_eq(blackspots_geojson(r, 0, &gj, err, sizeof err), HZ_OK);
+    json_t *f0 = json_array_get(json_object_get(gj, "features"), 0);
+    json_t *pr = json_object_get(f0, "properties");
+    ck_assert_int_eq(json_integer_value(json_object_get(pr, "rank")), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(pr, "hull"), "type")),
+                     "Polygon");
+    ck_assert_int_eq(json_array_size(json_array_get(
+                         json_object_get(json_object_get(pr, "hull"), "coordinates"), 0)),
+                     5);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(pr, "trend"), "2014")), 5);
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(json_object_get(gj, "provenance"), "min_points")), 5);
+    json_decref(gj);
+    /* Public suppression: both clusters have fewer than 10 incidents. */
+    ck_assert_int_eq(blackspots_geojson(r, 10, &gj, err, sizeof err), HZ_OK);
+    f0 = json_array_get(json_object_get(gj, "features"), 1);
+    ck_assert(json_is_null(json_object_get(f0, "geometry")));
+    ck_assert(json_is_true(json_object_get(json_object_get(f0, "properties"), "suppressed")));
+    ck_assert_ptr_null(json_object_get(json_object_get(f0, "properties"), "count"));
+    json_decref(gj);
+    blackspots_free(r);
+    /* Ranked by count, J1 comes first. */
+    p.rank = BLACKSPOTS_BY_COUNT;
+    ck_assert_int_eq(blackspots_compute(s, &f, &p, &r, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(r->spots[0].count, 8);
+    blackspots_free(r);
+    /* A filter: fatal only leaves J2. */
+    ck_assert_int_eq(filter_set(&f, "severity", "fatal", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(blackspots_compute(s, &f, &p, &r, err, sizeof err), HZ_OK);
+    ck_assert_uint_eq(r->n, 1);
+    ck_assert_int_eq(r->incidents, 6); /* J2 and the lone (fatal) incident */
+    blackspots_free(r);
+    incset_free(s);
+    workcrs_free(w);
+    store_close(st);
+}
+END_TEST
+
+Suite *dbscan_suite(void)
+{
+    Suite *s = suite_create("dbscan");
+    TCase *tc = tcase_create("dbscan");
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, tmpdb, tmpdb_rm);
+    tcase_add_test(tc, test_handmade_border_between_two_clusters);
+    tcase_add_test(tc, test_handmade_square_and_chain);
+    tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_against_brute_force);
+    tcase_add_test(tc, test_order_invariance);
+    tcase_add_test(tc, test_blackspots_describe_and_rank);
+    suite_add_tcase(s, tc);
+    return s;
+}
