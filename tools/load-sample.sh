@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# load-sample.sh - creates the sample database from data/ with the importer CLI.
+#
+#   tools/load-sample.sh BIN DB      e.g. tools/load-sample.sh build/hazmap var/hazmap.sqlite
+#
+# Loads the Jinjiang district outline, its 16 (approximate) sub-districts and the synthetic
+# 2012-2014 incidents (GCJ-02 coordinates, converted by the importer with --srs gcj02); see
+# data/README.md. Everything goes into DB.tmp, which is checked and then renamed to DB: an
+# interrupted or failed load leaves no DB behind (and no DB.tmp). Refuses to overwrite an existing DB.
+set -euo pipefail
+die() { echo "load-sample: $*" >&2; exit 1; }
+[ $# -eq 2 ] || die "usage: tools/load-sample.sh BIN DB"
+BIN=$1 DB=$2
+DATA=$(cd "$(dirname "$0")/../data" && pwd)
+[ -x "$BIN" ] || die "$BIN is not an executable (build it first: make build/hazmap)"
+[ -e "$DB" ] && die "$DB already exists; remove it to reload the sample"
+for f in jinjiang_district.geojson jinjiang_subdistricts.geojson incidents_2012_2014.csv; do
+  [ -r "$DATA/$f" ] || die "missing $DATA/$f"
+done
+mkdir -p "$(dirname "$DB")"
+TMP=$DB.tmp
+rm -f "$TMP" "$TMP-wal" "$TMP-shm" "$TMP-journal"
+trap 'rm -f "$TMP" "$TMP-wal" "$TMP-shm" "$TMP-journal"' EXIT
+
+fields=(--code-field code --name-field name --name-en-field name_en --population-field population)
+echo "load-sample: district outline"
+"$BIN" import-areas --db "$TMP" "$DATA/jinjiang_district.geojson" "${fields[@]}" --level district ||
+  die "import-areas failed on jinjiang_district.geojson"
+echo "load-sample: sub-districts"
+"$BIN" import-areas --db "$TMP" "$DATA/jinjiang_subdistricts.geojson" "${fields[@]}" \
+  --level subdistrict --parent 510104 || die "import-areas failed on jinjiang_subdistricts.geojson"
+echo "load-sample: incidents (GCJ-02 -> WGS84)"
+"$BIN" import-incidents --db "$TMP" "$DATA/incidents_2012_2014.csv" --srs gcj02 --tz +08:00 \
+  --source sample || die "import-incidents failed on incidents_2012_2014.csv"
+
+# Fold any WAL back into the main file before the rename (the rename moves one file only).
+sqlite3 "$TMP" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null || die "checkpoint of $TMP failed"
+areas=$(sqlite3 "$TMP" 'SELECT count(*) FROM areas;')
+incidents=$(sqlite3 "$TMP" 'SELECT count(*) FROM incidents;')
+expected=$(($(wc -l < "$DATA/incidents_2012_2014.csv") - 1))
+[ "$areas" -eq 17 ] || die "expected 17 areas, loaded $areas"
+[ "$incidents" -eq "$expected" ] || die "expected $expected incidents, loaded $incidents"
+[ ! -e "$TMP-wal" ] || [ ! -s "$TMP-wal" ] || die "$TMP-wal still holds data"
+rm -f "$TMP-wal" "$TMP-shm"
+mv "$TMP" "$DB"
+trap - EXIT
+echo "load-sample: $DB: $areas areas, $incidents incidents"
