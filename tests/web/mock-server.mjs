@@ -1,0 +1,112 @@
+// mock-server.mjs - a stand-in for `hazmap serve` that follows API.md, for developing the page while the
+// real server is not built. Synthetic numbers; strict about parameters (unknown -> 400) like the server.
+// Usage: node tests/web/mock-server.mjs PORT [WEBDIR]   (token "planner-token" is a planner)
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+
+const port = Number(process.argv[2] || 8099);
+const root = path.resolve(process.argv[3] || new URL('../../web', import.meta.url).pathname);
+const areas = JSON.parse(fs.readFileSync(new URL('../../data/jinjiang_subdistricts.geojson', import.meta.url)));
+const FILTERS = ['mechanism', 'place', 'intent', 'severity', 'sex', 'from', 'to', 'age', 'disability', 'area', 'weight', 'weights'];
+const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.png': 'image/png', '.json': 'application/json', '.map': 'application/json', '.svg': 'image/svg+xml' };
+const BOUNDS = [104.05, 30.57, 104.16, 30.67];
+
+function hash(s) { let h = 2166136261; for (const c of s) { h ^= c.charCodeAt(0); h = Math.imul(h, 16777619); } return (h >>> 0) / 4294967296; }
+function send(res, code, body, type = 'application/json') {
+  const b = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  res.writeHead(code, { 'Content-Type': type, 'Content-Length': b.length });
+  res.end(b);
+}
+function bad(res, d) { send(res, 400, { code: 'InvalidParameterValue', description: d }); }
+
+function crc32(buf) { let c, crc = 0xffffffff; for (let n = 0; n < buf.length; n++) { c = (crc ^ buf[n]) & 0xff; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; crc = (crc >>> 8) ^ c; } return (crc ^ 0xffffffff) >>> 0; }
+function chunk(type, data) { const l = Buffer.alloc(4); l.writeUInt32BE(data.length); const td = Buffer.concat([Buffer.from(type), data]); const c = Buffer.alloc(4); c.writeUInt32BE(crc32(td)); return Buffer.concat([l, td, c]); }
+function png(z, x, y, seed) {
+  const raw = Buffer.alloc(256 * (256 * 4 + 1));
+  const n = 2 ** z;
+  for (let j = 0; j < 256; j++) {
+    raw[j * 1025] = 0;
+    for (let i = 0; i < 256; i++) {
+      const lon = ((x + i / 256) / n) * 360 - 180;
+      const lat = (Math.atan(Math.sinh(Math.PI * (1 - (2 * (y + j / 256)) / n))) * 180) / Math.PI;
+      const d = Math.hypot(lon - 104.09 - seed * 0.02, (lat - 30.63) * 1.15);
+      const v = Math.max(0, 1 - d / 0.03);
+      const o = j * 1025 + 1 + i * 4;
+      raw[o] = 255; raw[o + 1] = Math.round(200 * (1 - v)); raw[o + 2] = 0; raw[o + 3] = v > 0.05 ? Math.round(60 + 180 * v) : 0;
+    }
+  }
+  const ihdr = Buffer.alloc(13); ihdr.writeUInt32BE(256, 0); ihdr.writeUInt32BE(256, 4); ihdr[8] = 8; ihdr[9] = 6;
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+function filterKey(q) { return FILTERS.map((k) => `${k}=${q.get(k) || ''}`).join('&'); }
+function fc(features) { return { type: 'FeatureCollection', features, numberMatched: features.length, numberReturned: features.length }; }
+
+http.createServer((req, res) => {
+  const u = new URL(req.url, 'http://x');
+  const q = u.searchParams;
+  const planner = (req.headers.authorization || '') === 'Bearer planner-token';
+  const allow = (extra) => { for (const k of q.keys()) if (!FILTERS.includes(k) && !extra.includes(k)) { bad(res, `unknown parameter ${k}`); return false; } return true; };
+  const fk = filterKey(q);
+  const p = u.pathname;
+  process.stdout.write(`${req.method} ${req.url} ${planner ? 'planner' : 'public'}\n`);
+  // MOCK_MISSING=config,tiles,hotspots,...: answer 404 there, to see the page degrade.
+  if ((process.env.MOCK_MISSING || '').split(',').some((m) => m && p.includes(m))) return send(res, 404, { code: 'NotFound', description: p });
+  if (p === '/api/config') return send(res, 200, { title: 'hazmap', role: planner ? 'planner' : 'public', min_count: 10, min_bandwidth: 300, basemap: process.env.MOCK_GCJ ? { url: '/tiles/density/{z}/{x}/{y}.png', attribution: 'test', gcj02: true } : null, bounds: BOUNDS, data_version: 3, data_from: '2012-01-01', data_to: '2016-12-31' });
+  if (p === '/tiles/density/legend.json') return send(res, 200, { unit: 'incidents per km² per year', breaks: [1, 2, 5, 10, 20, 50, 100], colors: ['#ffffb2cc', '#fed976cc', '#feb24ccc', '#fd8d3ccc', '#fc4e2acc', '#e31a1ccc', '#b10026cc'] });
+  let m = p.match(/^\/tiles\/density\/(\d+)\/(\d+)\/(\d+)\.png$/);
+  if (m) { if (!allow(['kernel', 'bandwidth'])) return; return send(res, 200, png(+m[1], +m[2], +m[3], hash(fk) - 0.5), 'image/png'); }
+  if (p === '/collections/areas/items') {
+    if (!allow(['limit', 'offset', 'bbox', 'datetime'])) return;
+    return send(res, 200, fc(areas.features.map((f) => {
+      const count = Math.floor(hash(f.properties.code + fk) * 120);
+      const rate = (count / f.properties.population / 5) * 1e5;
+      const sup = !planner && count < 10;
+      return { ...f, properties: { ...f.properties, count: sup ? null : count, rate: sup ? null : rate, rate_lo: sup ? null : rate * 0.8, rate_hi: sup ? null : rate * 1.2, unstable: count < 20, suppressed: sup } };
+    })), 'application/geo+json');
+  }
+  if (p === '/collections/hotspots/items') {
+    if (!allow(['limit', 'offset', 'bbox', 'datetime', 'cell', 'shape', 'band', 'weights', 'star'])) return;
+    const cls = ['hot99', 'hot95', 'hot90', 'ns', 'ns', 'ns', 'cold90', 'cold95', 'cold99'];
+    const feats = [];
+    for (let r = 0; r < 20; r++) for (let c = 0; c < 20; c++) {
+      const x0 = BOUNDS[0] + c * 0.0055, y0 = BOUNDS[1] + r * 0.005;
+      const k = cls[Math.floor(hash(`${r},${c}${fk}`) * cls.length)];
+      feats.push({ type: 'Feature', properties: { count: 5, z: 2.1, p: 0.03, class: k, row: r, col: c }, geometry: { type: 'Polygon', coordinates: [[[x0, y0], [x0 + 0.0055, y0], [x0 + 0.0055, y0 + 0.005], [x0, y0 + 0.005], [x0, y0]]] } });
+    }
+    return send(res, 200, fc(feats), 'application/geo+json');
+  }
+  if (p === '/collections/blackspots/items') {
+    if (!allow(['limit', 'offset', 'bbox', 'datetime', 'eps', 'min_points'])) return;
+    const feats = [];
+    for (let i = 1; i <= 8; i++) {
+      const lon = 104.06 + hash(`x${i}${fk}`) * 0.08, lat = 30.59 + hash(`y${i}${fk}`) * 0.06;
+      const count = 40 - i * 4;
+      const sup = !planner && count < 10;
+      feats.push({ type: 'Feature', geometry: { type: 'Point', coordinates: [lon, lat] }, properties: { rank: i, count: sup ? null : count, suppressed: sup, score: sup ? null : count * 3.5, radius_m: 45,
+        severity: sup ? null : { fatal: 1, serious: 3, minor: count - 6, none: 2, unknown: 0 }, hours: sup ? null : Array.from({ length: 24 }, (_, h) => Math.round(5 * Math.sin(h / 4) + 5)), weekdays: sup ? null : [3, 4, 5, 4, 6, 2, 1],
+        mechanisms: sup ? null : { traffic: count - 2, fall: 2 }, trend: sup ? null : { 2012: 3, 2013: 5, 2014: 8, 2015: 6, 2016: 4 },
+        hull: { type: 'Polygon', coordinates: [[[lon - 0.0004, lat - 0.0004], [lon + 0.0004, lat - 0.0004], [lon, lat + 0.0005], [lon - 0.0004, lat - 0.0004]]] } } });
+    }
+    return send(res, 200, fc(feats.slice(0, Number(q.get('limit') || 100))), 'application/geo+json');
+  }
+  if (p === '/collections/incidents/items') {
+    if (!planner) return send(res, 401, { code: 'Unauthorized', description: 'planner token required' });
+    if (!allow(['limit', 'offset', 'bbox', 'datetime'])) return;
+    const b = (q.get('bbox') || BOUNDS.join(',')).split(',').map(Number);
+    const feats = Array.from({ length: 300 }, (_, i) => ({ type: 'Feature', id: i + 1, geometry: { type: 'Point', coordinates: [b[0] + hash(`a${i}`) * (b[2] - b[0]), b[1] + hash(`b${i}`) * (b[3] - b[1])] }, properties: { id: i + 1, mechanism: 'traffic', severity: ['fatal', 'serious', 'minor', 'none'][i % 4], time: '2014-05-01T08:00:00+08:00' } }));
+    return send(res, 200, { ...fc(feats), numberMatched: 1234 }, 'application/geo+json');
+  }
+  if (p === '/api/evaluate') {
+    if (!allow(['start', 'before_days', 'after_days', 'compare'])) return;
+    if (!q.get('area') || !q.get('start')) return bad(res, 'area and start required');
+    const b = { from: '2013-01-01', to: '2013-12-31', count: 80, person_years: 40000, rate: 200 }, a = { from: '2014-01-01', to: '2014-12-31', count: 52, person_years: 40000, rate: 130 };
+    return send(res, 200, { area: q.get('area'), start: q.get('start'), before: b, after: a, rr: 0.65, rr_lo: 0.46, rr_hi: 0.92, comparison: null, rrr: null, rrr_lo: null, rrr_hi: null });
+  }
+  if (p.startsWith('/api/') || p.startsWith('/collections') || p.startsWith('/tiles/')) return send(res, 404, { code: 'NotFound', description: p });
+  let f = path.join(root, decodeURIComponent(p === '/' ? '/index.html' : p));
+  if (!f.startsWith(root) || !fs.existsSync(f) || !fs.statSync(f).isFile()) return send(res, 404, { code: 'NotFound', description: p });
+  send(res, 200, fs.readFileSync(f), MIME[path.extname(f)] || 'application/octet-stream');
+}).listen(port, '127.0.0.1', () => process.stdout.write(`mock listening on ${port}\n`));

@@ -1,0 +1,399 @@
+// page.test.mjs - drives the map page in headless Chromium (playwright-core, Debian's /usr/bin/chromium).
+//
+// Env: BASE_URL (server root, e.g. http://127.0.0.1:PORT), PLANNER_TOKEN (optional: planner checks),
+// SCREENSHOTS (directory for public.png, planner.png, mobile.png). Prints one line per check and
+// "N passed, N failed"; exits 1 on any failure. Timing (time to interactive) is logged, never asserted.
+import { createRequire } from 'node:module';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const require = createRequire(new URL('../../web/package.json', import.meta.url));
+const { chromium } = require('playwright-core');
+const { wgsToGcj, gcjToWgs } = await import('../../web/js/gcj02.js');
+
+const BASE = (process.env.BASE_URL || 'http://127.0.0.1:8099').replace(/\/$/, '');
+const TOKEN = process.env.PLANNER_TOKEN || '';
+const GCJ_BASE = (process.env.GCJ_BASE_URL || '').replace(/\/$/, ''); // a server whose config has basemap_gcj02 = true
+const SHOTS = process.env.SCREENSHOTS || 'build/screenshots';
+const BUDGET = 500 * 1024;
+fs.mkdirSync(SHOTS, { recursive: true });
+
+let passed = 0, failed = 0;
+const missing = [];
+function check(ok, what, detail = '') {
+  if (ok) passed++; else failed++;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} - ${what}${detail ? ` (${detail})` : ''}`);
+}
+function info(s) { console.log(`info - ${s}`); }
+const isTile = (u) => /\/tiles\/density\/\d+\/\d+\/\d+\.png/.test(u);
+
+// GCJ-02 transform against the published test vector of the eviltransform project
+// (WGS84 31.1774276 N 121.5272106 E -> GCJ-02 31.17530398364597 N 121.531541859215 E).
+{
+  const g = wgsToGcj(121.5272106, 31.1774276);
+  check(Math.abs(g[0] - 121.531541859215) < 1e-9 && Math.abs(g[1] - 31.17530398364597) < 1e-9, 'gcj02: WGS84->GCJ-02 matches the published vector', g.join(','));
+  const w = gcjToWgs(g[0], g[1]);
+  check(Math.abs(w[0] - 121.5272106) < 1e-8 && Math.abs(w[1] - 31.1774276) < 1e-8, 'gcj02: inverse round-trips to 1e-8 degrees');
+  const o = wgsToGcj(2.35, 48.85);
+  check(o[0] === 2.35 && o[1] === 48.85, 'gcj02: no offset outside China');
+}
+
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), `hazmap-web-${process.pid}-`));
+const ctx = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  viewport: { width: 1280, height: 800 },
+  acceptDownloads: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+
+function watch(page) {
+  const w = { errors: [], netErrors: [], requests: [], responses: [] };
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    (/Failed to load resource/.test(m.text()) ? w.netErrors : w.errors).push(m.text());
+  });
+  page.on('pageerror', (e) => w.errors.push(`pageerror: ${e.message}`));
+  page.on('request', (r) => w.requests.push(r));
+  page.on('response', (r) => {
+    w.responses.push(r);
+    if (r.status() >= 400 && !r.url().includes('/collections/incidents/items')) missing.push(`${r.status()} ${r.url().replace(BASE, '')}`);
+  });
+  return w;
+}
+
+// Public mode must never show a suppressed count: not in the server's answer, not in any tooltip,
+// not in the black-spot list. `rare`: a filter under which some area must be suppressed.
+async function checkSuppression(page, w, label, from = 0, rare = false) {
+  const areaResp = w.responses.slice(from).filter((r) => r.url().includes('/collections/areas/items') && r.status() === 200).pop();
+  if (!areaResp) { check(false, `${label}: areas response seen`); return; }
+  const fc = await areaResp.json();
+  const sup = fc.features.filter((f) => f.properties.suppressed);
+  const minCount = await page.evaluate(() => window.hazmap.cfg.min_count ?? 10);
+  const small = fc.features.filter((f) => !f.properties.suppressed && Number.isFinite(f.properties.count) && f.properties.count < minCount);
+  check(sup.every((f) => f.properties.count == null) && small.length === 0, `${label}: server sends no count below ${minCount}`, `${sup.length} suppressed of ${fc.features.length}`);
+  if (rare && sup.length === 0) info(`${label}: no area suppressed under the rare filter; tooltip check is vacuous`);
+  let leak = 0, shown = 0, supShown = 0;
+  const n = await page.evaluate(() => (window.hazmap.layers.groups.areas ? window.hazmap.layers.groups.areas.getLayers().length : 0));
+  await page.evaluate(() => { const g = window.hazmap.layers.groups.areas; if (g) window.hazmap.map.fitBounds(g.getBounds(), { animate: false }); });
+  for (let i = 0; i < Math.min(n, 20); i++) {
+    const pt = await page.evaluate((idx) => {
+      const l = window.hazmap.layers.groups.areas.getLayers()[idx];
+      const c = window.hazmap.map.latLngToContainerPoint(l.getCenter());
+      const r = window.hazmap.map.getContainer().getBoundingClientRect();
+      return { x: r.left + c.x, y: r.top + c.y, s: !!l.feature.properties.suppressed };
+    }, i);
+    await page.mouse.move(pt.x, pt.y);
+    await page.waitForTimeout(60);
+    const tip = await page.locator('.leaflet-tooltip.area-tip').last().innerText({ timeout: 1000 }).catch(() => '');
+    if (!tip) continue;
+    shown++;
+    if (pt.s) { supShown++; if (/起数|Count|\d{2,}/.test(tip.replace(/\d+ ?起）|fewer than \d+/g, ''))) leak++; }
+  }
+  await page.mouse.move(5, 400);
+  check(shown > 0 && leak === 0, `${label}: tooltips never show a suppressed count`, `${shown} tooltips read, ${supShown} of them suppressed`);
+  const bsResp = w.responses.slice(from).filter((r) => r.url().includes('/collections/blackspots/items') && r.status() === 200).pop();
+  if (bsResp) {
+    const bfc = await bsResp.json();
+    const bsup = bfc.features.filter((f) => f.properties.suppressed);
+    const bsmall = bfc.features.filter((f) => !f.properties.suppressed && Number.isFinite(f.properties.count) && f.properties.count < minCount);
+    const listText = await page.locator('#bs-list').innerText().catch(() => '');
+    check(bsup.every((f) => f.properties.count == null) && bsmall.length === 0, `${label}: no black-spot count below ${minCount}`, `${bfc.features.length} black spots, ${bsup.length} suppressed; list ${listText.split('\n').length} lines`);
+  }
+}
+
+async function waitReady(page) {
+  await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 15000 });
+  // Wait until every enabled layer has finished (ok or failed) loading.
+  await page.waitForFunction(() => {
+    const h = window.hazmap;
+    return h && h.layers && [...h.layers.enabled].every((n) => h.layers.info[n] || (n === 'incidents' && !h.layers.planner));
+  }, null, { timeout: 20000 }).catch(() => {});
+}
+
+async function settle(page, ms = 400) {
+  await page.waitForLoadState('networkidle', { timeout: 15000 }).catch(() => {});
+  await page.waitForTimeout(ms);
+}
+
+try {
+  // ---------------------------------------------------------------- public portal, first load
+  const page = await ctx.newPage();
+  const w = watch(page);
+  const t0 = Date.now();
+  await page.goto(`${BASE}/`, { waitUntil: 'domcontentloaded' });
+  await waitReady(page);
+  const tti = Date.now() - t0;
+  await settle(page);
+  const readyMs = await page.evaluate(() => window.hazmap.readyMs);
+  info(`time to interactive (navigation -> layers loaded): ${tti} ms; page script ready after ${Math.round(readyMs)} ms (budget 2000 ms, logged only)`);
+
+  const info0 = await page.evaluate(() => ({ role: window.hazmap.cfg.role, cfgOk: window.hazmap.cfg.ok, layers: window.hazmap.layers.info, enabled: [...window.hazmap.layers.enabled] }));
+  check(info0.cfgOk, '/api/config answered', info0.cfgOk ? `role ${info0.role}` : 'missing: page runs with public defaults');
+  check(info0.role === 'public', 'no token -> public role');
+  check(w.errors.length === 0, 'no console errors on load', w.errors.slice(0, 3).join(' | '));
+  if (w.netErrors.length) info(`network errors logged by the browser: ${w.netErrors.join(' | ')}`);
+
+  // bytes of the first load, tiles excluded (Playwright's request.sizes(): bytes on the wire incl. headers)
+  let bytes = 0;
+  for (const r of w.requests) {
+    if (isTile(r.url()) || !r.url().startsWith(BASE)) continue;
+    try { const s = await r.sizes(); bytes += s.responseBodySize + s.responseHeadersSize; } catch { /* failed request */ }
+  }
+  check(bytes <= BUDGET, 'first load <= 500 KB apart from tiles', `${(bytes / 1024).toFixed(1)} KB in ${w.requests.filter((r) => !isTile(r.url())).length} requests`);
+
+  const nAreas = await page.locator('.leaflet-areas-pane path.leaflet-interactive').count();
+  check(info0.layers.areas && info0.layers.areas.ok && nAreas > 0, 'boundaries load (choropleth paths drawn)', `${nAreas} paths; ${JSON.stringify(info0.layers.areas)}`);
+  const legendText = await page.locator('.legend').innerText().catch(() => '');
+  check(/\d/.test(legendText), 'legend shows classes', legendText.split('\n').slice(0, 3).join(' / '));
+
+  const tileResp = w.responses.filter((r) => isTile(r.url()));
+  const tileOk = tileResp.filter((r) => r.status() === 200 && (r.headers()['content-type'] || '').startsWith('image/png'));
+  const tileImgs = await page.locator('.leaflet-density-pane img.leaflet-tile-loaded').count();
+  check(info0.layers.density && info0.layers.density.ok && tileOk.length > 0 && tileImgs > 0, 'density tiles load', `${tileOk.length}/${tileResp.length} PNG responses, ${tileImgs} tiles shown`);
+
+  // public mode: no incidents, no suppressed counts
+  check(await page.locator('#layer-incidents').isDisabled(), 'public: incident layer disabled');
+  check(!w.requests.some((r) => r.url().includes('/collections/incidents')), 'public: no incident request made');
+  check(await page.locator('.leaflet-marker-icon.marker-cluster, .leaflet-overlay-pane path').count() === 0, 'public: no incident points drawn');
+  await checkSuppression(page, w, 'public (all data)');
+  // A rare selection (environment group, fatal, one month) so that small counts must be suppressed.
+  {
+    const b = w.requests.length;
+    await page.selectOption('#f-group', 'environment');
+    await page.locator('#f-sev input[value=fatal]').check();
+    await page.selectOption('#f-win', '1');
+    await settle(page, 500);
+    await checkSuppression(page, w, 'public (rare filter)', b, true);
+    await page.selectOption('#f-group', '');
+    await page.locator('#f-sev input[value=fatal]').uncheck();
+    await page.selectOption('#f-win', '0');
+    await settle(page, 500);
+  }
+
+  // black spot: list click and marker click open the popup with charts
+  const nMarkers = await page.locator('.leaflet-marker-icon.bs-icon').count();
+  if (nMarkers > 0) {
+    await page.locator('#bs-list .bs-item').first().click();
+    const pop = page.locator('.leaflet-popup .bs-popup');
+    await pop.waitFor({ timeout: 3000 }).catch(() => {});
+    const txt = await pop.innerText().catch(() => '');
+    check(/1/.test(txt), 'black spot: side-list click zooms and opens the popup', txt.split('\n')[0]);
+    await page.keyboard.press('Escape');
+    await page.evaluate(() => window.hazmap.map.closePopup());
+    const mk = page.locator('.leaflet-marker-icon.bs-icon').first();
+    await mk.click();
+    await pop.waitFor({ timeout: 3000 }).catch(() => {});
+    const svgs = await page.locator('.leaflet-popup .bs-popup svg.chart').count();
+    const ptxt = await pop.innerText().catch(() => '');
+    check(ptxt.length > 0, 'black spot: marker click opens its popup', `${svgs} inline SVG charts`);
+    await page.evaluate(() => window.hazmap.map.closePopup());
+  } else {
+    check(false, 'black spots shown', `${bsTexts ? 'list only' : 'none'}; ${JSON.stringify(info0.layers.blackspots || null)}`);
+  }
+
+  // Gi* hot and cold cells, coloured by class
+  await page.locator('#layer-hotspots').check();
+  await page.waitForFunction(() => window.hazmap.layers.info.hotspots, null, { timeout: 20000 }).catch(() => {});
+  const hs = await page.evaluate(() => {
+    const h = window.hazmap.layers;
+    const g = h.groups.hotspots;
+    const fills = g ? [...new Set(g.getLayers().map((l) => `${l.feature.properties.class}:${l.options.fillColor}`))] : [];
+    return { info: h.info.hotspots || null, fills, hash: location.hash };
+  });
+  const expectFill = { hot99: '#b2182b', hot95: '#e34a33', hot90: '#fc9272', cold90: '#9ecae1', cold95: '#4292c6', cold99: '#08519c' };
+  const fillsOk = hs.fills.every((x) => { const [c, f] = x.split(':'); return expectFill[c] === f; });
+  check(hs.info && hs.info.ok && fillsOk && hs.hash.includes('hotspots'), 'Gi* layer: significant cells drawn in their confidence colours, layer kept in the URL',
+    hs.info ? `${hs.info.n} of ${hs.info.total} cells significant; ${hs.fills.join(' ')}` : 'no answer');
+
+  // filter change reloads the tiles with the new parameters
+  const before = w.requests.length;
+  await page.selectOption('#f-group', 'traffic');
+  await page.locator('#f-sev input[value=fatal]').check();
+  await page.locator('#f-sev input[value=serious]').check();
+  await settle(page, 600);
+  const after = w.requests.slice(before).map((r) => r.url());
+  const newTiles = after.filter((u) => isTile(u) && u.includes('mechanism=traffic') && /severity=fatal(,|%2C)serious/.test(u));
+  check(newTiles.length > 0, 'filter change reloads density tiles with the new parameters', newTiles[0] ? newTiles[0].replace(BASE, '') : `${after.length} requests`);
+  check(after.some((u) => u.includes('/collections/areas/items') && u.includes('mechanism=traffic')), 'filter change reloads the areas with the new parameters');
+  check(after.some((u) => u.includes('/collections/blackspots/items') && u.includes('mechanism=traffic')), 'filter change reloads the black spots with the new parameters');
+  const tilesNow = await page.evaluate(() => [...document.querySelectorAll('.leaflet-density-pane img')].map((i) => i.src).filter((s) => s.includes('/tiles/')));
+  check(tilesNow.length > 0 && tilesNow.every((s) => s.includes('mechanism=traffic')), 'tiles on screen all carry the new filter');
+
+  // month window and slider
+  const months = await page.evaluate(() => window.hazmap.months.length);
+  if (months > 3) {
+    const b2 = w.requests.length;
+    await page.selectOption('#f-win', '3');
+    await page.locator('#f-month').fill('2');
+    await settle(page, 500);
+    const urls = w.requests.slice(b2).map((r) => r.url()).filter(isTile);
+    check(urls.some((u) => /from=\d{4}-\d{2}-01/.test(u) && /to=\d{4}-\d{2}-\d{2}/.test(u)), 'month slider puts from/to on the tiles', urls[0] ? urls[urls.length - 1].replace(BASE, '') : 'no tile request');
+  } else info(`month slider not tested: data range gives ${months} months`);
+  await page.evaluate(() => window.hazmap.map.setView([30.62, 104.1], 14, { animate: false }));
+  await settle(page, 300);
+
+  // URL round trip
+  const url = page.url();
+  const stateA = await page.evaluate(() => ({ ...window.hazmap.state }));
+  const p2 = await ctx.newPage();
+  const w2 = watch(p2);
+  await p2.goto(url, { waitUntil: 'domcontentloaded' });
+  await waitReady(p2);
+  const stateB = await p2.evaluate(() => ({ ...window.hazmap.state, group: document.getElementById('f-group').value, win: Number(document.getElementById('f-win').value), sev: [...document.querySelectorAll('#f-sev input:checked')].map((x) => x.value), zoom: window.hazmap.map.getZoom(), c: window.hazmap.map.getCenter() }));
+  const same = stateB.group === stateA.g && stateB.win === stateA.win && stateB.m === stateA.m && JSON.stringify(stateB.sev) === JSON.stringify(stateA.sev) &&
+    stateB.zoom === stateA.v[0] && Math.abs(stateB.c.lat - stateA.v[1]) < 1e-4 && Math.abs(stateB.c.lng - stateA.v[2]) < 1e-4 && JSON.stringify(stateB.l) === JSON.stringify(stateA.l);
+  check(same, 'URL round-trips the state (filters, layers, view)', url.replace(BASE, ''));
+  check(w2.errors.length === 0, 'no console errors on reload from a shared URL', w2.errors.slice(0, 2).join(' | '));
+
+  // language switch
+  await p2.click('#lang');
+  await p2.waitForTimeout(300);
+  const title = await p2.locator('#title').innerText();
+  check(/[A-Za-z]/.test(title) && p2.url().includes('lang=en'), 'English switch (and kept in the URL)', title);
+
+  // evaluation panel
+  const codes = await p2.locator('#e-area option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+  if (codes.length) {
+    await p2.selectOption('#e-area', codes[0]);
+    await p2.fill('#e-start', '2014-01-01');
+    await p2.click('#e-run');
+    await p2.waitForFunction(() => !/Loading|加载/.test(document.getElementById('e-out').textContent), null, { timeout: 10000 }).catch(() => {});
+    const out = await p2.locator('#e-out').innerText();
+    const svg = await p2.locator('#e-out svg').count();
+    if (/not available|暂不可用/.test(out)) info(`evaluation endpoint: ${out}`);
+    check(svg === 1 && /\d/.test(out), 'evaluation panel shows RR with CI and a before/after chart', out.split('\n')[0]);
+  } else check(false, 'evaluation panel lists sub-districts');
+
+  // PNG export
+  const dl = p2.waitForEvent('download', { timeout: 10000 }).catch(() => null);
+  await p2.click('#export');
+  const d = await dl;
+  let pngOk = false, pngSize = 0;
+  if (d) { const f = await d.path(); const b = fs.readFileSync(f); pngSize = b.length; pngOk = b.slice(1, 4).toString() === 'PNG' && b.length > 5000; }
+  check(pngOk, 'Export PNG downloads an image of the view', `${pngSize} bytes`);
+  await p2.close();
+
+  // screenshot of the public view (filters back to all)
+  await page.selectOption('#f-group', '');
+  await page.selectOption('#f-win', '0');
+  await page.locator('#layer-hotspots').uncheck();
+  for (const s of ['fatal', 'serious']) await page.locator(`#f-sev input[value=${s}]`).uncheck();
+  await page.evaluate(() => { const b = window.hazmap.cfg.bounds; if (b) window.hazmap.map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { animate: false }); });
+  await settle(page, 800);
+  await page.screenshot({ path: path.join(SHOTS, 'public.png') });
+  info(`screenshot ${path.join(SHOTS, 'public.png')}`);
+  const tileUrls = w.requests.map((r) => r.url()).filter((u) => u.includes('/tiles/density/') && u.includes('.png'));
+  const badTiles = tileUrls.filter((u) => !isTile(u));
+  const failedTiles = w.responses.filter((r) => r.url().includes('/tiles/density/') && r.status() >= 400);
+  check(badTiles.length === 0 && failedTiles.length === 0, 'every density tile request has whole z/x/y and succeeds', `${tileUrls.length} tile requests${badTiles[0] ? `; bad: ${badTiles[0].replace(BASE, '')}` : ''}${failedTiles[0] ? `; ${failedTiles[0].status()} ${failedTiles[0].url().replace(BASE, '')}` : ''}`);
+  check(w.errors.length === 0, 'no console errors during the public session', w.errors.slice(0, 3).join(' | '));
+
+  // phone-sized screen: panel collapsed, toggles open
+  const ph = await ctx.newPage();
+  await ph.setViewportSize({ width: 375, height: 700 });
+  const wph = watch(ph);
+  await ph.goto(`${BASE}/`, { waitUntil: 'domcontentloaded' });
+  await waitReady(ph);
+  await settle(ph, 300);
+  const closed = await ph.evaluate(() => document.getElementById('panel').classList.contains('closed'));
+  await ph.click('#toggle');
+  await ph.waitForTimeout(300);
+  const open = await ph.evaluate(() => !document.getElementById('panel').classList.contains('closed'));
+  await ph.screenshot({ path: path.join(SHOTS, 'mobile.png') });
+  check(closed && open && wph.errors.length === 0, 'phone layout: panel collapsed by default and opens');
+  await ph.close();
+
+  // print layout: title, legend, scale bar, filters and data date visible
+  await page.emulateMedia({ media: 'print' });
+  const pr = await page.evaluate(() => {
+    const vis = (sel) => { const e = document.querySelector(sel); return !!e && getComputedStyle(e).display !== 'none' && e.getBoundingClientRect().height > 0; };
+    return { head: vis('#print-head'), title: document.getElementById('print-title').textContent, filters: document.getElementById('print-filters').textContent,
+      date: document.getElementById('print-date').textContent, legend: vis('.legend'), scale: vis('.leaflet-control-scale'), panel: vis('#panel') };
+  });
+  check(pr.head && pr.title && pr.filters && pr.date && pr.legend && pr.scale && !pr.panel, 'print layout: title, filters, data date, legend and scale bar; no panel', `${pr.title} | ${pr.filters} | ${pr.date}`);
+  await page.emulateMedia({ media: 'screen' });
+  await page.close();
+
+  // ---------------------------------------------------------------- planner mode
+  if (TOKEN) {
+    const pp = await ctx.newPage();
+    const wp = watch(pp);
+    await pp.goto(`${BASE}/`, { waitUntil: 'domcontentloaded' });
+    await waitReady(pp);
+    await pp.fill('#token', TOKEN);
+    const bLogin = wp.requests.length;
+    await Promise.all([pp.waitForEvent('load', { timeout: 10000 }).catch(() => {}), pp.click('#login')]);
+    await waitReady(pp);
+    const role = await pp.evaluate(() => window.hazmap.cfg.role);
+    check(role === 'planner', 'planner token -> planner mode', role);
+    const inc = pp.locator('#layer-incidents');
+    check(!(await inc.isDisabled()), 'planner: incident layer available');
+    const b3 = wp.requests.length;
+    await inc.check();
+    await pp.waitForFunction(() => window.hazmap.layers.info.incidents, null, { timeout: 15000 }).catch(() => {});
+    await settle(pp, 800);
+    const ii = await pp.evaluate(() => window.hazmap.layers.info.incidents || null);
+    const incReq = wp.requests.slice(b3).find((r) => r.url().includes('/collections/incidents/items'));
+    const nPts = await pp.locator('.leaflet-marker-icon.marker-cluster, .leaflet-marker-pane .leaflet-marker-icon:not(.bs-icon), .leaflet-overlay-pane path.leaflet-interactive').count();
+    check(!!incReq && incReq.url().includes('bbox=') && ii && ii.ok && ii.n > 0 && nPts > 0, 'planner: incidents load for the view (bbox), clustered', `${ii ? `${ii.n} of ${ii.matched}` : 'none'}, ${nPts} markers/clusters`);
+    if (incReq) check(/^Bearer /.test((await incReq.allHeaders()).authorization || ''), 'planner: requests carry the Bearer token');
+    const tReq = wp.requests.slice(bLogin).filter((r) => isTile(r.url()));
+    const tAuth = [];
+    for (const r of tReq.slice(0, 5)) tAuth.push(/^Bearer /.test((await r.allHeaders()).authorization || ''));
+    check(tReq.length > 0 && tAuth.every(Boolean), 'planner: density tiles fetched with the Bearer header', `${tReq.length} tile requests`);
+    await pp.screenshot({ path: path.join(SHOTS, 'planner.png') });
+    info(`screenshot ${path.join(SHOTS, 'planner.png')}`);
+    check(wp.errors.length === 0, 'no console errors in planner mode', wp.errors.slice(0, 3).join(' | '));
+    await pp.close();
+  } else info('no PLANNER_TOKEN: planner checks skipped');
+
+  // ---------------------------------------------------------------- GCJ-02 basemap mode
+  if (GCJ_BASE) {
+    const pg = await ctx.newPage();
+    const wg = watch(pg);
+    await pg.goto(`${GCJ_BASE}/`, { waitUntil: 'domcontentloaded' });
+    await waitReady(pg);
+    await settle(pg, 500);
+    const r = await pg.evaluate(() => {
+      const h = window.hazmap;
+      const l = h.layers.groups.areas && h.layers.groups.areas.getLayers()[0];
+      if (!l) return null;
+      const code = l.feature.properties.code;
+      const orig = h.layers.areaFeatures.find((f) => f.properties.code === code).geometry;
+      let ring = orig.type === 'Polygon' ? orig.coordinates[0] : orig.coordinates[0][0];
+      let ll = l.getLatLngs();
+      while (Array.isArray(ll[0])) ll = ll[0];
+      const c = h.map.getCenter();
+      return { gcj: h.layers.gcj, orig: ring[0], drawn: [ll[0].lng, ll[0].lat], z: h.map.getZoom(), c: [c.lng, c.lat],
+        transform: h.map.getPane('density').style.transform, note: !document.getElementById('gcj-note').hidden };
+    });
+    if (r) {
+      const exp = wgsToGcj(r.orig[0], r.orig[1]);
+      const moved = Math.hypot(r.drawn[0] - r.orig[0], r.drawn[1] - r.orig[1]);
+      check(r.gcj && Math.abs(r.drawn[0] - exp[0]) < 1e-9 && Math.abs(r.drawn[1] - exp[1]) < 1e-9 && moved > 1e-3,
+        'gcj02 basemap: area vertices drawn at their GCJ-02 position', `moved ${(moved * 111000).toFixed(0)} m`);
+      // Independent Web Mercator pixel offset of the GCJ shift at the view centre.
+      const px = (lon, lat, z) => { const n = 256 * 2 ** r.z; const s = Math.sin(lat * Math.PI / 180); return [(lon + 180) / 360 * n, (0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) * n]; };
+      const g = wgsToGcj(r.c[0], r.c[1]);
+      const a = px(r.c[0], r.c[1]), b = px(g[0], g[1]);
+      const m = /translate\((-?[\d.]+)px, (-?[\d.]+)px\)/.exec(r.transform || '');
+      const ok = m && Math.abs(Number(m[1]) - (b[0] - a[0])) <= 1 && Math.abs(Number(m[2]) - (b[1] - a[1])) <= 1;
+      check(!!ok && r.note, 'gcj02 basemap: density tiles translated by the GCJ offset (within 1 px) and the caveat shown', `${r.transform} vs ${(b[0] - a[0]).toFixed(1)},${(b[1] - a[1]).toFixed(1)} at z${r.z}`);
+    } else check(false, 'gcj02 basemap: areas drawn');
+    check(wg.errors.length === 0, 'no console errors in GCJ-02 basemap mode', wg.errors.slice(0, 2).join(' | '));
+    await pg.close();
+  }
+} catch (e) {
+  check(false, 'test run', e.stack || String(e));
+} finally {
+  await ctx.close();
+  fs.rmSync(profile, { recursive: true, force: true });
+}
+const uniq = [...new Set(missing)];
+if (uniq.length) info(`HTTP errors seen (missing or failing endpoints): ${uniq.slice(0, 12).join('; ')}`);
+check(uniq.length === 0, 'every request the page made was answered without an HTTP error', `${uniq.length} distinct failures`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

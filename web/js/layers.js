@@ -1,0 +1,486 @@
+// layers.js - the map's overlay layers: area choropleth, density tiles, Gi* cells, black spots, incidents.
+//
+// Every layer reloads from the API with the shared filters (state.js query()). A layer whose endpoint
+// is missing or fails is switched off with a note beside its checkbox; nothing throws to the console.
+// In GCJ-02 basemap mode (config.basemap.gcj02) every GeoJSON coordinate is shifted WGS84 -> GCJ-02
+// (gcj02.js) before drawing and the incident bbox is shifted back; the density raster cannot be
+// re-projected in the browser, so its pane is translated by the GCJ offset at the view centre. The
+// offset varies by well under 10 m across the district (under 1 px at zoom <= 14), so the tiles line up.
+//
+// Planner-mode tiles: Leaflet's <img> tiles cannot send an Authorization header, so when a token is
+// set DensityLayer fetches each tile with fetch() and shows it through a blob: URL (createTile).
+import { query } from './state.js';
+import { getJSON, getToken, authHeaders } from './api.js';
+import { featuresToGcj, wgsToGcj, gcjToWgs } from './gcj02.js';
+import { t, num, lang } from './i18n.js';
+import { bars, esc } from './charts.js';
+
+const L = window.L;
+
+export const HOT_COLORS = { hot99: '#b2182b', hot95: '#e34a33', hot90: '#fc9272', cold90: '#9ecae1', cold95: '#4292c6', cold99: '#08519c' };
+const RATE_COLORS = ['#fef0d9', '#fdcc8a', '#fc8d59', '#e34a33', '#b30000'];
+const SUPPRESSED_COLOR = '#cfcfcf';
+
+function niceRound(v) {
+  if (!(v > 0)) return 0;
+  const p = Math.pow(10, Math.floor(Math.log10(v)) - 1);
+  return Math.round(v / p) * p;
+}
+
+/** Quantile class breaks (upper bounds of the lower classes) for up to k classes. */
+export function quantileBreaks(values, k = 5) {
+  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (v.length < 2) return [];
+  const out = [];
+  for (let i = 1; i < k; i++) {
+    const b = niceRound(v[Math.min(v.length - 1, Math.floor((i * v.length) / k))]);
+    if (b > v[0] && b <= v[v.length - 1] && (!out.length || b > out[out.length - 1])) out.push(b);
+  }
+  return out;
+}
+
+function classOf(v, breaks) {
+  let i = 0;
+  while (i < breaks.length && v >= breaks[i]) i++;
+  return i;
+}
+
+function areaName(p) {
+  return (lang() === 'en' && p.name_en) ? p.name_en : (p.name || p.code || '');
+}
+
+/** Tooltip HTML of an area: never shows a suppressed count. */
+export function areaTooltip(p, minCount) {
+  let h = `<b>${esc(areaName(p))}</b>`;
+  if (p.suppressed) return h + `<br><i class="flag">${esc(t('suppressed', { n: minCount }))}</i>`;
+  h += `<br>${t('count')}: ${num(p.count)}`;
+  if (Number.isFinite(p.rate)) {
+    h += `<br>${t('rate')}: ${num(p.rate, 1)} ${t('rate_unit')}`;
+    if (Number.isFinite(p.rate_lo) && Number.isFinite(p.rate_hi)) h += `<br>${t('ci')}: ${num(p.rate_lo, 1)}–${num(p.rate_hi, 1)}`;
+  }
+  if (Number.isFinite(p.population)) h += `<br>${t('population')}: ${num(p.population)}`;
+  if (p.unstable) h += `<br><i class="flag">${esc(t('unstable'))}</i>`;
+  return h;
+}
+
+function hourLabels() { return Array.from({ length: 24 }, (_, i) => (i % 6 === 0 ? String(i) : '')); }
+function weekdayLabels() { return lang() === 'en' ? ['M', 'T', 'W', 'T', 'F', 'S', 'S'] : ['一', '二', '三', '四', '五', '六', '日']; }
+
+/** Black-spot popup HTML: severity counts, score, hour/weekday profiles and yearly trend as SVG. */
+export function blackspotPopup(p, minCount) {
+  let h = `<div class="bs-popup"><h4>${t('rank')} ${esc(p.rank)}</h4>`;
+  if (p.suppressed || p.count === null || p.count === undefined) {
+    return h + `<i class="flag">${esc(t('suppressed', { n: minCount }))}</i></div>`;
+  }
+  h += `<div>${t('count')}: <b>${num(p.count)}</b> · ${t('score')}: <b>${num(p.score, 1)}</b>`;
+  if (Number.isFinite(p.radius_m)) h += ` · ${t('radius')}: ${num(p.radius_m)} m`;
+  h += '</div>';
+  if (p.severity) {
+    h += `<div class="sev">${t('by_severity')}: ` + ['fatal', 'serious', 'minor', 'none', 'unknown']
+      .filter((k) => p.severity[k]).map((k) => `${t('sev.' + k)} ${num(p.severity[k])}`).join(' · ') + '</div>';
+  }
+  if (p.mechanisms) {
+    h += '<div class="mech">' + Object.entries(p.mechanisms).sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${esc(t('m.' + k))} ${num(v)}`).join(' · ') + '</div>';
+  }
+  if (Array.isArray(p.hours)) h += `<div class="ch">${t('hours')}</div>` + bars(p.hours, { labels: hourLabels(), title: t('hours') });
+  if (Array.isArray(p.weekdays)) h += `<div class="ch">${t('weekdays')}</div>` + bars(p.weekdays, { labels: weekdayLabels(), width: 120, color: '#7f3c8d', title: t('weekdays') });
+  if (p.trend && typeof p.trend === 'object') {
+    const years = Object.keys(p.trend).sort();
+    if (years.length) h += `<div class="ch">${t('trend')}</div>` + bars(years.map((y) => p.trend[y]), { labels: years.map((y) => y.slice(2)), width: Math.min(220, 24 * years.length), color: '#2c7fb8', title: t('trend') });
+  }
+  return h + '</div>';
+}
+
+/** Tile layer that fetches tiles with the Bearer header (planner mode); plain <img> otherwise. */
+const DensityTiles = L.TileLayer.extend({
+  initialize(url, options) {
+    L.TileLayer.prototype.initialize.call(this, url, options);
+    this._shift = L.point(0, 0);
+    this.on('tileunload', (e) => { if (e.tile._ctl) e.tile._ctl.abort(); });
+  },
+  createTile(coords, done) {
+    if (!getToken()) return L.TileLayer.prototype.createTile.call(this, coords, done);
+    const tile = document.createElement('img');
+    tile.alt = '';
+    tile.setAttribute('role', 'presentation');
+    const ctl = new AbortController();
+    tile._ctl = ctl;
+    fetch(this.getTileUrl(coords), { headers: authHeaders(), signal: ctl.signal })
+      .then((r) => { if (!r.ok) throw new Error(`tile ${r.status}`); return r.blob(); })
+      .then((b) => {
+        const u = URL.createObjectURL(b);
+        tile.onload = () => { URL.revokeObjectURL(u); done(null, tile); };
+        tile.onerror = () => { URL.revokeObjectURL(u); done(new Error('tile decode'), tile); };
+        tile.src = u;
+      })
+      .catch((e) => { if (e.name !== 'AbortError') done(e, tile); });
+    return tile;
+  },
+  // Leaflet 1.9.4's redraw() (run by setUrl on every filter change) takes the map's zoom unrounded,
+  // so with fractional zoom (zoomSnap 0.5) it would ask for tiles at z = 12.5. Tiles exist at whole
+  // zooms only: round here, as _setView already does.
+  _clampZoom(zoom) {
+    return L.TileLayer.prototype._clampZoom.call(this, Math.round(zoom));
+  },
+  // GCJ mode: the pane is translated by _shift, so load tiles over a view grown by the shift.
+  _getTiledPixelBounds(center) {
+    const b = L.TileLayer.prototype._getTiledPixelBounds.call(this, center);
+    const s = this._shift;
+    if (!s.x && !s.y) return b;
+    const d = L.point(Math.abs(s.x), Math.abs(s.y));
+    return L.bounds(b.min.subtract(d), b.max.add(d));
+  },
+});
+
+export class LayerSet {
+  /**
+   * map: Leaflet map; cfg: /api/config; hooks: {status(name, text, ok), blackspots(list), legend()}.
+   */
+  constructor(map, cfg, hooks) {
+    this.map = map;
+    this.cfg = cfg;
+    this.hooks = hooks;
+    this.gcj = !!(cfg.basemap && cfg.basemap.url && cfg.basemap.gcj02);
+    this.minCount = cfg.min_count ?? 10;
+    this.planner = cfg.role === 'planner' || cfg.role === 'editor';
+    this.state = null;
+    this.groups = {};
+    this.ctl = {};
+    this.info = {}; // per layer: {ok, n, ...} for the legend and the tests
+    this.enabled = new Set();
+    for (const [name, z] of [['areas', 300], ['density', 350], ['hotspots', 420], ['hull', 430]]) {
+      map.createPane(name).style.zIndex = String(z);
+    }
+    this.rateBreaks = [];
+    this.densityLegend = null;
+    this.blackspots = [];
+    this.markers = new Map();
+    map.on('moveend', () => { if (this.enabled.has('incidents')) this._debounceIncidents(); this._updateShift(); });
+    map.on('zoomend', () => this._updateShift());
+  }
+
+  _signal(name) {
+    if (this.ctl[name]) this.ctl[name].abort();
+    this.ctl[name] = new AbortController();
+    return this.ctl[name].signal;
+  }
+
+  _geo(fc) { return this.gcj ? featuresToGcj(fc) : fc; }
+
+  _fail(name, e) {
+    if (e && e.name === 'AbortError') return;
+    this.info[name] = { ok: false, error: String(e && e.message ? e.message : e) };
+    // 404/501: the server has no such endpoint; the layer is switched off (other errors may pass).
+    const gone = e && (e.status === 404 || e.status === 501);
+    if (gone) { this.enabled.delete(name); this._clear(name); }
+    this.hooks.status(name, `${t('unavailable')} (${this.info[name].error})`, false, gone);
+    this.hooks.legend();
+  }
+
+  _clear(name) {
+    if (this.groups[name]) { this.map.removeLayer(this.groups[name]); delete this.groups[name]; }
+  }
+
+  /** Turns a layer on or off (and loads it with the current state when turned on). */
+  setEnabled(name, on) {
+    if (name === 'density' && this.groups.areas) this._restyleAreas(on);
+    if (on) { this.enabled.add(name); if (this.state) this._load(name); } else {
+      this.enabled.delete(name);
+      if (this.ctl[name]) this.ctl[name].abort();
+      this._clear(name);
+      if (name === 'blackspots') { this.blackspots = []; this.markers.clear(); this.hooks.blackspots([]); this._clear('hull'); }
+      delete this.info[name];
+      this.hooks.status(name, '', true);
+      this.hooks.legend();
+    }
+  }
+
+  /** New filter state: reload every enabled layer. */
+  update(state) {
+    const filtersChanged = !this.state || query(this.state) !== query(state);
+    const opChanged = this.state && this.state.op !== state.op;
+    const cellChanged = this.state && this.state.hc !== state.hc;
+    this.state = state;
+    if (cellChanged && !filtersChanged && this.enabled.has('hotspots')) this._load('hotspots');
+    for (const name of this.enabled) {
+      if (filtersChanged) this._load(name);
+    }
+    if (opChanged && this.groups.density) this.groups.density.setOpacity(state.op);
+  }
+
+  _load(name) {
+    const f = { areas: this._areas, density: this._density, hotspots: this._hotspots, blackspots: this._blackspots, incidents: this._incidents }[name];
+    if (f) f.call(this).catch((e) => this._fail(name, e));
+  }
+
+  async _areas() {
+    const signal = this._signal('areas');
+    this.hooks.status('areas', t('loading'), true);
+    const fc = await getJSON(`/collections/areas/items?${join('limit=10000', query(this.state))}`, signal);
+    const feats = fc.features || [];
+    // Draw the finest level only: areas that are nobody's parent (the district outline is a parent).
+    const parents = new Set(feats.map((f) => f.properties && f.properties.parent_code).filter(Boolean));
+    const leaves = feats.filter((f) => !parents.has(f.properties.code));
+    this.areaFeatures = leaves;
+    this.rateBreaks = quantileBreaks(leaves.filter((f) => !f.properties.suppressed).map((f) => f.properties.rate));
+    const breaks = this.rateBreaks;
+    const layer = L.geoJSON(this._geo({ type: 'FeatureCollection', features: leaves }), {
+      pane: 'areas',
+      style: (f) => {
+        const p = f.properties;
+        const has = !p.suppressed && Number.isFinite(p.rate);
+        return {
+          color: '#555', weight: 1.2, opacity: 0.9, dashArray: p.unstable && !p.suppressed ? '4 3' : null,
+          fillColor: p.suppressed ? SUPPRESSED_COLOR : has ? RATE_COLORS[classOf(p.rate, breaks) + (RATE_COLORS.length - breaks.length - 1)] : '#f2f2f2',
+          // Under the density raster the choropleth is kept faint so both stay readable.
+          fillOpacity: this.enabled.has('density') ? 0.3 : 0.65,
+        };
+      },
+      onEachFeature: (f, l) => {
+        l.bindTooltip(() => areaTooltip(f.properties, this.minCount), { sticky: true, className: 'area-tip' });
+        l.on('click', (e) => l.openTooltip(e.latlng));
+        l.on('mouseover', () => l.setStyle({ weight: 2.5 }));
+        l.on('mouseout', () => l.setStyle({ weight: 1.2 }));
+      },
+    });
+    this._clear('areas');
+    if (!this.enabled.has('areas')) return;
+    this.groups.areas = layer.addTo(this.map);
+    this.info.areas = { ok: true, n: leaves.length };
+    this.hooks.status('areas', `${leaves.length}`, true);
+    this.hooks.areas(leaves);
+    this.hooks.legend();
+  }
+
+  async _density() {
+    const signal = this._signal('density');
+    if (!this.densityLegend) {
+      this.hooks.status('density', t('loading'), true);
+      this.densityLegend = await getJSON('/tiles/density/legend.json', signal);
+    }
+    const q = query(this.state);
+    const url = `/tiles/density/{z}/{x}/{y}.png${q ? `?${q}` : ''}`;
+    if (this.groups.density) {
+      this.groups.density.setUrl(url);
+    } else {
+      const b = this.cfg.bounds;
+      const opts = { pane: 'density', opacity: this.state.op, tileSize: 256, maxZoom: 19, className: 'density-tiles' };
+      if (Array.isArray(b) && b.length === 4) opts.bounds = L.latLngBounds([b[1], b[0]], [b[3], b[2]]).pad(0.1);
+      if (!this.enabled.has('density')) return;
+      this.groups.density = new DensityTiles(url, opts).addTo(this.map);
+      this._updateShift();
+    }
+    this.info.density = { ok: true, url };
+    this.hooks.status('density', '', true);
+    this.hooks.legend();
+  }
+
+  _restyleAreas(densityOn) {
+    this.groups.areas.eachLayer((l) => l.setStyle({ fillOpacity: densityOn ? 0.3 : 0.65 }));
+  }
+
+  _updateShift() {
+    const d = this.groups.density;
+    if (!d || !this.gcj) return;
+    const c = this.map.getCenter();
+    const g = wgsToGcj(c.lng, c.lat);
+    const z = this.map.getZoom();
+    const s = this.map.project([g[1], g[0]], z).subtract(this.map.project(c, z)).round();
+    d._shift = s;
+    this.map.getPane('density').style.transform = `translate(${s.x}px, ${s.y}px)`;
+  }
+
+  async _hotspots() {
+    const signal = this._signal('hotspots');
+    this.hooks.status('hotspots', t('loading'), true);
+    const fc = await getAll(`/collections/hotspots/items?${query(this.state, { cell: this.state.hc })}`, signal, 50000);
+    const sig = (fc.features || []).filter((f) => f.properties && HOT_COLORS[f.properties.class]);
+    const layer = L.geoJSON(this._geo({ type: 'FeatureCollection', features: sig }), {
+      pane: 'hotspots',
+      style: (f) => ({ color: HOT_COLORS[f.properties.class], weight: 0.5, fillColor: HOT_COLORS[f.properties.class], fillOpacity: 0.55 }),
+      onEachFeature: (f, l) => {
+        const p = f.properties;
+        l.bindTooltip(() => `<b>${esc(t(p.class))}</b><br>Gi* z = ${num(p.z, 2)}, p = ${Number.isFinite(p.p) ? p.p.toPrecision(2) : '–'}` +
+          (p.suppressed || p.count === null || p.count === undefined ? '' : `<br>${t('count')}: ${num(p.count)}`), { sticky: true });
+      },
+    });
+    this._clear('hotspots');
+    if (!this.enabled.has('hotspots')) return;
+    this.groups.hotspots = layer.addTo(this.map);
+    this.info.hotspots = { ok: true, n: sig.length, total: (fc.features || []).length };
+    this.hooks.status('hotspots', `${sig.length}`, true);
+    this.hooks.legend();
+  }
+
+  async _blackspots() {
+    const signal = this._signal('blackspots');
+    this.hooks.status('blackspots', t('loading'), true);
+    const fc = await getJSON(`/collections/blackspots/items?${join('limit=100', query(this.state))}`, signal);
+    const feats = this._geo(fc).features || [];
+    feats.sort((a, b) => (a.properties.rank ?? 1e9) - (b.properties.rank ?? 1e9));
+    const group = L.layerGroup();
+    this.markers.clear();
+    for (const f of feats) {
+      if (!f.geometry || f.geometry.type !== 'Point') continue;
+      const [lon, lat] = f.geometry.coordinates;
+      const p = f.properties;
+      // The top 20 are large and black; the rest small and grey, so the worst sites stand out.
+      const top = (p.rank || 999) <= 20;
+      const sz = top ? 24 : 16;
+      const m = L.marker([lat, lon], {
+        icon: L.divIcon({ className: top ? 'bs-icon' : 'bs-icon bs-minor', html: `<span>${esc(p.rank)}</span>`, iconSize: [sz, sz], iconAnchor: [sz / 2, sz / 2], popupAnchor: [0, -sz / 2 + 2] }),
+        title: `${t('rank')} ${p.rank}`, riseOnHover: true, zIndexOffset: 1000 - (p.rank || 0),
+      });
+      m.bindPopup(() => blackspotPopup(p, this.minCount), { maxWidth: 260, minWidth: 230, className: 'bs-pop' });
+      m.on('popupopen', () => this._showHull(p));
+      m.on('popupclose', () => this._clear('hull'));
+      m.addTo(group);
+      this.markers.set(p.rank, m);
+    }
+    this._clear('blackspots');
+    if (!this.enabled.has('blackspots')) return;
+    this.groups.blackspots = group.addTo(this.map);
+    this.blackspots = feats;
+    this.info.blackspots = { ok: true, n: feats.length };
+    this.hooks.status('blackspots', `${feats.length}`, true);
+    this.hooks.blackspots(feats);
+    this.hooks.legend();
+  }
+
+  _showHull(p) {
+    this._clear('hull');
+    if (!p.hull || !p.hull.type) return;
+    const fc = this._geo({ type: 'Feature', properties: {}, geometry: p.hull });
+    this.groups.hull = L.geoJSON(fc, { pane: 'hull', interactive: false, style: { color: '#000', weight: 1.5, dashArray: '3 3', fillOpacity: 0.08 } }).addTo(this.map);
+  }
+
+  /** Zooms to black spot `rank` and opens its popup (the side list's click). */
+  focusBlackspot(rank) {
+    const m = this.markers.get(rank);
+    if (!m) return;
+    this.map.setView(m.getLatLng(), Math.max(this.map.getZoom(), 16), { animate: false });
+    m.openPopup();
+  }
+
+  _debounceIncidents() {
+    clearTimeout(this._incTimer);
+    this._incTimer = setTimeout(() => this._load('incidents'), 250);
+  }
+
+  async _incidents() {
+    if (!this.planner) { this.hooks.status('incidents', '', true); return; }
+    const signal = this._signal('incidents');
+    if (!L.markerClusterGroup) {
+      loadCss('node_modules/leaflet.markercluster/dist/MarkerCluster.css');
+      loadCss('node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css');
+      await loadScript('node_modules/leaflet.markercluster/dist/leaflet.markercluster.js');
+    }
+    const b = this.map.getBounds();
+    let sw = [b.getWest(), b.getSouth()], ne = [b.getEast(), b.getNorth()];
+    if (this.gcj) { sw = gcjToWgs(sw[0], sw[1]); ne = gcjToWgs(ne[0], ne[1]); }
+    const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+    const bbox = [clamp(sw[0], -180, 180), clamp(sw[1], -90, 90), clamp(ne[0], -180, 180), clamp(ne[1], -90, 90)].map((v) => v.toFixed(6)).join(',');
+    this.hooks.status('incidents', t('loading'), true);
+    // One page (10,000, about 4 MB) when zoomed out, with a "zoom in" note; from zoom 14 on, the view
+    // is small enough to follow the next links and show every incident in it (up to 30,000).
+    const max = this.map.getZoom() >= 14 ? 30000 : 10000;
+    const fc = await getAll(`/collections/incidents/items?${join(`bbox=${bbox}`, query(this.state))}`, signal, max);
+    const feats = this._geo(fc).features || [];
+    const group = L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 50, disableClusteringAtZoom: 17, showCoverageOnHover: false });
+    const sevColor = { fatal: '#000', serious: '#b2182b', minor: '#ef8a62', none: '#999' };
+    const pts = [];
+    for (const f of feats) {
+      if (!f.geometry || f.geometry.type !== 'Point') continue;
+      const p = f.properties || {};
+      const m = L.circleMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { radius: 5, weight: 1, color: '#fff', fillColor: sevColor[p.severity] || '#666', fillOpacity: 0.9 });
+      m.bindPopup(() => '<div class="inc-pop">' + Object.entries(p).filter(([, v]) => v !== null && typeof v !== 'object')
+        .map(([k, v]) => `<b>${esc(k)}</b>: ${esc(v)}`).join('<br>') + '</div>');
+      pts.push(m);
+    }
+    group.addLayers(pts);
+    this._clear('incidents');
+    if (!this.enabled.has('incidents')) return;
+    this.groups.incidents = group.addTo(this.map);
+    const matched = Number.isFinite(fc.numberMatched) ? fc.numberMatched : pts.length;
+    this.info.incidents = { ok: true, n: pts.length, matched };
+    this.hooks.status('incidents', t('incidents_shown', { n: num(pts.length), m: num(matched) }) + (matched > pts.length ? `; ${t('zoom_in_incidents')}` : ''), true);
+  }
+
+  /** Legend HTML of the enabled layers. */
+  legendHTML() {
+    let h = '';
+    if (this.groups.areas) {
+      const br = this.rateBreaks;
+      const cols = RATE_COLORS.slice(RATE_COLORS.length - br.length - 1);
+      h += `<div class="lg"><div class="lg-t">${t('layer.areas')}</div>`;
+      cols.forEach((c, i) => {
+        const lo = i === 0 ? null : br[i - 1], hi = i < br.length ? br[i] : null;
+        const lab = lo === null && hi === null ? t('all') : lo === null ? `< ${num(hi, hi < 10 ? 1 : 0)}` : hi === null ? `≥ ${num(lo, lo < 10 ? 1 : 0)}` : `${num(lo, lo < 10 ? 1 : 0)} – ${num(hi, hi < 10 ? 1 : 0)}`;
+        h += `<div><i style="background:${c}"></i>${lab}</div>`;
+      });
+      h += `<div><i style="background:${SUPPRESSED_COLOR}"></i>${esc(t('suppressed', { n: this.minCount }))}</div>`;
+      h += `<div><i class="dash"></i>${esc(t('unstable'))}</div></div>`;
+    }
+    if (this.groups.density && this.densityLegend && Array.isArray(this.densityLegend.colors)) {
+      const lg = this.densityLegend;
+      h += `<div class="lg"><div class="lg-t">${t('layer.density')} (${t('density_unit')})</div><div class="ramp">`;
+      lg.colors.forEach((c, i) => {
+        const v = (lg.breaks || [])[i];
+        h += `<span><i style="background:${esc(c)}"></i>${Number.isFinite(v) ? num(v, v < 10 ? 1 : 0) : ''}</span>`;
+      });
+      h += '</div></div>';
+    }
+    if (this.groups.hotspots) {
+      h += `<div class="lg"><div class="lg-t">${t('layer.hotspots')}</div>`;
+      for (const k of Object.keys(HOT_COLORS)) h += `<div><i style="background:${HOT_COLORS[k]}"></i>${t(k)}</div>`;
+      h += '</div>';
+    }
+    if (this.groups.blackspots) h += `<div class="lg"><div><span class="bs-icon lg-bs"><span>1</span></span> ${t('layer.blackspots')}</div></div>`;
+    return h;
+  }
+}
+
+/** Loads a classic script (a Leaflet plugin) once; resolves when it ran. */
+export function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    const s = document.createElement('script');
+    s.src = src;
+    s.onload = () => resolve();
+    s.onerror = () => reject(new Error(`cannot load ${src}`));
+    document.head.appendChild(s);
+  });
+}
+
+/** Adds a stylesheet link once. */
+export function loadCss(href) {
+  if (document.querySelector(`link[href="${href}"]`)) return;
+  const l = document.createElement('link');
+  l.rel = 'stylesheet';
+  l.href = href;
+  document.head.appendChild(l);
+}
+
+/**
+ * All features of an OGC API items query, following the "next" links (limit 10000 a page) until
+ * numberMatched or max features. Returns one FeatureCollection.
+ */
+export async function getAll(path, signal, max = 50000) {
+  const [base, q] = path.split('?');
+  const first = await getJSON(`${base}?${join(q, 'limit=10000')}`, signal);
+  const feats = first.features || [];
+  let page = first;
+  while (feats.length < max && Number.isFinite(first.numberMatched) && feats.length < first.numberMatched) {
+    const next = (page.links || []).find((l) => l.rel === 'next');
+    if (!next || !(page.features || []).length) break;
+    const u = new URL(next.href, location.href);
+    page = await getJSON(u.pathname + u.search, signal);
+    feats.push(...(page.features || []));
+  }
+  return { ...first, features: feats, numberReturned: feats.length };
+}
+
+/** Joins query-string parts, skipping empty ones (the server rejects an empty parameter). */
+export function join(...parts) {
+  return parts.filter(Boolean).join('&');
+}

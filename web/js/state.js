@@ -1,0 +1,128 @@
+// state.js - the page state (filters, layers, map view, language) and its round trip through the URL hash.
+//
+// The hash, not the query string, holds the state: the server answers unknown query parameters with
+// 400, and the hash never reaches it. Example:
+//   #g=traffic&sev=fatal,serious&win=3&m=2015-04&age=65-&sex=female&l=areas,density,blackspots&op=0.7&v=13/30.6412/104.0923&lang=en
+//
+// Working groups of the Jinjiang Safe Community programme -> API filter parameters (filter.h).
+// A group is one filter selection; the individual mechanisms are offered beside them ("m.NAME").
+//   traffic     mechanism=traffic          fire        mechanism=fire_burn
+//   workplace   place=workplace            home        place=home
+//   elderly     age=65-                    disabled    disability=yes
+//   school      place=school               public      place=public
+//   environment mechanism=drowning,animal,electric,poisoning   (environmental hazards: water,
+//               animals, electricity, poisoning by gas/chemicals; the programme's "环境安全")
+//   order       mechanism=violence         (public order / 社会治安: assault and fights)
+export const GROUPS = {
+  traffic: { mechanism: 'traffic' },
+  fire: { mechanism: 'fire_burn' },
+  workplace: { place: 'workplace' },
+  home: { place: 'home' },
+  elderly: { age: '65-' },
+  disabled: { disability: 'yes' },
+  school: { place: 'school' },
+  environment: { mechanism: 'drowning,animal,electric,poisoning' },
+  public: { place: 'public' },
+  order: { mechanism: 'violence' },
+};
+export const MECHANISMS = ['traffic', 'fall', 'fire_burn', 'violence', 'self_harm', 'poisoning', 'drowning',
+  'crush', 'cut_pierce', 'animal', 'electric', 'other'];
+export const SEVERITIES = ['fatal', 'serious', 'minor', 'none'];
+export const AGES = ['0-14', '15-24', '25-44', '45-64', '65-'];
+export const SEXES = ['male', 'female'];
+export const WINDOWS = [0, 1, 3, 12];
+export const LAYERS = ['areas', 'density', 'hotspots', 'blackspots', 'incidents'];
+// Gi* cell sizes offered (m). 250 m is the default: the server's "auto" rule can pick cells of a few
+// tens of metres on dense data (tens of thousands of cells, megabytes of GeoJSON).
+export const HS_CELLS = ['100', '250', '500', 'auto'];
+
+export function defaultState() {
+  return {
+    g: '', sev: [], age: '', sex: '', win: 0, m: '',
+    l: ['areas', 'density', 'blackspots'], op: 0.7, hc: '250', v: null, lang: 'zh-CN',
+  };
+}
+
+/** Parses a hash string ("#a=b&...") into a state, ignoring anything malformed. */
+export function parseHash(hash) {
+  const s = defaultState();
+  const p = new URLSearchParams(String(hash || '').replace(/^#/, ''));
+  const g = p.get('g') || '';
+  if (GROUPS[g] || (g.startsWith('m.') && MECHANISMS.includes(g.slice(2)))) s.g = g;
+  if (p.has('sev')) s.sev = p.get('sev').split(',').filter((x) => SEVERITIES.includes(x));
+  if (AGES.includes(p.get('age'))) s.age = p.get('age');
+  if (SEXES.includes(p.get('sex'))) s.sex = p.get('sex');
+  const win = Number(p.get('win'));
+  if (WINDOWS.includes(win)) s.win = win;
+  if (/^\d{4}-\d{2}$/.test(p.get('m') || '')) s.m = p.get('m');
+  if (p.has('l')) s.l = p.get('l').split(',').filter((x) => LAYERS.includes(x));
+  const op = Number(p.get('op'));
+  if (p.has('op') && Number.isFinite(op) && op >= 0 && op <= 1) s.op = op;
+  const v = (p.get('v') || '').split('/').map(Number);
+  if (v.length === 3 && v.every(Number.isFinite) && v[0] >= 0 && v[0] <= 22 && Math.abs(v[1]) <= 90 && Math.abs(v[2]) <= 180) s.v = v;
+  if (HS_CELLS.includes(p.get('hc'))) s.hc = p.get('hc');
+  if (p.get('lang') === 'en') s.lang = 'en';
+  return s;
+}
+
+/** The hash of a state (stable key order, defaults left out). */
+export function toHash(s) {
+  const p = new URLSearchParams();
+  if (s.g) p.set('g', s.g);
+  if (s.sev.length) p.set('sev', s.sev.join(','));
+  if (s.age) p.set('age', s.age);
+  if (s.sex) p.set('sex', s.sex);
+  if (s.win) p.set('win', String(s.win));
+  if (s.win && s.m) p.set('m', s.m);
+  p.set('l', s.l.join(','));
+  p.set('op', String(s.op));
+  if (s.hc !== '250') p.set('hc', s.hc);
+  if (s.v) p.set('v', `${s.v[0]}/${s.v[1].toFixed(5)}/${s.v[2].toFixed(5)}`);
+  if (s.lang !== 'zh-CN') p.set('lang', s.lang);
+  return '#' + p.toString().replace(/%2C/g, ',').replace(/%2F/g, '/');
+}
+
+/** "YYYY-MM" plus n months. */
+export function addMonths(ym, n) {
+  const [y, m] = ym.split('-').map(Number);
+  const t = y * 12 + (m - 1) + n;
+  return `${Math.floor(t / 12)}-${String((t % 12) + 1).padStart(2, '0')}`;
+}
+
+/** Months from a to b inclusive ("YYYY-MM" each). */
+export function monthRange(a, b) {
+  const out = [];
+  for (let m = a; m <= b && out.length < 1200; m = addMonths(m, 1)) out.push(m);
+  return out;
+}
+
+function lastDay(ym) {
+  const [y, m] = ym.split('-').map(Number);
+  return `${ym}-${String(new Date(Date.UTC(y, m, 0)).getUTCDate()).padStart(2, '0')}`;
+}
+
+/** The date range of the state: {from, to} as YYYY-MM-DD (to inclusive), or null for all data. */
+export function dateRange(s) {
+  if (!s.win || !s.m) return null;
+  return { from: `${s.m}-01`, to: lastDay(addMonths(s.m, s.win - 1)) };
+}
+
+/** API filter parameters (filter.h names) of a state, as an ordered list of [key, value]. */
+export function filterParams(s, { dates = true } = {}) {
+  const f = {};
+  if (GROUPS[s.g]) Object.assign(f, GROUPS[s.g]);
+  else if (s.g.startsWith('m.')) f.mechanism = s.g.slice(2);
+  if (s.sev.length) f.severity = s.sev.join(',');
+  if (s.age && !f.age) f.age = s.age; // the elderly group's 65- wins over the age selector
+  if (s.sex) f.sex = s.sex;
+  const r = dates ? dateRange(s) : null;
+  if (r) { f.from = r.from; f.to = r.to; }
+  return Object.entries(f);
+}
+
+/** Query string ("a=b&c=d", no "?") of the filters plus extra entries. */
+export function query(s, extra = {}, opts) {
+  const p = new URLSearchParams(filterParams(s, opts));
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined && v !== null && v !== '') p.set(k, v);
+  return p.toString().replace(/%2C/g, ',');
+}
