@@ -16,11 +16,13 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: hazmap blackspots --db PATH [filters] [--eps METRES] [--min-points N]\n"
+            "usage: hazmap blackspots --db PATH [filters] [--eps METRES] [--min-points N|auto]\n"
             "                         [--rank score|count] [--work-srs SRS] [--min-count N]\n"
             "                         [-o FILE.geojson]\n"
-            "  DBSCAN clusters of the filtered incidents (eps default 50 m, min-points default 5,\n"
-            "  the point itself included as in R dbscan), ranked by severity score (default) or\n"
+            "  DBSCAN clusters of the filtered incidents (eps default 50 m; min-points, the point\n"
+            "  itself included as in R dbscan, default auto = max(5, ceil(3 pi n / cells of eps x eps\n"
+            "  holding an incident)), i.e. a core needs 3x the background density), ranked by\n"
+            "  severity score (default) or\n"
             "  count. --min-count N suppresses clusters under N incidents (public output).\n"
             "  Without -o the GeoJSON goes to standard output.\n");
 }
@@ -91,8 +93,9 @@ int cmd_blackspots(int argc, char **argv)
         cli_error(cmd, "--eps: '%s' is not a positive number of metres", eps_s);
         return 2;
     }
-    if (minpts_s && parse_int(minpts_s, 1, 1000000, &p.min_points) != 0) {
-        cli_error(cmd, "--min-points: '%s' is not an integer >= 1", minpts_s);
+    if (minpts_s && strcmp(minpts_s, "auto") != 0 &&
+        parse_int(minpts_s, 1, 1000000, &p.min_points) != 0) {
+        cli_error(cmd, "--min-points: '%s' is not an integer >= 1 or 'auto'", minpts_s);
         return 2;
     }
     if (mincount_s && parse_int(mincount_s, 0, 1000000, &mincount) != 0) {
@@ -142,7 +145,7 @@ int cmd_blackspots(int argc, char **argv)
     fprintf(stderr,
             "hazmap %s: %zu clusters from %lld incidents (%lld noise), eps %g m, "
             "min_points %d, work CRS %s%s%s\n",
-            cmd, r->n, (long long)r->incidents, (long long)r->noise, p.eps, p.min_points,
+            cmd, r->n, (long long)r->incidents, (long long)r->noise, p.eps, r->params.min_points,
             r->work_srs, output ? " -> " : "", output ? output : "");
     status = 0;
 done:

@@ -15,7 +15,7 @@ static const char *const weekday_names[7] = {"Monday", "Tuesday",  "Wednesday", 
 void blackspots_params_init(blackspots_params *p)
 {
     p->eps = 50.0;
-    p->min_points = 5;
+    p->min_points = 0;
     p->rank = BLACKSPOTS_BY_SCORE;
 }
 
@@ -105,6 +105,34 @@ void blackspots_free(blackspots_result *r)
     free(r);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int blackspots_auto_min_points(size_t n, const double *x, const double *y, double eps)
+{
+    enum { FLOOR = 5 };
+    if (n == 0 || !(eps > 0)) return FLOOR;
+    uint64_t *keys = malloc(n * sizeof *keys);
+    if (!keys) return FLOOR;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        double cx = floor(x[i] / eps), cy = floor(y[i] / eps);
+        if (!isfinite(cx) || !isfinite(cy) || fabs(cx) > 2e9 || fabs(cy) > 2e9) continue;
+        keys[m++] = (uint64_t)(uint32_t)(int32_t)cx << 32 | (uint32_t)(int32_t)cy;
+    }
+    qsort(keys, m, sizeof *keys, cmp_u64);
+    size_t occupied = 0;
+    for (size_t i = 0; i < m; i++)
+        if (i == 0 || keys[i] != keys[i - 1]) occupied++;
+    free(keys);
+    if (occupied == 0) return FLOOR;
+    double k = ceil(3.0 * M_PI * (double)m / (double)occupied);
+    return k > FLOOR ? (k > 1e6 ? 1000000 : (int)k) : FLOOR;
+}
+
 hz_status blackspots_compute(const incset *s, const hz_filter *f, const blackspots_params *p,
                              blackspots_result **out, char *err, size_t errlen)
 {
@@ -125,7 +153,18 @@ hz_status blackspots_compute(const incset *s, const hz_filter *f, const blackspo
     label = malloc((n ? n : 1) * sizeof *label);
     if (!label) goto oom;
     int32_t ncl = 0;
-    rc = dbscan_run(n, pts.x, pts.y, p->eps, p->min_points, label, NULL, &ncl, err, errlen);
+    if (p->min_points <= 0) {
+        r->params.min_points = blackspots_auto_min_points(n, pts.x, pts.y, p->eps);
+        snprintf(r->params_rule, sizeof r->params_rule,
+                 "eps %g m as given; min_points %d automatic: max(5, ceil(3 pi n / occupied "
+                 "eps-cells)) over %zu incidents",
+                 p->eps, r->params.min_points, n);
+    } else {
+        snprintf(r->params_rule, sizeof r->params_rule, "eps %g m and min_points %d as given",
+                 p->eps, p->min_points);
+    }
+    rc = dbscan_run(n, pts.x, pts.y, p->eps, r->params.min_points, label, NULL, &ncl, err,
+                    errlen);
     if (rc != HZ_OK) goto fail;
     r->incidents = (int64_t)n;
     hz_filter sf = *f;
@@ -392,9 +431,7 @@ hz_status blackspots_geojson(const blackspots_result *r, int suppress_below, jso
                     "by monotone chain; times in Asia/Shanghai (UTC+8)"));
     json_object_set_new(prov, "eps", json_real(r->params.eps));
     json_object_set_new(prov, "min_points", json_integer(r->params.min_points));
-    json_object_set_new(prov, "parameter_rule",
-                        json_string("eps and min_points as given by the caller (defaults 50 m "
-                                    "and 5); score = sum of severity weights"));
+    json_object_set_new(prov, "parameter_rule", json_string(r->params_rule));
     json_object_set_new(prov, "min_points_rule",
                         json_string("the point itself counts (R dbscan minPts)"));
     json_object_set_new(prov, "rank",

@@ -447,6 +447,30 @@ START_TEST(test_blackspots_describe_and_rank)
 }
 END_TEST
 
+/* The automatic min_points: a 100 x 100 lattice at 10 m puts 25 points in each of 400 occupied
+ * 50 m cells, so the rule gives ceil(3 pi 10000 / 400) = ceil(235.62) = 236; two far-apart
+ * points give the floor of 5. */
+START_TEST(test_auto_min_points)
+{
+    enum { N = 100 };
+    double *x = malloc(N * N * sizeof *x), *y = malloc(N * N * sizeof *y);
+    ck_assert(x && y);
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++) {
+            x[i * N + j] = 500000.0 + 10.0 * i + 1.0;
+            y[i * N + j] = 3390000.0 + 10.0 * j + 1.0;
+        }
+    ck_assert_int_eq(blackspots_auto_min_points(N * N, x, y, 50.0), 236);
+    double fx[2] = {x[0], x[N * N - 1]}, fy[2] = {y[0], y[N * N - 1]};
+    ck_assert_int_eq(blackspots_auto_min_points(2, fx, fy, 50.0), 5);
+    /* Two points in one cell: 3 pi 2 / 1 = 18.85 -> 19. */
+    ck_assert_int_eq(blackspots_auto_min_points(2, x, y, 50.0), 19);
+    ck_assert_int_eq(blackspots_auto_min_points(0, x, y, 50.0), 5);
+    free(x);
+    free(y);
+}
+END_TEST
+
 Suite *dbscan_suite(void)
 {
     Suite *s = suite_create("dbscan");
@@ -459,6 +483,7 @@ Suite *dbscan_suite(void)
     tcase_add_test(tc, test_against_brute_force);
     tcase_add_test(tc, test_order_invariance);
     tcase_add_test(tc, test_blackspots_describe_and_rank);
+    tcase_add_test(tc, test_auto_min_points);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -28,11 +28,12 @@ typedef enum blackspots_rank { BLACKSPOTS_BY_SCORE = 0, BLACKSPOTS_BY_COUNT = 1 
 
 typedef struct blackspots_params {
     double eps;     /* metres; default 50 */
-    int min_points; /* default 5, the point itself included (R dbscan's minPts) */
+    int min_points; /* the point itself included (R dbscan's minPts); 0 = auto (the default):
+                       blackspots_auto_min_points() */
     blackspots_rank rank;
 } blackspots_params;
 
-/* eps 50, min_points 5, ranked by score. */
+/* eps 50, min_points 0 (auto), ranked by score. */
 void blackspots_params_init(blackspots_params *p);
 
 typedef struct blackspot {
@@ -62,6 +63,7 @@ typedef struct blackspots_result {
     int64_t noise;                /* of which in no cluster */
     double weights[HZ_SEV_COUNT]; /* severity weights of the score */
     char filters[1024];
+    char params_rule[256]; /* how eps and min_points were chosen */
     char work_srs[256];
     int64_t data_version;
 } blackspots_result;
@@ -72,6 +74,15 @@ hz_status blackspots_compute(const incset *s, const hz_filter *f, const blackspo
                              blackspots_result **out, char *err, size_t errlen);
 
 void blackspots_free(blackspots_result *r);
+
+/* The automatic min_points for n points at radius eps: a core point must have at least K = 3
+ * times the neighbours it would have if the points were spread evenly over the occupied part of
+ * the study area, estimated as the number of eps x eps cells holding at least one point:
+ *   min_points = max(5, ceil(K * pi * n / occupied_cells)).
+ * With a fixed min_points, three years of a whole district's incidents are dense enough
+ * everywhere for DBSCAN to chain the old town into one cluster; this keeps "black spot" meaning
+ * "far denser than the background" whatever the period and filter. */
+int blackspots_auto_min_points(size_t n, const double *x, const double *y, double eps);
 
 /* GeoJSON FeatureCollection of API.md (blackspots items: Point centroid, properties rank, count,
  * severity, score, radius_m, hull, hours, weekdays, mechanisms, trend, plus main_hours,

@@ -96,24 +96,28 @@ then ok "top 4 traffic black spots are the 4 planted junctions"; else bad "top b
 "$HAZMAP" blackspots --db "$DB" --mechanism traffic --eps 50 --min-points 10 -o "$TMP/bs2.geojson" 2>/dev/null
 if cmp -s "$TMP/bs.geojson" "$TMP/bs2.geojson"; then ok "same input, same output"; else bad "two runs differ"; fi
 
-# 2. Default parameters (eps 50, min-points 5): each junction inside the hull of a top-4 cluster.
+# 2. Default parameters (eps 50, min-points auto): the top 4 clusters are the 4 planted junctions,
+#    each centroid within the junction's planted radius.
 "$HAZMAP" blackspots --db "$DB" --mechanism traffic -o "$TMP/bsd.geojson" 2>/dev/null || bad "blackspots with defaults failed"
 if python3 - "$TMP/bsd.geojson" <<'PY'
 import json, sys
 sys.path.insert(0, sys.argv[1].rsplit("/", 1)[0])
 from lib import *
 fc = json.load(open(sys.argv[1]))
-assert fc["provenance"]["eps"] == 50 and fc["provenance"]["min_points"] == 5
+assert fc["provenance"]["eps"] == 50 and fc["provenance"]["min_points"] > 5
+assert "automatic" in fc["provenance"]["parameter_rule"]
 top = fc["features"][:4]
 for r in planted("junction"):
     lon, lat = float(r["lon"]), float(r["lat"])
     assert any(f["properties"]["hull"]["type"] == "Polygon" and
                inside(lon, lat, f["properties"]["hull"]["coordinates"][0]) for f in top), r["id"]
+    assert any(dist(lon, lat, *f["geometry"]["coordinates"]) < float(r["radius_m"])
+               for f in top), r["id"]
 PY
-then ok "defaults: every planted junction inside a top-4 hull"; else bad "defaults: junction outside the top-4 hulls"; fi
+then ok "defaults (auto min-points): the top 4 clusters are the planted junctions"; else bad "defaults: top 4 clusters are not the planted junctions"; fi
 
 # Public output: clusters under 10 incidents suppressed.
-"$HAZMAP" blackspots --db "$DB" --mechanism traffic --min-count 10 -o "$TMP/bsp.geojson" 2>/dev/null
+"$HAZMAP" blackspots --db "$DB" --mechanism traffic --min-points 5 --min-count 10 -o "$TMP/bsp.geojson" 2>/dev/null
 if python3 -c "
 import json,sys
 fc=json.load(open(sys.argv[1]))
