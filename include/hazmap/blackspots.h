@@ -78,7 +78,9 @@ void blackspots_free(blackspots_result *r);
 /* The automatic min_points for n points at radius eps: a core point must have at least K = 3
  * times the neighbours it would have if the points were spread evenly over the occupied part of
  * the study area, estimated as the number of eps x eps cells holding at least one point:
- *   min_points = max(5, ceil(K * pi * n / occupied_cells)).
+ *   min_points = max(5, ceil(K * pi * n / occupied_cells)),
+ * which is at least ceil(3 pi) = 10 whenever there is a point (each occupied cell holds one);
+ * 5 is returned for no points.
  * With a fixed min_points, three years of a whole district's incidents are dense enough
  * everywhere for DBSCAN to chain the old town into one cluster; this keeps "black spot" meaning
  * "far denser than the background" whatever the period and filter. */
