@@ -17,8 +17,9 @@
  * Rounding: the row is cut into blocks 2h-4h wide, each with its origin at its centre and its
  * own prefix sum (a run crossing a block edge is split), so |s| and |q| stay below ~4: the
  * coefficients and the cancellation in P stay bounded (measured against brute force in
- * tests/check_kde.c: 1e-9 relative wherever the density exceeds 1e-5 of its peak). A count of active points per column restores exact zeros where no kernel
- * reaches, and rounding negatives are clamped to 0.
+ * tests/check_kde.c: 1e-9 relative wherever the density exceeds 1e-5 of its peak). A count of
+ * active points per column restores exact zeros where no kernel reaches, and rounding negatives
+ * are clamped to 0.
  *
  * Triangular (sqrt of r) and Gaussian are not polynomial in s: they are evaluated directly over
  * each point's run, O(points x cells-per-disc) = O(n pi (R/cell)^2) with R = h (triangular) or
@@ -26,9 +27,11 @@
  * exp(-(d+1)^2/2H^2) = exp(-d^2/2H^2) exp(-(2d+1)/2H^2), so no exp() per cell.
  *
  * Rows are shared among threads through an atomic chunk counter (the load is uneven where
- * incidents cluster). */
+ * incidents cluster); for the polynomial kernels one pass over the candidate points serves two
+ * adjacent rows (about 10 % faster than a pass per row, measured with bench/kde_bench.c). */
 #include "hazmap/kde.h"
 
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -42,8 +45,8 @@
 #define M_PI 3.14159265358979323846
 #endif
 
-static const char *const kernel_names[] = {"quartic", "epanechnikov", "triweight",
-                                           "triangular", "uniform", "gaussian"};
+static const char *const kernel_names[] = {"quartic",    "epanechnikov", "triweight",
+                                           "triangular", "uniform",      "gaussian"};
 
 /* Normalising constants C in K(r) = C / h^2 * f(r/h): each integrates to 1 over the plane
  * (2 pi int_0^1 r f(r) dr = 1/C; Silverman 1986, table 3.1 for the bivariate forms). */
@@ -53,8 +56,8 @@ static const double kernel_c[] = {3.0 / M_PI, 2.0 / M_PI, 4.0 / M_PI,
 /* R(K) / mu2(K)^2 for h = 1 in two dimensions, R = int K^2, mu2 = int x^2 K (per coordinate):
  * the AMISE-optimal bandwidth scales as (R/mu2^2)^(1/6) (Marron & Nolan 1988, "canonical
  * kernels"), which converts a bandwidth between kernels at equal smoothing. */
-static const double kernel_r_mu2[] = {576.0 / (5.0 * M_PI), 48.0 / M_PI,        1600.0 / (7.0 * M_PI),
-                                      200.0 / (3.0 * M_PI), 16.0 / M_PI,        1.0 / (4.0 * M_PI)};
+static const double kernel_r_mu2[] = {576.0 / (5.0 * M_PI), 48.0 / M_PI, 1600.0 / (7.0 * M_PI),
+                                      200.0 / (3.0 * M_PI), 16.0 / M_PI, 1.0 / (4.0 * M_PI)};
 
 int kde_kernel_parse(const char *name, kde_kernel *k)
 {
@@ -81,12 +84,18 @@ const char *kde_kernel_name(kde_kernel k)
 const char *kde_kernel_formula(kde_kernel k)
 {
     switch (k) {
-    case KDE_QUARTIC: return "3/(pi h^2) (1 - r^2/h^2)^2, r < h";
-    case KDE_EPANECHNIKOV: return "2/(pi h^2) (1 - r^2/h^2), r < h";
-    case KDE_TRIWEIGHT: return "4/(pi h^2) (1 - r^2/h^2)^3, r < h";
-    case KDE_TRIANGULAR: return "3/(pi h^2) (1 - r/h), r < h";
-    case KDE_UNIFORM: return "1/(pi h^2), r < h";
-    case KDE_GAUSSIAN: return "1/(2 pi h^2) exp(-r^2/(2 h^2)), r < 4h";
+    case KDE_QUARTIC:
+        return "3/(pi h^2) (1 - r^2/h^2)^2, r < h";
+    case KDE_EPANECHNIKOV:
+        return "2/(pi h^2) (1 - r^2/h^2), r < h";
+    case KDE_TRIWEIGHT:
+        return "4/(pi h^2) (1 - r^2/h^2)^3, r < h";
+    case KDE_TRIANGULAR:
+        return "3/(pi h^2) (1 - r/h), r < h";
+    case KDE_UNIFORM:
+        return "1/(pi h^2), r < h";
+    case KDE_GAUSSIAN:
+        return "1/(2 pi h^2) exp(-r^2/(2 h^2)), r < 4h";
     }
     return "unknown";
 }
@@ -108,9 +117,12 @@ int kde_bw_rule_parse(const char *name, kde_bw_rule *r)
 const char *kde_bw_rule_name(kde_bw_rule r)
 {
     switch (r) {
-    case KDE_BW_ARCGIS: return "arcgis";
-    case KDE_BW_SILVERMAN: return "silverman";
-    case KDE_BW_SCOTT: return "scott";
+    case KDE_BW_ARCGIS:
+        return "arcgis";
+    case KDE_BW_SILVERMAN:
+        return "silverman";
+    case KDE_BW_SCOTT:
+        return "scott";
     }
     return "unknown";
 }
@@ -141,12 +153,18 @@ double kde_kernel_value(kde_kernel k, double h, double r)
     if (t >= 1.0) return 0;
     double z = 1.0 - t * t;
     switch (k) {
-    case KDE_QUARTIC: return c * z * z;
-    case KDE_EPANECHNIKOV: return c * z;
-    case KDE_TRIWEIGHT: return c * z * z * z;
-    case KDE_TRIANGULAR: return c * (1.0 - t);
-    case KDE_UNIFORM: return c;
-    case KDE_GAUSSIAN: break;
+    case KDE_QUARTIC:
+        return c * z * z;
+    case KDE_EPANECHNIKOV:
+        return c * z;
+    case KDE_TRIWEIGHT:
+        return c * z * z * z;
+    case KDE_TRIANGULAR:
+        return c * (1.0 - t);
+    case KDE_UNIFORM:
+        return c;
+    case KDE_GAUSSIAN:
+        break;
     }
     return 0;
 }
@@ -186,8 +204,7 @@ static hz_status bw_fail(char *why, size_t whylen, const char *msg)
     return HZ_EINVAL;
 }
 
-hz_status kde_bandwidth(const hz_points *p, kde_bw_rule rule, double *h, char *why,
-                        size_t whylen)
+hz_status kde_bandwidth(const hz_points *p, kde_bw_rule rule, double *h, char *why, size_t whylen)
 {
     if (whylen) why[0] = 0;
     if (!p || p->n < 2) return bw_fail(why, whylen, "bandwidth: fewer than 2 incidents");
@@ -261,8 +278,7 @@ hz_status kde_bandwidth(const hz_points *p, kde_bw_rule rule, double *h, char *w
                      "%s normal reference rule sigma n^-1/6: sigma %.1f m (%s), n_eff %.6g -> "
                      "%.1f m (Gaussian standard deviation)",
                      rule == KDE_BW_SILVERMAN ? "Silverman (1986)" : "Scott (1992)", sigma,
-                     rule == KDE_BW_SILVERMAN ? "sqrt of mean marginal variance"
-                                              : "det(S)^(1/4)",
+                     rule == KDE_BW_SILVERMAN ? "sqrt of mean marginal variance" : "det(S)^(1/4)",
                      neff, r);
     } else {
         return bw_fail(why, whylen, "bandwidth: unknown rule");
@@ -275,18 +291,24 @@ hz_status kde_bandwidth(const hz_points *p, kde_bw_rule rule, double *h, char *w
 
 /* ---- the grid sweep ---- */
 
-enum { MAX_COEF = 7, ROW_CHUNK = 4 };
+/* Rows a thread takes at a time; rows one pass over the points serves (polynomial kernels). */
+enum { ROW_CHUNK = 4, ROW_PASS = 2 };
+
+/* A point in cell units: column u, row v (cell (i, j) is centred on (i, j)), weight w. */
+typedef struct kpt {
+    double u, v, w;
+} kpt;
 
 typedef struct sweep {
-    const double *u, *v, *w; /* points sorted by row bucket, cell units */
-    const size_t *bstart;    /* bucket b holds points [bstart[b], bstart[b + 1]) */
-    int blo, nb;             /* bucket b covers v in [b + blo, b + blo + 1) */
+    const kpt *pts;       /* points sorted by row bucket (then column band), cell units */
+    const size_t *bstart; /* bucket b holds points [bstart[b], bstart[b + 1]) */
+    int blo, nb, bh;      /* bucket b covers v in [blo + b bh, blo + (b + 1) bh) */
     kde_kernel k;
-    double H, R;     /* bandwidth and support radius, cells */
-    double norm;     /* C / h^2 * scale */
+    double H, R; /* bandwidth and support radius, cells */
+    double norm; /* C / h^2 * scale */
     int nx, ny;
-    int bshift;      /* polynomial blocks are 2^bshift columns wide */
-    float *out;      /* exactly one of out, outd is set */
+    int bshift; /* polynomial blocks are 2^bshift columns wide */
+    float *out; /* exactly one of out, outd is set */
     double *outd;
     atomic_int next_row;
     atomic_int failed;
@@ -342,50 +364,78 @@ static inline int ifloor(double x)
     return t - (x < t);
 }
 
-/* One row by the polynomial difference-array method. Each column holds NP = (NC + 1) / 2 pairs:
- * the NC coefficients and the count of active points (exact in double), so that columns no
- * kernel reaches come out exactly 0 instead of a rounding residue. diff holds (nx + 1) * NP zero
- * pairs on entry and on exit. Blocks are 2^bshift columns wide. */
-static inline __attribute__((always_inline)) void row_poly_nc(const sweep *S, int j, v2d *diff,
-                                                              const int NC)
+/* Geometry shared by the polynomial rows. */
+typedef struct rowk {
+    int nx, sh, bc, ioff;
+    double H2, invH, invH2, half, off;
+} rowk;
+
+static rowk row_consts(const sweep *S)
 {
-    const int NP = (NC + 1) / 2, nx = S->nx, sh = S->bshift, bc = 1 << sh;
-    const double H = S->H, invH = 1.0 / H, H2 = H * H, invH2 = 1.0 / H2, half = (bc - 1) * 0.5;
-    int b0 = ifloor(j - S->R) - S->blo, b1 = ifloor(j + S->R) - S->blo;
-    if (b0 < 0) b0 = 0;
-    if (b1 > S->nb - 1) b1 = S->nb - 1;
+    rowk K;
+    K.nx = S->nx;
+    K.sh = S->bshift;
+    K.bc = 1 << K.sh;
+    K.ioff = 2 * (int)ceil(S->R) + 4;
+    K.off = K.ioff;
+    K.H2 = S->H * S->H;
+    K.invH = 1.0 / S->H;
+    K.invH2 = 1.0 / K.H2;
+    K.half = (K.bc - 1) * 0.5;
+    return K;
+}
+
+/* Adds one point's run on one row (rest = H^2 - dy^2 > 0) to that row's difference array. Each
+ * column holds NP = (NC + 1) / 2 pairs: the NC coefficients and the count of active points
+ * (exact in double), so that columns no kernel reaches come out exactly 0 instead of a rounding
+ * residue. Blocks are 2^sh columns wide. */
+static inline __attribute__((always_inline)) void scatter(const rowk *K, v2d *diff, const int NC,
+                                                          double rest, double u, double w)
+{
+    const int NP = (NC + 1) / 2;
+    double hw = sqrt(rest);
+    /* Columns with (i - u)^2 < rest: floor(u - hw) + 1 .. floor(u + hw) (the last is the edge
+     * itself only when u + hw is an integer, where every kernel but the uniform is 0).
+     * u - hw > -2R - 1, so truncation after adding `off` is floor without a fix-up. */
+    int cs = (int)(u - hw + K->off) - K->ioff + 1, ce = (int)(u + hw + K->off) - K->ioff;
+    if (cs < 0) cs = 0;
+    if (ce > K->nx - 1) ce = K->nx - 1;
+    if (cs > ce) return;
+    double a = rest * K->invH2;
     v2d c[4];
-    const size_t pend = S->bstart[b1 + 1];
-    for (size_t p = S->bstart[b0]; p < pend; p++) {
-        double dy = j - S->v[p], rest = H2 - dy * dy;
-        if (!(rest > 0)) continue;
-        double hw = sqrt(rest), u = S->u[p];
-        /* columns with (i - u)^2 < rest: floor(u - hw) + 1 .. ceil(u + hw) - 1 */
-        int cs = ifloor(u - hw) + 1, ce = -ifloor(-(u + hw)) - 1;
-        if (cs < 0) cs = 0;
-        if (ce > nx - 1) ce = nx - 1;
-        if (cs > ce) continue;
-        double a = rest * invH2, w = S->w[p];
-        int blk1 = ce >> sh;
-        for (int blk = cs >> sh; blk <= blk1; blk++) {
-            int lo = blk << sh, hi = lo + bc - 1;
-            double q = (u - (lo + half)) * invH;
-            poly_coef(NC, a - q * q, q, w, c);
-            int first = cs > lo ? cs : lo;
-            v2d *d = diff + (size_t)first * NP;
-            for (int m = 0; m < NP; m++) d[m] += c[m];
-            if (ce < hi) {
-                d = diff + (size_t)(ce + 1) * NP;
-                for (int m = 0; m < NP; m++) d[m] -= c[m];
-            }
+    int blk1 = ce >> K->sh;
+    for (int blk = cs >> K->sh; blk <= blk1; blk++) {
+        int lo = blk << K->sh, hi = lo + K->bc - 1;
+        double q = (u - (lo + K->half)) * K->invH;
+        poly_coef(NC, a - q * q, q, w, c);
+        int first = cs > lo ? cs : lo;
+        v2d *d = diff + (size_t)first * NP;
+        d[0] += c[0];
+        if (NP > 1) d[1] += c[1];
+        if (NP > 2) d[2] += c[2];
+        if (NP > 3) d[3] += c[3];
+        if (ce < hi) {
+            d = diff + (size_t)(ce + 1) * NP;
+            d[0] -= c[0];
+            if (NP > 1) d[1] -= c[1];
+            if (NP > 2) d[2] -= c[2];
+            if (NP > 3) d[3] -= c[3];
         }
     }
+}
+
+/* Prefix-sums row j's difference array block by block, evaluates every cell and leaves diff
+ * all zeros again. */
+static inline __attribute__((always_inline)) void row_eval(const sweep *S, const rowk *K, int j,
+                                                           v2d *diff, const int NC)
+{
+    const int NP = (NC + 1) / 2, nx = K->nx;
     size_t row = (size_t)j * nx;
     const v2d zero = {0, 0};
-    for (int lo = 0; lo < nx; lo += bc) {
-        int hi = lo + bc - 1;
+    for (int lo = 0; lo < nx; lo += K->bc) {
+        int hi = lo + K->bc - 1;
         if (hi > nx - 1) hi = nx - 1;
-        double o = lo + half;
+        double o = lo + K->half;
         v2d acc[4] = {zero, zero, zero, zero};
         for (int i = lo; i <= hi; i++) {
             v2d *d = diff + (size_t)i * NP;
@@ -395,27 +445,64 @@ static inline __attribute__((always_inline)) void row_poly_nc(const sweep *S, in
             }
             if (acc[NP - 1][1] < 0.5) {
                 /* No kernel reaches here: drop the rounding residue of the adds and subtracts. */
-                for (int m = 0; m < NP; m++) acc[m] = zero;
+                for (int m = 0; m < NP; m++)
+                    acc[m] = zero;
                 put(S, row + (size_t)i, 0);
                 continue;
             }
-            double s = (i - o) * invH, val = 0;
-            for (int m = NC - 1; m >= 0; m--) val = val * s + acc[m / 2][m % 2];
+            double s = (i - o) * K->invH, val = 0;
+            for (int m = NC - 1; m >= 0; m--)
+                val = val * s + acc[m / 2][m % 2];
             put(S, row + (size_t)i, val * S->norm);
         }
     }
     /* Runs ending on the last column subtract at column nx: clear it. (A run ending on any
      * other block's last column writes no subtraction: the next block starts afresh.) */
-    for (int m = 0; m < NP; m++) diff[(size_t)nx * NP + m] = zero;
+    for (int m = 0; m < NP; m++)
+        diff[(size_t)nx * NP + m] = zero;
 }
 
-static void row_poly(const sweep *S, int j, v2d *diff)
+/* Rows j .. j + nrows - 1 (nrows 1 to ROW_PASS) by the polynomial difference-array method, one
+ * difference array per row (diff + r * (nx + 1) * NP, zeros on entry and exit). The rows share
+ * one pass over the candidate points: the loads and the loop are paid once per point. */
+static inline __attribute__((always_inline)) void rows_poly_nc(const sweep *S, int j, int nrows,
+                                                               v2d *diff, const int NC)
+{
+    const int NP = (NC + 1) / 2;
+    const rowk K = row_consts(S);
+    const size_t stride = (size_t)(K.nx + 1) * NP;
+    int b0 = (ifloor(j - S->R) - S->blo) / S->bh;
+    int b1 = (ifloor(j + nrows - 1 + S->R) - S->blo) / S->bh;
+    if (b0 < 0) b0 = 0;
+    if (b1 > S->nb - 1) b1 = S->nb - 1;
+    const size_t pend = S->bstart[b1 + 1];
+    for (size_t p = S->bstart[b0]; p < pend; p++) {
+        const kpt *pt = &S->pts[p];
+        double dy = j - pt->v;
+        for (int r = 0; r < nrows; r++, dy += 1) {
+            double rest = K.H2 - dy * dy;
+            if (rest > 0) scatter(&K, diff + r * stride, NC, rest, pt->u, pt->w);
+        }
+    }
+    for (int r = 0; r < nrows; r++)
+        row_eval(S, &K, j + r, diff + r * stride, NC);
+}
+
+static void rows_poly(const sweep *S, int j, int nrows, v2d *diff)
 {
     switch (S->k) {
-    case KDE_UNIFORM: row_poly_nc(S, j, diff, 1); break;
-    case KDE_EPANECHNIKOV: row_poly_nc(S, j, diff, 3); break;
-    case KDE_QUARTIC: row_poly_nc(S, j, diff, 5); break;
-    default: row_poly_nc(S, j, diff, 7); break;
+    case KDE_UNIFORM:
+        rows_poly_nc(S, j, nrows, diff, 1);
+        break;
+    case KDE_EPANECHNIKOV:
+        rows_poly_nc(S, j, nrows, diff, 3);
+        break;
+    case KDE_QUARTIC:
+        rows_poly_nc(S, j, nrows, diff, 5);
+        break;
+    default:
+        rows_poly_nc(S, j, nrows, diff, 7);
+        break;
     }
 }
 
@@ -424,13 +511,14 @@ static void row_direct(const sweep *S, int j, double *acc)
 {
     const int nx = S->nx;
     const double H = S->H, R2 = S->R * S->R, invH = 1.0 / H, inv2H2 = 0.5 / (H * H);
-    int b0 = (int)floor(j - S->R) - S->blo, b1 = (int)floor(j + S->R) - S->blo;
+    int b0 = (ifloor(j - S->R) - S->blo) / S->bh, b1 = (ifloor(j + S->R) - S->blo) / S->bh;
     if (b0 < 0) b0 = 0;
     if (b1 > S->nb - 1) b1 = S->nb - 1;
     for (size_t p = S->bstart[b0]; p < S->bstart[b1 + 1]; p++) {
-        double dy = j - S->v[p], dy2 = dy * dy, rest = R2 - dy2;
+        const kpt *pt = &S->pts[p];
+        double dy = j - pt->v, dy2 = dy * dy, rest = R2 - dy2;
         if (!(rest > 0)) continue;
-        double hw = sqrt(rest), u = S->u[p], w = S->w[p];
+        double hw = sqrt(rest), u = pt->u, w = pt->w;
         double fs = floor(u - hw) + 1, fe = ceil(u + hw) - 1;
         if (fs < 0) fs = 0;
         if (fe > nx - 1) fe = nx - 1;
@@ -470,20 +558,24 @@ static void *sweep_thread(void *arg)
 {
     sweep *S = arg;
     int poly = S->k != KDE_TRIANGULAR && S->k != KDE_GAUSSIAN;
-    /* malloc's alignment (16 on x86-64 glibc) suits v2d. */
-    v2d *pairs = poly ? calloc((size_t)(S->nx + 1) * (size_t)((ncoef(S->k) + 1) / 2), sizeof *pairs) : NULL;
+    /* ROW_PASS rows' difference arrays; malloc's alignment (16 on x86-64 glibc) suits v2d. */
+    v2d *pairs = poly ? calloc(ROW_PASS * (size_t)(S->nx + 1) * (size_t)((ncoef(S->k) + 1) / 2),
+                               sizeof *pairs)
+                      : NULL;
     double *buf = poly ? NULL : calloc((size_t)S->nx + 1, sizeof *buf);
     if (poly ? !pairs : !buf) {
         atomic_store(&S->failed, 1);
+        free(pairs);
+        free(buf);
         return NULL;
     }
     for (;;) {
         int j0 = atomic_fetch_add(&S->next_row, ROW_CHUNK);
         if (j0 >= S->ny || atomic_load(&S->failed)) break;
         int j1 = j0 + ROW_CHUNK < S->ny ? j0 + ROW_CHUNK : S->ny;
-        for (int j = j0; j < j1; j++) {
+        for (int j = j0; j < j1; j += poly ? ROW_PASS : 1) {
             if (poly)
-                row_poly(S, j, pairs);
+                rows_poly(S, j, j + ROW_PASS <= j1 ? ROW_PASS : j1 - j, pairs);
             else
                 row_direct(S, j, buf);
         }
@@ -513,26 +605,34 @@ static hz_status compute(const hz_points *p, kde_kernel k, double h, double scal
     for (size_t q = 0; q < n; q++) {
         double w = p->w ? p->w[q] : 1.0;
         if (!isfinite(p->x[q]) || !isfinite(p->y[q]) || !isfinite(w))
-            return hz_fail(HZ_EINVAL, err, errlen, "kde: point %zu has a non-finite coordinate or weight", q);
+            return hz_fail(HZ_EINVAL, err, errlen,
+                           "kde: point %zu has a non-finite coordinate or weight", q);
     }
     if (out)
         memset(out, 0, (size_t)g->nx * (size_t)g->ny * sizeof *out);
     else
         memset(outd, 0, (size_t)g->nx * (size_t)g->ny * sizeof *outd);
 
-    /* Keep the points whose support meets the grid, bucketed by row (counting sort). */
+    /* Keep the points whose support meets the grid, bucketed by row and, within a row bucket,
+     * by 16-column band (one counting sort), so that a row's points touch its difference array
+     * in ascending columns, bucket after bucket (locality of the scattered writes). */
     int rc = (int)ceil(R);
+    if (g->nx > INT_MAX / 2 - 2 * rc - 16 || g->ny > INT_MAX / 2 - 2 * rc - 16)
+        return hz_fail(HZ_EINVAL, err, errlen, "grid: %d x %d cells is too large", g->nx, g->ny);
     int blo = -rc - 1;
-    int nb = g->ny + 2 * rc + 3;
-    double *u = malloc((n ? n : 1) * sizeof *u), *v = malloc((n ? n : 1) * sizeof *v);
-    double *w = malloc((n ? n : 1) * sizeof *w);
-    int *bk = malloc((n ? n : 1) * sizeof *bk);
-    size_t *bstart = calloc((size_t)nb + 1, sizeof *bstart);
-    size_t *fill = malloc(((size_t)nb + 1) * sizeof *fill);
-    double *su = malloc((n ? n : 1) * sizeof *su), *sv = malloc((n ? n : 1) * sizeof *sv);
-    double *sw = malloc((n ? n : 1) * sizeof *sw);
+    /* Buckets about R/4 rows tall: a row reads ~10 buckets (their points beyond the reach,
+     * ~10 %, are skipped by the distance test). */
+    int bh = rc / 4 > 1 ? rc / 4 : 1;
+    int nb = (g->ny + 2 * rc + 3) / bh + 1;
+    size_t ncb = (size_t)((g->nx + 2 * rc + 3) >> 4) + 1;
+    if ((double)nb * (double)ncb > 8e6) ncb = 1; /* huge bandwidths: rows only */
+    size_t nkeys = (size_t)nb * ncb;
+    kpt *tmp = malloc((n ? n : 1) * sizeof *tmp), *pts = malloc((n ? n : 1) * sizeof *pts);
+    size_t *key = malloc((n ? n : 1) * sizeof *key);
+    size_t *kstart = calloc(nkeys + 1, sizeof *kstart);
+    size_t *bstart = malloc(((size_t)nb + 1) * sizeof *bstart);
     hz_status st = HZ_OK;
-    if (!u || !v || !w || !bk || !bstart || !fill || !su || !sv || !sw) {
+    if (!tmp || !pts || !key || !kstart || !bstart) {
         st = hz_fail(HZ_ENOMEM, err, errlen, "kde: out of memory for %zu points", n);
         goto done;
     }
@@ -540,29 +640,35 @@ static hz_status compute(const hz_points *p, kde_kernel k, double h, double scal
     for (size_t q = 0; q < n; q++) {
         double wq = p->w ? p->w[q] : 1.0;
         double uq = (p->x[q] - g->x0) / g->cell - 0.5, vq = (g->y1 - p->y[q]) / g->cell - 0.5;
-        if (wq == 0 || !(uq > -R && uq < g->nx - 1 + R && vq > -R && vq < g->ny - 1 + R))
-            continue;
-        int b = (int)floor(vq) - blo;
-        u[m] = uq;
-        v[m] = vq;
-        w[m] = wq;
-        bk[m] = b;
-        bstart[b + 1]++;
+        if (wq == 0 || !(uq > -R && uq < g->nx - 1 + R && vq > -R && vq < g->ny - 1 + R)) continue;
+        size_t b = (size_t)(((int)floor(vq) - blo) / bh);
+        size_t cb = ncb > 1 ? (size_t)(((int)floor(uq) + rc + 1) >> 4) : 0;
+        tmp[m] = (kpt){uq, vq, wq};
+        key[m] = b * ncb + cb;
+        kstart[key[m] + 1]++;
         m++;
     }
-    for (int b = 0; b < nb; b++) bstart[b + 1] += bstart[b];
-    memcpy(fill, bstart, ((size_t)nb + 1) * sizeof *fill);
-    for (size_t q = 0; q < m; q++) {
-        size_t at = fill[bk[q]]++;
-        su[at] = u[q];
-        sv[at] = v[q];
-        sw[at] = w[q];
-    }
+    for (size_t kk = 0; kk < nkeys; kk++)
+        kstart[kk + 1] += kstart[kk];
+    for (int bb = 0; bb <= nb; bb++)
+        bstart[bb] = kstart[(size_t)bb * ncb];
+    for (size_t q = 0; q < m; q++)
+        pts[kstart[key[q]]++] = tmp[q];
     if (m == 0) goto done;
 
-    sweep S = {.u = su, .v = sv, .w = sw, .bstart = bstart, .blo = blo, .nb = nb, .k = k,
-               .H = H, .R = R, .norm = kernel_c[k] / (h * h) * scale, .nx = g->nx, .ny = g->ny,
-               .out = out, .outd = outd};
+    sweep S = {.pts = pts,
+               .bstart = bstart,
+               .blo = blo,
+               .nb = nb,
+               .bh = bh,
+               .k = k,
+               .H = H,
+               .R = R,
+               .norm = kernel_c[k] / (h * h) * scale,
+               .nx = g->nx,
+               .ny = g->ny,
+               .out = out,
+               .outd = outd};
     /* Blocks of a power of two of columns (a shift, not a division, finds a column's block):
      * about 4h wide (|s| <= ~2.8, |q| <= ~3.8: fewer runs split across blocks), about 2h for the
      * degree-6 triweight whose cancellation grows faster with |q|. Both keep the error within
@@ -578,7 +684,8 @@ static hz_status compute(const hz_points *p, kde_kernel k, double h, double scal
         nthreads = nc > 0 ? (int)nc : 1;
     }
     if (nthreads > 64) nthreads = 64;
-    if (nthreads > (g->ny + ROW_CHUNK - 1) / ROW_CHUNK) nthreads = (g->ny + ROW_CHUNK - 1) / ROW_CHUNK;
+    if (nthreads > (g->ny + ROW_CHUNK - 1) / ROW_CHUNK)
+        nthreads = (g->ny + ROW_CHUNK - 1) / ROW_CHUNK;
     pthread_t tid[64];
     int started = 0;
     for (int t = 1; t < nthreads; t++) {
@@ -586,24 +693,22 @@ static hz_status compute(const hz_points *p, kde_kernel k, double h, double scal
         started++;
     }
     sweep_thread(&S);
-    for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
-    if (atomic_load(&S.failed)) st = hz_fail(HZ_ENOMEM, err, errlen, "kde: out of memory for row buffers");
+    for (int t = 0; t < started; t++)
+        pthread_join(tid[t], NULL);
+    if (atomic_load(&S.failed))
+        st = hz_fail(HZ_ENOMEM, err, errlen, "kde: out of memory for row buffers");
 
 done:
-    free(u);
-    free(v);
-    free(w);
-    free(bk);
+    free(tmp);
+    free(pts);
+    free(key);
+    free(kstart);
     free(bstart);
-    free(fill);
-    free(su);
-    free(sv);
-    free(sw);
     return st;
 }
 
-hz_status kde_compute(const hz_points *p, kde_kernel k, double h, double scale,
-                      const kde_grid *g, int nthreads, float *out, char *err, size_t errlen)
+hz_status kde_compute(const hz_points *p, kde_kernel k, double h, double scale, const kde_grid *g,
+                      int nthreads, float *out, char *err, size_t errlen)
 {
     return compute(p, k, h, scale, g, nthreads, out, NULL, err, errlen);
 }

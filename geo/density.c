@@ -1,0 +1,504 @@
+/* density.c - the kernel density analysis: selection, bandwidth, grid, KDE, provenance, GeoTIFF. */
+#include "hazmap/density.h"
+#include "hazmap/hztime.h"
+#include "hazmap/raster.h"
+#include "hazmap/workcrs.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wundef"
+#include <cpl_error.h>
+#include <gdal.h>
+#include <gdal_alg.h>
+#include <ogr_api.h>
+#pragma GCC diagnostic pop
+
+void density_opts_init(density_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->kernel = KDE_QUARTIC;
+    o->rule = KDE_BW_ARCGIS;
+    o->extent = DENSITY_EXTENT_AREAS;
+}
+
+static int parse_pos(const char *v, double *out)
+{
+    char *end;
+    double d = strtod(v, &end);
+    if (end == v || *end || !isfinite(d) || !(d > 0)) return -1;
+    *out = d;
+    return 0;
+}
+
+hz_status density_opts_set(density_opts *o, const char *key, const char *value, char *err,
+                           size_t errlen)
+{
+    if (!value || !value[0]) return hz_fail(HZ_EINVAL, err, errlen, "%s: empty value", key);
+    if (strcmp(key, "kernel") == 0) {
+        if (kde_kernel_parse(value, &o->kernel) != 0)
+            return hz_fail(HZ_EINVAL, err, errlen,
+                           "kernel: unknown kernel '%s' (quartic, epanechnikov, triweight, "
+                           "triangular, uniform, gaussian)",
+                           value);
+    } else if (strcmp(key, "bandwidth") == 0) {
+        if (kde_bw_rule_parse(value, &o->rule) == 0) {
+            o->bandwidth = 0;
+        } else if (parse_pos(value, &o->bandwidth) != 0) {
+            return hz_fail(HZ_EINVAL, err, errlen,
+                           "bandwidth: '%s' is neither metres > 0 nor auto, arcgis, silverman, "
+                           "scott",
+                           value);
+        }
+    } else if (strcmp(key, "cell") == 0) {
+        if (strcmp(value, "auto") == 0)
+            o->cell = 0;
+        else if (parse_pos(value, &o->cell) != 0)
+            return hz_fail(HZ_EINVAL, err, errlen, "cell: '%s' is not metres > 0", value);
+    } else if (strcmp(key, "extent") == 0) {
+        if (strcmp(value, "areas") == 0)
+            o->extent = DENSITY_EXTENT_AREAS;
+        else if (strcmp(value, "points") == 0)
+            o->extent = DENSITY_EXTENT_POINTS;
+        else
+            return hz_fail(HZ_EINVAL, err, errlen, "extent: '%s' is not areas or points", value);
+    } else if (strcmp(key, "mask") == 0) {
+        if (strcmp(value, "areas") == 0)
+            o->mask_areas = 1;
+        else if (strcmp(value, "none") == 0)
+            o->mask_areas = 0;
+        else
+            return hz_fail(HZ_EINVAL, err, errlen, "mask: '%s' is not areas or none", value);
+    } else {
+        return hz_fail(HZ_EINVAL, err, errlen, "unknown density option '%s'", key);
+    }
+    return HZ_OK;
+}
+
+static void day_text(int64_t t, int tz, char out[11])
+{
+    char buf[32];
+    hztime_format_iso(t, tz, buf);
+    memcpy(out, buf, 10);
+    out[10] = 0;
+}
+
+double density_years(const incset *s, const hz_filter *f, char *basis, size_t basislen)
+{
+    const int tz = f->tz_offset_s;
+    char a[11], b[11];
+    if (f->from != INT64_MIN && f->to != INT64_MAX) {
+        double days = (double)(f->to - f->from) / 86400.0;
+        day_text(f->from, tz, a);
+        day_text(f->to - 1, tz, b);
+        if (basislen)
+            snprintf(basis, basislen, "filter dates %s..%s: %.6g days / 365.25", a, b, days);
+        return days / 365.25;
+    }
+    int64_t tmin = INT64_MAX, tmax = INT64_MIN;
+    const hz_incident *it = incset_items(s);
+    for (size_t k = 0, n = incset_count(s); k < n; k++) {
+        if (it[k].t == INT64_MIN) continue;
+        if (it[k].t < tmin) tmin = it[k].t;
+        if (it[k].t > tmax) tmax = it[k].t;
+    }
+    if (tmin == INT64_MAX) {
+        if (basislen)
+            snprintf(basis, basislen,
+                     "no dated incidents: years = 1, values are per km2 over the whole record");
+        return 1.0;
+    }
+    /* Whole local calendar days, first to last inclusive. */
+    int64_t d0 = (tmin + tz) >= 0 ? (tmin + tz) / 86400 : -((-(tmin + tz) + 86399) / 86400);
+    int64_t d1 = (tmax + tz) >= 0 ? (tmax + tz) / 86400 : -((-(tmax + tz) + 86399) / 86400);
+    int64_t start = f->from != INT64_MIN ? f->from : d0 * 86400 - tz;
+    int64_t end = f->to != INT64_MAX ? f->to : (d1 + 1) * 86400 - tz;
+    if (end <= start) {
+        if (basislen)
+            snprintf(basis, basislen, "the filter's dates lie outside the data: years = 1");
+        return 1.0;
+    }
+    double days = (double)(end - start) / 86400.0;
+    day_text(start, tz, a);
+    day_text(end - 1, tz, b);
+    if (basislen)
+        snprintf(basis, basislen, "%s %s..%s: %.6g days / 365.25",
+                 f->from == INT64_MIN && f->to == INT64_MAX ? "data time span"
+                                                            : "filter date with the data's span",
+                 a, b, days);
+    return days / 365.25;
+}
+
+/* The area's (multi)polygon projected to the working CRS, vertex by vertex (straight edges in
+ * the working CRS between projected vertices), in *out (free with OGR_G_DestroyGeometry). */
+static hz_status area_project(workcrs *w, const hz_area *a, OGRGeometryH *out, char *err,
+                              size_t errlen)
+{
+    OGRGeometryH g = NULL;
+    *out = NULL;
+    if (OGR_G_CreateFromWkb(a->wkb, NULL, &g, (int)a->wkb_len) != OGRERR_NONE || !g)
+        return hz_fail(HZ_EINVAL, err, errlen, "area %s: unreadable geometry", a->code);
+    hz_status st = HZ_OK;
+    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(g));
+    int npoly = t == wkbMultiPolygon ? OGR_G_GetGeometryCount(g) : 1;
+    for (int i = 0; i < npoly && st == HZ_OK; i++) {
+        OGRGeometryH poly = t == wkbMultiPolygon ? OGR_G_GetGeometryRef(g, i) : g;
+        for (int r = 0; r < OGR_G_GetGeometryCount(poly) && st == HZ_OK; r++) {
+            OGRGeometryH ring = OGR_G_GetGeometryRef(poly, r);
+            int n = OGR_G_GetPointCount(ring);
+            if (n <= 0) continue;
+            double *xy = malloc(4 * (size_t)n * sizeof *xy);
+            if (!xy) {
+                st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+                break;
+            }
+            double *lon = xy, *lat = xy + n, *x = xy + 2 * n, *y = xy + 3 * n;
+            for (int k = 0; k < n; k++) {
+                lon[k] = OGR_G_GetX(ring, k);
+                lat[k] = OGR_G_GetY(ring, k);
+            }
+            if (workcrs_forward(w, (size_t)n, lon, lat, x, y) != HZ_OK) {
+                st = hz_fail(HZ_ECRS, err, errlen, "area %s: cannot project to %s", a->code,
+                             workcrs_srs(w));
+            } else {
+                for (int k = 0; k < n && st == HZ_OK; k++) {
+                    if (!isfinite(x[k]) || !isfinite(y[k]))
+                        st = hz_fail(HZ_ECRS, err, errlen, "area %s: vertex outside %s", a->code,
+                                     workcrs_srs(w));
+                    else
+                        OGR_G_SetPoint_2D(ring, k, x[k], y[k]);
+                }
+            }
+            free(xy);
+        }
+    }
+    if (st != HZ_OK) {
+        OGR_G_DestroyGeometry(g);
+        return st;
+    }
+    *out = g;
+    return HZ_OK;
+}
+
+/* Sets the cells whose centre lies outside every geometry to DENSITY_NODATA (GDAL's rasteriser
+ * on an in-memory byte mask; a cell is inside when its centre is) and counts them. */
+static hz_status mask_outside(OGRGeometryH *geoms, int ngeoms, density_result *r, size_t *masked,
+                              char *err, size_t errlen)
+{
+    *masked = 0;
+    if (!GDALGetDriverByName("MEM")) GDALAllRegister();
+    GDALDriverH mem = GDALGetDriverByName("MEM");
+    const kde_grid *g = &r->grid;
+    GDALDatasetH ds = mem ? GDALCreate(mem, "", g->nx, g->ny, 1, GDT_Byte, NULL) : NULL;
+    if (!ds)
+        return hz_fail(HZ_ENOMEM, err, errlen, "mask: cannot create a %d x %d mask", g->nx, g->ny);
+    double gt[6] = {g->x0, g->cell, 0, g->y1, 0, -g->cell};
+    GDALSetGeoTransform(ds, gt);
+    int band = 1;
+    double *burn = malloc((size_t)(ngeoms ? ngeoms : 1) * sizeof *burn);
+    unsigned char *m = malloc((size_t)g->nx * g->ny);
+    hz_status st = HZ_OK;
+    if (!burn || !m) {
+        st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    } else {
+        for (int i = 0; i < ngeoms; i++)
+            burn[i] = 1;
+        if (GDALRasterizeGeometries(ds, 1, &band, ngeoms, geoms, NULL, NULL, burn, NULL, NULL,
+                                    NULL) != CE_None ||
+            GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Read, 0, 0, g->nx, g->ny, m, g->nx, g->ny,
+                         GDT_Byte, 0, 0) != CE_None)
+            st = hz_fail(HZ_EIO, err, errlen, "mask: rasterising the areas failed: %s",
+                         CPLGetLastErrorMsg());
+    }
+    if (st == HZ_OK) {
+        for (size_t c = 0, n = (size_t)g->nx * g->ny; c < n; c++) {
+            if (!m[c]) {
+                r->values[c] = (float)DENSITY_NODATA;
+                (*masked)++;
+            }
+        }
+    }
+    free(burn);
+    free(m);
+    GDALClose(ds);
+    return st;
+}
+
+static void free_geoms(OGRGeometryH *geoms, int n)
+{
+    for (int i = 0; i < n; i++)
+        OGR_G_DestroyGeometry(geoms[i]);
+    free(geoms);
+}
+
+void density_result_free(density_result *r)
+{
+    if (!r) return;
+    free(r->values);
+    free(r->wkt);
+    json_decref(r->provenance);
+    free(r);
+}
+
+hz_status density_run(const incset *s, const hz_filter *f, const density_opts *o,
+                      density_result **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!s || !f || !o) return hz_fail(HZ_EINVAL, err, errlen, "density: NULL argument");
+    density_result *r = calloc(1, sizeof *r);
+    if (!r) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    hz_points pts;
+    memset(&pts, 0, sizeof pts);
+    workcrs *w = NULL;
+    OGRGeometryH *geoms = NULL; /* the areas in the working CRS (extent, mask) */
+    int ngeoms = 0;
+    hz_status st = incset_select(s, f, &pts, err, errlen);
+    if (st != HZ_OK) goto fail;
+    r->incidents = pts.n;
+    for (size_t k = 0; k < pts.n; k++)
+        r->weight_sum += pts.w[k];
+    snprintf(r->work_srs, sizeof r->work_srs, "%s", incset_work_srs(s));
+    w = workcrs_new(r->work_srs, 0, 0, err, errlen);
+    if (!w) {
+        st = HZ_ECRS;
+        goto fail;
+    }
+    r->wkt = strdup(workcrs_wkt(w));
+    if (!r->wkt) {
+        st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        goto fail;
+    }
+
+    /* Bandwidth: given, or by a rule for the rule's own kernel, converted to ours. */
+    char why[512] = "", rule_text[768];
+    double h;
+    if (o->bandwidth > 0) {
+        h = o->bandwidth;
+        snprintf(rule_text, sizeof rule_text, "given");
+    } else {
+        double href;
+        if (kde_bandwidth(&pts, o->rule, &href, why, sizeof why) != HZ_OK) {
+            st = hz_fail(HZ_EINVAL, err, errlen, "%s (%zu incidents selected; give --bandwidth)",
+                         why, pts.n);
+            goto fail;
+        }
+        kde_kernel from = kde_bw_rule_kernel(o->rule);
+        h = kde_bandwidth_convert(href, from, o->kernel);
+        if (from != o->kernel)
+            snprintf(rule_text, sizeof rule_text,
+                     "%s; x %.4f to the %s kernel at equal smoothing (canonical bandwidths, "
+                     "Marron & Nolan 1988) -> %.1f m",
+                     why, h / href, kde_kernel_name(o->kernel), h);
+        else
+            snprintf(rule_text, sizeof rule_text, "%s", why);
+    }
+    if (o->min_bandwidth > 0 && h < o->min_bandwidth) {
+        size_t l = strlen(rule_text);
+        snprintf(rule_text + l, sizeof rule_text - l, "; raised from %.1f m to the minimum %.1f m",
+                 h, o->min_bandwidth);
+        h = o->min_bandwidth;
+    }
+    r->bandwidth = h;
+
+    /* Extent: the areas (projected), or the points. */
+    double bb[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+    const char *extent_text = "areas";
+    if ((o->extent == DENSITY_EXTENT_AREAS || o->mask_areas) && incset_area_count(s) > 0) {
+        const hz_area *areas = incset_areas(s);
+        int32_t only = f->area[0] ? incset_area_find(s, f->area) : -1;
+        geoms = calloc(incset_area_count(s), sizeof *geoms);
+        if (!geoms) {
+            st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+            goto fail;
+        }
+        for (size_t a = 0; a < incset_area_count(s); a++) {
+            if (only >= 0 && (int32_t)a != only) continue;
+            if ((st = area_project(w, &areas[a], &geoms[ngeoms], err, errlen)) != HZ_OK) goto fail;
+            ngeoms++;
+        }
+        for (int i = 0; i < ngeoms && o->extent == DENSITY_EXTENT_AREAS; i++) {
+            OGREnvelope e;
+            OGR_G_GetEnvelope(geoms[i], &e);
+            bb[0] = fmin(bb[0], e.MinX);
+            bb[1] = fmin(bb[1], e.MinY);
+            bb[2] = fmax(bb[2], e.MaxX);
+            bb[3] = fmax(bb[3], e.MaxY);
+        }
+    }
+    if (!(bb[2] >= bb[0])) {
+        extent_text = o->extent == DENSITY_EXTENT_AREAS ? "points (no areas)" : "points";
+        double R = kde_kernel_support(o->kernel, h);
+        for (size_t k = 0; k < pts.n; k++) {
+            bb[0] = fmin(bb[0], pts.x[k] - R);
+            bb[1] = fmin(bb[1], pts.y[k] - R);
+            bb[2] = fmax(bb[2], pts.x[k] + R);
+            bb[3] = fmax(bb[3], pts.y[k] + R);
+        }
+    }
+    if (!(bb[2] >= bb[0]) || !(bb[3] >= bb[1])) {
+        st =
+            hz_fail(HZ_EINVAL, err, errlen, "density: no areas and no incidents to set the extent");
+        goto fail;
+    }
+
+    /* Cell and grid, aligned to multiples of the cell. */
+    size_t max_cells = o->max_cells ? o->max_cells : DENSITY_MAX_CELLS;
+    double cell = o->cell;
+    char cell_text[128] = "given";
+    double x0, y1, fnx, fny;
+    if (!(cell > 0)) {
+        cell = fmax(5.0, round(h / 10));
+        snprintf(cell_text, sizeof cell_text, "bandwidth / 10 in whole metres, at least 5 m");
+    }
+    for (;;) {
+        x0 = floor(bb[0] / cell) * cell;
+        y1 = ceil(bb[3] / cell) * cell;
+        fnx = fmax(1, ceil((bb[2] - x0) / cell));
+        fny = fmax(1, ceil((y1 - bb[1]) / cell));
+        size_t limit = max_cells < DENSITY_DEFAULT_CELLS ? max_cells : DENSITY_DEFAULT_CELLS;
+        if (o->cell > 0 || fnx * fny <= (double)limit) break;
+        /* The default cell is coarsened in whole metres until the grid fits. */
+        cell = fmax(cell + 1, ceil(cell * sqrt(fnx * fny / (double)limit)));
+        snprintf(cell_text, sizeof cell_text,
+                 "bandwidth / 10, coarsened to keep the grid within %zu cells", limit);
+    }
+    if (fnx * fny > (double)max_cells || fnx > INT32_MAX || fny > INT32_MAX) {
+        st = hz_fail(HZ_ELIMIT, err, errlen,
+                     "cell: %.6g m gives %.0f x %.0f cells, over the limit of %zu; use a larger "
+                     "cell",
+                     cell, fnx, fny, max_cells);
+        goto fail;
+    }
+    r->grid = (kde_grid){x0, y1, cell, (int)fnx, (int)fny};
+    char basis[256];
+    r->years = density_years(s, f, basis, sizeof basis);
+    r->scale = 1e6 / r->years;
+    r->values = malloc((size_t)r->grid.nx * (size_t)r->grid.ny * sizeof *r->values);
+    if (!r->values) {
+        st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory for %d x %d cells", r->grid.nx,
+                     r->grid.ny);
+        goto fail;
+    }
+    st = kde_compute(&pts, o->kernel, h, r->scale, &r->grid, o->nthreads, r->values, err, errlen);
+    if (st != HZ_OK) goto fail;
+    size_t masked = 0;
+    if (o->mask_areas && ngeoms > 0 &&
+        (st = mask_outside(geoms, ngeoms, r, &masked, err, errlen)) != HZ_OK)
+        goto fail;
+    for (size_t c = 0, n = (size_t)r->grid.nx * r->grid.ny; c < n; c++)
+        if (r->values[c] > r->max_value) r->max_value = r->values[c];
+
+    /* Provenance (API.md). */
+    char canon[1024];
+    filter_canonical(f, canon, sizeof canon);
+    int score = f->weight == HZ_WEIGHT_SCORE;
+    json_t *p = json_pack(
+        "{s:s, s:s, s:s, s:s, s:f, s:s, s:s, s:f, s:s, s:{s:f, s:f, s:f, s:f, s:i, s:i}, s:s,"
+        " s:I, s:s, s:f, s:f, s:s, s:s, s:f, s:I, s:f}",
+        "method", "kernel density estimation", "filters", canon, "kernel",
+        kde_kernel_name(o->kernel), "kernel_formula", kde_kernel_formula(o->kernel), "bandwidth", h,
+        "bandwidth_rule", rule_text, "bandwidth_source",
+        o->bandwidth > 0 ? "given" : kde_bw_rule_name(o->rule), "cell_size", cell, "cell_rule",
+        cell_text, "grid", "x0", x0, "y1", y1, "x1", x0 + r->grid.nx * cell, "y0",
+        y1 - r->grid.ny * cell, "nx", r->grid.nx, "ny", r->grid.ny, "extent", extent_text,
+        "incidents", (json_int_t)pts.n, "weight", score ? "score" : "count", "weight_sum",
+        r->weight_sum, "years", r->years, "years_basis", basis, "unit",
+        score ? "severity score per km2 per year" : "incidents per km2 per year", "scale", r->scale,
+        "data_version", (json_int_t)incset_data_version(s), "max_value", (double)r->max_value);
+    if (!p || json_object_set_new(p, "work_srs", json_string(r->work_srs)) != 0) {
+        json_decref(p);
+        st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        goto fail;
+    }
+    json_object_set_new(p, "mask", json_string(o->mask_areas && ngeoms > 0 ? "areas" : "none"));
+    json_object_set_new(p, "nodata_cells", json_integer((json_int_t)masked));
+    r->provenance = p;
+    free_geoms(geoms, ngeoms);
+    hz_points_free(&pts);
+    workcrs_free(w);
+    *out = r;
+    return HZ_OK;
+fail:
+    free_geoms(geoms, ngeoms);
+    hz_points_free(&pts);
+    workcrs_free(w);
+    density_result_free(r);
+    return st;
+}
+
+/* The raster description of a result; meta receives the KEY=VALUE strings (freed by the
+ * caller with free_meta). */
+static hz_status describe(const density_result *r, raster_desc *d, char **meta, size_t nmeta,
+                          char *err, size_t errlen)
+{
+    memset(meta, 0, nmeta * sizeof *meta);
+    char *prov = json_dumps(r->provenance, JSON_COMPACT | JSON_SORT_KEYS);
+    json_t *pv = r->provenance;
+    const char *unit = json_string_value(json_object_get(pv, "unit"));
+    const char *filters = json_string_value(json_object_get(pv, "filters"));
+    const char *kernel = json_string_value(json_object_get(pv, "kernel"));
+    const char *brule = json_string_value(json_object_get(pv, "bandwidth_rule"));
+    if (!prov) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    size_t i = 0;
+    if (asprintf(&meta[i++], "HAZMAP_PROVENANCE=%s", prov) < 0) meta[i - 1] = NULL;
+    free(prov);
+    if (asprintf(&meta[i++], "KERNEL=%s", kernel ? kernel : "") < 0) meta[i - 1] = NULL;
+    if (asprintf(&meta[i++], "BANDWIDTH=%.17g", r->bandwidth) < 0) meta[i - 1] = NULL;
+    if (asprintf(&meta[i++], "BANDWIDTH_RULE=%s", brule ? brule : "") < 0) meta[i - 1] = NULL;
+    if (asprintf(&meta[i++], "CELL_SIZE=%.17g", r->grid.cell) < 0) meta[i - 1] = NULL;
+    if (asprintf(&meta[i++], "UNIT=%s", unit ? unit : "") < 0) meta[i - 1] = NULL;
+    if (asprintf(&meta[i++], "INCIDENTS=%zu", r->incidents) < 0) meta[i - 1] = NULL;
+    if (asprintf(&meta[i++], "YEARS=%.17g", r->years) < 0) meta[i - 1] = NULL;
+    if (asprintf(&meta[i++], "FILTERS=%s", filters ? filters : "") < 0) meta[i - 1] = NULL;
+    if (asprintf(&meta[i++], "DATA_VERSION=%lld",
+                 (long long)json_integer_value(json_object_get(pv, "data_version"))) < 0)
+        meta[i - 1] = NULL;
+    if (asprintf(&meta[i++], "WORK_SRS=%s", r->work_srs) < 0) meta[i - 1] = NULL;
+    for (size_t k = 0; k < i; k++)
+        if (!meta[k]) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    meta[i] = NULL;
+    *d = (raster_desc){.nx = r->grid.nx,
+                       .ny = r->grid.ny,
+                       .gt = {r->grid.x0, r->grid.cell, 0, r->grid.y1, 0, -r->grid.cell},
+                       .wkt = r->wkt,
+                       .nodata = DENSITY_NODATA,
+                       .description = "kernel density",
+                       .unit = unit,
+                       .meta = (const char *const *)meta};
+    return HZ_OK;
+}
+
+static void free_meta(char **meta, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        free(meta[k]);
+}
+
+enum { NMETA = 16 };
+
+hz_status density_write_geotiff(const density_result *r, const char *path, char *err, size_t errlen)
+{
+    char *meta[NMETA];
+    raster_desc d;
+    hz_status st = describe(r, &d, meta, NMETA, err, errlen);
+    if (st == HZ_OK) st = raster_write_geotiff(path, &d, r->values, err, errlen);
+    free_meta(meta, NMETA);
+    return st;
+}
+
+hz_status density_geotiff_bytes(const density_result *r, unsigned char **buf, size_t *len,
+                                char *err, size_t errlen)
+{
+    char *meta[NMETA];
+    raster_desc d;
+    *buf = NULL;
+    *len = 0;
+    hz_status st = describe(r, &d, meta, NMETA, err, errlen);
+    if (st == HZ_OK) st = raster_geotiff_bytes(&d, r->values, buf, len, err, errlen);
+    free_meta(meta, NMETA);
+    return st;
+}
