@@ -1,0 +1,81 @@
+/* app.h - the server application: configuration, the shared snapshot, the per-thread store
+ * connections, authentication and the route table. Independent of libmicrohttpd.
+ *
+ * Threads: app_handle() may be called from any number of threads at once. Each calling thread
+ * gets its own store connection (created on its first request, kept in a pthread key, closed when
+ * the thread exits or at app_free()). The in-memory snapshot is shared: a request takes a
+ * reference, and a write that changes the store's data version makes the next request load a new
+ * snapshot and swap it in under a mutex; the old one is freed when its last reader releases it.
+ *
+ * Ownership: app_new() copies the configuration; app_free() must be called after every thread
+ * that called app_handle() has stopped calling it. */
+#ifndef HAZMAP_APP_H
+#define HAZMAP_APP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hazmap/httpmsg.h"
+#include "hazmap/incset.h"
+#include "hazmap/metrics.h"
+#include "hazmap/srvconf.h"
+#include "hazmap/store.h"
+#include "hazmap/tokens.h"
+
+typedef struct app app;
+
+enum { HCTX_MAX_SEGS = 4 };
+
+/* What a handler gets besides the request. */
+typedef struct hctx {
+    app *app;
+    const srvconf *cfg;
+    store *st;          /* this thread's connection */
+    const incset *snap; /* the current snapshot (NULL for routes that need none) */
+    int64_t version;    /* its data version */
+    hz_role role;
+    metrics *metrics;
+    struct tilecache *tile_cache;   /* rendered tiles */
+    struct tilecache *result_cache; /* analysis JSON by canonical request (memory only) */
+    struct tilerender *tr;          /* the renderer of this snapshot (NULL without tiles) */
+    const struct ptindex *pti;      /* bbox index of the snapshot's incidents */
+    char base[320];                 /* "http://host:port" for absolute links */
+    const char *seg[HCTX_MAX_SEGS]; /* the path segments matched by {} in the route pattern */
+    char segbuf[1024];
+} hctx;
+
+/* A route handler: fills rs (status, body, headers) from rq. */
+typedef void (*app_handler)(hctx *c, const hreq *rq, hresp *rs);
+
+/* Applies the request's shared filters and checks them against the snapshot (an unknown area
+ * code is a 400). On failure fills rs with the 400 and returns non-zero. */
+int app_request_filter(hctx *c, const hreq *rq, hz_filter *f, hresp *rs);
+
+/* Fills rs with the error response for a core status and its message. */
+void app_fail(hresp *rs, hz_status s, const char *msg);
+
+/* Opens the database (checking that it is a hazmap store), loads the first snapshot. NULL with
+ * the reason in err. */
+app *app_new(const srvconf *cfg, char *err, size_t errlen);
+
+/* NULL is a no-op. */
+void app_free(app *a);
+
+/* Answers one request: routing, authentication, CORS and security headers. rs must be zeroed;
+ * the caller frees it with hresp_free(). Never leaves rs->status 0. */
+void app_handle(app *a, const hreq *rq, hresp *rs);
+
+/* The metrics registry (borrowed). */
+metrics *app_metrics(app *a);
+
+/* The route labels, for the access log (index = hresp.route). */
+const char *app_route_name(const app *a, int route);
+
+/* Tells the app that this process committed data version `version` (a POST), so the next
+ * request uses it at once. Writes by other processes are noticed within 100 ms. */
+void app_note_write(app *a, int64_t version);
+
+/* Counts of the current snapshot, for the start-up message. */
+void app_counts(app *a, size_t *areas, size_t *incidents, int64_t *version);
+
+#endif

@@ -1,0 +1,28 @@
+/* metrics.h - request counters and latency histograms in the Prometheus text format.
+ *
+ * Every counter is a C11 atomic, so worker threads update them without locks and without races;
+ * the registry is created once at start and freed after the workers have stopped. */
+#ifndef HAZMAP_METRICS_H
+#define HAZMAP_METRICS_H
+
+#include <stddef.h>
+
+typedef struct metrics metrics;
+
+/* routes: the route labels (borrowed; must outlive the registry), n of them. NULL on OOM. */
+metrics *metrics_new(const char *const *routes, size_t n);
+
+/* NULL is a no-op. */
+void metrics_free(metrics *m);
+
+/* Counts one finished request of route index `route` (out of range: counted as the last
+ * route) with HTTP status `status`, its latency in milliseconds and body bytes. */
+void metrics_request(metrics *m, size_t route, int status, double ms, size_t bytes);
+
+/* Cache outcome of one lookup: tile_cache 1 for the tile cache, 0 for the result cache. */
+void metrics_cache(metrics *m, int tile_cache, int hit);
+
+/* The Prometheus exposition text (text/plain; version=0.0.4). Caller frees; NULL on OOM. */
+char *metrics_render(metrics *m, size_t *len);
+
+#endif

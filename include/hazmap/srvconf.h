@@ -1,0 +1,59 @@
+/* srvconf.h - the server's configuration: defaults, a key = value file, command-line overrides.
+ *
+ * File format: one "key = value" per line; blank lines and lines starting with '#' are ignored;
+ * values run to the end of the line with surrounding blanks removed (no quoting). Keys:
+ *   title                 text shown by the map page (default "hazmap")
+ *   min_count             public portal: aggregates counting fewer incidents are suppressed (10)
+ *   min_bandwidth         public portal: density bandwidth floor in metres (300)
+ *   basemap_url           XYZ tile URL template for the map page ("" = no base map)
+ *   basemap_attribution   its attribution text
+ *   basemap_gcj02         true if the base map is in GCJ-02 (Amap/Tencent tiles) (false)
+ *   cache_dir             directory for rendered tiles on disk ("" = memory only)
+ *   cache_mb              memory budget of the tile and result cache in MB (64)
+ *   query_timeout_ms      time limit of one analysis or query, ms (10000)
+ *   max_body_bytes        largest accepted request body (10485760)
+ *   threads               worker threads (0 = one per core)
+ *   connection_timeout_s  idle connection timeout, s (30)
+ *   per_ip_connections    simultaneous connections per client address (64)
+ *   work_srs              working projected CRS for analyses ("auto" = UTM zone of the data)
+ *   bind, port, web       as the command-line options
+ * Command-line options given to `hazmap serve` override the file. */
+#ifndef HAZMAP_SRVCONF_H
+#define HAZMAP_SRVCONF_H
+
+#include <stddef.h>
+
+#include "hazmap/status.h"
+
+typedef struct srvconf {
+    char db[1024];
+    char bind[64];
+    int port;
+    char web[1024]; /* "" = no static files */
+    char title[256];
+    int min_count;
+    double min_bandwidth;
+    char basemap_url[1024];
+    char basemap_attribution[512];
+    int basemap_gcj02;
+    char cache_dir[1024];
+    int cache_mb;
+    int query_timeout_ms;
+    long max_body_bytes;
+    int threads;
+    int connection_timeout_s;
+    int per_ip_connections;
+    char work_srs[256];
+} srvconf;
+
+/* Fills c with the defaults above. */
+void srvconf_init(srvconf *c);
+
+/* Sets one key from its text, strictly (numbers in range, booleans true/false/1/0/yes/no).
+ * HZ_EINVAL names the key and value. */
+hz_status srvconf_set(srvconf *c, const char *key, const char *value, char *err, size_t errlen);
+
+/* Reads a configuration file into c; errors name the file and line. */
+hz_status srvconf_load(srvconf *c, const char *path, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,607 @@
+/* apiroutes.c - the analysis endpoints and /metrics.
+ *
+ * Every analysis takes the shared filters; the public (no token) gets the same analyses with
+ * aggregates under min_count suppressed by the modules' own *_json(suppress_below) and density
+ * bandwidths floored at min_bandwidth. Analysis JSON is cached in memory under a key made of the
+ * data version, the route, the audience and the canonical parameters, so a write (which bumps
+ * the data version) invalidates it. */
+#include "hazmap/apiroutes.h"
+#include "hazmap/oapif.h"
+#include "hazmap/qparam.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hazmap/colorramp.h"
+#include "hazmap/tilecache.h"
+#include "hazmap/tileexport.h"
+#include "hazmap/tilemath.h"
+#include "hazmap/tilerender.h"
+#include "hazmap/hotspots.h"
+#include "hazmap/blackspots.h"
+#include "hazmap/rates.h"
+#include "hazmap/density.h"
+#include "hazmap/evaluate.h"
+#include "hazmap/hztime.h"
+
+void apiroutes_metrics(hctx *c, const hreq *rq, hresp *rs)
+{
+    char err[256];
+    if (hreq_check_args(rq, NULL, 0, err, sizeof err) != HZ_OK) {
+        hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
+        return;
+    }
+    size_t len = 0;
+    char *text = metrics_render(c->metrics, &len);
+    if (!text) {
+        hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
+        return;
+    }
+    hresp_take(rs, 200, "text/plain; version=0.0.4; charset=utf-8", (unsigned char *)text, len);
+    hresp_header(rs, "Cache-Control", "no-store");
+}
+
+/* ---- shared helpers ---- */
+
+static int bad_args(const hreq *rq, const char *const *allowed, int filters, hresp *rs)
+{
+    char err[256];
+    if (hreq_check_args(rq, allowed, filters, err, sizeof err) == HZ_OK) return 0;
+    hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
+    return 1;
+}
+
+static int suppress_below(const hctx *c)
+{
+    return c->role == HZ_ROLE_PUBLIC ? c->cfg->min_count : 0;
+}
+
+/* Cache key "v<version>/<route>/<audience>/<canonical>". */
+static void result_key(const hctx *c, const char *route, const char *canon, char *key, size_t n)
+{
+    snprintf(key, n, "v%lld/%s/%s/%s", (long long)c->version, route,
+             c->role == HZ_ROLE_PUBLIC ? "public" : "full", canon);
+}
+
+/* A cached response body for key, or 0. */
+static int cache_lookup(hctx *c, const char *key, const char *type, hresp *rs)
+{
+    if (!c->result_cache) return 0;
+    unsigned char *data;
+    size_t len;
+    if (tilecache_get(c->result_cache, key, &data, &len) == HZ_OK) {
+        metrics_cache(c->metrics, 0, 1);
+        hresp_take(rs, 200, type, data, len);
+        return 1;
+    }
+    metrics_cache(c->metrics, 0, 0);
+    return 0;
+}
+
+static void cache_store(hctx *c, const char *key, const hresp *rs)
+{
+    if (c->result_cache && rs->status == 200 && rs->body)
+        tilecache_put(c->result_cache, key, rs->body, rs->len, NULL, 0);
+}
+
+/* Sends j (consumed) or the failure of s. */
+static void send_result(hresp *rs, hz_status s, json_t *j, const char *type, const char *err)
+{
+    if (s != HZ_OK || !j) {
+        json_decref(j);
+        app_fail(rs, s != HZ_OK ? s : HZ_ENOMEM, err);
+        return;
+    }
+    hresp_json(rs, 200, j, type);
+    json_decref(j);
+}
+
+/* Bounding box of the coordinates of a GeoJSON geometry (any nesting). */
+static void coords_bbox(const json_t *v, double bb[4])
+{
+    if (!json_is_array(v)) return;
+    if (json_array_size(v) >= 2 && json_is_number(json_array_get(v, 0))) {
+        double x = json_number_value(json_array_get(v, 0));
+        double y = json_number_value(json_array_get(v, 1));
+        bb[0] = fmin(bb[0], x);
+        bb[1] = fmin(bb[1], y);
+        bb[2] = fmax(bb[2], x);
+        bb[3] = fmax(bb[3], y);
+        return;
+    }
+    for (size_t i = 0; i < json_array_size(v); i++)
+        coords_bbox(json_array_get(v, i), bb);
+}
+
+/* Pages the features of a computed FeatureCollection fc (consumed) by bbox, offset and limit;
+ * features get "id" = their position in the full collection (1-based). */
+static void page_computed(hctx *c, const hreq *rq, hresp *rs, json_t *fc, const oapif_paging *pg)
+{
+    json_t *all = json_object_get(fc, "features");
+    json_t *out = json_array();
+    size_t matched = 0;
+    for (size_t i = 0; i < json_array_size(all); i++) {
+        json_t *f = json_array_get(all, i);
+        if (pg->has_bbox) {
+            double bb[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+            coords_bbox(json_object_get(json_object_get(f, "geometry"), "coordinates"), bb);
+            if (!isfinite(bb[0]) || bb[2] < pg->bb[0] || bb[0] > pg->bb[2] || bb[3] < pg->bb[1] ||
+                bb[1] > pg->bb[3])
+                continue;
+        }
+        matched++;
+        if (matched <= (size_t)pg->offset || json_array_size(out) >= (size_t)pg->limit) continue;
+        json_object_set_new(f, "id", json_integer((json_int_t)i + 1));
+        json_array_append(out, f);
+    }
+    oapif_send_collection(c, rq, rs, out, matched, pg);
+    json_decref(fc);
+}
+
+/* One feature (1-based position fid) of a computed FeatureCollection fc (consumed). */
+static void item_computed(hresp *rs, json_t *fc, const char *fid)
+{
+    long k;
+    char err[128];
+    json_t *all = json_object_get(fc, "features");
+    if (qparam_long("featureId", fid, 1, 100000000L, &k, err, sizeof err) != HZ_OK ||
+        (size_t)k > json_array_size(all)) {
+        hresp_error(rs, 404, "NotFound", "no feature '%.64s'", fid);
+        json_decref(fc);
+        return;
+    }
+    json_t *f = json_array_get(all, (size_t)k - 1);
+    json_object_set_new(f, "id", json_integer(k));
+    hresp_json(rs, 200, f, "application/geo+json");
+    json_decref(fc);
+}
+
+/* ---- hot spots ---- */
+
+static const char *const hotspot_args[] = {"cell", "shape", "band", "star", NULL};
+
+/* Parses the hot-spot parameters; "weights" is binary|row here, else the filter's severity
+ * weights. canon receives a canonical form for the cache key. */
+static int hotspot_params(hctx *c, const hreq *rq, hz_filter *f, hotspots_params *hp, char *canon,
+                          size_t n, hresp *rs)
+{
+    hotspots_params_init(hp);
+    char err[512];
+    const char *v;
+    hz_status s = HZ_OK;
+    filter_init(f);
+    for (size_t i = 0; i < rq->nargs && s == HZ_OK; i++) {
+        const char *k = rq->args[i].key;
+        v = rq->args[i].value;
+        if (strcmp(k, "weights") == 0 && (!strcmp(v, "binary") || !strcmp(v, "row")))
+            hotspots_weights_parse(v, &hp->weights);
+        else if (filter_is_param(k))
+            s = filter_set(f, k, v, err, sizeof err);
+    }
+    if (s == HZ_OK && (v = hreq_arg_get(rq, "cell")) && strcmp(v, "auto"))
+        s = qparam_double("cell", v, 1, 100000, &hp->cell, err, sizeof err);
+    if (s == HZ_OK && (v = hreq_arg_get(rq, "band")) && strcmp(v, "auto")) {
+        if (strcmp(v, "contiguity") == 0)
+            hp->contiguity = 1;
+        else
+            s = qparam_double("band", v, 1, 1000000, &hp->band, err, sizeof err);
+    }
+    if (s == HZ_OK && (v = hreq_arg_get(rq, "shape")) && hotspots_shape_parse(v, &hp->shape))
+        s = hz_fail(HZ_EINVAL, err, sizeof err, "shape: '%.32s' is not square or hex", v);
+    if (s == HZ_OK && (v = hreq_arg_get(rq, "star"))) {
+        long star;
+        s = qparam_long("star", v, 0, 1, &star, err, sizeof err);
+        hp->star = (int)star;
+    }
+    if (s != HZ_OK) {
+        hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
+        return -1;
+    }
+    if (f->area[0] && incset_area_find(c->snap, f->area) < 0) {
+        hresp_error(rs, 400, "InvalidParameterValue", "area: no area with code '%.64s'", f->area);
+        return -1;
+    }
+    char fc[1024];
+    filter_canonical(f, fc, sizeof fc);
+    snprintf(canon, n, "%s|cell=%g|band=%g|cont=%d|shape=%d|w=%d|star=%d", fc, hp->cell, hp->band,
+             hp->contiguity, hp->shape, hp->weights, hp->star);
+    return 0;
+}
+
+/* The hot-spot FeatureCollection for the request (new reference), or NULL with rs filled. */
+static json_t *hotspots_fc(hctx *c, const hreq *rq, const hz_filter *f0, hresp *rs)
+{
+    hz_filter f;
+    hotspots_params hp;
+    char canon[1400], key[1600];
+    if (hotspot_params(c, rq, &f, &hp, canon, sizeof canon, rs)) return NULL;
+    /* datetime of an items request narrows the filter */
+    if (f0) {
+        f.from = f0->from;
+        f.to = f0->to;
+        snprintf(canon + strlen(canon), sizeof canon - strlen(canon), "|%lld-%lld",
+                 (long long)f.from, (long long)f.to);
+    }
+    result_key(c, "hotspots", canon, key, sizeof key);
+    hresp cached = {0};
+    json_t *fc = NULL;
+    if (cache_lookup(c, key, "application/geo+json", &cached)) {
+        fc = json_loadb((const char *)cached.body, cached.len, 0, NULL);
+        hresp_free(&cached);
+        if (fc) return fc;
+    }
+    char err[512], why[1024];
+    hotspots_result *r = NULL;
+    hz_status s = hotspots_run(c->snap, &f, &hp, &r, why, sizeof why, err, sizeof err);
+    if (s == HZ_EINVAL) {
+        /* Parameters were checked above: this is the data (no incidents, too few cells).
+         * An empty collection that says why is more useful to a map than an error. */
+        fc = json_pack("{s:s, s:[], s:{s:s}}", "type", "FeatureCollection", "features",
+                       "provenance", "note", err);
+    } else if (s == HZ_OK) {
+        s = hotspots_geojson(r, suppress_below(c), &fc, err, sizeof err);
+    }
+    hotspots_free(r);
+    if (s != HZ_OK && s != HZ_EINVAL) {
+        app_fail(rs, s, err);
+        return NULL;
+    }
+    if (fc) {
+        hresp tmp = {0};
+        hresp_json(&tmp, 200, fc, "application/geo+json");
+        cache_store(c, key, &tmp);
+        hresp_free(&tmp);
+    }
+    return fc;
+}
+
+/* ---- black spots ---- */
+
+static const char *const blackspot_args[] = {"eps", "min_points", NULL};
+
+static json_t *blackspots_fc(hctx *c, const hreq *rq, const hz_filter *f0, hresp *rs)
+{
+    hz_filter f;
+    if (app_request_filter(c, rq, &f, rs)) return NULL;
+    if (f0) {
+        f.from = f0->from;
+        f.to = f0->to;
+    }
+    blackspots_params bp;
+    blackspots_params_init(&bp);
+    char err[512];
+    const char *v;
+    hz_status s = HZ_OK;
+    if ((v = hreq_arg_get(rq, "eps")))
+        s = qparam_double("eps", v, 1, 5000, &bp.eps, err, sizeof err);
+    if (s == HZ_OK && (v = hreq_arg_get(rq, "min_points"))) {
+        long mp;
+        s = qparam_long("min_points", v, 2, 100000, &mp, err, sizeof err);
+        bp.min_points = (int)mp;
+    }
+    if (s != HZ_OK) {
+        hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
+        return NULL;
+    }
+    char fcanon[1024], canon[1400], key[1600];
+    filter_canonical(&f, fcanon, sizeof fcanon);
+    snprintf(canon, sizeof canon, "%s|eps=%g|mp=%d|%lld-%lld", fcanon, bp.eps, bp.min_points,
+             (long long)f.from, (long long)f.to);
+    result_key(c, "blackspots", canon, key, sizeof key);
+    hresp cached = {0};
+    if (cache_lookup(c, key, "application/geo+json", &cached)) {
+        json_t *fc = json_loadb((const char *)cached.body, cached.len, 0, NULL);
+        hresp_free(&cached);
+        if (fc) return fc;
+    }
+    blackspots_result *r = NULL;
+    json_t *fc = NULL;
+    s = blackspots_compute(c->snap, &f, &bp, &r, err, sizeof err);
+    if (s == HZ_OK) s = blackspots_geojson(r, suppress_below(c), &fc, err, sizeof err);
+    blackspots_free(r);
+    if (s != HZ_OK) {
+        app_fail(rs, s, err);
+        return NULL;
+    }
+    hresp tmp = {0};
+    hresp_json(&tmp, 200, fc, "application/geo+json");
+    cache_store(c, key, &tmp);
+    hresp_free(&tmp);
+    return fc;
+}
+
+void apiroutes_blackspots(hctx *c, const hreq *rq, hresp *rs)
+{
+    if (bad_args(rq, blackspot_args, 1, rs)) return;
+    json_t *fc = blackspots_fc(c, rq, NULL, rs);
+    if (!fc) return;
+    hresp_json(rs, 200, fc, "application/geo+json");
+    hresp_header(rs, "Vary", "Authorization");
+    json_decref(fc);
+}
+
+void apiroutes_collection_items(hctx *c, const char *id, const hreq *rq, hresp *rs)
+{
+    oapif_paging pg;
+    hz_filter f;
+    json_t *fc = NULL;
+    if (strcmp(id, "hotspots") == 0) {
+        if (oapif_parse_paging(c, rq, &pg, &f, rs, hotspot_args)) return;
+        if (!(fc = hotspots_fc(c, rq, &f, rs))) return;
+        page_computed(c, rq, rs, fc, &pg);
+        return;
+    }
+    if (strcmp(id, "blackspots") == 0) {
+        if (oapif_parse_paging(c, rq, &pg, &f, rs, blackspot_args)) return;
+        if (!(fc = blackspots_fc(c, rq, &f, rs))) return;
+        page_computed(c, rq, rs, fc, &pg);
+        return;
+    }
+    hresp_error(rs, 404, "NotFound", "no collection '%.64s'", id);
+}
+
+void apiroutes_collection_item(hctx *c, const char *id, const char *fid, const hreq *rq, hresp *rs)
+{
+    if (strcmp(id, "hotspots") == 0) {
+        if (bad_args(rq, (const char *const[]){"f", "cell", "shape", "band", "star", NULL}, 1, rs))
+            return;
+        json_t *fc = hotspots_fc(c, rq, NULL, rs);
+        if (fc) item_computed(rs, fc, fid);
+        return;
+    }
+    if (strcmp(id, "blackspots") == 0) {
+        if (bad_args(rq, (const char *const[]){"f", "eps", "min_points", NULL}, 1, rs)) return;
+        json_t *fc = blackspots_fc(c, rq, NULL, rs);
+        if (fc) item_computed(rs, fc, fid);
+        return;
+    }
+    hresp_error(rs, 404, "NotFound", "no collection '%.64s'", id);
+}
+
+/* ---- statistics ---- */
+
+void apiroutes_stats(hctx *c, const hreq *rq, hresp *rs)
+{
+    static const char *const allowed[] = {"by", "format", NULL};
+    if (bad_args(rq, allowed, 1, rs)) return;
+    hz_filter f;
+    if (app_request_filter(c, rq, &f, rs)) return;
+    char err[512];
+    unsigned by = RATES_BY_AREA;
+    const char *v = hreq_arg_get(rq, "by");
+    if (v && rates_parse_by(v, &by, err, sizeof err) != HZ_OK) {
+        hresp_error(rs, 400, "InvalidParameterValue", "by: %s", err);
+        return;
+    }
+    static const char *const formats[] = {"json", "csv", NULL};
+    int fmt = 0;
+    v = hreq_arg_get(rq, "format");
+    if (v && qparam_enum("format", v, formats, &fmt, err, sizeof err) != HZ_OK) {
+        hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
+        return;
+    }
+    rates_result *r = NULL;
+    hz_status s = rates_compute(c->snap, &f, by, &r, err, sizeof err);
+    if (s == HZ_OK && fmt == 1) {
+        char *csv = NULL;
+        size_t len = 0;
+        s = rates_csv(r, suppress_below(c), &csv, &len, err, sizeof err);
+        if (s == HZ_OK) {
+            hresp_take(rs, 200, "text/csv; charset=utf-8", (unsigned char *)csv, len);
+            hresp_header(rs, "Content-Disposition", "attachment; filename=\"hazmap-stats.csv\"");
+        }
+    } else if (s == HZ_OK) {
+        json_t *j = NULL;
+        s = rates_json(r, suppress_below(c), &j, err, sizeof err);
+        if (s == HZ_OK) send_result(rs, s, j, "application/json", err);
+    }
+    rates_free(r);
+    if (s != HZ_OK) app_fail(rs, s, err);
+    hresp_header(rs, "Vary", "Authorization");
+}
+
+/* ---- before/after evaluation ---- */
+
+void apiroutes_evaluate(hctx *c, const hreq *rq, hresp *rs)
+{
+    static const char *const allowed[] = {"start", "before_days", "after_days", "compare", NULL};
+    if (bad_args(rq, allowed, 1, rs)) return;
+    hz_filter f;
+    if (app_request_filter(c, rq, &f, rs)) return;
+    char err[512];
+    const char *start = hreq_arg_get(rq, "start"), *v;
+    if (!f.area[0] || !start) {
+        hresp_error(rs, 400, "InvalidParameterValue",
+                    "area=CODE and start=YYYY-MM-DD are required");
+        return;
+    }
+    int64_t t0;
+    if (hztime_parse_iso(start, HZ_TZ_SHANGHAI, &t0) != 0) {
+        hresp_error(rs, 400, "InvalidParameterValue", "start: '%.64s' is not a date", start);
+        return;
+    }
+    long before = 365, after = 365;
+    hz_status s = HZ_OK;
+    if ((v = hreq_arg_get(rq, "before_days")))
+        s = qparam_long("before_days", v, 1, 36600, &before, err, sizeof err);
+    if (s == HZ_OK && (v = hreq_arg_get(rq, "after_days")))
+        s = qparam_long("after_days", v, 1, 36600, &after, err, sizeof err);
+    const char *compare = hreq_arg_get(rq, "compare");
+    if (s == HZ_OK && compare && incset_area_find(c->snap, compare) < 0)
+        s = hz_fail(HZ_EINVAL, err, sizeof err, "compare: no area with code '%.64s'", compare);
+    if (s != HZ_OK) {
+        hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
+        return;
+    }
+    evaluate_result r;
+    json_t *j = NULL;
+    s = evaluate_run(c->snap, &f, f.area, compare, t0, (int)before, (int)after, &r, err,
+                     sizeof err);
+    if (s == HZ_OK) s = evaluate_json(&r, suppress_below(c), &j, err, sizeof err);
+    send_result(rs, s, j, "application/json", err);
+    hresp_header(rs, "Vary", "Authorization");
+}
+
+/* ---- density tiles ---- */
+
+/* Parses the tile parameters (filters, kernel, bandwidth); the public gets the floor. */
+static int tile_params_of(hctx *c, const hreq *rq, tile_params *p, hresp *rs)
+{
+    tilerender_params_init(p);
+    if (c->role == HZ_ROLE_PUBLIC) p->bandwidth_floor = c->cfg->min_bandwidth;
+    char err[512];
+    for (size_t i = 0; i < rq->nargs; i++) {
+        const char *k = rq->args[i].key;
+        if ((strcmp(k, "kernel") == 0 || strcmp(k, "bandwidth") == 0))
+            for (size_t j = 0; j < i; j++)
+                if (strcmp(rq->args[j].key, k) == 0) {
+                    hresp_error(rs, 400, "InvalidParameterValue", "parameter '%s' given twice", k);
+                    return -1;
+                }
+        hz_status s = tilerender_params_set(p, k, rq->args[i].value, err, sizeof err);
+        if (s == HZ_ENOTFOUND) {
+            hresp_error(rs, 400, "InvalidParameterValue", "unknown parameter '%.64s'", k);
+            return -1;
+        }
+        if (s != HZ_OK) {
+            hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
+            return -1;
+        }
+    }
+    if (p->filter.area[0] && incset_area_find(c->snap, p->filter.area) < 0) {
+        hresp_error(rs, 400, "InvalidParameterValue", "area: no area with code '%.64s'",
+                    p->filter.area);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_tile_coord(const char *s, const char *suffix, long max, long *out)
+{
+    size_t n = strlen(s), sl = suffix ? strlen(suffix) : 0;
+    if (n <= sl || n - sl > 8) return -1;
+    if (suffix && strcmp(s + n - sl, suffix) != 0) return -1;
+    long v = 0;
+    for (size_t i = 0; i < n - sl; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (v > max) return -1;
+    *out = v;
+    return 0;
+}
+
+void apiroutes_tile(hctx *c, const hreq *rq, hresp *rs)
+{
+    long z, x, y;
+    if (parse_tile_coord(c->seg[0], NULL, TILEMATH_MAXZOOM, &z) ||
+        parse_tile_coord(c->seg[1], NULL, (1L << z) - 1, &x) ||
+        parse_tile_coord(c->seg[2], ".png", (1L << z) - 1, &y) || !tilemath_valid((int)z, x, y)) {
+        hresp_error(rs, 400, "InvalidParameterValue",
+                    "tile: /tiles/density/{z}/{x}/{y}.png with z 0..%d and x, y 0..2^z-1",
+                    TILEMATH_MAXZOOM);
+        return;
+    }
+    tile_params p;
+    if (tile_params_of(c, rq, &p, rs)) return;
+    char key[2048];
+    tilerender_cache_key(c->tr, &p, (int)z, (int)x, (int)y, key, sizeof key);
+    char etag[TILECACHE_ETAG_LEN];
+    tilecache_etag(key, etag);
+    /* Vary: the public and the planners may get different tiles for the same URL. */
+    if (rq->if_none_match && strstr(rq->if_none_match, etag)) {
+        metrics_cache(c->metrics, 1, 1);
+        hresp_bytes(rs, 304, "image/png", "", 0);
+        hresp_header(rs, "ETag", etag);
+        hresp_header(rs, "Cache-Control", "public, max-age=60");
+        hresp_header(rs, "Vary", "Authorization");
+        return;
+    }
+    unsigned char *png = NULL;
+    size_t len = 0;
+    if (tilecache_get(c->tile_cache, key, &png, &len) == HZ_OK) {
+        metrics_cache(c->metrics, 1, 1);
+    } else {
+        metrics_cache(c->metrics, 1, 0);
+        char err[512];
+        hz_status s =
+            tilerender_png(c->tr, &p, (int)z, (int)x, (int)y, &png, &len, NULL, err, sizeof err);
+        if (s != HZ_OK) {
+            app_fail(rs, s, err);
+            return;
+        }
+        tilecache_put(c->tile_cache, key, png, len, NULL, 0);
+    }
+    hresp_take(rs, 200, "image/png", png, len);
+    hresp_header(rs, "ETag", etag);
+    hresp_header(rs, "Cache-Control", "public, max-age=60");
+    hresp_header(rs, "Vary", "Authorization");
+}
+
+void apiroutes_tilejson(hctx *c, const hreq *rq, hresp *rs)
+{
+    tile_params p;
+    if (tile_params_of(c, rq, &p, rs)) return;
+    char q[2048];
+    tilerender_params_canonical(&p, q, sizeof q);
+    double b[4];
+    if (tileexport_bounds(c->snap, b) != HZ_OK) {
+        b[0] = -180;
+        b[1] = -85;
+        b[2] = 180;
+        b[3] = 85;
+    }
+    json_t *j = tileexport_tilejson(
+        c->base, q, 10, 18, b, c->cfg->basemap_attribution[0] ? c->cfg->basemap_attribution : NULL);
+    send_result(rs, j ? HZ_OK : HZ_ENOMEM, j, "application/json", "out of memory");
+    hresp_header(rs, "Vary", "Authorization");
+}
+
+void apiroutes_legend(hctx *c, const hreq *rq, hresp *rs)
+{
+    hz_filter f;
+    if (bad_args(rq, NULL, 1, rs) || app_request_filter(c, rq, &f, rs)) return;
+    json_t *j = colorramp_legend_json(f.weight);
+    send_result(rs, j ? HZ_OK : HZ_ENOMEM, j, "application/json", "out of memory");
+    hresp_header(rs, "Cache-Control", "public, max-age=3600");
+}
+
+/* ---- GeoTIFF download ---- */
+
+/* A download is one request's worth of work: the grid is capped well below the CLI's limit. */
+enum { SERVER_MAX_DENSITY_CELLS = 2000000 };
+
+void apiroutes_density_tif(hctx *c, const hreq *rq, hresp *rs)
+{
+    static const char *const allowed[] = {"kernel", "bandwidth", "cell", "extent", NULL};
+    if (bad_args(rq, allowed, 1, rs)) return;
+    hz_filter f;
+    if (app_request_filter(c, rq, &f, rs)) return;
+    density_opts o;
+    density_opts_init(&o);
+    o.max_cells = SERVER_MAX_DENSITY_CELLS;
+    if (c->role == HZ_ROLE_PUBLIC) o.min_bandwidth = c->cfg->min_bandwidth;
+    char err[512];
+    for (const char *const *k = allowed; *k; k++) {
+        const char *v = hreq_arg_get(rq, *k);
+        if (v && density_opts_set(&o, *k, v, err, sizeof err) != HZ_OK) {
+            hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
+            return;
+        }
+    }
+    density_result *r = NULL;
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    hz_status s = density_run(c->snap, &f, &o, &r, err, sizeof err);
+    if (s == HZ_OK) s = density_geotiff_bytes(r, &buf, &len, err, sizeof err);
+    density_result_free(r);
+    if (s != HZ_OK) {
+        app_fail(rs, s, err);
+        return;
+    }
+    hresp_take(rs, 200, "image/tiff", buf, len);
+    hresp_header(rs, "Content-Disposition", "attachment; filename=\"hazmap-density.tif\"");
+    hresp_header(rs, "Vary", "Authorization");
+}

@@ -1,0 +1,515 @@
+/* app.c - the server application: route table, authentication, the shared snapshot and the
+ * per-thread store connections.
+ *
+ * Invariants:
+ *  1. a->cur is the newest loaded snapshot; a->cur->refs counts the app's own reference plus one
+ *     per request holding it. A snapshot is freed when refs reaches 0, which happens only after
+ *     it has been replaced (the app drops its reference when it swaps a newer one in).
+ *  2. Only one thread loads a snapshot at a time (load_mu); readers keep using the old one
+ *     until the swap, which happens under mu.
+ *  3. Every thread context is in the list a->threads until its thread exits or app_free(). */
+#include "hazmap/app.h"
+#include "hazmap/apiroutes.h"
+#include "hazmap/incpost.h"
+#include "hazmap/oapif.h"
+#include "hazmap/openapi.h"
+#include "hazmap/ptindex.h"
+#include "hazmap/webroot.h"
+#include "hazmap/tilecache.h"
+#include "hazmap/tilerender.h"
+
+#include <assert.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct snapref {
+    incset *s;
+    struct tilerender *tr; /* renders from s; freed before it */
+    ptindex *pti;          /* bbox index of s; freed before it */
+    int refs;
+} snapref;
+
+static void snapref_free(snapref *r)
+{
+    if (!r) return;
+    tilerender_free(r->tr);
+    ptindex_free(r->pti);
+    incset_free(r->s);
+    free(r);
+}
+
+typedef struct tctx {
+    app *a;
+    store *st;
+    struct tctx *next, *prev;
+} tctx;
+
+enum { R_SNAP = 1, R_AUTH = 2 };
+
+typedef struct route {
+    const char *method;  /* "GET" (also answers HEAD) or "POST" */
+    const char *pattern; /* "/collections/{}/items": {} matches one segment */
+    app_handler h;
+    int flags;
+    const char *name; /* metrics label */
+} route;
+
+static const route routes[] = {
+    {"GET", "/", oapif_landing, R_SNAP | R_AUTH, "landing"},
+    {"GET", "/conformance", oapif_conformance, 0, "conformance"},
+    {"GET", "/api", openapi_document, R_AUTH, "api"},
+    {"GET", "/collections", oapif_collections, R_SNAP | R_AUTH, "collections"},
+    {"GET", "/collections/{}", oapif_collection, R_SNAP | R_AUTH, "collection"},
+    {"GET", "/collections/{}/items", oapif_items, R_SNAP | R_AUTH, "items"},
+    {"POST", "/collections/{}/items", incpost_handle, R_SNAP | R_AUTH, "items_post"},
+    {"GET", "/collections/{}/items/{}", oapif_item, R_SNAP | R_AUTH, "item"},
+    {"GET", "/api/config", oapif_config, R_SNAP | R_AUTH, "config"},
+    {"GET", "/api/stats", apiroutes_stats, R_SNAP | R_AUTH, "stats"},
+    {"GET", "/api/evaluate", apiroutes_evaluate, R_SNAP | R_AUTH, "evaluate"},
+    {"GET", "/api/blackspots", apiroutes_blackspots, R_SNAP | R_AUTH, "blackspots"},
+    {"GET", "/api/density.tif", apiroutes_density_tif, R_SNAP | R_AUTH, "density_tif"},
+    {"GET", "/tiles/density.json", apiroutes_tilejson, R_SNAP | R_AUTH, "tilejson"},
+    {"GET", "/tiles/density/legend.json", apiroutes_legend, R_SNAP | R_AUTH, "legend"},
+    {"GET", "/tiles/density/{}/{}/{}", apiroutes_tile, R_SNAP | R_AUTH, "tile"},
+    {"GET", "/healthz", oapif_healthz, R_SNAP, "healthz"},
+    {"GET", "/metrics", apiroutes_metrics, 0, "metrics"},
+};
+enum { NROUTES = sizeof routes / sizeof *routes };
+/* Labels beyond the table: static files, preflight, and requests that matched nothing. */
+enum { ROUTE_STATIC = NROUTES, ROUTE_OPTIONS, ROUTE_NONE, ROUTE_COUNT };
+
+struct app {
+    srvconf cfg;
+    metrics *m;
+    pthread_key_t key;
+    pthread_mutex_t mu;      /* guards cur and threads */
+    pthread_mutex_t load_mu; /* invariant 2 */
+    snapref *cur;
+    tctx *threads;
+    struct tilecache *tile_cache, *result_cache;
+    /* The store's data version as last read, and when (CLOCK_MONOTONIC ns): see version_now(). */
+    _Atomic int64_t known_version;
+    _Atomic int64_t checked_ns;
+    const char *labels[ROUTE_COUNT]; /* metrics labels, filled once by app_new() */
+};
+
+static void route_labels_init(const char **labels)
+{
+    for (int i = 0; i < NROUTES; i++)
+        labels[i] = routes[i].name;
+    labels[ROUTE_STATIC] = "static";
+    labels[ROUTE_OPTIONS] = "options";
+    labels[ROUTE_NONE] = "none";
+}
+
+const char *app_route_name(const app *a, int idx)
+{
+    if (idx < 0 || idx >= ROUTE_COUNT || !a->labels[idx]) return "none";
+    return a->labels[idx];
+}
+
+metrics *app_metrics(app *a)
+{
+    return a->m;
+}
+
+static void tctx_destroy(void *p)
+{
+    tctx *t = p;
+    if (!t) return;
+    app *a = t->a;
+    pthread_mutex_lock(&a->mu);
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        a->threads = t->next;
+    if (t->next) t->next->prev = t->prev;
+    pthread_mutex_unlock(&a->mu);
+    store_close(t->st);
+    free(t);
+}
+
+/* This thread's store connection, opened on first use. */
+static store *thread_store(app *a, char *err, size_t errlen)
+{
+    tctx *t = pthread_getspecific(a->key);
+    if (t) return t->st;
+    t = calloc(1, sizeof *t);
+    if (!t) {
+        hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        return NULL;
+    }
+    t->a = a;
+    if (!(t->st = store_open(a->cfg.db, 0, err, errlen))) {
+        free(t);
+        return NULL;
+    }
+    store_set_timeout(t->st, a->cfg.query_timeout_ms);
+    pthread_mutex_lock(&a->mu);
+    t->next = a->threads;
+    if (a->threads) a->threads->prev = t;
+    a->threads = t;
+    pthread_mutex_unlock(&a->mu);
+    pthread_setspecific(a->key, t);
+    return t->st;
+}
+
+static void snap_release(app *a, snapref *r)
+{
+    if (!r) return;
+    pthread_mutex_lock(&a->mu);
+    int last = --r->refs == 0;
+    pthread_mutex_unlock(&a->mu);
+    if (last) snapref_free(r);
+}
+
+/* A reference to a snapshot of data version `version` (loading it if the current one is older). */
+static hz_status snap_acquire(app *a, store *st, int64_t version, snapref **out, char *err,
+                              size_t errlen)
+{
+    pthread_mutex_lock(&a->mu);
+    snapref *r = a->cur;
+    if (r && incset_data_version(r->s) == version) {
+        r->refs++;
+        pthread_mutex_unlock(&a->mu);
+        *out = r;
+        return HZ_OK;
+    }
+    pthread_mutex_unlock(&a->mu);
+
+    pthread_mutex_lock(&a->load_mu);
+    pthread_mutex_lock(&a->mu);
+    r = a->cur;
+    if (r && incset_data_version(r->s) >= version) { /* another thread loaded it meanwhile */
+        r->refs++;
+        pthread_mutex_unlock(&a->mu);
+        pthread_mutex_unlock(&a->load_mu);
+        *out = r;
+        return HZ_OK;
+    }
+    pthread_mutex_unlock(&a->mu);
+    /* Loading reads everything; the query time limit is for requests, not for this. */
+    store_set_timeout(st, 0);
+    incset *s =
+        incset_load(st, strcmp(a->cfg.work_srs, "auto") ? a->cfg.work_srs : NULL, err, errlen);
+    store_set_timeout(st, a->cfg.query_timeout_ms);
+    snapref *nr = s ? calloc(1, sizeof *nr) : NULL;
+    if (!nr) {
+        incset_free(s);
+        pthread_mutex_unlock(&a->load_mu);
+        if (s) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        return HZ_EDB;
+    }
+    nr->s = s;
+    nr->refs = 2; /* the app's and the caller's */
+    if (!(nr->pti = ptindex_new(s))) {
+        snapref_free(nr);
+        pthread_mutex_unlock(&a->load_mu);
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    }
+    /* The renderer keeps filtered point sets per filter: a quarter of the cache budget. */
+    nr->tr = tilerender_new(s, (size_t)a->cfg.cache_mb * (1u << 20) / 4, err, errlen);
+    if (!nr->tr) {
+        snapref_free(nr);
+        pthread_mutex_unlock(&a->load_mu);
+        return HZ_ENOMEM;
+    }
+    /* Keys carry the data version, so old entries simply stop matching; dropping them at once
+     * frees the space sooner. The disk cache is emptied too, also at start-up: a database
+     * rebuilt from scratch starts its versions again, and its tiles must not be answered with
+     * files rendered from the old one. */
+    if (a->result_cache) tilecache_purge(a->result_cache, 0);
+    if (a->tile_cache) tilecache_purge(a->tile_cache, 1);
+    pthread_mutex_lock(&a->mu);
+    snapref *old = a->cur;
+    a->cur = nr;
+    pthread_mutex_unlock(&a->mu);
+    pthread_mutex_unlock(&a->load_mu);
+    snap_release(a, old);
+    *out = nr;
+    return HZ_OK;
+}
+
+app *app_new(const srvconf *cfg, char *err, size_t errlen)
+{
+    app *a = calloc(1, sizeof *a);
+    if (!a) {
+        hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        return NULL;
+    }
+    route_labels_init(a->labels);
+    atomic_init(&a->known_version, 0);
+    atomic_init(&a->checked_ns, INT64_MIN / 2);
+    a->cfg = *cfg;
+    if (pthread_key_create(&a->key, tctx_destroy) != 0) {
+        free(a);
+        hz_fail(HZ_ENOMEM, err, errlen, "cannot create a thread key");
+        return NULL;
+    }
+    pthread_mutex_init(&a->mu, NULL);
+    pthread_mutex_init(&a->load_mu, NULL);
+    a->m = metrics_new(a->labels, ROUTE_COUNT);
+    size_t budget = (size_t)cfg->cache_mb * (1u << 20);
+    a->tile_cache = tilecache_new(budget / 2, cfg->cache_dir, err, errlen);
+    a->result_cache = a->tile_cache ? tilecache_new(budget / 4, NULL, err, errlen) : NULL;
+    if (!a->result_cache) {
+        app_free(a);
+        return NULL;
+    }
+    store *st = a->m ? thread_store(a, err, errlen) : NULL;
+    int64_t v = 0;
+    snapref *r = NULL;
+    if (!st || store_data_version(st, &v) != HZ_OK ||
+        snap_acquire(a, st, v, &r, err, errlen) != HZ_OK) {
+        if (!a->m) hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        app_free(a);
+        return NULL;
+    }
+    snap_release(a, r);
+    return a;
+}
+
+void app_free(app *a)
+{
+    if (!a) return;
+    pthread_setspecific(a->key, NULL);
+    while (a->threads)
+        tctx_destroy(a->threads);
+    pthread_key_delete(a->key);
+    if (a->cur) {
+        assert(a->cur->refs == 1);
+        snapref_free(a->cur);
+    }
+    tilecache_free(a->tile_cache);
+    tilecache_free(a->result_cache);
+    pthread_mutex_destroy(&a->mu);
+    pthread_mutex_destroy(&a->load_mu);
+    metrics_free(a->m);
+    free(a);
+}
+
+/* How stale the data version may be for a write made by ANOTHER process (an import while the
+ * server runs): reading it costs an SQL statement and file locks, which at tens of thousands of
+ * cached-tile requests a second would be most of the work. Writes through this server are seen
+ * at once (app_note_write()). */
+enum { VERSION_CHECK_NS = 100 * 1000 * 1000 };
+
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static hz_status version_now(app *a, store *st, int64_t *v)
+{
+    int64_t now = now_ns();
+    if (now - atomic_load(&a->checked_ns) < VERSION_CHECK_NS) {
+        *v = atomic_load(&a->known_version);
+        return HZ_OK;
+    }
+    hz_status s = store_data_version(st, v);
+    if (s != HZ_OK) return s;
+    atomic_store(&a->known_version, *v);
+    atomic_store(&a->checked_ns, now);
+    return HZ_OK;
+}
+
+void app_note_write(app *a, int64_t version)
+{
+    atomic_store(&a->known_version, version);
+    atomic_store(&a->checked_ns, now_ns());
+}
+
+void app_counts(app *a, size_t *areas, size_t *incidents, int64_t *version)
+{
+    pthread_mutex_lock(&a->mu);
+    *areas = a->cur ? incset_area_count(a->cur->s) : 0;
+    *incidents = a->cur ? incset_count(a->cur->s) : 0;
+    *version = a->cur ? incset_data_version(a->cur->s) : 0;
+    pthread_mutex_unlock(&a->mu);
+}
+
+void app_fail(hresp *rs, hz_status s, const char *msg)
+{
+    const char *code;
+    int status = hresp_status_of(s, &code);
+    /* Internal failures are reported without their details (which name files and SQL); the
+     * details go to the log line instead. */
+    if (status >= 500) {
+        fprintf(stderr, "hazmap: internal error: %s\n", msg);
+        hresp_error(rs, status, code, "%s",
+                    status == 503 ? "temporarily unavailable" : "internal error");
+    } else if (msg[0] == '/') {
+        /* a store message naming the database file: keep the file out of the answer */
+        const char *tail = strrchr(msg, ':');
+        hresp_error(rs, status, code, "%s", tail && tail[1] ? tail + 2 : "invalid request");
+    } else {
+        hresp_error(rs, status, code, "%s", msg);
+    }
+}
+
+int app_request_filter(hctx *c, const hreq *rq, hz_filter *f, hresp *rs)
+{
+    char err[512];
+    filter_init(f);
+    if (hreq_filter(rq, f, err, sizeof err) != HZ_OK) {
+        app_fail(rs, HZ_EINVAL, err);
+        return -1;
+    }
+    if (f->area[0] && c->snap && incset_area_find(c->snap, f->area) < 0) {
+        hresp_error(rs, 400, "InvalidParameterValue", "area: no area with code '%.64s'", f->area);
+        return -1;
+    }
+    return 0;
+}
+
+/* Matches path against pattern, filling c->seg. 1 on a match. */
+static int match(const char *pattern, const char *path, hctx *c)
+{
+    size_t used = 0;
+    int nseg = 0;
+    const char *p = pattern, *q = path;
+    while (*p && *q) {
+        if (p[0] == '{' && p[1] == '}') {
+            const char *end = strchr(q, '/');
+            size_t len = end ? (size_t)(end - q) : strlen(q);
+            if (len == 0 || nseg >= HCTX_MAX_SEGS || used + len + 1 > sizeof c->segbuf) return 0;
+            memcpy(c->segbuf + used, q, len);
+            c->segbuf[used + len] = 0;
+            c->seg[nseg++] = c->segbuf + used;
+            used += len + 1;
+            p += 2;
+            q += len;
+            continue;
+        }
+        if (*p != *q) return 0;
+        p++;
+        q++;
+    }
+    return !*p && !*q;
+}
+
+static void set_common_headers(hresp *rs)
+{
+    hresp_header(rs, "X-Content-Type-Options", "nosniff");
+    hresp_header(rs, "Access-Control-Allow-Origin", "*");
+}
+
+static void handle(app *a, const hreq *rq, hresp *rs)
+{
+    hctx c;
+    memset(&c, 0, sizeof c);
+    c.app = a;
+    c.cfg = &a->cfg;
+    c.metrics = a->m;
+    c.tile_cache = a->tile_cache;
+    c.result_cache = a->result_cache;
+    const char *host =
+        rq->host && *rq->host && strlen(rq->host) < 256 && !strpbrk(rq->host, "\"<>\\ /") ? rq->host
+                                                                                          : NULL;
+    if (host)
+        snprintf(c.base, sizeof c.base, "http://%s", host);
+    else
+        snprintf(c.base, sizeof c.base, "http://%s:%d", a->cfg.bind, a->cfg.port);
+
+    if (strcmp(rq->method, "OPTIONS") == 0) {
+        rs->route = ROUTE_OPTIONS;
+        hresp_bytes(rs, 204, "text/plain", "", 0);
+        hresp_header(rs, "Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
+        hresp_header(rs, "Access-Control-Allow-Headers",
+                     "Authorization, Content-Type, If-None-Match");
+        hresp_header(rs, "Access-Control-Max-Age", "86400");
+        return;
+    }
+    int is_get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
+    const route *rt = NULL;
+    int path_matched = 0;
+    for (int i = 0; i < NROUTES; i++) {
+        if (!match(routes[i].pattern, rq->path, &c)) continue;
+        path_matched = 1;
+        if ((strcmp(routes[i].method, "GET") == 0 && is_get) ||
+            strcmp(routes[i].method, rq->method) == 0) {
+            rt = &routes[i];
+            rs->route = i;
+            break;
+        }
+    }
+    if (!rt) {
+        if (path_matched) {
+            rs->route = ROUTE_NONE;
+            hresp_error(rs, 405, "MethodNotAllowed", "method %.16s not allowed on %.128s",
+                        rq->method, rq->path);
+            hresp_header(rs, "Allow", "GET, HEAD, POST, OPTIONS");
+            return;
+        }
+        if (is_get && a->cfg.web[0] && webroot_serve(a->cfg.web, rq, rs) == 0) {
+            rs->route = ROUTE_STATIC;
+            return;
+        }
+        rs->route = ROUTE_NONE;
+        if (!is_get)
+            hresp_error(rs, 405, "MethodNotAllowed", "method %.16s not allowed", rq->method);
+        else
+            hresp_error(rs, 404, "NotFound", "no resource at this path");
+        return;
+    }
+    char err[512];
+    if (rt->flags & (R_SNAP | R_AUTH)) {
+        if (!(c.st = thread_store(a, err, sizeof err))) {
+            app_fail(rs, HZ_EDB, err);
+            return;
+        }
+    }
+    if (rt->flags & R_AUTH) {
+        const char *tok;
+        size_t tlen;
+        int b = hreq_bearer(rq, &tok, &tlen);
+        if (b < 0) {
+            hresp_error(rs, 401, "Unauthorized", "malformed Authorization header (Bearer TOKEN)");
+            hresp_header(rs, "WWW-Authenticate", "Bearer");
+            return;
+        }
+        if (b > 0) {
+            char t[257];
+            memcpy(t, tok, tlen);
+            t[tlen] = 0;
+            hz_status s = tokens_lookup(c.st, t, &c.role, err, sizeof err);
+            if (s == HZ_ENOTFOUND) {
+                hresp_error(rs, 401, "Unauthorized", "unknown token");
+                hresp_header(rs, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+                return;
+            }
+            if (s != HZ_OK) {
+                app_fail(rs, s, err);
+                return;
+            }
+        }
+    }
+    snapref *r = NULL;
+    if (rt->flags & R_SNAP) {
+        hz_status s = version_now(a, c.st, &c.version);
+        if (s == HZ_OK) s = snap_acquire(a, c.st, c.version, &r, err, sizeof err);
+        if (s != HZ_OK) {
+            app_fail(rs, s, err);
+            return;
+        }
+        c.snap = r->s;
+        c.tr = r->tr;
+        c.pti = r->pti;
+        c.version = incset_data_version(r->s);
+    }
+    rt->h(&c, rq, rs);
+    snap_release(a, r);
+}
+
+void app_handle(app *a, const hreq *rq, hresp *rs)
+{
+    handle(a, rq, rs);
+    if (!rs->status) hresp_error(rs, 500, "InternalError", "internal error");
+    set_common_headers(rs);
+}

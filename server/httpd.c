@@ -1,0 +1,286 @@
+/* httpd.c - libmicrohttpd front end: per-connection state, limits, access log, shutdown.
+ *
+ * Per-request state (struct conn) is created on libmicrohttpd's first callback for a request
+ * and freed in the completion callback (the pattern of libmicrohttpd's largepost.c). */
+#include "hazmap/httpd.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+enum { MAX_ARGS = 64 };
+
+typedef struct server {
+    app *a;
+    const srvconf *cfg;
+} server;
+
+typedef struct conn {
+    struct timespec t0;
+    char *body;
+    size_t len, cap;
+    int too_large;
+    int done;
+} conn;
+
+typedef struct argv_ctx {
+    hreq_arg args[MAX_ARGS];
+    size_t n;
+    int overflow;
+} argv_ctx;
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    argv_ctx *c = cls;
+    if (c->n >= MAX_ARGS) {
+        c->overflow = 1;
+        return MHD_NO;
+    }
+    c->args[c->n].key = key ? key : "";
+    c->args[c->n].value = value ? value : "";
+    c->n++;
+    return MHD_YES;
+}
+
+static double ms_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* Printable copy of a path for the log (control characters become '?'). */
+static void log_safe(const char *in, char *out, size_t cap)
+{
+    size_t i = 0;
+    for (; in[i] && i + 1 < cap; i++)
+        out[i] = ((unsigned char)in[i] < 0x20 || in[i] == 0x7f) ? '?' : in[i];
+    out[i] = 0;
+}
+
+static enum MHD_Result respond(server *sv, struct MHD_Connection *mc, conn *cn, const char *method,
+                               const char *url, const hreq *rq, hresp *rs)
+{
+    size_t len = rs->len;
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(rs->len, rs->body ? rs->body : (void *)"",
+                                        rs->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        hresp_free(rs);
+        return MHD_NO;
+    }
+    rs->body = NULL; /* now owned by libmicrohttpd */
+    if (rs->content_type[0]) MHD_add_response_header(r, "Content-Type", rs->content_type);
+    for (int i = 0; i < rs->nheaders; i++)
+        MHD_add_response_header(r, rs->hname[i], rs->hvalue[i]);
+    enum MHD_Result ok = MHD_queue_response(mc, (unsigned int)rs->status, r);
+    MHD_destroy_response(r);
+    double ms = ms_since(&cn->t0);
+    metrics_request(app_metrics(sv->a), (size_t)rs->route, rs->status, ms, len);
+    /* The decoded query is logged too (it shows which parameters clients such as GDAL send);
+     * the Authorization header never is. */
+    char line[1024];
+    size_t off = 0;
+    int n = snprintf(line, sizeof line, "%s", url);
+    off = n > 0 && (size_t)n < sizeof line ? (size_t)n : 0;
+    for (size_t i = 0; rq && i < rq->nargs && off < sizeof line; i++) {
+        n = snprintf(line + off, sizeof line - off, "%c%s=%s", i ? '&' : '?', rq->args[i].key,
+                     rq->args[i].value);
+        if (n < 0) break;
+        off += (size_t)n;
+    }
+    char safe[1024];
+    log_safe(line, safe, sizeof safe);
+    fprintf(stderr, "%s %s %d %zu %.2f\n", method, safe, rs->status, len, ms);
+    hresp_free(rs);
+    cn->done = 1;
+    return ok;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    server *sv = cls;
+    conn *cn = *con_cls;
+    if (!cn) {
+        cn = calloc(1, sizeof *cn);
+        if (!cn) return MHD_NO;
+        clock_gettime(CLOCK_MONOTONIC, &cn->t0);
+        *con_cls = cn;
+        /* Refuse an announced oversized body before reading it. */
+        const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Content-Length");
+        if (cl) {
+            char *end;
+            errno = 0;
+            unsigned long long n = strtoull(cl, &end, 10);
+            if (errno || *end || n > (unsigned long long)sv->cfg->max_body_bytes) {
+                hresp rs = {0};
+                hresp_error(&rs, 413, "PayloadTooLarge", "request body larger than %ld bytes",
+                            sv->cfg->max_body_bytes);
+                hresp_header(&rs, "X-Content-Type-Options", "nosniff");
+                hresp_header(&rs, "Connection", "close");
+                rs.route = -1;
+                return respond(sv, mc, cn, method, url, NULL, &rs);
+            }
+        }
+        return MHD_YES;
+    }
+    if (cn->done) { /* a response is queued already: discard the rest of the body */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (cn->too_large || cn->len + n > (size_t)sv->cfg->max_body_bytes) {
+            cn->too_large = 1;
+            return MHD_YES;
+        }
+        if (cn->len + n + 1 > cn->cap) {
+            size_t cap = (cn->len + n + 1) * 2;
+            if (cap > (size_t)sv->cfg->max_body_bytes + 1)
+                cap = (size_t)sv->cfg->max_body_bytes + 1;
+            char *b = realloc(cn->body, cap);
+            if (!b) {
+                cn->too_large = 1;
+                return MHD_YES;
+            }
+            cn->body = b;
+            cn->cap = cap;
+        }
+        memcpy(cn->body + cn->len, upload_data, n);
+        cn->len += n;
+        cn->body[cn->len] = 0;
+        return MHD_YES;
+    }
+    hresp rs = {0};
+    if (cn->too_large) {
+        hresp_error(&rs, 413, "PayloadTooLarge", "request body larger than %ld bytes",
+                    sv->cfg->max_body_bytes);
+        hresp_header(&rs, "X-Content-Type-Options", "nosniff");
+        rs.route = -1;
+        return respond(sv, mc, cn, method, url, NULL, &rs);
+    }
+    argv_ctx av;
+    av.n = 0;
+    av.overflow = 0;
+    MHD_get_connection_values(mc, MHD_GET_ARGUMENT_KIND, collect_arg, &av);
+    if (av.overflow) {
+        hresp_error(&rs, 400, "InvalidParameterValue", "more than %d query parameters", MAX_ARGS);
+        hresp_header(&rs, "X-Content-Type-Options", "nosniff");
+        rs.route = -1;
+        return respond(sv, mc, cn, method, url, NULL, &rs);
+    }
+    hreq rq = {
+        .method = method,
+        .path = url,
+        .args = av.args,
+        .nargs = av.n,
+        .host = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Host"),
+        .accept = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Accept"),
+        .authorization = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Authorization"),
+        .if_none_match = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "If-None-Match"),
+        .content_type = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Content-Type"),
+        .body = cn->body,
+        .body_len = cn->len,
+    };
+    app_handle(sv->a, &rq, &rs);
+    return respond(sv, mc, cn, method, url, &rq, &rs);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)mc;
+    (void)toe;
+    conn *cn = *con_cls;
+    if (!cn) return;
+    free(cn->body);
+    free(cn);
+    *con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    fputs("hazmap: httpd: ", stderr);
+    vfprintf(stderr, fmt, ap);
+}
+
+hz_status httpd_run(app *a, const srvconf *cfg, char *err, size_t errlen)
+{
+    server sv = {a, cfg};
+    struct sockaddr_in sin;
+    struct sockaddr_in6 sin6;
+    struct sockaddr *sa;
+    unsigned int flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+    memset(&sin, 0, sizeof sin);
+    memset(&sin6, 0, sizeof sin6);
+    if (inet_pton(AF_INET, cfg->bind, &sin.sin_addr) == 1) {
+        sin.sin_family = AF_INET;
+        sin.sin_port = htons((uint16_t)cfg->port);
+        sa = (struct sockaddr *)&sin;
+    } else if (inet_pton(AF_INET6, cfg->bind, &sin6.sin6_addr) == 1) {
+        sin6.sin6_family = AF_INET6;
+        sin6.sin6_port = htons((uint16_t)cfg->port);
+        sa = (struct sockaddr *)&sin6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        return hz_fail(HZ_EINVAL, err, errlen, "--bind: '%s' is not an IPv4 or IPv6 address",
+                       cfg->bind);
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned int threads =
+        cfg->threads > 0 ? (unsigned int)cfg->threads : (unsigned int)(cores > 0 ? cores : 1);
+
+    /* The workers inherit this mask, so SIGINT/SIGTERM are delivered only to sigwait() below. */
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct MHD_Daemon *d = MHD_start_daemon(
+        flags, (uint16_t)cfg->port, NULL, NULL, on_request, &sv, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log, &sv, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->connection_timeout_s,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)cfg->per_ip_connections,
+        MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &sv,
+        MHD_OPTION_END);
+    if (!d) {
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        return hz_fail(HZ_EIO, err, errlen, "cannot listen on %s:%d (address in use?)", cfg->bind,
+                       cfg->port);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    int port = info && info->port ? info->port : cfg->port;
+    if (strchr(cfg->bind, ':'))
+        printf("hazmap: listening on http://[%s]:%d/\n", cfg->bind, port);
+    else
+        printf("hazmap: listening on http://%s:%d/\n", cfg->bind, port);
+    fflush(stdout);
+    int sig = 0;
+    while (sigwait(&set, &sig) != 0) {
+    }
+    fprintf(stderr, "hazmap: signal %d, shutting down\n", sig);
+    MHD_stop_daemon(d);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return HZ_OK;
+}

@@ -1,0 +1,191 @@
+/* openapi.c - the OpenAPI 3.0 description of the HTTP API, built from tables. */
+#include "hazmap/openapi.h"
+#include "hazmap/apiroutes.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct pdef {
+    const char *name, *in, *type, *description;
+    int required;
+} pdef;
+
+static const pdef filter_params[] = {
+    {"mechanism", "query", "string",
+     "traffic, fall, fire_burn, violence, self_harm, poisoning, "
+     "drowning, crush, cut_pierce, animal, electric, other "
+     "(comma-separated for several)",
+     0},
+    {"place", "query", "string", "home, road, school, workplace, public, other (comma-separated)",
+     0},
+    {"intent", "query", "string", "unintentional, assault, self_harm, undetermined", 0},
+    {"severity", "query", "string", "fatal, serious, minor, none (comma-separated)", 0},
+    {"sex", "query", "string", "male, female", 0},
+    {"from", "query", "string", "first date (ISO 8601; +08:00 when no offset)", 0},
+    {"to", "query", "string", "last date, inclusive of a whole day given as YYYY-MM-DD", 0},
+    {"age", "query", "string", "MIN-MAX years, either end may be empty (65-, -14)", 0},
+    {"disability", "query", "string", "yes or no", 0},
+    {"area", "query", "string", "area code: incidents of that area and its descendants", 0},
+    {"weight", "query", "string", "count or score (severity-weighted)", 0},
+    {"weights", "query", "string",
+     "severity weights, e.g. fatal=12,serious=12,minor=3,none=1; "
+     "for the hotspots collection also binary or row (Gi* spatial "
+     "weights)",
+     0},
+};
+
+static const pdef items_params[] = {
+    {"f", "query", "string", "json (default) or html", 0},
+    {"bbox", "query", "string", "minlon,minlat,maxlon,maxlat (WGS84)", 0},
+    {"limit", "query", "integer", "page size, 1..10000 (default 100)", 0},
+    {"offset", "query", "integer", "index of the first feature (next/prev links carry it)", 0},
+    {"datetime", "query", "string", "instant or interval start/end, '..' for an open end", 0},
+};
+
+static const pdef hotspot_params[] = {
+    {"cell", "query", "string", "cell size in metres or auto", 0},
+    {"shape", "query", "string", "square or hex", 0},
+    {"band", "query", "string", "distance band in metres or auto", 0},
+    {"star", "query", "integer", "1 for Gi*, 0 for Gi", 0},
+};
+
+static const pdef blackspot_params[] = {
+    {"eps", "query", "number", "DBSCAN radius in metres (default 50)", 0},
+    {"min_points", "query", "integer", "DBSCAN minimum points (default 5)", 0},
+};
+
+static const pdef tile_params[] = {
+    {"z", "path", "integer", "zoom 0..24", 1},
+    {"x", "path", "integer", "column 0..2^z-1", 1},
+    {"y", "path", "string", "row 0..2^z-1 followed by .png", 1},
+    {"kernel", "query", "string", "quartic, epanechnikov, triweight, triangular, uniform, gaussian",
+     0},
+    {"bandwidth", "query", "number", "metres (floored for the public)", 0},
+};
+
+static const pdef density_params[] = {
+    {"kernel", "query", "string", "quartic, epanechnikov, triweight, triangular, uniform, gaussian",
+     0},
+    {"bandwidth", "query", "string", "metres or auto", 0},
+    {"cell", "query", "number", "cell size in metres", 0},
+};
+
+static const pdef stats_params[] = {
+    {"by", "query", "string", "comma-separated: area, mechanism, age_group, sex", 0},
+    {"format", "query", "string", "json or csv", 0},
+};
+
+static const pdef evaluate_params[] = {
+    {"start", "query", "string", "intervention date YYYY-MM-DD", 1},
+    {"before_days", "query", "integer", "days before (default 365)", 0},
+    {"after_days", "query", "integer", "days after (default 365)", 0},
+    {"compare", "query", "string", "comparison area code", 0},
+};
+
+static const pdef coll_param[] = {
+    {"collectionId", "path", "string", "areas, incidents (planner), hotspots, blackspots", 1}};
+static const pdef fid_param[] = {{"featureId", "path", "string", "feature id", 1}};
+
+static void add_params(json_t *arr, const pdef *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr,
+                              json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name", p[i].name, "in",
+                                        p[i].in, "description", p[i].description, "required",
+                                        p[i].required, "schema", "type", p[i].type));
+}
+
+#define ADD(arr, table) add_params(arr, table, sizeof table / sizeof *table)
+
+static json_t *responses(const char *type, const char *desc)
+{
+    return json_pack("{s:{s:s, s:{s:{}}}, s:{s:s}, s:{s:s}}", "200", "description", desc, "content",
+                     type, "400", "description", "invalid parameter {\"code\", \"description\"}",
+                     "401", "description", "missing or wrong token where one is needed");
+}
+
+static void add_get(json_t *paths, const char *path, const char *summary, const char *type,
+                    json_t *params)
+{
+    json_t *op = json_pack("{s:s, s:o, s:o}", "summary", summary, "parameters", params, "responses",
+                           responses(type, summary));
+    json_object_set_new(paths, path, json_pack("{s:o}", "get", op));
+}
+
+json_t *openapi_build(const char *server_url, const char *title)
+{
+    json_t *paths = json_object();
+    json_t *p;
+    add_get(paths, "/", "Landing page (JSON) or the map page (text/html)", "application/json",
+            (p = json_array(), add_params(p, items_params, 1), p));
+    add_get(paths, "/conformance", "OGC API conformance classes", "application/json", json_array());
+    add_get(paths, "/api", "This OpenAPI 3.0 document",
+            "application/vnd.oai.openapi+json;version=3.0", json_array());
+    add_get(paths, "/collections", "The collections", "application/json", json_array());
+    add_get(paths, "/collections/{collectionId}", "One collection", "application/json",
+            (p = json_array(), ADD(p, coll_param), p));
+    p = json_array();
+    ADD(p, coll_param);
+    ADD(p, items_params);
+    ADD(p, filter_params);
+    ADD(p, hotspot_params);
+    ADD(p, blackspot_params);
+    add_get(paths, "/collections/{collectionId}/items", "Features of a collection",
+            "application/geo+json", p);
+    json_t *post = json_pack(
+        "{s:s, s:[{s:s,s:s,s:b,s:{s:s}}], s:{s:b, s:{s:{s:{}}, s:{s:{}}}},"
+        " s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}, s:[{s:[]}]}",
+        "summary", "Add incidents (GeoJSON Feature or FeatureCollection; editor or planner token)",
+        "parameters", "name", "collectionId", "in", "path", "required", 1, "schema", "type",
+        "string", "requestBody", "required", 1, "content", "application/geo+json", "schema",
+        "application/json", "schema", "responses", "201", "description", "stored", "400",
+        "description", "invalid features, each bad field named", "401", "description",
+        "token needed", "413", "description", "body too large", "security", "bearer");
+    json_object_set_new(json_object_get(paths, "/collections/{collectionId}/items"), "post", post);
+    add_get(paths, "/collections/{collectionId}/items/{featureId}", "One feature",
+            "application/geo+json", (p = json_array(), ADD(p, coll_param), ADD(p, fid_param), p));
+    add_get(paths, "/api/config", "Settings for the map page (role follows the token)",
+            "application/json", json_array());
+    add_get(paths, "/api/stats", "Counts and rates per 100,000 with exact Poisson limits",
+            "application/json", (p = json_array(), ADD(p, stats_params), ADD(p, filter_params), p));
+    add_get(paths, "/api/evaluate", "Before/after rate ratio of an intervention in an area",
+            "application/json",
+            (p = json_array(), ADD(p, evaluate_params), ADD(p, filter_params), p));
+    add_get(paths, "/api/blackspots", "Ranked DBSCAN black spots", "application/geo+json",
+            (p = json_array(), ADD(p, blackspot_params), ADD(p, filter_params), p));
+    add_get(paths, "/api/density.tif", "Kernel density grid as GeoTIFF", "image/tiff",
+            (p = json_array(), ADD(p, density_params), ADD(p, filter_params), p));
+    add_get(paths, "/tiles/density/{z}/{x}/{y}.png", "Density tile (Web Mercator XYZ, 256 px)",
+            "image/png", (p = json_array(), ADD(p, tile_params), ADD(p, filter_params), p));
+    add_get(paths, "/tiles/density.json", "TileJSON 3.0.0 of the density tiles", "application/json",
+            (p = json_array(), add_params(p, tile_params + 3, 2), ADD(p, filter_params), p));
+    add_get(paths, "/tiles/density/legend.json", "Legend: class breaks and colours",
+            "application/json", (p = json_array(), ADD(p, filter_params), p));
+    add_get(paths, "/healthz", "Liveness and counts", "application/json", json_array());
+    add_get(paths, "/metrics", "Prometheus metrics", "text/plain", json_array());
+    return json_pack("{s:s, s:{s:s, s:s, s:s}, s:[{s:s}], s:o,"
+                     " s:{s:{s:{s:s, s:s}}}}",
+                     "openapi", "3.0.3", "info", "title", title, "version", "1.0", "description",
+                     "hazmap: OGC API - Features for injury incidents and areas, analysis "
+                     "endpoints and density tiles. Without a token: the public portal "
+                     "(aggregates only, small counts suppressed).",
+                     "servers", "url", server_url, "paths", paths, "components", "securitySchemes",
+                     "bearer", "type", "http", "scheme", "bearer");
+}
+
+void openapi_document(hctx *c, const hreq *rq, hresp *rs)
+{
+    static const char *const allowed[] = {"f", NULL};
+    char err[256];
+    if (hreq_check_args(rq, allowed, 0, err, sizeof err) != HZ_OK) {
+        hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
+        return;
+    }
+    json_t *j = openapi_build(c->base, c->cfg->title);
+    if (!j) {
+        hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
+        return;
+    }
+    hresp_json(rs, 200, j, "application/vnd.oai.openapi+json;version=3.0");
+    json_decref(j);
+}

@@ -1,0 +1,677 @@
+/* check_server.c - tests of the server's parsing, routing, authentication and responses,
+ * calling the handlers directly (no sockets) on a temporary store. */
+#include <check.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/sha.h>
+
+#include "hazmap/app.h"
+#include "hazmap/geojson.h"
+#include "hazmap/httpmsg.h"
+#include "hazmap/incset.h"
+#include "hazmap/incpost.h"
+#include "hazmap/json_out.h"
+#include "hazmap/ptindex.h"
+#include "hazmap/metrics.h"
+#include "hazmap/qparam.h"
+#include "hazmap/srvconf.h"
+#include "hazmap/store.h"
+#include "hazmap/tokens.h"
+#include "hazmap/webroot.h"
+
+static char dbpath[256], webdir[256];
+
+/* ---- strict parameter parsing ---- */
+
+START_TEST(test_qparam_numbers)
+{
+    char err[256];
+    double d;
+    long l;
+    ck_assert_int_eq(qparam_double("x", "12.5", 0, 100, &d, err, sizeof err), HZ_OK);
+    ck_assert(d == 12.5);
+    const char *bad_d[] = {"", "nan", "inf", "-inf", "0x10", "1e999", "12a", " 1", "1,5", NULL};
+    for (int i = 0; bad_d[i]; i++)
+        ck_assert_msg(qparam_double("x", bad_d[i], -1e300, 1e300, &d, err, sizeof err) == HZ_EINVAL,
+                      "accepted '%s'", bad_d[i]);
+    ck_assert_int_eq(qparam_double("x", "101", 0, 100, &d, err, sizeof err), HZ_EINVAL);
+    ck_assert(strstr(err, "x") != NULL);
+    ck_assert_int_eq(qparam_long("limit", "10000", 1, 10000, &l, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(l, 10000);
+    const char *bad_l[] = {"", "0", "10001", "-1", "1e3", "+5", "5 ", "99999999999999999999", NULL};
+    for (int i = 0; bad_l[i]; i++)
+        ck_assert_msg(qparam_long("limit", bad_l[i], 1, 10000, &l, err, sizeof err) == HZ_EINVAL,
+                      "accepted '%s'", bad_l[i]);
+}
+END_TEST
+
+START_TEST(test_qparam_bbox)
+{
+    char err[256];
+    double bb[4];
+    ck_assert_int_eq(qparam_bbox("104.0,30.5,104.2,30.7", bb, err, sizeof err), HZ_OK);
+    ck_assert(bb[0] == 104.0 && bb[1] == 30.5 && bb[2] == 104.2 && bb[3] == 30.7);
+    ck_assert_int_eq(qparam_bbox("-180,-90,180,90", bb, err, sizeof err), HZ_OK);
+    const char *bad[] = {"1,2,3",     "1,2,3,4,5", "10,10,5,5", "0,10,10,5", "-181,0,1,1",
+                         "0,-91,1,1", "0,0,181,1", "0,0,1,91",  "nan,0,1,1", "1,,2,3",
+                         "a,b,c,d",   "",          "1,1,1,1",   "0,0,1,1,",  NULL};
+    for (int i = 0; bad[i]; i++)
+        ck_assert_msg(qparam_bbox(bad[i], bb, err, sizeof err) == HZ_EINVAL, "accepted '%s'",
+                      bad[i]);
+}
+END_TEST
+
+static int64_t utc(int y, int m, int d, int hh, int mm, int ss)
+{
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = m - 1,
+                    .tm_mday = d,
+                    .tm_hour = hh,
+                    .tm_min = mm,
+                    .tm_sec = ss};
+    return (int64_t)timegm(&tm);
+}
+
+START_TEST(test_qparam_datetime)
+{
+    char err[256];
+    int64_t a, b;
+    const int tz = 8 * 3600;
+    /* A date instant is that whole local day (reference: the C library's timegm). */
+    ck_assert_int_eq(qparam_datetime("2013-05-01", tz, &a, &b, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(a, utc(2013, 4, 30, 16, 0, 0));
+    ck_assert_int_eq(b, utc(2013, 5, 1, 16, 0, 0));
+    ck_assert_int_eq(qparam_datetime("2013-01-01/2013-12-31", tz, &a, &b, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(b - a, 365 * 86400);
+    ck_assert_int_eq(qparam_datetime("../2013-01-01T00:00:00Z", tz, &a, &b, err, sizeof err),
+                     HZ_OK);
+    ck_assert(a == INT64_MIN);
+    ck_assert_int_eq(b, utc(2013, 1, 1, 0, 0, 1)); /* an end instant is inclusive */
+    ck_assert_int_eq(qparam_datetime("2013-01-01T00:00:00Z/", tz, &a, &b, err, sizeof err), HZ_OK);
+    ck_assert(b == INT64_MAX && a == utc(2013, 1, 1, 0, 0, 0));
+    const char *bad[] = {"",
+                         "../..",
+                         "/",
+                         "2013-13-01",
+                         "2014-01-01/2013-01-01",
+                         "a/b",
+                         "2013-01-01/2013-02-01/2013-03-01",
+                         "yesterday",
+                         NULL};
+    for (int i = 0; bad[i]; i++)
+        ck_assert_msg(qparam_datetime(bad[i], tz, &a, &b, err, sizeof err) == HZ_EINVAL,
+                      "accepted '%s'", bad[i]);
+}
+END_TEST
+
+START_TEST(test_request_args)
+{
+    char err[256];
+    hreq_arg args[] = {{"limit", "5"}, {"mechanism", "traffic"}, {"mechanism", "fall"}};
+    hreq rq = {.method = "GET", .path = "/", .args = args, .nargs = 3};
+    const char *allowed[] = {"limit", NULL};
+    ck_assert_int_eq(hreq_check_args(&rq, allowed, 1, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(hreq_check_args(&rq, allowed, 0, err, sizeof err), HZ_EINVAL);
+    ck_assert(strstr(err, "mechanism") != NULL);
+    hz_filter f;
+    filter_init(&f);
+    ck_assert_int_eq(hreq_filter(&rq, &f, err, sizeof err), HZ_OK);
+    ck_assert_uint_eq(f.mechanisms, (1u << HZ_MECH_TRAFFIC) | (1u << HZ_MECH_FALL));
+    hreq_arg dup[] = {{"limit", "5"}, {"limit", "6"}};
+    hreq rq2 = {.method = "GET", .path = "/", .args = dup, .nargs = 2};
+    ck_assert_int_eq(hreq_check_args(&rq2, allowed, 1, err, sizeof err), HZ_EINVAL);
+}
+END_TEST
+
+START_TEST(test_accept_and_bearer)
+{
+    hreq rq = {.method = "GET", .path = "/"};
+    ck_assert_int_eq(hreq_wants_html(&rq), 0);
+    rq.accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    ck_assert_int_eq(hreq_wants_html(&rq), 1);
+    rq.accept = "application/json";
+    ck_assert_int_eq(hreq_wants_html(&rq), 0);
+    rq.accept = "application/json, text/html;q=0.5"; /* GDAL-style preference for JSON */
+    ck_assert_int_eq(hreq_wants_html(&rq), 0);
+    const char *tok;
+    size_t len;
+    ck_assert_int_eq(hreq_bearer(&rq, &tok, &len), 0);
+    rq.authorization = "Bearer abc123";
+    ck_assert_int_eq(hreq_bearer(&rq, &tok, &len), 1);
+    ck_assert_int_eq(len, 6);
+    ck_assert(strncmp(tok, "abc123", 6) == 0);
+    rq.authorization = "Basic abc";
+    ck_assert_int_eq(hreq_bearer(&rq, &tok, &len), -1);
+    rq.authorization = "Bearer ";
+    ck_assert_int_eq(hreq_bearer(&rq, &tok, &len), -1);
+    rq.authorization = "Bearer a\x01z";
+    ck_assert_int_eq(hreq_bearer(&rq, &tok, &len), -1);
+}
+END_TEST
+
+/* ---- WKB to GeoJSON ---- */
+
+static size_t put_u32(unsigned char *b, size_t o, uint32_t v)
+{
+    memcpy(b + o, &v, 4);
+    return o + 4;
+}
+
+static size_t put_f64(unsigned char *b, size_t o, double v)
+{
+    memcpy(b + o, &v, 8);
+    return o + 8;
+}
+
+/* A WKB POLYGON (little-endian) of the square x0..x1, y0..y1, written by hand. */
+static size_t square_wkb(unsigned char *b, double x0, double y0, double x1, double y1)
+{
+    double pts[10] = {x0, y0, x1, y0, x1, y1, x0, y1, x0, y0};
+    size_t o = 0;
+    b[o++] = 1;
+    o = put_u32(b, o, 3);
+    o = put_u32(b, o, 1);
+    o = put_u32(b, o, 5);
+    for (int i = 0; i < 10; i++)
+        o = put_f64(b, o, pts[i]);
+    return o;
+}
+
+START_TEST(test_wkb_geojson)
+{
+    unsigned char b[256];
+    size_t n = square_wkb(b, 104.0, 30.0, 104.5, 30.25);
+    json_t *g = geojson_from_wkb(b, n);
+    ck_assert_ptr_nonnull(g);
+    char *text = json_dumps(g, JSON_COMPACT | JSON_SORT_KEYS);
+    ck_assert_str_eq(text, "{\"coordinates\":[[[104.0,30.0],[104.5,30.0],[104.5,30.25],"
+                           "[104.0,30.25],[104.0,30.0]]],\"type\":\"Polygon\"}");
+    free(text);
+    json_decref(g);
+    /* big-endian point */
+    unsigned char p[21] = {0, 0, 0, 0, 1};
+    double x = 104.25, y = 30.5;
+    unsigned char xb[8], yb[8];
+    memcpy(xb, &x, 8);
+    memcpy(yb, &y, 8);
+    for (int i = 0; i < 8; i++) {
+        p[5 + i] = xb[7 - i];
+        p[13 + i] = yb[7 - i];
+    }
+    g = geojson_from_wkb(p, sizeof p);
+    ck_assert_ptr_nonnull(g);
+    ck_assert(json_real_value(json_array_get(json_object_get(g, "coordinates"), 0)) == 104.25);
+    json_decref(g);
+    /* truncated or lying about its size: refused, never read past the end */
+    for (size_t cut = 0; cut < n; cut += 7)
+        ck_assert_ptr_null(geojson_from_wkb(b, cut));
+    put_u32(b, 9, 0x7fffffff);
+    ck_assert_ptr_null(geojson_from_wkb(b, n));
+    char buf[64];
+    size_t off = 0;
+    ck_assert_int_eq(geojson_urlencode(buf, sizeof buf, &off, "a b&c=锦"), 0);
+    ck_assert_str_eq(buf, "a%20b%26c%3D%E9%94%A6");
+}
+END_TEST
+
+/* ---- tokens ---- */
+
+static void make_store(void)
+{
+    snprintf(dbpath, sizeof dbpath, "/tmp/hazmap-check-server-%d.sqlite", (int)getpid());
+    unlink(dbpath);
+    char err[512];
+    store *st = store_open(dbpath, STORE_CREATE, err, sizeof err);
+    ck_assert_msg(st != NULL, "%s", err);
+    unsigned char w1[256], w2[256], w3[256];
+    hz_area_rec d = {.code = "D", .name = "锦江区", .level = "district", .population = 100000};
+    d.wkb = w1;
+    d.wkb_len = square_wkb(w1, 104.0, 30.0, 104.2, 30.1);
+    hz_area_rec s1 = {.code = "S1",
+                      .name = "春熙路",
+                      .level = "subdistrict",
+                      .parent_code = "D",
+                      .population = 40000};
+    s1.wkb = w2;
+    s1.wkb_len = square_wkb(w2, 104.0, 30.0, 104.1, 30.1);
+    hz_area_rec s2 = {.code = "S2",
+                      .name = "合江亭",
+                      .level = "subdistrict",
+                      .parent_code = "D",
+                      .population = 60000};
+    s2.wkb = w3;
+    s2.wkb_len = square_wkb(w3, 104.1, 30.0, 104.2, 30.1);
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_area_put(st, &d, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_area_put(st, &s1, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_area_put(st, &s2, err, sizeof err), HZ_OK);
+    /* 25 incidents in S1, 3 in S2, over 2013 (local time): 25 and 3 are the counts the tests
+     * expect below, written here by hand rather than computed by the code under test. */
+    for (int i = 0; i < 28; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "%d", i);
+        int in_s1 = i < 25;
+        hz_incident_rec r = {.source = "t",
+                             .source_id = id,
+                             .mechanism = HZ_MECH_FALL,
+                             .victims = 1,
+                             .age = 30 + i,
+                             .disability = -1,
+                             .area_code = in_s1 ? "S1" : "S2",
+                             .lon = in_s1 ? 104.01 + 0.003 * i : 104.15 + 0.01 * i,
+                             .lat = 30.05};
+        r.t = utc(2013, 1 + i % 12, 10, 4, 0, 0);
+        r.severity = i % 2 ? HZ_SEV_MINOR : HZ_SEV_SERIOUS;
+        store_put_outcome o;
+        ck_assert_int_eq(store_incident_put(st, &r, &o, err, sizeof err), HZ_OK);
+    }
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    store_close(st);
+}
+
+static void rm_store(void)
+{
+    char p[300];
+    unlink(dbpath);
+    snprintf(p, sizeof p, "%s-wal", dbpath);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", dbpath);
+    unlink(p);
+}
+
+START_TEST(test_tokens)
+{
+    make_store();
+    char err[512], tok[65], hex[65];
+    store *st = store_open(dbpath, 0, err, sizeof err);
+    ck_assert_ptr_nonnull(st);
+    ck_assert_int_eq(tokens_create(st, HZ_ROLE_PLANNER, "alice", tok, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(strlen(tok), 64);
+    /* The hash is SHA-256 of the token text: checked against OpenSSL's one-shot SHA256(). */
+    unsigned char md[32];
+    SHA256((const unsigned char *)tok, 64, md);
+    char ref[65];
+    for (int i = 0; i < 32; i++)
+        snprintf(ref + 2 * i, 3, "%02x", md[i]);
+    tokens_hash(tok, hex);
+    ck_assert_str_eq(hex, ref);
+    hz_role r;
+    ck_assert_int_eq(tokens_lookup(st, tok, &r, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(r, HZ_ROLE_PLANNER);
+    char tok2[65];
+    ck_assert_int_eq(tokens_create(st, HZ_ROLE_EDITOR, NULL, tok2, err, sizeof err), HZ_OK);
+    ck_assert_str_ne(tok, tok2);
+    ck_assert_int_eq(tokens_lookup(st, tok2, &r, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(r, HZ_ROLE_EDITOR);
+    tok[0] = tok[0] == 'a' ? 'b' : 'a';
+    ck_assert_int_eq(tokens_lookup(st, tok, &r, err, sizeof err), HZ_ENOTFOUND);
+    ck_assert_int_eq(r, HZ_ROLE_PUBLIC);
+    ck_assert_int_eq(tokens_lookup(st, hex, &r, err, sizeof err),
+                     HZ_ENOTFOUND); /* the hash is no token */
+    ck_assert_int_eq(tokens_create(st, HZ_ROLE_PUBLIC, NULL, tok, err, sizeof err), HZ_EINVAL);
+    store_close(st);
+    rm_store();
+}
+END_TEST
+
+/* ---- the application, end to end without sockets ---- */
+
+typedef struct call {
+    hresp rs;
+    json_t *j;
+} call;
+
+static void do_call(app *a, call *c, const char *method, const char *path, hreq_arg *args,
+                    size_t nargs, const char *auth, const char *body)
+{
+    memset(c, 0, sizeof *c);
+    hreq rq = {.method = method,
+               .path = path,
+               .args = args,
+               .nargs = nargs,
+               .host = "test:1",
+               .authorization = auth,
+               .body = body,
+               .body_len = body ? strlen(body) : 0,
+               .content_type = body ? "application/geo+json" : NULL};
+    app_handle(a, &rq, &c->rs);
+    c->j = c->rs.body ? json_loadb((const char *)c->rs.body, c->rs.len, 0, NULL) : NULL;
+}
+
+static void end_call(call *c)
+{
+    json_decref(c->j);
+    hresp_free(&c->rs);
+}
+
+static json_t *feature_by_code(json_t *fc, const char *code)
+{
+    json_t *fs = json_object_get(fc, "features");
+    for (size_t i = 0; i < json_array_size(fs); i++) {
+        json_t *p = json_object_get(json_array_get(fs, i), "properties");
+        if (strcmp(json_string_value(json_object_get(p, "code")), code) == 0) return p;
+    }
+    return NULL;
+}
+
+START_TEST(test_app_routes)
+{
+    make_store();
+    srvconf cfg;
+    srvconf_init(&cfg);
+    snprintf(cfg.db, sizeof cfg.db, "%s", dbpath);
+    char err[512];
+    app *a = app_new(&cfg, err, sizeof err);
+    ck_assert_msg(a != NULL, "%s", err);
+    store *st = store_open(dbpath, 0, err, sizeof err);
+    char tok[65], auth[80];
+    ck_assert_int_eq(tokens_create(st, HZ_ROLE_PLANNER, NULL, tok, err, sizeof err), HZ_OK);
+    store_close(st);
+    snprintf(auth, sizeof auth, "Bearer %s", tok);
+    call c;
+
+    do_call(a, &c, "GET", "/healthz", NULL, 0, NULL, NULL);
+    ck_assert_int_eq(c.rs.status, 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(c.j, "incidents")), 28);
+    ck_assert_int_eq(json_integer_value(json_object_get(c.j, "areas")), 3);
+    ck_assert_str_eq(hresp_header_get(&c.rs, "X-Content-Type-Options"), "nosniff");
+    end_call(&c);
+
+    do_call(a, &c, "GET", "/nowhere", NULL, 0, NULL, NULL);
+    ck_assert_int_eq(c.rs.status, 404);
+    ck_assert_str_eq(json_string_value(json_object_get(c.j, "code")), "NotFound");
+    end_call(&c);
+    do_call(a, &c, "DELETE", "/collections", NULL, 0, NULL, NULL);
+    ck_assert_int_eq(c.rs.status, 405);
+    end_call(&c);
+    do_call(a, &c, "OPTIONS", "/collections", NULL, 0, NULL, NULL);
+    ck_assert_int_eq(c.rs.status, 204);
+    ck_assert_ptr_nonnull(hresp_header_get(&c.rs, "Access-Control-Allow-Methods"));
+    end_call(&c);
+    hreq_arg unk[] = {{"colour", "red"}};
+    do_call(a, &c, "GET", "/collections/areas/items", unk, 1, NULL, NULL);
+    ck_assert_int_eq(c.rs.status, 400);
+    ck_assert(strstr(json_string_value(json_object_get(c.j, "description")), "colour") != NULL);
+    end_call(&c);
+
+    /* public: incidents hidden, small counts suppressed */
+    do_call(a, &c, "GET", "/collections/incidents/items", NULL, 0, NULL, NULL);
+    ck_assert_int_eq(c.rs.status, 401);
+    end_call(&c);
+    do_call(a, &c, "GET", "/collections/incidents/items", NULL, 0, "Bearer nope", NULL);
+    ck_assert_int_eq(c.rs.status, 401);
+    end_call(&c);
+    do_call(a, &c, "GET", "/collections/areas/items", NULL, 0, NULL, NULL);
+    ck_assert_int_eq(c.rs.status, 200);
+    json_t *s1 = feature_by_code(c.j, "S1"), *s2 = feature_by_code(c.j, "S2"),
+           *d = feature_by_code(c.j, "D");
+    ck_assert_int_eq(json_integer_value(json_object_get(s1, "count")), 25);
+    ck_assert(json_is_null(json_object_get(s2, "count")));
+    ck_assert(json_is_true(json_object_get(s2, "suppressed")));
+    ck_assert(json_is_null(json_object_get(s2, "rate")));
+    ck_assert_int_eq(json_integer_value(json_object_get(d, "count")), 28);
+    end_call(&c);
+
+    /* planner, with an explicit year: rate = count * 1e5 / (population * 365 / 365.25) and the
+     * exact Poisson limits of 25 (Garwood; tables e.g. Ulm 1990: 16.18 and 36.90) scaled alike */
+    hreq_arg yr[] = {{"from", "2013-01-01"}, {"to", "2013-12-31"}};
+    do_call(a, &c, "GET", "/collections/areas/items", yr, 2, auth, NULL);
+    ck_assert_int_eq(c.rs.status, 200);
+    s1 = feature_by_code(c.j, "S1");
+    s2 = feature_by_code(c.j, "S2");
+    ck_assert_int_eq(json_integer_value(json_object_get(s2, "count")), 3);
+    double py = 40000.0 * 365.0 / 365.25;
+    ck_assert_double_eq_tol(json_real_value(json_object_get(s1, "rate")), 25e5 / py, 1e-6);
+    ck_assert_double_eq_tol(json_real_value(json_object_get(s1, "rate_lo")) * py / 1e5, 16.18,
+                            0.01);
+    ck_assert_double_eq_tol(json_real_value(json_object_get(s1, "rate_hi")) * py / 1e5, 36.90,
+                            0.01);
+    ck_assert(json_is_false(json_object_get(s1, "unstable"))); /* 25 >= 20: stable */
+    ck_assert(json_is_true(json_object_get(s2, "unstable")));
+    end_call(&c);
+
+    /* incidents: bbox selects the S1 points west of 104.05 (i * 0.003 < 0.04: i = 0..13) */
+    hreq_arg bb[] = {{"bbox", "104.0,30.0,104.05,30.1"}, {"limit", "5"}};
+    do_call(a, &c, "GET", "/collections/incidents/items", bb, 2, auth, NULL);
+    ck_assert_int_eq(c.rs.status, 200);
+    ck_assert_int_eq(json_integer_value(json_object_get(c.j, "numberMatched")), 14);
+    ck_assert_int_eq(json_integer_value(json_object_get(c.j, "numberReturned")), 5);
+    end_call(&c);
+
+    /* a POST with one bad feature stores nothing and names the field */
+    const char *badpost =
+        "{\"type\":\"FeatureCollection\",\"features\":["
+        "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[104.01,30.01]},"
+        "\"properties\":{\"source_id\":\"p1\"}},"
+        "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[104.01,30.01]},"
+        "\"properties\":{\"source_id\":\"p2\",\"severity\":\"awful\"}}]}";
+    do_call(a, &c, "POST", "/collections/incidents/items", NULL, 0, auth, badpost);
+    ck_assert_int_eq(c.rs.status, 400);
+    json_t *e0 = json_array_get(json_object_get(c.j, "errors"), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(e0, "feature")), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(e0, "field")), "properties.severity");
+    end_call(&c);
+    const char *goodpost = "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\","
+                           "\"coordinates\":[104.01,30.01]},\"properties\":{\"source_id\":\"p1\","
+                           "\"occurred_at\":\"2013-06-01T08:00:00\",\"mechanism\":\"traffic\"}}";
+    do_call(a, &c, "POST", "/collections/incidents/items", NULL, 0, NULL, goodpost);
+    ck_assert_int_eq(c.rs.status, 401);
+    end_call(&c);
+    do_call(a, &c, "POST", "/collections/incidents/items", NULL, 0, auth, goodpost);
+    ck_assert_int_eq(c.rs.status, 201);
+    end_call(&c);
+    do_call(a, &c, "GET", "/healthz", NULL, 0, NULL, NULL);
+    ck_assert_int_eq(json_integer_value(json_object_get(c.j, "incidents")), 29);
+    end_call(&c);
+
+    do_call(a, &c, "GET", "/metrics", NULL, 0, NULL, NULL);
+    ck_assert_int_eq(c.rs.status, 200);
+    /* (requests are counted by the HTTP front end, so only the exposition's shape shows here) */
+    ck_assert(strncmp((const char *)c.rs.body, "# HELP hazmap_http_requests_total", 33) == 0);
+    end_call(&c);
+    app_free(a);
+    rm_store();
+}
+END_TEST
+
+START_TEST(test_metrics_render)
+{
+    static const char *const routes[] = {"a", "b"};
+    metrics *m = metrics_new(routes, 2);
+    metrics_request(m, 0, 200, 3.0, 10);
+    metrics_request(m, 0, 200, 30.0, 10);
+    metrics_request(m, 1, 404, 0.5, 5);
+    metrics_request(m, 7, 999, 0.5, 5); /* out of range: counted as the last route, "other" */
+    metrics_cache(m, 1, 1);
+    size_t len;
+    char *t = metrics_render(m, &len);
+    ck_assert_ptr_nonnull(t);
+    ck_assert(strstr(t, "hazmap_http_requests_total{route=\"a\",status=\"200\"} 2\n"));
+    ck_assert(strstr(t, "hazmap_http_requests_total{route=\"b\",status=\"404\"} 1\n"));
+    ck_assert(strstr(t, "hazmap_http_requests_total{route=\"b\",status=\"other\"} 1\n"));
+    /* 3 ms falls in le=0.005, 30 ms in le=0.05: cumulative counts 1 and 2 */
+    ck_assert(
+        strstr(t, "hazmap_http_request_duration_seconds_bucket{route=\"a\",le=\"0.005\"} 1\n"));
+    ck_assert(
+        strstr(t, "hazmap_http_request_duration_seconds_bucket{route=\"a\",le=\"0.05\"} 2\n"));
+    ck_assert(strstr(t, "hazmap_cache_requests_total{cache=\"tile\",outcome=\"hit\"} 1\n"));
+    free(t);
+    metrics_free(m);
+}
+END_TEST
+
+START_TEST(test_webroot)
+{
+    snprintf(webdir, sizeof webdir, "/tmp/hazmap-check-web-%d", (int)getpid());
+    char p[512], q[512];
+    mkdir(webdir, 0700);
+    snprintf(p, sizeof p, "%s/index.html", webdir);
+    FILE *f = fopen(p, "w");
+    fputs("<!doctype html>", f);
+    fclose(f);
+    snprintf(q, sizeof q, "%s-secret.txt", webdir);
+    f = fopen(q, "w");
+    fputs("secret", f);
+    fclose(f);
+    snprintf(p, sizeof p, "%s/out.txt", webdir);
+    ck_assert_int_eq(symlink(q, p), 0);
+    snprintf(p, sizeof p, "%s/sub", webdir);
+    mkdir(p, 0700);
+    hresp rs = {0};
+    ck_assert_int_eq(webroot_serve_path(webdir, "/index.html", &rs), 0);
+    ck_assert_int_eq(rs.status, 200);
+    ck_assert_str_eq(rs.content_type, "text/html; charset=utf-8");
+    hresp_free(&rs);
+    ck_assert_int_eq(webroot_serve_path(webdir, "/out.txt", &rs), 0); /* symlink leaving the root */
+    ck_assert_int_eq(rs.status, 403);
+    hresp_free(&rs);
+    ck_assert_int_eq(webroot_serve_path(webdir, "/../x", &rs), 0);
+    ck_assert_int_eq(rs.status, 403);
+    hresp_free(&rs);
+    ck_assert_int_eq(webroot_serve_path(webdir, "/sub", &rs), -1); /* a directory */
+    ck_assert_int_eq(webroot_serve_path(webdir, "/missing.js", &rs), -1);
+    ck_assert_str_eq(webroot_mime("a/b.js"), "text/javascript; charset=utf-8");
+    ck_assert_str_eq(webroot_mime("a.exe"), "application/octet-stream");
+    snprintf(p, sizeof p, "%s/out.txt", webdir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/index.html", webdir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/sub", webdir);
+    rmdir(p);
+    rmdir(webdir);
+    unlink(q);
+}
+END_TEST
+
+START_TEST(test_srvconf)
+{
+    char path[256], err[512];
+    snprintf(path, sizeof path, "/tmp/hazmap-check-conf-%d", (int)getpid());
+    FILE *f = fopen(path, "w");
+    fputs("# comment\n\ntitle = 锦江区 伤害地图\nmin_count = 5\nbasemap_gcj02 = yes\n"
+          "min_bandwidth=250.5\n",
+          f);
+    fclose(f);
+    srvconf c;
+    srvconf_init(&c);
+    ck_assert_int_eq(srvconf_load(&c, path, err, sizeof err), HZ_OK);
+    ck_assert_str_eq(c.title, "锦江区 伤害地图");
+    ck_assert_int_eq(c.min_count, 5);
+    ck_assert_int_eq(c.basemap_gcj02, 1);
+    ck_assert(c.min_bandwidth == 250.5);
+    f = fopen(path, "w");
+    fputs("title = x\nmin_count = ten\n", f);
+    fclose(f);
+    ck_assert_int_eq(srvconf_load(&c, path, err, sizeof err), HZ_EINVAL);
+    ck_assert_msg(strstr(err, ":2:") && strstr(err, "min_count"), "%s", err);
+    f = fopen(path, "w");
+    fputs("colour = red\n", f);
+    fclose(f);
+    ck_assert_int_eq(srvconf_load(&c, path, err, sizeof err), HZ_EINVAL);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(test_json_out)
+{
+    /* Coordinates: compared with printf's own rounding to 7 decimals, trailing zeros dropped. */
+    const double v[] = {104.0759045, -0.5, 30.65, 0, -179.99999995, 104.12345675, 1e-8, 90};
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+        jbuf b = {0};
+        jbuf_fixed7(&b, v[i]);
+        size_t len;
+        char *t = jbuf_take(&b, &len);
+        char ref[64];
+        snprintf(ref, sizeof ref, "%.7f", v[i]);
+        char *e = ref + strlen(ref) - 1;
+        while (*e == '0')
+            *e-- = 0;
+        if (*e == '.') *e = 0;
+        if (strcmp(ref, "-0") == 0) snprintf(ref, sizeof ref, "0");
+        /* equal, except at exact decimal ties where the binary product may round the other way */
+        ck_assert_msg(fabs(strtod(t, NULL) - strtod(ref, NULL)) <= 1.000001e-7, "%g: '%s' vs '%s'",
+                      v[i], t, ref);
+        ck_assert_msg(strtod(t, NULL) == strtod(ref, NULL) || i == 4, "%g: '%s' vs '%s'", v[i], t,
+                      ref);
+        free(t);
+    }
+    /* Strings with quotes, control characters and UTF-8 come back intact through a parser. */
+    const char *s = "a\"b\\c\n\t\x01锦江";
+    jbuf b = {0};
+    jbuf_str(&b, s);
+    size_t len;
+    char *t = jbuf_take(&b, &len);
+    json_t *j = json_loadb(t, len, JSON_DECODE_ANY, NULL);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_str_eq(json_string_value(j), s);
+    json_decref(j);
+    free(t);
+}
+END_TEST
+
+START_TEST(test_ptindex_matches_brute_force)
+{
+    make_store();
+    char err[512];
+    store *st = store_open(dbpath, 0, err, sizeof err);
+    incset *s = incset_load(st, NULL, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    ptindex *pi = ptindex_new(s);
+    ck_assert_ptr_nonnull(pi);
+    const hz_incident *it = incset_items(s);
+    /* Many boxes, including ones whose edges fall exactly on incident coordinates. */
+    for (int k = 0; k < 200; k++) {
+        double w = 104.0 + 0.001 * (k % 40), e = w + 0.002 * (1 + k % 50);
+        double so = 30.0 + 0.0005 * (k % 7), no = 30.05 + 0.01 * (k % 3);
+        if (k % 5 == 0) w = it[k % incset_count(s)].lon;
+        double bb[4] = {w, so, e, no};
+        uint32_t *idx;
+        size_t n;
+        ck_assert_int_eq(ptindex_query(pi, bb, &idx, &n), HZ_OK);
+        size_t m = 0;
+        for (size_t i = 0; i < incset_count(s); i++) {
+            if (it[i].lon < bb[0] || it[i].lon > bb[2] || it[i].lat < bb[1] || it[i].lat > bb[3])
+                continue;
+            ck_assert_uint_lt(m, n);
+            ck_assert_uint_eq(idx[m], i); /* same positions, same (ascending) order */
+            m++;
+        }
+        ck_assert_uint_eq(m, n);
+        free(idx);
+    }
+    ptindex_free(pi);
+    incset_free(s);
+    store_close(st);
+    rm_store();
+}
+END_TEST
+
+Suite *server_suite(void)
+{
+    Suite *s = suite_create("server");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_qparam_numbers);
+    tcase_add_test(tc, test_qparam_bbox);
+    tcase_add_test(tc, test_qparam_datetime);
+    tcase_add_test(tc, test_request_args);
+    tcase_add_test(tc, test_accept_and_bearer);
+    tcase_add_test(tc, test_wkb_geojson);
+    tcase_add_test(tc, test_tokens);
+    tcase_add_test(tc, test_app_routes);
+    tcase_add_test(tc, test_metrics_render);
+    tcase_add_test(tc, test_webroot);
+    tcase_add_test(tc, test_srvconf);
+    tcase_add_test(tc, test_json_out);
+    tcase_add_test(tc, test_ptindex_matches_brute_force);
+    suite_add_tcase(s, tc);
+    return s;
+}

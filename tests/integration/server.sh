@@ -1,0 +1,293 @@
+#!/usr/bin/env bash
+# server.sh - integration test of `hazmap serve` against real clients (curl, GDAL's OAPIF driver).
+#
+# Builds a database (tools/load-sample.sh when the importers work, else the fixture of
+# tests/integration/server/mkdb.py through the sqlite3 CLI and mod_spatialite), creates a planner
+# token, starts the server on a free loopback port and checks every endpoint, the GDAL round
+# trip (its feature count equals the database's, counted by sqlite3), the ETag/304 path of tiles,
+# the public/planner split and a list of bad requests (each 4xx, never 5xx, server alive after).
+# Env: HAZMAP (binary, default build/hazmap), BUILD. One line per check; exit 1 on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+HAZMAP=${HAZMAP:-build/hazmap}
+WORK=$(mktemp -d /tmp/hazmap-server-test.$$.XXXX)
+PID=
+cleanup() {
+  [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+FAILS=0 CHECKS=0
+ok() { CHECKS=$((CHECKS + 1)); echo "ok   $*"; }
+bad() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "FAIL $*"; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+
+DB=$WORK/test.sqlite
+if tools/load-sample.sh "$HAZMAP" "$DB" > "$WORK/load.log" 2>&1; then
+  echo "# database: the sample (tools/load-sample.sh)"
+else
+  echo "# database: fixture (tools/load-sample.sh failed: $(tail -1 "$WORK/load.log"))"
+  rm -f "$DB"
+  python3 tests/integration/server/mkdb.py data 5000 > "$WORK/fixture.sql" &&
+    sqlite3 -cmd '.load mod_spatialite' "$DB" < "$WORK/fixture.sql" > /dev/null ||
+    { echo "FAIL cannot build the fixture database"; exit 1; }
+fi
+NINC=$(sqlite3 "$DB" 'SELECT count(*) FROM incidents')
+NAREA=$(sqlite3 "$DB" 'SELECT count(*) FROM areas')
+TOKEN=$("$HAZMAP" token create --db "$DB" --role planner --label test) || { echo "FAIL token create"; exit 1; }
+EDITOR=$("$HAZMAP" token create --db "$DB" --role editor --label test-editor)
+check "token create prints 64 hex digits" grep -Eq '^[0-9a-f]{64}$' <<< "$TOKEN"
+check "only the token's SHA-256 is stored" test "$(sqlite3 "$DB" "SELECT count(*) FROM tokens WHERE hash='$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)' AND role='planner'")" = 1
+check "the token itself is not stored" test "$(sqlite3 "$DB" "SELECT count(*) FROM tokens WHERE hash='$TOKEN'")" = 0
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+BASE=http://127.0.0.1:$PORT
+mkdir -p "$WORK/web" "$WORK/cache"
+cp -r web/. "$WORK/web/" 2>/dev/null || true
+[ -f "$WORK/web/index.html" ] || echo '<!doctype html><title>hazmap</title>' > "$WORK/web/index.html"
+echo 'secret' > "$WORK/outside.txt"
+ln -s "$WORK/outside.txt" "$WORK/web/link-out.txt"
+cat > "$WORK/hazmap.conf" <<CONF
+# test configuration
+title = hazmap test
+min_count = 10
+min_bandwidth = 300
+cache_mb = 32
+max_body_bytes = 200000
+CONF
+"$HAZMAP" serve --db "$DB" --bind 127.0.0.1 --port "$PORT" --web "$WORK/web" \
+  --config "$WORK/hazmap.conf" --cache-dir "$WORK/cache" > "$WORK/out.log" 2> "$WORK/access.log" &
+PID=$!
+for _ in $(seq 1 100); do grep -q listening "$WORK/out.log" 2>/dev/null && break; sleep 0.1; done
+check "prints 'listening on' once ready" grep -q "hazmap: listening on http://127.0.0.1:$PORT/" "$WORK/out.log"
+
+AUTH=(-H "Authorization: Bearer $TOKEN")
+# get URL [curl args...]: body to $WORK/body, status to stdout
+get() { local u=$1; shift; curl -s -o "$WORK/body" -D "$WORK/headers" -w '%{http_code}' "$@" "$BASE$u"; }
+# jcheck PYTHON-EXPR: evaluates with d = the JSON body
+jcheck() { python3 -c "import json,sys; d=json.load(open('$WORK/body')); sys.exit(0 if ($1) else 1)"; }
+header() { grep -i "^$1:" "$WORK/headers" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
+
+# ---- core ----
+s=$(get /healthz); check "/healthz 200" test "$s" = 200
+check "/healthz counts equal the database's" jcheck "d['status']=='ok' and d['areas']==$NAREA and d['incidents']==$NINC and d['data_version']>=1"
+check "nosniff header" test "$(header X-Content-Type-Options)" = nosniff
+check "CORS header" test "$(header Access-Control-Allow-Origin)" = '*'
+s=$(get /?f=json); check "/?f=json 200 JSON landing page" test "$s" = 200
+check "landing page links: self, service-desc (OpenAPI 3.0), conformance, data" jcheck "{'self','service-desc','conformance','data'} <= {l['rel'] for l in d['links']} and any(l['type'].startswith('application/vnd.oai.openapi+json') for l in d['links'] if l['rel']=='service-desc')"
+s=$(get / -H 'Accept: application/json'); check "/ with Accept: application/json gives JSON" jcheck "'links' in d"
+s=$(get / -H 'Accept: text/html,application/xhtml+xml,*/*;q=0.8'); check "/ with a browser's Accept gives the map page" bash -c "test $s = 200 && grep -qi '<html\|<!doctype' '$WORK/body'"
+s=$(get /conformance); check "/conformance lists core, geojson, oas30" jcheck "all(any(c.endswith('/conf/'+k) for c in d['conformsTo']) for k in ('core','geojson','oas30'))"
+s=$(get /api); check "/api is an OpenAPI 3.0 document with the items path" jcheck "d['openapi'].startswith('3.0') and '/collections/{collectionId}/items' in d['paths']"
+check "/api documents the filters and paging parameters" jcheck "{'bbox','limit','offset','datetime','mechanism','from','to'} <= {p['name'] for p in d['paths']['/collections/{collectionId}/items']['get']['parameters']}"
+s=$(get /collections); check "public /collections hides incidents" jcheck "'areas' in [c['id'] for c in d['collections']] and 'incidents' not in [c['id'] for c in d['collections']]"
+s=$(get /collections "${AUTH[@]}"); check "planner /collections lists incidents" jcheck "'incidents' in [c['id'] for c in d['collections']]"
+s=$(get /collections/areas); check "/collections/areas has extent and crs" jcheck "d['id']=='areas' and len(d['extent']['spatial']['bbox'][0])==4 and d['crs']"
+s=$(get /collections/nope); check "unknown collection 404" test "$s" = 404
+
+# ---- areas (public suppression) ----
+s=$(get '/collections/areas/items?limit=100'); check "areas items 200 geo+json" bash -c "test $s = 200 && grep -qi 'application/geo+json' '$WORK/headers'"
+check "areas numberMatched = database areas" jcheck "d['numberMatched']==$NAREA and d['numberReturned']==$NAREA"
+check "public areas: counts under 10 suppressed, none shown below 10" jcheck "all((f['properties']['count'] is None)==f['properties']['suppressed'] and (f['properties']['count'] is None or f['properties']['count']>=10) for f in d['features'])"
+s=$(get '/collections/areas/items?limit=100&mechanism=drowning'); check "public areas with a rare filter: small counts are null" jcheck "all(f['properties']['count'] is None or f['properties']['count']>=10 for f in d['features']) and any(f['properties']['suppressed'] for f in d['features'])"
+s=$(get '/collections/areas/items?limit=100' "${AUTH[@]}")
+python3 - "$WORK/body" "$DB" > "$WORK/areacheck" <<'PY'
+import json, sqlite3, sys
+d = json.load(open(sys.argv[1]))
+db = sqlite3.connect(sys.argv[2])
+bad = []
+for f in d["features"]:
+    p = f["properties"]
+    if p["level"] != "subdistrict":
+        continue
+    n = db.execute("SELECT count(*) FROM incidents WHERE area_code=?", (p["code"],)).fetchone()[0]
+    if p["count"] != n:
+        bad.append((p["code"], p["count"], n))
+print("ok" if not bad else bad)
+PY
+check "planner area counts equal an SQL count per sub-district" grep -qx ok "$WORK/areacheck"
+check "planner areas: rate = count / population / years * 1e5 and rate_lo < rate < rate_hi" jcheck "all(f['properties']['rate'] is None or (f['properties']['rate_lo'] <= f['properties']['rate'] <= f['properties']['rate_hi']) for f in d['features'])"
+CODE=$(python3 -c "import json; d=json.load(open('$WORK/body')); print([f for f in d['features'] if f['properties']['level']=='subdistrict'][0]['properties']['code'])")
+s=$(get "/collections/areas/items/$CODE"); check "areas item by code" jcheck "d['id']=='$CODE' and d['geometry']['type'] in ('Polygon','MultiPolygon')"
+s=$(get '/collections/areas/items?limit=2'); check "areas paging: next link with offset=2" jcheck "any(l['rel']=='next' and 'offset=2' in l['href'] for l in d['links'])"
+
+# ---- incidents (planner only) ----
+s=$(get /collections/incidents/items); check "public incidents items 401" test "$s" = 401
+s=$(get /collections/incidents/items/1); check "public incident item 401" test "$s" = 401
+s=$(get /collections/incidents/items -H 'Authorization: Bearer 0000'); check "wrong token 401" test "$s" = 401
+s=$(get '/collections/incidents/items?limit=10' "${AUTH[@]}"); check "planner incidents items 200" test "$s" = 200
+check "incidents numberMatched = database count, 10 returned" jcheck "d['numberMatched']==$NINC and d['numberReturned']==10 and 'timeStamp' in d"
+check "incident properties carry the store fields" jcheck "{'id','source','source_id','occurred_at','mechanism','severity','area_code'} <= set(d['features'][0]['properties'])"
+s=$(get '/collections/incidents/items?limit=5&offset=5' "${AUTH[@]}"); check "prev link on an offset page" jcheck "any(l['rel']=='prev' and 'offset=0' in l['href'] for l in d['links'])"
+read -r W S E N <<< "$(sqlite3 "$DB" 'SELECT avg(lon)-0.01, avg(lat)-0.01, avg(lon)+0.01, avg(lat)+0.01 FROM incidents' | tr '|' ' ')"
+NB=$(sqlite3 "$DB" "SELECT count(*) FROM incidents WHERE lon BETWEEN $W AND $E AND lat BETWEEN $S AND $N")
+s=$(get "/collections/incidents/items?limit=1&bbox=$W,$S,$E,$N" "${AUTH[@]}"); check "bbox numberMatched = SQL count ($NB)" jcheck "d['numberMatched']==$NB"
+NT=$(sqlite3 "$DB" "SELECT count(*) FROM incidents WHERE t >= strftime('%s','2012-03-01T00:00:00+08:00') AND t < strftime('%s','2012-04-01T00:00:00+08:00')")
+s=$(get "/collections/incidents/items?limit=1&datetime=2012-03-01/2012-03-31" "${AUTH[@]}"); check "datetime interval numberMatched = SQL count ($NT)" jcheck "d['numberMatched']==$NT"
+NM=$(sqlite3 "$DB" "SELECT count(*) FROM incidents WHERE mechanism='traffic'")
+s=$(get "/collections/incidents/items?limit=1&mechanism=traffic" "${AUTH[@]}"); check "filter mechanism=traffic numberMatched = SQL count ($NM)" jcheck "d['numberMatched']==$NM"
+s=$(get /collections/incidents/items/1 "${AUTH[@]}"); check "incident item 1" jcheck "d['id']==1 and d['geometry']['type']=='Point'"
+s=$(get /collections/incidents/items/999999999 "${AUTH[@]}"); check "missing incident 404" test "$s" = 404
+
+# ---- GDAL client round trip ----
+if command -v ogrinfo > /dev/null; then
+  timeout 120 ogrinfo -ro -q "OAPIF:$BASE/" > "$WORK/ogrinfo.txt" 2>&1
+  check "ogrinfo lists the public collections" grep -q "areas" "$WORK/ogrinfo.txt"
+  timeout 300 ogr2ogr --config GDAL_HTTP_HEADERS "Authorization: Bearer $TOKEN" -f GPKG "$WORK/out.gpkg" \
+    "OAPIF:$BASE/" incidents -oo PAGE_SIZE=1000 > "$WORK/ogr2ogr.log" 2>&1
+  GN=$(ogrinfo -ro -so "$WORK/out.gpkg" incidents 2>/dev/null | sed -n 's/^Feature Count: //p')
+  check "ogr2ogr copies every incident ($GN = $NINC)" test "${GN:-0}" = "$NINC"
+else
+  bad "ogrinfo not installed"
+fi
+
+# ---- analysis endpoints (those compiled in are listed in /api) ----
+get /api > /dev/null
+has() { python3 -c "import json,sys; sys.exit(0 if '$1' in json.load(open('$WORK/body'))['paths'] else 1)"; }
+cp "$WORK/body" "$WORK/api.json"
+has_path() { python3 -c "import json,sys; sys.exit(0 if '$1' in json.load(open('$WORK/api.json'))['paths'] else 1)"; }
+if has_path /api/stats; then
+  s=$(get '/api/stats?by=area'); check "/api/stats 200 with rows" jcheck "len(d['rows'])>0"
+  check "public stats: no count under 10" jcheck "all(r['count'] is None or r['count']>=10 for r in d['rows'])"
+  s=$(get '/api/stats?by=area,sex&format=csv' "${AUTH[@]}"); check "/api/stats csv" bash -c "test $s = 200 && head -1 '$WORK/body' | grep -q count"
+fi
+if has_path /api/density.tif; then
+  s=$(get '/api/density.tif?bandwidth=300&cell=100' "${AUTH[@]}"); check "/api/density.tif is a GeoTIFF" bash -c "test $s = 200 && head -c 4 '$WORK/body' | od -An -c | tr -d ' ' | grep -q 'II\*'"
+  gdalinfo "$WORK/body" > "$WORK/gdalinfo.txt" 2>&1; check "gdalinfo reads the GeoTIFF with a projected CRS" grep -q 'UTM\|Transverse_Mercator' "$WORK/gdalinfo.txt"
+fi
+if has_path /api/evaluate; then
+  s=$(get "/api/evaluate?area=$CODE&start=2013-01-01" "${AUTH[@]}"); check "/api/evaluate 200 with rr" jcheck "'rr' in d and 'before' in d"
+fi
+if has_path /api/blackspots; then
+  s=$(get '/api/blackspots' "${AUTH[@]}"); check "/api/blackspots FeatureCollection" jcheck "d['type']=='FeatureCollection'"
+  s=$(get '/api/blackspots'); check "public black spots: no cluster under 10 shown" jcheck "all(f['properties'].get('suppressed') or f['properties']['count']>=10 for f in d['features'])"
+fi
+s=$(get /collections/hotspots/items?limit=5); if [ "$s" != 404 ]; then
+  check "hotspots items 200" test "$s" = 200
+  check "public hot-spot cells: no count under 10" jcheck "all(f['properties'].get('count') is None or f['properties']['count']>=10 for f in d['features'])"
+fi
+s=$(get /collections/blackspots/items?limit=5); [ "$s" != 404 ] && check "blackspots items 200" test "$s" = 200
+if has_path '/tiles/density/{z}/{x}/{y}.png'; then
+  XY=$(python3 -c "import math; lon,lat=$W+0.01,$S+0.01; z=14; n=2**z; x=int((lon+180)/360*n); y=int((1-math.asinh(math.tan(math.radians(lat)))/math.pi)/2*n); print(f'{z}/{x}/{y}')")
+  s=$(get "/tiles/density/$XY.png"); check "density tile 200 image/png" bash -c "test $s = 200 && grep -qi 'content-type: image/png' '$WORK/headers' && head -c 8 '$WORK/body' | grep -q PNG"
+  ETAG=$(header ETag)
+  check "tile has an ETag and Cache-Control" test -n "$ETAG" -a -n "$(header Cache-Control)"
+  s=$(get "/tiles/density/$XY.png" -H "If-None-Match: $ETAG"); check "If-None-Match gives 304" test "$s" = 304
+  s=$(get "/tiles/density/$XY.png?bandwidth=50"); PUB=$(header ETag)
+  s=$(get "/tiles/density/$XY.png?bandwidth=300"); check "public bandwidth floored at 300 m (50 m = 300 m tile)" test "$PUB" = "$(header ETag)"
+  s=$(get "/tiles/density/$XY.png?bandwidth=50" "${AUTH[@]}"); check "planner gets 50 m (different tile)" test "$PUB" != "$(header ETag)"
+  s=$(get /tiles/density.json); check "TileJSON 3.0.0" jcheck "d['tilejson']=='3.0.0' and d['tiles']"
+  s=$(get /tiles/density/legend.json); check "legend breaks and colours" jcheck "len(d['breaks'])==len(d['colors'])>0"
+fi
+s=$(get /api/config); check "/api/config role public" jcheck "d['role']=='public' and d['min_count']==10 and d['title']=='hazmap test'"
+s=$(get /api/config "${AUTH[@]}"); check "/api/config role planner" jcheck "d['role']=='planner'"
+
+# ---- writes ----
+FEAT='{"type":"Feature","geometry":{"type":"Point","coordinates":[104.08,30.65]},"properties":{"source":"test","source_id":"post-1","occurred_at":"2014-06-01T10:00:00","mechanism":"fall","severity":"minor","age":70,"sex":"female","ward":"7"}}'
+V0=$(sqlite3 "$DB" "SELECT value FROM meta WHERE key='data_version'")
+s=$(get /collections/incidents/items -X POST -H 'Content-Type: application/geo+json' --data "$FEAT"); check "POST without token 401" test "$s" = 401
+s=$(get /collections/incidents/items -X POST -H 'Content-Type: application/geo+json' -H "Authorization: Bearer $EDITOR" --data "$FEAT"); check "POST with the editor token 201" test "$s" = 201
+check "POST inserted one" jcheck "d['inserted']==1"
+check "the posted incident is in the database with its extra field" test "$(sqlite3 "$DB" "SELECT mechanism||'|'||extra FROM incidents WHERE source='test' AND source_id='post-1'")" = 'fall|{"ward":"7"}'
+REFAREA=$(sqlite3 -cmd '.load mod_spatialite' "$DB" "SELECT ifnull((SELECT code FROM areas WHERE level<>'district' AND ST_Within(MakePoint(104.08,30.65,4326), geom) ORDER BY level DESC, code LIMIT 1),'')" 2>/dev/null | tail -1)
+check "the posted incident got its area by point-in-polygon (SpatiaLite says '$REFAREA')" test "$(sqlite3 "$DB" "SELECT ifnull(area_code,'') FROM incidents WHERE source='test' AND source_id='post-1'")" = "$REFAREA"
+check "POST bumped the data version" test "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key='data_version'")" -gt "$V0"
+s=$(get /healthz); check "/healthz sees the new incident" jcheck "d['incidents']==$NINC+1"
+BADFC='{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[104.08,30.65]},"properties":{"source_id":"ok-1","mechanism":"fall"}},{"type":"Feature","geometry":{"type":"Point","coordinates":[200,30]},"properties":{"source_id":"x","mechanism":"flying","age":-3}}]}'
+s=$(get /collections/incidents/items -X POST -H 'Content-Type: application/geo+json' "${AUTH[@]}" --data "$BADFC"); check "invalid FeatureCollection 400" test "$s" = 400
+check "the 400 names each bad field of feature 1" jcheck "{(e['feature'],e['field']) for e in d['errors']} == {(1,'geometry.coordinates[0]'),(1,'properties.mechanism'),(1,'properties.age')}"
+check "nothing of an invalid batch was stored" test "$(sqlite3 "$DB" "SELECT count(*) FROM incidents WHERE source_id='ok-1'")" = 0
+head -c 300000 /dev/zero | tr '\0' 'x' > "$WORK/big"
+s=$(get /collections/incidents/items -X POST -H 'Content-Type: application/geo+json' "${AUTH[@]}" --data-binary "@$WORK/big"); check "body over max_body_bytes 413" test "$s" = 413
+
+# ---- metrics and static files ----
+s=$(get /metrics); check "/metrics Prometheus text with routes and a histogram" bash -c "grep -q 'hazmap_http_requests_total{route=\"healthz\",status=\"200\"}' '$WORK/body' && grep -q hazmap_http_request_duration_seconds_bucket '$WORK/body' && grep -q hazmap_cache_requests_total '$WORK/body'"
+s=$(get /index.html); check "static index.html with Cache-Control" bash -c "test $s = 200 && grep -qi '^cache-control' '$WORK/headers'"
+s=$(get /link-out.txt); check "symlink out of the web root refused" test "$s" = 403 -o "$s" = 404
+s=$(curl -s -o /dev/null -w '%{http_code}' -X OPTIONS -H 'Origin: http://x' -H 'Access-Control-Request-Method: GET' "$BASE/collections"); check "OPTIONS preflight 204" test "$s" = 204
+
+# ---- bad requests: each 4xx, never 5xx ----
+BAD=(
+  "/collections/areas/items?bbox=1,2,3"
+  "/collections/areas/items?bbox=10,10,5,5"
+  "/collections/areas/items?bbox=-200,0,10,10"
+  "/collections/areas/items?bbox=0,-95,10,10"
+  "/collections/areas/items?bbox=nan,0,1,1"
+  "/collections/areas/items?bbox=inf,0,1,1"
+  "/collections/areas/items?bbox=0x1,0,1,1"
+  "/collections/areas/items?bbox=1,2,3,4,5,6,7"
+  "/collections/areas/items?limit=0"
+  "/collections/areas/items?limit=10001"
+  "/collections/areas/items?limit=-1"
+  "/collections/areas/items?limit=1e3"
+  "/collections/areas/items?limit=99999999999999999999999"
+  "/collections/areas/items?offset=-5"
+  "/collections/areas/items?offset=abc"
+  "/collections/areas/items?datetime=2013-13-01"
+  "/collections/areas/items?datetime=../.."
+  "/collections/areas/items?datetime=2014-01-01/2013-01-01"
+  "/collections/areas/items?datetime=yesterday"
+  "/collections/areas/items?mechanism=flying"
+  "/collections/areas/items?severity="
+  "/collections/areas/items?age=5-200"
+  "/collections/areas/items?from=2013-02-30"
+  "/collections/areas/items?area=NOPE"
+  "/collections/areas/items?weight=heavy"
+  "/collections/areas/items?unknown=1"
+  "/collections/areas/items?f=xml"
+  "/collections/areas/items?limit=1&limit=2"
+  "/collections/areas/items/NOPE"
+  "/collections/incidents/items/abc"
+  "/collections/incidents/items/-1"
+  "/conformance?x=1"
+  "/healthz?x=1"
+  "/api/config?x=1"
+  "/nope"
+  "/../../etc/passwd"
+  "/%2e%2e/%2e%2e/etc/passwd"
+  "/.hidden"
+  "/collections/areas/items?bbox=%00"
+  "/collections/%00/items"
+)
+if has_path '/tiles/density/{z}/{x}/{y}.png'; then BAD+=(
+  "/tiles/density/25/0/0.png" "/tiles/density/1/2/0.png" "/tiles/density/1/0/2.png"
+  "/tiles/density/-1/0/0.png" "/tiles/density/a/b/c.png" "/tiles/density/3/1/1.jpg"
+  "/tiles/density/10/1/1.png?bandwidth=-5" "/tiles/density/10/1/1.png?bandwidth=nan"
+  "/tiles/density/10/1/1.png?bandwidth=1e9" "/tiles/density/10/1/1.png?kernel=box"
+  "/tiles/density/10/1/1.png?zoom=3" "/tiles/density/99999999999999999999/0/0.png"); fi
+if has_path /api/stats; then BAD+=("/api/stats?by=colour" "/api/stats?format=xml"); fi
+if has_path /api/evaluate; then BAD+=("/api/evaluate" "/api/evaluate?area=$CODE&start=2013-99-01" "/api/evaluate?area=$CODE&start=2013-01-01&before_days=0"); fi
+if has_path /api/density.tif; then BAD+=("/api/density.tif?cell=0.001" "/api/density.tif?kernel=box" "/api/density.tif?bandwidth=-1"); fi
+if has_path /api/blackspots; then BAD+=("/api/blackspots?eps=-1" "/api/blackspots?min_points=1" "/api/blackspots?eps=abc"); fi
+NBAD=0
+for u in "${BAD[@]}"; do
+  s=$(curl -s -o "$WORK/body" -w '%{http_code}' --path-as-is "${AUTH[@]}" "$BASE$u")
+  if [ "$s" -ge 400 ] && [ "$s" -lt 500 ] && python3 -c "import json; d=json.load(open('$WORK/body')); assert d['code'] and d['description']" 2>/dev/null; then
+    ok "bad request $u -> $s JSON error"
+  else bad "bad request $u -> $s"; fi
+  NBAD=$((NBAD + 1))
+done
+s=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$BASE/collections"); check "DELETE 405" test "$s" = 405
+s=$(curl -s -o /dev/null -w '%{http_code}' -X POST "${AUTH[@]}" -H 'Content-Type: application/geo+json' --data '{' "$BASE/collections/incidents/items"); check "POST broken JSON 400" test "$s" = 400
+s=$(curl -s -o /dev/null -w '%{http_code}' -X POST "${AUTH[@]}" -H 'Content-Type: text/plain' --data 'x' "$BASE/collections/incidents/items"); check "POST text/plain 415" test "$s" = 415
+s=$(curl -s -o /dev/null -w '%{http_code}' -X POST "${AUTH[@]}" -H 'Content-Type: application/json' --data '{}' "$BASE/collections/areas/items"); check "POST to areas 405" test "$s" = 405
+s=$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Basic abc' "$BASE/collections"); check "malformed Authorization 401" test "$s" = 401
+check "at least 30 bad requests tried ($NBAD)" test "$NBAD" -ge 30
+if timeout 900 python3 tests/integration/server/fuzz.py "$BASE" "$TOKEN" 300 1 > "$WORK/fuzz.txt" 2>&1; then
+  ok "300 random hostile requests: no 5xx, no dropped connection ($(tail -1 "$WORK/fuzz.txt"))"
+else
+  bad "300 random hostile requests: no 5xx, no dropped connection"
+  head -5 "$WORK/fuzz.txt" | sed 's/^/#   /'
+fi
+s=$(get /healthz); check "server alive after the bad requests" test "$s" = 200
+check "no 5xx in the access log" bash -c "! grep -E ' 5[0-9][0-9] [0-9]+ [0-9.]+$' '$WORK/access.log'"
+check "one access-log line per request (method path status bytes ms)" grep -Eq '^GET /healthz 200 [0-9]+ [0-9.]+$' "$WORK/access.log"
+
+kill -TERM "$PID"; for _ in $(seq 1 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$PID" 2>/dev/null; then bad "graceful shutdown on SIGTERM"; else wait "$PID"; rc=$?; PID=; check "graceful shutdown on SIGTERM (exit 0)" test "$rc" = 0; fi
+if [ "$FAILS" != 0 ]; then
+  echo "# server messages (other than the access log):"
+  grep -Ev '^(GET|POST|HEAD|OPTIONS|DELETE|PUT) ' "$WORK/access.log" | head -40 | sed 's/^/#   /'
+fi
+echo "server.sh: $CHECKS checks, $FAILS failed"
+[ "$FAILS" = 0 ]
