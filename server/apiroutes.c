@@ -276,7 +276,7 @@ static json_t *blackspots_fc(hctx *c, const hreq *rq, const hz_filter *f0, hresp
     hz_status s = HZ_OK;
     if ((v = hreq_arg_get(rq, "eps")))
         s = qparam_double("eps", v, 1, 5000, &bp.eps, err, sizeof err);
-    if (s == HZ_OK && (v = hreq_arg_get(rq, "min_points"))) {
+    if (s == HZ_OK && (v = hreq_arg_get(rq, "min_points")) && strcmp(v, "auto") != 0) {
         long mp;
         s = qparam_long("min_points", v, 2, 100000, &mp, err, sizeof err);
         bp.min_points = (int)mp;
