@@ -1,7 +1,9 @@
 /* cli.c - the option parser shared by the subcommands. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +24,9 @@ int cli_parse(int argc, char **argv, const cli_opt *opts, hz_filter *f, const ch
     int np = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        /* The two conventional short options. */
+        if (strcmp(a, "-o") == 0) a = "--output";
+        if (strcmp(a, "-h") == 0) a = "--help";
         if (a[0] != '-' || a[1] != '-' || a[2] == 0) {
             if (np >= maxpos) {
                 cli_error(cmd, "unexpected argument '%s'", a);
@@ -72,5 +77,31 @@ int cli_parse(int argc, char **argv, const cli_opt *opts, hz_filter *f, const ch
         }
     }
     if (npos) *npos = np;
+    return 0;
+}
+
+int cli_int(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        cli_error(cmd, "--%s: '%s' is not an integer in %ld..%ld", opt, s, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_double(const char *cmd, const char *opt, const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi)) {
+        cli_error(cmd, "--%s: '%s' is not a number in %g..%g", opt, s, lo, hi);
+        return -1;
+    }
+    *out = v;
     return 0;
 }

@@ -24,12 +24,17 @@ typedef struct cli_opt {
     const char **value; /* where the value goes (last occurrence wins); NULL if absent */
 } cli_opt;
 
-/* Parses argv[1..argc-1]: options listed in opts (terminated by {NULL}), the shared filter
+/* Parses argv[1..argc-1] ("-o" is "--output", "-h" is "--help"): options listed in opts (terminated by {NULL}), the shared filter
  * options (filter.h: --mechanism, --from, ...) into f when f is non-NULL, and up to maxpos
  * positional arguments into pos (count in *npos). On error prints "hazmap CMD: ..." naming the
  * option to stderr and returns -1; else 0. */
 int cli_parse(int argc, char **argv, const cli_opt *opts, hz_filter *f, const char **pos,
               int maxpos, int *npos);
+
+/* Strict number parsing for option values: the whole string, within [lo, hi] (finite). On error
+ * prints "hazmap CMD: --OPT: ..." and returns -1; else 0 and sets *out. */
+int cli_int(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out);
+int cli_double(const char *cmd, const char *opt, const char *s, double lo, double hi, double *out);
 
 /* Prints "hazmap CMD: message" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -27,35 +27,6 @@ static void usage(FILE *out)
             "  Without -o the GeoJSON goes to standard output.\n");
 }
 
-/* "-o FILE" is the one short option; cli_parse knows only "--name", so map it to "--output". */
-static char **map_short_o(int argc, char **argv)
-{
-    char **v = malloc(((size_t)argc + 1) * sizeof *v);
-    if (!v) return NULL;
-    for (int i = 0; i < argc; i++)
-        v[i] = strcmp(argv[i], "-o") == 0 ? (char *)"--output" : argv[i];
-    v[argc] = NULL;
-    return v;
-}
-
-static int parse_double(const char *s, double *v)
-{
-    char *end;
-    errno = 0;
-    *v = strtod(s, &end);
-    return errno || end == s || *end ? -1 : 0;
-}
-
-static int parse_int(const char *s, long lo, long hi, int *v)
-{
-    char *end;
-    errno = 0;
-    long x = strtol(s, &end, 10);
-    if (errno || end == s || *end || x < lo || x > hi) return -1;
-    *v = (int)x;
-    return 0;
-}
-
 int cmd_blackspots(int argc, char **argv)
 {
     const char *cmd = argv[0];
@@ -72,11 +43,7 @@ int cmd_blackspots(int argc, char **argv)
                             {NULL, 0, NULL}};
     hz_filter f;
     filter_init(&f);
-    char **av = map_short_o(argc, argv);
-    if (!av) return 1;
-    int rc = cli_parse(argc, av, opts, &f, NULL, 0, NULL);
-    free(av);
-    if (rc != 0) return 2;
+    if (cli_parse(argc, argv, opts, &f, NULL, 0, NULL) != 0) return 2;
     if (help) {
         usage(stdout);
         return 0;
@@ -88,20 +55,13 @@ int cmd_blackspots(int argc, char **argv)
     }
     blackspots_params p;
     blackspots_params_init(&p);
-    int mincount = 0;
-    if (eps_s && (parse_double(eps_s, &p.eps) != 0 || !(p.eps > 0))) {
-        cli_error(cmd, "--eps: '%s' is not a positive number of metres", eps_s);
-        return 2;
+    long mp = 0, mincount = 0;
+    if (eps_s && cli_double(cmd, "eps", eps_s, 0.001, 1e6, &p.eps) != 0) return 2;
+    if (minpts_s && strcmp(minpts_s, "auto") != 0) {
+        if (cli_int(cmd, "min-points", minpts_s, 1, 1000000, &mp) != 0) return 2;
+        p.min_points = (int)mp;
     }
-    if (minpts_s && strcmp(minpts_s, "auto") != 0 &&
-        parse_int(minpts_s, 1, 1000000, &p.min_points) != 0) {
-        cli_error(cmd, "--min-points: '%s' is not an integer >= 1 or 'auto'", minpts_s);
-        return 2;
-    }
-    if (mincount_s && parse_int(mincount_s, 0, 1000000, &mincount) != 0) {
-        cli_error(cmd, "--min-count: '%s' is not an integer >= 0", mincount_s);
-        return 2;
-    }
+    if (mincount_s && cli_int(cmd, "min-count", mincount_s, 0, 1000000, &mincount) != 0) return 2;
     if (rank_s) {
         if (strcmp(rank_s, "score") == 0)
             p.rank = BLACKSPOTS_BY_SCORE;
@@ -128,7 +88,7 @@ int cmd_blackspots(int argc, char **argv)
     json_t *gj = NULL;
     int status = 1;
     hz_status hs = blackspots_compute(s, &f, &p, &r, err, sizeof err);
-    if (hs == HZ_OK) hs = blackspots_geojson(r, mincount, &gj, err, sizeof err);
+    if (hs == HZ_OK) hs = blackspots_geojson(r, (int)mincount, &gj, err, sizeof err);
     if (hs != HZ_OK) {
         cli_error(cmd, "%s", err);
         status = hs == HZ_EINVAL ? 2 : 1;

@@ -45,7 +45,7 @@ int cmd_density(int argc, char **argv)
 {
     const char *cmd = argv[0];
     const char *db = NULL, *outpath = NULL, *kernel = NULL, *bandwidth = NULL, *cell = NULL;
-    const char *work_srs = NULL, *extent = NULL, *threads = NULL, *help = NULL, *o_short = NULL;
+    const char *work_srs = NULL, *extent = NULL, *threads = NULL, *help = NULL;
     const char *mask = NULL;
     const cli_opt opts[] = {{"db", 1, &db},           {"output", 1, &outpath},
                             {"kernel", 1, &kernel},   {"bandwidth", 1, &bandwidth},
@@ -53,30 +53,14 @@ int cmd_density(int argc, char **argv)
                             {"extent", 1, &extent},   {"mask", 1, &mask},
                             {"threads", 1, &threads}, {"help", 0, &help},
                             {NULL, 0, NULL}};
-    /* cli_parse takes "--name" options only: accept the conventional "-o FILE" here. */
-    char *args[256];
-    int nargs = 0;
-    for (int i = 0; i < argc && nargs < 255; i++) {
-        if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
-            o_short = argv[++i];
-            continue;
-        }
-        if (strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        }
-        args[nargs++] = argv[i];
-    }
-    args[nargs] = NULL;
     hz_filter f;
     filter_init(&f);
     int npos = 0;
-    if (cli_parse(nargs, args, opts, &f, NULL, 0, &npos) != 0) return 2;
+    if (cli_parse(argc, argv, opts, &f, NULL, 0, &npos) != 0) return 2;
     if (help) {
         usage(stdout);
         return 0;
     }
-    if (o_short) outpath = o_short;
     if (!db || !outpath) {
         cli_error(cmd, "--db and -o FILE.tif are required (see 'hazmap help density')");
         return 2;

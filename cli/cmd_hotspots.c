@@ -78,7 +78,6 @@ int cmd_hotspots(int argc, char **argv)
                             {"threads", 1, &threads},
                             {"work-srs", 1, &srs},
                             {"suppress-below", 1, &suppress},
-                            {"o", 1, &outp},
                             {"output", 1, &outp},
                             {"help", 0, &help},
                             {NULL, 0, NULL}};
@@ -98,9 +97,6 @@ int cmd_hotspots(int argc, char **argv)
             skip = 1;
         } else if (strncmp(a, "--weights=", 10) == 0) {
             v = a + 10;
-        } else if (strcmp(a, "-o") == 0) {
-            av[ac++] = (char *)"--o";
-            continue;
         }
         if (v && (strcmp(v, "binary") == 0 || strcmp(v, "row") == 0)) {
             weights = v;

@@ -126,17 +126,11 @@ int cmd_render_tiles(int argc, char **argv)
                             {"bbox", 1, &bbox},       {"threads", 1, &threads},
                             {"work-srs", 1, &srs},    {"name", 1, &name},
                             {"attribution", 1, &attribution},
-                            {"o", 1, &outp},          {"output", 1, &outp},
+                            {"output", 1, &outp},
                             {"help", 0, &help},       {NULL, 0, NULL}};
-    char **av = malloc((size_t)(argc + 1) * sizeof *av);
-    if (!av) return 1;
-    for (int i = 0; i < argc; i++) av[i] = strcmp(argv[i], "-o") == 0 ? (char *)"--o" : argv[i];
-    av[argc] = NULL;
     tile_params p;
     tilerender_params_init(&p);
-    int bad = cli_parse(argc, av, opts, &p.filter, NULL, 0, NULL);
-    free(av);
-    if (bad) return 2;
+    if (cli_parse(argc, argv, opts, &p.filter, NULL, 0, NULL) != 0) return 2;
     if (help) {
         usage(stdout);
         return 0;

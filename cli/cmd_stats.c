@@ -16,27 +16,6 @@
 #include "hazmap/rates.h"
 #include "hazmap/store.h"
 
-/* "-o FILE" is the one short option; cli_parse knows only "--name", so map it to "--output". */
-static char **map_short_o(int argc, char **argv)
-{
-    char **v = malloc(((size_t)argc + 1) * sizeof *v);
-    if (!v) return NULL;
-    for (int i = 0; i < argc; i++)
-        v[i] = strcmp(argv[i], "-o") == 0 ? (char *)"--output" : argv[i];
-    v[argc] = NULL;
-    return v;
-}
-
-static int parse_int(const char *s, long lo, long hi, int *v)
-{
-    char *end;
-    errno = 0;
-    long x = strtol(s, &end, 10);
-    if (errno || end == s || *end || x < lo || x > hi) return -1;
-    *v = (int)x;
-    return 0;
-}
-
 /* Opens the store read-only and loads the snapshot; prints the error and returns NULL. */
 static incset *load(const char *cmd, const char *db, const char *srs)
 {
@@ -99,11 +78,7 @@ int cmd_stats(int argc, char **argv)
                             {NULL, 0, NULL}};
     hz_filter f;
     filter_init(&f);
-    char **av = map_short_o(argc, argv);
-    if (!av) return 1;
-    int rc = cli_parse(argc, av, opts, &f, NULL, 0, NULL);
-    free(av);
-    if (rc != 0) return 2;
+    if (cli_parse(argc, argv, opts, &f, NULL, 0, NULL) != 0) return 2;
     if (help) {
         stats_usage(stdout);
         return 0;
@@ -119,7 +94,8 @@ int cmd_stats(int argc, char **argv)
         cli_error(cmd, "--%s", err);
         return 2;
     }
-    int json = 0, mincount = 0;
+    int json = 0;
+    long mincount = 0;
     if (format) {
         if (strcmp(format, "json") == 0)
             json = 1;
@@ -131,10 +107,7 @@ int cmd_stats(int argc, char **argv)
         size_t n = strlen(output);
         json = n >= 5 && strcmp(output + n - 5, ".json") == 0;
     }
-    if (mincount_s && parse_int(mincount_s, 0, 1000000, &mincount) != 0) {
-        cli_error(cmd, "--min-count: '%s' is not an integer >= 0", mincount_s);
-        return 2;
-    }
+    if (mincount_s && cli_int(cmd, "min-count", mincount_s, 0, 1000000, &mincount) != 0) return 2;
     incset *s = load(cmd, db, NULL);
     if (!s) return 1;
     rates_result *r = NULL;
@@ -147,7 +120,7 @@ int cmd_stats(int argc, char **argv)
     }
     if (json) {
         json_t *j = NULL;
-        if (rates_json(r, mincount, &j, err, sizeof err) != HZ_OK) {
+        if (rates_json(r, (int)mincount, &j, err, sizeof err) != HZ_OK) {
             cli_error(cmd, "%s", err);
             goto done;
         }
@@ -162,7 +135,7 @@ int cmd_stats(int argc, char **argv)
     } else {
         char *csv;
         size_t len;
-        if (rates_csv(r, mincount, &csv, &len, err, sizeof err) != HZ_OK) {
+        if (rates_csv(r, (int)mincount, &csv, &len, err, sizeof err) != HZ_OK) {
             cli_error(cmd, "%s", err);
             goto done;
         }
@@ -225,11 +198,7 @@ int cmd_evaluate(int argc, char **argv)
                             {NULL, 0, NULL}};
     hz_filter f;
     filter_init(&f);
-    char **av = map_short_o(argc, argv);
-    if (!av) return 1;
-    int rc = cli_parse(argc, av, opts, &f, NULL, 0, NULL);
-    free(av);
-    if (rc != 0) return 2;
+    if (cli_parse(argc, argv, opts, &f, NULL, 0, NULL) != 0) return 2;
     if (help) {
         evaluate_usage(stdout);
         return 0;
@@ -248,19 +217,11 @@ int cmd_evaluate(int argc, char **argv)
         cli_error(cmd, "--start: '%s' is not a date (YYYY-MM-DD)", start_s);
         return 2;
     }
-    int before = 365, after = 365, mincount = 0, text = 0;
-    if (before_s && parse_int(before_s, 1, 36500, &before) != 0) {
-        cli_error(cmd, "--before-days: '%s' is not a number of days (1-36500)", before_s);
-        return 2;
-    }
-    if (after_s && parse_int(after_s, 1, 36500, &after) != 0) {
-        cli_error(cmd, "--after-days: '%s' is not a number of days (1-36500)", after_s);
-        return 2;
-    }
-    if (mincount_s && parse_int(mincount_s, 0, 1000000, &mincount) != 0) {
-        cli_error(cmd, "--min-count: '%s' is not an integer >= 0", mincount_s);
-        return 2;
-    }
+    long before = 365, after = 365, mincount = 0;
+    int text = 0;
+    if (before_s && cli_int(cmd, "before-days", before_s, 1, 36500, &before) != 0) return 2;
+    if (after_s && cli_int(cmd, "after-days", after_s, 1, 36500, &after) != 0) return 2;
+    if (mincount_s && cli_int(cmd, "min-count", mincount_s, 0, 1000000, &mincount) != 0) return 2;
     if (format) {
         if (strcmp(format, "text") == 0)
             text = 1;
@@ -274,14 +235,14 @@ int cmd_evaluate(int argc, char **argv)
     char err[1024];
     evaluate_result r;
     int status = 1;
-    hz_status hs = evaluate_run(s, &f, f.area, compare, start, before, after, &r, err, sizeof err);
+    hz_status hs = evaluate_run(s, &f, f.area, compare, start, (int)before, (int)after, &r, err, sizeof err);
     incset_free(s);
     if (hs != HZ_OK) {
         cli_error(cmd, "%s", err);
         return hs == HZ_EINVAL ? 2 : 1;
     }
     json_t *j = NULL;
-    if (evaluate_json(&r, mincount, &j, err, sizeof err) != HZ_OK) {
+    if (evaluate_json(&r, (int)mincount, &j, err, sizeof err) != HZ_OK) {
         cli_error(cmd, "%s", err);
         return 1;
     }
