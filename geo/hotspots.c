@@ -999,6 +999,14 @@ hz_status hotspots_geojson(const hotspots_result *r, int suppress_below, json_t 
         if (props && r->par.permutations > 0)
             json_object_set_new(props, "p_perm", num_or_null(c->p_perm));
         if (props && sup) json_object_set_new(props, "suppressed", json_true());
+        if (props && suppress_below > 0) {
+            /* Gi* is linear in the counts: with every cell's z (and the published weights) a
+             * reader could solve the suppressed counts back. Public output keeps the classes. */
+            json_object_del(props, "z");
+            json_object_del(props, "p");
+            json_object_del(props, "p_fdr");
+            json_object_del(props, "p_perm");
+        }
         json_t *f = json_pack("{s:s, s:I, s:{s:s, s:[o]}, s:o}", "type", "Feature", "id",
                               (json_int_t)c->row * r->ncols + c->col, "geometry", "type", "Polygon",
                               "coordinates", ring, "properties", props);

@@ -125,7 +125,9 @@ const char *hotspots_class_name(int confidence);
 /* The GeoJSON FeatureCollection of API.md: one Polygon per cell in EPSG:4326 (lon/lat order)
  * with count (and score), z, p, p_fdr, class, confidence, row, col, cx, cy; and "provenance".
  * Cells with fewer than suppress_below incidents get count (and score) null and
- * "suppressed": true (0 disables). *out is a new reference the caller releases (json_decref). */
+ * "suppressed": true (0 disables). With suppression on, no cell carries z or p values (only its
+ * class and confidence): Gi* is linear in the counts, so all z values together would reveal the
+ * suppressed counts. *out is a new reference the caller releases (json_decref). */
 hz_status hotspots_geojson(const hotspots_result *r, int suppress_below, json_t **out, char *err,
                            size_t errlen);
 
