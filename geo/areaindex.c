@@ -1,0 +1,506 @@
+/* areaindex.c - grid-accelerated point-in-polygon lookup of the most specific area (areaindex.h).
+ *
+ * Layout. Areas are ordered by precedence: community before subdistrict before district, then by
+ * code; prec = position in that order, lower wins. All ring vertices live in one array xy[]
+ * (rings closed, so edge i runs from vertex i to vertex i+1 inside a ring). A uniform grid covers
+ * the bounding box of all areas. Each cell holds
+ *   - inside: the best prec of the areas that contain the whole cell (no edge of theirs crosses
+ *     it and its reference point is inside), or -1;
+ *   - candidates: the areas (better than inside) with an edge crossing the cell, each with the
+ *     edges crossing the cell and whether the cell's reference point R is inside that area.
+ * A point P in a boundary cell is inside an area iff R's state flipped by the parity of crossings
+ * of the segment P-R with the cell's edges of that area: P-R lies in the cell, so only those edges
+ * can cross it (the Jordan curve theorem; the same idea as the "cell center" trick of S2's
+ * S2ShapeIndex). R is put at an odd offset from the cell centre so that vertices and axis-parallel
+ * edges of real data do not fall on it; vertices lying exactly on the line P-R are perturbed
+ * symbolically to one side (orientation 0 counts as positive) so each is counted consistently.
+ * Reference states are computed per grid row with an even-odd scanline (Franklin's PNPOLY rule).
+ *
+ * Invariant: after areaindex_new() nothing is written, so lookups are thread-safe. */
+#include "hazmap/areaindex.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Reference point offsets within a cell (fractions of its width and height). */
+#define REF_FX 0.5123456789
+#define REF_FY 0.4876543211
+
+typedef struct ai_area {
+    char *code;
+    int rank;                 /* 3 community, 2 subdistrict, 1 district */
+    size_t ring_off, nrings;  /* into ring_start/ring_end */
+    double minx, miny, maxx, maxy;
+} ai_area;
+
+typedef struct ai_cand {
+    int32_t prec;
+    int32_t ref_inside;
+    uint32_t edge_off, nedges; /* into edges[] */
+} ai_cand;
+
+typedef struct ai_cell {
+    int32_t inside;
+    uint32_t cand_off, ncand;
+} ai_cell;
+
+struct areaindex {
+    ai_area *areas;          /* in precedence order */
+    size_t narea;
+    double *xy;              /* x0 y0 x1 y1 ... */
+    size_t nxy, capxy;       /* in vertices */
+    size_t *ring_start, *ring_end; /* vertex ranges [start, end) */
+    size_t nring, capring;
+    double x0, y0, cw, ch;
+    int nx, ny;
+    ai_cell *cells;
+    ai_cand *cands;
+    size_t ncand;
+    uint32_t *edges;
+    size_t nedges;
+};
+
+/* ---- growable arrays used while building ---- */
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return 0;
+    size_t n = *cap ? *cap : 16;
+    while (n < need) n *= 2;
+    void *q = realloc(*p, n * elem);
+    if (!q) return -1;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+/* ---- WKB ---- */
+
+typedef struct wkb_rd {
+    const unsigned char *p, *end;
+    int swap;
+} wkb_rd;
+
+static int rd_u32(wkb_rd *r, uint32_t *v)
+{
+    if (r->end - r->p < 4) return -1;
+    uint32_t x;
+    memcpy(&x, r->p, 4);
+    if (r->swap) x = __builtin_bswap32(x);
+    *v = x;
+    r->p += 4;
+    return 0;
+}
+
+static int rd_f64(wkb_rd *r, double *v)
+{
+    if (r->end - r->p < 8) return -1;
+    uint64_t x;
+    memcpy(&x, r->p, 8);
+    if (r->swap) x = __builtin_bswap64(x);
+    memcpy(v, &x, 8);
+    r->p += 8;
+    return 0;
+}
+
+static int rd_header(wkb_rd *r, uint32_t *type)
+{
+    if (r->p >= r->end) return -1;
+    unsigned char bo = *r->p++;
+    if (bo > 1) return -1;
+    r->swap = (bo == 1) != (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__);
+    return rd_u32(r, type);
+}
+
+typedef struct build {
+    areaindex *ai;
+    int failed;
+    char *err;
+    size_t errlen;
+} build;
+
+static int add_polygon(areaindex *ai, ai_area *a, wkb_rd *r)
+{
+    uint32_t nrings;
+    if (rd_u32(r, &nrings) < 0) return -1;
+    for (uint32_t i = 0; i < nrings; i++) {
+        uint32_t npts;
+        if (rd_u32(r, &npts) < 0 || (size_t)(r->end - r->p) / 16 < npts) return -1;
+        if (npts < 4) {
+            r->p += (size_t)npts * 16;
+            continue;
+        }
+        if (grow((void **)&ai->xy, &ai->capxy, (ai->nxy + npts + 1) * 2, sizeof *ai->xy) < 0 ||
+            grow((void **)&ai->ring_start, &ai->capring, ai->nring + 1, sizeof(size_t)) < 0)
+            return -1;
+        size_t cap = ai->capring;
+        if (!ai->ring_end || cap > ai->nring) {
+            size_t *q = realloc(ai->ring_end, cap * sizeof *q);
+            if (!q) return -1;
+            ai->ring_end = q;
+        }
+        size_t s = ai->nxy;
+        for (uint32_t k = 0; k < npts; k++) {
+            double x, y;
+            rd_f64(r, &x);
+            rd_f64(r, &y);
+            if (!isfinite(x) || !isfinite(y)) return -1;
+            ai->xy[2 * ai->nxy] = x;
+            ai->xy[2 * ai->nxy + 1] = y;
+            ai->nxy++;
+            if (x < a->minx) a->minx = x;
+            if (x > a->maxx) a->maxx = x;
+            if (y < a->miny) a->miny = y;
+            if (y > a->maxy) a->maxy = y;
+        }
+        /* close the ring if the source did not */
+        if (ai->xy[2 * s] != ai->xy[2 * (ai->nxy - 1)] ||
+            ai->xy[2 * s + 1] != ai->xy[2 * (ai->nxy - 1) + 1]) {
+            ai->xy[2 * ai->nxy] = ai->xy[2 * s];
+            ai->xy[2 * ai->nxy + 1] = ai->xy[2 * s + 1];
+            ai->nxy++;
+        }
+        ai->ring_start[ai->nring] = s;
+        ai->ring_end[ai->nring] = ai->nxy;
+        ai->nring++;
+        a->nrings++;
+    }
+    return 0;
+}
+
+static int parse_area_wkb(areaindex *ai, ai_area *a, const unsigned char *wkb, size_t len)
+{
+    wkb_rd r = {wkb, wkb + len, 0};
+    uint32_t type;
+    if (rd_header(&r, &type) < 0) return -1;
+    a->ring_off = ai->nring;
+    a->minx = a->miny = INFINITY;
+    a->maxx = a->maxy = -INFINITY;
+    if (type == 3) return add_polygon(ai, a, &r);
+    if (type != 6) return -1;
+    uint32_t n;
+    if (rd_u32(&r, &n) < 0) return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t t;
+        if (rd_header(&r, &t) < 0 || t != 3 || add_polygon(ai, a, &r) < 0) return -1;
+    }
+    return 0;
+}
+
+static int level_rank(const char *level)
+{
+    if (!level) return 0;
+    if (strcmp(level, "community") == 0) return 3;
+    if (strcmp(level, "subdistrict") == 0) return 2;
+    if (strcmp(level, "district") == 0) return 1;
+    return 0;
+}
+
+static int collect_cb(void *ud, const hz_area_rec *rec)
+{
+    build *b = ud;
+    areaindex *ai = b->ai;
+    ai_area *na = realloc(ai->areas, (ai->narea + 1) * sizeof *na);
+    if (!na) {
+        b->failed = 1;
+        hz_fail(HZ_ENOMEM, b->err, b->errlen, "out of memory");
+        return 1;
+    }
+    ai->areas = na;
+    ai_area *a = &ai->areas[ai->narea];
+    memset(a, 0, sizeof *a);
+    a->rank = level_rank(rec->level);
+    if (!(a->code = strdup(rec->code)) || parse_area_wkb(ai, a, rec->wkb, rec->wkb_len) < 0) {
+        free(a->code);
+        b->failed = 1;
+        hz_fail(HZ_EINVAL, b->err, b->errlen, "area %s: unreadable geometry", rec->code);
+        return 1;
+    }
+    ai->narea++;
+    return 0;
+}
+
+/* Most specific level first; store_areas_scan() already ordered by code and qsort is not
+ * stable, so the code breaks ties. */
+static int area_cmp(const void *pa, const void *pb)
+{
+    const ai_area *a = pa, *b = pb;
+    if (a->rank != b->rank) return b->rank - a->rank;
+    return strcmp(a->code, b->code);
+}
+
+/* ---- grid construction ---- */
+
+typedef struct pair {
+    uint32_t cell, edge;
+} pair;
+
+static int pair_cmp(const void *pa, const void *pb)
+{
+    const pair *a = pa, *b = pb;
+    if (a->cell != b->cell) return a->cell < b->cell ? -1 : 1;
+    return a->edge < b->edge ? -1 : a->edge > b->edge;
+}
+
+static int dbl_cmp(const void *pa, const void *pb)
+{
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return a < b ? -1 : a > b;
+}
+
+static int clampi(double v, int n)
+{
+    if (!(v >= 0)) return 0;
+    if (v >= n) return n - 1;
+    return (int)v;
+}
+
+typedef struct tmp_cand {
+    uint32_t cell;
+    ai_cand c;
+} tmp_cand;
+
+static int build_grid(areaindex *ai)
+{
+    double minx = INFINITY, miny = INFINITY, maxx = -INFINITY, maxy = -INFINITY;
+    for (size_t i = 0; i < ai->narea; i++) {
+        ai_area *a = &ai->areas[i];
+        if (a->nrings == 0) continue;
+        if (a->minx < minx) minx = a->minx;
+        if (a->miny < miny) miny = a->miny;
+        if (a->maxx > maxx) maxx = a->maxx;
+        if (a->maxy > maxy) maxy = a->maxy;
+    }
+    if (!(minx <= maxx)) return 0; /* nothing to index */
+    double w = maxx - minx, h = maxy - miny;
+    if (w <= 0) w = 1e-9;
+    if (h <= 0) h = 1e-9;
+    /* about two cells per vertex keeps boundary cells down to a few edges each */
+    double target = (double)ai->nxy * 2;
+    if (target < 4096) target = 4096;
+    if (target > 4e6) target = 4e6;
+    double cs = sqrt(w * h / target);
+    ai->nx = (int)ceil(w / cs);
+    ai->ny = (int)ceil(h / cs);
+    if (ai->nx < 1) ai->nx = 1;
+    if (ai->ny < 1) ai->ny = 1;
+    if (ai->nx > 4096) ai->nx = 4096;
+    if (ai->ny > 4096) ai->ny = 4096;
+    ai->cw = w / ai->nx;
+    ai->ch = h / ai->ny;
+    ai->x0 = minx;
+    ai->y0 = miny;
+    size_t ncells = (size_t)ai->nx * ai->ny;
+    ai->cells = calloc(ncells, sizeof *ai->cells);
+    uint8_t *boundary = calloc(ncells, 1);
+    double *cross = NULL;
+    size_t capcross = 0;
+    pair *pairs = NULL;
+    size_t npairs = 0, cappairs = 0;
+    tmp_cand *tc = NULL;
+    size_t ntc = 0, captc = 0;
+    uint32_t *edges = NULL;
+    size_t nedges = 0, capedges = 0;
+    int rc = -1;
+    if (!ai->cells || !boundary) goto out;
+    for (size_t c = 0; c < ncells; c++) ai->cells[c].inside = -1;
+
+    for (size_t ia = 0; ia < ai->narea; ia++) {
+        ai_area *a = &ai->areas[ia];
+        if (a->nrings == 0) continue;
+        npairs = 0;
+        /* 1. the cells each edge crosses: walk the edge in pieces no longer than half a cell
+         * and mark every cell touched by a piece's bounding box (conservative). */
+        double step = 0.5 * (ai->cw < ai->ch ? ai->cw : ai->ch);
+        for (size_t ri = a->ring_off; ri < a->ring_off + a->nrings; ri++) {
+            for (size_t v = ai->ring_start[ri]; v + 1 < ai->ring_end[ri]; v++) {
+                double ax = ai->xy[2 * v], ay = ai->xy[2 * v + 1];
+                double bx = ai->xy[2 * v + 2], by = ai->xy[2 * v + 3];
+                double len = fmax(fabs(bx - ax), fabs(by - ay));
+                int k = (int)ceil(len / step);
+                if (k < 1) k = 1;
+                for (int s = 0; s < k; s++) {
+                    double t0 = (double)s / k, t1 = (double)(s + 1) / k;
+                    double px = ax + (bx - ax) * t0, py = ay + (by - ay) * t0;
+                    double qx = ax + (bx - ax) * t1, qy = ay + (by - ay) * t1;
+                    double ex = ai->cw * 1e-7, ey = ai->ch * 1e-7;
+                    int cx0 = clampi((fmin(px, qx) - ex - ai->x0) / ai->cw, ai->nx);
+                    int cx1 = clampi((fmax(px, qx) + ex - ai->x0) / ai->cw, ai->nx);
+                    int cy0 = clampi((fmin(py, qy) - ey - ai->y0) / ai->ch, ai->ny);
+                    int cy1 = clampi((fmax(py, qy) + ey - ai->y0) / ai->ch, ai->ny);
+                    for (int cy = cy0; cy <= cy1; cy++)
+                        for (int cx = cx0; cx <= cx1; cx++) {
+                            if (grow((void **)&pairs, &cappairs, npairs + 1, sizeof *pairs) < 0)
+                                goto out;
+                            pairs[npairs].cell = (uint32_t)((size_t)cy * ai->nx + cx);
+                            pairs[npairs].edge = (uint32_t)v;
+                            npairs++;
+                        }
+                }
+            }
+        }
+        if (npairs > 1) qsort(pairs, npairs, sizeof *pairs, pair_cmp);
+        for (size_t i = 0; i < npairs; i++) boundary[pairs[i].cell] = 1;
+
+        /* 2. reference-point states, row by row (even-odd scanline) */
+        int cx0 = clampi((a->minx - ai->x0) / ai->cw, ai->nx);
+        int cx1 = clampi((a->maxx - ai->x0) / ai->cw, ai->nx);
+        int cy0 = clampi((a->miny - ai->y0) / ai->ch, ai->ny);
+        int cy1 = clampi((a->maxy - ai->y0) / ai->ch, ai->ny);
+        size_t pi = 0;
+        for (int cy = cy0; cy <= cy1; cy++) {
+            double ry = ai->y0 + (cy + REF_FY) * ai->ch;
+            size_t nc = 0;
+            for (size_t ri = a->ring_off; ri < a->ring_off + a->nrings; ri++) {
+                for (size_t v = ai->ring_start[ri]; v + 1 < ai->ring_end[ri]; v++) {
+                    double ax = ai->xy[2 * v], ay = ai->xy[2 * v + 1];
+                    double bx = ai->xy[2 * v + 2], by = ai->xy[2 * v + 3];
+                    if ((ay > ry) != (by > ry)) {
+                        if (grow((void **)&cross, &capcross, nc + 1, sizeof *cross) < 0) goto out;
+                        cross[nc++] = ax + (ry - ay) * (bx - ax) / (by - ay);
+                    }
+                }
+            }
+            if (nc > 1) qsort(cross, nc, sizeof *cross, dbl_cmp);
+            size_t ci = 0;
+            for (int cx = cx0; cx <= cx1; cx++) {
+                double rx = ai->x0 + (cx + REF_FX) * ai->cw;
+                while (ci < nc && cross[ci] < rx) ci++;
+                int inside = (int)(ci & 1);
+                uint32_t cell = (uint32_t)((size_t)cy * ai->nx + cx);
+                ai_cell *c = &ai->cells[cell];
+                if (c->inside >= 0) continue; /* a better area already covers the whole cell */
+                if (!boundary[cell]) {
+                    if (inside) c->inside = (int32_t)ia;
+                    continue;
+                }
+                /* boundary cell: its edges are the pairs with this cell */
+                while (pi < npairs && pairs[pi].cell < cell) pi++;
+                /* pairs are sorted by cell, but rows are visited in order too, so pi only grows */
+                size_t pe = pi;
+                uint32_t off = (uint32_t)nedges;
+                uint32_t prev = UINT32_MAX;
+                while (pe < npairs && pairs[pe].cell == cell) {
+                    if (pairs[pe].edge != prev) {
+                        if (grow((void **)&edges, &capedges, nedges + 1, sizeof *edges) < 0)
+                            goto out;
+                        edges[nedges++] = pairs[pe].edge;
+                        prev = pairs[pe].edge;
+                    }
+                    pe++;
+                }
+                if (grow((void **)&tc, &captc, ntc + 1, sizeof *tc) < 0) goto out;
+                tc[ntc].cell = cell;
+                tc[ntc].c.prec = (int32_t)ia;
+                tc[ntc].c.ref_inside = inside;
+                tc[ntc].c.edge_off = off;
+                tc[ntc].c.nedges = (uint32_t)nedges - off;
+                ntc++;
+            }
+        }
+        for (size_t i = 0; i < npairs; i++) boundary[pairs[i].cell] = 0;
+    }
+    /* 3. candidates grouped by cell (counting sort, stable: precedence order kept) */
+    for (size_t i = 0; i < ntc; i++) ai->cells[tc[i].cell].ncand++;
+    uint32_t acc = 0;
+    for (size_t c = 0; c < ncells; c++) {
+        ai->cells[c].cand_off = acc;
+        acc += ai->cells[c].ncand;
+        ai->cells[c].ncand = 0;
+    }
+    ai->cands = malloc((ntc ? ntc : 1) * sizeof *ai->cands);
+    if (!ai->cands) goto out;
+    for (size_t i = 0; i < ntc; i++) {
+        ai_cell *c = &ai->cells[tc[i].cell];
+        /* a candidate worse than an area covering the whole cell can never win */
+        if (c->inside >= 0 && tc[i].c.prec > c->inside) continue;
+        ai->cands[c->cand_off + c->ncand++] = tc[i].c;
+    }
+    ai->ncand = ntc;
+    ai->edges = edges;
+    ai->nedges = nedges;
+    edges = NULL;
+    rc = 0;
+out:
+    free(boundary);
+    free(cross);
+    free(pairs);
+    free(tc);
+    free(edges);
+    return rc;
+}
+
+areaindex *areaindex_new(store *st, char *err, size_t errlen)
+{
+    areaindex *ai = calloc(1, sizeof *ai);
+    if (!ai) {
+        hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        return NULL;
+    }
+    build b = {ai, 0, err, errlen};
+    if (store_areas_scan(st, collect_cb, &b, err, errlen) != HZ_OK || b.failed) {
+        areaindex_free(ai);
+        return NULL;
+    }
+    /* sorting moves the areas, not their rings (ring_off stays valid) */
+    if (ai->narea > 1) qsort(ai->areas, ai->narea, sizeof *ai->areas, area_cmp);
+    if (build_grid(ai) < 0) {
+        hz_fail(HZ_ENOMEM, err, errlen, "out of memory building the area index");
+        areaindex_free(ai);
+        return NULL;
+    }
+    return ai;
+}
+
+size_t areaindex_count(const areaindex *ai)
+{
+    return ai->narea;
+}
+
+/* Orientation of c relative to a->b; >= 0 counts as left (symbolic perturbation of zero). */
+static inline int left_of(double ax, double ay, double bx, double by, double cx, double cy)
+{
+    return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax) >= 0;
+}
+
+const char *areaindex_locate(const areaindex *ai, double lon, double lat)
+{
+    if (!ai->cells || !isfinite(lon) || !isfinite(lat)) return NULL;
+    double fx = (lon - ai->x0) / ai->cw, fy = (lat - ai->y0) / ai->ch;
+    if (fx < 0 || fy < 0 || fx > ai->nx || fy > ai->ny) return NULL;
+    int cx = fx >= ai->nx ? ai->nx - 1 : (int)fx;
+    int cy = fy >= ai->ny ? ai->ny - 1 : (int)fy;
+    const ai_cell *c = &ai->cells[(size_t)cy * ai->nx + cx];
+    double rx = ai->x0 + (cx + REF_FX) * ai->cw, ry = ai->y0 + (cy + REF_FY) * ai->ch;
+    for (uint32_t i = 0; i < c->ncand; i++) {
+        const ai_cand *k = &ai->cands[c->cand_off + i];
+        int parity = k->ref_inside;
+        for (uint32_t e = 0; e < k->nedges; e++) {
+            const double *p = &ai->xy[2 * (size_t)ai->edges[k->edge_off + e]];
+            double ax = p[0], ay = p[1], bx = p[2], by = p[3];
+            /* the edge's ends on opposite sides of line P-R, and P, R on opposite sides of the
+             * edge's line: the segments cross */
+            if (left_of(lon, lat, rx, ry, ax, ay) != left_of(lon, lat, rx, ry, bx, by) &&
+                left_of(ax, ay, bx, by, lon, lat) != left_of(ax, ay, bx, by, rx, ry))
+                parity ^= 1;
+        }
+        if (parity) return ai->areas[k->prec].code;
+    }
+    return c->inside >= 0 ? ai->areas[c->inside].code : NULL;
+}
+
+void areaindex_free(areaindex *ai)
+{
+    if (!ai) return;
+    for (size_t i = 0; i < ai->narea; i++) free(ai->areas[i].code);
+    free(ai->areas);
+    free(ai->xy);
+    free(ai->ring_start);
+    free(ai->ring_end);
+    free(ai->cells);
+    free(ai->cands);
+    free(ai->edges);
+    free(ai);
+}

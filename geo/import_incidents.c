@@ -1,0 +1,1219 @@
+/* import_incidents.c - loading incidents from CSV (csv.h) or OGR vector files into the store.
+ *
+ * Pipeline per row: fields by role (from the mapping file's column rules, the options, then the
+ * column names) -> coordinates (lon/lat columns, a WKT column or the OGR geometry; reprojected
+ * with OGR/PROJ, GCJ-02/BD-09 undone with chinacrs) -> time -> vocabularies (vocabmap) -> the
+ * remaining columns as a JSON object in `extra` -> area (areaindex) -> store_bulk_put(). A row
+ * that fails a step is recorded with store_reject_add() and the import goes on. */
+#include "hazmap/import.h"
+#include "hazmap/areaindex.h"
+#include "hazmap/chinacrs.h"
+#include "hazmap/csv.h"
+#include "hazmap/hztime.h"
+#include "hazmap/store_bulk.h"
+#include "hazmap/vocabmap.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* GDAL's cpl_port.h tests __clang_major__ without defining it */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wundef"
+#include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+#pragma GCC diagnostic pop
+#include <jansson.h>
+#include <stddef.h>
+
+/* How many rejected rows are printed to the log; all are stored. */
+#define LOG_REJECTS 10
+
+enum role {
+    R_EXTRA, R_ID, R_TIME, R_TIME2, R_LON, R_LAT, R_WKT, R_MECH, R_PLACE, R_INTENT, R_SEV,
+    R_VICTIMS, R_AGE, R_SEX, R_DIS, R_DESC, R_COUNT
+};
+
+/* The store field each role fills; also the column names recognised without options. */
+static const char *const role_field[R_COUNT] = {
+    NULL,     "id",       "occurred_at", "time2",   "lon",      "lat",
+    "wkt",    "mechanism", "place",      "intent",  "severity", "victims",
+    "age",    "sex",      "disability",  "description"};
+
+/* Common spellings of coordinate columns, matched case-insensitively. */
+static const char *const lon_names[] = {"lon", "lng", "long", "longitude", "x", "easting", NULL};
+static const char *const lat_names[] = {"lat", "latitude", "y", "northing", NULL};
+static const char *const wkt_names[] = {"wkt", "geom", "geometry", "the_geom", NULL};
+
+typedef struct inc_ctx {
+    store *st;
+    store_bulk *bulk;
+    areaindex *ai;
+    vocabmap *vm;
+    const import_opts *o;
+    import_summary *sum;
+    const char *path;
+    char *source;
+    int tz;
+    chinacrs_kind ck;
+    OGRSpatialReferenceH src_srs, wgs84;
+    OGRCoordinateTransformationH ct; /* NULL: coordinates are already WGS84 lon/lat */
+    size_t ncols;
+    char **names;
+    int *role;
+    int col[R_COUNT]; /* column of each role, -1 if none */
+    int default_mech;
+    int has_extra;
+    int nlogged;
+    struct pipe_batch *pb; /* reader thread: the batch being filled; NULL when writing directly */
+} inc_ctx;
+
+/* ---- summary ---- */
+
+void import_count_reason(import_summary *sum, const char *kind)
+{
+    sum->rejected++;
+    for (int i = 0; i < sum->nreasons; i++)
+        if (strcmp(sum->reason[i], kind) == 0) {
+            sum->reason_count[i]++;
+            return;
+        }
+    int i;
+    if (sum->nreasons < IMPORT_MAX_REASONS - 1) {
+        i = sum->nreasons++;
+        snprintf(sum->reason[i], sizeof sum->reason[i], "%s", kind);
+        sum->reason_count[i] = 0;
+    } else {
+        /* the last slot gathers the kinds beyond the table */
+        i = IMPORT_MAX_REASONS - 1;
+        if (sum->nreasons < IMPORT_MAX_REASONS) {
+            sum->nreasons++;
+            snprintf(sum->reason[i], sizeof sum->reason[i], "other");
+            sum->reason_count[i] = 0;
+        }
+    }
+    sum->reason_count[i]++;
+}
+
+char *import_summary_json(const import_summary *sum)
+{
+    json_t *o = json_object(), *r = json_object();
+    if (!o || !r) {
+        json_decref(o);
+        json_decref(r);
+        return NULL;
+    }
+    json_object_set_new(o, "read", json_integer(sum->read));
+    json_object_set_new(o, "loaded", json_integer(sum->loaded));
+    json_object_set_new(o, "replaced", json_integer(sum->replaced));
+    json_object_set_new(o, "unchanged", json_integer(sum->unchanged));
+    json_object_set_new(o, "rejected", json_integer(sum->rejected));
+    json_object_set_new(o, "outside", json_integer(sum->outside));
+    for (int i = 0; i < sum->nreasons; i++)
+        json_object_set_new(r, sum->reason[i], json_integer(sum->reason_count[i]));
+    json_object_set_new(o, "rejected_by_reason", r);
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return s;
+}
+
+/* ---- small parsers ---- */
+
+static int parse_double(const char *s, double *v)
+{
+    while (isspace((unsigned char)*s)) s++;
+    if (!*s) return -1;
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    while (isspace((unsigned char)*end)) end++;
+    return *end || end == s ? -1 : 0;
+}
+
+static int parse_int(const char *s, int *v)
+{
+    while (isspace((unsigned char)*s)) s++;
+    char *end;
+    errno = 0;
+    long x = strtol(s, &end, 10);
+    while (isspace((unsigned char)*end)) end++;
+    if (*end || end == s || errno || x < 0 || x > 100000) return -1;
+    *v = (int)x;
+    return 0;
+}
+
+static int is_blank(const char *s)
+{
+    while (isspace((unsigned char)*s)) s++;
+    return *s == 0;
+}
+
+/* Reads n digits (exactly) at *p. */
+static int digits(const char **p, int n, int *v)
+{
+    int x = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)(*p)[i])) return -1;
+        x = x * 10 + ((*p)[i] - '0');
+    }
+    *p += n;
+    *v = x;
+    return 0;
+}
+
+/* Reads 1..max digits. */
+static int digits_upto(const char **p, int max, int *v)
+{
+    int x = 0, i = 0;
+    while (i < max && isdigit((unsigned char)(*p)[i])) x = x * 10 + ((*p)[i++] - '0');
+    if (i == 0) return -1;
+    *p += i;
+    *v = x;
+    return 0;
+}
+
+static int civil_to_t(int y, int mo, int d, int h, int mi, int s, int tz, int64_t *t)
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || s > 60) return -1;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo == 2 && d == 29 && !leap) return -1;
+    *t = hztime_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - tz;
+    return 0;
+}
+
+/* A strptime-like reader for --time-format: %Y %m %d %H %M %S %y %% and literal characters
+ * (a space matches any run of spaces). */
+static int parse_with_format(const char *s, const char *fmt, int tz, int64_t *t)
+{
+    int y = 1970, mo = 1, d = 1, h = 0, mi = 0, sec = 0;
+    const char *p = s;
+    while (isspace((unsigned char)*p)) p++;
+    for (const char *f = fmt; *f; f++) {
+        if (*f == '%') {
+            f++;
+            int r;
+            switch (*f) {
+            case 'Y': r = digits(&p, 4, &y); break;
+            case 'y': r = digits(&p, 2, &y); y += y < 70 ? 2000 : 1900; break;
+            case 'm': r = digits_upto(&p, 2, &mo); break;
+            case 'd': r = digits_upto(&p, 2, &d); break;
+            case 'H': r = digits_upto(&p, 2, &h); break;
+            case 'M': r = digits_upto(&p, 2, &mi); break;
+            case 'S': r = digits_upto(&p, 2, &sec); break;
+            case '%': r = *p == '%' ? (p++, 0) : -1; break;
+            default: return -1;
+            }
+            if (r < 0) return -1;
+        } else if (*f == ' ') {
+            while (isspace((unsigned char)*p)) p++;
+        } else if (*p++ != *f) {
+            return -1;
+        }
+    }
+    while (isspace((unsigned char)*p)) p++;
+    if (*p) return -1;
+    return civil_to_t(y, mo, d, h, mi, sec, tz, t);
+}
+
+/* Dates as found in the files: ISO 8601 (hztime_parse_iso), YYYY/MM/DD and DD/MM/YYYY, each
+ * optionally followed by " HH:MM[:SS]". Day-first is assumed for NN/NN/YYYY (the European and
+ * Chinese-export convention; use --time-format for month-first files). */
+static int parse_date(const char *s, const char *fmt, int tz, int64_t *t)
+{
+    if (fmt) return parse_with_format(s, fmt, tz, t);
+    while (isspace((unsigned char)*s)) s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1])) n--;
+    if (n == 0 || n > 40) return -1;
+    char buf[48];
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    const char *p = buf;
+    int y, mo, d;
+    const char *rest = NULL;
+    if (digits(&p, 4, &y) == 0 && *p == '/') {
+        p++;
+        if (digits_upto(&p, 2, &mo) < 0 || *p++ != '/' || digits_upto(&p, 2, &d) < 0) return -1;
+        rest = p;
+    } else {
+        p = buf;
+        if (digits_upto(&p, 2, &d) == 0 && (*p == '/' || *p == '.')) {
+            char sep = *p++;
+            if (digits_upto(&p, 2, &mo) < 0 || *p++ != sep || digits(&p, 4, &y) < 0) return -1;
+            rest = p;
+        }
+    }
+    if (!rest) return hztime_parse_iso(buf, tz, t);
+    /* rebuild as ISO and let hztime validate */
+    char iso[64];
+    snprintf(iso, sizeof iso, "%04d-%02d-%02d%s%s", y, mo, d, *rest ? "T" : "",
+             *rest ? rest + (*rest == ' ' || *rest == 'T') : "");
+    if (*rest && *rest != ' ' && *rest != 'T') return -1;
+    return hztime_parse_iso(iso, tz, t);
+}
+
+/* A time of day: "hhmm", "hmm" (as in HORA 905), "hh:mm" or "hh:mm:ss"; seconds since midnight. */
+static int parse_tod(const char *s, int *secs)
+{
+    while (isspace((unsigned char)*s)) s++;
+    int h, m, sec = 0;
+    const char *p = s;
+    size_t nd = 0;
+    while (isdigit((unsigned char)p[nd])) nd++;
+    if (p[nd] == ':' || p[nd] == '.') {
+        if (digits_upto(&p, 2, &h) < 0 || (*p != ':' && *p != '.')) return -1;
+        p++;
+        if (digits(&p, 2, &m) < 0) return -1;
+        if (*p == ':') {
+            p++;
+            if (digits(&p, 2, &sec) < 0) return -1;
+        }
+    } else if (nd == 3 || nd == 4) {
+        int v;
+        if (digits(&p, (int)nd, &v) < 0) return -1;
+        h = v / 100;
+        m = v % 100;
+    } else {
+        return -1;
+    }
+    while (isspace((unsigned char)*p)) p++;
+    if (*p || h > 23 || m > 59 || sec > 59) return -1;
+    *secs = h * 3600 + m * 60 + sec;
+    return 0;
+}
+
+static int parse_disability(const char *s, int *v)
+{
+    static const char *const yes[] = {"1", "y", "yes", "true", "是", "有", NULL};
+    static const char *const no[] = {"0", "n", "no", "false", "否", "无", NULL};
+    while (isspace((unsigned char)*s)) s++;
+    if (!*s) {
+        *v = -1;
+        return 0;
+    }
+    for (int i = 0; yes[i]; i++)
+        if (strcasecmp(s, yes[i]) == 0) return *v = 1, 0;
+    for (int i = 0; no[i]; i++)
+        if (strcasecmp(s, no[i]) == 0) return *v = 0, 0;
+    return -1;
+}
+
+/* hztime_format_iso() without printf (a million rows spend a noticeable share of the import in
+ * vfprintf otherwise); the same text: "YYYY-MM-DDTHH:MM:SS+hh:mm", or "Z" for offset 0. */
+static void format_iso(int64_t t, int tz, char buf[32])
+{
+    int64_t local = t + tz;
+    int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
+    int64_t sec = local - days * 86400;
+    int y, m, d;
+    hztime_civil_from_days(days, &y, &m, &d);
+    if (y < 0 || y > 9999 || tz % 60 != 0) {
+        hztime_format_iso(t, tz, buf);
+        return;
+    }
+    int v[6] = {y, m, d, (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60)};
+    char *p = buf;
+    *p++ = (char)('0' + v[0] / 1000);
+    *p++ = (char)('0' + v[0] / 100 % 10);
+    *p++ = (char)('0' + v[0] / 10 % 10);
+    *p++ = (char)('0' + v[0] % 10);
+    static const char sep[] = "--T::";
+    for (int i = 1; i < 6; i++) {
+        *p++ = sep[i - 1];
+        *p++ = (char)('0' + v[i] / 10);
+        *p++ = (char)('0' + v[i] % 10);
+    }
+    if (tz == 0) {
+        *p++ = 'Z';
+    } else {
+        int a = tz < 0 ? -tz : tz;
+        *p++ = tz < 0 ? '-' : '+';
+        *p++ = (char)('0' + a / 36000);
+        *p++ = (char)('0' + a / 3600 % 10);
+        *p++ = ':';
+        *p++ = (char)('0' + a / 60 % 60 / 10);
+        *p++ = (char)('0' + a / 60 % 10);
+    }
+    *p = 0;
+}
+
+/* ---- rejects ---- */
+
+static hz_status reject(inc_ctx *c, int64_t line, const char *raw, size_t rawlen,
+                        const char *kind, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
+
+/* Counts, logs and stores one rejected row (on the thread that owns the store). */
+static hz_status record_reject(inc_ctx *c, int64_t line, const char *raw, size_t rawlen,
+                               const char *kind, const char *reason, char *err, size_t errlen)
+{
+    import_count_reason(c->sum, kind);
+    if (c->o->log && c->nlogged < LOG_REJECTS) {
+        /* reason is "line N: why"; the log says "FILE:N: why" */
+        const char *why = strstr(reason, ": ");
+        fprintf(c->o->log, "%s:%lld: %s\n", c->path, (long long)line, why ? why + 2 : reason);
+        c->nlogged++;
+    }
+    char *r = malloc(rawlen + 1);
+    if (!r) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    if (raw) memcpy(r, raw, rawlen);
+    r[rawlen] = 0;
+    hz_status s = store_reject_add(c->st, c->sum->batch_id, line, r, reason, err, errlen);
+    free(r);
+    return s;
+}
+
+static hz_status pipe_add_reject(inc_ctx *c, int64_t line, const char *raw, size_t rawlen,
+                                 const char *kind, const char *reason, char *err, size_t errlen);
+
+static hz_status reject(inc_ctx *c, int64_t line, const char *raw, size_t rawlen,
+                        const char *kind, char *err, size_t errlen, const char *fmt, ...)
+{
+    char msg[512], reason[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(reason, sizeof reason, "line %lld: %s", (long long)line, msg);
+    if (c->pb) return pipe_add_reject(c, line, raw, rawlen, kind, reason, err, errlen);
+    return record_reject(c, line, raw, rawlen, kind, reason, err, errlen);
+}
+
+/* ---- geometry ---- */
+
+typedef struct geom_in {
+    int present; /* 0: take coordinates from columns */
+    int empty;
+    int not_point;
+    const char *type_name;
+    double x, y;
+} geom_in;
+
+/* WKT POINT: the fast path for "POINT (x y)" and "POINT EMPTY"; anything else through OGR. */
+static void parse_wkt(const char *s, geom_in *g)
+{
+    memset(g, 0, sizeof *g);
+    g->present = 1;
+    const char *p = s;
+    while (isspace((unsigned char)*p)) p++;
+    if (strncasecmp(p, "POINT", 5) == 0) {
+        const char *q = p + 5;
+        while (isspace((unsigned char)*q)) q++;
+        if (strncasecmp(q, "EMPTY", 5) == 0 && is_blank(q + 5)) {
+            g->empty = 1;
+            return;
+        }
+        if (*q == '(') {
+            char *end;
+            g->x = strtod(q + 1, &end);
+            if (end != q + 1) {
+                const char *r = end;
+                g->y = strtod(r, &end);
+                if (end != r) {
+                    while (isspace((unsigned char)*end)) end++;
+                    if (*end == ')' && is_blank(end + 1)) return;
+                }
+            }
+        }
+    }
+    OGRGeometryH geom = NULL;
+    char *w = (char *)s;
+    if (OGR_G_CreateFromWkt(&w, NULL, &geom) != OGRERR_NONE || !geom) {
+        g->not_point = 1;
+        g->type_name = "unreadable WKT";
+        return;
+    }
+    if (OGR_G_IsEmpty(geom)) {
+        g->empty = 1;
+    } else if (wkbFlatten(OGR_G_GetGeometryType(geom)) != wkbPoint) {
+        g->not_point = 1;
+        g->type_name = OGR_G_GetGeometryName(geom);
+        g->type_name = g->type_name ? g->type_name : "?";
+        /* the name is static in OGR */
+    } else {
+        g->x = OGR_G_GetX(geom, 0);
+        g->y = OGR_G_GetY(geom, 0);
+    }
+    OGR_G_DestroyGeometry(geom);
+}
+
+/* ---- writing rows, directly or through the reader thread ---- */
+
+/* Stores one prepared incident and counts the outcome (on the thread that owns the store). */
+static hz_status apply_row(inc_ctx *c, const hz_incident_rec *r, char *err, size_t errlen)
+{
+    if (!r->area_code) c->sum->outside++;
+    store_put_outcome out;
+    hz_status s = store_bulk_put(c->bulk, r, c->sum->batch_id, &out, err, errlen);
+    if (s != HZ_OK) return s;
+    if (out == STORE_PUT_INSERTED)
+        c->sum->loaded++;
+    else if (out == STORE_PUT_REPLACED)
+        c->sum->replaced++;
+    else
+        c->sum->unchanged++;
+    return HZ_OK;
+}
+
+/* apply_row() for n rows at once (multi-row INSERTs into a fresh table). */
+static hz_status apply_rows(inc_ctx *c, const hz_incident_rec *const *recs, size_t n,
+                            store_put_outcome *outs, char *err, size_t errlen)
+{
+    hz_status s = store_bulk_put_many(c->bulk, recs, n, c->sum->batch_id, outs, err, errlen);
+    if (s != HZ_OK) return s;
+    for (size_t i = 0; i < n; i++) {
+        if (!recs[i]->area_code) c->sum->outside++;
+        if (outs[i] == STORE_PUT_INSERTED)
+            c->sum->loaded++;
+        else if (outs[i] == STORE_PUT_REPLACED)
+            c->sum->replaced++;
+        else
+            c->sum->unchanged++;
+    }
+    return HZ_OK;
+}
+
+/* The CSV path runs two threads: a reader that parses, converts, maps and locates rows (all
+ * read-only on shared state: vocabmap, areaindex, the header), and the caller's thread that owns
+ * the store connection and writes them. Rows travel in batches whose strings live in one arena
+ * (offsets, since the arena may move); batches are recycled through a free list, so at most
+ * PIPE_BATCHES are alive. Order is kept: one reader, one FIFO. */
+#define PIPE_ROWS 4096
+#define PIPE_BATCHES 3
+#define NO_STR SIZE_MAX
+
+typedef struct pipe_item {
+    int reject;
+    int64_t line;
+    hz_incident_rec r;            /* string members are rebased from the offsets below */
+    size_t sid, at, desc, extra;  /* arena offsets of the row's strings, or NO_STR */
+    size_t raw, raw_len, reason;  /* rejected rows */
+    const char *kind;             /* static text */
+} pipe_item;
+
+typedef struct pipe_batch {
+    pipe_item *items;
+    size_t n;
+    char *arena;
+    size_t alen, acap;
+    int last;          /* the reader's final batch */
+    hz_status status;  /* the reader's failure, if any */
+    char err[512];
+} pipe_batch;
+
+typedef struct row_pipe {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pipe_batch b[PIPE_BATCHES];
+    int full[PIPE_BATCHES], nfull; /* FIFO of filled batches */
+    int freeb[PIPE_BATCHES], nfree;
+    int stop;                      /* the writer gave up: the reader stops */
+    inc_ctx *c;
+    csv_reader *rd;
+} row_pipe;
+
+static size_t arena_put(pipe_batch *b, const char *s, size_t len)
+{
+    if (!s) return NO_STR;
+    if (b->alen + len + 1 > b->acap) {
+        size_t n = b->acap ? b->acap : 1 << 16;
+        while (n < b->alen + len + 1) n *= 2;
+        char *a = realloc(b->arena, n);
+        if (!a) return NO_STR - 1;
+        b->arena = a;
+        b->acap = n;
+    }
+    size_t off = b->alen;
+    memcpy(b->arena + off, s, len);
+    b->arena[off + len] = 0;
+    b->alen += len + 1;
+    return off;
+}
+
+static size_t arena_str(pipe_batch *b, const char *s)
+{
+    return arena_put(b, s, s ? strlen(s) : 0);
+}
+
+static hz_status pipe_add_row(inc_ctx *c, const hz_incident_rec *r, char *err, size_t errlen)
+{
+    pipe_batch *b = c->pb;
+    pipe_item *it = &b->items[b->n];
+    memset(it, 0, sizeof *it);
+    it->r = *r;
+    it->line = 0;
+    it->sid = arena_str(b, r->source_id);
+    it->at = arena_str(b, r->occurred_at);
+    it->desc = arena_str(b, r->description);
+    it->extra = arena_str(b, r->extra);
+    if (it->sid == NO_STR - 1 || it->at == NO_STR - 1 || it->desc == NO_STR - 1 ||
+        it->extra == NO_STR - 1)
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    b->n++;
+    return HZ_OK;
+}
+
+static hz_status pipe_add_reject(inc_ctx *c, int64_t line, const char *raw, size_t rawlen,
+                                 const char *kind, const char *reason, char *err, size_t errlen)
+{
+    pipe_batch *b = c->pb;
+    pipe_item *it = &b->items[b->n];
+    memset(it, 0, sizeof *it);
+    it->reject = 1;
+    it->line = line;
+    it->kind = kind;
+    it->raw = arena_put(b, raw ? raw : "", raw ? rawlen : 0);
+    it->raw_len = raw ? rawlen : 0;
+    it->reason = arena_str(b, reason);
+    if (it->raw == NO_STR - 1 || it->reason == NO_STR - 1)
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    b->n++;
+    return HZ_OK;
+}
+
+struct geom_in;
+static hz_status do_row(inc_ctx *c, char **vals, size_t n, int64_t line, const char *raw,
+                        size_t rawlen, const struct geom_in *gin, char *err, size_t errlen);
+static hz_status csv_record_row(inc_ctx *c, hz_status r, const csv_record *rec, const char *msg,
+                                char *err, size_t errlen);
+
+/* The reader thread: fills batches until the end of the file, an error, or stop. */
+static void *pipe_reader(void *ud)
+{
+    row_pipe *p = ud;
+    inc_ctx c = *p->c; /* its own copy: pb differs; everything else is shared read-only */
+    int done = 0;
+    while (!done) {
+        pthread_mutex_lock(&p->mu);
+        while (p->nfree == 0 && !p->stop) pthread_cond_wait(&p->cv, &p->mu);
+        if (p->stop) {
+            pthread_mutex_unlock(&p->mu);
+            break;
+        }
+        pipe_batch *b = &p->b[p->freeb[--p->nfree]];
+        pthread_mutex_unlock(&p->mu);
+        b->n = 0;
+        b->alen = 0;
+        b->last = 0;
+        b->status = HZ_OK;
+        c.pb = b;
+        while (b->n < PIPE_ROWS) {
+            csv_record rec;
+            char msg[512];
+            hz_status r = csv_next(p->rd, &rec, msg, sizeof msg);
+            if (r == HZ_ENOTFOUND) {
+                done = 1;
+                break;
+            }
+            hz_status s = csv_record_row(&c, r, &rec, msg, b->err, sizeof b->err);
+            if (s != HZ_OK) {
+                b->status = s;
+                done = 1;
+                break;
+            }
+        }
+        b->last = done;
+        pthread_mutex_lock(&p->mu);
+        p->full[p->nfull++] = (int)(b - p->b);
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+    return NULL;
+}
+
+static const char *rebase(const pipe_batch *b, size_t off)
+{
+    return off == NO_STR ? NULL : b->arena + off;
+}
+
+/* Runs the reader thread over rd and writes what it prepares. */
+static hz_status pipe_run(inc_ctx *c, csv_reader *rd, char *err, size_t errlen)
+{
+    row_pipe p;
+    memset(&p, 0, sizeof p);
+    p.c = c;
+    p.rd = rd;
+    hz_status s = HZ_OK;
+    for (int i = 0; i < PIPE_BATCHES; i++) {
+        if (!(p.b[i].items = malloc(PIPE_ROWS * sizeof *p.b[i].items)))
+            s = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        p.freeb[p.nfree++] = i;
+    }
+    const hz_incident_rec **recs = malloc(PIPE_ROWS * sizeof *recs);
+    store_put_outcome *outs = malloc(PIPE_ROWS * sizeof *outs);
+    if (!recs || !outs) s = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    pthread_t th;
+    if (s == HZ_OK) {
+        pthread_mutex_init(&p.mu, NULL);
+        pthread_cond_init(&p.cv, NULL);
+        if (pthread_create(&th, NULL, pipe_reader, &p) != 0) {
+            s = hz_fail(HZ_ENOMEM, err, errlen, "cannot start the reader thread");
+            pthread_mutex_destroy(&p.mu);
+            pthread_cond_destroy(&p.cv);
+        } else {
+            int last = 0;
+            while (!last) {
+                pthread_mutex_lock(&p.mu);
+                while (p.nfull == 0) pthread_cond_wait(&p.cv, &p.mu);
+                int bi = p.full[0];
+                memmove(p.full, p.full + 1, (size_t)(--p.nfull) * sizeof *p.full);
+                pthread_mutex_unlock(&p.mu);
+                pipe_batch *b = &p.b[bi];
+                size_t i = 0;
+                while (i < b->n && s == HZ_OK) {
+                    pipe_item *it = &b->items[i];
+                    if (it->reject) {
+                        c->sum->read++;
+                        s = record_reject(c, it->line, rebase(b, it->raw), it->raw_len, it->kind,
+                                          rebase(b, it->reason), err, errlen);
+                        i++;
+                        continue;
+                    }
+                    /* the run of rows up to the next rejected one, written together */
+                    size_t nr = 0;
+                    for (; i < b->n && !b->items[i].reject; i++) {
+                        pipe_item *r = &b->items[i];
+                        r->r.source_id = rebase(b, r->sid);
+                        r->r.occurred_at = rebase(b, r->at);
+                        r->r.description = rebase(b, r->desc);
+                        r->r.extra = rebase(b, r->extra);
+                        recs[nr++] = &r->r;
+                    }
+                    c->sum->read += (int64_t)nr;
+                    s = apply_rows(c, recs, nr, outs, err, errlen);
+                }
+                if (s == HZ_OK && b->status != HZ_OK)
+                    s = hz_fail(b->status, err, errlen, "%s", b->err);
+                last = b->last;
+                pthread_mutex_lock(&p.mu);
+                p.freeb[p.nfree++] = bi;
+                if (s != HZ_OK) p.stop = 1;
+                pthread_cond_broadcast(&p.cv);
+                pthread_mutex_unlock(&p.mu);
+                if (s != HZ_OK) break;
+            }
+            pthread_join(th, NULL);
+            pthread_mutex_destroy(&p.mu);
+            pthread_cond_destroy(&p.cv);
+        }
+    }
+    for (int i = 0; i < PIPE_BATCHES; i++) {
+        free(p.b[i].items);
+        free(p.b[i].arena);
+    }
+    free(recs);
+    free(outs);
+    return s;
+}
+
+/* ---- one row ---- */
+
+static hz_status do_row(inc_ctx *c, char **vals, size_t n, int64_t line, const char *raw,
+                        size_t rawlen, const geom_in *gin, char *err, size_t errlen)
+{
+    const import_opts *o = c->o;
+    if (n != c->ncols)
+        return reject(c, line, raw, rawlen, "wrong number of fields", err, errlen,
+                      "%zu fields where the header has %zu", n, c->ncols);
+    hz_incident_rec r = {.source = c->source, .t = INT64_MIN, .victims = -1, .age = -1,
+                         .disability = -1};
+    /* coordinates */
+    geom_in g = {0};
+    if (gin && gin->present) {
+        g = *gin;
+    } else if (c->col[R_WKT] >= 0) {
+        const char *w = vals[c->col[R_WKT]];
+        if (is_blank(w))
+            return reject(c, line, raw, rawlen, "missing coordinates", err, errlen,
+                          "empty geometry column '%s'", c->names[c->col[R_WKT]]);
+        parse_wkt(w, &g);
+    } else if (c->col[R_LON] >= 0 && c->col[R_LAT] >= 0) {
+        const char *xs = vals[c->col[R_LON]], *ys = vals[c->col[R_LAT]];
+        if (is_blank(xs) || is_blank(ys))
+            return reject(c, line, raw, rawlen, "missing coordinates", err, errlen,
+                          "empty coordinate in column '%s' or '%s'", c->names[c->col[R_LON]],
+                          c->names[c->col[R_LAT]]);
+        if (parse_double(xs, &g.x) < 0 || parse_double(ys, &g.y) < 0)
+            return reject(c, line, raw, rawlen, "bad coordinates", err, errlen,
+                          "coordinates '%s', '%s' (columns '%s', '%s') are not numbers", xs, ys,
+                          c->names[c->col[R_LON]], c->names[c->col[R_LAT]]);
+        g.present = 1;
+    } else {
+        return reject(c, line, raw, rawlen, "missing coordinates", err, errlen,
+                      "feature has no geometry");
+    }
+    if (g.empty)
+        return reject(c, line, raw, rawlen, "empty geometry", err, errlen,
+                      "empty geometry (POINT EMPTY)");
+    if (g.not_point)
+        return reject(c, line, raw, rawlen, "not a point", err, errlen,
+                      "geometry is not a point (%s)", g.type_name);
+    if (!isfinite(g.x) || !isfinite(g.y))
+        return reject(c, line, raw, rawlen, "bad coordinates", err, errlen,
+                      "coordinates are not finite (%g, %g)", g.x, g.y);
+    double x = g.x, y = g.y;
+    if (c->ct && !OCTTransform(c->ct, 1, &x, &y, NULL))
+        return reject(c, line, raw, rawlen, "bad coordinates", err, errlen,
+                      "coordinates (%.10g, %.10g) cannot be transformed to WGS84", g.x, g.y);
+    if (!(x >= -180 && x <= 180 && y >= -90 && y <= 90))
+        return reject(c, line, raw, rawlen, "bad coordinates", err, errlen,
+                      "coordinates out of range: lon %.10g, lat %.10g", x, y);
+    if (c->ck != CHINACRS_NONE) chinacrs_to_wgs84(c->ck, 1, &x, &y);
+    r.lon = x;
+    r.lat = y;
+    /* id */
+    char idbuf[32];
+    if (c->col[R_ID] >= 0) {
+        r.source_id = vals[c->col[R_ID]];
+        if (is_blank(r.source_id))
+            return reject(c, line, raw, rawlen, "missing id", err, errlen, "empty id in column '%s'",
+                          c->names[c->col[R_ID]]);
+    } else {
+        snprintf(idbuf, sizeof idbuf, "%lld", (long long)line);
+        r.source_id = idbuf;
+    }
+    /* time */
+    char iso[32];
+    if (c->col[R_TIME] >= 0 && !is_blank(vals[c->col[R_TIME]])) {
+        const char *ts = vals[c->col[R_TIME]];
+        if (parse_date(ts, o->time_format, c->tz, &r.t) < 0)
+            return reject(c, line, raw, rawlen, "bad date", err, errlen,
+                          "malformed date '%s' in column '%s'%s", ts, c->names[c->col[R_TIME]],
+                          o->time_format ? " (not in --time-format)" : "");
+        if (c->col[R_TIME2] >= 0 && !is_blank(vals[c->col[R_TIME2]])) {
+            int secs;
+            if (parse_tod(vals[c->col[R_TIME2]], &secs) < 0)
+                return reject(c, line, raw, rawlen, "bad time", err, errlen,
+                              "malformed time of day '%s' in column '%s' (hhmm or hh:mm)",
+                              vals[c->col[R_TIME2]], c->names[c->col[R_TIME2]]);
+            /* the local calendar day of the date column, plus the time of day */
+            int64_t local = r.t + c->tz;
+            int64_t day = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
+            r.t = day * 86400 - c->tz + secs;
+        }
+        format_iso(r.t, c->tz, iso);
+        r.occurred_at = iso;
+    }
+    /* vocabularies */
+    static const struct {
+        int role;
+        hz_vocab voc;
+        size_t off;
+    } vf[] = {{R_MECH, HZ_VOCAB_MECHANISM, offsetof(hz_incident_rec, mechanism)},
+              {R_PLACE, HZ_VOCAB_PLACE, offsetof(hz_incident_rec, place)},
+              {R_INTENT, HZ_VOCAB_INTENT, offsetof(hz_incident_rec, intent)},
+              {R_SEV, HZ_VOCAB_SEVERITY, offsetof(hz_incident_rec, severity)},
+              {R_SEX, HZ_VOCAB_SEX, offsetof(hz_incident_rec, sex)}};
+    for (size_t i = 0; i < sizeof vf / sizeof *vf; i++) {
+        int ci = c->col[vf[i].role], v = 0;
+        if (ci < 0) continue;
+        const char *s = vals[ci];
+        if (vocabmap_lookup(c->vm, vf[i].voc, s, strlen(s), &v) < 0)
+            return reject(c, line, raw, rawlen, "unknown value", err, errlen,
+                          "unknown %s value '%s' in column '%s' (add a mapping line '%s: %s = "
+                          "...' to --map)",
+                          vocab_label(vf[i].voc), s, c->names[ci], vocab_label(vf[i].voc), s);
+        *(int *)((char *)&r + vf[i].off) = v;
+    }
+    if (r.mechanism == 0) r.mechanism = c->default_mech;
+    if (c->col[R_VICTIMS] >= 0 && !is_blank(vals[c->col[R_VICTIMS]]) &&
+        parse_int(vals[c->col[R_VICTIMS]], &r.victims) < 0)
+        return reject(c, line, raw, rawlen, "bad number", err, errlen,
+                      "victims '%s' is not a whole number", vals[c->col[R_VICTIMS]]);
+    if (c->col[R_AGE] >= 0 && !is_blank(vals[c->col[R_AGE]]) &&
+        (parse_int(vals[c->col[R_AGE]], &r.age) < 0 || r.age > 130))
+        return reject(c, line, raw, rawlen, "bad number", err, errlen,
+                      "age '%s' is not a whole number of years (0-130)", vals[c->col[R_AGE]]);
+    if (c->col[R_DIS] >= 0 && parse_disability(vals[c->col[R_DIS]], &r.disability) < 0)
+        return reject(c, line, raw, rawlen, "unknown value", err, errlen,
+                      "disability '%s' is not yes/no/1/0", vals[c->col[R_DIS]]);
+    if (c->col[R_DESC] >= 0 && !is_blank(vals[c->col[R_DESC]])) r.description = vals[c->col[R_DESC]];
+    /* the other columns, so nothing is dropped */
+    char *extra = NULL;
+    if (c->has_extra) {
+        json_t *obj = json_object();
+        if (!obj) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+            if (c->role[i] != R_EXTRA || !vals[i][0]) continue;
+            json_t *sv = json_string(vals[i]);
+            if (!sv) {
+                json_decref(obj);
+                return reject(c, line, raw, rawlen, "invalid UTF-8", err, errlen,
+                              "column '%s' is not valid UTF-8 text", c->names[i]);
+            }
+            json_object_set_new(obj, c->names[i], sv);
+        }
+        if (json_object_size(obj) > 0) extra = json_dumps(obj, JSON_COMPACT);
+        json_decref(obj);
+    }
+    r.extra = extra;
+    r.area_code = c->ai ? areaindex_locate(c->ai, r.lon, r.lat) : NULL;
+    hz_status s = c->pb ? pipe_add_row(c, &r, err, errlen) : apply_row(c, &r, err, errlen);
+    free(extra);
+    return s;
+}
+
+/* ---- columns ---- */
+
+static int name_in(const char *name, const char *const *list)
+{
+    for (int i = 0; list[i]; i++)
+        if (strcasecmp(name, list[i]) == 0) return 1;
+    return 0;
+}
+
+static int find_col(const inc_ctx *c, const char *name)
+{
+    for (size_t i = 0; i < c->ncols; i++)
+        if (strcasecmp(c->names[i], name) == 0) return (int)i;
+    return -1;
+}
+
+static void list_columns(const inc_ctx *c, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < c->ncols && used + 4 < len; i++) {
+        int w = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", c->names[i]);
+        if (w < 0) break;
+        used += (size_t)w;
+    }
+}
+
+static hz_status assign_roles(inc_ctx *c, int have_geometry, char *err, size_t errlen)
+{
+    const import_opts *o = c->o;
+    for (int r = 0; r < R_COUNT; r++) c->col[r] = -1;
+    c->role = calloc(c->ncols ? c->ncols : 1, sizeof *c->role);
+    if (!c->role) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    /* 1. explicit options */
+    struct {
+        const char *opt, *what;
+        int role;
+    } ex[] = {{o->lon, "--lon/--x", R_LON}, {o->lat, "--lat/--y", R_LAT},
+              {o->wkt, "--wkt", R_WKT},     {o->id, "--id", R_ID},
+              {o->time, "--time", R_TIME},  {o->time2, "--time2", R_TIME2}};
+    char cols[1024];
+    for (size_t i = 0; i < sizeof ex / sizeof *ex; i++) {
+        if (!ex[i].opt) continue;
+        int ci = find_col(c, ex[i].opt);
+        if (ci < 0) {
+            list_columns(c, cols, sizeof cols);
+            return hz_fail(HZ_EINVAL, err, errlen, "%s: %s column '%s' not found; columns: %s",
+                           c->path, ex[i].what, ex[i].opt, cols);
+        }
+        c->col[ex[i].role] = ci;
+    }
+    /* 2. column rules of the mapping file, then 3. the field names themselves */
+    for (size_t i = 0; i < c->ncols; i++) {
+        const char *f = vocabmap_column(c->vm, c->names[i]);
+        int r = -1;
+        for (int k = 1; k < R_COUNT && f; k++)
+            if (strcmp(f, role_field[k]) == 0) r = k;
+        if (f && strcmp(f, "x") == 0) r = R_LON;
+        if (f && strcmp(f, "y") == 0) r = R_LAT;
+        if (r < 0) {
+            for (int k = 1; k < R_COUNT; k++)
+                if (k != R_LON && k != R_LAT && k != R_WKT && k != R_TIME2 &&
+                    strcasecmp(c->names[i], role_field[k]) == 0)
+                    r = k;
+            if (r < 0 && !o->time && strcasecmp(c->names[i], "time") == 0) r = R_TIME;
+        }
+        if (r >= 0 && c->col[r] < 0) c->col[r] = (int)i;
+    }
+    /* 4. coordinates by their common names, unless given */
+    if (!have_geometry && c->col[R_WKT] < 0 && (c->col[R_LON] < 0 || c->col[R_LAT] < 0)) {
+        for (size_t i = 0; i < c->ncols; i++) {
+            if (c->col[R_LON] < 0 && name_in(c->names[i], lon_names)) c->col[R_LON] = (int)i;
+            if (c->col[R_LAT] < 0 && name_in(c->names[i], lat_names)) c->col[R_LAT] = (int)i;
+        }
+        /* a WKT column counts only when no lon/lat pair was found */
+        if (c->col[R_LON] < 0 || c->col[R_LAT] < 0) {
+            for (size_t i = 0; i < c->ncols && c->col[R_WKT] < 0; i++)
+                if (name_in(c->names[i], wkt_names)) c->col[R_WKT] = (int)i;
+            if (c->col[R_WKT] >= 0) c->col[R_LON] = c->col[R_LAT] = -1;
+        }
+        if (c->col[R_WKT] < 0 && (c->col[R_LON] < 0 || c->col[R_LAT] < 0)) {
+            list_columns(c, cols, sizeof cols);
+            return hz_fail(HZ_EINVAL, err, errlen,
+                           "%s: no coordinate columns (looked for lon/lng/long/longitude/x/"
+                           "easting + lat/latitude/y/northing, or wkt/geom/geometry; name them "
+                           "with --lon/--lat, --x/--y or --wkt); columns found: %s",
+                           c->path, cols);
+        }
+    }
+    for (int r = 1; r < R_COUNT; r++)
+        if (c->col[r] >= 0) c->role[c->col[r]] = r;
+    c->has_extra = 0;
+    for (size_t i = 0; i < c->ncols; i++)
+        if (c->role[i] == R_EXTRA) c->has_extra = 1;
+    return HZ_OK;
+}
+
+/* ---- CRS ---- */
+
+static int is_wgs84(OGRSpatialReferenceH srs)
+{
+    if (!srs) return 1;
+    OGRSpatialReferenceH w = OSRNewSpatialReference(NULL);
+    OSRSetWellKnownGeogCS(w, "WGS84");
+    int same = OSRIsSame(srs, w);
+    OSRDestroySpatialReference(w);
+    return same;
+}
+
+/* Sets up c->ct from --srs (or the layer's own CRS). */
+static hz_status setup_crs(inc_ctx *c, OGRSpatialReferenceH layer_srs, char *err, size_t errlen)
+{
+    const char *srs = c->o->srs;
+    c->ck = srs ? chinacrs_parse(srs) : CHINACRS_NONE;
+    OGRSpatialReferenceH src = NULL;
+    if (srs && c->ck == CHINACRS_NONE) {
+        src = OSRNewSpatialReference(NULL);
+        if (OSRSetFromUserInput(src, srs) != OGRERR_NONE) {
+            OSRDestroySpatialReference(src);
+            return hz_fail(HZ_ECRS, err, errlen,
+                           "unknown CRS '%s' (use EPSG:n, a PROJ string, WKT, gcj02 or bd09)", srs);
+        }
+    } else if (layer_srs && c->ck == CHINACRS_NONE) {
+        src = OSRClone(layer_srs);
+    }
+    if (!src || is_wgs84(src)) {
+        OSRDestroySpatialReference(src);
+        return HZ_OK;
+    }
+    /* traditional GIS order: x = longitude/easting, y = latitude/northing, whatever the
+     * authority's axis order (EPSG:4326 is lat/lon by the book) */
+    OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
+    c->wgs84 = OSRNewSpatialReference(NULL);
+    OSRSetWellKnownGeogCS(c->wgs84, "WGS84");
+    OSRSetAxisMappingStrategy(c->wgs84, OAMS_TRADITIONAL_GIS_ORDER);
+    c->src_srs = src;
+    c->ct = OCTNewCoordinateTransformation(src, c->wgs84);
+    if (!c->ct)
+        return hz_fail(HZ_ECRS, err, errlen, "no transformation from '%s' to WGS84",
+                       srs ? srs : "the file's CRS");
+    return HZ_OK;
+}
+
+static int has_ext(const char *path, const char *ext)
+{
+    size_t n = strlen(path), e = strlen(ext);
+    return n > e && strcasecmp(path + n - e, ext) == 0;
+}
+
+/* ---- the two readers ---- */
+
+/* One result of csv_next(): a row, a malformed record (rejected), or a read error. */
+static hz_status csv_record_row(inc_ctx *c, hz_status r, const csv_record *rec, const char *msg,
+                                char *err, size_t errlen)
+{
+    if (r == HZ_EINVAL) {
+        const char *why = strstr(msg, ": ") ? strstr(msg, ": ") + 2 : msg;
+        const char *kind = strstr(why, "NUL")     ? "NUL byte"
+                           : strstr(why, "1 MiB") ? "line too long"
+                                                  : "malformed CSV";
+        return reject(c, rec->line, rec->raw, rec->raw_len, kind, err, errlen, "%s", why);
+    }
+    if (r != HZ_OK) return hz_fail(r, err, errlen, "%s", msg);
+    return do_row(c, rec->fields, rec->nfields, rec->line, rec->raw, rec->raw_len, NULL, err,
+                  errlen);
+}
+
+static hz_status read_csv(inc_ctx *c, char *err, size_t errlen)
+{
+    csv_reader *rd = csv_open(c->path, err, errlen);
+    if (!rd) return HZ_EIO;
+    csv_record rec;
+    char msg[512];
+    hz_status s = csv_next(rd, &rec, msg, sizeof msg);
+    if (s == HZ_ENOTFOUND) {
+        csv_close(rd);
+        return hz_fail(HZ_EINVAL, err, errlen, "%s: empty file (no header line)", c->path);
+    }
+    if (s != HZ_OK) {
+        csv_close(rd);
+        return hz_fail(s, err, errlen, "%s: header %s", c->path, msg);
+    }
+    c->ncols = rec.nfields;
+    c->names = calloc(c->ncols, sizeof *c->names);
+    if (!c->names) {
+        csv_close(rd);
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    }
+    for (size_t i = 0; i < c->ncols; i++)
+        if (!(c->names[i] = strdup(rec.fields[i]))) {
+            csv_close(rd);
+            return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        }
+    s = assign_roles(c, 0, err, errlen);
+    if (s == HZ_OK) s = setup_crs(c, NULL, err, errlen);
+    if (s == HZ_OK) s = pipe_run(c, rd, err, errlen);
+    csv_close(rd);
+    if (s == HZ_OK && c->sum->read == 0)
+        s = hz_fail(HZ_EINVAL, err, errlen, "%s: no data rows (header only)", c->path);
+    return s;
+}
+
+static hz_status read_ogr(inc_ctx *c, char *err, size_t errlen)
+{
+    GDALAllRegister();
+    GDALDatasetH ds = GDALOpenEx(c->path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    if (!ds)
+        return hz_fail(HZ_EIO, err, errlen, "%s: cannot open (unreadable or not a vector format "
+                                            "GDAL knows)", c->path);
+    OGRLayerH ly = c->o->layer ? GDALDatasetGetLayerByName(ds, c->o->layer)
+                               : GDALDatasetGetLayer(ds, 0);
+    hz_status s = HZ_OK;
+    if (!ly) {
+        s = hz_fail(HZ_ENOTFOUND, err, errlen, "%s: no layer%s%s", c->path,
+                    c->o->layer ? " named " : "", c->o->layer ? c->o->layer : "");
+        GDALClose(ds);
+        return s;
+    }
+    OGRFeatureDefnH def = OGR_L_GetLayerDefn(ly);
+    c->ncols = (size_t)OGR_FD_GetFieldCount(def);
+    c->names = calloc(c->ncols ? c->ncols : 1, sizeof *c->names);
+    char **vals = calloc(c->ncols ? c->ncols : 1, sizeof *vals);
+    if (!c->names || !vals) {
+        free(vals);
+        GDALClose(ds);
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    }
+    for (size_t i = 0; i < c->ncols; i++)
+        c->names[i] = strdup(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(def, (int)i)));
+    int have_geom = OGR_FD_GetGeomFieldCount(def) > 0 && !c->o->lon && !c->o->wkt;
+    s = assign_roles(c, have_geom, err, errlen);
+    if (s == HZ_OK) s = setup_crs(c, have_geom ? OGR_L_GetSpatialRef(ly) : NULL, err, errlen);
+    OGR_L_ResetReading(ly);
+    OGRFeatureH f;
+    int64_t fno = 0;
+    while (s == HZ_OK && (f = OGR_L_GetNextFeature(ly)) != NULL) {
+        fno++;
+        /* the raw text of a feature: its attributes and geometry as WKT */
+        size_t rawcap = 256, rawlen = 0;
+        char *raw = malloc(rawcap);
+        for (size_t i = 0; i < c->ncols; i++) {
+            free(vals[i]);
+            vals[i] = strdup(OGR_F_IsFieldSetAndNotNull(f, (int)i)
+                                 ? OGR_F_GetFieldAsString(f, (int)i)
+                                 : "");
+            size_t need = rawlen + strlen(c->names[i]) + strlen(vals[i] ? vals[i] : "") + 4;
+            if (raw && need > rawcap) {
+                rawcap = need * 2;
+                char *nr = realloc(raw, rawcap);
+                if (!nr) {
+                    free(raw);
+                    raw = NULL;
+                }
+                raw = nr;
+            }
+            if (raw)
+                rawlen += (size_t)snprintf(raw + rawlen, rawcap - rawlen, "%s%s=%s", i ? "; " : "",
+                                           c->names[i], vals[i] ? vals[i] : "");
+        }
+        geom_in g = {0};
+        OGRGeometryH geom = have_geom ? OGR_F_GetGeometryRef(f) : NULL;
+        if (geom) {
+            g.present = 1;
+            if (OGR_G_IsEmpty(geom))
+                g.empty = 1;
+            else if (wkbFlatten(OGR_G_GetGeometryType(geom)) != wkbPoint) {
+                g.not_point = 1;
+                g.type_name = OGR_G_GetGeometryName(geom);
+            } else {
+                g.x = OGR_G_GetX(geom, 0);
+                g.y = OGR_G_GetY(geom, 0);
+            }
+        }
+        c->sum->read++;
+        int ok = raw != NULL;
+        for (size_t i = 0; i < c->ncols; i++) ok = ok && vals[i];
+        s = ok ? do_row(c, vals, c->ncols, fno, raw, rawlen, geom || have_geom ? &g : NULL, err,
+                        errlen)
+               : hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        free(raw);
+        OGR_F_Destroy(f);
+    }
+    for (size_t i = 0; i < c->ncols; i++) free(vals[i]);
+    free(vals);
+    GDALClose(ds);
+    if (s == HZ_OK && c->sum->read == 0)
+        s = hz_fail(HZ_EINVAL, err, errlen, "%s: no features", c->path);
+    return s;
+}
+
+hz_status import_incidents(store *st, const char *path, const import_opts *o,
+                           import_summary *sum, char *err, size_t errlen)
+{
+    import_opts none = {0};
+    if (!o) o = &none;
+    memset(sum, 0, sizeof *sum);
+    inc_ctx c = {.st = st, .o = o, .sum = sum, .path = path, .tz = HZ_TZ_SHANGHAI};
+    hz_status s = HZ_OK;
+    int journal_switched = 0;
+    if (o->tz && hztime_parse_offset(o->tz, &c.tz) < 0)
+        return hz_fail(HZ_EINVAL, err, errlen, "--tz: unknown time zone '%s' (use +08:00 or "
+                                               "Asia/Shanghai)", o->tz);
+    if (o->mechanism && vocab_parse(HZ_VOCAB_MECHANISM, o->mechanism, &c.default_mech) < 0)
+        return hz_fail(HZ_EINVAL, err, errlen, "--mechanism: '%s' is not a mechanism", o->mechanism);
+    const char *base = strrchr(path, '/');
+    c.source = strdup(o->source ? o->source : base ? base + 1 : path);
+    c.vm = vocabmap_new();
+    if (!c.source || !c.vm) {
+        s = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        goto out;
+    }
+    if (o->map && (s = vocabmap_load(c.vm, o->map, err, errlen)) != HZ_OK) goto out;
+    if (!(c.ai = areaindex_new(st, err, errlen))) {
+        s = HZ_EDB;
+        goto out;
+    }
+    journal_switched = store_bulk_journal_begin(st);
+    if ((s = store_begin(st, err, errlen)) != HZ_OK) goto out;
+    if ((s = store_batch_begin(st, "incidents", path, &sum->batch_id, err, errlen)) != HZ_OK ||
+        !(c.bulk = store_bulk_begin(st, err, errlen))) {
+        if (s == HZ_OK) s = HZ_EDB;
+        store_rollback(st);
+        goto out;
+    }
+    int is_csv = has_ext(path, ".csv") || has_ext(path, ".txt") || has_ext(path, ".tsv") ||
+                 strcmp(path, "-") == 0;
+    s = is_csv ? read_csv(&c, err, errlen) : read_ogr(&c, err, errlen);
+    store_bulk *b = c.bulk;
+    c.bulk = NULL;
+    if (s == HZ_OK) {
+        s = store_bulk_finish(b, err, errlen);
+    } else {
+        store_bulk_free(b);
+    }
+    if (s == HZ_OK) {
+        char *js = import_summary_json(sum);
+        s = js ? store_batch_finish(st, sum->batch_id, js, err, errlen)
+               : hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        free(js);
+    }
+    if (s == HZ_OK)
+        s = store_commit(st, err, errlen);
+    else
+        store_rollback(st);
+out:
+    store_bulk_journal_end(st, journal_switched);
+    areaindex_free(c.ai);
+    vocabmap_free(c.vm);
+    if (c.ct) OCTDestroyCoordinateTransformation(c.ct);
+    OSRDestroySpatialReference(c.src_srs);
+    OSRDestroySpatialReference(c.wgs84);
+    for (size_t i = 0; i < c.ncols && c.names; i++) free(c.names[i]);
+    free(c.names);
+    free(c.role);
+    free(c.source);
+    return s;
+}

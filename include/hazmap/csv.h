@@ -1,0 +1,44 @@
+/* csv.h - a strict, streaming RFC 4180 CSV reader.
+ *
+ * Accepts: quoted fields with "" escapes and embedded newlines, LF or CRLF record ends, a UTF-8
+ * byte order mark at the start of the file, a missing newline at the end. Blank lines are skipped.
+ * Rejects, one record at a time (the reader resynchronises and goes on): NUL bytes, records longer
+ * than CSV_MAX_RECORD bytes, a quote inside an unquoted field, text after a closing quote, and a
+ * quoted field left open at the end of the file. Line numbers are 1-based physical lines (a quoted
+ * newline counts), so they match what an editor shows. */
+#ifndef HAZMAP_CSV_H
+#define HAZMAP_CSV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hazmap/status.h"
+
+/* The longest record accepted, in bytes (1 MiB). */
+#define CSV_MAX_RECORD (1024 * 1024)
+
+typedef struct csv_reader csv_reader;
+
+/* One record. Everything is borrowed from the reader and valid until the next csv_next() or
+ * csv_close(). Fields are unescaped and NUL-terminated; lens[i] is the byte length of fields[i]. */
+typedef struct csv_record {
+    size_t nfields;
+    char **fields;
+    const size_t *lens;
+    int64_t line;        /* the line on which the record starts */
+    const char *raw;     /* the record as it stands in the file, without its line end, */
+    size_t raw_len;      /* truncated to 4096 bytes for a rejected over-long record */
+} csv_record;
+
+/* Opens path for reading ("-" is standard input). Returns NULL with the reason in err. */
+csv_reader *csv_open(const char *path, char *err, size_t errlen);
+
+/* Reads the next record into *rec. Returns HZ_OK; HZ_ENOTFOUND at the end of the file;
+ * HZ_EINVAL for a malformed record (err says "line N: why"; rec->line and rec->raw describe the
+ * record, whose fields are not valid), after which reading may go on; HZ_EIO on a read error. */
+hz_status csv_next(csv_reader *r, csv_record *rec, char *err, size_t errlen);
+
+/* Closes the file and frees the reader; NULL is a no-op. */
+void csv_close(csv_reader *r);
+
+#endif

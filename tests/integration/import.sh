@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# import.sh - CLI checks of import-areas / import-incidents: help, summary, re-import, bad input,
+# and kill -9 during a large import leaving the database exactly as it was.
+set -uo pipefail
+HAZMAP=${HAZMAP:-build/hazmap}
+cd "$(dirname "$0")/../.."
+tmp=$(mktemp -d /tmp/hazmap_it_import_XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+db=$tmp/t.sqlite
+fail=0
+ok() { echo "ok   $1"; }
+bad() { echo "FAIL $1"; fail=1; }
+check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+
+# 1. help lists the contract's options
+help=$("$HAZMAP" help import-incidents)
+check "import-incidents --help lists its options" \
+  '[[ $help == *--time2* && $help == *--wkt* && $help == *--map* && $help == *--mechanism* ]]'
+help=$("$HAZMAP" import-areas --help)
+check "import-areas --help lists its options" '[[ $help == *--code-field* && $help == *--srs* ]]'
+
+# 2. areas, then incidents with a summary
+out=$("$HAZMAP" import-areas --db "$db" tests/data/chengdu-datav-geojson/510104.json --srs gcj02)
+check "import-areas creates the database and loads Jinjiang" '[[ $out == *"loaded 1"* ]]'
+cat > "$tmp/small.csv" <<'CSV'
+id,occurred_at,lon,lat,severity,mechanism
+1,2013-05-01 08:30,104.10,30.62,minor,traffic
+2,2013-05-02,104.12,30.63,serious,fall
+3,2013-05-03,104.50,31.00,fatal,traffic
+4,2013-05-04,104.11,30.62,unheard,traffic
+CSV
+out=$("$HAZMAP" import-incidents --db "$db" "$tmp/small.csv" 2>"$tmp/err")
+err=$(cat "$tmp/err")
+check "summary: read, loaded, rejected, outside" \
+  '[[ $out == *"read 4, loaded 3"* && $out == *"rejected 1"* && $out == *"outside all areas 1"* ]]'
+check "rejected row printed as file:line: reason" \
+  '[[ $err == *"small.csv:5: unknown severity value '"'"'unheard'"'"'"* ]]'
+out=$("$HAZMAP" import-incidents --db "$db" "$tmp/small.csv" 2>/dev/null)
+check "re-import adds nothing" '[[ $out == *"loaded 0, replaced 0, unchanged 3"* ]]'
+
+# 3. bad input: exit 1 with a reason; usage errors exit 2
+"$HAZMAP" import-incidents --db "$db" /nonexistent.csv >/dev/null 2>"$tmp/err"; rc=$?
+check "unreadable file: exit 1, path named" '[[ $rc == 1 && $(cat "$tmp/err") == *nonexistent.csv* ]]'
+printf 'a,b\n1,2\n' > "$tmp/nocoord.csv"
+"$HAZMAP" import-incidents --db "$db" "$tmp/nocoord.csv" >/dev/null 2>"$tmp/err"; rc=$?
+check "no coordinate columns: exit 1, columns listed" \
+  '[[ $rc == 1 && $(cat "$tmp/err") == *"columns found: a, b"* ]]'
+"$HAZMAP" import-incidents --db "$db" --srs EPSG:999999 "$tmp/small.csv" >/dev/null 2>"$tmp/err"; rc=$?
+check "unknown CRS: exit 1" '[[ $rc == 1 && $(cat "$tmp/err") == *"unknown CRS"* ]]'
+"$HAZMAP" import-incidents --db "$db" --lon x "$tmp/small.csv" >/dev/null 2>&1; rc=$?
+check "--lon without --lat: usage error (exit 2)" '[[ $rc == 2 ]]'
+
+# 4. kill -9 during a large import leaves the database as it was
+awk 'BEGIN { srand(7); print "id,occurred_at,lon,lat,severity";
+  for (i = 1; i <= 600000; i++)
+    printf "k%d,2014-%02d-%02d 10:00,%.6f,%.6f,minor\n", i, 1 + i % 12, 1 + i % 28,
+      104.07 + rand() * 0.13, 30.56 + rand() * 0.11 }' > "$tmp/big.csv"
+before=$(sqlite3 "$db" "SELECT count(*), (SELECT value FROM meta WHERE key='data_version'),
+  (SELECT count(*) FROM import_batches), (SELECT count(*) FROM idx_incidents_geom) FROM incidents")
+killed=0
+for delay in 0.2 0.6 1.2 1.8 2.6; do
+  "$HAZMAP" import-incidents --db "$db" "$tmp/big.csv" >/dev/null 2>&1 &
+  pid=$!
+  sleep "$delay"
+  if ! kill -9 "$pid" 2>/dev/null; then
+    wait "$pid" 2>/dev/null
+    echo "skip kill -9 after ${delay}s: the import had already finished"
+    break
+  fi
+  wait "$pid" 2>/dev/null
+  killed=$((killed + 1))
+  after=$(sqlite3 "$db" "SELECT count(*), (SELECT value FROM meta WHERE key='data_version'),
+    (SELECT count(*) FROM import_batches), (SELECT count(*) FROM idx_incidents_geom) FROM incidents")
+  check "kill -9 after ${delay}s: database unchanged ($after)" '[[ $after == "$before" ]]'
+done
+check "at least two imports killed part way" '[[ $killed -ge 2 ]]'
+check "integrity and R*Tree after the kills" \
+  '[[ $(sqlite3 "$db" "PRAGMA integrity_check; SELECT rtreecheck('"'"'idx_incidents_geom'"'"');" | tr "\n" " ") == "ok ok " ]]'
+trig=$(sqlite3 "$db" "SELECT count(*) FROM sqlite_master WHERE type='trigger' AND tbl_name='incidents'")
+check "SpatiaLite triggers intact after the kills" '[[ $trig -ge 8 ]]'
+out=$("$HAZMAP" import-incidents --db "$db" "$tmp/big.csv" 2>&1)
+n=$(sqlite3 "$db" "SELECT count(*) FROM incidents")
+[[ $out == *"600000"* ]] || echo "$out" | tail -3
+check "the full import then completes (600000 more rows)" \
+  '[[ ($out == *"loaded 600000"* || $out == *"unchanged 600000"*) && $n == 600003 ]]'
+check "R*Tree valid and complete after the bulk load" \
+  '[[ $(sqlite3 "$db" "SELECT rtreecheck('"'"'idx_incidents_geom'"'"'), (SELECT count(*) FROM idx_incidents_geom)" ) == "ok|600003" ]]'
+check "journal mode back to WAL" '[[ $(sqlite3 "$db" "PRAGMA journal_mode") == wal ]]'
+exit $fail
