@@ -369,7 +369,7 @@ static uint64_t fnv_str(uint64_t h, const char *s)
     return fnv(h, s, strlen(s) + 1);
 }
 
-static int64_t content_hash(const hz_incident_rec *r)
+int64_t store_content_hash(const hz_incident_rec *r)
 {
     uint64_t h = 14695981039346656037ULL;
     int ints[9] = {r->mechanism, r->place,  r->intent,    r->severity, r->sex,
@@ -413,7 +413,7 @@ static void bind_incident(sqlite3_stmt *s, const hz_incident_rec *r, int64_t has
 hz_status store_incident_put(store *st, const hz_incident_rec *r, store_put_outcome *outcome,
                              char *err, size_t errlen)
 {
-    int64_t hash = content_hash(r);
+    int64_t hash = store_content_hash(r);
     sqlite3_stmt *f = st->stmt[ST_INC_FIND];
     sqlite3_reset(f);
     sqlite3_bind_text(f, 1, r->source, -1, SQLITE_STATIC);

@@ -8,7 +8,7 @@
  * R*Tree receives the new rows in one INSERT ... SELECT at the end.
  *
  * Invariants (as store.c's):
- *  1. incidents.content_hash == store_bulk_content_hash() of the row, the same FNV-1a as store.c.
+ *  1. incidents.content_hash == store_content_hash() of the row (store.c), as store_incident_put writes it.
  *  2. every incidents row has exactly one idx_incidents_geom entry after store_bulk_finish():
  *     rows with id > max_id0 (inserted during the load) get theirs at the end; replaced older
  *     rows get theirs updated at once. */
@@ -71,39 +71,6 @@ static hz_status bfail(store_bulk *b, char *err, size_t errlen, const char *what
 {
     return hz_fail(HZ_EDB, err, errlen, "%s: %s: %s", store_path(b->st), what,
                    sqlite3_errmsg(b->db));
-}
-
-/* FNV-1a, 64 bit (Fowler, Noll, Vo); byte for byte the hash of store.c. */
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= c[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-static uint64_t fnv_str(uint64_t h, const char *s)
-{
-    if (!s) return fnv(h, "\xff", 1);
-    return fnv(h, s, strlen(s) + 1);
-}
-
-int64_t store_bulk_content_hash(const hz_incident_rec *r)
-{
-    uint64_t h = 14695981039346656037ULL;
-    int ints[9] = {r->mechanism, r->place, r->intent,     r->severity, r->sex,
-                   r->victims,   r->age,   r->disability, 0};
-    h = fnv_str(h, r->occurred_at);
-    h = fnv(h, &r->t, sizeof r->t);
-    h = fnv(h, ints, sizeof ints);
-    h = fnv_str(h, r->description);
-    h = fnv_str(h, r->area_code);
-    h = fnv_str(h, r->extra);
-    h = fnv(h, &r->lon, sizeof r->lon);
-    h = fnv(h, &r->lat, sizeof r->lat);
-    return (int64_t)h;
 }
 
 /* SpatiaLite's internal BLOB-Geometry for a POINT (SpatiaLite manual, "BLOB-Geometry format"):
@@ -365,7 +332,7 @@ static void remember(store_bulk *b, int64_t id, double lon, double lat)
 hz_status store_bulk_put(store_bulk *b, const hz_incident_rec *r, int64_t batch_id,
                          store_put_outcome *outcome, char *err, size_t errlen)
 {
-    int64_t hash = store_bulk_content_hash(r);
+    int64_t hash = store_content_hash(r);
     unsigned char blob[60];
     point_blob(blob, r->lon, r->lat);
     sqlite3_stmt *s = b->ins;
@@ -463,7 +430,7 @@ hz_status store_bulk_put_many(store_bulk *b, const hz_incident_rec *const *recs,
             for (int k = 0; k < BULK_GROUP; k++) {
                 const hz_incident_rec *r = recs[i + (size_t)k];
                 point_blob(blobs[k], r->lon, r->lat);
-                bind_incident_at(b->ins_many, 20 * k, r, store_bulk_content_hash(r), batch_id,
+                bind_incident_at(b->ins_many, 20 * k, r, store_content_hash(r), batch_id,
                                  blobs[k], SQLITE_STATIC);
             }
             int rc = sqlite3_step(b->ins_many);

@@ -14,4 +14,8 @@ sqlite3 *store_sqlite(store *st);
 /* Starts the time limit set by store_set_timeout() for the next statement(s). */
 void store_arm_timeout(store *st);
 
+/* The FNV-1a hash of every stored field of r but the batch (store.c invariant 3): equal hashes
+ * mean an unchanged re-imported row. Every write path stores this value. */
+int64_t store_content_hash(const hz_incident_rec *r);
+
 #endif

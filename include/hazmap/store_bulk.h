@@ -51,7 +51,4 @@ int store_bulk_journal_begin(store *st);
 /* After store_commit()/store_rollback(): back to WAL if store_bulk_journal_begin() switched. */
 void store_bulk_journal_end(store *st, int switched);
 
-/* The content hash store_incident_put() keeps for r (FNV-1a over every stored field). */
-int64_t store_bulk_content_hash(const hz_incident_rec *r);
-
 #endif
