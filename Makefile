@@ -78,7 +78,8 @@ $(BUILD)/gen/suites.h: $(TEST_SRC)
 
 $(BUILD)/obj/tests/suites.o: tests/suites.c $(BUILD)/gen/suites.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -I$(BUILD)/gen -c $< -o $@
+	@echo "CC $<"
+	@$(CC) $(CFLAGS_ALL) -I$(BUILD)/gen -c $< -o $@
 
 $(BUILD)/check_hazmap: $(TEST_OBJ) $(BUILD)/libhazmap.a
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
@@ -113,8 +114,9 @@ check-unit: all
 bench: all
 	@bench/run.sh $(BUILD)
 
-format-check:
-	@clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) include/hazmap/*.h
+format-check: deps
+	@clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) include/hazmap/*.h geo/*.h \
+		&& echo "format-check: clean"
 
 clean:
 	rm -rf build

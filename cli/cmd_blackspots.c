@@ -15,16 +15,17 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: hazmap blackspots --db PATH [filters] [--eps METRES] [--min-points N|auto]\n"
-            "                         [--rank score|count] [--work-srs SRS] [--min-count N]\n"
-            "                         [-o FILE.geojson]\n"
-            "  DBSCAN clusters of the filtered incidents (eps default 50 m; min-points, the point\n"
-            "  itself included as in R dbscan, default auto = max(5, ceil(3 pi n / cells of eps x eps\n"
-            "  holding an incident)), i.e. a core needs 3x the background density), ranked by\n"
-            "  severity score (default) or\n"
-            "  count. --min-count N suppresses clusters under N incidents (public output).\n"
-            "  Without -o the GeoJSON goes to standard output.\n");
+    fprintf(
+        out,
+        "usage: hazmap blackspots --db PATH [filters] [--eps METRES] [--min-points N|auto]\n"
+        "                         [--rank score|count] [--work-srs SRS] [--min-count N]\n"
+        "                         [-o FILE.geojson]\n"
+        "  DBSCAN clusters of the filtered incidents (eps default 50 m; min-points, the point\n"
+        "  itself included as in R dbscan, default auto = max(5, ceil(3 pi n / cells of eps x eps\n"
+        "  holding an incident)), i.e. a core needs 3x the background density), ranked by\n"
+        "  severity score (default) or\n"
+        "  count. --min-count N suppresses clusters under N incidents (public output).\n"
+        "  Without -o the GeoJSON goes to standard output.\n");
 }
 
 int cmd_blackspots(int argc, char **argv)

@@ -21,8 +21,7 @@ static void print_summary(const char *what, const import_summary *s)
         printf("  (every rejected row is kept in import_rejects with its line and reason)\n");
 }
 
-static int run(const char *cmd, const char *db, const char *file, const import_opts *o,
-               int areas)
+static int run(const char *cmd, const char *db, const char *file, const import_opts *o, int areas)
 {
     char err[1024];
     store *st = store_open(db, STORE_CREATE, err, sizeof err);
@@ -163,8 +162,9 @@ int cmd_import_incidents(int argc, char **argv)
     }
     o.log = stderr;
     if (!o.id)
-        fprintf(stderr, "hazmap %s: no --id given: a column named 'id' is the source id if "
-                        "present, else the line number (re-import the same file to update)\n",
+        fprintf(stderr,
+                "hazmap %s: no --id given: a column named 'id' is the source id if "
+                "present, else the line number (re-import the same file to update)\n",
                 argv[0]);
     return run(argv[0], db, pos[0], &o, 0);
 }

@@ -109,8 +109,7 @@ static int parse_bbox(const char *s, double b[4])
         if (end == s || (k < 3 && *end != ',') || (k == 3 && *end)) return -1;
         s = end + 1;
     }
-    if (!(b[0] < b[2] && b[1] < b[3] && b[0] >= -180 && b[2] <= 180 && b[1] >= -90 &&
-          b[3] <= 90))
+    if (!(b[0] < b[2] && b[1] < b[3] && b[0] >= -180 && b[2] <= 180 && b[1] >= -90 && b[3] <= 90))
         return -1;
     return 0;
 }
@@ -118,16 +117,13 @@ static int parse_bbox(const char *s, double b[4])
 int cmd_render_tiles(int argc, char **argv)
 {
     const char *cmd = argv[0];
-    const char *db = NULL, *kernel = NULL, *bw = NULL, *zoom = NULL, *bbox = NULL,
-               *threads = NULL, *srs = NULL, *name = NULL, *attribution = NULL, *outp = NULL,
-               *help = NULL;
-    const cli_opt opts[] = {{"db", 1, &db},           {"kernel", 1, &kernel},
-                            {"bandwidth", 1, &bw},    {"zoom", 1, &zoom},
-                            {"bbox", 1, &bbox},       {"threads", 1, &threads},
-                            {"work-srs", 1, &srs},    {"name", 1, &name},
-                            {"attribution", 1, &attribution},
-                            {"output", 1, &outp},
-                            {"help", 0, &help},       {NULL, 0, NULL}};
+    const char *db = NULL, *kernel = NULL, *bw = NULL, *zoom = NULL, *bbox = NULL, *threads = NULL,
+               *srs = NULL, *name = NULL, *attribution = NULL, *outp = NULL, *help = NULL;
+    const cli_opt opts[] = {
+        {"db", 1, &db},        {"kernel", 1, &kernel}, {"bandwidth", 1, &bw},
+        {"zoom", 1, &zoom},    {"bbox", 1, &bbox},     {"threads", 1, &threads},
+        {"work-srs", 1, &srs}, {"name", 1, &name},     {"attribution", 1, &attribution},
+        {"output", 1, &outp},  {"help", 0, &help},     {NULL, 0, NULL}};
     tile_params p;
     tilerender_params_init(&p);
     if (cli_parse(argc, argv, opts, &p.filter, NULL, 0, NULL) != 0) return 2;
@@ -249,7 +245,8 @@ int cmd_render_tiles(int argc, char **argv)
     for (long t = 1; t < nthreads; t++)
         if (pthread_create(&tid[started], NULL, worker, j) == 0) started++;
     worker(j);
-    for (int t = 0; t < started; t++) pthread_join(tid[t], NULL);
+    for (int t = 0; t < started; t++)
+        pthread_join(tid[t], NULL);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     pthread_mutex_destroy(&j->mu);
     hz_status cst = tileexport_close(out, err, sizeof err);
@@ -264,9 +261,9 @@ int cmd_render_tiles(int argc, char **argv)
     }
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
     fprintf(stderr,
-            "hazmap %s: %ld tiles z%d-%d, %ld written, %ld empty skipped, %.1f s -> %s (%s)\n",
-            cmd, j->total, z0, z1, (long)atomic_load(&j->written), (long)atomic_load(&j->empty),
-            secs, outp, query);
+            "hazmap %s: %ld tiles z%d-%d, %ld written, %ld empty skipped, %.1f s -> %s (%s)\n", cmd,
+            j->total, z0, z1, (long)atomic_load(&j->written), (long)atomic_load(&j->empty), secs,
+            outp, query);
     rc = 0;
 done:
     if (out) tileexport_close(out, err, sizeof err);

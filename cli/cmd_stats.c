@@ -235,7 +235,8 @@ int cmd_evaluate(int argc, char **argv)
     char err[1024];
     evaluate_result r;
     int status = 1;
-    hz_status hs = evaluate_run(s, &f, f.area, compare, start, (int)before, (int)after, &r, err, sizeof err);
+    hz_status hs =
+        evaluate_run(s, &f, f.area, compare, start, (int)before, (int)after, &r, err, sizeof err);
     incset_free(s);
     if (hs != HZ_OK) {
         cli_error(cmd, "%s", err);

@@ -11,8 +11,10 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"import-areas", cmd_import_areas, "load area boundaries (Shapefile, GeoJSON, GeoPackage, KML)"},
-    {"import-incidents", cmd_import_incidents, "load incidents (CSV, GeoJSON, GeoPackage, Shapefile)"},
+    {"import-areas", cmd_import_areas,
+     "load area boundaries (Shapefile, GeoJSON, GeoPackage, KML)"},
+    {"import-incidents", cmd_import_incidents,
+     "load incidents (CSV, GeoJSON, GeoPackage, Shapefile)"},
     {"density", cmd_density, "kernel density grid to GeoTIFF"},
     {"hotspots", cmd_hotspots, "Getis-Ord Gi* hot and cold spots to GeoJSON"},
     {"blackspots", cmd_blackspots, "DBSCAN black-spot clusters, ranked, to GeoJSON"},

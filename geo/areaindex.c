@@ -30,8 +30,8 @@
 
 typedef struct ai_area {
     char *code;
-    int rank;                 /* 3 community, 2 subdistrict, 1 district */
-    size_t ring_off, nrings;  /* into ring_start/ring_end */
+    int rank;                /* 3 community, 2 subdistrict, 1 district */
+    size_t ring_off, nrings; /* into ring_start/ring_end */
     double minx, miny, maxx, maxy;
 } ai_area;
 
@@ -47,10 +47,10 @@ typedef struct ai_cell {
 } ai_cell;
 
 struct areaindex {
-    ai_area *areas;          /* in precedence order */
+    ai_area *areas; /* in precedence order */
     size_t narea;
-    double *xy;              /* x0 y0 x1 y1 ... */
-    size_t nxy, capxy;       /* in vertices */
+    double *xy;                    /* x0 y0 x1 y1 ... */
+    size_t nxy, capxy;             /* in vertices */
     size_t *ring_start, *ring_end; /* vertex ranges [start, end) */
     size_t nring, capring;
     double x0, y0, cw, ch;
@@ -68,7 +68,8 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap) return 0;
     size_t n = *cap ? *cap : 16;
-    while (n < need) n *= 2;
+    while (n < need)
+        n *= 2;
     void *q = realloc(*p, n * elem);
     if (!q) return -1;
     *p = q;
@@ -305,7 +306,8 @@ static int build_grid(areaindex *ai)
     size_t nedges = 0, capedges = 0;
     int rc = -1;
     if (!ai->cells || !boundary) goto out;
-    for (size_t c = 0; c < ncells; c++) ai->cells[c].inside = -1;
+    for (size_t c = 0; c < ncells; c++)
+        ai->cells[c].inside = -1;
 
     for (size_t ia = 0; ia < ai->narea; ia++) {
         ai_area *a = &ai->areas[ia];
@@ -342,7 +344,8 @@ static int build_grid(areaindex *ai)
             }
         }
         if (npairs > 1) qsort(pairs, npairs, sizeof *pairs, pair_cmp);
-        for (size_t i = 0; i < npairs; i++) boundary[pairs[i].cell] = 1;
+        for (size_t i = 0; i < npairs; i++)
+            boundary[pairs[i].cell] = 1;
 
         /* 2. reference-point states, row by row (even-odd scanline) */
         int cx0 = clampi((a->minx - ai->x0) / ai->cw, ai->nx);
@@ -367,7 +370,8 @@ static int build_grid(areaindex *ai)
             size_t ci = 0;
             for (int cx = cx0; cx <= cx1; cx++) {
                 double rx = ai->x0 + (cx + REF_FX) * ai->cw;
-                while (ci < nc && cross[ci] < rx) ci++;
+                while (ci < nc && cross[ci] < rx)
+                    ci++;
                 int inside = (int)(ci & 1);
                 uint32_t cell = (uint32_t)((size_t)cy * ai->nx + cx);
                 ai_cell *c = &ai->cells[cell];
@@ -377,7 +381,8 @@ static int build_grid(areaindex *ai)
                     continue;
                 }
                 /* boundary cell: its edges are the pairs with this cell */
-                while (pi < npairs && pairs[pi].cell < cell) pi++;
+                while (pi < npairs && pairs[pi].cell < cell)
+                    pi++;
                 /* pairs are sorted by cell, but rows are visited in order too, so pi only grows */
                 size_t pe = pi;
                 uint32_t off = (uint32_t)nedges;
@@ -400,10 +405,12 @@ static int build_grid(areaindex *ai)
                 ntc++;
             }
         }
-        for (size_t i = 0; i < npairs; i++) boundary[pairs[i].cell] = 0;
+        for (size_t i = 0; i < npairs; i++)
+            boundary[pairs[i].cell] = 0;
     }
     /* 3. candidates grouped by cell (counting sort, stable: precedence order kept) */
-    for (size_t i = 0; i < ntc; i++) ai->cells[tc[i].cell].ncand++;
+    for (size_t i = 0; i < ntc; i++)
+        ai->cells[tc[i].cell].ncand++;
     uint32_t acc = 0;
     for (size_t c = 0; c < ncells; c++) {
         ai->cells[c].cand_off = acc;
@@ -494,7 +501,8 @@ const char *areaindex_locate(const areaindex *ai, double lon, double lat)
 void areaindex_free(areaindex *ai)
 {
     if (!ai) return;
-    for (size_t i = 0; i < ai->narea; i++) free(ai->areas[i].code);
+    for (size_t i = 0; i < ai->narea; i++)
+        free(ai->areas[i].code);
     free(ai->areas);
     free(ai->xy);
     free(ai->ring_start);

@@ -163,8 +163,7 @@ hz_status blackspots_compute(const incset *s, const hz_filter *f, const blackspo
         snprintf(r->params_rule, sizeof r->params_rule, "eps %g m and min_points %d as given",
                  p->eps, p->min_points);
     }
-    rc = dbscan_run(n, pts.x, pts.y, p->eps, r->params.min_points, label, NULL, &ncl, err,
-                    errlen);
+    rc = dbscan_run(n, pts.x, pts.y, p->eps, r->params.min_points, label, NULL, &ncl, err, errlen);
     if (rc != HZ_OK) goto fail;
     r->incidents = (int64_t)n;
     hz_filter sf = *f;

@@ -16,15 +16,15 @@
 
 struct csv_reader {
     FILE *f;
-    int own;             /* 1: fclose f */
+    int own; /* 1: fclose f */
     char *path;
     char *buf;
     size_t cap, start, end;
     int eof;
     int bom_checked;
-    int skipping;        /* 1: discarding the rest of a bad record up to the next line end */
+    int skipping; /* 1: discarding the rest of a bad record up to the next line end */
     int64_t line;
-    char *out;           /* unescaped field bytes, each NUL-terminated */
+    char *out; /* unescaped field bytes, each NUL-terminated */
     size_t outcap;
     size_t *offs, *lens;
     char **fields;
@@ -310,8 +310,7 @@ hz_status csv_next(csv_reader *r, csv_record *rec, char *err, size_t errlen)
         enum parse_result pr = parse(r, &next, &raw_end, &nf, &nlines, &why);
         if (pr == P_MORE) {
             if (refill(r) < 0)
-                return hz_fail(HZ_EIO, err, errlen, "%s: read error: %s", r->path,
-                               strerror(errno));
+                return hz_fail(HZ_EIO, err, errlen, "%s: read error: %s", r->path, strerror(errno));
             continue;
         }
         rec->line = r->line;
@@ -329,7 +328,8 @@ hz_status csv_next(csv_reader *r, csv_record *rec, char *err, size_t errlen)
             return HZ_EINVAL;
         }
         rec->raw_len = raw_end - r->start;
-        for (size_t i = 0; i < nf; i++) r->fields[i] = r->out + r->offs[i];
+        for (size_t i = 0; i < nf; i++)
+            r->fields[i] = r->out + r->offs[i];
         rec->nfields = nf;
         rec->fields = r->fields;
         rec->lens = r->lens;

@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const params[] = {"mechanism", "place", "intent", "severity", "sex", "from",
-                                     "to",        "age",   "area",   "weight",   "weights", "disability"};
+static const char *const params[] = {"mechanism", "place",  "intent",  "severity",
+                                     "sex",       "from",   "to",      "age",
+                                     "area",      "weight", "weights", "disability"};
 
 void filter_init(hz_filter *f)
 {
@@ -55,8 +56,8 @@ static hz_status set_list(uint32_t *mask, hz_vocab voc, const char *key, const c
             char allowed[256] = "";
             size_t off = 0;
             for (int i = 1; i < vocab_count(voc) && off < sizeof allowed; i++)
-                off += (size_t)snprintf(allowed + off, sizeof allowed - off, "%s%s", i > 1 ? ", " : "",
-                                        vocab_name(voc, i));
+                off += (size_t)snprintf(allowed + off, sizeof allowed - off, "%s%s",
+                                        i > 1 ? ", " : "", vocab_name(voc, i));
             return hz_fail(HZ_EINVAL, err, errlen, "%s: unknown value '%s' (one of: %s)", key, word,
                            allowed);
         }
@@ -163,7 +164,8 @@ hz_status filter_set(hz_filter *f, const char *key, const char *value, char *err
     if (!value || !*value) return hz_fail(HZ_EINVAL, err, errlen, "%s: empty value", key);
     if (strcmp(key, "mechanism") == 0)
         return set_list(&f->mechanisms, HZ_VOCAB_MECHANISM, key, value, err, errlen);
-    if (strcmp(key, "place") == 0) return set_list(&f->places, HZ_VOCAB_PLACE, key, value, err, errlen);
+    if (strcmp(key, "place") == 0)
+        return set_list(&f->places, HZ_VOCAB_PLACE, key, value, err, errlen);
     if (strcmp(key, "intent") == 0)
         return set_list(&f->intents, HZ_VOCAB_INTENT, key, value, err, errlen);
     if (strcmp(key, "severity") == 0)

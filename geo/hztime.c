@@ -100,8 +100,7 @@ int hztime_parse_iso(const char *s, int tz_offset_s, int64_t *t)
     if (!s) return -1;
     const char *p = s;
     int y, mo, d, h = 0, mi = 0, se = 0, off = tz_offset_s;
-    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
-        digits(&p, 2, &d))
+    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d))
         return -1;
     if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo)) return -1;
     if (*p == 'T' || *p == 't' || (*p == ' ' && isdigit((unsigned char)p[1]))) {
@@ -113,7 +112,8 @@ int hztime_parse_iso(const char *s, int tz_offset_s, int64_t *t)
             if (*p == '.' || *p == ',') {
                 p++;
                 if (!isdigit((unsigned char)*p)) return -1;
-                while (isdigit((unsigned char)*p)) p++;
+                while (isdigit((unsigned char)*p))
+                    p++;
             }
         }
         if (h > 23 || mi > 59 || se > 60) return -1;

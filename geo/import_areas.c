@@ -59,7 +59,8 @@ static void china_to_wgs84(OGRGeometryH g, chinacrs_kind k)
 {
     int n = OGR_G_GetGeometryCount(g);
     if (n > 0) {
-        for (int i = 0; i < n; i++) china_to_wgs84(OGR_G_GetGeometryRef(g, i), k);
+        for (int i = 0; i < n; i++)
+            china_to_wgs84(OGR_G_GetGeometryRef(g, i), k);
         return;
     }
     int np = OGR_G_GetPointCount(g);
@@ -156,7 +157,8 @@ static hz_status load_layer(area_ctx *c, OGRLayerH ly, const import_opts *o, cha
     if (fl[0].idx < 0)
         return hz_fail(HZ_EINVAL, err, errlen,
                        "%s: no code field (looked for code, adcode, gss_code, id): give "
-                       "--code-field", c->path);
+                       "--code-field",
+                       c->path);
     if (fl[1].idx < 0)
         return hz_fail(HZ_EINVAL, err, errlen, "%s: no name field: give --name-field", c->path);
     int level_idx = OGR_FD_GetFieldIndex(def, "level");
@@ -215,8 +217,7 @@ static hz_status load_layer(area_ctx *c, OGRLayerH ly, const import_opts *o, cha
         } else if (!name) {
             s = reject(c, fno, raw, "missing name", err, errlen, "area %s has no name", code);
         } else if (!g || OGR_G_IsEmpty(g)) {
-            s = reject(c, fno, raw, "empty geometry", err, errlen, "area %s has no geometry",
-                       code);
+            s = reject(c, fno, raw, "empty geometry", err, errlen, "area %s has no geometry", code);
         } else {
             OGRGeometryH gc = OGR_G_Clone(g);
             OGR_G_FlattenTo2D(gc);
@@ -242,7 +243,8 @@ static hz_status load_layer(area_ctx *c, OGRLayerH ly, const import_opts *o, cha
             if (!(env.MinX >= -180 && env.MaxX <= 180 && env.MinY >= -90 && env.MaxY <= 90)) {
                 s = reject(c, fno, raw, "bad coordinates", err, errlen,
                            "area %s: coordinates outside lon -180..180 / lat -90..90 (wrong "
-                           "--srs?)", code);
+                           "--srs?)",
+                           code);
                 OGR_G_DestroyGeometry(gc);
                 OGR_F_Destroy(f);
                 continue;
@@ -271,10 +273,9 @@ static hz_status load_layer(area_ctx *c, OGRLayerH ly, const import_opts *o, cha
                                      .name = name,
                                      .name_en = field_str(f, fl[2].idx, b_en, sizeof b_en),
                                      .level = lv,
-                                     .parent_code =
-                                         o->parent ? o->parent
-                                                  : field_str(f, fl[4].idx, b_parent,
-                                                              sizeof b_parent),
+                                     .parent_code = o->parent ? o->parent
+                                                              : field_str(f, fl[4].idx, b_parent,
+                                                                          sizeof b_parent),
                                      .population = popv,
                                      .wkb = wkb,
                                      .wkb_len = n};

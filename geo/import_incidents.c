@@ -36,15 +36,29 @@
 #define LOG_REJECTS 10
 
 enum role {
-    R_EXTRA, R_ID, R_TIME, R_TIME2, R_LON, R_LAT, R_WKT, R_MECH, R_PLACE, R_INTENT, R_SEV,
-    R_VICTIMS, R_AGE, R_SEX, R_DIS, R_DESC, R_COUNT
+    R_EXTRA,
+    R_ID,
+    R_TIME,
+    R_TIME2,
+    R_LON,
+    R_LAT,
+    R_WKT,
+    R_MECH,
+    R_PLACE,
+    R_INTENT,
+    R_SEV,
+    R_VICTIMS,
+    R_AGE,
+    R_SEX,
+    R_DIS,
+    R_DESC,
+    R_COUNT
 };
 
 /* The store field each role fills; also the column names recognised without options. */
 static const char *const role_field[R_COUNT] = {
-    NULL,     "id",       "occurred_at", "time2",   "lon",      "lat",
-    "wkt",    "mechanism", "place",      "intent",  "severity", "victims",
-    "age",    "sex",      "disability",  "description"};
+    NULL,    "id",     "occurred_at", "time2",   "lon", "lat", "wkt",        "mechanism",
+    "place", "intent", "severity",    "victims", "age", "sex", "disability", "description"};
 
 /* Common spellings of coordinate columns, matched case-insensitively. */
 static const char *const lon_names[] = {"lon", "lng", "long", "longitude", "x", "easting", NULL};
@@ -127,22 +141,26 @@ char *import_summary_json(const import_summary *sum)
 
 static int parse_double(const char *s, double *v)
 {
-    while (isspace((unsigned char)*s)) s++;
+    while (isspace((unsigned char)*s))
+        s++;
     if (!*s) return -1;
     char *end;
     errno = 0;
     *v = strtod(s, &end);
-    while (isspace((unsigned char)*end)) end++;
+    while (isspace((unsigned char)*end))
+        end++;
     return *end || end == s ? -1 : 0;
 }
 
 static int parse_int(const char *s, int *v)
 {
-    while (isspace((unsigned char)*s)) s++;
+    while (isspace((unsigned char)*s))
+        s++;
     char *end;
     errno = 0;
     long x = strtol(s, &end, 10);
-    while (isspace((unsigned char)*end)) end++;
+    while (isspace((unsigned char)*end))
+        end++;
     if (*end || end == s || errno || x < 0 || x > 100000) return -1;
     *v = (int)x;
     return 0;
@@ -150,7 +168,8 @@ static int parse_int(const char *s, int *v)
 
 static int is_blank(const char *s)
 {
-    while (isspace((unsigned char)*s)) s++;
+    while (isspace((unsigned char)*s))
+        s++;
     return *s == 0;
 }
 
@@ -171,7 +190,8 @@ static int digits(const char **p, int n, int *v)
 static int digits_upto(const char **p, int max, int *v)
 {
     int x = 0, i = 0;
-    while (i < max && isdigit((unsigned char)(*p)[i])) x = x * 10 + ((*p)[i++] - '0');
+    while (i < max && isdigit((unsigned char)(*p)[i]))
+        x = x * 10 + ((*p)[i++] - '0');
     if (i == 0) return -1;
     *p += i;
     *v = x;
@@ -194,30 +214,51 @@ static int parse_with_format(const char *s, const char *fmt, int tz, int64_t *t)
 {
     int y = 1970, mo = 1, d = 1, h = 0, mi = 0, sec = 0;
     const char *p = s;
-    while (isspace((unsigned char)*p)) p++;
+    while (isspace((unsigned char)*p))
+        p++;
     for (const char *f = fmt; *f; f++) {
         if (*f == '%') {
             f++;
             int r;
             switch (*f) {
-            case 'Y': r = digits(&p, 4, &y); break;
-            case 'y': r = digits(&p, 2, &y); y += y < 70 ? 2000 : 1900; break;
-            case 'm': r = digits_upto(&p, 2, &mo); break;
-            case 'd': r = digits_upto(&p, 2, &d); break;
-            case 'H': r = digits_upto(&p, 2, &h); break;
-            case 'M': r = digits_upto(&p, 2, &mi); break;
-            case 'S': r = digits_upto(&p, 2, &sec); break;
-            case '%': r = *p == '%' ? (p++, 0) : -1; break;
-            default: return -1;
+            case 'Y':
+                r = digits(&p, 4, &y);
+                break;
+            case 'y':
+                r = digits(&p, 2, &y);
+                y += y < 70 ? 2000 : 1900;
+                break;
+            case 'm':
+                r = digits_upto(&p, 2, &mo);
+                break;
+            case 'd':
+                r = digits_upto(&p, 2, &d);
+                break;
+            case 'H':
+                r = digits_upto(&p, 2, &h);
+                break;
+            case 'M':
+                r = digits_upto(&p, 2, &mi);
+                break;
+            case 'S':
+                r = digits_upto(&p, 2, &sec);
+                break;
+            case '%':
+                r = *p == '%' ? (p++, 0) : -1;
+                break;
+            default:
+                return -1;
             }
             if (r < 0) return -1;
         } else if (*f == ' ') {
-            while (isspace((unsigned char)*p)) p++;
+            while (isspace((unsigned char)*p))
+                p++;
         } else if (*p++ != *f) {
             return -1;
         }
     }
-    while (isspace((unsigned char)*p)) p++;
+    while (isspace((unsigned char)*p))
+        p++;
     if (*p) return -1;
     return civil_to_t(y, mo, d, h, mi, sec, tz, t);
 }
@@ -228,9 +269,11 @@ static int parse_with_format(const char *s, const char *fmt, int tz, int64_t *t)
 static int parse_date(const char *s, const char *fmt, int tz, int64_t *t)
 {
     if (fmt) return parse_with_format(s, fmt, tz, t);
-    while (isspace((unsigned char)*s)) s++;
+    while (isspace((unsigned char)*s))
+        s++;
     size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1])) n--;
+    while (n && isspace((unsigned char)s[n - 1]))
+        n--;
     if (n == 0 || n > 40) return -1;
     char buf[48];
     memcpy(buf, s, n);
@@ -262,11 +305,13 @@ static int parse_date(const char *s, const char *fmt, int tz, int64_t *t)
 /* A time of day: "hhmm", "hmm" (as in HORA 905), "hh:mm" or "hh:mm:ss"; seconds since midnight. */
 static int parse_tod(const char *s, int *secs)
 {
-    while (isspace((unsigned char)*s)) s++;
+    while (isspace((unsigned char)*s))
+        s++;
     int h, m, sec = 0;
     const char *p = s;
     size_t nd = 0;
-    while (isdigit((unsigned char)p[nd])) nd++;
+    while (isdigit((unsigned char)p[nd]))
+        nd++;
     if (p[nd] == ':' || p[nd] == '.') {
         if (digits_upto(&p, 2, &h) < 0 || (*p != ':' && *p != '.')) return -1;
         p++;
@@ -283,7 +328,8 @@ static int parse_tod(const char *s, int *secs)
     } else {
         return -1;
     }
-    while (isspace((unsigned char)*p)) p++;
+    while (isspace((unsigned char)*p))
+        p++;
     if (*p || h > 23 || m > 59 || sec > 59) return -1;
     *secs = h * 3600 + m * 60 + sec;
     return 0;
@@ -293,7 +339,8 @@ static int parse_disability(const char *s, int *v)
 {
     static const char *const yes[] = {"1", "y", "yes", "true", "是", "有", NULL};
     static const char *const no[] = {"0", "n", "no", "false", "否", "无", NULL};
-    while (isspace((unsigned char)*s)) s++;
+    while (isspace((unsigned char)*s))
+        s++;
     if (!*s) {
         *v = -1;
         return 0;
@@ -346,8 +393,8 @@ static void format_iso(int64_t t, int tz, char buf[32])
 
 /* ---- rejects ---- */
 
-static hz_status reject(inc_ctx *c, int64_t line, const char *raw, size_t rawlen,
-                        const char *kind, char *err, size_t errlen, const char *fmt, ...)
+static hz_status reject(inc_ctx *c, int64_t line, const char *raw, size_t rawlen, const char *kind,
+                        char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 8, 9)));
 
 /* Counts, logs and stores one rejected row (on the thread that owns the store). */
@@ -373,8 +420,8 @@ static hz_status record_reject(inc_ctx *c, int64_t line, const char *raw, size_t
 static hz_status pipe_add_reject(inc_ctx *c, int64_t line, const char *raw, size_t rawlen,
                                  const char *kind, const char *reason, char *err, size_t errlen);
 
-static hz_status reject(inc_ctx *c, int64_t line, const char *raw, size_t rawlen,
-                        const char *kind, char *err, size_t errlen, const char *fmt, ...)
+static hz_status reject(inc_ctx *c, int64_t line, const char *raw, size_t rawlen, const char *kind,
+                        char *err, size_t errlen, const char *fmt, ...)
 {
     char msg[512], reason[600];
     va_list ap;
@@ -402,10 +449,12 @@ static void parse_wkt(const char *s, geom_in *g)
     memset(g, 0, sizeof *g);
     g->present = 1;
     const char *p = s;
-    while (isspace((unsigned char)*p)) p++;
+    while (isspace((unsigned char)*p))
+        p++;
     if (strncasecmp(p, "POINT", 5) == 0) {
         const char *q = p + 5;
-        while (isspace((unsigned char)*q)) q++;
+        while (isspace((unsigned char)*q))
+            q++;
         if (strncasecmp(q, "EMPTY", 5) == 0 && is_blank(q + 5)) {
             g->empty = 1;
             return;
@@ -417,7 +466,8 @@ static void parse_wkt(const char *s, geom_in *g)
                 const char *r = end;
                 g->y = strtod(r, &end);
                 if (end != r) {
-                    while (isspace((unsigned char)*end)) end++;
+                    while (isspace((unsigned char)*end))
+                        end++;
                     if (*end == ')' && is_blank(end + 1)) return;
                 }
             }
@@ -492,10 +542,10 @@ static hz_status apply_rows(inc_ctx *c, const hz_incident_rec *const *recs, size
 typedef struct pipe_item {
     int reject;
     int64_t line;
-    hz_incident_rec r;            /* string members are rebased from the offsets below */
-    size_t sid, at, desc, extra;  /* arena offsets of the row's strings, or NO_STR */
-    size_t raw, raw_len, reason;  /* rejected rows */
-    const char *kind;             /* static text */
+    hz_incident_rec r;           /* string members are rebased from the offsets below */
+    size_t sid, at, desc, extra; /* arena offsets of the row's strings, or NO_STR */
+    size_t raw, raw_len, reason; /* rejected rows */
+    const char *kind;            /* static text */
 } pipe_item;
 
 typedef struct pipe_batch {
@@ -503,8 +553,8 @@ typedef struct pipe_batch {
     size_t n;
     char *arena;
     size_t alen, acap;
-    int last;          /* the reader's final batch */
-    hz_status status;  /* the reader's failure, if any */
+    int last;         /* the reader's final batch */
+    hz_status status; /* the reader's failure, if any */
     char err[512];
 } pipe_batch;
 
@@ -514,7 +564,7 @@ typedef struct row_pipe {
     pipe_batch b[PIPE_BATCHES];
     int full[PIPE_BATCHES], nfull; /* FIFO of filled batches */
     int freeb[PIPE_BATCHES], nfree;
-    int stop;                      /* the writer gave up: the reader stops */
+    int stop; /* the writer gave up: the reader stops */
     inc_ctx *c;
     csv_reader *rd;
 } row_pipe;
@@ -524,7 +574,8 @@ static size_t arena_put(pipe_batch *b, const char *s, size_t len)
     if (!s) return NO_STR;
     if (b->alen + len + 1 > b->acap) {
         size_t n = b->acap ? b->acap : 1 << 16;
-        while (n < b->alen + len + 1) n *= 2;
+        while (n < b->alen + len + 1)
+            n *= 2;
         char *a = realloc(b->arena, n);
         if (!a) return NO_STR - 1;
         b->arena = a;
@@ -592,7 +643,8 @@ static void *pipe_reader(void *ud)
     int done = 0;
     while (!done) {
         pthread_mutex_lock(&p->mu);
-        while (p->nfree == 0 && !p->stop) pthread_cond_wait(&p->cv, &p->mu);
+        while (p->nfree == 0 && !p->stop)
+            pthread_cond_wait(&p->cv, &p->mu);
         if (p->stop) {
             pthread_mutex_unlock(&p->mu);
             break;
@@ -661,7 +713,8 @@ static hz_status pipe_run(inc_ctx *c, csv_reader *rd, char *err, size_t errlen)
             int last = 0;
             while (!last) {
                 pthread_mutex_lock(&p.mu);
-                while (p.nfull == 0) pthread_cond_wait(&p.cv, &p.mu);
+                while (p.nfull == 0)
+                    pthread_cond_wait(&p.cv, &p.mu);
                 int bi = p.full[0];
                 memmove(p.full, p.full + 1, (size_t)(--p.nfull) * sizeof *p.full);
                 pthread_mutex_unlock(&p.mu);
@@ -722,8 +775,8 @@ static hz_status do_row(inc_ctx *c, char **vals, size_t n, int64_t line, const c
     if (n != c->ncols)
         return reject(c, line, raw, rawlen, "wrong number of fields", err, errlen,
                       "%zu fields where the header has %zu", n, c->ncols);
-    hz_incident_rec r = {.source = c->source, .t = INT64_MIN, .victims = -1, .age = -1,
-                         .disability = -1};
+    hz_incident_rec r = {
+        .source = c->source, .t = INT64_MIN, .victims = -1, .age = -1, .disability = -1};
     /* coordinates */
     geom_in g = {0};
     if (gin && gin->present) {
@@ -773,8 +826,8 @@ static hz_status do_row(inc_ctx *c, char **vals, size_t n, int64_t line, const c
     if (c->col[R_ID] >= 0) {
         r.source_id = vals[c->col[R_ID]];
         if (is_blank(r.source_id))
-            return reject(c, line, raw, rawlen, "missing id", err, errlen, "empty id in column '%s'",
-                          c->names[c->col[R_ID]]);
+            return reject(c, line, raw, rawlen, "missing id", err, errlen,
+                          "empty id in column '%s'", c->names[c->col[R_ID]]);
     } else {
         snprintf(idbuf, sizeof idbuf, "%lld", (long long)line);
         r.source_id = idbuf;
@@ -834,7 +887,8 @@ static hz_status do_row(inc_ctx *c, char **vals, size_t n, int64_t line, const c
     if (c->col[R_DIS] >= 0 && parse_disability(vals[c->col[R_DIS]], &r.disability) < 0)
         return reject(c, line, raw, rawlen, "unknown value", err, errlen,
                       "disability '%s' is not yes/no/1/0", vals[c->col[R_DIS]]);
-    if (c->col[R_DESC] >= 0 && !is_blank(vals[c->col[R_DESC]])) r.description = vals[c->col[R_DESC]];
+    if (c->col[R_DESC] >= 0 && !is_blank(vals[c->col[R_DESC]]))
+        r.description = vals[c->col[R_DESC]];
     /* the other columns, so nothing is dropped */
     char *extra = NULL;
     if (c->has_extra) {
@@ -890,7 +944,8 @@ static void list_columns(const inc_ctx *c, char *buf, size_t len)
 static hz_status assign_roles(inc_ctx *c, int have_geometry, char *err, size_t errlen)
 {
     const import_opts *o = c->o;
-    for (int r = 0; r < R_COUNT; r++) c->col[r] = -1;
+    for (int r = 0; r < R_COUNT; r++)
+        c->col[r] = -1;
     c->role = calloc(c->ncols ? c->ncols : 1, sizeof *c->role);
     if (!c->role) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     /* 1. explicit options */
@@ -1067,10 +1122,12 @@ static hz_status read_ogr(inc_ctx *c, char *err, size_t errlen)
     GDALAllRegister();
     GDALDatasetH ds = GDALOpenEx(c->path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
     if (!ds)
-        return hz_fail(HZ_EIO, err, errlen, "%s: cannot open (unreadable or not a vector format "
-                                            "GDAL knows)", c->path);
-    OGRLayerH ly = c->o->layer ? GDALDatasetGetLayerByName(ds, c->o->layer)
-                               : GDALDatasetGetLayer(ds, 0);
+        return hz_fail(HZ_EIO, err, errlen,
+                       "%s: cannot open (unreadable or not a vector format "
+                       "GDAL knows)",
+                       c->path);
+    OGRLayerH ly =
+        c->o->layer ? GDALDatasetGetLayerByName(ds, c->o->layer) : GDALDatasetGetLayer(ds, 0);
     hz_status s = HZ_OK;
     if (!ly) {
         s = hz_fail(HZ_ENOTFOUND, err, errlen, "%s: no layer%s%s", c->path,
@@ -1102,9 +1159,8 @@ static hz_status read_ogr(inc_ctx *c, char *err, size_t errlen)
         char *raw = malloc(rawcap);
         for (size_t i = 0; i < c->ncols; i++) {
             free(vals[i]);
-            vals[i] = strdup(OGR_F_IsFieldSetAndNotNull(f, (int)i)
-                                 ? OGR_F_GetFieldAsString(f, (int)i)
-                                 : "");
+            vals[i] = strdup(
+                OGR_F_IsFieldSetAndNotNull(f, (int)i) ? OGR_F_GetFieldAsString(f, (int)i) : "");
             size_t need = rawlen + strlen(c->names[i]) + strlen(vals[i] ? vals[i] : "") + 4;
             if (raw && need > rawcap) {
                 rawcap = need * 2;
@@ -1135,14 +1191,16 @@ static hz_status read_ogr(inc_ctx *c, char *err, size_t errlen)
         }
         c->sum->read++;
         int ok = raw != NULL;
-        for (size_t i = 0; i < c->ncols; i++) ok = ok && vals[i];
+        for (size_t i = 0; i < c->ncols; i++)
+            ok = ok && vals[i];
         s = ok ? do_row(c, vals, c->ncols, fno, raw, rawlen, geom || have_geom ? &g : NULL, err,
                         errlen)
                : hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
         free(raw);
         OGR_F_Destroy(f);
     }
-    for (size_t i = 0; i < c->ncols; i++) free(vals[i]);
+    for (size_t i = 0; i < c->ncols; i++)
+        free(vals[i]);
     free(vals);
     GDALClose(ds);
     if (s == HZ_OK && c->sum->read == 0)
@@ -1150,8 +1208,8 @@ static hz_status read_ogr(inc_ctx *c, char *err, size_t errlen)
     return s;
 }
 
-hz_status import_incidents(store *st, const char *path, const import_opts *o,
-                           import_summary *sum, char *err, size_t errlen)
+hz_status import_incidents(store *st, const char *path, const import_opts *o, import_summary *sum,
+                           char *err, size_t errlen)
 {
     import_opts none = {0};
     if (!o) o = &none;
@@ -1160,10 +1218,13 @@ hz_status import_incidents(store *st, const char *path, const import_opts *o,
     hz_status s = HZ_OK;
     int journal_switched = 0;
     if (o->tz && hztime_parse_offset(o->tz, &c.tz) < 0)
-        return hz_fail(HZ_EINVAL, err, errlen, "--tz: unknown time zone '%s' (use +08:00 or "
-                                               "Asia/Shanghai)", o->tz);
+        return hz_fail(HZ_EINVAL, err, errlen,
+                       "--tz: unknown time zone '%s' (use +08:00 or "
+                       "Asia/Shanghai)",
+                       o->tz);
     if (o->mechanism && vocab_parse(HZ_VOCAB_MECHANISM, o->mechanism, &c.default_mech) < 0)
-        return hz_fail(HZ_EINVAL, err, errlen, "--mechanism: '%s' is not a mechanism", o->mechanism);
+        return hz_fail(HZ_EINVAL, err, errlen, "--mechanism: '%s' is not a mechanism",
+                       o->mechanism);
     const char *base = strrchr(path, '/');
     c.source = strdup(o->source ? o->source : base ? base + 1 : path);
     c.vm = vocabmap_new();
@@ -1211,7 +1272,8 @@ out:
     if (c.ct) OCTDestroyCoordinateTransformation(c.ct);
     OSRDestroySpatialReference(c.src_srs);
     OSRDestroySpatialReference(c.wgs84);
-    for (size_t i = 0; i < c.ncols && c.names; i++) free(c.names[i]);
+    for (size_t i = 0; i < c.ncols && c.names; i++)
+        free(c.names[i]);
     free(c.names);
     free(c.role);
     free(c.source);

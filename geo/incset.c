@@ -14,7 +14,7 @@ struct incset {
     size_t nareas, areacap;
     char srs[256];
     int64_t version;
-    int failed;     /* set by a callback when an allocation fails */
+    int failed; /* set by a callback when an allocation fails */
 };
 
 static char *dup_or_null(const char *s)
@@ -37,7 +37,8 @@ static int wkb_f64(const unsigned char **p, const unsigned char *end, int le, do
 {
     if (end - *p < 8) return -1;
     unsigned char b[8];
-    for (int i = 0; i < 8; i++) b[i] = le ? (*p)[i] : (*p)[7 - i];
+    for (int i = 0; i < 8; i++)
+        b[i] = le ? (*p)[i] : (*p)[7 - i];
     memcpy(v, b, 8); /* x86-64 and every platform we build on is little-endian */
     *p += 8;
     return 0;

@@ -7,17 +7,28 @@
 const char *hz_status_str(hz_status s)
 {
     switch (s) {
-    case HZ_OK: return "ok";
-    case HZ_EINVAL: return "invalid input";
-    case HZ_ENOMEM: return "out of memory";
-    case HZ_EIO: return "input/output error";
-    case HZ_EDB: return "database error";
-    case HZ_ENOTFOUND: return "not found";
-    case HZ_ECRS: return "coordinate system error";
-    case HZ_ELIMIT: return "limit reached";
-    case HZ_EAUTH: return "authentication required";
-    case HZ_EFORBIDDEN: return "forbidden";
-    case HZ_EUNSUPPORTED: return "unsupported";
+    case HZ_OK:
+        return "ok";
+    case HZ_EINVAL:
+        return "invalid input";
+    case HZ_ENOMEM:
+        return "out of memory";
+    case HZ_EIO:
+        return "input/output error";
+    case HZ_EDB:
+        return "database error";
+    case HZ_ENOTFOUND:
+        return "not found";
+    case HZ_ECRS:
+        return "coordinate system error";
+    case HZ_ELIMIT:
+        return "limit reached";
+    case HZ_EAUTH:
+        return "authentication required";
+    case HZ_EFORBIDDEN:
+        return "forbidden";
+    case HZ_EUNSUPPORTED:
+        return "unsupported";
     }
     return "unknown status";
 }

@@ -20,21 +20,13 @@
 #include <spatialite.h>
 #include <sqlite3.h>
 
-enum {
-    ST_AREA_PUT,
-    ST_INC_FIND,
-    ST_INC_INSERT,
-    ST_INC_UPDATE,
-    ST_INC_GET,
-    ST_REJECT,
-    ST_COUNT
-};
+enum { ST_AREA_PUT, ST_INC_FIND, ST_INC_INSERT, ST_INC_UPDATE, ST_INC_GET, ST_REJECT, ST_COUNT };
 
 struct store {
     sqlite3 *db;
-    void *splite;            /* SpatiaLite's per-connection cache */
+    void *splite; /* SpatiaLite's per-connection cache */
     char *path;
-    int in_tx;               /* invariant 4 */
+    int in_tx; /* invariant 4 */
     int timeout_ms;
     struct timespec deadline;
     sqlite3_stmt *stmt[ST_COUNT];
@@ -62,12 +54,14 @@ static const char *const schema_sql =
     "CREATE TABLE import_rejects(batch_id INTEGER NOT NULL REFERENCES import_batches(id),"
     " line INTEGER NOT NULL, raw TEXT, reason TEXT NOT NULL);"
     "CREATE INDEX import_rejects_batch ON import_rejects(batch_id);"
-    "CREATE TABLE tokens(hash TEXT PRIMARY KEY, role TEXT NOT NULL CHECK(role IN ('planner','editor')),"
+    "CREATE TABLE tokens(hash TEXT PRIMARY KEY, role TEXT NOT NULL CHECK(role IN "
+    "('planner','editor')),"
     " created_at TEXT NOT NULL, label TEXT);";
 
 static const char *const stmt_sql[ST_COUNT] = {
-    [ST_AREA_PUT] = "INSERT OR REPLACE INTO areas(code,name,name_en,level,parent_code,population,geom)"
-                    " VALUES(?,?,?,?,?,?,CastToMultiPolygon(GeomFromWKB(?,4326)))",
+    [ST_AREA_PUT] =
+        "INSERT OR REPLACE INTO areas(code,name,name_en,level,parent_code,population,geom)"
+        " VALUES(?,?,?,?,?,?,CastToMultiPolygon(GeomFromWKB(?,4326)))",
     [ST_INC_FIND] = "SELECT id, content_hash FROM incidents WHERE source=? AND source_id=?",
     [ST_INC_INSERT] =
         "INSERT INTO incidents(source,source_id,occurred_at,t,mechanism,place,intent,severity,"
@@ -168,9 +162,9 @@ store *store_open(const char *path, int flags, char *err, size_t errlen)
         hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
         return NULL;
     }
-    int oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY
-                                          : SQLITE_OPEN_READWRITE |
-                                                ((flags & STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
+    int oflags = (flags & STORE_READONLY)
+                     ? SQLITE_OPEN_READONLY
+                     : SQLITE_OPEN_READWRITE | ((flags & STORE_CREATE) ? SQLITE_OPEN_CREATE : 0);
     oflags |= SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &st->db, oflags, NULL) != SQLITE_OK) {
         hz_fail(HZ_EDB, err, errlen, "%s: cannot open database: %s", path,
@@ -211,7 +205,8 @@ store *store_open(const char *path, int flags, char *err, size_t errlen)
 void store_close(store *st)
 {
     if (!st) return;
-    for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(st->stmt[i]);
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(st->stmt[i]);
     if (st->db) {
         if (st->in_tx) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         sqlite3_close_v2(st->db);
@@ -337,8 +332,8 @@ hz_status store_areas_scan(store *st, store_area_cb cb, void *ud, char *err, siz
             .name_en = (const char *)sqlite3_column_text(s, 2),
             .level = (const char *)sqlite3_column_text(s, 3),
             .parent_code = (const char *)sqlite3_column_text(s, 4),
-            .population = sqlite3_column_type(s, 5) == SQLITE_NULL ? -1
-                                                                   : sqlite3_column_int64(s, 5),
+            .population =
+                sqlite3_column_type(s, 5) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 5),
             .wkb = sqlite3_column_blob(s, 6),
             .wkb_len = (size_t)sqlite3_column_bytes(s, 6),
         };
@@ -372,8 +367,8 @@ static uint64_t fnv_str(uint64_t h, const char *s)
 int64_t store_content_hash(const hz_incident_rec *r)
 {
     uint64_t h = 14695981039346656037ULL;
-    int ints[9] = {r->mechanism, r->place,  r->intent,    r->severity, r->sex,
-                   r->victims,   r->age,    r->disability, 0};
+    int ints[9] = {r->mechanism, r->place,      r->intent, r->severity, r->sex, r->victims,
+                   r->age,       r->disability, 0};
     h = fnv_str(h, r->occurred_at);
     h = fnv(h, &r->t, sizeof r->t);
     h = fnv(h, ints, sizeof ints);
@@ -484,8 +479,7 @@ static void read_incident(sqlite3_stmt *s, hz_incident_rec *r)
     r->lat = sqlite3_column_double(s, 17);
 }
 
-hz_status store_incidents_scan(store *st, store_incident_cb cb, void *ud, char *err,
-                               size_t errlen)
+hz_status store_incidents_scan(store *st, store_incident_cb cb, void *ud, char *err, size_t errlen)
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db,

@@ -8,7 +8,8 @@
  * R*Tree receives the new rows in one INSERT ... SELECT at the end.
  *
  * Invariants (as store.c's):
- *  1. incidents.content_hash == store_content_hash() of the row (store.c), as store_incident_put writes it.
+ *  1. incidents.content_hash == store_content_hash() of the row (store.c), as store_incident_put
+ * writes it.
  *  2. every incidents row has exactly one idx_incidents_geom entry after store_bulk_finish():
  *     rows with id > max_id0 (inserted during the load) get theirs at the end; replaced older
  *     rows get theirs updated at once. */
@@ -109,7 +110,8 @@ static int save_sql(sqlite3 *db, const char *query, saved_sql *out)
 
 static void free_sql(saved_sql *v)
 {
-    for (size_t i = 0; i < v->n; i++) free(v->sql[i]);
+    for (size_t i = 0; i < v->n; i++)
+        free(v->sql[i]);
     free(v->sql);
     v->sql = NULL;
     v->n = 0;
@@ -272,10 +274,11 @@ static void bind_int_or_null(sqlite3_stmt *s, int i, int v)
 }
 
 static void bind_incident_at(sqlite3_stmt *s, int base, const hz_incident_rec *r, int64_t hash,
-                             int64_t batch_id, const unsigned char *blob, sqlite3_destructor_type d);
+                             int64_t batch_id, const unsigned char *blob,
+                             sqlite3_destructor_type d);
 
-static void bind_incident(sqlite3_stmt *s, const hz_incident_rec *r, int64_t hash,
-                          int64_t batch_id, const unsigned char *blob)
+static void bind_incident(sqlite3_stmt *s, const hz_incident_rec *r, int64_t hash, int64_t batch_id,
+                          const unsigned char *blob)
 {
     bind_incident_at(s, 0, r, hash, batch_id, blob, SQLITE_STATIC);
 }
@@ -430,8 +433,8 @@ hz_status store_bulk_put_many(store_bulk *b, const hz_incident_rec *const *recs,
             for (int k = 0; k < BULK_GROUP; k++) {
                 const hz_incident_rec *r = recs[i + (size_t)k];
                 point_blob(blobs[k], r->lon, r->lat);
-                bind_incident_at(b->ins_many, 20 * k, r, store_content_hash(r), batch_id,
-                                 blobs[k], SQLITE_STATIC);
+                bind_incident_at(b->ins_many, 20 * k, r, store_content_hash(r), batch_id, blobs[k],
+                                 SQLITE_STATIC);
             }
             int rc = sqlite3_step(b->ins_many);
             int ext = rc == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(b->db);
@@ -448,7 +451,8 @@ hz_status store_bulk_put_many(store_bulk *b, const hz_incident_rec *const *recs,
                 i += BULK_GROUP;
                 continue;
             }
-            if (ext != SQLITE_CONSTRAINT_UNIQUE) return bfail(b, err, errlen, "inserting incidents");
+            if (ext != SQLITE_CONSTRAINT_UNIQUE)
+                return bfail(b, err, errlen, "inserting incidents");
             /* a duplicate key in the group: nothing of it was written; one by one below */
             for (int k = 0; k < BULK_GROUP && i < n; k++, i++) {
                 hz_status s = store_bulk_put(b, recs[i], batch_id, &outcomes[i], err, errlen);
@@ -491,7 +495,8 @@ static int cmp_y(const void *pa, const void *pb)
 
 static void put_be64(unsigned char *p, int64_t v)
 {
-    for (int i = 7; i >= 0; i--, v = (int64_t)((uint64_t)v >> 8)) p[i] = (unsigned char)(v & 0xff);
+    for (int i = 7; i >= 0; i--, v = (int64_t)((uint64_t)v >> 8))
+        p[i] = (unsigned char)(v & 0xff);
 }
 
 static void put_bef(unsigned char *p, float f)
@@ -657,8 +662,8 @@ static hz_status rtree_rebuild(store_bulk *b, char *err, size_t errlen)
         sqlite3_finalize(s);
         s = NULL;
         ents = malloc((size_t)(n ? n : 1) * sizeof *ents);
-        if (ents && sqlite3_prepare_v2(db, "SELECT id, lon, lat FROM incidents", -1, &s, NULL) !=
-                        SQLITE_OK)
+        if (ents &&
+            sqlite3_prepare_v2(db, "SELECT id, lon, lat FROM incidents", -1, &s, NULL) != SQLITE_OK)
             goto fail;
         int64_t k = 0;
         while (ents && k < n && sqlite3_step(s) == SQLITE_ROW) {
@@ -684,8 +689,8 @@ static hz_status rtree_rebuild(store_bulk *b, char *err, size_t errlen)
                      NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "INSERT INTO idx_incidents_geom_node(nodeno,data) VALUES(?,?)", -1,
                            &w.node, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "INSERT INTO idx_incidents_geom_rowid(rowid,nodeno) VALUES(?,?)",
-                           -1, &w.rowid, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "INSERT INTO idx_incidents_geom_rowid(rowid,nodeno) VALUES(?,?)", -1,
+                           &w.rowid, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
                            "INSERT INTO idx_incidents_geom_parent(nodeno,parentnode) VALUES(?,?)",
                            -1, &w.parent, NULL) != SQLITE_OK)

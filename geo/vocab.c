@@ -5,24 +5,33 @@
 #include <strings.h>
 
 static const char *const mechanism_names[HZ_MECH_COUNT] = {
-    NULL, "traffic", "fall", "fire_burn", "violence", "self_harm", "poisoning", "drowning",
-    "crush", "cut_pierce", "animal", "electric", "other"};
-static const char *const place_names[HZ_PLACE_COUNT] = {NULL,        "home",   "road",  "school",
+    NULL,       "traffic", "fall",       "fire_burn", "violence", "self_harm", "poisoning",
+    "drowning", "crush",   "cut_pierce", "animal",    "electric", "other"};
+static const char *const place_names[HZ_PLACE_COUNT] = {NULL,        "home",   "road", "school",
                                                         "workplace", "public", "other"};
 static const char *const intent_names[HZ_INTENT_COUNT] = {NULL, "unintentional", "assault",
                                                           "self_harm", "undetermined"};
-static const char *const severity_names[HZ_SEV_COUNT] = {NULL, "fatal", "serious", "minor",
-                                                         "none"};
+static const char *const severity_names[HZ_SEV_COUNT] = {NULL, "fatal", "serious", "minor", "none"};
 static const char *const sex_names[HZ_SEX_COUNT] = {NULL, "male", "female"};
 
 static const char *const *table(hz_vocab voc, int *n)
 {
     switch (voc) {
-    case HZ_VOCAB_MECHANISM: *n = HZ_MECH_COUNT; return mechanism_names;
-    case HZ_VOCAB_PLACE: *n = HZ_PLACE_COUNT; return place_names;
-    case HZ_VOCAB_INTENT: *n = HZ_INTENT_COUNT; return intent_names;
-    case HZ_VOCAB_SEVERITY: *n = HZ_SEV_COUNT; return severity_names;
-    case HZ_VOCAB_SEX: *n = HZ_SEX_COUNT; return sex_names;
+    case HZ_VOCAB_MECHANISM:
+        *n = HZ_MECH_COUNT;
+        return mechanism_names;
+    case HZ_VOCAB_PLACE:
+        *n = HZ_PLACE_COUNT;
+        return place_names;
+    case HZ_VOCAB_INTENT:
+        *n = HZ_INTENT_COUNT;
+        return intent_names;
+    case HZ_VOCAB_SEVERITY:
+        *n = HZ_SEV_COUNT;
+        return severity_names;
+    case HZ_VOCAB_SEX:
+        *n = HZ_SEX_COUNT;
+        return sex_names;
     }
     *n = 0;
     return NULL;
@@ -60,11 +69,16 @@ int vocab_count(hz_vocab voc)
 const char *vocab_label(hz_vocab voc)
 {
     switch (voc) {
-    case HZ_VOCAB_MECHANISM: return "mechanism";
-    case HZ_VOCAB_PLACE: return "place";
-    case HZ_VOCAB_INTENT: return "intent";
-    case HZ_VOCAB_SEVERITY: return "severity";
-    case HZ_VOCAB_SEX: return "sex";
+    case HZ_VOCAB_MECHANISM:
+        return "mechanism";
+    case HZ_VOCAB_PLACE:
+        return "place";
+    case HZ_VOCAB_INTENT:
+        return "intent";
+    case HZ_VOCAB_SEVERITY:
+        return "severity";
+    case HZ_VOCAB_SEX:
+        return "sex";
     }
     return "?";
 }

@@ -27,11 +27,10 @@ struct vocabmap {
     size_t cap, n; /* cap is a power of two */
 };
 
-static const char *const fields[] = {"id",       "occurred_at", "time2",      "lon",
-                                     "lat",      "x",           "y",          "wkt",
-                                     "mechanism", "place",      "intent",     "severity",
-                                     "victims",  "age",         "sex",        "disability",
-                                     "description", NULL};
+static const char *const fields[] = {"id",         "occurred_at", "time2",   "lon",       "lat",
+                                     "x",          "y",           "wkt",     "mechanism", "place",
+                                     "intent",     "severity",    "victims", "age",       "sex",
+                                     "disability", "description", NULL};
 
 typedef struct builtin {
     hz_vocab voc;
@@ -41,65 +40,112 @@ typedef struct builtin {
 
 /* Synonyms met in injury surveillance exports (STATS19, WHO/China injury surveillance forms). */
 static const builtin builtins[] = {
-    {HZ_VOCAB_SEVERITY, "slight", "minor"},       {HZ_VOCAB_SEVERITY, "mild", "minor"},
-    {HZ_VOCAB_SEVERITY, "light", "minor"},        {HZ_VOCAB_SEVERITY, "轻伤", "minor"},
-    {HZ_VOCAB_SEVERITY, "轻度", "minor"},          {HZ_VOCAB_SEVERITY, "轻", "minor"},
-    {HZ_VOCAB_SEVERITY, "severe", "serious"},     {HZ_VOCAB_SEVERITY, "重伤", "serious"},
-    {HZ_VOCAB_SEVERITY, "重度", "serious"},        {HZ_VOCAB_SEVERITY, "重", "serious"},
-    {HZ_VOCAB_SEVERITY, "中度", "serious"},        {HZ_VOCAB_SEVERITY, "killed", "fatal"},
-    {HZ_VOCAB_SEVERITY, "dead", "fatal"},         {HZ_VOCAB_SEVERITY, "death", "fatal"},
-    {HZ_VOCAB_SEVERITY, "died", "fatal"},         {HZ_VOCAB_SEVERITY, "死亡", "fatal"},
-    {HZ_VOCAB_SEVERITY, "no injury", "none"},     {HZ_VOCAB_SEVERITY, "uninjured", "none"},
-    {HZ_VOCAB_SEVERITY, "无", "none"},             {HZ_VOCAB_SEX, "m", "male"},
-    {HZ_VOCAB_SEX, "man", "male"},                {HZ_VOCAB_SEX, "boy", "male"},
-    {HZ_VOCAB_SEX, "男", "male"},                  {HZ_VOCAB_SEX, "男性", "male"},
-    {HZ_VOCAB_SEX, "f", "female"},                {HZ_VOCAB_SEX, "woman", "female"},
-    {HZ_VOCAB_SEX, "girl", "female"},             {HZ_VOCAB_SEX, "女", "female"},
-    {HZ_VOCAB_SEX, "女性", "female"},              {HZ_VOCAB_MECHANISM, "road traffic", "traffic"},
-    {HZ_VOCAB_MECHANISM, "rta", "traffic"},       {HZ_VOCAB_MECHANISM, "collision", "traffic"},
-    {HZ_VOCAB_MECHANISM, "交通", "traffic"},       {HZ_VOCAB_MECHANISM, "交通事故", "traffic"},
-    {HZ_VOCAB_MECHANISM, "道路交通伤害", "traffic"}, {HZ_VOCAB_MECHANISM, "车祸", "traffic"},
-    {HZ_VOCAB_MECHANISM, "falls", "fall"},        {HZ_VOCAB_MECHANISM, "跌倒", "fall"},
-    {HZ_VOCAB_MECHANISM, "跌倒/坠落", "fall"},     {HZ_VOCAB_MECHANISM, "坠落", "fall"},
-    {HZ_VOCAB_MECHANISM, "fire", "fire_burn"},    {HZ_VOCAB_MECHANISM, "burn", "fire_burn"},
-    {HZ_VOCAB_MECHANISM, "burns", "fire_burn"},   {HZ_VOCAB_MECHANISM, "烧烫伤", "fire_burn"},
-    {HZ_VOCAB_MECHANISM, "火灾", "fire_burn"},     {HZ_VOCAB_MECHANISM, "assault", "violence"},
-    {HZ_VOCAB_MECHANISM, "暴力", "violence"},      {HZ_VOCAB_MECHANISM, "钝器伤", "violence"},
-    {HZ_VOCAB_MECHANISM, "suicide", "self_harm"}, {HZ_VOCAB_MECHANISM, "自伤", "self_harm"},
-    {HZ_VOCAB_MECHANISM, "自残", "self_harm"},     {HZ_VOCAB_MECHANISM, "poison", "poisoning"},
-    {HZ_VOCAB_MECHANISM, "中毒", "poisoning"},     {HZ_VOCAB_MECHANISM, "溺水", "drowning"},
-    {HZ_VOCAB_MECHANISM, "挤压", "crush"},         {HZ_VOCAB_MECHANISM, "cut", "cut_pierce"},
-    {HZ_VOCAB_MECHANISM, "pierce", "cut_pierce"}, {HZ_VOCAB_MECHANISM, "刀/锐器伤", "cut_pierce"},
-    {HZ_VOCAB_MECHANISM, "锐器伤", "cut_pierce"},  {HZ_VOCAB_MECHANISM, "dog bite", "animal"},
-    {HZ_VOCAB_MECHANISM, "bite", "animal"},       {HZ_VOCAB_MECHANISM, "动物伤", "animal"},
-    {HZ_VOCAB_MECHANISM, "electrocution", "electric"}, {HZ_VOCAB_MECHANISM, "电击", "electric"},
-    {HZ_VOCAB_MECHANISM, "电击伤", "electric"},     {HZ_VOCAB_MECHANISM, "其他", "other"},
-    {HZ_VOCAB_PLACE, "house", "home"},            {HZ_VOCAB_PLACE, "家", "home"},
-    {HZ_VOCAB_PLACE, "家中", "home"},              {HZ_VOCAB_PLACE, "street", "road"},
-    {HZ_VOCAB_PLACE, "highway", "road"},          {HZ_VOCAB_PLACE, "公路/街道", "road"},
-    {HZ_VOCAB_PLACE, "道路", "road"},              {HZ_VOCAB_PLACE, "学校", "school"},
-    {HZ_VOCAB_PLACE, "work", "workplace"},        {HZ_VOCAB_PLACE, "工作场所", "workplace"},
-    {HZ_VOCAB_PLACE, "公共场所", "public"},         {HZ_VOCAB_PLACE, "其他", "other"},
-    {HZ_VOCAB_INTENT, "accident", "unintentional"}, {HZ_VOCAB_INTENT, "accidental", "unintentional"},
-    {HZ_VOCAB_INTENT, "非故意", "unintentional"},   {HZ_VOCAB_INTENT, "意外", "unintentional"},
-    {HZ_VOCAB_INTENT, "violence", "assault"},     {HZ_VOCAB_INTENT, "故意", "assault"},
-    {HZ_VOCAB_INTENT, "暴力攻击", "assault"},       {HZ_VOCAB_INTENT, "suicide", "self_harm"},
-    {HZ_VOCAB_INTENT, "自杀", "self_harm"},        {HZ_VOCAB_INTENT, "自残/自杀", "self_harm"},
+    {HZ_VOCAB_SEVERITY, "slight", "minor"},
+    {HZ_VOCAB_SEVERITY, "mild", "minor"},
+    {HZ_VOCAB_SEVERITY, "light", "minor"},
+    {HZ_VOCAB_SEVERITY, "轻伤", "minor"},
+    {HZ_VOCAB_SEVERITY, "轻度", "minor"},
+    {HZ_VOCAB_SEVERITY, "轻", "minor"},
+    {HZ_VOCAB_SEVERITY, "severe", "serious"},
+    {HZ_VOCAB_SEVERITY, "重伤", "serious"},
+    {HZ_VOCAB_SEVERITY, "重度", "serious"},
+    {HZ_VOCAB_SEVERITY, "重", "serious"},
+    {HZ_VOCAB_SEVERITY, "中度", "serious"},
+    {HZ_VOCAB_SEVERITY, "killed", "fatal"},
+    {HZ_VOCAB_SEVERITY, "dead", "fatal"},
+    {HZ_VOCAB_SEVERITY, "death", "fatal"},
+    {HZ_VOCAB_SEVERITY, "died", "fatal"},
+    {HZ_VOCAB_SEVERITY, "死亡", "fatal"},
+    {HZ_VOCAB_SEVERITY, "no injury", "none"},
+    {HZ_VOCAB_SEVERITY, "uninjured", "none"},
+    {HZ_VOCAB_SEVERITY, "无", "none"},
+    {HZ_VOCAB_SEX, "m", "male"},
+    {HZ_VOCAB_SEX, "man", "male"},
+    {HZ_VOCAB_SEX, "boy", "male"},
+    {HZ_VOCAB_SEX, "男", "male"},
+    {HZ_VOCAB_SEX, "男性", "male"},
+    {HZ_VOCAB_SEX, "f", "female"},
+    {HZ_VOCAB_SEX, "woman", "female"},
+    {HZ_VOCAB_SEX, "girl", "female"},
+    {HZ_VOCAB_SEX, "女", "female"},
+    {HZ_VOCAB_SEX, "女性", "female"},
+    {HZ_VOCAB_MECHANISM, "road traffic", "traffic"},
+    {HZ_VOCAB_MECHANISM, "rta", "traffic"},
+    {HZ_VOCAB_MECHANISM, "collision", "traffic"},
+    {HZ_VOCAB_MECHANISM, "交通", "traffic"},
+    {HZ_VOCAB_MECHANISM, "交通事故", "traffic"},
+    {HZ_VOCAB_MECHANISM, "道路交通伤害", "traffic"},
+    {HZ_VOCAB_MECHANISM, "车祸", "traffic"},
+    {HZ_VOCAB_MECHANISM, "falls", "fall"},
+    {HZ_VOCAB_MECHANISM, "跌倒", "fall"},
+    {HZ_VOCAB_MECHANISM, "跌倒/坠落", "fall"},
+    {HZ_VOCAB_MECHANISM, "坠落", "fall"},
+    {HZ_VOCAB_MECHANISM, "fire", "fire_burn"},
+    {HZ_VOCAB_MECHANISM, "burn", "fire_burn"},
+    {HZ_VOCAB_MECHANISM, "burns", "fire_burn"},
+    {HZ_VOCAB_MECHANISM, "烧烫伤", "fire_burn"},
+    {HZ_VOCAB_MECHANISM, "火灾", "fire_burn"},
+    {HZ_VOCAB_MECHANISM, "assault", "violence"},
+    {HZ_VOCAB_MECHANISM, "暴力", "violence"},
+    {HZ_VOCAB_MECHANISM, "钝器伤", "violence"},
+    {HZ_VOCAB_MECHANISM, "suicide", "self_harm"},
+    {HZ_VOCAB_MECHANISM, "自伤", "self_harm"},
+    {HZ_VOCAB_MECHANISM, "自残", "self_harm"},
+    {HZ_VOCAB_MECHANISM, "poison", "poisoning"},
+    {HZ_VOCAB_MECHANISM, "中毒", "poisoning"},
+    {HZ_VOCAB_MECHANISM, "溺水", "drowning"},
+    {HZ_VOCAB_MECHANISM, "挤压", "crush"},
+    {HZ_VOCAB_MECHANISM, "cut", "cut_pierce"},
+    {HZ_VOCAB_MECHANISM, "pierce", "cut_pierce"},
+    {HZ_VOCAB_MECHANISM, "刀/锐器伤", "cut_pierce"},
+    {HZ_VOCAB_MECHANISM, "锐器伤", "cut_pierce"},
+    {HZ_VOCAB_MECHANISM, "dog bite", "animal"},
+    {HZ_VOCAB_MECHANISM, "bite", "animal"},
+    {HZ_VOCAB_MECHANISM, "动物伤", "animal"},
+    {HZ_VOCAB_MECHANISM, "electrocution", "electric"},
+    {HZ_VOCAB_MECHANISM, "电击", "electric"},
+    {HZ_VOCAB_MECHANISM, "电击伤", "electric"},
+    {HZ_VOCAB_MECHANISM, "其他", "other"},
+    {HZ_VOCAB_PLACE, "house", "home"},
+    {HZ_VOCAB_PLACE, "家", "home"},
+    {HZ_VOCAB_PLACE, "家中", "home"},
+    {HZ_VOCAB_PLACE, "street", "road"},
+    {HZ_VOCAB_PLACE, "highway", "road"},
+    {HZ_VOCAB_PLACE, "公路/街道", "road"},
+    {HZ_VOCAB_PLACE, "道路", "road"},
+    {HZ_VOCAB_PLACE, "学校", "school"},
+    {HZ_VOCAB_PLACE, "work", "workplace"},
+    {HZ_VOCAB_PLACE, "工作场所", "workplace"},
+    {HZ_VOCAB_PLACE, "公共场所", "public"},
+    {HZ_VOCAB_PLACE, "其他", "other"},
+    {HZ_VOCAB_INTENT, "accident", "unintentional"},
+    {HZ_VOCAB_INTENT, "accidental", "unintentional"},
+    {HZ_VOCAB_INTENT, "非故意", "unintentional"},
+    {HZ_VOCAB_INTENT, "意外", "unintentional"},
+    {HZ_VOCAB_INTENT, "violence", "assault"},
+    {HZ_VOCAB_INTENT, "故意", "assault"},
+    {HZ_VOCAB_INTENT, "暴力攻击", "assault"},
+    {HZ_VOCAB_INTENT, "suicide", "self_harm"},
+    {HZ_VOCAB_INTENT, "自杀", "self_harm"},
+    {HZ_VOCAB_INTENT, "自残/自杀", "self_harm"},
     {HZ_VOCAB_INTENT, "不清楚", "undetermined"},
 };
 
-static const char *const null_words[] = {"unknown", "na", "n/a", "-", "null", "not known",
-                                         "不详", "未知", NULL};
+static const char *const null_words[] = {"unknown",   "na",   "n/a",  "-", "null",
+                                         "not known", "不详", "未知", NULL};
 
 static const char *const vocab_names[] = {"mechanism", "place", "intent", "severity", "sex"};
 
 /* Trims and lower-cases (ASCII) text into key; returns its length or -1 if too long. */
 static int make_key(const char *s, size_t len, char key[KEY_MAX])
 {
-    while (len && isspace((unsigned char)*s)) s++, len--;
-    while (len && isspace((unsigned char)s[len - 1])) len--;
+    while (len && isspace((unsigned char)*s))
+        s++, len--;
+    while (len && isspace((unsigned char)s[len - 1]))
+        len--;
     if (len >= KEY_MAX) return -1;
-    for (size_t i = 0; i < len; i++) key[i] = (char)tolower((unsigned char)s[i]);
+    for (size_t i = 0; i < len; i++)
+        key[i] = (char)tolower((unsigned char)s[i]);
     key[len] = 0;
     return (int)len;
 }
@@ -185,8 +231,8 @@ void vocabmap_free(vocabmap *m)
     free(m);
 }
 
-hz_status vocabmap_add(vocabmap *m, const char *vocab, const char *src, const char *dst,
-                       char *err, size_t errlen)
+hz_status vocabmap_add(vocabmap *m, const char *vocab, const char *src, const char *dst, char *err,
+                       size_t errlen)
 {
     char key[KEY_MAX], dkey[KEY_MAX];
     if (make_key(src, strlen(src), key) < 0)
@@ -221,9 +267,11 @@ hz_status vocabmap_add(vocabmap *m, const char *vocab, const char *src, const ch
 
 static char *trim(char *s)
 {
-    while (isspace((unsigned char)*s)) s++;
+    while (isspace((unsigned char)*s))
+        s++;
     size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1])) s[--n] = 0;
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = 0;
     return s;
 }
 

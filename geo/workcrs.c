@@ -10,7 +10,7 @@
 
 struct workcrs {
     PJ_CONTEXT *ctx;
-    PJ *pj;      /* EPSG:4326 -> target, normalised to lon/lat, x/y axis order */
+    PJ *pj; /* EPSG:4326 -> target, normalised to lon/lat, x/y axis order */
     char srs[256];
     char *wkt;
 };
@@ -46,8 +46,7 @@ workcrs *workcrs_new(const char *srs, double lon0, double lat0, char *err, size_
     if (t != PJ_TYPE_PROJECTED_CRS) {
         proj_destroy(target);
         hz_fail(HZ_ECRS, err, errlen,
-                "work-srs '%s': not a projected coordinate system (distances need metres)",
-                w->srs);
+                "work-srs '%s': not a projected coordinate system (distances need metres)", w->srs);
         workcrs_free(w);
         return NULL;
     }

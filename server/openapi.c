@@ -51,7 +51,10 @@ static const pdef hotspot_params[] = {
 
 static const pdef blackspot_params[] = {
     {"eps", "query", "number", "DBSCAN radius in metres (default 50)", 0},
-    {"min_points", "query", "integer", "DBSCAN minimum points including the point itself, or auto (default): 3x the background density", 0},
+    {"min_points", "query", "integer",
+     "DBSCAN minimum points including the point itself, or auto (default): 3x the background "
+     "density",
+     0},
 };
 
 static const pdef tile_params[] = {

@@ -153,9 +153,16 @@ START_TEST(test_store_roundtrip)
     a.wkb_len = square_wkb(wkb, 104.0, 30.0, 104.1, 30.1);
     ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
     ck_assert_int_eq(store_area_put(st, &a, err, sizeof err), HZ_OK);
-    hz_incident_rec r = {.source = "t.csv", .source_id = "1", .t = 1000, .mechanism = HZ_MECH_FALL,
-                         .victims = 1, .age = 70, .disability = -1, .area_code = "A1",
-                         .lon = 104.05, .lat = 30.05};
+    hz_incident_rec r = {.source = "t.csv",
+                         .source_id = "1",
+                         .t = 1000,
+                         .mechanism = HZ_MECH_FALL,
+                         .victims = 1,
+                         .age = 70,
+                         .disability = -1,
+                         .area_code = "A1",
+                         .lon = 104.05,
+                         .lat = 30.05};
     store_put_outcome o;
     ck_assert_int_eq(store_incident_put(st, &r, &o, err, sizeof err), HZ_OK);
     ck_assert_int_eq(o, STORE_PUT_INSERTED);

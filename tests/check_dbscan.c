@@ -461,7 +461,8 @@ START_TEST(test_auto_min_points)
         }
     ck_assert_int_eq(blackspots_auto_min_points(N * N, x, y, 50.0), 236);
     double fx[2] = {x[0], x[N * N - 1]}, fy[2] = {y[0], y[N * N - 1]};
-    /* Every occupied cell holds at least one point, so the rule never goes below ceil(3 pi) = 10. */
+    /* Every occupied cell holds at least one point, so the rule never goes below ceil(3 pi) = 10.
+     */
     ck_assert_int_eq(blackspots_auto_min_points(2, fx, fy, 50.0), 10);
     /* Two points in one cell: 3 pi 2 / 1 = 18.85 -> 19. */
     ck_assert_int_eq(blackspots_auto_min_points(2, x, y, 50.0), 19);

@@ -124,7 +124,8 @@ static int split_csv(char *line, char **f, int max)
     int n = 0;
     char *p = line, *o = line;
     size_t l = strlen(line);
-    while (l && (line[l - 1] == '\n' || line[l - 1] == '\r')) line[--l] = 0;
+    while (l && (line[l - 1] == '\n' || line[l - 1] == '\r'))
+        line[--l] = 0;
     for (;;) {
         if (n >= max) return n;
         f[n++] = o;
@@ -144,7 +145,8 @@ static int split_csv(char *line, char **f, int max)
                 }
             }
         } else {
-            while (*p && *p != ',') *o++ = *p++;
+            while (*p && *p != ',')
+                *o++ = *p++;
         }
         if (*p == ',') {
             *o++ = 0;
@@ -199,8 +201,8 @@ static void check_jinjiang(const char *path)
 
     sqlconn c = sql_open();
     /* geodesic area on the WGS84 ellipsoid (SpatiaLite ST_Area(geom, 1), via GeographicLib) */
-    double km2 = sql_double(&c, "SELECT ST_Area(geom, 1) / 1e6 FROM areas WHERE code = ?",
-                            "510104");
+    double km2 =
+        sql_double(&c, "SELECT ST_Area(geom, 1) / 1e6 FROM areas WHERE code = ?", "510104");
     ck_assert_msg(km2 > 60.0 && km2 < 61.5, "%s: Jinjiang %.3f km2", path, km2);
     char *name = sql_text(&c, "SELECT name FROM areas WHERE code = ?", "510104");
     ck_assert_str_eq(name, "锦江区");
@@ -209,9 +211,9 @@ static void check_jinjiang(const char *path)
     sqlite3_stmt *s = sql_prep(&c, "SELECT AsBinary(geom) FROM areas WHERE code = '510104'");
     ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
     OGRGeometryH got = NULL;
-    ck_assert_int_eq(OGR_G_CreateFromWkb(sqlite3_column_blob(s, 0), NULL, &got,
-                                         sqlite3_column_bytes(s, 0)),
-                     OGRERR_NONE);
+    ck_assert_int_eq(
+        OGR_G_CreateFromWkb(sqlite3_column_blob(s, 0), NULL, &got, sqlite3_column_bytes(s, 0)),
+        OGRERR_NONE);
     sqlite3_finalize(s);
     sql_close(&c);
     OGRGeometryH orig = read_feature_geom(path, "adcode", "510104");
@@ -269,8 +271,8 @@ static void check_saopaulo(const char *path, int64_t want_empty)
     char line[4096], *fl[64];
     ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
     int nf = split_csv(line, fl, 64);
-    int cw = col_of(fl, nf, "WKT"), cid = col_of(fl, nf, "ID_ACIDENT"),
-        cd = col_of(fl, nf, "DATA"), ch = col_of(fl, nf, "HORA");
+    int cw = col_of(fl, nf, "WKT"), cid = col_of(fl, nf, "ID_ACIDENT"), cd = col_of(fl, nf, "DATA"),
+        ch = col_of(fl, nf, "HORA");
     int64_t rows = 0, empty = 0, checked = 0;
     sqlconn c = sql_open();
     sqlite3_stmt *q = sql_prep(&c, "SELECT occurred_at, lon, lat FROM incidents WHERE source_id=?");
@@ -304,11 +306,12 @@ static void check_saopaulo(const char *path, int64_t want_empty)
     ck_assert_int_eq(sum.rejected, empty);
     ck_assert_int_eq(sum.loaded, rows - empty);
     ck_assert_int_eq(sql_int(&c, "SELECT count(*) FROM incidents", NULL), rows - empty);
-    ck_assert_int_eq(sql_int(&c,
-                             "SELECT count(*) FROM import_rejects WHERE reason LIKE"
-                             " 'line %: empty geometry (POINT EMPTY)' AND raw LIKE '\"POINT EMPTY\"%'",
-                             NULL),
-                     empty);
+    ck_assert_int_eq(
+        sql_int(&c,
+                "SELECT count(*) FROM import_rejects WHERE reason LIKE"
+                " 'line %: empty geometry (POINT EMPTY)' AND raw LIKE '\"POINT EMPTY\"%'",
+                NULL),
+        empty);
     /* line numbers: the first POINT EMPTY row of the file, counted by the test */
     ck_assert_int_eq(sql_int(&c, "SELECT count(*) FROM import_rejects WHERE line < 2", NULL), 0);
     /* the columns without a field of their own are kept */
@@ -340,7 +343,10 @@ START_TEST(test_edinburgh_epsg27700)
     store *st = fresh_store();
     char err[512];
     import_summary sum;
-    import_opts o = {.lon = "easting", .lat = "northing", .srs = "EPSG:27700", .id = "acc_ref",
+    import_opts o = {.lon = "easting",
+                     .lat = "northing",
+                     .srs = "EPSG:27700",
+                     .id = "acc_ref",
                      .time = "a_date"};
     ck_assert_msg(import_incidents(st, path, &o, &sum, err, sizeof err) == HZ_OK, "%s", err);
     ck_assert_int_eq(sum.rejected, 0);
@@ -400,8 +406,8 @@ START_TEST(test_london_fires_per_borough)
                   "%s", err);
     ck_assert_int_eq(sum.loaded, 8);
     import_opts o = {.mechanism = "fire_burn"};
-    ck_assert_msg(import_incidents(st, "data/london-dwelling-fires/fires_central.geojson", &o,
-                                   &sum, err, sizeof err) == HZ_OK,
+    ck_assert_msg(import_incidents(st, "data/london-dwelling-fires/fires_central.geojson", &o, &sum,
+                                   err, sizeof err) == HZ_OK,
                   "%s", err);
     ck_assert_int_eq(sum.read, 1614);
     ck_assert_int_eq(sum.loaded, 1614);
@@ -424,9 +430,8 @@ START_TEST(test_london_fires_per_borough)
     ck_assert_int_gt(total_in, 1000);
     ck_assert_int_eq(sum.outside, 1614 - total_in);
     ck_assert_int_gt(sum.outside, 0);
-    ck_assert_int_eq(sql_int(&c, "SELECT count(*) FROM incidents WHERE mechanism='fire_burn'",
-                             NULL),
-                     1614);
+    ck_assert_int_eq(
+        sql_int(&c, "SELECT count(*) FROM incidents WHERE mechanism='fire_burn'", NULL), 1614);
     /* the spatial index holds every point, and is a valid R*Tree */
     char *chk = sql_text(&c, "SELECT rtreecheck('idx_incidents_geom')", NULL);
     ck_assert_str_eq(chk, "ok");
@@ -454,7 +459,8 @@ typedef struct locate_job {
 static void *locate_thread(void *ud)
 {
     locate_job *j = ud;
-    for (int i = 0; i < j->n; i++) j->out[i] = areaindex_locate(j->ai, j->pts[2 * i], j->pts[2 * i + 1]);
+    for (int i = 0; i < j->n; i++)
+        j->out[i] = areaindex_locate(j->ai, j->pts[2 * i], j->pts[2 * i + 1]);
     return NULL;
 }
 
@@ -484,7 +490,8 @@ START_TEST(test_areaindex_matches_st_contains)
         jobs[t] = (locate_job){ai, pts + 2 * (N / 4) * t, N / 4, a + (N / 4) * t};
         pthread_create(&th[t], NULL, locate_thread, &jobs[t]);
     }
-    for (int t = 0; t < 4; t++) pthread_join(th[t], NULL);
+    for (int t = 0; t < 4; t++)
+        pthread_join(th[t], NULL);
     store_close(st);
     sqlconn c = sql_open();
     sqlite3_stmt *q = sql_prep(
@@ -524,13 +531,19 @@ START_TEST(test_areaindex_most_specific)
     snprintf(path, sizeof path, "/tmp/hazmap_check_import_nest_%d.geojson", (int)getpid());
     FILE *f = fopen(path, "w");
     fputs("{\"type\":\"FeatureCollection\",\"features\":["
-          "{\"type\":\"Feature\",\"properties\":{\"code\":\"D\",\"name\":\"区\",\"level\":\"district\"},"
-          "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[104,30],[104.2,30],[104.2,30.2],[104,30.2],[104,30]]]}},"
-          "{\"type\":\"Feature\",\"properties\":{\"code\":\"S1\",\"name\":\"街道一\",\"level\":\"subdistrict\"},"
-          "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[104,30],[104.1,30],[104.1,30.1],[104,30.1],[104,30]],"
+          "{\"type\":\"Feature\",\"properties\":{\"code\":\"D\",\"name\":\"区\",\"level\":"
+          "\"district\"},"
+          "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[104,30],[104.2,30],[104.2,30.2],["
+          "104,30.2],[104,30]]]}},"
+          "{\"type\":\"Feature\",\"properties\":{\"code\":\"S1\",\"name\":\"街道一\",\"level\":"
+          "\"subdistrict\"},"
+          "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[104,30],[104.1,30],[104.1,30.1],["
+          "104,30.1],[104,30]],"
           "[[104.04,30.04],[104.06,30.04],[104.06,30.06],[104.04,30.06],[104.04,30.04]]]}},"
-          "{\"type\":\"Feature\",\"properties\":{\"code\":\"S2\",\"name\":\"街道二\",\"level\":\"subdistrict\"},"
-          "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[104.1,30.1],[104.2,30.1],[104.15,30.2],[104.1,30.1]]]}}"
+          "{\"type\":\"Feature\",\"properties\":{\"code\":\"S2\",\"name\":\"街道二\",\"level\":"
+          "\"subdistrict\"},"
+          "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[104.1,30.1],[104.2,30.1],[104.15,"
+          "30.2],[104.1,30.1]]]}}"
           "]}",
           f);
     fclose(f);
@@ -550,7 +563,8 @@ START_TEST(test_areaindex_most_specific)
         for (int j = 1; j < 200; j++) {
             double x = 104 + i * 0.001 + 0.00037, y = 30 + j * 0.001 + 0.00041;
             const char *want = "D";
-            int in_s1 = x < 104.1 && y < 30.1 && !(x > 104.04 && x < 104.06 && y > 30.04 && y < 30.06);
+            int in_s1 =
+                x < 104.1 && y < 30.1 && !(x > 104.04 && x < 104.06 && y > 30.04 && y < 30.06);
             /* S2: triangle (104.1,30.1) (104.2,30.1) (104.15,30.2) */
             int in_s2 = y > 30.1 && y < 30.2 && fabs(x - 104.15) < 0.05 * (30.2 - y) / 0.1;
             if (in_s1) want = "S1";
@@ -634,15 +648,15 @@ START_TEST(test_reimport_unchanged_and_replaced)
                              " name IN ('gii_incidents_geom','ggi_incidents_geom')",
                              NULL),
                      2);
-    ck_assert_int_eq(sql_int(&c, "SELECT count(*) FROM sqlite_master WHERE type='index' AND"
-                                 " name IN ('incidents_t','incidents_area')",
+    ck_assert_int_eq(sql_int(&c,
+                             "SELECT count(*) FROM sqlite_master WHERE type='index' AND"
+                             " name IN ('incidents_t','incidents_area')",
                              NULL),
                      2);
     sql_close(&c);
     rm_db();
 }
 END_TEST
-
 
 /* The three ways the bulk load maintains the R*Tree: packed from memory (empty table), packed
  * from the table (many new rows; here with sparse ids), and row by row (few new rows). */
@@ -711,7 +725,6 @@ START_TEST(test_spatial_index_paths)
 }
 END_TEST
 
-
 /* Duplicate ids inside one file loaded into an empty table: the grouped multi-row INSERT meets
  * the UNIQUE constraint and the group is redone row by row; the later row wins. */
 START_TEST(test_duplicates_within_file)
@@ -771,18 +784,18 @@ START_TEST(test_bad_rows_rejected_valid_rows_load)
     char path[256], err[512];
     snprintf(path, sizeof path, "/tmp/hazmap_check_import_bad_%d.csv", (int)getpid());
     static const char data[] = "id,occurred_at,lon,lat,severity,mechanism\n"
-                               "1,2013-01-02,104.1,30.6,minor,traffic\n"         /* 2 ok */
-                               "2,2013-01-02,200,30.6,minor,traffic\n"           /* 3 range */
-                               "3,2013-01-02,nan,30.6,minor,traffic\n"           /* 4 nan */
-                               "4,2013-01-02,inf,30.6,minor,traffic\n"           /* 5 inf */
-                               "5,2013-02-30,104.1,30.6,minor,traffic\n"         /* 6 date */
-                               "6,yesterday,104.1,30.6,minor,traffic\n"          /* 7 date */
-                               "7,2013-01-02,104.1,30.6,grazed,traffic\n"        /* 8 vocab */
-                               "8,2013-01-02,104.1,30.6,minor,spaceship\n"       /* 9 vocab */
-                               "9,2013-01-02,104.1,30.6,minor,traffic,extra\n"   /* 10 fields */
-                               "10,2013-01-02,104.1,30.6,mi\0nor,traffic\n"      /* 11 NUL */
-                               "11,2013-01-02,,30.6,minor,traffic\n"             /* 12 empty */
-                               "12,13/01/2013,104.1,30.6,SERIOUS,Fall\n";        /* 13 ok */
+                               "1,2013-01-02,104.1,30.6,minor,traffic\n"       /* 2 ok */
+                               "2,2013-01-02,200,30.6,minor,traffic\n"         /* 3 range */
+                               "3,2013-01-02,nan,30.6,minor,traffic\n"         /* 4 nan */
+                               "4,2013-01-02,inf,30.6,minor,traffic\n"         /* 5 inf */
+                               "5,2013-02-30,104.1,30.6,minor,traffic\n"       /* 6 date */
+                               "6,yesterday,104.1,30.6,minor,traffic\n"        /* 7 date */
+                               "7,2013-01-02,104.1,30.6,grazed,traffic\n"      /* 8 vocab */
+                               "8,2013-01-02,104.1,30.6,minor,spaceship\n"     /* 9 vocab */
+                               "9,2013-01-02,104.1,30.6,minor,traffic,extra\n" /* 10 fields */
+                               "10,2013-01-02,104.1,30.6,mi\0nor,traffic\n"    /* 11 NUL */
+                               "11,2013-01-02,,30.6,minor,traffic\n"           /* 12 empty */
+                               "12,13/01/2013,104.1,30.6,SERIOUS,Fall\n";      /* 13 ok */
     FILE *f = fopen(path, "wb");
     fwrite(data, 1, sizeof data - 1, f);
     fclose(f);
@@ -835,7 +848,8 @@ START_TEST(test_overlong_line_and_header_only)
     snprintf(path, sizeof path, "/tmp/hazmap_check_import_long_%d.csv", (int)getpid());
     FILE *f = fopen(path, "wb");
     fputs("id,lon,lat,description\n1,104.1,30.6,short\n2,104.1,30.6,", f);
-    for (int i = 0; i < 1100 * 1024; i++) fputc('x', f);
+    for (int i = 0; i < 1100 * 1024; i++)
+        fputc('x', f);
     fputs("\n3,104.1,30.6,after\n", f);
     fclose(f);
     import_summary sum;
@@ -892,9 +906,9 @@ START_TEST(test_bad_files)
     import_opts o2 = {.srs = "EPSG:999999"};
     ck_assert_int_eq(import_incidents(st, path, &o2, &sum, err, sizeof err), HZ_ECRS);
     ck_assert_ptr_nonnull(strstr(err, "EPSG:999999"));
-    ck_assert_int_eq(import_areas(st, "data/chengdu-datav-geojson/510104.json", &o2, &sum, err,
-                                  sizeof err),
-                     HZ_ECRS);
+    ck_assert_int_eq(
+        import_areas(st, "data/chengdu-datav-geojson/510104.json", &o2, &sum, err, sizeof err),
+        HZ_ECRS);
     unlink(path);
     int64_t na, ni;
     store_counts(st, &na, &ni);
@@ -980,8 +994,8 @@ START_TEST(test_area_formats)
     static const struct {
         const char *driver, *ext;
         const char *lco;
-    } fmt[] = {{"ESRI Shapefile", "shp", "ENCODING=CP936"}, {"GPKG", "gpkg", NULL},
-               {"KML", "kml", NULL}};
+    } fmt[] = {
+        {"ESRI Shapefile", "shp", "ENCODING=CP936"}, {"GPKG", "gpkg", NULL}, {"KML", "kml", NULL}};
     for (size_t i = 0; i < sizeof fmt / sizeof *fmt; i++) {
         char dir[256], path[300], err[512];
         snprintf(dir, sizeof dir, "/tmp/hazmap_check_import_fmt_%d_%zu", (int)getpid(), i);
@@ -1003,15 +1017,18 @@ START_TEST(test_area_formats)
             size_t n = fread(buf, 1, sizeof buf, f);
             fclose(f);
             int found = 0;
-            for (size_t k = 0; k + 1 < n; k++) found |= buf[k] == 0xBD && buf[k + 1] == 0xF5;
+            for (size_t k = 0; k + 1 < n; k++)
+                found |= buf[k] == 0xBD && buf[k + 1] == 0xF5;
             ck_assert_msg(found, "GBK bytes not in the .dbf");
         }
         store *st = fresh_store();
         import_summary sum;
         /* OGR's KML writer puts the first two string fields in <name> and <description> */
         int kml = strcmp(fmt[i].ext, "kml") == 0;
-        import_opts o = {.srs = "gcj02", .code_field = kml ? "Name" : "adcode",
-                         .name_field = kml ? "description" : NULL, .level = "district"};
+        import_opts o = {.srs = "gcj02",
+                         .code_field = kml ? "Name" : "adcode",
+                         .name_field = kml ? "description" : NULL,
+                         .level = "district"};
         hz_status s = import_areas(st, path, &o, &sum, err, sizeof err);
         ck_assert_msg(s == HZ_OK, "%s: %s", fmt[i].driver, err);
         ck_assert_int_eq(sum.loaded, 1);
@@ -1021,7 +1038,8 @@ START_TEST(test_area_formats)
         ck_assert_msg(name && strcmp(name, "锦江区") == 0, "%s: name %s", fmt[i].driver,
                       name ? name : "(none)");
         free(name);
-        double km2 = sql_double(&c, "SELECT ST_Area(geom, 1)/1e6 FROM areas WHERE name=?", "锦江区");
+        double km2 =
+            sql_double(&c, "SELECT ST_Area(geom, 1)/1e6 FROM areas WHERE name=?", "锦江区");
         ck_assert_msg(km2 > 60.0 && km2 < 61.5, "%s: %.3f km2", fmt[i].driver, km2);
         sql_close(&c);
         rm_db();
@@ -1037,15 +1055,16 @@ START_TEST(test_invalid_polygon_repaired_or_rejected)
     store *st = fresh_store();
     char path[256], err[512];
     snprintf(path, sizeof path, "/tmp/hazmap_check_import_inv_%d.geojson", (int)getpid());
-    write_file(path,
-               "{\"type\":\"FeatureCollection\",\"features\":["
-               "{\"type\":\"Feature\",\"properties\":{\"code\":\"B\",\"name\":\"bow\"},"
-               "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[2,2],[2,0],[0,2],[0,0]]]}},"
-               "{\"type\":\"Feature\",\"properties\":{\"code\":\"L\",\"name\":\"line\"},"
-               "\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[0,0],[1,1]]}},"
-               "{\"type\":\"Feature\",\"properties\":{\"code\":\"\",\"name\":\"nocode\"},"
-               "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,0]]]}}"
-               "]}");
+    write_file(
+        path,
+        "{\"type\":\"FeatureCollection\",\"features\":["
+        "{\"type\":\"Feature\",\"properties\":{\"code\":\"B\",\"name\":\"bow\"},"
+        "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[2,2],[2,0],[0,2],[0,0]]]}},"
+        "{\"type\":\"Feature\",\"properties\":{\"code\":\"L\",\"name\":\"line\"},"
+        "\"geometry\":{\"type\":\"LineString\",\"coordinates\":[[0,0],[1,1]]}},"
+        "{\"type\":\"Feature\",\"properties\":{\"code\":\"\",\"name\":\"nocode\"},"
+        "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,0]]]}}"
+        "]}");
     import_summary sum;
     ck_assert_msg(import_areas(st, path, NULL, &sum, err, sizeof err) == HZ_OK, "%s", err);
     unlink(path);

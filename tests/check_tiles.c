@@ -169,7 +169,8 @@ START_TEST(test_png_colours)
     /* Column bands: 0 (transparent), then one value inside each class. */
     const float vals[10] = {0.5f, 1.5f, 3, 7, 15, 30, 70, 150, 300, 1000};
     for (int y = 0; y < 256; y++)
-        for (int x = 0; x < 256; x++) v[y * 256 + x] = vals[x * 10 / 256];
+        for (int x = 0; x < 256; x++)
+            v[y * 256 + x] = vals[x * 10 / 256];
     unsigned char *png;
     size_t len;
     char err[256];
@@ -180,11 +181,16 @@ START_TEST(test_png_colours)
     ck_assert_ptr_nonnull(rgba);
     ck_assert_int_eq(w, 256);
     ck_assert_int_eq(h, 256);
-    static const unsigned char expect[10][4] = {
-        {0, 0, 0, 0},          {0xff, 0xff, 0xcc, 0x66}, {0xff, 0xed, 0xa0, 0x76},
-        {0xfe, 0xd9, 0x76, 0x86}, {0xfe, 0xb2, 0x4c, 0x96}, {0xfd, 0x8d, 0x3c, 0xa6},
-        {0xfc, 0x4e, 0x2a, 0xb6}, {0xe3, 0x1a, 0x1c, 0xc6}, {0xbd, 0x00, 0x26, 0xd6},
-        {0x80, 0x00, 0x26, 0xe6}};
+    static const unsigned char expect[10][4] = {{0, 0, 0, 0},
+                                                {0xff, 0xff, 0xcc, 0x66},
+                                                {0xff, 0xed, 0xa0, 0x76},
+                                                {0xfe, 0xd9, 0x76, 0x86},
+                                                {0xfe, 0xb2, 0x4c, 0x96},
+                                                {0xfd, 0x8d, 0x3c, 0xa6},
+                                                {0xfc, 0x4e, 0x2a, 0xb6},
+                                                {0xe3, 0x1a, 0x1c, 0xc6},
+                                                {0xbd, 0x00, 0x26, 0xd6},
+                                                {0x80, 0x00, 0x26, 0xe6}};
     for (int band = 0; band < 10; band++) {
         int x = band * 256 / 10 + 5, y = 100;
         const unsigned char *p = rgba + (y * 256 + x) * 4;
@@ -264,7 +270,8 @@ START_TEST(test_cache_disk_and_etag)
     ck_assert_msg(c != NULL, "%s", err);
     const char *key = "v7/mechanism=traffic&kernel=quartic&bandwidth=300/14/13000/6800";
     unsigned char data[300];
-    for (int k = 0; k < 300; k++) data[k] = (unsigned char)(k * 7);
+    for (int k = 0; k < 300; k++)
+        data[k] = (unsigned char)(k * 7);
     ck_assert_int_eq(tilecache_put(c, key, data, sizeof data, err, sizeof err), HZ_OK);
     tilecache_free(c);
     /* A fresh cache over the same directory finds it on disk. */
@@ -338,8 +345,11 @@ START_TEST(test_mbtiles_and_dir_export)
     ck_assert_int_eq(tileexport_format_of(dir), TILEEXPORT_DIR);
     /* Real PNG tiles (GDAL reads them), each filled with a different class. */
     float *v = malloc(256 * 256 * sizeof *v);
-    tileexport_meta m = {.name = "test", .description = "d", .bounds = {103.9, 30.5, 104.2, 30.8},
-                         .minzoom = 11, .maxzoom = 12};
+    tileexport_meta m = {.name = "test",
+                         .description = "d",
+                         .bounds = {103.9, 30.5, 104.2, 30.8},
+                         .minzoom = 11,
+                         .maxzoom = 12};
     tileexport *e = tileexport_open(path, TILEEXPORT_MBTILES, &m, err, sizeof err);
     ck_assert_msg(e != NULL, "%s", err);
     tileexport *ed = tileexport_open(dir, TILEEXPORT_DIR, &m, err, sizeof err);
@@ -349,7 +359,8 @@ START_TEST(test_mbtiles_and_dir_export)
         tilemath_tile_range(m.bounds, z, &x0, &y0, &x1, &y1);
         for (int x = x0; x <= x1; x++) {
             for (int y = y0; y <= y1; y++) {
-                for (int k = 0; k < 256 * 256; k++) v[k] = (float)(x + y);
+                for (int k = 0; k < 256 * 256; k++)
+                    v[k] = (float)(x + y);
                 unsigned char *png;
                 size_t len;
                 ck_assert_int_eq(colorramp_png(v, 256, 256, &png, &len, err, sizeof err), HZ_OK);
@@ -409,12 +420,14 @@ END_TEST
 START_TEST(test_tilejson)
 {
     double b[4] = {103.9, 30.5, 104.2, 30.8};
-    json_t *j = tileexport_tilejson("http://127.0.0.1:8080", "mechanism=traffic&kernel=quartic&bandwidth=300",
-                                    10, 18, b, "Jinjiang CDC");
+    json_t *j = tileexport_tilejson("http://127.0.0.1:8080",
+                                    "mechanism=traffic&kernel=quartic&bandwidth=300", 10, 18, b,
+                                    "Jinjiang CDC");
     ck_assert_ptr_nonnull(j);
     ck_assert_str_eq(json_string_value(json_object_get(j, "tilejson")), "3.0.0");
     ck_assert_str_eq(json_string_value(json_array_get(json_object_get(j, "tiles"), 0)),
-                     "http://127.0.0.1:8080/tiles/density/{z}/{x}/{y}.png?mechanism=traffic&kernel=quartic&bandwidth=300");
+                     "http://127.0.0.1:8080/tiles/density/{z}/{x}/"
+                     "{y}.png?mechanism=traffic&kernel=quartic&bandwidth=300");
     ck_assert_int_eq(json_integer_value(json_object_get(j, "minzoom")), 10);
     ck_assert_int_eq(json_integer_value(json_object_get(j, "maxzoom")), 18);
     ck_assert_double_eq(json_real_value(json_array_get(json_object_get(j, "bounds"), 3)), 30.8);
@@ -425,7 +438,6 @@ START_TEST(test_tilejson)
     json_decref(j);
 }
 END_TEST
-
 
 /* ---- rendering ---- */
 
@@ -453,8 +465,12 @@ static void render_setup(void)
     ck_assert_int_eq(store_begin(rst, err, sizeof err), HZ_OK);
     uint64_t seed = 42;
     for (int k = 0; k <= 300; k++) {
-        hz_incident_rec r = {.source = "t", .source_id = sid, .victims = 1, .age = -1,
-                             .disability = -1, .severity = HZ_SEV_MINOR};
+        hz_incident_rec r = {.source = "t",
+                             .source_id = sid,
+                             .victims = 1,
+                             .age = -1,
+                             .disability = -1,
+                             .severity = HZ_SEV_MINOR};
         snprintf(sid, sizeof sid, "%d", k);
         if (k < 300) {
             r.mechanism = HZ_MECH_TRAFFIC;
@@ -522,7 +538,8 @@ START_TEST(test_render_matches_brute_force)
         for (int z = 13; z <= 15; z += 2) {
             tile_params p;
             tilerender_params_init(&p);
-            ck_assert_int_eq(tilerender_params_set(&p, "mechanism", "traffic", err, sizeof err), HZ_OK);
+            ck_assert_int_eq(tilerender_params_set(&p, "mechanism", "traffic", err, sizeof err),
+                             HZ_OK);
             ck_assert_int_eq(tilerender_params_set(&p, "bandwidth", "300", err, sizeof err), HZ_OK);
             p.method = methods[mi];
             int tx, ty;
@@ -535,12 +552,14 @@ START_TEST(test_render_matches_brute_force)
             ck_assert(info.points >= 100);
             /* Data span 2013-01-15 .. 2014-12-15 local days, inclusive. */
             double years = (double)(hztime_days_from_civil(2014, 12, 15) -
-                                    hztime_days_from_civil(2013, 1, 15) + 1) / 365.25;
+                                    hztime_days_from_civil(2013, 1, 15) + 1) /
+                           365.25;
             ck_assert_double_eq_tol(info.years, years, 1e-9);
             /* Bound (tilerender.h): bilinear sampling (and linear binning) each err by at most
              * 2 (cell/h)^2 of one incident's peak per incident within reach. */
             double peak = 3 / (M_PI * 300.0 * 300.0) * 1e6 / years;
-            double per = (methods[mi] == TILERENDER_BINNED ? 4 : 2) * pow(info.cell / 300, 2) * peak;
+            double per =
+                (methods[mi] == TILERENDER_BINNED ? 4 : 2) * pow(info.cell / 300, 2) * peak;
             int checked = 0;
             for (int py = 3; py < 256; py += 37) {
                 for (int px = 5; px < 256; px += 41) {
@@ -586,20 +605,33 @@ START_TEST(test_render_seamless)
                 double lon_e = b[2] - eps, lat_e = b[1] + t * (b[3] - b[1]);
                 double lon_s = b[0] + t * (b[2] - b[0]), lat_s = b[1] + eps;
                 double a1, a2, c1, c2;
-                ck_assert_msg(tilerender_value_at(r, &p, z, tx, ty, lon_e, lat_e, &a1, err, sizeof err) == HZ_OK, "%s", err);
-                ck_assert_msg(tilerender_value_at(r, &p, z, tx + 1, ty, lon_e, lat_e, &a2, err, sizeof err) == HZ_OK, "%s", err);
-                ck_assert_msg(tilerender_value_at(r, &p, z, tx, ty, lon_s, lat_s, &c1, err, sizeof err) == HZ_OK, "%s", err);
-                ck_assert_msg(tilerender_value_at(r, &p, z, tx, ty + 1, lon_s, lat_s, &c2, err, sizeof err) == HZ_OK, "%s", err);
-                ck_assert_msg(fabs(a1 - a2) <= 1e-5 * fabs(a1) + 1e-9, "z%d east seam %.9g vs %.9g", z, a1, a2);
-                ck_assert_msg(fabs(c1 - c2) <= 1e-5 * fabs(c1) + 1e-9, "z%d south seam %.9g vs %.9g", z, c1, c2);
+                ck_assert_msg(tilerender_value_at(r, &p, z, tx, ty, lon_e, lat_e, &a1, err,
+                                                  sizeof err) == HZ_OK,
+                              "%s", err);
+                ck_assert_msg(tilerender_value_at(r, &p, z, tx + 1, ty, lon_e, lat_e, &a2, err,
+                                                  sizeof err) == HZ_OK,
+                              "%s", err);
+                ck_assert_msg(tilerender_value_at(r, &p, z, tx, ty, lon_s, lat_s, &c1, err,
+                                                  sizeof err) == HZ_OK,
+                              "%s", err);
+                ck_assert_msg(tilerender_value_at(r, &p, z, tx, ty + 1, lon_s, lat_s, &c2, err,
+                                                  sizeof err) == HZ_OK,
+                              "%s", err);
+                ck_assert_msg(fabs(a1 - a2) <= 1e-5 * fabs(a1) + 1e-9, "z%d east seam %.9g vs %.9g",
+                              z, a1, a2);
+                ck_assert_msg(fabs(c1 - c2) <= 1e-5 * fabs(c1) + 1e-9,
+                              "z%d south seam %.9g vs %.9g", z, c1, c2);
             }
             /* And the last pixel column of the tile continues smoothly into the neighbour's
              * first: the step between them is no larger than the steps beside it allow. */
             float *v1 = malloc(256 * 256 * sizeof *v1), *v2 = malloc(256 * 256 * sizeof *v2);
-            ck_assert_int_eq(tilerender_density(r, &p, z, tx, ty, v1, NULL, err, sizeof err), HZ_OK);
-            ck_assert_int_eq(tilerender_density(r, &p, z, tx + 1, ty, v2, NULL, err, sizeof err), HZ_OK);
+            ck_assert_int_eq(tilerender_density(r, &p, z, tx, ty, v1, NULL, err, sizeof err),
+                             HZ_OK);
+            ck_assert_int_eq(tilerender_density(r, &p, z, tx + 1, ty, v2, NULL, err, sizeof err),
+                             HZ_OK);
             for (int py = 0; py < 256; py += 15) {
-                double a = v1[py * 256 + 254], bb = v1[py * 256 + 255], c = v2[py * 256], d = v2[py * 256 + 1];
+                double a = v1[py * 256 + 254], bb = v1[py * 256 + 255], c = v2[py * 256],
+                       d = v2[py * 256 + 1];
                 double step = fmax(fabs(bb - a), fabs(d - c));
                 ck_assert_msg(fabs(c - bb) <= 2.5 * step + 1e-3 * fabs(bb) + 1e-6,
                               "z%d row %d: edge step %g vs neighbours %g", z, py, c - bb, step);
@@ -614,7 +646,9 @@ START_TEST(test_render_seamless)
     tilerender_params_init(&p);
     int tx, ty;
     tilemath_lonlat_to_tile(CD_LON, CD_LAT, 14, &tx, &ty);
-    ck_assert_int_eq(tilerender_value_at(r, &p, 14, tx, ty, LONE_LON, LONE_LAT, &val, err, sizeof err), HZ_EINVAL);
+    ck_assert_int_eq(
+        tilerender_value_at(r, &p, 14, tx, ty, LONE_LON, LONE_LAT, &val, err, sizeof err),
+        HZ_EINVAL);
     ck_assert_int_eq(tilerender_value_at(r, &p, 14, 0, 0, 0, 0, &val, err, sizeof err), HZ_OK);
     ck_assert_double_eq(val, 0);
     /* Low zoom (the lattice cell grown far beyond h): the tile conserves mass - the density
@@ -633,7 +667,8 @@ START_TEST(test_render_seamless)
             tilemath_pixel_center(8, t, ty, 0, py, &mx, &my);
             tilemath_merc_to_lonlat(mx, my, &lon, &lat);
             double res_km = tilemath_ground_res(8, lat) / 1000;
-            for (int px = 0; px < 256; px++) sum += big[py * 256 + px] * res_km * res_km;
+            for (int px = 0; px < 256; px++)
+                sum += big[py * 256 + px] * res_km * res_km;
         }
     }
     ck_assert_double_eq_tol(sum * info.years, 301, 301 * 0.05);
@@ -667,7 +702,8 @@ START_TEST(test_render_png_colour_and_floor)
     unsigned char *png;
     size_t len;
     tile_info info;
-    ck_assert_msg(tilerender_png(r, &p, z, tx, ty, &png, &len, &info, err, sizeof err) == HZ_OK, "%s", err);
+    ck_assert_msg(tilerender_png(r, &p, z, tx, ty, &png, &len, &info, err, sizeof err) == HZ_OK,
+                  "%s", err);
     ck_assert_double_eq_tol(info.max_value, 3 / (M_PI * 0.0625) * 365.25 / 365, 0.5);
     int w, h;
     unsigned char *rgba = decode_png(png, len, &w, &h);
@@ -683,14 +719,16 @@ START_TEST(test_render_png_colour_and_floor)
     free(rgba);
     free(png);
     /* 2 tiles east at z16 (~1.2 km) nothing reaches: the constant transparent tile. */
-    ck_assert_int_eq(tilerender_png(r, &p, z, tx + 2, ty, &png, &len, &info, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(tilerender_png(r, &p, z, tx + 2, ty, &png, &len, &info, err, sizeof err),
+                     HZ_OK);
     ck_assert(info.empty);
     size_t elen;
     const unsigned char *empty = tilerender_empty_png(r, &elen);
     ck_assert_uint_eq(len, elen);
     ck_assert(memcmp(png, empty, len) == 0);
     rgba = decode_png(png, len, &w, &h);
-    for (int k = 0; k < 256 * 256; k += 97) ck_assert_int_eq(rgba[k * 4 + 3], 0);
+    for (int k = 0; k < 256 * 256; k += 97)
+        ck_assert_int_eq(rgba[k * 4 + 3], 0);
     free(rgba);
     free(png);
 
@@ -726,7 +764,8 @@ START_TEST(test_render_png_colour_and_floor)
     tile_params q;
     tilerender_params_init(&q);
     ck_assert_int_eq(tilerender_params_set(&q, "area", "XX", err, sizeof err), HZ_OK);
-    ck_assert_int_eq(tilerender_png(r, &q, z, tx, ty, &png, &len, NULL, err, sizeof err), HZ_EINVAL);
+    ck_assert_int_eq(tilerender_png(r, &q, z, tx, ty, &png, &len, NULL, err, sizeof err),
+                     HZ_EINVAL);
     tilerender_free(r);
 }
 END_TEST

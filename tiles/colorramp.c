@@ -26,7 +26,8 @@ int colorramp_class(double v)
 {
     if (!(v >= ramp_breaks[0])) return -1; /* also NaN */
     int k = 0;
-    while (k + 1 < COLORRAMP_CLASSES && v >= ramp_breaks[k + 1]) k++;
+    while (k + 1 < COLORRAMP_CLASSES && v >= ramp_breaks[k + 1])
+        k++;
     return k;
 }
 
@@ -70,7 +71,8 @@ static void mem_write(png_structp png, png_bytep data, png_size_t n)
     if (b->failed) return;
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n) cap *= 2;
+        while (cap < b->len + n)
+            cap *= 2;
         unsigned char *q = realloc(b->p, cap);
         if (!q) {
             b->failed = 1;
@@ -105,7 +107,8 @@ hz_status colorramp_png(const float *values, int w, int h, unsigned char **png, 
     }
     for (size_t k = 0; k < (size_t)w * (size_t)h; k++)
         idx[k] = (unsigned char)(colorramp_class(values[k]) + 1);
-    for (int r = 0; r < h; r++) rows[r] = idx + (size_t)r * (size_t)w;
+    for (int r = 0; r < h; r++)
+        rows[r] = idx + (size_t)r * (size_t)w;
 
     hz_status st = HZ_OK;
     png_structp ps = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
@@ -146,7 +149,8 @@ done:
     free(rows);
     if (st != HZ_OK) {
         free(b.p);
-        return hz_fail(st, err, errlen, "colorramp_png: %s", st == HZ_EIO ? "libpng error" : "out of memory");
+        return hz_fail(st, err, errlen, "colorramp_png: %s",
+                       st == HZ_EIO ? "libpng error" : "out of memory");
     }
     *png = b.p;
     *len = b.len;

@@ -38,7 +38,8 @@ struct tilecache {
 static uint64_t fnv1a(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
     return h;
 }
 
@@ -52,7 +53,8 @@ static void sha256_hex(const char *key, char hex[65])
     unsigned char md[32];
     unsigned int mdlen = 0;
     EVP_Digest(key, strlen(key), md, &mdlen, EVP_sha256(), NULL);
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
 }
 
 void tilecache_etag(const char *key, char etag[TILECACHE_ETAG_LEN])
@@ -127,10 +129,14 @@ void tilecache_free(tilecache *c)
 
 static void lru_unlink(tilecache *c, entry *e)
 {
-    if (e->prev) e->prev->next = e->next;
-    else c->head = e->next;
-    if (e->next) e->next->prev = e->prev;
-    else c->tail = e->prev;
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        c->head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        c->tail = e->prev;
     e->prev = e->next = NULL;
 }
 
@@ -153,7 +159,8 @@ static entry *find(tilecache *c, const char *key, uint64_t h)
 static void remove_entry(tilecache *c, entry *e)
 {
     entry **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
-    while (*pp != e) pp = &(*pp)->hnext;
+    while (*pp != e)
+        pp = &(*pp)->hnext;
     *pp = e->hnext;
     lru_unlink(c, e);
     c->entries--;

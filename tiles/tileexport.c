@@ -43,8 +43,8 @@ static hz_status meta_put(tileexport *e, sqlite3_stmt *st, const char *name, con
     return HZ_OK;
 }
 
-static hz_status mbtiles_open(tileexport *e, const char *path, const tileexport_meta *m,
-                              char *err, size_t errlen)
+static hz_status mbtiles_open(tileexport *e, const char *path, const tileexport_meta *m, char *err,
+                              size_t errlen)
 {
     if (unlink(path) != 0 && errno != ENOENT)
         return hz_fail(HZ_EIO, err, errlen, "%s: %s", path, strerror(errno));
@@ -67,8 +67,8 @@ static hz_status mbtiles_open(tileexport *e, const char *path, const tileexport_
                            NULL) != SQLITE_OK)
         return db_fail(e, path, err, errlen);
     char bounds[128], center[128], minz[16], maxz[16];
-    snprintf(bounds, sizeof bounds, "%.6f,%.6f,%.6f,%.6f", m->bounds[0], m->bounds[1],
-             m->bounds[2], m->bounds[3]);
+    snprintf(bounds, sizeof bounds, "%.6f,%.6f,%.6f,%.6f", m->bounds[0], m->bounds[1], m->bounds[2],
+             m->bounds[3]);
     snprintf(center, sizeof center, "%.6f,%.6f,%d", (m->bounds[0] + m->bounds[2]) / 2,
              (m->bounds[1] + m->bounds[3]) / 2, m->minzoom);
     snprintf(minz, sizeof minz, "%d", m->minzoom);
@@ -112,7 +112,8 @@ tileexport *tileexport_open(const char *path, tileexport_format fmt, const tilee
     e->fmt = fmt;
     if (fmt == TILEEXPORT_DIR) {
         size_t n = strlen(path);
-        while (n > 1 && path[n - 1] == '/') n--;
+        while (n > 1 && path[n - 1] == '/')
+            n--;
         if (n >= sizeof e->dir - 64) {
             hz_fail(HZ_EINVAL, err, errlen, "%s: path too long", path);
             free(e);
@@ -143,8 +144,8 @@ static hz_status mkdir_one(const char *p, char *err, size_t errlen)
     return HZ_OK;
 }
 
-hz_status tileexport_put(tileexport *e, int z, int x, int y, const unsigned char *png,
-                         size_t len, char *err, size_t errlen)
+hz_status tileexport_put(tileexport *e, int z, int x, int y, const unsigned char *png, size_t len,
+                         char *err, size_t errlen)
 {
     if (!tilemath_valid(z, x, y))
         return hz_fail(HZ_EINVAL, err, errlen, "tile %d/%d/%d: out of range", z, x, y);
@@ -228,8 +229,8 @@ json_t *tileexport_tilejson(const char *base_url, const char *query, int minzoom
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s], s:i, s:i, s:[f,f,f,f], s:[f,f,i], s:s}",
                      "tilejson", "3.0.0", "name", "hazmap injury density", "description",
                      "Kernel density of injury incidents, per km² per year (see legend)",
-                     "attribution", attribution ? attribution : "", "scheme", "xyz", "tiles",
-                     url, "minzoom", minzoom, "maxzoom", maxzoom, "bounds", bounds[0],
-                     bounds[1], bounds[2], bounds[3], "center", (bounds[0] + bounds[2]) / 2,
+                     "attribution", attribution ? attribution : "", "scheme", "xyz", "tiles", url,
+                     "minzoom", minzoom, "maxzoom", maxzoom, "bounds", bounds[0], bounds[1],
+                     bounds[2], bounds[3], "center", (bounds[0] + bounds[2]) / 2,
                      (bounds[1] + bounds[3]) / 2, cz, "legend", legend);
 }

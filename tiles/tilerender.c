@@ -39,8 +39,8 @@ typedef struct pointset {
     int refs;              /* users + 1 while in the cache */
     int cached;
     size_t n;
-    double ox, oy;  /* origin of the float offsets; also the bucket grid's south-west corner */
-    double bucket;  /* bucket side, metres */
+    double ox, oy; /* origin of the float offsets; also the bucket grid's south-west corner */
+    double bucket; /* bucket side, metres */
     int nbx, nby;
     uint32_t *start; /* nbx * nby + 1 offsets, bucket b = by * nbx + bx */
     float *x, *y, *w;
@@ -54,8 +54,8 @@ struct tilerender {
     size_t set_bytes, budget;
     workcrs *pool[POOL_MAX];
     int npool;
-    double lon0, lat0; /* data centre: the latitude fixes each zoom's lattice cell */
-    double dbox[4];    /* lon/lat box of all incidents (empty: dbox[0] > dbox[2]) */
+    double lon0, lat0;       /* data centre: the latitude fixes each zoom's lattice cell */
+    double dbox[4];          /* lon/lat box of all incidents (empty: dbox[0] > dbox[2]) */
     int64_t first_t, last_t; /* INT64_MIN when no incident has a time */
     unsigned char *empty_png;
     size_t empty_len;
@@ -191,7 +191,8 @@ void tilerender_free(tilerender *r)
         n = ps->next;
         pointset_free(ps);
     }
-    for (int k = 0; k < r->npool; k++) workcrs_free(r->pool[k]);
+    for (int k = 0; k < r->npool; k++)
+        workcrs_free(r->pool[k]);
     free(r->empty_png);
     pthread_mutex_destroy(&r->mu);
     free(r);
@@ -228,13 +229,13 @@ const unsigned char *tilerender_empty_png(const tilerender *r, size_t *len)
     return r->empty_png;
 }
 
-int tilerender_cache_key(const tilerender *r, const tile_params *p, int z, int x, int y,
-                         char *buf, size_t buflen)
+int tilerender_cache_key(const tilerender *r, const tile_params *p, int z, int x, int y, char *buf,
+                         size_t buflen)
 {
     char q[1200];
     tilerender_params_canonical(p, q, sizeof q);
-    return snprintf(buf, buflen, "v%lld/%s/%d/%d/%d", (long long)incset_data_version(r->s), q, z,
-                    x, y);
+    return snprintf(buf, buflen, "v%lld/%s/%d/%d/%d", (long long)incset_data_version(r->s), q, z, x,
+                    y);
 }
 
 /* ---- point sets ---- */
@@ -297,7 +298,8 @@ static hz_status pointset_build(const tilerender *r, const hz_filter *f, const c
         bk[k] = (uint32_t)by * (uint32_t)ps->nbx + (uint32_t)bx;
         ps->start[bk[k] + 1]++;
     }
-    for (size_t b = 0; b < nb; b++) ps->start[b + 1] += ps->start[b];
+    for (size_t b = 0; b < nb; b++)
+        ps->start[b + 1] += ps->start[b];
     uint32_t *fill = malloc((nb ? nb : 1) * sizeof *fill);
     if (!fill) {
         free(sel);
@@ -371,7 +373,8 @@ static hz_status pointset_acquire(tilerender *r, const hz_filter *f, pointset **
     /* Evict from the tail while over budget, keeping the newest set. */
     while (r->set_bytes > r->budget && r->sets->next) {
         pointset **pp = &r->sets;
-        while ((*pp)->next) pp = &(*pp)->next;
+        while ((*pp)->next)
+            pp = &(*pp)->next;
         pointset *old = *pp;
         *pp = NULL;
         r->set_bytes -= old->bytes;
@@ -428,7 +431,8 @@ static double zoom_cell(const tilerender *r, int z, double h)
     double px = tilemath_ground_res(z, r->lat0);
     double c = fmin(fmax(px, h / 8), h / 4);
     double cell = pow2_floor(c);
-    while (px * TILEMATH_SIZE / cell > MAX_SIDE_CELLS) cell *= 2;
+    while (px * TILEMATH_SIZE / cell > MAX_SIDE_CELLS)
+        cell *= 2;
     return cell;
 }
 
@@ -467,8 +471,8 @@ static hz_status tile_net(workcrs *wc, int z, int x, int y, double *nx, double *
 
 /* Exact: kde_compute over the gathered points. */
 static hz_status lattice_exact(const pointset *ps, const uint32_t *sel, size_t m,
-                               const tile_params *p, double h, double scale, lattice *L,
-                               char *err, size_t errlen)
+                               const tile_params *p, double h, double scale, lattice *L, char *err,
+                               size_t errlen)
 {
     hz_points pts = {0};
     pts.n = m;
@@ -496,8 +500,8 @@ static hz_status lattice_exact(const pointset *ps, const uint32_t *sel, size_t m
  * global row-major order, so every output node sums the same terms in the same order whichever
  * tile computes it. */
 static hz_status lattice_binned(const pointset *ps, const uint32_t *sel, size_t m,
-                                const tile_params *p, double h, double scale, lattice *L,
-                                char *err, size_t errlen)
+                                const tile_params *p, double h, double scale, lattice *L, char *err,
+                                size_t errlen)
 {
     double cell = L->g.cell, reach = kernel_reach(p->kernel, h);
     int rad = (int)ceil(reach / cell);
@@ -555,7 +559,8 @@ static hz_status lattice_binned(const pointset *ps, const uint32_t *sel, size_t 
                 mass += acc_k / (ss * ss) * cell * cell;
             }
         }
-        for (int k = 0; k < sw * sw; k++) sten[k] = mass > 0 ? sten[k] / mass * scale : 0;
+        for (int k = 0; k < sw * sw; k++)
+            sten[k] = mass > 0 ? sten[k] / mass * scale : 0;
     }
     int nx = L->g.nx, ny = L->g.ny;
     for (int row = 0; row < bny; row++) {
@@ -572,11 +577,13 @@ static hz_status lattice_binned(const pointset *ps, const uint32_t *sel, size_t 
                 double *arow = acc + (size_t)orow * nx;
                 int di0 = oc0 < 0 ? -oc0 : 0, di1 = sw;
                 if (oc0 + di1 > nx) di1 = nx - oc0;
-                for (int di = di0; di < di1; di++) arow[oc0 + di] += w * srow[sw - 1 - di];
+                for (int di = di0; di < di1; di++)
+                    arow[oc0 + di] += w * srow[sw - 1 - di];
             }
         }
     }
-    for (size_t k = 0; k < (size_t)nx * ny; k++) L->v[k] = (float)acc[k];
+    for (size_t k = 0; k < (size_t)nx * ny; k++)
+        L->v[k] = (float)acc[k];
     free(bins);
     free(sten);
     free(acc);
@@ -584,9 +591,9 @@ static hz_status lattice_binned(const pointset *ps, const uint32_t *sel, size_t 
 }
 
 /* Everything up to the lattice values for tile z/x/y. net_x/net_y receive the net. */
-static hz_status tile_lattice(tilerender *r, const tile_params *p, int z, int x, int y,
-                              workcrs *wc, double *net_x, double *net_y, lattice *L,
-                              tile_info *info, char *err, size_t errlen)
+static hz_status tile_lattice(tilerender *r, const tile_params *p, int z, int x, int y, workcrs *wc,
+                              double *net_x, double *net_y, lattice *L, tile_info *info, char *err,
+                              size_t errlen)
 {
     memset(L, 0, sizeof *L);
     memset(info, 0, sizeof *info);
@@ -626,8 +633,10 @@ static hz_status tile_lattice(tilerender *r, const tile_params *p, int z, int x,
     if ((fx1 - fx0) / cell > 1.5 * MAX_SIDE_CELLS || (fy1 - fy0) / cell > 1.5 * MAX_SIDE_CELLS)
         return hz_fail(HZ_ELIMIT, err, errlen,
                        "tile %d/%d/%d: zoom too low to render at bandwidth %g m", z, x, y, h);
-    long i0 = (long)floor(fx0 / cell) - LATTICE_MARGIN, i1 = (long)ceil(fx1 / cell) + LATTICE_MARGIN;
-    long jb = (long)floor(fy0 / cell) - LATTICE_MARGIN, jt = (long)ceil(fy1 / cell) + LATTICE_MARGIN;
+    long i0 = (long)floor(fx0 / cell) - LATTICE_MARGIN,
+         i1 = (long)ceil(fx1 / cell) + LATTICE_MARGIN;
+    long jb = (long)floor(fy0 / cell) - LATTICE_MARGIN,
+         jt = (long)ceil(fy1 / cell) + LATTICE_MARGIN;
     L->i0 = i0;
     L->jtop = jt;
     L->g.cell = cell;
@@ -648,7 +657,7 @@ static hz_status tile_lattice(tilerender *r, const tile_params *p, int z, int x,
         method = TILERENDER_BINNED; /* point samples of a kernel narrower than 4 cells alias */
     else if (method == TILERENDER_AUTO)
         method = exact_cost(p->kernel, ps->n, reach / cell) <= EXACT_BUDGET ? TILERENDER_EXACT
-                                                                             : TILERENDER_BINNED;
+                                                                            : TILERENDER_BINNED;
     info->method = method;
 
     /* Points within reach of the window (plus two cells for binning's spread). */
@@ -658,8 +667,10 @@ static hz_status tile_lattice(tilerender *r, const tile_params *p, int z, int x,
     uint32_t *sel = malloc(cap * sizeof *sel);
     if (!sel) st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     if (st == HZ_OK && ps->n) {
-        long bx0 = (long)floor((gx0 - ps->ox) / ps->bucket), bx1 = (long)floor((gx1 - ps->ox) / ps->bucket);
-        long by0 = (long)floor((gy0 - ps->oy) / ps->bucket), by1 = (long)floor((gy1 - ps->oy) / ps->bucket);
+        long bx0 = (long)floor((gx0 - ps->ox) / ps->bucket),
+             bx1 = (long)floor((gx1 - ps->ox) / ps->bucket);
+        long by0 = (long)floor((gy0 - ps->oy) / ps->bucket),
+             by1 = (long)floor((gy1 - ps->oy) / ps->bucket);
         if (bx0 < 0) bx0 = 0;
         if (by0 < 0) by0 = 0;
         if (bx1 >= ps->nbx) bx1 = ps->nbx - 1;
@@ -689,14 +700,12 @@ static hz_status tile_lattice(tilerender *r, const tile_params *p, int z, int x,
     }
     info->points = m;
     /* The lattice only where something is to be computed: far tiles cost no memory. */
-    if (st == HZ_OK && m > 0 &&
-        !(L->v = calloc((size_t)L->g.nx * (size_t)L->g.ny, sizeof *L->v)))
+    if (st == HZ_OK && m > 0 && !(L->v = calloc((size_t)L->g.nx * (size_t)L->g.ny, sizeof *L->v)))
         st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     if (st == HZ_OK && m > 0) {
         double scale = 1e6 / info->years;
-        st = method == TILERENDER_EXACT
-                 ? lattice_exact(ps, sel, m, p, h, scale, L, err, errlen)
-                 : lattice_binned(ps, sel, m, p, h, scale, L, err, errlen);
+        st = method == TILERENDER_EXACT ? lattice_exact(ps, sel, m, p, h, scale, L, err, errlen)
+                                        : lattice_binned(ps, sel, m, p, h, scale, L, err, errlen);
     }
     free(sel);
     pointset_release(r, ps);
@@ -724,8 +733,8 @@ static double lattice_read(const lattice *L, double X, double Y)
     return s;
 }
 
-hz_status tilerender_density(tilerender *r, const tile_params *p, int z, int x, int y,
-                             float *out, tile_info *info, char *err, size_t errlen)
+hz_status tilerender_density(tilerender *r, const tile_params *p, int z, int x, int y, float *out,
+                             tile_info *info, char *err, size_t errlen)
 {
     tile_info tmp;
     if (!info) info = &tmp;
@@ -778,7 +787,8 @@ hz_status tilerender_png(tilerender *r, const tile_params *p, int z, int x, int 
     hz_status st = tilerender_density(r, p, z, x, y, v, info, err, errlen);
     if (st == HZ_OK && info->empty) {
         *png = malloc(r->empty_len);
-        if (!*png) st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        if (!*png)
+            st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
         else {
             memcpy(*png, r->empty_png, r->empty_len);
             *len = r->empty_len;
@@ -790,8 +800,8 @@ hz_status tilerender_png(tilerender *r, const tile_params *p, int z, int x, int 
     return st;
 }
 
-hz_status tilerender_value_at(tilerender *r, const tile_params *p, int z, int x, int y,
-                              double lon, double lat, double *value, char *err, size_t errlen)
+hz_status tilerender_value_at(tilerender *r, const tile_params *p, int z, int x, int y, double lon,
+                              double lat, double *value, char *err, size_t errlen)
 {
     *value = NAN;
     workcrs *wc = pool_get(r, err, errlen);
@@ -817,8 +827,8 @@ hz_status tilerender_value_at(tilerender *r, const tile_params *p, int z, int x,
     if (u < 0 || v < 0 || u > L.g.nx - 1 || v > L.g.ny - 1) {
         free(L.v);
         return hz_fail(HZ_EINVAL, err, errlen,
-                       "%g, %g is outside tile %d/%d/%d's lattice (the tile plus %d cells)",
-                       lon, lat, z, x, y, LATTICE_MARGIN);
+                       "%g, %g is outside tile %d/%d/%d's lattice (the tile plus %d cells)", lon,
+                       lat, z, x, y, LATTICE_MARGIN);
     }
     *value = info.points ? lattice_read(&L, X, Y) : 0.0;
     free(L.v);

@@ -4,7 +4,8 @@
  * GCJ-02 is WGS84 plus a published nonlinear offset (a few hundred metres in Chengdu); outside
  * mainland China the offset is not applied. BD-09 is a further rotation and shift of GCJ-02.
  * The forward formulas are exact; the inverses iterate until the round trip is within 1e-7
- * degrees (about 1 cm), far better than the 0.5 m required. All functions are pure and thread-safe. */
+ * degrees (about 1 cm), far better than the 0.5 m required. All functions are pure and thread-safe.
+ */
 #ifndef HAZMAP_CHINACRS_H
 #define HAZMAP_CHINACRS_H
 

@@ -25,9 +25,9 @@ typedef struct csv_record {
     size_t nfields;
     char **fields;
     const size_t *lens;
-    int64_t line;        /* the line on which the record starts */
-    const char *raw;     /* the record as it stands in the file, without its line end, */
-    size_t raw_len;      /* truncated to 4096 bytes for a rejected over-long record */
+    int64_t line;    /* the line on which the record starts */
+    const char *raw; /* the record as it stands in the file, without its line end, */
+    size_t raw_len;  /* truncated to 4096 bytes for a rejected over-long record */
 } csv_record;
 
 /* Opens path for reading ("-" is standard input). Returns NULL with the reason in err. */

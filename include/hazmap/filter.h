@@ -23,19 +23,19 @@
 typedef enum hz_weight_mode { HZ_WEIGHT_COUNT = 0, HZ_WEIGHT_SCORE = 1 } hz_weight_mode;
 
 typedef struct hz_filter {
-    uint32_t mechanisms; /* bit (1u << hz_mechanism); 0 = any */
-    uint32_t places;     /* bit (1u << hz_place); 0 = any */
-    uint32_t intents;    /* bit (1u << hz_intent); 0 = any */
-    uint32_t severities; /* bit (1u << hz_severity); 0 = any */
-    uint32_t sexes;      /* bit (1u << hz_sex); 0 = any */
-    int64_t from;        /* inclusive, seconds since epoch; INT64_MIN = open */
-    int64_t to;          /* exclusive; INT64_MAX = open */
+    uint32_t mechanisms;  /* bit (1u << hz_mechanism); 0 = any */
+    uint32_t places;      /* bit (1u << hz_place); 0 = any */
+    uint32_t intents;     /* bit (1u << hz_intent); 0 = any */
+    uint32_t severities;  /* bit (1u << hz_severity); 0 = any */
+    uint32_t sexes;       /* bit (1u << hz_sex); 0 = any */
+    int64_t from;         /* inclusive, seconds since epoch; INT64_MIN = open */
+    int64_t to;           /* exclusive; INT64_MAX = open */
     int age_min, age_max; /* inclusive years; -1 = open. When either is set, unknown ages fail */
-    int disability;      /* 1 yes, 0 no, -1 any */
-    char area[64];       /* area code or "" for all */
+    int disability;       /* 1 yes, 0 no, -1 any */
+    char area[64];        /* area code or "" for all */
     hz_weight_mode weight;
     double sev_weight[HZ_SEV_COUNT]; /* used when weight == HZ_WEIGHT_SCORE */
-    int tz_offset_s;     /* offset for dates without one; default +08:00 */
+    int tz_offset_s;                 /* offset for dates without one; default +08:00 */
 } hz_filter;
 
 /* Everything open, count weights, default severity weights, +08:00. */
@@ -45,7 +45,8 @@ void filter_init(hz_filter *f);
 int filter_is_param(const char *key);
 
 /* Sets one parameter from its text; strict (unknown vocabulary words, malformed dates or ranges,
- * empty values are errors naming the parameter and value). Repeating a list parameter adds to it. */
+ * empty values are errors naming the parameter and value). Repeating a list parameter adds to it.
+ */
 hz_status filter_set(hz_filter *f, const char *key, const char *value, char *err, size_t errlen);
 
 /* Weight of an incident of the given severity under f (1 for HZ_WEIGHT_COUNT). */

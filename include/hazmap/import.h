@@ -26,16 +26,16 @@ typedef struct import_opts {
     const char *srs;   /* source CRS: "EPSG:n", a PROJ string or WKT, "gcj02" or "bd09";
                           default: the file's own, else EPSG:4326 */
     /* incidents */
-    const char *lon, *lat;     /* coordinate columns (--x/--y are the same, named for clarity) */
-    const char *wkt;           /* a WKT POINT column */
-    const char *id;            /* source id column; default "id", else the line number */
-    const char *time;          /* date or date-time column; default "occurred_at" */
-    const char *time2;         /* separate time-of-day column (hhmm or hh:mm[:ss]) */
-    const char *time_format;   /* strptime-like: %Y %m %d %H %M %S %y and literals */
-    const char *tz;            /* offset of local times: "+08:00" (default), "Asia/Shanghai" */
-    const char *map;           /* mapping file (vocabmap.h) */
-    const char *source;        /* source name; default: the file's base name */
-    const char *mechanism;     /* mechanism for rows that give none */
+    const char *lon, *lat;   /* coordinate columns (--x/--y are the same, named for clarity) */
+    const char *wkt;         /* a WKT POINT column */
+    const char *id;          /* source id column; default "id", else the line number */
+    const char *time;        /* date or date-time column; default "occurred_at" */
+    const char *time2;       /* separate time-of-day column (hhmm or hh:mm[:ss]) */
+    const char *time_format; /* strptime-like: %Y %m %d %H %M %S %y and literals */
+    const char *tz;          /* offset of local times: "+08:00" (default), "Asia/Shanghai" */
+    const char *map;         /* mapping file (vocabmap.h) */
+    const char *source;      /* source name; default: the file's base name */
+    const char *mechanism;   /* mechanism for rows that give none */
     /* areas */
     const char *code_field, *name_field, *name_en_field, *population_field, *parent_field;
     const char *level;  /* district, subdistrict or community; default the "level" field, else
@@ -53,7 +53,7 @@ typedef struct import_summary {
     int64_t replaced;  /* existed with other content */
     int64_t unchanged; /* existed with the same content */
     int64_t rejected;
-    int64_t outside;   /* incidents outside every area (stored with no area) */
+    int64_t outside; /* incidents outside every area (stored with no area) */
     int nreasons;
     char reason[IMPORT_MAX_REASONS][64]; /* rejection kinds ("empty geometry", ...) */
     int64_t reason_count[IMPORT_MAX_REASONS];
@@ -62,8 +62,8 @@ typedef struct import_summary {
 /* Imports the incidents of the file at path. Returns HZ_OK when the import committed (rows may
  * have been rejected: see *sum); otherwise nothing was written and err says why (unreadable
  * file, unknown CRS, no coordinate columns with the columns found, a header-only file, ...). */
-hz_status import_incidents(store *st, const char *path, const import_opts *o,
-                           import_summary *sum, char *err, size_t errlen);
+hz_status import_incidents(store *st, const char *path, const import_opts *o, import_summary *sum,
+                           char *err, size_t errlen);
 
 /* Imports the areas of the file at path (replacing areas with the same code). As above. */
 hz_status import_areas(store *st, const char *path, const import_opts *o, import_summary *sum,

@@ -19,23 +19,23 @@
 
 /* One incident, compact. */
 typedef struct hz_incident {
-    int64_t id;        /* the store's id */
-    double lon, lat;   /* WGS84 degrees */
-    double x, y;       /* working CRS metres */
-    int64_t t;         /* seconds since epoch; INT64_MIN unknown */
-    int32_t area;      /* index into the snapshot's areas; -1 outside all */
+    int64_t id;      /* the store's id */
+    double lon, lat; /* WGS84 degrees */
+    double x, y;     /* working CRS metres */
+    int64_t t;       /* seconds since epoch; INT64_MIN unknown */
+    int32_t area;    /* index into the snapshot's areas; -1 outside all */
     uint8_t mechanism, place, intent, severity, sex; /* hz_* vocab values, 0 unknown */
-    int8_t disability; /* 1, 0, -1 unknown */
-    int16_t age;       /* years, -1 unknown */
-    int16_t victims;   /* -1 unknown */
+    int8_t disability;                               /* 1, 0, -1 unknown */
+    int16_t age;                                     /* years, -1 unknown */
+    int16_t victims;                                 /* -1 unknown */
 } hz_incident;
 
 /* One area. */
 typedef struct hz_area {
     char *code, *name, *name_en, *level, *parent_code; /* name_en, parent_code may be NULL */
-    int64_t population;  /* -1 unknown */
-    int32_t parent;      /* index of the parent area, -1 none */
-    unsigned char *wkb;  /* MULTIPOLYGON, EPSG:4326 */
+    int64_t population;                                /* -1 unknown */
+    int32_t parent;                                    /* index of the parent area, -1 none */
+    unsigned char *wkb;                                /* MULTIPOLYGON, EPSG:4326 */
     size_t wkb_len;
     double minlon, minlat, maxlon, maxlat;
 } hz_area;
@@ -69,7 +69,7 @@ int incset_match(const incset *s, const hz_filter *f, int32_t area_idx, const hz
  * hz_points_free(). idx[k] is the position of point k in incset_items(). */
 typedef struct hz_points {
     size_t n;
-    double *x, *y, *w;  /* working CRS metres, weight under the filter's weight mode */
+    double *x, *y, *w; /* working CRS metres, weight under the filter's weight mode */
     uint32_t *idx;
 } hz_points;
 

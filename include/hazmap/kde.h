@@ -43,20 +43,19 @@ int kde_bw_rule_parse(const char *name, kde_bw_rule *r);
 /* Bandwidth in metres by a rule over the (weighted) points. why receives one sentence saying
  * what was computed ("ArcGIS rule: SD 812 m, Dm 640 m, n 5321 -> 118 m"). HZ_EINVAL if fewer
  * than 2 points or all coincide. */
-hz_status kde_bandwidth(const hz_points *p, kde_bw_rule rule, double *h, char *why,
-                        size_t whylen);
+hz_status kde_bandwidth(const hz_points *p, kde_bw_rule rule, double *h, char *why, size_t whylen);
 
 typedef struct kde_grid {
-    double x0;  /* west edge, working CRS metres */
-    double y1;  /* north edge */
+    double x0;   /* west edge, working CRS metres */
+    double y1;   /* north edge */
     double cell; /* cell size, metres */
     int nx, ny;
 } kde_grid;
 
 /* Evaluates the density of p on grid g into out (nx * ny floats, caller-allocated).
  * nthreads <= 0 means one per core. HZ_EINVAL for h <= 0, a bad grid, or non-finite input. */
-hz_status kde_compute(const hz_points *p, kde_kernel k, double h, double scale,
-                      const kde_grid *g, int nthreads, float *out, char *err, size_t errlen);
+hz_status kde_compute(const hz_points *p, kde_kernel k, double h, double scale, const kde_grid *g,
+                      int nthreads, float *out, char *err, size_t errlen);
 
 /* The kernel's value at distance r for bandwidth h (per square metre): for tests and legends. */
 double kde_kernel_value(kde_kernel k, double h, double r);

@@ -52,12 +52,12 @@ void store_set_timeout(store *st, int ms);
 /* ---- areas ---- */
 
 typedef struct hz_area_rec {
-    const char *code;        /* unique key, required */
-    const char *name;        /* UTF-8, required */
-    const char *name_en;     /* may be NULL */
-    const char *level;       /* "district", "subdistrict" or "community"; required */
-    const char *parent_code; /* may be NULL */
-    int64_t population;      /* -1 when unknown */
+    const char *code;         /* unique key, required */
+    const char *name;         /* UTF-8, required */
+    const char *name_en;      /* may be NULL */
+    const char *level;        /* "district", "subdistrict" or "community"; required */
+    const char *parent_code;  /* may be NULL */
+    int64_t population;       /* -1 when unknown */
     const unsigned char *wkb; /* (MULTI)POLYGON in EPSG:4326, lon/lat order */
     size_t wkb_len;
 } hz_area_rec;
@@ -74,19 +74,21 @@ hz_status store_areas_scan(store *st, store_area_cb cb, void *ud, char *err, siz
 /* ---- incidents ---- */
 
 typedef struct hz_incident_rec {
-    int64_t id;              /* set by the store on reads; ignored on writes */
-    const char *source;      /* required: the file name or feed the record came from */
-    const char *source_id;   /* required: its id within the source */
-    const char *occurred_at; /* ISO 8601 with offset, e.g. "2013-05-01T08:30:00+08:00"; may be NULL */
-    int64_t t;               /* the same instant as seconds since the epoch (INT64_MIN if unknown) */
+    int64_t id;            /* set by the store on reads; ignored on writes */
+    const char *source;    /* required: the file name or feed the record came from */
+    const char *source_id; /* required: its id within the source */
+    const char
+        *occurred_at; /* ISO 8601 with offset, e.g. "2013-05-01T08:30:00+08:00"; may be NULL */
+    int64_t t;        /* the same instant as seconds since the epoch (INT64_MIN if unknown) */
     int mechanism, place, intent, severity, sex; /* hz_* vocab values; 0 = unknown */
-    int victims;             /* -1 unknown */
-    int age;                 /* years; -1 unknown */
-    int disability;          /* 1 yes, 0 no, -1 unknown */
-    const char *description; /* may be NULL */
-    const char *area_code;   /* NULL when outside every area */
-    const char *extra;       /* JSON object of the source columns without a field of their own; may be NULL */
-    double lon, lat;         /* WGS84 */
+    int victims;                                 /* -1 unknown */
+    int age;                                     /* years; -1 unknown */
+    int disability;                              /* 1 yes, 0 no, -1 unknown */
+    const char *description;                     /* may be NULL */
+    const char *area_code;                       /* NULL when outside every area */
+    const char
+        *extra; /* JSON object of the source columns without a field of their own; may be NULL */
+    double lon, lat; /* WGS84 */
 } hz_incident_rec;
 
 typedef enum store_put_outcome {
@@ -102,8 +104,7 @@ hz_status store_incident_put(store *st, const hz_incident_rec *r, store_put_outc
 typedef int (*store_incident_cb)(void *ud, const hz_incident_rec *r);
 
 /* Calls cb for every incident in id order. A non-zero return stops the scan. */
-hz_status store_incidents_scan(store *st, store_incident_cb cb, void *ud, char *err,
-                               size_t errlen);
+hz_status store_incidents_scan(store *st, store_incident_cb cb, void *ud, char *err, size_t errlen);
 
 /* Calls cb for the incidents with the given ids (in the order given; missing ids are skipped). */
 hz_status store_incidents_get(store *st, const int64_t *ids, size_t n, store_incident_cb cb,

@@ -23,7 +23,8 @@ typedef struct store_bulk store_bulk;
 /* Starts a bulk load inside st's open transaction. NULL on failure with the reason in err. */
 store_bulk *store_bulk_begin(store *st, char *err, size_t errlen);
 
-/* Inserts or replaces one incident (as store_incident_put()), recording batch_id on written rows. */
+/* Inserts or replaces one incident (as store_incident_put()), recording batch_id on written rows.
+ */
 hz_status store_bulk_put(store_bulk *b, const hz_incident_rec *r, int64_t batch_id,
                          store_put_outcome *outcome, char *err, size_t errlen);
 

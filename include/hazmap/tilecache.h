@@ -47,12 +47,12 @@ void tilecache_purge(tilecache *c, int disk_too);
 void tilecache_etag(const char *key, char etag[TILECACHE_ETAG_LEN]);
 
 typedef struct tilecache_stats {
-    uint64_t hits;       /* memory hits */
-    uint64_t disk_hits;  /* misses in memory found on disk */
-    uint64_t misses;     /* found nowhere */
-    uint64_t evictions;  /* memory entries dropped for the budget */
-    size_t entries;      /* now in memory */
-    size_t bytes;        /* now in memory (payload + per-entry overhead) */
+    uint64_t hits;      /* memory hits */
+    uint64_t disk_hits; /* misses in memory found on disk */
+    uint64_t misses;    /* found nowhere */
+    uint64_t evictions; /* memory entries dropped for the budget */
+    size_t entries;     /* now in memory */
+    size_t bytes;       /* now in memory (payload + per-entry overhead) */
     size_t budget;
 } tilecache_stats;
 

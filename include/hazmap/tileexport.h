@@ -40,8 +40,8 @@ tileexport *tileexport_open(const char *path, tileexport_format fmt, const tilee
                             char *err, size_t errlen);
 
 /* Writes tile z/x/y (XYZ numbering). Not thread-safe: one writer thread. */
-hz_status tileexport_put(tileexport *e, int z, int x, int y, const unsigned char *png,
-                         size_t len, char *err, size_t errlen);
+hz_status tileexport_put(tileexport *e, int z, int x, int y, const unsigned char *png, size_t len,
+                         char *err, size_t errlen);
 
 /* Commits and frees (NULL is a no-op returning HZ_OK). After an error the output may be
  * incomplete; the writer is freed anyway. */

@@ -11,9 +11,9 @@
 #ifndef HAZMAP_TILEMATH_H
 #define HAZMAP_TILEMATH_H
 
-#define TILEMATH_SIZE 256          /* pixels per tile side */
-#define TILEMATH_MAXZOOM 24        /* deepest zoom accepted */
-#define TILEMATH_R 6378137.0       /* sphere radius of EPSG:3857, metres */
+#define TILEMATH_SIZE 256                /* pixels per tile side */
+#define TILEMATH_MAXZOOM 24              /* deepest zoom accepted */
+#define TILEMATH_R 6378137.0             /* sphere radius of EPSG:3857, metres */
 #define TILEMATH_MAXLAT 85.0511287798066 /* latitude where the square world ends */
 
 /* 1 if z is in 0..TILEMATH_MAXZOOM and x, y in 0..2^z-1; else 0. */

@@ -23,10 +23,11 @@
  *           within ~100 ms.
  * TILERENDER_AUTO picks exact when kde_compute's estimated work over ALL the filter's points
  * (points x lattice rows within reach x 4 for the polynomial kernels, points x cells within
- * reach for the others) stays below 2e7 - about 250,000 incidents at h = 300 m - else binned. Error: bilinear sampling and linear binning each err by at most
- * (cell²/8)(|f_xx| + |f_yy|) (the bilinear interpolation bound); for the quartic kernel that is
- * at most 2 (cell/h)² of one incident's peak 3/(pi h²) per incident within reach, i.e. <= 2.3 %
- * per incident at cell = h/8 (zoom >= 13 for h = 300 m) and <= 12.5 % at cell = h/4.
+ * reach for the others) stays below 2e7 - about 250,000 incidents at h = 300 m - else binned.
+ * Error: bilinear sampling and linear binning each err by at most (cell²/8)(|f_xx| + |f_yy|) (the
+ * bilinear interpolation bound); for the quartic kernel that is at most 2 (cell/h)² of one
+ * incident's peak 3/(pi h²) per incident within reach, i.e. <= 2.3 % per incident at cell = h/8
+ * (zoom >= 13 for h = 300 m) and <= 12.5 % at cell = h/4.
  *
  * At low zooms, where the cell had to grow beyond h/4 to bound the lattice, point samples of
  * the kernel would alias: the binned method is used with each stencil tap the kernel's mean
@@ -107,21 +108,21 @@ double tilerender_years(const tilerender *r, const hz_filter *f);
 
 /* How a tile was computed (for logs, tests and provenance). */
 typedef struct tile_info {
-    double bandwidth;  /* effective h, metres */
-    double cell;       /* lattice cell, metres */
-    double years;      /* denominator */
-    size_t points;     /* incidents within reach of the tile */
-    int method;        /* TILERENDER_EXACT or TILERENDER_BINNED */
-    int empty;         /* 1 if every pixel is below the first colour break */
-    double max_value;  /* largest pixel value */
+    double bandwidth; /* effective h, metres */
+    double cell;      /* lattice cell, metres */
+    double years;     /* denominator */
+    size_t points;    /* incidents within reach of the tile */
+    int method;       /* TILERENDER_EXACT or TILERENDER_BINNED */
+    int empty;        /* 1 if every pixel is below the first colour break */
+    double max_value; /* largest pixel value */
 } tile_info;
 
 /* Densities of the 256 x 256 pixel centres of tile z/x/y (row-major, north row first) into out,
  * per km² per year. info may be NULL. HZ_EINVAL for an invalid tile, a bad bandwidth or an
  * unknown area; HZ_ENOMEM; HZ_ECRS if the working CRS fails; HZ_ELIMIT for a tile too large
  * to render (see above). The server should answer HZ_EINVAL and HZ_ELIMIT with 400. */
-hz_status tilerender_density(tilerender *r, const tile_params *p, int z, int x, int y,
-                             float *out, tile_info *info, char *err, size_t errlen);
+hz_status tilerender_density(tilerender *r, const tile_params *p, int z, int x, int y, float *out,
+                             tile_info *info, char *err, size_t errlen);
 
 /* The tile as a paletted PNG (colorramp.h). *png is malloc'd, the caller frees it. A tile with
  * nothing to show is a copy of the constant transparent tile. */
@@ -132,14 +133,14 @@ hz_status tilerender_png(tilerender *r, const tile_params *p, int z, int x, int 
 /* The density at a ground point lon/lat as read through tile z/x/y's lattice; the point may lie
  * up to two lattice cells outside the tile (else HZ_EINVAL). Reading one point through two
  * neighbouring tiles gives the same value: the seamlessness guarantee, exposed for tests. */
-hz_status tilerender_value_at(tilerender *r, const tile_params *p, int z, int x, int y,
-                              double lon, double lat, double *value, char *err, size_t errlen);
+hz_status tilerender_value_at(tilerender *r, const tile_params *p, int z, int x, int y, double lon,
+                              double lat, double *value, char *err, size_t errlen);
 
 /* The constant fully transparent 256 x 256 PNG. Borrowed, valid until tilerender_free(). */
 const unsigned char *tilerender_empty_png(const tilerender *r, size_t *len);
 
 /* Cache key of a tile: "v<data_version>/<canonical params>/<z>/<x>/<y>". Like snprintf. */
-int tilerender_cache_key(const tilerender *r, const tile_params *p, int z, int x, int y,
-                         char *buf, size_t buflen);
+int tilerender_cache_key(const tilerender *r, const tile_params *p, int z, int x, int y, char *buf,
+                         size_t buflen);
 
 #endif

@@ -36,8 +36,8 @@ vocabmap *vocabmap_new(void);
 hz_status vocabmap_load(vocabmap *m, const char *path, char *err, size_t errlen);
 
 /* Adds one rule (as a "VOCABULARY: SOURCE = VALUE" or "column: SRC = FIELD" line would). */
-hz_status vocabmap_add(vocabmap *m, const char *vocab, const char *src, const char *dst,
-                       char *err, size_t errlen);
+hz_status vocabmap_add(vocabmap *m, const char *vocab, const char *src, const char *dst, char *err,
+                       size_t errlen);
 
 /* Maps value (len bytes, need not be NUL-terminated) of vocabulary voc into *v. Returns 0 (with
  * *v = 0 for an empty or "unknown" value) or -1 when the value is not known. */
