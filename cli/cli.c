@@ -1,5 +1,6 @@
 /* cli.c - the option parser shared by the subcommands. */
 #include "cli.h"
+#include "hazmap/store.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -104,4 +105,18 @@ int cli_double(const char *cmd, const char *opt, const char *s, double lo, doubl
     }
     *out = v;
     return 0;
+}
+
+incset *cli_load_snapshot(const char *cmd, const char *db, const char *work_srs)
+{
+    char err[1024];
+    store *st = store_open(db, STORE_READONLY, err, sizeof err);
+    if (!st) {
+        cli_error(cmd, "%s", err);
+        return NULL;
+    }
+    incset *s = incset_load(st, work_srs, err, sizeof err);
+    store_close(st);
+    if (!s) cli_error(cmd, "%s", err);
+    return s;
 }

@@ -3,6 +3,7 @@
 #define HAZMAP_CLI_H
 
 #include "hazmap/filter.h"
+#include "hazmap/incset.h"
 
 /* Each subcommand: argv[0] is the subcommand's name. Returns the process exit status:
  * 0 success, 1 failure at run time (bad input data, I/O), 2 usage error. */
@@ -24,10 +25,10 @@ typedef struct cli_opt {
     const char **value; /* where the value goes (last occurrence wins); NULL if absent */
 } cli_opt;
 
-/* Parses argv[1..argc-1] ("-o" is "--output", "-h" is "--help"): options listed in opts (terminated by {NULL}), the shared filter
- * options (filter.h: --mechanism, --from, ...) into f when f is non-NULL, and up to maxpos
- * positional arguments into pos (count in *npos). On error prints "hazmap CMD: ..." naming the
- * option to stderr and returns -1; else 0. */
+/* Parses argv[1..argc-1] ("-o" is "--output", "-h" is "--help"): options listed in opts (terminated
+ * by {NULL}), the shared filter options (filter.h: --mechanism, --from, ...) into f when f is
+ * non-NULL, and up to maxpos positional arguments into pos (count in *npos). On error prints
+ * "hazmap CMD: ..." naming the option to stderr and returns -1; else 0. */
 int cli_parse(int argc, char **argv, const cli_opt *opts, hz_filter *f, const char **pos,
               int maxpos, int *npos);
 
@@ -35,6 +36,10 @@ int cli_parse(int argc, char **argv, const cli_opt *opts, hz_filter *f, const ch
  * prints "hazmap CMD: --OPT: ..." and returns -1; else 0 and sets *out. */
 int cli_int(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out);
 int cli_double(const char *cmd, const char *opt, const char *s, double lo, double hi, double *out);
+
+/* Opens the database read-only and loads its snapshot in the working CRS work_srs (NULL = auto).
+ * On failure prints the reason as "hazmap CMD: ..." and returns NULL. Free with incset_free(). */
+incset *cli_load_snapshot(const char *cmd, const char *db, const char *work_srs);
 
 /* Prints "hazmap CMD: message" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -74,17 +74,8 @@ int cmd_blackspots(int argc, char **argv)
         }
     }
     char err[1024];
-    store *st = store_open(db, STORE_READONLY, err, sizeof err);
-    if (!st) {
-        cli_error(cmd, "%s", err);
-        return 1;
-    }
-    incset *s = incset_load(st, srs, err, sizeof err);
-    store_close(st);
-    if (!s) {
-        cli_error(cmd, "%s", err);
-        return 1;
-    }
+    incset *s = cli_load_snapshot(cmd, db, srs);
+    if (!s) return 1;
     blackspots_result *r = NULL;
     json_t *gj = NULL;
     int status = 1;

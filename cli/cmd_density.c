@@ -85,17 +85,8 @@ int cmd_density(int argc, char **argv)
         }
         o.nthreads = (int)t;
     }
-    store *st = store_open(db, STORE_READONLY, err, sizeof err);
-    if (!st) {
-        cli_error(cmd, "%s", err);
-        return 1;
-    }
-    incset *s = incset_load(st, work_srs, err, sizeof err);
-    store_close(st);
-    if (!s) {
-        cli_error(cmd, "%s", err);
-        return 1;
-    }
+    incset *s = cli_load_snapshot(cmd, db, work_srs);
+    if (!s) return 1;
     density_result *r = NULL;
     hz_status rc = density_run(s, &f, &o, &r, err, sizeof err);
     if (rc != HZ_OK) {

@@ -165,17 +165,8 @@ int cmd_hotspots(int argc, char **argv)
     }
 
     char err[1024];
-    store *st = store_open(db, STORE_READONLY, err, sizeof err);
-    if (!st) {
-        cli_error(cmd, "%s", err);
-        return 1;
-    }
-    incset *s = incset_load(st, srs, err, sizeof err);
-    store_close(st);
-    if (!s) {
-        cli_error(cmd, "%s", err);
-        return 1;
-    }
+    incset *s = cli_load_snapshot(cmd, db, srs);
+    if (!s) return 1;
     hotspots_result *r = NULL;
     char why[4096];
     hz_status rc = hotspots_run(s, &f, &par, &r, why, sizeof why, err, sizeof err);

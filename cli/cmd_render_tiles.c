@@ -177,17 +177,8 @@ int cmd_render_tiles(int argc, char **argv)
     if (nthreads < 1) nthreads = 1;
     if (nthreads > 64) nthreads = 64;
 
-    store *st = store_open(db, STORE_READONLY, err, sizeof err);
-    if (!st) {
-        cli_error(cmd, "%s", err);
-        return 1;
-    }
-    incset *s = incset_load(st, srs, err, sizeof err);
-    store_close(st);
-    if (!s) {
-        cli_error(cmd, "%s", err);
-        return 1;
-    }
+    incset *s = cli_load_snapshot(cmd, db, srs);
+    if (!s) return 1;
     int rc = 1;
     tilerender *r = NULL;
     tileexport *out = NULL;

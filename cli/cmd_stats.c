@@ -16,21 +16,6 @@
 #include "hazmap/rates.h"
 #include "hazmap/store.h"
 
-/* Opens the store read-only and loads the snapshot; prints the error and returns NULL. */
-static incset *load(const char *cmd, const char *db, const char *srs)
-{
-    char err[1024];
-    store *st = store_open(db, STORE_READONLY, err, sizeof err);
-    if (!st) {
-        cli_error(cmd, "%s", err);
-        return NULL;
-    }
-    incset *s = incset_load(st, srs, err, sizeof err);
-    store_close(st);
-    if (!s) cli_error(cmd, "%s", err);
-    return s;
-}
-
 /* Writes len bytes of text to path, or to standard output for NULL or "-". */
 static int write_out(const char *cmd, const char *path, const char *text, size_t len)
 {
@@ -108,7 +93,7 @@ int cmd_stats(int argc, char **argv)
         json = n >= 5 && strcmp(output + n - 5, ".json") == 0;
     }
     if (mincount_s && cli_int(cmd, "min-count", mincount_s, 0, 1000000, &mincount) != 0) return 2;
-    incset *s = load(cmd, db, NULL);
+    incset *s = cli_load_snapshot(cmd, db, NULL);
     if (!s) return 1;
     rates_result *r = NULL;
     int status = 1;
@@ -230,7 +215,7 @@ int cmd_evaluate(int argc, char **argv)
             return 2;
         }
     }
-    incset *s = load(cmd, db, NULL);
+    incset *s = cli_load_snapshot(cmd, db, NULL);
     if (!s) return 1;
     char err[1024];
     evaluate_result r;
