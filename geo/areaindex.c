@@ -18,6 +18,7 @@
  *
  * Invariant: after areaindex_new() nothing is written, so lookups are thread-safe. */
 #include "hazmap/areaindex.h"
+#include "hazmap/wkb.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -79,40 +80,62 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 
 /* ---- WKB ---- */
 
-typedef struct wkb_rd {
-    const unsigned char *p, *end;
-    int swap;
-} wkb_rd;
+typedef struct ring_ctx {
+    areaindex *ai;
+    ai_area *a;
+} ring_ctx;
 
-static int rd_u32(wkb_rd *r, uint32_t *v)
+/* Appends one ring of an area (closing it if the source did not); rings of fewer than 4
+ * points enclose nothing and are skipped. */
+static int add_ring(void *ud, uint32_t polygon, uint32_t ring, size_t npts, const double *xy)
 {
-    if (r->end - r->p < 4) return -1;
-    uint32_t x;
-    memcpy(&x, r->p, 4);
-    if (r->swap) x = __builtin_bswap32(x);
-    *v = x;
-    r->p += 4;
+    ring_ctx *c = ud;
+    areaindex *ai = c->ai;
+    ai_area *a = c->a;
+    (void)polygon;
+    (void)ring;
+    if (npts < 4) return 0;
+    if (grow((void **)&ai->xy, &ai->capxy, (ai->nxy + npts + 1) * 2, sizeof *ai->xy) < 0 ||
+        grow((void **)&ai->ring_start, &ai->capring, ai->nring + 1, sizeof(size_t)) < 0)
+        return -1;
+    size_t cap = ai->capring;
+    if (!ai->ring_end || cap > ai->nring) {
+        size_t *q = realloc(ai->ring_end, cap * sizeof *q);
+        if (!q) return -1;
+        ai->ring_end = q;
+    }
+    size_t s = ai->nxy;
+    for (size_t k = 0; k < npts; k++) {
+        double x = xy[2 * k], y = xy[2 * k + 1];
+        if (!isfinite(x) || !isfinite(y)) return -1;
+        ai->xy[2 * ai->nxy] = x;
+        ai->xy[2 * ai->nxy + 1] = y;
+        ai->nxy++;
+        if (x < a->minx) a->minx = x;
+        if (x > a->maxx) a->maxx = x;
+        if (y < a->miny) a->miny = y;
+        if (y > a->maxy) a->maxy = y;
+    }
+    if (ai->xy[2 * s] != ai->xy[2 * (ai->nxy - 1)] ||
+        ai->xy[2 * s + 1] != ai->xy[2 * (ai->nxy - 1) + 1]) {
+        ai->xy[2 * ai->nxy] = ai->xy[2 * s];
+        ai->xy[2 * ai->nxy + 1] = ai->xy[2 * s + 1];
+        ai->nxy++;
+    }
+    ai->ring_start[ai->nring] = s;
+    ai->ring_end[ai->nring] = ai->nxy;
+    ai->nring++;
+    a->nrings++;
     return 0;
 }
 
-static int rd_f64(wkb_rd *r, double *v)
+static int parse_area_wkb(areaindex *ai, ai_area *a, const unsigned char *wkb, size_t len)
 {
-    if (r->end - r->p < 8) return -1;
-    uint64_t x;
-    memcpy(&x, r->p, 8);
-    if (r->swap) x = __builtin_bswap64(x);
-    memcpy(v, &x, 8);
-    r->p += 8;
-    return 0;
-}
-
-static int rd_header(wkb_rd *r, uint32_t *type)
-{
-    if (r->p >= r->end) return -1;
-    unsigned char bo = *r->p++;
-    if (bo > 1) return -1;
-    r->swap = (bo == 1) != (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__);
-    return rd_u32(r, type);
+    a->ring_off = ai->nring;
+    a->minx = a->miny = INFINITY;
+    a->maxx = a->maxy = -INFINITY;
+    ring_ctx c = {ai, a};
+    return wkb_polygon_rings(wkb, len, add_ring, &c) ? -1 : 0;
 }
 
 typedef struct build {
@@ -121,74 +144,6 @@ typedef struct build {
     char *err;
     size_t errlen;
 } build;
-
-static int add_polygon(areaindex *ai, ai_area *a, wkb_rd *r)
-{
-    uint32_t nrings;
-    if (rd_u32(r, &nrings) < 0) return -1;
-    for (uint32_t i = 0; i < nrings; i++) {
-        uint32_t npts;
-        if (rd_u32(r, &npts) < 0 || (size_t)(r->end - r->p) / 16 < npts) return -1;
-        if (npts < 4) {
-            r->p += (size_t)npts * 16;
-            continue;
-        }
-        if (grow((void **)&ai->xy, &ai->capxy, (ai->nxy + npts + 1) * 2, sizeof *ai->xy) < 0 ||
-            grow((void **)&ai->ring_start, &ai->capring, ai->nring + 1, sizeof(size_t)) < 0)
-            return -1;
-        size_t cap = ai->capring;
-        if (!ai->ring_end || cap > ai->nring) {
-            size_t *q = realloc(ai->ring_end, cap * sizeof *q);
-            if (!q) return -1;
-            ai->ring_end = q;
-        }
-        size_t s = ai->nxy;
-        for (uint32_t k = 0; k < npts; k++) {
-            double x, y;
-            rd_f64(r, &x);
-            rd_f64(r, &y);
-            if (!isfinite(x) || !isfinite(y)) return -1;
-            ai->xy[2 * ai->nxy] = x;
-            ai->xy[2 * ai->nxy + 1] = y;
-            ai->nxy++;
-            if (x < a->minx) a->minx = x;
-            if (x > a->maxx) a->maxx = x;
-            if (y < a->miny) a->miny = y;
-            if (y > a->maxy) a->maxy = y;
-        }
-        /* close the ring if the source did not */
-        if (ai->xy[2 * s] != ai->xy[2 * (ai->nxy - 1)] ||
-            ai->xy[2 * s + 1] != ai->xy[2 * (ai->nxy - 1) + 1]) {
-            ai->xy[2 * ai->nxy] = ai->xy[2 * s];
-            ai->xy[2 * ai->nxy + 1] = ai->xy[2 * s + 1];
-            ai->nxy++;
-        }
-        ai->ring_start[ai->nring] = s;
-        ai->ring_end[ai->nring] = ai->nxy;
-        ai->nring++;
-        a->nrings++;
-    }
-    return 0;
-}
-
-static int parse_area_wkb(areaindex *ai, ai_area *a, const unsigned char *wkb, size_t len)
-{
-    wkb_rd r = {wkb, wkb + len, 0};
-    uint32_t type;
-    if (rd_header(&r, &type) < 0) return -1;
-    a->ring_off = ai->nring;
-    a->minx = a->miny = INFINITY;
-    a->maxx = a->maxy = -INFINITY;
-    if (type == 3) return add_polygon(ai, a, &r);
-    if (type != 6) return -1;
-    uint32_t n;
-    if (rd_u32(&r, &n) < 0) return -1;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t t;
-        if (rd_header(&r, &t) < 0 || t != 3 || add_polygon(ai, a, &r) < 0) return -1;
-    }
-    return 0;
-}
 
 static int level_rank(const char *level)
 {

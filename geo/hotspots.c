@@ -7,6 +7,7 @@
  * Moran's I on the lattice stencil) -> Gi* on the lattice (gistar.h) -> BH FDR -> classes.
  * Invariant: cells[] holds exactly the mask's cells in row-major order. */
 #include "hazmap/hotspots.h"
+#include "hazmap/wkb.h"
 #include "hazmap/workcrs.h"
 
 #include <math.h>
@@ -765,61 +766,28 @@ static int rb_ring(ringbuf *b, int group)
     return 0;
 }
 
-static int rd_u32(const unsigned char **p, const unsigned char *end, int le, uint32_t *v)
-{
-    if (end - *p < 4) return -1;
-    const unsigned char *b = *p;
-    *v = le ? (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24
-            : (uint32_t)b[3] | (uint32_t)b[2] << 8 | (uint32_t)b[1] << 16 | (uint32_t)b[0] << 24;
-    *p += 4;
-    return 0;
-}
+typedef struct rb_ctx {
+    ringbuf *b;
+    int group;
+} rb_ctx;
 
-static int rd_f64(const unsigned char **p, const unsigned char *end, int le, double *v)
+static int rb_wkb_ring(void *ud, uint32_t polygon, uint32_t ring, size_t n, const double *xy)
 {
-    if (end - *p < 8) return -1;
-    unsigned char b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = le ? (*p)[i] : (*p)[7 - i];
-    memcpy(v, b, 8);
-    *p += 8;
+    rb_ctx *c = ud;
+    (void)polygon;
+    (void)ring;
+    if (rb_ring(c->b, c->group)) return -1;
+    for (size_t k = 0; k < n; k++)
+        if (rb_point(c->b, xy[2 * k], xy[2 * k + 1])) return -1;
+    c->b->start[c->b->nrings] = c->b->npts;
     return 0;
 }
 
 /* Appends the rings of a WKB (MULTI)POLYGON (lon/lat) as one group. 0 or -1 if malformed. */
 static int rb_wkb(ringbuf *b, const unsigned char *wkb, size_t len, int group)
 {
-    const unsigned char *p = wkb, *end = wkb + len;
-    if (len < 5) return -1;
-    int le = *p++ == 1;
-    uint32_t type, npoly = 1;
-    if (rd_u32(&p, end, le, &type)) return -1;
-    if (type == 6) {
-        if (rd_u32(&p, end, le, &npoly)) return -1;
-    } else if (type == 3) {
-        p -= 5;
-    } else {
-        return -1;
-    }
-    for (uint32_t i = 0; i < npoly; i++) {
-        if (p >= end) return -1;
-        int ple = *p++ == 1;
-        uint32_t ptype, nrings;
-        if (rd_u32(&p, end, ple, &ptype) || ptype != 3 || rd_u32(&p, end, ple, &nrings)) return -1;
-        for (uint32_t r = 0; r < nrings; r++) {
-            uint32_t npts;
-            if (rd_u32(&p, end, ple, &npts) || (size_t)(end - p) < (size_t)npts * 16) return -1;
-            if (rb_ring(b, group)) return -1;
-            for (uint32_t k = 0; k < npts; k++) {
-                double x, y;
-                rd_f64(&p, end, ple, &x);
-                rd_f64(&p, end, ple, &y);
-                if (rb_point(b, x, y)) return -1;
-            }
-            b->start[b->nrings] = b->npts;
-        }
-    }
-    return 0;
+    rb_ctx c = {b, group};
+    return wkb_polygon_rings(wkb, len, rb_wkb_ring, &c) ? -1 : 0;
 }
 
 hz_status hotspots_run(const incset *s, const hz_filter *f, const hotspots_params *p,

@@ -1,5 +1,6 @@
 /* incset.c - the in-memory snapshot of areas and incidents that analyses run on. */
 #include "hazmap/incset.h"
+#include "hazmap/wkb.h"
 #include "hazmap/workcrs.h"
 
 #include <math.h>
@@ -22,66 +23,26 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-/* Reads a little- or big-endian uint32/double from WKB. */
-static int wkb_u32(const unsigned char **p, const unsigned char *end, int le, uint32_t *v)
+static int bbox_ring(void *ud, uint32_t polygon, uint32_t ring, size_t n, const double *xy)
 {
-    if (end - *p < 4) return -1;
-    const unsigned char *b = *p;
-    *v = le ? (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24
-            : (uint32_t)b[3] | (uint32_t)b[2] << 8 | (uint32_t)b[1] << 16 | (uint32_t)b[0] << 24;
-    *p += 4;
-    return 0;
-}
-
-static int wkb_f64(const unsigned char **p, const unsigned char *end, int le, double *v)
-{
-    if (end - *p < 8) return -1;
-    unsigned char b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = le ? (*p)[i] : (*p)[7 - i];
-    memcpy(v, b, 8); /* x86-64 and every platform we build on is little-endian */
-    *p += 8;
+    double *bb = ud;
+    (void)polygon;
+    (void)ring;
+    for (size_t k = 0; k < n; k++) {
+        bb[0] = fmin(bb[0], xy[2 * k]);
+        bb[1] = fmin(bb[1], xy[2 * k + 1]);
+        bb[2] = fmax(bb[2], xy[2 * k]);
+        bb[3] = fmax(bb[3], xy[2 * k + 1]);
+    }
     return 0;
 }
 
 /* Bounding box of a WKB (MULTI)POLYGON. Returns 0 or -1 on malformed input. */
 static int wkb_bbox(const unsigned char *wkb, size_t len, double bb[4])
 {
-    const unsigned char *p = wkb, *end = wkb + len;
     bb[0] = bb[1] = INFINITY;
     bb[2] = bb[3] = -INFINITY;
-    if (len < 5) return -1;
-    int le = *p++ == 1;
-    uint32_t type, npoly = 1;
-    if (wkb_u32(&p, end, le, &type)) return -1;
-    if (type == 6) {
-        if (wkb_u32(&p, end, le, &npoly)) return -1;
-    } else if (type == 3) {
-        p -= 5; /* re-read as a polygon below */
-    } else {
-        return -1;
-    }
-    for (uint32_t i = 0; i < npoly; i++) {
-        if (p >= end) return -1;
-        int ple = *p++ == 1;
-        uint32_t ptype, nrings;
-        if (wkb_u32(&p, end, ple, &ptype) || ptype != 3 || wkb_u32(&p, end, ple, &nrings))
-            return -1;
-        for (uint32_t r = 0; r < nrings; r++) {
-            uint32_t npts;
-            if (wkb_u32(&p, end, ple, &npts) || (size_t)(end - p) < (size_t)npts * 16) return -1;
-            for (uint32_t k = 0; k < npts; k++) {
-                double x, y;
-                wkb_f64(&p, end, ple, &x);
-                wkb_f64(&p, end, ple, &y);
-                if (x < bb[0]) bb[0] = x;
-                if (y < bb[1]) bb[1] = y;
-                if (x > bb[2]) bb[2] = x;
-                if (y > bb[3]) bb[3] = y;
-            }
-        }
-    }
-    return 0;
+    return wkb_polygon_rings(wkb, len, bbox_ring, bb) ? -1 : 0;
 }
 
 static int area_cb(void *ud, const hz_area_rec *a)

@@ -11,6 +11,7 @@
 #include "hazmap/hztime.h"
 #include "hazmap/incset.h"
 #include "hazmap/store.h"
+#include "hazmap/wkb.h"
 #include "hazmap/workcrs.h"
 
 START_TEST(test_days_from_civil_matches_timegm)
@@ -252,6 +253,84 @@ START_TEST(test_workcrs_errors)
 }
 END_TEST
 
+typedef struct ring_log {
+    int rings;
+    size_t points;
+    double sum; /* of every coordinate, to catch byte-order mistakes */
+    uint32_t last_polygon;
+} ring_log;
+
+static int log_ring(void *ud, uint32_t polygon, uint32_t ring, size_t n, const double *xy)
+{
+    ring_log *l = ud;
+    (void)ring;
+    l->rings++;
+    l->points += n;
+    l->last_polygon = polygon;
+    for (size_t k = 0; k < 2 * n; k++)
+        l->sum += xy[k];
+    return 0;
+}
+
+/* Big-endian copy of a little-endian WKB polygon written by square_wkb(). */
+static void to_big_endian(unsigned char *b, size_t n)
+{
+    b[0] = 0;
+    for (size_t o = 1; o + 4 <= 13; o += 4) { /* type, nrings, npts */
+        unsigned char t[4] = {b[o + 3], b[o + 2], b[o + 1], b[o]};
+        memcpy(b + o, t, 4);
+    }
+    for (size_t o = 13; o + 8 <= n; o += 8) {
+        for (int i = 0; i < 4; i++) {
+            unsigned char t = b[o + i];
+            b[o + i] = b[o + 7 - i];
+            b[o + 7 - i] = t;
+        }
+    }
+}
+
+START_TEST(test_wkb_rings)
+{
+    unsigned char poly[128], multi[256];
+    size_t n = square_wkb(poly, 1, 2, 3, 4);
+    ring_log l = {0};
+    ck_assert_int_eq(wkb_polygon_rings(poly, n, log_ring, &l), 0);
+    ck_assert_int_eq(l.rings, 1);
+    ck_assert_uint_eq(l.points, 5);
+    ck_assert(l.sum == (1 + 2) + (3 + 2) + (3 + 4) + (1 + 4) + (1 + 2));
+    /* The same polygon big-endian gives the same coordinates. */
+    unsigned char be[128];
+    memcpy(be, poly, n);
+    to_big_endian(be, n);
+    ring_log lb = {0};
+    ck_assert_int_eq(wkb_polygon_rings(be, n, log_ring, &lb), 0);
+    ck_assert(lb.sum == l.sum);
+    /* A MULTIPOLYGON of two (one little-, one big-endian). */
+    size_t o = 0;
+    multi[o++] = 1;
+    uint32_t type = 6, np = 2;
+    memcpy(multi + o, &type, 4), o += 4;
+    memcpy(multi + o, &np, 4), o += 4;
+    memcpy(multi + o, poly, n), o += n;
+    memcpy(multi + o, be, n), o += n;
+    ring_log lm = {0};
+    ck_assert_int_eq(wkb_polygon_rings(multi, o, log_ring, &lm), 0);
+    ck_assert_int_eq(lm.rings, 2);
+    ck_assert_uint_eq(lm.last_polygon, 1);
+    ck_assert(lm.sum == 2 * l.sum);
+    /* Truncated, wrong type, bad byte-order mark. */
+    ring_log lx = {0};
+    ck_assert_int_eq(wkb_polygon_rings(multi, o - 1, log_ring, &lx), -1);
+    ck_assert_int_eq(wkb_polygon_rings(poly, 8, log_ring, &lx), -1);
+    unsigned char bad[128];
+    memcpy(bad, poly, n);
+    bad[1] = 1; /* POINT */
+    ck_assert_int_eq(wkb_polygon_rings(bad, n, log_ring, &lx), -1);
+    bad[0] = 7;
+    ck_assert_int_eq(wkb_polygon_rings(bad, n, log_ring, &lx), -1);
+}
+END_TEST
+
 Suite *core_suite(void)
 {
     Suite *s = suite_create("core");
@@ -263,6 +342,7 @@ Suite *core_suite(void)
     tcase_add_test(tc, test_store_roundtrip);
     tcase_add_test(tc, test_store_open_errors);
     tcase_add_test(tc, test_workcrs_errors);
+    tcase_add_test(tc, test_wkb_rings);
     suite_add_tcase(s, tc);
     return s;
 }
