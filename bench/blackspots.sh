@@ -92,5 +92,6 @@ verdict=$(awk -v a="$h100" -v b="$r100" 'BEGIN {print (a <= b) ? "meets" : "MISS
   echo
   echo "Target (issue 3): at 100,000 points at least as fast as R dbscan: **$verdict** ($h100 s vs $r100 s)."
 } > "$OUT"
+echo "| Black spots (DBSCAN), 100k vs R dbscan (issue 3) | <= R dbscan's time | $h100 s vs $r100 s ($(awk -v a="$r100" -v b="$h100" 'BEGIN {printf "%.1f", a / b}')x faster) | $verdict |" > bench/results/blackspots.targets
 echo "wrote $OUT"
 [ "$ok" = 1 ]

@@ -94,4 +94,5 @@ fi
   echo
   sed 's/^/    /' "$TMP/why_1000000.txt"
 } > "$OUT"
+echo "| Gi* auto mode, 1M incidents (issue 3) | <= 2 s | ${a1m} s | ${verdict} |" > bench/results/hotspots.targets
 echo "wrote $OUT"

@@ -4,9 +4,13 @@
  * Built by bench/kde.sh against build/libhazmap.a (not by the Makefile).
  *   kde_bench N [--h 500] [--cell 10] [--nx 1100] [--ny 1200] [--kernel quartic] [--seed 1]
  *             [--threads 2] [--reps 5] [--samples 400] [--csv FILE]
+ *             [--x0 M --y1 M] [--compare FILE.raw]
  * Prints one JSON line: {"n", "kernel", "h", "cell", "nx", "ny", "threads", "times": [..],
  * "median_s", "cpu_median_s" (process CPU time, all threads), "max_rel_err", "cells_checked",
- * "max_value"}.
+ * "max_value"}; with --compare also "cmp": the distribution of other / ours over the cells
+ * where ours is above 1 % of its maximum (another tool's nx x ny Float32 grid in the same
+ * order, e.g. QGIS's heatmap converted with gdal_translate -of ENVI; its nodata -9999 counts
+ * as 0). --x0/--y1 place the grid (default: the synthetic district box's corner).
  * Exact evaluation: for sampled cells whose value is above 1 % of the grid's maximum (and the
  * maximum cell itself), the kernel sum over every point, accumulated in long double. */
 #include <math.h>
@@ -55,6 +59,45 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* Ratio other / ours over the cells where ours is above 1 % of its maximum: quantiles, and the
+ * other grid's maximum over ours (a shape check that needs no cell-by-cell alignment). */
+static int compare(const char *path, const float *ours, size_t nc, double vmax)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        return 1;
+    }
+    float *o = malloc(nc * sizeof *o);
+    double *r = malloc(nc * sizeof *r);
+    size_t got = fread(o, sizeof *o, nc, f);
+    fclose(f);
+    if (got != nc) {
+        fprintf(stderr, "kde_bench: %s holds %zu cells, expected %zu\n", path, got, nc);
+        return 1;
+    }
+    size_t m = 0;
+    double omax = 0, sum_o = 0, sum_us = 0;
+    for (size_t c = 0; c < nc; c++) {
+        double v = o[c] == -9999.0f ? 0 : o[c];
+        if (v > omax) omax = v;
+        sum_o += v;
+        sum_us += ours[c];
+        if (ours[c] > 0.01 * vmax) r[m++] = v / ours[c];
+    }
+    qsort(r, m, sizeof *r, cmp_d);
+#define Q(p) r[(size_t)((p) * (double)(m - 1) + 0.5)]
+    printf(", \"cmp\": {\"cells\": %zu, \"min\": %.6g, \"p01\": %.6g, \"p05\": %.6g, "
+           "\"median\": %.6g, \"p95\": %.6g, \"p99\": %.6g, \"max\": %.6g, "
+           "\"max_ratio\": %.6g, \"sum_ratio\": %.6g}",
+           m, r[0], Q(0.01), Q(0.05), Q(0.5), Q(0.95), Q(0.99), r[m - 1], omax / vmax,
+           sum_o / sum_us);
+#undef Q
+    free(o);
+    free(r);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -66,7 +109,8 @@ int main(int argc, char **argv)
     double h = 500, cell = 10;
     int nx = 1100, ny = 1200, threads = 2, reps = 5, samples = 400;
     uint64_t seed = 1;
-    const char *kname = "quartic", *csv = NULL;
+    const char *kname = "quartic", *csv = NULL, *cmpfile = NULL;
+    double gx0 = X0, gy1 = Y1;
     for (int i = 2; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
         if (!strcmp(k, "--h"))
@@ -89,6 +133,12 @@ int main(int argc, char **argv)
             samples = (int)strtol(v, NULL, 10);
         else if (!strcmp(k, "--csv"))
             csv = v;
+        else if (!strcmp(k, "--x0"))
+            gx0 = strtod(v, NULL);
+        else if (!strcmp(k, "--y1"))
+            gy1 = strtod(v, NULL);
+        else if (!strcmp(k, "--compare"))
+            cmpfile = v;
         else {
             fprintf(stderr, "kde_bench: unknown option %s\n", k);
             return 2;
@@ -102,7 +152,7 @@ int main(int argc, char **argv)
     if (reps < 1) reps = 1;
     /* 60 % in 40 clusters (sd 80-400 m), 40 % uniform background: incident maps are clustered
      * along roads and junctions with a diffuse remainder. */
-    double W = nx * cell, Hgt = ny * cell;
+    double W = 1100 * 10.0, Hgt = 1200 * 10.0; /* the points' box, whatever the grid */
     hz_points p = {n, malloc(n * sizeof(double)), malloc(n * sizeof(double)),
                    malloc(n * sizeof(double)), NULL};
     double cx[40], cy[40], cs[40];
@@ -133,7 +183,7 @@ int main(int argc, char **argv)
             fprintf(f, "%.3f,%.3f\n", p.x[q], p.y[q]);
         fclose(f);
     }
-    kde_grid g = {X0, Y1, cell, nx, ny};
+    kde_grid g = {gx0, gy1, cell, nx, ny};
     size_t nc = (size_t)nx * ny;
     float *out = malloc(nc * sizeof *out);
     /* Wall time, and the process's CPU time (both threads): on a shared machine the wall time
@@ -164,8 +214,8 @@ int main(int argc, char **argv)
     for (int tries = 0; checked < samples && tries < samples * 200; tries++) {
         size_t c = tries == 0 ? imax : (size_t)(rnd(&s2) * (double)nc) % nc;
         if (out[c] < 0.01 * vmax) continue;
-        double ccx = X0 + ((double)(c % nx) + 0.5) * cell,
-               ccy = Y1 - ((double)(c / nx) + 0.5) * cell;
+        double ccx = gx0 + ((double)(c % nx) + 0.5) * cell,
+               ccy = gy1 - ((double)(c / nx) + 0.5) * cell;
         long double sum = 0;
         for (size_t q = 0; q < n; q++)
             sum += kde_kernel_value(kern, h, hypot(p.x[q] - ccx, p.y[q] - ccy));
@@ -180,8 +230,10 @@ int main(int argc, char **argv)
     for (int r = 0; r < reps; r++)
         printf("%s%.4f", r ? ", " : "", times[r]);
     printf("], \"median_s\": %.4f, \"cpu_median_s\": %.4f, \"max_rel_err\": %.3g, "
-           "\"cells_checked\": %d, \"max_value\": %.6g}\n",
+           "\"cells_checked\": %d, \"max_value\": %.6g",
            med, cmed, worst, checked, vmax);
+    if (cmpfile && compare(cmpfile, out, nc, vmax) != 0) return 1;
+    printf("}\n");
     free(out);
     free(times);
     free(cpu);
