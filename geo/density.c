@@ -89,48 +89,24 @@ static void day_text(int64_t t, int tz, char out[11])
 
 double density_years(const incset *s, const hz_filter *f, char *basis, size_t basislen)
 {
-    const int tz = f->tz_offset_s;
-    char a[11], b[11];
-    if (f->from != INT64_MIN && f->to != INT64_MAX) {
-        double days = (double)(f->to - f->from) / 86400.0;
-        day_text(f->from, tz, a);
-        day_text(f->to - 1, tz, b);
-        if (basislen)
-            snprintf(basis, basislen, "filter dates %s..%s: %.6g days / 365.25", a, b, days);
-        return days / 365.25;
-    }
-    int64_t tmin = INT64_MAX, tmax = INT64_MIN;
-    const hz_incident *it = incset_items(s);
-    for (size_t k = 0, n = incset_count(s); k < n; k++) {
-        if (it[k].t == INT64_MIN) continue;
-        if (it[k].t < tmin) tmin = it[k].t;
-        if (it[k].t > tmax) tmax = it[k].t;
-    }
-    if (tmin == INT64_MAX) {
+    int64_t from, to;
+    double years = incset_study_period(s, f, &from, &to);
+    if (years <= 0) {
         if (basislen)
             snprintf(basis, basislen,
-                     "no dated incidents: years = 1, values are per km2 over the whole record");
+                     "no dated incidents in the period: years = 1, values are per km2 over the "
+                     "whole record");
         return 1.0;
     }
-    /* Whole local calendar days, first to last inclusive. */
-    int64_t d0 = (tmin + tz) >= 0 ? (tmin + tz) / 86400 : -((-(tmin + tz) + 86399) / 86400);
-    int64_t d1 = (tmax + tz) >= 0 ? (tmax + tz) / 86400 : -((-(tmax + tz) + 86399) / 86400);
-    int64_t start = f->from != INT64_MIN ? f->from : d0 * 86400 - tz;
-    int64_t end = f->to != INT64_MAX ? f->to : (d1 + 1) * 86400 - tz;
-    if (end <= start) {
-        if (basislen)
-            snprintf(basis, basislen, "the filter's dates lie outside the data: years = 1");
-        return 1.0;
-    }
-    double days = (double)(end - start) / 86400.0;
-    day_text(start, tz, a);
-    day_text(end - 1, tz, b);
+    char a[11], b[11];
+    day_text(from, f->tz_offset_s, a);
+    day_text(to - 1, f->tz_offset_s, b);
     if (basislen)
-        snprintf(basis, basislen, "%s %s..%s: %.6g days / 365.25",
-                 f->from == INT64_MIN && f->to == INT64_MAX ? "data time span"
-                                                            : "filter date with the data's span",
-                 a, b, days);
-    return days / 365.25;
+        snprintf(basis, basislen,
+                 "study period %s..%s (the filter's dates within the data's time span): %.6g "
+                 "days / 365.25",
+                 a, b, (double)(to - from) / 86400.0);
+    return years;
 }
 
 /* The area's (multi)polygon projected to the working CRS, vertex by vertex (straight edges in

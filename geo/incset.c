@@ -15,7 +15,8 @@ struct incset {
     size_t nareas, areacap;
     char srs[256];
     int64_t version;
-    int failed; /* set by a callback when an allocation fails */
+    int64_t t_min, t_max; /* first and last dated incident; INT64_MIN when none is dated */
+    int failed;           /* set by a callback when an allocation fails */
 };
 
 static char *dup_or_null(const char *s)
@@ -194,6 +195,14 @@ incset *incset_load(store *st, const char *work_srs, char *err, size_t errlen)
             s->areas[i].parent = incset_area_find(s, s->areas[i].parent_code);
     if (store_incidents_scan(st, incident_cb, s, err, errlen) != HZ_OK || s->failed) goto fail;
     if (project_all(s, work_srs, err, errlen) != HZ_OK) goto fail;
+    s->t_min = INT64_MAX;
+    s->t_max = INT64_MIN;
+    for (size_t k = 0; k < s->n; k++) {
+        if (s->items[k].t == INT64_MIN) continue;
+        if (s->items[k].t < s->t_min) s->t_min = s->items[k].t;
+        if (s->items[k].t > s->t_max) s->t_max = s->items[k].t;
+    }
+    if (s->t_max == INT64_MIN) s->t_min = INT64_MIN;
     return s;
 fail:
     if (s->failed) hz_fail(HZ_ENOMEM, err, errlen, "out of memory loading the snapshot");
@@ -246,6 +255,28 @@ const char *incset_work_srs(const incset *s)
 int64_t incset_data_version(const incset *s)
 {
     return s->version;
+}
+
+/* Start of the local day (offset tz) containing t. */
+static int64_t day_start(int64_t t, int tz)
+{
+    int64_t l = t + tz;
+    int64_t d = l >= 0 ? l / 86400 : -((-l + 86399) / 86400);
+    return d * 86400 - tz;
+}
+
+double incset_study_period(const incset *s, const hz_filter *f, int64_t *from, int64_t *to)
+{
+    *from = *to = INT64_MIN;
+    if (s->t_min == INT64_MIN) return 0;
+    int64_t lo = day_start(s->t_min, f->tz_offset_s);
+    int64_t hi = day_start(s->t_max, f->tz_offset_s) + 86400;
+    if (f->from > lo) lo = f->from;
+    if (f->to < hi) hi = f->to;
+    if (hi <= lo) return 0;
+    *from = lo;
+    *to = hi;
+    return (double)(hi - lo) / (365.25 * 86400.0);
 }
 
 int incset_area_within(const incset *s, int32_t a, int32_t anc)

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define YEAR_S (365.25 * 86400.0)
 #define UNSTABLE_BELOW 20
 
 static const char *const age_names[RATES_AGE_GROUPS] = {"0-14",  "15-24", "25-44",
@@ -58,29 +57,6 @@ hz_status rates_parse_by(const char *text, unsigned *by, char *err, size_t errle
         p = end + 1;
     }
     return HZ_OK;
-}
-
-/* Start of the local (+08:00) day containing t. */
-static int64_t local_day_start(int64_t t)
-{
-    int64_t l = t + HZ_TZ_SHANGHAI;
-    int64_t d = l >= 0 ? l / 86400 : -((-l + 86399) / 86400);
-    return d * 86400 - HZ_TZ_SHANGHAI;
-}
-
-/* The study period: the filter's ends, open ends from the data's span in whole local days. */
-static void study_period(const incset *s, const hz_filter *f, int64_t *from, int64_t *to)
-{
-    int64_t lo = INT64_MAX, hi = INT64_MIN;
-    const hz_incident *it = incset_items(s);
-    for (size_t k = 0, n = incset_count(s); k < n; k++) {
-        if (it[k].t == INT64_MIN) continue;
-        if (it[k].t < lo) lo = it[k].t;
-        if (it[k].t > hi) hi = it[k].t;
-    }
-    *from = f->from != INT64_MIN ? f->from : lo != INT64_MAX ? local_day_start(lo) : INT64_MIN;
-    *to = f->to != INT64_MAX ? f->to : hi != INT64_MIN ? local_day_start(hi) + 86400 : INT64_MIN;
-    if (*from == INT64_MIN || *to == INT64_MIN || *to <= *from) *from = *to = INT64_MIN;
 }
 
 hz_status rates_compute(const incset *s, const hz_filter *f, unsigned by, rates_result **out,
@@ -139,8 +115,8 @@ hz_status rates_compute(const incset *s, const hz_filter *f, unsigned by, rates_
         }
     }
     /* Period and population. */
-    study_period(s, f, &r->from, &r->to);
-    r->years = r->from == INT64_MIN ? NAN : (double)(r->to - r->from) / YEAR_S;
+    double yrs = incset_study_period(s, f, &r->from, &r->to);
+    r->years = r->from == INT64_MIN ? NAN : yrs;
     int64_t total_pop = 0;
     if (!(by & RATES_BY_AREA) && fa < 0) {
         for (size_t a = 0; a < na; a++) {
@@ -291,9 +267,10 @@ hz_status rates_json(const rates_result *r, int suppress_below, json_t **out, ch
     json_object_set_new(prov, "period_from", from[0] ? json_string(from) : json_null());
     json_object_set_new(prov, "period_to", to[0] ? json_string(to) : json_null());
     json_object_set_new(prov, "years", num_or_null(r->years));
-    json_object_set_new(prov, "years_rule",
-                        json_string("filter from/to; open ends from the data's time span in whole "
-                                    "days (+08:00); days / 365.25"));
+    json_object_set_new(
+        prov, "years_rule",
+        json_string("the filter's from/to intersected with the data's time span in whole "
+                    "local days; days / 365.25"));
     json_object_set_new(prov, "work_srs", json_string(r->work_srs));
     json_object_set_new(prov, "incidents", json_integer(r->incidents));
     json_object_set_new(prov, "data_version", json_integer(r->data_version));

@@ -221,6 +221,22 @@ START_TEST(test_store_roundtrip)
 
     hz_filter f;
     filter_init(&f);
+    /* Study period: the incidents (t = 1000 s, 1970-01-01 local) span one local day. */
+    int64_t p0, p1;
+    double yrs = incset_study_period(s, &f, &p0, &p1);
+    ck_assert_int_eq(p0, -8 * 3600);
+    ck_assert_int_eq(p1, 16 * 3600);
+    ck_assert(fabs(yrs - 1 / 365.25) < 1e-15);
+    hz_filter g = f;
+    ck_assert_int_eq(filter_set(&g, "from", "1969-06-01", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(filter_set(&g, "to", "1970-06-01", err, sizeof err), HZ_OK);
+    ck_assert(fabs(incset_study_period(s, &g, &p0, &p1) - 1 / 365.25) < 1e-15);
+    ck_assert_int_eq(filter_set(&g, "from", "1970-01-01T12:00", err, sizeof err), HZ_OK);
+    ck_assert(fabs(incset_study_period(s, &g, &p0, &p1) - 0.5 / 365.25) < 1e-15);
+    ck_assert_int_eq(filter_set(&g, "from", "1971-01-01", err, sizeof err), HZ_EINVAL);
+    hz_filter h = f;
+    ck_assert_int_eq(filter_set(&h, "from", "1980-01-01", err, sizeof err), HZ_OK);
+    ck_assert(incset_study_period(s, &h, &p0, &p1) == 0 && p0 == INT64_MIN);
     hz_points p;
     ck_assert_int_eq(filter_set(&f, "area", "A1", err, sizeof err), HZ_OK);
     ck_assert_int_eq(incset_select(s, &f, &p, err, sizeof err), HZ_OK);

@@ -655,7 +655,7 @@ START_TEST(test_density_run)
     /* No dated incident at all would give years = 1, said so; here: the data's span. */
     filter_init(&f);
     ck_assert_double_eq_tol(density_years(s, &f, basis, sizeof basis), 730 / 365.25, 1e-12);
-    ck_assert_ptr_nonnull(strstr(basis, "data time span 2013-01-01..2014-12-31"));
+    ck_assert_ptr_nonnull(strstr(basis, "study period 2013-01-01..2014-12-31"));
 
     /* Score weights: the mass is the score (minor = 3 by default). */
     filter_init(&f);

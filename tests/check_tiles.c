@@ -685,10 +685,11 @@ START_TEST(test_render_png_colour_and_floor)
     tilerender *r = tilerender_new(rset, 0, err, sizeof err);
     tile_params p;
     tilerender_params_init(&p);
-    /* The lone fall over exactly one year (2013-01-01 .. 2013-12-31 inclusive = 365 days). */
+    /* The lone fall over exactly one year inside the data's span (2013-01-15 .. 2014-12-15):
+     * 2013-01-15 .. 2014-01-14 inclusive = 365 days. */
     ck_assert_int_eq(tilerender_params_set(&p, "mechanism", "fall", err, sizeof err), HZ_OK);
-    ck_assert_int_eq(tilerender_params_set(&p, "from", "2013-01-01", err, sizeof err), HZ_OK);
-    ck_assert_int_eq(tilerender_params_set(&p, "to", "2013-12-31", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(tilerender_params_set(&p, "from", "2013-01-15", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(tilerender_params_set(&p, "to", "2014-01-14", err, sizeof err), HZ_OK);
     ck_assert_int_eq(tilerender_params_set(&p, "bandwidth", "250", err, sizeof err), HZ_OK);
     ck_assert_int_eq(tilerender_params_set(&p, "kernel", "quartic", err, sizeof err), HZ_OK);
     ck_assert_int_eq(tilerender_params_set(&p, "nope", "1", err, sizeof err), HZ_ENOTFOUND);

@@ -54,9 +54,8 @@ struct tilerender {
     size_t set_bytes, budget;
     workcrs *pool[POOL_MAX];
     int npool;
-    double lon0, lat0;       /* data centre: the latitude fixes each zoom's lattice cell */
-    double dbox[4];          /* lon/lat box of all incidents (empty: dbox[0] > dbox[2]) */
-    int64_t first_t, last_t; /* INT64_MIN when no incident has a time */
+    double lon0, lat0; /* data centre: the latitude fixes each zoom's lattice cell */
+    double dbox[4];    /* lon/lat box of all incidents (empty: dbox[0] > dbox[2]) */
     unsigned char *empty_png;
     size_t empty_len;
 };
@@ -134,16 +133,10 @@ tilerender *tilerender_new(const incset *s, size_t pointset_budget, char *err, s
         bb[3] = fmax(bb[3], a[k].maxlat);
     }
     const hz_incident *it = incset_items(s);
-    r->first_t = INT64_MAX;
-    r->last_t = INT64_MIN;
     int use_incidents = !(bb[0] <= bb[2]);
     r->dbox[0] = r->dbox[1] = INFINITY;
     r->dbox[2] = r->dbox[3] = -INFINITY;
     for (size_t k = 0; k < incset_count(s); k++) {
-        if (it[k].t != INT64_MIN) {
-            if (it[k].t < r->first_t) r->first_t = it[k].t;
-            if (it[k].t > r->last_t) r->last_t = it[k].t;
-        }
         if (isfinite(it[k].x) && isfinite(it[k].lon) && isfinite(it[k].lat)) {
             r->dbox[0] = fmin(r->dbox[0], it[k].lon);
             r->dbox[1] = fmin(r->dbox[1], it[k].lat);
@@ -157,7 +150,6 @@ tilerender *tilerender_new(const incset *s, size_t pointset_budget, char *err, s
             bb[3] = fmax(bb[3], it[k].lat);
         }
     }
-    if (r->last_t == INT64_MIN) r->first_t = INT64_MIN;
     r->lon0 = bb[0] <= bb[2] ? (bb[0] + bb[2]) / 2 : 0;
     r->lat0 = bb[1] <= bb[3] ? (bb[1] + bb[3]) / 2 : 0;
 
@@ -203,24 +195,13 @@ int64_t tilerender_data_version(const tilerender *r)
     return incset_data_version(r->s);
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
-
 double tilerender_years(const tilerender *r, const hz_filter *f)
 {
-    int64_t lo = f->from, hi = f->to;
-    if (lo == INT64_MIN || hi == INT64_MAX) {
-        if (r->first_t == INT64_MIN) return 1.0; /* no times at all: documented fallback */
-        int64_t tz = f->tz_offset_s;
-        if (lo == INT64_MIN) lo = floor_div(r->first_t + tz, 86400) * 86400 - tz;
-        if (hi == INT64_MAX) hi = (floor_div(r->last_t + tz, 86400) + 1) * 86400 - tz;
-    }
-    double secs = (double)hi - (double)lo;
-    if (secs < 86400) secs = 86400;
-    return secs / SECONDS_PER_YEAR;
+    int64_t from, to;
+    double years = incset_study_period(r->s, f, &from, &to);
+    /* Under a day (or no dates at all) would blow values up: the documented fallbacks. */
+    if (years <= 0) return 1.0;
+    return years < 1 / 365.25 ? 1 / 365.25 : years;
 }
 
 const unsigned char *tilerender_empty_png(const tilerender *r, size_t *len)

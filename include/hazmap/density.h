@@ -7,10 +7,10 @@
  * object (API.md: filters, method, kernel, bandwidth and how chosen, cell size, work_srs,
  * incidents, years, data_version).
  *
- * "Per year": the filter's from..to span when both are given; otherwise the data's span (dated
- * incidents of the whole snapshot, first to last calendar day inclusive, in the filter's UTC
- * offset), with an open filter end replaced by the data's; in days / 365.25. Without any dated
- * incident, years = 1 and the provenance says the values are per km² over the whole record.
+ * "Per year": the study period of incset_study_period(), the filter's from..to intersected with
+ * the data's span (dated incidents of the whole snapshot, first to last calendar day inclusive,
+ * in the filter's UTC offset), in days / 365.25. Without any dated incident in it, years = 1 and
+ * the provenance says the values are per km² over the whole record.
  *
  * Default cell: bandwidth / 10 rounded to whole metres, at least 5 m, coarsened (in whole metres)
  * until the grid has at most min(DENSITY_DEFAULT_CELLS, max_cells) cells; an explicit cell is used

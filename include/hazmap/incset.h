@@ -62,6 +62,14 @@ int incset_area_within(const incset *s, int32_t a, int32_t anc);
 const char *incset_work_srs(const incset *s);
 int64_t incset_data_version(const incset *s);
 
+/* The study period of an analysis under f, for "per year" figures: f's [from, to) intersected
+ * with the data's span in whole local days (f->tz_offset_s): from the start of the first dated
+ * incident's day to the end of the last one's. A filter reaching past the data therefore does
+ * not dilute rates with years in which nothing was recorded. Returns the length in years
+ * (days / 365.25) and sets *from and *to, or returns 0 with both INT64_MIN when the data have no
+ * dates or the intersection is empty. */
+double incset_study_period(const incset *s, const hz_filter *f, int64_t *from, int64_t *to);
+
 /* 1 if incident i passes filter f. f->area must have been resolved: use incset_select(). */
 int incset_match(const incset *s, const hz_filter *f, int32_t area_idx, const hz_incident *i);
 

@@ -36,9 +36,9 @@
  * any projection; a tile whose footprint in the working CRS exceeds 1536 cells (far outside
  * the working CRS's zone) is HZ_ELIMIT.
  *
- * Years ("per year"): the filter's period when from and to are both given; otherwise the open
- * ends are taken from the data: the first and last incident day (local time of the filter's
- * tz offset) of the whole snapshot, unfiltered, inclusive; at least one day.
+ * Years ("per year"): the study period of incset_study_period(): the filter's dates intersected
+ * with the data's span (first to last incident day of the whole snapshot, unfiltered, in the
+ * filter's tz offset); at least one day; 1 when nothing is dated.
  *
  * Thread-safety: a tilerender is shared by all threads. It caches the filtered, spatially
  * bucketed point sets (one per canonical filter, LRU within a byte budget) and a pool of
