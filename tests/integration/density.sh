@@ -104,8 +104,8 @@ print(sum(1 for r in csv.DictReader(open('data/incidents_2012_2014.csv', encodin
           if r['mechanism'] == 'traffic' and r['occurred_at'][:4] == '2013'))")
 run traffic2013_dates "$n2013" "$(python3 -c 'print(365/365.25)')" --mechanism traffic \
   --from 2013-01-01 --to 2013-12-31 --bandwidth 300 --extent points
-grep -q '"years_basis": "filter dates 2013-01-01..2013-12-31' "$TMP/traffic2013_dates.json" &&
-  ok "years basis names the filter dates" || bad "years basis: $(grep years_basis "$TMP/traffic2013_dates.json")"
+grep -q '"years_basis": "study period 2013-01-01..2013-12-31' "$TMP/traffic2013_dates.json" &&
+  ok "years basis names the study period" || bad "years basis: $(grep years_basis "$TMP/traffic2013_dates.json")"
 
 # Planted junctions and markets (radius <= 80 m): with h = 300 m, the density at the centre is at
 # least 0.8 x n / years x K(0) x 1e6, K(0) = 3 / (pi h^2) (kernel mass within 80 m of the peak is
