@@ -37,15 +37,20 @@ typedef struct argv_ctx {
     hreq_arg args[MAX_ARGS];
     size_t n;
     int overflow;
+    int nul; /* a decoded key or value holds a NUL byte (%00): C strings would truncate it */
 } argv_ctx;
 
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
+                                   size_t key_size, const char *value, size_t value_size)
 {
     (void)kind;
     argv_ctx *c = cls;
     if (c->n >= MAX_ARGS) {
         c->overflow = 1;
+        return MHD_NO;
+    }
+    if ((key && strlen(key) != key_size) || (value && strlen(value) != value_size)) {
+        c->nul = 1;
         return MHD_NO;
     }
     c->args[c->n].key = key ? key : "";
@@ -178,9 +183,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     argv_ctx av;
     av.n = 0;
     av.overflow = 0;
-    MHD_get_connection_values(mc, MHD_GET_ARGUMENT_KIND, collect_arg, &av);
-    if (av.overflow) {
-        hresp_error(&rs, 400, "InvalidParameterValue", "more than %d query parameters", MAX_ARGS);
+    av.nul = 0;
+    MHD_get_connection_values_n(mc, MHD_GET_ARGUMENT_KIND, collect_arg, &av);
+    if (av.overflow || av.nul) {
+        if (av.nul)
+            hresp_error(&rs, 400, "InvalidParameterValue", "a query parameter contains a NUL byte");
+        else
+            hresp_error(&rs, 400, "InvalidParameterValue", "more than %d query parameters",
+                        MAX_ARGS);
         hresp_header(&rs, "X-Content-Type-Options", "nosniff");
         rs.route = -1;
         return respond(sv, mc, cn, method, url, NULL, &rs);
