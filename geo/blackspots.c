@@ -408,14 +408,17 @@ hz_status blackspots_geojson(const blackspots_result *r, int suppress_below, jso
 {
     json_t *feats = json_array(), *prov = json_object(), *w = json_object();
     if (!feats || !prov || !w) goto oom;
+    int any_suppressed = 0;
     for (size_t i = 0; i < r->n; i++) {
         const blackspot *b = &r->spots[i];
         json_t *f;
-        if (suppress_below > 0 && b->count < suppress_below)
+        if (suppress_below > 0 && b->count < suppress_below) {
+            any_suppressed = 1;
             f = json_pack("{s:s, s:i, s:n, s:{s:i, s:b}}", "type", "Feature", "id", b->rank,
                           "geometry", "properties", "rank", b->rank, "suppressed", 1);
-        else
+        } else {
             f = spot_json(r, b);
+        }
         if (!f) goto oom;
         json_array_append_new(feats, f);
     }
@@ -438,8 +441,10 @@ hz_status blackspots_geojson(const blackspots_result *r, int suppress_below, jso
     json_object_set_new(prov, "score_weights", w);
     w = NULL;
     json_object_set_new(prov, "work_srs", json_string(r->work_srs));
-    json_object_set_new(prov, "incidents", json_integer(r->incidents));
-    json_object_set_new(prov, "noise", json_integer(r->noise));
+    /* incidents - noise - the visible counts would be the suppressed clusters' total. */
+    json_object_set_new(prov, "incidents",
+                        any_suppressed ? json_null() : json_integer(r->incidents));
+    json_object_set_new(prov, "noise", any_suppressed ? json_null() : json_integer(r->noise));
     json_object_set_new(prov, "clusters", json_integer((json_int_t)r->n));
     json_object_set_new(prov, "data_version", json_integer(r->data_version));
     json_object_set_new(prov, "suppress_below", json_integer(suppress_below));

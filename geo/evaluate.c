@@ -156,17 +156,23 @@ static json_t *window_json(const evaluate_window *w, int suppressed)
                      "suppressed", suppressed);
 }
 
+/* One arm. When a window count of the arm is suppressed, everything derived from it goes too:
+ * with the other count and both person-times public, RR (or its CI, or the zero-correction flag,
+ * which says a count is 0) would give the hidden count back. */
 static json_t *arm_json(const evaluate_arm *arm, int suppress_below, int *suppressed)
 {
     int sb = suppress_below > 0 && arm->before.count < suppress_below;
     int sa = suppress_below > 0 && arm->after.count < suppress_below;
     *suppressed = sb || sa;
-    return json_pack(
+    json_t *o = json_pack(
         "{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:b}", "area", arm->code, "name", arm->name,
         "population", (json_int_t)arm->population, "before", window_json(&arm->before, sb), "after",
         window_json(&arm->after, sa), "rr", *suppressed ? json_null() : num_or_null(arm->rr),
         "rr_lo", *suppressed ? json_null() : num_or_null(arm->rr_lo), "rr_hi",
-        *suppressed ? json_null() : num_or_null(arm->rr_hi), "zero_corrected", arm->zero_corrected);
+        *suppressed ? json_null() : num_or_null(arm->rr_hi), "suppressed", *suppressed);
+    if (o && !*suppressed)
+        json_object_set_new(o, "zero_corrected", json_boolean(arm->zero_corrected));
+    return o;
 }
 
 hz_status evaluate_json(const evaluate_result *r, int suppress_below, json_t **out, char *err,
@@ -190,7 +196,7 @@ hz_status evaluate_json(const evaluate_result *r, int suppress_below, json_t **o
     json_object_set_new(o, "rr", json_incref(json_object_get(area, "rr")));
     json_object_set_new(o, "rr_lo", json_incref(json_object_get(area, "rr_lo")));
     json_object_set_new(o, "rr_hi", json_incref(json_object_get(area, "rr_hi")));
-    json_object_set_new(o, "zero_corrected", json_boolean(r->area.zero_corrected));
+    if (!sa) json_object_set_new(o, "zero_corrected", json_boolean(r->area.zero_corrected));
     json_object_set_new(o, "comparison", cmp);
     json_object_set_new(o, "rrr", sr ? json_null() : num_or_null(r->rrr));
     json_object_set_new(o, "rrr_lo", sr ? json_null() : num_or_null(r->rrr_lo));
@@ -220,11 +226,13 @@ hz_status evaluate_json(const evaluate_result *r, int suppress_below, json_t **o
                         json_string("area population x window length / 365.25 days"));
     json_object_set_new(prov, "rate_unit", json_string("per 100,000 population per year"));
     json_object_set_new(prov, "work_srs", json_string(r->work_srs));
+    /* The total less the visible counts would be the suppressed ones. */
     json_object_set_new(
         prov, "incidents",
-        json_integer(
-            r->area.before.count + r->area.after.count +
-            (r->has_comparison ? r->comparison.before.count + r->comparison.after.count : 0)));
+        sr ? json_null()
+           : json_integer(
+                 r->area.before.count + r->area.after.count +
+                 (r->has_comparison ? r->comparison.before.count + r->comparison.after.count : 0)));
     json_object_set_new(prov, "data_version", json_integer(r->data_version));
     json_object_set_new(o, "provenance", prov);
     *out = o;

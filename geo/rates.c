@@ -129,11 +129,12 @@ hz_status rates_compute(const incset *s, const hz_filter *f, unsigned by, rates_
         }
         if (na == 0) total_pop = -1;
     }
-    /* Strings: codes and names of the slot areas. */
+    /* Strings: per slot area its code, its name and its parent's slot index in decimal ("-1"
+     * when the parent is no row), which rates_json() needs for complementary suppression. */
     size_t slen = 1;
     for (size_t sl = 0; sl < nslot; sl++)
         if (slot_area[sl] >= 0)
-            slen += strlen(areas[slot_area[sl]].code) + strlen(areas[slot_area[sl]].name) + 2;
+            slen += strlen(areas[slot_area[sl]].code) + strlen(areas[slot_area[sl]].name) + 2 + 24;
     r->strings = malloc(slen);
     size_t nrows = 0;
     for (size_t m = 0; m < NM; m++)
@@ -153,6 +154,8 @@ hz_status rates_compute(const incset *s, const hz_filter *f, unsigned by, rates_
             so += (size_t)snprintf(r->strings + so, slen - so, "%s", A->code) + 1;
             name = r->strings + so;
             so += (size_t)snprintf(r->strings + so, slen - so, "%s", A->name) + 1;
+            int32_t ps = A->parent >= 0 ? area_slot[A->parent] : -1;
+            so += (size_t)snprintf(r->strings + so, slen - so, "%d", (int)ps) + 1;
             pop = A->population;
         }
         for (size_t m = 0; m < NM; m++)
@@ -217,14 +220,50 @@ static json_t *str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
+/* The rows to suppress (malloc'd, r->n flags; NULL when out of memory), *any set when there is
+ * one. Primary suppression: count < suppress_below. Complementary suppression: area rows are
+ * nested (a parent's count is the sum of its children's plus its own direct incidents), so a
+ * parent shown next to a hidden child would give the child back as parent - visible children;
+ * every ancestor row of a suppressed row (same mechanism, age group and sex) is suppressed too,
+ * up to the top. The rows of rates_compute() are slot-major with the same cells in every slot,
+ * and each slot's strings hold its parent's slot index after the name. */
+static char *suppression_mask(const rates_result *r, int suppress_below, int *any)
+{
+    char *sup = calloc(r->n + 1, 1);
+    *any = 0;
+    if (!sup || suppress_below <= 0) return sup;
+    for (size_t k = 0; k < r->n; k++)
+        if (r->rows[k].count < suppress_below) sup[k] = 1, *any = 1;
+    if (!*any || !(r->by & RATES_BY_AREA) || !r->strings || r->n == 0) return sup;
+    size_t per = 0; /* rows per slot */
+    while (per < r->n && r->rows[per].area == r->rows[0].area)
+        per++;
+    for (size_t k = 0; k < r->n; k++) {
+        if (!sup[k]) continue;
+        size_t cell = k % per, row = k;
+        for (int depth = 0; depth < 16; depth++) {
+            const char *nm = r->rows[row].area_name;
+            if (!nm) break;
+            long ps = strtol(nm + strlen(nm) + 1, NULL, 10);
+            if (ps < 0) break;
+            row = (size_t)ps * per + cell;
+            if (row >= r->n) break;
+            sup[row] = 1;
+        }
+    }
+    return sup;
+}
+
 hz_status rates_json(const rates_result *r, int suppress_below, json_t **out, char *err,
                      size_t errlen)
 {
     json_t *rows = json_array(), *o = json_object(), *prov = json_object();
-    if (!rows || !o || !prov) goto oom;
+    int any = 0;
+    char *mask = suppression_mask(r, suppress_below, &any);
+    if (!rows || !o || !prov || !mask) goto oom;
     for (size_t k = 0; k < r->n; k++) {
         const rates_row *w = &r->rows[k];
-        int sup = suppress_below > 0 && w->count < suppress_below;
+        int sup = mask[k];
         json_t *j = json_object();
         if (!j) goto oom;
         json_object_set_new(j, "area", str_or_null(w->area));
@@ -272,14 +311,21 @@ hz_status rates_json(const rates_result *r, int suppress_below, json_t **out, ch
         json_string("the filter's from/to intersected with the data's time span in whole "
                     "local days; days / 365.25"));
     json_object_set_new(prov, "work_srs", json_string(r->work_srs));
-    json_object_set_new(prov, "incidents", json_integer(r->incidents));
+    /* The total less the visible rows would be the suppressed ones. */
+    json_object_set_new(prov, "incidents", any ? json_null() : json_integer(r->incidents));
     json_object_set_new(prov, "data_version", json_integer(r->data_version));
     json_object_set_new(prov, "suppress_below", json_integer(suppress_below));
+    json_object_set_new(
+        prov, "suppression",
+        json_string("count < suppress_below hidden; every enclosing area's row of a hidden row "
+                    "hidden too (complementary suppression)"));
     json_object_set_new(o, "rows", rows);
     json_object_set_new(o, "provenance", prov);
+    free(mask);
     *out = o;
     return HZ_OK;
 oom:
+    free(mask);
     json_decref(rows);
     json_decref(o);
     json_decref(prov);
@@ -308,14 +354,19 @@ hz_status rates_csv(const rates_result *r, int suppress_below, char **out, size_
 {
     *out = NULL;
     *len = 0;
-    FILE *fp = open_memstream(out, len);
-    if (!fp) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    int any = 0;
+    char *mask = suppression_mask(r, suppress_below, &any);
+    FILE *fp = mask ? open_memstream(out, len) : NULL;
+    if (!fp) {
+        free(mask);
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    }
     fputs("area,area_name,mechanism,age_group,sex,count,population,years,rate,rate_lo,rate_hi,"
           "unstable,suppressed\r\n",
           fp);
     for (size_t k = 0; k < r->n; k++) {
         const rates_row *w = &r->rows[k];
-        int sup = suppress_below > 0 && w->count < suppress_below;
+        int sup = mask[k];
         csv_str(fp, w->area);
         fputc(',', fp);
         csv_str(fp, w->area_name);
@@ -340,6 +391,7 @@ hz_status rates_csv(const rates_result *r, int suppress_below, char **out, size_
         if (!sup) csv_num(fp, w->rate_hi);
         fprintf(fp, ",%s,%s\r\n", w->unstable ? "true" : "false", sup ? "true" : "false");
     }
+    free(mask);
     if (fclose(fp) != 0 || !*out) {
         free(*out);
         *out = NULL;

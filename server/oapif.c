@@ -321,9 +321,10 @@ static json_t *page_link(hctx *c, const hreq *rq, const char *rel, long offset, 
 }
 
 /* Writes the FeatureCollection around the features' text ("f1,f2,..." without brackets). */
+/* prov (may be NULL: none) is written as the "provenance" member; borrowed. */
 static void send_collection_text(hctx *c, const hreq *rq, hresp *rs, const char *features,
                                  size_t flen, size_t returned, size_t matched,
-                                 const oapif_paging *pg)
+                                 const oapif_paging *pg, json_t *prov)
 {
     json_t *links = json_array();
     json_array_append_new(links, page_link(c, rq, "self", pg->offset, "This page"));
@@ -348,6 +349,10 @@ static void send_collection_text(hctx *c, const hreq *rq, hresp *rs, const char 
     jbuf_str(&b, ts);
     jbuf_lit(&b, ",\"links\":");
     jbuf_json(&b, links);
+    if (prov) {
+        jbuf_lit(&b, ",\"provenance\":");
+        jbuf_json(&b, prov);
+    }
     jbuf_lit(&b, "}");
     json_decref(links);
     size_t len;
@@ -370,7 +375,7 @@ void oapif_send_collection(hctx *c, const hreq *rq, hresp *rs, json_t *features,
         return;
     }
     size_t len = strlen(text); /* "[...]": the brackets are written by the caller below */
-    send_collection_text(c, rq, rs, text + 1, len >= 2 ? len - 2 : 0, returned, matched, pg);
+    send_collection_text(c, rq, rs, text + 1, len >= 2 ? len - 2 : 0, returned, matched, pg, NULL);
     free(text);
 }
 
@@ -383,14 +388,45 @@ static void set_num_or_null(json_t *o, const char *k, double v, int is_null)
  * the filter's date range covers within the data's span. */
 typedef struct area_stats {
     long *count;
+    char *suppressed; /* per area: hidden from the public */
     double years;
 } area_stats;
 
-static int compute_area_stats(const incset *s, const hz_filter *f, area_stats *as)
+static void area_stats_free(area_stats *as)
 {
+    free(as->count);
+    free(as->suppressed);
+}
+
+/* Which areas the public may not see: primary suppression (count < min_count), then
+ * complementary suppression: a parent's count is the sum over its children plus its own direct
+ * incidents, so a parent shown beside a hidden child gives it back as parent - visible children;
+ * every ancestor of a hidden area is hidden too, up to the top (rates.c does the same). */
+static void mark_suppressed(hctx *c, area_stats *as)
+{
+    const hz_area *areas = incset_areas(c->snap);
+    size_t na = incset_area_count(c->snap);
+    if (c->role != HZ_ROLE_PUBLIC) return;
+    for (size_t i = 0; i < na; i++)
+        if (as->count[i] < c->cfg->min_count) as->suppressed[i] = 1;
+    for (size_t i = 0; i < na; i++) {
+        if (!as->suppressed[i]) continue;
+        int32_t a = areas[i].parent;
+        for (int depth = 0; a >= 0 && depth < 16; depth++, a = areas[a].parent)
+            as->suppressed[a] = 1;
+    }
+}
+
+static int compute_area_stats(hctx *c, const hz_filter *f, area_stats *as)
+{
+    const incset *s = c->snap;
     size_t na = incset_area_count(s);
     as->count = calloc(na ? na : 1, sizeof *as->count);
-    if (!as->count) return -1;
+    as->suppressed = calloc(na ? na : 1, 1);
+    if (!as->count || !as->suppressed) {
+        area_stats_free(as);
+        return -1;
+    }
     const hz_area *areas = incset_areas(s);
     int32_t aidx = f->area[0] ? incset_area_find(s, f->area) : -1;
     const hz_incident *it = incset_items(s);
@@ -420,10 +456,11 @@ static int compute_area_stats(const incset *s, const hz_filter *f, area_stats *a
     as->years = from != INT64_MIN && to != INT64_MAX && to > from
                     ? (double)(to - from) / (365.25 * 86400.0)
                     : NAN;
+    mark_suppressed(c, as);
     return 0;
 }
 
-static json_t *area_feature(hctx *c, const hz_area *a, long count, double years)
+static json_t *area_feature(const hz_area *a, long count, int suppressed, double years)
 {
     json_t *geom = geojson_from_wkb(a->wkb, a->wkb_len);
     json_t *p =
@@ -436,7 +473,6 @@ static json_t *area_feature(hctx *c, const hz_area *a, long count, double years)
     }
     json_object_set_new(p, "population",
                         a->population >= 0 ? json_integer(a->population) : json_null());
-    int suppressed = c->role == HZ_ROLE_PUBLIC && count < c->cfg->min_count;
     json_object_set_new(p, "count", suppressed ? json_null() : json_integer(count));
     double rate = NAN, lo = NAN, hi = NAN;
     if (a->population > 0 && isfinite(years) && years > 0) {
@@ -466,7 +502,7 @@ static void areas_items(hctx *c, const hreq *rq, hresp *rs)
     hz_filter f;
     if (oapif_parse_paging(c, rq, &pg, &f, rs, NULL)) return;
     area_stats as;
-    if (compute_area_stats(c->snap, &f, &as)) {
+    if (compute_area_stats(c, &f, &as)) {
         hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
         return;
     }
@@ -478,10 +514,32 @@ static void areas_items(hctx *c, const hreq *rq, hresp *rs)
         if (pg.has_bbox && !bbox_hits(pg.bb, a->minlon, a->minlat, a->maxlon, a->maxlat)) continue;
         matched++;
         if (matched <= (size_t)pg.offset || json_array_size(features) >= (size_t)pg.limit) continue;
-        json_array_append_new(features, area_feature(c, a, as.count[i], as.years));
+        json_array_append_new(features, area_feature(a, as.count[i], as.suppressed[i], as.years));
     }
-    free(as.count);
-    oapif_send_collection(c, rq, rs, features, matched, &pg);
+    /* The analysis behind the counts and rates (no incident total: the total less the visible
+     * counts would be the suppressed ones). */
+    char filters[1024];
+    filter_canonical(&f, filters, sizeof filters);
+    json_t *prov = json_pack(
+        "{s:s, s:s, s:o, s:I, s:i}", "filters", filters, "method",
+        "count of the filtered incidents in the area and its sub-areas; crude rate per 100,000 per "
+        "year, exact Poisson 95 % CI (Garwood 1936), as /api/stats",
+        "years", isfinite(as.years) ? json_real(as.years) : json_null(), "data_version",
+        (json_int_t)incset_data_version(c->snap), "suppress_below",
+        c->role == HZ_ROLE_PUBLIC ? c->cfg->min_count : 0);
+    area_stats_free(&as);
+    char *text = json_dumps(features, JSON_COMPACT | JSON_REAL_PRECISION(12));
+    size_t returned = json_array_size(features);
+    json_decref(features);
+    if (!text) {
+        json_decref(prov);
+        hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
+        return;
+    }
+    size_t len = strlen(text);
+    send_collection_text(c, rq, rs, text + 1, len >= 2 ? len - 2 : 0, returned, matched, &pg, prov);
+    json_decref(prov);
+    free(text);
 }
 
 typedef struct inc_page {
@@ -622,7 +680,7 @@ static void incidents_items(hctx *c, const hreq *rq, hresp *rs)
         hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
         return;
     }
-    send_collection_text(c, rq, rs, ftext, flen, page.n, matched, &pg);
+    send_collection_text(c, rq, rs, ftext, flen, page.n, matched, &pg, NULL);
     free(ftext);
 }
 
@@ -652,12 +710,13 @@ void oapif_item(hctx *c, const hreq *rq, hresp *rs)
             return;
         }
         area_stats as;
-        if (compute_area_stats(c->snap, &f, &as)) {
+        if (compute_area_stats(c, &f, &as)) {
             hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
             return;
         }
-        json_t *feat = area_feature(c, &incset_areas(c->snap)[k], as.count[k], as.years);
-        free(as.count);
+        json_t *feat =
+            area_feature(&incset_areas(c->snap)[k], as.count[k], as.suppressed[k], as.years);
+        area_stats_free(&as);
         hresp_json(rs, 200, feat, GEOJSON);
         json_decref(feat);
         return;

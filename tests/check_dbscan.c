@@ -428,6 +428,17 @@ START_TEST(test_blackspots_describe_and_rank)
     ck_assert(json_is_null(json_object_get(f0, "geometry")));
     ck_assert(json_is_true(json_object_get(json_object_get(f0, "properties"), "suppressed")));
     ck_assert_ptr_null(json_object_get(json_object_get(f0, "properties"), "count"));
+    /* incidents - noise - the visible counts would be the hidden clusters' total. */
+    json_t *pv = json_object_get(gj, "provenance");
+    ck_assert_ptr_nonnull(json_object_get(pv, "incidents"));
+    ck_assert(json_is_null(json_object_get(pv, "incidents")));
+    ck_assert(json_is_null(json_object_get(pv, "noise")));
+    json_decref(gj);
+    /* A threshold hiding nothing keeps them: 5 + 8 clustered, 1 noise. */
+    ck_assert_int_eq(blackspots_geojson(r, 5, &gj, err, sizeof err), HZ_OK);
+    pv = json_object_get(gj, "provenance");
+    ck_assert_int_eq(json_integer_value(json_object_get(pv, "incidents")), 14);
+    ck_assert_int_eq(json_integer_value(json_object_get(pv, "noise")), 1);
     json_decref(gj);
     blackspots_free(r);
     /* Ranked by count, J1 comes first. */

@@ -178,6 +178,30 @@ START_TEST(test_evaluate_windows)
     ck_assert_int_eq(evaluate_json(&r, 15, &j, err, sizeof err), HZ_OK);
     ck_assert(json_is_null(json_object_get(json_object_get(j, "after"), "count")));
     ck_assert(json_is_null(json_object_get(j, "rr")));
+    /* Nothing derived from the hidden count may remain: the provenance total (30 + 12 + 20 + 18
+     * less the visible 30, 20, 18 would be 12), RR's CI and the zero-correction flag. */
+    json_t *prov = json_object_get(j, "provenance");
+    ck_assert_ptr_nonnull(json_object_get(prov, "incidents"));
+    ck_assert(json_is_null(json_object_get(prov, "incidents")));
+    ck_assert(json_is_null(json_object_get(j, "rr_lo")));
+    ck_assert(json_is_null(json_object_get(j, "rr_hi")));
+    ck_assert(json_is_null(json_object_get(j, "rrr")));
+    ck_assert(json_is_true(json_object_get(j, "suppressed")));
+    ck_assert_ptr_null(json_object_get(j, "zero_corrected"));
+    json_t *arm = json_object_get(j, "comparison");
+    ck_assert(json_is_true(json_object_get(arm, "suppressed")) == 0);
+    ck_assert(fabs(json_real_value(json_object_get(arm, "rr")) - 0.9) < 1e-12);
+    ck_assert_ptr_nonnull(json_object_get(arm, "zero_corrected"));
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(arm, "after"), "count")),
+                     18);
+    json_decref(j);
+    /* A threshold under every count hides nothing: the total is shown. */
+    ck_assert_int_eq(evaluate_json(&r, 5, &j, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(json_object_get(j, "provenance"), "incidents")),
+        30 + 12 + 20 + 18);
+    ck_assert(json_is_false(json_object_get(j, "zero_corrected")));
+    ck_assert(json_is_false(json_object_get(j, "suppressed")));
     json_decref(j);
     /* Without the mechanism filter the falls count too. */
     filter_init(&f);

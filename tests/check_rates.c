@@ -271,7 +271,9 @@ START_TEST(test_rates_by_area_and_mechanism)
             ck_assert(json_is_null(json_object_get(row, "rate")));
         }
     }
-    ck_assert_uint_eq(nsup, 4); /* S1 fall 4, S2 traffic 7, S2 fall 0, D fall 4 */
+    /* S1 fall 4, S2 traffic 7, S2 fall 0, D fall 4; and D traffic 32 (complementary: shown,
+     * 32 - S1's 25 would give S2's 7 back). */
+    ck_assert_uint_eq(nsup, 5);
     ck_assert(json_is_null(json_object_get(json_array_get(rows, 0), "age_group")));
     ck_assert_ptr_nonnull(json_object_get(j, "provenance"));
     json_decref(j);
@@ -310,6 +312,92 @@ START_TEST(test_rates_by_area_and_mechanism)
 }
 END_TEST
 
+/* The JSON row of area code and mechanism name (NULL = ungrouped). */
+static json_t *json_row(json_t *j, const char *area, const char *mech)
+{
+    json_t *rows = json_object_get(j, "rows");
+    for (size_t i = 0; i < json_array_size(rows); i++) {
+        json_t *w = json_array_get(rows, i);
+        const char *a = json_string_value(json_object_get(w, "area"));
+        const char *m = json_string_value(json_object_get(w, "mechanism"));
+        if ((area ? a && strcmp(a, area) == 0 : !a) && (mech ? m && strcmp(m, mech) == 0 : !m))
+            return w;
+    }
+    return NULL;
+}
+
+static void assert_hidden(json_t *w)
+{
+    ck_assert_ptr_nonnull(w);
+    ck_assert(json_is_true(json_object_get(w, "suppressed")));
+    const char *keys[] = {"count", "rate", "rate_lo", "rate_hi"};
+    for (size_t k = 0; k < 4; k++) {
+        ck_assert_ptr_nonnull(json_object_get(w, keys[k]));
+        ck_assert(json_is_null(json_object_get(w, keys[k])));
+    }
+}
+
+/* District D = S1 + S2 in 2013: 36 = 29 + 7. With S2 (7 < 10) hidden, a visible D would give it
+ * back as 36 - 29: D must be hidden too, and the provenance total with it. */
+START_TEST(test_complementary_suppression)
+{
+    char err[512];
+    store *st = make_store();
+    incset *s = incset_load(st, NULL, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    hz_filter f;
+    filter_init(&f);
+    ck_assert_int_eq(filter_set(&f, "from", "2013-01-01", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(filter_set(&f, "to", "2013-12-31", err, sizeof err), HZ_OK);
+    rates_result *r;
+    ck_assert_int_eq(rates_compute(s, &f, RATES_BY_AREA, &r, err, sizeof err), HZ_OK);
+    check_row(find_row(r, "D", -1, -1, -1), 36, 100000, r->years);
+    json_t *j;
+    ck_assert_int_eq(rates_json(r, 10, &j, err, sizeof err), HZ_OK);
+    assert_hidden(json_row(j, "S2", NULL));
+    assert_hidden(json_row(j, "D", NULL));
+    json_t *s1 = json_row(j, "S1", NULL);
+    ck_assert(json_is_false(json_object_get(s1, "suppressed")));
+    ck_assert_int_eq(json_integer_value(json_object_get(s1, "count")), 29);
+    json_t *prov = json_object_get(j, "provenance");
+    ck_assert_ptr_nonnull(json_object_get(prov, "incidents"));
+    ck_assert(json_is_null(json_object_get(prov, "incidents")));
+    json_decref(j);
+    /* Nothing under the threshold: every row and the total shown. */
+    ck_assert_int_eq(rates_json(r, 5, &j, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_row(j, "D", NULL), "count")), 36);
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(json_object_get(j, "provenance"), "incidents")), 36);
+    json_decref(j);
+    /* The CSV hides the same rows: D's count, rate and CI cells empty. */
+    char *csv;
+    size_t len;
+    ck_assert_int_eq(rates_csv(r, 10, &csv, &len, err, sizeof err), HZ_OK);
+    const char *d = strstr(csv, "\"D\",\"");
+    ck_assert_ptr_nonnull(d);
+    const char *eol = strstr(d, "\r\n");
+    ck_assert_ptr_nonnull(eol);
+    char line[256];
+    snprintf(line, sizeof line, "%.*s", (int)(eol - d), d);
+    ck_assert_msg(strstr(line, ",,100000,") != NULL && strstr(line, ",,,,false,true") != NULL,
+                  "D row not hidden: %s", line);
+    ck_assert_ptr_null(strstr(csv, ",36,"));
+    free(csv);
+    rates_free(r);
+    /* Split rows without areas: traffic 32 + falls 4 = 36; the total would give the falls back. */
+    ck_assert_int_eq(rates_compute(s, &f, RATES_BY_MECHANISM, &r, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(rates_json(r, 10, &j, err, sizeof err), HZ_OK);
+    assert_hidden(json_row(j, NULL, "fall"));
+    ck_assert_int_eq(json_integer_value(json_object_get(json_row(j, NULL, "traffic"), "count")),
+                     32);
+    ck_assert(json_is_null(json_object_get(json_object_get(j, "provenance"), "incidents")));
+    json_decref(j);
+    rates_free(r);
+    incset_free(s);
+    store_close(st);
+}
+END_TEST
+
 START_TEST(test_age_groups)
 {
     ck_assert_int_eq(rates_age_group(-1), 5);
@@ -336,6 +424,7 @@ Suite *rates_suite(void)
     tcase_add_test(tc, test_incomplete_gamma_closed_forms);
     tcase_add_test(tc, test_rates_by_area_and_mechanism);
     tcase_add_test(tc, test_age_groups);
+    tcase_add_test(tc, test_complementary_suppression);
     suite_add_tcase(s, tc);
     return s;
 }

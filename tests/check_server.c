@@ -417,7 +417,47 @@ START_TEST(test_app_routes)
     ck_assert(json_is_null(json_object_get(s2, "count")));
     ck_assert(json_is_true(json_object_get(s2, "suppressed")));
     ck_assert(json_is_null(json_object_get(s2, "rate")));
-    ck_assert_int_eq(json_integer_value(json_object_get(d, "count")), 28);
+    /* Complementary suppression: D = S1 + S2, so D's 28 beside S1's 25 would give S2's 3 back;
+     * D is hidden with its rate and CI. */
+    ck_assert(json_is_null(json_object_get(d, "count")));
+    ck_assert(json_is_true(json_object_get(d, "suppressed")));
+    ck_assert(json_is_null(json_object_get(d, "rate")));
+    ck_assert(json_is_null(json_object_get(d, "rate_lo")));
+    ck_assert(json_is_null(json_object_get(d, "rate_hi")));
+    ck_assert(json_is_null(json_object_get(s2, "rate_hi")));
+    /* The collection carries the analysis provenance, without an incident total. */
+    json_t *pv = json_object_get(c.j, "provenance");
+    ck_assert_ptr_nonnull(pv);
+    ck_assert_int_eq(json_integer_value(json_object_get(pv, "suppress_below")), 10);
+    ck_assert_ptr_nonnull(json_object_get(pv, "filters"));
+    ck_assert_ptr_null(json_object_get(pv, "incidents"));
+    end_call(&c);
+    /* The single item agrees with the collection. */
+    do_call(a, &c, "GET", "/collections/areas/items/D", NULL, 0, NULL, NULL);
+    ck_assert_int_eq(c.rs.status, 200);
+    ck_assert(json_is_null(json_object_get(json_object_get(c.j, "properties"), "count")));
+    end_call(&c);
+    /* /api/stats by area: the same rule, and no provenance total. */
+    hreq_arg bya[] = {{"by", "area"}};
+    do_call(a, &c, "GET", "/api/stats", bya, 1, NULL, NULL);
+    ck_assert_int_eq(c.rs.status, 200);
+    json_t *rows = json_object_get(c.j, "rows");
+    ck_assert_uint_eq(json_array_size(rows), 3);
+    for (size_t i = 0; i < json_array_size(rows); i++) {
+        json_t *w = json_array_get(rows, i);
+        const char *code = json_string_value(json_object_get(w, "area"));
+        ck_assert_ptr_nonnull(code);
+        if (strcmp(code, "S1") == 0)
+            ck_assert_int_eq(json_integer_value(json_object_get(w, "count")), 25);
+        else
+            ck_assert_msg(json_is_null(json_object_get(w, "count")), "%s shown", code);
+    }
+    ck_assert(json_is_null(json_object_get(json_object_get(c.j, "provenance"), "incidents")));
+    end_call(&c);
+    /* A planner sees D. */
+    do_call(a, &c, "GET", "/collections/areas/items/D", NULL, 0, auth, NULL);
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(json_object_get(c.j, "properties"), "count")), 28);
     end_call(&c);
 
     /* planner, with an explicit year: rate = count * 1e5 / (population * 365 / 365.25) and the

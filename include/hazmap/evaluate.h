@@ -73,8 +73,9 @@ hz_status evaluate_run(const incset *s, const hz_filter *f, const char *code,
                        evaluate_result *out, char *err, size_t errlen);
 
 /* The JSON of API.md (/api/evaluate) with provenance. Suppression (suppress_below > 0): a
- * window count below it is replaced by null with "suppressed": true; rates and ratios stay
- * (they are aggregates over whole areas). New reference in *out. */
+ * window count below it is replaced by null with "suppressed": true, and so is everything it
+ * could be recomputed from: that arm's rate and ratio with its CI, its zero-correction flag, and
+ * the provenance's incident total. New reference in *out. */
 hz_status evaluate_json(const evaluate_result *r, int suppress_below, json_t **out, char *err,
                         size_t errlen);
 

@@ -83,7 +83,9 @@ void rates_free(rates_result *r);
 /* {"rows": [{area, area_name, mechanism, age_group, sex, count, population, years, rate,
  * rate_lo, rate_hi, unstable, suppressed}], "provenance": {...}}. Ungrouped dimensions are null.
  * A row with count < suppress_below (> 0) has count, rate, rate_lo, rate_hi null and suppressed
- * true. New reference in *out. */
+ * true; so does the same cell of every enclosing area (complementary suppression: a parent's
+ * count minus its visible children would give the hidden one), and the provenance then has no
+ * incident total. New reference in *out. */
 hz_status rates_json(const rates_result *r, int suppress_below, json_t **out, char *err,
                      size_t errlen);
 
