@@ -324,11 +324,17 @@ hz_status density_run(const incset *s, const hz_filter *f, const density_opts *o
     /* Cell and grid, aligned to multiples of the cell. */
     size_t max_cells = o->max_cells ? o->max_cells : DENSITY_MAX_CELLS;
     double cell = o->cell;
-    char cell_text[128] = "given";
+    char cell_text[192] = "given";
     double x0, y1, fnx, fny;
     if (!(cell > 0)) {
         cell = fmax(5.0, round(h / 10));
         snprintf(cell_text, sizeof cell_text, "bandwidth / 10 in whole metres, at least 5 m");
+    }
+    if (o->min_cell > 0 && cell < o->min_cell) {
+        size_t l = strlen(cell_text);
+        snprintf(cell_text + l, sizeof cell_text - l, "; raised from %g m to the minimum %g m",
+                 cell, o->min_cell);
+        cell = o->min_cell;
     }
     for (;;) {
         x0 = floor(bb[0] / cell) * cell;

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_CELLS 4000000 /* lattice cells (inside and outside the study area) */
 #define AUTO_MAX_CELLS 200000
 #define AUTO_MIN_CELLS 30
 #define NN_SAMPLE 20000
@@ -158,8 +157,9 @@ static void cell_centre(const lattice *L, int r, int c, double *x, double *y)
     }
 }
 
-static hz_status lattice_make(lattice *L, int hex, double s, const double bb[4], char *err,
-                              size_t errlen)
+/* max: lattice cells allowed (inside and outside the study area). */
+static hz_status lattice_make(lattice *L, int hex, double s, const double bb[4], size_t max,
+                              char *err, size_t errlen)
 {
     L->hex = hex;
     L->s = s;
@@ -169,10 +169,10 @@ static hz_status lattice_make(lattice *L, int hex, double s, const double bb[4],
         L->x0 = floor(bb[0] / s) * s - s;
         L->y0 = ceil(bb[3] / (2 * L->h)) * 2 * L->h + 2 * L->h;
         double nr = ceil((L->y0 - bb[1]) / L->h) + 2, nc = ceil((bb[2] - L->x0) / s) + 2;
-        if (nr * nc > MAX_CELLS)
+        if (nr * nc > (double)max)
             return hz_fail(HZ_ELIMIT, err, errlen,
-                           "cell: %g m gives %.0f x %.0f cells (more than %d)", s, nr, nc,
-                           MAX_CELLS);
+                           "cell: %g m gives %.0f x %.0f cells (more than %zu); use a larger cell",
+                           s, nr, nc, max);
         L->nrows = (int)nr;
         L->ncols = (int)nc;
     } else {
@@ -181,10 +181,10 @@ static hz_status lattice_make(lattice *L, int hex, double s, const double bb[4],
         L->y0 = ceil(bb[3] / s) * s;
         if (L->y0 == bb[3]) L->y0 += s;
         double nr = floor((L->y0 - bb[1]) / s) + 1, nc = floor((bb[2] - L->x0) / s) + 1;
-        if (nr * nc > MAX_CELLS)
+        if (nr * nc > (double)max)
             return hz_fail(HZ_ELIMIT, err, errlen,
-                           "cell: %g m gives %.0f x %.0f cells (more than %d)", s, nr, nc,
-                           MAX_CELLS);
+                           "cell: %g m gives %.0f x %.0f cells (more than %zu); use a larger cell",
+                           s, nr, nc, max);
         L->nrows = (int)nr;
         L->ncols = (int)nc;
     }
@@ -514,10 +514,17 @@ hz_status hotspots_compute(const hotspots_input *in, const hotspots_params *par,
     } else {
         snprintf(R->cell_rule, sizeof R->cell_rule, "given: %g m", par->cell);
     }
+    if (par->min_cell > 0 && R->par.cell < par->min_cell) {
+        size_t l = strlen(R->cell_rule);
+        snprintf(R->cell_rule + l, sizeof R->cell_rule - l,
+                 "; raised from %g m to the minimum %g m", R->par.cell, par->min_cell);
+        R->par.cell = par->min_cell;
+    }
     say(why, whylen, "cell size %s\n", R->cell_rule);
 
     lattice L;
-    rc = lattice_make(&L, par->shape == HOTSPOTS_HEX, R->par.cell, bb, err, errlen);
+    rc = lattice_make(&L, par->shape == HOTSPOTS_HEX, R->par.cell, bb,
+                      par->max_cells ? par->max_cells : HOTSPOTS_MAX_CELLS, err, errlen);
     if (rc != HZ_OK) goto fail;
     R->nrows = L.nrows;
     R->ncols = L.ncols;
@@ -628,6 +635,21 @@ hz_status hotspots_compute(const hotspots_input *in, const hotspots_params *par,
                          R->par.band);
             }
         }
+    }
+    if (!par->contiguity && par->min_band > 0 && R->par.band < par->min_band) {
+        size_t l = strlen(R->band_rule);
+        snprintf(R->band_rule + l, sizeof R->band_rule - l,
+                 "; raised from %g m to the minimum %g m", R->par.band, par->min_band);
+        R->par.band = par->min_band;
+    }
+    /* The stencil holds about pi (band / cell)^2 cells and each cell sums 2 band / cell + 1 of
+     * its rows: the ratio bounds the work per cell. */
+    if (!par->contiguity && par->max_band_ratio > 0 && R->par.band > par->max_band_ratio * L.s) {
+        rc = hz_fail(HZ_ELIMIT, err, errlen,
+                     "band: %g m is more than %g cells of %g m; use a shorter band or a larger "
+                     "cell",
+                     R->par.band, par->max_band_ratio, L.s);
+        goto fail;
     }
     say(why, whylen, "neighbourhood %s\n", R->band_rule);
 
@@ -894,6 +916,19 @@ static json_t *provenance(const hotspots_result *r)
         (json_int_t)r->ncells, "data_version",
         r->data_version >= 0 ? json_integer(r->data_version) : json_null(), "incremental_moran",
         isa);
+    /* Gi* is compared with the normal distribution; with fewer than one incident per cell on
+     * average most cells are 0 and a single incident reaches a large z (Getis & Ord 1995 ask
+     * for enough neighbours with data; ArcGIS warns below 30 features with values). */
+    double mean = r->ncells ? (double)r->incidents / (double)r->ncells : 0.0;
+    if (pv && mean < 1.0) {
+        char w[256];
+        snprintf(w, sizeof w,
+                 "mean count per cell is %.3g (below 1): the normal approximation of Gi* is poor "
+                 "for such sparse counts; use a larger cell",
+                 mean);
+        json_object_set_new(pv, "warning", json_string(w));
+    }
+    if (pv) json_object_set_new(pv, "mean_count_per_cell", json_real(mean));
     if (pv && p->permutations > 0) {
         json_object_set_new(pv, "permutations", json_integer(p->permutations));
         json_object_set_new(pv, "seed", json_integer((json_int_t)p->seed));

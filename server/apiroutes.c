@@ -58,6 +58,37 @@ static int suppress_below(const hctx *c)
     return c->role == HZ_ROLE_PUBLIC ? c->cfg->min_count : 0;
 }
 
+/* Public-portal limits beyond suppression: a density grid or hot-spot lattice finer than
+ * PUBLIC_MIN_CELL metres, or a hot-spot band shorter than PUBLIC_MIN_BAND (or min_bandwidth if
+ * larger), could pin a single incident; requested values below are raised to them (clamped, and
+ * said so in the provenance). Server-side work limits for everyone: a hot-spot lattice of at most
+ * SERVER_MAX_HOTSPOT_CELLS cells and a band of at most SERVER_MAX_BAND_RATIO cell sizes (prefix
+ * sums cost 2 x ratio + 1 row sums per cell: at most ~5e7 for a request, well under 2 s). */
+enum { PUBLIC_MIN_CELL = 100, PUBLIC_MIN_BAND = 300, SERVER_MAX_HOTSPOT_CELLS = 250000 };
+#define SERVER_MAX_BAND_RATIO 100.0
+
+/* 1 (rs filled with 422) if the public asks for an analysis of fewer than min_count incidents:
+ * a density surface of a handful of incidents shows where each one happened. */
+static int public_too_few(hctx *c, const hz_filter *f, hresp *rs)
+{
+    if (c->role != HZ_ROLE_PUBLIC || c->cfg->min_count <= 0) return 0;
+    hz_points pts;
+    memset(&pts, 0, sizeof pts);
+    char err[256];
+    if (incset_select(c->snap, f, &pts, err, sizeof err) != HZ_OK) {
+        hz_points_free(&pts);
+        return 0; /* the analysis reports the bad filter itself */
+    }
+    size_t n = pts.n;
+    hz_points_free(&pts);
+    if (n >= (size_t)c->cfg->min_count) return 0;
+    if (rs)
+        hresp_error(rs, 422, "InvalidParameterValue",
+                    "too few incidents for a public density map (fewer than %d)",
+                    c->cfg->min_count);
+    return 1;
+}
+
 /* Cache key "v<version>/<route>/<audience>/<canonical>". */
 static void result_key(const hctx *c, const char *route, const char *canon, char *key, size_t n)
 {
@@ -137,6 +168,23 @@ static void page_computed(hctx *c, const hreq *rq, hresp *rs, json_t *fc, const 
         json_array_append(out, f);
     }
     oapif_send_collection(c, rq, rs, out, matched, pg);
+    /* the analysis' provenance belongs with every page of its features */
+    json_t *pv = json_object_get(fc, "provenance");
+    if (pv && rs->status == 200 && rs->body) {
+        json_t *page = json_loadb((const char *)rs->body, rs->len, 0, NULL);
+        if (json_is_object(page) && json_object_set(page, "provenance", pv) == 0) {
+            hresp h = {0};
+            hresp_json(&h, 200, page, "application/geo+json");
+            if (h.body) {
+                free(rs->body);
+                rs->body = h.body;
+                rs->len = h.len;
+                h.body = NULL;
+            }
+            hresp_free(&h);
+        }
+        json_decref(page);
+    }
     json_decref(fc);
 }
 
@@ -202,6 +250,12 @@ static int hotspot_params(hctx *c, const hreq *rq, hz_filter *f, hotspots_params
     if (f->area[0] && incset_area_find(c->snap, f->area) < 0) {
         hresp_error(rs, 400, "InvalidParameterValue", "area: no area with code '%.64s'", f->area);
         return -1;
+    }
+    hp->max_cells = SERVER_MAX_HOTSPOT_CELLS;
+    hp->max_band_ratio = SERVER_MAX_BAND_RATIO;
+    if (c->role == HZ_ROLE_PUBLIC) {
+        hp->min_cell = PUBLIC_MIN_CELL;
+        hp->min_band = fmax(c->cfg->min_bandwidth, PUBLIC_MIN_BAND);
     }
     char fc[1024];
     filter_canonical(f, fc, sizeof fc);
@@ -506,6 +560,15 @@ void apiroutes_tile(hctx *c, const hreq *rq, hresp *rs)
     }
     tile_params p;
     if (tile_params_of(c, rq, &p, rs)) return;
+    if (c->tr && public_too_few(c, &p.filter, NULL)) {
+        /* Checked before the caches, which the planners' real tiles share. */
+        size_t elen = 0;
+        const unsigned char *e = tilerender_empty_png(c->tr, &elen);
+        hresp_bytes(rs, 200, "image/png", e, elen);
+        hresp_header(rs, "Cache-Control", "public, max-age=60");
+        hresp_header(rs, "Vary", "Authorization");
+        return;
+    }
     char key[2048];
     tilerender_cache_key(c->tr, &p, (int)z, (int)x, (int)y, key, sizeof key);
     char etag[TILECACHE_ETAG_LEN];
@@ -582,7 +645,10 @@ void apiroutes_density_tif(hctx *c, const hreq *rq, hresp *rs)
     density_opts o;
     density_opts_init(&o);
     o.max_cells = SERVER_MAX_DENSITY_CELLS;
-    if (c->role == HZ_ROLE_PUBLIC) o.min_bandwidth = c->cfg->min_bandwidth;
+    if (c->role == HZ_ROLE_PUBLIC) {
+        o.min_bandwidth = c->cfg->min_bandwidth;
+        o.min_cell = PUBLIC_MIN_CELL;
+    }
     char err[512];
     for (const char *const *k = allowed; *k; k++) {
         const char *v = hreq_arg_get(rq, *k);
@@ -591,6 +657,7 @@ void apiroutes_density_tif(hctx *c, const hreq *rq, hresp *rs)
             return;
         }
     }
+    if (public_too_few(c, &f, rs)) return;
     density_result *r = NULL;
     unsigned char *buf = NULL;
     size_t len = 0;

@@ -43,9 +43,12 @@ static const pdef items_params[] = {
 };
 
 static const pdef hotspot_params[] = {
-    {"cell", "query", "string", "cell size in metres or auto", 0},
+    {"cell", "query", "string",
+     "cell size in metres or auto (public: at least 100 m; at most 250,000 cells, else 422)", 0},
     {"shape", "query", "string", "square or hex", 0},
-    {"band", "query", "string", "distance band in metres or auto", 0},
+    {"band", "query", "string",
+     "distance band in metres or auto (public: at least 300 m; at most 100 cell sizes, else 422)",
+     0},
     {"star", "query", "integer", "1 for Gi*, 0 for Gi", 0},
 };
 
@@ -70,7 +73,10 @@ static const pdef density_params[] = {
     {"kernel", "query", "string", "quartic, epanechnikov, triweight, triangular, uniform, gaussian",
      0},
     {"bandwidth", "query", "string", "metres or auto", 0},
-    {"cell", "query", "number", "cell size in metres", 0},
+    {"cell", "query", "number",
+     "cell size in metres (public: at least 100 m; public requests matching fewer than min_count "
+     "incidents get 422)",
+     0},
 };
 
 static const pdef stats_params[] = {

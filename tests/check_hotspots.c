@@ -388,6 +388,65 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* The server's limits: lattice cells, band per cell, public minima; and the sparse-count
+ * warning, checked against the mean computed here from the cells. */
+START_TEST(test_limits_and_warning)
+{
+    hz_points pts;
+    make_points(&pts, 3);
+    hotspots_region reg = {2, region_start, region_group, region_xy};
+    hotspots_input in = {&pts, &reg, "EPSG:32648", "", 0, -1};
+    hotspots_params par;
+    hotspots_params_init(&par);
+    hotspots_result *r = NULL;
+    char err[256];
+    par.max_cells = 50000;
+    par.cell = 20; /* at least 300 x 250 lattice cells */
+    par.band = 100;
+    ck_assert_int_eq(hotspots_compute(&in, &par, &r, NULL, 0, err, sizeof err), HZ_ELIMIT);
+    ck_assert_ptr_nonnull(strstr(err, "cell"));
+    par.max_band_ratio = 10;
+    par.cell = 100;
+    par.band = 1500;
+    ck_assert_int_eq(hotspots_compute(&in, &par, &r, NULL, 0, err, sizeof err), HZ_ELIMIT);
+    ck_assert_ptr_nonnull(strstr(err, "band"));
+    par.band = 1000;
+    r = run(&pts, &par, NULL, 0);
+    hotspots_free(r);
+    /* the public minima raise what is asked */
+    par.min_cell = 200;
+    par.min_band = 500;
+    par.cell = 50;
+    par.band = 100;
+    r = run(&pts, &par, NULL, 0);
+    ck_assert_double_eq(hotspots_cell_size(r), 200);
+    ck_assert_double_eq(hotspots_band(r), 500);
+    hotspots_free(r);
+    hotspots_params_init(&par);
+    double cells[2] = {400, 25};
+    for (int k = 0; k < 2; k++) {
+        par.cell = cells[k];
+        par.band = 2 * cells[k];
+        r = run(&pts, &par, NULL, 0);
+        size_t n, sum = 0;
+        const hotspots_cell *c = hotspots_cells(r, &n);
+        for (size_t i = 0; i < n; i++)
+            sum += (size_t)c[i].count;
+        double mean = (double)sum / (double)n;
+        json_t *fc = NULL;
+        ck_assert_int_eq(hotspots_geojson(r, 0, &fc, err, sizeof err), HZ_OK);
+        json_t *pv = json_object_get(fc, "provenance");
+        ck_assert_msg((json_object_get(pv, "warning") != NULL) == (mean < 1),
+                      "cell %g: mean %g, warning %s", cells[k], mean,
+                      json_object_get(pv, "warning") ? "present" : "absent");
+        ck_assert(k == 0 ? mean >= 1 : mean < 1); /* both cases are exercised */
+        json_decref(fc);
+        hotspots_free(r);
+    }
+    hz_points_free(&pts);
+}
+END_TEST
+
 Suite *hotspots_suite(void)
 {
     Suite *s = suite_create("hotspots");
@@ -398,6 +457,7 @@ Suite *hotspots_suite(void)
     tcase_add_test(tc, test_clip_and_aggregate_brute_force);
     tcase_add_test(tc, test_geojson);
     tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_limits_and_warning);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -694,6 +694,23 @@ START_TEST(test_density_run)
     ck_assert_double_eq(r->bandwidth, 5000);
     density_result_free(r);
 
+    /* The public minima: a 5 m cell and a 150 m band are raised to 100 m and 300 m, and the
+     * grid still integrates to the 200 incidents (cell area 1e4 m2). */
+    density_opts_init(&o);
+    ck_assert_int_eq(density_opts_set(&o, "bandwidth", "150", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(density_opts_set(&o, "extent", "points", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(density_opts_set(&o, "cell", "5", err, sizeof err), HZ_OK);
+    o.min_cell = 100;
+    o.min_bandwidth = 300;
+    ck_assert_int_eq(density_run(s, &f, &o, &r, err, sizeof err), HZ_OK);
+    ck_assert_double_eq(r->grid.cell, 100);
+    ck_assert_double_eq(r->bandwidth, 300);
+    ck_assert_double_eq(json_real_value(json_object_get(r->provenance, "cell_size")), 100);
+    ck_assert_ptr_nonnull(
+        strstr(json_string_value(json_object_get(r->provenance, "cell_rule")), "raised from 5 m"));
+    ck_assert_double_eq_tol(grid_mass(r), 200, 0.5);
+    density_result_free(r);
+
     /* Mask: cells whose centre lies outside the area are nodata. Reference: each cell centre
      * taken back to lon/lat by GDAL's own OSR transformation and tested against the square. */
     density_opts_init(&o);

@@ -46,6 +46,8 @@ typedef struct density_opts {
     double cell;           /* metres; 0 = the default above */
     density_extent extent; /* default DENSITY_EXTENT_AREAS (points when there are no areas) */
     double min_bandwidth;  /* floor for the public portal (API.md: 300 m); 0 = none */
+    double min_cell;       /* > 0: a smaller cell (given or default) is raised to it (the public
+                            * portal: 100 m, so a peak cannot pin one incident); 0 = none */
     size_t max_cells;      /* 0 = DENSITY_MAX_CELLS; more is HZ_ELIMIT */
     int nthreads;          /* 0 = one per core */
     int mask_areas;        /* 1: cells whose centre is outside the areas (f->area's if set) are

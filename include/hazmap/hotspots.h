@@ -53,9 +53,17 @@ typedef struct hotspots_params {
     int permutations;       /* > 0: classify on conditional-permutation p instead of normal p */
     uint64_t seed;          /* for the permutations (default 1) */
     int nthreads;           /* <= 0: one per core */
+    size_t max_cells;       /* lattice cells allowed; 0 = HOTSPOTS_MAX_CELLS (the server: fewer) */
+    double max_band_ratio;  /* > 0: a band above this many cell sizes is HZ_ELIMIT (the stencil
+                             * holds about pi x ratio^2 cells) */
+    double min_cell;        /* > 0: a smaller cell (given or auto) is raised to it (public) */
+    double min_band;        /* > 0: a shorter band (given or auto) is raised to it (public) */
 } hotspots_params;
 
-/* Defaults: auto cell and band, squares, binary, Gi*, FDR, no permutations. */
+#define HOTSPOTS_MAX_CELLS 4000000
+
+/* Defaults: auto cell and band, squares, binary, Gi*, FDR, no permutations, no limits beyond
+ * HOTSPOTS_MAX_CELLS. */
 void hotspots_params_init(hotspots_params *p);
 
 /* Parses "square"/"hex", "binary"/"row". 0 or -1. */
@@ -98,7 +106,8 @@ typedef struct hotspots_result hotspots_result;
 
 /* Runs the analysis. why (may be NULL) receives, one per line, what auto chose and why.
  * HZ_EINVAL with a message for no incidents, no cell in the study area, fewer than 3 cells,
- * or all cells equal; HZ_ELIMIT above 4,000,000 cells. */
+ * or all cells equal; HZ_ELIMIT above max_cells lattice cells (message naming cell) or a band
+ * over max_band_ratio cells (message naming band). */
 hz_status hotspots_compute(const hotspots_input *in, const hotspots_params *p,
                            hotspots_result **out, char *why, size_t whylen, char *err,
                            size_t errlen);
@@ -127,7 +136,9 @@ const char *hotspots_class_name(int confidence);
  * Cells with fewer than suppress_below incidents get count (and score) null and
  * "suppressed": true (0 disables). With suppression on, no cell carries z or p values (only its
  * class and confidence): Gi* is linear in the counts, so all z values together would reveal the
- * suppressed counts. *out is a new reference the caller releases (json_decref). */
+ * suppressed counts. The provenance carries "warning" when the mean count per cell is below 1:
+ * Gi*'s normal approximation is poor for such sparse counts.
+ * *out is a new reference the caller releases (json_decref). */
 hz_status hotspots_geojson(const hotspots_result *r, int suppress_below, json_t **out, char *err,
                            size_t errlen);
 

@@ -179,6 +179,39 @@ if has_path '/tiles/density/{z}/{x}/{y}.png'; then
   s=$(get /tiles/density.json); check "TileJSON 3.0.0" jcheck "d['tilejson']=='3.0.0' and d['tiles']"
   s=$(get /tiles/density/legend.json); check "legend breaks and colours" jcheck "len(d['breaks'])==len(d['colors'])>0"
 fi
+# ---- public-portal limits: rare filters, tiny cells and bands, work caps, paged provenance ----
+RARE='mechanism=drowning&from=2013-05-01&to=2013-05-20'
+NRARE=$(sqlite3 "$DB" "SELECT count(*) FROM incidents WHERE mechanism='drowning' AND occurred_at>='2013-05-01' AND occurred_at<'2013-05-20'")
+if [ "$NRARE" -ge 1 ] && [ "$NRARE" -lt 10 ]; then
+  if has_path /api/density.tif; then
+    s=$(get "/api/density.tif?$RARE&cell=10"); check "public density.tif with $NRARE (< 10) incidents: 422 JSON error" bash -c "test $s = 422 && grep -q 'too few incidents' '$WORK/body'"
+    s=$(get "/api/density.tif?$RARE&cell=10&bandwidth=300" "${AUTH[@]}"); check "planner density.tif with the rare filter: 200" test "$s" = 200
+  fi
+  if has_path '/tiles/density/{z}/{x}/{y}.png'; then
+    RXY=$(sqlite3 "$DB" "SELECT lon, lat FROM incidents WHERE mechanism='drowning' AND occurred_at>='2013-05-01' AND occurred_at<'2013-05-20' LIMIT 1" | python3 -c "import math,sys; lon,lat=map(float,sys.stdin.read().split('|')); z=14; n=2**z; x=int((lon+180)/360*n); y=int((1-math.asinh(math.tan(math.radians(lat)))/math.pi)/2*n); print(f'{z}/{x}/{y}')")
+    s=$(get "/tiles/density/14/0/0.png"); cp "$WORK/body" "$WORK/empty.png"
+    s=$(get "/tiles/density/$RXY.png?$RARE" "${AUTH[@]}"); cp "$WORK/body" "$WORK/planner.png"
+    check "planner tile at a rare incident is drawn (not the empty tile)" bash -c "test $s = 200 && ! cmp -s '$WORK/planner.png' '$WORK/empty.png'"
+    s=$(get "/tiles/density/$RXY.png?$RARE"); cp "$WORK/body" "$WORK/public.png"
+    check "public tile with a rare filter is the empty (transparent) tile" bash -c "test $s = 200 && cmp -s '$WORK/public.png' '$WORK/empty.png'"
+  fi
+else
+  echo "# skipped the rare-filter checks: $NRARE drowning incidents in May 2013"
+fi
+s=$(get '/collections/hotspots/items?cell=1&band=1&limit=1000'); if [ "$s" != 404 ]; then
+  check "public hot spots with cell=1&band=1: 200, clamped to 100 m cells and a 300 m band" jcheck "d['provenance']['cell_size']>=100 and d['provenance']['band']>=300"
+  check "public hot-spot cells are at least 100 m" jcheck "all(f['properties']['cx'] is not None for f in d['features']) and d['provenance']['cell_size']==100"
+  s=$(get '/collections/hotspots/items?cell=200&band=400&limit=2' "${AUTH[@]}"); check "paged hot-spot items keep the analysis provenance" jcheck "d['provenance']['cell_size']==200 and d['provenance']['band']==400 and d['numberReturned']==2"
+  s=$(get '/collections/hotspots/items?cell=30&band=90&limit=1&from=2013-01-01&to=2013-02-01' "${AUTH[@]}"); check "sparse hot-spot cells (planner, 30 m, one month): provenance warns about the mean count per cell" jcheck "'warning' in d['provenance'] and d['provenance']['mean_count_per_cell']<1"
+  s=$(get '/collections/hotspots/items?cell=200&band=400&limit=1' "${AUTH[@]}"); check "no sparse-count warning for 200 m cells over all incidents" jcheck "'warning' not in d['provenance'] and d['provenance']['mean_count_per_cell']>=1"
+  s=$(curl -s -m 120 -o "$WORK/body" -w '%{http_code}' "${AUTH[@]}" "$BASE/collections/hotspots/items?cell=7&band=3500&limit=1")
+  check "7 m cells with a 3500 m band (planner): 422 naming cell, answered" bash -c "test $s = 422 && grep -q 'cell' '$WORK/body'"
+  s=$(curl -s -m 120 -o "$WORK/body" -w '%{http_code}' "$BASE/collections/hotspots/items?cell=7&band=3500&limit=1")
+  check "the same request from the public is clamped to 100 m cells and answered" bash -c "test $s = 200" && check "  ... its provenance says 100 m" jcheck "d['provenance']['cell_size']==100"
+  s=$(curl -s -m 120 -o "$WORK/body" -w '%{http_code}' "${AUTH[@]}" "$BASE/collections/hotspots/items?cell=50&band=20000&limit=1")
+  check "a band of 400 cells is refused: 422 naming band" bash -c "test $s = 422 && grep -q 'band' '$WORK/body'"
+fi
+s=$(get '/collections/blackspots/items?limit=1' "${AUTH[@]}"); [ "$s" != 404 ] && check "paged black-spot items keep the analysis provenance" jcheck "isinstance(d.get('provenance'), dict)"
 s=$(get /api/config); check "/api/config role public" jcheck "d['role']=='public' and d['min_count']==10 and d['title']=='hazmap test'"
 s=$(get /api/config "${AUTH[@]}"); check "/api/config role planner" jcheck "d['role']=='planner'"
 
