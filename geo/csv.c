@@ -22,7 +22,8 @@ struct csv_reader {
     size_t cap, start, end;
     int eof;
     int bom_checked;
-    int skipping; /* 1: discarding the rest of a bad record up to the next line end */
+    int skipping;  /* 1: discarding the rest of a bad record up to the next line end */
+    size_t expect; /* the field count a record must have, 0: any (see csv_expect_fields) */
     int64_t line;
     char *out; /* unescaped field bytes, each NUL-terminated */
     size_t outcap;
@@ -131,13 +132,14 @@ static int add_field(csv_reader *r, size_t nf, size_t off, size_t len)
  * *raw_end the end of its text and *nfields the field count; on P_BAD *next is where the error
  * was found and why says what it was. */
 static enum parse_result parse(csv_reader *r, size_t *next, size_t *raw_end, size_t *nfields,
-                               int *nlines, const char **why)
+                               int *nlines, int *qlines, const char **why)
 {
     const char *b = r->buf;
     size_t p = r->start, end = r->end, limit = r->start + CSV_MAX_RECORD;
     int at_eof = r->eof;
     size_t o = 0, nf = 0, fstart;
     int lines = 0;
+    *qlines = 0;
     for (;;) {
         fstart = o;
         if (p >= end) {
@@ -171,7 +173,10 @@ static enum parse_result parse(csv_reader *r, size_t *next, size_t *raw_end, siz
                     break;
                 }
                 if (c == 0) goto nul;
-                if (c == '\n') lines++;
+                if (c == '\n') {
+                    lines++;
+                    (*qlines)++;
+                }
                 r->out[o++] = c;
                 p++;
             }
@@ -280,6 +285,40 @@ static int skip_line(csv_reader *r)
     }
 }
 
+void csv_expect_fields(csv_reader *r, size_t n)
+{
+    r->expect = n;
+}
+
+/* A quoted field ran past a physical line end and the record then failed (a parse error, or the
+ * wrong field count): most likely a stray, unbalanced quote, which would otherwise swallow every
+ * later line up to the next quote or the 1 MiB limit. Rejects only the record's first physical
+ * line and resumes at the next one, as PostgreSQL's COPY effectively does for a line-oriented
+ * file and unlike Python's csv (which keeps the whole run as one field). Records with correctly
+ * closed multi-line quoted fields and the right field count are unaffected. */
+static hz_status unterminated(csv_reader *r, csv_record *rec, const char *why, size_t nf, char *err,
+                              size_t errlen)
+{
+    /* the record contains a quoted newline, so its first line end is in the buffer */
+    const char *nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+    size_t lend = nl ? (size_t)(nl - r->buf) : r->end;
+    size_t rend = lend;
+    if (rend > r->start && r->buf[rend - 1] == '\r') rend--;
+    rec->raw_len = rend - r->start > CSV_RAW_MAX ? CSV_RAW_MAX : rend - r->start;
+    char detail[128];
+    if (why)
+        snprintf(detail, sizeof detail, "%s", why);
+    else
+        snprintf(detail, sizeof detail, "%zu fields where %zu were expected", nf, r->expect);
+    hz_fail(HZ_EINVAL, err, errlen,
+            "line %lld: unterminated quote: a quoted field opened on this line runs past its "
+            "end and the record does not parse (%s); only this line is rejected",
+            (long long)r->line, detail);
+    r->line++;
+    r->start = nl ? lend + 1 : r->end;
+    return HZ_EINVAL;
+}
+
 hz_status csv_next(csv_reader *r, csv_record *rec, char *err, size_t errlen)
 {
     memset(rec, 0, sizeof *rec);
@@ -305,9 +344,9 @@ hz_status csv_next(csv_reader *r, csv_record *rec, char *err, size_t errlen)
             continue;
         }
         size_t next = 0, raw_end = 0, nf = 0;
-        int nlines = 0;
+        int nlines = 0, qlines = 0;
         const char *why = NULL;
-        enum parse_result pr = parse(r, &next, &raw_end, &nf, &nlines, &why);
+        enum parse_result pr = parse(r, &next, &raw_end, &nf, &nlines, &qlines, &why);
         if (pr == P_MORE) {
             if (refill(r) < 0)
                 return hz_fail(HZ_EIO, err, errlen, "%s: read error: %s", r->path, strerror(errno));
@@ -315,6 +354,8 @@ hz_status csv_next(csv_reader *r, csv_record *rec, char *err, size_t errlen)
         }
         rec->line = r->line;
         rec->raw = r->buf + r->start;
+        if (qlines > 0 && (pr == P_BAD || (r->expect > 0 && nf != r->expect)))
+            return unterminated(r, rec, pr == P_BAD ? why : NULL, nf, err, errlen);
         if (pr == P_BAD) {
             /* the raw text up to the line end where the error was found (or a prefix of it) */
             const char *nl = memchr(r->buf + next, '\n', r->end - next);

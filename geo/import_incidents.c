@@ -768,6 +768,40 @@ static hz_status pipe_run(inc_ctx *c, csv_reader *rd, char *err, size_t errlen)
 
 /* ---- one row ---- */
 
+/* 1: s is well-formed UTF-8 (RFC 3629 / Unicode 15 table 3-7: no overlong forms, no surrogates,
+ * nothing above U+10FFFF), the same rule jansson applies to JSON strings. */
+static int utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        int n;
+        unsigned lo = 0x80, hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            if (c == 0xE0) lo = 0xA0;
+            if (c == 0xED) hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            if (c == 0xF0) lo = 0x90;
+            if (c == 0xF4) hi = 0x8F;
+        } else {
+            return 0;
+        }
+        if (p[1] < lo || p[1] > hi) return 0;
+        for (int k = 2; k <= n; k++)
+            if (p[k] < 0x80 || p[k] > 0xBF) return 0;
+        p += n + 1;
+    }
+    return 1;
+}
+
 static hz_status do_row(inc_ctx *c, char **vals, size_t n, int64_t line, const char *raw,
                         size_t rawlen, const geom_in *gin, char *err, size_t errlen)
 {
@@ -775,6 +809,14 @@ static hz_status do_row(inc_ctx *c, char **vals, size_t n, int64_t line, const c
     if (n != c->ncols)
         return reject(c, line, raw, rawlen, "wrong number of fields", err, errlen,
                       "%zu fields where the header has %zu", n, c->ncols);
+    /* Every field, before any other check: stored text (id, description, time, vocabulary
+     * values, extra columns) must be UTF-8, and so must the values quoted in reject reasons. */
+    for (size_t i = 0; i < n; i++)
+        if (!utf8_valid(vals[i]))
+            return reject(c, line, raw, rawlen, "invalid UTF-8", err, errlen,
+                          "column '%s' is not valid UTF-8 (save the file as UTF-8, or convert it "
+                          "with iconv -f GBK -t UTF-8)",
+                          c->names[i]);
     hz_incident_rec r = {
         .source = c->source, .t = INT64_MIN, .victims = -1, .age = -1, .disability = -1};
     /* coordinates */
@@ -896,11 +938,10 @@ static hz_status do_row(inc_ctx *c, char **vals, size_t n, int64_t line, const c
         if (!obj) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
         for (size_t i = 0; i < n; i++) {
             if (c->role[i] != R_EXTRA || !vals[i][0]) continue;
-            json_t *sv = json_string(vals[i]);
+            json_t *sv = json_string(vals[i]); /* valid UTF-8 (checked above) */
             if (!sv) {
                 json_decref(obj);
-                return reject(c, line, raw, rawlen, "invalid UTF-8", err, errlen,
-                              "column '%s' is not valid UTF-8 text", c->names[i]);
+                return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
             }
             json_object_set_new(obj, c->names[i], sv);
         }
@@ -1072,9 +1113,10 @@ static hz_status csv_record_row(inc_ctx *c, hz_status r, const csv_record *rec, 
 {
     if (r == HZ_EINVAL) {
         const char *why = strstr(msg, ": ") ? strstr(msg, ": ") + 2 : msg;
-        const char *kind = strstr(why, "NUL")     ? "NUL byte"
-                           : strstr(why, "1 MiB") ? "line too long"
-                                                  : "malformed CSV";
+        const char *kind = strncmp(why, "unterminated quote", 18) == 0 ? "unterminated quote"
+                           : strstr(why, "NUL")                        ? "NUL byte"
+                           : strstr(why, "1 MiB")                      ? "line too long"
+                                                                       : "malformed CSV";
         return reject(c, rec->line, rec->raw, rec->raw_len, kind, err, errlen, "%s", why);
     }
     if (r != HZ_OK) return hz_fail(r, err, errlen, "%s", msg);
@@ -1108,6 +1150,8 @@ static hz_status read_csv(inc_ctx *c, char *err, size_t errlen)
             csv_close(rd);
             return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
         }
+    /* a record of another width that swallowed line ends is a stray quote (csv.h) */
+    csv_expect_fields(rd, c->ncols);
     s = assign_roles(c, 0, err, errlen);
     if (s == HZ_OK) s = setup_crs(c, NULL, err, errlen);
     if (s == HZ_OK) s = pipe_run(c, rd, err, errlen);

@@ -145,7 +145,67 @@ START_TEST(test_stray_quotes_rejected)
     ck_assert_int_eq(csv_next(r, &rec, err, sizeof err), HZ_OK);
     ck_assert_str_eq(rec.fields[1], "fine");
     ck_assert_int_eq(csv_next(r, &rec, err, sizeof err), HZ_EINVAL);
-    ck_assert_ptr_nonnull(strstr(err, "line 5: quoted field never closed"));
+    /* the open quote swallowed the line end: only line 5 is rejected, as an unterminated quote */
+    ck_assert_ptr_nonnull(strstr(err, "line 5: unterminated quote"));
+    ck_assert_ptr_nonnull(strstr(err, "quoted field never closed"));
+    ck_assert_int_eq(rec.line, 5);
+    ck_assert_uint_eq(rec.raw_len, 7);
+    ck_assert_int_eq(memcmp(rec.raw, "4,\"open", 7), 0);
+    ck_assert_int_eq(csv_next(r, &rec, err, sizeof err), HZ_ENOTFOUND);
+    done(r);
+}
+END_TEST
+
+START_TEST(test_unbalanced_quote_costs_one_line)
+{
+    /* Line 4 opens a quote it never closes. Without recovery the field runs on to the first quote
+     * of line 8 and everything in between is lost. Expected by hand: lines 2, 3, 5..9 read as
+     * their own 3-field records, line 4 rejected alone; line 9's correct two-line field kept. */
+    csv_reader *r = open_str("id,x,desc\n"
+                             "1,1,plain\n"
+                             "2,2,plain\n"
+                             "3,3,\"he said 5\"\" tall\n"
+                             "4,4,plain\n"
+                             "5,5,plain\n"
+                             "6,6,plain\n"
+                             "7,7,\"quoted, fine\"\n"
+                             "8,8,\"two\nlines\"\n"
+                             "9,9,last\n");
+    csv_expect_fields(r, 3);
+    csv_record rec;
+    char err[256];
+    ck_assert_int_eq(csv_next(r, &rec, err, sizeof err), HZ_OK);
+    static const int want_line[] = {2, 3, 4, 5, 6, 7, 8, 9, 11};
+    static const char *const want_desc[] = {"plain", "plain",        NULL,         "plain", "plain",
+                                            "plain", "quoted, fine", "two\nlines", "last"};
+    for (int i = 0; i < 9; i++) {
+        hz_status s = csv_next(r, &rec, err, sizeof err);
+        ck_assert_int_eq(rec.line, want_line[i]);
+        if (!want_desc[i]) {
+            ck_assert_int_eq(s, HZ_EINVAL);
+            ck_assert_msg(strstr(err, "line 4: unterminated quote") != NULL, "%s", err);
+            ck_assert_uint_eq(rec.raw_len, strlen("3,3,\"he said 5\"\" tall"));
+            continue;
+        }
+        ck_assert_msg(s == HZ_OK, "line %d: %s", want_line[i], err);
+        ck_assert_uint_eq(rec.nfields, 3);
+        ck_assert_str_eq(rec.fields[2], want_desc[i]);
+    }
+    ck_assert_int_eq(csv_next(r, &rec, err, sizeof err), HZ_ENOTFOUND);
+    done(r);
+    /* the field count alone gives it away: the stray quote closes at line 3's quote, giving a
+     * well-formed record of 4 fields (1 | x\n3 | 4 | y) where 3 are expected */
+    r = open_str("a,b,c\n1,\"x\n3\",4,y\n5,6,z\n");
+    csv_expect_fields(r, 3);
+    ck_assert_int_eq(csv_next(r, &rec, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(csv_next(r, &rec, err, sizeof err), HZ_EINVAL);
+    ck_assert_msg(strstr(err, "line 2: unterminated quote") != NULL, "%s", err);
+    ck_assert_ptr_nonnull(strstr(err, "4 fields where 3 were expected"));
+    ck_assert_int_eq(csv_next(r, &rec, err, sizeof err), HZ_EINVAL); /* 3",4,y on its own */
+    ck_assert_int_eq(rec.line, 3);
+    ck_assert_int_eq(csv_next(r, &rec, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(rec.line, 4);
+    ck_assert_str_eq(rec.fields[2], "z");
     ck_assert_int_eq(csv_next(r, &rec, err, sizeof err), HZ_ENOTFOUND);
     done(r);
 }
@@ -206,6 +266,7 @@ Suite *csv_suite(void)
     tcase_add_test(tc, test_nul_byte_rejected_then_reading_goes_on);
     tcase_add_test(tc, test_overlong_line_rejected);
     tcase_add_test(tc, test_stray_quotes_rejected);
+    tcase_add_test(tc, test_unbalanced_quote_costs_one_line);
     tcase_add_test(tc, test_many_records_across_chunks);
     tcase_add_test(tc, test_missing_file);
     suite_add_tcase(s, tc);

@@ -841,6 +841,87 @@ START_TEST(test_bad_rows_rejected_valid_rows_load)
 }
 END_TEST
 
+START_TEST(test_unbalanced_quote_rejects_one_line)
+{
+    /* 50 rows; line 4 holds a stray, never-closed quote. Every other row is valid, so by hand:
+     * read 50, loaded 49, rejected 1 (line 4). Line 20 has a correct two-line quoted field. */
+    store *st = fresh_store();
+    char path[256], err[512];
+    snprintf(path, sizeof path, "/tmp/hazmap_check_import_quote_%d.csv", (int)getpid());
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs("id,lon,lat,description\n", f);
+    for (int i = 1; i <= 50; i++) {
+        const char *d = i == 3    ? "\"he said 5\"\" tall"
+                        : i == 10 ? "\"fell, on stairs\""
+                        : i == 19 ? "\"two\nlines\""
+                                  : "plain";
+        fprintf(f, "r%d,104.%03d,30.6,%s\n", i, i, d);
+    }
+    fclose(f);
+    import_summary sum;
+    ck_assert_msg(import_incidents(st, path, NULL, &sum, err, sizeof err) == HZ_OK, "%s", err);
+    ck_assert_int_eq(sum.read, 50);
+    ck_assert_int_eq(sum.loaded, 49);
+    ck_assert_int_eq(sum.rejected, 1);
+    store_close(st);
+    char *r = reasons();
+    ck_assert_msg(strstr(r, "line 4: unterminated quote") != NULL, "%s", r);
+    ck_assert_msg(strchr(r, '|') == NULL, "more than one reject: %s", r);
+    free(r);
+    /* the multi-line field was stored whole, and the row after the stray quote too */
+    sqlconn c = sql_open();
+    sqlite3_stmt *q = sql_prep(&c, "SELECT count(*) FROM incidents WHERE (source_id = 'r19' AND "
+                                   "description = 'two' || char(10) || 'lines') OR source_id = "
+                                   "'r4' OR source_id = 'r10'");
+    ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+    ck_assert_int_eq(sqlite3_column_int(q, 0), 3);
+    sqlite3_finalize(q);
+    sql_close(&c);
+    unlink(path);
+    st = store_open(dbpath, 0, err, sizeof err);
+    drop_store(st);
+}
+END_TEST
+
+START_TEST(test_latin1_row_rejected)
+{
+    /* One Latin-1 row ("caf\xe9") among UTF-8 rows: it is rejected naming its line and column,
+     * the others load; nothing stored is anything but UTF-8. */
+    store *st = fresh_store();
+    char path[256], err[512];
+    snprintf(path, sizeof path, "/tmp/hazmap_check_import_latin1_%d.csv", (int)getpid());
+    write_file(path, "id,lon,lat,description\n"
+                     "a,104.1,30.6,\xe5\x8d\x96\xe5\x92\x96\xe5\x95\xa1\n" /* UTF-8 */
+                     "b,104.1,30.6,caf\xe9\n"                              /* line 3 */
+                     "c,104.1,30.6,plain\n"
+                     "d\xff,104.1,30.6,plain\n" /* line 5: the id */
+                     "e,104.1,30.6,caf\xc3\xa9\n");
+    import_summary sum;
+    ck_assert_msg(import_incidents(st, path, NULL, &sum, err, sizeof err) == HZ_OK, "%s", err);
+    ck_assert_int_eq(sum.read, 5);
+    ck_assert_int_eq(sum.loaded, 3);
+    ck_assert_int_eq(sum.rejected, 2);
+    store_close(st);
+    char *r = reasons();
+    ck_assert_msg(strstr(r, "line 3: column 'description' is not valid UTF-8 (save the file as "
+                            "UTF-8, or convert it with iconv -f GBK -t UTF-8)") != NULL,
+                  "%s", r);
+    ck_assert_msg(strstr(r, "line 5: column 'id' is not valid UTF-8") != NULL, "%s", r);
+    free(r);
+    sqlconn c = sql_open();
+    sqlite3_stmt *q = sql_prep(&c, "SELECT group_concat(source_id, ',') FROM (SELECT source_id "
+                                   "FROM incidents ORDER BY source_id)");
+    ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+    ck_assert_str_eq((const char *)sqlite3_column_text(q, 0), "a,c,e");
+    sqlite3_finalize(q);
+    sql_close(&c);
+    unlink(path);
+    st = store_open(dbpath, 0, err, sizeof err);
+    drop_store(st);
+}
+END_TEST
+
 START_TEST(test_overlong_line_and_header_only)
 {
     store *st = fresh_store();
@@ -1109,6 +1190,8 @@ Suite *import_suite(void)
     tcase_add_test(tb, test_duplicates_within_file);
     tcase_add_test(tb, test_bad_rows_rejected_valid_rows_load);
     tcase_add_test(tb, test_overlong_line_and_header_only);
+    tcase_add_test(tb, test_unbalanced_quote_rejects_one_line);
+    tcase_add_test(tb, test_latin1_row_rejected);
     tcase_add_test(tb, test_bad_files);
     tcase_add_test(tb, test_wkt_and_gcj02_points);
     tcase_add_test(tb, test_area_formats);

@@ -5,7 +5,15 @@
  * Rejects, one record at a time (the reader resynchronises and goes on): NUL bytes, records longer
  * than CSV_MAX_RECORD bytes, a quote inside an unquoted field, text after a closing quote, and a
  * quoted field left open at the end of the file. Line numbers are 1-based physical lines (a quoted
- * newline counts), so they match what an editor shows. */
+ * newline counts), so they match what an editor shows.
+ *
+ * Unbalanced quotes: when a quoted field runs past a physical line end and the record then fails
+ * (a parse error, or a field count other than the one set with csv_expect_fields()), only the
+ * record's first physical line is rejected ("line N: unterminated quote: ...") and reading resumes
+ * at the next physical line, so one stray quote costs one line, not the rest of the file. This
+ * follows the line-oriented recovery of PostgreSQL COPY rather than Python's csv (non-strict),
+ * which keeps everything up to the next quote as one field. A correctly closed multi-line quoted
+ * field in a record of the right width is read as one record. */
 #ifndef HAZMAP_CSV_H
 #define HAZMAP_CSV_H
 
@@ -37,6 +45,11 @@ csv_reader *csv_open(const char *path, char *err, size_t errlen);
  * HZ_EINVAL for a malformed record (err says "line N: why"; rec->line and rec->raw describe the
  * record, whose fields are not valid), after which reading may go on; HZ_EIO on a read error. */
 hz_status csv_next(csv_reader *r, csv_record *rec, char *err, size_t errlen);
+
+/* Sets the number of fields every record should have (0, the default: any). Used only to
+ * recognise a stray quote that swallowed line ends (see above); records of another width that
+ * span no quoted line end are still returned as they are, for the caller to judge. */
+void csv_expect_fields(csv_reader *r, size_t n);
 
 /* Closes the file and frees the reader; NULL is a no-op. */
 void csv_close(csv_reader *r);
