@@ -7,6 +7,7 @@
  * MULTIPOLYGON. Shapefile attribute encodings come from the .cpg (GDAL's SHAPE_ENCODING logic
  * recodes the .dbf to UTF-8). */
 #include "hazmap/import.h"
+#include "import_ogr.h"
 #include "hazmap/chinacrs.h"
 
 #include <ctype.h>
@@ -302,17 +303,10 @@ hz_status import_areas(store *st, const char *path, const import_opts *o, import
     import_opts none = {0};
     if (!o) o = &none;
     memset(sum, 0, sizeof *sum);
-    GDALAllRegister();
-    GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
-    if (!ds)
-        return hz_fail(HZ_EIO, err, errlen,
-                       "%s: cannot open (unreadable or not a vector format GDAL knows)", path);
-    OGRLayerH ly = o->layer ? GDALDatasetGetLayerByName(ds, o->layer) : GDALDatasetGetLayer(ds, 0);
-    if (!ly) {
-        GDALClose(ds);
-        return hz_fail(HZ_ENOTFOUND, err, errlen, "%s: no layer%s%s", path,
-                       o->layer ? " named " : "", o->layer ? o->layer : "");
-    }
+    GDALDatasetH ds;
+    OGRLayerH ly;
+    hz_status so = import_ogr_open(path, o->layer, &ds, &ly, err, errlen);
+    if (so != HZ_OK) return so;
     area_ctx c = {st, sum, path, o->log, 0};
     hz_status s = store_begin(st, err, errlen);
     if (s != HZ_OK) {

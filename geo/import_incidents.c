@@ -6,6 +6,7 @@
  * remaining columns as a JSON object in `extra` -> area (areaindex) -> store_bulk_put(). A row
  * that fails a step is recorded with store_reject_add() and the import goes on. */
 #include "hazmap/import.h"
+#include "import_ogr.h"
 #include "hazmap/areaindex.h"
 #include "hazmap/chinacrs.h"
 #include "hazmap/csv.h"
@@ -1163,22 +1164,10 @@ static hz_status read_csv(inc_ctx *c, char *err, size_t errlen)
 
 static hz_status read_ogr(inc_ctx *c, char *err, size_t errlen)
 {
-    GDALAllRegister();
-    GDALDatasetH ds = GDALOpenEx(c->path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
-    if (!ds)
-        return hz_fail(HZ_EIO, err, errlen,
-                       "%s: cannot open (unreadable or not a vector format "
-                       "GDAL knows)",
-                       c->path);
-    OGRLayerH ly =
-        c->o->layer ? GDALDatasetGetLayerByName(ds, c->o->layer) : GDALDatasetGetLayer(ds, 0);
-    hz_status s = HZ_OK;
-    if (!ly) {
-        s = hz_fail(HZ_ENOTFOUND, err, errlen, "%s: no layer%s%s", c->path,
-                    c->o->layer ? " named " : "", c->o->layer ? c->o->layer : "");
-        GDALClose(ds);
-        return s;
-    }
+    GDALDatasetH ds;
+    OGRLayerH ly;
+    hz_status s = import_ogr_open(c->path, c->o->layer, &ds, &ly, err, errlen);
+    if (s != HZ_OK) return s;
     OGRFeatureDefnH def = OGR_L_GetLayerDefn(ly);
     c->ncols = (size_t)OGR_FD_GetFieldCount(def);
     c->names = calloc(c->ncols ? c->ncols : 1, sizeof *c->names);
