@@ -42,7 +42,7 @@ TEST_SRC := $(wildcard tests/check_*.c)
 LIB_SRC := $(GEO_SRC) $(TILES_SRC) $(SERVER_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
-TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/suites.o
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/testutil.o $(BUILD)/obj/tests/suites.o
 
 .PHONY: all deps run test check-unit check-integration bench clean format-check sample web-deps
 .DEFAULT_GOAL := all
@@ -115,7 +115,7 @@ bench: all
 	@bench/run.sh $(BUILD)
 
 format-check: deps
-	@clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) include/hazmap/*.h geo/*.h \
+	@clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) tests/testutil.[ch] include/hazmap/*.h geo/*.h \
 		&& echo "format-check: clean"
 
 clean:

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "testutil.h"
 #include "hazmap/filter.h"
 #include "hazmap/hztime.h"
 #include "hazmap/incset.h"
@@ -112,26 +113,7 @@ static void tmpdb(void)
 
 static void tmpdb_rm(void)
 {
-    char p[80];
-    unlink(dbpath);
-    snprintf(p, sizeof p, "%s-wal", dbpath);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", dbpath);
-    unlink(p);
-}
-
-/* A 1x1 degree square around (104, 30) as WKB POLYGON, written by hand. */
-static size_t square_wkb(unsigned char *buf, double x0, double y0, double x1, double y1)
-{
-    double pts[10] = {x0, y0, x1, y0, x1, y1, x0, y1, x0, y0};
-    size_t o = 0;
-    buf[o++] = 1;
-    uint32_t type = 3, nrings = 1, npts = 5;
-    memcpy(buf + o, &type, 4), o += 4;
-    memcpy(buf + o, &nrings, 4), o += 4;
-    memcpy(buf + o, &npts, 4), o += 4;
-    memcpy(buf + o, pts, sizeof pts), o += sizeof pts;
-    return o;
+    tu_remove_db(dbpath);
 }
 
 static int count_cb(void *ud, const hz_incident_rec *r)
@@ -151,7 +133,7 @@ START_TEST(test_store_roundtrip)
     unsigned char wkb[128];
     hz_area_rec a = {.code = "A1", .name = "春熙路", .level = "subdistrict", .population = 1000};
     a.wkb = wkb;
-    a.wkb_len = square_wkb(wkb, 104.0, 30.0, 104.1, 30.1);
+    a.wkb_len = tu_square_wkb(wkb, 104.0, 30.0, 104.1, 30.1);
     ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
     ck_assert_int_eq(store_area_put(st, &a, err, sizeof err), HZ_OK);
     hz_incident_rec r = {.source = "t.csv",
@@ -288,7 +270,7 @@ static int log_ring(void *ud, uint32_t polygon, uint32_t ring, size_t n, const d
     return 0;
 }
 
-/* Big-endian copy of a little-endian WKB polygon written by square_wkb(). */
+/* Big-endian copy of a little-endian WKB polygon written by tu_square_wkb(). */
 static void to_big_endian(unsigned char *b, size_t n)
 {
     b[0] = 0;
@@ -308,7 +290,7 @@ static void to_big_endian(unsigned char *b, size_t n)
 START_TEST(test_wkb_rings)
 {
     unsigned char poly[128], multi[256];
-    size_t n = square_wkb(poly, 1, 2, 3, 4);
+    size_t n = tu_square_wkb(poly, 1, 2, 3, 4);
     ring_log l = {0};
     ck_assert_int_eq(wkb_polygon_rings(poly, n, log_ring, &l), 0);
     ck_assert_int_eq(l.rings, 1);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "testutil.h"
 #include "hazmap/blackspots.h"
 #include "hazmap/dbscan.h"
 #include "hazmap/hztime.h"
@@ -313,12 +314,7 @@ static void tmpdb(void)
 
 static void tmpdb_rm(void)
 {
-    char p[100];
-    unlink(dbpath);
-    snprintf(p, sizeof p, "%s-wal", dbpath);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", dbpath);
-    unlink(p);
+    tu_remove_db(dbpath);
 }
 
 START_TEST(test_blackspots_describe_and_rank)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "testutil.h"
 #include "hazmap/evaluate.h"
 #include "hazmap/hztime.h"
 #include "hazmap/incset.h"
@@ -68,25 +69,7 @@ static void tmpdb(void)
 
 static void tmpdb_rm(void)
 {
-    char p[100];
-    unlink(dbpath);
-    snprintf(p, sizeof p, "%s-wal", dbpath);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", dbpath);
-    unlink(p);
-}
-
-static size_t square_wkb(unsigned char *buf, double x0, double y0, double x1, double y1)
-{
-    double pts[10] = {x0, y0, x1, y0, x1, y1, x0, y1, x0, y0};
-    size_t o = 0;
-    buf[o++] = 1;
-    uint32_t type = 3, nrings = 1, npts = 5;
-    memcpy(buf + o, &type, 4), o += 4;
-    memcpy(buf + o, &nrings, 4), o += 4;
-    memcpy(buf + o, &npts, 4), o += 4;
-    memcpy(buf + o, pts, sizeof pts), o += sizeof pts;
-    return o;
+    tu_remove_db(dbpath);
 }
 
 static int put(store *st, int *id, const char *area, int mech, int64_t t)
@@ -115,10 +98,10 @@ START_TEST(test_evaluate_windows)
     unsigned char w1[128], w2[128];
     hz_area_rec a = {.code = "A", .name = "A", .level = "subdistrict", .population = 50000};
     a.wkb = w1;
-    a.wkb_len = square_wkb(w1, 104.0, 30.0, 104.1, 30.1);
+    a.wkb_len = tu_square_wkb(w1, 104.0, 30.0, 104.1, 30.1);
     hz_area_rec b = {.code = "B", .name = "B", .level = "subdistrict", .population = 80000};
     b.wkb = w2;
-    b.wkb_len = square_wkb(w2, 104.1, 30.0, 104.2, 30.1);
+    b.wkb_len = tu_square_wkb(w2, 104.1, 30.0, 104.2, 30.1);
     hz_area_rec c = {.code = "C", .name = "C", .level = "subdistrict", .population = -1};
     c.wkb = w2;
     c.wkb_len = b.wkb_len;

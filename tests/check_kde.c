@@ -16,6 +16,7 @@
 #pragma GCC diagnostic pop
 #include <jansson.h>
 
+#include "testutil.h"
 #include "hazmap/density.h"
 #include "hazmap/kde.h"
 #include "hazmap/raster.h"
@@ -526,19 +527,6 @@ END_TEST
 
 /* ---- the density analysis over a store ---- */
 
-static size_t square_wkb(unsigned char *buf, double x0, double y0, double x1, double y1)
-{
-    double pts[10] = {x0, y0, x1, y0, x1, y1, x0, y1, x0, y0};
-    size_t o = 0;
-    buf[o++] = 1;
-    uint32_t type = 3, nrings = 1, npts = 5;
-    memcpy(buf + o, &type, 4), o += 4;
-    memcpy(buf + o, &nrings, 4), o += 4;
-    memcpy(buf + o, &npts, 4), o += 4;
-    memcpy(buf + o, pts, sizeof pts), o += sizeof pts;
-    return o;
-}
-
 /* 200 incidents in a 0.04 x 0.04 degree square near Chengdu: 2013-01-01 .. 2014-12-31 (local),
  * every fourth a fall, the rest traffic. */
 static incset *fixture(void)
@@ -549,7 +537,7 @@ static incset *fixture(void)
     unsigned char wkb[128];
     hz_area_rec a = {.code = "A1", .name = "测试", .level = "district", .population = 1000};
     a.wkb = wkb;
-    a.wkb_len = square_wkb(wkb, 104.06, 30.64, 104.10, 30.68);
+    a.wkb_len = tu_square_wkb(wkb, 104.06, 30.64, 104.10, 30.68);
     ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
     ck_assert_int_eq(store_area_put(st, &a, err, sizeof err), HZ_OK);
     uint64_t seed = 99;

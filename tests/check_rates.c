@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "testutil.h"
 #include "hazmap/hztime.h"
 #include "hazmap/incset.h"
 #include "hazmap/poisson.h"
@@ -120,25 +121,7 @@ static void tmpdb(void)
 
 static void tmpdb_rm(void)
 {
-    char p[100];
-    unlink(dbpath);
-    snprintf(p, sizeof p, "%s-wal", dbpath);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", dbpath);
-    unlink(p);
-}
-
-static size_t square_wkb(unsigned char *buf, double x0, double y0, double x1, double y1)
-{
-    double pts[10] = {x0, y0, x1, y0, x1, y1, x0, y1, x0, y0};
-    size_t o = 0;
-    buf[o++] = 1;
-    uint32_t type = 3, nrings = 1, npts = 5;
-    memcpy(buf + o, &type, 4), o += 4;
-    memcpy(buf + o, &nrings, 4), o += 4;
-    memcpy(buf + o, &npts, 4), o += 4;
-    memcpy(buf + o, pts, sizeof pts), o += sizeof pts;
-    return o;
+    tu_remove_db(dbpath);
 }
 
 /* District D (population 100,000) = S1 (60,000) + S2 (40,000). In 2013: S1 has 25 traffic
@@ -152,21 +135,21 @@ static store *make_store(void)
     unsigned char w1[128], w2[128], w3[128];
     hz_area_rec d = {.code = "D", .name = "锦江区", .level = "district", .population = 100000};
     d.wkb = w1;
-    d.wkb_len = square_wkb(w1, 104.0, 30.0, 104.2, 30.2);
+    d.wkb_len = tu_square_wkb(w1, 104.0, 30.0, 104.2, 30.2);
     hz_area_rec s1 = {.code = "S1",
                       .name = "春熙路街道",
                       .level = "subdistrict",
                       .parent_code = "D",
                       .population = 60000};
     s1.wkb = w2;
-    s1.wkb_len = square_wkb(w2, 104.0, 30.0, 104.1, 30.2);
+    s1.wkb_len = tu_square_wkb(w2, 104.0, 30.0, 104.1, 30.2);
     hz_area_rec s2 = {.code = "S2",
                       .name = "Shuyan, \"east\"",
                       .level = "subdistrict",
                       .parent_code = "D",
                       .population = 40000};
     s2.wkb = w3;
-    s2.wkb_len = square_wkb(w3, 104.1, 30.0, 104.2, 30.2);
+    s2.wkb_len = tu_square_wkb(w3, 104.1, 30.0, 104.2, 30.2);
     ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
     ck_assert_int_eq(store_area_put(st, &d, err, sizeof err), HZ_OK);
     ck_assert_int_eq(store_area_put(st, &s1, err, sizeof err), HZ_OK);

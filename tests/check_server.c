@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <openssl/sha.h>
 
+#include "testutil.h"
 #include "hazmap/app.h"
 #include "hazmap/geojson.h"
 #include "hazmap/httpmsg.h"
@@ -165,30 +166,10 @@ static size_t put_u32(unsigned char *b, size_t o, uint32_t v)
     return o + 4;
 }
 
-static size_t put_f64(unsigned char *b, size_t o, double v)
-{
-    memcpy(b + o, &v, 8);
-    return o + 8;
-}
-
-/* A WKB POLYGON (little-endian) of the square x0..x1, y0..y1, written by hand. */
-static size_t square_wkb(unsigned char *b, double x0, double y0, double x1, double y1)
-{
-    double pts[10] = {x0, y0, x1, y0, x1, y1, x0, y1, x0, y0};
-    size_t o = 0;
-    b[o++] = 1;
-    o = put_u32(b, o, 3);
-    o = put_u32(b, o, 1);
-    o = put_u32(b, o, 5);
-    for (int i = 0; i < 10; i++)
-        o = put_f64(b, o, pts[i]);
-    return o;
-}
-
 START_TEST(test_wkb_geojson)
 {
     unsigned char b[256];
-    size_t n = square_wkb(b, 104.0, 30.0, 104.5, 30.25);
+    size_t n = tu_square_wkb(b, 104.0, 30.0, 104.5, 30.25);
     json_t *g = geojson_from_wkb(b, n);
     ck_assert_ptr_nonnull(g);
     char *text = json_dumps(g, JSON_COMPACT | JSON_SORT_KEYS);
@@ -234,21 +215,21 @@ static void make_store(void)
     unsigned char w1[256], w2[256], w3[256];
     hz_area_rec d = {.code = "D", .name = "锦江区", .level = "district", .population = 100000};
     d.wkb = w1;
-    d.wkb_len = square_wkb(w1, 104.0, 30.0, 104.2, 30.1);
+    d.wkb_len = tu_square_wkb(w1, 104.0, 30.0, 104.2, 30.1);
     hz_area_rec s1 = {.code = "S1",
                       .name = "春熙路",
                       .level = "subdistrict",
                       .parent_code = "D",
                       .population = 40000};
     s1.wkb = w2;
-    s1.wkb_len = square_wkb(w2, 104.0, 30.0, 104.1, 30.1);
+    s1.wkb_len = tu_square_wkb(w2, 104.0, 30.0, 104.1, 30.1);
     hz_area_rec s2 = {.code = "S2",
                       .name = "合江亭",
                       .level = "subdistrict",
                       .parent_code = "D",
                       .population = 60000};
     s2.wkb = w3;
-    s2.wkb_len = square_wkb(w3, 104.1, 30.0, 104.2, 30.1);
+    s2.wkb_len = tu_square_wkb(w3, 104.1, 30.0, 104.2, 30.1);
     ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
     ck_assert_int_eq(store_area_put(st, &d, err, sizeof err), HZ_OK);
     ck_assert_int_eq(store_area_put(st, &s1, err, sizeof err), HZ_OK);

@@ -1,0 +1,15 @@
+/* testutil.h - fixtures shared by the Check suites. */
+#ifndef HAZMAP_TESTS_TESTUTIL_H
+#define HAZMAP_TESTS_TESTUTIL_H
+
+#include <stddef.h>
+
+/* Writes a little-endian WKB POLYGON, the axis-aligned rectangle (x0, y0)-(x1, y1) as one closed
+ * ring of 5 points, into buf (at least 93 bytes). Returns its length. Written byte by byte from
+ * the OGC layout, independently of the code under test. */
+size_t tu_square_wkb(unsigned char *buf, double x0, double y0, double x1, double y1);
+
+/* Removes a SQLite database file and its -wal and -shm companions; missing files are fine. */
+void tu_remove_db(const char *path);
+
+#endif
