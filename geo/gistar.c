@@ -247,6 +247,20 @@ static int idxvec_push(idxvec *a, uint32_t x)
     return 0;
 }
 
+/* Sorts v[first..n) ascending: one cell's neighbour list, short, so insertion sort. */
+static void sort_from(idxvec *v, size_t first)
+{
+    for (size_t a = first + 1; a < v->n; a++) {
+        uint32_t x = v->v[a];
+        size_t b = a;
+        while (b > first && v->v[b - 1] > x) {
+            v->v[b] = v->v[b - 1];
+            b--;
+        }
+        v->v[b] = x;
+    }
+}
+
 hz_status gistar_nb_distance(size_t n, const double *x, const double *y, double d, gistar_nb *out,
                              char *err, size_t errlen)
 {
@@ -325,16 +339,7 @@ hz_status gistar_nb_distance(size_t n, const double *x, const double *y, double 
                 }
             }
         }
-        /* insertion sort: lists are short */
-        for (size_t a = first + 1; a < nbr.n; a++) {
-            uint32_t v = nbr.v[a];
-            size_t b = a;
-            while (b > first && nbr.v[b - 1] > v) {
-                nbr.v[b] = nbr.v[b - 1];
-                b--;
-            }
-            nbr.v[b] = v;
-        }
+        sort_from(&nbr, first);
     }
     out->start[n] = nbr.n;
     out->idx = nbr.v ? nbr.v : malloc(sizeof *out->idx);
@@ -403,15 +408,7 @@ hz_status gistar_nb_queen(size_t n, const int *row, const int *col, gistar_nb *o
                 }
             }
         }
-        for (size_t a = first + 1; a < nbr.n; a++) {
-            uint32_t v = nbr.v[a];
-            size_t b = a;
-            while (b > first && nbr.v[b - 1] > v) {
-                nbr.v[b] = nbr.v[b - 1];
-                b--;
-            }
-            nbr.v[b] = v;
-        }
+        sort_from(&nbr, first);
     }
     out->start[n] = nbr.n;
     out->idx = nbr.v ? nbr.v : malloc(sizeof *out->idx);
