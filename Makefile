@@ -34,7 +34,7 @@ PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS_ALL = $(WARN) $(OPT) -D_GNU_SOURCE -pthread -Iinclude $(PKG_CFLAGS) $(SANFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lm -pthread $(SANFLAGS) $(LDFLAGS)
 
-GEO_SRC := $(wildcard geo/*.c)
+GEO_SRC := $(wildcard geo/*.c geo/*/*.c)
 TILES_SRC := $(wildcard tiles/*.c)
 SERVER_SRC := $(wildcard server/*.c)
 CLI_SRC := $(wildcard cli/*.c)
@@ -115,7 +115,7 @@ bench: all
 	@bench/run.sh $(BUILD)
 
 format-check: deps
-	@clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) tests/testutil.[ch] include/hazmap/*.h geo/*.h \
+	@clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) tests/testutil.[ch] include/hazmap/*.h $(wildcard geo/*/*.h) \
 		&& echo "format-check: clean"
 
 clean:
