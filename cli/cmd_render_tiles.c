@@ -182,6 +182,7 @@ int cmd_render_tiles(int argc, char **argv)
     int rc = 1;
     tilerender *r = NULL;
     tileexport *out = NULL;
+    char *legend = NULL;
     job *j = calloc(1, sizeof *j);
     if (!j) goto done;
     if (!bbox && tileexport_bounds(s, b) != HZ_OK) {
@@ -207,16 +208,26 @@ int cmd_render_tiles(int argc, char **argv)
         cli_error(cmd, "%s", err);
         goto done;
     }
-    char query[1200], desc[1400];
+    tile_view view;
+    if (tilerender_view(r, &p, &view, err, sizeof err) != HZ_OK) {
+        cli_error(cmd, "%s", err);
+        goto done;
+    }
+    char query[1200], desc[1600], breaks[256];
     tilerender_params_canonical(&p, query, sizeof query);
+    colorramp_scale_canonical(&view.scale, breaks, sizeof breaks);
     snprintf(desc, sizeof desc,
-             "Injury density, per km² per year (ColorBrewer YlOrRd, breaks 1 2 5 10 20 50 100 "
-             "200 500); %s; data version %lld",
-             query, (long long)incset_data_version(s));
+             "Injury density, per km² per year (ColorBrewer YlOrRd, breaks %s); %s; data version "
+             "%lld",
+             breaks + 2, query, (long long)incset_data_version(s));
+    json_t *lj = colorramp_legend_json(&view.scale, p.filter.weight);
+    legend = lj ? json_dumps(lj, JSON_COMPACT) : NULL;
+    json_decref(lj);
     tileexport_meta m = {.name = name ? name : "hazmap injury density",
                          .description = desc,
                          .attribution = attribution,
                          .version = "1",
+                         .legend = legend,
                          .bounds = {b[0], b[1], b[2], b[3]},
                          .minzoom = z0,
                          .maxzoom = z1};
@@ -258,6 +269,7 @@ int cmd_render_tiles(int argc, char **argv)
     rc = 0;
 done:
     if (out) tileexport_close(out, err, sizeof err);
+    free(legend);
     tilerender_free(r);
     free(j);
     incset_free(s);

@@ -4,6 +4,8 @@
 #include "hazmap/workcrs.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +17,20 @@ struct incset {
     size_t nareas, areacap;
     char srs[256];
     int64_t version;
-    int64_t t_min, t_max; /* first and last dated incident; INT64_MIN when none is dated */
-    int failed;           /* set by a callback when an allocation fails */
+    int64_t t_min, t_max;   /* first and last dated incident; INT64_MIN when none is dated */
+    int failed;             /* set by a callback when an allocation fails */
+    _Atomic uint64_t scans; /* full passes over items (statistics; see incset.h) */
+    pthread_mutex_t memo_mu;
+    struct count_memo *memo; /* COUNT_MEMO_SLOTS slots, guarded by memo_mu */
 };
+
+/* The filter-count memo: a direct-mapped table keyed by the canonical filter (a colliding key
+ * replaces the slot), so its memory is bounded by COUNT_MEMO_SLOTS keys. */
+enum { COUNT_MEMO_SLOTS = 1024 };
+typedef struct count_memo {
+    char *key; /* NULL = empty */
+    size_t n;
+} count_memo;
 
 static char *dup_or_null(const char *s)
 {
@@ -183,10 +196,16 @@ static hz_status project_all(incset *s, const char *work_srs, char *err, size_t 
 incset *incset_load(store *st, const char *work_srs, char *err, size_t errlen)
 {
     incset *s = calloc(1, sizeof *s);
-    if (!s) {
+    count_memo *memo = calloc(COUNT_MEMO_SLOTS, sizeof *memo);
+    if (!s || !memo) {
+        free(s);
+        free(memo);
         hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
         return NULL;
     }
+    s->memo = memo;
+    atomic_init(&s->scans, 0);
+    pthread_mutex_init(&s->memo_mu, NULL);
     if (store_data_version(st, &s->version) != HZ_OK ||
         store_areas_scan(st, area_cb, s, err, errlen) != HZ_OK || s->failed)
         goto fail;
@@ -224,6 +243,10 @@ void incset_free(incset *s)
     }
     free(s->areas);
     free(s->items);
+    for (size_t k = 0; k < COUNT_MEMO_SLOTS; k++)
+        free(s->memo[k].key);
+    free(s->memo);
+    pthread_mutex_destroy(&s->memo_mu);
     free(s);
 }
 
@@ -326,6 +349,7 @@ hz_status incset_select(const incset *s, const hz_filter *f, hz_points *out, cha
         return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     }
     size_t n = 0;
+    incset_note_scan(s);
     for (size_t k = 0; k < s->n; k++) {
         const hz_incident *i = &s->items[k];
         if (!isfinite(i->x) || !incset_match(s, f, area_idx, i)) continue;
@@ -346,4 +370,61 @@ void hz_points_free(hz_points *p)
     free(p->w);
     free(p->idx);
     memset(p, 0, sizeof *p);
+}
+
+void incset_note_scan(const incset *s)
+{
+    /* The counter is the one mutable member of a shared snapshot; s was allocated non-const. */
+    atomic_fetch_add_explicit(&((incset *)s)->scans, 1, memory_order_relaxed);
+}
+
+uint64_t incset_scans(const incset *s)
+{
+    return atomic_load_explicit(&((incset *)s)->scans, memory_order_relaxed);
+}
+
+static size_t memo_slot(const char *key)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return (size_t)(h % COUNT_MEMO_SLOTS);
+}
+
+hz_status incset_filter_count(const incset *s, const hz_filter *f, size_t *n, char *err,
+                              size_t errlen)
+{
+    incset *m = (incset *)s; /* the memo is the snapshot's other mutable member */
+    char key[1024];
+    int cacheable = filter_canonical(f, key, sizeof key) < (int)sizeof key;
+    size_t slot = memo_slot(key);
+    if (cacheable) {
+        pthread_mutex_lock(&m->memo_mu);
+        int hit = m->memo[slot].key && strcmp(m->memo[slot].key, key) == 0;
+        if (hit) *n = m->memo[slot].n;
+        pthread_mutex_unlock(&m->memo_mu);
+        if (hit) return HZ_OK;
+    }
+    int32_t area_idx = -1;
+    if (f->area[0] && (area_idx = incset_area_find(s, f->area)) < 0)
+        return hz_fail(HZ_EINVAL, err, errlen, "area: no area with code '%s'", f->area);
+    size_t count = 0;
+    incset_note_scan(s);
+    for (size_t k = 0; k < s->n; k++)
+        if (isfinite(s->items[k].x) && incset_match(s, f, area_idx, &s->items[k])) count++;
+    *n = count;
+    char *dup = cacheable ? strdup(key) : NULL;
+    if (!dup) return HZ_OK; /* counted; just not remembered */
+    pthread_mutex_lock(&m->memo_mu);
+    free(m->memo[slot].key);
+    m->memo[slot].key = dup;
+    m->memo[slot].n = count;
+    pthread_mutex_unlock(&m->memo_mu);
+    return HZ_OK;
+}
+
+void incset_time_span(const incset *s, int64_t *first, int64_t *last)
+{
+    *first = s->t_min;
+    *last = s->t_max;
 }

@@ -30,6 +30,7 @@ ptindex *ptindex_new(const incset *s)
     pi->s = s;
     const hz_incident *it = incset_items(s);
     size_t n = incset_count(s);
+    incset_note_scan(s);
     double minx = INFINITY, miny = INFINITY, maxx = -INFINITY, maxy = -INFINITY;
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(it[i].lon) || !isfinite(it[i].lat)) continue;

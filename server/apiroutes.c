@@ -34,7 +34,7 @@ void apiroutes_metrics(hctx *c, const hreq *rq, hresp *rs)
         return;
     }
     size_t len = 0;
-    char *text = metrics_render(c->metrics, &len);
+    char *text = metrics_render(c->metrics, app_snapshot_scans(c->app), &len);
     if (!text) {
         hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
         return;
@@ -68,19 +68,15 @@ enum { PUBLIC_MIN_CELL = 100, PUBLIC_MIN_BAND = 300, SERVER_MAX_HOTSPOT_CELLS = 
 #define SERVER_MAX_BAND_RATIO 100.0
 
 /* 1 (rs filled with 422) if the public asks for an analysis of fewer than min_count incidents:
- * a density surface of a handful of incidents shows where each one happened. */
+ * a density surface of a handful of incidents shows where each one happened. The count is
+ * memoised per (snapshot, canonical filter), so a cached answer costs no pass over the data. */
 static int public_too_few(hctx *c, const hz_filter *f, hresp *rs)
 {
     if (c->role != HZ_ROLE_PUBLIC || c->cfg->min_count <= 0) return 0;
-    hz_points pts;
-    memset(&pts, 0, sizeof pts);
+    size_t n = 0;
     char err[256];
-    if (incset_select(c->snap, f, &pts, err, sizeof err) != HZ_OK) {
-        hz_points_free(&pts);
+    if (incset_filter_count(c->snap, f, &n, err, sizeof err) != HZ_OK)
         return 0; /* the analysis reports the bad filter itself */
-    }
-    size_t n = pts.n;
-    hz_points_free(&pts);
     if (n >= (size_t)c->cfg->min_count) return 0;
     if (rs)
         hresp_error(rs, 422, "InvalidParameterValue",
@@ -416,6 +412,26 @@ void apiroutes_collection_item(hctx *c, const char *id, const char *fid, const h
 
 /* ---- statistics ---- */
 
+/* Computes the statistics of f grouped by `by` into rs as JSON (fmt 0) or CSV (fmt 1). */
+static void stats_compute(hctx *c, const hz_filter *f, unsigned by, int fmt, hresp *rs)
+{
+    char err[512];
+    rates_result *r = NULL;
+    hz_status s = rates_compute(c->snap, f, by, &r, err, sizeof err);
+    if (s == HZ_OK && fmt == 1) {
+        char *csv = NULL;
+        size_t len = 0;
+        s = rates_csv(r, suppress_below(c), &csv, &len, err, sizeof err);
+        if (s == HZ_OK) hresp_take(rs, 200, "text/csv; charset=utf-8", (unsigned char *)csv, len);
+    } else if (s == HZ_OK) {
+        json_t *j = NULL;
+        s = rates_json(r, suppress_below(c), &j, err, sizeof err);
+        if (s == HZ_OK) send_result(rs, s, j, "application/json", err);
+    }
+    rates_free(r);
+    if (s != HZ_OK) app_fail(rs, s, err);
+}
+
 void apiroutes_stats(hctx *c, const hreq *rq, hresp *rs)
 {
     static const char *const allowed[] = {"by", "format", NULL};
@@ -436,23 +452,17 @@ void apiroutes_stats(hctx *c, const hreq *rq, hresp *rs)
         hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
         return;
     }
-    rates_result *r = NULL;
-    hz_status s = rates_compute(c->snap, &f, by, &r, err, sizeof err);
-    if (s == HZ_OK && fmt == 1) {
-        char *csv = NULL;
-        size_t len = 0;
-        s = rates_csv(r, suppress_below(c), &csv, &len, err, sizeof err);
-        if (s == HZ_OK) {
-            hresp_take(rs, 200, "text/csv; charset=utf-8", (unsigned char *)csv, len);
-            hresp_header(rs, "Content-Disposition", "attachment; filename=\"hazmap-stats.csv\"");
-        }
-    } else if (s == HZ_OK) {
-        json_t *j = NULL;
-        s = rates_json(r, suppress_below(c), &j, err, sizeof err);
-        if (s == HZ_OK) send_result(rs, s, j, "application/json", err);
+    char fc[1024], canon[1200], key[1400];
+    filter_canonical(&f, fc, sizeof fc);
+    snprintf(canon, sizeof canon, "%s|by=%u|fmt=%d", fc, by, fmt);
+    result_key(c, "stats", canon, key, sizeof key);
+    const char *type = fmt == 1 ? "text/csv; charset=utf-8" : "application/json";
+    if (!cache_lookup(c, key, type, rs)) {
+        stats_compute(c, &f, by, fmt, rs);
+        cache_store(c, key, rs);
     }
-    rates_free(r);
-    if (s != HZ_OK) app_fail(rs, s, err);
+    if (fmt == 1 && rs->status == 200)
+        hresp_header(rs, "Content-Disposition", "attachment; filename=\"hazmap-stats.csv\"");
     hresp_header(rs, "Vary", "Authorization");
 }
 
@@ -489,12 +499,20 @@ void apiroutes_evaluate(hctx *c, const hreq *rq, hresp *rs)
         hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
         return;
     }
-    evaluate_result r;
-    json_t *j = NULL;
-    s = evaluate_run(c->snap, &f, f.area, compare, t0, (int)before, (int)after, &r, err,
-                     sizeof err);
-    if (s == HZ_OK) s = evaluate_json(&r, suppress_below(c), &j, err, sizeof err);
-    send_result(rs, s, j, "application/json", err);
+    char fc[1024], canon[1300], key[1500];
+    filter_canonical(&f, fc, sizeof fc);
+    snprintf(canon, sizeof canon, "%s|t0=%lld|b=%ld|a=%ld|cmp=%s", fc, (long long)t0, before, after,
+             compare ? compare : "");
+    result_key(c, "evaluate", canon, key, sizeof key);
+    if (!cache_lookup(c, key, "application/json", rs)) {
+        evaluate_result r;
+        json_t *j = NULL;
+        s = evaluate_run(c->snap, &f, f.area, compare, t0, (int)before, (int)after, &r, err,
+                         sizeof err);
+        if (s == HZ_OK) s = evaluate_json(&r, suppress_below(c), &j, err, sizeof err);
+        send_result(rs, s, j, "application/json", err);
+        cache_store(c, key, rs);
+    }
     hresp_header(rs, "Vary", "Authorization");
 }
 
@@ -560,7 +578,7 @@ void apiroutes_tile(hctx *c, const hreq *rq, hresp *rs)
     }
     tile_params p;
     if (tile_params_of(c, rq, &p, rs)) return;
-    if (c->tr && public_too_few(c, &p.filter, NULL)) {
+    if (public_too_few(c, &p.filter, NULL)) {
         /* Checked before the caches, which the planners' real tiles share. */
         size_t elen = 0;
         const unsigned char *e = tilerender_empty_png(c->tr, &elen);
@@ -569,8 +587,15 @@ void apiroutes_tile(hctx *c, const hreq *rq, hresp *rs)
         hresp_header(rs, "Vary", "Authorization");
         return;
     }
+    char err[512];
+    tile_view view;
+    hz_status vs = tilerender_view(c->tr, &p, &view, err, sizeof err);
+    if (vs != HZ_OK) {
+        app_fail(rs, vs, err);
+        return;
+    }
     char key[2048];
-    tilerender_cache_key(c->tr, &p, (int)z, (int)x, (int)y, key, sizeof key);
+    tilerender_cache_key(c->tr, &p, &view, (int)z, (int)x, (int)y, key, sizeof key);
     char etag[TILECACHE_ETAG_LEN];
     tilecache_etag(key, etag);
     /* Vary: the public and the planners may get different tiles for the same URL. */
@@ -588,7 +613,6 @@ void apiroutes_tile(hctx *c, const hreq *rq, hresp *rs)
         metrics_cache(c->metrics, 1, 1);
     } else {
         metrics_cache(c->metrics, 1, 0);
-        char err[512];
         hz_status s =
             tilerender_png(c->tr, &p, (int)z, (int)x, (int)y, &png, &len, NULL, err, sizeof err);
         if (s != HZ_OK) {
@@ -622,13 +646,38 @@ void apiroutes_tilejson(hctx *c, const hreq *rq, hresp *rs)
     hresp_header(rs, "Vary", "Authorization");
 }
 
+/* The legend of one view: the same parameters as its tiles give the breaks every tile of the
+ * view is classed by. */
 void apiroutes_legend(hctx *c, const hreq *rq, hresp *rs)
 {
-    hz_filter f;
-    if (bad_args(rq, NULL, 1, rs) || app_request_filter(c, rq, &f, rs)) return;
-    json_t *j = colorramp_legend_json(f.weight);
+    tile_params p;
+    if (tile_params_of(c, rq, &p, rs)) return;
+    char err[512];
+    tile_view view;
+    hz_status s = tilerender_view(c->tr, &p, &view, err, sizeof err);
+    if (s != HZ_OK) {
+        app_fail(rs, s, err);
+        return;
+    }
+    /* The public's tiles of too small a selection are empty: their legend says nothing either. */
+    if (public_too_few(c, &p.filter, NULL)) colorramp_scale_default(&view.scale);
+    json_t *j = colorramp_legend_json(&view.scale, p.filter.weight);
+    if (j) {
+        char q[2048];
+        tilerender_params_canonical(&p, q, sizeof q);
+        json_object_set_new(j, "view", json_string(q));
+        json_object_set_new(j, "data_version", json_integer((json_int_t)c->version));
+        json_object_set_new(j, "fitted_on",
+                            json_pack("{s:f, s:s}", "reference_cell_m", view.ref_cell, "rule",
+                                      "1-2-5 series, top break nearest the 99.5th percentile of "
+                                      "the non-zero reference cells, at most 1 % above it"));
+        if (c->role != HZ_ROLE_PUBLIC)
+            json_object_set_new(json_object_get(j, "fitted_on"), "top_share",
+                                json_real(view.top_share));
+    }
     send_result(rs, j ? HZ_OK : HZ_ENOMEM, j, "application/json", "out of memory");
-    hresp_header(rs, "Cache-Control", "public, max-age=3600");
+    hresp_header(rs, "Cache-Control", "public, max-age=60");
+    hresp_header(rs, "Vary", "Authorization");
 }
 
 /* ---- GeoTIFF download ---- */
@@ -658,17 +707,28 @@ void apiroutes_density_tif(hctx *c, const hreq *rq, hresp *rs)
         }
     }
     if (public_too_few(c, &f, rs)) return;
-    density_result *r = NULL;
-    unsigned char *buf = NULL;
-    size_t len = 0;
-    hz_status s = density_run(c->snap, &f, &o, &r, err, sizeof err);
-    if (s == HZ_OK) s = density_geotiff_bytes(r, &buf, &len, err, sizeof err);
-    density_result_free(r);
-    if (s != HZ_OK) {
-        app_fail(rs, s, err);
-        return;
+    /* Keyed by the parameters as given (a differently spelt equal request recomputes). */
+    char canon[1600], key[1800];
+    int n = filter_canonical(&f, canon, sizeof canon);
+    for (const char *const *k = allowed; *k && n >= 0 && (size_t)n < sizeof canon; k++) {
+        const char *v = hreq_arg_get(rq, *k);
+        n += snprintf(canon + n, sizeof canon - (size_t)n, "|%s=%s", *k, v ? v : "");
     }
-    hresp_take(rs, 200, "image/tiff", buf, len);
+    result_key(c, "density.tif", canon, key, sizeof key);
+    if (!cache_lookup(c, key, "image/tiff", rs)) {
+        density_result *r = NULL;
+        unsigned char *buf = NULL;
+        size_t len = 0;
+        hz_status s = density_run(c->snap, &f, &o, &r, err, sizeof err);
+        if (s == HZ_OK) s = density_geotiff_bytes(r, &buf, &len, err, sizeof err);
+        density_result_free(r);
+        if (s != HZ_OK) {
+            app_fail(rs, s, err);
+            return;
+        }
+        hresp_take(rs, 200, "image/tiff", buf, len);
+        cache_store(c, key, rs);
+    }
     hresp_header(rs, "Content-Disposition", "attachment; filename=\"hazmap-density.tif\"");
     hresp_header(rs, "Vary", "Authorization");
 }

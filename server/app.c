@@ -89,6 +89,7 @@ struct app {
     pthread_mutex_t mu;      /* guards cur and threads */
     pthread_mutex_t load_mu; /* invariant 2 */
     snapref *cur;
+    unsigned long long retired_scans; /* scans of snapshots already freed; guarded by mu */
     tctx *threads;
     struct tilecache *tile_cache, *result_cache;
     /* The store's data version as last read, and when (CLOCK_MONOTONIC ns): see version_now(). */
@@ -163,8 +164,17 @@ static void snap_release(app *a, snapref *r)
     if (!r) return;
     pthread_mutex_lock(&a->mu);
     int last = --r->refs == 0;
+    if (last) a->retired_scans += incset_scans(r->s);
     pthread_mutex_unlock(&a->mu);
     if (last) snapref_free(r);
+}
+
+unsigned long long app_snapshot_scans(app *a)
+{
+    pthread_mutex_lock(&a->mu);
+    unsigned long long n = a->retired_scans + (a->cur ? incset_scans(a->cur->s) : 0);
+    pthread_mutex_unlock(&a->mu);
+    return n;
 }
 
 /* A reference to a snapshot of data version `version` (loading it if the current one is older). */

@@ -128,7 +128,7 @@ static void bprintf(buf *b, const char *fmt, ...)
     }
 }
 
-char *metrics_render(metrics *m, size_t *len)
+char *metrics_render(metrics *m, unsigned long long snapshot_scans, size_t *len)
 {
     buf b = {malloc(4096), 0, 4096, 0};
     if (!b.p) return NULL;
@@ -183,6 +183,11 @@ char *metrics_render(metrics *m, size_t *len)
             bprintf(&b, "hazmap_cache_requests_total{cache=\"%s\",outcome=\"%s\"} %lu\n",
                     cache_names[c], h ? "hit" : "miss",
                     atomic_load_explicit(&m->cache[c][h], memory_order_relaxed));
+    bprintf(&b,
+            "# HELP hazmap_snapshot_scans_total Full passes over the in-memory incident snapshot.\n"
+            "# TYPE hazmap_snapshot_scans_total counter\n"
+            "hazmap_snapshot_scans_total %llu\n",
+            snapshot_scans);
     if (b.failed) {
         free(b.p);
         return NULL;

@@ -115,18 +115,19 @@ static void data_extent(const incset *s, double bb[4], int64_t *tmin, int64_t *t
     }
     const hz_incident *it = incset_items(s);
     size_t n = incset_count(s);
-    *tmin = INT64_MAX;
-    *tmax = INT64_MIN;
-    for (size_t i = 0; i < n; i++) {
-        if (!incset_area_count(s)) {
+    incset_time_span(s, tmin, tmax);
+    if (*tmin == INT64_MIN) {
+        *tmin = INT64_MAX; /* none dated */
+        *tmax = INT64_MIN;
+    }
+    if (!incset_area_count(s)) {
+        incset_note_scan(s);
+        for (size_t i = 0; i < n; i++) {
             bb[0] = fmin(bb[0], it[i].lon);
             bb[1] = fmin(bb[1], it[i].lat);
             bb[2] = fmax(bb[2], it[i].lon);
             bb[3] = fmax(bb[3], it[i].lat);
         }
-        if (it[i].t == INT64_MIN) continue;
-        if (it[i].t < *tmin) *tmin = it[i].t;
-        if (it[i].t > *tmax) *tmax = it[i].t;
     }
     if (!isfinite(bb[0])) {
         bb[0] = -180;
@@ -430,12 +431,11 @@ static int compute_area_stats(hctx *c, const hz_filter *f, area_stats *as)
     const hz_area *areas = incset_areas(s);
     int32_t aidx = f->area[0] ? incset_area_find(s, f->area) : -1;
     const hz_incident *it = incset_items(s);
-    int64_t tmin = INT64_MAX, tmax = INT64_MIN;
+    int64_t tmin, tmax;
+    incset_time_span(s, &tmin, &tmax);
+    if (tmin == INT64_MIN) tmin = INT64_MAX; /* none dated */
+    incset_note_scan(s);
     for (size_t i = 0; i < incset_count(s); i++) {
-        if (it[i].t != INT64_MIN) {
-            if (it[i].t < tmin) tmin = it[i].t;
-            if (it[i].t > tmax) tmax = it[i].t;
-        }
         if (it[i].area < 0 || !incset_match(s, f, aidx, &it[i])) continue;
         int32_t a = it[i].area;
         for (int depth = 0; a >= 0 && depth < 16; depth++) {
@@ -632,6 +632,7 @@ static void incidents_items(hctx *c, const hreq *rq, hresp *rs)
     int32_t aidx = f.area[0] ? incset_area_find(s, f.area) : -1;
     const hz_incident *it = incset_items(s);
     size_t n = incset_count(s), matched = 0, np = 0;
+    incset_note_scan(s);
     int64_t *ids = malloc((size_t)pg.limit * sizeof *ids);
     if (!ids) {
         hresp_error(rs, 503, "ServiceUnavailable", "out of memory");

@@ -513,7 +513,7 @@ START_TEST(test_metrics_render)
     metrics_request(m, 7, 999, 0.5, 5); /* out of range: counted as the last route, "other" */
     metrics_cache(m, 1, 1);
     size_t len;
-    char *t = metrics_render(m, &len);
+    char *t = metrics_render(m, 7, &len);
     ck_assert_ptr_nonnull(t);
     ck_assert(strstr(t, "hazmap_http_requests_total{route=\"a\",status=\"200\"} 2\n"));
     ck_assert(strstr(t, "hazmap_http_requests_total{route=\"b\",status=\"404\"} 1\n"));

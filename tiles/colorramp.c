@@ -1,14 +1,12 @@
-/* colorramp.c - the fixed YlOrRd density ramp, its legend and paletted PNG encoding (libpng). */
+/* colorramp.c - the YlOrRd density ramp: fitted class breaks, legend, paletted PNG (libpng). */
 #include "hazmap/colorramp.h"
 
+#include <assert.h>
 #include <math.h>
 #include <png.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Class breaks, per km² per year: a 1-2-5 series spanning a lone incident under a wide kernel
- * (about 1) to the densest junctions of a district over several years (hundreds). */
-static const double ramp_breaks[COLORRAMP_CLASSES] = {1, 2, 5, 10, 20, 50, 100, 200, 500};
 
 /* ColorBrewer YlOrRd 9-class (Cynthia Brewer, colorbrewer2.org), with alpha graded from 0x66 to
  * 0xE6 in equal steps of 0x10. */
@@ -17,16 +15,92 @@ static const unsigned char ramp_rgba[COLORRAMP_CLASSES][4] = {
     {0xfe, 0xb2, 0x4c, 0x96}, {0xfd, 0x8d, 0x3c, 0xa6}, {0xfc, 0x4e, 0x2a, 0xb6},
     {0xe3, 0x1a, 0x1c, 0xc6}, {0xbd, 0x00, 0x26, 0xd6}, {0x80, 0x00, 0x26, 0xe6}};
 
-const double *colorramp_breaks(void)
+double colorramp_series(int k)
 {
-    return ramp_breaks;
+    static const double mant[3] = {1, 2, 5};
+    int e = k >= 0 ? k / 3 : -((-k + 2) / 3); /* floor(k / 3) */
+    return mant[k - 3 * e] * pow(10.0, e);
 }
 
-int colorramp_class(double v)
+void colorramp_scale_default(colorramp_scale *s)
 {
-    if (!(v >= ramp_breaks[0])) return -1; /* also NaN */
+    for (int k = 0; k < COLORRAMP_CLASSES; k++)
+        s->breaks[k] = colorramp_series(k); /* 1, 2, 5, ..., 500 */
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Share of the sorted values v[0..n) at or above t. */
+static double share_at_least(const double *v, size_t n, double t)
+{
+    size_t lo = 0, hi = n; /* first index with v >= t */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (double)(n - lo) / (double)n;
+}
+
+/* The "nice" numbers a top break may take: {1, 1.5, 2, 3, 4, 5, 6, 8} x 10^e, term k of them. */
+static double nice_number(int k)
+{
+    static const double mant[8] = {1, 1.5, 2, 3, 4, 5, 6, 8};
+    int e = k >= 0 ? k / 8 : -((-k + 7) / 8); /* floor(k / 8) */
+    return mant[k - 8 * e] * pow(10.0, e);
+}
+
+void colorramp_scale_fit(double *values, size_t n, colorramp_scale *s, double *top_share)
+{
+    if (top_share) *top_share = 0;
+    colorramp_scale_default(s);
+    if (n == 0) return;
+    qsort(values, n, sizeof *values, cmp_double);
+    size_t rank = (size_t)ceil(0.995 * (double)n); /* nearest-rank percentile, 1-based */
+    double p = values[(rank ? rank : 1) - 1];
+    if (!(p > 0) || !isfinite(p)) return;
+    /* top: the largest nice number at or below p (eight per decade; start below, walk up),
+     * raised while more than COLORRAMP_TOP_SHARE of the values would be in the top class */
+    int k = 8 * (int)floor(log10(p)) - 8;
+    while (nice_number(k + 1) <= p)
+        k++;
+    while (share_at_least(values, n, nice_number(k)) > COLORRAMP_TOP_SHARE)
+        k++;
+    double top = nice_number(k);
+    /* below it: the 1-2-5 terms at most top / 1.5 (no sliver of a class under the top) */
+    int j = 3 * (int)floor(log10(top)) + 3;
+    while (colorramp_series(j) > top / 1.5 * (1 + 1e-12))
+        j--;
+    for (int i = 0; i < COLORRAMP_CLASSES - 1; i++)
+        s->breaks[i] = colorramp_series(j - (COLORRAMP_CLASSES - 2) + i);
+    s->breaks[COLORRAMP_CLASSES - 1] = top;
+    if (top_share) *top_share = share_at_least(values, n, top);
+    assert(share_at_least(values, n, top) <= COLORRAMP_TOP_SHARE);
+}
+
+int colorramp_scale_canonical(const colorramp_scale *s, char *buf, size_t buflen)
+{
+    int n = snprintf(buf, buflen, "b=");
+    for (int k = 0; k < COLORRAMP_CLASSES && n >= 0; k++) {
+        size_t at = (size_t)n < buflen ? (size_t)n : buflen;
+        int m = snprintf(buf + at, buflen - at, "%s%.6g", k ? "," : "", s->breaks[k]);
+        n = m < 0 ? m : n + m;
+    }
+    return n;
+}
+
+int colorramp_class(const colorramp_scale *s, double v)
+{
+    const double *b = s->breaks;
+    if (!(v >= b[0])) return -1; /* also NaN */
     int k = 0;
-    while (k + 1 < COLORRAMP_CLASSES && v >= ramp_breaks[k + 1])
+    while (k + 1 < COLORRAMP_CLASSES && v >= b[k + 1])
         k++;
     return k;
 }
@@ -40,14 +114,14 @@ void colorramp_rgba(int k, unsigned char rgba[4])
     memcpy(rgba, ramp_rgba[k], 4);
 }
 
-json_t *colorramp_legend_json(hz_weight_mode mode)
+json_t *colorramp_legend_json(const colorramp_scale *s, hz_weight_mode mode)
 {
     json_t *breaks = json_array(), *colors = json_array();
     for (int k = 0; breaks && colors && k < COLORRAMP_CLASSES; k++) {
         char hex[10];
         const unsigned char *c = ramp_rgba[k];
         snprintf(hex, sizeof hex, "#%02x%02x%02x%02x", c[0], c[1], c[2], c[3]);
-        json_array_append_new(breaks, json_real(ramp_breaks[k]));
+        json_array_append_new(breaks, json_real(s->breaks[k]));
         json_array_append_new(colors, json_string(hex));
     }
     json_t *o = json_pack("{s:s, s:o, s:o, s:s, s:s}", "unit",
@@ -90,8 +164,8 @@ static void mem_flush(png_structp png)
     (void)png;
 }
 
-hz_status colorramp_png(const float *values, int w, int h, unsigned char **png, size_t *len,
-                        char *err, size_t errlen)
+hz_status colorramp_png(const float *values, int w, int h, const colorramp_scale *s,
+                        unsigned char **png, size_t *len, char *err, size_t errlen)
 {
     *png = NULL;
     *len = 0;
@@ -106,7 +180,7 @@ hz_status colorramp_png(const float *values, int w, int h, unsigned char **png, 
         return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     }
     for (size_t k = 0; k < (size_t)w * (size_t)h; k++)
-        idx[k] = (unsigned char)(colorramp_class(values[k]) + 1);
+        idx[k] = (unsigned char)(colorramp_class(s, values[k]) + 1);
     for (int r = 0; r < h; r++)
         rows[r] = idx + (size_t)r * (size_t)w;
 

@@ -82,7 +82,8 @@ static hz_status mbtiles_open(tileexport *e, const char *path, const tileexport_
                            {"type", "overlay"},
                            {"version", m->version ? m->version : "1"},
                            {"description", m->description ? m->description : ""},
-                           {"attribution", m->attribution ? m->attribution : ""}};
+                           {"attribution", m->attribution ? m->attribution : ""},
+                           {"legend", m->legend ? m->legend : ""}};
     hz_status s = HZ_OK;
     for (size_t k = 0; s == HZ_OK && k < sizeof kv / sizeof *kv; k++)
         s = meta_put(e, st, kv[k][0], kv[k][1], err, errlen);
@@ -207,6 +208,7 @@ hz_status tileexport_bounds(const incset *s, double b[4])
     }
     if (b[0] <= b[2]) return HZ_OK;
     const hz_incident *it = incset_items(s);
+    incset_note_scan(s);
     for (size_t k = 0; k < incset_count(s); k++) {
         if (!isfinite(it[k].lon) || !isfinite(it[k].lat)) continue;
         b[0] = fmin(b[0], it[k].lon);
@@ -220,11 +222,12 @@ hz_status tileexport_bounds(const incset *s, double b[4])
 json_t *tileexport_tilejson(const char *base_url, const char *query, int minzoom, int maxzoom,
                             const double bounds[4], const char *attribution)
 {
-    char url[4096], legend[1200];
+    char url[4096], legend[4096];
     int q = query && query[0];
     snprintf(url, sizeof url, "%s/tiles/density/{z}/{x}/{y}.png%s%s", base_url, q ? "?" : "",
              q ? query : "");
-    snprintf(legend, sizeof legend, "%s/tiles/density/legend.json", base_url);
+    snprintf(legend, sizeof legend, "%s/tiles/density/legend.json%s%s", base_url, q ? "?" : "",
+             q ? query : "");
     int cz = minzoom + 2 <= maxzoom ? minzoom + 2 : maxzoom;
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s], s:i, s:i, s:[f,f,f,f], s:[f,f,i], s:s}",
                      "tilejson", "3.0.0", "name", "hazmap injury density", "description",

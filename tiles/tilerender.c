@@ -31,6 +31,7 @@
 #define MAX_SIDE_CELLS 1024 /* the lattice cell grows (per zoom) to keep a tile within this */
 #define EXACT_BUDGET 2e7    /* AUTO: exact while points x nodes-in-reach stays below this */
 #define POOL_MAX 64
+#define VIEW_SLOTS 256 /* memoised views (direct-mapped by key hash) */
 #define SECONDS_PER_YEAR (365.25 * 86400.0)
 
 typedef struct pointset {
@@ -47,8 +48,14 @@ typedef struct pointset {
     size_t bytes;
 } pointset;
 
+typedef struct view_slot {
+    char *key; /* canonical params; NULL = empty */
+    tile_view v;
+} view_slot;
+
 struct tilerender {
     const incset *s;
+    view_slot views[VIEW_SLOTS]; /* guarded by mu */
     pthread_mutex_t mu;
     pointset *sets;
     size_t set_bytes, budget;
@@ -134,6 +141,7 @@ tilerender *tilerender_new(const incset *s, size_t pointset_budget, char *err, s
     }
     const hz_incident *it = incset_items(s);
     int use_incidents = !(bb[0] <= bb[2]);
+    incset_note_scan(s);
     r->dbox[0] = r->dbox[1] = INFINITY;
     r->dbox[2] = r->dbox[3] = -INFINITY;
     for (size_t k = 0; k < incset_count(s); k++) {
@@ -154,7 +162,9 @@ tilerender *tilerender_new(const incset *s, size_t pointset_budget, char *err, s
     r->lat0 = bb[1] <= bb[3] ? (bb[1] + bb[3]) / 2 : 0;
 
     float *zero = calloc((size_t)TILEMATH_SIZE * TILEMATH_SIZE, sizeof *zero);
-    hz_status st = zero ? colorramp_png(zero, TILEMATH_SIZE, TILEMATH_SIZE, &r->empty_png,
+    colorramp_scale def;
+    colorramp_scale_default(&def);
+    hz_status st = zero ? colorramp_png(zero, TILEMATH_SIZE, TILEMATH_SIZE, &def, &r->empty_png,
                                         &r->empty_len, err, errlen)
                         : hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     free(zero);
@@ -185,6 +195,8 @@ void tilerender_free(tilerender *r)
     }
     for (int k = 0; k < r->npool; k++)
         workcrs_free(r->pool[k]);
+    for (int k = 0; k < VIEW_SLOTS; k++)
+        free(r->views[k].key);
     free(r->empty_png);
     pthread_mutex_destroy(&r->mu);
     free(r);
@@ -210,13 +222,14 @@ const unsigned char *tilerender_empty_png(const tilerender *r, size_t *len)
     return r->empty_png;
 }
 
-int tilerender_cache_key(const tilerender *r, const tile_params *p, int z, int x, int y, char *buf,
-                         size_t buflen)
+int tilerender_cache_key(const tilerender *r, const tile_params *p, const tile_view *v, int z,
+                         int x, int y, char *buf, size_t buflen)
 {
-    char q[1200];
+    char q[1200], b[256];
     tilerender_params_canonical(p, q, sizeof q);
-    return snprintf(buf, buflen, "v%lld/%s/%d/%d/%d", (long long)incset_data_version(r->s), q, z, x,
-                    y);
+    colorramp_scale_canonical(&v->scale, b, sizeof b);
+    return snprintf(buf, buflen, "v%lld/%s/%s/%d/%d/%d", (long long)incset_data_version(r->s), q, b,
+                    z, x, y);
 }
 
 /* ---- point sets ---- */
@@ -235,6 +248,7 @@ static hz_status pointset_build(const tilerender *r, const hz_filter *f, const c
     double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
     uint32_t *sel = malloc((total ? total : 1) * sizeof *sel);
     if (!sel) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    incset_note_scan(s);
     for (size_t k = 0; k < total; k++) {
         if (!isfinite(it[k].x) || !isfinite(it[k].y) || !incset_match(s, f, area_idx, &it[k]))
             continue;
@@ -697,6 +711,110 @@ static hz_status tile_lattice(tilerender *r, const tile_params *p, int z, int x,
     return st;
 }
 
+/* ---- views: the colour scale of a parameter set ---- */
+
+static size_t view_slot_of(const char *key)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const unsigned char *q = (const unsigned char *)key; *q; q++)
+        h = (h ^ *q) * 1099511628211ULL;
+    return (size_t)(h % VIEW_SLOTS);
+}
+
+/* The reference lattice over the point set's extent plus the kernel's reach (see tilerender.h).
+ */
+static void ref_lattice(const pointset *ps, double h, double reach, lattice *L)
+{
+    memset(L, 0, sizeof *L);
+    double cell = pow2_floor(h / 4);
+    double x0 = ps->ox - reach, x1 = ps->ox + ps->nbx * ps->bucket + reach;
+    double y0 = ps->oy - reach, y1 = ps->oy + ps->nby * ps->bucket + reach;
+    long i0, i1, jb, jt;
+    for (;;) {
+        i0 = (long)floor(x0 / cell) - LATTICE_MARGIN;
+        i1 = (long)ceil(x1 / cell) + LATTICE_MARGIN;
+        jb = (long)floor(y0 / cell) - LATTICE_MARGIN;
+        jt = (long)ceil(y1 / cell) + LATTICE_MARGIN;
+        if ((double)(i1 - i0 + 1) * (double)(jt - jb + 1) <= TILERENDER_REF_MAX_CELLS) break;
+        cell *= 2;
+    }
+    L->i0 = i0;
+    L->jtop = jt;
+    L->g.cell = cell;
+    L->g.x0 = (double)i0 * cell;
+    L->g.y1 = (double)(jt + 1) * cell;
+    L->g.nx = (int)(i1 - i0 + 1);
+    L->g.ny = (int)(jt - jb + 1);
+}
+
+/* Computes the view of p from its point set (no memo). */
+static hz_status view_compute(tilerender *r, const tile_params *p, tile_view *v, char *err,
+                              size_t errlen)
+{
+    memset(v, 0, sizeof *v);
+    colorramp_scale_default(&v->scale);
+    double h = tilerender_bandwidth(p);
+    if (!isfinite(h) || h <= 0 || h > TILERENDER_MAX_BANDWIDTH)
+        return hz_fail(HZ_EINVAL, err, errlen, "bandwidth: %g m out of (0, %.0f]", h,
+                       TILERENDER_MAX_BANDWIDTH);
+    pointset *ps = NULL;
+    hz_status st = pointset_acquire(r, &p->filter, &ps, err, errlen);
+    if (st != HZ_OK) return st;
+    v->incidents = ps->n;
+    lattice L;
+    ref_lattice(ps, h, kernel_reach(p->kernel, h), &L);
+    v->ref_cell = L.g.cell;
+    size_t cells = (size_t)L.g.nx * (size_t)L.g.ny;
+    uint32_t *sel = malloc((ps->n ? ps->n : 1) * sizeof *sel);
+    L.v = calloc(cells, sizeof *L.v);
+    double *vals = malloc(cells * sizeof *vals);
+    if (!sel || !L.v || !vals) st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    if (st == HZ_OK && ps->n) {
+        for (size_t k = 0; k < ps->n; k++)
+            sel[k] = (uint32_t)k;
+        double scale = 1e6 / tilerender_years(r, &p->filter);
+        st = lattice_binned(ps, sel, ps->n, p, h, scale, &L, err, errlen);
+    }
+    if (st == HZ_OK) {
+        size_t m = 0;
+        for (size_t k = 0; k < cells; k++)
+            if (L.v[k] > 0) vals[m++] = L.v[k];
+        v->ref_nonzero = m;
+        colorramp_scale_fit(vals, m, &v->scale, &v->top_share);
+    }
+    free(vals);
+    free(L.v);
+    free(sel);
+    pointset_release(r, ps);
+    return st;
+}
+
+hz_status tilerender_view(tilerender *r, const tile_params *p, tile_view *v, char *err,
+                          size_t errlen)
+{
+    char key[1200];
+    int cacheable = tilerender_params_canonical(p, key, sizeof key) < (int)sizeof key;
+    size_t slot = view_slot_of(key);
+    if (cacheable) {
+        pthread_mutex_lock(&r->mu);
+        view_slot *vs = &r->views[slot];
+        int hit = vs->key && strcmp(vs->key, key) == 0;
+        if (hit) *v = vs->v;
+        pthread_mutex_unlock(&r->mu);
+        if (hit) return HZ_OK;
+    }
+    /* Computed outside the lock: two threads may compute the same view, with the same result. */
+    hz_status st = view_compute(r, p, v, err, errlen);
+    char *dup = st == HZ_OK && cacheable ? strdup(key) : NULL;
+    if (!dup) return st; /* an error, or computed but not remembered */
+    pthread_mutex_lock(&r->mu);
+    free(r->views[slot].key);
+    r->views[slot].key = dup;
+    r->views[slot].v = *v;
+    pthread_mutex_unlock(&r->mu);
+    return HZ_OK;
+}
+
 /* Bilinear read of the lattice at working-CRS (X, Y); nodes beyond the window count as 0. */
 static double lattice_read(const lattice *L, double X, double Y)
 {
@@ -723,7 +841,9 @@ hz_status tilerender_density(tilerender *r, const tile_params *p, int z, int x, 
     if (!wc) return HZ_ECRS;
     double net_x[NET * NET], net_y[NET * NET];
     lattice L;
-    hz_status st = tile_lattice(r, p, z, x, y, wc, net_x, net_y, &L, info, err, errlen);
+    tile_view view;
+    hz_status st = tilerender_view(r, p, &view, err, errlen);
+    if (st == HZ_OK) st = tile_lattice(r, p, z, x, y, wc, net_x, net_y, &L, info, err, errlen);
     pool_put(r, wc);
     if (st != HZ_OK) return st;
     double maxv = 0;
@@ -751,7 +871,7 @@ hz_status tilerender_density(tilerender *r, const tile_params *p, int z, int x, 
     }
     free(L.v);
     info->max_value = maxv;
-    info->empty = colorramp_class(maxv) < 0;
+    info->empty = colorramp_class(&view.scale, maxv) < 0;
     return HZ_OK;
 }
 
@@ -763,9 +883,12 @@ hz_status tilerender_png(tilerender *r, const tile_params *p, int z, int x, int 
     if (!info) info = &tmp;
     *png = NULL;
     *len = 0;
+    tile_view view;
+    hz_status st = tilerender_view(r, p, &view, err, errlen);
+    if (st != HZ_OK) return st;
     float *v = malloc((size_t)TILEMATH_SIZE * TILEMATH_SIZE * sizeof *v);
     if (!v) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-    hz_status st = tilerender_density(r, p, z, x, y, v, info, err, errlen);
+    st = tilerender_density(r, p, z, x, y, v, info, err, errlen);
     if (st == HZ_OK && info->empty) {
         *png = malloc(r->empty_len);
         if (!*png)
@@ -775,7 +898,7 @@ hz_status tilerender_png(tilerender *r, const tile_params *p, int z, int x, int 
             *len = r->empty_len;
         }
     } else if (st == HZ_OK) {
-        st = colorramp_png(v, TILEMATH_SIZE, TILEMATH_SIZE, png, len, err, errlen);
+        st = colorramp_png(v, TILEMATH_SIZE, TILEMATH_SIZE, &view.scale, png, len, err, errlen);
     }
     free(v);
     return st;

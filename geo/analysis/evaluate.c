@@ -67,6 +67,7 @@ static hz_status fill_arm(const incset *s, const hz_filter *f, const char *code,
     arm->after.from = start;
     arm->after.to = start + (int64_t)after_days * 86400;
     const hz_incident *it = incset_items(s);
+    incset_note_scan(s);
     for (size_t k = 0, n = incset_count(s); k < n; k++) {
         const hz_incident *i = &it[k];
         if (i->t == INT64_MIN || i->t < arm->before.from || i->t >= arm->after.to) continue;
@@ -118,13 +119,7 @@ hz_status evaluate_run(const incset *s, const hz_filter *f, const char *code,
                          (double)C->before.count, C->before.person_years, &out->rrr, &out->rrr_lo,
                          &out->rrr_hi) == 1;
     }
-    out->data_from = out->data_to = INT64_MIN;
-    const hz_incident *it = incset_items(s);
-    for (size_t k = 0, n = incset_count(s); k < n; k++) {
-        if (it[k].t == INT64_MIN) continue;
-        if (out->data_from == INT64_MIN || it[k].t < out->data_from) out->data_from = it[k].t;
-        if (out->data_to == INT64_MIN || it[k].t > out->data_to) out->data_to = it[k].t;
-    }
+    incset_time_span(s, &out->data_from, &out->data_to);
     filter_canonical(&g, out->filters, sizeof out->filters);
     snprintf(out->work_srs, sizeof out->work_srs, "%s", incset_work_srs(s));
     out->data_version = incset_data_version(s);

@@ -98,6 +98,7 @@ hz_status rates_compute(const incset *s, const hz_filter *f, unsigned by, rates_
     for (int x = 0; x < HZ_SEX_COUNT; x++)
         if (f->sexes & (1u << x)) seen_s[x] = 1;
     const hz_incident *it = incset_items(s);
+    incset_note_scan(s);
     for (size_t k = 0, n = incset_count(s); k < n; k++) {
         const hz_incident *i = &it[k];
         if (i->area < 0 || !incset_match(s, f, fa, i)) continue;

@@ -75,6 +75,10 @@ const char *app_route_name(const app *a, int route);
  * request uses it at once. Writes by other processes are noticed within 100 ms. */
 void app_note_write(app *a, int64_t version);
 
+/* Full passes over incident snapshots since app_new(): those of the snapshots already retired
+ * plus the current one's (incset_scans()). */
+unsigned long long app_snapshot_scans(app *a);
+
 /* Counts of the current snapshot, for the start-up message. */
 void app_counts(app *a, size_t *areas, size_t *incidents, int64_t *version);
 

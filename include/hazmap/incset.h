@@ -3,7 +3,10 @@
  * Loading reads every incident once (about 1 s per million) and projects it to the working CRS;
  * after that every filter is applied in memory, so maps can be recomputed on each filter change.
  * A snapshot is immutable once loaded and may be shared by any number of threads. It remembers
- * the data version it was read at; reload when the store's version differs.
+ * the data version it was read at; reload when the store's version differs. Two things inside it
+ * change, both invisible to results: a counter of full passes over its incidents (for
+ * /metrics: work proportional to the data should happen once per view, never per cached
+ * request) and a bounded memo of filter counts; both are thread-safe.
  *
  * Ownership: incset_load() returns a snapshot freed with incset_free(). Pointers returned by the
  * accessors are borrowed and valid until incset_free(). */
@@ -62,6 +65,9 @@ int incset_area_within(const incset *s, int32_t a, int32_t anc);
 const char *incset_work_srs(const incset *s);
 int64_t incset_data_version(const incset *s);
 
+/* First and last time of the dated incidents (INT64_MIN both when none is dated). No pass. */
+void incset_time_span(const incset *s, int64_t *first, int64_t *last);
+
 /* The study period of an analysis under f, for "per year" figures: f's [from, to) intersected
  * with the data's span in whole local days (f->tz_offset_s): from the start of the first dated
  * incident's day to the end of the last one's. A filter reaching past the data therefore does
@@ -81,9 +87,21 @@ typedef struct hz_points {
     uint32_t *idx;
 } hz_points;
 
-/* Applies f (HZ_EINVAL when f->area names no area). */
+/* Applies f (HZ_EINVAL when f->area names no area). One pass over the snapshot. */
 hz_status incset_select(const incset *s, const hz_filter *f, hz_points *out, char *err,
                         size_t errlen);
+
+/* The number of incidents with a position that pass f (what incset_select() would return),
+ * memoised per canonical filter: the first call for a filter is one pass, later ones none.
+ * HZ_EINVAL when f->area names no area; HZ_ENOMEM. */
+hz_status incset_filter_count(const incset *s, const hz_filter *f, size_t *n, char *err,
+                              size_t errlen);
+
+/* Full passes over the incidents: incset_note_scan() is called by every function that reads
+ * all of them (incset_select, and loops over incset_items() elsewhere); incset_scans() reads
+ * the total since incset_load(). */
+void incset_note_scan(const incset *s);
+uint64_t incset_scans(const incset *s);
 
 /* Frees the arrays and zeroes *p; a zeroed hz_points is a no-op. */
 void hz_points_free(hz_points *p);

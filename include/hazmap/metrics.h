@@ -22,7 +22,9 @@ void metrics_request(metrics *m, size_t route, int status, double ms, size_t byt
 /* Cache outcome of one lookup: tile_cache 1 for the tile cache, 0 for the result cache. */
 void metrics_cache(metrics *m, int tile_cache, int hit);
 
-/* The Prometheus exposition text (text/plain; version=0.0.4). Caller frees; NULL on OOM. */
-char *metrics_render(metrics *m, size_t *len);
+/* The Prometheus exposition text (text/plain; version=0.0.4). snapshot_scans is rendered as
+ * hazmap_snapshot_scans_total (full passes over the incident snapshot since start: the app
+ * owns that count, see app_snapshot_scans()). Caller frees; NULL on OOM. */
+char *metrics_render(metrics *m, unsigned long long snapshot_scans, size_t *len);
 
 #endif

@@ -25,7 +25,8 @@ typedef struct tileexport_meta {
     const char *description; /* may be NULL */
     const char *attribution; /* may be NULL */
     const char *version;     /* may be NULL ("1") */
-    double bounds[4];        /* w, s, e, n degrees */
+    const char *legend; /* the view's legend as JSON text (colorramp_legend_json); may be NULL */
+    double bounds[4];   /* w, s, e, n degrees */
     int minzoom, maxzoom;
 } tileexport_meta;
 

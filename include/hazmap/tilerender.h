@@ -1,7 +1,9 @@
 /* tilerender.h - density tiles: kernel density of the filtered incidents on Web Mercator tiles.
  *
- * Values are ground densities, per km² per year (kde.h's scale = 1e6 / years), so a colour means
- * the same at every zoom and in every tile (colorramp.h maps them to colours).
+ * Values are ground densities, per km² per year (kde.h's scale = 1e6 / years). The colours of a
+ * VIEW (filter, weight, kernel, bandwidth, data version) come from class breaks fitted once on a
+ * reference lattice over all the view's incidents (tilerender_view(); colorramp.h has the
+ * rule), so a colour means the same at every zoom and in every tile of that view.
  *
  * Method. For tile z/x/y the density is evaluated on a GLOBALLY ALIGNED square lattice in the
  * working CRS: nodes at ((i + 0.5) cell, (j + 0.5) cell) for integers i, j, with
@@ -50,6 +52,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hazmap/colorramp.h"
 #include "hazmap/filter.h"
 #include "hazmap/incset.h"
 #include "hazmap/kde.h"
@@ -106,6 +109,26 @@ int64_t tilerender_data_version(const tilerender *r);
 /* Years of the "per year" denominator for filter f (rule above). */
 double tilerender_years(const tilerender *r, const hz_filter *f);
 
+/* What one set of tile parameters shows over the whole data: computed once per (data version,
+ * canonical parameters) and memoised in the renderer (bounded: a colliding view replaces an
+ * older one and is recomputed when asked again, with the same result).
+ * Reference lattice: the view's incidents binned (linear binning, then the kernel sampled at
+ * whole-cell offsets, as the binned tiles) on the global lattice with cell = the power of two
+ * just below h/4 (doubled while the lattice over the incidents' extent plus the kernel's
+ * reach would exceed TILERENDER_REF_MAX_CELLS); the scale is fitted on its non-zero nodes. */
+#define TILERENDER_REF_MAX_CELLS (1 << 21)
+typedef struct tile_view {
+    colorramp_scale scale; /* class breaks of every tile of this view */
+    size_t incidents;      /* incidents with a position passing the filter */
+    double ref_cell;       /* metres */
+    size_t ref_nonzero;    /* non-zero reference nodes the scale was fitted on */
+    double top_share;      /* share of them in the top class */
+} tile_view;
+
+/* The view of p (see above). HZ_EINVAL for a bad bandwidth or an unknown area; HZ_ENOMEM. */
+hz_status tilerender_view(tilerender *r, const tile_params *p, tile_view *v, char *err,
+                          size_t errlen);
+
 /* How a tile was computed (for logs, tests and provenance). */
 typedef struct tile_info {
     double bandwidth; /* effective h, metres */
@@ -113,7 +136,7 @@ typedef struct tile_info {
     double years;     /* denominator */
     size_t points;    /* incidents within reach of the tile */
     int method;       /* TILERENDER_EXACT or TILERENDER_BINNED */
-    int empty;        /* 1 if every pixel is below the first colour break */
+    int empty;        /* 1 if every pixel is below the view's first colour break */
     double max_value; /* largest pixel value */
 } tile_info;
 
@@ -124,8 +147,8 @@ typedef struct tile_info {
 hz_status tilerender_density(tilerender *r, const tile_params *p, int z, int x, int y, float *out,
                              tile_info *info, char *err, size_t errlen);
 
-/* The tile as a paletted PNG (colorramp.h). *png is malloc'd, the caller frees it. A tile with
- * nothing to show is a copy of the constant transparent tile. */
+/* The tile as a paletted PNG classed by the view's scale (colorramp.h). *png is malloc'd, the
+ * caller frees it. A tile with nothing to show is a copy of the constant transparent tile. */
 hz_status tilerender_png(tilerender *r, const tile_params *p, int z, int x, int y,
                          unsigned char **png, size_t *len, tile_info *info, char *err,
                          size_t errlen);
@@ -139,8 +162,9 @@ hz_status tilerender_value_at(tilerender *r, const tile_params *p, int z, int x,
 /* The constant fully transparent 256 x 256 PNG. Borrowed, valid until tilerender_free(). */
 const unsigned char *tilerender_empty_png(const tilerender *r, size_t *len);
 
-/* Cache key of a tile: "v<data_version>/<canonical params>/<z>/<x>/<y>". Like snprintf. */
-int tilerender_cache_key(const tilerender *r, const tile_params *p, int z, int x, int y, char *buf,
-                         size_t buflen);
+/* Cache key of a tile of view v (from tilerender_view(r, p)):
+ * "v<data_version>/<canonical params>/<scale canonical>/<z>/<x>/<y>". Like snprintf. */
+int tilerender_cache_key(const tilerender *r, const tile_params *p, const tile_view *v, int z,
+                         int x, int y, char *buf, size_t buflen);
 
 #endif

@@ -255,11 +255,14 @@ export class LayerSet {
 
   async _density() {
     const signal = this._signal('density');
-    if (!this.densityLegend) {
-      this.hooks.status('density', t('loading'), true);
-      this.densityLegend = await getJSON('/tiles/density/legend.json', signal);
-    }
     const q = query(this.state);
+    // The class breaks belong to the view (filters, weight, kernel, bandwidth, data): the legend
+    // is asked with the tiles' own parameters, so legend and tiles always agree.
+    if (!this.densityLegend || this.densityLegendQuery !== q) {
+      this.hooks.status('density', t('loading'), true);
+      this.densityLegend = await getJSON(`/tiles/density/legend.json${q ? `?${q}` : ''}`, signal);
+      this.densityLegendQuery = q;
+    }
     const url = `/tiles/density/{z}/{x}/{y}.png${q ? `?${q}` : ''}`;
     if (this.groups.density) {
       this.groups.density.setUrl(url);
@@ -427,7 +430,7 @@ export class LayerSet {
       h += `<div class="lg"><div class="lg-t">${t('layer.density')} (${t('density_unit')})</div><div class="ramp">`;
       lg.colors.forEach((c, i) => {
         const v = (lg.breaks || [])[i];
-        h += `<span><i style="background:${esc(c)}"></i>${Number.isFinite(v) ? num(v, v < 10 ? 1 : 0) : ''}</span>`;
+        h += `<span><i style="background:${esc(c)}"></i>${Number.isFinite(v) && v > 0 ? num(v, Math.max(0, -Math.floor(Math.log10(v)))) : ''}</span>`;
       });
       h += '</div></div>';
     }
