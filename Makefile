@@ -97,6 +97,7 @@ run: all $(DB)
 	@echo "hazmap: serving $(DB) at http://$(BIND):$(PORT)/"
 	exec $(BUILD)/hazmap serve --db $(DB) --bind $(BIND) --port $(PORT) --web web
 
+# The browser tests' driver (playwright-core); the page itself needs nothing from npm (web/vendor/).
 web-deps:
 	@if [ -f web/package-lock.json ] && [ ! -d web/node_modules ]; then \
 		cd web && npm ci --no-audit --no-fund --loglevel=error; fi

@@ -457,7 +457,8 @@ static void handle(app *a, const hreq *rq, hresp *rs)
             hresp_header(rs, "Allow", "GET, HEAD, POST, OPTIONS");
             return;
         }
-        if (is_get && a->cfg.web[0] && webroot_serve(a->cfg.web, rq, rs) == 0) {
+        if (is_get && a->cfg.web[0] &&
+            (webroot_serve(a->cfg.web, rq, rs) == 0 || webroot_not_found(rq->path, rs) == 0)) {
             rs->route = ROUTE_STATIC;
             return;
         }

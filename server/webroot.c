@@ -11,37 +11,69 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define MISSING_JSON "{\"code\":\"NotFound\",\"description\":\"no file at this path\"}"
+#define MISSING_TEXT "404 Not Found\n"
+
+/* Media type by extension, and the body of a 404 for a missing file of that type: one that is
+ * valid in the type (a comment, a JSON error; NULL: empty, e.g. for an image), because the 404
+ * is labelled with the type the browser asked for rather than with the API's application/json. */
 static const struct {
-    const char *ext, *type;
+    const char *ext, *type, *missing;
 } mime_map[] = {
-    {".html", "text/html; charset=utf-8"},
-    {".css", "text/css; charset=utf-8"},
-    {".js", "text/javascript; charset=utf-8"},
-    {".mjs", "text/javascript; charset=utf-8"},
-    {".json", "application/json"},
-    {".geojson", "application/geo+json"},
-    {".map", "application/json"},
-    {".png", "image/png"},
-    {".jpg", "image/jpeg"},
-    {".jpeg", "image/jpeg"},
-    {".gif", "image/gif"},
-    {".svg", "image/svg+xml"},
-    {".ico", "image/x-icon"},
-    {".webp", "image/webp"},
-    {".woff", "font/woff"},
-    {".woff2", "font/woff2"},
-    {".txt", "text/plain; charset=utf-8"},
-    {".md", "text/plain; charset=utf-8"},
-    {".pbf", "application/x-protobuf"},
+    {".html", "text/html; charset=utf-8",
+     "<!doctype html>\n<title>404 Not Found</title>\n<p>404 Not Found</p>\n"},
+    {".css", "text/css; charset=utf-8", "/* 404 Not Found */\n"},
+    {".js", "text/javascript; charset=utf-8", "/* 404 Not Found */\n"},
+    {".mjs", "text/javascript; charset=utf-8", "/* 404 Not Found */\n"},
+    {".json", "application/json", MISSING_JSON},
+    {".geojson", "application/geo+json", MISSING_JSON},
+    {".map", "application/json", MISSING_JSON},
+    {".png", "image/png", NULL},
+    {".jpg", "image/jpeg", NULL},
+    {".jpeg", "image/jpeg", NULL},
+    {".gif", "image/gif", NULL},
+    {".svg", "image/svg+xml", NULL},
+    {".ico", "image/x-icon", NULL},
+    {".webp", "image/webp", NULL},
+    {".woff", "font/woff", NULL},
+    {".woff2", "font/woff2", NULL},
+    {".txt", "text/plain; charset=utf-8", MISSING_TEXT},
+    {".md", "text/plain; charset=utf-8", MISSING_TEXT},
+    {".pbf", "application/x-protobuf", NULL},
 };
+
+/* The extension of the last segment of name, dot included ("/a/b.js" -> ".js"), or NULL. As in
+ * Python's os.path.splitext, the leading dot of a dot-file (".hidden") starts no extension. */
+static const char *extension(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    return dot && dot != name && dot[-1] != '/' && !strchr(dot, '/') ? dot : NULL;
+}
+
+/* The mime_map index for name's extension, or -1. */
+static int mime_index(const char *name)
+{
+    const char *dot = extension(name);
+    if (dot)
+        for (size_t i = 0; i < sizeof mime_map / sizeof *mime_map; i++)
+            if (strcasecmp(dot, mime_map[i].ext) == 0) return (int)i;
+    return -1;
+}
 
 const char *webroot_mime(const char *name)
 {
-    const char *dot = strrchr(name, '.');
-    if (dot && !strchr(dot, '/'))
-        for (size_t i = 0; i < sizeof mime_map / sizeof *mime_map; i++)
-            if (strcasecmp(dot, mime_map[i].ext) == 0) return mime_map[i].type;
-    return "application/octet-stream";
+    int i = mime_index(name);
+    return i >= 0 ? mime_map[i].type : "application/octet-stream";
+}
+
+int webroot_not_found(const char *path, hresp *rs)
+{
+    if (!extension(path)) return -1;
+    int i = mime_index(path);
+    const char *type = i >= 0 ? mime_map[i].type : "text/plain; charset=utf-8";
+    const char *body = i >= 0 ? mime_map[i].missing : MISSING_TEXT;
+    hresp_bytes(rs, 404, type, body ? body : "", body ? strlen(body) : 0);
+    return 0;
 }
 
 enum { MAX_STATIC_BYTES = 64 << 20 };

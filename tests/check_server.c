@@ -559,6 +559,30 @@ START_TEST(test_webroot)
     hresp_free(&rs);
     ck_assert_int_eq(webroot_serve_path(webdir, "/sub", &rs), -1); /* a directory */
     ck_assert_int_eq(webroot_serve_path(webdir, "/missing.js", &rs), -1);
+    /* The 404 of a missing file carries its extension's type, never the API's JSON. */
+    static const struct {
+        const char *path, *type;
+        int filled;
+    } missing[] = {
+        {"/missing.js", "text/javascript; charset=utf-8", 1},
+        {"/vendor/x/leaflet.CSS", "text/css; charset=utf-8", 1},
+        {"/images/marker.png", "image/png", 1},
+        {"/data.json", "application/json", 1},
+        {"/notes.xyz", "text/plain; charset=utf-8", 1},
+        {"/v1.2/readme", NULL, 0}, /* the dot is not in the last segment */
+        {"/nowhere", NULL, 0},
+        {"/.hidden", NULL, 0}, /* a dot-file's name has no extension */
+    };
+    for (size_t i = 0; i < sizeof missing / sizeof *missing; i++) {
+        ck_assert_int_eq(webroot_not_found(missing[i].path, &rs), missing[i].filled ? 0 : -1);
+        if (missing[i].filled) {
+            ck_assert_int_eq(rs.status, 404);
+            ck_assert_str_eq(rs.content_type, missing[i].type);
+        } else {
+            ck_assert_int_eq(rs.status, 0);
+        }
+        hresp_free(&rs);
+    }
     ck_assert_str_eq(webroot_mime("a/b.js"), "text/javascript; charset=utf-8");
     ck_assert_str_eq(webroot_mime("a.exe"), "application/octet-stream");
     snprintf(p, sizeof p, "%s/out.txt", webdir);

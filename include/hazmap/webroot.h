@@ -19,4 +19,11 @@ int webroot_serve_path(const char *root, const char *path, hresp *rs);
 /* The media type for a file name by its extension. Borrowed, static. */
 const char *webroot_mime(const char *name);
 
+/* The 404 for a path that webroot_serve() found no file for, when the path names a file, i.e. its
+ * last segment has an extension: labelled with that extension's media type (text/plain when the
+ * extension is unknown), with a body valid in it (a comment for .js and .css, empty for images),
+ * so that a browser reports a missing script as a missing script. Returns 0 when rs was filled,
+ * -1 when the path has no extension (the caller answers as for any unknown API resource). */
+int webroot_not_found(const char *path, hresp *rs);
+
 #endif

@@ -237,6 +237,10 @@ s=$(get /collections/incidents/items -X POST -H 'Content-Type: application/geo+j
 s=$(get /metrics); check "/metrics Prometheus text with routes and a histogram" bash -c "grep -q 'hazmap_http_requests_total{route=\"healthz\",status=\"200\"}' '$WORK/body' && grep -q hazmap_http_request_duration_seconds_bucket '$WORK/body' && grep -q hazmap_cache_requests_total '$WORK/body'"
 s=$(get /index.html); check "static index.html with Cache-Control" bash -c "test $s = 200 && grep -qi '^cache-control' '$WORK/headers'"
 s=$(get /link-out.txt); check "symlink out of the web root refused" test "$s" = 403 -o "$s" = 404
+s=$(get /js/missing.js); check "missing .js: 404 as text/javascript, not JSON" bash -c "test $s = 404 && test '$(header Content-Type)' = 'text/javascript; charset=utf-8'"
+s=$(get /css/missing.css); check "missing .css: 404 as text/css" bash -c "test $s = 404 && test '$(header Content-Type)' = 'text/css; charset=utf-8'"
+s=$(get /missing.png); check "missing .png: 404 as image/png" bash -c "test $s = 404 && test '$(header Content-Type)' = image/png"
+s=$(get /collections/areas/nowhere); check "unknown API path without an extension: 404 JSON" bash -c "test $s = 404 && test '$(header Content-Type)' = application/json"
 s=$(curl -s -o /dev/null -w '%{http_code}' -X OPTIONS -H 'Origin: http://x' -H 'Access-Control-Request-Method: GET' "$BASE/collections"); check "OPTIONS preflight 204" test "$s" = 204
 
 # ---- bad requests: each 4xx, never 5xx ----

@@ -13,7 +13,7 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 [ -x "$HAZMAP" ] || { echo "FAIL - $HAZMAP is not built"; exit 1; }
 command -v node >/dev/null || { echo "FAIL - node is not installed"; exit 1; }
 [ -x /usr/bin/chromium ] || { echo "FAIL - /usr/bin/chromium is not installed (tools/deps.sh)"; exit 1; }
-if [ ! -d web/node_modules/playwright-core ] || [ ! -d web/node_modules/leaflet ]; then
+if [ ! -d web/node_modules/playwright-core ]; then
   (cd web && npm ci --no-audit --no-fund --loglevel=error)
 fi
 

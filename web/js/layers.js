@@ -375,9 +375,9 @@ export class LayerSet {
     if (!this.planner) { this.hooks.status('incidents', '', true); return; }
     const signal = this._signal('incidents');
     if (!L.markerClusterGroup) {
-      loadCss('node_modules/leaflet.markercluster/dist/MarkerCluster.css');
-      loadCss('node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css');
-      await loadScript('node_modules/leaflet.markercluster/dist/leaflet.markercluster.js');
+      loadCss('vendor/leaflet.markercluster/MarkerCluster.css');
+      loadCss('vendor/leaflet.markercluster/MarkerCluster.Default.css');
+      await loadScript('vendor/leaflet.markercluster/leaflet.markercluster.js');
     }
     const b = this.map.getBounds();
     let sw = [b.getWest(), b.getSouth()], ne = [b.getEast(), b.getNorth()];
