@@ -48,6 +48,10 @@ done
   echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo) RAM,"
   echo "$(uname -sr); assembled $(date -u '+%Y-%m-%d %H:%M UTC'). Every section comes from its script's latest run"
   echo "(\`make bench\` reruns them all; a script that fails keeps its previous section and is listed below)."
+  rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+  dirty=$(git status --porcelain --untracked-files=no -- . ':!BENCHMARKS.md' ':!bench/results' 2>/dev/null | head -1)
+  echo
+  echo "Measured commit: \`$rev\`$([ -n "$dirty" ] && echo ' with uncommitted changes to the code' || echo ' (no uncommitted code changes)')."
   echo
   echo "## Summary: targets from the issues"
   echo
