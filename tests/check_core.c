@@ -60,6 +60,131 @@ START_TEST(test_parse_iso)
 }
 END_TEST
 
+/* seconds since the epoch of a UTC civil time, by the C library (the reference) */
+static int64_t utc_ref(int y, int mo, int d, int h, int mi, int s)
+{
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = s};
+    return (int64_t)timegm(&tm);
+}
+
+START_TEST(test_parse_date_forms)
+{
+    int64_t t;
+    /* leap days by the Gregorian rule: every 4th year, not every 100th, every 400th */
+    const struct {
+        const char *s;
+        int ok;
+    } leap[] = {{"2012-02-29", 1}, {"2013-02-29", 0}, {"1900-02-29", 0}, {"2000-02-29", 1},
+                {"2100-02-29", 0}, {"2400-02-29", 1}, {"2013-04-31", 0}, {"2013-12-31", 1},
+                {"29/02/2000", 1}, {"29.02.1900", 0}, {"1900/02/29", 0}, {"2016/2/29", 1}};
+    for (size_t i = 0; i < sizeof leap / sizeof *leap; i++)
+        ck_assert_msg((hztime_parse_date(leap[i].s, 0, &t) == 0) == leap[i].ok, "%s", leap[i].s);
+    ck_assert_int_eq(hztime_parse_date("2000-02-29", 0, &t), 0);
+    ck_assert_int_eq(t, utc_ref(2000, 2, 29, 0, 0, 0));
+    /* the written forms of one instant: 2013-05-01 08:30 at +08:00 is 00:30 UTC */
+    const int64_t want = utc_ref(2013, 5, 1, 0, 30, 0);
+    const char *const same[] = {
+        "2013-05-01T08:30:00",    "2013-05-01 08:30",       " 2013/05/01 08:30 ",
+        "2013/5/1 08:30:00",      "01/05/2013 08:30",       "1.5.2013 08:30",
+        "2013-05-01T00:30:00Z",   "2013-05-01T02:30+02:00", "2013-04-30T19:30-0500",
+        "2013/05/01 06:30:00+06", "2013-05-01T08:30:00.750"};
+    for (size_t i = 0; i < sizeof same / sizeof *same; i++) {
+        t = 0;
+        ck_assert_msg(hztime_parse_date(same[i], HZ_TZ_SHANGHAI, &t) == 0, "%s", same[i]);
+        ck_assert_msg(t == want, "%s: %lld", same[i], (long long)t);
+    }
+    const char *const bad[] = {"",
+                               "  ",
+                               "yesterday",
+                               "2013-05-01x",
+                               "2013/13/01",
+                               "32/01/2013",
+                               "2013-05-01T25:00",
+                               "2013-05-01T08:30+15:00",
+                               "2013/05/01x08:30",
+                               "05/01/13",
+                               NULL};
+    for (int i = 0; bad[i]; i++)
+        ck_assert_msg(hztime_parse_date(bad[i], 0, &t) == -1, "accepted '%s'", bad[i]);
+    ck_assert_int_eq(hztime_parse_date(NULL, 0, &t), -1);
+}
+END_TEST
+
+START_TEST(test_parse_format_and_time_of_day)
+{
+    int64_t t;
+    ck_assert_int_eq(hztime_parse_format("2013/05/01 08:30", "%Y/%m/%d %H:%M", 0, &t), 0);
+    ck_assert_int_eq(t, utc_ref(2013, 5, 1, 8, 30, 0));
+    ck_assert_int_eq(hztime_parse_format("05-01-13 8h30m05", "%m-%d-%y %Hh%Mm%S", -3 * 3600, &t),
+                     0);
+    ck_assert_int_eq(t, utc_ref(2013, 5, 1, 11, 30, 5));
+    ck_assert_int_eq(hztime_parse_format("01-01-69", "%d-%m-%y", 0, &t), 0); /* POSIX pivot */
+    ck_assert_int_eq(t, utc_ref(2069, 1, 1, 0, 0, 0));
+    ck_assert_int_eq(hztime_parse_format("1999 100%", "%Y 100%%", 0, &t), 0);
+    ck_assert_int_eq(t, utc_ref(1999, 1, 1, 0, 0, 0));
+    ck_assert_int_eq(hztime_parse_format("2013/02/29", "%Y/%m/%d", 0, &t), -1);
+    ck_assert_int_eq(hztime_parse_format("1900/02/29", "%Y/%m/%d", 0, &t), -1);
+    ck_assert_int_eq(hztime_parse_format("2000/02/29", "%Y/%m/%d", 0, &t), 0);
+    ck_assert_int_eq(hztime_parse_format("2013/05/01", "%Y-%m-%d", 0, &t), -1);
+    ck_assert_int_eq(hztime_parse_format("2013/05/01", "%Y/%m/%d %q", 0, &t), -1);
+    ck_assert_int_eq(hztime_parse_format("2013/05/01 extra", "%Y/%m/%d", 0, &t), -1);
+    int secs;
+    const struct {
+        const char *s;
+        int secs;
+    } tod[] = {{"905", 9 * 3600 + 5 * 60}, {"0905", 9 * 3600 + 5 * 60},
+               {"23:59", 86340},           {"7:05:09", 7 * 3600 + 309},
+               {"12.30", 45000},           {" 0000 ", 0}};
+    for (size_t i = 0; i < sizeof tod / sizeof *tod; i++) {
+        ck_assert_msg(hztime_parse_tod(tod[i].s, &secs) == 0, "%s", tod[i].s);
+        ck_assert_int_eq(secs, tod[i].secs);
+    }
+    const char *const bad[] = {"2400", "1260", "99", "12345", "12:5", "12:30:60", "noon", "", NULL};
+    for (int i = 0; bad[i]; i++)
+        ck_assert_msg(hztime_parse_tod(bad[i], &secs) == -1, "accepted '%s'", bad[i]);
+    /* the local day of t at +08:00 (2013-05-01 07:00 local is 2013-04-30 23:00 UTC) */
+    t = utc_ref(2013, 4, 30, 23, 0, 0);
+    ck_assert_int_eq(hztime_at_time_of_day(t, HZ_TZ_SHANGHAI, 14 * 3600),
+                     utc_ref(2013, 5, 1, 6, 0, 0));
+    ck_assert_int_eq(hztime_at_time_of_day(utc_ref(1969, 12, 31, 12, 0, 0), 0, 60),
+                     utc_ref(1969, 12, 31, 0, 1, 0));
+}
+END_TEST
+
+START_TEST(test_format_iso_matches_printf)
+{
+    /* hztime_format_iso() writes without printf; the reference is gmtime + snprintf */
+    srand(4242);
+    const int offs[] = {0, HZ_TZ_SHANGHAI, -3 * 3600, 5 * 3600 + 1800, -(9 * 3600 + 2700)};
+    for (int i = 0; i < 20000; i++) {
+        int64_t t = (int64_t)((double)rand() / RAND_MAX * 8e9) - 2208988800LL; /* 1900..2123 */
+        int off = offs[i % 5];
+        time_t lt = (time_t)(t + off);
+        struct tm tm;
+        gmtime_r(&lt, &tm);
+        char want[64], got[32];
+        int a = off < 0 ? -off : off;
+        if (off == 0)
+            snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        else
+            snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     off < 0 ? '-' : '+', a / 3600, a / 60 % 60);
+        hztime_format_iso(t, off, got);
+        ck_assert_str_eq(got, want);
+        int64_t back;
+        ck_assert_int_eq(hztime_parse_iso(got, 0, &back), 0);
+        ck_assert_int_eq(back, t);
+    }
+}
+END_TEST
+
 START_TEST(test_filter_parse)
 {
     hz_filter f;
@@ -336,6 +461,9 @@ Suite *core_suite(void)
     tcase_add_checked_fixture(tc, tmpdb, tmpdb_rm);
     tcase_add_test(tc, test_days_from_civil_matches_timegm);
     tcase_add_test(tc, test_parse_iso);
+    tcase_add_test(tc, test_parse_date_forms);
+    tcase_add_test(tc, test_parse_format_and_time_of_day);
+    tcase_add_test(tc, test_format_iso_matches_printf);
     tcase_add_test(tc, test_filter_parse);
     tcase_add_test(tc, test_store_roundtrip);
     tcase_add_test(tc, test_store_open_errors);
