@@ -1,22 +1,22 @@
 /* import_incidents.c - loading incidents from CSV (csv.h) or OGR vector files into the store.
  *
- * Pipeline per row: fields by role (from the mapping file's column rules, the options, then the
- * column names) -> coordinates (lon/lat columns, a WKT column or the OGR geometry; reprojected
- * with OGR/PROJ, GCJ-02/BD-09 undone with chinacrs) -> time -> vocabularies (vocabmap) -> the
- * remaining columns as a JSON object in `extra` -> area (areaindex) -> store_bulk_put(). A row
- * that fails a step is recorded with store_reject_add() and the import goes on. */
+ * Pipeline per row: fields by role (from the options, the mapping file's column rules, then the
+ * column names) -> the point (lon/lat columns, a WKT column or the OGR geometry) -> the rules of
+ * normalise.h (coordinates reprojected with OGR/PROJ through its transform hook, GCJ-02/BD-09,
+ * time, vocabularies, ranges, area) -> the remaining columns as a JSON object in `extra` ->
+ * store_bulk_put(). A row that fails is recorded with store_reject_add() with the normaliser's
+ * reason for its first problem, and the import goes on. */
 #include "hazmap/import.h"
 #include "import_ogr.h"
 #include "hazmap/areaindex.h"
 #include "hazmap/chinacrs.h"
 #include "hazmap/csv.h"
 #include "hazmap/hztime.h"
+#include "hazmap/normalise.h"
 #include "hazmap/store_bulk.h"
 #include "hazmap/vocabmap.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -31,7 +31,6 @@
 #include <ogr_srs_api.h>
 #pragma GCC diagnostic pop
 #include <jansson.h>
-#include <stddef.h>
 
 /* How many rejected rows are printed to the log; all are stored. */
 #define LOG_REJECTS 10
@@ -84,6 +83,7 @@ typedef struct inc_ctx {
     int *role;
     int col[R_COUNT]; /* column of each role, -1 if none */
     int default_mech;
+    norm_opts norm; /* the rules, set up with the CRS (setup_norm) */
     int has_extra;
     int nlogged;
     struct pipe_batch *pb; /* reader thread: the batch being filled; NULL when writing directly */
@@ -140,256 +140,11 @@ char *import_summary_json(const import_summary *sum)
 
 /* ---- small parsers ---- */
 
-static int parse_double(const char *s, double *v)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    if (!*s) return -1;
-    char *end;
-    errno = 0;
-    *v = strtod(s, &end);
-    while (isspace((unsigned char)*end))
-        end++;
-    return *end || end == s ? -1 : 0;
-}
-
-static int parse_int(const char *s, int *v)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    char *end;
-    errno = 0;
-    long x = strtol(s, &end, 10);
-    while (isspace((unsigned char)*end))
-        end++;
-    if (*end || end == s || errno || x < 0 || x > 100000) return -1;
-    *v = (int)x;
-    return 0;
-}
-
 static int is_blank(const char *s)
 {
     while (isspace((unsigned char)*s))
         s++;
     return *s == 0;
-}
-
-/* Reads n digits (exactly) at *p. */
-static int digits(const char **p, int n, int *v)
-{
-    int x = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)(*p)[i])) return -1;
-        x = x * 10 + ((*p)[i] - '0');
-    }
-    *p += n;
-    *v = x;
-    return 0;
-}
-
-/* Reads 1..max digits. */
-static int digits_upto(const char **p, int max, int *v)
-{
-    int x = 0, i = 0;
-    while (i < max && isdigit((unsigned char)(*p)[i]))
-        x = x * 10 + ((*p)[i++] - '0');
-    if (i == 0) return -1;
-    *p += i;
-    *v = x;
-    return 0;
-}
-
-static int civil_to_t(int y, int mo, int d, int h, int mi, int s, int tz, int64_t *t)
-{
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || s > 60) return -1;
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (mo == 2 && d == 29 && !leap) return -1;
-    *t = hztime_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - tz;
-    return 0;
-}
-
-/* A strptime-like reader for --time-format: %Y %m %d %H %M %S %y %% and literal characters
- * (a space matches any run of spaces). */
-static int parse_with_format(const char *s, const char *fmt, int tz, int64_t *t)
-{
-    int y = 1970, mo = 1, d = 1, h = 0, mi = 0, sec = 0;
-    const char *p = s;
-    while (isspace((unsigned char)*p))
-        p++;
-    for (const char *f = fmt; *f; f++) {
-        if (*f == '%') {
-            f++;
-            int r;
-            switch (*f) {
-            case 'Y':
-                r = digits(&p, 4, &y);
-                break;
-            case 'y':
-                r = digits(&p, 2, &y);
-                y += y < 70 ? 2000 : 1900;
-                break;
-            case 'm':
-                r = digits_upto(&p, 2, &mo);
-                break;
-            case 'd':
-                r = digits_upto(&p, 2, &d);
-                break;
-            case 'H':
-                r = digits_upto(&p, 2, &h);
-                break;
-            case 'M':
-                r = digits_upto(&p, 2, &mi);
-                break;
-            case 'S':
-                r = digits_upto(&p, 2, &sec);
-                break;
-            case '%':
-                r = *p == '%' ? (p++, 0) : -1;
-                break;
-            default:
-                return -1;
-            }
-            if (r < 0) return -1;
-        } else if (*f == ' ') {
-            while (isspace((unsigned char)*p))
-                p++;
-        } else if (*p++ != *f) {
-            return -1;
-        }
-    }
-    while (isspace((unsigned char)*p))
-        p++;
-    if (*p) return -1;
-    return civil_to_t(y, mo, d, h, mi, sec, tz, t);
-}
-
-/* Dates as found in the files: ISO 8601 (hztime_parse_iso), YYYY/MM/DD and DD/MM/YYYY, each
- * optionally followed by " HH:MM[:SS]". Day-first is assumed for NN/NN/YYYY (the European and
- * Chinese-export convention; use --time-format for month-first files). */
-static int parse_date(const char *s, const char *fmt, int tz, int64_t *t)
-{
-    if (fmt) return parse_with_format(s, fmt, tz, t);
-    while (isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1]))
-        n--;
-    if (n == 0 || n > 40) return -1;
-    char buf[48];
-    memcpy(buf, s, n);
-    buf[n] = 0;
-    const char *p = buf;
-    int y, mo, d;
-    const char *rest = NULL;
-    if (digits(&p, 4, &y) == 0 && *p == '/') {
-        p++;
-        if (digits_upto(&p, 2, &mo) < 0 || *p++ != '/' || digits_upto(&p, 2, &d) < 0) return -1;
-        rest = p;
-    } else {
-        p = buf;
-        if (digits_upto(&p, 2, &d) == 0 && (*p == '/' || *p == '.')) {
-            char sep = *p++;
-            if (digits_upto(&p, 2, &mo) < 0 || *p++ != sep || digits(&p, 4, &y) < 0) return -1;
-            rest = p;
-        }
-    }
-    if (!rest) return hztime_parse_iso(buf, tz, t);
-    /* rebuild as ISO and let hztime validate */
-    char iso[64];
-    snprintf(iso, sizeof iso, "%04d-%02d-%02d%s%s", y, mo, d, *rest ? "T" : "",
-             *rest ? rest + (*rest == ' ' || *rest == 'T') : "");
-    if (*rest && *rest != ' ' && *rest != 'T') return -1;
-    return hztime_parse_iso(iso, tz, t);
-}
-
-/* A time of day: "hhmm", "hmm" (as in HORA 905), "hh:mm" or "hh:mm:ss"; seconds since midnight. */
-static int parse_tod(const char *s, int *secs)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    int h, m, sec = 0;
-    const char *p = s;
-    size_t nd = 0;
-    while (isdigit((unsigned char)p[nd]))
-        nd++;
-    if (p[nd] == ':' || p[nd] == '.') {
-        if (digits_upto(&p, 2, &h) < 0 || (*p != ':' && *p != '.')) return -1;
-        p++;
-        if (digits(&p, 2, &m) < 0) return -1;
-        if (*p == ':') {
-            p++;
-            if (digits(&p, 2, &sec) < 0) return -1;
-        }
-    } else if (nd == 3 || nd == 4) {
-        int v;
-        if (digits(&p, (int)nd, &v) < 0) return -1;
-        h = v / 100;
-        m = v % 100;
-    } else {
-        return -1;
-    }
-    while (isspace((unsigned char)*p))
-        p++;
-    if (*p || h > 23 || m > 59 || sec > 59) return -1;
-    *secs = h * 3600 + m * 60 + sec;
-    return 0;
-}
-
-static int parse_disability(const char *s, int *v)
-{
-    static const char *const yes[] = {"1", "y", "yes", "true", "是", "有", NULL};
-    static const char *const no[] = {"0", "n", "no", "false", "否", "无", NULL};
-    while (isspace((unsigned char)*s))
-        s++;
-    if (!*s) {
-        *v = -1;
-        return 0;
-    }
-    for (int i = 0; yes[i]; i++)
-        if (strcasecmp(s, yes[i]) == 0) return *v = 1, 0;
-    for (int i = 0; no[i]; i++)
-        if (strcasecmp(s, no[i]) == 0) return *v = 0, 0;
-    return -1;
-}
-
-/* hztime_format_iso() without printf (a million rows spend a noticeable share of the import in
- * vfprintf otherwise); the same text: "YYYY-MM-DDTHH:MM:SS+hh:mm", or "Z" for offset 0. */
-static void format_iso(int64_t t, int tz, char buf[32])
-{
-    int64_t local = t + tz;
-    int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
-    int64_t sec = local - days * 86400;
-    int y, m, d;
-    hztime_civil_from_days(days, &y, &m, &d);
-    if (y < 0 || y > 9999 || tz % 60 != 0) {
-        hztime_format_iso(t, tz, buf);
-        return;
-    }
-    int v[6] = {y, m, d, (int)(sec / 3600), (int)(sec / 60 % 60), (int)(sec % 60)};
-    char *p = buf;
-    *p++ = (char)('0' + v[0] / 1000);
-    *p++ = (char)('0' + v[0] / 100 % 10);
-    *p++ = (char)('0' + v[0] / 10 % 10);
-    *p++ = (char)('0' + v[0] % 10);
-    static const char sep[] = "--T::";
-    for (int i = 1; i < 6; i++) {
-        *p++ = sep[i - 1];
-        *p++ = (char)('0' + v[i] / 10);
-        *p++ = (char)('0' + v[i] % 10);
-    }
-    if (tz == 0) {
-        *p++ = 'Z';
-    } else {
-        int a = tz < 0 ? -tz : tz;
-        *p++ = tz < 0 ? '-' : '+';
-        *p++ = (char)('0' + a / 36000);
-        *p++ = (char)('0' + a / 3600 % 10);
-        *p++ = ':';
-        *p++ = (char)('0' + a / 60 % 60 / 10);
-        *p++ = (char)('0' + a / 60 % 10);
-    }
-    *p = 0;
 }
 
 /* ---- rejects ---- */
@@ -436,13 +191,32 @@ static hz_status reject(inc_ctx *c, int64_t line, const char *raw, size_t rawlen
 
 /* ---- geometry ---- */
 
+/* What a geometry (a WKT column or the OGR feature's own) says about the point. */
 typedef struct geom_in {
-    int present; /* 0: take coordinates from columns */
-    int empty;
-    int not_point;
-    const char *type_name;
+    int present; /* 0: take coordinates from the lon/lat columns */
+    norm_geom kind;
+    const char *type_name; /* NORM_GEOM_OTHER: static text (OGR's names are static) */
     double x, y;
 } geom_in;
+
+/* Reads an OGR geometry into g; geom may be NULL (no geometry). */
+static void ogr_geom_in(OGRGeometryH geom, geom_in *g)
+{
+    memset(g, 0, sizeof *g);
+    g->present = 1;
+    if (!geom) {
+        g->kind = NORM_GEOM_NONE;
+    } else if (OGR_G_IsEmpty(geom)) {
+        g->kind = NORM_GEOM_EMPTY;
+    } else if (wkbFlatten(OGR_G_GetGeometryType(geom)) != wkbPoint) {
+        g->kind = NORM_GEOM_OTHER;
+        g->type_name = OGR_G_GetGeometryName(geom);
+    } else {
+        g->kind = NORM_GEOM_POINT;
+        g->x = OGR_G_GetX(geom, 0);
+        g->y = OGR_G_GetY(geom, 0);
+    }
+}
 
 /* WKT POINT: the fast path for "POINT (x y)" and "POINT EMPTY"; anything else through OGR. */
 static void parse_wkt(const char *s, geom_in *g)
@@ -457,7 +231,7 @@ static void parse_wkt(const char *s, geom_in *g)
         while (isspace((unsigned char)*q))
             q++;
         if (strncasecmp(q, "EMPTY", 5) == 0 && is_blank(q + 5)) {
-            g->empty = 1;
+            g->kind = NORM_GEOM_EMPTY;
             return;
         }
         if (*q == '(') {
@@ -469,6 +243,7 @@ static void parse_wkt(const char *s, geom_in *g)
                 if (end != r) {
                     while (isspace((unsigned char)*end))
                         end++;
+                    g->kind = NORM_GEOM_POINT;
                     if (*end == ')' && is_blank(end + 1)) return;
                 }
             }
@@ -477,21 +252,12 @@ static void parse_wkt(const char *s, geom_in *g)
     OGRGeometryH geom = NULL;
     char *w = (char *)s;
     if (OGR_G_CreateFromWkt(&w, NULL, &geom) != OGRERR_NONE || !geom) {
-        g->not_point = 1;
+        g->kind = NORM_GEOM_OTHER;
         g->type_name = "unreadable WKT";
         return;
     }
-    if (OGR_G_IsEmpty(geom)) {
-        g->empty = 1;
-    } else if (wkbFlatten(OGR_G_GetGeometryType(geom)) != wkbPoint) {
-        g->not_point = 1;
-        g->type_name = OGR_G_GetGeometryName(geom);
-        g->type_name = g->type_name ? g->type_name : "?";
-        /* the name is static in OGR */
-    } else {
-        g->x = OGR_G_GetX(geom, 0);
-        g->y = OGR_G_GetY(geom, 0);
-    }
+    ogr_geom_in(geom, g);
+    if (g->kind == NORM_GEOM_OTHER && !g->type_name) g->type_name = "?";
     OGR_G_DestroyGeometry(geom);
 }
 
@@ -803,10 +569,83 @@ static int utf8_valid(const char *s)
     return 1;
 }
 
+/* The field each column role fills in a norm_in (-1: none). */
+static const int role_norm[R_COUNT] = {[R_EXTRA] = -1,
+                                       [R_ID] = NORM_ID,
+                                       [R_TIME] = NORM_TIME,
+                                       [R_TIME2] = NORM_TIME2,
+                                       [R_LON] = NORM_LON,
+                                       [R_LAT] = NORM_LAT,
+                                       [R_WKT] = -1,
+                                       [R_MECH] = NORM_MECHANISM,
+                                       [R_PLACE] = NORM_PLACE,
+                                       [R_INTENT] = NORM_INTENT,
+                                       [R_SEV] = NORM_SEVERITY,
+                                       [R_VICTIMS] = NORM_VICTIMS,
+                                       [R_AGE] = NORM_AGE,
+                                       [R_SEX] = NORM_SEX,
+                                       [R_DIS] = NORM_DISABILITY,
+                                       [R_DESC] = NORM_DESCRIPTION};
+
+/* Rejects a row for the normaliser's problem: "line N: reason", and where the column that held
+ * the field has another name than the field, " (column 'NAME')". */
+static hz_status reject_problem(inc_ctx *c, int64_t line, const char *raw, size_t rawlen,
+                                const norm_problem *p, char *err, size_t errlen)
+{
+    const char *col = NULL;
+    for (int r = 1; r < R_COUNT; r++)
+        if (role_norm[r] == (int)p->field && c->col[r] >= 0) col = c->names[c->col[r]];
+    if (col && strcmp(col, norm_field_name(p->field)) == 0) col = NULL;
+    return reject(c, line, raw, rawlen, p->kind, err, errlen, "%s%s%s%s", p->reason,
+                  col ? " (column '" : "", col ? col : "", col ? "')" : "");
+}
+
+/* The point of a row: the geometry given (OGR), else the WKT column, else the lon/lat columns
+ * (as text, already in in->text). */
+static void row_geometry(const inc_ctx *c, char **vals, const geom_in *gin, norm_in *in)
+{
+    geom_in g = {0};
+    if (gin && gin->present) {
+        g = *gin;
+    } else if (c->col[R_WKT] >= 0) {
+        if (is_blank(vals[c->col[R_WKT]]))
+            g.kind = NORM_GEOM_NONE;
+        else
+            parse_wkt(vals[c->col[R_WKT]], &g);
+    } else if (c->col[R_LON] < 0 || c->col[R_LAT] < 0) {
+        g.kind = NORM_GEOM_NONE;
+    } else {
+        g.kind = NORM_GEOM_TEXT;
+    }
+    in->geom = g.kind;
+    in->geom_type = g.type_name;
+    in->x = g.x;
+    in->y = g.y;
+}
+
+/* The columns without a role, as a JSON object (NULL when there are none); *oom on failure. */
+static char *row_extra(const inc_ctx *c, char **vals, size_t n, int *oom)
+{
+    *oom = 0;
+    if (!c->has_extra) return NULL;
+    json_t *obj = json_object();
+    for (size_t i = 0; obj && i < n; i++) {
+        if (c->role[i] != R_EXTRA || !vals[i][0]) continue;
+        json_t *sv = json_string(vals[i]); /* valid UTF-8 (checked by do_row) */
+        if (!sv || json_object_set_new(obj, c->names[i], sv) != 0) {
+            json_decref(obj);
+            obj = NULL;
+        }
+    }
+    char *extra = obj && json_object_size(obj) > 0 ? json_dumps(obj, JSON_COMPACT) : NULL;
+    *oom = !obj || (json_object_size(obj) > 0 && !extra);
+    json_decref(obj);
+    return extra;
+}
+
 static hz_status do_row(inc_ctx *c, char **vals, size_t n, int64_t line, const char *raw,
                         size_t rawlen, const geom_in *gin, char *err, size_t errlen)
 {
-    const import_opts *o = c->o;
     if (n != c->ncols)
         return reject(c, line, raw, rawlen, "wrong number of fields", err, errlen,
                       "%zu fields where the header has %zu", n, c->ncols);
@@ -818,140 +657,24 @@ static hz_status do_row(inc_ctx *c, char **vals, size_t n, int64_t line, const c
                           "column '%s' is not valid UTF-8 (save the file as UTF-8, or convert it "
                           "with iconv -f GBK -t UTF-8)",
                           c->names[i]);
-    hz_incident_rec r = {
-        .source = c->source, .t = INT64_MIN, .victims = -1, .age = -1, .disability = -1};
-    /* coordinates */
-    geom_in g = {0};
-    if (gin && gin->present) {
-        g = *gin;
-    } else if (c->col[R_WKT] >= 0) {
-        const char *w = vals[c->col[R_WKT]];
-        if (is_blank(w))
-            return reject(c, line, raw, rawlen, "missing coordinates", err, errlen,
-                          "empty geometry column '%s'", c->names[c->col[R_WKT]]);
-        parse_wkt(w, &g);
-    } else if (c->col[R_LON] >= 0 && c->col[R_LAT] >= 0) {
-        const char *xs = vals[c->col[R_LON]], *ys = vals[c->col[R_LAT]];
-        if (is_blank(xs) || is_blank(ys))
-            return reject(c, line, raw, rawlen, "missing coordinates", err, errlen,
-                          "empty coordinate in column '%s' or '%s'", c->names[c->col[R_LON]],
-                          c->names[c->col[R_LAT]]);
-        if (parse_double(xs, &g.x) < 0 || parse_double(ys, &g.y) < 0)
-            return reject(c, line, raw, rawlen, "bad coordinates", err, errlen,
-                          "coordinates '%s', '%s' (columns '%s', '%s') are not numbers", xs, ys,
-                          c->names[c->col[R_LON]], c->names[c->col[R_LAT]]);
-        g.present = 1;
-    } else {
-        return reject(c, line, raw, rawlen, "missing coordinates", err, errlen,
-                      "feature has no geometry");
-    }
-    if (g.empty)
-        return reject(c, line, raw, rawlen, "empty geometry", err, errlen,
-                      "empty geometry (POINT EMPTY)");
-    if (g.not_point)
-        return reject(c, line, raw, rawlen, "not a point", err, errlen,
-                      "geometry is not a point (%s)", g.type_name);
-    if (!isfinite(g.x) || !isfinite(g.y))
-        return reject(c, line, raw, rawlen, "bad coordinates", err, errlen,
-                      "coordinates are not finite (%g, %g)", g.x, g.y);
-    double x = g.x, y = g.y;
-    if (c->ct && !OCTTransform(c->ct, 1, &x, &y, NULL))
-        return reject(c, line, raw, rawlen, "bad coordinates", err, errlen,
-                      "coordinates (%.10g, %.10g) cannot be transformed to WGS84", g.x, g.y);
-    if (!(x >= -180 && x <= 180 && y >= -90 && y <= 90))
-        return reject(c, line, raw, rawlen, "bad coordinates", err, errlen,
-                      "coordinates out of range: lon %.10g, lat %.10g", x, y);
-    if (c->ck != CHINACRS_NONE) chinacrs_to_wgs84(c->ck, 1, &x, &y);
-    r.lon = x;
-    r.lat = y;
-    /* id */
+    norm_in in = {.source = c->source};
+    for (int r = 1; r < R_COUNT; r++)
+        if (role_norm[r] >= 0 && c->col[r] >= 0) in.text[role_norm[r]] = vals[c->col[r]];
     char idbuf[32];
-    if (c->col[R_ID] >= 0) {
-        r.source_id = vals[c->col[R_ID]];
-        if (is_blank(r.source_id))
-            return reject(c, line, raw, rawlen, "missing id", err, errlen,
-                          "empty id in column '%s'", c->names[c->col[R_ID]]);
-    } else {
+    if (c->col[R_ID] < 0) { /* no id column: the line (feature) number */
         snprintf(idbuf, sizeof idbuf, "%lld", (long long)line);
-        r.source_id = idbuf;
+        in.text[NORM_ID] = idbuf;
     }
-    /* time */
-    char iso[32];
-    if (c->col[R_TIME] >= 0 && !is_blank(vals[c->col[R_TIME]])) {
-        const char *ts = vals[c->col[R_TIME]];
-        if (parse_date(ts, o->time_format, c->tz, &r.t) < 0)
-            return reject(c, line, raw, rawlen, "bad date", err, errlen,
-                          "malformed date '%s' in column '%s'%s", ts, c->names[c->col[R_TIME]],
-                          o->time_format ? " (not in --time-format)" : "");
-        if (c->col[R_TIME2] >= 0 && !is_blank(vals[c->col[R_TIME2]])) {
-            int secs;
-            if (parse_tod(vals[c->col[R_TIME2]], &secs) < 0)
-                return reject(c, line, raw, rawlen, "bad time", err, errlen,
-                              "malformed time of day '%s' in column '%s' (hhmm or hh:mm)",
-                              vals[c->col[R_TIME2]], c->names[c->col[R_TIME2]]);
-            /* the local calendar day of the date column, plus the time of day */
-            int64_t local = r.t + c->tz;
-            int64_t day = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
-            r.t = day * 86400 - c->tz + secs;
-        }
-        format_iso(r.t, c->tz, iso);
-        r.occurred_at = iso;
-    }
-    /* vocabularies */
-    static const struct {
-        int role;
-        hz_vocab voc;
-        size_t off;
-    } vf[] = {{R_MECH, HZ_VOCAB_MECHANISM, offsetof(hz_incident_rec, mechanism)},
-              {R_PLACE, HZ_VOCAB_PLACE, offsetof(hz_incident_rec, place)},
-              {R_INTENT, HZ_VOCAB_INTENT, offsetof(hz_incident_rec, intent)},
-              {R_SEV, HZ_VOCAB_SEVERITY, offsetof(hz_incident_rec, severity)},
-              {R_SEX, HZ_VOCAB_SEX, offsetof(hz_incident_rec, sex)}};
-    for (size_t i = 0; i < sizeof vf / sizeof *vf; i++) {
-        int ci = c->col[vf[i].role], v = 0;
-        if (ci < 0) continue;
-        const char *s = vals[ci];
-        if (vocabmap_lookup(c->vm, vf[i].voc, s, strlen(s), &v) < 0)
-            return reject(c, line, raw, rawlen, "unknown value", err, errlen,
-                          "unknown %s value '%s' in column '%s' (add a mapping line '%s: %s = "
-                          "...' to --map)",
-                          vocab_label(vf[i].voc), s, c->names[ci], vocab_label(vf[i].voc), s);
-        *(int *)((char *)&r + vf[i].off) = v;
-    }
-    if (r.mechanism == 0) r.mechanism = c->default_mech;
-    if (c->col[R_VICTIMS] >= 0 && !is_blank(vals[c->col[R_VICTIMS]]) &&
-        parse_int(vals[c->col[R_VICTIMS]], &r.victims) < 0)
-        return reject(c, line, raw, rawlen, "bad number", err, errlen,
-                      "victims '%s' is not a whole number", vals[c->col[R_VICTIMS]]);
-    if (c->col[R_AGE] >= 0 && !is_blank(vals[c->col[R_AGE]]) &&
-        (parse_int(vals[c->col[R_AGE]], &r.age) < 0 || r.age > 130))
-        return reject(c, line, raw, rawlen, "bad number", err, errlen,
-                      "age '%s' is not a whole number of years (0-130)", vals[c->col[R_AGE]]);
-    if (c->col[R_DIS] >= 0 && parse_disability(vals[c->col[R_DIS]], &r.disability) < 0)
-        return reject(c, line, raw, rawlen, "unknown value", err, errlen,
-                      "disability '%s' is not yes/no/1/0", vals[c->col[R_DIS]]);
-    if (c->col[R_DESC] >= 0 && !is_blank(vals[c->col[R_DESC]]))
-        r.description = vals[c->col[R_DESC]];
-    /* the other columns, so nothing is dropped */
-    char *extra = NULL;
-    if (c->has_extra) {
-        json_t *obj = json_object();
-        if (!obj) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-        for (size_t i = 0; i < n; i++) {
-            if (c->role[i] != R_EXTRA || !vals[i][0]) continue;
-            json_t *sv = json_string(vals[i]); /* valid UTF-8 (checked above) */
-            if (!sv) {
-                json_decref(obj);
-                return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-            }
-            json_object_set_new(obj, c->names[i], sv);
-        }
-        if (json_object_size(obj) > 0) extra = json_dumps(obj, JSON_COMPACT);
-        json_decref(obj);
-    }
-    r.extra = extra;
-    r.area_code = c->ai ? areaindex_locate(c->ai, r.lon, r.lat) : NULL;
-    hz_status s = c->pb ? pipe_add_row(c, &r, err, errlen) : apply_row(c, &r, err, errlen);
+    row_geometry(c, vals, gin, &in);
+    norm_out out;
+    if (norm_incident(&c->norm, &in, &out) > 0)
+        return reject_problem(c, line, raw, rawlen, &out.problem[0], err, errlen);
+    int oom;
+    char *extra = row_extra(c, vals, n, &oom);
+    if (oom) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    out.rec.extra = extra;
+    hz_status s =
+        c->pb ? pipe_add_row(c, &out.rec, err, errlen) : apply_row(c, &out.rec, err, errlen);
     free(extra);
     return s;
 }
@@ -1100,6 +823,25 @@ static hz_status setup_crs(inc_ctx *c, OGRSpatialReferenceH layer_srs, char *err
     return HZ_OK;
 }
 
+/* OCTTransform() as the normaliser's transform hook. */
+static int ogr_transform(void *ud, double *x, double *y)
+{
+    return OCTTransform((OGRCoordinateTransformationH)ud, 1, x, y, NULL) ? 0 : -1;
+}
+
+/* The normaliser's options, once the CRS is known (setup_crs). */
+static void setup_norm(inc_ctx *c)
+{
+    c->norm = (norm_opts){.vm = c->vm,
+                          .ai = c->ai,
+                          .tz = c->tz,
+                          .time_format = c->o->time_format,
+                          .default_mechanism = c->default_mech,
+                          .ck = c->ck,
+                          .transform = c->ct ? ogr_transform : NULL,
+                          .transform_ud = c->ct};
+}
+
 static int has_ext(const char *path, const char *ext)
 {
     size_t n = strlen(path), e = strlen(ext);
@@ -1155,11 +897,36 @@ static hz_status read_csv(inc_ctx *c, char *err, size_t errlen)
     csv_expect_fields(rd, c->ncols);
     s = assign_roles(c, 0, err, errlen);
     if (s == HZ_OK) s = setup_crs(c, NULL, err, errlen);
+    if (s == HZ_OK) setup_norm(c);
     if (s == HZ_OK) s = pipe_run(c, rd, err, errlen);
     csv_close(rd);
     if (s == HZ_OK && c->sum->read == 0)
         s = hz_fail(HZ_EINVAL, err, errlen, "%s: no data rows (header only)", c->path);
     return s;
+}
+
+/* A field's value as text: dates and times of typed fields (GeoPackage, Shapefile) in ISO 8601,
+ * as the normaliser reads them, with the field's offset if it has one; "" when unset. The
+ * result is borrowed from f or buf. */
+static const char *ogr_field_text(OGRFeatureH f, int i, char *buf, size_t len)
+{
+    if (!OGR_F_IsFieldSetAndNotNull(f, i)) return "";
+    OGRFieldType ty = OGR_Fld_GetType(OGR_F_GetFieldDefnRef(f, i));
+    int y, mo, d, h, mi, tzf;
+    float sec;
+    if ((ty != OFTDate && ty != OFTDateTime && ty != OFTTime) ||
+        !OGR_F_GetFieldAsDateTimeEx(f, i, &y, &mo, &d, &h, &mi, &sec, &tzf))
+        return OGR_F_GetFieldAsString(f, i);
+    int n = 0;
+    if (ty != OFTTime)
+        n = snprintf(buf, len, "%04d-%02d-%02d%s", y, mo, d, ty == OFTDate ? "" : "T");
+    if (ty != OFTDate) n += snprintf(buf + n, len - (size_t)n, "%02d:%02d:%02d", h, mi, (int)sec);
+    /* OGR's TZFlag: 0 unknown, 1 local, 100 UTC, 100 +/- n: n quarter hours east/west */
+    if (ty == OFTDateTime && tzf >= 100) {
+        int q = tzf - 100, a = q < 0 ? -q : q;
+        snprintf(buf + n, len - (size_t)n, "%c%02d:%02d", q < 0 ? '-' : '+', a / 4, a % 4 * 15);
+    }
+    return buf;
 }
 
 static hz_status read_ogr(inc_ctx *c, char *err, size_t errlen)
@@ -1182,6 +949,7 @@ static hz_status read_ogr(inc_ctx *c, char *err, size_t errlen)
     int have_geom = OGR_FD_GetGeomFieldCount(def) > 0 && !c->o->lon && !c->o->wkt;
     s = assign_roles(c, have_geom, err, errlen);
     if (s == HZ_OK) s = setup_crs(c, have_geom ? OGR_L_GetSpatialRef(ly) : NULL, err, errlen);
+    if (s == HZ_OK) setup_norm(c);
     OGR_L_ResetReading(ly);
     OGRFeatureH f;
     int64_t fno = 0;
@@ -1192,8 +960,8 @@ static hz_status read_ogr(inc_ctx *c, char *err, size_t errlen)
         char *raw = malloc(rawcap);
         for (size_t i = 0; i < c->ncols; i++) {
             free(vals[i]);
-            vals[i] = strdup(
-                OGR_F_IsFieldSetAndNotNull(f, (int)i) ? OGR_F_GetFieldAsString(f, (int)i) : "");
+            char dbuf[40];
+            vals[i] = strdup(ogr_field_text(f, (int)i, dbuf, sizeof dbuf));
             size_t need = rawlen + strlen(c->names[i]) + strlen(vals[i] ? vals[i] : "") + 4;
             if (raw && need > rawcap) {
                 rawcap = need * 2;
@@ -1210,24 +978,12 @@ static hz_status read_ogr(inc_ctx *c, char *err, size_t errlen)
         }
         geom_in g = {0};
         OGRGeometryH geom = have_geom ? OGR_F_GetGeometryRef(f) : NULL;
-        if (geom) {
-            g.present = 1;
-            if (OGR_G_IsEmpty(geom))
-                g.empty = 1;
-            else if (wkbFlatten(OGR_G_GetGeometryType(geom)) != wkbPoint) {
-                g.not_point = 1;
-                g.type_name = OGR_G_GetGeometryName(geom);
-            } else {
-                g.x = OGR_G_GetX(geom, 0);
-                g.y = OGR_G_GetY(geom, 0);
-            }
-        }
+        if (geom) ogr_geom_in(geom, &g);
         c->sum->read++;
         int ok = raw != NULL;
         for (size_t i = 0; i < c->ncols; i++)
             ok = ok && vals[i];
-        s = ok ? do_row(c, vals, c->ncols, fno, raw, rawlen, geom || have_geom ? &g : NULL, err,
-                        errlen)
+        s = ok ? do_row(c, vals, c->ncols, fno, raw, rawlen, &g, err, errlen)
                : hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
         free(raw);
         OGR_F_Destroy(f);

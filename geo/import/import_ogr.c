@@ -1,11 +1,20 @@
 /* import_ogr.c - opening a vector source and its layer through OGR, for both importers. */
 #include "import_ogr.h"
 
+#include <string.h>
+
 hz_status import_ogr_open(const char *path, const char *layer, GDALDatasetH *ds, OGRLayerH *ly,
                           char *err, size_t errlen)
 {
     GDALAllRegister();
-    *ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+    /* Dates as written (GeoJSON would otherwise turn "2013-05-01T08:30+02:00" into a DateTime
+     * field read back as "2013/05/01 08:30:00+02", and "2013-02-29" into "2013/02/29 00:00:00"):
+     * the normaliser, not the driver, reads and checks them. */
+    static const char *const as_string[] = {"DATE_AS_STRING=YES", NULL};
+    GDALDriverH drv = GDALIdentifyDriverEx(path, GDAL_OF_VECTOR, NULL, NULL);
+    const char *oo = drv ? GDALGetMetadataItem(drv, GDAL_DMD_OPENOPTIONLIST, NULL) : NULL;
+    *ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
+                     oo && strstr(oo, "DATE_AS_STRING") ? as_string : NULL, NULL);
     if (!*ds)
         return hz_fail(HZ_EIO, err, errlen,
                        "%s: cannot open (unreadable or not a vector format GDAL knows)", path);
