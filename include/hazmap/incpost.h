@@ -8,10 +8,14 @@
  * Valid features get their area by point-in-polygon and are stored in one transaction, which
  * bumps the data version: cached tiles and results (keyed by it) and the snapshot are renewed.
  *
- * Feature fields: geometry Point [lon, lat] (WGS84, required); properties: source (default
- * "api"), source_id (required, or the feature's "id"), occurred_at (ISO 8601, +08:00 when no
- * offset), mechanism, place, intent, severity, sex (vocab.h names), victims (>= 0), age
- * (0..150), disability (boolean), description (string); any other property is kept in "extra". */
+ * Feature fields: geometry Point [lon, lat] (WGS84; null or a null member is a missing
+ * coordinate); properties: source (default "api"), source_id (required, or the feature's "id"),
+ * occurred_at, mechanism, place, intent, severity, sex, victims, age, disability, description;
+ * any other property is kept in "extra". The fields follow the rules of normalise.h, the same as
+ * the importers': a value is read as the text a GeoJSON file would give (numbers as written,
+ * true/false), so "age": 34 and "age": "34" are alike, vocabulary values may be the built-in
+ * synonyms (男, 轻伤, slight, ...), dates may be any form hztime_parse_date() reads (+08:00 when
+ * without an offset), and a bad value's reason is the importer's text for it. */
 #ifndef HAZMAP_INCPOST_H
 #define HAZMAP_INCPOST_H
 
@@ -23,8 +27,9 @@
 
 void incpost_handle(hctx *c, const hreq *rq, hresp *rs);
 
-/* The validation step on its own (for tests): appends one {"feature","field","reason"} object
- * per problem of feature number index to errors. Returns the number of problems. */
+/* The validation step on its own: appends one {"feature","field","reason"} object per problem of
+ * feature number index to errors (the fields' rules with the built-in vocabulary synonyms, times
+ * at +08:00). Returns the number of problems. */
 int incpost_validate(const json_t *feature, size_t index, json_t *errors);
 
 #endif
