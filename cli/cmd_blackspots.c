@@ -80,7 +80,9 @@ int cmd_blackspots(int argc, char **argv)
     json_t *gj = NULL;
     int status = 1;
     hz_status hs = blackspots_compute(s, &f, &p, &r, err, sizeof err);
-    if (hs == HZ_OK) hs = blackspots_geojson(r, (int)mincount, &gj, err, sizeof err);
+    if (hs == HZ_OK)
+        hs =
+            blackspots_geojson(r, &(disc_policy){.min_count = (int)mincount}, &gj, err, sizeof err);
     if (hs != HZ_OK) {
         cli_error(cmd, "%s", err);
         status = hs == HZ_EINVAL ? 2 : 1;

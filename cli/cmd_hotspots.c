@@ -177,7 +177,7 @@ int cmd_hotspots(int argc, char **argv)
     }
     fputs(why, stderr);
     json_t *fc = NULL;
-    rc = hotspots_geojson(r, suppress_below, &fc, err, sizeof err);
+    rc = hotspots_geojson(r, &(disc_policy){.min_count = suppress_below}, &fc, err, sizeof err);
     size_t n;
     const hotspots_cell *c = hotspots_cells(r, &n);
     int cls[7] = {0};

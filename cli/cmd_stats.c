@@ -105,7 +105,8 @@ int cmd_stats(int argc, char **argv)
     }
     if (json) {
         json_t *j = NULL;
-        if (rates_json(r, (int)mincount, &j, err, sizeof err) != HZ_OK) {
+        if (rates_json(r, &(disc_policy){.min_count = (int)mincount}, &j, err, sizeof err) !=
+            HZ_OK) {
             cli_error(cmd, "%s", err);
             goto done;
         }
@@ -120,7 +121,8 @@ int cmd_stats(int argc, char **argv)
     } else {
         char *csv;
         size_t len;
-        if (rates_csv(r, (int)mincount, &csv, &len, err, sizeof err) != HZ_OK) {
+        if (rates_csv(r, &(disc_policy){.min_count = (int)mincount}, &csv, &len, err, sizeof err) !=
+            HZ_OK) {
             cli_error(cmd, "%s", err);
             goto done;
         }
@@ -228,7 +230,8 @@ int cmd_evaluate(int argc, char **argv)
         return hs == HZ_EINVAL ? 2 : 1;
     }
     json_t *j = NULL;
-    if (evaluate_json(&r, (int)mincount, &j, err, sizeof err) != HZ_OK) {
+    if (evaluate_json(&r, &(disc_policy){.min_count = (int)mincount}, &j, err, sizeof err) !=
+        HZ_OK) {
         cli_error(cmd, "%s", err);
         return 1;
     }

@@ -1,10 +1,10 @@
 /* apiroutes.c - the analysis endpoints and /metrics.
  *
  * Every analysis takes the shared filters; the public (no token) gets the same analyses with
- * aggregates under min_count suppressed by the modules' own *_json(suppress_below) and density
- * bandwidths floored at min_bandwidth. Analysis JSON is cached in memory under a key made of the
- * data version, the route, the audience and the canonical parameters, so a write (which bumps
- * the data version) invalidates it. */
+ * aggregates hidden by the disclosure policy (disclosure.h) through the modules' *_json() and
+ * density bandwidths floored at min_bandwidth. Analysis JSON is cached in memory under a key made
+ * of the data version, the route, the audience and the canonical parameters, so a write (which
+ * bumps the data version) invalidates it. */
 #include "hazmap/apiroutes.h"
 #include "hazmap/oapif.h"
 #include "hazmap/qparam.h"
@@ -53,18 +53,11 @@ static int bad_args(const hreq *rq, const char *const *allowed, int filters, hre
     return 1;
 }
 
-static int suppress_below(const hctx *c)
-{
-    return c->role == HZ_ROLE_PUBLIC ? c->cfg->min_count : 0;
-}
-
-/* Public-portal limits beyond suppression: a density grid or hot-spot lattice finer than
- * PUBLIC_MIN_CELL metres, or a hot-spot band shorter than PUBLIC_MIN_BAND (or min_bandwidth if
- * larger), could pin a single incident; requested values below are raised to them (clamped, and
- * said so in the provenance). Server-side work limits for everyone: a hot-spot lattice of at most
- * SERVER_MAX_HOTSPOT_CELLS cells and a band of at most SERVER_MAX_BAND_RATIO cell sizes (prefix
- * sums cost 2 x ratio + 1 row sums per cell: at most ~5e7 for a request, well under 2 s). */
-enum { PUBLIC_MIN_CELL = 100, PUBLIC_MIN_BAND = 300, SERVER_MAX_HOTSPOT_CELLS = 250000 };
+/* Server-side work limits for everyone: a hot-spot lattice of at most SERVER_MAX_HOTSPOT_CELLS
+ * cells and a band of at most SERVER_MAX_BAND_RATIO cell sizes (prefix sums cost 2 x ratio + 1
+ * row sums per cell: at most ~5e7 for a request, well under 2 s). What the public may see is
+ * decided by the disclosure policy (disclosure.h, app_disclosure()). */
+enum { SERVER_MAX_HOTSPOT_CELLS = 250000 };
 #define SERVER_MAX_BAND_RATIO 100.0
 
 /* 1 (rs filled with 422) if the public asks for an analysis of fewer than min_count incidents:
@@ -72,16 +65,16 @@ enum { PUBLIC_MIN_CELL = 100, PUBLIC_MIN_BAND = 300, SERVER_MAX_HOTSPOT_CELLS = 
  * memoised per (snapshot, canonical filter), so a cached answer costs no pass over the data. */
 static int public_too_few(hctx *c, const hz_filter *f, hresp *rs)
 {
-    if (c->role != HZ_ROLE_PUBLIC || c->cfg->min_count <= 0) return 0;
+    disc_policy pol = app_disclosure(c);
+    if (!disc_too_few(&pol, 0)) return 0; /* no minimum for this audience */
     size_t n = 0;
     char err[256];
     if (incset_filter_count(c->snap, f, &n, err, sizeof err) != HZ_OK)
         return 0; /* the analysis reports the bad filter itself */
-    if (n >= (size_t)c->cfg->min_count) return 0;
+    if (!disc_too_few(&pol, n)) return 0;
     if (rs)
         hresp_error(rs, 422, "InvalidParameterValue",
-                    "too few incidents for a public density map (fewer than %d)",
-                    c->cfg->min_count);
+                    "too few incidents for a public density map (fewer than %d)", pol.min_count);
     return 1;
 }
 
@@ -249,10 +242,7 @@ static int hotspot_params(hctx *c, const hreq *rq, hz_filter *f, hotspots_params
     }
     hp->max_cells = SERVER_MAX_HOTSPOT_CELLS;
     hp->max_band_ratio = SERVER_MAX_BAND_RATIO;
-    if (c->role == HZ_ROLE_PUBLIC) {
-        hp->min_cell = PUBLIC_MIN_CELL;
-        hp->min_band = fmax(c->cfg->min_bandwidth, PUBLIC_MIN_BAND);
-    }
+    hp->disclosure = app_disclosure(c);
     char fc[1024];
     filter_canonical(f, fc, sizeof fc);
     snprintf(canon, n, "%s|cell=%g|band=%g|cont=%d|shape=%d|w=%d|star=%d", fc, hp->cell, hp->band,
@@ -291,7 +281,8 @@ static json_t *hotspots_fc(hctx *c, const hreq *rq, const hz_filter *f0, hresp *
         fc = json_pack("{s:s, s:[], s:{s:s}}", "type", "FeatureCollection", "features",
                        "provenance", "note", err);
     } else if (s == HZ_OK) {
-        s = hotspots_geojson(r, suppress_below(c), &fc, err, sizeof err);
+        disc_policy pol = app_disclosure(c);
+        s = hotspots_geojson(r, &pol, &fc, err, sizeof err);
     }
     hotspots_free(r);
     if (s != HZ_OK && s != HZ_EINVAL) {
@@ -349,7 +340,8 @@ static json_t *blackspots_fc(hctx *c, const hreq *rq, const hz_filter *f0, hresp
     blackspots_result *r = NULL;
     json_t *fc = NULL;
     s = blackspots_compute(c->snap, &f, &bp, &r, err, sizeof err);
-    if (s == HZ_OK) s = blackspots_geojson(r, suppress_below(c), &fc, err, sizeof err);
+    disc_policy pol = app_disclosure(c);
+    if (s == HZ_OK) s = blackspots_geojson(r, &pol, &fc, err, sizeof err);
     blackspots_free(r);
     if (s != HZ_OK) {
         app_fail(rs, s, err);
@@ -416,16 +408,17 @@ void apiroutes_collection_item(hctx *c, const char *id, const char *fid, const h
 static void stats_compute(hctx *c, const hz_filter *f, unsigned by, int fmt, hresp *rs)
 {
     char err[512];
+    disc_policy pol = app_disclosure(c);
     rates_result *r = NULL;
     hz_status s = rates_compute(c->snap, f, by, &r, err, sizeof err);
     if (s == HZ_OK && fmt == 1) {
         char *csv = NULL;
         size_t len = 0;
-        s = rates_csv(r, suppress_below(c), &csv, &len, err, sizeof err);
+        s = rates_csv(r, &pol, &csv, &len, err, sizeof err);
         if (s == HZ_OK) hresp_take(rs, 200, "text/csv; charset=utf-8", (unsigned char *)csv, len);
     } else if (s == HZ_OK) {
         json_t *j = NULL;
-        s = rates_json(r, suppress_below(c), &j, err, sizeof err);
+        s = rates_json(r, &pol, &j, err, sizeof err);
         if (s == HZ_OK) send_result(rs, s, j, "application/json", err);
     }
     rates_free(r);
@@ -509,7 +502,8 @@ void apiroutes_evaluate(hctx *c, const hreq *rq, hresp *rs)
         json_t *j = NULL;
         s = evaluate_run(c->snap, &f, f.area, compare, t0, (int)before, (int)after, &r, err,
                          sizeof err);
-        if (s == HZ_OK) s = evaluate_json(&r, suppress_below(c), &j, err, sizeof err);
+        disc_policy pol = app_disclosure(c);
+        if (s == HZ_OK) s = evaluate_json(&r, &pol, &j, err, sizeof err);
         send_result(rs, s, j, "application/json", err);
         cache_store(c, key, rs);
     }
@@ -522,7 +516,7 @@ void apiroutes_evaluate(hctx *c, const hreq *rq, hresp *rs)
 static int tile_params_of(hctx *c, const hreq *rq, tile_params *p, hresp *rs)
 {
     tilerender_params_init(p);
-    if (c->role == HZ_ROLE_PUBLIC) p->bandwidth_floor = c->cfg->min_bandwidth;
+    p->disclosure = app_disclosure(c);
     char err[512];
     for (size_t i = 0; i < rq->nargs; i++) {
         const char *k = rq->args[i].key;
@@ -694,10 +688,7 @@ void apiroutes_density_tif(hctx *c, const hreq *rq, hresp *rs)
     density_opts o;
     density_opts_init(&o);
     o.max_cells = SERVER_MAX_DENSITY_CELLS;
-    if (c->role == HZ_ROLE_PUBLIC) {
-        o.min_bandwidth = c->cfg->min_bandwidth;
-        o.min_cell = PUBLIC_MIN_CELL;
-    }
+    o.disclosure = app_disclosure(c);
     char err[512];
     for (const char *const *k = allowed; *k; k++) {
         const char *v = hreq_arg_get(rq, *k);

@@ -363,6 +363,14 @@ void app_fail(hresp *rs, hz_status s, const char *msg)
     }
 }
 
+disc_policy app_disclosure(const hctx *c)
+{
+    if (c->role == HZ_ROLE_PUBLIC) return disc_public(c->cfg->min_count, c->cfg->min_bandwidth);
+    disc_policy none;
+    memset(&none, 0, sizeof none);
+    return none;
+}
+
 int app_request_filter(hctx *c, const hreq *rq, hz_filter *f, hresp *rs)
 {
     char err[512];

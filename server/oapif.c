@@ -397,25 +397,23 @@ static void area_stats_free(area_stats *as)
 {
     free(as->count);
     free(as->suppressed);
+    as->count = NULL;
+    as->suppressed = NULL;
 }
 
-/* Which areas the public may not see: primary suppression (count < min_count), then
- * complementary suppression: a parent's count is the sum over its children plus its own direct
- * incidents, so a parent shown beside a hidden child gives it back as parent - visible children;
- * every ancestor of a hidden area is hidden too, up to the top (rates.c does the same). */
-static void mark_suppressed(hctx *c, area_stats *as)
+/* Which areas the audience may not see: disc_suppress_tree() over the area tree. */
+static int mark_suppressed(hctx *c, area_stats *as)
 {
     const hz_area *areas = incset_areas(c->snap);
     size_t na = incset_area_count(c->snap);
-    if (c->role != HZ_ROLE_PUBLIC) return;
+    long *parent = malloc((na ? na : 1) * sizeof *parent);
+    if (!parent) return -1;
     for (size_t i = 0; i < na; i++)
-        if (as->count[i] < c->cfg->min_count) as->suppressed[i] = 1;
-    for (size_t i = 0; i < na; i++) {
-        if (!as->suppressed[i]) continue;
-        int32_t a = areas[i].parent;
-        for (int depth = 0; a >= 0 && depth < 16; depth++, a = areas[a].parent)
-            as->suppressed[a] = 1;
-    }
+        parent[i] = areas[i].parent;
+    disc_policy pol = app_disclosure(c);
+    disc_suppress_tree(&pol, na, as->count, parent, as->suppressed);
+    free(parent);
+    return 0;
 }
 
 static int compute_area_stats(hctx *c, const hz_filter *f, area_stats *as)
@@ -456,7 +454,10 @@ static int compute_area_stats(hctx *c, const hz_filter *f, area_stats *as)
     as->years = from != INT64_MIN && to != INT64_MAX && to > from
                     ? (double)(to - from) / (365.25 * 86400.0)
                     : NAN;
-    mark_suppressed(c, as);
+    if (mark_suppressed(c, as)) {
+        area_stats_free(as);
+        return -1;
+    }
     return 0;
 }
 

@@ -405,7 +405,7 @@ START_TEST(test_blackspots_describe_and_rank)
     workcrs_inverse(w, 1, &cxm, &cym, &clon, &clat);
     ck_assert(fabs(b2->lon - clon) < 1e-9 && fabs(b2->lat - clat) < 1e-9);
     json_t *gj;
-    ck_assert_int_eq(blackspots_geojson(r, 0, &gj, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(blackspots_geojson(r, NULL, &gj, err, sizeof err), HZ_OK);
     json_t *f0 = json_array_get(json_object_get(gj, "features"), 0);
     json_t *pr = json_object_get(f0, "properties");
     ck_assert_int_eq(json_integer_value(json_object_get(pr, "rank")), 1);
@@ -419,7 +419,8 @@ START_TEST(test_blackspots_describe_and_rank)
         json_integer_value(json_object_get(json_object_get(gj, "provenance"), "min_points")), 5);
     json_decref(gj);
     /* Public suppression: both clusters have fewer than 10 incidents. */
-    ck_assert_int_eq(blackspots_geojson(r, 10, &gj, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(blackspots_geojson(r, &(disc_policy){.min_count = 10}, &gj, err, sizeof err),
+                     HZ_OK);
     f0 = json_array_get(json_object_get(gj, "features"), 1);
     ck_assert(json_is_null(json_object_get(f0, "geometry")));
     ck_assert(json_is_true(json_object_get(json_object_get(f0, "properties"), "suppressed")));
@@ -431,7 +432,8 @@ START_TEST(test_blackspots_describe_and_rank)
     ck_assert(json_is_null(json_object_get(pv, "noise")));
     json_decref(gj);
     /* A threshold hiding nothing keeps them: 5 + 8 clustered, 1 noise. */
-    ck_assert_int_eq(blackspots_geojson(r, 5, &gj, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(blackspots_geojson(r, &(disc_policy){.min_count = 5}, &gj, err, sizeof err),
+                     HZ_OK);
     pv = json_object_get(gj, "provenance");
     ck_assert_int_eq(json_integer_value(json_object_get(pv, "incidents")), 14);
     ck_assert_int_eq(json_integer_value(json_object_get(pv, "noise")), 1);

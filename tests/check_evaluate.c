@@ -150,7 +150,7 @@ START_TEST(test_evaluate_windows)
     ck_assert(fabs(r.comparison.rr - 0.9) < 1e-12);
     ck_assert(fabs(r.rrr - 0.4 / 0.9) < 1e-12);
     json_t *j;
-    ck_assert_int_eq(evaluate_json(&r, 0, &j, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(evaluate_json(&r, NULL, &j, err, sizeof err), HZ_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "after"), "count")), 12);
     ck_assert(fabs(json_real_value(json_object_get(j, "rrr")) - 0.4 / 0.9) < 1e-12);
     ck_assert_ptr_nonnull(json_object_get(json_object_get(j, "comparison"), "rr_lo"));
@@ -158,7 +158,8 @@ START_TEST(test_evaluate_windows)
                      "2012-07-01T00:00:00+08:00");
     json_decref(j);
     /* Public suppression: A's after count (12) < 15. */
-    ck_assert_int_eq(evaluate_json(&r, 15, &j, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(evaluate_json(&r, &(disc_policy){.min_count = 15}, &j, err, sizeof err),
+                     HZ_OK);
     ck_assert(json_is_null(json_object_get(json_object_get(j, "after"), "count")));
     ck_assert(json_is_null(json_object_get(j, "rr")));
     /* Nothing derived from the hidden count may remain: the provenance total (30 + 12 + 20 + 18
@@ -179,7 +180,7 @@ START_TEST(test_evaluate_windows)
                      18);
     json_decref(j);
     /* A threshold under every count hides nothing: the total is shown. */
-    ck_assert_int_eq(evaluate_json(&r, 5, &j, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(evaluate_json(&r, &(disc_policy){.min_count = 5}, &j, err, sizeof err), HZ_OK);
     ck_assert_int_eq(
         json_integer_value(json_object_get(json_object_get(j, "provenance"), "incidents")),
         30 + 12 + 20 + 18);

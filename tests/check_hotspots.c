@@ -298,7 +298,8 @@ START_TEST(test_geojson)
     hotspots_result *r = run(&pts, &par, NULL, 0);
     json_t *fc;
     char err[256];
-    ck_assert_int_eq(hotspots_geojson(r, 10, &fc, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(hotspots_geojson(r, &(disc_policy){.min_count = 10}, &fc, err, sizeof err),
+                     HZ_OK);
     size_t n;
     const hotspots_cell *c = hotspots_cells(r, &n);
     json_t *feats = json_object_get(fc, "features");
@@ -414,8 +415,8 @@ START_TEST(test_limits_and_warning)
     r = run(&pts, &par, NULL, 0);
     hotspots_free(r);
     /* the public minima raise what is asked */
-    par.min_cell = 200;
-    par.min_band = 500;
+    par.disclosure.min_cell = 200;
+    par.disclosure.min_band = 500;
     par.cell = 50;
     par.band = 100;
     r = run(&pts, &par, NULL, 0);
@@ -434,7 +435,7 @@ START_TEST(test_limits_and_warning)
             sum += (size_t)c[i].count;
         double mean = (double)sum / (double)n;
         json_t *fc = NULL;
-        ck_assert_int_eq(hotspots_geojson(r, 0, &fc, err, sizeof err), HZ_OK);
+        ck_assert_int_eq(hotspots_geojson(r, NULL, &fc, err, sizeof err), HZ_OK);
         json_t *pv = json_object_get(fc, "provenance");
         ck_assert_msg((json_object_get(pv, "warning") != NULL) == (mean < 1),
                       "cell %g: mean %g, warning %s", cells[k], mean,

@@ -677,7 +677,7 @@ START_TEST(test_density_run)
     density_result_free(r);
     hz_points_free(&pts);
     /* The public floor. */
-    o.min_bandwidth = 5000;
+    o.disclosure.min_bandwidth = 5000;
     ck_assert_int_eq(density_run(s, &f, &o, &r, err, sizeof err), HZ_OK);
     ck_assert_double_eq(r->bandwidth, 5000);
     density_result_free(r);
@@ -688,8 +688,8 @@ START_TEST(test_density_run)
     ck_assert_int_eq(density_opts_set(&o, "bandwidth", "150", err, sizeof err), HZ_OK);
     ck_assert_int_eq(density_opts_set(&o, "extent", "points", err, sizeof err), HZ_OK);
     ck_assert_int_eq(density_opts_set(&o, "cell", "5", err, sizeof err), HZ_OK);
-    o.min_cell = 100;
-    o.min_bandwidth = 300;
+    o.disclosure.min_cell = 100;
+    o.disclosure.min_bandwidth = 300;
     ck_assert_int_eq(density_run(s, &f, &o, &r, err, sizeof err), HZ_OK);
     ck_assert_double_eq(r->grid.cell, 100);
     ck_assert_double_eq(r->bandwidth, 300);

@@ -242,7 +242,7 @@ START_TEST(test_rates_by_area_and_mechanism)
     ck_assert_int_eq(r->incidents, 36); /* the one outside every area is not counted */
 
     json_t *j;
-    ck_assert_int_eq(rates_json(r, 10, &j, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(rates_json(r, &(disc_policy){.min_count = 10}, &j, err, sizeof err), HZ_OK);
     json_t *rows = json_object_get(j, "rows");
     ck_assert_uint_eq(json_array_size(rows), 6);
     size_t nsup = 0;
@@ -263,7 +263,7 @@ START_TEST(test_rates_by_area_and_mechanism)
 
     char *csv;
     size_t len;
-    ck_assert_int_eq(rates_csv(r, 0, &csv, &len, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(rates_csv(r, NULL, &csv, &len, err, sizeof err), HZ_OK);
     ck_assert(strncmp(csv, "area,area_name,mechanism,age_group,sex,count,population", 55) == 0);
     ck_assert_ptr_nonnull(strstr(csv, "\"S2\",\"Shuyan, \"\"east\"\"\",traffic,,,7,40000,"));
     ck_assert_uint_eq(strlen(csv), len);
@@ -336,7 +336,7 @@ START_TEST(test_complementary_suppression)
     ck_assert_int_eq(rates_compute(s, &f, RATES_BY_AREA, &r, err, sizeof err), HZ_OK);
     check_row(find_row(r, "D", -1, -1, -1), 36, 100000, r->years);
     json_t *j;
-    ck_assert_int_eq(rates_json(r, 10, &j, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(rates_json(r, &(disc_policy){.min_count = 10}, &j, err, sizeof err), HZ_OK);
     assert_hidden(json_row(j, "S2", NULL));
     assert_hidden(json_row(j, "D", NULL));
     json_t *s1 = json_row(j, "S1", NULL);
@@ -347,7 +347,7 @@ START_TEST(test_complementary_suppression)
     ck_assert(json_is_null(json_object_get(prov, "incidents")));
     json_decref(j);
     /* Nothing under the threshold: every row and the total shown. */
-    ck_assert_int_eq(rates_json(r, 5, &j, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(rates_json(r, &(disc_policy){.min_count = 5}, &j, err, sizeof err), HZ_OK);
     ck_assert_int_eq(json_integer_value(json_object_get(json_row(j, "D", NULL), "count")), 36);
     ck_assert_int_eq(
         json_integer_value(json_object_get(json_object_get(j, "provenance"), "incidents")), 36);
@@ -355,7 +355,8 @@ START_TEST(test_complementary_suppression)
     /* The CSV hides the same rows: D's count, rate and CI cells empty. */
     char *csv;
     size_t len;
-    ck_assert_int_eq(rates_csv(r, 10, &csv, &len, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(rates_csv(r, &(disc_policy){.min_count = 10}, &csv, &len, err, sizeof err),
+                     HZ_OK);
     const char *d = strstr(csv, "\"D\",\"");
     ck_assert_ptr_nonnull(d);
     const char *eol = strstr(d, "\r\n");
@@ -369,7 +370,7 @@ START_TEST(test_complementary_suppression)
     rates_free(r);
     /* Split rows without areas: traffic 32 + falls 4 = 36; the total would give the falls back. */
     ck_assert_int_eq(rates_compute(s, &f, RATES_BY_MECHANISM, &r, err, sizeof err), HZ_OK);
-    ck_assert_int_eq(rates_json(r, 10, &j, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(rates_json(r, &(disc_policy){.min_count = 10}, &j, err, sizeof err), HZ_OK);
     assert_hidden(json_row(j, NULL, "fall"));
     ck_assert_int_eq(json_integer_value(json_object_get(json_row(j, NULL, "traffic"), "count")),
                      32);

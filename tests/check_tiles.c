@@ -826,7 +826,7 @@ START_TEST(test_render_png_colour_and_floor)
     /* Bandwidth floor: asking 50 m on the public portal (floor 300) renders with 300 m. */
     tile_params pub = p, ref = p;
     pub.bandwidth = 50;
-    pub.bandwidth_floor = 300;
+    pub.disclosure.min_bandwidth = 300;
     ref.bandwidth = 300;
     ck_assert_double_eq(tilerender_bandwidth(&pub), 300);
     char k1[512], k2[512];
@@ -848,7 +848,7 @@ START_TEST(test_render_png_colour_and_floor)
     ck_assert(memcmp(a, b, 256 * 256 * sizeof *a) == 0);
     /* The peak under 300 m is 3/(pi 0.09) * 365.25/365 = 10.6 - not the 50 m kernel's 382. */
     ck_assert_double_lt(info.max_value, 11);
-    pub.bandwidth_floor = 0;
+    pub.disclosure.min_bandwidth = 0;
     ck_assert_int_eq(tilerender_density(r, &pub, z, tx, ty, a, &info, err, sizeof err), HZ_OK);
     ck_assert_double_gt(info.max_value, 300);
     free(a);

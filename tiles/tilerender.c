@@ -75,7 +75,7 @@ void tilerender_params_init(tile_params *p)
     filter_init(&p->filter);
     p->kernel = KDE_QUARTIC;
     p->bandwidth = TILERENDER_DEFAULT_BANDWIDTH;
-    p->bandwidth_floor = 0;
+    memset(&p->disclosure, 0, sizeof p->disclosure);
     p->method = TILERENDER_AUTO;
 }
 
@@ -105,7 +105,7 @@ hz_status tilerender_params_set(tile_params *p, const char *key, const char *val
 
 double tilerender_bandwidth(const tile_params *p)
 {
-    return p->bandwidth > p->bandwidth_floor ? p->bandwidth : p->bandwidth_floor;
+    return disc_bandwidth(&p->disclosure, p->bandwidth);
 }
 
 int tilerender_params_canonical(const tile_params *p, char *buf, size_t buflen)

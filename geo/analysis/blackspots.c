@@ -403,7 +403,7 @@ static json_t *spot_json(const blackspots_result *r, const blackspot *b)
                      props);
 }
 
-hz_status blackspots_geojson(const blackspots_result *r, int suppress_below, json_t **out,
+hz_status blackspots_geojson(const blackspots_result *r, const disc_policy *pol, json_t **out,
                              char *err, size_t errlen)
 {
     json_t *feats = json_array(), *prov = json_object(), *w = json_object();
@@ -412,7 +412,7 @@ hz_status blackspots_geojson(const blackspots_result *r, int suppress_below, jso
     for (size_t i = 0; i < r->n; i++) {
         const blackspot *b = &r->spots[i];
         json_t *f;
-        if (suppress_below > 0 && b->count < suppress_below) {
+        if (disc_hidden(pol, (long)b->count)) {
             any_suppressed = 1;
             f = json_pack("{s:s, s:i, s:n, s:{s:i, s:b}}", "type", "Feature", "id", b->rank,
                           "geometry", "properties", "rank", b->rank, "suppressed", 1);
@@ -442,12 +442,12 @@ hz_status blackspots_geojson(const blackspots_result *r, int suppress_below, jso
     w = NULL;
     json_object_set_new(prov, "work_srs", json_string(r->work_srs));
     /* incidents - noise - the visible counts would be the suppressed clusters' total. */
-    json_object_set_new(prov, "incidents",
-                        any_suppressed ? json_null() : json_integer(r->incidents));
-    json_object_set_new(prov, "noise", any_suppressed ? json_null() : json_integer(r->noise));
+    int totals = disc_total_shown(pol, any_suppressed);
+    json_object_set_new(prov, "incidents", totals ? json_integer(r->incidents) : json_null());
+    json_object_set_new(prov, "noise", totals ? json_integer(r->noise) : json_null());
     json_object_set_new(prov, "clusters", json_integer((json_int_t)r->n));
     json_object_set_new(prov, "data_version", json_integer(r->data_version));
-    json_object_set_new(prov, "suppress_below", json_integer(suppress_below));
+    json_object_set_new(prov, "suppress_below", json_integer(pol ? pol->min_count : 0));
     *out = json_pack("{s:s, s:o, s:o}", "type", "FeatureCollection", "features", feats,
                      "provenance", prov);
     if (!*out) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");

@@ -272,11 +272,12 @@ hz_status density_run(const incset *s, const hz_filter *f, const density_opts *o
         else
             snprintf(rule_text, sizeof rule_text, "%s", why);
     }
-    if (o->min_bandwidth > 0 && h < o->min_bandwidth) {
+    double floored = disc_bandwidth(&o->disclosure, h);
+    if (floored != h) {
         size_t l = strlen(rule_text);
         snprintf(rule_text + l, sizeof rule_text - l, "; raised from %.1f m to the minimum %.1f m",
-                 h, o->min_bandwidth);
-        h = o->min_bandwidth;
+                 h, floored);
+        h = floored;
     }
     r->bandwidth = h;
 
@@ -330,11 +331,12 @@ hz_status density_run(const incset *s, const hz_filter *f, const density_opts *o
         cell = fmax(5.0, round(h / 10));
         snprintf(cell_text, sizeof cell_text, "bandwidth / 10 in whole metres, at least 5 m");
     }
-    if (o->min_cell > 0 && cell < o->min_cell) {
+    double floored_cell = disc_cell(&o->disclosure, cell);
+    if (floored_cell != cell) {
         size_t l = strlen(cell_text);
         snprintf(cell_text + l, sizeof cell_text - l, "; raised from %g m to the minimum %g m",
-                 cell, o->min_cell);
-        cell = o->min_cell;
+                 cell, floored_cell);
+        cell = floored_cell;
     }
     for (;;) {
         x0 = floor(bb[0] / cell) * cell;

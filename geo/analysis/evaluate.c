@@ -154,10 +154,10 @@ static json_t *window_json(const evaluate_window *w, int suppressed)
 /* One arm. When a window count of the arm is suppressed, everything derived from it goes too:
  * with the other count and both person-times public, RR (or its CI, or the zero-correction flag,
  * which says a count is 0) would give the hidden count back. */
-static json_t *arm_json(const evaluate_arm *arm, int suppress_below, int *suppressed)
+static json_t *arm_json(const evaluate_arm *arm, const disc_policy *pol, int *suppressed)
 {
-    int sb = suppress_below > 0 && arm->before.count < suppress_below;
-    int sa = suppress_below > 0 && arm->after.count < suppress_below;
+    int sb = disc_hidden(pol, (long)arm->before.count);
+    int sa = disc_hidden(pol, (long)arm->after.count);
     *suppressed = sb || sa;
     json_t *o = json_pack(
         "{s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:b}", "area", arm->code, "name", arm->name,
@@ -170,14 +170,14 @@ static json_t *arm_json(const evaluate_arm *arm, int suppress_below, int *suppre
     return o;
 }
 
-hz_status evaluate_json(const evaluate_result *r, int suppress_below, json_t **out, char *err,
+hz_status evaluate_json(const evaluate_result *r, const disc_policy *pol, json_t **out, char *err,
                         size_t errlen)
 {
     char start[32];
     hztime_format_iso(r->start, HZ_TZ_SHANGHAI, start);
     int sa = 0, sc = 0;
-    json_t *area = arm_json(&r->area, suppress_below, &sa);
-    json_t *cmp = r->has_comparison ? arm_json(&r->comparison, suppress_below, &sc) : json_null();
+    json_t *area = arm_json(&r->area, pol, &sa);
+    json_t *cmp = r->has_comparison ? arm_json(&r->comparison, pol, &sc) : json_null();
     json_t *o = json_object();
     json_t *prov = json_object();
     if (!area || !cmp || !o || !prov) goto oom;
@@ -222,12 +222,13 @@ hz_status evaluate_json(const evaluate_result *r, int suppress_below, json_t **o
     json_object_set_new(prov, "rate_unit", json_string("per 100,000 population per year"));
     json_object_set_new(prov, "work_srs", json_string(r->work_srs));
     /* The total less the visible counts would be the suppressed ones. */
-    json_object_set_new(
-        prov, "incidents",
-        sr ? json_null()
-           : json_integer(
-                 r->area.before.count + r->area.after.count +
-                 (r->has_comparison ? r->comparison.before.count + r->comparison.after.count : 0)));
+    json_object_set_new(prov, "incidents",
+                        !disc_total_shown(pol, sr)
+                            ? json_null()
+                            : json_integer(r->area.before.count + r->area.after.count +
+                                           (r->has_comparison ? r->comparison.before.count +
+                                                                    r->comparison.after.count
+                                                              : 0)));
     json_object_set_new(prov, "data_version", json_integer(r->data_version));
     json_object_set_new(o, "provenance", prov);
     *out = o;

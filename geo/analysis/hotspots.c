@@ -514,11 +514,12 @@ hz_status hotspots_compute(const hotspots_input *in, const hotspots_params *par,
     } else {
         snprintf(R->cell_rule, sizeof R->cell_rule, "given: %g m", par->cell);
     }
-    if (par->min_cell > 0 && R->par.cell < par->min_cell) {
+    double floored_cell = disc_cell(&par->disclosure, R->par.cell);
+    if (floored_cell != R->par.cell) {
         size_t l = strlen(R->cell_rule);
         snprintf(R->cell_rule + l, sizeof R->cell_rule - l,
-                 "; raised from %g m to the minimum %g m", R->par.cell, par->min_cell);
-        R->par.cell = par->min_cell;
+                 "; raised from %g m to the minimum %g m", R->par.cell, floored_cell);
+        R->par.cell = floored_cell;
     }
     say(why, whylen, "cell size %s\n", R->cell_rule);
 
@@ -636,11 +637,12 @@ hz_status hotspots_compute(const hotspots_input *in, const hotspots_params *par,
             }
         }
     }
-    if (!par->contiguity && par->min_band > 0 && R->par.band < par->min_band) {
+    double floored_band = disc_band(&par->disclosure, R->par.band);
+    if (!par->contiguity && floored_band != R->par.band) {
         size_t l = strlen(R->band_rule);
         snprintf(R->band_rule + l, sizeof R->band_rule - l,
-                 "; raised from %g m to the minimum %g m", R->par.band, par->min_band);
-        R->par.band = par->min_band;
+                 "; raised from %g m to the minimum %g m", R->par.band, floored_band);
+        R->par.band = floored_band;
     }
     /* The stencil holds about pi (band / cell)^2 cells and each cell sums 2 band / cell + 1 of
      * its rows: the ratio bounds the work per cell. */
@@ -936,8 +938,8 @@ static json_t *provenance(const hotspots_result *r)
     return pv;
 }
 
-hz_status hotspots_geojson(const hotspots_result *r, int suppress_below, json_t **out, char *err,
-                           size_t errlen)
+hz_status hotspots_geojson(const hotspots_result *r, const disc_policy *pol, json_t **out,
+                           char *err, size_t errlen)
 {
     *out = NULL;
     workcrs *w = workcrs_new(r->work_srs, 0, 0, err, errlen);
@@ -990,7 +992,7 @@ hz_status hotspots_geojson(const hotspots_result *r, int suppress_below, json_t 
             size_t k = i * (size_t)nv + (size_t)(v % nv); /* closed: first vertex again */
             json_array_append_new(ring, json_pack("[o, o]", coord(x[k]), coord(y[k])));
         }
-        int sup = suppress_below > 0 && c->count < suppress_below;
+        int sup = disc_hidden(pol, (long)c->count);
         json_t *props =
             json_pack("{s:o, s:o, s:o, s:o, s:s, s:i, s:i, s:i, s:f, s:f, s:i}", "count",
                       sup ? json_null() : json_integer(c->count), "z", json_real(c->z), "p",
@@ -1002,7 +1004,7 @@ hz_status hotspots_geojson(const hotspots_result *r, int suppress_below, json_t 
         if (props && r->par.permutations > 0)
             json_object_set_new(props, "p_perm", num_or_null(c->p_perm));
         if (props && sup) json_object_set_new(props, "suppressed", json_true());
-        if (props && suppress_below > 0) {
+        if (props && disc_restricts(pol)) {
             /* Gi* is linear in the counts: with every cell's z (and the published weights) a
              * reader could solve the suppressed counts back. Public output keeps the classes. */
             json_object_del(props, "z");

@@ -221,46 +221,45 @@ static json_t *str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-/* The rows to suppress (malloc'd, r->n flags; NULL when out of memory), *any set when there is
- * one. Primary suppression: count < suppress_below. Complementary suppression: area rows are
- * nested (a parent's count is the sum of its children's plus its own direct incidents), so a
- * parent shown next to a hidden child would give the child back as parent - visible children;
- * every ancestor row of a suppressed row (same mechanism, age group and sex) is suppressed too,
- * up to the top. The rows of rates_compute() are slot-major with the same cells in every slot,
- * and each slot's strings hold its parent's slot index after the name. */
-static char *suppression_mask(const rates_result *r, int suppress_below, int *any)
+/* The rows to hide (malloc'd, r->n flags; NULL when out of memory), *any set when there is
+ * one: disc_suppress_tree() over the rows, each row's parent being the same cell (mechanism, age
+ * group, sex) of its area's parent area. The rows of rates_compute() are slot-major with the same
+ * cells in every slot, and each slot's strings hold its parent's slot index after the name. */
+static char *suppression_mask(const rates_result *r, const disc_policy *pol, int *any)
 {
     char *sup = calloc(r->n + 1, 1);
+    long *count = malloc((r->n + 1) * sizeof *count), *parent = malloc((r->n + 1) * sizeof *parent);
     *any = 0;
-    if (!sup || suppress_below <= 0) return sup;
-    for (size_t k = 0; k < r->n; k++)
-        if (r->rows[k].count < suppress_below) sup[k] = 1, *any = 1;
-    if (!*any || !(r->by & RATES_BY_AREA) || !r->strings || r->n == 0) return sup;
+    if (!sup || !count || !parent) {
+        free(sup);
+        sup = NULL;
+        goto done;
+    }
     size_t per = 0; /* rows per slot */
     while (per < r->n && r->rows[per].area == r->rows[0].area)
         per++;
     for (size_t k = 0; k < r->n; k++) {
-        if (!sup[k]) continue;
-        size_t cell = k % per, row = k;
-        for (int depth = 0; depth < 16; depth++) {
-            const char *nm = r->rows[row].area_name;
-            if (!nm) break;
-            long ps = strtol(nm + strlen(nm) + 1, NULL, 10);
-            if (ps < 0) break;
-            row = (size_t)ps * per + cell;
-            if (row >= r->n) break;
-            sup[row] = 1;
-        }
+        count[k] = (long)r->rows[k].count;
+        parent[k] = -1;
+        const char *nm = r->rows[k].area_name;
+        if (!(r->by & RATES_BY_AREA) || !r->strings || !nm) continue;
+        long ps = strtol(nm + strlen(nm) + 1, NULL, 10);
+        if (ps >= 0 && (size_t)ps * per + k % per < r->n)
+            parent[k] = ps * (long)per + (long)(k % per);
     }
+    *any = disc_suppress_tree(pol, r->n, count, parent, sup);
+done:
+    free(count);
+    free(parent);
     return sup;
 }
 
-hz_status rates_json(const rates_result *r, int suppress_below, json_t **out, char *err,
+hz_status rates_json(const rates_result *r, const disc_policy *pol, json_t **out, char *err,
                      size_t errlen)
 {
     json_t *rows = json_array(), *o = json_object(), *prov = json_object();
     int any = 0;
-    char *mask = suppression_mask(r, suppress_below, &any);
+    char *mask = suppression_mask(r, pol, &any);
     if (!rows || !o || !prov || !mask) goto oom;
     for (size_t k = 0; k < r->n; k++) {
         const rates_row *w = &r->rows[k];
@@ -313,9 +312,10 @@ hz_status rates_json(const rates_result *r, int suppress_below, json_t **out, ch
                     "local days; days / 365.25"));
     json_object_set_new(prov, "work_srs", json_string(r->work_srs));
     /* The total less the visible rows would be the suppressed ones. */
-    json_object_set_new(prov, "incidents", any ? json_null() : json_integer(r->incidents));
+    json_object_set_new(prov, "incidents",
+                        disc_total_shown(pol, any) ? json_integer(r->incidents) : json_null());
     json_object_set_new(prov, "data_version", json_integer(r->data_version));
-    json_object_set_new(prov, "suppress_below", json_integer(suppress_below));
+    json_object_set_new(prov, "suppress_below", json_integer(pol ? pol->min_count : 0));
     json_object_set_new(
         prov, "suppression",
         json_string("count < suppress_below hidden; every enclosing area's row of a hidden row "
@@ -350,13 +350,13 @@ static void csv_num(FILE *fp, double v)
     if (isfinite(v)) fprintf(fp, "%.10g", v);
 }
 
-hz_status rates_csv(const rates_result *r, int suppress_below, char **out, size_t *len, char *err,
-                    size_t errlen)
+hz_status rates_csv(const rates_result *r, const disc_policy *pol, char **out, size_t *len,
+                    char *err, size_t errlen)
 {
     *out = NULL;
     *len = 0;
     int any = 0;
-    char *mask = suppression_mask(r, suppress_below, &any);
+    char *mask = suppression_mask(r, pol, &any);
     FILE *fp = mask ? open_memstream(out, len) : NULL;
     if (!fp) {
         free(mask);

@@ -3,7 +3,7 @@
  *
  * Each handler parses its parameters strictly, runs the analysis module (rates, evaluate,
  * blackspots, hotspots, density, tilerender) on the request's snapshot and sends the module's own
- * JSON (suppress_below = min_count for the public, 0 for planners and editors). */
+ * JSON under the audience's disclosure policy (disclosure.h, app_disclosure()). */
 #ifndef HAZMAP_APIROUTES_H
 #define HAZMAP_APIROUTES_H
 

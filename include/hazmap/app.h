@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hazmap/disclosure.h"
 #include "hazmap/httpmsg.h"
 #include "hazmap/incset.h"
 #include "hazmap/metrics.h"
@@ -50,6 +51,10 @@ typedef void (*app_handler)(hctx *c, const hreq *rq, hresp *rs);
 /* Applies the request's shared filters and checks them against the snapshot (an unknown area
  * code is a 400). On failure fills rs with the 400 and returns non-zero. */
 int app_request_filter(hctx *c, const hreq *rq, hz_filter *f, hresp *rs);
+
+/* The disclosure policy of the request's audience: disc_public() from the configuration for
+ * the public, all zero (nothing hidden) for planners and editors. */
+disc_policy app_disclosure(const hctx *c);
 
 /* Fills rs with the error response for a core status and its message. */
 void app_fail(hresp *rs, hz_status s, const char *msg);

@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "hazmap/disclosure.h"
 #include "hazmap/filter.h"
 #include "hazmap/incset.h"
 #include "hazmap/status.h"
@@ -88,10 +89,10 @@ int blackspots_auto_min_points(size_t n, const double *x, const double *y, doubl
 
 /* GeoJSON FeatureCollection of API.md (blackspots items: Point centroid, properties rank, count,
  * severity, score, radius_m, hull, hours, weekdays, mechanisms, trend, plus main_hours,
- * main_weekdays, main_mechanisms) with "provenance". A cluster with count < suppress_below (> 0)
- * keeps only its rank and "suppressed": true (geometry null): its location and details would
+ * main_weekdays, main_mechanisms) with "provenance". A cluster hidden by pol (disclosure.h; NULL =
+ * none) keeps only its rank and "suppressed": true (geometry null): its location and details would
  * describe a handful of people. New reference in *out. */
-hz_status blackspots_geojson(const blackspots_result *r, int suppress_below, json_t **out,
+hz_status blackspots_geojson(const blackspots_result *r, const disc_policy *pol, json_t **out,
                              char *err, size_t errlen);
 
 #endif

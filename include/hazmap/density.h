@@ -25,6 +25,7 @@
 
 #include <jansson.h>
 
+#include "hazmap/disclosure.h"
 #include "hazmap/filter.h"
 #include "hazmap/incset.h"
 #include "hazmap/kde.h"
@@ -40,19 +41,17 @@ typedef enum density_extent {
 } density_extent;
 
 typedef struct density_opts {
-    kde_kernel kernel;     /* default KDE_QUARTIC */
-    double bandwidth;      /* metres; 0 = by rule */
-    kde_bw_rule rule;      /* used when bandwidth is 0; default KDE_BW_ARCGIS ("auto") */
-    double cell;           /* metres; 0 = the default above */
-    density_extent extent; /* default DENSITY_EXTENT_AREAS (points when there are no areas) */
-    double min_bandwidth;  /* floor for the public portal (API.md: 300 m); 0 = none */
-    double min_cell;       /* > 0: a smaller cell (given or default) is raised to it (the public
-                            * portal: 100 m, so a peak cannot pin one incident); 0 = none */
-    size_t max_cells;      /* 0 = DENSITY_MAX_CELLS; more is HZ_ELIMIT */
-    int nthreads;          /* 0 = one per core */
-    int mask_areas;        /* 1: cells whose centre is outside the areas (f->area's if set) are
-                            * DENSITY_NODATA: incidents are recorded only inside them, so a
-                            * value outside would read as a measured low. Default 0. */
+    kde_kernel kernel;      /* default KDE_QUARTIC */
+    double bandwidth;       /* metres; 0 = by rule */
+    kde_bw_rule rule;       /* used when bandwidth is 0; default KDE_BW_ARCGIS ("auto") */
+    double cell;            /* metres; 0 = the default above */
+    density_extent extent;  /* default DENSITY_EXTENT_AREAS (points when there are no areas) */
+    disc_policy disclosure; /* floors of bandwidth and cell (disclosure.h); zero = none */
+    size_t max_cells;       /* 0 = DENSITY_MAX_CELLS; more is HZ_ELIMIT */
+    int nthreads;           /* 0 = one per core */
+    int mask_areas;         /* 1: cells whose centre is outside the areas (f->area's if set) are
+                             * DENSITY_NODATA: incidents are recorded only inside them, so a
+                             * value outside would read as a measured low. Default 0. */
 } density_opts;
 
 /* Defaults as documented in the struct. */

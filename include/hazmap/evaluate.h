@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "hazmap/disclosure.h"
 #include "hazmap/filter.h"
 #include "hazmap/incset.h"
 #include "hazmap/status.h"
@@ -72,11 +73,11 @@ hz_status evaluate_run(const incset *s, const hz_filter *f, const char *code,
                        const char *compare_code, int64_t start, int before_days, int after_days,
                        evaluate_result *out, char *err, size_t errlen);
 
-/* The JSON of API.md (/api/evaluate) with provenance. Suppression (suppress_below > 0): a
- * window count below it is replaced by null with "suppressed": true, and so is everything it
+/* The JSON of API.md (/api/evaluate) with provenance. Suppression (pol, disclosure.h; NULL = none):
+ * a window count below it is replaced by null with "suppressed": true, and so is everything it
  * could be recomputed from: that arm's rate and ratio with its CI, its zero-correction flag, and
  * the provenance's incident total. New reference in *out. */
-hz_status evaluate_json(const evaluate_result *r, int suppress_below, json_t **out, char *err,
+hz_status evaluate_json(const evaluate_result *r, const disc_policy *pol, json_t **out, char *err,
                         size_t errlen);
 
 #endif

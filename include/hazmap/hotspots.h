@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hazmap/disclosure.h"
 #include "hazmap/filter.h"
 #include "hazmap/gistar.h"
 #include "hazmap/incset.h"
@@ -56,8 +57,7 @@ typedef struct hotspots_params {
     size_t max_cells;       /* lattice cells allowed; 0 = HOTSPOTS_MAX_CELLS (the server: fewer) */
     double max_band_ratio;  /* > 0: a band above this many cell sizes is HZ_ELIMIT (the stencil
                              * holds about pi x ratio^2 cells) */
-    double min_cell;        /* > 0: a smaller cell (given or auto) is raised to it (public) */
-    double min_band;        /* > 0: a shorter band (given or auto) is raised to it (public) */
+    disc_policy disclosure; /* floors of cell and band (disclosure.h); zero = none */
 } hotspots_params;
 
 #define HOTSPOTS_MAX_CELLS 4000000
@@ -133,13 +133,13 @@ const char *hotspots_class_name(int confidence);
 
 /* The GeoJSON FeatureCollection of API.md: one Polygon per cell in EPSG:4326 (lon/lat order)
  * with count (and score), z, p, p_fdr, class, confidence, row, col, cx, cy; and "provenance".
- * Cells with fewer than suppress_below incidents get count (and score) null and
+ * Cells hidden by pol (disclosure.h; NULL = none) get count (and score) null and
  * "suppressed": true (0 disables). With suppression on, no cell carries z or p values (only its
  * class and confidence): Gi* is linear in the counts, so all z values together would reveal the
  * suppressed counts. The provenance carries "warning" when the mean count per cell is below 1:
  * Gi*'s normal approximation is poor for such sparse counts.
  * *out is a new reference the caller releases (json_decref). */
-hz_status hotspots_geojson(const hotspots_result *r, int suppress_below, json_t **out, char *err,
-                           size_t errlen);
+hz_status hotspots_geojson(const hotspots_result *r, const disc_policy *pol, json_t **out,
+                           char *err, size_t errlen);
 
 #endif

@@ -28,6 +28,7 @@
 
 #include <jansson.h>
 
+#include "hazmap/disclosure.h"
 #include "hazmap/filter.h"
 #include "hazmap/incset.h"
 #include "hazmap/status.h"
@@ -82,16 +83,16 @@ void rates_free(rates_result *r);
 
 /* {"rows": [{area, area_name, mechanism, age_group, sex, count, population, years, rate,
  * rate_lo, rate_hi, unstable, suppressed}], "provenance": {...}}. Ungrouped dimensions are null.
- * A row with count < suppress_below (> 0) has count, rate, rate_lo, rate_hi null and suppressed
- * true; so does the same cell of every enclosing area (complementary suppression: a parent's
- * count minus its visible children would give the hidden one), and the provenance then has no
- * incident total. New reference in *out. */
-hz_status rates_json(const rates_result *r, int suppress_below, json_t **out, char *err,
+ * A row hidden by pol (disclosure.h; NULL = nothing hidden) has count, rate, rate_lo, rate_hi null
+ * and suppressed true; so does the same cell of every enclosing area (complementary suppression: a
+ * parent's count minus its visible children would give the hidden one), and the provenance then has
+ * no incident total. New reference in *out. */
+hz_status rates_json(const rates_result *r, const disc_policy *pol, json_t **out, char *err,
                      size_t errlen);
 
 /* The same rows as CSV (header line first, RFC 4180 quoting, empty cells for null), into a
  * malloc'd NUL-terminated buffer the caller frees. */
-hz_status rates_csv(const rates_result *r, int suppress_below, char **out, size_t *len, char *err,
-                    size_t errlen);
+hz_status rates_csv(const rates_result *r, const disc_policy *pol, char **out, size_t *len,
+                    char *err, size_t errlen);
 
 #endif

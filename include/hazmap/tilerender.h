@@ -53,6 +53,7 @@
 #include <stdint.h>
 
 #include "hazmap/colorramp.h"
+#include "hazmap/disclosure.h"
 #include "hazmap/filter.h"
 #include "hazmap/incset.h"
 #include "hazmap/kde.h"
@@ -72,7 +73,7 @@ typedef struct tile_params {
     hz_filter filter;
     kde_kernel kernel;        /* default KDE_QUARTIC */
     double bandwidth;         /* requested h, metres (default 300) */
-    double bandwidth_floor;   /* public portal minimum, metres (0 = none) */
+    disc_policy disclosure;   /* the audience's floors (disclosure.h); zero = none */
     tilerender_method method; /* default TILERENDER_AUTO */
 } tile_params;
 
@@ -85,8 +86,8 @@ void tilerender_params_init(tile_params *p);
 hz_status tilerender_params_set(tile_params *p, const char *key, const char *value, char *err,
                                 size_t errlen);
 
-/* The bandwidth actually used: max(bandwidth, bandwidth_floor). The public portal sets the
- * floor, so a single incident cannot be located. */
+/* The bandwidth actually used: the requested one raised to the audience's floor
+ * (disc_bandwidth()), so a single incident cannot be located by the public. */
 double tilerender_bandwidth(const tile_params *p);
 
 /* Canonical query string of the params: filter_canonical() then "kernel=K&bandwidth=H" with the
