@@ -4,8 +4,10 @@
  * Invariants:
  *  1. meta.data_version only grows, by one per committed write transaction (store_commit()).
  *  2. incidents.lon/lat equal ST_X/ST_Y of incidents.geom (both written by store_incident_put()).
- *  3. incidents.content_hash is the FNV-1a hash of every stored field but the batch, so a re-import
- *     of an unchanged row can be recognised without comparing columns one by one.
+ *  3. incidents.content_hash is the FNV-1a hash of every stored field but the key (source,
+ *     source_id) and the batch, so a re-import of an unchanged row can be recognised without
+ *     comparing columns one by one. It is computed only by store_bind_incident(), the binder of
+ *     every incident write (here and in store_bulk.c), from the very values it binds.
  *  4. in_tx is 1 exactly between a successful store_begin() and store_commit()/store_rollback(). */
 #include "hazmap/store.h"
 #include "hazmap/vocab.h"
@@ -63,16 +65,10 @@ static const char *const stmt_sql[ST_COUNT] = {
         "INSERT OR REPLACE INTO areas(code,name,name_en,level,parent_code,population,geom)"
         " VALUES(?,?,?,?,?,?,CastToMultiPolygon(GeomFromWKB(?,4326)))",
     [ST_INC_FIND] = "SELECT id, content_hash FROM incidents WHERE source=? AND source_id=?",
-    [ST_INC_INSERT] =
-        "INSERT INTO incidents(source,source_id,occurred_at,t,mechanism,place,intent,severity,"
-        "victims,age,sex,disability,description,area_code,extra,lon,lat,content_hash,geom)"
-        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,"
-        "MakePoint(?16,?17,4326))",
+    [ST_INC_INSERT] = "INSERT INTO incidents(" STORE_INC_COLS ",geom) VALUES(" STORE_INC_VALUES
+                      "," STORE_INC_POINT ")",
     [ST_INC_UPDATE] =
-        "UPDATE incidents SET source=?1,source_id=?2,occurred_at=?3,t=?4,mechanism=?5,place=?6,"
-        "intent=?7,severity=?8,victims=?9,age=?10,sex=?11,disability=?12,description=?13,"
-        "area_code=?14,extra=?15,lon=?16,lat=?17,content_hash=?18,geom=MakePoint(?16,?17,4326)"
-        " WHERE id=?19",
+        "UPDATE incidents SET " STORE_INC_SET ",geom=" STORE_INC_POINT " WHERE id=?19",
     [ST_INC_GET] = "SELECT id,source,source_id,occurred_at,t,mechanism,place,intent,severity,"
                    "victims,age,sex,disability,description,area_code,extra,lon,lat"
                    " FROM incidents WHERE id=?",
@@ -364,7 +360,8 @@ static uint64_t fnv_str(uint64_t h, const char *s)
     return fnv(h, s, strlen(s) + 1);
 }
 
-int64_t store_content_hash(const hz_incident_rec *r)
+/* store.c invariant 3; only store_bind_incident() calls it. */
+static int64_t content_hash(const hz_incident_rec *r)
 {
     uint64_t h = 14695981039346656037ULL;
     int ints[9] = {r->mechanism, r->place,      r->intent, r->severity, r->sex, r->victims,
@@ -380,35 +377,40 @@ int64_t store_content_hash(const hz_incident_rec *r)
     return (int64_t)h;
 }
 
-static void bind_incident(sqlite3_stmt *s, const hz_incident_rec *r, int64_t hash)
+int64_t store_bind_incident(sqlite3_stmt *s, int base, const hz_incident_rec *r)
 {
-    sqlite3_bind_text(s, 1, r->source, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, r->source_id, -1, SQLITE_STATIC);
-    bind_text_or_null(s, 3, r->occurred_at);
+    assert(sqlite3_bind_parameter_count(s) >= base + STORE_INC_NPARAMS);
+    int64_t hash = content_hash(r);
+    sqlite3_bind_text(s, base + 1, r->source, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, base + 2, r->source_id, -1, SQLITE_STATIC);
+    bind_text_or_null(s, base + 3, r->occurred_at);
     if (r->t == INT64_MIN)
-        sqlite3_bind_null(s, 4);
+        sqlite3_bind_null(s, base + 4);
     else
-        sqlite3_bind_int64(s, 4, r->t);
-    bind_text_or_null(s, 5, vocab_name(HZ_VOCAB_MECHANISM, r->mechanism));
-    bind_text_or_null(s, 6, vocab_name(HZ_VOCAB_PLACE, r->place));
-    bind_text_or_null(s, 7, vocab_name(HZ_VOCAB_INTENT, r->intent));
-    bind_text_or_null(s, 8, vocab_name(HZ_VOCAB_SEVERITY, r->severity));
-    bind_int_or_null(s, 9, r->victims, -1);
-    bind_int_or_null(s, 10, r->age, -1);
-    bind_text_or_null(s, 11, vocab_name(HZ_VOCAB_SEX, r->sex));
-    bind_int_or_null(s, 12, r->disability, -1);
-    bind_text_or_null(s, 13, r->description);
-    bind_text_or_null(s, 14, r->area_code);
-    bind_text_or_null(s, 15, r->extra);
-    sqlite3_bind_double(s, 16, r->lon);
-    sqlite3_bind_double(s, 17, r->lat);
-    sqlite3_bind_int64(s, 18, hash);
+        sqlite3_bind_int64(s, base + 4, r->t);
+    bind_text_or_null(s, base + 5, vocab_name(HZ_VOCAB_MECHANISM, r->mechanism));
+    bind_text_or_null(s, base + 6, vocab_name(HZ_VOCAB_PLACE, r->place));
+    bind_text_or_null(s, base + 7, vocab_name(HZ_VOCAB_INTENT, r->intent));
+    bind_text_or_null(s, base + 8, vocab_name(HZ_VOCAB_SEVERITY, r->severity));
+    bind_int_or_null(s, base + 9, r->victims, -1);
+    bind_int_or_null(s, base + 10, r->age, -1);
+    bind_text_or_null(s, base + 11, vocab_name(HZ_VOCAB_SEX, r->sex));
+    bind_int_or_null(s, base + 12, r->disability, -1);
+    bind_text_or_null(s, base + 13, r->description);
+    bind_text_or_null(s, base + 14, r->area_code);
+    bind_text_or_null(s, base + 15, r->extra);
+    sqlite3_bind_double(s, base + 16, r->lon);
+    sqlite3_bind_double(s, base + 17, r->lat);
+    sqlite3_bind_int64(s, base + 18, hash);
+    return hash;
 }
 
 hz_status store_incident_put(store *st, const hz_incident_rec *r, store_put_outcome *outcome,
                              char *err, size_t errlen)
 {
-    int64_t hash = store_content_hash(r);
+    sqlite3_stmt *ins = st->stmt[ST_INC_INSERT];
+    sqlite3_reset(ins);
+    int64_t hash = store_bind_incident(ins, 0, r); /* the hash, and the insert if it is new */
     sqlite3_stmt *f = st->stmt[ST_INC_FIND];
     sqlite3_reset(f);
     sqlite3_bind_text(f, 1, r->source, -1, SQLITE_STATIC);
@@ -417,13 +419,14 @@ hz_status store_incident_put(store *st, const hz_incident_rec *r, store_put_outc
     if (rc == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(f, 0), old = sqlite3_column_int64(f, 1);
         sqlite3_reset(f);
+        sqlite3_clear_bindings(ins);
         if (old == hash) {
             *outcome = STORE_PUT_UNCHANGED;
             return HZ_OK;
         }
         sqlite3_stmt *u = st->stmt[ST_INC_UPDATE];
         sqlite3_reset(u);
-        bind_incident(u, r, hash);
+        store_bind_incident(u, 0, r);
         sqlite3_bind_int64(u, 19, id);
         rc = sqlite3_step(u);
         sqlite3_reset(u);
@@ -432,10 +435,10 @@ hz_status store_incident_put(store *st, const hz_incident_rec *r, store_put_outc
         return HZ_OK;
     }
     sqlite3_reset(f);
-    if (rc != SQLITE_DONE) return db_fail(st, err, errlen, "looking up incident");
-    sqlite3_stmt *ins = st->stmt[ST_INC_INSERT];
-    sqlite3_reset(ins);
-    bind_incident(ins, r, hash);
+    if (rc != SQLITE_DONE) {
+        sqlite3_clear_bindings(ins);
+        return db_fail(st, err, errlen, "looking up incident");
+    }
     rc = sqlite3_step(ins);
     sqlite3_reset(ins);
     if (rc != SQLITE_DONE) return db_fail(st, err, errlen, "inserting incident");

@@ -8,13 +8,12 @@
  * R*Tree receives the new rows in one INSERT ... SELECT at the end.
  *
  * Invariants (as store.c's):
- *  1. incidents.content_hash == store_content_hash() of the row (store.c), as store_incident_put
- * writes it.
+ *  1. incidents.content_hash is store.c's invariant 3: the columns are bound, and the hash
+ *     computed, by store_bind_incident() as store_incident_put() does.
  *  2. every incidents row has exactly one idx_incidents_geom entry after store_bulk_finish():
  *     rows with id > max_id0 (inserted during the load) get theirs at the end; replaced older
  *     rows get theirs updated at once. */
 #include "hazmap/store_bulk.h"
-#include "hazmap/vocab.h"
 #include "store_sqlite.h"
 
 #include <math.h>
@@ -26,6 +25,10 @@
 /* Below this many existing rows the secondary indexes are dropped and rebuilt (a sorted build is
  * faster than a million random inserts; above it the rebuild would cost more than it saves). */
 #define BULK_REBUILD_MAX_ROWS 200000
+
+/* Parameters of one row: the incident columns (store_sqlite.h), the batch, the point BLOB. */
+#define BULK_NPARAMS (STORE_INC_NPARAMS + 2)
+_Static_assert(STORE_INC_NPARAMS == 18, "the ?19, ?20 and ?21 below follow the incident columns");
 
 typedef struct saved_sql {
     char **sql;
@@ -225,25 +228,16 @@ store_bulk *store_bulk_begin(store *st, char *err, size_t errlen)
         store_bulk_free(b);
         return NULL;
     }
-    static const char cols[] =
-        "source,source_id,occurred_at,t,mechanism,place,intent,severity,victims,age,sex,"
-        "disability,description,area_code,extra,lon,lat,content_hash,batch_id,geom";
-    char ins[512];
-    snprintf(ins, sizeof ins,
-             "INSERT INTO incidents(%s) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,"
-             "?15,?16,?17,?18,?19,?20)",
-             cols);
-    if (sqlite3_prepare_v2(b->db, ins, -1, &b->ins, NULL) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(b->db,
+                           "INSERT INTO incidents(" STORE_INC_COLS
+                           ",batch_id,geom) VALUES(" STORE_INC_VALUES ",?19,?20)",
+                           -1, &b->ins, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(b->db,
                            "SELECT id, content_hash FROM incidents WHERE source=? AND source_id=?",
                            -1, &b->find, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(
-            b->db,
-            "UPDATE incidents SET source=?1,source_id=?2,occurred_at=?3,t=?4,mechanism=?5,"
-            "place=?6,intent=?7,severity=?8,victims=?9,age=?10,sex=?11,disability=?12,"
-            "description=?13,area_code=?14,extra=?15,lon=?16,lat=?17,content_hash=?18,"
-            "batch_id=?19,geom=?20 WHERE id=?21",
-            -1, &b->upd, NULL) != SQLITE_OK ||
+            b->db, "UPDATE incidents SET " STORE_INC_SET ",batch_id=?19,geom=?20 WHERE id=?21", -1,
+            &b->upd, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(b->db, "DELETE FROM idx_incidents_geom WHERE pkid=?", -1, &b->rt_del,
                            NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(b->db,
@@ -257,59 +251,15 @@ store_bulk *store_bulk_begin(store *st, char *err, size_t errlen)
     return b;
 }
 
-static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
+/* Binds r to the parameters base+1 .. base+BULK_NPARAMS of s: the columns of every incident
+ * write (store_bind_incident()), then the batch and the point BLOB. Returns the content hash. */
+static int64_t bind_incident_at(sqlite3_stmt *s, int base, const hz_incident_rec *r,
+                                int64_t batch_id, const unsigned char *blob)
 {
-    if (v)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, i);
-}
-
-static void bind_int_or_null(sqlite3_stmt *s, int i, int v)
-{
-    if (v == -1)
-        sqlite3_bind_null(s, i);
-    else
-        sqlite3_bind_int(s, i, v);
-}
-
-static void bind_incident_at(sqlite3_stmt *s, int base, const hz_incident_rec *r, int64_t hash,
-                             int64_t batch_id, const unsigned char *blob,
-                             sqlite3_destructor_type d);
-
-static void bind_incident(sqlite3_stmt *s, const hz_incident_rec *r, int64_t hash, int64_t batch_id,
-                          const unsigned char *blob)
-{
-    bind_incident_at(s, 0, r, hash, batch_id, blob, SQLITE_STATIC);
-}
-
-/* Binds r to parameters base+1 .. base+20 of s. */
-static void bind_incident_at(sqlite3_stmt *s, int base, const hz_incident_rec *r, int64_t hash,
-                             int64_t batch_id, const unsigned char *blob, sqlite3_destructor_type d)
-{
-    sqlite3_bind_text(s, base + 1, r->source, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, base + 2, r->source_id, -1, SQLITE_STATIC);
-    bind_text_or_null(s, base + 3, r->occurred_at);
-    if (r->t == INT64_MIN)
-        sqlite3_bind_null(s, base + 4);
-    else
-        sqlite3_bind_int64(s, base + 4, r->t);
-    bind_text_or_null(s, base + 5, vocab_name(HZ_VOCAB_MECHANISM, r->mechanism));
-    bind_text_or_null(s, base + 6, vocab_name(HZ_VOCAB_PLACE, r->place));
-    bind_text_or_null(s, base + 7, vocab_name(HZ_VOCAB_INTENT, r->intent));
-    bind_text_or_null(s, base + 8, vocab_name(HZ_VOCAB_SEVERITY, r->severity));
-    bind_int_or_null(s, base + 9, r->victims);
-    bind_int_or_null(s, base + 10, r->age);
-    bind_text_or_null(s, base + 11, vocab_name(HZ_VOCAB_SEX, r->sex));
-    bind_int_or_null(s, base + 12, r->disability);
-    bind_text_or_null(s, base + 13, r->description);
-    bind_text_or_null(s, base + 14, r->area_code);
-    bind_text_or_null(s, base + 15, r->extra);
-    sqlite3_bind_double(s, base + 16, r->lon);
-    sqlite3_bind_double(s, base + 17, r->lat);
-    sqlite3_bind_int64(s, base + 18, hash);
-    sqlite3_bind_int64(s, base + 19, batch_id);
-    sqlite3_bind_blob(s, base + 20, blob, 60, d);
+    int64_t hash = store_bind_incident(s, base, r);
+    sqlite3_bind_int64(s, base + STORE_INC_NPARAMS + 1, batch_id);
+    sqlite3_bind_blob(s, base + STORE_INC_NPARAMS + 2, blob, 60, SQLITE_STATIC);
+    return hash;
 }
 
 /* Keeps the R*Tree entry of a newly inserted row (see mem in struct store_bulk). */
@@ -335,11 +285,10 @@ static void remember(store_bulk *b, int64_t id, double lon, double lat)
 hz_status store_bulk_put(store_bulk *b, const hz_incident_rec *r, int64_t batch_id,
                          store_put_outcome *outcome, char *err, size_t errlen)
 {
-    int64_t hash = store_content_hash(r);
     unsigned char blob[60];
     point_blob(blob, r->lon, r->lat);
     sqlite3_stmt *s = b->ins;
-    bind_incident(s, r, hash, batch_id, blob);
+    int64_t hash = bind_incident_at(s, 0, r, batch_id, blob);
     int rc = sqlite3_step(s);
     int ext = rc == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(b->db);
     if (rc == SQLITE_DONE) {
@@ -370,8 +319,8 @@ hz_status store_bulk_put(store_bulk *b, const hz_incident_rec *r, int64_t batch_
         *outcome = STORE_PUT_UNCHANGED;
         return HZ_OK;
     }
-    bind_incident(b->upd, r, hash, batch_id, blob);
-    sqlite3_bind_int64(b->upd, 21, id);
+    bind_incident_at(b->upd, 0, r, batch_id, blob);
+    sqlite3_bind_int64(b->upd, BULK_NPARAMS + 1, id);
     rc = sqlite3_step(b->upd);
     sqlite3_reset(b->upd);
     if (rc != SQLITE_DONE) return bfail(b, err, errlen, "replacing incident");
@@ -400,23 +349,20 @@ hz_status store_bulk_put(store_bulk *b, const hz_incident_rec *r, int64_t batch_
     return HZ_OK;
 }
 
-/* Rows per multi-row INSERT (20 parameters each; SQLite allows 32766). */
+/* Rows per multi-row INSERT (BULK_NPARAMS parameters each; SQLite allows 32766). */
 #define BULK_GROUP 32
 
 static int prepare_many(store_bulk *b)
 {
-    /* each row: "(" and 20 "?NNNN," at most 7 bytes */
+    /* each row: "(" and BULK_NPARAMS "?NNNN," at most 7 bytes */
     char sql[256 + BULK_GROUP * 160];
-    size_t len = (size_t)snprintf(
-        sql, sizeof sql,
-        "INSERT INTO incidents(source,source_id,occurred_at,t,mechanism,place,intent,severity,"
-        "victims,age,sex,disability,description,area_code,extra,lon,lat,content_hash,batch_id,"
-        "geom) VALUES");
+    size_t len = (size_t)snprintf(sql, sizeof sql,
+                                  "INSERT INTO incidents(" STORE_INC_COLS ",batch_id,geom) VALUES");
     for (int k = 0; k < BULK_GROUP; k++) {
         len += (size_t)snprintf(sql + len, sizeof sql - len, "%s(", k ? "," : "");
-        for (int j = 1; j <= 20; j++)
-            len += (size_t)snprintf(sql + len, sizeof sql - len, "?%d%s", k * 20 + j,
-                                    j < 20 ? "," : ")");
+        for (int j = 1; j <= BULK_NPARAMS; j++)
+            len += (size_t)snprintf(sql + len, sizeof sql - len, "?%d%s", k * BULK_NPARAMS + j,
+                                    j < BULK_NPARAMS ? "," : ")");
         if (len >= sizeof sql - 200) return -1;
     }
     return sqlite3_prepare_v2(b->db, sql, -1, &b->ins_many, NULL) == SQLITE_OK ? 0 : -1;
@@ -433,8 +379,7 @@ hz_status store_bulk_put_many(store_bulk *b, const hz_incident_rec *const *recs,
             for (int k = 0; k < BULK_GROUP; k++) {
                 const hz_incident_rec *r = recs[i + (size_t)k];
                 point_blob(blobs[k], r->lon, r->lat);
-                bind_incident_at(b->ins_many, 20 * k, r, store_content_hash(r), batch_id, blobs[k],
-                                 SQLITE_STATIC);
+                bind_incident_at(b->ins_many, BULK_NPARAMS * k, r, batch_id, blobs[k]);
             }
             int rc = sqlite3_step(b->ins_many);
             int ext = rc == SQLITE_DONE ? SQLITE_OK : sqlite3_extended_errcode(b->db);

@@ -14,8 +14,26 @@ sqlite3 *store_sqlite(store *st);
 /* Starts the time limit set by store_set_timeout() for the next statement(s). */
 void store_arm_timeout(store *st);
 
-/* The FNV-1a hash of every stored field of r but the batch (store.c invariant 3): equal hashes
- * mean an unchanged re-imported row. Every write path stores this value. */
-int64_t store_content_hash(const hz_incident_rec *r);
+/* The incident columns every write path (store.c, store_bulk.c) binds, in this one order, as the
+ * parameters ?1 .. ?STORE_INC_NPARAMS of its INSERT (STORE_INC_COLS, STORE_INC_VALUES) or UPDATE
+ * (STORE_INC_SET) statement; STORE_INC_POINT is the geometry made of the bound lon and lat. */
+#define STORE_INC_COLS                                                                             \
+    "source,source_id,occurred_at,t,mechanism,place,intent,severity,victims,age,sex,disability,"   \
+    "description,area_code,extra,lon,lat,content_hash"
+#define STORE_INC_VALUES "?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18"
+#define STORE_INC_SET                                                                              \
+    "source=?1,source_id=?2,occurred_at=?3,t=?4,mechanism=?5,place=?6,intent=?7,severity=?8,"      \
+    "victims=?9,age=?10,sex=?11,disability=?12,description=?13,area_code=?14,extra=?15,lon=?16,"   \
+    "lat=?17,content_hash=?18"
+#define STORE_INC_POINT "MakePoint(?16,?17,4326)"
+enum { STORE_INC_NPARAMS = 18 };
+
+/* The one incident binder: binds r to the parameters base+1 .. base+STORE_INC_NPARAMS of s in
+ * STORE_INC_COLS order, the content hash included, and returns that hash. The hash (FNV-1a of
+ * every stored field but the source, id and batch: store.c invariant 3) is computed here and
+ * nowhere else, so what is bound and what is hashed cannot drift apart; equal hashes mean an
+ * unchanged re-imported row. r's strings are bound SQLITE_STATIC: they must stay valid until s
+ * is reset. */
+int64_t store_bind_incident(sqlite3_stmt *s, int base, const hz_incident_rec *r);
 
 #endif
