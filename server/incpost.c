@@ -24,14 +24,18 @@ static void add_error(json_t *errors, size_t index, const char *field, const cha
 
 static void add_error(json_t *errors, size_t index, const char *field, const char *fmt, ...)
 {
-    char reason[256];
+    char reason[512]; /* a normaliser's reason (norm_problem.reason) fits whole */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
     json_t *e = json_pack("{s:I, s:s, s:s}", "feature", (json_int_t)index, "field", field, "reason",
                           reason);
-    if (e) json_array_append_new(errors, e);
+    /* every problem must be counted, or an invalid feature would be stored */
+    if (!e)
+        e = json_pack("{s:I, s:s, s:s}", "feature", (json_int_t)index, "field", field, "reason",
+                      "invalid value");
+    json_array_append_new(errors, e ? e : json_null());
 }
 
 /* The properties read as incident fields (the normaliser's names), and where each field's problem
