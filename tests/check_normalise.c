@@ -39,6 +39,8 @@ typedef struct ncase {
     NULL, at, mech, sev, sex, age, vic, dis, 104.06, 30.66
 #define REJECTED(reason) reason, NULL, NULL, NULL, NULL, -1, -1, -1, 0, 0
 #define AT0 "2013-05-01T08:30:00+08:00"
+/* 10 characters of 3 bytes: a long value is quoted cut at a character boundary (99 bytes) */
+#define JIE10 "跌跌跌跌跌跌跌跌跌跌"
 
 static const ncase cases[] = {
     /* valid, the boundaries of the ranges, and the words of other sources */
@@ -96,6 +98,9 @@ static const ncase cases[] = {
      REJECTED("empty coordinates (no lon/lat value or no geometry)")},
     {"\"x15\"", "104.06", "NaN", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0,
      REJECTED("coordinates are not finite (104.06, nan)")},
+    {"\"x16\"", "104.06", "30.66", NULL, "\"" JIE10 JIE10 JIE10 JIE10 JIE10 JIE10 "\"", NULL, NULL,
+     NULL, NULL, NULL, 1,
+     REJECTED("unknown mechanism value '" JIE10 JIE10 JIE10 "跌跌跌...' in field 'mechanism'")},
     {"\"\"", "104.06", "30.66", NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1, REJECTED("empty id")},
 };
 #define NCASES (sizeof cases / sizeof *cases)
@@ -241,7 +246,7 @@ static void import_file(const char *db, const char *file, outcome *out, int firs
 /* (a) a CSV file */
 static void run_csv(outcome *out)
 {
-    char file[300], db[300], b[16][64];
+    char file[300], db[300], b[16][256];
     path_of(file, sizeof file, "cases.csv");
     path_of(db, sizeof db, "csv.sqlite");
     FILE *f = fopen(file, "w");
