@@ -1,6 +1,5 @@
 /* incpost.c - validating and storing incidents POSTed as GeoJSON. */
 #include "hazmap/incpost.h"
-#include "hazmap/apiroutes.h"
 #include "hazmap/hztime.h"
 #include "hazmap/vocab.h"
 #include "hazmap/areaindex.h"

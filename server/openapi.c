@@ -1,6 +1,5 @@
 /* openapi.c - the OpenAPI 3.0 description of the HTTP API, built from tables. */
 #include "hazmap/openapi.h"
-#include "hazmap/apiroutes.h"
 
 #include <stdio.h>
 #include <string.h>
