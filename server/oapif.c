@@ -13,6 +13,7 @@
 #include "hazmap/ptindex.h"
 #include "hazmap/store_query.h"
 #include "hazmap/qparam.h"
+#include "hazmap/vocab.h"
 #include "hazmap/webroot.h"
 
 #include <math.h>
@@ -437,6 +438,20 @@ void oapif_healthz(hctx *c, const hreq *rq, hresp *rs)
     json_decref(j);
 }
 
+/* Every vocabulary by its name, each the list of its words in code order (vocab.h): the words the
+ * filters accept and the incidents carry, so that the page offers exactly those. */
+static json_t *vocabularies_json(void)
+{
+    json_t *o = json_object();
+    for (int k = 0; k < HZ_VOCAB_KINDS; k++) {
+        json_t *words = json_array();
+        for (int v = 1; v < vocab_count((hz_vocab)k); v++)
+            json_array_append_new(words, json_string(vocab_name((hz_vocab)k, v)));
+        json_object_set_new(o, vocab_label((hz_vocab)k), words);
+    }
+    return o;
+}
+
 void oapif_config(hctx *c, const hreq *rq, hresp *rs)
 {
     if (app_check_args(rq, NULL, 0, rs)) return;
@@ -454,13 +469,13 @@ void oapif_config(hctx *c, const hreq *rq, hresp *rs)
         hztime_format_iso(tmax, HZ_TZ_SHANGHAI, to);
         from[10] = to[10] = 0; /* the dates */
     }
-    json_t *j = json_pack("{s:s, s:s, s:i, s:f, s:o, s:[f,f,f,f], s:I, s:o, s:o}", "title",
-                          c->cfg->title, "role", tokens_role_name(c->role), "min_count",
-                          c->cfg->min_count, "min_bandwidth", c->cfg->min_bandwidth, "basemap",
-                          basemap ? basemap : json_null(), "bounds", bb[0], bb[1], bb[2], bb[3],
-                          "data_version", (json_int_t)c->version, "data_from",
-                          from[0] ? json_string(from) : json_null(), "data_to",
-                          to[0] ? json_string(to) : json_null());
+    json_t *j = json_pack(
+        "{s:s, s:s, s:i, s:f, s:o, s:[f,f,f,f], s:I, s:o, s:o, s:o}", "title", c->cfg->title,
+        "role", tokens_role_name(c->role), "min_count", c->cfg->min_count, "min_bandwidth",
+        c->cfg->min_bandwidth, "basemap", basemap ? basemap : json_null(), "bounds", bb[0], bb[1],
+        bb[2], bb[3], "data_version", (json_int_t)c->version, "data_from",
+        from[0] ? json_string(from) : json_null(), "data_to", to[0] ? json_string(to) : json_null(),
+        "vocabularies", vocabularies_json());
     hresp_json(rs, 200, j, "application/json");
     hresp_header(rs, "Cache-Control", "no-cache");
     hresp_header(rs, "Vary", "Authorization");

@@ -263,6 +263,22 @@ try {
   const info0 = await page.evaluate(() => ({ role: window.hazmap.cfg.role, cfgOk: window.hazmap.cfg.ok, layers: window.hazmap.layers.info, enabled: [...window.hazmap.layers.enabled] }));
   check(info0.cfgOk, '/api/config answered', info0.cfgOk ? `role ${info0.role}` : 'missing: page runs with public defaults');
   check(info0.role === 'public', 'no token -> public role');
+  // The selectors offer the server's vocabularies (/api/config), and every working group's words are in them.
+  {
+    const v = await page.evaluate(() => ({
+      voc: window.hazmap.cfg.vocabularies || {},
+      mech: [...document.querySelectorAll('#f-group option')].map((o) => o.value).filter((x) => x.startsWith('m.')).map((x) => x.slice(2)),
+      sev: [...document.querySelectorAll('#f-sev input')].map((x) => x.value),
+      sex: [...document.querySelectorAll('#f-sex option')].map((o) => o.value).filter(Boolean),
+    }));
+    const { GROUPS } = await import('../../web/js/state.js');
+    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+    check(['mechanism', 'place', 'intent', 'severity', 'sex'].every((k) => Array.isArray(v.voc[k]) && v.voc[k].length > 0), '/api/config carries the five vocabularies', Object.keys(v.voc).join(', '));
+    check(same(v.mech, v.voc.mechanism) && same(v.sev, v.voc.severity) && same(v.sex, v.voc.sex), 'mechanism, severity and sex selectors offer exactly the served words', `${v.mech.length} mechanisms, ${v.sev.length} severities, ${v.sex.length} sexes`);
+    const stray = Object.entries(GROUPS).flatMap(([g, f]) => Object.entries(f).filter(([k]) => k in v.voc)
+      .flatMap(([k, w]) => w.split(',').filter((x) => !v.voc[k].includes(x)).map((x) => `${g}: ${k}=${x}`)));
+    check(stray.length === 0, 'every working group filters by words of the served vocabularies', stray.join('; '));
+  }
   check(w.errors.length === 0, 'no console errors on load', w.errors.slice(0, 3).join(' | '));
   if (w.netErrors.length) info(`network errors logged by the browser: ${w.netErrors.join(' | ')}`);
 
