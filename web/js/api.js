@@ -1,4 +1,4 @@
-// api.js - fetch wrapper for the hazmap HTTP API (API.md): same origin, Bearer token in planner mode.
+// api.js - fetch wrapper for the hazmap HTTP API (its JSON: API.md at the top of the tree): same origin, Bearer token in planner mode.
 //
 // The token lives in sessionStorage (gone when the tab closes) and is sent as
 // "Authorization: Bearer TOKEN" on every fetch, including planner-mode density tiles (see layers.js).
