@@ -1,4 +1,5 @@
-/* apiroutes.c - the analysis endpoints and /metrics.
+/* apiroutes.c - the analysis endpoints, the computed collections (hot spots and black spots, paged
+ * by paging.c) and /metrics.
  *
  * Every analysis takes the shared filters; the public (no token) gets the same analyses with
  * aggregates under min_count suppressed by the modules' own *_json(suppress_below) and density
