@@ -428,3 +428,31 @@ void incset_time_span(const incset *s, int64_t *first, int64_t *last)
     *first = s->t_min;
     *last = s->t_max;
 }
+
+void incset_extent(const incset *s, double bb[4])
+{
+    bb[0] = bb[1] = INFINITY;
+    bb[2] = bb[3] = -INFINITY;
+    for (size_t i = 0; i < s->nareas; i++) {
+        const hz_area *a = &s->areas[i];
+        bb[0] = fmin(bb[0], a->minlon);
+        bb[1] = fmin(bb[1], a->minlat);
+        bb[2] = fmax(bb[2], a->maxlon);
+        bb[3] = fmax(bb[3], a->maxlat);
+    }
+    if (!s->nareas) {
+        incset_note_scan(s);
+        for (size_t i = 0; i < s->n; i++) {
+            bb[0] = fmin(bb[0], s->items[i].lon);
+            bb[1] = fmin(bb[1], s->items[i].lat);
+            bb[2] = fmax(bb[2], s->items[i].lon);
+            bb[3] = fmax(bb[3], s->items[i].lat);
+        }
+    }
+    if (!isfinite(bb[0])) {
+        bb[0] = -180;
+        bb[1] = -90;
+        bb[2] = 180;
+        bb[3] = 90;
+    }
+}

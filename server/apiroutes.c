@@ -1,4 +1,5 @@
-/* apiroutes.c - the analysis endpoints and /metrics.
+/* apiroutes.c - the analysis endpoints, the computed collections (hot spots and black spots, paged
+ * by paging.c) and /metrics.
  *
  * Every analysis takes the shared filters; the public (no token) gets the same analyses with
  * aggregates hidden by the disclosure policy (disclosure.h) through the modules' *_json() and
@@ -6,7 +7,7 @@
  * of the data version, the route, the audience and the canonical parameters, so a write (which
  * bumps the data version) invalidates it. */
 #include "hazmap/apiroutes.h"
-#include "hazmap/oapif.h"
+#include "hazmap/paging.h"
 #include "hazmap/qparam.h"
 
 #include <math.h>
@@ -116,65 +117,6 @@ static void send_result(hresp *rs, hz_status s, json_t *j, const char *type, con
     }
     hresp_json(rs, 200, j, type);
     json_decref(j);
-}
-
-/* Bounding box of the coordinates of a GeoJSON geometry (any nesting). */
-static void coords_bbox(const json_t *v, double bb[4])
-{
-    if (!json_is_array(v)) return;
-    if (json_array_size(v) >= 2 && json_is_number(json_array_get(v, 0))) {
-        double x = json_number_value(json_array_get(v, 0));
-        double y = json_number_value(json_array_get(v, 1));
-        bb[0] = fmin(bb[0], x);
-        bb[1] = fmin(bb[1], y);
-        bb[2] = fmax(bb[2], x);
-        bb[3] = fmax(bb[3], y);
-        return;
-    }
-    for (size_t i = 0; i < json_array_size(v); i++)
-        coords_bbox(json_array_get(v, i), bb);
-}
-
-/* Pages the features of a computed FeatureCollection fc (consumed) by bbox, offset and limit;
- * features get "id" = their position in the full collection (1-based). */
-static void page_computed(hctx *c, const hreq *rq, hresp *rs, json_t *fc, const oapif_paging *pg)
-{
-    json_t *all = json_object_get(fc, "features");
-    json_t *out = json_array();
-    size_t matched = 0;
-    for (size_t i = 0; i < json_array_size(all); i++) {
-        json_t *f = json_array_get(all, i);
-        if (pg->has_bbox) {
-            double bb[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
-            coords_bbox(json_object_get(json_object_get(f, "geometry"), "coordinates"), bb);
-            if (!isfinite(bb[0]) || bb[2] < pg->bb[0] || bb[0] > pg->bb[2] || bb[3] < pg->bb[1] ||
-                bb[1] > pg->bb[3])
-                continue;
-        }
-        matched++;
-        if (matched <= (size_t)pg->offset || json_array_size(out) >= (size_t)pg->limit) continue;
-        json_object_set_new(f, "id", json_integer((json_int_t)i + 1));
-        json_array_append(out, f);
-    }
-    oapif_send_collection(c, rq, rs, out, matched, pg);
-    /* the analysis' provenance belongs with every page of its features */
-    json_t *pv = json_object_get(fc, "provenance");
-    if (pv && rs->status == 200 && rs->body) {
-        json_t *page = json_loadb((const char *)rs->body, rs->len, 0, NULL);
-        if (json_is_object(page) && json_object_set(page, "provenance", pv) == 0) {
-            hresp h = {0};
-            hresp_json(&h, 200, page, "application/geo+json");
-            if (h.body) {
-                free(rs->body);
-                rs->body = h.body;
-                rs->len = h.len;
-                h.body = NULL;
-            }
-            hresp_free(&h);
-        }
-        json_decref(page);
-    }
-    json_decref(fc);
 }
 
 /* One feature (1-based position fid) of a computed FeatureCollection fc (consumed). */
@@ -364,42 +306,46 @@ void apiroutes_blackspots(hctx *c, const hreq *rq, hresp *rs)
     json_decref(fc);
 }
 
-void apiroutes_collection_items(hctx *c, const char *id, const hreq *rq, hresp *rs)
+/* The FeatureCollection of a computed collection for the request (new reference), or NULL with
+ * rs filled; f0 (NULL: none) carries an items request's datetime. */
+typedef json_t *(*computed_fc)(hctx *c, const hreq *rq, const hz_filter *f0, hresp *rs);
+
+static void computed_items(hctx *c, const hreq *rq, hresp *rs, const char *const *args,
+                           computed_fc fc_of)
 {
-    oapif_paging pg;
+    paging_params pg;
     hz_filter f;
-    json_t *fc = NULL;
-    if (strcmp(id, "hotspots") == 0) {
-        if (oapif_parse_paging(c, rq, &pg, &f, rs, hotspot_args)) return;
-        if (!(fc = hotspots_fc(c, rq, &f, rs))) return;
-        page_computed(c, rq, rs, fc, &pg);
-        return;
-    }
-    if (strcmp(id, "blackspots") == 0) {
-        if (oapif_parse_paging(c, rq, &pg, &f, rs, blackspot_args)) return;
-        if (!(fc = blackspots_fc(c, rq, &f, rs))) return;
-        page_computed(c, rq, rs, fc, &pg);
-        return;
-    }
-    hresp_error(rs, 404, "NotFound", "no collection '%.64s'", id);
+    json_t *fc;
+    if (paging_parse(c, rq, &pg, &f, rs, args) || !(fc = fc_of(c, rq, &f, rs))) return;
+    paging_send_computed(c, rq, rs, &pg, fc);
 }
 
-void apiroutes_collection_item(hctx *c, const char *id, const char *fid, const hreq *rq, hresp *rs)
+static void computed_item(hctx *c, const char *fid, const hreq *rq, hresp *rs,
+                          const char *const *args, computed_fc fc_of)
 {
-    if (strcmp(id, "hotspots") == 0) {
-        if (bad_args(rq, (const char *const[]){"f", "cell", "shape", "band", "star", NULL}, 1, rs))
-            return;
-        json_t *fc = hotspots_fc(c, rq, NULL, rs);
-        if (fc) item_computed(rs, fc, fid);
-        return;
-    }
-    if (strcmp(id, "blackspots") == 0) {
-        if (bad_args(rq, (const char *const[]){"f", "eps", "min_points", NULL}, 1, rs)) return;
-        json_t *fc = blackspots_fc(c, rq, NULL, rs);
-        if (fc) item_computed(rs, fc, fid);
-        return;
-    }
-    hresp_error(rs, 404, "NotFound", "no collection '%.64s'", id);
+    if (app_check_args(rq, args, 1, rs)) return;
+    json_t *fc = fc_of(c, rq, NULL, rs);
+    if (fc) item_computed(rs, fc, fid);
+}
+
+void apiroutes_hotspots_items(hctx *c, const hreq *rq, hresp *rs)
+{
+    computed_items(c, rq, rs, hotspot_args, hotspots_fc);
+}
+
+void apiroutes_hotspots_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
+{
+    computed_item(c, fid, rq, rs, hotspot_args, hotspots_fc);
+}
+
+void apiroutes_blackspots_items(hctx *c, const hreq *rq, hresp *rs)
+{
+    computed_items(c, rq, rs, blackspot_args, blackspots_fc);
+}
+
+void apiroutes_blackspots_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
+{
+    computed_item(c, fid, rq, rs, blackspot_args, blackspots_fc);
 }
 
 /* ---- statistics ---- */

@@ -10,6 +10,7 @@
  *  3. Every thread context is in the list a->threads until its thread exits or app_free(). */
 #include "hazmap/app.h"
 #include "hazmap/apiroutes.h"
+#include "hazmap/collections.h"
 #include "hazmap/incpost.h"
 #include "hazmap/oapif.h"
 #include "hazmap/openapi.h"
@@ -62,11 +63,11 @@ static const route routes[] = {
     {"GET", "/", oapif_landing, R_SNAP | R_AUTH, "landing"},
     {"GET", "/conformance", oapif_conformance, 0, "conformance"},
     {"GET", "/api", openapi_document, R_AUTH, "api"},
-    {"GET", "/collections", oapif_collections, R_SNAP | R_AUTH, "collections"},
-    {"GET", "/collections/{}", oapif_collection, R_SNAP | R_AUTH, "collection"},
-    {"GET", "/collections/{}/items", oapif_items, R_SNAP | R_AUTH, "items"},
+    {"GET", "/collections", collections_list, R_SNAP | R_AUTH, "collections"},
+    {"GET", "/collections/{}", collections_one, R_SNAP | R_AUTH, "collection"},
+    {"GET", "/collections/{}/items", collections_items, R_SNAP | R_AUTH, "items"},
     {"POST", "/collections/{}/items", incpost_handle, R_SNAP | R_AUTH, "items_post"},
-    {"GET", "/collections/{}/items/{}", oapif_item, R_SNAP | R_AUTH, "item"},
+    {"GET", "/collections/{}/items/{}", collections_item, R_SNAP | R_AUTH, "item"},
     {"GET", "/api/config", oapif_config, R_SNAP | R_AUTH, "config"},
     {"GET", "/api/stats", apiroutes_stats, R_SNAP | R_AUTH, "stats"},
     {"GET", "/api/evaluate", apiroutes_evaluate, R_SNAP | R_AUTH, "evaluate"},
@@ -381,6 +382,28 @@ int app_request_filter(hctx *c, const hreq *rq, hz_filter *f, hresp *rs)
     }
     if (f->area[0] && c->snap && incset_area_find(c->snap, f->area) < 0) {
         hresp_error(rs, 400, "InvalidParameterValue", "area: no area with code '%.64s'", f->area);
+        return -1;
+    }
+    return 0;
+}
+
+int app_check_args(const hreq *rq, const char *const *extra, int filters, hresp *rs)
+{
+    const char *allowed[APP_MAX_ARGS + 2] = {"f"};
+    int n = 1;
+    for (const char *const *e = extra; e && *e; e++) {
+        assert(n <= APP_MAX_ARGS);
+        allowed[n++] = *e;
+    }
+    allowed[n] = NULL;
+    char err[512];
+    if (hreq_check_args(rq, allowed, filters, err, sizeof err) != HZ_OK) {
+        hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
+        return -1;
+    }
+    const char *f = hreq_arg_get(rq, "f");
+    if (f && strcmp(f, "json") && strcmp(f, "html") && strcmp(f, "geojson")) {
+        hresp_error(rs, 400, "InvalidParameterValue", "f: '%.32s' is not json or html", f);
         return -1;
     }
     return 0;

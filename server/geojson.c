@@ -1,128 +1,84 @@
-/* geojson.c - WKB to GeoJSON geometry conversion and URL encoding for links. */
+/* geojson.c - GeoJSON geometry objects of WKB geometries (read by wkb.c) and URL encoding for
+ * links. */
 #include "hazmap/geojson.h"
+#include "hazmap/wkb.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
-
-typedef struct wkbr {
-    const unsigned char *p, *end;
-    int depth;
-} wkbr;
-
-static int rd_u32(wkbr *r, int le, uint32_t *v)
-{
-    if (r->end - r->p < 4) return -1;
-    const unsigned char *b = r->p;
-    *v = le ? (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24
-            : (uint32_t)b[3] | (uint32_t)b[2] << 8 | (uint32_t)b[1] << 16 | (uint32_t)b[0] << 24;
-    r->p += 4;
-    return 0;
-}
-
-static int rd_f64(wkbr *r, int le, double *v)
-{
-    if (r->end - r->p < 8) return -1;
-    unsigned char b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = le ? r->p[i] : r->p[7 - i];
-    memcpy(v, b, 8);
-    r->p += 8;
-    return 0;
-}
 
 static double round7(double v)
 {
     return round(v * 1e7) / 1e7;
 }
 
-static json_t *position(wkbr *r, int le)
+static json_t *position(const double *xy)
 {
-    double x, y;
-    if (rd_f64(r, le, &x) || rd_f64(r, le, &y) || !isfinite(x) || !isfinite(y)) return NULL;
-    return json_pack("[f,f]", round7(x), round7(y));
+    return json_pack("[f,f]", round7(xy[0]), round7(xy[1]));
 }
 
-static json_t *positions(wkbr *r, int le)
+/* The positions of one point list: n points at xy. */
+static json_t *positions(const double *xy, uint32_t n)
 {
-    uint32_t n;
-    if (rd_u32(r, le, &n) || (size_t)(r->end - r->p) / 16 < n) return NULL;
     json_t *a = json_array();
-    for (uint32_t i = 0; a && i < n; i++) {
-        json_t *pt = position(r, le);
-        if (!pt || json_array_append_new(a, pt)) {
+    for (uint32_t i = 0; a && i < n; i++)
+        if (json_array_append_new(a, position(xy + 2 * (size_t)i))) {
             json_decref(a);
             return NULL;
         }
-    }
     return a;
 }
 
-static json_t *rings(wkbr *r, int le)
+/* The "coordinates" of part p of g, whose rings start at ring *r and point *pt (both advanced). */
+static json_t *part_coords(const wkb_geom *g, uint32_t p, uint32_t *r, size_t *pt)
 {
-    uint32_t n;
-    if (rd_u32(r, le, &n) || (size_t)(r->end - r->p) / 4 < n) return NULL;
-    json_t *a = json_array();
-    for (uint32_t i = 0; a && i < n; i++) {
-        json_t *ring = positions(r, le);
-        if (!ring || json_array_append_new(a, ring)) {
-            json_decref(a);
-            return NULL;
-        }
-    }
-    return a;
-}
-
-/* Reads one geometry; *type receives its WKB type. Returns its "coordinates" value. */
-static json_t *geometry_coords(wkbr *r, uint32_t *type)
-{
-    if (r->end - r->p < 5 || ++r->depth > 4) return NULL;
-    int le = *r->p++ == 1;
-    if (rd_u32(r, le, type)) return NULL;
-    switch (*type) {
-    case 1:
-        return position(r, le);
-    case 2:
-        return positions(r, le);
-    case 3:
-        return rings(r, le);
-    case 4:
-    case 5:
-    case 6: {
-        uint32_t n;
-        if (rd_u32(r, le, &n) || (size_t)(r->end - r->p) / 5 < n) return NULL;
-        json_t *a = json_array();
-        for (uint32_t i = 0; a && i < n; i++) {
-            uint32_t sub;
-            json_t *c = geometry_coords(r, &sub);
-            r->depth--;
-            if (!c || sub != *type - 3 || json_array_append_new(a, c)) {
-                json_decref(c);
-                json_decref(a);
+    uint32_t nr = g->part_rings[p];
+    int polygon = g->type == WKB_POLYGON || g->type == WKB_MULTIPOLYGON;
+    json_t *rings = polygon ? json_array() : NULL, *one = NULL;
+    for (uint32_t i = 0; i < nr; i++, (*r)++) {
+        uint32_t n = g->ring_points[*r];
+        json_t *ring = g->type == WKB_POINT || g->type == WKB_MULTIPOINT
+                           ? position(g->xy + 2 * *pt)
+                           : positions(g->xy + 2 * *pt, n);
+        *pt += n;
+        if (polygon) {
+            if (json_array_append_new(rings, ring)) { /* consumes ring, also on failure */
+                json_decref(rings);
                 return NULL;
             }
+        } else {
+            assert(nr == 1); /* a point or a line string is one point list */
+            one = ring;
         }
-        return a;
     }
-    default:
-        return NULL;
-    }
+    return polygon ? rings : one;
 }
 
 json_t *geojson_from_wkb(const unsigned char *wkb, size_t len)
 {
     static const char *const names[] = {NULL,         "Point",           "LineString",  "Polygon",
                                         "MultiPoint", "MultiLineString", "MultiPolygon"};
-    if (!wkb) return NULL;
-    wkbr r = {wkb, wkb + len, 0};
-    uint32_t type = 0;
-    json_t *coords = geometry_coords(&r, &type);
-    if (!coords || type < 1 || type > 6) {
-        json_decref(coords);
-        return NULL;
+    wkb_geom *g = wkb_read(wkb, len);
+    if (!g) return NULL;
+    int multi = g->type >= WKB_MULTIPOINT;
+    json_t *coords = multi ? json_array() : NULL;
+    uint32_t r = 0;
+    size_t pt = 0;
+    for (uint32_t p = 0; p < g->nparts; p++) {
+        json_t *c = part_coords(g, p, &r, &pt);
+        if (!multi) {
+            coords = c;
+        } else if (json_array_append_new(coords, c)) { /* consumes c, also on failure */
+            json_decref(coords);
+            coords = NULL;
+            break;
+        }
     }
-    return json_pack("{s:s, s:o}", "type", names[type], "coordinates", coords);
+    json_t *geom =
+        coords ? json_pack("{s:s, s:o}", "type", names[g->type], "coordinates", coords) : NULL;
+    wkb_geom_free(g);
+    return geom;
 }
 
 json_t *geojson_point(double lon, double lat)

@@ -5,7 +5,6 @@
  * as the text a GeoJSON file would give the importer, so a POSTed feature and the same feature in
  * a file are stored alike or rejected with the same reason. */
 #include "hazmap/incpost.h"
-#include "hazmap/apiroutes.h"
 #include "hazmap/areaindex.h"
 #include "hazmap/hztime.h"
 #include "hazmap/normalise.h"

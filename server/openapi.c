@@ -1,6 +1,6 @@
 /* openapi.c - the OpenAPI 3.0 description of the HTTP API, built from tables. */
 #include "hazmap/openapi.h"
-#include "hazmap/apiroutes.h"
+#include "hazmap/vocab.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -10,17 +10,8 @@ typedef struct pdef {
     int required;
 } pdef;
 
+/* The filter parameters beside the vocabularies (whose parameters vocab_params() adds). */
 static const pdef filter_params[] = {
-    {"mechanism", "query", "string",
-     "traffic, fall, fire_burn, violence, self_harm, poisoning, "
-     "drowning, crush, cut_pierce, animal, electric, other "
-     "(comma-separated for several)",
-     0},
-    {"place", "query", "string", "home, road, school, workplace, public, other (comma-separated)",
-     0},
-    {"intent", "query", "string", "unintentional, assault, self_harm, undetermined", 0},
-    {"severity", "query", "string", "fatal, serious, minor, none (comma-separated)", 0},
-    {"sex", "query", "string", "male, female", 0},
     {"from", "query", "string", "first date (ISO 8601; +08:00 when no offset)", 0},
     {"to", "query", "string", "last date, inclusive of a whole day given as YYYY-MM-DD", 0},
     {"age", "query", "string", "MIN-MAX years, either end may be empty (65-, -14)", 0},
@@ -106,6 +97,30 @@ static void add_params(json_t *arr, const pdef *p, size_t n)
 
 #define ADD(arr, table) add_params(arr, table, sizeof table / sizeof *table)
 
+/* One parameter per vocabulary (mechanism, place, intent, severity, sex): a comma-separated list
+ * of its words, the enum taken from vocab.c. */
+static void vocab_params(json_t *arr)
+{
+    for (int k = 0; k < HZ_VOCAB_KINDS; k++) {
+        json_t *words = json_array();
+        for (int v = 1; v < vocab_count((hz_vocab)k); v++)
+            json_array_append_new(words, json_string(vocab_name((hz_vocab)k, v)));
+        json_array_append_new(
+            arr, json_pack("{s:s, s:s, s:s, s:b, s:s, s:b, s:{s:s, s:{s:s, s:o}}}", "name",
+                           vocab_label((hz_vocab)k), "in", "query", "description",
+                           "one or several of the words, comma-separated (any of them matches)",
+                           "required", 0, "style", "form", "explode", 0, "schema", "type", "array",
+                           "items", "type", "string", "enum", words));
+    }
+}
+
+/* The shared filters: the vocabularies, then the rest. */
+static void filters(json_t *arr)
+{
+    vocab_params(arr);
+    ADD(arr, filter_params);
+}
+
 static json_t *responses(const char *type, const char *desc)
 {
     return json_pack("{s:{s:s, s:{s:{}}}, s:{s:s}, s:{s:s}}", "200", "description", desc, "content",
@@ -136,7 +151,7 @@ json_t *openapi_build(const char *server_url, const char *title)
     p = json_array();
     ADD(p, coll_param);
     ADD(p, items_params);
-    ADD(p, filter_params);
+    filters(p);
     ADD(p, hotspot_params);
     ADD(p, blackspot_params);
     add_get(paths, "/collections/{collectionId}/items", "Features of a collection",
@@ -156,20 +171,19 @@ json_t *openapi_build(const char *server_url, const char *title)
     add_get(paths, "/api/config", "Settings for the map page (role follows the token)",
             "application/json", json_array());
     add_get(paths, "/api/stats", "Counts and rates per 100,000 with exact Poisson limits",
-            "application/json", (p = json_array(), ADD(p, stats_params), ADD(p, filter_params), p));
+            "application/json", (p = json_array(), ADD(p, stats_params), filters(p), p));
     add_get(paths, "/api/evaluate", "Before/after rate ratio of an intervention in an area",
-            "application/json",
-            (p = json_array(), ADD(p, evaluate_params), ADD(p, filter_params), p));
+            "application/json", (p = json_array(), ADD(p, evaluate_params), filters(p), p));
     add_get(paths, "/api/blackspots", "Ranked DBSCAN black spots", "application/geo+json",
-            (p = json_array(), ADD(p, blackspot_params), ADD(p, filter_params), p));
+            (p = json_array(), ADD(p, blackspot_params), filters(p), p));
     add_get(paths, "/api/density.tif", "Kernel density grid as GeoTIFF", "image/tiff",
-            (p = json_array(), ADD(p, density_params), ADD(p, filter_params), p));
+            (p = json_array(), ADD(p, density_params), filters(p), p));
     add_get(paths, "/tiles/density/{z}/{x}/{y}.png", "Density tile (Web Mercator XYZ, 256 px)",
-            "image/png", (p = json_array(), ADD(p, tile_params), ADD(p, filter_params), p));
+            "image/png", (p = json_array(), ADD(p, tile_params), filters(p), p));
     add_get(paths, "/tiles/density.json", "TileJSON 3.0.0 of the density tiles", "application/json",
-            (p = json_array(), add_params(p, tile_params + 3, 2), ADD(p, filter_params), p));
+            (p = json_array(), add_params(p, tile_params + 3, 2), filters(p), p));
     add_get(paths, "/tiles/density/legend.json", "Legend: class breaks and colours",
-            "application/json", (p = json_array(), ADD(p, filter_params), p));
+            "application/json", (p = json_array(), filters(p), p));
     add_get(paths, "/healthz", "Liveness and counts", "application/json", json_array());
     add_get(paths, "/metrics", "Prometheus metrics", "text/plain", json_array());
     return json_pack("{s:s, s:{s:s, s:s, s:s}, s:[{s:s}], s:o,"

@@ -454,6 +454,67 @@ START_TEST(test_wkb_rings)
 }
 END_TEST
 
+/* Writes a little-endian WKB point at b; returns its length (21). */
+static size_t point_wkb(unsigned char *b, uint32_t type, double x, double y)
+{
+    b[0] = 1;
+    memcpy(b + 1, &type, 4);
+    memcpy(b + 5, &x, 8);
+    memcpy(b + 13, &y, 8);
+    return 21;
+}
+
+START_TEST(test_wkb_read)
+{
+    unsigned char b[256];
+    size_t n = point_wkb(b, 1, 104.5, 30.25);
+    wkb_geom *g = wkb_read(b, n);
+    ck_assert_ptr_nonnull(g);
+    ck_assert_int_eq(g->type, WKB_POINT);
+    ck_assert_uint_eq(g->nparts, 1);
+    ck_assert_uint_eq(g->nrings, 1);
+    ck_assert_uint_eq(g->npoints, 1);
+    ck_assert(g->xy[0] == 104.5 && g->xy[1] == 30.25);
+    wkb_geom_free(g);
+    wkb_geom_free(NULL);
+    /* A MULTIPOLYGON of a square and an empty polygon: parts 2, rings 1 + 0, points 5. */
+    unsigned char m[256];
+    uint32_t t = 6, np = 2, poly = 3, zero = 0;
+    size_t o = 0;
+    m[o++] = 1;
+    memcpy(m + o, &t, 4), o += 4;
+    memcpy(m + o, &np, 4), o += 4;
+    o += tu_square_wkb(m + o, 1, 2, 3, 4);
+    m[o++] = 1;
+    memcpy(m + o, &poly, 4), o += 4;
+    memcpy(m + o, &zero, 4), o += 4;
+    g = wkb_read(m, o);
+    ck_assert_ptr_nonnull(g);
+    ck_assert_uint_eq(g->nparts, 2);
+    ck_assert_uint_eq(g->part_rings[0], 1);
+    ck_assert_uint_eq(g->part_rings[1], 0);
+    ck_assert_uint_eq(g->nrings, 1);
+    ck_assert_uint_eq(g->ring_points[0], 5);
+    ck_assert_uint_eq(g->npoints, 5);
+    wkb_geom_free(g);
+    /* Refused: a POINT member in a MULTIPOLYGON, POINT Z, a NaN (POINT EMPTY), a bad byte order. */
+    t = 6;
+    np = 1;
+    o = 0;
+    m[o++] = 1;
+    memcpy(m + o, &t, 4), o += 4;
+    memcpy(m + o, &np, 4), o += 4;
+    o += point_wkb(m + o, 1, 1, 2);
+    ck_assert_ptr_null(wkb_read(m, o));
+    ck_assert_ptr_null(wkb_read(b, point_wkb(b, 1001, 1, 2)));
+    ck_assert_ptr_null(wkb_read(b, point_wkb(b, 1, NAN, NAN)));
+    point_wkb(b, 1, 1, 2);
+    b[0] = 2;
+    ck_assert_ptr_null(wkb_read(b, 21));
+    ck_assert_ptr_null(wkb_read(NULL, 0));
+}
+END_TEST
+
 Suite *core_suite(void)
 {
     Suite *s = suite_create("core");
@@ -469,6 +530,7 @@ Suite *core_suite(void)
     tcase_add_test(tc, test_store_open_errors);
     tcase_add_test(tc, test_workcrs_errors);
     tcase_add_test(tc, test_wkb_rings);
+    tcase_add_test(tc, test_wkb_read);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -10,7 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cpl_conv.h>
 #include <jansson.h>
+#include <ogr_api.h>
 #include <openssl/sha.h>
 
 #include "testutil.h"
@@ -200,6 +202,85 @@ START_TEST(test_wkb_geojson)
     size_t off = 0;
     ck_assert_int_eq(geojson_urlencode(buf, sizeof buf, &off, "a b&c=锦"), 0);
     ck_assert_str_eq(buf, "a%20b%26c%3D%E9%94%A6");
+}
+END_TEST
+
+/* Coordinates of a and b agree to the server's rounding (1e-7 degrees, half a step either way);
+ * every array has the same length. */
+static int same_coords(const json_t *a, const json_t *b)
+{
+    if (json_is_number(a) && json_is_number(b))
+        return fabs(json_number_value(a) - json_number_value(b)) <= 0.5e-7 + 1e-12;
+    if (!json_is_array(a) || !json_is_array(b) || json_array_size(a) != json_array_size(b))
+        return 0;
+    for (size_t i = 0; i < json_array_size(a); i++)
+        if (!same_coords(json_array_get(a, i), json_array_get(b, i))) return 0;
+    return 1;
+}
+
+/* The GeoJSON of geojson_from_wkb() (through wkb.c) against GDAL/OGR's own WKB reader and GeoJSON
+ * writer (OGR_G_CreateFromWkb + OGR_G_ExportToJson), on WKB that OGR wrote from WKT in both
+ * byte orders; and truncated WKB is refused by both. */
+START_TEST(test_wkb_geojson_matches_ogr)
+{
+    static const char *const wkt[] = {
+        "POINT (104.0759045 30.65)",
+        "POINT (-0.123456789 51.987654321)",
+        "MULTIPOINT ((104.1 30.6),(104.2 30.7),(104.30000004 30.80000006))",
+        "LINESTRING (104.0 30.0,104.05 30.02,104.1 30.1)",
+        "MULTILINESTRING ((104 30,104.1 30.1),(104.2 30.2,104.3 30.3,104.4 30.5))",
+        "POLYGON ((104.0 30.0,104.2 30.0,104.2 30.1,104.0 30.1,104.0 30.0))",
+        "POLYGON ((104.0 30.0,104.2 30.0,104.2 30.1,104.0 30.1,104.0 30.0),"
+        "(104.05 30.02,104.05 30.04,104.07 30.04,104.05 30.02))",
+        "MULTIPOLYGON (((104.0 30.0,104.2 30.0,104.2 30.1,104.0 30.1,104.0 30.0),"
+        "(104.05 30.02,104.05 30.04,104.07 30.04,104.05 30.02),"
+        "(104.1 30.05,104.1 30.06,104.11 30.06,104.1 30.05)),"
+        "((105 31,105.1 31,105.1 31.1,105 31)),"
+        "((106.123456789 32.1,106.2 32.1,106.2 32.2,106.123456789 32.1),"
+        "(106.15 32.12,106.16 32.12,106.16 32.13,106.15 32.12)))",
+    };
+    for (size_t i = 0; i < sizeof wkt / sizeof *wkt; i++) {
+        OGRGeometryH src = NULL;
+        char *w = (char *)wkt[i];
+        ck_assert_int_eq(OGR_G_CreateFromWkt(&w, NULL, &src), OGRERR_NONE);
+        int size = OGR_G_WkbSize(src);
+        unsigned char *buf = malloc((size_t)size);
+        for (int order = 0; order < 2; order++) {
+            OGRwkbByteOrder bo = order ? wkbXDR : wkbNDR;
+            ck_assert_int_eq(OGR_G_ExportToWkb(src, bo, buf), OGRERR_NONE);
+            OGRGeometryH ref = NULL;
+            ck_assert_int_eq(OGR_G_CreateFromWkb(buf, NULL, &ref, size), OGRERR_NONE);
+            char *rtext = OGR_G_ExportToJson(ref);
+            json_t *rj = json_loads(rtext, 0, NULL);
+            ck_assert_ptr_nonnull(rj);
+            json_t *g = geojson_from_wkb(buf, (size_t)size);
+            ck_assert_msg(g != NULL, "%s (%s-endian) refused", wkt[i], order ? "big" : "little");
+            char *mine = json_dumps(g, JSON_COMPACT);
+            ck_assert_str_eq(json_string_value(json_object_get(g, "type")),
+                             json_string_value(json_object_get(rj, "type")));
+            ck_assert_msg(
+                same_coords(json_object_get(g, "coordinates"), json_object_get(rj, "coordinates")),
+                "%s:\n  ours %s\n  OGR  %s", wkt[i], mine, rtext);
+            free(mine);
+            json_decref(g);
+            json_decref(rj);
+            CPLFree(rtext);
+            OGR_G_DestroyGeometry(ref);
+            /* Truncated anywhere: refused, as OGR refuses it (quietly). */
+            CPLPushErrorHandler(CPLQuietErrorHandler);
+            for (int cut = 0; cut < size; cut++) {
+                OGRGeometryH t = NULL;
+                int ogr_ok = OGR_G_CreateFromWkb(buf, NULL, &t, cut) == OGRERR_NONE;
+                OGR_G_DestroyGeometry(t);
+                ck_assert_msg(!ogr_ok, "OGR read %s cut at %d", wkt[i], cut);
+                ck_assert_msg(geojson_from_wkb(buf, (size_t)cut) == NULL, "%s cut at %d read",
+                              wkt[i], cut);
+            }
+            CPLPopErrorHandler();
+        }
+        free(buf);
+        OGR_G_DestroyGeometry(src);
+    }
 }
 END_TEST
 
@@ -710,6 +791,7 @@ Suite *server_suite(void)
     tcase_add_test(tc, test_request_args);
     tcase_add_test(tc, test_accept_and_bearer);
     tcase_add_test(tc, test_wkb_geojson);
+    tcase_add_test(tc, test_wkb_geojson_matches_ogr);
     tcase_add_test(tc, test_tokens);
     tcase_add_test(tc, test_app_routes);
     tcase_add_test(tc, test_metrics_render);

@@ -18,8 +18,12 @@ void apiroutes_tilejson(hctx *c, const hreq *rq, hresp *rs);
 void apiroutes_legend(hctx *c, const hreq *rq, hresp *rs);
 void apiroutes_tile(hctx *c, const hreq *rq, hresp *rs); /* seg[0..2] = z, x, y.png */
 
-/* Items and single items of the computed collections ("hotspots", "blackspots"). */
-void apiroutes_collection_items(hctx *c, const char *id, const hreq *rq, hresp *rs);
-void apiroutes_collection_item(hctx *c, const char *id, const char *fid, const hreq *rq, hresp *rs);
+/* The computed collections (routed by the table of collections, collections.h): a page of the
+ * hot-spot cells or black spots of the request's parameters (paging.h), each feature's id its
+ * 1-based position in the whole analysis; and one feature by that position. */
+void apiroutes_hotspots_items(hctx *c, const hreq *rq, hresp *rs);
+void apiroutes_hotspots_item(hctx *c, const char *fid, const hreq *rq, hresp *rs);
+void apiroutes_blackspots_items(hctx *c, const hreq *rq, hresp *rs);
+void apiroutes_blackspots_item(hctx *c, const char *fid, const hreq *rq, hresp *rs);
 
 #endif

@@ -56,6 +56,13 @@ int app_request_filter(hctx *c, const hreq *rq, hz_filter *f, hresp *rs);
  * the public, all zero (nothing hidden) for planners and editors. */
 disc_policy app_disclosure(const hctx *c);
 
+/* Checks the arguments of a GET answered as JSON: f (json, geojson or html; anything else is a
+ * 400), the names in extra (NULL-terminated, at most APP_MAX_ARGS, may be NULL) and, when
+ * filters is non-zero, the filter parameters; an unknown or repeated argument is a 400. On
+ * failure fills rs with the 400 and returns non-zero. */
+enum { APP_MAX_ARGS = 16 };
+int app_check_args(const hreq *rq, const char *const *extra, int filters, hresp *rs);
+
 /* Fills rs with the error response for a core status and its message. */
 void app_fail(hresp *rs, hz_status s, const char *msg);
 

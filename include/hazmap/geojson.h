@@ -10,8 +10,9 @@
 
 #include <jansson.h>
 
-/* Point, LineString, Polygon, MultiPoint, MultiLineString, MultiPolygon (2D, either byte order).
- * Coordinates are rounded to 1e-7 degrees (about 1 cm), which is below any source's precision. */
+/* The GeoJSON geometry of a WKB geometry: whatever wkb_read() reads (Point, LineString, Polygon
+ * and their Multi* forms, 2D, either byte order), NULL for what it refuses. Coordinates are
+ * rounded to 1e-7 degrees (about 1 cm), which is below any source's precision. */
 json_t *geojson_from_wkb(const unsigned char *wkb, size_t len);
 
 /* A GeoJSON Point. */

@@ -65,6 +65,9 @@ typedef enum hz_vocab {
     HZ_VOCAB_SEX
 } hz_vocab;
 
+/* The number of vocabularies: hz_vocab values are 0 .. HZ_VOCAB_KINDS - 1. */
+enum { HZ_VOCAB_KINDS = HZ_VOCAB_SEX + 1 };
+
 /* Canonical name of value v in vocabulary voc ("traffic", "fall", ...); NULL for 0 (unknown)
  * and for out-of-range values. Borrowed, static storage. */
 const char *vocab_name(hz_vocab voc, int v);
@@ -76,7 +79,8 @@ int vocab_parse(hz_vocab voc, const char *name, int *v);
 /* Number of values including 0 (unknown). */
 int vocab_count(hz_vocab voc);
 
-/* The vocabulary's own name: "mechanism", "place", ... Borrowed. */
+/* The vocabulary's own name: "mechanism", "place", ... (also its filter parameter and its
+ * incident property). Borrowed. */
 const char *vocab_label(hz_vocab voc);
 
 #endif

@@ -12,6 +12,14 @@ const areas = JSON.parse(fs.readFileSync(new URL('../../data/jinjiang_subdistric
 const FILTERS = ['mechanism', 'place', 'intent', 'severity', 'sex', 'from', 'to', 'age', 'disability', 'area', 'weight', 'weights'];
 const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.png': 'image/png', '.json': 'application/json', '.map': 'application/json', '.svg': 'image/svg+xml' };
 const BOUNDS = [104.05, 30.57, 104.16, 30.67];
+// What the real server's /api/config says (geo/vocab.c); a stand-in has to hold its own copy.
+const VOCABULARIES = {
+  mechanism: ['traffic', 'fall', 'fire_burn', 'violence', 'self_harm', 'poisoning', 'drowning', 'crush', 'cut_pierce', 'animal', 'electric', 'other'],
+  place: ['home', 'road', 'school', 'workplace', 'public', 'other'],
+  intent: ['unintentional', 'assault', 'self_harm', 'undetermined'],
+  severity: ['fatal', 'serious', 'minor', 'none'],
+  sex: ['male', 'female'],
+};
 
 function hash(s) { let h = 2166136261; for (const c of s) { h ^= c.charCodeAt(0); h = Math.imul(h, 16777619); } return (h >>> 0) / 4294967296; }
 function send(res, code, body, type = 'application/json') {
@@ -54,7 +62,7 @@ http.createServer((req, res) => {
   process.stdout.write(`${req.method} ${req.url} ${planner ? 'planner' : 'public'}\n`);
   // MOCK_MISSING=config,tiles,hotspots,...: answer 404 there, to see the page degrade.
   if ((process.env.MOCK_MISSING || '').split(',').some((m) => m && p.includes(m))) return send(res, 404, { code: 'NotFound', description: p });
-  if (p === '/api/config') return send(res, 200, { title: 'hazmap', role: planner ? 'planner' : 'public', min_count: 10, min_bandwidth: 300, basemap: process.env.MOCK_GCJ ? { url: '/tiles/density/{z}/{x}/{y}.png', attribution: 'test', gcj02: true } : null, bounds: BOUNDS, data_version: 3, data_from: '2012-01-01', data_to: '2016-12-31' });
+  if (p === '/api/config') return send(res, 200, { title: 'hazmap', role: planner ? 'planner' : 'public', min_count: 10, min_bandwidth: 300, basemap: process.env.MOCK_GCJ ? { url: '/tiles/density/{z}/{x}/{y}.png', attribution: 'test', gcj02: true } : null, bounds: BOUNDS, data_version: 3, data_from: '2012-01-01', data_to: '2016-12-31', vocabularies: VOCABULARIES });
   if (p === '/tiles/density/legend.json') return send(res, 200, { unit: 'incidents per km² per year', breaks: [1, 2, 5, 10, 20, 50, 100], colors: ['#ffffb2cc', '#fed976cc', '#feb24ccc', '#fd8d3ccc', '#fc4e2acc', '#e31a1ccc', '#b10026cc'] });
   let m = p.match(/^\/tiles\/density\/(\d+)\/(\d+)\/(\d+)\.png$/);
   if (m) { if (!allow(['kernel', 'bandwidth'])) return; return send(res, 200, png(+m[1], +m[2], +m[3], hash(fk) - 0.5), 'image/png'); }

@@ -104,6 +104,136 @@ async function checkSuppression(page, w, label, from = 0, rare = false) {
   }
 }
 
+// The API requests a filter selection makes, as comparable text: one "path?query" per layer request
+// (areas, black spots, density legend), sorted. Tiles are left out: the browser may answer them from
+// its memory cache without a request, and they carry the legend's query (layers.js).
+function apiRequests(reqs) {
+  const out = new Set();
+  for (const r of reqs) {
+    const u = new URL(r.url());
+    if (!u.href.startsWith(BASE) || isTile(u.href) || !/^\/(collections|tiles|api)\//.test(u.pathname) || u.pathname === '/api/config') continue;
+    out.add(`${u.pathname}?${decodeURIComponent(u.search.slice(1))}`);
+  }
+  return [...out].sort();
+}
+
+// What each option of the working-group / mechanism selector asked the server for, recorded from the
+// page as it was when the selectors were still built from lists copied into state.js (commit 81561e5),
+// on the sample. The page now builds them from /api/config's vocabularies: the same options must send
+// the same filters, so they select the same incidents.
+const GROUP_REQUESTS = {
+  'traffic': [
+    '/collections/areas/items?limit=10000&mechanism=traffic',
+    '/collections/blackspots/items?limit=100&mechanism=traffic',
+    '/tiles/density/legend.json?mechanism=traffic',
+  ],
+  'fire': [
+    '/collections/areas/items?limit=10000&mechanism=fire_burn',
+    '/collections/blackspots/items?limit=100&mechanism=fire_burn',
+    '/tiles/density/legend.json?mechanism=fire_burn',
+  ],
+  'workplace': [
+    '/collections/areas/items?limit=10000&place=workplace',
+    '/collections/blackspots/items?limit=100&place=workplace',
+    '/tiles/density/legend.json?place=workplace',
+  ],
+  'home': [
+    '/collections/areas/items?limit=10000&place=home',
+    '/collections/blackspots/items?limit=100&place=home',
+    '/tiles/density/legend.json?place=home',
+  ],
+  'elderly': [
+    '/collections/areas/items?limit=10000&age=65-',
+    '/collections/blackspots/items?limit=100&age=65-',
+    '/tiles/density/legend.json?age=65-',
+  ],
+  'disabled': [
+    '/collections/areas/items?limit=10000&disability=yes',
+    '/collections/blackspots/items?limit=100&disability=yes',
+    '/tiles/density/legend.json?disability=yes',
+  ],
+  'school': [
+    '/collections/areas/items?limit=10000&place=school',
+    '/collections/blackspots/items?limit=100&place=school',
+    '/tiles/density/legend.json?place=school',
+  ],
+  'environment': [
+    '/collections/areas/items?limit=10000&mechanism=drowning,animal,electric,poisoning',
+    '/collections/blackspots/items?limit=100&mechanism=drowning,animal,electric,poisoning',
+    '/tiles/density/legend.json?mechanism=drowning,animal,electric,poisoning',
+  ],
+  'public': [
+    '/collections/areas/items?limit=10000&place=public',
+    '/collections/blackspots/items?limit=100&place=public',
+    '/tiles/density/legend.json?place=public',
+  ],
+  'order': [
+    '/collections/areas/items?limit=10000&mechanism=violence',
+    '/collections/blackspots/items?limit=100&mechanism=violence',
+    '/tiles/density/legend.json?mechanism=violence',
+  ],
+  'm.traffic': [
+    '/collections/areas/items?limit=10000&mechanism=traffic',
+    '/collections/blackspots/items?limit=100&mechanism=traffic',
+    '/tiles/density/legend.json?mechanism=traffic',
+  ],
+  'm.fall': [
+    '/collections/areas/items?limit=10000&mechanism=fall',
+    '/collections/blackspots/items?limit=100&mechanism=fall',
+    '/tiles/density/legend.json?mechanism=fall',
+  ],
+  'm.fire_burn': [
+    '/collections/areas/items?limit=10000&mechanism=fire_burn',
+    '/collections/blackspots/items?limit=100&mechanism=fire_burn',
+    '/tiles/density/legend.json?mechanism=fire_burn',
+  ],
+  'm.violence': [
+    '/collections/areas/items?limit=10000&mechanism=violence',
+    '/collections/blackspots/items?limit=100&mechanism=violence',
+    '/tiles/density/legend.json?mechanism=violence',
+  ],
+  'm.self_harm': [
+    '/collections/areas/items?limit=10000&mechanism=self_harm',
+    '/collections/blackspots/items?limit=100&mechanism=self_harm',
+    '/tiles/density/legend.json?mechanism=self_harm',
+  ],
+  'm.poisoning': [
+    '/collections/areas/items?limit=10000&mechanism=poisoning',
+    '/collections/blackspots/items?limit=100&mechanism=poisoning',
+    '/tiles/density/legend.json?mechanism=poisoning',
+  ],
+  'm.drowning': [
+    '/collections/areas/items?limit=10000&mechanism=drowning',
+    '/collections/blackspots/items?limit=100&mechanism=drowning',
+    '/tiles/density/legend.json?mechanism=drowning',
+  ],
+  'm.crush': [
+    '/collections/areas/items?limit=10000&mechanism=crush',
+    '/collections/blackspots/items?limit=100&mechanism=crush',
+    '/tiles/density/legend.json?mechanism=crush',
+  ],
+  'm.cut_pierce': [
+    '/collections/areas/items?limit=10000&mechanism=cut_pierce',
+    '/collections/blackspots/items?limit=100&mechanism=cut_pierce',
+    '/tiles/density/legend.json?mechanism=cut_pierce',
+  ],
+  'm.animal': [
+    '/collections/areas/items?limit=10000&mechanism=animal',
+    '/collections/blackspots/items?limit=100&mechanism=animal',
+    '/tiles/density/legend.json?mechanism=animal',
+  ],
+  'm.electric': [
+    '/collections/areas/items?limit=10000&mechanism=electric',
+    '/collections/blackspots/items?limit=100&mechanism=electric',
+    '/tiles/density/legend.json?mechanism=electric',
+  ],
+  'm.other': [
+    '/collections/areas/items?limit=10000&mechanism=other',
+    '/collections/blackspots/items?limit=100&mechanism=other',
+    '/tiles/density/legend.json?mechanism=other',
+  ],
+};
+
 async function waitReady(page) {
   await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 15000 });
   // Wait until every enabled layer has finished (ok or failed) loading.
@@ -133,6 +263,22 @@ try {
   const info0 = await page.evaluate(() => ({ role: window.hazmap.cfg.role, cfgOk: window.hazmap.cfg.ok, layers: window.hazmap.layers.info, enabled: [...window.hazmap.layers.enabled] }));
   check(info0.cfgOk, '/api/config answered', info0.cfgOk ? `role ${info0.role}` : 'missing: page runs with public defaults');
   check(info0.role === 'public', 'no token -> public role');
+  // The selectors offer the server's vocabularies (/api/config), and every working group's words are in them.
+  {
+    const v = await page.evaluate(() => ({
+      voc: window.hazmap.cfg.vocabularies || {},
+      mech: [...document.querySelectorAll('#f-group option')].map((o) => o.value).filter((x) => x.startsWith('m.')).map((x) => x.slice(2)),
+      sev: [...document.querySelectorAll('#f-sev input')].map((x) => x.value),
+      sex: [...document.querySelectorAll('#f-sex option')].map((o) => o.value).filter(Boolean),
+    }));
+    const { GROUPS } = await import('../../web/js/state.js');
+    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+    check(['mechanism', 'place', 'intent', 'severity', 'sex'].every((k) => Array.isArray(v.voc[k]) && v.voc[k].length > 0), '/api/config carries the five vocabularies', Object.keys(v.voc).join(', '));
+    check(same(v.mech, v.voc.mechanism) && same(v.sev, v.voc.severity) && same(v.sex, v.voc.sex), 'mechanism, severity and sex selectors offer exactly the served words', `${v.mech.length} mechanisms, ${v.sev.length} severities, ${v.sex.length} sexes`);
+    const stray = Object.entries(GROUPS).flatMap(([g, f]) => Object.entries(f).filter(([k]) => k in v.voc)
+      .flatMap(([k, w]) => w.split(',').filter((x) => !v.voc[k].includes(x)).map((x) => `${g}: ${k}=${x}`)));
+    check(stray.length === 0, 'every working group filters by words of the served vocabularies', stray.join('; '));
+  }
   check(w.errors.length === 0, 'no console errors on load', w.errors.slice(0, 3).join(' | '));
   if (w.netErrors.length) info(`network errors logged by the browser: ${w.netErrors.join(' | ')}`);
 
@@ -316,6 +462,33 @@ try {
   check(pr.head && pr.title && pr.filters && pr.date && pr.legend && pr.scale && !pr.panel, 'print layout: title, filters, data date, legend and scale bar; no panel', `${pr.title} | ${pr.filters} | ${pr.date}`);
   await page.emulateMedia({ media: 'screen' });
   await page.close();
+
+  // ---------------------------------------------------------------- working groups: same requests as before
+  {
+    const pgw = await ctx.newPage();
+    const ww = watch(pgw);
+    await pgw.goto(`${BASE}/#l=areas,density,blackspots&v=13/30.64000/104.09000`, { waitUntil: 'domcontentloaded' });
+    await waitReady(pgw);
+    await settle(pgw, 300);
+    const values = await pgw.locator('#f-group option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+    const got = {};
+    for (const v of values) {
+      const b = ww.requests.length;
+      await pgw.selectOption('#f-group', v);
+      await settle(pgw, 300);
+      got[v] = apiRequests(ww.requests.slice(b));
+    }
+    if (process.env.RECORD_GROUP_REQUESTS) fs.writeFileSync(process.env.RECORD_GROUP_REQUESTS, JSON.stringify(got, null, 2) + '\n');
+    if (GROUP_REQUESTS) {
+      const want = Object.keys(GROUP_REQUESTS);
+      check(JSON.stringify(values) === JSON.stringify(want), 'working groups: the selector offers the same options as before', `${values.length} options`);
+      const diff = want.filter((k) => JSON.stringify(got[k]) !== JSON.stringify(GROUP_REQUESTS[k]));
+      check(diff.length === 0, 'working groups: every option sends the same API requests as before (same incidents selected)',
+        diff.length ? `${diff[0]}: ${JSON.stringify(got[diff[0]])} vs ${JSON.stringify(GROUP_REQUESTS[diff[0]])}` : `${want.length} options, ${want.reduce((n, k) => n + got[k].length, 0)} requests`);
+    } else info(`working groups: no recorded requests to compare with; ${values.length} options`);
+    check(ww.errors.length === 0, 'no console errors while going through the working groups', ww.errors.slice(0, 2).join(' | '));
+    await pgw.close();
+  }
 
   // ---------------------------------------------------------------- planner mode
   if (TOKEN) {

@@ -1,4 +1,4 @@
-// api.js - fetch wrapper for the hazmap HTTP API (API.md): same origin, Bearer token in planner mode.
+// api.js - fetch wrapper for the hazmap HTTP API (its JSON: API.md at the top of the tree): same origin, Bearer token in planner mode.
 //
 // The token lives in sessionStorage (gone when the tab closes) and is sent as
 // "Authorization: Bearer TOKEN" on every fetch, including planner-mode density tiles (see layers.js).
@@ -33,12 +33,15 @@ export async function getJSON(path, signal) {
   return res.json();
 }
 
-/** /api/config, with defaults when the endpoint is missing (then the page is a public portal without basemap). */
+/**
+ * /api/config, with defaults when the endpoint is missing (then the page is a public portal without basemap,
+ * and without the vocabularies its mechanism, severity and sex selectors are empty).
+ */
 export async function getConfig() {
   try {
     return { ok: true, ...(await getJSON('/api/config')) };
   } catch (e) {
     return { ok: false, title: '', role: 'public', min_count: 10, min_bandwidth: 300, basemap: null, bounds: null,
-      data_version: null, data_from: null, data_to: null, error: String(e.message || e) };
+      data_version: null, data_from: null, data_to: null, vocabularies: {}, error: String(e.message || e) };
   }
 }

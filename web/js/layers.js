@@ -9,7 +9,7 @@
 //
 // Planner-mode tiles: Leaflet's <img> tiles cannot send an Authorization header, so when a token is
 // set DensityLayer fetches each tile with fetch() and shows it through a blob: URL (createTile).
-import { query } from './state.js';
+import { query, words } from './state.js';
 import { getJSON, getToken, authHeaders } from './api.js';
 import { featuresToGcj, wgsToGcj, gcjToWgs } from './gcj02.js';
 import { t, num, lang } from './i18n.js';
@@ -66,8 +66,11 @@ export function areaTooltip(p, minCount) {
 function hourLabels() { return Array.from({ length: 24 }, (_, i) => (i % 6 === 0 ? String(i) : '')); }
 function weekdayLabels() { return lang() === 'en' ? ['M', 'T', 'W', 'T', 'F', 'S', 'S'] : ['一', '二', '三', '四', '五', '六', '日']; }
 
-/** Black-spot popup HTML: severity counts, score, hour/weekday profiles and yearly trend as SVG. */
-export function blackspotPopup(p, minCount) {
+/**
+ * Black-spot popup HTML: severity counts, score, hour/weekday profiles and yearly trend as SVG.
+ * severities: the severity words in order (/api/config's vocabularies); "unknown" follows them.
+ */
+export function blackspotPopup(p, minCount, severities = []) {
   let h = `<div class="bs-popup"><h4>${t('rank')} ${esc(p.rank)}</h4>`;
   if (p.suppressed || p.count === null || p.count === undefined) {
     return h + `<i class="flag">${esc(t('suppressed', { n: minCount }))}</i></div>`;
@@ -76,7 +79,7 @@ export function blackspotPopup(p, minCount) {
   if (Number.isFinite(p.radius_m)) h += ` · ${t('radius')}: ${num(p.radius_m)} m`;
   h += '</div>';
   if (p.severity) {
-    h += `<div class="sev">${t('by_severity')}: ` + ['fatal', 'serious', 'minor', 'none', 'unknown']
+    h += `<div class="sev">${t('by_severity')}: ` + [...severities, 'unknown']
       .filter((k) => p.severity[k]).map((k) => `${t('sev.' + k)} ${num(p.severity[k])}`).join(' · ') + '</div>';
   }
   if (p.mechanisms) {
@@ -335,7 +338,7 @@ export class LayerSet {
         icon: L.divIcon({ className: top ? 'bs-icon' : 'bs-icon bs-minor', html: `<span>${esc(p.rank)}</span>`, iconSize: [sz, sz], iconAnchor: [sz / 2, sz / 2], popupAnchor: [0, -sz / 2 + 2] }),
         title: `${t('rank')} ${p.rank}`, riseOnHover: true, zIndexOffset: 1000 - (p.rank || 0),
       });
-      m.bindPopup(() => blackspotPopup(p, this.minCount), { maxWidth: 260, minWidth: 230, className: 'bs-pop' });
+      m.bindPopup(() => blackspotPopup(p, this.minCount, words(this.cfg.vocabularies, 'severity')), { maxWidth: 260, minWidth: 230, className: 'bs-pop' });
       m.on('popupopen', () => this._showHull(p));
       m.on('popupclose', () => this._clear('hull'));
       m.addTo(group);

@@ -1,5 +1,5 @@
 // main.js - the map page: builds the panel, the Leaflet map and the layers, and keeps the URL hash in sync.
-import { GROUPS, MECHANISMS, SEVERITIES, AGES, SEXES, WINDOWS, LAYERS, HS_CELLS, parseHash, toHash, monthRange, dateRange, filterParams } from './state.js';
+import { AGES, WINDOWS, LAYERS, HS_CELLS, availableGroups, words, parseHash, toHash, monthRange, dateRange, filterParams } from './state.js';
 import { getConfig, getJSON, getToken, setToken } from './api.js';
 import { setLang, t, num, lang } from './i18n.js';
 import { LayerSet } from './layers.js';
@@ -9,7 +9,7 @@ const L = window.L;
 const $ = (id) => document.getElementById(id);
 
 const page = {
-  state: parseHash(location.hash),
+  state: null, // parsed from the hash once /api/config has given the vocabularies
   cfg: null, map: null, layers: null, months: [], playTimer: null, ready: false,
 };
 window.hazmap = page; // for the browser tests and for debugging from the console
@@ -30,22 +30,30 @@ function option(value, text) {
   return o;
 }
 
+/** The label of a vocabulary word (web/i18n key prefix + word), or the word itself when it has none. */
+function wordLabel(prefix, w) {
+  const s = t(prefix + w);
+  return s === prefix + w ? w : s;
+}
+
+// The selectors offer the server's vocabularies (/api/config), labelled from web/i18n.
 function buildFilters() {
   const s = page.state;
+  const voc = page.cfg.vocabularies;
   const g = $('f-group');
   g.replaceChildren(option('', t('all')));
   const og1 = document.createElement('optgroup');
   og1.label = t('groups_label');
-  for (const k of Object.keys(GROUPS)) og1.append(option(k, t('g.' + k)));
+  for (const k of availableGroups(voc)) og1.append(option(k, t('g.' + k)));
   const og2 = document.createElement('optgroup');
   og2.label = t('mechs_label');
-  for (const m of MECHANISMS) og2.append(option('m.' + m, t('m.' + m)));
+  for (const m of words(voc, 'mechanism')) og2.append(option('m.' + m, wordLabel('m.', m)));
   g.append(og1, og2);
   g.value = s.g;
 
   const sev = $('f-sev');
   sev.querySelectorAll('label').forEach((x) => x.remove());
-  for (const k of SEVERITIES) {
+  for (const k of words(voc, 'severity')) {
     const l = document.createElement('label');
     l.className = 'chk';
     const c = document.createElement('input');
@@ -53,14 +61,14 @@ function buildFilters() {
     c.value = k;
     c.checked = s.sev.includes(k);
     c.addEventListener('change', () => setState({ sev: [...sev.querySelectorAll('input:checked')].map((x) => x.value) }));
-    l.append(c, ' ', t('sev.' + k));
+    l.append(c, ' ', wordLabel('sev.', k));
     sev.append(l);
   }
   const age = $('f-age');
   age.replaceChildren(option('', t('all')), ...AGES.map((a) => option(a, a.endsWith('-') ? `≥ ${a.slice(0, -1)}` : a)));
   age.value = s.age;
   const sex = $('f-sex');
-  sex.replaceChildren(option('', t('all')), ...SEXES.map((x) => option(x, t('sex.' + x))));
+  sex.replaceChildren(option('', t('all')), ...words(voc, 'sex').map((x) => option(x, wordLabel('sex.', x))));
   sex.value = s.sex;
   const win = $('f-win');
   win.replaceChildren(...WINDOWS.map((w) => option(String(w), t('win.' + w))));
@@ -259,10 +267,10 @@ function togglePanel(open) {
 function filterSummary() {
   const s = page.state;
   const parts = [];
-  if (s.g) parts.push(s.g.startsWith('m.') ? t(s.g) : t('g.' + s.g));
-  if (s.sev.length) parts.push(s.sev.map((x) => t('sev.' + x)).join('/'));
+  if (s.g) parts.push(s.g.startsWith('m.') ? wordLabel('m.', s.g.slice(2)) : t('g.' + s.g));
+  if (s.sev.length) parts.push(s.sev.map((x) => wordLabel('sev.', x)).join('/'));
   if (s.age && s.g !== 'elderly') parts.push(`${t('age')} ${s.age}`);
-  if (s.sex) parts.push(t('sex.' + s.sex));
+  if (s.sex) parts.push(wordLabel('sex.', s.sex));
   const r = dateRange(s);
   if (r) parts.push(`${r.from} – ${r.to}`);
   return parts.length ? parts.join(' · ') : t('all');
@@ -277,8 +285,9 @@ function updatePrintHead() {
 
 async function main() {
   const t0 = performance.now();
-  const [cfg] = await Promise.all([getConfig(), setLang(page.state.lang)]);
+  const [cfg] = await Promise.all([getConfig(), setLang(parseHash(location.hash).lang)]);
   page.cfg = cfg;
+  page.state = parseHash(location.hash, cfg.vocabularies);
   if (cfg.title && cfg.title !== 'hazmap') { $('title').textContent = cfg.title; $('title').removeAttribute('data-i18n'); }
   document.title = `${$('title').textContent} · hazmap`;
 

@@ -4,8 +4,12 @@
 // 400, and the hash never reaches it. Example:
 //   #g=traffic&sev=fatal,serious&win=3&m=2015-04&age=65-&sex=female&l=areas,density,blackspots&op=0.7&v=13/30.6412/104.0923&lang=en
 //
+// The words of the vocabularies (mechanism, place, intent, severity, sex) are the server's: /api/config
+// carries them ("vocabularies", from geo/vocab.c) and the page offers and accepts those, never a copy.
+// Their labels are in web/i18n ('m.WORD', 'sev.WORD', 'sex.WORD').
+//
 // Working groups of the Jinjiang Safe Community programme -> API filter parameters (filter.h).
-// A group is one filter selection; the individual mechanisms are offered beside them ("m.NAME").
+// A group is one filter selection; the individual mechanisms are offered beside them ("m.WORD").
 //   traffic     mechanism=traffic          fire        mechanism=fire_burn
 //   workplace   place=workplace            home        place=home
 //   elderly     age=65-                    disabled    disability=yes
@@ -25,11 +29,7 @@ export const GROUPS = {
   public: { place: 'public' },
   order: { mechanism: 'violence' },
 };
-export const MECHANISMS = ['traffic', 'fall', 'fire_burn', 'violence', 'self_harm', 'poisoning', 'drowning',
-  'crush', 'cut_pierce', 'animal', 'electric', 'other'];
-export const SEVERITIES = ['fatal', 'serious', 'minor', 'none'];
 export const AGES = ['0-14', '15-24', '25-44', '45-64', '65-'];
-export const SEXES = ['male', 'female'];
 export const WINDOWS = [0, 1, 3, 12];
 export const LAYERS = ['areas', 'density', 'hotspots', 'blackspots', 'incidents'];
 // Gi* cell sizes offered (m). 250 m is the default: the server's "auto" rule can pick cells of a few
@@ -43,15 +43,30 @@ export function defaultState() {
   };
 }
 
-/** Parses a hash string ("#a=b&...") into a state, ignoring anything malformed. */
-export function parseHash(hash) {
+/** The words of one vocabulary ("mechanism", "severity", ...) in /api/config's vocabularies, [] if absent. */
+export function words(vocab, name) {
+  const w = vocab && vocab[name];
+  return Array.isArray(w) ? w : [];
+}
+
+/** The working groups whose filters use only words of the vocabularies (all of them on a current server). */
+export function availableGroups(vocab) {
+  return Object.keys(GROUPS).filter((g) => Object.entries(GROUPS[g]).every(([k, v]) =>
+    !vocab || !(k in vocab) || v.split(',').every((x) => words(vocab, k).includes(x))));
+}
+
+/**
+ * Parses a hash string ("#a=b&...") into a state, ignoring anything malformed. vocab: /api/config's
+ * vocabularies; without them no mechanism, severity or sex word is accepted (the groups are).
+ */
+export function parseHash(hash, vocab = null) {
   const s = defaultState();
   const p = new URLSearchParams(String(hash || '').replace(/^#/, ''));
   const g = p.get('g') || '';
-  if (GROUPS[g] || (g.startsWith('m.') && MECHANISMS.includes(g.slice(2)))) s.g = g;
-  if (p.has('sev')) s.sev = p.get('sev').split(',').filter((x) => SEVERITIES.includes(x));
+  if (availableGroups(vocab).includes(g) || (g.startsWith('m.') && words(vocab, 'mechanism').includes(g.slice(2)))) s.g = g;
+  if (p.has('sev')) s.sev = p.get('sev').split(',').filter((x) => words(vocab, 'severity').includes(x));
   if (AGES.includes(p.get('age'))) s.age = p.get('age');
-  if (SEXES.includes(p.get('sex'))) s.sex = p.get('sex');
+  if (words(vocab, 'sex').includes(p.get('sex'))) s.sex = p.get('sex');
   const win = Number(p.get('win'));
   if (WINDOWS.includes(win)) s.win = win;
   if (/^\d{4}-\d{2}$/.test(p.get('m') || '')) s.m = p.get('m');

@@ -1,0 +1,80 @@
+/* paging.h - one page of a collection's items (OGC API - Features Part 1, /collections/{id}/items):
+ * the request's limit, offset, bbox and datetime beside the shared filters; which of the matching
+ * features make the page; and the FeatureCollection written around them in one pass (features,
+ * numberMatched, numberReturned, timeStamp, self/next/prev links, the analysis' provenance).
+ *
+ * The rule of a page, here and nowhere else: the features that match, in the collection's own
+ * stable order, are numbered 1, 2, ...; the page holds numbers offset + 1 to offset + limit;
+ * numberMatched counts them all. The next link is there while offset + returned < matched, the
+ * previous one while offset > 0 (at offset - limit, not below 0).
+ *
+ * A producer of features (the areas, the incidents, a computed FeatureCollection) walks its
+ * matching features in order and asks paging_match() of each whether it belongs on the page; it
+ * then adds those that do (paging_add_json() or paging_add_text()) and sends the page
+ * (paging_send()). paging_send_computed() does all of it for a computed FeatureCollection.
+ *
+ * Ownership: paging_page_new() returns a page that paging_send() consumes; paging_page_free()
+ * frees one that is not sent (NULL is a no-op). NULL on OOM. */
+#ifndef HAZMAP_PAGING_H
+#define HAZMAP_PAGING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "hazmap/app.h"
+
+/* The paging and selection parameters of an items request. */
+typedef struct paging_params {
+    double bb[4]; /* bbox [west, south, east, north] in WGS84, when has_bbox */
+    int has_bbox;
+    int64_t dt_from, dt_to; /* datetime, [from, to); INT64_MIN / INT64_MAX when open */
+    long limit;             /* 1..10000, default 100 */
+    long offset;            /* 0..1e9, default 0 */
+} paging_params;
+
+/* Checks the items arguments (f, bbox, limit, offset, datetime, the filters and the names in
+ * extra, NULL-terminated, may be NULL) and parses them into pg and the filter f; datetime
+ * narrows f's date range (an empty intersection matches nothing; it is no error). On failure
+ * fills rs with the 400 and returns non-zero. */
+int paging_parse(hctx *c, const hreq *rq, paging_params *pg, hz_filter *f, hresp *rs,
+                 const char *const *extra);
+
+/* 1 when the box [west, south, east, north] meets the request's bbox (always, without one). */
+int paging_bbox_hits(const paging_params *pg, const double bb[4]);
+
+typedef struct paging_page paging_page;
+
+/* An empty page for pg (copied). */
+paging_page *paging_page_new(const paging_params *pg);
+
+void paging_page_free(paging_page *p);
+
+/* Counts the next matching feature; 1 when it belongs on the page (the caller adds it), 0 when it
+ * comes before the offset or after a full page. */
+int paging_match(paging_page *p);
+
+/* 1 once limit features have been selected: later matches are only counted. */
+int paging_full(const paging_page *p);
+
+/* Sets numberMatched to n for a producer that knows it without counting on (every feature
+ * matches); n is at least what paging_match() has counted. */
+void paging_set_matched(paging_page *p, size_t n);
+
+/* Adds one selected feature (not consumed). */
+void paging_add_json(paging_page *p, const json_t *feature);
+
+/* Adds n selected features written as JSON text, comma-separated, without brackets. */
+void paging_add_text(paging_page *p, const char *features, size_t len, size_t n);
+
+/* Sends the FeatureCollection of the page (200 application/geo+json, or 503 on OOM) with prov
+ * (borrowed; NULL for none) as its "provenance" member. Consumes p. */
+void paging_send(hctx *c, const hreq *rq, hresp *rs, paging_page *p, const json_t *prov);
+
+/* Pages a computed FeatureCollection fc (consumed): its features, in order, that meet the bbox
+ * (by the bounding box of their coordinates), each given "id" = its 1-based position in fc; the
+ * page carries fc's "provenance", as every page of the analysis' features must. */
+void paging_send_computed(hctx *c, const hreq *rq, hresp *rs, const paging_params *pg, json_t *fc);
+
+#endif

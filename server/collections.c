@@ -1,0 +1,123 @@
+/* collections.c - the table of collections and the /collections routes (collections.h). */
+#include "hazmap/collections.h"
+#include "hazmap/apiroutes.h"
+#include "hazmap/hztime.h"
+#include "hazmap/oapif.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CRS84 "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+typedef struct coll_def {
+    const char *id, *title, *description;
+    int planner_only;
+    void (*items)(hctx *c, const hreq *rq, hresp *rs);
+    void (*item)(hctx *c, const char *fid, const hreq *rq, hresp *rs);
+} coll_def;
+
+static const coll_def collections[] = {
+    {"areas", "Areas",
+     "Sub-district boundaries with population, incident counts and rates per "
+     "100,000 per year (exact Poisson 95 % limits) under the filters",
+     0, oapif_areas_items, oapif_area_item},
+    {"incidents", "Incidents", "Geocoded injury incidents (planners and editors only)", 1,
+     oapif_incidents_items, oapif_incident_item},
+    {"hotspots", "Hot spots", "Getis-Ord Gi* hot and cold spot cells under the filters", 0,
+     apiroutes_hotspots_items, apiroutes_hotspots_item},
+    {"blackspots", "Black spots", "DBSCAN black-spot clusters, ranked", 0,
+     apiroutes_blackspots_items, apiroutes_blackspots_item},
+};
+enum { NCOLLECTIONS = sizeof collections / sizeof *collections };
+
+/* The collection named id that c's audience may see, or NULL with rs filled (404, 401). */
+static const coll_def *collection_or_fail(hctx *c, const char *id, hresp *rs)
+{
+    for (int i = 0; i < NCOLLECTIONS; i++) {
+        const coll_def *d = &collections[i];
+        if (strcmp(d->id, id) != 0) continue;
+        if (d->planner_only && c->role == HZ_ROLE_PUBLIC) {
+            hresp_error(rs, 401, "Unauthorized", "collection '%s' needs a planner or editor token",
+                        id);
+            hresp_header(rs, "WWW-Authenticate", "Bearer");
+            return NULL;
+        }
+        return d;
+    }
+    hresp_error(rs, 404, "NotFound", "no collection '%.64s'", id);
+    return NULL;
+}
+
+static json_t *time_or_null(int64_t t)
+{
+    if (t == INT64_MIN || t == INT64_MAX) return json_null();
+    char buf[32];
+    hztime_format_iso(t, 0, buf);
+    return json_string(buf);
+}
+
+static json_t *collection_json(hctx *c, const coll_def *d, const double bb[4], int64_t tmin,
+                               int64_t tmax)
+{
+    char path[128];
+    json_t *links = json_array();
+    snprintf(path, sizeof path, "/collections/%s", d->id);
+    json_array_append_new(links, oapif_link(c->base, path, "self", "application/json", d->title));
+    snprintf(path, sizeof path, "/collections/%s/items", d->id);
+    json_array_append_new(links,
+                          oapif_link(c->base, path, "items", "application/geo+json", d->title));
+    return json_pack("{s:s, s:s, s:s, s:o, s:{s:{s:[[f,f,f,f]], s:s}, s:{s:[[o,o]], s:s}},"
+                     " s:s, s:[s]}",
+                     "id", d->id, "title", d->title, "description", d->description, "links", links,
+                     "extent", "spatial", "bbox", bb[0], bb[1], bb[2], bb[3], "crs", CRS84,
+                     "temporal", "interval", time_or_null(tmin), time_or_null(tmax), "trs",
+                     "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian", "itemType", "feature",
+                     "crs", CRS84);
+}
+
+void collections_list(hctx *c, const hreq *rq, hresp *rs)
+{
+    if (app_check_args(rq, NULL, 0, rs)) return;
+    double bb[4];
+    int64_t tmin, tmax;
+    incset_extent(c->snap, bb);
+    incset_time_span(c->snap, &tmin, &tmax);
+    json_t *arr = json_array();
+    for (int i = 0; i < NCOLLECTIONS; i++) {
+        if (collections[i].planner_only && c->role == HZ_ROLE_PUBLIC) continue;
+        json_array_append_new(arr, collection_json(c, &collections[i], bb, tmin, tmax));
+    }
+    json_t *links = json_array();
+    json_array_append_new(
+        links, oapif_link(c->base, "/collections", "self", "application/json", "The collections"));
+    json_t *j = json_pack("{s:o, s:o}", "links", links, "collections", arr);
+    hresp_json(rs, 200, j, "application/json");
+    json_decref(j);
+}
+
+void collections_one(hctx *c, const hreq *rq, hresp *rs)
+{
+    if (app_check_args(rq, NULL, 0, rs)) return;
+    const coll_def *d = collection_or_fail(c, c->seg[0], rs);
+    if (!d) return;
+    double bb[4];
+    int64_t tmin, tmax;
+    incset_extent(c->snap, bb);
+    incset_time_span(c->snap, &tmin, &tmax);
+    json_t *j = collection_json(c, d, bb, tmin, tmax);
+    hresp_json(rs, 200, j, "application/json");
+    json_decref(j);
+}
+
+void collections_items(hctx *c, const hreq *rq, hresp *rs)
+{
+    const coll_def *d = collection_or_fail(c, c->seg[0], rs);
+    if (d) d->items(c, rq, rs);
+}
+
+void collections_item(hctx *c, const hreq *rq, hresp *rs)
+{
+    const coll_def *d = collection_or_fail(c, c->seg[0], rs);
+    if (d) d->item(c, c->seg[1], rq, rs);
+}

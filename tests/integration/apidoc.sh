@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# apidoc.sh - API.md's JSON shapes are the server's: tools/apidoc.py --check against a live `hazmap
+# serve` on a fresh sample database (a planner and an editor token, a basemap configured).
+#
+# WRITE=1 rewrites the shapes in API.md instead (after a change to what the server sends; review the
+# diff, then say in the prose what changed). Env: HAZMAP (binary, default build/hazmap).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+HAZMAP=${HAZMAP:-build/hazmap}
+[ -x "$HAZMAP" ] || { echo "FAIL - $HAZMAP is not built"; exit 1; }
+command -v gdalinfo > /dev/null || { echo "FAIL - gdalinfo is not installed"; exit 1; }
+
+TMP=$(mktemp -d "/tmp/hazmap-apidoc-$$-XXXXXX")
+PID=
+cleanup() {
+  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+tools/load-sample.sh "$HAZMAP" "$TMP/sample.sqlite" > "$TMP/load.log" 2>&1 || { cat "$TMP/load.log"; echo "FAIL - sample database"; exit 1; }
+PLANNER=$("$HAZMAP" token create --db "$TMP/sample.sqlite" --role planner | tail -1 | tr -d '[:space:]')
+EDITOR=$("$HAZMAP" token create --db "$TMP/sample.sqlite" --role editor | tail -1 | tr -d '[:space:]')
+cat > "$TMP/hazmap.conf" <<'CONF'
+basemap_url = https://tiles.example.invalid/{z}/{x}/{y}.png
+basemap_attribution = example basemap
+CONF
+
+for _ in 1 2 3; do
+  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+  "$HAZMAP" serve --db "$TMP/sample.sqlite" --bind 127.0.0.1 --port "$PORT" --config "$TMP/hazmap.conf" > "$TMP/server.log" 2>&1 &
+  PID=$!
+  for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$PORT/healthz" > /dev/null 2>&1 && break 2
+    kill -0 "$PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=
+done
+[ -n "$PID" ] || { tail -20 "$TMP/server.log"; echo "FAIL - hazmap serve did not start"; exit 1; }
+
+mode=--check
+[ "${WRITE:-0}" = 1 ] && mode=--write
+rc=0
+python3 tools/apidoc.py "http://127.0.0.1:$PORT" "$PLANNER" "$EDITOR" "$mode" API.md || rc=$?
+[ "$rc" = 0 ] && echo "ok   - API.md describes every JSON answer as the server sends it" ||
+  echo "FAIL - API.md and the server disagree (WRITE=1 $0 rewrites the shapes)"
+exit "$rc"

@@ -1,0 +1,304 @@
+#!/usr/bin/env python3
+"""apidoc.py - the JSON shapes of API.md, taken from a live `hazmap serve`.
+
+    tools/apidoc.py BASE PLANNER_TOKEN EDITOR_TOKEN --check API.md   exit 1 when a shape differs
+    tools/apidoc.py BASE PLANNER_TOKEN EDITOR_TOKEN --write API.md   rewrite the shapes in place
+
+API.md holds the prose; each response shape in it stands between `<!-- shape: NAME -->` and
+`<!-- /shape -->` and is written by this script from the answers of the requests REQUESTS lists
+under NAME (as the public, a planner or an editor): the keys every answer had, the keys only some
+had (`key?`), the types each key took (a union such as `integer | null`), and, where a key showed
+for some audiences only, which (`// planner`). Objects whose keys are data (years, vocabulary words)
+are shown as maps (`{<year>: integer}`), GeoJSON geometries by their type. tests/integration/
+apidoc.sh runs --check against the sample database, so the document cannot drift from the server.
+The server must have been started on a fresh sample database: the POST requests come last and add
+an incident.
+"""
+import difflib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+
+GEOMETRIES = {"Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon"}
+FEATURE = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [104.08, 30.65]},
+           "properties": {"source": "apidoc", "source_id": "apidoc-1", "occurred_at": "2014-06-01T10:00:00",
+                          "mechanism": "fall", "severity": "minor", "age": 70, "sex": "female", "ward": "7"}}
+BAD = {"type": "FeatureCollection", "features": [
+    {"type": "Feature", "geometry": {"type": "Point", "coordinates": [200, 30]},
+     "properties": {"source_id": "x", "mechanism": "flying"}}]}
+RARE = "mechanism=drowning&from=2013-05-01&to=2013-05-20"
+
+def both(path, status=200):
+    """The same request as the public and as a planner: a key in one's answers only is marked."""
+    return [("public", "GET", path, None, status), ("planner", "GET", path, None, status)]
+
+
+# NAME -> [(audience, method, path, body, expected status)], asked in this order. {AREA} and {AREA2}
+# are two sub-district codes of the data, {NEW} the id of the incident the first request adds.
+REQUESTS = {
+    "post_created": [("editor", "POST", "/collections/incidents/items", FEATURE, 201)],
+    "post_invalid": [("editor", "POST", "/collections/incidents/items", BAD, 400)],
+    "landing": both("/?f=json"),
+    "conformance": both("/conformance"),
+    "collections": both("/collections"),
+    "collection": both("/collections/areas") + [("planner", "GET", "/collections/incidents", None, 200)],
+    "areas": both("/collections/areas/items?limit=100") + both("/collections/areas/items?limit=5&offset=5&mechanism=drowning"),
+    "area": both("/collections/areas/items/{AREA}") + both("/collections/areas/items/{AREA}?mechanism=drowning"),
+    "incidents": [("planner", "GET", "/collections/incidents/items?limit=50&offset=50", None, 200)],
+    "incident": [("planner", "GET", "/collections/incidents/items/1", None, 200),
+                 ("planner", "GET", "/collections/incidents/items/{NEW}", None, 200)],
+    "hotspots": both("/collections/hotspots/items?limit=50&cell=250")
+    + both("/collections/hotspots/items?limit=50&cell=30&band=90&from=2013-01-01&to=2013-02-01")
+    + both(f"/collections/hotspots/items?limit=1&cell=250&{RARE}"),
+    "hotspot": both("/collections/hotspots/items/1?cell=250"),
+    "blackspots": both("/collections/blackspots/items?limit=30") + both("/collections/blackspots/items?limit=30&mechanism=fall"),
+    "blackspot": both("/collections/blackspots/items/1"),
+    "api_blackspots": both("/api/blackspots") + both("/api/blackspots?mechanism=fall"),
+    "stats": both("/api/stats?by=area") + both("/api/stats?by=mechanism,age_group,sex") + both("/api/stats?by=none"),
+    "evaluate": both("/api/evaluate?area={AREA}&start=2013-07-01")
+    + both("/api/evaluate?area={AREA}&start=2013-07-01&compare={AREA2}")
+    + both("/api/evaluate?area={AREA}&start=2013-07-01&mechanism=drowning"),
+    "config": both("/api/config"),
+    "density_tif": both("/api/density.tif?bandwidth=300&cell=100") + both("/api/density.tif?mechanism=traffic"),
+    "tilejson": both("/tiles/density.json"),
+    "legend": both("/tiles/density/legend.json") + both(f"/tiles/density/legend.json?{RARE}"),
+    "healthz": [("public", "GET", "/healthz", None, 200)],
+    "error": [("public", "GET", "/collections/areas/items?limit=0", None, 400),
+              ("public", "GET", "/collections/incidents/items", None, 401),
+              ("public", "GET", "/collections/nope", None, 404),
+              ("public", "DELETE", "/collections", None, 405),
+              ("public", "GET", f"/api/density.tif?{RARE}", None, 422)],
+}
+
+
+class Shape:
+    """The merged shape of the values seen at one place of the answers."""
+
+    def __init__(self):
+        self.scalars = []  # 'string', 'integer', ..., in the order first seen
+        self.literals = []  # string values of a "type" key
+        self.geoms = []  # GeoJSON geometry types
+        self.obj = None  # key -> [Shape, times present, audiences]
+        self.nobj = 0
+        self.obj_aud = set()
+        self.arr = None  # Shape of the elements
+        self.maps = {}  # map label -> Shape of the values
+        self.aud = set()
+
+    def _scalar(self, t):
+        if t not in self.scalars:
+            self.scalars.append(t)
+
+    def add(self, v, aud, key, vocab):
+        self.aud.add(aud)
+        if v is None:
+            self._scalar("null")
+        elif isinstance(v, bool):
+            self._scalar("boolean")
+        elif isinstance(v, int):
+            self._scalar("integer")
+        elif isinstance(v, float):
+            self._scalar("number")
+        elif isinstance(v, str):
+            if key == "type":
+                if v not in self.literals:
+                    self.literals.append(v)
+            else:
+                self._scalar("string")
+        elif isinstance(v, list):
+            if self.arr is None:
+                self.arr = Shape()
+            for e in v:
+                self.arr.add(e, aud, None, vocab)
+        elif v.get("type") in GEOMETRIES and "coordinates" in v:
+            if v["type"] not in self.geoms:
+                self.geoms.append(v["type"])
+        else:
+            label = map_label(v, vocab, key)
+            if label:
+                m = self.maps.setdefault(label, Shape())
+                for x in v.values():
+                    m.add(x, aud, None, vocab)
+                return
+            if self.obj is None:
+                self.obj = {}
+            self.nobj += 1
+            self.obj_aud.add(aud)
+            for k, x in v.items():
+                slot = self.obj.setdefault(k, [Shape(), 0, set()])
+                slot[0].add(x, aud, k, vocab)
+                slot[1] += 1
+                slot[2].add(aud)
+
+    def render(self, indent):
+        """Lines of text; the first continues the line of its key."""
+        alts, block = [], None
+        alts += [json.dumps(s) for s in self.literals]
+        alts += ["GeoJSON " + g for g in self.geoms]
+        scal = [s for s in self.scalars if s != "null"]
+        if "integer" in scal and "number" in scal:
+            scal.remove("integer")
+        alts += scal
+        for label, m in self.maps.items():
+            alts.append("{<%s>: %s}" % (label, " | ".join(m.render(indent))))
+        if self.arr is not None:
+            inner = self.arr.render(indent)
+            if len(inner) == 1:
+                alts.append("[%s]" % inner[0] if inner[0] else "[]")
+            else:
+                block = ["[" + inner[0]] + inner[1:-1] + [inner[-1] + "]"]
+        if self.obj is not None:
+            lines = ["{"]
+            for k, (s, n, aud) in self.obj.items():
+                sub = s.render(indent + 2)
+                note = ""
+                if aud != self.obj_aud:
+                    note = "  // " + ", ".join(sorted(aud))
+                name = k + ("?" if n < self.nobj else "")
+                lines.append(" " * (indent + 2) + name + ": " + sub[0] + ("" if len(sub) > 1 else note))
+                lines += sub[1:-1]
+                if len(sub) > 1:
+                    lines.append(sub[-1] + note)
+            lines.append(" " * indent + "}")
+            obj_lines = lines
+            if block is not None:  # an array of objects and an object: keep both, rarely seen
+                alts.append("[...]")
+            block = obj_lines
+        if "null" in self.scalars:
+            alts.append("null")
+        if block is None:
+            return [" | ".join(alts)]
+        prefix = " | ".join(alts)
+        return [(prefix + " | " if prefix else "") + block[0]] + block[1:]
+
+
+def map_label(d, vocab, key):
+    """The label of an object whose keys are data (years, vocabulary words, source columns), or None."""
+    keys = list(d)
+    if key == "extra":
+        return "source column"
+    if not keys:
+        return None
+    if all(re.fullmatch(r"\d{4}", k) for k in keys):
+        return "year"
+    for name, words in vocab.items():
+        if all(k in words or k == "unknown" for k in keys):
+            return name
+    return None
+
+
+def tiff_provenance(data):
+    """The HAZMAP_PROVENANCE metadata item of a GeoTIFF, as GDAL reads it (gdalinfo -json)."""
+    with tempfile.NamedTemporaryFile(suffix=".tif", delete=False) as f:
+        f.write(data)
+    try:
+        r = subprocess.run(["gdalinfo", "-json", f.name], capture_output=True)
+    finally:
+        os.unlink(f.name)
+    if r.returncode != 0:
+        raise RuntimeError(f"gdalinfo cannot read the GeoTIFF: {r.stderr.decode()[:300]}")
+    info = json.loads(r.stdout)
+    return json.loads(info["metadata"][""]["HAZMAP_PROVENANCE"])
+
+
+def fetch(base, tokens, aud, method, path, body):
+    headers = {"Accept": "application/json"}
+    if tokens.get(aud):
+        headers["Authorization"] = "Bearer " + tokens[aud]
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/geo+json"
+    rq = urllib.request.Request(base + path, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(rq, timeout=300) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def shapes(base, tokens):
+    cfg = json.loads(fetch(base, tokens, "public", "GET", "/api/config", None)[1])
+    vocab = cfg.get("vocabularies", {})
+    areas = json.loads(fetch(base, tokens, "planner", "GET", "/collections/areas/items?limit=10000", None)[1])
+    subs = sorted(f["properties"]["code"] for f in areas["features"]
+                  if f["properties"].get("parent_code"))
+    subst = {"{AREA}": subs[0], "{AREA2}": subs[1]}
+    out, failures = {}, []
+    for name, reqs in REQUESTS.items():
+        s = Shape()
+        seen = []
+        for aud, method, path, body, want in reqs:
+            if "{NEW}" in path and "{NEW}" not in subst:  # the last incident by id: the one added
+                page = json.loads(fetch(base, tokens, "planner", "GET", "/collections/incidents/items?limit=1", None)[1])
+                last = json.loads(fetch(base, tokens, "planner", "GET",
+                                        f"/collections/incidents/items?limit=1&offset={page['numberMatched'] - 1}", None)[1])
+                subst["{NEW}"] = str(last["features"][0]["id"])
+            for k, v in subst.items():
+                path = path.replace(k, v)
+            status, text = fetch(base, tokens, aud, method, path, body)
+            if status != want:
+                failures.append(f"{name}: {method} {path} as {aud}: {status}, expected {want}")
+                continue
+            tiff = want == 200 and path.startswith("/api/density.tif")
+            s.add(tiff_provenance(text) if tiff else json.loads(text), aud, None, vocab)
+            shown = re.sub(r"/items/[0-9]+", "/items/{id}", path.replace(subs[0], "{code}").replace(subs[1], "{code2}"))
+            seen.append(f"{method} {shown} ({aud}{'' if want == 200 else f', {want}'})")
+        out[name] = "\n".join(["# " + x for x in seen] + s.render(0))
+    return out, failures
+
+
+BLOCK = re.compile(r"(<!-- shape: ([a-z_]+) -->\n```text\n)(.*?)(```\n<!-- /shape -->)", re.S)
+
+
+def main(argv):
+    if len(argv) != 6 or argv[4] not in ("--check", "--write"):
+        sys.stderr.write(__doc__)
+        return 2
+    base, planner, editor, mode, doc = argv[1].rstrip("/"), argv[2], argv[3], argv[4], argv[5]
+    got, failures = shapes(base, {"planner": planner, "editor": editor})
+    for f in failures:
+        print("FAIL - " + f)
+    text = open(doc, encoding="utf-8").read()
+    named = [m.group(2) for m in BLOCK.finditer(text)]
+    bad = 0
+    for name in got:
+        if name not in named:
+            print(f"FAIL - {doc} has no shape block '{name}'")
+            bad += 1
+    for name in named:
+        if name not in got:
+            print(f"FAIL - {doc}: shape block '{name}' names no request list in {argv[0]}")
+            bad += 1
+
+    def replace(m):
+        nonlocal bad
+        name, old = m.group(2), m.group(3)
+        new = got.get(name)
+        if new is None:
+            return m.group(0)
+        new += "\n"
+        if new != old:
+            if mode == "--check":
+                bad += 1
+                print(f"FAIL - {doc}: the shape of '{name}' differs from the server's:")
+                for line in difflib.unified_diff(old.splitlines(), new.splitlines(), "API.md", "server", lineterm="", n=1):
+                    print("    " + line)
+            return m.group(1) + new + m.group(4)
+        print(f"ok   - {name}: the shape in {doc} is the server's")
+        return m.group(0)
+
+    text2 = BLOCK.sub(replace, text)
+    if mode == "--write" and text2 != text:
+        open(doc, "w", encoding="utf-8").write(text2)
+        print(f"wrote {doc}")
+    return 1 if (bad and mode == "--check") or failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
