@@ -179,6 +179,39 @@ START_TEST(test_handmade_square_and_chain)
 }
 END_TEST
 
+START_TEST(test_handmade_groups_at_eps)
+{
+    /* Two groups of 5 coincident points: with min_points 5 all are cores. At exactly eps apart
+     * they are one cluster, a hair beyond eps two, whatever their bounding boxes suggest. */
+    double x[10], y[10];
+    int32_t lab[10], ncl;
+    const double dist[2] = {10.0, 10.0000001};
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < 10; i++) {
+            x[i] = 500000.0 + (i < 5 ? 0 : dist[k]);
+            y[i] = 3400000.0;
+        }
+        ck_assert_int_eq(dbscan_run(10, x, y, 10.0, 5, lab, NULL, &ncl, NULL, 0), HZ_OK);
+        ck_assert_int_eq(ncl, k == 0 ? 1 : 2);
+        ck_assert_int_eq(lab[9], k == 0 ? 1 : 2);
+    }
+    /* Two groups whose bounding boxes come within eps (their corners (1, 1) and (8, 8) are
+     * 9.9 apart) while no two of their points do (11.3 at least): two clusters. Each group is
+     * 5 points at each end of a box diagonal, all cores at min_points 5. */
+    const double gx[4] = {0, 1, 8, 9}, gy[4] = {1, 0, 9, 8};
+    double px[20], py[20];
+    int32_t pl[20];
+    for (int i = 0; i < 20; i++) {
+        px[i] = gx[i / 5];
+        py[i] = gy[i / 5];
+    }
+    ck_assert_int_eq(dbscan_run(20, px, py, 10.0, 5, pl, NULL, &ncl, NULL, 0), HZ_OK);
+    ck_assert_int_eq(ncl, 2);
+    for (int i = 0; i < 20; i++)
+        ck_assert_int_eq(pl[i], i < 10 ? 1 : 2);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
     double x[2] = {0, NAN}, y[2] = {0, 0};
@@ -254,6 +287,102 @@ START_TEST(test_against_brute_force)
     free(y);
     free(a);
     free(b);
+}
+END_TEST
+
+/* The core flags by definition: at least minpts points (itself included) within eps. */
+static void brute_cores(size_t n, const double *x, const double *y, double eps, int minpts,
+                        uint8_t *core)
+{
+    double eps2 = eps * eps;
+    for (size_t i = 0; i < n; i++) {
+        size_t c = 0;
+        for (size_t j = 0; j < n; j++) {
+            double dx = x[i] - x[j], dy = y[i] - y[j];
+            c += dx * dx + dy * dy <= eps2;
+        }
+        core[i] = c >= (size_t)minpts;
+    }
+}
+
+/* The grid's shortcuts (cells counted whole or skipped by their bounding boxes, cores joined
+ * cell by cell, border points given the lowest cluster number in reach) against the literal
+ * algorithm: dense blobs where whole cells decide, densities near the threshold where points
+ * are counted one by one, exact ties at eps and at fractions of it, duplicates, coordinates
+ * the size of UTM's, and min_points from 1 to several hundred. */
+START_TEST(test_grid_against_brute_force)
+{
+    uint64_t seed = 20240601;
+    enum { N = 1500 };
+    double *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    int32_t *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b);
+    uint8_t *ca = malloc(N), *cb = malloc(N);
+    const double spacing[] = {1.0, 0.5, M_SQRT1_2, 0.25 * M_SQRT2, 1.0 / 3};
+    for (int round = 0; round < 24; round++) {
+        size_t n = 300 + (size_t)(rnd(&seed) * (N - 300));
+        double eps = 5 + rnd(&seed) * 60;
+        double ox = round % 2 ? 400000 + rnd(&seed) * 1e5 : 0, oy = round % 2 ? 3.3e6 : 0;
+        int nblobs = 1 + (int)(rnd(&seed) * 4);
+        double bx[4], by[4], bs[4];
+        for (int k = 0; k < nblobs; k++) {
+            bx[k] = ox + rnd(&seed) * 600;
+            by[k] = oy + rnd(&seed) * 600;
+            bs[k] = eps * (0.1 + rnd(&seed) * 1.5);
+        }
+        double sp = eps * spacing[round % 5];
+        for (size_t i = 0; i < n; i++) {
+            double u = rnd(&seed);
+            if (u < 0.6) { /* Gaussian blobs, from far denser than eps to about eps wide */
+                int k = (int)(rnd(&seed) * nblobs);
+                double r = sqrt(-2 * log(1 - rnd(&seed))), t = 2 * M_PI * rnd(&seed);
+                x[i] = bx[k] + bs[k] * r * cos(t);
+                y[i] = by[k] + bs[k] * r * sin(t);
+            } else if (u < 0.8) {
+                x[i] = ox + rnd(&seed) * 600;
+                y[i] = oy + rnd(&seed) * 600;
+            } else if (u < 0.95) { /* a lattice: ties at eps and at fractions of it */
+                x[i] = ox + 100 + sp * (int)(rnd(&seed) * 12);
+                y[i] = oy + 100 + sp * (int)(rnd(&seed) * 12);
+            } else if (i > 0) {
+                size_t j = (size_t)(rnd(&seed) * (double)i);
+                x[i] = x[j];
+                y[i] = y[j];
+            } else {
+                x[i] = ox;
+                y[i] = oy;
+            }
+        }
+        /* Also min_points equal to the neighbour counts of two points: thresholds met exactly. */
+        int minpts_list[] = {1, 2, 4, 8, 16, 40, 100, 300, 0, 0};
+        for (int q = 8; q < 10; q++) {
+            size_t i = (size_t)(rnd(&seed) * (double)n), cnt = 0;
+            for (size_t j = 0; j < n; j++) {
+                double dx = x[i] - x[j], dy = y[i] - y[j];
+                cnt += dx * dx + dy * dy <= eps * eps;
+            }
+            minpts_list[q] = (int)cnt;
+        }
+        for (int q = 0; q < 10; q++) {
+            int minpts = minpts_list[q];
+            int32_t na, nb;
+            ck_assert_int_eq(dbscan_run(n, x, y, eps, minpts, a, ca, &na, NULL, 0), HZ_OK);
+            nb = brute_dbscan(n, x, y, eps, minpts, b);
+            brute_cores(n, x, y, eps, minpts, cb);
+            ck_assert_msg(na == nb, "round %d minpts %d: %d vs %d clusters", round, minpts, na, nb);
+            for (size_t i = 0; i < n; i++) {
+                ck_assert_msg(ca[i] == cb[i], "round %d minpts %d point %zu: core %d vs %d", round,
+                              minpts, i, ca[i], cb[i]);
+                ck_assert_msg(a[i] == b[i], "round %d minpts %d point %zu: %d vs %d", round, minpts,
+                              i, a[i], b[i]);
+            }
+        }
+    }
+    free(x);
+    free(y);
+    free(a);
+    free(b);
+    free(ca);
+    free(cb);
 }
 END_TEST
 
@@ -487,8 +616,10 @@ Suite *dbscan_suite(void)
     tcase_add_checked_fixture(tc, tmpdb, tmpdb_rm);
     tcase_add_test(tc, test_handmade_border_between_two_clusters);
     tcase_add_test(tc, test_handmade_square_and_chain);
+    tcase_add_test(tc, test_handmade_groups_at_eps);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_against_brute_force);
+    tcase_add_test(tc, test_grid_against_brute_force);
     tcase_add_test(tc, test_order_invariance);
     tcase_add_test(tc, test_blackspots_describe_and_rank);
     tcase_add_test(tc, test_auto_min_points);
