@@ -608,6 +608,57 @@ START_TEST(test_auto_min_points)
 }
 END_TEST
 
+/* The rule against a brute-force count of the occupied cells (every pair of points compared)
+ * on random sets: negative coordinates, points on cell edges, duplicates, and points too far
+ * out to have a cell (left out of n as well). */
+START_TEST(test_auto_min_points_random)
+{
+    uint64_t seed = 4242;
+    enum { N = 3000 };
+    double *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    ck_assert(x && y);
+    for (int round = 0; round < 20; round++) {
+        size_t n = 1 + (size_t)(rnd(&seed) * (N - 1));
+        double eps = 5 + rnd(&seed) * 100, side = eps * (1 + rnd(&seed) * 60);
+        for (size_t i = 0; i < n; i++) {
+            double u = rnd(&seed);
+            if (u < 0.7) {
+                x[i] = (rnd(&seed) - 0.5) * side;
+                y[i] = (rnd(&seed) - 0.5) * side;
+            } else if (u < 0.85) { /* on cell edges */
+                x[i] = eps * (int)((rnd(&seed) - 0.5) * 20);
+                y[i] = eps * (int)((rnd(&seed) - 0.5) * 20);
+            } else if (u < 0.97 && i > 0) {
+                size_t j = (size_t)(rnd(&seed) * (double)i);
+                x[i] = x[j];
+                y[i] = y[j];
+            } else {
+                x[i] = 1e12 * eps; /* cell number beyond 2e9 */
+                y[i] = 0;
+            }
+        }
+        size_t m = 0, occupied = 0;
+        for (size_t i = 0; i < n; i++) {
+            double cx = floor(x[i] / eps), cy = floor(y[i] / eps);
+            if (fabs(cx) > 2e9 || fabs(cy) > 2e9) continue;
+            m++;
+            size_t j = 0;
+            for (; j < i; j++)
+                if (fabs(floor(x[j] / eps)) <= 2e9 && floor(x[j] / eps) == cx &&
+                    floor(y[j] / eps) == cy)
+                    break;
+            occupied += j == i;
+        }
+        double k = occupied ? ceil(3.0 * M_PI * (double)m / (double)occupied) : 0;
+        int want = k > 5 ? (int)k : 5;
+        ck_assert_msg(blackspots_auto_min_points(n, x, y, eps) == want, "round %d: %d vs %d", round,
+                      blackspots_auto_min_points(n, x, y, eps), want);
+    }
+    free(x);
+    free(y);
+}
+END_TEST
+
 Suite *dbscan_suite(void)
 {
     Suite *s = suite_create("dbscan");
@@ -623,6 +674,7 @@ Suite *dbscan_suite(void)
     tcase_add_test(tc, test_order_invariance);
     tcase_add_test(tc, test_blackspots_describe_and_rank);
     tcase_add_test(tc, test_auto_min_points);
+    tcase_add_test(tc, test_auto_min_points_random);
     suite_add_tcase(s, tc);
     return s;
 }
