@@ -583,6 +583,205 @@ START_TEST(test_blackspots_describe_and_rank)
 }
 END_TEST
 
+/* The reference descriptions: each cluster's members visited cluster by cluster in input
+ * order, and the hull by the monotone chain on a qsort by (x, y) - the straightforward way. */
+static int ref_cmp_xy(const void *a, const void *b)
+{
+    const double *p = a, *q = b;
+    if (p[0] != q[0]) return p[0] < q[0] ? -1 : 1;
+    if (p[1] != q[1]) return p[1] < q[1] ? -1 : 1;
+    return 0;
+}
+
+static double ref_cross(const double *o, const double *a, const double *b)
+{
+    return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+}
+
+/* pts: n (x, y) pairs, sorted in place; hull: room for 2n + 2 pairs. Returns the vertices. */
+static size_t ref_hull(double *pts, size_t n, double *hull)
+{
+    qsort(pts, n, 2 * sizeof *pts, ref_cmp_xy);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (m == 0 || ref_cmp_xy(pts + 2 * (m - 1), pts + 2 * i) != 0) {
+            pts[2 * m] = pts[2 * i];
+            pts[2 * m + 1] = pts[2 * i + 1];
+            m++;
+        }
+    if (m <= 2) {
+        memcpy(hull, pts, 2 * m * sizeof *pts);
+        return m;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < m; i++) {
+        while (k >= 2 && ref_cross(hull + 2 * (k - 2), hull + 2 * (k - 1), pts + 2 * i) <= 0)
+            k--;
+        hull[2 * k] = pts[2 * i];
+        hull[2 * k + 1] = pts[2 * i + 1];
+        k++;
+    }
+    for (size_t i = m - 1, t = k + 1; i-- > 0;) {
+        while (k >= t && ref_cross(hull + 2 * (k - 2), hull + 2 * (k - 1), pts + 2 * i) <= 0)
+            k--;
+        hull[2 * k] = pts[2 * i];
+        hull[2 * k + 1] = pts[2 * i + 1];
+        k++;
+    }
+    return k - 1 < 2 ? 2 : k - 1;
+}
+
+/* Every description of every black spot against the reference, on random incidents: blobs of
+ * a few hundred (so the hulls are large), repeated locations (coincident members), unknown
+ * times, all severities and mechanisms; fixed and automatic min_points. */
+START_TEST(test_blackspots_against_brute_force)
+{
+    char err[512];
+    store *st = store_open(dbpath, STORE_CREATE, err, sizeof err);
+    ck_assert_msg(st != NULL, "%s", err);
+    workcrs *w = workcrs_new("EPSG:32648", 0, 0, err, sizeof err);
+    ck_assert_ptr_nonnull(w);
+    enum { N = 2500 };
+    double *mx = malloc(N * sizeof *mx), *my = malloc(N * sizeof *my);
+    double *lon = malloc(N * sizeof *lon), *lat = malloc(N * sizeof *lat);
+    uint64_t seed = 99;
+    const double cx[4] = {410000, 410400, 412000, 411000},
+                 cy[4] = {3390000, 3390100, 3391000, 3392500};
+    for (int i = 0; i < N; i++) {
+        double u = rnd(&seed);
+        if (u < 0.8) {
+            int k = (int)(rnd(&seed) * 4);
+            double r = sqrt(-2 * log(1 - rnd(&seed))), t = 2 * M_PI * rnd(&seed);
+            mx[i] = cx[k] + (10 + 20 * k) * r * cos(t);
+            my[i] = cy[k] + (10 + 20 * k) * r * sin(t);
+        } else if (u < 0.9 && i > 0) {
+            int j = (int)(rnd(&seed) * i);
+            mx[i] = mx[j];
+            my[i] = my[j];
+        } else {
+            mx[i] = 409000 + rnd(&seed) * 5000;
+            my[i] = 3389000 + rnd(&seed) * 5000;
+        }
+    }
+    ck_assert_int_eq(workcrs_inverse(w, N, mx, my, lon, lat), HZ_OK);
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    for (int i = 0; i < N; i++) {
+        char sid[16];
+        snprintf(sid, sizeof sid, "%d", i);
+        hz_incident_rec r = {.source = "t",
+                             .source_id = sid,
+                             .victims = 1,
+                             .age = -1,
+                             .disability = -1,
+                             .lon = lon[i],
+                             .lat = lat[i]};
+        r.mechanism = (int)(rnd(&seed) * HZ_MECH_COUNT);
+        r.severity = (int)(rnd(&seed) * HZ_SEV_COUNT);
+        /* 2011-12-31 16:00 UTC (2012-01-01 local) plus up to three years; 1 in 10 unknown */
+        r.t = rnd(&seed) < 0.1 ? INT64_MIN : 1325347200 + (int64_t)(rnd(&seed) * 3 * 365 * 86400);
+        store_put_outcome o;
+        ck_assert_int_eq(store_incident_put(st, &r, &o, err, sizeof err), HZ_OK);
+    }
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    incset *s = incset_load(st, "EPSG:32648", err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    const hz_incident *items = incset_items(s);
+    hz_filter f;
+    filter_init(&f);
+    hz_points pts = {0};
+    ck_assert_int_eq(incset_select(s, &f, &pts, err, sizeof err), HZ_OK);
+    size_t n = pts.n;
+    int32_t *label = malloc(n * sizeof *label);
+    double *mem = malloc(2 * n * sizeof *mem), *hull = malloc((4 * n + 4) * sizeof *hull);
+    for (int round = 0; round < 2; round++) {
+        blackspots_params p;
+        blackspots_params_init(&p);
+        p.eps = 25;
+        p.min_points = round == 0 ? 8 : 0;
+        blackspots_result *r;
+        ck_assert_int_eq(blackspots_compute(s, &f, &p, &r, err, sizeof err), HZ_OK);
+        int32_t ncl;
+        ck_assert_int_eq(dbscan_run(n, pts.x, pts.y, p.eps, r->params.min_points, label, NULL, &ncl,
+                                    err, sizeof err),
+                         HZ_OK);
+        ck_assert_uint_eq(r->n, (size_t)ncl);
+        ck_assert_int_gt(ncl, 3);
+        size_t big = 0;
+        for (size_t q = 0; q < r->n; q++) {
+            const blackspot *b = &r->spots[q];
+            int32_t c = label[b->first];
+            ck_assert_int_gt(c, 0);
+            int64_t count = 0, sev[HZ_SEV_COUNT] = {0}, mech[HZ_MECH_COUNT] = {0};
+            int64_t hours[24] = {0}, wdays[7] = {0}, trend[8] = {0};
+            double score = 0, sx = 0, sy = 0, radius = 0;
+            size_t m = 0;
+            for (size_t k = 0; k < n; k++) {
+                if (label[k] != c) continue;
+                const hz_incident *i = &items[pts.idx[k]];
+                ck_assert(count > 0 || k == b->first);
+                count++;
+                sev[i->severity]++;
+                score += r->weights[i->severity];
+                mech[i->mechanism]++;
+                sx += pts.x[k];
+                sy += pts.y[k];
+                mem[2 * m] = pts.x[k];
+                mem[2 * m + 1] = pts.y[k];
+                m++;
+                if (i->t == INT64_MIN) continue;
+                int64_t l = i->t + HZ_TZ_SHANGHAI, days = l / 86400;
+                int yy, mo, dd;
+                hztime_civil_from_days(days, &yy, &mo, &dd);
+                hours[(l - days * 86400) / 3600]++;
+                wdays[(days + 3) % 7]++;
+                trend[yy - r->year0]++;
+            }
+            double ccx = sx / (double)count, ccy = sy / (double)count;
+            for (size_t k = 0; k < m; k++) {
+                double d = hypot(mem[2 * k] - ccx, mem[2 * k + 1] - ccy);
+                if (d > radius) radius = d;
+            }
+            big += m >= 64;
+            ck_assert_int_eq(b->count, count);
+            for (int k = 0; k < HZ_SEV_COUNT; k++)
+                ck_assert_int_eq(b->severity[k], sev[k]);
+            for (int k = 0; k < HZ_MECH_COUNT; k++)
+                ck_assert_int_eq(b->mechanisms[k], mech[k]);
+            for (int k = 0; k < 24; k++)
+                ck_assert_int_eq(b->hours[k], hours[k]);
+            for (int k = 0; k < 7; k++)
+                ck_assert_int_eq(b->weekdays[k], wdays[k]);
+            ck_assert_int_eq(r->nyears, 3);
+            for (int k = 0; k < r->nyears; k++)
+                ck_assert_int_eq(b->trend[k], trend[k]);
+            ck_assert(b->score == score);
+            ck_assert(b->cx == ccx && b->cy == ccy);
+            ck_assert(b->radius_m == radius);
+            size_t hn = ref_hull(mem, m, hull);
+            ck_assert_uint_eq(b->hull_n, hn);
+            for (size_t v = 0; v < hn; v++) {
+                double hlon, hlat;
+                workcrs_inverse(w, 1, &hull[2 * v], &hull[2 * v + 1], &hlon, &hlat);
+                ck_assert(b->hull_lon[v] == hlon && b->hull_lat[v] == hlat);
+            }
+        }
+        ck_assert_uint_gt(big, 3); /* hulls large enough for a radix sort */
+        blackspots_free(r);
+    }
+    free(label);
+    free(mem);
+    free(hull);
+    hz_points_free(&pts);
+    free(mx);
+    free(my);
+    free(lon);
+    free(lat);
+    incset_free(s);
+    workcrs_free(w);
+    store_close(st);
+}
+END_TEST
+
 /* The automatic min_points: a 100 x 100 lattice at 10 m puts 25 points in each of 400 occupied
  * 50 m cells, so the rule gives ceil(3 pi 10000 / 400) = ceil(235.62) = 236. */
 START_TEST(test_auto_min_points)
@@ -673,6 +872,7 @@ Suite *dbscan_suite(void)
     tcase_add_test(tc, test_grid_against_brute_force);
     tcase_add_test(tc, test_order_invariance);
     tcase_add_test(tc, test_blackspots_describe_and_rank);
+    tcase_add_test(tc, test_blackspots_against_brute_force);
     tcase_add_test(tc, test_auto_min_points);
     tcase_add_test(tc, test_auto_min_points_random);
     suite_add_tcase(s, tc);

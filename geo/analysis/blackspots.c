@@ -185,7 +185,7 @@ hz_status blackspots_compute(const incset *s, const hz_filter *f, const blackspo
     *out = NULL;
     hz_points pts = {0};
     int32_t *label = NULL;
-    size_t *order = NULL, *cstart = NULL;
+    size_t *cstart = NULL;
     xy *buf = NULL, *hull = NULL;
     rank_key *keys = NULL;
     blackspot *ranked = NULL;
@@ -230,71 +230,73 @@ hz_status blackspots_compute(const incset *s, const hz_filter *f, const blackspo
     }
     r->year0 = ymin;
     r->nyears = ymax >= ymin ? ymax - ymin + 1 : 0;
-    /* Members grouped by cluster (counting sort, stable: input order within a cluster). */
-    cstart = calloc((size_t)ncl + 2, sizeof *cstart);
-    order = malloc((n ? n : 1) * sizeof *order);
     r->spots = calloc((size_t)ncl + 1, sizeof *r->spots);
-    if (!cstart || !order || !r->spots) goto oom;
-    for (size_t k = 0; k < n; k++)
+    if (!r->spots) goto oom;
+    r->n = (size_t)ncl;
+    for (int32_t c = 0; c < ncl; c++)
+        if (!(r->spots[c].trend = calloc((size_t)r->nyears + 1, sizeof *r->spots[c].trend)))
+            goto oom;
+    /* The counts and sums of every cluster in one pass over the filtered points, which follow
+     * the snapshot's memory order: a cluster's members are spread over the whole snapshot, and
+     * visiting them cluster by cluster missed the cache on nearly every one (0.15 s of a
+     * 1M-incident request). Within a cluster the sums still run in input order. */
+    cstart = calloc((size_t)ncl + 2, sizeof *cstart);
+    if (!cstart) goto oom;
+    for (size_t k = 0; k < n; k++) {
         cstart[label[k] + 1]++;
-    for (int32_t c = 0; c <= ncl; c++)
+        if (label[k] == 0) continue;
+        blackspot *b = &r->spots[label[k] - 1];
+        const hz_incident *i = &items[pts.idx[k]];
+        if (b->count++ == 0) b->first = k;
+        b->severity[i->severity < HZ_SEV_COUNT ? i->severity : 0]++;
+        b->score += r->weights[i->severity < HZ_SEV_COUNT ? i->severity : 0];
+        b->mechanisms[i->mechanism < HZ_MECH_COUNT ? i->mechanism : 0]++;
+        b->cx += pts.x[k]; /* the sums, divided below */
+        b->cy += pts.y[k];
+        if (i->t != INT64_MIN) {
+            int y, h, wd;
+            local_fields(i->t, &y, &h, &wd);
+            b->hours[h]++;
+            b->weekdays[wd]++;
+            b->trend[y - r->year0]++;
+        }
+    }
+    r->noise = (int64_t)cstart[1];
+    /* The members' coordinates grouped by cluster (counting sort), for the radius and hull. */
+    cstart[1] = 0;
+    for (int32_t c = 1; c <= ncl; c++)
         cstart[c + 1] += cstart[c];
+    buf = malloc((cstart[ncl + 1] + 1) * sizeof *buf);
+    if (!buf) goto oom;
     {
-        size_t *fill = calloc((size_t)ncl + 1, sizeof *fill);
+        size_t *fill = malloc(((size_t)ncl + 1) * sizeof *fill);
         if (!fill) goto oom;
+        memcpy(fill, cstart, ((size_t)ncl + 1) * sizeof *fill);
         for (size_t k = 0; k < n; k++)
-            order[cstart[label[k]] + fill[label[k]]++] = k;
+            if (label[k]) buf[fill[label[k]]++] = (xy){pts.x[k], pts.y[k]};
         free(fill);
     }
-    r->noise = (int64_t)(cstart[1] - cstart[0]);
     size_t maxm = 0;
     for (int32_t c = 1; c <= ncl; c++)
         if (cstart[c + 1] - cstart[c] > maxm) maxm = cstart[c + 1] - cstart[c];
-    buf = malloc((maxm + 1) * sizeof *buf);
     hull = malloc((2 * maxm + 2) * sizeof *hull);
-    if (!buf || !hull) goto oom;
+    if (!hull) goto oom;
     w = workcrs_new(incset_work_srs(s), 0, 0, err, errlen);
     if (!w) {
         rc = HZ_ECRS;
         goto fail;
     }
-    r->n = (size_t)ncl;
     for (int32_t c = 1; c <= ncl; c++) {
         blackspot *b = &r->spots[c - 1];
-        size_t a = cstart[c], e = cstart[c + 1];
-        b->trend = calloc((size_t)r->nyears + 1, sizeof *b->trend);
-        if (!b->trend) goto oom;
-        b->first = order[a];
-        double sx = 0, sy = 0;
-        for (size_t q = a; q < e; q++) {
-            size_t k = order[q];
-            const hz_incident *i = &items[pts.idx[k]];
-            b->count++;
-            b->severity[i->severity < HZ_SEV_COUNT ? i->severity : 0]++;
-            b->score += r->weights[i->severity < HZ_SEV_COUNT ? i->severity : 0];
-            b->mechanisms[i->mechanism < HZ_MECH_COUNT ? i->mechanism : 0]++;
-            sx += pts.x[k];
-            sy += pts.y[k];
-            if (i->t != INT64_MIN) {
-                int y, h, wd;
-                local_fields(i->t, &y, &h, &wd);
-                b->hours[h]++;
-                b->weekdays[wd]++;
-                b->trend[y - r->year0]++;
-            }
-        }
-        b->cx = sx / (double)b->count;
-        b->cy = sy / (double)b->count;
-        size_t m = 0;
-        for (size_t q = a; q < e; q++) {
-            size_t k = order[q];
-            double d = hypot(pts.x[k] - b->cx, pts.y[k] - b->cy);
+        xy *mem = buf + cstart[c];
+        size_t m = cstart[c + 1] - cstart[c];
+        b->cx /= (double)b->count;
+        b->cy /= (double)b->count;
+        for (size_t q = 0; q < m; q++) {
+            double d = hypot(mem[q].x - b->cx, mem[q].y - b->cy);
             if (d > b->radius_m) b->radius_m = d;
-            buf[m].x = pts.x[k];
-            buf[m].y = pts.y[k];
-            m++;
         }
-        size_t hn = convex_hull(buf, m, hull);
+        size_t hn = convex_hull(mem, m, hull);
         b->hull_n = hn;
         b->hull_lon = malloc((hn + 1) * sizeof *b->hull_lon);
         b->hull_lat = malloc((hn + 1) * sizeof *b->hull_lat);
@@ -343,7 +345,6 @@ done:
     blackspots_free(r);
     hz_points_free(&pts);
     free(label);
-    free(order);
     free(cstart);
     free(buf);
     free(hull);
