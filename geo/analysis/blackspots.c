@@ -269,16 +269,20 @@ hz_status blackspots_compute(const incset *s, const hz_filter *f, const blackspo
     for (int k = 0; k < HZ_SEV_COUNT; k++)
         r->weights[k] = filter_weight(&sf, k);
     const hz_incident *items = incset_items(s);
-    /* Trend years over all filtered incidents. */
-    int ymin = 0, ymax = -1;
+    /* Trend years over all filtered incidents: those of the first and last instants (the local
+     * year never decreases with time; converting every time took 0.01 s at 1M). */
+    int64_t tmin = INT64_MAX, tmax = INT64_MIN;
     for (size_t k = 0; k < n; k++) {
         int64_t t = items[pts.idx[k]].t;
         if (t == INT64_MIN) continue;
-        int y, h, wd;
-        local_fields(t, &y, &h, &wd);
-        if (ymax < ymin) ymin = ymax = y;
-        if (y < ymin) ymin = y;
-        if (y > ymax) ymax = y;
+        tmin = t < tmin ? t : tmin;
+        tmax = t > tmax ? t : tmax;
+    }
+    int ymin = 0, ymax = -1;
+    if (tmax != INT64_MIN) {
+        int hour, wday;
+        local_fields(tmin, &ymin, &hour, &wday);
+        local_fields(tmax, &ymax, &hour, &wday);
     }
     r->year0 = ymin;
     r->nyears = ymax >= ymin ? ymax - ymin + 1 : 0;
