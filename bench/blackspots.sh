@@ -155,6 +155,7 @@ v_http=$(awk -v a="$P95" 'BEGIN {print (a <= 500) ? "meets" : "MISSES"}')
   echo "Command: \`bench/blackspots.sh $BUILD\` (driver \`bench/dbscan_bench.c\` timing only \`dbscan_run()\`; peer R"
   echo "\`dbscan::dbscan()\` $(Rscript -e 'cat(as.character(packageVersion("dbscan")))' 2>/dev/null) (Debian r-cran-dbscan, kd-tree default) timing only the \`dbscan()\` call; median of 3 runs each, same run)."
   echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1); shared with other jobs, so medians vary."
+  echo "Code: commit \`$(git rev-parse --short HEAD 2>/dev/null || echo unknown)\`$(git status --porcelain --untracked-files=no -- geo include server cli 2>/dev/null | grep -q . && echo ' with uncommitted changes')."
   echo
   echo "Synthetic seeded points (metres): the square side grows with sqrt(n) (20 km at 100,000) so the density stays"
   echo "city-like; half uniform, half in Gaussian clusters of about 250 points (sigma 20-80 m). eps = $EPS m, minPts = $MINPTS"
