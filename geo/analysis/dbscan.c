@@ -243,11 +243,11 @@ typedef struct sweep {
     size_t lo[SPAN], hi[SPAN];
 } sweep;
 
-/* The occupied cells within R cells of cell c in both directions, c included, into nb (room
- * for NEAR_MAX); returns their count. Calls on one zeroed sweep must pass increasing c. */
-static size_t near_cells(const grid *g, sweep *sw, size_t c, uint32_t *nb)
+/* Moves the sweep to cell c: row r then covers cells [lo[r], hi[r]), the occupied cells within
+ * R cells of c in both directions (c included). Calls on one zeroed sweep must pass increasing
+ * c. */
+static void sweep_to(const grid *g, sweep *sw, size_t c)
 {
-    size_t k = 0;
     /* key[c] >= R * w + R: the margin rows and columns keep these from wrapping. */
     uint64_t row0 = g->key[c] - (uint64_t)R * g->w;
     for (int r = 0; r < SPAN; r++) {
@@ -260,9 +260,27 @@ static size_t near_cells(const grid *g, sweep *sw, size_t c, uint32_t *nb)
             hi++;
         sw->lo[r] = lo;
         sw->hi[r] = hi;
-        for (size_t d = lo; d < hi; d++)
-            nb[k++] = (uint32_t)d;
     }
+}
+
+/* How many points the cells of the sweep hold or, given cum (prefix sums over the cells of a
+ * per-cell count, m + 1 entries), how many of what is counted: each row's cells are one run,
+ * so no cell is visited. */
+static size_t sweep_total(const grid *g, const sweep *sw, const uint32_t *cum)
+{
+    size_t t = 0;
+    for (int r = 0; r < SPAN; r++)
+        t += cum ? cum[sw->hi[r]] - cum[sw->lo[r]] : g->start[sw->hi[r]] - g->start[sw->lo[r]];
+    return t;
+}
+
+/* The cells of the sweep into nb (room for NEAR_MAX); returns their count. */
+static size_t sweep_cells(const sweep *sw, uint32_t *nb)
+{
+    size_t k = 0;
+    for (int r = 0; r < SPAN; r++)
+        for (size_t d = sw->lo[r]; d < sw->hi[r]; d++)
+            nb[k++] = (uint32_t)d;
     return k;
 }
 
@@ -306,7 +324,12 @@ static int mark_cores(grid *g, int min_points, uint8_t *iscore)
     sweep sw = {0};
     for (size_t c = 0; c < g->m; c++) {
         const box *bc = &g->bb[c];
-        size_t k = near_cells(g, &sw, c, nb), np = 0, full = 0, maybe = 0, na = 0;
+        sweep_to(g, &sw, c);
+        if (sweep_total(g, &sw, NULL) < mp) { /* too few points in reach: most cells */
+            memset(iscore + g->start[c], 0, cell_size(g, (uint32_t)c));
+            continue;
+        }
+        size_t k = sweep_cells(&sw, nb), np = 0, full = 0, maybe = 0, na = 0;
         for (size_t j = 0; j < k; j++) {
             const box *b = &g->bb[nb[j]];
             if (box_near2(bc, b) > g->eps2) continue;
@@ -400,7 +423,8 @@ static void join_cores(grid *g, const uint8_t *iscore)
         g->parent[c] = (uint32_t)c;
     for (size_t c = 0; c < g->m; c++) {
         if (!g->ncore[c]) continue;
-        size_t k = near_cells(g, &sw, c, nb);
+        sweep_to(g, &sw, c);
+        size_t k = sweep_cells(&sw, nb);
         for (size_t j = 0; j < k; j++) {
             uint32_t d = nb[j];
             if (d <= c || !g->ncore[d]) continue; /* each pair once */
@@ -446,16 +470,25 @@ static int32_t number_clusters(grid *g, const uint8_t *iscore)
     return ncl;
 }
 
-/* Pass 4: the labels, by input index. */
-static void label_points(const grid *g, const uint8_t *iscore, int32_t *label)
+/* Pass 4: the labels, by input index; cum: m + 1 scratch entries. */
+static void label_points(const grid *g, const uint8_t *iscore, int32_t *label, uint32_t *cum)
 {
     uint32_t nb[NEAR_MAX];
     sweep sw = {0};
+    cum[0] = 0;
+    for (size_t c = 0; c < g->m; c++)
+        cum[c + 1] = cum[c] + g->ncore[c];
     for (size_t c = 0; c < g->m; c++) {
         size_t ncell = cell_size(g, (uint32_t)c);
         if (g->ncore[c] == ncell) {
             for (uint32_t s = g->start[c]; s < g->start[c + 1]; s++)
                 label[g->ord[s]] = g->cl[c];
+            continue;
+        }
+        sweep_to(g, &sw, c);
+        if (sweep_total(g, &sw, cum) == 0) { /* no core in reach: noise */
+            for (uint32_t s = g->start[c]; s < g->start[c + 1]; s++)
+                label[g->ord[s]] = 0;
             continue;
         }
         /* The box of the cell's other points, to keep the core cells that can reach them. */
@@ -467,7 +500,7 @@ static void label_points(const grid *g, const uint8_t *iscore, int32_t *label)
             o.y0 = min2(o.y0, g->sy[s]);
             o.y1 = max2(o.y1, g->sy[s]);
         }
-        size_t k = near_cells(g, &sw, c, nb), np = 0;
+        size_t k = sweep_cells(&sw, nb), np = 0;
         for (size_t j = 0; j < k; j++) {
             uint32_t d = nb[j];
             if (!g->ncore[d] || box_near2(&o, &g->bb[d]) > g->eps2) continue;
@@ -515,8 +548,9 @@ hz_status dbscan_run(size_t n, const double *x, const double *y, double eps, int
     hz_status rc = grid_build(&g, n, x, y, eps, err, errlen);
     if (rc != HZ_OK) return rc;
     uint8_t *iscore = malloc(n); /* by sorted position */
+    uint32_t *cum = malloc((g.m + 1) * sizeof *cum);
     int32_t ncl = -1;
-    if (iscore && mark_cores(&g, min_points, iscore) == 0) {
+    if (iscore && cum && mark_cores(&g, min_points, iscore) == 0) {
         join_cores(&g, iscore);
         ncl = number_clusters(&g, iscore);
     }
@@ -524,13 +558,14 @@ hz_status dbscan_run(size_t n, const double *x, const double *y, double eps, int
         rc = hz_fail(HZ_ENOMEM, err, errlen, "dbscan: out of memory for %zu points", n);
         goto done;
     }
-    label_points(&g, iscore, label);
+    label_points(&g, iscore, label, cum);
     *nclusters = ncl;
     if (core)
         for (size_t s = 0; s < n; s++)
             core[g.ord[s]] = iscore[s];
 done:
     free(iscore);
+    free(cum);
     grid_free(&g);
     return rc;
 }
