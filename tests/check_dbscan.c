@@ -375,6 +375,14 @@ START_TEST(test_grid_against_brute_force)
                 ck_assert_msg(a[i] == b[i], "round %d minpts %d point %zu: %d vs %d", round, minpts,
                               i, a[i], b[i]);
             }
+            /* The same on threads, each taking a chunk of the cells. */
+            int nt = 2 + round % 3;
+            ck_assert_int_eq(dbscan_run_threads(n, x, y, eps, minpts, nt, b, cb, &nb, NULL, 0),
+                             HZ_OK);
+            ck_assert_int_eq(na, nb);
+            for (size_t i = 0; i < n; i++)
+                ck_assert_msg(a[i] == b[i] && ca[i] == cb[i],
+                              "round %d minpts %d point %zu on %d threads", round, minpts, i, nt);
         }
     }
     free(x);

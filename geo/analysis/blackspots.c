@@ -17,6 +17,7 @@ void blackspots_params_init(blackspots_params *p)
     p->eps = 50.0;
     p->min_points = 0;
     p->rank = BLACKSPOTS_BY_SCORE;
+    p->nthreads = 0;
 }
 
 typedef struct xy {
@@ -261,7 +262,8 @@ hz_status blackspots_compute(const incset *s, const hz_filter *f, const blackspo
         snprintf(r->params_rule, sizeof r->params_rule, "eps %g m and min_points %d as given",
                  p->eps, p->min_points);
     }
-    rc = dbscan_run(n, pts.x, pts.y, p->eps, r->params.min_points, label, NULL, &ncl, err, errlen);
+    rc = dbscan_run_threads(n, pts.x, pts.y, p->eps, r->params.min_points, p->nthreads, label, NULL,
+                            &ncl, err, errlen);
     if (rc != HZ_OK) goto fail;
     r->incidents = (int64_t)n;
     hz_filter sf = *f;

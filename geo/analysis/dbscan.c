@@ -33,6 +33,7 @@
  *     is noise if there is none: R expands each cluster completely before discovering the
  *     next, so the first cluster to reach a border point is the lowest-numbered one that can. */
 #include "hazmap/dbscan.h"
+#include "hazmap/parfor.h"
 
 #include <assert.h>
 #include <math.h>
@@ -311,18 +312,18 @@ static int is_core(const grid *g, size_t s, size_t full, const double *ax, const
     return 0;
 }
 
-/* Pass 1: iscore per sorted position; then ncore and the cores' box per cell. For each cell,
+/* Pass 1 on cells [c0, c1): iscore per sorted position. For each cell,
  * the cells around it are split into wholly within eps of its box (counted), wholly beyond
  * (dropped) and partly within; the points of the last are split the same way against the box,
  * and only the points left open are tested against each point of the cell. Returns -1 when
  * out of memory. */
-static int mark_cores(grid *g, int min_points, uint8_t *iscore)
+static int mark_cores(const grid *g, size_t mp, uint8_t *iscore, size_t c0, size_t c1)
 {
-    size_t mp = (size_t)min_points, cap = 0;
+    size_t cap = 0;
     double *ax = NULL, *ay = NULL;
     uint32_t nb[NEAR_MAX];
     sweep sw = {0};
-    for (size_t c = 0; c < g->m; c++) {
+    for (size_t c = c0; c < c1; c++) {
         const box *bc = &g->bb[c];
         sweep_to(g, &sw, c);
         if (sweep_total(g, &sw, NULL) < mp) { /* too few points in reach: most cells */
@@ -375,8 +376,14 @@ static int mark_cores(grid *g, int min_points, uint8_t *iscore)
     }
     free(ax);
     free(ay);
-    /* The boxes are needed for all points up to here, for the cores only from here on. */
-    for (size_t c = 0; c < g->m; c++) {
+    return 0;
+}
+
+/* After pass 1 on every cell (the boxes of all points are needed until then): ncore and the
+ * box of the core points of cells [c0, c1). */
+static void core_boxes(grid *g, const uint8_t *iscore, size_t c0, size_t c1)
+{
+    for (size_t c = c0; c < c1; c++) {
         box *b = &g->bb[c];
         for (uint32_t s = g->start[c]; s < g->start[c + 1]; s++) {
             if (!iscore[s]) continue;
@@ -391,7 +398,6 @@ static int mark_cores(grid *g, int min_points, uint8_t *iscore)
             }
         }
     }
-    return 0;
 }
 
 static uint32_t uf_find(uint32_t *parent, uint32_t c)
@@ -470,15 +476,13 @@ static int32_t number_clusters(grid *g, const uint8_t *iscore)
     return ncl;
 }
 
-/* Pass 4: the labels, by input index; cum: m + 1 scratch entries. */
-static void label_points(const grid *g, const uint8_t *iscore, int32_t *label, uint32_t *cum)
+/* Pass 4 on cells [c0, c1): the labels, by input index; cum: the prefix sums of ncore. */
+static void label_points(const grid *g, const uint8_t *iscore, int32_t *label, const uint32_t *cum,
+                         size_t c0, size_t c1)
 {
     uint32_t nb[NEAR_MAX];
     sweep sw = {0};
-    cum[0] = 0;
-    for (size_t c = 0; c < g->m; c++)
-        cum[c + 1] = cum[c] + g->ncore[c];
-    for (size_t c = 0; c < g->m; c++) {
+    for (size_t c = c0; c < c1; c++) {
         size_t ncell = cell_size(g, (uint32_t)c);
         if (g->ncore[c] == ncell) {
             for (uint32_t s = g->start[c]; s < g->start[c + 1]; s++)
@@ -531,8 +535,70 @@ static void label_points(const grid *g, const uint8_t *iscore, int32_t *label, u
     }
 }
 
+/* Passes 1 and 4 run on threads, each on the cells whose first point falls in its chunk of the
+ * sorted points (so the chunks hold similar numbers of points); a cell's decisions read the
+ * other cells but write only its own points. */
+typedef struct pass_ctx {
+    grid *g;
+    uint8_t *iscore;
+    int32_t *label;
+    const uint32_t *cum;
+    size_t mp;
+    int failed[PAR_MAX_THREADS];
+} pass_ctx;
+
+/* The cells whose first sorted position lies in [lo, hi). */
+static void cells_of(const grid *g, size_t lo, size_t hi, size_t *c0, size_t *c1)
+{
+    size_t b[2] = {lo, hi};
+    for (int k = 0; k < 2; k++) {
+        size_t l = 0, h = g->m;
+        while (l < h) {
+            size_t mid = l + (h - l) / 2;
+            if (g->start[mid] < b[k])
+                l = mid + 1;
+            else
+                h = mid;
+        }
+        *(k ? c1 : c0) = l;
+    }
+}
+
+static void cores_chunk(void *ctx, size_t lo, size_t hi, int tid)
+{
+    pass_ctx *p = ctx;
+    size_t c0, c1;
+    cells_of(p->g, lo, hi, &c0, &c1);
+    p->failed[tid] = mark_cores(p->g, p->mp, p->iscore, c0, c1) != 0;
+}
+
+static void boxes_chunk(void *ctx, size_t lo, size_t hi, int tid)
+{
+    pass_ctx *p = ctx;
+    size_t c0, c1;
+    (void)tid;
+    cells_of(p->g, lo, hi, &c0, &c1);
+    core_boxes(p->g, p->iscore, c0, c1);
+}
+
+static void labels_chunk(void *ctx, size_t lo, size_t hi, int tid)
+{
+    pass_ctx *p = ctx;
+    size_t c0, c1;
+    (void)tid;
+    cells_of(p->g, lo, hi, &c0, &c1);
+    label_points(p->g, p->iscore, p->label, p->cum, c0, c1);
+}
+
 hz_status dbscan_run(size_t n, const double *x, const double *y, double eps, int min_points,
                      int32_t *label, uint8_t *core, int32_t *nclusters, char *err, size_t errlen)
+{
+    return dbscan_run_threads(n, x, y, eps, min_points, 1, label, core, nclusters, err, errlen);
+}
+
+hz_status dbscan_run_threads(size_t n, const double *x, const double *y, double eps, int min_points,
+                             int nthreads, int32_t *label, uint8_t *core, int32_t *nclusters,
+                             char *err, size_t errlen)
 {
     *nclusters = 0;
     if (!(eps > 0) || !isfinite(eps))
@@ -547,18 +613,32 @@ hz_status dbscan_run(size_t n, const double *x, const double *y, double eps, int
     grid g;
     hz_status rc = grid_build(&g, n, x, y, eps, err, errlen);
     if (rc != HZ_OK) return rc;
+    /* Automatic: one thread per core, but no more than one per 16384 points. */
+    int nt = par_threads(nthreads);
+    if (nthreads <= 0 && (size_t)nt > n / 16384) nt = n / 16384 > 1 ? (int)(n / 16384) : 1;
     uint8_t *iscore = malloc(n); /* by sorted position */
     uint32_t *cum = malloc((g.m + 1) * sizeof *cum);
+    pass_ctx pc = {.g = &g, .iscore = iscore, .label = label, .cum = cum, .mp = (size_t)min_points};
     int32_t ncl = -1;
-    if (iscore && cum && mark_cores(&g, min_points, iscore) == 0) {
-        join_cores(&g, iscore);
-        ncl = number_clusters(&g, iscore);
+    if (iscore && cum) {
+        par_for(n, nt, cores_chunk, &pc);
+        int failed = 0;
+        for (int t = 0; t < PAR_MAX_THREADS; t++)
+            failed |= pc.failed[t];
+        if (!failed) {
+            par_for(n, nt, boxes_chunk, &pc);
+            join_cores(&g, iscore);
+            ncl = number_clusters(&g, iscore);
+        }
     }
     if (ncl < 0) {
         rc = hz_fail(HZ_ENOMEM, err, errlen, "dbscan: out of memory for %zu points", n);
         goto done;
     }
-    label_points(&g, iscore, label, cum);
+    cum[0] = 0;
+    for (size_t c = 0; c < g.m; c++)
+        cum[c + 1] = cum[c] + g.ncore[c];
+    par_for(n, nt, labels_chunk, &pc);
     *nclusters = ncl;
     if (core)
         for (size_t s = 0; s < n; s++)

@@ -16,7 +16,8 @@
  * brute-force scan. The result is a pure function of the input order and coordinates: same
  * input, same output.
  *
- * Thread-safety: reentrant; no state is kept between calls. */
+ * Thread-safety: reentrant; no state is kept between calls. dbscan_run() runs on the calling
+ * thread. */
 #ifndef HAZMAP_DBSCAN_H
 #define HAZMAP_DBSCAN_H
 
@@ -34,5 +35,11 @@
  * n == 0 is fine. */
 hz_status dbscan_run(size_t n, const double *x, const double *y, double eps, int min_points,
                      int32_t *label, uint8_t *core, int32_t *nclusters, char *err, size_t errlen);
+
+/* dbscan_run() on nthreads threads (parfor.h; <= 0: one per core, but no more than one per
+ * 16384 points). The result does not depend on the number of threads. */
+hz_status dbscan_run_threads(size_t n, const double *x, const double *y, double eps, int min_points,
+                             int nthreads, int32_t *label, uint8_t *core, int32_t *nclusters,
+                             char *err, size_t errlen);
 
 #endif
