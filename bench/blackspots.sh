@@ -196,7 +196,7 @@ v_http=$(awk -v a="$P95" 'BEGIN {print (a <= 500) ? "meets" : "MISSES"}')
   echo "+ \`json_dumps\`) on this store with perf and timers, once, while working on issue 8 (not re-measured by this"
   echo "script; seconds, on this shared machine):"
   echo
-  echo "| stage | before (89eef3c) | after |"
+  echo "| stage | before (89eef3c) | after, one thread (66b2dbf) |"
   echo "|---|---:|---:|"
   echo "| selection of the filtered points | 0.02 | 0.02 |"
   echo "| automatic min_points (occupied eps-cells: qsort of 1M keys, now a hash set) | 0.135 | 0.009 |"
@@ -205,6 +205,9 @@ v_http=$(awk -v a="$P95" 'BEGIN {print (a <= 500) ? "meets" : "MISSES"}')
   echo "| radius and convex hulls (qsort of the members; now radix passes) | 0.09 | 0.03 |"
   echo "| ranking, GeoJSON, serialisation (63 clusters, all shown: nothing computed was thrown away) | 0.003 | 0.003 |"
   echo "| **total** | **4.3** | **0.28** |"
+  echo
+  echo "Since b9978a8 the core marking and labelling passes of DBSCAN (about 0.13 s of its 0.19 s) run on one thread"
+  echo "per core; the server uses them, so its CPU per request can exceed its wall time when a core is free."
   echo
   echo "Before, this client against a build of 89eef3c on the same store (25 requests, load average 2.5-3.4 from"
   echo "other jobs): p50 4.8 s, p95 7.1 s. The DBSCAN labels are unchanged: identical to R's in the table above, and"
