@@ -179,6 +179,39 @@ START_TEST(test_handmade_square_and_chain)
 }
 END_TEST
 
+START_TEST(test_handmade_groups_at_eps)
+{
+    /* Two groups of 5 coincident points: with min_points 5 all are cores. At exactly eps apart
+     * they are one cluster, a hair beyond eps two, whatever their bounding boxes suggest. */
+    double x[10], y[10];
+    int32_t lab[10], ncl;
+    const double dist[2] = {10.0, 10.0000001};
+    for (int k = 0; k < 2; k++) {
+        for (int i = 0; i < 10; i++) {
+            x[i] = 500000.0 + (i < 5 ? 0 : dist[k]);
+            y[i] = 3400000.0;
+        }
+        ck_assert_int_eq(dbscan_run(10, x, y, 10.0, 5, lab, NULL, &ncl, NULL, 0), HZ_OK);
+        ck_assert_int_eq(ncl, k == 0 ? 1 : 2);
+        ck_assert_int_eq(lab[9], k == 0 ? 1 : 2);
+    }
+    /* Two groups whose bounding boxes come within eps (their corners (1, 1) and (8, 8) are
+     * 9.9 apart) while no two of their points do (11.3 at least): two clusters. Each group is
+     * 5 points at each end of a box diagonal, all cores at min_points 5. */
+    const double gx[4] = {0, 1, 8, 9}, gy[4] = {1, 0, 9, 8};
+    double px[20], py[20];
+    int32_t pl[20];
+    for (int i = 0; i < 20; i++) {
+        px[i] = gx[i / 5];
+        py[i] = gy[i / 5];
+    }
+    ck_assert_int_eq(dbscan_run(20, px, py, 10.0, 5, pl, NULL, &ncl, NULL, 0), HZ_OK);
+    ck_assert_int_eq(ncl, 2);
+    for (int i = 0; i < 20; i++)
+        ck_assert_int_eq(pl[i], i < 10 ? 1 : 2);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
     double x[2] = {0, NAN}, y[2] = {0, 0};
@@ -254,6 +287,110 @@ START_TEST(test_against_brute_force)
     free(y);
     free(a);
     free(b);
+}
+END_TEST
+
+/* The core flags by definition: at least minpts points (itself included) within eps. */
+static void brute_cores(size_t n, const double *x, const double *y, double eps, int minpts,
+                        uint8_t *core)
+{
+    double eps2 = eps * eps;
+    for (size_t i = 0; i < n; i++) {
+        size_t c = 0;
+        for (size_t j = 0; j < n; j++) {
+            double dx = x[i] - x[j], dy = y[i] - y[j];
+            c += dx * dx + dy * dy <= eps2;
+        }
+        core[i] = c >= (size_t)minpts;
+    }
+}
+
+/* The grid's shortcuts (cells counted whole or skipped by their bounding boxes, cores joined
+ * cell by cell, border points given the lowest cluster number in reach) against the literal
+ * algorithm: dense blobs where whole cells decide, densities near the threshold where points
+ * are counted one by one, exact ties at eps and at fractions of it, duplicates, coordinates
+ * the size of UTM's, and min_points from 1 to several hundred. */
+START_TEST(test_grid_against_brute_force)
+{
+    uint64_t seed = 20240601;
+    enum { N = 1500 };
+    double *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    int32_t *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b);
+    uint8_t *ca = malloc(N), *cb = malloc(N);
+    const double spacing[] = {1.0, 0.5, M_SQRT1_2, 0.25 * M_SQRT2, 1.0 / 3};
+    for (int round = 0; round < 24; round++) {
+        size_t n = 300 + (size_t)(rnd(&seed) * (N - 300));
+        double eps = 5 + rnd(&seed) * 60;
+        double ox = round % 2 ? 400000 + rnd(&seed) * 1e5 : 0, oy = round % 2 ? 3.3e6 : 0;
+        int nblobs = 1 + (int)(rnd(&seed) * 4);
+        double bx[4], by[4], bs[4];
+        for (int k = 0; k < nblobs; k++) {
+            bx[k] = ox + rnd(&seed) * 600;
+            by[k] = oy + rnd(&seed) * 600;
+            bs[k] = eps * (0.1 + rnd(&seed) * 1.5);
+        }
+        double sp = eps * spacing[round % 5];
+        for (size_t i = 0; i < n; i++) {
+            double u = rnd(&seed);
+            if (u < 0.6) { /* Gaussian blobs, from far denser than eps to about eps wide */
+                int k = (int)(rnd(&seed) * nblobs);
+                double r = sqrt(-2 * log(1 - rnd(&seed))), t = 2 * M_PI * rnd(&seed);
+                x[i] = bx[k] + bs[k] * r * cos(t);
+                y[i] = by[k] + bs[k] * r * sin(t);
+            } else if (u < 0.8) {
+                x[i] = ox + rnd(&seed) * 600;
+                y[i] = oy + rnd(&seed) * 600;
+            } else if (u < 0.95) { /* a lattice: ties at eps and at fractions of it */
+                x[i] = ox + 100 + sp * (int)(rnd(&seed) * 12);
+                y[i] = oy + 100 + sp * (int)(rnd(&seed) * 12);
+            } else if (i > 0) {
+                size_t j = (size_t)(rnd(&seed) * (double)i);
+                x[i] = x[j];
+                y[i] = y[j];
+            } else {
+                x[i] = ox;
+                y[i] = oy;
+            }
+        }
+        /* Also min_points equal to the neighbour counts of two points: thresholds met exactly. */
+        int minpts_list[] = {1, 2, 4, 8, 16, 40, 100, 300, 0, 0};
+        for (int q = 8; q < 10; q++) {
+            size_t i = (size_t)(rnd(&seed) * (double)n), cnt = 0;
+            for (size_t j = 0; j < n; j++) {
+                double dx = x[i] - x[j], dy = y[i] - y[j];
+                cnt += dx * dx + dy * dy <= eps * eps;
+            }
+            minpts_list[q] = (int)cnt;
+        }
+        for (int q = 0; q < 10; q++) {
+            int minpts = minpts_list[q];
+            int32_t na, nb;
+            ck_assert_int_eq(dbscan_run(n, x, y, eps, minpts, a, ca, &na, NULL, 0), HZ_OK);
+            nb = brute_dbscan(n, x, y, eps, minpts, b);
+            brute_cores(n, x, y, eps, minpts, cb);
+            ck_assert_msg(na == nb, "round %d minpts %d: %d vs %d clusters", round, minpts, na, nb);
+            for (size_t i = 0; i < n; i++) {
+                ck_assert_msg(ca[i] == cb[i], "round %d minpts %d point %zu: core %d vs %d", round,
+                              minpts, i, ca[i], cb[i]);
+                ck_assert_msg(a[i] == b[i], "round %d minpts %d point %zu: %d vs %d", round, minpts,
+                              i, a[i], b[i]);
+            }
+            /* The same on threads, each taking a chunk of the cells. */
+            int nt = 2 + round % 3;
+            ck_assert_int_eq(dbscan_run_threads(n, x, y, eps, minpts, nt, b, cb, &nb, NULL, 0),
+                             HZ_OK);
+            ck_assert_int_eq(na, nb);
+            for (size_t i = 0; i < n; i++)
+                ck_assert_msg(a[i] == b[i] && ca[i] == cb[i],
+                              "round %d minpts %d point %zu on %d threads", round, minpts, i, nt);
+        }
+    }
+    free(x);
+    free(y);
+    free(a);
+    free(b);
+    free(ca);
+    free(cb);
 }
 END_TEST
 
@@ -456,6 +593,205 @@ START_TEST(test_blackspots_describe_and_rank)
 }
 END_TEST
 
+/* The reference descriptions: each cluster's members visited cluster by cluster in input
+ * order, and the hull by the monotone chain on a qsort by (x, y) - the straightforward way. */
+static int ref_cmp_xy(const void *a, const void *b)
+{
+    const double *p = a, *q = b;
+    if (p[0] != q[0]) return p[0] < q[0] ? -1 : 1;
+    if (p[1] != q[1]) return p[1] < q[1] ? -1 : 1;
+    return 0;
+}
+
+static double ref_cross(const double *o, const double *a, const double *b)
+{
+    return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+}
+
+/* pts: n (x, y) pairs, sorted in place; hull: room for 2n + 2 pairs. Returns the vertices. */
+static size_t ref_hull(double *pts, size_t n, double *hull)
+{
+    qsort(pts, n, 2 * sizeof *pts, ref_cmp_xy);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (m == 0 || ref_cmp_xy(pts + 2 * (m - 1), pts + 2 * i) != 0) {
+            pts[2 * m] = pts[2 * i];
+            pts[2 * m + 1] = pts[2 * i + 1];
+            m++;
+        }
+    if (m <= 2) {
+        memcpy(hull, pts, 2 * m * sizeof *pts);
+        return m;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < m; i++) {
+        while (k >= 2 && ref_cross(hull + 2 * (k - 2), hull + 2 * (k - 1), pts + 2 * i) <= 0)
+            k--;
+        hull[2 * k] = pts[2 * i];
+        hull[2 * k + 1] = pts[2 * i + 1];
+        k++;
+    }
+    for (size_t i = m - 1, t = k + 1; i-- > 0;) {
+        while (k >= t && ref_cross(hull + 2 * (k - 2), hull + 2 * (k - 1), pts + 2 * i) <= 0)
+            k--;
+        hull[2 * k] = pts[2 * i];
+        hull[2 * k + 1] = pts[2 * i + 1];
+        k++;
+    }
+    return k - 1 < 2 ? 2 : k - 1;
+}
+
+/* Every description of every black spot against the reference, on random incidents: blobs of
+ * a few hundred (so the hulls are large), repeated locations (coincident members), unknown
+ * times, all severities and mechanisms; fixed and automatic min_points. */
+START_TEST(test_blackspots_against_brute_force)
+{
+    char err[512];
+    store *st = store_open(dbpath, STORE_CREATE, err, sizeof err);
+    ck_assert_msg(st != NULL, "%s", err);
+    workcrs *w = workcrs_new("EPSG:32648", 0, 0, err, sizeof err);
+    ck_assert_ptr_nonnull(w);
+    enum { N = 2500 };
+    double *mx = malloc(N * sizeof *mx), *my = malloc(N * sizeof *my);
+    double *lon = malloc(N * sizeof *lon), *lat = malloc(N * sizeof *lat);
+    uint64_t seed = 99;
+    const double cx[4] = {410000, 410400, 412000, 411000},
+                 cy[4] = {3390000, 3390100, 3391000, 3392500};
+    for (int i = 0; i < N; i++) {
+        double u = rnd(&seed);
+        if (u < 0.8) {
+            int k = (int)(rnd(&seed) * 4);
+            double r = sqrt(-2 * log(1 - rnd(&seed))), t = 2 * M_PI * rnd(&seed);
+            mx[i] = cx[k] + (10 + 20 * k) * r * cos(t);
+            my[i] = cy[k] + (10 + 20 * k) * r * sin(t);
+        } else if (u < 0.9 && i > 0) {
+            int j = (int)(rnd(&seed) * i);
+            mx[i] = mx[j];
+            my[i] = my[j];
+        } else {
+            mx[i] = 409000 + rnd(&seed) * 5000;
+            my[i] = 3389000 + rnd(&seed) * 5000;
+        }
+    }
+    ck_assert_int_eq(workcrs_inverse(w, N, mx, my, lon, lat), HZ_OK);
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    for (int i = 0; i < N; i++) {
+        char sid[16];
+        snprintf(sid, sizeof sid, "%d", i);
+        hz_incident_rec r = {.source = "t",
+                             .source_id = sid,
+                             .victims = 1,
+                             .age = -1,
+                             .disability = -1,
+                             .lon = lon[i],
+                             .lat = lat[i]};
+        r.mechanism = (int)(rnd(&seed) * HZ_MECH_COUNT);
+        r.severity = (int)(rnd(&seed) * HZ_SEV_COUNT);
+        /* 2011-12-31 16:00 UTC (2012-01-01 local) plus up to three years; 1 in 10 unknown */
+        r.t = rnd(&seed) < 0.1 ? INT64_MIN : 1325347200 + (int64_t)(rnd(&seed) * 3 * 365 * 86400);
+        store_put_outcome o;
+        ck_assert_int_eq(store_incident_put(st, &r, &o, err, sizeof err), HZ_OK);
+    }
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    incset *s = incset_load(st, "EPSG:32648", err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    const hz_incident *items = incset_items(s);
+    hz_filter f;
+    filter_init(&f);
+    hz_points pts = {0};
+    ck_assert_int_eq(incset_select(s, &f, &pts, err, sizeof err), HZ_OK);
+    size_t n = pts.n;
+    int32_t *label = malloc(n * sizeof *label);
+    double *mem = malloc(2 * n * sizeof *mem), *hull = malloc((4 * n + 4) * sizeof *hull);
+    for (int round = 0; round < 2; round++) {
+        blackspots_params p;
+        blackspots_params_init(&p);
+        p.eps = 25;
+        p.min_points = round == 0 ? 8 : 0;
+        blackspots_result *r;
+        ck_assert_int_eq(blackspots_compute(s, &f, &p, &r, err, sizeof err), HZ_OK);
+        int32_t ncl;
+        ck_assert_int_eq(dbscan_run(n, pts.x, pts.y, p.eps, r->params.min_points, label, NULL, &ncl,
+                                    err, sizeof err),
+                         HZ_OK);
+        ck_assert_uint_eq(r->n, (size_t)ncl);
+        ck_assert_int_gt(ncl, 3);
+        size_t big = 0;
+        for (size_t q = 0; q < r->n; q++) {
+            const blackspot *b = &r->spots[q];
+            int32_t c = label[b->first];
+            ck_assert_int_gt(c, 0);
+            int64_t count = 0, sev[HZ_SEV_COUNT] = {0}, mech[HZ_MECH_COUNT] = {0};
+            int64_t hours[24] = {0}, wdays[7] = {0}, trend[8] = {0};
+            double score = 0, sx = 0, sy = 0, radius = 0;
+            size_t m = 0;
+            for (size_t k = 0; k < n; k++) {
+                if (label[k] != c) continue;
+                const hz_incident *i = &items[pts.idx[k]];
+                ck_assert(count > 0 || k == b->first);
+                count++;
+                sev[i->severity]++;
+                score += r->weights[i->severity];
+                mech[i->mechanism]++;
+                sx += pts.x[k];
+                sy += pts.y[k];
+                mem[2 * m] = pts.x[k];
+                mem[2 * m + 1] = pts.y[k];
+                m++;
+                if (i->t == INT64_MIN) continue;
+                int64_t l = i->t + HZ_TZ_SHANGHAI, days = l / 86400;
+                int yy, mo, dd;
+                hztime_civil_from_days(days, &yy, &mo, &dd);
+                hours[(l - days * 86400) / 3600]++;
+                wdays[(days + 3) % 7]++;
+                trend[yy - r->year0]++;
+            }
+            double ccx = sx / (double)count, ccy = sy / (double)count;
+            for (size_t k = 0; k < m; k++) {
+                double d = hypot(mem[2 * k] - ccx, mem[2 * k + 1] - ccy);
+                if (d > radius) radius = d;
+            }
+            big += m >= 64;
+            ck_assert_int_eq(b->count, count);
+            for (int k = 0; k < HZ_SEV_COUNT; k++)
+                ck_assert_int_eq(b->severity[k], sev[k]);
+            for (int k = 0; k < HZ_MECH_COUNT; k++)
+                ck_assert_int_eq(b->mechanisms[k], mech[k]);
+            for (int k = 0; k < 24; k++)
+                ck_assert_int_eq(b->hours[k], hours[k]);
+            for (int k = 0; k < 7; k++)
+                ck_assert_int_eq(b->weekdays[k], wdays[k]);
+            ck_assert_int_eq(r->nyears, 3);
+            for (int k = 0; k < r->nyears; k++)
+                ck_assert_int_eq(b->trend[k], trend[k]);
+            ck_assert(b->score == score);
+            ck_assert(b->cx == ccx && b->cy == ccy);
+            ck_assert(b->radius_m == radius);
+            size_t hn = ref_hull(mem, m, hull);
+            ck_assert_uint_eq(b->hull_n, hn);
+            for (size_t v = 0; v < hn; v++) {
+                double hlon, hlat;
+                workcrs_inverse(w, 1, &hull[2 * v], &hull[2 * v + 1], &hlon, &hlat);
+                ck_assert(b->hull_lon[v] == hlon && b->hull_lat[v] == hlat);
+            }
+        }
+        ck_assert_uint_gt(big, 3); /* hulls large enough for a radix sort */
+        blackspots_free(r);
+    }
+    free(label);
+    free(mem);
+    free(hull);
+    hz_points_free(&pts);
+    free(mx);
+    free(my);
+    free(lon);
+    free(lat);
+    incset_free(s);
+    workcrs_free(w);
+    store_close(st);
+}
+END_TEST
+
 /* The automatic min_points: a 100 x 100 lattice at 10 m puts 25 points in each of 400 occupied
  * 50 m cells, so the rule gives ceil(3 pi 10000 / 400) = ceil(235.62) = 236. */
 START_TEST(test_auto_min_points)
@@ -481,6 +817,57 @@ START_TEST(test_auto_min_points)
 }
 END_TEST
 
+/* The rule against a brute-force count of the occupied cells (every pair of points compared)
+ * on random sets: negative coordinates, points on cell edges, duplicates, and points too far
+ * out to have a cell (left out of n as well). */
+START_TEST(test_auto_min_points_random)
+{
+    uint64_t seed = 4242;
+    enum { N = 3000 };
+    double *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    ck_assert(x && y);
+    for (int round = 0; round < 20; round++) {
+        size_t n = 1 + (size_t)(rnd(&seed) * (N - 1));
+        double eps = 5 + rnd(&seed) * 100, side = eps * (1 + rnd(&seed) * 60);
+        for (size_t i = 0; i < n; i++) {
+            double u = rnd(&seed);
+            if (u < 0.7) {
+                x[i] = (rnd(&seed) - 0.5) * side;
+                y[i] = (rnd(&seed) - 0.5) * side;
+            } else if (u < 0.85) { /* on cell edges */
+                x[i] = eps * (int)((rnd(&seed) - 0.5) * 20);
+                y[i] = eps * (int)((rnd(&seed) - 0.5) * 20);
+            } else if (u < 0.97 && i > 0) {
+                size_t j = (size_t)(rnd(&seed) * (double)i);
+                x[i] = x[j];
+                y[i] = y[j];
+            } else {
+                x[i] = 1e12 * eps; /* cell number beyond 2e9 */
+                y[i] = 0;
+            }
+        }
+        size_t m = 0, occupied = 0;
+        for (size_t i = 0; i < n; i++) {
+            double cx = floor(x[i] / eps), cy = floor(y[i] / eps);
+            if (fabs(cx) > 2e9 || fabs(cy) > 2e9) continue;
+            m++;
+            size_t j = 0;
+            for (; j < i; j++)
+                if (fabs(floor(x[j] / eps)) <= 2e9 && floor(x[j] / eps) == cx &&
+                    floor(y[j] / eps) == cy)
+                    break;
+            occupied += j == i;
+        }
+        double k = occupied ? ceil(3.0 * M_PI * (double)m / (double)occupied) : 0;
+        int want = k > 5 ? (int)k : 5;
+        ck_assert_msg(blackspots_auto_min_points(n, x, y, eps) == want, "round %d: %d vs %d", round,
+                      blackspots_auto_min_points(n, x, y, eps), want);
+    }
+    free(x);
+    free(y);
+}
+END_TEST
+
 Suite *dbscan_suite(void)
 {
     Suite *s = suite_create("dbscan");
@@ -489,11 +876,15 @@ Suite *dbscan_suite(void)
     tcase_add_checked_fixture(tc, tmpdb, tmpdb_rm);
     tcase_add_test(tc, test_handmade_border_between_two_clusters);
     tcase_add_test(tc, test_handmade_square_and_chain);
+    tcase_add_test(tc, test_handmade_groups_at_eps);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_against_brute_force);
+    tcase_add_test(tc, test_grid_against_brute_force);
     tcase_add_test(tc, test_order_invariance);
     tcase_add_test(tc, test_blackspots_describe_and_rank);
+    tcase_add_test(tc, test_blackspots_against_brute_force);
     tcase_add_test(tc, test_auto_min_points);
+    tcase_add_test(tc, test_auto_min_points_random);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -17,6 +17,7 @@ void blackspots_params_init(blackspots_params *p)
     p->eps = 50.0;
     p->min_points = 0;
     p->rank = BLACKSPOTS_BY_SCORE;
+    p->nthreads = 0;
 }
 
 typedef struct xy {
@@ -36,12 +37,64 @@ static double cross(xy o, xy a, xy b)
     return (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x);
 }
 
+/* An unsigned integer ordered as the double v is (-0 and +0 alike; v is not NaN). */
+static uint64_t order_key(double v)
+{
+    v += 0.0; /* -0 becomes +0 */
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    return u >> 63 ? ~u : u | 1ULL << 63;
+}
+
+/* One stable counting-sort pass of src[0..n) into dst by the digit (key - base) >> shift of y
+ * (by_y) or x. */
+static void radix_pass(const xy *src, xy *dst, size_t n, int by_y, uint64_t base, int shift,
+                       size_t *cnt)
+{
+    enum { DIGITS = 1 << 11 };
+    memset(cnt, 0, (DIGITS + 1) * sizeof *cnt);
+    for (size_t i = 0; i < n; i++)
+        cnt[((order_key(by_y ? src[i].y : src[i].x) - base) >> shift & (DIGITS - 1)) + 1]++;
+    for (size_t d = 0; d < DIGITS; d++)
+        cnt[d + 1] += cnt[d];
+    for (size_t i = 0; i < n; i++)
+        dst[cnt[(order_key(by_y ? src[i].y : src[i].x) - base) >> shift & (DIGITS - 1)]++] = src[i];
+}
+
+/* Sorts pts[0..n) in the order of cmp_xy (by x, then y; -0 and +0 alike) with 11-bit LSD
+ * radix passes over the key bits that vary: y first, then x, both stable. qsort took 0.06 s
+ * of a 1M-incident request, this 0.02 s. tmp has room for n points. */
+static void sort_xy(xy *pts, size_t n, xy *tmp)
+{
+    if (n < 64) {
+        qsort(pts, n, sizeof *pts, cmp_xy);
+        return;
+    }
+    size_t cnt[(1 << 11) + 1];
+    xy *src = pts, *dst = tmp;
+    for (int by_y = 1; by_y >= 0; by_y--) {
+        uint64_t lo = UINT64_MAX, hi = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t k = order_key(by_y ? src[i].y : src[i].x);
+            lo = k < lo ? k : lo;
+            hi = k > hi ? k : hi;
+        }
+        for (int shift = 0; shift < 64 && (hi - lo) >> shift != 0; shift += 11) {
+            radix_pass(src, dst, n, by_y, lo, shift, cnt);
+            xy *t = src;
+            src = dst;
+            dst = t;
+        }
+    }
+    if (src != pts) memcpy(pts, src, n * sizeof *pts);
+}
+
 /* Andrew's monotone chain (1979) on pts[0..n) (sorted in place, duplicates removed); writes the
  * hull counter-clockwise into hull (room for 2n) and returns its vertex count. Collinear
  * points are dropped, so a collinear set gives its 2 end points and a coincident set 1. */
 static size_t convex_hull(xy *pts, size_t n, xy *hull)
 {
-    qsort(pts, n, sizeof *pts, cmp_xy);
+    sort_xy(pts, n, hull);
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
         if (m == 0 || cmp_xy(&pts[m - 1], &pts[i]) != 0) pts[m++] = pts[i];
@@ -105,29 +158,75 @@ void blackspots_free(blackspots_result *r)
     free(r);
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* A set of cell keys: open addressing with linear probing in a power-of-two table kept at most
+ * half full, grown as keys arrive (there are far fewer occupied cells than points, and a small
+ * table stays in cache). Sorting a million keys took 0.13 s of a 1M-incident request. */
+typedef struct keyset {
+    uint64_t *key;
+    unsigned char *used;
+    int bits; /* the table has 2^bits slots */
+    size_t n; /* distinct keys inserted */
+} keyset;
+
+static size_t keyset_slot(const keyset *ks, uint64_t k)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    size_t mask = ((size_t)1 << ks->bits) - 1;
+    size_t h = (size_t)((k * 0x9e3779b97f4a7c15ULL) >> (64 - ks->bits)); /* Fibonacci hashing */
+    while (ks->used[h] && ks->key[h] != k)
+        h = (h + 1) & mask;
+    return h;
+}
+
+static int keyset_resize(keyset *ks, int bits)
+{
+    keyset old = *ks;
+    ks->key = malloc(((size_t)1 << bits) * sizeof *ks->key);
+    ks->used = calloc((size_t)1 << bits, 1);
+    ks->bits = bits;
+    if (!ks->key || !ks->used) {
+        free(ks->key);
+        free(ks->used);
+        *ks = old;
+        return -1;
+    }
+    for (size_t i = 0; old.used && i < (size_t)1 << old.bits; i++) {
+        if (!old.used[i]) continue;
+        size_t h = keyset_slot(ks, old.key[i]);
+        ks->used[h] = 1;
+        ks->key[h] = old.key[i];
+    }
+    free(old.key);
+    free(old.used);
+    return 0;
+}
+
+static int keyset_add(keyset *ks, uint64_t k)
+{
+    size_t h = keyset_slot(ks, k);
+    if (ks->used[h]) return 0;
+    ks->used[h] = 1;
+    ks->key[h] = k;
+    if (2 * ++ks->n > (size_t)1 << ks->bits) return keyset_resize(ks, ks->bits + 1);
+    return 0;
 }
 
 int blackspots_auto_min_points(size_t n, const double *x, const double *y, double eps)
 {
     enum { FLOOR = 5 };
     if (n == 0 || !(eps > 0)) return FLOOR;
-    uint64_t *keys = malloc(n * sizeof *keys);
-    if (!keys) return FLOOR;
+    keyset ks = {0};
     size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
+    int ok = keyset_resize(&ks, 10) == 0;
+    for (size_t i = 0; ok && i < n; i++) {
         double cx = floor(x[i] / eps), cy = floor(y[i] / eps);
         if (!isfinite(cx) || !isfinite(cy) || fabs(cx) > 2e9 || fabs(cy) > 2e9) continue;
-        keys[m++] = (uint64_t)(uint32_t)(int32_t)cx << 32 | (uint32_t)(int32_t)cy;
+        ok = keyset_add(&ks, (uint64_t)(uint32_t)(int32_t)cx << 32 | (uint32_t)(int32_t)cy) == 0;
+        m++;
     }
-    qsort(keys, m, sizeof *keys, cmp_u64);
-    size_t occupied = 0;
-    for (size_t i = 0; i < m; i++)
-        if (i == 0 || keys[i] != keys[i - 1]) occupied++;
-    free(keys);
+    size_t occupied = ks.n;
+    free(ks.key);
+    free(ks.used);
+    if (!ok) return FLOOR;
     if (occupied == 0) return FLOOR;
     double k = ceil(3.0 * M_PI * (double)m / (double)occupied);
     return k > FLOOR ? (k > 1e6 ? 1000000 : (int)k) : FLOOR;
@@ -139,7 +238,7 @@ hz_status blackspots_compute(const incset *s, const hz_filter *f, const blackspo
     *out = NULL;
     hz_points pts = {0};
     int32_t *label = NULL;
-    size_t *order = NULL, *cstart = NULL;
+    size_t *cstart = NULL;
     xy *buf = NULL, *hull = NULL;
     rank_key *keys = NULL;
     blackspot *ranked = NULL;
@@ -163,7 +262,8 @@ hz_status blackspots_compute(const incset *s, const hz_filter *f, const blackspo
         snprintf(r->params_rule, sizeof r->params_rule, "eps %g m and min_points %d as given",
                  p->eps, p->min_points);
     }
-    rc = dbscan_run(n, pts.x, pts.y, p->eps, r->params.min_points, label, NULL, &ncl, err, errlen);
+    rc = dbscan_run_threads(n, pts.x, pts.y, p->eps, r->params.min_points, p->nthreads, label, NULL,
+                            &ncl, err, errlen);
     if (rc != HZ_OK) goto fail;
     r->incidents = (int64_t)n;
     hz_filter sf = *f;
@@ -171,84 +271,90 @@ hz_status blackspots_compute(const incset *s, const hz_filter *f, const blackspo
     for (int k = 0; k < HZ_SEV_COUNT; k++)
         r->weights[k] = filter_weight(&sf, k);
     const hz_incident *items = incset_items(s);
-    /* Trend years over all filtered incidents. */
-    int ymin = 0, ymax = -1;
+    /* Trend years over all filtered incidents: those of the first and last instants (the local
+     * year never decreases with time; converting every time took 0.01 s at 1M). */
+    int64_t tmin = INT64_MAX, tmax = INT64_MIN;
     for (size_t k = 0; k < n; k++) {
         int64_t t = items[pts.idx[k]].t;
         if (t == INT64_MIN) continue;
-        int y, h, wd;
-        local_fields(t, &y, &h, &wd);
-        if (ymax < ymin) ymin = ymax = y;
-        if (y < ymin) ymin = y;
-        if (y > ymax) ymax = y;
+        tmin = t < tmin ? t : tmin;
+        tmax = t > tmax ? t : tmax;
+    }
+    int ymin = 0, ymax = -1;
+    if (tmax != INT64_MIN) {
+        int hour, wday;
+        local_fields(tmin, &ymin, &hour, &wday);
+        local_fields(tmax, &ymax, &hour, &wday);
     }
     r->year0 = ymin;
     r->nyears = ymax >= ymin ? ymax - ymin + 1 : 0;
-    /* Members grouped by cluster (counting sort, stable: input order within a cluster). */
-    cstart = calloc((size_t)ncl + 2, sizeof *cstart);
-    order = malloc((n ? n : 1) * sizeof *order);
     r->spots = calloc((size_t)ncl + 1, sizeof *r->spots);
-    if (!cstart || !order || !r->spots) goto oom;
-    for (size_t k = 0; k < n; k++)
+    if (!r->spots) goto oom;
+    r->n = (size_t)ncl;
+    for (int32_t c = 0; c < ncl; c++)
+        if (!(r->spots[c].trend = calloc((size_t)r->nyears + 1, sizeof *r->spots[c].trend)))
+            goto oom;
+    /* The counts and sums of every cluster in one pass over the filtered points, which follow
+     * the snapshot's memory order: a cluster's members are spread over the whole snapshot, and
+     * visiting them cluster by cluster missed the cache on nearly every one (0.15 s of a
+     * 1M-incident request). Within a cluster the sums still run in input order. */
+    cstart = calloc((size_t)ncl + 2, sizeof *cstart);
+    if (!cstart) goto oom;
+    for (size_t k = 0; k < n; k++) {
         cstart[label[k] + 1]++;
-    for (int32_t c = 0; c <= ncl; c++)
+        if (label[k] == 0) continue;
+        blackspot *b = &r->spots[label[k] - 1];
+        const hz_incident *i = &items[pts.idx[k]];
+        if (b->count++ == 0) b->first = k;
+        b->severity[i->severity < HZ_SEV_COUNT ? i->severity : 0]++;
+        b->score += r->weights[i->severity < HZ_SEV_COUNT ? i->severity : 0];
+        b->mechanisms[i->mechanism < HZ_MECH_COUNT ? i->mechanism : 0]++;
+        b->cx += pts.x[k]; /* the sums, divided below */
+        b->cy += pts.y[k];
+        if (i->t != INT64_MIN) {
+            int y, h, wd;
+            local_fields(i->t, &y, &h, &wd);
+            b->hours[h]++;
+            b->weekdays[wd]++;
+            b->trend[y - r->year0]++;
+        }
+    }
+    r->noise = (int64_t)cstart[1];
+    /* The members' coordinates grouped by cluster (counting sort), for the radius and hull. */
+    cstart[1] = 0;
+    for (int32_t c = 1; c <= ncl; c++)
         cstart[c + 1] += cstart[c];
+    buf = malloc((cstart[ncl + 1] + 1) * sizeof *buf);
+    if (!buf) goto oom;
     {
-        size_t *fill = calloc((size_t)ncl + 1, sizeof *fill);
+        size_t *fill = malloc(((size_t)ncl + 1) * sizeof *fill);
         if (!fill) goto oom;
+        memcpy(fill, cstart, ((size_t)ncl + 1) * sizeof *fill);
         for (size_t k = 0; k < n; k++)
-            order[cstart[label[k]] + fill[label[k]]++] = k;
+            if (label[k]) buf[fill[label[k]]++] = (xy){pts.x[k], pts.y[k]};
         free(fill);
     }
-    r->noise = (int64_t)(cstart[1] - cstart[0]);
     size_t maxm = 0;
     for (int32_t c = 1; c <= ncl; c++)
         if (cstart[c + 1] - cstart[c] > maxm) maxm = cstart[c + 1] - cstart[c];
-    buf = malloc((maxm + 1) * sizeof *buf);
     hull = malloc((2 * maxm + 2) * sizeof *hull);
-    if (!buf || !hull) goto oom;
+    if (!hull) goto oom;
     w = workcrs_new(incset_work_srs(s), 0, 0, err, errlen);
     if (!w) {
         rc = HZ_ECRS;
         goto fail;
     }
-    r->n = (size_t)ncl;
     for (int32_t c = 1; c <= ncl; c++) {
         blackspot *b = &r->spots[c - 1];
-        size_t a = cstart[c], e = cstart[c + 1];
-        b->trend = calloc((size_t)r->nyears + 1, sizeof *b->trend);
-        if (!b->trend) goto oom;
-        b->first = order[a];
-        double sx = 0, sy = 0;
-        for (size_t q = a; q < e; q++) {
-            size_t k = order[q];
-            const hz_incident *i = &items[pts.idx[k]];
-            b->count++;
-            b->severity[i->severity < HZ_SEV_COUNT ? i->severity : 0]++;
-            b->score += r->weights[i->severity < HZ_SEV_COUNT ? i->severity : 0];
-            b->mechanisms[i->mechanism < HZ_MECH_COUNT ? i->mechanism : 0]++;
-            sx += pts.x[k];
-            sy += pts.y[k];
-            if (i->t != INT64_MIN) {
-                int y, h, wd;
-                local_fields(i->t, &y, &h, &wd);
-                b->hours[h]++;
-                b->weekdays[wd]++;
-                b->trend[y - r->year0]++;
-            }
-        }
-        b->cx = sx / (double)b->count;
-        b->cy = sy / (double)b->count;
-        size_t m = 0;
-        for (size_t q = a; q < e; q++) {
-            size_t k = order[q];
-            double d = hypot(pts.x[k] - b->cx, pts.y[k] - b->cy);
+        xy *mem = buf + cstart[c];
+        size_t m = cstart[c + 1] - cstart[c];
+        b->cx /= (double)b->count;
+        b->cy /= (double)b->count;
+        for (size_t q = 0; q < m; q++) {
+            double d = hypot(mem[q].x - b->cx, mem[q].y - b->cy);
             if (d > b->radius_m) b->radius_m = d;
-            buf[m].x = pts.x[k];
-            buf[m].y = pts.y[k];
-            m++;
         }
-        size_t hn = convex_hull(buf, m, hull);
+        size_t hn = convex_hull(mem, m, hull);
         b->hull_n = hn;
         b->hull_lon = malloc((hn + 1) * sizeof *b->hull_lon);
         b->hull_lat = malloc((hn + 1) * sizeof *b->hull_lat);
@@ -297,7 +403,6 @@ done:
     blackspots_free(r);
     hz_points_free(&pts);
     free(label);
-    free(order);
     free(cstart);
     free(buf);
     free(hull);

@@ -8,12 +8,11 @@
  * standardisation and the denominator are then monotone functions of the drawn sum, so one test
  * on L_i serves every variant. */
 #include "hazmap/gistar.h"
+#include "hazmap/parfor.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Relative tolerance on distance comparisons, so that lattice points exactly d apart count. */
 #define DIST_TOL 1e-9
@@ -31,13 +30,6 @@ double gistar_p_normal(double z)
 {
     if (!isfinite(z)) return isnan(z) ? NAN : 0.0;
     return erfc(fabs(z) / sqrt(2.0));
-}
-
-static int nthreads_of(int asked)
-{
-    if (asked > 0) return asked > 64 ? 64 : asked;
-    long c = sysconf(_SC_NPROCESSORS_ONLN);
-    return c < 1 ? 1 : c > 64 ? 64 : (int)c;
 }
 
 /* ---- the statistic ---- */
@@ -179,45 +171,6 @@ static double perm_p(double *scratch, uint32_t *swaps, size_t n, size_t i, int k
     scratch[i] = t;
     double q = 2.0 * (double)((ge < le ? ge : le) + 1) / (perms + 1.0);
     return q > 1.0 ? 1.0 : q;
-}
-
-/* ---- a parallel loop over [0, n) ---- */
-
-typedef struct par_job {
-    void (*fn)(void *ctx, size_t lo, size_t hi, int tid);
-    void *ctx;
-    size_t lo, hi;
-    int tid;
-} par_job;
-
-static void *par_run(void *arg)
-{
-    par_job *j = arg;
-    j->fn(j->ctx, j->lo, j->hi, j->tid);
-    return NULL;
-}
-
-/* Runs fn over nt contiguous chunks of [0, n); falls back to the calling thread alone when a
- * thread cannot be created (the results are the same either way). */
-static void par_for(size_t n, int nt, void (*fn)(void *, size_t, size_t, int), void *ctx)
-{
-    if (nt < 1) nt = 1;
-    if ((size_t)nt > n) nt = n ? (int)n : 1;
-    par_job jobs[64];
-    pthread_t th[64];
-    int started[64] = {0};
-    for (int t = 0; t < nt; t++) {
-        jobs[t] =
-            (par_job){fn, ctx, n * (size_t)t / (size_t)nt, n * (size_t)(t + 1) / (size_t)nt, t};
-        if (t > 0) started[t] = pthread_create(&th[t], NULL, par_run, &jobs[t]) == 0;
-    }
-    fn(ctx, jobs[0].lo, jobs[0].hi, 0);
-    for (int t = 1; t < nt; t++) {
-        if (started[t])
-            pthread_join(th[t], NULL);
-        else
-            fn(ctx, jobs[t].lo, jobs[t].hi, t);
-    }
 }
 
 /* ---- explicit neighbour lists ---- */
@@ -488,7 +441,7 @@ hz_status gistar_compute(const double *x, const gistar_nb *nb, const gistar_opts
     moments m;
     hz_status rc = moments_of(nb->n, x, NULL, &m, err, errlen);
     if (rc != HZ_OK) return rc;
-    int nt = nthreads_of(o->nthreads);
+    int nt = par_threads(o->nthreads);
     list_ctx c = {x, nb, o, &m, out, NULL};
     if (o->permutations > 0) {
         if (!out->p_perm)
@@ -702,7 +655,7 @@ hz_status gistar_lattice_compute(const gistar_lattice *g, const gistar_stencil *
     prefix p = {0};
     if (prefix_build(g, g->value, &p) != HZ_OK)
         return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-    int nt = nthreads_of(o->nthreads);
+    int nt = par_threads(o->nthreads);
     lat_ctx c = {g, s, o, &m, &p, out, NULL, NULL, 0};
     size_t *rank = NULL;
     double *vals = NULL;
@@ -799,7 +752,7 @@ hz_status gistar_lattice_moran(const gistar_lattice *g, const gistar_stencil *s,
     c->s = s;
     c->p = &p;
     c->zv = zv;
-    int nt = nthreads_of(nthreads);
+    int nt = par_threads(nthreads);
     par_for((size_t)g->nrows, nt, moran_work, c);
     double num = 0, S0 = 0, sk2 = 0;
     for (int t = 0; t < 64; t++) {

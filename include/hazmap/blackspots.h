@@ -32,9 +32,10 @@ typedef struct blackspots_params {
     int min_points; /* the point itself included (R dbscan's minPts); 0 = auto (the default):
                        blackspots_auto_min_points() */
     blackspots_rank rank;
+    int nthreads; /* for DBSCAN (dbscan_run_threads); <= 0: one per core */
 } blackspots_params;
 
-/* eps 50, min_points 0 (auto), ranked by score. */
+/* eps 50, min_points 0 (auto), ranked by score, one thread per core. */
 void blackspots_params_init(blackspots_params *p);
 
 typedef struct blackspot {

@@ -10,10 +10,14 @@
  *  - a border point (not core, within eps of a core point) joins the first cluster that reaches
  *    it, i.e. the cluster among those it touches whose lowest-index core point comes first. R's
  *    dbscan() assigns labels identically, so the labels can be compared directly.
- * Neighbours are found with a uniform grid of cell size eps (3 x 3 cells per query).
- * The result is a pure function of the input order and coordinates: same input, same output.
+ * Neighbours are found with a uniform grid of cells of side eps / (2 sqrt 2) whose bounding
+ * boxes let whole cells be counted or skipped (dbscan.c); every decision is the one the test
+ * dx * dx + dy * dy <= eps * eps on each pair would give, so the labels are those of a
+ * brute-force scan. The result is a pure function of the input order and coordinates: same
+ * input, same output.
  *
- * Thread-safety: reentrant; no state is kept between calls. */
+ * Thread-safety: reentrant; no state is kept between calls. dbscan_run() runs on the calling
+ * thread. */
 #ifndef HAZMAP_DBSCAN_H
 #define HAZMAP_DBSCAN_H
 
@@ -26,8 +30,16 @@
  * label: caller-allocated n ints, receives 0 for noise and 1..*nclusters for the clusters.
  * core: NULL, or caller-allocated n bytes receiving 1 for core points, 0 otherwise.
  * HZ_EINVAL for eps <= 0 or non-finite, min_points < 1, or a non-finite coordinate (named by
- * index); HZ_ENOMEM; HZ_ELIMIT when the grid would need more than 2^62 cells. n == 0 is fine. */
+ * index); HZ_ENOMEM; HZ_ELIMIT when the grid would need more than 2^62 cells, or when eps is so
+ * small (its square underflows) that two points of one grid cell might not be within eps.
+ * n == 0 is fine. */
 hz_status dbscan_run(size_t n, const double *x, const double *y, double eps, int min_points,
                      int32_t *label, uint8_t *core, int32_t *nclusters, char *err, size_t errlen);
+
+/* dbscan_run() on nthreads threads (parfor.h; <= 0: one per core, but no more than one per
+ * 16384 points). The result does not depend on the number of threads. */
+hz_status dbscan_run_threads(size_t n, const double *x, const double *y, double eps, int min_points,
+                             int nthreads, int32_t *label, uint8_t *core, int32_t *nclusters,
+                             char *err, size_t errlen);
 
 #endif
