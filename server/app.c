@@ -508,18 +508,16 @@ static void handle(app *a, const hreq *rq, hresp *rs)
         }
     }
     if (rt->flags & R_AUTH) {
-        const char *tok;
-        size_t tlen;
-        int b = hreq_bearer(rq, &tok, &tlen);
+        char t[HREQ_TOKEN_MAX + 1];
+        int b = hreq_token(rq, t);
         if (b < 0) {
-            hresp_error(rs, 401, "Unauthorized", "malformed Authorization header (Bearer TOKEN)");
+            hresp_error(rs, 401, "Unauthorized",
+                        "malformed Authorization header (Bearer TOKEN, or Basic with the token "
+                        "as the password)");
             hresp_header(rs, "WWW-Authenticate", "Bearer");
             return;
         }
         if (b > 0) {
-            char t[257];
-            memcpy(t, tok, tlen);
-            t[tlen] = 0;
             hz_status s = tokens_lookup(c.st, t, &c.role, err, sizeof err);
             if (s == HZ_ENOTFOUND) {
                 hresp_error(rs, 401, "Unauthorized", "unknown token");

@@ -1,6 +1,7 @@
 /* httpmsg.c - request helpers (arguments, filters, content negotiation) and response building. */
 #include "hazmap/httpmsg.h"
 
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,23 +80,53 @@ int hreq_wants_html(const hreq *rq)
     return html >= json && html >= geo && !(json == html && json > 0);
 }
 
-int hreq_bearer(const hreq *rq, const char **token, size_t *len)
+/* Copies h[0..n) trimmed of spaces into buf if it is a plausible token (printable ASCII, no
+ * spaces inside, 1..HREQ_TOKEN_MAX bytes). 1 or -1. */
+static int token_copy(const char *h, size_t n, char *buf)
 {
-    const char *h = rq->authorization;
-    if (!h) return 0;
-    if (strncasecmp(h, "Bearer ", 7) != 0) return -1;
-    h += 7;
-    while (*h == ' ')
-        h++;
-    size_t n = strlen(h);
+    while (n && *h == ' ')
+        h++, n--;
     while (n && h[n - 1] == ' ')
         n--;
-    if (n == 0 || n > 256) return -1;
+    if (n == 0 || n > HREQ_TOKEN_MAX) return -1;
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)h[i] <= ' ' || (unsigned char)h[i] >= 127) return -1;
-    *token = h;
-    *len = n;
+    memcpy(buf, h, n);
+    buf[n] = '\0';
     return 1;
+}
+
+/* "Basic base64(user:password)" (RFC 7617): the password is the token. */
+static int basic_token(const char *b64, char *buf)
+{
+    while (*b64 == ' ')
+        b64++;
+    size_t n = strlen(b64);
+    while (n && b64[n - 1] == ' ')
+        n--;
+    /* user (at most a few hundred bytes) + ':' + token, base64: 4 chars per 3 bytes */
+    if (n == 0 || n % 4 || n > 1024) return -1;
+    unsigned char dec[1024];
+    int m = EVP_DecodeBlock(dec, (const unsigned char *)b64, (int)n);
+    if (m < 0) return -1;
+    /* EVP_DecodeBlock counts the padding's zero bytes: drop them */
+    if (n >= 1 && b64[n - 1] == '=') m--;
+    if (n >= 2 && b64[n - 2] == '=') m--;
+    if (memchr(dec, '\0', (size_t)m)) return -1;
+    const unsigned char *colon = memchr(dec, ':', (size_t)m);
+    if (!colon) return -1;
+    size_t off = (size_t)(colon - dec) + 1;
+    return token_copy((const char *)dec + off, (size_t)m - off, buf);
+}
+
+int hreq_token(const hreq *rq, char buf[HREQ_TOKEN_MAX + 1])
+{
+    const char *h = rq->authorization;
+    buf[0] = '\0';
+    if (!h) return 0;
+    if (strncasecmp(h, "Bearer ", 7) == 0) return token_copy(h + 7, strlen(h + 7), buf);
+    if (strncasecmp(h, "Basic ", 6) == 0) return basic_token(h + 6, buf);
+    return -1;
 }
 
 void hresp_take(hresp *rs, int status, const char *type, unsigned char *data, size_t n)

@@ -187,13 +187,16 @@ json_t *openapi_build(const char *server_url, const char *title)
     add_get(paths, "/healthz", "Liveness and counts", "application/json", json_array());
     add_get(paths, "/metrics", "Prometheus metrics", "text/plain", json_array());
     return json_pack("{s:s, s:{s:s, s:s, s:s}, s:[{s:s}], s:o,"
-                     " s:{s:{s:{s:s, s:s}}}}",
+                     " s:{s:{s:{s:s, s:s}, s:{s:s, s:s, s:s}}}}",
                      "openapi", "3.0.3", "info", "title", title, "version", "1.0", "description",
                      "hazmap: OGC API - Features for injury incidents and areas, analysis "
                      "endpoints and density tiles. Without a token: the public portal "
                      "(aggregates only, small counts suppressed).",
                      "servers", "url", server_url, "paths", paths, "components", "securitySchemes",
-                     "bearer", "type", "http", "scheme", "bearer");
+                     "bearer", "type", "http", "scheme", "bearer", "basic", "type", "http",
+                     "scheme", "basic", "description",
+                     "the API token as the password, any user name (for GIS clients without "
+                     "custom headers)");
 }
 
 void openapi_document(hctx *c, const hreq *rq, hresp *rs)

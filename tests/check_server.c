@@ -144,19 +144,35 @@ START_TEST(test_accept_and_bearer)
     ck_assert_int_eq(hreq_wants_html(&rq), 0);
     rq.accept = "application/json, text/html;q=0.5"; /* GDAL-style preference for JSON */
     ck_assert_int_eq(hreq_wants_html(&rq), 0);
-    const char *tok;
-    size_t len;
-    ck_assert_int_eq(hreq_bearer(&rq, &tok, &len), 0);
+    char tok[HREQ_TOKEN_MAX + 1];
+    ck_assert_int_eq(hreq_token(&rq, tok), 0);
     rq.authorization = "Bearer abc123";
-    ck_assert_int_eq(hreq_bearer(&rq, &tok, &len), 1);
-    ck_assert_int_eq(len, 6);
-    ck_assert(strncmp(tok, "abc123", 6) == 0);
-    rq.authorization = "Basic abc";
-    ck_assert_int_eq(hreq_bearer(&rq, &tok, &len), -1);
+    ck_assert_int_eq(hreq_token(&rq, tok), 1);
+    ck_assert_str_eq(tok, "abc123");
     rq.authorization = "Bearer ";
-    ck_assert_int_eq(hreq_bearer(&rq, &tok, &len), -1);
+    ck_assert_int_eq(hreq_token(&rq, tok), -1);
     rq.authorization = "Bearer a\x01z";
-    ck_assert_int_eq(hreq_bearer(&rq, &tok, &len), -1);
+    ck_assert_int_eq(hreq_token(&rq, tok), -1);
+    /* Basic: the password is the token, any user (RFC 7617 examples encoded with base64(1)) */
+    rq.authorization = "Basic cWdpczphYmMxMjM="; /* qgis:abc123 */
+    ck_assert_int_eq(hreq_token(&rq, tok), 1);
+    ck_assert_str_eq(tok, "abc123");
+    rq.authorization = "Basic OmFiYzEyMzQ1"; /* :abc12345 (empty user) */
+    ck_assert_int_eq(hreq_token(&rq, tok), 1);
+    ck_assert_str_eq(tok, "abc12345");
+    rq.authorization = "basic dTpwOnE="; /* u:p:q - the password is everything after the 1st : */
+    ck_assert_int_eq(hreq_token(&rq, tok), 1);
+    ck_assert_str_eq(tok, "p:q");
+    rq.authorization = "Basic dXNlcg=="; /* user - no colon */
+    ck_assert_int_eq(hreq_token(&rq, tok), -1);
+    rq.authorization = "Basic dTo="; /* u: - empty password */
+    ck_assert_int_eq(hreq_token(&rq, tok), -1);
+    rq.authorization = "Basic abc"; /* not base64 */
+    ck_assert_int_eq(hreq_token(&rq, tok), -1);
+    rq.authorization = "Basic ####"; /* not base64 */
+    ck_assert_int_eq(hreq_token(&rq, tok), -1);
+    rq.authorization = "Digest x";
+    ck_assert_int_eq(hreq_token(&rq, tok), -1);
 }
 END_TEST
 

@@ -61,9 +61,13 @@ hz_status hreq_filter(const hreq *rq, hz_filter *f, char *err, size_t errlen);
 /* 1 if the Accept header prefers text/html over JSON (a browser), else 0. */
 int hreq_wants_html(const hreq *rq);
 
-/* The token of an "Authorization: Bearer TOKEN" header: 1 and a pointer into the header with
- * its length, 0 when there is no header, -1 when the header is malformed. */
-int hreq_bearer(const hreq *rq, const char **token, size_t *len);
+/* The API token of the Authorization header, copied NUL-terminated into buf (HREQ_TOKEN_MAX + 1
+ * bytes): "Bearer TOKEN", or "Basic base64(USER:TOKEN)" with any user name - the token as the
+ * password, which is what GIS clients without custom headers (QGIS 3.22's authcfg) can send.
+ * 1 with the token, 0 when there is no header, -1 when the header is malformed (another scheme,
+ * bad base64, no colon, an empty or over-long token, control or non-ASCII characters). */
+#define HREQ_TOKEN_MAX 256
+int hreq_token(const hreq *rq, char buf[HREQ_TOKEN_MAX + 1]);
 
 /* Sets the body to the compact JSON text of j (j is not consumed) with the status and type
  * (NULL type = "application/json"). On OOM the response becomes a 503. */

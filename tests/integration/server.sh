@@ -115,6 +115,10 @@ s=$(get '/collections/areas/items?limit=2'); check "areas paging: next link with
 s=$(get /collections/incidents/items); check "public incidents items 401" test "$s" = 401
 s=$(get /collections/incidents/items/1); check "public incident item 401" test "$s" = 401
 s=$(get /collections/incidents/items -H 'Authorization: Bearer 0000'); check "wrong token 401" test "$s" = 401
+# GIS clients without custom headers (QGIS 3.22's Basic authcfg): the token as the password
+s=$(get "/collections/incidents/items?limit=5" -u "qgis:$TOKEN"); check "Basic auth with the token as password reads incidents (200)" test "$s" = 200
+check "Basic auth: a planner's page of incidents" jcheck "d['numberReturned']==5"
+s=$(get /collections/incidents/items -u "qgis:0000"); check "Basic auth with a wrong token 401" test "$s" = 401
 s=$(get '/collections/incidents/items?limit=10' "${AUTH[@]}"); check "planner incidents items 200" test "$s" = 200
 check "incidents numberMatched = database count, 10 returned" jcheck "d['numberMatched']==$NINC and d['numberReturned']==10 and 'timeStamp' in d"
 check "incident properties carry the store fields" jcheck "{'id','source','source_id','occurred_at','mechanism','severity','area_code'} <= set(d['features'][0]['properties'])"
