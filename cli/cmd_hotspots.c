@@ -59,34 +59,17 @@ static int integer(const char *cmd, const char *opt, const char *s, long lo, lon
     return 0;
 }
 
-int cmd_hotspots(int argc, char **argv)
+/* The command line's option values (NULL when absent). */
+typedef struct hs_args {
+    const char *db, *cell, *shape, *band, *contig, *weights, *nostar, *nofdr, *perms, *seed, *srs,
+        *outp, *help, *threads, *suppress;
+} hs_args;
+
+/* Copies argv to av (argc + 1 slots, NULL-terminated) but for a "--weights binary|row" (or
+ * "--weights=binary|row"), whose value goes to *weights: "--weights" is the shared filter's
+ * severity-weight list, so the spatial weights are recognised here first. Returns the count. */
+static int take_spatial_weights(int argc, char **argv, char **av, const char **weights)
 {
-    const char *cmd = argv[0];
-    const char *db = NULL, *cell = NULL, *shape = NULL, *band = NULL, *contig = NULL,
-               *weights = NULL, *nostar = NULL, *nofdr = NULL, *perms = NULL, *seed = NULL,
-               *srs = NULL, *outp = NULL, *help = NULL, *threads = NULL, *suppress = NULL;
-    const cli_opt opts[] = {{"db", 1, &db},
-                            {"cell", 1, &cell},
-                            {"shape", 1, &shape},
-                            {"band", 1, &band},
-                            {"contiguity", 1, &contig},
-                            {"spatial-weights", 1, &weights},
-                            {"no-star", 0, &nostar},
-                            {"no-fdr", 0, &nofdr},
-                            {"permutations", 1, &perms},
-                            {"seed", 1, &seed},
-                            {"threads", 1, &threads},
-                            {"work-srs", 1, &srs},
-                            {"suppress-below", 1, &suppress},
-                            {"output", 1, &outp},
-                            {"help", 0, &help},
-                            {NULL, 0, NULL}};
-    /* "--weights" is the shared filter's severity-weight list, so the spatial weights are
-     * recognised here first when their value is binary or row. */
-    hz_filter f;
-    filter_init(&f);
-    char **av = malloc((size_t)(argc + 1) * sizeof *av);
-    if (!av) return 1;
     int ac = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -99,88 +82,114 @@ int cmd_hotspots(int argc, char **argv)
             v = a + 10;
         }
         if (v && (strcmp(v, "binary") == 0 || strcmp(v, "row") == 0)) {
-            weights = v;
+            *weights = v;
             i += skip;
             continue;
         }
         av[ac++] = argv[i];
     }
     av[ac] = NULL;
-    int bad = cli_parse(ac, av, opts, &f, NULL, 0, NULL);
+    return ac;
+}
+
+/* Parses argv into *a (zeroed) and the filter f. Returns -1 to go on, else the exit status:
+ * 0 after --help, 1 out of memory, 2 after a usage error (reported). */
+static int parse_args(int argc, char **argv, hs_args *a, hz_filter *f)
+{
+    const char *cmd = argv[0];
+    const cli_opt opts[] = {{"db", 1, &a->db},
+                            {"cell", 1, &a->cell},
+                            {"shape", 1, &a->shape},
+                            {"band", 1, &a->band},
+                            {"contiguity", 1, &a->contig},
+                            {"spatial-weights", 1, &a->weights},
+                            {"no-star", 0, &a->nostar},
+                            {"no-fdr", 0, &a->nofdr},
+                            {"permutations", 1, &a->perms},
+                            {"seed", 1, &a->seed},
+                            {"threads", 1, &a->threads},
+                            {"work-srs", 1, &a->srs},
+                            {"suppress-below", 1, &a->suppress},
+                            {"output", 1, &a->outp},
+                            {"help", 0, &a->help},
+                            {NULL, 0, NULL}};
+    filter_init(f);
+    char **av = malloc((size_t)(argc + 1) * sizeof *av);
+    if (!av) return 1;
+    int ac = take_spatial_weights(argc, argv, av, &a->weights);
+    int bad = cli_parse(ac, av, opts, f, NULL, 0, NULL);
     free(av);
     if (bad) return 2;
-    if (help) {
+    if (a->help) {
         usage(stdout);
         return 0;
     }
-    if (!db || !outp) {
+    if (!a->db || !a->outp) {
         cli_error(cmd, "--db and -o are required");
         usage(stderr);
         return 2;
     }
-    hotspots_params par;
-    hotspots_params_init(&par);
-    if (metres(cmd, "cell", cell, &par.cell) || metres(cmd, "band", band, &par.band)) return 2;
-    if (shape && hotspots_shape_parse(shape, &par.shape)) {
-        cli_error(cmd, "--shape: '%s' is not square or hex", shape);
+    return -1;
+}
+
+/* The analysis parameters from the options into *par and *suppress_below. 0, or 2 after a
+ * usage error (reported). */
+static int set_params(const char *cmd, const hs_args *a, hotspots_params *par, int *suppress_below)
+{
+    hotspots_params_init(par);
+    if (metres(cmd, "cell", a->cell, &par->cell) || metres(cmd, "band", a->band, &par->band))
+        return 2;
+    if (a->shape && hotspots_shape_parse(a->shape, &par->shape)) {
+        cli_error(cmd, "--shape: '%s' is not square or hex", a->shape);
         return 2;
     }
-    if (weights && hotspots_weights_parse(weights, &par.weights)) {
-        cli_error(cmd, "--weights: '%s' is not binary or row", weights);
+    if (a->weights && hotspots_weights_parse(a->weights, &par->weights)) {
+        cli_error(cmd, "--weights: '%s' is not binary or row", a->weights);
         return 2;
     }
-    if (contig) {
-        if (strcmp(contig, "queen") != 0) {
-            cli_error(cmd, "--contiguity: only queen is supported, not '%s'", contig);
+    if (a->contig) {
+        if (strcmp(a->contig, "queen") != 0) {
+            cli_error(cmd, "--contiguity: only queen is supported, not '%s'", a->contig);
             return 2;
         }
-        if (band) {
+        if (a->band) {
             cli_error(cmd, "--contiguity and --band exclude each other");
             return 2;
         }
-        par.contiguity = 1;
+        par->contiguity = 1;
     }
-    par.star = !nostar;
-    par.fdr = !nofdr;
+    par->star = !a->nostar;
+    par->fdr = !a->nofdr;
     long v;
-    if (perms) {
-        if (integer(cmd, "permutations", perms, 0, 99999, &v)) return 2;
-        par.permutations = (int)v;
+    if (a->perms) {
+        if (integer(cmd, "permutations", a->perms, 0, 99999, &v)) return 2;
+        par->permutations = (int)v;
     }
-    if (seed) {
-        if (integer(cmd, "seed", seed, 0, 0x7fffffffL, &v)) return 2;
-        par.seed = (uint64_t)v;
-    } else if (perms) {
+    if (a->seed) {
+        if (integer(cmd, "seed", a->seed, 0, 0x7fffffffL, &v)) return 2;
+        par->seed = (uint64_t)v;
+    } else if (a->perms) {
         fprintf(stderr, "hazmap %s: permutations with the default seed 1 (--seed to change)\n",
                 cmd);
     }
-    if (threads) {
-        if (integer(cmd, "threads", threads, 1, 64, &v)) return 2;
-        par.nthreads = (int)v;
+    if (a->threads) {
+        if (integer(cmd, "threads", a->threads, 1, 64, &v)) return 2;
+        par->nthreads = (int)v;
     }
-    int suppress_below = 0;
-    if (suppress) {
-        if (integer(cmd, "suppress-below", suppress, 0, 1000000, &v)) return 2;
-        suppress_below = (int)v;
+    *suppress_below = 0;
+    if (a->suppress) {
+        if (integer(cmd, "suppress-below", a->suppress, 0, 1000000, &v)) return 2;
+        *suppress_below = (int)v;
     }
+    return 0;
+}
 
-    char err[1024];
-    incset *s = cli_load_snapshot(cmd, db, srs);
-    if (!s) return 1;
-    hotspots_result *r = NULL;
-    char why[4096];
-    hz_status rc = hotspots_run(s, &f, &par, &r, why, sizeof why, err, sizeof err);
-    incset_free(s);
-    if (rc != HZ_OK) {
-        cli_error(cmd, "%s", err);
-        return rc == HZ_EINVAL || rc == HZ_ELIMIT ? 2 : 1;
-    }
-    fputs(why, stderr);
-    json_t *fc = NULL;
-    rc = hotspots_geojson(r, &(disc_policy){.min_count = suppress_below}, &fc, err, sizeof err);
+/* The cells per class: hot 99/95/90 %, not significant, cold 90/95/99 %. */
+static void count_classes(const hotspots_result *r, int cls[7])
+{
     size_t n;
     const hotspots_cell *c = hotspots_cells(r, &n);
-    int cls[7] = {0};
+    memset(cls, 0, 7 * sizeof *cls);
     for (size_t i = 0; i < n; i++) {
         int k = c[i].confidence;
         cls[k == 99    ? 0
@@ -191,19 +200,57 @@ int cmd_hotspots(int argc, char **argv)
             : k == -95 ? 5
                        : 6]++;
     }
-    hotspots_free(r);
-    if (rc != HZ_OK) {
+}
+
+/* Writes r's cells as GeoJSON to outp, counts below suppress_below hidden. 0, or 1 on failure
+ * (reported). */
+static int write_geojson(const char *cmd, const hotspots_result *r, int suppress_below,
+                         const char *outp)
+{
+    char err[1024];
+    json_t *fc = NULL;
+    if (hotspots_geojson(r, &(disc_policy){.min_count = suppress_below}, &fc, err, sizeof err) !=
+        HZ_OK) {
         cli_error(cmd, "%s", err);
         return 1;
     }
-    if (json_dump_file(fc, outp, JSON_COMPACT | JSON_REAL_PRECISION(10)) != 0) {
-        cli_error(cmd, "cannot write %s", outp);
-        json_decref(fc);
-        return 1;
-    }
+    int bad = json_dump_file(fc, outp, JSON_COMPACT | JSON_REAL_PRECISION(10)) != 0;
+    if (bad) cli_error(cmd, "cannot write %s", outp);
     json_decref(fc);
-    fprintf(stderr,
-            "hot 99/95/90 %%: %d/%d/%d, not significant: %d, cold 90/95/99 %%: %d/%d/%d -> %s\n",
-            cls[0], cls[1], cls[2], cls[3], cls[4], cls[5], cls[6], outp);
-    return 0;
+    return bad;
+}
+
+/* Parses, runs the analysis on the snapshot, writes the file and a summary of the classes. */
+int cmd_hotspots(int argc, char **argv)
+{
+    const char *cmd = argv[0];
+    hs_args a;
+    memset(&a, 0, sizeof a);
+    hz_filter f;
+    hotspots_params par;
+    int suppress_below;
+    int rc = parse_args(argc, argv, &a, &f);
+    if (rc >= 0) return rc;
+    if (set_params(cmd, &a, &par, &suppress_below)) return 2;
+    incset *s = cli_load_snapshot(cmd, a.db, a.srs);
+    if (!s) return 1;
+    hotspots_result *r = NULL;
+    char why[4096], err[1024];
+    hz_status st = hotspots_run(s, &f, &par, &r, why, sizeof why, err, sizeof err);
+    incset_free(s);
+    if (st != HZ_OK) {
+        cli_error(cmd, "%s", err);
+        return st == HZ_EINVAL || st == HZ_ELIMIT ? 2 : 1;
+    }
+    fputs(why, stderr);
+    int cls[7];
+    count_classes(r, cls);
+    rc = write_geojson(cmd, r, suppress_below, a.outp);
+    hotspots_free(r);
+    if (rc == 0)
+        fprintf(stderr,
+                "hot 99/95/90 %%: %d/%d/%d, not significant: %d, cold 90/95/99 %%: %d/%d/%d -> "
+                "%s\n",
+                cls[0], cls[1], cls[2], cls[3], cls[4], cls[5], cls[6], a.outp);
+    return rc;
 }

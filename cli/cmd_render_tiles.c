@@ -114,131 +114,142 @@ static int parse_bbox(const char *s, double b[4])
     return 0;
 }
 
-int cmd_render_tiles(int argc, char **argv)
+/* The checked command line. */
+typedef struct rt_args {
+    const char *db, *kernel, *bw, *zoom, *bbox, *threads, *srs, *name, *attribution, *outp, *help;
+    tile_params p;
+    int z0, z1;
+    double b[4]; /* the bbox: --bbox's, or the snapshot's bounds */
+    long nthreads;
+} rt_args;
+
+/* Parses "Z" or "Z0-Z1" within 0..22 into *z0, *z1; -1 (and nothing set) when it is neither. */
+static int parse_zoom(const char *zoom, int *z0, int *z1)
+{
+    char *end;
+    long a = strtol(zoom, &end, 10), c = a;
+    if (end != zoom && *end == '-') {
+        const char *q = end + 1;
+        c = strtol(q, &end, 10);
+        if (end == q) end = (char *)"x";
+    }
+    if (end != zoom && *end == '\0' && a >= 0 && c >= a && c <= 22) {
+        *z0 = (int)a;
+        *z1 = (int)c;
+        return 0;
+    }
+    return -1;
+}
+
+/* Parses and checks the command line into *a (zeroed). Returns -1 to go on, else the exit
+ * status: 0 after --help, 2 after a usage error (reported). */
+static int parse_args(int argc, char **argv, rt_args *a)
 {
     const char *cmd = argv[0];
-    const char *db = NULL, *kernel = NULL, *bw = NULL, *zoom = NULL, *bbox = NULL, *threads = NULL,
-               *srs = NULL, *name = NULL, *attribution = NULL, *outp = NULL, *help = NULL;
     const cli_opt opts[] = {
-        {"db", 1, &db},        {"kernel", 1, &kernel}, {"bandwidth", 1, &bw},
-        {"zoom", 1, &zoom},    {"bbox", 1, &bbox},     {"threads", 1, &threads},
-        {"work-srs", 1, &srs}, {"name", 1, &name},     {"attribution", 1, &attribution},
-        {"output", 1, &outp},  {"help", 0, &help},     {NULL, 0, NULL}};
-    tile_params p;
-    tilerender_params_init(&p);
-    if (cli_parse(argc, argv, opts, &p.filter, NULL, 0, NULL) != 0) return 2;
-    if (help) {
+        {"db", 1, &a->db},        {"kernel", 1, &a->kernel}, {"bandwidth", 1, &a->bw},
+        {"zoom", 1, &a->zoom},    {"bbox", 1, &a->bbox},     {"threads", 1, &a->threads},
+        {"work-srs", 1, &a->srs}, {"name", 1, &a->name},     {"attribution", 1, &a->attribution},
+        {"output", 1, &a->outp},  {"help", 0, &a->help},     {NULL, 0, NULL}};
+    tilerender_params_init(&a->p);
+    if (cli_parse(argc, argv, opts, &a->p.filter, NULL, 0, NULL) != 0) return 2;
+    if (a->help) {
         usage(stdout);
         return 0;
     }
-    if (!db || !outp || !zoom) {
+    if (!a->db || !a->outp || !a->zoom) {
         cli_error(cmd, "--db, --zoom and -o are required");
         usage(stderr);
         return 2;
     }
     char err[512];
-    if ((kernel && tilerender_params_set(&p, "kernel", kernel, err, sizeof err) != HZ_OK) ||
-        (bw && tilerender_params_set(&p, "bandwidth", bw, err, sizeof err) != HZ_OK)) {
+    if ((a->kernel &&
+         tilerender_params_set(&a->p, "kernel", a->kernel, err, sizeof err) != HZ_OK) ||
+        (a->bw && tilerender_params_set(&a->p, "bandwidth", a->bw, err, sizeof err) != HZ_OK)) {
         cli_error(cmd, "--%s", err);
         return 2;
     }
-    int z0 = -1, z1 = -1;
-    {
-        char *end;
-        long a = strtol(zoom, &end, 10), c = a;
-        if (end != zoom && *end == '-') {
-            const char *q = end + 1;
-            c = strtol(q, &end, 10);
-            if (end == q) end = (char *)"x";
-        }
-        if (end != zoom && *end == '\0' && a >= 0 && c >= a && c <= 22) {
-            z0 = (int)a;
-            z1 = (int)c;
-        }
-    }
-    if (z0 < 0) {
-        cli_error(cmd, "--zoom: '%s' is not Z or Z0-Z1 within 0..22", zoom);
+    a->z0 = a->z1 = -1;
+    if (parse_zoom(a->zoom, &a->z0, &a->z1) != 0) {
+        cli_error(cmd, "--zoom: '%s' is not Z or Z0-Z1 within 0..22", a->zoom);
         return 2;
     }
-    double b[4];
-    if (bbox && parse_bbox(bbox, b) != 0) {
-        cli_error(cmd, "--bbox: '%s' is not W,S,E,N in degrees with W < E and S < N", bbox);
+    if (a->bbox && parse_bbox(a->bbox, a->b) != 0) {
+        cli_error(cmd, "--bbox: '%s' is not W,S,E,N in degrees with W < E and S < N", a->bbox);
         return 2;
     }
-    long nthreads = sysconf(_SC_NPROCESSORS_ONLN);
-    if (threads) {
+    a->nthreads = sysconf(_SC_NPROCESSORS_ONLN);
+    if (a->threads) {
         char *end;
-        nthreads = strtol(threads, &end, 10);
-        if (end == threads || *end || nthreads < 1 || nthreads > 64) {
-            cli_error(cmd, "--threads: '%s' is not an integer in 1..64", threads);
+        a->nthreads = strtol(a->threads, &end, 10);
+        if (end == a->threads || *end || a->nthreads < 1 || a->nthreads > 64) {
+            cli_error(cmd, "--threads: '%s' is not an integer in 1..64", a->threads);
             return 2;
         }
     }
-    if (nthreads < 1) nthreads = 1;
-    if (nthreads > 64) nthreads = 64;
+    if (a->nthreads < 1) a->nthreads = 1;
+    if (a->nthreads > 64) a->nthreads = 64;
+    return -1;
+}
 
-    incset *s = cli_load_snapshot(cmd, db, srs);
-    if (!s) return 1;
-    int rc = 1;
-    tilerender *r = NULL;
-    tileexport *out = NULL;
-    char *legend = NULL;
-    job *j = calloc(1, sizeof *j);
-    if (!j) goto done;
-    if (!bbox && tileexport_bounds(s, b) != HZ_OK) {
-        cli_error(cmd, "the database has no areas or incidents: give --bbox");
-        goto done;
-    }
-    j->z0 = z0;
-    j->z1 = z1;
-    for (int z = z0; z <= z1; z++) {
+/* The tile ranges of every zoom over a->b into j. 2 when they hold more than MAX_TILES tiles
+ * (reported), else 0. */
+static int plan_tiles(const char *cmd, const rt_args *a, job *j)
+{
+    j->z0 = a->z0;
+    j->z1 = a->z1;
+    for (int z = a->z0; z <= a->z1; z++) {
         int x1, y1;
-        tilemath_tile_range(b, z, &j->x0[z], &j->y0[z], &x1, &y1);
+        tilemath_tile_range(a->b, z, &j->x0[z], &j->y0[z], &x1, &y1);
         j->nx[z] = x1 - j->x0[z] + 1;
         j->ny[z] = y1 - j->y0[z] + 1;
         j->total += (long)j->nx[z] * j->ny[z];
         if (j->total > MAX_TILES) {
             cli_error(cmd, "more than %ld tiles: narrow --zoom or --bbox", MAX_TILES);
-            rc = 2;
-            goto done;
+            return 2;
         }
     }
-    r = tilerender_new(s, 0, err, sizeof err);
-    if (!r) {
-        cli_error(cmd, "%s", err);
-        goto done;
-    }
+    return 0;
+}
+
+/* Opens the output with its metadata: the name, attribution, bounds and zooms, and the legend
+ * and description of the colour scale r chooses for the parameters. query (querylen bytes)
+ * receives their canonical form; *legend is the caller's to free. NULL on failure (reported). */
+static tileexport *open_output(const char *cmd, const incset *s, tilerender *r, const rt_args *a,
+                               char *query, size_t querylen, char **legend)
+{
+    char err[512], desc[1600], breaks[256];
     tile_view view;
-    if (tilerender_view(r, &p, &view, err, sizeof err) != HZ_OK) {
+    if (tilerender_view(r, &a->p, &view, err, sizeof err) != HZ_OK) {
         cli_error(cmd, "%s", err);
-        goto done;
+        return NULL;
     }
-    char query[1200], desc[1600], breaks[256];
-    tilerender_params_canonical(&p, query, sizeof query);
+    tilerender_params_canonical(&a->p, query, querylen);
     colorramp_scale_canonical(&view.scale, breaks, sizeof breaks);
     snprintf(desc, sizeof desc,
              "Injury density, per km² per year (ColorBrewer YlOrRd, breaks %s); %s; data version "
              "%lld",
              breaks + 2, query, (long long)incset_data_version(s));
-    json_t *lj = colorramp_legend_json(&view.scale, p.filter.weight);
-    legend = lj ? json_dumps(lj, JSON_COMPACT) : NULL;
+    json_t *lj = colorramp_legend_json(&view.scale, a->p.filter.weight);
+    *legend = lj ? json_dumps(lj, JSON_COMPACT) : NULL;
     json_decref(lj);
-    tileexport_meta m = {.name = name ? name : "hazmap injury density",
+    tileexport_meta m = {.name = a->name ? a->name : "hazmap injury density",
                          .description = desc,
-                         .attribution = attribution,
+                         .attribution = a->attribution,
                          .version = "1",
-                         .legend = legend,
-                         .bounds = {b[0], b[1], b[2], b[3]},
-                         .minzoom = z0,
-                         .maxzoom = z1};
-    out = tileexport_open(outp, tileexport_format_of(outp), &m, err, sizeof err);
-    if (!out) {
-        cli_error(cmd, "%s", err);
-        goto done;
-    }
-    j->r = r;
-    j->p = &p;
-    j->out = out;
+                         .legend = *legend,
+                         .bounds = {a->b[0], a->b[1], a->b[2], a->b[3]},
+                         .minzoom = a->z0,
+                         .maxzoom = a->z1};
+    tileexport *out = tileexport_open(a->outp, tileexport_format_of(a->outp), &m, err, sizeof err);
+    if (!out) cli_error(cmd, "%s", err);
+    return out;
+}
+
+/* Renders the tiles of j on nthreads threads, the caller's among them; *secs is the wall
+ * time taken. */
+static void render_all(job *j, long nthreads, double *secs)
+{
     pthread_mutex_init(&j->mu, NULL);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -251,6 +262,44 @@ int cmd_render_tiles(int argc, char **argv)
         pthread_join(tid[t], NULL);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     pthread_mutex_destroy(&j->mu);
+    *secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+}
+
+/* Parses, loads the snapshot, plans, renders and reports; one cleanup path after the load. */
+int cmd_render_tiles(int argc, char **argv)
+{
+    const char *cmd = argv[0];
+    rt_args a;
+    memset(&a, 0, sizeof a);
+    int rc = parse_args(argc, argv, &a);
+    if (rc >= 0) return rc;
+    incset *s = cli_load_snapshot(cmd, a.db, a.srs);
+    if (!s) return 1;
+    rc = 1;
+    char err[512], query[1200];
+    tilerender *r = NULL;
+    tileexport *out = NULL;
+    char *legend = NULL;
+    job *j = calloc(1, sizeof *j);
+    if (!j) goto done;
+    if (!a.bbox && tileexport_bounds(s, a.b) != HZ_OK) {
+        cli_error(cmd, "the database has no areas or incidents: give --bbox");
+        goto done;
+    }
+    if (plan_tiles(cmd, &a, j) != 0) {
+        rc = 2;
+        goto done;
+    }
+    if (!(r = tilerender_new(s, 0, err, sizeof err))) {
+        cli_error(cmd, "%s", err);
+        goto done;
+    }
+    if (!(out = open_output(cmd, s, r, &a, query, sizeof query, &legend))) goto done;
+    j->r = r;
+    j->p = &a.p;
+    j->out = out;
+    double secs;
+    render_all(j, a.nthreads, &secs);
     hz_status cst = tileexport_close(out, err, sizeof err);
     out = NULL;
     if (atomic_load(&j->failed)) {
@@ -261,11 +310,10 @@ int cmd_render_tiles(int argc, char **argv)
         cli_error(cmd, "%s", err);
         goto done;
     }
-    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
     fprintf(stderr,
             "hazmap %s: %ld tiles z%d-%d, %ld written, %ld empty skipped, %.1f s -> %s (%s)\n", cmd,
-            j->total, z0, z1, (long)atomic_load(&j->written), (long)atomic_load(&j->empty), secs,
-            outp, query);
+            j->total, a.z0, a.z1, (long)atomic_load(&j->written), (long)atomic_load(&j->empty),
+            secs, a.outp, query);
     rc = 0;
 done:
     if (out) tileexport_close(out, err, sizeof err);

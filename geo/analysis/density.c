@@ -4,6 +4,7 @@
 #include "hazmap/raster.h"
 #include "hazmap/workcrs.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -220,122 +221,147 @@ void density_result_free(density_result *r)
     free(r);
 }
 
-hz_status density_run(const incset *s, const hz_filter *f, const density_opts *o,
-                      density_result **out, char *err, size_t errlen)
-{
-    *out = NULL;
-    if (!s || !f || !o) return hz_fail(HZ_EINVAL, err, errlen, "density: NULL argument");
-    density_result *r = calloc(1, sizeof *r);
-    if (!r) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+/* The work of density_run(), freed by it alone: the selected points, the working CRS and the
+ * areas projected into it (for the extent and the mask). */
+typedef struct density_work {
     hz_points pts;
-    memset(&pts, 0, sizeof pts);
-    workcrs *w = NULL;
-    OGRGeometryH *geoms = NULL; /* the areas in the working CRS (extent, mask) */
-    int ngeoms = 0;
-    hz_status st = incset_select(s, f, &pts, err, errlen);
-    if (st != HZ_OK) goto fail;
-    r->incidents = pts.n;
-    for (size_t k = 0; k < pts.n; k++)
-        r->weight_sum += pts.w[k];
-    snprintf(r->work_srs, sizeof r->work_srs, "%s", incset_work_srs(s));
-    w = workcrs_new(r->work_srs, 0, 0, err, errlen);
-    if (!w) {
-        st = HZ_ECRS;
-        goto fail;
-    }
-    r->wkt = strdup(workcrs_wkt(w));
-    if (!r->wkt) {
-        st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-        goto fail;
-    }
+    workcrs *w;
+    OGRGeometryH *geoms;
+    int ngeoms;
+} density_work;
 
-    /* Bandwidth: given, or by a rule for the rule's own kernel, converted to ours. */
-    char why[512] = "", rule_text[768];
-    double h;
+/* How the bandwidth, cell, extent and "per year" were chosen, in the provenance's words. */
+typedef struct density_why {
+    char rule[768];
+    char cell[192];
+    const char *extent;
+    char basis[256];
+} density_why;
+
+/* Selects the filtered incidents into w->pts (their count and weight sum into r) and opens the
+ * working CRS w->w (its name and WKT into r). */
+static hz_status select_points(const incset *s, const hz_filter *f, density_work *w,
+                               density_result *r, char *err, size_t errlen)
+{
+    hz_status st = incset_select(s, f, &w->pts, err, errlen);
+    if (st != HZ_OK) return st;
+    r->incidents = w->pts.n;
+    for (size_t k = 0; k < w->pts.n; k++)
+        r->weight_sum += w->pts.w[k];
+    snprintf(r->work_srs, sizeof r->work_srs, "%s", incset_work_srs(s));
+    w->w = workcrs_new(r->work_srs, 0, 0, err, errlen);
+    if (!w->w) return HZ_ECRS;
+    r->wkt = strdup(workcrs_wkt(w->w));
+    if (!r->wkt) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    return HZ_OK;
+}
+
+/* The bandwidth *h: given, or by a rule for the rule's own kernel converted to ours, then raised
+ * to the disclosure floor; how it was chosen goes to rule (rule_len bytes). */
+static hz_status choose_bandwidth(const hz_points *pts, const density_opts *o, double *h,
+                                  char *rule, size_t rule_len, char *err, size_t errlen)
+{
     if (o->bandwidth > 0) {
-        h = o->bandwidth;
-        snprintf(rule_text, sizeof rule_text, "given");
+        *h = o->bandwidth;
+        snprintf(rule, rule_len, "given");
     } else {
+        char why[512] = "";
         double href;
-        if (kde_bandwidth(&pts, o->rule, &href, why, sizeof why) != HZ_OK) {
-            st = hz_fail(HZ_EINVAL, err, errlen, "%s (%zu incidents selected; give --bandwidth)",
-                         why, pts.n);
-            goto fail;
-        }
+        if (kde_bandwidth(pts, o->rule, &href, why, sizeof why) != HZ_OK)
+            return hz_fail(HZ_EINVAL, err, errlen, "%s (%zu incidents selected; give --bandwidth)",
+                           why, pts->n);
         kde_kernel from = kde_bw_rule_kernel(o->rule);
-        h = kde_bandwidth_convert(href, from, o->kernel);
+        *h = kde_bandwidth_convert(href, from, o->kernel);
         if (from != o->kernel)
-            snprintf(rule_text, sizeof rule_text,
+            snprintf(rule, rule_len,
                      "%s; x %.4f to the %s kernel at equal smoothing (canonical bandwidths, "
                      "Marron & Nolan 1988) -> %.1f m",
-                     why, h / href, kde_kernel_name(o->kernel), h);
+                     why, *h / href, kde_kernel_name(o->kernel), *h);
         else
-            snprintf(rule_text, sizeof rule_text, "%s", why);
+            snprintf(rule, rule_len, "%s", why);
     }
-    double floored = disc_bandwidth(&o->disclosure, h);
-    if (floored != h) {
-        size_t l = strlen(rule_text);
-        snprintf(rule_text + l, sizeof rule_text - l, "; raised from %.1f m to the minimum %.1f m",
-                 h, floored);
-        h = floored;
+    double floored = disc_bandwidth(&o->disclosure, *h);
+    if (floored != *h) {
+        size_t l = strlen(rule);
+        snprintf(rule + l, rule_len - l, "; raised from %.1f m to the minimum %.1f m", *h, floored);
+        *h = floored;
     }
-    r->bandwidth = h;
+    return HZ_OK;
+}
 
-    /* Extent: the areas (projected), or the points. */
-    double bb[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
-    const char *extent_text = "areas";
-    if ((o->extent == DENSITY_EXTENT_AREAS || o->mask_areas) && incset_area_count(s) > 0) {
-        const hz_area *areas = incset_areas(s);
-        int32_t only = f->area[0] ? incset_area_find(s, f->area) : -1;
-        geoms = calloc(incset_area_count(s), sizeof *geoms);
-        if (!geoms) {
-            st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-            goto fail;
-        }
-        for (size_t a = 0; a < incset_area_count(s); a++) {
-            if (only >= 0 && (int32_t)a != only) continue;
-            if ((st = area_project(w, &areas[a], &geoms[ngeoms], err, errlen)) != HZ_OK) goto fail;
-            ngeoms++;
-        }
-        for (int i = 0; i < ngeoms && o->extent == DENSITY_EXTENT_AREAS; i++) {
-            OGREnvelope e;
-            OGR_G_GetEnvelope(geoms[i], &e);
-            bb[0] = fmin(bb[0], e.MinX);
-            bb[1] = fmin(bb[1], e.MinY);
-            bb[2] = fmax(bb[2], e.MaxX);
-            bb[3] = fmax(bb[3], e.MaxY);
-        }
+/* Projects the areas (f->area's alone when set) into w->geoms when the extent or the mask needs
+ * them; w->ngeoms counts those done, so a failure leaves w freeable. */
+static hz_status project_areas(const incset *s, const hz_filter *f, const density_opts *o,
+                               density_work *w, char *err, size_t errlen)
+{
+    if (!((o->extent == DENSITY_EXTENT_AREAS || o->mask_areas) && incset_area_count(s) > 0))
+        return HZ_OK;
+    const hz_area *areas = incset_areas(s);
+    int32_t only = f->area[0] ? incset_area_find(s, f->area) : -1;
+    w->geoms = calloc(incset_area_count(s), sizeof *w->geoms);
+    if (!w->geoms) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    for (size_t a = 0; a < incset_area_count(s); a++) {
+        if (only >= 0 && (int32_t)a != only) continue;
+        hz_status st = area_project(w->w, &areas[a], &w->geoms[w->ngeoms], err, errlen);
+        if (st != HZ_OK) return st;
+        w->ngeoms++;
+    }
+    return HZ_OK;
+}
+
+/* The extent bb (xmin, ymin, xmax, ymax): the projected areas' box, or (with the points extent,
+ * or without areas) the points' box grown by the kernel's reach for bandwidth h. */
+static hz_status set_extent(const density_work *w, const density_opts *o, double h, double bb[4],
+                            const char **extent_text, char *err, size_t errlen)
+{
+    bb[0] = bb[1] = INFINITY;
+    bb[2] = bb[3] = -INFINITY;
+    *extent_text = "areas";
+    for (int i = 0; i < w->ngeoms && o->extent == DENSITY_EXTENT_AREAS; i++) {
+        OGREnvelope e;
+        OGR_G_GetEnvelope(w->geoms[i], &e);
+        bb[0] = fmin(bb[0], e.MinX);
+        bb[1] = fmin(bb[1], e.MinY);
+        bb[2] = fmax(bb[2], e.MaxX);
+        bb[3] = fmax(bb[3], e.MaxY);
     }
     if (!(bb[2] >= bb[0])) {
-        extent_text = o->extent == DENSITY_EXTENT_AREAS ? "points (no areas)" : "points";
+        *extent_text = o->extent == DENSITY_EXTENT_AREAS ? "points (no areas)" : "points";
         double R = kde_kernel_support(o->kernel, h);
-        for (size_t k = 0; k < pts.n; k++) {
-            bb[0] = fmin(bb[0], pts.x[k] - R);
-            bb[1] = fmin(bb[1], pts.y[k] - R);
-            bb[2] = fmax(bb[2], pts.x[k] + R);
-            bb[3] = fmax(bb[3], pts.y[k] + R);
+        const hz_points *p = &w->pts;
+        for (size_t k = 0; k < p->n; k++) {
+            bb[0] = fmin(bb[0], p->x[k] - R);
+            bb[1] = fmin(bb[1], p->y[k] - R);
+            bb[2] = fmax(bb[2], p->x[k] + R);
+            bb[3] = fmax(bb[3], p->y[k] + R);
         }
     }
-    if (!(bb[2] >= bb[0]) || !(bb[3] >= bb[1])) {
-        st =
-            hz_fail(HZ_EINVAL, err, errlen, "density: no areas and no incidents to set the extent");
-        goto fail;
-    }
+    if (!(bb[2] >= bb[0]) || !(bb[3] >= bb[1]))
+        return hz_fail(HZ_EINVAL, err, errlen,
+                       "density: no areas and no incidents to set the extent");
+    return HZ_OK;
+}
 
-    /* Cell and grid, aligned to multiples of the cell. */
+/* The grid *g over bb, aligned to multiples of the cell (density.h): the cell given, or
+ * bandwidth h / 10 coarsened until the grid fits, raised to the disclosure floor; how the cell
+ * was chosen goes to cell_text (text_len bytes). */
+static hz_status lay_grid(const density_opts *o, double h, const double bb[4], kde_grid *g,
+                          char *cell_text, size_t text_len, char *err, size_t errlen)
+{
     size_t max_cells = o->max_cells ? o->max_cells : DENSITY_MAX_CELLS;
+    size_t limit = max_cells < DENSITY_DEFAULT_CELLS ? max_cells : DENSITY_DEFAULT_CELLS;
     double cell = o->cell;
-    char cell_text[192] = "given";
     double x0, y1, fnx, fny;
+    snprintf(cell_text, text_len, "given");
     if (!(cell > 0)) {
         cell = fmax(5.0, round(h / 10));
-        snprintf(cell_text, sizeof cell_text, "bandwidth / 10 in whole metres, at least 5 m");
+        snprintf(cell_text, text_len, "bandwidth / 10 in whole metres, at least 5 m");
     }
     double floored_cell = disc_cell(&o->disclosure, cell);
     if (floored_cell != cell) {
         size_t l = strlen(cell_text);
-        snprintf(cell_text + l, sizeof cell_text - l, "; raised from %g m to the minimum %g m",
-                 cell, floored_cell);
+        snprintf(cell_text + l, text_len - l, "; raised from %g m to the minimum %g m", cell,
+                 floored_cell);
         cell = floored_cell;
     }
     for (;;) {
@@ -343,75 +369,116 @@ hz_status density_run(const incset *s, const hz_filter *f, const density_opts *o
         y1 = ceil(bb[3] / cell) * cell;
         fnx = fmax(1, ceil((bb[2] - x0) / cell));
         fny = fmax(1, ceil((y1 - bb[1]) / cell));
-        size_t limit = max_cells < DENSITY_DEFAULT_CELLS ? max_cells : DENSITY_DEFAULT_CELLS;
         if (o->cell > 0 || fnx * fny <= (double)limit) break;
         /* The default cell is coarsened in whole metres until the grid fits. */
         cell = fmax(cell + 1, ceil(cell * sqrt(fnx * fny / (double)limit)));
-        snprintf(cell_text, sizeof cell_text,
-                 "bandwidth / 10, coarsened to keep the grid within %zu cells", limit);
+        snprintf(cell_text, text_len, "bandwidth / 10, coarsened to keep the grid within %zu cells",
+                 limit);
     }
-    if (fnx * fny > (double)max_cells || fnx > INT32_MAX || fny > INT32_MAX) {
-        st = hz_fail(HZ_ELIMIT, err, errlen,
-                     "cell: %.6g m gives %.0f x %.0f cells, over the limit of %zu; use a larger "
-                     "cell",
-                     cell, fnx, fny, max_cells);
-        goto fail;
-    }
-    r->grid = (kde_grid){x0, y1, cell, (int)fnx, (int)fny};
-    char basis[256];
-    r->years = density_years(s, f, basis, sizeof basis);
-    r->scale = 1e6 / r->years;
-    r->values = malloc((size_t)r->grid.nx * (size_t)r->grid.ny * sizeof *r->values);
-    if (!r->values) {
-        st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory for %d x %d cells", r->grid.nx,
-                     r->grid.ny);
-        goto fail;
-    }
-    st = kde_compute(&pts, o->kernel, h, r->scale, &r->grid, o->nthreads, r->values, err, errlen);
-    if (st != HZ_OK) goto fail;
-    size_t masked = 0;
-    if (o->mask_areas && ngeoms > 0 &&
-        (st = mask_outside(geoms, ngeoms, r, &masked, err, errlen)) != HZ_OK)
-        goto fail;
-    for (size_t c = 0, n = (size_t)r->grid.nx * r->grid.ny; c < n; c++)
-        if (r->values[c] > r->max_value) r->max_value = r->values[c];
+    if (fnx * fny > (double)max_cells || fnx > INT32_MAX || fny > INT32_MAX)
+        return hz_fail(HZ_ELIMIT, err, errlen,
+                       "cell: %.6g m gives %.0f x %.0f cells, over the limit of %zu; use a larger "
+                       "cell",
+                       cell, fnx, fny, max_cells);
+    *g = (kde_grid){x0, y1, cell, (int)fnx, (int)fny};
+    /* density.h: the default cell keeps the grid within limit cells, any cell within max_cells */
+    size_t ncells = (size_t)g->nx * (size_t)g->ny;
+    assert(g->nx >= 1 && g->ny >= 1 && ncells <= max_cells);
+    assert(o->cell > 0 || ncells <= limit);
+    return HZ_OK;
+}
 
-    /* Provenance (API.md). */
+/* Fills r->values over r->grid: the density per km² per year (r->years, r->scale; basis says
+ * why), cells outside the areas set to DENSITY_NODATA with the mask (*masked of them), and
+ * r->max_value. */
+static hz_status fill_values(const incset *s, const hz_filter *f, const density_opts *o,
+                             const density_work *w, density_result *r, char *basis, size_t basislen,
+                             size_t *masked, char *err, size_t errlen)
+{
+    r->years = density_years(s, f, basis, basislen);
+    assert(r->years > 0); /* density.h: the period, or 1 without dated incidents */
+    r->scale = 1e6 / r->years;
+    size_t ncells = (size_t)r->grid.nx * (size_t)r->grid.ny;
+    r->values = malloc(ncells * sizeof *r->values);
+    if (!r->values)
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory for %d x %d cells", r->grid.nx,
+                       r->grid.ny);
+    hz_status st = kde_compute(&w->pts, o->kernel, r->bandwidth, r->scale, &r->grid, o->nthreads,
+                               r->values, err, errlen);
+    if (st != HZ_OK) return st;
+    if (o->mask_areas && w->ngeoms > 0 &&
+        (st = mask_outside(w->geoms, w->ngeoms, r, masked, err, errlen)) != HZ_OK)
+        return st;
+    assert(*masked <= ncells);
+    for (size_t c = 0; c < ncells; c++)
+        if (r->values[c] > r->max_value) r->max_value = r->values[c];
+    return HZ_OK;
+}
+
+/* r->provenance (API.md): what was selected, chosen (why) and computed. */
+static hz_status set_provenance(const incset *s, const hz_filter *f, const density_opts *o,
+                                const density_work *w, const density_why *why, size_t masked,
+                                density_result *r, char *err, size_t errlen)
+{
     char canon[1024];
     filter_canonical(f, canon, sizeof canon);
     int score = f->weight == HZ_WEIGHT_SCORE;
+    const kde_grid *g = &r->grid;
     json_t *p = json_pack(
         "{s:s, s:s, s:s, s:s, s:f, s:s, s:s, s:f, s:s, s:{s:f, s:f, s:f, s:f, s:i, s:i}, s:s,"
         " s:I, s:s, s:f, s:f, s:s, s:s, s:f, s:I, s:f}",
         "method", "kernel density estimation", "filters", canon, "kernel",
-        kde_kernel_name(o->kernel), "kernel_formula", kde_kernel_formula(o->kernel), "bandwidth", h,
-        "bandwidth_rule", rule_text, "bandwidth_source",
-        o->bandwidth > 0 ? "given" : kde_bw_rule_name(o->rule), "cell_size", cell, "cell_rule",
-        cell_text, "grid", "x0", x0, "y1", y1, "x1", x0 + r->grid.nx * cell, "y0",
-        y1 - r->grid.ny * cell, "nx", r->grid.nx, "ny", r->grid.ny, "extent", extent_text,
-        "incidents", (json_int_t)pts.n, "weight", score ? "score" : "count", "weight_sum",
-        r->weight_sum, "years", r->years, "years_basis", basis, "unit",
+        kde_kernel_name(o->kernel), "kernel_formula", kde_kernel_formula(o->kernel), "bandwidth",
+        r->bandwidth, "bandwidth_rule", why->rule, "bandwidth_source",
+        o->bandwidth > 0 ? "given" : kde_bw_rule_name(o->rule), "cell_size", g->cell, "cell_rule",
+        why->cell, "grid", "x0", g->x0, "y1", g->y1, "x1", g->x0 + g->nx * g->cell, "y0",
+        g->y1 - g->ny * g->cell, "nx", g->nx, "ny", g->ny, "extent", why->extent, "incidents",
+        (json_int_t)r->incidents, "weight", score ? "score" : "count", "weight_sum", r->weight_sum,
+        "years", r->years, "years_basis", why->basis, "unit",
         score ? "severity score per km2 per year" : "incidents per km2 per year", "scale", r->scale,
         "data_version", (json_int_t)incset_data_version(s), "max_value", (double)r->max_value);
     if (!p || json_object_set_new(p, "work_srs", json_string(r->work_srs)) != 0) {
         json_decref(p);
-        st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-        goto fail;
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     }
-    json_object_set_new(p, "mask", json_string(o->mask_areas && ngeoms > 0 ? "areas" : "none"));
+    json_object_set_new(p, "mask", json_string(o->mask_areas && w->ngeoms > 0 ? "areas" : "none"));
     json_object_set_new(p, "nodata_cells", json_integer((json_int_t)masked));
     r->provenance = p;
-    free_geoms(geoms, ngeoms);
-    hz_points_free(&pts);
-    workcrs_free(w);
+    return HZ_OK;
+}
+
+/* Runs the stages in order; the work is freed here whether they succeed or not. */
+hz_status density_run(const incset *s, const hz_filter *f, const density_opts *o,
+                      density_result **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!s || !f || !o) return hz_fail(HZ_EINVAL, err, errlen, "density: NULL argument");
+    density_result *r = calloc(1, sizeof *r);
+    if (!r) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    density_work w;
+    memset(&w, 0, sizeof w);
+    density_why why;
+    double bb[4];
+    size_t masked = 0;
+    hz_status st = select_points(s, f, &w, r, err, errlen);
+    if (st == HZ_OK)
+        st = choose_bandwidth(&w.pts, o, &r->bandwidth, why.rule, sizeof why.rule, err, errlen);
+    if (st == HZ_OK) st = project_areas(s, f, o, &w, err, errlen);
+    if (st == HZ_OK) st = set_extent(&w, o, r->bandwidth, bb, &why.extent, err, errlen);
+    if (st == HZ_OK)
+        st = lay_grid(o, r->bandwidth, bb, &r->grid, why.cell, sizeof why.cell, err, errlen);
+    if (st == HZ_OK)
+        st = fill_values(s, f, o, &w, r, why.basis, sizeof why.basis, &masked, err, errlen);
+    if (st == HZ_OK) st = set_provenance(s, f, o, &w, &why, masked, r, err, errlen);
+    free_geoms(w.geoms, w.ngeoms);
+    hz_points_free(&w.pts);
+    workcrs_free(w.w);
+    if (st != HZ_OK) {
+        density_result_free(r);
+        return st;
+    }
     *out = r;
     return HZ_OK;
-fail:
-    free_geoms(geoms, ngeoms);
-    hz_points_free(&pts);
-    workcrs_free(w);
-    density_result_free(r);
-    return st;
 }
 
 /* The raster description of a result; meta receives the KEY=VALUE strings (freed by the

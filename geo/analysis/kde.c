@@ -31,6 +31,7 @@
  * adjacent rows (about 10 % faster than a pass per row, measured with bench/kde_bench.c). */
 #include "hazmap/kde.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -585,9 +586,10 @@ static void *sweep_thread(void *arg)
     return NULL;
 }
 
-static hz_status compute(const hz_points *p, kde_kernel k, double h, double scale,
-                         const kde_grid *g, int nthreads, float *out, double *outd, char *err,
-                         size_t errlen)
+/* Checks compute()'s arguments: the kernel, bandwidth, scale, grid geometry and points. */
+static hz_status check_args(const hz_points *p, kde_kernel k, double h, double scale,
+                            const kde_grid *g, const float *out, const double *outd, char *err,
+                            size_t errlen)
 {
     if (!p || !g || (!out && !outd)) return hz_fail(HZ_EINVAL, err, errlen, "kde: NULL argument");
     if ((int)k < 0 || (int)k > KDE_GAUSSIAN)
@@ -601,38 +603,48 @@ static hz_status compute(const hz_points *p, kde_kernel k, double h, double scal
                        g->nx, g->ny);
     double H = h / g->cell, R = k == KDE_GAUSSIAN ? 4.0 * H : H;
     if (R > 1e7) return hz_fail(HZ_EINVAL, err, errlen, "bandwidth: %g m is over 1e7 cells", h);
-    size_t n = p->n;
-    for (size_t q = 0; q < n; q++) {
+    for (size_t q = 0; q < p->n; q++) {
         double w = p->w ? p->w[q] : 1.0;
         if (!isfinite(p->x[q]) || !isfinite(p->y[q]) || !isfinite(w))
             return hz_fail(HZ_EINVAL, err, errlen,
                            "kde: point %zu has a non-finite coordinate or weight", q);
     }
-    if (out)
-        memset(out, 0, (size_t)g->nx * (size_t)g->ny * sizeof *out);
-    else
-        memset(outd, 0, (size_t)g->nx * (size_t)g->ny * sizeof *outd);
+    return HZ_OK;
+}
 
-    /* Keep the points whose support meets the grid, bucketed by row and, within a row bucket,
-     * by 16-column band (one counting sort), so that a row's points touch its difference array
-     * in ascending columns, bucket after bucket (locality of the scattered writes). */
+/* The points of a sweep, in cell units, bucketed by row (sweep's pts, bstart, blo, nb, bh);
+ * pts and bstart are owned by compute(). */
+typedef struct buckets {
+    kpt *pts;
+    size_t m; /* points kept */
+    size_t *bstart;
+    int blo, nb, bh;
+} buckets;
+
+/* Keeps the points whose support (radius R cells) meets the grid, bucketed by row and, within a
+ * row bucket, by 16-column band (one counting sort), so that a row's points touch its difference
+ * array in ascending columns, bucket after bucket (locality of the scattered writes). */
+static hz_status bucket_points(const hz_points *p, const kde_grid *g, double R, buckets *B,
+                               char *err, size_t errlen)
+{
     int rc = (int)ceil(R);
     if (g->nx > INT_MAX / 2 - 2 * rc - 16 || g->ny > INT_MAX / 2 - 2 * rc - 16)
         return hz_fail(HZ_EINVAL, err, errlen, "grid: %d x %d cells is too large", g->nx, g->ny);
-    int blo = -rc - 1;
+    B->blo = -rc - 1;
     /* Buckets about R/4 rows tall: a row reads ~10 buckets (their points beyond the reach,
      * ~10 %, are skipped by the distance test). */
-    int bh = rc / 4 > 1 ? rc / 4 : 1;
-    int nb = (g->ny + 2 * rc + 3) / bh + 1;
+    B->bh = rc / 4 > 1 ? rc / 4 : 1;
+    B->nb = (g->ny + 2 * rc + 3) / B->bh + 1;
     size_t ncb = (size_t)((g->nx + 2 * rc + 3) >> 4) + 1;
-    if ((double)nb * (double)ncb > 8e6) ncb = 1; /* huge bandwidths: rows only */
-    size_t nkeys = (size_t)nb * ncb;
-    kpt *tmp = malloc((n ? n : 1) * sizeof *tmp), *pts = malloc((n ? n : 1) * sizeof *pts);
+    if ((double)B->nb * (double)ncb > 8e6) ncb = 1; /* huge bandwidths: rows only */
+    size_t n = p->n, nkeys = (size_t)B->nb * ncb;
+    kpt *tmp = malloc((n ? n : 1) * sizeof *tmp);
     size_t *key = malloc((n ? n : 1) * sizeof *key);
     size_t *kstart = calloc(nkeys + 1, sizeof *kstart);
-    size_t *bstart = malloc(((size_t)nb + 1) * sizeof *bstart);
+    B->pts = malloc((n ? n : 1) * sizeof *B->pts);
+    B->bstart = malloc(((size_t)B->nb + 1) * sizeof *B->bstart);
     hz_status st = HZ_OK;
-    if (!tmp || !pts || !key || !kstart || !bstart) {
+    if (!tmp || !B->pts || !key || !kstart || !B->bstart) {
         st = hz_fail(HZ_ENOMEM, err, errlen, "kde: out of memory for %zu points", n);
         goto done;
     }
@@ -641,8 +653,9 @@ static hz_status compute(const hz_points *p, kde_kernel k, double h, double scal
         double wq = p->w ? p->w[q] : 1.0;
         double uq = (p->x[q] - g->x0) / g->cell - 0.5, vq = (g->y1 - p->y[q]) / g->cell - 0.5;
         if (wq == 0 || !(uq > -R && uq < g->nx - 1 + R && vq > -R && vq < g->ny - 1 + R)) continue;
-        size_t b = (size_t)(((int)floor(vq) - blo) / bh);
+        size_t b = (size_t)(((int)floor(vq) - B->blo) / B->bh);
         size_t cb = ncb > 1 ? (size_t)(((int)floor(uq) + rc + 1) >> 4) : 0;
+        assert(b < (size_t)B->nb && cb < ncb); /* the lattice's buckets cover the support */
         tmp[m] = (kpt){uq, vq, wq};
         key[m] = b * ncb + cb;
         kstart[key[m] + 1]++;
@@ -650,60 +663,93 @@ static hz_status compute(const hz_points *p, kde_kernel k, double h, double scal
     }
     for (size_t kk = 0; kk < nkeys; kk++)
         kstart[kk + 1] += kstart[kk];
-    for (int bb = 0; bb <= nb; bb++)
-        bstart[bb] = kstart[(size_t)bb * ncb];
+    for (int bb = 0; bb <= B->nb; bb++)
+        B->bstart[bb] = kstart[(size_t)bb * ncb];
+    assert(B->bstart[B->nb] == m);
     for (size_t q = 0; q < m; q++)
-        pts[kstart[key[q]]++] = tmp[q];
-    if (m == 0) goto done;
+        B->pts[kstart[key[q]]++] = tmp[q];
+    B->m = m;
+done:
+    free(tmp);
+    free(key);
+    free(kstart);
+    return st;
+}
 
-    sweep S = {.pts = pts,
-               .bstart = bstart,
-               .blo = blo,
-               .nb = nb,
-               .bh = bh,
-               .k = k,
-               .H = H,
-               .R = R,
-               .norm = kernel_c[k] / (h * h) * scale,
-               .nx = g->nx,
-               .ny = g->ny,
-               .out = out,
-               .outd = outd};
-    /* Blocks of a power of two of columns (a shift, not a division, finds a column's block):
-     * about 4h wide (|s| <= ~2.8, |q| <= ~3.8: fewer runs split across blocks), about 2h for the
-     * degree-6 triweight whose cancellation grows faster with |q|. Both keep the error within
-     * the brute-force test's bound (tests/check_kde.c). */
+/* Blocks of a power of two of columns (a shift, not a division, finds a column's block): about
+ * 4h wide (|s| <= ~2.8, |q| <= ~3.8: fewer runs split across blocks), about 2h for the degree-6
+ * triweight whose cancellation grows faster with |q|. Both keep the error within the
+ * brute-force test's bound (tests/check_kde.c). Returns the shift for bandwidth H cells. */
+static int block_shift(kde_kernel k, double H, int nx)
+{
     double bw = k == KDE_TRIWEIGHT ? 2.8 * H : 5.6 * H;
-    S.bshift = 0;
-    while (S.bshift < 30 && (1 << (S.bshift + 1)) <= bw && (1 << S.bshift) < g->nx)
-        S.bshift++;
-    atomic_init(&S.next_row, 0);
-    atomic_init(&S.failed, 0);
+    int shift = 0;
+    while (shift < 30 && (1 << (shift + 1)) <= bw && (1 << shift) < nx)
+        shift++;
+    return shift;
+}
+
+/* Sweeps S's rows on nthreads threads (0 = one per core; at most 64 and one per row chunk),
+ * the caller's among them. */
+static void run_sweep(sweep *S, int nthreads)
+{
     if (nthreads <= 0) {
         long nc = sysconf(_SC_NPROCESSORS_ONLN);
         nthreads = nc > 0 ? (int)nc : 1;
     }
     if (nthreads > 64) nthreads = 64;
-    if (nthreads > (g->ny + ROW_CHUNK - 1) / ROW_CHUNK)
-        nthreads = (g->ny + ROW_CHUNK - 1) / ROW_CHUNK;
+    if (nthreads > (S->ny + ROW_CHUNK - 1) / ROW_CHUNK)
+        nthreads = (S->ny + ROW_CHUNK - 1) / ROW_CHUNK;
     pthread_t tid[64];
     int started = 0;
     for (int t = 1; t < nthreads; t++) {
-        if (pthread_create(&tid[started], NULL, sweep_thread, &S) != 0) break;
+        if (pthread_create(&tid[started], NULL, sweep_thread, S) != 0) break;
         started++;
     }
-    sweep_thread(&S);
+    sweep_thread(S);
     for (int t = 0; t < started; t++)
         pthread_join(tid[t], NULL);
-    if (atomic_load(&S.failed))
-        st = hz_fail(HZ_ENOMEM, err, errlen, "kde: out of memory for row buffers");
+}
 
-done:
-    free(tmp);
-    free(pts);
-    free(key);
-    free(kstart);
-    free(bstart);
+/* kde_compute() into out, or kde_compute_f64() into outd: checks, zeros the grid, buckets the
+ * points and sweeps the rows; the buckets are freed here. */
+static hz_status compute(const hz_points *p, kde_kernel k, double h, double scale,
+                         const kde_grid *g, int nthreads, float *out, double *outd, char *err,
+                         size_t errlen)
+{
+    hz_status st = check_args(p, k, h, scale, g, out, outd, err, errlen);
+    if (st != HZ_OK) return st;
+    assert(!out || !outd); /* sweep: exactly one of out, outd */
+    double H = h / g->cell, R = k == KDE_GAUSSIAN ? 4.0 * H : H;
+    if (out)
+        memset(out, 0, (size_t)g->nx * (size_t)g->ny * sizeof *out);
+    else
+        memset(outd, 0, (size_t)g->nx * (size_t)g->ny * sizeof *outd);
+    buckets B = {0};
+    st = bucket_points(p, g, R, &B, err, errlen);
+    if (st == HZ_OK && B.m > 0) {
+        sweep S = {.pts = B.pts,
+                   .bstart = B.bstart,
+                   .blo = B.blo,
+                   .nb = B.nb,
+                   .bh = B.bh,
+                   .k = k,
+                   .H = H,
+                   .R = R,
+                   .norm = kernel_c[k] / (h * h) * scale,
+                   .nx = g->nx,
+                   .ny = g->ny,
+                   .bshift = block_shift(k, H, g->nx),
+                   .out = out,
+                   .outd = outd};
+        atomic_init(&S.next_row, 0);
+        atomic_init(&S.failed, 0);
+        run_sweep(&S, nthreads);
+        if (atomic_load(&S.failed))
+            st = hz_fail(HZ_ENOMEM, err, errlen, "kde: out of memory for row buffers");
+    }
+    free(B.pts);
+    free(B.bstart);
     return st;
 }
 

@@ -3,6 +3,7 @@
 #include "hazmap/hztime.h"
 #include "hazmap/poisson.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,65 +60,84 @@ hz_status rates_parse_by(const char *text, unsigned *by, char *err, size_t errle
     return HZ_OK;
 }
 
-hz_status rates_compute(const incset *s, const hz_filter *f, unsigned by, rates_result **out,
-                        char *err, size_t errlen)
+/* The tally of rates_compute(), freed by it alone: the area slots of the rows and the counts
+ * per slot and cell (mechanism x age group x sex, each of extent 1 when not grouped by). */
+typedef struct tally {
+    unsigned by;
+    int32_t fa; /* the filter's area, -1 = none */
+    size_t nslot;
+    int32_t *slot_area;       /* slot -> area, -1 = all areas */
+    int32_t *area_slot;       /* area -> slot, -1 = no row (set when grouped by area) */
+    size_t nm, ng, ns, cells; /* the dimensions' extents; cells = nm ng ns per slot */
+    int64_t *counts;          /* nslot * cells, slot-major */
+    int seen_m[HZ_MECH_COUNT], seen_g[RATES_AGE_GROUPS], seen_s[HZ_SEX_COUNT];
+} tally;
+
+/* The area slots of the rows: every area within the filter's area when grouped by area, else
+ * one total (the filter's area, or all areas). -1 when out of memory. */
+static int make_slots(const incset *s, tally *t)
 {
-    *out = NULL;
-    int32_t fa = -1;
-    if (f->area[0] && (fa = incset_area_find(s, f->area)) < 0)
-        return hz_fail(HZ_EINVAL, err, errlen, "area: no area with code '%s'", f->area);
-    const hz_area *areas = incset_areas(s);
     size_t na = incset_area_count(s);
-    /* The area "slots" of the rows: every area within the filter's area, or one total. */
-    size_t nslot = 0;
-    int32_t *slot_area = malloc((na + 1) * sizeof *slot_area);
-    int32_t *area_slot = malloc((na + 1) * sizeof *area_slot);
-    int64_t *counts = NULL;
-    rates_result *r = calloc(1, sizeof *r);
-    if (!slot_area || !area_slot || !r) goto oom;
-    if (by & RATES_BY_AREA) {
+    t->slot_area = malloc((na + 1) * sizeof *t->slot_area);
+    t->area_slot = malloc((na + 1) * sizeof *t->area_slot);
+    if (!t->slot_area || !t->area_slot) return -1;
+    if (t->by & RATES_BY_AREA) {
         for (size_t a = 0; a < na; a++) {
-            area_slot[a] = -1;
-            if (fa < 0 || incset_area_within(s, (int32_t)a, fa)) {
-                area_slot[a] = (int32_t)nslot;
-                slot_area[nslot++] = (int32_t)a;
+            t->area_slot[a] = -1;
+            if (t->fa < 0 || incset_area_within(s, (int32_t)a, t->fa)) {
+                t->area_slot[a] = (int32_t)t->nslot;
+                t->slot_area[t->nslot++] = (int32_t)a;
             }
         }
     } else {
-        slot_area[nslot++] = fa; /* -1 = all areas */
+        t->slot_area[t->nslot++] = t->fa; /* -1 = all areas */
     }
-    const size_t NM = (by & RATES_BY_MECHANISM) ? HZ_MECH_COUNT : 1;
-    const size_t NG = (by & RATES_BY_AGE) ? RATES_AGE_GROUPS : 1;
-    const size_t NS = (by & RATES_BY_SEX) ? HZ_SEX_COUNT : 1;
-    const size_t cells = NM * NG * NS;
-    counts = calloc(nslot * cells + 1, sizeof *counts);
-    if (!counts) goto oom;
-    int seen_m[HZ_MECH_COUNT] = {0}, seen_g[RATES_AGE_GROUPS] = {0}, seen_s[HZ_SEX_COUNT] = {0};
+    return 0;
+}
+
+/* Counts the filtered incidents inside an area (r->incidents) into t->counts, and marks the
+ * mechanisms, age groups and sexes that have rows: those seen and those the filter names.
+ * -1 when out of memory. */
+static int count_incidents(const incset *s, const hz_filter *f, tally *t, rates_result *r)
+{
+    t->counts = calloc(t->nslot * t->cells + 1, sizeof *t->counts);
+    if (!t->counts) return -1;
     for (int m = 0; m < HZ_MECH_COUNT; m++)
-        if (f->mechanisms & (1u << m)) seen_m[m] = 1;
+        if (f->mechanisms & (1u << m)) t->seen_m[m] = 1;
     for (int x = 0; x < HZ_SEX_COUNT; x++)
-        if (f->sexes & (1u << x)) seen_s[x] = 1;
+        if (f->sexes & (1u << x)) t->seen_s[x] = 1;
+    const hz_area *areas = incset_areas(s);
     const hz_incident *it = incset_items(s);
+    const unsigned by = t->by;
     incset_note_scan(s);
     for (size_t k = 0, n = incset_count(s); k < n; k++) {
         const hz_incident *i = &it[k];
-        if (i->area < 0 || !incset_match(s, f, fa, i)) continue;
+        if (i->area < 0 || !incset_match(s, f, t->fa, i)) continue;
         r->incidents++;
         int g = rates_age_group(i->age);
-        seen_m[i->mechanism] = seen_g[g] = seen_s[i->sex] = 1;
-        size_t c = ((by & RATES_BY_MECHANISM) ? i->mechanism : 0) * NG * NS +
-                   ((by & RATES_BY_AGE) ? (size_t)g : 0) * NS + ((by & RATES_BY_SEX) ? i->sex : 0);
+        t->seen_m[i->mechanism] = t->seen_g[g] = t->seen_s[i->sex] = 1;
+        size_t c = ((by & RATES_BY_MECHANISM) ? i->mechanism : 0) * t->ng * t->ns +
+                   ((by & RATES_BY_AGE) ? (size_t)g : 0) * t->ns +
+                   ((by & RATES_BY_SEX) ? i->sex : 0);
+        assert(c < t->cells);
         if (by & RATES_BY_AREA) {
             /* The incident counts in its area and in every ancestor that is a row. */
             for (int32_t a = i->area, depth = 0; a >= 0 && depth < 16; a = areas[a].parent, depth++)
-                if (area_slot[a] >= 0) counts[(size_t)area_slot[a] * cells + c]++;
+                if (t->area_slot[a] >= 0) t->counts[(size_t)t->area_slot[a] * t->cells + c]++;
         } else {
-            counts[c]++;
+            t->counts[c]++;
         }
     }
-    /* Period and population. */
-    double yrs = incset_study_period(s, f, &r->from, &r->to);
-    r->years = r->from == INT64_MIN ? NAN : yrs;
+    return 0;
+}
+
+/* The population of the one total row (not grouped by area, no area filter): the sum over the
+ * top-level areas, -1 when one is unknown or there are none. 0 otherwise (every row then has
+ * an area of its own). */
+static int64_t total_population(const incset *s, unsigned by, int32_t fa)
+{
+    const hz_area *areas = incset_areas(s);
+    size_t na = incset_area_count(s);
     int64_t total_pop = 0;
     if (!(by & RATES_BY_AREA) && fa < 0) {
         for (size_t a = 0; a < na; a++) {
@@ -130,77 +150,133 @@ hz_status rates_compute(const incset *s, const hz_filter *f, unsigned by, rates_
         }
         if (na == 0) total_pop = -1;
     }
-    /* Strings: per slot area its code, its name and its parent's slot index in decimal ("-1"
-     * when the parent is no row), which rates_json() needs for complementary suppression. */
+    return total_pop;
+}
+
+/* 1 when the cell (mechanism m, age group g, sex x) has rows: every dimension not grouped by,
+ * or marked by count_incidents(). */
+static int cell_shown(const tally *t, size_t m, size_t g, size_t x)
+{
+    return (t->nm == 1 || t->seen_m[m]) && (t->ng == 1 || t->seen_g[g]) &&
+           (t->ns == 1 || t->seen_s[x]);
+}
+
+/* A row's count, population and crude rate per 100,000 per year with its exact Poisson 95 %
+ * CI (NaN without a population or years). */
+static void set_rate(rates_row *row, int64_t count, int64_t pop, double years)
+{
+    row->count = count;
+    row->population = pop;
+    row->years = years;
+    row->unstable = row->count < UNSTABLE_BELOW;
+    row->rate = row->rate_lo = row->rate_hi = NAN;
+    double pt = (double)pop * years;
+    if (pop > 0 && pt > 0) {
+        double lo, hi;
+        poisson_ci(row->count, 0.95, &lo, &hi);
+        row->rate = (double)row->count / pt * 1e5;
+        row->rate_lo = lo / pt * 1e5;
+        row->rate_hi = hi / pt * 1e5;
+    }
+}
+
+/* Appends to r->strings (slen bytes, used up to *so) the area A's code, its name and its
+ * parent's slot index in decimal ("-1" when the parent is no row), which rates_json() needs for
+ * complementary suppression; *code and *name point at the copies. */
+static void slot_strings(const tally *t, const hz_area *A, rates_result *r, size_t slen, size_t *so,
+                         const char **code, const char **name)
+{
+    *code = r->strings + *so;
+    *so += (size_t)snprintf(r->strings + *so, slen - *so, "%s", A->code) + 1;
+    *name = r->strings + *so;
+    *so += (size_t)snprintf(r->strings + *so, slen - *so, "%s", A->name) + 1;
+    int32_t ps = A->parent >= 0 ? t->area_slot[A->parent] : -1;
+    *so += (size_t)snprintf(r->strings + *so, slen - *so, "%d", (int)ps) + 1;
+}
+
+/* r->rows: per slot, the shown cells in the same order (slot-major, as suppression_mask()
+ * expects), with r->strings holding the slots' areas. -1 when out of memory. */
+static int fill_rows(const incset *s, const tally *t, int64_t total_pop, rates_result *r)
+{
+    const hz_area *areas = incset_areas(s);
     size_t slen = 1;
-    for (size_t sl = 0; sl < nslot; sl++)
-        if (slot_area[sl] >= 0)
-            slen += strlen(areas[slot_area[sl]].code) + strlen(areas[slot_area[sl]].name) + 2 + 24;
+    for (size_t sl = 0; sl < t->nslot; sl++)
+        if (t->slot_area[sl] >= 0)
+            slen += strlen(areas[t->slot_area[sl]].code) + strlen(areas[t->slot_area[sl]].name) +
+                    2 + 24;
     r->strings = malloc(slen);
     size_t nrows = 0;
-    for (size_t m = 0; m < NM; m++)
-        for (size_t g = 0; g < NG; g++)
-            for (size_t x = 0; x < NS; x++)
-                if ((NM == 1 || seen_m[m]) && (NG == 1 || seen_g[g]) && (NS == 1 || seen_s[x]))
-                    nrows++;
-    r->rows = calloc(nrows * nslot + 1, sizeof *r->rows);
-    if (!r->strings || !r->rows) goto oom;
+    for (size_t m = 0; m < t->nm; m++)
+        for (size_t g = 0; g < t->ng; g++)
+            for (size_t x = 0; x < t->ns; x++)
+                if (cell_shown(t, m, g, x)) nrows++;
+    r->rows = calloc(nrows * t->nslot + 1, sizeof *r->rows);
+    if (!r->strings || !r->rows) return -1;
     size_t so = 0;
-    for (size_t sl = 0; sl < nslot; sl++) {
+    for (size_t sl = 0; sl < t->nslot; sl++) {
         const char *code = NULL, *name = NULL;
         int64_t pop = total_pop;
-        if (slot_area[sl] >= 0) {
-            const hz_area *A = &areas[slot_area[sl]];
-            code = r->strings + so;
-            so += (size_t)snprintf(r->strings + so, slen - so, "%s", A->code) + 1;
-            name = r->strings + so;
-            so += (size_t)snprintf(r->strings + so, slen - so, "%s", A->name) + 1;
-            int32_t ps = A->parent >= 0 ? area_slot[A->parent] : -1;
-            so += (size_t)snprintf(r->strings + so, slen - so, "%d", (int)ps) + 1;
+        if (t->slot_area[sl] >= 0) {
+            const hz_area *A = &areas[t->slot_area[sl]];
+            slot_strings(t, A, r, slen, &so, &code, &name);
             pop = A->population;
         }
-        for (size_t m = 0; m < NM; m++)
-            for (size_t g = 0; g < NG; g++)
-                for (size_t x = 0; x < NS; x++) {
-                    if (!((NM == 1 || seen_m[m]) && (NG == 1 || seen_g[g]) &&
-                          (NS == 1 || seen_s[x])))
-                        continue;
+        for (size_t m = 0; m < t->nm; m++)
+            for (size_t g = 0; g < t->ng; g++)
+                for (size_t x = 0; x < t->ns; x++) {
+                    if (!cell_shown(t, m, g, x)) continue;
                     rates_row *row = &r->rows[r->n++];
                     row->area = code;
                     row->area_name = name;
-                    row->mechanism = (by & RATES_BY_MECHANISM) ? (int)m : -1;
-                    row->age_group = (by & RATES_BY_AGE) ? (int)g : -1;
-                    row->sex = (by & RATES_BY_SEX) ? (int)x : -1;
-                    row->count = counts[sl * cells + (m * NG + g) * NS + x];
-                    row->population = pop;
-                    row->years = r->years;
-                    row->unstable = row->count < UNSTABLE_BELOW;
-                    row->rate = row->rate_lo = row->rate_hi = NAN;
-                    double pt = (double)pop * r->years;
-                    if (pop > 0 && pt > 0) {
-                        double lo, hi;
-                        poisson_ci(row->count, 0.95, &lo, &hi);
-                        row->rate = (double)row->count / pt * 1e5;
-                        row->rate_lo = lo / pt * 1e5;
-                        row->rate_hi = hi / pt * 1e5;
-                    }
+                    row->mechanism = (t->by & RATES_BY_MECHANISM) ? (int)m : -1;
+                    row->age_group = (t->by & RATES_BY_AGE) ? (int)g : -1;
+                    row->sex = (t->by & RATES_BY_SEX) ? (int)x : -1;
+                    set_rate(row, t->counts[sl * t->cells + (m * t->ng + g) * t->ns + x], pop,
+                             r->years);
                 }
     }
-    r->by = by;
-    filter_canonical(f, r->filters, sizeof r->filters);
-    snprintf(r->work_srs, sizeof r->work_srs, "%s", incset_work_srs(s));
-    r->data_version = incset_data_version(s);
-    free(slot_area);
-    free(area_slot);
-    free(counts);
+    assert(so < slen);
+    assert(r->n == nrows * t->nslot); /* the same cells in every slot */
+    return 0;
+}
+
+/* Runs the stages in order; the tally is freed here whether they succeed or not. */
+hz_status rates_compute(const incset *s, const hz_filter *f, unsigned by, rates_result **out,
+                        char *err, size_t errlen)
+{
+    *out = NULL;
+    tally t;
+    memset(&t, 0, sizeof t);
+    t.by = by;
+    t.fa = -1;
+    if (f->area[0] && (t.fa = incset_area_find(s, f->area)) < 0)
+        return hz_fail(HZ_EINVAL, err, errlen, "area: no area with code '%s'", f->area);
+    t.nm = (by & RATES_BY_MECHANISM) ? HZ_MECH_COUNT : 1;
+    t.ng = (by & RATES_BY_AGE) ? RATES_AGE_GROUPS : 1;
+    t.ns = (by & RATES_BY_SEX) ? HZ_SEX_COUNT : 1;
+    t.cells = t.nm * t.ng * t.ns;
+    rates_result *r = calloc(1, sizeof *r);
+    int ok = r && make_slots(s, &t) == 0 && count_incidents(s, f, &t, r) == 0;
+    if (ok) {
+        double yrs = incset_study_period(s, f, &r->from, &r->to);
+        r->years = r->from == INT64_MIN ? NAN : yrs;
+        ok = fill_rows(s, &t, total_population(s, by, t.fa), r) == 0;
+    }
+    if (ok) {
+        r->by = by;
+        filter_canonical(f, r->filters, sizeof r->filters);
+        snprintf(r->work_srs, sizeof r->work_srs, "%s", incset_work_srs(s));
+        r->data_version = incset_data_version(s);
+    }
+    free(t.slot_area);
+    free(t.area_slot);
+    free(t.counts);
+    if (!ok) {
+        rates_free(r);
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    }
     *out = r;
     return HZ_OK;
-oom:
-    free(slot_area);
-    free(area_slot);
-    free(counts);
-    rates_free(r);
-    return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
 }
 
 void rates_free(rates_result *r)

@@ -20,6 +20,7 @@
 #include "hazmap/areaindex.h"
 #include "hazmap/wkb.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -218,7 +219,29 @@ typedef struct tmp_cand {
     ai_cand c;
 } tmp_cand;
 
-static int build_grid(areaindex *ai)
+/* The scratch of build_grid(), freed by it alone (the edges move into the index at the end). */
+typedef struct grid_build {
+    uint8_t *boundary; /* per cell: 1 while the area being indexed has an edge crossing it */
+    double *cross;     /* one row's crossings of the reference line */
+    size_t capcross;
+    pair *pairs; /* the area's (cell, edge) pairs, sorted by cell */
+    size_t npairs, cappairs;
+    tmp_cand *tc; /* the candidates of every area, in precedence order */
+    size_t ntc, captc;
+    uint32_t *edges; /* each candidate's edges, one run per candidate */
+    size_t nedges, capedges;
+} grid_build;
+
+/* The index of cell (cx, cy), inside the grid. */
+static uint32_t cell_at(const areaindex *ai, int cx, int cy)
+{
+    assert(cx >= 0 && cx < ai->nx && cy >= 0 && cy < ai->ny);
+    return (uint32_t)((size_t)cy * ai->nx + cx);
+}
+
+/* Lays the grid over the bounding box of all areas: x0, y0, cw, ch, nx, ny. 0 when there is
+ * nothing to index (no rings), else 1. */
+static int lay_grid(areaindex *ai)
 {
     double minx = INFINITY, miny = INFINITY, maxx = -INFINITY, maxy = -INFINITY;
     for (size_t i = 0; i < ai->narea; i++) {
@@ -229,7 +252,7 @@ static int build_grid(areaindex *ai)
         if (a->maxx > maxx) maxx = a->maxx;
         if (a->maxy > maxy) maxy = a->maxy;
     }
-    if (!(minx <= maxx)) return 0; /* nothing to index */
+    if (!(minx <= maxx)) return 0;
     double w = maxx - minx, h = maxy - miny;
     if (w <= 0) w = 1e-9;
     if (h <= 0) h = 1e-9;
@@ -248,149 +271,181 @@ static int build_grid(areaindex *ai)
     ai->ch = h / ai->ny;
     ai->x0 = minx;
     ai->y0 = miny;
-    size_t ncells = (size_t)ai->nx * ai->ny;
-    ai->cells = calloc(ncells, sizeof *ai->cells);
-    uint8_t *boundary = calloc(ncells, 1);
-    double *cross = NULL;
-    size_t capcross = 0;
-    pair *pairs = NULL;
-    size_t npairs = 0, cappairs = 0;
-    tmp_cand *tc = NULL;
-    size_t ntc = 0, captc = 0;
-    uint32_t *edges = NULL;
-    size_t nedges = 0, capedges = 0;
-    int rc = -1;
-    if (!ai->cells || !boundary) goto out;
-    for (size_t c = 0; c < ncells; c++)
-        ai->cells[c].inside = -1;
+    return 1;
+}
 
-    for (size_t ia = 0; ia < ai->narea; ia++) {
-        ai_area *a = &ai->areas[ia];
-        if (a->nrings == 0) continue;
-        npairs = 0;
-        /* 1. the cells each edge crosses: walk the edge in pieces no longer than half a cell
-         * and mark every cell touched by a piece's bounding box (conservative). */
-        double step = 0.5 * (ai->cw < ai->ch ? ai->cw : ai->ch);
-        for (size_t ri = a->ring_off; ri < a->ring_off + a->nrings; ri++) {
-            for (size_t v = ai->ring_start[ri]; v + 1 < ai->ring_end[ri]; v++) {
-                double ax = ai->xy[2 * v], ay = ai->xy[2 * v + 1];
-                double bx = ai->xy[2 * v + 2], by = ai->xy[2 * v + 3];
-                double len = fmax(fabs(bx - ax), fabs(by - ay));
-                int k = (int)ceil(len / step);
-                if (k < 1) k = 1;
-                for (int s = 0; s < k; s++) {
-                    double t0 = (double)s / k, t1 = (double)(s + 1) / k;
-                    double px = ax + (bx - ax) * t0, py = ay + (by - ay) * t0;
-                    double qx = ax + (bx - ax) * t1, qy = ay + (by - ay) * t1;
-                    double ex = ai->cw * 1e-7, ey = ai->ch * 1e-7;
-                    int cx0 = clampi((fmin(px, qx) - ex - ai->x0) / ai->cw, ai->nx);
-                    int cx1 = clampi((fmax(px, qx) + ex - ai->x0) / ai->cw, ai->nx);
-                    int cy0 = clampi((fmin(py, qy) - ey - ai->y0) / ai->ch, ai->ny);
-                    int cy1 = clampi((fmax(py, qy) + ey - ai->y0) / ai->ch, ai->ny);
-                    for (int cy = cy0; cy <= cy1; cy++)
-                        for (int cx = cx0; cx <= cx1; cx++) {
-                            if (grow((void **)&pairs, &cappairs, npairs + 1, sizeof *pairs) < 0)
-                                goto out;
-                            pairs[npairs].cell = (uint32_t)((size_t)cy * ai->nx + cx);
-                            pairs[npairs].edge = (uint32_t)v;
-                            npairs++;
-                        }
-                }
+/* Step 1: the cells each edge of area a crosses, as sorted (cell, edge) pairs, and their
+ * boundary flags. Walks each edge in pieces no longer than half a cell and marks every cell
+ * touched by a piece's bounding box (conservative). -1 when out of memory. */
+static int edge_cells(const areaindex *ai, const ai_area *a, grid_build *gb)
+{
+    gb->npairs = 0;
+    double step = 0.5 * (ai->cw < ai->ch ? ai->cw : ai->ch);
+    double ex = ai->cw * 1e-7, ey = ai->ch * 1e-7;
+    for (size_t ri = a->ring_off; ri < a->ring_off + a->nrings; ri++) {
+        for (size_t v = ai->ring_start[ri]; v + 1 < ai->ring_end[ri]; v++) {
+            double ax = ai->xy[2 * v], ay = ai->xy[2 * v + 1];
+            double bx = ai->xy[2 * v + 2], by = ai->xy[2 * v + 3];
+            double len = fmax(fabs(bx - ax), fabs(by - ay));
+            int k = (int)ceil(len / step);
+            if (k < 1) k = 1;
+            for (int s = 0; s < k; s++) {
+                double t0 = (double)s / k, t1 = (double)(s + 1) / k;
+                double px = ax + (bx - ax) * t0, py = ay + (by - ay) * t0;
+                double qx = ax + (bx - ax) * t1, qy = ay + (by - ay) * t1;
+                int cx0 = clampi((fmin(px, qx) - ex - ai->x0) / ai->cw, ai->nx);
+                int cx1 = clampi((fmax(px, qx) + ex - ai->x0) / ai->cw, ai->nx);
+                int cy0 = clampi((fmin(py, qy) - ey - ai->y0) / ai->ch, ai->ny);
+                int cy1 = clampi((fmax(py, qy) + ey - ai->y0) / ai->ch, ai->ny);
+                for (int cy = cy0; cy <= cy1; cy++)
+                    for (int cx = cx0; cx <= cx1; cx++) {
+                        if (grow((void **)&gb->pairs, &gb->cappairs, gb->npairs + 1,
+                                 sizeof *gb->pairs) < 0)
+                            return -1;
+                        gb->pairs[gb->npairs++] = (pair){cell_at(ai, cx, cy), (uint32_t)v};
+                    }
             }
         }
-        if (npairs > 1) qsort(pairs, npairs, sizeof *pairs, pair_cmp);
-        for (size_t i = 0; i < npairs; i++)
-            boundary[pairs[i].cell] = 1;
-
-        /* 2. reference-point states, row by row (even-odd scanline) */
-        int cx0 = clampi((a->minx - ai->x0) / ai->cw, ai->nx);
-        int cx1 = clampi((a->maxx - ai->x0) / ai->cw, ai->nx);
-        int cy0 = clampi((a->miny - ai->y0) / ai->ch, ai->ny);
-        int cy1 = clampi((a->maxy - ai->y0) / ai->ch, ai->ny);
-        size_t pi = 0;
-        for (int cy = cy0; cy <= cy1; cy++) {
-            double ry = ai->y0 + (cy + REF_FY) * ai->ch;
-            size_t nc = 0;
-            for (size_t ri = a->ring_off; ri < a->ring_off + a->nrings; ri++) {
-                for (size_t v = ai->ring_start[ri]; v + 1 < ai->ring_end[ri]; v++) {
-                    double ax = ai->xy[2 * v], ay = ai->xy[2 * v + 1];
-                    double bx = ai->xy[2 * v + 2], by = ai->xy[2 * v + 3];
-                    if ((ay > ry) != (by > ry)) {
-                        if (grow((void **)&cross, &capcross, nc + 1, sizeof *cross) < 0) goto out;
-                        cross[nc++] = ax + (ry - ay) * (bx - ax) / (by - ay);
-                    }
-                }
-            }
-            if (nc > 1) qsort(cross, nc, sizeof *cross, dbl_cmp);
-            size_t ci = 0;
-            for (int cx = cx0; cx <= cx1; cx++) {
-                double rx = ai->x0 + (cx + REF_FX) * ai->cw;
-                while (ci < nc && cross[ci] < rx)
-                    ci++;
-                int inside = (int)(ci & 1);
-                uint32_t cell = (uint32_t)((size_t)cy * ai->nx + cx);
-                ai_cell *c = &ai->cells[cell];
-                if (c->inside >= 0) continue; /* a better area already covers the whole cell */
-                if (!boundary[cell]) {
-                    if (inside) c->inside = (int32_t)ia;
-                    continue;
-                }
-                /* boundary cell: its edges are the pairs with this cell */
-                while (pi < npairs && pairs[pi].cell < cell)
-                    pi++;
-                /* pairs are sorted by cell, but rows are visited in order too, so pi only grows */
-                size_t pe = pi;
-                uint32_t off = (uint32_t)nedges;
-                uint32_t prev = UINT32_MAX;
-                while (pe < npairs && pairs[pe].cell == cell) {
-                    if (pairs[pe].edge != prev) {
-                        if (grow((void **)&edges, &capedges, nedges + 1, sizeof *edges) < 0)
-                            goto out;
-                        edges[nedges++] = pairs[pe].edge;
-                        prev = pairs[pe].edge;
-                    }
-                    pe++;
-                }
-                if (grow((void **)&tc, &captc, ntc + 1, sizeof *tc) < 0) goto out;
-                tc[ntc].cell = cell;
-                tc[ntc].c.prec = (int32_t)ia;
-                tc[ntc].c.ref_inside = inside;
-                tc[ntc].c.edge_off = off;
-                tc[ntc].c.nedges = (uint32_t)nedges - off;
-                ntc++;
-            }
-        }
-        for (size_t i = 0; i < npairs; i++)
-            boundary[pairs[i].cell] = 0;
     }
-    /* 3. candidates grouped by cell (counting sort, stable: precedence order kept) */
-    for (size_t i = 0; i < ntc; i++)
-        ai->cells[tc[i].cell].ncand++;
+    if (gb->npairs > 1) qsort(gb->pairs, gb->npairs, sizeof *gb->pairs, pair_cmp);
+    for (size_t i = 0; i < gb->npairs; i++)
+        gb->boundary[gb->pairs[i].cell] = 1;
+    return 0;
+}
+
+/* The x of every crossing of area a's edges with the line y = ry, sorted, into gb->cross;
+ * *nc counts them. -1 when out of memory. */
+static int row_crossings(const areaindex *ai, const ai_area *a, double ry, grid_build *gb,
+                         size_t *nc)
+{
+    *nc = 0;
+    for (size_t ri = a->ring_off; ri < a->ring_off + a->nrings; ri++) {
+        for (size_t v = ai->ring_start[ri]; v + 1 < ai->ring_end[ri]; v++) {
+            double ax = ai->xy[2 * v], ay = ai->xy[2 * v + 1];
+            double bx = ai->xy[2 * v + 2], by = ai->xy[2 * v + 3];
+            if ((ay > ry) != (by > ry)) {
+                if (grow((void **)&gb->cross, &gb->capcross, *nc + 1, sizeof *gb->cross) < 0)
+                    return -1;
+                gb->cross[(*nc)++] = ax + (ry - ay) * (bx - ax) / (by - ay);
+            }
+        }
+    }
+    if (*nc > 1) qsort(gb->cross, *nc, sizeof *gb->cross, dbl_cmp);
+    return 0;
+}
+
+/* Makes area prec a candidate of boundary cell `cell` with its reference state: its edges are
+ * the pairs with this cell, found from *pi on. Cells come in ascending order and the pairs are
+ * sorted by cell, so *pi only grows. -1 when out of memory. */
+static int add_candidate(grid_build *gb, uint32_t cell, int32_t prec, int inside, size_t *pi)
+{
+    while (*pi < gb->npairs && gb->pairs[*pi].cell < cell)
+        (*pi)++;
+    uint32_t off = (uint32_t)gb->nedges;
+    uint32_t prev = UINT32_MAX;
+    for (size_t pe = *pi; pe < gb->npairs && gb->pairs[pe].cell == cell; pe++) {
+        if (gb->pairs[pe].edge == prev) continue;
+        if (grow((void **)&gb->edges, &gb->capedges, gb->nedges + 1, sizeof *gb->edges) < 0)
+            return -1;
+        gb->edges[gb->nedges++] = prev = gb->pairs[pe].edge;
+    }
+    assert(gb->nedges > off); /* a boundary cell has an edge of the area crossing it */
+    if (grow((void **)&gb->tc, &gb->captc, gb->ntc + 1, sizeof *gb->tc) < 0) return -1;
+    gb->tc[gb->ntc++] = (tmp_cand){cell, {prec, inside, off, (uint32_t)gb->nedges - off}};
+    return 0;
+}
+
+/* Step 2: area ia's reference-point states over its cells, row by row (even-odd scanline):
+ * a cell it wholly covers gets it as `inside` unless a better area did first; a boundary cell
+ * gets it as a candidate. -1 when out of memory. */
+static int scan_rows(areaindex *ai, size_t ia, grid_build *gb)
+{
+    const ai_area *a = &ai->areas[ia];
+    int cx0 = clampi((a->minx - ai->x0) / ai->cw, ai->nx);
+    int cx1 = clampi((a->maxx - ai->x0) / ai->cw, ai->nx);
+    int cy0 = clampi((a->miny - ai->y0) / ai->ch, ai->ny);
+    int cy1 = clampi((a->maxy - ai->y0) / ai->ch, ai->ny);
+    size_t pi = 0;
+    for (int cy = cy0; cy <= cy1; cy++) {
+        size_t nc;
+        if (row_crossings(ai, a, ai->y0 + (cy + REF_FY) * ai->ch, gb, &nc) < 0) return -1;
+        size_t ci = 0;
+        for (int cx = cx0; cx <= cx1; cx++) {
+            double rx = ai->x0 + (cx + REF_FX) * ai->cw;
+            while (ci < nc && gb->cross[ci] < rx)
+                ci++;
+            int inside = (int)(ci & 1);
+            uint32_t cell = cell_at(ai, cx, cy);
+            ai_cell *c = &ai->cells[cell];
+            if (c->inside >= 0) continue; /* a better area already covers the whole cell */
+            if (!gb->boundary[cell]) {
+                if (inside) c->inside = (int32_t)ia;
+                continue;
+            }
+            if (add_candidate(gb, cell, (int32_t)ia, inside, &pi) < 0) return -1;
+        }
+    }
+    return 0;
+}
+
+/* Step 3: the candidates grouped by cell into ai->cands (counting sort, stable: precedence
+ * order kept), dropping those worse than an area covering the whole cell (they can never
+ * win); the edges move to ai. -1 when out of memory. */
+static int group_candidates(areaindex *ai, grid_build *gb)
+{
+    size_t ncells = (size_t)ai->nx * ai->ny;
+    for (size_t i = 0; i < gb->ntc; i++)
+        ai->cells[gb->tc[i].cell].ncand++;
     uint32_t acc = 0;
     for (size_t c = 0; c < ncells; c++) {
         ai->cells[c].cand_off = acc;
         acc += ai->cells[c].ncand;
         ai->cells[c].ncand = 0;
     }
-    ai->cands = malloc((ntc ? ntc : 1) * sizeof *ai->cands);
-    if (!ai->cands) goto out;
-    for (size_t i = 0; i < ntc; i++) {
-        ai_cell *c = &ai->cells[tc[i].cell];
-        /* a candidate worse than an area covering the whole cell can never win */
-        if (c->inside >= 0 && tc[i].c.prec > c->inside) continue;
-        ai->cands[c->cand_off + c->ncand++] = tc[i].c;
+    assert(acc == gb->ntc);
+    ai->cands = malloc((gb->ntc ? gb->ntc : 1) * sizeof *ai->cands);
+    if (!ai->cands) return -1;
+    for (size_t i = 0; i < gb->ntc; i++) {
+        ai_cell *c = &ai->cells[gb->tc[i].cell];
+        if (c->inside >= 0 && gb->tc[i].c.prec > c->inside) continue;
+        /* the header's layout: candidates are better than inside */
+        assert(c->inside < 0 || gb->tc[i].c.prec < c->inside);
+        ai->cands[c->cand_off + c->ncand++] = gb->tc[i].c;
+        assert(c->cand_off + c->ncand <= gb->ntc);
     }
-    ai->ncand = ntc;
-    ai->edges = edges;
-    ai->nedges = nedges;
-    edges = NULL;
-    rc = 0;
-out:
-    free(boundary);
-    free(cross);
-    free(pairs);
-    free(tc);
-    free(edges);
+    ai->ncand = gb->ntc;
+    ai->edges = gb->edges;
+    ai->nedges = gb->nedges;
+    gb->edges = NULL;
+    return 0;
+}
+
+/* The grid of the header comment: lays it out, then per area (in precedence order) steps 1
+ * and 2, then step 3. The scratch is freed here whether they succeed or not. */
+static int build_grid(areaindex *ai)
+{
+    if (!lay_grid(ai)) return 0; /* nothing to index */
+    assert(ai->nx >= 1 && ai->nx <= 4096 && ai->ny >= 1 && ai->ny <= 4096);
+    size_t ncells = (size_t)ai->nx * ai->ny;
+    grid_build gb;
+    memset(&gb, 0, sizeof gb);
+    ai->cells = calloc(ncells, sizeof *ai->cells);
+    gb.boundary = calloc(ncells, 1);
+    int rc = ai->cells && gb.boundary ? 0 : -1;
+    for (size_t c = 0; rc == 0 && c < ncells; c++)
+        ai->cells[c].inside = -1;
+    for (size_t ia = 0; rc == 0 && ia < ai->narea; ia++) {
+        if (ai->areas[ia].nrings == 0) continue;
+        if (edge_cells(ai, &ai->areas[ia], &gb) < 0 || scan_rows(ai, ia, &gb) < 0) rc = -1;
+        for (size_t i = 0; i < gb.npairs; i++)
+            gb.boundary[gb.pairs[i].cell] = 0;
+    }
+    if (rc == 0) rc = group_candidates(ai, &gb);
+    free(gb.boundary);
+    free(gb.cross);
+    free(gb.pairs);
+    free(gb.tc);
+    free(gb.edges);
     return rc;
 }
 

@@ -10,6 +10,7 @@
 #include "import_ogr.h"
 #include "hazmap/chinacrs.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -127,22 +128,42 @@ static hz_status reject(area_ctx *c, int64_t fno, const char *raw, const char *k
     return store_reject_add(c->st, c->sum->batch_id, fno, raw, reason, err, errlen);
 }
 
-static hz_status load_layer(area_ctx *c, OGRLayerH ly, const import_opts *o, char *err,
-                            size_t errlen)
+/* An attribute field: the one named by option `opt` (given) or, without it, the first of `names`
+ * present; idx is its index in the layer, -1 if none. */
+typedef struct field_spec {
+    const char *given, *opt;
+    const char *const *names;
+    int idx;
+} field_spec;
+
+enum { F_CODE, F_NAME, F_NAME_EN, F_POP, F_PARENT, F_COUNT };
+
+/* The way from the layer's coordinates to WGS84 lon/lat: an OGR transformation ct (NULL when the
+ * CRS is WGS84 already or unknown), or GCJ-02/BD-09 (ck). Freed with crs_free(). */
+typedef struct area_crs {
+    chinacrs_kind ck;
+    OGRSpatialReferenceH src, wgs;
+    OGRCoordinateTransformationH ct;
+} area_crs;
+
+/* What load_layer() learns about the layer before reading it; it owns crs. */
+typedef struct layer_spec {
+    const import_opts *o;
+    field_spec fl[F_COUNT];
+    int level_idx; /* the 'level' field, -1 if none */
+    area_crs crs;
+} layer_spec;
+
+/* Finds L's fields in def: a field given by option must exist, and a code and a name field must
+ * be found. Also checks --level. */
+static hz_status find_fields(const area_ctx *c, OGRFeatureDefnH def, layer_spec *L, char *err,
+                             size_t errlen)
 {
-    OGRFeatureDefnH def = OGR_L_GetLayerDefn(ly);
-    struct {
-        const char *given, *opt;
-        const char *const *names;
-        int idx;
-    } fl[] = {{o->code_field, "--code-field", code_names, -1},
-              {o->name_field, "--name-field", name_names, -1},
-              {o->name_en_field, "--name-en-field", name_en_names, -1},
-              {o->population_field, "--population-field", pop_names, -1},
-              {o->parent_field, "--parent-field", parent_names, -1}};
-    for (size_t i = 0; i < sizeof fl / sizeof *fl; i++) {
-        fl[i].idx = find_field(def, fl[i].given, fl[i].names);
-        if (fl[i].given && fl[i].idx < 0) {
+    const import_opts *o = L->o;
+    for (size_t i = 0; i < F_COUNT; i++) {
+        field_spec *fs = &L->fl[i];
+        fs->idx = find_field(def, fs->given, fs->names);
+        if (fs->given && fs->idx < 0) {
             char cols[1024];
             size_t used = 0;
             cols[0] = 0;
@@ -152,146 +173,204 @@ static hz_status load_layer(area_ctx *c, OGRLayerH ly, const import_opts *o, cha
                 if (w > 0) used += (size_t)w;
             }
             return hz_fail(HZ_EINVAL, err, errlen, "%s: %s '%s' not found; fields: %s", c->path,
-                           fl[i].opt, fl[i].given, cols);
+                           fs->opt, fs->given, cols);
         }
     }
-    if (fl[0].idx < 0)
+    if (L->fl[F_CODE].idx < 0)
         return hz_fail(HZ_EINVAL, err, errlen,
                        "%s: no code field (looked for code, adcode, gss_code, id): give "
                        "--code-field",
                        c->path);
-    if (fl[1].idx < 0)
+    if (L->fl[F_NAME].idx < 0)
         return hz_fail(HZ_EINVAL, err, errlen, "%s: no name field: give --name-field", c->path);
-    int level_idx = OGR_FD_GetFieldIndex(def, "level");
+    L->level_idx = OGR_FD_GetFieldIndex(def, "level");
     if (o->level && strcmp(o->level, "district") != 0 && strcmp(o->level, "subdistrict") != 0 &&
         strcmp(o->level, "community") != 0)
         return hz_fail(HZ_EINVAL, err, errlen,
                        "--level: '%s' is not district, subdistrict or community", o->level);
+    return HZ_OK;
+}
 
-    /* CRS: --srs overrides the layer's; gcj02/bd09 are lon/lat in that system */
-    chinacrs_kind ck = o->srs ? chinacrs_parse(o->srs) : CHINACRS_NONE;
-    OGRSpatialReferenceH src = NULL, wgs = NULL;
-    OGRCoordinateTransformationH ct = NULL;
-    if (o->srs && ck == CHINACRS_NONE) {
-        src = OSRNewSpatialReference(NULL);
-        if (OSRSetFromUserInput(src, o->srs) != OGRERR_NONE) {
-            OSRDestroySpatialReference(src);
+static void crs_free(area_crs *x)
+{
+    if (x->ct) OCTDestroyCoordinateTransformation(x->ct);
+    OSRDestroySpatialReference(x->src);
+    OSRDestroySpatialReference(x->wgs);
+}
+
+/* Sets up *x: --srs overrides the layer's CRS; gcj02/bd09 are lon/lat in that system. On
+ * failure *x holds nothing to free. */
+static hz_status crs_open(const area_ctx *c, OGRLayerH ly, const import_opts *o, area_crs *x,
+                          char *err, size_t errlen)
+{
+    memset(x, 0, sizeof *x);
+    x->ck = o->srs ? chinacrs_parse(o->srs) : CHINACRS_NONE;
+    if (o->srs && x->ck == CHINACRS_NONE) {
+        x->src = OSRNewSpatialReference(NULL);
+        if (OSRSetFromUserInput(x->src, o->srs) != OGRERR_NONE) {
+            crs_free(x);
+            memset(x, 0, sizeof *x);
             return hz_fail(HZ_ECRS, err, errlen,
                            "unknown CRS '%s' (use EPSG:n, a PROJ string, WKT, gcj02 or bd09)",
                            o->srs);
         }
-    } else if (ck == CHINACRS_NONE && OGR_L_GetSpatialRef(ly)) {
-        src = OSRClone(OGR_L_GetSpatialRef(ly));
+    } else if (x->ck == CHINACRS_NONE && OGR_L_GetSpatialRef(ly)) {
+        x->src = OSRClone(OGR_L_GetSpatialRef(ly));
     }
-    if (src) {
-        wgs = OSRNewSpatialReference(NULL);
-        OSRSetWellKnownGeogCS(wgs, "WGS84");
-        /* x = longitude, y = latitude on both sides (EPSG:4326 is lat/lon by the book) */
-        OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
-        OSRSetAxisMappingStrategy(wgs, OAMS_TRADITIONAL_GIS_ORDER);
-        if (!OSRIsSame(src, wgs) && !(ct = OCTNewCoordinateTransformation(src, wgs))) {
-            OSRDestroySpatialReference(src);
-            OSRDestroySpatialReference(wgs);
-            return hz_fail(HZ_ECRS, err, errlen, "%s: no transformation from its CRS to WGS84",
-                           c->path);
-        }
+    if (!x->src) return HZ_OK;
+    x->wgs = OSRNewSpatialReference(NULL);
+    OSRSetWellKnownGeogCS(x->wgs, "WGS84");
+    /* x = longitude, y = latitude on both sides (EPSG:4326 is lat/lon by the book) */
+    OSRSetAxisMappingStrategy(x->src, OAMS_TRADITIONAL_GIS_ORDER);
+    OSRSetAxisMappingStrategy(x->wgs, OAMS_TRADITIONAL_GIS_ORDER);
+    if (!OSRIsSame(x->src, x->wgs) && !(x->ct = OCTNewCoordinateTransformation(x->src, x->wgs))) {
+        crs_free(x);
+        memset(x, 0, sizeof *x);
+        return hz_fail(HZ_ECRS, err, errlen, "%s: no transformation from its CRS to WGS84",
+                       c->path);
     }
+    return HZ_OK;
+}
+
+/* Moves g to WGS84 lon/lat in place; -1 when OGR cannot transform it. */
+static int to_wgs84(const area_crs *x, OGRGeometryH g)
+{
+    if (x->ct && OGR_G_Transform(g, x->ct) != OGRERR_NONE) return -1;
+    if (x->ck != CHINACRS_NONE) china_to_wgs84(g, x->ck);
+    return 0;
+}
+
+/* 1 when g lies within lon -180..180, lat -90..90. */
+static int in_lonlat_range(OGRGeometryH g)
+{
+    OGREnvelope env;
+    OGR_G_GetEnvelope(g, &env);
+    return env.MinX >= -180 && env.MaxX <= 180 && env.MinY >= -90 && env.MaxY <= 90;
+}
+
+/* The feature's geometry g as a valid 2D WGS84 MULTIPOLYGON in *mp (the caller destroys it),
+ * repaired with OGR_G_MakeValid() when invalid; *mp = NULL when the feature is rejected (the
+ * status is then reject()'s). */
+static hz_status feature_geometry(area_ctx *c, const area_crs *x, int64_t fno, const char *raw,
+                                  const char *code, OGRGeometryH g, OGRGeometryH *mp, char *err,
+                                  size_t errlen)
+{
+    *mp = NULL;
+    OGRGeometryH gc = OGR_G_Clone(g);
+    OGR_G_FlattenTo2D(gc);
+    OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(gc));
     hz_status s = HZ_OK;
+    int rejected = 1;
+    if (t != wkbPolygon && t != wkbMultiPolygon)
+        s = reject(c, fno, raw, "not a polygon", err, errlen,
+                   "area %s: geometry is a %s, not a polygon", code, OGR_G_GetGeometryName(gc));
+    else if (to_wgs84(x, gc) < 0)
+        s = reject(c, fno, raw, "bad coordinates", err, errlen,
+                   "area %s cannot be transformed to WGS84", code);
+    else if (!in_lonlat_range(gc))
+        s = reject(c, fno, raw, "bad coordinates", err, errlen,
+                   "area %s: coordinates outside lon -180..180 / lat -90..90 (wrong --srs?)", code);
+    else
+        rejected = 0;
+    if (rejected) {
+        OGR_G_DestroyGeometry(gc);
+        return s;
+    }
+    if (!OGR_G_IsValid(gc)) {
+        OGRGeometryH v = OGR_G_MakeValid(gc);
+        OGR_G_DestroyGeometry(gc);
+        gc = v;
+    }
+    *mp = gc ? to_multipolygon(gc) : NULL;
+    if (!*mp)
+        return reject(c, fno, raw, "invalid polygon", err, errlen,
+                      "area %s: invalid polygon that cannot be repaired into an area", code);
+    /* the header's promise: stored as a 2D MULTIPOLYGON */
+    assert(wkbFlatten(OGR_G_GetGeometryType(*mp)) == wkbMultiPolygon);
+    assert(!OGR_G_Is3D(*mp) && !OGR_G_IsMeasured(*mp));
+    return HZ_OK;
+}
+
+/* Stores feature f as area `code` with geometry mp and the other attributes of L's fields. */
+static hz_status store_feature(area_ctx *c, const layer_spec *L, OGRFeatureH f, const char *code,
+                               const char *name, const char *lv, OGRGeometryH mp, char *err,
+                               size_t errlen)
+{
+    char b_en[512], b_pop[64], b_parent[256];
+    size_t n = (size_t)OGR_G_WkbSize(mp);
+    unsigned char *wkb = malloc(n);
+    if (!wkb) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    OGR_G_ExportToIsoWkb(mp, wkbNDR, wkb);
+    const char *pop = field_str(f, L->fl[F_POP].idx, b_pop, sizeof b_pop);
+    char *end = NULL;
+    long long popv = pop ? strtoll(pop, &end, 10) : -1;
+    if (pop && (*end || popv < 0)) popv = -1;
+    hz_area_rec a = {
+        .code = code,
+        .name = name,
+        .name_en = field_str(f, L->fl[F_NAME_EN].idx, b_en, sizeof b_en),
+        .level = lv,
+        .parent_code = L->o->parent ? L->o->parent
+                                    : field_str(f, L->fl[F_PARENT].idx, b_parent, sizeof b_parent),
+        .population = popv,
+        .wkb = wkb,
+        .wkb_len = n};
+    hz_status s = store_area_put(c->st, &a, err, errlen);
+    if (s == HZ_OK) c->sum->loaded++;
+    free(wkb);
+    return s;
+}
+
+/* Feature number fno: rejected with its reason when it lacks a code, a name or a usable polygon,
+ * else stored. */
+static hz_status load_feature(area_ctx *c, const layer_spec *L, OGRFeatureH f, int64_t fno,
+                              char *err, size_t errlen)
+{
+    char b_code[256], b_name[512], b_level[64], raw[512];
+    const char *code = field_str(f, L->fl[F_CODE].idx, b_code, sizeof b_code);
+    const char *name = field_str(f, L->fl[F_NAME].idx, b_name, sizeof b_name);
+    snprintf(raw, sizeof raw, "code=%s; name=%s", code ? code : "", name ? name : "");
+    OGRGeometryH g = OGR_F_GetGeometryRef(f);
+    const char *lv =
+        L->o->level ? L->o->level : field_str(f, L->level_idx, b_level, sizeof b_level);
+    if (!lv || (strcmp(lv, "district") != 0 && strcmp(lv, "subdistrict") != 0 &&
+                strcmp(lv, "community") != 0))
+        lv = "district";
+    if (!code) return reject(c, fno, raw, "missing code", err, errlen, "empty code");
+    if (!name) return reject(c, fno, raw, "missing name", err, errlen, "area %s has no name", code);
+    if (!g || OGR_G_IsEmpty(g))
+        return reject(c, fno, raw, "empty geometry", err, errlen, "area %s has no geometry", code);
+    OGRGeometryH mp;
+    hz_status s = feature_geometry(c, &L->crs, fno, raw, code, g, &mp, err, errlen);
+    if (s != HZ_OK || !mp) return s;
+    s = store_feature(c, L, f, code, name, lv, mp, err, errlen);
+    OGR_G_DestroyGeometry(mp);
+    return s;
+}
+
+/* Loads every feature of the layer until one fails; the CRS set-up is freed here. */
+static hz_status load_layer(area_ctx *c, OGRLayerH ly, const import_opts *o, char *err,
+                            size_t errlen)
+{
+    layer_spec L = {.o = o,
+                    .fl = {{o->code_field, "--code-field", code_names, -1},
+                           {o->name_field, "--name-field", name_names, -1},
+                           {o->name_en_field, "--name-en-field", name_en_names, -1},
+                           {o->population_field, "--population-field", pop_names, -1},
+                           {o->parent_field, "--parent-field", parent_names, -1}}};
+    hz_status s = find_fields(c, OGR_L_GetLayerDefn(ly), &L, err, errlen);
+    if (s == HZ_OK) s = crs_open(c, ly, o, &L.crs, err, errlen);
+    if (s != HZ_OK) return s;
     OGRFeatureH f;
     int64_t fno = 0;
     OGR_L_ResetReading(ly);
     while (s == HZ_OK && (f = OGR_L_GetNextFeature(ly)) != NULL) {
         fno++;
         c->sum->read++;
-        char b_code[256], b_name[512], b_en[512], b_pop[64], b_parent[256], b_level[64];
-        const char *code = field_str(f, fl[0].idx, b_code, sizeof b_code);
-        const char *name = field_str(f, fl[1].idx, b_name, sizeof b_name);
-        char raw[512];
-        snprintf(raw, sizeof raw, "code=%s; name=%s", code ? code : "", name ? name : "");
-        OGRGeometryH g = OGR_F_GetGeometryRef(f);
-        const char *lv = o->level ? o->level : field_str(f, level_idx, b_level, sizeof b_level);
-        if (!lv || (strcmp(lv, "district") != 0 && strcmp(lv, "subdistrict") != 0 &&
-                    strcmp(lv, "community") != 0))
-            lv = "district";
-        if (!code) {
-            s = reject(c, fno, raw, "missing code", err, errlen, "empty code");
-        } else if (!name) {
-            s = reject(c, fno, raw, "missing name", err, errlen, "area %s has no name", code);
-        } else if (!g || OGR_G_IsEmpty(g)) {
-            s = reject(c, fno, raw, "empty geometry", err, errlen, "area %s has no geometry", code);
-        } else {
-            OGRGeometryH gc = OGR_G_Clone(g);
-            OGR_G_FlattenTo2D(gc);
-            OGRwkbGeometryType t = wkbFlatten(OGR_G_GetGeometryType(gc));
-            if (t != wkbPolygon && t != wkbMultiPolygon) {
-                s = reject(c, fno, raw, "not a polygon", err, errlen,
-                           "area %s: geometry is a %s, not a polygon", code,
-                           OGR_G_GetGeometryName(gc));
-                OGR_G_DestroyGeometry(gc);
-                OGR_F_Destroy(f);
-                continue;
-            }
-            if (ct && OGR_G_Transform(gc, ct) != OGRERR_NONE) {
-                s = reject(c, fno, raw, "bad coordinates", err, errlen,
-                           "area %s cannot be transformed to WGS84", code);
-                OGR_G_DestroyGeometry(gc);
-                OGR_F_Destroy(f);
-                continue;
-            }
-            if (ck != CHINACRS_NONE) china_to_wgs84(gc, ck);
-            OGREnvelope env;
-            OGR_G_GetEnvelope(gc, &env);
-            if (!(env.MinX >= -180 && env.MaxX <= 180 && env.MinY >= -90 && env.MaxY <= 90)) {
-                s = reject(c, fno, raw, "bad coordinates", err, errlen,
-                           "area %s: coordinates outside lon -180..180 / lat -90..90 (wrong "
-                           "--srs?)",
-                           code);
-                OGR_G_DestroyGeometry(gc);
-                OGR_F_Destroy(f);
-                continue;
-            }
-            if (!OGR_G_IsValid(gc)) {
-                OGRGeometryH v = OGR_G_MakeValid(gc);
-                OGR_G_DestroyGeometry(gc);
-                gc = v;
-            }
-            OGRGeometryH mp = gc ? to_multipolygon(gc) : NULL;
-            if (!mp) {
-                s = reject(c, fno, raw, "invalid polygon", err, errlen,
-                           "area %s: invalid polygon that cannot be repaired into an area", code);
-            } else {
-                size_t n = (size_t)OGR_G_WkbSize(mp);
-                unsigned char *wkb = malloc(n);
-                if (!wkb) {
-                    s = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-                } else {
-                    OGR_G_ExportToIsoWkb(mp, wkbNDR, wkb);
-                    const char *pop = field_str(f, fl[3].idx, b_pop, sizeof b_pop);
-                    char *end = NULL;
-                    long long popv = pop ? strtoll(pop, &end, 10) : -1;
-                    if (pop && (*end || popv < 0)) popv = -1;
-                    hz_area_rec a = {.code = code,
-                                     .name = name,
-                                     .name_en = field_str(f, fl[2].idx, b_en, sizeof b_en),
-                                     .level = lv,
-                                     .parent_code = o->parent ? o->parent
-                                                              : field_str(f, fl[4].idx, b_parent,
-                                                                          sizeof b_parent),
-                                     .population = popv,
-                                     .wkb = wkb,
-                                     .wkb_len = n};
-                    s = store_area_put(c->st, &a, err, errlen);
-                    if (s == HZ_OK) c->sum->loaded++;
-                    free(wkb);
-                }
-                OGR_G_DestroyGeometry(mp);
-            }
-        }
+        s = load_feature(c, &L, f, fno, err, errlen);
         OGR_F_Destroy(f);
     }
-    if (ct) OCTDestroyCoordinateTransformation(ct);
-    OSRDestroySpatialReference(src);
-    OSRDestroySpatialReference(wgs);
+    crs_free(&L.crs);
     if (s == HZ_OK && c->sum->read == 0)
         s = hz_fail(HZ_EINVAL, err, errlen, "%s: no features", c->path);
     return s;

@@ -16,6 +16,7 @@
 #include "hazmap/store_bulk.h"
 #include "store_sqlite.h"
 
+#include <assert.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -557,7 +558,8 @@ static int pack_level(rt_writer *w, rt_ent *ents, size_t n, int leaf, int depth,
             int cnt = (int)(sn - k < m ? sn - k : m);
             rt_ent box;
             if (write_node(w, ents + s0 + k, cnt, leaf, depth, 0, &box) < 0) return -1;
-            ents[out++] = box; /* out <= s0 + k: never overwrites unread entries */
+            assert(out <= s0 + k); /* never overwrites unread entries */
+            ents[out++] = box;
         }
     }
     *nout = out;
@@ -574,147 +576,197 @@ static hz_status rebuild_indexes(store_bulk *b, char *err, size_t errlen)
     return HZ_OK;
 }
 
-/* Replaces the whole spatial index of incidents with an STR-packed one (and rebuilds the
- * secondary indexes meanwhile). */
-static hz_status rtree_rebuild(store_bulk *b, char *err, size_t errlen)
+/* The byte size of an R*Tree node: the root's, which SQLite created with the table. -1 on a
+ * database error. */
+static int rt_node_size(sqlite3 *db)
 {
-    sqlite3 *db = b->db;
     sqlite3_stmt *s = NULL;
-    rt_ent *ents = NULL;
-    rt_writer w = {0};
-    hz_status res = HZ_EDB;
-    int64_t n = 0;
+    int size = -1;
     if (sqlite3_prepare_v2(db, "SELECT length(data) FROM idx_incidents_geom_node WHERE nodeno=1",
-                           -1, &s, NULL) != SQLITE_OK ||
+                           -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        size = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return size;
+}
+
+/* The entries of every incidents row into *ents (n of them; NULL when out of memory): the
+ * remembered ones when the table was empty before the load, else read back from the table.
+ * -1 on a database error. */
+static int rt_entries(store_bulk *b, rt_ent **ents, int64_t *n)
+{
+    if (b->mem_ok && (int64_t)b->nmem == b->inserted) {
+        /* the table was empty: its rows are exactly the remembered ones, entry k id
+         * max_id0 + 1 + k (see mem in struct store_bulk) */
+        *ents = b->mem;
+        *n = (int64_t)b->nmem;
+        b->mem = NULL;
+        assert(*n == 0 ||
+               ((*ents)[0].id == b->max_id0 + 1 && (*ents)[*n - 1].id == b->max_id0 + *n));
+        return 0;
+    }
+    sqlite3_stmt *s = NULL;
+    int rc = -1;
+    *ents = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(b->db, "SELECT count(*) FROM incidents", -1, &s, NULL) != SQLITE_OK ||
         sqlite3_step(s) != SQLITE_ROW)
-        goto fail;
-    w.node_size = sqlite3_column_int(s, 0);
+        goto out;
+    int64_t count = sqlite3_column_int64(s, 0);
     sqlite3_finalize(s);
     s = NULL;
-    w.per_node = (w.node_size - 4) / 24;
-    if (w.per_node < 4) goto fail;
-    w.buf = malloc((size_t)w.node_size);
-    if (b->mem_ok && (int64_t)b->nmem == b->inserted) {
-        /* the table was empty: its rows are exactly the remembered ones */
-        ents = b->mem;
-        n = (int64_t)b->nmem;
-        b->mem = NULL;
-    } else {
-        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM incidents", -1, &s, NULL) != SQLITE_OK ||
-            sqlite3_step(s) != SQLITE_ROW)
-            goto fail;
-        n = sqlite3_column_int64(s, 0);
-        sqlite3_finalize(s);
-        s = NULL;
-        ents = malloc((size_t)(n ? n : 1) * sizeof *ents);
-        if (ents &&
-            sqlite3_prepare_v2(db, "SELECT id, lon, lat FROM incidents", -1, &s, NULL) != SQLITE_OK)
-            goto fail;
-        int64_t k = 0;
-        while (ents && k < n && sqlite3_step(s) == SQLITE_ROW) {
-            double x = sqlite3_column_double(s, 1), y = sqlite3_column_double(s, 2);
-            ents[k].id = sqlite3_column_int64(s, 0);
-            ents[k].x0 = f_down(x);
-            ents[k].x1 = f_up(x);
-            ents[k].y0 = f_down(y);
-            ents[k].y1 = f_up(y);
-            k++;
-        }
-        sqlite3_finalize(s);
-        s = NULL;
-        n = k;
-    }
-    if (!ents || !w.buf) {
-        res = hz_fail(HZ_ENOMEM, err, errlen, "out of memory building the spatial index");
+    *ents = malloc((size_t)(count ? count : 1) * sizeof **ents);
+    if (*ents &&
+        sqlite3_prepare_v2(b->db, "SELECT id, lon, lat FROM incidents", -1, &s, NULL) != SQLITE_OK)
         goto out;
+    int64_t k = 0;
+    while (*ents && k < count && sqlite3_step(s) == SQLITE_ROW) {
+        double x = sqlite3_column_double(s, 1), y = sqlite3_column_double(s, 2);
+        (*ents)[k] = (rt_ent){sqlite3_column_int64(s, 0), f_down(x), f_up(x), f_down(y), f_up(y)};
+        k++;
     }
+    *n = k;
+    rc = 0;
+out:
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* Empties the tree's shadow tables and prepares w's statements. -1 on a database error. */
+static int rt_writer_open(sqlite3 *db, rt_writer *w)
+{
     if (sqlite3_exec(db,
                      "DELETE FROM idx_incidents_geom_node; DELETE FROM idx_incidents_geom_rowid;"
                      " DELETE FROM idx_incidents_geom_parent",
                      NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "INSERT INTO idx_incidents_geom_node(nodeno,data) VALUES(?,?)", -1,
-                           &w.node, NULL) != SQLITE_OK ||
+                           &w->node, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "INSERT INTO idx_incidents_geom_rowid(rowid,nodeno) VALUES(?,?)", -1,
-                           &w.rowid, NULL) != SQLITE_OK ||
+                           &w->rowid, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
                            "INSERT INTO idx_incidents_geom_parent(nodeno,parentnode) VALUES(?,?)",
-                           -1, &w.parent, NULL) != SQLITE_OK)
-        goto fail;
-    /* ids are unique row ids, dense when the table has seen few deletions */
+                           -1, &w->parent, NULL) != SQLITE_OK)
+        return -1;
+    return 0;
+}
+
+/* w's leaf_of map over the entries' id range: ids are unique row ids, dense when the table has
+ * seen few deletions. Sparse ids (or no memory) leave range 0: write_node() then writes the
+ * %_rowid rows node by node. */
+static void rt_leaf_map(rt_writer *w, const rt_ent *ents, int64_t n)
+{
     int64_t idmax = 0;
-    w.idmin = n ? ents[0].id : 0;
+    w->idmin = n ? ents[0].id : 0;
     for (int64_t i = 0; i < n; i++) {
-        if (ents[i].id < w.idmin) w.idmin = ents[i].id;
+        if (ents[i].id < w->idmin) w->idmin = ents[i].id;
         if (ents[i].id > idmax) idmax = ents[i].id;
     }
-    w.range = n ? (size_t)(idmax - w.idmin + 1) : 0;
-    /* sparse ids (or no memory): write the %_rowid rows node by node instead */
-    if (w.range > 0 && w.range <= 4 * (size_t)n + 4096)
-        w.leaf_of = calloc(w.range, sizeof *w.leaf_of);
-    if (!w.leaf_of) w.range = 0;
-    /* the leaf level is sorted on a second core while SQLite rebuilds the secondary indexes */
-    str_job job = {ents, (size_t)n, (size_t)w.per_node};
+    w->range = n ? (size_t)(idmax - w->idmin + 1) : 0;
+    if (w->range > 0 && w->range <= 4 * (size_t)n + 4096)
+        w->leaf_of = calloc(w->range, sizeof *w->leaf_of);
+    if (!w->leaf_of) w->range = 0;
+}
+
+/* Sorts the leaf level into STR order on a second core while SQLite rebuilds the secondary
+ * indexes on this one. */
+static hz_status rt_sort_and_reindex(store_bulk *b, rt_ent *ents, int64_t n, int per_node,
+                                     char *err, size_t errlen)
+{
+    str_job job = {ents, (size_t)n, (size_t)per_node};
     pthread_t th;
     int threaded = pthread_create(&th, NULL, str_thread, &job) == 0;
-    if (!threaded) str_order(ents, (size_t)n, (size_t)w.per_node);
+    if (!threaded) str_order(ents, (size_t)n, (size_t)per_node);
     hz_status ir = rebuild_indexes(b, err, errlen);
     if (threaded) pthread_join(th, NULL);
-    if (ir != HZ_OK) {
-        res = ir;
-        goto out;
-    }
-    w.next_node = 2;
+    return ir;
+}
+
+/* Packs the sorted entries into nodes level by level, up to the root. -1 on a database error. */
+static int rt_pack(rt_writer *w, rt_ent *ents, int64_t n)
+{
+    w->next_node = 2;
     size_t level_n = (size_t)n;
     int depth = 0, leaf = 1;
     for (;;) {
         size_t out = 0;
-        if (pack_level(&w, ents, level_n, leaf, depth, leaf, &out) < 0) goto fail;
-        if (level_n <= (size_t)w.per_node) break; /* that was the root */
+        if (pack_level(w, ents, level_n, leaf, depth, leaf, &out) < 0) return -1;
+        if (level_n <= (size_t)w->per_node) return 0; /* that was the root */
         level_n = out;
         leaf = 0;
         depth++;
     }
-    /* in id order, RT_ROWS_PER_INSERT rows per statement (fewer VDBE round trips) */
+}
+
+/* The %_rowid rows of leaf_of in id order, RT_ROWS_PER_INSERT rows per statement (fewer VDBE
+ * round trips), the remainder one by one. -1 on a database error. */
+static int rt_write_rowids(sqlite3 *db, rt_writer *w, int64_t n)
+{
     sqlite3_stmt *multi = NULL;
-    {
-        char sql[64 + RT_ROWS_PER_INSERT * 8];
-        size_t len = (size_t)snprintf(sql, sizeof sql,
-                                      "INSERT INTO idx_incidents_geom_rowid(rowid,nodeno) VALUES");
-        for (int k = 0; k < RT_ROWS_PER_INSERT; k++)
-            len += (size_t)snprintf(sql + len, sizeof sql - len, "%s(?,?)", k ? "," : "");
-        if (sqlite3_prepare_v2(db, sql, -1, &multi, NULL) != SQLITE_OK) goto fail;
-    }
+    char sql[64 + RT_ROWS_PER_INSERT * 8];
+    size_t len = (size_t)snprintf(sql, sizeof sql,
+                                  "INSERT INTO idx_incidents_geom_rowid(rowid,nodeno) VALUES");
+    for (int k = 0; k < RT_ROWS_PER_INSERT; k++)
+        len += (size_t)snprintf(sql + len, sizeof sql - len, "%s(?,?)", k ? "," : "");
+    if (sqlite3_prepare_v2(db, sql, -1, &multi, NULL) != SQLITE_OK) return -1;
     int nb = 0;
-    for (size_t i = 0; i < w.range; i++) {
-        if (!w.leaf_of[i]) continue;
-        sqlite3_bind_int64(multi, 2 * nb + 1, w.idmin + (int64_t)i);
-        sqlite3_bind_int64(multi, 2 * nb + 2, w.leaf_of[i]);
+    size_t rows = 0;
+    for (size_t i = 0; i < w->range; i++) {
+        if (!w->leaf_of[i]) continue;
+        rows++;
+        sqlite3_bind_int64(multi, 2 * nb + 1, w->idmin + (int64_t)i);
+        sqlite3_bind_int64(multi, 2 * nb + 2, w->leaf_of[i]);
         if (++nb < RT_ROWS_PER_INSERT) continue;
         nb = 0;
         int rc = sqlite3_step(multi);
         sqlite3_reset(multi);
         if (rc != SQLITE_DONE) {
             sqlite3_finalize(multi);
-            goto fail;
+            return -1;
         }
     }
     sqlite3_finalize(multi);
+    /* invariant 2: every row has exactly one entry */
+    assert(w->range == 0 || rows == (size_t)n);
     /* the remainder */
-    for (size_t i = w.range; nb > 0 && i-- > 0;) {
-        if (!w.leaf_of[i]) continue;
-        sqlite3_bind_int64(w.rowid, 1, w.idmin + (int64_t)i);
-        sqlite3_bind_int64(w.rowid, 2, w.leaf_of[i]);
-        int rc = sqlite3_step(w.rowid);
-        sqlite3_reset(w.rowid);
-        if (rc != SQLITE_DONE) goto fail;
+    for (size_t i = w->range; nb > 0 && i-- > 0;) {
+        if (!w->leaf_of[i]) continue;
+        sqlite3_bind_int64(w->rowid, 1, w->idmin + (int64_t)i);
+        sqlite3_bind_int64(w->rowid, 2, w->leaf_of[i]);
+        int rc = sqlite3_step(w->rowid);
+        sqlite3_reset(w->rowid);
+        if (rc != SQLITE_DONE) return -1;
         nb--;
     }
+    return 0;
+}
+
+/* Replaces the whole spatial index of incidents with an STR-packed one (and rebuilds the
+ * secondary indexes meanwhile): the stages above in order, one cleanup path. */
+static hz_status rtree_rebuild(store_bulk *b, char *err, size_t errlen)
+{
+    rt_ent *ents = NULL;
+    rt_writer w = {0};
+    int64_t n = 0;
+    hz_status res;
+    w.node_size = rt_node_size(b->db);
+    w.per_node = (w.node_size - 4) / 24;
+    if (w.per_node < 4) goto fail;
+    w.buf = malloc((size_t)w.node_size);
+    if (rt_entries(b, &ents, &n) < 0) goto fail;
+    if (!ents || !w.buf) {
+        res = hz_fail(HZ_ENOMEM, err, errlen, "out of memory building the spatial index");
+        goto out;
+    }
+    if (rt_writer_open(b->db, &w) < 0) goto fail;
+    rt_leaf_map(&w, ents, n);
+    res = rt_sort_and_reindex(b, ents, n, w.per_node, err, errlen);
+    if (res != HZ_OK) goto out;
+    if (rt_pack(&w, ents, n) < 0 || rt_write_rowids(b->db, &w, n) < 0) goto fail;
     res = HZ_OK;
     goto out;
 fail:
     res = bfail(b, err, errlen, "building the spatial index");
 out:
-    sqlite3_finalize(s);
     sqlite3_finalize(w.node);
     sqlite3_finalize(w.rowid);
     sqlite3_finalize(w.parent);
