@@ -81,9 +81,10 @@ static int make_slots(const incset *s, tally *t)
     t->slot_area = malloc((na + 1) * sizeof *t->slot_area);
     t->area_slot = malloc((na + 1) * sizeof *t->area_slot);
     if (!t->slot_area || !t->area_slot) return -1;
+    for (size_t a = 0; a < na; a++)
+        t->area_slot[a] = -1; /* no row, unless grouped by area below */
     if (t->by & RATES_BY_AREA) {
         for (size_t a = 0; a < na; a++) {
-            t->area_slot[a] = -1;
             if (t->fa < 0 || incset_area_within(s, (int32_t)a, t->fa)) {
                 t->area_slot[a] = (int32_t)t->nslot;
                 t->slot_area[t->nslot++] = (int32_t)a;
