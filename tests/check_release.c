@@ -900,6 +900,94 @@ START_TEST(test_store_round_trip)
 }
 END_TEST
 
+/* Runs the hazmap binary next to this test binary with args; returns its exit status and its
+ * standard output in out. */
+static int run_hazmap(const char *args, char *out, size_t outlen)
+{
+    char self[PATH_MAX], cmd[PATH_MAX + 1024];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    ck_assert(n > 0);
+    self[n] = 0;
+    char *slash = strrchr(self, '/');
+    ck_assert(slash);
+    *slash = 0;
+    snprintf(cmd, sizeof cmd, "%s/hazmap %s 2>/dev/null", self, args);
+    FILE *p = popen(cmd, "r");
+    ck_assert(p);
+    size_t len = fread(out, 1, outlen - 1, p);
+    out[len] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* `hazmap publish` end to end: its release is the one built in process from the same store with
+ * the key SHA-256(seed file); --list shows it; bad options are usage errors (2). */
+START_TEST(test_publish_cli)
+{
+    char out[16384], args[1024], seed[128], err[512];
+    make_store(dbpath, 0, -1);
+    snprintf(seed, sizeof seed, "%s.seed", dbpath);
+    FILE *fp = fopen(seed, "w");
+    fputs("a seed for the test\n", fp);
+    fclose(fp);
+    snprintf(args, sizeof args, "publish --db %s --seed-file %s --min-count 5 --epsilon 3", dbpath,
+             seed);
+    ck_assert_int_eq(run_hazmap(args, out, sizeof out), 0);
+    ck_assert_msg(strstr(out, "release 1 of") && strstr(out, "rho") &&
+                      strstr(out, "grid_year_injury") && strstr(out, "2013-Q1..2013-Q4"),
+                  "%s", out);
+    unsigned char key[32];
+    unsigned int klen = 0;
+    ck_assert(EVP_Digest("a seed for the test\n", 20, key, &klen, EVP_sha256(), NULL) == 1);
+    incset *d = load(dbpath);
+    rel_options o;
+    rel_options_init(&o);
+    o.epsilon = 3;
+    o.disclosure = disc_public(5, 300);
+    dpn_source *src = dpn_source_keyed(key);
+    rel_release *mine = NULL, *stored = NULL;
+    ck_assert(rel_build(d, &o, src, &mine, err, sizeof err) == HZ_OK);
+    store *st = store_open(dbpath, STORE_READONLY, err, sizeof err);
+    ck_assert_int_eq(rel_load(st, 1, &stored, err, sizeof err), HZ_OK);
+    store_close(st);
+    /* equal but for the creation time and the noise source's description */
+    json_t *a = json_deep_copy(rel_metadata(mine)), *b = json_deep_copy(rel_metadata(stored));
+    json_object_del(a, "created_at");
+    json_object_del(b, "created_at");
+    json_object_del(json_object_get(a, "privacy"), "noise_source");
+    json_object_del(json_object_get(b, "privacy"), "noise_source");
+    ck_assert(json_equal(a, b));
+    json_decref(a);
+    json_decref(b);
+    for (size_t k = 0; k < rel_table_count(mine); k++) {
+        const rel_table *t = rel_table_at(mine, k), *u = rel_table_at(stored, k);
+        for (size_t c = 0; c < rel_table_cells(t); c++) {
+            rel_value v, w;
+            int x = rel_table_cell(t, c, &v), y = rel_table_cell(u, c, &w);
+            ck_assert(x == y && (!x || v.value == w.value));
+        }
+    }
+    snprintf(args, sizeof args, "publish --db %s --period month", dbpath);
+    ck_assert_int_eq(run_hazmap(args, out, sizeof out), 0);
+    ck_assert(strstr(out, "release 2 of"));
+    snprintf(args, sizeof args, "publish --db %s --list", dbpath);
+    ck_assert_int_eq(run_hazmap(args, out, sizeof out), 0);
+    ck_assert_msg(strstr(out, "\n1 ") && strstr(out, "\n2 ") && strstr(out, "(month)"), "%s", out);
+    snprintf(args, sizeof args, "publish --db %s --period week", dbpath);
+    ck_assert_int_eq(run_hazmap(args, out, sizeof out), 2);
+    snprintf(args, sizeof args, "publish --db %s --epsilon 0", dbpath);
+    ck_assert_int_eq(run_hazmap(args, out, sizeof out), 2);
+    snprintf(args, sizeof args, "publish --db %s --quarters 2013Q3-2013Q1", dbpath);
+    ck_assert_int_eq(run_hazmap(args, out, sizeof out), 2);
+    ck_assert_int_eq(run_hazmap("publish", out, sizeof out), 2);
+    unlink(seed);
+    dpn_source_free(src);
+    rel_free(mine);
+    rel_free(stored);
+    incset_free(d);
+}
+END_TEST
+
 /* A given study period: incidents outside it are in no table; the tables have its columns. */
 START_TEST(test_given_period)
 {
@@ -1085,6 +1173,7 @@ Suite *release_suite(void)
     tcase_add_test(tc, test_neighbouring);
     tcase_add_test(tc, test_metadata_no_counts);
     tcase_add_test(tc, test_store_round_trip);
+    tcase_add_test(tc, test_publish_cli);
     tcase_add_test(tc, test_given_period);
     tcase_add_test(tc, test_sample_utility);
     suite_add_tcase(s, tc);
