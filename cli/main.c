@@ -23,6 +23,7 @@ static const command commands[] = {
     {"serve", cmd_serve, "run the HTTP server (OGC API - Features, tiles, map page)"},
     {"token", cmd_token, "create API tokens for planners and editors"},
     {"render-tiles", cmd_render_tiles, "pre-render density tiles to MBTiles or z/x/y files"},
+    {"publish", cmd_publish, "build and store a public release of noisy aggregates"},
 };
 
 static void usage(FILE *out)

@@ -80,3 +80,8 @@ int disc_too_few(const disc_policy *p, size_t n)
 {
     return p && p->min_count > 0 && n < (size_t)p->min_count;
 }
+
+int disc_release_withheld(const disc_policy *p, int density_grid, long noisy)
+{
+    return !density_grid && disc_hidden(p, noisy);
+}

@@ -116,6 +116,21 @@ START_TEST(test_complementary_random)
 }
 END_TEST
 
+/* Rule 6: a release's count cells are withheld on their noisy value under min_count; its density
+ * grid cells never are, negative ones included; planners' (zero) policy withholds nothing. */
+START_TEST(test_release_withheld)
+{
+    disc_policy pub = disc_public(10, 300);
+    ck_assert(disc_release_withheld(&pub, 0, 9));
+    ck_assert(disc_release_withheld(&pub, 0, -3));
+    ck_assert(!disc_release_withheld(&pub, 0, 10));
+    ck_assert(!disc_release_withheld(&pub, 1, 9));
+    ck_assert(!disc_release_withheld(&pub, 1, -3));
+    ck_assert(!disc_release_withheld(&(disc_policy){0}, 0, -3));
+    ck_assert(!disc_release_withheld(NULL, 0, 0));
+}
+END_TEST
+
 Suite *disclosure_suite(void)
 {
     Suite *s = suite_create("disclosure");
@@ -123,6 +138,7 @@ Suite *disclosure_suite(void)
     tcase_add_test(tc, test_primary_and_policies);
     tcase_add_test(tc, test_complementary_district);
     tcase_add_test(tc, test_complementary_random);
+    tcase_add_test(tc, test_release_withheld);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -124,4 +124,49 @@ hz_status store_reject_add(store *st, int64_t batch_id, int64_t line, const char
 hz_status store_batch_finish(store *st, int64_t batch_id, const char *summary_json, char *err,
                              size_t errlen);
 
+/* ---- public statistical releases (geo/store/store_release.c) ----
+ *
+ * A release (release.h) is stored as one row of metadata (JSON text) and one named blob per
+ * table. Releases are immutable: triggers refuse any UPDATE or DELETE, a second insert with an
+ * existing id, and a table added to a release already written, so an older release stays
+ * readable by id exactly as published. The tables are created (CREATE ... IF NOT EXISTS) on the
+ * first store_release_put(), so databases made before releases existed need no migration; until
+ * then the read functions find no release. Writing a release does not change the data version
+ * (it adds no incident data). */
+
+typedef struct store_release_rec {
+    int64_t id;             /* set by the store */
+    const char *created_at; /* ISO 8601 UTC, e.g. "2025-01-31T08:00:00Z"; required */
+    int64_t data_version;   /* the data version the release was computed from */
+    const char *metadata;   /* JSON text; required */
+} store_release_rec;
+
+typedef struct store_release_blob {
+    const char *name; /* unique within a release; required */
+    const unsigned char *data;
+    size_t len;
+} store_release_blob;
+
+/* Writes a new release with its n blobs in one transaction (a savepoint, so it may also run
+ * inside store_begin()/store_commit()) and sets *id. r->id is ignored. Strings and blobs are
+ * borrowed for the call. */
+hz_status store_release_put(store *st, const store_release_rec *r, size_t n,
+                            const store_release_blob *blobs, int64_t *id, char *err, size_t errlen);
+
+typedef int (*store_release_cb)(void *ud, const store_release_rec *r);
+typedef int (*store_release_blob_cb)(void *ud, const store_release_blob *b);
+
+/* Calls cb for every release in id order (nothing when none was ever written). A non-zero
+ * return stops the scan. Records are valid during the callback only. */
+hz_status store_release_list(store *st, store_release_cb cb, void *ud, char *err, size_t errlen);
+
+/* The id of the newest release; HZ_ENOTFOUND when there is none. */
+hz_status store_release_latest(store *st, int64_t *id, char *err, size_t errlen);
+
+/* Calls meta_cb once with release id's record, then blob_cb for each of its blobs in name
+ * order (either callback may be NULL; a non-zero return stops). HZ_ENOTFOUND when there is no
+ * release id. */
+hz_status store_release_get(store *st, int64_t id, store_release_cb meta_cb,
+                            store_release_blob_cb blob_cb, void *ud, char *err, size_t errlen);
+
 #endif
