@@ -519,7 +519,7 @@ hz_status store_incidents_scan(store *st, store_incident_cb cb, void *ud, char *
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db,
-                           "SELECT id,source,source_id,occurred_at,t,mechanism,place,intent,"
+                           "SELECT id,NULL,NULL,NULL,t,mechanism,place,intent,"
                            "severity,victims,age,sex,disability,NULL,area_code,NULL,lon,lat"
                            " FROM incidents ORDER BY id",
                            -1, &s, NULL) != SQLITE_OK)

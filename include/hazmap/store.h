@@ -114,7 +114,9 @@ hz_status store_incident_put(store *st, const hz_incident_rec *r, store_put_outc
 
 typedef int (*store_incident_cb)(void *ud, const hz_incident_rec *r);
 
-/* Calls cb for every incident in id order. A non-zero return stops the scan. */
+/* Calls cb for every incident in id order: the fields of an analysis only (source, source_id,
+ * occurred_at, description and extra are NULL; store_incidents_get() reads whole records). A
+ * non-zero return stops the scan. */
 hz_status store_incidents_scan(store *st, store_incident_cb cb, void *ud, char *err, size_t errlen);
 
 /* Calls cb for the incidents with the given ids (in the order given; missing ids are skipped). */
