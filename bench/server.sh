@@ -29,34 +29,9 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-DB=$B/server-1m.sqlite
-if [ ! -s "$DB" ]; then
-  echo "bench/server.sh: building the 1,000,000-incident database (once)"
-  # The 55,000 synthetic sample incidents replicated with +-50 m jitter and new ids: the same
-  # clustering at 18 times the density. Coordinates stay GCJ-02, as the importer expects.
-  python3 - data/incidents_2012_2014.csv "$B/incidents-1m.csv" <<'PY'
-import csv, random, sys
-random.seed(7)
-src = list(csv.DictReader(open(sys.argv[1], encoding="utf-8")))
-with open(sys.argv[2], "w", encoding="utf-8", newline="") as fh:
-    w = csv.DictWriter(fh, fieldnames=list(src[0].keys()))
-    w.writeheader()
-    for i in range(1000000):
-        r = dict(src[i % len(src)])
-        r["id"] = f"B{i:07d}"
-        r["lon"] = f"{float(r['lon']) + random.uniform(-0.0005, 0.0005):.6f}"
-        r["lat"] = f"{float(r['lat']) + random.uniform(-0.0005, 0.0005):.6f}"
-        w.writerow(r)
-PY
-  rm -f "$DB.tmp"
-  fields=(--code-field code --name-field name --name-en-field name_en --population-field population)
-  "$HAZMAP" import-areas --db "$DB.tmp" data/jinjiang_district.geojson "${fields[@]}" --level district > /dev/null
-  "$HAZMAP" import-areas --db "$DB.tmp" data/jinjiang_subdistricts.geojson "${fields[@]}" \
-    --level subdistrict --parent 510104 > /dev/null
-  "$HAZMAP" import-incidents --db "$DB.tmp" "$B/incidents-1m.csv" --srs gcj02 > /dev/null
-  mv "$DB.tmp" "$DB"
-  rm -f "$B/incidents-1m.csv"
-fi
+# The 1,000,000-incident store, built once and shared with bench/snapshot.sh.
+. bench/lib/db1m.sh
+DB=$(bench_db_1m "$HAZMAP" "$B")
 NINC=$(sqlite3 "$DB" 'SELECT count(*) FROM incidents')
 TOKEN=$("$HAZMAP" token create --db "$DB" --role planner --label bench)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
