@@ -10,7 +10,7 @@
 #
 #   bench/snapshot.sh [BUILD]        writes bench/results/snapshot.md and snapshot.targets
 #   BENCH_QGIS=1 bench/snapshot.sh   also installs QGIS (Debian package qgis, large) if absent
-#   REPS=5 (hazmap runs per case)    QGIS_REPS=1 (QGIS runs, about 100 s each)
+#   REPS=5 (hazmap runs per case)    QGIS_REPS=1 (QGIS runs, about 100 s each; 0 skips QGIS)
 #
 # Targets (issue 8): the snapshot of 1,000,000 incidents loads in <= 0.3 s from the server and
 # from the CLI; `hazmap density` end to end is >= 100x faster than QGIS's heatmap.
@@ -50,22 +50,33 @@ echo "incset_load, $NINC incidents: rows $LROWS s ($LROWS_ALL), DB.snapshot $LCA
 # ---- 2. hazmap density, whole process
 DENSITY=(density --db "$DB" --kernel quartic --bandwidth 500 --cell 10 --extent points
   --threads 2 -o "$TMP/hazmap.tif")
-density_runs() { # cold|warm: prints the wall seconds of REPS runs
-  local ts=() t0
+# cpu_of FILE: user + system seconds from /usr/bin/time -f "%U %S".
+cpu_of() { awk '{printf "%.2f", $1 + $2}' "$1"; }
+density_runs() { # cold|warm: prints the wall seconds of REPS runs, then their CPU seconds
+  local ts=() cs=() t0
   for _ in $(seq "$REPS"); do
     [ "$1" = cold ] && rm -f "$DB.snapshot"
     t0=$(now)
-    "$HAZMAP" "${DENSITY[@]}" > "$TMP/density.json"
+    /usr/bin/time -f "%U %S" -o "$TMP/cpu.txt" "$HAZMAP" "${DENSITY[@]}" > "$TMP/density.json"
     ts+=("$(secs "$t0" "$(now)")")
+    cs+=("$(cpu_of "$TMP/cpu.txt")")
   done
   echo "${ts[*]}"
+  echo "${cs[*]}"
 }
-read -ra DCOLD <<< "$(density_runs cold)"
-read -ra DWARM <<< "$(density_runs warm)"
+[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time > /dev/null; }
+density_runs cold > "$TMP/dcold.txt"
+density_runs warm > "$TMP/dwarm.txt"
+read -ra DCOLD < "$TMP/dcold.txt"
+read -ra DWARM < "$TMP/dwarm.txt"
+read -ra DCOLD_CPU <<< "$(sed -n 2p "$TMP/dcold.txt")"
+read -ra DWARM_CPU <<< "$(sed -n 2p "$TMP/dwarm.txt")"
 DC=$(med "${DCOLD[@]}")
 DW=$(med "${DWARM[@]}")
+DC_CPU=$(med "${DCOLD_CPU[@]}")
+DW_CPU=$(med "${DWARM_CPU[@]}")
 GRID=$(python3 -c "import json; g=json.load(open('$TMP/density.json'))['grid']; print('%d x %d' % (g['nx'], g['ny']))")
-echo "hazmap density: cold $DC s (${DCOLD[*]}), warm $DW s (${DWARM[*]}), grid $GRID"
+echo "hazmap density: cold $DC s (${DCOLD[*]}), warm $DW s (${DWARM[*]}), CPU $DC_CPU / $DW_CPU s, grid $GRID"
 
 # ---- 3. server start-up until /healthz answers
 python3 - "$HAZMAP" "$DB" "$REPS" "$TMP" > "$TMP/serve.txt" <<'PY'
@@ -116,23 +127,25 @@ if command -v qgis_process > /dev/null; then
   if ! qgis_ok "$qgis" && [ -x "$qgis.bin" ]; then qgis=$qgis.bin; fi
   qgis_ok "$qgis" || { echo "warning: $qgis does not run; QGIS skipped" >&2; qgis=""; }
 fi
-QS="" QALL="" QGRID="" QVER=""
-if [ -n "$qgis" ]; then
+QS="" QALL="" QGRID="" QVER="" QCPU=""
+if [ -n "$qgis" ] && [ "$QGIS_REPS" -gt 0 ]; then
   QVER=$("$qgis" --version 2> /dev/null | head -1 | tr -d '\n')
   ogr2ogr -f GPKG "$TMP/pts.gpkg" "$DB" -sql "SELECT geom FROM incidents" -t_srs EPSG:32648 \
     -nln pts > /dev/null
-  ts=()
+  ts=() cs=()
   for _ in $(seq "$QGIS_REPS"); do
     rm -f "$TMP/qgis.tif"
     t0=$(now)
-    "$qgis" run qgis:heatmapkerneldensityestimation --INPUT="$TMP/pts.gpkg" --RADIUS=500 \
-      --PIXEL_SIZE=10 --KERNEL=0 --OUTPUT_VALUE=0 --OUTPUT="$TMP/qgis.tif" > "$TMP/qgis.log" 2>&1 ||
-      { tail -5 "$TMP/qgis.log" >&2; ts=(); break; }
+    /usr/bin/time -f "%U %S" -o "$TMP/qcpu.txt" "$qgis" run qgis:heatmapkerneldensityestimation \
+      --INPUT="$TMP/pts.gpkg" --RADIUS=500 --PIXEL_SIZE=10 --KERNEL=0 --OUTPUT_VALUE=0 \
+      --OUTPUT="$TMP/qgis.tif" > "$TMP/qgis.log" 2>&1 || { tail -5 "$TMP/qgis.log" >&2; ts=(); break; }
     ts+=("$(secs "$t0" "$(now)")")
-    echo "QGIS run: ${ts[-1]} s"
+    cs+=("$(cpu_of "$TMP/qcpu.txt")")
+    echo "QGIS run: ${ts[-1]} s (CPU ${cs[-1]} s)"
   done
   if [ ${#ts[@]} -gt 0 ]; then
     QS=$(med "${ts[@]}")
+    QCPU=$(med "${cs[@]}")
     QALL="${ts[*]}"
     QGRID=$(gdalinfo -json "$TMP/qgis.tif" | python3 -c "import json,sys; j=json.load(sys.stdin); print('%d x %d' % tuple(j['size']))")
   fi
@@ -158,19 +171,21 @@ dirty=$(git status --porcelain --untracked-files=no 2> /dev/null | grep -q . && 
   echo "Store: \`$DB\`, $NINC incidents (the sample replicated with jitter, \`bench/lib/db1m.sh\`, shared with"
   echo "bench/server.sh). DB.snapshot: $FILE_MB MB beside it (the packed, projected incident records)."
   echo
-  echo "| case | median s | all runs s |"
-  echo "|---|---|---|"
-  echo "| \`incset_load()\` from the store's rows (no DB.snapshot; includes writing it) | $LROWS | $LROWS_ALL |"
-  echo "| \`incset_load()\` from DB.snapshot | $LCACHED | $LCACHED_ALL |"
-  echo "| \`hazmap density\` whole process, cold (DB.snapshot removed before each run) | $DC | ${DCOLD[*]} |"
-  echo "| \`hazmap density\` whole process, warm | $DW | ${DWARM[*]} |"
-  echo "| \`hazmap serve\` start until /healthz answers, cold | $SC | $SCOLD_ALL |"
-  echo "| \`hazmap serve\` start until /healthz answers, warm | $SW | $SWARM_ALL |"
-  [ -n "$QS" ] && echo "| QGIS heatmap whole process (\`qgis_process run\`) | $QS | $QALL |"
+  echo "| case | median wall s | all runs, wall s | median CPU s |"
+  echo "|---|---|---|---|"
+  echo "| \`incset_load()\` from the store's rows (no DB.snapshot; includes writing it) | $LROWS | $LROWS_ALL | |"
+  echo "| \`incset_load()\` from DB.snapshot | $LCACHED | $LCACHED_ALL | |"
+  echo "| \`hazmap density\` whole process, cold (DB.snapshot removed before each run) | $DC | ${DCOLD[*]} | $DC_CPU |"
+  echo "| \`hazmap density\` whole process, warm | $DW | ${DWARM[*]} | $DW_CPU |"
+  echo "| \`hazmap serve\` start until /healthz answers, cold | $SC | $SCOLD_ALL | |"
+  echo "| \`hazmap serve\` start until /healthz answers, warm | $SW | $SWARM_ALL | |"
+  [ -n "$QS" ] && echo "| QGIS heatmap whole process (\`qgis_process run\`) | $QS | $QALL | $QCPU |"
   echo
   echo "\`incset_load()\` is timed by \`bench/snapshot_bench.c\` from \`store_open()\` (read-only, as the CLI) to"
   echo "the loaded snapshot. Density: \`hazmap ${DENSITY[*]//$TMP\//}\` (grid $GRID cells of 10 m),"
-  echo "wall clock of the whole process: start, opening the store, loading, KDE, DEFLATE GeoTIFF, exit."
+  echo "wall clock of the whole process: start, opening the store, loading, KDE, DEFLATE GeoTIFF, exit. Its"
+  echo "KDE runs on both cores, so other jobs on this shared machine lengthen its wall time most; the"
+  echo "CPU column (user + system, from \`/usr/bin/time\`) is the work itself."
   echo "Server: \`hazmap serve --db DB --port P\`, wall clock from the process start until \`GET /healthz\`"
   echo "answers 200 (polled every 5 ms); start-up also builds the point index and the tile renderer."
   echo
@@ -182,10 +197,11 @@ dirty=$(git status --porcelain --untracked-files=no 2> /dev/null | grep -q . && 
     echo "hazmap's \`--extent points\` the points' box grown by the kernel's reach ($GRID): the same grid up to a"
     echo "row and a column. Both are timed as whole processes, from start to exit, in this run."
     echo
-    echo "End to end, QGIS / hazmap: **$ratio** warm, $ratio_cold cold (the first run after a write)."
+    echo "End to end, QGIS / hazmap wall time: **$ratio** warm, $ratio_cold cold (the first run after a write);"
+    echo "by CPU time, $(awk -v q="$QCPU" -v h="$DW_CPU" 'BEGIN {printf "%.0fx", q / h}') warm."
   else
-    echo "Peer: **QGIS was not run here** (\`qgis_process\` is not installed; \`BENCH_QGIS=1 bench/snapshot.sh\`"
-    echo "installs the Debian package and runs it side by side)."
+    echo "Peer: **QGIS was not run here** (\`qgis_process\` is not installed, or QGIS_REPS=0;"
+    echo "\`BENCH_QGIS=1 bench/snapshot.sh\` installs the Debian package and runs it side by side)."
   fi
 } > "$OUT"
 {
