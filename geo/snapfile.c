@@ -102,7 +102,9 @@ static hz_status read_open(int fd, const char *key, size_t rec_size, void **recs
     hz_status st = HZ_OK;
     if (!txt || !r)
         st = hz_fail(HZ_ENOMEM, why, whylen, "out of memory");
-    else if (read_full(fd, txt, text) != 0 || memcmp(txt, key, h.keylen) != 0)
+    else if (read_full(fd, txt, text) != 0)
+        st = hz_fail(HZ_EINVAL, why, whylen, "truncated");
+    else if (memcmp(txt, key, h.keylen) != 0)
         st = hz_fail(HZ_EINVAL, why, whylen, "another key");
     else if (read_full(fd, r, bytes) != 0)
         st = hz_fail(HZ_EINVAL, why, whylen, "truncated");
