@@ -14,7 +14,7 @@ BIND ?= 127.0.0.1
 DB ?= var/hazmap.sqlite
 
 # Libraries the code links against, by pkg-config name (tools/deps.sh maps them to Debian packages).
-PKGS := gdal proj spatialite libmicrohttpd check jansson libpng zlib sqlite3 geos libcrypto
+PKGS := gdal proj spatialite libmicrohttpd check jansson libpng zlib sqlite3 geos libcrypto libxxhash
 
 ifeq ($(SANITIZE),1)
 BUILD := build/asan

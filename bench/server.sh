@@ -29,6 +29,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
+# The 1,000,000-incident store, built once and shared with the other server benchmarks.
 DB=$(bench/lib/db1m.sh "$HAZMAP")
 NINC=$(sqlite3 "$DB" 'SELECT count(*) FROM incidents')
 TOKEN=$("$HAZMAP" token create --db "$DB" --role planner --label bench)

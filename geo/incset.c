@@ -1,11 +1,29 @@
-/* incset.c - the in-memory snapshot of areas and incidents that analyses run on. */
+/* incset.c - the in-memory snapshot of areas and incidents that analyses run on.
+ *
+ * The snapshot cache: DB.snapshot (snapfile.h) holds the incidents as loaded and projected here,
+ * under a key naming everything they were computed from, so that a load whose key matches reads
+ * one file instead of a million rows and their projection:
+ *  - the data: the store's data identity (store_data_id(), renewed by every write) and version;
+ *  - the working CRS as asked for ("auto" is resolved from the data, so it keys as well as a
+ *    named one) and the version of PROJ that projected the points;
+ *  - the areas' codes in order, since hz_incident.area indexes them;
+ *  - the record layout: hz_incident's size and every field's offset.
+ * The areas are few and always come from the store, in the same read transaction as the data
+ * identity, so areas, key and incidents all describe one state of the database. Without a data
+ * identity (an older store opened read-only) or a file path (an in-memory database), nothing is
+ * cached. */
 #include "hazmap/incset.h"
+#include "hazmap/snapfile.h"
+#include "hazmap/store_query.h"
 #include "hazmap/wkb.h"
 #include "hazmap/workcrs.h"
 
+#include <xxhash.h>
+#include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +37,7 @@ struct incset {
     int64_t version;
     int64_t t_min, t_max;   /* first and last dated incident; INT64_MIN when none is dated */
     int failed;             /* set by a callback when an allocation fails */
+    int cached;             /* the incidents came from the snapshot file */
     _Atomic uint64_t scans; /* full passes over items (statistics; see incset.h) */
     pthread_mutex_t memo_mu;
     struct count_memo *memo; /* COUNT_MEMO_SLOTS slots, guarded by memo_mu */
@@ -127,6 +146,7 @@ static int incident_cb(void *ud, const hz_incident_rec *r)
         s->cap = cap;
     }
     hz_incident *i = &s->items[s->n++];
+    memset(i, 0, sizeof *i); /* the padding too: records are written to the cache file as bytes */
     i->id = r->id;
     i->lon = r->lon;
     i->lat = r->lat;
@@ -193,6 +213,110 @@ static hz_status project_all(incset *s, const char *work_srs, char *err, size_t 
     return rc;
 }
 
+/* The snapshot file of the database st, in path; 0, or -1 when there is none to use. */
+static int cache_path(store *st, char *path, size_t pathlen)
+{
+    const char *db = store_path(st);
+    if (!db[0] || strcmp(db, ":memory:") == 0 || strncmp(db, "file:", 5) == 0) return -1;
+    int len = snprintf(path, pathlen, "%s.snapshot", db);
+    return len > 0 && (size_t)len < pathlen ? 0 : -1;
+}
+
+/* The cache key of the incidents (see the top of this file); 0, or -1 when there is none. */
+static int cache_key(const incset *s, store *st, const char *work_srs, char *key, size_t keylen)
+{
+    char id[STORE_DATA_ID_SIZE];
+    if (store_data_id(st, id, sizeof id) != HZ_OK) return -1;
+    uint64_t codes = 0;
+    for (size_t i = 0; i < s->nareas; i++)
+        codes = XXH64(s->areas[i].code, strlen(s->areas[i].code) + 1, codes);
+    int len = snprintf(
+        key, keylen,
+        "hazmap incidents snapshot\ndata_id %s\ndata_version %" PRId64 "\nwork_srs %s\nproj %s\n"
+        "areas %zu %016" PRIx64 "\nhz_incident %zu: %zu %zu %zu %zu %zu %zu %zu %zu %zu %zu %zu %zu"
+        " %zu %zu %zu\n",
+        id, s->version, work_srs ? work_srs : "auto", workcrs_proj_version(), s->nareas, codes,
+        sizeof(hz_incident), offsetof(hz_incident, id), offsetof(hz_incident, lon),
+        offsetof(hz_incident, lat), offsetof(hz_incident, x), offsetof(hz_incident, y),
+        offsetof(hz_incident, t), offsetof(hz_incident, area), offsetof(hz_incident, mechanism),
+        offsetof(hz_incident, place), offsetof(hz_incident, intent),
+        offsetof(hz_incident, severity), offsetof(hz_incident, sex),
+        offsetof(hz_incident, disability), offsetof(hz_incident, age),
+        offsetof(hz_incident, victims));
+    return len > 0 && (size_t)len < keylen ? 0 : -1;
+}
+
+/* Takes the incidents from the snapshot file when its key matches; 1 if it did. The file's note
+ * is the working CRS the points were projected to. Any mismatch is a miss, never an error. */
+static int cache_load(incset *s, const char *path, const char *key)
+{
+    void *recs;
+    size_t n;
+    char why[256];
+    if (snapfile_read(path, key, sizeof(hz_incident), &recs, &n, s->srs, sizeof s->srs, why,
+                      sizeof why) != HZ_OK)
+        return 0;
+    const hz_incident *it = recs;
+    for (size_t k = 0; k < n; k++) {
+        if (it[k].area < -1 || it[k].area >= (int32_t)s->nareas) { /* a bug, not damage */
+            free(recs);
+            s->srs[0] = '\0';
+            return 0;
+        }
+    }
+    s->items = recs;
+    s->n = s->cap = n;
+    s->cached = 1;
+    return 1;
+}
+
+/* Writes the snapshot file for the next load. Failure only costs that load the time this one
+ * took (a read-only directory, a full disk), so it is not reported. */
+static void cache_save(const incset *s, store *st, const char *path, const char *key)
+{
+    char err[256];
+    snapfile_write(path, key, s->srs, s->items, sizeof(hz_incident), s->n, store_path(st), err,
+                   sizeof err);
+}
+
+/* Reads the areas, sorted by code, and links each to its parent. */
+static hz_status load_areas(incset *s, store *st, char *err, size_t errlen)
+{
+    if (store_areas_scan(st, area_cb, s, err, errlen) != HZ_OK || s->failed) return HZ_EDB;
+    for (size_t i = 0; i < s->nareas; i++)
+        if (s->areas[i].parent_code)
+            s->areas[i].parent = incset_area_find(s, s->areas[i].parent_code);
+    return HZ_OK;
+}
+
+/* The first and last dated incident (incset_study_period()). */
+static void time_span(incset *s)
+{
+    s->t_min = INT64_MAX;
+    s->t_max = INT64_MIN;
+    for (size_t k = 0; k < s->n; k++) {
+        if (s->items[k].t == INT64_MIN) continue;
+        if (s->items[k].t < s->t_min) s->t_min = s->items[k].t;
+        if (s->items[k].t > s->t_max) s->t_max = s->items[k].t;
+    }
+    if (s->t_max == INT64_MIN) s->t_min = INT64_MIN;
+}
+
+/* incset_load() inside its read transaction. Sets key to the cache key (empty: nothing to
+ * cache) and takes the incidents from the file at path (empty: none) when that matches it. */
+static hz_status load_tx(incset *s, store *st, const char *work_srs, const char *path, char *key,
+                         size_t keylen, char *err, size_t errlen)
+{
+    key[0] = '\0';
+    if (store_data_version(st, &s->version) != HZ_OK)
+        return hz_fail(HZ_EDB, err, errlen, "%s: cannot read the data version", store_path(st));
+    if (load_areas(s, st, err, errlen) != HZ_OK) return HZ_EDB;
+    if (path[0] && cache_key(s, st, work_srs, key, keylen) != 0) key[0] = '\0';
+    if (key[0] && cache_load(s, path, key)) return HZ_OK;
+    if (store_incidents_scan(st, incident_cb, s, err, errlen) != HZ_OK || s->failed) return HZ_EDB;
+    return project_all(s, work_srs, err, errlen);
+}
+
 incset *incset_load(store *st, const char *work_srs, char *err, size_t errlen)
 {
     incset *s = calloc(1, sizeof *s);
@@ -206,27 +330,23 @@ incset *incset_load(store *st, const char *work_srs, char *err, size_t errlen)
     s->memo = memo;
     atomic_init(&s->scans, 0);
     pthread_mutex_init(&s->memo_mu, NULL);
-    if (store_data_version(st, &s->version) != HZ_OK ||
-        store_areas_scan(st, area_cb, s, err, errlen) != HZ_OK || s->failed)
-        goto fail;
-    for (size_t i = 0; i < s->nareas; i++)
-        if (s->areas[i].parent_code)
-            s->areas[i].parent = incset_area_find(s, s->areas[i].parent_code);
-    if (store_incidents_scan(st, incident_cb, s, err, errlen) != HZ_OK || s->failed) goto fail;
-    if (project_all(s, work_srs, err, errlen) != HZ_OK) goto fail;
-    s->t_min = INT64_MAX;
-    s->t_max = INT64_MIN;
-    for (size_t k = 0; k < s->n; k++) {
-        if (s->items[k].t == INT64_MIN) continue;
-        if (s->items[k].t < s->t_min) s->t_min = s->items[k].t;
-        if (s->items[k].t > s->t_max) s->t_max = s->items[k].t;
+    if (store_query_read_begin(st, err, errlen) != HZ_OK) {
+        incset_free(s);
+        return NULL;
     }
-    if (s->t_max == INT64_MIN) s->t_min = INT64_MIN;
+    char path[4096], key[2048];
+    if (cache_path(st, path, sizeof path) != 0) path[0] = '\0';
+    hz_status rc = load_tx(s, st, work_srs, path, key, sizeof key, err, errlen);
+    store_query_read_end(st);
+    /* Written after the read transaction ends: the records in memory are final. */
+    if (rc == HZ_OK && key[0] && !s->cached) cache_save(s, st, path, key);
+    if (rc != HZ_OK) {
+        if (s->failed) hz_fail(HZ_ENOMEM, err, errlen, "out of memory loading the snapshot");
+        incset_free(s);
+        return NULL;
+    }
+    time_span(s);
     return s;
-fail:
-    if (s->failed) hz_fail(HZ_ENOMEM, err, errlen, "out of memory loading the snapshot");
-    incset_free(s);
-    return NULL;
 }
 
 void incset_free(incset *s)
@@ -278,6 +398,11 @@ const char *incset_work_srs(const incset *s)
 int64_t incset_data_version(const incset *s)
 {
     return s->version;
+}
+
+int incset_cached(const incset *s)
+{
+    return s->cached;
 }
 
 /* Start of the local day (offset tz) containing t. */

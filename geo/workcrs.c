@@ -23,6 +23,11 @@ int workcrs_utm_epsg(double lon, double lat)
     return (lat >= 0 ? 32600 : 32700) + zone;
 }
 
+const char *workcrs_proj_version(void)
+{
+    return proj_info().version;
+}
+
 workcrs *workcrs_new(const char *srs, double lon0, double lat0, char *err, size_t errlen)
 {
     workcrs *w = calloc(1, sizeof *w);

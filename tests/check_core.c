@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "testutil.h"
 #include "hazmap/filter.h"
 #include "hazmap/hztime.h"
@@ -365,6 +367,54 @@ START_TEST(test_store_open_errors)
 }
 END_TEST
 
+START_TEST(test_store_data_id)
+{
+    char err[512], id0[STORE_DATA_ID_SIZE], id1[STORE_DATA_ID_SIZE], id2[STORE_DATA_ID_SIZE];
+    store *st = store_open(dbpath, STORE_CREATE, err, sizeof err);
+    ck_assert_msg(st != NULL, "%s", err);
+    ck_assert_int_eq(store_data_id(st, id0, sizeof id0), HZ_OK);
+    ck_assert_uint_eq(strspn(id0, "0123456789abcdef"), 32);
+    ck_assert_int_eq(store_data_id(st, id1, sizeof id1 - 1), HZ_EINVAL);
+    /* A rollback keeps it, a commit renews it. */
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    store_rollback(st);
+    ck_assert_int_eq(store_data_id(st, id1, sizeof id1), HZ_OK);
+    ck_assert_str_eq(id0, id1);
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_data_id(st, id1, sizeof id1), HZ_OK);
+    ck_assert_str_ne(id0, id1);
+    store_close(st);
+    /* Another database starts with another one. */
+    char other[96];
+    snprintf(other, sizeof other, "%s.2", dbpath);
+    st = store_open(other, STORE_CREATE, err, sizeof err);
+    ck_assert_int_eq(store_data_id(st, id2, sizeof id2), HZ_OK);
+    ck_assert_str_ne(id0, id2);
+    ck_assert_str_ne(id1, id2);
+    store_close(st);
+    tu_remove_db(other);
+    /* A store from before identities: none read-only; the first read-write open adds one
+     * without a new data version. */
+    sqlite3 *h;
+    ck_assert_int_eq(sqlite3_open(dbpath, &h), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(h, "DELETE FROM meta WHERE key='data_id'", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(h);
+    int64_t v0, v1;
+    st = store_open(dbpath, STORE_READONLY, err, sizeof err);
+    ck_assert_int_eq(store_data_id(st, id2, sizeof id2), HZ_ENOTFOUND);
+    ck_assert_int_eq(store_data_version(st, &v0), HZ_OK);
+    store_close(st);
+    st = store_open(dbpath, 0, err, sizeof err);
+    ck_assert_int_eq(store_data_id(st, id2, sizeof id2), HZ_OK);
+    ck_assert_str_ne(id1, id2);
+    ck_assert_int_eq(store_data_version(st, &v1), HZ_OK);
+    ck_assert_int_eq(v1, v0);
+    store_close(st);
+}
+END_TEST
+
 START_TEST(test_workcrs_errors)
 {
     char err[256];
@@ -528,6 +578,7 @@ Suite *core_suite(void)
     tcase_add_test(tc, test_filter_parse);
     tcase_add_test(tc, test_store_roundtrip);
     tcase_add_test(tc, test_store_open_errors);
+    tcase_add_test(tc, test_store_data_id);
     tcase_add_test(tc, test_workcrs_errors);
     tcase_add_test(tc, test_wkb_rings);
     tcase_add_test(tc, test_wkb_read);

@@ -428,13 +428,8 @@ static void tmp_paths(void)
 
 static void tmp_rm(void)
 {
-    char p[96];
     unlink(tifpath);
-    unlink(dbpath);
-    snprintf(p, sizeof p, "%s-wal", dbpath);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", dbpath);
-    unlink(p);
+    tu_remove_db(dbpath);
 }
 
 /* Opens a GeoTIFF with GDAL and checks it against what was written. */

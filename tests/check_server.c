@@ -357,12 +357,7 @@ static void make_store(void)
 
 static void rm_store(void)
 {
-    char p[300];
-    unlink(dbpath);
-    snprintf(p, sizeof p, "%s-wal", dbpath);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", dbpath);
-    unlink(p);
+    tu_remove_db(dbpath);
 }
 
 START_TEST(test_tokens)

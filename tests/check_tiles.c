@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "testutil.h"
 #include "hazmap/colorramp.h"
 #include "hazmap/hztime.h"
 #include "hazmap/incset.h"
@@ -573,12 +574,7 @@ static void render_teardown(void)
 {
     incset_free(rset);
     store_close(rst);
-    char p[80];
-    unlink(rdb);
-    snprintf(p, sizeof p, "%s-wal", rdb);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", rdb);
-    unlink(p);
+    tu_remove_db(rdb);
 }
 
 /* Brute-force quartic KDE at working-CRS (X, Y), per km² per year, written from the formula

@@ -26,4 +26,6 @@ void tu_remove_db(const char *path)
     unlink(p);
     snprintf(p, sizeof p, "%s-shm", path);
     unlink(p);
+    snprintf(p, sizeof p, "%s.snapshot", path);
+    unlink(p);
 }

@@ -9,7 +9,8 @@
  * the OGC layout, independently of the code under test. */
 size_t tu_square_wkb(unsigned char *buf, double x0, double y0, double x1, double y1);
 
-/* Removes a SQLite database file and its -wal and -shm companions; missing files are fine. */
+/* Removes a SQLite database file, its -wal and -shm companions and its snapshot cache
+ * (DB.snapshot); missing files are fine. */
 void tu_remove_db(const char *path);
 
 #endif

@@ -8,7 +8,9 @@
  *     source_id) and the batch, so a re-import of an unchanged row can be recognised without
  *     comparing columns one by one. It is computed only by store_bind_incident(), the binder of
  *     every incident write (here and in store_bulk.c), from the very values it binds.
- *  4. in_tx is 1 exactly between a successful store_begin() and store_commit()/store_rollback(). */
+ *  4. in_tx is 1 exactly between a successful store_begin() and store_commit()/store_rollback().
+ *  5. meta.data_id is renewed (random) in the same transaction as every data_version bump, and
+ *     set when the schema is created: one data_id names one state of the data. */
 #include "hazmap/store.h"
 #include "hazmap/vocab.h"
 #include "store_sqlite.h"
@@ -36,7 +38,8 @@ struct store {
 
 static const char *const schema_sql =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "INSERT INTO meta VALUES('schema_version','1'),('data_version','0');"
+    "INSERT INTO meta VALUES('schema_version','1'),('data_version','0'),"
+    "('data_id',lower(hex(randomblob(16))));"
     "CREATE TABLE areas(code TEXT PRIMARY KEY, name TEXT NOT NULL, name_en TEXT,"
     " level TEXT NOT NULL CHECK(level IN ('district','subdistrict','community')),"
     " parent_code TEXT, population INTEGER);"
@@ -150,6 +153,19 @@ static hz_status create_schema(store *st, char *err, size_t errlen)
     return HZ_OK;
 }
 
+/* Gives a store created before data identities existed its first one (invariant 5). Looked up
+ * first so that an ordinary open never takes the write lock; failure (a read-only file) leaves
+ * the store without one, which only disables the caches that key on it. */
+static void ensure_data_id(store *st)
+{
+    char id[STORE_DATA_ID_SIZE];
+    if (store_data_id(st, id, sizeof id) != HZ_ENOTFOUND) return;
+    sqlite3_exec(st->db,
+                 "INSERT OR IGNORE INTO meta(key,value) VALUES('data_id',"
+                 "lower(hex(randomblob(16))))",
+                 NULL, NULL, NULL);
+}
+
 store *store_open(const char *path, int flags, char *err, size_t errlen)
 {
     store *st = calloc(1, sizeof *st);
@@ -187,6 +203,7 @@ store *store_open(const char *path, int flags, char *err, size_t errlen)
             return NULL;
         }
     }
+    if (!(flags & STORE_READONLY)) ensure_data_id(st);
     for (int i = 0; i < ST_COUNT; i++) {
         if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
                                NULL) != SQLITE_OK) {
@@ -226,12 +243,15 @@ hz_status store_begin(store *st, char *err, size_t errlen)
     return HZ_OK;
 }
 
+/* Invariant 5. randomblob() draws on SQLite's ChaCha20 generator, seeded from the system's. */
+static const char *const bump_sql =
+    "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='data_version';"
+    "INSERT OR REPLACE INTO meta(key,value) VALUES('data_id',lower(hex(randomblob(16))))";
+
 hz_status store_commit(store *st, char *err, size_t errlen)
 {
     assert(st->in_tx);
-    if (sqlite3_exec(st->db,
-                     "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='data_version'",
-                     NULL, NULL, NULL) != SQLITE_OK ||
+    if (sqlite3_exec(st->db, bump_sql, NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         hz_status s = db_fail(st, err, errlen, "commit");
         store_rollback(st);
@@ -265,6 +285,22 @@ hz_status store_data_version(store *st, int64_t *version)
 {
     return single_int(st, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='data_version'",
                       version);
+}
+
+hz_status store_data_id(store *st, char *id, size_t idlen)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key='data_id'", -1, &s, NULL) !=
+        SQLITE_OK)
+        return HZ_EDB;
+    int rc = sqlite3_step(s);
+    const char *v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0) : NULL;
+    hz_status res = rc == SQLITE_ROW || rc == SQLITE_DONE ? HZ_OK : HZ_EDB;
+    if (res == HZ_OK && (!v || strlen(v) != STORE_DATA_ID_SIZE - 1)) res = HZ_ENOTFOUND;
+    if (res == HZ_OK && idlen < STORE_DATA_ID_SIZE) res = HZ_EINVAL;
+    if (res == HZ_OK) memcpy(id, v, STORE_DATA_ID_SIZE);
+    sqlite3_finalize(s);
+    return res;
 }
 
 hz_status store_counts(store *st, int64_t *areas, int64_t *incidents)
@@ -486,7 +522,7 @@ hz_status store_incidents_scan(store *st, store_incident_cb cb, void *ud, char *
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db,
-                           "SELECT id,source,source_id,occurred_at,t,mechanism,place,intent,"
+                           "SELECT id,NULL,NULL,NULL,t,mechanism,place,intent,"
                            "severity,victims,age,sex,disability,NULL,area_code,NULL,lon,lat"
                            " FROM incidents ORDER BY id",
                            -1, &s, NULL) != SQLITE_OK)

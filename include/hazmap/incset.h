@@ -1,7 +1,13 @@
 /* incset.h - an in-memory snapshot of the store's areas and incidents, for analysis.
  *
- * Loading reads every incident once (about 1 s per million) and projects it to the working CRS;
+ * Loading reads every incident once and projects it to the working CRS (about 1 s per million);
  * after that every filter is applied in memory, so maps can be recomputed on each filter change.
+ * The loaded incidents are also kept in a cache file beside the database, DB.snapshot, which the
+ * next load of the same data (same data identity, working CRS and areas) reads instead, in a
+ * few hundredths of a second per million. The database stays the only source of truth: the file
+ * is checked against it and against its own checksum on every load and rewritten when it does
+ * not match; deleting it is always safe. It holds the incident records, so it gets the
+ * database's permission bits.
  * A snapshot is immutable once loaded and may be shared by any number of threads. It remembers
  * the data version it was read at; reload when the store's version differs. Two things inside it
  * change, both invisible to results: a counter of full passes over its incidents (for
@@ -45,8 +51,11 @@ typedef struct hz_area {
 
 typedef struct incset incset;
 
-/* Loads the snapshot. work_srs: see workcrs_new() (NULL = UTM zone of the areas' centre, or of
- * the incidents' if there are no areas). Returns NULL with the reason in err. */
+/* Loads the snapshot, from DB.snapshot when it matches, else from the store (then writing
+ * DB.snapshot for the next load; a directory that cannot be written only means no cache). One
+ * read transaction on st, which must not be inside a transaction already. work_srs: see
+ * workcrs_new() (NULL = UTM zone of the areas' centre, or of the incidents' if there are no
+ * areas). Returns NULL with the reason in err. */
 incset *incset_load(store *st, const char *work_srs, char *err, size_t errlen);
 
 /* NULL is a no-op. */
@@ -71,6 +80,9 @@ void incset_extent(const incset *s, double bb[4]);
 
 /* First and last time of the dated incidents (INT64_MIN both when none is dated). No pass. */
 void incset_time_span(const incset *s, int64_t *first, int64_t *last);
+
+/* 1 when the incidents were read from the snapshot file, 0 when from the store's rows. */
+int incset_cached(const incset *s);
 
 /* The study period of an analysis under f, for "per year" figures: f's [from, to) intersected
  * with the data's span in whole local days (f->tz_offset_s): from the start of the first dated

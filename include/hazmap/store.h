@@ -7,7 +7,8 @@
  * callbacks are valid only during the callback.
  *
  * Writes happen inside store_begin()/store_commit(); store_commit() bumps the data version, a
- * number that changes with every committed write and that caches key on. */
+ * number that changes with every committed write and that caches key on, and renews the data
+ * identity, which caches that outlive the process key on (store_data_id()). */
 #ifndef HAZMAP_STORE_H
 #define HAZMAP_STORE_H
 
@@ -41,6 +42,16 @@ void store_rollback(store *st);
 
 /* The current data version (0 for an empty new store). */
 hz_status store_data_version(store *st, int64_t *version);
+
+/* The data identity: STORE_DATA_ID_SIZE - 1 lowercase hex digits (128 random bits), set when
+ * the store is created and renewed by every store_commit() together with the data version. The
+ * version alone does not name the data outside one process's lifetime: a database deleted and
+ * recreated counts from 0 again, and a restored backup that is written to again reaches version
+ * numbers it had before with other data. Equal identities mean equal data. A store created before
+ * identities existed gets one on its first read-write open; until then this returns HZ_ENOTFOUND
+ * (HZ_EINVAL when idlen < STORE_DATA_ID_SIZE). */
+enum { STORE_DATA_ID_SIZE = 33 };
+hz_status store_data_id(store *st, char *id, size_t idlen);
 
 /* Numbers of areas and incidents. */
 hz_status store_counts(store *st, int64_t *areas, int64_t *incidents);
@@ -103,7 +114,9 @@ hz_status store_incident_put(store *st, const hz_incident_rec *r, store_put_outc
 
 typedef int (*store_incident_cb)(void *ud, const hz_incident_rec *r);
 
-/* Calls cb for every incident in id order. A non-zero return stops the scan. */
+/* Calls cb for every incident in id order: the fields of an analysis only (source, source_id,
+ * occurred_at, description and extra are NULL; store_incidents_get() reads whole records). A
+ * non-zero return stops the scan. */
 hz_status store_incidents_scan(store *st, store_incident_cb cb, void *ud, char *err, size_t errlen);
 
 /* Calls cb for the incidents with the given ids (in the order given; missing ids are skipped). */

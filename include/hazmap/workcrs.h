@@ -38,4 +38,7 @@ hz_status workcrs_inverse(workcrs *w, size_t n, const double *x, const double *y
 /* EPSG code of the UTM zone (WGS84) containing lon/lat: 326zz north, 327zz south. */
 int workcrs_utm_epsg(double lon, double lat);
 
+/* The PROJ library's version ("9.1.1"), for caches of projected coordinates. Borrowed. */
+const char *workcrs_proj_version(void);
+
 #endif
