@@ -8,6 +8,7 @@
  * bumps the data version) invalidates it. */
 #include "hazmap/apiroutes.h"
 #include "hazmap/paging.h"
+#include "hazmap/pubstats.h"
 #include "hazmap/qparam.h"
 
 #include <math.h>
@@ -373,6 +374,10 @@ static void stats_compute(hctx *c, const hz_filter *f, unsigned by, int fmt, hre
 
 void apiroutes_stats(hctx *c, const hreq *rq, hresp *rs)
 {
+    if (c->role == HZ_ROLE_PUBLIC) {
+        pubstats_handle(c, rq, rs);
+        return;
+    }
     static const char *const allowed[] = {"by", "format", NULL};
     if (bad_args(rq, allowed, 1, rs)) return;
     hz_filter f;
