@@ -99,7 +99,7 @@ struct app {
     pthread_mutex_t mu;      /* guards cur and threads */
     pthread_mutex_t load_mu; /* invariant 2 */
     snapref *cur;
-    relref *rel; /* invariant 4 */
+    relref *rel;                      /* invariant 4 */
     unsigned long long retired_scans; /* scans of snapshots already freed; guarded by mu */
     tctx *threads;
     struct tilecache *tile_cache, *result_cache;

@@ -17,10 +17,9 @@
 
 enum { MAX_DIMS = 4 };
 
-static const char *const public_args[] = {"f",          "format",        "area",
-                                          "year",       "quarter",       "injury_group",
-                                          "place_group", "severity_group", "age_band",
-                                          "sex",        "by",            NULL};
+static const char *const public_args[] = {
+    "f",           "format",         "area",     "year", "quarter", "injury_group",
+    "place_group", "severity_group", "age_band", "sex",  "by",      NULL};
 
 static int is_public_arg(const char *k)
 {
@@ -32,7 +31,8 @@ static int is_public_arg(const char *k)
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
-static void bad(hresp *rs, const char *fmt, ...)
+static void
+bad(hresp *rs, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -90,7 +90,7 @@ static int dim_has(const rel_release *r, const char *dim, const char *v)
 {
     const json_t *d = dim_of(r, dim);
     size_t n = json_array_size(json_object_get(d, "rows") ? json_object_get(d, "rows")
-                                                           : json_object_get(d, "labels"));
+                                                          : json_object_get(d, "labels"));
     for (size_t i = 0; i < n; i++) {
         const char *l = label_of(r, dim, i);
         if (l && strcmp(l, v) == 0) return 1;
@@ -122,9 +122,9 @@ static const rel_table *pick_table(const rel_release *r, const hreq *rq, hresp *
         bad(rs, "format: '%.32s' is not json", v);
         return NULL;
     }
-    static const char *const valued[] = {"year",           "quarter",  "injury_group",
-                                         "place_group",    "severity_group", "age_band",
-                                         "sex",            NULL};
+    static const char *const valued[] = {
+        "year",           "quarter",  "injury_group", "place_group",
+        "severity_group", "age_band", "sex",          NULL};
     for (const char *const *k = valued; *k; k++) {
         const char *dim = strcmp(*k, "quarter") == 0 ? "period" : *k;
         if ((v = hreq_arg_get(rq, *k)) && !dim_has(r, dim, v)) {
@@ -140,8 +140,8 @@ static const rel_table *pick_table(const rel_release *r, const hreq *rq, hresp *
     }
     /* The group families asked for, by value or by by=. */
     const char *by = hreq_arg_get(rq, "by");
-    static const char *const bys[] = {"area", "injury_group", "place_group", "severity_group",
-                                      "age_sex", NULL};
+    static const char *const bys[] = {"area",           "injury_group", "place_group",
+                                      "severity_group", "age_sex",      NULL};
     int known = 0;
     for (const char *const *b = bys; by && *b; b++)
         known |= strcmp(*b, by) == 0;
@@ -162,8 +162,9 @@ static const rel_table *pick_table(const rel_release *r, const hreq *rq, hresp *
     for (size_t k = 0; k < sizeof pick / sizeof *pick; k++) {
         if (!hreq_arg_get(rq, pick[k].arg) && !(by && strcmp(by, pick[k].arg) == 0)) continue;
         if (want && strcmp(want, pick[k].table) != 0) {
-            bad(rs, "%s: the release has no table crossing these groups (one of injury_group, "
-                    "place_group, severity_group, or age_band with sex)",
+            bad(rs,
+                "%s: the release has no table crossing these groups (one of injury_group, "
+                "place_group, severity_group, or age_band with sex)",
                 pick[k].arg);
             return NULL;
         }
@@ -171,8 +172,9 @@ static const rel_table *pick_table(const rel_release *r, const hreq *rq, hresp *
     }
     if (!want) want = district ? "district_year" : "subdistrict_year";
     if (hreq_arg_get(rq, "quarter") && strstr(want, "_period_") == NULL) {
-        bad(rs, "%s", "quarter: only with injury_group or place_group (the release's tables by "
-                      "period)");
+        bad(rs, "%s",
+            "quarter: only with injury_group or place_group (the release's tables by "
+            "period)");
         return NULL;
     }
     const rel_table *t = rel_table_find(r, want);
@@ -268,8 +270,10 @@ void pubstats_handle(hctx *c, const hreq *rq, hresp *rs)
         "differential privacy; see the release's metadata and PRIVACY.md), each a released cell "
         "as published; rate per 100,000 per year from the metadata's population and exposure "
         "years",
-        "interval", "95 %: count -/+ the 97.5 % quantile of the table's noise, the lower end "
-        "raised to 0", "rows", rows);
+        "interval",
+        "95 %: count -/+ the 97.5 % quantile of the table's noise, the lower end "
+        "raised to 0",
+        "rows", rows);
     if (!j) {
         hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
         return;

@@ -35,7 +35,7 @@ typedef struct hctx {
     const incset *snap; /* the current snapshot (NULL for routes that need none) */
     int64_t version;    /* its data version */
     hz_role role;
-    const struct rel_release *rel;  /* the public's release (NULL for planners, or none yet) */
+    const struct rel_release *rel; /* the public's release (NULL for planners, or none yet) */
     metrics *metrics;
     struct tilecache *tile_cache;   /* rendered tiles */
     struct tilecache *result_cache; /* analysis JSON by canonical request (memory only) */

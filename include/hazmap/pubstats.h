@@ -12,7 +12,7 @@
 #include "hazmap/httpmsg.h"
 
 /* The comma-separated list of the public's parameters, for messages. */
-#define PUBSTATS_PARAMS \
+#define PUBSTATS_PARAMS                                                                            \
     "area, year, quarter, injury_group, place_group, severity_group, age_band, sex, by"
 
 /* Answers a public GET /api/stats from c->rel (503 when there is none). */
