@@ -18,6 +18,7 @@
 #include "hazmap/oapif.h"
 #include "hazmap/openapi.h"
 #include "hazmap/ptindex.h"
+#include "hazmap/hztime.h"
 #include "hazmap/release.h"
 #include "hazmap/webroot.h"
 #include "hazmap/tilecache.h"
@@ -85,7 +86,7 @@ static const route routes[] = {
     {"GET", "/tiles/density.json", apiroutes_tilejson, R_SNAP | R_AUTH, "tilejson"},
     {"GET", "/tiles/density/legend.json", apiroutes_legend, R_SNAP | R_AUTH, "legend"},
     {"GET", "/tiles/density/{}/{}/{}", apiroutes_tile, R_SNAP | R_AUTH, "tile"},
-    {"GET", "/healthz", oapif_healthz, R_SNAP, "healthz"},
+    {"GET", "/healthz", oapif_healthz, R_SNAP | R_AUTH, "healthz"},
     {"GET", "/metrics", apiroutes_metrics, 0, "metrics"},
 };
 enum { NROUTES = sizeof routes / sizeof *routes };
@@ -466,6 +467,26 @@ int app_public_unreleased(const hctx *c, hresp *rs)
                 "`hazmap publish --db DB` to publish one");
     hresp_header(rs, "Retry-After", "60");
     return 1;
+}
+
+void app_time_span(const hctx *c, int64_t *tmin, int64_t *tmax)
+{
+    if (c->role != HZ_ROLE_PUBLIC) {
+        incset_time_span(c->snap, tmin, tmax);
+        return;
+    }
+    *tmin = INT64_MIN;
+    *tmax = INT64_MAX;
+    if (!c->rel) return;
+    const json_t *period = json_object_get(rel_metadata(c->rel), "period");
+    const char *from = json_string_value(json_object_get(period, "from")),
+               *until = json_string_value(json_object_get(period, "until"));
+    int64_t t0, t1;
+    if (from && until && hztime_parse_iso(from, HZ_TZ_SHANGHAI, &t0) == 0 &&
+        hztime_parse_iso(until, HZ_TZ_SHANGHAI, &t1) == 0) {
+        *tmin = t0;
+        *tmax = t1 - 1;
+    }
 }
 
 disc_policy app_disclosure(const hctx *c)

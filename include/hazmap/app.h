@@ -68,6 +68,11 @@ int app_check_args(const hreq *rq, const char *const *extra, int filters, hresp 
  * `hazmap publish` and returns non-zero. 0 for planners and when there is a release. */
 int app_public_unreleased(const hctx *c, hresp *rs);
 
+/* The time span the request's audience may see, as for incset_time_span(): for planners the
+ * snapshot's first and last incident times; for the public the release's study period (its
+ * first instant, and the last second before its end), INT64_MIN/INT64_MAX without a release. */
+void app_time_span(const hctx *c, int64_t *tmin, int64_t *tmax);
+
 /* Fills rs with the error response for a core status and its message. */
 void app_fail(hresp *rs, hz_status s, const char *msg);
 
