@@ -98,6 +98,18 @@ static int dim_has(const rel_release *r, const char *dim, const char *v)
     return 0;
 }
 
+/* 1 when the comma-separated list by names word. */
+static int by_names(const char *by, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = by; p && *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, word, n) == 0) return 1;
+        p += len + (p[len] == ',');
+    }
+    return 0;
+}
+
 /* Checks the arguments and picks the table; NULL with rs filled on a bad request. */
 static const rel_table *pick_table(const rel_release *r, const hreq *rq, hresp *rs)
 {
@@ -138,17 +150,24 @@ static const rel_table *pick_table(const rel_release *r, const hreq *rq, hresp *
         bad(rs, "area: no area with code '%.64s' in the release", area);
         return NULL;
     }
-    /* The group families asked for, by value or by by=. */
+    /* The group families asked for, by value or by by= (a comma-separated list). */
     const char *by = hreq_arg_get(rq, "by");
-    static const char *const bys[] = {"area",           "injury_group", "place_group",
-                                      "severity_group", "age_sex",      NULL};
-    int known = 0;
-    for (const char *const *b = bys; by && *b; b++)
-        known |= strcmp(*b, by) == 0;
-    if (by && !known) {
-        bad(rs, "by: '%.32s' is not area, injury_group, place_group, severity_group or age_sex",
-            by);
-        return NULL;
+    static const char *const bys[] = {"area",        "year",           "injury_group",
+                                      "place_group", "severity_group", "age_band",
+                                      "sex",         "age_sex",        NULL};
+    for (const char *p = by; p && *p;) {
+        size_t len = strcspn(p, ",");
+        int known = 0;
+        for (const char *const *b = bys; *b; b++)
+            known |= strlen(*b) == len && strncmp(*b, p, len) == 0;
+        if (!known) {
+            bad(rs,
+                "by: '%.*s' is not area, year, injury_group, place_group, severity_group, "
+                "age_band, sex or age_sex",
+                (int)(len < 32 ? len : 32), p);
+            return NULL;
+        }
+        p += len + (p[len] == ',');
     }
     const char *want = NULL;
     static const struct {
@@ -160,7 +179,7 @@ static const rel_table *pick_table(const rel_release *r, const hreq *rq, hresp *
                 {"sex", "subdistrict_year_age_sex"},
                 {"age_sex", "subdistrict_year_age_sex"}};
     for (size_t k = 0; k < sizeof pick / sizeof *pick; k++) {
-        if (!hreq_arg_get(rq, pick[k].arg) && !(by && strcmp(by, pick[k].arg) == 0)) continue;
+        if (!hreq_arg_get(rq, pick[k].arg) && !by_names(by, pick[k].arg)) continue;
         if (want && strcmp(want, pick[k].table) != 0) {
             bad(rs,
                 "%s: the release has no table crossing these groups (one of injury_group, "
