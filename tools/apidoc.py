@@ -69,7 +69,10 @@ REQUESTS = {
     + both("/api/evaluate?area={AREA}&start=2013-07-01&compare={AREA2}")
     + both("/api/evaluate?area={AREA}&start=2013-07-01&mechanism=drowning"),
     "config": both("/api/config"),
-    "density_tif": both("/api/density.tif?bandwidth=300&cell=100") + both("/api/density.tif?mechanism=traffic"),
+    "density_tif": [("planner", "GET", q, None, 200)
+                    for q in ("/api/density.tif?bandwidth=300&cell=100", "/api/density.tif?mechanism=traffic")],
+    "density_tif_public": [("public", "GET", q, None, 200)
+                           for q in ("/api/density.tif", "/api/density.tif?year=2013&injury_group=traffic")],
     "tilejson": both("/tiles/density.json"),
     "legend": both("/tiles/density/legend.json") + both(f"/tiles/density/legend.json?{RARE}"),
     "healthz": both("/healthz"),
@@ -77,7 +80,7 @@ REQUESTS = {
               ("public", "GET", "/collections/incidents/items", None, 401),
               ("public", "GET", "/collections/nope", None, 404),
               ("public", "DELETE", "/collections", None, 405),
-              ("public", "GET", f"/api/density.tif?{RARE}", None, 422),
+              ("public", "GET", f"/api/density.tif?{RARE}", None, 400),
               ("public", "GET", "/api/stats?from=2013-01-01", None, 400)],
 }
 

@@ -102,6 +102,15 @@ for q in from=2013-01-01 to=2013-06-30 'from=2013-01-01T08:00' mechanism=fall ag
 done
 s=$(get '/api/stats?from=2013-01-01&mechanism=fall' "${AUTH[@]}"); check "... while planners keep them (200)" test "$s" = 200
 
+# Public density GeoTIFF: the release's grid smoothed at 300 m.
+s=$(get /api/density.tif); cp "$WORK/body" "$WORK/pub1.tif"
+check "public /api/density.tif is a GeoTIFF from release 1" bash -c "test $s = 200 && gdalinfo '$WORK/pub1.tif' | grep -q 'HAZMAP_PROVENANCE=.*\"release\":1'"
+check "... with the 300 m quartic kernel, no negative cell and no count" bash -c "gdalinfo -stats '$WORK/pub1.tif' | grep -q 'BANDWIDTH=300' && gdalinfo -stats '$WORK/pub1.tif' | grep -q 'INCIDENTS=0' && gdalinfo -stats '$WORK/pub1.tif' | grep -Eq 'STATISTICS_MINIMUM=0\$'"
+s=$(get '/api/density.tif?year=2013&injury_group=traffic'); check "public density.tif by year and injury group 200" test "$s" = 200
+for q in bandwidth=500 kernel=gaussian cell=50 mechanism=fall from=2013-01-01 year=2019 injury_group=flying 'injury_group=fall&place_group=road'; do
+  s=$(get "/api/density.tif?$q"); check "public /api/density.tif?$q is 400" test "$s" = 400
+done
+
 # A write without a new publish changes the planners' answers only.
 s=$(get /healthz "${AUTH[@]}"); n0=$(python3 -c "import json; print(json.load(open('$WORK/body'))['incidents'])")
 FEAT='{"type":"Feature","geometry":{"type":"Point","coordinates":[104.08,30.65]},"properties":{"source_id":"pub-1","mechanism":"traffic","time":"2013-05-01T10:00:00+08:00"}}'
@@ -111,11 +120,13 @@ s=$(get /healthz "${AUTH[@]}"); check "planner /healthz sees it" jcheck "d['inci
 s=$(get '/api/stats?by=area&from=2013-01-01&to=2013-12-31' "${AUTH[@]}"); check "planner /api/stats changed" bash -c "! cmp -s '$WORK/body' '$WORK/plan1.json'"
 s=$(get /api/stats); check "public /api/stats is byte for byte unchanged" cmp -s "$WORK/body" "$WORK/pub1.json"
 s=$(get /healthz); check "public /healthz unchanged" jcheck "d=={'status':'ok','release':1}"
+s=$(get /api/density.tif); check "public density.tif is byte for byte unchanged" cmp -s "$WORK/body" "$WORK/pub1.tif"
 
 # A new publish: the running server picks it up (polled every 100 ms).
 "$HAZMAP" publish --db "$DB" > /dev/null 2>&1 || bad "publish of release 2"
 sleep 0.3
 s=$(get /healthz); check "after publish the public sees release 2" jcheck "d['release']==2"
+s=$(get /api/density.tif); check "public density.tif now comes from release 2" bash -c "test $s = 200 && gdalinfo '$WORK/body' | grep -q 'HAZMAP_PROVENANCE=.*\"release\":2'"
 python3 "$WORK/decode.py" "$DB" 2 subdistrict_year > "$WORK/rel2.json"
 s=$(get /api/stats); check "public /api/stats now equals release 2's cells" python3 -c "
 import json; rel=json.load(open('$WORK/rel2.json')); d=json.load(open('$WORK/body'))
@@ -130,6 +141,7 @@ start "$DB0" || { echo "FAIL hazmap serve (unpublished) did not start"; exit 1; 
 s=$(get /healthz); check "unpublished: public /healthz says no release" jcheck "d=={'status':'ok','release':None}"
 s=$(get /api/stats); check "unpublished: public /api/stats 503 saying to run hazmap publish" \
   bash -c "test $s = 503 && grep -q 'hazmap publish' '$WORK/body'"
+s=$(get /api/density.tif); check "unpublished: public /api/density.tif 503" test "$s" = 503
 s=$(get /api/stats -H "Authorization: Bearer $T0"); check "unpublished: planner /api/stats 200" test "$s" = 200
 
 echo "public.sh: $FAILS failure(s)"
