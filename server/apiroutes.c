@@ -415,6 +415,10 @@ void apiroutes_stats(hctx *c, const hreq *rq, hresp *rs)
 
 void apiroutes_evaluate(hctx *c, const hreq *rq, hresp *rs)
 {
+    if (c->role == HZ_ROLE_PUBLIC) {
+        pubstats_evaluate(c, rq, rs);
+        return;
+    }
     static const char *const allowed[] = {"start", "before_days", "after_days", "compare", NULL};
     if (bad_args(rq, allowed, 1, rs)) return;
     hz_filter f;

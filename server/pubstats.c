@@ -10,6 +10,7 @@
 #include "hazmap/pubstats.h"
 #include "hazmap/release.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,6 +298,191 @@ void pubstats_handle(hctx *c, const hreq *rq, hresp *rs)
         hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
         return;
     }
+    hresp_json(rs, 200, j, "application/json");
+    json_decref(j);
+    hresp_header(rs, "Vary", "Authorization");
+}
+
+/* ---- /api/evaluate ---- */
+
+/* One window: the sum of the released cells of `table` for sub-district row `row`, periods
+ * [p0, p1) of the time dimension (dimension 1), group g of dimension 2 (tables of 3 dims). */
+typedef struct pub_window {
+    int64_t count;
+    int withheld, cells;
+    double years;
+} pub_window;
+
+/* The first day (YYYY-MM-DD, local) of period k of t's time dimension (labels "YYYY", "YYYY-Qn"
+ * or "YYYY-MM"); k = its size gives the end of the release's period. */
+static void period_first(const rel_release *r, const rel_table *t, size_t k, char first[16])
+{
+    if (k >= rel_table_shape(t, 1)) {
+        const json_t *period = json_object_get(rel_metadata(r), "period");
+        snprintf(first, 16, "%.10s", json_string_value(json_object_get(period, "until")));
+        return;
+    }
+    const char *l = label_of(r, rel_table_dim(t, 1), k);
+    if (strlen(l) == 4)
+        snprintf(first, 16, "%.4s-01-01", l);
+    else if (l[5] == 'Q')
+        snprintf(first, 16, "%.4s-%02d-01", l, (l[6] - '1') * 3 + 1);
+    else
+        snprintf(first, 16, "%.7s-01", l);
+}
+
+static void window_sum(const rel_release *r, const rel_table *t, size_t row, size_t p0, size_t p1,
+                       int g, pub_window *w)
+{
+    memset(w, 0, sizeof *w);
+    const char *tdim = rel_table_dim(t, 1);
+    for (size_t p = p0; p < p1; p++) {
+        size_t idx[3] = {row, p, g < 0 ? 0 : (size_t)g};
+        rel_value v;
+        if (rel_table_cell(t, rel_table_index(t, idx), &v))
+            w->count += v.value;
+        else
+            w->withheld = 1;
+        w->cells++;
+        w->years += exposure(r, tdim, p);
+    }
+}
+
+static json_t *window_json(const rel_release *r, const rel_table *t, size_t p0, size_t p1,
+                           const pub_window *w, double pop, double s2)
+{
+    const char *tdim = rel_table_dim(t, 1);
+    char from[16], to[16];
+    period_first(r, t, p0, from);
+    period_first(r, t, p1, to);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:f}", "from", from, "to", to, "first_period",
+                          label_of(r, tdim, p0), "last_period", label_of(r, tdim, p1 - 1),
+                          "periods", (int)(p1 - p0), "exposure_years", w->years);
+    if (w->withheld) {
+        static const char *const keys[] = {"count", "rate", "rate_lo", "rate_hi"};
+        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
+            json_object_set_new(o, keys[k], json_null());
+        json_object_set_new(o, "suppressed", json_true());
+        return o;
+    }
+    double n = w->count > 0 ? (double)w->count : 0, sd = sqrt(n + s2 * w->cells);
+    double per = pop > 0 && w->years > 0 ? 1e5 / (pop * w->years) : NAN;
+    json_object_set_new(o, "count", json_integer(w->count));
+    json_object_set_new(o, "suppressed", json_false());
+    json_object_set_new(o, "rate", isfinite(per) ? json_real(n * per) : json_null());
+    json_object_set_new(o, "rate_lo",
+                        isfinite(per) ? json_real(fmax(0, n - 1.96 * sd) * per) : json_null());
+    json_object_set_new(o, "rate_hi",
+                        isfinite(per) ? json_real((n + 1.96 * sd) * per) : json_null());
+    return o;
+}
+
+void pubstats_evaluate(hctx *c, const hreq *rq, hresp *rs)
+{
+    if (app_public_unreleased(c, rs)) return;
+    const rel_release *r = c->rel;
+    static const char *const allowed[] = {
+        "f", "area", "start", "before_days", "after_days", "injury_group", "place_group", NULL};
+    for (size_t i = 0; i < rq->nargs; i++) {
+        int ok = 0;
+        for (const char *const *a = allowed; *a; a++)
+            ok |= strcmp(*a, rq->args[i].key) == 0;
+        for (size_t j = 0; j < i && ok; j++)
+            ok = strcmp(rq->args[j].key, rq->args[i].key) != 0;
+        if (!ok) {
+            hresp_error(rs, 400, "InvalidParameterValue",
+                        "%.64s: the public evaluation comes from the published release and may "
+                        "be asked only by area (a sub-district), start (the first day of a year, "
+                        "or of a quarter with a group), before_days, after_days, and one of "
+                        "injury_group, place_group",
+                        rq->args[i].key);
+            return;
+        }
+    }
+    const char *area = hreq_arg_get(rq, "area"), *start = hreq_arg_get(rq, "start");
+    const char *family = hreq_arg_get(rq, "injury_group")  ? "injury_group"
+                         : hreq_arg_get(rq, "place_group") ? "place_group"
+                                                           : NULL;
+    if (hreq_arg_get(rq, "injury_group") && hreq_arg_get(rq, "place_group")) {
+        hresp_error(rs, 400, "InvalidParameterValue",
+                    "injury_group and place_group: the release has no table crossing them");
+        return;
+    }
+    const rel_table *t =
+        rel_table_find(r, !family                               ? "subdistrict_year"
+                          : strcmp(family, "injury_group") == 0 ? "subdistrict_period_injury"
+                                                                : "subdistrict_period_place");
+    if (!area || !start || !t || !dim_has(r, "subdistrict", area)) {
+        hresp_error(rs, 400, "InvalidParameterValue",
+                    "area=CODE (a sub-district of the release) and start=YYYY-MM-DD are required");
+        return;
+    }
+    size_t row = 0, nrow = rel_table_shape(t, 0);
+    while (row < nrow &&
+           !(label_of(r, "subdistrict", row) && strcmp(label_of(r, "subdistrict", row), area) == 0))
+        row++;
+    int g = -1;
+    if (family) {
+        const char *v = hreq_arg_get(rq, family);
+        for (size_t k = 0; k < rel_table_shape(t, 2); k++)
+            if (strcmp(label_of(r, family, k), v) == 0) g = (int)k;
+        if (g < 0) {
+            hresp_error(rs, 400, "InvalidParameterValue", "%s: '%.64s' is not in the release",
+                        family, v);
+            return;
+        }
+    }
+    /* The period that starts on `start`: labels are "YYYY" or "YYYY-Qn" (or "YYYY-MM"). */
+    const char *tdim = rel_table_dim(t, 1);
+    size_t np = rel_table_shape(t, 1), p = np;
+    for (size_t k = 0; k < np; k++) {
+        char first[16];
+        period_first(r, t, k, first);
+        if (strcmp(first, start) == 0) p = k;
+    }
+    double days_per = exposure(r, tdim, 0) > 0.5 ? 365.25 : 365.25 / 4;
+    long before = 365, after = 365;
+    const char *v;
+    if ((v = hreq_arg_get(rq, "before_days"))) before = strtol(v, NULL, 10);
+    if ((v = hreq_arg_get(rq, "after_days"))) after = strtol(v, NULL, 10);
+    long nb = lround((double)before / days_per), na = lround((double)after / days_per);
+    if (p == np || p == 0 || nb < 1 || na < 1 || (size_t)nb > p || p + (size_t)na > np) {
+        hresp_error(rs, 400, "InvalidParameterValue",
+                    "start must be the first day of a %s of the release with at least one whole "
+                    "period before it and after it (before_days and after_days are rounded to "
+                    "whole periods and must stay within the release)",
+                    family ? "quarter" : "year");
+        return;
+    }
+    pub_window wb, wa;
+    window_sum(r, t, row, p - (size_t)nb, p, g, &wb);
+    window_sum(r, t, row, p, p + (size_t)na, g, &wa);
+    dpn_ratio s2r = rel_table_s2(t);
+    double s2 = s2r.den ? (double)s2r.num / (double)s2r.den : 0;
+    const json_t *arow = json_array_get(json_object_get(dim_of(r, "subdistrict"), "rows"), row);
+    const json_t *popj = json_object_get(arow, "population");
+    double pop = json_is_integer(popj) ? (double)json_integer_value(popj) : -1;
+    json_t *j = json_pack("{s:I, s:s, s:s, s:o, s:o}", "release", (json_int_t)rel_id(r), "area",
+                          area, "table", rel_table_name(t), "before",
+                          window_json(r, t, p - (size_t)nb, p, &wb, pop, s2), "after",
+                          window_json(r, t, p, p + (size_t)na, &wa, pop, s2));
+    double rr = NAN, lo = NAN, hi = NAN;
+    if (!wb.withheld && !wa.withheld && wb.count > 0 && wa.count > 0 && wb.years > 0 &&
+        wa.years > 0) {
+        double b = (double)wb.count, a = (double)wa.count;
+        rr = (a / wa.years) / (b / wb.years);
+        double se = sqrt((a + s2 * wa.cells) / (a * a) + (b + s2 * wb.cells) / (b * b));
+        lo = rr * exp(-1.96 * se);
+        hi = rr * exp(1.96 * se);
+    }
+    json_object_set_new(j, "rr", isfinite(rr) ? json_real(rr) : json_null());
+    json_object_set_new(j, "rr_lo", isfinite(lo) ? json_real(lo) : json_null());
+    json_object_set_new(j, "rr_hi", isfinite(hi) ? json_real(hi) : json_null());
+    json_object_set_new(
+        j, "method",
+        json_string("released noisy counts summed over whole periods; rate ratio after/before "
+                    "per exposure year, 95 % interval by the delta method on log(rr) with each "
+                    "window's variance its count plus the noise variance of its cells"));
     hresp_json(rs, 200, j, "application/json");
     json_decref(j);
     hresp_header(rs, "Vary", "Authorization");

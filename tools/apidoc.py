@@ -65,9 +65,13 @@ REQUESTS = {
                      for q in ("/api/stats", "/api/stats?area={AREA}&year=2013",
                                "/api/stats?injury_group=traffic&quarter=2013-Q2",
                                "/api/stats?by=age_sex&year=2012")],
-    "evaluate": both("/api/evaluate?area={AREA}&start=2013-07-01")
-    + both("/api/evaluate?area={AREA}&start=2013-07-01&compare={AREA2}")
-    + both("/api/evaluate?area={AREA}&start=2013-07-01&mechanism=drowning"),
+    "evaluate": [("planner", "GET", q, None, 200)
+                 for q in ("/api/evaluate?area={AREA}&start=2013-07-01",
+                           "/api/evaluate?area={AREA}&start=2013-07-01&compare={AREA2}",
+                           "/api/evaluate?area={AREA}&start=2013-07-01&mechanism=drowning")],
+    "evaluate_public": [("public", "GET", q, None, 200)
+                        for q in ("/api/evaluate?area={AREA}&start=2014-01-01",
+                                  "/api/evaluate?area={AREA}&start=2013-04-01&injury_group=traffic&before_days=90&after_days=90")],
     "config": both("/api/config"),
     "density_tif": [("planner", "GET", q, None, 200)
                     for q in ("/api/density.tif?bandwidth=300&cell=100", "/api/density.tif?mechanism=traffic")],

@@ -18,4 +18,13 @@
 /* Answers a public GET /api/stats from c->rel (503 when there is none). */
 void pubstats_handle(hctx *c, const hreq *rq, hresp *rs);
 
+/* Answers a public GET /api/evaluate from c->rel: a sub-district's released counts in the whole
+ * periods before and from `start` (the first day of a period of the release): years of
+ * subdistrict_year, or quarters of subdistrict_period_injury/place with injury_group or
+ * place_group; before_days and after_days are rounded to whole periods. The rate ratio's 95 %
+ * interval is the delta-method one on the log scale with each count's variance its value plus
+ * the table's noise variance per cell. A withheld cell in a window withholds that window. Only
+ * area, start, before_days, after_days, injury_group, place_group may be asked (400 otherwise). */
+void pubstats_evaluate(hctx *c, const hreq *rq, hresp *rs);
+
 #endif

@@ -102,6 +102,21 @@ for q in from=2013-01-01 to=2013-06-30 'from=2013-01-01T08:00' mechanism=fall ag
 done
 s=$(get '/api/stats?from=2013-01-01&mechanism=fall' "${AUTH[@]}"); check "... while planners keep them (200)" test "$s" = 200
 
+# Public evaluation: whole years (or quarters of a group) of the release's cells.
+s=$(get '/api/evaluate?area=510104001&start=2014-01-01'); cp "$WORK/body" "$WORK/eval1.json"
+check "public /api/evaluate: 2013 against 2014 from the release's cells" python3 -c "
+import json; rel=json.load(open('$WORK/rel1.json')); d=json.load(open('$WORK/eval1.json'))
+assert d['release']==1 and d['table']=='subdistrict_year', d
+assert d['before']['count']==rel['510104001|2013'] and d['after']['count']==rel['510104001|2014'], d
+assert d['rr_lo'] < d['rr'] < d['rr_hi'], d"
+s=$(get '/api/evaluate?area=510104001&start=2013-04-01&injury_group=traffic&before_days=90&after_days=90')
+check "public /api/evaluate by quarter with an injury group" jcheck "d['table']=='subdistrict_period_injury' and d['before']['first_period']=='2013-Q1' and d['before']['to']=='2013-04-01' and d['after']['from']=='2013-04-01' and d['after']['to']=='2013-07-01'"
+for q in 'area=510104001&start=2013-06-01' 'area=510104001&start=2014-01-01&mechanism=traffic' \
+         'area=510104001&start=2014-01-01&compare=510104002' 'area=510104001&start=2012-01-01' \
+         'area=510104001&start=2014-01-01&after_days=730'; do
+  s=$(get "/api/evaluate?$q"); check "public /api/evaluate?$q is 400" test "$s" = 400
+done
+
 # Public density GeoTIFF: the release's grid smoothed at 300 m.
 s=$(get /api/density.tif); cp "$WORK/body" "$WORK/pub1.tif"
 check "public /api/density.tif is a GeoTIFF from release 1" bash -c "test $s = 200 && gdalinfo '$WORK/pub1.tif' | grep -q 'HAZMAP_PROVENANCE=.*\"release\":1'"
@@ -121,6 +136,7 @@ s=$(get '/api/stats?by=area&from=2013-01-01&to=2013-12-31' "${AUTH[@]}"); check 
 s=$(get /api/stats); check "public /api/stats is byte for byte unchanged" cmp -s "$WORK/body" "$WORK/pub1.json"
 s=$(get /healthz); check "public /healthz unchanged" jcheck "d=={'status':'ok','release':1}"
 s=$(get /api/density.tif); check "public density.tif is byte for byte unchanged" cmp -s "$WORK/body" "$WORK/pub1.tif"
+s=$(get '/api/evaluate?area=510104001&start=2014-01-01'); check "public /api/evaluate is byte for byte unchanged" cmp -s "$WORK/body" "$WORK/eval1.json"
 
 # A new publish: the running server picks it up (polled every 100 ms).
 "$HAZMAP" publish --db "$DB" > /dev/null 2>&1 || bad "publish of release 2"
