@@ -8,6 +8,8 @@
  * bumps the data version) invalidates it. */
 #include "hazmap/apiroutes.h"
 #include "hazmap/paging.h"
+#include "hazmap/pubstats.h"
+#include "hazmap/release.h"
 #include "hazmap/qparam.h"
 
 #include <math.h>
@@ -373,6 +375,10 @@ static void stats_compute(hctx *c, const hz_filter *f, unsigned by, int fmt, hre
 
 void apiroutes_stats(hctx *c, const hreq *rq, hresp *rs)
 {
+    if (c->role == HZ_ROLE_PUBLIC) {
+        pubstats_handle(c, rq, rs);
+        return;
+    }
     static const char *const allowed[] = {"by", "format", NULL};
     if (bad_args(rq, allowed, 1, rs)) return;
     hz_filter f;
@@ -409,6 +415,10 @@ void apiroutes_stats(hctx *c, const hreq *rq, hresp *rs)
 
 void apiroutes_evaluate(hctx *c, const hreq *rq, hresp *rs)
 {
+    if (c->role == HZ_ROLE_PUBLIC) {
+        pubstats_evaluate(c, rq, rs);
+        return;
+    }
     static const char *const allowed[] = {"start", "before_days", "after_days", "compare", NULL};
     if (bad_args(rq, allowed, 1, rs)) return;
     hz_filter f;
@@ -625,8 +635,75 @@ void apiroutes_legend(hctx *c, const hreq *rq, hresp *rs)
 /* A download is one request's worth of work: the grid is capped well below the CLI's limit. */
 enum { SERVER_MAX_DENSITY_CELLS = 2000000 };
 
+/* The public's GeoTIFF: the release's grid, smoothed (rel_density()). Parameters: year (a label
+ * of the release, or all), and at most one of injury_group, place_group. */
+static void public_density_tif(hctx *c, const hreq *rq, hresp *rs)
+{
+    if (app_public_unreleased(c, rs)) return;
+    const json_t *dims = json_object_get(rel_metadata(c->rel), "dimensions");
+    const char *year = NULL, *family = NULL, *label = NULL;
+    for (size_t i = 0; i < rq->nargs; i++) {
+        const char *k = rq->args[i].key, *v = rq->args[i].value;
+        int dup = 0;
+        for (size_t j = 0; j < i; j++)
+            dup |= strcmp(rq->args[j].key, k) == 0;
+        if (!dup && strcmp(k, "year") == 0)
+            year = v;
+        else if (!dup && !family &&
+                 (strcmp(k, "injury_group") == 0 || strcmp(k, "place_group") == 0))
+            family = k, label = v;
+        else {
+            hresp_error(rs, 400, "InvalidParameterValue",
+                        "%.64s: the public density comes from the published release and may be "
+                        "asked only by year and one of injury_group, place_group",
+                        k);
+            return;
+        }
+    }
+    unsigned mask = 0;
+    int group = -1;
+    const json_t *ylabels = json_object_get(json_object_get(dims, "year"), "labels");
+    for (size_t k = 0; year && k < json_array_size(ylabels) && k < 32; k++)
+        if (strcmp(json_string_value(json_array_get(ylabels, k)), year) == 0) mask = 1u << k;
+    const json_t *glabels =
+        family ? json_object_get(json_object_get(dims, family), "labels") : NULL;
+    for (size_t k = 0; label && k < json_array_size(glabels); k++)
+        if (strcmp(json_string_value(json_array_get(glabels, k)), label) == 0) group = (int)k;
+    if ((year && !mask) || (label && group < 0)) {
+        hresp_error(rs, 400, "InvalidParameterValue", "%s: '%.64s' is not in the release",
+                    year && !mask ? "year" : family, year && !mask ? year : label);
+        return;
+    }
+    char canon[256], key[400];
+    snprintf(canon, sizeof canon, "%s|%d|%x", family ? family : "", group, mask);
+    snprintf(key, sizeof key, "r%lld/density.tif/public/%s", (long long)rel_id(c->rel), canon);
+    if (!cache_lookup(c, key, "image/tiff", rs)) {
+        density_result *r = NULL;
+        unsigned char *buf = NULL;
+        size_t len = 0;
+        char err[512];
+        disc_policy pol = app_disclosure(c);
+        hz_status s = rel_density(c->rel, family, group, mask, pol.min_bandwidth, pol.min_bandwidth,
+                                  &r, err, sizeof err);
+        if (s == HZ_OK) s = density_geotiff_bytes(r, &buf, &len, err, sizeof err);
+        density_result_free(r);
+        if (s != HZ_OK) {
+            app_fail(rs, s, err);
+            return;
+        }
+        hresp_take(rs, 200, "image/tiff", buf, len);
+        cache_store(c, key, rs);
+    }
+    hresp_header(rs, "Content-Disposition", "attachment; filename=\"hazmap-density.tif\"");
+    hresp_header(rs, "Vary", "Authorization");
+}
+
 void apiroutes_density_tif(hctx *c, const hreq *rq, hresp *rs)
 {
+    if (c->role == HZ_ROLE_PUBLIC) {
+        public_density_tif(c, rq, rs);
+        return;
+    }
     static const char *const allowed[] = {"kernel", "bandwidth", "cell", "extent", NULL};
     if (bad_args(rq, allowed, 1, rs)) return;
     hz_filter f;

@@ -7,7 +7,10 @@
  *     it has been replaced (the app drops its reference when it swaps a newer one in).
  *  2. Only one thread loads a snapshot at a time (load_mu); readers keep using the old one
  *     until the swap, which happens under mu.
- *  3. Every thread context is in the list a->threads until its thread exits or app_free(). */
+ *  3. Every thread context is in the list a->threads until its thread exits or app_free().
+ *  4. a->rel is the newest loaded public release (NULL while none was published), counted like
+ *     a->cur: refs is the app's reference plus one per request holding it. A public request
+ *     gets the release whose id the store last reported (polled with the data version). */
 #include "hazmap/app.h"
 #include "hazmap/apiroutes.h"
 #include "hazmap/collections.h"
@@ -15,6 +18,8 @@
 #include "hazmap/oapif.h"
 #include "hazmap/openapi.h"
 #include "hazmap/ptindex.h"
+#include "hazmap/hztime.h"
+#include "hazmap/release.h"
 #include "hazmap/webroot.h"
 #include "hazmap/tilecache.h"
 #include "hazmap/tilerender.h"
@@ -42,6 +47,11 @@ static void snapref_free(snapref *r)
     incset_free(r->s);
     free(r);
 }
+
+typedef struct relref {
+    rel_release *r;
+    int refs;
+} relref;
 
 typedef struct tctx {
     app *a;
@@ -76,7 +86,7 @@ static const route routes[] = {
     {"GET", "/tiles/density.json", apiroutes_tilejson, R_SNAP | R_AUTH, "tilejson"},
     {"GET", "/tiles/density/legend.json", apiroutes_legend, R_SNAP | R_AUTH, "legend"},
     {"GET", "/tiles/density/{}/{}/{}", apiroutes_tile, R_SNAP | R_AUTH, "tile"},
-    {"GET", "/healthz", oapif_healthz, R_SNAP, "healthz"},
+    {"GET", "/healthz", oapif_healthz, R_SNAP | R_AUTH, "healthz"},
     {"GET", "/metrics", apiroutes_metrics, 0, "metrics"},
 };
 enum { NROUTES = sizeof routes / sizeof *routes };
@@ -90,11 +100,13 @@ struct app {
     pthread_mutex_t mu;      /* guards cur and threads */
     pthread_mutex_t load_mu; /* invariant 2 */
     snapref *cur;
+    relref *rel;                      /* invariant 4 */
     unsigned long long retired_scans; /* scans of snapshots already freed; guarded by mu */
     tctx *threads;
     struct tilecache *tile_cache, *result_cache;
     /* The store's data version as last read, and when (CLOCK_MONOTONIC ns): see version_now(). */
     _Atomic int64_t known_version;
+    _Atomic int64_t known_release; /* the newest release's id as last read; 0 = none */
     _Atomic int64_t checked_ns;
     const char *labels[ROUTE_COUNT]; /* metrics labels, filled once by app_new() */
 };
@@ -245,6 +257,66 @@ static hz_status snap_acquire(app *a, store *st, int64_t version, snapref **out,
     return HZ_OK;
 }
 
+static void rel_release_ref(app *a, relref *r)
+{
+    if (!r) return;
+    pthread_mutex_lock(&a->mu);
+    int last = --r->refs == 0;
+    pthread_mutex_unlock(&a->mu);
+    if (last) {
+        rel_free(r->r);
+        free(r);
+    }
+}
+
+/* A reference to release `id` (loading it if the current one is older), or *out = NULL when id
+ * is 0 (none published). Public caches need no purge: their keys carry the release id. */
+static hz_status rel_acquire(app *a, store *st, int64_t id, relref **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (id <= 0) return HZ_OK;
+    pthread_mutex_lock(&a->mu);
+    relref *r = a->rel;
+    if (r && rel_id(r->r) >= id) {
+        r->refs++;
+        pthread_mutex_unlock(&a->mu);
+        *out = r;
+        return HZ_OK;
+    }
+    pthread_mutex_unlock(&a->mu);
+    pthread_mutex_lock(&a->load_mu);
+    pthread_mutex_lock(&a->mu);
+    r = a->rel;
+    if (r && rel_id(r->r) >= id) { /* another thread loaded it meanwhile */
+        r->refs++;
+        pthread_mutex_unlock(&a->mu);
+        pthread_mutex_unlock(&a->load_mu);
+        *out = r;
+        return HZ_OK;
+    }
+    pthread_mutex_unlock(&a->mu);
+    rel_release *rel = NULL;
+    store_set_timeout(st, 0);
+    hz_status s = rel_load(st, id, &rel, err, errlen);
+    store_set_timeout(st, a->cfg.query_timeout_ms);
+    relref *nr = s == HZ_OK ? calloc(1, sizeof *nr) : NULL;
+    if (!nr) {
+        rel_free(rel);
+        pthread_mutex_unlock(&a->load_mu);
+        return s != HZ_OK ? s : hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    }
+    nr->r = rel;
+    nr->refs = 2; /* the app's and the caller's */
+    pthread_mutex_lock(&a->mu);
+    relref *old = a->rel;
+    a->rel = nr;
+    pthread_mutex_unlock(&a->mu);
+    pthread_mutex_unlock(&a->load_mu);
+    rel_release_ref(a, old);
+    *out = nr;
+    return HZ_OK;
+}
+
 app *app_new(const srvconf *cfg, char *err, size_t errlen)
 {
     app *a = calloc(1, sizeof *a);
@@ -281,6 +353,17 @@ app *app_new(const srvconf *cfg, char *err, size_t errlen)
         return NULL;
     }
     snap_release(a, r);
+    int64_t rid = 0;
+    relref *rr = NULL;
+    hz_status rst = store_release_latest(st, &rid, err, errlen);
+    if (rst == HZ_ENOTFOUND) rid = 0, rst = HZ_OK;
+    if (rst == HZ_OK) rst = rel_acquire(a, st, rid, &rr, err, errlen);
+    if (rst != HZ_OK) {
+        app_free(a);
+        return NULL;
+    }
+    atomic_store(&a->known_release, rid);
+    rel_release_ref(a, rr);
     return a;
 }
 
@@ -294,6 +377,11 @@ void app_free(app *a)
     if (a->cur) {
         assert(a->cur->refs == 1);
         snapref_free(a->cur);
+    }
+    if (a->rel) {
+        assert(a->rel->refs == 1);
+        rel_free(a->rel->r);
+        free(a->rel);
     }
     tilecache_free(a->tile_cache);
     tilecache_free(a->result_cache);
@@ -325,6 +413,13 @@ static hz_status version_now(app *a, store *st, int64_t *v)
     }
     hz_status s = store_data_version(st, v);
     if (s != HZ_OK) return s;
+    /* `hazmap publish` adds a release without changing the data version: poll its id too. */
+    int64_t rid = 0;
+    char err[256];
+    s = store_release_latest(st, &rid, err, sizeof err);
+    if (s == HZ_ENOTFOUND) rid = 0, s = HZ_OK;
+    if (s != HZ_OK) return s;
+    atomic_store(&a->known_release, rid);
     atomic_store(&a->known_version, *v);
     atomic_store(&a->checked_ns, now);
     return HZ_OK;
@@ -361,6 +456,36 @@ void app_fail(hresp *rs, hz_status s, const char *msg)
         hresp_error(rs, status, code, "%s", tail && tail[1] ? tail + 2 : "invalid request");
     } else {
         hresp_error(rs, status, code, "%s", msg);
+    }
+}
+
+int app_public_unreleased(const hctx *c, hresp *rs)
+{
+    if (c->role != HZ_ROLE_PUBLIC || c->rel) return 0;
+    hresp_error(rs, 503, "ServiceUnavailable",
+                "no public release yet: the public sees only published statistics; run "
+                "`hazmap publish --db DB` to publish one");
+    hresp_header(rs, "Retry-After", "60");
+    return 1;
+}
+
+void app_time_span(const hctx *c, int64_t *tmin, int64_t *tmax)
+{
+    if (c->role != HZ_ROLE_PUBLIC) {
+        incset_time_span(c->snap, tmin, tmax);
+        return;
+    }
+    *tmin = INT64_MIN;
+    *tmax = INT64_MAX;
+    if (!c->rel) return;
+    const json_t *period = json_object_get(rel_metadata(c->rel), "period");
+    const char *from = json_string_value(json_object_get(period, "from")),
+               *until = json_string_value(json_object_get(period, "until"));
+    int64_t t0, t1;
+    if (from && until && hztime_parse_iso(from, HZ_TZ_SHANGHAI, &t0) == 0 &&
+        hztime_parse_iso(until, HZ_TZ_SHANGHAI, &t1) == 0) {
+        *tmin = t0;
+        *tmax = t1 - 1;
     }
 }
 
@@ -543,7 +668,18 @@ static void handle(app *a, const hreq *rq, hresp *rs)
         c.pti = r->pti;
         c.version = incset_data_version(r->s);
     }
+    relref *rr = NULL;
+    if ((rt->flags & R_SNAP) && c.role == HZ_ROLE_PUBLIC) {
+        hz_status s = rel_acquire(a, c.st, atomic_load(&a->known_release), &rr, err, sizeof err);
+        if (s != HZ_OK) {
+            snap_release(a, r);
+            app_fail(rs, s, err);
+            return;
+        }
+        c.rel = rr ? rr->r : NULL;
+    }
     rt->h(&c, rq, rs);
+    rel_release_ref(a, rr);
     snap_release(a, r);
 }
 

@@ -82,7 +82,7 @@ void collections_list(hctx *c, const hreq *rq, hresp *rs)
     double bb[4];
     int64_t tmin, tmax;
     incset_extent(c->snap, bb);
-    incset_time_span(c->snap, &tmin, &tmax);
+    app_time_span(c, &tmin, &tmax);
     json_t *arr = json_array();
     for (int i = 0; i < NCOLLECTIONS; i++) {
         if (collections[i].planner_only && c->role == HZ_ROLE_PUBLIC) continue;
@@ -104,7 +104,7 @@ void collections_one(hctx *c, const hreq *rq, hresp *rs)
     double bb[4];
     int64_t tmin, tmax;
     incset_extent(c->snap, bb);
-    incset_time_span(c->snap, &tmin, &tmax);
+    app_time_span(c, &tmin, &tmax);
     json_t *j = collection_json(c, d, bb, tmin, tmax);
     hresp_json(rs, 200, j, "application/json");
     json_decref(j);

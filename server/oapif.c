@@ -5,6 +5,7 @@
  * Items are selected from the in-memory snapshot (filters, bbox, datetime) and paged in id order
  * (paging.h); the incidents of the returned page are then read in full from the store by id. */
 #include "hazmap/oapif.h"
+#include "hazmap/release.h"
 #include "hazmap/geojson.h"
 #include "hazmap/hztime.h"
 #include "hazmap/json_out.h"
@@ -431,11 +432,17 @@ void oapif_incident_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
 void oapif_healthz(hctx *c, const hreq *rq, hresp *rs)
 {
     if (app_check_args(rq, NULL, 0, rs)) return;
-    json_t *j = json_pack(
-        "{s:s, s:I, s:I, s:I}", "status", "ok", "areas", (json_int_t)incset_area_count(c->snap),
-        "incidents", (json_int_t)incset_count(c->snap), "data_version", (json_int_t)c->version);
+    json_t *j;
+    if (c->role == HZ_ROLE_PUBLIC) /* no counts: the public learns only the release it sees */
+        j = json_pack("{s:s, s:o}", "status", "ok", "release",
+                      c->rel ? json_integer(rel_id(c->rel)) : json_null());
+    else
+        j = json_pack("{s:s, s:I, s:I, s:I}", "status", "ok", "areas",
+                      (json_int_t)incset_area_count(c->snap), "incidents",
+                      (json_int_t)incset_count(c->snap), "data_version", (json_int_t)c->version);
     hresp_json(rs, 200, j, "application/json");
     hresp_header(rs, "Cache-Control", "no-store");
+    hresp_header(rs, "Vary", "Authorization");
     json_decref(j);
 }
 
@@ -459,7 +466,7 @@ void oapif_config(hctx *c, const hreq *rq, hresp *rs)
     double bb[4];
     int64_t tmin, tmax;
     incset_extent(c->snap, bb);
-    incset_time_span(c->snap, &tmin, &tmax);
+    app_time_span(c, &tmin, &tmax);
     json_t *basemap = c->cfg->basemap_url[0]
                           ? json_pack("{s:s, s:s, s:b}", "url", c->cfg->basemap_url, "attribution",
                                       c->cfg->basemap_attribution, "gcj02", c->cfg->basemap_gcj02)
@@ -474,9 +481,10 @@ void oapif_config(hctx *c, const hreq *rq, hresp *rs)
         "{s:s, s:s, s:i, s:f, s:o, s:[f,f,f,f], s:I, s:o, s:o, s:o}", "title", c->cfg->title,
         "role", tokens_role_name(c->role), "min_count", c->cfg->min_count, "min_bandwidth",
         c->cfg->min_bandwidth, "basemap", basemap ? basemap : json_null(), "bounds", bb[0], bb[1],
-        bb[2], bb[3], "data_version", (json_int_t)c->version, "data_from",
-        from[0] ? json_string(from) : json_null(), "data_to", to[0] ? json_string(to) : json_null(),
-        "vocabularies", vocabularies_json());
+        bb[2], bb[3], "data_version",
+        (json_int_t)(c->role == HZ_ROLE_PUBLIC ? (c->rel ? rel_id(c->rel) : 0) : c->version),
+        "data_from", from[0] ? json_string(from) : json_null(), "data_to",
+        to[0] ? json_string(to) : json_null(), "vocabularies", vocabularies_json());
     hresp_json(rs, 200, j, "application/json");
     hresp_header(rs, "Cache-Control", "no-cache");
     hresp_header(rs, "Vary", "Authorization");

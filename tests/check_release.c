@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 
 #include "testutil.h"
+#include "hazmap/density.h"
 #include "hazmap/dpnoise.h"
 #include "hazmap/hztime.h"
 #include "hazmap/import.h"
@@ -988,6 +989,68 @@ START_TEST(test_publish_cli)
 }
 END_TEST
 
+/* rel_density(): every cell of the surface is the quartic kernel sum of the grid's noisy cells
+ * (summed over the chosen years and group) from their centres, per km² per year, clamped at 0,
+ * computed here by brute force; the bandwidth is raised to the floor; bad arguments are
+ * HZ_EINVAL. */
+START_TEST(test_density)
+{
+    char err[512];
+    make_store(dbpath, 0, -1);
+    incset *d = load(dbpath);
+    rel_release *r = build(d, 43, REL_DEFAULT_EPSILON, 10);
+    const rel_table *t = rel_table_find(r, "grid_year_injury");
+    ck_assert_ptr_nonnull(t);
+    const json_t *dims = json_object_get(rel_metadata(r), "dimensions");
+    const json_t *cell = json_object_get(dims, "cell");
+    int nx = (int)json_integer_value(json_object_get(cell, "nx")),
+        ny = (int)json_integer_value(json_object_get(cell, "ny"));
+    double size = json_number_value(json_object_get(cell, "size")),
+           x0 = json_number_value(json_object_get(cell, "x0")),
+           y1 = json_number_value(json_object_get(cell, "y1"));
+    double years = json_number_value(
+        json_array_get(json_object_get(json_object_get(dims, "year"), "exposure_years"), 0));
+    density_result *res = NULL;
+    /* year 0, injury group 3 (fall), a 50 m bandwidth raised to 300 m */
+    ck_assert_msg(rel_density(r, "injury_group", 3, 1u, 50, 300, &res, err, sizeof err) == HZ_OK,
+                  "%s", err);
+    ck_assert_int_eq(res->grid.nx, nx);
+    ck_assert_int_eq(res->grid.ny, ny);
+    ck_assert_double_eq(res->bandwidth, 300);
+    ck_assert_double_eq_tol(res->years, years, 1e-12);
+    ck_assert_uint_eq(res->incidents, 0);
+    ck_assert_ptr_nonnull(json_object_get(res->provenance, "release"));
+    const double h = 300, pi = 3.14159265358979323846;
+    for (int j = 0; j < ny; j++)
+        for (int i = 0; i < nx; i++) {
+            double cx = x0 + (i + 0.5) * size, cy = y1 - (j + 0.5) * size, sum = 0;
+            for (int c = 0; c < nx * ny; c++) {
+                rel_value v;
+                size_t idx[3] = {(size_t)c, 0, 3};
+                if (!rel_table_cell(t, rel_table_index(t, idx), &v) || v.value == 0) continue;
+                double dx = x0 + (c % nx + 0.5) * size - cx, dy = y1 - (c / nx + 0.5) * size - cy;
+                double u = (dx * dx + dy * dy) / (h * h);
+                if (u < 1) sum += (double)v.value * 3 / (pi * h * h) * (1 - u) * (1 - u);
+            }
+            double want = sum * 1e6 / years;
+            if (want < 0) want = 0;
+            double got = res->values[(size_t)j * (size_t)nx + (size_t)i];
+            ck_assert_msg(got >= 0 && fabs(got - want) <= 1e-4 * (1 + fabs(want)),
+                          "cell %d,%d: %g, brute force %g", i, j, got, want);
+        }
+    density_result_free(res);
+    ck_assert_int_eq(rel_density(r, "mechanism", -1, 0, 300, 300, &res, err, sizeof err),
+                     HZ_EINVAL);
+    ck_assert_int_eq(rel_density(r, "place_group", 6, 0, 300, 300, &res, err, sizeof err),
+                     HZ_EINVAL);
+    ck_assert_int_eq(rel_density(r, NULL, -1, 1u << 30, 300, 300, &res, err, sizeof err),
+                     HZ_EINVAL);
+    ck_assert_ptr_null(res);
+    rel_free(r);
+    incset_free(d);
+}
+END_TEST
+
 /* A given study period: incidents outside it are in no table; the tables have its columns. */
 START_TEST(test_given_period)
 {
@@ -1175,6 +1238,7 @@ Suite *release_suite(void)
     tcase_add_test(tc, test_store_round_trip);
     tcase_add_test(tc, test_publish_cli);
     tcase_add_test(tc, test_given_period);
+    tcase_add_test(tc, test_density);
     tcase_add_test(tc, test_sample_utility);
     suite_add_tcase(s, tc);
     return s;

@@ -59,20 +59,33 @@ REQUESTS = {
     "blackspots": both("/collections/blackspots/items?limit=30") + both("/collections/blackspots/items?limit=30&mechanism=fall"),
     "blackspot": both("/collections/blackspots/items/1"),
     "api_blackspots": both("/api/blackspots") + both("/api/blackspots?mechanism=fall"),
-    "stats": both("/api/stats?by=area") + both("/api/stats?by=mechanism,age_group,sex") + both("/api/stats?by=none"),
-    "evaluate": both("/api/evaluate?area={AREA}&start=2013-07-01")
-    + both("/api/evaluate?area={AREA}&start=2013-07-01&compare={AREA2}")
-    + both("/api/evaluate?area={AREA}&start=2013-07-01&mechanism=drowning"),
+    "stats": [("planner", "GET", q, None, 200)
+              for q in ("/api/stats?by=area", "/api/stats?by=mechanism,age_group,sex", "/api/stats?by=none")],
+    "stats_public": [("public", "GET", q, None, 200)
+                     for q in ("/api/stats", "/api/stats?area={AREA}&year=2013",
+                               "/api/stats?injury_group=traffic&quarter=2013-Q2",
+                               "/api/stats?by=age_sex&year=2012")],
+    "evaluate": [("planner", "GET", q, None, 200)
+                 for q in ("/api/evaluate?area={AREA}&start=2013-07-01",
+                           "/api/evaluate?area={AREA}&start=2013-07-01&compare={AREA2}",
+                           "/api/evaluate?area={AREA}&start=2013-07-01&mechanism=drowning")],
+    "evaluate_public": [("public", "GET", q, None, 200)
+                        for q in ("/api/evaluate?area={AREA}&start=2014-01-01",
+                                  "/api/evaluate?area={AREA}&start=2013-04-01&injury_group=traffic&before_days=90&after_days=90")],
     "config": both("/api/config"),
-    "density_tif": both("/api/density.tif?bandwidth=300&cell=100") + both("/api/density.tif?mechanism=traffic"),
+    "density_tif": [("planner", "GET", q, None, 200)
+                    for q in ("/api/density.tif?bandwidth=300&cell=100", "/api/density.tif?mechanism=traffic")],
+    "density_tif_public": [("public", "GET", q, None, 200)
+                           for q in ("/api/density.tif", "/api/density.tif?year=2013&injury_group=traffic")],
     "tilejson": both("/tiles/density.json"),
     "legend": both("/tiles/density/legend.json") + both(f"/tiles/density/legend.json?{RARE}"),
-    "healthz": [("public", "GET", "/healthz", None, 200)],
+    "healthz": both("/healthz"),
     "error": [("public", "GET", "/collections/areas/items?limit=0", None, 400),
               ("public", "GET", "/collections/incidents/items", None, 401),
               ("public", "GET", "/collections/nope", None, 404),
               ("public", "DELETE", "/collections", None, 405),
-              ("public", "GET", f"/api/density.tif?{RARE}", None, 422)],
+              ("public", "GET", f"/api/density.tif?{RARE}", None, 400),
+              ("public", "GET", "/api/stats?from=2013-01-01", None, 400)],
 }
 
 

@@ -7,6 +7,9 @@
 # 2012-2014 incidents (GCJ-02 coordinates, converted by the importer with --srs gcj02); see
 # data/README.md. Everything goes into DB.tmp, which is checked and then renamed to DB: an
 # interrupted or failed load leaves no DB behind (and no DB.tmp). Refuses to overwrite an existing DB.
+# Then publishes the first public release (`hazmap publish`, default budget), so that the public
+# side of the server has its statistics out of the box (NO_PUBLISH=1 skips it, for tests of a
+# database that never published).
 set -euo pipefail
 die() { echo "load-sample: $*" >&2; exit 1; }
 [ $# -eq 2 ] || die "usage: tools/load-sample.sh BIN DB"
@@ -32,6 +35,11 @@ echo "load-sample: sub-districts"
 echo "load-sample: incidents (GCJ-02 -> WGS84)"
 "$BIN" import-incidents --db "$TMP" "$DATA/incidents_2012_2014.csv" --srs gcj02 --tz +08:00 \
   --source sample || die "import-incidents failed on incidents_2012_2014.csv"
+
+if [ "${NO_PUBLISH:-0}" != 1 ]; then
+  echo "load-sample: public release (hazmap publish)"
+  "$BIN" publish --db "$TMP" > /dev/null || die "publish failed"
+fi
 
 # Fold any WAL back into the main file before the rename (the rename moves one file only).
 sqlite3 "$TMP" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null || die "checkpoint of $TMP failed"

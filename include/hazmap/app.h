@@ -35,6 +35,7 @@ typedef struct hctx {
     const incset *snap; /* the current snapshot (NULL for routes that need none) */
     int64_t version;    /* its data version */
     hz_role role;
+    const struct rel_release *rel; /* the public's release (NULL for planners, or none yet) */
     metrics *metrics;
     struct tilecache *tile_cache;   /* rendered tiles */
     struct tilecache *result_cache; /* analysis JSON by canonical request (memory only) */
@@ -62,6 +63,15 @@ disc_policy app_disclosure(const hctx *c);
  * failure fills rs with the 400 and returns non-zero. */
 enum { APP_MAX_ARGS = 16 };
 int app_check_args(const hreq *rq, const char *const *extra, int filters, hresp *rs);
+
+/* For a public request without a release (c->rel NULL): fills rs with the 503 saying to run
+ * `hazmap publish` and returns non-zero. 0 for planners and when there is a release. */
+int app_public_unreleased(const hctx *c, hresp *rs);
+
+/* The time span the request's audience may see, as for incset_time_span(): for planners the
+ * snapshot's first and last incident times; for the public the release's study period (its
+ * first instant, and the last second before its end), INT64_MIN/INT64_MAX without a release. */
+void app_time_span(const hctx *c, int64_t *tmin, int64_t *tmax);
 
 /* Fills rs with the error response for a core status and its message. */
 void app_fail(hresp *rs, hz_status s, const char *msg);

@@ -146,4 +146,22 @@ hz_status rel_publish(store *st, rel_release *r, int64_t *id, char *err, size_t 
  * HZ_EINVAL when the stored release is malformed. */
 hz_status rel_load(store *st, int64_t id, rel_release **out, char *err, size_t errlen);
 
+/* ---- public density surfaces from the grid tables (geo/release/reldensity.c) ---- */
+
+struct density_result;
+
+/* The public density surface of release r: the cells of grid_year_<family> ("injury_group" or
+ * "place_group"; NULL = injury_group) summed over the years whose bit is set in years_mask (bit k
+ * = label k of the "year" dimension; 0 = every year) and over group `group` of the family (-1 =
+ * all groups), each cell's noisy count spread from its centre with the quartic kernel of
+ * bandwidth h metres (raised to min_h), on the release's own lattice, per km² per year of the
+ * chosen years' exposure, and clamped at 0 (noise makes some sums negative). *out is a
+ * density_result (density.h) freed with density_result_free(); its provenance names the
+ * release, the groups and years, the kernel and the bandwidth, and holds no count (its
+ * `incidents` is 0). HZ_EINVAL for an unknown family, group or year; HZ_ECRS when the
+ * release's CRS cannot be opened; HZ_ENOMEM. */
+hz_status rel_density(const rel_release *r, const char *family, int group, unsigned years_mask,
+                      double h, double min_h, struct density_result **out, char *err,
+                      size_t errlen);
+
 #endif

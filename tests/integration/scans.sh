@@ -58,8 +58,12 @@ urls = [tile, "/tiles/density.json", "/tiles/density/legend.json",
         "/api/stats", "/api/stats?by=area,sex", "/api/stats?format=csv",
         "/api/evaluate?area=510104&start=2013-06-01",
         "/api/density.tif?cell=200&mechanism=fall"]
+# The public's /api/stats reads the release's tables (no pass over the incidents, no CSV).
+planner_only = {"/api/stats?format=csv", "/api/density.tif?cell=200&mechanism=fall",
+                "/api/evaluate?area=510104&start=2013-06-01"}
 for u in urls:
     for planner in (False, True):
+        if u in planner_only and not planner: continue
         s, _ = get(u, planner)
         check(s == 200, f"first request {u} ({'planner' if planner else 'public'}) 200")
 base = scans()
@@ -78,7 +82,7 @@ for u in urls:
             get(u, planner)
 after_all = scans()
 check(after_all == base, f"repeating every analysis, TileJSON, legend, stats and GeoTIFF request: {after_all - base} scans")
-get("/api/stats?sex=female")
+get("/api/stats?sex=female", True)
 check(scans() > after_all, "a new filter is one more pass (the counter is live)")
 sys.exit(1 if fails else 0)
 PY

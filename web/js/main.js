@@ -201,10 +201,13 @@ async function runEvaluation() {
   const out = $('e-out');
   const area = $('e-area').value, start = $('e-start').value, cmp = $('e-compare').value;
   if (!area || !start) { out.textContent = `${t('eval_area')} / ${t('eval_start')}?`; return; }
-  const q = new URLSearchParams(filterParams(page.state, { dates: false }));
+  // The public's evaluation comes from the published release (whole years of a sub-district's
+  // counts): it takes no filters and no comparison area.
+  const pub = !page.cfg || page.cfg.role === 'public';
+  const q = new URLSearchParams(pub ? [] : filterParams(page.state, { dates: false }));
   q.set('area', area);
   q.set('start', start);
-  if (cmp && cmp !== area) q.set('compare', cmp);
+  if (!pub && cmp && cmp !== area) q.set('compare', cmp);
   out.textContent = t('loading');
   try {
     const r = await getJSON(`/api/evaluate?${q.toString().replace(/%2C/g, ',')}`);
