@@ -9,6 +9,7 @@
  * on L_i serves every variant. */
 #include "hazmap/gistar.h"
 #include "hazmap/parfor.h"
+#include "hazmap/ptgrid.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -230,65 +231,37 @@ hz_status gistar_nb_distance(size_t n, const double *x, const double *y, double 
         x1 = fmax(x1, x[i]);
         y1 = fmax(y1, y[i]);
     }
-    /* Buckets of side >= d (at most 2048 across), so neighbours lie in the 3 x 3 block... or
-     * in a wider block when the buckets had to be larger than d. */
-    double bs = d;
+    /* Cells of side >= d (at most 2048 across): a point's neighbours lie in the cells that the
+     * square of half-side d around it touches. */
     double ext = n ? fmax(x1 - x0, y1 - y0) : 0;
-    if (ext / bs > 2048) bs = ext / 2048;
-    size_t bx = n ? (size_t)((x1 - x0) / bs) + 1 : 1, by = n ? (size_t)((y1 - y0) / bs) + 1 : 1;
-    size_t nb = bx * by;
-    size_t *head = calloc(nb + 1, sizeof *head);
-    uint32_t *order = malloc((n ? n : 1) * sizeof *order);
-    size_t *key = malloc((n ? n : 1) * sizeof *key);
-    out->start = malloc((n + 1) * sizeof *out->start);
+    ptgrid_spec spec = {.cell = ext / d > 2048 ? ext / 2048 : d};
+    ptgrid *g = NULL;
     idxvec nbr = {0};
-    hz_status rc = HZ_OK;
-    if (!head || !order || !key || !out->start) {
+    hz_status rc = ptgrid_new(n, x, y, NULL, &spec, &g, err, errlen);
+    if (rc != HZ_OK) return rc;
+    out->start = malloc((n + 1) * sizeof *out->start);
+    if (!out->start) {
         rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
         goto done;
     }
-    /* Counting sort of the points by bucket. */
-    for (size_t i = 0; i < n; i++) {
-        size_t cx = (size_t)((x[i] - x0) / bs), cy = (size_t)((y[i] - y0) / bs);
-        if (cx >= bx) cx = bx - 1;
-        if (cy >= by) cy = by - 1;
-        key[i] = cy * bx + cx;
-        head[key[i] + 1]++;
-    }
-    for (size_t b = 0; b < nb; b++)
-        head[b + 1] += head[b];
-    {
-        size_t *fill = malloc((nb + 1) * sizeof *fill);
-        if (!fill) {
-            rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-            goto done;
-        }
-        memcpy(fill, head, (nb + 1) * sizeof *fill);
-        for (size_t i = 0; i < n; i++)
-            order[fill[key[i]]++] = (uint32_t)i;
-        free(fill);
-    }
-    double d2 = d * d * (1 + DIST_TOL);
-    long reach = (long)ceil(d / bs);
+    const uint32_t *index = ptgrid_index(g);
+    double d2 = d * d * (1 + DIST_TOL), r = d * (1 + DIST_TOL);
     out->n = n;
     for (size_t i = 0; i < n; i++) {
         out->start[i] = nbr.n;
-        long cx = (long)(key[i] % bx), cy = (long)(key[i] / bx);
         /* Neighbour lists sorted by index, as spdep keeps them (it only matters for reading). */
-        size_t first = nbr.n;
-        for (long yy = cy - reach; yy <= cy + reach; yy++) {
-            if (yy < 0 || yy >= (long)by) continue;
-            for (long xx = cx - reach; xx <= cx + reach; xx++) {
-                if (xx < 0 || xx >= (long)bx) continue;
-                size_t b = (size_t)yy * bx + (size_t)xx;
-                for (size_t q = head[b]; q < head[b + 1]; q++) {
-                    uint32_t j = order[q];
-                    if (j == i) continue;
-                    double dx = x[j] - x[i], dy = y[j] - y[i];
-                    if (dx * dx + dy * dy <= d2 && idxvec_push(&nbr, j)) {
-                        rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-                        goto done;
-                    }
+        size_t first = nbr.n, p0, p1;
+        double sq[4] = {x[i] - r, y[i] - r, x[i] + r, y[i] + r};
+        ptgrid_rows it;
+        ptgrid_rows_begin(g, sq, &it);
+        while (ptgrid_rows_next(g, &it, &p0, &p1)) {
+            for (size_t q = p0; q < p1; q++) {
+                uint32_t j = index[q];
+                if (j == i) continue;
+                double dx = x[j] - x[i], dy = y[j] - y[i];
+                if (dx * dx + dy * dy <= d2 && idxvec_push(&nbr, j)) {
+                    rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+                    goto done;
                 }
             }
         }
@@ -299,9 +272,7 @@ hz_status gistar_nb_distance(size_t n, const double *x, const double *y, double 
     nbr.v = NULL;
     if (!out->idx) rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
 done:
-    free(head);
-    free(order);
-    free(key);
+    ptgrid_free(g);
     free(nbr.v);
     if (rc != HZ_OK) gistar_nb_free(out);
     return rc;
