@@ -7,6 +7,7 @@
  * Moran's I on the lattice stencil) -> Gi* on the lattice (gistar.h) -> BH FDR -> classes.
  * Invariant: cells[] holds exactly the mask's cells in row-major order. */
 #include "hazmap/hotspots.h"
+#include "hazmap/ptgrid.h"
 #include "hazmap/wkb.h"
 #include "hazmap/workcrs.h"
 
@@ -340,67 +341,62 @@ done:
 
 /* ---- auto cell size: mean nearest-neighbour distance ---- */
 
+/* Lowers *best to the smallest positive squared distance from (px, py) to the points of row
+ * `row`, columns col0..col1 of g (the parts outside the grid skipped). */
+static void nearest_in_run(const ptgrid *g, int64_t row, int64_t col0, int64_t col1, double px,
+                           double py, double *best)
+{
+    const ptgrid_geom *e = ptgrid_geometry(g);
+    if (row < 0 || row >= e->nrows) return;
+    if (col0 < 0) col0 = 0;
+    if (col1 > e->ncols - 1) col1 = e->ncols - 1;
+    if (col0 > col1) return;
+    size_t c0, c1;
+    ptgrid_run(g, row, col0, col1, &c0, &c1);
+    const uint32_t *start = ptgrid_start(g);
+    const double *xs = ptgrid_xs(g), *ys = ptgrid_ys(g);
+    for (uint32_t q = start[c0]; q < start[c1]; q++) {
+        double dx = xs[q] - px, dy = ys[q] - py;
+        double d2 = dx * dx + dy * dy;
+        if (d2 > 0 && d2 < *best) *best = d2;
+    }
+}
+
 /* Mean distance from up to NN_SAMPLE incidents (evenly spaced in input order) to the nearest
- * incident at a different location, over a bucket grid. Returns NAN if no two locations differ. */
+ * incident at a different location, searched ring by ring of cells on a point grid over bb
+ * (incidents beyond it are clamped into its edge cells). Returns NAN if no two locations
+ * differ. */
 static double mean_nn_distance(const hz_points *p, const double bb[4], size_t *sampled)
 {
     size_t n = p->n;
     double w = bb[2] - bb[0], hgt = bb[3] - bb[1];
     double area = fmax(w, 1.0) * fmax(hgt, 1.0);
-    double bs = sqrt(area / (double)n) * 2; /* about 4 points per bucket under randomness */
+    double bs = sqrt(area / (double)n) * 2; /* about 4 points per cell under randomness */
     if (bs <= 0 || !isfinite(bs)) bs = 1;
-    size_t bx = (size_t)(w / bs) + 1, by = (size_t)(hgt / bs) + 1;
-    while (bx * by > 4 * n + 16) {
+    while (((size_t)(w / bs) + 1) * ((size_t)(hgt / bs) + 1) > 4 * n + 16)
         bs *= 1.5;
-        bx = (size_t)(w / bs) + 1;
-        by = (size_t)(hgt / bs) + 1;
-    }
-    size_t nb = bx * by;
-    size_t *head = calloc(nb + 1, sizeof *head);
-    uint32_t *order = malloc(n * sizeof *order);
-    uint32_t *key = malloc(n * sizeof *key);
-    double result = NAN;
+    ptgrid_spec spec = {.cell = bs, .has_extent = 1, .extent = {bb[0], bb[1], bb[2], bb[3]}};
+    ptgrid *g = NULL;
     *sampled = 0;
-    if (!head || !order || !key) goto done;
-    for (size_t i = 0; i < n; i++) {
-        size_t cx = (size_t)((p->x[i] - bb[0]) / bs), cy = (size_t)((p->y[i] - bb[1]) / bs);
-        if (cx >= bx) cx = bx - 1;
-        if (cy >= by) cy = by - 1;
-        key[i] = (uint32_t)(cy * bx + cx);
-        head[key[i] + 1]++;
-    }
-    for (size_t b = 0; b < nb; b++)
-        head[b + 1] += head[b];
-    for (size_t i = 0; i < n; i++)
-        order[head[key[i]]++] = (uint32_t)i;
-    for (size_t b = nb; b > 0; b--)
-        head[b] = head[b - 1];
-    head[0] = 0;
-    size_t step = n > NN_SAMPLE ? (n + NN_SAMPLE - 1) / NN_SAMPLE : 1;
+    if (ptgrid_new(n, p->x, p->y, NULL, &spec, &g, NULL, 0) != HZ_OK) return NAN;
+    const ptgrid_geom *e = ptgrid_geometry(g);
+    size_t step = n > NN_SAMPLE ? (n + NN_SAMPLE - 1) / NN_SAMPLE : 1, cnt = 0;
     double sum = 0;
-    size_t cnt = 0;
-    long maxring = (long)(bx > by ? bx : by);
+    int64_t maxring = e->ncols > e->nrows ? e->ncols : e->nrows;
     for (size_t i = 0; i < n; i += step) {
-        long cx = (long)(key[i] % bx), cy = (long)(key[i] / bx);
+        int64_t cx = ptgrid_col(g, p->x[i]), cy = ptgrid_row(g, p->y[i]);
         double best = INFINITY;
-        for (long ring = 0; ring <= maxring; ring++) {
-            /* everything beyond this ring is at least ring * bs away */
+        for (int64_t ring = 0; ring <= maxring; ring++) {
+            /* everything beyond this ring is at least (ring - 1) * bs away */
             if ((double)(ring - 1) * bs > 0 &&
                 (double)(ring - 1) * bs * ((double)(ring - 1) * bs) > best)
                 break;
-            for (long yy = cy - ring; yy <= cy + ring; yy++) {
-                if (yy < 0 || yy >= (long)by) continue;
-                long dx = (yy == cy - ring || yy == cy + ring) ? 1 : 2 * ring;
-                for (long xx = cx - ring; xx <= cx + ring; xx += dx ? dx : 1) {
-                    if (xx < 0 || xx >= (long)bx) continue;
-                    size_t b = (size_t)yy * bx + (size_t)xx;
-                    for (size_t q = head[b]; q < head[b + 1]; q++) {
-                        uint32_t j = order[q];
-                        double ddx = p->x[j] - p->x[i], ddy = p->y[j] - p->y[i];
-                        double d2 = ddx * ddx + ddy * ddy;
-                        if (d2 > 0 && d2 < best) best = d2;
-                    }
-                    if (ring == 0) break;
+            for (int64_t yy = cy - ring; yy <= cy + ring; yy++) {
+                if (yy == cy - ring || yy == cy + ring) {
+                    nearest_in_run(g, yy, cx - ring, cx + ring, p->x[i], p->y[i], &best);
+                } else { /* the ring's two cells in this row */
+                    nearest_in_run(g, yy, cx - ring, cx - ring, p->x[i], p->y[i], &best);
+                    nearest_in_run(g, yy, cx + ring, cx + ring, p->x[i], p->y[i], &best);
                 }
             }
         }
@@ -409,13 +405,9 @@ static double mean_nn_distance(const hz_points *p, const double bb[4], size_t *s
             cnt++;
         }
     }
+    ptgrid_free(g);
     *sampled = cnt;
-    if (cnt) result = sum / (double)cnt;
-done:
-    free(head);
-    free(order);
-    free(key);
-    return result;
+    return cnt ? sum / (double)cnt : NAN;
 }
 
 /* ---- the analysis ---- */
