@@ -1,9 +1,9 @@
 /* ptgrid.c - planar points bucketed on a uniform grid of square cells (see ptgrid.h).
  *
- * Build: extent and geometry -> one key per point -> stable LSD radix sort of the keys (a single
- * counting sort when there are no more cells than points or 2^16, else passes of at most 16
- * bits) -> the occupied cells compacted from the sorted keys, the coordinates and indices
- * gathered in sorted order -> the cells' boxes when asked for. */
+ * Build: extent and geometry -> one key per point -> the points sorted by key, stably: one
+ * counting sort when there are no more cells than points or 2^16 (its counts give the occupied
+ * cells), else LSD radix passes of at most 16 bits (the cells compacted from the sorted keys)
+ * -> the cells' boxes when asked for. */
 #include "hazmap/ptgrid.h"
 
 #include <assert.h>
@@ -68,6 +68,7 @@ static hz_status set_geometry(ptgrid *g, size_t n, const double *x, const double
         e[0] = e[1] = e[2] = e[3] = 0;
     }
     double s = spec->cell, m2 = 2.0 * spec->margin;
+    if (spec->across > 0) s = fmax(s, fmax(e[2] - e[0], e[3] - e[1]) / spec->across);
     double fc = floor((e[2] - e[0]) / s) + 1 + m2, fr = floor((e[3] - e[1]) / s) + 1 + m2;
     if (!(fc < 4.6e18 && fr < 4.6e18 && fc * fr < 4.6e18))
         return hz_fail(HZ_ELIMIT, err, errlen,
@@ -98,10 +99,9 @@ int64_t ptgrid_row(const ptgrid *g, double y)
     return axis_cell(y, e->y0, e->cell, e->nrows - 2 * e->margin, e->margin);
 }
 
-/* One stable counting-sort pass by the digit (key >> shift) & (2^bits - 1): (k, o) -> (k2, o2).
- * o == NULL stands for the identity (the first pass). */
-static void radix_pass(size_t n, const uint64_t *k, const uint32_t *o, uint64_t *k2, uint32_t *o2,
-                       int shift, int bits, size_t *cnt)
+/* cnt (2^bits + 1 entries) <- the first sorted position of each value of the digit
+ * (key >> shift) & (2^bits - 1), and the end: the offsets of one counting sort. */
+static void digit_offsets(size_t n, const uint64_t *k, int shift, int bits, size_t *cnt)
 {
     size_t nd = (size_t)1 << bits, mask = nd - 1;
     memset(cnt, 0, (nd + 1) * sizeof *cnt);
@@ -109,6 +109,15 @@ static void radix_pass(size_t n, const uint64_t *k, const uint32_t *o, uint64_t 
         cnt[((k[i] >> shift) & mask) + 1]++;
     for (size_t d = 0; d < nd; d++)
         cnt[d + 1] += cnt[d];
+}
+
+/* One stable counting-sort pass of (k, o) into (k2, o2) by a digit; o == NULL stands for the
+ * identity (the first pass). */
+static void radix_pass(size_t n, const uint64_t *k, const uint32_t *o, uint64_t *k2, uint32_t *o2,
+                       int shift, int bits, size_t *cnt)
+{
+    size_t mask = ((size_t)1 << bits) - 1;
+    digit_offsets(n, k, shift, bits, cnt);
     for (size_t i = 0; i < n; i++) {
         size_t d = cnt[(k[i] >> shift) & mask]++;
         k2[d] = k[i];
@@ -116,75 +125,86 @@ static void radix_pass(size_t n, const uint64_t *k, const uint32_t *o, uint64_t 
     }
 }
 
-/* Sorts the keys (stable), *key and *ord becoming the sorted keys and the input index of each
- * sorted position (*ord allocated here). -1 when out of memory. */
-static int sort_keys(size_t n, uint64_t **key, uint32_t **ord, uint64_t maxkey)
-{
-    int bits = 0;
-    while (bits < 64 && (maxkey >> bits) != 0)
-        bits++;
-    /* One counting sort when the counts take no more room than the points, else 16-bit
-     * digits at most, the passes splitting the bits evenly. */
-    int passes = maxkey < 65536 || maxkey < n ? 1 : (bits + 15) / 16;
-    int width = bits == 0 ? 1 : (bits + passes - 1) / passes;
-    uint64_t *k2 = malloc((n ? n : 1) * sizeof *k2);
-    uint32_t *o = malloc((n ? n : 1) * sizeof *o), *o2 = malloc((n ? n : 1) * sizeof *o2);
-    size_t *cnt = malloc((((size_t)1 << width) + 1) * sizeof *cnt);
-    if (!k2 || !o || !o2 || !cnt) {
-        free(k2);
-        free(o);
-        free(o2);
-        free(cnt);
-        return -1;
-    }
-    uint64_t *k = *key;
-    for (int p = 0; p < passes; p++) {
-        radix_pass(n, k, p ? o : NULL, k2, o2, p * width, width, cnt);
-        uint64_t *tk = k;
-        k = k2;
-        k2 = tk;
-        uint32_t *to = o;
-        o = o2;
-        o2 = to;
-    }
-    free(k2);
-    free(o2);
-    free(cnt);
-    *key = k;
-    *ord = o;
-    return 0;
-}
-
-/* From the sorted keys: the occupied cells, and the coordinates and indices in sorted order. */
-static int gather(ptgrid *g, const double *x, const double *y, const uint32_t *idx,
-                  const uint64_t *skey, const uint32_t *ord)
+/* The occupied cells: from the offsets of a counting sort by the whole key (cnt, nkeys + 1
+ * entries) or, when cnt is NULL, from the sorted keys skey. */
+static int make_cells(ptgrid *g, const size_t *cnt, size_t nkeys, const uint64_t *skey)
 {
     size_t n = g->n, m = 0;
-    for (size_t s = 0; s < n; s++)
-        m += s == 0 || skey[s] != skey[s - 1];
+    for (size_t i = 0; i < (cnt ? nkeys : n); i++)
+        m += cnt ? cnt[i + 1] > cnt[i] : i == 0 || skey[i] != skey[i - 1];
     g->m = m;
-    g->x = malloc((n ? n : 1) * sizeof *g->x);
-    g->y = malloc((n ? n : 1) * sizeof *g->y);
-    g->index = malloc((n ? n : 1) * sizeof *g->index);
     g->key = malloc((m ? m : 1) * sizeof *g->key);
     g->start = malloc((m + 1) * sizeof *g->start);
-    if (!g->x || !g->y || !g->index || !g->key || !g->start) return -1;
+    if (!g->key || !g->start) return -1;
     size_t c = 0;
-    for (size_t s = 0; s < n; s++) {
-        uint32_t i = ord[s];
-        g->x[s] = x[i];
-        g->y[s] = y[i];
-        g->index[s] = idx ? idx[i] : i;
-        if (s == 0 || skey[s] != skey[s - 1]) {
-            assert(s == 0 || skey[s] > skey[s - 1]); /* sorted: the keys only increase */
-            g->key[c] = skey[s];
-            g->start[c++] = (uint32_t)s;
-        }
+    for (size_t i = 0; i < (cnt ? nkeys : n); i++) {
+        if (cnt ? cnt[i + 1] == cnt[i] : i > 0 && skey[i] == skey[i - 1]) continue;
+        assert(cnt || i == 0 || skey[i] > skey[i - 1]); /* sorted: the keys only increase */
+        g->key[c] = cnt ? i : skey[i];
+        g->start[c++] = (uint32_t)(cnt ? cnt[i] : i);
     }
     g->start[m] = (uint32_t)n;
     assert(c == m && g->start[0] == 0);
     assert(m == 0 || g->key[m - 1] < (uint64_t)g->geom.ncols * (uint64_t)g->geom.nrows);
     return 0;
+}
+
+/* Point i of the input into sorted position d. */
+static void put(ptgrid *g, size_t d, const double *x, const double *y, const uint32_t *idx,
+                uint32_t i)
+{
+    g->x[d] = x[i];
+    g->y[d] = y[i];
+    g->index[d] = idx ? idx[i] : i;
+}
+
+/* Sorts the points by key, stably, into g and makes the cells. One counting sort when there
+ * are no more cells than points or 2^16 (its counts give the cells; each point goes straight to
+ * its place), else LSD radix passes of at most 16 bits splitting the key's bits evenly over
+ * (key, input index), then the points gathered in that order. key (n entries) is overwritten.
+ * -1 when out of memory. */
+static int sort_points(ptgrid *g, const double *x, const double *y, const uint32_t *idx,
+                       uint64_t *key, uint64_t maxkey)
+{
+    size_t n = g->n, sz = n ? n : 1;
+    int bits = 0;
+    while (bits < 64 && (maxkey >> bits) != 0)
+        bits++;
+    int passes = maxkey < 65536 || maxkey < n ? 1 : (bits + 15) / 16;
+    int width = passes == 1 ? bits : (bits + passes - 1) / passes;
+    size_t *cnt = malloc((((size_t)1 << width) + 1) * sizeof *cnt);
+    uint32_t *o = passes > 1 ? malloc(sz * sizeof *o) : NULL;
+    uint32_t *o2 = passes > 1 ? malloc(sz * sizeof *o2) : NULL;
+    uint64_t *k2 = passes > 1 ? malloc(sz * sizeof *k2) : NULL;
+    g->x = malloc(sz * sizeof *g->x);
+    g->y = malloc(sz * sizeof *g->y);
+    g->index = malloc(sz * sizeof *g->index);
+    int ok = cnt && g->x && g->y && g->index && (passes == 1 || (o && o2 && k2));
+    if (ok && passes == 1) {
+        digit_offsets(n, key, 0, width, cnt);
+        ok = make_cells(g, cnt, (size_t)1 << width, NULL) == 0;
+        for (size_t i = 0; ok && i < n; i++)
+            put(g, cnt[key[i]]++, x, y, idx, (uint32_t)i);
+    } else if (ok) { /* (keys, input indices) from (ks, os) to (kd, od), pass after pass */
+        uint64_t *ks = key, *kd = k2;
+        uint32_t *os = NULL, *od = o;
+        for (int p = 0; p < passes; p++) {
+            radix_pass(n, ks, os, kd, od, p * width, width, cnt);
+            uint64_t *t = ks;
+            ks = kd;
+            kd = t;
+            os = od;
+            od = od == o ? o2 : o;
+        }
+        ok = make_cells(g, NULL, 0, ks) == 0;
+        for (size_t s = 0; ok && s < n; s++)
+            put(g, s, x, y, idx, os[s]);
+    }
+    free(cnt);
+    free(o);
+    free(o2);
+    free(k2);
+    return ok ? 0 : -1;
 }
 
 static int make_boxes(ptgrid *g)
@@ -223,17 +243,14 @@ hz_status ptgrid_new(size_t n, const double *x, const double *y, const uint32_t 
         return rc;
     }
     uint64_t *key = malloc((n ? n : 1) * sizeof *key), maxkey = 0;
-    uint32_t *ord = NULL;
     int ok = key != NULL;
     for (size_t i = 0; ok && i < n; i++) {
         key[i] =
             (uint64_t)ptgrid_row(g, y[i]) * (uint64_t)g->geom.ncols + (uint64_t)ptgrid_col(g, x[i]);
         maxkey = key[i] > maxkey ? key[i] : maxkey;
     }
-    ok = ok && sort_keys(n, &key, &ord, maxkey) == 0 && gather(g, x, y, idx, key, ord) == 0 &&
-         (!spec->boxes || make_boxes(g) == 0);
+    ok = ok && sort_points(g, x, y, idx, key, maxkey) == 0 && (!spec->boxes || make_boxes(g) == 0);
     free(key);
-    free(ord);
     if (!ok) {
         ptgrid_free(g);
         return hz_fail(HZ_ENOMEM, err, errlen, "grid: out of memory for %zu points", n);

@@ -20,19 +20,14 @@ ptindex *ptindex_new(const incset *s)
     double *x = malloc((n ? n : 1) * sizeof *x), *y = malloc((n ? n : 1) * sizeof *y);
     uint32_t *idx = malloc((n ? n : 1) * sizeof *idx);
     int ok = pi && x && y && idx && n < UINT32_MAX;
-    double ext[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
     incset_note_scan(s);
     for (size_t i = 0; ok && i < n; i++) {
         if (!isfinite(it[i].lon) || !isfinite(it[i].lat)) continue; /* left out */
         x[k] = it[i].lon;
         y[k] = it[i].lat;
         idx[k++] = (uint32_t)i;
-        ext[0] = fmin(ext[0], it[i].lon);
-        ext[1] = fmin(ext[1], it[i].lat);
-        ext[2] = fmax(ext[2], it[i].lon);
-        ext[3] = fmax(ext[3], it[i].lat);
     }
-    ptgrid_spec spec = {.cell = k ? fmax(fmax(ext[2] - ext[0], ext[3] - ext[1]) / GRID, 1e-9) : 1};
+    ptgrid_spec spec = {.cell = 1e-9, .across = GRID};
     ok = ok && ptgrid_new(k, x, y, idx, &spec, &pi->g, NULL, 0) == HZ_OK;
     free(x);
     free(y);

@@ -176,9 +176,20 @@ START_TEST(test_grid_against_brute_force)
         random_points(&seed, n, cell, round % 2 ? 400000.0 : 0.0, x, y);
         for (size_t i = 0; i < n; i++)
             idx[i] = 3 * (uint32_t)i + 1;
-        ptgrid_spec sp = {.cell = cell, .margin = round % 4, .boxes = 1};
+        ptgrid_spec sp = {
+            .cell = cell, .margin = round % 4, .boxes = 1, .across = round % 5 ? 0 : 7};
         ptgrid *g;
         ck_assert_int_eq(ptgrid_new(n, x, y, round % 2 ? idx : NULL, &sp, &g, NULL, 0), HZ_OK);
+        if (sp.across && n > 0) { /* at most about 7 cells along the longer side */
+            double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+            for (size_t i = 0; i < n; i++) {
+                x0 = fmin(x0, x[i]);
+                y0 = fmin(y0, y[i]);
+                x1 = fmax(x1, x[i]);
+                y1 = fmax(y1, y[i]);
+            }
+            ck_assert(ptgrid_geometry(g)->cell == fmax(cell, fmax(x1 - x0, y1 - y0) / 7));
+        }
         check_cells(g, n, x, y, round % 2 ? idx : NULL);
         check_boxes(g);
         if (!(round % 2)) check_rects(g, &seed, n, x, y);

@@ -222,19 +222,12 @@ hz_status gistar_nb_distance(size_t n, const double *x, const double *y, double 
     if (!(d > 0) || !isfinite(d))
         return hz_fail(HZ_EINVAL, err, errlen, "band: %g is not a positive distance", d);
     if (n >= UINT32_MAX) return hz_fail(HZ_ELIMIT, err, errlen, "too many points (%zu)", n);
-    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         if (!isfinite(x[i]) || !isfinite(y[i]))
             return hz_fail(HZ_EINVAL, err, errlen, "point %zu has no finite coordinates", i);
-        x0 = fmin(x0, x[i]);
-        y0 = fmin(y0, y[i]);
-        x1 = fmax(x1, x[i]);
-        y1 = fmax(y1, y[i]);
-    }
     /* Cells of side >= d (at most 2048 across): a point's neighbours lie in the cells that the
      * square of half-side d around it touches. */
-    double ext = n ? fmax(x1 - x0, y1 - y0) : 0;
-    ptgrid_spec spec = {.cell = ext / d > 2048 ? ext / 2048 : d};
+    ptgrid_spec spec = {.cell = d, .across = 2048};
     ptgrid *g = NULL;
     idxvec nbr = {0};
     hz_status rc = ptgrid_new(n, x, y, NULL, &spec, &g, err, errlen);

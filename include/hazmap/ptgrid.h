@@ -3,7 +3,8 @@
  * queries of the server).
  *
  * Geometry. Over the extent (x0, y0, x1, y1) - the points' bounding box, or one the caller
- * gives - with cells of side `cell` and `margin` empty rows and columns added on every side:
+ * gives - with cells of side `cell` (or of the extent's longer side / `across` if that is more)
+ * and `margin` empty rows and columns added on every side:
  *     col = floor((x - x0) / cell) + margin,   ncols = floor((x1 - x0) / cell) + 1 + 2 margin
  * and likewise row from y (row 0 is the southernmost). A point beyond a given extent is clamped
  * into the edge cell of its row or column (never into the margin). The key of a cell is
@@ -42,6 +43,7 @@ typedef struct ptgrid_box {
 /* How to build a grid. Zero-initialise, then set cell (and what else is wanted). */
 typedef struct ptgrid_spec {
     double cell;      /* side of a cell, in the coordinates' unit; finite and > 0 */
+    int across;       /* > 0: cells of max(cell, the extent's longer side / across) instead */
     int margin;       /* empty rows and columns on each side, 0..PTGRID_MAX_REACH */
     int boxes;        /* 1: keep each occupied cell's bounding box (ptgrid_boxes) */
     int has_extent;   /* 1: cells over extent (points beyond it clamped), 0: the points' bbox */
