@@ -17,6 +17,7 @@
 #include "hazmap/tilerender.h"
 
 #include <assert.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -567,6 +568,24 @@ static hz_status lattice_binned(const pointset *ps, const uint32_t *sel, size_t 
     return HZ_OK;
 }
 
+/* L's window: the nodes of the global lattice of cell `cell` over the box (x0, y0)-(x1, y1)
+ * plus LATTICE_MARGIN nodes on each side (values not allocated). Returns the node count, which
+ * the caller bounds (nx and ny are meaningful only within int). */
+static double lattice_span(lattice *L, double cell, double x0, double y0, double x1, double y1)
+{
+    long i0 = (long)floor(x0 / cell) - LATTICE_MARGIN, i1 = (long)ceil(x1 / cell) + LATTICE_MARGIN;
+    long jb = (long)floor(y0 / cell) - LATTICE_MARGIN, jt = (long)ceil(y1 / cell) + LATTICE_MARGIN;
+    L->i0 = i0;
+    L->jtop = jt;
+    L->g.cell = cell;
+    L->g.x0 = (double)i0 * cell;
+    L->g.y1 = (double)(jt + 1) * cell;
+    double nx = (double)(i1 - i0 + 1), ny = (double)(jt - jb + 1);
+    L->g.nx = nx <= INT_MAX ? (int)nx : INT_MAX;
+    L->g.ny = ny <= INT_MAX ? (int)ny : INT_MAX;
+    return nx * ny;
+}
+
 /* 1 when tile z/x/y is away from every incident (by the kernel's reach, in degrees,
  * generously): it is empty, answered without projecting, which also keeps far-away tiles (where
  * the working CRS is meaningless) from failing. */
@@ -600,17 +619,7 @@ static hz_status tile_window(const tilerender *r, workcrs *wc, int z, int x, int
     if ((fx1 - fx0) / cell > 1.5 * MAX_SIDE_CELLS || (fy1 - fy0) / cell > 1.5 * MAX_SIDE_CELLS)
         return hz_fail(HZ_ELIMIT, err, errlen,
                        "tile %d/%d/%d: zoom too low to render at bandwidth %g m", z, x, y, h);
-    long i0 = (long)floor(fx0 / cell) - LATTICE_MARGIN,
-         i1 = (long)ceil(fx1 / cell) + LATTICE_MARGIN;
-    long jb = (long)floor(fy0 / cell) - LATTICE_MARGIN,
-         jt = (long)ceil(fy1 / cell) + LATTICE_MARGIN;
-    L->i0 = i0;
-    L->jtop = jt;
-    L->g.cell = cell;
-    L->g.x0 = (double)i0 * cell;
-    L->g.y1 = (double)(jt + 1) * cell;
-    L->g.nx = (int)(i1 - i0 + 1);
-    L->g.ny = (int)(jt - jb + 1);
+    lattice_span(L, cell, fx0, fy0, fx1, fy1);
     /* The footprint bound above bounds the window: 1.5 sides, the margins and the rounding. */
     assert(L->g.nx > 2 * LATTICE_MARGIN &&
            L->g.nx <= 3 * MAX_SIDE_CELLS / 2 + 2 * LATTICE_MARGIN + 3);
@@ -742,22 +751,8 @@ static void ref_lattice(const pointset *ps, double h, double reach, lattice *L)
     const ptgrid_geom *e = ptgrid_geometry(ps->g);
     double x0 = e->x0 - reach, x1 = e->x0 + (double)e->ncols * e->cell + reach;
     double y0 = e->y0 - reach, y1 = e->y0 + (double)e->nrows * e->cell + reach;
-    long i0, i1, jb, jt;
-    for (;;) {
-        i0 = (long)floor(x0 / cell) - LATTICE_MARGIN;
-        i1 = (long)ceil(x1 / cell) + LATTICE_MARGIN;
-        jb = (long)floor(y0 / cell) - LATTICE_MARGIN;
-        jt = (long)ceil(y1 / cell) + LATTICE_MARGIN;
-        if ((double)(i1 - i0 + 1) * (double)(jt - jb + 1) <= TILERENDER_REF_MAX_CELLS) break;
+    while (lattice_span(L, cell, x0, y0, x1, y1) > TILERENDER_REF_MAX_CELLS)
         cell *= 2;
-    }
-    L->i0 = i0;
-    L->jtop = jt;
-    L->g.cell = cell;
-    L->g.x0 = (double)i0 * cell;
-    L->g.y1 = (double)(jt + 1) * cell;
-    L->g.nx = (int)(i1 - i0 + 1);
-    L->g.ny = (int)(jt - jb + 1);
 }
 
 /* Computes the view of p from its point set (no memo). */
