@@ -173,14 +173,14 @@ static int sort_points(ptgrid *g, const double *x, const double *y, const uint32
     int passes = maxkey < 65536 || maxkey < n ? 1 : (bits + 15) / 16;
     int width = passes == 1 ? bits : (bits + passes - 1) / passes;
     size_t *cnt = malloc((((size_t)1 << width) + 1) * sizeof *cnt);
-    uint32_t *o = passes > 1 ? malloc(sz * sizeof *o) : NULL;
-    uint32_t *o2 = passes > 1 ? malloc(sz * sizeof *o2) : NULL;
+    uint32_t *o = malloc(sz * sizeof *o), *o2 = passes > 1 ? malloc(sz * sizeof *o2) : NULL;
     uint64_t *k2 = passes > 1 ? malloc(sz * sizeof *k2) : NULL;
     g->x = malloc(sz * sizeof *g->x);
     g->y = malloc(sz * sizeof *g->y);
-    g->index = malloc(sz * sizeof *g->index);
-    int ok = cnt && g->x && g->y && g->index && (passes == 1 || (o && o2 && k2));
+    int ok = cnt && o && g->x && g->y && (passes == 1 || (o2 && k2));
     if (ok && passes == 1) {
+        g->index = o;
+        o = NULL;
         digit_offsets(n, key, 0, width, cnt);
         ok = make_cells(g, cnt, (size_t)1 << width, NULL) == 0;
         for (size_t i = 0; ok && i < n; i++)
@@ -197,6 +197,9 @@ static int sort_points(ptgrid *g, const double *x, const double *y, const uint32
             od = od == o ? o2 : o;
         }
         ok = make_cells(g, NULL, 0, ks) == 0;
+        g->index = os; /* the input order, becoming the reported indices in place */
+        o = od;
+        o2 = NULL;
         for (size_t s = 0; ok && s < n; s++)
             put(g, s, x, y, idx, os[s]);
     }
@@ -309,6 +312,13 @@ const uint64_t *ptgrid_keys(const ptgrid *g)
 const ptgrid_box *ptgrid_boxes(const ptgrid *g)
 {
     return g->box;
+}
+
+ptgrid_box *ptgrid_take_boxes(ptgrid *g)
+{
+    ptgrid_box *b = g->box;
+    g->box = NULL;
+    return b;
 }
 
 /* The first cell at or after `from` whose key is at least k. */

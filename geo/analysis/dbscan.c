@@ -54,8 +54,8 @@ typedef struct grid {
     const double *sx, *sy; /* coordinates in sorted (cell) order */
     const uint32_t *ord;   /* sorted position -> input index */
     const uint32_t *start; /* m + 1: cell c holds sorted positions [start[c], start[c + 1]) */
-    const box *bb;         /* per cell: the box of its points */
-    box *cb;               /* per cell: the box of its core points (after pass 1) */
+    box *bb;               /* per cell: the box of its points; after pass 1, of its core points
+                            * (taken over from the grid) */
     uint32_t *ncore;       /* per cell: core points */
     uint32_t *parent;      /* per cell: union-find of pass 2 */
     int32_t *cl;           /* per cell: cluster number of its cores (pass 3), 0 = none */
@@ -64,7 +64,7 @@ typedef struct grid {
 static void grid_free(grid *g)
 {
     ptgrid_free(g->pg);
-    free(g->cb);
+    free(g->bb);
     free(g->ncore);
     free(g->parent);
     free(g->cl);
@@ -142,7 +142,7 @@ static hz_status grid_build(grid *g, size_t n, const double *x, const double *y,
     g->sy = ptgrid_ys(g->pg);
     g->ord = ptgrid_index(g->pg);
     g->start = ptgrid_start(g->pg);
-    g->bb = ptgrid_boxes(g->pg);
+    g->bb = ptgrid_take_boxes(g->pg);
     for (size_t c = 0; c < g->m; c++) {
         /* The passes rely on it; only an eps whose square underflows could break it. */
         if (!(box_far2(&g->bb[c], &g->bb[c]) <= g->eps2)) {
@@ -152,11 +152,10 @@ static hz_status grid_build(grid *g, size_t n, const double *x, const double *y,
                            eps);
         }
     }
-    g->cb = malloc((g->m ? g->m : 1) * sizeof *g->cb);
     g->ncore = calloc(g->m ? g->m : 1, sizeof *g->ncore);
     g->parent = malloc((g->m ? g->m : 1) * sizeof *g->parent);
     g->cl = calloc(g->m ? g->m : 1, sizeof *g->cl);
-    if (!g->cb || !g->ncore || !g->parent || !g->cl) goto oom;
+    if (!g->ncore || !g->parent || !g->cl) goto oom;
     return HZ_OK;
 oom:
     grid_free(g);
@@ -279,12 +278,12 @@ static int mark_cores(const grid *g, size_t mp, uint8_t *iscore, size_t c0, size
     return 0;
 }
 
-/* After pass 1: ncore and cb, the box of the core points, of cells [c0, c1) (cb is left
- * unset where a cell has no core, and never read there). */
+/* After pass 1 on every cell (the boxes of all points are needed until then): ncore and the
+ * box of the core points of cells [c0, c1). */
 static void core_boxes(grid *g, const uint8_t *iscore, size_t c0, size_t c1)
 {
     for (size_t c = c0; c < c1; c++) {
-        box *b = &g->cb[c];
+        box *b = &g->bb[c];
         for (uint32_t s = g->start[c]; s < g->start[c + 1]; s++) {
             if (!iscore[s]) continue;
             if (g->ncore[c]++ == 0) {
@@ -313,7 +312,7 @@ static uint32_t uf_find(uint32_t *parent, uint32_t c)
 static int cores_touch(const grid *g, const uint8_t *iscore, uint32_t c, uint32_t d)
 {
     for (uint32_t s = g->start[c]; s < g->start[c + 1]; s++) {
-        if (!iscore[s] || pt_near2(g->sx[s], g->sy[s], &g->cb[d]) > g->eps2) continue;
+        if (!iscore[s] || pt_near2(g->sx[s], g->sy[s], &g->bb[d]) > g->eps2) continue;
         for (uint32_t t = g->start[d]; t < g->start[d + 1]; t++)
             if (iscore[t] && within(g, s, t)) return 1;
     }
@@ -336,8 +335,8 @@ static void join_cores(grid *g, const uint8_t *iscore)
             uint32_t d = nb[j];
             if (d <= c || !g->ncore[d]) continue; /* each pair once */
             uint32_t rc = uf_find(g->parent, (uint32_t)c), rd = uf_find(g->parent, d);
-            if (rc == rd || box_near2(&g->cb[c], &g->cb[d]) > g->eps2) continue;
-            if (box_far2(&g->cb[c], &g->cb[d]) <= g->eps2 || cores_touch(g, iscore, (uint32_t)c, d))
+            if (rc == rd || box_near2(&g->bb[c], &g->bb[d]) > g->eps2) continue;
+            if (box_far2(&g->bb[c], &g->bb[d]) <= g->eps2 || cores_touch(g, iscore, (uint32_t)c, d))
                 g->parent[rc > rd ? rc : rd] = rc > rd ? rd : rc;
         }
     }
@@ -409,7 +408,7 @@ static void label_points(const grid *g, const uint8_t *iscore, int32_t *label, c
         size_t k = sweep_cells(&sw, nb), np = 0;
         for (size_t j = 0; j < k; j++) {
             uint32_t d = nb[j];
-            if (!g->ncore[d] || box_near2(&o, &g->cb[d]) > g->eps2) continue;
+            if (!g->ncore[d] || box_near2(&o, &g->bb[d]) > g->eps2) continue;
             /* insertion by cluster number: the first hit below is the answer */
             size_t i = np++;
             while (i > 0 && g->cl[nb[i - 1]] > g->cl[d]) {
@@ -422,7 +421,7 @@ static void label_points(const grid *g, const uint8_t *iscore, int32_t *label, c
             int32_t lab = iscore[s] ? g->cl[c] : 0;
             for (size_t j = 0; !lab && j < np; j++) {
                 uint32_t d = nb[j];
-                const box *b = &g->cb[d];
+                const box *b = &g->bb[d];
                 if (pt_near2(g->sx[s], g->sy[s], b) > g->eps2) continue;
                 if (pt_far2(g->sx[s], g->sy[s], b) <= g->eps2) {
                     lab = g->cl[d];

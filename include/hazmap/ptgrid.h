@@ -87,6 +87,10 @@ const uint32_t *ptgrid_start(const ptgrid *g);
 const uint64_t *ptgrid_keys(const ptgrid *g);
 const ptgrid_box *ptgrid_boxes(const ptgrid *g);
 
+/* Hands the boxes over: the caller owns the returned array (m boxes; free() it) and may change
+ * it; the grid keeps none (ptgrid_boxes() returns NULL afterwards). NULL when it kept none. */
+ptgrid_box *ptgrid_take_boxes(ptgrid *g);
+
 /* The column of x and the row of y as a point there is bucketed (clamped into the cells of the
  * extent, margins excluded; NaN gives the first). */
 int64_t ptgrid_col(const ptgrid *g, double x);
