@@ -193,6 +193,10 @@ START_TEST(test_grid_against_brute_force)
         check_cells(g, n, x, y, round % 2 ? idx : NULL);
         check_boxes(g);
         if (!(round % 2)) check_rects(g, &seed, n, x, y);
+        ptgrid_box *taken = ptgrid_take_boxes(g); /* now the caller's */
+        ck_assert_ptr_nonnull(taken);
+        ck_assert_ptr_null(ptgrid_boxes(g));
+        free(taken);
         ptgrid_free(g);
     }
     free(x);
