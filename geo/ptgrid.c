@@ -392,26 +392,32 @@ hz_status ptgrid_query(const ptgrid *g, const double rect[4], uint32_t **pos, si
 {
     *pos = NULL;
     *n = 0;
-    size_t m = 0, cap = 0, p0, p1;
-    uint32_t *out = NULL;
-    ptgrid_rows it;
+    ptgrid_rows it, probe;
+    size_t bound = 0, m = 0, p0, p1;
     ptgrid_rows_begin(g, rect, &it);
-    while (ptgrid_rows_next(g, &it, &p0, &p1)) {
-        for (size_t p = p0; p < p1; p++) {
-            if (g->x[p] < rect[0] || g->x[p] > rect[2] || g->y[p] < rect[1] || g->y[p] > rect[3])
-                continue;
-            if (m == cap) {
-                cap = cap ? 2 * cap : 1024;
-                uint32_t *q = realloc(out, cap * sizeof *out);
-                if (!q) {
-                    free(out);
-                    return HZ_ENOMEM;
-                }
-                out = q;
+    probe = it;
+    while (ptgrid_rows_next(g, &probe, &p0, &p1))
+        bound += p1 - p0;
+    if (bound == 0) return HZ_OK;
+    uint32_t *out = malloc(bound * sizeof *out);
+    if (!out) return HZ_ENOMEM;
+    for (int64_t row = it.row; row <= it.row1; row++) {
+        size_t c0, c1;
+        ptgrid_run(g, row, it.col0, it.col1, &c0, &c1);
+        uint64_t base = (uint64_t)row * (uint64_t)g->geom.ncols;
+        for (size_t c = c0; c < c1; c++) {
+            /* A cell strictly inside the first and last rows and columns lies inside the rect
+             * (the cell of a coordinate is monotonic in it): its points need no test. */
+            int64_t col = (int64_t)(g->key[c] - base);
+            int inner = row > it.row && row < it.row1 && col > it.col0 && col < it.col1;
+            for (uint32_t q = g->start[c]; q < g->start[c + 1]; q++) {
+                out[m] = q;
+                m += (size_t)(inner || (g->x[q] >= rect[0] && g->x[q] <= rect[2] &&
+                                        g->y[q] >= rect[1] && g->y[q] <= rect[3]));
             }
-            out[m++] = (uint32_t)p;
         }
     }
+    assert(m <= bound);
     *pos = out;
     *n = m;
     return HZ_OK;
