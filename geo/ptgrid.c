@@ -20,6 +20,8 @@ struct ptgrid {
     uint64_t *key;    /* m, strictly increasing */
     uint32_t *start;  /* m + 1 */
     ptgrid_box *box;  /* m, or NULL */
+    uint32_t *dense;  /* ncols * nrows + 1, or NULL: per cell key, the first occupied cell at or
+                       * after it */
 };
 
 /* min and max without fmin's and fmax's NaN rules (there is no NaN here). */
@@ -42,6 +44,7 @@ void ptgrid_free(ptgrid *g)
     free(g->key);
     free(g->start);
     free(g->box);
+    free(g->dense);
     free(g);
 }
 
@@ -210,6 +213,23 @@ static int sort_points(ptgrid *g, const double *x, const double *y, const uint32
     return ok ? 0 : -1;
 }
 
+/* The dense index, when the cells are few enough; 0 also when it is not made. */
+static int make_dense(ptgrid *g)
+{
+    uint64_t ncells = (uint64_t)g->geom.ncols * (uint64_t)g->geom.nrows;
+    if (ncells > 4 * (uint64_t)g->n + 65536) return 0;
+    g->dense = malloc((size_t)(ncells + 1) * sizeof *g->dense);
+    if (!g->dense) return -1;
+    size_t c = 0;
+    for (uint64_t k = 0; k <= ncells; k++) {
+        while (c < g->m && g->key[c] < k)
+            c++;
+        g->dense[k] = (uint32_t)c;
+    }
+    assert(g->dense[ncells] == g->m);
+    return 0;
+}
+
 static int make_boxes(ptgrid *g)
 {
     g->box = malloc((g->m ? g->m : 1) * sizeof *g->box);
@@ -252,7 +272,8 @@ hz_status ptgrid_new(size_t n, const double *x, const double *y, const uint32_t 
             (uint64_t)ptgrid_row(g, y[i]) * (uint64_t)g->geom.ncols + (uint64_t)ptgrid_col(g, x[i]);
         maxkey = key[i] > maxkey ? key[i] : maxkey;
     }
-    ok = ok && sort_points(g, x, y, idx, key, maxkey) == 0 && (!spec->boxes || make_boxes(g) == 0);
+    ok = ok && sort_points(g, x, y, idx, key, maxkey) == 0 &&
+         (!spec->boxes || make_boxes(g) == 0) && (!spec->dense || make_dense(g) == 0);
     free(key);
     if (!ok) {
         ptgrid_free(g);
@@ -276,7 +297,9 @@ size_t ptgrid_bytes(const ptgrid *g)
 {
     size_t per_point = 2 * sizeof(double) + sizeof(uint32_t);
     size_t per_cell = sizeof(uint64_t) + sizeof(uint32_t) + (g->box ? sizeof(ptgrid_box) : 0);
-    return sizeof *g + g->n * per_point + g->m * per_cell + sizeof(uint32_t);
+    size_t dense =
+        g->dense ? ((size_t)g->geom.ncols * (size_t)g->geom.nrows + 1) * sizeof(uint32_t) : 0;
+    return sizeof *g + g->n * per_point + g->m * per_cell + sizeof(uint32_t) + dense;
 }
 
 const ptgrid_geom *ptgrid_geometry(const ptgrid *g)
@@ -324,6 +347,10 @@ ptgrid_box *ptgrid_take_boxes(ptgrid *g)
 /* The first cell at or after `from` whose key is at least k. */
 static size_t lower_bound(const ptgrid *g, size_t from, uint64_t k)
 {
+    if (g->dense) {
+        assert(g->dense[k] >= from);
+        return g->dense[k];
+    }
     size_t lo = from, hi = g->m;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;

@@ -176,8 +176,11 @@ START_TEST(test_grid_against_brute_force)
         random_points(&seed, n, cell, round % 2 ? 400000.0 : 0.0, x, y);
         for (size_t i = 0; i < n; i++)
             idx[i] = 3 * (uint32_t)i + 1;
-        ptgrid_spec sp = {
-            .cell = cell, .margin = round % 4, .boxes = 1, .across = round % 5 ? 0 : 7};
+        ptgrid_spec sp = {.cell = cell,
+                          .margin = round % 4,
+                          .boxes = 1,
+                          .across = round % 5 ? 0 : 7,
+                          .dense = round % 3 == 2};
         ptgrid *g;
         ck_assert_int_eq(ptgrid_new(n, x, y, round % 2 ? idx : NULL, &sp, &g, NULL, 0), HZ_OK);
         if (sp.across && n > 0) { /* at most about 7 cells along the longer side */
@@ -215,7 +218,7 @@ START_TEST(test_given_extent_clamps)
     for (int round = 0; round < 10; round++) {
         double cell = 5 + rnd(&seed) * 50;
         random_points(&seed, N, cell, 0, x, y);
-        ptgrid_spec sp = {.cell = cell, .boxes = 1, .has_extent = 1};
+        ptgrid_spec sp = {.cell = cell, .boxes = 1, .has_extent = 1, .dense = round % 2};
         double cx = 100 + rnd(&seed) * 200, cy = 100 + rnd(&seed) * 200;
         sp.extent[0] = cx;
         sp.extent[1] = cy;
@@ -246,7 +249,7 @@ START_TEST(test_sweep_against_brute_force)
         double cell = 2 + rnd(&seed) * 20;
         random_points(&seed, N, cell, round % 2 ? 500000.0 : 0.0, x, y);
         int r = 1 + round % PTGRID_MAX_REACH;
-        ptgrid_spec sp = {.cell = cell, .margin = r};
+        ptgrid_spec sp = {.cell = cell, .margin = r, .dense = round % 2};
         ptgrid *g;
         ck_assert_int_eq(ptgrid_new(N, x, y, NULL, &sp, &g, NULL, 0), HZ_OK);
         const uint64_t *key = ptgrid_keys(g);

@@ -380,7 +380,8 @@ static double mean_nn_distance(const hz_points *p, const double bb[4], size_t *s
     if (bs <= 0 || !isfinite(bs)) bs = 1;
     while (((size_t)(w / bs) + 1) * ((size_t)(hgt / bs) + 1) > 4 * n + 16)
         bs *= 1.5;
-    ptgrid_spec spec = {.cell = bs, .has_extent = 1, .extent = {bb[0], bb[1], bb[2], bb[3]}};
+    ptgrid_spec spec = {
+        .cell = bs, .dense = 1, .has_extent = 1, .extent = {bb[0], bb[1], bb[2], bb[3]}};
     ptgrid *g = NULL;
     *sampled = 0;
     if (ptgrid_new(n, p->x, p->y, NULL, &spec, &g, NULL, 0) != HZ_OK) return NAN;

@@ -46,6 +46,8 @@ typedef struct ptgrid_spec {
     int across;       /* > 0: cells of max(cell, the extent's longer side / across) instead */
     int margin;       /* empty rows and columns on each side, 0..PTGRID_MAX_REACH */
     int boxes;        /* 1: keep each occupied cell's bounding box (ptgrid_boxes) */
+    int dense;        /* 1: also index every cell, occupied or not, when there are at most
+                       * 4 n + 65536 of them: ptgrid_run in O(1) instead of O(log m) */
     int has_extent;   /* 1: cells over extent (points beyond it clamped), 0: the points' bbox */
     double extent[4]; /* x0, y0, x1, y1 when has_extent */
 } ptgrid_spec;
@@ -97,7 +99,7 @@ int64_t ptgrid_col(const ptgrid *g, double x);
 int64_t ptgrid_row(const ptgrid *g, double y);
 
 /* The occupied cells of row `row` with col0 <= col <= col1: cells [*c0, *c1) (empty when none).
- * Needs 0 <= row < nrows and 0 <= col0 <= col1 < ncols. O(log m). */
+ * Needs 0 <= row < nrows and 0 <= col0 <= col1 < ncols. O(log m), O(1) on a dense grid. */
 void ptgrid_run(const ptgrid *g, int64_t row, int64_t col0, int64_t col1, size_t *c0, size_t *c1);
 
 /* ---- rectangles ---- */
