@@ -7,7 +7,8 @@
  *      curvature error is millimetres, far below a lattice cell);
  *   2. the lattice window: the footprint's bounding box plus 2 cells, snapped to the global
  *      lattice (node i at (i + 0.5) cell);
- *   3. the points within reach, from the cached bucketed point set of the filter;
+ *   3. the points within reach, from the cached point set of the filter (on a point grid,
+ *      ptgrid.h, whose rectangle walk gives them in the order every tile sums in);
  *   4. lattice values, exact (kde_compute) or binned (linear binning + direct convolution);
  *   5. bilinear reads at the pixel centres.
  *
@@ -15,6 +16,8 @@
  * by its refcount and freed by the last user once evicted. */
 #include "hazmap/tilerender.h"
 
+#include <assert.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -22,6 +25,7 @@
 #include <string.h>
 
 #include "hazmap/colorramp.h"
+#include "hazmap/ptgrid.h"
 #include "hazmap/tilemath.h"
 #include "hazmap/workcrs.h"
 
@@ -34,17 +38,19 @@
 #define VIEW_SLOTS 256 /* memoised views (direct-mapped by key hash) */
 #define SECONDS_PER_YEAR (365.25 * 86400.0)
 
+/* A filter's points on a grid of square cells of at least 250 m, at most ~512 per side. The
+ * renderer reads a point's position as a float offset from the grid's south-west corner (ps_x,
+ * ps_y): the precision the point sets have always had, which every density depends on. */
 typedef struct pointset {
     struct pointset *next; /* LRU list, most recent first */
     char *key;             /* canonical filter */
     int refs;              /* users + 1 while in the cache */
     int cached;
     size_t n;
-    double ox, oy; /* origin of the float offsets; also the bucket grid's south-west corner */
-    double bucket; /* bucket side, metres */
-    int nbx, nby;
-    uint32_t *start; /* nbx * nby + 1 offsets, bucket b = by * nbx + bx */
-    float *x, *y, *w;
+    ptgrid *g;             /* the points, reported as their positions among the selected */
+    const double *xs, *ys; /* the grid's sorted coordinates (borrowed from g) */
+    double ox, oy;         /* the grid's south-west corner */
+    float *w;              /* per sorted position: the filter's weight of the incident */
     size_t bytes;
 } pointset;
 
@@ -179,9 +185,7 @@ static void pointset_free(pointset *ps)
 {
     if (!ps) return;
     free(ps->key);
-    free(ps->start);
-    free(ps->x);
-    free(ps->y);
+    ptgrid_free(ps->g);
     free(ps->w);
     free(ps);
 }
@@ -234,8 +238,19 @@ int tilerender_cache_key(const tilerender *r, const tile_params *p, const tile_v
 
 /* ---- point sets ---- */
 
-/* Builds the filtered points bucketed on a square grid (counting sort, stable, so the order
- * within a bucket is the snapshot's order and every tile sums in the same order). */
+/* Sorted point k's position as the renderer reads it (see pointset). */
+static double ps_x(const pointset *ps, size_t k)
+{
+    return ps->ox + (float)(ps->xs[k] - ps->ox);
+}
+
+static double ps_y(const pointset *ps, size_t k)
+{
+    return ps->oy + (float)(ps->ys[k] - ps->oy);
+}
+
+/* Builds the filter's point set: its points on a grid (a stable counting sort, so the order
+ * within a cell is the snapshot's order and every tile sums in the same order). */
 static hz_status pointset_build(const tilerender *r, const hz_filter *f, const char *key,
                                 pointset **out, char *err, size_t errlen)
 {
@@ -245,75 +260,43 @@ static hz_status pointset_build(const tilerender *r, const hz_filter *f, const c
         return hz_fail(HZ_EINVAL, err, errlen, "area: no area with code '%s'", f->area);
     const hz_incident *it = incset_items(s);
     size_t total = incset_count(s), n = 0;
-    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
-    uint32_t *sel = malloc((total ? total : 1) * sizeof *sel);
-    if (!sel) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-    incset_note_scan(s);
-    for (size_t k = 0; k < total; k++) {
+    float *w = malloc((total ? total : 1) * sizeof *w); /* the weights, in snapshot order */
+    double *x = malloc((total ? total : 1) * sizeof *x),
+           *y = malloc((total ? total : 1) * sizeof *y);
+    pointset *ps = calloc(1, sizeof *ps);
+    hz_status st = w && x && y && ps && (ps->key = strdup(key))
+                       ? HZ_OK
+                       : hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    if (st == HZ_OK) incset_note_scan(s);
+    for (size_t k = 0; st == HZ_OK && k < total; k++) {
         if (!isfinite(it[k].x) || !isfinite(it[k].y) || !incset_match(s, f, area_idx, &it[k]))
             continue;
-        sel[n++] = (uint32_t)k;
-        x0 = fmin(x0, it[k].x);
-        y0 = fmin(y0, it[k].y);
-        x1 = fmax(x1, it[k].x);
-        y1 = fmax(y1, it[k].y);
+        w[n] = (float)filter_weight(f, it[k].severity);
+        x[n] = it[k].x;
+        y[n++] = it[k].y;
     }
-    pointset *ps = calloc(1, sizeof *ps);
-    if (!ps) {
-        free(sel);
-        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    ptgrid_spec spec = {.cell = 250.0, .across = 512};
+    if (st == HZ_OK) st = ptgrid_new(n, x, y, NULL, &spec, &ps->g, err, errlen);
+    if (st == HZ_OK && !(ps->w = malloc((n ? n : 1) * sizeof *ps->w)))
+        st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    if (st == HZ_OK) {
+        const uint32_t *index = ptgrid_index(ps->g); /* sorted position -> selected point */
+        for (size_t d = 0; d < n; d++)
+            ps->w[d] = w[index[d]];
+    }
+    free(w);
+    free(x);
+    free(y);
+    if (st != HZ_OK) {
+        pointset_free(ps);
+        return st;
     }
     ps->n = n;
-    if (n == 0) x0 = y0 = x1 = y1 = 0;
-    ps->ox = x0;
-    ps->oy = y0;
-    /* Buckets of at least 250 m, at most ~512 per side. */
-    double ext = fmax(x1 - x0, y1 - y0);
-    ps->bucket = fmax(250.0, ext / 512.0);
-    ps->nbx = (int)((x1 - x0) / ps->bucket) + 1;
-    ps->nby = (int)((y1 - y0) / ps->bucket) + 1;
-    size_t nb = (size_t)ps->nbx * (size_t)ps->nby;
-    ps->key = strdup(key);
-    ps->start = calloc(nb + 1, sizeof *ps->start);
-    ps->x = malloc((n ? n : 1) * sizeof *ps->x);
-    ps->y = malloc((n ? n : 1) * sizeof *ps->y);
-    ps->w = malloc((n ? n : 1) * sizeof *ps->w);
-    uint32_t *bk = malloc((n ? n : 1) * sizeof *bk);
-    if (!ps->key || !ps->start || !ps->x || !ps->y || !ps->w || !bk) {
-        free(sel);
-        free(bk);
-        pointset_free(ps);
-        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-    }
-    for (size_t k = 0; k < n; k++) {
-        const hz_incident *i = &it[sel[k]];
-        int bx = (int)((i->x - x0) / ps->bucket), by = (int)((i->y - y0) / ps->bucket);
-        if (bx >= ps->nbx) bx = ps->nbx - 1;
-        if (by >= ps->nby) by = ps->nby - 1;
-        bk[k] = (uint32_t)by * (uint32_t)ps->nbx + (uint32_t)bx;
-        ps->start[bk[k] + 1]++;
-    }
-    for (size_t b = 0; b < nb; b++)
-        ps->start[b + 1] += ps->start[b];
-    uint32_t *fill = malloc((nb ? nb : 1) * sizeof *fill);
-    if (!fill) {
-        free(sel);
-        free(bk);
-        pointset_free(ps);
-        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-    }
-    memcpy(fill, ps->start, nb * sizeof *fill);
-    for (size_t k = 0; k < n; k++) {
-        const hz_incident *i = &it[sel[k]];
-        uint32_t d = fill[bk[k]]++;
-        ps->x[d] = (float)(i->x - x0);
-        ps->y[d] = (float)(i->y - y0);
-        ps->w[d] = (float)filter_weight(f, i->severity);
-    }
-    free(fill);
-    free(bk);
-    free(sel);
-    ps->bytes = sizeof *ps + n * 3 * sizeof(float) + (nb + 1) * sizeof(uint32_t);
+    ps->xs = ptgrid_xs(ps->g);
+    ps->ys = ptgrid_ys(ps->g);
+    ps->ox = ptgrid_geometry(ps->g)->x0;
+    ps->oy = ptgrid_geometry(ps->g)->y0;
+    ps->bytes = sizeof *ps + ptgrid_bytes(ps->g) + n * sizeof *ps->w;
     *out = ps;
     return HZ_OK;
 }
@@ -480,8 +463,8 @@ static hz_status lattice_exact(const pointset *ps, const uint32_t *sel, size_t m
         return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     }
     for (size_t k = 0; k < m; k++) {
-        pts.x[k] = ps->ox + ps->x[sel[k]];
-        pts.y[k] = ps->oy + ps->y[sel[k]];
+        pts.x[k] = ps_x(ps, sel[k]);
+        pts.y[k] = ps_y(ps, sel[k]);
         pts.w[k] = ps->w[sel[k]];
         pts.idx[k] = sel[k];
     }
@@ -513,7 +496,7 @@ static hz_status lattice_binned(const pointset *ps, const uint32_t *sel, size_t 
         return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     }
     for (size_t k = 0; k < m; k++) {
-        double X = ps->ox + ps->x[sel[k]], Y = ps->oy + ps->y[sel[k]];
+        double X = ps_x(ps, sel[k]), Y = ps_y(ps, sel[k]);
         double u = X / cell - 0.5, v = Y / cell - 0.5; /* global node coordinates */
         double fu = floor(u), fv = floor(v);
         double a = u - fu, b = v - fv, w = ps->w[sel[k]];
@@ -585,7 +568,121 @@ static hz_status lattice_binned(const pointset *ps, const uint32_t *sel, size_t 
     return HZ_OK;
 }
 
-/* Everything up to the lattice values for tile z/x/y. net_x/net_y receive the net. */
+/* L's window: the nodes of the global lattice of cell `cell` over the box (x0, y0)-(x1, y1)
+ * plus LATTICE_MARGIN nodes on each side (values not allocated). Returns the node count, which
+ * the caller bounds (nx and ny are meaningful only within int). */
+static double lattice_span(lattice *L, double cell, double x0, double y0, double x1, double y1)
+{
+    long i0 = (long)floor(x0 / cell) - LATTICE_MARGIN, i1 = (long)ceil(x1 / cell) + LATTICE_MARGIN;
+    long jb = (long)floor(y0 / cell) - LATTICE_MARGIN, jt = (long)ceil(y1 / cell) + LATTICE_MARGIN;
+    L->i0 = i0;
+    L->jtop = jt;
+    L->g.cell = cell;
+    L->g.x0 = (double)i0 * cell;
+    L->g.y1 = (double)(jt + 1) * cell;
+    double nx = (double)(i1 - i0 + 1), ny = (double)(jt - jb + 1);
+    L->g.nx = nx <= INT_MAX ? (int)nx : INT_MAX;
+    L->g.ny = ny <= INT_MAX ? (int)ny : INT_MAX;
+    return nx * ny;
+}
+
+/* 1 when tile z/x/y is away from every incident (by the kernel's reach, in degrees,
+ * generously): it is empty, answered without projecting, which also keeps far-away tiles (where
+ * the working CRS is meaningless) from failing. */
+static int tile_far(const tilerender *r, kde_kernel k, double h, int z, int x, int y)
+{
+    double tb[4], reach_deg = 2 * kde_kernel_support(k, h) / 111000.0;
+    tilemath_tile_bounds_lonlat(z, x, y, tb);
+    double coslat = cos(fmin(fabs(r->lat0), 80.0) * M_PI / 180);
+    return !(r->dbox[0] <= r->dbox[2]) || tb[2] < r->dbox[0] - reach_deg / coslat ||
+           tb[0] > r->dbox[2] + reach_deg / coslat || tb[3] < r->dbox[1] - reach_deg ||
+           tb[1] > r->dbox[3] + reach_deg;
+}
+
+/* The net of tile z/x/y into net_x/net_y, and the lattice window of cell `cell` over its
+ * footprint plus LATTICE_MARGIN cells into L (values not allocated). */
+static hz_status tile_window(const tilerender *r, workcrs *wc, int z, int x, int y, double cell,
+                             double h, double *net_x, double *net_y, lattice *L, char *err,
+                             size_t errlen)
+{
+    if (tile_net(wc, z, x, y, net_x, net_y) != HZ_OK)
+        return hz_fail(HZ_ECRS, err, errlen, "tile %d/%d/%d: cannot project to %s", z, x, y,
+                       incset_work_srs(r->s));
+    double fx0 = INFINITY, fy0 = INFINITY, fx1 = -INFINITY, fy1 = -INFINITY;
+    for (int k = 0; k < NET * NET; k++) {
+        fx0 = fmin(fx0, net_x[k]);
+        fx1 = fmax(fx1, net_x[k]);
+        fy0 = fmin(fy0, net_y[k]);
+        fy1 = fmax(fy1, net_y[k]);
+    }
+    /* Near the poles or far from the working CRS's zone the footprint can be huge. */
+    if ((fx1 - fx0) / cell > 1.5 * MAX_SIDE_CELLS || (fy1 - fy0) / cell > 1.5 * MAX_SIDE_CELLS)
+        return hz_fail(HZ_ELIMIT, err, errlen,
+                       "tile %d/%d/%d: zoom too low to render at bandwidth %g m", z, x, y, h);
+    lattice_span(L, cell, fx0, fy0, fx1, fy1);
+    /* The footprint bound above bounds the window: 1.5 sides, the margins and the rounding. */
+    assert(L->g.nx > 2 * LATTICE_MARGIN &&
+           L->g.nx <= 3 * MAX_SIDE_CELLS / 2 + 2 * LATTICE_MARGIN + 3);
+    assert(L->g.ny > 2 * LATTICE_MARGIN &&
+           L->g.ny <= 3 * MAX_SIDE_CELLS / 2 + 2 * LATTICE_MARGIN + 3);
+    return HZ_OK;
+}
+
+/* The method for n points at lattice cell `cell`: depends on (filter, zoom, kernel, h) only,
+ * never on the tile. */
+static tilerender_method tile_method(const tile_params *p, size_t n, double cell, double h)
+{
+    if (p->method != TILERENDER_AUTO) return p->method;
+    if (cell > h / 4)
+        return TILERENDER_BINNED; /* point samples of a kernel narrower than 4
+                                    cells alias */
+    return exact_cost(p->kernel, n, kernel_reach(p->kernel, h) / cell) <= EXACT_BUDGET
+               ? TILERENDER_EXACT
+               : TILERENDER_BINNED;
+}
+
+/* The sorted positions of the set's points within reach of L's window (plus two cells for
+ * binning's spread), in grid order - the order every tile sums in - into a malloc'd *out. */
+static hz_status points_in_reach(const pointset *ps, const lattice *L, double reach, uint32_t **out,
+                                 size_t *nout, char *err, size_t errlen)
+{
+    double cell = L->g.cell;
+    double gx0 = L->g.x0 - reach - 2 * cell, gx1 = L->g.x0 + L->g.nx * cell + reach + 2 * cell;
+    double gy1 = L->g.y1 + reach + 2 * cell, gy0 = L->g.y1 - L->g.ny * cell - reach - 2 * cell;
+    /* tested as the renderer reads the points: float offsets from the corner */
+    float lx0 = (float)(gx0 - ps->ox), lx1 = (float)(gx1 - ps->ox);
+    float ly0 = (float)(gy0 - ps->oy), ly1 = (float)(gy1 - ps->oy);
+    size_t m = 0, cap = 1024, p0, p1;
+    uint32_t *sel = malloc(cap * sizeof *sel);
+    if (!sel) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    const double rect[4] = {gx0, gy0, gx1, gy1};
+    ptgrid_rows it;
+    ptgrid_rows_begin(ps->g, rect, &it);
+    while (ptgrid_rows_next(ps->g, &it, &p0, &p1)) {
+        for (size_t k = p0; k < p1; k++) {
+            float fx = (float)(ps->xs[k] - ps->ox), fy = (float)(ps->ys[k] - ps->oy);
+            if (fx < lx0 || fx > lx1 || fy < ly0 || fy > ly1) continue;
+            if (m == cap) {
+                uint32_t *q = realloc(sel, 2 * cap * sizeof *sel);
+                if (!q) {
+                    free(sel);
+                    return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+                }
+                sel = q;
+                cap *= 2;
+            }
+            sel[m++] = (uint32_t)k;
+        }
+    }
+    assert(m <= ps->n);
+    *out = sel;
+    *nout = m;
+    return HZ_OK;
+}
+
+/* Everything up to the lattice values for tile z/x/y: the far-tile test, the window, the points
+ * within reach and the values (allocated only when a point is in reach). net_x/net_y receive
+ * the net. */
 static hz_status tile_lattice(tilerender *r, const tile_params *p, int z, int x, int y, workcrs *wc,
                               double *net_x, double *net_y, lattice *L, tile_info *info, char *err,
                               size_t errlen)
@@ -600,107 +697,31 @@ static hz_status tile_lattice(tilerender *r, const tile_params *p, int z, int x,
                        TILERENDER_MAX_BANDWIDTH);
     info->bandwidth = h;
     info->years = tilerender_years(r, &p->filter);
-    /* Tiles away from every incident (with the kernel's reach, in degrees, generously) are
-     * empty: answered without projecting, which also keeps far-away tiles (where the working
-     * CRS is meaningless) from failing. */
-    double tb[4], reach_deg = 2 * kde_kernel_support(p->kernel, h) / 111000.0;
-    tilemath_tile_bounds_lonlat(z, x, y, tb);
-    double coslat = cos(fmin(fabs(r->lat0), 80.0) * M_PI / 180);
-    if (!(r->dbox[0] <= r->dbox[2]) || tb[2] < r->dbox[0] - reach_deg / coslat ||
-        tb[0] > r->dbox[2] + reach_deg / coslat || tb[3] < r->dbox[1] - reach_deg ||
-        tb[1] > r->dbox[3] + reach_deg) {
-        info->cell = zoom_cell(r, z, h);
+    double cell = zoom_cell(r, z, h);
+    if (tile_far(r, p->kernel, h, z, x, y)) {
+        info->cell = cell;
         info->method = TILERENDER_EXACT;
         return HZ_OK; /* L->v NULL, info->points 0 */
     }
-    if (tile_net(wc, z, x, y, net_x, net_y) != HZ_OK)
-        return hz_fail(HZ_ECRS, err, errlen, "tile %d/%d/%d: cannot project to %s", z, x, y,
-                       incset_work_srs(r->s));
-    double fx0 = INFINITY, fy0 = INFINITY, fx1 = -INFINITY, fy1 = -INFINITY;
-    for (int k = 0; k < NET * NET; k++) {
-        fx0 = fmin(fx0, net_x[k]);
-        fx1 = fmax(fx1, net_x[k]);
-        fy0 = fmin(fy0, net_y[k]);
-        fy1 = fmax(fy1, net_y[k]);
-    }
-    double cell = zoom_cell(r, z, h);
-    /* Near the poles or far from the working CRS's zone the footprint can be huge. */
-    if ((fx1 - fx0) / cell > 1.5 * MAX_SIDE_CELLS || (fy1 - fy0) / cell > 1.5 * MAX_SIDE_CELLS)
-        return hz_fail(HZ_ELIMIT, err, errlen,
-                       "tile %d/%d/%d: zoom too low to render at bandwidth %g m", z, x, y, h);
-    long i0 = (long)floor(fx0 / cell) - LATTICE_MARGIN,
-         i1 = (long)ceil(fx1 / cell) + LATTICE_MARGIN;
-    long jb = (long)floor(fy0 / cell) - LATTICE_MARGIN,
-         jt = (long)ceil(fy1 / cell) + LATTICE_MARGIN;
-    L->i0 = i0;
-    L->jtop = jt;
-    L->g.cell = cell;
-    L->g.x0 = (double)i0 * cell;
-    L->g.y1 = (double)(jt + 1) * cell;
-    L->g.nx = (int)(i1 - i0 + 1);
-    L->g.ny = (int)(jt - jb + 1);
-
-    info->cell = cell;
-
-    pointset *ps = NULL;
-    hz_status st = pointset_acquire(r, &p->filter, &ps, err, errlen);
+    hz_status st = tile_window(r, wc, z, x, y, cell, h, net_x, net_y, L, err, errlen);
     if (st != HZ_OK) return st;
-    /* The method depends on (filter, zoom, kernel, h) only, never on the tile. */
-    double reach = kernel_reach(p->kernel, h);
-    int method = p->method;
-    if (method == TILERENDER_AUTO && cell > h / 4)
-        method = TILERENDER_BINNED; /* point samples of a kernel narrower than 4 cells alias */
-    else if (method == TILERENDER_AUTO)
-        method = exact_cost(p->kernel, ps->n, reach / cell) <= EXACT_BUDGET ? TILERENDER_EXACT
-                                                                            : TILERENDER_BINNED;
-    info->method = method;
-
-    /* Points within reach of the window (plus two cells for binning's spread). */
-    double gx0 = L->g.x0 - reach - 2 * cell, gx1 = L->g.x0 + L->g.nx * cell + reach + 2 * cell;
-    double gy1 = L->g.y1 + reach + 2 * cell, gy0 = L->g.y1 - L->g.ny * cell - reach - 2 * cell;
-    size_t m = 0, cap = 1024;
-    uint32_t *sel = malloc(cap * sizeof *sel);
-    if (!sel) st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-    if (st == HZ_OK && ps->n) {
-        long bx0 = (long)floor((gx0 - ps->ox) / ps->bucket),
-             bx1 = (long)floor((gx1 - ps->ox) / ps->bucket);
-        long by0 = (long)floor((gy0 - ps->oy) / ps->bucket),
-             by1 = (long)floor((gy1 - ps->oy) / ps->bucket);
-        if (bx0 < 0) bx0 = 0;
-        if (by0 < 0) by0 = 0;
-        if (bx1 >= ps->nbx) bx1 = ps->nbx - 1;
-        if (by1 >= ps->nby) by1 = ps->nby - 1;
-        float lx0 = (float)(gx0 - ps->ox), lx1 = (float)(gx1 - ps->ox);
-        float ly0 = (float)(gy0 - ps->oy), ly1 = (float)(gy1 - ps->oy);
-        for (long by = by0; st == HZ_OK && by <= by1; by++) {
-            for (long bx = bx0; bx <= bx1; bx++) {
-                size_t b = (size_t)by * (size_t)ps->nbx + (size_t)bx;
-                for (uint32_t k = ps->start[b]; k < ps->start[b + 1]; k++) {
-                    if (ps->x[k] < lx0 || ps->x[k] > lx1 || ps->y[k] < ly0 || ps->y[k] > ly1)
-                        continue;
-                    if (m == cap) {
-                        uint32_t *q = realloc(sel, 2 * cap * sizeof *sel);
-                        if (!q) {
-                            st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-                            break;
-                        }
-                        sel = q;
-                        cap *= 2;
-                    }
-                    sel[m++] = k;
-                }
-                if (st != HZ_OK) break;
-            }
-        }
-    }
+    info->cell = cell;
+    pointset *ps = NULL;
+    st = pointset_acquire(r, &p->filter, &ps, err, errlen);
+    if (st != HZ_OK) return st;
+    info->method = tile_method(p, ps->n, cell, h);
+    uint32_t *sel = NULL;
+    size_t m = 0;
+    st = points_in_reach(ps, L, kernel_reach(p->kernel, h), &sel, &m, err, errlen);
     info->points = m;
     /* The lattice only where something is to be computed: far tiles cost no memory. */
     if (st == HZ_OK && m > 0 && !(L->v = calloc((size_t)L->g.nx * (size_t)L->g.ny, sizeof *L->v)))
         st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     if (st == HZ_OK && m > 0) {
         double scale = 1e6 / info->years;
-        st = method == TILERENDER_EXACT ? lattice_exact(ps, sel, m, p, h, scale, L, err, errlen)
-                                        : lattice_binned(ps, sel, m, p, h, scale, L, err, errlen);
+        st = info->method == TILERENDER_EXACT
+                 ? lattice_exact(ps, sel, m, p, h, scale, L, err, errlen)
+                 : lattice_binned(ps, sel, m, p, h, scale, L, err, errlen);
     }
     free(sel);
     pointset_release(r, ps);
@@ -727,24 +748,11 @@ static void ref_lattice(const pointset *ps, double h, double reach, lattice *L)
 {
     memset(L, 0, sizeof *L);
     double cell = pow2_floor(h / 4);
-    double x0 = ps->ox - reach, x1 = ps->ox + ps->nbx * ps->bucket + reach;
-    double y0 = ps->oy - reach, y1 = ps->oy + ps->nby * ps->bucket + reach;
-    long i0, i1, jb, jt;
-    for (;;) {
-        i0 = (long)floor(x0 / cell) - LATTICE_MARGIN;
-        i1 = (long)ceil(x1 / cell) + LATTICE_MARGIN;
-        jb = (long)floor(y0 / cell) - LATTICE_MARGIN;
-        jt = (long)ceil(y1 / cell) + LATTICE_MARGIN;
-        if ((double)(i1 - i0 + 1) * (double)(jt - jb + 1) <= TILERENDER_REF_MAX_CELLS) break;
+    const ptgrid_geom *e = ptgrid_geometry(ps->g);
+    double x0 = e->x0 - reach, x1 = e->x0 + (double)e->ncols * e->cell + reach;
+    double y0 = e->y0 - reach, y1 = e->y0 + (double)e->nrows * e->cell + reach;
+    while (lattice_span(L, cell, x0, y0, x1, y1) > TILERENDER_REF_MAX_CELLS)
         cell *= 2;
-    }
-    L->i0 = i0;
-    L->jtop = jt;
-    L->g.cell = cell;
-    L->g.x0 = (double)i0 * cell;
-    L->g.y1 = (double)(jt + 1) * cell;
-    L->g.nx = (int)(i1 - i0 + 1);
-    L->g.ny = (int)(jt - jb + 1);
 }
 
 /* Computes the view of p from its point set (no memo). */

@@ -1,9 +1,17 @@
-/* blackspots.c - DBSCAN black spots with their descriptions, ranking and GeoJSON (blackspots.h). */
+/* blackspots.c - DBSCAN black spots with their descriptions, ranking and GeoJSON (blackspots.h).
+ *
+ * blackspots_compute, one stage per function: cluster (selection, min_points, DBSCAN) ->
+ * trend_years -> tally (counts and sums per cluster, one pass in memory order) ->
+ * group_members (counting sort by cluster) -> shapes (centroid, radius, hull, back to lon/lat)
+ * -> rank_spots. The temporaries live in one bs_work, freed on every path.
+ * Invariants (asserted): every clustered point lands in its cluster's group, and each group
+ * holds as many members as the cluster counts. */
 #include "hazmap/blackspots.h"
 #include "hazmap/dbscan.h"
 #include "hazmap/hztime.h"
 #include "hazmap/workcrs.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,28 +240,27 @@ int blackspots_auto_min_points(size_t n, const double *x, const double *y, doubl
     return k > FLOOR ? (k > 1e6 ? 1000000 : (int)k) : FLOOR;
 }
 
-hz_status blackspots_compute(const incset *s, const hz_filter *f, const blackspots_params *p,
-                             blackspots_result **out, char *err, size_t errlen)
+/* What one blackspots_compute() holds while it runs, all freed on every path. */
+typedef struct bs_work {
+    hz_points pts;  /* the filtered incidents, working CRS */
+    int32_t *label; /* per point: its cluster, 0 = noise */
+    int32_t ncl;    /* clusters */
+    size_t *cstart; /* ncl + 2: cluster c's members are buf[cstart[c] .. cstart[c + 1]) */
+    xy *buf, *hull; /* members grouped by cluster; one hull */
+    workcrs *w;     /* for the way back to lon/lat */
+} bs_work;
+
+/* Stage 1: the filtered incidents, min_points (given or automatic) and the DBSCAN labels. */
+static hz_status cluster(const incset *s, const hz_filter *f, const blackspots_params *p,
+                         blackspots_result *r, bs_work *w, char *err, size_t errlen)
 {
-    *out = NULL;
-    hz_points pts = {0};
-    int32_t *label = NULL;
-    size_t *cstart = NULL;
-    xy *buf = NULL, *hull = NULL;
-    rank_key *keys = NULL;
-    blackspot *ranked = NULL;
-    workcrs *w = NULL;
-    blackspots_result *r = calloc(1, sizeof *r);
-    if (!r) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-    r->params = *p;
-    hz_status rc = incset_select(s, f, &pts, err, errlen);
-    if (rc != HZ_OK) goto fail;
-    size_t n = pts.n;
-    label = malloc((n ? n : 1) * sizeof *label);
-    if (!label) goto oom;
-    int32_t ncl = 0;
+    hz_status rc = incset_select(s, f, &w->pts, err, errlen);
+    if (rc != HZ_OK) return rc;
+    size_t n = w->pts.n;
+    w->label = malloc((n ? n : 1) * sizeof *w->label);
+    if (!w->label) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     if (p->min_points <= 0) {
-        r->params.min_points = blackspots_auto_min_points(n, pts.x, pts.y, p->eps);
+        r->params.min_points = blackspots_auto_min_points(n, w->pts.x, w->pts.y, p->eps);
         snprintf(r->params_rule, sizeof r->params_rule,
                  "eps %g m as given; min_points %d automatic: max(5, ceil(3 pi n / occupied "
                  "eps-cells)) over %zu incidents",
@@ -262,20 +269,19 @@ hz_status blackspots_compute(const incset *s, const hz_filter *f, const blackspo
         snprintf(r->params_rule, sizeof r->params_rule, "eps %g m and min_points %d as given",
                  p->eps, p->min_points);
     }
-    rc = dbscan_run_threads(n, pts.x, pts.y, p->eps, r->params.min_points, p->nthreads, label, NULL,
-                            &ncl, err, errlen);
-    if (rc != HZ_OK) goto fail;
+    rc = dbscan_run_threads(n, w->pts.x, w->pts.y, p->eps, r->params.min_points, p->nthreads,
+                            w->label, NULL, &w->ncl, err, errlen);
     r->incidents = (int64_t)n;
-    hz_filter sf = *f;
-    sf.weight = HZ_WEIGHT_SCORE;
-    for (int k = 0; k < HZ_SEV_COUNT; k++)
-        r->weights[k] = filter_weight(&sf, k);
-    const hz_incident *items = incset_items(s);
-    /* Trend years over all filtered incidents: those of the first and last instants (the local
-     * year never decreases with time; converting every time took 0.01 s at 1M). */
+    return rc;
+}
+
+/* Stage 2: the trend years over all filtered incidents: those of the first and last instants
+ * (the local year never decreases with time; converting every time took 0.01 s at 1M). */
+static void trend_years(blackspots_result *r, const hz_incident *items, const hz_points *pts)
+{
     int64_t tmin = INT64_MAX, tmax = INT64_MIN;
-    for (size_t k = 0; k < n; k++) {
-        int64_t t = items[pts.idx[k]].t;
+    for (size_t k = 0; k < pts->n; k++) {
+        int64_t t = items[pts->idx[k]].t;
         if (t == INT64_MIN) continue;
         tmin = t < tmin ? t : tmin;
         tmax = t > tmax ? t : tmax;
@@ -288,29 +294,37 @@ hz_status blackspots_compute(const incset *s, const hz_filter *f, const blackspo
     }
     r->year0 = ymin;
     r->nyears = ymax >= ymin ? ymax - ymin + 1 : 0;
-    r->spots = calloc((size_t)ncl + 1, sizeof *r->spots);
-    if (!r->spots) goto oom;
-    r->n = (size_t)ncl;
-    for (int32_t c = 0; c < ncl; c++)
+}
+
+/* Stage 3: the counts and sums of every cluster in one pass over the filtered points, which
+ * follow the snapshot's memory order: a cluster's members are spread over the whole snapshot,
+ * and visiting them cluster by cluster missed the cache on nearly every one (0.15 s of a
+ * 1M-incident request). Within a cluster the sums still run in input order. Also the members
+ * per cluster (cstart[c + 1]) and the noise. */
+static hz_status tally(blackspots_result *r, const hz_incident *items, bs_work *w, char *err,
+                       size_t errlen)
+{
+    r->spots = calloc((size_t)w->ncl + 1, sizeof *r->spots);
+    if (!r->spots) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    r->n = (size_t)w->ncl; /* from here blackspots_free() frees the trends allocated */
+    for (int32_t c = 0; c < w->ncl; c++)
         if (!(r->spots[c].trend = calloc((size_t)r->nyears + 1, sizeof *r->spots[c].trend)))
-            goto oom;
-    /* The counts and sums of every cluster in one pass over the filtered points, which follow
-     * the snapshot's memory order: a cluster's members are spread over the whole snapshot, and
-     * visiting them cluster by cluster missed the cache on nearly every one (0.15 s of a
-     * 1M-incident request). Within a cluster the sums still run in input order. */
-    cstart = calloc((size_t)ncl + 2, sizeof *cstart);
-    if (!cstart) goto oom;
-    for (size_t k = 0; k < n; k++) {
-        cstart[label[k] + 1]++;
-        if (label[k] == 0) continue;
-        blackspot *b = &r->spots[label[k] - 1];
-        const hz_incident *i = &items[pts.idx[k]];
+            return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    w->cstart = calloc((size_t)w->ncl + 2, sizeof *w->cstart);
+    if (!w->cstart) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    const hz_points *pts = &w->pts;
+    for (size_t k = 0; k < pts->n; k++) {
+        int32_t lab = w->label[k];
+        w->cstart[lab + 1]++;
+        if (lab == 0) continue;
+        blackspot *b = &r->spots[lab - 1];
+        const hz_incident *i = &items[pts->idx[k]];
         if (b->count++ == 0) b->first = k;
         b->severity[i->severity < HZ_SEV_COUNT ? i->severity : 0]++;
         b->score += r->weights[i->severity < HZ_SEV_COUNT ? i->severity : 0];
         b->mechanisms[i->mechanism < HZ_MECH_COUNT ? i->mechanism : 0]++;
-        b->cx += pts.x[k]; /* the sums, divided below */
-        b->cy += pts.y[k];
+        b->cx += pts->x[k]; /* the sums, divided in shapes() */
+        b->cy += pts->y[k];
         if (i->t != INT64_MIN) {
             int y, h, wd;
             local_fields(i->t, &y, &h, &wd);
@@ -319,64 +333,86 @@ hz_status blackspots_compute(const incset *s, const hz_filter *f, const blackspo
             b->trend[y - r->year0]++;
         }
     }
-    r->noise = (int64_t)cstart[1];
-    /* The members' coordinates grouped by cluster (counting sort), for the radius and hull. */
-    cstart[1] = 0;
-    for (int32_t c = 1; c <= ncl; c++)
-        cstart[c + 1] += cstart[c];
-    buf = malloc((cstart[ncl + 1] + 1) * sizeof *buf);
-    if (!buf) goto oom;
-    {
-        size_t *fill = malloc(((size_t)ncl + 1) * sizeof *fill);
-        if (!fill) goto oom;
-        memcpy(fill, cstart, ((size_t)ncl + 1) * sizeof *fill);
-        for (size_t k = 0; k < n; k++)
-            if (label[k]) buf[fill[label[k]]++] = (xy){pts.x[k], pts.y[k]};
+    r->noise = (int64_t)w->cstart[1];
+    return HZ_OK;
+}
+
+/* Stage 4: the members' coordinates grouped by cluster (counting sort, input order within a
+ * cluster), for the radius and hull; and room for the largest hull. */
+static hz_status group_members(bs_work *w, char *err, size_t errlen)
+{
+    size_t *cs = w->cstart, n = w->pts.n;
+    cs[1] = 0; /* the noise is not grouped */
+    for (int32_t c = 1; c <= w->ncl; c++)
+        cs[c + 1] += cs[c];
+    w->buf = malloc((cs[w->ncl + 1] + 1) * sizeof *w->buf);
+    size_t *fill = malloc(((size_t)w->ncl + 1) * sizeof *fill);
+    if (!w->buf || !fill) {
         free(fill);
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     }
+    memcpy(fill, cs, ((size_t)w->ncl + 1) * sizeof *fill);
+    for (size_t k = 0; k < n; k++)
+        if (w->label[k]) w->buf[fill[w->label[k]]++] = (xy){w->pts.x[k], w->pts.y[k]};
+    for (int32_t c = 1; c <= w->ncl; c++) /* every member placed, each cluster full */
+        assert(fill[c] == cs[c + 1]);
+    free(fill);
     size_t maxm = 0;
-    for (int32_t c = 1; c <= ncl; c++)
-        if (cstart[c + 1] - cstart[c] > maxm) maxm = cstart[c + 1] - cstart[c];
-    hull = malloc((2 * maxm + 2) * sizeof *hull);
-    if (!hull) goto oom;
-    w = workcrs_new(incset_work_srs(s), 0, 0, err, errlen);
-    if (!w) {
-        rc = HZ_ECRS;
-        goto fail;
-    }
-    for (int32_t c = 1; c <= ncl; c++) {
+    for (int32_t c = 1; c <= w->ncl; c++)
+        if (cs[c + 1] - cs[c] > maxm) maxm = cs[c + 1] - cs[c];
+    w->hull = malloc((2 * maxm + 2) * sizeof *w->hull);
+    if (!w->hull) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    return HZ_OK;
+}
+
+/* Stage 5: per cluster the centroid, radius and convex hull, back to lon/lat. */
+static hz_status shapes(blackspots_result *r, const incset *s, bs_work *w, char *err, size_t errlen)
+{
+    w->w = workcrs_new(incset_work_srs(s), 0, 0, err, errlen);
+    if (!w->w) return HZ_ECRS;
+    for (int32_t c = 1; c <= w->ncl; c++) {
         blackspot *b = &r->spots[c - 1];
-        xy *mem = buf + cstart[c];
-        size_t m = cstart[c + 1] - cstart[c];
+        xy *mem = w->buf + w->cstart[c];
+        size_t m = w->cstart[c + 1] - w->cstart[c];
+        assert(m == (size_t)b->count);
         b->cx /= (double)b->count;
         b->cy /= (double)b->count;
         for (size_t q = 0; q < m; q++) {
             double d = hypot(mem[q].x - b->cx, mem[q].y - b->cy);
             if (d > b->radius_m) b->radius_m = d;
         }
-        size_t hn = convex_hull(mem, m, hull);
+        size_t hn = convex_hull(mem, m, w->hull);
         b->hull_n = hn;
         b->hull_lon = malloc((hn + 1) * sizeof *b->hull_lon);
         b->hull_lat = malloc((hn + 1) * sizeof *b->hull_lat);
-        if (!b->hull_lon || !b->hull_lat) goto oom;
+        if (!b->hull_lon || !b->hull_lat) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
         for (size_t v = 0; v < hn; v++) {
-            b->hull_lon[v] = hull[v].x;
-            b->hull_lat[v] = hull[v].y;
+            b->hull_lon[v] = w->hull[v].x;
+            b->hull_lat[v] = w->hull[v].y;
         }
-        if (workcrs_inverse(w, hn, b->hull_lon, b->hull_lat, b->hull_lon, b->hull_lat) != HZ_OK ||
-            workcrs_inverse(w, 1, &b->cx, &b->cy, &b->lon, &b->lat) != HZ_OK) {
-            rc = hz_fail(HZ_ECRS, err, errlen, "cannot transform cluster %d back to lon/lat", c);
-            goto fail;
-        }
+        if (workcrs_inverse(w->w, hn, b->hull_lon, b->hull_lat, b->hull_lon, b->hull_lat) !=
+                HZ_OK ||
+            workcrs_inverse(w->w, 1, &b->cx, &b->cy, &b->lon, &b->lat) != HZ_OK)
+            return hz_fail(HZ_ECRS, err, errlen, "cannot transform cluster %d back to lon/lat", c);
     }
-    /* Rank. */
-    keys = malloc((r->n + 1) * sizeof *keys);
-    ranked = malloc((r->n + 1) * sizeof *ranked);
-    if (!keys || !ranked) goto oom;
+    return HZ_OK;
+}
+
+/* Stage 6: the clusters in rank order (by score or count, then the other, then the position
+ * of the first member). */
+static hz_status rank_spots(blackspots_result *r, blackspots_rank by, char *err, size_t errlen)
+{
+    rank_key *keys = malloc((r->n + 1) * sizeof *keys);
+    blackspot *ranked = malloc((r->n + 1) * sizeof *ranked);
+    if (!keys || !ranked) {
+        free(keys);
+        free(ranked);
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    }
     for (size_t i = 0; i < r->n; i++) {
         const blackspot *b = &r->spots[i];
-        keys[i].k1 = p->rank == BLACKSPOTS_BY_COUNT ? (double)b->count : b->score;
-        keys[i].k2 = p->rank == BLACKSPOTS_BY_COUNT ? b->score : (double)b->count;
+        keys[i].k1 = by == BLACKSPOTS_BY_COUNT ? (double)b->count : b->score;
+        keys[i].k2 = by == BLACKSPOTS_BY_COUNT ? b->score : (double)b->count;
         keys[i].first = b->first;
         keys[i].i = i;
     }
@@ -385,30 +421,51 @@ hz_status blackspots_compute(const incset *s, const hz_filter *f, const blackspo
         ranked[i] = r->spots[keys[i].i];
         ranked[i].rank = (int)i + 1;
     }
+    free(keys);
     free(r->spots);
     r->spots = ranked;
-    ranked = NULL;
-    filter_canonical(f, r->filters, sizeof r->filters);
-    snprintf(r->work_srs, sizeof r->work_srs, "%s", incset_work_srs(s));
-    r->data_version = incset_data_version(s);
-    *out = r;
-    r = NULL;
-    rc = HZ_OK;
-    goto done;
-oom:
-    rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-fail:
-done:
+    return HZ_OK;
+}
+
+hz_status blackspots_compute(const incset *s, const hz_filter *f, const blackspots_params *p,
+                             blackspots_result **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    blackspots_result *r = calloc(1, sizeof *r);
+    if (!r) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    r->params = *p;
+    hz_filter sf = *f;
+    sf.weight = HZ_WEIGHT_SCORE;
+    for (int k = 0; k < HZ_SEV_COUNT; k++)
+        r->weights[k] = filter_weight(&sf, k);
+    const hz_incident *items = incset_items(s);
+    bs_work w = {0};
+    hz_status rc = cluster(s, f, p, r, &w, err, errlen);
+    if (rc == HZ_OK) {
+        trend_years(r, items, &w.pts);
+        rc = tally(r, items, &w, err, errlen);
+    }
+    if (rc == HZ_OK) {
+        assert((size_t)r->noise <= w.pts.n);
+        rc = group_members(&w, err, errlen);
+    }
+    if (rc == HZ_OK) rc = shapes(r, s, &w, err, errlen);
+    if (rc == HZ_OK) rc = rank_spots(r, p->rank, err, errlen);
+    if (rc == HZ_OK) {
+        filter_canonical(f, r->filters, sizeof r->filters);
+        snprintf(r->work_srs, sizeof r->work_srs, "%s", incset_work_srs(s));
+        r->data_version = incset_data_version(s);
+        *out = r;
+        r = NULL;
+    }
     /* On failure r->n counts the clusters whose arrays may be allocated (calloc'd: NULL-safe). */
     blackspots_free(r);
-    hz_points_free(&pts);
-    free(label);
-    free(cstart);
-    free(buf);
-    free(hull);
-    free(keys);
-    free(ranked);
-    workcrs_free(w);
+    hz_points_free(&w.pts);
+    free(w.label);
+    free(w.cstart);
+    free(w.buf);
+    free(w.hull);
+    workcrs_free(w.w);
     return rc;
 }
 

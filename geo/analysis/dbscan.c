@@ -1,11 +1,11 @@
 /* dbscan.c - DBSCAN over planar points on a fine uniform grid of cells (see dbscan.h).
  *
- * The grid: cells of side h = eps / (2 sqrt 2), so a cell's diagonal is eps / 2 and any two
- * points of one cell are neighbours, with a margin no rounding can eat (checked per cell when
- * the grid is built); the neighbours of a point lie within R = 3 cells of its own in each
- * direction (eps / h = 2.83). Points are sorted by the cell key cy * W + cx (LSD radix sort),
- * so each occupied cell is a run of the sorted arrays and the 7 cells of one grid row around a
- * cell form one key range; a sweep over the cells in key order finds the 7 ranges.
+ * The grid (ptgrid.h): cells of side h = eps / (2 sqrt 2), so a cell's diagonal is eps / 2 and
+ * any two points of one cell are neighbours, with a margin no rounding can eat (checked per cell
+ * when the grid is built); the neighbours of a point lie within R = 3 cells of its own in each
+ * direction (eps / h = 2.83), so the grid has R margin cells on each side. Each occupied cell
+ * is a run of the sorted points and the 7 cells of one grid row around a cell form one key
+ * range; a sweep over the cells in key order (ptgrid_sweep) finds the 7 ranges.
  *
  * Exact bounds from bounding boxes. Every cell keeps the bounding box of its points. Rounded
  * subtraction, multiplication and addition are monotone (and a - b rounds to -(b - a)), so for
@@ -34,6 +34,7 @@
  *     next, so the first cluster to reach a border point is the lowest-numbered one that can. */
 #include "hazmap/dbscan.h"
 #include "hazmap/parfor.h"
+#include "hazmap/ptgrid.h"
 
 #include <assert.h>
 #include <math.h>
@@ -43,67 +44,30 @@
 /* Neighbour reach in cells: ceil(eps / h) = ceil(2 sqrt 2). */
 enum { R = 3, SPAN = 2 * R + 1, NEAR_MAX = SPAN * SPAN };
 
-typedef struct box {
-    double x0, y0, x1, y1;
-} box;
+typedef ptgrid_box box;
 
+/* The point grid and, per occupied cell, what the passes find out. */
 typedef struct grid {
+    ptgrid *pg;
     size_t n, m; /* points, occupied cells */
     double eps2;
-    uint64_t w;       /* keys per grid row */
-    double *sx, *sy;  /* coordinates in sorted (cell) order */
-    uint32_t *ord;    /* sorted position -> input index */
-    uint64_t *key;    /* per cell, increasing (n allocated, m used) */
-    uint32_t *start;  /* m + 1: cell c holds sorted positions [start[c], start[c + 1]) */
-    box *bb;          /* per cell: box of its points; after pass 1, of its core points */
-    uint32_t *ncore;  /* per cell: core points */
-    uint32_t *parent; /* per cell: union-find of pass 2 */
-    int32_t *cl;      /* per cell: cluster number of its cores (pass 3), 0 = none */
+    const double *sx, *sy; /* coordinates in sorted (cell) order */
+    const uint32_t *ord;   /* sorted position -> input index */
+    const uint32_t *start; /* m + 1: cell c holds sorted positions [start[c], start[c + 1]) */
+    box *bb;               /* per cell: the box of its points; after pass 1, of its core points
+                            * (taken over from the grid) */
+    uint32_t *ncore;       /* per cell: core points */
+    uint32_t *parent;      /* per cell: union-find of pass 2 */
+    int32_t *cl;           /* per cell: cluster number of its cores (pass 3), 0 = none */
 } grid;
 
 static void grid_free(grid *g)
 {
-    free(g->sx);
-    free(g->sy);
-    free(g->ord);
-    free(g->key);
-    free(g->start);
+    ptgrid_free(g->pg);
     free(g->bb);
     free(g->ncore);
     free(g->parent);
     free(g->cl);
-}
-
-/* LSD radix sort of (key, idx) pairs by key, 16 bits per pass over the bits in use. */
-static int radix_sort(size_t n, uint64_t *key, uint32_t *idx, uint64_t maxkey)
-{
-    uint64_t *k2 = malloc((n ? n : 1) * sizeof *k2);
-    uint32_t *i2 = malloc((n ? n : 1) * sizeof *i2);
-    size_t *cnt = malloc(65537 * sizeof *cnt);
-    if (!k2 || !i2 || !cnt) {
-        free(k2);
-        free(i2);
-        free(cnt);
-        return -1;
-    }
-    for (int shift = 0; shift < 64 && (maxkey >> shift) != 0; shift += 16) {
-        memset(cnt, 0, 65537 * sizeof *cnt);
-        for (size_t i = 0; i < n; i++)
-            cnt[((key[i] >> shift) & 0xffff) + 1]++;
-        for (size_t b = 0; b < 65536; b++)
-            cnt[b + 1] += cnt[b];
-        for (size_t i = 0; i < n; i++) {
-            size_t d = cnt[(key[i] >> shift) & 0xffff]++;
-            k2[d] = key[i];
-            i2[d] = idx[i];
-        }
-        memcpy(key, k2, n * sizeof *key);
-        memcpy(idx, i2, n * sizeof *idx);
-    }
-    free(k2);
-    free(i2);
-    free(cnt);
-    return 0;
 }
 
 /* min and max without fmin's and fmax's NaN rules (there is no NaN here): one instruction
@@ -165,109 +129,43 @@ static hz_status grid_build(grid *g, size_t n, const double *x, const double *y,
     memset(g, 0, sizeof *g);
     g->n = n;
     g->eps2 = eps * eps;
-    double minx = INFINITY, miny = INFINITY, maxx = -INFINITY, maxy = -INFINITY;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(x[i]) || !isfinite(y[i]))
-            return hz_fail(HZ_EINVAL, err, errlen, "dbscan: point %zu has a non-finite coordinate",
-                           i);
-        minx = min2(minx, x[i]);
-        miny = min2(miny, y[i]);
-        maxx = max2(maxx, x[i]);
-        maxy = max2(maxy, y[i]);
-    }
     double h = eps / (2.0 * M_SQRT2);
-    /* R margin columns and rows on each side: the neighbour ranges never leave the grid. */
-    double fw = floor((maxx - minx) / h) + 1.0 + 2 * R, fh = floor((maxy - miny) / h) + 1.0 + 2 * R;
-    if (!(h > 0) || !(fw * fh < 4.6e18))
+    ptgrid_spec spec = {.cell = h, .margin = R, .boxes = 1};
+    char why[256] = "";
+    hz_status rc = h > 0 ? ptgrid_new(n, x, y, NULL, &spec, &g->pg, why, sizeof why) : HZ_ELIMIT;
+    if (rc == HZ_ELIMIT)
         return hz_fail(HZ_ELIMIT, err, errlen, "dbscan: eps %g m is too small for the extent", eps);
-    uint64_t w = (uint64_t)fw;
-    g->w = w;
-    g->key = malloc(n * sizeof *g->key);
-    g->ord = malloc(n * sizeof *g->ord);
-    if (!g->key || !g->ord) goto oom;
-    uint64_t maxkey = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t cx = (uint64_t)floor((x[i] - minx) / h) + R;
-        uint64_t cy = (uint64_t)floor((y[i] - miny) / h) + R;
-        g->key[i] = cy * w + cx;
-        if (g->key[i] > maxkey) maxkey = g->key[i];
-        g->ord[i] = (uint32_t)i;
-    }
-    if (radix_sort(n, g->key, g->ord, maxkey) != 0) goto oom;
-    g->sx = malloc(n * sizeof *g->sx);
-    g->sy = malloc(n * sizeof *g->sy);
-    g->start = malloc((n + 1) * sizeof *g->start);
-    if (!g->sx || !g->sy || !g->start) goto oom;
-    /* Distinct cell keys (compacted in place at the front of key) and their first positions. */
-    size_t m = 0;
-    for (size_t s = 0; s < n; s++) {
-        g->sx[s] = x[g->ord[s]];
-        g->sy[s] = y[g->ord[s]];
-        if (s == 0 || g->key[s] != g->key[m - 1]) {
-            g->key[m] = g->key[s];
-            g->start[m++] = (uint32_t)s;
-        }
-    }
-    g->start[m] = (uint32_t)n;
-    g->m = m;
-    g->bb = malloc(m * sizeof *g->bb);
-    g->ncore = calloc(m, sizeof *g->ncore);
-    g->parent = malloc(m * sizeof *g->parent);
-    g->cl = calloc(m, sizeof *g->cl);
-    if (!g->bb || !g->ncore || !g->parent || !g->cl) goto oom;
-    for (size_t c = 0; c < m; c++) {
-        box *b = &g->bb[c];
-        b->x0 = b->x1 = g->sx[g->start[c]];
-        b->y0 = b->y1 = g->sy[g->start[c]];
-        for (uint32_t s = g->start[c] + 1; s < g->start[c + 1]; s++) {
-            b->x0 = min2(b->x0, g->sx[s]);
-            b->x1 = max2(b->x1, g->sx[s]);
-            b->y0 = min2(b->y0, g->sy[s]);
-            b->y1 = max2(b->y1, g->sy[s]);
-        }
+    if (rc == HZ_ENOMEM) goto oom;
+    if (rc != HZ_OK) return hz_fail(rc, err, errlen, "dbscan: %s", why);
+    g->m = ptgrid_cells(g->pg);
+    g->sx = ptgrid_xs(g->pg);
+    g->sy = ptgrid_ys(g->pg);
+    g->ord = ptgrid_index(g->pg);
+    g->start = ptgrid_start(g->pg);
+    g->bb = ptgrid_take_boxes(g->pg);
+    for (size_t c = 0; c < g->m; c++) {
         /* The passes rely on it; only an eps whose square underflows could break it. */
-        if (!(box_far2(b, b) <= g->eps2)) {
+        if (!(box_far2(&g->bb[c], &g->bb[c]) <= g->eps2)) {
             grid_free(g);
             return hz_fail(HZ_ELIMIT, err, errlen,
                            "dbscan: eps %g m is too small for the precision of the coordinates",
                            eps);
         }
     }
+    g->ncore = calloc(g->m ? g->m : 1, sizeof *g->ncore);
+    g->parent = malloc((g->m ? g->m : 1) * sizeof *g->parent);
+    g->cl = calloc(g->m ? g->m : 1, sizeof *g->cl);
+    if (!g->ncore || !g->parent || !g->cl) goto oom;
     return HZ_OK;
 oom:
     grid_free(g);
     return hz_fail(HZ_ENOMEM, err, errlen, "dbscan: out of memory for %zu points", n);
 }
 
-/* Moving bounds of the SPAN key ranges around the current cell. */
-typedef struct sweep {
-    size_t lo[SPAN], hi[SPAN];
-} sweep;
-
-/* Moves the sweep to cell c: row r then covers cells [lo[r], hi[r]), the occupied cells within
- * R cells of c in both directions (c included). Calls on one zeroed sweep must pass increasing
- * c. */
-static void sweep_to(const grid *g, sweep *sw, size_t c)
-{
-    /* key[c] >= R * w + R: the margin rows and columns keep these from wrapping. */
-    uint64_t row0 = g->key[c] - (uint64_t)R * g->w;
-    for (int r = 0; r < SPAN; r++) {
-        uint64_t a = row0 + (uint64_t)r * g->w - R, b = a + 2 * R;
-        size_t lo = sw->lo[r], hi = sw->hi[r];
-        while (lo < g->m && g->key[lo] < a)
-            lo++;
-        if (hi < lo) hi = lo;
-        while (hi < g->m && g->key[hi] <= b)
-            hi++;
-        sw->lo[r] = lo;
-        sw->hi[r] = hi;
-    }
-}
-
 /* How many points the cells of the sweep hold or, given cum (prefix sums over the cells of a
  * per-cell count, m + 1 entries), how many of what is counted: each row's cells are one run,
  * so no cell is visited. */
-static size_t sweep_total(const grid *g, const sweep *sw, const uint32_t *cum)
+static size_t sweep_total(const grid *g, const ptgrid_sweep *sw, const uint32_t *cum)
 {
     size_t t = 0;
     for (int r = 0; r < SPAN; r++)
@@ -276,7 +174,7 @@ static size_t sweep_total(const grid *g, const sweep *sw, const uint32_t *cum)
 }
 
 /* The cells of the sweep into nb (room for NEAR_MAX); returns their count. */
-static size_t sweep_cells(const sweep *sw, uint32_t *nb)
+static size_t sweep_cells(const ptgrid_sweep *sw, uint32_t *nb)
 {
     size_t k = 0;
     for (int r = 0; r < SPAN; r++)
@@ -322,10 +220,11 @@ static int mark_cores(const grid *g, size_t mp, uint8_t *iscore, size_t c0, size
     size_t cap = 0;
     double *ax = NULL, *ay = NULL;
     uint32_t nb[NEAR_MAX];
-    sweep sw = {0};
+    ptgrid_sweep sw;
+    ptgrid_sweep_init(&sw, R);
     for (size_t c = c0; c < c1; c++) {
         const box *bc = &g->bb[c];
-        sweep_to(g, &sw, c);
+        ptgrid_sweep_to(g->pg, &sw, c);
         if (sweep_total(g, &sw, NULL) < mp) { /* too few points in reach: most cells */
             memset(iscore + g->start[c], 0, cell_size(g, (uint32_t)c));
             continue;
@@ -424,12 +323,13 @@ static int cores_touch(const grid *g, const uint8_t *iscore, uint32_t c, uint32_
 static void join_cores(grid *g, const uint8_t *iscore)
 {
     uint32_t nb[NEAR_MAX];
-    sweep sw = {0};
+    ptgrid_sweep sw;
+    ptgrid_sweep_init(&sw, R);
     for (size_t c = 0; c < g->m; c++)
         g->parent[c] = (uint32_t)c;
     for (size_t c = 0; c < g->m; c++) {
         if (!g->ncore[c]) continue;
-        sweep_to(g, &sw, c);
+        ptgrid_sweep_to(g->pg, &sw, c);
         size_t k = sweep_cells(&sw, nb);
         for (size_t j = 0; j < k; j++) {
             uint32_t d = nb[j];
@@ -481,7 +381,8 @@ static void label_points(const grid *g, const uint8_t *iscore, int32_t *label, c
                          size_t c0, size_t c1)
 {
     uint32_t nb[NEAR_MAX];
-    sweep sw = {0};
+    ptgrid_sweep sw;
+    ptgrid_sweep_init(&sw, R);
     for (size_t c = c0; c < c1; c++) {
         size_t ncell = cell_size(g, (uint32_t)c);
         if (g->ncore[c] == ncell) {
@@ -489,7 +390,7 @@ static void label_points(const grid *g, const uint8_t *iscore, int32_t *label, c
                 label[g->ord[s]] = g->cl[c];
             continue;
         }
-        sweep_to(g, &sw, c);
+        ptgrid_sweep_to(g->pg, &sw, c);
         if (sweep_total(g, &sw, cum) == 0) { /* no core in reach: noise */
             for (uint32_t s = g->start[c]; s < g->start[c + 1]; s++)
                 label[g->ord[s]] = 0;

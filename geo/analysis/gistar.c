@@ -9,6 +9,7 @@
  * on L_i serves every variant. */
 #include "hazmap/gistar.h"
 #include "hazmap/parfor.h"
+#include "hazmap/ptgrid.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -214,6 +215,54 @@ static void sort_from(idxvec *v, size_t first)
     }
 }
 
+/* Neighbour lists from a point grid (spec): j != i is a neighbour of i when |dx| <= half,
+ * |dy| <= half and dx^2 + dy^2 <= d2. Each list sorted by index, as spdep keeps them (it only
+ * matters for reading). */
+static hz_status nb_on_grid(size_t n, const double *x, const double *y, const ptgrid_spec *spec,
+                            double half, double d2, gistar_nb *out, char *err, size_t errlen)
+{
+    ptgrid *g = NULL;
+    idxvec nbr = {0};
+    hz_status rc = ptgrid_new(n, x, y, NULL, spec, &g, err, errlen);
+    if (rc != HZ_OK) return rc;
+    out->start = malloc((n + 1) * sizeof *out->start);
+    if (!out->start) {
+        rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        goto done;
+    }
+    const uint32_t *index = ptgrid_index(g);
+    out->n = n;
+    for (size_t i = 0; i < n; i++) {
+        out->start[i] = nbr.n;
+        size_t first = nbr.n, p0, p1;
+        double sq[4] = {x[i] - half, y[i] - half, x[i] + half, y[i] + half};
+        ptgrid_rows it;
+        ptgrid_rows_begin(g, sq, &it);
+        while (ptgrid_rows_next(g, &it, &p0, &p1)) {
+            for (size_t q = p0; q < p1; q++) {
+                uint32_t j = index[q];
+                double dx = x[j] - x[i], dy = y[j] - y[i];
+                if (j == i || fabs(dx) > half || fabs(dy) > half || dx * dx + dy * dy > d2)
+                    continue;
+                if (idxvec_push(&nbr, j)) {
+                    rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+                    goto done;
+                }
+            }
+        }
+        sort_from(&nbr, first);
+    }
+    out->start[n] = nbr.n;
+    out->idx = nbr.v ? nbr.v : malloc(sizeof *out->idx);
+    nbr.v = NULL;
+    if (!out->idx) rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+done:
+    ptgrid_free(g);
+    free(nbr.v);
+    if (rc != HZ_OK) gistar_nb_free(out);
+    return rc;
+}
+
 hz_status gistar_nb_distance(size_t n, const double *x, const double *y, double d, gistar_nb *out,
                              char *err, size_t errlen)
 {
@@ -221,103 +270,14 @@ hz_status gistar_nb_distance(size_t n, const double *x, const double *y, double 
     if (!(d > 0) || !isfinite(d))
         return hz_fail(HZ_EINVAL, err, errlen, "band: %g is not a positive distance", d);
     if (n >= UINT32_MAX) return hz_fail(HZ_ELIMIT, err, errlen, "too many points (%zu)", n);
-    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         if (!isfinite(x[i]) || !isfinite(y[i]))
             return hz_fail(HZ_EINVAL, err, errlen, "point %zu has no finite coordinates", i);
-        x0 = fmin(x0, x[i]);
-        y0 = fmin(y0, y[i]);
-        x1 = fmax(x1, x[i]);
-        y1 = fmax(y1, y[i]);
-    }
-    /* Buckets of side >= d (at most 2048 across), so neighbours lie in the 3 x 3 block... or
-     * in a wider block when the buckets had to be larger than d. */
-    double bs = d;
-    double ext = n ? fmax(x1 - x0, y1 - y0) : 0;
-    if (ext / bs > 2048) bs = ext / 2048;
-    size_t bx = n ? (size_t)((x1 - x0) / bs) + 1 : 1, by = n ? (size_t)((y1 - y0) / bs) + 1 : 1;
-    size_t nb = bx * by;
-    size_t *head = calloc(nb + 1, sizeof *head);
-    uint32_t *order = malloc((n ? n : 1) * sizeof *order);
-    size_t *key = malloc((n ? n : 1) * sizeof *key);
-    out->start = malloc((n + 1) * sizeof *out->start);
-    idxvec nbr = {0};
-    hz_status rc = HZ_OK;
-    if (!head || !order || !key || !out->start) {
-        rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-        goto done;
-    }
-    /* Counting sort of the points by bucket. */
-    for (size_t i = 0; i < n; i++) {
-        size_t cx = (size_t)((x[i] - x0) / bs), cy = (size_t)((y[i] - y0) / bs);
-        if (cx >= bx) cx = bx - 1;
-        if (cy >= by) cy = by - 1;
-        key[i] = cy * bx + cx;
-        head[key[i] + 1]++;
-    }
-    for (size_t b = 0; b < nb; b++)
-        head[b + 1] += head[b];
-    {
-        size_t *fill = malloc((nb + 1) * sizeof *fill);
-        if (!fill) {
-            rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-            goto done;
-        }
-        memcpy(fill, head, (nb + 1) * sizeof *fill);
-        for (size_t i = 0; i < n; i++)
-            order[fill[key[i]]++] = (uint32_t)i;
-        free(fill);
-    }
-    double d2 = d * d * (1 + DIST_TOL);
-    long reach = (long)ceil(d / bs);
-    out->n = n;
-    for (size_t i = 0; i < n; i++) {
-        out->start[i] = nbr.n;
-        long cx = (long)(key[i] % bx), cy = (long)(key[i] / bx);
-        /* Neighbour lists sorted by index, as spdep keeps them (it only matters for reading). */
-        size_t first = nbr.n;
-        for (long yy = cy - reach; yy <= cy + reach; yy++) {
-            if (yy < 0 || yy >= (long)by) continue;
-            for (long xx = cx - reach; xx <= cx + reach; xx++) {
-                if (xx < 0 || xx >= (long)bx) continue;
-                size_t b = (size_t)yy * bx + (size_t)xx;
-                for (size_t q = head[b]; q < head[b + 1]; q++) {
-                    uint32_t j = order[q];
-                    if (j == i) continue;
-                    double dx = x[j] - x[i], dy = y[j] - y[i];
-                    if (dx * dx + dy * dy <= d2 && idxvec_push(&nbr, j)) {
-                        rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-                        goto done;
-                    }
-                }
-            }
-        }
-        sort_from(&nbr, first);
-    }
-    out->start[n] = nbr.n;
-    out->idx = nbr.v ? nbr.v : malloc(sizeof *out->idx);
-    nbr.v = NULL;
-    if (!out->idx) rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-done:
-    free(head);
-    free(order);
-    free(key);
-    free(nbr.v);
-    if (rc != HZ_OK) gistar_nb_free(out);
-    return rc;
-}
-
-typedef struct rc_key {
-    int row, col;
-    uint32_t i;
-} rc_key;
-
-static int rc_cmp(const void *a, const void *b)
-{
-    const rc_key *p = a, *q = b;
-    if (p->row != q->row) return p->row < q->row ? -1 : 1;
-    if (p->col != q->col) return p->col < q->col ? -1 : 1;
-    return p->i < q->i ? -1 : p->i > q->i;
+    /* Cells of side >= d (at most 2048 across): a point's neighbours lie in the cells that the
+     * square of half-side d around it touches. (Within the band, |dx| and |dy| are within the
+     * square's half-side by far more than rounding.) */
+    ptgrid_spec spec = {.cell = d, .across = 2048};
+    return nb_on_grid(n, x, y, &spec, d * (1 + DIST_TOL), d * d * (1 + DIST_TOL), out, err, errlen);
 }
 
 hz_status gistar_nb_queen(size_t n, const int *row, const int *col, gistar_nb *out, char *err,
@@ -325,52 +285,18 @@ hz_status gistar_nb_queen(size_t n, const int *row, const int *col, gistar_nb *o
 {
     memset(out, 0, sizeof *out);
     if (n >= UINT32_MAX) return hz_fail(HZ_ELIMIT, err, errlen, "too many cells (%zu)", n);
-    rc_key *k = malloc((n ? n : 1) * sizeof *k);
-    out->start = malloc((n + 1) * sizeof *out->start);
-    idxvec nbr = {0};
-    hz_status rc = HZ_OK;
-    if (!k || !out->start) {
-        rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-        goto done;
+    /* Lattice positions as points on a grid of unit cells (coarser over a vast extent):
+     * neighbours are the points in the 3 x 3 square around each. */
+    double *x = malloc((n ? n : 1) * sizeof *x), *y = malloc((n ? n : 1) * sizeof *y);
+    hz_status rc = x && y ? HZ_OK : hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    for (size_t i = 0; rc == HZ_OK && i < n; i++) {
+        x[i] = col[i];
+        y[i] = row[i];
     }
-    for (size_t i = 0; i < n; i++)
-        k[i] = (rc_key){row[i], col[i], (uint32_t)i};
-    qsort(k, n, sizeof *k, rc_cmp);
-    out->n = n;
-    for (size_t i = 0; i < n; i++) {
-        out->start[i] = nbr.n;
-        size_t first = nbr.n;
-        for (int dr = -1; dr <= 1; dr++) {
-            for (int dc = -1; dc <= 1; dc++) {
-                rc_key want = {row[i] + dr, col[i] + dc, 0};
-                /* lower bound of (row, col) */
-                size_t lo = 0, hi = n;
-                while (lo < hi) {
-                    size_t mid = (lo + hi) / 2;
-                    if (k[mid].row < want.row || (k[mid].row == want.row && k[mid].col < want.col))
-                        lo = mid + 1;
-                    else
-                        hi = mid;
-                }
-                for (; lo < n && k[lo].row == want.row && k[lo].col == want.col; lo++) {
-                    if (k[lo].i == i) continue;
-                    if (idxvec_push(&nbr, k[lo].i)) {
-                        rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-                        goto done;
-                    }
-                }
-            }
-        }
-        sort_from(&nbr, first);
-    }
-    out->start[n] = nbr.n;
-    out->idx = nbr.v ? nbr.v : malloc(sizeof *out->idx);
-    nbr.v = NULL;
-    if (!out->idx) rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-done:
-    free(k);
-    free(nbr.v);
-    if (rc != HZ_OK) gistar_nb_free(out);
+    ptgrid_spec spec = {.cell = 1, .across = 1 << 20};
+    if (rc == HZ_OK) rc = nb_on_grid(n, x, y, &spec, 1, INFINITY, out, err, errlen);
+    free(x);
+    free(y);
     return rc;
 }
 

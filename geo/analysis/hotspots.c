@@ -1,15 +1,21 @@
 /* hotspots.c - Gi* hot spot analysis: aggregate incidents to a clipped lattice, auto scale,
  * classify.
  *
- * Pipeline (hotspots_compute): bounding box -> cell size (given or auto) -> lattice aligned to
- * multiples of the cell size -> study-area mask by scanline (cell centre in the union of the
- * polygons) -> aggregation, O(n) -> distance band (given, contiguity, or auto: incremental
- * Moran's I on the lattice stencil) -> Gi* on the lattice (gistar.h) -> BH FDR -> classes.
- * Invariant: cells[] holds exactly the mask's cells in row-major order. */
+ * Pipeline (hotspots_compute), one stage per function: study_box (the region's or the points'
+ * bounding box) -> choose_cell (given or auto: nearest neighbours on a point grid, ptgrid.h) ->
+ * aggregate (lattice aligned to multiples of the cell size, study-area mask by scanline - cell
+ * centre in the union of the polygons - and the incidents summed in input order, O(n)) ->
+ * choose_band (given, contiguity, or auto: incremental Moran's I on the lattice stencil) ->
+ * gi_star (on the lattice, gistar.h) -> classify (BH FDR, classes). The temporaries live in one
+ * hs_work, freed on every path.
+ * Invariants (asserted): every incident is counted in a cell or as outside; cells[] holds
+ * exactly the mask's cells in row-major order. */
 #include "hazmap/hotspots.h"
+#include "hazmap/ptgrid.h"
 #include "hazmap/wkb.h"
 #include "hazmap/workcrs.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -340,67 +346,63 @@ done:
 
 /* ---- auto cell size: mean nearest-neighbour distance ---- */
 
+/* Lowers *best to the smallest positive squared distance from (px, py) to the points of row
+ * `row`, columns col0..col1 of g (the parts outside the grid skipped). */
+static void nearest_in_run(const ptgrid *g, int64_t row, int64_t col0, int64_t col1, double px,
+                           double py, double *best)
+{
+    const ptgrid_geom *e = ptgrid_geometry(g);
+    if (row < 0 || row >= e->nrows) return;
+    if (col0 < 0) col0 = 0;
+    if (col1 > e->ncols - 1) col1 = e->ncols - 1;
+    if (col0 > col1) return;
+    size_t c0, c1;
+    ptgrid_run(g, row, col0, col1, &c0, &c1);
+    const uint32_t *start = ptgrid_start(g);
+    const double *xs = ptgrid_xs(g), *ys = ptgrid_ys(g);
+    for (uint32_t q = start[c0]; q < start[c1]; q++) {
+        double dx = xs[q] - px, dy = ys[q] - py;
+        double d2 = dx * dx + dy * dy;
+        if (d2 > 0 && d2 < *best) *best = d2;
+    }
+}
+
 /* Mean distance from up to NN_SAMPLE incidents (evenly spaced in input order) to the nearest
- * incident at a different location, over a bucket grid. Returns NAN if no two locations differ. */
+ * incident at a different location, searched ring by ring of cells on a point grid over bb
+ * (incidents beyond it are clamped into its edge cells). Returns NAN if no two locations
+ * differ. */
 static double mean_nn_distance(const hz_points *p, const double bb[4], size_t *sampled)
 {
     size_t n = p->n;
     double w = bb[2] - bb[0], hgt = bb[3] - bb[1];
     double area = fmax(w, 1.0) * fmax(hgt, 1.0);
-    double bs = sqrt(area / (double)n) * 2; /* about 4 points per bucket under randomness */
+    double bs = sqrt(area / (double)n) * 2; /* about 4 points per cell under randomness */
     if (bs <= 0 || !isfinite(bs)) bs = 1;
-    size_t bx = (size_t)(w / bs) + 1, by = (size_t)(hgt / bs) + 1;
-    while (bx * by > 4 * n + 16) {
+    while (((size_t)(w / bs) + 1) * ((size_t)(hgt / bs) + 1) > 4 * n + 16)
         bs *= 1.5;
-        bx = (size_t)(w / bs) + 1;
-        by = (size_t)(hgt / bs) + 1;
-    }
-    size_t nb = bx * by;
-    size_t *head = calloc(nb + 1, sizeof *head);
-    uint32_t *order = malloc(n * sizeof *order);
-    uint32_t *key = malloc(n * sizeof *key);
-    double result = NAN;
+    ptgrid_spec spec = {
+        .cell = bs, .dense = 1, .has_extent = 1, .extent = {bb[0], bb[1], bb[2], bb[3]}};
+    ptgrid *g = NULL;
     *sampled = 0;
-    if (!head || !order || !key) goto done;
-    for (size_t i = 0; i < n; i++) {
-        size_t cx = (size_t)((p->x[i] - bb[0]) / bs), cy = (size_t)((p->y[i] - bb[1]) / bs);
-        if (cx >= bx) cx = bx - 1;
-        if (cy >= by) cy = by - 1;
-        key[i] = (uint32_t)(cy * bx + cx);
-        head[key[i] + 1]++;
-    }
-    for (size_t b = 0; b < nb; b++)
-        head[b + 1] += head[b];
-    for (size_t i = 0; i < n; i++)
-        order[head[key[i]]++] = (uint32_t)i;
-    for (size_t b = nb; b > 0; b--)
-        head[b] = head[b - 1];
-    head[0] = 0;
-    size_t step = n > NN_SAMPLE ? (n + NN_SAMPLE - 1) / NN_SAMPLE : 1;
+    if (ptgrid_new(n, p->x, p->y, NULL, &spec, &g, NULL, 0) != HZ_OK) return NAN;
+    const ptgrid_geom *e = ptgrid_geometry(g);
+    size_t step = n > NN_SAMPLE ? (n + NN_SAMPLE - 1) / NN_SAMPLE : 1, cnt = 0;
     double sum = 0;
-    size_t cnt = 0;
-    long maxring = (long)(bx > by ? bx : by);
+    int64_t maxring = e->ncols > e->nrows ? e->ncols : e->nrows;
     for (size_t i = 0; i < n; i += step) {
-        long cx = (long)(key[i] % bx), cy = (long)(key[i] / bx);
+        int64_t cx = ptgrid_col(g, p->x[i]), cy = ptgrid_row(g, p->y[i]);
         double best = INFINITY;
-        for (long ring = 0; ring <= maxring; ring++) {
-            /* everything beyond this ring is at least ring * bs away */
+        for (int64_t ring = 0; ring <= maxring; ring++) {
+            /* everything beyond this ring is at least (ring - 1) * bs away */
             if ((double)(ring - 1) * bs > 0 &&
                 (double)(ring - 1) * bs * ((double)(ring - 1) * bs) > best)
                 break;
-            for (long yy = cy - ring; yy <= cy + ring; yy++) {
-                if (yy < 0 || yy >= (long)by) continue;
-                long dx = (yy == cy - ring || yy == cy + ring) ? 1 : 2 * ring;
-                for (long xx = cx - ring; xx <= cx + ring; xx += dx ? dx : 1) {
-                    if (xx < 0 || xx >= (long)bx) continue;
-                    size_t b = (size_t)yy * bx + (size_t)xx;
-                    for (size_t q = head[b]; q < head[b + 1]; q++) {
-                        uint32_t j = order[q];
-                        double ddx = p->x[j] - p->x[i], ddy = p->y[j] - p->y[i];
-                        double d2 = ddx * ddx + ddy * ddy;
-                        if (d2 > 0 && d2 < best) best = d2;
-                    }
-                    if (ring == 0) break;
+            for (int64_t yy = cy - ring; yy <= cy + ring; yy++) {
+                if (yy == cy - ring || yy == cy + ring) {
+                    nearest_in_run(g, yy, cx - ring, cx + ring, p->x[i], p->y[i], &best);
+                } else { /* the ring's two cells in this row */
+                    nearest_in_run(g, yy, cx - ring, cx - ring, p->x[i], p->y[i], &best);
+                    nearest_in_run(g, yy, cx + ring, cx + ring, p->x[i], p->y[i], &best);
                 }
             }
         }
@@ -409,13 +411,9 @@ static double mean_nn_distance(const hz_points *p, const double bb[4], size_t *s
             cnt++;
         }
     }
+    ptgrid_free(g);
     *sampled = cnt;
-    if (cnt) result = sum / (double)cnt;
-done:
-    free(head);
-    free(order);
-    free(key);
-    return result;
+    return cnt ? sum / (double)cnt : NAN;
 }
 
 /* ---- the analysis ---- */
@@ -429,61 +427,86 @@ static char *dup_str(const char *s)
     return d;
 }
 
-hz_status hotspots_compute(const hotspots_input *in, const hotspots_params *par,
-                           hotspots_result **out, char *why, size_t whylen, char *err,
-                           size_t errlen)
-{
-    *out = NULL;
-    if (why && whylen) why[0] = 0;
-    const hz_points *pts = in->pts;
-    if (!pts || pts->n == 0)
-        return hz_fail(HZ_EINVAL, err, errlen, "no incidents match the filters");
-    hotspots_result *R = calloc(1, sizeof *R);
-    if (!R) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-    R->par = *par;
-    R->score = in->score;
-    R->data_version = in->data_version;
-    R->work_srs = dup_str(in->work_srs);
-    R->filters = dup_str(in->filters);
-    unsigned char *mask = NULL;
-    double *val = NULL, *z = NULL, *p = NULL, *pp = NULL, *pf = NULL;
-    int *cnt = NULL, *nbc = NULL;
-    gistar_stencil *st = NULL;
-    hz_status rc = HZ_OK;
-    if (!R->work_srs || !R->filters) {
-        rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-        goto fail;
-    }
+/* What one hotspots_compute() holds while it runs, all freed by work_free() on every path. */
+typedef struct hs_work {
+    double bb[4];            /* the study box: the region's, or the points' */
+    lattice L;               /* the lattice over bb */
+    size_t ncell, npresent;  /* lattice cells, of which in the study area */
+    unsigned char *mask;     /* ncell: 1 in the study area */
+    double *val;             /* ncell: count or score */
+    int *cnt;                /* ncell: incidents */
+    gistar_lattice gl;       /* the values on the lattice, for gistar.h */
+    gistar_stencil *st;      /* the neighbourhood */
+    double *z, *p, *pp, *pf; /* ncell: Gi* z, p, permutation p; npresent: the p to adjust */
+    int *nbc;                /* ncell: neighbours */
+} hs_work;
 
-    /* Bounding box: the region's, or the points'. */
-    double bb[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
-    const hotspots_region *g = in->region && in->region->nrings ? in->region : NULL;
-    if (g) {
-        for (size_t q = 0; q < g->ring_start[g->nrings]; q++) {
-            double x = g->xy[2 * q], y = g->xy[2 * q + 1];
-            if (!isfinite(x) || !isfinite(y)) continue;
-            bb[0] = fmin(bb[0], x);
-            bb[1] = fmin(bb[1], y);
-            bb[2] = fmax(bb[2], x);
-            bb[3] = fmax(bb[3], y);
-        }
-    } else {
-        for (size_t i = 0; i < pts->n; i++) {
-            if (!isfinite(pts->x[i]) || !isfinite(pts->y[i])) continue;
-            bb[0] = fmin(bb[0], pts->x[i]);
-            bb[1] = fmin(bb[1], pts->y[i]);
-            bb[2] = fmax(bb[2], pts->x[i]);
-            bb[3] = fmax(bb[3], pts->y[i]);
-        }
+static void work_free(hs_work *w)
+{
+    free(w->mask);
+    free(w->val);
+    free(w->cnt);
+    gistar_stencil_free(w->st);
+    free(w->z);
+    free(w->p);
+    free(w->pp);
+    free(w->pf);
+    free(w->nbc);
+}
+
+/* The result with the inputs' strings and the parameters as given. */
+static hz_status result_new(const hotspots_input *in, const hotspots_params *par,
+                            hotspots_result **out, char *err, size_t errlen)
+{
+    hotspots_result *R = calloc(1, sizeof *R);
+    if (R) {
+        R->par = *par;
+        R->score = in->score;
+        R->data_version = in->data_version;
+        R->work_srs = dup_str(in->work_srs);
+        R->filters = dup_str(in->filters);
     }
-    if (!(bb[2] >= bb[0] && bb[3] >= bb[1])) {
-        rc = hz_fail(HZ_EINVAL, err, errlen, "no finite coordinates in the study region");
-        goto fail;
+    if (!R || !R->work_srs || !R->filters) {
+        hotspots_free(R);
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     }
+    *out = R;
+    return HZ_OK;
+}
+
+/* The study region, or NULL when the points' bounding box stands for it. */
+static const hotspots_region *region_of(const hotspots_input *in)
+{
+    return in->region && in->region->nrings ? in->region : NULL;
+}
+
+/* Stage 1: the study box, the region's or the points'. */
+static hz_status study_box(const hotspots_input *in, double bb[4], char *err, size_t errlen)
+{
+    const hotspots_region *g = region_of(in);
+    size_t n = g ? g->ring_start[g->nrings] : in->pts->n;
+    bb[0] = bb[1] = INFINITY;
+    bb[2] = bb[3] = -INFINITY;
+    for (size_t q = 0; q < n; q++) {
+        double x = g ? g->xy[2 * q] : in->pts->x[q], y = g ? g->xy[2 * q + 1] : in->pts->y[q];
+        if (!isfinite(x) || !isfinite(y)) continue;
+        bb[0] = fmin(bb[0], x);
+        bb[1] = fmin(bb[1], y);
+        bb[2] = fmax(bb[2], x);
+        bb[3] = fmax(bb[3], y);
+    }
+    if (!(bb[2] >= bb[0] && bb[3] >= bb[1]))
+        return hz_fail(HZ_EINVAL, err, errlen, "no finite coordinates in the study region");
+    return HZ_OK;
+}
+
+/* Stage 2: the cell size, given or auto (twice the mean nearest-neighbour distance, clamped
+ * to the cell counts of the study box), then raised to the disclosure floor. */
+static void choose_cell(hotspots_result *R, const hz_points *pts, const double bb[4],
+                        const hotspots_params *par, char *why, size_t whylen)
+{
     double bbarea = fmax(bb[2] - bb[0], 1.0) * fmax(bb[3] - bb[1], 1.0);
     double cellarea_k = par->shape == HOTSPOTS_HEX ? sqrt(3.0) / 2 : 1.0; /* area = k s^2 */
-
-    /* Cell size. */
     if (!(par->cell > 0)) {
         size_t sampled;
         double dnn = mean_nn_distance(pts, bb, &sampled);
@@ -522,120 +545,136 @@ hz_status hotspots_compute(const hotspots_input *in, const hotspots_params *par,
         R->par.cell = floored_cell;
     }
     say(why, whylen, "cell size %s\n", R->cell_rule);
+}
 
-    lattice L;
-    rc = lattice_make(&L, par->shape == HOTSPOTS_HEX, R->par.cell, bb,
-                      par->max_cells ? par->max_cells : HOTSPOTS_MAX_CELLS, err, errlen);
-    if (rc != HZ_OK) goto fail;
-    R->nrows = L.nrows;
-    R->ncols = L.ncols;
-    size_t ncell = (size_t)L.nrows * (size_t)L.ncols;
-    mask = calloc(ncell, 1);
-    val = calloc(ncell, sizeof *val);
-    cnt = calloc(ncell, sizeof *cnt);
-    if (!mask || !val || !cnt) {
-        rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-        goto fail;
-    }
+/* Stage 3: the lattice, the study-area mask and the aggregation, one pass over the incidents
+ * (each incident counted in its cell or as outside, in input order). */
+static hz_status aggregate(hotspots_result *R, const hotspots_input *in, const hotspots_params *par,
+                           hs_work *w, char *err, size_t errlen)
+{
+    const hz_points *pts = in->pts;
+    const hotspots_region *g = region_of(in);
+    size_t max = par->max_cells ? par->max_cells : HOTSPOTS_MAX_CELLS;
+    hz_status rc =
+        lattice_make(&w->L, par->shape == HOTSPOTS_HEX, R->par.cell, w->bb, max, err, errlen);
+    if (rc != HZ_OK) return rc;
+    R->nrows = w->L.nrows;
+    R->ncols = w->L.ncols;
+    w->ncell = (size_t)w->L.nrows * (size_t)w->L.ncols;
+    assert(w->L.nrows > 0 && w->L.ncols > 0 && w->ncell <= max);
+    w->mask = calloc(w->ncell, 1);
+    w->val = calloc(w->ncell, sizeof *w->val);
+    w->cnt = calloc(w->ncell, sizeof *w->cnt);
+    if (!w->mask || !w->val || !w->cnt) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     if (g) {
-        rc = region_mask(&L, g, mask, err, errlen);
-        if (rc != HZ_OK) goto fail;
+        rc = region_mask(&w->L, g, w->mask, err, errlen);
+        if (rc != HZ_OK) return rc;
     } else {
-        memset(mask, 1, ncell);
+        memset(w->mask, 1, w->ncell);
     }
-
-    /* Aggregation: one pass over the incidents. */
     for (size_t i = 0; i < pts->n; i++) {
-        long c = cell_of(&L, pts->x[i], pts->y[i]);
-        if (c < 0 || !mask[c]) {
+        long c = cell_of(&w->L, pts->x[i], pts->y[i]);
+        if (c < 0 || !w->mask[c]) {
             R->outside++;
             continue;
         }
-        val[c] += pts->w ? pts->w[i] : 1.0;
-        cnt[c]++;
+        w->val[c] += pts->w ? pts->w[i] : 1.0;
+        w->cnt[c]++;
         R->incidents++;
     }
-    size_t npresent = 0;
-    for (size_t i = 0; i < ncell; i++)
-        npresent += mask[i];
-    if (npresent < 3) {
-        rc = hz_fail(HZ_EINVAL, err, errlen,
-                     "only %zu cell(s) of %g m in the study area: use a smaller --cell", npresent,
-                     R->par.cell);
-        goto fail;
-    }
-    if (R->incidents == 0) {
-        rc = hz_fail(HZ_EINVAL, err, errlen,
-                     "none of the %zu incidents lies in the study area's cells", pts->n);
-        goto fail;
-    }
-    gistar_lattice gl = {L.nrows, L.ncols, L.hex, L.s, val, mask};
+    assert(R->incidents + R->outside == pts->n);
+    for (size_t i = 0; i < w->ncell; i++)
+        w->npresent += w->mask[i];
+    if (w->npresent < 3)
+        return hz_fail(HZ_EINVAL, err, errlen,
+                       "only %zu cell(s) of %g m in the study area: use a smaller --cell",
+                       w->npresent, R->par.cell);
+    if (R->incidents == 0)
+        return hz_fail(HZ_EINVAL, err, errlen,
+                       "none of the %zu incidents lies in the study area's cells", pts->n);
+    w->gl = (gistar_lattice){w->L.nrows, w->L.ncols, w->L.hex, w->L.s, w->val, w->mask};
+    return HZ_OK;
+}
 
-    /* Neighbourhood. */
+/* Incremental spatial autocorrelation (ArcGIS's Incremental Spatial Autocorrelation /
+ * Optimized Hot Spot Analysis): Moran's I z at ISA_STEPS bands from one cell spacing up, in
+ * whole-cell steps, to about a tenth of the study box's diagonal, into R->isa_*. */
+static hz_status moran_series(hotspots_result *R, const hs_work *w, int nthreads, char *err,
+                              size_t errlen)
+{
+    double diag = hypot(w->bb[2] - w->bb[0], w->bb[3] - w->bb[1]);
+    double steps = round((diag / 10 / w->L.s - 1) / (ISA_STEPS - 1));
+    if (steps < 1) steps = 1;
+    R->isa_n = 0;
+    for (int k = 0; k < ISA_STEPS; k++) {
+        double d = w->L.s * (1 + k * steps);
+        gistar_stencil *s = gistar_stencil_new(&w->gl, d, err, errlen);
+        if (!s) {
+            if (k == 0) return HZ_EINVAL;
+            break; /* a band beyond the stencil limit ends the series */
+        }
+        double I, zI;
+        hz_status rc = gistar_lattice_moran(&w->gl, s, nthreads, &I, &zI, err, errlen);
+        gistar_stencil_free(s);
+        if (rc != HZ_OK) return rc;
+        R->isa_d[k] = d;
+        R->isa_I[k] = I;
+        R->isa_z[k] = zI;
+        R->isa_n = k + 1;
+    }
+    return HZ_OK;
+}
+
+/* The auto band from the series: the first peak (a z higher than both neighbours) with
+ * z >= 1.96, where clustering is most pronounced at the smallest scale; else the highest z if
+ * it is >= 1.96; else 2 cell spacings. */
+static void pick_band(hotspots_result *R, double s)
+{
+    int pick = -1, n = R->isa_n;
+    for (int k = 1; k + 1 < n && pick < 0; k++)
+        if (R->isa_z[k] > R->isa_z[k - 1] && R->isa_z[k] > R->isa_z[k + 1] && R->isa_z[k] >= 1.96)
+            pick = k;
+    if (pick >= 0) {
+        R->par.band = R->isa_d[pick];
+        snprintf(R->band_rule, sizeof R->band_rule,
+                 "auto: first peak of Moran's I z-scores over %d bands %.0f..%.0f m "
+                 "(incremental spatial autocorrelation): z = %.2f at %.0f m",
+                 n, R->isa_d[0], R->isa_d[n - 1], R->isa_z[pick], R->par.band);
+        return;
+    }
+    int best = 0;
+    for (int k = 1; k < n; k++)
+        if (R->isa_z[k] > R->isa_z[best]) best = k;
+    if (R->isa_z[best] >= 1.96) {
+        R->par.band = R->isa_d[best];
+        snprintf(R->band_rule, sizeof R->band_rule,
+                 "auto: no peak of Moran's I z-scores over %d bands %.0f..%.0f m, so the band "
+                 "with the highest z (%.2f) is used: %.0f m",
+                 n, R->isa_d[0], R->isa_d[n - 1], R->isa_z[best], R->par.band);
+    } else {
+        R->par.band = 2 * s;
+        snprintf(R->band_rule, sizeof R->band_rule,
+                 "auto: no significant spatial autocorrelation at any of %d bands %.0f..%.0f m "
+                 "(max z %.2f), so 2 cell spacings are used: %.0f m",
+                 n, R->isa_d[0], R->isa_d[n - 1], R->isa_z[best], R->par.band);
+    }
+}
+
+/* Stage 4: the neighbourhood - contiguity, a given band or the auto band - raised to the
+ * disclosure floor and bounded by max_band_ratio. */
+static hz_status choose_band(hotspots_result *R, const hs_work *w, const hotspots_params *par,
+                             char *why, size_t whylen, char *err, size_t errlen)
+{
     if (par->contiguity) {
         R->par.band = 0;
         snprintf(R->band_rule, sizeof R->band_rule, "queen contiguity (%s)",
-                 L.hex ? "6 hexagons sharing an edge" : "8 squares sharing an edge or corner");
+                 w->L.hex ? "6 hexagons sharing an edge" : "8 squares sharing an edge or corner");
     } else if (par->band > 0) {
         snprintf(R->band_rule, sizeof R->band_rule, "given: %g m", par->band);
     } else {
-        /* Incremental spatial autocorrelation (ArcGIS's Incremental Spatial Autocorrelation /
-         * Optimized Hot Spot Analysis): Moran's I z over increasing bands; the first peak is
-         * where clustering is most pronounced at the smallest scale. */
-        double diag = hypot(bb[2] - bb[0], bb[3] - bb[1]);
-        double steps = round((diag / 10 / L.s - 1) / (ISA_STEPS - 1));
-        if (steps < 1) steps = 1;
-        R->isa_n = 0;
-        for (int k = 0; k < ISA_STEPS; k++) {
-            double d = L.s * (1 + k * steps);
-            gistar_stencil *s = gistar_stencil_new(&gl, d, err, errlen);
-            if (!s) {
-                if (k == 0) {
-                    rc = HZ_EINVAL;
-                    goto fail;
-                }
-                break; /* a band beyond the stencil limit ends the series */
-            }
-            double I, zI;
-            rc = gistar_lattice_moran(&gl, s, par->nthreads, &I, &zI, err, errlen);
-            gistar_stencil_free(s);
-            if (rc != HZ_OK) goto fail;
-            R->isa_d[k] = d;
-            R->isa_I[k] = I;
-            R->isa_z[k] = zI;
-            R->isa_n = k + 1;
-        }
-        int pick = -1;
-        for (int k = 1; k + 1 < R->isa_n && pick < 0; k++)
-            if (R->isa_z[k] > R->isa_z[k - 1] && R->isa_z[k] > R->isa_z[k + 1] &&
-                R->isa_z[k] >= 1.96)
-                pick = k;
-        if (pick >= 0) {
-            R->par.band = R->isa_d[pick];
-            snprintf(R->band_rule, sizeof R->band_rule,
-                     "auto: first peak of Moran's I z-scores over %d bands %.0f..%.0f m "
-                     "(incremental spatial autocorrelation): z = %.2f at %.0f m",
-                     R->isa_n, R->isa_d[0], R->isa_d[R->isa_n - 1], R->isa_z[pick], R->par.band);
-        } else {
-            int best = 0;
-            for (int k = 1; k < R->isa_n; k++)
-                if (R->isa_z[k] > R->isa_z[best]) best = k;
-            if (R->isa_z[best] >= 1.96) {
-                R->par.band = R->isa_d[best];
-                snprintf(R->band_rule, sizeof R->band_rule,
-                         "auto: no peak of Moran's I z-scores over %d bands %.0f..%.0f m, so the "
-                         "band with the highest z (%.2f) is used: %.0f m",
-                         R->isa_n, R->isa_d[0], R->isa_d[R->isa_n - 1], R->isa_z[best],
-                         R->par.band);
-            } else {
-                R->par.band = 2 * L.s;
-                snprintf(R->band_rule, sizeof R->band_rule,
-                         "auto: no significant spatial autocorrelation at any of %d bands "
-                         "%.0f..%.0f m (max z %.2f), so 2 cell spacings are used: %.0f m",
-                         R->isa_n, R->isa_d[0], R->isa_d[R->isa_n - 1], R->isa_z[best],
-                         R->par.band);
-            }
-        }
+        hz_status rc = moran_series(R, w, par->nthreads, err, errlen);
+        if (rc != HZ_OK) return rc;
+        pick_band(R, w->L.s);
     }
     double floored_band = disc_band(&par->disclosure, R->par.band);
     if (!par->contiguity && floored_band != R->par.band) {
@@ -646,40 +685,34 @@ hz_status hotspots_compute(const hotspots_input *in, const hotspots_params *par,
     }
     /* The stencil holds about pi (band / cell)^2 cells and each cell sums 2 band / cell + 1 of
      * its rows: the ratio bounds the work per cell. */
-    if (!par->contiguity && par->max_band_ratio > 0 && R->par.band > par->max_band_ratio * L.s) {
-        rc = hz_fail(HZ_ELIMIT, err, errlen,
-                     "band: %g m is more than %g cells of %g m; use a shorter band or a larger "
-                     "cell",
-                     R->par.band, par->max_band_ratio, L.s);
-        goto fail;
-    }
+    if (!par->contiguity && par->max_band_ratio > 0 && R->par.band > par->max_band_ratio * w->L.s)
+        return hz_fail(HZ_ELIMIT, err, errlen,
+                       "band: %g m is more than %g cells of %g m; use a shorter band or a larger "
+                       "cell",
+                       R->par.band, par->max_band_ratio, w->L.s);
     say(why, whylen, "neighbourhood %s\n", R->band_rule);
+    return HZ_OK;
+}
 
-    st = gistar_stencil_new(&gl, par->contiguity ? 0.0 : R->par.band, err, errlen);
-    if (!st) {
-        rc = HZ_EINVAL;
-        goto fail;
-    }
-    if (par->permutations > 0) {
-        double work = (double)npresent * par->permutations * (double)gistar_stencil_size(st);
-        if (work > 2e10) {
-            rc = hz_fail(HZ_ELIMIT, err, errlen,
-                         "permutations: %d x %zu cells x %zu neighbours is too much work; use "
-                         "fewer permutations, a larger cell or a smaller band",
-                         par->permutations, npresent, gistar_stencil_size(st));
-            goto fail;
-        }
-    }
-    z = malloc(ncell * sizeof *z);
-    p = malloc(ncell * sizeof *p);
-    nbc = malloc(ncell * sizeof *nbc);
-    pp = par->permutations > 0 ? malloc(ncell * sizeof *pp) : NULL;
-    pf = malloc(npresent * sizeof *pf);
-    R->cells = malloc(npresent * sizeof *R->cells);
-    if (!z || !p || !nbc || !pf || !R->cells || (par->permutations > 0 && !pp)) {
-        rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-        goto fail;
-    }
+/* Stage 5: Gi* (or Gi) of every cell on the lattice. */
+static hz_status gi_star(const hotspots_result *R, hs_work *w, const hotspots_params *par,
+                         char *err, size_t errlen)
+{
+    w->st = gistar_stencil_new(&w->gl, par->contiguity ? 0.0 : R->par.band, err, errlen);
+    if (!w->st) return HZ_EINVAL;
+    size_t nst = gistar_stencil_size(w->st);
+    if (par->permutations > 0 && (double)w->npresent * par->permutations * (double)nst > 2e10)
+        return hz_fail(HZ_ELIMIT, err, errlen,
+                       "permutations: %d x %zu cells x %zu neighbours is too much work; use "
+                       "fewer permutations, a larger cell or a smaller band",
+                       par->permutations, w->npresent, nst);
+    w->z = malloc(w->ncell * sizeof *w->z);
+    w->p = malloc(w->ncell * sizeof *w->p);
+    w->nbc = malloc(w->ncell * sizeof *w->nbc);
+    w->pp = par->permutations > 0 ? malloc(w->ncell * sizeof *w->pp) : NULL;
+    w->pf = malloc(w->npresent * sizeof *w->pf);
+    if (!w->z || !w->p || !w->nbc || !w->pf || (par->permutations > 0 && !w->pp))
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     gistar_opts o;
     gistar_opts_init(&o);
     o.star = par->star;
@@ -687,64 +720,75 @@ hz_status hotspots_compute(const hotspots_input *in, const hotspots_params *par,
     o.permutations = par->permutations;
     o.seed = par->seed;
     o.nthreads = par->nthreads;
-    gistar_out go = {z, p, pp, nbc};
-    rc = gistar_lattice_compute(&gl, st, &o, &go, err, errlen);
-    if (rc != HZ_OK) goto fail;
+    gistar_out go = {w->z, w->p, w->pp, w->nbc};
+    return gistar_lattice_compute(&w->gl, w->st, &o, &go, err, errlen);
+}
 
+/* Stage 6: the study area's cells in row-major order, their BH-adjusted p and classes. */
+static hz_status classify(hotspots_result *R, hs_work *w, const hotspots_params *par, char *why,
+                          size_t whylen, char *err, size_t errlen)
+{
+    R->cells = malloc(w->npresent * sizeof *R->cells);
+    if (!R->cells) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     size_t k = 0;
-    for (size_t i = 0; i < ncell; i++) {
-        if (!mask[i]) continue;
+    for (size_t i = 0; i < w->ncell; i++) {
+        if (!w->mask[i]) continue;
         hotspots_cell *c = &R->cells[k];
-        c->row = (int)(i / (size_t)L.ncols);
-        c->col = (int)(i % (size_t)L.ncols);
-        cell_centre(&L, c->row, c->col, &c->cx, &c->cy);
-        c->count = cnt[i];
-        c->value = val[i];
-        c->z = z[i];
-        c->p = p[i];
-        c->p_perm = pp ? pp[i] : NAN;
-        c->neighbours = nbc[i];
-        pf[k] = pp ? pp[i] : p[i];
+        c->row = (int)(i / (size_t)w->L.ncols);
+        c->col = (int)(i % (size_t)w->L.ncols);
+        cell_centre(&w->L, c->row, c->col, &c->cx, &c->cy);
+        c->count = w->cnt[i];
+        c->value = w->val[i];
+        c->z = w->z[i];
+        c->p = w->p[i];
+        c->p_perm = w->pp ? w->pp[i] : NAN;
+        c->neighbours = w->nbc[i];
+        w->pf[k] = w->pp ? w->pp[i] : w->p[i];
         k++;
     }
+    assert(k == w->npresent); /* cells[] holds exactly the mask's cells */
     R->ncells = k;
-    if (par->fdr && gistar_fdr_bh(k, pf, pf) != HZ_OK) {
-        rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-        goto fail;
-    }
+    if (par->fdr && gistar_fdr_bh(k, w->pf, w->pf) != HZ_OK)
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     for (size_t i = 0; i < k; i++) {
         hotspots_cell *c = &R->cells[i];
         double basis = par->permutations > 0 ? c->p_perm : c->p;
-        c->p_fdr = par->fdr ? pf[i] : NAN;
+        c->p_fdr = par->fdr ? w->pf[i] : NAN;
         double q = par->fdr ? c->p_fdr : basis;
         int conf = q <= 0.01 ? 99 : q <= 0.05 ? 95 : q <= 0.10 ? 90 : 0;
         c->confidence = c->z < 0 ? -conf : c->z > 0 ? conf : 0;
     }
     say(why, whylen, "%zu cells of %.0f m (%s), %zu incidents in them, %zu outside\n", k,
-        R->par.cell, L.hex ? "hexagons" : "squares", R->incidents, R->outside);
-    free(mask);
-    free(val);
-    free(cnt);
-    free(z);
-    free(p);
-    free(pp);
-    free(pf);
-    free(nbc);
-    gistar_stencil_free(st);
+        R->par.cell, w->L.hex ? "hexagons" : "squares", R->incidents, R->outside);
+    return HZ_OK;
+}
+
+hz_status hotspots_compute(const hotspots_input *in, const hotspots_params *par,
+                           hotspots_result **out, char *why, size_t whylen, char *err,
+                           size_t errlen)
+{
+    *out = NULL;
+    if (why && whylen) why[0] = 0;
+    if (!in->pts || in->pts->n == 0)
+        return hz_fail(HZ_EINVAL, err, errlen, "no incidents match the filters");
+    hotspots_result *R = NULL;
+    hs_work w = {0};
+    hz_status rc = result_new(in, par, &R, err, errlen);
+    if (rc == HZ_OK) rc = study_box(in, w.bb, err, errlen);
+    if (rc == HZ_OK) {
+        choose_cell(R, in->pts, w.bb, par, why, whylen);
+        rc = aggregate(R, in, par, &w, err, errlen);
+    }
+    if (rc == HZ_OK) rc = choose_band(R, &w, par, why, whylen, err, errlen);
+    if (rc == HZ_OK) rc = gi_star(R, &w, par, err, errlen);
+    if (rc == HZ_OK) rc = classify(R, &w, par, why, whylen, err, errlen);
+    work_free(&w);
+    if (rc != HZ_OK) {
+        hotspots_free(R);
+        return rc;
+    }
     *out = R;
     return HZ_OK;
-fail:
-    free(mask);
-    free(val);
-    free(cnt);
-    free(z);
-    free(p);
-    free(pp);
-    free(pf);
-    free(nbc);
-    gistar_stencil_free(st);
-    hotspots_free(R);
-    return rc;
 }
 
 /* ---- from the snapshot: areas as the study region ---- */

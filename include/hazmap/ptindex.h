@@ -1,11 +1,12 @@
 /* ptindex.h - a uniform-grid index of a snapshot's incident positions, for bbox queries.
  *
- * Built once per snapshot (a counting sort of the incidents by grid cell, O(n)); immutable
- * afterwards, so any number of threads may query it. A query visits only the cells the bbox
- * touches, tests each candidate exactly, and returns the matching positions in ascending order
- * (snapshot order = store id order, which paging relies on) by way of a bitmap.
+ * Built once per snapshot: the incidents' lon/lat on a point grid (ptgrid.h) of 512 cells along
+ * the longer side of their extent, O(n); immutable afterwards, so any number of threads may
+ * query it. A query visits only the cells the bbox touches, tests each candidate exactly, and
+ * returns the matching positions in ascending order (snapshot order = store id order, which
+ * paging relies on) by way of a bitmap. Incidents without finite lon/lat are never found.
  *
- * Ownership: ptindex_new() borrows the snapshot, which must outlive the index. */
+ * Ownership: ptindex_new() copies the positions it needs from the snapshot. */
 #ifndef HAZMAP_PTINDEX_H
 #define HAZMAP_PTINDEX_H
 
