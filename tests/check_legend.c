@@ -125,28 +125,7 @@ static void sample_setup(void)
 {
     char err[512];
     snprintf(sdb, sizeof sdb, "/tmp/hazmap-legend-%d.sqlite", (int)getpid());
-    tu_remove_db(sdb);
-    sst = store_open(sdb, STORE_CREATE, err, sizeof err);
-    ck_assert_msg(sst != NULL, "%s", err);
-    import_opts o = {.code_field = "code",
-                     .name_field = "name",
-                     .name_en_field = "name_en",
-                     .population_field = "population",
-                     .level = "district"};
-    import_summary sum;
-    ck_assert_msg(
-        import_areas(sst, "../data/jinjiang_district.geojson", &o, &sum, err, sizeof err) == HZ_OK,
-        "%s", err);
-    o.level = "subdistrict";
-    o.parent = "510104";
-    ck_assert_msg(import_areas(sst, "../data/jinjiang_subdistricts.geojson", &o, &sum, err,
-                               sizeof err) == HZ_OK,
-                  "%s", err);
-    import_opts io = {.srs = "gcj02", .tz = "+08:00", .source = "sample"};
-    ck_assert_msg(import_incidents(sst, "../data/incidents_2012_2014.csv", &io, &sum, err,
-                                   sizeof err) == HZ_OK,
-                  "%s", err);
-    ck_assert_int_eq(sum.loaded, 55000);
+    sst = tu_load_sample(sdb);
     sset = incset_load(sst, NULL, err, sizeof err);
     ck_assert_msg(sset != NULL, "%s", err);
 }

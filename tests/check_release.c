@@ -1126,28 +1126,7 @@ static void quartic(const double *in, double *out, int nx, int ny, double h)
 START_TEST(test_sample_utility)
 {
     char err[1024];
-    tu_remove_db(dbpath);
-    store *st = store_open(dbpath, STORE_CREATE, err, sizeof err);
-    ck_assert_msg(st, "%s", err);
-    import_opts io = {.code_field = "code",
-                      .name_field = "name",
-                      .name_en_field = "name_en",
-                      .population_field = "population",
-                      .level = "district"};
-    import_summary sum;
-    ck_assert_msg(
-        import_areas(st, "../data/jinjiang_district.geojson", &io, &sum, err, sizeof err) == HZ_OK,
-        "%s", err);
-    io.level = "subdistrict";
-    io.parent = "510104";
-    ck_assert_msg(import_areas(st, "../data/jinjiang_subdistricts.geojson", &io, &sum, err,
-                               sizeof err) == HZ_OK,
-                  "%s", err);
-    import_opts ii = {.srs = "gcj02", .tz = "+08:00", .source = "sample"};
-    ck_assert_msg(import_incidents(st, "../data/incidents_2012_2014.csv", &ii, &sum, err,
-                                   sizeof err) == HZ_OK,
-                  "%s", err);
-    ck_assert_int_eq(sum.loaded, 55000);
+    store *st = tu_load_sample(dbpath);
     incset *s = incset_load(st, NULL, err, sizeof err);
     store_close(st);
     ck_assert(s);

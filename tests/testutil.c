@@ -1,6 +1,11 @@
 /* testutil.c - fixtures shared by the Check suites. */
 #include "testutil.h"
 
+#include <check.h>
+
+#include "hazmap/import.h"
+#include "hazmap/store.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,4 +33,32 @@ void tu_remove_db(const char *path)
     unlink(p);
     snprintf(p, sizeof p, "%s.snapshot", path);
     unlink(p);
+}
+
+store *tu_load_sample(const char *dbpath)
+{
+    char err[1024];
+    tu_remove_db(dbpath);
+    store *st = store_open(dbpath, STORE_CREATE, err, sizeof err);
+    ck_assert_msg(st != NULL, "%s", err);
+    import_opts o = {.code_field = "code",
+                     .name_field = "name",
+                     .name_en_field = "name_en",
+                     .population_field = "population",
+                     .level = "district"};
+    import_summary sum;
+    ck_assert_msg(
+        import_areas(st, "../data/jinjiang_district.geojson", &o, &sum, err, sizeof err) == HZ_OK,
+        "%s", err);
+    o.level = "subdistrict";
+    o.parent = "510104";
+    ck_assert_msg(import_areas(st, "../data/jinjiang_subdistricts.geojson", &o, &sum, err,
+                               sizeof err) == HZ_OK,
+                  "%s", err);
+    import_opts io = {.srs = "gcj02", .tz = "+08:00", .source = "sample"};
+    ck_assert_msg(import_incidents(st, "../data/incidents_2012_2014.csv", &io, &sum, err,
+                                   sizeof err) == HZ_OK,
+                  "%s", err);
+    ck_assert_int_eq(sum.loaded, 55000);
+    return st;
 }
