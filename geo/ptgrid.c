@@ -445,6 +445,10 @@ hz_status ptgrid_query(const ptgrid *g, const double rect[4], uint32_t **pos, si
         }
     }
     assert(m <= bound);
+    if (m == 0) {
+        free(out);
+        out = NULL;
+    }
     *pos = out;
     *n = m;
     return HZ_OK;

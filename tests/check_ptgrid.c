@@ -143,6 +143,7 @@ static void check_rects(const ptgrid *g, uint64_t *seed, size_t n, const double 
         size_t np;
         ck_assert_int_eq(ptgrid_query(g, r, &pos, &np), HZ_OK);
         ck_assert_uint_eq(np, nwant);
+        ck_assert(np > 0 || pos == NULL);
         for (size_t k = 0; k < np; k++) {
             ck_assert(want[index[pos[k]]]);
             if (k > 0) ck_assert_uint_lt(pos[k - 1], pos[k]);
