@@ -635,6 +635,24 @@ void apiroutes_legend(hctx *c, const hreq *rq, hresp *rs)
 /* A download is one request's worth of work: the grid is capped well below the CLI's limit. */
 enum { SERVER_MAX_DENSITY_CELLS = 2000000 };
 
+/* The GeoTIFF of density r (consumed; s and err are how computing it went) into rs, stored in
+ * the result cache under key. Non-zero, with rs holding the error, on failure. */
+static int send_geotiff(hctx *c, const char *key, hz_status s, density_result *r, char *err,
+                        size_t errlen, hresp *rs)
+{
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    if (s == HZ_OK) s = density_geotiff_bytes(r, &buf, &len, err, errlen);
+    density_result_free(r);
+    if (s != HZ_OK) {
+        app_fail(rs, s, err);
+        return -1;
+    }
+    hresp_take(rs, 200, "image/tiff", buf, len);
+    cache_store(c, key, rs);
+    return 0;
+}
+
 /* The public's GeoTIFF: the release's grid, smoothed (rel_density()). Parameters: year (a label
  * of the release, or all), and at most one of injury_group, place_group. */
 static void public_density_tif(hctx *c, const hreq *rq, hresp *rs)
@@ -679,20 +697,11 @@ static void public_density_tif(hctx *c, const hreq *rq, hresp *rs)
     snprintf(key, sizeof key, "r%lld/density.tif/public/%s", (long long)rel_id(c->rel), canon);
     if (!cache_lookup(c, key, "image/tiff", rs)) {
         density_result *r = NULL;
-        unsigned char *buf = NULL;
-        size_t len = 0;
         char err[512];
         disc_policy pol = app_disclosure(c);
         hz_status s = rel_density(c->rel, family, group, mask, pol.min_bandwidth, pol.min_bandwidth,
                                   &r, err, sizeof err);
-        if (s == HZ_OK) s = density_geotiff_bytes(r, &buf, &len, err, sizeof err);
-        density_result_free(r);
-        if (s != HZ_OK) {
-            app_fail(rs, s, err);
-            return;
-        }
-        hresp_take(rs, 200, "image/tiff", buf, len);
-        cache_store(c, key, rs);
+        if (send_geotiff(c, key, s, r, err, sizeof err, rs)) return;
     }
     hresp_header(rs, "Content-Disposition", "attachment; filename=\"hazmap-density.tif\"");
     hresp_header(rs, "Vary", "Authorization");
@@ -731,17 +740,8 @@ void apiroutes_density_tif(hctx *c, const hreq *rq, hresp *rs)
     result_key(c, "density.tif", canon, key, sizeof key);
     if (!cache_lookup(c, key, "image/tiff", rs)) {
         density_result *r = NULL;
-        unsigned char *buf = NULL;
-        size_t len = 0;
         hz_status s = density_run(c->snap, &f, &o, &r, err, sizeof err);
-        if (s == HZ_OK) s = density_geotiff_bytes(r, &buf, &len, err, sizeof err);
-        density_result_free(r);
-        if (s != HZ_OK) {
-            app_fail(rs, s, err);
-            return;
-        }
-        hresp_take(rs, 200, "image/tiff", buf, len);
-        cache_store(c, key, rs);
+        if (send_geotiff(c, key, s, r, err, sizeof err, rs)) return;
     }
     hresp_header(rs, "Content-Disposition", "attachment; filename=\"hazmap-density.tif\"");
     hresp_header(rs, "Vary", "Authorization");
