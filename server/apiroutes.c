@@ -8,9 +8,11 @@
  * bumps the data version) invalidates it. */
 #include "hazmap/apiroutes.h"
 #include "hazmap/paging.h"
+#include "hazmap/pubmaps.h"
 #include "hazmap/pubstats.h"
 #include "hazmap/release.h"
 #include "hazmap/qparam.h"
+#include "hazmap/rescache.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -63,52 +65,6 @@ static int bad_args(const hreq *rq, const char *const *allowed, int filters, hre
 enum { SERVER_MAX_HOTSPOT_CELLS = 250000 };
 #define SERVER_MAX_BAND_RATIO 100.0
 
-/* 1 (rs filled with 422) if the public asks for an analysis of fewer than min_count incidents:
- * a density surface of a handful of incidents shows where each one happened. The count is
- * memoised per (snapshot, canonical filter), so a cached answer costs no pass over the data. */
-static int public_too_few(hctx *c, const hz_filter *f, hresp *rs)
-{
-    disc_policy pol = app_disclosure(c);
-    if (!disc_too_few(&pol, 0)) return 0; /* no minimum for this audience */
-    size_t n = 0;
-    char err[256];
-    if (incset_filter_count(c->snap, f, &n, err, sizeof err) != HZ_OK)
-        return 0; /* the analysis reports the bad filter itself */
-    if (!disc_too_few(&pol, n)) return 0;
-    if (rs)
-        hresp_error(rs, 422, "InvalidParameterValue",
-                    "too few incidents for a public density map (fewer than %d)", pol.min_count);
-    return 1;
-}
-
-/* Cache key "v<version>/<route>/<audience>/<canonical>". */
-static void result_key(const hctx *c, const char *route, const char *canon, char *key, size_t n)
-{
-    snprintf(key, n, "v%lld/%s/%s/%s", (long long)c->version, route,
-             c->role == HZ_ROLE_PUBLIC ? "public" : "full", canon);
-}
-
-/* A cached response body for key, or 0. */
-static int cache_lookup(hctx *c, const char *key, const char *type, hresp *rs)
-{
-    if (!c->result_cache) return 0;
-    unsigned char *data;
-    size_t len;
-    if (tilecache_get(c->result_cache, key, &data, &len) == HZ_OK) {
-        metrics_cache(c->metrics, 0, 1);
-        hresp_take(rs, 200, type, data, len);
-        return 1;
-    }
-    metrics_cache(c->metrics, 0, 0);
-    return 0;
-}
-
-static void cache_store(hctx *c, const char *key, const hresp *rs)
-{
-    if (c->result_cache && rs->status == 200 && rs->body)
-        tilecache_put(c->result_cache, key, rs->body, rs->len, NULL, 0);
-}
-
 /* Sends j (consumed) or the failure of s. */
 static void send_result(hresp *rs, hz_status s, json_t *j, const char *type, const char *err)
 {
@@ -119,24 +75,6 @@ static void send_result(hresp *rs, hz_status s, json_t *j, const char *type, con
     }
     hresp_json(rs, 200, j, type);
     json_decref(j);
-}
-
-/* One feature (1-based position fid) of a computed FeatureCollection fc (consumed). */
-static void item_computed(hresp *rs, json_t *fc, const char *fid)
-{
-    long k;
-    char err[128];
-    json_t *all = json_object_get(fc, "features");
-    if (qparam_long("featureId", fid, 1, 100000000L, &k, err, sizeof err) != HZ_OK ||
-        (size_t)k > json_array_size(all)) {
-        hresp_error(rs, 404, "NotFound", "no feature '%.64s'", fid);
-        json_decref(fc);
-        return;
-    }
-    json_t *f = json_array_get(all, (size_t)k - 1);
-    json_object_set_new(f, "id", json_integer(k));
-    hresp_json(rs, 200, f, "application/geo+json");
-    json_decref(fc);
 }
 
 /* ---- hot spots ---- */
@@ -208,14 +146,9 @@ static json_t *hotspots_fc(hctx *c, const hreq *rq, const hz_filter *f0, hresp *
         snprintf(canon + strlen(canon), sizeof canon - strlen(canon), "|%lld-%lld",
                  (long long)f.from, (long long)f.to);
     }
-    result_key(c, "hotspots", canon, key, sizeof key);
-    hresp cached = {0};
-    json_t *fc = NULL;
-    if (cache_lookup(c, key, "application/geo+json", &cached)) {
-        fc = json_loadb((const char *)cached.body, cached.len, 0, NULL);
-        hresp_free(&cached);
-        if (fc) return fc;
-    }
+    rescache_key(c, "hotspots", canon, key, sizeof key);
+    json_t *fc = rescache_json(c, key);
+    if (fc) return fc;
     char err[512], why[1024];
     hotspots_result *r = NULL;
     hz_status s = hotspots_run(c->snap, &f, &hp, &r, why, sizeof why, err, sizeof err);
@@ -233,12 +166,7 @@ static json_t *hotspots_fc(hctx *c, const hreq *rq, const hz_filter *f0, hresp *
         app_fail(rs, s, err);
         return NULL;
     }
-    if (fc) {
-        hresp tmp = {0};
-        hresp_json(&tmp, 200, fc, "application/geo+json");
-        cache_store(c, key, &tmp);
-        hresp_free(&tmp);
-    }
+    if (fc) rescache_store_json(c, key, fc, "application/geo+json");
     return fc;
 }
 
@@ -274,15 +202,10 @@ static json_t *blackspots_fc(hctx *c, const hreq *rq, const hz_filter *f0, hresp
     filter_canonical(&f, fcanon, sizeof fcanon);
     snprintf(canon, sizeof canon, "%s|eps=%g|mp=%d|%lld-%lld", fcanon, bp.eps, bp.min_points,
              (long long)f.from, (long long)f.to);
-    result_key(c, "blackspots", canon, key, sizeof key);
-    hresp cached = {0};
-    if (cache_lookup(c, key, "application/geo+json", &cached)) {
-        json_t *fc = json_loadb((const char *)cached.body, cached.len, 0, NULL);
-        hresp_free(&cached);
-        if (fc) return fc;
-    }
+    rescache_key(c, "blackspots", canon, key, sizeof key);
+    json_t *fc = rescache_json(c, key);
+    if (fc) return fc;
     blackspots_result *r = NULL;
-    json_t *fc = NULL;
     s = blackspots_compute(c->snap, &f, &bp, &r, err, sizeof err);
     disc_policy pol = app_disclosure(c);
     if (s == HZ_OK) s = blackspots_geojson(r, &pol, &fc, err, sizeof err);
@@ -291,15 +214,16 @@ static json_t *blackspots_fc(hctx *c, const hreq *rq, const hz_filter *f0, hresp
         app_fail(rs, s, err);
         return NULL;
     }
-    hresp tmp = {0};
-    hresp_json(&tmp, 200, fc, "application/geo+json");
-    cache_store(c, key, &tmp);
-    hresp_free(&tmp);
+    rescache_store_json(c, key, fc, "application/geo+json");
     return fc;
 }
 
 void apiroutes_blackspots(hctx *c, const hreq *rq, hresp *rs)
 {
+    if (c->role == HZ_ROLE_PUBLIC) {
+        pubmaps_blackspots(c, rq, rs);
+        return;
+    }
     if (bad_args(rq, blackspot_args, 1, rs)) return;
     json_t *fc = blackspots_fc(c, rq, NULL, rs);
     if (!fc) return;
@@ -327,26 +251,42 @@ static void computed_item(hctx *c, const char *fid, const hreq *rq, hresp *rs,
 {
     if (app_check_args(rq, args, 1, rs)) return;
     json_t *fc = fc_of(c, rq, NULL, rs);
-    if (fc) item_computed(rs, fc, fid);
+    if (fc) paging_send_item(rs, fc, fid);
 }
 
 void apiroutes_hotspots_items(hctx *c, const hreq *rq, hresp *rs)
 {
+    if (c->role == HZ_ROLE_PUBLIC) {
+        pubmaps_items(c, rq, rs, 1);
+        return;
+    }
     computed_items(c, rq, rs, hotspot_args, hotspots_fc);
 }
 
 void apiroutes_hotspots_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
 {
+    if (c->role == HZ_ROLE_PUBLIC) {
+        pubmaps_item(c, fid, rq, rs, 1);
+        return;
+    }
     computed_item(c, fid, rq, rs, hotspot_args, hotspots_fc);
 }
 
 void apiroutes_blackspots_items(hctx *c, const hreq *rq, hresp *rs)
 {
+    if (c->role == HZ_ROLE_PUBLIC) {
+        pubmaps_items(c, rq, rs, 0);
+        return;
+    }
     computed_items(c, rq, rs, blackspot_args, blackspots_fc);
 }
 
 void apiroutes_blackspots_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
 {
+    if (c->role == HZ_ROLE_PUBLIC) {
+        pubmaps_item(c, fid, rq, rs, 0);
+        return;
+    }
     computed_item(c, fid, rq, rs, blackspot_args, blackspots_fc);
 }
 
@@ -400,11 +340,11 @@ void apiroutes_stats(hctx *c, const hreq *rq, hresp *rs)
     char fc[1024], canon[1200], key[1400];
     filter_canonical(&f, fc, sizeof fc);
     snprintf(canon, sizeof canon, "%s|by=%u|fmt=%d", fc, by, fmt);
-    result_key(c, "stats", canon, key, sizeof key);
+    rescache_key(c, "stats", canon, key, sizeof key);
     const char *type = fmt == 1 ? "text/csv; charset=utf-8" : "application/json";
-    if (!cache_lookup(c, key, type, rs)) {
+    if (!rescache_lookup(c, key, type, rs)) {
         stats_compute(c, &f, by, fmt, rs);
-        cache_store(c, key, rs);
+        rescache_store(c, key, rs);
     }
     if (fmt == 1 && rs->status == 200)
         hresp_header(rs, "Content-Disposition", "attachment; filename=\"hazmap-stats.csv\"");
@@ -452,8 +392,8 @@ void apiroutes_evaluate(hctx *c, const hreq *rq, hresp *rs)
     filter_canonical(&f, fc, sizeof fc);
     snprintf(canon, sizeof canon, "%s|t0=%lld|b=%ld|a=%ld|cmp=%s", fc, (long long)t0, before, after,
              compare ? compare : "");
-    result_key(c, "evaluate", canon, key, sizeof key);
-    if (!cache_lookup(c, key, "application/json", rs)) {
+    rescache_key(c, "evaluate", canon, key, sizeof key);
+    if (!rescache_lookup(c, key, "application/json", rs)) {
         evaluate_result r;
         json_t *j = NULL;
         s = evaluate_run(c->snap, &f, f.area, compare, t0, (int)before, (int)after, &r, err,
@@ -461,7 +401,7 @@ void apiroutes_evaluate(hctx *c, const hreq *rq, hresp *rs)
         disc_policy pol = app_disclosure(c);
         if (s == HZ_OK) s = evaluate_json(&r, &pol, &j, err, sizeof err);
         send_result(rs, s, j, "application/json", err);
-        cache_store(c, key, rs);
+        rescache_store(c, key, rs);
     }
     hresp_header(rs, "Vary", "Authorization");
 }
@@ -526,17 +466,12 @@ void apiroutes_tile(hctx *c, const hreq *rq, hresp *rs)
                     TILEMATH_MAXZOOM);
         return;
     }
-    tile_params p;
-    if (tile_params_of(c, rq, &p, rs)) return;
-    if (public_too_few(c, &p.filter, NULL)) {
-        /* Checked before the caches, which the planners' real tiles share. */
-        size_t elen = 0;
-        const unsigned char *e = tilerender_empty_png(c->tr, &elen);
-        hresp_bytes(rs, 200, "image/png", e, elen);
-        hresp_header(rs, "Cache-Control", "public, max-age=60");
-        hresp_header(rs, "Vary", "Authorization");
+    if (c->role == HZ_ROLE_PUBLIC) {
+        pubmaps_tile(c, rq, (int)z, x, y, rs);
         return;
     }
+    tile_params p;
+    if (tile_params_of(c, rq, &p, rs)) return;
     char err[512];
     tile_view view;
     hz_status vs = tilerender_view(c->tr, &p, &view, err, sizeof err);
@@ -579,6 +514,10 @@ void apiroutes_tile(hctx *c, const hreq *rq, hresp *rs)
 
 void apiroutes_tilejson(hctx *c, const hreq *rq, hresp *rs)
 {
+    if (c->role == HZ_ROLE_PUBLIC) {
+        pubmaps_tilejson(c, rq, rs);
+        return;
+    }
     tile_params p;
     if (tile_params_of(c, rq, &p, rs)) return;
     char q[2048];
@@ -600,6 +539,10 @@ void apiroutes_tilejson(hctx *c, const hreq *rq, hresp *rs)
  * view is classed by. */
 void apiroutes_legend(hctx *c, const hreq *rq, hresp *rs)
 {
+    if (c->role == HZ_ROLE_PUBLIC) {
+        pubmaps_legend(c, rq, rs);
+        return;
+    }
     tile_params p;
     if (tile_params_of(c, rq, &p, rs)) return;
     char err[512];
@@ -609,8 +552,6 @@ void apiroutes_legend(hctx *c, const hreq *rq, hresp *rs)
         app_fail(rs, s, err);
         return;
     }
-    /* The public's tiles of too small a selection are empty: their legend says nothing either. */
-    if (public_too_few(c, &p.filter, NULL)) colorramp_scale_default(&view.scale);
     json_t *j = colorramp_legend_json(&view.scale, p.filter.weight);
     if (j) {
         char q[2048];
@@ -621,9 +562,8 @@ void apiroutes_legend(hctx *c, const hreq *rq, hresp *rs)
                             json_pack("{s:f, s:s}", "reference_cell_m", view.ref_cell, "rule",
                                       "1-2-5 series, top break nearest the 99.5th percentile of "
                                       "the non-zero reference cells, at most 1 % above it"));
-        if (c->role != HZ_ROLE_PUBLIC)
-            json_object_set_new(json_object_get(j, "fitted_on"), "top_share",
-                                json_real(view.top_share));
+        json_object_set_new(json_object_get(j, "fitted_on"), "top_share",
+                            json_real(view.top_share));
     }
     send_result(rs, j ? HZ_OK : HZ_ENOMEM, j, "application/json", "out of memory");
     hresp_header(rs, "Cache-Control", "public, max-age=60");
@@ -649,7 +589,7 @@ static int send_geotiff(hctx *c, const char *key, hz_status s, density_result *r
         return -1;
     }
     hresp_take(rs, 200, "image/tiff", buf, len);
-    cache_store(c, key, rs);
+    rescache_store(c, key, rs);
     return 0;
 }
 
@@ -657,50 +597,17 @@ static int send_geotiff(hctx *c, const char *key, hz_status s, density_result *r
  * of the release, or all), and at most one of injury_group, place_group. */
 static void public_density_tif(hctx *c, const hreq *rq, hresp *rs)
 {
-    if (app_public_unreleased(c, rs)) return;
-    const json_t *dims = json_object_get(rel_metadata(c->rel), "dimensions");
-    const char *year = NULL, *family = NULL, *label = NULL;
-    for (size_t i = 0; i < rq->nargs; i++) {
-        const char *k = rq->args[i].key, *v = rq->args[i].value;
-        int dup = 0;
-        for (size_t j = 0; j < i; j++)
-            dup |= strcmp(rq->args[j].key, k) == 0;
-        if (!dup && strcmp(k, "year") == 0)
-            year = v;
-        else if (!dup && !family &&
-                 (strcmp(k, "injury_group") == 0 || strcmp(k, "place_group") == 0))
-            family = k, label = v;
-        else {
-            hresp_error(rs, 400, "InvalidParameterValue",
-                        "%.64s: the public density comes from the published release and may be "
-                        "asked only by year and one of injury_group, place_group",
-                        k);
-            return;
-        }
-    }
-    unsigned mask = 0;
-    int group = -1;
-    const json_t *ylabels = json_object_get(json_object_get(dims, "year"), "labels");
-    for (size_t k = 0; year && k < json_array_size(ylabels) && k < 32; k++)
-        if (strcmp(json_string_value(json_array_get(ylabels, k)), year) == 0) mask = 1u << k;
-    const json_t *glabels =
-        family ? json_object_get(json_object_get(dims, family), "labels") : NULL;
-    for (size_t k = 0; label && k < json_array_size(glabels); k++)
-        if (strcmp(json_string_value(json_array_get(glabels, k)), label) == 0) group = (int)k;
-    if ((year && !mask) || (label && group < 0)) {
-        hresp_error(rs, 400, "InvalidParameterValue", "%s: '%.64s' is not in the release",
-                    year && !mask ? "year" : family, year && !mask ? year : label);
-        return;
-    }
-    char canon[256], key[400];
-    snprintf(canon, sizeof canon, "%s|%d|%x", family ? family : "", group, mask);
-    snprintf(key, sizeof key, "r%lld/density.tif/public/%s", (long long)rel_id(c->rel), canon);
-    if (!cache_lookup(c, key, "image/tiff", rs)) {
+    rel_view v;
+    if (pubmaps_view(c, rq, NULL, &v, rs)) return;
+    char canon[160], key[256];
+    rel_view_canonical(c->rel, &v, canon, sizeof canon);
+    snprintf(key, sizeof key, "%s/density.tif", canon);
+    if (!rescache_lookup(c, key, "image/tiff", rs)) {
         density_result *r = NULL;
         char err[512];
         disc_policy pol = app_disclosure(c);
-        hz_status s = rel_density(c->rel, family, group, mask, pol.min_bandwidth, pol.min_bandwidth,
-                                  &r, err, sizeof err);
+        hz_status s = rel_density(c->rel, v.family, v.group, v.years, pol.min_bandwidth,
+                                  pol.min_bandwidth, &r, err, sizeof err);
         if (send_geotiff(c, key, s, r, err, sizeof err, rs)) return;
     }
     hresp_header(rs, "Content-Disposition", "attachment; filename=\"hazmap-density.tif\"");
@@ -729,7 +636,6 @@ void apiroutes_density_tif(hctx *c, const hreq *rq, hresp *rs)
             return;
         }
     }
-    if (public_too_few(c, &f, rs)) return;
     /* Keyed by the parameters as given (a differently spelt equal request recomputes). */
     char canon[1600], key[1800];
     int n = filter_canonical(&f, canon, sizeof canon);
@@ -737,8 +643,8 @@ void apiroutes_density_tif(hctx *c, const hreq *rq, hresp *rs)
         const char *v = hreq_arg_get(rq, *k);
         n += snprintf(canon + n, sizeof canon - (size_t)n, "|%s=%s", *k, v ? v : "");
     }
-    result_key(c, "density.tif", canon, key, sizeof key);
-    if (!cache_lookup(c, key, "image/tiff", rs)) {
+    rescache_key(c, "density.tif", canon, key, sizeof key);
+    if (!rescache_lookup(c, key, "image/tiff", rs)) {
         density_result *r = NULL;
         hz_status s = density_run(c->snap, &f, &o, &r, err, sizeof err);
         if (send_geotiff(c, key, s, r, err, sizeof err, rs)) return;

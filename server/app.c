@@ -20,6 +20,7 @@
 #include "hazmap/ptindex.h"
 #include "hazmap/hztime.h"
 #include "hazmap/release.h"
+#include "hazmap/reltile.h"
 #include "hazmap/webroot.h"
 #include "hazmap/tilecache.h"
 #include "hazmap/tilerender.h"
@@ -50,6 +51,7 @@ static void snapref_free(snapref *r)
 
 typedef struct relref {
     rel_release *r;
+    reltile *rt; /* the public's tiles of r; freed before it */
     int refs;
 } relref;
 
@@ -264,6 +266,7 @@ static void rel_release_ref(app *a, relref *r)
     int last = --r->refs == 0;
     pthread_mutex_unlock(&a->mu);
     if (last) {
+        reltile_free(r->rt);
         rel_free(r->r);
         free(r);
     }
@@ -300,6 +303,11 @@ static hz_status rel_acquire(app *a, store *st, int64_t id, relref **out, char *
     hz_status s = rel_load(st, id, &rel, err, errlen);
     store_set_timeout(st, a->cfg.query_timeout_ms);
     relref *nr = s == HZ_OK ? calloc(1, sizeof *nr) : NULL;
+    if (nr && !(nr->rt = reltile_new(rel, a->cfg.min_bandwidth, err, errlen))) {
+        free(nr);
+        nr = NULL;
+        s = HZ_ECRS;
+    }
     if (!nr) {
         rel_free(rel);
         pthread_mutex_unlock(&a->load_mu);
@@ -380,6 +388,7 @@ void app_free(app *a)
     }
     if (a->rel) {
         assert(a->rel->refs == 1);
+        reltile_free(a->rel->rt);
         rel_free(a->rel->r);
         free(a->rel);
     }
@@ -677,6 +686,7 @@ static void handle(app *a, const hreq *rq, hresp *rs)
             return;
         }
         c.rel = rr ? rr->r : NULL;
+        c.rt = rr ? rr->rt : NULL;
     }
     rt->h(&c, rq, rs);
     rel_release_ref(a, rr);

@@ -76,12 +76,34 @@ static json_t *collection_json(hctx *c, const coll_def *d, const double bb[4], i
                      "crs", CRS84);
 }
 
+/* The spatial extent the audience may see: planners get the incidents' box; the public the
+ * areas' (the incidents' box would give the outermost incidents' coordinates). */
+static void extent_of(const hctx *c, double bb[4])
+{
+    if (c->role != HZ_ROLE_PUBLIC) {
+        incset_extent(c->snap, bb);
+        return;
+    }
+    const hz_area *a = incset_areas(c->snap);
+    size_t n = incset_area_count(c->snap);
+    bb[0] = n ? a[0].minlon : -180;
+    bb[1] = n ? a[0].minlat : -90;
+    bb[2] = n ? a[0].maxlon : 180;
+    bb[3] = n ? a[0].maxlat : 90;
+    for (size_t i = 1; i < n; i++) {
+        bb[0] = fmin(bb[0], a[i].minlon);
+        bb[1] = fmin(bb[1], a[i].minlat);
+        bb[2] = fmax(bb[2], a[i].maxlon);
+        bb[3] = fmax(bb[3], a[i].maxlat);
+    }
+}
+
 void collections_list(hctx *c, const hreq *rq, hresp *rs)
 {
     if (app_check_args(rq, NULL, 0, rs)) return;
     double bb[4];
     int64_t tmin, tmax;
-    incset_extent(c->snap, bb);
+    extent_of(c, bb);
     app_time_span(c, &tmin, &tmax);
     json_t *arr = json_array();
     for (int i = 0; i < NCOLLECTIONS; i++) {
@@ -103,7 +125,7 @@ void collections_one(hctx *c, const hreq *rq, hresp *rs)
     if (!d) return;
     double bb[4];
     int64_t tmin, tmax;
-    incset_extent(c->snap, bb);
+    extent_of(c, bb);
     app_time_span(c, &tmin, &tmax);
     json_t *j = collection_json(c, d, bb, tmin, tmax);
     hresp_json(rs, 200, j, "application/json");

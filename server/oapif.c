@@ -5,6 +5,7 @@
  * Items are selected from the in-memory snapshot (filters, bbox, datetime) and paged in id order
  * (paging.h); the incidents of the returned page are then read in full from the store by id. */
 #include "hazmap/oapif.h"
+#include "hazmap/pubstats.h"
 #include "hazmap/release.h"
 #include "hazmap/geojson.h"
 #include "hazmap/hztime.h"
@@ -195,6 +196,10 @@ static json_t *area_feature(const hz_area *a, long count, int suppressed, double
 
 void oapif_areas_items(hctx *c, const hreq *rq, hresp *rs)
 {
+    if (c->role == HZ_ROLE_PUBLIC) {
+        pubstats_areas_items(c, rq, rs);
+        return;
+    }
     paging_params pg;
     hz_filter f;
     if (paging_parse(c, rq, &pg, &f, rs, NULL)) return;
@@ -233,6 +238,10 @@ void oapif_areas_items(hctx *c, const hreq *rq, hresp *rs)
 
 void oapif_area_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
 {
+    if (c->role == HZ_ROLE_PUBLIC) {
+        pubstats_area_item(c, fid, rq, rs);
+        return;
+    }
     hz_filter f;
     if (app_check_args(rq, NULL, 1, rs) || app_request_filter(c, rq, &f, rs)) return;
     int32_t k = incset_area_find(c->snap, fid);

@@ -244,3 +244,21 @@ void paging_send_computed(hctx *c, const hreq *rq, hresp *rs, const paging_param
     paging_send(c, rq, rs, p, json_object_get(fc, "provenance"));
     json_decref(fc);
 }
+
+/* One feature (1-based position fid) of a computed FeatureCollection fc (consumed). */
+void paging_send_item(hresp *rs, json_t *fc, const char *fid)
+{
+    long k;
+    char err[128];
+    json_t *all = json_object_get(fc, "features");
+    if (qparam_long("featureId", fid, 1, 100000000L, &k, err, sizeof err) != HZ_OK ||
+        (size_t)k > json_array_size(all)) {
+        hresp_error(rs, 404, "NotFound", "no feature '%.64s'", fid);
+        json_decref(fc);
+        return;
+    }
+    json_t *f = json_array_get(all, (size_t)k - 1);
+    json_object_set_new(f, "id", json_integer(k));
+    hresp_json(rs, 200, f, "application/geo+json");
+    json_decref(fc);
+}

@@ -8,6 +8,8 @@
  * is summed, so each row is exactly a released cell. Rates use the metadata's populations and
  * exposure years (per 100,000 per year); the interval of a rate is the count's interval scaled. */
 #include "hazmap/pubstats.h"
+#include "hazmap/geojson.h"
+#include "hazmap/paging.h"
 #include "hazmap/release.h"
 
 #include <math.h>
@@ -485,5 +487,146 @@ void pubstats_evaluate(hctx *c, const hreq *rq, hresp *rs)
                     "window's variance its count plus the noise variance of its cells"));
     hresp_json(rs, 200, j, "application/json");
     json_decref(j);
+    hresp_header(rs, "Vary", "Authorization");
+}
+
+/* ---- /collections/areas for the public ---- */
+
+/* The release's row of area code: *dim is "district" or "subdistrict"; -1 when it has none. */
+static long area_row(const rel_release *r, const char *code, const char **dim)
+{
+    static const char *const dims[] = {"subdistrict", "district"};
+    for (size_t d = 0; d < 2; d++) {
+        size_t n = json_array_size(json_object_get(dim_of(r, dims[d]), "rows"));
+        for (size_t i = 0; i < n; i++) {
+            const char *l = label_of(r, dims[d], i);
+            if (l && strcmp(l, code) == 0) {
+                *dim = dims[d];
+                return (long)i;
+            }
+        }
+    }
+    return -1;
+}
+
+/* The released figures of area a in year index y, as properties: those of /api/stats' rows
+ * under the collection's names (count_lo, count_hi, suppressed). */
+static json_t *area_released(const rel_release *r, const hz_area *a, size_t y)
+{
+    const char *dim = NULL;
+    long row = area_row(r, a->code, &dim);
+    const rel_table *t = row < 0
+                             ? NULL
+                             : rel_table_find(r, strcmp(dim, "district") == 0 ? "district_year"
+                                                                              : "subdistrict_year");
+    if (!t) return json_pack("{s:n, s:b}", "count", "suppressed", 1);
+    json_t *cell = row_json(r, t, (size_t[]){(size_t)row, y});
+    static const char *const renames[][2] = {
+        {"lo", "count_lo"}, {"hi", "count_hi"}, {"withheld", "suppressed"}};
+    for (size_t k = 0; cell && k < sizeof renames / sizeof *renames; k++) {
+        json_t *v = json_object_get(cell, renames[k][0]);
+        if (v) json_object_set(cell, renames[k][1], v);
+        json_object_del(cell, renames[k][0]);
+    }
+    json_object_del(cell, "area");
+    json_object_del(cell, "area_name");
+    json_object_del(cell, "level");
+    return cell;
+}
+
+static json_t *area_feature_pub(const rel_release *r, const hz_area *a, size_t y)
+{
+    json_t *p = area_released(r, a, y);
+    json_object_set_new(p, "code", json_string(a->code));
+    json_object_set_new(p, "name", json_string(a->name));
+    json_object_set_new(p, "name_en", a->name_en ? json_string(a->name_en) : json_null());
+    json_object_set_new(p, "level", json_string(a->level));
+    json_object_set_new(p, "parent_code",
+                        a->parent_code ? json_string(a->parent_code) : json_null());
+    json_t *geom = geojson_from_wkb(a->wkb, a->wkb_len);
+    return json_pack("{s:s, s:s, s:o, s:o}", "type", "Feature", "id", a->code, "geometry",
+                     geom ? geom : json_null(), "properties", p);
+}
+
+/* Checks a public areas request (only f, year and, for items, limit, offset, bbox) and finds
+ * its year index (default: the release's last year). -1 with rs filled on a bad request. */
+static long areas_year(const rel_release *r, const hreq *rq, int items, hresp *rs)
+{
+    static const char *const allowed[] = {"f", "year", "limit", "offset", "bbox", NULL};
+    for (size_t i = 0; i < rq->nargs; i++) {
+        int ok = 0;
+        for (const char *const *a = allowed; *a && (items || a - allowed < 2); a++)
+            ok |= strcmp(*a, rq->args[i].key) == 0;
+        for (size_t j = 0; j < i && ok; j++)
+            ok = strcmp(rq->args[j].key, rq->args[i].key) != 0;
+        if (!ok) {
+            hresp_error(rs, 400, "InvalidParameterValue",
+                        "%.64s: the public areas carry the published release's counts and rates "
+                        "and may be asked only by year%s",
+                        rq->args[i].key, items ? " (and limit, offset, bbox)" : "");
+            return -1;
+        }
+    }
+    const json_t *labels = json_object_get(dim_of(r, "year"), "labels");
+    size_t ny = json_array_size(labels);
+    const char *v = hreq_arg_get(rq, "year");
+    if (!v) return ny ? (long)ny - 1 : -1;
+    for (size_t k = 0; k < ny; k++)
+        if (strcmp(json_string_value(json_array_get(labels, k)), v) == 0) return (long)k;
+    hresp_error(rs, 400, "InvalidParameterValue", "year: '%.32s' is not a year of the release", v);
+    return -1;
+}
+
+static json_t *areas_provenance(const rel_release *r, size_t y)
+{
+    return json_pack("{s:I, s:s, s:s, s:s}", "release", (json_int_t)rel_id(r), "year",
+                     label_of(r, "year", y), "method",
+                     "noisy counts of the public release's district_year and subdistrict_year "
+                     "tables (see PRIVACY.md); rate per 100,000 per year of exposure",
+                     "interval", "95 %: count -/+ the 97.5 % quantile of the table's noise");
+}
+
+void pubstats_areas_items(hctx *c, const hreq *rq, hresp *rs)
+{
+    if (app_public_unreleased(c, rs)) return;
+    long y = areas_year(c->rel, rq, 1, rs);
+    paging_params pg;
+    hz_filter f;
+    if (y < 0 || paging_parse(c, rq, &pg, &f, rs, (const char *const[]){"year", NULL})) return;
+    paging_page *page = paging_page_new(&pg);
+    if (!page) {
+        hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
+        return;
+    }
+    const hz_area *areas = incset_areas(c->snap);
+    for (size_t i = 0; i < incset_area_count(c->snap); i++) {
+        const hz_area *a = &areas[i];
+        if (!paging_bbox_hits(&pg, (const double[4]){a->minlon, a->minlat, a->maxlon, a->maxlat}) ||
+            !paging_match(page))
+            continue;
+        json_t *feat = area_feature_pub(c->rel, a, (size_t)y);
+        paging_add_json(page, feat);
+        json_decref(feat);
+    }
+    json_t *prov = areas_provenance(c->rel, (size_t)y);
+    paging_send(c, rq, rs, page, prov);
+    json_decref(prov);
+    hresp_header(rs, "Vary", "Authorization");
+}
+
+void pubstats_area_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
+{
+    if (app_public_unreleased(c, rs)) return;
+    long y = areas_year(c->rel, rq, 0, rs);
+    if (y < 0) return;
+    int32_t k = incset_area_find(c->snap, fid);
+    if (k < 0) {
+        hresp_error(rs, 404, "NotFound", "no area '%.64s'", fid);
+        return;
+    }
+    json_t *feat = area_feature_pub(c->rel, &incset_areas(c->snap)[k], (size_t)y);
+    json_object_set_new(feat, "provenance", areas_provenance(c->rel, (size_t)y));
+    hresp_json(rs, 200, feat, "application/geo+json");
+    json_decref(feat);
     hresp_header(rs, "Vary", "Authorization");
 }

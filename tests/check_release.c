@@ -32,6 +32,9 @@
 #include "hazmap/import.h"
 #include "hazmap/incset.h"
 #include "hazmap/release.h"
+#include "hazmap/reltile.h"
+#include "hazmap/tilemath.h"
+#include "hazmap/workcrs.h"
 #include "hazmap/store.h"
 #include "hazmap/vocab.h"
 
@@ -1119,10 +1122,76 @@ static void quartic(const double *in, double *out, int nx, int ny, double h)
         }
 }
 
+/* Metres between two lon/lat points near the test district (equirectangular). */
+static double metres(double lon0, double lat0, double lon1, double lat1)
+{
+    double kx = 111320.0 * cos(lat0 * 3.14159265358979323846 / 180), ky = 110574.0;
+    return hypot((lon1 - lon0) * kx, (lat1 - lat0) * ky);
+}
+
+/* The centre of a feature's first ring (its corners' mean). */
+static void ring_centre(const json_t *feat, double *lon, double *lat)
+{
+    const json_t *ring =
+        json_array_get(json_object_get(json_object_get(feat, "geometry"), "coordinates"), 0);
+    size_t n = json_array_size(ring) - 1; /* closed */
+    *lon = *lat = 0;
+    for (size_t k = 0; k < n; k++) {
+        *lon += json_number_value(json_array_get(json_array_get(ring, k), 0)) / (double)n;
+        *lat += json_number_value(json_array_get(json_array_get(ring, k), 1)) / (double)n;
+    }
+}
+
+/* The planted clusters of the sample with at least min_n incidents (data/planted_clusters.csv,
+ * WGS84) into lon/lat; returns how many. */
+static size_t planted(int min_n, double *lon, double *lat, size_t max)
+{
+    FILE *f = fopen("../data/planted_clusters.csv", "r");
+    ck_assert_ptr_nonnull(f);
+    char line[512];
+    size_t n = 0;
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f)); /* header */
+    while (fgets(line, sizeof line, f) && n < max) {
+        /* id,kind,name,lon,lat,radius_m,mechanism,n_incidents,notes */
+        char *field[9] = {0}, *p = line;
+        for (int k = 0; k < 9 && p; k++) {
+            field[k] = p;
+            p = strchr(p, ',');
+            if (p) *p++ = 0;
+        }
+        ck_assert_ptr_nonnull(field[7]);
+        if (atoi(field[7]) < min_n) continue;
+        lon[n] = atof(field[3]);
+        lat[n] = atof(field[4]);
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+/* The distance from (lon, lat) to the nearest centre of the features of fc that pass (all when
+ * hot is 0; class hot99 when 1). */
+static double nearest_spot(const json_t *fc, int hot, double lon, double lat)
+{
+    double best = INFINITY;
+    const json_t *feats = json_object_get(fc, "features");
+    for (size_t k = 0; k < json_array_size(feats); k++) {
+        const json_t *f = json_array_get(feats, k);
+        const char *cls =
+            json_string_value(json_object_get(json_object_get(f, "properties"), "class"));
+        if (hot && (!cls || strcmp(cls, "hot99") != 0)) continue;
+        double x, y;
+        ring_centre(f, &x, &y);
+        best = fmin(best, metres(lon, lat, x, y));
+    }
+    return best;
+}
+
 /* The defaults' promise on the sample (55,000 incidents, 16 sub-districts, 2012-2014): every
- * sub-district annual count of 100 or more (hence its rate) within 10 %, and the 300 m quartic
+ * sub-district annual count of 100 or more (hence its rate) within 10 %, the 300 m quartic
  * map of all incidents from the noisy 100 m grid (injury table alone) correlating at r >= 0.9
- * with the map of the true counts, over every cell of the extent. Three keys. */
+ * with the map of the true counts, over every cell of the extent, and the five largest planted
+ * clusters among the public black spots or 99 % hot spots. Three keys. */
 START_TEST(test_sample_utility)
 {
     char err[1024];
@@ -1130,7 +1199,7 @@ START_TEST(test_sample_utility)
     incset *s = incset_load(st, NULL, err, sizeof err);
     store_close(st);
     ck_assert(s);
-    double worst_rate = 0, worst_r = 1;
+    double worst_rate = 0, worst_r = 1, worst_spot = 0;
     for (unsigned key = 1; key <= 3; key++) {
         rel_options o;
         rel_options_init(&o);
@@ -1196,12 +1265,405 @@ START_TEST(test_sample_utility)
         free(ng);
         free(ts);
         free(ns);
+        /* the five largest planted clusters (900 incidents or more: seven, with ties) are public
+         * black spots or 99 % hot spots: within 150 m of such a square's centre */
+        double plon[16], plat[16];
+        size_t np = planted(900, plon, plat, 16);
+        ck_assert_uint_eq(np, 7);
+        rel_view v;
+        rel_view_init(&v);
+        json_t *black = NULL, *hot = NULL;
+        ck_assert_msg(rel_blackspots(r, &v, 10, &black, err, sizeof err) == HZ_OK, "%s", err);
+        ck_assert_msg(rel_hotspots(r, &v, s, &hot, err, sizeof err) == HZ_OK, "%s", err);
+        for (size_t k = 0; k < np; k++) {
+            double d = fmin(nearest_spot(black, 0, plon[k], plat[k]),
+                            nearest_spot(hot, 1, plon[k], plat[k]));
+            ck_assert_msg(d <= 150, "key %u: planted cluster %zu is %.0f m from a public spot", key,
+                          k, d);
+            worst_spot = fmax(worst_spot, d);
+        }
+        json_decref(black);
+        json_decref(hot);
         rel_free(r);
     }
     printf("release utility on the sample (epsilon %g, delta %g): sub-district annual counts of "
-           "100 or more within %.1f %%; 300 m map r >= %.3f\n",
-           REL_DEFAULT_EPSILON, REL_DEFAULT_DELTA, 100 * worst_rate, worst_r);
+           "100 or more within %.1f %%; 300 m map r >= %.3f; the 5 largest planted clusters (7 "
+           "with ties) within %.0f m of a public black spot or 99 %% hot spot\n",
+           REL_DEFAULT_EPSILON, REL_DEFAULT_DELTA, 100 * worst_rate, worst_r, worst_spot);
     incset_free(s);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- public maps */
+
+/* A 2 km district (halves A and B) with 2,400 incidents spread evenly over 2013 (about 24 per
+ * 200 m square, a city's background) and two planted clusters: P (500 traffic, within ~30 m of
+ * P_LON, P_LAT) and Q (250 falls near Q_LON, Q_LAT). */
+#define P_LON (LON0 + 0.0051)
+#define P_LAT (LAT0 + 0.0052)
+#define Q_LON (LON0 + 0.0149)
+#define Q_LAT (LAT0 + 0.0121)
+
+static void make_spots_store(const char *path)
+{
+    char err[512];
+    tu_remove_db(path);
+    store *st = store_open(path, STORE_CREATE, err, sizeof err);
+    ck_assert_msg(st != NULL, "%s", err);
+    ck_assert(store_begin(st, err, sizeof err) == HZ_OK);
+    put_area(st, "510104", "District", "district", NULL, 20000, LON0, LAT0, LON0 + 0.02,
+             LAT0 + 0.018);
+    put_area(st, "510104001", "A", "subdistrict", "510104", 8000, LON0, LAT0, LON0 + 0.01,
+             LAT0 + 0.018);
+    put_area(st, "510104002", "B", "subdistrict", "510104", 12000, LON0 + 0.01, LAT0, LON0 + 0.02,
+             LAT0 + 0.018);
+    uint64_t seed = 77;
+    for (int k = 0; k < 3150; k++) {
+        uint64_t r = lcg(&seed);
+        double u = (double)(r % 10000) / 10000, v = (double)(r / 10000 % 10000) / 10000;
+        double lon = LON0 + 0.0002 + 0.0196 * u, lat = LAT0 + 0.0002 + 0.0176 * v;
+        int mech = (int)((r >> 40) % HZ_MECH_COUNT);
+        if (k >= 2400 && k < 2900) { /* P */
+            lon = P_LON + 0.0006 * (u - 0.5);
+            lat = P_LAT + 0.0006 * (v - 0.5);
+            mech = HZ_MECH_TRAFFIC;
+        } else if (k >= 2900) { /* Q */
+            lon = Q_LON + 0.0006 * (u - 0.5);
+            lat = Q_LAT + 0.0006 * (v - 0.5);
+            mech = HZ_MECH_FALL;
+        }
+        put_incident(st, k, lon < LON0 + 0.01 ? "510104001" : "510104002",
+                     noon(1 + k % 12, 1 + (int)(r % 28)), mech, 1,
+                     (int)((r >> 10) % HZ_PLACE_COUNT), (int)((r >> 13) % HZ_SEV_COUNT), 30, 1, lon,
+                     lat);
+    }
+    ck_assert(store_commit(st, err, sizeof err) == HZ_OK);
+    store_close(st);
+}
+
+/* rel_view_set(): labels of the release only, one year, one group of one family; anything else
+ * is HZ_ENOTFOUND (a key) or HZ_EINVAL (a value); canonical strings tell views apart. */
+START_TEST(test_view)
+{
+    char err[512], a[160], b[160];
+    make_store(dbpath, 0, -1);
+    incset *d = load(dbpath);
+    rel_release *r = build(d, 5, REL_DEFAULT_EPSILON, 10);
+    rel_view v;
+    rel_view_init(&v);
+    ck_assert_str_eq(v.family, "injury_group");
+    ck_assert_int_eq(v.group, -1);
+    ck_assert_int_eq(rel_view_set(r, &v, "year", "2013", err, sizeof err), HZ_OK);
+    ck_assert_uint_eq(v.years, 1u);
+    ck_assert_int_eq(rel_view_set(r, &v, "year", "2013", err, sizeof err), HZ_EINVAL);
+    ck_assert_int_eq(rel_view_set(r, &v, "place_group", "road", err, sizeof err), HZ_OK);
+    ck_assert_str_eq(v.family, "place_group");
+    ck_assert_int_eq(v.group, 4);
+    ck_assert_int_eq(rel_view_set(r, &v, "injury_group", "traffic", err, sizeof err), HZ_EINVAL);
+    ck_assert_msg(strstr(err, "injury_group") != NULL, "%s", err);
+    rel_view_canonical(r, &v, a, sizeof a);
+    rel_view_init(&v);
+    ck_assert_int_eq(rel_view_set(r, &v, "year", "2012", err, sizeof err), HZ_EINVAL);
+    ck_assert_msg(strstr(err, "2013") != NULL, "the message lists the years: %s", err);
+    ck_assert_int_eq(rel_view_set(r, &v, "injury_group", "nope", err, sizeof err), HZ_EINVAL);
+    ck_assert_int_eq(rel_view_set(r, &v, "mechanism", "traffic", err, sizeof err), HZ_ENOTFOUND);
+    ck_assert_int_eq(rel_view_set(r, &v, "bandwidth", "50", err, sizeof err), HZ_ENOTFOUND);
+    rel_view_canonical(r, &v, b, sizeof b);
+    ck_assert_str_ne(a, b);
+    ck_assert_str_eq(b, "r0/injury_group=all/years=0");
+    rel_free(r);
+    incset_free(d);
+}
+END_TEST
+
+/* rel_grid_sum(): each cell is the sum of the table's released cells over the view's years and
+ * groups, read here one by one; the noise variance is terms x s2. */
+START_TEST(test_grid_sum)
+{
+    char err[512];
+    make_store(dbpath, 0, -1);
+    incset *d = load(dbpath);
+    rel_release *r = build(d, 6, REL_DEFAULT_EPSILON, 10);
+    const rel_view views[] = {
+        {"injury_group", -1, 0}, {"place_group", 2, 1u}, {"injury_group", 3, 0}};
+    for (size_t k = 0; k < sizeof views / sizeof *views; k++) {
+        rel_grid g;
+        ck_assert_msg(rel_grid_sum(r, &views[k], &g, err, sizeof err) == HZ_OK, "%s", err);
+        const rel_table *t = rel_table_find(
+            r, strcmp(views[k].family, "place_group") ? "grid_year_injury" : "grid_year_place");
+        size_t ny = rel_table_shape(t, 1), ng = rel_table_shape(t, 2), terms = 0;
+        for (size_t y = 0; y < ny; y++)
+            for (size_t q = 0; q < ng; q++)
+                terms += (!views[k].years || views[k].years >> y & 1) &&
+                         (views[k].group < 0 || (size_t)views[k].group == q);
+        ck_assert_int_eq(g.terms, (int)terms);
+        dpn_ratio s2 = rel_table_s2(t);
+        ck_assert_double_eq_tol(g.var, (double)terms * (double)s2.num / (double)s2.den, 1e-9);
+        ck_assert_uint_eq((size_t)g.nx * (size_t)g.ny, rel_table_shape(t, 0));
+        for (size_t c = 0; c < rel_table_shape(t, 0); c++) {
+            double want = 0;
+            for (size_t y = 0; y < ny; y++)
+                for (size_t q = 0; q < ng; q++) {
+                    rel_value v;
+                    if ((views[k].years && !(views[k].years >> y & 1)) ||
+                        (views[k].group >= 0 && (size_t)views[k].group != q))
+                        continue;
+                    ck_assert(rel_table_cell(t, rel_table_index(t, (size_t[]){c, y, q}), &v));
+                    want += (double)v.value;
+                }
+            ck_assert_double_eq(g.count[c], want);
+        }
+        rel_grid_free(&g);
+    }
+    rel_view bad = {"mechanism", -1, 0};
+    rel_grid g;
+    ck_assert_int_eq(rel_grid_sum(r, &bad, &g, err, sizeof err), HZ_EINVAL);
+    rel_free(r);
+    incset_free(d);
+}
+END_TEST
+
+/* One square of the black-spot rule, worked here from the grid: 200 m squares aligned to
+ * multiples of 200 m in the working CRS. */
+typedef struct tsquare {
+    long i, j;
+    double count;
+    int cells;
+} tsquare;
+
+static int tsquare_cmp(const void *a, const void *b)
+{
+    const tsquare *x = a, *y = b;
+    if (x->count != y->count) return x->count < y->count ? 1 : -1;
+    if (x->j != y->j) return x->j < y->j ? 1 : -1; /* north first */
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+/* rel_blackspots(): the squares, threshold, ranking and intervals of release.h's rule, computed
+ * here by brute force from the grid; planted P is the first black spot and Q is one; a view of
+ * one group lists only that group's cluster. */
+START_TEST(test_blackspots)
+{
+    char err[512];
+    make_spots_store(dbpath);
+    incset *d = load(dbpath);
+    rel_release *r = build(d, 7, REL_DEFAULT_EPSILON, 10);
+    rel_view v;
+    rel_view_init(&v);
+    rel_grid g;
+    ck_assert(rel_grid_sum(r, &v, &g, err, sizeof err) == HZ_OK);
+    size_t cap = (size_t)g.nx * (size_t)g.ny, n = 0;
+    tsquare *sq = calloc(cap, sizeof *sq);
+    for (int j = 0; j < g.ny; j++)
+        for (int i = 0; i < g.nx; i++) {
+            long si = (long)floor((g.x0 + (i + 0.5) * g.cell) / 200),
+                 sj = (long)floor((g.y1 - (j + 0.5) * g.cell) / 200);
+            size_t k = 0;
+            while (k < n && !(sq[k].i == si && sq[k].j == sj))
+                k++;
+            if (k == n) sq[n++] = (tsquare){si, sj, 0, 0};
+            sq[k].count += g.count[(size_t)j * (size_t)g.nx + (size_t)i];
+            sq[k].cells++;
+        }
+    double sum = 0, occupied = 0;
+    for (size_t k = 0; k < n; k++)
+        if (sq[k].count > 1.96 * sqrt(sq[k].cells * g.var)) sum += sq[k].count, occupied++;
+    double threshold = fmax(10, ceil(3 * sum / occupied));
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++)
+        if (sq[k].count - 1.96 * sqrt(sq[k].cells * g.var) >= threshold) sq[m++] = sq[k];
+    qsort(sq, m, sizeof *sq, tsquare_cmp);
+    ck_assert_uint_ge(m, 2);
+    json_t *fc = NULL;
+    ck_assert_msg(rel_blackspots(r, &v, 10, &fc, err, sizeof err) == HZ_OK, "%s", err);
+    const json_t *feats = json_object_get(fc, "features");
+    ck_assert_uint_eq(json_array_size(feats), m);
+    ck_assert_double_eq_tol(
+        json_number_value(json_object_get(json_object_get(fc, "provenance"), "threshold")),
+        threshold, 1e-9);
+    for (size_t k = 0; k < m; k++) {
+        const json_t *p = json_object_get(json_array_get(feats, k), "properties");
+        double h = 1.96 * sqrt(sq[k].cells * g.var);
+        ck_assert_int_eq(json_integer_value(json_object_get(p, "rank")), (int)k + 1);
+        ck_assert_int_eq(json_integer_value(json_object_get(p, "count")), llround(sq[k].count));
+        ck_assert_int_eq(json_integer_value(json_object_get(p, "count_lo")),
+                         llround(fmax(0, sq[k].count - h)));
+        ck_assert_int_eq(json_integer_value(json_object_get(p, "count_hi")),
+                         llround(sq[k].count + h));
+        ck_assert_ptr_null(json_object_get(p, "hull"));
+        ck_assert_ptr_null(json_object_get(p, "radius_m"));
+    }
+    double lon, lat;
+    ring_centre(json_array_get(feats, 0), &lon, &lat);
+    ck_assert_msg(metres(lon, lat, P_LON, P_LAT) < 150, "P: %.0f m",
+                  metres(lon, lat, P_LON, P_LAT));
+    int q_found = 0;
+    for (size_t k = 0; k < m; k++) {
+        ring_centre(json_array_get(feats, k), &lon, &lat);
+        q_found |= metres(lon, lat, Q_LON, Q_LAT) < 150;
+    }
+    ck_assert_msg(q_found, "Q is a black spot");
+    json_decref(fc);
+    /* falls only: Q, never P */
+    ck_assert(rel_view_set(r, &v, "injury_group", "fall", err, sizeof err) == HZ_OK);
+    ck_assert(rel_blackspots(r, &v, 10, &fc, err, sizeof err) == HZ_OK);
+    feats = json_object_get(fc, "features");
+    ck_assert_uint_ge(json_array_size(feats), 1);
+    for (size_t k = 0; k < json_array_size(feats); k++) {
+        ring_centre(json_array_get(feats, k), &lon, &lat);
+        ck_assert(metres(lon, lat, P_LON, P_LAT) > 300);
+    }
+    json_decref(fc);
+    free(sq);
+    rel_grid_free(&g);
+    rel_free(r);
+    incset_free(d);
+}
+END_TEST
+
+/* rel_hotspots(): each listed square's count is the grid summed over it, and its z is Gi*
+ * (binary weights, band 500 m, the square itself included) over the listed squares, computed
+ * here from the definition (Ord & Getis 1995); the largest square is P's. */
+START_TEST(test_hotspots_release)
+{
+    char err[512];
+    make_spots_store(dbpath);
+    incset *d = load(dbpath);
+    rel_release *r = build(d, 8, REL_DEFAULT_EPSILON, 10);
+    rel_view v;
+    rel_view_init(&v);
+    rel_grid g;
+    ck_assert(rel_grid_sum(r, &v, &g, err, sizeof err) == HZ_OK);
+    json_t *fc = NULL;
+    ck_assert_msg(rel_hotspots(r, &v, d, &fc, err, sizeof err) == HZ_OK, "%s", err);
+    const json_t *feats = json_object_get(fc, "features");
+    size_t n = json_array_size(feats);
+    ck_assert_uint_ge(n, 30);
+    double *x = malloc(n * sizeof *x), *cx = malloc(n * sizeof *cx), *cy = malloc(n * sizeof *cy);
+    double mean = 0, ss = 0;
+    for (size_t k = 0; k < n; k++) {
+        const json_t *p = json_object_get(json_array_get(feats, k), "properties");
+        cx[k] = json_number_value(json_object_get(p, "cx"));
+        cy[k] = json_number_value(json_object_get(p, "cy"));
+        double want = 0;
+        for (int j = 0; j < g.ny; j++)
+            for (int i = 0; i < g.nx; i++) {
+                double gx = g.x0 + (i + 0.5) * g.cell, gy = g.y1 - (j + 0.5) * g.cell;
+                if (fabs(gx - cx[k]) < 100 && fabs(gy - cy[k]) < 100)
+                    want += g.count[(size_t)j * (size_t)g.nx + (size_t)i];
+            }
+        x[k] = (double)json_integer_value(json_object_get(p, "count"));
+        ck_assert_double_eq(x[k], want);
+        ck_assert_ptr_null(json_object_get(p, "score"));
+        mean += x[k] / (double)n;
+    }
+    for (size_t k = 0; k < n; k++)
+        ss += (x[k] - mean) * (x[k] - mean) / (double)n;
+    double p_z = -INFINITY;
+    for (size_t k = 0; k < n; k++) {
+        double wx = 0, w = 0;
+        for (size_t l = 0; l < n; l++)
+            if (hypot(cx[k] - cx[l], cy[k] - cy[l]) <= 500 * (1 + 1e-9)) wx += x[l], w++;
+        double z = (wx - w * mean) / (sqrt(ss) * sqrt((n * w - w * w) / (n - 1.0)));
+        const json_t *p = json_object_get(json_array_get(feats, k), "properties");
+        ck_assert_double_eq_tol(json_number_value(json_object_get(p, "z")), z, 1e-9);
+        double lon, lat;
+        ring_centre(json_array_get(feats, k), &lon, &lat);
+        if (metres(lon, lat, P_LON, P_LAT) < 150) p_z = fmax(p_z, z);
+    }
+    /* The square holding P holds the largest count: the squares sit where the grid's cells do. */
+    size_t top = 0;
+    for (size_t k = 1; k < n; k++)
+        if (x[k] > x[top]) top = k;
+    double lon, lat;
+    ring_centre(json_array_get(feats, top), &lon, &lat);
+    ck_assert_msg(metres(lon, lat, P_LON, P_LAT) < 150, "largest square %.0f m from P (z %.2f)",
+                  metres(lon, lat, P_LON, P_LAT), p_z);
+    const json_t *pv = json_object_get(fc, "provenance");
+    ck_assert_ptr_nonnull(json_object_get(pv, "release"));
+    ck_assert_ptr_null(json_object_get(pv, "incidents"));
+    free(x);
+    free(cx);
+    free(cy);
+    json_decref(fc);
+    rel_grid_free(&g);
+    rel_free(r);
+    incset_free(d);
+}
+END_TEST
+
+/* reltile: a view's breaks are colorramp_scale_fit() of rel_density()'s non-zero cells, and a
+ * tile is colorramp_png() of the surface read bilinearly between cell centres at each pixel
+ * centre (0 off the grid), computed here pixel by pixel: the same PNG bytes. */
+START_TEST(test_reltile)
+{
+    char err[512];
+    make_store(dbpath, 0, -1);
+    incset *d = load(dbpath);
+    rel_release *r = build(d, 9, REL_DEFAULT_EPSILON, 10);
+    reltile *rt = reltile_new(r, 300, err, sizeof err);
+    ck_assert_msg(rt != NULL, "%s", err);
+    rel_view v;
+    rel_view_init(&v);
+    ck_assert(rel_view_set(r, &v, "injury_group", "traffic", err, sizeof err) == HZ_OK);
+    density_result *dr = NULL;
+    ck_assert(rel_density(r, v.family, v.group, v.years, 300, 300, &dr, err, sizeof err) == HZ_OK);
+    size_t ncell = (size_t)dr->grid.nx * (size_t)dr->grid.ny, nz = 0;
+    double *vals = malloc(ncell * sizeof *vals);
+    for (size_t k = 0; k < ncell; k++)
+        if (dr->values[k] > 0) vals[nz++] = dr->values[k];
+    colorramp_scale want, got;
+    colorramp_scale_fit(vals, nz, &want, NULL);
+    ck_assert(reltile_scale(rt, &v, &got, err, sizeof err) == HZ_OK);
+    char a[256], b[256];
+    colorramp_scale_canonical(&want, a, sizeof a);
+    colorramp_scale_canonical(&got, b, sizeof b);
+    ck_assert_str_eq(a, b);
+    int tx, ty;
+    tilemath_lonlat_to_tile(LON0 + 0.006, LAT0 + 0.004, 16, &tx, &ty);
+    workcrs *w = workcrs_new(dr->work_srs, 0, 0, err, sizeof err);
+    ck_assert_ptr_nonnull(w);
+    float *px = malloc(256 * 256 * sizeof *px);
+    for (int j = 0; j < 256; j++)
+        for (int i = 0; i < 256; i++) {
+            double mx, my, lon, lat, x, y;
+            tilemath_pixel_center(16, tx, ty, i, j, &mx, &my);
+            tilemath_merc_to_lonlat(mx, my, &lon, &lat);
+            ck_assert(workcrs_forward(w, 1, &lon, &lat, &x, &y) == HZ_OK);
+            /* bilinear between cell centres (i + 0.5, j + 0.5) cells from the west and north */
+            double fx = (x - dr->grid.x0) / dr->grid.cell - 0.5,
+                   fy = (dr->grid.y1 - y) / dr->grid.cell - 0.5, acc = 0;
+            for (int c = 0; c < 4; c++) {
+                long ci = (long)floor(fx) + (c & 1), cj = (long)floor(fy) + (c >> 1);
+                if (ci < 0 || cj < 0 || ci >= dr->grid.nx || cj >= dr->grid.ny) continue;
+                double wx = 1 - fabs(fx - (double)ci), wy = 1 - fabs(fy - (double)cj);
+                acc += wx * wy * dr->values[(size_t)cj * (size_t)dr->grid.nx + (size_t)ci];
+            }
+            px[j * 256 + i] = (float)acc;
+        }
+    unsigned char *png_want = NULL, *png_got = NULL;
+    size_t len_want = 0, len_got = 0;
+    ck_assert(colorramp_png(px, 256, 256, &want, &png_want, &len_want, err, sizeof err) == HZ_OK);
+    ck_assert_msg(reltile_png(rt, &v, 16, tx, ty, &png_got, &len_got, err, sizeof err) == HZ_OK,
+                  "%s", err);
+    ck_assert_uint_eq(len_got, len_want);
+    ck_assert(memcmp(png_got, png_want, len_want) == 0);
+    int lit = 0;
+    for (int k = 0; k < 256 * 256; k++)
+        lit |= colorramp_class(&want, px[k]) >= 0;
+    ck_assert_msg(lit, "the tile over the district shows something");
+    free(png_got);
+    png_got = NULL;
+    ck_assert_int_eq(reltile_png(rt, &v, 3, 99, 0, &png_got, &len_got, err, sizeof err), HZ_EINVAL);
+    ck_assert_ptr_null(png_got);
+    free(png_want);
+    free(px);
+    free(vals);
+    workcrs_free(w);
+    density_result_free(dr);
+    reltile_free(rt);
+    rel_free(r);
+    incset_free(d);
 }
 END_TEST
 
@@ -1220,5 +1682,14 @@ Suite *release_suite(void)
     tcase_add_test(tc, test_density);
     tcase_add_test(tc, test_sample_utility);
     suite_add_tcase(s, tc);
+    TCase *maps = tcase_create("maps");
+    tcase_add_checked_fixture(maps, tmpdb, tmpdb_rm);
+    tcase_set_timeout(maps, 300);
+    tcase_add_test(maps, test_view);
+    tcase_add_test(maps, test_grid_sum);
+    tcase_add_test(maps, test_blackspots);
+    tcase_add_test(maps, test_hotspots_release);
+    tcase_add_test(maps, test_reltile);
+    suite_add_tcase(s, maps);
     return s;
 }

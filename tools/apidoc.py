@@ -38,6 +38,14 @@ def both(path, status=200):
     return [("public", "GET", path, None, status), ("planner", "GET", path, None, status)]
 
 
+def planner(*paths):
+    return [("planner", "GET", p, None, 200) for p in paths]
+
+
+def public(*paths):
+    return [("public", "GET", p, None, 200) for p in paths]
+
+
 # NAME -> [(audience, method, path, body, expected status)], asked in this order. {AREA} and {AREA2}
 # are two sub-district codes of the data, {NEW} the id of the incident the first request adds.
 REQUESTS = {
@@ -47,18 +55,24 @@ REQUESTS = {
     "conformance": both("/conformance"),
     "collections": both("/collections"),
     "collection": both("/collections/areas") + [("planner", "GET", "/collections/incidents", None, 200)],
-    "areas": both("/collections/areas/items?limit=100") + both("/collections/areas/items?limit=5&offset=5&mechanism=drowning"),
-    "area": both("/collections/areas/items/{AREA}") + both("/collections/areas/items/{AREA}?mechanism=drowning"),
+    "areas": planner("/collections/areas/items?limit=100", "/collections/areas/items?limit=5&offset=5&mechanism=drowning"),
+    "area": planner("/collections/areas/items/{AREA}", "/collections/areas/items/{AREA}?mechanism=drowning"),
+    "areas_public": public("/collections/areas/items?limit=100", "/collections/areas/items?year=2012&limit=5&offset=5",
+                           "/collections/areas/items/{AREA}", "/collections/areas/items/{AREA}?year=2013"),
     "incidents": [("planner", "GET", "/collections/incidents/items?limit=50&offset=50", None, 200)],
     "incident": [("planner", "GET", "/collections/incidents/items/1", None, 200),
                  ("planner", "GET", "/collections/incidents/items/{NEW}", None, 200)],
-    "hotspots": both("/collections/hotspots/items?limit=50&cell=250")
-    + both("/collections/hotspots/items?limit=50&cell=30&band=90&from=2013-01-01&to=2013-02-01")
-    + both(f"/collections/hotspots/items?limit=1&cell=250&{RARE}"),
-    "hotspot": both("/collections/hotspots/items/1?cell=250"),
-    "blackspots": both("/collections/blackspots/items?limit=30") + both("/collections/blackspots/items?limit=30&mechanism=fall"),
-    "blackspot": both("/collections/blackspots/items/1"),
-    "api_blackspots": both("/api/blackspots") + both("/api/blackspots?mechanism=fall"),
+    "hotspots": planner("/collections/hotspots/items?limit=50&cell=250",
+                        "/collections/hotspots/items?limit=50&cell=30&band=90&from=2013-01-01&to=2013-02-01",
+                        f"/collections/hotspots/items?limit=1&cell=250&{RARE}"),
+    "hotspot": planner("/collections/hotspots/items/1?cell=250"),
+    "hotspots_public": public("/collections/hotspots/items?limit=50", "/collections/hotspots/items?year=2013&injury_group=traffic&limit=20",
+                              "/collections/hotspots/items/1"),
+    "blackspots": planner("/collections/blackspots/items?limit=30", "/collections/blackspots/items?limit=30&mechanism=fall"),
+    "blackspot": planner("/collections/blackspots/items/1"),
+    "api_blackspots": planner("/api/blackspots", "/api/blackspots?mechanism=fall"),
+    "blackspots_public": public("/api/blackspots", "/api/blackspots?year=2014&place_group=road",
+                                "/collections/blackspots/items?limit=30", "/collections/blackspots/items/1"),
     "stats": [("planner", "GET", q, None, 200)
               for q in ("/api/stats?by=area", "/api/stats?by=mechanism,age_group,sex", "/api/stats?by=none")],
     "stats_public": [("public", "GET", q, None, 200)
@@ -77,14 +91,19 @@ REQUESTS = {
                     for q in ("/api/density.tif?bandwidth=300&cell=100", "/api/density.tif?mechanism=traffic")],
     "density_tif_public": [("public", "GET", q, None, 200)
                            for q in ("/api/density.tif", "/api/density.tif?year=2013&injury_group=traffic")],
-    "tilejson": both("/tiles/density.json"),
-    "legend": both("/tiles/density/legend.json") + both(f"/tiles/density/legend.json?{RARE}"),
+    "tilejson": planner("/tiles/density.json", f"/tiles/density.json?{RARE}"),
+    "legend": planner("/tiles/density/legend.json", f"/tiles/density/legend.json?{RARE}"),
+    "tilejson_public": public("/tiles/density.json", "/tiles/density.json?year=2013&injury_group=fall"),
+    "legend_public": public("/tiles/density/legend.json", "/tiles/density/legend.json?year=2013&injury_group=fall"),
     "healthz": both("/healthz"),
     "error": [("public", "GET", "/collections/areas/items?limit=0", None, 400),
               ("public", "GET", "/collections/incidents/items", None, 401),
               ("public", "GET", "/collections/nope", None, 404),
               ("public", "DELETE", "/collections", None, 405),
               ("public", "GET", f"/api/density.tif?{RARE}", None, 400),
+              ("public", "GET", "/api/blackspots?eps=5000&min_points=2", None, 400),
+              ("public", "GET", "/collections/hotspots/items?cell=30", None, 400),
+              ("public", "GET", "/tiles/density/12/3235/1689.png?mechanism=traffic", None, 400),
               ("public", "GET", "/api/stats?from=2013-01-01", None, 400)],
 }
 

@@ -858,18 +858,20 @@ static int rb_wkb(ringbuf *b, const unsigned char *wkb, size_t len, int group)
     return wkb_polygon_rings(wkb, len, rb_wkb_ring, &c) ? -1 : 0;
 }
 
-hz_status hotspots_run(const incset *s, const hz_filter *f, const hotspots_params *p,
-                       hotspots_result **out, char *why, size_t whylen, char *err, size_t errlen)
+hz_status hotspots_run_points(const incset *s, const char *area, const hz_points *pts,
+                              const char *filters, int score, const hotspots_params *p,
+                              hotspots_result **out, char *why, size_t whylen, char *err,
+                              size_t errlen)
 {
     *out = NULL;
-    hz_points pts;
-    hz_status rc = incset_select(s, f, &pts, err, errlen);
-    if (rc != HZ_OK) return rc;
+    hz_status rc = HZ_OK;
     ringbuf rb = {0};
     workcrs *w = NULL;
     const hz_area *areas = incset_areas(s);
     size_t na = incset_area_count(s);
-    int32_t only = f->area[0] ? incset_area_find(s, f->area) : -1;
+    int32_t only = area && area[0] ? incset_area_find(s, area) : -1;
+    if (area && area[0] && only < 0)
+        return hz_fail(HZ_EINVAL, err, errlen, "area: no area with code '%.64s'", area);
     int group = 0;
     for (size_t a = 0; a < na; a++) {
         if (only >= 0 ? (int32_t)a != only : areas[a].parent >= 0) continue;
@@ -906,16 +908,28 @@ hz_status hotspots_run(const incset *s, const hz_filter *f, const hotspots_param
             goto done;
         }
     }
-    char filters[1024];
-    filter_canonical(f, filters, sizeof filters);
-    hotspots_input in = {&pts,    rb.npts ? &reg : NULL,        incset_work_srs(s),
-                         filters, f->weight == HZ_WEIGHT_SCORE, incset_data_version(s)};
+    hotspots_input in = {pts,   rb.npts ? &reg : NULL, incset_work_srs(s), filters,
+                         score, incset_data_version(s)};
     rc = hotspots_compute(&in, p, out, why, whylen, err, errlen);
 done:
     workcrs_free(w);
     free(rb.start);
     free(rb.group);
     free(rb.xy);
+    return rc;
+}
+
+hz_status hotspots_run(const incset *s, const hz_filter *f, const hotspots_params *p,
+                       hotspots_result **out, char *why, size_t whylen, char *err, size_t errlen)
+{
+    *out = NULL;
+    hz_points pts;
+    hz_status rc = incset_select(s, f, &pts, err, errlen);
+    if (rc != HZ_OK) return rc;
+    char filters[1024];
+    filter_canonical(f, filters, sizeof filters);
+    rc = hotspots_run_points(s, f->area, &pts, filters, f->weight == HZ_WEIGHT_SCORE, p, out, why,
+                             whylen, err, errlen);
     hz_points_free(&pts);
     return rc;
 }

@@ -36,6 +36,7 @@ typedef struct hctx {
     int64_t version;    /* its data version */
     hz_role role;
     const struct rel_release *rel; /* the public's release (NULL for planners, or none yet) */
+    struct reltile *rt;            /* the public's tiles of rel (NULL with rel) */
     metrics *metrics;
     struct tilecache *tile_cache;   /* rendered tiles */
     struct tilecache *result_cache; /* analysis JSON by canonical request (memory only) */

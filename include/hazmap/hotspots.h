@@ -118,6 +118,14 @@ hz_status hotspots_compute(const hotspots_input *in, const hotspots_params *p,
 hz_status hotspots_run(const incset *s, const hz_filter *f, const hotspots_params *p,
                        hotspots_result **out, char *why, size_t whylen, char *err, size_t errlen);
 
+/* The same on given points (working CRS metres of s; weights in pts->w when score is 1): the
+ * study region from s's areas (area's, or every top-level area when area is NULL or ""),
+ * filters only for the provenance. The public's hot spots run it on a release's grid. */
+hz_status hotspots_run_points(const incset *s, const char *area, const hz_points *pts,
+                              const char *filters, int score, const hotspots_params *p,
+                              hotspots_result **out, char *why, size_t whylen, char *err,
+                              size_t errlen);
+
 void hotspots_free(hotspots_result *r);
 
 /* The analysed cells (the study area's cells, row-major). */

@@ -77,4 +77,8 @@ void paging_send(hctx *c, const hreq *rq, hresp *rs, paging_page *p, const json_
  * page carries fc's "provenance", as every page of the analysis' features must. */
 void paging_send_computed(hctx *c, const hreq *rq, hresp *rs, const paging_params *pg, json_t *fc);
 
+/* Sends feature fid (its 1-based position, as the items' ids) of a computed FeatureCollection fc
+ * (consumed), with "id" set; 404 when there is no such feature. */
+void paging_send_item(hresp *rs, json_t *fc, const char *fid);
+
 #endif

@@ -27,4 +27,11 @@ void pubstats_handle(hctx *c, const hreq *rq, hresp *rs);
  * area, start, before_days, after_days, injury_group, place_group may be asked (400 otherwise). */
 void pubstats_evaluate(hctx *c, const hreq *rq, hresp *rs);
 
+/* The public's /collections/areas/items and /collections/areas/items/{code}: each area's
+ * geometry with its released count, 95 % interval and rate for one year of the release (year=,
+ * default the last), from district_year or subdistrict_year; a withheld cell is count null and
+ * suppressed true. Only year (and, for items, limit, offset, bbox, f) may be asked. */
+void pubstats_areas_items(hctx *c, const hreq *rq, hresp *rs);
+void pubstats_area_item(hctx *c, const char *fid, const hreq *rq, hresp *rs);
+
 #endif

@@ -146,6 +146,51 @@ hz_status rel_publish(store *st, rel_release *r, int64_t *id, char *err, size_t 
  * HZ_EINVAL when the stored release is malformed. */
 hz_status rel_load(store *st, int64_t id, rel_release **out, char *err, size_t errlen);
 
+/* ---- views: what one public map shows (geo/release/relview.c) ---- */
+
+/* A view of the grid tables: one family of groups, one group or all, some years or all. */
+typedef struct rel_view {
+    const char *family; /* "injury_group" or "place_group" (static storage) */
+    int group;          /* label index of the family's dimension; -1 = every group */
+    unsigned years;     /* bit k = label k of the "year" dimension; 0 = every year */
+} rel_view;
+
+/* The names the public may give a map, for messages. */
+#define REL_VIEW_PARAMS "year, and one of injury_group, place_group"
+
+/* Every group of injury_group, every year. */
+void rel_view_init(rel_view *v);
+
+/* Sets one parameter of a public map: "year" (a year label of r), "injury_group" or
+ * "place_group" (a label of that dimension of r). HZ_ENOTFOUND for any other key; HZ_EINVAL,
+ * naming the parameter and the values r has, for a value r does not have or a second group. */
+hz_status rel_view_set(const rel_release *r, rel_view *v, const char *key, const char *value,
+                       char *err, size_t errlen);
+
+/* "r<id>/<family>=<label or all>/years=<hex mask>": equal views of one release, equal strings.
+ * Like snprintf. */
+int rel_view_canonical(const rel_release *r, const rel_view *v, char *buf, size_t buflen);
+
+/* A view's grid: per 100 m cell of the release, the noisy counts summed over the view's years
+ * and groups. A sum of `terms` independent cells has noise variance terms x s2 of the table. */
+typedef struct rel_grid {
+    double x0, y1, cell; /* west and north edges, cell size; working CRS metres */
+    int nx, ny;          /* cell (i, j) is index j * nx + i, row 0 north */
+    char crs[64];        /* the working CRS, e.g. "EPSG:32648" */
+    double years;        /* exposure years of the view's years */
+    int terms;           /* noisy cells summed into each */
+    double var;          /* noise variance of each sum: terms x s2 */
+    double *count;       /* nx * ny sums, possibly negative; owned */
+} rel_grid;
+
+/* Sums view v of r's grid table into *g (free with rel_grid_free()). HZ_EINVAL for a view r
+ * cannot answer or malformed grid metadata; HZ_ENOMEM. */
+hz_status rel_grid_sum(const rel_release *r, const rel_view *v, rel_grid *g, char *err,
+                       size_t errlen);
+
+/* Frees g's array and zeroes it; a zeroed grid is a no-op. */
+void rel_grid_free(rel_grid *g);
+
 /* ---- public density surfaces from the grid tables (geo/release/reldensity.c) ---- */
 
 struct density_result;
@@ -163,5 +208,40 @@ struct density_result;
 hz_status rel_density(const rel_release *r, const char *family, int group, unsigned years_mask,
                       double h, double min_h, struct density_result **out, char *err,
                       size_t errlen);
+
+/* ---- public hot spots and black spots from the grid tables (geo/release/relspots.c) ----
+ *
+ * Both read only view v's grid (rel_grid_sum()): whatever they compute is post-processing of the
+ * released noisy counts, so the release's guarantee covers it, and they need no suppression.
+ * Both work on REL_SPOT_CELL m squares aligned to multiples of that size in the working CRS (each
+ * of them holds whole 100 m cells of the release). */
+#define REL_SPOT_CELL 200.0
+/* The hot spots' distance band: a fixed local scale (about 20 squares around each), since on the
+ * grid's noisy counts incremental spatial autocorrelation finds no peak and would take its
+ * widest band, a map of the old town as one blob. */
+#define REL_SPOT_BAND 500.0
+/* At most this many black spots are listed (the strongest first). */
+enum { REL_MAX_BLACKSPOTS = 200 };
+
+struct incset;
+
+/* Getis-Ord Gi* (binary weights, distance band REL_SPOT_BAND, FDR classes) on the view's noisy
+ * counts summed into REL_SPOT_CELL squares, over the study region of areas's areas (every top-level
+ * one). *out: hotspots.h's FeatureCollection whose "count" is the noisy count of a square (no
+ * "score"), and a provenance naming the release and the view with no count of incidents. HZ_EINVAL
+ * when the view's grid is flat (nothing to test) or the view is bad; HZ_ECRS; HZ_ENOMEM. */
+hz_status rel_hotspots(const rel_release *r, const rel_view *v, const struct incset *areas,
+                       json_t **out, char *err, size_t errlen);
+
+/* Released black spots: REL_SPOT_CELL squares whose noisy count c, less its 95 % half-width
+ * 1.96 sqrt(cells x s2) (normal approximation of a sum of discrete Gaussians), is at least the
+ * threshold T = max(min_count, ceil(3 x mean)), where mean is the average noisy count of the
+ * "occupied" squares (those whose count is itself above its half-width): the grid analogue of
+ * blackspots_auto_min_points()'s "three times the even spread". Ranked by c (ties: north-west
+ * first), at most REL_MAX_BLACKSPOTS. *out: a FeatureCollection of square Polygons (EPSG:4326)
+ * with rank, count, count_lo, count_hi, per_year and a provenance stating the rule, T, the mean
+ * and the release; no hull, centroid of points, radius or histogram exists to publish. */
+hz_status rel_blackspots(const rel_release *r, const rel_view *v, int min_count, json_t **out,
+                         char *err, size_t errlen);
 
 #endif

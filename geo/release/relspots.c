@@ -1,0 +1,285 @@
+/* relspots.c - the public's hot spots and black spots, computed from a release's noisy grid only
+ * (release.h). Nothing here reads an incident: the guarantee of the release covers every output
+ * as post-processing. */
+#include "hazmap/release.h"
+#include "hazmap/hotspots.h"
+#include "hazmap/workcrs.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- hot spots ---- */
+
+/* The view's non-zero cells as points at their centres weighted by their noisy counts. */
+static hz_status grid_points(const rel_grid *g, hz_points *p, char *err, size_t errlen)
+{
+    size_t n = (size_t)g->nx * (size_t)g->ny;
+    memset(p, 0, sizeof *p);
+    p->x = malloc((n ? n : 1) * sizeof *p->x);
+    p->y = malloc((n ? n : 1) * sizeof *p->y);
+    p->w = malloc((n ? n : 1) * sizeof *p->w);
+    if (!p->x || !p->y || !p->w) {
+        hz_points_free(p);
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    }
+    for (size_t c = 0; c < n; c++) {
+        if (g->count[c] == 0) continue;
+        p->x[p->n] = g->x0 + ((double)(c % (size_t)g->nx) + 0.5) * g->cell;
+        p->y[p->n] = g->y1 - ((double)(c / (size_t)g->nx) + 0.5) * g->cell;
+        p->w[p->n] = g->count[c];
+        p->n++;
+    }
+    return HZ_OK;
+}
+
+/* The public provenance: the method's keys of hotspots.h's, none that counts points. */
+static json_t *hot_provenance(const rel_release *r, const char *view, const json_t *pv)
+{
+    static const char *const keep[] = {
+        "method",     "statistic", "weights",           "neighbourhood",
+        "band",       "band_rule", "cell_size",         "shape",
+        "study_area", "fdr",       "p_basis",           "classes",
+        "work_srs",   "cells",     "incremental_moran", NULL};
+    json_t *out =
+        json_pack("{s:I, s:s, s:s, s:s}", "release", (json_int_t)rel_id(r), "view", view, "value",
+                  "noisy count of the release's grid (grid_year_*) summed over the "
+                  "view's years and groups, per square",
+                  "source", "the published release only; no incident is read");
+    for (const char *const *k = keep; out && *k; k++) {
+        json_t *v = json_object_get(pv, *k);
+        if (v) json_object_set(out, *k, v);
+    }
+    return out;
+}
+
+/* Turns hotspots_geojson()'s output on scores into the public form: "count" is the noisy count
+ * (the score, rounded), "score" goes. */
+static void hot_publicise(json_t *fc)
+{
+    json_t *feats = json_object_get(fc, "features");
+    for (size_t i = 0; i < json_array_size(feats); i++) {
+        json_t *p = json_object_get(json_array_get(feats, i), "properties");
+        double v = json_number_value(json_object_get(p, "score"));
+        json_object_set_new(p, "count", json_integer((json_int_t)llround(v)));
+        json_object_del(p, "score");
+    }
+}
+
+hz_status rel_hotspots(const rel_release *r, const rel_view *v, const struct incset *areas,
+                       json_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    rel_grid g;
+    hz_status st = rel_grid_sum(r, v, &g, err, errlen);
+    if (st != HZ_OK) return st;
+    hz_points pts;
+    st = grid_points(&g, &pts, err, errlen);
+    rel_grid_free(&g);
+    if (st != HZ_OK) return st;
+    char view[160];
+    rel_view_canonical(r, v, view, sizeof view);
+    hotspots_params hp;
+    hotspots_params_init(&hp);
+    hp.cell = REL_SPOT_CELL;
+    hp.band = REL_SPOT_BAND;
+    hotspots_result *res = NULL;
+    st = hotspots_run_points(areas, NULL, &pts, view, 1, &hp, &res, NULL, 0, err, errlen);
+    hz_points_free(&pts);
+    json_t *fc = NULL;
+    if (st == HZ_OK) st = hotspots_geojson(res, NULL, &fc, err, errlen);
+    hotspots_free(res);
+    if (st != HZ_OK) return st;
+    hot_publicise(fc);
+    json_t *pv = hot_provenance(r, view, json_object_get(fc, "provenance"));
+    if (!pv || json_object_set_new(fc, "provenance", pv)) {
+        json_decref(fc);
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    }
+    *out = fc;
+    return HZ_OK;
+}
+
+/* ---- black spots ---- */
+
+/* The view's grid summed into squares of REL_SPOT_CELL m aligned to its multiples. */
+typedef struct squares {
+    long i0, j0;    /* the north-west square's indices: x / size and y / size, floored */
+    int nx, ny;     /* squares; (i, j) is index j * nx + i, row 0 north */
+    double size;    /* metres */
+    double *count;  /* noisy sums */
+    int *cells;     /* release cells in each (fewer at the grid's edge) */
+    double cellvar; /* noise variance of one release cell's sum (rel_grid.var) */
+} squares;
+
+static void squares_free(squares *q)
+{
+    free(q->count);
+    free(q->cells);
+}
+
+static hz_status squares_of(const rel_grid *g, squares *q, char *err, size_t errlen)
+{
+    memset(q, 0, sizeof *q);
+    q->size = REL_SPOT_CELL;
+    q->cellvar = g->var;
+    q->i0 = (long)floor((g->x0 + 0.5 * g->cell) / q->size);
+    q->j0 = (long)floor((g->y1 - 0.5 * g->cell) / q->size); /* northernmost */
+    long i1 = (long)floor((g->x0 + (g->nx - 0.5) * g->cell) / q->size);
+    long j1 = (long)floor((g->y1 - (g->ny - 0.5) * g->cell) / q->size);
+    q->nx = (int)(i1 - q->i0 + 1);
+    q->ny = (int)(q->j0 - j1 + 1);
+    size_t n = (size_t)q->nx * (size_t)q->ny;
+    q->count = calloc(n, sizeof *q->count);
+    q->cells = calloc(n, sizeof *q->cells);
+    if (!q->count || !q->cells) {
+        squares_free(q);
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    }
+    for (int j = 0; j < g->ny; j++)
+        for (int i = 0; i < g->nx; i++) {
+            long si = (long)floor((g->x0 + (i + 0.5) * g->cell) / q->size) - q->i0;
+            long sj = q->j0 - (long)floor((g->y1 - (j + 0.5) * g->cell) / q->size);
+            size_t k = (size_t)sj * (size_t)q->nx + (size_t)si;
+            q->count[k] += g->count[(size_t)j * (size_t)g->nx + (size_t)i];
+            q->cells[k]++;
+        }
+    return HZ_OK;
+}
+
+static double half95(const squares *q, size_t k)
+{
+    return 1.96 * sqrt((double)q->cells[k] * q->cellvar);
+}
+
+/* The threshold rule of release.h; *mean receives the occupied squares' mean. */
+static double spot_threshold(const squares *q, int min_count, double *mean)
+{
+    double sum = 0;
+    size_t occupied = 0;
+    for (size_t k = 0; k < (size_t)q->nx * (size_t)q->ny; k++)
+        if (q->cells[k] && q->count[k] > half95(q, k)) {
+            sum += q->count[k];
+            occupied++;
+        }
+    *mean = occupied ? sum / (double)occupied : 0;
+    return fmax((double)min_count, ceil(3.0 * *mean));
+}
+
+typedef struct spot {
+    size_t k;
+    double count;
+} spot;
+
+static int spot_cmp(const void *a, const void *b)
+{
+    const spot *x = a, *y = b;
+    if (x->count != y->count) return x->count < y->count ? 1 : -1;
+    return x->k < y->k ? -1 : x->k > y->k;
+}
+
+/* The square k's outline (4 corners, lon/lat) through w. */
+static hz_status square_ring(const squares *q, size_t k, workcrs *w, json_t **ring)
+{
+    double x0 = (double)(q->i0 + (long)(k % (size_t)q->nx)) * q->size;
+    double y0 = (double)(q->j0 - (long)(k / (size_t)q->nx)) * q->size;
+    double x[5] = {x0, x0 + q->size, x0 + q->size, x0, x0};
+    double y[5] = {y0, y0, y0 + q->size, y0 + q->size, y0};
+    if (workcrs_inverse(w, 5, x, y, x, y) != HZ_OK) return HZ_ECRS;
+    *ring = json_array();
+    for (int v = 0; v < 5; v++)
+        json_array_append_new(
+            *ring, json_pack("[f, f]", round(x[v] * 1e7) / 1e7, round(y[v] * 1e7) / 1e7));
+    return HZ_OK;
+}
+
+static json_t *spot_feature(const squares *q, const spot *s, int rank, double years, json_t *ring)
+{
+    double h = half95(q, s->k);
+    json_t *props = json_pack("{s:i, s:I, s:I, s:I, s:f, s:f}", "rank", rank, "count",
+                              (json_int_t)llround(s->count), "count_lo",
+                              (json_int_t)llround(fmax(0, s->count - h)), "count_hi",
+                              (json_int_t)llround(s->count + h), "per_year",
+                              round(s->count / years * 10) / 10, "square_m", q->size);
+    return json_pack("{s:s, s:i, s:{s:s, s:[o]}, s:o}", "type", "Feature", "id", rank, "geometry",
+                     "type", "Polygon", "coordinates", ring, "properties", props);
+}
+
+static json_t *spot_provenance(const rel_release *r, const rel_view *v, const squares *q,
+                               double threshold, double mean, double years)
+{
+    char view[160];
+    rel_view_canonical(r, v, view, sizeof view);
+    return json_pack(
+        "{s:I, s:s, s:s, s:s, s:f, s:f, s:f, s:f, s:s, s:i}", "release", (json_int_t)rel_id(r),
+        "view", view, "source", "the published release only; no incident is read", "rule",
+        "squares whose noisy count less its 95 % half-width (1.96 sqrt(cells x s2)) reaches "
+        "threshold = max(min_count, ceil(3 x mean)), mean over the squares whose count exceeds "
+        "its own half-width; ranked by noisy count",
+        "threshold", threshold, "mean_occupied", mean, "square_m", q->size, "years", years,
+        "interval", "95 %, normal approximation of a sum of independent discrete Gaussians",
+        "max_listed", REL_MAX_BLACKSPOTS);
+}
+
+/* The ranked features of the squares passing threshold, through w, into feats. */
+static hz_status spot_features(const squares *q, double threshold, double years, workcrs *w,
+                               json_t *feats, char *err, size_t errlen)
+{
+    size_t n = (size_t)q->nx * (size_t)q->ny, ns = 0;
+    spot *sp = malloc((n ? n : 1) * sizeof *sp);
+    if (!sp) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    for (size_t k = 0; k < n; k++)
+        if (q->cells[k] && q->count[k] - half95(q, k) >= threshold)
+            sp[ns++] = (spot){k, q->count[k]};
+    qsort(sp, ns, sizeof *sp, spot_cmp);
+    hz_status st = HZ_OK;
+    for (size_t i = 0; i < ns && i < REL_MAX_BLACKSPOTS && st == HZ_OK; i++) {
+        json_t *ring = NULL;
+        st = square_ring(q, sp[i].k, w, &ring);
+        if (st != HZ_OK) {
+            hz_fail(st, err, errlen, "black spot outline: inverse projection failed");
+            break;
+        }
+        if (json_array_append_new(feats, spot_feature(q, &sp[i], (int)i + 1, years, ring)))
+            st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    }
+    free(sp);
+    return st;
+}
+
+hz_status rel_blackspots(const rel_release *r, const rel_view *v, int min_count, json_t **out,
+                         char *err, size_t errlen)
+{
+    *out = NULL;
+    rel_grid g;
+    squares q = {0};
+    workcrs *w = NULL;
+    json_t *fc = NULL;
+    hz_status st = rel_grid_sum(r, v, &g, err, errlen);
+    if (st != HZ_OK) return st;
+    if ((st = squares_of(&g, &q, err, errlen)) != HZ_OK) goto done;
+    if (!(w = workcrs_new(g.crs, 0, 0, err, errlen))) {
+        st = HZ_ECRS;
+        goto done;
+    }
+    double mean, threshold = spot_threshold(&q, min_count, &mean);
+    json_t *feats = json_array();
+    fc = json_pack("{s:s, s:o, s:o}", "type", "FeatureCollection", "features", feats, "provenance",
+                   spot_provenance(r, v, &q, threshold, mean, g.years));
+    if (!fc) {
+        st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        goto done;
+    }
+    st = spot_features(&q, threshold, g.years, w, feats, err, errlen);
+done:
+    workcrs_free(w);
+    squares_free(&q);
+    rel_grid_free(&g);
+    if (st != HZ_OK) {
+        json_decref(fc);
+        return st;
+    }
+    *out = fc;
+    return HZ_OK;
+}

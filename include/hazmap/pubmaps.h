@@ -1,0 +1,28 @@
+/* pubmaps.h - the public's maps: density tiles with their TileJSON and legend, hot spots and
+ * black spots, all drawn from the newest published release (release.h, reltile.h), never from
+ * the incidents. The public may ask a map only by REL_VIEW_PARAMS (and, for collections, paging);
+ * any other parameter is a 400 that says so. Results are cached under the release id and the
+ * view, so a repeated request is served as stored bytes. */
+#ifndef HAZMAP_PUBMAPS_H
+#define HAZMAP_PUBMAPS_H
+
+#include "hazmap/app.h"
+#include "hazmap/release.h"
+
+/* Parses a public map request into v: year, injury_group, place_group, and the names in extra
+ * (NULL-terminated, may be NULL; each at most once, left for the caller to read). 0, or non-zero
+ * with rs filled (400, or the 503 of a database that never published). */
+int pubmaps_view(hctx *c, const hreq *rq, const char *const *extra, rel_view *v, hresp *rs);
+
+/* Tile z/x/y (valid) of the request's view: a PNG whose ETag names the release. */
+void pubmaps_tile(hctx *c, const hreq *rq, int z, long x, long y, hresp *rs);
+void pubmaps_tilejson(hctx *c, const hreq *rq, hresp *rs);
+void pubmaps_legend(hctx *c, const hreq *rq, hresp *rs);
+
+/* /api/blackspots, and the hot-spot and black-spot collections (paged like paging.h's computed
+ * collections; an item's id is its position). */
+void pubmaps_blackspots(hctx *c, const hreq *rq, hresp *rs);
+void pubmaps_items(hctx *c, const hreq *rq, hresp *rs, int hot);
+void pubmaps_item(hctx *c, const char *fid, const hreq *rq, hresp *rs, int hot);
+
+#endif

@@ -1,0 +1,218 @@
+/* pubmaps.c - the public's maps from the release (pubmaps.h). */
+#include "hazmap/pubmaps.h"
+#include "hazmap/paging.h"
+#include "hazmap/rescache.h"
+#include "hazmap/reltile.h"
+#include "hazmap/tilecache.h"
+#include "hazmap/tileexport.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int in_list(const char *const *list, const char *k)
+{
+    for (; list && *list; list++)
+        if (strcmp(*list, k) == 0) return 1;
+    return 0;
+}
+
+int pubmaps_view(hctx *c, const hreq *rq, const char *const *extra, rel_view *v, hresp *rs)
+{
+    if (app_public_unreleased(c, rs)) return -1;
+    rel_view_init(v);
+    char err[768];
+    for (size_t i = 0; i < rq->nargs; i++) {
+        const char *k = rq->args[i].key;
+        if (in_list(extra, k)) {
+            for (size_t j = 0; j < i; j++)
+                if (strcmp(rq->args[j].key, k) == 0) {
+                    hresp_error(rs, 400, "InvalidParameterValue", "%.64s: given twice", k);
+                    return -1;
+                }
+            continue;
+        }
+        hz_status s = rel_view_set(c->rel, v, k, rq->args[i].value, err, sizeof err);
+        if (s == HZ_ENOTFOUND)
+            hresp_error(rs, 400, "InvalidParameterValue",
+                        "%.64s: the public maps come from the published release and may be asked "
+                        "only by " REL_VIEW_PARAMS,
+                        k);
+        else if (s != HZ_OK)
+            hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
+        if (s != HZ_OK) return -1;
+    }
+    return 0;
+}
+
+/* The view as a query string ("year=2013&injury_group=traffic"; "" for the default). */
+static void view_query(const rel_release *r, const rel_view *v, char *buf, size_t n)
+{
+    const json_t *dims = json_object_get(rel_metadata(r), "dimensions");
+    const json_t *years = json_object_get(json_object_get(dims, "year"), "labels");
+    size_t used = 0;
+    buf[0] = 0;
+    for (size_t k = 0; k < json_array_size(years) && k < 32 && used < n; k++)
+        if (v->years >> k & 1)
+            used += (size_t)snprintf(buf + used, n - used, "year=%s",
+                                     json_string_value(json_array_get(years, k)));
+    if (v->group >= 0 && used < n) {
+        const json_t *labels = json_object_get(json_object_get(dims, v->family), "labels");
+        snprintf(buf + used, n - used, "%s%s=%s", used ? "&" : "", v->family,
+                 json_string_value(json_array_get(labels, (size_t)v->group)));
+    }
+}
+
+static void tile_headers(hresp *rs, const char *etag)
+{
+    if (etag) hresp_header(rs, "ETag", etag);
+    hresp_header(rs, "Cache-Control", "public, max-age=300");
+    hresp_header(rs, "Vary", "Authorization");
+}
+
+void pubmaps_tile(hctx *c, const hreq *rq, int z, long x, long y, hresp *rs)
+{
+    rel_view v;
+    if (pubmaps_view(c, rq, NULL, &v, rs)) return;
+    char canon[160], key[256], err[512];
+    rel_view_canonical(c->rel, &v, canon, sizeof canon);
+    snprintf(key, sizeof key, "%s/tile/%d/%ld/%ld", canon, z, x, y);
+    char etag[TILECACHE_ETAG_LEN];
+    tilecache_etag(key, etag);
+    if (rq->if_none_match && strstr(rq->if_none_match, etag)) {
+        metrics_cache(c->metrics, 1, 1);
+        hresp_bytes(rs, 304, "image/png", "", 0);
+        tile_headers(rs, etag);
+        return;
+    }
+    unsigned char *png = NULL;
+    size_t len = 0;
+    if (tilecache_get(c->tile_cache, key, &png, &len) == HZ_OK) {
+        metrics_cache(c->metrics, 1, 1);
+    } else {
+        metrics_cache(c->metrics, 1, 0);
+        hz_status s = reltile_png(c->rt, &v, z, (int)x, (int)y, &png, &len, err, sizeof err);
+        if (s != HZ_OK) {
+            app_fail(rs, s, err);
+            return;
+        }
+        tilecache_put(c->tile_cache, key, png, len, NULL, 0);
+    }
+    hresp_take(rs, 200, "image/png", png, len);
+    tile_headers(rs, etag);
+}
+
+void pubmaps_tilejson(hctx *c, const hreq *rq, hresp *rs)
+{
+    rel_view v;
+    if (pubmaps_view(c, rq, NULL, &v, rs)) return;
+    char q[256], err[256];
+    view_query(c->rel, &v, q, sizeof q);
+    double b[4];
+    hz_status s = reltile_bounds(c->rt, b, err, sizeof err);
+    if (s != HZ_OK) {
+        app_fail(rs, s, err);
+        return;
+    }
+    json_t *j = tileexport_tilejson(
+        c->base, q, 10, 18, b, c->cfg->basemap_attribution[0] ? c->cfg->basemap_attribution : NULL);
+    if (j) json_object_set_new(j, "release", json_integer((json_int_t)rel_id(c->rel)));
+    if (!j) {
+        app_fail(rs, HZ_ENOMEM, "out of memory");
+        return;
+    }
+    hresp_json(rs, 200, j, "application/json");
+    json_decref(j);
+    hresp_header(rs, "Vary", "Authorization");
+}
+
+void pubmaps_legend(hctx *c, const hreq *rq, hresp *rs)
+{
+    rel_view v;
+    if (pubmaps_view(c, rq, NULL, &v, rs)) return;
+    char err[512], canon[160];
+    colorramp_scale scale;
+    hz_status s = reltile_scale(c->rt, &v, &scale, err, sizeof err);
+    if (s != HZ_OK) {
+        app_fail(rs, s, err);
+        return;
+    }
+    json_t *j = colorramp_legend_json(&scale, HZ_WEIGHT_COUNT);
+    if (!j) {
+        app_fail(rs, HZ_ENOMEM, "out of memory");
+        return;
+    }
+    rel_view_canonical(c->rel, &v, canon, sizeof canon);
+    json_object_set_new(j, "view", json_string(canon));
+    json_object_set_new(j, "release", json_integer((json_int_t)rel_id(c->rel)));
+    json_object_set_new(j, "fitted_on",
+                        json_pack("{s:s, s:s}", "surface",
+                                  "the release's noisy 100 m grid spread with the quartic kernel "
+                                  "at the public bandwidth",
+                                  "rule",
+                                  "1-2-5 series, top break nearest the 99.5th percentile of the "
+                                  "surface's non-zero cells, at most 1 % above it"));
+    hresp_json(rs, 200, j, "application/json");
+    json_decref(j);
+    hresp_header(rs, "Cache-Control", "public, max-age=300");
+    hresp_header(rs, "Vary", "Authorization");
+}
+
+/* The view's hot spots (hot != 0) or black spots, cached; NULL with rs filled. */
+static json_t *spots_fc(hctx *c, const rel_view *v, int hot, hresp *rs)
+{
+    char canon[160], key[256], err[512];
+    rel_view_canonical(c->rel, v, canon, sizeof canon);
+    snprintf(key, sizeof key, "%s/%s", canon, hot ? "hotspots" : "blackspots");
+    json_t *fc = rescache_json(c, key);
+    if (fc) return fc;
+    hz_status s = hot ? rel_hotspots(c->rel, v, c->snap, &fc, err, sizeof err)
+                      : rel_blackspots(c->rel, v, c->cfg->min_count, &fc, err, sizeof err);
+    if (s == HZ_EINVAL && hot) {
+        /* a flat grid (say, one empty group): nothing to test is an empty map, not an error */
+        s = HZ_OK;
+        fc = json_pack("{s:s, s:[], s:{s:I, s:s, s:s}}", "type", "FeatureCollection", "features",
+                       "provenance", "release", (json_int_t)rel_id(c->rel), "view", canon, "note",
+                       err);
+    }
+    if (s != HZ_OK || !fc) {
+        app_fail(rs, s != HZ_OK ? s : HZ_ENOMEM, err);
+        return NULL;
+    }
+    rescache_store_json(c, key, fc, "application/geo+json");
+    return fc;
+}
+
+void pubmaps_blackspots(hctx *c, const hreq *rq, hresp *rs)
+{
+    rel_view v;
+    if (pubmaps_view(c, rq, (const char *const[]){"f", NULL}, &v, rs)) return;
+    json_t *fc = spots_fc(c, &v, 0, rs);
+    if (!fc) return;
+    hresp_json(rs, 200, fc, "application/geo+json");
+    json_decref(fc);
+    hresp_header(rs, "Vary", "Authorization");
+}
+
+void pubmaps_items(hctx *c, const hreq *rq, hresp *rs, int hot)
+{
+    static const char *const paging_args[] = {"f", "limit", "offset", "bbox", NULL};
+    static const char *const view_args[] = {"year", "injury_group", "place_group", NULL};
+    rel_view v;
+    paging_params pg;
+    hz_filter f;
+    if (pubmaps_view(c, rq, paging_args, &v, rs) || paging_parse(c, rq, &pg, &f, rs, view_args))
+        return;
+    json_t *fc = spots_fc(c, &v, hot, rs);
+    if (fc) paging_send_computed(c, rq, rs, &pg, fc);
+    hresp_header(rs, "Vary", "Authorization");
+}
+
+void pubmaps_item(hctx *c, const char *fid, const hreq *rq, hresp *rs, int hot)
+{
+    rel_view v;
+    if (pubmaps_view(c, rq, (const char *const[]){"f", NULL}, &v, rs)) return;
+    json_t *fc = spots_fc(c, &v, hot, rs);
+    if (fc) paging_send_item(rs, fc, fid);
+    hresp_header(rs, "Vary", "Authorization");
+}

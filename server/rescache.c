@@ -1,0 +1,48 @@
+/* rescache.c - the cache of computed responses (rescache.h). */
+#include "hazmap/rescache.h"
+#include "hazmap/tilecache.h"
+
+#include <stdio.h>
+
+void rescache_key(const hctx *c, const char *route, const char *canon, char *key, size_t n)
+{
+    snprintf(key, n, "v%lld/%s/%s/%s", (long long)c->version, route,
+             c->role == HZ_ROLE_PUBLIC ? "public" : "full", canon);
+}
+
+int rescache_lookup(hctx *c, const char *key, const char *type, hresp *rs)
+{
+    if (!c->result_cache) return 0;
+    unsigned char *data;
+    size_t len;
+    if (tilecache_get(c->result_cache, key, &data, &len) == HZ_OK) {
+        metrics_cache(c->metrics, 0, 1);
+        hresp_take(rs, 200, type, data, len);
+        return 1;
+    }
+    metrics_cache(c->metrics, 0, 0);
+    return 0;
+}
+
+void rescache_store(hctx *c, const char *key, const hresp *rs)
+{
+    if (c->result_cache && rs->status == 200 && rs->body)
+        tilecache_put(c->result_cache, key, rs->body, rs->len, NULL, 0);
+}
+
+json_t *rescache_json(hctx *c, const char *key)
+{
+    hresp cached = {0};
+    if (!rescache_lookup(c, key, "application/json", &cached)) return NULL;
+    json_t *j = json_loadb((const char *)cached.body, cached.len, 0, NULL);
+    hresp_free(&cached);
+    return j;
+}
+
+void rescache_store_json(hctx *c, const char *key, const json_t *j, const char *type)
+{
+    hresp tmp = {0};
+    hresp_json(&tmp, 200, j, type);
+    rescache_store(c, key, &tmp);
+    hresp_free(&tmp);
+}
