@@ -10,7 +10,10 @@
  *  3. Every thread context is in the list a->threads until its thread exits or app_free().
  *  4. a->rel is the newest loaded public release (NULL while none was published), counted like
  *     a->cur: refs is the app's reference plus one per request holding it. A public request
- *     gets the release whose id the store last reported (polled with the data version). */
+ *     gets the release whose id the store last reported (polled with the data version).
+ *  5. With publish_every_h > 0 one thread (a->sched) publishes a release every that many hours
+ *     when the data version differs from the newest release's; it has its own store connection
+ *     and stops (sched_stop, under sched_mu) before app_free() frees anything it reads. */
 #include "hazmap/app.h"
 #include "hazmap/apiroutes.h"
 #include "hazmap/collections.h"
@@ -20,6 +23,7 @@
 #include "hazmap/ptindex.h"
 #include "hazmap/hztime.h"
 #include "hazmap/release.h"
+#include "hazmap/releases.h"
 #include "hazmap/reltile.h"
 #include "hazmap/webroot.h"
 #include "hazmap/tilecache.h"
@@ -88,6 +92,10 @@ static const route routes[] = {
     {"GET", "/tiles/density.json", apiroutes_tilejson, R_SNAP | R_AUTH, "tilejson"},
     {"GET", "/tiles/density/legend.json", apiroutes_legend, R_SNAP | R_AUTH, "legend"},
     {"GET", "/tiles/density/{}/{}/{}", apiroutes_tile, R_SNAP | R_AUTH, "tile"},
+    {"GET", "/api/releases", releases_list, R_AUTH, "releases"},
+    {"POST", "/api/releases", releases_post, R_SNAP | R_AUTH, "releases_post"},
+    {"GET", "/api/releases/{}", releases_one, R_AUTH, "release"},
+    {"GET", "/api/releases/{}/tables/{}", releases_table, R_AUTH, "release_table"},
     {"GET", "/healthz", oapif_healthz, R_SNAP | R_AUTH, "healthz"},
     {"GET", "/metrics", apiroutes_metrics, 0, "metrics"},
 };
@@ -111,6 +119,11 @@ struct app {
     _Atomic int64_t known_release; /* the newest release's id as last read; 0 = none */
     _Atomic int64_t checked_ns;
     const char *labels[ROUTE_COUNT]; /* metrics labels, filled once by app_new() */
+    /* the scheduled publisher (invariant 5): runs while sched_run, woken by sched_cv */
+    pthread_t sched;
+    int sched_started, sched_stop; /* sched_stop guarded by sched_mu */
+    pthread_mutex_t sched_mu;
+    pthread_cond_t sched_cv;
 };
 
 static void route_labels_init(const char **labels)
@@ -325,6 +338,65 @@ static hz_status rel_acquire(app *a, store *st, int64_t id, relref **out, char *
     return HZ_OK;
 }
 
+/* One scheduled round: publishes when the data changed since the newest release. */
+static void sched_round(app *a, store *st)
+{
+    char err[512];
+    int64_t v = 0, rv = 0, id = 0;
+    snapref *r = NULL;
+    hz_status s = store_data_version(st, &v);
+    if (s == HZ_OK) s = releases_latest_version(st, &rv, err, sizeof err);
+    if (s != HZ_OK || v == rv) return; /* nothing new to release (or the store is busy) */
+    if (snap_acquire(a, st, v, &r, err, sizeof err) != HZ_OK) {
+        fprintf(stderr, "hazmap: scheduled publish: %s\n", err);
+        return;
+    }
+    s = releases_publish(r->s, st, &a->cfg, &id, err, sizeof err);
+    snap_release(a, r);
+    if (s != HZ_OK) {
+        fprintf(stderr, "hazmap: scheduled publish: %s\n", err);
+        return;
+    }
+    app_note_release(a, id);
+    fprintf(stderr, "hazmap: published release %lld of data version %lld (every %d h)\n",
+            (long long)id, (long long)v, a->cfg.publish_every_h);
+}
+
+static void *sched_main(void *ud)
+{
+    app *a = ud;
+    char err[512];
+    store *st = store_open(a->cfg.db, 0, err, sizeof err);
+    if (!st) fprintf(stderr, "hazmap: scheduled publish disabled: %s\n", err);
+    if (st) sched_round(a, st); /* catch up at start: the data may have changed while down */
+    pthread_mutex_lock(&a->sched_mu);
+    while (st && !a->sched_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += (time_t)a->cfg.publish_every_h * 3600;
+        while (!a->sched_stop && pthread_cond_timedwait(&a->sched_cv, &a->sched_mu, &until) == 0)
+            ;
+        if (a->sched_stop) break;
+        pthread_mutex_unlock(&a->sched_mu);
+        sched_round(a, st);
+        pthread_mutex_lock(&a->sched_mu);
+    }
+    pthread_mutex_unlock(&a->sched_mu);
+    store_close(st);
+    return NULL;
+}
+
+static void sched_stop(app *a)
+{
+    if (!a->sched_started) return;
+    pthread_mutex_lock(&a->sched_mu);
+    a->sched_stop = 1;
+    pthread_cond_signal(&a->sched_cv);
+    pthread_mutex_unlock(&a->sched_mu);
+    pthread_join(a->sched, NULL);
+    a->sched_started = 0;
+}
+
 app *app_new(const srvconf *cfg, char *err, size_t errlen)
 {
     app *a = calloc(1, sizeof *a);
@@ -343,6 +415,8 @@ app *app_new(const srvconf *cfg, char *err, size_t errlen)
     }
     pthread_mutex_init(&a->mu, NULL);
     pthread_mutex_init(&a->load_mu, NULL);
+    pthread_mutex_init(&a->sched_mu, NULL);
+    pthread_cond_init(&a->sched_cv, NULL);
     a->m = metrics_new(a->labels, ROUTE_COUNT);
     size_t budget = (size_t)cfg->cache_mb * (1u << 20);
     a->tile_cache = tilecache_new(budget / 2, cfg->cache_dir, err, errlen);
@@ -372,12 +446,15 @@ app *app_new(const srvconf *cfg, char *err, size_t errlen)
     }
     atomic_store(&a->known_release, rid);
     rel_release_ref(a, rr);
+    if (cfg->publish_every_h > 0 && pthread_create(&a->sched, NULL, sched_main, a) == 0)
+        a->sched_started = 1;
     return a;
 }
 
 void app_free(app *a)
 {
     if (!a) return;
+    sched_stop(a);
     pthread_setspecific(a->key, NULL);
     while (a->threads)
         tctx_destroy(a->threads);
@@ -396,6 +473,8 @@ void app_free(app *a)
     tilecache_free(a->result_cache);
     pthread_mutex_destroy(&a->mu);
     pthread_mutex_destroy(&a->load_mu);
+    pthread_mutex_destroy(&a->sched_mu);
+    pthread_cond_destroy(&a->sched_cv);
     metrics_free(a->m);
     free(a);
 }
@@ -432,6 +511,11 @@ static hz_status version_now(app *a, store *st, int64_t *v)
     atomic_store(&a->known_version, *v);
     atomic_store(&a->checked_ns, now);
     return HZ_OK;
+}
+
+void app_note_release(app *a, int64_t id)
+{
+    atomic_store(&a->known_release, id);
 }
 
 void app_note_write(app *a, int64_t version)

@@ -184,14 +184,32 @@ json_t *openapi_build(const char *server_url, const char *title)
             (p = json_array(), add_params(p, tile_params + 3, 2), filters(p), p));
     add_get(paths, "/tiles/density/legend.json", "Legend: class breaks and colours",
             "application/json", (p = json_array(), filters(p), p));
+    add_get(paths, "/api/releases", "The public releases and the privacy budget they spent",
+            "application/json", json_array());
+    add_get(paths, "/api/releases/{id}", "One public release: metadata and tables",
+            "application/json",
+            json_pack("[{s:s, s:s, s:b, s:{s:s}}]", "name", "id", "in", "path", "required", 1,
+                      "schema", "type", "integer"));
+    add_get(paths, "/api/releases/{id}/tables/{table}", "One table of a release, row-major",
+            "application/json",
+            json_pack("[{s:s, s:s, s:b, s:{s:s}}, {s:s, s:s, s:b, s:{s:s}}]", "name", "id", "in",
+                      "path", "required", 1, "schema", "type", "integer", "name", "table", "in",
+                      "path", "required", 1, "schema", "type", "string"));
+    json_object_set_new(json_object_get(paths, "/api/releases"), "post",
+                        json_pack("{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}}, s:[{s:[]}]}", "summary",
+                                  "Publish a release of the current data now (planner token)",
+                                  "responses", "201", "description", "published", "401",
+                                  "description", "token needed", "403", "description",
+                                  "planners only", "security", "bearer"));
     add_get(paths, "/healthz", "Liveness and counts", "application/json", json_array());
     add_get(paths, "/metrics", "Prometheus metrics", "text/plain", json_array());
     return json_pack("{s:s, s:{s:s, s:s, s:s}, s:[{s:s}], s:o,"
                      " s:{s:{s:{s:s, s:s}, s:{s:s, s:s, s:s}}}}",
                      "openapi", "3.0.3", "info", "title", title, "version", "1.0", "description",
                      "hazmap: OGC API - Features for injury incidents and areas, analysis "
-                     "endpoints and density tiles. Without a token: the public portal "
-                     "(aggregates only, small counts suppressed).",
+                     "endpoints and density tiles. Without a token: the public portal, "
+                     "answered only from the newest published release (noisy aggregates; "
+                     "PRIVACY.md).",
                      "servers", "url", server_url, "paths", paths, "components", "securitySchemes",
                      "bearer", "type", "http", "scheme", "bearer", "basic", "type", "http",
                      "scheme", "basic", "description",

@@ -78,6 +78,8 @@ hz_status srvconf_set(srvconf *c, const char *key, const char *v, char *err, siz
     if (strcmp(key, "cache_mb") == 0) return set_int(&c->cache_mb, key, v, 0, 1 << 20, err, errlen);
     if (strcmp(key, "query_timeout_ms") == 0)
         return set_int(&c->query_timeout_ms, key, v, 0, 3600000, err, errlen);
+    if (strcmp(key, "publish_every_h") == 0)
+        return set_int(&c->publish_every_h, key, v, 0, 24 * 366, err, errlen);
     if (strcmp(key, "threads") == 0) return set_int(&c->threads, key, v, 0, 1024, err, errlen);
     if (strcmp(key, "connection_timeout_s") == 0)
         return set_int(&c->connection_timeout_s, key, v, 1, 3600, err, errlen);

@@ -98,6 +98,9 @@ const char *app_route_name(const app *a, int route);
  * request uses it at once. Writes by other processes are noticed within 100 ms. */
 void app_note_write(app *a, int64_t version);
 
+/* Tells the app that this process stored release id (public requests use it at once). */
+void app_note_release(app *a, int64_t id);
+
 /* Full passes over incident snapshots since app_new(): those of the snapshots already retired
  * plus the current one's (incset_scans()). */
 unsigned long long app_snapshot_scans(app *a);

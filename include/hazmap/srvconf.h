@@ -16,6 +16,9 @@
  *   connection_timeout_s  idle connection timeout, s (30)
  *   per_ip_connections    simultaneous connections per client address (64)
  *   work_srs              working projected CRS for analyses ("auto" = UTM zone of the data)
+ *   publish_every_h       publish a public release every this many hours when the data changed
+ *                         since the newest one (0 = only `hazmap publish` and POST /api/releases;
+ *                         the default: each release spends privacy budget, PRIVACY.md)
  *   bind, port, web       as the command-line options
  * Command-line options given to `hazmap serve` override the file. */
 #ifndef HAZMAP_SRVCONF_H
@@ -44,6 +47,7 @@ typedef struct srvconf {
     int connection_timeout_s;
     int per_ip_connections;
     char work_srs[256];
+    int publish_every_h;
 } srvconf;
 
 /* Fills c with the defaults above. */

@@ -149,6 +149,55 @@ import json; rel=json.load(open('$WORK/rel2.json')); d=json.load(open('$WORK/bod
 assert d['release']==2
 for r in d['rows']: assert r['count']==rel[f\"{r['area']}|{r['year']}\"], r"
 
+# Every release stays readable by id, and the budget of all of them adds up (zCDP rho).
+s=$(get /api/releases); check "/api/releases lists releases 1 and 2; the rho spent is their sum" \
+  jcheck "[r['id'] for r in d['releases']]==[1,2] and abs(d['budget_spent']['rho']-sum(r['privacy']['rho'] for r in d['releases']))<1e-12"
+s=$(get /api/releases/1/tables/subdistrict_year); check "release 1's subdistrict_year over HTTP equals its stored blob" python3 -c "
+import json; rel=json.load(open('$WORK/rel1.json')); d=json.load(open('$WORK/body'))
+assert d['release']==1 and d['values']==list(rel.values())"
+s=$(get /api/releases/1); check "release 1's metadata over HTTP is the stored metadata (reals to 1e-11)" python3 -c "
+import json, sqlite3; d=json.load(open('$WORK/body'))
+m=json.loads(sqlite3.connect('$DB').execute('SELECT metadata FROM releases WHERE id=1').fetchone()[0])
+def same(a, b):
+    if isinstance(a, dict): return isinstance(b, dict) and a.keys()==b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list): return isinstance(b, list) and len(a)==len(b) and all(map(same, a, b))
+    if isinstance(a, float) or isinstance(b, float): return abs(a-b) <= 1e-11*max(1, abs(b))
+    return a==b
+assert same(d['metadata'], m) and len(d['tables'])==len(m['tables'])"
+s=$(get /api/releases/99); check "an unknown release is 404" test "$s" = 404
+# Publishing when asked: planners only.
+s=$(get /api/releases -X POST); check "public POST /api/releases: 401" test "$s" = 401
+s=$(get /api/releases -X POST -H "Authorization: Bearer $EDITOR"); check "editor POST /api/releases: 403" test "$s" = 403
+s=$(get /api/releases -X POST "${AUTH[@]}"); check "planner POST /api/releases: 201, release 3" jcheck "d['id']==3"
+s=$(get /healthz); check "the public sees release 3 at once" jcheck "d['release']==3"
+# On a schedule: a server with publish_every_h publishes at start when the data changed since
+# the newest release, and not when it did not.
+FEAT2='{"type":"Feature","geometry":{"type":"Point","coordinates":[104.08,30.65]},"properties":{"source_id":"pub-2","mechanism":"fall","time":"2013-06-01T10:00:00+08:00"}}'
+s=$(get /collections/incidents/items -X POST -H 'Content-Type: application/geo+json' -H "Authorization: Bearer $EDITOR" --data "$FEAT2")
+check "a second POST of an incident 201" test "$s" = 201
+echo "publish_every_h = 24" > "$WORK/sched.conf"
+for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; PIDS=()
+start_conf() {
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  "$HAZMAP" serve --db "$DB" --config "$WORK/sched.conf" --bind 127.0.0.1 --port "$port" > "$WORK/sched-$port.log" 2>&1 &
+  PIDS+=($!)
+  BASE=http://127.0.0.1:$port
+  for _ in $(seq 1 100); do curl -fs "$BASE/healthz" > /dev/null 2>&1 && return 0; sleep 0.1; done
+  return 1
+}
+start_conf || bad "hazmap serve with publish_every_h did not start"
+for _ in $(seq 1 50); do [ "$(sqlite3 "$DB" 'SELECT max(id) FROM releases')" = 4 ] && break; sleep 0.1; done
+check "publish_every_h: release 4 published at start (the data changed)" \
+  test "$(sqlite3 "$DB" 'SELECT max(id) FROM releases')" = 4
+sleep 0.3
+s=$(get /healthz); check "  ... and served" jcheck "d['release']==4"
+for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; PIDS=()
+start_conf || bad "hazmap serve with publish_every_h did not restart"
+sleep 1
+check "publish_every_h: no release at the next start (the data did not change)" \
+  test "$(sqlite3 "$DB" 'SELECT max(id) FROM releases')" = 4
+
 # A database that never published.
 DB0=$WORK/unpublished.sqlite
 NO_PUBLISH=1 tools/load-sample.sh "$HAZMAP" "$DB0" > /dev/null 2>&1 || bad "load-sample NO_PUBLISH=1"
