@@ -13,7 +13,10 @@
  *     gets the release whose id the store last reported (polled with the data version).
  *  5. With publish_every_h > 0 one thread (a->sched) publishes a release every that many hours
  *     when the data version differs from the newest release's; it has its own store connection
- *     and stops (sched_stop, under sched_mu) before app_free() frees anything it reads. */
+ *     and stops (sched_stop, under sched_mu) before app_free() frees anything it reads.
+ *  6. With prerender_max_zoom >= 10 one thread (a->pre) renders the public's default tiles of
+ *     zooms 10..prerender_max_zoom of each newly loaded release (pre_want) into the tile cache,
+ *     holding a reference to the release while it does; app_free() stops and joins it first. */
 #include "hazmap/app.h"
 #include "hazmap/apiroutes.h"
 #include "hazmap/collections.h"
@@ -21,6 +24,7 @@
 #include "hazmap/oapif.h"
 #include "hazmap/openapi.h"
 #include "hazmap/ptindex.h"
+#include "hazmap/pubmaps.h"
 #include "hazmap/hztime.h"
 #include "hazmap/release.h"
 #include "hazmap/releases.h"
@@ -124,6 +128,13 @@ struct app {
     int sched_started, sched_stop; /* sched_stop guarded by sched_mu */
     pthread_mutex_t sched_mu;
     pthread_cond_t sched_cv;
+    /* the pre-renderer of the public's tiles (invariant 6): renders release pre_want */
+    pthread_t pre;
+    int pre_started;
+    _Atomic int pre_stop;
+    int64_t pre_want; /* guarded by pre_mu */
+    pthread_mutex_t pre_mu;
+    pthread_cond_t pre_cv;
 };
 
 static void route_labels_init(const char **labels)
@@ -332,6 +343,10 @@ static hz_status rel_acquire(app *a, store *st, int64_t id, relref **out, char *
     relref *old = a->rel;
     a->rel = nr;
     pthread_mutex_unlock(&a->mu);
+    pthread_mutex_lock(&a->pre_mu);
+    a->pre_want = rel_id(rel);
+    pthread_cond_signal(&a->pre_cv);
+    pthread_mutex_unlock(&a->pre_mu);
     pthread_mutex_unlock(&a->load_mu);
     rel_release_ref(a, old);
     *out = nr;
@@ -397,6 +412,45 @@ static void sched_stop(app *a)
     a->sched_started = 0;
 }
 
+/* Renders the default public tiles of each new release (invariant 6). */
+static void *pre_main(void *ud)
+{
+    app *a = ud;
+    int64_t done = 0;
+    pthread_mutex_lock(&a->pre_mu);
+    while (!atomic_load(&a->pre_stop)) {
+        if (a->pre_want == done) {
+            pthread_cond_wait(&a->pre_cv, &a->pre_mu);
+            continue;
+        }
+        int64_t want = a->pre_want;
+        pthread_mutex_unlock(&a->pre_mu);
+        pthread_mutex_lock(&a->mu);
+        relref *rr = a->rel;
+        if (rr) rr->refs++;
+        pthread_mutex_unlock(&a->mu);
+        if (rr && rel_id(rr->r) == want)
+            pubmaps_prerender(rr->r, rr->rt, a->tile_cache, 10, a->cfg.prerender_max_zoom,
+                              &a->pre_stop);
+        rel_release_ref(a, rr);
+        done = want;
+        pthread_mutex_lock(&a->pre_mu);
+    }
+    pthread_mutex_unlock(&a->pre_mu);
+    return NULL;
+}
+
+static void pre_stop(app *a)
+{
+    if (!a->pre_started) return;
+    atomic_store(&a->pre_stop, 1);
+    pthread_mutex_lock(&a->pre_mu);
+    pthread_cond_signal(&a->pre_cv);
+    pthread_mutex_unlock(&a->pre_mu);
+    pthread_join(a->pre, NULL);
+    a->pre_started = 0;
+}
+
 app *app_new(const srvconf *cfg, char *err, size_t errlen)
 {
     app *a = calloc(1, sizeof *a);
@@ -417,6 +471,9 @@ app *app_new(const srvconf *cfg, char *err, size_t errlen)
     pthread_mutex_init(&a->load_mu, NULL);
     pthread_mutex_init(&a->sched_mu, NULL);
     pthread_cond_init(&a->sched_cv, NULL);
+    pthread_mutex_init(&a->pre_mu, NULL);
+    pthread_cond_init(&a->pre_cv, NULL);
+    atomic_init(&a->pre_stop, 0);
     a->m = metrics_new(a->labels, ROUTE_COUNT);
     size_t budget = (size_t)cfg->cache_mb * (1u << 20);
     a->tile_cache = tilecache_new(budget / 2, cfg->cache_dir, err, errlen);
@@ -448,6 +505,8 @@ app *app_new(const srvconf *cfg, char *err, size_t errlen)
     rel_release_ref(a, rr);
     if (cfg->publish_every_h > 0 && pthread_create(&a->sched, NULL, sched_main, a) == 0)
         a->sched_started = 1;
+    if (cfg->prerender_max_zoom >= 10 && pthread_create(&a->pre, NULL, pre_main, a) == 0)
+        a->pre_started = 1;
     return a;
 }
 
@@ -455,6 +514,7 @@ void app_free(app *a)
 {
     if (!a) return;
     sched_stop(a);
+    pre_stop(a);
     pthread_setspecific(a->key, NULL);
     while (a->threads)
         tctx_destroy(a->threads);
@@ -475,6 +535,8 @@ void app_free(app *a)
     pthread_mutex_destroy(&a->load_mu);
     pthread_mutex_destroy(&a->sched_mu);
     pthread_cond_destroy(&a->sched_cv);
+    pthread_mutex_destroy(&a->pre_mu);
+    pthread_cond_destroy(&a->pre_cv);
     metrics_free(a->m);
     free(a);
 }

@@ -5,7 +5,9 @@
 #include "hazmap/reltile.h"
 #include "hazmap/tilecache.h"
 #include "hazmap/tileexport.h"
+#include "hazmap/tilemath.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,13 +72,21 @@ static void tile_headers(hresp *rs, const char *etag)
     hresp_header(rs, "Vary", "Authorization");
 }
 
+/* The cache key of tile z/x/y of view v of release r: the one home of its form. */
+static void tile_key(const rel_release *r, const rel_view *v, int z, long x, long y, char *key,
+                     size_t n)
+{
+    char canon[160];
+    rel_view_canonical(r, v, canon, sizeof canon);
+    snprintf(key, n, "%s/tile/%d/%ld/%ld", canon, z, x, y);
+}
+
 void pubmaps_tile(hctx *c, const hreq *rq, int z, long x, long y, hresp *rs)
 {
     rel_view v;
     if (pubmaps_view(c, rq, NULL, &v, rs)) return;
-    char canon[160], key[256], err[512];
-    rel_view_canonical(c->rel, &v, canon, sizeof canon);
-    snprintf(key, sizeof key, "%s/tile/%d/%ld/%ld", canon, z, x, y);
+    char key[256], err[512];
+    tile_key(c->rel, &v, z, x, y, key, sizeof key);
     char etag[TILECACHE_ETAG_LEN];
     tilecache_etag(key, etag);
     if (rq->if_none_match && strstr(rq->if_none_match, etag)) {
@@ -215,4 +225,34 @@ void pubmaps_item(hctx *c, const char *fid, const hreq *rq, hresp *rs, int hot)
     json_t *fc = spots_fc(c, &v, hot, rs);
     if (fc) paging_send_item(rs, fc, fid);
     hresp_header(rs, "Vary", "Authorization");
+}
+
+size_t pubmaps_prerender(const rel_release *r, reltile *rt, tilecache *tc, int zmin, int zmax,
+                         const _Atomic int *stop)
+{
+    rel_view v;
+    rel_view_init(&v);
+    double b[4];
+    char err[512], key[256];
+    if (reltile_bounds(rt, b, err, sizeof err) != HZ_OK) return 0;
+    size_t n = 0;
+    for (int z = zmin; z <= zmax && !atomic_load(stop); z++) {
+        int x0, y0, x1, y1;
+        tilemath_tile_range(b, z, &x0, &y0, &x1, &y1);
+        for (int y = y0; y <= y1 && !atomic_load(stop); y++)
+            for (int x = x0; x <= x1 && !atomic_load(stop); x++) {
+                tile_key(r, &v, z, x, y, key, sizeof key);
+                unsigned char *png = NULL;
+                size_t len = 0;
+                if (tilecache_get(tc, key, &png, &len) == HZ_OK) {
+                    free(png);
+                    continue;
+                }
+                if (reltile_png(rt, &v, z, x, y, &png, &len, err, sizeof err) != HZ_OK) continue;
+                tilecache_put(tc, key, png, len, NULL, 0);
+                free(png);
+                n++;
+            }
+    }
+    return n;
 }

@@ -17,6 +17,7 @@ void srvconf_init(srvconf *c)
     snprintf(c->title, sizeof c->title, "hazmap");
     c->min_count = 10;
     c->min_bandwidth = 300;
+    c->prerender_max_zoom = 16;
     c->cache_mb = 64;
     c->query_timeout_ms = 10000;
     c->max_body_bytes = 10L * 1024 * 1024;
@@ -80,6 +81,8 @@ hz_status srvconf_set(srvconf *c, const char *key, const char *v, char *err, siz
         return set_int(&c->query_timeout_ms, key, v, 0, 3600000, err, errlen);
     if (strcmp(key, "publish_every_h") == 0)
         return set_int(&c->publish_every_h, key, v, 0, 24 * 366, err, errlen);
+    if (strcmp(key, "prerender_max_zoom") == 0)
+        return set_int(&c->prerender_max_zoom, key, v, 0, 18, err, errlen);
     if (strcmp(key, "threads") == 0) return set_int(&c->threads, key, v, 0, 1024, err, errlen);
     if (strcmp(key, "connection_timeout_s") == 0)
         return set_int(&c->connection_timeout_s, key, v, 1, 3600, err, errlen);

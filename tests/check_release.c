@@ -1592,9 +1592,10 @@ START_TEST(test_hotspots_release)
 }
 END_TEST
 
-/* reltile: a view's breaks are colorramp_scale_fit() of rel_density()'s non-zero cells, and a
- * tile is colorramp_png() of the surface read bilinearly between cell centres at each pixel
- * centre (0 off the grid), computed here pixel by pixel: the same PNG bytes. */
+/* reltile: a view's breaks are colorramp_scale_fit() of rel_density()'s non-zero cells; a tile's
+ * values are the surface read bilinearly between cell centres at each pixel centre (0 off the
+ * grid), computed here pixel by pixel with an exact projection of each; its PNG is
+ * colorramp_png() of those values. */
 START_TEST(test_reltile)
 {
     char err[512];
@@ -1641,9 +1642,16 @@ START_TEST(test_reltile)
             }
             px[j * 256 + i] = (float)acc;
         }
+    /* reltile projects every 16th pixel and interpolates: millimetres at zoom 16 */
+    float *tv = malloc(256 * 256 * sizeof *tv);
+    ck_assert(reltile_values(rt, &v, 16, tx, ty, tv, NULL, err, sizeof err) == HZ_OK);
+    for (int k = 0; k < 256 * 256; k++)
+        ck_assert_msg(fabs(tv[k] - px[k]) <= 1e-5 * fabs(px[k]) + 1e-6, "pixel %d: %g vs %g", k,
+                      tv[k], px[k]);
     unsigned char *png_want = NULL, *png_got = NULL;
     size_t len_want = 0, len_got = 0;
-    ck_assert(colorramp_png(px, 256, 256, &want, &png_want, &len_want, err, sizeof err) == HZ_OK);
+    ck_assert(colorramp_png(tv, 256, 256, &want, &png_want, &len_want, err, sizeof err) == HZ_OK);
+    free(tv);
     ck_assert_msg(reltile_png(rt, &v, 16, tx, ty, &png_got, &len_got, err, sizeof err) == HZ_OK,
                   "%s", err);
     ck_assert_uint_eq(len_got, len_want);

@@ -25,4 +25,13 @@ void pubmaps_blackspots(hctx *c, const hreq *rq, hresp *rs);
 void pubmaps_items(hctx *c, const hreq *rq, hresp *rs, int hot);
 void pubmaps_item(hctx *c, const char *fid, const hreq *rq, hresp *rs, int hot);
 
+struct reltile;
+struct tilecache;
+
+/* Renders the default view's tiles (every group, every year) of zooms zmin..zmax over the
+ * release's grid into tc under the keys pubmaps_tile() reads, skipping those already there;
+ * stops early once *stop is set. Returns the number rendered. */
+size_t pubmaps_prerender(const rel_release *r, struct reltile *rt, struct tilecache *tc, int zmin,
+                         int zmax, const _Atomic int *stop);
+
 #endif

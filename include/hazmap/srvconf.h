@@ -19,6 +19,8 @@
  *   publish_every_h       publish a public release every this many hours when the data changed
  *                         since the newest one (0 = only `hazmap publish` and POST /api/releases;
  *                         the default: each release spends privacy budget, PRIVACY.md)
+ *   prerender_max_zoom    render the public's default tiles of zooms 10..this in the background
+ *                         when a release is loaded (16; below 10 = none: all on demand)
  *   bind, port, web       as the command-line options
  * Command-line options given to `hazmap serve` override the file. */
 #ifndef HAZMAP_SRVCONF_H
@@ -48,6 +50,7 @@ typedef struct srvconf {
     int per_ip_connections;
     char work_srs[256];
     int publish_every_h;
+    int prerender_max_zoom;
 } srvconf;
 
 /* Fills c with the defaults above. */
