@@ -455,6 +455,19 @@ static int parse_tile_coord(const char *s, const char *suffix, long max, long *o
     return 0;
 }
 
+/* One planner tile to render (rescache_render). */
+typedef struct tile_job {
+    tilerender *tr;
+    const tile_params *p;
+    int z, x, y;
+} tile_job;
+
+static hz_status render_tile(void *ud, unsigned char **png, size_t *len, char *err, size_t errlen)
+{
+    tile_job *j = ud;
+    return tilerender_png(j->tr, j->p, j->z, j->x, j->y, png, len, NULL, err, errlen);
+}
+
 void apiroutes_tile(hctx *c, const hreq *rq, hresp *rs)
 {
     long z, x, y;
@@ -481,35 +494,8 @@ void apiroutes_tile(hctx *c, const hreq *rq, hresp *rs)
     }
     char key[2048];
     tilerender_cache_key(c->tr, &p, &view, (int)z, (int)x, (int)y, key, sizeof key);
-    char etag[TILECACHE_ETAG_LEN];
-    tilecache_etag(key, etag);
-    /* Vary: the public and the planners may get different tiles for the same URL. */
-    if (rq->if_none_match && strstr(rq->if_none_match, etag)) {
-        metrics_cache(c->metrics, 1, 1);
-        hresp_bytes(rs, 304, "image/png", "", 0);
-        hresp_header(rs, "ETag", etag);
-        hresp_header(rs, "Cache-Control", "public, max-age=60");
-        hresp_header(rs, "Vary", "Authorization");
-        return;
-    }
-    unsigned char *png = NULL;
-    size_t len = 0;
-    if (tilecache_get(c->tile_cache, key, &png, &len) == HZ_OK) {
-        metrics_cache(c->metrics, 1, 1);
-    } else {
-        metrics_cache(c->metrics, 1, 0);
-        hz_status s =
-            tilerender_png(c->tr, &p, (int)z, (int)x, (int)y, &png, &len, NULL, err, sizeof err);
-        if (s != HZ_OK) {
-            app_fail(rs, s, err);
-            return;
-        }
-        tilecache_put(c->tile_cache, key, png, len, NULL, 0);
-    }
-    hresp_take(rs, 200, "image/png", png, len);
-    hresp_header(rs, "ETag", etag);
-    hresp_header(rs, "Cache-Control", "public, max-age=60");
-    hresp_header(rs, "Vary", "Authorization");
+    tile_job job = {c->tr, &p, (int)z, (int)x, (int)y};
+    rescache_tile(c, rq, key, 60, render_tile, &job, rs);
 }
 
 void apiroutes_tilejson(hctx *c, const hreq *rq, hresp *rs)

@@ -194,6 +194,17 @@ static json_t *area_feature(const hz_area *a, long count, int suppressed, double
                      geom ? geom : json_null(), "properties", p);
 }
 
+typedef struct area_job {
+    const hz_area *areas;
+    const area_stats *as;
+} area_job;
+
+static json_t *area_feature_at(void *ud, size_t i)
+{
+    const area_job *j = ud;
+    return area_feature(&j->areas[i], j->as->count[i], j->as->suppressed[i], j->as->years);
+}
+
 void oapif_areas_items(hctx *c, const hreq *rq, hresp *rs)
 {
     if (c->role == HZ_ROLE_PUBLIC) {
@@ -210,16 +221,8 @@ void oapif_areas_items(hctx *c, const hreq *rq, hresp *rs)
         hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
         return;
     }
-    const hz_area *areas = incset_areas(c->snap);
-    for (size_t i = 0; i < incset_area_count(c->snap); i++) {
-        const hz_area *a = &areas[i];
-        if (!paging_bbox_hits(&pg, (const double[4]){a->minlon, a->minlat, a->maxlon, a->maxlat}) ||
-            !paging_match(page))
-            continue;
-        json_t *feat = area_feature(a, as.count[i], as.suppressed[i], as.years);
-        paging_add_json(page, feat);
-        json_decref(feat);
-    }
+    area_job job = {incset_areas(c->snap), &as};
+    paging_add_areas(c, &pg, page, area_feature_at, &job);
     /* The analysis behind the counts and rates (no incident total: the total less the visible
      * counts would be the suppressed ones). */
     char filters[1024];

@@ -262,3 +262,18 @@ void paging_send_item(hresp *rs, json_t *fc, const char *fid)
     hresp_json(rs, 200, f, "application/geo+json");
     json_decref(fc);
 }
+
+void paging_add_areas(hctx *c, const paging_params *pg, paging_page *page,
+                      json_t *(*feature)(void *ud, size_t i), void *ud)
+{
+    const hz_area *areas = incset_areas(c->snap);
+    for (size_t i = 0; i < incset_area_count(c->snap); i++) {
+        const hz_area *a = &areas[i];
+        if (!paging_bbox_hits(pg, (const double[4]){a->minlon, a->minlat, a->maxlon, a->maxlat}) ||
+            !paging_match(page))
+            continue;
+        json_t *feat = feature(ud, i);
+        if (feat) paging_add_json(page, feat);
+        json_decref(feat);
+    }
+}

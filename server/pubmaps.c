@@ -65,11 +65,17 @@ static void view_query(const rel_release *r, const rel_view *v, char *buf, size_
     }
 }
 
-static void tile_headers(hresp *rs, const char *etag)
+/* One public tile to render (rescache_render). */
+typedef struct tile_job {
+    reltile *rt;
+    const rel_view *v;
+    int z, x, y;
+} tile_job;
+
+static hz_status render_tile(void *ud, unsigned char **png, size_t *len, char *err, size_t errlen)
 {
-    if (etag) hresp_header(rs, "ETag", etag);
-    hresp_header(rs, "Cache-Control", "public, max-age=300");
-    hresp_header(rs, "Vary", "Authorization");
+    tile_job *j = ud;
+    return reltile_png(j->rt, j->v, j->z, j->x, j->y, png, len, err, errlen);
 }
 
 /* The cache key of tile z/x/y of view v of release r: the one home of its form. */
@@ -85,31 +91,10 @@ void pubmaps_tile(hctx *c, const hreq *rq, int z, long x, long y, hresp *rs)
 {
     rel_view v;
     if (pubmaps_view(c, rq, NULL, &v, rs)) return;
-    char key[256], err[512];
+    char key[256];
     tile_key(c->rel, &v, z, x, y, key, sizeof key);
-    char etag[TILECACHE_ETAG_LEN];
-    tilecache_etag(key, etag);
-    if (rq->if_none_match && strstr(rq->if_none_match, etag)) {
-        metrics_cache(c->metrics, 1, 1);
-        hresp_bytes(rs, 304, "image/png", "", 0);
-        tile_headers(rs, etag);
-        return;
-    }
-    unsigned char *png = NULL;
-    size_t len = 0;
-    if (tilecache_get(c->tile_cache, key, &png, &len) == HZ_OK) {
-        metrics_cache(c->metrics, 1, 1);
-    } else {
-        metrics_cache(c->metrics, 1, 0);
-        hz_status s = reltile_png(c->rt, &v, z, (int)x, (int)y, &png, &len, err, sizeof err);
-        if (s != HZ_OK) {
-            app_fail(rs, s, err);
-            return;
-        }
-        tilecache_put(c->tile_cache, key, png, len, NULL, 0);
-    }
-    hresp_take(rs, 200, "image/png", png, len);
-    tile_headers(rs, etag);
+    tile_job job = {c->rt, &v, z, (int)x, (int)y};
+    rescache_tile(c, rq, key, 300, render_tile, &job, rs);
 }
 
 void pubmaps_tilejson(hctx *c, const hreq *rq, hresp *rs)

@@ -548,6 +548,18 @@ static json_t *area_feature_pub(const rel_release *r, const hz_area *a, size_t y
                      geom ? geom : json_null(), "properties", p);
 }
 
+typedef struct area_job {
+    const rel_release *r;
+    const hz_area *areas;
+    size_t year;
+} area_job;
+
+static json_t *area_feature_at(void *ud, size_t i)
+{
+    const area_job *j = ud;
+    return area_feature_pub(j->r, &j->areas[i], j->year);
+}
+
 /* Checks a public areas request (only f, year and, for items, limit, offset, bbox) and finds
  * its year index (default: the release's last year). -1 with rs filled on a bad request. */
 static long areas_year(const rel_release *r, const hreq *rq, int items, hresp *rs)
@@ -598,16 +610,8 @@ void pubstats_areas_items(hctx *c, const hreq *rq, hresp *rs)
         hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
         return;
     }
-    const hz_area *areas = incset_areas(c->snap);
-    for (size_t i = 0; i < incset_area_count(c->snap); i++) {
-        const hz_area *a = &areas[i];
-        if (!paging_bbox_hits(&pg, (const double[4]){a->minlon, a->minlat, a->maxlon, a->maxlat}) ||
-            !paging_match(page))
-            continue;
-        json_t *feat = area_feature_pub(c->rel, a, (size_t)y);
-        paging_add_json(page, feat);
-        json_decref(feat);
-    }
+    area_job job = {c->rel, incset_areas(c->snap), (size_t)y};
+    paging_add_areas(c, &pg, page, area_feature_at, &job);
     json_t *prov = areas_provenance(c->rel, (size_t)y);
     paging_send(c, rq, rs, page, prov);
     json_decref(prov);

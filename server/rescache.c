@@ -3,6 +3,7 @@
 #include "hazmap/tilecache.h"
 
 #include <stdio.h>
+#include <string.h>
 
 void rescache_key(const hctx *c, const char *route, const char *canon, char *key, size_t n)
 {
@@ -45,4 +46,42 @@ void rescache_store_json(hctx *c, const char *key, const json_t *j, const char *
     hresp_json(&tmp, 200, j, type);
     rescache_store(c, key, &tmp);
     hresp_free(&tmp);
+}
+
+static void tile_headers(hresp *rs, const char *etag, int max_age)
+{
+    char cc[64];
+    snprintf(cc, sizeof cc, "public, max-age=%d", max_age);
+    hresp_header(rs, "ETag", etag);
+    hresp_header(rs, "Cache-Control", cc);
+    /* the public and the planners may get different tiles for the same URL */
+    hresp_header(rs, "Vary", "Authorization");
+}
+
+void rescache_tile(hctx *c, const hreq *rq, const char *key, int max_age, rescache_render render,
+                   void *ud, hresp *rs)
+{
+    char etag[TILECACHE_ETAG_LEN], err[512];
+    tilecache_etag(key, etag);
+    if (rq->if_none_match && strstr(rq->if_none_match, etag)) {
+        metrics_cache(c->metrics, 1, 1);
+        hresp_bytes(rs, 304, "image/png", "", 0);
+        tile_headers(rs, etag, max_age);
+        return;
+    }
+    unsigned char *png = NULL;
+    size_t len = 0;
+    if (tilecache_get(c->tile_cache, key, &png, &len) == HZ_OK) {
+        metrics_cache(c->metrics, 1, 1);
+    } else {
+        metrics_cache(c->metrics, 1, 0);
+        hz_status s = render(ud, &png, &len, err, sizeof err);
+        if (s != HZ_OK) {
+            app_fail(rs, s, err);
+            return;
+        }
+        tilecache_put(c->tile_cache, key, png, len, NULL, 0);
+    }
+    hresp_take(rs, 200, "image/png", png, len);
+    tile_headers(rs, etag, max_age);
 }

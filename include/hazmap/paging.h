@@ -77,6 +77,11 @@ void paging_send(hctx *c, const hreq *rq, hresp *rs, paging_page *p, const json_
  * page carries fc's "provenance", as every page of the analysis' features must. */
 void paging_send_computed(hctx *c, const hreq *rq, hresp *rs, const paging_params *pg, json_t *fc);
 
+/* Walks the snapshot's areas in order: each that meets the request's bbox and belongs on the
+ * page is made by feature(ud, index) (a new reference, or NULL to skip) and added. */
+void paging_add_areas(hctx *c, const paging_params *pg, paging_page *page,
+                      json_t *(*feature)(void *ud, size_t i), void *ud);
+
 /* Sends feature fid (its 1-based position, as the items' ids) of a computed FeatureCollection fc
  * (consumed), with "id" set; 404 when there is no such feature. */
 void paging_send_item(hresp *rs, json_t *fc, const char *fid);

@@ -25,4 +25,14 @@ json_t *rescache_json(hctx *c, const char *key);
 /* Keeps j (borrowed) under key as JSON of media type type. */
 void rescache_store_json(hctx *c, const char *key, const json_t *j, const char *type);
 
+/* Renders a tile's PNG into *png (malloc'd) and *len; non-OK with err on failure. */
+typedef hz_status (*rescache_render)(void *ud, unsigned char **png, size_t *len, char *err,
+                                     size_t errlen);
+
+/* Answers a tile request from the tile cache under key: 304 when If-None-Match has the ETag
+ * made from key, the cached bytes, or render()'s bytes (then kept); with the ETag and
+ * Cache-Control max-age. The one home of how a tile is cached and revalidated. */
+void rescache_tile(hctx *c, const hreq *rq, const char *key, int max_age, rescache_render render,
+                   void *ud, hresp *rs);
+
 #endif
