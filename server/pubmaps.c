@@ -161,7 +161,7 @@ static json_t *spots_fc(hctx *c, const rel_view *v, int hot, hresp *rs)
     snprintf(key, sizeof key, "%s/%s", canon, hot ? "hotspots" : "blackspots");
     json_t *fc = rescache_json(c, key);
     if (fc) return fc;
-    hz_status s = hot ? rel_hotspots(c->rel, v, c->snap, &fc, err, sizeof err)
+    hz_status s = hot ? rel_hotspots(c->rel, v, c->snap, c->cfg->min_count, &fc, err, sizeof err)
                       : rel_blackspots(c->rel, v, c->cfg->min_count, &fc, err, sizeof err);
     if (s == HZ_EINVAL && hot) {
         /* a flat grid (say, one empty group): nothing to test is an empty map, not an error */

@@ -55,20 +55,23 @@ static json_t *hot_provenance(const rel_release *r, const char *view, const json
 }
 
 /* Turns hotspots_geojson()'s output on scores into the public form: "count" is the noisy count
- * (the score, rounded), "score" goes. */
-static void hot_publicise(json_t *fc)
+ * (the score, rounded), or null with "suppressed" true below min_count, as in the count tables
+ * (a small or negative noisy sum would read as a fact about a few people); "score" goes. */
+static void hot_publicise(json_t *fc, int min_count)
 {
     json_t *feats = json_object_get(fc, "features");
     for (size_t i = 0; i < json_array_size(feats); i++) {
         json_t *p = json_object_get(json_array_get(feats, i), "properties");
-        double v = json_number_value(json_object_get(p, "score"));
-        json_object_set_new(p, "count", json_integer((json_int_t)llround(v)));
+        long long v = llround(json_number_value(json_object_get(p, "score")));
+        int hide = v < min_count;
+        json_object_set_new(p, "count", hide ? json_null() : json_integer((json_int_t)v));
+        json_object_set_new(p, "suppressed", json_boolean(hide));
         json_object_del(p, "score");
     }
 }
 
 hz_status rel_hotspots(const rel_release *r, const rel_view *v, const struct incset *areas,
-                       json_t **out, char *err, size_t errlen)
+                       int min_count, json_t **out, char *err, size_t errlen)
 {
     *out = NULL;
     rel_grid g;
@@ -91,7 +94,7 @@ hz_status rel_hotspots(const rel_release *r, const rel_view *v, const struct inc
     if (st == HZ_OK) st = hotspots_geojson(res, NULL, &fc, err, errlen);
     hotspots_free(res);
     if (st != HZ_OK) return st;
-    hot_publicise(fc);
+    hot_publicise(fc, min_count);
     json_t *pv = hot_provenance(r, view, json_object_get(fc, "provenance"));
     if (!pv || json_object_set_new(fc, "provenance", pv)) {
         json_decref(fc);

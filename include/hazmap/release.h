@@ -231,7 +231,7 @@ struct incset;
  * "score"), and a provenance naming the release and the view with no count of incidents. HZ_EINVAL
  * when the view's grid is flat (nothing to test) or the view is bad; HZ_ECRS; HZ_ENOMEM. */
 hz_status rel_hotspots(const rel_release *r, const rel_view *v, const struct incset *areas,
-                       json_t **out, char *err, size_t errlen);
+                       int min_count, json_t **out, char *err, size_t errlen);
 
 /* Released black spots: REL_SPOT_CELL squares whose noisy count c, less its 95 % half-width
  * 1.96 sqrt(cells x s2) (normal approximation of a sum of discrete Gaussians), is at least the
