@@ -109,6 +109,8 @@ static const char incidents_help[] =
     "                     traffic', 'column: TIPO_ACIDE = mechanism' (see vocabmap.h)\n"
     "  --source NAME      source name keying the rows (default: the file's base name)\n"
     "  --mechanism V      mechanism for rows that give none (e.g. fire_burn)\n"
+    "  --encoding E       of a CSV: auto (default: UTF-8 with or without BOM, UTF-16 with BOM,\n"
+    "                     else GB18030, which covers GBK/GB2312), utf-8, gb18030, gbk, utf-16\n"
     "Columns named like the store fields (id, occurred_at, lon, lat, mechanism, place, intent,\n"
     "severity, victims, age, sex, disability, description) are used as such; all other columns\n"
     "are kept in 'extra' as a JSON object.\n";
@@ -133,6 +135,7 @@ int cmd_import_incidents(int argc, char **argv)
                             {"map", 1, &o.map},
                             {"source", 1, &o.source},
                             {"mechanism", 1, &o.mechanism},
+                            {"encoding", 1, &o.encoding},
                             {"help", 0, &help},
                             {NULL, 0, NULL}};
     const char *pos[1];

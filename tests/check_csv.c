@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "hazmap/csv.h"
+#include "hazmap/textdec.h"
 
 static char path[256];
 
@@ -256,6 +257,154 @@ START_TEST(test_missing_file)
 }
 END_TEST
 
+/* ---- encodings (textdec.h) ---- */
+
+/* "id,描述\n1,被铁钉扎伤\n2,在商场台阶摔倒\n" in GB18030, as Python's gb18030 codec writes it. */
+static const char gb_sample[] = "\x69\x64\x2c\xc3\xe8\xca\xf6\x0a\x31\x2c\xb1\xbb\xcc\xfa\xb6\xa4"
+                                "\xd4\xfa\xc9\xcb\x0a\x32\x2c\xd4\xda\xc9\xcc\xb3\xa1\xcc\xa8\xbd"
+                                "\xd7\xcb\xa4\xb5\xb9\x0a";
+static const char *const utf8_fields[] = {"id", "描述", "1", "被铁钉扎伤", "2", "在商场台阶摔倒"};
+
+/* UTF-16LE with a byte order mark of a UTF-8 string of BMP characters, converted here by
+ * decoding the UTF-8 by hand (not with iconv). Returns the length. */
+static size_t to_utf16le(const char *u8, unsigned char *out)
+{
+    size_t n = 0;
+    out[n++] = 0xFF;
+    out[n++] = 0xFE;
+    for (const unsigned char *p = (const unsigned char *)u8; *p;) {
+        unsigned cp;
+        if (*p < 0x80)
+            cp = *p++;
+        else if ((*p & 0xE0) == 0xC0)
+            cp = (unsigned)(*p & 0x1F) << 6 | (p[1] & 0x3F), p += 2;
+        else
+            cp = (unsigned)(*p & 0x0F) << 12 | (unsigned)(p[1] & 0x3F) << 6 | (p[2] & 0x3F), p += 3;
+        out[n++] = (unsigned char)(cp & 0xFF);
+        out[n++] = (unsigned char)(cp >> 8);
+    }
+    return n;
+}
+
+/* Reads the three records of the sample and compares them with utf8_fields. */
+static void expect_sample(csv_reader *r, const char *enc)
+{
+    char err[256];
+    csv_record rec;
+    for (int k = 0; k < 3; k++) {
+        ck_assert_int_eq(csv_next(r, &rec, err, sizeof err), HZ_OK);
+        ck_assert_uint_eq(rec.nfields, 2);
+        ck_assert_int_eq(rec.line, k + 1);
+        ck_assert_str_eq(rec.fields[0], utf8_fields[2 * k]);
+        ck_assert_str_eq(rec.fields[1], utf8_fields[2 * k + 1]);
+    }
+    ck_assert_int_eq(csv_next(r, &rec, err, sizeof err), HZ_ENOTFOUND);
+    ck_assert_str_eq(csv_encoding(r), enc);
+}
+
+START_TEST(test_encodings_detected)
+{
+    expect_sample(open_bytes(gb_sample, sizeof gb_sample - 1), "GB18030");
+    unlink(path);
+    char u8[128] = "\xEF\xBB\xBF";
+    for (int k = 0; k < 3; k++)
+        snprintf(u8 + strlen(u8), sizeof u8 - strlen(u8), "%s,%s\n", utf8_fields[2 * k],
+                 utf8_fields[2 * k + 1]);
+    expect_sample(open_str(u8), "UTF-8");
+    unlink(path);
+    expect_sample(open_str(u8 + 3), "UTF-8");
+    unlink(path);
+    unsigned char u16[256];
+    size_t n = to_utf16le(u8 + 3, u16);
+    csv_reader *r = open_bytes((const char *)u16, n);
+    expect_sample(r, "UTF-16LE");
+    done(r);
+}
+END_TEST
+
+START_TEST(test_encoding_given)
+{
+    char err[256];
+    csv_reader *r = open_bytes(gb_sample, sizeof gb_sample - 1);
+    csv_close(r);
+    r = csv_open_enc(path, "gbk", err, sizeof err);
+    ck_assert_msg(r != NULL, "%s", err);
+    ck_assert_str_eq(csv_encoding(r), "GB18030");
+    expect_sample(r, "GB18030");
+    csv_close(r);
+    ck_assert_ptr_null(csv_open_enc(path, "latin-9", err, sizeof err));
+    ck_assert_msg(strstr(err, "latin-9") && strstr(err, "gb18030"), "%s", err);
+    unlink(path);
+}
+END_TEST
+
+/* textdec_detect(): BOMs, valid UTF-8 (a sequence cut off at the end of a partial buffer
+ * included), anything else GB18030. */
+START_TEST(test_detect)
+{
+    ck_assert_str_eq(textdec_detect((const unsigned char *)"a,b\n", 4, 1), "UTF-8");
+    ck_assert_str_eq(textdec_detect((const unsigned char *)"\xEF\xBB\xBF", 3, 1), "UTF-8");
+    ck_assert_str_eq(textdec_detect((const unsigned char *)"\xFF\xFE", 2, 1), "UTF-16LE");
+    ck_assert_str_eq(textdec_detect((const unsigned char *)"\xFE\xFF", 2, 1), "UTF-16BE");
+    ck_assert_str_eq(textdec_detect((const unsigned char *)"\xe4\xbc", 2, 0), "UTF-8");
+    ck_assert_str_eq(textdec_detect((const unsigned char *)"\xe4\xbc", 2, 1), "GB18030");
+    ck_assert_str_eq(textdec_detect((const unsigned char *)gb_sample, sizeof gb_sample - 1, 1),
+                     "GB18030");
+    ck_assert_str_eq(textdec_detect((const unsigned char *)"\xc0\x80", 2, 1), "GB18030");
+}
+END_TEST
+
+/* ~7.6 MB of GB18030 whose first 4 MiB chunk ends inside a two-byte character: every field
+ * decodes, across the chunk, to the UTF-8 it was made from. */
+START_TEST(test_gb18030_across_chunks)
+{
+    snprintf(path, sizeof path, "/tmp/hazmap_check_csv_gb_%d.csv", (int)getpid());
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    const int n = 400000;
+    fputs("id,d\n", f); /* 5 bytes: then byte 4194303 is the first of a character (19-byte rows) */
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%07d,\xb1\xbb\xcc\xfa\xb6\xa4\xd4\xfa\xc9\xcb\n", i);
+    fclose(f);
+    char err[256];
+    csv_reader *r = csv_open(path, err, sizeof err);
+    ck_assert_ptr_nonnull(r);
+    csv_record rec;
+    ck_assert_int_eq(csv_next(r, &rec, err, sizeof err), HZ_OK);
+    for (int i = 0; i < n; i++) {
+        ck_assert_int_eq(csv_next(r, &rec, err, sizeof err), HZ_OK);
+        ck_assert_int_eq(rec.line, i + 2);
+        ck_assert_int_eq((int)strtol(rec.fields[0], NULL, 10), i);
+        ck_assert_str_eq(rec.fields[1], "被铁钉扎伤");
+    }
+    ck_assert_int_eq(csv_next(r, &rec, err, sizeof err), HZ_ENOTFOUND);
+    ck_assert_str_eq(csv_encoding(r), "GB18030");
+    csv_close(r);
+    unlink(path);
+}
+END_TEST
+
+/* A byte GB18030 cannot decode becomes 0xFF (never valid UTF-8, so the importer rejects that
+ * row naming the encoding); the rows around it are intact. */
+START_TEST(test_undecodable_bytes)
+{
+    char data[128];
+    int len = snprintf(data, sizeof data, "%s3,\x81\x20x\n4,\xb1\xbb\n", gb_sample);
+    csv_reader *r = open_bytes(data, (size_t)len);
+    char err[256];
+    csv_record rec;
+    for (int k = 0; k < 3; k++)
+        ck_assert_int_eq(csv_next(r, &rec, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(csv_next(r, &rec, err, sizeof err), HZ_OK);
+    ck_assert_str_eq(rec.fields[0], "3");
+    ck_assert_ptr_nonnull(strchr(rec.fields[1], '\xFF'));
+    ck_assert_ptr_nonnull(strchr(rec.fields[1], 'x'));
+    ck_assert_int_eq(csv_next(r, &rec, err, sizeof err), HZ_OK);
+    ck_assert_str_eq(rec.fields[1], "被");
+    done(r);
+}
+END_TEST
+
 Suite *csv_suite(void)
 {
     Suite *s = suite_create("csv");
@@ -270,5 +419,13 @@ Suite *csv_suite(void)
     tcase_add_test(tc, test_many_records_across_chunks);
     tcase_add_test(tc, test_missing_file);
     suite_add_tcase(s, tc);
+    TCase *enc = tcase_create("encodings");
+    tcase_set_timeout(enc, 60);
+    tcase_add_test(enc, test_encodings_detected);
+    tcase_add_test(enc, test_encoding_given);
+    tcase_add_test(enc, test_detect);
+    tcase_add_test(enc, test_gb18030_across_chunks);
+    tcase_add_test(enc, test_undecodable_bytes);
+    suite_add_tcase(s, enc);
     return s;
 }

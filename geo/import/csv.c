@@ -3,8 +3,13 @@
  * The file is read in large chunks into buf; a record is parsed from buf[start..end) into the
  * field buffer out. When a record runs past the data read so far the parse restarts after a
  * refill (records are at most CSV_MAX_RECORD bytes, the window is larger, so this happens at most
- * once per chunk). Invariants: start <= end <= cap; line is the line number of buf[start]. */
+ * once per chunk). Invariants: start <= end <= cap; line is the line number of buf[start].
+ *
+ * Encodings: the first chunk is read raw and its encoding detected (or given); UTF-8 is read as
+ * it is, anything else is read into raw[rstart..rend) and decoded into buf by a textdec, so the
+ * parser only ever sees UTF-8 (and 0xFF where a byte could not be decoded). */
 #include "hazmap/csv.h"
+#include "hazmap/textdec.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -23,6 +28,12 @@ struct csv_reader {
     size_t cap, start, end;
     int eof;
     int bom_checked;
+    const char *want;   /* the encoding asked for (canonical; "auto": detect) */
+    const char *enc;    /* the encoding used; NULL until the first refill */
+    textdec *dec;       /* NULL for UTF-8 */
+    unsigned char *raw; /* undecoded bytes when dec is set */
+    size_t rstart, rend;
+    int raw_eof;
     int skipping;  /* 1: discarding the rest of a bad record up to the next line end */
     size_t expect; /* the field count a record must have, 0: any (see csv_expect_fields) */
     int64_t line;
@@ -37,6 +48,13 @@ enum parse_result { P_OK, P_MORE, P_BAD };
 
 csv_reader *csv_open(const char *path, char *err, size_t errlen)
 {
+    return csv_open_enc(path, "auto", err, errlen);
+}
+
+csv_reader *csv_open_enc(const char *path, const char *encoding, char *err, size_t errlen)
+{
+    const char *want;
+    if (textdec_canonical(encoding ? encoding : "auto", &want, err, errlen) != HZ_OK) return NULL;
     csv_reader *r = calloc(1, sizeof *r);
     if (!r) {
         hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
@@ -68,7 +86,13 @@ csv_reader *csv_open(const char *path, char *err, size_t errlen)
         }
     }
     r->line = 1;
+    r->want = want;
     return r;
+}
+
+const char *csv_encoding(const csv_reader *r)
+{
+    return r->enc ? r->enc : r->want;
 }
 
 void csv_close(csv_reader *r)
@@ -81,7 +105,83 @@ void csv_close(csv_reader *r)
     free(r->lens);
     free(r->fields);
     free(r->path);
+    free(r->raw);
+    textdec_free(r->dec);
     free(r);
+}
+
+/* Reads up to want bytes into dst; sets *eof at the end of the file. -1 on a read error. */
+static long read_some(FILE *f, unsigned char *dst, size_t want, int *eof)
+{
+    size_t n = fread(dst, 1, want, f);
+    if (n < want) {
+        if (ferror(f)) return -1;
+        *eof = 1;
+    }
+    return (long)n;
+}
+
+/* The first read: the encoding asked for, or detected from the first chunk; a decoder for
+ * anything but UTF-8, with the chunk kept as its first input. -1 on a read or setup error. */
+static int open_encoding(csv_reader *r)
+{
+    unsigned char *first = malloc(CSV_CHUNK);
+    int eof = 0;
+    long n = first ? read_some(r->f, first, CSV_CHUNK, &eof) : -1;
+    if (n < 0) {
+        free(first);
+        return -1;
+    }
+    r->enc = strcmp(r->want, "auto") == 0 ? textdec_detect(first, (size_t)n, eof) : r->want;
+    if (strcmp(r->enc, "UTF-8") == 0) {
+        memcpy(r->buf + r->end, first, (size_t)n);
+        r->end += (size_t)n;
+        r->eof = eof;
+        free(first);
+        return 0;
+    }
+    char err[256];
+    if (!(r->dec = textdec_new(r->enc, err, sizeof err))) {
+        free(first);
+        errno = EINVAL;
+        return -1;
+    }
+    r->raw = first;
+    r->rend = (size_t)n;
+    r->raw_eof = eof;
+    return 0;
+}
+
+/* Decodes raw bytes into buf[end..) while there is room, reading more raw bytes as needed. */
+static int decode_more(csv_reader *r)
+{
+    for (;;) {
+        if (r->rstart == r->rend && !r->raw_eof) {
+            long n = read_some(r->f, r->raw, CSV_CHUNK, &r->raw_eof);
+            if (n < 0) return -1;
+            r->rstart = 0;
+            r->rend = (size_t)n;
+        }
+        size_t used = 0, room = r->cap - r->end;
+        if (room > CSV_CHUNK) room = CSV_CHUNK;
+        size_t w = textdec_run(r->dec, r->raw + r->rstart, r->rend - r->rstart, &used,
+                               r->buf + r->end, room, r->raw_eof);
+        r->rstart += used;
+        r->end += w;
+        if (r->raw_eof && r->rstart == r->rend) r->eof = 1;
+        if (r->eof || w > 0 || r->cap - r->end < 8) return 0;
+        if (used == 0 && r->rstart < r->rend) {
+            /* an incomplete character at the end of raw: keep it and read on */
+            memmove(r->raw, r->raw + r->rstart, r->rend - r->rstart);
+            r->rend -= r->rstart;
+            r->rstart = 0;
+            int eof = 0;
+            long n = read_some(r->f, r->raw + r->rend, CSV_CHUNK - r->rend, &eof);
+            if (n < 0) return -1;
+            r->rend += (size_t)n;
+            r->raw_eof = eof;
+        }
+    }
 }
 
 /* Moves the unread bytes to the front and reads more. Returns -1 on a read error. */
@@ -95,13 +195,15 @@ static int refill(csv_reader *r)
     }
     size_t room = r->cap - r->end;
     if (room == 0) return 0;
-    size_t want = room < CSV_CHUNK ? room : CSV_CHUNK;
-    size_t n = fread(r->buf + r->end, 1, want, r->f);
-    if (n < want) {
-        if (ferror(r->f)) return -1;
-        r->eof = 1;
+    if (!r->enc && open_encoding(r) < 0) return -1;
+    if (r->dec) {
+        if (decode_more(r) < 0) return -1;
+    } else if (!r->eof && (room = r->cap - r->end) > 0) {
+        size_t want = room < CSV_CHUNK ? room : CSV_CHUNK;
+        long n = read_some(r->f, (unsigned char *)r->buf + r->end, want, &r->eof);
+        if (n < 0) return -1;
+        r->end += (size_t)n;
     }
-    r->end += n;
     assert(r->start <= r->end && r->end <= r->cap);
     if (!r->bom_checked && (r->end >= 3 || r->eof)) {
         r->bom_checked = 1;

@@ -86,6 +86,7 @@ typedef struct inc_ctx {
     norm_opts norm; /* the rules, set up with the CRS (setup_norm) */
     int has_extra;
     int nlogged;
+    const char *enc;       /* the CSV's encoding as read (csv_encoding()); NULL for OGR sources */
     struct pipe_batch *pb; /* reader thread: the batch being filled; NULL when writing directly */
 } inc_ctx;
 
@@ -654,9 +655,9 @@ static hz_status do_row(inc_ctx *c, char **vals, size_t n, int64_t line, const c
     for (size_t i = 0; i < n; i++)
         if (!utf8_valid(vals[i]))
             return reject(c, line, raw, rawlen, "invalid UTF-8", err, errlen,
-                          "column '%s' is not valid UTF-8 (save the file as UTF-8, or convert it "
-                          "with iconv -f GBK -t UTF-8)",
-                          c->names[i]);
+                          "column '%s' is not valid %s text (give --encoding, e.g. gb18030, or "
+                          "save the file as UTF-8)",
+                          c->names[i], c->enc ? c->enc : "UTF-8");
     norm_in in = {.source = c->source};
     for (int r = 1; r < R_COUNT; r++)
         if (role_norm[r] >= 0 && c->col[r] >= 0) in.text[role_norm[r]] = vals[c->col[r]];
@@ -869,8 +870,8 @@ static hz_status csv_record_row(inc_ctx *c, hz_status r, const csv_record *rec, 
 
 static hz_status read_csv(inc_ctx *c, char *err, size_t errlen)
 {
-    csv_reader *rd = csv_open(c->path, err, errlen);
-    if (!rd) return HZ_EIO;
+    csv_reader *rd = csv_open_enc(c->path, c->o->encoding, err, errlen);
+    if (!rd) return strncmp(err, "encoding:", 9) == 0 ? HZ_EINVAL : HZ_EIO;
     csv_record rec;
     char msg[512];
     hz_status s = csv_next(rd, &rec, msg, sizeof msg);
@@ -882,6 +883,7 @@ static hz_status read_csv(inc_ctx *c, char *err, size_t errlen)
         csv_close(rd);
         return hz_fail(s, err, errlen, "%s: header %s", c->path, msg);
     }
+    c->enc = csv_encoding(rd);
     c->ncols = rec.nfields;
     c->names = calloc(c->ncols, sizeof *c->names);
     if (!c->names) {

@@ -38,8 +38,19 @@ typedef struct csv_record {
     size_t raw_len;  /* truncated to 4096 bytes for a rejected over-long record */
 } csv_record;
 
-/* Opens path for reading ("-" is standard input). Returns NULL with the reason in err. */
+/* Opens path for reading ("-" is standard input), detecting its encoding (csv_open_enc() with
+ * "auto"). Returns NULL with the reason in err. */
 csv_reader *csv_open(const char *path, char *err, size_t errlen);
+
+/* The same with an encoding (textdec_canonical() names: "auto", "utf-8", "gb18030", "gbk",
+ * "utf-16", ...): every other encoding is decoded to UTF-8 before parsing (textdec.h), so fields,
+ * raw text and line numbers are the UTF-8 text's. "auto" detects it from the first 4 MiB. NULL
+ * with err for an unknown encoding or an unreadable file. */
+csv_reader *csv_open_enc(const char *path, const char *encoding, char *err, size_t errlen);
+
+/* The encoding in use: detected at the first csv_next() ("UTF-8", "GB18030", "UTF-16LE", ...),
+ * the one asked for before it. */
+const char *csv_encoding(const csv_reader *r);
 
 /* Reads the next record into *rec. Returns HZ_OK; HZ_ENOTFOUND at the end of the file;
  * HZ_EINVAL for a malformed record (err says "line N: why"; rec->line and rec->raw describe the

@@ -38,6 +38,28 @@ check "rejected row printed as file:line: reason" \
 out=$("$HAZMAP" import-incidents --db "$db" "$tmp/small.csv" 2>/dev/null)
 check "re-import adds nothing" '[[ $out == *"loaded 0, replaced 0, unchanged 3"* ]]'
 
+# 2b. Chinese spreadsheets' encodings (issue 11): the sample's first 300 rows as Excel's GBK CSV
+# and as UTF-16 with a BOM load like the UTF-8 file, descriptions intact; a wrong --encoding is
+# named; an undecodable row is rejected naming the encoding, the others load.
+head -301 data/incidents_2012_2014.csv > "$tmp/u8.csv"
+iconv -f UTF-8 -t GB18030 "$tmp/u8.csv" > "$tmp/gbk.csv"
+{ printf '\xff\xfe'; iconv -f UTF-8 -t UTF-16LE "$tmp/u8.csv"; } > "$tmp/u16.csv"
+for enc in u8 gbk u16; do
+  rm -f "$tmp/e.sqlite"
+  "$HAZMAP" import-areas --db "$tmp/e.sqlite" tests/data/chengdu-datav-geojson/510104.json --srs gcj02 > /dev/null
+  out=$("$HAZMAP" import-incidents --db "$tmp/e.sqlite" "$tmp/$enc.csv" --srs gcj02 --source s 2>/dev/null)
+  sqlite3 "$tmp/e.sqlite" "SELECT source_id, description FROM incidents ORDER BY source_id" > "$tmp/$enc.desc"
+  check "$enc.csv: 300 rows loaded, none rejected" '[[ $out == *"read 300, loaded 300"* && $out == *"rejected 0"* ]]'
+done
+check "GBK and UTF-16 files store the same Chinese text as the UTF-8 file" \
+  'cmp -s "$tmp/u8.desc" "$tmp/gbk.desc" && cmp -s "$tmp/u8.desc" "$tmp/u16.desc" && grep -q 摔倒 "$tmp/gbk.desc"'
+out=$("$HAZMAP" import-incidents --db "$tmp/e.sqlite" "$tmp/gbk.csv" --encoding latin9 2>&1)
+check "an unknown --encoding is an error naming the choices" '[[ $out == *latin9* && $out == *gb18030* ]]'
+{ head -3 "$tmp/gbk.csv"; printf 'X1,2013-01-01T08:00:00+08:00,104.08,30.65,fall,home,unintentional,minor,1,30,male,0,\x81\x20bad\n'; } > "$tmp/gbbad.csv"
+out=$("$HAZMAP" import-incidents --db "$tmp/e.sqlite" "$tmp/gbbad.csv" --srs gcj02 --source b 2>"$tmp/err")
+check "an undecodable GBK row is rejected naming the encoding; the others load" \
+  '[[ $out == *"loaded 2"* && $out == *"rejected 1"* ]] && grep -q "not valid GB18030 text" "$tmp/err"'
+
 # 3. bad input: exit 1 with a reason; usage errors exit 2
 "$HAZMAP" import-incidents --db "$db" /nonexistent.csv >/dev/null 2>"$tmp/err"; rc=$?
 check "unreadable file: exit 1, path named" '[[ $rc == 1 && $(cat "$tmp/err") == *nonexistent.csv* ]]'
