@@ -472,6 +472,30 @@ static json_t *vocabularies_json(void)
     return o;
 }
 
+/* What the public page may ask of the release it is shown (the public answers only from it): the
+ * release's id, its period, and the labels of its year, injury group and place group dimensions,
+ * copied from the release's metadata. NULL without a release. */
+static json_t *release_json(const rel_release *r)
+{
+    if (!r) return NULL;
+    const json_t *meta = rel_metadata(r), *dims = json_object_get(meta, "dimensions");
+    const json_t *period = json_object_get(meta, "period");
+    json_t *o = json_pack("{s:I}", "id", (json_int_t)rel_id(r));
+    if (!o) return NULL;
+    static const char *const keys[] = {"first_quarter", "last_quarter", "from", "until"};
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+        const json_t *v = json_object_get(period, keys[k]);
+        json_object_set_new(o, keys[k], v ? json_deep_copy(v) : json_null());
+    }
+    static const char *const dimnames[][2] = {
+        {"years", "year"}, {"injury_group", "injury_group"}, {"place_group", "place_group"}};
+    for (size_t k = 0; k < sizeof dimnames / sizeof *dimnames; k++) {
+        const json_t *l = json_object_get(json_object_get(dims, dimnames[k][1]), "labels");
+        json_object_set_new(o, dimnames[k][0], l ? json_deep_copy(l) : json_array());
+    }
+    return o;
+}
+
 void oapif_config(hctx *c, const hreq *rq, hresp *rs)
 {
     if (app_check_args(rq, NULL, 0, rs)) return;
@@ -497,6 +521,11 @@ void oapif_config(hctx *c, const hreq *rq, hresp *rs)
         (json_int_t)(c->role == HZ_ROLE_PUBLIC ? (c->rel ? rel_id(c->rel) : 0) : c->version),
         "data_from", from[0] ? json_string(from) : json_null(), "data_to",
         to[0] ? json_string(to) : json_null(), "vocabularies", vocabularies_json());
+    json_t *rel = c->role == HZ_ROLE_PUBLIC ? release_json(c->rel) : NULL;
+    if (j && rel)
+        json_object_set_new(j, "release", rel);
+    else
+        json_decref(rel);
     hresp_json(rs, 200, j, "application/json");
     hresp_header(rs, "Cache-Control", "no-cache");
     hresp_header(rs, "Vary", "Authorization");

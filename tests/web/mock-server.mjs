@@ -1,5 +1,8 @@
 // mock-server.mjs - a stand-in for `hazmap serve` that follows API.md, for developing the page while the
 // real server is not built. Synthetic numbers; strict about parameters (unknown -> 400) like the server.
+// The public (no token) is answered, as by the server, only from a "release" (API.md's *_public
+// sections): the maps take only year and one of injury_group, place_group (plus paging); the areas
+// only year; any other public parameter, or a label the release does not have, is a 400.
 // Usage: node tests/web/mock-server.mjs PORT [WEBDIR]   (token "planner-token" is a planner)
 import http from 'node:http';
 import fs from 'node:fs';
@@ -20,6 +23,15 @@ const VOCABULARIES = {
   severity: ['fatal', 'serious', 'minor', 'none'],
   sex: ['male', 'female'],
 };
+
+// The release the public is shown (/api/config's release).
+const RELEASE = {
+  id: 1, first_quarter: '2012-Q1', last_quarter: '2016-Q4', from: '2012-01-01', until: '2017-01-01',
+  years: ['2012', '2013', '2014', '2015', '2016'],
+  injury_group: ['self_harm', 'violence', 'traffic', 'fall', 'fire', 'other'],
+  place_group: ['home', 'school', 'workplace', 'public', 'road', 'other'],
+};
+const PAGING = ['limit', 'offset', 'bbox', 'f'];
 
 function hash(s) { let h = 2166136261; for (const c of s) { h ^= c.charCodeAt(0); h = Math.imul(h, 16777619); } return (h >>> 0) / 4294967296; }
 function send(res, code, body, type = 'application/json') {
@@ -49,6 +61,26 @@ function png(z, x, y, seed) {
   return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
 
+/**
+ * Checks a public request's parameters as the server does: only `keys` (and the release's labels for
+ * year and the groups; one group at most). Answers 400 and returns null when one is not allowed, else
+ * the view's key (for the synthetic numbers).
+ */
+function publicView(res, q, keys) {
+  let groups = 0;
+  for (const [k, v] of q) {
+    if (!keys.includes(k)) { bad(res, `${k}: the public maps come from the published release and may be asked only by ${keys.filter((x) => !PAGING.includes(x)).join(', ')}`); return null; }
+    if (k === 'year' && !RELEASE.years.includes(v)) { bad(res, `year: '${v}' is not one year of the release (${RELEASE.years.join(', ')})`); return null; }
+    if ((k === 'injury_group' || k === 'place_group') && (++groups > 1 || !RELEASE[k].includes(v))) { bad(res, `${k}: '${v}' is not one group of the release, or two groups were asked`); return null; }
+  }
+  return `release=${RELEASE.id}&year=${q.get('year') || ''}&ig=${q.get('injury_group') || ''}&pg=${q.get('place_group') || ''}`;
+}
+const VIEW = ['year', 'injury_group', 'place_group'];
+function square(lon, lat) {
+  const dx = 200 / (111320 * Math.cos((lat * Math.PI) / 180)), dy = 200 / 110574;
+  return { type: 'Polygon', coordinates: [[[lon, lat], [lon + dx, lat], [lon + dx, lat + dy], [lon, lat + dy], [lon, lat]]] };
+}
+
 function filterKey(q) { return FILTERS.map((k) => `${k}=${q.get(k) || ''}`).join('&'); }
 function fc(features) { return { type: 'FeatureCollection', features, numberMatched: features.length, numberReturned: features.length }; }
 
@@ -62,10 +94,34 @@ http.createServer((req, res) => {
   process.stdout.write(`${req.method} ${req.url} ${planner ? 'planner' : 'public'}\n`);
   // MOCK_MISSING=config,tiles,hotspots,...: answer 404 there, to see the page degrade.
   if ((process.env.MOCK_MISSING || '').split(',').some((m) => m && p.includes(m))) return send(res, 404, { code: 'NotFound', description: p });
-  if (p === '/api/config') return send(res, 200, { title: 'hazmap', role: planner ? 'planner' : 'public', min_count: 10, min_bandwidth: 300, basemap: process.env.MOCK_GCJ ? { url: '/tiles/density/{z}/{x}/{y}.png', attribution: 'test', gcj02: true } : null, bounds: BOUNDS, data_version: 3, data_from: '2012-01-01', data_to: '2016-12-31', vocabularies: VOCABULARIES });
-  if (p === '/tiles/density/legend.json') return send(res, 200, { unit: 'incidents per km² per year', breaks: [1, 2, 5, 10, 20, 50, 100], colors: ['#ffffb2cc', '#fed976cc', '#feb24ccc', '#fd8d3ccc', '#fc4e2acc', '#e31a1ccc', '#b10026cc'] });
+  if (p === '/api/config') {
+    const cfg = { title: 'hazmap', role: planner ? 'planner' : 'public', min_count: 10, min_bandwidth: 300, basemap: process.env.MOCK_GCJ ? { url: '/tiles/density/{z}/{x}/{y}.png', attribution: 'test', gcj02: true } : null, bounds: BOUNDS, data_version: planner ? 3 : RELEASE.id, data_from: '2012-01-01', data_to: '2016-12-31', vocabularies: VOCABULARIES };
+    if (!planner) cfg.release = RELEASE;
+    return send(res, 200, cfg);
+  }
+  if (p === '/tiles/density/legend.json' || p === '/tiles/density.json' || p === '/api/density.tif') {
+    if (planner ? !allow(['kernel', 'bandwidth']) : publicView(res, q, VIEW) === null) return;
+    if (p === '/api/density.tif') return send(res, 200, Buffer.from('II*\0'), 'image/tiff');
+    if (p === '/tiles/density.json') return send(res, 200, { tilejson: '3.0.0', name: 'density', tiles: [`/tiles/density/{z}/{x}/{y}.png${u.search}`], minzoom: 10, maxzoom: 19, bounds: BOUNDS, legend: `/tiles/density/legend.json${u.search}`, ...(planner ? {} : { release: RELEASE.id }) });
+    return send(res, 200, { unit: 'incidents per km² per year', breaks: [1, 2, 5, 10, 20, 50, 100], colors: ['#ffffb2cc', '#fed976cc', '#feb24ccc', '#fd8d3ccc', '#fc4e2acc', '#e31a1ccc', '#b10026cc'], ...(planner ? {} : { release: RELEASE.id }) });
+  }
   let m = p.match(/^\/tiles\/density\/(\d+)\/(\d+)\/(\d+)\.png$/);
-  if (m) { if (!allow(['kernel', 'bandwidth'])) return; return send(res, 200, png(+m[1], +m[2], +m[3], hash(fk) - 0.5), 'image/png'); }
+  if (m) {
+    const key = planner ? (allow(['kernel', 'bandwidth']) ? fk : null) : publicView(res, q, VIEW);
+    if (key === null) return;
+    return send(res, 200, png(+m[1], +m[2], +m[3], hash(key) - 0.5), 'image/png');
+  }
+  if (p === '/collections/areas/items' && !planner) {
+    if (publicView(res, q, ['year', ...PAGING]) === null) return;
+    const year = q.get('year') || RELEASE.years[RELEASE.years.length - 1];
+    return send(res, 200, { ...fc(areas.features.map((f) => {
+      const count = Math.floor(hash(f.properties.code + year) * 120);
+      const rate = (count / f.properties.population) * 1e5;
+      const sup = count < 10;
+      return { ...f, properties: { ...f.properties, year, exposure_years: 1, count: sup ? null : count, count_lo: sup ? null : count - 6, count_hi: sup ? null : count + 6,
+        rate: sup ? null : rate, rate_lo: sup ? null : rate * 0.8, rate_hi: sup ? null : rate * 1.2, suppressed: sup } };
+    })), provenance: { release: RELEASE.id, year, method: 'noisy counts of the release (mock)', interval: '95 %' } }, 'application/geo+json');
+  }
   if (p === '/collections/areas/items') {
     if (!allow(['limit', 'offset', 'bbox', 'datetime'])) return;
     return send(res, 200, fc(areas.features.map((f) => {
@@ -76,15 +132,28 @@ http.createServer((req, res) => {
     })), 'application/geo+json');
   }
   if (p === '/collections/hotspots/items') {
-    if (!allow(['limit', 'offset', 'bbox', 'datetime', 'cell', 'shape', 'band', 'weights', 'star'])) return;
+    const hk = planner ? (allow(['limit', 'offset', 'bbox', 'datetime', 'cell', 'shape', 'band', 'weights', 'star']) ? fk : null) : publicView(res, q, [...VIEW, ...PAGING]);
+    if (hk === null) return;
     const cls = ['hot99', 'hot95', 'hot90', 'ns', 'ns', 'ns', 'cold90', 'cold95', 'cold99'];
     const feats = [];
     for (let r = 0; r < 20; r++) for (let c = 0; c < 20; c++) {
       const x0 = BOUNDS[0] + c * 0.0055, y0 = BOUNDS[1] + r * 0.005;
-      const k = cls[Math.floor(hash(`${r},${c}${fk}`) * cls.length)];
+      const k = cls[Math.floor(hash(`${r},${c}${hk}`) * cls.length)];
       feats.push({ type: 'Feature', properties: { count: 5, z: 2.1, p: 0.03, class: k, row: r, col: c }, geometry: { type: 'Polygon', coordinates: [[[x0, y0], [x0 + 0.0055, y0], [x0 + 0.0055, y0 + 0.005], [x0, y0 + 0.005], [x0, y0]]] } });
     }
     return send(res, 200, fc(feats), 'application/geo+json');
+  }
+  if ((p === '/collections/blackspots/items' || p === '/api/blackspots') && !planner) {
+    const key = publicView(res, q, [...VIEW, ...(p === '/api/blackspots' ? [] : PAGING)]);
+    if (key === null) return;
+    // Released black spots: 200 m squares of the release's grid, noisy count and interval, no score.
+    const feats = [];
+    for (let i = 1; i <= 8; i++) {
+      const lon = 104.06 + hash(`x${i}${key}`) * 0.08, lat = 30.59 + hash(`y${i}${key}`) * 0.06;
+      const count = 60 - i * 5;
+      feats.push({ type: 'Feature', id: i, geometry: square(lon, lat), properties: { rank: i, count, count_lo: count - 7, count_hi: count + 7, per_year: count / 5, square_m: 200 } });
+    }
+    return send(res, 200, { ...fc(feats.slice(0, Number(q.get('limit') || 100))), provenance: { release: RELEASE.id, view: key, rule: 'mock' } }, 'application/geo+json');
   }
   if (p === '/collections/blackspots/items') {
     if (!allow(['limit', 'offset', 'bbox', 'datetime', 'eps', 'min_points'])) return;
@@ -106,6 +175,17 @@ http.createServer((req, res) => {
     const b = (q.get('bbox') || BOUNDS.join(',')).split(',').map(Number);
     const feats = Array.from({ length: 300 }, (_, i) => ({ type: 'Feature', id: i + 1, geometry: { type: 'Point', coordinates: [b[0] + hash(`a${i}`) * (b[2] - b[0]), b[1] + hash(`b${i}`) * (b[3] - b[1])] }, properties: { id: i + 1, mechanism: 'traffic', severity: ['fatal', 'serious', 'minor', 'none'][i % 4], time: '2014-05-01T08:00:00+08:00' } }));
     return send(res, 200, { ...fc(feats), numberMatched: 1234 }, 'application/geo+json');
+  }
+  if (p === '/api/evaluate' && !planner) {
+    if (publicView(res, q, ['area', 'start', 'before_days', 'after_days', 'injury_group', 'place_group']) === null) return;
+    if (!q.get('area') || !q.get('start')) return bad(res, 'area and start required');
+    if (!/^\d{4}-(01|04|07|10)-01$/.test(q.get('start')) || (!q.get('injury_group') && !q.get('place_group') && !q.get('start').endsWith('-01-01'))) return bad(res, 'start: the first day of one of the release\'s years (or, with a group, quarters)');
+    const arm = (from, to, count) => ({ from, to, first_period: from.slice(0, 4), last_period: from.slice(0, 4), periods: 1, exposure_years: 1, count, suppressed: false, rate: count / 0.4, rate_lo: count / 0.5, rate_hi: count / 0.33 });
+    return send(res, 200, { release: RELEASE.id, area: q.get('area'), table: 'subdistrict_year', before: arm('2013-01-01', '2014-01-01', 80), after: arm('2014-01-01', '2015-01-01', 52), rr: 0.65, rr_lo: 0.46, rr_hi: 0.92, method: 'mock' });
+  }
+  if (p === '/api/stats' && !planner) {
+    if (publicView(res, q, ['area', 'year', 'quarter', 'injury_group', 'place_group', 'severity_group', 'age_band', 'sex', 'by']) === null) return;
+    return send(res, 200, { release: RELEASE.id, table: 'subdistrict_year', withheld_below: 10, rows: areas.features.map((f) => ({ area: f.properties.code, area_name: f.properties.name, count: 40, lo: 34, hi: 46, withheld: false })) });
   }
   if (p === '/api/evaluate') {
     if (!allow(['start', 'before_days', 'after_days', 'compare'])) return;

@@ -66,6 +66,12 @@ try {
   check(!!drawn.leaflet, 'Leaflet loaded from the page\'s own files', drawn.leaflet ? `L.version ${drawn.leaflet}` : 'window.L missing');
   check(areas.some((r) => r.status() === 200), 'the areas were requested (/collections/areas/items, 200)',
     areas.map((r) => `${r.status()} ${short(r.url())}`).slice(0, 1).join(''));
+  // The public is answered only from the release (API.md): a planner's parameter would be a 400.
+  const apiReqs = responses.map((r) => new URL(r.url())).filter((u) => /^\/(collections|tiles|api)(\/|$)/.test(u.pathname));
+  const allowed = new Set(['year', 'injury_group', 'place_group', 'limit', 'offset', 'bbox', 'f', 'area', 'start', 'before_days', 'after_days']);
+  const nonRelease = apiReqs.filter((u) => [...u.searchParams.keys()].some((k) => !allowed.has(k)));
+  check(nonRelease.length === 0, 'public: every API request asks only what the release offers (year, one group, paging)',
+    nonRelease.length ? nonRelease.slice(0, 3).map((u) => u.pathname + u.search).join(' | ') : `${apiReqs.length} API requests`);
   check(tilesOk.length > 0, 'density tiles requested (/tiles/density/z/x/y.png, 200)', `${tilesOk.length} of ${tiles.length}`);
   check(drawn.container > 0 && (drawn.tiles > 0 || drawn.paths > 0), 'the Leaflet map is drawn (.leaflet-container with tiles or area paths)',
     `${drawn.container} container, ${drawn.tiles} loaded tiles, ${drawn.paths} SVG paths`);

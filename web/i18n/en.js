@@ -51,4 +51,13 @@ export default {
   zoom_in_incidents: 'zoom in to see incidents',
   gcj_note: 'Basemap is GCJ-02: vector overlays are shifted to match; density tiles are shifted as a whole by the offset at the view centre (error ≤ 1 pixel)',
   basemap_none: 'No basemap (works offline)',
+  year: 'Year', all_years: 'All years', pub_group: 'Injury group / place',
+  ig_label: 'Injury groups', pg_label: 'Places',
+  'ig.self_harm': 'Self-harm', 'ig.violence': 'Violence / public order', 'ig.traffic': 'Road traffic', 'ig.fall': 'Falls',
+  'ig.fire': 'Fire / burns', 'ig.other': 'Other injuries',
+  'pg.home': 'Home', 'pg.school': 'School', 'pg.workplace': 'Workplace', 'pg.public': 'Public places', 'pg.road': 'Road', 'pg.other': 'Other places',
+  pub_note: 'The public map shows the published release: whole years and one injury group or place. Finer filters are for signed-in planners.',
+  release_line: 'Release {id} · {from}–{to}',
+  interval: '95 % interval', per_year: 'Per year', square: '{m} m square',
+  released_note: 'Released figures carry calibrated noise (see PRIVACY.md)',
 };

@@ -51,4 +51,13 @@ export default {
   zoom_in_incidents: '放大以查看个案',
   gcj_note: '底图为 GCJ-02 坐标，矢量图层已偏移对齐；密度栅格瓦片按视图中心的偏移整体平移（误差 ≤ 1 像素）',
   basemap_none: '无底图（离线可用）',
+  year: '年份', all_years: '全部年份', pub_group: '伤害类别 / 场所',
+  ig_label: '伤害类别', pg_label: '发生场所',
+  'ig.self_harm': '自伤', 'ig.violence': '暴力 / 社会治安', 'ig.traffic': '道路交通', 'ig.fall': '跌倒/坠落',
+  'ig.fire': '烧烫伤 / 火灾', 'ig.other': '其他伤害',
+  'pg.home': '家中', 'pg.school': '学校', 'pg.workplace': '工作场所', 'pg.public': '公共场所', 'pg.road': '道路', 'pg.other': '其他场所',
+  pub_note: '公众地图显示已发布的统计数据：只能按整年和一个伤害类别或场所筛选。更细的筛选仅供登录的规划人员使用。',
+  release_line: '发布版本 {id} · {from}–{to}',
+  interval: '95% 区间', per_year: '每年', square: '{m} 米方格',
+  released_note: '发布的数字含有校准噪声（见 PRIVACY.md）',
 };

@@ -1,7 +1,11 @@
 // layers.js - the map's overlay layers: area choropleth, density tiles, Gi* cells, black spots, incidents.
 //
-// Every layer reloads from the API with the shared filters (state.js query()). A layer whose endpoint
-// is missing or fails is switched off with a note beside its checkbox; nothing throws to the console.
+// Every layer reloads from the API with the shared filters (state.js query()). The public (no token)
+// is answered only from the published release: its requests carry only the release's dimensions
+// (state.js publicQuery(): year and one injury or place group; the areas only the year), and its
+// black spots are the release's 200 m squares with a noisy count and its interval, no score. A layer
+// whose endpoint is missing or fails is switched off with a note beside its checkbox; nothing throws
+// to the console.
 // In GCJ-02 basemap mode (config.basemap.gcj02) every GeoJSON coordinate is shifted WGS84 -> GCJ-02
 // (gcj02.js) before drawing and the incident bbox is shifted back; the density raster cannot be
 // re-projected in the browser, so its pane is translated by the GCJ offset at the view centre. The
@@ -9,7 +13,7 @@
 //
 // Planner-mode tiles: Leaflet's <img> tiles cannot send an Authorization header, so when a token is
 // set DensityLayer fetches each tile with fetch() and shows it through a blob: URL (createTile).
-import { query, words } from './state.js';
+import { query, publicQuery, words } from './state.js';
 import { getJSON, getToken, authHeaders } from './api.js';
 import { featuresToGcj, wgsToGcj, gcjToWgs } from './gcj02.js';
 import { t, num, lang } from './i18n.js';
@@ -58,7 +62,9 @@ export function areaTooltip(p, minCount) {
     h += `<br>${t('rate')}: ${num(p.rate, 1)} ${t('rate_unit')}`;
     if (Number.isFinite(p.rate_lo) && Number.isFinite(p.rate_hi)) h += `<br>${t('ci')}: ${num(p.rate_lo, 1)}–${num(p.rate_hi, 1)}`;
   }
+  if (Number.isFinite(p.count_lo) && Number.isFinite(p.count_hi)) h += `<br>${t('interval')}: ${num(p.count_lo)}–${num(p.count_hi)}`;
   if (Number.isFinite(p.population)) h += `<br>${t('population')}: ${num(p.population)}`;
+  if (p.year) h += `<br>${t('year')}: ${esc(p.year)}`;
   if (p.unstable) h += `<br><i class="flag">${esc(t('unstable'))}</i>`;
   return h;
 }
@@ -74,6 +80,12 @@ export function blackspotPopup(p, minCount, severities = []) {
   let h = `<div class="bs-popup"><h4>${t('rank')} ${esc(p.rank)}</h4>`;
   if (p.suppressed || p.count === null || p.count === undefined) {
     return h + `<i class="flag">${esc(t('suppressed', { n: minCount }))}</i></div>`;
+  }
+  if (p.score === undefined && Number.isFinite(p.square_m)) {
+    // A released black spot (public): a square of the release's grid, its noisy count and interval.
+    h += `<div>${t('count')}: <b>${num(p.count)}</b> (${t('interval')} ${num(p.count_lo)}–${num(p.count_hi)})</div>`;
+    if (Number.isFinite(p.per_year)) h += `<div>${t('per_year')}: ${num(p.per_year, 1)}</div>`;
+    return h + `<div>${t('square', { m: num(p.square_m) })}</div><div class="note">${esc(t('released_note'))}</div></div>`;
   }
   h += `<div>${t('count')}: <b>${num(p.count)}</b> · ${t('score')}: <b>${num(p.score, 1)}</b>`;
   if (Number.isFinite(p.radius_m)) h += ` · ${t('radius')}: ${num(p.radius_m)} m`;
@@ -147,12 +159,13 @@ export class LayerSet {
     this.gcj = !!(cfg.basemap && cfg.basemap.url && cfg.basemap.gcj02);
     this.minCount = cfg.min_count ?? 10;
     this.planner = cfg.role === 'planner' || cfg.role === 'editor';
+    this.pub = !this.planner; // answered from the published release only
     this.state = null;
     this.groups = {};
     this.ctl = {};
     this.info = {}; // per layer: {ok, n, ...} for the legend and the tests
     this.enabled = new Set();
-    for (const [name, z] of [['areas', 300], ['density', 350], ['hotspots', 420], ['hull', 430]]) {
+    for (const [name, z] of [['areas', 300], ['density', 350], ['hotspots', 420], ['squares', 425], ['hull', 430]]) {
       map.createPane(name).style.zIndex = String(z);
     }
     this.rateBreaks = [];
@@ -199,15 +212,21 @@ export class LayerSet {
     }
   }
 
+  /** The query string of a state's filters plus extra entries: the public's only from the release's dimensions. */
+  _q(extra = {}, { group = true, state = this.state } = {}) {
+    return this.pub ? publicQuery(state, extra, { group }) : query(state, extra);
+  }
+
   /** New filter state: reload every enabled layer. */
   update(state) {
-    const filtersChanged = !this.state || query(this.state) !== query(state);
+    const filtersChanged = !this.state || this._q({}, { state: this.state }) !== this._q({}, { state });
     const opChanged = this.state && this.state.op !== state.op;
-    const cellChanged = this.state && this.state.hc !== state.hc;
+    const cellChanged = !this.pub && this.state && this.state.hc !== state.hc;
     this.state = state;
     if (cellChanged && !filtersChanged && this.enabled.has('hotspots')) this._load('hotspots');
     for (const name of this.enabled) {
-      if (filtersChanged) this._load(name);
+      // The public's areas depend on the year only: a group change leaves them as they are.
+      if (filtersChanged && !(name === 'areas' && this.pub && this.groups.areas && this.areasQuery === this._q({}, { group: false }))) this._load(name);
     }
     if (opChanged && this.groups.density) this.groups.density.setOpacity(state.op);
   }
@@ -220,7 +239,11 @@ export class LayerSet {
   async _areas() {
     const signal = this._signal('areas');
     this.hooks.status('areas', t('loading'), true);
-    const fc = await getJSON(`/collections/areas/items?${join('limit=10000', query(this.state))}`, signal);
+    // The public's areas are the release's figures of one year (the last by default), all injuries.
+    const aq = this._q({}, { group: false });
+    const fc = await getJSON(`/collections/areas/items?${join('limit=10000', aq)}`, signal);
+    this.areasQuery = aq;
+    this.areaYear = this.pub && fc.provenance && fc.provenance.year ? String(fc.provenance.year) : '';
     const feats = fc.features || [];
     // Draw the finest level only: areas that are nobody's parent (the district outline is a parent).
     const parents = new Set(feats.map((f) => f.properties && f.properties.parent_code).filter(Boolean));
@@ -258,7 +281,7 @@ export class LayerSet {
 
   async _density() {
     const signal = this._signal('density');
-    const q = query(this.state);
+    const q = this._q();
     // The class breaks belong to the view (filters, weight, kernel, bandwidth, data): the legend
     // is asked with the tiles' own parameters, so legend and tiles always agree.
     if (!this.densityLegend || this.densityLegendQuery !== q) {
@@ -300,7 +323,7 @@ export class LayerSet {
   async _hotspots() {
     const signal = this._signal('hotspots');
     this.hooks.status('hotspots', t('loading'), true);
-    const fc = await getAll(`/collections/hotspots/items?${query(this.state, { cell: this.state.hc })}`, signal, 50000);
+    const fc = await getAll(`/collections/hotspots/items?${this.pub ? this._q() : query(this.state, { cell: this.state.hc })}`, signal, 50000);
     const sig = (fc.features || []).filter((f) => f.properties && HOT_COLORS[f.properties.class]);
     const layer = L.geoJSON(this._geo({ type: 'FeatureCollection', features: sig }), {
       pane: 'hotspots',
@@ -322,15 +345,24 @@ export class LayerSet {
   async _blackspots() {
     const signal = this._signal('blackspots');
     this.hooks.status('blackspots', t('loading'), true);
-    const fc = await getJSON(`/collections/blackspots/items?${join('limit=100', query(this.state))}`, signal);
+    const fc = await getJSON(`/collections/blackspots/items?${join('limit=100', this._q())}`, signal);
     const feats = this._geo(fc).features || [];
     feats.sort((a, b) => (a.properties.rank ?? 1e9) - (b.properties.rank ?? 1e9));
     const group = L.layerGroup();
     this.markers.clear();
     for (const f of feats) {
-      if (!f.geometry || f.geometry.type !== 'Point') continue;
-      const [lon, lat] = f.geometry.coordinates;
       const p = f.properties;
+      let lon, lat;
+      if (f.geometry && f.geometry.type === 'Point') [lon, lat] = f.geometry.coordinates;
+      else if (f.geometry && f.geometry.type === 'Polygon') {
+        // A released square (public): outlined, with its rank marker at its centre.
+        const ring = f.geometry.coordinates[0] || [];
+        const pts = ring.length > 1 ? ring.slice(0, -1) : ring;
+        if (!pts.length) continue;
+        lon = pts.reduce((a, c) => a + c[0], 0) / pts.length;
+        lat = pts.reduce((a, c) => a + c[1], 0) / pts.length;
+        L.geoJSON(f, { pane: 'squares', interactive: false, style: { color: '#111', weight: 1.5, fillColor: '#111', fillOpacity: 0.12 } }).addTo(group);
+      } else continue;
       // The top 20 are large and black; the rest small and grey, so the worst sites stand out.
       const top = (p.rank || 999) <= 20;
       const sz = top ? 24 : 16;
@@ -419,14 +451,15 @@ export class LayerSet {
     if (this.groups.areas) {
       const br = this.rateBreaks;
       const cols = RATE_COLORS.slice(RATE_COLORS.length - br.length - 1);
-      h += `<div class="lg"><div class="lg-t">${t('layer.areas')}</div>`;
+      h += `<div class="lg"><div class="lg-t">${t('layer.areas')}${this.areaYear ? ` · ${esc(this.areaYear)}` : ''}</div>`;
       cols.forEach((c, i) => {
         const lo = i === 0 ? null : br[i - 1], hi = i < br.length ? br[i] : null;
         const lab = lo === null && hi === null ? t('all') : lo === null ? `< ${num(hi, hi < 10 ? 1 : 0)}` : hi === null ? `≥ ${num(lo, lo < 10 ? 1 : 0)}` : `${num(lo, lo < 10 ? 1 : 0)} – ${num(hi, hi < 10 ? 1 : 0)}`;
         h += `<div><i style="background:${c}"></i>${lab}</div>`;
       });
       h += `<div><i style="background:${SUPPRESSED_COLOR}"></i>${esc(t('suppressed', { n: this.minCount }))}</div>`;
-      h += `<div><i class="dash"></i>${esc(t('unstable'))}</div></div>`;
+      if (!this.pub) h += `<div><i class="dash"></i>${esc(t('unstable'))}</div>`;
+      h += '</div>';
     }
     if (this.groups.density && this.densityLegend && Array.isArray(this.densityLegend.colors)) {
       const lg = this.densityLegend;
@@ -442,7 +475,9 @@ export class LayerSet {
       for (const k of Object.keys(HOT_COLORS)) h += `<div><i style="background:${HOT_COLORS[k]}"></i>${t(k)}</div>`;
       h += '</div>';
     }
-    if (this.groups.blackspots) h += `<div class="lg"><div><span class="bs-icon lg-bs"><span>1</span></span> ${t('layer.blackspots')}</div></div>`;
+    if (this.groups.blackspots) h += `<div class="lg"><div><span class="bs-icon lg-bs"><span>1</span></span> ${t('layer.blackspots')}${this.pub && this.blackspots[0] && Number.isFinite(this.blackspots[0].properties.square_m) ? ` (${t('square', { m: num(this.blackspots[0].properties.square_m) })})` : ''}</div></div>`;
+    const r = this.cfg.release;
+    if (this.pub && r && r.id) h += `<div class="lg lg-rel">${esc(t('release_line', { id: r.id, from: r.first_quarter || '', to: r.last_quarter || '' }))}</div>`;
     return h;
   }
 }

@@ -1,5 +1,5 @@
 // main.js - the map page: builds the panel, the Leaflet map and the layers, and keeps the URL hash in sync.
-import { AGES, WINDOWS, LAYERS, HS_CELLS, availableGroups, words, parseHash, toHash, monthRange, dateRange, filterParams } from './state.js';
+import { AGES, WINDOWS, LAYERS, HS_CELLS, PUBLIC_OF_GROUP, availableGroups, words, parseHash, toHash, monthRange, dateRange, filterParams, publicParams } from './state.js';
 import { getConfig, getJSON, getToken, setToken } from './api.js';
 import { setLang, t, num, lang } from './i18n.js';
 import { LayerSet } from './layers.js';
@@ -36,8 +36,62 @@ function wordLabel(prefix, w) {
   return s === prefix + w ? w : s;
 }
 
+/** The public page: answered only from the published release (no token). */
+function isPublic() {
+  return !page.cfg || (page.cfg.role !== 'planner' && page.cfg.role !== 'editor');
+}
+
+/** The release the public is shown (/api/config's release), with empty lists when there is none. */
+function release() {
+  const r = (page.cfg && page.cfg.release) || {};
+  const list = (x) => (Array.isArray(x) ? x.map(String) : []);
+  return { id: r.id, first: r.first_quarter || '', last: r.last_quarter || '', years: list(r.years), injury: list(r.injury_group), place: list(r.place_group) };
+}
+
+/** "Release 1 · 2012-Q1–2014-Q4", or '' without a release. */
+function releaseLine() {
+  const r = release();
+  return r.id ? t('release_line', { id: r.id, from: r.first, to: r.last }) : '';
+}
+
+/** The label of a public group "FAMILY:LABEL". */
+function publicGroupLabel(pg) {
+  const [f, g] = pg.split(':');
+  return wordLabel(f === 'place_group' ? 'pg.' : 'ig.', g);
+}
+
+// The public's selectors: a year of the release (or all) and one of its injury or place groups;
+// the planners' filters are hidden with a note (the server would answer them with 400).
+function buildPublicFilters() {
+  const s = page.state;
+  const r = release();
+  const y = $('f-year');
+  y.replaceChildren(option('', t('all_years')), ...r.years.map((x) => option(x, x)));
+  if (!r.years.includes(s.y)) s.y = '';
+  y.value = s.y;
+  const g = $('f-group');
+  g.replaceChildren(option('', t('all')));
+  for (const [fam, labels, prefix, head] of [['injury_group', r.injury, 'ig.', 'ig_label'], ['place_group', r.place, 'pg.', 'pg_label']]) {
+    if (!labels.length) continue;
+    const og = document.createElement('optgroup');
+    og.label = t(head);
+    for (const l of labels) og.append(option(`${fam}:${l}`, wordLabel(prefix, l)));
+    g.append(og);
+  }
+  if (![...g.options].some((o) => o.value === s.pg)) s.pg = '';
+  g.value = s.pg;
+}
+
 // The selectors offer the server's vocabularies (/api/config), labelled from web/i18n.
 function buildFilters() {
+  const pub = isPublic();
+  $('planner-filters').hidden = pub;
+  $('f-hc-l').hidden = pub;
+  $('pub-note').hidden = !pub;
+  $('f-year-l').hidden = !pub;
+  $('f-group-t').dataset.i18n = pub ? 'pub_group' : 'group';
+  $('f-group-t').textContent = t($('f-group-t').dataset.i18n);
+  if (pub) { buildPublicFilters(); return; }
   const s = page.state;
   const voc = page.cfg.vocabularies;
   const g = $('f-group');
@@ -80,6 +134,7 @@ function buildFilters() {
 }
 
 function updateAgeNote() {
+  if (isPublic()) return;
   const elderly = page.state.g === 'elderly';
   $('f-age').disabled = elderly;
   $('age-note').hidden = !elderly;
@@ -134,7 +189,9 @@ function renderBlackspotList(feats) {
     b.type = 'button';
     b.className = 'bs-item';
     b.dataset.rank = p.rank;
-    const count = p.suppressed || p.count === null || p.count === undefined ? t('suppressed', { n: page.cfg.min_count ?? 10 }) : `${t('count')} ${num(p.count)} · ${t('score')} ${num(p.score, 1)}`;
+    const count = p.suppressed || p.count === null || p.count === undefined ? t('suppressed', { n: page.cfg.min_count ?? 10 })
+      : p.score === undefined && Number.isFinite(p.count_lo) ? `${t('count')} ${num(p.count)} (${num(p.count_lo)}–${num(p.count_hi)})`
+        : `${t('count')} ${num(p.count)} · ${t('score')} ${num(p.score, 1)}`;
     b.innerHTML = `<span class="bs-icon"><span>${esc(p.rank)}</span></span> ${esc(count)}`;
     b.addEventListener('click', () => {
       page.layers.focusBlackspot(p.rank);
@@ -160,6 +217,7 @@ function renderAreaChoices(areas) {
 
 // ---- time: a month slider over the data's months; the window (1/3/12 months) starts at the slider.
 function setupMonths() {
+  if (isPublic()) { page.months = []; updatePeriod(); return; } // the public picks whole years of the release
   const from = (page.cfg.data_from || '').slice(0, 7);
   const to = (page.cfg.data_to || '').slice(0, 7);
   page.months = /^\d{4}-\d{2}$/.test(from) && /^\d{4}-\d{2}$/.test(to) ? monthRange(from, to) : [];
@@ -175,6 +233,7 @@ function updatePeriod() {
   const on = s.win > 0 && page.months.length > 0;
   $('f-month').disabled = !on;
   $('play').disabled = !on;
+  if (isPublic()) { $('period').textContent = releaseLine() || (page.cfg && page.cfg.data_from ? `${page.cfg.data_from} – ${page.cfg.data_to}` : ''); return; }
   const r = dateRange(s);
   $('period').textContent = r ? `${r.from} – ${r.to}` : page.cfg && page.cfg.data_from ? `${page.cfg.data_from} – ${page.cfg.data_to}` : '';
 }
@@ -202,9 +261,9 @@ async function runEvaluation() {
   const area = $('e-area').value, start = $('e-start').value, cmp = $('e-compare').value;
   if (!area || !start) { out.textContent = `${t('eval_area')} / ${t('eval_start')}?`; return; }
   // The public's evaluation comes from the published release (whole years of a sub-district's
-  // counts): it takes no filters and no comparison area.
-  const pub = !page.cfg || page.cfg.role === 'public';
-  const q = new URLSearchParams(pub ? [] : filterParams(page.state, { dates: false }));
+  // counts, or quarters of one injury or place group): no other filter, no comparison area.
+  const pub = isPublic();
+  const q = new URLSearchParams(pub ? publicParams(page.state).filter(([k]) => k !== 'year') : filterParams(page.state, { dates: false }));
   q.set('area', area);
   q.set('start', start);
   if (!pub && cmp && cmp !== area) q.set('compare', cmp);
@@ -269,6 +328,7 @@ function togglePanel(open) {
 
 function filterSummary() {
   const s = page.state;
+  if (isPublic()) return [s.y || t('all_years'), s.pg ? publicGroupLabel(s.pg) : t('all')].join(' · ');
   const parts = [];
   if (s.g) parts.push(s.g.startsWith('m.') ? wordLabel('m.', s.g.slice(2)) : t('g.' + s.g));
   if (s.sev.length) parts.push(s.sev.map((x) => wordLabel('sev.', x)).join('/'));
@@ -283,7 +343,8 @@ function updatePrintHead() {
   if (!page.cfg) return;
   $('print-title').textContent = page.cfg.title && page.cfg.title !== 'hazmap' ? page.cfg.title : t('title');
   $('print-filters').textContent = `${t('filters_now')}: ${filterSummary()}`;
-  $('print-date').textContent = `${t('data_date')}: ${page.cfg.data_to || '–'}${page.cfg.data_version ? ` (v${page.cfg.data_version})` : ''}`;
+  $('print-date').textContent = isPublic() && releaseLine() ? releaseLine()
+    : `${t('data_date')}: ${page.cfg.data_to || '–'}${page.cfg.data_version ? ` (v${page.cfg.data_version})` : ''}`;
 }
 
 async function main() {
@@ -291,6 +352,13 @@ async function main() {
   const [cfg] = await Promise.all([getConfig(), setLang(parseHash(location.hash).lang)]);
   page.cfg = cfg;
   page.state = parseHash(location.hash, cfg.vocabularies);
+  if (isPublic()) {
+    // A planner's URL opened without a token: its working group maps onto a release group; the
+    // planners' filters do not apply to the release.
+    const s0 = page.state;
+    if (!s0.pg && PUBLIC_OF_GROUP[s0.g]) s0.pg = PUBLIC_OF_GROUP[s0.g];
+    Object.assign(s0, { g: '', sev: [], age: '', sex: '', win: 0, m: '' });
+  }
   if (cfg.title && cfg.title !== 'hazmap') { $('title').textContent = cfg.title; $('title').removeAttribute('data-i18n'); }
   document.title = `${$('title').textContent} · hazmap`;
 
@@ -350,7 +418,12 @@ async function main() {
   page.layers.update({ ...s });
   setState({}, { reload: false });
 
-  $('f-group').addEventListener('change', (e) => { setState({ g: e.target.value }); updateAgeNote(); });
+  $('f-group').addEventListener('change', (e) => {
+    if (isPublic()) { setState({ pg: e.target.value }); return; }
+    setState({ g: e.target.value });
+    updateAgeNote();
+  });
+  $('f-year').addEventListener('change', (e) => setState({ y: e.target.value }));
   $('f-age').addEventListener('change', (e) => setState({ age: e.target.value }));
   $('f-sex').addEventListener('change', (e) => setState({ sex: e.target.value }));
   $('f-win').addEventListener('change', (e) => {

@@ -29,6 +29,22 @@ export const GROUPS = {
   public: { place: 'public' },
   order: { mechanism: 'violence' },
 };
+// The public (no token) is answered only from the published release (API.md, issue 13): the maps
+// take a year of the release and one injury group or place group, nothing else. The public's group
+// selection is "FAMILY:LABEL" (pg in the hash, e.g. "injury_group:traffic"); the labels are the
+// release's (/api/config's release). A working group shared in a planner's URL maps roughly onto one:
+export const PUBLIC_OF_GROUP = {
+  traffic: 'injury_group:traffic',
+  fire: 'injury_group:fire',
+  order: 'injury_group:violence',
+  home: 'place_group:home',
+  school: 'place_group:school',
+  workplace: 'place_group:workplace',
+  public: 'place_group:public',
+};
+export const PUBLIC_FAMILIES = ['injury_group', 'place_group'];
+// The only parameters a public request may carry besides paging (limit, offset, bbox, f).
+export const PUBLIC_PARAMS = ['year', ...PUBLIC_FAMILIES];
 export const AGES = ['0-14', '15-24', '25-44', '45-64', '65-'];
 export const WINDOWS = [0, 1, 3, 12];
 export const LAYERS = ['areas', 'density', 'hotspots', 'blackspots', 'incidents'];
@@ -40,6 +56,7 @@ export function defaultState() {
   return {
     g: '', sev: [], age: '', sex: '', win: 0, m: '',
     l: ['areas', 'density', 'blackspots'], op: 0.7, hc: '250', v: null, lang: 'zh-CN',
+    y: '', pg: '', // public: the release's year ('' = all its years) and group ('' = all)
   };
 }
 
@@ -77,6 +94,9 @@ export function parseHash(hash, vocab = null) {
   if (v.length === 3 && v.every(Number.isFinite) && v[0] >= 0 && v[0] <= 22 && Math.abs(v[1]) <= 90 && Math.abs(v[2]) <= 180) s.v = v;
   if (HS_CELLS.includes(p.get('hc'))) s.hc = p.get('hc');
   if (p.get('lang') === 'en') s.lang = 'en';
+  if (/^\d{4}$/.test(p.get('y') || '')) s.y = p.get('y');
+  const pg = p.get('pg') || '';
+  if (PUBLIC_FAMILIES.some((f) => pg.startsWith(f + ':')) && /^[a-z_]+:[a-z0-9_]+$/.test(pg)) s.pg = pg;
   return s;
 }
 
@@ -94,7 +114,9 @@ export function toHash(s) {
   if (s.hc !== '250') p.set('hc', s.hc);
   if (s.v) p.set('v', `${s.v[0]}/${s.v[1].toFixed(5)}/${s.v[2].toFixed(5)}`);
   if (s.lang !== 'zh-CN') p.set('lang', s.lang);
-  return '#' + p.toString().replace(/%2C/g, ',').replace(/%2F/g, '/');
+  if (s.y) p.set('y', s.y);
+  if (s.pg) p.set('pg', s.pg);
+  return '#' + p.toString().replace(/%2C/g, ',').replace(/%2F/g, '/').replace(/%3A/g, ':');
 }
 
 /** "YYYY-MM" plus n months. */
@@ -140,4 +162,20 @@ export function query(s, extra = {}, opts) {
   const p = new URLSearchParams(filterParams(s, opts));
   for (const [k, v] of Object.entries(extra)) if (v !== undefined && v !== null && v !== '') p.set(k, v);
   return p.toString().replace(/%2C/g, ',');
+}
+
+/** The public's parameters of a state (the release's dimensions only): [['year', Y], [FAMILY, LABEL]]. */
+export function publicParams(s) {
+  const out = [];
+  if (s.y) out.push(['year', s.y]);
+  const i = s.pg ? s.pg.indexOf(':') : -1;
+  if (i > 0 && PUBLIC_FAMILIES.includes(s.pg.slice(0, i))) out.push([s.pg.slice(0, i), s.pg.slice(i + 1)]);
+  return out;
+}
+
+/** Query string of the public's parameters plus extra entries (only year when areas: they take no group). */
+export function publicQuery(s, extra = {}, { group = true } = {}) {
+  const p = new URLSearchParams(publicParams(s).filter(([k]) => group || k === 'year'));
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined && v !== null && v !== '') p.set(k, v);
+  return p.toString();
 }
