@@ -560,9 +560,9 @@ static json_t *area_feature_at(void *ud, size_t i)
     return area_feature_pub(j->r, &j->areas[i], j->year);
 }
 
-/* Checks a public areas request (only f, year and, for items, limit, offset, bbox) and finds
- * its year index (default: the release's last year). -1 with rs filled on a bad request. */
-static long areas_year(const rel_release *r, const hreq *rq, int items, hresp *rs)
+/* Checks the names of a public areas request: only f, year and, for items, limit, offset,
+ * bbox, each once. -1 with rs filled (400) otherwise. */
+static int areas_args(const hreq *rq, int items, hresp *rs)
 {
     static const char *const allowed[] = {"f", "year", "limit", "offset", "bbox", NULL};
     for (size_t i = 0; i < rq->nargs; i++) {
@@ -579,6 +579,13 @@ static long areas_year(const rel_release *r, const hreq *rq, int items, hresp *r
             return -1;
         }
     }
+    return 0;
+}
+
+/* The year index of a public areas request (default: the release's last year). -1 with rs
+ * filled (400) for a year the release does not have. */
+static long areas_year(const rel_release *r, const hreq *rq, hresp *rs)
+{
     const json_t *labels = json_object_get(dim_of(r, "year"), "labels");
     size_t ny = json_array_size(labels);
     const char *v = hreq_arg_get(rq, "year");
@@ -600,8 +607,8 @@ static json_t *areas_provenance(const rel_release *r, size_t y)
 
 void pubstats_areas_items(hctx *c, const hreq *rq, hresp *rs)
 {
-    if (app_public_unreleased(c, rs)) return;
-    long y = areas_year(c->rel, rq, 1, rs);
+    if (areas_args(rq, 1, rs) || app_public_unreleased(c, rs)) return;
+    long y = areas_year(c->rel, rq, rs);
     paging_params pg;
     hz_filter f;
     if (y < 0 || paging_parse(c, rq, &pg, &f, rs, (const char *const[]){"year", NULL})) return;
@@ -620,8 +627,8 @@ void pubstats_areas_items(hctx *c, const hreq *rq, hresp *rs)
 
 void pubstats_area_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
 {
-    if (app_public_unreleased(c, rs)) return;
-    long y = areas_year(c->rel, rq, 0, rs);
+    if (areas_args(rq, 0, rs) || app_public_unreleased(c, rs)) return;
+    long y = areas_year(c->rel, rq, rs);
     if (y < 0) return;
     int32_t k = incset_area_find(c->snap, fid);
     if (k < 0) {

@@ -351,6 +351,10 @@ START_TEST(test_detect)
     ck_assert_str_eq(textdec_detect((const unsigned char *)gb_sample, sizeof gb_sample - 1, 1),
                      "GB18030");
     ck_assert_str_eq(textdec_detect((const unsigned char *)"\xc0\x80", 2, 1), "GB18030");
+    /* UTF-8 Chinese with one stray Latin-1 byte stays UTF-8 */
+    ck_assert_str_eq(
+        textdec_detect((const unsigned char *)"\xe5\x8d\x96\xe5\x92\x96,caf\xe9\n", 12, 1),
+        "UTF-8");
 }
 END_TEST
 

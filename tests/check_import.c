@@ -904,8 +904,8 @@ START_TEST(test_latin1_row_rejected)
     ck_assert_int_eq(sum.rejected, 2);
     store_close(st);
     char *r = reasons();
-    ck_assert_msg(strstr(r, "line 3: column 'description' is not valid UTF-8 (save the file as "
-                            "UTF-8, or convert it with iconv -f GBK -t UTF-8)") != NULL,
+    ck_assert_msg(strstr(r, "line 3: column 'description' is not valid UTF-8 text (give "
+                            "--encoding, e.g. gb18030, or save the file as UTF-8)") != NULL,
                   "%s", r);
     ck_assert_msg(strstr(r, "line 5: column 'id' is not valid UTF-8") != NULL, "%s", r);
     free(r);

@@ -37,13 +37,22 @@ const char *textdec_detect(const unsigned char *buf, size_t n, int complete)
     if (n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) return "UTF-8";
     if (n >= 2 && buf[0] == 0xFF && buf[1] == 0xFE) return "UTF-16LE";
     if (n >= 2 && buf[0] == 0xFE && buf[1] == 0xFF) return "UTF-16BE";
+    /* Valid multi-byte UTF-8 sequences against bytes that start none: GBK text is mostly the
+     * latter, UTF-8 with a stray Latin-1 byte or two mostly the former (and is read as UTF-8, so
+     * only the rows holding those bytes are rejected). */
+    size_t valid = 0, invalid = 0;
     for (size_t i = 0; i < n;) {
         int len = utf8_seq(buf + i, n - i);
-        if (len < 0) return complete ? "GB18030" : "UTF-8";
-        if (len == 0) return "GB18030";
+        if (len < 0 && !complete) break; /* cut off by the end of the sample */
+        if (len <= 0) {
+            invalid++;
+            i++;
+            continue;
+        }
+        valid += len > 1;
         i += (size_t)len;
     }
-    return "UTF-8";
+    return invalid == 0 || valid > invalid ? "UTF-8" : "GB18030";
 }
 
 hz_status textdec_canonical(const char *name, const char **canon, char *err, size_t errlen)

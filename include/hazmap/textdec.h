@@ -15,9 +15,10 @@
 #include "hazmap/status.h"
 
 /* The encoding of a file that starts with the n bytes of buf (complete: buf is the whole file):
- * "UTF-8" for a UTF-8 byte order mark or bytes that are valid UTF-8 (a sequence cut off at the
- * end of an incomplete buffer is allowed), "UTF-16LE" / "UTF-16BE" for their byte order marks,
- * else "GB18030". Static strings. */
+ * "UTF-16LE" / "UTF-16BE" for their byte order marks; "UTF-8" for a UTF-8 byte order mark, for
+ * bytes that are all valid UTF-8 (a sequence cut off at the end of an incomplete buffer is
+ * allowed), or for more valid multi-byte UTF-8 sequences than bytes that start none (UTF-8 with a
+ * few stray bytes, whose rows are then rejected); else "GB18030". Static strings. */
 const char *textdec_detect(const unsigned char *buf, size_t n, int complete);
 
 /* Canonical name of an --encoding value: "auto"; "utf-8"/"utf8"; "gb18030"/"gbk"/"gb2312"/"cp936"
