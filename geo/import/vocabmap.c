@@ -129,10 +129,52 @@ static const builtin builtins[] = {
     {HZ_VOCAB_INTENT, "自杀", "self_harm"},
     {HZ_VOCAB_INTENT, "自残/自杀", "self_harm"},
     {HZ_VOCAB_INTENT, "不清楚", "undetermined"},
+    /* the national injury surveillance report card's code lists (全国伤害监测报告卡) */
+    {HZ_VOCAB_MECHANISM, "机动车车祸", "traffic"},
+    {HZ_VOCAB_MECHANISM, "非机动车车祸", "traffic"},
+    {HZ_VOCAB_MECHANISM, "性侵犯", "violence"},
+    {HZ_VOCAB_MECHANISM, "火器伤", "other"},
+    {HZ_VOCAB_MECHANISM, "窒息/悬吊", "other"},
+    {HZ_VOCAB_PLACE, "公共居住场所", "home"},
+    {HZ_VOCAB_PLACE, "学校与公共场所", "school"},
+    {HZ_VOCAB_PLACE, "体育和运动场所", "public"},
+    {HZ_VOCAB_PLACE, "贸易和服务场所", "public"},
+    {HZ_VOCAB_PLACE, "工业和建筑场所", "workplace"},
+    {HZ_VOCAB_PLACE, "农场/农田", "workplace"},
+    {HZ_VOCAB_INTENT, "故意/他人加害", "assault"},
+    {HZ_VOCAB_INTENT, "他人加害", "assault"},
 };
 
-static const char *const null_words[] = {"unknown",   "na",   "n/a",  "-", "null",
-                                         "not known", "不详", "未知", NULL};
+/* Column names of Chinese exports recognised without a mapping file (a file's "column:" rules
+ * replace them). */
+static const struct {
+    const char *name, *field;
+} builtin_columns[] = {
+    {"编号", "id"},
+    {"序号", "id"},
+    {"发生时间", "occurred_at"},
+    {"伤害发生时间", "occurred_at"},
+    {"时间", "occurred_at"},
+    {"经度", "lon"},
+    {"纬度", "lat"},
+    {"性别", "sex"},
+    {"年龄", "age"},
+    {"伤害类型", "mechanism"},
+    {"伤害原因", "mechanism"},
+    {"伤害发生原因", "mechanism"},
+    {"严重程度", "severity"},
+    {"伤害严重程度", "severity"},
+    {"发生地点", "place"},
+    {"伤害发生地点", "place"},
+    {"是否故意", "intent"},
+    {"意图", "intent"},
+    {"描述", "description"},
+    {"伤情描述", "description"},
+    {"事件描述", "description"},
+};
+
+static const char *const null_words[] = {"unknown",   "na",   "n/a",  "-",      "null",
+                                         "not known", "不详", "未知", "不清楚", NULL};
 
 static const char *const vocab_names[] = {"mechanism", "place", "intent", "severity", "sex"};
 
@@ -207,6 +249,12 @@ vocabmap *vocabmap_new(void)
         if (vocab_parse(builtins[i].voc, builtins[i].to, &v) < 0 ||
             make_key(builtins[i].text, strlen(builtins[i].text), key) < 0 ||
             put(m, (int)builtins[i].voc, key, v, NULL) < 0) {
+            vocabmap_free(m);
+            return NULL;
+        }
+    }
+    for (size_t i = 0; i < sizeof builtin_columns / sizeof *builtin_columns; i++) {
+        if (put(m, KIND_COLUMN, builtin_columns[i].name, 0, builtin_columns[i].field) < 0) {
             vocabmap_free(m);
             return NULL;
         }

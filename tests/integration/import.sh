@@ -53,6 +53,26 @@ for enc in u8 gbk u16; do
 done
 check "GBK and UTF-16 files store the same Chinese text as the UTF-8 file" \
   'cmp -s "$tmp/u8.desc" "$tmp/gbk.desc" && cmp -s "$tmp/u8.desc" "$tmp/u16.desc" && grep -q 摔倒 "$tmp/gbk.desc"'
+# A GB18030 export with Chinese headers and code lists, as a hospital or police office writes it:
+# imported without a mapping file or options; every stored field checked row by row.
+cat > "$tmp/zh.u8" <<'CSV'
+编号,发生时间,经度,纬度,性别,年龄,伤害类型,严重程度,发生地点,是否故意,描述
+Z1,2013-05-01 08:30,104.0820,30.6578,男,34,机动车车祸,轻度,公路/街道,非故意,骑车被撞
+Z2,2013-05-02 17:05,104.0985,30.6440,女,72,跌倒/坠落,重度,家中,非故意,在家中摔倒
+Z3,2013-05-03 22:40,104.0905,30.6520,男,25,钝器伤,中度,贸易和服务场所,故意/他人加害,斗殴
+Z4,2013-05-04 10:00,104.1080,30.6235,女,8,动物伤,轻伤,学校与公共场所,不清楚,被狗咬伤
+CSV
+iconv -f UTF-8 -t GB18030 "$tmp/zh.u8" > "$tmp/zh.csv"
+rm -f "$tmp/zh.sqlite"
+"$HAZMAP" import-areas --db "$tmp/zh.sqlite" tests/data/chengdu-datav-geojson/510104.json --srs gcj02 > /dev/null
+out=$("$HAZMAP" import-incidents --db "$tmp/zh.sqlite" "$tmp/zh.csv" --srs gcj02 2>&1)
+got=$(sqlite3 "$tmp/zh.sqlite" "SELECT source_id, substr(occurred_at, 1, 16), mechanism, severity, place, intent, sex, age, description, extra IS NULL FROM incidents ORDER BY source_id")
+want='Z1|2013-05-01T08:30|traffic|minor|road|unintentional|male|34|骑车被撞|1
+Z2|2013-05-02T17:05|fall|serious|home|unintentional|female|72|在家中摔倒|1
+Z3|2013-05-03T22:40|violence|serious|public|assault|male|25|斗殴|1
+Z4|2013-05-04T10:00|animal|minor|school|undetermined|female|8|被狗咬伤|1'
+check "GB18030 CSV with Chinese headers and code lists: 4 rows, every field as expected" \
+  '[[ $out == *"loaded 4"* && "$got" == "$want" ]] || { echo "$out"; echo "$got"; false; }'
 out=$("$HAZMAP" import-incidents --db "$tmp/e.sqlite" "$tmp/gbk.csv" --encoding latin9 2>&1)
 check "an unknown --encoding is an error naming the choices" '[[ $out == *latin9* && $out == *gb18030* ]]'
 { head -3 "$tmp/gbk.csv"; printf 'X1,2013-01-01T08:00:00+08:00,104.08,30.65,fall,home,unintentional,minor,1,30,male,0,\x81\x20bad\n'; } > "$tmp/gbbad.csv"
