@@ -109,6 +109,8 @@ static const char incidents_help[] =
     "                     traffic', 'column: TIPO_ACIDE = mechanism' (see vocabmap.h)\n"
     "  --source NAME      source name keying the rows (default: the file's base name)\n"
     "  --mechanism V      mechanism for rows that give none (e.g. fire_burn)\n"
+    "  --sheet NAME       the sheet of an XLSX/XLS/ODS file (default the first; its first row is\n"
+    "                     the header, even when every cell is text); the same as --layer\n"
     "  --encoding E       of a CSV: auto (default: UTF-8 with or without BOM, UTF-16 with BOM,\n"
     "                     else GB18030, which covers GBK/GB2312), utf-8, gb18030, gbk, utf-16\n"
     "Columns named like the store fields (id, occurred_at, lon, lat, mechanism, place, intent,\n"
@@ -136,6 +138,7 @@ int cmd_import_incidents(int argc, char **argv)
                             {"source", 1, &o.source},
                             {"mechanism", 1, &o.mechanism},
                             {"encoding", 1, &o.encoding},
+                            {"sheet", 1, &o.layer},
                             {"help", 0, &help},
                             {NULL, 0, NULL}};
     const char *pos[1];

@@ -1,7 +1,20 @@
 /* import_ogr.c - opening a vector source and its layer through OGR, for both importers. */
 #include "import_ogr.h"
 
+#include <cpl_conv.h>
 #include <string.h>
+
+/* Spreadsheets: the first row is the header, even when every cell is text (the drivers' own
+ * guess takes an all-text first row for data and names the columns Field1, Field2, ...). GDAL
+ * 3.6 sets this with per-driver configuration options, set here for this thread's open only. */
+static const char *const header_options[] = {"OGR_XLSX_HEADERS", "OGR_ODS_HEADERS",
+                                             "OGR_XLS_HEADERS"};
+
+static void force_headers(int on)
+{
+    for (size_t k = 0; k < sizeof header_options / sizeof *header_options; k++)
+        CPLSetThreadLocalConfigOption(header_options[k], on ? "FORCE" : NULL);
+}
 
 hz_status import_ogr_open(const char *path, const char *layer, GDALDatasetH *ds, OGRLayerH *ly,
                           char *err, size_t errlen)
@@ -13,12 +26,18 @@ hz_status import_ogr_open(const char *path, const char *layer, GDALDatasetH *ds,
     static const char *const as_string[] = {"DATE_AS_STRING=YES", NULL};
     GDALDriverH drv = GDALIdentifyDriverEx(path, GDAL_OF_VECTOR, NULL, NULL);
     const char *oo = drv ? GDALGetMetadataItem(drv, GDAL_DMD_OPENOPTIONLIST, NULL) : NULL;
+    force_headers(1);
     *ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
                      oo && strstr(oo, "DATE_AS_STRING") ? as_string : NULL, NULL);
-    if (!*ds)
+    if (!*ds) {
+        force_headers(0);
         return hz_fail(HZ_EIO, err, errlen,
                        "%s: cannot open (unreadable or not a vector format GDAL knows)", path);
+    }
     *ly = layer ? GDALDatasetGetLayerByName(*ds, layer) : GDALDatasetGetLayer(*ds, 0);
+    /* the spreadsheet drivers read a sheet, header included, when its schema is first asked */
+    if (*ly) OGR_L_GetLayerDefn(*ly);
+    force_headers(0);
     if (!*ly) {
         GDALClose(*ds);
         *ds = NULL;

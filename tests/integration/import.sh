@@ -73,6 +73,23 @@ Z3|2013-05-03T22:40|violence|serious|public|assault|male|25|斗殴|1
 Z4|2013-05-04T10:00|animal|minor|school|undetermined|female|8|被狗咬伤|1'
 check "GB18030 CSV with Chinese headers and code lists: 4 rows, every field as expected" \
   '[[ $out == *"loaded 4"* && "$got" == "$want" ]] || { echo "$out"; echo "$got"; false; }'
+# Spreadsheets whose cells are all text (GDAL's writer stores CSV fields as text), as offices
+# export them: the first row is the header all the same; --sheet picks a sheet; ODS as XLSX.
+cp "$tmp/zh.u8" "$tmp/zh8.csv"
+rm -f "$tmp/zh.xlsx" "$tmp/zh.ods"
+ogr2ogr -f XLSX "$tmp/zh.xlsx" "$tmp/small.csv" -nln first 2> /dev/null
+ogr2ogr -f XLSX -update "$tmp/zh.xlsx" "$tmp/zh8.csv" -nln 伤害 2> /dev/null
+ogr2ogr -f ODS "$tmp/zh.ods" "$tmp/zh8.csv" -nln 伤害 2> /dev/null
+for f in zh.xlsx zh.ods; do
+  rm -f "$tmp/s.sqlite"
+  "$HAZMAP" import-areas --db "$tmp/s.sqlite" tests/data/chengdu-datav-geojson/510104.json --srs gcj02 > /dev/null
+  out=$("$HAZMAP" import-incidents --db "$tmp/s.sqlite" "$tmp/$f" --sheet 伤害 --srs gcj02 2>&1)
+  got=$(sqlite3 "$tmp/s.sqlite" "SELECT source_id, substr(occurred_at, 1, 16), mechanism, severity, place, intent, sex, age, description, extra IS NULL FROM incidents ORDER BY source_id")
+  check "$f (all-text cells, Chinese headers, --sheet 伤害): every field as from the CSV" \
+    '[[ $out == *"loaded 4"* && "$got" == "$want" ]] || { echo "$out"; echo "$got"; false; }'
+done
+out=$("$HAZMAP" import-incidents --db "$tmp/s.sqlite" "$tmp/zh.xlsx" --sheet nope 2>&1)
+check "--sheet naming no sheet: an error naming it" '[[ $out == *"no layer named nope"* ]]'
 out=$("$HAZMAP" import-incidents --db "$tmp/e.sqlite" "$tmp/gbk.csv" --encoding latin9 2>&1)
 check "an unknown --encoding is an error naming the choices" '[[ $out == *latin9* && $out == *gb18030* ]]'
 { head -3 "$tmp/gbk.csv"; printf 'X1,2013-01-01T08:00:00+08:00,104.08,30.65,fall,home,unintentional,minor,1,30,male,0,\x81\x20bad\n'; } > "$tmp/gbbad.csv"
