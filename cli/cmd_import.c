@@ -111,6 +111,7 @@ static const char incidents_help[] =
     "  --mechanism V      mechanism for rows that give none (e.g. fire_burn)\n"
     "  --sheet NAME       the sheet of an XLSX/XLS/ODS file (default the first; its first row is\n"
     "                     the header, even when every cell is text); the same as --layer\n"
+    "  --skip-rows N      rows above the header to skip (a sheet's merged title rows), 0..1000\n"
     "  --encoding E       of a CSV: auto (default: UTF-8 with or without BOM, UTF-16 with BOM,\n"
     "                     else GB18030, which covers GBK/GB2312), utf-8, gb18030, gbk, utf-16\n"
     "Columns named like the store fields (id, occurred_at, lon, lat, mechanism, place, intent,\n"
@@ -119,7 +120,7 @@ static const char incidents_help[] =
 
 int cmd_import_incidents(int argc, char **argv)
 {
-    const char *db = NULL, *help = NULL, *x = NULL, *y = NULL;
+    const char *db = NULL, *help = NULL, *x = NULL, *y = NULL, *skip = NULL;
     import_opts o = {0};
     const cli_opt opts[] = {{"db", 1, &db},
                             {"layer", 1, &o.layer},
@@ -139,6 +140,7 @@ int cmd_import_incidents(int argc, char **argv)
                             {"mechanism", 1, &o.mechanism},
                             {"encoding", 1, &o.encoding},
                             {"sheet", 1, &o.layer},
+                            {"skip-rows", 1, &skip},
                             {"help", 0, &help},
                             {NULL, 0, NULL}};
     const char *pos[1];
@@ -156,6 +158,7 @@ int cmd_import_incidents(int argc, char **argv)
         cli_error(argv[0], "give either --lon/--lat or --x/--y, not both");
         return 2;
     }
+    if (skip && cli_int(argv[0], "skip-rows", skip, 0, 1000, &o.skip_rows) != 0) return 2;
     if (x) o.lon = x;
     if (y) o.lat = y;
     if (!o.lon != !o.lat) {

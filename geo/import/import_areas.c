@@ -384,7 +384,7 @@ hz_status import_areas(store *st, const char *path, const import_opts *o, import
     memset(sum, 0, sizeof *sum);
     GDALDatasetH ds;
     OGRLayerH ly;
-    hz_status so = import_ogr_open(path, o->layer, &ds, &ly, err, errlen);
+    hz_status so = import_ogr_open(path, o->layer, 1, &ds, &ly, err, errlen);
     if (so != HZ_OK) return so;
     area_ctx c = {st, sum, path, o->log, 0};
     hz_status s = store_begin(st, err, errlen);

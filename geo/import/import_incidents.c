@@ -874,7 +874,10 @@ static hz_status read_csv(inc_ctx *c, char *err, size_t errlen)
     if (!rd) return strncmp(err, "encoding:", 9) == 0 ? HZ_EINVAL : HZ_EIO;
     csv_record rec;
     char msg[512];
-    hz_status s = csv_next(rd, &rec, msg, sizeof msg);
+    hz_status s = HZ_OK;
+    for (long k = 0; k < c->o->skip_rows && (s == HZ_OK || s == HZ_EINVAL); k++)
+        s = csv_next(rd, &rec, msg, sizeof msg); /* title rows: whatever they hold */
+    if (s == HZ_OK || s == HZ_EINVAL) s = csv_next(rd, &rec, msg, sizeof msg);
     if (s == HZ_ENOTFOUND) {
         csv_close(rd);
         return hz_fail(HZ_EINVAL, err, errlen, "%s: empty file (no header line)", c->path);
@@ -931,11 +934,50 @@ static const char *ogr_field_text(OGRFeatureH f, int i, char *buf, size_t len)
     return buf;
 }
 
+/* The column names: the layer's field names. */
+static hz_status names_from_fields(inc_ctx *c, OGRFeatureDefnH def, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < c->ncols; i++)
+        if (!(c->names[i] = strdup(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(def, (int)i)))))
+            return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    return HZ_OK;
+}
+
+/* The column names: the values of row skip + 1 (after skip title rows); an empty cell keeps the
+ * field's name (Field1, ...). */
+static hz_status names_from_row(inc_ctx *c, OGRLayerH ly, long skip, char *err, size_t errlen)
+{
+    OGRFeatureH f = NULL;
+    OGR_L_ResetReading(ly);
+    for (long k = 0; k <= skip; k++) {
+        OGR_F_Destroy(f);
+        if (!(f = OGR_L_GetNextFeature(ly)))
+            return hz_fail(HZ_EINVAL, err, errlen,
+                           "%s: --skip-rows %ld: the sheet has only %ld row(s), no header after "
+                           "them",
+                           c->path, skip, k);
+    }
+    OGRFeatureDefnH def = OGR_L_GetLayerDefn(ly);
+    for (size_t i = 0; i < c->ncols; i++) {
+        const char *v = OGR_F_IsFieldSetAndNotNull(f, (int)i)
+                            ? OGR_F_GetFieldAsString(f, (int)i)
+                            : OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(def, (int)i));
+        if (!(c->names[i] =
+                  strdup(v[0] ? v : OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(def, (int)i))))) {
+            OGR_F_Destroy(f);
+            return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        }
+    }
+    OGR_F_Destroy(f);
+    return HZ_OK;
+}
+
 static hz_status read_ogr(inc_ctx *c, char *err, size_t errlen)
 {
     GDALDatasetH ds;
     OGRLayerH ly;
-    hz_status s = import_ogr_open(c->path, c->o->layer, &ds, &ly, err, errlen);
+    long skip = c->o->skip_rows;
+    hz_status s = import_ogr_open(c->path, c->o->layer, skip == 0, &ds, &ly, err, errlen);
     if (s != HZ_OK) return s;
     OGRFeatureDefnH def = OGR_L_GetLayerDefn(ly);
     c->ncols = (size_t)OGR_FD_GetFieldCount(def);
@@ -946,15 +988,18 @@ static hz_status read_ogr(inc_ctx *c, char *err, size_t errlen)
         GDALClose(ds);
         return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     }
-    for (size_t i = 0; i < c->ncols; i++)
-        c->names[i] = strdup(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(def, (int)i)));
+    s = skip ? names_from_row(c, ly, skip, err, errlen) : names_from_fields(c, def, err, errlen);
     int have_geom = OGR_FD_GetGeomFieldCount(def) > 0 && !c->o->lon && !c->o->wkt;
-    s = assign_roles(c, have_geom, err, errlen);
+    if (s == HZ_OK) s = assign_roles(c, have_geom, err, errlen);
     if (s == HZ_OK) s = setup_crs(c, have_geom ? OGR_L_GetSpatialRef(ly) : NULL, err, errlen);
     if (s == HZ_OK) setup_norm(c);
     OGR_L_ResetReading(ly);
     OGRFeatureH f;
-    int64_t fno = 0;
+    /* with --skip-rows the title rows and the header come first (and the numbers are the
+     * sheet's rows: the first data row is skip + 2) */
+    int64_t fno = skip ? skip + 1 : 0;
+    for (long k = 0; skip && k <= skip && (f = OGR_L_GetNextFeature(ly)) != NULL; k++)
+        OGR_F_Destroy(f);
     while (s == HZ_OK && (f = OGR_L_GetNextFeature(ly)) != NULL) {
         fno++;
         /* the raw text of a feature: its attributes and geometry as WKT */

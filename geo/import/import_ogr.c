@@ -10,14 +10,14 @@
 static const char *const header_options[] = {"OGR_XLSX_HEADERS", "OGR_ODS_HEADERS",
                                              "OGR_XLS_HEADERS"};
 
-static void force_headers(int on)
+static void set_headers(const char *mode)
 {
     for (size_t k = 0; k < sizeof header_options / sizeof *header_options; k++)
-        CPLSetThreadLocalConfigOption(header_options[k], on ? "FORCE" : NULL);
+        CPLSetThreadLocalConfigOption(header_options[k], mode);
 }
 
-hz_status import_ogr_open(const char *path, const char *layer, GDALDatasetH *ds, OGRLayerH *ly,
-                          char *err, size_t errlen)
+hz_status import_ogr_open(const char *path, const char *layer, int headers, GDALDatasetH *ds,
+                          OGRLayerH *ly, char *err, size_t errlen)
 {
     GDALAllRegister();
     /* Dates as written (GeoJSON would otherwise turn "2013-05-01T08:30+02:00" into a DateTime
@@ -26,18 +26,18 @@ hz_status import_ogr_open(const char *path, const char *layer, GDALDatasetH *ds,
     static const char *const as_string[] = {"DATE_AS_STRING=YES", NULL};
     GDALDriverH drv = GDALIdentifyDriverEx(path, GDAL_OF_VECTOR, NULL, NULL);
     const char *oo = drv ? GDALGetMetadataItem(drv, GDAL_DMD_OPENOPTIONLIST, NULL) : NULL;
-    force_headers(1);
+    set_headers(headers ? "FORCE" : "DISABLE");
     *ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL,
                      oo && strstr(oo, "DATE_AS_STRING") ? as_string : NULL, NULL);
     if (!*ds) {
-        force_headers(0);
+        set_headers(NULL);
         return hz_fail(HZ_EIO, err, errlen,
                        "%s: cannot open (unreadable or not a vector format GDAL knows)", path);
     }
     *ly = layer ? GDALDatasetGetLayerByName(*ds, layer) : GDALDatasetGetLayer(*ds, 0);
     /* the spreadsheet drivers read a sheet, header included, when its schema is first asked */
     if (*ly) OGR_L_GetLayerDefn(*ly);
-    force_headers(0);
+    set_headers(NULL);
     if (!*ly) {
         GDALClose(*ds);
         *ds = NULL;

@@ -37,6 +37,7 @@ typedef struct import_opts {
     const char *source;      /* source name; default: the file's base name */
     const char *mechanism;   /* mechanism for rows that give none */
     const char *encoding;    /* of a CSV: "auto" (NULL: the same) or a textdec.h name */
+    long skip_rows;          /* rows above the header (a spreadsheet's title rows); default 0 */
     /* areas */
     const char *code_field, *name_field, *name_en_field, *population_field, *parent_field;
     const char *level;  /* district, subdistrict or community; default the "level" field, else

@@ -88,6 +88,22 @@ for f in zh.xlsx zh.ods; do
   check "$f (all-text cells, Chinese headers, --sheet 伤害): every field as from the CSV" \
     '[[ $out == *"loaded 4"* && "$got" == "$want" ]] || { echo "$out"; echo "$got"; false; }'
 done
+# Title rows above the header (a report's merged title cells): --skip-rows N, in a CSV and in a
+# sheet (GDAL writes its own first row of field names, then the title row, then the header).
+{ echo "锦江区伤害监测数据（2013年5月）,,,,,,,,,,"; cat "$tmp/zh.u8"; } > "$tmp/titled.csv"
+rm -f "$tmp/titled.xlsx"
+ogr2ogr -f XLSX "$tmp/titled.xlsx" "$tmp/titled.csv" -oo HEADERS=NO -nln 伤害 2> /dev/null
+for f in "titled.csv --skip-rows 1" "titled.xlsx --skip-rows 2"; do
+  rm -f "$tmp/s.sqlite"
+  "$HAZMAP" import-areas --db "$tmp/s.sqlite" tests/data/chengdu-datav-geojson/510104.json --srs gcj02 > /dev/null
+  # shellcheck disable=SC2086
+  out=$("$HAZMAP" import-incidents --db "$tmp/s.sqlite" $tmp/$f --srs gcj02 2>&1)
+  got=$(sqlite3 "$tmp/s.sqlite" "SELECT source_id, substr(occurred_at, 1, 16), mechanism, severity, place, intent, sex, age, description, extra IS NULL FROM incidents ORDER BY source_id")
+  check "${f%% *} with a title row and ${f#* }: every field as from the plain CSV" \
+    '[[ $out == *"loaded 4"* && "$got" == "$want" ]] || { echo "$out"; echo "$got"; false; }'
+done
+out=$("$HAZMAP" import-incidents --db "$tmp/s.sqlite" "$tmp/titled.xlsx" --skip-rows 9 2>&1)
+check "--skip-rows past the sheet's end: an error naming it" '[[ $out == *"--skip-rows 9"* ]]'
 out=$("$HAZMAP" import-incidents --db "$tmp/s.sqlite" "$tmp/zh.xlsx" --sheet nope 2>&1)
 check "--sheet naming no sheet: an error naming it" '[[ $out == *"no layer named nope"* ]]'
 out=$("$HAZMAP" import-incidents --db "$tmp/e.sqlite" "$tmp/gbk.csv" --encoding latin9 2>&1)
