@@ -711,8 +711,8 @@ static void run_sweep(sweep *S, int nthreads)
         pthread_join(tid[t], NULL);
 }
 
-/* kde_compute() into out, or kde_compute_f64() into outd: checks, zeros the grid, buckets the
- * points and sweeps the rows; the buckets are freed here. */
+/* kde_compute() into out, or kde_compute_f64() into outd: checks, buckets the points and sweeps
+ * the rows (or zeros the grid when no point reaches it); the buckets are freed here. */
 static hz_status compute(const hz_points *p, kde_kernel k, double h, double scale,
                          const kde_grid *g, int nthreads, float *out, double *outd, char *err,
                          size_t errlen)
@@ -721,13 +721,16 @@ static hz_status compute(const hz_points *p, kde_kernel k, double h, double scal
     if (st != HZ_OK) return st;
     assert(!out || !outd); /* sweep: exactly one of out, outd */
     double H = h / g->cell, R = k == KDE_GAUSSIAN ? 4.0 * H : H;
-    if (out)
-        memset(out, 0, (size_t)g->nx * (size_t)g->ny * sizeof *out);
-    else
-        memset(outd, 0, (size_t)g->nx * (size_t)g->ny * sizeof *outd);
     buckets B = {0};
     st = bucket_points(p, g, R, &B, err, errlen);
-    if (st == HZ_OK && B.m > 0) {
+    if (st == HZ_OK && B.m == 0) {
+        /* No point reaches the grid. Otherwise the sweep writes every cell (so the grid is not
+         * zeroed first, and its pages are first touched by the sweep's threads). */
+        if (out)
+            memset(out, 0, (size_t)g->nx * (size_t)g->ny * sizeof *out);
+        else
+            memset(outd, 0, (size_t)g->nx * (size_t)g->ny * sizeof *outd);
+    } else if (st == HZ_OK) {
         sweep S = {.pts = B.pts,
                    .bstart = B.bstart,
                    .blo = B.blo,
