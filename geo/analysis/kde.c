@@ -30,6 +30,7 @@
  * incidents cluster); for the polynomial kernels one pass over the candidate points serves two
  * adjacent rows (about 10 % faster than a pass per row, measured with bench/kde_bench.c). */
 #include "hazmap/kde.h"
+#include "hazmap/parfor.h"
 
 #include <assert.h>
 #include <limits.h>
@@ -663,11 +664,70 @@ typedef struct buckets {
     int blo, nb, bh;
 } buckets;
 
+/* A counting sort of the points by key (row bucket, then 16-column band) on nt threads: pass 1
+ * keys and counts each thread's contiguous share of the points, pass 2 places them. Thread t's
+ * cursor for a key starts after the same key's points of threads 0 .. t-1, so the order (by
+ * key, then input order) is the serial one whatever nt. */
+typedef struct bucket_job {
+    const hz_points *p;
+    const kde_grid *g;
+    double R;
+    int rc, blo, bh;
+    size_t ncb, nkeys;
+    uint32_t *key;  /* per point: its key, or DROPPED */
+    size_t *cursor; /* nt rows of nkeys: counts after pass 1, write positions in pass 2 */
+    kpt *pts;
+} bucket_job;
+
+/* The key of a point left out (keys are below it: bucket_points() checks nkeys). */
+static const uint32_t DROPPED = UINT32_MAX;
+
+/* Point q in cell units; 0 when its weight is 0 or its support misses the grid. */
+static inline int point_cells(const bucket_job *J, size_t q, kpt *out)
+{
+    const hz_points *p = J->p;
+    const kde_grid *g = J->g;
+    double wq = p->w ? p->w[q] : 1.0, R = J->R;
+    double uq = (p->x[q] - g->x0) / g->cell - 0.5, vq = (g->y1 - p->y[q]) / g->cell - 0.5;
+    if (wq == 0 || !(uq > -R && uq < g->nx - 1 + R && vq > -R && vq < g->ny - 1 + R)) return 0;
+    *out = (kpt){uq, vq, wq};
+    return 1;
+}
+
+static void bucket_keys(void *ctx, size_t lo, size_t hi, int tid)
+{
+    bucket_job *J = ctx;
+    size_t *count = J->cursor + (size_t)tid * J->nkeys;
+    for (size_t q = lo; q < hi; q++) {
+        kpt k;
+        if (!point_cells(J, q, &k)) {
+            J->key[q] = DROPPED;
+            continue;
+        }
+        size_t b = (size_t)(((int)floor(k.v) - J->blo) / J->bh);
+        size_t cb = J->ncb > 1 ? (size_t)(((int)floor(k.u) + J->rc + 1) >> 4) : 0;
+        assert(b * J->ncb + cb < J->nkeys); /* the lattice's buckets cover the support */
+        J->key[q] = (uint32_t)(b * J->ncb + cb);
+        count[J->key[q]]++;
+    }
+}
+
+static void bucket_place(void *ctx, size_t lo, size_t hi, int tid)
+{
+    bucket_job *J = ctx;
+    size_t *cur = J->cursor + (size_t)tid * J->nkeys;
+    for (size_t q = lo; q < hi; q++) {
+        kpt k;
+        if (J->key[q] != DROPPED && point_cells(J, q, &k)) J->pts[cur[J->key[q]]++] = k;
+    }
+}
+
 /* Keeps the points whose support (radius R cells) meets the grid, bucketed by row and, within a
- * row bucket, by 16-column band (one counting sort), so that a row's points touch its difference
- * array in ascending columns, bucket after bucket (locality of the scattered writes). */
-static hz_status bucket_points(const hz_points *p, const kde_grid *g, double R, buckets *B,
-                               char *err, size_t errlen)
+ * row bucket, by 16-column band (one counting sort on up to nthreads threads), so that a row's
+ * points touch its difference array in ascending columns, bucket after bucket (locality of the
+ * scattered writes). */
+static hz_status bucket_points(const hz_points *p, const kde_grid *g, double R, int nthreads,
+                               buckets *B, char *err, size_t errlen)
 {
     int rc = (int)ceil(R);
     if (g->nx > INT_MAX / 2 - 2 * rc - 16 || g->ny > INT_MAX / 2 - 2 * rc - 16)
@@ -680,41 +740,37 @@ static hz_status bucket_points(const hz_points *p, const kde_grid *g, double R, 
     size_t ncb = (size_t)((g->nx + 2 * rc + 3) >> 4) + 1;
     if ((double)B->nb * (double)ncb > 8e6) ncb = 1; /* huge bandwidths: rows only */
     size_t n = p->n, nkeys = (size_t)B->nb * ncb;
-    kpt *tmp = malloc((n ? n : 1) * sizeof *tmp);
-    size_t *key = malloc((n ? n : 1) * sizeof *key);
-    size_t *kstart = calloc(nkeys + 1, sizeof *kstart);
+    /* One count row per thread; a single thread when the rows would outweigh the points. */
+    int nt = nkeys <= n / 8 ? par_threads(nthreads) : 1;
+    bucket_job J = {
+        .p = p, .g = g, .R = R, .rc = rc, .blo = B->blo, .bh = B->bh, .ncb = ncb, .nkeys = nkeys};
+    J.key = malloc((n ? n : 1) * sizeof *J.key);
+    J.cursor = calloc((size_t)nt * nkeys, sizeof *J.cursor);
     B->pts = malloc((n ? n : 1) * sizeof *B->pts);
     B->bstart = malloc(((size_t)B->nb + 1) * sizeof *B->bstart);
     hz_status st = HZ_OK;
-    if (!tmp || !B->pts || !key || !kstart || !B->bstart) {
+    if (!J.key || !J.cursor || !B->pts || !B->bstart || nkeys >= (size_t)UINT32_MAX) {
         st = hz_fail(HZ_ENOMEM, err, errlen, "kde: out of memory for %zu points", n);
         goto done;
     }
+    par_for(n, nt, bucket_keys, &J);
+    /* Counts to cursors, key by key and, within a key, thread by thread. */
     size_t m = 0;
-    for (size_t q = 0; q < n; q++) {
-        double wq = p->w ? p->w[q] : 1.0;
-        double uq = (p->x[q] - g->x0) / g->cell - 0.5, vq = (g->y1 - p->y[q]) / g->cell - 0.5;
-        if (wq == 0 || !(uq > -R && uq < g->nx - 1 + R && vq > -R && vq < g->ny - 1 + R)) continue;
-        size_t b = (size_t)(((int)floor(vq) - B->blo) / B->bh);
-        size_t cb = ncb > 1 ? (size_t)(((int)floor(uq) + rc + 1) >> 4) : 0;
-        assert(b < (size_t)B->nb && cb < ncb); /* the lattice's buckets cover the support */
-        tmp[m] = (kpt){uq, vq, wq};
-        key[m] = b * ncb + cb;
-        kstart[key[m] + 1]++;
-        m++;
+    for (size_t kk = 0; kk < nkeys; kk++) {
+        if (kk % ncb == 0) B->bstart[kk / ncb] = m;
+        for (int t = 0; t < nt; t++) {
+            size_t c = J.cursor[(size_t)t * nkeys + kk];
+            J.cursor[(size_t)t * nkeys + kk] = m;
+            m += c;
+        }
     }
-    for (size_t kk = 0; kk < nkeys; kk++)
-        kstart[kk + 1] += kstart[kk];
-    for (int bb = 0; bb <= B->nb; bb++)
-        B->bstart[bb] = kstart[(size_t)bb * ncb];
-    assert(B->bstart[B->nb] == m);
-    for (size_t q = 0; q < m; q++)
-        B->pts[kstart[key[q]]++] = tmp[q];
+    B->bstart[B->nb] = m;
+    J.pts = B->pts;
+    par_for(n, nt, bucket_place, &J);
     B->m = m;
 done:
-    free(tmp);
-    free(key);
-    free(kstart);
+    free(J.key);
+    free(J.cursor);
     return st;
 }
 
@@ -764,7 +820,7 @@ static hz_status compute(const hz_points *p, kde_kernel k, double h, double scal
     assert(!out || !outd); /* sweep: exactly one of out, outd */
     double H = h / g->cell, R = k == KDE_GAUSSIAN ? 4.0 * H : H;
     buckets B = {0};
-    st = bucket_points(p, g, R, &B, err, errlen);
+    st = bucket_points(p, g, R, nthreads, &B, err, errlen);
     if (st == HZ_OK && B.m == 0) {
         /* No point reaches the grid. Otherwise the sweep writes every cell (so the grid is not
          * zeroed first, and its pages are first touched by the sweep's threads). */
