@@ -329,12 +329,20 @@ static hz_status set_extent(const density_work *w, const density_opts *o, double
         *extent_text = o->extent == DENSITY_EXTENT_AREAS ? "points (no areas)" : "points";
         double R = kde_kernel_support(o->kernel, h);
         const hz_points *p = &w->pts;
+        /* The points' box, then grown by R: x - R rounds monotonically in x, so this equals the
+         * box of the x - R and x + R (and spares 4 libm calls per point). */
+        double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
         for (size_t k = 0; k < p->n; k++) {
-            bb[0] = fmin(bb[0], p->x[k] - R);
-            bb[1] = fmin(bb[1], p->y[k] - R);
-            bb[2] = fmax(bb[2], p->x[k] + R);
-            bb[3] = fmax(bb[3], p->y[k] + R);
+            double x = p->x[k], y = p->y[k];
+            x0 = x < x0 ? x : x0;
+            y0 = y < y0 ? y : y0;
+            x1 = x > x1 ? x : x1;
+            y1 = y > y1 ? y : y1;
         }
+        bb[0] = fmin(bb[0], x0 - R);
+        bb[1] = fmin(bb[1], y0 - R);
+        bb[2] = fmax(bb[2], x1 + R);
+        bb[3] = fmax(bb[3], y1 + R);
     }
     if (!(bb[2] >= bb[0]) || !(bb[3] >= bb[1]))
         return hz_fail(HZ_EINVAL, err, errlen,

@@ -26,9 +26,12 @@ static hz_status write_tiff(const char *path, const char *label, const raster_de
     GDALDriverH drv = GDALGetDriverByName("GTiff");
     if (!drv) return hz_fail(HZ_EUNSUPPORTED, err, errlen, "%s: GDAL has no GTiff driver", label);
     /* Tiled + DEFLATE with the floating-point predictor: density grids are smooth, so this
-     * compresses well; BIGTIFF only when needed. */
+     * compresses well; BIGTIFF only when needed. Level 4 rather than the default 6: on the
+     * 1166 x 1476 density of 1,000,000 incidents, 0.053 s instead of 0.085 s for a file 1.5 %
+     * larger (GDAL 3.6 with libdeflate; NUM_THREADS=2 gained nothing there). */
     char **co = NULL;
     co = CSLSetNameValue(co, "COMPRESS", "DEFLATE");
+    co = CSLSetNameValue(co, "ZLEVEL", "4");
     co = CSLSetNameValue(co, "PREDICTOR", "3");
     co = CSLSetNameValue(co, "TILED", "YES");
     co = CSLSetNameValue(co, "BIGTIFF", "IF_SAFER");
