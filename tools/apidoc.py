@@ -66,7 +66,7 @@ REQUESTS = {
                         "/collections/hotspots/items?limit=50&cell=30&band=90&from=2013-01-01&to=2013-02-01",
                         f"/collections/hotspots/items?limit=1&cell=250&{RARE}"),
     "hotspot": planner("/collections/hotspots/items/1?cell=250"),
-    "hotspots_public": public("/collections/hotspots/items?limit=50", "/collections/hotspots/items?year=2013&injury_group=traffic&limit=20",
+    "hotspots_public": public("/collections/hotspots/items?limit=10000", "/collections/hotspots/items?year=2013&injury_group=traffic&limit=20",
                               "/collections/hotspots/items/1"),
     "blackspots": planner("/collections/blackspots/items?limit=30", "/collections/blackspots/items?limit=30&mechanism=fall"),
     "blackspot": planner("/collections/blackspots/items/1"),
