@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hazmap/nb2.h"
+#include "../geo/analysis/nb2_lik.h" /* internal: the likelihood in k, tested directly */
 
 #define MAXROWS 512
 
@@ -290,6 +291,72 @@ START_TEST(test_iteration_cap)
 }
 END_TEST
 
+/* The textbook NB2 log-likelihood with lgamma (fine for moderate k). */
+static double textbook_ll(const double *y, const double *mu, size_t n, double k)
+{
+    double l = 0, th = 1 / k;
+    int sg;
+    for (size_t i = 0; i < n; i++)
+        l += lgamma_r(y[i] + th, &sg) - lgamma_r(th, &sg) - lgamma_r(y[i] + 1, &sg) +
+             y[i] * log(k * mu[i]) - (y[i] + th) * log1p(k * mu[i]);
+    return l;
+}
+
+START_TEST(test_likelihood_in_k)
+{
+    /* Means spanning u = k mu on both sides of the series switch (0.05). */
+    static const double y[] = {0, 1, 3, 7, 0, 2, 12, 5};
+    static const double mu[] = {0.02, 0.3, 1.5, 6.0, 0.9, 2.2, 9.5, 0.04};
+    const size_t n = 8;
+    nb2_lik L;
+    ck_assert_int_eq(nb2_lik_init(&L, y, n), 0);
+    static const double ks[] = {1e-3, 0.01, 0.04, 0.2, 1.0, 5.0};
+    for (size_t t = 0; t < 6; t++) {
+        double k = ks[t], d1, d2, h = 1e-5 * k;
+        double l = nb2_lik_eval(&L, mu, k, &d1, &d2);
+        ck_assert_msg(fabs(l - textbook_ll(y, mu, n, k)) <= 1e-10 * fabs(l), "k=%g", k);
+        double lp, lm, d1p, d1m;
+        lp = nb2_lik_eval(&L, mu, k + h, &d1p, NULL);
+        lm = nb2_lik_eval(&L, mu, k - h, &d1m, NULL);
+        ck_assert_msg(fabs((lp - lm) / (2 * h) - d1) <= 1e-6 * (1 + fabs(d1)), "d1 k=%g", k);
+        ck_assert_msg(fabs((d1p - d1m) / (2 * h) - d2) <= 1e-6 * (1 + fabs(d2)), "d2 k=%g", k);
+    }
+    /* k = 0: the Poisson log-likelihood; score (1/2) sum((y - mu)^2 - y). */
+    double d1, pois = 0, score = 0;
+    for (size_t i = 0; i < n; i++) {
+        int sg;
+        pois += y[i] * log(mu[i]) - mu[i] - lgamma_r(y[i] + 1, &sg);
+        score += 0.5 * ((y[i] - mu[i]) * (y[i] - mu[i]) - y[i]);
+    }
+    ck_assert_double_eq_tol(nb2_lik_eval(&L, mu, 0, &d1, NULL), pois, 1e-12 * fabs(pois));
+    ck_assert_double_eq_tol(d1, score, 1e-12 * fabs(score));
+    /* Continuity at 0: k = 1e-12 agrees with k = 0. */
+    ck_assert_double_eq_tol(nb2_lik_eval(&L, mu, 1e-12, NULL, NULL), pois, 1e-9);
+    nb2_lik_free(&L);
+}
+END_TEST
+
+START_TEST(test_separation_does_not_converge)
+{
+    /* Every arterial site with y = 0: the arterial coefficient diverges to -inf. */
+    static fixture f;
+    static double x[MAXROWS * 4], y[MAXROWS];
+    read_sections(&f);
+    nb2_data d = {f.n, section_design(&f, 0, x), y, x, NULL};
+    for (size_t i = 0; i < f.n; i++)
+        y[i] = f.cls[i] == 2 ? 0 : f.y[i];
+    nb2_opts o;
+    nb2_opts_init(&o);
+    o.max_iter = 5;
+    nb2_result r;
+    char err[256] = "";
+    ck_assert_int_eq(nb2_fit(&d, &o, &r, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(r.converged, 0);
+    ck_assert_double_lt(r.beta[2], -10);
+    nb2_result_free(&r);
+}
+END_TEST
+
 Suite *nb2_suite(void)
 {
     Suite *s = suite_create("nb2");
@@ -299,6 +366,8 @@ Suite *nb2_suite(void)
     tcase_add_test(tc, test_underdispersed_is_poisson);
     tcase_add_test(tc, test_refusals);
     tcase_add_test(tc, test_iteration_cap);
+    tcase_add_test(tc, test_likelihood_in_k);
+    tcase_add_test(tc, test_separation_does_not_converge);
     suite_add_tcase(s, tc);
     return s;
 }
