@@ -251,7 +251,7 @@ static void computed_item(hctx *c, const char *fid, const hreq *rq, hresp *rs,
 {
     if (app_check_args(rq, args, 1, rs)) return;
     json_t *fc = fc_of(c, rq, NULL, rs);
-    if (fc) paging_send_item(rs, fc, fid);
+    if (fc) paging_send_item(c, rs, fc, fid);
 }
 
 void apiroutes_hotspots_items(hctx *c, const hreq *rq, hresp *rs)

@@ -259,6 +259,7 @@ void oapif_area_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
     }
     json_t *feat = area_feature(&incset_areas(c->snap)[k], as.count[k], as.suppressed[k], as.years);
     area_stats_free(&as);
+    json_object_set_new(feat, "links", paging_item_links(c));
     hresp_json(rs, 200, feat, GEOJSON);
     json_decref(feat);
 }
@@ -347,6 +348,43 @@ static int need_planner(hctx *c, hresp *rs)
  * the grid cells it touches are visited (ptindex); the candidates come back in id order, so
  * paging is the same as for the full scan. The default filter matches everything and needs no
  * per-incident test. Returns the number of ids, or -1 on OOM. */
+/* The incidents in the request's bbox, in id order (ptindex), into a malloc'd *cand; a box
+ * across the antimeridian is two boxes, merged. -1 on OOM. */
+static int bbox_candidates(hctx *c, const paging_params *pg, uint32_t **cand, size_t *n)
+{
+    double parts[2][4];
+    int np = qparam_bbox_split(pg->bb, parts);
+    uint32_t *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    if (!c->pti || ptindex_query(c->pti, parts[0], &a, &na) != HZ_OK) return -1;
+    if (np == 2 && ptindex_query(c->pti, parts[1], &b, &nb) != HZ_OK) {
+        free(a);
+        return -1;
+    }
+    if (np == 1 || nb == 0) {
+        *cand = a;
+        *n = na;
+        free(b);
+        return 0;
+    }
+    uint32_t *m = malloc((na + nb) * sizeof *m);
+    size_t i = 0, j = 0, k = 0;
+    while (m && (i < na || j < nb)) { /* both in id order; a point on the antimeridian once */
+        if (j >= nb || (i < na && a[i] < b[j]))
+            m[k++] = a[i++];
+        else if (i >= na || b[j] < a[i])
+            m[k++] = b[j++];
+        else
+            m[k++] = a[i++], j++;
+    }
+    free(a);
+    free(b);
+    if (!m) return -1;
+    *cand = m;
+    *n = k;
+    return 0;
+}
+
 static long select_incidents(hctx *c, const paging_params *pg, const hz_filter *f,
                              paging_page *page, int64_t *ids)
 {
@@ -360,8 +398,7 @@ static long select_incidents(hctx *c, const paging_params *pg, const hz_filter *
     int all = memcmp(&open, f, sizeof *f) == 0;
     uint32_t *cand = NULL;
     size_t ncand = n;
-    if (pg->has_bbox && (!c->pti || ptindex_query(c->pti, pg->bb, &cand, &ncand) != HZ_OK))
-        return -1;
+    if (pg->has_bbox && bbox_candidates(c, pg, &cand, &ncand)) return -1;
     for (size_t k = 0; k < ncand; k++) {
         size_t i = cand ? cand[k] : k;
         if (!all && !incset_match(s, f, aidx, &it[i])) continue;
@@ -438,7 +475,22 @@ void oapif_incident_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
             hresp_error(rs, 404, "NotFound", "no incident %ld", id);
         return;
     }
-    hresp_take(rs, 200, GEOJSON, (unsigned char *)ftext, flen);
+    /* the feature's text ends with its closing brace: its links go before it */
+    json_t *links = paging_item_links(c);
+    char *ltext = links ? json_dumps(links, JSON_COMPACT) : NULL;
+    json_decref(links);
+    size_t llen = ltext ? strlen(ltext) : 0;
+    char *full = ltext ? malloc(flen + llen + 16) : NULL;
+    if (!full) {
+        free(ftext);
+        free(ltext);
+        hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
+        return;
+    }
+    int n = snprintf(full, flen + llen + 16, "%.*s,\"links\":%s}", (int)(flen - 1), ftext, ltext);
+    free(ftext);
+    free(ltext);
+    hresp_take(rs, 200, GEOJSON, (unsigned char *)full, (size_t)n);
 }
 
 void oapif_healthz(hctx *c, const hreq *rq, hresp *rs)

@@ -4,6 +4,7 @@
  * offset when matched > offset (else selected = 0): a feature is selected only when its number
  * is past the offset and the page has room, and only selected features are added. */
 #include "hazmap/paging.h"
+#include "hazmap/oapif.h"
 #include "hazmap/geojson.h"
 #include "hazmap/hztime.h"
 #include "hazmap/json_out.h"
@@ -53,8 +54,11 @@ int paging_parse(hctx *c, const hreq *rq, paging_params *pg, hz_filter *f, hresp
         s = qparam_bbox(v, pg->bb, err, sizeof err);
         pg->has_bbox = 1;
     }
-    if (s == HZ_OK && (v = hreq_arg_get(rq, "limit")))
-        s = qparam_long("limit", v, 1, 10000, &pg->limit, err, sizeof err);
+    /* OGC API - Features 1, 7.15.4: a limit above the maximum is the maximum, not an error */
+    if (s == HZ_OK && (v = hreq_arg_get(rq, "limit")) &&
+        (s = qparam_long("limit", v, 1, 1000000000L, &pg->limit, err, sizeof err)) == HZ_OK &&
+        pg->limit > PAGING_MAX_LIMIT)
+        pg->limit = PAGING_MAX_LIMIT;
     if (s == HZ_OK && (v = hreq_arg_get(rq, "offset")))
         s = qparam_long("offset", v, 0, 1000000000L, &pg->offset, err, sizeof err);
     if (s == HZ_OK && (v = hreq_arg_get(rq, "datetime")))
@@ -73,7 +77,13 @@ int paging_parse(hctx *c, const hreq *rq, paging_params *pg, hz_filter *f, hresp
 int paging_bbox_hits(const paging_params *pg, const double bb[4])
 {
     if (!pg->has_bbox) return 1;
-    return !(bb[2] < pg->bb[0] || bb[0] > pg->bb[2] || bb[3] < pg->bb[1] || bb[1] > pg->bb[3]);
+    double parts[2][4];
+    int n = qparam_bbox_split(pg->bb, parts);
+    for (int k = 0; k < n; k++) {
+        const double *q = parts[k];
+        if (!(bb[2] < q[0] || bb[0] > q[2] || bb[3] < q[1] || bb[1] > q[3])) return 1;
+    }
+    return 0;
 }
 
 paging_page *paging_page_new(const paging_params *pg)
@@ -245,8 +255,17 @@ void paging_send_computed(hctx *c, const hreq *rq, hresp *rs, const paging_param
     json_decref(fc);
 }
 
+json_t *paging_item_links(const hctx *c)
+{
+    char self[400], coll[300];
+    snprintf(coll, sizeof coll, "/collections/%.128s", c->seg[0]);
+    snprintf(self, sizeof self, "%s/items/%.64s", coll, c->seg[1]);
+    return json_pack("[o, o]", oapif_link(c->base, self, "self", GEOJSON, "This feature"),
+                     oapif_link(c->base, coll, "collection", "application/json", "The collection"));
+}
+
 /* One feature (1-based position fid) of a computed FeatureCollection fc (consumed). */
-void paging_send_item(hresp *rs, json_t *fc, const char *fid)
+void paging_send_item(hctx *c, hresp *rs, json_t *fc, const char *fid)
 {
     long k;
     char err[128];
@@ -259,6 +278,7 @@ void paging_send_item(hresp *rs, json_t *fc, const char *fid)
     }
     json_t *f = json_array_get(all, (size_t)k - 1);
     json_object_set_new(f, "id", json_integer(k));
+    json_object_set_new(f, "links", paging_item_links(c));
     hresp_json(rs, 200, f, "application/geo+json");
     json_decref(fc);
 }

@@ -208,7 +208,7 @@ void pubmaps_item(hctx *c, const char *fid, const hreq *rq, hresp *rs, int hot)
     rel_view v;
     if (pubmaps_view(c, rq, (const char *const[]){"f", NULL}, &v, rs)) return;
     json_t *fc = spots_fc(c, &v, hot, rs);
-    if (fc) paging_send_item(rs, fc, fid);
+    if (fc) paging_send_item(c, rs, fc, fid);
     hresp_header(rs, "Vary", "Authorization");
 }
 

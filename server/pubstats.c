@@ -637,6 +637,7 @@ void pubstats_area_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
     }
     json_t *feat = area_feature_pub(c->rel, &incset_areas(c->snap)[k], (size_t)y);
     json_object_set_new(feat, "provenance", areas_provenance(c->rel, (size_t)y));
+    json_object_set_new(feat, "links", paging_item_links(c));
     hresp_json(rs, 200, feat, "application/geo+json");
     json_decref(feat);
     hresp_header(rs, "Vary", "Authorization");

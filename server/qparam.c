@@ -49,32 +49,59 @@ hz_status qparam_bbox(const char *v, double bb[4], char *err, size_t errlen)
     char part[64];
     const char *p = v;
     int n = 0;
-    double x[4];
-    static const double lo[4] = {-180, -90, -180, -90}, hi[4] = {180, 90, 180, 90};
+    double x[6];
     for (;;) {
         const char *c = strchr(p, ',');
         size_t len = c ? (size_t)(c - p) : strlen(p);
-        if (n == 4)
+        if (n == 6)
             return hz_fail(HZ_EINVAL, err, errlen,
-                           "bbox: expected 4 numbers minlon,minlat,maxlon,maxlat");
+                           "bbox: expected 4 numbers minlon,minlat,maxlon,maxlat (or 6 with "
+                           "heights)");
         if (len == 0 || len >= sizeof part)
             return hz_fail(HZ_EINVAL, err, errlen, "bbox: empty or over-long number in '%.64s'", v);
         memcpy(part, p, len);
         part[len] = 0;
-        hz_status s = qparam_double("bbox", part, lo[n], hi[n], &x[n], err, errlen);
+        hz_status s = qparam_double("bbox", part, -1e9, 1e9, &x[n], err, errlen);
         if (s != HZ_OK) return s;
         n++;
         if (!c) break;
         p = c + 1;
     }
-    if (n != 4)
+    if (n != 4 && n != 6)
         return hz_fail(HZ_EINVAL, err, errlen,
-                       "bbox: expected 4 numbers minlon,minlat,maxlon,maxlat, got %d", n);
-    if (!(x[0] < x[2]) || !(x[1] < x[3]))
+                       "bbox: expected 4 numbers minlon,minlat,maxlon,maxlat (or 6 with heights), "
+                       "got %d",
+                       n);
+    /* OGC API - Features 1, 7.15.3: six numbers carry heights (ignored here) */
+    double w = x[0], s = x[1], e = n == 6 ? x[3] : x[2], no = n == 6 ? x[4] : x[3];
+    if (!(w >= -180 && w <= 180 && e >= -180 && e <= 180))
+        return hz_fail(HZ_EINVAL, err, errlen, "bbox: longitudes must be in -180..180 in '%.64s'",
+                       v);
+    if (!(s >= -90 && s <= 90 && no >= -90 && no <= 90))
+        return hz_fail(HZ_EINVAL, err, errlen, "bbox: latitudes must be in -90..90 in '%.64s'", v);
+    if (!(s < no) || w == e)
         return hz_fail(HZ_EINVAL, err, errlen,
-                       "bbox: minlon < maxlon and minlat < maxlat are required in '%.64s'", v);
-    memcpy(bb, x, sizeof x);
+                       "bbox: minlat < maxlat and minlon != maxlon are required in '%.64s' (a "
+                       "minlon above maxlon crosses the antimeridian)",
+                       v);
+    bb[0] = w;
+    bb[1] = s;
+    bb[2] = e;
+    bb[3] = no;
     return HZ_OK;
+}
+
+int qparam_bbox_split(const double bb[4], double parts[2][4])
+{
+    if (bb[0] <= bb[2]) {
+        memcpy(parts[0], bb, sizeof parts[0]);
+        return 1;
+    }
+    /* across the antimeridian: the part east of minlon and the part west of maxlon */
+    double a[4] = {bb[0], bb[1], 180, bb[3]}, b[4] = {-180, bb[1], bb[2], bb[3]};
+    memcpy(parts[0], a, sizeof a);
+    memcpy(parts[1], b, sizeof b);
+    return 2;
 }
 
 static int is_date_only(const char *s)

@@ -25,12 +25,15 @@
 
 #include "hazmap/app.h"
 
+/* The largest page; a larger limit is clamped to it (OGC API - Features 1, 7.15.4). */
+#define PAGING_MAX_LIMIT 10000
+
 /* The paging and selection parameters of an items request. */
 typedef struct paging_params {
     double bb[4]; /* bbox [west, south, east, north] in WGS84, when has_bbox */
     int has_bbox;
     int64_t dt_from, dt_to; /* datetime, [from, to); INT64_MIN / INT64_MAX when open */
-    long limit;             /* 1..10000, default 100 */
+    long limit;             /* 1..PAGING_MAX_LIMIT, default 100 (a larger one is clamped) */
     long offset;            /* 0..1e9, default 0 */
 } paging_params;
 
@@ -82,8 +85,12 @@ void paging_send_computed(hctx *c, const hreq *rq, hresp *rs, const paging_param
 void paging_add_areas(hctx *c, const paging_params *pg, paging_page *page,
                       json_t *(*feature)(void *ud, size_t i), void *ud);
 
+/* The links of a single feature of route /collections/{id}/items/{fid} (c->seg[0], c->seg[1]):
+ * self and collection (OGC API - Features 1, 7.16.2). New reference. */
+json_t *paging_item_links(const hctx *c);
+
 /* Sends feature fid (its 1-based position, as the items' ids) of a computed FeatureCollection fc
- * (consumed), with "id" set; 404 when there is no such feature. */
-void paging_send_item(hresp *rs, json_t *fc, const char *fid);
+ * (consumed), with "id" and its links set; 404 when there is no such feature. */
+void paging_send_item(hctx *c, hresp *rs, json_t *fc, const char *fid);
 
 #endif

@@ -18,9 +18,14 @@ hz_status qparam_double(const char *key, const char *v, double lo, double hi, do
 hz_status qparam_long(const char *key, const char *v, long lo, long hi, long *out, char *err,
                       size_t errlen);
 
-/* OGC bbox "minlon,minlat,maxlon,maxlat" in WGS84: -180..180, -90..90, west < east, south < north.
- */
+/* OGC bbox "minlon,minlat,maxlon,maxlat" in WGS84 (OGC API - Features 1, 7.15.3): -180..180,
+ * -90..90, south < north; six numbers carry minimum and maximum heights, ignored; minlon above
+ * maxlon is a box across the antimeridian (qparam_bbox_split()). */
 hz_status qparam_bbox(const char *v, double bb[4], char *err, size_t errlen);
+
+/* A bbox as one or two boxes with west <= east (two when it crosses the antimeridian): their
+ * number. */
+int qparam_bbox_split(const double bb[4], double parts[2][4]);
 
 /* OGC datetime: an instant, or an interval "start/end" where either end may be ".." or empty
  * (open; not both). Dates (YYYY-MM-DD) as an instant mean that whole day; as the end of an
