@@ -98,8 +98,10 @@ run: all $(DB)
 	exec $(BUILD)/hazmap serve --db $(DB) --bind $(BIND) --port $(PORT) --web web
 
 # The browser tests' driver (playwright-core); the page itself needs nothing from npm (web/vendor/).
+# (Re)installs the page's test packages when missing or older than the lock file.
 web-deps:
-	@if [ -f web/package-lock.json ] && [ ! -d web/node_modules ]; then \
+	@if [ -f web/package-lock.json ] && { [ ! -f web/node_modules/.package-lock.json ] || \
+		[ web/package-lock.json -nt web/node_modules/.package-lock.json ]; }; then \
 		cd web && npm ci --no-audit --no-fund --loglevel=error; fi
 
 # Integration tests first (each script exits non-zero on failure), Check's summary last.

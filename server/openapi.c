@@ -35,11 +35,10 @@ static const pdef items_params[] = {
 
 static const pdef hotspot_params[] = {
     {"cell", "query", "string",
-     "cell size in metres or auto (public: at least 100 m; at most 250,000 cells, else 422)", 0},
+     "planners: cell size in metres or auto (at most 250,000 cells, else 422)", 0},
     {"shape", "query", "string", "square or hex", 0},
     {"band", "query", "string",
-     "distance band in metres or auto (public: at least 300 m; at most 100 cell sizes, else 422)",
-     0},
+     "planners: distance band in metres or auto (at most 100 cell sizes, else 422)", 0},
     {"star", "query", "integer", "1 for Gi*, 0 for Gi", 0},
 };
 
@@ -57,17 +56,23 @@ static const pdef tile_params[] = {
     {"y", "path", "string", "row 0..2^z-1 followed by .png", 1},
     {"kernel", "query", "string", "quartic, epanechnikov, triweight, triangular, uniform, gaussian",
      0},
-    {"bandwidth", "query", "number", "metres (floored for the public)", 0},
+    {"bandwidth", "query", "number", "planners: metres", 0},
 };
 
 static const pdef density_params[] = {
     {"kernel", "query", "string", "quartic, epanechnikov, triweight, triangular, uniform, gaussian",
      0},
     {"bandwidth", "query", "string", "metres or auto", 0},
-    {"cell", "query", "number",
-     "cell size in metres (public: at least 100 m; public requests matching fewer than min_count "
-     "incidents get 422)",
+    {"cell", "query", "number", "planners: cell size in metres", 0},
+};
+
+/* What the public may ask of a map (the release's view, release.h); planners use the filters. */
+static const pdef release_params[] = {
+    {"year", "query", "string", "public: one year of the published release (default all)", 0},
+    {"injury_group", "query", "string",
+     "public: one injury group of the release (self_harm, violence, traffic, fall, fire, other)",
      0},
+    {"place_group", "query", "string", "public: one place group of the release", 0},
 };
 
 static const pdef stats_params[] = {
@@ -86,13 +91,33 @@ static const pdef coll_param[] = {
     {"collectionId", "path", "string", "areas, incidents (planner), hotspots, blackspots", 1}};
 static const pdef fid_param[] = {{"featureId", "path", "string", "feature id", 1}};
 
+/* The schema of parameter p: its type, with the bounds and defaults OGC API - Features Part 1
+ * gives limit, offset and bbox (7.15.3, 7.15.4; its OpenAPI fragments). */
+static json_t *param_schema(const pdef *p)
+{
+    if (strcmp(p->name, "limit") == 0 && strcmp(p->in, "query") == 0)
+        return json_pack("{s:s, s:i, s:i, s:i}", "type", "integer", "minimum", 1, "maximum", 10000,
+                         "default", 100);
+    if (strcmp(p->name, "offset") == 0)
+        return json_pack("{s:s, s:i, s:i}", "type", "integer", "minimum", 0, "default", 0);
+    if (strcmp(p->name, "bbox") == 0)
+        return json_pack("{s:s, s:i, s:i, s:{s:s}}", "type", "array", "minItems", 4, "maxItems", 6,
+                         "items", "type", "number");
+    return json_pack("{s:s}", "type", p->type);
+}
+
 static void add_params(json_t *arr, const pdef *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr,
-                              json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name", p[i].name, "in",
-                                        p[i].in, "description", p[i].description, "required",
-                                        p[i].required, "schema", "type", p[i].type));
+    for (size_t i = 0; i < n; i++) {
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:b, s:o}", "name", p[i].name, "in", p[i].in, "description",
+                      p[i].description, "required", p[i].required, "schema", param_schema(&p[i]));
+        if (strcmp(p[i].name, "bbox") == 0) { /* comma-separated, as the standard has it */
+            json_object_set_new(o, "style", json_string("form"));
+            json_object_set_new(o, "explode", json_false());
+        }
+        json_array_append_new(arr, o);
+    }
 }
 
 #define ADD(arr, table) add_params(arr, table, sizeof table / sizeof *table)
@@ -128,11 +153,36 @@ static json_t *responses(const char *type, const char *desc)
                      "401", "description", "missing or wrong token where one is needed");
 }
 
+/* Every GET answers the public without a token and planners with one (the answer depends on
+ * it): the token is optional, by either scheme. */
+static json_t *optional_security(void)
+{
+    return json_pack("[{}, {s:[]}, {s:[]}]", "bearer", "basic");
+}
+
+/* A unique operationId from the method and the path, every run of other characters one '_':
+ * "get_collections_collectionId_items", "get_tiles_density_z_x_y_png". */
+static json_t *operation_id(const char *method, const char *path)
+{
+    char id[160];
+    size_t n = (size_t)snprintf(id, sizeof id, "%s", method);
+    int gap = 1;
+    for (const char *c = path; *c && n + 2 < sizeof id; c++) {
+        int word = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9');
+        if (word && gap) id[n++] = '_';
+        if (word) id[n++] = *c;
+        gap = !word;
+    }
+    id[n] = 0;
+    return json_string(id);
+}
+
 static void add_get(json_t *paths, const char *path, const char *summary, const char *type,
                     json_t *params)
 {
-    json_t *op = json_pack("{s:s, s:o, s:o}", "summary", summary, "parameters", params, "responses",
-                           responses(type, summary));
+    json_t *op = json_pack("{s:o, s:s, s:o, s:o, s:o}", "operationId", operation_id("get", path),
+                           "summary", summary, "parameters", params, "responses",
+                           responses(type, summary), "security", optional_security());
     json_object_set_new(paths, path, json_pack("{s:o}", "get", op));
 }
 
@@ -154,6 +204,7 @@ json_t *openapi_build(const char *server_url, const char *title)
     filters(p);
     ADD(p, hotspot_params);
     ADD(p, blackspot_params);
+    ADD(p, release_params);
     add_get(paths, "/collections/{collectionId}/items", "Features of a collection",
             "application/geo+json", p);
     json_t *post = json_pack(
@@ -165,6 +216,8 @@ json_t *openapi_build(const char *server_url, const char *title)
         "application/json", "schema", "responses", "201", "description", "stored", "400",
         "description", "invalid features, each bad field named", "401", "description",
         "token needed", "413", "description", "body too large", "security", "bearer");
+    json_object_set_new(post, "operationId",
+                        operation_id("post", "/collections/{collectionId}/items"));
     json_object_set_new(json_object_get(paths, "/collections/{collectionId}/items"), "post", post);
     add_get(paths, "/collections/{collectionId}/items/{featureId}", "One feature",
             "application/geo+json", (p = json_array(), ADD(p, coll_param), ADD(p, fid_param), p));
@@ -175,15 +228,17 @@ json_t *openapi_build(const char *server_url, const char *title)
     add_get(paths, "/api/evaluate", "Before/after rate ratio of an intervention in an area",
             "application/json", (p = json_array(), ADD(p, evaluate_params), filters(p), p));
     add_get(paths, "/api/blackspots", "Ranked DBSCAN black spots", "application/geo+json",
-            (p = json_array(), ADD(p, blackspot_params), filters(p), p));
+            (p = json_array(), ADD(p, blackspot_params), ADD(p, release_params), filters(p), p));
     add_get(paths, "/api/density.tif", "Kernel density grid as GeoTIFF", "image/tiff",
-            (p = json_array(), ADD(p, density_params), filters(p), p));
+            (p = json_array(), ADD(p, density_params), ADD(p, release_params), filters(p), p));
     add_get(paths, "/tiles/density/{z}/{x}/{y}.png", "Density tile (Web Mercator XYZ, 256 px)",
-            "image/png", (p = json_array(), ADD(p, tile_params), filters(p), p));
+            "image/png",
+            (p = json_array(), ADD(p, tile_params), ADD(p, release_params), filters(p), p));
     add_get(paths, "/tiles/density.json", "TileJSON 3.0.0 of the density tiles", "application/json",
-            (p = json_array(), add_params(p, tile_params + 3, 2), filters(p), p));
+            (p = json_array(), add_params(p, tile_params + 3, 2), ADD(p, release_params),
+             filters(p), p));
     add_get(paths, "/tiles/density/legend.json", "Legend: class breaks and colours",
-            "application/json", (p = json_array(), filters(p), p));
+            "application/json", (p = json_array(), ADD(p, release_params), filters(p), p));
     add_get(paths, "/api/releases", "The public releases and the privacy budget they spent",
             "application/json", json_array());
     add_get(paths, "/api/releases/{id}", "One public release: metadata and tables",
@@ -196,7 +251,8 @@ json_t *openapi_build(const char *server_url, const char *title)
                       "path", "required", 1, "schema", "type", "integer", "name", "table", "in",
                       "path", "required", 1, "schema", "type", "string"));
     json_object_set_new(json_object_get(paths, "/api/releases"), "post",
-                        json_pack("{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}}, s:[{s:[]}]}", "summary",
+                        json_pack("{s:o, s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}}, s:[{s:[]}]}",
+                                  "operationId", operation_id("post", "/api/releases"), "summary",
                                   "Publish a release of the current data now (planner token)",
                                   "responses", "201", "description", "published", "401",
                                   "description", "token needed", "403", "description",
