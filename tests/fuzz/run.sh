@@ -4,6 +4,7 @@
 # directory, never into the committed corpus), one at a time. Prints, per harness, one line:
 #   ok   - fuzz_NAME: RUNS runs in SECONDS s (EXEC/s), cov COV ft FT, corpus N
 # or FAIL with the crash's input kept under build/fuzz/artifacts/. Exits 1 if any harness failed.
+# FUZZ_RUNS=N also stops each harness after N executions (the long runs of RELIABILITY.md).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 secs=$1
@@ -18,7 +19,7 @@ for bin in "$@"; do
   cp tests/fuzz/corpus/"$name"/* "$scratch"/ 2> /dev/null
   log="$art/$name.log"
   start=$(date +%s.%N)
-  "$bin" -max_total_time="$secs" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
+  "$bin" -max_total_time="$secs" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="$art/$name-" "$scratch" > "$log" 2>&1
   status=$?
   end=$(date +%s.%N)
