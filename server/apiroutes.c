@@ -440,21 +440,6 @@ static int tile_params_of(hctx *c, const hreq *rq, tile_params *p, hresp *rs)
     return 0;
 }
 
-static int parse_tile_coord(const char *s, const char *suffix, long max, long *out)
-{
-    size_t n = strlen(s), sl = suffix ? strlen(suffix) : 0;
-    if (n <= sl || n - sl > 8) return -1;
-    if (suffix && strcmp(s + n - sl, suffix) != 0) return -1;
-    long v = 0;
-    for (size_t i = 0; i < n - sl; i++) {
-        if (s[i] < '0' || s[i] > '9') return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    if (v > max) return -1;
-    *out = v;
-    return 0;
-}
-
 /* One planner tile to render (rescache_render). */
 typedef struct tile_job {
     tilerender *tr;
@@ -470,10 +455,9 @@ static hz_status render_tile(void *ud, unsigned char **png, size_t *len, char *e
 
 void apiroutes_tile(hctx *c, const hreq *rq, hresp *rs)
 {
-    long z, x, y;
-    if (parse_tile_coord(c->seg[0], NULL, TILEMATH_MAXZOOM, &z) ||
-        parse_tile_coord(c->seg[1], NULL, (1L << z) - 1, &x) ||
-        parse_tile_coord(c->seg[2], ".png", (1L << z) - 1, &y) || !tilemath_valid((int)z, x, y)) {
+    int z;
+    long x, y;
+    if (tilemath_parse_zxy(c->seg[0], c->seg[1], c->seg[2], ".png", &z, &x, &y)) {
         hresp_error(rs, 400, "InvalidParameterValue",
                     "tile: /tiles/density/{z}/{x}/{y}.png with z 0..%d and x, y 0..2^z-1",
                     TILEMATH_MAXZOOM);

@@ -53,7 +53,9 @@ hz_status filter_set(hz_filter *f, const char *key, const char *value, char *err
 double filter_weight(const hz_filter *f, int severity);
 
 /* Writes a canonical query string of the non-default settings ("mechanism=traffic&from=...")
- * into buf (always NUL-terminated). Equal filters give equal strings: caches key on it.
+ * into buf (always NUL-terminated); from and to are seconds since the epoch, and the area code's
+ * bytes % & = + # are %XX-escaped. Equal filters give equal strings and unequal ones unequal
+ * strings: caches key on it.
  * Returns the length it needed (like snprintf). */
 int filter_canonical(const hz_filter *f, char *buf, size_t buflen);
 
