@@ -114,9 +114,16 @@ static void check_values(const hreq *rq)
     double bb[4], cell;
     int64_t from, to;
     long limit;
-    if ((v = hreq_arg_get(rq, "bbox")) && qparam_bbox(v, bb, err, sizeof err) == HZ_OK)
-        FUZZ_CHECK(bb[0] >= -180 && bb[0] < bb[2] && bb[2] <= 180 && bb[1] >= -90 &&
-                   bb[1] < bb[3] && bb[3] <= 90);
+    if ((v = hreq_arg_get(rq, "bbox")) && qparam_bbox(v, bb, err, sizeof err) == HZ_OK) {
+        /* west above east crosses the antimeridian: two boxes, each west <= east */
+        FUZZ_CHECK(bb[0] >= -180 && bb[0] <= 180 && bb[2] >= -180 && bb[2] <= 180 &&
+                   bb[0] != bb[2] && bb[1] >= -90 && bb[1] < bb[3] && bb[3] <= 90);
+        double parts[2][4];
+        int n = qparam_bbox_split(bb, parts);
+        FUZZ_CHECK(n == (bb[0] > bb[2] ? 2 : 1));
+        for (int k = 0; k < n; k++)
+            FUZZ_CHECK(parts[k][0] <= parts[k][2] && parts[k][1] == bb[1] && parts[k][3] == bb[3]);
+    }
     if ((v = hreq_arg_get(rq, "datetime")) &&
         qparam_datetime(v, 8 * 3600, &from, &to, err, sizeof err) == HZ_OK)
         FUZZ_CHECK(from < to && (from != INT64_MIN || to != INT64_MAX));
