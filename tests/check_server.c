@@ -467,6 +467,14 @@ START_TEST(test_app_routes)
     ck_assert_int_eq(json_integer_value(json_object_get(c.j, "areas")), 3);
     ck_assert_str_eq(hresp_header_get(&c.rs, "X-Content-Type-Options"), "nosniff");
     end_call(&c);
+    /* Links come from the bind address and port, not from the request's Host ("test:1"). */
+    hreq_arg fj[] = {{"f", "json"}};
+    do_call(a, &c, "GET", "/", fj, 1, NULL, NULL);
+    ck_assert_int_eq(c.rs.status, 200);
+    json_t *l0 = json_array_get(json_object_get(c.j, "links"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(l0, "href")),
+                     "http://127.0.0.1:8080/?f=json");
+    end_call(&c);
 
     do_call(a, &c, "GET", "/nowhere", NULL, 0, NULL, NULL);
     ck_assert_int_eq(c.rs.status, 404);
@@ -701,6 +709,27 @@ START_TEST(test_srvconf)
     fclose(f);
     ck_assert_int_eq(srvconf_load(&c, path, err, sizeof err), HZ_EINVAL);
     unlink(path);
+    /* Links: base_url when set (one trailing '/' dropped), else the bind address and port. */
+    char base[320];
+    srvconf_init(&c);
+    srvconf_base(&c, base, sizeof base);
+    ck_assert_str_eq(base, "http://127.0.0.1:8080");
+    ck_assert_int_eq(srvconf_set(&c, "bind", "::1", err, sizeof err), HZ_OK);
+    srvconf_base(&c, base, sizeof base);
+    ck_assert_str_eq(base, "http://[::1]:8080");
+    ck_assert_int_eq(srvconf_set(&c, "base_url", "https://maps.example.org/hz/", err, sizeof err),
+                     HZ_OK);
+    srvconf_base(&c, base, sizeof base);
+    ck_assert_str_eq(base, "https://maps.example.org/hz");
+    const char *bad[] = {"maps.example.org", "ftp://x",     "http://",
+                         "https:///x",       "http://a b",  "http://a\"b",
+                         "http://a/?q=1",    "http://a/#f", "http://a/<x>"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        ck_assert_msg(srvconf_set(&c, "base_url", bad[i], err, sizeof err) == HZ_EINVAL, "%s",
+                      bad[i]);
+    ck_assert_str_eq(c.base_url, "https://maps.example.org/hz");
+    ck_assert_int_eq(srvconf_set(&c, "base_url", "", err, sizeof err), HZ_OK);
+    ck_assert_str_eq(c.base_url, "");
 }
 END_TEST
 

@@ -77,6 +77,10 @@ check "CORS header" test "$(header Access-Control-Allow-Origin)" = '*'
 s=$(get /?f=json); check "/?f=json 200 JSON landing page" test "$s" = 200
 check "landing page links: self, service-desc (OpenAPI 3.0), conformance, data" jcheck "{'self','service-desc','conformance','data'} <= {l['rel'] for l in d['links']} and any(l['type'].startswith('application/vnd.oai.openapi+json') for l in d['links'] if l['rel']=='service-desc')"
 s=$(get / -H 'Accept: application/json'); check "/ with Accept: application/json gives JSON" jcheck "'links' in d"
+# links and the TileJSON URL are built from the bind address, never from the client's Host
+s=$(get /?f=json -H 'Host: evil.example'); check "a forged Host header is not echoed in links" jcheck "all(l['href'].startswith('$BASE/') for l in d['links'])"
+s=$(get /tiles/density.json "${AUTH[@]}" -H 'Host: evil.example'); check "a forged Host header is not echoed in the TileJSON URL" jcheck "d['tiles'][0].startswith('$BASE/tiles/')"
+s=$(get /collections/areas/items?limit=1 "${AUTH[@]}" -H 'Host: evil.example'); check "a forged Host header is not echoed in paging links" jcheck "d['links'] and all(l['href'].startswith('$BASE/') for l in d['links'])"
 s=$(get / -H 'Accept: text/html,application/xhtml+xml,*/*;q=0.8'); check "/ with a browser's Accept gives the map page" bash -c "test $s = 200 && grep -qi '<html\|<!doctype' '$WORK/body'"
 s=$(get /conformance); check "/conformance lists core, geojson, oas30" jcheck "all(any(c.endswith('/conf/'+k) for c in d['conformsTo']) for k in ('core','geojson','oas30'))"
 s=$(get /api); check "/api is an OpenAPI 3.0 document with the items path" jcheck "d['openapi'].startswith('3.0') and '/collections/{collectionId}/items' in d['paths']"
