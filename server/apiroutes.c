@@ -228,7 +228,6 @@ void apiroutes_blackspots(hctx *c, const hreq *rq, hresp *rs)
     json_t *fc = blackspots_fc(c, rq, NULL, rs);
     if (!fc) return;
     hresp_json(rs, 200, fc, "application/geo+json");
-    hresp_header(rs, "Vary", "Authorization");
     json_decref(fc);
 }
 
@@ -348,7 +347,6 @@ void apiroutes_stats(hctx *c, const hreq *rq, hresp *rs)
     }
     if (fmt == 1 && rs->status == 200)
         hresp_header(rs, "Content-Disposition", "attachment; filename=\"hazmap-stats.csv\"");
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 /* ---- before/after evaluation ---- */
@@ -403,7 +401,6 @@ void apiroutes_evaluate(hctx *c, const hreq *rq, hresp *rs)
         send_result(rs, s, j, "application/json", err);
         rescache_store(c, key, rs);
     }
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 /* ---- density tiles ---- */
@@ -518,7 +515,6 @@ void apiroutes_tilejson(hctx *c, const hreq *rq, hresp *rs)
     json_t *j = tileexport_tilejson(
         c->base, q, 10, 18, b, c->cfg->basemap_attribution[0] ? c->cfg->basemap_attribution : NULL);
     send_result(rs, j ? HZ_OK : HZ_ENOMEM, j, "application/json", "out of memory");
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 /* The legend of one view: the same parameters as its tiles give the breaks every tile of the
@@ -553,7 +549,6 @@ void apiroutes_legend(hctx *c, const hreq *rq, hresp *rs)
     }
     send_result(rs, j ? HZ_OK : HZ_ENOMEM, j, "application/json", "out of memory");
     hresp_header(rs, "Cache-Control", "public, max-age=60");
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 /* ---- GeoTIFF download ---- */
@@ -597,7 +592,6 @@ static void public_density_tif(hctx *c, const hreq *rq, hresp *rs)
         if (send_geotiff(c, key, s, r, err, sizeof err, rs)) return;
     }
     hresp_header(rs, "Content-Disposition", "attachment; filename=\"hazmap-density.tif\"");
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 void apiroutes_density_tif(hctx *c, const hreq *rq, hresp *rs)
@@ -636,5 +630,4 @@ void apiroutes_density_tif(hctx *c, const hreq *rq, hresp *rs)
         if (send_geotiff(c, key, s, r, err, sizeof err, rs)) return;
     }
     hresp_header(rs, "Content-Disposition", "attachment; filename=\"hazmap-density.tif\"");
-    hresp_header(rs, "Vary", "Authorization");
 }

@@ -717,10 +717,16 @@ static int match(const char *pattern, const char *path, hctx *c)
     return !*p && !*q;
 }
 
+/* Every answer of an R_AUTH route may differ between the public, editors and planners (its
+ * body, or a 401 for a bad token), so a shared cache must key it on the Authorization header:
+ * this is the one place that says so. */
 static void set_common_headers(hresp *rs)
 {
     hresp_header(rs, "X-Content-Type-Options", "nosniff");
     hresp_header(rs, "Access-Control-Allow-Origin", "*");
+    if (rs->route >= 0 && rs->route < NROUTES && (routes[rs->route].flags & R_AUTH) &&
+        !hresp_header_get(rs, "Vary"))
+        hresp_header(rs, "Vary", "Authorization");
 }
 
 static void handle(app *a, const hreq *rq, hresp *rs)

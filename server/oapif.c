@@ -454,7 +454,6 @@ void oapif_healthz(hctx *c, const hreq *rq, hresp *rs)
                       (json_int_t)incset_count(c->snap), "data_version", (json_int_t)c->version);
     hresp_json(rs, 200, j, "application/json");
     hresp_header(rs, "Cache-Control", "no-store");
-    hresp_header(rs, "Vary", "Authorization");
     json_decref(j);
 }
 
@@ -528,6 +527,5 @@ void oapif_config(hctx *c, const hreq *rq, hresp *rs)
         json_decref(rel);
     hresp_json(rs, 200, j, "application/json");
     hresp_header(rs, "Cache-Control", "no-cache");
-    hresp_header(rs, "Vary", "Authorization");
     json_decref(j);
 }

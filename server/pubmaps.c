@@ -118,7 +118,6 @@ void pubmaps_tilejson(hctx *c, const hreq *rq, hresp *rs)
     }
     hresp_json(rs, 200, j, "application/json");
     json_decref(j);
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 void pubmaps_legend(hctx *c, const hreq *rq, hresp *rs)
@@ -150,7 +149,6 @@ void pubmaps_legend(hctx *c, const hreq *rq, hresp *rs)
     hresp_json(rs, 200, j, "application/json");
     json_decref(j);
     hresp_header(rs, "Cache-Control", "public, max-age=300");
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 /* The view's hot spots (hot != 0) or black spots, cached; NULL with rs filled. */
@@ -186,7 +184,6 @@ void pubmaps_blackspots(hctx *c, const hreq *rq, hresp *rs)
     if (!fc) return;
     hresp_json(rs, 200, fc, "application/geo+json");
     json_decref(fc);
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 void pubmaps_items(hctx *c, const hreq *rq, hresp *rs, int hot)
@@ -200,7 +197,6 @@ void pubmaps_items(hctx *c, const hreq *rq, hresp *rs, int hot)
         return;
     json_t *fc = spots_fc(c, &v, hot, rs);
     if (fc) paging_send_computed(c, rq, rs, &pg, fc);
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 void pubmaps_item(hctx *c, const char *fid, const hreq *rq, hresp *rs, int hot)
@@ -209,7 +205,6 @@ void pubmaps_item(hctx *c, const char *fid, const hreq *rq, hresp *rs, int hot)
     if (pubmaps_view(c, rq, (const char *const[]){"f", NULL}, &v, rs)) return;
     json_t *fc = spots_fc(c, &v, hot, rs);
     if (fc) paging_send_item(rs, fc, fid);
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 size_t pubmaps_prerender(const rel_release *r, reltile *rt, tilecache *tc, int zmin, int zmax,

@@ -302,7 +302,6 @@ void pubstats_handle(hctx *c, const hreq *rq, hresp *rs)
     }
     hresp_json(rs, 200, j, "application/json");
     json_decref(j);
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 /* ---- /api/evaluate ---- */
@@ -487,7 +486,6 @@ void pubstats_evaluate(hctx *c, const hreq *rq, hresp *rs)
                     "window's variance its count plus the noise variance of its cells"));
     hresp_json(rs, 200, j, "application/json");
     json_decref(j);
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 /* ---- /collections/areas for the public ---- */
@@ -622,7 +620,6 @@ void pubstats_areas_items(hctx *c, const hreq *rq, hresp *rs)
     json_t *prov = areas_provenance(c->rel, (size_t)y);
     paging_send(c, rq, rs, page, prov);
     json_decref(prov);
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 void pubstats_area_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
@@ -639,5 +636,4 @@ void pubstats_area_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
     json_object_set_new(feat, "provenance", areas_provenance(c->rel, (size_t)y));
     hresp_json(rs, 200, feat, "application/geo+json");
     json_decref(feat);
-    hresp_header(rs, "Vary", "Authorization");
 }

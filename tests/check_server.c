@@ -475,6 +475,24 @@ START_TEST(test_app_routes)
     ck_assert_str_eq(json_string_value(json_object_get(l0, "href")),
                      "http://127.0.0.1:8080/?f=json");
     end_call(&c);
+    /* Every audience-dependent route says so to caches; the conformance page is the same for all.
+     */
+    const char *vary[] = {"/",        "/collections",  "/collections/areas", "/api/config",
+                          "/healthz", "/api/releases", "/tiles/density.json"};
+    for (size_t i = 0; i < sizeof vary / sizeof *vary; i++) {
+        do_call(a, &c, "GET", vary[i], NULL, 0, NULL, NULL);
+        ck_assert_msg(hresp_header_get(&c.rs, "Vary") &&
+                          !strcmp(hresp_header_get(&c.rs, "Vary"), "Authorization"),
+                      "%s", vary[i]);
+        end_call(&c);
+    }
+    do_call(a, &c, "GET", "/collections", NULL, 0, "Bearer nonsense", NULL);
+    ck_assert_int_eq(c.rs.status, 401);
+    ck_assert_str_eq(hresp_header_get(&c.rs, "Vary"), "Authorization");
+    end_call(&c);
+    do_call(a, &c, "GET", "/conformance", NULL, 0, NULL, NULL);
+    ck_assert_ptr_null(hresp_header_get(&c.rs, "Vary"));
+    end_call(&c);
 
     do_call(a, &c, "GET", "/nowhere", NULL, 0, NULL, NULL);
     ck_assert_int_eq(c.rs.status, 404);

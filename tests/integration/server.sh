@@ -79,6 +79,9 @@ check "landing page links: self, service-desc (OpenAPI 3.0), conformance, data" 
 s=$(get / -H 'Accept: application/json'); check "/ with Accept: application/json gives JSON" jcheck "'links' in d"
 # links and the TileJSON URL are built from the bind address, never from the client's Host
 s=$(get /?f=json -H 'Host: evil.example'); check "a forged Host header is not echoed in links" jcheck "all(l['href'].startswith('$BASE/') for l in d['links'])"
+for u in '/?f=json' /collections /collections/areas '/collections/areas/items?limit=1' /api/config; do
+  s=$(get "$u"); check "Vary: Authorization on $u" test "$(header Vary)" = Authorization
+done
 s=$(get /tiles/density.json "${AUTH[@]}" -H 'Host: evil.example'); check "a forged Host header is not echoed in the TileJSON URL" jcheck "d['tiles'][0].startswith('$BASE/tiles/')"
 s=$(get /collections/areas/items?limit=1 "${AUTH[@]}" -H 'Host: evil.example'); check "a forged Host header is not echoed in paging links" jcheck "d['links'] and all(l['href'].startswith('$BASE/') for l in d['links'])"
 s=$(get / -H 'Accept: text/html,application/xhtml+xml,*/*;q=0.8'); check "/ with a browser's Accept gives the map page" bash -c "test $s = 200 && grep -qi '<html\|<!doctype' '$WORK/body'"
