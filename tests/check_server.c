@@ -662,6 +662,19 @@ START_TEST(test_webroot)
     ck_assert_int_eq(webroot_serve_path(webdir, "/../x", &rs), 0);
     ck_assert_int_eq(rs.status, 403);
     hresp_free(&rs);
+    /* dot-files and dot-directories are refused even when they exist */
+    snprintf(p, sizeof p, "%s/.env", webdir);
+    f = fopen(p, "w");
+    fputs("secret", f);
+    fclose(f);
+    const char *dots[] = {"/.env", "/sub/.env", "/.git/config", "/./index.html"};
+    for (size_t i = 0; i < sizeof dots / sizeof *dots; i++) {
+        ck_assert_int_eq(webroot_serve_path(webdir, dots[i], &rs), 0);
+        ck_assert_msg(rs.status == 403, "%s: %d", dots[i], rs.status);
+        hresp_free(&rs);
+    }
+    snprintf(p, sizeof p, "%s/.env", webdir);
+    unlink(p);
     ck_assert_int_eq(webroot_serve_path(webdir, "/sub", &rs), -1); /* a directory */
     ck_assert_int_eq(webroot_serve_path(webdir, "/missing.js", &rs), -1);
     /* The 404 of a missing file carries its extension's type, never the API's JSON. */

@@ -249,6 +249,10 @@ s=$(get /collections/incidents/items -X POST -H 'Content-Type: application/geo+j
 s=$(get /metrics); check "/metrics Prometheus text with routes and a histogram" bash -c "grep -q 'hazmap_http_requests_total{route=\"healthz\",status=\"200\"}' '$WORK/body' && grep -q hazmap_http_request_duration_seconds_bucket '$WORK/body' && grep -q hazmap_cache_requests_total '$WORK/body'"
 s=$(get /index.html); check "static index.html with Cache-Control" bash -c "test $s = 200 && grep -qi '^cache-control' '$WORK/headers'"
 s=$(get /link-out.txt); check "symlink out of the web root refused" test "$s" = 403 -o "$s" = 404
+echo 'secret' > "$WORK/web/.env"
+s=$(get /.env); check "an existing dot-file is refused (403)" test "$s" = 403
+s=$(get /index.html%00.png --path-as-is); check "an encoded NUL in the path is refused (400), not read as /index.html" test "$s" = 400
+s=$(get /collections%00/areas --path-as-is); check "an encoded NUL in an API path is refused (400)" test "$s" = 400
 s=$(get /js/missing.js); check "missing .js: 404 as text/javascript, not JSON" bash -c "test $s = 404 && test '$(header Content-Type)' = 'text/javascript; charset=utf-8'"
 s=$(get /css/missing.css); check "missing .css: 404 as text/css" bash -c "test $s = 404 && test '$(header Content-Type)' = 'text/css; charset=utf-8'"
 s=$(get /missing.png); check "missing .png: 404 as image/png" bash -c "test $s = 404 && test '$(header Content-Type)' = image/png"
