@@ -413,12 +413,6 @@ static int tile_params_of(hctx *c, const hreq *rq, tile_params *p, hresp *rs)
     char err[512];
     for (size_t i = 0; i < rq->nargs; i++) {
         const char *k = rq->args[i].key;
-        if ((strcmp(k, "kernel") == 0 || strcmp(k, "bandwidth") == 0))
-            for (size_t j = 0; j < i; j++)
-                if (strcmp(rq->args[j].key, k) == 0) {
-                    hresp_error(rs, 400, "InvalidParameterValue", "parameter '%s' given twice", k);
-                    return -1;
-                }
         hz_status s = tilerender_params_set(p, k, rq->args[i].value, err, sizeof err);
         if (s == HZ_ENOTFOUND) {
             hresp_error(rs, 400, "InvalidParameterValue", "unknown parameter '%.64s'", k);

@@ -783,6 +783,11 @@ static void handle(app *a, const hreq *rq, hresp *rs)
             hresp_error(rs, 404, "NotFound", "no resource at this path");
         return;
     }
+    const char *dup = hreq_repeated_arg(rq);
+    if (dup) {
+        hresp_error(rs, 400, "InvalidParameterValue", "parameter '%.64s' given twice", dup);
+        return;
+    }
     char err[512];
     if (rt->flags & (R_SNAP | R_AUTH)) {
         if (!(c.st = thread_store(a, err, sizeof err))) {

@@ -26,14 +26,7 @@ int pubmaps_view(hctx *c, const hreq *rq, const char *const *extra, rel_view *v,
     char err[768];
     for (size_t i = 0; i < rq->nargs; i++) {
         const char *k = rq->args[i].key;
-        if (in_list(extra, k)) {
-            for (size_t j = 0; j < i; j++)
-                if (strcmp(rq->args[j].key, k) == 0) {
-                    hresp_error(rs, 400, "InvalidParameterValue", "%.64s: given twice", k);
-                    return -1;
-                }
-            continue;
-        }
+        if (in_list(extra, k)) continue;
         hz_status s = rel_view_set(c->rel, v, k, rq->args[i].value, err, sizeof err);
         if (s == HZ_ENOTFOUND)
             hresp_error(rs, 400, "InvalidParameterValue",

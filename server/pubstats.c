@@ -122,11 +122,6 @@ static const rel_table *pick_table(const rel_release *r, const hreq *rq, hresp *
             bad(rs, "%.64s: not a public parameter", k);
             return NULL;
         }
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(rq->args[j].key, k) == 0) {
-                bad(rs, "%.64s: given twice", k);
-                return NULL;
-            }
     }
     const char *v = hreq_arg_get(rq, "f");
     if (v && strcmp(v, "json") != 0) {

@@ -82,6 +82,9 @@ s=$(get /?f=json -H 'Host: evil.example'); check "a forged Host header is not ec
 for u in '/?f=json' /collections /collections/areas '/collections/areas/items?limit=1' /api/config; do
   s=$(get "$u"); check "Vary: Authorization on $u" test "$(header Vary)" = Authorization
 done
+for u in '/collections/areas/items?from=2013-01-01&from=2014-01-01' '/api/stats?mechanism=fall&mechanism=traffic' '/tiles/density.json?age=0-10&age=20-30' '/api/blackspots?area=X&area=Y'; do
+  s=$(get "$u" "${AUTH[@]}"); check "a repeated filter parameter is a 400 naming it: $u" bash -c "test $s = 400 && grep -q 'given twice' '$WORK/body'"
+done
 s=$(get /tiles/density.json "${AUTH[@]}" -H 'Host: evil.example'); check "a forged Host header is not echoed in the TileJSON URL" jcheck "d['tiles'][0].startswith('$BASE/tiles/')"
 s=$(get /collections/areas/items?limit=1 "${AUTH[@]}" -H 'Host: evil.example'); check "a forged Host header is not echoed in paging links" jcheck "d['links'] and all(l['href'].startswith('$BASE/') for l in d['links'])"
 s=$(get / -H 'Accept: text/html,application/xhtml+xml,*/*;q=0.8'); check "/ with a browser's Accept gives the map page" bash -c "test $s = 200 && grep -qi '<html\|<!doctype' '$WORK/body'"
