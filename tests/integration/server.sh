@@ -241,6 +241,9 @@ REFAREA=$(sqlite3 -cmd '.load mod_spatialite' "$DB" "SELECT ifnull((SELECT code 
 check "the posted incident got its area by point-in-polygon (SpatiaLite says '$REFAREA')" test "$(sqlite3 "$DB" "SELECT ifnull(area_code,'') FROM incidents WHERE source='test' AND source_id='post-1'")" = "$REFAREA"
 check "POST bumped the data version" test "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key='data_version'")" -gt "$V0"
 s=$(get /healthz "${AUTH[@]}"); check "planner /healthz sees the new incident" jcheck "d['incidents']==$NINC+1"
+V1=$(sqlite3 "$DB" "SELECT value FROM meta WHERE key='data_version'")
+s=$(get /collections/incidents/items -X POST -H 'Content-Type: application/geo+json' "${AUTH[@]}" --data "$FEAT"); check "the same POST again: 201, one unchanged" bash -c "test $s = 201 && python3 -c \"import json,sys; d=json.load(open('$WORK/body')); sys.exit(0 if d['unchanged']==1 and d['inserted']==0 and d['data_version']==$V1 else 1)\""
+check "an unchanged POST keeps the data version (caches stay)" test "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key='data_version'")" = "$V1"
 BADFC='{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[104.08,30.65]},"properties":{"source_id":"ok-1","mechanism":"fall"}},{"type":"Feature","geometry":{"type":"Point","coordinates":[200,30]},"properties":{"source_id":"x","mechanism":"flying","age":-3}}]}'
 s=$(get /collections/incidents/items -X POST -H 'Content-Type: application/geo+json' "${AUTH[@]}" --data "$BADFC"); check "invalid FeatureCollection 400" test "$s" = 400
 check "the 400 names each bad field of feature 1" jcheck "{(e['feature'],e['field']) for e in d['errors']} == {(1,'geometry.coordinates[0]'),(1,'properties.mechanism'),(1,'properties.age')}"
