@@ -123,9 +123,11 @@ static void filters(json_t *arr)
 
 static json_t *responses(const char *type, const char *desc)
 {
-    return json_pack("{s:{s:s, s:{s:{}}}, s:{s:s}, s:{s:s}}", "200", "description", desc, "content",
-                     type, "400", "description", "invalid parameter {\"code\", \"description\"}",
-                     "401", "description", "missing or wrong token where one is needed");
+    return json_pack("{s:{s:s, s:{s:{}}}, s:{s:s}, s:{s:s}, s:{s:s}}", "200", "description", desc,
+                     "content", type, "400", "description",
+                     "invalid parameter {\"code\", \"description\"}", "401", "description",
+                     "missing or wrong token where one is needed", "403", "description",
+                     "the token's role may not read this (an editor's token: the incidents)");
 }
 
 static void add_get(json_t *paths, const char *path, const char *summary, const char *type,

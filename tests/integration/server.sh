@@ -241,6 +241,14 @@ REFAREA=$(sqlite3 -cmd '.load mod_spatialite' "$DB" "SELECT ifnull((SELECT code 
 check "the posted incident got its area by point-in-polygon (SpatiaLite says '$REFAREA')" test "$(sqlite3 "$DB" "SELECT ifnull(area_code,'') FROM incidents WHERE source='test' AND source_id='post-1'")" = "$REFAREA"
 check "POST bumped the data version" test "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key='data_version'")" -gt "$V0"
 s=$(get /healthz "${AUTH[@]}"); check "planner /healthz sees the new incident" jcheck "d['incidents']==$NINC+1"
+# editors write incidents but do not read them (planners only)
+EAUTH=(-H "Authorization: Bearer $EDITOR")
+s=$(get /collections/incidents/items "${EAUTH[@]}"); check "editor GET incidents items: 403" test "$s" = 403
+s=$(get /collections/incidents/items/1 "${EAUTH[@]}"); check "editor GET one incident: 403" test "$s" = 403
+s=$(get /collections/incidents "${EAUTH[@]}"); check "editor GET the incidents collection: 403" test "$s" = 403
+s=$(get /collections "${EAUTH[@]}"); check "the incidents collection is not listed for editors" jcheck "'incidents' not in [c['id'] for c in d['collections']]"
+s=$(get /collections "${AUTH[@]}"); check "... and is listed for planners" jcheck "'incidents' in [c['id'] for c in d['collections']]"
+s=$(get /collections/areas/items?limit=1 "${EAUTH[@]}"); check "editors still read the live aggregates" test "$s" = 200
 V1=$(sqlite3 "$DB" "SELECT value FROM meta WHERE key='data_version'")
 s=$(get /collections/incidents/items -X POST -H 'Content-Type: application/geo+json' "${AUTH[@]}" --data "$FEAT"); check "the same POST again: 201, one unchanged" bash -c "test $s = 201 && python3 -c \"import json,sys; d=json.load(open('$WORK/body')); sys.exit(0 if d['unchanged']==1 and d['inserted']==0 and d['data_version']==$V1 else 1)\""
 check "an unchanged POST keeps the data version (caches stay)" test "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key='data_version'")" = "$V1"
