@@ -608,8 +608,20 @@ START_TEST(test_app_routes)
     do_call(a, &c, "POST", "/collections/incidents/items", NULL, 0, auth, goodpost);
     ck_assert_int_eq(c.rs.status, 201);
     end_call(&c);
+    /* a point in no area is refused unless the POST says such points are expected */
+    const char *outpost = "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\","
+                          "\"coordinates\":[110.5,40.5]},\"properties\":{\"source_id\":\"o1\"}}";
+    do_call(a, &c, "POST", "/collections/incidents/items", NULL, 0, auth, outpost);
+    ck_assert_int_eq(c.rs.status, 400);
+    e0 = json_array_get(json_object_get(c.j, "errors"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(e0, "field")), "geometry");
+    end_call(&c);
+    hreq_arg acc[] = {{"outside", "accept"}};
+    do_call(a, &c, "POST", "/collections/incidents/items", acc, 1, auth, outpost);
+    ck_assert_int_eq(c.rs.status, 201);
+    end_call(&c);
     do_call(a, &c, "GET", "/healthz", NULL, 0, auth, NULL);
-    ck_assert_int_eq(json_integer_value(json_object_get(c.j, "incidents")), 29);
+    ck_assert_int_eq(json_integer_value(json_object_get(c.j, "incidents")), 30);
     end_call(&c);
 
     do_call(a, &c, "GET", "/metrics", NULL, 0, NULL, NULL);

@@ -161,6 +161,7 @@ get /api > /dev/null
 has() { python3 -c "import json,sys; sys.exit(0 if '$1' in json.load(open('$WORK/body'))['paths'] else 1)"; }
 cp "$WORK/body" "$WORK/api.json"
 has_path() { python3 -c "import json,sys; sys.exit(0 if '$1' in json.load(open('$WORK/api.json'))['paths'] else 1)"; }
+check "OpenAPI: the incidents POST takes outside=accept|reject" python3 -c "import json,sys; p=json.load(open('$WORK/api.json'))['paths']['/collections/{collectionId}/items']['post']['parameters']; sys.exit(0 if any(x['name']=='outside' and x['schema']['enum']==['accept','reject'] for x in p) else 1)"
 if has_path /api/stats; then
   s=$(get '/api/stats?by=area'); check "/api/stats 200 with rows" jcheck "len(d['rows'])>0"
   check "public stats: no count under 10" jcheck "all(r['count'] is None or r['count']>=10 for r in d['rows'])"
@@ -241,6 +242,13 @@ REFAREA=$(sqlite3 -cmd '.load mod_spatialite' "$DB" "SELECT ifnull((SELECT code 
 check "the posted incident got its area by point-in-polygon (SpatiaLite says '$REFAREA')" test "$(sqlite3 "$DB" "SELECT ifnull(area_code,'') FROM incidents WHERE source='test' AND source_id='post-1'")" = "$REFAREA"
 check "POST bumped the data version" test "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key='data_version'")" -gt "$V0"
 s=$(get /healthz "${AUTH[@]}"); check "planner /healthz sees the new incident" jcheck "d['incidents']==$NINC+1"
+# a point outside every area is refused unless the POST says such points are expected
+OUTF='{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[104.08,30.65]},"properties":{"source":"test","source_id":"in-1","mechanism":"fall"}},{"type":"Feature","geometry":{"type":"Point","coordinates":[100.5,20.5]},"properties":{"source":"test","source_id":"out-1","mechanism":"fall"}}]}'
+POSTH=(-X POST -H 'Content-Type: application/geo+json' "${AUTH[@]}")
+s=$(get /collections/incidents/items "${POSTH[@]}" --data "$OUTF"); check "a POSTed point outside every area: 400 naming feature 1's geometry" bash -c "test $s = 400 && python3 -c \"import json,sys; d=json.load(open('$WORK/body')); sys.exit(0 if [(e['feature'],e['field']) for e in d['errors']]==[(1,'geometry')] and 'outside=accept' in d['errors'][0]['reason'] else 1)\""
+check "... and nothing of that batch was stored" test "$(sqlite3 "$DB" "SELECT count(*) FROM incidents WHERE source='test' AND source_id IN ('in-1','out-1')")" = 0
+s=$(get '/collections/incidents/items?outside=maybe' "${POSTH[@]}" --data "$OUTF"); check "outside=maybe: 400" bash -c "test $s = 400 && grep -q 'outside' '$WORK/body'"
+s=$(get '/collections/incidents/items?outside=accept' "${POSTH[@]}" --data "$OUTF"); check "with ?outside=accept both are stored, the outside one without an area" bash -c "test $s = 201 && test \"\$(sqlite3 '$DB' \"SELECT count(*) FROM incidents WHERE source='test' AND source_id='out-1' AND area_code IS NULL\")\" = 1"
 # editors write incidents but do not read them (planners only)
 EAUTH=(-H "Authorization: Bearer $EDITOR")
 s=$(get /collections/incidents/items "${EAUTH[@]}"); check "editor GET incidents items: 403" test "$s" = 403
