@@ -228,7 +228,6 @@ void apiroutes_blackspots(hctx *c, const hreq *rq, hresp *rs)
     json_t *fc = blackspots_fc(c, rq, NULL, rs);
     if (!fc) return;
     hresp_json(rs, 200, fc, "application/geo+json");
-    hresp_header(rs, "Vary", "Authorization");
     json_decref(fc);
 }
 
@@ -348,7 +347,6 @@ void apiroutes_stats(hctx *c, const hreq *rq, hresp *rs)
     }
     if (fmt == 1 && rs->status == 200)
         hresp_header(rs, "Content-Disposition", "attachment; filename=\"hazmap-stats.csv\"");
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 /* ---- before/after evaluation ---- */
@@ -403,7 +401,6 @@ void apiroutes_evaluate(hctx *c, const hreq *rq, hresp *rs)
         send_result(rs, s, j, "application/json", err);
         rescache_store(c, key, rs);
     }
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 /* ---- density tiles ---- */
@@ -416,12 +413,6 @@ static int tile_params_of(hctx *c, const hreq *rq, tile_params *p, hresp *rs)
     char err[512];
     for (size_t i = 0; i < rq->nargs; i++) {
         const char *k = rq->args[i].key;
-        if ((strcmp(k, "kernel") == 0 || strcmp(k, "bandwidth") == 0))
-            for (size_t j = 0; j < i; j++)
-                if (strcmp(rq->args[j].key, k) == 0) {
-                    hresp_error(rs, 400, "InvalidParameterValue", "parameter '%s' given twice", k);
-                    return -1;
-                }
         hz_status s = tilerender_params_set(p, k, rq->args[i].value, err, sizeof err);
         if (s == HZ_ENOTFOUND) {
             hresp_error(rs, 400, "InvalidParameterValue", "unknown parameter '%.64s'", k);
@@ -502,7 +493,6 @@ void apiroutes_tilejson(hctx *c, const hreq *rq, hresp *rs)
     json_t *j = tileexport_tilejson(
         c->base, q, 10, 18, b, c->cfg->basemap_attribution[0] ? c->cfg->basemap_attribution : NULL);
     send_result(rs, j ? HZ_OK : HZ_ENOMEM, j, "application/json", "out of memory");
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 /* The legend of one view: the same parameters as its tiles give the breaks every tile of the
@@ -537,7 +527,6 @@ void apiroutes_legend(hctx *c, const hreq *rq, hresp *rs)
     }
     send_result(rs, j ? HZ_OK : HZ_ENOMEM, j, "application/json", "out of memory");
     hresp_header(rs, "Cache-Control", "public, max-age=60");
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 /* ---- GeoTIFF download ---- */
@@ -581,7 +570,6 @@ static void public_density_tif(hctx *c, const hreq *rq, hresp *rs)
         if (send_geotiff(c, key, s, r, err, sizeof err, rs)) return;
     }
     hresp_header(rs, "Content-Disposition", "attachment; filename=\"hazmap-density.tif\"");
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 void apiroutes_density_tif(hctx *c, const hreq *rq, hresp *rs)
@@ -620,5 +608,4 @@ void apiroutes_density_tif(hctx *c, const hreq *rq, hresp *rs)
         if (send_geotiff(c, key, s, r, err, sizeof err, rs)) return;
     }
     hresp_header(rs, "Content-Disposition", "attachment; filename=\"hazmap-density.tif\"");
-    hresp_header(rs, "Vary", "Authorization");
 }

@@ -45,8 +45,8 @@ void filter_init(hz_filter *f);
 int filter_is_param(const char *key);
 
 /* Sets one parameter from its text; strict (unknown vocabulary words, malformed dates or ranges,
- * empty values are errors naming the parameter and value). Repeating a list parameter adds to it.
- */
+ * empty values are errors naming the parameter and value). Setting a list parameter again adds to
+ * it; over HTTP no parameter may be given twice (hreq_repeated_arg()). */
 hz_status filter_set(hz_filter *f, const char *key, const char *value, char *err, size_t errlen);
 
 /* Weight of an incident of the given severity under f (1 for HZ_WEIGHT_COUNT). */
