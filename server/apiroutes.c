@@ -533,6 +533,10 @@ void apiroutes_legend(hctx *c, const hreq *rq, hresp *rs)
 
 /* A download is one request's worth of work: the grid is capped well below the CLI's limit. */
 enum { SERVER_MAX_DENSITY_CELLS = 2000000 };
+/* ... and of work (kde_work() units, about 3 ns each on one core): a few seconds on two cores.
+ * 1M incidents with a 500 m quartic kernel on 10 m cells is 4e8; a 100 km Gaussian on 590 m
+ * cells over the sample, which took two minutes before this limit, is 8e10. */
+#define SERVER_MAX_DENSITY_WORK 3e9
 
 /* The GeoTIFF of density r (consumed; s and err are how computing it went) into rs, stored in
  * the result cache under key. Non-zero, with rs holding the error, on failure. */
@@ -585,6 +589,7 @@ void apiroutes_density_tif(hctx *c, const hreq *rq, hresp *rs)
     density_opts o;
     density_opts_init(&o);
     o.max_cells = SERVER_MAX_DENSITY_CELLS;
+    o.max_work = SERVER_MAX_DENSITY_WORK;
     o.disclosure = app_disclosure(c);
     char err[512];
     for (const char *const *k = allowed; *k; k++) {
