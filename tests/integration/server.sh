@@ -170,6 +170,9 @@ fi
 if has_path /api/density.tif; then
   s=$(get '/api/density.tif?bandwidth=300&cell=100' "${AUTH[@]}"); check "/api/density.tif is a GeoTIFF" bash -c "test $s = 200 && head -c 4 '$WORK/body' | od -An -c | tr -d ' ' | grep -q 'II\*'"
   gdalinfo "$WORK/body" > "$WORK/gdalinfo.txt" 2>&1; check "gdalinfo reads the GeoTIFF with a projected CRS" grep -q 'UTM\|Transverse_Mercator' "$WORK/gdalinfo.txt"
+  # issue 16: this request ran two minutes; its estimated work is refused before any kernel runs
+  s=$(curl -s -m 20 -o "$WORK/body" -w '%{http_code}' "${AUTH[@]}" "$BASE/api/density.tif?kernel=gaussian&bandwidth=100000&cell=590&extent=points")
+  check "an over-budget density (100 km Gaussian): 422 naming the estimated work" bash -c "test $s = 422 && grep -q 'estimated work' '$WORK/body'"
 fi
 if has_path /api/evaluate; then
   s=$(get "/api/evaluate?area=$CODE&start=2013-01-01" "${AUTH[@]}"); check "/api/evaluate 200 with rr" jcheck "'rr' in d and 'before' in d"
