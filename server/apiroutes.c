@@ -218,17 +218,11 @@ static json_t *blackspots_fc(hctx *c, const hreq *rq, const hz_filter *f0, hresp
     return fc;
 }
 
+/* /api/blackspots is the black-spot collection's items: paged and capped like every collection
+ * (limit 100 by default, at most 10,000), the ranking in feature order. */
 void apiroutes_blackspots(hctx *c, const hreq *rq, hresp *rs)
 {
-    if (c->role == HZ_ROLE_PUBLIC) {
-        pubmaps_blackspots(c, rq, rs);
-        return;
-    }
-    if (bad_args(rq, blackspot_args, 1, rs)) return;
-    json_t *fc = blackspots_fc(c, rq, NULL, rs);
-    if (!fc) return;
-    hresp_json(rs, 200, fc, "application/geo+json");
-    json_decref(fc);
+    apiroutes_blackspots_items(c, rq, rs);
 }
 
 /* The FeatureCollection of a computed collection for the request (new reference), or NULL with

@@ -234,7 +234,8 @@ json_t *openapi_build(const char *server_url, const char *title)
     add_get(paths, "/api/evaluate", "Before/after rate ratio of an intervention in an area",
             "application/json", (p = json_array(), ADD(p, evaluate_params), filters(p), p));
     add_get(paths, "/api/blackspots", "Ranked DBSCAN black spots", "application/geo+json",
-            (p = json_array(), ADD(p, blackspot_params), ADD(p, release_params), filters(p), p));
+            (p = json_array(), ADD(p, items_params), ADD(p, blackspot_params),
+             ADD(p, release_params), filters(p), p));
     add_get(paths, "/api/density.tif", "Kernel density grid as GeoTIFF", "image/tiff",
             (p = json_array(), ADD(p, density_params), ADD(p, release_params), filters(p), p));
     add_get(paths, "/tiles/density/{z}/{x}/{y}.png", "Density tile (Web Mercator XYZ, 256 px)",

@@ -169,16 +169,6 @@ static json_t *spots_fc(hctx *c, const rel_view *v, int hot, hresp *rs)
     return fc;
 }
 
-void pubmaps_blackspots(hctx *c, const hreq *rq, hresp *rs)
-{
-    rel_view v;
-    if (pubmaps_view(c, rq, (const char *const[]){"f", NULL}, &v, rs)) return;
-    json_t *fc = spots_fc(c, &v, 0, rs);
-    if (!fc) return;
-    hresp_json(rs, 200, fc, "application/geo+json");
-    json_decref(fc);
-}
-
 void pubmaps_items(hctx *c, const hreq *rq, hresp *rs, int hot)
 {
     static const char *const paging_args[] = {"f", "limit", "offset", "bbox", NULL};

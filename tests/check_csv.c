@@ -304,19 +304,22 @@ static void expect_sample(csv_reader *r, const char *enc)
 
 START_TEST(test_encodings_detected)
 {
-    expect_sample(open_bytes(gb_sample, sizeof gb_sample - 1), "GB18030");
-    unlink(path);
+    csv_reader *r = open_bytes(gb_sample, sizeof gb_sample - 1);
+    expect_sample(r, "GB18030");
+    done(r);
     char u8[128] = "\xEF\xBB\xBF";
     for (int k = 0; k < 3; k++)
         snprintf(u8 + strlen(u8), sizeof u8 - strlen(u8), "%s,%s\n", utf8_fields[2 * k],
                  utf8_fields[2 * k + 1]);
-    expect_sample(open_str(u8), "UTF-8");
-    unlink(path);
-    expect_sample(open_str(u8 + 3), "UTF-8");
-    unlink(path);
+    r = open_str(u8);
+    expect_sample(r, "UTF-8");
+    done(r);
+    r = open_str(u8 + 3);
+    expect_sample(r, "UTF-8");
+    done(r);
     unsigned char u16[256];
     size_t n = to_utf16le(u8 + 3, u16);
-    csv_reader *r = open_bytes((const char *)u16, n);
+    r = open_bytes((const char *)u16, n);
     expect_sample(r, "UTF-16LE");
     done(r);
 }

@@ -19,9 +19,8 @@ void pubmaps_tile(hctx *c, const hreq *rq, int z, long x, long y, hresp *rs);
 void pubmaps_tilejson(hctx *c, const hreq *rq, hresp *rs);
 void pubmaps_legend(hctx *c, const hreq *rq, hresp *rs);
 
-/* /api/blackspots, and the hot-spot and black-spot collections (paged like paging.h's computed
- * collections; an item's id is its position). */
-void pubmaps_blackspots(hctx *c, const hreq *rq, hresp *rs);
+/* The hot-spot and black-spot collections (and /api/blackspots, the latter's items), paged like
+ * paging.h's computed collections; an item's id is its position. */
 void pubmaps_items(hctx *c, const hreq *rq, hresp *rs, int hot);
 void pubmaps_item(hctx *c, const char *fid, const hreq *rq, hresp *rs, int hot);
 
