@@ -730,6 +730,7 @@ static void handle(app *a, const hreq *rq, hresp *rs)
     c.metrics = a->m;
     c.tile_cache = a->tile_cache;
     c.result_cache = a->result_cache;
+    c.where = rq->where;
     const char *host =
         rq->host && *rq->host && strlen(rq->host) < 256 && !strpbrk(rq->host, "\"<>\\ /") ? rq->host
                                                                                           : NULL;
@@ -839,9 +840,26 @@ static void handle(app *a, const hreq *rq, hresp *rs)
     snap_release(a, r);
 }
 
+int app_offload(const hctx *c, hresp *rs)
+{
+    if (c->where != HREQ_EVENT) return 0;
+    int idx = rs->route;
+    hresp_free(rs);
+    rs->route = idx;
+    rs->offload = 1;
+    return 1;
+}
+
 void app_handle(app *a, const hreq *rq, hresp *rs)
 {
     handle(a, rq, rs);
+    if (rs->offload) {
+        int idx = rs->route;
+        hresp_free(rs); /* a handler may have added headers after app_offload() */
+        rs->route = idx;
+        rs->offload = 1;
+        return;
+    }
     if (!rs->status) hresp_error(rs, 500, "InternalError", "internal error");
     set_common_headers(rs);
 }
