@@ -11,6 +11,8 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 typedef struct job {
     wpool_fn fn;
@@ -26,6 +28,7 @@ struct wpool {
     unsigned long long refused;
     int stop;
     pthread_t *th;
+    int nice;   /* the workers' nice value */
     int nth;    /* threads started */
     int joined; /* stop_all() has run (owner thread only) */
 };
@@ -33,6 +36,9 @@ struct wpool {
 static void *worker(void *ud)
 {
     wpool *p = ud;
+    /* Linux: the nice value is per thread, and threads a job creates (parfor.h) inherit it.
+     * Raising it needs no privilege; failing to is harmless. */
+    if (p->nice > 0) (void)setpriority(PRIO_PROCESS, (id_t)gettid(), p->nice);
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->stop && p->n == 0)
@@ -71,11 +77,12 @@ static void stop_all(wpool *p)
     }
 }
 
-wpool *wpool_new(int threads, int queue_max)
+wpool *wpool_new(int threads, int queue_max, int nice)
 {
     if (threads < 1 || queue_max < 0) return NULL;
     wpool *p = calloc(1, sizeof *p);
     if (!p) return NULL;
+    p->nice = nice;
     p->cap = (size_t)threads + (size_t)queue_max;
     p->q = calloc(p->cap, sizeof *p->q);
     p->th = calloc((size_t)threads, sizeof *p->th);

@@ -18,8 +18,11 @@ typedef struct wpool wpool;
 typedef void (*wpool_fn)(void *arg, int cancelled);
 
 /* A pool of `threads` workers (>= 1) whose queue holds at most `queue_max` jobs waiting for a
- * worker (>= 0; jobs being run do not count). NULL on failure (no thread left running). */
-wpool *wpool_new(int threads, int queue_max);
+ * worker (>= 0; jobs being run do not count). The workers run at nice value `nice` (0..19;
+ * 0 = the process's), and so do the threads their jobs start: the scheduler then prefers every
+ * other thread of the process (libmicrohttpd's) when the cores are busy. NULL on failure (no
+ * thread left running). */
+wpool *wpool_new(int threads, int queue_max, int nice);
 
 /* Queues fn(arg). 0 when queued; -1 (fn not called, arg untouched) when the queue is full or the
  * pool is stopping. */
