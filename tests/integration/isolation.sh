@@ -43,7 +43,8 @@ start() {
   for _ in $(seq 1 100); do grep -q listening "$WORK/out.log" 2>/dev/null && break; sleep 0.1; done
   grep -q listening "$WORK/out.log" || { echo "FAIL server did not start"; exit 1; }
 }
-stop() { kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; PID=; }
+# stop: SIGTERM; the exit status in $STOPPED
+stop() { kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; STOPPED=$?; PID=; }
 
 # heavy N BANDWIDTH: an uncached planner density GeoTIFF (a distinct bandwidth each, so no
 # cache answers it: ~3 s of the sample on one core); status and headers to $WORK/heavy.N.*
@@ -113,6 +114,25 @@ check "the refusals are counted under their route" \
   bash -c "curl -s '$BASE/metrics' | grep -q 'hazmap_http_requests_total{route=\"density_tif\",status=\"503\"} 2'"
 stop
 check "one access-log line per request, 503s included" test "$(grep -c '^GET /api/density.tif.* 503 ' "$WORK/access.log")" = 2
+
+# ---- shutting down with an analysis running and one waiting ----
+# (every suspended connection must be resumed before libmicrohttpd stops: the waiting one is
+# cancelled, the running one finishes; the clients may see their answer or a closed connection)
+start "analysis_threads = 1
+analysis_queue = 1
+prerender_max_zoom = 0"
+rm -f "$WORK"/heavy.*
+heavy 1 16100
+sleep 0.3
+heavy 2 16200
+sleep 0.3
+stop
+check "SIGTERM with an analysis running and one queued: exit 0" test "$STOPPED" = 0
+for p in "${HEAVY[@]}"; do wait "$p"; done
+HEAVY=()
+check "their clients got an answer or a closed connection ($(cat "$WORK"/heavy.1.status) $(cat "$WORK"/heavy.2.status))" \
+  bash -c "for f in '$WORK'/heavy.?.status; do grep -qx '200\|503\|000' \"\$f\" || exit 1; done"
+check "no sanitizer report" bash -c "! grep -q 'Sanitizer' '$WORK/access.log'"
 
 echo "isolation.sh: $CHECKS checks, $FAILS failed"
 [ "$FAILS" -eq 0 ]
