@@ -323,6 +323,12 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
     *con_cls = NULL;
 }
 
+/* metrics_pool_fn over the analysis pool. */
+static void pool_stats(void *ud, size_t *waiting, size_t *running, unsigned long long *refused)
+{
+    wpool_stats(ud, waiting, running, refused);
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
@@ -372,6 +378,7 @@ hz_status httpd_run(app *a, const srvconf *cfg, char *err, size_t errlen)
                        analysis_threads);
     }
 
+    metrics_set_pool(app_metrics(a), pool_stats, sv.pool);
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, on_request, &sv, MHD_OPTION_EXTERNAL_LOGGER,
         mhd_log, &sv, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, threads,
@@ -380,6 +387,7 @@ hz_status httpd_run(app *a, const srvconf *cfg, char *err, size_t errlen)
         MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &sv,
         MHD_OPTION_END);
     if (!d) {
+        metrics_set_pool(app_metrics(a), NULL, NULL);
         wpool_free(sv.pool);
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         return hz_fail(HZ_EIO, err, errlen, "cannot listen on %s:%d (address in use?)", cfg->bind,
@@ -400,6 +408,7 @@ hz_status httpd_run(app *a, const srvconf *cfg, char *err, size_t errlen)
      * running analyses finish, queued ones and any submitted from now on get a 503. */
     wpool_stop(sv.pool);
     MHD_stop_daemon(d);
+    metrics_set_pool(app_metrics(a), NULL, NULL);
     wpool_free(sv.pool);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return HZ_OK;

@@ -721,6 +721,14 @@ START_TEST(test_app_offload)
 }
 END_TEST
 
+static void fake_pool(void *ud, size_t *waiting, size_t *running, unsigned long long *refused)
+{
+    (void)ud;
+    *waiting = 3;
+    *running = 2;
+    *refused = 11;
+}
+
 START_TEST(test_metrics_render)
 {
     static const char *const routes[] = {"a", "b"};
@@ -742,6 +750,13 @@ START_TEST(test_metrics_render)
     ck_assert(
         strstr(t, "hazmap_http_request_duration_seconds_bucket{route=\"a\",le=\"0.05\"} 2\n"));
     ck_assert(strstr(t, "hazmap_cache_requests_total{cache=\"tile\",outcome=\"hit\"} 1\n"));
+    ck_assert_ptr_null(strstr(t, "hazmap_analysis")); /* no pool, no pool lines */
+    free(t);
+    metrics_set_pool(m, fake_pool, NULL);
+    t = metrics_render(m, 7, &len);
+    ck_assert(strstr(t, "\nhazmap_analysis_waiting 3\n"));
+    ck_assert(strstr(t, "\nhazmap_analysis_running 2\n"));
+    ck_assert(strstr(t, "\nhazmap_analysis_refused_total 11\n"));
     free(t);
     metrics_free(m);
 }

@@ -109,9 +109,10 @@ check "one pool thread and one queue place: 2 answered, 2 refused ($STAT)" \
   test "$(tr ' ' '\n' <<< "$STAT" | sort | tr -d '\n')" = 200200503503
 REFUSED=$(grep -l '^HTTP/1.1 503' "$WORK"/heavy.?.headers | head -1)
 check "the 503 says Retry-After" grep -qi '^Retry-After: [0-9]' "${REFUSED:-/dev/null}"
-s=$(curl -s -o /dev/null -w '%{http_code}' "$BASE/metrics")
 check "the refusals are counted under their route" \
   bash -c "curl -s '$BASE/metrics' | grep -q 'hazmap_http_requests_total{route=\"density_tif\",status=\"503\"} 2'"
+check "/metrics: hazmap_analysis_refused_total 2, nothing waiting or running" \
+  bash -c "curl -s '$BASE/metrics' | grep -qx 'hazmap_analysis_refused_total 2' && curl -s '$BASE/metrics' | grep -qx 'hazmap_analysis_waiting 0' && curl -s '$BASE/metrics' | grep -qx 'hazmap_analysis_running 0'"
 stop
 check "one access-log line per request, 503s included" test "$(grep -c '^GET /api/density.tif.* 503 ' "$WORK/access.log")" = 2
 
