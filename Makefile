@@ -4,8 +4,10 @@
 #   make test    install missing packages, build, run every test (Check's summary last)
 #   make test SANITIZE=1   the same with AddressSanitizer + UBSan
 #   make bench   benchmarks against the named peers (see BENCHMARKS.md)
+#   make fuzz    the libFuzzer harnesses of tests/fuzz/, FUZZ_SECONDS (60) each (see RELIABILITY.md)
 #
-# Build output goes to build/ (build/asan/ for SANITIZE=1), runtime state to var/.
+# Build output goes to build/ (build/asan/ for SANITIZE=1, build/fuzz/ for the harnesses), runtime
+# state to var/.
 
 SHELL := /bin/bash
 CC ?= cc
@@ -44,7 +46,8 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/testutil.o $(BUILD)/obj/tests/suites.o
 
-.PHONY: all deps run test check-unit check-integration bench clean format-check sample web-deps
+.PHONY: all deps run test check-unit check-integration bench clean format-check sample web-deps \
+	fuzz fuzz-build
 .DEFAULT_GOAL := all
 
 all: deps $(BUILD)/hazmap $(BUILD)/check_hazmap $(BUILD)/gensample
@@ -104,11 +107,14 @@ web-deps:
 		[ web/package-lock.json -nt web/node_modules/.package-lock.json ]; }; then \
 		cd web && npm ci --no-audit --no-fund --loglevel=error; fi
 
-# Integration tests first (each script exits non-zero on failure), Check's summary last.
-test: all web-deps
+# Integration tests first (each script exits non-zero on failure), Check's summary last. The fuzz
+# harnesses (tests/integration/fuzz.sh) run FUZZ_TEST_SECONDS each, in the plain build only.
+FUZZ_TEST_SECONDS ?= 30
+test: all web-deps $(if $(filter 1,$(SANITIZE)),,fuzz-build)
 	@set -e; for t in tests/integration/*.sh; do \
 		[ -e "$$t" ] || continue; \
-		echo "== $$t"; HAZMAP=$(BUILD)/hazmap BUILD=$(BUILD) bash "$$t"; done
+		echo "== $$t"; HAZMAP=$(BUILD)/hazmap BUILD=$(BUILD) FUZZ_TEST_SECONDS=$(FUZZ_TEST_SECONDS) \
+			bash "$$t"; done
 	@cd tests && CK_FORK=yes ../$(BUILD)/check_hazmap
 
 check-unit: all
@@ -117,11 +123,45 @@ check-unit: all
 bench: all
 	@bench/run.sh $(BUILD)
 
+# The fuzz harnesses: libFuzzer needs clang, so the library is built again with clang and
+# -fsanitize=fuzzer-no-link,address,undefined into build/fuzz/ (the normal build is gcc's).
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD := build/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# The CSV reader's record limit and read chunk are made tiny so small inputs cross them (csv.h).
+FUZZ_CFLAGS = $(WARN) -O1 -g -D_GNU_SOURCE -pthread -Iinclude $(PKG_CFLAGS) $(FUZZ_SAN) \
+	-DCSV_MAX_RECORD=1024 -DCSV_CHUNK=64
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/obj/%.o)
+
+$(FUZZ_BUILD)/obj/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	@echo "CC (fuzz) $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_BUILD)/libhazmap.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_BUILD)/libhazmap.a
+	$(FUZZ_CC) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) -lm -pthread $(FUZZ_SAN)
+
+fuzz-build: $(FUZZ_BIN)
+.SECONDARY: $(FUZZ_BIN:$(FUZZ_BUILD)/%=$(FUZZ_BUILD)/obj/tests/fuzz/%.o)
+
+# Each harness for FUZZ_SECONDS on a scratch copy of its committed corpus (tests/fuzz/run.sh).
+fuzz: fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
 format-check: deps
 	@clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) tests/testutil.[ch] include/hazmap/*.h $(wildcard geo/*/*.h) \
+		$(wildcard tests/fuzz/*.[ch]) \
 		&& echo "format-check: clean"
 
 clean:
 	rm -rf build
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(FUZZ_LIB_OBJ:.o=.d) \
+	$(FUZZ_BIN:$(FUZZ_BUILD)/%=$(FUZZ_BUILD)/obj/tests/fuzz/%.d)

@@ -239,6 +239,31 @@ static size_t put_mask(char *buf, size_t len, size_t off, const char *key, uint3
     return off;
 }
 
+/* The area code with the bytes that would change a query string's meaning (% & = + #) as %XX, so
+ * that a code containing "&weight=score" cannot read as (or share a cache key with) other
+ * settings. Codes of letters, digits and UTF-8 text are written as they are. */
+static size_t put_area(char *buf, size_t len, size_t off, const char *area)
+{
+    off = append(buf, len, off, "%sarea=", off ? "&" : "");
+    for (const char *c = area; *c; c++)
+        off = strchr("%&=+#", *c) ? append(buf, len, off, "%%%02X", (unsigned char)*c)
+                                  : append(buf, len, off, "%c", *c);
+    return off;
+}
+
+/* A severity weight in the fewest significant digits (6 to 17) that read back to it: "12", "0.1",
+ * but 12.0000001 whole, so weights that differ never share a canonical form. */
+static size_t put_weight(char *buf, size_t len, size_t off, const char *sep, const char *name,
+                         double w)
+{
+    char num[32];
+    for (int prec = 6; prec <= 17; prec++) {
+        snprintf(num, sizeof num, "%.*g", prec, w);
+        if (strtod(num, NULL) == w) break;
+    }
+    return append(buf, len, off, "%s%s=%s", sep, name, num);
+}
+
 int filter_canonical(const hz_filter *f, char *buf, size_t buflen)
 {
     size_t off = 0;
@@ -258,12 +283,12 @@ int filter_canonical(const hz_filter *f, char *buf, size_t buflen)
         if (f->age_max >= 0) OUT("%d", f->age_max);
     }
     if (f->disability >= 0) OUT("%sdisability=%s", off ? "&" : "", f->disability ? "yes" : "no");
-    if (f->area[0]) OUT("%sarea=%s", off ? "&" : "", f->area);
+    if (f->area[0]) off = put_area(buf, buflen, off, f->area);
     if (f->weight == HZ_WEIGHT_SCORE) {
         OUT("%sweight=score&weights=", off ? "&" : "");
         for (int s = 0; s < HZ_SEV_COUNT; s++)
-            OUT("%s%s=%g", s ? "," : "", s ? vocab_name(HZ_VOCAB_SEVERITY, s) : "unknown",
-                f->sev_weight[s]);
+            off = put_weight(buf, buflen, off, s ? "," : "",
+                             s ? vocab_name(HZ_VOCAB_SEVERITY, s) : "unknown", f->sev_weight[s]);
     }
 #undef OUT
     if (buflen && off >= buflen) buf[buflen - 1] = 0;

@@ -123,6 +123,7 @@ struct app {
     _Atomic int64_t known_release; /* the newest release's id as last read; 0 = none */
     _Atomic int64_t checked_ns;
     const char *labels[ROUTE_COUNT]; /* metrics labels, filled once by app_new() */
+    char base[320];                  /* the prefix of absolute links (srvconf_base()) */
     /* the scheduled publisher (invariant 5): runs while sched_run, woken by sched_cv */
     pthread_t sched;
     int sched_started, sched_stop; /* sched_stop guarded by sched_mu */
@@ -462,6 +463,7 @@ app *app_new(const srvconf *cfg, char *err, size_t errlen)
     atomic_init(&a->known_version, 0);
     atomic_init(&a->checked_ns, INT64_MIN / 2);
     a->cfg = *cfg;
+    srvconf_base(cfg, a->base, sizeof a->base);
     if (pthread_key_create(&a->key, tctx_destroy) != 0) {
         free(a);
         hz_fail(HZ_ENOMEM, err, errlen, "cannot create a thread key");
@@ -715,10 +717,16 @@ static int match(const char *pattern, const char *path, hctx *c)
     return !*p && !*q;
 }
 
+/* Every answer of an R_AUTH route may differ between the public, editors and planners (its
+ * body, or a 401 for a bad token), so a shared cache must key it on the Authorization header:
+ * this is the one place that says so. */
 static void set_common_headers(hresp *rs)
 {
     hresp_header(rs, "X-Content-Type-Options", "nosniff");
     hresp_header(rs, "Access-Control-Allow-Origin", "*");
+    if (rs->route >= 0 && rs->route < NROUTES && (routes[rs->route].flags & R_AUTH) &&
+        !hresp_header_get(rs, "Vary"))
+        hresp_header(rs, "Vary", "Authorization");
 }
 
 static void handle(app *a, const hreq *rq, hresp *rs)
@@ -731,13 +739,8 @@ static void handle(app *a, const hreq *rq, hresp *rs)
     c.tile_cache = a->tile_cache;
     c.result_cache = a->result_cache;
     c.where = rq->where;
-    const char *host =
-        rq->host && *rq->host && strlen(rq->host) < 256 && !strpbrk(rq->host, "\"<>\\ /") ? rq->host
-                                                                                          : NULL;
-    if (host)
-        snprintf(c.base, sizeof c.base, "http://%s", host);
-    else
-        snprintf(c.base, sizeof c.base, "http://%s:%d", a->cfg.bind, a->cfg.port);
+    /* Links never echo the request's Host header (which any client sets): srvconf_base(). */
+    snprintf(c.base, sizeof c.base, "%s", a->base);
 
     if (strcmp(rq->method, "OPTIONS") == 0) {
         rs->route = ROUTE_OPTIONS;
@@ -779,6 +782,11 @@ static void handle(app *a, const hreq *rq, hresp *rs)
             hresp_error(rs, 405, "MethodNotAllowed", "method %.16s not allowed", rq->method);
         else
             hresp_error(rs, 404, "NotFound", "no resource at this path");
+        return;
+    }
+    const char *dup = hreq_repeated_arg(rq);
+    if (dup) {
+        hresp_error(rs, 400, "InvalidParameterValue", "parameter '%.64s' given twice", dup);
         return;
     }
     char err[512];

@@ -12,7 +12,7 @@
 
 typedef struct coll_def {
     const char *id, *title, *description;
-    int planner_only;
+    int incidents; /* individual incidents: tokens_reads_incidents() decides who reads them */
     void (*items)(hctx *c, const hreq *rq, hresp *rs);
     void (*item)(hctx *c, const char *fid, const hreq *rq, hresp *rs);
 } coll_def;
@@ -22,7 +22,7 @@ static const coll_def collections[] = {
      "Sub-district boundaries with population, incident counts and rates per "
      "100,000 per year (exact Poisson 95 % limits) under the filters",
      0, oapif_areas_items, oapif_area_item},
-    {"incidents", "Incidents", "Geocoded injury incidents (planners and editors only)", 1,
+    {"incidents", "Incidents", "Geocoded injury incidents (planners only)", 1,
      oapif_incidents_items, oapif_incident_item},
     {"hotspots", "Hot spots", "Getis-Ord Gi* hot and cold spot cells under the filters", 0,
      apiroutes_hotspots_items, apiroutes_hotspots_item},
@@ -31,18 +31,14 @@ static const coll_def collections[] = {
 };
 enum { NCOLLECTIONS = sizeof collections / sizeof *collections };
 
-/* The collection named id that c's audience may see, or NULL with rs filled (404, 401). */
+/* The collection named id that c's audience may read, or NULL with rs filled (404; for the
+ * incidents 401 without a token, 403 for an editor's). */
 static const coll_def *collection_or_fail(hctx *c, const char *id, hresp *rs)
 {
     for (int i = 0; i < NCOLLECTIONS; i++) {
         const coll_def *d = &collections[i];
         if (strcmp(d->id, id) != 0) continue;
-        if (d->planner_only && c->role == HZ_ROLE_PUBLIC) {
-            hresp_error(rs, 401, "Unauthorized", "collection '%s' needs a planner or editor token",
-                        id);
-            hresp_header(rs, "WWW-Authenticate", "Bearer");
-            return NULL;
-        }
+        if (d->incidents && oapif_incidents_refused(c, rs)) return NULL;
         return d;
     }
     hresp_error(rs, 404, "NotFound", "no collection '%.64s'", id);
@@ -76,11 +72,11 @@ static json_t *collection_json(hctx *c, const coll_def *d, const double bb[4], i
                      "crs", CRS84);
 }
 
-/* The spatial extent the audience may see: planners get the incidents' box; the public the
- * areas' (the incidents' box would give the outermost incidents' coordinates). */
+/* The spatial extent the audience may see: planners get the incidents' box; the public and
+ * editors the areas' (the incidents' box would give the outermost incidents' coordinates). */
 static void extent_of(const hctx *c, double bb[4])
 {
-    if (c->role != HZ_ROLE_PUBLIC) {
+    if (tokens_reads_incidents(c->role)) {
         incset_extent(c->snap, bb);
         return;
     }
@@ -107,7 +103,7 @@ void collections_list(hctx *c, const hreq *rq, hresp *rs)
     app_time_span(c, &tmin, &tmax);
     json_t *arr = json_array();
     for (int i = 0; i < NCOLLECTIONS; i++) {
-        if (collections[i].planner_only && c->role == HZ_ROLE_PUBLIC) continue;
+        if (collections[i].incidents && !tokens_reads_incidents(c->role)) continue;
         json_array_append_new(arr, collection_json(c, &collections[i], bb, tmin, tmax));
     }
     json_t *links = json_array();

@@ -63,6 +63,8 @@ enum { CONN_IDLE, CONN_QUEUED, CONN_READY };
 
 typedef struct conn {
     struct timespec t0;
+    int started;  /* on_request() has seen this request */
+    int nul_path; /* the raw path holds %00: its decoded C string would be cut short there */
     char *body;
     size_t len, cap;
     int too_large;
@@ -203,6 +205,28 @@ static enum MHD_Result offload(server *sv, struct MHD_Connection *mc, conn *cn, 
     return MHD_YES;
 }
 
+/* 1 if the raw (still percent-encoded) path of uri, before any '?', encodes a NUL byte. */
+static int raw_path_has_nul(const char *uri)
+{
+    for (const char *p = uri; *p && *p != '?'; p++)
+        if (p[0] == '%' && p[1] == '0' && p[2] == '0') return 1;
+    return 0;
+}
+
+/* libmicrohttpd's first look at a request, with the URI as it came: the per-request state
+ * starts here, because the path handed to on_request() is already decoded and a %00 in it
+ * would silently end it ("/index.html%00.png" would read as "/index.html"). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
+{
+    (void)cls;
+    (void)mc;
+    conn *cn = calloc(1, sizeof *cn);
+    if (!cn) return NULL;
+    clock_gettime(CLOCK_MONOTONIC, &cn->t0);
+    cn->nul_path = raw_path_has_nul(uri);
+    return cn;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -210,11 +234,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     (void)version;
     server *sv = cls;
     conn *cn = *con_cls;
-    if (!cn) {
+    if (!cn) { /* on_uri() ran out of memory */
         cn = calloc(1, sizeof *cn);
         if (!cn) return MHD_NO;
         clock_gettime(CLOCK_MONOTONIC, &cn->t0);
         *con_cls = cn;
+    }
+    if (!cn->started) {
+        cn->started = 1;
+        if (cn->nul_path) {
+            hresp rs = {0};
+            hresp_error(&rs, 400, "InvalidParameterValue", "the path contains a NUL byte (%%00)");
+            hresp_header(&rs, "X-Content-Type-Options", "nosniff");
+            rs.route = -1;
+            return respond(sv, mc, cn, method, url, NULL, &rs);
+        }
         /* Refuse an announced oversized body before reading it. */
         const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Content-Length");
         if (cl) {
@@ -329,6 +363,7 @@ static void pool_stats(void *ud, size_t *waiting, size_t *running, unsigned long
     wpool_stats(ud, waiting, running, refused);
 }
 
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
@@ -381,11 +416,11 @@ hz_status httpd_run(app *a, const srvconf *cfg, char *err, size_t errlen)
     metrics_set_pool(app_metrics(a), pool_stats, sv.pool);
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, on_request, &sv, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, &sv, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->connection_timeout_s,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)cfg->per_ip_connections,
-        MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &sv,
-        MHD_OPTION_END);
+        mhd_log, &sv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, &sv, MHD_OPTION_SOCK_ADDR, sa,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)cfg->connection_timeout_s, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned int)cfg->per_ip_connections, MHD_OPTION_CONNECTION_LIMIT, 4096u,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, &sv, MHD_OPTION_END);
     if (!d) {
         metrics_set_pool(app_metrics(a), NULL, NULL);
         wpool_free(sv.pool);

@@ -26,12 +26,16 @@ hz_status hreq_check_args(const hreq *rq, const char *const *allowed, int filter
         int is_filter = filters && filter_is_param(k);
         if (!known && !is_filter)
             return hz_fail(HZ_EINVAL, err, errlen, "unknown parameter '%.64s'", k);
-        if (known && !is_filter)
-            for (size_t j = 0; j < i; j++)
-                if (strcmp(rq->args[j].key, k) == 0)
-                    return hz_fail(HZ_EINVAL, err, errlen, "parameter '%.64s' given twice", k);
     }
     return HZ_OK;
+}
+
+const char *hreq_repeated_arg(const hreq *rq)
+{
+    for (size_t i = 0; i < rq->nargs; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(rq->args[j].key, rq->args[i].key) == 0) return rq->args[i].key;
+    return NULL;
 }
 
 hz_status hreq_filter(const hreq *rq, hz_filter *f, char *err, size_t errlen)

@@ -276,8 +276,12 @@ static json_t *read_body(const hreq *rq, hresp *rs)
     return features;
 }
 
-/* Every feature checked under o; the problems go to errors. Returns their number. */
-static size_t validate_all(const json_t *features, const norm_opts *o, json_t *errors)
+/* Every feature checked under o (whose area index places the points); the problems go to
+ * errors. Unless outside_ok, a valid feature whose point lies in no area is a problem too: a
+ * point outside the study region is more often a swapped or mistyped coordinate than a real
+ * incident, and it would count in no area's rate. Returns the number of problems. */
+static size_t validate_all(const json_t *features, const norm_opts *o, int outside_ok,
+                           json_t *errors)
 {
     size_t n = json_array_size(features);
     if (!json_is_array(features) || n == 0)
@@ -285,10 +289,32 @@ static size_t validate_all(const json_t *features, const norm_opts *o, json_t *e
     for (size_t i = 0; i < n; i++) {
         post_in p;
         norm_out out;
-        post_feature(json_array_get(features, i), i, o, &p, &out, errors);
+        int bad = post_feature(json_array_get(features, i), i, o, &p, &out, errors);
+        if (!bad && !outside_ok && !out.rec.area_code)
+            add_error(errors, i, "geometry",
+                      "the point (%.7g, %.7g) lies outside every area; send the POST with "
+                      "?outside=accept when such incidents are expected",
+                      out.rec.lon, out.rec.lat);
         post_in_free(&p);
     }
     return json_array_size(errors);
+}
+
+/* The `outside` parameter: 1 for "accept", 0 for "reject" or absent, -1 with rs filled for
+ * anything else (or an unknown parameter). */
+static int outside_param(const hreq *rq, hresp *rs)
+{
+    static const char *const allowed[] = {"outside", NULL};
+    char err[512];
+    if (hreq_check_args(rq, allowed, 0, err, sizeof err) != HZ_OK) {
+        hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
+        return -1;
+    }
+    const char *v = hreq_arg_get(rq, "outside");
+    if (!v || strcmp(v, "reject") == 0) return 0;
+    if (strcmp(v, "accept") == 0) return 1;
+    hresp_error(rs, 400, "InvalidParameterValue", "outside: '%.32s' is not accept or reject", v);
+    return -1;
 }
 
 /* Stores the (validated) features in one transaction, counting the outcomes. */
@@ -330,28 +356,25 @@ void incpost_handle(hctx *c, const hreq *rq, hresp *rs)
         return;
     }
     char err[512];
-    if (hreq_check_args(rq, NULL, 0, err, sizeof err) != HZ_OK) {
-        hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
-        return;
-    }
+    int outside_ok = outside_param(rq, rs);
+    if (outside_ok < 0) return;
     json_t *features = read_body(rq, rs);
     if (!features) return;
     json_t *errors = json_array();
     /* the importers' rules with the built-in vocabulary synonyms; local times at +08:00 */
     vocabmap *vm = vocabmap_new();
-    norm_opts o = {.vm = vm, .tz = HZ_TZ_SHANGHAI};
-    areaindex *ai = NULL;
+    areaindex *ai = vm ? areaindex_new(c->st, err, sizeof err) : NULL;
+    norm_opts o = {.vm = vm, .tz = HZ_TZ_SHANGHAI, .ai = ai};
     if (!vm) {
         app_fail(rs, HZ_ENOMEM, "out of memory");
-    } else if (validate_all(features, &o, errors) > 0) {
+    } else if (!ai) {
+        app_fail(rs, HZ_EDB, err);
+    } else if (validate_all(features, &o, outside_ok, errors) > 0) {
         json_t *j = json_pack("{s:s, s:s, s:O}", "code", "InvalidParameterValue", "description",
                               "invalid features: nothing was stored", "errors", errors);
         hresp_json(rs, 400, j, "application/json");
         json_decref(j);
-    } else if (!(ai = areaindex_new(c->st, err, sizeof err))) {
-        app_fail(rs, HZ_EDB, err);
     } else {
-        o.ai = ai;
         long counts[3] = {0, 0, 0};
         hz_status s = store_all(c->st, features, &o, counts, err, sizeof err);
         int64_t v = 0;

@@ -336,11 +336,17 @@ static int incident_feature_cb(void *ud, const hz_incident_rec *r)
     return b->failed;
 }
 
-static int need_planner(hctx *c, hresp *rs)
+int oapif_incidents_refused(hctx *c, hresp *rs)
 {
-    if (c->role != HZ_ROLE_PUBLIC) return 0;
-    hresp_error(rs, 401, "Unauthorized", "individual incidents need a planner or editor token");
-    hresp_header(rs, "WWW-Authenticate", "Bearer");
+    if (tokens_reads_incidents(c->role)) return 0;
+    if (c->role == HZ_ROLE_PUBLIC) {
+        hresp_error(rs, 401, "Unauthorized", "individual incidents need a planner token");
+        hresp_header(rs, "WWW-Authenticate", "Bearer");
+    } else {
+        hresp_error(rs, 403, "Forbidden",
+                    "individual incidents are read by planners only; an editor's token may add "
+                    "incidents (POST) but not read them");
+    }
     return -1;
 }
 
@@ -414,7 +420,7 @@ static long select_incidents(hctx *c, const paging_params *pg, const hz_filter *
 
 void oapif_incidents_items(hctx *c, const hreq *rq, hresp *rs)
 {
-    if (need_planner(c, rs)) return;
+    if (oapif_incidents_refused(c, rs)) return;
     paging_params pg;
     hz_filter f;
     if (paging_parse(c, rq, &pg, &f, rs, NULL)) return;
@@ -454,7 +460,7 @@ void oapif_incidents_items(hctx *c, const hreq *rq, hresp *rs)
 
 void oapif_incident_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
 {
-    if (need_planner(c, rs) || app_check_args(rq, NULL, 0, rs)) return;
+    if (oapif_incidents_refused(c, rs) || app_check_args(rq, NULL, 0, rs)) return;
     long id;
     char err[256];
     if (qparam_long("featureId", fid, 1, 9007199254740991L, &id, err, sizeof err) != HZ_OK) {
@@ -506,7 +512,6 @@ void oapif_healthz(hctx *c, const hreq *rq, hresp *rs)
                       (json_int_t)incset_count(c->snap), "data_version", (json_int_t)c->version);
     hresp_json(rs, 200, j, "application/json");
     hresp_header(rs, "Cache-Control", "no-store");
-    hresp_header(rs, "Vary", "Authorization");
     json_decref(j);
 }
 
@@ -580,6 +585,5 @@ void oapif_config(hctx *c, const hreq *rq, hresp *rs)
         json_decref(rel);
     hresp_json(rs, 200, j, "application/json");
     hresp_header(rs, "Cache-Control", "no-cache");
-    hresp_header(rs, "Vary", "Authorization");
     json_decref(j);
 }

@@ -148,9 +148,11 @@ static void filters(json_t *arr)
 
 static json_t *responses(const char *type, const char *desc)
 {
-    return json_pack("{s:{s:s, s:{s:{}}}, s:{s:s}, s:{s:s}}", "200", "description", desc, "content",
-                     type, "400", "description", "invalid parameter {\"code\", \"description\"}",
-                     "401", "description", "missing or wrong token where one is needed");
+    return json_pack("{s:{s:s, s:{s:{}}}, s:{s:s}, s:{s:s}, s:{s:s}}", "200", "description", desc,
+                     "content", type, "400", "description",
+                     "invalid parameter {\"code\", \"description\"}", "401", "description",
+                     "missing or wrong token where one is needed", "403", "description",
+                     "the token's role may not read this (an editor's token: the incidents)");
 }
 
 /* Every GET answers the public without a token and planners with one (the answer depends on
@@ -208,11 +210,15 @@ json_t *openapi_build(const char *server_url, const char *title)
     add_get(paths, "/collections/{collectionId}/items", "Features of a collection",
             "application/geo+json", p);
     json_t *post = json_pack(
-        "{s:s, s:[{s:s,s:s,s:b,s:{s:s}}], s:{s:b, s:{s:{s:{}}, s:{s:{}}}},"
-        " s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}, s:[{s:[]}]}",
+        "{s:s, s:[{s:s,s:s,s:b,s:{s:s}}, {s:s,s:s,s:s,s:b,s:{s:s,s:[s,s],s:s}}],"
+        " s:{s:b, s:{s:{s:{}}, s:{s:{}}}}, s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}, s:[{s:[]}]}",
         "summary", "Add incidents (GeoJSON Feature or FeatureCollection; editor or planner token)",
         "parameters", "name", "collectionId", "in", "path", "required", 1, "schema", "type",
-        "string", "requestBody", "required", 1, "content", "application/geo+json", "schema",
+        "string", "name", "outside", "in", "query", "description",
+        "accept: store points that lie in no area (without an area); reject (default): such a "
+        "point is a 400 naming the feature",
+        "required", 0, "schema", "type", "string", "enum", "accept", "reject", "default", "reject",
+        "requestBody", "required", 1, "content", "application/geo+json", "schema",
         "application/json", "schema", "responses", "201", "description", "stored", "400",
         "description", "invalid features, each bad field named", "401", "description",
         "token needed", "413", "description", "body too large", "security", "bearer");

@@ -26,14 +26,7 @@ int pubmaps_view(hctx *c, const hreq *rq, const char *const *extra, rel_view *v,
     char err[768];
     for (size_t i = 0; i < rq->nargs; i++) {
         const char *k = rq->args[i].key;
-        if (in_list(extra, k)) {
-            for (size_t j = 0; j < i; j++)
-                if (strcmp(rq->args[j].key, k) == 0) {
-                    hresp_error(rs, 400, "InvalidParameterValue", "%.64s: given twice", k);
-                    return -1;
-                }
-            continue;
-        }
+        if (in_list(extra, k)) continue;
         hz_status s = rel_view_set(c->rel, v, k, rq->args[i].value, err, sizeof err);
         if (s == HZ_ENOTFOUND)
             hresp_error(rs, 400, "InvalidParameterValue",
@@ -118,7 +111,6 @@ void pubmaps_tilejson(hctx *c, const hreq *rq, hresp *rs)
     }
     hresp_json(rs, 200, j, "application/json");
     json_decref(j);
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 void pubmaps_legend(hctx *c, const hreq *rq, hresp *rs)
@@ -150,7 +142,6 @@ void pubmaps_legend(hctx *c, const hreq *rq, hresp *rs)
     hresp_json(rs, 200, j, "application/json");
     json_decref(j);
     hresp_header(rs, "Cache-Control", "public, max-age=300");
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 /* The view's hot spots (hot != 0) or black spots, cached; NULL with rs filled. */
@@ -186,7 +177,6 @@ void pubmaps_blackspots(hctx *c, const hreq *rq, hresp *rs)
     if (!fc) return;
     hresp_json(rs, 200, fc, "application/geo+json");
     json_decref(fc);
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 void pubmaps_items(hctx *c, const hreq *rq, hresp *rs, int hot)
@@ -200,7 +190,6 @@ void pubmaps_items(hctx *c, const hreq *rq, hresp *rs, int hot)
         return;
     json_t *fc = spots_fc(c, &v, hot, rs);
     if (fc) paging_send_computed(c, rq, rs, &pg, fc);
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 void pubmaps_item(hctx *c, const char *fid, const hreq *rq, hresp *rs, int hot)
@@ -209,7 +198,6 @@ void pubmaps_item(hctx *c, const char *fid, const hreq *rq, hresp *rs, int hot)
     if (pubmaps_view(c, rq, (const char *const[]){"f", NULL}, &v, rs)) return;
     json_t *fc = spots_fc(c, &v, hot, rs);
     if (fc) paging_send_item(c, rs, fc, fid);
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 size_t pubmaps_prerender(const rel_release *r, reltile *rt, tilecache *tc, int zmin, int zmax,

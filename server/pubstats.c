@@ -122,11 +122,6 @@ static const rel_table *pick_table(const rel_release *r, const hreq *rq, hresp *
             bad(rs, "%.64s: not a public parameter", k);
             return NULL;
         }
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(rq->args[j].key, k) == 0) {
-                bad(rs, "%.64s: given twice", k);
-                return NULL;
-            }
     }
     const char *v = hreq_arg_get(rq, "f");
     if (v && strcmp(v, "json") != 0) {
@@ -302,7 +297,6 @@ void pubstats_handle(hctx *c, const hreq *rq, hresp *rs)
     }
     hresp_json(rs, 200, j, "application/json");
     json_decref(j);
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 /* ---- /api/evaluate ---- */
@@ -487,7 +481,6 @@ void pubstats_evaluate(hctx *c, const hreq *rq, hresp *rs)
                     "window's variance its count plus the noise variance of its cells"));
     hresp_json(rs, 200, j, "application/json");
     json_decref(j);
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 /* ---- /collections/areas for the public ---- */
@@ -622,7 +615,6 @@ void pubstats_areas_items(hctx *c, const hreq *rq, hresp *rs)
     json_t *prov = areas_provenance(c->rel, (size_t)y);
     paging_send(c, rq, rs, page, prov);
     json_decref(prov);
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 void pubstats_area_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
@@ -640,5 +632,4 @@ void pubstats_area_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
     json_object_set_new(feat, "links", paging_item_links(c));
     hresp_json(rs, 200, feat, "application/geo+json");
     json_decref(feat);
-    hresp_header(rs, "Vary", "Authorization");
 }

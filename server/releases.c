@@ -63,7 +63,6 @@ void releases_list(hctx *c, const hreq *rq, hresp *rs)
         "releases (PRIVACY.md)");
     hresp_json(rs, 200, j, "application/json");
     json_decref(j);
-    hresp_header(rs, "Vary", "Authorization");
 }
 
 /* ---- one release ---- */

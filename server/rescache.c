@@ -60,9 +60,7 @@ static void tile_headers(hresp *rs, const char *etag, int max_age)
     char cc[64];
     snprintf(cc, sizeof cc, "public, max-age=%d", max_age);
     hresp_header(rs, "ETag", etag);
-    hresp_header(rs, "Cache-Control", cc);
-    /* the public and the planners may get different tiles for the same URL */
-    hresp_header(rs, "Vary", "Authorization");
+    hresp_header(rs, "Cache-Control", cc); /* Vary: set for every R_AUTH route by app.c */
 }
 
 void rescache_tile(hctx *c, const hreq *rq, const char *key, int max_age, rescache_render render,

@@ -61,8 +61,47 @@ static hz_status set_str(char *out, size_t cap, const char *key, const char *v, 
     return HZ_OK;
 }
 
+/* base_url: "http://" or "https://", a host, then an optional path; printable ASCII without
+ * blanks, quotes, angle brackets, backslashes, '?' or '#' (it is written into JSON and URLs as
+ * it is). "" unsets it. One trailing '/' is dropped, so links join as base_url + "/path". */
+static hz_status set_base_url(srvconf *c, const char *v, char *err, size_t errlen)
+{
+    if (!*v) {
+        c->base_url[0] = 0; /* links from the bind address */
+        return HZ_OK;
+    }
+    size_t n = strlen(v), scheme = strncmp(v, "https://", 8) == 0  ? 8
+                                   : strncmp(v, "http://", 7) == 0 ? 7
+                                                                   : 0;
+    if (n && v[n - 1] == '/') n--;
+    if (!scheme || n <= scheme || v[scheme] == '/')
+        return hz_fail(HZ_EINVAL, err, errlen,
+                       "base_url: '%.300s' is not an http:// or https:// URL with a host", v);
+    if (n >= sizeof c->base_url)
+        return hz_fail(HZ_EINVAL, err, errlen, "base_url: longer than %zu bytes",
+                       sizeof c->base_url - 1);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 127 || strchr("\"<>\\?#", v[i]))
+            return hz_fail(HZ_EINVAL, err, errlen, "base_url: character '%c' not allowed",
+                           (unsigned char)v[i] > ' ' && (unsigned char)v[i] < 127 ? v[i] : '?');
+    memcpy(c->base_url, v, n);
+    c->base_url[n] = 0;
+    return HZ_OK;
+}
+
+void srvconf_base(const srvconf *c, char *buf, size_t buflen)
+{
+    if (c->base_url[0])
+        snprintf(buf, buflen, "%s", c->base_url);
+    else if (strchr(c->bind, ':'))
+        snprintf(buf, buflen, "http://[%s]:%d", c->bind, c->port);
+    else
+        snprintf(buf, buflen, "http://%s:%d", c->bind, c->port);
+}
+
 hz_status srvconf_set(srvconf *c, const char *key, const char *v, char *err, size_t errlen)
 {
+    if (strcmp(key, "base_url") == 0) return set_base_url(c, v, err, errlen);
     if (strcmp(key, "title") == 0) return set_str(c->title, sizeof c->title, key, v, err, errlen);
     if (strcmp(key, "db") == 0) return set_str(c->db, sizeof c->db, key, v, err, errlen);
     if (strcmp(key, "bind") == 0) return set_str(c->bind, sizeof c->bind, key, v, err, errlen);

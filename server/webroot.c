@@ -89,8 +89,9 @@ int webroot_serve_path(const char *root, const char *path, hresp *rs)
             hresp_error(rs, 400, "InvalidParameterValue", "bad character in path");
             return 0;
         }
-        if (p[0] == '/' && p[1] == '.' && (p[2] == '.' || p[2] == '/' || p[2] == 0)) {
-            /* "..", "./" and hidden dot-files are all refused */
+        if (p[0] == '/' && p[1] == '.') {
+            /* every segment starting with '.' is refused: "..", ".", dot-files and
+             * dot-directories (.git, .env) alike */
             hresp_error(rs, 403, "Forbidden", "path outside the web root");
             return 0;
         }

@@ -302,6 +302,19 @@ START_TEST(test_store_roundtrip)
     int64_t v2;
     store_data_version(st, &v2);
     ck_assert_int_eq(v2, v1);
+    /* A committed transaction that changed nothing (an unchanged incident sent again) keeps
+     * the version: caches keyed on it stay valid. */
+    char id1[STORE_DATA_ID_SIZE], id2[STORE_DATA_ID_SIZE];
+    ck_assert_int_eq(store_data_id(st, id1, sizeof id1), HZ_OK);
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    r.source_id = "2";
+    ck_assert_int_eq(store_incident_put(st, &r, &o, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(o, STORE_PUT_UNCHANGED);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    store_data_version(st, &v2);
+    ck_assert_int_eq(v2, v1);
+    ck_assert_int_eq(store_data_id(st, id2, sizeof id2), HZ_OK);
+    ck_assert_str_eq(id1, id2);
 
     int n = 0;
     ck_assert_int_eq(store_incidents_scan(st, count_cb, &n, err, sizeof err), HZ_OK);
@@ -375,12 +388,21 @@ START_TEST(test_store_data_id)
     ck_assert_int_eq(store_data_id(st, id0, sizeof id0), HZ_OK);
     ck_assert_uint_eq(strspn(id0, "0123456789abcdef"), 32);
     ck_assert_int_eq(store_data_id(st, id1, sizeof id1 - 1), HZ_EINVAL);
-    /* A rollback keeps it, a commit renews it. */
+    /* A rollback keeps it, and so does a commit that changed nothing; a write renews it. */
     ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
     store_rollback(st);
     ck_assert_int_eq(store_data_id(st, id1, sizeof id1), HZ_OK);
     ck_assert_str_eq(id0, id1);
     ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_data_id(st, id1, sizeof id1), HZ_OK);
+    ck_assert_str_eq(id0, id1);
+    unsigned char wkb[128];
+    hz_area_rec a = {.code = "A1", .name = "A", .level = "subdistrict", .population = 1};
+    a.wkb = wkb;
+    a.wkb_len = tu_square_wkb(wkb, 104.0, 30.0, 104.1, 30.1);
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_area_put(st, &a, err, sizeof err), HZ_OK);
     ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
     ck_assert_int_eq(store_data_id(st, id1, sizeof id1), HZ_OK);
     ck_assert_str_ne(id0, id1);

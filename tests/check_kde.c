@@ -771,6 +771,41 @@ START_TEST(test_density_run)
 }
 END_TEST
 
+/* kde_work(): the stated counts (4 per point and grid row within reach for the polynomial
+ * kernels, one per cell within the disk of reach for the others), capped by the grid; and a
+ * density over its budget is refused before anything is computed, naming the estimate. */
+START_TEST(test_work_budget)
+{
+    /* quartic, h = 100 m on 10 m cells: 2 * 10 + 1 = 21 rows; capped at 5 rows */
+    ck_assert_double_eq(kde_work(KDE_QUARTIC, 1000, 100, 10, 0, 0), 1000.0 * 4 * 21);
+    ck_assert_double_eq(kde_work(KDE_QUARTIC, 1000, 100, 10, 50, 5), 1000.0 * 4 * 5);
+    /* Gaussian reach 4h = 400 m = 40 cells: pi 41^2 cells, capped at the grid's 30 x 20 */
+    ck_assert_double_eq_tol(kde_work(KDE_GAUSSIAN, 10, 100, 10, 0, 0),
+                            10 * 3.14159265358979323846 * 41 * 41, 1e-6);
+    ck_assert_double_eq(kde_work(KDE_GAUSSIAN, 10, 100, 10, 30, 20), 10.0 * 600);
+    incset *s = fixture();
+    hz_filter f;
+    filter_init(&f);
+    density_opts o;
+    density_opts_init(&o);
+    char err[512];
+    ck_assert_int_eq(density_opts_set(&o, "bandwidth", "150", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(density_opts_set(&o, "extent", "points", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(density_opts_set(&o, "cell", "5", err, sizeof err), HZ_OK);
+    /* 200 incidents x 4 x (2 x 30 + 1) rows = 48,800 */
+    o.max_work = 48800;
+    density_result *r = NULL;
+    ck_assert_int_eq(density_run(s, &f, &o, &r, err, sizeof err), HZ_OK);
+    density_result_free(r);
+    o.max_work = 48799;
+    r = NULL;
+    ck_assert_int_eq(density_run(s, &f, &o, &r, err, sizeof err), HZ_ELIMIT);
+    ck_assert_ptr_null(r);
+    ck_assert_msg(strstr(err, "4.88e+04") && strstr(err, "200 incidents"), "%s", err);
+    incset_free(s);
+}
+END_TEST
+
 Suite *kde_suite(void)
 {
     Suite *s = suite_create("kde");
@@ -788,6 +823,7 @@ Suite *kde_suite(void)
     tcase_add_checked_fixture(io, tmp_paths, tmp_rm);
     tcase_add_test(io, test_geotiff_roundtrip);
     tcase_add_test(io, test_density_run);
+    tcase_add_test(io, test_work_budget);
     suite_add_tcase(s, io);
     return s;
 }

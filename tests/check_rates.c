@@ -264,7 +264,10 @@ START_TEST(test_rates_by_area_and_mechanism)
     char *csv;
     size_t len;
     ck_assert_int_eq(rates_csv(r, NULL, &csv, &len, err, sizeof err), HZ_OK);
-    ck_assert(strncmp(csv, "area,area_name,mechanism,age_group,sex,count,population", 55) == 0);
+    ck_assert(strncmp(csv,
+                      "\xEF\xBB\xBF"
+                      "area,area_name,mechanism,age_group,sex,count,population",
+                      58) == 0);
     ck_assert_ptr_nonnull(strstr(csv, "\"S2\",\"Shuyan, \"\"east\"\"\",traffic,,,7,40000,"));
     ck_assert_uint_eq(strlen(csv), len);
     free(csv);

@@ -120,8 +120,8 @@ END_TEST
 START_TEST(test_request_args)
 {
     char err[256];
-    hreq_arg args[] = {{"limit", "5"}, {"mechanism", "traffic"}, {"mechanism", "fall"}};
-    hreq rq = {.method = "GET", .path = "/", .args = args, .nargs = 3};
+    hreq_arg args[] = {{"limit", "5"}, {"mechanism", "traffic,fall"}};
+    hreq rq = {.method = "GET", .path = "/", .args = args, .nargs = 2};
     const char *allowed[] = {"limit", NULL};
     ck_assert_int_eq(hreq_check_args(&rq, allowed, 1, err, sizeof err), HZ_OK);
     ck_assert_int_eq(hreq_check_args(&rq, allowed, 0, err, sizeof err), HZ_EINVAL);
@@ -130,9 +130,14 @@ START_TEST(test_request_args)
     filter_init(&f);
     ck_assert_int_eq(hreq_filter(&rq, &f, err, sizeof err), HZ_OK);
     ck_assert_uint_eq(f.mechanisms, (1u << HZ_MECH_TRAFFIC) | (1u << HZ_MECH_FALL));
-    hreq_arg dup[] = {{"limit", "5"}, {"limit", "6"}};
-    hreq rq2 = {.method = "GET", .path = "/", .args = dup, .nargs = 2};
-    ck_assert_int_eq(hreq_check_args(&rq2, allowed, 1, err, sizeof err), HZ_EINVAL);
+    ck_assert_ptr_null(hreq_repeated_arg(&rq));
+    /* any repeated parameter, a filter's or another, is named */
+    hreq_arg dup[] = {{"limit", "5"}, {"from", "2013-01-01"}, {"limit", "6"}};
+    hreq rq2 = {.method = "GET", .path = "/", .args = dup, .nargs = 3};
+    ck_assert_str_eq(hreq_repeated_arg(&rq2), "limit");
+    hreq_arg dupf[] = {{"from", "2013-01-01"}, {"limit", "5"}, {"from", "2014-01-01"}};
+    hreq rq3 = {.method = "GET", .path = "/", .args = dupf, .nargs = 3};
+    ck_assert_str_eq(hreq_repeated_arg(&rq3), "from");
 }
 END_TEST
 
@@ -477,6 +482,32 @@ START_TEST(test_app_routes)
     ck_assert_int_eq(json_integer_value(json_object_get(c.j, "areas")), 3);
     ck_assert_str_eq(hresp_header_get(&c.rs, "X-Content-Type-Options"), "nosniff");
     end_call(&c);
+    /* Links come from the bind address and port, not from the request's Host ("test:1"). */
+    hreq_arg fj[] = {{"f", "json"}};
+    do_call(a, &c, "GET", "/", fj, 1, NULL, NULL);
+    ck_assert_int_eq(c.rs.status, 200);
+    json_t *l0 = json_array_get(json_object_get(c.j, "links"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(l0, "href")),
+                     "http://127.0.0.1:8080/?f=json");
+    end_call(&c);
+    /* Every audience-dependent route says so to caches; the conformance page is the same for all.
+     */
+    const char *vary[] = {"/",        "/collections",  "/collections/areas", "/api/config",
+                          "/healthz", "/api/releases", "/tiles/density.json"};
+    for (size_t i = 0; i < sizeof vary / sizeof *vary; i++) {
+        do_call(a, &c, "GET", vary[i], NULL, 0, NULL, NULL);
+        ck_assert_msg(hresp_header_get(&c.rs, "Vary") &&
+                          !strcmp(hresp_header_get(&c.rs, "Vary"), "Authorization"),
+                      "%s", vary[i]);
+        end_call(&c);
+    }
+    do_call(a, &c, "GET", "/collections", NULL, 0, "Bearer nonsense", NULL);
+    ck_assert_int_eq(c.rs.status, 401);
+    ck_assert_str_eq(hresp_header_get(&c.rs, "Vary"), "Authorization");
+    end_call(&c);
+    do_call(a, &c, "GET", "/conformance", NULL, 0, NULL, NULL);
+    ck_assert_ptr_null(hresp_header_get(&c.rs, "Vary"));
+    end_call(&c);
 
     do_call(a, &c, "GET", "/nowhere", NULL, 0, NULL, NULL);
     ck_assert_int_eq(c.rs.status, 404);
@@ -489,6 +520,15 @@ START_TEST(test_app_routes)
     ck_assert_int_eq(c.rs.status, 204);
     ck_assert_ptr_nonnull(hresp_header_get(&c.rs, "Access-Control-Allow-Methods"));
     end_call(&c);
+    /* a repeated filter parameter is a 400 naming it, on every route (it was last-wins) */
+    hreq_arg twice[] = {{"from", "2013-01-01"}, {"from", "2014-01-01"}};
+    const char *routes_twice[] = {"/collections/areas/items", "/api/stats", "/healthz"};
+    for (size_t i = 0; i < sizeof routes_twice / sizeof *routes_twice; i++) {
+        do_call(a, &c, "GET", routes_twice[i], twice, 2, auth, NULL);
+        ck_assert_int_eq(c.rs.status, 400);
+        ck_assert(strstr(json_string_value(json_object_get(c.j, "description")), "'from'"));
+        end_call(&c);
+    }
     hreq_arg unk[] = {{"colour", "red"}};
     do_call(a, &c, "GET", "/collections/areas/items", unk, 1, NULL, NULL);
     ck_assert_int_eq(c.rs.status, 400);
@@ -578,8 +618,20 @@ START_TEST(test_app_routes)
     do_call(a, &c, "POST", "/collections/incidents/items", NULL, 0, auth, goodpost);
     ck_assert_int_eq(c.rs.status, 201);
     end_call(&c);
+    /* a point in no area is refused unless the POST says such points are expected */
+    const char *outpost = "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\","
+                          "\"coordinates\":[110.5,40.5]},\"properties\":{\"source_id\":\"o1\"}}";
+    do_call(a, &c, "POST", "/collections/incidents/items", NULL, 0, auth, outpost);
+    ck_assert_int_eq(c.rs.status, 400);
+    e0 = json_array_get(json_object_get(c.j, "errors"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(e0, "field")), "geometry");
+    end_call(&c);
+    hreq_arg acc[] = {{"outside", "accept"}};
+    do_call(a, &c, "POST", "/collections/incidents/items", acc, 1, auth, outpost);
+    ck_assert_int_eq(c.rs.status, 201);
+    end_call(&c);
     do_call(a, &c, "GET", "/healthz", NULL, 0, auth, NULL);
-    ck_assert_int_eq(json_integer_value(json_object_get(c.j, "incidents")), 29);
+    ck_assert_int_eq(json_integer_value(json_object_get(c.j, "incidents")), 30);
     end_call(&c);
 
     do_call(a, &c, "GET", "/metrics", NULL, 0, NULL, NULL);
@@ -790,6 +842,19 @@ START_TEST(test_webroot)
     ck_assert_int_eq(webroot_serve_path(webdir, "/../x", &rs), 0);
     ck_assert_int_eq(rs.status, 403);
     hresp_free(&rs);
+    /* dot-files and dot-directories are refused even when they exist */
+    snprintf(p, sizeof p, "%s/.env", webdir);
+    f = fopen(p, "w");
+    fputs("secret", f);
+    fclose(f);
+    const char *dots[] = {"/.env", "/sub/.env", "/.git/config", "/./index.html"};
+    for (size_t i = 0; i < sizeof dots / sizeof *dots; i++) {
+        ck_assert_int_eq(webroot_serve_path(webdir, dots[i], &rs), 0);
+        ck_assert_msg(rs.status == 403, "%s: %d", dots[i], rs.status);
+        hresp_free(&rs);
+    }
+    snprintf(p, sizeof p, "%s/.env", webdir);
+    unlink(p);
     ck_assert_int_eq(webroot_serve_path(webdir, "/sub", &rs), -1); /* a directory */
     ck_assert_int_eq(webroot_serve_path(webdir, "/missing.js", &rs), -1);
     /* The 404 of a missing file carries its extension's type, never the API's JSON. */
@@ -863,6 +928,27 @@ START_TEST(test_srvconf)
     ck_assert_int_eq(c.analysis_queue, 0);
     ck_assert_int_eq(srvconf_set(&c, "analysis_queue", "-1", err, sizeof err), HZ_EINVAL);
     unlink(path);
+    /* Links: base_url when set (one trailing '/' dropped), else the bind address and port. */
+    char base[320];
+    srvconf_init(&c);
+    srvconf_base(&c, base, sizeof base);
+    ck_assert_str_eq(base, "http://127.0.0.1:8080");
+    ck_assert_int_eq(srvconf_set(&c, "bind", "::1", err, sizeof err), HZ_OK);
+    srvconf_base(&c, base, sizeof base);
+    ck_assert_str_eq(base, "http://[::1]:8080");
+    ck_assert_int_eq(srvconf_set(&c, "base_url", "https://maps.example.org/hz/", err, sizeof err),
+                     HZ_OK);
+    srvconf_base(&c, base, sizeof base);
+    ck_assert_str_eq(base, "https://maps.example.org/hz");
+    const char *bad[] = {"maps.example.org", "ftp://x",     "http://",
+                         "https:///x",       "http://a b",  "http://a\"b",
+                         "http://a/?q=1",    "http://a/#f", "http://a/<x>"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        ck_assert_msg(srvconf_set(&c, "base_url", bad[i], err, sizeof err) == HZ_EINVAL, "%s",
+                      bad[i]);
+    ck_assert_str_eq(c.base_url, "https://maps.example.org/hz");
+    ck_assert_int_eq(srvconf_set(&c, "base_url", "", err, sizeof err), HZ_OK);
+    ck_assert_str_eq(c.base_url, "");
 }
 END_TEST
 

@@ -2,12 +2,43 @@
 #include "hazmap/tilemath.h"
 
 #include <math.h>
+#include <string.h>
 
 int tilemath_valid(int z, long x, long y)
 {
     if (z < 0 || z > TILEMATH_MAXZOOM) return 0;
     long n = 1L << z;
     return x >= 0 && x < n && y >= 0 && y < n;
+}
+
+/* One segment: 1..8 digits before suffix (NULL: none), at most max. */
+static int parse_coord(const char *s, const char *suffix, long max, long *out)
+{
+    size_t n = strlen(s), sl = suffix ? strlen(suffix) : 0;
+    if (n <= sl || n - sl > 8) return -1;
+    if (suffix && strcmp(s + n - sl, suffix) != 0) return -1;
+    long v = 0;
+    for (size_t i = 0; i < n - sl; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (v > max) return -1;
+    *out = v;
+    return 0;
+}
+
+int tilemath_parse_zxy(const char *zs, const char *xs, const char *ys, const char *suffix, int *z,
+                       long *x, long *y)
+{
+    long zz, xx, yy;
+    if (parse_coord(zs, NULL, TILEMATH_MAXZOOM, &zz) ||
+        parse_coord(xs, NULL, (1L << zz) - 1, &xx) ||
+        parse_coord(ys, suffix, (1L << zz) - 1, &yy) || !tilemath_valid((int)zz, xx, yy))
+        return -1;
+    *z = (int)zz;
+    *x = xx;
+    *y = yy;
+    return 0;
 }
 
 void tilemath_lonlat_to_merc(double lon, double lat, double *mx, double *my)

@@ -419,16 +419,6 @@ static double kernel_reach(kde_kernel k, double h)
     return kde_kernel_support(k, h);
 }
 
-/* Rough operation count of kde_compute() over n points: its polynomial kernels cost one row
- * update per point and lattice row within reach (row sweeps, geo/kde.c); the others one kernel
- * evaluation per cell within reach. */
-static double exact_cost(kde_kernel k, size_t n, double reach_cells)
-{
-    if (k == KDE_TRIANGULAR || k == KDE_GAUSSIAN)
-        return (double)n * M_PI * (reach_cells + 1) * (reach_cells + 1);
-    return (double)n * 4 * (2 * reach_cells + 1);
-}
-
 /* Fills the net of working-CRS positions (NET x NET) of tile z/x/y. */
 static hz_status tile_net(workcrs *wc, int z, int x, int y, double *nx, double *ny)
 {
@@ -653,9 +643,8 @@ static tilerender_method tile_method(const tile_params *p, size_t n, double cell
     if (cell > h / 4)
         return TILERENDER_BINNED; /* point samples of a kernel narrower than 4
                                     cells alias */
-    return exact_cost(p->kernel, n, kernel_reach(p->kernel, h) / cell) <= EXACT_BUDGET
-               ? TILERENDER_EXACT
-               : TILERENDER_BINNED;
+    return kde_work(p->kernel, n, h, cell, 0, 0) <= EXACT_BUDGET ? TILERENDER_EXACT
+                                                                 : TILERENDER_BINNED;
 }
 
 /* The sorted positions of the set's points within reach of L's window (plus two cells for

@@ -456,6 +456,21 @@ static hz_status set_provenance(const incset *s, const hz_filter *f, const densi
 }
 
 /* Runs the stages in order; the work is freed here whether they succeed or not. */
+/* The budget (density_opts.max_work): refused before any kernel is evaluated, naming the
+ * estimate and what would lower it. */
+static hz_status check_work(const density_opts *o, size_t n, const density_result *r, char *err,
+                            size_t errlen)
+{
+    if (!(o->max_work > 0)) return HZ_OK;
+    double work = kde_work(o->kernel, n, r->bandwidth, r->grid.cell, r->grid.nx, r->grid.ny);
+    if (work <= o->max_work) return HZ_OK;
+    return hz_fail(HZ_ELIMIT, err, errlen,
+                   "the estimated work of this density (%zu incidents, a %g m %s kernel on %g m "
+                   "cells: %.3g units) is over the limit of %.3g; use a smaller bandwidth, a "
+                   "larger cell or fewer incidents",
+                   n, r->bandwidth, kde_kernel_name(o->kernel), r->grid.cell, work, o->max_work);
+}
+
 hz_status density_run(const incset *s, const hz_filter *f, const density_opts *o,
                       density_result **out, char *err, size_t errlen)
 {
@@ -475,6 +490,7 @@ hz_status density_run(const incset *s, const hz_filter *f, const density_opts *o
     if (st == HZ_OK) st = set_extent(&w, o, r->bandwidth, bb, &why.extent, err, errlen);
     if (st == HZ_OK)
         st = lay_grid(o, r->bandwidth, bb, &r->grid, why.cell, sizeof why.cell, err, errlen);
+    if (st == HZ_OK) st = check_work(o, w.pts.n, r, err, errlen);
     if (st == HZ_OK)
         st = fill_values(s, f, o, &w, r, why.basis, sizeof why.basis, &masked, err, errlen);
     if (st == HZ_OK) st = set_provenance(s, f, o, &w, &why, masked, r, err, errlen);

@@ -150,6 +150,19 @@ double kde_kernel_support(kde_kernel k, double h)
     return k == KDE_GAUSSIAN ? 4.0 * h : h;
 }
 
+double kde_work(kde_kernel k, size_t n, double h, double cell, int nx, int ny)
+{
+    double reach = kde_kernel_support(k, h) / cell; /* in cells */
+    if (k == KDE_TRIANGULAR || k == KDE_GAUSSIAN) {
+        double cells = M_PI * (reach + 1) * (reach + 1);
+        if (nx > 0 && ny > 0 && cells > (double)nx * ny) cells = (double)nx * ny;
+        return (double)n * cells;
+    }
+    double rows = 2 * reach + 1;
+    if (ny > 0 && rows > ny) rows = ny;
+    return (double)n * 4 * rows;
+}
+
 double kde_kernel_value(kde_kernel k, double h, double r)
 {
     if (!(h > 0) || (int)k < 0 || (int)k > KDE_GAUSSIAN) return 0;

@@ -439,7 +439,10 @@ hz_status rates_csv(const rates_result *r, const disc_policy *pol, char **out, s
         free(mask);
         return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     }
-    fputs("area,area_name,mechanism,age_group,sex,count,population,years,rate,rate_lo,rate_hi,"
+    /* UTF-8 byte order mark first: Excel (the Chinese edition included) reads the file as
+     * UTF-8 only with it, and shows the area names as mojibake without */
+    fputs("\xEF\xBB\xBF"
+          "area,area_name,mechanism,age_group,sex,count,population,years,rate,rate_lo,rate_hi,"
           "unstable,suppressed\r\n",
           fp);
     for (size_t k = 0; k < r->n; k++) {

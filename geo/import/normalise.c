@@ -104,6 +104,18 @@ static void quote(char *dst, size_t len, const char *src)
     memcpy(dst + n, "...", 4);
 }
 
+/* Drops an incomplete UTF-8 character at the end of s (n bytes), left by a cut. */
+static void utf8_cut(char *s, size_t n)
+{
+    size_t k = n;
+    while (k > 0 && ((unsigned char)s[k - 1] & 0xC0) == 0x80)
+        k--;
+    if (k == 0) return;
+    unsigned char lead = (unsigned char)s[k - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (k - 1 + need > n) s[k - 1] = 0;
+}
+
 /* Records a problem of field f: the rule's text with $1 = a1 (quoted) and $2 = a2 (as is). */
 static void problem(norm_out *out, norm_field f, rule r, const char *a1, const char *a2)
 {
@@ -111,11 +123,12 @@ static void problem(norm_out *out, norm_field f, rule r, const char *a1, const c
     norm_problem *p = &out->problem[out->nproblems++];
     p->field = f;
     p->kind = rules[r].kind;
-    char q[NORM_QUOTE_MAX + 4];
+    char q[NORM_QUOTE_MAX + 4], q2[NORM_QUOTE_MAX + 4];
     quote(q, sizeof q, a1 ? a1 : "");
+    quote(q2, sizeof q2, a2 ? a2 : ""); /* a time format can be long too */
     size_t o = 0;
     for (const char *t = rules[r].text; *t && o + 1 < sizeof p->reason; t++) {
-        const char *arg = t[0] == '$' && t[1] == '1' ? q : t[0] == '$' && t[1] == '2' ? a2 : NULL;
+        const char *arg = t[0] == '$' && t[1] == '1' ? q : t[0] == '$' && t[1] == '2' ? q2 : NULL;
         if (!arg) {
             p->reason[o++] = *t;
             continue;
@@ -125,6 +138,7 @@ static void problem(norm_out *out, norm_field f, rule r, const char *a1, const c
             p->reason[o++] = *arg;
     }
     p->reason[o] = 0;
+    if (o + 1 >= sizeof p->reason) utf8_cut(p->reason, o);
 }
 
 /* The same with two numbers as arguments (coordinates). */

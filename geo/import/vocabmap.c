@@ -327,11 +327,19 @@ hz_status vocabmap_load(vocabmap *m, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
     if (!f) return hz_fail(HZ_EIO, err, errlen, "%s: cannot open: %s", path, strerror(errno));
-    char line[1024];
+    /* whole lines of any length (fgets into a fixed buffer read the tail of a long line, a long
+     * comment's included, as a line of its own) */
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
     int ln = 0;
     hz_status s = HZ_OK;
-    while (fgets(line, sizeof line, f)) {
+    while ((len = getline(&line, &cap, f)) >= 0) {
         ln++;
+        if (strlen(line) != (size_t)len) {
+            s = hz_fail(HZ_EINVAL, err, errlen, "%s:%d: NUL byte in the line", path, ln);
+            break;
+        }
         char *hash_at = strchr(line, '#');
         if (hash_at) *hash_at = 0;
         char *t = trim(line);
@@ -351,6 +359,7 @@ hz_status vocabmap_load(vocabmap *m, const char *path, char *err, size_t errlen)
             break;
         }
     }
+    free(line);
     fclose(f);
     return s;
 }

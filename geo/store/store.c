@@ -2,7 +2,9 @@
  * data version, areas, incidents and import bookkeeping.
  *
  * Invariants:
- *  1. meta.data_version only grows, by one per committed write transaction (store_commit()).
+ *  1. meta.data_version only grows, by one per committed write transaction that changed a row
+ *     (store_commit()): a transaction whose writes all found their rows as they were (a re-sent
+ *     incident, STORE_PUT_UNCHANGED) keeps the version, so no cache is emptied for it.
  *  2. incidents.lon/lat equal ST_X/ST_Y of incidents.geom (both written by store_incident_put()).
  *  3. incidents.content_hash is the FNV-1a hash of every stored field but the key (source,
  *     source_id) and the batch, so a re-import of an unchanged row can be recognised without
@@ -30,7 +32,8 @@ struct store {
     sqlite3 *db;
     void *splite; /* SpatiaLite's per-connection cache */
     char *path;
-    int in_tx; /* invariant 4 */
+    int in_tx;           /* invariant 4 */
+    int64_t tx_changes0; /* sqlite3_total_changes64() at store_begin(): invariant 1 */
     int timeout_ms;
     struct timespec deadline;
     sqlite3_stmt *stmt[ST_COUNT];
@@ -240,6 +243,7 @@ hz_status store_begin(store *st, char *err, size_t errlen)
     if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(st, err, errlen, "begin");
     st->in_tx = 1;
+    st->tx_changes0 = sqlite3_total_changes64(st->db);
     return HZ_OK;
 }
 
@@ -251,7 +255,9 @@ static const char *const bump_sql =
 hz_status store_commit(store *st, char *err, size_t errlen)
 {
     assert(st->in_tx);
-    if (sqlite3_exec(st->db, bump_sql, NULL, NULL, NULL) != SQLITE_OK ||
+    /* total_changes counts every row inserted, updated or deleted, triggers' included */
+    int changed = sqlite3_total_changes64(st->db) != st->tx_changes0;
+    if ((changed && sqlite3_exec(st->db, bump_sql, NULL, NULL, NULL) != SQLITE_OK) ||
         sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         hz_status s = db_fail(st, err, errlen, "commit");
         store_rollback(st);

@@ -10,6 +10,11 @@
 #include <openssl/rand.h>
 #include <sqlite3.h>
 
+int tokens_reads_incidents(hz_role r)
+{
+    return r == HZ_ROLE_PLANNER;
+}
+
 const char *tokens_role_name(hz_role r)
 {
     switch (r) {

@@ -42,7 +42,7 @@ typedef struct hctx {
     struct tilecache *result_cache; /* analysis JSON by canonical request (memory only) */
     struct tilerender *tr;          /* the renderer of this snapshot (NULL without tiles) */
     const struct ptindex *pti;      /* bbox index of the snapshot's incidents */
-    char base[320];                 /* "http://host:port" for absolute links */
+    char base[320];                 /* absolute links start with it (srvconf_base()) */
     const char *seg[HCTX_MAX_SEGS]; /* the path segments matched by {} in the route pattern */
     char segbuf[1024];
     hreq_where where; /* the request's (rq->where) */

@@ -48,6 +48,8 @@ typedef struct density_opts {
     density_extent extent;  /* default DENSITY_EXTENT_AREAS (points when there are no areas) */
     disc_policy disclosure; /* floors of bandwidth and cell (disclosure.h); zero = none */
     size_t max_cells;       /* 0 = DENSITY_MAX_CELLS; more is HZ_ELIMIT */
+    double max_work;        /* > 0: a kde_work() estimate above it is HZ_ELIMIT, before any
+                             * kernel is evaluated (the server's budget); 0 = none */
     int nthreads;           /* 0 = one per core */
     int mask_areas;         /* 1: cells whose centre is outside the areas (f->area's if set) are
                              * DENSITY_NODATA: incidents are recorded only inside them, so a

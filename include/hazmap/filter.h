@@ -45,15 +45,17 @@ void filter_init(hz_filter *f);
 int filter_is_param(const char *key);
 
 /* Sets one parameter from its text; strict (unknown vocabulary words, malformed dates or ranges,
- * empty values are errors naming the parameter and value). Repeating a list parameter adds to it.
- */
+ * empty values are errors naming the parameter and value). Setting a list parameter again adds to
+ * it; over HTTP no parameter may be given twice (hreq_repeated_arg()). */
 hz_status filter_set(hz_filter *f, const char *key, const char *value, char *err, size_t errlen);
 
 /* Weight of an incident of the given severity under f (1 for HZ_WEIGHT_COUNT). */
 double filter_weight(const hz_filter *f, int severity);
 
 /* Writes a canonical query string of the non-default settings ("mechanism=traffic&from=...")
- * into buf (always NUL-terminated). Equal filters give equal strings: caches key on it.
+ * into buf (always NUL-terminated); from and to are seconds since the epoch, and the area code's
+ * bytes % & = + # are %XX-escaped. Equal filters give equal strings and unequal ones unequal
+ * strings: caches key on it.
  * Returns the length it needed (like snprintf). */
 int filter_canonical(const hz_filter *f, char *buf, size_t buflen);
 

@@ -30,7 +30,7 @@ typedef enum hreq_where { HREQ_INLINE = 0, HREQ_EVENT, HREQ_POOL } hreq_where;
 typedef struct hreq {
     const char *method;   /* "GET", "HEAD", "POST", "OPTIONS", ... */
     const char *path;     /* percent-decoded path, without the query */
-    const hreq_arg *args; /* decoded query arguments in order (repeats kept) */
+    const hreq_arg *args; /* decoded query arguments in order (repeats kept: see below) */
     size_t nargs;
     const char *host; /* header values or NULL */
     const char *accept;
@@ -59,9 +59,14 @@ typedef struct hresp {
 const char *hreq_arg_get(const hreq *rq, const char *key);
 
 /* HZ_EINVAL naming the first argument that is neither in allowed (NULL-terminated, may be NULL)
- * nor, when filters is non-zero, a filter parameter; and the first repeated non-filter argument. */
+ * nor, when filters is non-zero, a filter parameter. (Repeats: hreq_repeated_arg().) */
 hz_status hreq_check_args(const hreq *rq, const char *const *allowed, int filters, char *err,
                           size_t errlen);
+
+/* The name of the first query argument given more than once, or NULL. No parameter may be
+ * repeated (lists are comma-separated): app.c refuses such a request before any handler runs,
+ * so no handler sees "last wins" or "first wins". */
+const char *hreq_repeated_arg(const hreq *rq);
 
 /* Applies every filter argument of rq to f (initialised by the caller). Strict (filter_set). */
 hz_status hreq_filter(const hreq *rq, hz_filter *f, char *err, size_t errlen);

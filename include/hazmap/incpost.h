@@ -5,8 +5,10 @@
  * is invalid nothing is stored and the 400 lists each bad field by feature index:
  *   {"code": "InvalidParameterValue", "description": "...",
  *    "errors": [{"feature": 0, "field": "properties.mechanism", "reason": "..."}]}
- * Valid features get their area by point-in-polygon and are stored in one transaction, which
- * bumps the data version: cached tiles and results (keyed by it) and the snapshot are renewed.
+ * Valid features get their area by point-in-polygon; a point in no area is invalid (field
+ * "geometry") unless the query says ?outside=accept. They are stored in one transaction, which
+ * bumps the data version when it inserted or replaced any (store_commit()): cached tiles and
+ * results (keyed by it) and the snapshot are then renewed; an unchanged POST keeps them.
  *
  * Feature fields: geometry Point [lon, lat] (WGS84; null or a null member is a missing
  * coordinate); properties: source (default "api"), source_id (required, or the feature's "id"),

@@ -73,6 +73,14 @@ const char *kde_kernel_formula(kde_kernel k);
 /* Radius beyond which the kernel is zero: h, or 4h for the Gaussian. */
 double kde_kernel_support(kde_kernel k, double h);
 
+/* The work kde_compute() does for n points with bandwidth h on cells of `cell` metres, in units
+ * of about 3 ns on one core of the reference machine (BENCHMARKS.md): the polynomial kernels
+ * cost one row update per point and grid row within reach (row sweeps) and a row update is
+ * counted 4, the others one kernel evaluation per cell within reach. Rows and cells in reach
+ * are capped by the grid's own (ny rows, ny x nx cells; 0 = no cap). For budgets (density_opts,
+ * the tile renderer's method choice): an estimate, not a measurement. */
+double kde_work(kde_kernel k, size_t n, double h, double cell, int nx, int ny);
+
 /* "arcgis", "silverman", "scott". Borrowed. */
 const char *kde_bw_rule_name(kde_bw_rule r);
 

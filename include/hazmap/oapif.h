@@ -21,10 +21,14 @@ void oapif_config(hctx *c, const hreq *rq, hresp *rs);
 void oapif_areas_items(hctx *c, const hreq *rq, hresp *rs);
 void oapif_area_item(hctx *c, const char *fid, const hreq *rq, hresp *rs);
 
-/* The incidents collection (planners and editors; 401 for the public): a page in id order, and
- * one incident by its id. */
+/* The incidents collection (planners only: 401 for the public, 403 for editors): a page in id
+ * order, and one incident by its id. */
 void oapif_incidents_items(hctx *c, const hreq *rq, hresp *rs);
 void oapif_incident_item(hctx *c, const char *fid, const hreq *rq, hresp *rs);
+
+/* 0 if c's audience may read individual incidents (tokens_reads_incidents()); else -1 with rs
+ * filled: 401 without a token, 403 for an editor. */
+int oapif_incidents_refused(hctx *c, hresp *rs);
 
 /* An OGC link object {href: base + path, rel, type, title} (new reference; NULL on OOM). */
 json_t *oapif_link(const char *base, const char *path, const char *rel, const char *type,

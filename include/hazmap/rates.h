@@ -90,8 +90,8 @@ void rates_free(rates_result *r);
 hz_status rates_json(const rates_result *r, const disc_policy *pol, json_t **out, char *err,
                      size_t errlen);
 
-/* The same rows as CSV (header line first, RFC 4180 quoting, empty cells for null), into a
- * malloc'd NUL-terminated buffer the caller frees. */
+/* The same rows as CSV (a UTF-8 byte order mark, for Excel; the header line; RFC 4180 quoting,
+ * CRLF line ends, empty cells for null), into a malloc'd NUL-terminated buffer the caller frees. */
 hz_status rates_csv(const rates_result *r, const disc_policy *pol, char **out, size_t *len,
                     char *err, size_t errlen);
 

@@ -26,6 +26,11 @@
  *                         the default: each release spends privacy budget, PRIVACY.md)
  *   prerender_max_zoom    render the public's default tiles of zooms 10..this in the background
  *                         when a release is loaded (16; below 10 = none: all on demand)
+ *   base_url              the absolute URL prefix of every link the server writes (OGC links,
+ *                         paging, TileJSON), e.g. https://maps.example.org/hazmap: http:// or
+ *                         https://, no query, no trailing '/' ("" = http://BIND:PORT; set it
+ *                         behind a reverse proxy or when bound to 0.0.0.0). The request's Host
+ *                         header is never used.
  *   bind, port, web       as the command-line options
  * Command-line options given to `hazmap serve` override the file. */
 #ifndef HAZMAP_SRVCONF_H
@@ -58,6 +63,7 @@ typedef struct srvconf {
     char work_srs[256];
     int publish_every_h;
     int prerender_max_zoom;
+    char base_url[256]; /* "" or a checked absolute URL without a trailing '/' */
 } srvconf;
 
 /* Fills c with the defaults above. */
@@ -66,6 +72,10 @@ void srvconf_init(srvconf *c);
 /* Sets one key from its text, strictly (numbers in range, booleans true/false/1/0/yes/no).
  * HZ_EINVAL names the key and value. */
 hz_status srvconf_set(srvconf *c, const char *key, const char *value, char *err, size_t errlen);
+
+/* The prefix of absolute links: base_url, else "http://BIND:PORT" ("http://[BIND]:PORT" for an
+ * IPv6 address). Always NUL-terminated. */
+void srvconf_base(const srvconf *c, char *buf, size_t buflen);
 
 /* Reads a configuration file into c; errors name the file and line. */
 hz_status srvconf_load(srvconf *c, const char *path, char *err, size_t errlen);

@@ -7,7 +7,8 @@
  * callbacks are valid only during the callback.
  *
  * Writes happen inside store_begin()/store_commit(); store_commit() bumps the data version, a
- * number that changes with every committed write and that caches key on, and renews the data
+ * number that changes with every committed write that changed a row and that caches key on, and
+ * renews the data
  * identity, which caches that outlive the process key on (store_data_id()). */
 #ifndef HAZMAP_STORE_H
 #define HAZMAP_STORE_H
@@ -35,7 +36,8 @@ void store_close(store *st);
 const char *store_path(const store *st);
 
 /* Transactions. store_begin() starts an immediate (write) transaction; store_commit() bumps the
- * data version and commits; store_rollback() undoes everything since store_begin(). */
+ * data version if the transaction changed any row, and commits; store_rollback() undoes
+ * everything since store_begin(). */
 hz_status store_begin(store *st, char *err, size_t errlen);
 hz_status store_commit(store *st, char *err, size_t errlen);
 void store_rollback(store *st);

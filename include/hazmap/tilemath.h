@@ -19,6 +19,12 @@
 /* 1 if z is in 0..TILEMATH_MAXZOOM and x, y in 0..2^z-1; else 0. */
 int tilemath_valid(int z, long x, long y);
 
+/* Parses the segments of a tile URL .../{z}/{x}/{y}SUFFIX (suffix such as ".png", or NULL): each
+ * 1 to 8 decimal digits and nothing else (leading zeros allowed), z in 0..TILEMATH_MAXZOOM, x and y
+ * in 0..2^z-1. Returns 0 with *z, *x, *y set, or -1. */
+int tilemath_parse_zxy(const char *zs, const char *xs, const char *ys, const char *suffix, int *z,
+                       long *x, long *y);
+
 /* Geographic degrees <-> EPSG:3857 metres (latitude clamped to +-TILEMATH_MAXLAT). */
 void tilemath_lonlat_to_merc(double lon, double lat, double *mx, double *my);
 void tilemath_merc_to_lonlat(double mx, double my, double *lon, double *lat);

@@ -14,9 +14,14 @@
 
 typedef enum hz_role {
     HZ_ROLE_PUBLIC = 0, /* no token: the public portal (aggregates only) */
-    HZ_ROLE_EDITOR = 1, /* may add incidents and read everything */
+    HZ_ROLE_EDITOR = 1, /* adds incidents; reads the planners' aggregates, not the incidents */
     HZ_ROLE_PLANNER = 2 /* reads everything and may add incidents */
 } hz_role;
+
+/* 1 if role r may read individual incidents (the incidents collection): planners only. Editors
+ * write incidents but do not read them back (least privilege for health data); the public
+ * sees aggregates only. The one home of this rule. */
+int tokens_reads_incidents(hz_role r);
 
 /* "public", "editor", "planner". Borrowed, static. */
 const char *tokens_role_name(hz_role r);

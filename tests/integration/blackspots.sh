@@ -181,7 +181,7 @@ for r in rows.values():
     rate = r["count"] / (r["population"] * r["years"]) * 1e5
     assert abs(r["rate"] - rate) < 1e-6 * rate and r["rate_lo"] < r["rate"] < r["rate_hi"]
     assert r["unstable"] == (r["count"] < 20)
-c = list(csv.DictReader(open(sys.argv[2], encoding="utf-8")))
+c = list(csv.DictReader(open(sys.argv[2], encoding="utf-8-sig")))  # the BOM is for Excel
 assert c and set(("area", "mechanism", "count", "rate", "rate_lo", "rate_hi", "unstable")) <= set(c[0])
 assert sum(int(r["count"]) for r in c if r["area"] == "510104") == 55000
 PY

@@ -77,6 +77,16 @@ check "CORS header" test "$(header Access-Control-Allow-Origin)" = '*'
 s=$(get /?f=json); check "/?f=json 200 JSON landing page" test "$s" = 200
 check "landing page links: self, service-desc (OpenAPI 3.0), conformance, data" jcheck "{'self','service-desc','conformance','data'} <= {l['rel'] for l in d['links']} and any(l['type'].startswith('application/vnd.oai.openapi+json') for l in d['links'] if l['rel']=='service-desc')"
 s=$(get / -H 'Accept: application/json'); check "/ with Accept: application/json gives JSON" jcheck "'links' in d"
+# links and the TileJSON URL are built from the bind address, never from the client's Host
+s=$(get /?f=json -H 'Host: evil.example'); check "a forged Host header is not echoed in links" jcheck "all(l['href'].startswith('$BASE/') for l in d['links'])"
+for u in '/?f=json' /collections /collections/areas '/collections/areas/items?limit=1' /api/config; do
+  s=$(get "$u"); check "Vary: Authorization on $u" test "$(header Vary)" = Authorization
+done
+for u in '/collections/areas/items?from=2013-01-01&from=2014-01-01' '/api/stats?mechanism=fall&mechanism=traffic' '/tiles/density.json?age=0-10&age=20-30' '/api/blackspots?area=X&area=Y'; do
+  s=$(get "$u" "${AUTH[@]}"); check "a repeated filter parameter is a 400 naming it: $u" bash -c "test $s = 400 && grep -q 'given twice' '$WORK/body'"
+done
+s=$(get /tiles/density.json "${AUTH[@]}" -H 'Host: evil.example'); check "a forged Host header is not echoed in the TileJSON URL" jcheck "d['tiles'][0].startswith('$BASE/tiles/')"
+s=$(get /collections/areas/items?limit=1 "${AUTH[@]}" -H 'Host: evil.example'); check "a forged Host header is not echoed in paging links" jcheck "d['links'] and all(l['href'].startswith('$BASE/') for l in d['links'])"
 s=$(get / -H 'Accept: text/html,application/xhtml+xml,*/*;q=0.8'); check "/ with a browser's Accept gives the map page" bash -c "test $s = 200 && grep -qi '<html\|<!doctype' '$WORK/body'"
 s=$(get /conformance); check "/conformance lists core, geojson, oas30" jcheck "all(any(c.endswith('/conf/'+k) for c in d['conformsTo']) for k in ('core','geojson','oas30'))"
 s=$(get /api); check "/api is an OpenAPI 3.0 document with the items path" jcheck "d['openapi'].startswith('3.0') and '/collections/{collectionId}/items' in d['paths']"
@@ -151,6 +161,7 @@ get /api > /dev/null
 has() { python3 -c "import json,sys; sys.exit(0 if '$1' in json.load(open('$WORK/body'))['paths'] else 1)"; }
 cp "$WORK/body" "$WORK/api.json"
 has_path() { python3 -c "import json,sys; sys.exit(0 if '$1' in json.load(open('$WORK/api.json'))['paths'] else 1)"; }
+check "OpenAPI: the incidents POST takes outside=accept|reject" python3 -c "import json,sys; p=json.load(open('$WORK/api.json'))['paths']['/collections/{collectionId}/items']['post']['parameters']; sys.exit(0 if any(x['name']=='outside' and x['schema']['enum']==['accept','reject'] for x in p) else 1)"
 if has_path /api/stats; then
   s=$(get '/api/stats?by=area'); check "/api/stats 200 with rows" jcheck "len(d['rows'])>0"
   check "public stats: no count under 10" jcheck "all(r['count'] is None or r['count']>=10 for r in d['rows'])"
@@ -159,6 +170,9 @@ fi
 if has_path /api/density.tif; then
   s=$(get '/api/density.tif?bandwidth=300&cell=100' "${AUTH[@]}"); check "/api/density.tif is a GeoTIFF" bash -c "test $s = 200 && head -c 4 '$WORK/body' | od -An -c | tr -d ' ' | grep -q 'II\*'"
   gdalinfo "$WORK/body" > "$WORK/gdalinfo.txt" 2>&1; check "gdalinfo reads the GeoTIFF with a projected CRS" grep -q 'UTM\|Transverse_Mercator' "$WORK/gdalinfo.txt"
+  # issue 16: this request ran two minutes; its estimated work is refused before any kernel runs
+  s=$(curl -s -m 20 -o "$WORK/body" -w '%{http_code}' "${AUTH[@]}" "$BASE/api/density.tif?kernel=gaussian&bandwidth=100000&cell=590&extent=points")
+  check "an over-budget density (100 km Gaussian): 422 naming the estimated work" bash -c "test $s = 422 && grep -q 'estimated work' '$WORK/body'"
 fi
 if has_path /api/evaluate; then
   s=$(get "/api/evaluate?area=$CODE&start=2013-01-01" "${AUTH[@]}"); check "/api/evaluate 200 with rr" jcheck "'rr' in d and 'before' in d"
@@ -231,6 +245,24 @@ REFAREA=$(sqlite3 -cmd '.load mod_spatialite' "$DB" "SELECT ifnull((SELECT code 
 check "the posted incident got its area by point-in-polygon (SpatiaLite says '$REFAREA')" test "$(sqlite3 "$DB" "SELECT ifnull(area_code,'') FROM incidents WHERE source='test' AND source_id='post-1'")" = "$REFAREA"
 check "POST bumped the data version" test "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key='data_version'")" -gt "$V0"
 s=$(get /healthz "${AUTH[@]}"); check "planner /healthz sees the new incident" jcheck "d['incidents']==$NINC+1"
+# a point outside every area is refused unless the POST says such points are expected
+OUTF='{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[104.08,30.65]},"properties":{"source":"test","source_id":"in-1","mechanism":"fall"}},{"type":"Feature","geometry":{"type":"Point","coordinates":[100.5,20.5]},"properties":{"source":"test","source_id":"out-1","mechanism":"fall"}}]}'
+POSTH=(-X POST -H 'Content-Type: application/geo+json' "${AUTH[@]}")
+s=$(get /collections/incidents/items "${POSTH[@]}" --data "$OUTF"); check "a POSTed point outside every area: 400 naming feature 1's geometry" bash -c "test $s = 400 && python3 -c \"import json,sys; d=json.load(open('$WORK/body')); sys.exit(0 if [(e['feature'],e['field']) for e in d['errors']]==[(1,'geometry')] and 'outside=accept' in d['errors'][0]['reason'] else 1)\""
+check "... and nothing of that batch was stored" test "$(sqlite3 "$DB" "SELECT count(*) FROM incidents WHERE source='test' AND source_id IN ('in-1','out-1')")" = 0
+s=$(get '/collections/incidents/items?outside=maybe' "${POSTH[@]}" --data "$OUTF"); check "outside=maybe: 400" bash -c "test $s = 400 && grep -q 'outside' '$WORK/body'"
+s=$(get '/collections/incidents/items?outside=accept' "${POSTH[@]}" --data "$OUTF"); check "with ?outside=accept both are stored, the outside one without an area" bash -c "test $s = 201 && test \"\$(sqlite3 '$DB' \"SELECT count(*) FROM incidents WHERE source='test' AND source_id='out-1' AND area_code IS NULL\")\" = 1"
+# editors write incidents but do not read them (planners only)
+EAUTH=(-H "Authorization: Bearer $EDITOR")
+s=$(get /collections/incidents/items "${EAUTH[@]}"); check "editor GET incidents items: 403" test "$s" = 403
+s=$(get /collections/incidents/items/1 "${EAUTH[@]}"); check "editor GET one incident: 403" test "$s" = 403
+s=$(get /collections/incidents "${EAUTH[@]}"); check "editor GET the incidents collection: 403" test "$s" = 403
+s=$(get /collections "${EAUTH[@]}"); check "the incidents collection is not listed for editors" jcheck "'incidents' not in [c['id'] for c in d['collections']]"
+s=$(get /collections "${AUTH[@]}"); check "... and is listed for planners" jcheck "'incidents' in [c['id'] for c in d['collections']]"
+s=$(get /collections/areas/items?limit=1 "${EAUTH[@]}"); check "editors still read the live aggregates" test "$s" = 200
+V1=$(sqlite3 "$DB" "SELECT value FROM meta WHERE key='data_version'")
+s=$(get /collections/incidents/items -X POST -H 'Content-Type: application/geo+json' "${AUTH[@]}" --data "$FEAT"); check "the same POST again: 201, one unchanged" bash -c "test $s = 201 && python3 -c \"import json,sys; d=json.load(open('$WORK/body')); sys.exit(0 if d['unchanged']==1 and d['inserted']==0 and d['data_version']==$V1 else 1)\""
+check "an unchanged POST keeps the data version (caches stay)" test "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key='data_version'")" = "$V1"
 BADFC='{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[104.08,30.65]},"properties":{"source_id":"ok-1","mechanism":"fall"}},{"type":"Feature","geometry":{"type":"Point","coordinates":[200,30]},"properties":{"source_id":"x","mechanism":"flying","age":-3}}]}'
 s=$(get /collections/incidents/items -X POST -H 'Content-Type: application/geo+json' "${AUTH[@]}" --data "$BADFC"); check "invalid FeatureCollection 400" test "$s" = 400
 check "the 400 names each bad field of feature 1" jcheck "{(e['feature'],e['field']) for e in d['errors']} == {(1,'geometry.coordinates[0]'),(1,'properties.mechanism'),(1,'properties.age')}"
@@ -242,6 +274,10 @@ s=$(get /collections/incidents/items -X POST -H 'Content-Type: application/geo+j
 s=$(get /metrics); check "/metrics Prometheus text with routes and a histogram" bash -c "grep -q 'hazmap_http_requests_total{route=\"healthz\",status=\"200\"}' '$WORK/body' && grep -q hazmap_http_request_duration_seconds_bucket '$WORK/body' && grep -q hazmap_cache_requests_total '$WORK/body'"
 s=$(get /index.html); check "static index.html with Cache-Control" bash -c "test $s = 200 && grep -qi '^cache-control' '$WORK/headers'"
 s=$(get /link-out.txt); check "symlink out of the web root refused" test "$s" = 403 -o "$s" = 404
+echo 'secret' > "$WORK/web/.env"
+s=$(get /.env); check "an existing dot-file is refused (403)" test "$s" = 403
+s=$(get /index.html%00.png --path-as-is); check "an encoded NUL in the path is refused (400), not read as /index.html" test "$s" = 400
+s=$(get /collections%00/areas --path-as-is); check "an encoded NUL in an API path is refused (400)" test "$s" = 400
 s=$(get /js/missing.js); check "missing .js: 404 as text/javascript, not JSON" bash -c "test $s = 404 && test '$(header Content-Type)' = 'text/javascript; charset=utf-8'"
 s=$(get /css/missing.css); check "missing .css: 404 as text/css" bash -c "test $s = 404 && test '$(header Content-Type)' = 'text/css; charset=utf-8'"
 s=$(get /missing.png); check "missing .png: 404 as image/png" bash -c "test $s = 404 && test '$(header Content-Type)' = image/png"

@@ -407,7 +407,7 @@ export class LayerSet {
   }
 
   async _incidents() {
-    if (!this.planner) { this.hooks.status('incidents', '', true); return; }
+    if (this.cfg.role !== 'planner') { this.hooks.status('incidents', '', true); return; } // planners only read incidents
     const signal = this._signal('incidents');
     if (!L.markerClusterGroup) {
       loadCss('vendor/leaflet.markercluster/MarkerCluster.css');

@@ -143,7 +143,7 @@ function updateAgeNote() {
 function buildLayerList() {
   const ul = $('layers');
   ul.replaceChildren();
-  const planner = page.cfg.role === 'planner' || page.cfg.role === 'editor';
+  const readsIncidents = page.cfg.role === 'planner'; // editors add incidents but do not read them
   for (const name of LAYERS) {
     const li = document.createElement('li');
     li.dataset.layer = name;
@@ -151,8 +151,8 @@ function buildLayerList() {
     const c = document.createElement('input');
     c.type = 'checkbox';
     c.id = `layer-${name}`;
-    c.checked = page.state.l.includes(name) && (name !== 'incidents' || planner);
-    c.disabled = name === 'incidents' && !planner;
+    c.checked = page.state.l.includes(name) && (name !== 'incidents' || readsIncidents);
+    c.disabled = name === 'incidents' && !readsIncidents;
     c.addEventListener('change', () => {
       const l2 = LAYERS.filter((n) => (n === name ? c.checked : page.state.l.includes(n)));
       setState({ l: l2 }, { reload: false });
@@ -413,8 +413,7 @@ async function main() {
     blackspots: renderBlackspotList,
     areas: renderAreaChoices,
   });
-  const planner = cfg.role === 'planner' || cfg.role === 'editor';
-  for (const name of s.l) if (name !== 'incidents' || planner) page.layers.enabled.add(name);
+  for (const name of s.l) if (name !== 'incidents' || cfg.role === 'planner') page.layers.enabled.add(name);
   page.layers.update({ ...s });
   setState({}, { reload: false });
 
