@@ -16,8 +16,8 @@ static const char serve_usage[] =
     "Serves OGC API - Features, the analysis endpoints, density tiles and the map page.\n"
     "The config file holds 'key = value' lines: title, min_count, min_bandwidth, basemap_url,\n"
     "basemap_attribution, basemap_gcj02, cache_dir, cache_mb, query_timeout_ms, max_body_bytes,\n"
-    "threads, connection_timeout_s, per_ip_connections, work_srs, publish_every_h,\n"
-    "prerender_max_zoom, base_url (see include/hazmap/srvconf.h).\n"
+    "threads, analysis_threads, analysis_queue, connection_timeout_s, per_ip_connections,\n"
+    "work_srs, publish_every_h, prerender_max_zoom, base_url (see include/hazmap/srvconf.h).\n"
     "Links in the answers start with base_url (e.g. https://maps.example.org/hazmap; set it\n"
     "behind a reverse proxy), else with http://BIND:PORT - never with the request's Host.\n"
     "Command-line options override the file. SIGINT or SIGTERM stops the server.\n";

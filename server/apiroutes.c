@@ -148,7 +148,7 @@ static json_t *hotspots_fc(hctx *c, const hreq *rq, const hz_filter *f0, hresp *
     }
     rescache_key(c, "hotspots", canon, key, sizeof key);
     json_t *fc = rescache_json(c, key);
-    if (fc) return fc;
+    if (fc || app_offload(c, rs)) return fc;
     char err[512], why[1024];
     hotspots_result *r = NULL;
     hz_status s = hotspots_run(c->snap, &f, &hp, &r, why, sizeof why, err, sizeof err);
@@ -204,7 +204,7 @@ static json_t *blackspots_fc(hctx *c, const hreq *rq, const hz_filter *f0, hresp
              (long long)f.from, (long long)f.to);
     rescache_key(c, "blackspots", canon, key, sizeof key);
     json_t *fc = rescache_json(c, key);
-    if (fc) return fc;
+    if (fc || app_offload(c, rs)) return fc;
     blackspots_result *r = NULL;
     s = blackspots_compute(c->snap, &f, &bp, &r, err, sizeof err);
     disc_policy pol = app_disclosure(c);
@@ -336,6 +336,7 @@ void apiroutes_stats(hctx *c, const hreq *rq, hresp *rs)
     rescache_key(c, "stats", canon, key, sizeof key);
     const char *type = fmt == 1 ? "text/csv; charset=utf-8" : "application/json";
     if (!rescache_lookup(c, key, type, rs)) {
+        if (app_offload(c, rs)) return;
         stats_compute(c, &f, by, fmt, rs);
         rescache_store(c, key, rs);
     }
@@ -386,6 +387,7 @@ void apiroutes_evaluate(hctx *c, const hreq *rq, hresp *rs)
              compare ? compare : "");
     rescache_key(c, "evaluate", canon, key, sizeof key);
     if (!rescache_lookup(c, key, "application/json", rs)) {
+        if (app_offload(c, rs)) return;
         evaluate_result r;
         json_t *j = NULL;
         s = evaluate_run(c->snap, &f, f.area, compare, t0, (int)before, (int)after, &r, err,
@@ -560,6 +562,7 @@ static void public_density_tif(hctx *c, const hreq *rq, hresp *rs)
     rel_view_canonical(c->rel, &v, canon, sizeof canon);
     snprintf(key, sizeof key, "%s/density.tif", canon);
     if (!rescache_lookup(c, key, "image/tiff", rs)) {
+        if (app_offload(c, rs)) return;
         density_result *r = NULL;
         char err[512];
         disc_policy pol = app_disclosure(c);
@@ -602,6 +605,7 @@ void apiroutes_density_tif(hctx *c, const hreq *rq, hresp *rs)
     }
     rescache_key(c, "density.tif", canon, key, sizeof key);
     if (!rescache_lookup(c, key, "image/tiff", rs)) {
+        if (app_offload(c, rs)) return;
         density_result *r = NULL;
         hz_status s = density_run(c->snap, &f, &o, &r, err, sizeof err);
         if (send_geotiff(c, key, s, r, err, sizeof err, rs)) return;

@@ -738,6 +738,7 @@ static void handle(app *a, const hreq *rq, hresp *rs)
     c.metrics = a->m;
     c.tile_cache = a->tile_cache;
     c.result_cache = a->result_cache;
+    c.where = rq->where;
     /* Links never echo the request's Host header (which any client sets): srvconf_base(). */
     snprintf(c.base, sizeof c.base, "%s", a->base);
 
@@ -847,9 +848,26 @@ static void handle(app *a, const hreq *rq, hresp *rs)
     snap_release(a, r);
 }
 
+int app_offload(const hctx *c, hresp *rs)
+{
+    if (c->where != HREQ_EVENT) return 0;
+    int idx = rs->route;
+    hresp_free(rs);
+    rs->route = idx;
+    rs->offload = 1;
+    return 1;
+}
+
 void app_handle(app *a, const hreq *rq, hresp *rs)
 {
     handle(a, rq, rs);
+    if (rs->offload) {
+        int idx = rs->route;
+        hresp_free(rs); /* a handler may have added headers after app_offload() */
+        rs->route = idx;
+        rs->offload = 1;
+        return;
+    }
     if (!rs->status) hresp_error(rs, 500, "InternalError", "internal error");
     set_common_headers(rs);
 }

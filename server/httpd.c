@@ -1,14 +1,33 @@
-/* httpd.c - libmicrohttpd front end: per-connection state, limits, access log, shutdown.
+/* httpd.c - libmicrohttpd front end: per-connection state, limits, access log, the analysis
+ * pool, shutdown.
  *
  * Per-request state (struct conn) is created on libmicrohttpd's first callback for a request
- * and freed in the completion callback (the pattern of libmicrohttpd's largepost.c). */
+ * and freed in the completion callback (the pattern of libmicrohttpd's largepost.c).
+ *
+ * Isolation: libmicrohttpd's network threads (`threads`) answer every request, but never
+ * compute. A handler about to compute (app_offload()) gives the request back marked offload; the
+ * connection is then suspended and the request handed to the analysis pool (wpool.h,
+ * `analysis_threads` threads, `analysis_queue` waiting), which answers it again from the start
+ * and resumes the connection; libmicrohttpd then calls on_request() once more and the answer is
+ * queued there. When the queue is full the request gets a 503 with Retry-After at once. So
+ * health, metrics, static files and cached answers never wait behind an analysis.
+ *
+ * Thread ownership of a conn: the network thread of its connection owns it, except while
+ * cn->state is CONN_QUEUED: the connection is suspended (libmicrohttpd calls nothing for it) and
+ * the pool job owns cn->rq and cn->pending. The job stores the answer in cn->pending, sets
+ * CONN_READY (release) and resumes the connection as its last access to cn; the network thread
+ * reads cn->pending only after seeing CONN_READY (acquire). The pool is stopped (every queued or
+ * running job has resumed its connection) before the daemon is stopped, as libmicrohttpd
+ * requires. */
 #include "hazmap/httpd.h"
+#include "hazmap/wpool.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +39,27 @@
 
 enum { MAX_ARGS = 64 };
 
+/* How long a client refused by a full analysis queue is asked to wait, seconds. */
+#define BUSY_RETRY_AFTER "5"
+
+/* The analysis threads' nice value: with every core computing, a cheap request's thread still
+ * gets a core within a scheduler tick or two (weight 1024 against 110 per analysis thread). */
+enum { ANALYSIS_NICE = 10 };
+
 typedef struct server {
     app *a;
     const srvconf *cfg;
+    wpool *pool; /* the analysis pool; valid (refusing once stopped) until the daemon is stopped */
 } server;
+
+typedef struct argv_ctx {
+    hreq_arg args[MAX_ARGS];
+    size_t n;
+    int overflow;
+    int nul; /* a decoded key or value holds a NUL byte (%00): C strings would truncate it */
+} argv_ctx;
+
+enum { CONN_IDLE, CONN_QUEUED, CONN_READY };
 
 typedef struct conn {
     struct timespec t0;
@@ -33,14 +69,16 @@ typedef struct conn {
     size_t len, cap;
     int too_large;
     int done;
+    /* the request as handed to the handlers (args and headers borrowed from libmicrohttpd,
+     * valid until the completion callback) */
+    argv_ctx av;
+    hreq rq;
+    /* the analysis pool hand-off (ownership: see the head of the file) */
+    server *sv;
+    struct MHD_Connection *mc;
+    hresp pending;
+    _Atomic int state;
 } conn;
-
-typedef struct argv_ctx {
-    hreq_arg args[MAX_ARGS];
-    size_t n;
-    int overflow;
-    int nul; /* a decoded key or value holds a NUL byte (%00): C strings would truncate it */
-} argv_ctx;
 
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
                                    size_t key_size, const char *value, size_t value_size)
@@ -116,6 +154,57 @@ static enum MHD_Result respond(server *sv, struct MHD_Connection *mc, conn *cn, 
     return ok;
 }
 
+/* The answer to a request that the pool cannot take: now full, or stopping (`stopping`). */
+static void busy(hresp *rs, int route, int stopping)
+{
+    hresp_error(rs, 503, "ServiceUnavailable", "%s",
+                stopping ? "the server is shutting down"
+                         : "too many analyses are running or waiting; retry later");
+    hresp_header(rs, "Retry-After", BUSY_RETRY_AFTER);
+    hresp_header(rs, "X-Content-Type-Options", "nosniff");
+    hresp_header(rs, "Access-Control-Allow-Origin", "*");
+    rs->route = route;
+}
+
+/* The pool job of one offloaded request (wpool_fn): answers it and resumes its connection, the
+ * job's last access to cn. */
+static void pool_job(void *arg, int cancelled)
+{
+    conn *cn = arg;
+    struct MHD_Connection *mc = cn->mc;
+    hresp rs = {0};
+    if (cancelled)
+        busy(&rs, cn->pending.route, 1);
+    else
+        app_handle(cn->sv->a, &cn->rq, &rs);
+    cn->pending = rs;
+    atomic_store_explicit(&cn->state, CONN_READY, memory_order_release);
+    MHD_resume_connection(mc);
+}
+
+/* Hands the request of cn (answered rs->offload by the handler) to the pool, suspending its
+ * connection; the answer is queued when libmicrohttpd calls on_request() again after the
+ * resume. A full queue gives the 503 through the same path. */
+static enum MHD_Result offload(server *sv, struct MHD_Connection *mc, conn *cn, const hresp *rs)
+{
+    cn->sv = sv;
+    cn->mc = mc;
+    cn->rq.where = HREQ_POOL;
+    memset(&cn->pending, 0, sizeof cn->pending);
+    cn->pending.route = rs->route;
+    atomic_store_explicit(&cn->state, CONN_QUEUED, memory_order_relaxed);
+    /* Suspended before the job can run, so that its resume never precedes the suspend. */
+    MHD_suspend_connection(mc);
+    if (wpool_submit(sv->pool, pool_job, cn) != 0) {
+        hresp refused = {0};
+        busy(&refused, rs->route, 0);
+        cn->pending = refused;
+        atomic_store_explicit(&cn->state, CONN_READY, memory_order_release);
+        MHD_resume_connection(mc);
+    }
+    return MHD_YES;
+}
+
 /* 1 if the raw (still percent-encoded) path of uri, before any '?', encodes a NUL byte. */
 static int raw_path_has_nul(const char *uri)
 {
@@ -178,6 +267,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         }
         return MHD_YES;
     }
+    if (atomic_load_explicit(&cn->state, memory_order_acquire) == CONN_READY) {
+        hresp rs = cn->pending; /* resumed: the pool's answer (or the 503) */
+        memset(&cn->pending, 0, sizeof cn->pending);
+        atomic_store_explicit(&cn->state, CONN_IDLE, memory_order_relaxed);
+        return respond(sv, mc, cn, method, url, &cn->rq, &rs);
+    }
     if (cn->done) { /* a response is queued already: discard the rest of the body */
         *upload_data_size = 0;
         return MHD_YES;
@@ -214,13 +309,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         rs.route = -1;
         return respond(sv, mc, cn, method, url, NULL, &rs);
     }
-    argv_ctx av;
-    av.n = 0;
-    av.overflow = 0;
-    av.nul = 0;
-    MHD_get_connection_values_n(mc, MHD_GET_ARGUMENT_KIND, collect_arg, &av);
-    if (av.overflow || av.nul) {
-        if (av.nul)
+    argv_ctx *av = &cn->av;
+    av->n = 0;
+    av->overflow = 0;
+    av->nul = 0;
+    MHD_get_connection_values_n(mc, MHD_GET_ARGUMENT_KIND, collect_arg, av);
+    if (av->overflow || av->nul) {
+        if (av->nul)
             hresp_error(&rs, 400, "InvalidParameterValue", "a query parameter contains a NUL byte");
         else
             hresp_error(&rs, 400, "InvalidParameterValue", "more than %d query parameters",
@@ -229,11 +324,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         rs.route = -1;
         return respond(sv, mc, cn, method, url, NULL, &rs);
     }
-    hreq rq = {
+    cn->rq = (hreq){
         .method = method,
         .path = url,
-        .args = av.args,
-        .nargs = av.n,
+        .args = av->args,
+        .nargs = av->n,
         .host = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Host"),
         .accept = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Accept"),
         .authorization = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Authorization"),
@@ -241,9 +336,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         .content_type = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Content-Type"),
         .body = cn->body,
         .body_len = cn->len,
+        .where = HREQ_EVENT,
     };
-    app_handle(sv->a, &rq, &rs);
-    return respond(sv, mc, cn, method, url, &rq, &rs);
+    app_handle(sv->a, &cn->rq, &rs);
+    if (rs.offload) return offload(sv, mc, cn, &rs);
+    return respond(sv, mc, cn, method, url, &cn->rq, &rs);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
@@ -254,9 +351,16 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
     (void)toe;
     conn *cn = *con_cls;
     if (!cn) return;
+    hresp_free(&cn->pending);
     free(cn->body);
     free(cn);
     *con_cls = NULL;
+}
+
+/* metrics_pool_fn over the analysis pool. */
+static void pool_stats(void *ud, size_t *waiting, size_t *running, unsigned long long *refused)
+{
+    wpool_stats(ud, waiting, running, refused);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
@@ -269,12 +373,12 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 hz_status httpd_run(app *a, const srvconf *cfg, char *err, size_t errlen)
 {
-    server sv = {a, cfg};
+    server sv = {a, cfg, NULL};
     struct sockaddr_in sin;
     struct sockaddr_in6 sin6;
     struct sockaddr *sa;
-    unsigned int flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO |
+                         MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     memset(&sin, 0, sizeof sin);
     memset(&sin6, 0, sizeof sin6);
     if (inet_pton(AF_INET, cfg->bind, &sin.sin_addr) == 1) {
@@ -293,6 +397,8 @@ hz_status httpd_run(app *a, const srvconf *cfg, char *err, size_t errlen)
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned int threads =
         cfg->threads > 0 ? (unsigned int)cfg->threads : (unsigned int)(cores > 0 ? cores : 1);
+    int analysis_threads =
+        cfg->analysis_threads > 0 ? cfg->analysis_threads : (int)(cores > 0 ? cores : 1);
 
     /* The workers inherit this mask, so SIGINT/SIGTERM are delivered only to sigwait() below. */
     sigset_t set, old;
@@ -301,7 +407,13 @@ hz_status httpd_run(app *a, const srvconf *cfg, char *err, size_t errlen)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, &old);
     signal(SIGPIPE, SIG_IGN);
+    if (!(sv.pool = wpool_new(analysis_threads, cfg->analysis_queue, ANALYSIS_NICE))) {
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        return hz_fail(HZ_ENOMEM, err, errlen, "cannot start %d analysis threads",
+                       analysis_threads);
+    }
 
+    metrics_set_pool(app_metrics(a), pool_stats, sv.pool);
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, on_request, &sv, MHD_OPTION_EXTERNAL_LOGGER,
         mhd_log, &sv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, &sv, MHD_OPTION_SOCK_ADDR, sa,
@@ -310,6 +422,8 @@ hz_status httpd_run(app *a, const srvconf *cfg, char *err, size_t errlen)
         (unsigned int)cfg->per_ip_connections, MHD_OPTION_CONNECTION_LIMIT, 4096u,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, &sv, MHD_OPTION_END);
     if (!d) {
+        metrics_set_pool(app_metrics(a), NULL, NULL);
+        wpool_free(sv.pool);
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         return hz_fail(HZ_EIO, err, errlen, "cannot listen on %s:%d (address in use?)", cfg->bind,
                        cfg->port);
@@ -325,7 +439,12 @@ hz_status httpd_run(app *a, const srvconf *cfg, char *err, size_t errlen)
     while (sigwait(&set, &sig) != 0) {
     }
     fprintf(stderr, "hazmap: signal %d, shutting down\n", sig);
+    /* Every suspended connection is resumed before the daemon stops (the head of the file):
+     * running analyses finish, queued ones and any submitted from now on get a 503. */
+    wpool_stop(sv.pool);
     MHD_stop_daemon(d);
+    metrics_set_pool(app_metrics(a), NULL, NULL);
+    wpool_free(sv.pool);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return HZ_OK;
 }

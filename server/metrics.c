@@ -29,7 +29,15 @@ struct metrics {
     size_t n;
     route_counters *rc;
     atomic_ulong cache[2][2]; /* [tile_cache][hit] */
+    metrics_pool_fn pool;     /* set only while no thread renders (metrics_set_pool()) */
+    void *pool_ud;
 };
+
+void metrics_set_pool(metrics *m, metrics_pool_fn fn, void *ud)
+{
+    m->pool = fn;
+    m->pool_ud = ud;
+}
 
 metrics *metrics_new(const char *const *routes, size_t n)
 {
@@ -128,6 +136,25 @@ static void bprintf(buf *b, const char *fmt, ...)
     }
 }
 
+static void render_pool(metrics *m, buf *b)
+{
+    size_t waiting = 0, running = 0;
+    unsigned long long refused = 0;
+    m->pool(m->pool_ud, &waiting, &running, &refused);
+    bprintf(b,
+            "# HELP hazmap_analysis_waiting Analysis requests waiting for a pool thread.\n"
+            "# TYPE hazmap_analysis_waiting gauge\n"
+            "hazmap_analysis_waiting %zu\n"
+            "# HELP hazmap_analysis_running Analysis requests being computed.\n"
+            "# TYPE hazmap_analysis_running gauge\n"
+            "hazmap_analysis_running %zu\n"
+            "# HELP hazmap_analysis_refused_total Analysis requests refused (503) by a full "
+            "queue.\n"
+            "# TYPE hazmap_analysis_refused_total counter\n"
+            "hazmap_analysis_refused_total %llu\n",
+            waiting, running, refused);
+}
+
 char *metrics_render(metrics *m, unsigned long long snapshot_scans, size_t *len)
 {
     buf b = {malloc(4096), 0, 4096, 0};
@@ -188,6 +215,7 @@ char *metrics_render(metrics *m, unsigned long long snapshot_scans, size_t *len)
             "# TYPE hazmap_snapshot_scans_total counter\n"
             "hazmap_snapshot_scans_total %llu\n",
             snapshot_scans);
+    if (m->pool) render_pool(m, &b);
     if (b.failed) {
         free(b.p);
         return NULL;

@@ -207,7 +207,7 @@ void releases_post(hctx *c, const hreq *rq, hresp *rs)
         if (c->role == HZ_ROLE_PUBLIC) hresp_header(rs, "WWW-Authenticate", "Bearer");
         return;
     }
-    if (app_check_args(rq, NULL, 0, rs)) return;
+    if (app_check_args(rq, NULL, 0, rs) || app_offload(c, rs)) return;
     char err[512];
     int64_t id = 0;
     hz_status s = releases_publish(c->snap, c->st, c->cfg, &id, err, sizeof err);

@@ -11,17 +11,24 @@ void rescache_key(const hctx *c, const char *route, const char *canon, char *key
              c->role == HZ_ROLE_PUBLIC ? "public" : "full", canon);
 }
 
+/* A request offloaded to the pool looks its key up twice (app_offload()): it is counted once,
+ * on its first look. */
+static void count(const hctx *c, int tile, int hit)
+{
+    if (c->where != HREQ_POOL) metrics_cache(c->metrics, tile, hit);
+}
+
 int rescache_lookup(hctx *c, const char *key, const char *type, hresp *rs)
 {
     if (!c->result_cache) return 0;
     unsigned char *data;
     size_t len;
     if (tilecache_get(c->result_cache, key, &data, &len) == HZ_OK) {
-        metrics_cache(c->metrics, 0, 1);
+        count(c, 0, 1);
         hresp_take(rs, 200, type, data, len);
         return 1;
     }
-    metrics_cache(c->metrics, 0, 0);
+    count(c, 0, 0);
     return 0;
 }
 
@@ -62,7 +69,7 @@ void rescache_tile(hctx *c, const hreq *rq, const char *key, int max_age, rescac
     char etag[TILECACHE_ETAG_LEN], err[512];
     tilecache_etag(key, etag);
     if (rq->if_none_match && strstr(rq->if_none_match, etag)) {
-        metrics_cache(c->metrics, 1, 1);
+        count(c, 1, 1);
         hresp_bytes(rs, 304, "image/png", "", 0);
         tile_headers(rs, etag, max_age);
         return;
@@ -70,9 +77,10 @@ void rescache_tile(hctx *c, const hreq *rq, const char *key, int max_age, rescac
     unsigned char *png = NULL;
     size_t len = 0;
     if (tilecache_get(c->tile_cache, key, &png, &len) == HZ_OK) {
-        metrics_cache(c->metrics, 1, 1);
+        count(c, 1, 1);
     } else {
-        metrics_cache(c->metrics, 1, 0);
+        count(c, 1, 0);
+        if (app_offload(c, rs)) return;
         hz_status s = render(ud, &png, &len, err, sizeof err);
         if (s != HZ_OK) {
             app_fail(rs, s, err);

@@ -22,6 +22,8 @@ void srvconf_init(srvconf *c)
     c->query_timeout_ms = 10000;
     c->max_body_bytes = 10L * 1024 * 1024;
     c->threads = 0;
+    c->analysis_threads = 0;
+    c->analysis_queue = 64;
     c->connection_timeout_s = 30;
     c->per_ip_connections = 64;
     snprintf(c->work_srs, sizeof c->work_srs, "auto");
@@ -123,6 +125,10 @@ hz_status srvconf_set(srvconf *c, const char *key, const char *v, char *err, siz
     if (strcmp(key, "prerender_max_zoom") == 0)
         return set_int(&c->prerender_max_zoom, key, v, 0, 18, err, errlen);
     if (strcmp(key, "threads") == 0) return set_int(&c->threads, key, v, 0, 1024, err, errlen);
+    if (strcmp(key, "analysis_threads") == 0)
+        return set_int(&c->analysis_threads, key, v, 0, 1024, err, errlen);
+    if (strcmp(key, "analysis_queue") == 0)
+        return set_int(&c->analysis_queue, key, v, 0, 100000, err, errlen);
     if (strcmp(key, "connection_timeout_s") == 0)
         return set_int(&c->connection_timeout_s, key, v, 1, 3600, err, errlen);
     if (strcmp(key, "per_ip_connections") == 0)

@@ -3,6 +3,7 @@
 #include <check.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 #include "hazmap/store.h"
 #include "hazmap/tokens.h"
 #include "hazmap/webroot.h"
+#include "hazmap/wpool.h"
 
 static char dbpath[256], webdir[256];
 
@@ -407,8 +409,9 @@ typedef struct call {
     json_t *j;
 } call;
 
-static void do_call(app *a, call *c, const char *method, const char *path, hreq_arg *args,
-                    size_t nargs, const char *auth, const char *body)
+/* do_call() as if on a thread of kind `where` (httpmsg.h). */
+static void do_call_on(hreq_where where, app *a, call *c, const char *method, const char *path,
+                       hreq_arg *args, size_t nargs, const char *auth, const char *body)
 {
     memset(c, 0, sizeof *c);
     hreq rq = {.method = method,
@@ -419,9 +422,16 @@ static void do_call(app *a, call *c, const char *method, const char *path, hreq_
                .authorization = auth,
                .body = body,
                .body_len = body ? strlen(body) : 0,
-               .content_type = body ? "application/geo+json" : NULL};
+               .content_type = body ? "application/geo+json" : NULL,
+               .where = where};
     app_handle(a, &rq, &c->rs);
     c->j = c->rs.body ? json_loadb((const char *)c->rs.body, c->rs.len, 0, NULL) : NULL;
+}
+
+static void do_call(app *a, call *c, const char *method, const char *path, hreq_arg *args,
+                    size_t nargs, const char *auth, const char *body)
+{
+    do_call_on(HREQ_INLINE, a, c, method, path, args, nargs, auth, body);
 }
 
 static void end_call(call *c)
@@ -634,6 +644,143 @@ START_TEST(test_app_routes)
 }
 END_TEST
 
+/* ---- isolation: the analysis pool ---- */
+
+typedef struct pool_probe {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int gate_open, started, ran, cancelled;
+} pool_probe;
+
+/* A job that counts itself and, until the gate opens, blocks its worker. */
+static void probe_job(void *arg, int cancelled)
+{
+    pool_probe *p = arg;
+    pthread_mutex_lock(&p->mu);
+    p->started++;
+    pthread_cond_broadcast(&p->cv);
+    while (!cancelled && !p->gate_open)
+        pthread_cond_wait(&p->cv, &p->mu);
+    if (cancelled)
+        p->cancelled++;
+    else
+        p->ran++;
+    pthread_mutex_unlock(&p->mu);
+}
+
+START_TEST(test_wpool)
+{
+    pool_probe pr = {.gate_open = 0};
+    pthread_mutex_init(&pr.mu, NULL);
+    pthread_cond_init(&pr.cv, NULL);
+    ck_assert_ptr_null(wpool_new(0, 1, 0));
+    wpool *p = wpool_new(1, 1, 0);
+    ck_assert_ptr_nonnull(p);
+    /* one worker busy, one job waiting: the next is refused at once (never blocks) */
+    ck_assert_int_eq(wpool_submit(p, probe_job, &pr), 0);
+    pthread_mutex_lock(&pr.mu);
+    while (pr.started < 1)
+        pthread_cond_wait(&pr.cv, &pr.mu);
+    pthread_mutex_unlock(&pr.mu);
+    ck_assert_int_eq(wpool_submit(p, probe_job, &pr), 0);
+    ck_assert_int_eq(wpool_submit(p, probe_job, &pr), -1);
+    size_t queued, running;
+    unsigned long long refused;
+    wpool_stats(p, &queued, &running, &refused);
+    ck_assert_uint_eq(queued, 1);
+    ck_assert_uint_eq(running, 1);
+    ck_assert_uint_eq(refused, 1);
+    pthread_mutex_lock(&pr.mu);
+    pr.gate_open = 1;
+    pthread_cond_broadcast(&pr.cv);
+    pthread_mutex_unlock(&pr.mu);
+    /* every accepted job runs exactly once: on a worker, or cancelled by the stop */
+    wpool_stop(p);
+    ck_assert_int_eq(pr.ran + pr.cancelled, 2);
+    ck_assert_int_ge(pr.ran, 1);
+    ck_assert_int_eq(wpool_submit(p, probe_job, &pr), -1); /* refused once stopped */
+    wpool_free(p);
+    /* without a waiting place a job is taken only by an idle worker */
+    pool_probe pz = {.gate_open = 0};
+    pthread_mutex_init(&pz.mu, NULL);
+    pthread_cond_init(&pz.cv, NULL);
+    p = wpool_new(2, 0, 5);
+    ck_assert_int_eq(wpool_submit(p, probe_job, &pz), 0);
+    ck_assert_int_eq(wpool_submit(p, probe_job, &pz), 0);
+    ck_assert_int_eq(wpool_submit(p, probe_job, &pz), -1);
+    pthread_mutex_lock(&pz.mu);
+    pz.gate_open = 1;
+    pthread_cond_broadcast(&pz.cv);
+    pthread_mutex_unlock(&pz.mu);
+    wpool_free(p);
+    ck_assert_int_eq(pz.ran + pz.cancelled, 2);
+    pthread_mutex_destroy(&pr.mu);
+    pthread_cond_destroy(&pr.cv);
+    pthread_mutex_destroy(&pz.mu);
+    pthread_cond_destroy(&pz.cv);
+}
+END_TEST
+
+/* On a network thread an analysis that no cache answers is handed back (rs.offload) instead of
+ * computed; its answer from the pool is then cached, and cheap routes are answered at once. */
+START_TEST(test_app_offload)
+{
+    make_store();
+    srvconf cfg;
+    srvconf_init(&cfg);
+    snprintf(cfg.db, sizeof cfg.db, "%s", dbpath);
+    char err[512];
+    app *a = app_new(&cfg, err, sizeof err);
+    ck_assert_msg(a != NULL, "%s", err);
+    store *st = store_open(dbpath, 0, err, sizeof err);
+    char tok[65], auth[80];
+    ck_assert_int_eq(tokens_create(st, HZ_ROLE_PLANNER, NULL, tok, err, sizeof err), HZ_OK);
+    store_close(st);
+    snprintf(auth, sizeof auth, "Bearer %s", tok);
+    call c;
+    hreq_arg bya[] = {{"by", "area"}};
+    do_call_on(HREQ_EVENT, a, &c, "GET", "/api/stats", bya, 1, auth, NULL);
+    ck_assert_int_eq(c.rs.offload, 1);
+    ck_assert_int_eq(c.rs.status, 0);
+    ck_assert_ptr_null(c.rs.body);
+    ck_assert_int_eq(c.rs.nheaders, 0);
+    ck_assert_str_eq(app_route_name(a, c.rs.route), "stats");
+    end_call(&c);
+    do_call_on(HREQ_POOL, a, &c, "GET", "/api/stats", bya, 1, auth, NULL);
+    ck_assert_int_eq(c.rs.offload, 0);
+    ck_assert_int_eq(c.rs.status, 200);
+    end_call(&c);
+    do_call_on(HREQ_EVENT, a, &c, "GET", "/api/stats", bya, 1, auth, NULL);
+    ck_assert_int_eq(c.rs.offload, 0); /* cached now */
+    ck_assert_int_eq(c.rs.status, 200);
+    end_call(&c);
+    /* bad parameters are answered on the spot: only computing is offloaded */
+    hreq_arg bad[] = {{"by", "colour"}};
+    do_call_on(HREQ_EVENT, a, &c, "GET", "/api/stats", bad, 1, auth, NULL);
+    ck_assert_int_eq(c.rs.offload, 0);
+    ck_assert_int_eq(c.rs.status, 400);
+    end_call(&c);
+    do_call_on(HREQ_EVENT, a, &c, "GET", "/healthz", NULL, 0, auth, NULL);
+    ck_assert_int_eq(c.rs.offload, 0);
+    ck_assert_int_eq(c.rs.status, 200);
+    end_call(&c);
+    hreq_arg bs[] = {{"eps", "50"}};
+    do_call_on(HREQ_EVENT, a, &c, "GET", "/api/blackspots", bs, 1, auth, NULL);
+    ck_assert_int_eq(c.rs.offload, 1);
+    end_call(&c);
+    app_free(a);
+    rm_store();
+}
+END_TEST
+
+static void fake_pool(void *ud, size_t *waiting, size_t *running, unsigned long long *refused)
+{
+    (void)ud;
+    *waiting = 3;
+    *running = 2;
+    *refused = 11;
+}
+
 START_TEST(test_metrics_render)
 {
     static const char *const routes[] = {"a", "b"};
@@ -655,6 +802,13 @@ START_TEST(test_metrics_render)
     ck_assert(
         strstr(t, "hazmap_http_request_duration_seconds_bucket{route=\"a\",le=\"0.05\"} 2\n"));
     ck_assert(strstr(t, "hazmap_cache_requests_total{cache=\"tile\",outcome=\"hit\"} 1\n"));
+    ck_assert_ptr_null(strstr(t, "hazmap_analysis")); /* no pool, no pool lines */
+    free(t);
+    metrics_set_pool(m, fake_pool, NULL);
+    t = metrics_render(m, 7, &len);
+    ck_assert(strstr(t, "\nhazmap_analysis_waiting 3\n"));
+    ck_assert(strstr(t, "\nhazmap_analysis_running 2\n"));
+    ck_assert(strstr(t, "\nhazmap_analysis_refused_total 11\n"));
     free(t);
     metrics_free(m);
 }
@@ -765,6 +919,14 @@ START_TEST(test_srvconf)
     fputs("colour = red\n", f);
     fclose(f);
     ck_assert_int_eq(srvconf_load(&c, path, err, sizeof err), HZ_EINVAL);
+    srvconf_init(&c);
+    ck_assert_int_eq(c.analysis_threads, 0);
+    ck_assert_int_eq(c.analysis_queue, 64);
+    ck_assert_int_eq(srvconf_set(&c, "analysis_threads", "3", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(srvconf_set(&c, "analysis_queue", "0", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(c.analysis_threads, 3);
+    ck_assert_int_eq(c.analysis_queue, 0);
+    ck_assert_int_eq(srvconf_set(&c, "analysis_queue", "-1", err, sizeof err), HZ_EINVAL);
     unlink(path);
     /* Links: base_url when set (one trailing '/' dropped), else the bind address and port. */
     char base[320];
@@ -878,6 +1040,8 @@ Suite *server_suite(void)
     tcase_add_test(tc, test_wkb_geojson_matches_ogr);
     tcase_add_test(tc, test_tokens);
     tcase_add_test(tc, test_app_routes);
+    tcase_add_test(tc, test_wpool);
+    tcase_add_test(tc, test_app_offload);
     tcase_add_test(tc, test_metrics_render);
     tcase_add_test(tc, test_webroot);
     tcase_add_test(tc, test_srvconf);

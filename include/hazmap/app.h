@@ -45,6 +45,7 @@ typedef struct hctx {
     char base[320];                 /* absolute links start with it (srvconf_base()) */
     const char *seg[HCTX_MAX_SEGS]; /* the path segments matched by {} in the route pattern */
     char segbuf[1024];
+    hreq_where where; /* the request's (rq->where) */
 } hctx;
 
 /* A route handler: fills rs (status, body, headers) from rq. */
@@ -74,6 +75,13 @@ int app_public_unreleased(const hctx *c, hresp *rs);
  * first instant, and the last second before its end), INT64_MIN/INT64_MAX without a release. */
 void app_time_span(const hctx *c, int64_t *tmin, int64_t *tmax);
 
+/* Called by a handler just before expensive work (an analysis computed from the incidents, a
+ * tile render, a publication) that no cache answered. On a network thread (c->where is
+ * HREQ_EVENT) it empties rs, marks it rs->offload and returns 1: the handler returns at once and
+ * the request is run again on the analysis pool. Elsewhere it returns 0 and the handler goes on.
+ * Cheap answers (cached results and tiles, health, metrics, static files) never call it. */
+int app_offload(const hctx *c, hresp *rs);
+
 /* Fills rs with the error response for a core status and its message. */
 void app_fail(hresp *rs, hz_status s, const char *msg);
 
@@ -85,7 +93,9 @@ app *app_new(const srvconf *cfg, char *err, size_t errlen);
 void app_free(app *a);
 
 /* Answers one request: routing, authentication, CORS and security headers. rs must be zeroed;
- * the caller frees it with hresp_free(). Never leaves rs->status 0. */
+ * the caller frees it with hresp_free(). Never leaves rs->status 0, except with rs->offload set
+ * (only when rq->where is HREQ_EVENT; see app_offload()): then rs is empty and the caller must
+ * call app_handle() again with the same request as HREQ_POOL on a pool thread. */
 void app_handle(app *a, const hreq *rq, hresp *rs);
 
 /* The metrics registry (borrowed). */

@@ -21,6 +21,12 @@ typedef struct hreq_arg {
     const char *value; /* "" for a key without '=' */
 } hreq_arg;
 
+/* Where a request is being answered (server/httpd.c). HREQ_INLINE: wherever the caller is (the
+ * unit tests, or a server without an analysis pool). HREQ_EVENT: on a network thread, which must
+ * never compute: a handler about to do expensive work calls app_offload() and returns, and the
+ * request is answered again from the start as HREQ_POOL on the analysis pool (wpool.h). */
+typedef enum hreq_where { HREQ_INLINE = 0, HREQ_EVENT, HREQ_POOL } hreq_where;
+
 typedef struct hreq {
     const char *method;   /* "GET", "HEAD", "POST", "OPTIONS", ... */
     const char *path;     /* percent-decoded path, without the query */
@@ -33,6 +39,7 @@ typedef struct hreq {
     const char *content_type;
     const char *body; /* request body (POST) or NULL */
     size_t body_len;
+    hreq_where where;
 } hreq;
 
 enum { HRESP_MAX_HEADERS = 8 };
@@ -44,7 +51,8 @@ typedef struct hresp {
     size_t len;
     char *hname[HRESP_MAX_HEADERS], *hvalue[HRESP_MAX_HEADERS]; /* extra headers, owned */
     int nheaders;
-    int route; /* route index for the metrics and the access log */
+    int route;   /* route index for the metrics and the access log */
+    int offload; /* set by app_offload(): no answer yet, run the request on the pool */
 } hresp;
 
 /* The first value of query argument key, or NULL. */

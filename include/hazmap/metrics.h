@@ -22,6 +22,14 @@ void metrics_request(metrics *m, size_t route, int status, double ms, size_t byt
 /* Cache outcome of one lookup: tile_cache 1 for the tile cache, 0 for the result cache. */
 void metrics_cache(metrics *m, int tile_cache, int hit);
 
+/* Reports the analysis pool's jobs waiting and running, and jobs refused since start. */
+typedef void (*metrics_pool_fn)(void *ud, size_t *waiting, size_t *running,
+                                unsigned long long *refused);
+
+/* Makes metrics_render() show the pool through fn(ud) (NULL: no pool lines). Call it while no
+ * thread renders: before the server's threads start, and after they stop. */
+void metrics_set_pool(metrics *m, metrics_pool_fn fn, void *ud);
+
 /* The Prometheus exposition text (text/plain; version=0.0.4). snapshot_scans is rendered as
  * hazmap_snapshot_scans_total (full passes over the incident snapshot since start: the app
  * owns that count, see app_snapshot_scans()). Caller frees; NULL on OOM. */

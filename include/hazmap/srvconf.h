@@ -12,7 +12,12 @@
  *   cache_mb              memory budget of the tile and result cache in MB (64)
  *   query_timeout_ms      time limit of one analysis or query, ms (10000)
  *   max_body_bytes        largest accepted request body (10485760)
- *   threads               worker threads (0 = one per core)
+ *   threads               network threads of libmicrohttpd (0 = one per core); they answer the
+ *                         cheap requests and never compute an analysis
+ *   analysis_threads      threads of the analysis pool (0 = one per core): analyses computed
+ *                         from the incidents, uncached tiles and publications run there
+ *   analysis_queue        analysis requests that may wait for a free pool thread (64); one more
+ *                         is answered at once with 503 and Retry-After
  *   connection_timeout_s  idle connection timeout, s (30)
  *   per_ip_connections    simultaneous connections per client address (64)
  *   work_srs              working projected CRS for analyses ("auto" = UTM zone of the data)
@@ -51,6 +56,8 @@ typedef struct srvconf {
     int query_timeout_ms;
     long max_body_bytes;
     int threads;
+    int analysis_threads;
+    int analysis_queue;
     int connection_timeout_s;
     int per_ip_connections;
     char work_srs[256];
