@@ -179,6 +179,9 @@ if has_path /api/evaluate; then
 fi
 if has_path /api/blackspots; then
   s=$(get '/api/blackspots' "${AUTH[@]}"); check "/api/blackspots FeatureCollection" jcheck "d['type']=='FeatureCollection'"
+  # issue 16: eps=10&min_points=2 gave ~5,900 features in one answer; it is paged like the collections
+  s=$(get '/api/blackspots?eps=10&min_points=2' "${AUTH[@]}"); check "/api/blackspots is paged: 100 of its clusters by default, numberMatched all, a next link" \
+    jcheck "d['numberReturned']==100 and d['numberMatched']>1000 and any(l['rel']=='next' for l in d['links'])"
   s=$(get '/api/blackspots'); check "public black spots: no cluster under 10 shown" jcheck "all(f['properties'].get('suppressed') or f['properties']['count']>=10 for f in d['features'])"
 fi
 s=$(get /collections/hotspots/items?limit=5); if [ "$s" != 404 ]; then
