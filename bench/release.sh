@@ -42,13 +42,14 @@ v() { [ "$1" = ok ] && echo meets || echo MISSES; }
   echo
   echo "$META" | python3 -c '
 import json, sys
-m = json.load(sys.stdin); p = m["privacy"]
-print(f"epsilon {p[\"epsilon_requested\"]}, delta {p[\"delta\"]}: zCDP rho {p[\"rho\"]:.4f}; min_count {m[\"suppression\"][\"min_count\"]}.")
+m = json.load(sys.stdin)
+p = m["privacy"]
+print("epsilon %g, delta %g: zCDP rho %.4f; min_count %d." % (p["epsilon_requested"], p["delta"], p["rho"], m["suppression"]["min_count"]))
 print()
 print("| table | share of rho | sigma | 95 % half-width |")
 print("|---|---|---|---|")
 for t in m["tables"]:
-    print(f"| {t[\"name\"]} | {t[\"share\"]:.2f} | {t[\"sigma\"]:.2f} | {t[\"ci95_halfwidth\"]} |")'
+    print("| %s | %.2f | %.2f | %d |" % (t["name"], t["share"], t["sigma"], t["ci95_halfwidth"]))'
   echo
   echo "Utility, the worst of three releases (three noise keys), from \`tests/check_release.c\` (case \`release\`):"
   echo
