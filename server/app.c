@@ -729,6 +729,49 @@ static void set_common_headers(hresp *rs)
         hresp_header(rs, "Vary", "Authorization");
 }
 
+/* The role of rq's token (HZ_ROLE_PUBLIC without one) into *role, through st; non-zero with rs
+ * filled (401 for a malformed or unknown token) otherwise. The one home of authentication. */
+static int authenticate(store *st, const hreq *rq, hz_role *role, hresp *rs)
+{
+    char t[HREQ_TOKEN_MAX + 1], err[512];
+    int b = hreq_token(rq, t);
+    if (b < 0) {
+        hresp_error(rs, 401, "Unauthorized",
+                    "malformed Authorization header (Bearer TOKEN, or Basic with the token "
+                    "as the password)");
+        hresp_header(rs, "WWW-Authenticate", "Bearer");
+        return -1;
+    }
+    if (b == 0) return 0;
+    hz_status s = tokens_lookup(st, t, role, err, sizeof err);
+    if (s == HZ_ENOTFOUND) {
+        hresp_error(rs, 401, "Unauthorized", "unknown token");
+        hresp_header(rs, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        return -1;
+    }
+    if (s != HZ_OK) {
+        app_fail(rs, s, err);
+        return -1;
+    }
+    return 0;
+}
+
+int app_body_allowed(app *a, const hreq *rq, hresp *rs)
+{
+    char err[512];
+    store *st = thread_store(a, err, sizeof err);
+    if (!st) {
+        app_fail(rs, HZ_EDB, err);
+        return 0;
+    }
+    hz_role role = HZ_ROLE_PUBLIC;
+    if (authenticate(st, rq, &role, rs)) return 0;
+    if (role != HZ_ROLE_PUBLIC) return 1;
+    hresp_error(rs, 401, "Unauthorized", "a request with a body needs an editor or planner token");
+    hresp_header(rs, "WWW-Authenticate", "Bearer");
+    return 0;
+}
+
 static void handle(app *a, const hreq *rq, hresp *rs)
 {
     hctx c;
@@ -796,29 +839,7 @@ static void handle(app *a, const hreq *rq, hresp *rs)
             return;
         }
     }
-    if (rt->flags & R_AUTH) {
-        char t[HREQ_TOKEN_MAX + 1];
-        int b = hreq_token(rq, t);
-        if (b < 0) {
-            hresp_error(rs, 401, "Unauthorized",
-                        "malformed Authorization header (Bearer TOKEN, or Basic with the token "
-                        "as the password)");
-            hresp_header(rs, "WWW-Authenticate", "Bearer");
-            return;
-        }
-        if (b > 0) {
-            hz_status s = tokens_lookup(c.st, t, &c.role, err, sizeof err);
-            if (s == HZ_ENOTFOUND) {
-                hresp_error(rs, 401, "Unauthorized", "unknown token");
-                hresp_header(rs, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-                return;
-            }
-            if (s != HZ_OK) {
-                app_fail(rs, s, err);
-                return;
-            }
-        }
-    }
+    if ((rt->flags & R_AUTH) && authenticate(c.st, rq, &c.role, rs)) return;
     snapref *r = NULL;
     if (rt->flags & R_SNAP) {
         hz_status s = version_now(a, c.st, &c.version);

@@ -265,6 +265,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
                 return respond(sv, mc, cn, method, url, NULL, &rs);
             }
         }
+        /* Authenticate before reading a body: only editors and planners send any (issue 16). */
+        if (strcmp(method, "POST") == 0) {
+            hreq head = {.method = method, .path = url};
+            head.authorization = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Authorization");
+            hresp rs = {0};
+            if (!app_body_allowed(sv->a, &head, &rs)) {
+                hresp_header(&rs, "X-Content-Type-Options", "nosniff");
+                hresp_header(&rs, "Connection", "close");
+                rs.route = -1;
+                return respond(sv, mc, cn, method, url, NULL, &rs);
+            }
+            hresp_free(&rs);
+        }
         return MHD_YES;
     }
     if (atomic_load_explicit(&cn->state, memory_order_acquire) == CONN_READY) {

@@ -92,6 +92,12 @@ app *app_new(const srvconf *cfg, char *err, size_t errlen);
 /* NULL is a no-op. */
 void app_free(app *a);
 
+/* Whether the body of request rq (its headers only; a POST) may be read: 1 for a known editor
+ * or planner token; 0 with rs filled (401, or 503 when the store fails) for no token, a
+ * malformed or an unknown one. Called before any byte of the body is read, so an anonymous
+ * client cannot make the server buffer bodies. */
+int app_body_allowed(app *a, const hreq *rq, hresp *rs);
+
 /* Answers one request: routing, authentication, CORS and security headers. rs must be zeroed;
  * the caller frees it with hresp_free(). Never leaves rs->status 0, except with rs->offload set
  * (only when rq->where is HREQ_EVENT; see app_offload()): then rs is empty and the caller must

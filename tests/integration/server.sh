@@ -287,6 +287,28 @@ s=$(get /missing.png); check "missing .png: 404 as image/png" bash -c "test $s =
 s=$(get /collections/areas/nowhere); check "unknown API path without an extension: 404 JSON" bash -c "test $s = 404 && test '$(header Content-Type)' = application/json"
 s=$(curl -s -o /dev/null -w '%{http_code}' -X OPTIONS -H 'Origin: http://x' -H 'Access-Control-Request-Method: GET' "$BASE/collections"); check "OPTIONS preflight 204" test "$s" = 204
 
+# ---- bodies are read only from editors and planners (issue 16): an anonymous POST announcing
+# 150 kB is answered 401 at once, before any byte of its body is sent; an editor's waits for it ----
+PORT=${BASE##*:}
+python3 - "$PORT" "$EDITOR" > "$WORK/early.txt" <<'PY'
+import socket, sys, time
+def ask(auth):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.settimeout(2)
+    h = ("POST /collections/incidents/items HTTP/1.1\r\nHost: x\r\nContent-Type: application/geo+json\r\n"
+         "Content-Length: 150000\r\n" + (f"Authorization: Bearer {auth}\r\n" if auth else "") + "\r\n")
+    s.sendall(h.encode())
+    try:
+        return s.recv(4096).split(b"\r\n")[0].decode()
+    except socket.timeout:
+        return "waiting"
+    finally:
+        s.close()
+print(ask(None), "|", ask("not-a-token"), "|", ask(sys.argv[2]))
+PY
+check "an anonymous or unknown-token POST is 401 before its body is read; an editor's body is awaited" \
+  grep -q '^HTTP/1.1 401 Unauthorized | HTTP/1.1 401 Unauthorized | waiting$' "$WORK/early.txt"
+
 # ---- OGC API - Features Part 1 details (issue 15) ----
 # 7.15.4: a limit above the maximum is the maximum, not an error
 s=$(get '/collections/incidents/items?limit=20000' "${AUTH[@]}"); check "7.15.4 limit=20000 is clamped: 200 with 10,000 features" jcheck "d['numberReturned']==min(10000, d['numberMatched'])"
