@@ -117,7 +117,11 @@ struct app {
     relref *rel;                      /* invariant 4 */
     unsigned long long retired_scans; /* scans of snapshots already freed; guarded by mu */
     tctx *threads;
+    /* The planners' caches, keyed by data version and emptied when a write loads a new snapshot;
+     * the public's, keyed by release id and never emptied by a write (a release outlives any
+     * number of them: its pre-rendered tiles must stay). */
     struct tilecache *tile_cache, *result_cache;
+    struct tilecache *pub_tiles, *pub_results;
     /* The store's data version as last read, and when (CLOCK_MONOTONIC ns): see version_now(). */
     _Atomic int64_t known_version;
     _Atomic int64_t known_release; /* the newest release's id as last read; 0 = none */
@@ -431,7 +435,7 @@ static void *pre_main(void *ud)
         if (rr) rr->refs++;
         pthread_mutex_unlock(&a->mu);
         if (rr && rel_id(rr->r) == want)
-            pubmaps_prerender(rr->r, rr->rt, a->tile_cache, 10, a->cfg.prerender_max_zoom,
+            pubmaps_prerender(rr->r, rr->rt, a->pub_tiles, 10, a->cfg.prerender_max_zoom,
                               &a->pre_stop);
         rel_release_ref(a, rr);
         done = want;
@@ -478,9 +482,11 @@ app *app_new(const srvconf *cfg, char *err, size_t errlen)
     atomic_init(&a->pre_stop, 0);
     a->m = metrics_new(a->labels, ROUTE_COUNT);
     size_t budget = (size_t)cfg->cache_mb * (1u << 20);
-    a->tile_cache = tilecache_new(budget / 2, cfg->cache_dir, err, errlen);
-    a->result_cache = a->tile_cache ? tilecache_new(budget / 4, NULL, err, errlen) : NULL;
-    if (!a->result_cache) {
+    a->tile_cache = tilecache_new(budget / 8 * 3, cfg->cache_dir, err, errlen);
+    a->result_cache = a->tile_cache ? tilecache_new(budget / 16 * 3, NULL, err, errlen) : NULL;
+    a->pub_tiles = a->result_cache ? tilecache_new(budget / 8, NULL, err, errlen) : NULL;
+    a->pub_results = a->pub_tiles ? tilecache_new(budget / 16, NULL, err, errlen) : NULL;
+    if (!a->pub_results) {
         app_free(a);
         return NULL;
     }
@@ -533,6 +539,8 @@ void app_free(app *a)
     }
     tilecache_free(a->tile_cache);
     tilecache_free(a->result_cache);
+    tilecache_free(a->pub_tiles);
+    tilecache_free(a->pub_results);
     pthread_mutex_destroy(&a->mu);
     pthread_mutex_destroy(&a->load_mu);
     pthread_mutex_destroy(&a->sched_mu);
@@ -840,6 +848,10 @@ static void handle(app *a, const hreq *rq, hresp *rs)
         }
     }
     if ((rt->flags & R_AUTH) && authenticate(c.st, rq, &c.role, rs)) return;
+    if (c.role == HZ_ROLE_PUBLIC) { /* release-keyed answers, kept across writes */
+        c.tile_cache = a->pub_tiles;
+        c.result_cache = a->pub_results;
+    }
     snapref *r = NULL;
     if (rt->flags & R_SNAP) {
         hz_status s = version_now(a, c.st, &c.version);

@@ -129,8 +129,16 @@ done
 # A write without a new publish changes the planners' answers only.
 s=$(get /healthz "${AUTH[@]}"); n0=$(python3 -c "import json; print(json.load(open('$WORK/body'))['incidents'])")
 FEAT='{"type":"Feature","geometry":{"type":"Point","coordinates":[104.08,30.65]},"properties":{"source_id":"pub-1","mechanism":"traffic","time":"2013-05-01T10:00:00+08:00"}}'
+PTILE=/tiles/density/14/13119/6844.png
+tilehits() { curl -s "$BASE/metrics" | awk '/^hazmap_cache_requests_total\{cache="tile",outcome="'"$1"'"\}/ {print $2}'; }
+s=$(get $PTILE); cp "$WORK/body" "$WORK/ptile1.png"
 s=$(get /collections/incidents/items -X POST -H 'Content-Type: application/geo+json' -H "Authorization: Bearer $EDITOR" --data "$FEAT")
 check "POST of an incident 201" test "$s" = 201
+s=$(get /healthz "${AUTH[@]}") # the write's new snapshot is loaded now
+m0=$(tilehits miss)
+s=$(get $PTILE)
+check "a public tile stays cached across a write (the release did not change): same bytes, no miss" \
+  bash -c "test $s = 200 && cmp -s '$WORK/body' '$WORK/ptile1.png' && test '$(tilehits miss)' = '$m0'"
 s=$(get /healthz "${AUTH[@]}"); check "planner /healthz sees it" jcheck "d['incidents']==$n0+1"
 s=$(get '/api/stats?by=area&from=2013-01-01&to=2013-12-31' "${AUTH[@]}"); check "planner /api/stats changed" bash -c "! cmp -s '$WORK/body' '$WORK/plan1.json'"
 s=$(get /api/stats); check "public /api/stats is byte for byte unchanged" cmp -s "$WORK/body" "$WORK/pub1.json"
