@@ -140,8 +140,8 @@ static int ninety_percent(size_t count, size_t n)
  * returned value is the hot pattern; the caller adds 8 for the cold twin. Rules after ArcGIS Pro,
  * "How Emerging Hot Spot Analysis works",
  * https://pro.arcgis.com/en/pro-app/latest/tool-reference/space-time-pattern-mining/learnmoreemerging.htm
- * (read in its English, Japanese, Spanish and French editions; EMERGING.md has each rule beside
- * the documentation's gist and R sfdep's code). Readings where the wording leaves a choice:
+ * (its current definitions table; EMERGING.md says which editions we read and has each rule
+ * beside the documentation's gist and R sfdep's code). Readings where the wording leaves a choice:
  *  - 90 percent is >= 0.9 n (ninety_percent above), of bins of this kind.
  *  - Intensifying, persistent and diminishing all need the final step to be of this kind:
  *    the documentation says so for intensifying and diminishing; for persistent we read it
