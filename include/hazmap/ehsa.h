@@ -25,10 +25,11 @@ typedef struct mk_result {
     double var_s; /* Var(S), tie-corrected */
     double z;     /* continuity-corrected z; 0 when S = 0 or Var(S) = 0 */
     double p;     /* two-sided p of z; 1 when n < 3 or Var(S) = 0 */
-    double tau;   /* Kendall's tau-b against time (ties in x only) */
+    double tau;   /* Kendall's tau-b against time (ties in x only); 0 when all values are equal */
 } mk_result;
 
-/* The test on x[0..n-1] in time order. O(n^2); n may be 0. */
+/* The test on x[0..n-1] in time order. O(n^2); n may be 0 (x may then be NULL). out is
+ * overwritten. n = 2 gives z = 0 and p = 1 (R's cor.test returns NA there). */
 void mk_test(const double *x, size_t n, mk_result *out);
 
 /* ---- the 17 patterns ---- */
@@ -55,9 +56,9 @@ typedef enum ehsa_pattern {
 } ehsa_pattern;
 
 /* One location's series over n time steps, oldest first: z[t] its Gi* z-score and sig[t] 1
- * where the bin is statistically significant (hot when z > 0, cold when z < 0), 0 elsewhere.
- * trend is the Mann-Kendall test of z[0..n-1]; trend_alpha the level at which its p makes a
- * trend significant. n >= 1. */
+ * where the bin is statistically significant (hot when z > 0, cold when z < 0, neither when z is
+ * 0 or NaN), 0 elsewhere. trend is the Mann-Kendall test of z[0..n-1] (NULL: no trend);
+ * trend_alpha the level at which its p makes a trend significant (p <= trend_alpha). n >= 1. */
 ehsa_pattern ehsa_classify(const double *z, const unsigned char *sig, size_t n,
                            const mk_result *trend, double trend_alpha);
 
@@ -69,7 +70,8 @@ const char *ehsa_pattern_label(ehsa_pattern p);
 const char *ehsa_pattern_label_zh(ehsa_pattern p);
 const char *ehsa_pattern_colour(ehsa_pattern p);
 
-/* Parses a machine name; 0 on success, -1 unknown. */
+/* Parses a machine name; 0 on success, -1 unknown or NULL (then *out is left alone). The four
+ * functions above return NULL for a value outside 0 .. EHSA_NPATTERNS - 1. */
 int ehsa_pattern_parse(const char *name, ehsa_pattern *out);
 
 #endif
