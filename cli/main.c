@@ -17,6 +17,7 @@ static const command commands[] = {
      "load incidents (CSV, GeoJSON, GeoPackage, Shapefile)"},
     {"density", cmd_density, "kernel density grid to GeoTIFF"},
     {"hotspots", cmd_hotspots, "Getis-Ord Gi* hot and cold spots to GeoJSON"},
+    {"emerging", cmd_emerging, "emerging hot spots: space-time cube, trends, 17 patterns"},
     {"blackspots", cmd_blackspots, "DBSCAN black-spot clusters, ranked, to GeoJSON"},
     {"stats", cmd_stats, "counts and rates per 100,000 with confidence intervals"},
     {"evaluate", cmd_evaluate, "before/after rate ratio of an intervention"},

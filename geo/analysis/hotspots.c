@@ -27,8 +27,18 @@
 #define NN_SAMPLE 20000
 #define ISA_STEPS 15
 
+/* Square: centre (x0 + (c + 0.5) s, y0 - (r + 0.5) s). Hexagonal (pointy-top): centre
+ * (x0 + (c + 0.5 (r & 1)) s, y0 - r h), h = s sqrt(3) / 2, with y0 on a multiple of 2h so that
+ * a row's parity does not depend on the data. */
+typedef struct lattice {
+    int hex;
+    double s, h, x0, y0;
+    int nrows, ncols;
+} lattice;
+
 struct hotspots_result {
     hotspots_cell *cells;
+    lattice L; /* the lattice the cells are on */
     size_t ncells;
     int nrows, ncols;
     hotspots_params par; /* as used: cell and band resolved */
@@ -127,6 +137,42 @@ size_t hotspots_incidents(const hotspots_result *r)
     return r->incidents;
 }
 
+int64_t hotspots_cell_id(const hotspots_result *r, size_t i)
+{
+    assert(i < r->ncells);
+    return (int64_t)r->cells[i].row * r->ncols + r->cells[i].col;
+}
+
+const char *hotspots_cell_rule(const hotspots_result *r)
+{
+    return r->cell_rule;
+}
+
+const char *hotspots_band_rule(const hotspots_result *r)
+{
+    return r->band_rule;
+}
+
+static long cell_of(const lattice *L, double x, double y);
+
+long hotspots_locate(const hotspots_result *r, double x, double y)
+{
+    long li = cell_of(&r->L, x, y);
+    if (li < 0) return -1;
+    /* cells[] is in row-major order: binary search on the lattice index */
+    size_t lo = 0, hi = r->ncells;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        long m = (long)r->cells[mid].row * r->ncols + r->cells[mid].col;
+        if (m == li) return (long)mid;
+        if (m < li)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
 /* Appends a formatted line to why (if any). */
 static void say(char *why, size_t whylen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -142,15 +188,6 @@ static void say(char *why, size_t whylen, const char *fmt, ...)
 }
 
 /* ---- the lattice ---- */
-
-/* Square: centre (x0 + (c + 0.5) s, y0 - (r + 0.5) s). Hexagonal (pointy-top): centre
- * (x0 + (c + 0.5 (r & 1)) s, y0 - r h), h = s sqrt(3) / 2, with y0 on a multiple of 2h so that
- * a row's parity does not depend on the data. */
-typedef struct lattice {
-    int hex;
-    double s, h, x0, y0;
-    int nrows, ncols;
-} lattice;
 
 static void cell_centre(const lattice *L, int r, int c, double *x, double *y)
 {
@@ -558,6 +595,7 @@ static hz_status aggregate(hotspots_result *R, const hotspots_input *in, const h
     hz_status rc =
         lattice_make(&w->L, par->shape == HOTSPOTS_HEX, R->par.cell, w->bb, max, err, errlen);
     if (rc != HZ_OK) return rc;
+    R->L = w->L;
     R->nrows = w->L.nrows;
     R->ncols = w->L.ncols;
     w->ncell = (size_t)w->L.nrows * (size_t)w->L.ncols;
@@ -645,7 +683,7 @@ static void pick_band(hotspots_result *R, double s)
     int best = 0;
     for (int k = 1; k < n; k++)
         if (R->isa_z[k] > R->isa_z[best]) best = k;
-    if (R->isa_z[best] >= 1.96) {
+    if (R->isa_z[best] >= 1.96 && !R->par.band_peak_only) {
         R->par.band = R->isa_d[best];
         snprintf(R->band_rule, sizeof R->band_rule,
                  "auto: no peak of Moran's I z-scores over %d bands %.0f..%.0f m, so the band "
@@ -654,8 +692,8 @@ static void pick_band(hotspots_result *R, double s)
     } else {
         R->par.band = 2 * s;
         snprintf(R->band_rule, sizeof R->band_rule,
-                 "auto: no significant spatial autocorrelation at any of %d bands %.0f..%.0f m "
-                 "(max z %.2f), so 2 cell spacings are used: %.0f m",
+                 "auto: no peak of significant spatial autocorrelation over %d bands "
+                 "%.0f..%.0f m (max z %.2f), so 2 cell spacings are used: %.0f m",
                  n, R->isa_d[0], R->isa_d[n - 1], R->isa_z[best], R->par.band);
     }
 }
@@ -996,27 +1034,25 @@ static json_t *provenance(const hotspots_result *r)
     return pv;
 }
 
-hz_status hotspots_geojson(const hotspots_result *r, const disc_policy *pol, json_t **out,
-                           char *err, size_t errlen)
+hz_status hotspots_outlines(const hotspots_result *r, double **lon, double **lat, int *nv,
+                            char *err, size_t errlen)
 {
-    *out = NULL;
-    workcrs *w = workcrs_new(r->work_srs, 0, 0, err, errlen);
-    if (!w) return HZ_ECRS;
+    *lon = *lat = NULL;
     int hex = r->par.shape == HOTSPOTS_HEX;
-    int nv = hex ? 6 : 4;
-    size_t nvert = r->ncells * (size_t)nv;
+    *nv = hex ? 6 : 4;
+    size_t nvert = r->ncells * (size_t)*nv;
     double *x = malloc((nvert ? nvert : 1) * sizeof *x),
            *y = malloc((nvert ? nvert : 1) * sizeof *y);
-    json_t *fc = NULL, *feats = NULL;
+    workcrs *w = workcrs_new(r->work_srs, 0, 0, err, errlen);
     hz_status rc = HZ_OK;
-    if (!x || !y) {
+    if (!w)
+        rc = HZ_ECRS;
+    else if (!x || !y)
         rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-        goto done;
-    }
     double s = r->par.cell;
-    for (size_t i = 0; i < r->ncells; i++) {
+    for (size_t i = 0; rc == HZ_OK && i < r->ncells; i++) {
         const hotspots_cell *c = &r->cells[i];
-        for (int v = 0; v < nv; v++) {
+        for (int v = 0; v < *nv; v++) {
             double vx, vy;
             if (hex) {
                 /* pointy-top: vertices at 90 + 60 k degrees, circumradius s / sqrt 3 */
@@ -1028,15 +1064,33 @@ hz_status hotspots_geojson(const hotspots_result *r, const disc_policy *pol, jso
                 vx = c->cx + sx[v] * s;
                 vy = c->cy + sy[v] * s;
             }
-            x[i * (size_t)nv + (size_t)v] = vx;
-            y[i * (size_t)nv + (size_t)v] = vy;
+            x[i * (size_t)*nv + (size_t)v] = vx;
+            y[i * (size_t)*nv + (size_t)v] = vy;
         }
     }
-    if (workcrs_inverse(w, nvert, x, y, x, y) != HZ_OK) {
+    if (rc == HZ_OK && workcrs_inverse(w, nvert, x, y, x, y) != HZ_OK)
         rc = hz_fail(HZ_ECRS, err, errlen, "cell outlines: inverse projection from %s failed",
                      r->work_srs);
-        goto done;
+    workcrs_free(w);
+    if (rc != HZ_OK) {
+        free(x);
+        free(y);
+        return rc;
     }
+    *lon = x;
+    *lat = y;
+    return HZ_OK;
+}
+
+hz_status hotspots_geojson(const hotspots_result *r, const disc_policy *pol, json_t **out,
+                           char *err, size_t errlen)
+{
+    *out = NULL;
+    double *x = NULL, *y = NULL;
+    int nv;
+    json_t *fc = NULL, *feats = NULL;
+    hz_status rc = hotspots_outlines(r, &x, &y, &nv, err, errlen);
+    if (rc != HZ_OK) return rc;
     feats = json_array();
     fc = json_pack("{s:s, s:o}", "type", "FeatureCollection", "features", feats);
     if (!fc) {
@@ -1071,7 +1125,7 @@ hz_status hotspots_geojson(const hotspots_result *r, const disc_policy *pol, jso
             json_object_del(props, "p_perm");
         }
         json_t *f = json_pack("{s:s, s:I, s:{s:s, s:[o]}, s:o}", "type", "Feature", "id",
-                              (json_int_t)c->row * r->ncols + c->col, "geometry", "type", "Polygon",
+                              (json_int_t)hotspots_cell_id(r, i), "geometry", "type", "Polygon",
                               "coordinates", ring, "properties", props);
         if (!f || json_array_append_new(feats, f)) {
             rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
@@ -1089,6 +1143,5 @@ done:
     json_decref(fc);
     free(x);
     free(y);
-    workcrs_free(w);
     return rc;
 }

@@ -58,6 +58,9 @@ typedef struct hotspots_params {
     double max_band_ratio;  /* > 0: a band above this many cell sizes is HZ_ELIMIT (the stencil
                              * holds about pi x ratio^2 cells) */
     disc_policy disclosure; /* floors of cell and band (disclosure.h); zero = none */
+    int band_peak_only;     /* auto band: without a peak, 2 cell spacings rather than the band
+                             * of the highest z (which, for data clustered at every scale, is
+                             * the longest band tried) */
 } hotspots_params;
 
 #define HOTSPOTS_MAX_CELLS 4000000
@@ -135,6 +138,23 @@ const hotspots_cell *hotspots_cells(const hotspots_result *r, size_t *n);
 double hotspots_cell_size(const hotspots_result *r);
 double hotspots_band(const hotspots_result *r); /* 0 with contiguity */
 size_t hotspots_incidents(const hotspots_result *r);
+
+/* The feature id of cell i (row x lattice columns + col): the same place has the same id in
+ * every result on the same lattice. */
+int64_t hotspots_cell_id(const hotspots_result *r, size_t i);
+
+/* How the cell size and the band were chosen, one line each (auto's reasons). Borrowed. */
+const char *hotspots_cell_rule(const hotspots_result *r);
+const char *hotspots_band_rule(const hotspots_result *r);
+
+/* Index into hotspots_cells() of the analysed cell holding (x, y) (working CRS metres), or -1
+ * when the point is in no cell of the study area. O(log cells). */
+long hotspots_locate(const hotspots_result *r, double x, double y);
+
+/* The cells' outlines in WGS84 (lon, lat): nv vertices per cell (4 squares, 6 hexagons), cell
+ * i's at [i * nv, (i + 1) * nv), not closed. *lon and *lat are new arrays the caller frees. */
+hz_status hotspots_outlines(const hotspots_result *r, double **lon, double **lat, int *nv,
+                            char *err, size_t errlen);
 
 /* Class name of a confidence: "hot99", ..., "ns", ..., "cold99". Borrowed. */
 const char *hotspots_class_name(int confidence);
