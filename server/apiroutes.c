@@ -24,6 +24,7 @@
 #include "hazmap/tileexport.h"
 #include "hazmap/tilemath.h"
 #include "hazmap/tilerender.h"
+#include "hazmap/emerging.h"
 #include "hazmap/hotspots.h"
 #include "hazmap/blackspots.h"
 #include "hazmap/rates.h"
@@ -62,7 +63,7 @@ static int bad_args(const hreq *rq, const char *const *allowed, int filters, hre
  * cells and a band of at most SERVER_MAX_BAND_RATIO cell sizes (prefix sums cost 2 x ratio + 1
  * row sums per cell: at most ~5e7 for a request, well under 2 s). What the public may see is
  * decided by the disclosure policy (disclosure.h, app_disclosure()). */
-enum { SERVER_MAX_HOTSPOT_CELLS = 250000 };
+enum { SERVER_MAX_HOTSPOT_CELLS = 250000, SERVER_MAX_EMERGING_BINS = 2000000 };
 #define SERVER_MAX_BAND_RATIO 100.0
 
 /* Sends j (consumed) or the failure of s. */
@@ -225,6 +226,92 @@ void apiroutes_blackspots(hctx *c, const hreq *rq, hresp *rs)
     apiroutes_blackspots_items(c, rq, rs);
 }
 
+/* ---- emerging hot spots ---- */
+
+static const char *const emerging_args[] = {"cell", "shape", "band", "step", "time_lag", NULL};
+
+/* Parses the emerging parameters (the hot-spot ones and step, time_lag) into *ep and the filter,
+ * and their canonical form into canon. 0, or -1 with rs filled. */
+static int emerging_params_of(hctx *c, const hreq *rq, hz_filter *f, emerging_params *ep,
+                              char *canon, size_t n, hresp *rs)
+{
+    emerging_params_init(ep);
+    if (hotspot_params(c, rq, f, &ep->space, canon, n, rs)) return -1;
+    char err[256];
+    const char *v;
+    if ((v = hreq_arg_get(rq, "step")) && ts_unit_parse(v, &ep->step)) {
+        hresp_error(rs, 400, "InvalidParameterValue",
+                    "step: '%.32s' is not week, month, quarter or year", v);
+        return -1;
+    }
+    long lag;
+    if ((v = hreq_arg_get(rq, "time_lag"))) {
+        if (qparam_long("time_lag", v, 0, 52, &lag, err, sizeof err) != HZ_OK) {
+            hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
+            return -1;
+        }
+        ep->time_lag = (int)lag;
+    }
+    ep->max_bins = SERVER_MAX_EMERGING_BINS;
+    size_t l = strlen(canon);
+    snprintf(canon + l, n - l, "|step=%d|lag=%d", ep->step, ep->time_lag);
+    return 0;
+}
+
+/* The emerging collection for the request (new reference; with each cell's series when series
+ * is 1), or NULL with rs filled. Parameters the data cannot meet (a period past the data's span,
+ * a step longer than the period) are 400s; a filter that leaves nothing to test is an empty
+ * collection that says why, as for hot spots. */
+static json_t *emerging_fc(hctx *c, const hreq *rq, const hz_filter *f0, hresp *rs, int series)
+{
+    hz_filter f;
+    emerging_params ep;
+    char canon[1400], key[1600];
+    if (emerging_params_of(c, rq, &f, &ep, canon, sizeof canon, rs)) return NULL;
+    if (f0) {
+        f.from = f0->from;
+        f.to = f0->to;
+    }
+    size_t l = strlen(canon);
+    snprintf(canon + l, sizeof canon - l, "|%lld-%lld|s%d", (long long)f.from, (long long)f.to,
+             series);
+    rescache_key(c, "emerging", canon, key, sizeof key);
+    json_t *fc = rescache_json(c, key);
+    if (fc || app_offload(c, rs)) return fc;
+    char err[512], why[2048];
+    emerging_result *r = NULL;
+    hz_status s = emerging_run(c->snap, &f, &ep, &r, why, sizeof why, err, sizeof err);
+    if (s == HZ_EINVAL && (!strncmp(err, "from:", 5) || !strncmp(err, "to:", 3) ||
+                           !strncmp(err, "step:", 5) || !strncmp(err, "from/to:", 8))) {
+        hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
+        return NULL;
+    }
+    if (s == HZ_EINVAL) {
+        fc = json_pack("{s:s, s:[], s:{s:s}}", "type", "FeatureCollection", "features",
+                       "provenance", "note", err);
+    } else if (s == HZ_OK) {
+        disc_policy pol = app_disclosure(c);
+        s = emerging_geojson(r, &pol, series, &fc, err, sizeof err);
+    }
+    emerging_free(r);
+    if (s != HZ_OK && s != HZ_EINVAL) {
+        app_fail(rs, s, err);
+        return NULL;
+    }
+    if (fc) rescache_store_json(c, key, fc, "application/geo+json");
+    return fc;
+}
+
+static json_t *emerging_list(hctx *c, const hreq *rq, const hz_filter *f0, hresp *rs)
+{
+    return emerging_fc(c, rq, f0, rs, 0);
+}
+
+static json_t *emerging_one(hctx *c, const hreq *rq, const hz_filter *f0, hresp *rs)
+{
+    return emerging_fc(c, rq, f0, rs, 1);
+}
+
 /* The FeatureCollection of a computed collection for the request (new reference), or NULL with
  * rs filled; f0 (NULL: none) carries an items request's datetime. */
 typedef json_t *(*computed_fc)(hctx *c, const hreq *rq, const hz_filter *f0, hresp *rs);
@@ -250,7 +337,7 @@ static void computed_item(hctx *c, const char *fid, const hreq *rq, hresp *rs,
 void apiroutes_hotspots_items(hctx *c, const hreq *rq, hresp *rs)
 {
     if (c->role == HZ_ROLE_PUBLIC) {
-        pubmaps_items(c, rq, rs, 1);
+        pubmaps_items(c, rq, rs, PUB_HOTSPOTS);
         return;
     }
     computed_items(c, rq, rs, hotspot_args, hotspots_fc);
@@ -259,7 +346,7 @@ void apiroutes_hotspots_items(hctx *c, const hreq *rq, hresp *rs)
 void apiroutes_hotspots_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
 {
     if (c->role == HZ_ROLE_PUBLIC) {
-        pubmaps_item(c, fid, rq, rs, 1);
+        pubmaps_item(c, fid, rq, rs, PUB_HOTSPOTS);
         return;
     }
     computed_item(c, fid, rq, rs, hotspot_args, hotspots_fc);
@@ -268,7 +355,7 @@ void apiroutes_hotspots_item(hctx *c, const char *fid, const hreq *rq, hresp *rs
 void apiroutes_blackspots_items(hctx *c, const hreq *rq, hresp *rs)
 {
     if (c->role == HZ_ROLE_PUBLIC) {
-        pubmaps_items(c, rq, rs, 0);
+        pubmaps_items(c, rq, rs, PUB_BLACKSPOTS);
         return;
     }
     computed_items(c, rq, rs, blackspot_args, blackspots_fc);
@@ -277,7 +364,7 @@ void apiroutes_blackspots_items(hctx *c, const hreq *rq, hresp *rs)
 void apiroutes_blackspots_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
 {
     if (c->role == HZ_ROLE_PUBLIC) {
-        pubmaps_item(c, fid, rq, rs, 0);
+        pubmaps_item(c, fid, rq, rs, PUB_BLACKSPOTS);
         return;
     }
     computed_item(c, fid, rq, rs, blackspot_args, blackspots_fc);
@@ -611,4 +698,24 @@ void apiroutes_density_tif(hctx *c, const hreq *rq, hresp *rs)
         if (send_geotiff(c, key, s, r, err, sizeof err, rs)) return;
     }
     hresp_header(rs, "Content-Disposition", "attachment; filename=\"hazmap-density.tif\"");
+}
+
+/* The emerging collection: items without the series (a map's worth), an item with its series
+ * (a click's chart). The public's come from the release's yearly grid. */
+void apiroutes_emerging_items(hctx *c, const hreq *rq, hresp *rs)
+{
+    if (c->role == HZ_ROLE_PUBLIC) {
+        pubmaps_items(c, rq, rs, PUB_EMERGING);
+        return;
+    }
+    computed_items(c, rq, rs, emerging_args, emerging_list);
+}
+
+void apiroutes_emerging_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
+{
+    if (c->role == HZ_ROLE_PUBLIC) {
+        pubmaps_item(c, fid, rq, rs, PUB_EMERGING);
+        return;
+    }
+    computed_item(c, fid, rq, rs, emerging_args, emerging_one);
 }

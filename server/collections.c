@@ -28,6 +28,11 @@ static const coll_def collections[] = {
      apiroutes_hotspots_items, apiroutes_hotspots_item},
     {"blackspots", "Black spots", "DBSCAN black-spot clusters, ranked", 0,
      apiroutes_blackspots_items, apiroutes_blackspots_item},
+    {"emerging", "Emerging hot spots",
+     "Cells classed new, consecutive, intensifying, persistent, diminishing, sporadic, "
+     "oscillating or historical hot (or cold) spots over time steps (EMERGING.md); an item "
+     "carries its series",
+     0, apiroutes_emerging_items, apiroutes_emerging_item},
 };
 enum { NCOLLECTIONS = sizeof collections / sizeof *collections };
 

@@ -42,6 +42,14 @@ static const pdef hotspot_params[] = {
     {"star", "query", "integer", "1 for Gi*, 0 for Gi", 0},
 };
 
+static const pdef emerging_params[] = {
+    {"step", "query", "string",
+     "emerging: time step, week, month (default), quarter or year (public: the release's years)",
+     0},
+    {"time_lag", "query", "integer",
+     "emerging: previous steps in a bin's neighbourhood, 0..52 (default 1)", 0},
+};
+
 static const pdef blackspot_params[] = {
     {"eps", "query", "number", "DBSCAN radius in metres (default 50)", 0},
     {"min_points", "query", "integer",
@@ -87,8 +95,9 @@ static const pdef evaluate_params[] = {
     {"compare", "query", "string", "comparison area code", 0},
 };
 
-static const pdef coll_param[] = {
-    {"collectionId", "path", "string", "areas, incidents (planner), hotspots, blackspots", 1}};
+static const pdef coll_param[] = {{"collectionId", "path", "string",
+                                   "areas, incidents (planner), hotspots, blackspots, emerging",
+                                   1}};
 static const pdef fid_param[] = {{"featureId", "path", "string", "feature id", 1}};
 
 /* The schema of parameter p: its type, with the bounds and defaults OGC API - Features Part 1
@@ -205,6 +214,7 @@ json_t *openapi_build(const char *server_url, const char *title)
     ADD(p, items_params);
     filters(p);
     ADD(p, hotspot_params);
+    ADD(p, emerging_params);
     ADD(p, blackspot_params);
     ADD(p, release_params);
     add_get(paths, "/collections/{collectionId}/items", "Features of a collection",

@@ -144,17 +144,31 @@ void pubmaps_legend(hctx *c, const hreq *rq, hresp *rs)
     hresp_header(rs, "Cache-Control", "public, max-age=300");
 }
 
-/* The view's hot spots (hot != 0) or black spots, cached; NULL with rs filled. */
-static json_t *spots_fc(hctx *c, const rel_view *v, int hot, hresp *rs)
+static const char *const kind_names[] = {"blackspots", "hotspots", "emerging"};
+
+static hz_status spots_compute(hctx *c, const rel_view *v, pubmaps_kind kind, json_t **fc,
+                               char *err, size_t errlen)
+{
+    switch (kind) {
+    case PUB_HOTSPOTS:
+        return rel_hotspots(c->rel, v, c->snap, c->cfg->min_count, fc, err, errlen);
+    case PUB_EMERGING:
+        return rel_emerging(c->rel, v, c->snap, c->cfg->min_count, fc, err, errlen);
+    default:
+        return rel_blackspots(c->rel, v, c->cfg->min_count, fc, err, errlen);
+    }
+}
+
+/* The view's collection of this kind, cached; NULL with rs filled. */
+static json_t *spots_fc(hctx *c, const rel_view *v, pubmaps_kind kind, hresp *rs)
 {
     char canon[160], key[256], err[512];
     rel_view_canonical(c->rel, v, canon, sizeof canon);
-    snprintf(key, sizeof key, "%s/%s", canon, hot ? "hotspots" : "blackspots");
+    snprintf(key, sizeof key, "%s/%s", canon, kind_names[kind]);
     json_t *fc = rescache_json(c, key);
     if (fc) return fc;
-    hz_status s = hot ? rel_hotspots(c->rel, v, c->snap, c->cfg->min_count, &fc, err, sizeof err)
-                      : rel_blackspots(c->rel, v, c->cfg->min_count, &fc, err, sizeof err);
-    if (s == HZ_EINVAL && hot) {
+    hz_status s = spots_compute(c, v, kind, &fc, err, sizeof err);
+    if (s == HZ_EINVAL && kind != PUB_BLACKSPOTS) {
         /* a flat grid (say, one empty group): nothing to test is an empty map, not an error */
         s = HZ_OK;
         fc = json_pack("{s:s, s:[], s:{s:I, s:s, s:s}}", "type", "FeatureCollection", "features",
@@ -169,24 +183,35 @@ static json_t *spots_fc(hctx *c, const rel_view *v, int hot, hresp *rs)
     return fc;
 }
 
-void pubmaps_items(hctx *c, const hreq *rq, hresp *rs, int hot)
+/* The emerging hot spots take every year: a view of one year is a 400. */
+static int whole_period(const rel_view *v, pubmaps_kind kind, hresp *rs)
+{
+    if (kind != PUB_EMERGING || v->years == 0) return 0;
+    hresp_error(rs, 400, "InvalidParameterValue",
+                "year: the emerging hot spots are a trend over every year of the release");
+    return -1;
+}
+
+void pubmaps_items(hctx *c, const hreq *rq, hresp *rs, pubmaps_kind kind)
 {
     static const char *const paging_args[] = {"f", "limit", "offset", "bbox", NULL};
     static const char *const view_args[] = {"year", "injury_group", "place_group", NULL};
     rel_view v;
     paging_params pg;
     hz_filter f;
-    if (pubmaps_view(c, rq, paging_args, &v, rs) || paging_parse(c, rq, &pg, &f, rs, view_args))
+    if (pubmaps_view(c, rq, paging_args, &v, rs) || paging_parse(c, rq, &pg, &f, rs, view_args) ||
+        whole_period(&v, kind, rs))
         return;
-    json_t *fc = spots_fc(c, &v, hot, rs);
+    json_t *fc = spots_fc(c, &v, kind, rs);
     if (fc) paging_send_computed(c, rq, rs, &pg, fc);
 }
 
-void pubmaps_item(hctx *c, const char *fid, const hreq *rq, hresp *rs, int hot)
+void pubmaps_item(hctx *c, const char *fid, const hreq *rq, hresp *rs, pubmaps_kind kind)
 {
     rel_view v;
-    if (pubmaps_view(c, rq, (const char *const[]){"f", NULL}, &v, rs)) return;
-    json_t *fc = spots_fc(c, &v, hot, rs);
+    if (pubmaps_view(c, rq, (const char *const[]){"f", NULL}, &v, rs) || whole_period(&v, kind, rs))
+        return;
+    json_t *fc = spots_fc(c, &v, kind, rs);
     if (fc) paging_send_item(c, rs, fc, fid);
 }
 

@@ -85,6 +85,11 @@ const char *emerging_step_label(const emerging_result *r, size_t t)
     return r->labels[t];
 }
 
+int emerging_score(const emerging_result *r)
+{
+    return r->score;
+}
+
 const emerging_params *emerging_params_used(const emerging_result *r)
 {
     return &r->par;
@@ -341,6 +346,7 @@ static hz_status patterns(emerging_result *R, char *err, size_t errlen)
             vs[t] = b->value;
             sig[t] = b->cls != 0;
             c->count += b->count;
+            c->value += b->value;
             c->hot_steps += b->cls > 0;
             c->cold_steps += b->cls < 0;
         }

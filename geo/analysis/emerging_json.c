@@ -22,7 +22,7 @@ static json_t *trend_json(const mk_result *m)
 static json_t *series_json(const emerging_result *r, size_t i, int hide)
 {
     json_t *step = json_array(), *cnt = json_array(), *z = json_array(), *q = json_array(),
-           *cls = json_array();
+           *cls = json_array(), *score = emerging_score(r) ? json_array() : NULL;
     for (size_t t = 0; t < emerging_steps(r); t++) {
         const emerging_bin *b = emerging_bin_at(r, i, t);
         json_array_append_new(step, json_string(emerging_step_label(r, t)));
@@ -30,9 +30,12 @@ static json_t *series_json(const emerging_result *r, size_t i, int hide)
         json_array_append_new(z, json_real(round(b->z * 1e4) / 1e4));
         json_array_append_new(q, json_real(b->q));
         json_array_append_new(cls, json_integer(b->cls));
+        if (score) json_array_append_new(score, hide ? json_null() : json_real(b->value));
     }
-    return json_pack("{s:o, s:o, s:o, s:o, s:o}", "step", step, "count", cnt, "z", z, "q", q,
-                     "class", cls);
+    json_t *j = json_pack("{s:o, s:o, s:o, s:o, s:o}", "step", step, "count", cnt, "z", z, "q", q,
+                          "class", cls);
+    if (j && score) json_object_set_new(j, "score", score);
+    return j;
 }
 
 static json_t *props_json(const emerging_result *r, size_t i, const emerging_cell *c,
@@ -46,6 +49,8 @@ static json_t *props_json(const emerging_result *r, size_t i, const emerging_cel
         hide ? json_null() : json_integer(c->count), "trend_count",
         hide ? json_null() : trend_json(&c->trend_count), "trend_z", trend_json(&c->trend_z),
         "hot_steps", c->hot_steps, "cold_steps", c->cold_steps, "row", c->row, "col", c->col);
+    if (p && emerging_score(r))
+        json_object_set_new(p, "score", hide ? json_null() : json_real(c->value));
     if (p && hide) json_object_set_new(p, "suppressed", json_true());
     if (p && series) json_object_set_new(p, "series", series_json(r, i, hide));
     return p;

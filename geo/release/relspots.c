@@ -2,6 +2,7 @@
  * (release.h). Nothing here reads an incident: the guarantee of the release covers every output
  * as post-processing. */
 #include "hazmap/release.h"
+#include "hazmap/emerging.h"
 #include "hazmap/hotspots.h"
 #include "hazmap/workcrs.h"
 
@@ -100,6 +101,134 @@ hz_status rel_hotspots(const rel_release *r, const rel_view *v, const struct inc
         json_decref(fc);
         return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     }
+    *out = fc;
+    return HZ_OK;
+}
+
+/* ---- emerging hot spots ---- */
+
+/* The points of every year of view v (its groups), each stamped with a time inside its year;
+ * the years' numbers into *first and *last. */
+static hz_status yearly_points(const rel_release *r, const rel_view *v, hz_points *all, int64_t **t,
+                               int64_t *first, int64_t *last, char *err, size_t errlen)
+{
+    const json_t *labels = json_object_get(
+        json_object_get(json_object_get(rel_metadata(r), "dimensions"), "year"), "labels");
+    size_t ny = json_array_size(labels);
+    memset(all, 0, sizeof *all);
+    *t = NULL;
+    if (ny == 0 || ny > 32) return hz_fail(HZ_EINVAL, err, errlen, "the release has no years");
+    *first = atoi(json_string_value(json_array_get(labels, 0)));
+    *last = atoi(json_string_value(json_array_get(labels, ny - 1)));
+    if (*last - *first + 1 != (int64_t)ny)
+        return hz_fail(HZ_EINVAL, err, errlen, "the release's years are not consecutive");
+    hz_status st = HZ_OK;
+    for (size_t y = 0; y < ny && st == HZ_OK; y++) {
+        rel_view vy = *v;
+        vy.years = 1u << y;
+        rel_grid g;
+        hz_points p;
+        st = rel_grid_sum(r, &vy, &g, err, errlen);
+        if (st != HZ_OK) break;
+        st = grid_points(&g, &p, err, errlen);
+        rel_grid_free(&g);
+        if (st != HZ_OK) break;
+        size_t n = all->n + p.n;
+        double *x = realloc(all->x, (n ? n : 1) * sizeof *x);
+        if (x) all->x = x;
+        double *yy = realloc(all->y, (n ? n : 1) * sizeof *yy);
+        if (yy) all->y = yy;
+        double *w = realloc(all->w, (n ? n : 1) * sizeof *w);
+        if (w) all->w = w;
+        int64_t *tt = realloc(*t, (n ? n : 1) * sizeof *tt);
+        if (tt) *t = tt;
+        if (!x || !yy || !w || !tt) {
+            hz_points_free(&p);
+            st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+            break;
+        }
+        int64_t mid = ts_start(TS_YEAR, *first + (int64_t)y, 8 * 3600) + 183 * 86400;
+        for (size_t k = 0; k < p.n; k++) {
+            all->x[all->n + k] = p.x[k];
+            all->y[all->n + k] = p.y[k];
+            all->w[all->n + k] = p.w[k];
+            (*t)[all->n + k] = mid;
+        }
+        all->n = n;
+        hz_points_free(&p);
+    }
+    if (st != HZ_OK) {
+        hz_points_free(all);
+        free(*t);
+        *t = NULL;
+    }
+    return st;
+}
+
+/* Replaces the counts (of grid cells, meaningless here) by the noisy sums, rounded, and
+ * withholds those below min_count, as the count tables do; the provenance loses its tallies. */
+static void emerging_publicise(json_t *fc, int min_count)
+{
+    json_t *feats = json_object_get(fc, "features");
+    for (size_t i = 0; i < json_array_size(feats); i++) {
+        json_t *p = json_object_get(json_array_get(feats, i), "properties");
+        long long v = llround(json_number_value(json_object_get(p, "score")));
+        int hide = v < min_count;
+        json_object_set_new(p, "count", hide ? json_null() : json_integer((json_int_t)v));
+        json_object_set_new(p, "suppressed", json_boolean(hide));
+        json_object_del(p, "score");
+        json_t *s = json_object_get(p, "series");
+        json_t *sc = json_object_get(s, "score"), *cn = json_array();
+        for (size_t k = 0; k < json_array_size(sc); k++) {
+            long long c = llround(json_number_value(json_array_get(sc, k)));
+            json_array_append_new(cn, hide || c < min_count ? json_null()
+                                                            : json_integer((json_int_t)c));
+        }
+        if (s) {
+            json_object_set_new(s, "count", cn);
+            json_object_del(s, "score");
+        } else {
+            json_decref(cn);
+        }
+    }
+    json_t *pv = json_object_get(fc, "provenance");
+    json_object_del(pv, "incidents");
+    json_object_del(pv, "incidents_outside");
+    json_object_del(pv, "incidents_undated");
+    json_object_del(pv, "filters");
+}
+
+hz_status rel_emerging(const rel_release *r, const rel_view *v, const struct incset *areas,
+                       int min_count, json_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    hz_points pts;
+    int64_t *t, first = 0, last = -1;
+    hz_status st = yearly_points(r, v, &pts, &t, &first, &last, err, errlen);
+    if (st != HZ_OK) return st;
+    char view[160];
+    rel_view_canonical(r, v, view, sizeof view);
+    emerging_params ep;
+    emerging_params_init(&ep);
+    ep.step = TS_YEAR;
+    ep.space.cell = REL_SPOT_CELL;
+    ep.space.band = REL_SPOT_BAND;
+    emerging_result *res = NULL;
+    st = emerging_compute(areas, NULL, &pts, t, first, last, 8 * 3600, view, 1, &ep, &res, NULL, 0,
+                          err, errlen);
+    hz_points_free(&pts);
+    free(t);
+    json_t *fc = NULL;
+    if (st == HZ_OK) st = emerging_geojson(res, NULL, 1, &fc, err, errlen);
+    emerging_free(res);
+    if (st != HZ_OK) return st;
+    emerging_publicise(fc, min_count);
+    json_t *pv = json_object_get(fc, "provenance");
+    json_object_set_new(pv, "release", json_integer((json_int_t)rel_id(r)));
+    json_object_set_new(pv, "view", json_string(view));
+    json_object_set_new(pv, "source",
+                        json_string("the published release only; no incident is "
+                                    "read: each year's noisy 100 m grid"));
     *out = fc;
     return HZ_OK;
 }

@@ -24,6 +24,8 @@ void apiroutes_tile(hctx *c, const hreq *rq, hresp *rs); /* seg[0..2] = z, x, y.
 void apiroutes_hotspots_items(hctx *c, const hreq *rq, hresp *rs);
 void apiroutes_hotspots_item(hctx *c, const char *fid, const hreq *rq, hresp *rs);
 void apiroutes_blackspots_items(hctx *c, const hreq *rq, hresp *rs);
+void apiroutes_emerging_items(hctx *c, const hreq *rq, hresp *rs);
+void apiroutes_emerging_item(hctx *c, const char *fid, const hreq *rq, hresp *rs);
 void apiroutes_blackspots_item(hctx *c, const char *fid, const hreq *rq, hresp *rs);
 
 #endif

@@ -54,7 +54,8 @@ void emerging_params_init(emerging_params *p);
 typedef struct emerging_cell {
     int row, col;  /* lattice position, as hotspots_cell */
     double cx, cy; /* centre, working CRS metres */
-    long count;    /* incidents in the cell over all the steps */
+    long count;    /* incidents (points) in the cell over all the steps */
+    double value;  /* their count, or score (the sum of the points' weights) */
     ehsa_pattern pattern;
     mk_result trend_count;     /* Mann-Kendall of the counts (or scores) */
     mk_result trend_z;         /* Mann-Kendall of the Gi* z-scores */
@@ -98,6 +99,9 @@ const emerging_bin *emerging_bin_at(const emerging_result *r, size_t i, size_t t
 /* Step t's first second and label ("2014-03"). */
 int64_t emerging_step_start(const emerging_result *r, size_t t);
 const char *emerging_step_label(const emerging_result *r, size_t t);
+/* 1 when the values are scores (the points' weights), 0 counts. */
+int emerging_score(const emerging_result *r);
+
 /* The parameters as given, the canonical filter string, and the incidents in the cube,
  * outside it (outside the study area's cells or the whole steps) and undated. */
 const emerging_params *emerging_params_used(const emerging_result *r);
@@ -108,8 +112,9 @@ void emerging_tally(const emerging_result *r, size_t *in, size_t *outside, size_
 const hotspots_result *emerging_lattice(const emerging_result *r);
 
 /* The locations as a GeoJSON FeatureCollection (EPSG:4326 polygons) with pattern, label,
- * label_zh, colour, count, the two trends, hot/cold steps; with series 1 each feature also
- * carries "series": {"step": [...], "count": [...], "z": [...], "q": [...], "class": [...]}.
+ * label_zh, colour, count (and score, for scores), the two trends, hot/cold steps; with series 1
+ * each feature also carries "series": {"step": [...], "count": [...], "z": [...], "q": [...],
+ * "class": [...]} (and "score": [...] for scores).
  * Cells hidden by pol get their counts null (their pattern stays). "provenance" says how the
  * cube was made. *out is a new reference. */
 hz_status emerging_geojson(const emerging_result *r, const disc_policy *pol, int series,

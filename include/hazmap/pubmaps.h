@@ -19,10 +19,17 @@ void pubmaps_tile(hctx *c, const hreq *rq, int z, long x, long y, hresp *rs);
 void pubmaps_tilejson(hctx *c, const hreq *rq, hresp *rs);
 void pubmaps_legend(hctx *c, const hreq *rq, hresp *rs);
 
-/* The hot-spot and black-spot collections (and /api/blackspots, the latter's items), paged like
- * paging.h's computed collections; an item's id is its position. */
-void pubmaps_items(hctx *c, const hreq *rq, hresp *rs, int hot);
-void pubmaps_item(hctx *c, const char *fid, const hreq *rq, hresp *rs, int hot);
+/* The public's computed collections. */
+typedef enum pubmaps_kind {
+    PUB_BLACKSPOTS = 0,
+    PUB_HOTSPOTS = 1,
+    PUB_EMERGING = 2 /* every year of the release: a view's year is refused */
+} pubmaps_kind;
+
+/* The hot-spot, black-spot and emerging collections (and /api/blackspots, the black spots'
+ * items), paged like paging.h's computed collections. */
+void pubmaps_items(hctx *c, const hreq *rq, hresp *rs, pubmaps_kind kind);
+void pubmaps_item(hctx *c, const char *fid, const hreq *rq, hresp *rs, pubmaps_kind kind);
 
 struct reltile;
 struct tilecache;

@@ -233,6 +233,15 @@ struct incset;
 hz_status rel_hotspots(const rel_release *r, const rel_view *v, const struct incset *areas,
                        int min_count, json_t **out, char *err, size_t errlen);
 
+/* Emerging hot spots (emerging.h) of the view's groups on the release's grid: each year's noisy
+ * counts summed into REL_SPOT_CELL squares (the space-time cube's bins, one step a year, the
+ * release's coarsest time step), band REL_SPOT_BAND, one previous year in the neighbourhood.
+ * *out: emerging_geojson()'s collection with series, whose counts are the noisy sums (withheld
+ * below min_count, as in the count tables), and a provenance naming the release and view.
+ * The view's year is ignored: the cube takes every year. HZ_EINVAL when the grid is flat. */
+hz_status rel_emerging(const rel_release *r, const rel_view *v, const struct incset *areas,
+                       int min_count, json_t **out, char *err, size_t errlen);
+
 /* Released black spots: REL_SPOT_CELL squares whose noisy count c, less its 95 % half-width
  * 1.96 sqrt(cells x s2) (normal approximation of a sum of discrete Gaussians), is at least the
  * threshold T = max(min_count, ceil(3 x mean)), where mean is the average noisy count of the
