@@ -77,8 +77,8 @@ static json_t *provenance(const emerging_result *r)
         "emerging hot spot analysis as ArcGIS Pro's (space-time cube, Gi* per bin, "
         "Mann-Kendall trends, 17 patterns); EMERGING.md",
         "statistic", "Gi* over the space-time neighbourhood, binary weights", "global_moments",
-        "mean and variance of the whole cube (every cell at every step), as ArcGIS; not per step "
-        "as R sfdep (its issue #58)",
+        "mean and variance of the whole cube (every cell at every step): ArcGIS's entire-cube "
+        "window; R sfdep computes Gi* per time slice (its issue #58)",
         "step", ts_unit_name(par->step), "time_lag", par->time_lag, "first_step",
         emerging_step_label(r, 0), "last_step", emerging_step_label(r, T - 1), "steps",
         (json_int_t)T, "cell_size", hotspots_cell_size(H), "cell_rule", hotspots_cell_rule(H),
