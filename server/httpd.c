@@ -20,6 +20,7 @@
  * running job has resumed its connection) before the daemon is stopped, as libmicrohttpd
  * requires. */
 #include "hazmap/httpd.h"
+#include "hazmap/connguard.h"
 #include "hazmap/wpool.h"
 
 #include <arpa/inet.h>
@@ -50,6 +51,7 @@ typedef struct server {
     app *a;
     const srvconf *cfg;
     wpool *pool; /* the analysis pool; valid (refusing once stopped) until the daemon is stopped */
+    connguard *guard; /* request deadlines and body bytes per address */
 } server;
 
 typedef struct argv_ctx {
@@ -68,6 +70,7 @@ typedef struct conn {
     char *body;
     size_t len, cap;
     int too_large;
+    int addr_full; /* the client's address has too many body bytes buffered */
     int done;
     /* the request as handed to the handlers (args and headers borrowed from libmicrohttpd,
      * valid until the completion callback) */
@@ -205,6 +208,33 @@ static enum MHD_Result offload(server *sv, struct MHD_Connection *mc, conn *cn, 
     return MHD_YES;
 }
 
+/* The connection's guard handle (connguard.h), or NULL. */
+static cg_conn *guard_of(struct MHD_Connection *mc)
+{
+    const union MHD_ConnectionInfo *ci =
+        mc ? MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
+    return ci ? ci->socket_context : NULL;
+}
+
+/* libmicrohttpd's connection start and end: the guard follows each connection from its first
+ * byte; it forgets it before libmicrohttpd closes the socket. */
+static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    server *sv = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ad =
+            MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        *socket_context =
+            fd ? connguard_open(sv->guard, fd->connect_fd, ad ? ad->client_addr : NULL) : NULL;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        connguard_close(sv->guard, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
 /* 1 if the raw (still percent-encoded) path of uri, before any '?', encodes a NUL byte. */
 static int raw_path_has_nul(const char *uri)
 {
@@ -242,6 +272,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     }
     if (!cn->started) {
         cn->started = 1;
+        connguard_phase(sv->guard, guard_of(mc), CG_BODY);
         if (cn->nul_path) {
             hresp rs = {0};
             hresp_error(&rs, 400, "InvalidParameterValue", "the path contains a NUL byte (%%00)");
@@ -293,8 +324,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (cn->too_large || cn->len + n > (size_t)sv->cfg->max_body_bytes) {
+        if (cn->too_large || cn->addr_full || cn->len + n > (size_t)sv->cfg->max_body_bytes) {
             cn->too_large = 1;
+            return MHD_YES;
+        }
+        if (connguard_body_take(sv->guard, guard_of(mc), n) != 0) {
+            cn->addr_full = 1; /* the rest of the body is read and dropped */
             return MHD_YES;
         }
         if (cn->len + n + 1 > cn->cap) {
@@ -315,6 +350,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         return MHD_YES;
     }
     hresp rs = {0};
+    connguard_phase(sv->guard, guard_of(mc), CG_BUSY);
+    if (cn->addr_full) {
+        hresp_error(&rs, 429, "TooManyRequests",
+                    "too many request-body bytes are being received from your address at once; "
+                    "retry when your other uploads are done");
+        hresp_header(&rs, "Retry-After", BUSY_RETRY_AFTER);
+        hresp_header(&rs, "X-Content-Type-Options", "nosniff");
+        rs.route = -1;
+        return respond(sv, mc, cn, method, url, NULL, &rs);
+    }
     if (cn->too_large) {
         hresp_error(&rs, 413, "PayloadTooLarge", "request body larger than %ld bytes",
                     sv->cfg->max_body_bytes);
@@ -359,9 +404,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)mc;
     (void)toe;
+    server *sv = cls;
+    cg_conn *g = guard_of(mc);
+    connguard_body_release(sv->guard, g);
+    connguard_phase(sv->guard, g, CG_HEADERS); /* the next request's headers, if any */
     conn *cn = *con_cls;
     if (!cn) return;
     hresp_free(&cn->pending);
@@ -386,7 +433,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 hz_status httpd_run(app *a, const srvconf *cfg, char *err, size_t errlen)
 {
-    server sv = {a, cfg, NULL};
+    server sv = {a, cfg, NULL, NULL};
     struct sockaddr_in sin;
     struct sockaddr_in6 sin6;
     struct sockaddr *sa;
@@ -426,6 +473,13 @@ hz_status httpd_run(app *a, const srvconf *cfg, char *err, size_t errlen)
                        analysis_threads);
     }
 
+    long per_addr =
+        cfg->body_bytes_per_addr > 0 ? cfg->body_bytes_per_addr : 2 * cfg->max_body_bytes;
+    if (!(sv.guard = connguard_new(cfg->header_deadline_s, cfg->body_deadline_s, per_addr))) {
+        wpool_free(sv.pool);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        return hz_fail(HZ_ENOMEM, err, errlen, "cannot start the connection watchdog");
+    }
     metrics_set_pool(app_metrics(a), pool_stats, sv.pool);
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, on_request, &sv, MHD_OPTION_EXTERNAL_LOGGER,
@@ -433,10 +487,12 @@ hz_status httpd_run(app *a, const srvconf *cfg, char *err, size_t errlen)
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)cfg->connection_timeout_s, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned int)cfg->per_ip_connections, MHD_OPTION_CONNECTION_LIMIT, 4096u,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, &sv, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, &sv, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        &sv, MHD_OPTION_END);
     if (!d) {
         metrics_set_pool(app_metrics(a), NULL, NULL);
         wpool_free(sv.pool);
+        connguard_free(sv.guard);
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         return hz_fail(HZ_EIO, err, errlen, "cannot listen on %s:%d (address in use?)", cfg->bind,
                        cfg->port);
@@ -458,6 +514,7 @@ hz_status httpd_run(app *a, const srvconf *cfg, char *err, size_t errlen)
     MHD_stop_daemon(d);
     metrics_set_pool(app_metrics(a), NULL, NULL);
     wpool_free(sv.pool);
+    connguard_free(sv.guard);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return HZ_OK;
 }

@@ -26,6 +26,9 @@ void srvconf_init(srvconf *c)
     c->analysis_queue = 64;
     c->connection_timeout_s = 30;
     c->per_ip_connections = 64;
+    c->header_deadline_s = 10;
+    c->body_deadline_s = 60;
+    c->body_bytes_per_addr = 0;
     snprintf(c->work_srs, sizeof c->work_srs, "auto");
 }
 
@@ -133,6 +136,12 @@ hz_status srvconf_set(srvconf *c, const char *key, const char *v, char *err, siz
         return set_int(&c->connection_timeout_s, key, v, 1, 3600, err, errlen);
     if (strcmp(key, "per_ip_connections") == 0)
         return set_int(&c->per_ip_connections, key, v, 1, 100000, err, errlen);
+    if (strcmp(key, "header_deadline_s") == 0)
+        return set_int(&c->header_deadline_s, key, v, 1, 3600, err, errlen);
+    if (strcmp(key, "body_deadline_s") == 0)
+        return set_int(&c->body_deadline_s, key, v, 1, 86400, err, errlen);
+    if (strcmp(key, "body_bytes_per_addr") == 0)
+        return set_long(&c->body_bytes_per_addr, key, v, 0, 1L << 34, err, errlen);
     if (strcmp(key, "max_body_bytes") == 0)
         return set_long(&c->max_body_bytes, key, v, 1024, 1L << 30, err, errlen);
     if (strcmp(key, "min_bandwidth") == 0) {

@@ -20,6 +20,11 @@
  *                         is answered at once with 503 and Retry-After
  *   connection_timeout_s  idle connection timeout, s (30)
  *   per_ip_connections    simultaneous connections per client address (64)
+ *   header_deadline_s     a request's headers must arrive within this many seconds of the
+ *                         connection opening or the previous response (10)
+ *   body_deadline_s       its body within this many seconds of its headers (60)
+ *   body_bytes_per_addr   request-body bytes buffered at once for one client address
+ *                         (0 = 2 x max_body_bytes); more is answered 429
  *   work_srs              working projected CRS for analyses ("auto" = UTM zone of the data)
  *   publish_every_h       publish a public release every this many hours when the data changed
  *                         since the newest one (0 = only `hazmap publish` and POST /api/releases;
@@ -60,6 +65,9 @@ typedef struct srvconf {
     int analysis_queue;
     int connection_timeout_s;
     int per_ip_connections;
+    int header_deadline_s;
+    int body_deadline_s;
+    long body_bytes_per_addr;
     char work_srs[256];
     int publish_every_h;
     int prerender_max_zoom;
