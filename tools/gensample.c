@@ -1,6 +1,6 @@
 /* gensample.c - generates the SYNTHETIC Jinjiang injury incident sample (data/README.md).
  *
- *   gensample AREAS.txt SEED INCIDENTS.csv CLUSTERS.csv
+ *   gensample AREAS.txt SEED INCIDENTS.csv CLUSTERS.csv [--temporal]
  *
  * AREAS.txt is data/jinjiang_areas.txt (tools/make-subdistricts.sh): the district and its
  * sub-districts as WGS84 rings. The output is fully determined by the seed (xoshiro256**,
@@ -16,6 +16,13 @@
  * hour-of-day profile, and mechanism, place, intent, severity, victims, age, sex and disability
  * from the tables below. One planted trend: the 牛市口 junction loses 60 % of its incidents from
  * 2013-07-01 (an "intervention") so before/after evaluations have an effect to find.
+ *
+ * --temporal appends three planted temporal sites (tsites[], for emerging hot spots,
+ * tests/integration/emerging.sh): one that starts in 2014-01, one whose rate grows linearly over
+ * the 36 months, one that stops after 2014-10. Their incidents are drawn after all the others, so
+ * the random stream of those is untouched: the first 55,000 rows of INCIDENTS.csv and the first 16
+ * of CLUSTERS.csv are byte-identical to the output without the flag (same ids, same order); the
+ * sites' incidents follow, sorted by time among themselves, with the next ids.
  *
  * Coordinates are written in GCJ-02 with 6 decimals, as a geocoder like Amap returns them; load
  * them with --srs gcj02. Every point is at least ~0.2 m inside its sub-district (checked on the
@@ -434,6 +441,49 @@ static const cluster clusters[] = {
 #define INTERVENTION_CLUSTER 1
 #define INTERVENTION_FACTOR 0.4
 
+/* The planted temporal sites (--temporal): a cluster whose rate follows a time profile: zero
+ * outside the months y0-m0..y1-m1, inside them linear from rate0 (expected incidents a month in
+ * the first month) to rate1 (in the last). The day of each incident is drawn as for the other
+ * clusters and accepted with the further weight rate(day) / max(rate0, rate1) (rejection
+ * sampling, like the intervention). c.n is the sum of the monthly rates. Centres are at least
+ * 800 m from every planted cluster above and from every cell with an emerging pattern in the
+ * default sample (default cell 201 m, band 402 m), and 150 m inside their sub-district. */
+typedef struct tprofile {
+    int y0, m0, y1, m1;
+    double rate0, rate1;
+} tprofile;
+
+typedef struct tsite {
+    cluster c;
+    tprofile p;
+} tsite;
+
+static const tsite tsites[] = {
+    /* new: nothing before 2014-01, then ~25 a month for 12 months (12 x 25 = 300) */
+    {{K_JUNCTION, "双桂路新开路口", 104.1240, 30.6300, 70, 300,
+      "TEMPORAL new: none before 2014-01-01 then ~25/month to 2014-12 (a road opened 2014-01)"},
+     {2014, 1, 2014, 12, 25, 25}},
+    /* grows: all 36 months, ~12 a month rising linearly to ~60 (36 x mean 36 = 1296) */
+    {{K_MARKET, "龙舟路夜市", 104.0925, 30.6345, 70, 1296,
+      "TEMPORAL grows: 2012-01..2014-12 rate rising linearly from ~12 to ~60 per month"},
+     {2012, 1, 2014, 12, 12, 60}},
+    /* stops: ~40 a month for 34 months, then nothing (34 x 40 = 1360). It stops after 2014-10,
+     * not 2014-08: historical hot needs hot bins in >= 90 % of the 36 steps (33) and a final step
+     * that is not hot; 32 active months (+ the time-lag step after them) would sit on that edge
+     * and fall to no pattern, while 34 (35) leave a margin and the last step still has nothing
+     * in it or in its lag step. */
+    {{K_CONSTRUCTION, "沙河片区工地(已完工)", 104.1290, 30.6185, 70, 1360,
+      "TEMPORAL stops: ~40/month 2012-01..2014-10 then none (site finished 2014-10-31)"},
+     {2012, 1, 2014, 10, 40, 40}},
+};
+#define N_TSITES ((int)(sizeof tsites / sizeof tsites[0]))
+
+/* Cluster cl: the planted clusters, then (cl >= N_CLUSTERS) the temporal sites. */
+static const cluster *cluster_at(int cl)
+{
+    return cl < N_CLUSTERS ? &clusters[cl] : &tsites[cl - N_CLUSTERS].c;
+}
+
 /* Short Chinese descriptions by mechanism, and for a cluster kind's dominant mechanism. No ASCII
  * commas or quotes, so the CSV needs no quoting. */
 static const char *const desc_mech[M_COUNT][3] = {
@@ -543,6 +593,20 @@ static int dominant_mech(enum kind k)
     return best;
 }
 
+/* The temporal site's acceptance weight on day (1 for the other clusters and the background):
+ * its rate that day over its largest rate, linear between the first day of its first month and
+ * the last day of its last, 0 outside. */
+static double time_weight(int cl, long day)
+{
+    if (cl < N_CLUSTERS) return 1.0;
+    const tprofile *s = &tsites[cl - N_CLUSTERS].p;
+    long a = days_from_civil(s->y0, s->m0, 1);
+    long b = days_from_civil(s->y1 + (s->m1 == 12), s->m1 % 12 + 1, 1) - 1; /* last day */
+    if (day < a || day > b) return 0.0;
+    double f = b > a ? (double)(day - a) / (double)(b - a) : 0.0;
+    return (s->rate0 + f * (s->rate1 - s->rate0)) / fmax(s->rate0, s->rate1);
+}
+
 /* Draws everything but the location for one incident of the given kind and cluster (-1 for
  * background). */
 static void draw_attributes(rng *r, enum kind k, int cl, long day0, long ndays, incident *inc)
@@ -556,6 +620,7 @@ static void draw_attributes(rng *r, enum kind k, int cl, long day0, long ndays, 
         if (k == K_SCHOOL && school_holiday(day)) w = 0.0;
         if (cl == INTERVENTION_CLUSTER && day >= days_from_civil(2013, 7, 1))
             w *= INTERVENTION_FACTOR;
+        if (cl >= N_CLUSTERS) w *= time_weight(cl, day);
         if (rng_unif(r) < w) break;
     }
     int hour = rng_pick(r, hour_w[k], 24);
@@ -665,7 +730,7 @@ static int draw_location(rng *r, const areas *as, const double *popw, int cl, do
             y = a->miny + rng_unif(r) * (a->maxy - a->miny);
             if (!area_contains_margin(a, x, y)) continue;
         } else {
-            const cluster *c = &clusters[cl];
+            const cluster *c = cluster_at(cl);
             double sx = c->radius_m / 2.0 * rng_normal(r), sy = c->radius_m / 2.0 * rng_normal(r);
             if (hypot(sx, sy) > c->radius_m) continue;
             /* Metres to degrees on the WGS84 ellipsoid at 30.6 N (meridian and parallel arcs). */
@@ -682,7 +747,7 @@ static int draw_location(rng *r, const areas *as, const double *popw, int cl, do
     }
 }
 
-static int write_clusters(const char *path, const int *counts)
+static int write_clusters(const char *path, const int *counts, int ncl)
 {
     FILE *f = fopen(path, "w");
     if (f == NULL) {
@@ -690,8 +755,8 @@ static int write_clusters(const char *path, const int *counts)
         return -1;
     }
     fprintf(f, "id,kind,name,lon,lat,radius_m,mechanism,n_incidents,notes\n");
-    for (int i = 0; i < N_CLUSTERS; i++) {
-        const cluster *c = &clusters[i];
+    for (int i = 0; i < ncl; i++) {
+        const cluster *c = cluster_at(i);
         fprintf(f, "C%02d,%s,%s,%.6f,%.6f,%.0f,%s,%d,%s\n", i + 1, kind_names[c->kind], c->name,
                 c->lon, c->lat, c->radius_m, mech_names[dominant_mech(c->kind)], counts[i],
                 c->notes);
@@ -766,10 +831,13 @@ static void print_summary(const incident *v, int n, const areas *as, const int *
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: gensample AREAS.txt SEED INCIDENTS.csv CLUSTERS.csv\n"
-                        "  e.g. gensample data/jinjiang_areas.txt 20141231 "
-                        "data/incidents_2012_2014.csv data/planted_clusters.csv\n");
+    int temporal = argc == 6 && strcmp(argv[5], "--temporal") == 0;
+    if (argc != 5 && !temporal) {
+        fprintf(stderr,
+                "usage: gensample AREAS.txt SEED INCIDENTS.csv CLUSTERS.csv [--temporal]\n"
+                "  e.g. gensample data/jinjiang_areas.txt 20141231 "
+                "data/incidents_2012_2014.csv data/planted_clusters.csv\n"
+                "  --temporal appends the three planted temporal sites (tools/gensample.c)\n");
         return 2;
     }
     char *end;
@@ -790,6 +858,9 @@ int main(int argc, char **argv)
     int total = N_BACKGROUND;
     for (int i = 0; i < N_CLUSTERS; i++)
         total += clusters[i].n;
+    int base = total, ncl = N_CLUSTERS + (temporal ? N_TSITES : 0);
+    for (int i = N_CLUSTERS; i < ncl; i++)
+        total += cluster_at(i)->n;
     incident *v = calloc((size_t)total, sizeof *v);
     if (popw == NULL || per_area == NULL || v == NULL) {
         fprintf(stderr, "gensample: out of memory\n");
@@ -805,11 +876,11 @@ int main(int argc, char **argv)
     rng r;
     rng_seed(&r, seed);
     long day0 = days_from_civil(2012, 1, 1), ndays = days_from_civil(2015, 1, 1) - day0;
-    int counts[N_CLUSTERS];
+    int counts[N_CLUSTERS + N_TSITES];
     int k = 0;
-    for (int cl = -1; cl < N_CLUSTERS; cl++) {
-        int n = cl < 0 ? N_BACKGROUND : clusters[cl].n;
-        enum kind kind = cl < 0 ? K_BACKGROUND : clusters[cl].kind;
+    for (int cl = -1; cl < ncl; cl++) {
+        int n = cl < 0 ? N_BACKGROUND : cluster_at(cl)->n;
+        enum kind kind = cl < 0 ? K_BACKGROUND : cluster_at(cl)->kind;
         for (int j = 0; j < n; j++, k++) {
             incident *e = &v[k];
             double lon, lat, glon, glat;
@@ -822,9 +893,12 @@ int main(int argc, char **argv)
         }
         if (cl >= 0) counts[cl] = n;
     }
-    qsort(v, (size_t)total, sizeof *v, cmp_incident);
-    int rc =
-        write_incidents(argv[3], v, total) == 0 && write_clusters(argv[4], counts) == 0 ? 0 : 1;
+    /* The temporal sites' incidents are sorted apart and follow the others, whose ids stay. */
+    qsort(v, (size_t)base, sizeof *v, cmp_incident);
+    qsort(v + base, (size_t)(total - base), sizeof *v, cmp_incident);
+    int rc = write_incidents(argv[3], v, total) == 0 && write_clusters(argv[4], counts, ncl) == 0
+                 ? 0
+                 : 1;
     if (rc == 0) print_summary(v, total, &as, per_area);
     free(v);
     free(per_area);
