@@ -8,10 +8,10 @@
  * neighbours). Weights are binary. The mean and the variance in Gi* are those of the WHOLE cube
  * (N = locations x steps), so a bin is compared with every place at every time: a place whose
  * counts rise over the years becomes hot in its later steps. (R sfdep computes Gi* per time slice
- * with time-lagged neighbours; its issue #58 discusses how its results differ from ArcGIS's.) With W bins in the neighbourhood (the bin itself
- * included), sum S of their values, mean xbar and variance s^2 (divisor N) of the cube:
- *     z = (S - W xbar) / (s sqrt((N W - W^2) / (N - 1)))
- * (Ord & Getis 1995, the Gi* of gistar.h with binary weights).
+ * with time-lagged neighbours; its issue #58 discusses how its results differ from ArcGIS's.) With
+ * W bins in the neighbourhood (the bin itself included), sum S of their values, mean xbar and
+ * variance s^2 (divisor N) of the cube: z = (S - W xbar) / (s sqrt((N W - W^2) / (N - 1))) (Ord &
+ * Getis 1995, the Gi* of gistar.h with binary weights).
  *
  * Thread-safety: reentrant; results do not depend on the thread count. */
 #ifndef HAZMAP_STGISTAR_H
