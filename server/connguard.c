@@ -2,9 +2,11 @@
  * connections under one mutex, scanned by a watchdog thread every WATCH_MS.
  * Invariant (asserted): an address's buffered body bytes are the sum of its connections'. */
 #include "hazmap/connguard.h"
+#include "hazmap/cancel.h"
 
 #include <assert.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +19,10 @@ struct cg_conn {
     int fd;
     unsigned char addr[16]; /* IPv4 (mapped) or IPv6 address; all zero when unknown */
     cg_phase phase;
-    double since; /* monotonic seconds the phase began */
-    size_t body;  /* body bytes accounted */
-    int cut;      /* shut down already */
+    double since;     /* monotonic seconds the phase began */
+    size_t body;      /* body bytes accounted */
+    int cut;          /* shut down already */
+    hz_cancel *watch; /* cancelled when the client goes away; NULL none */
 };
 
 struct connguard {
@@ -40,10 +43,19 @@ static double now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* Shuts down the connections past their phase's deadline; under g->mu. */
+/* 1 when c's client has closed its end or the socket failed. */
+static int gone(const cg_conn *c)
+{
+    struct pollfd p = {.fd = c->fd, .events = POLLRDHUP};
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
+/* Shuts down the connections past their phase's deadline and cancels the work of those whose
+ * client went away; under g->mu. */
 static void sweep(connguard *g, double now)
 {
     for (cg_conn *c = g->head; c; c = c->next) {
+        if (c->watch && gone(c)) hz_cancel_set(c->watch, HZ_CANCEL_GONE);
         if (c->cut || c->phase == CG_BUSY) continue;
         double limit = c->phase == CG_HEADERS ? g->header_s : g->body_s;
         if (now - c->since <= limit) continue;
@@ -180,6 +192,14 @@ void connguard_body_release(connguard *g, cg_conn *c)
     if (!c) return;
     pthread_mutex_lock(&g->mu);
     c->body = 0;
+    pthread_mutex_unlock(&g->mu);
+}
+
+void connguard_watch(connguard *g, cg_conn *c, hz_cancel *k)
+{
+    if (!c) return;
+    pthread_mutex_lock(&g->mu);
+    c->watch = k;
     pthread_mutex_unlock(&g->mu);
 }
 

@@ -20,6 +20,7 @@
  * running job has resumed its connection) before the daemon is stopped, as libmicrohttpd
  * requires. */
 #include "hazmap/httpd.h"
+#include "hazmap/cancel.h"
 #include "hazmap/connguard.h"
 #include "hazmap/wpool.h"
 
@@ -157,6 +158,14 @@ static enum MHD_Result respond(server *sv, struct MHD_Connection *mc, conn *cn, 
     return ok;
 }
 
+/* The connection's guard handle (connguard.h), or NULL. */
+static cg_conn *guard_of(struct MHD_Connection *mc)
+{
+    const union MHD_ConnectionInfo *ci =
+        mc ? MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
+    return ci ? ci->socket_context : NULL;
+}
+
 /* The answer to a request that the pool cannot take: now full, or stopping (`stopping`). */
 static void busy(hresp *rs, int route, int stopping)
 {
@@ -176,10 +185,19 @@ static void pool_job(void *arg, int cancelled)
     conn *cn = arg;
     struct MHD_Connection *mc = cn->mc;
     hresp rs = {0};
-    if (cancelled)
+    if (cancelled) {
         busy(&rs, cn->pending.route, 1);
-    else
+    } else {
+        /* The analysis runs under a deadline, and stops when its client goes away. */
+        hz_cancel k;
+        hz_cancel_init(&k, cn->sv->cfg->query_timeout_ms);
+        cg_conn *g = guard_of(mc);
+        connguard_watch(cn->sv->guard, g, &k);
+        hz_cancel *prev = hz_cancel_enter(&k);
         app_handle(cn->sv->a, &cn->rq, &rs);
+        hz_cancel_leave(prev);
+        connguard_watch(cn->sv->guard, g, NULL);
+    }
     cn->pending = rs;
     atomic_store_explicit(&cn->state, CONN_READY, memory_order_release);
     MHD_resume_connection(mc);
@@ -206,14 +224,6 @@ static enum MHD_Result offload(server *sv, struct MHD_Connection *mc, conn *cn, 
         MHD_resume_connection(mc);
     }
     return MHD_YES;
-}
-
-/* The connection's guard handle (connguard.h), or NULL. */
-static cg_conn *guard_of(struct MHD_Connection *mc)
-{
-    const union MHD_ConnectionInfo *ci =
-        mc ? MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
-    return ci ? ci->socket_context : NULL;
 }
 
 /* libmicrohttpd's connection start and end: the guard follows each connection from its first

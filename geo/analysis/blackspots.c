@@ -10,6 +10,7 @@
 #include "hazmap/dbscan.h"
 #include "hazmap/hztime.h"
 #include "hazmap/workcrs.h"
+#include "hazmap/cancel.h"
 
 #include <assert.h>
 #include <math.h>
@@ -449,6 +450,7 @@ hz_status blackspots_compute(const incset *s, const hz_filter *f, const blackspo
         assert((size_t)r->noise <= w.pts.n);
         rc = group_members(&w, err, errlen);
     }
+    if (rc == HZ_OK) rc = hz_cancel_status(err, errlen);
     if (rc == HZ_OK) rc = shapes(r, s, &w, err, errlen);
     if (rc == HZ_OK) rc = rank_spots(r, p->rank, err, errlen);
     if (rc == HZ_OK) {

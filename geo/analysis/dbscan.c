@@ -33,6 +33,7 @@
  *     is noise if there is none: R expands each cluster completely before discovering the
  *     next, so the first cluster to reach a border point is the lowest-numbered one that can. */
 #include "hazmap/dbscan.h"
+#include "hazmap/cancel.h"
 #include "hazmap/parfor.h"
 #include "hazmap/ptgrid.h"
 
@@ -536,6 +537,7 @@ hz_status dbscan_run_threads(size_t n, const double *x, const double *y, double 
         rc = hz_fail(HZ_ENOMEM, err, errlen, "dbscan: out of memory for %zu points", n);
         goto done;
     }
+    if ((rc = hz_cancel_status(err, errlen)) != HZ_OK) goto done;
     cum[0] = 0;
     for (size_t c = 0; c < g.m; c++)
         cum[c + 1] = cum[c] + g.ncore[c];

@@ -9,6 +9,7 @@
  * Invariants (asserted): every pooled point is in one bin or counted outside; the bins hold
  * exactly the cells of the lattice's study area times the steps. */
 #include "hazmap/emerging.h"
+#include "hazmap/cancel.h"
 #include "hazmap/hztime.h"
 #include "hazmap/stgistar.h"
 
@@ -386,10 +387,13 @@ hz_status emerging_compute(const incset *s, const char *area, const hz_points *p
         R->data_version = incset_data_version(s);
         rc = fill(R, &w, err, errlen);
     }
+    if (rc == HZ_OK) rc = hz_cancel_status(err, errlen);
     if (rc == HZ_OK) rc = neighbours(R, &w, err, errlen);
+    if (rc == HZ_OK) rc = hz_cancel_status(err, errlen);
     if (rc == HZ_OK)
         rc = stgistar_compute(w.val, R->nloc, R->nsteps, &w.nb, par->time_lag, par->space.nthreads,
                               w.z, w.p, NULL, err, errlen);
+    if (rc == HZ_OK) rc = hz_cancel_status(err, errlen);
     if (rc == HZ_OK) rc = adjust(R, &w, err, errlen);
     if (rc == HZ_OK) rc = patterns(R, err, errlen);
     work_free(&w);

@@ -8,6 +8,7 @@
  * standardisation and the denominator are then monotone functions of the drawn sum, so one test
  * on L_i serves every variant. */
 #include "hazmap/gistar.h"
+#include "hazmap/cancel.h"
 #include "hazmap/parfor.h"
 #include "hazmap/ptgrid.h"
 
@@ -539,6 +540,7 @@ typedef struct lat_ctx {
     perm_scratch *ps;
     const size_t *rank; /* position of each present cell among the present cells */
     size_t npresent;
+    _Atomic int stopped; /* cancelled (cancel.h): the rows not yet done stay undone */
 } lat_ctx;
 
 static void lat_work(void *vctx, size_t lo, size_t hi, int tid)
@@ -546,6 +548,10 @@ static void lat_work(void *vctx, size_t lo, size_t hi, int tid)
     lat_ctx *c = vctx;
     const gistar_lattice *g = c->g;
     for (size_t r = lo; r < hi; r++) {
+        if (hz_cancel_check()) {
+            atomic_store(&c->stopped, 1);
+            return;
+        }
         for (int col = 0; col < g->ncols; col++) {
             size_t i = r * (size_t)g->ncols + (size_t)col;
             if (g->mask && !g->mask[i]) {
@@ -582,7 +588,8 @@ hz_status gistar_lattice_compute(const gistar_lattice *g, const gistar_stencil *
     if (prefix_build(g, g->value, &p) != HZ_OK)
         return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     int nt = par_threads(o->nthreads);
-    lat_ctx c = {g, s, o, &m, &p, out, NULL, NULL, 0};
+    lat_ctx c = {.g = g, .s = s, .o = o, .m = &m, .p = &p, .out = out};
+    atomic_init(&c.stopped, 0);
     size_t *rank = NULL;
     double *vals = NULL;
     if (o->permutations > 0) {
@@ -615,7 +622,7 @@ hz_status gistar_lattice_compute(const gistar_lattice *g, const gistar_stencil *
     free(rank);
     free(vals);
     prefix_free(&p);
-    return HZ_OK;
+    return atomic_load(&c.stopped) ? hz_cancel_status(err, errlen) : HZ_OK;
 }
 
 typedef struct moran_ctx {

@@ -11,6 +11,7 @@
  * Invariants (asserted): every incident is counted in a cell or as outside; cells[] holds
  * exactly the mask's cells in row-major order. */
 #include "hazmap/hotspots.h"
+#include "hazmap/cancel.h"
 #include "hazmap/ptgrid.h"
 #include "hazmap/wkb.h"
 #include "hazmap/workcrs.h"
@@ -646,13 +647,15 @@ static hz_status moran_series(hotspots_result *R, const hs_work *w, int nthreads
     R->isa_n = 0;
     for (int k = 0; k < ISA_STEPS; k++) {
         double d = w->L.s * (1 + k * steps);
+        hz_status rc = hz_cancel_status(err, errlen);
+        if (rc != HZ_OK) return rc;
         gistar_stencil *s = gistar_stencil_new(&w->gl, d, err, errlen);
         if (!s) {
             if (k == 0) return HZ_EINVAL;
             break; /* a band beyond the stencil limit ends the series */
         }
         double I, zI;
-        hz_status rc = gistar_lattice_moran(&w->gl, s, nthreads, &I, &zI, err, errlen);
+        rc = gistar_lattice_moran(&w->gl, s, nthreads, &I, &zI, err, errlen);
         gistar_stencil_free(s);
         if (rc != HZ_OK) return rc;
         R->isa_d[k] = d;
@@ -817,8 +820,11 @@ hz_status hotspots_compute(const hotspots_input *in, const hotspots_params *par,
         choose_cell(R, in->pts, w.bb, par, why, whylen);
         rc = aggregate(R, in, par, &w, err, errlen);
     }
+    if (rc == HZ_OK) rc = hz_cancel_status(err, errlen);
     if (rc == HZ_OK) rc = choose_band(R, &w, par, why, whylen, err, errlen);
+    if (rc == HZ_OK) rc = hz_cancel_status(err, errlen);
     if (rc == HZ_OK) rc = gi_star(R, &w, par, err, errlen);
+    if (rc == HZ_OK) rc = hz_cancel_status(err, errlen);
     if (rc == HZ_OK) rc = classify(R, &w, par, why, whylen, err, errlen);
     work_free(&w);
     if (rc != HZ_OK) {

@@ -49,6 +49,14 @@ int connguard_body_take(connguard *g, cg_conn *c, size_t n);
 /* Releases every body byte accounted to c (its request is done). */
 void connguard_body_release(connguard *g, cg_conn *c);
 
+struct hz_cancel;
+
+/* While k is set (NULL clears it; clear it before k goes away), the watchdog cancels k
+ * (HZ_CANCEL_GONE, cancel.h) when c's client closes its end or the connection fails: an
+ * analysis answering nobody stops. A client that half-closes after sending its request looks
+ * the same and is cancelled too (HTTP clients do not do that). */
+void connguard_watch(connguard *g, cg_conn *c, struct hz_cancel *k);
+
 /* Connections shut down by a deadline so far. */
 uint64_t connguard_cut(connguard *g);
 

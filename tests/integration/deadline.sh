@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# deadline.sh - issue 16, item 1: an analysis runs under query_timeout_ms and stops when its
+# client goes away (cancel.h; the analysis pool's job sets the scope, connguard.c watches the
+# socket).
+#  1. query_timeout_ms = 300: a planner's hot spots on 25 m cells with the auto band (seconds of
+#     incremental Moran's I) answer 422 naming query_timeout_ms, soon after the deadline;
+#  2. a generous timeout: the same request, abandoned by its client after 0.5 s, is stopped: the
+#     access log shows it ended 422 (the client disconnected) well before it would have finished.
+# Before the scope existed both ran to the end (200). Env: HAZMAP (binary, default build/hazmap).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+HAZMAP=${HAZMAP:-build/hazmap}
+WORK=$(mktemp -d /tmp/hazmap-deadline.$$.XXXX)
+PID=
+cleanup() {
+  [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+FAILS=0
+ok() { echo "ok   $*"; }
+bad() { FAILS=$((FAILS + 1)); echo "FAIL $*"; }
+
+DB=$WORK/test.sqlite
+NO_PUBLISH=1 tools/load-sample.sh "$HAZMAP" "$DB" > "$WORK/load.log" 2>&1 ||
+  { echo "FAIL load-sample: $(tail -1 "$WORK/load.log")"; exit 1; }
+TOKEN=$("$HAZMAP" token create --db "$DB" --role planner | tail -1 | tr -d '[:space:]')
+AUTH=(-H "Authorization: Bearer $TOKEN")
+
+start() { # CONFIG-TEXT
+  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  BASE=http://127.0.0.1:$PORT
+  printf '%s\n' "$1" > "$WORK/hazmap.conf"
+  "$HAZMAP" serve --db "$DB" --bind 127.0.0.1 --port "$PORT" --config "$WORK/hazmap.conf" \
+    > "$WORK/out.log" 2> "$WORK/access.log" &
+  PID=$!
+  for _ in $(seq 1 100); do grep -q listening "$WORK/out.log" 2>/dev/null && break; sleep 0.1; done
+  grep -q listening "$WORK/out.log" || { echo "FAIL server did not start"; exit 1; }
+}
+stop() { kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; PID=; }
+
+HEAVY="/collections/hotspots/items?cell=25&limit=1"
+
+start "query_timeout_ms = 300"
+out=$(curl -s -w ' %{http_code} %{time_total}' "${AUTH[@]}" "$BASE$HEAVY")
+code=$(awk '{print $(NF-1)}' <<< "$out")
+secs=$(awk '{print $NF}' <<< "$out")
+if [ "$code" = 422 ] && grep -q query_timeout_ms <<< "$out"; then
+  ok "past query_timeout_ms (300 ms) the analysis stops: 422 naming the limit, after ${secs} s"
+else
+  bad "expected 422 naming query_timeout_ms, got: $out"
+fi
+stop
+
+start "query_timeout_ms = 120000"
+curl -s -o /dev/null --max-time 0.5 "${AUTH[@]}" "$BASE$HEAVY&band=auto"
+sleep 4
+line=$(grep -F "cell=25" "$WORK/access.log" | tail -1)
+ms=$(awk '{print $(NF)}' <<< "$line")
+status=$(awk '{print $(NF-2)}' <<< "$line")
+if [ "$status" = 422 ] && awk -v m="$ms" 'BEGIN {exit !(m < 3000)}'; then
+  ok "a client that goes away stops its analysis: logged 422 after $ms ms"
+else
+  bad "the abandoned analysis was not stopped: access log line '$line'"
+fi
+curl -s -o /dev/null -w '%{http_code}' "$BASE/healthz" | grep -q 200 && ok "the server still answers" || bad "no answer after the cancellation"
+stop
+exit $((FAILS > 0))
