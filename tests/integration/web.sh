@@ -3,7 +3,8 @@
 #
 # Starts the server on a free loopback port with a fresh sample database and a planner token, runs
 # tests/web/page.test.mjs (playwright-core driving Debian's /usr/bin/chromium; no browser download),
-# and always stops the server. Screenshots go to $BUILD/screenshots/{public,planner,mobile}.png.
+# and always stops the server. Screenshots go to $BUILD/screenshots/{public,planner,mobile}.png and
+# emerging-{public,planner,popup}.png (the emerging hot spots layer).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 HAZMAP=${HAZMAP:-build/hazmap}

@@ -32,6 +32,25 @@ const RELEASE = {
   place_group: ['home', 'school', 'workplace', 'public', 'road', 'other'],
 };
 const PAGING = ['limit', 'offset', 'bbox', 'f'];
+// The 17 emerging hot spot patterns (geo/analysis/ehsa.c): name, fill, label, label_zh; no pattern last.
+const EHSA = [
+  ['new_hot', '#cb0800', 'New Hot Spot', '新热点'], ['consecutive_hot', '#bd6d5e', 'Consecutive Hot Spot', '连续热点'],
+  ['intensifying_hot', '#e01709', 'Intensifying Hot Spot', '加剧热点'], ['persistent_hot', '#851400', 'Persistent Hot Spot', '持续热点'],
+  ['diminishing_hot', '#f4a582', 'Diminishing Hot Spot', '减弱热点'], ['sporadic_hot', '#fac8b4', 'Sporadic Hot Spot', '零星热点'],
+  ['oscillating_hot', '#d6604d', 'Oscillating Hot Spot', '振荡热点'], ['historical_hot', '#bfa7a1', 'Historical Hot Spot', '历史热点'],
+  ['new_cold', '#0008cb', 'New Cold Spot', '新冷点'], ['consecutive_cold', '#5e6dbd', 'Consecutive Cold Spot', '连续冷点'],
+  ['intensifying_cold', '#0917e0', 'Intensifying Cold Spot', '加剧冷点'], ['persistent_cold', '#001485', 'Persistent Cold Spot', '持续冷点'],
+  ['diminishing_cold', '#82a5f4', 'Diminishing Cold Spot', '减弱冷点'], ['sporadic_cold', '#b4c8fa', 'Sporadic Cold Spot', '零星冷点'],
+  ['oscillating_cold', '#4d60d6', 'Oscillating Cold Spot', '振荡冷点'], ['historical_cold', '#a1a7bf', 'Historical Cold Spot', '历史冷点'],
+  ['no_pattern', '#e6e6e6', 'No Pattern Detected', '未检测到模式'],
+];
+// The steps of each emerging time step over the mock's data (2012-2016).
+const EM_STEPS = {
+  week: () => Array.from({ length: 261 }, (_, i) => `W${i + 1}`),
+  month: () => Array.from({ length: 60 }, (_, i) => `${2012 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`),
+  quarter: () => Array.from({ length: 20 }, (_, i) => `${2012 + Math.floor(i / 4)}-Q${(i % 4) + 1}`),
+  year: () => RELEASE.years.slice(),
+};
 
 function hash(s) { let h = 2166136261; for (const c of s) { h ^= c.charCodeAt(0); h = Math.imul(h, 16777619); } return (h >>> 0) / 4294967296; }
 function send(res, code, body, type = 'application/json') {
@@ -142,6 +161,43 @@ http.createServer((req, res) => {
       feats.push({ type: 'Feature', properties: { count: 5, z: 2.1, p: 0.03, class: k, row: r, col: c }, geometry: { type: 'Polygon', coordinates: [[[x0, y0], [x0 + 0.0055, y0], [x0 + 0.0055, y0 + 0.005], [x0, y0 + 0.005], [x0, y0]]] } });
     }
     return send(res, 200, fc(feats), 'application/geo+json');
+  }
+  m = p.match(/^\/collections\/emerging\/items(?:\/(\d+))?$/);
+  if (m) {
+    // Emerging hot spots (issue 17): planners by filters and step (items without series, an item
+    // with it); the public by group only, yearly over the release's years, series in the list.
+    if (!planner && q.has('year')) return bad(res, 'year: the emerging hot spots are a trend over every year of the release');
+    const ek = planner ? (allow(['limit', 'offset', 'bbox', 'step', 'cell', 'shape', 'band', 'time_lag']) ? `${fk}&step=${q.get('step') || 'month'}` : null) : publicView(res, q, [...VIEW, ...PAGING]);
+    if (ek === null) return;
+    const step = planner ? q.get('step') || 'month' : 'year';
+    if (!EM_STEPS[step]) return bad(res, `step: '${step}' is not one of week, month, quarter, year`);
+    const steps = EM_STEPS[step]();
+    const feats = [];
+    for (let r = 0; r < 20; r++) for (let c = 0; c < 20; c++) {
+      const id = r * 20 + c + 1;
+      if (m[1] && Number(m[1]) !== id) continue;
+      const x0 = BOUNDS[0] + c * 0.0055, y0 = BOUNDS[1] + r * 0.005;
+      const h = hash(`e${r},${c}${ek}`);
+      const [pattern, colour, label, labelZh] = h < 0.7 ? EHSA[16] : EHSA[Math.floor(((h - 0.7) / 0.3) * 16)];
+      const hot = pattern.endsWith('_hot') ? 1 : pattern.endsWith('_cold') ? -1 : 0;
+      const series = { step: steps, count: [], z: [], q: [], class: [] };
+      steps.forEach((_, i) => {
+        const cnt = Math.floor(hash(`c${id}${i}${ek}`) * 12);
+        const z = hot * (1 + 2 * hash(`z${id}${i}`)) + (hash(`n${id}${i}`) - 0.5);
+        series.count.push(!planner && cnt < 3 ? null : cnt);
+        series.z.push(Math.round(z * 1e4) / 1e4);
+        series.q.push(Math.abs(z) > 1.96 ? 0.03 : 0.4);
+        series.class.push(Math.abs(z) > 1.96 ? Math.sign(z) : 0);
+      });
+      const props = { pattern, label, label_zh: labelZh, colour, count: series.count.reduce((a, v) => a + (v || 0), 0),
+        trend_count: { s: 3, z: 0.4, p: 0.6, tau: 0.1 }, trend_z: { s: hot * 9, z: hot * 2.2, p: 0.03, tau: hot * 0.3 },
+        hot_steps: series.class.filter((k) => k === 1).length, cold_steps: series.class.filter((k) => k === -1).length, row: r, col: c };
+      if (m[1] || !planner) props.series = series;
+      if (!planner) props.suppressed = false;
+      feats.push({ type: 'Feature', id, properties: props, geometry: { type: 'Polygon', coordinates: [[[x0, y0], [x0 + 0.0055, y0], [x0 + 0.0055, y0 + 0.005], [x0, y0 + 0.005], [x0, y0]]] } });
+    }
+    if (m[1]) return feats.length ? send(res, 200, feats[0], 'application/geo+json') : send(res, 404, { code: 'NotFound', description: p });
+    return send(res, 200, { ...fc(feats), provenance: { step, first_step: steps[0], last_step: steps[steps.length - 1], steps: steps.length, method: 'mock' } }, 'application/geo+json');
   }
   if ((p === '/collections/blackspots/items' || p === '/api/blackspots') && !planner) {
     const key = publicView(res, q, [...VIEW, ...(p === '/api/blackspots' ? [] : PAGING)]);

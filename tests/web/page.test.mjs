@@ -1,13 +1,16 @@
 // page.test.mjs - drives the map page in headless Chromium (playwright-core, Debian's /usr/bin/chromium).
 //
 // Env: BASE_URL (server root, e.g. http://127.0.0.1:PORT), PLANNER_TOKEN (optional: planner checks),
-// SCREENSHOTS (directory for public.png, planner.png, mobile.png). Prints one line per check and
+// SCREENSHOTS (directory for public.png, planner.png, mobile.png, emerging-*.png). Prints one line per check and
 // "N passed, N failed"; exits 1 on any failure. Timing (time to interactive) is logged, never asserted.
 //
 // The public (no token) is answered only from the published release (issue 13, API.md): its page
 // offers a year and one injury or place group, and must never send a planner's parameter (the
 // server answers those with 400). The planners' filters (working groups, mechanisms, severity, month
 // window) are checked in planner mode, signed in with PLANNER_TOKEN.
+// The emerging hot spots layer (issue 17) is checked on its own pages, public and planner
+// (checkEmerging); its screenshots are emerging-public.png, emerging-planner.png and
+// emerging-popup.png (a planner's cell popup with its monthly series chart).
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -263,6 +266,89 @@ async function plannerPage() {
   return pp;
 }
 
+// The emerging hot spots layer (issue 17): switched on from the layer list, its items request answered,
+// coloured cells drawn (no-pattern cells are not), a legend of the 17 patterns, and a click on a cell
+// opening a popup with the series chart (inline SVG). planner: the step selector and the item request
+// (the public's list carries the series: no item request). Returns the page's emerging info.
+async function checkEmerging(page, w, label, planner) {
+  const b = w.requests.length, br = w.responses.length;
+  await page.locator('#layer-emerging').check();
+  await page.waitForFunction(() => window.hazmap.layers.info.emerging, null, { timeout: 60000 }).catch(() => {});
+  await settle(page, 300);
+  const ie = await page.evaluate(() => window.hazmap.layers.info.emerging || null);
+  const req = w.requests.slice(b).find((r) => new URL(r.url()).pathname === '/collections/emerging/items');
+  const resp = w.responses.slice(br).find((r) => new URL(r.url()).pathname === '/collections/emerging/items');
+  const q = req ? new URL(req.url()).searchParams : new URLSearchParams();
+  check(!!req && !!resp && resp.status() === 200 && ie && ie.ok, `${label}: emerging layer switched on, its items request succeeds`,
+    `${req ? req.url().replace(BASE, '') : 'no request'} -> ${resp ? resp.status() : '-'}; ${ie ? `${ie.n} of ${ie.total} cells drawn, step ${ie.step}` : 'no info'}`);
+  if (planner) {
+    check(q.get('step') === 'month' && /^Bearer /.test(req ? (await req.allHeaders()).authorization || '' : '') && !(await page.locator('#f-es-l').isHidden()),
+      `${label}: monthly by default, with the token, step selector shown`, q.toString());
+  } else {
+    check(!!req && !q.has('step') && !q.has('year') && (await page.locator('#f-es-l').isHidden()), `${label}: no step, no year asked (the release's years), no step selector`, q.toString());
+  }
+  const paths = await page.evaluate(() => [...document.querySelectorAll('.leaflet-emerging-pane path.leaflet-interactive')].map((p) => ({ fill: p.getAttribute('fill'), op: Number(p.getAttribute('fill-opacity')) })));
+  const coloured = paths.filter((p) => /^#[0-9a-f]{6}$/i.test(p.fill || '') && p.fill.toLowerCase() !== '#e6e6e6' && p.op > 0);
+  const fillsOk = await page.evaluate(() => window.hazmap.layers.groups.emerging.getLayers().every((l) => l.options.fillColor === l.feature.properties.colour && l.feature.properties.pattern !== 'no_pattern'));
+  check(coloured.length > 0 && fillsOk, `${label}: cells drawn in their pattern colours, no-pattern cells left out`, `${coloured.length} coloured paths; ${[...new Set(coloured.map((p) => p.fill))].join(' ')}`);
+  const lg = await page.evaluate(() => [...document.querySelectorAll('.legend .lg-em .em-i')].map((e) => ({ k: e.dataset.pattern, on: e.classList.contains('on'), txt: e.textContent, c: e.querySelector('i') && e.querySelector('i').style.background })));
+  const present = Object.keys(ie ? ie.present : {});
+  check(lg.length === 17 && new Set(lg.map((x) => x.k)).size === 17 && lg.every((x) => x.txt.trim() && x.c) && lg.filter((x) => x.on).map((x) => x.k).sort().join() === present.sort().join(),
+    `${label}: legend lists the 17 patterns with colours, those present highlighted`, `${lg.length} entries, ${lg.filter((x) => x.on).length} present: ${lg.filter((x) => x.on).map((x) => x.txt).join(' | ')}`);
+  // Click the cell of the most frequent drawn pattern (the first drawn layer of it), centred in view.
+  const pt = await page.evaluate(() => {
+    const m = window.hazmap.map;
+    const ls = window.hazmap.layers.groups.emerging.getLayers();
+    const l = ls.find((x) => /persistent|consecutive|intensifying/.test(x.feature.properties.pattern)) || ls[0];
+    m.setView(l.getCenter(), 16, { animate: false });
+    const c = m.latLngToContainerPoint(l.getCenter());
+    const r = m.getContainer().getBoundingClientRect();
+    return { x: r.left + c.x, y: r.top + c.y, id: l.feature.id, pattern: l.feature.properties.pattern };
+  });
+  await settle(page, 200);
+  const bi = w.requests.length, bri = w.responses.length;
+  await page.mouse.click(pt.x, pt.y);
+  const chart = page.locator('.leaflet-popup .em-popup svg.em-chart');
+  await chart.waitFor({ timeout: 20000 }).catch(() => {});
+  const pop = await page.evaluate(() => {
+    const e = document.querySelector('.leaflet-popup .em-popup');
+    return e ? { txt: e.innerText, bars: e.querySelectorAll('svg .em-bar').length, line: e.querySelectorAll('svg polyline.em-z').length, sig: e.querySelectorAll('svg circle.em-sig').length,
+      hot: [...e.querySelectorAll('svg circle.em-sig.hot')].every((c) => c.getAttribute('fill') === '#d7191c'), cold: [...e.querySelectorAll('svg circle.em-sig.cold')].every((c) => c.getAttribute('fill') === '#2c7bb6') } : null;
+  });
+  const itemReq = w.requests.slice(bi).find((r) => /^\/collections\/emerging\/items\/[^/]+$/.test(new URL(r.url()).pathname));
+  const itemResp = w.responses.slice(bri).find((r) => /^\/collections\/emerging\/items\/[^/]+$/.test(new URL(r.url()).pathname));
+  check(!!pop && pop.bars > 0 && pop.line > 0 && pop.hot && pop.cold, `${label}: a click on a cell opens a popup with its series chart (bars, z line, hot/cold marks)`,
+    pop ? `${pt.pattern}: ${pop.txt.split('\n')[0]}; ${pop.bars} bars, ${pop.sig} significant steps` : 'no popup');
+  if (planner) {
+    const iq = itemReq ? new URL(itemReq.url()).searchParams : null;
+    check(!!itemReq && !!itemResp && itemResp.status() === 200 && iq.get('step') === 'month' && new URL(itemReq.url()).pathname.endsWith(`/${pt.id}`),
+      `${label}: the popup's series comes from /collections/emerging/items/{id} with the same parameters`, itemReq ? `${itemReq.url().replace(BASE, '')} -> ${itemResp ? itemResp.status() : '-'}` : 'no item request');
+    await page.screenshot({ path: path.join(SHOTS, 'emerging-popup.png') });
+    info(`screenshot ${path.join(SHOTS, 'emerging-popup.png')}`);
+    await page.evaluate(() => window.hazmap.map.closePopup());
+    const bs = w.requests.length;
+    await page.selectOption('#f-es', 'quarter');
+    await page.waitForFunction(() => window.hazmap.layers.info.emerging && window.hazmap.layers.info.emerging.step === 'quarter', null, { timeout: 60000 }).catch(() => {});
+    await settle(page, 300);
+    const sreq = w.requests.slice(bs).filter((r) => new URL(r.url()).pathname === '/collections/emerging/items').map((r) => new URL(r.url()).searchParams.get('step'));
+    const step = await page.evaluate(() => (window.hazmap.layers.info.emerging || {}).step);
+    check(sreq.includes('quarter') && step === 'quarter' && page.url().includes('es=quarter'), `${label}: the step selector reloads the layer quarterly (kept in the URL)`, `${sreq.join(',')}; layer step ${step}`);
+  } else {
+    check(!itemReq, `${label}: the public's popup uses the series in the list (no item request)`);
+    // A year selection leaves the public's emerging hot spots alone (they span the release's years).
+    const years = await page.evaluate(() => (window.hazmap.cfg.release || {}).years || []);
+    if (years.length) {
+      const by = w.requests.length;
+      await page.selectOption('#f-year', years[0]);
+      await settle(page, 400);
+      const yreq = w.requests.slice(by).filter((r) => new URL(r.url()).pathname.startsWith('/collections/emerging/'));
+      check(yreq.length === 0, `${label}: a year change does not ask the emerging hot spots again (never with a year)`, yreq.map((r) => r.url().replace(BASE, '')).join(' '));
+      await page.selectOption('#f-year', '');
+    }
+  }
+  return ie;
+}
+
 async function waitReady(page) {
   await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 15000 });
   // Wait until every enabled layer has finished (ok or failed) loading.
@@ -501,6 +587,36 @@ try {
   check(pr.head && pr.title && pr.filters && pr.date && pr.legend && pr.scale && !pr.panel, 'print layout: title, filters, data date, legend and scale bar; no panel', `${pr.title} | ${pr.filters} | ${pr.date}`);
   await page.emulateMedia({ media: 'screen' });
   await page.close();
+
+  // ---------------------------------------------------------------- emerging hot spots (public, then planner)
+  {
+    const pe = await ctx.newPage();
+    const we = watch(pe);
+    await pe.goto(`${BASE}/#l=areas`, { waitUntil: 'domcontentloaded' });
+    await waitReady(pe);
+    await settle(pe, 300);
+    await checkEmerging(pe, we, 'public emerging', false);
+    await pe.evaluate(() => { const b = window.hazmap.cfg.bounds; if (b) window.hazmap.map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { animate: false }); });
+    await settle(pe, 500);
+    await pe.screenshot({ path: path.join(SHOTS, 'emerging-public.png') });
+    info(`screenshot ${path.join(SHOTS, 'emerging-public.png')}`);
+    check(we.errors.length === 0, 'public emerging: no console errors', we.errors.slice(0, 3).join(' | '));
+    await pe.close();
+    if (TOKEN) {
+      const pq = await plannerPage();
+      const wq = watch(pq);
+      await pq.goto(`${BASE}/#l=areas`, { waitUntil: 'domcontentloaded' });
+      await waitReady(pq);
+      await settle(pq, 300);
+      await checkEmerging(pq, wq, 'planner emerging', true);
+      await pq.evaluate(() => { const b = window.hazmap.cfg.bounds; if (b) window.hazmap.map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { animate: false }); });
+      await settle(pq, 500);
+      await pq.screenshot({ path: path.join(SHOTS, 'emerging-planner.png') });
+      info(`screenshot ${path.join(SHOTS, 'emerging-planner.png')}`);
+      check(wq.errors.length === 0, 'planner emerging: no console errors', wq.errors.slice(0, 3).join(' | '));
+      await pq.close();
+    }
+  }
 
   // ---------------------------------------------------------------- working groups (planners): same requests as before
   if (TOKEN) {

@@ -1,4 +1,4 @@
-// charts.js - tiny inline SVG bar charts (hour, weekday, yearly trend, before/after), no library.
+// charts.js - tiny inline SVG charts (hour, weekday, yearly trend, before/after, emerging series), no library.
 
 export function esc(s) {
   return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
@@ -46,5 +46,61 @@ export function beforeAfter(items, { width = 220, height = 124, unit = '' } = {}
   });
   out += `<line x1="0" y1="${top + h}" x2="${width}" y2="${top + h}" stroke="#888" stroke-width="0.5"/>`;
   if (unit) out += `<text x="2" y="9" font-size="9" fill="#555">${esc(unit)}</text>`;
+  return out + '</svg>';
+}
+
+/**
+ * An emerging hot spot's series (/collections/emerging/items/{id}: {step, count, z, class}): counts
+ * as grey bars on the left scale, Gi* z as a line on a scale symmetric about 0 (its zero line dashed),
+ * and each step significant at the cube's FDR marked on the line: hot red, cold blue. A null count
+ * (withheld from the public) is a short hatched stub, never a value.
+ */
+export function emergingChart(s, { width = 260, height = 132, title = '', hot = '#d7191c', cold = '#2c7bb6', labels = {} } = {}) {
+  const steps = Array.isArray(s && s.step) ? s.step : [];
+  const n = steps.length;
+  if (!n) return '';
+  const at = (a, i) => (Array.isArray(a) ? a[i] : undefined);
+  const top = 14, left = 26, right = 26, axis = 14;
+  const w = width - left - right, h = height - top - axis;
+  const bw = w / n;
+  const cmax = Math.max(1, ...steps.map((_, i) => (Number.isFinite(at(s.count, i)) ? at(s.count, i) : 0)));
+  const zabs = Math.max(2, ...steps.map((_, i) => (Number.isFinite(at(s.z, i)) ? Math.abs(at(s.z, i)) : 0)));
+  const xc = (i) => left + i * bw + bw / 2;
+  const yc = (v) => top + h - (v / cmax) * h;
+  const yz = (v) => top + h / 2 - (v / zabs) * (h / 2);
+  const f = (v) => v.toFixed(1);
+  let out = `<svg class="chart em-chart" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(title)}">`;
+  steps.forEach((st, i) => {
+    const c = at(s.count, i);
+    const x = left + i * bw + (bw > 3 ? 0.5 : 0);
+    const bwid = Math.max(0.6, bw - (bw > 3 ? 1 : 0.2));
+    if (Number.isFinite(c)) {
+      const bh = Math.max(c > 0 ? 1 : 0, (c / cmax) * h);
+      out += `<rect class="em-bar" x="${f(x)}" y="${f(top + h - bh)}" width="${f(bwid)}" height="${f(bh)}" fill="#bdbdbd"><title>${esc(st)}: ${c}</title></rect>`;
+    } else {
+      out += `<rect class="em-bar em-null" x="${f(x)}" y="${f(top + h - 3)}" width="${f(bwid)}" height="3" fill="none" stroke="#999" stroke-dasharray="1 1"><title>${esc(st)}: ${esc(labels.withheld || '–')}</title></rect>`;
+    }
+  });
+  out += `<line x1="${left}" x2="${left + w}" y1="${f(yz(0))}" y2="${f(yz(0))}" stroke="#888" stroke-width="0.5" stroke-dasharray="3 2"/>`;
+  const pts = steps.map((_, i) => (Number.isFinite(at(s.z, i)) ? `${f(xc(i))},${f(yz(at(s.z, i)))}` : null));
+  // The z line, broken where a step has no z.
+  let run = [];
+  const flush = () => { if (run.length > 1) out += `<polyline class="em-z" points="${run.join(' ')}" fill="none" stroke="#333" stroke-width="1.2"/>`; run = []; };
+  pts.forEach((p) => { if (p) run.push(p); else flush(); });
+  flush();
+  const r = Math.max(1.5, Math.min(3.5, bw / 2.5));
+  steps.forEach((st, i) => {
+    const k = at(s.class, i), z = at(s.z, i);
+    if ((k === 1 || k === -1) && Number.isFinite(z)) {
+      out += `<circle class="em-sig ${k === 1 ? 'hot' : 'cold'}" cx="${f(xc(i))}" cy="${f(yz(z))}" r="${f(r)}" fill="${k === 1 ? hot : cold}"><title>${esc(st)}: z = ${z.toFixed(2)}</title></circle>`;
+    }
+  });
+  // Axes: counts on the left, z on the right, first / middle / last step below.
+  out += `<line x1="${left}" x2="${left + w}" y1="${top + h}" y2="${top + h}" stroke="#888" stroke-width="0.5"/>`;
+  out += `<text x="${left - 2}" y="${top + 4}" font-size="9" text-anchor="end" fill="#666">${cmax}</text><text x="${left - 2}" y="${top + h}" font-size="9" text-anchor="end" fill="#666">0</text>`;
+  out += `<text x="${left + w + 2}" y="${top + 4}" font-size="9" fill="#333">${f(zabs)}</text><text x="${left + w + 2}" y="${f(yz(0) + 3)}" font-size="9" fill="#333">0</text><text x="${left + w + 2}" y="${top + h}" font-size="9" fill="#333">−${f(zabs)}</text>`;
+  const ticks = [...new Set([0, Math.floor((n - 1) / 2), n - 1])];
+  for (const i of ticks) out += `<text x="${f(xc(i))}" y="${height - 2}" font-size="9" text-anchor="${i === 0 && n > 1 ? 'start' : i === n - 1 && n > 1 ? 'end' : 'middle'}" fill="#444">${esc(steps[i])}</text>`;
+  out += `<text x="${left}" y="9" font-size="9" fill="#666">${esc(labels.count || 'count')}</text><text x="${left + w}" y="9" font-size="9" text-anchor="end" fill="#333">${esc(labels.z || 'Gi* z')}</text>`;
   return out + '</svg>';
 }

@@ -1,9 +1,11 @@
-// layers.js - the map's overlay layers: area choropleth, density tiles, Gi* cells, black spots, incidents.
+// layers.js - the map's overlay layers: area choropleth, density tiles, Gi* cells, emerging hot spots, black spots, incidents.
 //
 // Every layer reloads from the API with the shared filters (state.js query()). The public (no token)
 // is answered only from the published release: its requests carry only the release's dimensions
 // (state.js publicQuery(): year and one injury or place group; the areas only the year), and its
-// black spots are the release's 200 m squares with a noisy count and its interval, no score. A layer
+// black spots are the release's 200 m squares with a noisy count and its interval, no score; its
+// emerging hot spots are the release's yearly grid over all its years (no year, no step: the server
+// refuses both) and their list already carries each cell's series, so a click needs no request. A layer
 // whose endpoint is missing or fails is switched off with a note beside its checkbox; nothing throws
 // to the console.
 // In GCJ-02 basemap mode (config.basemap.gcj02) every GeoJSON coordinate is shifted WGS84 -> GCJ-02
@@ -13,17 +15,54 @@
 //
 // Planner-mode tiles: Leaflet's <img> tiles cannot send an Authorization header, so when a token is
 // set DensityLayer fetches each tile with fetch() and shows it through a blob: URL (createTile).
-import { query, publicQuery, words } from './state.js';
+import { query, publicQuery, publicParams, words } from './state.js';
 import { getJSON, getToken, authHeaders } from './api.js';
 import { featuresToGcj, wgsToGcj, gcjToWgs } from './gcj02.js';
 import { t, num, lang } from './i18n.js';
-import { bars, esc } from './charts.js';
+import { bars, esc, emergingChart } from './charts.js';
 
 const L = window.L;
 
 export const HOT_COLORS = { hot99: '#b2182b', hot95: '#e34a33', hot90: '#fc9272', cold90: '#9ecae1', cold95: '#4292c6', cold99: '#08519c' };
 const RATE_COLORS = ['#fef0d9', '#fdcc8a', '#fc8d59', '#e34a33', '#b30000'];
 const SUPPRESSED_COLOR = '#cfcfcf';
+// The 17 patterns of the emerging hot spot analysis in the server's order (geo/analysis/ehsa.c) with
+// its ArcGIS-conventional fills; the labels are web/i18n's 'ehsa.NAME' (the same text as the
+// server's label / label_zh). The features carry their own colour, which the map uses; this table
+// is for the legend, which lists patterns absent from the view too.
+export const EHSA_PATTERNS = [
+  ['new_hot', '#cb0800'], ['consecutive_hot', '#bd6d5e'], ['intensifying_hot', '#e01709'], ['persistent_hot', '#851400'],
+  ['diminishing_hot', '#f4a582'], ['sporadic_hot', '#fac8b4'], ['oscillating_hot', '#d6604d'], ['historical_hot', '#bfa7a1'],
+  ['new_cold', '#0008cb'], ['consecutive_cold', '#5e6dbd'], ['intensifying_cold', '#0917e0'], ['persistent_cold', '#001485'],
+  ['diminishing_cold', '#82a5f4'], ['sporadic_cold', '#b4c8fa'], ['oscillating_cold', '#4d60d6'], ['historical_cold', '#a1a7bf'],
+  ['no_pattern', '#e6e6e6'],
+];
+const EHSA_COLOR = Object.fromEntries(EHSA_PATTERNS);
+const HEX = /^#[0-9a-fA-F]{6}$/;
+
+/** The label of an emerging pattern in the page language: the feature's own, else web/i18n's. */
+export function patternLabel(p) {
+  const own = lang() === 'en' ? p.label : p.label_zh;
+  return own || t('ehsa.' + p.pattern);
+}
+
+/** Popup HTML of an emerging hot spot cell; p.series (if any) drawn as a chart. */
+export function emergingPopup(p, minCount) {
+  const col = HEX.test(p.colour || '') ? p.colour : EHSA_COLOR[p.pattern] || '#999';
+  let h = `<div class="em-popup"><h4><i style="background:${col}"></i>${esc(patternLabel(p))}</h4>`;
+  h += `<div>${t('count')}: ${p.count === null || p.count === undefined ? `<i class="flag">${esc(t('suppressed', { n: minCount }))}</i>` : `<b>${num(p.count)}</b>`}`;
+  if (Number.isFinite(p.hot_steps) || Number.isFinite(p.cold_steps)) h += ` · ${t('em_hot_steps')} ${num(p.hot_steps)} · ${t('em_cold_steps')} ${num(p.cold_steps)}`;
+  h += '</div>';
+  const tz = p.trend_z;
+  if (tz && Number.isFinite(tz.z)) h += `<div class="note">${t('em_trend')}: Mann-Kendall z = ${num(tz.z, 2)}, p = ${Number.isFinite(tz.p) ? tz.p.toPrecision(2) : '–'}</div>`;
+  if (p.series && Array.isArray(p.series.step)) {
+    h += emergingChart(p.series, { title: t('em_series'), labels: { count: t('count'), z: 'Gi* z', withheld: t('suppressed', { n: minCount }) } });
+    h += `<div class="em-key"><i class="bar"></i>${t('count')} <i class="line"></i>Gi* z <i class="dot hot"></i>${t('em_sig_hot')} <i class="dot cold"></i>${t('em_sig_cold')}</div>`;
+  } else if (p.series === undefined) {
+    h += `<div class="em-chart-wait note">${t('loading')}</div>`;
+  }
+  return h + '</div>';
+}
 
 function niceRound(v) {
   if (!(v > 0)) return 0;
@@ -165,7 +204,7 @@ export class LayerSet {
     this.ctl = {};
     this.info = {}; // per layer: {ok, n, ...} for the legend and the tests
     this.enabled = new Set();
-    for (const [name, z] of [['areas', 300], ['density', 350], ['hotspots', 420], ['squares', 425], ['hull', 430]]) {
+    for (const [name, z] of [['areas', 300], ['density', 350], ['emerging', 410], ['hotspots', 420], ['squares', 425], ['hull', 430]]) {
       map.createPane(name).style.zIndex = String(z);
     }
     this.rateBreaks = [];
@@ -222,17 +261,21 @@ export class LayerSet {
     const filtersChanged = !this.state || this._q({}, { state: this.state }) !== this._q({}, { state });
     const opChanged = this.state && this.state.op !== state.op;
     const cellChanged = !this.pub && this.state && this.state.hc !== state.hc;
+    const stepChanged = !this.pub && this.state && this.state.es !== state.es;
     this.state = state;
     if (cellChanged && !filtersChanged && this.enabled.has('hotspots')) this._load('hotspots');
+    if (stepChanged && !filtersChanged && this.enabled.has('emerging')) this._load('emerging');
     for (const name of this.enabled) {
-      // The public's areas depend on the year only: a group change leaves them as they are.
-      if (filtersChanged && !(name === 'areas' && this.pub && this.groups.areas && this.areasQuery === this._q({}, { group: false }))) this._load(name);
+      // The public's areas depend on the year only: a group change leaves them as they are; its
+      // emerging hot spots on the group only (all the release's years).
+      if (filtersChanged && !(name === 'areas' && this.pub && this.groups.areas && this.areasQuery === this._q({}, { group: false }))
+        && !(name === 'emerging' && this.pub && this.groups.emerging && this.emergingQuery === this._emQ())) this._load(name);
     }
     if (opChanged && this.groups.density) this.groups.density.setOpacity(state.op);
   }
 
   _load(name) {
-    const f = { areas: this._areas, density: this._density, hotspots: this._hotspots, blackspots: this._blackspots, incidents: this._incidents }[name];
+    const f = { areas: this._areas, density: this._density, hotspots: this._hotspots, emerging: this._emerging, blackspots: this._blackspots, incidents: this._incidents }[name];
     if (f) f.call(this).catch((e) => this._fail(name, e));
   }
 
@@ -340,6 +383,59 @@ export class LayerSet {
     this.info.hotspots = { ok: true, n: sig.length, total: (fc.features || []).length };
     this.hooks.status('hotspots', `${sig.length}`, true);
     this.hooks.legend();
+  }
+
+  /**
+   * The emerging hot spots' query: the planners' filters and step (state.es); the public's group of
+   * the release only (the analysis spans all its years: a year is refused).
+   */
+  _emQ(state = this.state) {
+    if (!this.pub) return query(state, { step: state.es || 'month' });
+    return new URLSearchParams(publicParams(state).filter(([k]) => k !== 'year')).toString();
+  }
+
+  async _emerging() {
+    const signal = this._signal('emerging');
+    this.hooks.status('emerging', t('loading'), true);
+    const q = this._emQ();
+    const fc = await getAll(`/collections/emerging/items${q ? `?${q}` : ''}`, signal, 50000);
+    const all = fc.features || [];
+    // No-pattern cells are not drawn: they are most of the grid and would hide the map.
+    const shown = all.filter((f) => f.properties && f.properties.pattern && f.properties.pattern !== 'no_pattern');
+    const present = {};
+    for (const f of all) if (f.properties && f.properties.pattern) present[f.properties.pattern] = (present[f.properties.pattern] || 0) + 1;
+    const fill = (p) => (HEX.test(p.colour || '') ? p.colour : EHSA_COLOR[p.pattern] || '#999');
+    const layer = L.geoJSON(this._geo({ type: 'FeatureCollection', features: shown }), {
+      pane: 'emerging',
+      style: (f) => ({ color: fill(f.properties), weight: 0.6, opacity: 0.9, fillColor: fill(f.properties), fillOpacity: 0.6 }),
+      onEachFeature: (f, l) => {
+        l.bindTooltip(() => esc(patternLabel(f.properties)), { sticky: true });
+        l.on('click', (e) => this._emergingClick(f, e.latlng, q));
+      },
+    });
+    this._clear('emerging');
+    if (!this.enabled.has('emerging')) return;
+    this.groups.emerging = layer.addTo(this.map);
+    this.emergingQuery = q;
+    const pv = fc.provenance || {};
+    this.info.emerging = { ok: true, n: shown.length, total: all.length, present, step: pv.step || (this.pub ? 'year' : this.state.es), first: pv.first_step, last: pv.last_step };
+    this.hooks.status('emerging', `${shown.length}`, true);
+    this.hooks.legend();
+  }
+
+  /** A cell's popup: the public's list carries the series; a planner's asks the item with the same query. */
+  async _emergingClick(f, latlng, q) {
+    const p = f.properties;
+    const pop = L.popup({ maxWidth: 300, minWidth: 270, className: 'em-pop' }).setLatLng(latlng).setContent(emergingPopup(p, this.minCount)).openOn(this.map);
+    if (p.series || this.pub || f.id === undefined || f.id === null) return;
+    const signal = this._signal('emerging-item');
+    try {
+      const item = await getJSON(`/collections/emerging/items/${encodeURIComponent(f.id)}${q ? `?${q}` : ''}`, signal);
+      if (this.map.hasLayer(pop)) pop.setContent(emergingPopup({ ...p, ...(item.properties || {}) }, this.minCount));
+    } catch (e) {
+      if (e && e.name === 'AbortError') return;
+      if (this.map.hasLayer(pop)) pop.setContent(emergingPopup({ ...p, series: null }, this.minCount) + `<div class="note">${esc(t('unavailable'))} (${esc(e.message || e)})</div>`);
+    }
   }
 
   async _blackspots() {
@@ -473,6 +569,19 @@ export class LayerSet {
     if (this.groups.hotspots) {
       h += `<div class="lg"><div class="lg-t">${t('layer.hotspots')}</div>`;
       for (const k of Object.keys(HOT_COLORS)) h += `<div><i style="background:${HOT_COLORS[k]}"></i>${t(k)}</div>`;
+      h += '</div>';
+    }
+    if (this.groups.emerging && this.info.emerging) {
+      const ie = this.info.emerging;
+      h += `<div class="lg lg-em"><div class="lg-t">${t('layer.emerging')} · ${esc(t('step.' + ie.step))}${ie.first && ie.last ? ` ${esc(ie.first)}–${esc(ie.last)}` : ''}</div>`;
+      // All 17 patterns, those present in the view in full, the others faint.
+      // Hot patterns in the first column, their cold mirror images in the second; no pattern below.
+      const item = ([k, c]) => {
+        const n = ie.present[k] || 0;
+        return `<div class="em-i${n ? ' on' : ''}" data-pattern="${k}"><i style="background:${c}"></i>${esc(t('ehsa.' + k))}${n ? ` (${num(n)})` : ''}${k === 'no_pattern' ? ` · ${esc(t('em_not_drawn'))}` : ''}</div>`;
+      };
+      h += `<div class="em-grid">${EHSA_PATTERNS.slice(0, 16).map(item).join('')}</div>${item(EHSA_PATTERNS[16])}`;
+      if (this.pub) h += `<div class="note">${esc(t('em_pub_note'))}</div>`;
       h += '</div>';
     }
     if (this.groups.blackspots) h += `<div class="lg"><div><span class="bs-icon lg-bs"><span>1</span></span> ${t('layer.blackspots')}${this.pub && this.blackspots[0] && Number.isFinite(this.blackspots[0].properties.square_m) ? ` (${t('square', { m: num(this.blackspots[0].properties.square_m) })})` : ''}</div></div>`;

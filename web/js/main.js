@@ -1,5 +1,5 @@
 // main.js - the map page: builds the panel, the Leaflet map and the layers, and keeps the URL hash in sync.
-import { AGES, WINDOWS, LAYERS, HS_CELLS, PUBLIC_OF_GROUP, availableGroups, words, parseHash, toHash, monthRange, dateRange, filterParams, publicParams } from './state.js';
+import { AGES, WINDOWS, LAYERS, HS_CELLS, EM_STEPS, PUBLIC_OF_GROUP, availableGroups, words, parseHash, toHash, monthRange, dateRange, filterParams, publicParams } from './state.js';
 import { getConfig, getJSON, getToken, setToken } from './api.js';
 import { setLang, t, num, lang } from './i18n.js';
 import { LayerSet } from './layers.js';
@@ -87,6 +87,7 @@ function buildFilters() {
   const pub = isPublic();
   $('planner-filters').hidden = pub;
   $('f-hc-l').hidden = pub;
+  $('f-es-l').hidden = pub; // the public's emerging hot spots are the release's years
   $('pub-note').hidden = !pub;
   $('f-year-l').hidden = !pub;
   $('f-group-t').dataset.i18n = pub ? 'pub_group' : 'group';
@@ -130,6 +131,9 @@ function buildFilters() {
   const hc = $('f-hc');
   hc.replaceChildren(...HS_CELLS.map((c) => option(c, c === 'auto' ? t('hs_auto') : `${c} m`)));
   hc.value = s.hc;
+  const es = $('f-es');
+  es.replaceChildren(...EM_STEPS.map((x) => option(x, t('step.' + x))));
+  es.value = s.es;
   updateAgeNote();
 }
 
@@ -432,6 +436,7 @@ async function main() {
   });
   $('f-month').addEventListener('input', (e) => { if (page.state.win) setState({ m: page.months[Number(e.target.value)] }); });
   $('f-hc').addEventListener('change', (e) => setState({ hc: e.target.value }));
+  $('f-es').addEventListener('change', (e) => setState({ es: e.target.value }));
   $('f-op').addEventListener('input', (e) => setState({ op: Number(e.target.value) }));
   $('play').addEventListener('click', play);
   $('e-run').addEventListener('click', runEvaluation);

@@ -47,15 +47,18 @@ export const PUBLIC_FAMILIES = ['injury_group', 'place_group'];
 export const PUBLIC_PARAMS = ['year', ...PUBLIC_FAMILIES];
 export const AGES = ['0-14', '15-24', '25-44', '45-64', '65-'];
 export const WINDOWS = [0, 1, 3, 12];
-export const LAYERS = ['areas', 'density', 'hotspots', 'blackspots', 'incidents'];
+export const LAYERS = ['areas', 'density', 'hotspots', 'emerging', 'blackspots', 'incidents'];
 // Gi* cell sizes offered (m). 250 m is the default: the server's "auto" rule can pick cells of a few
 // tens of metres on dense data (tens of thousands of cells, megabytes of GeoJSON).
 export const HS_CELLS = ['100', '250', '500', 'auto'];
+// Time steps of the emerging hot spots (planners; the public's are the release's years). Month is the
+// default: the sample's three years give 36 steps, enough for the Mann-Kendall trend (ArcGIS asks >= 10).
+export const EM_STEPS = ['week', 'month', 'quarter', 'year'];
 
 export function defaultState() {
   return {
     g: '', sev: [], age: '', sex: '', win: 0, m: '',
-    l: ['areas', 'density', 'blackspots'], op: 0.7, hc: '250', v: null, lang: 'zh-CN',
+    l: ['areas', 'density', 'blackspots'], op: 0.7, hc: '250', es: 'month', v: null, lang: 'zh-CN',
     y: '', pg: '', // public: the release's year ('' = all its years) and group ('' = all)
   };
 }
@@ -93,6 +96,7 @@ export function parseHash(hash, vocab = null) {
   const v = (p.get('v') || '').split('/').map(Number);
   if (v.length === 3 && v.every(Number.isFinite) && v[0] >= 0 && v[0] <= 22 && Math.abs(v[1]) <= 90 && Math.abs(v[2]) <= 180) s.v = v;
   if (HS_CELLS.includes(p.get('hc'))) s.hc = p.get('hc');
+  if (EM_STEPS.includes(p.get('es'))) s.es = p.get('es');
   if (p.get('lang') === 'en') s.lang = 'en';
   if (/^\d{4}$/.test(p.get('y') || '')) s.y = p.get('y');
   const pg = p.get('pg') || '';
@@ -112,6 +116,7 @@ export function toHash(s) {
   p.set('l', s.l.join(','));
   p.set('op', String(s.op));
   if (s.hc !== '250') p.set('hc', s.hc);
+  if (s.es && s.es !== 'month') p.set('es', s.es);
   if (s.v) p.set('v', `${s.v[0]}/${s.v[1].toFixed(5)}/${s.v[2].toFixed(5)}`);
   if (s.lang !== 'zh-CN') p.set('lang', s.lang);
   if (s.y) p.set('y', s.y);
