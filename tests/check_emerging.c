@@ -372,25 +372,60 @@ static double quad_edge_dist(const double *qx, const double *qy, double x, doubl
 }
 
 /* The brute-force cube of the incidents: cell by floor arithmetic on the lattice of multiples of
- * CELL, month from gmtime_r() of local time. */
+ * CELL (squares) or by the nearest centre (hexagons: a hexagonal lattice's cells are its
+ * centres' Voronoi cells), step from gmtime_r() of local time. */
 typedef struct brute_cube {
     size_t n, T;
     long *cnt; /* T x n */
     size_t in, outside, undated;
 } brute_cube;
 
+static int g_hex; /* the shape the brute-force cell search assumes */
+
 static long cell_of(const emerging_cell *c, size_t n, double x, double y)
 {
+    if (g_hex) {
+        long best = -1;
+        double bd = 0.75 * CELL; /* beyond a hexagon's circumradius (0.577 CELL): no cell */
+        for (size_t i = 0; i < n; i++) {
+            double d = hypot(x - c[i].cx, y - c[i].cy);
+            if (d < bd) {
+                bd = d;
+                best = (long)i;
+            }
+        }
+        return best;
+    }
     double kx = floor(x / CELL), ky = floor(y / CELL);
     for (size_t i = 0; i < n; i++)
         if (floor(c[i].cx / CELL) == kx && floor(c[i].cy / CELL) == ky) return (long)i;
     return -1;
 }
 
-/* Counts the incidents with t in [from, to) into months first_month..first_month + T - 1 of
- * year 2013 (1-based). */
+/* The step of t counted from the step starting at s0 (local midnight), by civil fields. */
+static long brute_step(ts_unit u, int64_t s0, int64_t t)
+{
+    time_t lt = (time_t)(t + TZ), l0 = (time_t)(s0 + TZ);
+    struct tm tm, t0;
+    gmtime_r(&lt, &tm);
+    gmtime_r(&l0, &t0);
+    long dy = tm.tm_year - t0.tm_year;
+    switch (u) {
+    case TS_WEEK:
+        return (long)floor((double)(t - s0) / (7 * 86400.0));
+    case TS_MONTH:
+        return dy * 12 + tm.tm_mon - t0.tm_mon;
+    case TS_QUARTER:
+        return dy * 4 + tm.tm_mon / 3 - t0.tm_mon / 3;
+    default:
+        return dy;
+    }
+}
+
+/* Counts the incidents with t in [from, to) into T steps of unit u from the one starting at
+ * s0. */
 static void brute_count(const incset *s, const emerging_cell *c, size_t n, int64_t from, int64_t to,
-                        int first_month, size_t T, brute_cube *B)
+                        ts_unit u, int64_t s0, size_t T, brute_cube *B)
 {
     B->n = n;
     B->T = T;
@@ -403,10 +438,7 @@ static void brute_count(const incset *s, const emerging_cell *c, size_t n, int64
             continue;
         }
         if (it[k].t < from || it[k].t >= to) continue;
-        time_t lt = (time_t)(it[k].t + TZ);
-        struct tm tm;
-        gmtime_r(&lt, &tm);
-        long step = (long)(tm.tm_year + 1900 - 2013) * 12 + tm.tm_mon + 1 - first_month;
+        long step = brute_step(u, s0, it[k].t);
         long i = cell_of(c, n, it[k].x, it[k].y);
         if (step < 0 || step >= (long)T || i < 0) {
             B->outside++;
@@ -418,7 +450,7 @@ static void brute_count(const incset *s, const emerging_cell *c, size_t n, int64
 }
 
 /* Checks the cube of r against B, and its Gi* against brute_stgistar() on B's counts. */
-static void check_cube(const emerging_result *r, const brute_cube *B, int lag)
+static void check_cube(const emerging_result *r, const brute_cube *B, double band, int lag)
 {
     size_t n, T = emerging_steps(r);
     const emerging_cell *c = emerging_cells(r, &n);
@@ -448,7 +480,7 @@ static void check_cube(const emerging_result *r, const brute_cube *B, int lag)
         }
         ck_assert_int_eq(c[i].count, total);
     }
-    brute_stgistar(x, cx, cy, n, T, BAND, lag, z, p, w);
+    brute_stgistar(x, cx, cy, n, T, band, lag, z, p, w);
     for (size_t t = 0; t < T; t++)
         for (size_t i = 0; i < n; i++) {
             const emerging_bin *b = emerging_bin_at(r, i, t);
@@ -492,6 +524,7 @@ START_TEST(test_emerging_end_to_end)
     store *st = make_store();
     incset *s = incset_load(st, NULL, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
+    g_hex = 0;
     emerging_params par;
     set_params(&par);
     hz_filter f;
@@ -515,11 +548,11 @@ START_TEST(test_emerging_end_to_end)
     }
     ck_assert_int_eq(emerging_step_start(r, T), local_time(2014, 1, 1, 0, 0));
     brute_cube B;
-    brute_count(s, c, n, INT64_MIN, INT64_MAX, 1, 12, &B);
+    brute_count(s, c, n, INT64_MIN, INT64_MAX, TS_MONTH, local_time(2013, 1, 1, 0, 0), 12, &B);
     ck_assert_uint_eq(B.in, 300 + 12 * 30 + 2 * 30 + 2);
     ck_assert_uint_eq(B.outside, 2); /* (c) */
     ck_assert_uint_eq(B.undated, 1);
-    check_cube(r, &B, par.time_lag);
+    check_cube(r, &B, BAND, par.time_lag);
 
     /* (b) the cells are exactly the lattice positions whose centre is in the projected area
      * (1 m of slack at the edges); empty ones are zeros present in the cube. */
@@ -683,9 +716,10 @@ START_TEST(test_emerging_end_to_end)
     ck_assert_str_eq(emerging_step_label(r, 0), "2013-04");
     ck_assert_str_eq(emerging_step_label(r, 6), "2013-10");
     c = emerging_cells(r, &n);
-    brute_count(s, c, n, local_time(2013, 3, 15, 0, 0), local_time(2013, 11, 1, 0, 0), 4, 7, &B);
+    brute_count(s, c, n, local_time(2013, 3, 15, 0, 0), local_time(2013, 11, 1, 0, 0), TS_MONTH,
+                local_time(2013, 4, 1, 0, 0), 7, &B);
     ck_assert_uint_gt(B.outside, 14); /* P2's 14 of March 15-28 at least */
-    check_cube(r, &B, 2);
+    check_cube(r, &B, BAND, 2);
     free(B.cnt);
     emerging_free(r);
 
@@ -702,6 +736,7 @@ START_TEST(test_emerging_compute_tally)
     store *st = make_store();
     incset *s = incset_load(st, NULL, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);
+    g_hex = 0;
     emerging_params par;
     set_params(&par);
     par.time_lag = 0;
@@ -775,6 +810,91 @@ START_TEST(test_emerging_compute_tally)
 }
 END_TEST
 
+/* Other shapes, neighbourhoods and steps: squares with queen contiguity by month, hexagons with
+ * a band by quarter, hexagons with contiguity by week, squares with a band by year; each cube's
+ * counts and Gi* against brute force. The data span 2013-01-01 .. 2014-01-15 (local): the whole
+ * weeks run from Monday 2013-01-07 to the week of Monday 2014-01-06, 53 of them. Also the
+ * documented disclosure behaviour of the GeoJSON: a cell under min_count has its count and its
+ * series' counts null, its pattern kept. */
+START_TEST(test_emerging_shapes_steps)
+{
+    char err[512];
+    store *st = make_store();
+    incset *s = incset_load(st, NULL, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    struct {
+        hotspots_shape shape;
+        int contiguity;
+        double band; /* brute force's band */
+        ts_unit u;
+        int lag;
+        int64_t s0;
+        size_t T;
+    } cases[] = {
+        {HOTSPOTS_SQUARE, 1, CELL * sqrt(2.0), TS_MONTH, 1, local_time(2013, 1, 1, 0, 0), 12},
+        {HOTSPOTS_HEX, 0, 900, TS_QUARTER, 1, local_time(2013, 1, 1, 0, 0), 4},
+        {HOTSPOTS_HEX, 1, CELL, TS_WEEK, 3, local_time(2013, 1, 7, 0, 0), 53},
+        {HOTSPOTS_SQUARE, 0, 1100, TS_YEAR, 1, local_time(2013, 1, 1, 0, 0), 1},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        emerging_params par;
+        set_params(&par);
+        par.space.shape = cases[k].shape;
+        par.space.contiguity = cases[k].contiguity;
+        par.space.band = cases[k].contiguity ? 0 : cases[k].band;
+        par.step = cases[k].u;
+        par.time_lag = cases[k].lag;
+        g_hex = cases[k].shape == HOTSPOTS_HEX;
+        hz_filter f;
+        filter_init(&f);
+        emerging_result *r = NULL;
+        ck_assert_msg(emerging_run(s, &f, &par, &r, NULL, 0, err, sizeof err) == HZ_OK,
+                      "case %zu: %s", k, err);
+        ck_assert_uint_eq(emerging_steps(r), cases[k].T);
+        ck_assert_int_eq(emerging_step_start(r, 0), cases[k].s0);
+        size_t n;
+        const emerging_cell *c = emerging_cells(r, &n);
+        brute_cube B;
+        brute_count(s, c, n, INT64_MIN, INT64_MAX, cases[k].u, cases[k].s0, cases[k].T, &B);
+        check_cube(r, &B, cases[k].band, cases[k].lag);
+        if (cases[k].u == TS_WEEK) {
+            ck_assert_str_eq(emerging_step_label(r, 0), "2013-01-07");
+            ck_assert_str_eq(emerging_step_label(r, 52), "2014-01-06");
+            ck_assert_uint_gt(B.outside, 3); /* also 2013-01-01..06 and 2014-01-15 */
+        }
+
+        disc_policy pol = {.min_count = 5};
+        json_t *j;
+        ck_assert_msg(emerging_geojson(r, &pol, 1, &j, err, sizeof err) == HZ_OK, "%s", err);
+        json_t *feats = json_object_get(j, "features");
+        ck_assert_uint_eq(json_array_size(feats), n);
+        size_t nhidden = 0;
+        for (size_t i = 0; i < n; i++) {
+            json_t *pr = json_object_get(json_array_get(feats, i), "properties");
+            ck_assert_str_eq(json_string_value(json_object_get(pr, "pattern")),
+                             ehsa_pattern_name(c[i].pattern));
+            json_t *cnt = json_object_get(json_object_get(pr, "series"), "count");
+            ck_assert_uint_eq(json_array_size(cnt), cases[k].T);
+            if (c[i].count < 5) {
+                nhidden++;
+                ck_assert(json_is_null(json_object_get(pr, "count")));
+                for (size_t t = 0; t < cases[k].T; t++)
+                    ck_assert(json_is_null(json_array_get(cnt, t)));
+            } else {
+                ck_assert_int_eq(json_integer_value(json_object_get(pr, "count")), c[i].count);
+            }
+        }
+        ck_assert_uint_gt(nhidden, 0);
+        json_decref(j);
+        free(B.cnt);
+        emerging_free(r);
+    }
+    g_hex = 0;
+    incset_free(s);
+    store_close(st);
+}
+END_TEST
+
 Suite *emerging_suite(void)
 {
     Suite *s = suite_create("emerging");
@@ -785,6 +905,7 @@ Suite *emerging_suite(void)
     tcase_add_test(tc, test_timestep_brute);
     tcase_add_test(tc, test_emerging_end_to_end);
     tcase_add_test(tc, test_emerging_compute_tally);
+    tcase_add_test(tc, test_emerging_shapes_steps);
     suite_add_tcase(s, tc);
     return s;
 }
