@@ -301,6 +301,7 @@ static int put(store *st, int id, double lon, double lat, int64_t t, const char 
     hz_incident_rec r = {.source = "t", .source_id = sid, .victims = 1, .disability = -1};
     r.t = t;
     r.age = -1;
+    r.severity = id % HZ_SEV_COUNT;
     r.area_code = area;
     r.lon = lon;
     r.lat = lat;
@@ -376,7 +377,8 @@ static double quad_edge_dist(const double *qx, const double *qy, double x, doubl
  * centres' Voronoi cells), step from gmtime_r() of local time. */
 typedef struct brute_cube {
     size_t n, T;
-    long *cnt; /* T x n */
+    long *cnt;   /* T x n */
+    double *val; /* T x n: counts, or the sums of the severity weights */
     size_t in, outside, undated;
 } brute_cube;
 
@@ -423,13 +425,14 @@ static long brute_step(ts_unit u, int64_t s0, int64_t t)
 }
 
 /* Counts the incidents with t in [from, to) into T steps of unit u from the one starting at
- * s0. */
+ * s0; their values are 1, or sevw[severity] when sevw is not NULL. */
 static void brute_count(const incset *s, const emerging_cell *c, size_t n, int64_t from, int64_t to,
-                        ts_unit u, int64_t s0, size_t T, brute_cube *B)
+                        ts_unit u, int64_t s0, size_t T, const double *sevw, brute_cube *B)
 {
     B->n = n;
     B->T = T;
     B->cnt = calloc(n * T, sizeof *B->cnt);
+    B->val = calloc(n * T, sizeof *B->val);
     B->in = B->outside = B->undated = 0;
     const hz_incident *it = incset_items(s);
     for (size_t k = 0; k < incset_count(s); k++) {
@@ -445,6 +448,7 @@ static void brute_count(const incset *s, const emerging_cell *c, size_t n, int64
             continue;
         }
         B->cnt[(size_t)step * n + (size_t)i]++;
+        B->val[(size_t)step * n + (size_t)i] += sevw ? sevw[it[k].severity] : 1.0;
         B->in++;
     }
 }
@@ -472,10 +476,11 @@ static void check_cube(const emerging_result *r, const brute_cube *B, double ban
         for (size_t t = 0; t < T; t++) {
             const emerging_bin *b = emerging_bin_at(r, i, t);
             long want = B->cnt[t * n + i];
-            ck_assert_msg(b->count == want && b->value == (double)want,
-                          "cell (%d,%d) step %zu: count %d value %g, brute force %ld", c[i].row,
-                          c[i].col, t, b->count, b->value, want);
-            x[t * n + i] = (double)want;
+            double wv = B->val[t * n + i];
+            ck_assert_msg(b->count == want && fabs(b->value - wv) <= 1e-9 * (1 + wv),
+                          "cell (%d,%d) step %zu: count %d value %g, brute force %ld %g", c[i].row,
+                          c[i].col, t, b->count, b->value, want, wv);
+            x[t * n + i] = wv;
             total += want;
         }
         ck_assert_int_eq(c[i].count, total);
@@ -548,7 +553,8 @@ START_TEST(test_emerging_end_to_end)
     }
     ck_assert_int_eq(emerging_step_start(r, T), local_time(2014, 1, 1, 0, 0));
     brute_cube B;
-    brute_count(s, c, n, INT64_MIN, INT64_MAX, TS_MONTH, local_time(2013, 1, 1, 0, 0), 12, &B);
+    brute_count(s, c, n, INT64_MIN, INT64_MAX, TS_MONTH, local_time(2013, 1, 1, 0, 0), 12, NULL,
+                &B);
     ck_assert_uint_eq(B.in, 300 + 12 * 30 + 2 * 30 + 2);
     ck_assert_uint_eq(B.outside, 2); /* (c) */
     ck_assert_uint_eq(B.undated, 1);
@@ -672,6 +678,7 @@ START_TEST(test_emerging_end_to_end)
     ck_assert_int_eq(stat(gpkgpath, &sb1), 0);
     ck_assert(sb0.st_size == sb1.st_size && sb0.st_mtime == sb1.st_mtime);
     free(B.cnt);
+    free(B.val);
     emerging_free(r);
 
     /* (d) from/to past the data's span (2013-01-01 .. 2014-01-15 local) are refused; at its
@@ -717,10 +724,11 @@ START_TEST(test_emerging_end_to_end)
     ck_assert_str_eq(emerging_step_label(r, 6), "2013-10");
     c = emerging_cells(r, &n);
     brute_count(s, c, n, local_time(2013, 3, 15, 0, 0), local_time(2013, 11, 1, 0, 0), TS_MONTH,
-                local_time(2013, 4, 1, 0, 0), 7, &B);
+                local_time(2013, 4, 1, 0, 0), 7, NULL, &B);
     ck_assert_uint_gt(B.outside, 14); /* P2's 14 of March 15-28 at least */
     check_cube(r, &B, BAND, 2);
     free(B.cnt);
+    free(B.val);
     emerging_free(r);
 
     incset_free(s);
@@ -830,11 +838,13 @@ START_TEST(test_emerging_shapes_steps)
         int lag;
         int64_t s0;
         size_t T;
+        int score;
     } cases[] = {
-        {HOTSPOTS_SQUARE, 1, CELL * sqrt(2.0), TS_MONTH, 1, local_time(2013, 1, 1, 0, 0), 12},
-        {HOTSPOTS_HEX, 0, 900, TS_QUARTER, 1, local_time(2013, 1, 1, 0, 0), 4},
-        {HOTSPOTS_HEX, 1, CELL, TS_WEEK, 3, local_time(2013, 1, 7, 0, 0), 53},
-        {HOTSPOTS_SQUARE, 0, 1100, TS_YEAR, 1, local_time(2013, 1, 1, 0, 0), 1},
+        {HOTSPOTS_SQUARE, 1, CELL * sqrt(2.0), TS_MONTH, 1, local_time(2013, 1, 1, 0, 0), 12, 0},
+        {HOTSPOTS_HEX, 0, 900, TS_QUARTER, 1, local_time(2013, 1, 1, 0, 0), 4, 0},
+        {HOTSPOTS_HEX, 1, CELL, TS_WEEK, 3, local_time(2013, 1, 7, 0, 0), 53, 0},
+        {HOTSPOTS_SQUARE, 0, 1100, TS_YEAR, 1, local_time(2013, 1, 1, 0, 0), 1, 0},
+        {HOTSPOTS_SQUARE, 0, BAND, TS_MONTH, 2, local_time(2013, 1, 1, 0, 0), 12, 1},
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         emerging_params par;
@@ -847,6 +857,14 @@ START_TEST(test_emerging_shapes_steps)
         g_hex = cases[k].shape == HOTSPOTS_HEX;
         hz_filter f;
         filter_init(&f);
+        /* the weights by severity: unknown (the default 1), fatal, serious, minor, none */
+        const double sevw[HZ_SEV_COUNT] = {1, 20, 10, 3, 0.5};
+        if (cases[k].score) {
+            ck_assert_int_eq(filter_set(&f, "weight", "score", err, sizeof err), HZ_OK);
+            ck_assert_int_eq(
+                filter_set(&f, "weights", "fatal=20,serious=10,minor=3,none=0.5", err, sizeof err),
+                HZ_OK);
+        }
         emerging_result *r = NULL;
         ck_assert_msg(emerging_run(s, &f, &par, &r, NULL, 0, err, sizeof err) == HZ_OK,
                       "case %zu: %s", k, err);
@@ -855,7 +873,8 @@ START_TEST(test_emerging_shapes_steps)
         size_t n;
         const emerging_cell *c = emerging_cells(r, &n);
         brute_cube B;
-        brute_count(s, c, n, INT64_MIN, INT64_MAX, cases[k].u, cases[k].s0, cases[k].T, &B);
+        brute_count(s, c, n, INT64_MIN, INT64_MAX, cases[k].u, cases[k].s0, cases[k].T,
+                    cases[k].score ? sevw : NULL, &B);
         check_cube(r, &B, cases[k].band, cases[k].lag);
         if (cases[k].u == TS_WEEK) {
             ck_assert_str_eq(emerging_step_label(r, 0), "2013-01-07");
@@ -887,6 +906,7 @@ START_TEST(test_emerging_shapes_steps)
         ck_assert_uint_gt(nhidden, 0);
         json_decref(j);
         free(B.cnt);
+        free(B.val);
         emerging_free(r);
     }
     g_hex = 0;
