@@ -511,6 +511,23 @@ static void set_params(emerging_params *par)
     par->space.nthreads = 2;
 }
 
+/* A DateTime field as seconds since the epoch, with its time zone flag (100 UTC, 100 + k:
+ * k quarter hours east; 1 local and 0 unknown are refused). */
+static int64_t gpkg_time(OGRFeatureH ft, int field)
+{
+    int y, mo, d, h, mi, tzf;
+    float sec;
+    ck_assert(OGR_F_GetFieldAsDateTimeEx(ft, field, &y, &mo, &d, &h, &mi, &sec, &tzf));
+    ck_assert_int_ge(tzf, 2);
+    struct tm tm = {.tm_year = y - 1900,
+                    .tm_mon = mo - 1,
+                    .tm_mday = d,
+                    .tm_hour = h,
+                    .tm_min = mi,
+                    .tm_sec = (int)sec};
+    return (int64_t)timegm(&tm) - (int64_t)(tzf - 100) * 900;
+}
+
 /* Index of the cell holding lon/lat (projected to the snapshot's working CRS). */
 static long cell_at(const incset *s, const emerging_cell *c, size_t n, double lon, double lat)
 {
@@ -651,6 +668,8 @@ START_TEST(test_emerging_end_to_end)
     OGRFeatureDefnH bd = OGR_L_GetLayerDefn(bins);
     int fid = OGR_FD_GetFieldIndex(bd, "cell_id"), fstep = OGR_FD_GetFieldIndex(bd, "step"),
         fcnt = OGR_FD_GetFieldIndex(bd, "count");
+    int fs0 = OGR_FD_GetFieldIndex(bd, "step_start"), fs1 = OGR_FD_GetFieldIndex(bd, "step_end");
+    ck_assert(fs0 >= 0 && fs1 >= 0);
     ck_assert(fid >= 0 && fstep >= 0 && fcnt >= 0);
     OGR_L_ResetReading(bins);
     OGRFeatureH ft;
@@ -666,11 +685,34 @@ START_TEST(test_emerging_end_to_end)
         ck_assert_int_eq(OGR_F_GetFieldAsInteger(ft, fcnt), B.cnt[(size_t)t * n + i]);
         ck_assert_ptr_nonnull(OGR_F_GetGeometryRef(ft));
         total += OGR_F_GetFieldAsInteger(ft, fcnt);
+        /* the step's bounds are local midnights of the 1st of months t + 1 and t + 2 */
+        ck_assert_int_eq(gpkg_time(ft, fs0), local_time(2013, t + 1, 1, 0, 0));
+        ck_assert_int_eq(gpkg_time(ft, fs1),
+                         local_time(2013 + (t + 1) / 12, (t + 1) % 12 + 1, 1, 0, 0));
         rows++;
         OGR_F_Destroy(ft);
     }
     ck_assert_uint_eq(rows, n * T);
     ck_assert_int_eq(total, (long)B.in);
+    /* every location row carries its cell's pattern */
+    OGRFeatureDefnH ld = OGR_L_GetLayerDefn(loc);
+    int lid = OGR_FD_GetFieldIndex(ld, "cell_id"), lpat = OGR_FD_GetFieldIndex(ld, "pattern"),
+        lcnt = OGR_FD_GetFieldIndex(ld, "count");
+    ck_assert(lid >= 0 && lpat >= 0 && lcnt >= 0);
+    OGR_L_ResetReading(loc);
+    rows = 0;
+    while ((ft = OGR_L_GetNextFeature(loc)) != NULL) {
+        GIntBig id = OGR_F_GetFieldAsInteger64(ft, lid);
+        size_t i = 0;
+        while (i < n && hotspots_cell_id(H, i) != id)
+            i++;
+        ck_assert(i < n);
+        ck_assert_str_eq(OGR_F_GetFieldAsString(ft, lpat), ehsa_pattern_name(c[i].pattern));
+        ck_assert_int_eq(OGR_F_GetFieldAsInteger64(ft, lcnt), c[i].count);
+        rows++;
+        OGR_F_Destroy(ft);
+    }
+    ck_assert_uint_eq(rows, n);
     GDALClose(ds);
     struct stat sb0, sb1;
     ck_assert_int_eq(stat(gpkgpath, &sb0), 0);
