@@ -943,9 +943,25 @@ START_TEST(test_emerging_shapes_steps)
                     ck_assert(json_is_null(json_array_get(cnt, t)));
             } else {
                 ck_assert_int_eq(json_integer_value(json_object_get(pr, "count")), c[i].count);
+                /* each bin is an aggregate too (disclosure.h, rule 1) */
+                for (size_t t = 0; t < cases[k].T; t++) {
+                    long want = B.cnt[t * n + i];
+                    json_t *v = json_array_get(cnt, t);
+                    ck_assert_msg(want < 5 ? json_is_null(v) : json_integer_value(v) == want,
+                                  "case %zu cell %zu step %zu: bin of %ld shown as %s", k, i, t,
+                                  want, json_is_null(v) ? "null" : "a number");
+                }
             }
+            /* Gi* is linear in the counts: as in the hot spots, no z (or q) under a policy */
+            ck_assert_ptr_null(json_object_get(json_object_get(pr, "series"), "z"));
+            ck_assert_ptr_null(json_object_get(json_object_get(pr, "series"), "q"));
+            ck_assert_ptr_nonnull(json_object_get(json_object_get(pr, "series"), "class"));
         }
         ck_assert_uint_gt(nhidden, 0);
+        /* rule 3: no totals beside hidden cells */
+        json_t *pv = json_object_get(j, "provenance");
+        ck_assert(json_is_null(json_object_get(pv, "incidents")));
+        ck_assert(json_is_null(json_object_get(pv, "incidents_outside")));
         json_decref(j);
         free(B.cnt);
         free(B.val);
