@@ -729,11 +729,11 @@ START_TEST(test_emerging_end_to_end)
         const char *from, *to;
         hz_status rc;
         const char *name;
-    } cases[] = {{"2012-12-31", NULL, HZ_EINVAL, "from"},
-                 {"2012-06-01", NULL, HZ_EINVAL, "from"},
-                 {NULL, "2014-01-16", HZ_EINVAL, "to"},
-                 {NULL, "2015-01-01", HZ_EINVAL, "to"},
-                 {"2013-01-01", "2014-01-15", HZ_OK, NULL}};
+    } cases[] = {
+        {"2012-12-31", NULL, HZ_EINVAL, "from"},         {"2012-06-01", NULL, HZ_EINVAL, "from"},
+        {NULL, "2014-01-16", HZ_EINVAL, "to"},           {NULL, "2015-01-01", HZ_EINVAL, "to"},
+        {"2013-03-05", "2013-03-20", HZ_EINVAL, "step"}, /* no whole month */
+        {"2013-01-01", "2014-01-15", HZ_OK, NULL}};
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         filter_init(&f);
         if (cases[k].from)
