@@ -18,23 +18,34 @@ static json_t *trend_json(const mk_result *m)
                      isfinite(m->tau) ? m->tau : 0.0);
 }
 
-/* The per-step series of location i. */
-static json_t *series_json(const emerging_result *r, size_t i, int hide)
+/* The per-step series of location i. Under pol each bin is an aggregate of its own
+ * (disclosure.h, rule 1): a bin counting fewer than min_count has its count null even when the
+ * cell's total is shown. With a restricting policy there are no z or q: Gi* is linear in the
+ * counts, so every bin's z (with the published neighbourhood) would give the hidden counts
+ * back, as hotspots_geojson() says; the classes stay. */
+static json_t *series_json(const emerging_result *r, size_t i, const disc_policy *pol)
 {
     json_t *step = json_array(), *cnt = json_array(), *z = json_array(), *q = json_array(),
            *cls = json_array(), *score = emerging_score(r) ? json_array() : NULL;
     for (size_t t = 0; t < emerging_steps(r); t++) {
         const emerging_bin *b = emerging_bin_at(r, i, t);
         json_array_append_new(step, json_string(emerging_step_label(r, t)));
-        json_array_append_new(cnt, hide ? json_null() : json_integer(b->count));
+        json_array_append_new(cnt,
+                              disc_hidden(pol, b->count) ? json_null() : json_integer(b->count));
         json_array_append_new(z, json_real(round(b->z * 1e4) / 1e4));
         json_array_append_new(q, json_real(b->q));
         json_array_append_new(cls, json_integer(b->cls));
-        if (score) json_array_append_new(score, hide ? json_null() : json_real(b->value));
+        if (score)
+            json_array_append_new(score,
+                                  disc_hidden(pol, b->count) ? json_null() : json_real(b->value));
     }
     json_t *j = json_pack("{s:o, s:o, s:o, s:o, s:o}", "step", step, "count", cnt, "z", z, "q", q,
                           "class", cls);
     if (j && score) json_object_set_new(j, "score", score);
+    if (j && disc_restricts(pol)) {
+        json_object_del(j, "z");
+        json_object_del(j, "q");
+    }
     return j;
 }
 
@@ -52,11 +63,13 @@ static json_t *props_json(const emerging_result *r, size_t i, const emerging_cel
     if (p && emerging_score(r))
         json_object_set_new(p, "score", hide ? json_null() : json_real(c->value));
     if (p && hide) json_object_set_new(p, "suppressed", json_true());
-    if (p && series) json_object_set_new(p, "series", series_json(r, i, hide));
+    if (p && series) json_object_set_new(p, "series", series_json(r, i, pol));
     return p;
 }
 
-static json_t *provenance(const emerging_result *r)
+/* Rule 3 of disclosure.h: beside a hidden cell, the totals would give its count back by
+ * subtraction, so they are left out (null). */
+static json_t *provenance(const emerging_result *r, const disc_policy *pol)
 {
     const hotspots_result *H = emerging_lattice(r);
     const emerging_params *par = emerging_params_used(r);
@@ -65,14 +78,16 @@ static json_t *provenance(const emerging_result *r)
     size_t n, T = emerging_steps(r);
     const emerging_cell *c = emerging_cells(r, &n);
     json_t *counts = json_object();
+    int any_hidden = 0;
     for (size_t i = 0; i < n; i++) {
+        any_hidden |= disc_hidden(pol, c[i].count);
         const char *k = ehsa_pattern_name(c[i].pattern);
         json_t *v = json_object_get(counts, k);
         json_object_set_new(counts, k, json_integer(v ? json_integer_value(v) + 1 : 1));
     }
     json_t *pv = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:f, s:s, s:o, s:s, s:s, s:b, s:f, s:f, "
-        "s:s, s:I, s:I, s:I, s:I, s:o}",
+        "s:s, s:o, s:o, s:I, s:I, s:o}",
         "filters", emerging_filters(r), "method",
         "emerging hot spot analysis as ArcGIS Pro's (space-time cube, Gi* per bin, "
         "Mann-Kendall trends, 17 patterns); EMERGING.md",
@@ -87,7 +102,10 @@ static json_t *provenance(const emerging_result *r)
         par->fdr, "alpha", par->alpha, "trend_alpha", par->trend_alpha, "study_area",
         "cells whose centre lies in the union of the study areas; a cell with nothing in a step "
         "is a zero",
-        "incidents", (json_int_t)incidents, "incidents_outside", (json_int_t)outside,
+        "incidents",
+        disc_total_shown(pol, any_hidden) ? json_integer((json_int_t)incidents) : json_null(),
+        "incidents_outside",
+        disc_total_shown(pol, any_hidden) ? json_integer((json_int_t)outside) : json_null(),
         "incidents_undated", (json_int_t)undated, "cells", (json_int_t)n, "patterns", counts);
     if (pv && T < 10)
         json_object_set_new(pv, "warning",
@@ -124,7 +142,7 @@ hz_status emerging_geojson(const emerging_result *r, const disc_policy *pol, int
             fc = NULL;
         }
     }
-    json_t *pv = fc ? provenance(r) : NULL;
+    json_t *pv = fc ? provenance(r, pol) : NULL;
     free(x);
     free(y);
     if (!fc || !pv || json_object_set_new(fc, "provenance", pv)) {

@@ -115,8 +115,13 @@ const hotspots_result *emerging_lattice(const emerging_result *r);
  * label_zh, colour, count (and score, for scores), the two trends, hot/cold steps; with series 1
  * each feature also carries "series": {"step": [...], "count": [...], "z": [...], "q": [...],
  * "class": [...]} (and "score": [...] for scores).
- * Cells hidden by pol get their counts null (their pattern stays). "provenance" says how the
- * cube was made. *out is a new reference. */
+ * Under pol (disclosure.h; NULL = none) a cell counting fewer than min_count gets its count and
+ * count trend null and "suppressed": true (its pattern stays); each bin is an aggregate too, so
+ * a series count under min_count is null even in a shown cell; with a restricting policy the
+ * series carry no z or q (Gi* is linear in the counts: all the z-scores would give the hidden
+ * counts back; the classes stay), and the provenance's incidents and incidents_outside are null
+ * beside a hidden cell (rule 3). "provenance" says how the cube was made. *out is a new
+ * reference. */
 hz_status emerging_geojson(const emerging_result *r, const disc_policy *pol, int series,
                            json_t **out, char *err, size_t errlen);
 
