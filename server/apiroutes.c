@@ -700,6 +700,41 @@ void apiroutes_density_tif(hctx *c, const hreq *rq, hresp *rs)
     hresp_header(rs, "Content-Disposition", "attachment; filename=\"hazmap-density.tif\"");
 }
 
+/* GET /api/emerging.gpkg: the planners' space-time cube as a GeoPackage (emerging_gpkg()), one
+ * row per bin for QGIS's temporal controller; the public's emerging hot spots are the
+ * collection's (from the release). */
+void apiroutes_emerging_gpkg(hctx *c, const hreq *rq, hresp *rs)
+{
+    if (c->role == HZ_ROLE_PUBLIC) {
+        hresp_error(rs, 401, "Unauthorized",
+                    "the space-time cube download is for planners; the public's emerging hot "
+                    "spots are at /collections/emerging/items");
+        return;
+    }
+    if (bad_args(rq, emerging_args, 1, rs)) return;
+    hz_filter f;
+    emerging_params ep;
+    char canon[1400], key[1600], err[512], why[2048];
+    if (emerging_params_of(c, rq, &f, &ep, canon, sizeof canon, rs)) return;
+    rescache_key(c, "emerging.gpkg", canon, key, sizeof key);
+    if (!rescache_lookup(c, key, "application/geopackage+sqlite3", rs)) {
+        if (app_offload(c, rs)) return;
+        emerging_result *r = NULL;
+        unsigned char *buf = NULL;
+        size_t len = 0;
+        hz_status s = emerging_run(c->snap, &f, &ep, &r, why, sizeof why, err, sizeof err);
+        if (s == HZ_OK) s = emerging_gpkg_bytes(r, &buf, &len, err, sizeof err);
+        emerging_free(r);
+        if (s != HZ_OK) {
+            app_fail(rs, s, err);
+            return;
+        }
+        hresp_take(rs, 200, "application/geopackage+sqlite3", buf, len);
+        rescache_store(c, key, rs);
+    }
+    hresp_header(rs, "Content-Disposition", "attachment; filename=\"hazmap-emerging.gpkg\"");
+}
+
 /* The emerging collection: items without the series (a map's worth), an item with its series
  * (a click's chart). The public's come from the release's yearly grid. */
 void apiroutes_emerging_items(hctx *c, const hreq *rq, hresp *rs)

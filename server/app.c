@@ -93,6 +93,7 @@ static const route routes[] = {
     {"GET", "/api/evaluate", apiroutes_evaluate, R_SNAP | R_AUTH, "evaluate"},
     {"GET", "/api/blackspots", apiroutes_blackspots, R_SNAP | R_AUTH, "blackspots"},
     {"GET", "/api/density.tif", apiroutes_density_tif, R_SNAP | R_AUTH, "density_tif"},
+    {"GET", "/api/emerging.gpkg", apiroutes_emerging_gpkg, R_SNAP | R_AUTH, "emerging_gpkg"},
     {"GET", "/tiles/density.json", apiroutes_tilejson, R_SNAP | R_AUTH, "tilejson"},
     {"GET", "/tiles/density/legend.json", apiroutes_legend, R_SNAP | R_AUTH, "legend"},
     {"GET", "/tiles/density/{}/{}/{}", apiroutes_tile, R_SNAP | R_AUTH, "tile"},

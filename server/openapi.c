@@ -42,6 +42,12 @@ static const pdef hotspot_params[] = {
     {"star", "query", "integer", "1 for Gi*, 0 for Gi", 0},
 };
 
+static const pdef cube_space_params[] = {
+    {"cell", "query", "string", "cell size in metres or auto", 0},
+    {"shape", "query", "string", "square or hex", 0},
+    {"band", "query", "string", "distance band in metres, auto or contiguity", 0},
+};
+
 static const pdef emerging_params[] = {
     {"step", "query", "string",
      "emerging: time step, week, month (default), quarter or year (public: the release's years)",
@@ -246,6 +252,14 @@ json_t *openapi_build(const char *server_url, const char *title)
     add_get(paths, "/api/blackspots", "Ranked DBSCAN black spots", "application/geo+json",
             (p = json_array(), ADD(p, items_params), ADD(p, blackspot_params),
              ADD(p, release_params), filters(p), p));
+    p = json_array();
+    filters(p);
+    ADD(p, cube_space_params);
+    ADD(p, emerging_params);
+    add_get(paths, "/api/emerging.gpkg",
+            "Emerging hot spots' space-time cube as a GeoPackage (planners): layers "
+            "emerging_locations and emerging_bins",
+            "application/geopackage+sqlite3", p);
     add_get(paths, "/api/density.tif", "Kernel density grid as GeoTIFF", "image/tiff",
             (p = json_array(), ADD(p, density_params), ADD(p, release_params), filters(p), p));
     add_get(paths, "/tiles/density/{z}/{x}/{y}.png", "Density tile (Web Mercator XYZ, 256 px)",

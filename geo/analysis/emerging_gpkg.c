@@ -5,7 +5,9 @@
 #include "hazmap/emerging.h"
 #include "hazmap/hztime.h"
 
+#include <cpl_vsi.h>
 #include <gdal.h>
+#include <pthread.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 #include <stdio.h>
@@ -141,10 +143,9 @@ static int write_rows(GDALDatasetH ds, OGRLayerH loc, OGRLayerH bins, const emer
     return GDALDatasetCommitTransaction(ds) == OGRERR_NONE ? 0 : -1;
 }
 
-hz_status emerging_gpkg(const emerging_result *r, const char *path, char *err, size_t errlen)
+/* Writes the GeoPackage at path (a file, or /vsimem/). */
+static hz_status write_gpkg(const emerging_result *r, const char *path, char *err, size_t errlen)
 {
-    if (access(path, F_OK) == 0)
-        return hz_fail(HZ_EIO, err, errlen, "%s: exists; give a new file name", path);
     double *x, *y;
     int nv;
     hz_status rc = hotspots_outlines(emerging_lattice(r), &x, &y, &nv, err, errlen);
@@ -164,9 +165,38 @@ hz_status emerging_gpkg(const emerging_result *r, const char *path, char *err, s
         rc = hz_fail(HZ_EIO, err, errlen, "%s: writing the layers failed (%s)", path,
                      CPLGetLastErrorMsg());
     if (ds) GDALClose(ds); /* void in GDAL 3.6; the rows were committed above */
-    if (rc != HZ_OK && ds) unlink(path);
+    if (rc != HZ_OK && ds) VSIUnlink(path);
     OSRDestroySpatialReference(srs);
     free(x);
     free(y);
     return rc;
+}
+
+hz_status emerging_gpkg(const emerging_result *r, const char *path, char *err, size_t errlen)
+{
+    if (access(path, F_OK) == 0)
+        return hz_fail(HZ_EIO, err, errlen, "%s: exists; give a new file name", path);
+    return write_gpkg(r, path, err, errlen);
+}
+
+hz_status emerging_gpkg_bytes(const emerging_result *r, unsigned char **buf, size_t *len, char *err,
+                              size_t errlen)
+{
+    *buf = NULL;
+    *len = 0;
+    /* a name of this thread and call alone: /vsimem/ is shared by the process */
+    char name[128];
+    int here = 0;
+    snprintf(name, sizeof name, "/vsimem/hazmap-emerging-%lx-%p.gpkg",
+             (unsigned long)pthread_self(), (void *)&here);
+    hz_status st = write_gpkg(r, name, err, errlen);
+    if (st != HZ_OK) return st;
+    vsi_l_offset n = 0;
+    GByte *data = VSIGetMemFileBuffer(name, &n, FALSE);
+    if (data && n > 0 && (*buf = malloc((size_t)n))) {
+        memcpy(*buf, data, (size_t)n);
+        *len = (size_t)n;
+    }
+    VSIUnlink(name);
+    return *buf ? HZ_OK : hz_fail(HZ_ENOMEM, err, errlen, "GeoPackage in memory: out of memory");
 }

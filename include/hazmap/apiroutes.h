@@ -25,6 +25,7 @@ void apiroutes_hotspots_items(hctx *c, const hreq *rq, hresp *rs);
 void apiroutes_hotspots_item(hctx *c, const char *fid, const hreq *rq, hresp *rs);
 void apiroutes_blackspots_items(hctx *c, const hreq *rq, hresp *rs);
 void apiroutes_emerging_items(hctx *c, const hreq *rq, hresp *rs);
+void apiroutes_emerging_gpkg(hctx *c, const hreq *rq, hresp *rs);
 void apiroutes_emerging_item(hctx *c, const char *fid, const hreq *rq, hresp *rs);
 void apiroutes_blackspots_item(hctx *c, const char *fid, const hreq *rq, hresp *rs);
 

@@ -131,4 +131,8 @@ hz_status emerging_geojson(const emerging_result *r, const disc_policy *pol, int
  * controller can play. path must not exist. */
 hz_status emerging_gpkg(const emerging_result *r, const char *path, char *err, size_t errlen);
 
+/* The same GeoPackage as bytes (*buf: a new buffer the caller frees), for a download. */
+hz_status emerging_gpkg_bytes(const emerging_result *r, unsigned char **buf, size_t *len, char *err,
+                              size_t errlen);
+
 #endif

@@ -17,7 +17,8 @@ cd "$(dirname "$0")/../.."
 HAZMAP=${HAZMAP:-build/hazmap}
 BUILD=${BUILD:-build}
 TMP=$(mktemp -d /tmp/hazmap_emerging_$$.XXXX)
-trap 'rm -rf "$TMP"' EXIT
+PID=
+trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$TMP"' EXIT
 fail=0
 ok() { echo "PASS $*"; }
 bad() { echo "FAIL $*"; fail=1; }
@@ -128,4 +129,28 @@ usage_error() { # what, pattern, args...
 }
 usage_error "--from before the data's span" "from" --from 2011-06-01
 usage_error "--step fortnight" "step" --step fortnight
+
+# Over HTTP: the planners' collection and cube download give the CLI's cells; the public is
+# refused the download and a one-year view.
+TOKEN=$("$HAZMAP" token create --db "$DB" --role planner | tail -1 | tr -d '[:space:]')
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$HAZMAP" serve --db "$DB" --bind 127.0.0.1 --port "$PORT" > "$TMP/serve.out" 2> "$TMP/serve.err" &
+PID=$!
+for _ in $(seq 1 100); do grep -q listening "$TMP/serve.out" 2>/dev/null && break; sleep 0.1; done
+BASE=http://127.0.0.1:$PORT
+code=$(curl -s -o "$TMP/http.gpkg" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE/api/emerging.gpkg")
+got=$(ogrinfo -ro -so "$TMP/http.gpkg" emerging_bins 2>/dev/null | sed -n 's/^Feature Count: //p')
+if [ "$code" = 200 ] && [ -n "$got" ] && [ "$got" = "$want" ]; then
+  ok "GET /api/emerging.gpkg (planner): 200, emerging_bins has $got features, as the CLI's"
+else
+  bad "GET /api/emerging.gpkg (planner): $code, emerging_bins '$got' (want '$want')"
+fi
+n=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/collections/emerging/items?limit=10000" |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["numberMatched"])' 2>/dev/null)
+[ "$n" = "$locs" ] && ok "GET /collections/emerging/items (planner): $n cells, as the CLI's" ||
+  bad "GET /collections/emerging/items: '$n' cells (want $locs)"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$BASE/api/emerging.gpkg")
+[ "$code" = 401 ] && ok "the public is refused the cube download (401)" || bad "public download: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE/collections/emerging/items?from=2010-01-01")
+[ "$code" = 400 ] && ok "a period before the data's span is a 400" || bad "from=2010-01-01: $code"
 exit $fail
