@@ -77,14 +77,16 @@ static json_t *provenance(const emerging_result *r, const disc_policy *pol)
     emerging_tally(r, &incidents, &outside, &undated);
     size_t n, T = emerging_steps(r);
     const emerging_cell *c = emerging_cells(r, &n);
-    json_t *counts = json_object();
+    /* every pattern, zeros included, in the order of ehsa.h: the same keys for any data */
+    json_int_t per[EHSA_NPATTERNS] = {0};
     int any_hidden = 0;
     for (size_t i = 0; i < n; i++) {
         any_hidden |= disc_hidden(pol, c[i].count);
-        const char *k = ehsa_pattern_name(c[i].pattern);
-        json_t *v = json_object_get(counts, k);
-        json_object_set_new(counts, k, json_integer(v ? json_integer_value(v) + 1 : 1));
+        per[c[i].pattern]++;
     }
+    json_t *counts = json_object();
+    for (int k = 0; k < EHSA_NPATTERNS; k++)
+        json_object_set_new(counts, ehsa_pattern_name((ehsa_pattern)k), json_integer(per[k]));
     json_t *pv = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:I, s:f, s:s, s:o, s:s, s:s, s:b, s:f, s:f, "
         "s:s, s:o, s:o, s:I, s:I, s:o}",
