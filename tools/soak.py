@@ -14,7 +14,7 @@ uniform 0..think-ms) before the next:
   public   (no token)   /?f=json, /collections/areas/items, /collections/hotspots/items,
                         /tiles/density/{z}/{x}/{y}.png (z 12-15 in Jinjiang), /api/stats
   planner  (Bearer)     the same, plus /collections/incidents/items?bbox=..., /api/blackspots
-                        (planner hot spots ask cell=250: the default 100 m fishnet takes ~4 s
+                        (planner hot spots ask cell=250: the default grid takes ~4 s
                         of both cores, and every write renews the planners' caches)
   write    (~5 %)       POST /collections/incidents/items: one new incident, a unique source_id,
                         with the editor or the planner token
