@@ -5,6 +5,7 @@
 #   make test SANITIZE=1   the same with AddressSanitizer + UBSan
 #   make bench   benchmarks against the named peers (see BENCHMARKS.md)
 #   make fuzz    the libFuzzer harnesses of tests/fuzz/, FUZZ_SECONDS (60) each (see RELIABILITY.md)
+#   make soak    SOAK_MINUTES (30) of mixed traffic with a kill -9 every KILL_EVERY (120) s (RELIABILITY.md)
 #
 # Build output goes to build/ (build/asan/ for SANITIZE=1, build/fuzz/ for the harnesses), runtime
 # state to var/.
@@ -47,7 +48,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/testutil.o $(BUILD)/obj/tests/suites.o
 
 .PHONY: all deps run test check-unit check-integration bench clean format-check sample web-deps \
-	fuzz fuzz-build
+	fuzz fuzz-build soak
 .DEFAULT_GOAL := all
 
 all: deps $(BUILD)/hazmap $(BUILD)/check_hazmap $(BUILD)/gensample
@@ -154,6 +155,20 @@ fuzz-build: $(FUZZ_BIN)
 # Each harness for FUZZ_SECONDS on a scratch copy of its committed corpus (tests/fuzz/run.sh).
 fuzz: fuzz-build
 	@tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+# The soak (issue 16, item 6): tools/soak.py against $(BUILD)/hazmap on a fresh copy of the sample
+# (tools/load-sample.sh into a scratch directory, kept with the server's logs), 32 clients, a
+# SIGKILL and restart every KILL_EVERY seconds; the summary is printed and kept in
+# $(BUILD)/soak.md and $(BUILD)/soak.json. Fails on any 5xx, lost write, crash or stray error.
+# tests/integration/soak.sh is the 60 s version that `make test` runs.
+SOAK_MINUTES ?= 30
+KILL_EVERY ?= 120
+soak: deps $(BUILD)/hazmap
+	@set -eo pipefail; d=$$(mktemp -d /tmp/hazmap-soak.XXXX); echo "soak: scratch directory $$d"; \
+		tools/load-sample.sh $(BUILD)/hazmap $$d/soak.sqlite > $$d/load.log; \
+		python3 tools/soak.py --hazmap $(BUILD)/hazmap --db $$d/soak.sqlite \
+			--seconds $$(( $(SOAK_MINUTES) * 60 )) --kill-every $(KILL_EVERY) --clients 32 \
+			--workdir $$d --json $(BUILD)/soak.json | tee $(BUILD)/soak.md
 
 format-check: deps
 	@clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) tests/testutil.[ch] include/hazmap/*.h $(wildcard geo/*/*.h) \

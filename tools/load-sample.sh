@@ -22,8 +22,10 @@ for f in jinjiang_district.geojson jinjiang_subdistricts.geojson incidents_2012_
 done
 mkdir -p "$(dirname "$DB")"
 TMP=$DB.tmp
-rm -f "$TMP" "$TMP-wal" "$TMP-shm" "$TMP-journal"
-trap 'rm -f "$TMP" "$TMP-wal" "$TMP-shm" "$TMP-journal"' EXIT
+# (DB.tmp.snapshot is the incident snapshot hazmap writes beside DB.tmp: it holds the incident
+# records, so it must not outlive the load; DB gets its own on its first read)
+rm -f "$TMP" "$TMP-wal" "$TMP-shm" "$TMP-journal" "$TMP.snapshot"
+trap 'rm -f "$TMP" "$TMP-wal" "$TMP-shm" "$TMP-journal" "$TMP.snapshot"' EXIT
 
 fields=(--code-field code --name-field name --name-en-field name_en --population-field population)
 echo "load-sample: district outline"
@@ -51,5 +53,6 @@ expected=$(($(wc -l < "$DATA/incidents_2012_2014.csv") - 1))
 [ ! -e "$TMP-wal" ] || [ ! -s "$TMP-wal" ] || die "$TMP-wal still holds data"
 rm -f "$TMP-wal" "$TMP-shm"
 mv "$TMP" "$DB"
+rm -f "$TMP.snapshot"
 trap - EXIT
 echo "load-sample: $DB: $areas areas, $incidents incidents"
