@@ -564,7 +564,7 @@ static int64_t now_ns(void)
     return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
-static hz_status version_now(app *a, store *st, int64_t *v)
+static hz_status version_now(app *a, store *st, int64_t *v, char *err, size_t errlen)
 {
     int64_t now = now_ns();
     if (now - atomic_load(&a->checked_ns) < VERSION_CHECK_NS) {
@@ -572,11 +572,10 @@ static hz_status version_now(app *a, store *st, int64_t *v)
         return HZ_OK;
     }
     hz_status s = store_data_version(st, v);
-    if (s != HZ_OK) return s;
+    if (s != HZ_OK) return hz_fail(s, err, errlen, "reading the data version failed");
     /* `hazmap publish` adds a release without changing the data version: poll its id too. */
     int64_t rid = 0;
-    char err[256];
-    s = store_release_latest(st, &rid, err, sizeof err);
+    s = store_release_latest(st, &rid, err, errlen);
     if (s == HZ_ENOTFOUND) rid = 0, s = HZ_OK;
     if (s != HZ_OK) return s;
     atomic_store(&a->known_release, rid);
@@ -854,7 +853,7 @@ static void handle(app *a, const hreq *rq, hresp *rs)
     }
     snapref *r = NULL;
     if (rt->flags & R_SNAP) {
-        hz_status s = version_now(a, c.st, &c.version);
+        hz_status s = version_now(a, c.st, &c.version, err, sizeof err);
         if (s == HZ_OK) s = snap_acquire(a, c.st, c.version, &r, err, sizeof err);
         if (s != HZ_OK) {
             app_fail(rs, s, err);
