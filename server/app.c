@@ -182,7 +182,10 @@ static void tctx_destroy(void *p)
 static store *thread_store(app *a, char *err, size_t errlen)
 {
     tctx *t = pthread_getspecific(a->key);
-    if (t) return t->st;
+    if (t) {
+        assert(t->st); /* a context is registered only once its store is open */
+        return t->st;
+    }
     t = calloc(1, sizeof *t);
     if (!t) {
         hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
@@ -524,8 +527,10 @@ void app_free(app *a)
     sched_stop(a);
     pre_stop(a);
     pthread_setspecific(a->key, NULL);
-    while (a->threads)
+    while (a->threads) {
+        assert(a->threads->a == a && !a->threads->prev); /* the head of a's list */
         tctx_destroy(a->threads);
+    }
     pthread_key_delete(a->key);
     if (a->cur) {
         assert(a->cur->refs == 1);
