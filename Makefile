@@ -6,6 +6,7 @@
 #   make bench   benchmarks against the named peers (see BENCHMARKS.md)
 #   make fuzz    the libFuzzer harnesses of tests/fuzz/, FUZZ_SECONDS (60) each (see RELIABILITY.md)
 #   make soak    SOAK_MINUTES (30) of mixed traffic with a kill -9 every KILL_EVERY (120) s (RELIABILITY.md)
+#   make analyze static analysis: clang's scan-build and cppcheck, both with zero findings
 #
 # Build output goes to build/ (build/asan/ for SANITIZE=1, build/fuzz/ for the harnesses), runtime
 # state to var/.
@@ -48,7 +49,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/testutil.o $(BUILD)/obj/tests/suites.o
 
 .PHONY: all deps run test check-unit check-integration bench clean format-check sample web-deps \
-	fuzz fuzz-build soak
+	fuzz fuzz-build soak analyze analyze-scan-build analyze-cppcheck
 .DEFAULT_GOAL := all
 
 all: deps $(BUILD)/hazmap $(BUILD)/check_hazmap $(BUILD)/gensample
@@ -92,6 +93,11 @@ $(BUILD)/check_hazmap: $(TEST_OBJ) $(BUILD)/libhazmap.a
 $(BUILD)/gensample: tools/gensample.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) -O2 -o $@ $< -lm
+
+# The GCJ-02 -> WGS 84 converter of tools/make-subdistricts.sh (built here only for make analyze).
+$(BUILD)/gcj2wgs: tools/gcj2wgs.c geo/chinacrs.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) -O2 -D_GNU_SOURCE -Iinclude -o $@ $^ -lm
 
 $(DB): | $(BUILD)/hazmap
 	@mkdir -p $(dir $@)
@@ -169,6 +175,43 @@ soak: deps $(BUILD)/hazmap
 		python3 tools/soak.py --hazmap $(BUILD)/hazmap --db $$d/soak.sqlite \
 			--seconds $$(( $(SOAK_MINUTES) * 60 )) --kill-every $(KILL_EVERY) --clients 32 \
 			--workdir $$d --json $(BUILD)/soak.json | tee $(BUILD)/soak.md
+
+# Static analysis (see RELIABILITY.md); fails on any finding. A false positive is stated away with
+# an assert() of the invariant where one exists, else an inline suppression (`// cppcheck-suppress
+# ID` or `#ifndef __clang_analyzer__`) with a comment saying why it is one.
+#  - scan-build: clang's analyzer with its default checkers (core, unix, deadcode, security,
+#    nullability) over a clean build of the library, the CLI, the test runner and the tools,
+#    into $(BUILD)/analyze/ (the real compiler is still gcc, so -Werror holds too); the HTML
+#    reports of a failing run are kept in $(BUILD)/scan/.
+#  - cppcheck over geo/ tiles/ server/ cli/ tools/ tests/ (the fuzz harnesses included):
+#    warning, performance and portability checks. style is left out: it is mostly scope and
+#    naming advice (hundreds of "variable can be declared const/in a narrower scope"), which would
+#    drown the rest. Only our headers are given (-Iinclude), as in the build with -D_GNU_SOURCE;
+#    the system and library headers are not (missingIncludeSystem suppressed): cppcheck knows
+#    libc through its own std.cfg/posix.cfg, and reading GDAL's and GEOS's headers is slow and
+#    finds nothing of ours. tools/cppcheck-check.cfg tells it that Check's ck_assert*() end a
+#    test when they fail, else it reports what they rule out (indices, NULLs) in tests/.
+#    --library=posix for the POSIX calls; with it readdirCalled suppressed: it advises readdir_r(),
+#    which POSIX and glibc deprecate, and readdir() on a stream of one's own is thread-safe.
+SCAN_BUILD ?= scan-build
+CPPCHECK ?= cppcheck
+ANALYZE_BUILD = $(BUILD)/analyze
+CPPCHECK_FLAGS := --enable=warning,performance,portability --std=c11 --error-exitcode=1 \
+	--inline-suppr --suppress=missingIncludeSystem --library=posix --suppress=readdirCalled \
+	--library=tools/cppcheck-check.cfg -D_GNU_SOURCE -Iinclude --quiet -j2
+
+analyze: analyze-scan-build analyze-cppcheck
+
+analyze-scan-build: deps
+	@rm -rf $(ANALYZE_BUILD) $(BUILD)/scan
+	$(SCAN_BUILD) --status-bugs -o $(BUILD)/scan $(MAKE) --no-print-directory BUILD=$(ANALYZE_BUILD) \
+		SANITIZE= $(ANALYZE_BUILD)/hazmap $(ANALYZE_BUILD)/check_hazmap $(ANALYZE_BUILD)/gensample \
+		$(ANALYZE_BUILD)/gcj2wgs
+	@if ls -d $(BUILD)/scan/*/failures >/dev/null 2>&1; then \
+		echo "analyze: clang's analyzer failed on some files: $(BUILD)/scan/*/failures" >&2; exit 1; fi
+
+analyze-cppcheck: deps
+	$(CPPCHECK) $(CPPCHECK_FLAGS) geo tiles server cli tools tests
 
 format-check: deps
 	@clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) tests/testutil.[ch] include/hazmap/*.h $(wildcard geo/*/*.h) \

@@ -1,6 +1,7 @@
 /* cmd_hotspots.c - `hazmap hotspots`: Getis-Ord Gi* hot and cold spots to a GeoJSON file. */
 #include "cli.h"
 
+#include <assert.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,7 @@ static int take_spatial_weights(int argc, char **argv, char **av, const char **w
     int ac = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
+        assert(a); /* argv[i] for i < argc */
         const char *v = NULL;
         int skip = 0;
         if (strcmp(a, "--weights") == 0 && i + 1 < argc) {

@@ -188,15 +188,20 @@ static hz_status project_all(incset *s, const char *work_srs, char *err, size_t 
     if (!w) return HZ_ECRS;
     snprintf(s->srs, sizeof s->srs, "%s", workcrs_srs(w));
     enum { CHUNK = 65536 };
-    double *buf = malloc(4 * CHUNK * sizeof *buf);
-    if (!buf) {
+    /* lon, lat in one block and x, y in another: with all four in one, clang's analyzer (make
+     * analyze) takes the const lon and lat to keep the whole block as it was across
+     * workcrs_forward() and reports x and y as unset */
+    double *buf = malloc(2 * CHUNK * sizeof *buf), *xy = malloc(2 * CHUNK * sizeof *xy);
+    if (!buf || !xy) {
+        free(buf);
+        free(xy);
         workcrs_free(w);
         return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     }
     hz_status rc = HZ_OK;
     for (size_t start = 0; start < s->n && rc == HZ_OK; start += CHUNK) {
         size_t m = s->n - start < CHUNK ? s->n - start : CHUNK;
-        double *lon = buf, *lat = buf + CHUNK, *x = buf + 2 * CHUNK, *y = buf + 3 * CHUNK;
+        double *lon = buf, *lat = buf + CHUNK, *x = xy, *y = xy + CHUNK;
         for (size_t k = 0; k < m; k++) {
             lon[k] = s->items[start + k].lon;
             lat[k] = s->items[start + k].lat;
@@ -209,6 +214,7 @@ static hz_status project_all(incset *s, const char *work_srs, char *err, size_t 
     }
     if (rc != HZ_OK) hz_fail(rc, err, errlen, "projecting incidents to %s failed", s->srs);
     free(buf);
+    free(xy);
     workcrs_free(w);
     return rc;
 }

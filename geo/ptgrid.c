@@ -132,6 +132,7 @@ static void radix_pass(size_t n, const uint64_t *k, const uint32_t *o, uint64_t 
  * entries) or, when cnt is NULL, from the sorted keys skey. */
 static int make_cells(ptgrid *g, const size_t *cnt, size_t nkeys, const uint64_t *skey)
 {
+    assert(cnt || skey); /* one of the two is given */
     size_t n = g->n, m = 0;
     for (size_t i = 0; i < (cnt ? nkeys : n); i++)
         m += cnt ? cnt[i + 1] > cnt[i] : i == 0 || skey[i] != skey[i - 1];
@@ -272,6 +273,7 @@ hz_status ptgrid_new(size_t n, const double *x, const double *y, const uint32_t 
             (uint64_t)ptgrid_row(g, y[i]) * (uint64_t)g->geom.ncols + (uint64_t)ptgrid_col(g, x[i]);
         maxkey = key[i] > maxkey ? key[i] : maxkey;
     }
+    assert(g->n == n); /* sort_points() reads the g->n keys just set */
     ok = ok && sort_points(g, x, y, idx, key, maxkey) == 0 &&
          (!spec->boxes || make_boxes(g) == 0) && (!spec->dense || make_dense(g) == 0);
     free(key);

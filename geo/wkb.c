@@ -111,7 +111,11 @@ wkb_geom *wkb_read(const unsigned char *wkb, size_t len)
     g->nparts = r.nparts;
     g->nrings = r.nrings;
     g->npoints = r.npoints;
+    /* cppcheck: invalidPointerCast is about reading one type's bytes as another; these casts only
+     * carve the fresh block into its arrays (aligned by head, doubles first) and read nothing. */
+    // cppcheck-suppress invalidPointerCast
     g->xy = (double *)((char *)g + head);
+    // cppcheck-suppress invalidPointerCast
     g->part_rings = (uint32_t *)(g->xy + 2 * r.npoints);
     g->ring_points = g->part_rings + r.nparts;
     reader fill = {wkb, wkb + len, 0, g, 0, 0, 0};

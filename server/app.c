@@ -183,7 +183,10 @@ static void tctx_destroy(void *p)
 static store *thread_store(app *a, char *err, size_t errlen)
 {
     tctx *t = pthread_getspecific(a->key);
-    if (t) return t->st;
+    if (t) {
+        assert(t->st); /* a context is registered only once its store is open */
+        return t->st;
+    }
     t = calloc(1, sizeof *t);
     if (!t) {
         hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
@@ -525,8 +528,10 @@ void app_free(app *a)
     sched_stop(a);
     pre_stop(a);
     pthread_setspecific(a->key, NULL);
-    while (a->threads)
+    while (a->threads) {
+        assert(a->threads->a == a && !a->threads->prev); /* the head of a's list */
         tctx_destroy(a->threads);
+    }
     pthread_key_delete(a->key);
     if (a->cur) {
         assert(a->cur->refs == 1);
@@ -565,7 +570,7 @@ static int64_t now_ns(void)
     return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
-static hz_status version_now(app *a, store *st, int64_t *v)
+static hz_status version_now(app *a, store *st, int64_t *v, char *err, size_t errlen)
 {
     int64_t now = now_ns();
     if (now - atomic_load(&a->checked_ns) < VERSION_CHECK_NS) {
@@ -573,11 +578,10 @@ static hz_status version_now(app *a, store *st, int64_t *v)
         return HZ_OK;
     }
     hz_status s = store_data_version(st, v);
-    if (s != HZ_OK) return s;
+    if (s != HZ_OK) return hz_fail(s, err, errlen, "reading the data version failed");
     /* `hazmap publish` adds a release without changing the data version: poll its id too. */
     int64_t rid = 0;
-    char err[256];
-    s = store_release_latest(st, &rid, err, sizeof err);
+    s = store_release_latest(st, &rid, err, errlen);
     if (s == HZ_ENOTFOUND) rid = 0, s = HZ_OK;
     if (s != HZ_OK) return s;
     atomic_store(&a->known_release, rid);
@@ -855,7 +859,7 @@ static void handle(app *a, const hreq *rq, hresp *rs)
     }
     snapref *r = NULL;
     if (rt->flags & R_SNAP) {
-        hz_status s = version_now(a, c.st, &c.version);
+        hz_status s = version_now(a, c.st, &c.version, err, sizeof err);
         if (s == HZ_OK) s = snap_acquire(a, c.st, c.version, &r, err, sizeof err);
         if (s != HZ_OK) {
             app_fail(rs, s, err);

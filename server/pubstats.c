@@ -513,7 +513,9 @@ static json_t *area_released(const rel_release *r, const hz_area *a, size_t y)
                              : rel_table_find(r, strcmp(dim, "district") == 0 ? "district_year"
                                                                               : "subdistrict_year");
     if (!t) return json_pack("{s:n, s:b}", "count", "suppressed", 1);
-    json_t *cell = row_json(r, t, (size_t[]){(size_t)row, y});
+    /* (area, year): the *_year tables' two dimensions; MAX_DIMS wide like the other callers' */
+    size_t idx[MAX_DIMS] = {(size_t)row, y};
+    json_t *cell = row_json(r, t, idx);
     static const char *const renames[][2] = {
         {"lo", "count_lo"}, {"hi", "count_hi"}, {"withheld", "suppressed"}};
     for (size_t k = 0; cell && k < sizeof renames / sizeof *renames; k++) {

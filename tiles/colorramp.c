@@ -19,6 +19,7 @@ double colorramp_series(int k)
 {
     static const double mant[3] = {1, 2, 5};
     int e = k >= 0 ? k / 3 : -((-k + 2) / 3); /* floor(k / 3) */
+    assert(k - 3 * e >= 0 && k - 3 * e < 3);
     return mant[k - 3 * e] * pow(10.0, e);
 }
 
@@ -53,6 +54,7 @@ static double nice_number(int k)
 {
     static const double mant[8] = {1, 1.5, 2, 3, 4, 5, 6, 8};
     int e = k >= 0 ? k / 8 : -((-k + 7) / 8); /* floor(k / 8) */
+    assert(k - 8 * e >= 0 && k - 8 * e < 8);
     return mant[k - 8 * e] * pow(10.0, e);
 }
 

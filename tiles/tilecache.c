@@ -6,6 +6,7 @@
 #include "hazmap/tilecache.h"
 
 #include <dirent.h>
+#include <assert.h>
 #include <errno.h>
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -200,6 +201,7 @@ static int mem_insert(tilecache *c, const char *key, const unsigned char *data, 
     }
     memcpy(e->data, data, len);
     while (c->tail && c->bytes + entry_cost(e) > c->budget) {
+        assert(!c->tail->next); /* the tail is the last entry (so removing it moves c->tail) */
         remove_entry(c, c->tail);
         c->evictions++;
     }

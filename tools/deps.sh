@@ -13,6 +13,7 @@ need=(
   "cmd:pkg-config pkg-config" "cmd:cc gcc" "cmd:ogrinfo gdal-bin" "cmd:sqlite3 sqlite3"
   "cmd:curl curl" "cmd:node nodejs" "cmd:npm npm" "cmd:chromium chromium"
   "cmd:python3 python3" "cmd:clang-format clang-format" "cmd:clang clang"
+  "cmd:scan-build clang-tools" "cmd:cppcheck cppcheck"
   "file:/usr/share/fonts/truetype/wqy/wqy-microhei.ttc fonts-wqy-microhei"
 )
 missing=()

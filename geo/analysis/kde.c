@@ -830,7 +830,7 @@ static hz_status compute(const hz_points *p, kde_kernel k, double h, double scal
 {
     hz_status st = check_args(p, k, h, scale, g, out, outd, err, errlen);
     if (st != HZ_OK) return st;
-    assert(!out || !outd); /* sweep: exactly one of out, outd */
+    assert(!out != !outd); /* exactly one of out, outd (check_args() refuses neither) */
     double H = h / g->cell, R = k == KDE_GAUSSIAN ? 4.0 * H : H;
     buckets B = {0};
     st = bucket_points(p, g, R, nthreads, &B, err, errlen);

@@ -249,6 +249,8 @@ static void squares_free(squares *q)
 {
     free(q->count);
     free(q->cells);
+    q->count = NULL;
+    q->cells = NULL;
 }
 
 static hz_status squares_of(const rel_grid *g, squares *q, char *err, size_t errlen)

@@ -39,7 +39,7 @@ hz_status rel_blob_encode(const rel_table *t, unsigned char **out, size_t *len)
         uint64_t v = 0;
         if (!t->suppressed[c]) {
             int64_t x = t->value[c];
-            v = (((uint64_t)x << 1) ^ (uint64_t)(x >> 63)) + 1; /* zigzag, then + 1 */
+            v = (((uint64_t)x << 1) ^ (x < 0 ? UINT64_MAX : 0)) + 1; /* zigzag, then + 1 */
         }
         do {
             raw[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
