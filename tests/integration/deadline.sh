@@ -3,7 +3,8 @@
 # client goes away (cancel.h; the analysis pool's job sets the scope, connguard.c watches the
 # socket).
 #  1. query_timeout_ms = 300: a planner's hot spots on 25 m cells with the auto band (seconds of
-#     incremental Moran's I) answer 422 naming query_timeout_ms, soon after the deadline;
+#     incremental Moran's I) answer 422 naming query_timeout_ms, soon after the deadline; so does
+#     a Gaussian density GeoTIFF just under the work budget (seconds of KDE);
 #  2. a generous timeout: the same request, abandoned by its client after 0.5 s, is stopped: the
 #     access log shows it ended 422 (the client disconnected) well before it would have finished.
 # Before the scope existed both ran to the end (200). Env: HAZMAP (binary, default build/hazmap).
@@ -49,6 +50,13 @@ if [ "$code" = 422 ] && grep -q query_timeout_ms <<< "$out"; then
   ok "past query_timeout_ms (300 ms) the analysis stops: 422 naming the limit, after ${secs} s"
 else
   bad "expected 422 naming query_timeout_ms, got: $out"
+fi
+out=$(curl -s -w ' %{http_code}' "${AUTH[@]}" \
+  "$BASE/api/density.tif?kernel=gaussian&cell=400&extent=points&bandwidth=12800")
+if [ "$(awk '{print $NF}' <<< "$out")" = 422 ] && grep -q query_timeout_ms <<< "$out"; then
+  ok "a density GeoTIFF past query_timeout_ms stops too (the KDE's row sweep): 422"
+else
+  bad "density past the deadline: expected 422 naming query_timeout_ms, got: ${out: -200}"
 fi
 stop
 
