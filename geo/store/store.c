@@ -18,6 +18,7 @@
 #include "store_sqlite.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,12 +82,21 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_REJECT] = "INSERT INTO import_rejects(batch_id,line,raw,reason) VALUES(?,?,?,?)",
 };
 
+hz_status store_sqlite_status(sqlite3 *db)
+{
+    int code = sqlite3_errcode(db) & 0xff;
+    if (code == SQLITE_FULL) return HZ_ENOSPC;
+    if (code == SQLITE_INTERRUPT) return HZ_ELIMIT;
+    int e = sqlite3_system_errno(db);
+    if (code == SQLITE_IOERR && (e == ENOSPC || e == EDQUOT)) return HZ_ENOSPC;
+    return HZ_EDB;
+}
+
 static hz_status db_fail(store *st, char *err, size_t errlen, const char *what)
 {
-    int code = sqlite3_errcode(st->db);
-    hz_status s = code == SQLITE_INTERRUPT ? HZ_ELIMIT : HZ_EDB;
+    hz_status s = store_sqlite_status(st->db);
     return hz_fail(s, err, errlen, "%s: %s: %s", st->path, what,
-                   code == SQLITE_INTERRUPT ? "query time limit reached" : sqlite3_errmsg(st->db));
+                   s == HZ_ELIMIT ? "query time limit reached" : sqlite3_errmsg(st->db));
 }
 
 static int progress_cb(void *ud)
@@ -148,10 +158,11 @@ static hz_status create_schema(store *st, char *err, size_t errlen)
         sqlite3_exec(st->db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(st->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-        hz_fail(HZ_EDB, err, errlen, "%s: creating schema: %s", st->path, msg ? msg : "?");
+        hz_status s = store_sqlite_status(st->db);
+        hz_fail(s, err, errlen, "%s: creating schema: %s", st->path, msg ? msg : "?");
         sqlite3_free(msg);
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-        return HZ_EDB;
+        return s;
     }
     return HZ_OK;
 }

@@ -74,7 +74,7 @@ struct store_bulk {
 
 static hz_status bfail(store_bulk *b, char *err, size_t errlen, const char *what)
 {
-    return hz_fail(HZ_EDB, err, errlen, "%s: %s: %s", store_path(b->st), what,
+    return hz_fail(store_sqlite_status(b->db), err, errlen, "%s: %s: %s", store_path(b->st), what,
                    sqlite3_errmsg(b->db));
 }
 
