@@ -16,6 +16,9 @@ sqlite3 *store_sqlite(store *st);
  * time limit interrupted it, else HZ_EDB. */
 hz_status store_sqlite_status(sqlite3 *db);
 
+/* sqlite3_errmsg(db), but saying "no space left on device" for an I/O error caused by it. */
+const char *store_sqlite_errmsg(sqlite3 *db);
+
 /* Starts the time limit set by store_set_timeout() for the next statement(s). */
 void store_arm_timeout(store *st);
 
