@@ -257,6 +257,11 @@ void store_close(store *st)
     free(st);
 }
 
+hz_status store_last_status(store *st)
+{
+    return store_sqlite_status(st->db);
+}
+
 const char *store_path(const store *st)
 {
     return st->path;
