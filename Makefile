@@ -44,7 +44,8 @@ TEST_SRC := $(wildcard tests/check_*.c)
 LIB_SRC := $(GEO_SRC) $(TILES_SRC) $(SERVER_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
-TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/testutil.o $(BUILD)/obj/tests/suites.o
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/testutil.o $(BUILD)/obj/tests/suites.o \
+	$(BUILD)/obj/tests/faultvfs.o
 
 .PHONY: all deps run test check-unit check-integration bench clean format-check sample web-deps \
 	fuzz fuzz-build
