@@ -150,7 +150,7 @@ fi
 if [ "${FAULTS_SKIP_ALLOC:-0}" = 1 ]; then
   echo "# SKIP allocation failure (FAULTS_SKIP_ALLOC=1)"
 else
-  if tests/allocfail.sh --short > "$WORK/alloc.log" 2>&1; then
+  if tests/allocfail.sh --short "$BUILD/check_allocfail" > "$WORK/alloc.log" 2>&1; then
     ok "allocation failure (tests/allocfail.sh --short): $(tail -1 "$WORK/alloc.log")"
   else
     tail -30 "$WORK/alloc.log"
