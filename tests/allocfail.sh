@@ -55,7 +55,7 @@ for suite in $SUITES; do
       rm -f "$out"
     fi
     if [ "$hits" -eq 0 ]; then
-      echo "allocfail: $suite: N=$n reached by no test: done ($((n - 1)) allocations at most per test)"
+      echo "allocfail: $suite: N=$n reached by no test: done (each test makes fewer than $n allocations)"
       break
     fi
     hits_n=$n
