@@ -7,7 +7,9 @@
  * GDAL's. With ALLOCFAIL_N=N in the environment, the N-th such allocation of the process (of each
  * test, as Check forks one child per test) returns NULL, once; when it does, "hit" is appended
  * to the file named by ALLOCFAIL_LOG, so that the harness (tests/allocfail.sh) knows when N has
- * passed every test's last allocation. Without ALLOCFAIL_N nothing fails. */
+ * passed every test's last allocation. ALLOCFAIL_BACKTRACE=1 prints the failing call's stack to
+ * stderr. Without ALLOCFAIL_N nothing fails. */
+#include <execinfo.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -39,6 +41,13 @@ static int fail_now(void)
             (void)w;
             close(fd);
         }
+    }
+    if (getenv("ALLOCFAIL_BACKTRACE")) {
+        void *frames[32];
+        static const char msg[] = "allocfail: this allocation fails:\n";
+        ssize_t w = write(2, msg, sizeof msg - 1);
+        (void)w;
+        backtrace_symbols_fd(frames, backtrace(frames, 32), 2);
     }
     return 1;
 }
