@@ -180,7 +180,7 @@ fuzz: fuzz-build
 
 format-check: deps
 	@clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) tests/testutil.[ch] include/hazmap/*.h $(wildcard geo/*/*.h) \
-		$(wildcard tests/fuzz/*.[ch]) \
+		$(wildcard tests/fuzz/*.[ch]) tests/faultvfs.[ch] tests/allocfail/allocfail.c \
 		&& echo "format-check: clean"
 
 clean:
