@@ -4,6 +4,8 @@
 #   make test    install missing packages, build, run every test (Check's summary last)
 #   make test SANITIZE=1   the same with AddressSanitizer + UBSan
 #   make bench   benchmarks against the named peers (see BENCHMARKS.md)
+#   make allocfail   the N-th allocation failing, N = 1, 2, ... over the core suites, under ASan
+#                (build/asan/check_allocfail; see RELIABILITY.md, "Faults")
 #   make fuzz    the libFuzzer harnesses of tests/fuzz/, FUZZ_SECONDS (60) each (see RELIABILITY.md)
 #   make soak    SOAK_MINUTES (30) of mixed traffic with a kill -9 every KILL_EVERY (120) s (RELIABILITY.md)
 #   make analyze static analysis: clang's scan-build and cppcheck, both with zero findings
@@ -46,10 +48,11 @@ TEST_SRC := $(wildcard tests/check_*.c)
 LIB_SRC := $(GEO_SRC) $(TILES_SRC) $(SERVER_SRC)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
-TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/testutil.o $(BUILD)/obj/tests/suites.o
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/tests/testutil.o $(BUILD)/obj/tests/suites.o \
+	$(BUILD)/obj/tests/faultvfs.o
 
 .PHONY: all deps run test check-unit check-integration bench clean format-check sample web-deps \
-	fuzz fuzz-build soak analyze analyze-scan-build analyze-cppcheck
+	fuzz fuzz-build soak analyze analyze-scan-build analyze-cppcheck allocfail allocfail-build
 .DEFAULT_GOAL := all
 
 all: deps $(BUILD)/hazmap $(BUILD)/check_hazmap $(BUILD)/gensample
@@ -89,6 +92,26 @@ $(BUILD)/obj/tests/suites.o: tests/suites.c $(BUILD)/gen/suites.h
 $(BUILD)/check_hazmap: $(TEST_OBJ) $(BUILD)/libhazmap.a
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
+# The allocation-failure build: the library's objects with malloc, calloc, realloc, strdup and
+# strndup renamed to the failing allocator of tests/allocfail/allocfail.c (ALLOCFAIL_N=N fails
+# the N-th), linked with the Check suites (tests/allocfail.sh runs it).
+AF_SYMS := malloc calloc realloc strdup strndup
+$(BUILD)/liballocfail.a: $(BUILD)/libhazmap.a
+	objcopy $(foreach s,$(AF_SYMS),--redefine-sym $(s)=af_$(s)) $< $@
+
+$(BUILD)/check_allocfail: $(TEST_OBJ) $(BUILD)/obj/tests/allocfail/allocfail.o $(BUILD)/liballocfail.a
+	$(CC) -o $@ $^ $(LDLIBS_ALL)
+
+allocfail-build: $(BUILD)/check_allocfail
+
+# The long run: every N until no test reaches it, in the ASan build (build/asan unless
+# SANITIZE=1 names the build already). ALLOCFAIL_SUITES: Check suites to run.
+ALLOCFAIL_BUILD ?= $(if $(filter 1,$(SANITIZE)),$(BUILD),$(BUILD)/asan)
+ALLOCFAIL_SUITES ?= core csv gistar dbscan kde hotspots ehsa release
+allocfail:
+	@$(MAKE) --no-print-directory SANITIZE=1 BUILD=$(ALLOCFAIL_BUILD) $(ALLOCFAIL_BUILD)/check_allocfail
+	@ALLOCFAIL_SUITES="$(ALLOCFAIL_SUITES)" tests/allocfail.sh --long $(ALLOCFAIL_BUILD)/check_allocfail
+
 # The synthetic sample generator (see data/README.md).
 $(BUILD)/gensample: tools/gensample.c | deps
 	@mkdir -p $(dir $@)
@@ -117,7 +140,7 @@ web-deps:
 # Integration tests first (each script exits non-zero on failure), Check's summary last. The fuzz
 # harnesses (tests/integration/fuzz.sh) run FUZZ_TEST_SECONDS each, in the plain build only.
 FUZZ_TEST_SECONDS ?= 30
-test: all web-deps $(if $(filter 1,$(SANITIZE)),,fuzz-build)
+test: all web-deps allocfail-build $(if $(filter 1,$(SANITIZE)),,fuzz-build)
 	@set -e; for t in tests/integration/*.sh; do \
 		[ -e "$$t" ] || continue; \
 		echo "== $$t"; HAZMAP=$(BUILD)/hazmap BUILD=$(BUILD) FUZZ_TEST_SECONDS=$(FUZZ_TEST_SECONDS) \
@@ -215,7 +238,7 @@ analyze-cppcheck: deps
 
 format-check: deps
 	@clang-format --dry-run --Werror $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) tests/testutil.[ch] include/hazmap/*.h $(wildcard geo/*/*.h) \
-		$(wildcard tests/fuzz/*.[ch]) \
+		$(wildcard tests/fuzz/*.[ch]) tests/faultvfs.[ch] tests/allocfail/allocfail.c \
 		&& echo "format-check: clean"
 
 clean:

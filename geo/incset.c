@@ -70,12 +70,13 @@ static int bbox_ring(void *ud, uint32_t polygon, uint32_t ring, size_t n, const 
     return 0;
 }
 
-/* Bounding box of a WKB (MULTI)POLYGON. Returns 0 or -1 on malformed input. */
+/* Bounding box of a WKB (MULTI)POLYGON. Returns 0, -1 on malformed input, -2 out of memory. */
 static int wkb_bbox(const unsigned char *wkb, size_t len, double bb[4])
 {
     bb[0] = bb[1] = INFINITY;
     bb[2] = bb[3] = -INFINITY;
-    return wkb_polygon_rings(wkb, len, bbox_ring, bb) ? -1 : 0;
+    int rc = wkb_polygon_rings(wkb, len, bbox_ring, bb);
+    return rc == -2 ? -2 : rc ? -1 : 0;
 }
 
 static int area_cb(void *ud, const hz_area_rec *a)
@@ -105,7 +106,9 @@ static int area_cb(void *ud, const hz_area_rec *a)
     memcpy(d->wkb, a->wkb, a->wkb_len);
     d->wkb_len = a->wkb_len;
     double bb[4];
-    if (wkb_bbox(d->wkb, d->wkb_len, bb) == 0) {
+    int bbrc = wkb_bbox(d->wkb, d->wkb_len, bb);
+    if (bbrc == -2) goto oom; /* not a malformed area: an area without its box would be wrong */
+    if (bbrc == 0) {
         d->minlon = bb[0];
         d->minlat = bb[1];
         d->maxlon = bb[2];

@@ -31,6 +31,8 @@ const char *hz_status_str(hz_status s)
         return "forbidden";
     case HZ_EUNSUPPORTED:
         return "unsupported";
+    case HZ_ENOSPC:
+        return "no space left on device";
     }
     return "unknown status";
 }

@@ -95,8 +95,10 @@ static int rd_geometry(reader *r, uint32_t *type)
     return 0;
 }
 
-wkb_geom *wkb_read(const unsigned char *wkb, size_t len)
+/* wkb_read(), setting *oom when it is memory that ran out. */
+static wkb_geom *read_geom(const unsigned char *wkb, size_t len, int *oom)
 {
+    *oom = 0;
     if (!wkb) return NULL;
     reader r = {wkb, wkb + len, 0, NULL, 0, 0, 0};
     uint32_t type;
@@ -106,7 +108,10 @@ wkb_geom *wkb_read(const unsigned char *wkb, size_t len)
     size_t size =
         head + r.npoints * 2 * sizeof(double) + ((size_t)r.nparts + r.nrings) * sizeof(uint32_t);
     wkb_geom *g = malloc(size);
-    if (!g) return NULL;
+    if (!g) {
+        *oom = 1;
+        return NULL;
+    }
     g->type = (wkb_type)type;
     g->nparts = r.nparts;
     g->nrings = r.nrings;
@@ -126,6 +131,12 @@ wkb_geom *wkb_read(const unsigned char *wkb, size_t len)
     return g;
 }
 
+wkb_geom *wkb_read(const unsigned char *wkb, size_t len)
+{
+    int oom;
+    return read_geom(wkb, len, &oom);
+}
+
 void wkb_geom_free(wkb_geom *g)
 {
     free(g);
@@ -133,10 +144,11 @@ void wkb_geom_free(wkb_geom *g)
 
 int wkb_polygon_rings(const unsigned char *wkb, size_t len, wkb_ring_cb cb, void *ud)
 {
-    wkb_geom *g = wkb_read(wkb, len);
+    int oom;
+    wkb_geom *g = read_geom(wkb, len, &oom);
     if (!g || (g->type != WKB_POLYGON && g->type != WKB_MULTIPOLYGON)) {
         wkb_geom_free(g);
-        return -1;
+        return oom ? -2 : -1;
     }
     const double *xy = g->xy;
     const uint32_t *np = g->ring_points;

@@ -619,7 +619,10 @@ void app_fail(hresp *rs, hz_status s, const char *msg)
     if (status >= 500) {
         fprintf(stderr, "hazmap: internal error: %s\n", msg);
         hresp_error(rs, status, code, "%s",
-                    status == 503 ? "temporarily unavailable" : "internal error");
+                    status == 503   ? "temporarily unavailable"
+                    : status == 507 ? "insufficient storage: the server's disk is full, nothing "
+                                      "was stored; try again later"
+                                    : "internal error");
     } else if (msg[0] == '/') {
         /* a store message naming the database file: keep the file out of the answer */
         const char *tail = strrchr(msg, ':');

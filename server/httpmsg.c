@@ -210,6 +210,9 @@ int hresp_status_of(hz_status s, const char **code)
     case HZ_ENOMEM:
         *code = "ServiceUnavailable";
         return 503;
+    case HZ_ENOSPC:
+        *code = "InsufficientStorage";
+        return 507;
     default:
         *code = "InternalError";
         return 500;

@@ -411,6 +411,7 @@ START_TEST(test_store_data_id)
     char other[96];
     snprintf(other, sizeof other, "%s.2", dbpath);
     st = store_open(other, STORE_CREATE, err, sizeof err);
+    ck_assert_msg(st != NULL, "%s", err);
     ck_assert_int_eq(store_data_id(st, id2, sizeof id2), HZ_OK);
     ck_assert_str_ne(id0, id2);
     ck_assert_str_ne(id1, id2);
@@ -425,10 +426,12 @@ START_TEST(test_store_data_id)
     sqlite3_close(h);
     int64_t v0, v1;
     st = store_open(dbpath, STORE_READONLY, err, sizeof err);
+    ck_assert_msg(st != NULL, "%s", err);
     ck_assert_int_eq(store_data_id(st, id2, sizeof id2), HZ_ENOTFOUND);
     ck_assert_int_eq(store_data_version(st, &v0), HZ_OK);
     store_close(st);
     st = store_open(dbpath, 0, err, sizeof err);
+    ck_assert_msg(st != NULL, "%s", err);
     ck_assert_int_eq(store_data_id(st, id2, sizeof id2), HZ_OK);
     ck_assert_str_ne(id1, id2);
     ck_assert_int_eq(store_data_version(st, &v1), HZ_OK);

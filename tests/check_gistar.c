@@ -285,6 +285,7 @@ START_TEST(test_queen_lists_match_lattice)
     ck_assert_int_eq(gistar_compute(v2, &nb, &o, &oq, err, sizeof err), HZ_OK);
     gistar_lattice g = {nr, nc, 0, 100.0, val, mask};
     gistar_stencil *s = gistar_stencil_new(&g, 0, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
     ck_assert_uint_eq(gistar_stencil_size(s), 8);
     gistar_out ol = {zl, pl, NULL, NULL};
     ck_assert_int_eq(gistar_lattice_compute(&g, s, &o, &ol, err, sizeof err), HZ_OK);
@@ -295,6 +296,7 @@ START_TEST(test_queen_lists_match_lattice)
     /* The hexagonal contiguity stencil has the 6 edge neighbours. */
     gistar_lattice h = {nr, nc, 1, 100.0, val, mask};
     s = gistar_stencil_new(&h, 0, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
     ck_assert_uint_eq(gistar_stencil_size(s), 6);
     gistar_stencil_free(s);
 }
@@ -351,6 +353,7 @@ START_TEST(test_moran_brute_force)
     gistar_lattice g = {nr, nc, 0, 50.0, val, mask};
     char err[256];
     gistar_stencil *s = gistar_stencil_new(&g, d, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
     double I, z;
     ck_assert_int_eq(gistar_lattice_moran(&g, s, 2, &I, &z, err, sizeof err), HZ_OK);
     ck_assert_double_eq_tol(I, Iref, 1e-12);
@@ -399,6 +402,7 @@ START_TEST(test_permutations_reproducible)
     gistar_lattice g = {nr, nc, 0, 10.0, val, NULL};
     char err[256];
     gistar_stencil *s = gistar_stencil_new(&g, 25, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
     gistar_opts o;
     gistar_opts_init(&o);
     o.permutations = 199;

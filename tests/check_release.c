@@ -45,7 +45,9 @@ static dpn_source *keyed(unsigned seed)
     unsigned char key[DPN_KEY_BYTES] = {0};
     for (int i = 0; i < 4; i++)
         key[i] = (unsigned char)(seed >> (8 * i));
-    return dpn_source_keyed(key);
+    dpn_source *src = dpn_source_keyed(key);
+    ck_assert_ptr_nonnull(src);
+    return src;
 }
 
 /* The discrete Gaussian's pmf, computed here independently of dpnoise.c: p[x + m] for
@@ -276,6 +278,7 @@ START_TEST(test_sources)
 {
     /* a key reproduces its stream; another key gives another */
     dpn_source *a = keyed(7), *b = keyed(7), *c = keyed(8), *sys = dpn_source_system();
+    ck_assert_ptr_nonnull(sys);
     int same = 1, differ = 0;
     for (int i = 0; i < 1000; i++) {
         int64_t x, y, z, w;
@@ -295,6 +298,7 @@ START_TEST(test_sources)
     dpn_source_free(NULL);
     /* a stuck source is reported, never turned into an approximate sample */
     dpn_source *st = dpn_source_new(stuck_bytes, NULL), *fl = dpn_source_new(failing_bytes, NULL);
+    ck_assert(st && fl);
     int64_t x;
     ck_assert_int_eq(dpn_gaussian(st, (dpn_ratio){4, 1}, &x), HZ_ELIMIT);
     ck_assert_int_eq(dpn_gaussian(fl, (dpn_ratio){4, 1}, &x), HZ_EIO);
@@ -949,6 +953,7 @@ START_TEST(test_publish_cli)
     o.epsilon = 3;
     o.disclosure = disc_public(5, 300);
     dpn_source *src = dpn_source_keyed(key);
+    ck_assert_ptr_nonnull(src);
     rel_release *mine = NULL, *stored = NULL;
     ck_assert(rel_build(d, &o, src, &mine, err, sizeof err) == HZ_OK);
     store *st = store_open(dbpath, STORE_READONLY, err, sizeof err);

@@ -1077,7 +1077,7 @@ hz_status import_incidents(store *st, const char *path, const import_opts *o, im
     if ((s = store_begin(st, err, errlen)) != HZ_OK) goto out;
     if ((s = store_batch_begin(st, "incidents", path, &sum->batch_id, err, errlen)) != HZ_OK ||
         !(c.bulk = store_bulk_begin(st, err, errlen))) {
-        if (s == HZ_OK) s = HZ_EDB;
+        if (s == HZ_OK) s = store_last_status(st);
         store_rollback(st);
         goto out;
     }

@@ -199,7 +199,7 @@ static int collect_ring(void *ud, uint32_t polygon, uint32_t ring, size_t n, con
         if (nx) c->x = nx;
         double *ny = realloc(c->y, cap * sizeof *ny);
         if (ny) c->y = ny;
-        if (!nx || !ny) return 1;
+        if (!nx || !ny) return -2; /* out of memory, as wkb_polygon_rings() says it */
         c->cap = cap;
     }
     for (size_t k = 0; k < n; k++) {
@@ -217,14 +217,17 @@ static hz_status dims_grid(rel_dims *d, const incset *s, const rel_options *o, c
     size_t na = incset_area_count(s);
     if (na == 0) return HZ_OK; /* no extent: the grid tables have no cell */
     bbox_ctx c = {0};
-    for (size_t a = 0; a < na; a++)
-        if (wkb_polygon_rings(incset_areas(s)[a].wkb, incset_areas(s)[a].wkb_len, collect_ring,
-                              &c) != 0) {
+    for (size_t a = 0; a < na; a++) {
+        int rc =
+            wkb_polygon_rings(incset_areas(s)[a].wkb, incset_areas(s)[a].wkb_len, collect_ring, &c);
+        if (rc != 0) {
             free(c.x);
             free(c.y);
+            if (rc == -2) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
             return hz_fail(HZ_EINVAL, err, errlen, "release: area %s has a malformed geometry",
                            incset_areas(s)[a].code);
         }
+    }
     workcrs *w = workcrs_new(incset_work_srs(s), 0, 0, err, errlen);
     hz_status st = w ? workcrs_forward(w, c.n, c.x, c.y, c.x, c.y) : HZ_ECRS;
     double bb[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};

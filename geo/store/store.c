@@ -18,6 +18,7 @@
 #include "store_sqlite.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,12 +82,28 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_REJECT] = "INSERT INTO import_rejects(batch_id,line,raw,reason) VALUES(?,?,?,?)",
 };
 
+hz_status store_sqlite_status(sqlite3 *db)
+{
+    int code = sqlite3_errcode(db) & 0xff;
+    if (code == SQLITE_FULL) return HZ_ENOSPC;
+    if (code == SQLITE_INTERRUPT) return HZ_ELIMIT;
+    int e = sqlite3_system_errno(db);
+    if (code == SQLITE_IOERR && (e == ENOSPC || e == EDQUOT)) return HZ_ENOSPC;
+    return HZ_EDB;
+}
+
+const char *store_sqlite_errmsg(sqlite3 *db)
+{
+    if ((sqlite3_errcode(db) & 0xff) != SQLITE_FULL && store_sqlite_status(db) == HZ_ENOSPC)
+        return "disk I/O error: no space left on device";
+    return sqlite3_errmsg(db);
+}
+
 static hz_status db_fail(store *st, char *err, size_t errlen, const char *what)
 {
-    int code = sqlite3_errcode(st->db);
-    hz_status s = code == SQLITE_INTERRUPT ? HZ_ELIMIT : HZ_EDB;
+    hz_status s = store_sqlite_status(st->db);
     return hz_fail(s, err, errlen, "%s: %s: %s", st->path, what,
-                   code == SQLITE_INTERRUPT ? "query time limit reached" : sqlite3_errmsg(st->db));
+                   s == HZ_ELIMIT ? "query time limit reached" : store_sqlite_errmsg(st->db));
 }
 
 static int progress_cb(void *ud)
@@ -126,17 +143,18 @@ sqlite3 *store_sqlite(store *st)
     return st->db;
 }
 
+/* 1 if the table exists, 0 if not, -1 if the schema cannot be read (an I/O error, a full disk
+ * that keeps the WAL index from being created, not a database): then nothing may be created. */
 static int has_table(sqlite3 *db, const char *name)
 {
     sqlite3_stmt *s;
-    int found = 0;
     if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", -1, &s,
                            NULL) != SQLITE_OK)
-        return 0;
+        return -1;
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    found = sqlite3_step(s) == SQLITE_ROW;
+    int rc = sqlite3_step(s);
     sqlite3_finalize(s);
-    return found;
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 static hz_status create_schema(store *st, char *err, size_t errlen)
@@ -148,10 +166,11 @@ static hz_status create_schema(store *st, char *err, size_t errlen)
         sqlite3_exec(st->db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(st->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-        hz_fail(HZ_EDB, err, errlen, "%s: creating schema: %s", st->path, msg ? msg : "?");
+        hz_status s = store_sqlite_status(st->db);
+        hz_fail(s, err, errlen, "%s: creating schema: %s", st->path, msg ? msg : "?");
         sqlite3_free(msg);
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-        return HZ_EDB;
+        return s;
     }
     return HZ_OK;
 }
@@ -194,7 +213,13 @@ store *store_open(const char *path, int flags, char *err, size_t errlen)
         sqlite3_exec(st->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
     }
     sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", NULL, NULL, NULL);
-    if (!has_table(st->db, "meta")) {
+    int has_meta = has_table(st->db, "meta");
+    if (has_meta < 0) {
+        db_fail(st, err, errlen, "reading the schema");
+        store_close(st);
+        return NULL;
+    }
+    if (!has_meta) {
         if (!(flags & STORE_CREATE)) {
             hz_fail(HZ_ENOTFOUND, err, errlen, "%s: not a hazmap database (no incidents table)",
                     path);
@@ -230,6 +255,11 @@ void store_close(store *st)
     if (st->splite) spatialite_cleanup_ex(st->splite);
     free(st->path);
     free(st);
+}
+
+hz_status store_last_status(store *st)
+{
+    return store_sqlite_status(st->db);
 }
 
 const char *store_path(const store *st)

@@ -74,8 +74,8 @@ struct store_bulk {
 
 static hz_status bfail(store_bulk *b, char *err, size_t errlen, const char *what)
 {
-    return hz_fail(HZ_EDB, err, errlen, "%s: %s: %s", store_path(b->st), what,
-                   sqlite3_errmsg(b->db));
+    return hz_fail(store_sqlite_status(b->db), err, errlen, "%s: %s: %s", store_path(b->st), what,
+                   store_sqlite_errmsg(b->db));
 }
 
 /* SpatiaLite's internal BLOB-Geometry for a POINT (SpatiaLite manual, "BLOB-Geometry format"):

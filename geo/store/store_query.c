@@ -8,7 +8,7 @@ hz_status store_query_read_begin(store *st, char *err, size_t errlen)
 {
     sqlite3 *db = store_sqlite(st);
     if (sqlite3_exec(db, "BEGIN DEFERRED", NULL, NULL, NULL) != SQLITE_OK)
-        return hz_fail(HZ_EDB, err, errlen, "%s: begin read: %s", store_path(st),
+        return hz_fail(store_sqlite_status(db), err, errlen, "%s: begin read: %s", store_path(st),
                        sqlite3_errmsg(db));
     return HZ_OK;
 }

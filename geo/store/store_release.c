@@ -39,8 +39,8 @@ static const char *const release_schema_sql =
 
 static hz_status rel_fail(store *st, char *err, size_t errlen, const char *what)
 {
-    return hz_fail(HZ_EDB, err, errlen, "%s: %s: %s", store_path(st), what,
-                   sqlite3_errmsg(store_sqlite(st)));
+    return hz_fail(store_sqlite_status(store_sqlite(st)), err, errlen, "%s: %s: %s", store_path(st),
+                   what, sqlite3_errmsg(store_sqlite(st)));
 }
 
 static int has_releases(sqlite3 *db)
@@ -98,8 +98,8 @@ hz_status store_release_put(store *st, const store_release_rec *r, size_t n,
     int64_t next = 0;
     char *msg = NULL;
     if (sqlite3_exec(db, release_schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
-        res = hz_fail(HZ_EDB, err, errlen, "%s: creating release tables: %s", store_path(st),
-                      msg ? msg : "?");
+        res = hz_fail(store_sqlite_status(db), err, errlen, "%s: creating release tables: %s",
+                      store_path(st), msg ? msg : "?");
         sqlite3_free(msg);
         goto fail;
     }

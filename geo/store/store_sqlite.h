@@ -11,6 +11,14 @@
 /* The connection; borrowed, valid until store_close(). */
 sqlite3 *store_sqlite(store *st);
 
+/* The status of db's last failed call: HZ_ENOSPC when the disk (or a size limit) is full
+ * (SQLITE_FULL, or a system error ENOSPC/EDQUOT behind an I/O error), HZ_ELIMIT when the query
+ * time limit interrupted it, else HZ_EDB. */
+hz_status store_sqlite_status(sqlite3 *db);
+
+/* sqlite3_errmsg(db), but saying "no space left on device" for an I/O error caused by it. */
+const char *store_sqlite_errmsg(sqlite3 *db);
+
 /* Starts the time limit set by store_set_timeout() for the next statement(s). */
 void store_arm_timeout(store *st);
 

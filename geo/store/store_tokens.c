@@ -80,8 +80,8 @@ hz_status tokens_create(store *st, hz_role role, const char *label, char token[6
                            "INSERT INTO tokens(hash,role,created_at,label)"
                            " VALUES(?,?,strftime('%Y-%m-%dT%H:%M:%SZ','now'),?)",
                            -1, &s, NULL) != SQLITE_OK)
-        return hz_fail(HZ_EDB, err, errlen, "%s: storing token: %s", store_path(st),
-                       sqlite3_errmsg(db));
+        return hz_fail(store_sqlite_status(db), err, errlen, "%s: storing token: %s",
+                       store_path(st), sqlite3_errmsg(db));
     sqlite3_bind_text(s, 1, hex, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, tokens_role_name(role), -1, SQLITE_STATIC);
     if (label)
@@ -91,8 +91,8 @@ hz_status tokens_create(store *st, hz_role role, const char *label, char token[6
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE)
-        return hz_fail(HZ_EDB, err, errlen, "%s: storing token: %s", store_path(st),
-                       sqlite3_errmsg(db));
+        return hz_fail(store_sqlite_status(db), err, errlen, "%s: storing token: %s",
+                       store_path(st), sqlite3_errmsg(db));
     return HZ_OK;
 }
 

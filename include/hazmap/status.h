@@ -8,17 +8,18 @@
  * Functions that can explain a failure take (char *err, size_t errlen) and write one line,
  * naming the file, line or parameter at fault. err may be NULL when errlen is 0. */
 typedef enum hz_status {
-    HZ_OK = 0,           /* success */
-    HZ_EINVAL = 1,       /* bad argument or bad input data (a parameter, a row, a file's content) */
-    HZ_ENOMEM = 2,       /* allocation failed */
-    HZ_EIO = 3,          /* cannot read or write a file */
-    HZ_EDB = 4,          /* the store reported an error */
-    HZ_ENOTFOUND = 5,    /* the thing asked for does not exist */
-    HZ_ECRS = 6,         /* unknown coordinate system or failed transformation */
-    HZ_ELIMIT = 7,       /* a size or time limit was reached (query timeout, too many cells) */
-    HZ_EAUTH = 8,        /* missing or wrong credentials */
-    HZ_EFORBIDDEN = 9,   /* credentials valid but not allowed */
-    HZ_EUNSUPPORTED = 10 /* recognised but not supported (file format, option combination) */
+    HZ_OK = 0,         /* success */
+    HZ_EINVAL = 1,     /* bad argument or bad input data (a parameter, a row, a file's content) */
+    HZ_ENOMEM = 2,     /* allocation failed */
+    HZ_EIO = 3,        /* cannot read or write a file */
+    HZ_EDB = 4,        /* the store reported an error */
+    HZ_ENOTFOUND = 5,  /* the thing asked for does not exist */
+    HZ_ECRS = 6,       /* unknown coordinate system or failed transformation */
+    HZ_ELIMIT = 7,     /* a size or time limit was reached (query timeout, too many cells) */
+    HZ_EAUTH = 8,      /* missing or wrong credentials */
+    HZ_EFORBIDDEN = 9, /* credentials valid but not allowed */
+    HZ_EUNSUPPORTED = 10, /* recognised but not supported (file format, option combination) */
+    HZ_ENOSPC = 11        /* no space left on the device holding the store (or a file written) */
 } hz_status;
 
 /* Short English name of a status ("invalid input", ...). Never NULL; borrowed. */

@@ -32,6 +32,11 @@ store *store_open(const char *path, int flags, char *err, size_t errlen);
 /* Closes the connection; NULL is a no-op. An open transaction is rolled back. */
 void store_close(store *st);
 
+/* The status of the store's last failed call, for callers whose failure came back without one
+ * (a NULL handle): HZ_ENOSPC when the disk was full, HZ_ELIMIT after the time limit, else
+ * HZ_EDB. */
+hz_status store_last_status(store *st);
+
 /* The path given to store_open(). Borrowed. */
 const char *store_path(const store *st);
 

@@ -55,7 +55,8 @@ void wkb_geom_free(wkb_geom *g);
 typedef int (*wkb_ring_cb)(void *ud, uint32_t polygon, uint32_t ring, size_t n, const double *xy);
 
 /* Walks the rings of a WKB POLYGON or MULTIPOLYGON (wkb_read()). Returns 0; -1, before any call
- * of cb, when the WKB is refused, of another type or memory runs out; or cb's non-zero value. */
+ * of cb, when the WKB is refused or of another type; -2, before any call, when memory runs out;
+ * or cb's non-zero value. */
 int wkb_polygon_rings(const unsigned char *wkb, size_t len, wkb_ring_cb cb, void *ud);
 
 #endif
