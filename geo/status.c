@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #undef hz_fail /* status.h's hint for clang's analyzer; the function itself is defined here */
 
@@ -46,4 +47,15 @@ hz_status hz_fail(hz_status s, char *err, size_t errlen, const char *fmt, ...)
         va_end(ap);
     }
     return s;
+}
+
+void hz_append(char *buf, size_t buflen, const char *fmt, ...)
+{
+    if (!buf || !buflen) return;
+    size_t used = strnlen(buf, buflen);
+    if (used + 1 >= buflen) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + used, buflen - used, fmt, ap);
+    va_end(ap);
 }

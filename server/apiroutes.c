@@ -334,42 +334,6 @@ static void computed_item(hctx *c, const char *fid, const hreq *rq, hresp *rs,
     if (fc) paging_send_item(c, rs, fc, fid);
 }
 
-void apiroutes_hotspots_items(hctx *c, const hreq *rq, hresp *rs)
-{
-    if (c->role == HZ_ROLE_PUBLIC) {
-        pubmaps_items(c, rq, rs, PUB_HOTSPOTS);
-        return;
-    }
-    computed_items(c, rq, rs, hotspot_args, hotspots_fc);
-}
-
-void apiroutes_hotspots_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
-{
-    if (c->role == HZ_ROLE_PUBLIC) {
-        pubmaps_item(c, fid, rq, rs, PUB_HOTSPOTS);
-        return;
-    }
-    computed_item(c, fid, rq, rs, hotspot_args, hotspots_fc);
-}
-
-void apiroutes_blackspots_items(hctx *c, const hreq *rq, hresp *rs)
-{
-    if (c->role == HZ_ROLE_PUBLIC) {
-        pubmaps_items(c, rq, rs, PUB_BLACKSPOTS);
-        return;
-    }
-    computed_items(c, rq, rs, blackspot_args, blackspots_fc);
-}
-
-void apiroutes_blackspots_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
-{
-    if (c->role == HZ_ROLE_PUBLIC) {
-        pubmaps_item(c, fid, rq, rs, PUB_BLACKSPOTS);
-        return;
-    }
-    computed_item(c, fid, rq, rs, blackspot_args, blackspots_fc);
-}
-
 /* ---- statistics ---- */
 
 /* Computes the statistics of f grouped by `by` into rs as JSON (fmt 0) or CSV (fmt 1). */
@@ -735,22 +699,62 @@ void apiroutes_emerging_gpkg(hctx *c, const hreq *rq, hresp *rs)
     hresp_header(rs, "Content-Disposition", "attachment; filename=\"hazmap-emerging.gpkg\"");
 }
 
-/* The emerging collection: items without the series (a map's worth), an item with its series
- * (a click's chart). The public's come from the release's yearly grid. */
+/* ---- the computed collections: planners' from the snapshot, the public's from the release ---- */
+
+typedef struct spots_kind {
+    const char *const *args; /* the collection's own parameters besides the filters */
+    computed_fc list, one;   /* items, and one item */
+} spots_kind;
+
+static const spots_kind spots_kinds[] = {
+    [PUB_BLACKSPOTS] = {blackspot_args, blackspots_fc, blackspots_fc},
+    [PUB_HOTSPOTS] = {hotspot_args, hotspots_fc, hotspots_fc},
+    /* items without the series (a map's worth), an item with its series (a click's chart) */
+    [PUB_EMERGING] = {emerging_args, emerging_list, emerging_one},
+};
+
+static void spots_items(hctx *c, const hreq *rq, hresp *rs, pubmaps_kind k)
+{
+    if (c->role == HZ_ROLE_PUBLIC)
+        pubmaps_items(c, rq, rs, k);
+    else
+        computed_items(c, rq, rs, spots_kinds[k].args, spots_kinds[k].list);
+}
+
+static void spots_item(hctx *c, const char *fid, const hreq *rq, hresp *rs, pubmaps_kind k)
+{
+    if (c->role == HZ_ROLE_PUBLIC)
+        pubmaps_item(c, fid, rq, rs, k);
+    else
+        computed_item(c, fid, rq, rs, spots_kinds[k].args, spots_kinds[k].one);
+}
+
+void apiroutes_hotspots_items(hctx *c, const hreq *rq, hresp *rs)
+{
+    spots_items(c, rq, rs, PUB_HOTSPOTS);
+}
+
+void apiroutes_hotspots_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
+{
+    spots_item(c, fid, rq, rs, PUB_HOTSPOTS);
+}
+
+void apiroutes_blackspots_items(hctx *c, const hreq *rq, hresp *rs)
+{
+    spots_items(c, rq, rs, PUB_BLACKSPOTS);
+}
+
+void apiroutes_blackspots_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
+{
+    spots_item(c, fid, rq, rs, PUB_BLACKSPOTS);
+}
+
 void apiroutes_emerging_items(hctx *c, const hreq *rq, hresp *rs)
 {
-    if (c->role == HZ_ROLE_PUBLIC) {
-        pubmaps_items(c, rq, rs, PUB_EMERGING);
-        return;
-    }
-    computed_items(c, rq, rs, emerging_args, emerging_list);
+    spots_items(c, rq, rs, PUB_EMERGING);
 }
 
 void apiroutes_emerging_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
 {
-    if (c->role == HZ_ROLE_PUBLIC) {
-        pubmaps_item(c, fid, rq, rs, PUB_EMERGING);
-        return;
-    }
-    computed_item(c, fid, rq, rs, emerging_args, emerging_one);
+    spots_item(c, fid, rq, rs, PUB_EMERGING);
 }

@@ -113,19 +113,6 @@ const hotspots_result *emerging_lattice(const emerging_result *r)
     return r->H;
 }
 
-static void say(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void say(char *why, size_t whylen, const char *fmt, ...)
-{
-    if (!why || !whylen) return;
-    size_t used = strlen(why);
-    if (used + 1 >= whylen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why + used, whylen - used, fmt, ap);
-    va_end(ap);
-}
-
 /* ---- stages ---- */
 
 /* What one emerging_compute() holds while it runs, freed by work_free() on every path. */
@@ -239,15 +226,16 @@ static hz_status lattice(emerging_result *R, const incset *s, const char *area, 
         rc = hotspots_run_points(s, area, &w->pool, filters, score, &sp, &R->H, NULL, 0, err,
                                  errlen);
         if (rc != HZ_OK) return rc;
-        say(why, whylen,
+        hz_append(
+            why, whylen,
             "cell size auto for the cube: the hot-spot rule's %.0f m leaves %.3f incidents per "
             "bin on average, so it is raised to %.0f m (about one per bin)\n",
             from, mean, sp.cell);
     } else {
-        say(why, whylen, "cell size %s\n", hotspots_cell_rule(R->H));
+        hz_append(why, whylen, "cell size %s\n", hotspots_cell_rule(R->H));
     }
-    say(why, whylen, "neighbourhood %s, and the same cells in the %d previous %s(s)\n",
-        hotspots_band_rule(R->H), R->par.time_lag, ts_unit_name(R->par.step));
+    hz_append(why, whylen, "neighbourhood %s, and the same cells in the %d previous %s(s)\n",
+              hotspots_band_rule(R->H), R->par.time_lag, ts_unit_name(R->par.step));
     hotspots_cells(R->H, &R->nloc);
     return HZ_OK;
 }
@@ -401,11 +389,11 @@ hz_status emerging_compute(const incset *s, const char *area, const hz_points *p
         emerging_free(R);
         return rc;
     }
-    say(why, whylen,
-        "cube: %zu cells x %zu %ss (%s..%s) = %zu bins; %zu incidents in it, %zu outside the "
-        "cells or the whole steps, %zu undated\n",
-        R->nloc, R->nsteps, ts_unit_name(par->step), R->labels[0], R->labels[R->nsteps - 1],
-        R->nloc * R->nsteps, R->incidents, R->outside, R->undated);
+    hz_append(why, whylen,
+              "cube: %zu cells x %zu %ss (%s..%s) = %zu bins; %zu incidents in it, %zu outside the "
+              "cells or the whole steps, %zu undated\n",
+              R->nloc, R->nsteps, ts_unit_name(par->step), R->labels[0], R->labels[R->nsteps - 1],
+              R->nloc * R->nsteps, R->incidents, R->outside, R->undated);
     *out = R;
     return HZ_OK;
 }

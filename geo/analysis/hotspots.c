@@ -174,20 +174,6 @@ long hotspots_locate(const hotspots_result *r, double x, double y)
     return -1;
 }
 
-/* Appends a formatted line to why (if any). */
-static void say(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void say(char *why, size_t whylen, const char *fmt, ...)
-{
-    if (!why || !whylen) return;
-    size_t used = strlen(why);
-    if (used + 1 >= whylen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(why + used, whylen - used, fmt, ap);
-    va_end(ap);
-}
-
 /* ---- the lattice ---- */
 
 static void cell_centre(const lattice *L, int r, int c, double *x, double *y)
@@ -582,7 +568,7 @@ static void choose_cell(hotspots_result *R, const hz_points *pts, const double b
                  "; raised from %g m to the minimum %g m", R->par.cell, floored_cell);
         R->par.cell = floored_cell;
     }
-    say(why, whylen, "cell size %s\n", R->cell_rule);
+    hz_append(why, whylen, "cell size %s\n", R->cell_rule);
 }
 
 /* Stage 3: the lattice, the study-area mask and the aggregation, one pass over the incidents
@@ -731,7 +717,7 @@ static hz_status choose_band(hotspots_result *R, const hs_work *w, const hotspot
                        "band: %g m is more than %g cells of %g m; use a shorter band or a larger "
                        "cell",
                        R->par.band, par->max_band_ratio, w->L.s);
-    say(why, whylen, "neighbourhood %s\n", R->band_rule);
+    hz_append(why, whylen, "neighbourhood %s\n", R->band_rule);
     return HZ_OK;
 }
 
@@ -799,8 +785,8 @@ static hz_status classify(hotspots_result *R, hs_work *w, const hotspots_params 
         int conf = q <= 0.01 ? 99 : q <= 0.05 ? 95 : q <= 0.10 ? 90 : 0;
         c->confidence = c->z < 0 ? -conf : c->z > 0 ? conf : 0;
     }
-    say(why, whylen, "%zu cells of %.0f m (%s), %zu incidents in them, %zu outside\n", k,
-        R->par.cell, w->L.hex ? "hexagons" : "squares", R->incidents, R->outside);
+    hz_append(why, whylen, "%zu cells of %.0f m (%s), %zu incidents in them, %zu outside\n", k,
+              R->par.cell, w->L.hex ? "hexagons" : "squares", R->incidents, R->outside);
     return HZ_OK;
 }
 

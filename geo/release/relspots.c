@@ -58,17 +58,23 @@ static json_t *hot_provenance(const rel_release *r, const char *view, const json
 /* Turns hotspots_geojson()'s output on scores into the public form: "count" is the noisy count
  * (the score, rounded), or null with "suppressed" true below min_count, as in the count tables
  * (a small or negative noisy sum would read as a fact about a few people); "score" goes. */
+/* A square's public count in properties p: its noisy sum ("score"), rounded, or null with
+ * "suppressed" true below min_count; "score" goes. Returns 1 when it was withheld. */
+static int publicise_count(json_t *p, int min_count)
+{
+    long long v = llround(json_number_value(json_object_get(p, "score")));
+    int hide = v < min_count;
+    json_object_set_new(p, "count", hide ? json_null() : json_integer((json_int_t)v));
+    json_object_set_new(p, "suppressed", json_boolean(hide));
+    json_object_del(p, "score");
+    return hide;
+}
+
 static void hot_publicise(json_t *fc, int min_count)
 {
     json_t *feats = json_object_get(fc, "features");
-    for (size_t i = 0; i < json_array_size(feats); i++) {
-        json_t *p = json_object_get(json_array_get(feats, i), "properties");
-        long long v = llround(json_number_value(json_object_get(p, "score")));
-        int hide = v < min_count;
-        json_object_set_new(p, "count", hide ? json_null() : json_integer((json_int_t)v));
-        json_object_set_new(p, "suppressed", json_boolean(hide));
-        json_object_del(p, "score");
-    }
+    for (size_t i = 0; i < json_array_size(feats); i++)
+        publicise_count(json_object_get(json_array_get(feats, i), "properties"), min_count);
 }
 
 hz_status rel_hotspots(const rel_release *r, const rel_view *v, const struct incset *areas,
@@ -172,11 +178,7 @@ static void emerging_publicise(json_t *fc, int min_count)
     json_t *feats = json_object_get(fc, "features");
     for (size_t i = 0; i < json_array_size(feats); i++) {
         json_t *p = json_object_get(json_array_get(feats, i), "properties");
-        long long v = llround(json_number_value(json_object_get(p, "score")));
-        int hide = v < min_count;
-        json_object_set_new(p, "count", hide ? json_null() : json_integer((json_int_t)v));
-        json_object_set_new(p, "suppressed", json_boolean(hide));
-        json_object_del(p, "score");
+        int hide = publicise_count(p, min_count);
         json_t *s = json_object_get(p, "series");
         json_t *sc = json_object_get(s, "score"), *cn = json_array();
         for (size_t k = 0; k < json_array_size(sc); k++) {

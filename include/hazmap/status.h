@@ -30,6 +30,11 @@ const char *hz_status_str(hz_status s);
 hz_status hz_fail(hz_status s, char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* printf appended to the text already in buf (if buflen > 0), always NUL-terminated; a full
+ * buffer drops the rest. For the "why" reports that analyses write as they choose parameters. */
+void hz_append(char *buf, size_t buflen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #ifdef __clang_analyzer__
 /* For clang's analyzer (make analyze), which does not look into status.c: hz_fail() returns s.
  * Without this it assumes any status after a failure, HZ_OK included, and reports the paths. */
