@@ -1,6 +1,7 @@
 /* emerging_json.c - the emerging hot spot result as GeoJSON: one polygon per location with its
  * pattern and trends, optionally its series, and the provenance of the cube. */
 #include "hazmap/emerging.h"
+#include "hazmap/cancel.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -130,6 +131,7 @@ hz_status emerging_geojson(const emerging_result *r, const disc_policy *pol, int
     json_t *feats = json_array();
     json_t *fc = json_pack("{s:s, s:o}", "type", "FeatureCollection", "features", feats);
     for (size_t i = 0; fc && i < n; i++) {
+        if (i % 4096 == 0 && (rc = hz_cancel_status(err, errlen)) != HZ_OK) break;
         json_t *ring = json_array();
         for (int v = 0; v <= nv; v++) {
             size_t k = i * (size_t)nv + (size_t)(v % nv);
@@ -144,9 +146,13 @@ hz_status emerging_geojson(const emerging_result *r, const disc_policy *pol, int
             fc = NULL;
         }
     }
-    json_t *pv = fc ? provenance(r, pol) : NULL;
+    json_t *pv = fc && rc == HZ_OK ? provenance(r, pol) : NULL;
     free(x);
     free(y);
+    if (rc != HZ_OK) {
+        json_decref(fc);
+        return rc;
+    }
     if (!fc || !pv || json_object_set_new(fc, "provenance", pv)) {
         json_decref(fc);
         return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");

@@ -1090,6 +1090,8 @@ hz_status hotspots_geojson(const hotspots_result *r, const disc_policy *pol, jso
         goto done;
     }
     for (size_t i = 0; i < r->ncells; i++) {
+        /* writing 100,000 cells takes as long as computing them: under the deadline too */
+        if (i % 4096 == 0 && (rc = hz_cancel_status(err, errlen)) != HZ_OK) goto done;
         const hotspots_cell *c = &r->cells[i];
         json_t *ring = json_array();
         for (int v = 0; v <= nv; v++) {
