@@ -46,6 +46,8 @@ start() {
 # stop: SIGTERM; the exit status in $STOPPED
 stop() { kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; STOPPED=$?; PID=; }
 
+# The analyses run under query_timeout_ms (cancel.h): the servers here allow them 10 minutes, so
+# that a slow build (AddressSanitizer) still runs them to the end; deadline.sh tests the limit.
 # heavy N BANDWIDTH: an uncached planner density GeoTIFF (a distinct bandwidth each, so no
 # cache answers it); with a Gaussian kernel on 400 m cells a bandwidth of 12,800-13,000 m is just
 # under the server's work budget (3e9 units; 14,100 m is over it: 422), a few seconds of both
@@ -61,7 +63,8 @@ p99() { sort -g "$1" | awk '{v[NR]=$1} END {i=int(NR*0.99+0.999); printf "%.1f",
 
 # ---- four analyses running: cheap requests are not held up ----
 start "analysis_threads = 4
-prerender_max_zoom = 0"
+prerender_max_zoom = 0
+query_timeout_ms = 600000"
 # the tile at the centre of the data, zoom 13, rendered once (through the pool) and then cached
 read -r TZ TX TY < <(curl -s "${AUTH[@]}" "$BASE/tiles/density.json" | python3 -c '
 import json, math, sys
@@ -101,7 +104,8 @@ stop
 # ---- a full queue: 503 with Retry-After at once ----
 start "analysis_threads = 1
 analysis_queue = 1
-prerender_max_zoom = 0"
+prerender_max_zoom = 0
+query_timeout_ms = 600000"
 rm -f "$WORK"/heavy.*
 for i in 1 2 3 4; do heavy "$i" $((12000 + i * 100)); sleep 0.2; done
 for p in "${HEAVY[@]}"; do wait "$p"; done
@@ -123,7 +127,8 @@ check "one access-log line per request, 503s included" test "$(grep -c '^GET /ap
 # cancelled, the running one finishes; the clients may see their answer or a closed connection)
 start "analysis_threads = 1
 analysis_queue = 1
-prerender_max_zoom = 0"
+prerender_max_zoom = 0
+query_timeout_ms = 600000"
 rm -f "$WORK"/heavy.*
 heavy 1 11500
 sleep 0.3
