@@ -33,7 +33,6 @@ struct connguard {
     double header_s, body_s;
     size_t per_addr;
     cg_conn *head;
-    uint64_t cut;
 };
 
 static double now_s(void)
@@ -63,7 +62,6 @@ static void sweep(connguard *g, double now)
          * c->fd is still this connection's socket here. */
         shutdown(c->fd, SHUT_RDWR);
         c->cut = 1;
-        g->cut++;
     }
 }
 
@@ -201,12 +199,4 @@ void connguard_watch(connguard *g, cg_conn *c, hz_cancel *k)
     pthread_mutex_lock(&g->mu);
     c->watch = k;
     pthread_mutex_unlock(&g->mu);
-}
-
-uint64_t connguard_cut(connguard *g)
-{
-    pthread_mutex_lock(&g->mu);
-    uint64_t n = g->cut;
-    pthread_mutex_unlock(&g->mu);
-    return n;
 }

@@ -57,7 +57,4 @@ struct hz_cancel;
  * the same and is cancelled too (HTTP clients do not do that). */
 void connguard_watch(connguard *g, cg_conn *c, struct hz_cancel *k);
 
-/* Connections shut down by a deadline so far. */
-uint64_t connguard_cut(connguard *g);
-
 #endif
