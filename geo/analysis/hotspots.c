@@ -41,7 +41,6 @@ struct hotspots_result {
     hotspots_cell *cells;
     lattice L; /* the lattice the cells are on */
     size_t ncells;
-    int nrows, ncols;
     hotspots_params par; /* as used: cell and band resolved */
     int score;
     size_t incidents, outside;
@@ -141,7 +140,7 @@ size_t hotspots_incidents(const hotspots_result *r)
 int64_t hotspots_cell_id(const hotspots_result *r, size_t i)
 {
     assert(i < r->ncells);
-    return (int64_t)r->cells[i].row * r->ncols + r->cells[i].col;
+    return (int64_t)r->cells[i].row * r->L.ncols + r->cells[i].col;
 }
 
 const char *hotspots_cell_rule(const hotspots_result *r)
@@ -152,26 +151,6 @@ const char *hotspots_cell_rule(const hotspots_result *r)
 const char *hotspots_band_rule(const hotspots_result *r)
 {
     return r->band_rule;
-}
-
-static long cell_of(const lattice *L, double x, double y);
-
-long hotspots_locate(const hotspots_result *r, double x, double y)
-{
-    long li = cell_of(&r->L, x, y);
-    if (li < 0) return -1;
-    /* cells[] is in row-major order: binary search on the lattice index */
-    size_t lo = 0, hi = r->ncells;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        long m = (long)r->cells[mid].row * r->ncols + r->cells[mid].col;
-        if (m == li) return (long)mid;
-        if (m < li)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return -1;
 }
 
 /* ---- the lattice ---- */
@@ -253,6 +232,24 @@ static long cell_of(const lattice *L, double x, double y)
         if (r < 0) return -1;
     }
     return (long)r * L->ncols + c;
+}
+
+long hotspots_locate(const hotspots_result *r, double x, double y)
+{
+    long li = cell_of(&r->L, x, y);
+    if (li < 0) return -1;
+    /* cells[] is in row-major order: binary search on the lattice index */
+    size_t lo = 0, hi = r->ncells;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int64_t m = hotspots_cell_id(r, mid);
+        if (m == li) return (long)mid;
+        if (m < li)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
 }
 
 /* ---- the study-area mask ---- */
@@ -583,8 +580,6 @@ static hz_status aggregate(hotspots_result *R, const hotspots_input *in, const h
         lattice_make(&w->L, par->shape == HOTSPOTS_HEX, R->par.cell, w->bb, max, err, errlen);
     if (rc != HZ_OK) return rc;
     R->L = w->L;
-    R->nrows = w->L.nrows;
-    R->ncols = w->L.ncols;
     w->ncell = (size_t)w->L.nrows * (size_t)w->L.ncols;
     assert(w->L.nrows > 0 && w->L.ncols > 0 && w->ncell <= max);
     w->mask = calloc(w->ncell, 1);
