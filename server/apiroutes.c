@@ -259,9 +259,9 @@ static int emerging_params_of(hctx *c, const hreq *rq, hz_filter *f, emerging_pa
 }
 
 /* The emerging collection for the request (new reference; with each cell's series when series
- * is 1), or NULL with rs filled. Parameters the data cannot meet (a period past the data's span,
- * a step longer than the period) are 400s; a filter that leaves nothing to test is an empty
- * collection that says why, as for hot spots. */
+ * is 1), or NULL with rs filled. A period the data cannot meet (emerging_period(): past the
+ * data's span, no whole step) is a 400 before any work; a filter that leaves nothing to test is
+ * an empty collection that says why, as for hot spots. */
 static json_t *emerging_fc(hctx *c, const hreq *rq, const hz_filter *f0, hresp *rs, int series)
 {
     hz_filter f;
@@ -272,20 +272,24 @@ static json_t *emerging_fc(hctx *c, const hreq *rq, const hz_filter *f0, hresp *
         f.from = f0->from;
         f.to = f0->to;
     }
+    char err[512], why[2048];
+    int64_t first, last, t0, t1;
+    incset_time_span(c->snap, &t0, &t1);
+    hz_status s = t0 == INT64_MIN
+                      ? HZ_OK /* no date at all: the empty answer below says so */
+                      : emerging_period(c->snap, &f, ep.step, &first, &last, err, sizeof err);
+    if (s != HZ_OK) {
+        app_fail(rs, s, err);
+        return NULL;
+    }
     size_t l = strlen(canon);
     snprintf(canon + l, sizeof canon - l, "|%lld-%lld|s%d", (long long)f.from, (long long)f.to,
              series);
     rescache_key(c, "emerging", canon, key, sizeof key);
     json_t *fc = rescache_json(c, key);
     if (fc || app_offload(c, rs)) return fc;
-    char err[512], why[2048];
     emerging_result *r = NULL;
-    hz_status s = emerging_run(c->snap, &f, &ep, &r, why, sizeof why, err, sizeof err);
-    if (s == HZ_EINVAL && (!strncmp(err, "from:", 5) || !strncmp(err, "to:", 3) ||
-                           !strncmp(err, "step:", 5) || !strncmp(err, "from/to:", 8))) {
-        hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
-        return NULL;
-    }
+    s = emerging_run(c->snap, &f, &ep, &r, why, sizeof why, err, sizeof err);
     if (s == HZ_EINVAL) {
         fc = json_pack("{s:s, s:[], s:{s:s}}", "type", "FeatureCollection", "features",
                        "provenance", "note", err);

@@ -349,6 +349,18 @@ static hz_status patterns(emerging_result *R, char *err, size_t errlen)
     return HZ_OK;
 }
 
+/* HZ_OK when first..last are between 1 and EMERGING_MAX_STEPS steps; else the error naming step. */
+static hz_status steps_ok(int64_t first, int64_t last, ts_unit u, char *err, size_t errlen)
+{
+    if (last < first)
+        return hz_fail(HZ_EINVAL, err, errlen, "step: no whole %s in the study period",
+                       ts_unit_name(u));
+    if (last - first + 1 > EMERGING_MAX_STEPS)
+        return hz_fail(HZ_ELIMIT, err, errlen, "step: %lld %ss is more than %d; use a longer step",
+                       (long long)(last - first + 1), ts_unit_name(u), EMERGING_MAX_STEPS);
+    return HZ_OK;
+}
+
 hz_status emerging_compute(const incset *s, const char *area, const hz_points *pts,
                            const int64_t *t, int64_t first, int64_t last, int tz,
                            const char *filters, int score, const emerging_params *par,
@@ -357,18 +369,14 @@ hz_status emerging_compute(const incset *s, const char *area, const hz_points *p
 {
     *out = NULL;
     if (why && whylen) why[0] = 0;
-    if (last < first)
-        return hz_fail(HZ_EINVAL, err, errlen, "step: no whole %s in the study period",
-                       ts_unit_name(par->step));
-    if (last - first + 1 > EMERGING_MAX_STEPS)
-        return hz_fail(HZ_ELIMIT, err, errlen, "step: %lld %ss is more than %d; use a longer step",
-                       (long long)(last - first + 1), ts_unit_name(par->step), EMERGING_MAX_STEPS);
+    hz_status rc = steps_ok(first, last, par->step, err, errlen);
+    if (rc != HZ_OK) return rc;
     if (par->time_lag < 0 || !(par->alpha > 0 && par->alpha < 1) ||
         !(par->trend_alpha > 0 && par->trend_alpha < 1))
         return hz_fail(HZ_EINVAL, err, errlen, "time_lag, alpha or trend_alpha out of range");
     emerging_result *R = NULL;
     em_work w = {0};
-    hz_status rc = result_new(par, first, last, tz, filters, score, &R, err, errlen);
+    rc = result_new(par, first, last, tz, filters, score, &R, err, errlen);
     if (rc == HZ_OK) rc = pool(R, pts, t, par->step, first, tz, &w, err, errlen);
     if (rc == HZ_OK) rc = lattice(R, s, area, &w, filters, score, why, whylen, err, errlen);
     if (rc == HZ_OK) {
@@ -400,10 +408,8 @@ hz_status emerging_compute(const incset *s, const char *area, const hz_points *p
 
 /* ---- from the snapshot ---- */
 
-/* The whole steps of the study period under f; HZ_EINVAL naming from or to when f reaches
- * past the data's span (its steps would be zeros nobody observed). */
-static hz_status study_steps(const incset *s, const hz_filter *f, ts_unit u, int64_t *first,
-                             int64_t *last, char *err, size_t errlen)
+hz_status emerging_period(const incset *s, const hz_filter *f, ts_unit u, int64_t *first,
+                          int64_t *last, char *err, size_t errlen)
 {
     int64_t dfrom, dto, from, to;
     hz_filter all = *f;
@@ -432,7 +438,7 @@ static hz_status study_steps(const incset *s, const hz_filter *f, ts_unit u, int
     if (ts_start(u, *first, f->tz_offset_s) < from) (*first)++; /* partial first step */
     *last = ts_index(u, to - 1, f->tz_offset_s);
     if (ts_start(u, *last + 1, f->tz_offset_s) > to) (*last)--; /* partial last step */
-    return HZ_OK;
+    return steps_ok(*first, *last, u, err, errlen);
 }
 
 hz_status emerging_run(const incset *s, const hz_filter *f, const emerging_params *p,
@@ -440,7 +446,7 @@ hz_status emerging_run(const incset *s, const hz_filter *f, const emerging_param
 {
     *out = NULL;
     int64_t first = 0, last = -1;
-    hz_status rc = study_steps(s, f, p->step, &first, &last, err, errlen);
+    hz_status rc = emerging_period(s, f, p->step, &first, &last, err, errlen);
     if (rc != HZ_OK) return rc;
     hz_points pts;
     rc = incset_select(s, f, &pts, err, errlen);

@@ -72,6 +72,13 @@ typedef struct emerging_bin {
 
 typedef struct emerging_result emerging_result;
 
+/* The cube's steps under f (ts_index() numbers first..last, inclusive): f's from/to, else the
+ * data's span, in whole steps. HZ_EINVAL naming from or to when f reaches past the data's span
+ * (its steps would be zeros nobody observed), or step when no whole step fits, and also when no
+ * incident has a date; HZ_ELIMIT above EMERGING_MAX_STEPS. No pass over the incidents. */
+hz_status emerging_period(const incset *s, const hz_filter *f, ts_unit u, int64_t *first,
+                          int64_t *last, char *err, size_t errlen);
+
 /* Selects the incidents of s under f and runs the analysis on them (their times from the
  * snapshot). why (may be NULL) receives what auto chose and why. HZ_EINVAL with a message naming
  * the parameter (from, to, step, cell, band) for a cube that cannot be made; HZ_ELIMIT above
