@@ -202,38 +202,43 @@ static hz_status pool(emerging_result *R, const hz_points *pts, const int64_t *t
 }
 
 /* Stage 2: the spatial lattice, as the hot spots of the pooled points would have it. An auto
- * cell (hotspots.h: about one incident per cell over the whole period) is then raised, when
- * the bins would hold less than one incident on average, to the size at which they hold one:
- * Gi*'s normal approximation is poor for sparse counts, and a cube spreads each cell's
- * incidents over its steps. */
+ * cell (hotspots.h: about one incident per cell over the whole period) is first tried on a
+ * probe with contiguity (its band search would be wasted on a lattice that may be replaced),
+ * then raised, when the bins would hold less than one incident on average, to the size at which
+ * they hold one: Gi*'s normal approximation is poor for sparse counts, and a cube spreads each
+ * cell's incidents over its steps. */
 static hz_status lattice(emerging_result *R, const incset *s, const char *area, const em_work *w,
                          const char *filters, int score, char *why, size_t whylen, char *err,
                          size_t errlen)
 {
     hotspots_params sp = R->par.space;
     sp.band_peak_only = 1;
-    hz_status rc =
-        hotspots_run_points(s, area, &w->pool, filters, score, &sp, &R->H, NULL, 0, err, errlen);
-    if (rc != HZ_OK) return rc;
-    size_t nloc;
-    hotspots_cells(R->H, &nloc);
-    double mean = (double)hotspots_incidents(R->H) / ((double)nloc * (double)R->nsteps);
-    if (!(sp.cell > 0) && mean < 1.0) {
-        double from = hotspots_cell_size(R->H);
-        sp.cell = ceil(from * sqrt(1.0 / mean));
-        hotspots_free(R->H);
-        R->H = NULL;
-        rc = hotspots_run_points(s, area, &w->pool, filters, score, &sp, &R->H, NULL, 0, err,
+    hz_status rc;
+    if (!(sp.cell > 0)) {
+        hotspots_params probe = sp;
+        probe.contiguity = 1;
+        rc = hotspots_run_points(s, area, &w->pool, filters, score, &probe, &R->H, NULL, 0, err,
                                  errlen);
         if (rc != HZ_OK) return rc;
-        hz_append(
-            why, whylen,
-            "cell size auto for the cube: the hot-spot rule's %.0f m leaves %.3f incidents per "
-            "bin on average, so it is raised to %.0f m (about one per bin)\n",
-            from, mean, sp.cell);
-    } else {
-        hz_append(why, whylen, "cell size %s\n", hotspots_cell_rule(R->H));
+        size_t nloc;
+        hotspots_cells(R->H, &nloc);
+        double mean = (double)hotspots_incidents(R->H) / ((double)nloc * (double)R->nsteps);
+        double from = hotspots_cell_size(R->H);
+        hotspots_free(R->H);
+        R->H = NULL;
+        if (mean < 1.0) {
+            sp.cell = ceil(from * sqrt(1.0 / mean));
+            hz_append(why, whylen,
+                      "cell size auto for the cube: the hot-spot rule's %.0f m leaves %.3f "
+                      "incidents per bin on average, so it is raised to %.0f m (about one per "
+                      "bin)\n",
+                      from, mean, sp.cell);
+        }
     }
+    rc = hotspots_run_points(s, area, &w->pool, filters, score, &sp, &R->H, NULL, 0, err, errlen);
+    if (rc != HZ_OK) return rc;
+    if (sp.cell == R->par.space.cell)
+        hz_append(why, whylen, "cell size %s\n", hotspots_cell_rule(R->H));
     hz_append(why, whylen, "neighbourhood %s, and the same cells in the %d previous %s(s)\n",
               hotspots_band_rule(R->H), R->par.time_lag, ts_unit_name(R->par.step));
     hotspots_cells(R->H, &R->nloc);
