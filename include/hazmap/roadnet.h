@@ -32,17 +32,17 @@ typedef struct roadnet roadnet;
 
 /* One segment as given to roadnet_build(); everything borrowed for the call. */
 typedef struct roadnet_seg_in {
-    int64_t id;                  /* the caller's id (the store's road_segments.id); unique */
-    int64_t from, to;            /* node ids, matched by value across segments */
-    size_t npts;                 /* >= 2 */
-    const double *x, *y;         /* npts vertices, working CRS metres */
-    const double *lon, *lat;     /* the same vertices in WGS84 degrees */
-    const char *name;            /* may be NULL */
-    const char *cls;             /* road class (OSM highway value: "primary", ...); may be NULL */
-    int oneway;                  /* 1 only from -> to, -1 only to -> from, 0 both ways */
-    int lanes;                   /* -1 unknown */
-    double maxspeed_kmh;         /* <= 0 or NaN unknown */
-    double volume;               /* traffic volume (AADT, vehicles per day); <= 0 or NaN unknown */
+    int64_t id;              /* the caller's id (the store's road_segments.id); unique */
+    int64_t from, to;        /* node ids, matched by value across segments */
+    size_t npts;             /* >= 2 */
+    const double *x, *y;     /* npts vertices, working CRS metres */
+    const double *lon, *lat; /* the same vertices in WGS84 degrees */
+    const char *name;        /* may be NULL */
+    const char *cls;         /* road class (OSM highway value: "primary", ...); may be NULL */
+    int oneway;              /* 1 only from -> to, -1 only to -> from, 0 both ways */
+    int lanes;               /* -1 unknown */
+    double maxspeed_kmh;     /* <= 0 or NaN unknown */
+    double volume;           /* traffic volume (AADT, vehicles per day); <= 0 or NaN unknown */
 } roadnet_seg_in;
 
 /* A built segment. Vertices pts .. pts + npts - 1 of roadnet_xy()/roadnet_lonlat(). */
