@@ -185,6 +185,7 @@ static json_t *blackspots_fc(hctx *c, const hreq *rq, const hz_filter *f0, hresp
     }
     blackspots_params bp;
     blackspots_params_init(&bp);
+    bp.max_work = (double)c->cfg->blackspots_max_work;
     char err[512];
     const char *v;
     hz_status s = HZ_OK;

@@ -17,6 +17,7 @@ void srvconf_init(srvconf *c)
     snprintf(c->title, sizeof c->title, "hazmap");
     c->min_count = 10;
     c->min_bandwidth = 300;
+    c->blackspots_max_work = 100000000000L;
     c->prerender_max_zoom = 16;
     c->cache_mb = 64;
     c->query_timeout_ms = 10000;
@@ -142,6 +143,8 @@ hz_status srvconf_set(srvconf *c, const char *key, const char *v, char *err, siz
         return set_int(&c->body_deadline_s, key, v, 1, 86400, err, errlen);
     if (strcmp(key, "body_bytes_per_addr") == 0)
         return set_long(&c->body_bytes_per_addr, key, v, 0, 1L << 34, err, errlen);
+    if (strcmp(key, "blackspots_max_work") == 0)
+        return set_long(&c->blackspots_max_work, key, v, 1, 1L << 50, err, errlen);
     if (strcmp(key, "max_body_bytes") == 0)
         return set_long(&c->max_body_bytes, key, v, 1024, 1L << 30, err, errlen);
     if (strcmp(key, "min_bandwidth") == 0) {

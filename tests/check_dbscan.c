@@ -868,6 +868,53 @@ START_TEST(test_auto_min_points_random)
 }
 END_TEST
 
+/* dbscan_work(): every pair it counts lies in cells at most 3 apart (cells of eps / (2 sqrt 2)),
+ * so closer than 2 eps; it is at most 49 per point plus twice the ordered pairs closer than 2 eps,
+ * counted here by brute force. It is small when every cell is decided whole (min_points 2 on
+ * well-separated clumps) and large when min_points leaves the cells open. */
+static double pairs_within(size_t n, const double *x, const double *y, double r)
+{
+    double c = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++)
+            c += i != j && hypot(x[i] - x[j], y[i] - y[j]) < r;
+    return c;
+}
+
+START_TEST(test_work_estimate)
+{
+    enum { N = 2000 };
+    static double x[N], y[N];
+    uint64_t seed = 777;
+    const double eps = 100;
+    for (size_t i = 0; i < N; i++) { /* uniform over 600 m x 600 m: ~170 within eps of each */
+        x[i] = rnd(&seed) * 600;
+        y[i] = rnd(&seed) * 600;
+    }
+    char err[256];
+    double open_work, decided_work, bound = 49.0 * N + 2 * pairs_within(N, x, y, 2 * eps);
+    /* min_points 150: near the typical count, so the cells' bounds rarely decide */
+    ck_assert_int_eq(dbscan_work(N, x, y, eps, 150, &open_work, err, sizeof err), HZ_OK);
+    ck_assert_msg(open_work <= bound, "%g > %g", open_work, bound);
+    ck_assert_msg(open_work > 100.0 * N, "open cells estimated at only %g", open_work);
+    /* min_points 2000: more than any cell can reach, every cell decided with no test */
+    ck_assert_int_eq(dbscan_work(N, x, y, eps, 2000, &decided_work, err, sizeof err), HZ_OK);
+    ck_assert_msg(decided_work <= 49.0 * N, "%g", decided_work);
+    ck_assert(open_work > 50 * decided_work);
+    /* 40 clumps of 50 points within 5 m, 1 km apart, min_points 2: every cell decided core */
+    for (size_t i = 0; i < N; i++) {
+        x[i] = 1000.0 * (double)(i / 50) + rnd(&seed) * 5;
+        y[i] = rnd(&seed) * 5;
+    }
+    ck_assert_int_eq(dbscan_work(N, x, y, eps, 2, &decided_work, err, sizeof err), HZ_OK);
+    ck_assert_msg(decided_work <= 49.0 * N, "%g", decided_work);
+    ck_assert_int_eq(dbscan_work(N, x, y, -1, 2, &decided_work, err, sizeof err), HZ_EINVAL);
+    ck_assert_int_eq(dbscan_work(N, x, y, eps, 0, &decided_work, err, sizeof err), HZ_EINVAL);
+    ck_assert_int_eq(dbscan_work(0, x, y, eps, 2, &decided_work, err, sizeof err), HZ_OK);
+    ck_assert(decided_work == 0);
+}
+END_TEST
+
 Suite *dbscan_suite(void)
 {
     Suite *s = suite_create("dbscan");
@@ -878,6 +925,7 @@ Suite *dbscan_suite(void)
     tcase_add_test(tc, test_handmade_square_and_chain);
     tcase_add_test(tc, test_handmade_groups_at_eps);
     tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_work_estimate);
     tcase_add_test(tc, test_against_brute_force);
     tcase_add_test(tc, test_grid_against_brute_force);
     tcase_add_test(tc, test_order_invariance);

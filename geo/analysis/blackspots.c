@@ -251,6 +251,23 @@ typedef struct bs_work {
     workcrs *w;     /* for the way back to lon/lat */
 } bs_work;
 
+/* The budget (blackspots_params.max_work): refused before DBSCAN runs, naming the estimate and
+ * what would lower it. */
+static hz_status check_work(const blackspots_params *p, int min_points, const hz_points *pts,
+                            char *err, size_t errlen)
+{
+    if (!(p->max_work > 0)) return HZ_OK;
+    double work;
+    hz_status rc = dbscan_work(pts->n, pts->x, pts->y, p->eps, min_points, &work, err, errlen);
+    if (rc != HZ_OK || work <= p->max_work) return rc;
+    return hz_fail(
+        HZ_ELIMIT, err, errlen,
+        "the estimated work of these black spots (%zu incidents, eps %g m: %.3g "
+        "point-pair tests at min_points %d) is over the limit of %.3g; use a smaller eps, "
+        "a larger min_points or fewer incidents",
+        pts->n, p->eps, work, min_points, p->max_work);
+}
+
 /* Stage 1: the filtered incidents, min_points (given or automatic) and the DBSCAN labels. */
 static hz_status cluster(const incset *s, const hz_filter *f, const blackspots_params *p,
                          blackspots_result *r, bs_work *w, char *err, size_t errlen)
@@ -270,6 +287,7 @@ static hz_status cluster(const incset *s, const hz_filter *f, const blackspots_p
         snprintf(r->params_rule, sizeof r->params_rule, "eps %g m and min_points %d as given",
                  p->eps, p->min_points);
     }
+    if ((rc = check_work(p, r->params.min_points, &w->pts, err, errlen)) != HZ_OK) return rc;
     rc = dbscan_run_threads(n, w->pts.x, w->pts.y, p->eps, r->params.min_points, p->nthreads,
                             w->label, NULL, &w->ncl, err, errlen);
     r->incidents = (int64_t)n;

@@ -559,3 +559,92 @@ done:
     grid_free(&g);
     return rc;
 }
+
+/* dbscan_work(): how pass 1 decides each cell, from the same counts mark_cores() uses. */
+enum { CELL_NONCORE = 0, CELL_CORE = 1, CELL_OPEN = 2 };
+
+/* The points of the cells within reach whose box is wholly within eps of cell c's (*full) and
+ * partly (*maybe); cells wholly beyond are skipped. */
+static void reach_counts(const grid *g, size_t c, const ptgrid_sweep *sw, size_t *full,
+                         size_t *maybe)
+{
+    *full = *maybe = 0;
+    for (int r = 0; r < SPAN; r++) {
+        for (size_t d = sw->lo[r]; d < sw->hi[r]; d++) {
+            if (box_near2(&g->bb[c], &g->bb[d]) > g->eps2) continue;
+            if (box_far2(&g->bb[c], &g->bb[d]) <= g->eps2)
+                *full += cell_size(g, (uint32_t)d);
+            else
+                *maybe += cell_size(g, (uint32_t)d);
+        }
+    }
+}
+
+/* Pass 1's decision for cell c (mark_cores decides at least these cells whole) and its bound of
+ * point-pair tests, added to *w. */
+static uint8_t classify(const grid *g, size_t c, size_t mp, const ptgrid_sweep *sw, double *w)
+{
+    if (sweep_total(g, sw, NULL) < mp) return CELL_NONCORE;
+    size_t full, maybe;
+    reach_counts(g, c, sw, &full, &maybe);
+    if (full >= mp) return CELL_CORE;
+    if (full + maybe < mp) return CELL_NONCORE;
+    *w += (double)cell_size(g, (uint32_t)c) * (double)maybe;
+    return CELL_OPEN;
+}
+
+/* Pass 4's bound for cell c: its points against those of the cells partly within eps that may
+ * hold cores (not decided core-free). A cell of cores only costs nothing. */
+static double label_work(const grid *g, size_t c, const uint8_t *state, const ptgrid_sweep *sw)
+{
+    if (state[c] == CELL_CORE) return 0;
+    double w = 0, nc = (double)cell_size(g, (uint32_t)c);
+    for (int r = 0; r < SPAN; r++) {
+        for (size_t d = sw->lo[r]; d < sw->hi[r]; d++) {
+            if (state[d] == CELL_NONCORE || box_near2(&g->bb[c], &g->bb[d]) > g->eps2 ||
+                box_far2(&g->bb[c], &g->bb[d]) <= g->eps2)
+                continue;
+            w += nc * (double)cell_size(g, (uint32_t)d);
+        }
+    }
+    return w;
+}
+
+hz_status dbscan_work(size_t n, const double *x, const double *y, double eps, int min_points,
+                      double *work, char *err, size_t errlen)
+{
+    *work = 0;
+    if (!(eps > 0) || !isfinite(eps))
+        return hz_fail(HZ_EINVAL, err, errlen, "eps: must be a positive number of metres, not %g",
+                       eps);
+    if (min_points < 1)
+        return hz_fail(HZ_EINVAL, err, errlen, "min_points: must be at least 1, not %d",
+                       min_points);
+    if (n > UINT32_MAX - 1)
+        return hz_fail(HZ_ELIMIT, err, errlen, "dbscan: at most %u points", UINT32_MAX - 1);
+    if (n == 0) return HZ_OK;
+    grid g;
+    hz_status rc = grid_build(&g, n, x, y, eps, err, errlen);
+    if (rc != HZ_OK) return rc;
+    uint8_t *state = malloc(g.m);
+    if (!state) {
+        grid_free(&g);
+        return hz_fail(HZ_ENOMEM, err, errlen, "dbscan: out of memory for %zu points", n);
+    }
+    ptgrid_sweep sw;
+    double w = (double)g.m * NEAR_MAX; /* every cell looks at the cells within reach */
+    ptgrid_sweep_init(&sw, R);
+    for (size_t c = 0; c < g.m; c++) {
+        ptgrid_sweep_to(g.pg, &sw, c);
+        state[c] = classify(&g, c, (size_t)min_points, &sw, &w);
+    }
+    ptgrid_sweep_init(&sw, R);
+    for (size_t c = 0; c < g.m; c++) {
+        ptgrid_sweep_to(g.pg, &sw, c);
+        w += label_work(&g, c, state, &sw);
+    }
+    free(state);
+    grid_free(&g);
+    *work = w;
+    return HZ_OK;
+}

@@ -32,7 +32,9 @@ typedef struct blackspots_params {
     int min_points; /* the point itself included (R dbscan's minPts); 0 = auto (the default):
                        blackspots_auto_min_points() */
     blackspots_rank rank;
-    int nthreads; /* for DBSCAN (dbscan_run_threads); <= 0: one per core */
+    int nthreads;    /* for DBSCAN (dbscan_run_threads); <= 0: one per core */
+    double max_work; /* > 0: a dbscan_work() estimate above it is HZ_ELIMIT, before DBSCAN runs
+                      * (the server's budget); 0 = none (the default) */
 } blackspots_params;
 
 /* eps 50, min_points 0 (auto), ranked by score, one thread per core. */

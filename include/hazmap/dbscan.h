@@ -42,4 +42,17 @@ hz_status dbscan_run_threads(size_t n, const double *x, const double *y, double 
                              int nthreads, int32_t *label, uint8_t *core, int32_t *nclusters,
                              char *err, size_t errlen);
 
+/* The work of clustering these points at radius eps with min_points, estimated before running
+ * it (the server's budget): an upper bound of the point-pair distance tests of dbscan_run's
+ * passes 1 and 4, on the same grid, plus 49 per occupied cell (the cells within reach each cell
+ * looks at). Pass 1 decides a cell whole, with no test, when the cells within reach hold fewer
+ * than min_points points, or the cells whose boxes are wholly within eps of its box hold
+ * min_points, or those and the cells partly within eps together hold fewer; any other cell is
+ * bounded by its points times those of the cells partly within eps. Pass 4 tests the non-core
+ * points of a cell against the cells partly within eps that may hold cores. The passes' early
+ * exits often stop sooner, so this errs high, never low. One grid build and two sweeps over the
+ * occupied cells. HZ_EINVAL, HZ_ELIMIT and HZ_ENOMEM as dbscan_run; 0 for n == 0. */
+hz_status dbscan_work(size_t n, const double *x, const double *y, double eps, int min_points,
+                      double *work, char *err, size_t errlen);
+
 #endif

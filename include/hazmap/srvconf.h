@@ -25,6 +25,9 @@
  *   body_deadline_s       its body within this many seconds of its headers (60)
  *   body_bytes_per_addr   request-body bytes buffered at once for one client address
  *                         (0 = 2 x max_body_bytes); more is answered 429
+ *   blackspots_max_work   the most point-pair tests a black-spot request may need, estimated by
+ *                         dbscan_work() before DBSCAN runs (1e11, about 10 s at 1M incidents);
+ *                         more is answered 422 with the estimate
  *   work_srs              working projected CRS for analyses ("auto" = UTM zone of the data)
  *   publish_every_h       publish a public release every this many hours when the data changed
  *                         since the newest one (0 = only `hazmap publish` and POST /api/releases;
@@ -68,6 +71,7 @@ typedef struct srvconf {
     int header_deadline_s;
     int body_deadline_s;
     long body_bytes_per_addr;
+    long blackspots_max_work;
     char work_srs[256];
     int publish_every_h;
     int prerender_max_zoom;

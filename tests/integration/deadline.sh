@@ -7,6 +7,10 @@
 #     a Gaussian density GeoTIFF just under the work budget (seconds of KDE);
 #  2. a generous timeout: the same request, abandoned by its client after 0.5 s, is stopped: the
 #     access log shows it ended 422 (the client disconnected) well before it would have finished.
+#  3. the black-spot budget (blackspots_max_work, dbscan_work()'s estimate): with a budget of 2e8
+#     point-pair tests, eps 1000 m with min_points 5000 (the old town's cells left open: an
+#     estimate of ~5e8) is refused with 422 naming the estimate before DBSCAN runs, while the default eps 50 m
+#     (an estimate of ~1e6) is answered. Before the estimate both ran.
 # Before the scope existed both ran to the end (200). Env: HAZMAP (binary, default build/hazmap).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -72,5 +76,16 @@ else
   bad "the abandoned analysis was not stopped: access log line '$line'"
 fi
 curl -s -o /dev/null -w '%{http_code}' "$BASE/healthz" | grep -q 200 && ok "the server still answers" || bad "no answer after the cancellation"
+stop
+
+start "blackspots_max_work = 200000000"
+out=$(curl -s -w ' %{http_code}' "${AUTH[@]}" "$BASE/api/blackspots?eps=1000&min_points=5000")
+if [ "$(awk '{print $NF}' <<< "$out")" = 422 ] && grep -q 'estimated work of these black spots' <<< "$out"; then
+  ok "black spots over the work budget: 422 naming the estimate ($(grep -o '[0-9.e+]* point-pair tests' <<< "$out"))"
+else
+  bad "black spots over budget: expected 422 naming the estimate, got: ${out: -300}"
+fi
+code=$(curl -s -o /dev/null -w '%{http_code}' "${AUTH[@]}" "$BASE/api/blackspots?eps=50")
+[ "$code" = 200 ] && ok "black spots within the budget: 200" || bad "black spots eps=50 under the budget: $code"
 stop
 exit $((FAILS > 0))
