@@ -720,7 +720,10 @@ static const cluster clusters[] = {
  * clusters and accepted with the further weight rate(day) / max(rate0, rate1) (rejection
  * sampling, like the intervention). c.n is the sum of the monthly rates. Centres are at least
  * 800 m from every planted cluster above and from every cell with an emerging pattern in the
- * default sample (default cell 201 m, band 402 m), and 150 m inside their sub-district. */
+ * default sample (default cell 201 m, band 402 m; checked on the sample before its traffic was put
+ * on the roads), and 150 m inside their sub-district. C17, a junction, is then moved 412 m onto
+ * the nearest junction node like the planted junctions: 1.4 km from every planted cluster and
+ * 330 m inside its sub-district there. */
 typedef struct tprofile {
     int y0, m0, y1, m1;
     double rate0, rate1;
