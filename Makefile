@@ -1,6 +1,7 @@
 # hazmap - build, test, run and benchmark.
 #
 #   make run     install missing packages, build, load the sample into var/, serve
+#   make sample  regenerate the synthetic incidents and planted clusters of data/ (tools/gensample)
 #   make test    install missing packages, build, run every test (Check's summary last)
 #   make test SANITIZE=1   the same with AddressSanitizer + UBSan
 #   make bench   benchmarks against the named peers (see BENCHMARKS.md)
@@ -117,6 +118,12 @@ $(BUILD)/gensample: tools/gensample.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) -O2 -o $@ $< -lm
 
+# Regenerates the synthetic incidents and planted clusters of data/ from the committed areas and
+# roads (data/README.md, "Regenerating"); the same inputs give byte-identical files.
+sample: $(BUILD)/gensample
+	$(BUILD)/gensample data/jinjiang_areas.txt data/jinjiang_roads.txt 20141231 \
+		data/incidents_2012_2014.csv data/planted_clusters.csv
+
 # The GCJ-02 -> WGS 84 converter of tools/make-subdistricts.sh (built here only for make analyze).
 $(BUILD)/gcj2wgs: tools/gcj2wgs.c geo/chinacrs.c | deps
 	@mkdir -p $(dir $@)
@@ -145,10 +152,10 @@ test: all web-deps allocfail-build $(if $(filter 1,$(SANITIZE)),,fuzz-build)
 		[ -e "$$t" ] || continue; \
 		echo "== $$t"; HAZMAP=$(BUILD)/hazmap BUILD=$(BUILD) FUZZ_TEST_SECONDS=$(FUZZ_TEST_SECONDS) \
 			bash "$$t"; done
-	@cd tests && CK_FORK=yes ../$(BUILD)/check_hazmap
+	@cd tests && CK_FORK=yes $(abspath $(BUILD))/check_hazmap
 
 check-unit: all
-	@cd tests && ../$(BUILD)/check_hazmap
+	@cd tests && $(abspath $(BUILD))/check_hazmap
 
 bench: all
 	@bench/run.sh $(BUILD)

@@ -145,17 +145,38 @@ START_TEST(test_legend_sample)
 }
 END_TEST
 
+/* Rows of the sample's CSV whose mechanism (the fifth field; no field holds a comma) is a or b. */
+static size_t csv_mechanism_rows(const char *a, const char *b)
+{
+    FILE *f = fopen("../data/incidents_2012_2014.csv", "r");
+    ck_assert_ptr_nonnull(f);
+    char line[1024];
+    size_t n = 0;
+    while (fgets(line, sizeof line, f)) {
+        const char *m = line;
+        for (int k = 0; k < 4 && m; k++)
+            m = strchr(m, ',') ? strchr(m, ',') + 1 : NULL;
+        if (m == NULL) continue;
+        size_t len = strcspn(m, ",");
+        n += (strlen(a) == len && strncmp(m, a, len) == 0) ||
+             (strlen(b) == len && strncmp(m, b, len) == 0);
+    }
+    fclose(f);
+    return n;
+}
+
 START_TEST(test_legend_1000)
 {
     tile_params p;
     tilerender_params_init(&p);
     char err[256];
-    /* Self-harm and drownings: 811 + 191 of the sample, over its three years. */
+    /* Self-harm and drownings: about 1,000 of the sample (1.9 %), over its three years. */
     ck_assert_int_eq(tilerender_params_set(&p, "mechanism", "self_harm,drowning", err, sizeof err),
                      HZ_OK);
     size_t n = 0;
     ck_assert_int_eq(incset_filter_count(sset, &p.filter, &n, err, sizeof err), HZ_OK);
-    ck_assert_uint_eq(n, 1002);
+    ck_assert_uint_eq(n, csv_mechanism_rows("self_harm", "drowning"));
+    ck_assert(n >= 900 && n <= 1100);
     check_view(sset, &p, "1,000");
 }
 END_TEST

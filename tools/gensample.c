@@ -1,10 +1,12 @@
 /* gensample.c - generates the SYNTHETIC Jinjiang injury incident sample (data/README.md).
  *
- *   gensample AREAS.txt SEED INCIDENTS.csv CLUSTERS.csv [--temporal]
+ *   gensample AREAS.txt ROADS.txt SEED INCIDENTS.csv CLUSTERS.csv [--temporal]
  *
  * AREAS.txt is data/jinjiang_areas.txt (tools/make-subdistricts.sh): the district and its
- * sub-districts as WGS84 rings. The output is fully determined by the seed (xoshiro256**,
- * seeded by splitmix64; Blackman & Vigna 2018): running it twice gives byte-identical files.
+ * sub-districts as WGS84 rings. ROADS.txt is data/jinjiang_roads.txt (tools/make-roads-txt.py):
+ * the real road network (OpenStreetMap-derived) as straight edges between node ids, one a line.
+ * The output is fully determined by the inputs and the seed (xoshiro256**, seeded by splitmix64;
+ * Blackman & Vigna 2018): running it twice gives byte-identical files.
  *
  * Model. A population-weighted background (a sub-district is picked with probability proportional
  * to its population, then a point uniformly inside it) plus planted clusters where injuries
@@ -16,6 +18,17 @@
  * hour-of-day profile, and mechanism, place, intent, severity, victims, age, sex and disability
  * from the tables below. One planted trend: the 牛市口 junction loses 60 % of its incidents from
  * 2013-07-01 (an "intervention") so before/after evaluations have an effect to find.
+ *
+ * Road traffic injuries happen on roads: every incident whose mechanism is traffic is placed on
+ * the network, its attributes being drawn before its location. In the background, after the
+ * sub-district, a point on its roads with probability proportional to length (uniform inside
+ * the sub-district only if it had no road). A junction cluster's centre is moved to the nearest
+ * real junction (a node with >= 3 edge ends, the degree counted from ROADS.txt) inside the
+ * district, and its traffic incidents lie on the roads meeting there, within the radius along
+ * them (|N(0, radius / 2)| truncated at the radius, on through bends), each nearer that junction
+ * than any other, so a network screening assigns them to it; its few other incidents stay a
+ * planar cluster. Every road point gets a GPS error perpendicular to the road, normal with sigma
+ * GPS_SIGMA_M (5 m). CLUSTERS.csv gives the moved centres.
  *
  * --temporal appends three planted temporal sites (tsites[], for emerging hot spots,
  * tests/integration/emerging.sh): one that starts in 2014-01, one whose rate grows linearly over
@@ -30,7 +43,8 @@
  *
  * Built standalone with only libm (Makefile), so it cannot link geo/chinacrs.c: the WGS84 -> GCJ-02
  * forward formula is repeated below (the published series; tests/integration/sample.sh checks that
- * the importer's inverse puts the points back where they were planted). */
+ * the importer's inverse puts the points back where they were planted, and the traffic on the
+ * roads). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -305,6 +319,265 @@ static int area_contains_margin(const area *a, double x, double y)
            area_contains(a, x, y + m) && area_contains(a, x, y - m);
 }
 
+/* ---- roads: edges read from jinjiang_roads.txt, nodes and their degrees ---- */
+
+/* Metres per degree on the WGS84 ellipsoid at 30.6 N (meridian arc) and along a parallel at lat:
+ * the local plane every distance below is measured in (errors well under 1 % over a district). */
+#define M_PER_DEG_LAT 110850.0
+
+static double m_per_deg_lon(double lat)
+{
+    return 111320.0 * cos(lat * PI / 180.0);
+}
+
+typedef struct edge {
+    int a, b;     /* node indices of its two ends (a != b) */
+    double len_m; /* straight length, metres */
+} edge;
+
+typedef struct node {
+    long id;
+    double x, y; /* WGS84 */
+    int degree;  /* edge ends at the node: 1 dead end, 2 a bend, >= 3 a junction */
+    int adj;     /* its edges are roads.adj[adj .. adj + degree - 1] */
+} node;
+
+/* The network, and per area the edges that may run through it (bounding boxes overlap) with their
+ * cumulative lengths, for length-weighted draws by rejection (a point drawn on cand[] and kept
+ * only when inside the area is uniform over the road length inside it). */
+typedef struct roads {
+    edge *e;
+    int ne;
+    node *nd;
+    int nn;
+    int *adj;            /* edge indices, grouped by node */
+    int **cand;          /* per area */
+    double **cum;        /* per area: cum[k] = length of cand[0..k] */
+    int *ncand, *has_in; /* has_in: an end or the middle of a candidate lies inside the area */
+} roads;
+
+static void roads_free(roads *rd, int nareas)
+{
+    for (int i = 0; rd->cand != NULL && i < nareas; i++) {
+        free(rd->cand[i]);
+        free(rd->cum[i]);
+    }
+    free(rd->cand);
+    free(rd->cum);
+    free(rd->ncand);
+    free(rd->has_in);
+    free(rd->adj);
+    free(rd->nd);
+    free(rd->e);
+}
+
+static int cmp_long(const void *pa, const void *pb)
+{
+    long a = *(const long *)pa, b = *(const long *)pb;
+    return (a > b) - (a < b);
+}
+
+static int node_find(const roads *rd, long id)
+{
+    int lo = 0, hi = rd->nn - 1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (rd->nd[mid].id == id) return mid;
+        if (rd->nd[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
+
+/* Builds the nodes (sorted by id), degrees, adjacency and edge lengths from the edges' end ids
+ * and coordinates; -1 when two ends of one node id disagree on its position. */
+static int roads_index(const char *path, roads *rd, const long *uv, const double *xy)
+{
+    long *ids = malloc((size_t)rd->ne * 2 * sizeof *ids);
+    if (ids == NULL) return fail_line(path, 0, "out of memory");
+    memcpy(ids, uv, (size_t)rd->ne * 2 * sizeof *ids);
+    qsort(ids, (size_t)rd->ne * 2, sizeof *ids, cmp_long);
+    int nn = 0;
+    for (int i = 0; i < rd->ne * 2; i++)
+        if (i == 0 || ids[i] != ids[i - 1]) ids[nn++] = ids[i];
+    rd->nd = calloc((size_t)nn, sizeof *rd->nd);
+    rd->adj = malloc((size_t)rd->ne * 2 * sizeof *rd->adj);
+    if (rd->nd == NULL || rd->adj == NULL) {
+        free(ids);
+        return fail_line(path, 0, "out of memory");
+    }
+    rd->nn = nn;
+    for (int i = 0; i < nn; i++) {
+        rd->nd[i].id = ids[i];
+        rd->nd[i].x = NAN;
+    }
+    free(ids);
+    for (int k = 0; k < rd->ne; k++) {
+        edge *e = &rd->e[k];
+        for (int end = 0; end < 2; end++) {
+            int i = node_find(rd, uv[2 * k + end]);
+            node *n = &rd->nd[i];
+            double x = xy[4 * k + 2 * end], y = xy[4 * k + 2 * end + 1];
+            if (isnan(n->x)) {
+                n->x = x;
+                n->y = y;
+            } else if (n->x != x || n->y != y) {
+                fprintf(stderr, "gensample: %s: node %ld has two positions\n", path, n->id);
+                return -1;
+            }
+            n->degree++;
+            if (end == 0)
+                e->a = i;
+            else
+                e->b = i;
+        }
+        const node *na = &rd->nd[e->a], *nb = &rd->nd[e->b];
+        e->len_m = hypot((nb->x - na->x) * m_per_deg_lon((na->y + nb->y) / 2.0),
+                         (nb->y - na->y) * M_PER_DEG_LAT);
+    }
+    for (int i = 0, at = 0; i < nn; i++) {
+        rd->nd[i].adj = at;
+        at += rd->nd[i].degree;
+        rd->nd[i].degree = 0; /* recounted while filling */
+    }
+    for (int k = 0; k < rd->ne; k++) {
+        node *na = &rd->nd[rd->e[k].a], *nb = &rd->nd[rd->e[k].b];
+        rd->adj[na->adj + na->degree++] = k;
+        rd->adj[nb->adj + nb->degree++] = k;
+    }
+    return 0;
+}
+
+/* Per area, the candidate edges and their cumulative lengths (see roads). */
+static int roads_areas(const char *path, roads *rd, const areas *as)
+{
+    rd->cand = calloc((size_t)as->n, sizeof *rd->cand);
+    rd->cum = calloc((size_t)as->n, sizeof *rd->cum);
+    rd->ncand = calloc((size_t)as->n, sizeof *rd->ncand);
+    rd->has_in = calloc((size_t)as->n, sizeof *rd->has_in);
+    if (rd->cand == NULL || rd->cum == NULL || rd->ncand == NULL || rd->has_in == NULL)
+        return fail_line(path, 0, "out of memory");
+    for (int i = 0; i < as->n; i++) {
+        const area *a = &as->a[i];
+        rd->cand[i] = malloc((size_t)rd->ne * sizeof *rd->cand[i]);
+        rd->cum[i] = malloc((size_t)rd->ne * sizeof *rd->cum[i]);
+        if (rd->cand[i] == NULL || rd->cum[i] == NULL) return fail_line(path, 0, "out of memory");
+        double total = 0.0;
+        for (int k = 0; k < rd->ne; k++) {
+            const node *na = &rd->nd[rd->e[k].a], *nb = &rd->nd[rd->e[k].b];
+            if (fmax(na->x, nb->x) < a->minx || fmin(na->x, nb->x) > a->maxx ||
+                fmax(na->y, nb->y) < a->miny || fmin(na->y, nb->y) > a->maxy)
+                continue;
+            if (area_contains(a, na->x, na->y) || area_contains(a, nb->x, nb->y) ||
+                area_contains(a, (na->x + nb->x) / 2.0, (na->y + nb->y) / 2.0))
+                rd->has_in[i] = 1;
+            total += rd->e[k].len_m;
+            rd->cand[i][rd->ncand[i]] = k;
+            rd->cum[i][rd->ncand[i]++] = total;
+        }
+    }
+    return 0;
+}
+
+/* Reads the roads file ('u v lon1 lat1 lon2 lat2' a line, '#' comments) and indexes it for the
+ * areas; -1 with a message naming the line on error. */
+static int roads_read(const char *path, const areas *as, roads *out)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "gensample: cannot open %s\n", path);
+        return -1;
+    }
+    roads rd;
+    memset(&rd, 0, sizeof rd);
+    long *uv = NULL;
+    double *xy = NULL;
+    int cap = 0, rc = 0;
+    char line[256];
+    long lineno = 0;
+    while (rc == 0 && fgets(line, sizeof line, f) != NULL) {
+        lineno++;
+        if (line[0] == '#' || line[0] == '\n') continue;
+        if (rd.ne == cap) {
+            cap = cap ? 2 * cap : 4096;
+            edge *ne = realloc(rd.e, (size_t)cap * sizeof *ne);
+            if (ne != NULL) rd.e = ne;
+            long *nuv = realloc(uv, (size_t)cap * 2 * sizeof *nuv);
+            if (nuv != NULL) uv = nuv;
+            double *nxy = realloc(xy, (size_t)cap * 4 * sizeof *nxy);
+            if (nxy != NULL) xy = nxy;
+            if (ne == NULL || nuv == NULL || nxy == NULL) {
+                rc = fail_line(path, lineno, "out of memory");
+                break;
+            }
+        }
+        long *u = &uv[2 * rd.ne];
+        double *p = &xy[4 * rd.ne];
+        char extra;
+        if (sscanf(line, "%ld %ld %lf %lf %lf %lf %c", &u[0], &u[1], &p[0], &p[1], &p[2], &p[3],
+                   &extra) != 6) {
+            rc = fail_line(path, lineno, "expected 'u v lon1 lat1 lon2 lat2'");
+            break;
+        }
+        if (u[0] == u[1] || (p[0] == p[2] && p[1] == p[3])) {
+            rc = fail_line(path, lineno, "edge of length 0");
+            break;
+        }
+        rd.ne++;
+    }
+    if (rc == 0 && ferror(f)) rc = fail_line(path, lineno, "read error");
+    fclose(f);
+    if (rc == 0 && rd.ne == 0) {
+        fprintf(stderr, "gensample: %s: no edges\n", path);
+        rc = -1;
+    }
+    if (rc == 0) rc = roads_index(path, &rd, uv, xy);
+    if (rc == 0) rc = roads_areas(path, &rd, as);
+    free(uv);
+    free(xy);
+    if (rc != 0) {
+        roads_free(&rd, as->n);
+        return -1;
+    }
+    *out = rd;
+    return 0;
+}
+
+/* The node of degree >= 3 nearest (x, y), or -1; only among those inside `within` (with margin)
+ * when it is not NULL. */
+static int nearest_junction(const roads *rd, const area *within, double x, double y)
+{
+    int best = -1;
+    double bd = INFINITY, mx = m_per_deg_lon(y);
+    for (int i = 0; i < rd->nn; i++) {
+        const node *n = &rd->nd[i];
+        if (n->degree < 3) continue;
+        double d = hypot((n->x - x) * mx, (n->y - y) * M_PER_DEG_LAT);
+        if (d < bd && (within == NULL || area_contains_margin(within, n->x, n->y))) {
+            bd = d;
+            best = i;
+        }
+    }
+    return best;
+}
+
+/* The point at s metres along edge k from its end at node `from`, moved off the road by a normal
+ * perpendicular GPS error (sigma GPS_SIGMA_M). */
+#define GPS_SIGMA_M 5.0
+
+static void road_point(rng *r, const roads *rd, int k, int from, double s, double *x, double *y)
+{
+    const edge *e = &rd->e[k];
+    const node *n0 = &rd->nd[from], *n1 = &rd->nd[from == e->a ? e->b : e->a];
+    double t = s / e->len_m, mx = m_per_deg_lon((n0->y + n1->y) / 2.0);
+    double dx = (n1->x - n0->x) * mx, dy = (n1->y - n0->y) * M_PER_DEG_LAT;
+    double off = GPS_SIGMA_M * rng_normal(r);
+    *x = n0->x + t * (n1->x - n0->x) - off * dy / e->len_m / mx;
+    *y = n0->y + t * (n1->y - n0->y) + off * dx / e->len_m / M_PER_DEG_LAT;
+}
+
 /* ---- the model ---- */
 
 enum kind { K_BACKGROUND, K_JUNCTION, K_MARKET, K_ELDERLY, K_SCHOOL, K_CONSTRUCTION, K_COUNT };
@@ -447,7 +720,10 @@ static const cluster clusters[] = {
  * clusters and accepted with the further weight rate(day) / max(rate0, rate1) (rejection
  * sampling, like the intervention). c.n is the sum of the monthly rates. Centres are at least
  * 800 m from every planted cluster above and from every cell with an emerging pattern in the
- * default sample (default cell 201 m, band 402 m), and 150 m inside their sub-district. */
+ * default sample (default cell 201 m, band 402 m; checked on the sample before its traffic was put
+ * on the roads), and 150 m inside their sub-district. C17, a junction, is then moved 412 m onto
+ * the nearest junction node like the planted junctions: 1.4 km from every planted cluster and
+ * 330 m inside its sub-district there. */
 typedef struct tprofile {
     int y0, m0, y1, m1;
     double rate0, rate1;
@@ -714,30 +990,96 @@ static void draw_attributes(rng *r, enum kind k, int cl, long day0, long ndays, 
     }
 }
 
-/* A WGS84 point for the incident: inside the sub-district it lands in (with margin). Returns the
- * sub-district index. Background: sub-district by population, uniform inside. Cluster: truncated
- * 2-D normal around the centre. */
-static int draw_location(rng *r, const areas *as, const double *popw, int cl, double *lon,
-                         double *lat)
+/* A planted cluster as placed: a junction's centre moved onto the nearest junction node. */
+typedef struct site {
+    cluster c;
+    int node; /* the junction's index in roads.nd; -1 unless kind K_JUNCTION */
+} site;
+
+/* The sub-district holding (x, y) with margin, or -1. */
+static int subdistrict_at(const areas *as, double x, double y)
+{
+    for (int i = 0; i < as->n; i++)
+        if (!as->a[i].is_district && area_contains_margin(&as->a[i], x, y)) return i;
+    return -1;
+}
+
+/* A point on the roads meeting at junction node j: one of its edges (each equally likely), s
+ * metres along the road from j with s = |N(0, radius / 2)| truncated at the radius (the road
+ * analogue of the planar clusters), on through bends (degree-2 nodes) and redrawn past a dead end
+ * or another junction; then the GPS error. Kept only when j is still the junction nearest the
+ * point, so that a network screening assigns it to j. */
+static void junction_road_point(rng *r, const roads *rd, int j, double radius, double *x, double *y)
 {
     for (;;) {
+        const node *nj = &rd->nd[j];
+        int k = rd->adj[nj->adj + rng_int(r, nj->degree)], from = j;
+        double s = radius / 2.0 * fabs(rng_normal(r));
+        if (s > radius) continue;
+        while (s > rd->e[k].len_m) {
+            int to = rd->e[k].a == from ? rd->e[k].b : rd->e[k].a;
+            if (rd->nd[to].degree != 2) break;
+            s -= rd->e[k].len_m;
+            const int *at = &rd->adj[rd->nd[to].adj];
+            k = at[0] == k ? at[1] : at[0];
+            from = to;
+        }
+        if (s > rd->e[k].len_m) continue;
+        road_point(r, rd, k, from, s, x, y);
+        if (nearest_junction(rd, NULL, *x, *y) == j) return;
+    }
+}
+
+/* A length-weighted point on the roads of area i (has_in[i]), with the GPS error; the caller
+ * keeps it only inside the area. */
+static void area_road_point(rng *r, const roads *rd, int i, double *x, double *y)
+{
+    const double *cum = rd->cum[i];
+    double u = rng_unif(r) * cum[rd->ncand[i] - 1];
+    int lo = 0, hi = rd->ncand[i] - 1; /* the first candidate whose cumulative length exceeds u */
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (cum[mid] > u)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    int k = rd->cand[i][lo];
+    road_point(r, rd, k, rd->e[k].a, u - (lo > 0 ? cum[lo - 1] : 0.0), x, y);
+}
+
+/* A WGS84 point for the incident: inside the sub-district it lands in (with margin). Returns the
+ * sub-district index. Background (st NULL): a sub-district by population, then uniform inside
+ * it, or for traffic a length-weighted point on its roads (uniform when it has none). Cluster:
+ * truncated 2-D normal around the centre, or for the traffic of a junction a point on the roads
+ * meeting there (junction_road_point). */
+static int draw_location(rng *r, const areas *as, const double *popw, const roads *rd,
+                         const site *st, int traffic, double *lon, double *lat)
+{
+    int sd = st == NULL ? rng_pick(r, popw, as->n) : -1;
+    for (;;) {
         double x, y;
-        int sd = -1;
-        if (cl < 0) {
-            sd = rng_pick(r, popw, as->n);
+        if (st == NULL) {
             const area *a = &as->a[sd];
-            x = a->minx + rng_unif(r) * (a->maxx - a->minx);
-            y = a->miny + rng_unif(r) * (a->maxy - a->miny);
+            if (traffic && rd->has_in[sd]) {
+                area_road_point(r, rd, sd, &x, &y);
+            } else {
+                x = a->minx + rng_unif(r) * (a->maxx - a->minx);
+                y = a->miny + rng_unif(r) * (a->maxy - a->miny);
+            }
             if (!area_contains_margin(a, x, y)) continue;
         } else {
-            const cluster *c = cluster_at(cl);
-            double sx = c->radius_m / 2.0 * rng_normal(r), sy = c->radius_m / 2.0 * rng_normal(r);
-            if (hypot(sx, sy) > c->radius_m) continue;
-            /* Metres to degrees on the WGS84 ellipsoid at 30.6 N (meridian and parallel arcs). */
-            y = c->lat + sy / 110850.0;
-            x = c->lon + sx / (111320.0 * cos(c->lat * PI / 180.0));
-            for (int i = 0; i < as->n && sd < 0; i++)
-                if (!as->a[i].is_district && area_contains_margin(&as->a[i], x, y)) sd = i;
+            const cluster *c = &st->c;
+            if (traffic && st->node >= 0) {
+                junction_road_point(r, rd, st->node, c->radius_m, &x, &y);
+            } else {
+                double sx = c->radius_m / 2.0 * rng_normal(r);
+                double sy = c->radius_m / 2.0 * rng_normal(r);
+                if (hypot(sx, sy) > c->radius_m) continue;
+                y = c->lat + sy / M_PER_DEG_LAT;
+                x = c->lon + sx / m_per_deg_lon(c->lat);
+            }
+            sd = subdistrict_at(as, x, y);
             if (sd < 0) continue;
         }
         if (!area_contains_margin(&as->a[0], x, y)) continue;
@@ -747,7 +1089,35 @@ static int draw_location(rng *r, const areas *as, const double *popw, int cl, do
     }
 }
 
-static int write_clusters(const char *path, const int *counts, int ncl)
+/* The planted clusters as placed (ncl of them): each junction moved to the nearest junction node
+ * inside the district; -1 when there is none, or when another junction node has its position. */
+static int place_sites(const roads *rd, const areas *as, int ncl, site *out)
+{
+    for (int i = 0; i < ncl; i++) {
+        site *st = &out[i];
+        st->c = *cluster_at(i);
+        st->node = -1;
+        if (st->c.kind != K_JUNCTION) continue;
+        int j = nearest_junction(rd, &as->a[0], st->c.lon, st->c.lat);
+        if (j < 0 || nearest_junction(rd, NULL, rd->nd[j].x, rd->nd[j].y) != j) {
+            fprintf(stderr, "gensample: no junction node for %s\n", st->c.name);
+            return -1;
+        }
+        const node *n = &rd->nd[j];
+        fprintf(stderr,
+                "gensample: C%02d %s: junction node %ld (degree %d), %.0f m from %.4f %.4f\n",
+                i + 1, st->c.name, n->id, n->degree,
+                hypot((n->x - st->c.lon) * m_per_deg_lon(st->c.lat),
+                      (n->y - st->c.lat) * M_PER_DEG_LAT),
+                st->c.lon, st->c.lat);
+        st->c.lon = n->x;
+        st->c.lat = n->y;
+        st->node = j;
+    }
+    return 0;
+}
+
+static int write_clusters(const char *path, const site *sites, const int *counts, int ncl)
 {
     FILE *f = fopen(path, "w");
     if (f == NULL) {
@@ -756,7 +1126,7 @@ static int write_clusters(const char *path, const int *counts, int ncl)
     }
     fprintf(f, "id,kind,name,lon,lat,radius_m,mechanism,n_incidents,notes\n");
     for (int i = 0; i < ncl; i++) {
-        const cluster *c = cluster_at(i);
+        const cluster *c = &sites[i].c;
         fprintf(f, "C%02d,%s,%s,%.6f,%.6f,%.0f,%s,%d,%s\n", i + 1, kind_names[c->kind], c->name,
                 c->lon, c->lat, c->radius_m, mech_names[dominant_mech(c->kind)], counts[i],
                 c->notes);
@@ -831,19 +1201,20 @@ static void print_summary(const incident *v, int n, const areas *as, const int *
 
 int main(int argc, char **argv)
 {
-    int temporal = argc == 6 && strcmp(argv[5], "--temporal") == 0;
-    if (argc != 5 && !temporal) {
-        fprintf(stderr,
-                "usage: gensample AREAS.txt SEED INCIDENTS.csv CLUSTERS.csv [--temporal]\n"
-                "  e.g. gensample data/jinjiang_areas.txt 20141231 "
-                "data/incidents_2012_2014.csv data/planted_clusters.csv\n"
-                "  --temporal appends the three planted temporal sites (tools/gensample.c)\n");
+    int temporal = argc == 7 && strcmp(argv[6], "--temporal") == 0;
+    if (argc != 6 && !temporal) {
+        fprintf(
+            stderr,
+            "usage: gensample AREAS.txt ROADS.txt SEED INCIDENTS.csv CLUSTERS.csv [--temporal]\n"
+            "  e.g. gensample data/jinjiang_areas.txt data/jinjiang_roads.txt 20141231 "
+            "data/incidents_2012_2014.csv data/planted_clusters.csv\n"
+            "  --temporal appends the three planted temporal sites (tools/gensample.c)\n");
         return 2;
     }
     char *end;
-    unsigned long long seed = strtoull(argv[2], &end, 10);
-    if (end == argv[2] || *end != '\0') {
-        fprintf(stderr, "gensample: SEED must be a non-negative integer, got '%s'\n", argv[2]);
+    unsigned long long seed = strtoull(argv[3], &end, 10);
+    if (end == argv[3] || *end != '\0') {
+        fprintf(stderr, "gensample: SEED must be a non-negative integer, got '%s'\n", argv[3]);
         return 2;
     }
     areas as;
@@ -853,6 +1224,16 @@ int main(int argc, char **argv)
         areas_free(&as);
         return 1;
     }
+    roads rd;
+    if (roads_read(argv[2], &as, &rd) != 0) {
+        areas_free(&as);
+        return 1;
+    }
+    for (int i = 0; i < as.n; i++)
+        if (!as.a[i].is_district && !rd.has_in[i])
+            fprintf(stderr, "gensample: no road in %s: its traffic is placed uniformly\n",
+                    as.a[i].name);
+    site sites[N_CLUSTERS + N_TSITES];
     double *popw = calloc((size_t)as.n, sizeof *popw);
     int *per_area = calloc((size_t)as.n, sizeof *per_area);
     int total = N_BACKGROUND;
@@ -862,11 +1243,13 @@ int main(int argc, char **argv)
     for (int i = N_CLUSTERS; i < ncl; i++)
         total += cluster_at(i)->n;
     incident *v = calloc((size_t)total, sizeof *v);
-    if (popw == NULL || per_area == NULL || v == NULL) {
-        fprintf(stderr, "gensample: out of memory\n");
+    if (popw == NULL || per_area == NULL || v == NULL || place_sites(&rd, &as, ncl, sites) != 0) {
+        if (popw == NULL || per_area == NULL || v == NULL)
+            fprintf(stderr, "gensample: out of memory\n");
         free(popw);
         free(per_area);
         free(v);
+        roads_free(&rd, as.n);
         areas_free(&as);
         return 1;
     }
@@ -879,16 +1262,18 @@ int main(int argc, char **argv)
     int counts[N_CLUSTERS + N_TSITES];
     int k = 0;
     for (int cl = -1; cl < ncl; cl++) {
-        int n = cl < 0 ? N_BACKGROUND : cluster_at(cl)->n;
-        enum kind kind = cl < 0 ? K_BACKGROUND : cluster_at(cl)->kind;
+        int n = cl < 0 ? N_BACKGROUND : sites[cl].c.n;
+        enum kind kind = cl < 0 ? K_BACKGROUND : sites[cl].c.kind;
         for (int j = 0; j < n; j++, k++) {
             incident *e = &v[k];
             double lon, lat, glon, glat;
-            per_area[draw_location(&r, &as, popw, cl, &lon, &lat)]++;
+            /* The attributes first: where a traffic incident happens depends on its mechanism. */
+            draw_attributes(&r, kind, cl, day0, ndays, e);
+            per_area[draw_location(&r, &as, popw, &rd, cl < 0 ? NULL : &sites[cl],
+                                   e->mech == M_TRAFFIC, &lon, &lat)]++;
             wgs84_to_gcj02(lon, lat, &glon, &glat);
             e->lon = round(glon * 1e6) / 1e6;
             e->lat = round(glat * 1e6) / 1e6;
-            draw_attributes(&r, kind, cl, day0, ndays, e);
             e->order = k;
         }
         if (cl >= 0) counts[cl] = n;
@@ -896,13 +1281,15 @@ int main(int argc, char **argv)
     /* The temporal sites' incidents are sorted apart and follow the others, whose ids stay. */
     qsort(v, (size_t)base, sizeof *v, cmp_incident);
     qsort(v + base, (size_t)(total - base), sizeof *v, cmp_incident);
-    int rc = write_incidents(argv[3], v, total) == 0 && write_clusters(argv[4], counts, ncl) == 0
-                 ? 0
-                 : 1;
+    int rc =
+        write_incidents(argv[4], v, total) == 0 && write_clusters(argv[5], sites, counts, ncl) == 0
+            ? 0
+            : 1;
     if (rc == 0) print_summary(v, total, &as, per_area);
     free(v);
     free(per_area);
     free(popw);
+    roads_free(&rd, as.n);
     areas_free(&as);
     return rc;
 }

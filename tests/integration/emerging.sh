@@ -25,8 +25,8 @@ bad() { echo "FAIL $*"; fail=1; }
 
 GEN=$BUILD/gensample
 [ -x "$GEN" ] || make -s BUILD="$BUILD" "$GEN" > /dev/null
-if ! "$GEN" data/jinjiang_areas.txt 20141231 "$TMP/incidents.csv" "$TMP/clusters.csv" --temporal \
-  2> "$TMP/gen.log"; then
+if ! "$GEN" data/jinjiang_areas.txt data/jinjiang_roads.txt 20141231 "$TMP/incidents.csv" \
+  "$TMP/clusters.csv" --temporal 2> "$TMP/gen.log"; then
   cat "$TMP/gen.log"; echo "FAIL gensample --temporal"; exit 1
 fi
 ok "gensample --temporal: $(($(wc -l < "$TMP/incidents.csv") - 1)) incidents, $(grep -c TEMPORAL "$TMP/clusters.csv") temporal sites"
