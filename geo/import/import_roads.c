@@ -324,7 +324,9 @@ static char *kv_extra(const kvlist *l, int *oom)
     *oom = !o;
     for (size_t i = 0; o && i < l->n; i++)
         if (!l->v[i].used) json_object_set_new(o, l->v[i].key, kv_json_value(&l->v[i]));
-    char *s = o && json_object_size(o) ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char *s = o && json_object_size(o)
+                  ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15))
+                  : NULL;
     if (o && json_object_size(o) && !s) *oom = 1;
     json_decref(o);
     return s;
