@@ -365,6 +365,10 @@ static const char *read_roles(roads_ctx *c, road_feat *rf, int64_t *from, int64_
     rf->id = strdup(v[R_ID] ? v[R_ID] : idbuf);
     rf->name = v[R_NAME] ? strdup(v[R_NAME]) : NULL;
     rf->cls = v[R_CLASS] ? strdup(v[R_CLASS]) : NULL;
+    if (!rf->id || (v[R_NAME] && !rf->name) || (v[R_CLASS] && !rf->cls)) {
+        free(rf->id); /* load_feature() reads a NULL id as out of memory */
+        rf->id = NULL;
+    }
     return NULL;
 }
 
