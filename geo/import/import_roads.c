@@ -347,17 +347,15 @@ static const char *read_roles(roads_ctx *c, road_feat *rf, int64_t *from, int64_
                  v[R_FROM] ? v[R_FROM] : "", v[R_TO] ? v[R_TO] : "");
         return "bad node id";
     }
-    const char *bad = parse_oneway(v[R_ONEWAY], &rf->oneway)   ? "one-way"
-                      : parse_lanes(v[R_LANES], &rf->lanes)    ? "lanes"
-                      : parse_speed(v[R_SPEED], &rf->speed)    ? "speed"
-                      : parse_volume(v[R_VOLUME], &rf->volume) ? "volume"
-                                                               : NULL;
-    if (bad) {
-        int r = bad[0] == 'o'   ? R_ONEWAY
-                : bad[0] == 'l' ? R_LANES
-                : bad[0] == 's' ? R_SPEED
-                                : R_VOLUME;
-        snprintf(msg, msglen, "bad %s value '%s'", bad, v[r]);
+    static const char *const what[R_COUNT] = {
+        [R_ONEWAY] = "one-way", [R_LANES] = "lanes", [R_SPEED] = "speed", [R_VOLUME] = "volume"};
+    int bad = parse_oneway(v[R_ONEWAY], &rf->oneway)   ? R_ONEWAY
+              : parse_lanes(v[R_LANES], &rf->lanes)    ? R_LANES
+              : parse_speed(v[R_SPEED], &rf->speed)    ? R_SPEED
+              : parse_volume(v[R_VOLUME], &rf->volume) ? R_VOLUME
+                                                       : -1;
+    if (bad >= 0) {
+        snprintf(msg, msglen, "bad %s value '%s'", what[bad], v[bad]);
         return "bad value";
     }
     char idbuf[32];
