@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gdal.h>
+#include <ogr_api.h>
+#include <unistd.h>
+
 #include "hazmap/cancel.h"
 #include "hazmap/nkde.h"
 
@@ -420,6 +424,44 @@ START_TEST(test_snap_budget_cancel)
 }
 END_TEST
 
+START_TEST(test_write)
+{
+    roadnet *net = star(100);
+    nkde_opts o;
+    nkde_opts_init(&o);
+    o.lixel = 30, o.bandwidth = 50;
+    double x = 20, y = 0;
+    nkde_result *r = run(net, 1, &x, &y, &o);
+    ck_assert_uint_eq(r->nlixels, 16);
+    const char *exts[] = {"geojson", "gpkg"};
+    for (int i = 0; i < 2; i++) {
+        char path[128], err[256];
+        snprintf(path, sizeof path, "/tmp/check_nkde_%ld.%s", (long)getpid(), exts[i]);
+        unlink(path);
+        ck_assert_msg(nkde_write(net, r, path, 1, err, sizeof err) == HZ_OK, "%s", err);
+        ck_assert_int_eq(nkde_write(net, r, path, 1, err, sizeof err), HZ_EIO); /* exists */
+        GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR, NULL, NULL, NULL);
+        ck_assert_ptr_nonnull(ds);
+        OGRLayerH ly = GDALDatasetGetLayer(ds, 0);
+        /* h = 50 from s = 20 on arm +x: lixels [0,25] [25,50] [50,75] of arm 0 and the first of
+         * each other arm */
+        ck_assert_int_eq(OGR_L_GetFeatureCount(ly, 1), 6);
+        OGRFeatureH f = OGR_L_GetNextFeature(ly);
+        ck_assert_double_eq_tol(OGR_F_GetFieldAsDouble(f, 0), r->density[0], 1e-12);
+        ck_assert_int_eq(OGR_F_GetFieldAsInteger64(f, 1), 1);
+        ck_assert_int_eq(OGR_F_GetFieldAsInteger(f, 2), 0);
+        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        ck_assert_int_eq(OGR_G_GetPointCount(g), 2);
+        ck_assert_double_eq_tol(OGR_G_GetX(g, 1), 104 + 25 * 1e-5, 1e-9);
+        OGR_F_Destroy(f);
+        GDALClose(ds);
+        unlink(path);
+    }
+    nkde_result_free(r);
+    roadnet_free(net);
+}
+END_TEST
+
 Suite *nkde_suite(void)
 {
     Suite *s = suite_create("nkde");
@@ -434,6 +476,7 @@ Suite *nkde_suite(void)
     tcase_add_test(tc, test_fast_equals_reference);
     tcase_add_test(tc, test_threads);
     tcase_add_test(tc, test_snap_budget_cancel);
+    tcase_add_test(tc, test_write);
     suite_add_tcase(s, tc);
     return s;
 }
