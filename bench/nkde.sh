@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # nkde.sh - benchmark: network kernel density on the real Jinjiang road network (7,473 edges,
-# tests/data/chengdu-roads/, © OpenStreetMap contributors, ODbL 1.0) for 10k / 100k / 1M
+# bench/data/, © OpenStreetMap contributors, ODbL 1.0) for 10k / 100k / 1M
 # synthetic incidents, side by side with the straightforward reference (per event, a walk over
 # every path within the bandwidth evaluating the kernel at each sample reached, one thread).
 #
@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 OUT=bench/results/nkde.md
-ROADS=tests/data/chengdu-roads/jinjiang_road_edges.geojson
+ROADS=bench/data/jinjiang_road_edges.geojson
 PKGS="gdal proj spatialite jansson sqlite3 geos libcrypto libxxhash zlib"
 if ! make -s "$BUILD/libhazmap.a" >/dev/null 2>&1; then
   ar t "$BUILD/libhazmap.a" 2>/dev/null | grep -q nkde.o || { echo "cannot build $BUILD/libhazmap.a" >&2; exit 1; }
@@ -74,7 +74,7 @@ cverdict=$(awk -v c="$c1" 'BEGIN {print (c / 2 <= 3.0) ? "within" : "over"}')
   echo "shared with other jobs (load average at the end of this run: $(cut -d' ' -f1-3 /proc/loadavg)), so wall times"
   echo "include waiting for a core; CPU times are the process's, all threads."
   echo
-  echo "Network: tests/data/chengdu-roads/jinjiang_road_edges.geojson (© OpenStreetMap contributors, ODbL 1.0),"
+  echo "Network: bench/data/jinjiang_road_edges.geojson (© OpenStreetMap contributors, ODbL 1.0),"
   echo "7,473 edges, $km km in UTM 48N, $lix lixels of at most 20 m. Incidents: seeded, 40 % uniform along the"
   echo "roads, 59.5 % in 150 clusters around road positions (sigma 60-250 m, moved onto the nearest road), 0.5 %"
   echo "off the network (unsnapped), all jittered 4 m; snapped within 30 m. Default method: discontinuous,"
