@@ -18,7 +18,7 @@
 typedef struct tnet {
     size_t n;
     roadnet_seg_in in[512];
-    double xy[512][4], ll[512][4];
+    double xy[512][8], ll[512][8];
 } tnet;
 
 static void tnet_add(tnet *t, int64_t from, int64_t to, double x0, double y0, double x1, double y1)
@@ -26,17 +26,39 @@ static void tnet_add(tnet *t, int64_t from, int64_t to, double x0, double y0, do
     ck_assert_uint_lt(t->n, 512);
     size_t i = t->n++;
     double *p = t->xy[i], *q = t->ll[i];
-    p[0] = x0, p[1] = x1, p[2] = y0, p[3] = y1;
-    for (int k = 0; k < 4; k++)
-        q[k] = (k < 2 ? 104 : 30) + p[k] * 1e-5;
+    p[0] = x0, p[1] = x1, p[4] = y0, p[5] = y1;
+    for (int k = 0; k < 2; k++)
+        q[k] = 104 + p[k] * 1e-5, q[4 + k] = 30 + p[4 + k] * 1e-5;
     t->in[i] = (roadnet_seg_in){.id = (int64_t)i + 1,
                                 .from = from,
                                 .to = to,
                                 .npts = 2,
                                 .x = p,
-                                .y = p + 2,
+                                .y = p + 4,
                                 .lon = q,
-                                .lat = q + 2,
+                                .lat = q + 4,
+                                .lanes = -1};
+}
+
+/* A loop segment at node v (x, y): a triangle with sides r, r and r sqrt(2). */
+static void tnet_add_loop(tnet *t, int64_t v, double x, double y, double r)
+{
+    ck_assert_uint_lt(t->n, 512);
+    size_t i = t->n++;
+    double *p = t->xy[i], *q = t->ll[i];
+    const double px[4] = {x, x + r, x + r, x}, py[4] = {y, y, y + r, y};
+    for (int k = 0; k < 4; k++) {
+        p[k] = px[k], p[4 + k] = py[k];
+        q[k] = 104 + px[k] * 1e-5, q[4 + k] = 30 + py[k] * 1e-5;
+    }
+    t->in[i] = (roadnet_seg_in){.id = (int64_t)i + 1,
+                                .from = v,
+                                .to = v,
+                                .npts = 4,
+                                .x = p,
+                                .y = p + 4,
+                                .lon = q,
+                                .lat = q + 4,
                                 .lanes = -1};
 }
 
@@ -230,8 +252,8 @@ static double rnd(void)
     return (double)(rng >> 11) / 9007199254740992.0;
 }
 
-/* A random network: nn nodes in a 600 m square, each joined to 2 random nearer-indexed nodes
- * (some twice: parallel segments), plus a loop-free dead end or two. */
+/* A random network: nn nodes in a 600 m square, each joined to 2 random lower-indexed nodes
+ * (some twice: parallel segments), and loop segments at three nodes. */
 static roadnet *random_net(int nn, double *nxy)
 {
     static tnet t;
@@ -243,6 +265,8 @@ static roadnet *random_net(int nn, double *nxy)
             tnet_add(&t, u, v, nxy[2 * u], nxy[2 * u + 1], nxy[2 * v], nxy[2 * v + 1]);
         }
     }
+    for (int v = 1; v <= 3; v++)
+        tnet_add_loop(&t, v, nxy[2 * v], nxy[2 * v + 1], 20 + 10 * v);
     return tnet_build(&t);
 }
 
