@@ -28,10 +28,10 @@
  *   discontinuous  the sum over the paths from e to x shorter than h of K(path length) times the
  *                  product, over the nodes of degree n the path passes, of 1/(n - 1): at every
  *                  junction the mass continuing on each of the n - 1 other edges is divided
- *                  equally (Okabe & Sugihara 2012, eq. 9.24; spNetwork's "discontinuous");
+ *                  equally (Okabe & Sugihara 2012, ch. 9; spNetwork's "discontinuous");
  *   continuous     the same sum with a factor 2/n at a node of degree n where the path goes on to
  *                  another edge and (2 - n)/n where it turns back on the edge it came from
- *                  (Okabe & Sugihara 2012, eq. 9.29; spNetwork's "continuous"). Only nodes of
+ *                  (Okabe & Sugihara 2012, ch. 9; spNetwork's "continuous"). Only nodes of
  *                  degree >= 3 reflect.
  * Both path methods follow spNetwork: a path stops at a dead end (degree 1), and passes at most
  * max_depth nodes of degree >= 3 (spNetwork's max_depth). Nodes of degree 2 are transparent to
@@ -42,7 +42,7 @@
  * network (7,473 edges, 10 % shorter than 18 m) the paths within 300 m of a segment end number
  * about 900 at depth 10 and 30,000 at depth 15 (1M incidents: 1.7 against 20 CPU-seconds), while
  * the mass the limit cuts is about 1.7 % against 0.2 % (counted over the paths from 400 random
- * segment ends when the default was chosen; bench/nkde.sh times both depths).
+ * segment ends when the default was chosen; NKDE_DEPTH15=1 bench/nkde.sh times both depths).
  * The default is discontinuous: it conserves mass, so the map's total is the events' (counts per
  * km of road stay unbiased), and it walks only forward paths, where continuous also sends mass
  * back at every junction (n instead of n - 1 branches per junction: the costliest). simple is
@@ -55,9 +55,12 @@
  * per year, the unit of `hazmap network-density`.
  *
  * Work. The estimate nkde_work() = lixels x (2 h / lixel) (the samples within reach of each
- * sample along one line) is checked against opts.budget before any work; the path methods also
- * count the path steps they take and stop with HZ_ELIMIT past 64 x budget. Long loops poll
- * hz_cancel_check() (cancel.h) and return HZ_ELIMIT with its reason.
+ * sample along one line) is checked against opts.budget before any work; the walks and Dijkstras
+ * also count the sample evaluations they make and stop with HZ_ELIMIT past 64 x budget. Long
+ * loops poll hz_cancel_check() (cancel.h) and return HZ_ELIMIT with its reason.
+ * The cost is set by the network and h more than by the events (every segment end walks its
+ * paths once for all its lixels): below about 100,000 events on a large network the reference's
+ * per-event walks are cheaper.
  *
  * Thread-safety: reentrant; the network is only read. Results do not depend on the number of
  * threads (each thread writes whole segments' lixels, summed in a fixed order).
