@@ -69,6 +69,10 @@ cverdict=$(awk -v c="$c1" 'BEGIN {print (c / 2 <= 3.0) ? "within" : "over"}')
 {
   echo "## Network kernel density (Jinjiang roads, 20 m lixels, 300 m, quartic)"
   echo
+  rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+  dirty=$(git status --porcelain --untracked-files=no -- geo include bench/nkde_bench.c 2>/dev/null | head -1)
+  echo "Measured on commit \`$rev\`$([ -n "$dirty" ] && echo ' with uncommitted changes to the code')."
+  echo
   echo "Command: \`bench/nkde.sh $BUILD\` (driver \`bench/nkde_bench.c\`: \`nkde_compute()\`, 2 threads, median of 3 runs;"
   echo "\`nkde_compute_reference()\` once, one thread). Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1);"
   echo "shared with other jobs (load average at the end of this run: $(cut -d' ' -f1-3 /proc/loadavg)), so wall times"
@@ -100,7 +104,7 @@ cverdict=$(awk -v c="$c1" 'BEGIN {print (c / 2 <= 3.0) ? "within" : "over"}')
   printf '%s' "$mrows"
 } > "$OUT"
 {
-  echo "| NKDE 1M, Jinjiang roads, 20 m lixels, 300 m, discontinuous (issue 10) | <= 3 s wall, 2 cores | $m1 s wall ($c1 CPU-s) | $verdict |"
+  echo "| NKDE 1M, Jinjiang roads, 20 m lixels, 300 m, discontinuous (issue 10) | <= 3 s wall, 2 cores | $m1 s wall at load $(cut -d' ' -f1 /proc/loadavg) ($c1 CPU-s: $(awk -v c="$c1" 'BEGIN {printf "%.2f", c / 2}') s on 2 idle cores) | $verdict |"
   echo "| NKDE 1M vs the per-event reference, same run (issue 10) | faster, ratio reported | $ratio, error $err | measured |"
 } > bench/results/nkde.targets
 echo "wrote $OUT"
