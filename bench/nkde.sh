@@ -35,10 +35,10 @@ for n in 10000 100000 1000000; do
   r=$(python3 - "$TMP/run_$n.json" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
-print("| %d | %d / %d | %.3f | %s | %.3f | %.3f | %.1fx | %.1fx | %.2g |" % (
+print("| %d | %d / %d | %.3f | %s | %.3f | %.3f | %.1fx | %.1fx | %.2g | %d |" % (
     j["n"], j["snapped"], j["unsnapped"], j["median_s"], ", ".join("%.3f" % t for t in j["times"]),
     j["cpu_median_s"], j["ref_s"], j["ref_s"] / j["median_s"], j["ref_cpu_s"] / j["cpu_median_s"],
-    j["max_rel_err"]))
+    j["max_rel_err"], j["max_rss_mb"]))
 PY
 )
   rows+="$r"$'\n'
@@ -86,8 +86,8 @@ cverdict=$(awk -v c="$c1" 'BEGIN {print (c / 2 <= 3.0) ? "within" : "over"}')
   echo "at each sample reached (spNetwork's algorithm). Error: max |fast - reference| / reference over lixels"
   echo "above 1 % of the maximum."
   echo
-  echo "| incidents | snapped / unsnapped | median wall s | runs s | median CPU s | reference wall s | reference / fast, wall | reference / fast, CPU | max relative error |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| incidents | snapped / unsnapped | median wall s | runs s | median CPU s | reference wall s | reference / fast, wall | reference / fast, CPU | max relative error | peak RSS MB |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   printf '%s' "$rows"
   echo
   echo "Target (issue 10): 1,000,000 incidents, default method, <= 3 s wall on 2 cores: **$verdict** ($m1 s wall,"
