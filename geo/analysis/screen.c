@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "hazmap/cancel.h"
+#include "hazmap/parfor.h"
 
 enum { CHECK_SITES = 256 };
 
@@ -83,7 +84,9 @@ typedef struct sc_work {
     double *pos;              /* ord's positions, same order */
     int64_t *cnt;             /* nsite counts */
     screen_site *all;         /* nsite */
-    screen_rcrash *rc, *rtmp; /* rule scratch: the largest site, twice */
+    size_t maxm;              /* crashes of the largest site */
+    int nthreads;             /* for the per-site stage */
+    screen_rcrash *rc, *rtmp; /* rule scratch per thread: maxm and 2 maxm entries */
 } sc_work;
 
 static void work_free(sc_work *w)
@@ -172,8 +175,9 @@ static hz_status group(size_t n, sc_work *w, char *err, size_t errlen)
             w->ord[a + k] = tmp[k].i, w->pos[a + k] = tmp[k].pos;
     }
     free(tmp);
-    w->rc = malloc((maxm ? maxm : 1) * sizeof *w->rc);
-    w->rtmp = malloc(2 * (maxm ? maxm : 1) * sizeof *w->rtmp);
+    w->maxm = maxm ? maxm : 1;
+    w->rc = malloc((size_t)w->nthreads * w->maxm * sizeof *w->rc);
+    w->rtmp = malloc((size_t)w->nthreads * 2 * w->maxm * sizeof *w->rtmp);
     if (!w->rc || !w->rtmp) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     return HZ_OK;
 }
@@ -204,40 +208,69 @@ static void tally(const roadsites *rs, const screen_crash *c, const double *sw, 
     }
 }
 
-/* Stage 5: EB, the worst window and the rule screen of every site with a crash. */
+/* Stage 5 for one site: EB, the worst window and the rule screen; rc and rtmp are scratch for
+ * the site's crashes (once and twice). */
+static void one_site(const roadsites *rs, const screen_crash *c, const screen_opts *o,
+                     const screen_result *r, const sc_work *w, size_t q, screen_rcrash *rc,
+                     screen_rcrash *rtmp)
+{
+    screen_site *s = &w->all[q];
+    const double *pos = w->pos + w->start[q];
+    size_t m = w->start[q + 1] - w->start[q];
+    if (s->kind == ROADSITES_JUNCTION) {
+        const screen_spf_model *jm = &r->spf.junction;
+        s->eb = screen_eb_of((double)s->count, screen_spf_junction(jm, s->degree), r->years, jm->k);
+        s->win_eb = s->eb;
+        s->win_count = s->count;
+    } else {
+        const screen_spf_model *sm = &r->spf.section;
+        const char *cls = roadsites_sections(rs)[s->index].cls;
+        for (size_t k = 0; k < m; k++)
+            assert(pos[k] >= 0 && pos[k] <= s->length && (k == 0 || pos[k - 1] <= pos[k]));
+        s->eb =
+            screen_eb_of((double)s->count, screen_spf_section(sm, s->length, cls), r->years, sm->k);
+        screen_worst_window(sm, cls, r->years, o->window, o->step, pos, m, s);
+    }
+    size_t d = 0;
+    for (size_t k = 0; k < m; k++) {
+        const screen_crash *ck = &c[w->ord[w->start[q] + k]];
+        if (ck->t == INT64_MIN) continue;
+        rc[d++] = (screen_rcrash){pos[k], ck->t, screen_month(ck->t), ck->severity};
+    }
+    screen_rules_site(rc, d, o, rtmp, s->rule);
+}
+
+typedef struct site_job {
+    const roadsites *rs;
+    const screen_crash *c;
+    const screen_opts *o;
+    const screen_result *r;
+    const sc_work *w;
+    int stopped[PAR_MAX_THREADS];
+} site_job;
+
+static void site_chunk(void *ctx, size_t lo, size_t hi, int tid)
+{
+    site_job *j = ctx;
+    screen_rcrash *rc = j->w->rc + (size_t)tid * j->w->maxm;
+    screen_rcrash *rtmp = j->w->rtmp + (size_t)tid * 2 * j->w->maxm;
+    for (size_t q = lo; q < hi; q++) {
+        if ((q - lo) % CHECK_SITES == 0 && hz_cancel_check()) {
+            j->stopped[tid] = 1;
+            return;
+        }
+        one_site(j->rs, j->c, j->o, j->r, j->w, q, rc, rtmp);
+    }
+}
+
+/* Stage 5: every site, on nthreads threads (each site writes only its own entry). */
 static hz_status per_site(const roadsites *rs, const screen_crash *c, const screen_opts *o,
                           const screen_result *r, sc_work *w, char *err, size_t errlen)
 {
-    const roadsites_section *sec = roadsites_sections(rs);
-    for (size_t q = 0; q < w->nsite; q++) {
-        if (q % CHECK_SITES == 0 && hz_cancel_check()) return hz_cancel_status(err, errlen);
-        screen_site *s = &w->all[q];
-        const double *pos = w->pos + w->start[q];
-        size_t m = w->start[q + 1] - w->start[q];
-        if (s->kind == ROADSITES_JUNCTION) {
-            const screen_spf_model *jm = &r->spf.junction;
-            s->eb =
-                screen_eb_of((double)s->count, screen_spf_junction(jm, s->degree), r->years, jm->k);
-            s->win_eb = s->eb;
-            s->win_count = s->count;
-        } else {
-            const screen_spf_model *sm = &r->spf.section;
-            const char *cls = sec[s->index].cls;
-            for (size_t k = 0; k < m; k++)
-                assert(pos[k] >= 0 && pos[k] <= s->length && (k == 0 || pos[k - 1] <= pos[k]));
-            s->eb = screen_eb_of((double)s->count, screen_spf_section(sm, s->length, cls), r->years,
-                                 sm->k);
-            screen_worst_window(sm, cls, r->years, o->window, o->step, pos, m, s);
-        }
-        if (m == 0) continue;
-        size_t d = 0;
-        for (size_t k = 0; k < m; k++) {
-            const screen_crash *ck = &c[w->ord[w->start[q] + k]];
-            if (ck->t == INT64_MIN) continue;
-            w->rc[d++] = (screen_rcrash){pos[k], ck->t, screen_month(ck->t), ck->severity};
-        }
-        screen_rules_site(w->rc, d, o, w->rtmp, s->rule);
-    }
+    site_job j = {.rs = rs, .c = c, .o = o, .r = r, .w = w};
+    par_for(w->nsite, w->nthreads, site_chunk, &j);
+    for (int t = 0; t < PAR_MAX_THREADS; t++)
+        if (j.stopped[t]) return hz_cancel_status(err, errlen);
     return HZ_OK;
 }
 
@@ -344,6 +377,7 @@ hz_status screen_run_crashes(const roadsites *rs, size_t n, const screen_crash *
     sc_work w = {.nj = roadsites_junction_count(rs), .ns = roadsites_section_count(rs)};
     if (!r) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     w.nsite = w.nj + w.ns;
+    w.nthreads = par_threads(o->nthreads);
     r->sites_of = rs;
     r->opts = *o;
     r->opts.spf = NULL;

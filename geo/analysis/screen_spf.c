@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "hazmap/nb2.h"
+#include "hazmap/parfor.h"
 
 double screen_spf_section(const screen_spf_model *m, double length_m, const char *cls)
 {
@@ -183,23 +184,45 @@ static hz_status fit_junctions(const roadsites *rs, const int64_t *jc, double ye
     return rc;
 }
 
-hz_status screen_spf_fit(const roadsites *rs, const int64_t *jc, const int64_t *sc, double years,
-                         int min_class_sites, screen_spf *spf, char *err, size_t errlen)
+/* The two fits are independent: one thread each (par_for), each writing only its own model and
+ * status. */
+typedef struct fit_job {
+    const roadsites *rs;
+    const int64_t *jc, *sc;
+    double years;
+    int min_class_sites;
+    screen_spf *spf;
+    hz_status rc[2];
+    char err[2][256];
+} fit_job;
+
+static void fit_part(void *ctx, size_t lo, size_t hi, int tid)
 {
-    hz_status rc = HZ_OK;
-    screen_spf_model *parts[2] = {&spf->section, &spf->junction};
-    for (int i = 0; i < 2 && rc == HZ_OK; i++) {
-        if (parts[i]->available) continue;
-        *parts[i] = (screen_spf_model){.fitted = 1, .se_k = NAN, .loglik = NAN, .aic = NAN};
-        if (!(years > 0)) {
-            snprintf(parts[i]->note, sizeof parts[i]->note,
+    (void)tid;
+    fit_job *j = ctx;
+    for (size_t i = lo; i < hi; i++) {
+        screen_spf_model *m = i == 0 ? &j->spf->section : &j->spf->junction;
+        if (m->available) continue;
+        *m = (screen_spf_model){.fitted = 1, .se_k = NAN, .loglik = NAN, .aic = NAN};
+        if (!(j->years > 0)) {
+            snprintf(m->note, sizeof m->note,
                      "not fitted: no study period (no dated incident under the filter)");
             continue;
         }
-        rc = i == 0 ? fit_sections(rs, sc, years, min_class_sites, parts[i], err, errlen)
-                    : fit_junctions(rs, jc, years, parts[i], err, errlen);
+        j->rc[i] = i == 0 ? fit_sections(j->rs, j->sc, j->years, j->min_class_sites, m, j->err[i],
+                                         sizeof j->err[i])
+                          : fit_junctions(j->rs, j->jc, j->years, m, j->err[i], sizeof j->err[i]);
     }
-    return rc;
+}
+
+hz_status screen_spf_fit(const roadsites *rs, const int64_t *jc, const int64_t *sc, double years,
+                         int min_class_sites, screen_spf *spf, char *err, size_t errlen)
+{
+    fit_job j = {rs, jc, sc, years, min_class_sites, spf, {HZ_OK, HZ_OK}, {"", ""}};
+    par_for(2, 2, fit_part, &j);
+    for (int i = 0; i < 2; i++)
+        if (j.rc[i] != HZ_OK) return hz_fail(j.rc[i], err, errlen, "%s", j.err[i]);
+    return HZ_OK;
 }
 
 /* A number member of o, required or (req 0) defaulting to dflt. */
