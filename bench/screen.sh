@@ -4,7 +4,7 @@
 #
 #   bench/screen.sh [BUILD]     (default build; writes bench/results/screen.md and screen.targets)
 #
-# bench/screen_bench.c reads tests/data/chengdu-roads/jinjiang_road_edges.geojson (7,473 real
+# bench/screen_bench.c reads bench/data/jinjiang_road_edges.geojson (7,473 real
 # OpenStreetMap-derived edges; © OpenStreetMap contributors, ODbL 1.0), projects it to UTM 48N and
 # builds the road network and its sites once; it then generates 1,000,000 seeded incidents (85 %
 # along the network with a 10 m Gaussian offset, 5 % of the segments ten times as likely; 15 %
@@ -33,7 +33,7 @@ trap 'rm -rf "$TMP"' EXIT
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p"; }
 LOAD=$(cut -d' ' -f1 /proc/loadavg)
-"$BUILD/screen_bench" tests/data/chengdu-roads/jinjiang_road_edges.geojson "$N" "$RUNS" "$SAMPLE" | tee "$TMP/out.txt"
+"$BUILD/screen_bench" bench/data/jinjiang_road_edges.geojson "$N" "$RUNS" "$SAMPLE" | tee "$TMP/out.txt"
 wall=$(grep '^run=' "$TMP/out.txt" | field seconds | median)
 cpu=$(grep '^run=' "$TMP/out.txt" | field cpu | median)
 aw=$(field assign_seconds < "$TMP/out.txt")
@@ -54,7 +54,7 @@ verdict=$(awk -v a="$wall" 'BEGIN {print (a <= 1.0) ? "meets" : "MISSES"}')
   echo "(1 min) $LOAD when the runs began, so wall times include waiting for a core; the process CPU time is the work."
   echo "Code: commit \`$(git rev-parse --short HEAD 2>/dev/null || echo unknown)\`$(git status --porcelain --untracked-files=no -- geo include 2>/dev/null | grep -q . && echo ' with uncommitted changes')."
   echo
-  echo "Network: the real Jinjiang edges (\`tests/data/chengdu-roads/\`, © OpenStreetMap contributors, ODbL 1.0):"
+  echo "Network: the real Jinjiang edges (\`bench/data/\`, © OpenStreetMap contributors, ODbL 1.0):"
   echo "$(echo "$net" | field segments) segments, $(echo "$net" | field nodes) nodes, $(echo "$net" | field junctions) junctions (degree >= 3), $(echo "$net" | field sections) sections."
   echo "Incidents: $N seeded synthetic (85 % along the network, 10 m Gaussian offset, hot segments; 15 % uniform);"
   echo "$(echo "$sum" | field at_junctions) at junctions, $(echo "$sum" | field on_sections) on sections, $(echo "$sum" | field unassigned) unassigned; $(echo "$sum" | field listed) sites listed."
