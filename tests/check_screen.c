@@ -548,8 +548,8 @@ START_TEST(test_rules)
             ck_assert_int_eq(s->rule[SCREEN_RULE_FATAL].met, 1);
             ck_assert_int_eq(s->rule[SCREEN_RULE_FATAL].t_first, day(2020, 1, 15));
             ck_assert_int_eq(s->rule[SCREEN_RULE_FATAL].t_last, day(2020, 12, 20));
-            ck_assert_double_eq(s->rule[SCREEN_RULE_FATAL].pos0, 100);
-            ck_assert_double_eq(s->rule[SCREEN_RULE_FATAL].pos1, 300);
+            ck_assert_double_eq_tol(s->rule[SCREEN_RULE_FATAL].pos0, 100, 1e-9);
+            ck_assert_double_eq_tol(s->rule[SCREEN_RULE_FATAL].pos1, 300, 1e-9);
             ck_assert_int_eq(s->rule[SCREEN_RULE_SERIOUS].met, 0); /* 3 < 5 */
             seen |= 1;
         } else {
