@@ -273,6 +273,12 @@ int main(int argc, char **argv)
            (long long)r->on_sections, r->n, r->flagged, r->spf.section.b, r->spf.section.k,
            r->spf.junction.b, r->spf.junction.k, r->n ? r->sites[0].win_eb.excess : NAN, tj,
            text ? strlen(text) : 0);
+    int64_t ymax_s = 0, ymax_j = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        int64_t *m = r->sites[i].kind == ROADSITES_JUNCTION ? &ymax_j : &ymax_s;
+        *m = r->sites[i].count > *m ? r->sites[i].count : *m;
+    }
+    printf("max_count sections=%lld junctions=%lld\n", (long long)ymax_s, (long long)ymax_j);
     printf("spf_iter sections=%d junctions=%d converged=%d/%d\n", r->spf.section.iter,
            r->spf.junction.iter, r->spf.section.converged, r->spf.junction.converged);
     free(text);
