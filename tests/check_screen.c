@@ -661,6 +661,37 @@ START_TEST(test_spf_file_errors)
 }
 END_TEST
 
+/* Without a study period there is no SPF and no EB: excess is unknown, the ranking falls back to
+ * the EPDO score, and a given SPF is used as given. */
+START_TEST(test_no_period)
+{
+    static tnet t;
+    t.n = 0;
+    chain_net(&t, 0, 0);
+    chain_net(&t, 5000, 10);
+    roadnet *net = build(&t);
+    char err[256];
+    roadsites *rs = roadsites_build(net, err, sizeof err);
+    ck_assert_msg(rs != NULL, "%s", err);
+    screen_crash c[] = {{100, 0, INT64_MIN, HZ_SEV_MINOR},
+                        {100, 5000, INT64_MIN, HZ_SEV_FATAL},
+                        {900, 0, INT64_MIN, HZ_SEV_NONE}};
+    double sw[HZ_SEV_COUNT] = {1, 12, 12, 3, 1};
+    screen_result *r;
+    ck_assert_int_eq(screen_run_crashes(rs, 3, c, 0, sw, NULL, &r, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(r->spf.section.available, 0);
+    ck_assert(strstr(r->spf.section.note, "no study period") != NULL);
+    ck_assert_uint_eq(r->n, 2);
+    ck_assert(isnan(r->sites[0].eb.excess) && isnan(r->sites[0].win_eb.excess));
+    ck_assert_double_eq(r->sites[0].epdo, 12); /* the fatal one first, by EPDO */
+    ck_assert_double_eq(r->sites[1].epdo, 4);
+    ck_assert(isnan(r->sites[0].rate));
+    screen_free(r);
+    roadsites_free(rs);
+    roadnet_free(net);
+}
+END_TEST
+
 START_TEST(test_cancel)
 {
     static tnet t;
@@ -803,6 +834,7 @@ Suite *screen_suite(void)
     tcase_add_test(tc, test_rules);
     tcase_add_test(tc, test_ranking);
     tcase_add_test(tc, test_spf_file_errors);
+    tcase_add_test(tc, test_no_period);
     tcase_add_test(tc, test_cancel);
     tcase_add_test(tc, test_real_network);
     suite_add_tcase(s, tc);
