@@ -8,6 +8,8 @@
 #  - each planted traffic cluster of data/planted_clusters.csv that lies within 30 m of the road
 #    network (so its incidents can be assigned) is matched by one of the top 5 sites within
 #    100 m; the clusters farther from every road cannot be, and are only reported;
+#  - the top junctions by excess, as many as data/planted_clusters.csv plants, are the planted
+#    junction clusters (each within 30 m of one);
 #  - every rule met names a witness of at least its threshold, first <= last;
 #  - the SPF fit is reported (n = the number of sections and of junctions), and an --spf file
 #    replaces the section SPF; the CSV starts with a UTF-8 byte order mark and has one row per
@@ -96,6 +98,20 @@ for p in csv.DictReader(open("data/planted_clusters.csv")):
         check(min(near) <= 100, f"{p['id']} ({net:.0f} m from the network): a top-5 site {min(near):.0f} m away")
     else:
         print(f"note {p['id']} lies {net:.0f} m from every road: its incidents are unassigned, not screened")
+# issue 10's acceptance: the planted junction clusters are the top junctions, one for one
+planted = [(float(p["lon"]) * kx, float(p["lat"]) * ky, p["id"])
+           for p in csv.DictReader(open("data/planted_clusters.csv"))
+           if p["kind"] == "junction" and p["mechanism"] == "traffic"]
+junctions = [f for f in feats if f["properties"]["kind"] == "junction"][:len(planted)]
+matched = set()
+for f in junctions:
+    x, y = f["geometry"]["coordinates"][0] * kx, f["geometry"]["coordinates"][1] * ky
+    d, pid = min((math.hypot(x - px, y - py), pid) for px, py, pid in planted)
+    if d <= 30:
+        matched.add(pid)
+check(len(planted) >= 4 and len(matched) == len(planted),
+      f"the top {len(junctions)} junctions are the {len(planted)} planted junction clusters "
+      f"(matched {sorted(matched)})")
 g = json.load(open(f"{tmp}/g.geojson"))
 check(g["spf"]["sections"]["source"].startswith("given") and g["spf"]["sections"]["k"] == 0.8,
       "--spf replaces the section SPF")
