@@ -362,6 +362,73 @@ START_TEST(test_geojson)
 }
 END_TEST
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* A smooth west-to-east gradient of counts (1 + x / 600 m incidents on every 100 m point): the
+ * incremental Moran's I z-scores only rise with the band, there is no first peak, and the band
+ * falls back to ArcGIS's mean distance to the K-th nearest feature, here recomputed by brute
+ * force over all pairs of the study area's cells, K = 5 % of them within 3..30. */
+START_TEST(test_auto_band_without_peak)
+{
+    hz_points pts = {0};
+    size_t cap = 40000;
+    pts.x = malloc(cap * sizeof *pts.x);
+    pts.y = malloc(cap * sizeof *pts.y);
+    pts.w = malloc(cap * sizeof *pts.w);
+    pts.idx = malloc(cap * sizeof *pts.idx);
+    for (int a = 0; a < 60; a++)
+        for (int b = 0; b < 50; b++) {
+            double x = X0 + 50 + 100 * a, y = Y0 + 50 + 100 * b;
+            if (!in_region(x, y)) continue;
+            for (int m = 0; m < 1 + a / 6; m++) {
+                ck_assert_uint_lt(pts.n, cap);
+                pts.x[pts.n] = x;
+                pts.y[pts.n] = y;
+                pts.w[pts.n] = 1;
+                pts.idx[pts.n] = (uint32_t)pts.n;
+                pts.n++;
+            }
+        }
+    for (int shape = 0; shape < 2; shape++) {
+        hotspots_params par;
+        hotspots_params_init(&par);
+        par.shape = shape ? HOTSPOTS_HEX : HOTSPOTS_SQUARE;
+        par.cell = 200;
+        par.nthreads = 2;
+        char why[2048];
+        hotspots_result *r = run(&pts, &par, why, sizeof why);
+        ck_assert_msg(strstr(hotspots_band_rule(r), "K-th nearest") != NULL, "%s",
+                      hotspots_band_rule(r));
+        size_t n;
+        const hotspots_cell *c = hotspots_cells(r, &n);
+        int k = (int)fmin(fmax(round(0.05 * (double)n), 3), 30);
+        double *d = malloc(n * sizeof *d), sum = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t m = 0;
+            for (size_t j = 0; j < n; j++)
+                if (j != i) d[m++] = hypot(c[j].cx - c[i].cx, c[j].cy - c[i].cy);
+            qsort(d, m, sizeof *d, cmp_double);
+            sum += d[k - 1];
+        }
+        free(d);
+        ck_assert_double_eq_tol(hotspots_band(r), sum / (double)n, 1e-6);
+        ck_assert(hotspots_band(r) > par.cell && hotspots_band(r) < 5 * par.cell);
+        hotspots_free(r);
+        /* band_peak_only (the emerging hot spots' rule): 2 cell spacings instead */
+        par.band_peak_only = 1;
+        r = run(&pts, &par, NULL, 0);
+        ck_assert_double_eq(hotspots_band(r), 2 * par.cell);
+        ck_assert_ptr_nonnull(strstr(hotspots_band_rule(r), "2 cell spacings"));
+        hotspots_free(r);
+    }
+    hz_points_free(&pts);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
     hz_points none = {0};
@@ -457,6 +524,7 @@ Suite *hotspots_suite(void)
     tcase_add_test(tc, test_planted_auto_square_and_hex);
     tcase_add_test(tc, test_clip_and_aggregate_brute_force);
     tcase_add_test(tc, test_geojson);
+    tcase_add_test(tc, test_auto_band_without_peak);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_limits_and_warning);
     suite_add_tcase(s, tc);

@@ -5,7 +5,8 @@
  * bounding box) -> choose_cell (given or auto: nearest neighbours on a point grid, ptgrid.h) ->
  * aggregate (lattice aligned to multiples of the cell size, study-area mask by scanline - cell
  * centre in the union of the polygons - and the incidents summed in input order, O(n)) ->
- * choose_band (given, contiguity, or auto: incremental Moran's I on the lattice stencil) ->
+ * choose_band (given, contiguity, or auto: incremental Moran's I on the lattice stencil, else
+ * the mean distance to the K-th nearest cell) ->
  * gi_star (on the lattice, gistar.h) -> classify (BH FDR, classes). The temporaries live in one
  * hs_work, freed on every path.
  * Invariants (asserted): every incident is counted in a cell or as outside; cells[] holds
@@ -27,6 +28,7 @@
 #define AUTO_MIN_CELLS 30
 #define NN_SAMPLE 20000
 #define ISA_STEPS 15
+#define KNN_SAMPLE AUTO_MAX_CELLS
 
 /* Square: centre (x0 + (c + 0.5) s, y0 - (r + 0.5) s). Hexagonal (pointy-top): centre
  * (x0 + (c + 0.5 (r & 1)) s, y0 - r h), h = s sqrt(3) / 2, with y0 on a multiple of 2h so that
@@ -647,10 +649,126 @@ static hz_status moran_series(hotspots_result *R, const hs_work *w, int nthreads
     return HZ_OK;
 }
 
+/* One offset on the lattice and the squared distance, in cell spacings, between the centres. */
+typedef struct knn_off {
+    int dr, dc;
+    double d2;
+} knn_off;
+
+static int knn_off_cmp(const void *a, const void *b)
+{
+    const knn_off *x = a, *y = b;
+    if (x->d2 != y->d2) return x->d2 < y->d2 ? -1 : 1;
+    if (x->dr != y->dr) return x->dr < y->dr ? -1 : 1;
+    return (x->dc > y->dc) - (x->dc < y->dc);
+}
+
+/* The offsets from a cell of a row of the given parity to the other cells whose centres lie
+ * within rad cell spacings of it, nearest first (hexagons: odd rows sit half a spacing east, so
+ * the two parities differ). NULL on out of memory. */
+static knn_off *knn_offsets(const lattice *L, int parity, double rad, size_t *n)
+{
+    double hs = L->hex ? L->h / L->s : 1.0; /* row spacing in cell spacings */
+    int mr = (int)fmin(ceil(rad / hs), L->nrows - 1), mc = (int)fmin(ceil(rad) + 1, L->ncols);
+    knn_off *o = malloc((size_t)(2 * mr + 1) * (size_t)(2 * mc + 1) * sizeof *o);
+    if (!o) return NULL;
+    *n = 0;
+    for (int dr = -mr; dr <= mr; dr++)
+        for (int dc = -mc; dc <= mc; dc++) {
+            double dx = dc;
+            if (L->hex) dx += 0.5 * ((parity + dr) % 2 != 0) - 0.5 * parity;
+            double d2 = dx * dx + (dr * hs) * (dr * hs);
+            if ((dr || dc) && d2 <= rad * rad) o[(*n)++] = (knn_off){dr, dc, d2};
+        }
+    qsort(o, *n, sizeof *o, knn_off_cmp);
+    return o;
+}
+
+/* The mean, over the study area's cells (all of them, or every stride-th in row-major order so
+ * that at most KNN_SAMPLE are used), of the distance between centres to the k-th nearest other
+ * cell of the study area (k < npresent). Exact: each cell walks the offsets nearest first within
+ * a disc, and the cells that do not meet k others in it are walked again in a disc twice as wide,
+ * up to one holding the whole lattice. */
+static hz_status mean_kth_cell_distance(const hs_work *w, int k, double *mean, size_t *sampled,
+                                        char *err, size_t errlen)
+{
+    const lattice *L = &w->L;
+    assert(k >= 1 && (size_t)k < w->npresent);
+    size_t stride = (w->npresent + KNN_SAMPLE - 1) / KNN_SAMPLE, ns = 0, ntodo;
+    size_t nsample = (w->npresent + stride - 1) / stride;
+    size_t *cell = malloc(nsample * sizeof *cell), *todo = malloc(nsample * sizeof *todo);
+    double *dist = malloc(nsample * sizeof *dist);
+    hz_status rc = HZ_OK;
+    if (!cell || !todo || !dist) rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    for (size_t i = 0, j = 0; rc == HZ_OK && i < w->ncell; i++)
+        if (w->mask[i] && j++ % stride == 0) {
+            todo[ns] = ns;
+            cell[ns++] = i;
+        }
+    assert(rc != HZ_OK || ns == nsample);
+    ntodo = ns;
+    double hs = L->hex ? L->h / L->s : 1.0;
+    double radmax = hypot(L->nrows * hs, L->ncols + 1.0);
+    double rad = fmin(ceil(sqrt(4.0 * k / M_PI)) + 1, radmax);
+    while (rc == HZ_OK && ntodo > 0) {
+        rc = hz_cancel_status(err, errlen);
+        if (rc != HZ_OK) break;
+        knn_off *off[2];
+        size_t noff[2];
+        off[0] = knn_offsets(L, 0, rad, &noff[0]);
+        off[1] = L->hex ? knn_offsets(L, 1, rad, &noff[1]) : off[0];
+        noff[1] = L->hex ? noff[1] : noff[0];
+        if (!off[0] || !off[1]) {
+            rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        } else {
+            size_t keep = 0;
+            for (size_t t = 0; t < ntodo; t++) {
+                size_t q = todo[t];
+                int r = (int)(cell[q] / (size_t)L->ncols), c = (int)(cell[q] % (size_t)L->ncols);
+                const knn_off *o = off[L->hex ? r & 1 : 0];
+                int found = 0;
+                for (size_t m = 0; m < noff[L->hex ? r & 1 : 0]; m++) {
+                    int rr = r + o[m].dr, cc = c + o[m].dc;
+                    if (rr < 0 || rr >= L->nrows || cc < 0 || cc >= L->ncols) continue;
+                    if (w->mask[(size_t)rr * (size_t)L->ncols + (size_t)cc] && ++found == k) {
+                        dist[q] = sqrt(o[m].d2) * L->s;
+                        break;
+                    }
+                }
+                if (found < k) todo[keep++] = q;
+            }
+            ntodo = keep;
+        }
+        if (off[1] != off[0]) free(off[1]);
+        free(off[0]);
+        assert(rc != HZ_OK || ntodo == 0 || rad < radmax); /* the widest disc holds every cell */
+        if (rc == HZ_OK && ntodo > 0 && rad >= radmax)
+            rc = hz_fail(HZ_EINVAL, err, errlen, "fewer than %d other cells in the study area", k);
+        rad = fmin(2 * rad, radmax);
+    }
+    if (rc == HZ_OK) {
+        double sum = 0;
+        for (size_t q = 0; q < ns; q++)
+            sum += dist[q];
+        *mean = sum / (double)ns;
+        *sampled = ns;
+    }
+    free(cell);
+    free(todo);
+    free(dist);
+    return rc;
+}
+
 /* The auto band from the series: the first peak (a z higher than both neighbours) with
- * z >= 1.96, where clustering is most pronounced at the smallest scale; else the highest z if
- * it is >= 1.96; else 2 cell spacings. */
-static void pick_band(hotspots_result *R, double s)
+ * z >= 1.96, where clustering is most pronounced at the smallest scale. Without one, ArcGIS
+ * Optimized Hot Spot Analysis's fallback (ArcGIS Pro help, "How Optimized Hot Spot Analysis
+ * works"): the average over the features of the distance that gives each of them K
+ * neighbours, K 5 % of the features within 3..30; here the features are the study area's cells
+ * (zeros are data) and the distance is to the K-th nearest cell, centre to centre. A monotonic
+ * series is what data with a trend across the study area give (a district-wide gradient): its
+ * highest z is at the longest band tried, a map of the trend rather than of the clusters.
+ * band_peak_only: 2 cell spacings instead of the fallback. */
+static hz_status pick_band(hotspots_result *R, const hs_work *w, char *err, size_t errlen)
 {
     int pick = -1, n = R->isa_n;
     for (int k = 1; k + 1 < n && pick < 0; k++)
@@ -662,24 +780,37 @@ static void pick_band(hotspots_result *R, double s)
                  "auto: first peak of Moran's I z-scores over %d bands %.0f..%.0f m "
                  "(incremental spatial autocorrelation): z = %.2f at %.0f m",
                  n, R->isa_d[0], R->isa_d[n - 1], R->isa_z[pick], R->par.band);
-        return;
+        return HZ_OK;
     }
     int best = 0;
     for (int k = 1; k < n; k++)
         if (R->isa_z[k] > R->isa_z[best]) best = k;
-    if (R->isa_z[best] >= 1.96 && !R->par.band_peak_only) {
-        R->par.band = R->isa_d[best];
+    if (R->par.band_peak_only) {
+        R->par.band = 2 * w->L.s;
         snprintf(R->band_rule, sizeof R->band_rule,
-                 "auto: no peak of Moran's I z-scores over %d bands %.0f..%.0f m, so the band "
-                 "with the highest z (%.2f) is used: %.0f m",
-                 n, R->isa_d[0], R->isa_d[n - 1], R->isa_z[best], R->par.band);
-    } else {
-        R->par.band = 2 * s;
-        snprintf(R->band_rule, sizeof R->band_rule,
-                 "auto: no peak of significant spatial autocorrelation over %d bands "
-                 "%.0f..%.0f m (max z %.2f), so 2 cell spacings are used: %.0f m",
-                 n, R->isa_d[0], R->isa_d[n - 1], R->isa_z[best], R->par.band);
+                 "auto: no peak of Moran's I z-scores >= 1.96 over %d bands %.0f..%.0f m (highest "
+                 "z %.2f at %.0f m), so 2 cell spacings are used: %.0f m",
+                 n, R->isa_d[0], R->isa_d[n - 1], R->isa_z[best], R->isa_d[best], R->par.band);
+        return HZ_OK;
     }
+    double k5 = round(0.05 * (double)w->npresent);
+    int k = (int)fmin(fmax(k5, 3), 30);
+    if ((size_t)k >= w->npresent) k = (int)w->npresent - 1; /* npresent >= 3 (aggregate) */
+    double mean;
+    size_t sampled;
+    hz_status rc = mean_kth_cell_distance(w, k, &mean, &sampled, err, errlen);
+    if (rc != HZ_OK) return rc;
+    R->par.band = mean;
+    char of[96] = "";
+    if (sampled < w->npresent) snprintf(of, sizeof of, " (%zu sampled evenly)", sampled);
+    snprintf(R->band_rule, sizeof R->band_rule,
+             "auto: no peak of Moran's I z-scores >= 1.96 over %d bands %.0f..%.0f m (highest z "
+             "%.2f at %.0f m), so, as ArcGIS's Optimized Hot Spot Analysis, the mean distance "
+             "from the study area's %zu cells%s to their K-th nearest cell, K = %d (5 %% of the "
+             "cells, %.0f, within 3..30): %.0f m",
+             n, R->isa_d[0], R->isa_d[n - 1], R->isa_z[best], R->isa_d[best], w->npresent, of, k,
+             k5, R->par.band);
+    return HZ_OK;
 }
 
 /* Stage 4: the neighbourhood - contiguity, a given band or the auto band - raised to the
@@ -696,7 +827,8 @@ static hz_status choose_band(hotspots_result *R, const hs_work *w, const hotspot
     } else {
         hz_status rc = moran_series(R, w, par->nthreads, err, errlen);
         if (rc != HZ_OK) return rc;
-        pick_band(R, w->L.s);
+        rc = pick_band(R, w, err, errlen);
+        if (rc != HZ_OK) return rc;
     }
     double floored_band = disc_band(&par->disclosure, R->par.band);
     if (!par->contiguity && floored_band != R->par.band) {

@@ -21,9 +21,14 @@
  *    Autocorrelation tool): global Moran's I z-scores (randomisation) at 15 distances from one
  *    cell spacing up, in whole-cell steps, to about a tenth of the study box's diagonal; the band
  *    is the first peak (a z higher than both neighbours in the series) with z >= 1.96. With no
- *    such peak: the distance of the highest z if that is >= 1.96, else 2 cell spacings. (ArcGIS
- *    falls back to a nearest-neighbour distance; ours stays on the lattice.) The series and the
- *    reason are in the provenance ("incremental_moran", "band_rule") and printed.
+ *    such peak, ArcGIS's fallback on the aggregated features: the mean, over the study area's
+ *    cells, of the distance (centre to centre) to the K-th nearest other cell of the study area,
+ *    K = 5 % of those cells rounded, within 3..30 (and below their number). Exact, by offsets on
+ *    the lattice nearest first; over at most 200,000 cells, taken evenly in row order when there
+ *    are more. A series with no peak is what a trend across the whole study area gives (z rising
+ *    to the longest band tried); its highest z would map the trend, not the clusters. The series
+ *    and the reason (with K and the cell count) are in the provenance ("incremental_moran",
+ *    "band_rule") and printed.
  *
  * Ownership: hotspots_compute()/hotspots_run() return a result freed with hotspots_free()
  * (NULL is a no-op); pointers from the accessors are borrowed until then.
@@ -58,9 +63,8 @@ typedef struct hotspots_params {
     double max_band_ratio;  /* > 0: a band above this many cell sizes is HZ_ELIMIT (the stencil
                              * holds about pi x ratio^2 cells) */
     disc_policy disclosure; /* floors of cell and band (disclosure.h); zero = none */
-    int band_peak_only;     /* auto band: without a peak, 2 cell spacings rather than the band
-                             * of the highest z (which, for data clustered at every scale, is
-                             * the longest band tried) */
+    int band_peak_only;     /* auto band: without a peak, 2 cell spacings rather than the
+                             * K-th-nearest-cell fallback (emerging.c sets it) */
 } hotspots_params;
 
 #define HOTSPOTS_MAX_CELLS 4000000

@@ -217,8 +217,8 @@ hz_status rel_density(const rel_release *r, const char *family, int group, unsig
  * of them holds whole 100 m cells of the release). */
 #define REL_SPOT_CELL 200.0
 /* The hot spots' distance band: a fixed local scale (about 20 squares around each), since on the
- * grid's noisy counts incremental spatial autocorrelation finds no peak and would take its
- * widest band, a map of the old town as one blob. */
+ * grid's noisy counts incremental spatial autocorrelation finds no peak (its old fallback, the
+ * widest band, mapped the old town as one blob). */
 #define REL_SPOT_BAND 500.0
 /* At most this many black spots are listed (the strongest first). */
 enum { REL_MAX_BLACKSPOTS = 200 };
