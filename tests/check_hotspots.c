@@ -429,6 +429,51 @@ START_TEST(test_auto_band_without_peak)
 }
 END_TEST
 
+/* The fallback band when the study area is in pockets farther apart than the widest offset disc
+ * (512 cells): three pockets of two 10 m cells, 9 km apart. K = 3 (the floor), so each cell's
+ * third nearest lies in another pocket, found by the scan of every cell; brute force here. */
+START_TEST(test_auto_band_far_pockets)
+{
+    static const double xy[] = {X0,        Y0,      X0 + 20,   Y0,       X0 + 20,   Y0 + 10,
+                                X0,        Y0 + 10, X0 + 9000, Y0,       X0 + 9020, Y0,
+                                X0 + 9020, Y0 + 10, X0 + 9000, Y0 + 10,  X0,        Y0 + 90,
+                                X0 + 20,   Y0 + 90, X0 + 20,   Y0 + 100, X0,        Y0 + 100};
+    static const size_t start[] = {0, 4, 8, 12};
+    static const int group[] = {0, 1, 2};
+    hotspots_region reg = {3, start, group, xy};
+    hz_points pts = {0};
+    double px[] = {X0 + 5, X0 + 15, X0 + 9005, X0 + 9015, X0 + 5, X0 + 15, X0 + 5};
+    double py[] = {Y0 + 5, Y0 + 5, Y0 + 5, Y0 + 5, Y0 + 95, Y0 + 95, Y0 + 5};
+    double pw[] = {1, 1, 1, 1, 1, 1, 1};
+    uint32_t pi[] = {0, 1, 2, 3, 4, 5, 6};
+    pts = (hz_points){7, px, py, pw, pi};
+    hotspots_params par;
+    hotspots_params_init(&par);
+    par.cell = 10;
+    hotspots_input in = {&pts, &reg, "EPSG:32648", "", 0, -1};
+    hotspots_result *r = NULL;
+    char err[512];
+    ck_assert_msg(hotspots_compute(&in, &par, &r, NULL, 0, err, sizeof err) == HZ_OK, "%s", err);
+    if (!strstr(hotspots_band_rule(r), "K-th nearest")) {
+        hotspots_free(r); /* a first peak: the fallback is not reached on this lattice */
+        ck_abort_msg("expected the K-th nearest fallback, got: %s", hotspots_band_rule(r));
+    }
+    size_t n;
+    const hotspots_cell *c = hotspots_cells(r, &n);
+    ck_assert_uint_eq(n, 6);
+    double sum = 0, d[6];
+    for (size_t i = 0; i < n; i++) {
+        size_t m = 0;
+        for (size_t j = 0; j < n; j++)
+            if (j != i) d[m++] = hypot(c[j].cx - c[i].cx, c[j].cy - c[i].cy);
+        qsort(d, m, sizeof *d, cmp_double);
+        sum += d[2];
+    }
+    ck_assert_double_eq_tol(hotspots_band(r), sum / 6, 1e-6);
+    hotspots_free(r);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
     hz_points none = {0};
@@ -525,6 +570,7 @@ Suite *hotspots_suite(void)
     tcase_add_test(tc, test_clip_and_aggregate_brute_force);
     tcase_add_test(tc, test_geojson);
     tcase_add_test(tc, test_auto_band_without_peak);
+    tcase_add_test(tc, test_auto_band_far_pockets);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_limits_and_warning);
     suite_add_tcase(s, tc);

@@ -29,6 +29,11 @@
 #define NN_SAMPLE 20000
 #define ISA_STEPS 15
 #define KNN_SAMPLE AUTO_MAX_CELLS
+/* The widest offset disc, in cells (about 823,000 offsets, 13 MB); cells that meet fewer than K
+ * others within it are measured against every cell of the study area instead, within
+ * KNN_MAX_PAIRS distance evaluations (else HZ_ELIMIT). */
+#define KNN_RAD_CAP 512.0
+#define KNN_MAX_PAIRS 2e9
 
 /* Square: centre (x0 + (c + 0.5) s, y0 - (r + 0.5) s). Hexagonal (pointy-top): centre
  * (x0 + (c + 0.5 (r & 1)) s, y0 - r h), h = s sqrt(3) / 2, with y0 on a multiple of 2h so that
@@ -684,11 +689,56 @@ static knn_off *knn_offsets(const lattice *L, int parity, double rad, size_t *n)
     return o;
 }
 
+/* The k-th smallest distance (in cell sides) from cell q to the other cells of the study area, by
+ * a scan of them all (k <= 30: a sorted list of the k smallest). */
+static double kth_by_scan(const hs_work *w, size_t q, int k)
+{
+    const lattice *L = &w->L;
+    double best[32], qx, qy;
+    int nb = 0;
+    assert(k >= 1 && k <= 32);
+    cell_centre(L, (int)(q / (size_t)L->ncols), (int)(q % (size_t)L->ncols), &qx, &qy);
+    for (size_t i = 0; i < w->ncell; i++) {
+        if (!w->mask[i] || i == q) continue;
+        double x, y;
+        cell_centre(L, (int)(i / (size_t)L->ncols), (int)(i % (size_t)L->ncols), &x, &y);
+        double d = hypot(x - qx, y - qy) / L->s;
+        if (nb == k && d >= best[k - 1]) continue;
+        int j = nb < k ? nb++ : k - 1;
+        while (j > 0 && best[j - 1] > d) {
+            best[j] = best[j - 1];
+            j--;
+        }
+        best[j] = d;
+    }
+    assert(nb == k);
+    return best[k - 1];
+}
+
+/* The cells left after the widest offset disc (isolated pockets of the study area), each by a
+ * scan of every cell, within KNN_MAX_PAIRS. */
+static hz_status kth_remaining(const hs_work *w, int k, const size_t *cell, const size_t *todo,
+                               size_t ntodo, double *dist, char *err, size_t errlen)
+{
+    if ((double)ntodo * (double)w->ncell > KNN_MAX_PAIRS)
+        return hz_fail(HZ_ELIMIT, err, errlen,
+                       "%zu cells of the study area lie in pockets more than %.0f cells from %d "
+                       "others: give the band (--band) or a larger cell",
+                       ntodo, KNN_RAD_CAP, k);
+    for (size_t t = 0; t < ntodo; t++) {
+        hz_status rc = t % 64 == 0 ? hz_cancel_status(err, errlen) : HZ_OK;
+        if (rc != HZ_OK) return rc;
+        dist[todo[t]] = kth_by_scan(w, cell[todo[t]], k) * w->L.s;
+    }
+    return HZ_OK;
+}
+
 /* The mean, over the study area's cells (all of them, or every stride-th in row-major order so
  * that at most KNN_SAMPLE are used), of the distance between centres to the k-th nearest other
  * cell of the study area (k < npresent). Exact: each cell walks the offsets nearest first within
  * a disc, and the cells that do not meet k others in it are walked again in a disc twice as wide,
- * up to one holding the whole lattice. */
+ * up to KNN_RAD_CAP cells (or one holding the whole lattice); cells still short of k are scanned
+ * against every cell (kth_remaining). */
 static hz_status mean_kth_cell_distance(const hs_work *w, int k, double *mean, size_t *sampled,
                                         char *err, size_t errlen)
 {
@@ -708,7 +758,7 @@ static hz_status mean_kth_cell_distance(const hs_work *w, int k, double *mean, s
     assert(rc != HZ_OK || ns == nsample);
     ntodo = ns;
     double hs = L->hex ? L->h / L->s : 1.0;
-    double radmax = hypot(L->nrows * hs, L->ncols + 1.0);
+    double radmax = fmin(hypot(L->nrows * hs, L->ncols + 1.0), KNN_RAD_CAP);
     double rad = fmin(ceil(sqrt(4.0 * k / M_PI)) + 1, radmax);
     while (rc == HZ_OK && ntodo > 0) {
         rc = hz_cancel_status(err, errlen);
@@ -741,9 +791,10 @@ static hz_status mean_kth_cell_distance(const hs_work *w, int k, double *mean, s
         }
         if (off[1] != off[0]) free(off[1]);
         free(off[0]);
-        assert(rc != HZ_OK || ntodo == 0 || rad < radmax); /* the widest disc holds every cell */
-        if (rc == HZ_OK && ntodo > 0 && rad >= radmax)
-            rc = hz_fail(HZ_EINVAL, err, errlen, "fewer than %d other cells in the study area", k);
+        if (rc == HZ_OK && ntodo > 0 && rad >= radmax) {
+            rc = kth_remaining(w, k, cell, todo, ntodo, dist, err, errlen);
+            ntodo = 0;
+        }
         rad = fmin(2 * rad, radmax);
     }
     if (rc == HZ_OK) {
