@@ -16,21 +16,22 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: hazmap link --db PATH [--window-h H] [--max-m M] [--weights FILE.json]\n"
-            "                   [--link T] [--possible T] [--summary] [--format text|json]\n"
-            "                   [-o FILE]\n"
-            "  Links records of different sources (import-incidents --source) that describe the\n"
-            "  same injury: pairs within --window-h hours (default 2) and --max-m metres\n"
-            "  (default 200) are compared on time, distance, age (+-2), sex and mechanism;\n"
-            "  Fellegi-Sunter weights (log2 m/u) come from EM, or from --weights\n"
-            "  ({\"time\": {\"m\": 0.95, \"u\": 0.2}, \"distance\": ..., \"age\": ..., \"sex\": ...,\n"
-            "  \"mechanism\": ...}). A score >= --link (default 6) is a link, >= --possible\n"
-            "  (default 2) a possible link for a reviewer (POST /api/links/{id}). One-to-one,\n"
-            "  greedy by score; reviewers' decisions are kept; re-running is idempotent.\n"
-            "  Then reports per-source counts, overlaps and the capture-recapture estimate\n"
-            "  (Chapman for 2 sources, log-linear for 3+). --summary reports from the stored\n"
-            "  links without linking again. See LINKAGE.md.\n");
+    fprintf(
+        out,
+        "usage: hazmap link --db PATH [--window-h H] [--max-m M] [--weights FILE.json]\n"
+        "                   [--link T] [--possible T] [--summary] [--format text|json]\n"
+        "                   [-o FILE]\n"
+        "  Links records of different sources (import-incidents --source) that describe the\n"
+        "  same injury: pairs within --window-h hours (default 2) and --max-m metres\n"
+        "  (default 200) are compared on time, distance, age (+-2), sex and mechanism;\n"
+        "  Fellegi-Sunter weights (log2 m/u) come from EM, or from --weights\n"
+        "  ({\"time\": {\"m\": 0.95, \"u\": 0.2}, \"distance\": ..., \"age\": ..., \"sex\": ...,\n"
+        "  \"mechanism\": ...}). A score >= --link (default 6) is a link, >= --possible\n"
+        "  (default 2) a possible link for a reviewer (POST /api/links/{id}). One-to-one,\n"
+        "  greedy by score; reviewers' decisions are kept; re-running is idempotent.\n"
+        "  Then reports per-source counts, overlaps and the capture-recapture estimate\n"
+        "  (Chapman for 2 sources, log-linear for 3+). --summary reports from the stored\n"
+        "  links without linking again. See LINKAGE.md.\n");
 }
 
 /* The whole file as a NUL-terminated string (free it), or NULL with the error printed. */
@@ -90,11 +91,10 @@ static void text_summary(FILE *fp, const json_t *sm)
             (long long)json_integer_value(json_object_get(sm, "records")),
             (long long)json_integer_value(json_object_get(sm, "events")));
     fprintf(fp, "sources:\n");
-    json_array_foreach(json_object_get(sm, "sources"), i, v)
-        fprintf(fp, "  %-20s %8lld records %8lld events\n",
-                json_string_value(json_object_get(v, "name")),
-                (long long)json_integer_value(json_object_get(v, "records")),
-                (long long)json_integer_value(json_object_get(v, "events")));
+    json_array_foreach(json_object_get(sm, "sources"), i, v) fprintf(
+        fp, "  %-20s %8lld records %8lld events\n", json_string_value(json_object_get(v, "name")),
+        (long long)json_integer_value(json_object_get(v, "records")),
+        (long long)json_integer_value(json_object_get(v, "events")));
     fprintf(fp, "capture histories (events seen by exactly these sources):\n");
     json_array_foreach(json_object_get(sm, "histories"), i, v)
     {
@@ -121,8 +121,9 @@ static void text_summary(FILE *fp, const json_t *sm)
 static void text_report(FILE *fp, const json_t *r)
 {
     const json_t *l = json_object_get(r, "links"), *em = json_object_get(r, "em");
-    fprintf(fp, "%lld candidate pairs; links: %lld auto, %lld possible, %lld confirmed, %lld "
-                "rejected (%lld rows written)\n",
+    fprintf(fp,
+            "%lld candidate pairs; links: %lld auto, %lld possible, %lld confirmed, %lld "
+            "rejected (%lld rows written)\n",
             (long long)json_integer_value(json_object_get(r, "candidate_pairs")),
             (long long)json_integer_value(json_object_get(l, "auto")),
             (long long)json_integer_value(json_object_get(l, "possible")),
@@ -148,16 +149,11 @@ int cmd_link(int argc, char **argv)
     const char *cmd = argv[0];
     const char *db = NULL, *window_s = NULL, *maxm_s = NULL, *weights = NULL, *link_s = NULL,
                *possible_s = NULL, *summary = NULL, *format = NULL, *output = NULL, *help = NULL;
-    const cli_opt opts[] = {{"db", 1, &db},
-                            {"window-h", 1, &window_s},
-                            {"max-m", 1, &maxm_s},
-                            {"weights", 1, &weights},
-                            {"link", 1, &link_s},
-                            {"possible", 1, &possible_s},
-                            {"summary", 0, &summary},
-                            {"format", 1, &format},
-                            {"output", 1, &output},
-                            {"help", 0, &help},
+    const cli_opt opts[] = {{"db", 1, &db},           {"window-h", 1, &window_s},
+                            {"max-m", 1, &maxm_s},    {"weights", 1, &weights},
+                            {"link", 1, &link_s},     {"possible", 1, &possible_s},
+                            {"summary", 0, &summary}, {"format", 1, &format},
+                            {"output", 1, &output},   {"help", 0, &help},
                             {NULL, 0, NULL}};
     if (cli_parse(argc, argv, opts, NULL, NULL, 0, NULL) != 0) return 2;
     if (help) {

@@ -40,12 +40,11 @@ static int64_t parse_id(const char *s)
 static int record_cb(void *ud, const hz_incident_rec *r)
 {
     json_t *arr = ud;
-    json_t *o = json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:[f,f]}", "id",
-                          (json_int_t)r->id, "source", r->source, "source_id", r->source_id,
-                          "occurred_at", r->occurred_at, "mechanism",
-                          vocab_name(HZ_VOCAB_MECHANISM, r->mechanism), "sex",
-                          vocab_name(HZ_VOCAB_SEX, r->sex), "area", r->area_code, "lonlat",
-                          r->lon, r->lat);
+    json_t *o =
+        json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:[f,f]}", "id", (json_int_t)r->id,
+                  "source", r->source, "source_id", r->source_id, "occurred_at", r->occurred_at,
+                  "mechanism", vocab_name(HZ_VOCAB_MECHANISM, r->mechanism), "sex",
+                  vocab_name(HZ_VOCAB_SEX, r->sex), "area", r->area_code, "lonlat", r->lon, r->lat);
     if (o) {
         json_object_set_new(o, "age", r->age >= 0 ? json_integer(r->age) : json_null());
         json_array_append_new(arr, o);
@@ -66,8 +65,8 @@ static int link_cb(void *ud, const store_link_rec *l)
     char href[400];
     snprintf(href, sizeof href, "%s/api/links/%lld", x->c->base, (long long)l->id);
     json_t *o = json_pack("{s:I, s:I, s:I, s:f, s:s, s:s?, s:s?, s:s}", "id", (json_int_t)l->id,
-                          "a", (json_int_t)l->a, "b", (json_int_t)l->b, "score", l->score,
-                          "status", l->status, "reviewer", l->reviewer, "at", l->at, "href", href);
+                          "a", (json_int_t)l->a, "b", (json_int_t)l->b, "score", l->score, "status",
+                          l->status, "reviewer", l->reviewer, "at", l->at, "href", href);
     if (!o) {
         x->s = HZ_ENOMEM;
         return 1;
@@ -89,8 +88,8 @@ void links_list(hctx *c, const hreq *rq, hresp *rs)
     if (need_token(c, rs)) return;
     static const char *const allowed[] = {"status", "limit", "offset", NULL};
     if (app_check_args(rq, allowed, 0, rs)) return;
-    static const char *const statuses[] = {"auto", "possible", "confirmed", "rejected", "all",
-                                           NULL};
+    static const char *const statuses[] = {"auto",     "possible", "confirmed",
+                                           "rejected", "all",      NULL};
     char err[256];
     int si = 1;
     long limit = LINKS_DEFAULT_LIMIT, offset = 0;
@@ -120,9 +119,9 @@ void links_list(hctx *c, const hreq *rq, hresp *rs)
         return;
     }
     size_t n = json_array_size(x.items);
-    json_t *j = json_pack("{s:o, s:I, s:I, s:s}", "items", x.items, "numberMatched",
-                          (json_int_t)total, "numberReturned", (json_int_t)n, "status",
-                          statuses[si]);
+    json_t *j =
+        json_pack("{s:o, s:I, s:I, s:s}", "items", x.items, "numberMatched", (json_int_t)total,
+                  "numberReturned", (json_int_t)n, "status", statuses[si]);
     json_t *nav = json_array();
     char href[512];
     if (offset + (long)n < total) {
@@ -214,8 +213,7 @@ void links_review(hctx *c, const hreq *rq, hresp *rs)
         return;
     }
     char err[512];
-    hz_status s =
-        store_link_review(c->st, id, status, tokens_role_name(c->role), err, sizeof err);
+    hz_status s = store_link_review(c->st, id, status, tokens_role_name(c->role), err, sizeof err);
     json_decref(doc);
     if (s != HZ_OK) {
         app_fail(rs, s, err);

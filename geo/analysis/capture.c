@@ -16,6 +16,19 @@ enum { MAXCELLS = 1 << CAPTURE_MAX_SOURCES, MAX_ITER = 100 };
 
 #define Z95 1.959963984540054
 
+/* Chao (1987): log(N - M) is about normal, so the 95 % interval of N is M + f0 / C to M + f0 C
+ * with C = exp(1.96 sqrt(ln(1 + var / f0^2))), f0 = N - M; it never goes below M. */
+static void chao_interval(double observed, double f0, double var, capture_est *out)
+{
+    if (f0 > 0) {
+        double cf = exp(Z95 * sqrt(log(1 + var / (f0 * f0))));
+        out->lo = observed + f0 / cf;
+        out->hi = observed + f0 * cf;
+    } else {
+        out->lo = out->hi = observed + f0;
+    }
+}
+
 hz_status capture_chapman(int64_t n1, int64_t n2, int64_t m, capture_est *out)
 {
     memset(out, 0, sizeof *out);
@@ -31,14 +44,7 @@ hz_status capture_chapman(int64_t n1, int64_t n2, int64_t m, capture_est *out)
     out->se = sqrt(var);
     out->nparams = 0;
     out->converged = 1;
-    /* Chao (1987): log(N - M) is about normal; f0 > 0 whenever m < min(n1, n2). */
-    if (f0 > 0) {
-        double cf = exp(Z95 * sqrt(log(1 + var / (f0 * f0))));
-        out->lo = observed + f0 / cf;
-        out->hi = observed + f0 * cf;
-    } else {
-        out->lo = out->hi = total;
-    }
+    chao_interval(observed, f0, var, out);
     return HZ_OK;
 }
 
@@ -185,23 +191,38 @@ hz_status capture_loglinear_fit(int k, const int64_t *cells, unsigned mask, capt
         for (int i = 0; i < p; i++)
             for (int j = 0; j < p; j++)
                 a[i * p + j] += mu[c] * X[c][i] * X[c][j];
-    double e0[MAXP] = {1};
-    if (chol_solve(a, p, e0) != 0) {
+    /* N = sum over the observed cells of mu + mu0, mu0 = exp(beta0): its gradient in beta is
+     * g = X'mu + mu0 e0, and var(N) = g' (X'WX)^-1 g under Poisson sampling; under multinomial
+     * sampling (N fixed) it is that minus N (Cormack 1989; Rivest & Levesque 2001). */
+    double f0 = exp(beta[0]), g[MAXP] = {0}, v[MAXP];
+    for (int c = 0; c < ncell; c++)
+        for (int i = 0; i < p; i++)
+            g[i] += X[c][i] * mu[c];
+    g[0] += f0;
+    memcpy(v, g, sizeof v);
+    if (chol_solve(a, p, v) != 0) {
         out->converged = 0;
         out->total = out->lo = out->hi = out->missed = out->se = NAN;
         out->aic = INFINITY;
         return HZ_OK;
     }
-    double se0 = sqrt(e0[0]), f0 = exp(beta[0]);
+    double var = -(observed + f0), e0[MAXP] = {1};
+    for (int i = 0; i < p; i++)
+        var += g[i] * v[i];
+    memset(a, 0, sizeof a); /* chol_solve() overwrote it: the information again, for se(beta0) */
+    for (int c = 0; c < ncell; c++)
+        for (int i = 0; i < p; i++)
+            for (int j = 0; j < p; j++)
+                a[i * p + j] += mu[c] * X[c][i] * X[c][j];
+    if (chol_solve(a, p, e0) == 0) out->se_b0 = sqrt(e0[0]);
     double ll = 0;
     for (int c = 0; c < ncell; c++)
         ll += y[c] * log(mu[c]) - mu[c] - lgamma(y[c] + 1);
     out->aic = -2 * ll + 2 * p;
     out->missed = f0;
     out->total = observed + f0;
-    out->se = f0 * se0;
-    out->lo = observed + exp(beta[0] - Z95 * se0);
-    out->hi = observed + exp(beta[0] + Z95 * se0);
+    out->se = sqrt(fmax(var, 0));
+    chao_interval(observed, f0, fmax(var, 0), out);
     return HZ_OK;
 }
 
@@ -216,8 +237,7 @@ static int better(const capture_est *a, const capture_est *b)
     return a->interactions < b->interactions;
 }
 
-hz_status capture_loglinear(int k, const int64_t *cells, capture_est *out, char *err,
-                            size_t errlen)
+hz_status capture_loglinear(int k, const int64_t *cells, capture_est *out, char *err, size_t errlen)
 {
     capture_est best, e;
     hz_status s = capture_loglinear_fit(k, cells, 0, &best, err, errlen);

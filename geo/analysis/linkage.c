@@ -85,24 +85,21 @@ static double distance_m(double lon1, double lat1, double lon2, double lat2)
 static int blocked_together(const linkage_rec *a, const linkage_rec *b, const linkage_params *p)
 {
     if (a->src == b->src) return 0;
-    if (a->has_point && b->has_point)
-        return distance_m(a->lon, a->lat, b->lon, b->lat) <= p->max_m;
+    if (a->has_point && b->has_point) return distance_m(a->lon, a->lat, b->lon, b->lat) <= p->max_m;
     return a->area >= 0 && a->area == b->area;
 }
 
-static void compare(const linkage_rec *a, const linkage_rec *b, const linkage_params *p,
-                    uint8_t *g)
+static void compare(const linkage_rec *a, const linkage_rec *b, const linkage_params *p, uint8_t *g)
 {
     double dt = fabs((double)a->t - (double)b->t);
-    g[LINKAGE_F_TIME] =
-        a->t == INT64_MIN || b->t == INT64_MIN ? LINKAGE_MISSING
-        : dt <= p->window_s / 4                ? LINKAGE_AGREE
-                                               : LINKAGE_DISAGREE;
-    g[LINKAGE_F_DISTANCE] =
-        !a->has_point || !b->has_point ? LINKAGE_MISSING
-        : distance_m(a->lon, a->lat, b->lon, b->lat) <= p->max_m / 4 ? LINKAGE_AGREE
-                                                                      : LINKAGE_DISAGREE;
-    g[LINKAGE_F_AGE] = a->age < 0 || b->age < 0 ? LINKAGE_MISSING
+    g[LINKAGE_F_TIME] = a->t == INT64_MIN || b->t == INT64_MIN ? LINKAGE_MISSING
+                        : dt <= p->window_s / 2                ? LINKAGE_AGREE
+                                                               : LINKAGE_DISAGREE;
+    g[LINKAGE_F_DISTANCE] = !a->has_point || !b->has_point ? LINKAGE_MISSING
+                            : distance_m(a->lon, a->lat, b->lon, b->lat) <= p->max_m / 2
+                                ? LINKAGE_AGREE
+                                : LINKAGE_DISAGREE;
+    g[LINKAGE_F_AGE] = a->age < 0 || b->age < 0    ? LINKAGE_MISSING
                        : abs(a->age - b->age) <= 2 ? LINKAGE_AGREE
                                                    : LINKAGE_DISAGREE;
     g[LINKAGE_F_SEX] = !a->sex || !b->sex ? LINKAGE_MISSING
@@ -298,8 +295,7 @@ static hz_status add_pair(linkage_pair **pairs, size_t *n, size_t *cap, const li
     return HZ_OK;
 }
 
-static hz_status check_params(const linkage_params *p, size_t n, int nsrc, char *err,
-                              size_t errlen)
+static hz_status check_params(const linkage_params *p, size_t n, int nsrc, char *err, size_t errlen)
 {
     if (!(p->window_s > 0) || !(p->max_m > 0))
         return hz_fail(HZ_EINVAL, err, errlen, "window and distance must be positive");
@@ -478,8 +474,7 @@ void linkage_free(linkage_result *r)
     free(r);
 }
 
-hz_status linkage_weights_parse(const char *json_text, linkage_params *p, char *err,
-                                size_t errlen)
+hz_status linkage_weights_parse(const char *json_text, linkage_params *p, char *err, size_t errlen)
 {
     json_error_t je;
     json_t *j = json_loads(json_text, JSON_REJECT_DUPLICATES, &je);

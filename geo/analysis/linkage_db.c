@@ -175,8 +175,8 @@ hz_status linkage_db_events(store *st, const int64_t *ids, size_t n, uint32_t *e
 {
     links L = {0};
     hz_status s = load_links(st, &L, err, errlen);
-    if (s == HZ_OK && linkage_events(ids, n, (const int64_t(*)[2])L.ab, L.n, event, nevents) !=
-                          HZ_OK)
+    if (s == HZ_OK &&
+        linkage_events(ids, n, (const int64_t(*)[2])L.ab, L.n, event, nevents) != HZ_OK)
         s = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     links_free(&L);
     return s;
@@ -200,8 +200,8 @@ static json_t *num(double v)
 static json_t *estimate_json(const capture_est *e)
 {
     return json_pack("{s:o, s:o, s:o, s:o, s:[o,o]}", "observed", num(e->observed), "total",
-                     num(e->total), "missed", num(e->missed), "se", num(e->se), "ci95",
-                     num(e->lo), num(e->hi));
+                     num(e->total), "missed", num(e->missed), "se", num(e->se), "ci95", num(e->lo),
+                     num(e->hi));
 }
 
 /* The model's terms, e.g. "main effects + hospital:police". */
@@ -215,8 +215,7 @@ static json_t *model_name(const recs *R, unsigned mask)
     return json_string(buf);
 }
 
-static hz_status summary_of(const recs *R, const links *L, json_t **out, char *err,
-                            size_t errlen)
+static hz_status summary_of(const recs *R, const links *L, json_t **out, char *err, size_t errlen)
 {
     size_t n = R->n;
     int64_t *ids = malloc((n ? n : 1) * sizeof *ids);
@@ -273,11 +272,10 @@ static hz_status summary_of(const recs *R, const links *L, json_t **out, char *e
             }
             capture_est ce;
             capture_chapman(n1, n2, m, &ce);
-            json_array_append_new(
-                pairs, json_pack("{s:o, s:I, s:I, s:I, s:o}", "sources",
-                                 names_of(R, (1ull << a) | (1ull << b)), "n1", (json_int_t)n1,
-                                 "n2", (json_int_t)n2, "both", (json_int_t)m, "chapman",
-                                 estimate_json(&ce)));
+            json_array_append_new(pairs, json_pack("{s:o, s:I, s:I, s:I, s:o}", "sources",
+                                                   names_of(R, (1ull << a) | (1ull << b)), "n1",
+                                                   (json_int_t)n1, "n2", (json_int_t)n2, "both",
+                                                   (json_int_t)m, "chapman", estimate_json(&ce)));
         }
     json_object_set_new(j, "pairs", pairs);
     json_t *est = json_null();
@@ -373,17 +371,17 @@ hz_status linkage_db_run(store *st, const linkage_params *p, json_t **report, ch
     }
     if (s == HZ_OK) s = summary_of(&R, &L, &summary, err, errlen);
     if (s == HZ_OK) {
-        json_t *em = p->fixed ? json_null()
-                              : json_pack("{s:i, s:f}", "iterations", lr->em_iter, "prior",
-                                          lr->prior);
+        json_t *em = p->fixed
+                         ? json_null()
+                         : json_pack("{s:i, s:f}", "iterations", lr->em_iter, "prior", lr->prior);
         *report = json_pack(
             "{s:{s:f, s:f, s:f, s:f, s:b}, s:o, s:o, s:I, s:{s:I, s:I, s:I, s:I}, s:I, s:o}",
             "parameters", "window_h", p->window_s / 3600, "max_m", p->max_m, "link", p->link_t,
-            "possible", p->possible_t, "weights_given", p->fixed, "weights", weights_json(lr),
-            "em", em, "candidate_pairs", (json_int_t)lr->npairs, "links", "auto",
-            (json_int_t)lr->nauto, "possible", (json_int_t)lr->npossible, "confirmed",
-            (json_int_t)lr->nconfirmed, "rejected", (json_int_t)lr->nrejected, "rows_written",
-            (json_int_t)written, "summary", summary);
+            "possible", p->possible_t, "weights_given", p->fixed, "weights", weights_json(lr), "em",
+            em, "candidate_pairs", (json_int_t)lr->npairs, "links", "auto", (json_int_t)lr->nauto,
+            "possible", (json_int_t)lr->npossible, "confirmed", (json_int_t)lr->nconfirmed,
+            "rejected", (json_int_t)lr->nrejected, "rows_written", (json_int_t)written, "summary",
+            summary);
         if (!*report) s = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     }
     free(out);

@@ -142,8 +142,7 @@ static hz_status load_old(store *st, old_row **rows, size_t *n, char *err, size_
 }
 
 /* Steps s once (reset first) and expects SQLITE_DONE; adds its changes to *changed. */
-static hz_status step_write(store *st, sqlite3_stmt *s, int64_t *changed, char *err,
-                            size_t errlen)
+static hz_status step_write(store *st, sqlite3_stmt *s, int64_t *changed, char *err, size_t errlen)
 {
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
@@ -152,17 +151,14 @@ static hz_status step_write(store *st, sqlite3_stmt *s, int64_t *changed, char *
     return HZ_OK;
 }
 
-static hz_status sync_rows(store *st, store_link_rec *in, size_t n, const old_row *old,
-                           size_t nold, sqlite3_stmt *const *q, int64_t *changed, char *err,
-                           size_t errlen)
+static hz_status sync_rows(store *st, store_link_rec *in, size_t n, const old_row *old, size_t nold,
+                           sqlite3_stmt *const *q, int64_t *changed, char *err, size_t errlen)
 {
     sqlite3_stmt *ins = q[0], *upd = q[1], *del = q[2];
     size_t i = 0, o = 0;
     hz_status s = HZ_OK;
     while (s == HZ_OK && (i < n || o < nold)) {
-        int c = i == n     ? 1
-                : o == nold ? -1
-                            : pair_cmp(in[i].a, in[i].b, old[o].a, old[o].b);
+        int c = i == n ? 1 : o == nold ? -1 : pair_cmp(in[i].a, in[i].b, old[o].a, old[o].b);
         if (c < 0) { /* new pair */
             sqlite3_bind_int64(ins, 1, in[i].a);
             sqlite3_bind_int64(ins, 2, in[i].b);
@@ -206,8 +202,8 @@ hz_status store_links_sync(store *st, const store_link_rec *links, size_t n, int
     for (size_t i = 1; i < n; i++)
         if (link_cmp(&in[i - 1], &in[i]) == 0) {
             free(in);
-            return hz_fail(HZ_EINVAL, err, errlen, "link %lld-%lld given twice",
-                           (long long)in[i].a, (long long)in[i].b);
+            return hz_fail(HZ_EINVAL, err, errlen, "link %lld-%lld given twice", (long long)in[i].a,
+                           (long long)in[i].b);
         }
     old_row *old = NULL;
     size_t nold = 0;

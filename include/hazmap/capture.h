@@ -8,9 +8,12 @@
  * Three or more sources: a log-linear model (Fienberg 1972; Bishop, Fienberg & Holland 1975,
  * ch. 6): a Poisson GLM with log link on the 2^k - 1 observed capture-history cells, main effects
  * plus a set of two-way interactions, chosen by AIC among all sets (k <= 4) or by forward
- * selection (k > 4). The unobserved cell (no source) is exp(intercept); its 95 % interval is
- * exp(intercept +- 1.96 se), a Wald interval on the log scale (the delta method), conditional on
- * the chosen model.
+ * selection (k > 4). The unobserved cell (no source) is exp(intercept) and N the observed
+ * events plus it. var(N) by the delta method: g' I^-1 g with g = X'mu + exp(b0) e0 the gradient
+ * of N in the coefficients and I = X'WX the Poisson information, minus N for multinomial
+ * sampling (Cormack 1989; Rivest & Levesque 2001); with two sources it is Lincoln-Petersen's
+ * n1 n2 (n1 - m)(n2 - m) / m^3. The 95 % interval is Chao's log-transformed one as for
+ * Chapman, conditional on the chosen model (model-selection uncertainty is not in it).
  *
  * All functions are pure and thread-safe. */
 #ifndef HAZMAP_CAPTURE_H
@@ -29,6 +32,7 @@ typedef struct capture_est {
     double total;    /* estimated total N */
     double missed;   /* N - observed: the injuries no source recorded */
     double se;       /* standard error of N (Chapman: Seber's; log-linear: delta method) */
+    double se_b0;    /* log-linear: standard error of the intercept, log of the missed cell */
     double lo, hi;   /* 95 % interval of N */
     /* log-linear only: */
     unsigned interactions; /* bit (pair index, see capture_pair_index()) of each interaction */

@@ -76,9 +76,9 @@ typedef struct linkage_rec {
 } linkage_rec;
 
 typedef struct linkage_params {
-    double window_s, max_m;       /* blocking */
-    double link_t, possible_t;    /* thresholds on the score (log2 units) */
-    int fixed;                    /* 1: m and u below are given, no EM */
+    double window_s, max_m;    /* blocking */
+    double link_t, possible_t; /* thresholds on the score (log2 units) */
+    int fixed;                 /* 1: m and u below are given, no EM */
     double m[LINKAGE_FIELDS], u[LINKAGE_FIELDS];
 } linkage_params;
 
@@ -104,8 +104,8 @@ typedef struct linkage_result {
     linkage_pair *pairs; /* the candidate pairs and the decided ones, by score, highest first */
     double m[LINKAGE_FIELDS], u[LINKAGE_FIELDS]; /* the probabilities used */
     double w_agree[LINKAGE_FIELDS], w_disagree[LINKAGE_FIELDS];
-    double prior;   /* EM's share of matches among the candidate pairs (NaN when fixed) */
-    int em_iter;    /* EM iterations (0 when fixed) */
+    double prior; /* EM's share of matches among the candidate pairs (NaN when fixed) */
+    int em_iter;  /* EM iterations (0 when fixed) */
     size_t nauto, npossible, nconfirmed, nrejected;
     uint32_t *event; /* per record (input order): its event, 0 .. nevents - 1 */
     size_t nevents;
@@ -135,8 +135,7 @@ const char *linkage_field_name(int f);
 /* Parses a weights file: a JSON object with, for every field, {"m": P, "u": P} (0 < P < 1),
  * e.g. {"time": {"m": 0.95, "u": 0.2}, ...}; sets p->m, p->u and p->fixed. HZ_EINVAL naming
  * the problem. */
-hz_status linkage_weights_parse(const char *json_text, linkage_params *p, char *err,
-                                size_t errlen);
+hz_status linkage_weights_parse(const char *json_text, linkage_params *p, char *err, size_t errlen);
 
 /* Events from links: given n record ids and nl links (pairs of ids; ids not among the records
  * are ignored), sets event[k] to record k's event 0 .. *nevents - 1, numbered in order of each
