@@ -223,3 +223,71 @@ void links_review(hctx *c, const hreq *rq, hresp *rs)
     if (store_data_version(c->st, &v) == HZ_OK) app_note_write(c->app, v);
     send_link(c, id, rs);
 }
+
+/* ---- OpenAPI ---- */
+
+static json_t *op(const char *id, const char *summary, json_t *params, json_t *responses)
+{
+    return json_pack("{s:s, s:s, s:o, s:o, s:[{s:[]}, {s:[]}]}", "operationId", id, "summary",
+                     summary, "parameters", params, "responses", responses, "security", "bearer",
+                     "basic");
+}
+
+static json_t *id_param(void)
+{
+    return json_pack("[{s:s, s:s, s:s, s:b, s:{s:s, s:i}}]", "name", "id", "in", "path",
+                     "description", "the link's id", "required", 1, "schema", "type", "integer",
+                     "minimum", 1);
+}
+
+static json_t *answers(const char *ok)
+{
+    return json_pack("{s:{s:s, s:{s:{}}}, s:{s:s}, s:{s:s}}", "200", "description", ok, "content",
+                     "application/json", "400", "description",
+                     "invalid parameter or body {\"code\", \"description\"}", "401", "description",
+                     "a planner or editor token is needed");
+}
+
+void links_openapi(json_t *paths)
+{
+    json_t *list =
+        json_pack("[{s:s, s:s, s:s, s:b, s:{s:s, s:[s,s,s,s,s], s:s}},"
+                  " {s:s, s:s, s:s, s:b, s:{s:s, s:i, s:i, s:i}},"
+                  " {s:s, s:s, s:s, s:b, s:{s:s, s:i, s:i}}]",
+                  "name", "status", "in", "query", "description", "the links with this status",
+                  "required", 0, "schema", "type", "string", "enum", "auto", "possible",
+                  "confirmed", "rejected", "all", "default", "possible", "name", "limit", "in",
+                  "query", "description", "page size", "required", 0, "schema", "type", "integer",
+                  "minimum", 1, "maximum", LINKS_MAX_LIMIT, "default", LINKS_DEFAULT_LIMIT, "name",
+                  "offset", "in", "query", "description", "index of the first link", "required", 0,
+                  "schema", "type", "integer", "minimum", 0, "default", 0);
+    json_object_set_new(
+        paths, "/api/links",
+        json_pack("{s:o}", "get",
+                  op("get_api_links", "Record links between sources, paged (planners, editors)",
+                     list, answers("a page of links"))));
+    json_object_set_new(
+        paths, "/api/links/summary",
+        json_pack("{s:o}", "get",
+                  op("get_api_links_summary",
+                     "Per-source counts, overlaps and the capture-recapture estimate of the total",
+                     json_array(), answers("the summary"))));
+    json_t *post_resp = answers("the link with the decision");
+    json_object_set_new(post_resp, "404", json_pack("{s:s}", "description", "no such link"));
+    json_object_set_new(post_resp, "415",
+                        json_pack("{s:s}", "description", "the body is not application/json"));
+    json_t *get_resp = answers("one link");
+    json_object_set_new(get_resp, "404", json_pack("{s:s}", "description", "no such link"));
+    json_t *post =
+        op("post_api_links_id", "A reviewer confirms or rejects a link", id_param(), post_resp);
+    json_object_set_new(post, "requestBody",
+                        json_pack("{s:b, s:{s:{s:{s:s, s:[s], s:b, s:{s:{s:s, s:[s,s]}}}}}}",
+                                  "required", 1, "content", "application/json", "schema", "type",
+                                  "object", "required", "status", "additionalProperties", 0,
+                                  "properties", "status", "type", "string", "enum", "confirmed",
+                                  "rejected"));
+    json_object_set_new(paths, "/api/links/{id}",
+                        json_pack("{s:o, s:o}", "get",
+                                  op("get_api_links_id", "One record link", id_param(), get_resp),
+                                  "post", post));
+}

@@ -182,6 +182,30 @@ hz_status linkage_db_events(store *st, const int64_t *ids, size_t n, uint32_t *e
     return s;
 }
 
+hz_status linkage_db_snapshot_events(store *st, const incset *s, uint32_t **event, size_t *nevents,
+                                     char *err, size_t errlen)
+{
+    size_t n = incset_count(s);
+    const hz_incident *it = incset_items(s);
+    int64_t *ids = malloc((n ? n : 1) * sizeof *ids);
+    *event = malloc((n ? n : 1) * sizeof **event);
+    hz_status res = HZ_OK;
+    if (!ids || !*event) {
+        res = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    } else {
+        incset_note_scan(s);
+        for (size_t k = 0; k < n; k++)
+            ids[k] = it[k].id;
+        res = linkage_db_events(st, ids, n, *event, nevents, err, errlen);
+    }
+    free(ids);
+    if (res != HZ_OK) {
+        free(*event);
+        *event = NULL;
+    }
+    return res;
+}
+
 /* ---- the summary ---- */
 
 static json_t *names_of(const recs *R, uint64_t h)

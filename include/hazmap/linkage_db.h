@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "hazmap/incset.h"
 #include "hazmap/linkage.h"
 #include "hazmap/status.h"
 #include "hazmap/store.h"
@@ -29,6 +30,11 @@ hz_status linkage_db_run(store *st, const linkage_params *p, json_t **report, ch
  * record is its own event. */
 hz_status linkage_db_events(store *st, const int64_t *ids, size_t n, uint32_t *event,
                             size_t *nevents, char *err, size_t errlen);
+
+/* linkage_db_events() for every incident of snapshot s, in incset_items() order, into a new
+ * array *event (the caller frees it) of *nevents events: what rates_compute_events() takes. */
+hz_status linkage_db_snapshot_events(store *st, const incset *s, uint32_t **event, size_t *nevents,
+                                     char *err, size_t errlen);
 
 /* 1 when the store holds at least one auto or confirmed link (0 also when it has no table). */
 int linkage_db_has_links(store *st);

@@ -25,4 +25,7 @@ void links_summary(hctx *c, const hreq *rq, hresp *rs);
 void links_one(hctx *c, const hreq *rq, hresp *rs);    /* seg[0] = id */
 void links_review(hctx *c, const hreq *rq, hresp *rs); /* seg[0] = id */
 
+/* Adds the routes above to an OpenAPI document's paths object (openapi.c). */
+void links_openapi(json_t *paths);
+
 #endif

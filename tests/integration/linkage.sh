@@ -21,6 +21,8 @@ check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; 
 
 DB=$WORK/link.sqlite
 python3 tests/integration/linkage/gen3.py "$WORK/src" 300 20261129 || { echo "FAIL generator"; exit 1; }
+"$HAZMAP" import-areas --db "$DB" tests/data/chengdu-datav-geojson/510104.json --srs gcj02 > /dev/null 2>&1 ||
+  { echo "FAIL import-areas"; exit 1; }
 for s in hospital police traffic_police; do
   "$HAZMAP" import-incidents --db "$DB" "$WORK/src/$s.csv" --source "$s" > /dev/null 2>&1 ||
     { echo "FAIL import $s"; exit 1; }
@@ -90,6 +92,14 @@ check "the rejected link is still rejected" body "d['status']=='rejected'"
 # Default thresholds: links become auto, the reviewed ones stay.
 "$HAZMAP" link --db "$DB" --format json > "$WORK/link3.json" 2>&1
 check "default thresholds: auto links, decisions kept" jq "$WORK/link3.json" "d['links']['auto']>100 and d['links']['confirmed']==1 and d['links']['rejected']==1"
+# Statistics count linked events once by default; count=records counts every record.
+stat_count() { get "/api/stats?by=none$1" "${P[@]}" > /dev/null; python3 -c "import json; d=json.load(open('$WORK/body')); print(d['rows'][0]['count'], d['provenance']['counted'])"; }
+EV=$(stat_count '')
+RE=$(stat_count '&count=records')
+EX=$(stat_count '&count=events')
+check "stats: events by default once links exist, fewer than records ($EV / $RE)" test "${EV#* }" = events -a "${RE#* }" = records -a "${EV% *}" -lt "${RE% *}" -a "$EV" = "$EX"
+check "stats: count=bogus is a 400" test "$(get '/api/stats?count=bogus' "${P[@]}")" = 400
+check "CLI stats agrees: --count records" test "$("$HAZMAP" stats --db "$DB" --by none --format json --count records | python3 -c 'import json,sys; print(json.load(sys.stdin)["rows"][0]["count"])')" = "${RE% *}"
 check "server still alive" kill -0 "$PID"
 
 echo "linkage.sh: $CHECKS checks, $FAILS failures"
