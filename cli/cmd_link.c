@@ -130,7 +130,10 @@ static void text_report(FILE *fp, const json_t *r)
             (long long)json_integer_value(json_object_get(l, "confirmed")),
             (long long)json_integer_value(json_object_get(l, "rejected")),
             (long long)json_integer_value(json_object_get(r, "rows_written")));
-    if (json_is_object(em))
+    if (json_is_object(em) && json_is_true(json_object_get(em, "fallback")))
+        fprintf(fp, "weights (built-in: EM's estimate was not usable, too few or too alike "
+                    "candidate pairs; see LINKAGE.md):\n");
+    else if (json_is_object(em))
         fprintf(fp, "weights (EM, %lld iterations, prior %.3f):\n",
                 (long long)json_integer_value(json_object_get(em, "iterations")),
                 jnum(em, "prior"));

@@ -260,6 +260,15 @@ START_TEST(test_one_to_one)
     ck_assert_uint_eq(lr->nevents, 2);
     linkage_free(lr);
 
+    /* EM on four pairs cannot be trusted: the built-in probabilities, the same links */
+    linkage_params pe;
+    linkage_params_init(&pe);
+    ck_assert_int_eq(linkage_run(r, 4, 2, &pe, NULL, 0, &lr, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(lr->em_fallback, 1);
+    ck_assert_uint_eq(lr->nauto, 2);
+    ck_assert_uint_eq(lr->event[0], lr->event[1]);
+    linkage_free(lr);
+
     /* a reviewer rejected 1-2: then 1-3 and 2-4 */
     linkage_decision d = {2, 1, LINK_REJECTED};
     ck_assert_int_eq(linkage_run(r, 4, 2, &p, &d, 1, &lr, err, sizeof err), HZ_OK);
@@ -385,6 +394,7 @@ START_TEST(test_synthetic_three_sources)
     linkage_result *lr;
     char err[256];
     ck_assert_int_eq(linkage_run(T.r, T.n, NSRC, &p, NULL, 0, &lr, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(lr->em_fallback, 0);
     double prec, rec;
     pair_scores(&T, lr->event, &prec, &rec);
     ck_assert_msg(prec >= 0.95 && rec >= 0.95, "precision %.4f recall %.4f", prec, rec);

@@ -23,6 +23,15 @@ static const char *const field_names[LINKAGE_FIELDS] = {"time", "distance", "age
 static const char *const status_names[] = {NULL, "auto", "possible", "confirmed", "rejected"};
 
 enum { EM_MAX_ITER = 1000, NPATTERNS = 243 /* 3^LINKAGE_FIELDS */ };
+
+/* The probabilities used when EM cannot be trusted (linkage.h: too few candidate pairs, or a fit
+ * without two distinct classes): m from records of one event that differ by the usual noise of
+ * times, points and ages; u among different events already within the blocking window and
+ * distance (time and distance agree at half the limits: about half and a quarter of them), the
+ * ages of two unrelated people within 2 years (about 1 in 20), sex (1 in 2), mechanism (the
+ * commonest group, about 1 in 4). */
+static const double default_m[LINKAGE_FIELDS] = {0.99, 0.95, 0.95, 0.98, 0.95};
+static const double default_u[LINKAGE_FIELDS] = {0.5, 0.3, 0.05, 0.5, 0.25};
 #define PROB_MIN 1e-6
 
 void linkage_params_init(linkage_params *p)
@@ -408,6 +417,15 @@ hz_status linkage_run(const linkage_rec *recs, size_t n, int nsrc, const linkage
         r->prior = NAN;
     } else {
         r->em_iter = em_estimate(count, r->m, r->u, &r->prior);
+        double sep = 0;
+        for (int f = 0; f < LINKAGE_FIELDS; f++)
+            sep = fmax(sep, r->m[f] - r->u[f]);
+        if (r->npairs < LINKAGE_EM_MIN_PAIRS || !(r->prior > 0.001 && r->prior < 0.99) ||
+            sep < 0.1) {
+            r->em_fallback = 1;
+            memcpy(r->m, default_m, sizeof r->m);
+            memcpy(r->u, default_u, sizeof r->u);
+        }
     }
     for (int f = 0; f < LINKAGE_FIELDS; f++) {
         r->w_agree[f] = log2(r->m[f] / r->u[f]);

@@ -395,9 +395,9 @@ hz_status linkage_db_run(store *st, const linkage_params *p, json_t **report, ch
     }
     if (s == HZ_OK) s = summary_of(&R, &L, &summary, err, errlen);
     if (s == HZ_OK) {
-        json_t *em = p->fixed
-                         ? json_null()
-                         : json_pack("{s:i, s:f}", "iterations", lr->em_iter, "prior", lr->prior);
+        json_t *em = p->fixed ? json_null()
+                              : json_pack("{s:i, s:f, s:b}", "iterations", lr->em_iter, "prior",
+                                          lr->prior, "fallback", lr->em_fallback);
         *report = json_pack(
             "{s:{s:f, s:f, s:f, s:f, s:b}, s:o, s:o, s:I, s:{s:I, s:I, s:I, s:I}, s:I, s:o}",
             "parameters", "window_h", p->window_s / 3600, "max_m", p->max_m, "link", p->link_t,

@@ -7,12 +7,15 @@
  *    window_s apart, and at most max_m apart (great-circle), or in the same area when one of
  *    them has no point.
  *  - Comparison vector, one value per field (LINKAGE_F_*): agree, disagree, or missing (either
- *    side unknown, which weighs 0). time: |dt| <= window_s / 4; distance: <= max_m / 4; age:
+ *    side unknown, which weighs 0). time: |dt| <= window_s / 2; distance: <= max_m / 2; age:
  *    |da| <= 2 years; sex: equal; mechanism: compatible (linkage_mech_compatible()).
  *  - Fellegi & Sunter (1969) weights: agreement log2(m/u), disagreement log2((1-m)/(1-u)), where
  *    m = P(agree | same event) and u = P(agree | different events), estimated by EM under
  *    conditional independence (Winkler 1988; Herzog, Scheuren & Winkler 2007, ch. 9), or given
- *    (linkage_weights_parse()). A pair's score is the sum of its fields' weights.
+ *    (linkage_weights_parse()). A pair's score is the sum of its fields' weights. EM needs both
+ *    kinds of pairs: with fewer than LINKAGE_EM_MIN_PAIRS candidates, a share of matches outside
+ *    (0.001, 0.99), or no field whose m exceeds its u by 0.1, the built-in probabilities are used
+ *    instead (linkage.c, default_m/default_u) and the result says so (em_fallback).
  *  - Score >= link_t (default LINKAGE_LINK_T) is a link; >= possible_t (LINKAGE_POSSIBLE_T) a
  *    possible link for a reviewer; below, nothing.
  *  - One-to-one, greedy: reviewers' confirmed links first, then the pairs by score, highest
@@ -61,6 +64,7 @@ enum { LINKAGE_MAX_SOURCES = 64 };
 #define LINKAGE_MAX_M 200.0
 #define LINKAGE_LINK_T 6.0
 #define LINKAGE_POSSIBLE_T 2.0
+#define LINKAGE_EM_MIN_PAIRS 100
 
 /* One record to link. */
 typedef struct linkage_rec {
@@ -104,8 +108,9 @@ typedef struct linkage_result {
     linkage_pair *pairs; /* the candidate pairs and the decided ones, by score, highest first */
     double m[LINKAGE_FIELDS], u[LINKAGE_FIELDS]; /* the probabilities used */
     double w_agree[LINKAGE_FIELDS], w_disagree[LINKAGE_FIELDS];
-    double prior; /* EM's share of matches among the candidate pairs (NaN when fixed) */
-    int em_iter;  /* EM iterations (0 when fixed) */
+    double prior;    /* EM's share of matches among the candidate pairs (NaN when fixed) */
+    int em_iter;     /* EM iterations (0 when fixed) */
+    int em_fallback; /* 1: EM's estimate was not usable, the built-in m and u were used */
     size_t nauto, npossible, nconfirmed, nrejected;
     uint32_t *event; /* per record (input order): its event, 0 .. nevents - 1 */
     size_t nevents;
