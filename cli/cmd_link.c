@@ -78,9 +78,8 @@ static double jnum(const json_t *o, const char *k)
 
 static void text_names(FILE *fp, const json_t *names)
 {
-    size_t i;
-    const json_t *v;
-    json_array_foreach(names, i, v) fprintf(fp, "%s%s", i ? "+" : "", json_string_value(v));
+    for (size_t i = 0; i < json_array_size(names); i++)
+        fprintf(fp, "%s%s", i ? "+" : "", json_string_value(json_array_get(names, i)));
 }
 
 static void text_summary(FILE *fp, const json_t *sm)
@@ -91,13 +90,15 @@ static void text_summary(FILE *fp, const json_t *sm)
             (long long)json_integer_value(json_object_get(sm, "records")),
             (long long)json_integer_value(json_object_get(sm, "events")));
     fprintf(fp, "sources:\n");
-    json_array_foreach(json_object_get(sm, "sources"), i, v) fprintf(
-        fp, "  %-20s %8lld records %8lld events\n", json_string_value(json_object_get(v, "name")),
-        (long long)json_integer_value(json_object_get(v, "records")),
-        (long long)json_integer_value(json_object_get(v, "events")));
+    const json_t *srcs = json_object_get(sm, "sources");
+    for (i = 0; i < json_array_size(srcs) && (v = json_array_get(srcs, i)); i++)
+        fprintf(fp, "  %-20s %8lld records %8lld events\n",
+                json_string_value(json_object_get(v, "name")),
+                (long long)json_integer_value(json_object_get(v, "records")),
+                (long long)json_integer_value(json_object_get(v, "events")));
     fprintf(fp, "capture histories (events seen by exactly these sources):\n");
-    json_array_foreach(json_object_get(sm, "histories"), i, v)
-    {
+    const json_t *hists = json_object_get(sm, "histories");
+    for (i = 0; i < json_array_size(hists) && (v = json_array_get(hists, i)); i++) {
         fprintf(fp, "  ");
         text_names(fp, json_object_get(v, "sources"));
         fprintf(fp, ": %lld\n", (long long)json_integer_value(json_object_get(v, "events")));
@@ -142,8 +143,10 @@ static void text_report(FILE *fp, const json_t *r)
     const char *k;
     const json_t *w;
     json_object_foreach((json_t *)json_object_get(r, "weights"), k, w)
+    {
         fprintf(fp, "  %-10s m %.4f u %.4f  agree %+.2f  disagree %+.2f\n", k, jnum(w, "m"),
                 jnum(w, "u"), jnum(w, "agree"), jnum(w, "disagree"));
+    }
     text_summary(fp, json_object_get(r, "summary"));
 }
 

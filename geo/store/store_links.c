@@ -201,9 +201,10 @@ hz_status store_links_sync(store *st, const store_link_rec *links, size_t n, int
     qsort(in, n, sizeof *in, link_cmp);
     for (size_t i = 1; i < n; i++)
         if (link_cmp(&in[i - 1], &in[i]) == 0) {
+            int64_t a = in[i].a, b = in[i].b;
             free(in);
-            return hz_fail(HZ_EINVAL, err, errlen, "link %lld-%lld given twice", (long long)in[i].a,
-                           (long long)in[i].b);
+            return hz_fail(HZ_EINVAL, err, errlen, "link %lld-%lld given twice", (long long)a,
+                           (long long)b);
         }
     old_row *old = NULL;
     size_t nold = 0;
