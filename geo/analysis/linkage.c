@@ -355,7 +355,7 @@ static hz_status apply_decisions(const linkage_rec *recs, size_t n, const linkag
     for (size_t k = 0; k < n; k++)
         byid[k] = (ord){recs[k].id, (uint32_t)k};
     qsort(byid, n, sizeof *byid, ord_cmp);
-    qsort(r->pairs, r->npairs, sizeof *r->pairs, pair_key_cmp);
+    if (r->npairs) qsort(r->pairs, r->npairs, sizeof *r->pairs, pair_key_cmp);
     size_t nblocked = r->npairs;
     hz_status s = HZ_OK;
     for (size_t d = 0; d < ndec && s == HZ_OK; d++) {
@@ -364,7 +364,8 @@ static hz_status apply_decisions(const linkage_rec *recs, size_t n, const linkag
         if (a < 0 || b < 0 || a == b || recs[a].src == recs[b].src) continue;
         linkage_pair key = {.a = recs[a].id < recs[b].id ? recs[a].id : recs[b].id,
                             .b = recs[a].id < recs[b].id ? recs[b].id : recs[a].id};
-        linkage_pair *hit = bsearch(&key, r->pairs, nblocked, sizeof key, pair_key_cmp);
+        linkage_pair *hit =
+            nblocked ? bsearch(&key, r->pairs, nblocked, sizeof key, pair_key_cmp) : NULL;
         if (!hit) {
             s = add_pair(&r->pairs, &r->npairs, cap, recs, (uint32_t)a, (uint32_t)b);
             hit = &r->pairs[r->npairs - 1];
@@ -442,7 +443,7 @@ hz_status linkage_run(const linkage_rec *recs, size_t n, int nsrc, const linkage
     }
 
     /* Greedy one-to-one (invariant 2). */
-    qsort(r->pairs, r->npairs, sizeof *r->pairs, pair_rank_cmp);
+    if (r->npairs) qsort(r->pairs, r->npairs, sizeof *r->pairs, pair_rank_cmp);
     for (size_t k = 0; k < n; k++) {
         taken[k] = linked[k] = (uint32_t)k;
         srcmask[k] = 1ull << recs[k].src;
