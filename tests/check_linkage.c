@@ -12,7 +12,9 @@
 #include "testutil.h"
 #include "hazmap/capture.h"
 #include "hazmap/linkage.h"
+#include "hazmap/incset.h"
 #include "hazmap/linkage_db.h"
+#include "hazmap/rates.h"
 #include "hazmap/store.h"
 #include "hazmap/store_links.h"
 #include "hazmap/vocab.h"
@@ -492,8 +494,18 @@ START_TEST(test_store_links)
     char err[512];
     store *st = store_open(dbpath, STORE_CREATE, err, sizeof err);
     ck_assert_msg(st != NULL, "%s", err);
-    /* Two sources, 8 events each seen by both (ids 1..8 hospital, 9..16 police), 1 km apart */
+    /* Two sources, 8 events each seen by both (ids 1..8 hospital, 9..16 police), 1 km apart,
+     * in one area of 100,000 people */
     ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    unsigned char wkb[128];
+    size_t wlen = tu_square_wkb(wkb, 103.9, 30.5, 104.2, 30.7);
+    hz_area_rec area = {.code = "A",
+                        .name = "A",
+                        .level = "district",
+                        .population = 100000,
+                        .wkb = wkb,
+                        .wkb_len = wlen};
+    ck_assert_int_eq(store_area_put(st, &area, err, sizeof err), HZ_OK);
     for (int s = 0; s < 2; s++)
         for (int e = 0; e < 8; e++) {
             char sid[16];
@@ -506,6 +518,7 @@ START_TEST(test_store_links)
                                  .age = 20 + e,
                                  .sex = HZ_SEX_MALE,
                                  .disability = -1,
+                                 .area_code = "A",
                                  .lon = 104.0 + e * 0.01 + s * 0.0001,
                                  .lat = 30.6};
             store_put_outcome o;
@@ -532,6 +545,36 @@ START_TEST(test_store_links)
     json_decref(rep);
     ck_assert(linkage_db_has_links(st));
     int64_t v1 = version_of(st);
+
+    /* Statistics by events count each linked pair once: 8 events, 16 records. */
+    incset *snap = incset_load(st, NULL, err, sizeof err);
+    ck_assert_msg(snap != NULL, "%s", err);
+    uint32_t *event = NULL;
+    size_t nevents = 0;
+    ck_assert_int_eq(linkage_db_snapshot_events(st, snap, &event, &nevents, err, sizeof err),
+                     HZ_OK);
+    ck_assert_uint_eq(nevents, 8);
+    hz_filter f;
+    filter_init(&f);
+    rates_result *rr = NULL;
+    ck_assert_int_eq(rates_compute_events(snap, &f, 0, event, nevents, &rr, err, sizeof err),
+                     HZ_OK);
+    ck_assert_uint_eq(rr->n, 1);
+    ck_assert_int_eq(rr->rows[0].count, 8);
+    ck_assert(rr->events);
+    rates_free(rr);
+    ck_assert_int_eq(rates_compute(snap, &f, 0, &rr, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(rr->rows[0].count, 16);
+    ck_assert(!rr->events);
+    rates_free(rr);
+    /* ages 20-23 keep both records of four events: four */
+    ck_assert_int_eq(filter_set(&f, "age", "20-23", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(rates_compute_events(snap, &f, 0, event, nevents, &rr, err, sizeof err),
+                     HZ_OK);
+    ck_assert_int_eq(rr->rows[0].count, 4);
+    rates_free(rr);
+    free(event);
+    incset_free(snap);
 
     /* The same run again writes nothing and keeps the data version. */
     ck_assert_int_eq(linkage_db_run(st, &p, &rep, err, sizeof err), HZ_OK);
