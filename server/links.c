@@ -71,8 +71,6 @@ static int link_cb(void *ud, const store_link_rec *l)
         x->s = HZ_ENOMEM;
         return 1;
     }
-    if (!l->reviewer) json_object_set_new(o, "reviewer", json_null());
-    if (!l->at) json_object_set_new(o, "at", json_null());
     if (tokens_reads_incidents(x->c->role)) {
         json_t *recs = json_array();
         int64_t ids[2] = {l->a, l->b};
