@@ -13,6 +13,7 @@
 #include "hazmap/evaluate.h"
 #include "hazmap/hztime.h"
 #include "hazmap/incset.h"
+#include "hazmap/linkage_db.h"
 #include "hazmap/rates.h"
 #include "hazmap/store.h"
 
@@ -41,26 +42,27 @@ static void stats_usage(FILE *out)
 {
     fprintf(out,
             "usage: hazmap stats --db PATH [filters] [--by area,mechanism,age_group,sex]\n"
-            "                    [--format csv|json] [--min-count N] [-o FILE]\n"
+            "                    [--format csv|json] [--min-count N] [--count events|records]\n"
+            "                    [-o FILE]\n"
             "  Counts and crude rates per 100,000 population per year with exact Poisson 95 %%\n"
             "  CIs (Garwood) and an 'unstable' flag (count < 20). --by defaults to area; the\n"
             "  denominator is the area's total population (no age/sex populations are stored).\n"
             "  Years come from --from/--to, or the data's time span. Age groups: 0-14, 15-24,\n"
-            "  25-44, 45-64, 65+, unknown. --format defaults to json for -o *.json, else csv.\n");
+            "  25-44, 45-64, 65+, unknown. --format defaults to json for -o *.json, else csv.\n"
+            "  --count events|records: once `hazmap link` has linked records of several\n"
+            "  sources, an event (linked records) counts once by default; records counts\n"
+            "  every record (per source: --source is not a filter, split the file instead).\n");
 }
 
 int cmd_stats(int argc, char **argv)
 {
     const char *cmd = argv[0];
     const char *db = NULL, *by_s = NULL, *format = NULL, *output = NULL, *help = NULL,
-               *mincount_s = NULL;
-    const cli_opt opts[] = {{"db", 1, &db},
-                            {"by", 1, &by_s},
-                            {"format", 1, &format},
-                            {"output", 1, &output},
-                            {"min-count", 1, &mincount_s},
-                            {"help", 0, &help},
-                            {NULL, 0, NULL}};
+               *mincount_s = NULL, *count_s = NULL;
+    const cli_opt opts[] = {{"db", 1, &db},         {"by", 1, &by_s},
+                            {"count", 1, &count_s}, {"format", 1, &format},
+                            {"output", 1, &output}, {"min-count", 1, &mincount_s},
+                            {"help", 0, &help},     {NULL, 0, NULL}};
     hz_filter f;
     filter_init(&f);
     if (cli_parse(argc, argv, opts, &f, NULL, 0, NULL) != 0) return 2;
@@ -93,11 +95,26 @@ int cmd_stats(int argc, char **argv)
         json = n >= 5 && strcmp(output + n - 5, ".json") == 0;
     }
     if (mincount_s && cli_int(cmd, "min-count", mincount_s, 0, 1000000, &mincount) != 0) return 2;
+    if (count_s && strcmp(count_s, "events") && strcmp(count_s, "records")) {
+        cli_error(cmd, "--count: '%s' is not events or records", count_s);
+        return 2;
+    }
     incset *s = cli_load_snapshot(cmd, db, NULL);
     if (!s) return 1;
     rates_result *r = NULL;
     int status = 1;
-    hz_status hs = rates_compute(s, &f, by, &r, err, sizeof err);
+    uint32_t *event = NULL;
+    size_t nevents = 0;
+    hz_status hs = HZ_OK;
+    if (!count_s || strcmp(count_s, "events") == 0) {
+        store *st = store_open(db, STORE_READONLY, err, sizeof err);
+        if (!st) hs = HZ_EDB;
+        if (st && (count_s || linkage_db_has_links(st)))
+            hs = linkage_db_snapshot_events(st, s, &event, &nevents, err, sizeof err);
+        store_close(st);
+    }
+    if (hs == HZ_OK) hs = rates_compute_events(s, &f, by, event, nevents, &r, err, sizeof err);
+    free(event);
     if (hs != HZ_OK) {
         cli_error(cmd, "%s", err);
         status = hs == HZ_EINVAL ? 2 : 1;

@@ -19,6 +19,7 @@
  *     holding a reference to the release while it does; app_free() stops and joins it first. */
 #include "hazmap/app.h"
 #include "hazmap/apiroutes.h"
+#include "hazmap/links.h"
 #include "hazmap/collections.h"
 #include "hazmap/incpost.h"
 #include "hazmap/oapif.h"
@@ -101,6 +102,10 @@ static const route routes[] = {
     {"POST", "/api/releases", releases_post, R_SNAP | R_AUTH, "releases_post"},
     {"GET", "/api/releases/{}", releases_one, R_AUTH, "release"},
     {"GET", "/api/releases/{}/tables/{}", releases_table, R_AUTH, "release_table"},
+    {"GET", "/api/links", links_list, R_AUTH, "links"},
+    {"GET", "/api/links/summary", links_summary, R_AUTH, "links_summary"},
+    {"GET", "/api/links/{}", links_one, R_AUTH, "link"},
+    {"POST", "/api/links/{}", links_review, R_AUTH, "link_post"},
     {"GET", "/healthz", oapif_healthz, R_SNAP | R_AUTH, "healthz"},
     {"GET", "/metrics", apiroutes_metrics, 0, "metrics"},
 };

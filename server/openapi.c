@@ -1,5 +1,6 @@
 /* openapi.c - the OpenAPI 3.0 description of the HTTP API, built from tables. */
 #include "hazmap/openapi.h"
+#include "hazmap/links.h"
 #include "hazmap/vocab.h"
 
 #include <stdio.h>
@@ -92,6 +93,8 @@ static const pdef release_params[] = {
 static const pdef stats_params[] = {
     {"by", "query", "string", "comma-separated: area, mechanism, age_group, sex", 0},
     {"format", "query", "string", "json or csv", 0},
+    {"count", "query", "string",
+     "events (linked records of several sources once; the default once links exist) or records", 0},
 };
 
 static const pdef evaluate_params[] = {
@@ -288,6 +291,7 @@ json_t *openapi_build(const char *server_url, const char *title)
                                   "responses", "201", "description", "published", "401",
                                   "description", "token needed", "403", "description",
                                   "planners only", "security", "bearer"));
+    links_openapi(paths);
     add_get(paths, "/healthz", "Liveness and counts", "application/json", json_array());
     add_get(paths, "/metrics", "Prometheus metrics", "text/plain", json_array());
     return json_pack("{s:s, s:{s:s, s:s, s:s}, s:[{s:s}], s:o,"

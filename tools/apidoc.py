@@ -102,6 +102,10 @@ REQUESTS = {
     "releases": both("/api/releases"),
     "release": both("/api/releases/1"),
     "release_table": both("/api/releases/1/tables/subdistrict_year") + both("/api/releases/1/tables/district_year"),
+    "links": planner("/api/links?status=all&limit=5") + [("editor", "GET", "/api/links?status=auto&limit=5", None, 200)],
+    "link_review": [("editor", "POST", "/api/links/1", {"status": "rejected"}, 200),
+                    ("planner", "POST", "/api/links/1", {"status": "confirmed"}, 200)],
+    "links_summary": planner("/api/links/summary"),
     "healthz": both("/healthz"),
     "error": [("public", "GET", "/collections/areas/items?limit=0", None, 400),
               ("public", "GET", "/collections/incidents/items", None, 401),
@@ -111,7 +115,9 @@ REQUESTS = {
               ("public", "GET", "/api/blackspots?eps=5000&min_points=2", None, 400),
               ("public", "GET", "/collections/hotspots/items?cell=30", None, 400),
               ("public", "GET", "/tiles/density/12/3235/1689.png?mechanism=traffic", None, 400),
-              ("public", "GET", "/api/stats?from=2013-01-01", None, 400)],
+              ("public", "GET", "/api/stats?from=2013-01-01", None, 400),
+              ("public", "GET", "/api/links", None, 401),
+              ("editor", "POST", "/api/links/1", {"status": "maybe"}, 400)],
 }
 
 
@@ -252,7 +258,7 @@ def fetch(base, tokens, aud, method, path, body):
     data = None
     if body is not None:
         data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/geo+json"
+        headers["Content-Type"] = "application/json" if path.startswith("/api/links") else "application/geo+json"
     rq = urllib.request.Request(base + path, data=data, headers=headers, method=method)
     try:
         with urllib.request.urlopen(rq, timeout=300) as r:

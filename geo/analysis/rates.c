@@ -71,6 +71,8 @@ typedef struct tally {
     size_t nm, ng, ns, cells; /* the dimensions' extents; cells = nm ng ns per slot */
     int64_t *counts;          /* nslot * cells, slot-major */
     int seen_m[HZ_MECH_COUNT], seen_g[RATES_AGE_GROUPS], seen_s[HZ_SEX_COUNT];
+    const uint32_t *event; /* per incident its event (rates_compute_events()), or NULL */
+    uint8_t *event_seen;   /* per event: already counted */
 } tally;
 
 /* The area slots of the rows: every area within the filter's area when grouped by area, else
@@ -114,6 +116,10 @@ static int count_incidents(const incset *s, const hz_filter *f, tally *t, rates_
     for (size_t k = 0, n = incset_count(s); k < n; k++) {
         const hz_incident *i = &it[k];
         if (i->area < 0 || !incset_match(s, f, t->fa, i)) continue;
+        if (t->event) { /* an event counts once, at its first record the filter keeps */
+            if (t->event_seen[t->event[k]]) continue;
+            t->event_seen[t->event[k]] = 1;
+        }
         r->incidents++;
         int g = rates_age_group(i->age);
         t->seen_m[i->mechanism] = t->seen_g[g] = t->seen_s[i->sex] = 1;
@@ -241,17 +247,29 @@ static int fill_rows(const incset *s, const tally *t, int64_t total_pop, rates_r
     return 0;
 }
 
-/* Runs the stages in order; the tally is freed here whether they succeed or not. */
 hz_status rates_compute(const incset *s, const hz_filter *f, unsigned by, rates_result **out,
                         char *err, size_t errlen)
+{
+    return rates_compute_events(s, f, by, NULL, 0, out, err, errlen);
+}
+
+/* Runs the stages in order; the tally is freed here whether they succeed or not. */
+hz_status rates_compute_events(const incset *s, const hz_filter *f, unsigned by,
+                               const uint32_t *event, size_t nevents, rates_result **out, char *err,
+                               size_t errlen)
 {
     *out = NULL;
     tally t;
     memset(&t, 0, sizeof t);
     t.by = by;
     t.fa = -1;
-    if (f->area[0] && (t.fa = incset_area_find(s, f->area)) < 0)
+    t.event = event;
+    if (event && !(t.event_seen = calloc(nevents ? nevents : 1, 1)))
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    if (f->area[0] && (t.fa = incset_area_find(s, f->area)) < 0) {
+        free(t.event_seen);
         return hz_fail(HZ_EINVAL, err, errlen, "area: no area with code '%s'", f->area);
+    }
     t.nm = (by & RATES_BY_MECHANISM) ? HZ_MECH_COUNT : 1;
     t.ng = (by & RATES_BY_AGE) ? RATES_AGE_GROUPS : 1;
     t.ns = (by & RATES_BY_SEX) ? HZ_SEX_COUNT : 1;
@@ -264,6 +282,7 @@ hz_status rates_compute(const incset *s, const hz_filter *f, unsigned by, rates_
         ok = fill_rows(s, &t, total_population(s, by, t.fa), r) == 0;
     }
     if (ok) {
+        r->events = event != NULL;
         r->by = by;
         filter_canonical(f, r->filters, sizeof r->filters);
         snprintf(r->work_srs, sizeof r->work_srs, "%s", incset_work_srs(s));
@@ -272,6 +291,7 @@ hz_status rates_compute(const incset *s, const hz_filter *f, unsigned by, rates_
     free(t.slot_area);
     free(t.area_slot);
     free(t.counts);
+    free(t.event_seen);
     if (!ok) {
         rates_free(r);
         return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
@@ -392,6 +412,7 @@ hz_status rates_json(const rates_result *r, const disc_policy *pol, json_t **out
     json_object_set_new(prov, "incidents",
                         disc_total_shown(pol, any) ? json_integer(r->incidents) : json_null());
     json_object_set_new(prov, "data_version", json_integer(r->data_version));
+    json_object_set_new(prov, "counted", json_string(r->events ? "events" : "records"));
     json_object_set_new(prov, "suppress_below", json_integer(pol ? pol->min_count : 0));
     json_object_set_new(
         prov, "suppression",

@@ -70,7 +70,8 @@ typedef struct rates_result {
     unsigned by;
     double years;
     int64_t from, to;  /* the period used, [from, to) seconds; INT64_MIN if unknown */
-    int64_t incidents; /* filtered incidents inside an area */
+    int64_t incidents; /* filtered incidents inside an area (events when events is 1) */
+    int events;        /* 1: rates_compute_events() counted events */
     char filters[1024];
     char work_srs[256];
     int64_t data_version;
@@ -79,6 +80,14 @@ typedef struct rates_result {
 
 hz_status rates_compute(const incset *s, const hz_filter *f, unsigned by, rates_result **out,
                         char *err, size_t errlen);
+
+/* The same counting events instead of records (record linkage, linkage_db.h): event[k] is the
+ * event 0 .. nevents - 1 of incident k of incset_items(). An event counts once, in the row of its
+ * first record (in the snapshot's id order) that passes the filter and lies in an area. event
+ * NULL is rates_compute(). The provenance says "counted": "events" or "records". */
+hz_status rates_compute_events(const incset *s, const hz_filter *f, unsigned by,
+                               const uint32_t *event, size_t nevents, rates_result **out, char *err,
+                               size_t errlen);
 void rates_free(rates_result *r);
 
 /* {"rows": [{area, area_name, mechanism, age_group, sex, count, population, years, rate,

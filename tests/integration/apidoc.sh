@@ -19,6 +19,11 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 tools/load-sample.sh "$HAZMAP" "$TMP/sample.sqlite" > "$TMP/load.log" 2>&1 || { cat "$TMP/load.log"; echo "FAIL - sample database"; exit 1; }
+# A second source (the first 20 sample incidents again as a police feed, 5 minutes later) and
+# its links (hazmap link), so that the /api/links answers have content.
+sqlite3 -csv -header "$TMP/sample.sqlite" "SELECT id, strftime('%Y-%m-%dT%H:%M:%S+08:00', t + 300 + 28800, 'unixepoch') AS occurred_at, lon, lat, age, sex, mechanism FROM incidents WHERE t IS NOT NULL ORDER BY id LIMIT 20" > "$TMP/police.csv"
+"$HAZMAP" import-incidents --db "$TMP/sample.sqlite" "$TMP/police.csv" --source police > /dev/null 2>&1 || { echo "FAIL - second source"; exit 1; }
+"$HAZMAP" link --db "$TMP/sample.sqlite" > /dev/null || { echo "FAIL - hazmap link"; exit 1; }
 PLANNER=$("$HAZMAP" token create --db "$TMP/sample.sqlite" --role planner | tail -1 | tr -d '[:space:]')
 EDITOR=$("$HAZMAP" token create --db "$TMP/sample.sqlite" --role editor | tail -1 | tr -d '[:space:]')
 cat > "$TMP/hazmap.conf" <<'CONF'
