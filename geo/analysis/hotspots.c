@@ -764,7 +764,7 @@ static hz_status mean_kth_cell_distance(const hs_work *w, int k, double *mean, s
         rc = hz_cancel_status(err, errlen);
         if (rc != HZ_OK) break;
         knn_off *off[2];
-        size_t noff[2];
+        size_t noff[2] = {0, 0};
         off[0] = knn_offsets(L, 0, rad, &noff[0]);
         off[1] = L->hex ? knn_offsets(L, 1, rad, &noff[1]) : off[0];
         noff[1] = L->hex ? noff[1] : noff[0];

@@ -246,6 +246,9 @@ static int dijkstra(worker *W, int k, uint32_t src)
     const engine *E = W->E;
     double *dist = W->dist[k];
     size_t n = 0;
+    /* worker_init() allocates dist for the simple method, the only one that calls this (clang's
+     * analyzer follows a path where the method differs and dist stayed NULL) */
+    assert(dist != NULL && W->touched[k] != NULL);
     dist[src] = 0;
     W->touched[k][W->ntouched[k]++] = src;
     if (heap_push(W, &n, (heap_item){0, src})) return -1;
@@ -448,8 +451,8 @@ static void run_thread(void *ctx, size_t lo, size_t hi, int tid)
 static hz_status prepare(const roadnet *net, const hz_points *p, const nkde_opts *o, int nthreads,
                          nkde_lix *lx, nkde_events *ev, nkde_result **out, char *err, size_t errlen)
 {
+    if (!net || !p || !o || !out) return hz_fail(HZ_EINVAL, err, errlen, "nkde: NULL argument");
     *out = NULL;
-    if (!net || !p || !out) return hz_fail(HZ_EINVAL, err, errlen, "nkde: NULL argument");
     hz_status rc = nkde_opts_check(o, err, errlen);
     if (rc != HZ_OK) return rc;
     rc = nkde_lix_build(net, o->lixel, lx, err, errlen);
