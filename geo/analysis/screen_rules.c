@@ -49,7 +49,8 @@ static int slide(const screen_rcrash *q, size_t m, int need, int months, screen_
     for (size_t k = 0; k + (size_t)need <= m; k++) {
         const screen_rcrash *first = &q[k], *last = &q[k + (size_t)need - 1];
         if (last->month - first->month >= months) continue;
-        double p0 = first->pos, p1 = first->pos;
+        double p0 = first->pos;
+        double p1 = p0;
         for (size_t i = k; i < k + (size_t)need; i++) {
             p0 = q[i].pos < p0 ? q[i].pos : p0;
             p1 = q[i].pos > p1 ? q[i].pos : p1;

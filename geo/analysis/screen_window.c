@@ -26,11 +26,14 @@ void screen_window_bounds(double length, double window, double step, size_t i, d
     size_t n = screen_window_count(length, window, step);
     assert(i < n);
     if (n == 1) {
-        *a = 0, *b = length;
+        *a = 0;
+        *b = length;
     } else if (i + 1 == n) {
-        *a = length - window, *b = length;
+        *a = length - window;
+        *b = length;
     } else {
-        *a = (double)i * step, *b = *a + window;
+        *a = (double)i * step;
+        *b = *a + window;
     }
 }
 
