@@ -486,8 +486,12 @@ app *app_new(const srvconf *cfg, char *err, size_t errlen)
     atomic_init(&a->pre_stop, 0);
     a->m = metrics_new(a->labels, ROUTE_COUNT);
     size_t budget = (size_t)cfg->cache_mb * (1u << 20);
-    a->tile_cache = tilecache_new(budget / 8 * 3, cfg->cache_dir, err, errlen);
-    a->result_cache = a->tile_cache ? tilecache_new(budget / 16 * 3, NULL, err, errlen) : NULL;
+    /* The budget's shares: tiles 5/16, results 8/16, the public's tiles 2/16 and results 1/16. A
+     * result may take the whole results' share: a view of a computed collection is packed there
+     * whole (paging.h), and its pages are read from it (the sample's auto hot spots: ~29 MB). */
+    a->tile_cache = tilecache_new(budget / 16 * 5, cfg->cache_dir, err, errlen);
+    a->result_cache = a->tile_cache ? tilecache_new(budget / 2, NULL, err, errlen) : NULL;
+    if (a->result_cache) tilecache_set_max_entry(a->result_cache, budget / 2);
     a->pub_tiles = a->result_cache ? tilecache_new(budget / 8, NULL, err, errlen) : NULL;
     a->pub_results = a->pub_tiles ? tilecache_new(budget / 16, NULL, err, errlen) : NULL;
     if (!a->pub_results) {

@@ -12,7 +12,8 @@
 
 typedef struct coll_def {
     const char *id, *title, *description;
-    int incidents; /* individual incidents: tokens_reads_incidents() decides who reads them */
+    const char *method; /* how the features are made: the collection's provenance member */
+    int incidents;      /* individual incidents: tokens_reads_incidents() decides who reads them */
     void (*items)(hctx *c, const hreq *rq, hresp *rs);
     void (*item)(hctx *c, const char *fid, const hreq *rq, hresp *rs);
 } coll_def;
@@ -21,18 +22,30 @@ static const coll_def collections[] = {
     {"areas", "Areas",
      "Sub-district boundaries with population, incident counts and rates per "
      "100,000 per year (exact Poisson 95 % limits) under the filters",
+     "count of the filtered incidents in the area and its sub-areas; crude rate per 100,000 per "
+     "year, exact Poisson 95 % CI (Garwood 1936)",
      0, oapif_areas_items, oapif_area_item},
-    {"incidents", "Incidents", "Geocoded injury incidents (planners only)", 1,
-     oapif_incidents_items, oapif_incident_item},
-    {"hotspots", "Hot spots", "Getis-Ord Gi* hot and cold spot cells under the filters", 0,
-     apiroutes_hotspots_items, apiroutes_hotspots_item},
-    {"blackspots", "Black spots", "DBSCAN black-spot clusters, ranked", 0,
-     apiroutes_blackspots_items, apiroutes_blackspots_item},
+    {"incidents", "Incidents", "Geocoded injury incidents (planners only)",
+     "the stored incidents, as imported or posted", 1, oapif_incidents_items, oapif_incident_item},
+    {"hotspots", "Hot spots", "Getis-Ord Gi* hot and cold spot cells under the filters",
+     "Getis-Ord local statistic on aggregated cells (Getis & Ord 1992; Ord & Getis 1995), FDR "
+     "by Benjamini-Hochberg",
+     0, apiroutes_hotspots_items, apiroutes_hotspots_item},
+    {"blackspots", "Black spots", "DBSCAN black-spot clusters, ranked",
+     "DBSCAN (Ester et al. 1996) in the working CRS, ranked by severity score; slope_yr: "
+     "least-squares slope of the yearly counts (incidents per year)",
+     0, apiroutes_blackspots_items, apiroutes_blackspots_item},
+    {"blackspot_hulls", "Black-spot hulls",
+     "The convex hulls of the black spots as polygons: the same view, ranks and properties",
+     "the black spots' convex hulls (Andrew's monotone chain, 1979); one computation with the "
+     "black spots",
+     0, apiroutes_blackspot_hulls_items, apiroutes_blackspot_hulls_item},
     {"emerging", "Emerging hot spots",
      "Cells classed new, consecutive, intensifying, persistent, diminishing, sporadic, "
      "oscillating or historical hot (or cold) spots over time steps (EMERGING.md); an item "
      "carries its series",
-     0, apiroutes_emerging_items, apiroutes_emerging_item},
+     "Mann-Kendall trend of space-time Gi* (EMERGING.md)", 0, apiroutes_emerging_items,
+     apiroutes_emerging_item},
 };
 enum { NCOLLECTIONS = sizeof collections / sizeof *collections };
 
@@ -68,13 +81,25 @@ static json_t *collection_json(hctx *c, const coll_def *d, const double bb[4], i
     snprintf(path, sizeof path, "/collections/%s/items", d->id);
     json_array_append_new(links,
                           oapif_link(c->base, path, "items", "application/geo+json", d->title));
+    /* the downloads every collection's items have (paging.h) */
+    snprintf(path, sizeof path, "/collections/%s/items?f=csv", d->id);
+    json_array_append_new(links, oapif_link(c->base, path, "alternate", "text/csv",
+                                            "The features as CSV (UTF-8, WKT geometry)"));
+    snprintf(path, sizeof path, "/collections/%s/items?f=gpkg", d->id);
+    json_array_append_new(links,
+                          oapif_link(c->base, path, "alternate", "application/geopackage+sqlite3",
+                                     "The features as a GeoPackage"));
+    /* the provenance a client keeps with the collection: each page carries the view's in full */
+    json_t *prov = json_pack("{s:s, s:s}", "method", d->method, "per_page",
+                             "each page of items carries the view's provenance as its member "
+                             "'provenance' and as the header X-Hazmap-Provenance");
     return json_pack("{s:s, s:s, s:s, s:o, s:{s:{s:[[f,f,f,f]], s:s}, s:{s:[[o,o]], s:s}},"
-                     " s:s, s:[s]}",
+                     " s:s, s:[s], s:o}",
                      "id", d->id, "title", d->title, "description", d->description, "links", links,
                      "extent", "spatial", "bbox", bb[0], bb[1], bb[2], bb[3], "crs", CRS84,
                      "temporal", "interval", time_or_null(tmin), time_or_null(tmax), "trs",
                      "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian", "itemType", "feature",
-                     "crs", CRS84);
+                     "crs", CRS84, "provenance", prov);
 }
 
 /* The spatial extent the audience may see: planners get the incidents' box; the public and

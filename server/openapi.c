@@ -25,8 +25,14 @@ static const pdef filter_params[] = {
      0},
 };
 
+static const pdef landing_params[] = {{"f", "query", "string", "json (default) or html", 0}};
+
 static const pdef items_params[] = {
-    {"f", "query", "string", "json (default) or html", 0},
+    {"f", "query", "string",
+     "json (default), html, or a download of the matching features (all of them from offset, at "
+     "most 100,000; limit may lower it): csv (UTF-8 with a BOM, the geometry as WKT) or gpkg "
+     "(GeoPackage)",
+     0},
     {"bbox", "query", "string", "minlon,minlat,maxlon,maxlat (WGS84)", 0},
     {"limit", "query", "integer", "page size, 1..10000 (default 100)", 0},
     {"offset", "query", "integer", "index of the first feature (next/prev links carry it)", 0},
@@ -101,9 +107,11 @@ static const pdef evaluate_params[] = {
     {"compare", "query", "string", "comparison area code", 0},
 };
 
-static const pdef coll_param[] = {{"collectionId", "path", "string",
-                                   "areas, incidents (planner), hotspots, blackspots, emerging",
-                                   1}};
+static const pdef coll_param[] = {
+    {"collectionId", "path", "string",
+     "areas, incidents (planner), hotspots, blackspots, blackspot_hulls, "
+     "emerging",
+     1}};
 static const pdef fid_param[] = {{"featureId", "path", "string", "feature id", 1}};
 
 /* The schema of parameter p: its type, with the bounds and defaults OGC API - Features Part 1
@@ -170,6 +178,24 @@ static json_t *responses(const char *type, const char *desc)
                      "the token's role may not read this (an editor's token: the incidents)");
 }
 
+/* The items' other answers (f=csv, f=gpkg), and the header every page of an analysis carries. */
+static void downloads(json_t *op)
+{
+    json_t *ok = json_object_get(json_object_get(op, "responses"), "200");
+    json_t *content = json_object_get(ok, "content");
+    json_object_set_new(content, "text/csv", json_pack("{s:{s:s}}", "schema", "type", "string"));
+    json_object_set_new(
+        content, "application/geopackage+sqlite3",
+        json_pack("{s:{s:s, s:s}}", "schema", "type", "string", "format", "binary"));
+    json_object_set_new(
+        ok, "headers",
+        json_pack("{s:{s:s, s:{s:s}}, s:{s:s, s:{s:s}}}", "X-Hazmap-Provenance", "description",
+                  "the analysis' provenance as compact JSON (the page's provenance member)",
+                  "schema", "type", "string", "Content-Disposition", "description",
+                  "downloads: attachment; filename=\"hazmap-{collectionId}.csv\" (or .gpkg)",
+                  "schema", "type", "string"));
+}
+
 /* Every GET answers the public without a token and planners with one (the answer depends on
  * it): the token is optional, by either scheme. */
 static json_t *optional_security(void)
@@ -208,7 +234,7 @@ json_t *openapi_build(const char *server_url, const char *title)
     json_t *paths = json_object();
     json_t *p;
     add_get(paths, "/", "Landing page (JSON) or the map page (text/html)", "application/json",
-            (p = json_array(), add_params(p, items_params, 1), p));
+            (p = json_array(), ADD(p, landing_params), p));
     add_get(paths, "/conformance", "OGC API conformance classes", "application/json", json_array());
     add_get(paths, "/api", "This OpenAPI 3.0 document",
             "application/vnd.oai.openapi+json;version=3.0", json_array());
@@ -225,6 +251,7 @@ json_t *openapi_build(const char *server_url, const char *title)
     ADD(p, release_params);
     add_get(paths, "/collections/{collectionId}/items", "Features of a collection",
             "application/geo+json", p);
+    downloads(json_object_get(json_object_get(paths, "/collections/{collectionId}/items"), "get"));
     json_t *post = json_pack(
         "{s:s, s:[{s:s,s:s,s:b,s:{s:s}}, {s:s,s:s,s:s,s:b,s:{s:s,s:[s,s],s:s}}],"
         " s:{s:b, s:{s:{s:{}}, s:{s:{}}}}, s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}, s:[{s:[]}]}",

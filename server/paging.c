@@ -5,6 +5,7 @@
  * is past the offset and the page has room, and only selected features are added. */
 #include "hazmap/paging.h"
 #include "hazmap/oapif.h"
+#include "hazmap/fcexport.h"
 #include "hazmap/geojson.h"
 #include "hazmap/hztime.h"
 #include "hazmap/json_out.h"
@@ -33,7 +34,7 @@ enum { N_ITEMS_ARGS = sizeof items_args / sizeof *items_args };
 int paging_parse(hctx *c, const hreq *rq, paging_params *pg, hz_filter *f, hresp *rs,
                  const char *const *extra)
 {
-    const char *allowed[APP_MAX_ARGS + 1];
+    const char *allowed[APP_MAX_ARGS + 2];
     int n = 0;
     for (; n < N_ITEMS_ARGS; n++)
         allowed[n] = items_args[n];
@@ -42,9 +43,25 @@ int paging_parse(hctx *c, const hreq *rq, paging_params *pg, hz_filter *f, hresp
         allowed[n++] = *e;
     }
     allowed[n] = NULL;
-    if (app_check_args(rq, allowed, 1, rs)) return -1;
+    /* f is checked here, not by app_check_args(): items also come as downloads */
+    const char *fv = hreq_arg_get(rq, "f");
+    static const char *const formats[] = {"json", "geojson", "html", "csv", "gpkg", NULL};
+    int fi = 0;
+    char ferr[256];
+    allowed[n++] = "f";
+    allowed[n] = NULL;
+    if (fv && qparam_enum("f", fv, formats, &fi, ferr, sizeof ferr) != HZ_OK) {
+        hresp_error(rs, 400, "InvalidParameterValue", "%s", ferr);
+        return -1;
+    }
+    char aerr[512];
+    if (hreq_check_args(rq, allowed, 1, aerr, sizeof aerr) != HZ_OK) {
+        hresp_error(rs, 400, "InvalidParameterValue", "%s", aerr);
+        return -1;
+    }
     memset(pg, 0, sizeof *pg);
-    pg->limit = 100;
+    pg->format = fi == 3 ? PAGING_CSV : fi == 4 ? PAGING_GPKG : PAGING_GEOJSON;
+    pg->limit = pg->format == PAGING_GEOJSON ? 100 : PAGING_MAX_DOWNLOAD;
     pg->dt_from = INT64_MIN;
     pg->dt_to = INT64_MAX;
     char err[512];
@@ -57,8 +74,9 @@ int paging_parse(hctx *c, const hreq *rq, paging_params *pg, hz_filter *f, hresp
     /* OGC API - Features 1, 7.15.4: a limit above the maximum is the maximum, not an error */
     if (s == HZ_OK && (v = hreq_arg_get(rq, "limit")) &&
         (s = qparam_long("limit", v, 1, 1000000000L, &pg->limit, err, sizeof err)) == HZ_OK &&
-        pg->limit > PAGING_MAX_LIMIT)
+        pg->limit > PAGING_MAX_LIMIT && pg->format == PAGING_GEOJSON)
         pg->limit = PAGING_MAX_LIMIT;
+    if (pg->limit > PAGING_MAX_DOWNLOAD) pg->limit = PAGING_MAX_DOWNLOAD;
     if (s == HZ_OK && (v = hreq_arg_get(rq, "offset")))
         s = qparam_long("offset", v, 0, 1000000000L, &pg->offset, err, sizeof err);
     if (s == HZ_OK && (v = hreq_arg_get(rq, "datetime")))
@@ -178,11 +196,68 @@ static json_t *page_links(hctx *c, const hreq *rq, const paging_page *p)
     return links;
 }
 
+/* The layer and file name of a download: the collection's id of /collections/{id}/items, else
+ * the path's last segment; letters, digits and '_' only. */
+static void download_name(const char *path, char *name, size_t n)
+{
+    const char *p = path, *pre = "/collections/";
+    if (strncmp(p, pre, strlen(pre)) == 0)
+        p += strlen(pre);
+    else if (strrchr(p, '/'))
+        p = strrchr(p, '/') + 1;
+    size_t k = 0;
+    for (; *p && *p != '/' && *p != '.' && k + 1 < n; p++)
+        name[k++] = (char)((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                                   (*p >= '0' && *p <= '9') || *p == '_'
+                               ? *p
+                               : '_');
+    name[k] = 0;
+    if (!k) snprintf(name, n, "hazmap");
+}
+
+/* The features (their comma-separated text) as the download of pg's format. */
+static void send_download(const hreq *rq, hresp *rs, const paging_params *pg, const char *features,
+                          size_t flen)
+{
+    jbuf b = {0};
+    jbuf_lit(&b, "{\"type\":\"FeatureCollection\",\"features\":[");
+    jbuf_raw(&b, features, flen);
+    jbuf_lit(&b, "]}");
+    size_t len;
+    char *text = jbuf_take(&b, &len), name[96], err[512], cd[160];
+    if (!text) {
+        hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
+        return;
+    }
+    fcexport_format fmt = pg->format == PAGING_GPKG ? FCEXPORT_GPKG : FCEXPORT_CSV;
+    download_name(rq->path, name, sizeof name);
+    unsigned char *out;
+    size_t outlen;
+    hz_status s = fcexport_bytes(text, len, fmt, name, &out, &outlen, err, sizeof err);
+    free(text);
+    if (s != HZ_OK) {
+        app_fail(rs, s, err);
+        return;
+    }
+    hresp_take(rs, 200, fcexport_type(fmt), out, outlen);
+    snprintf(cd, sizeof cd, "attachment; filename=\"hazmap-%s.%s\"", name, fcexport_ext(fmt));
+    hresp_header(rs, "Content-Disposition", cd);
+}
+
 void paging_send(hctx *c, const hreq *rq, hresp *rs, paging_page *p, const json_t *prov)
 {
     assert(p->returned <= p->selected && p->selected <= (size_t)p->pg.limit);
     size_t flen, len;
     char *features = jbuf_take(&p->features, &flen), ts[32];
+    if (p->pg.format != PAGING_GEOJSON) {
+        if (features)
+            send_download(rq, rs, &p->pg, features, flen);
+        else
+            hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
+        free(features);
+        paging_page_free(p);
+        return;
+    }
     json_t *links = page_links(c, rq, p);
     hztime_format_iso((int64_t)time(NULL), 0, ts);
     jbuf b = {0};
@@ -212,6 +287,9 @@ void paging_send(hctx *c, const hreq *rq, hresp *rs, paging_page *p, const json_
     }
     free(features);
     hresp_take(rs, 200, GEOJSON, (unsigned char *)text, len);
+    char *ptext = prov ? json_dumps(prov, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    if (ptext) hresp_header(rs, "X-Hazmap-Provenance", ptext);
+    free(ptext);
 }
 
 /* Bounding box of the coordinates of a GeoJSON geometry (any nesting). */
@@ -281,6 +359,159 @@ void paging_send_item(hctx *c, hresp *rs, json_t *fc, const char *fid)
     json_object_set_new(f, "links", paging_item_links(c));
     hresp_json(rs, 200, f, "application/geo+json");
     json_decref(fc);
+}
+
+/* The packed form (paging_pack()): a header, n records, then the texts. Native byte order and
+ * alignment: it never leaves the process. */
+#define PACK_MAGIC "HZFCPK1"
+typedef struct pack_head {
+    char magic[8];
+    uint64_t n, prov_off, prov_len; /* prov_len 0: no provenance */
+} pack_head;
+typedef struct pack_rec {
+    double bb[4]; /* NAN without coordinates (never in a bbox) */
+    uint64_t off, len;
+} pack_rec;
+
+int paging_pack(const json_t *fc, unsigned char **blob, size_t *len)
+{
+    const json_t *all = json_object_get(fc, "features");
+    size_t n = json_array_size(all);
+    jbuf texts = {0};
+    pack_rec *recs = calloc(n ? n : 1, sizeof *recs);
+    if (!recs) return -1;
+    for (size_t i = 0; i < n; i++) {
+        json_t *f = json_copy(json_array_get(all, i)); /* shallow: only "id" is set */
+        if (!f) {
+            free(recs);
+            jbuf_free(&texts);
+            return -1;
+        }
+        json_object_set_new(f, "id", json_integer((json_int_t)i + 1));
+        double bb[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+        coords_bbox(json_object_get(json_object_get(f, "geometry"), "coordinates"), bb);
+        for (int k = 0; k < 4; k++)
+            recs[i].bb[k] = isfinite(bb[0]) ? bb[k] : NAN;
+        recs[i].off = texts.len;
+        jbuf_json(&texts, f);
+        recs[i].len = texts.len - recs[i].off;
+        json_decref(f);
+    }
+    pack_head h = {PACK_MAGIC, n, texts.len, 0};
+    const json_t *prov = json_object_get(fc, "provenance");
+    if (prov) {
+        jbuf_json(&texts, prov);
+        h.prov_len = texts.len - h.prov_off;
+    }
+    size_t tlen;
+    char *t = jbuf_take(&texts, &tlen);
+    size_t head = sizeof h + n * sizeof *recs;
+    unsigned char *b = t ? malloc(head + tlen + 1) : NULL;
+    if (!b) {
+        free(t);
+        free(recs);
+        return -1;
+    }
+    memcpy(b, &h, sizeof h);
+    memcpy(b + sizeof h, recs, n * sizeof *recs);
+    memcpy(b + head, t, tlen);
+    free(t);
+    free(recs);
+    *blob = b;
+    *len = head + tlen;
+    return 0;
+}
+
+/* The header of blob and where its records and texts start; -1 when it is not one of ours. */
+static int unpack(const unsigned char *blob, size_t len, pack_head *h, const unsigned char **recs,
+                  const char **texts)
+{
+    if (len < sizeof *h) return -1;
+    memcpy(h, blob, sizeof *h);
+    if (memcmp(h->magic, PACK_MAGIC, sizeof h->magic) != 0 ||
+        h->n > (len - sizeof *h) / sizeof(pack_rec))
+        return -1;
+    size_t head = sizeof *h + (size_t)h->n * sizeof(pack_rec);
+    if (h->prov_off + h->prov_len > len - head) return -1;
+    *recs = blob + sizeof *h;
+    *texts = (const char *)blob + head;
+    return 0;
+}
+
+static void get_rec(const unsigned char *recs, size_t i, pack_rec *r)
+{
+    memcpy(r, recs + i * sizeof *r, sizeof *r);
+}
+
+void paging_send_packed(hctx *c, const hreq *rq, hresp *rs, const paging_params *pg,
+                        const unsigned char *blob, size_t len)
+{
+    pack_head h;
+    const unsigned char *recs;
+    const char *texts;
+    if (unpack(blob, len, &h, &recs, &texts)) {
+        hresp_error(rs, 500, "InternalError", "a cached result is damaged");
+        return;
+    }
+    paging_page *p = paging_page_new(pg);
+    if (!p) {
+        hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
+        return;
+    }
+    pack_rec r;
+    if (!pg->has_bbox) { /* every feature matches: read only the page's */
+        p->matched = (size_t)pg->offset < h.n ? (size_t)pg->offset : (size_t)h.n;
+        for (size_t i = p->matched; i < h.n && !paging_full(p); i++) {
+            get_rec(recs, i, &r);
+            if (paging_match(p)) paging_add_text(p, texts + r.off, (size_t)r.len, 1);
+        }
+        p->matched = (size_t)h.n;
+    } else {
+        for (size_t i = 0; i < h.n; i++) {
+            get_rec(recs, i, &r);
+            if (!isfinite(r.bb[0]) || !paging_bbox_hits(pg, r.bb) || !paging_match(p)) continue;
+            paging_add_text(p, texts + r.off, (size_t)r.len, 1);
+        }
+    }
+    json_t *prov = h.prov_len ? json_loadb(texts + h.prov_off, (size_t)h.prov_len, 0, NULL) : NULL;
+    paging_send(c, rq, rs, p, prov);
+    json_decref(prov);
+}
+
+void paging_send_packed_item(hctx *c, hresp *rs, const unsigned char *blob, size_t len,
+                             const char *fid)
+{
+    pack_head h;
+    const unsigned char *recs;
+    const char *texts;
+    if (unpack(blob, len, &h, &recs, &texts)) {
+        hresp_error(rs, 500, "InternalError", "a cached result is damaged");
+        return;
+    }
+    long k;
+    char err[128];
+    if (qparam_long("featureId", fid, 1, 100000000L, &k, err, sizeof err) != HZ_OK ||
+        (uint64_t)k > h.n) {
+        hresp_error(rs, 404, "NotFound", "no feature '%.64s'", fid);
+        return;
+    }
+    pack_rec r;
+    get_rec(recs, (size_t)k - 1, &r);
+    /* the feature's text ends with its closing brace: its links go before it */
+    json_t *links = paging_item_links(c);
+    jbuf b = {0};
+    jbuf_raw(&b, texts + r.off, (size_t)r.len - 1);
+    jbuf_lit(&b, ",\"links\":");
+    jbuf_json(&b, links);
+    jbuf_lit(&b, "}");
+    json_decref(links);
+    size_t n;
+    char *text = jbuf_take(&b, &n);
+    if (!text) {
+        hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
+        return;
+    }
+    hresp_take(rs, 200, GEOJSON, (unsigned char *)text, n);
 }
 
 void paging_add_areas(hctx *c, const paging_params *pg, paging_page *page,

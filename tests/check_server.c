@@ -804,6 +804,13 @@ START_TEST(test_metrics_render)
     ck_assert(strstr(t, "hazmap_cache_requests_total{cache=\"tile\",outcome=\"hit\"} 1\n"));
     ck_assert_ptr_null(strstr(t, "hazmap_analysis")); /* no pool, no pool lines */
     free(t);
+    metrics_computation(m, "hotspots");
+    metrics_computation(m, "blackspots");
+    metrics_computation(m, "hotspots");
+    t = metrics_render(m, 7, &len);
+    ck_assert(strstr(t, "\nhazmap_analysis_computations_total{analysis=\"hotspots\"} 2\n"));
+    ck_assert(strstr(t, "\nhazmap_analysis_computations_total{analysis=\"blackspots\"} 1\n"));
+    free(t);
     metrics_set_pool(m, fake_pool, NULL);
     t = metrics_render(m, 7, &len);
     ck_assert(strstr(t, "\nhazmap_analysis_waiting 3\n"));

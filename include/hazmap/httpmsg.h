@@ -42,7 +42,7 @@ typedef struct hreq {
     hreq_where where;
 } hreq;
 
-enum { HRESP_MAX_HEADERS = 8 };
+enum { HRESP_MAX_HEADERS = 12 };
 
 typedef struct hresp {
     int status; /* 0 until set */
