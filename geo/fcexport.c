@@ -39,7 +39,7 @@ static hz_status take_file(const char *name, unsigned char **out, size_t *outlen
 }
 
 hz_status fcexport_bytes(const char *geojson, size_t len, fcexport_format fmt, const char *layer,
-                         unsigned char **out, size_t *outlen, char *err, size_t errlen)
+                         int epsg, unsigned char **out, size_t *outlen, char *err, size_t errlen)
 {
     *out = NULL;
     *outlen = 0;
@@ -66,6 +66,12 @@ hz_status fcexport_bytes(const char *geojson, size_t len, fcexport_format fmt, c
     argv = CSLAddString(argv, fmt == FCEXPORT_GPKG ? "GPKG" : "CSV");
     argv = CSLAddString(argv, "-nln");
     argv = CSLAddString(argv, layer);
+    if (epsg > 0) {
+        char t_srs[32];
+        snprintf(t_srs, sizeof t_srs, "EPSG:%d", epsg);
+        argv = CSLAddString(argv, "-t_srs");
+        argv = CSLAddString(argv, t_srs);
+    }
     if (fmt == FCEXPORT_CSV) {
         argv = CSLAddString(argv, "-lco");
         argv = CSLAddString(argv, "GEOMETRY=AS_WKT");

@@ -407,6 +407,7 @@ typedef struct page_job {
     hresp *rs;
     const paging_params *pg; /* NULL: one item */
     const char *fid;
+    int crs; /* an item's crs (a page's is pg's) */
 } page_job;
 
 static void page_from(void *ud, const unsigned char *blob, size_t len)
@@ -415,7 +416,7 @@ static void page_from(void *ud, const unsigned char *blob, size_t len)
     if (j->pg)
         paging_send_packed(j->c, j->rq, j->rs, j->pg, blob, len);
     else
-        paging_send_packed_item(j->c, j->rs, blob, len, j->fid);
+        paging_send_packed_item(j->c, j->rs, blob, len, j->fid, j->crs);
 }
 
 /* Packs fc (consumed) and keeps it under key; the packed bytes in *blob (caller frees) when blob
@@ -444,8 +445,9 @@ static void computed_serve(hctx *c, const hreq *rq, hresp *rs, const computed_ki
                            const paging_params *pg, const hz_filter *f0, const char *fid)
 {
     spots_view v;
-    if (k->parse(c, rq, f0, fid != NULL, &v, rs)) return;
-    page_job job = {c, rq, rs, pg, fid};
+    page_job job = {c, rq, rs, pg, fid, 0};
+    if (k->parse(c, rq, f0, fid != NULL, &v, rs) || (!pg && paging_crs(c, rq, &job.crs, rs)))
+        return;
     if (rescache_borrow(c, v.key, page_from, &job)) return;
     if (app_offload(c, rs)) return;
     json_t *sibling = NULL, *fc = k->compute(c, &v, &sibling, rs);
@@ -474,7 +476,13 @@ static void computed_items(hctx *c, const hreq *rq, hresp *rs, const computed_ki
 static void computed_item(hctx *c, const char *fid, const hreq *rq, hresp *rs,
                           const computed_kind *k)
 {
-    if (app_check_args(rq, k->args, 1, rs)) return;
+    const char *allowed[APP_MAX_ARGS + 1];
+    int n = 0;
+    for (const char *const *a = k->args; *a; a++)
+        allowed[n++] = *a;
+    allowed[n++] = "crs";
+    allowed[n] = NULL;
+    if (app_check_args(rq, allowed, 1, rs)) return;
     computed_serve(c, rq, rs, k, NULL, NULL, fid);
 }
 

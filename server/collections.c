@@ -3,6 +3,8 @@
 #include "hazmap/apiroutes.h"
 #include "hazmap/hztime.h"
 #include "hazmap/oapif.h"
+#include "hazmap/outcrs.h"
+#include "hazmap/paging.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -102,6 +104,22 @@ static json_t *collection_json(hctx *c, const coll_def *d, const double bb[4], i
                      "crs", CRS84, "provenance", prov);
 }
 
+/* OGC API - Features Part 2: the CRSs a collection's features may be asked in
+ * (/req/crs/fc-md-crs-list), CRS84 first, and the one they are kept in
+ * (/req/crs/fc-md-storageCrs). */
+static void add_crs(hctx *c, json_t *coll)
+{
+    int codes[5], n = outcrs_list(paging_work_epsg(c), codes);
+    json_t *list = json_array();
+    for (int i = 0; i < n; i++) {
+        char uri[96];
+        outcrs_uri(codes[i], uri, sizeof uri);
+        json_array_append_new(list, json_string(uri));
+    }
+    json_object_set_new(coll, "crs", list);
+    json_object_set_new(coll, "storageCrs", json_string(CRS84));
+}
+
 /* The spatial extent the audience may see: planners get the incidents' box; the public and
  * editors the areas' (the incidents' box would give the outermost incidents' coordinates). */
 static void extent_of(const hctx *c, double bb[4])
@@ -134,7 +152,9 @@ void collections_list(hctx *c, const hreq *rq, hresp *rs)
     json_t *arr = json_array();
     for (int i = 0; i < NCOLLECTIONS; i++) {
         if (collections[i].incidents && !tokens_reads_incidents(c->role)) continue;
-        json_array_append_new(arr, collection_json(c, &collections[i], bb, tmin, tmax));
+        json_t *one = collection_json(c, &collections[i], bb, tmin, tmax);
+        add_crs(c, one);
+        json_array_append_new(arr, one);
     }
     json_t *links = json_array();
     json_array_append_new(
@@ -146,7 +166,11 @@ void collections_list(hctx *c, const hreq *rq, hresp *rs)
 
 void collections_one(hctx *c, const hreq *rq, hresp *rs)
 {
-    if (app_check_args(rq, NULL, 0, rs)) return;
+    /* crs is accepted (and checked) here too: GDAL's OAPIF driver keeps the query of the
+     * collection's URL it was given and repeats it on the items requests */
+    static const char *const allowed[] = {"crs", NULL};
+    int epsg;
+    if (app_check_args(rq, allowed, 0, rs) || paging_crs(c, rq, &epsg, rs)) return;
     const coll_def *d = collection_or_fail(c, c->seg[0], rs);
     if (!d) return;
     double bb[4];
@@ -154,6 +178,7 @@ void collections_one(hctx *c, const hreq *rq, hresp *rs)
     extent_of(c, bb);
     app_time_span(c, &tmin, &tmax);
     json_t *j = collection_json(c, d, bb, tmin, tmax);
+    add_crs(c, j);
     hresp_json(rs, 200, j, "application/json");
     json_decref(j);
 }

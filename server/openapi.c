@@ -37,7 +37,18 @@ static const pdef items_params[] = {
     {"limit", "query", "integer", "page size, 1..10000 (default 100)", 0},
     {"offset", "query", "integer", "index of the first feature (next/prev links carry it)", 0},
     {"datetime", "query", "string", "instant or interval start/end, '..' for an open end", 0},
+    {"crs", "query", "string",
+     "OGC API - Features Part 2: the CRS of the features' geometries, a URI of the collection's "
+     "crs list (CRS84 by default; EPSG 4326 and 4490 latitude first, 3857, the working UTM zone); "
+     "the answer's Content-Crs header names it",
+     0},
+    {"bbox-crs", "query", "string",
+     "OGC API - Features Part 2: the CRS of bbox (its axis order), a URI of the crs list", 0},
 };
+
+static const pdef crs_param[] = {
+    {"crs", "query", "string",
+     "the CRS of the geometry (a URI of the collection's crs list; computed collections)", 0}};
 
 static const pdef hotspot_params[] = {
     {"cell", "query", "string",
@@ -240,7 +251,7 @@ json_t *openapi_build(const char *server_url, const char *title)
             "application/vnd.oai.openapi+json;version=3.0", json_array());
     add_get(paths, "/collections", "The collections", "application/json", json_array());
     add_get(paths, "/collections/{collectionId}", "One collection", "application/json",
-            (p = json_array(), ADD(p, coll_param), p));
+            (p = json_array(), ADD(p, coll_param), ADD(p, crs_param), p));
     p = json_array();
     ADD(p, coll_param);
     ADD(p, items_params);
@@ -269,7 +280,8 @@ json_t *openapi_build(const char *server_url, const char *title)
                         operation_id("post", "/collections/{collectionId}/items"));
     json_object_set_new(json_object_get(paths, "/collections/{collectionId}/items"), "post", post);
     add_get(paths, "/collections/{collectionId}/items/{featureId}", "One feature",
-            "application/geo+json", (p = json_array(), ADD(p, coll_param), ADD(p, fid_param), p));
+            "application/geo+json",
+            (p = json_array(), ADD(p, coll_param), ADD(p, fid_param), ADD(p, crs_param), p));
     add_get(paths, "/api/config", "Settings for the map page (role follows the token)",
             "application/json", json_array());
     add_get(paths, "/api/stats", "Counts and rates per 100,000 with exact Poisson limits",

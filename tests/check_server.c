@@ -138,6 +138,10 @@ START_TEST(test_request_args)
     hreq_arg dupf[] = {{"from", "2013-01-01"}, {"limit", "5"}, {"from", "2014-01-01"}};
     hreq rq3 = {.method = "GET", .path = "/", .args = dupf, .nargs = 3};
     ck_assert_str_eq(hreq_repeated_arg(&rq3), "from");
+    /* the same value twice is no ambiguity (GDAL's OAPIF driver repeats its URL's query) */
+    hreq_arg same[] = {{"crs", "x"}, {"limit", "5"}, {"crs", "x"}};
+    hreq rq4 = {.method = "GET", .path = "/", .args = same, .nargs = 3};
+    ck_assert_ptr_null(hreq_repeated_arg(&rq4));
 }
 END_TEST
 

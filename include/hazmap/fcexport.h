@@ -16,11 +16,11 @@
 
 typedef enum fcexport_format { FCEXPORT_CSV = 0, FCEXPORT_GPKG } fcexport_format;
 
-/* The FeatureCollection text geojson (len bytes, in CRS84 or, with epsg > 0, in EPSG:epsg with
- * the coordinates in the order they are written) as format fmt, one layer named layer (letters,
- * digits, '_'). HZ_EIO when OGR fails, HZ_ENOMEM. */
+/* The FeatureCollection text geojson (len bytes, CRS84) as format fmt, one layer named layer
+ * (letters, digits, '_'), its geometries transformed to EPSG:epsg by OGR when epsg > 0 (in the
+ * format's own axis order: x = longitude in a GeoPackage). HZ_EIO when OGR fails, HZ_ENOMEM. */
 hz_status fcexport_bytes(const char *geojson, size_t len, fcexport_format fmt, const char *layer,
-                         unsigned char **out, size_t *outlen, char *err, size_t errlen);
+                         int epsg, unsigned char **out, size_t *outlen, char *err, size_t errlen);
 
 /* "text/csv; charset=utf-8" or "application/geopackage+sqlite3"; and the file name extension. */
 const char *fcexport_type(fcexport_format fmt);

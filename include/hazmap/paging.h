@@ -47,9 +47,19 @@ typedef struct paging_params {
     long limit;             /* 1..PAGING_MAX_LIMIT, default 100 (a larger one is clamped) */
     long offset;            /* 0..1e9, default 0 */
     paging_format format;
+    int crs; /* crs: the EPSG code the features are sent in, 0 for CRS84 (outcrs.h) */
 } paging_params;
 
-/* Checks the items arguments (f: json, geojson, html, csv or gpkg; bbox, limit, offset, datetime,
+/* The EPSG code of the snapshot's working CRS when it is a UTM zone (326NN, 327NN), else 0: the
+ * one served CRS that depends on the data. */
+int paging_work_epsg(const hctx *c);
+
+/* Parses rq's crs (OGC API - Features Part 2; absent: CRS84) into *epsg; an unknown CRS is a 400
+ * in rs and -1. */
+int paging_crs(const hctx *c, const hreq *rq, int *epsg, hresp *rs);
+
+/* Checks the items arguments (f: json, geojson, html, csv or gpkg; crs and bbox-crs of OGC API -
+ * Features Part 2, the bbox read in bbox-crs and kept in CRS84; bbox, limit, offset, datetime,
  * the filters and the names in extra, NULL-terminated, may be NULL) and parses them into pg and the
  * filter f; datetime narrows f's date range (an empty intersection matches nothing; it is no
  * error). On failure fills rs with the 400 and returns non-zero. */
@@ -107,10 +117,10 @@ int paging_pack(const json_t *fc, unsigned char **blob, size_t *len);
 void paging_send_packed(hctx *c, const hreq *rq, hresp *rs, const paging_params *pg,
                         const unsigned char *blob, size_t len);
 
-/* Feature fid (its 1-based position) of a packed FeatureCollection, with its links; 404 when
- * there is no such feature. */
+/* Feature fid (its 1-based position) of a packed FeatureCollection, with its links, its geometry
+ * in EPSG:crs (0: CRS84); 404 when there is no such feature. */
 void paging_send_packed_item(hctx *c, hresp *rs, const unsigned char *blob, size_t len,
-                             const char *fid);
+                             const char *fid, int crs);
 
 /* Walks the snapshot's areas in order: each that meets the request's bbox and belongs on the
  * page is made by feature(ud, index) (a new reference, or NULL to skip) and added. */

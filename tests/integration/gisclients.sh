@@ -4,8 +4,9 @@
 #  1. a full ogr2ogr copy of the planners' hot spots at GDAL's default page size (10 in GDAL 3.6:
 #     thousands of pages) costs one computation (/metrics: hazmap_analysis_computations_total);
 #  2. GeoPackage and Shapefile copies of the collections keep every field and every value;
-#  3. f=csv and f=gpkg downloads of the items (BOM, attachment name, every feature, readable by OGR).
-# Env: HAZMAP (binary, default build/hazmap).
+#  3. f=csv and f=gpkg downloads of the items (BOM, attachment name, every feature, readable by OGR);
+#  4. OGC API - Features Part 2 (CRS by reference), each requirement named by its clause.
+# Env: HAZMAP (binary, default build/hazmap); GISCLIENTS_ONLY="2 4" runs only those parts.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 HAZMAP=${HAZMAP:-build/hazmap}
@@ -38,9 +39,11 @@ done
 [ -n "$PID" ] || { tail -20 "$TMP/server.log"; echo "FAIL - hazmap serve did not start"; exit 1; }
 B=http://127.0.0.1:$PORT
 AUTH=(--config GDAL_HTTP_HEADERS "Authorization: Bearer $TOKEN")
+want() { [ -z "${GISCLIENTS_ONLY:-}" ] || [[ " $GISCLIENTS_ONLY " == *" $1 "* ]]; }
 computations() { curl -fsS "$B/metrics" | sed -n "s/^hazmap_analysis_computations_total{analysis=\"$1\"} //p"; }
 
 # ---- 1. one computation for a whole copy at GDAL's default page size
+if want 1; then
 t0=$(date +%s.%N)
 if ogr2ogr -f GPKG "$TMP/hotspots.gpkg" "OAPIF:$B/collections/hotspots" "${AUTH[@]}" 2> "$TMP/ogr.err"; then
   secs=$(python3 -c "import time; print(f'{time.time() - $t0:.1f}')")
@@ -56,6 +59,7 @@ if ogr2ogr -f GPKG "$TMP/hotspots.gpkg" "OAPIF:$B/collections/hotspots" "${AUTH[
 else
   bad "ogr2ogr of the hot spots failed: $(tail -3 "$TMP/ogr.err")"
 fi
+fi
 
 # ---- 2. GeoPackage and Shapefile copies keep every field and value of every collection
 # compare.py SERVER.json COPY.json FORMAT: the copy has every feature and, for every property the
@@ -65,8 +69,14 @@ fi
 # dBASE has dates but no date-times: the incidents' occurred_at goes to a Shapefile as text
 # (-mapFieldType DateTime=String, as README.md tells QGIS and GDAL users), else its time is lost.
 cat > "$TMP/compare.py" <<'PY'
-import json, sys
+import json, re, sys
 src, cp, fmt = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
+def when(x):  # OGR writes a date-time as text its own way: 2012/01/01 00:31:00+08
+    if isinstance(x, str) and re.match(r"^\d{4}[-/]\d\d[-/]\d\d[ T]\d\d:\d\d", x):
+        x = x[:10].replace("/", "-") + "T" + x[11:]
+        if re.search(r"[+-]\d\d$", x):
+            x += ":00"
+    return x
 a, b = src["features"], cp["features"]
 assert len(b) == src["numberMatched"], f"{len(b)} features of {src['numberMatched']}"
 bad = []
@@ -88,7 +98,7 @@ for fa, fb in zip(a, b):
         elif v is None:
             ok = w in (None, "", 0) if fmt != "GPKG" else w is None
         else:
-            ok = w == v and (fmt == "GPKG" or len(v.encode()) <= 254)
+            ok = when(w) == when(v) and (fmt == "GPKG" or len(v.encode()) <= 254)
         if not ok:
             bad.append(f"feature {fa.get('id')} {k}: {v!r} became {w!r}")
     if len(bad) > 5:
@@ -96,7 +106,7 @@ for fa, fb in zip(a, b):
 assert not bad, "; ".join(bad[:5])
 print(len(a))
 PY
-for coll in areas incidents blackspots blackspot_hulls emerging; do
+want 2 && for coll in areas incidents blackspots blackspot_hulls emerging; do
   curl -fsS -H "Authorization: Bearer $TOKEN" "$B/collections/$coll/items?limit=10000" > "$TMP/$coll.json" || { bad "GET $coll items"; continue; }
   for fmt in GPKG "ESRI Shapefile"; do
     ext=gpkg; [ "$fmt" = GPKG ] || ext=shp
@@ -113,7 +123,7 @@ for coll in areas incidents blackspots blackspot_hulls emerging; do
 done
 
 # ---- 3. downloads: f=csv (BOM, attachment) and f=gpkg of every collection's items
-for coll in areas hotspots blackspots blackspot_hulls emerging incidents; do
+want 3 && for coll in areas hotspots blackspots blackspot_hulls emerging incidents; do
   for f in csv gpkg; do
     rm -f "$TMP/dl.$f"
     hdr=$(curl -fsS -D - -o "$TMP/dl.$f" -H "Authorization: Bearer $TOKEN" "$B/collections/$coll/items?f=$f&limit=100000" | tr -d '\r')
@@ -128,6 +138,63 @@ for coll in areas hotspots blackspots blackspot_hulls emerging incidents; do
     fi
   done
 done
+
+# ---- 4. OGC API - Features Part 2: Coordinate Reference Systems by Reference (OGC 18-058)
+part4() {
+C84=http://www.opengis.net/def/crs/OGC/1.3/CRS84
+CGCS=http://www.opengis.net/def/crs/EPSG/0/4490
+H=(-H "Authorization: Bearer $TOKEN")
+# /conf/crs declared in /conformance (Requirements class "crs", 6.1)
+curl -fsS "$B/conformance" | grep -q 'ogcapi-features-2/1.0/conf/crs' && ok "conformance declares ogcapi-features-2 crs" || bad "conformance lacks Part 2 crs"
+# /req/crs/fc-md-crs-list, /req/crs/fc-md-storageCrs: every collection lists its CRSs and its storage CRS
+if curl -fsS "${H[@]}" "$B/collections" | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+for c in d['collections']:
+    assert c['crs'][0] == '$C84' and '$CGCS' in c['crs'] and 'http://www.opengis.net/def/crs/EPSG/0/4326' in c['crs'] and 'http://www.opengis.net/def/crs/EPSG/0/3857' in c['crs'], c['id']
+    assert any(u.startswith('http://www.opengis.net/def/crs/EPSG/0/326') for u in c['crs']), c['id']
+    assert c['storageCrs'] == '$C84', c['id']
+"; then ok "every collection lists CRS84, EPSG 4326, 4490, 3857 and its UTM zone, storageCrs CRS84"; else bad "a collection's crs list or storageCrs"; fi
+# /req/crs/fc-crs-valid-value: a crs the collection does not list is a 400
+s=$(curl -s -o /dev/null -w '%{http_code}' "${H[@]}" "$B/collections/areas/items?crs=http://www.opengis.net/def/crs/EPSG/0/9999")
+[ "$s" = 400 ] && ok "an unknown crs is a 400" || bad "an unknown crs answered $s"
+# /req/crs/ogc-crs-header: Content-Crs names the CRS of the features (CRS84 when none was asked)
+h84=$(curl -fsS -D - -o /dev/null "${H[@]}" "$B/collections/areas/items?limit=1" | tr -d '\r' | sed -n 's/^Content-Crs: //ip')
+h90=$(curl -fsS -D - -o /dev/null "${H[@]}" "$B/collections/areas/items?limit=1&crs=$CGCS" | tr -d '\r' | sed -n 's/^Content-Crs: //ip')
+[ "$h84" = "<$C84>" ] && [ "$h90" = "<$CGCS>" ] && ok "Content-Crs: $h84 by default, $h90 with crs" || bad "Content-Crs '$h84' / '$h90'"
+# /req/crs/crs-action: the CGCS2000 features, read by GDAL (OAPIF, the crs in the collection's URL),
+# have the CRS84 coordinates with the axes swapped (EPSG:4490 is latitude first), within 1e-9
+for coll in areas blackspots blackspot_hulls; do
+  rm -f "$TMP/c84.json" "$TMP/c4490.json"
+  if ogr2ogr -f GeoJSON "$TMP/c84.json" "OAPIF:$B/collections/$coll" -oo PAGE_SIZE=1000 "${AUTH[@]}" 2> "$TMP/crs.err" &&
+    ogr2ogr -f GeoJSON "$TMP/c4490.json" "OAPIF:$B/collections/$coll?crs=$CGCS" -oo PAGE_SIZE=1000 "${AUTH[@]}" 2>> "$TMP/crs.err" &&
+    out=$(python3 - "$TMP/c84.json" "$TMP/c4490.json" <<'PY' 2>&1
+import json, sys
+a, b = (json.load(open(f))["features"] for f in sys.argv[1:3])
+assert len(a) == len(b) and a, (len(a), len(b))
+def pts(c):
+    if isinstance(c[0], (int, float)):
+        yield c
+    else:
+        for x in c:
+            yield from pts(x)
+n = worst = 0
+for fa, fb in zip(a, b):
+    for p, q in zip(pts(fa["geometry"]["coordinates"]), pts(fb["geometry"]["coordinates"])):
+        worst = max(worst, abs(p[0] - q[1]), abs(p[1] - q[0]))
+        n += 1
+assert n and worst <= 1e-9, (n, worst)
+print(f"{len(a)} features, {n} positions, largest difference {worst:g}")
+PY
+); then ok "$coll in EPSG:4490 through GDAL: CRS84 with the axes swapped ($out)"; else bad "$coll in EPSG:4490: ${out:-$(tail -2 "$TMP/crs.err")}"; fi
+  out=
+done
+# /req/crs/fc-bbox-crs-action: a bbox in bbox-crs selects what the same box in CRS84 does
+n84=$(curl -fsS "${H[@]}" "$B/collections/blackspots/items?bbox=104.05,30.60,104.10,30.66" | python3 -c 'import json,sys; print(json.load(sys.stdin)["numberMatched"])')
+n90=$(curl -fsS "${H[@]}" "$B/collections/blackspots/items?bbox=30.60,104.05,30.66,104.10&bbox-crs=$CGCS" | python3 -c 'import json,sys; print(json.load(sys.stdin)["numberMatched"])')
+[ -n "$n84" ] && [ "$n84" = "$n90" ] && ok "bbox-crs EPSG:4490 (latitude first) selects the same $n84 black spots as the CRS84 box" || bad "bbox-crs: $n90 vs $n84"
+}
+want 4 && part4
 
 echo "gisclients.sh: $FAILS failure(s)"
 [ "$FAILS" -eq 0 ]
