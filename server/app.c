@@ -20,6 +20,7 @@
 #include "hazmap/app.h"
 #include "hazmap/apiroutes.h"
 #include "hazmap/collections.h"
+#include "hazmap/ogctiles.h"
 #include "hazmap/incpost.h"
 #include "hazmap/oapif.h"
 #include "hazmap/openapi.h"
@@ -84,6 +85,15 @@ static const route routes[] = {
     {"GET", "/conformance", oapif_conformance, 0, "conformance"},
     {"GET", "/api", openapi_document, R_AUTH, "api"},
     {"GET", "/collections", collections_list, R_SNAP | R_AUTH, "collections"},
+    /* OGC API - Tiles of the density layer (before /collections/{}: density is no feature
+     * collection) */
+    {"GET", "/collections/density", ogctiles_collection, R_SNAP | R_AUTH, "density_collection"},
+    {"GET", "/collections/density/tiles", ogctiles_tilesets, R_SNAP | R_AUTH, "density_tilesets"},
+    {"GET", "/collections/density/tiles/{}", ogctiles_tileset, R_SNAP | R_AUTH, "density_tileset"},
+    {"GET", "/collections/density/tiles/{}/{}/{}/{}", ogctiles_tile, R_SNAP | R_AUTH,
+     "density_ogc_tile"},
+    {"GET", "/tileMatrixSets", ogctiles_tms_list, 0, "tile_matrix_sets"},
+    {"GET", "/tileMatrixSets/{}", ogctiles_tms, 0, "tile_matrix_set"},
     {"GET", "/collections/{}", collections_one, R_SNAP | R_AUTH, "collection"},
     {"GET", "/collections/{}/items", collections_items, R_SNAP | R_AUTH, "items"},
     {"POST", "/collections/{}/items", incpost_handle, R_SNAP | R_AUTH, "items_post"},

@@ -90,6 +90,15 @@ static const pdef tile_params[] = {
     {"bandwidth", "query", "number", "planners: metres", 0},
 };
 
+static const pdef tms_param[] = {
+    {"tileMatrixSetId", "path", "string", "WebMercatorQuad (the one served)", 1}};
+
+static const pdef ogc_tile_params[] = {
+    {"tileMatrix", "path", "integer", "zoom 0..24", 1},
+    {"tileRow", "path", "integer", "row 0..2^z-1 from the north (XYZ's y)", 1},
+    {"tileCol", "path", "integer", "column 0..2^z-1 (XYZ's x)", 1},
+};
+
 static const pdef density_params[] = {
     {"kernel", "query", "string", "quartic, epanechnikov, triweight, triangular, uniform, gaussian",
      0},
@@ -304,6 +313,23 @@ json_t *openapi_build(const char *server_url, const char *title)
     add_get(paths, "/tiles/density/{z}/{x}/{y}.png", "Density tile (Web Mercator XYZ, 256 px)",
             "image/png",
             (p = json_array(), ADD(p, tile_params), ADD(p, release_params), filters(p), p));
+    /* OGC API - Tiles of the density layer (ogctiles.h) */
+    add_get(paths, "/collections/density", "The density layer (OGC API - Tiles: its tilesets)",
+            "application/json", (p = json_array(), ADD(p, release_params), filters(p), p));
+    add_get(paths, "/collections/density/tiles", "The density layer's tilesets", "application/json",
+            (p = json_array(), ADD(p, release_params), filters(p), p));
+    add_get(paths, "/collections/density/tiles/{tileMatrixSetId}",
+            "The density tileset's metadata (WebMercatorQuad)", "application/json",
+            (p = json_array(), ADD(p, tms_param), ADD(p, release_params), filters(p), p));
+    add_get(paths, "/collections/density/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+            "A density tile: row before column, the PNG of /tiles/density/{z}/{x}/{y}.png",
+            "image/png",
+            (p = json_array(), ADD(p, tms_param), ADD(p, ogc_tile_params),
+             add_params(p, tile_params + 3, 2), ADD(p, release_params), filters(p), p));
+    add_get(paths, "/tileMatrixSets", "The tile matrix sets", "application/json", json_array());
+    add_get(paths, "/tileMatrixSets/{tileMatrixSetId}",
+            "A tile matrix set (OGC 17-083r4 JSON; WebMercatorQuad)", "application/json",
+            (p = json_array(), ADD(p, tms_param), p));
     add_get(paths, "/tiles/density.json", "TileJSON 3.0.0 of the density tiles", "application/json",
             (p = json_array(), add_params(p, tile_params + 3, 2), ADD(p, release_params),
              filters(p), p));

@@ -5,7 +5,8 @@
 #     thousands of pages) costs one computation (/metrics: hazmap_analysis_computations_total);
 #  2. GeoPackage and Shapefile copies of the collections keep every field and every value;
 #  3. f=csv and f=gpkg downloads of the items (BOM, attachment name, every feature, readable by OGR);
-#  4. OGC API - Features Part 2 (CRS by reference), each requirement named by its clause.
+#  4. OGC API - Features Part 2 (CRS by reference), each requirement named by its clause;
+#  5. OGC API - Tiles for the density layer: GDAL reading the tile template gets the XYZ tiles.
 # Env: HAZMAP (binary, default build/hazmap); GISCLIENTS_ONLY="2 4" runs only those parts.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -195,6 +196,70 @@ n90=$(curl -fsS "${H[@]}" "$B/collections/blackspots/items?bbox=30.60,104.05,30.
 [ -n "$n84" ] && [ "$n84" = "$n90" ] && ok "bbox-crs EPSG:4490 (latitude first) selects the same $n84 black spots as the CRS84 box" || bad "bbox-crs: $n90 vs $n84"
 }
 want 4 && part4
+
+# ---- 5. OGC API - Tiles (OGC 20-057) of the density layer
+part5() {
+if python3 - "$B" "$TOKEN" <<'PY'
+import json, sys, urllib.request
+base, token = sys.argv[1], sys.argv[2]
+def get(path):
+    rq = urllib.request.Request(base + path, headers={"Authorization": "Bearer " + token})
+    return json.load(urllib.request.urlopen(rq))
+conf = get("/conformance")["conformsTo"]
+for c in ("ogcapi-tiles-1/1.0/conf/core", "ogcapi-tiles-1/1.0/conf/tileset", "ogcapi-tiles-1/1.0/conf/tilesets-list", "tms/2.0/conf/json-tilematrixset"):
+    assert any(u.endswith(c) for u in conf), c
+coll = get("/collections/density?mechanism=traffic")
+ts = [l for l in coll["links"] if l["rel"] == "http://www.opengis.net/def/rel/ogc/1.0/tilesets-map"]
+assert ts and "mechanism=traffic" in ts[0]["href"], coll["links"]  # the view is kept
+sets = get(ts[0]["href"][len(base):])["tilesets"]
+assert sets[0]["tileMatrixSetURI"].endswith("/WebMercatorQuad") and sets[0]["crs"].endswith("/3857")
+one = get("/collections/density/tiles/WebMercatorQuad")
+item = [l for l in one["links"] if l["rel"] == "item"][0]
+assert item["href"].endswith("/{tileMatrix}/{tileRow}/{tileCol}") and item["type"] == "image/png"
+assert one["tileMatrixSetLimits"][0]["tileMatrix"] == "10"
+tms = get("/tileMatrixSets/WebMercatorQuad")
+m = tms["tileMatrices"]
+assert len(m) == 25 and m[0]["matrixWidth"] == 1 and m[13]["matrixWidth"] == 8192
+assert abs(m[0]["scaleDenominator"] - 559082264.0287178) < 1e-3, m[0]["scaleDenominator"]
+o = m[0]["pointOfOrigin"]
+assert abs(o[0] + 20037508.342789244) < 1e-6 and abs(o[1] - 20037508.342789244) < 1e-6, o
+assert tms["crs"].endswith("/3857")
+PY
+then ok "/collections/density links its tilesets (the view kept), the WebMercatorQuad tileset and tile matrix set"; else bad "OGC API - Tiles documents"; fi
+# GDAL's TMS minidriver reads the tile template {tileMatrix}/{tileRow}/{tileCol}: the pixels of a
+# z13 tile over the sample are the XYZ route's /tiles/density/13/{x}/{y}.png
+read -r z x y a b c d <<< "$(python3 -c '
+import math
+lon, lat, z = 104.08, 30.65, 13
+n = 2 ** z; x = int((lon + 180) / 360 * n); y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+R = 6378137 * math.pi; s = 2 * R / n
+print(z, x, y, -R + x * s, R - y * s, -R + (x + 1) * s, R - (y + 1) * s)')"
+cat > "$TMP/density.xml" <<XML
+<GDAL_WMS><Service name="TMS"><ServerUrl>$B/collections/density/tiles/WebMercatorQuad/\${z}/\${y}/\${x}</ServerUrl></Service>
+<DataWindow><UpperLeftX>-20037508.342789244</UpperLeftX><UpperLeftY>20037508.342789244</UpperLeftY><LowerRightX>20037508.342789244</LowerRightX><LowerRightY>-20037508.342789244</LowerRightY><TileLevel>$z</TileLevel><TileCountX>1</TileCountX><TileCountY>1</TileCountY><YOrigin>top</YOrigin></DataWindow>
+<Projection>EPSG:3857</Projection><BlockSizeX>256</BlockSizeX><BlockSizeY>256</BlockSizeY><BandsCount>4</BandsCount></GDAL_WMS>
+XML
+curl -fsS -o "$TMP/xyz.png" "$B/tiles/density/$z/$x/$y.png"
+if gdal_translate -q -projwin "$a" "$b" "$c" "$d" "$TMP/density.xml" "$TMP/ogc.tif" --config GDAL_DEFAULT_WMS_CACHE_PATH "$TMP/wmscache" &&
+  gdal_translate -q -expand rgba "$TMP/xyz.png" "$TMP/xyz.tif"; then
+  s1=$(gdalinfo -checksum "$TMP/ogc.tif" | grep -o 'Checksum=[0-9]*' | paste -sd,)
+  s2=$(gdalinfo -checksum "$TMP/xyz.tif" | grep -o 'Checksum=[0-9]*' | paste -sd,)
+  if [ "$s1" = "$s2" ] && [ "$s1" != "Checksum=0,Checksum=0,Checksum=0,Checksum=0" ]; then
+    ok "gdal_translate of the OGC tile template (z/row/col) gives the XYZ tile $z/$x/$y pixel for pixel ($s1)"
+  else
+    bad "OGC tile vs XYZ tile: $s1 vs $s2"
+  fi
+else
+  bad "gdal_translate of the OGC tile template failed"
+fi
+# GDAL 3.6's experimental OGCAPI driver is told of, not required (its tiles draft predates 20-057)
+if gdalinfo "OGCAPI:$B/collections/density" > "$TMP/ogcapi.txt" 2>&1; then
+  ok "gdalinfo OGCAPI:…/collections/density opens ($(grep -m1 'Size is' "$TMP/ogcapi.txt"))"
+else
+  echo "note gdalinfo OGCAPI: (GDAL $(gdalinfo --version | cut -d' ' -f2 | tr -d ,)) does not open it: $(grep -m1 ERROR "$TMP/ogcapi.txt")"
+fi
+}
+want 5 && part5
 
 echo "gisclients.sh: $FAILS failure(s)"
 [ "$FAILS" -eq 0 ]
