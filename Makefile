@@ -145,10 +145,10 @@ test: all web-deps allocfail-build $(if $(filter 1,$(SANITIZE)),,fuzz-build)
 		[ -e "$$t" ] || continue; \
 		echo "== $$t"; HAZMAP=$(BUILD)/hazmap BUILD=$(BUILD) FUZZ_TEST_SECONDS=$(FUZZ_TEST_SECONDS) \
 			bash "$$t"; done
-	@cd tests && CK_FORK=yes ../$(BUILD)/check_hazmap
+	@cd tests && CK_FORK=yes $(abspath $(BUILD))/check_hazmap
 
 check-unit: all
-	@cd tests && ../$(BUILD)/check_hazmap
+	@cd tests && $(abspath $(BUILD))/check_hazmap
 
 bench: all
 	@bench/run.sh $(BUILD)

@@ -448,7 +448,21 @@ static void computed_serve(hctx *c, const hreq *rq, hresp *rs, const computed_ki
     page_job job = {c, rq, rs, pg, fid, 0};
     if (k->parse(c, rq, f0, fid != NULL, &v, rs) || (!pg && paging_crs(c, rq, &job.crs, rs)))
         return;
-    if (rescache_borrow(c, v.key, page_from, &job)) return;
+    /* A download or another CRS is seconds of OGR or PROJ work for a large view: it runs on the
+     * analysis pool, from a copy of the view, not under the cache's lock as a page does. */
+    int heavy = (pg && (pg->format != PAGING_GEOJSON || pg->crs)) || job.crs;
+    if (heavy) {
+        unsigned char *copy;
+        size_t n;
+        if (app_offload(c, rs)) return;
+        if (rescache_copy(c, v.key, &copy, &n)) {
+            page_from(&job, copy, n);
+            free(copy);
+            return;
+        }
+    } else if (rescache_borrow(c, v.key, page_from, &job)) {
+        return;
+    }
     if (app_offload(c, rs)) return;
     json_t *sibling = NULL, *fc = k->compute(c, &v, &sibling, rs);
     if (!fc) return;

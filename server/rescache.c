@@ -40,6 +40,14 @@ int rescache_borrow(hctx *c, const char *key, tilecache_reader fn, void *ud)
     return hit;
 }
 
+int rescache_copy(hctx *c, const char *key, unsigned char **data, size_t *len)
+{
+    if (!c->result_cache) return 0;
+    int hit = tilecache_get(c->result_cache, key, data, len) == HZ_OK;
+    metrics_cache(c->metrics, 0, hit);
+    return hit;
+}
+
 void rescache_store_bytes(hctx *c, const char *key, const unsigned char *data, size_t len)
 {
     if (c->result_cache) tilecache_put(c->result_cache, key, data, len, NULL, 0);

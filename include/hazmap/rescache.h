@@ -24,6 +24,10 @@ void rescache_store(hctx *c, const char *key, const hresp *rs);
  * (tilecache_borrow(): fn must be short); 0 on a miss. Counts hits and misses. */
 int rescache_borrow(hctx *c, const char *key, tilecache_reader fn, void *ud);
 
+/* 1 with a copy of the bytes cached under key in *data (malloc'd; caller frees) and *len; 0 on a
+ * miss. Counts the hit or miss whatever thread asks (a request that looks only once). */
+int rescache_copy(hctx *c, const char *key, unsigned char **data, size_t *len);
+
 /* Keeps a copy of the len bytes at data under key. */
 void rescache_store_bytes(hctx *c, const char *key, const unsigned char *data, size_t len);
 
