@@ -134,26 +134,50 @@ static int hotspot_params(hctx *c, const hreq *rq, hz_filter *f, hotspots_params
     return 0;
 }
 
-/* The hot-spot FeatureCollection for the request (new reference), or NULL with rs filled. */
-static json_t *hotspots_fc(hctx *c, const hreq *rq, const hz_filter *f0, hresp *rs)
-{
+/* One view of a computed collection: its parameters and the key of its result in the cache
+ * (key2: the key of a sibling collection computed with it, "" for none). */
+typedef struct spots_view {
     hz_filter f;
     hotspots_params hp;
-    char canon[1400], key[1600];
-    if (hotspot_params(c, rq, &f, &hp, canon, sizeof canon, rs)) return NULL;
+    blackspots_params bp;
+    emerging_params ep;
+    int series;
+    char key[1600], key2[1600];
+} spots_view;
+
+/* Parses the request's view of a collection into v (f0: an items request's filter, whose dates
+ * narrow the view; NULL for one item); 0, or -1 with rs filled. */
+typedef int (*view_parse)(hctx *c, const hreq *rq, const hz_filter *f0, int one, spots_view *v,
+                          hresp *rs);
+/* Computes the view's FeatureCollection (new reference), and the sibling's into *sibling when
+ * the view has one; NULL with rs filled on failure. */
+typedef json_t *(*view_compute)(hctx *c, const spots_view *v, json_t **sibling, hresp *rs);
+
+static int hotspots_view(hctx *c, const hreq *rq, const hz_filter *f0, int one, spots_view *v,
+                         hresp *rs)
+{
+    (void)one;
+    char canon[1400];
+    if (hotspot_params(c, rq, &v->f, &v->hp, canon, sizeof canon, rs)) return -1;
     /* datetime of an items request narrows the filter */
     if (f0) {
-        f.from = f0->from;
-        f.to = f0->to;
+        v->f.from = f0->from;
+        v->f.to = f0->to;
         snprintf(canon + strlen(canon), sizeof canon - strlen(canon), "|%lld-%lld",
-                 (long long)f.from, (long long)f.to);
+                 (long long)v->f.from, (long long)v->f.to);
     }
-    rescache_key(c, "hotspots", canon, key, sizeof key);
-    json_t *fc = rescache_json(c, key);
-    if (fc || app_offload(c, rs)) return fc;
+    rescache_key(c, "hotspots", canon, v->key, sizeof v->key);
+    v->key2[0] = 0;
+    return 0;
+}
+
+static json_t *hotspots_view_compute(hctx *c, const spots_view *v, json_t **sibling, hresp *rs)
+{
+    (void)sibling;
     char err[512], why[1024];
     hotspots_result *r = NULL;
-    hz_status s = hotspots_run(c->snap, &f, &hp, &r, why, sizeof why, err, sizeof err);
+    json_t *fc = NULL;
+    hz_status s = hotspots_run(c->snap, &v->f, &v->hp, &r, why, sizeof why, err, sizeof err);
     if (s == HZ_EINVAL) {
         /* Parameters were checked above: this is the data (no incidents, too few cells).
          * An empty collection that says why is more useful to a map than an error. */
@@ -168,7 +192,7 @@ static json_t *hotspots_fc(hctx *c, const hreq *rq, const hz_filter *f0, hresp *
         app_fail(rs, s, err);
         return NULL;
     }
-    if (fc) rescache_store_json(c, key, fc, "application/geo+json");
+    if (!fc) app_fail(rs, HZ_ENOMEM, "out of memory");
     return fc;
 }
 
@@ -176,49 +200,102 @@ static json_t *hotspots_fc(hctx *c, const hreq *rq, const hz_filter *f0, hresp *
 
 static const char *const blackspot_args[] = {"eps", "min_points", NULL};
 
-static json_t *blackspots_fc(hctx *c, const hreq *rq, const hz_filter *f0, hresp *rs)
+/* The black spots and their hulls are one computation: either view stores both. */
+static int blackspots_view_of(hctx *c, const hreq *rq, const hz_filter *f0, spots_view *v,
+                              int hulls, hresp *rs)
 {
-    hz_filter f;
-    if (app_request_filter(c, rq, &f, rs)) return NULL;
+    if (app_request_filter(c, rq, &v->f, rs)) return -1;
     if (f0) {
-        f.from = f0->from;
-        f.to = f0->to;
+        v->f.from = f0->from;
+        v->f.to = f0->to;
     }
-    blackspots_params bp;
-    blackspots_params_init(&bp);
-    bp.max_work = (double)c->cfg->blackspots_max_work;
+    blackspots_params *bp = &v->bp;
+    blackspots_params_init(bp);
+    bp->max_work = (double)c->cfg->blackspots_max_work;
     char err[512];
-    const char *v;
+    const char *val;
     hz_status s = HZ_OK;
-    if ((v = hreq_arg_get(rq, "eps")))
-        s = qparam_double("eps", v, 1, 5000, &bp.eps, err, sizeof err);
-    if (s == HZ_OK && (v = hreq_arg_get(rq, "min_points")) && strcmp(v, "auto") != 0) {
+    if ((val = hreq_arg_get(rq, "eps")))
+        s = qparam_double("eps", val, 1, 5000, &bp->eps, err, sizeof err);
+    if (s == HZ_OK && (val = hreq_arg_get(rq, "min_points")) && strcmp(val, "auto") != 0) {
         long mp;
-        s = qparam_long("min_points", v, 2, 100000, &mp, err, sizeof err);
-        bp.min_points = (int)mp;
+        s = qparam_long("min_points", val, 2, 100000, &mp, err, sizeof err);
+        bp->min_points = (int)mp;
     }
     if (s != HZ_OK) {
         hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
-        return NULL;
+        return -1;
     }
-    char fcanon[1024], canon[1400], key[1600];
-    filter_canonical(&f, fcanon, sizeof fcanon);
-    snprintf(canon, sizeof canon, "%s|eps=%g|mp=%d|%lld-%lld", fcanon, bp.eps, bp.min_points,
-             (long long)f.from, (long long)f.to);
-    rescache_key(c, "blackspots", canon, key, sizeof key);
-    json_t *fc = rescache_json(c, key);
-    if (fc || app_offload(c, rs)) return fc;
+    char fcanon[1024], canon[1400];
+    filter_canonical(&v->f, fcanon, sizeof fcanon);
+    snprintf(canon, sizeof canon, "%s|eps=%g|mp=%d|%lld-%lld", fcanon, bp->eps, bp->min_points,
+             (long long)v->f.from, (long long)v->f.to);
+    rescache_key(c, hulls ? "blackspot_hulls" : "blackspots", canon, v->key, sizeof v->key);
+    rescache_key(c, hulls ? "blackspots" : "blackspot_hulls", canon, v->key2, sizeof v->key2);
+    return 0;
+}
+
+static int blackspots_view(hctx *c, const hreq *rq, const hz_filter *f0, int one, spots_view *v,
+                           hresp *rs)
+{
+    (void)one;
+    return blackspots_view_of(c, rq, f0, v, 0, rs);
+}
+
+static int hulls_view(hctx *c, const hreq *rq, const hz_filter *f0, int one, spots_view *v,
+                      hresp *rs)
+{
+    (void)one;
+    return blackspots_view_of(c, rq, f0, v, 1, rs);
+}
+
+/* The hulls of the black spots fc (borrowed): each feature with its hull as the geometry and
+ * the same properties less the hull (a suppressed one keeps its null geometry). */
+static json_t *hulls_of(const json_t *fc)
+{
+    json_t *out = json_deep_copy(fc);
+    json_t *all = json_object_get(out, "features");
+    for (size_t i = 0; i < json_array_size(all); i++) {
+        json_t *f = json_array_get(all, i), *p = json_object_get(f, "properties");
+        json_t *hull = json_object_get(p, "hull");
+        if (!hull) continue;
+        json_object_set(f, "geometry", hull);
+        json_object_del(p, "hull");
+    }
+    return out;
+}
+
+static json_t *blackspots_compute_both(hctx *c, const spots_view *v, json_t **points,
+                                       json_t **hulls, hresp *rs)
+{
+    char err[512];
     blackspots_result *r = NULL;
-    s = blackspots_compute(c->snap, &f, &bp, &r, err, sizeof err);
+    json_t *fc = NULL;
+    hz_status s = blackspots_compute(c->snap, &v->f, &v->bp, &r, err, sizeof err);
     disc_policy pol = app_disclosure(c);
     if (s == HZ_OK) s = blackspots_geojson(r, &pol, &fc, err, sizeof err);
     blackspots_free(r);
+    if (s == HZ_OK && !(*hulls = hulls_of(fc))) s = hz_fail(HZ_ENOMEM, err, sizeof err, "OOM");
     if (s != HZ_OK) {
+        json_decref(fc);
         app_fail(rs, s, err);
         return NULL;
     }
-    rescache_store_json(c, key, fc, "application/geo+json");
+    *points = fc;
     return fc;
+}
+
+static json_t *blackspots_compute_points(hctx *c, const spots_view *v, json_t **sibling, hresp *rs)
+{
+    json_t *points = NULL;
+    return blackspots_compute_both(c, v, &points, sibling, rs);
+}
+
+static json_t *hulls_compute(hctx *c, const spots_view *v, json_t **sibling, hresp *rs)
+{
+    json_t *hulls = NULL;
+    if (!blackspots_compute_both(c, v, sibling, &hulls, rs)) return NULL;
+    return hulls;
 }
 
 /* /api/blackspots is the black-spot collection's items: paged and capped like every collection
@@ -260,84 +337,168 @@ static int emerging_params_of(hctx *c, const hreq *rq, hz_filter *f, emerging_pa
     return 0;
 }
 
-/* The emerging collection for the request (new reference; with each cell's series when series
- * is 1), or NULL with rs filled. A period the data cannot meet (emerging_period(): past the
- * data's span, no whole step) is a 400 before any work; a filter that leaves nothing to test is
- * an empty collection that says why, as for hot spots. */
-static json_t *emerging_fc(hctx *c, const hreq *rq, const hz_filter *f0, hresp *rs, int series)
+/* The emerging collection of a view: with each cell's series for one item (a click's chart),
+ * without for the items (a map's worth). A period the data cannot meet (emerging_period(): past
+ * the data's span, no whole step) is a 400 before any work; a filter that leaves nothing to test
+ * is an empty collection that says why, as for hot spots. */
+static int emerging_view(hctx *c, const hreq *rq, const hz_filter *f0, int one, spots_view *v,
+                         hresp *rs)
 {
-    hz_filter f;
-    emerging_params ep;
-    char canon[1400], key[1600];
-    if (emerging_params_of(c, rq, &f, &ep, canon, sizeof canon, rs)) return NULL;
+    char canon[1400];
+    if (emerging_params_of(c, rq, &v->f, &v->ep, canon, sizeof canon, rs)) return -1;
     if (f0) {
-        f.from = f0->from;
-        f.to = f0->to;
+        v->f.from = f0->from;
+        v->f.to = f0->to;
     }
-    char err[512], why[2048];
+    v->series = one;
+    char err[512];
     int64_t first, last, t0, t1;
     incset_time_span(c->snap, &t0, &t1);
     hz_status s = t0 == INT64_MIN
-                      ? HZ_OK /* no date at all: the empty answer below says so */
-                      : emerging_period(c->snap, &f, ep.step, &first, &last, err, sizeof err);
+                      ? HZ_OK /* no date at all: the empty answer says so */
+                      : emerging_period(c->snap, &v->f, v->ep.step, &first, &last, err, sizeof err);
     if (s != HZ_OK) {
         app_fail(rs, s, err);
-        return NULL;
+        return -1;
     }
     size_t l = strlen(canon);
-    snprintf(canon + l, sizeof canon - l, "|%lld-%lld|s%d", (long long)f.from, (long long)f.to,
-             series);
-    rescache_key(c, "emerging", canon, key, sizeof key);
-    json_t *fc = rescache_json(c, key);
-    if (fc || app_offload(c, rs)) return fc;
+    snprintf(canon + l, sizeof canon - l, "|%lld-%lld|s%d", (long long)v->f.from,
+             (long long)v->f.to, one);
+    rescache_key(c, "emerging", canon, v->key, sizeof v->key);
+    v->key2[0] = 0;
+    return 0;
+}
+
+static json_t *emerging_view_compute(hctx *c, const spots_view *v, json_t **sibling, hresp *rs)
+{
+    (void)sibling;
+    char err[512], why[2048];
     emerging_result *r = NULL;
-    s = emerging_run(c->snap, &f, &ep, &r, why, sizeof why, err, sizeof err);
+    json_t *fc = NULL;
+    hz_status s = emerging_run(c->snap, &v->f, &v->ep, &r, why, sizeof why, err, sizeof err);
     if (s == HZ_EINVAL) {
         fc = json_pack("{s:s, s:[], s:{s:s}}", "type", "FeatureCollection", "features",
                        "provenance", "note", err);
     } else if (s == HZ_OK) {
         disc_policy pol = app_disclosure(c);
-        s = emerging_geojson(r, &pol, series, &fc, err, sizeof err);
+        s = emerging_geojson(r, &pol, v->series, &fc, err, sizeof err);
     }
     emerging_free(r);
     if (s != HZ_OK && s != HZ_EINVAL) {
         app_fail(rs, s, err);
         return NULL;
     }
-    if (fc) rescache_store_json(c, key, fc, "application/geo+json");
+    if (!fc) app_fail(rs, HZ_ENOMEM, "out of memory");
     return fc;
 }
 
-static json_t *emerging_list(hctx *c, const hreq *rq, const hz_filter *f0, hresp *rs)
+/* A computed collection: its own parameters besides the filters, how a request names its view,
+ * and how the view is computed; name labels its computations in /metrics. */
+typedef struct computed_kind {
+    const char *name;
+    const char *const *args;
+    view_parse parse;
+    view_compute compute;
+} computed_kind;
+
+/* Where a page or an item of a packed result goes (the result cache's reader). */
+typedef struct page_job {
+    hctx *c;
+    const hreq *rq;
+    hresp *rs;
+    const paging_params *pg; /* NULL: one item */
+    const char *fid;
+    int crs; /* an item's crs (a page's is pg's) */
+} page_job;
+
+static void page_from(void *ud, const unsigned char *blob, size_t len)
 {
-    return emerging_fc(c, rq, f0, rs, 0);
+    page_job *j = ud;
+    if (j->pg)
+        paging_send_packed(j->c, j->rq, j->rs, j->pg, blob, len);
+    else
+        paging_send_packed_item(j->c, j->rs, blob, len, j->fid, j->crs);
 }
 
-static json_t *emerging_one(hctx *c, const hreq *rq, const hz_filter *f0, hresp *rs)
+/* Packs fc (consumed) and keeps it under key; the packed bytes in *blob (caller frees) when blob
+ * is not NULL. -1 on OOM. */
+static int keep_packed(hctx *c, const char *key, json_t *fc, unsigned char **blob, size_t *len)
 {
-    return emerging_fc(c, rq, f0, rs, 1);
+    unsigned char *b = NULL;
+    size_t n = 0;
+    int rc = paging_pack(fc, &b, &n);
+    json_decref(fc);
+    if (rc) return -1;
+    rescache_store_bytes(c, key, b, n);
+    if (blob) {
+        *blob = b;
+        *len = n;
+    } else {
+        free(b);
+    }
+    return 0;
 }
 
-/* The FeatureCollection of a computed collection for the request (new reference), or NULL with
- * rs filled; f0 (NULL: none) carries an items request's datetime. */
-typedef json_t *(*computed_fc)(hctx *c, const hreq *rq, const hz_filter *f0, hresp *rs);
+/* The one path of every computed collection's pages and items: a view is computed once (counted
+ * in /metrics as hazmap_analysis_computations_total), packed into the result cache, and every
+ * page or item of it is then read from the cache in O(page) (paging_send_packed()). */
+static void computed_serve(hctx *c, const hreq *rq, hresp *rs, const computed_kind *k,
+                           const paging_params *pg, const hz_filter *f0, const char *fid)
+{
+    spots_view v;
+    page_job job = {c, rq, rs, pg, fid, 0};
+    if (k->parse(c, rq, f0, fid != NULL, &v, rs) || (!pg && paging_crs(c, rq, &job.crs, rs)))
+        return;
+    /* A download or another CRS is seconds of OGR or PROJ work for a large view: it runs on the
+     * analysis pool, from a copy of the view, not under the cache's lock as a page does. */
+    int heavy = (pg && (pg->format != PAGING_GEOJSON || pg->crs)) || job.crs;
+    if (heavy) {
+        unsigned char *copy;
+        size_t n;
+        if (app_offload(c, rs)) return;
+        if (rescache_copy(c, v.key, &copy, &n)) {
+            page_from(&job, copy, n);
+            free(copy);
+            return;
+        }
+    } else if (rescache_borrow(c, v.key, page_from, &job)) {
+        return;
+    }
+    if (app_offload(c, rs)) return;
+    json_t *sibling = NULL, *fc = k->compute(c, &v, &sibling, rs);
+    if (!fc) return;
+    metrics_computation(c->metrics, k->name);
+    unsigned char *blob = NULL;
+    size_t len = 0;
+    if (keep_packed(c, v.key, fc, &blob, &len) ||
+        (sibling && v.key2[0] && keep_packed(c, v.key2, sibling, NULL, NULL))) {
+        free(blob);
+        hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
+        return;
+    }
+    page_from(&job, blob, len);
+    free(blob);
+}
 
-static void computed_items(hctx *c, const hreq *rq, hresp *rs, const char *const *args,
-                           computed_fc fc_of)
+static void computed_items(hctx *c, const hreq *rq, hresp *rs, const computed_kind *k)
 {
     paging_params pg;
     hz_filter f;
-    json_t *fc;
-    if (paging_parse(c, rq, &pg, &f, rs, args) || !(fc = fc_of(c, rq, &f, rs))) return;
-    paging_send_computed(c, rq, rs, &pg, fc);
+    if (paging_parse(c, rq, &pg, &f, rs, k->args)) return;
+    computed_serve(c, rq, rs, k, &pg, &f, NULL);
 }
 
 static void computed_item(hctx *c, const char *fid, const hreq *rq, hresp *rs,
-                          const char *const *args, computed_fc fc_of)
+                          const computed_kind *k)
 {
-    if (app_check_args(rq, args, 1, rs)) return;
-    json_t *fc = fc_of(c, rq, NULL, rs);
-    if (fc) paging_send_item(c, rs, fc, fid);
+    const char *allowed[APP_MAX_ARGS + 1];
+    int n = 0;
+    for (const char *const *a = k->args; *a; a++)
+        allowed[n++] = *a;
+    allowed[n++] = "crs";
+    allowed[n] = NULL;
+    if (app_check_args(rq, allowed, 1, rs)) return;
+    computed_serve(c, rq, rs, k, NULL, NULL, fid);
 }
 
 /* ---- statistics ---- */
@@ -722,24 +883,21 @@ void apiroutes_emerging_gpkg(hctx *c, const hreq *rq, hresp *rs)
 
 /* ---- the computed collections: planners' from the snapshot, the public's from the release ---- */
 
-typedef struct spots_kind {
-    const char *const *args; /* the collection's own parameters besides the filters */
-    computed_fc list, one;   /* items, and one item */
-} spots_kind;
-
-static const spots_kind spots_kinds[] = {
-    [PUB_BLACKSPOTS] = {blackspot_args, blackspots_fc, blackspots_fc},
-    [PUB_HOTSPOTS] = {hotspot_args, hotspots_fc, hotspots_fc},
-    /* items without the series (a map's worth), an item with its series (a click's chart) */
-    [PUB_EMERGING] = {emerging_args, emerging_list, emerging_one},
+static const computed_kind computed_kinds[] = {
+    [PUB_BLACKSPOTS] = {"blackspots", blackspot_args, blackspots_view, blackspots_compute_points},
+    [PUB_HOTSPOTS] = {"hotspots", hotspot_args, hotspots_view, hotspots_view_compute},
+    [PUB_EMERGING] = {"emerging", emerging_args, emerging_view, emerging_view_compute},
 };
+/* the hulls are the black spots' computation (either stores both); the public's released black
+ * spots are grid squares, polygons already */
+static const computed_kind hulls_kind = {"blackspots", blackspot_args, hulls_view, hulls_compute};
 
 static void spots_items(hctx *c, const hreq *rq, hresp *rs, pubmaps_kind k)
 {
     if (c->role == HZ_ROLE_PUBLIC)
         pubmaps_items(c, rq, rs, k);
     else
-        computed_items(c, rq, rs, spots_kinds[k].args, spots_kinds[k].list);
+        computed_items(c, rq, rs, &computed_kinds[k]);
 }
 
 static void spots_item(hctx *c, const char *fid, const hreq *rq, hresp *rs, pubmaps_kind k)
@@ -747,7 +905,7 @@ static void spots_item(hctx *c, const char *fid, const hreq *rq, hresp *rs, pubm
     if (c->role == HZ_ROLE_PUBLIC)
         pubmaps_item(c, fid, rq, rs, k);
     else
-        computed_item(c, fid, rq, rs, spots_kinds[k].args, spots_kinds[k].one);
+        computed_item(c, fid, rq, rs, &computed_kinds[k]);
 }
 
 void apiroutes_hotspots_items(hctx *c, const hreq *rq, hresp *rs)
@@ -768,6 +926,22 @@ void apiroutes_blackspots_items(hctx *c, const hreq *rq, hresp *rs)
 void apiroutes_blackspots_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
 {
     spots_item(c, fid, rq, rs, PUB_BLACKSPOTS);
+}
+
+void apiroutes_blackspot_hulls_items(hctx *c, const hreq *rq, hresp *rs)
+{
+    if (c->role == HZ_ROLE_PUBLIC)
+        pubmaps_items(c, rq, rs, PUB_BLACKSPOTS);
+    else
+        computed_items(c, rq, rs, &hulls_kind);
+}
+
+void apiroutes_blackspot_hulls_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
+{
+    if (c->role == HZ_ROLE_PUBLIC)
+        pubmaps_item(c, fid, rq, rs, PUB_BLACKSPOTS);
+    else
+        computed_item(c, fid, rq, rs, &hulls_kind);
 }
 
 void apiroutes_emerging_items(hctx *c, const hreq *rq, hresp *rs)

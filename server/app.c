@@ -21,6 +21,7 @@
 #include "hazmap/apiroutes.h"
 #include "hazmap/links.h"
 #include "hazmap/collections.h"
+#include "hazmap/ogctiles.h"
 #include "hazmap/incpost.h"
 #include "hazmap/oapif.h"
 #include "hazmap/openapi.h"
@@ -85,6 +86,15 @@ static const route routes[] = {
     {"GET", "/conformance", oapif_conformance, 0, "conformance"},
     {"GET", "/api", openapi_document, R_AUTH, "api"},
     {"GET", "/collections", collections_list, R_SNAP | R_AUTH, "collections"},
+    /* OGC API - Tiles of the density layer (before /collections/{}: density is no feature
+     * collection) */
+    {"GET", "/collections/density", ogctiles_collection, R_SNAP | R_AUTH, "density_collection"},
+    {"GET", "/collections/density/tiles", ogctiles_tilesets, R_SNAP | R_AUTH, "density_tilesets"},
+    {"GET", "/collections/density/tiles/{}", ogctiles_tileset, R_SNAP | R_AUTH, "density_tileset"},
+    {"GET", "/collections/density/tiles/{}/{}/{}/{}", ogctiles_tile, R_SNAP | R_AUTH,
+     "density_ogc_tile"},
+    {"GET", "/tileMatrixSets", ogctiles_tms_list, 0, "tile_matrix_sets"},
+    {"GET", "/tileMatrixSets/{}", ogctiles_tms, 0, "tile_matrix_set"},
     {"GET", "/collections/{}", collections_one, R_SNAP | R_AUTH, "collection"},
     {"GET", "/collections/{}/items", collections_items, R_SNAP | R_AUTH, "items"},
     {"POST", "/collections/{}/items", incpost_handle, R_SNAP | R_AUTH, "items_post"},
@@ -491,8 +501,12 @@ app *app_new(const srvconf *cfg, char *err, size_t errlen)
     atomic_init(&a->pre_stop, 0);
     a->m = metrics_new(a->labels, ROUTE_COUNT);
     size_t budget = (size_t)cfg->cache_mb * (1u << 20);
-    a->tile_cache = tilecache_new(budget / 8 * 3, cfg->cache_dir, err, errlen);
-    a->result_cache = a->tile_cache ? tilecache_new(budget / 16 * 3, NULL, err, errlen) : NULL;
+    /* The budget's shares: tiles 5/16, results 8/16, the public's tiles 2/16 and results 1/16. A
+     * result may take the whole results' share: a view of a computed collection is packed there
+     * whole (paging.h), and its pages are read from it (the sample's auto hot spots: ~29 MB). */
+    a->tile_cache = tilecache_new(budget / 16 * 5, cfg->cache_dir, err, errlen);
+    a->result_cache = a->tile_cache ? tilecache_new(budget / 2, NULL, err, errlen) : NULL;
+    if (a->result_cache) tilecache_set_max_entry(a->result_cache, budget / 2);
     a->pub_tiles = a->result_cache ? tilecache_new(budget / 8, NULL, err, errlen) : NULL;
     a->pub_results = a->pub_tiles ? tilecache_new(budget / 16, NULL, err, errlen) : NULL;
     if (!a->pub_results) {

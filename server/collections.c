@@ -3,6 +3,8 @@
 #include "hazmap/apiroutes.h"
 #include "hazmap/hztime.h"
 #include "hazmap/oapif.h"
+#include "hazmap/outcrs.h"
+#include "hazmap/paging.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -12,7 +14,8 @@
 
 typedef struct coll_def {
     const char *id, *title, *description;
-    int incidents; /* individual incidents: tokens_reads_incidents() decides who reads them */
+    const char *method; /* how the features are made: the collection's provenance member */
+    int incidents;      /* individual incidents: tokens_reads_incidents() decides who reads them */
     void (*items)(hctx *c, const hreq *rq, hresp *rs);
     void (*item)(hctx *c, const char *fid, const hreq *rq, hresp *rs);
 } coll_def;
@@ -21,18 +24,30 @@ static const coll_def collections[] = {
     {"areas", "Areas",
      "Sub-district boundaries with population, incident counts and rates per "
      "100,000 per year (exact Poisson 95 % limits) under the filters",
+     "count of the filtered incidents in the area and its sub-areas; crude rate per 100,000 per "
+     "year, exact Poisson 95 % CI (Garwood 1936)",
      0, oapif_areas_items, oapif_area_item},
-    {"incidents", "Incidents", "Geocoded injury incidents (planners only)", 1,
-     oapif_incidents_items, oapif_incident_item},
-    {"hotspots", "Hot spots", "Getis-Ord Gi* hot and cold spot cells under the filters", 0,
-     apiroutes_hotspots_items, apiroutes_hotspots_item},
-    {"blackspots", "Black spots", "DBSCAN black-spot clusters, ranked", 0,
-     apiroutes_blackspots_items, apiroutes_blackspots_item},
+    {"incidents", "Incidents", "Geocoded injury incidents (planners only)",
+     "the stored incidents, as imported or posted", 1, oapif_incidents_items, oapif_incident_item},
+    {"hotspots", "Hot spots", "Getis-Ord Gi* hot and cold spot cells under the filters",
+     "Getis-Ord local statistic on aggregated cells (Getis & Ord 1992; Ord & Getis 1995), FDR "
+     "by Benjamini-Hochberg",
+     0, apiroutes_hotspots_items, apiroutes_hotspots_item},
+    {"blackspots", "Black spots", "DBSCAN black-spot clusters, ranked",
+     "DBSCAN (Ester et al. 1996) in the working CRS, ranked by severity score; slope_yr: "
+     "least-squares slope of the yearly counts (incidents per year)",
+     0, apiroutes_blackspots_items, apiroutes_blackspots_item},
+    {"blackspot_hulls", "Black-spot hulls",
+     "The convex hulls of the black spots as polygons: the same view, ranks and properties",
+     "the black spots' convex hulls (Andrew's monotone chain, 1979); one computation with the "
+     "black spots",
+     0, apiroutes_blackspot_hulls_items, apiroutes_blackspot_hulls_item},
     {"emerging", "Emerging hot spots",
      "Cells classed new, consecutive, intensifying, persistent, diminishing, sporadic, "
      "oscillating or historical hot (or cold) spots over time steps (EMERGING.md); an item "
      "carries its series",
-     0, apiroutes_emerging_items, apiroutes_emerging_item},
+     "Mann-Kendall trend of space-time Gi* (EMERGING.md)", 0, apiroutes_emerging_items,
+     apiroutes_emerging_item},
 };
 enum { NCOLLECTIONS = sizeof collections / sizeof *collections };
 
@@ -68,13 +83,41 @@ static json_t *collection_json(hctx *c, const coll_def *d, const double bb[4], i
     snprintf(path, sizeof path, "/collections/%s/items", d->id);
     json_array_append_new(links,
                           oapif_link(c->base, path, "items", "application/geo+json", d->title));
+    /* the downloads every collection's items have (paging.h) */
+    snprintf(path, sizeof path, "/collections/%s/items?f=csv", d->id);
+    json_array_append_new(links, oapif_link(c->base, path, "alternate", "text/csv",
+                                            "The features as CSV (UTF-8, WKT geometry)"));
+    snprintf(path, sizeof path, "/collections/%s/items?f=gpkg", d->id);
+    json_array_append_new(links,
+                          oapif_link(c->base, path, "alternate", "application/geopackage+sqlite3",
+                                     "The features as a GeoPackage"));
+    /* the provenance a client keeps with the collection: each page carries the view's in full */
+    json_t *prov = json_pack("{s:s, s:s}", "method", d->method, "per_page",
+                             "each page of items carries the view's provenance as its member "
+                             "'provenance' and as the header X-Hazmap-Provenance");
     return json_pack("{s:s, s:s, s:s, s:o, s:{s:{s:[[f,f,f,f]], s:s}, s:{s:[[o,o]], s:s}},"
-                     " s:s, s:[s]}",
+                     " s:s, s:[s], s:o}",
                      "id", d->id, "title", d->title, "description", d->description, "links", links,
                      "extent", "spatial", "bbox", bb[0], bb[1], bb[2], bb[3], "crs", CRS84,
                      "temporal", "interval", time_or_null(tmin), time_or_null(tmax), "trs",
                      "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian", "itemType", "feature",
-                     "crs", CRS84);
+                     "crs", CRS84, "provenance", prov);
+}
+
+/* OGC API - Features Part 2: the CRSs a collection's features may be asked in
+ * (/req/crs/fc-md-crs-list), CRS84 first, and the one they are kept in
+ * (/req/crs/fc-md-storageCrs). */
+static void add_crs(hctx *c, json_t *coll)
+{
+    int codes[5], n = outcrs_list(paging_work_epsg(c), codes);
+    json_t *list = json_array();
+    for (int i = 0; i < n; i++) {
+        char uri[96];
+        outcrs_uri(codes[i], uri, sizeof uri);
+        json_array_append_new(list, json_string(uri));
+    }
+    json_object_set_new(coll, "crs", list);
+    json_object_set_new(coll, "storageCrs", json_string(CRS84));
 }
 
 /* The spatial extent the audience may see: planners get the incidents' box; the public and
@@ -109,7 +152,9 @@ void collections_list(hctx *c, const hreq *rq, hresp *rs)
     json_t *arr = json_array();
     for (int i = 0; i < NCOLLECTIONS; i++) {
         if (collections[i].incidents && !tokens_reads_incidents(c->role)) continue;
-        json_array_append_new(arr, collection_json(c, &collections[i], bb, tmin, tmax));
+        json_t *one = collection_json(c, &collections[i], bb, tmin, tmax);
+        add_crs(c, one);
+        json_array_append_new(arr, one);
     }
     json_t *links = json_array();
     json_array_append_new(
@@ -121,7 +166,11 @@ void collections_list(hctx *c, const hreq *rq, hresp *rs)
 
 void collections_one(hctx *c, const hreq *rq, hresp *rs)
 {
-    if (app_check_args(rq, NULL, 0, rs)) return;
+    /* crs is accepted (and checked) here too: GDAL's OAPIF driver keeps the query of the
+     * collection's URL it was given and repeats it on the items requests */
+    static const char *const allowed[] = {"crs", NULL};
+    int epsg;
+    if (app_check_args(rq, allowed, 0, rs) || paging_crs(c, rq, &epsg, rs)) return;
     const coll_def *d = collection_or_fail(c, c->seg[0], rs);
     if (!d) return;
     double bb[4];
@@ -129,6 +178,7 @@ void collections_one(hctx *c, const hreq *rq, hresp *rs)
     extent_of(c, bb);
     app_time_span(c, &tmin, &tmax);
     json_t *j = collection_json(c, d, bb, tmin, tmax);
+    add_crs(c, j);
     hresp_json(rs, 200, j, "application/json");
     json_decref(j);
 }

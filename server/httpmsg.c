@@ -34,7 +34,9 @@ const char *hreq_repeated_arg(const hreq *rq)
 {
     for (size_t i = 0; i < rq->nargs; i++)
         for (size_t j = 0; j < i; j++)
-            if (strcmp(rq->args[j].key, rq->args[i].key) == 0) return rq->args[i].key;
+            if (strcmp(rq->args[j].key, rq->args[i].key) == 0 &&
+                strcmp(rq->args[j].value, rq->args[i].value) != 0)
+                return rq->args[i].key;
     return NULL;
 }
 

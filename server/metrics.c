@@ -29,7 +29,10 @@ struct metrics {
     size_t n;
     route_counters *rc;
     atomic_ulong cache[2][2]; /* [tile_cache][hit] */
-    metrics_pool_fn pool;     /* set only while no thread renders (metrics_set_pool()) */
+    /* analysis names claimed in order by compare-and-swap (NULL: free), and their counts */
+    _Atomic(const char *) an_name[METRICS_MAX_ANALYSES];
+    atomic_ulong an_count[METRICS_MAX_ANALYSES];
+    metrics_pool_fn pool; /* set only while no thread renders (metrics_set_pool()) */
     void *pool_ud;
 };
 
@@ -63,6 +66,10 @@ metrics *metrics_new(const char *const *routes, size_t n)
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 2; j++)
             atomic_init(&m->cache[i][j], 0);
+    for (int i = 0; i < METRICS_MAX_ANALYSES; i++) {
+        atomic_init(&m->an_name[i], NULL);
+        atomic_init(&m->an_count[i], 0);
+    }
     return m;
 }
 
@@ -99,6 +106,26 @@ void metrics_cache(metrics *m, int tile_cache, int hit)
 {
     if (!m) return;
     atomic_fetch_add_explicit(&m->cache[tile_cache ? 1 : 0][hit ? 1 : 0], 1, memory_order_relaxed);
+}
+
+void metrics_computation(metrics *m, const char *name)
+{
+    if (!m) return;
+    int i = 0;
+    for (; i < METRICS_MAX_ANALYSES - 1; i++) {
+        const char *cur = atomic_load_explicit(&m->an_name[i], memory_order_acquire);
+        if (!cur) {
+            const char *expected = NULL;
+            if (atomic_compare_exchange_strong(&m->an_name[i], &expected, name)) break;
+            cur = expected; /* another thread claimed the slot first */
+        }
+        if (strcmp(cur, name) == 0) break;
+    }
+    if (i == METRICS_MAX_ANALYSES - 1) {
+        const char *expected = NULL;
+        atomic_compare_exchange_strong(&m->an_name[i], &expected, name);
+    }
+    atomic_fetch_add_explicit(&m->an_count[i], 1, memory_order_relaxed);
 }
 
 typedef struct buf {
@@ -215,6 +242,16 @@ char *metrics_render(metrics *m, unsigned long long snapshot_scans, size_t *len)
             "# TYPE hazmap_snapshot_scans_total counter\n"
             "hazmap_snapshot_scans_total %llu\n",
             snapshot_scans);
+    for (int i = 0; i < METRICS_MAX_ANALYSES; i++) {
+        const char *name = atomic_load_explicit(&m->an_name[i], memory_order_acquire);
+        if (!name) break; /* slots are claimed in order */
+        if (i == 0)
+            bprintf(&b, "# HELP hazmap_analysis_computations_total Views computed (not answered "
+                        "from the result cache), by analysis.\n"
+                        "# TYPE hazmap_analysis_computations_total counter\n");
+        bprintf(&b, "hazmap_analysis_computations_total{analysis=\"%s\"} %lu\n", name,
+                atomic_load_explicit(&m->an_count[i], memory_order_relaxed));
+    }
     if (m->pool) render_pool(m, &b);
     if (b.failed) {
         free(b.p);

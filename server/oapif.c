@@ -74,10 +74,19 @@ void oapif_conformance(hctx *c, const hreq *rq, hresp *rs)
 {
     (void)c;
     if (app_check_args(rq, NULL, 0, rs)) return;
-    json_t *j = json_pack("{s:[s,s,s]}", "conformsTo",
+    json_t *j = json_pack("{s:[s,s,s,s, s,s,s,s,s,s]}", "conformsTo",
                           "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
                           "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
-                          "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson");
+                          "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+                          /* crs and bbox-crs on the items (paging.c, outcrs.h) */
+                          "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+                          /* the density layer's tiles (ogctiles.h) */
+                          "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+                          "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+                          "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+                          "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+                          "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/png",
+                          "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset");
     hresp_json(rs, 200, j, "application/json");
     json_decref(j);
 }

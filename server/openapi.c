@@ -26,13 +26,30 @@ static const pdef filter_params[] = {
      0},
 };
 
+static const pdef landing_params[] = {{"f", "query", "string", "json (default) or html", 0}};
+
 static const pdef items_params[] = {
-    {"f", "query", "string", "json (default) or html", 0},
+    {"f", "query", "string",
+     "json (default), html, or a download of the matching features (all of them from offset, at "
+     "most 100,000; limit may lower it): csv (UTF-8 with a BOM, the geometry as WKT) or gpkg "
+     "(GeoPackage)",
+     0},
     {"bbox", "query", "string", "minlon,minlat,maxlon,maxlat (WGS84)", 0},
     {"limit", "query", "integer", "page size, 1..10000 (default 100)", 0},
     {"offset", "query", "integer", "index of the first feature (next/prev links carry it)", 0},
     {"datetime", "query", "string", "instant or interval start/end, '..' for an open end", 0},
+    {"crs", "query", "string",
+     "OGC API - Features Part 2: the CRS of the features' geometries, a URI of the collection's "
+     "crs list (CRS84 by default; EPSG 4326 and 4490 latitude first, 3857, the working UTM zone); "
+     "the answer's Content-Crs header names it",
+     0},
+    {"bbox-crs", "query", "string",
+     "OGC API - Features Part 2: the CRS of bbox (its axis order), a URI of the crs list", 0},
 };
+
+static const pdef crs_param[] = {
+    {"crs", "query", "string",
+     "the CRS of the geometry (a URI of the collection's crs list; computed collections)", 0}};
 
 static const pdef hotspot_params[] = {
     {"cell", "query", "string",
@@ -74,6 +91,15 @@ static const pdef tile_params[] = {
     {"bandwidth", "query", "number", "planners: metres", 0},
 };
 
+static const pdef tms_param[] = {
+    {"tileMatrixSetId", "path", "string", "WebMercatorQuad (the one served)", 1}};
+
+static const pdef ogc_tile_params[] = {
+    {"tileMatrix", "path", "integer", "zoom 0..24", 1},
+    {"tileRow", "path", "integer", "row 0..2^z-1 from the north (XYZ's y)", 1},
+    {"tileCol", "path", "integer", "column 0..2^z-1 (XYZ's x)", 1},
+};
+
 static const pdef density_params[] = {
     {"kernel", "query", "string", "quartic, epanechnikov, triweight, triangular, uniform, gaussian",
      0},
@@ -104,9 +130,11 @@ static const pdef evaluate_params[] = {
     {"compare", "query", "string", "comparison area code", 0},
 };
 
-static const pdef coll_param[] = {{"collectionId", "path", "string",
-                                   "areas, incidents (planner), hotspots, blackspots, emerging",
-                                   1}};
+static const pdef coll_param[] = {
+    {"collectionId", "path", "string",
+     "areas, incidents (planner), hotspots, blackspots, blackspot_hulls, "
+     "emerging",
+     1}};
 static const pdef fid_param[] = {{"featureId", "path", "string", "feature id", 1}};
 
 /* The schema of parameter p: its type, with the bounds and defaults OGC API - Features Part 1
@@ -173,6 +201,24 @@ static json_t *responses(const char *type, const char *desc)
                      "the token's role may not read this (an editor's token: the incidents)");
 }
 
+/* The items' other answers (f=csv, f=gpkg), and the header every page of an analysis carries. */
+static void downloads(json_t *op)
+{
+    json_t *ok = json_object_get(json_object_get(op, "responses"), "200");
+    json_t *content = json_object_get(ok, "content");
+    json_object_set_new(content, "text/csv", json_pack("{s:{s:s}}", "schema", "type", "string"));
+    json_object_set_new(
+        content, "application/geopackage+sqlite3",
+        json_pack("{s:{s:s, s:s}}", "schema", "type", "string", "format", "binary"));
+    json_object_set_new(
+        ok, "headers",
+        json_pack("{s:{s:s, s:{s:s}}, s:{s:s, s:{s:s}}}", "X-Hazmap-Provenance", "description",
+                  "the analysis' provenance as compact JSON (the page's provenance member)",
+                  "schema", "type", "string", "Content-Disposition", "description",
+                  "downloads: attachment; filename=\"hazmap-{collectionId}.csv\" (or .gpkg)",
+                  "schema", "type", "string"));
+}
+
 /* Every GET answers the public without a token and planners with one (the answer depends on
  * it): the token is optional, by either scheme. */
 static json_t *optional_security(void)
@@ -211,13 +257,13 @@ json_t *openapi_build(const char *server_url, const char *title)
     json_t *paths = json_object();
     json_t *p;
     add_get(paths, "/", "Landing page (JSON) or the map page (text/html)", "application/json",
-            (p = json_array(), add_params(p, items_params, 1), p));
+            (p = json_array(), ADD(p, landing_params), p));
     add_get(paths, "/conformance", "OGC API conformance classes", "application/json", json_array());
     add_get(paths, "/api", "This OpenAPI 3.0 document",
             "application/vnd.oai.openapi+json;version=3.0", json_array());
     add_get(paths, "/collections", "The collections", "application/json", json_array());
     add_get(paths, "/collections/{collectionId}", "One collection", "application/json",
-            (p = json_array(), ADD(p, coll_param), p));
+            (p = json_array(), ADD(p, coll_param), ADD(p, crs_param), p));
     p = json_array();
     ADD(p, coll_param);
     ADD(p, items_params);
@@ -228,6 +274,7 @@ json_t *openapi_build(const char *server_url, const char *title)
     ADD(p, release_params);
     add_get(paths, "/collections/{collectionId}/items", "Features of a collection",
             "application/geo+json", p);
+    downloads(json_object_get(json_object_get(paths, "/collections/{collectionId}/items"), "get"));
     json_t *post = json_pack(
         "{s:s, s:[{s:s,s:s,s:b,s:{s:s}}, {s:s,s:s,s:s,s:b,s:{s:s,s:[s,s],s:s}}],"
         " s:{s:b, s:{s:{s:{}}, s:{s:{}}}}, s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}, s:[{s:[]}]}",
@@ -245,7 +292,8 @@ json_t *openapi_build(const char *server_url, const char *title)
                         operation_id("post", "/collections/{collectionId}/items"));
     json_object_set_new(json_object_get(paths, "/collections/{collectionId}/items"), "post", post);
     add_get(paths, "/collections/{collectionId}/items/{featureId}", "One feature",
-            "application/geo+json", (p = json_array(), ADD(p, coll_param), ADD(p, fid_param), p));
+            "application/geo+json",
+            (p = json_array(), ADD(p, coll_param), ADD(p, fid_param), ADD(p, crs_param), p));
     add_get(paths, "/api/config", "Settings for the map page (role follows the token)",
             "application/json", json_array());
     add_get(paths, "/api/stats", "Counts and rates per 100,000 with exact Poisson limits",
@@ -268,6 +316,23 @@ json_t *openapi_build(const char *server_url, const char *title)
     add_get(paths, "/tiles/density/{z}/{x}/{y}.png", "Density tile (Web Mercator XYZ, 256 px)",
             "image/png",
             (p = json_array(), ADD(p, tile_params), ADD(p, release_params), filters(p), p));
+    /* OGC API - Tiles of the density layer (ogctiles.h) */
+    add_get(paths, "/collections/density", "The density layer (OGC API - Tiles: its tilesets)",
+            "application/json", (p = json_array(), ADD(p, release_params), filters(p), p));
+    add_get(paths, "/collections/density/tiles", "The density layer's tilesets", "application/json",
+            (p = json_array(), ADD(p, release_params), filters(p), p));
+    add_get(paths, "/collections/density/tiles/{tileMatrixSetId}",
+            "The density tileset's metadata (WebMercatorQuad)", "application/json",
+            (p = json_array(), ADD(p, tms_param), ADD(p, release_params), filters(p), p));
+    add_get(paths, "/collections/density/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}",
+            "A density tile: row before column, the PNG of /tiles/density/{z}/{x}/{y}.png",
+            "image/png",
+            (p = json_array(), ADD(p, tms_param), ADD(p, ogc_tile_params),
+             add_params(p, tile_params + 3, 2), ADD(p, release_params), filters(p), p));
+    add_get(paths, "/tileMatrixSets", "The tile matrix sets", "application/json", json_array());
+    add_get(paths, "/tileMatrixSets/{tileMatrixSetId}",
+            "A tile matrix set (OGC 17-083r4 JSON; WebMercatorQuad)", "application/json",
+            (p = json_array(), ADD(p, tms_param), p));
     add_get(paths, "/tiles/density.json", "TileJSON 3.0.0 of the density tiles", "application/json",
             (p = json_array(), add_params(p, tile_params + 3, 2), ADD(p, release_params),
              filters(p), p));

@@ -5,6 +5,8 @@
  * is past the offset and the page has room, and only selected features are added. */
 #include "hazmap/paging.h"
 #include "hazmap/oapif.h"
+#include "hazmap/fcexport.h"
+#include "hazmap/outcrs.h"
 #include "hazmap/geojson.h"
 #include "hazmap/hztime.h"
 #include "hazmap/json_out.h"
@@ -27,13 +29,89 @@ struct paging_page {
     jbuf features;   /* their text, comma-separated */
 };
 
-static const char *const items_args[] = {"bbox", "limit", "offset", "datetime"};
+static const char *const items_args[] = {"bbox", "limit", "offset", "datetime", "crs", "bbox-crs"};
 enum { N_ITEMS_ARGS = sizeof items_args / sizeof *items_args };
+
+int paging_work_epsg(const hctx *c)
+{
+    const char *w = c->snap ? incset_work_srs(c->snap) : NULL;
+    if (!w || strncmp(w, "EPSG:", 5) != 0) return 0;
+    char *end;
+    long v = strtol(w + 5, &end, 10);
+    return !*end && ((v >= 32601 && v <= 32660) || (v >= 32701 && v <= 32760)) ? (int)v : 0;
+}
+
+/* Parses the CRS URI of parameter key (absent: CRS84). OGC API - Features Part 2,
+ * /req/crs/crs-action and /req/crs/bbox-crs-action: a CRS the collection does not list is a 400. */
+static int crs_arg(const hctx *c, const hreq *rq, const char *key, int *epsg, hresp *rs)
+{
+    const char *v = hreq_arg_get(rq, key);
+    *epsg = 0;
+    if (!v || outcrs_parse(v, paging_work_epsg(c), epsg) == 0) return 0;
+    hresp_error(rs, 400, "InvalidParameterValue",
+                "%s: '%.128s' is not one of the collection's CRSs (its crs list: CRS84, EPSG 4326, "
+                "4490, 3857 and the working UTM zone)",
+                key, v);
+    return -1;
+}
+
+int paging_crs(const hctx *c, const hreq *rq, int *epsg, hresp *rs)
+{
+    return crs_arg(c, rq, "crs", epsg, rs);
+}
+
+/* A bbox given in bbox-crs epsg (its axis order; 4 numbers, or 6 with heights) as the CRS84 box
+ * that holds it: its outline, 16 points an edge, transformed back (a projected box's edges are
+ * curves in longitude and latitude). */
+static hz_status bbox_from_crs(const char *v, int epsg, double bb[4], char *err, size_t errlen)
+{
+    double x[6];
+    int n = 0;
+    const char *p = v;
+    for (;;) {
+        char *end;
+        if (n == 6) break;
+        x[n] = strtod(p, &end);
+        if (end == p || (*end && *end != ',') || !isfinite(x[n])) break;
+        n++;
+        if (!*end) break;
+        p = end + 1;
+    }
+    if (n != 4 && n != 6)
+        return hz_fail(HZ_EINVAL, err, errlen, "bbox: expected 4 (or 6) numbers in '%.64s'", v);
+    double a0 = x[0], b0 = x[1], a1 = n == 6 ? x[3] : x[2], b1 = n == 6 ? x[4] : x[3];
+    if (!(a0 < a1 && b0 < b1))
+        return hz_fail(HZ_EINVAL, err, errlen, "bbox: the lower corner must come first ('%.64s')",
+                       v);
+    enum { K = 16 };
+    double a[4 * K], b[4 * K];
+    for (int i = 0; i < K; i++) {
+        double t = (double)i / K;
+        a[i] = a0 + t * (a1 - a0), b[i] = b0;
+        a[K + i] = a1, b[K + i] = b0 + t * (b1 - b0);
+        a[2 * K + i] = a1 - t * (a1 - a0), b[2 * K + i] = b1;
+        a[3 * K + i] = a0, b[3 * K + i] = b1 - t * (b1 - b0);
+    }
+    outcrs *t = outcrs_new(epsg, err, errlen);
+    if (!t) return HZ_ECRS;
+    hz_status s = outcrs_inverse(t, 4 * K, a, b);
+    outcrs_free(t);
+    if (s != HZ_OK) return hz_fail(HZ_EINVAL, err, errlen, "bbox: outside bbox-crs's area");
+    bb[0] = bb[1] = INFINITY;
+    bb[2] = bb[3] = -INFINITY;
+    for (int i = 0; i < 4 * K; i++) {
+        bb[0] = fmin(bb[0], a[i]);
+        bb[1] = fmin(bb[1], b[i]);
+        bb[2] = fmax(bb[2], a[i]);
+        bb[3] = fmax(bb[3], b[i]);
+    }
+    return HZ_OK;
+}
 
 int paging_parse(hctx *c, const hreq *rq, paging_params *pg, hz_filter *f, hresp *rs,
                  const char *const *extra)
 {
-    const char *allowed[APP_MAX_ARGS + 1];
+    const char *allowed[APP_MAX_ARGS + 2];
     int n = 0;
     for (; n < N_ITEMS_ARGS; n++)
         allowed[n] = items_args[n];
@@ -42,23 +120,43 @@ int paging_parse(hctx *c, const hreq *rq, paging_params *pg, hz_filter *f, hresp
         allowed[n++] = *e;
     }
     allowed[n] = NULL;
-    if (app_check_args(rq, allowed, 1, rs)) return -1;
+    /* f is checked here, not by app_check_args(): items also come as downloads */
+    const char *fv = hreq_arg_get(rq, "f");
+    static const char *const formats[] = {"json", "geojson", "html", "csv", "gpkg", NULL};
+    int fi = 0;
+    char ferr[256];
+    allowed[n++] = "f";
+    allowed[n] = NULL;
+    if (fv && qparam_enum("f", fv, formats, &fi, ferr, sizeof ferr) != HZ_OK) {
+        hresp_error(rs, 400, "InvalidParameterValue", "%s", ferr);
+        return -1;
+    }
+    char aerr[512];
+    if (hreq_check_args(rq, allowed, 1, aerr, sizeof aerr) != HZ_OK) {
+        hresp_error(rs, 400, "InvalidParameterValue", "%s", aerr);
+        return -1;
+    }
     memset(pg, 0, sizeof *pg);
-    pg->limit = 100;
+    pg->format = fi == 3 ? PAGING_CSV : fi == 4 ? PAGING_GPKG : PAGING_GEOJSON;
+    pg->limit = pg->format == PAGING_GEOJSON ? 100 : PAGING_MAX_DOWNLOAD;
     pg->dt_from = INT64_MIN;
     pg->dt_to = INT64_MAX;
     char err[512];
     const char *v;
     hz_status s = HZ_OK;
+    int bbox_crs;
+    if (paging_crs(c, rq, &pg->crs, rs) || crs_arg(c, rq, "bbox-crs", &bbox_crs, rs)) return -1;
     if ((v = hreq_arg_get(rq, "bbox"))) {
-        s = qparam_bbox(v, pg->bb, err, sizeof err);
+        s = bbox_crs ? bbox_from_crs(v, bbox_crs, pg->bb, err, sizeof err)
+                     : qparam_bbox(v, pg->bb, err, sizeof err);
         pg->has_bbox = 1;
     }
     /* OGC API - Features 1, 7.15.4: a limit above the maximum is the maximum, not an error */
     if (s == HZ_OK && (v = hreq_arg_get(rq, "limit")) &&
         (s = qparam_long("limit", v, 1, 1000000000L, &pg->limit, err, sizeof err)) == HZ_OK &&
-        pg->limit > PAGING_MAX_LIMIT)
+        pg->limit > PAGING_MAX_LIMIT && pg->format == PAGING_GEOJSON)
         pg->limit = PAGING_MAX_LIMIT;
+    if (pg->limit > PAGING_MAX_DOWNLOAD) pg->limit = PAGING_MAX_DOWNLOAD;
     if (s == HZ_OK && (v = hreq_arg_get(rq, "offset")))
         s = qparam_long("offset", v, 0, 1000000000L, &pg->offset, err, sizeof err);
     if (s == HZ_OK && (v = hreq_arg_get(rq, "datetime")))
@@ -147,6 +245,10 @@ static json_t *page_link(hctx *c, const hreq *rq, const char *rel, long offset, 
     off = (size_t)n;
     for (size_t i = 0; i < rq->nargs; i++) {
         if (strcmp(rq->args[i].key, "offset") == 0) continue;
+        size_t j = 0; /* a repeat (the same value: hreq_repeated_arg()) is written once */
+        while (j < i && strcmp(rq->args[j].key, rq->args[i].key) != 0)
+            j++;
+        if (j < i) continue;
         if (geojson_urlencode(href, sizeof href, &off, rq->args[i].key) || off + 2 >= sizeof href)
             return NULL;
         href[off++] = '=';
@@ -178,11 +280,139 @@ static json_t *page_links(hctx *c, const hreq *rq, const paging_page *p)
     return links;
 }
 
+/* Transforms every position of GeoJSON coordinates v (any nesting) in place. */
+static int transform_coords(json_t *v, outcrs *t)
+{
+    if (!json_is_array(v)) return 0;
+    if (json_array_size(v) >= 2 && json_is_number(json_array_get(v, 0))) {
+        double a = json_number_value(json_array_get(v, 0)),
+               b = json_number_value(json_array_get(v, 1));
+        if (outcrs_forward(t, 1, &a, &b) != HZ_OK) return -1;
+        json_array_set_new(v, 0, json_real(a));
+        json_array_set_new(v, 1, json_real(b));
+        return 0;
+    }
+    for (size_t i = 0; i < json_array_size(v); i++)
+        if (transform_coords(json_array_get(v, i), t)) return -1;
+    return 0;
+}
+
+/* The features (comma-separated JSON text, or one feature when one is 1) with their geometries
+ * in EPSG:epsg, as new text (caller frees; NULL with rs filled on failure). Properties are left
+ * as they are: a CRS is about the geometry (OGC API - Features Part 2, /req/crs/crs-action). */
+static char *features_in_crs(const char *text, size_t len, int one, int epsg, size_t *outlen,
+                             hresp *rs)
+{
+    char err[256];
+    outcrs *t = outcrs_new(epsg, err, sizeof err);
+    jbuf in = {0};
+    if (!one) jbuf_lit(&in, "[");
+    jbuf_raw(&in, text, len);
+    if (!one) jbuf_lit(&in, "]");
+    size_t ilen;
+    char *itext = jbuf_take(&in, &ilen);
+    json_t *all = t && itext ? json_loadb(itext, ilen, 0, NULL) : NULL;
+    free(itext);
+    int rc = all ? 0 : -1;
+    for (size_t i = 0; !rc && i < (one ? 1 : json_array_size(all)); i++) {
+        json_t *f = one ? all : json_array_get(all, i);
+        rc = transform_coords(json_object_get(json_object_get(f, "geometry"), "coordinates"), t);
+    }
+    outcrs_free(t);
+    jbuf out = {0};
+    for (size_t i = 0; !rc && i < (one ? 1 : json_array_size(all)); i++) {
+        if (i) jbuf_lit(&out, ",");
+        jbuf_json(&out, one ? all : json_array_get(all, i));
+    }
+    json_decref(all);
+    char *o = rc ? NULL : jbuf_take(&out, outlen);
+    jbuf_free(&out);
+    if (!o) hresp_error(rs, 500, "InternalError", "the features cannot be given in EPSG:%d", epsg);
+    return o;
+}
+
+static void content_crs(hresp *rs, int epsg)
+{
+    char uri[96], h[100];
+    outcrs_uri(epsg, uri, sizeof uri);
+    snprintf(h, sizeof h, "<%s>", uri); /* OGC API - Features Part 2, /req/crs/ogc-crs-header */
+    hresp_header(rs, "Content-Crs", h);
+}
+
+/* The layer and file name of a download: the collection's id of /collections/{id}/items, else
+ * the path's last segment; letters, digits and '_' only. */
+static void download_name(const char *path, char *name, size_t n)
+{
+    const char *p = path, *pre = "/collections/";
+    if (strncmp(p, pre, strlen(pre)) == 0)
+        p += strlen(pre);
+    else if (strrchr(p, '/'))
+        p = strrchr(p, '/') + 1;
+    size_t k = 0;
+    for (; *p && *p != '/' && *p != '.' && k + 1 < n; p++)
+        name[k++] = (char)((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                                   (*p >= '0' && *p <= '9') || *p == '_'
+                               ? *p
+                               : '_');
+    name[k] = 0;
+    if (!k) snprintf(name, n, "hazmap");
+}
+
+/* The features (their comma-separated text) as the download of pg's format. */
+static void send_download(const hreq *rq, hresp *rs, const paging_params *pg, const char *features,
+                          size_t flen)
+{
+    jbuf b = {0};
+    jbuf_lit(&b, "{\"type\":\"FeatureCollection\",\"features\":[");
+    jbuf_raw(&b, features, flen);
+    jbuf_lit(&b, "]}");
+    size_t len;
+    char *text = jbuf_take(&b, &len), name[96], err[512], cd[160];
+    if (!text) {
+        hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
+        return;
+    }
+    fcexport_format fmt = pg->format == PAGING_GPKG ? FCEXPORT_GPKG : FCEXPORT_CSV;
+    download_name(rq->path, name, sizeof name);
+    unsigned char *out;
+    size_t outlen;
+    hz_status s = fcexport_bytes(text, len, fmt, name, pg->crs, &out, &outlen, err, sizeof err);
+    free(text);
+    if (s != HZ_OK) {
+        app_fail(rs, s, err);
+        return;
+    }
+    hresp_take(rs, 200, fcexport_type(fmt), out, outlen);
+    snprintf(cd, sizeof cd, "attachment; filename=\"hazmap-%s.%s\"", name, fcexport_ext(fmt));
+    hresp_header(rs, "Content-Disposition", cd);
+}
+
 void paging_send(hctx *c, const hreq *rq, hresp *rs, paging_page *p, const json_t *prov)
 {
     assert(p->returned <= p->selected && p->selected <= (size_t)p->pg.limit);
     size_t flen, len;
     char *features = jbuf_take(&p->features, &flen), ts[32];
+    if (p->pg.format != PAGING_GEOJSON) {
+        if (features)
+            send_download(rq, rs, &p->pg, features, flen);
+        else
+            hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
+        free(features);
+        paging_page_free(p);
+        return;
+    }
+    if (features && p->pg.crs) {
+        size_t tlen;
+        char *t = features_in_crs(features, flen, 0, p->pg.crs, &tlen, rs);
+        free(features);
+        if (!t) {
+            paging_page_free(p);
+            return;
+        }
+        features = t;
+        flen = tlen;
+    }
+    int crs = p->pg.crs;
     json_t *links = page_links(c, rq, p);
     hztime_format_iso((int64_t)time(NULL), 0, ts);
     jbuf b = {0};
@@ -212,6 +442,10 @@ void paging_send(hctx *c, const hreq *rq, hresp *rs, paging_page *p, const json_
     }
     free(features);
     hresp_take(rs, 200, GEOJSON, (unsigned char *)text, len);
+    content_crs(rs, crs);
+    char *ptext = prov ? json_dumps(prov, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    if (ptext) hresp_header(rs, "X-Hazmap-Provenance", ptext);
+    free(ptext);
 }
 
 /* Bounding box of the coordinates of a GeoJSON geometry (any nesting). */
@@ -281,6 +515,166 @@ void paging_send_item(hctx *c, hresp *rs, json_t *fc, const char *fid)
     json_object_set_new(f, "links", paging_item_links(c));
     hresp_json(rs, 200, f, "application/geo+json");
     json_decref(fc);
+}
+
+/* The packed form (paging_pack()): a header, n records, then the texts. Native byte order and
+ * alignment: it never leaves the process. */
+#define PACK_MAGIC "HZFCPK1"
+typedef struct pack_head {
+    char magic[8];
+    uint64_t n, prov_off, prov_len; /* prov_len 0: no provenance */
+} pack_head;
+typedef struct pack_rec {
+    double bb[4]; /* NAN without coordinates (never in a bbox) */
+    uint64_t off, len;
+} pack_rec;
+
+int paging_pack(const json_t *fc, unsigned char **blob, size_t *len)
+{
+    const json_t *all = json_object_get(fc, "features");
+    size_t n = json_array_size(all);
+    jbuf texts = {0};
+    pack_rec *recs = calloc(n ? n : 1, sizeof *recs);
+    if (!recs) return -1;
+    for (size_t i = 0; i < n; i++) {
+        json_t *f = json_copy(json_array_get(all, i)); /* shallow: only "id" is set */
+        if (!f) {
+            free(recs);
+            jbuf_free(&texts);
+            return -1;
+        }
+        json_object_set_new(f, "id", json_integer((json_int_t)i + 1));
+        double bb[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
+        coords_bbox(json_object_get(json_object_get(f, "geometry"), "coordinates"), bb);
+        for (int k = 0; k < 4; k++)
+            recs[i].bb[k] = isfinite(bb[0]) ? bb[k] : NAN;
+        recs[i].off = texts.len;
+        jbuf_json(&texts, f);
+        recs[i].len = texts.len - recs[i].off;
+        json_decref(f);
+    }
+    pack_head h = {PACK_MAGIC, n, texts.len, 0};
+    const json_t *prov = json_object_get(fc, "provenance");
+    if (prov) {
+        jbuf_json(&texts, prov);
+        h.prov_len = texts.len - h.prov_off;
+    }
+    size_t tlen;
+    char *t = jbuf_take(&texts, &tlen);
+    size_t head = sizeof h + n * sizeof *recs;
+    unsigned char *b = t ? malloc(head + tlen + 1) : NULL;
+    if (!b) {
+        free(t);
+        free(recs);
+        return -1;
+    }
+    memcpy(b, &h, sizeof h);
+    memcpy(b + sizeof h, recs, n * sizeof *recs);
+    memcpy(b + head, t, tlen);
+    free(t);
+    free(recs);
+    *blob = b;
+    *len = head + tlen;
+    return 0;
+}
+
+/* The header of blob and where its records and texts start; -1 when it is not one of ours. */
+static int unpack(const unsigned char *blob, size_t len, pack_head *h, const unsigned char **recs,
+                  const char **texts)
+{
+    if (len < sizeof *h) return -1;
+    memcpy(h, blob, sizeof *h);
+    if (memcmp(h->magic, PACK_MAGIC, sizeof h->magic) != 0 ||
+        h->n > (len - sizeof *h) / sizeof(pack_rec))
+        return -1;
+    size_t head = sizeof *h + (size_t)h->n * sizeof(pack_rec);
+    if (h->prov_off + h->prov_len > len - head) return -1;
+    *recs = blob + sizeof *h;
+    *texts = (const char *)blob + head;
+    return 0;
+}
+
+static void get_rec(const unsigned char *recs, size_t i, pack_rec *r)
+{
+    memcpy(r, recs + i * sizeof *r, sizeof *r);
+}
+
+void paging_send_packed(hctx *c, const hreq *rq, hresp *rs, const paging_params *pg,
+                        const unsigned char *blob, size_t len)
+{
+    pack_head h;
+    const unsigned char *recs;
+    const char *texts;
+    if (unpack(blob, len, &h, &recs, &texts)) {
+        hresp_error(rs, 500, "InternalError", "a cached result is damaged");
+        return;
+    }
+    paging_page *p = paging_page_new(pg);
+    if (!p) {
+        hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
+        return;
+    }
+    pack_rec r;
+    if (!pg->has_bbox) { /* every feature matches: read only the page's */
+        p->matched = (size_t)pg->offset < h.n ? (size_t)pg->offset : (size_t)h.n;
+        for (size_t i = p->matched; i < h.n && !paging_full(p); i++) {
+            get_rec(recs, i, &r);
+            if (paging_match(p)) paging_add_text(p, texts + r.off, (size_t)r.len, 1);
+        }
+        p->matched = (size_t)h.n;
+    } else {
+        for (size_t i = 0; i < h.n; i++) {
+            get_rec(recs, i, &r);
+            if (!isfinite(r.bb[0]) || !paging_bbox_hits(pg, r.bb) || !paging_match(p)) continue;
+            paging_add_text(p, texts + r.off, (size_t)r.len, 1);
+        }
+    }
+    json_t *prov = h.prov_len ? json_loadb(texts + h.prov_off, (size_t)h.prov_len, 0, NULL) : NULL;
+    paging_send(c, rq, rs, p, prov);
+    json_decref(prov);
+}
+
+void paging_send_packed_item(hctx *c, hresp *rs, const unsigned char *blob, size_t len,
+                             const char *fid, int crs)
+{
+    pack_head h;
+    const unsigned char *recs;
+    const char *texts;
+    if (unpack(blob, len, &h, &recs, &texts)) {
+        hresp_error(rs, 500, "InternalError", "a cached result is damaged");
+        return;
+    }
+    long k;
+    char err[128];
+    if (qparam_long("featureId", fid, 1, 100000000L, &k, err, sizeof err) != HZ_OK ||
+        (uint64_t)k > h.n) {
+        hresp_error(rs, 404, "NotFound", "no feature '%.64s'", fid);
+        return;
+    }
+    pack_rec r;
+    get_rec(recs, (size_t)k - 1, &r);
+    /* the feature's text ends with its closing brace: its links go before it */
+    const char *ftext = texts + r.off;
+    size_t flen = (size_t)r.len;
+    char *moved = NULL;
+    if (crs && !(moved = features_in_crs(ftext, flen, 1, crs, &flen, rs))) return;
+    if (moved) ftext = moved;
+    json_t *links = paging_item_links(c);
+    jbuf b = {0};
+    jbuf_raw(&b, ftext, flen - 1);
+    free(moved);
+    jbuf_lit(&b, ",\"links\":");
+    jbuf_json(&b, links);
+    jbuf_lit(&b, "}");
+    json_decref(links);
+    size_t n;
+    char *text = jbuf_take(&b, &n);
+    if (!text) {
+        hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
+        return;
+    }
+    hresp_take(rs, 200, GEOJSON, (unsigned char *)text, n);
+    content_crs(rs, crs);
 }
 
 void paging_add_areas(hctx *c, const paging_params *pg, paging_page *page,

@@ -194,7 +194,8 @@ static int whole_period(const rel_view *v, pubmaps_kind kind, hresp *rs)
 
 void pubmaps_items(hctx *c, const hreq *rq, hresp *rs, pubmaps_kind kind)
 {
-    static const char *const paging_args[] = {"f", "limit", "offset", "bbox", NULL};
+    static const char *const paging_args[] = {"f",   "limit",    "offset", "bbox",
+                                              "crs", "bbox-crs", NULL};
     static const char *const view_args[] = {"year", "injury_group", "place_group", NULL};
     rel_view v;
     paging_params pg;

@@ -559,18 +559,20 @@ static json_t *area_feature_at(void *ud, size_t i)
  * bbox, each once. -1 with rs filled (400) otherwise. */
 static int areas_args(const hreq *rq, int items, hresp *rs)
 {
-    static const char *const allowed[] = {"f", "year", "limit", "offset", "bbox", NULL};
+    static const char *const allowed[] = {"f",    "year", "limit",    "offset",
+                                          "bbox", "crs",  "bbox-crs", NULL};
     for (size_t i = 0; i < rq->nargs; i++) {
         int ok = 0;
         for (const char *const *a = allowed; *a && (items || a - allowed < 2); a++)
             ok |= strcmp(*a, rq->args[i].key) == 0;
-        for (size_t j = 0; j < i && ok; j++)
-            ok = strcmp(rq->args[j].key, rq->args[i].key) != 0;
+        for (size_t j = 0; j < i && ok; j++) /* the same value twice: hreq_repeated_arg() */
+            ok = strcmp(rq->args[j].key, rq->args[i].key) != 0 ||
+                 strcmp(rq->args[j].value, rq->args[i].value) == 0;
         if (!ok) {
             hresp_error(rs, 400, "InvalidParameterValue",
                         "%.64s: the public areas carry the published release's counts and rates "
                         "and may be asked only by year%s",
-                        rq->args[i].key, items ? " (and limit, offset, bbox)" : "");
+                        rq->args[i].key, items ? " (and limit, offset, bbox, crs, bbox-crs)" : "");
             return -1;
         }
     }

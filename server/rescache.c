@@ -32,6 +32,27 @@ int rescache_lookup(hctx *c, const char *key, const char *type, hresp *rs)
     return 0;
 }
 
+int rescache_borrow(hctx *c, const char *key, tilecache_reader fn, void *ud)
+{
+    if (!c->result_cache) return 0;
+    int hit = tilecache_borrow(c->result_cache, key, fn, ud) == HZ_OK;
+    count(c, 0, hit);
+    return hit;
+}
+
+int rescache_copy(hctx *c, const char *key, unsigned char **data, size_t *len)
+{
+    if (!c->result_cache) return 0;
+    int hit = tilecache_get(c->result_cache, key, data, len) == HZ_OK;
+    metrics_cache(c->metrics, 0, hit);
+    return hit;
+}
+
+void rescache_store_bytes(hctx *c, const char *key, const unsigned char *data, size_t len)
+{
+    if (c->result_cache) tilecache_put(c->result_cache, key, data, len, NULL, 0);
+}
+
 void rescache_store(hctx *c, const char *key, const hresp *rs)
 {
     if (c->result_cache && rs->status == 200 && rs->body)

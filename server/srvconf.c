@@ -19,7 +19,7 @@ void srvconf_init(srvconf *c)
     c->min_bandwidth = 300;
     c->blackspots_max_work = 100000000000L;
     c->prerender_max_zoom = 16;
-    c->cache_mb = 64;
+    c->cache_mb = 128;
     c->query_timeout_ms = 10000;
     c->max_body_bytes = 10L * 1024 * 1024;
     c->threads = 0;

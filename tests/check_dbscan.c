@@ -552,6 +552,17 @@ START_TEST(test_blackspots_describe_and_rank)
                          json_object_get(json_object_get(pr, "hull"), "coordinates"), 0)),
                      5);
     ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(pr, "trend"), "2014")), 5);
+    /* the flat columns: counts by severity, top hour and weekday, the trend's least-squares slope
+     * (0 then 5 incidents: +5 a year; the second cluster's 7 then 1: -6 a year) */
+    ck_assert_int_eq(json_integer_value(json_object_get(pr, "fatal")), 5);
+    ck_assert_int_eq(json_integer_value(json_object_get(pr, "top_hour")), 23);
+    ck_assert_str_eq(json_string_value(json_object_get(pr, "top_day")), "Sunday");
+    ck_assert(fabs(json_real_value(json_object_get(pr, "slope_yr")) - 5) < 1e-12);
+    json_t *pr2 = json_object_get(json_array_get(json_object_get(gj, "features"), 1), "properties");
+    ck_assert(fabs(json_real_value(json_object_get(pr2, "slope_yr")) + 6) < 1e-12);
+    ck_assert_int_eq(json_integer_value(json_object_get(pr2, "top_hour")), 8);
+    ck_assert_str_eq(json_string_value(json_object_get(pr2, "top_day")), "Monday");
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(pr2, "top_mechs")), "fall"));
     ck_assert_int_eq(
         json_integer_value(json_object_get(json_object_get(gj, "provenance"), "min_points")), 5);
     json_decref(gj);

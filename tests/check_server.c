@@ -138,6 +138,10 @@ START_TEST(test_request_args)
     hreq_arg dupf[] = {{"from", "2013-01-01"}, {"limit", "5"}, {"from", "2014-01-01"}};
     hreq rq3 = {.method = "GET", .path = "/", .args = dupf, .nargs = 3};
     ck_assert_str_eq(hreq_repeated_arg(&rq3), "from");
+    /* the same value twice is no ambiguity (GDAL's OAPIF driver repeats its URL's query) */
+    hreq_arg same[] = {{"crs", "x"}, {"limit", "5"}, {"crs", "x"}};
+    hreq rq4 = {.method = "GET", .path = "/", .args = same, .nargs = 3};
+    ck_assert_ptr_null(hreq_repeated_arg(&rq4));
 }
 END_TEST
 
@@ -803,6 +807,13 @@ START_TEST(test_metrics_render)
         strstr(t, "hazmap_http_request_duration_seconds_bucket{route=\"a\",le=\"0.05\"} 2\n"));
     ck_assert(strstr(t, "hazmap_cache_requests_total{cache=\"tile\",outcome=\"hit\"} 1\n"));
     ck_assert_ptr_null(strstr(t, "hazmap_analysis")); /* no pool, no pool lines */
+    free(t);
+    metrics_computation(m, "hotspots");
+    metrics_computation(m, "blackspots");
+    metrics_computation(m, "hotspots");
+    t = metrics_render(m, 7, &len);
+    ck_assert(strstr(t, "\nhazmap_analysis_computations_total{analysis=\"hotspots\"} 2\n"));
+    ck_assert(strstr(t, "\nhazmap_analysis_computations_total{analysis=\"blackspots\"} 1\n"));
     free(t);
     metrics_set_pool(m, fake_pool, NULL);
     t = metrics_render(m, 7, &len);

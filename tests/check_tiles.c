@@ -481,6 +481,23 @@ START_TEST(test_mbtiles_and_dir_export)
     struct stat sb;
     snprintf(f, sizeof f, "%s12/%d/%d.png", dir, cx, cy);
     ck_assert_int_eq(stat(f, &sb), 0);
+    /* the directory describes itself: metadata.json (MBTiles names) and tilejson.json */
+    snprintf(f, sizeof f, "%smetadata.json", dir);
+    json_t *md = json_load_file(f, 0, NULL);
+    ck_assert_ptr_nonnull(md);
+    ck_assert_str_eq(json_string_value(json_object_get(md, "format")), "png");
+    ck_assert_str_eq(json_string_value(json_object_get(md, "bounds")),
+                     "103.900000,30.500000,104.200000,30.800000");
+    ck_assert_str_eq(json_string_value(json_object_get(md, "maxzoom")), "12");
+    json_decref(md);
+    snprintf(f, sizeof f, "%stilejson.json", dir);
+    json_t *tj = json_load_file(f, 0, NULL);
+    ck_assert_ptr_nonnull(tj);
+    ck_assert_str_eq(json_string_value(json_object_get(tj, "tilejson")), "3.0.0");
+    ck_assert_str_eq(json_string_value(json_array_get(json_object_get(tj, "tiles"), 0)),
+                     "{z}/{x}/{y}.png");
+    ck_assert_int_eq(json_integer_value(json_object_get(tj, "minzoom")), 11);
+    json_decref(tj);
 
     /* GDAL's MBTiles driver, when the tools are installed. */
     if (system("command -v gdalinfo >/dev/null 2>&1") == 0) {

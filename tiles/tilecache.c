@@ -31,6 +31,7 @@ struct tilecache {
     size_t nbuckets; /* power of two */
     entry *head, *tail;
     size_t entries, bytes, budget;
+    size_t max_entry; /* larger entries are not kept in memory (a quarter of the budget) */
     uint64_t hits, disk_hits, misses, evictions;
     char *dir; /* NULL = memory only */
 };
@@ -73,6 +74,7 @@ tilecache *tilecache_new(size_t mem_bytes, const char *disk_dir, char *err, size
         return NULL;
     }
     c->budget = mem_bytes;
+    c->max_entry = mem_bytes / 4;
     c->nbuckets = 1024;
     c->buckets = calloc(c->nbuckets, sizeof *c->buckets);
     if (!c->buckets) {
@@ -195,7 +197,7 @@ static int mem_insert(tilecache *c, const char *key, const unsigned char *data, 
     e->key = strdup(key);
     e->data = malloc(len ? len : 1);
     e->len = len;
-    if (!e->key || !e->data || entry_cost(e) > c->budget / 4) {
+    if (!e->key || !e->data || entry_cost(e) > c->max_entry) {
         entry_free(e);
         return 0;
     }
@@ -244,6 +246,41 @@ static int read_file(const char *path, unsigned char **data, size_t *len)
     *data = p;
     *len = n;
     return 0;
+}
+
+void tilecache_set_max_entry(tilecache *c, size_t bytes)
+{
+    pthread_mutex_lock(&c->mu);
+    c->max_entry = bytes < c->budget ? bytes : c->budget;
+    pthread_mutex_unlock(&c->mu);
+}
+
+hz_status tilecache_borrow(tilecache *c, const char *key, tilecache_reader fn, void *ud)
+{
+    pthread_mutex_lock(&c->mu);
+    entry *e = find(c, key, fnv1a(key));
+    if (e) {
+        lru_unlink(c, e);
+        lru_push_front(c, e);
+        c->hits++;
+        fn(ud, e->data, e->len);
+        pthread_mutex_unlock(&c->mu);
+        return HZ_OK;
+    }
+    pthread_mutex_unlock(&c->mu);
+    if (!c->dir) {
+        pthread_mutex_lock(&c->mu);
+        c->misses++;
+        pthread_mutex_unlock(&c->mu);
+        return HZ_ENOTFOUND;
+    }
+    unsigned char *data;
+    size_t len;
+    hz_status s = tilecache_get(c, key, &data, &len);
+    if (s != HZ_OK) return s;
+    fn(ud, data, len);
+    free(data);
+    return HZ_OK;
 }
 
 hz_status tilecache_get(tilecache *c, const char *key, unsigned char **data, size_t *len)

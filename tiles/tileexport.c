@@ -43,6 +43,84 @@ static hz_status meta_put(tileexport *e, sqlite3_stmt *st, const char *name, con
     return HZ_OK;
 }
 
+/* The metadata of a tile set as MBTiles 1.3 names and text values, the one list both formats
+ * write (the MBTiles metadata table, a directory's metadata.json). */
+enum { META_KEYS = 11 };
+typedef struct meta_text {
+    char bounds[128], center[128], minz[16], maxz[16];
+} meta_text;
+
+static void meta_pairs(const tileexport_meta *m, meta_text *t, const char *kv[META_KEYS][2])
+{
+    snprintf(t->bounds, sizeof t->bounds, "%.6f,%.6f,%.6f,%.6f", m->bounds[0], m->bounds[1],
+             m->bounds[2], m->bounds[3]);
+    snprintf(t->center, sizeof t->center, "%.6f,%.6f,%d", (m->bounds[0] + m->bounds[2]) / 2,
+             (m->bounds[1] + m->bounds[3]) / 2, m->minzoom);
+    snprintf(t->minz, sizeof t->minz, "%d", m->minzoom);
+    snprintf(t->maxz, sizeof t->maxz, "%d", m->maxzoom);
+    const char *pairs[META_KEYS][2] = {{"name", m->name},
+                                       {"format", "png"},
+                                       {"bounds", t->bounds},
+                                       {"center", t->center},
+                                       {"minzoom", t->minz},
+                                       {"maxzoom", t->maxz},
+                                       {"type", "overlay"},
+                                       {"version", m->version ? m->version : "1"},
+                                       {"description", m->description ? m->description : ""},
+                                       {"attribution", m->attribution ? m->attribution : ""},
+                                       {"legend", m->legend ? m->legend : ""}};
+    memcpy(kv, pairs, sizeof pairs);
+}
+
+/* Writes j (borrowed) as DIR/name, through a temporary file renamed into place. */
+static hz_status write_json(const char *dir, const char *name, const json_t *j, char *err,
+                            size_t errlen)
+{
+    char p[1200], tmp[1300];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", p, (long)getpid());
+    if (!j || json_dump_file(j, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) != 0 ||
+        rename(tmp, p) != 0) {
+        int eno = errno;
+        unlink(tmp);
+        return hz_fail(HZ_EIO, err, errlen, "%s: %s", p, strerror(eno));
+    }
+    return HZ_OK;
+}
+
+/* A directory's description beside its tiles, for static hosting: metadata.json (the MBTiles
+ * metadata, as tippecanoe writes beside a directory) and tilejson.json (TileJSON 3.0.0, its
+ * tiles URL relative to the file: {z}/{x}/{y}.png). */
+static hz_status dir_describe(const char *dir, const tileexport_meta *m, char *err, size_t errlen)
+{
+    meta_text mt;
+    const char *kv[META_KEYS][2];
+    meta_pairs(m, &mt, kv);
+    json_t *meta = json_object();
+    for (size_t k = 0; meta && k < META_KEYS; k++)
+        json_object_set_new(meta, kv[k][0], json_string(kv[k][1]));
+    hz_status s = write_json(dir, "metadata.json", meta, err, errlen);
+    json_decref(meta);
+    if (s != HZ_OK) return s;
+    int cz = m->minzoom + 2 <= m->maxzoom ? m->minzoom + 2 : m->maxzoom;
+    json_t *tj = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:[s], s:i, s:i, s:[f,f,f,f], s:[f,f,i]}", "tilejson",
+        "3.0.0", "name", m->name, "description", m->description ? m->description : "",
+        "attribution", m->attribution ? m->attribution : "", "version",
+        m->version ? m->version : "1", "scheme", "xyz", "tiles", "{z}/{x}/{y}.png", "minzoom",
+        m->minzoom, "maxzoom", m->maxzoom, "bounds", m->bounds[0], m->bounds[1], m->bounds[2],
+        m->bounds[3], "center", (m->bounds[0] + m->bounds[2]) / 2,
+        (m->bounds[1] + m->bounds[3]) / 2, cz);
+    json_t *legend = m->legend ? json_loads(m->legend, 0, NULL) : NULL;
+    if (tj && legend)
+        json_object_set_new(tj, "legend", legend);
+    else
+        json_decref(legend);
+    s = write_json(dir, "tilejson.json", tj, err, errlen);
+    json_decref(tj);
+    return s;
+}
+
 static hz_status mbtiles_open(tileexport *e, const char *path, const tileexport_meta *m, char *err,
                               size_t errlen)
 {
@@ -66,26 +144,11 @@ static hz_status mbtiles_open(tileexport *e, const char *path, const tileexport_
     if (sqlite3_prepare_v2(e->db, "INSERT INTO metadata (name, value) VALUES (?, ?)", -1, &st,
                            NULL) != SQLITE_OK)
         return db_fail(e, path, err, errlen);
-    char bounds[128], center[128], minz[16], maxz[16];
-    snprintf(bounds, sizeof bounds, "%.6f,%.6f,%.6f,%.6f", m->bounds[0], m->bounds[1], m->bounds[2],
-             m->bounds[3]);
-    snprintf(center, sizeof center, "%.6f,%.6f,%d", (m->bounds[0] + m->bounds[2]) / 2,
-             (m->bounds[1] + m->bounds[3]) / 2, m->minzoom);
-    snprintf(minz, sizeof minz, "%d", m->minzoom);
-    snprintf(maxz, sizeof maxz, "%d", m->maxzoom);
-    const char *kv[][2] = {{"name", m->name},
-                           {"format", "png"},
-                           {"bounds", bounds},
-                           {"center", center},
-                           {"minzoom", minz},
-                           {"maxzoom", maxz},
-                           {"type", "overlay"},
-                           {"version", m->version ? m->version : "1"},
-                           {"description", m->description ? m->description : ""},
-                           {"attribution", m->attribution ? m->attribution : ""},
-                           {"legend", m->legend ? m->legend : ""}};
+    meta_text mt;
+    const char *kv[META_KEYS][2];
+    meta_pairs(m, &mt, kv);
     hz_status s = HZ_OK;
-    for (size_t k = 0; s == HZ_OK && k < sizeof kv / sizeof *kv; k++)
+    for (size_t k = 0; s == HZ_OK && k < META_KEYS; k++)
         s = meta_put(e, st, kv[k][0], kv[k][1], err, errlen);
     sqlite3_finalize(st);
     if (s != HZ_OK) return s;
@@ -122,8 +185,9 @@ tileexport *tileexport_open(const char *path, tileexport_format fmt, const tilee
         }
         memcpy(e->dir, path, n);
         e->dir[n] = '\0';
-        if (mkdir(e->dir, 0755) != 0 && errno != EEXIST) {
-            hz_fail(HZ_EIO, err, errlen, "%s: %s", e->dir, strerror(errno));
+        if ((mkdir(e->dir, 0755) != 0 && errno != EEXIST &&
+             hz_fail(HZ_EIO, err, errlen, "%s: %s", e->dir, strerror(errno))) ||
+            dir_describe(e->dir, m, err, errlen) != HZ_OK) {
             free(e);
             return NULL;
         }

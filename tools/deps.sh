@@ -15,6 +15,8 @@ need=(
   "cmd:python3 python3" "cmd:clang-format clang-format" "cmd:clang clang"
   "cmd:scan-build clang-tools" "cmd:cppcheck cppcheck"
   "file:/usr/share/fonts/truetype/wqy/wqy-microhei.ttc fonts-wqy-microhei"
+  "file:/usr/lib/python3/dist-packages/qgis/core/__init__.py python3-qgis"
+  "file:/usr/lib/qgis/plugins/libprovider_wfs.so qgis-providers"
 )
 missing=()
 for entry in "${need[@]}"; do

@@ -523,6 +523,47 @@ static const char *mech_name(int m)
     return s ? s : "unknown";
 }
 
+/* The least-squares slope of counts v[0..n-1] against their index (here: incidents per year);
+ * NAN for fewer than two years. */
+static double ls_slope(const int64_t *v, int n)
+{
+    if (n < 2) return NAN;
+    double xm = (n - 1) / 2.0, ym = 0, sxy = 0, sxx = 0;
+    for (int i = 0; i < n; i++)
+        ym += (double)v[i] / n;
+    for (int i = 0; i < n; i++) {
+        sxy += (i - xm) * ((double)v[i] - ym);
+        sxx += (i - xm) * (i - xm);
+    }
+    return sxy / sxx;
+}
+
+/* The flat, typed columns of a black spot, which GIS formats without nested values (Shapefile,
+ * CSV) keep whole, their names at most 10 characters (dBASE): counts by severity (each severity
+ * word, and unknown), the most frequent hour (top_hour, 0-23) and weekday (top_day), the three
+ * most frequent mechanisms as text (top_mechs) and the trend's slope (slope_yr); null where there
+ * is nothing to say (no times, fewer than two years). */
+static void flat_props(json_t *props, const blackspots_result *r, const blackspot *b,
+                       const size_t *mech_idx, size_t nm)
+{
+    for (int k = 1; k < HZ_SEV_COUNT; k++)
+        json_object_set_new(props, vocab_name(HZ_VOCAB_SEVERITY, k), json_integer(b->severity[k]));
+    json_object_set_new(props, "unknown", json_integer(b->severity[0]));
+    size_t h, w;
+    json_object_set_new(props, "top_hour",
+                        top_k(b->hours, 24, 1, &h) ? json_integer((json_int_t)h) : json_null());
+    json_object_set_new(props, "top_day",
+                        top_k(b->weekdays, 7, 1, &w) ? json_string(weekday_names[w]) : json_null());
+    char mm[256] = "";
+    for (size_t k = 0; k < nm && k < 3; k++) {
+        size_t l = strlen(mm);
+        snprintf(mm + l, sizeof mm - l, "%s%s", k ? ", " : "", mech_name((int)mech_idx[k]));
+    }
+    json_object_set_new(props, "top_mechs", json_string(mm));
+    double slope = ls_slope(b->trend, r->nyears);
+    json_object_set_new(props, "slope_yr", isfinite(slope) ? json_real(slope) : json_null());
+}
+
 static json_t *spot_json(const blackspots_result *r, const blackspot *b)
 {
     json_t *props = json_object();
@@ -581,6 +622,7 @@ static json_t *spot_json(const blackspots_result *r, const blackspot *b)
     json_object_set_new(props, "cx", json_real(b->cx));
     json_object_set_new(props, "cy", json_real(b->cy));
     json_object_set_new(props, "suppressed", json_false());
+    flat_props(props, r, b, idx, nm);
     return json_pack("{s:s, s:i, s:{s:s, s:[f,f]}, s:o}", "type", "Feature", "id", b->rank,
                      "geometry", "type", "Point", "coordinates", b->lon, b->lat, "properties",
                      props);
@@ -621,6 +663,11 @@ hz_status blackspots_geojson(const blackspots_result *r, const disc_policy *pol,
                         json_string("the point itself counts (R dbscan minPts)"));
     json_object_set_new(prov, "rank",
                         json_string(r->params.rank == BLACKSPOTS_BY_COUNT ? "count" : "score"));
+    json_object_set_new(
+        prov, "slope_yr",
+        json_string("least-squares slope of the count per local calendar year against the year, "
+                    "over the years the filtered incidents span (incidents per year; null for "
+                    "fewer than two years)"));
     json_object_set_new(prov, "score_weights", w);
     w = NULL;
     json_object_set_new(prov, "work_srs", json_string(r->work_srs));

@@ -28,5 +28,9 @@ void apiroutes_emerging_items(hctx *c, const hreq *rq, hresp *rs);
 void apiroutes_emerging_gpkg(hctx *c, const hreq *rq, hresp *rs);
 void apiroutes_emerging_item(hctx *c, const char *fid, const hreq *rq, hresp *rs);
 void apiroutes_blackspots_item(hctx *c, const char *fid, const hreq *rq, hresp *rs);
+/* The black spots' convex hulls as polygons (the same view, ranks and properties less the hull;
+ * one computation with the black spots); the public's released black spots, squares. */
+void apiroutes_blackspot_hulls_items(hctx *c, const hreq *rq, hresp *rs);
+void apiroutes_blackspot_hulls_item(hctx *c, const char *fid, const hreq *rq, hresp *rs);
 
 #endif

@@ -92,7 +92,10 @@ int blackspots_auto_min_points(size_t n, const double *x, const double *y, doubl
 
 /* GeoJSON FeatureCollection of API.md (blackspots items: Point centroid, properties rank, count,
  * severity, score, radius_m, hull, hours, weekdays, mechanisms, trend, plus main_hours,
- * main_weekdays, main_mechanisms) with "provenance". A cluster hidden by pol (disclosure.h; NULL =
+ * main_weekdays, main_mechanisms, and flat typed columns for formats without nested values:
+ * fatal, serious, minor, none, unknown, top_hour, top_day, top_mechs (text) and slope_yr, the
+ * least-squares slope of the yearly counts in incidents per year) with
+ * "provenance". A cluster hidden by pol (disclosure.h; NULL =
  * none) keeps only its rank and "suppressed": true (geometry null): its location and details would
  * describe a handful of people. New reference in *out. */
 hz_status blackspots_geojson(const blackspots_result *r, const disc_policy *pol, json_t **out,

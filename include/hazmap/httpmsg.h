@@ -42,7 +42,7 @@ typedef struct hreq {
     hreq_where where;
 } hreq;
 
-enum { HRESP_MAX_HEADERS = 8 };
+enum { HRESP_MAX_HEADERS = 12 };
 
 typedef struct hresp {
     int status; /* 0 until set */
@@ -63,9 +63,11 @@ const char *hreq_arg_get(const hreq *rq, const char *key);
 hz_status hreq_check_args(const hreq *rq, const char *const *allowed, int filters, char *err,
                           size_t errlen);
 
-/* The name of the first query argument given more than once, or NULL. No parameter may be
- * repeated (lists are comma-separated): app.c refuses such a request before any handler runs,
- * so no handler sees "last wins" or "first wins". */
+/* The name of the first query argument given more than once with different values, or NULL. No
+ * parameter may be repeated with another value (lists are comma-separated): app.c refuses such a
+ * request before any handler runs, so no handler sees "last wins" or "first wins". The same value
+ * twice is no ambiguity, and GDAL's OAPIF driver sends it: it repeats the query of the URL it was
+ * given (crs=...) on each next link, which already carries it. */
 const char *hreq_repeated_arg(const hreq *rq);
 
 /* Applies every filter argument of rq to f (initialised by the caller). Strict (filter_set). */

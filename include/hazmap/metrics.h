@@ -22,6 +22,13 @@ void metrics_request(metrics *m, size_t route, int status, double ms, size_t byt
 /* Cache outcome of one lookup: tile_cache 1 for the tile cache, 0 for the result cache. */
 void metrics_cache(metrics *m, int tile_cache, int hit);
 
+/* Counts one computation of analysis `name` (a string literal: borrowed for the registry's life),
+ * rendered as hazmap_analysis_computations_total{analysis="name"}: how often a view was computed
+ * rather than answered from the result cache. At most METRICS_MAX_ANALYSES names; more are
+ * counted under the last one. */
+#define METRICS_MAX_ANALYSES 16
+void metrics_computation(metrics *m, const char *name);
+
 /* Reports the analysis pool's jobs waiting and running, and jobs refused since start. */
 typedef void (*metrics_pool_fn)(void *ud, size_t *waiting, size_t *running,
                                 unsigned long long *refused);

@@ -28,6 +28,17 @@
 /* The largest page; a larger limit is clamped to it (OGC API - Features 1, 7.15.4). */
 #define PAGING_MAX_LIMIT 10000
 
+/* The largest download (f=csv, f=gpkg): the features matching, from offset, at most this many
+ * (a larger limit is clamped to it; without a limit, this many). */
+#define PAGING_MAX_DOWNLOAD 100000
+
+/* What an items request answers with (its f): a GeoJSON page, or the features as a download. */
+typedef enum paging_format {
+    PAGING_GEOJSON = 0, /* f absent, json, geojson or html */
+    PAGING_CSV,         /* f=csv: UTF-8 with a BOM, the geometry as WKT (fcexport.h) */
+    PAGING_GPKG         /* f=gpkg: a GeoPackage built by OGR (fcexport.h) */
+} paging_format;
+
 /* The paging and selection parameters of an items request. */
 typedef struct paging_params {
     double bb[4]; /* bbox [west, south, east, north] in WGS84, when has_bbox */
@@ -35,12 +46,23 @@ typedef struct paging_params {
     int64_t dt_from, dt_to; /* datetime, [from, to); INT64_MIN / INT64_MAX when open */
     long limit;             /* 1..PAGING_MAX_LIMIT, default 100 (a larger one is clamped) */
     long offset;            /* 0..1e9, default 0 */
+    paging_format format;
+    int crs; /* crs: the EPSG code the features are sent in, 0 for CRS84 (outcrs.h) */
 } paging_params;
 
-/* Checks the items arguments (f, bbox, limit, offset, datetime, the filters and the names in
- * extra, NULL-terminated, may be NULL) and parses them into pg and the filter f; datetime
- * narrows f's date range (an empty intersection matches nothing; it is no error). On failure
- * fills rs with the 400 and returns non-zero. */
+/* The EPSG code of the snapshot's working CRS when it is a UTM zone (326NN, 327NN), else 0: the
+ * one served CRS that depends on the data. */
+int paging_work_epsg(const hctx *c);
+
+/* Parses rq's crs (OGC API - Features Part 2; absent: CRS84) into *epsg; an unknown CRS is a 400
+ * in rs and -1. */
+int paging_crs(const hctx *c, const hreq *rq, int *epsg, hresp *rs);
+
+/* Checks the items arguments (f: json, geojson, html, csv or gpkg; crs and bbox-crs of OGC API -
+ * Features Part 2, the bbox read in bbox-crs and kept in CRS84; bbox, limit, offset, datetime,
+ * the filters and the names in extra, NULL-terminated, may be NULL) and parses them into pg and the
+ * filter f; datetime narrows f's date range (an empty intersection matches nothing; it is no
+ * error). On failure fills rs with the 400 and returns non-zero. */
 int paging_parse(hctx *c, const hreq *rq, paging_params *pg, hz_filter *f, hresp *rs,
                  const char *const *extra);
 
@@ -72,13 +94,33 @@ void paging_add_json(paging_page *p, const json_t *feature);
 void paging_add_text(paging_page *p, const char *features, size_t len, size_t n);
 
 /* Sends the FeatureCollection of the page (200 application/geo+json, or 503 on OOM) with prov
- * (borrowed; NULL for none) as its "provenance" member. Consumes p. */
+ * (borrowed; NULL for none) as its "provenance" member and, compact and ASCII, as the header
+ * X-Hazmap-Provenance (so that a GIS client that keeps headers, not members, keeps it). For a
+ * download (pg's format) the features go through fcexport_bytes() instead, as an attachment
+ * named after the collection. Consumes p. */
 void paging_send(hctx *c, const hreq *rq, hresp *rs, paging_page *p, const json_t *prov);
 
 /* Pages a computed FeatureCollection fc (consumed): its features, in order, that meet the bbox
  * (by the bounding box of their coordinates), each given "id" = its 1-based position in fc; the
  * page carries fc's "provenance", as every page of the analysis' features must. */
 void paging_send_computed(hctx *c, const hreq *rq, hresp *rs, const paging_params *pg, json_t *fc);
+
+/* A computed FeatureCollection packed for paging from the result cache: each feature's JSON text
+ * (its "id" set to its 1-based position, as paging_send_computed()) with its bounding box, and
+ * the provenance; a page of it is written from the page's features alone. paging_pack() reads fc
+ * (borrowed) into *blob (malloc'd) and *len; -1 on OOM. */
+int paging_pack(const json_t *fc, unsigned char **blob, size_t *len);
+
+/* Pages a packed FeatureCollection as paging_send_computed() pages the FeatureCollection: with a
+ * bbox every feature's box is tested, without one only the page's features are read (O(page)).
+ * blob is borrowed (the result cache's entry). A malformed blob is a 500. */
+void paging_send_packed(hctx *c, const hreq *rq, hresp *rs, const paging_params *pg,
+                        const unsigned char *blob, size_t len);
+
+/* Feature fid (its 1-based position) of a packed FeatureCollection, with its links, its geometry
+ * in EPSG:crs (0: CRS84); 404 when there is no such feature. */
+void paging_send_packed_item(hctx *c, hresp *rs, const unsigned char *blob, size_t len,
+                             const char *fid, int crs);
 
 /* Walks the snapshot's areas in order: each that meets the request's bbox and belongs on the
  * page is made by feature(ud, index) (a new reference, or NULL to skip) and added. */

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "hazmap/app.h"
+#include "hazmap/tilecache.h"
 
 /* "v<version>/<route>/<audience>/<canonical>" into key. */
 void rescache_key(const hctx *c, const char *route, const char *canon, char *key, size_t n);
@@ -18,6 +19,17 @@ int rescache_lookup(hctx *c, const char *key, const char *type, hresp *rs);
 
 /* Keeps rs's body under key when rs is a 200 with a body. */
 void rescache_store(hctx *c, const char *key, const hresp *rs);
+
+/* 1 when key is cached: fn(ud, bytes, len) has been called with the entry borrowed
+ * (tilecache_borrow(): fn must be short); 0 on a miss. Counts hits and misses. */
+int rescache_borrow(hctx *c, const char *key, tilecache_reader fn, void *ud);
+
+/* 1 with a copy of the bytes cached under key in *data (malloc'd; caller frees) and *len; 0 on a
+ * miss. Counts the hit or miss whatever thread asks (a request that looks only once). */
+int rescache_copy(hctx *c, const char *key, unsigned char **data, size_t *len);
+
+/* Keeps a copy of the len bytes at data under key. */
+void rescache_store_bytes(hctx *c, const char *key, const unsigned char *data, size_t len);
 
 /* The JSON cached under key (new reference), or NULL on a miss. */
 json_t *rescache_json(hctx *c, const char *key);

@@ -9,7 +9,7 @@
  *   basemap_attribution   its attribution text
  *   basemap_gcj02         true if the base map is in GCJ-02 (Amap/Tencent tiles) (false)
  *   cache_dir             directory for rendered tiles on disk ("" = memory only)
- *   cache_mb              memory budget of the tile and result cache in MB (64)
+ *   cache_mb              memory budget of the tile and result cache in MB (128)
  *   query_timeout_ms      time limit of one analysis or query, ms (10000)
  *   max_body_bytes        largest accepted request body (10485760)
  *   threads               network threads of libmicrohttpd (0 = one per core); they answer the

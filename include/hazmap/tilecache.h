@@ -23,16 +23,28 @@
 
 typedef struct tilecache tilecache;
 
-/* mem_bytes: memory budget (entries larger than a quarter of it are not kept in memory).
+/* mem_bytes: memory budget (entries larger than a quarter of it, or than
+ * tilecache_set_max_entry(), are not kept in memory).
  * disk_dir: NULL or "" for memory only; created (one level) if absent. NULL on failure (err). */
 tilecache *tilecache_new(size_t mem_bytes, const char *disk_dir, char *err, size_t errlen);
 
 /* NULL is a no-op. */
 void tilecache_free(tilecache *c);
 
+/* Keeps entries of up to bytes (at most the budget) in memory instead of a quarter of the
+ * budget: for a cache of few large entries (the server's packed analysis views). */
+void tilecache_set_max_entry(tilecache *c, size_t bytes);
+
 /* Looks key up in memory, then on disk (a disk hit is promoted into memory). On a hit returns
  * HZ_OK with *data malloc'd (caller frees) and *len; on a miss HZ_ENOTFOUND and *data NULL. */
 hz_status tilecache_get(tilecache *c, const char *key, unsigned char **data, size_t *len);
+
+/* Looks key up in memory, then on disk, and on a hit calls fn(ud, data, len) with the entry's
+ * bytes borrowed for the duration of the call (a memory entry under the cache's mutex: fn must be
+ * short and must not call back into the cache); returns HZ_OK after fn, HZ_ENOTFOUND on a miss
+ * (fn not called). What a reader of a slice of a large entry uses instead of copying it all. */
+typedef void (*tilecache_reader)(void *ud, const unsigned char *data, size_t len);
+hz_status tilecache_borrow(tilecache *c, const char *key, tilecache_reader fn, void *ud);
 
 /* Stores a copy of data under key in memory (evicting least recently used entries to fit the
  * budget) and, with a disk directory, on disk. A disk write failure is returned (HZ_EIO) but

@@ -6,7 +6,10 @@
  *     maxzoom, type = overlay, version, description, attribution
  *   tiles(zoom_level, tile_column, tile_row, tile_data) with tile_row in TMS order (from the
  *     south, tilemath_tms_y()), unique index on (zoom_level, tile_column, tile_row).
- * A z/x/y directory holds DIR/z/x/y.png (XYZ rows, as Leaflet requests them).
+ * A z/x/y directory holds DIR/z/x/y.png (XYZ rows, as Leaflet requests them), and beside them
+ * DIR/metadata.json (the same metadata, names and text values, as tippecanoe writes) and
+ * DIR/tilejson.json (TileJSON 3.0.0 with the relative tiles URL {z}/{x}/{y}.png, the legend as
+ * JSON), written when the directory is opened.
  *
  * Ownership: tileexport_open() returns a writer that tileexport_close() finishes and frees. */
 #ifndef HAZMAP_TILEEXPORT_H
