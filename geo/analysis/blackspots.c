@@ -27,6 +27,7 @@ void blackspots_params_init(blackspots_params *p)
     p->min_points = 0;
     p->rank = BLACKSPOTS_BY_SCORE;
     p->nthreads = 0;
+    p->max_work = 0;
 }
 
 typedef struct xy {
