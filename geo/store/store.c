@@ -763,7 +763,14 @@ static hz_status migrate(store *st, int from, char *err, size_t errlen)
 {
     hz_status s = store_begin(st, err, errlen);
     if (s != HZ_OK) return s;
-    if (from < 2) s = migrate_1_2(st, err, errlen);
+    /* another process may have migrated while this one waited for the write lock */
+    if (schema_version(st, &from) != HZ_OK)
+        s = db_fail(st, err, errlen, "reading the schema version");
+    if (s == HZ_OK && from >= STORE_SCHEMA_VERSION) {
+        store_rollback(st);
+        return HZ_OK;
+    }
+    if (s == HZ_OK && from < 2) s = migrate_1_2(st, err, errlen);
     if (s == HZ_OK && sqlite3_exec(st->db, "UPDATE meta SET value='2' WHERE key='schema_version'",
                                    NULL, NULL, NULL) != SQLITE_OK)
         s = db_fail(st, err, errlen, "migrating: recording the schema version");

@@ -109,9 +109,21 @@ else
 fi
 
 # 3. Planted clusters are where planted (WGS84 centres): this fails if the GCJ-02 conversion is
-# skipped or wrong (the offset here is ~360 m, several times every radius).
+# skipped or wrong (the offset here is ~360 m, several times every radius). The clusters' file
+# names mechanisms in the words of the model before issue 11; the store holds what the importer
+# made of them (SURVEILLANCE.md: traffic -> traffic_other, crush -> struck).
+stored_word() {
+  case $1 in
+    traffic) echo traffic_other ;;
+    fire_burn) echo fire_flame ;;
+    crush) echo struck ;;
+    animal) echo bites_stings ;;
+    *) echo "$1" ;;
+  esac
+}
 while IFS=, read -r id kind name lon lat radius mech nplanted notes; do
   [ "$id" = id ] && continue
+  mech=$(stored_word "$mech")
   dlat=$(awk -v r="$radius" 'BEGIN { printf "%.8f", r / 110000 * 1.2 }')
   dlon=$(awk -v r="$radius" 'BEGIN { printf "%.8f", r / 95000 * 1.2 }')
   got=$(q "SELECT count(*) FROM incidents WHERE lon BETWEEN $lon - $dlon AND $lon + $dlon
@@ -123,7 +135,7 @@ while IFS=, read -r id kind name lon lat radius mech nplanted notes; do
 done < data/planted_clusters.csv
 read -r before after < <(sqlite3 -bail -cmd '.load mod_spatialite' -separator ' ' "$DB" \
   "SELECT sum(occurred_at < '2013-07-01'), sum(occurred_at >= '2013-07-01') FROM incidents
-   WHERE mechanism = 'traffic' AND lon BETWEEN 104.103 AND 104.105 AND lat BETWEEN 30.6445 AND 30.6465
+   WHERE mechanism = 'traffic_other' AND lon BETWEEN 104.103 AND 104.105 AND lat BETWEEN 30.6445 AND 30.6465
    AND ST_Distance(geom, MakePoint(104.1040, 30.6455, 4326), 1) <= 60" 2>/dev/null | tail -n 1)
 check "intervention at 牛市口 (C02) from 2013-07-01: after/before = $after/$before in 0.3..0.55" \
   awk -v a="${after:-0}" -v b="${before:-0}" 'BEGIN { exit !(b > 0 && a / b > 0.3 && a / b < 0.55) }'
