@@ -38,6 +38,7 @@ static void usage(FILE *out)
         "               --area's) are nodata (-9999), since no incidents are recorded there\n"
         "  per year:    the --from..--to span when both are given, else the data's span\n"
         "\nfilters: --mechanism --place --intent --severity --sex --from --to --age\n"
+        "         --activity --outcome\n"
         "         --disability --area --weight count|score --weights\n");
 }
 

@@ -27,6 +27,7 @@ static void usage(FILE *out)
             "layers emerging_locations and emerging_bins (one row per bin, step_start and\n"
             "step_end for QGIS's temporal controller).\n"
             "filters: --mechanism --place --intent --severity --sex --from --to --age\n"
+            "         --activity --outcome\n"
             "         --disability --area --weight count|score --weights fatal=12,...\n");
 }
 

@@ -27,6 +27,7 @@ static void usage(FILE *out)
         "auto (the default for --cell and --band) chooses as ArcGIS's Optimized Hot Spot\n"
         "Analysis does and prints what it chose and why.\n"
         "filters: --mechanism --place --intent --severity --sex --from --to --age\n"
+        "         --activity --outcome\n"
         "         --disability --area --weight count|score --weights fatal=12,serious=12,...\n"
         "--weights binary|row (or --spatial-weights) selects the spatial weights instead.\n");
 }

@@ -108,14 +108,20 @@ static const char incidents_help[] =
     "  --map FILE         mapping file: lines 'severity: Slight = minor', 'mechanism: 2 =\n"
     "                     traffic', 'column: TIPO_ACIDE = mechanism' (see vocabmap.h)\n"
     "  --source NAME      source name keying the rows (default: the file's base name)\n"
-    "  --mechanism V      mechanism for rows that give none (e.g. fire_burn)\n"
+    "  --mechanism V      mechanism for rows that give none (e.g. fall, traffic; violence sets\n"
+    "                     the intent assault; see SURVEILLANCE.md)\n"
+    "  --icd10 C          a column of ICD-10 external-cause codes (V01-Y98: W19, W19.9, W199):\n"
+    "                     mechanism and intent by the injury matrix (SURVEILLANCE.md)\n"
+    "  --format niss      the national injury surveillance report card (全国伤害监测报告卡): its\n"
+    "                     Chinese column names and code lists; 伤害发生原因 and 是否故意 required\n"
     "  --sheet NAME       the sheet of an XLSX/XLS/ODS file (default the first; its first row is\n"
     "                     the header, even when every cell is text); the same as --layer\n"
     "  --skip-rows N      rows above the header to skip (a sheet's merged title rows), 0..1000\n"
     "  --encoding E       of a CSV: auto (default: UTF-8 with or without BOM, UTF-16 with BOM,\n"
     "                     else GB18030, which covers GBK/GB2312), utf-8, gb18030, gbk, utf-16\n"
     "Columns named like the store fields (id, occurred_at, lon, lat, mechanism, place, intent,\n"
-    "severity, victims, age, sex, disability, description) are used as such; all other columns\n"
+    "severity, victims, age, sex, disability, description, activity, outcome, nature, body_part)\n"
+    "are used as such; all other columns\n"
     "are kept in 'extra' as a JSON object.\n";
 
 int cmd_import_incidents(int argc, char **argv)
@@ -141,6 +147,8 @@ int cmd_import_incidents(int argc, char **argv)
                             {"encoding", 1, &o.encoding},
                             {"sheet", 1, &o.layer},
                             {"skip-rows", 1, &skip},
+                            {"icd10", 1, &o.icd10},
+                            {"format", 1, &o.format},
                             {"help", 0, &help},
                             {NULL, 0, NULL}};
     const char *pos[1];
@@ -159,6 +167,10 @@ int cmd_import_incidents(int argc, char **argv)
         return 2;
     }
     if (skip && cli_int(argv[0], "skip-rows", skip, 0, 1000, &o.skip_rows) != 0) return 2;
+    if (o.format && strcmp(o.format, "niss") != 0) {
+        cli_error(argv[0], "--format: '%s' is not a format (niss)", o.format);
+        return 2;
+    }
     if (x) o.lon = x;
     if (y) o.lat = y;
     if (!o.lon != !o.lat) {

@@ -34,6 +34,7 @@ static void usage(FILE *out)
             "--kernel quartic (default), epanechnikov, triweight, triangular, uniform, gaussian\n"
             "--bandwidth metres (default 300; the Gaussian's standard deviation)\n"
             "filters: --mechanism --place --intent --severity --sex --from --to --age\n"
+            "         --activity --outcome\n"
             "         --disability --area --weight count|score --weights fatal=12,...\n");
 }
 

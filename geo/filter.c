@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const params[] = {"mechanism", "place",  "intent",  "severity",
-                                     "sex",       "from",   "to",      "age",
-                                     "area",      "weight", "weights", "disability"};
+static const char *const params[] = {"mechanism", "place",      "intent",   "severity", "sex",
+                                     "from",      "to",         "age",      "area",     "weight",
+                                     "weights",   "disability", "activity", "outcome"};
 
 void filter_init(hz_filter *f)
 {
@@ -37,11 +37,11 @@ int filter_is_param(const char *key)
 }
 
 /* Splits value at commas and ORs each word's bit into *mask. */
-static hz_status set_list(uint32_t *mask, hz_vocab voc, const char *key, const char *value,
-                          char *err, size_t errlen)
+static hz_status set_list(uint32_t *mask, uint32_t *mech_intents, hz_vocab voc, const char *key,
+                          const char *value, char *err, size_t errlen)
 {
     const char *p = value;
-    uint32_t m = 0;
+    uint32_t m = 0, mi = 0;
     for (;;) {
         const char *end = strchr(p, ',');
         size_t len = end ? (size_t)(end - p) : strlen(p);
@@ -52,20 +52,29 @@ static hz_status set_list(uint32_t *mask, hz_vocab voc, const char *key, const c
                            value);
         memcpy(word, p, len);
         word[len] = 0;
-        if (vocab_parse(voc, word, &v) != 0) {
-            char allowed[256] = "";
+        int known = voc == HZ_VOCAB_MECHANISM ? vocab_mechanism_alias(word, &m, &mi) == 0
+                                              : vocab_parse(voc, word, &v) == 0;
+        if (!known) {
+            char allowed[512] = "";
             size_t off = 0;
             for (int i = 1; i < vocab_count(voc) && off < sizeof allowed; i++)
                 off += (size_t)snprintf(allowed + off, sizeof allowed - off, "%s%s",
                                         i > 1 ? ", " : "", vocab_name(voc, i));
+            for (int i = 0; voc == HZ_VOCAB_MECHANISM && vocab_mechanism_alias_words[i] &&
+                            off < sizeof allowed;
+                 i++)
+                off += (size_t)snprintf(allowed + off, sizeof allowed - off, "%s%s",
+                                        i ? ", " : "; or the group traffic and the old words ",
+                                        vocab_mechanism_alias_words[i]);
             return hz_fail(HZ_EINVAL, err, errlen, "%s: unknown value '%s' (one of: %s)", key, word,
                            allowed);
         }
-        m |= 1u << v;
+        if (voc != HZ_VOCAB_MECHANISM) m |= 1u << v;
         if (!end) break;
         p = end + 1;
     }
     *mask |= m;
+    if (mech_intents) *mech_intents |= mi;
     return HZ_OK;
 }
 
@@ -163,14 +172,20 @@ hz_status filter_set(hz_filter *f, const char *key, const char *value, char *err
 {
     if (!value || !*value) return hz_fail(HZ_EINVAL, err, errlen, "%s: empty value", key);
     if (strcmp(key, "mechanism") == 0)
-        return set_list(&f->mechanisms, HZ_VOCAB_MECHANISM, key, value, err, errlen);
+        return set_list(&f->mechanisms, &f->mech_intents, HZ_VOCAB_MECHANISM, key, value, err,
+                        errlen);
     if (strcmp(key, "place") == 0)
-        return set_list(&f->places, HZ_VOCAB_PLACE, key, value, err, errlen);
+        return set_list(&f->places, NULL, HZ_VOCAB_PLACE, key, value, err, errlen);
     if (strcmp(key, "intent") == 0)
-        return set_list(&f->intents, HZ_VOCAB_INTENT, key, value, err, errlen);
+        return set_list(&f->intents, NULL, HZ_VOCAB_INTENT, key, value, err, errlen);
     if (strcmp(key, "severity") == 0)
-        return set_list(&f->severities, HZ_VOCAB_SEVERITY, key, value, err, errlen);
-    if (strcmp(key, "sex") == 0) return set_list(&f->sexes, HZ_VOCAB_SEX, key, value, err, errlen);
+        return set_list(&f->severities, NULL, HZ_VOCAB_SEVERITY, key, value, err, errlen);
+    if (strcmp(key, "sex") == 0)
+        return set_list(&f->sexes, NULL, HZ_VOCAB_SEX, key, value, err, errlen);
+    if (strcmp(key, "activity") == 0)
+        return set_list(&f->activities, NULL, HZ_VOCAB_ACTIVITY, key, value, err, errlen);
+    if (strcmp(key, "outcome") == 0)
+        return set_list(&f->outcomes, NULL, HZ_VOCAB_OUTCOME, key, value, err, errlen);
     if (strcmp(key, "from") == 0) return set_time(f, 0, value, err, errlen);
     if (strcmp(key, "to") == 0) return set_time(f, 1, value, err, errlen);
     if (strcmp(key, "age") == 0) return set_age(f, value, err, errlen);
@@ -239,6 +254,36 @@ static size_t put_mask(char *buf, size_t len, size_t off, const char *key, uint3
     return off;
 }
 
+/* The mechanism parameter: the traffic groups together as "traffic", the other mechanisms by
+ * name, then the legacy words' intents as those words. */
+static size_t put_mechanism(char *buf, size_t len, size_t off, const hz_filter *f)
+{
+    uint32_t m = f->mechanisms;
+    if (!m && !f->mech_intents) return off;
+    off = append(buf, len, off, "%smechanism=", off ? "&" : "");
+    int first = 1;
+    if ((m & HZ_MECH_TRAFFIC_MASK) == HZ_MECH_TRAFFIC_MASK) {
+        off = append(buf, len, off, "traffic");
+        m &= ~(uint32_t)HZ_MECH_TRAFFIC_MASK;
+        first = 0;
+    }
+    for (int v = 1; v < HZ_MECH_COUNT; v++) {
+        if (!(m & (1u << v))) continue;
+        off = append(buf, len, off, "%s%s", first ? "" : ",", vocab_name(HZ_VOCAB_MECHANISM, v));
+        first = 0;
+    }
+    static const struct {
+        int intent;
+        const char *word;
+    } words[] = {{HZ_INTENT_ASSAULT, "violence"}, {HZ_INTENT_SELF_HARM, "self_harm"}};
+    for (size_t k = 0; k < sizeof words / sizeof *words; k++) {
+        if (!(f->mech_intents & (1u << words[k].intent))) continue;
+        off = append(buf, len, off, "%s%s", first ? "" : ",", words[k].word);
+        first = 0;
+    }
+    return off;
+}
+
 /* The area code with the bytes that would change a query string's meaning (% & = + #) as %XX, so
  * that a code containing "&weight=score" cannot read as (or share a cache key with) other
  * settings. Codes of letters, digits and UTF-8 text are written as they are. */
@@ -269,11 +314,13 @@ int filter_canonical(const hz_filter *f, char *buf, size_t buflen)
     size_t off = 0;
     if (buflen) buf[0] = 0;
 #define OUT(...) off = append(buf, buflen, off, __VA_ARGS__)
-    off = put_mask(buf, buflen, off, "mechanism", f->mechanisms, HZ_VOCAB_MECHANISM);
+    off = put_mechanism(buf, buflen, off, f);
     off = put_mask(buf, buflen, off, "place", f->places, HZ_VOCAB_PLACE);
     off = put_mask(buf, buflen, off, "intent", f->intents, HZ_VOCAB_INTENT);
     off = put_mask(buf, buflen, off, "severity", f->severities, HZ_VOCAB_SEVERITY);
     off = put_mask(buf, buflen, off, "sex", f->sexes, HZ_VOCAB_SEX);
+    off = put_mask(buf, buflen, off, "activity", f->activities, HZ_VOCAB_ACTIVITY);
+    off = put_mask(buf, buflen, off, "outcome", f->outcomes, HZ_VOCAB_OUTCOME);
     if (f->from != INT64_MIN) OUT("%sfrom=%lld", off ? "&" : "", (long long)f->from);
     if (f->to != INT64_MAX) OUT("%sto=%lld", off ? "&" : "", (long long)f->to);
     if (f->age_min >= 0 || f->age_max >= 0) {

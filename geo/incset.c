@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+_Static_assert(sizeof(hz_incident) == 64, "an incident is 64 bytes (README: the snapshot file)");
+
 struct incset {
     hz_incident *items;
     size_t n, cap;
@@ -161,6 +163,8 @@ static int incident_cb(void *ud, const hz_incident_rec *r)
     i->intent = (uint8_t)r->intent;
     i->severity = (uint8_t)r->severity;
     i->sex = (uint8_t)r->sex;
+    i->activity = (uint8_t)r->activity;
+    i->outcome = (uint8_t)r->outcome;
     i->disability = (int8_t)r->disability;
     i->age = (int16_t)(r->age > 32767 ? 32767 : r->age);
     i->victims = (int16_t)(r->victims > 32767 ? 32767 : r->victims);
@@ -241,9 +245,10 @@ static int cache_key(const incset *s, store *st, const char *work_srs, char *key
         codes = XXH64(s->areas[i].code, strlen(s->areas[i].code) + 1, codes);
     int len = snprintf(
         key, keylen,
-        "hazmap incidents snapshot\ndata_id %s\ndata_version %" PRId64 "\nwork_srs %s\nproj %s\n"
+        "hazmap incidents snapshot\nrecord " HZ_INCIDENT_FORMAT
+        "\ndata_id %s\ndata_version %" PRId64 "\nwork_srs %s\nproj %s\n"
         "areas %zu %016" PRIx64 "\nhz_incident %zu: %zu %zu %zu %zu %zu %zu %zu %zu %zu %zu %zu %zu"
-        " %zu %zu %zu\n",
+        " %zu %zu %zu %zu %zu\n",
         id, s->version, work_srs ? work_srs : "auto", workcrs_proj_version(), s->nareas, codes,
         sizeof(hz_incident), offsetof(hz_incident, id), offsetof(hz_incident, lon),
         offsetof(hz_incident, lat), offsetof(hz_incident, x), offsetof(hz_incident, y),
@@ -251,7 +256,8 @@ static int cache_key(const incset *s, store *st, const char *work_srs, char *key
         offsetof(hz_incident, place), offsetof(hz_incident, intent),
         offsetof(hz_incident, severity), offsetof(hz_incident, sex),
         offsetof(hz_incident, disability), offsetof(hz_incident, age),
-        offsetof(hz_incident, victims));
+        offsetof(hz_incident, victims), offsetof(hz_incident, activity),
+        offsetof(hz_incident, outcome));
     return len > 0 && (size_t)len < keylen ? 0 : -1;
 }
 
@@ -448,11 +454,15 @@ int incset_area_within(const incset *s, int32_t a, int32_t anc)
 
 int incset_match(const incset *s, const hz_filter *f, int32_t area_idx, const hz_incident *i)
 {
-    if (f->mechanisms && !(f->mechanisms & (1u << i->mechanism))) return 0;
+    if ((f->mechanisms || f->mech_intents) && !(f->mechanisms & (1u << i->mechanism)) &&
+        !(f->mech_intents & (1u << i->intent)))
+        return 0;
     if (f->places && !(f->places & (1u << i->place))) return 0;
     if (f->intents && !(f->intents & (1u << i->intent))) return 0;
     if (f->severities && !(f->severities & (1u << i->severity))) return 0;
     if (f->sexes && !(f->sexes & (1u << i->sex))) return 0;
+    if (f->activities && !(f->activities & (1u << i->activity))) return 0;
+    if (f->outcomes && !(f->outcomes & (1u << i->outcome))) return 0;
     if (f->from != INT64_MIN || f->to != INT64_MAX) {
         if (i->t == INT64_MIN || i->t < f->from || i->t >= f->to) return 0;
     }

@@ -332,6 +332,15 @@ static int incident_feature_cb(void *ud, const hz_incident_rec *r)
     jbuf_str(b, r->description);
     put_key(b, "area_code");
     jbuf_str(b, r->area_code);
+    /* the surveillance card's fields (issue 11), null when unknown */
+    put_key(b, "activity");
+    jbuf_str(b, vocab_name(HZ_VOCAB_ACTIVITY, r->activity));
+    put_key(b, "outcome");
+    jbuf_str(b, vocab_name(HZ_VOCAB_OUTCOME, r->outcome));
+    put_key(b, "nature");
+    jbuf_str(b, vocab_name(HZ_VOCAB_NATURE, r->nature));
+    put_key(b, "body_part");
+    jbuf_str(b, vocab_name(HZ_VOCAB_BODY_PART, r->body_part));
     put_key(b, "extra");
     /* The source's extra columns, a JSON object; re-encoded so the output stays valid JSON
      * whatever the column holds. */

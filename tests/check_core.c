@@ -193,7 +193,7 @@ START_TEST(test_filter_parse)
     char err[256];
     filter_init(&f);
     ck_assert_int_eq(filter_set(&f, "mechanism", "traffic,fall", err, sizeof err), HZ_OK);
-    ck_assert_uint_eq(f.mechanisms, (1u << HZ_MECH_TRAFFIC) | (1u << HZ_MECH_FALL));
+    ck_assert_uint_eq(f.mechanisms, HZ_MECH_TRAFFIC_MASK | (1u << HZ_MECH_FALL));
     ck_assert_int_eq(filter_set(&f, "mechanism", "trafic", err, sizeof err), HZ_EINVAL);
     ck_assert_ptr_nonnull(strstr(err, "trafic"));
     ck_assert_int_eq(filter_set(&f, "age", "65-", err, sizeof err), HZ_OK);
@@ -227,6 +227,66 @@ START_TEST(test_filter_parse)
     filter_canonical(&g, b, sizeof b);
     ck_assert_str_eq(a, b);
     ck_assert_ptr_nonnull(strstr(a, "mechanism=traffic,fall"));
+}
+END_TEST
+
+/* The mechanism x intent model's filters (issue 11): old words as aliases, activity and outcome,
+ * each in one canonical form. */
+START_TEST(test_filter_model)
+{
+    hz_filter f, g;
+    char err[1024], a[512], b[512];
+    filter_init(&f);
+    filter_init(&g);
+    /* the five traffic groups named one by one read as "traffic" */
+    ck_assert_int_eq(filter_set(&f, "mechanism",
+                                "traffic_pedestrian,traffic_occupant,traffic_motorcyclist,"
+                                "traffic_pedal_cyclist,traffic_other",
+                                err, sizeof err),
+                     HZ_OK);
+    ck_assert_int_eq(filter_set(&g, "mechanism", "traffic", err, sizeof err), HZ_OK);
+    filter_canonical(&f, a, sizeof a);
+    filter_canonical(&g, b, sizeof b);
+    ck_assert_str_eq(a, "mechanism=traffic");
+    ck_assert_str_eq(b, a);
+    /* part of them by name */
+    filter_init(&f);
+    ck_assert_int_eq(filter_set(&f, "mechanism", "traffic_pedestrian", err, sizeof err), HZ_OK);
+    filter_canonical(&f, a, sizeof a);
+    ck_assert_str_eq(a, "mechanism=traffic_pedestrian");
+    /* violence and self_harm select intents, OR-ed with the mechanisms named beside them */
+    filter_init(&f);
+    ck_assert_int_eq(filter_set(&f, "mechanism", "violence,fall,fire_burn", err, sizeof err),
+                     HZ_OK);
+    ck_assert_uint_eq(f.mech_intents, 1u << HZ_INTENT_ASSAULT);
+    ck_assert_uint_eq(f.mechanisms, (1u << HZ_MECH_FALL) | (1u << HZ_MECH_FIRE_FLAME) |
+                                        (1u << HZ_MECH_HOT_SUBSTANCE));
+    filter_canonical(&f, a, sizeof a);
+    ck_assert_str_eq(a, "mechanism=fall,fire_flame,hot_substance,violence");
+    filter_init(&g);
+    ck_assert_int_eq(filter_set(&g, "mechanism", a + strlen("mechanism="), err, sizeof err), HZ_OK);
+    filter_canonical(&g, b, sizeof b);
+    ck_assert_str_eq(a, b); /* the canonical form reads back to itself */
+    /* intent=assault is another filter than mechanism=violence (AND with the mechanism) */
+    filter_init(&g);
+    ck_assert_int_eq(filter_set(&g, "intent", "assault", err, sizeof err), HZ_OK);
+    filter_canonical(&g, b, sizeof b);
+    ck_assert_str_eq(b, "intent=assault");
+    /* activity and outcome: strict, canonical */
+    filter_init(&f);
+    ck_assert_int_eq(filter_set(&f, "outcome", "died,hospitalised", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(filter_set(&f, "activity", "sport", err, sizeof err), HZ_OK);
+    filter_canonical(&f, a, sizeof a);
+    ck_assert_str_eq(a, "activity=sport&outcome=hospitalised,died");
+    ck_assert_int_eq(filter_set(&f, "outcome", "dead", err, sizeof err), HZ_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "discharged"));
+    ck_assert_int_eq(filter_set(&f, "activity", "", err, sizeof err), HZ_EINVAL);
+    ck_assert(filter_is_param("activity") && filter_is_param("outcome"));
+    ck_assert(!filter_is_param("nature"));
+    /* an unknown mechanism word lists the new words and the old ones */
+    ck_assert_int_eq(filter_set(&f, "mechanism", "bogus", err, sizeof err), HZ_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "bites_stings"));
+    ck_assert_ptr_nonnull(strstr(err, "violence"));
 }
 END_TEST
 
@@ -601,6 +661,7 @@ Suite *core_suite(void)
     tcase_add_test(tc, test_parse_format_and_time_of_day);
     tcase_add_test(tc, test_format_iso_matches_printf);
     tcase_add_test(tc, test_filter_parse);
+    tcase_add_test(tc, test_filter_model);
     tcase_add_test(tc, test_store_roundtrip);
     tcase_add_test(tc, test_store_open_errors);
     tcase_add_test(tc, test_store_data_id);

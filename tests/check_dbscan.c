@@ -494,7 +494,7 @@ START_TEST(test_blackspots_describe_and_rank)
                              .disability = -1,
                              .lon = lon[k],
                              .lat = lat[k]};
-        r.mechanism = HZ_MECH_TRAFFIC;
+        r.mechanism = HZ_MECH_MVT_OTHER;
         r.severity = k < 8 ? HZ_SEV_MINOR : HZ_SEV_FATAL;
         r.t = k < 8 ? t1 + (k == 7 ? 365 * 86400 : 0) : t2;
         if (k == 0) r.mechanism = HZ_MECH_FALL;

@@ -117,18 +117,18 @@ START_TEST(test_evaluate_windows)
      * exactly at start: after); plus 5 falls before, one traffic exactly at start + 365 d
      * (outside) and one 1 s before start - 365 d (outside). */
     for (int k = 0; k < 30; k++)
-        ck_assert_int_eq(put(st, &id, "A", HZ_MECH_TRAFFIC, start - Y + k * D), HZ_OK);
+        ck_assert_int_eq(put(st, &id, "A", HZ_MECH_MVT_OTHER, start - Y + k * D), HZ_OK);
     for (int k = 0; k < 12; k++)
-        ck_assert_int_eq(put(st, &id, "A", HZ_MECH_TRAFFIC, start + k * D), HZ_OK);
+        ck_assert_int_eq(put(st, &id, "A", HZ_MECH_MVT_OTHER, start + k * D), HZ_OK);
     for (int k = 0; k < 5; k++)
         ck_assert_int_eq(put(st, &id, "A", HZ_MECH_FALL, start - 10 * D), HZ_OK);
-    ck_assert_int_eq(put(st, &id, "A", HZ_MECH_TRAFFIC, start + Y), HZ_OK);
-    ck_assert_int_eq(put(st, &id, "A", HZ_MECH_TRAFFIC, start - Y - 1), HZ_OK);
+    ck_assert_int_eq(put(st, &id, "A", HZ_MECH_MVT_OTHER, start + Y), HZ_OK);
+    ck_assert_int_eq(put(st, &id, "A", HZ_MECH_MVT_OTHER, start - Y - 1), HZ_OK);
     /* B: 20 before, 18 after. */
     for (int k = 0; k < 20; k++)
-        ck_assert_int_eq(put(st, &id, "B", HZ_MECH_TRAFFIC, start - 100 * D + k), HZ_OK);
+        ck_assert_int_eq(put(st, &id, "B", HZ_MECH_MVT_OTHER, start - 100 * D + k), HZ_OK);
     for (int k = 0; k < 18; k++)
-        ck_assert_int_eq(put(st, &id, "B", HZ_MECH_TRAFFIC, start + 100 * D + k), HZ_OK);
+        ck_assert_int_eq(put(st, &id, "B", HZ_MECH_MVT_OTHER, start + 100 * D + k), HZ_OK);
     ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
     incset *s = incset_load(st, NULL, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);

@@ -548,7 +548,7 @@ static incset *fixture(void)
                              .disability = -1,
                              .area_code = "A1"};
         r.t = i == 0 ? t0 : i == 1 ? t1 : t0 + (int64_t)(rnd(&seed) * (double)(t1 - t0));
-        r.mechanism = i % 4 == 0 ? HZ_MECH_FALL : HZ_MECH_TRAFFIC;
+        r.mechanism = i % 4 == 0 ? HZ_MECH_FALL : HZ_MECH_MVT_OTHER;
         r.severity = HZ_SEV_MINOR;
         r.lon = 104.07 + 0.02 * rnd(&seed);
         r.lat = 30.65 + 0.02 * rnd(&seed);

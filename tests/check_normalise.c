@@ -44,16 +44,27 @@ typedef struct ncase {
 
 static const ncase cases[] = {
     /* valid, the boundaries of the ranges, and the words of other sources */
-    {"\"r01\"", BASE, "34", "1", "false", 1, STORED(AT0, "traffic", "minor", "female", 34, 1, 0)},
+    {"\"r01\"", BASE, "34", "1", "false", 1,
+     STORED(AT0, "traffic_other", "minor", "female", 34, 1, 0)},
     {"\"r02\"", BASE, "130", "10000", NULL, 1,
-     STORED(AT0, "traffic", "minor", "female", 130, 10000, -1)},
-    {"\"r03\"", BASE, "0", "0", "true", 1, STORED(AT0, "traffic", "minor", "female", 0, 0, 1)},
+     STORED(AT0, "traffic_other", "minor", "female", 130, 10000, -1)},
+    {"\"r03\"", BASE, "0", "0", "true", 1,
+     STORED(AT0, "traffic_other", "minor", "female", 0, 0, 1)},
     {"\"r04\"", "104.06", "30.66", "\"2013-05-01 08:30\"", "\"跌倒\"", "\"轻伤\"", "\"男\"", NULL,
      NULL, NULL, 1, STORED(AT0, "fall", "minor", "male", -1, -1, -1)},
     {"\"r05\"", "104.06", "30.66", "\"2013-05-01 08:30\"", "\"交通事故\"", "\"重伤\"", "\"女\"",
-     NULL, NULL, "\"是\"", 1, STORED(AT0, "traffic", "serious", "female", -1, -1, 1)},
+     NULL, NULL, "\"是\"", 1, STORED(AT0, "traffic_other", "serious", "female", -1, -1, 1)},
     {"\"r06\"", "104.06", "30.66", "\"2013-05-01 08:30\"", "\"traffic\"", "\"不详\"", "\"M\"", NULL,
-     NULL, NULL, 1, STORED(AT0, "traffic", NULL, "male", -1, -1, -1)},
+     NULL, NULL, 1, STORED(AT0, "traffic_other", NULL, "male", -1, -1, -1)},
+    /* the mechanism x intent model (SURVEILLANCE.md): old words and the card's code list */
+    {"\"r13\"", "104.06", "30.66", "\"2013-05-01 08:30\"", "\"violence\"", NULL, NULL, NULL, NULL,
+     NULL, 1, STORED(AT0, "unspecified", NULL, NULL, -1, -1, -1)},
+    {"\"r14\"", "104.06", "30.66", "\"2013-05-01 08:30\"", "\"钝器伤\"", NULL, NULL, NULL, NULL,
+     NULL, 1, STORED(AT0, "struck", NULL, NULL, -1, -1, -1)},
+    {"\"r15\"", "104.06", "30.66", "\"2013-05-01 08:30\"", "\"烫伤\"", NULL, NULL, NULL, NULL, NULL,
+     1, STORED(AT0, "hot_substance", NULL, NULL, -1, -1, -1)},
+    {"\"r16\"", "104.06", "30.66", "\"2013-05-01 08:30\"", "\"traffic_pedal_cyclist\"", NULL, NULL,
+     NULL, NULL, NULL, 1, STORED(AT0, "traffic_pedal_cyclist", NULL, NULL, -1, -1, -1)},
     /* times: an offset, the other written forms, leap days by the 4/100/400 rule */
     {"\"r07\"", "104.06", "30.66", "\"2013-05-01T08:30:00+02:00\"", NULL, NULL, NULL, NULL, NULL,
      NULL, 1, STORED("2013-05-01T14:30:00+08:00", NULL, NULL, NULL, -1, -1, -1)},

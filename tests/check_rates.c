@@ -162,11 +162,11 @@ static store *make_store(void)
         int n, mech, age, sex;
         const char *area;
         int64_t t;
-    } groups[] = {{25, HZ_MECH_TRAFFIC, 30, HZ_SEX_MALE, "S1", t2013},
+    } groups[] = {{25, HZ_MECH_MVT_OTHER, 30, HZ_SEX_MALE, "S1", t2013},
                   {4, HZ_MECH_FALL, 70, HZ_SEX_FEMALE, "S1", t2013},
-                  {7, HZ_MECH_TRAFFIC, 10, HZ_SEX_UNKNOWN, "S2", t2013},
-                  {1, HZ_MECH_TRAFFIC, 40, HZ_SEX_MALE, "S2", t2012},
-                  {1, HZ_MECH_TRAFFIC, 40, HZ_SEX_MALE, NULL, t2013}};
+                  {7, HZ_MECH_MVT_OTHER, 10, HZ_SEX_UNKNOWN, "S2", t2013},
+                  {1, HZ_MECH_MVT_OTHER, 40, HZ_SEX_MALE, "S2", t2012},
+                  {1, HZ_MECH_MVT_OTHER, 40, HZ_SEX_MALE, NULL, t2013}};
     for (size_t g = 0; g < sizeof groups / sizeof *groups; g++) {
         for (int k = 0; k < groups[g].n; k++) {
             char sid[16];
@@ -232,11 +232,11 @@ START_TEST(test_rates_by_area_and_mechanism)
     ck_assert_msg(fabs(r->years - years) < 1e-12, "years %.12g expected %.12g", r->years, years);
     /* 3 areas x 2 mechanisms seen (traffic, fall), zeros included. */
     ck_assert_uint_eq(r->n, 6);
-    check_row(find_row(r, "S1", HZ_MECH_TRAFFIC, -1, -1), 25, 60000, years);
+    check_row(find_row(r, "S1", HZ_MECH_MVT_OTHER, -1, -1), 25, 60000, years);
     check_row(find_row(r, "S1", HZ_MECH_FALL, -1, -1), 4, 60000, years);
-    check_row(find_row(r, "S2", HZ_MECH_TRAFFIC, -1, -1), 7, 40000, years);
+    check_row(find_row(r, "S2", HZ_MECH_MVT_OTHER, -1, -1), 7, 40000, years);
     check_row(find_row(r, "S2", HZ_MECH_FALL, -1, -1), 0, 40000, years);
-    check_row(find_row(r, "D", HZ_MECH_TRAFFIC, -1, -1), 32, 100000, years); /* nested */
+    check_row(find_row(r, "D", HZ_MECH_MVT_OTHER, -1, -1), 32, 100000, years); /* nested */
     check_row(find_row(r, "D", HZ_MECH_FALL, -1, -1), 4, 100000, years);
     ck_assert_str_eq(find_row(r, "S1", HZ_MECH_FALL, -1, -1)->area_name, "春熙路街道");
     ck_assert_int_eq(r->incidents, 36); /* the one outside every area is not counted */
@@ -268,7 +268,7 @@ START_TEST(test_rates_by_area_and_mechanism)
                       "\xEF\xBB\xBF"
                       "area,area_name,mechanism,age_group,sex,count,population",
                       58) == 0);
-    ck_assert_ptr_nonnull(strstr(csv, "\"S2\",\"Shuyan, \"\"east\"\"\",traffic,,,7,40000,"));
+    ck_assert_ptr_nonnull(strstr(csv, "\"S2\",\"Shuyan, \"\"east\"\"\",traffic_other,,,7,40000,"));
     ck_assert_uint_eq(strlen(csv), len);
     free(csv);
     rates_free(r);
@@ -375,8 +375,8 @@ START_TEST(test_complementary_suppression)
     ck_assert_int_eq(rates_compute(s, &f, RATES_BY_MECHANISM, &r, err, sizeof err), HZ_OK);
     ck_assert_int_eq(rates_json(r, &(disc_policy){.min_count = 10}, &j, err, sizeof err), HZ_OK);
     assert_hidden(json_row(j, NULL, "fall"));
-    ck_assert_int_eq(json_integer_value(json_object_get(json_row(j, NULL, "traffic"), "count")),
-                     32);
+    ck_assert_int_eq(
+        json_integer_value(json_object_get(json_row(j, NULL, "traffic_other"), "count")), 32);
     ck_assert(json_is_null(json_object_get(json_object_get(j, "provenance"), "incidents")));
     json_decref(j);
     rates_free(r);

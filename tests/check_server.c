@@ -129,7 +129,7 @@ START_TEST(test_request_args)
     hz_filter f;
     filter_init(&f);
     ck_assert_int_eq(hreq_filter(&rq, &f, err, sizeof err), HZ_OK);
-    ck_assert_uint_eq(f.mechanisms, (1u << HZ_MECH_TRAFFIC) | (1u << HZ_MECH_FALL));
+    ck_assert_uint_eq(f.mechanisms, HZ_MECH_TRAFFIC_MASK | (1u << HZ_MECH_FALL));
     ck_assert_ptr_null(hreq_repeated_arg(&rq));
     /* any repeated parameter, a filter's or another, is named */
     hreq_arg dup[] = {{"limit", "5"}, {"from", "2013-01-01"}, {"limit", "6"}};

@@ -567,7 +567,7 @@ static void render_setup(void)
                              .severity = HZ_SEV_MINOR};
         snprintf(sid, sizeof sid, "%d", k);
         if (k < 300) {
-            r.mechanism = HZ_MECH_TRAFFIC;
+            r.mechanism = HZ_MECH_MVT_OTHER;
             r.lon = CD_LON + (lcg(&seed) - 0.5) * 0.02;
             r.lat = CD_LAT + (lcg(&seed) - 0.5) * 0.02;
             snprintf(when, sizeof when, "%d-%02d-15T12:00:00+08:00", 2013 + k % 2, 1 + k % 12);

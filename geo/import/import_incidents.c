@@ -52,13 +52,19 @@ enum role {
     R_SEX,
     R_DIS,
     R_DESC,
+    R_ACT,
+    R_OUTCOME,
+    R_NATURE,
+    R_BODY,
+    R_ICD10,
     R_COUNT
 };
 
 /* The store field each role fills; also the column names recognised without options. */
 static const char *const role_field[R_COUNT] = {
-    NULL,    "id",     "occurred_at", "time2",   "lon", "lat", "wkt",        "mechanism",
-    "place", "intent", "severity",    "victims", "age", "sex", "disability", "description"};
+    NULL,         "id",          "occurred_at", "time2",    "lon",     "lat",       "wkt",
+    "mechanism",  "place",       "intent",      "severity", "victims", "age",       "sex",
+    "disability", "description", "activity",    "outcome",  "nature",  "body_part", "icd10"};
 
 /* Common spellings of coordinate columns, matched case-insensitively. */
 static const char *const lon_names[] = {"lon", "lng", "long", "longitude", "x", "easting", NULL};
@@ -82,7 +88,7 @@ typedef struct inc_ctx {
     char **names;
     int *role;
     int col[R_COUNT]; /* column of each role, -1 if none */
-    int default_mech;
+    int default_mech, default_intent;
     norm_opts norm; /* the rules, set up with the CRS (setup_norm) */
     int has_extra;
     int nlogged;
@@ -593,7 +599,12 @@ static const int role_norm[R_COUNT] = {[R_EXTRA] = -1,
                                        [R_AGE] = NORM_AGE,
                                        [R_SEX] = NORM_SEX,
                                        [R_DIS] = NORM_DISABILITY,
-                                       [R_DESC] = NORM_DESCRIPTION};
+                                       [R_DESC] = NORM_DESCRIPTION,
+                                       [R_ACT] = NORM_ACTIVITY,
+                                       [R_OUTCOME] = NORM_OUTCOME,
+                                       [R_NATURE] = NORM_NATURE,
+                                       [R_BODY] = NORM_BODY_PART,
+                                       [R_ICD10] = NORM_ICD10};
 
 /* Rejects a row for the normaliser's problem: "line N: reason", and where the column that held
  * the field has another name than the field, " (column 'NAME')". */
@@ -725,9 +736,10 @@ static hz_status assign_roles(inc_ctx *c, int have_geometry, char *err, size_t e
     struct {
         const char *opt, *what;
         int role;
-    } ex[] = {{o->lon, "--lon/--x", R_LON}, {o->lat, "--lat/--y", R_LAT},
-              {o->wkt, "--wkt", R_WKT},     {o->id, "--id", R_ID},
-              {o->time, "--time", R_TIME},  {o->time2, "--time2", R_TIME2}};
+    } ex[] = {{o->lon, "--lon/--x", R_LON},  {o->lat, "--lat/--y", R_LAT},
+              {o->wkt, "--wkt", R_WKT},      {o->id, "--id", R_ID},
+              {o->time, "--time", R_TIME},   {o->time2, "--time2", R_TIME2},
+              {o->icd10, "--icd10", R_ICD10}};
     char cols[1024];
     for (size_t i = 0; i < sizeof ex / sizeof *ex; i++) {
         if (!ex[i].opt) continue;
@@ -749,7 +761,7 @@ static hz_status assign_roles(inc_ctx *c, int have_geometry, char *err, size_t e
         if (f && strcmp(f, "y") == 0) r = R_LAT;
         if (r < 0) {
             for (int k = 1; k < R_COUNT; k++)
-                if (k != R_LON && k != R_LAT && k != R_WKT && k != R_TIME2 &&
+                if (k != R_LON && k != R_LAT && k != R_WKT && k != R_TIME2 && k != R_ICD10 &&
                     strcasecmp(c->names[i], role_field[k]) == 0)
                     r = k;
             if (r < 0 && !o->time && strcasecmp(c->names[i], "time") == 0) r = R_TIME;
@@ -775,6 +787,21 @@ static hz_status assign_roles(inc_ctx *c, int have_geometry, char *err, size_t e
                            "easting + lat/latitude/y/northing, or wkt/geom/geometry; name them "
                            "with --lon/--lat, --x/--y or --wkt); columns found: %s",
                            c->path, cols);
+        }
+    }
+    if (o->format && strcmp(o->format, "niss") == 0) {
+        /* the card's cause and intent, found by their Chinese names (vocabmap.c) */
+        static const struct {
+            int role;
+            const char *name;
+        } card[] = {{R_MECH, "伤害发生原因"}, {R_INTENT, "是否故意"}};
+        for (size_t k = 0; k < sizeof card / sizeof *card; k++) {
+            if (c->col[card[k].role] >= 0) continue;
+            list_columns(c, cols, sizeof cols);
+            return hz_fail(HZ_EINVAL, err, errlen,
+                           "%s: not a national injury surveillance report card (--format niss): "
+                           "no column '%s'; columns: %s",
+                           c->path, card[k].name, cols);
         }
     }
     for (int r = 1; r < R_COUNT; r++)
@@ -845,6 +872,7 @@ static void setup_norm(inc_ctx *c)
                           .tz = c->tz,
                           .time_format = c->o->time_format,
                           .default_mechanism = c->default_mech,
+                          .default_intent = c->default_intent,
                           .ck = c->ck,
                           .transform = c->ct ? ogr_transform : NULL,
                           .transform_ud = c->ct};
@@ -1065,7 +1093,8 @@ hz_status import_incidents(store *st, const char *path, const import_opts *o, im
                        "--tz: unknown time zone '%s' (use +08:00 or "
                        "Asia/Shanghai)",
                        o->tz);
-    if (o->mechanism && vocab_parse(HZ_VOCAB_MECHANISM, o->mechanism, &c.default_mech) < 0)
+    if (o->mechanism &&
+        vocab_mechanism_legacy(o->mechanism, &c.default_mech, &c.default_intent) < 0)
         return hz_fail(HZ_EINVAL, err, errlen, "--mechanism: '%s' is not a mechanism",
                        o->mechanism);
     const char *base = strrchr(path, '/');

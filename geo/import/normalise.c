@@ -9,6 +9,7 @@
  *  5. source and source_id are set, source_id is not blank and at most NORM_ID_MAX bytes. */
 #include "hazmap/normalise.h"
 #include "hazmap/hztime.h"
+#include "hazmap/icd10.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -35,6 +36,8 @@ typedef enum rule {
     RULE_DATE_FORMAT,
     RULE_TIME,
     RULE_VOCAB,
+    RULE_ICD10,
+    RULE_INTENT,
     RULE_VICTIMS,
     RULE_AGE,
     RULE_DISABILITY,
@@ -60,6 +63,8 @@ static const struct {
         {"bad date", "malformed date '$1' in field 'occurred_at' (not in the time format '$2')"},
     [RULE_TIME] = {"bad time", "malformed time of day '$1' in field 'time2' (hhmm or hh:mm)"},
     [RULE_VOCAB] = {"unknown value", "unknown $2 value '$1' in field '$2'"},
+    [RULE_ICD10] = {"bad ICD-10 code", "ICD-10 code '$1' in field 'icd10': $2"},
+    [RULE_INTENT] = {"contradictory intent", "intent '$1' contradicts the mechanism '$2'"},
     [RULE_VICTIMS] = {"bad number", "victims '$1' is not a whole number (0-$2)"},
     [RULE_AGE] = {"bad number", "age '$1' is not a whole number of years (0-$2)"},
     [RULE_DISABILITY] = {"unknown value", "disability '$1' is not yes/no/1/0"},
@@ -72,11 +77,16 @@ static const char *const field_names[NORM_NFIELDS] = {[NORM_GEOMETRY] = "geometr
                                                       [NORM_ID] = "id",
                                                       [NORM_TIME] = "occurred_at",
                                                       [NORM_TIME2] = "time2",
+                                                      [NORM_ICD10] = "icd10",
                                                       [NORM_MECHANISM] = "mechanism",
                                                       [NORM_PLACE] = "place",
                                                       [NORM_INTENT] = "intent",
                                                       [NORM_SEVERITY] = "severity",
                                                       [NORM_SEX] = "sex",
+                                                      [NORM_ACTIVITY] = "activity",
+                                                      [NORM_OUTCOME] = "outcome",
+                                                      [NORM_NATURE] = "nature",
+                                                      [NORM_BODY_PART] = "body_part",
                                                       [NORM_VICTIMS] = "victims",
                                                       [NORM_AGE] = "age",
                                                       [NORM_DISABILITY] = "disability",
@@ -313,13 +323,33 @@ static void norm_vocabularies(const norm_opts *o, const norm_in *in, norm_out *o
     static const struct {
         norm_field f;
         hz_vocab voc;
-    } vf[] = {{NORM_MECHANISM, HZ_VOCAB_MECHANISM},
-              {NORM_PLACE, HZ_VOCAB_PLACE},
-              {NORM_INTENT, HZ_VOCAB_INTENT},
-              {NORM_SEVERITY, HZ_VOCAB_SEVERITY},
-              {NORM_SEX, HZ_VOCAB_SEX}};
-    int *dst[] = {&out->rec.mechanism, &out->rec.place, &out->rec.intent, &out->rec.severity,
-                  &out->rec.sex};
+    } vf[] = {{NORM_PLACE, HZ_VOCAB_PLACE},       {NORM_INTENT, HZ_VOCAB_INTENT},
+              {NORM_SEVERITY, HZ_VOCAB_SEVERITY}, {NORM_SEX, HZ_VOCAB_SEX},
+              {NORM_ACTIVITY, HZ_VOCAB_ACTIVITY}, {NORM_OUTCOME, HZ_VOCAB_OUTCOME},
+              {NORM_NATURE, HZ_VOCAB_NATURE},     {NORM_BODY_PART, HZ_VOCAB_BODY_PART}};
+    hz_incident_rec *r = &out->rec;
+    int *dst[] = {&r->place,    &r->intent,  &r->severity, &r->sex,
+                  &r->activity, &r->outcome, &r->nature,   &r->body_part};
+    const char *ms = in->text[NORM_MECHANISM], *icd = in->text[NORM_ICD10];
+    int implied = 0, icd_intent = 0, have_icd = 0;
+    if (!is_blank(icd)) {
+        char why[160];
+        int m, it;
+        if (icd10_classify(icd, &m, &it, why, sizeof why) != 0) {
+            problem(out, NORM_ICD10, RULE_ICD10, icd, why);
+        } else {
+            have_icd = 1;
+            r->mechanism = m;
+            icd_intent = it;
+        }
+    }
+    if (!have_icd && ms &&
+        vocabmap_lookup_mechanism(o->vm, ms, strlen(ms), &r->mechanism, &implied) < 0)
+        problem(out, NORM_MECHANISM, RULE_VOCAB, ms, vocab_label(HZ_VOCAB_MECHANISM));
+    if (r->mechanism == 0 && !have_icd) {
+        r->mechanism = o->default_mechanism;
+        implied = o->default_intent;
+    }
     for (size_t i = 0; i < sizeof vf / sizeof *vf; i++) {
         const char *s = in->text[vf[i].f];
         int v = 0;
@@ -328,8 +358,14 @@ static void norm_vocabularies(const norm_opts *o, const norm_in *in, norm_out *o
             continue;
         }
         *dst[i] = v;
+        if (vf[i].f != NORM_INTENT) continue;
+        /* here, so that the problems stay in field order */
+        if (have_icd)
+            r->intent = icd_intent;
+        else if (vocab_merge_intent(implied, r->intent, &r->intent) != 0)
+            problem(out, NORM_INTENT, RULE_INTENT, s, ms ? ms : "");
     }
-    if (out->rec.mechanism == 0) out->rec.mechanism = o->default_mechanism;
+    if (r->outcome == HZ_OUT_DIED) r->severity = HZ_SEV_FATAL;
 }
 
 static void norm_numbers(const norm_in *in, norm_out *out)
@@ -372,6 +408,11 @@ static void check_record(const norm_out *out)
     assert(r->intent >= 0 && r->intent < HZ_INTENT_COUNT);
     assert(r->severity >= 0 && r->severity < HZ_SEV_COUNT);
     assert(r->sex >= 0 && r->sex < HZ_SEX_COUNT);
+    assert(r->activity >= 0 && r->activity < HZ_ACT_COUNT);
+    assert(r->outcome >= 0 && r->outcome < HZ_OUT_COUNT);
+    assert(r->nature >= 0 && r->nature < HZ_NAT_COUNT);
+    assert(r->body_part >= 0 && r->body_part < HZ_BODY_COUNT);
+    assert(r->outcome != HZ_OUT_DIED || r->severity == HZ_SEV_FATAL);
     assert((r->t == INT64_MIN) == (r->occurred_at == NULL));
     assert(r->source && r->source_id && !is_blank(r->source_id));
     (void)r;

@@ -13,12 +13,13 @@
 #include <string.h>
 #include <strings.h>
 
-enum { KIND_COLUMN = 5, KIND_NULL = 6, KEY_MAX = 256 };
+enum { KIND_COLUMN = 64, KIND_NULL = 65, KEY_MAX = 256 };
 
 typedef struct vm_entry {
     char *key; /* NULL: empty slot */
     int kind;
     int value;
+    int intent;  /* mechanism entries: the intent the word implies (vocab_mechanism_legacy()) */
     char *field; /* KIND_COLUMN: the hazmap field */
 } vm_entry;
 
@@ -27,10 +28,10 @@ struct vocabmap {
     size_t cap, n; /* cap is a power of two */
 };
 
-static const char *const fields[] = {"id",         "occurred_at", "time2",   "lon",       "lat",
-                                     "x",          "y",           "wkt",     "mechanism", "place",
-                                     "intent",     "severity",    "victims", "age",       "sex",
-                                     "disability", "description", NULL};
+static const char *const fields[] = {
+    "id",          "occurred_at", "time2",   "lon",      "lat",       "x",     "y",   "wkt",
+    "mechanism",   "place",       "intent",  "severity", "victims",   "age",   "sex", "disability",
+    "description", "activity",    "outcome", "nature",   "body_part", "icd10", NULL};
 
 typedef struct builtin {
     hz_vocab voc;
@@ -76,36 +77,36 @@ static const builtin builtins[] = {
     {HZ_VOCAB_MECHANISM, "交通事故", "traffic"},
     {HZ_VOCAB_MECHANISM, "道路交通伤害", "traffic"},
     {HZ_VOCAB_MECHANISM, "车祸", "traffic"},
+    {HZ_VOCAB_MECHANISM, "pedestrian", "traffic_pedestrian"},
+    {HZ_VOCAB_MECHANISM, "motorcyclist", "traffic_motorcyclist"},
+    {HZ_VOCAB_MECHANISM, "cyclist", "traffic_pedal_cyclist"},
     {HZ_VOCAB_MECHANISM, "falls", "fall"},
     {HZ_VOCAB_MECHANISM, "跌倒", "fall"},
-    {HZ_VOCAB_MECHANISM, "跌倒/坠落", "fall"},
     {HZ_VOCAB_MECHANISM, "坠落", "fall"},
-    {HZ_VOCAB_MECHANISM, "fire", "fire_burn"},
-    {HZ_VOCAB_MECHANISM, "burn", "fire_burn"},
-    {HZ_VOCAB_MECHANISM, "burns", "fire_burn"},
-    {HZ_VOCAB_MECHANISM, "烧烫伤", "fire_burn"},
-    {HZ_VOCAB_MECHANISM, "火灾", "fire_burn"},
+    {HZ_VOCAB_MECHANISM, "fire", "fire_flame"},
+    {HZ_VOCAB_MECHANISM, "burn", "fire_flame"},
+    {HZ_VOCAB_MECHANISM, "burns", "fire_flame"},
+    {HZ_VOCAB_MECHANISM, "火灾", "fire_flame"},
+    {HZ_VOCAB_MECHANISM, "烧伤", "fire_flame"},
+    {HZ_VOCAB_MECHANISM, "scald", "hot_substance"},
+    {HZ_VOCAB_MECHANISM, "烫伤", "hot_substance"},
     {HZ_VOCAB_MECHANISM, "assault", "violence"},
     {HZ_VOCAB_MECHANISM, "暴力", "violence"},
-    {HZ_VOCAB_MECHANISM, "钝器伤", "violence"},
     {HZ_VOCAB_MECHANISM, "suicide", "self_harm"},
     {HZ_VOCAB_MECHANISM, "自伤", "self_harm"},
     {HZ_VOCAB_MECHANISM, "自残", "self_harm"},
     {HZ_VOCAB_MECHANISM, "poison", "poisoning"},
-    {HZ_VOCAB_MECHANISM, "中毒", "poisoning"},
-    {HZ_VOCAB_MECHANISM, "溺水", "drowning"},
-    {HZ_VOCAB_MECHANISM, "挤压", "crush"},
+    {HZ_VOCAB_MECHANISM, "挤压", "struck"},
     {HZ_VOCAB_MECHANISM, "cut", "cut_pierce"},
     {HZ_VOCAB_MECHANISM, "pierce", "cut_pierce"},
-    {HZ_VOCAB_MECHANISM, "刀/锐器伤", "cut_pierce"},
     {HZ_VOCAB_MECHANISM, "锐器伤", "cut_pierce"},
-    {HZ_VOCAB_MECHANISM, "dog bite", "animal"},
-    {HZ_VOCAB_MECHANISM, "bite", "animal"},
-    {HZ_VOCAB_MECHANISM, "动物伤", "animal"},
+    {HZ_VOCAB_MECHANISM, "dog bite", "bites_stings"},
+    {HZ_VOCAB_MECHANISM, "bite", "bites_stings"},
     {HZ_VOCAB_MECHANISM, "electrocution", "electric"},
     {HZ_VOCAB_MECHANISM, "电击", "electric"},
     {HZ_VOCAB_MECHANISM, "电击伤", "electric"},
-    {HZ_VOCAB_MECHANISM, "其他", "other"},
+    {HZ_VOCAB_MECHANISM, "机械伤", "machinery"},
+    {HZ_VOCAB_MECHANISM, "枪伤", "firearm"},
     {HZ_VOCAB_PLACE, "house", "home"},
     {HZ_VOCAB_PLACE, "家", "home"},
     {HZ_VOCAB_PLACE, "家中", "home"},
@@ -129,12 +130,25 @@ static const builtin builtins[] = {
     {HZ_VOCAB_INTENT, "自杀", "self_harm"},
     {HZ_VOCAB_INTENT, "自残/自杀", "self_harm"},
     {HZ_VOCAB_INTENT, "不清楚", "undetermined"},
-    /* the national injury surveillance report card's code lists (全国伤害监测报告卡) */
+    {HZ_VOCAB_INTENT, "legal intervention", "legal_war"},
+    {HZ_VOCAB_INTENT, "war", "legal_war"},
+    {HZ_VOCAB_SEVERITY, "fatal injury", "fatal"},
+    /* the national injury surveillance report card's code lists (全国伤害监测报告卡); the
+     * mapping of each list is in SURVEILLANCE.md */
     {HZ_VOCAB_MECHANISM, "机动车车祸", "traffic"},
-    {HZ_VOCAB_MECHANISM, "非机动车车祸", "traffic"},
-    {HZ_VOCAB_MECHANISM, "性侵犯", "violence"},
-    {HZ_VOCAB_MECHANISM, "火器伤", "other"},
-    {HZ_VOCAB_MECHANISM, "窒息/悬吊", "other"},
+    {HZ_VOCAB_MECHANISM, "非机动车车祸", "other_transport"},
+    {HZ_VOCAB_MECHANISM, "跌倒/坠落", "fall"},
+    {HZ_VOCAB_MECHANISM, "钝器伤", "struck"},
+    {HZ_VOCAB_MECHANISM, "火器伤", "firearm"},
+    {HZ_VOCAB_MECHANISM, "刀/锐器伤", "cut_pierce"},
+    {HZ_VOCAB_MECHANISM, "烧烫伤", "fire_flame"},
+    {HZ_VOCAB_MECHANISM, "窒息/悬吊", "suffocation"},
+    {HZ_VOCAB_MECHANISM, "溺水", "drowning"},
+    {HZ_VOCAB_MECHANISM, "中毒", "poisoning"},
+    {HZ_VOCAB_MECHANISM, "动物伤", "bites_stings"},
+    {HZ_VOCAB_MECHANISM, "性侵犯", "other+assault"},
+    {HZ_VOCAB_MECHANISM, "其他", "other"},
+    {HZ_VOCAB_MECHANISM, "不清楚", "unspecified"},
     {HZ_VOCAB_PLACE, "公共居住场所", "home"},
     {HZ_VOCAB_PLACE, "学校与公共场所", "school"},
     {HZ_VOCAB_PLACE, "体育和运动场所", "public"},
@@ -143,6 +157,43 @@ static const builtin builtins[] = {
     {HZ_VOCAB_PLACE, "农场/农田", "workplace"},
     {HZ_VOCAB_INTENT, "故意/他人加害", "assault"},
     {HZ_VOCAB_INTENT, "他人加害", "assault"},
+    {HZ_VOCAB_ACTIVITY, "工作", "work"},
+    {HZ_VOCAB_ACTIVITY, "家务", "housework"},
+    {HZ_VOCAB_ACTIVITY, "学习", "education"},
+    {HZ_VOCAB_ACTIVITY, "体育活动", "sport"},
+    {HZ_VOCAB_ACTIVITY, "休闲活动", "leisure"},
+    {HZ_VOCAB_ACTIVITY, "生命活动", "vital"},
+    {HZ_VOCAB_ACTIVITY, "驾乘交通工具", "travel"},
+    {HZ_VOCAB_ACTIVITY, "步行", "walking"},
+    {HZ_VOCAB_ACTIVITY, "其他", "other"},
+    {HZ_VOCAB_OUTCOME, "处理后离院", "discharged"},
+    {HZ_VOCAB_OUTCOME, "离院", "discharged"},
+    {HZ_VOCAB_OUTCOME, "留观", "observation"},
+    {HZ_VOCAB_OUTCOME, "住院", "hospitalised"},
+    {HZ_VOCAB_OUTCOME, "hospitalized", "hospitalised"},
+    {HZ_VOCAB_OUTCOME, "转院", "transferred"},
+    {HZ_VOCAB_OUTCOME, "死亡", "died"},
+    {HZ_VOCAB_OUTCOME, "dead", "died"},
+    {HZ_VOCAB_OUTCOME, "其他", "other"},
+    {HZ_VOCAB_NATURE, "骨折", "fracture"},
+    {HZ_VOCAB_NATURE, "扭伤/拉伤", "sprain"},
+    {HZ_VOCAB_NATURE, "锐器伤、咬伤、开放伤", "open_wound"},
+    {HZ_VOCAB_NATURE, "锐器伤/咬伤/开放伤", "open_wound"},
+    {HZ_VOCAB_NATURE, "开放伤", "open_wound"},
+    {HZ_VOCAB_NATURE, "挫伤、擦伤", "bruise"},
+    {HZ_VOCAB_NATURE, "挫伤/擦伤", "bruise"},
+    {HZ_VOCAB_NATURE, "烧烫伤", "burn"},
+    {HZ_VOCAB_NATURE, "脑震荡、脑挫裂伤", "concussion"},
+    {HZ_VOCAB_NATURE, "脑震荡/脑挫裂伤", "concussion"},
+    {HZ_VOCAB_NATURE, "器官系统损伤", "organ"},
+    {HZ_VOCAB_NATURE, "其他", "other"},
+    {HZ_VOCAB_BODY_PART, "头部", "head"},
+    {HZ_VOCAB_BODY_PART, "上肢", "upper_limb"},
+    {HZ_VOCAB_BODY_PART, "下肢", "lower_limb"},
+    {HZ_VOCAB_BODY_PART, "躯干", "trunk"},
+    {HZ_VOCAB_BODY_PART, "多部位", "multiple"},
+    {HZ_VOCAB_BODY_PART, "全身广泛受伤", "systemic"},
+    {HZ_VOCAB_BODY_PART, "其他", "other"},
 };
 
 /* Column names of Chinese exports recognised without a mapping file (a file's "column:" rules
@@ -167,6 +218,12 @@ static const struct {
     {"发生地点", "place"},
     {"伤害发生地点", "place"},
     {"是否故意", "intent"},
+    {"伤害发生时活动", "activity"},
+    {"发生时活动", "activity"},
+    {"伤害性质", "nature"},
+    {"伤害部位", "body_part"},
+    {"伤害结局", "outcome"},
+    {"结局", "outcome"},
     {"意图", "intent"},
     {"描述", "description"},
     {"伤情描述", "description"},
@@ -175,8 +232,6 @@ static const struct {
 
 static const char *const null_words[] = {"unknown",   "na",   "n/a",  "-",      "null",
                                          "not known", "不详", "未知", "不清楚", NULL};
-
-static const char *const vocab_names[] = {"mechanism", "place", "intent", "severity", "sex"};
 
 /* Trims and lower-cases (ASCII) text into key; returns its length or -1 if too long. */
 static int make_key(const char *s, size_t len, char key[KEY_MAX])
@@ -212,7 +267,7 @@ static vm_entry *find(const vocabmap *m, int kind, const char *key)
     return &m->slots[i];
 }
 
-static int put(vocabmap *m, int kind, const char *key, int value, const char *field)
+static int put(vocabmap *m, int kind, const char *key, int value, int intent, const char *field)
 {
     if ((m->n + 1) * 2 > m->cap) {
         vocabmap old = *m;
@@ -233,9 +288,31 @@ static int put(vocabmap *m, int kind, const char *key, int value, const char *fi
     }
     e->kind = kind;
     e->value = value;
+    e->intent = intent;
     free(e->field);
     e->field = NULL;
     if (field && !(e->field = strdup(field))) return -1;
+    return 0;
+}
+
+/* A rule's target in vocabulary voc: a canonical name; for mechanisms also a legacy word
+ * (vocab_mechanism_legacy(): violence is unspecified with intent assault) or "MECHANISM+INTENT"
+ * (other+assault). Sets *v and *intent (0 none); -1 when it is none of those. */
+static int parse_target(hz_vocab voc, const char *word, int *v, int *intent)
+{
+    *intent = 0;
+    if (voc != HZ_VOCAB_MECHANISM) return vocab_parse(voc, word, v);
+    const char *plus = strchr(word, '+');
+    if (!plus) return vocab_mechanism_legacy(word, v, intent);
+    char mech[64];
+    size_t n = (size_t)(plus - word);
+    if (n >= sizeof mech) return -1;
+    memcpy(mech, word, n);
+    mech[n] = 0;
+    int implied;
+    if (vocab_mechanism_legacy(mech, v, &implied) < 0 || implied ||
+        vocab_parse(HZ_VOCAB_INTENT, plus + 1, intent) < 0)
+        return -1;
     return 0;
 }
 
@@ -245,22 +322,22 @@ vocabmap *vocabmap_new(void)
     if (!m) return NULL;
     char key[KEY_MAX];
     for (size_t i = 0; i < sizeof builtins / sizeof *builtins; i++) {
-        int v = 0;
-        if (vocab_parse(builtins[i].voc, builtins[i].to, &v) < 0 ||
+        int v = 0, intent = 0;
+        if (parse_target(builtins[i].voc, builtins[i].to, &v, &intent) < 0 ||
             make_key(builtins[i].text, strlen(builtins[i].text), key) < 0 ||
-            put(m, (int)builtins[i].voc, key, v, NULL) < 0) {
+            put(m, (int)builtins[i].voc, key, v, intent, NULL) < 0) {
             vocabmap_free(m);
             return NULL;
         }
     }
     for (size_t i = 0; i < sizeof builtin_columns / sizeof *builtin_columns; i++) {
-        if (put(m, KIND_COLUMN, builtin_columns[i].name, 0, builtin_columns[i].field) < 0) {
+        if (put(m, KIND_COLUMN, builtin_columns[i].name, 0, 0, builtin_columns[i].field) < 0) {
             vocabmap_free(m);
             return NULL;
         }
     }
     for (size_t i = 0; null_words[i]; i++) {
-        if (put(m, KIND_NULL, null_words[i], 0, NULL) < 0) {
+        if (put(m, KIND_NULL, null_words[i], 0, 0, NULL) < 0) {
             vocabmap_free(m);
             return NULL;
         }
@@ -291,25 +368,28 @@ hz_status vocabmap_add(vocabmap *m, const char *vocab, const char *src, const ch
         /* column names keep their case in the file but match case-insensitively */
         for (size_t i = 0; fields[i]; i++)
             if (strcmp(fields[i], dkey) == 0)
-                return put(m, KIND_COLUMN, key, 0, fields[i]) < 0
+                return put(m, KIND_COLUMN, key, 0, 0, fields[i]) < 0
                            ? hz_fail(HZ_ENOMEM, err, errlen, "out of memory")
                            : HZ_OK;
         return hz_fail(HZ_EINVAL, err, errlen,
                        "unknown field '%s' (one of id, occurred_at, time2, lon, lat, x, y, wkt, "
                        "mechanism, place, intent, severity, victims, age, sex, disability, "
-                       "description)",
+                       "description, activity, outcome, nature, body_part, icd10)",
                        dst);
     }
-    for (int k = 0; k < 5; k++) {
-        if (strcasecmp(vocab, vocab_names[k]) != 0) continue;
-        int v = 0;
-        if (dkey[0] && vocab_parse((hz_vocab)k, dkey, &v) < 0)
-            return hz_fail(HZ_EINVAL, err, errlen, "'%s' is not a %s value", dst, vocab_names[k]);
-        return put(m, k, key, v, NULL) < 0 ? hz_fail(HZ_ENOMEM, err, errlen, "out of memory")
-                                           : HZ_OK;
+    for (int k = 0; k < HZ_VOCAB_ALL; k++) {
+        const char *name = vocab_label((hz_vocab)k);
+        if (strcasecmp(vocab, name) != 0) continue;
+        int v = 0, intent = 0;
+        if (dkey[0] && parse_target((hz_vocab)k, dkey, &v, &intent) < 0)
+            return hz_fail(HZ_EINVAL, err, errlen, "'%s' is not a %s value", dst, name);
+        return put(m, k, key, v, intent, NULL) < 0
+                   ? hz_fail(HZ_ENOMEM, err, errlen, "out of memory")
+                   : HZ_OK;
     }
     return hz_fail(HZ_EINVAL, err, errlen,
-                   "unknown vocabulary '%s' (mechanism, place, intent, severity, sex or column)",
+                   "unknown vocabulary '%s' (mechanism, place, intent, severity, sex, activity, "
+                   "outcome, nature, body_part or column)",
                    vocab);
 }
 
@@ -364,8 +444,37 @@ hz_status vocabmap_load(vocabmap *m, const char *path, char *err, size_t errlen)
     return s;
 }
 
+int vocabmap_lookup_mechanism(const vocabmap *m, const char *value, size_t len, int *mech,
+                              int *intent)
+{
+    char key[KEY_MAX];
+    int n = make_key(value, len, key);
+    if (n < 0) return -1;
+    *intent = 0;
+    if (n == 0) {
+        *mech = 0;
+        return 0;
+    }
+    const vm_entry *e = find(m, HZ_VOCAB_MECHANISM, key);
+    if (e->key) {
+        *mech = e->value;
+        *intent = e->intent;
+        return 0;
+    }
+    if (vocab_mechanism_legacy(key, mech, intent) == 0) return 0;
+    if (find(m, KIND_NULL, key)->key) {
+        *mech = 0;
+        return 0;
+    }
+    return -1;
+}
+
 int vocabmap_lookup(const vocabmap *m, hz_vocab voc, const char *value, size_t len, int *v)
 {
+    if (voc == HZ_VOCAB_MECHANISM) {
+        int intent;
+        return vocabmap_lookup_mechanism(m, value, len, v, &intent);
+    }
     char key[KEY_MAX];
     int n = make_key(value, len, key);
     if (n < 0) return -1;

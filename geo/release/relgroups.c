@@ -22,18 +22,18 @@ typedef struct relg_row {
 } relg_row;
 
 static const relg_row rows[] = {
-    {RELG_INJURY, "self_harm", BIT(HZ_MECH_SELF_HARM), BIT(HZ_INTENT_SELF_HARM), 0, 0, 0,
-     "intent self_harm, or mechanism self_harm"},
-    {RELG_INJURY, "violence", BIT(HZ_MECH_VIOLENCE), BIT(HZ_INTENT_ASSAULT), 0, 0, 0,
-     "intent assault, or mechanism violence (violence and public order)"},
-    {RELG_INJURY, "traffic", BIT(HZ_MECH_TRAFFIC), 0, 0, 0, 0,
-     "mechanism traffic, not intentional"},
+    {RELG_INJURY, "self_harm", 0, BIT(HZ_INTENT_SELF_HARM), 0, 0, 0, "intent self_harm"},
+    {RELG_INJURY, "violence", 0, BIT(HZ_INTENT_ASSAULT), 0, 0, 0,
+     "intent assault (violence and public order)"},
+    {RELG_INJURY, "traffic", HZ_MECH_TRAFFIC_MASK, 0, 0, 0, 0,
+     "mechanism motor-vehicle traffic (its five road-user groups), not intentional"},
     {RELG_INJURY, "fall", BIT(HZ_MECH_FALL), 0, 0, 0, 0, "mechanism fall, not intentional"},
-    {RELG_INJURY, "fire", BIT(HZ_MECH_FIRE_BURN), 0, 0, 0, 0,
-     "mechanism fire_burn, not intentional"},
+    {RELG_INJURY, "fire", BIT(HZ_MECH_FIRE_FLAME) | BIT(HZ_MECH_HOT_SUBSTANCE), 0, 0, 0, 0,
+     "mechanism fire_flame or hot_substance, not intentional"},
     {RELG_INJURY, "other", ANY, 0, 0, 0, 0,
-     "every other mechanism (poisoning, drowning, crush, cut_pierce, animal, electric, other) "
-     "and unknown"},
+     "every other mechanism (other transport, struck, cut_pierce, drowning, suffocation, "
+     "poisoning, machinery, natural, bites_stings, firearm, electric, overexertion, other, "
+     "unspecified) and unknown"},
     {RELG_PLACE, "home", 0, 0, BIT(HZ_PLACE_HOME), 0, 0, "place home"},
     {RELG_PLACE, "school", 0, 0, BIT(HZ_PLACE_SCHOOL), 0, 0, "place school"},
     {RELG_PLACE, "workplace", 0, 0, BIT(HZ_PLACE_WORKPLACE), 0, 0, "place workplace"},

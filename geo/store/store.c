@@ -44,7 +44,7 @@ struct store {
 
 static const char *const schema_sql =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "INSERT INTO meta VALUES('schema_version','1'),('data_version','0'),"
+    "INSERT INTO meta VALUES('schema_version','2'),('data_version','0'),"
     "('data_id',lower(hex(randomblob(16))));"
     "CREATE TABLE areas(code TEXT PRIMARY KEY, name TEXT NOT NULL, name_en TEXT,"
     " level TEXT NOT NULL CHECK(level IN ('district','subdistrict','community')),"
@@ -55,7 +55,8 @@ static const char *const schema_sql =
     " occurred_at TEXT, t INTEGER, mechanism TEXT, place TEXT, intent TEXT, severity TEXT,"
     " victims INTEGER, age INTEGER, sex TEXT, disability INTEGER, description TEXT,"
     " area_code TEXT, extra TEXT, lon REAL NOT NULL, lat REAL NOT NULL, batch_id INTEGER,"
-    " content_hash INTEGER NOT NULL, UNIQUE(source, source_id));"
+    " content_hash INTEGER NOT NULL, activity TEXT, outcome TEXT, nature TEXT, body_part TEXT,"
+    " UNIQUE(source, source_id));"
     "SELECT AddGeometryColumn('incidents','geom',4326,'POINT','XY',1);"
     "SELECT CreateSpatialIndex('incidents','geom');"
     "CREATE INDEX incidents_t ON incidents(t);"
@@ -77,10 +78,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_INC_INSERT] = "INSERT INTO incidents(" STORE_INC_COLS ",geom) VALUES(" STORE_INC_VALUES
                       "," STORE_INC_POINT ")",
     [ST_INC_UPDATE] =
-        "UPDATE incidents SET " STORE_INC_SET ",geom=" STORE_INC_POINT " WHERE id=?19",
+        "UPDATE incidents SET " STORE_INC_SET ",geom=" STORE_INC_POINT " WHERE id=?23",
     [ST_INC_GET] = "SELECT id,source,source_id,occurred_at,t,mechanism,place,intent,severity,"
-                   "victims,age,sex,disability,description,area_code,extra,lon,lat"
-                   " FROM incidents WHERE id=?",
+                   "victims,age,sex,disability,description,area_code,extra,lon,lat,"
+                   "activity,outcome,nature,body_part FROM incidents WHERE id=?",
     [ST_REJECT] = "INSERT INTO import_rejects(batch_id,line,raw,reason) VALUES(?,?,?,?)",
 };
 
@@ -188,6 +189,9 @@ static void ensure_data_id(store *st)
                  NULL, NULL, NULL);
 }
 
+static hz_status migrate(store *st, int from, char *err, size_t errlen);
+static hz_status schema_version(store *st, int *v);
+
 store *store_open(const char *path, int flags, char *err, size_t errlen)
 {
     store *st = calloc(1, sizeof *st);
@@ -230,6 +234,31 @@ store *store_open(const char *path, int flags, char *err, size_t errlen)
             store_close(st);
             return NULL;
         }
+    }
+    int version = 0;
+    if (schema_version(st, &version) != HZ_OK) {
+        db_fail(st, err, errlen, "reading the schema version");
+        store_close(st);
+        return NULL;
+    }
+    if (version > STORE_SCHEMA_VERSION) {
+        hz_fail(HZ_EINVAL, err, errlen,
+                "%s: schema version %d is newer than this hazmap's %d: use a newer hazmap", path,
+                version, STORE_SCHEMA_VERSION);
+        store_close(st);
+        return NULL;
+    }
+    if (version < STORE_SCHEMA_VERSION && (flags & STORE_READONLY)) {
+        /* migrate through a read-write connection, then open read-only as asked */
+        store_close(st);
+        store *rw = store_open(path, 0, err, errlen);
+        if (!rw) return NULL;
+        store_close(rw);
+        return store_open(path, flags, err, errlen);
+    }
+    if (version < STORE_SCHEMA_VERSION && migrate(st, version, err, errlen) != HZ_OK) {
+        store_close(st);
+        return NULL;
     }
     if (!(flags & STORE_READONLY)) ensure_data_id(st);
     /* Like the data identity: a file that cannot be written to (write-protected, a full disk)
@@ -439,8 +468,9 @@ static uint64_t fnv_str(uint64_t h, const char *s)
 static int64_t content_hash(const hz_incident_rec *r)
 {
     uint64_t h = 14695981039346656037ULL;
-    int ints[9] = {r->mechanism, r->place,      r->intent, r->severity, r->sex, r->victims,
-                   r->age,       r->disability, 0};
+    int ints[13] = {r->mechanism, r->place,  r->intent,     r->severity, r->sex,
+                    r->victims,   r->age,    r->disability, 0,           r->activity,
+                    r->outcome,   r->nature, r->body_part};
     h = fnv_str(h, r->occurred_at);
     h = fnv(h, &r->t, sizeof r->t);
     h = fnv(h, ints, sizeof ints);
@@ -477,6 +507,10 @@ int64_t store_bind_incident(sqlite3_stmt *s, int base, const hz_incident_rec *r)
     sqlite3_bind_double(s, base + 16, r->lon);
     sqlite3_bind_double(s, base + 17, r->lat);
     sqlite3_bind_int64(s, base + 18, hash);
+    bind_text_or_null(s, base + 19, vocab_name(HZ_VOCAB_ACTIVITY, r->activity));
+    bind_text_or_null(s, base + 20, vocab_name(HZ_VOCAB_OUTCOME, r->outcome));
+    bind_text_or_null(s, base + 21, vocab_name(HZ_VOCAB_NATURE, r->nature));
+    bind_text_or_null(s, base + 22, vocab_name(HZ_VOCAB_BODY_PART, r->body_part));
     return hash;
 }
 
@@ -502,7 +536,7 @@ hz_status store_incident_put(store *st, const hz_incident_rec *r, store_put_outc
         sqlite3_stmt *u = st->stmt[ST_INC_UPDATE];
         sqlite3_reset(u);
         store_bind_incident(u, 0, r);
-        sqlite3_bind_int64(u, 19, id);
+        sqlite3_bind_int64(u, STORE_INC_NPARAMS + 1, id);
         rc = sqlite3_step(u);
         sqlite3_reset(u);
         if (rc != SQLITE_DONE) return db_fail(st, err, errlen, "replacing incident");
@@ -555,6 +589,10 @@ static void read_incident(sqlite3_stmt *s, hz_incident_rec *r)
     r->extra = (const char *)sqlite3_column_text(s, 15);
     r->lon = sqlite3_column_double(s, 16);
     r->lat = sqlite3_column_double(s, 17);
+    r->activity = vocab_col(s, 18, HZ_VOCAB_ACTIVITY);
+    r->outcome = vocab_col(s, 19, HZ_VOCAB_OUTCOME);
+    r->nature = vocab_col(s, 20, HZ_VOCAB_NATURE);
+    r->body_part = vocab_col(s, 21, HZ_VOCAB_BODY_PART);
 }
 
 hz_status store_incidents_scan(store *st, store_incident_cb cb, void *ud, char *err, size_t errlen)
@@ -562,8 +600,8 @@ hz_status store_incidents_scan(store *st, store_incident_cb cb, void *ud, char *
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db,
                            "SELECT id,NULL,NULL,NULL,t,mechanism,place,intent,"
-                           "severity,victims,age,sex,disability,NULL,area_code,NULL,lon,lat"
-                           " FROM incidents ORDER BY id",
+                           "severity,victims,age,sex,disability,NULL,area_code,NULL,lon,lat,"
+                           "activity,outcome,nature,body_part FROM incidents ORDER BY id",
                            -1, &s, NULL) != SQLITE_OK)
         return db_fail(st, err, errlen, "reading incidents");
     int rc;
@@ -661,4 +699,96 @@ hz_status store_batch_finish(store *st, int64_t batch_id, const char *summary_js
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE) return db_fail(st, err, errlen, "recording import summary");
     return HZ_OK;
+}
+
+/* ---- schema migrations ---- */
+
+static hz_status schema_version(store *st, int *v)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT CAST(value AS INTEGER) FROM meta WHERE key='schema_version'", -1,
+                           &s, NULL) != SQLITE_OK)
+        return HZ_EDB;
+    int rc = sqlite3_step(s);
+    *v = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 1;
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? HZ_OK : HZ_EDB;
+}
+
+/* Schema 1 -> 2 (issue 11): mechanism and intent become separate axes. Every row's mechanism word
+ * is read as vocab_mechanism_legacy() says (traffic -> traffic_other, violence -> unspecified
+ * with intent assault, ...), its intent joined with the one the word implies by
+ * vocab_merge_intent() (a contradiction keeps the word's intent: what mechanism=violence selected
+ * before), and its content hash recomputed (invariant 3: the hash covers the vocabulary values,
+ * so a re-import of the same file after the migration finds its rows unchanged). */
+static hz_status migrate_1_2(store *st, char *err, size_t errlen)
+{
+    static const char *const add_cols = "ALTER TABLE incidents ADD COLUMN activity TEXT;"
+                                        "ALTER TABLE incidents ADD COLUMN outcome TEXT;"
+                                        "ALTER TABLE incidents ADD COLUMN nature TEXT;"
+                                        "ALTER TABLE incidents ADD COLUMN body_part TEXT;";
+    if (sqlite3_exec(st->db, add_cols, NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(st, err, errlen, "migrating to schema 2 (columns)");
+    sqlite3_stmt *sel = NULL, *upd = NULL;
+    hz_status res = HZ_OK;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT id,source,source_id,occurred_at,t,mechanism,place,intent,"
+                           "severity,victims,age,sex,disability,description,area_code,extra,lon,"
+                           "lat,activity,outcome,nature,body_part FROM incidents ORDER BY id",
+                           -1, &sel, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(
+            st->db, "UPDATE incidents SET mechanism=?1,intent=?2,content_hash=?3 WHERE id=?4", -1,
+            &upd, NULL) != SQLITE_OK) {
+        res = db_fail(st, err, errlen, "migrating to schema 2");
+        goto out;
+    }
+    int rc;
+    while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+        hz_incident_rec r;
+        read_incident(sel, &r);
+        int mech = 0, implied = 0;
+        const char *word = (const char *)sqlite3_column_text(sel, 5);
+        if (word && vocab_mechanism_legacy(word, &mech, &implied) == 0) r.mechanism = mech;
+        vocab_merge_intent(implied, r.intent, &r.intent);
+        sqlite3_reset(upd);
+        bind_text_or_null(upd, 1, vocab_name(HZ_VOCAB_MECHANISM, r.mechanism));
+        bind_text_or_null(upd, 2, vocab_name(HZ_VOCAB_INTENT, r.intent));
+        sqlite3_bind_int64(upd, 3, content_hash(&r));
+        sqlite3_bind_int64(upd, 4, r.id);
+        if (sqlite3_step(upd) != SQLITE_DONE) break;
+    }
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        res = db_fail(st, err, errlen, "migrating to schema 2 (reading)");
+    } else if (rc == SQLITE_ROW) {
+        res = db_fail(st, err, errlen, "migrating to schema 2 (writing)");
+    }
+out:
+    sqlite3_finalize(sel);
+    sqlite3_finalize(upd);
+    return res;
+}
+
+/* Brings a schema of version from up to STORE_SCHEMA_VERSION in one transaction; the rows it
+ * changes renew the data version and identity (store_commit()), so no cache survives it. */
+static hz_status migrate(store *st, int from, char *err, size_t errlen)
+{
+    hz_status s = store_begin(st, err, errlen);
+    if (s != HZ_OK) return s;
+    /* another process may have migrated while this one waited for the write lock */
+    if (schema_version(st, &from) != HZ_OK)
+        s = db_fail(st, err, errlen, "reading the schema version");
+    if (s == HZ_OK && from >= STORE_SCHEMA_VERSION) {
+        store_rollback(st);
+        return HZ_OK;
+    }
+    if (s == HZ_OK && from < 2) s = migrate_1_2(st, err, errlen);
+    if (s == HZ_OK && sqlite3_exec(st->db, "UPDATE meta SET value='2' WHERE key='schema_version'",
+                                   NULL, NULL, NULL) != SQLITE_OK)
+        s = db_fail(st, err, errlen, "migrating: recording the schema version");
+    if (s != HZ_OK) {
+        store_rollback(st);
+        return s;
+    }
+    return store_commit(st, err, errlen);
 }

@@ -29,7 +29,7 @@
 
 /* Parameters of one row: the incident columns (store_sqlite.h), the batch, the point BLOB. */
 #define BULK_NPARAMS (STORE_INC_NPARAMS + 2)
-_Static_assert(STORE_INC_NPARAMS == 18, "the ?19, ?20 and ?21 below follow the incident columns");
+_Static_assert(STORE_INC_NPARAMS == 22, "the ?23, ?24 and ?25 below follow the incident columns");
 
 typedef struct saved_sql {
     char **sql;
@@ -231,13 +231,13 @@ store_bulk *store_bulk_begin(store *st, char *err, size_t errlen)
     }
     if (sqlite3_prepare_v2(b->db,
                            "INSERT INTO incidents(" STORE_INC_COLS
-                           ",batch_id,geom) VALUES(" STORE_INC_VALUES ",?19,?20)",
+                           ",batch_id,geom) VALUES(" STORE_INC_VALUES ",?23,?24)",
                            -1, &b->ins, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(b->db,
                            "SELECT id, content_hash FROM incidents WHERE source=? AND source_id=?",
                            -1, &b->find, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(
-            b->db, "UPDATE incidents SET " STORE_INC_SET ",batch_id=?19,geom=?20 WHERE id=?21", -1,
+            b->db, "UPDATE incidents SET " STORE_INC_SET ",batch_id=?23,geom=?24 WHERE id=?25", -1,
             &b->upd, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(b->db, "DELETE FROM idx_incidents_geom WHERE pkid=?", -1, &b->rt_del,
                            NULL) != SQLITE_OK ||
@@ -356,7 +356,7 @@ hz_status store_bulk_put(store_bulk *b, const hz_incident_rec *r, int64_t batch_
 static int prepare_many(store_bulk *b)
 {
     /* each row: "(" and BULK_NPARAMS "?NNNN," at most 7 bytes */
-    char sql[256 + BULK_GROUP * 160];
+    char sql[256 + BULK_GROUP * 7 * BULK_NPARAMS];
     size_t len = (size_t)snprintf(sql, sizeof sql,
                                   "INSERT INTO incidents(" STORE_INC_COLS ",batch_id,geom) VALUES");
     for (int k = 0; k < BULK_GROUP; k++) {

@@ -36,14 +36,15 @@ void store_arm_timeout(store *st);
  * (STORE_INC_SET) statement; STORE_INC_POINT is the geometry made of the bound lon and lat. */
 #define STORE_INC_COLS                                                                             \
     "source,source_id,occurred_at,t,mechanism,place,intent,severity,victims,age,sex,disability,"   \
-    "description,area_code,extra,lon,lat,content_hash"
-#define STORE_INC_VALUES "?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18"
+    "description,area_code,extra,lon,lat,content_hash,activity,outcome,nature,body_part"
+#define STORE_INC_VALUES                                                                           \
+    "?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22"
 #define STORE_INC_SET                                                                              \
     "source=?1,source_id=?2,occurred_at=?3,t=?4,mechanism=?5,place=?6,intent=?7,severity=?8,"      \
     "victims=?9,age=?10,sex=?11,disability=?12,description=?13,area_code=?14,extra=?15,lon=?16,"   \
-    "lat=?17,content_hash=?18"
+    "lat=?17,content_hash=?18,activity=?19,outcome=?20,nature=?21,body_part=?22"
 #define STORE_INC_POINT "MakePoint(?16,?17,4326)"
-enum { STORE_INC_NPARAMS = 18 };
+enum { STORE_INC_NPARAMS = 22 };
 
 /* The one incident binder: binds r to the parameters base+1 .. base+STORE_INC_NPARAMS of s in
  * STORE_INC_COLS order, the content hash included, and returns that hash. The hash (FNV-1a of

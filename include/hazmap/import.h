@@ -38,6 +38,11 @@ typedef struct import_opts {
     const char *mechanism;   /* mechanism for rows that give none */
     const char *encoding;    /* of a CSV: "auto" (NULL: the same) or a textdec.h name */
     long skip_rows;          /* rows above the header (a spreadsheet's title rows); default 0 */
+    const char *icd10;       /* a column of ICD-10 external-cause codes (icd10.h): it sets the
+                                mechanism and intent */
+    const char *format;      /* NULL or "niss": the national injury surveillance report card
+                                (全国伤害监测报告卡), whose cause (伤害发生原因) and intent
+                                (是否故意) columns must then be present */
     /* areas */
     const char *code_field, *name_field, *name_en_field, *population_field, *parent_field;
     const char *level;  /* district, subdistrict or community; default the "level" field, else

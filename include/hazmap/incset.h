@@ -26,7 +26,11 @@
 #include "hazmap/status.h"
 #include "hazmap/store.h"
 
-/* One incident, compact. */
+/* The record's format version, part of the snapshot file's key: change it whenever the meaning
+ * of a field changes, not only its layout (2: the mechanism x intent model of issue 11). */
+#define HZ_INCIDENT_FORMAT "2"
+
+/* One incident, compact: 64 bytes. */
 typedef struct hz_incident {
     int64_t id;      /* the store's id */
     double lon, lat; /* WGS84 degrees */
@@ -37,6 +41,7 @@ typedef struct hz_incident {
     int8_t disability;                               /* 1, 0, -1 unknown */
     int16_t age;                                     /* years, -1 unknown */
     int16_t victims;                                 /* -1 unknown */
+    uint8_t activity, outcome;                       /* hz_activity, hz_outcome; 0 unknown */
 } hz_incident;
 
 /* One area. */

@@ -12,6 +12,11 @@
  *   time2        hztime_parse_tod(), replacing the time of day of occurred_at
  *   vocabularies vocabmap_lookup() (the mapping file's rules, canonical names, built-in English and
  *                Chinese synonyms); an unknown mechanism takes the default mechanism
+ *   intent       a mechanism word that implies an intent (violence, self_harm, 性侵犯) sets it when
+ *                the intent is unknown or undetermined; a contradiction (violence, unintentional)
+ *                is a problem of the intent (vocab_merge_intent())
+ *   icd10        icd10_classify(): its mechanism and intent replace the mechanism and intent fields
+ *   outcome      died makes the severity fatal, whatever the severity field says
  *   victims      a whole number 0..NORM_VICTIMS_MAX
  *   age          a whole number of years 0..NORM_AGE_MAX
  *   disability   yes/no, y/n, true/false, 1/0, 是/否, 有/无 (ASCII case-insensitive)
@@ -55,11 +60,16 @@ typedef enum norm_field {
     NORM_ID,
     NORM_TIME,  /* occurred_at */
     NORM_TIME2, /* time of day */
+    NORM_ICD10, /* an ICD-10 external-cause code (icd10.h): sets mechanism and intent */
     NORM_MECHANISM,
     NORM_PLACE,
     NORM_INTENT,
     NORM_SEVERITY,
     NORM_SEX,
+    NORM_ACTIVITY,
+    NORM_OUTCOME, /* "died" makes the severity fatal */
+    NORM_NATURE,
+    NORM_BODY_PART,
     NORM_VICTIMS,
     NORM_AGE,
     NORM_DISABILITY,
@@ -84,6 +94,7 @@ typedef struct norm_opts {
     int tz;                  /* offset of local times, seconds east of UTC (HZ_TZ_SHANGHAI) */
     const char *time_format; /* NULL: hztime_parse_date(); else hztime_parse_format() */
     int default_mechanism;   /* for records without one; 0 = none */
+    int default_intent;      /* the intent default_mechanism's word implies (0 none) */
     chinacrs_kind ck;        /* the coordinates are GCJ-02 or BD-09 (after transform) */
     /* The source CRS to WGS84 lon/lat, in place; 0 on success. NULL: already lon/lat. Called only
      * with finite coordinates. */

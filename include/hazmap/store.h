@@ -20,13 +20,20 @@
 
 typedef struct store store;
 
+/* The schema this build writes. 1: the first; 2 (issue 11): mechanism and intent as separate
+ * axes (vocab.h), the columns activity, outcome, nature and body_part. */
+enum { STORE_SCHEMA_VERSION = 2 };
+
 enum {
     STORE_READONLY = 1 << 0, /* open read-only; fails if the file is absent */
     STORE_CREATE = 1 << 1    /* create the file and the schema if absent */
 };
 
-/* Opens (and with STORE_CREATE creates and migrates) the database at path. Sets WAL mode and a
- * busy timeout. Returns NULL on failure with the reason in err. */
+/* Opens (and with STORE_CREATE creates) the database at path. Sets WAL mode and a busy timeout.
+ * A database of an older schema (STORE_SCHEMA_VERSION) is migrated in place, in one transaction
+ * that also renews the data version and identity; a read-only open of one migrates it through a
+ * read-write connection first (failing when the file cannot be written). Returns NULL on failure
+ * with the reason in err. */
 store *store_open(const char *path, int flags, char *err, size_t errlen);
 
 /* Closes the connection; NULL is a no-op. An open transaction is rolled back. */
@@ -99,6 +106,7 @@ typedef struct hz_incident_rec {
         *occurred_at; /* ISO 8601 with offset, e.g. "2013-05-01T08:30:00+08:00"; may be NULL */
     int64_t t;        /* the same instant as seconds since the epoch (INT64_MIN if unknown) */
     int mechanism, place, intent, severity, sex; /* hz_* vocab values; 0 = unknown */
+    int activity, outcome, nature, body_part;    /* likewise (vocab.h) */
     int victims;                                 /* -1 unknown */
     int age;                                     /* years; -1 unknown */
     int disability;                              /* 1 yes, 0 no, -1 unknown */

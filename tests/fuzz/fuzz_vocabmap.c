@@ -14,7 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const vocabs[] = {"mechanism", "place", "intent", "severity", "sex"};
+/* The vocabularies are 0 .. HZ_VOCAB_ALL - 1 (vocab_label()); COLUMN stands for "column:". */
+enum { COLUMN = HZ_VOCAB_ALL };
 
 /* s[0..*n) without surrounding spaces (isspace, as the parser trims). */
 static const char *trim(const char *s, size_t *n)
@@ -30,7 +31,7 @@ static const char *trim(const char *s, size_t *n)
 static int overridden(const char *later, size_t n, int voc, const char *src, size_t sn);
 
 typedef struct rule {
-    int voc; /* 0..4, or 5 for column */
+    int voc; /* a hz_vocab, or COLUMN */
     const char *src, *dst;
     size_t sn, dn;
 } rule;
@@ -51,9 +52,11 @@ static int split(const char *line, size_t n, rule *r)
     size_t vn = (size_t)(colon - line);
     const char *v = trim(line, &vn);
     r->voc = -1;
-    for (int k = 0; k < 5; k++)
-        if (strlen(vocabs[k]) == vn && strncasecmp(v, vocabs[k], vn) == 0) r->voc = k;
-    if (vn == 6 && strncasecmp(v, "column", 6) == 0) r->voc = 5;
+    for (int k = 0; k < HZ_VOCAB_ALL; k++) {
+        const char *name = vocab_label((hz_vocab)k);
+        if (strlen(name) == vn && strncasecmp(v, name, vn) == 0) r->voc = k;
+    }
+    if (vn == 6 && strncasecmp(v, "column", 6) == 0) r->voc = COLUMN;
     r->sn = (size_t)(eq - colon - 1);
     r->src = trim(colon + 1, &r->sn);
     r->dn = n - (size_t)(eq + 1 - line);
@@ -86,15 +89,32 @@ static void check_rule(const vocabmap *m, const rule *r, const char *rest, size_
     dst[r->dn] = 0;
     for (char *c = dst; *c; c++)
         *c = (char)tolower((unsigned char)*c);
-    if (r->voc == 5) {
+    if (r->voc == COLUMN) {
         const char *f = vocabmap_column(m, src);
         FUZZ_CHECK(f && strcmp(f, dst) == 0);
         return;
     }
     int want = 0, got = -1;
-    FUZZ_CHECK(!*dst || vocab_parse((hz_vocab)r->voc, dst, &want) == 0);
-    FUZZ_CHECK(vocabmap_lookup(m, (hz_vocab)r->voc, r->src, r->sn, &got) == 0);
-    FUZZ_CHECK(got == want);
+    if (r->voc != HZ_VOCAB_MECHANISM) {
+        FUZZ_CHECK(!*dst || vocab_parse((hz_vocab)r->voc, dst, &want) == 0);
+        FUZZ_CHECK(vocabmap_lookup(m, (hz_vocab)r->voc, r->src, r->sn, &got) == 0);
+        FUZZ_CHECK(got == want);
+        return;
+    }
+    /* a mechanism's target: a word (canonical or of the model before issue 11, which may imply an
+     * intent) or MECHANISM+INTENT */
+    int want_intent = 0, got_intent = -1;
+    char *plus = strchr(dst, '+');
+    if (plus) {
+        *plus = 0;
+        int implied = 0;
+        FUZZ_CHECK(vocab_mechanism_legacy(dst, &want, &implied) == 0 && implied == 0);
+        FUZZ_CHECK(vocab_parse(HZ_VOCAB_INTENT, plus + 1, &want_intent) == 0);
+    } else {
+        FUZZ_CHECK(!*dst || vocab_mechanism_legacy(dst, &want, &want_intent) == 0);
+    }
+    FUZZ_CHECK(vocabmap_lookup_mechanism(m, r->src, r->sn, &got, &got_intent) == 0);
+    FUZZ_CHECK(got == want && got_intent == want_intent);
 }
 
 /* The error "PATH:LINE: why" names a line of text that is neither blank nor a comment. */
@@ -134,7 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int kind = split(p, len, &r);
         if (clean) FUZZ_CHECK(kind >= 0); /* a file that loads has only rules and blanks */
         if (clean && kind == 0) check_rule(m, &r, p + len, (size_t)(end - p) - len);
-        for (int k = 0; k < 5; k++) {
+        for (int k = 0; k < HZ_VOCAB_ALL; k++) {
             int v = -1;
             if (vocabmap_lookup(m, (hz_vocab)k, p, len, &v) == 0)
                 FUZZ_CHECK(v >= 0 && v < vocab_count((hz_vocab)k));

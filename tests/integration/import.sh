@@ -67,12 +67,94 @@ rm -f "$tmp/zh.sqlite"
 "$HAZMAP" import-areas --db "$tmp/zh.sqlite" tests/data/chengdu-datav-geojson/510104.json --srs gcj02 > /dev/null
 out=$("$HAZMAP" import-incidents --db "$tmp/zh.sqlite" "$tmp/zh.csv" --srs gcj02 2>&1)
 got=$(sqlite3 "$tmp/zh.sqlite" "SELECT source_id, substr(occurred_at, 1, 16), mechanism, severity, place, intent, sex, age, description, extra IS NULL FROM incidents ORDER BY source_id")
-want='Z1|2013-05-01T08:30|traffic|minor|road|unintentional|male|34|骑车被撞|1
+# (机动车车祸: motor-vehicle traffic, road user not said; 钝器伤: struck, the intent its own column's)
+want='Z1|2013-05-01T08:30|traffic_other|minor|road|unintentional|male|34|骑车被撞|1
 Z2|2013-05-02T17:05|fall|serious|home|unintentional|female|72|在家中摔倒|1
-Z3|2013-05-03T22:40|violence|serious|public|assault|male|25|斗殴|1
-Z4|2013-05-04T10:00|animal|minor|school|undetermined|female|8|被狗咬伤|1'
+Z3|2013-05-03T22:40|struck|serious|public|assault|male|25|斗殴|1
+Z4|2013-05-04T10:00|bites_stings|minor|school|undetermined|female|8|被狗咬伤|1'
 check "GB18030 CSV with Chinese headers and code lists: 4 rows, every field as expected" \
   '[[ $out == *"loaded 4"* && "$got" == "$want" ]] || { echo "$out"; echo "$got"; false; }'
+# The national injury surveillance report card (全国伤害监测报告卡), --format niss, GB18030, no
+# mapping file: every code list of the card (SURVEILLANCE.md), row by row.
+cat > "$tmp/niss.u8" <<'CSV'
+编号,伤害发生时间,经度,纬度,性别,年龄,伤害发生原因,伤害发生地点,伤害发生时活动,是否故意,伤害性质,伤害部位,伤害严重程度,伤害结局
+N01,2014-03-01 08:10,104.0820,30.6578,男,45,机动车车祸,公路/街道,驾乘交通工具,非故意,骨折,下肢,中度,住院
+N02,2014-03-02 09:20,104.0830,30.6570,女,30,非机动车车祸,公路/街道,步行,非故意,挫伤、擦伤,上肢,轻度,处理后离院
+N03,2014-03-03 10:30,104.0840,30.6560,男,81,跌倒/坠落,家中,家务,非故意,骨折,躯干,重度,死亡
+N04,2014-03-04 11:40,104.0850,30.6550,男,27,钝器伤,贸易和服务场所,休闲活动,故意/他人加害,脑震荡、脑挫裂伤,头部,中度,留观
+N05,2014-03-05 12:50,104.0860,30.6540,男,33,火器伤,公共居住场所,其他,故意/他人加害,锐器伤、咬伤、开放伤,躯干,重度,转院
+N06,2014-03-06 13:00,104.0870,30.6530,女,19,刀/锐器伤,家中,生命活动,自残/自杀,锐器伤、咬伤、开放伤,上肢,轻度,处理后离院
+N07,2014-03-07 14:10,104.0880,30.6520,女,2,烧烫伤,家中,休闲活动,非故意,烧烫伤,多部位,中度,住院
+N08,2014-03-08 15:20,104.0890,30.6510,男,50,窒息/悬吊,家中,其他,自残/自杀,器官系统损伤,全身广泛受伤,重度,死亡
+N09,2014-03-09 16:30,104.0900,30.6500,男,12,溺水,其他,体育活动,非故意,其他,全身广泛受伤,重度,住院
+N10,2014-03-10 17:40,104.0910,30.6490,女,40,中毒,家中,家务,不清楚,器官系统损伤,全身广泛受伤,中度,留观
+N11,2014-03-11 18:50,104.0920,30.6480,女,9,动物伤,学校与公共场所,学习,非故意,锐器伤、咬伤、开放伤,下肢,轻度,处理后离院
+N12,2014-03-12 19:00,104.0930,30.6470,女,24,性侵犯,体育和运动场所,其他,故意/他人加害,其他,多部位,轻度,其他
+N13,2014-03-13 20:10,104.0940,30.6460,男,38,其他,工业和建筑场所,工作,非故意,扭伤/拉伤,上肢,轻度,处理后离院
+N14,2014-03-14 21:20,104.0950,30.6450,男,61,不清楚,农场/农田,工作,不清楚,不清楚,不清楚,轻度,处理后离院
+CSV
+iconv -f UTF-8 -t GB18030 "$tmp/niss.u8" > "$tmp/niss.csv"
+rm -f "$tmp/niss.sqlite"
+"$HAZMAP" import-areas --db "$tmp/niss.sqlite" tests/data/chengdu-datav-geojson/510104.json --srs gcj02 > /dev/null
+out=$("$HAZMAP" import-incidents --db "$tmp/niss.sqlite" "$tmp/niss.csv" --format niss --srs gcj02 2>&1)
+got=$(sqlite3 "$tmp/niss.sqlite" "SELECT source_id, mechanism, intent, severity, place, sex, activity, nature, body_part, outcome FROM incidents ORDER BY source_id")
+want_niss='N01|traffic_other|unintentional|serious|road|male|travel|fracture|lower_limb|hospitalised
+N02|other_transport|unintentional|minor|road|female|walking|bruise|upper_limb|discharged
+N03|fall|unintentional|fatal|home|male|housework|fracture|trunk|died
+N04|struck|assault|serious|public|male|leisure|concussion|head|observation
+N05|firearm|assault|serious|home|male|other|open_wound|trunk|transferred
+N06|cut_pierce|self_harm|minor|home|female|vital|open_wound|upper_limb|discharged
+N07|fire_flame|unintentional|serious|home|female|leisure|burn|multiple|hospitalised
+N08|suffocation|self_harm|fatal|home|male|other|organ|systemic|died
+N09|drowning|unintentional|serious|other|male|sport|other|systemic|hospitalised
+N10|poisoning|undetermined|serious|home|female|housework|organ|systemic|observation
+N11|bites_stings|unintentional|minor|school|female|education|open_wound|lower_limb|discharged
+N12|other|assault|minor|public|female|other|other|multiple|other
+N13|other|unintentional|minor|workplace|male|work|sprain|upper_limb|discharged
+N14|unspecified|undetermined|minor|workplace|male|work|||discharged'
+check "NISS card (--format niss, GB18030): 14 rows, every code list as documented" \
+  '[[ $out == *"loaded 14"* && $out == *"rejected 0"* && "$got" == "$want_niss" ]] || { echo "$out"; echo "$got"; false; }'
+out=$("$HAZMAP" import-incidents --db "$tmp/niss.sqlite" "$tmp/niss.csv" --format niss --srs gcj02 2>&1)
+check "NISS card re-imported: nothing changes" '[[ $out == *"loaded 0, replaced 0, unchanged 14"* ]] || { echo "$out"; false; }'
+printf '编号,经度,纬度,伤害发生原因\nQ1,104.08,30.65,跌倒/坠落\n' > "$tmp/notcard.csv"
+out=$("$HAZMAP" import-incidents --db "$tmp/niss.sqlite" "$tmp/notcard.csv" --format niss 2>&1); rc=$?
+check "--format niss without the card's 是否故意 column: exit 1 naming it" '[[ $rc == 1 && $out == *"是否故意"* ]] || { echo "$out"; false; }'
+# A hospital's ICD-10-coded export (--icd10 COLUMN), codes with and without the dot; the bad
+# codes are rejected with their line and reason while the others load.
+cat > "$tmp/icd.csv" <<'CSV'
+id,occurred_at,lon,lat,sex,age,place,severity,ecode
+H1,2014-04-01 08:00,104.0820,30.6578,male,30,road,serious,V43.5
+H2,2014-04-02 09:00,104.0830,30.6570,female,80,home,serious,W19
+H3,2014-04-03 10:00,104.0840,30.6560,male,22,public,minor,Y04.0
+H4,2014-04-04 11:00,104.0850,30.6550,female,35,home,fatal,X700
+H5,2014-04-05 12:00,104.0860,30.6540,male,6,road,minor,V03.1
+H6,2014-04-06 13:00,104.0870,30.6530,male,44,workplace,serious,W31
+H7,2014-04-07 14:00,104.0880,30.6520,female,3,home,minor,X12
+H8,2014-04-08 15:00,104.0890,30.6510,male,50,other,minor,Y45
+H9,2014-04-09 16:00,104.0900,30.6500,male,51,other,minor,W1
+H10,2014-04-10 17:00,104.0910,30.6490,male,29,road,minor,Y35.3
+CSV
+rm -f "$tmp/icd.sqlite"
+"$HAZMAP" import-areas --db "$tmp/icd.sqlite" tests/data/chengdu-datav-geojson/510104.json --srs gcj02 > /dev/null
+out=$("$HAZMAP" import-incidents --db "$tmp/icd.sqlite" "$tmp/icd.csv" --icd10 ecode --srs gcj02 2>&1)
+got=$(sqlite3 "$tmp/icd.sqlite" "SELECT source_id, mechanism, intent, severity, place, sex FROM incidents ORDER BY t")
+want_icd='H1|traffic_occupant|unintentional|serious|road|male
+H2|fall|unintentional|serious|home|female
+H3|struck|assault|minor|public|male
+H4|suffocation|self_harm|fatal|home|female
+H5|traffic_pedestrian|unintentional|minor|road|male
+H6|machinery|unintentional|serious|workplace|male
+H7|hot_substance|unintentional|minor|home|female
+H10|struck|legal_war|minor|road|male'
+rej=$(sqlite3 "$tmp/icd.sqlite" "SELECT line || ': ' || reason FROM import_rejects ORDER BY line")
+check "ICD-10-coded CSV (--icd10 ecode): 8 rows mapped by the injury matrix" \
+  '[[ $out == *"loaded 8"* && $out == *"rejected 2"* && "$got" == "$want_icd" ]] || { echo "$out"; echo "$got"; false; }'
+check "bad ICD-10 codes rejected with line and reason" \
+  '[[ $rej == *"9: ICD-10 code '"'"'Y45'"'"'"*"medical"* && $rej == *"10: ICD-10 code '"'"'W1'"'"'"*"malformed"* ]] || { echo "$rej"; false; }'
+out=$("$HAZMAP" import-incidents --db "$tmp/icd.sqlite" "$tmp/icd.csv" --icd10 ecode --srs gcj02 2>&1)
+check "ICD-10 CSV re-imported: nothing changes" '[[ $out == *"loaded 0, replaced 0, unchanged 8"* ]] || { echo "$out"; false; }'
+out=$("$HAZMAP" import-incidents --db "$tmp/icd.sqlite" "$tmp/icd.csv" --icd10 nope 2>&1); rc=$?
+check "--icd10 naming no column: exit 1 naming it" '[[ $rc == 1 && $out == *"--icd10 column '"'"'nope'"'"'"* ]] || { echo "$out"; false; }'
 # Spreadsheets whose cells are all text (GDAL's writer stores CSV fields as text), as offices
 # export them: the first row is the header all the same; --sheet picks a sheet; ODS as XLSX.
 cp "$tmp/zh.u8" "$tmp/zh8.csv"

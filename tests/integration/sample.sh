@@ -58,85 +58,11 @@ check "CSV rows have 13 fields" awk -F, 'NF != 13 { bad = 1 } END { exit bad }' 
 DB=$TMP/sample.sqlite
 if ! "$HAZMAP" import-areas --help > "$TMP/help.txt" 2>&1 && grep -qi 'not implemented' "$TMP/help.txt"; then
   bad "$HAZMAP import-areas is not implemented yet: cannot load the sample"
-  
-# 4. Road traffic injuries are on the roads: every traffic incident, after the importer's GCJ-02 ->
-# WGS84 conversion, lies within 20 m of an edge of data/jinjiang_roads.txt (gensample puts them on
-# the edges with a 5 m GPS error; unconverted they would be ~360 m off). Nearest edge by brute force
-# over a 0.002-degree grid of the edges, in a local plane at 30.6 N: independent of gensample.
-if near=$(python3 - "$DB" data/jinjiang_roads.txt 2>&1 <<'PY'
-import math, sqlite3, sys
-mx, my, g = 111320.0 * math.cos(math.radians(30.6)), 110850.0, 0.002
-grid = {}
-for line in open(sys.argv[2], encoding="utf-8"):
-    if line.startswith("#"):
-        continue
-    _, _, x0, y0, x1, y1 = line.split()
-    e = tuple(map(float, (x0, y0, x1, y1)))
-    for i in range(int(min(e[0], e[2]) // g) - 1, int(max(e[0], e[2]) // g) + 2):
-        for j in range(int(min(e[1], e[3]) // g) - 1, int(max(e[1], e[3]) // g) + 2):
-            grid.setdefault((i, j), []).append(e)
-def dist(x, y, e):
-    ax, ay, bx, by = 0.0, 0.0, (e[2] - e[0]) * mx, (e[3] - e[1]) * my
-    px, py = (x - e[0]) * mx, (y - e[1]) * my
-    t = max(0.0, min(1.0, (px * bx + py * by) / (bx * bx + by * by)))
-    return math.hypot(px - t * bx, py - t * by)
-pts = sqlite3.connect(sys.argv[1]).execute(
-    "SELECT lon, lat FROM incidents WHERE mechanism = 'traffic'").fetchall()
-within = sum(1 for x, y in pts
-             if min((dist(x, y, e) for e in grid.get((int(x // g), int(y // g)), [])),
-                    default=1e9) <= 20.0)
-print(within, len(pts))
-PY
-); then
-  read -r w n <<< "$near"
-  check "traffic incidents within 20 m of a road edge: $w of $n (>= 99 %)" \
-    awk -v w="$w" -v n="$n" 'BEGIN { exit !(n >= 10000 && w >= 0.99 * n) }'
-else
-  bad "road distance of the traffic incidents: $near"
-fi
-
-echo "sample.sh: $fails failure(s)"; exit 1
+  echo "sample.sh: $fails failure(s)"; exit 1
 fi
 if ! tools/load-sample.sh "$HAZMAP" "$DB" > "$TMP/load.log" 2>&1; then
   bad "tools/load-sample.sh failed: $(tail -n 5 "$TMP/load.log")"
-  
-# 4. Road traffic injuries are on the roads: every traffic incident, after the importer's GCJ-02 ->
-# WGS84 conversion, lies within 20 m of an edge of data/jinjiang_roads.txt (gensample puts them on
-# the edges with a 5 m GPS error; unconverted they would be ~360 m off). Nearest edge by brute force
-# over a 0.002-degree grid of the edges, in a local plane at 30.6 N: independent of gensample.
-if near=$(python3 - "$DB" data/jinjiang_roads.txt 2>&1 <<'PY'
-import math, sqlite3, sys
-mx, my, g = 111320.0 * math.cos(math.radians(30.6)), 110850.0, 0.002
-grid = {}
-for line in open(sys.argv[2], encoding="utf-8"):
-    if line.startswith("#"):
-        continue
-    _, _, x0, y0, x1, y1 = line.split()
-    e = tuple(map(float, (x0, y0, x1, y1)))
-    for i in range(int(min(e[0], e[2]) // g) - 1, int(max(e[0], e[2]) // g) + 2):
-        for j in range(int(min(e[1], e[3]) // g) - 1, int(max(e[1], e[3]) // g) + 2):
-            grid.setdefault((i, j), []).append(e)
-def dist(x, y, e):
-    ax, ay, bx, by = 0.0, 0.0, (e[2] - e[0]) * mx, (e[3] - e[1]) * my
-    px, py = (x - e[0]) * mx, (y - e[1]) * my
-    t = max(0.0, min(1.0, (px * bx + py * by) / (bx * bx + by * by)))
-    return math.hypot(px - t * bx, py - t * by)
-pts = sqlite3.connect(sys.argv[1]).execute(
-    "SELECT lon, lat FROM incidents WHERE mechanism = 'traffic'").fetchall()
-within = sum(1 for x, y in pts
-             if min((dist(x, y, e) for e in grid.get((int(x // g), int(y // g)), [])),
-                    default=1e9) <= 20.0)
-print(within, len(pts))
-PY
-); then
-  read -r w n <<< "$near"
-  check "traffic incidents within 20 m of a road edge: $w of $n (>= 99 %)" \
-    awk -v w="$w" -v n="$n" 'BEGIN { exit !(n >= 10000 && w >= 0.99 * n) }'
-else
-  bad "road distance of the traffic incidents: $near"
-fi
-
-echo "sample.sh: $fails failure(s)"; exit 1
+  echo "sample.sh: $fails failure(s)"; exit 1
 fi
 ok "tools/load-sample.sh loaded the sample"
 check "load left no DB.tmp behind" test ! -e "$DB.tmp"
@@ -193,9 +119,21 @@ else
 fi
 
 # 3. Planted clusters are where planted (WGS84 centres): this fails if the GCJ-02 conversion is
-# skipped or wrong (the offset here is ~360 m, several times every radius).
+# skipped or wrong (the offset here is ~360 m, several times every radius). The clusters' file
+# names mechanisms in the words of the model before issue 11; the store holds what the importer
+# made of them (SURVEILLANCE.md: traffic -> traffic_other, crush -> struck).
+stored_word() {
+  case $1 in
+    traffic) echo traffic_other ;;
+    fire_burn) echo fire_flame ;;
+    crush) echo struck ;;
+    animal) echo bites_stings ;;
+    *) echo "$1" ;;
+  esac
+}
 while IFS=, read -r id kind name lon lat radius mech nplanted notes; do
   [ "$id" = id ] && continue
+  mech=$(stored_word "$mech")
   dlat=$(awk -v r="$radius" 'BEGIN { printf "%.8f", r / 110000 * 1.2 }')
   dlon=$(awk -v r="$radius" 'BEGIN { printf "%.8f", r / 95000 * 1.2 }')
   got=$(q "SELECT count(*) FROM incidents WHERE lon BETWEEN $lon - $dlon AND $lon + $dlon
@@ -209,7 +147,7 @@ done < data/planted_clusters.csv
 IFS=, read -r lon lat < <(awk -F, '$1 == "C02" { print $4 "," $5 }' data/planted_clusters.csv)
 read -r before after < <(sqlite3 -bail -cmd '.load mod_spatialite' -separator ' ' "$DB" \
   "SELECT sum(occurred_at < '2013-07-01'), sum(occurred_at >= '2013-07-01') FROM incidents
-   WHERE mechanism = 'traffic' AND lon BETWEEN $lon - 0.001 AND $lon + 0.001
+   WHERE mechanism = 'traffic_other' AND lon BETWEEN $lon - 0.001 AND $lon + 0.001
    AND lat BETWEEN $lat - 0.001 AND $lat + 0.001
    AND ST_Distance(geom, MakePoint($lon, $lat, 4326), 1) <= 60" 2>/dev/null | tail -n 1)
 check "intervention at 牛市口 (C02) from 2013-07-01: after/before = $after/$before in 0.3..0.55" \
@@ -238,7 +176,7 @@ def dist(x, y, e):
     t = max(0.0, min(1.0, (px * bx + py * by) / (bx * bx + by * by)))
     return math.hypot(px - t * bx, py - t * by)
 pts = sqlite3.connect(sys.argv[1]).execute(
-    "SELECT lon, lat FROM incidents WHERE mechanism = 'traffic'").fetchall()
+    "SELECT lon, lat FROM incidents WHERE mechanism LIKE 'traffic%'").fetchall()
 within = sum(1 for x, y in pts
              if min((dist(x, y, e) for e in grid.get((int(x // g), int(y // g)), [])),
                     default=1e9) <= 20.0)

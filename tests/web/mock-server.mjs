@@ -12,14 +12,14 @@ import zlib from 'node:zlib';
 const port = Number(process.argv[2] || 8099);
 const root = path.resolve(process.argv[3] || new URL('../../web', import.meta.url).pathname);
 const areas = JSON.parse(fs.readFileSync(new URL('../../data/jinjiang_subdistricts.geojson', import.meta.url)));
-const FILTERS = ['mechanism', 'place', 'intent', 'severity', 'sex', 'from', 'to', 'age', 'disability', 'area', 'weight', 'weights'];
+const FILTERS = ['mechanism', 'place', 'intent', 'severity', 'sex', 'from', 'to', 'age', 'disability', 'area', 'weight', 'weights', 'activity', 'outcome'];
 const MIME = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.png': 'image/png', '.json': 'application/json', '.map': 'application/json', '.svg': 'image/svg+xml' };
 const BOUNDS = [104.05, 30.57, 104.16, 30.67];
 // What the real server's /api/config says (geo/vocab.c); a stand-in has to hold its own copy.
 const VOCABULARIES = {
-  mechanism: ['traffic', 'fall', 'fire_burn', 'violence', 'self_harm', 'poisoning', 'drowning', 'crush', 'cut_pierce', 'animal', 'electric', 'other'],
+  mechanism: ['traffic_occupant', 'traffic_motorcyclist', 'traffic_pedal_cyclist', 'traffic_pedestrian', 'traffic_other', 'other_transport', 'fall', 'struck', 'cut_pierce', 'fire_flame', 'hot_substance', 'drowning', 'suffocation', 'poisoning', 'machinery', 'natural', 'bites_stings', 'firearm', 'electric', 'overexertion', 'other', 'unspecified'],
   place: ['home', 'road', 'school', 'workplace', 'public', 'other'],
-  intent: ['unintentional', 'assault', 'self_harm', 'undetermined'],
+  intent: ['unintentional', 'assault', 'self_harm', 'undetermined', 'legal_war'],
   severity: ['fatal', 'serious', 'minor', 'none'],
   sex: ['male', 'female'],
 };

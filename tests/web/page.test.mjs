@@ -125,20 +125,22 @@ function apiRequests(reqs) {
   return [...out].sort();
 }
 
-// What each option of the working-group / mechanism selector asked the server for, recorded from the
-// page as it was when the selectors were still built from lists copied into state.js (commit 81561e5),
-// on the sample. The page now builds them from /api/config's vocabularies: the same options must send
-// the same filters, so they select the same incidents.
+// What each option of the working-group / mechanism selector asked the server for. First recorded
+// from the page as it was when the selectors were still built from lists copied into state.js
+// (commit 81561e5); re-recorded (RECORD_GROUP_REQUESTS=FILE) for the mechanism x intent model of
+// issue 11, where a working group names the new words (order: intent=assault; traffic: the five
+// traffic groups; fire: fire_flame,hot_substance). That the groups still select the same incidents
+// of the sample is checked against the CSV by tests/integration/groups.sh.
 const GROUP_REQUESTS = {
   'traffic': [
-    '/collections/areas/items?limit=10000&mechanism=traffic',
-    '/collections/blackspots/items?limit=100&mechanism=traffic',
-    '/tiles/density/legend.json?mechanism=traffic',
+    '/collections/areas/items?limit=10000&mechanism=traffic_occupant,traffic_motorcyclist,traffic_pedal_cyclist,traffic_pedestrian,traffic_other',
+    '/collections/blackspots/items?limit=100&mechanism=traffic_occupant,traffic_motorcyclist,traffic_pedal_cyclist,traffic_pedestrian,traffic_other',
+    '/tiles/density/legend.json?mechanism=traffic_occupant,traffic_motorcyclist,traffic_pedal_cyclist,traffic_pedestrian,traffic_other',
   ],
   'fire': [
-    '/collections/areas/items?limit=10000&mechanism=fire_burn',
-    '/collections/blackspots/items?limit=100&mechanism=fire_burn',
-    '/tiles/density/legend.json?mechanism=fire_burn',
+    '/collections/areas/items?limit=10000&mechanism=fire_flame,hot_substance',
+    '/collections/blackspots/items?limit=100&mechanism=fire_flame,hot_substance',
+    '/tiles/density/legend.json?mechanism=fire_flame,hot_substance',
   ],
   'workplace': [
     '/collections/areas/items?limit=10000&place=workplace',
@@ -166,9 +168,9 @@ const GROUP_REQUESTS = {
     '/tiles/density/legend.json?place=school',
   ],
   'environment': [
-    '/collections/areas/items?limit=10000&mechanism=drowning,animal,electric,poisoning',
-    '/collections/blackspots/items?limit=100&mechanism=drowning,animal,electric,poisoning',
-    '/tiles/density/legend.json?mechanism=drowning,animal,electric,poisoning',
+    '/collections/areas/items?limit=10000&mechanism=drowning,bites_stings,electric,poisoning,natural',
+    '/collections/blackspots/items?limit=100&mechanism=drowning,bites_stings,electric,poisoning,natural',
+    '/tiles/density/legend.json?mechanism=drowning,bites_stings,electric,poisoning,natural',
   ],
   'public': [
     '/collections/areas/items?limit=10000&place=public',
@@ -176,69 +178,119 @@ const GROUP_REQUESTS = {
     '/tiles/density/legend.json?place=public',
   ],
   'order': [
-    '/collections/areas/items?limit=10000&mechanism=violence',
-    '/collections/blackspots/items?limit=100&mechanism=violence',
-    '/tiles/density/legend.json?mechanism=violence',
+    '/collections/areas/items?limit=10000&intent=assault',
+    '/collections/blackspots/items?limit=100&intent=assault',
+    '/tiles/density/legend.json?intent=assault',
   ],
-  'm.traffic': [
-    '/collections/areas/items?limit=10000&mechanism=traffic',
-    '/collections/blackspots/items?limit=100&mechanism=traffic',
-    '/tiles/density/legend.json?mechanism=traffic',
+  'm.traffic_occupant': [
+    '/collections/areas/items?limit=10000&mechanism=traffic_occupant',
+    '/collections/blackspots/items?limit=100&mechanism=traffic_occupant',
+    '/tiles/density/legend.json?mechanism=traffic_occupant',
+  ],
+  'm.traffic_motorcyclist': [
+    '/collections/areas/items?limit=10000&mechanism=traffic_motorcyclist',
+    '/collections/blackspots/items?limit=100&mechanism=traffic_motorcyclist',
+    '/tiles/density/legend.json?mechanism=traffic_motorcyclist',
+  ],
+  'm.traffic_pedal_cyclist': [
+    '/collections/areas/items?limit=10000&mechanism=traffic_pedal_cyclist',
+    '/collections/blackspots/items?limit=100&mechanism=traffic_pedal_cyclist',
+    '/tiles/density/legend.json?mechanism=traffic_pedal_cyclist',
+  ],
+  'm.traffic_pedestrian': [
+    '/collections/areas/items?limit=10000&mechanism=traffic_pedestrian',
+    '/collections/blackspots/items?limit=100&mechanism=traffic_pedestrian',
+    '/tiles/density/legend.json?mechanism=traffic_pedestrian',
+  ],
+  'm.traffic_other': [
+    '/collections/areas/items?limit=10000&mechanism=traffic_other',
+    '/collections/blackspots/items?limit=100&mechanism=traffic_other',
+    '/tiles/density/legend.json?mechanism=traffic_other',
+  ],
+  'm.other_transport': [
+    '/collections/areas/items?limit=10000&mechanism=other_transport',
+    '/collections/blackspots/items?limit=100&mechanism=other_transport',
+    '/tiles/density/legend.json?mechanism=other_transport',
   ],
   'm.fall': [
     '/collections/areas/items?limit=10000&mechanism=fall',
     '/collections/blackspots/items?limit=100&mechanism=fall',
     '/tiles/density/legend.json?mechanism=fall',
   ],
-  'm.fire_burn': [
-    '/collections/areas/items?limit=10000&mechanism=fire_burn',
-    '/collections/blackspots/items?limit=100&mechanism=fire_burn',
-    '/tiles/density/legend.json?mechanism=fire_burn',
-  ],
-  'm.violence': [
-    '/collections/areas/items?limit=10000&mechanism=violence',
-    '/collections/blackspots/items?limit=100&mechanism=violence',
-    '/tiles/density/legend.json?mechanism=violence',
-  ],
-  'm.self_harm': [
-    '/collections/areas/items?limit=10000&mechanism=self_harm',
-    '/collections/blackspots/items?limit=100&mechanism=self_harm',
-    '/tiles/density/legend.json?mechanism=self_harm',
-  ],
-  'm.poisoning': [
-    '/collections/areas/items?limit=10000&mechanism=poisoning',
-    '/collections/blackspots/items?limit=100&mechanism=poisoning',
-    '/tiles/density/legend.json?mechanism=poisoning',
-  ],
-  'm.drowning': [
-    '/collections/areas/items?limit=10000&mechanism=drowning',
-    '/collections/blackspots/items?limit=100&mechanism=drowning',
-    '/tiles/density/legend.json?mechanism=drowning',
-  ],
-  'm.crush': [
-    '/collections/areas/items?limit=10000&mechanism=crush',
-    '/collections/blackspots/items?limit=100&mechanism=crush',
-    '/tiles/density/legend.json?mechanism=crush',
+  'm.struck': [
+    '/collections/areas/items?limit=10000&mechanism=struck',
+    '/collections/blackspots/items?limit=100&mechanism=struck',
+    '/tiles/density/legend.json?mechanism=struck',
   ],
   'm.cut_pierce': [
     '/collections/areas/items?limit=10000&mechanism=cut_pierce',
     '/collections/blackspots/items?limit=100&mechanism=cut_pierce',
     '/tiles/density/legend.json?mechanism=cut_pierce',
   ],
-  'm.animal': [
-    '/collections/areas/items?limit=10000&mechanism=animal',
-    '/collections/blackspots/items?limit=100&mechanism=animal',
-    '/tiles/density/legend.json?mechanism=animal',
+  'm.fire_flame': [
+    '/collections/areas/items?limit=10000&mechanism=fire_flame',
+    '/collections/blackspots/items?limit=100&mechanism=fire_flame',
+    '/tiles/density/legend.json?mechanism=fire_flame',
+  ],
+  'm.hot_substance': [
+    '/collections/areas/items?limit=10000&mechanism=hot_substance',
+    '/collections/blackspots/items?limit=100&mechanism=hot_substance',
+    '/tiles/density/legend.json?mechanism=hot_substance',
+  ],
+  'm.drowning': [
+    '/collections/areas/items?limit=10000&mechanism=drowning',
+    '/collections/blackspots/items?limit=100&mechanism=drowning',
+    '/tiles/density/legend.json?mechanism=drowning',
+  ],
+  'm.suffocation': [
+    '/collections/areas/items?limit=10000&mechanism=suffocation',
+    '/collections/blackspots/items?limit=100&mechanism=suffocation',
+    '/tiles/density/legend.json?mechanism=suffocation',
+  ],
+  'm.poisoning': [
+    '/collections/areas/items?limit=10000&mechanism=poisoning',
+    '/collections/blackspots/items?limit=100&mechanism=poisoning',
+    '/tiles/density/legend.json?mechanism=poisoning',
+  ],
+  'm.machinery': [
+    '/collections/areas/items?limit=10000&mechanism=machinery',
+    '/collections/blackspots/items?limit=100&mechanism=machinery',
+    '/tiles/density/legend.json?mechanism=machinery',
+  ],
+  'm.natural': [
+    '/collections/areas/items?limit=10000&mechanism=natural',
+    '/collections/blackspots/items?limit=100&mechanism=natural',
+    '/tiles/density/legend.json?mechanism=natural',
+  ],
+  'm.bites_stings': [
+    '/collections/areas/items?limit=10000&mechanism=bites_stings',
+    '/collections/blackspots/items?limit=100&mechanism=bites_stings',
+    '/tiles/density/legend.json?mechanism=bites_stings',
+  ],
+  'm.firearm': [
+    '/collections/areas/items?limit=10000&mechanism=firearm',
+    '/collections/blackspots/items?limit=100&mechanism=firearm',
+    '/tiles/density/legend.json?mechanism=firearm',
   ],
   'm.electric': [
     '/collections/areas/items?limit=10000&mechanism=electric',
     '/collections/blackspots/items?limit=100&mechanism=electric',
     '/tiles/density/legend.json?mechanism=electric',
   ],
+  'm.overexertion': [
+    '/collections/areas/items?limit=10000&mechanism=overexertion',
+    '/collections/blackspots/items?limit=100&mechanism=overexertion',
+    '/tiles/density/legend.json?mechanism=overexertion',
+  ],
   'm.other': [
     '/collections/areas/items?limit=10000&mechanism=other',
     '/collections/blackspots/items?limit=100&mechanism=other',
     '/tiles/density/legend.json?mechanism=other',
+  ],
+  'm.unspecified': [
+    '/collections/areas/items?limit=10000&mechanism=unspecified',
+    '/collections/blackspots/items?limit=100&mechanism=unspecified',
+    '/tiles/density/legend.json?mechanism=unspecified',
   ],
 };
 
@@ -671,7 +723,7 @@ try {
     await page.locator('#f-sev input[value=serious]').check();
     await settle(page, 600);
     const after = w.requests.slice(before).map((r) => r.url());
-    const newTiles = after.filter((u) => isTile(u) && u.includes('mechanism=traffic') && /severity=fatal(,|%2C)serious/.test(u));
+    const newTiles = after.filter((u) => isTile(u) && u.includes('mechanism=traffic_occupant') && /severity=fatal(,|%2C)serious/.test(u));
     check(newTiles.length > 0, 'filter change reloads density tiles with the new parameters', newTiles[0] ? newTiles[0].replace(BASE, '') : `${after.length} requests`);
     check(after.some((u) => u.includes('/collections/areas/items') && u.includes('mechanism=traffic')), 'filter change reloads the areas with the new parameters');
     check(after.some((u) => u.includes('/collections/blackspots/items') && u.includes('mechanism=traffic')), 'filter change reloads the black spots with the new parameters');

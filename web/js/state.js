@@ -10,24 +10,28 @@
 //
 // Working groups of the Jinjiang Safe Community programme -> API filter parameters (filter.h).
 // A group is one filter selection; the individual mechanisms are offered beside them ("m.WORD").
-//   traffic     mechanism=traffic          fire        mechanism=fire_burn
+// The mechanisms and intents are the ICD-10 injury matrix's (SURVEILLANCE.md):
+//   traffic     mechanism=the five motor-vehicle traffic groups (the server's word "traffic")
+//   fire        mechanism=fire_flame,hot_substance
 //   workplace   place=workplace            home        place=home
 //   elderly     age=65-                    disabled    disability=yes
 //   school      place=school               public      place=public
-//   environment mechanism=drowning,animal,electric,poisoning   (environmental hazards: water,
-//               animals, electricity, poisoning by gas/chemicals; the programme's "环境安全")
-//   order       mechanism=violence         (public order / 社会治安: assault and fights)
+//   environment mechanism=drowning,bites_stings,electric,poisoning,natural   (environmental
+//               hazards: water, animals, electricity, poisoning by gas/chemicals, weather; the
+//               programme's "环境安全")
+//   order       intent=assault             (public order / 社会治安: assault and fights)
+export const TRAFFIC = 'traffic_occupant,traffic_motorcyclist,traffic_pedal_cyclist,traffic_pedestrian,traffic_other';
 export const GROUPS = {
-  traffic: { mechanism: 'traffic' },
-  fire: { mechanism: 'fire_burn' },
+  traffic: { mechanism: TRAFFIC },
+  fire: { mechanism: 'fire_flame,hot_substance' },
   workplace: { place: 'workplace' },
   home: { place: 'home' },
   elderly: { age: '65-' },
   disabled: { disability: 'yes' },
   school: { place: 'school' },
-  environment: { mechanism: 'drowning,animal,electric,poisoning' },
+  environment: { mechanism: 'drowning,bites_stings,electric,poisoning,natural' },
   public: { place: 'public' },
-  order: { mechanism: 'violence' },
+  order: { intent: 'assault' },
 };
 // The public (no token) is answered only from the published release (API.md, issue 13): the maps
 // take a year of the release and one injury group or place group, nothing else. The public's group
