@@ -416,7 +416,7 @@ hz_status screen_run(const roadnet *net, const incset *s, const hz_filter *f, co
 {
     *out = NULL;
     hz_filter ft = *f;
-    if (ft.mechanisms == 0) ft.mechanisms = 1u << HZ_MECH_TRAFFIC;
+    if (ft.mechanisms == 0 && ft.mech_intents == 0) ft.mechanisms = HZ_MECH_TRAFFIC_MASK;
     hz_points pts = {0};
     hz_status rc = incset_select(s, &ft, &pts, err, errlen);
     if (rc != HZ_OK) return rc;
