@@ -194,11 +194,17 @@ END_TEST
 
 START_TEST(test_mechanism_compatible)
 {
-    int traffic = mech("traffic"), fall = mech("fall");
+    int traffic = mech("traffic_other"), fall = mech("fall");
+    int ped = mech("traffic_pedestrian"), occ = mech("traffic_occupant");
     ck_assert(linkage_mech_compatible(traffic, traffic));
     ck_assert(!linkage_mech_compatible(traffic, fall));
     ck_assert(linkage_mech_compatible(0, fall));
     ck_assert(linkage_mech_compatible(traffic, 0));
+    ck_assert(linkage_mech_compatible(mech("unspecified"), fall));
+    /* road user not said against a said one: compatible; two road users: two people */
+    ck_assert(linkage_mech_compatible(traffic, ped) && linkage_mech_compatible(occ, traffic));
+    ck_assert(!linkage_mech_compatible(ped, occ));
+    ck_assert(!linkage_mech_compatible(ped, fall));
 }
 END_TEST
 
@@ -239,7 +245,7 @@ static const char *const fixed_weights =
  * one), to the better one; and a record is never linked to one of its own source. */
 START_TEST(test_one_to_one)
 {
-    int traffic = mech("traffic");
+    int traffic = mech("traffic_other");
     linkage_rec r[4] = {
         {1, 0, 1000000, 104.0, 30.0, 1, -1, 30, 1, traffic},     /* hospital */
         {2, 1, 1000300, 104.0001, 30.0, 1, -1, 30, 1, traffic},  /* police, 10 m, same age */
@@ -323,7 +329,8 @@ typedef struct truth_set {
  * 10 %; the mechanism is unknown in 5 %. */
 static void make_truth(truth_set *T, uint64_t seed)
 {
-    static const char *const mechs[] = {"traffic", "fall", "violence", "cut_pierce", "fire_burn"};
+    static const char *const mechs[] = {"traffic_other", "fall", "struck", "cut_pierce",
+                                        "fire_flame"};
     static const double capture_p[NSRC] = {0.6, 0.5, 0.4};
     rng_state = seed;
     struct ev {
@@ -513,7 +520,7 @@ START_TEST(test_store_links)
             hz_incident_rec r = {.source = s ? "police" : "hospital",
                                  .source_id = sid,
                                  .t = 1709222400 + e * 86400 + s * 300,
-                                 .mechanism = mech("traffic"),
+                                 .mechanism = mech("traffic_other"),
                                  .victims = -1,
                                  .age = 20 + e,
                                  .sex = HZ_SEX_MALE,

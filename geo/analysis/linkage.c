@@ -64,20 +64,21 @@ const char *linkage_field_name(int f)
     return f >= 0 && f < LINKAGE_FIELDS ? field_names[f] : NULL;
 }
 
-/* Length of a mechanism name's group part: up to the first '_', '-', '.' or ':'. */
-static size_t group_len(const char *s)
+static int is_traffic(int m)
 {
-    return strcspn(s, "_-.:");
+    return m > 0 && m < 32 && (HZ_MECH_TRAFFIC_MASK >> m & 1u);
 }
 
 int linkage_mech_compatible(int a, int b)
 {
     if (a == b) return 1;
-    const char *na = vocab_name(HZ_VOCAB_MECHANISM, a), *nb = vocab_name(HZ_VOCAB_MECHANISM, b);
-    if (!na || !nb) return 1; /* unknown is compatible with anything */
-    size_t la = strlen(na), lb = strlen(nb), ga = group_len(na), gb = group_len(nb);
-    /* "traffic" against "traffic_pedestrian": the shorter is the longer's group */
-    return (la == gb && strncmp(na, nb, la) == 0) || (lb == ga && strncmp(na, nb, lb) == 0);
+    /* unknown or recorded as unspecified: compatible with anything */
+    if (a == HZ_MECH_UNKNOWN || b == HZ_MECH_UNKNOWN || a == HZ_MECH_UNSPECIFIED ||
+        b == HZ_MECH_UNSPECIFIED)
+        return 1;
+    /* a traffic injury whose road user is not said against any traffic group; two different
+     * road users (a pedestrian, an occupant) are two people */
+    return is_traffic(a) && is_traffic(b) && (a == HZ_MECH_MVT_OTHER || b == HZ_MECH_MVT_OTHER);
 }
 
 /* Great-circle distance in metres (haversine, mean Earth radius of IUGG). */

@@ -125,9 +125,9 @@ hz_status linkage_run(const linkage_rec *recs, size_t n, int nsrc, const linkage
 
 void linkage_free(linkage_result *r);
 
-/* 1 when two mechanisms may describe the same injury: equal, either unknown, or one a subgroup
- * of the other by name (vocab_name(): "traffic" and "traffic_pedestrian", the part before the
- * first '_', '-', '.' or ':' equal to the whole of the other name). */
+/* 1 when two mechanisms may describe the same injury: equal; either unknown or recorded as
+ * unspecified; or two motor-vehicle traffic groups one of which is traffic_other (road user not
+ * said). Two different road users (a pedestrian, an occupant) are two people: not compatible. */
 int linkage_mech_compatible(int a, int b);
 
 /* "auto", "possible", "confirmed", "rejected" (NULL for LINK_NONE), and back (-1 unknown). */
