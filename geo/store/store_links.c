@@ -211,8 +211,8 @@ hz_status store_links_sync(store *st, const store_link_rec *links, size_t n, int
     sqlite3_stmt *q[3] = {NULL, NULL, NULL};
     static const char *const sql[3] = {
         "INSERT INTO record_links(a,b,score,status) VALUES(?,?,?,?)",
-        "UPDATE record_links SET score=?1, status=?2 WHERE id=?3 AND (score IS NOT ?1 OR"
-        " status IS NOT ?2) AND status IN ('auto','possible')",
+        ("UPDATE record_links SET score=?1, status=?2 WHERE id=?3 AND (score IS NOT ?1 OR"
+         " status IS NOT ?2) AND status IN ('auto','possible')"),
         "DELETE FROM record_links WHERE id=? AND status IN ('auto','possible')"};
     hz_status s = store_begin(st, err, errlen);
     if (s != HZ_OK) {
