@@ -63,8 +63,8 @@ static void check_line(const tline *t, const unsigned char col[4])
             double d = poly_dist(i + 0.5, j + 0.5, t->x, t->y, t->n);
             if (d <= t->width / 2) {
                 inside++;
-                ck_assert_msg(p[3] > 0, "pixel %d,%d at %.3f px from a %.1f px line is clear", i,
-                              j, d, t->width);
+                ck_assert_msg(p[3] > 0, "pixel %d,%d at %.3f px from a %.1f px line is clear", i, j,
+                              d, t->width);
                 if (p[3] >= 128) /* mostly covered: the colour, up to unpremultiplying's rounding */
                     ck_assert_msg(abs(p[0] - col[0]) <= 2 && abs(p[1] - col[1]) <= 2 &&
                                       abs(p[2] - col[2]) <= 2,
