@@ -1,13 +1,18 @@
 /* check_linerender.c - the antialiased line canvas of the road tiles, against a brute-force
  * distance from every pixel centre to the drawn segments: a pixel whose centre lies within half
  * the width is coloured (in the stroke's colour where it is mostly covered), one farther than
- * half the width + 1 px is fully transparent. */
+ * half the width + 1 px is fully transparent. Then the road tiles drawn with it (roadtile.h):
+ * a road's pixel is coloured, a far tile transparent, a piece drawn in its colour. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hazmap/linerender.h"
+#include "hazmap/roadtile.h"
+#include "hazmap/tilemath.h"
+
+#include <png.h>
 
 enum { W = 256, H = 256 };
 
@@ -142,6 +147,124 @@ START_TEST(test_png)
 }
 END_TEST
 
+/* Decodes a PNG into 256 x 256 straight RGBA (libpng's simplified API). */
+static void decode(const unsigned char *png, size_t len, unsigned char *rgba)
+{
+    png_image im;
+    memset(&im, 0, sizeof im);
+    im.version = PNG_IMAGE_VERSION;
+    ck_assert(png_image_begin_read_from_memory(&im, png, len));
+    ck_assert(im.width == W && im.height == H);
+    im.format = PNG_FORMAT_RGBA;
+    ck_assert(png_image_finish_read(&im, NULL, rgba, 0, NULL));
+}
+
+/* Two roads in Jinjiang: a primary road east-west and a residential street north-south, their
+ * metres a scaled copy of the degrees (the tiles read only lon/lat). */
+START_TEST(test_road_tiles)
+{
+    const double lon1[] = {104.080, 104.085, 104.090}, lat1[] = {30.650, 30.650, 30.650};
+    const double lon2[] = {104.085, 104.085}, lat2[] = {30.650, 30.655};
+    double x1[3], y1[3], x2[2], y2[2];
+    for (int i = 0; i < 3; i++)
+        x1[i] = lon1[i] * 1e5, y1[i] = lat1[i] * 1e5;
+    for (int i = 0; i < 2; i++)
+        x2[i] = lon2[i] * 1e5, y2[i] = lat2[i] * 1e5;
+    roadnet_seg_in in[2] = {
+        {.id = 1,
+         .from = 10,
+         .to = 11,
+         .npts = 3,
+         .x = x1,
+         .y = y1,
+         .lon = lon1,
+         .lat = lat1,
+         .name = "东大街",
+         .cls = "primary",
+         .lanes = 4},
+        {.id = 2,
+         .from = 12,
+         .to = 13,
+         .npts = 2,
+         .x = x2,
+         .y = y2,
+         .lon = lon2,
+         .lat = lat2,
+         .cls = "residential",
+         .lanes = -1},
+    };
+    char err[256];
+    roadnet *net = roadnet_build(2, in, err, sizeof err);
+    ck_assert_msg(net != NULL, "%s", err);
+    roadtile *rt = roadtile_new(net, err, sizeof err);
+    ck_assert_msg(rt != NULL, "%s", err);
+    double b[4];
+    ck_assert(roadtile_bounds(rt, b) && b[0] == 104.080 && b[3] == 30.655);
+
+    int z = 16, tx, ty;
+    tilemath_lonlat_to_tile(104.0825, 30.650, z, &tx, &ty);
+    unsigned char *png = NULL, *rgba = malloc((size_t)W * H * 4);
+    size_t len = 0;
+    ck_assert_ptr_nonnull(rgba);
+    ck_assert_int_eq(roadtile_png(rt, z, tx, ty, &png, &len, err, sizeof err), HZ_OK);
+    decode(png, len, rgba);
+    free(png);
+    /* the primary road's pixel is grey and opaque; 20 px north of it nothing */
+    double mx, my, px, py;
+    tilemath_lonlat_to_merc(104.0825, 30.650, &mx, &my);
+    tilemath_merc_to_pixel(z, tx, ty, mx, my, &px, &py);
+    int i = (int)lround(px), j = (int)lround(py);
+    ck_assert(i >= 0 && i < W && j >= 20 && j < H);
+    const unsigned char *on = rgba + ((size_t)j * W + (size_t)i) * 4;
+    const unsigned char *off = rgba + ((size_t)(j - 20) * W + (size_t)i) * 4;
+    const unsigned char grey[4] = ROADTILE_STREET_RGBA;
+    ck_assert_msg(on[3] == 255 && abs(on[0] - grey[0]) <= 2, "road pixel %d,%d,%d,%d", on[0], on[1],
+                  on[2], on[3]);
+    ck_assert_int_eq(off[3], 0);
+
+    /* a tile far away is the transparent tile */
+    ck_assert_int_eq(roadtile_png(rt, z, tx + 5, ty + 5, &png, &len, err, sizeof err), HZ_OK);
+    decode(png, len, rgba);
+    free(png);
+    for (size_t k = 0; k < (size_t)W * H; k++)
+        ck_assert_int_eq(rgba[k * 4 + 3], 0);
+    ck_assert_int_eq(roadtile_png(rt, 30, 0, 0, &png, &len, err, sizeof err), HZ_EINVAL);
+
+    /* a piece of the primary road in red, 2x wide: red where drawn, nothing on the rest */
+    roadtile_piece pc = {.seg = 0, .s0 = 0, .s1 = 100, .rgba = {200, 0, 0, 255}, .width_scale = 2};
+    int64_t k0 = roadnet_seg_find(net, 1);
+    ck_assert_int_ge(k0, 0);
+    pc.seg = (uint32_t)k0;
+    int px0;
+    tilemath_lonlat_to_tile(104.080, 30.650, z, &px0, &ty);
+    ck_assert_int_eq(roadtile_png_pieces(rt, z, px0, ty, &pc, 1, &png, &len, err, sizeof err),
+                     HZ_OK);
+    decode(png, len, rgba);
+    free(png);
+    tilemath_lonlat_to_merc(104.0802, 30.650, &mx, &my); /* about 19 m from the start */
+    tilemath_merc_to_pixel(z, px0, ty, mx, my, &px, &py);
+    on = rgba + ((size_t)lround(py) * W + (size_t)lround(px)) * 4;
+    ck_assert_msg(on[0] == 200 && on[1] == 0 && on[3] == 255, "piece pixel %d,%d,%d,%d", on[0],
+                  on[1], on[2], on[3]);
+    free(rgba);
+    roadtile_free(rt);
+    roadnet_free(net);
+}
+END_TEST
+
+/* Wider lines for more important roads; unknown classes medium; thinner at low zooms. */
+START_TEST(test_class_widths)
+{
+    ck_assert(roadtile_class_width("motorway", 16) > roadtile_class_width("primary", 16));
+    ck_assert(roadtile_class_width("primary", 16) > roadtile_class_width(NULL, 16));
+    ck_assert(roadtile_class_width(NULL, 16) == roadtile_class_width("no_such_class", 16));
+    ck_assert(roadtile_class_width(NULL, 16) > roadtile_class_width("residential", 16));
+    ck_assert(roadtile_class_width("primary_link", 16) < roadtile_class_width("primary", 16));
+    ck_assert(roadtile_class_width("primary", 12) < roadtile_class_width("primary", 16));
+    ck_assert(roadtile_class_width("service", 3) >= 0.6);
+}
+END_TEST
+
 Suite *linerender_suite(void)
 {
     Suite *s = suite_create("linerender");
@@ -149,6 +272,8 @@ Suite *linerender_suite(void)
     tcase_add_test(tc, test_lines_against_distance);
     tcase_add_test(tc, test_break_at_nan);
     tcase_add_test(tc, test_png);
+    tcase_add_test(tc, test_road_tiles);
+    tcase_add_test(tc, test_class_widths);
     suite_add_tcase(s, tc);
     return s;
 }
