@@ -29,7 +29,11 @@
 #include "hazmap/release.h"
 #include "hazmap/releases.h"
 #include "hazmap/reltile.h"
+#include "hazmap/roadroutes.h"
+#include "hazmap/roadnet.h"
+#include "hazmap/roadtile.h"
 #include "hazmap/webroot.h"
+#include "hazmap/workcrs.h"
 #include "hazmap/tilecache.h"
 #include "hazmap/tilerender.h"
 
@@ -45,12 +49,16 @@ typedef struct snapref {
     incset *s;
     struct tilerender *tr; /* renders from s; freed before it */
     ptindex *pti;          /* bbox index of s; freed before it */
+    roadnet *net;          /* the store's roads at s's data version (empty without any) */
+    roadtile *roads;       /* draws net; freed before it */
     int refs;
 } snapref;
 
 static void snapref_free(snapref *r)
 {
     if (!r) return;
+    roadtile_free(r->roads);
+    roadnet_free(r->net);
     tilerender_free(r->tr);
     ptindex_free(r->pti);
     incset_free(r->s);
@@ -97,6 +105,8 @@ static const route routes[] = {
     {"GET", "/tiles/density.json", apiroutes_tilejson, R_SNAP | R_AUTH, "tilejson"},
     {"GET", "/tiles/density/legend.json", apiroutes_legend, R_SNAP | R_AUTH, "legend"},
     {"GET", "/tiles/density/{}/{}/{}", apiroutes_tile, R_SNAP | R_AUTH, "tile"},
+    /* OpenStreetMap roads: the same tile for everyone, so no token is read (no Vary) */
+    {"GET", "/tiles/roads/{}/{}/{}", roadroutes_tile, R_SNAP, "roads_tile"},
     {"GET", "/api/releases", releases_list, R_AUTH, "releases"},
     {"POST", "/api/releases", releases_post, R_SNAP | R_AUTH, "releases_post"},
     {"GET", "/api/releases/{}", releases_one, R_AUTH, "release"},
@@ -226,6 +236,22 @@ unsigned long long app_snapshot_scans(app *a)
 }
 
 /* A reference to a snapshot of data version `version` (loading it if the current one is older). */
+/* The store's roads at the snapshot's data version, in its working CRS, into r (an empty
+ * network when the store has none), and their tiles. Read with the incidents: a write of
+ * roads renews the data version as any other write does. */
+static hz_status roads_load(app *a, store *st, snapref *r, char *err, size_t errlen)
+{
+    workcrs *w = workcrs_new(incset_work_srs(r->s), 0, 0, err, errlen);
+    if (!w) return HZ_ECRS;
+    store_set_timeout(st, 0);
+    r->net = roadnet_load(st, w, err, errlen);
+    store_set_timeout(st, a->cfg.query_timeout_ms);
+    workcrs_free(w);
+    if (!r->net) return HZ_EDB;
+    r->roads = roadtile_new(r->net, err, errlen);
+    return r->roads ? HZ_OK : HZ_ENOMEM;
+}
+
 static hz_status snap_acquire(app *a, store *st, int64_t version, snapref **out, char *err,
                               size_t errlen)
 {
@@ -271,10 +297,11 @@ static hz_status snap_acquire(app *a, store *st, int64_t version, snapref **out,
     }
     /* The renderer keeps filtered point sets per filter: a quarter of the cache budget. */
     nr->tr = tilerender_new(s, (size_t)a->cfg.cache_mb * (1u << 20) / 4, err, errlen);
-    if (!nr->tr) {
+    hz_status rs = nr->tr ? roads_load(a, st, nr, err, errlen) : HZ_ENOMEM;
+    if (rs != HZ_OK) {
         snapref_free(nr);
         pthread_mutex_unlock(&a->load_mu);
-        return HZ_ENOMEM;
+        return rs;
     }
     /* Keys carry the data version, so old entries simply stop matching; dropping them at once
      * frees the space sooner. The disk cache is emptied too, also at start-up: a database
@@ -871,6 +898,8 @@ static void handle(app *a, const hreq *rq, hresp *rs)
         c.snap = r->s;
         c.tr = r->tr;
         c.pti = r->pti;
+        c.net = r->net;
+        c.roads = r->roads;
         c.version = incset_data_version(r->s);
     }
     relref *rr = NULL;

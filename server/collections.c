@@ -3,6 +3,7 @@
 #include "hazmap/apiroutes.h"
 #include "hazmap/hztime.h"
 #include "hazmap/oapif.h"
+#include "hazmap/roadroutes.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -33,6 +34,10 @@ static const coll_def collections[] = {
      "oscillating or historical hot (or cold) spots over time steps (EMERGING.md); an item "
      "carries its series",
      0, apiroutes_emerging_items, apiroutes_emerging_item},
+    {"roads", "Roads",
+     "Road segments (OpenStreetMap data, © OpenStreetMap contributors, ODbL) with name, class, "
+     "one-way, lanes and length; the same for every audience",
+     0, roadroutes_items, roadroutes_item},
 };
 enum { NCOLLECTIONS = sizeof collections / sizeof *collections };
 

@@ -102,7 +102,8 @@ static const pdef evaluate_params[] = {
 };
 
 static const pdef coll_param[] = {{"collectionId", "path", "string",
-                                   "areas, incidents (planner), hotspots, blackspots, emerging",
+                                   "areas, incidents (planner), hotspots, blackspots, emerging, "
+                                   "roads",
                                    1}};
 static const pdef fid_param[] = {{"featureId", "path", "string", "feature id", 1}};
 
@@ -265,6 +266,10 @@ json_t *openapi_build(const char *server_url, const char *title)
     add_get(paths, "/tiles/density/{z}/{x}/{y}.png", "Density tile (Web Mercator XYZ, 256 px)",
             "image/png",
             (p = json_array(), ADD(p, tile_params), ADD(p, release_params), filters(p), p));
+    add_get(paths, "/tiles/roads/{z}/{x}/{y}.png",
+            "Street tile: the store's roads in light grey on transparency (OpenStreetMap data, "
+            "the same for every audience; no query parameter)",
+            "image/png", (p = json_array(), add_params(p, tile_params, 3), p));
     add_get(paths, "/tiles/density.json", "TileJSON 3.0.0 of the density tiles", "application/json",
             (p = json_array(), add_params(p, tile_params + 3, 2), ADD(p, release_params),
              filters(p), p));

@@ -30,19 +30,20 @@ struct paging_page {
 static const char *const items_args[] = {"bbox", "limit", "offset", "datetime"};
 enum { N_ITEMS_ARGS = sizeof items_args / sizeof *items_args };
 
-int paging_parse(hctx *c, const hreq *rq, paging_params *pg, hz_filter *f, hresp *rs,
-                 const char *const *extra)
+/* The paging arguments (and the filters' names when filters is non-zero) into pg. */
+static int parse_paging(const hreq *rq, paging_params *pg, hresp *rs, const char *const *extra,
+                        int filters, int datetime)
 {
     const char *allowed[APP_MAX_ARGS + 1];
     int n = 0;
-    for (; n < N_ITEMS_ARGS; n++)
-        allowed[n] = items_args[n];
+    for (int k = 0; k < N_ITEMS_ARGS; k++)
+        if (datetime || strcmp(items_args[k], "datetime")) allowed[n++] = items_args[k];
     for (const char *const *e = extra; e && *e; e++) {
         assert(n < APP_MAX_ARGS);
         allowed[n++] = *e;
     }
     allowed[n] = NULL;
-    if (app_check_args(rq, allowed, 1, rs)) return -1;
+    if (app_check_args(rq, allowed, filters, rs)) return -1;
     memset(pg, 0, sizeof *pg);
     pg->limit = 100;
     pg->dt_from = INT64_MIN;
@@ -67,11 +68,23 @@ int paging_parse(hctx *c, const hreq *rq, paging_params *pg, hz_filter *f, hresp
         hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
         return -1;
     }
+    return 0;
+}
+
+int paging_parse(hctx *c, const hreq *rq, paging_params *pg, hz_filter *f, hresp *rs,
+                 const char *const *extra)
+{
+    if (parse_paging(rq, pg, rs, extra, 1, 1)) return -1;
     if (app_request_filter(c, rq, f, rs)) return -1;
     if (pg->dt_from > f->from) f->from = pg->dt_from;
     if (pg->dt_to < f->to) f->to = pg->dt_to;
     if (f->from >= f->to) f->to = f->from; /* empty, not an error: nothing matches */
     return 0;
+}
+
+int paging_parse_untimed(const hreq *rq, paging_params *pg, hresp *rs)
+{
+    return parse_paging(rq, pg, rs, NULL, 0, 0);
 }
 
 int paging_bbox_hits(const paging_params *pg, const double bb[4])

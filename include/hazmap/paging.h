@@ -44,6 +44,10 @@ typedef struct paging_params {
 int paging_parse(hctx *c, const hreq *rq, paging_params *pg, hz_filter *f, hresp *rs,
                  const char *const *extra);
 
+/* The same rules for a collection of things that are not incidents and have no time (the
+ * roads): only f, bbox, limit and offset; a filter or datetime is an unknown parameter (400). */
+int paging_parse_untimed(const hreq *rq, paging_params *pg, hresp *rs);
+
 /* 1 when the box [west, south, east, north] meets the request's bbox (always, without one). */
 int paging_bbox_hits(const paging_params *pg, const double bb[4]);
 

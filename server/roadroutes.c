@@ -1,0 +1,174 @@
+/* roadroutes.c - the street layer's tiles and the roads collection (roadroutes.h). */
+#include "hazmap/roadroutes.h"
+#include "hazmap/json_out.h"
+#include "hazmap/paging.h"
+#include "hazmap/qparam.h"
+#include "hazmap/rescache.h"
+#include "hazmap/roadnet.h"
+#include "hazmap/roadtile.h"
+#include "hazmap/tilemath.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GEOJSON "application/geo+json"
+
+/* ---- tiles ---- */
+
+typedef struct street_job {
+    const roadtile *rt;
+    int z, x, y;
+} street_job;
+
+static hz_status render_street(void *ud, unsigned char **png, size_t *len, char *err, size_t errlen)
+{
+    const street_job *j = ud;
+    return roadtile_png(j->rt, j->z, j->x, j->y, png, len, err, errlen);
+}
+
+void roadroutes_tile(hctx *c, const hreq *rq, hresp *rs)
+{
+    int z;
+    long x, y;
+    char err[256];
+    if (tilemath_parse_zxy(c->seg[0], c->seg[1], c->seg[2], ".png", &z, &x, &y)) {
+        hresp_error(rs, 400, "InvalidParameterValue",
+                    "tile: /tiles/roads/{z}/{x}/{y}.png with z 0..%d and x, y 0..2^z-1",
+                    TILEMATH_MAXZOOM);
+        return;
+    }
+    if (hreq_check_args(rq, NULL, 0, err, sizeof err) != HZ_OK) {
+        hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
+        return;
+    }
+    /* The roads change only with the data version; every audience gets the same tile. */
+    char key[128];
+    snprintf(key, sizeof key, "roads/v%lld/street/%d/%ld/%ld", (long long)c->version, z, x, y);
+    street_job job = {c->roads, z, (int)x, (int)y};
+    rescache_tile(c, rq, key, 300, render_street, &job, rs);
+}
+
+/* ---- the collection ---- */
+
+/* Segment k's box in degrees. */
+static void seg_bbox(const roadnet *net, const roadnet_seg *s, double bb[4])
+{
+    const double *lon, *lat;
+    roadnet_lonlat(net, &lon, &lat);
+    bb[0] = bb[1] = INFINITY;
+    bb[2] = bb[3] = -INFINITY;
+    for (uint32_t i = s->pts; i < s->pts + s->npts; i++) {
+        bb[0] = fmin(bb[0], lon[i]);
+        bb[1] = fmin(bb[1], lat[i]);
+        bb[2] = fmax(bb[2], lon[i]);
+        bb[3] = fmax(bb[3], lat[i]);
+    }
+}
+
+/* Segment s as a GeoJSON Feature (its id is the store's segment id). */
+static void road_feature(jbuf *b, const roadnet *net, const roadnet_seg *s)
+{
+    const double *lon, *lat;
+    roadnet_lonlat(net, &lon, &lat);
+    jbuf_lit(b, "{\"type\":\"Feature\",\"id\":");
+    jbuf_int(b, s->id);
+    jbuf_lit(b, ",\"geometry\":{\"type\":\"LineString\",\"coordinates\":[");
+    for (uint32_t i = s->pts; i < s->pts + s->npts; i++) {
+        jbuf_lit(b, i > s->pts ? ",[" : "[");
+        jbuf_fixed7(b, lon[i]);
+        jbuf_lit(b, ",");
+        jbuf_fixed7(b, lat[i]);
+        jbuf_lit(b, "]");
+    }
+    jbuf_lit(b, "]},\"properties\":{\"id\":");
+    jbuf_int(b, s->id);
+    jbuf_lit(b, ",\"name\":");
+    jbuf_str(b, s->name && s->name[0] ? s->name : NULL);
+    jbuf_lit(b, ",\"class\":");
+    jbuf_str(b, s->cls && s->cls[0] ? s->cls : NULL);
+    jbuf_lit(b, ",\"oneway\":");
+    jbuf_int(b, s->oneway);
+    jbuf_lit(b, ",\"lanes\":");
+    if (s->lanes >= 0)
+        jbuf_int(b, s->lanes);
+    else
+        jbuf_lit(b, "null");
+    jbuf_lit(b, ",\"length_m\":");
+    jbuf_num(b, round(s->length * 10) / 10, 10);
+    jbuf_lit(b, "}}");
+}
+
+static json_t *roads_provenance(void)
+{
+    return json_pack("{s:s, s:s}", "source", "road_segments of the store", "attribution",
+                     "© OpenStreetMap contributors (ODbL)");
+}
+
+void roadroutes_items(hctx *c, const hreq *rq, hresp *rs)
+{
+    paging_params pg;
+    if (paging_parse_untimed(rq, &pg, rs)) return;
+    paging_page *page = paging_page_new(&pg);
+    if (!page) {
+        hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
+        return;
+    }
+    const roadnet_seg *segs = roadnet_segs(c->net);
+    size_t n = roadnet_seg_count(c->net), returned = 0;
+    jbuf b = {0};
+    /* The segments in id order (roadnet.h keeps them so). */
+    for (size_t k = 0; k < n; k++) {
+        if (pg.has_bbox) {
+            double bb[4];
+            seg_bbox(c->net, &segs[k], bb);
+            if (!paging_bbox_hits(&pg, bb)) continue;
+        } else if (paging_full(page)) {
+            paging_set_matched(page, n); /* every segment matches: no need to look further */
+            break;
+        }
+        if (!paging_match(page)) continue;
+        if (returned++) jbuf_lit(&b, ",");
+        road_feature(&b, c->net, &segs[k]);
+    }
+    size_t len = 0;
+    char *text = jbuf_take(&b, &len);
+    if (!text && returned) {
+        paging_page_free(page);
+        hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
+        return;
+    }
+    paging_add_text(page, text ? text : "", len, returned);
+    free(text);
+    json_t *prov = roads_provenance();
+    paging_send(c, rq, rs, page, prov);
+    json_decref(prov);
+}
+
+void roadroutes_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
+{
+    char err[256];
+    long id;
+    if (app_check_args(rq, NULL, 0, rs)) return;
+    int64_t k = qparam_long("featureId", fid, 1, 0x7fffffffL, &id, err, sizeof err) == HZ_OK
+                    ? roadnet_seg_find(c->net, id)
+                    : -1;
+    if (k < 0) {
+        hresp_error(rs, 404, "NotFound", "no road segment '%.64s'", fid);
+        return;
+    }
+    jbuf b = {0};
+    road_feature(&b, c->net, &roadnet_segs(c->net)[k]);
+    size_t len = 0;
+    char *text = jbuf_take(&b, &len);
+    json_t *f = text ? json_loadb(text, len, 0, NULL) : NULL;
+    free(text);
+    if (!f) {
+        hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
+        return;
+    }
+    json_object_set_new(f, "links", paging_item_links(c));
+    hresp_json(rs, 200, f, GEOJSON);
+    json_decref(f);
+}
