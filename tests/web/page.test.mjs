@@ -35,6 +35,7 @@ function check(ok, what, detail = '') {
 }
 function info(s) { console.log(`info - ${s}`); }
 const isTile = (u) => /\/tiles\/density\/\d+\/\d+\/\d+\.png/.test(u);
+const isStreetTile = (u) => /\/tiles\/roads\/\d+\/\d+\/\d+\.png/.test(u);
 
 // GCJ-02 transform against the published test vector of the eviltransform project
 // (WGS84 31.1774276 N 121.5272106 E -> GCJ-02 31.17530398364597 N 121.531541859215 E).
@@ -119,7 +120,7 @@ function apiRequests(reqs) {
   const out = new Set();
   for (const r of reqs) {
     const u = new URL(r.url());
-    if (!u.href.startsWith(BASE) || isTile(u.href) || !/^\/(collections|tiles|api)\//.test(u.pathname) || u.pathname === '/api/config') continue;
+    if (!u.href.startsWith(BASE) || isTile(u.href) || isStreetTile(u.href) || !/^\/(collections|tiles|api)\//.test(u.pathname) || u.pathname === '/api/config') continue;
     out.add(`${u.pathname}?${decodeURIComponent(u.search.slice(1))}`);
   }
   return [...out].sort();
@@ -257,6 +258,37 @@ function nonReleaseRequests(reqs) {
     if (keys.some((k) => !PUBLIC_ALLOWED.has(k) || PLANNER_ONLY.includes(k))) out.push(`${u.pathname}?${decodeURIComponent(u.search.slice(1))}`);
   }
   return out;
+}
+
+// The street layer (issue 10): the server's road tiles are the offline base map, below every overlay,
+// with the OpenStreetMap attribution; at least one tile over Jinjiang has a drawn (non-transparent)
+// pixel, read back through a canvas (the tiles are same-origin).
+async function checkStreets(page, w, label, fresh = true) {
+  const resp = w.responses.filter((r) => isStreetTile(r.url()));
+  const ok = resp.filter((r) => r.status() === 200 && (r.headers()['content-type'] || '') === 'image/png');
+  const v = await page.evaluate(() => {
+    const imgs = [...document.querySelectorAll('.leaflet-streets-pane img.street-tiles, .leaflet-streets-pane .street-tiles img')]
+      .filter((i) => i.complete && i.naturalWidth === 256);
+    let drawn = 0;
+    for (const img of imgs) {
+      const c = document.createElement('canvas');
+      c.width = c.height = 256;
+      const g = c.getContext('2d');
+      g.drawImage(img, 0, 0);
+      const d = g.getImageData(0, 0, 256, 256).data;
+      for (let k = 3; k < d.length; k += 4) if (d[k] > 0) { drawn++; break; }
+    }
+    const z = (n) => Number(getComputedStyle(document.querySelector(`.leaflet-${n}-pane`) || document.body).zIndex);
+    return {
+      n: imgs.length, drawn, below: z('streets') < z('areas') && z('streets') < z('density') && z('streets') < z('overlay'),
+      attribution: (document.querySelector('.leaflet-control-attribution') || {}).textContent || '',
+    };
+  });
+  // (a later page may take the tiles from the browser's cache without a request)
+  check((ok.length > 0 || !fresh) && ok.length === resp.length && v.n > 0, `${label}: street tiles load (/tiles/roads, image/png)`, `${ok.length}/${resp.length} responses, ${v.n} tiles shown`);
+  check(v.drawn > 0, `${label}: the street layer draws roads (a tile with non-transparent pixels)`, `${v.drawn} of ${v.n} tiles with roads`);
+  check(v.below, `${label}: the street layer lies below every overlay`);
+  check(/OpenStreetMap/.test(v.attribution), `${label}: "© OpenStreetMap contributors" shown with the street layer`, v.attribution.trim());
 }
 
 /** A new page signed in as a planner (the token in sessionStorage, as the sign-in form leaves it). */
@@ -402,10 +434,10 @@ try {
   // bytes of the first load, tiles excluded (Playwright's request.sizes(): bytes on the wire incl. headers)
   let bytes = 0;
   for (const r of w.requests) {
-    if (isTile(r.url()) || !r.url().startsWith(BASE)) continue;
+    if (isTile(r.url()) || isStreetTile(r.url()) || !r.url().startsWith(BASE)) continue;
     try { const s = await r.sizes(); bytes += s.responseBodySize + s.responseHeadersSize; } catch { /* failed request */ }
   }
-  check(bytes <= BUDGET, 'first load <= 500 KB apart from tiles', `${(bytes / 1024).toFixed(1)} KB in ${w.requests.filter((r) => !isTile(r.url())).length} requests`);
+  check(bytes <= BUDGET, 'first load <= 500 KB apart from tiles', `${(bytes / 1024).toFixed(1)} KB in ${w.requests.filter((r) => !isTile(r.url()) && !isStreetTile(r.url())).length} requests`);
 
   const nAreas = await page.locator('.leaflet-areas-pane path.leaflet-interactive').count();
   check(info0.layers.areas && info0.layers.areas.ok && nAreas > 0, 'boundaries load (choropleth paths drawn)', `${nAreas} paths; ${JSON.stringify(info0.layers.areas)}`);
@@ -416,6 +448,8 @@ try {
   const tileOk = tileResp.filter((r) => r.status() === 200 && (r.headers()['content-type'] || '').startsWith('image/png'));
   const tileImgs = await page.locator('.leaflet-density-pane img.leaflet-tile-loaded').count();
   check(info0.layers.density && info0.layers.density.ok && tileOk.length > 0 && tileImgs > 0, 'density tiles load', `${tileOk.length}/${tileResp.length} PNG responses, ${tileImgs} tiles shown`);
+
+  await checkStreets(page, w, 'public');
 
   // public mode: no incidents, no suppressed counts
   check(await page.locator('#layer-incidents').isDisabled(), 'public: incident layer disabled');
@@ -704,6 +738,11 @@ try {
     await waitReady(pp);
     const role = await pp.evaluate(() => window.hazmap.cfg.role);
     check(role === 'planner', 'planner token -> planner mode', role);
+    await settle(pp);
+    await checkStreets(pp, { responses: wp.responses.slice(bLogin) }, 'planner', false);
+    const sReq = wp.requests.slice(bLogin).filter((r) => isStreetTile(r.url()));
+    check(sReq.length === 0 || !(await Promise.all(sReq.map(async (r) => (await r.allHeaders()).authorization))).some(Boolean),
+      'planner: street tiles are plain public requests (no token sent)', `${sReq.length} street tile requests`);
     const inc = pp.locator('#layer-incidents');
     check(!(await inc.isDisabled()), 'planner: incident layer available');
     const b3 = wp.requests.length;

@@ -35,7 +35,7 @@ export default {
   unavailable: 'not available',
   loading: 'Loading…',
   blackspots_list: 'Black spots, ranked',
-  rank: 'Rank', score: 'Severity score', radius: 'Radius',
+  rank: 'Rank', score: 'Severity score', radius: 'Radius', road: 'Road',
   hours: 'Hour of day (0–23)', weekdays: 'Weekday (Mon–Sun)', trend: 'Yearly trend',
   by_severity: 'By severity',
   evaluation: 'Intervention evaluation',

@@ -35,7 +35,7 @@ export default {
   unavailable: '暂不可用',
   loading: '加载中…',
   blackspots_list: '事故黑点排名',
-  rank: '排名', score: '严重度加权分', radius: '半径',
+  rank: '排名', score: '严重度加权分', radius: '半径', road: '道路',
   hours: '时段分布（0–23 时）', weekdays: '星期分布（一至日）', trend: '年度趋势',
   by_severity: '按严重程度',
   evaluation: '干预效果评估',

@@ -20,6 +20,7 @@ import { getJSON, getToken, authHeaders } from './api.js';
 import { featuresToGcj, wgsToGcj, gcjToWgs } from './gcj02.js';
 import { t, num, lang } from './i18n.js';
 import { bars, esc, emergingChart } from './charts.js';
+import { nearestRoad } from './roads.js';
 
 const L = window.L;
 
@@ -115,8 +116,9 @@ function weekdayLabels() { return lang() === 'en' ? ['M', 'T', 'W', 'T', 'F', 'S
  * Black-spot popup HTML: severity counts, score, hour/weekday profiles and yearly trend as SVG.
  * severities: the severity words in order (/api/config's vocabularies); "unknown" follows them.
  */
-export function blackspotPopup(p, minCount, severities = []) {
+export function blackspotPopup(p, minCount, severities = [], road = null) {
   let h = `<div class="bs-popup"><h4>${t('rank')} ${esc(p.rank)}</h4>`;
+  if (road) h += roadLine(road);
   if (p.suppressed || p.count === null || p.count === undefined) {
     return h + `<i class="flag">${esc(t('suppressed', { n: minCount }))}</i></div>`;
   }
@@ -144,6 +146,11 @@ export function blackspotPopup(p, minCount, severities = []) {
     if (years.length) h += `<div class="ch">${t('trend')}</div>` + bars(years.map((y) => p.trend[y]), { labels: years.map((y) => y.slice(2)), width: Math.min(220, 24 * years.length), color: '#2c7fb8', title: t('trend') });
   }
   return h + '</div>';
+}
+
+/** The popup line naming the nearest road. */
+export function roadLine(name) {
+  return `<div class="road">${esc(t('road'))}: <b>${esc(name)}</b></div>`;
 }
 
 /** Tile layer that fetches tiles with the Bearer header (planner mode); plain <img> otherwise. */
@@ -211,6 +218,7 @@ export class LayerSet {
     this.densityLegend = null;
     this.blackspots = [];
     this.markers = new Map();
+    this.roadNames = new Map(); // "lon,lat" (5 decimals) -> the nearest named road, null for none
     map.on('moveend', () => { if (this.enabled.has('incidents')) this._debounceIncidents(); this._updateShift(); });
     map.on('zoomend', () => this._updateShift());
   }
@@ -466,8 +474,8 @@ export class LayerSet {
         icon: L.divIcon({ className: top ? 'bs-icon' : 'bs-icon bs-minor', html: `<span>${esc(p.rank)}</span>`, iconSize: [sz, sz], iconAnchor: [sz / 2, sz / 2], popupAnchor: [0, -sz / 2 + 2] }),
         title: `${t('rank')} ${p.rank}`, riseOnHover: true, zIndexOffset: 1000 - (p.rank || 0),
       });
-      m.bindPopup(() => blackspotPopup(p, this.minCount, words(this.cfg.vocabularies, 'severity')), { maxWidth: 260, minWidth: 230, className: 'bs-pop' });
-      m.on('popupopen', () => this._showHull(p));
+      m.bindPopup(() => blackspotPopup(p, this.minCount, words(this.cfg.vocabularies, 'severity'), this.roadName(lon, lat)), { maxWidth: 260, minWidth: 230, className: 'bs-pop' });
+      m.on('popupopen', () => { this._showHull(p); this._lookupRoad(lon, lat, m); });
       m.on('popupclose', () => this._clear('hull'));
       m.addTo(group);
       this.markers.set(p.rank, m);
@@ -495,6 +503,22 @@ export class LayerSet {
     if (!m) return;
     this.map.setView(m.getLatLng(), Math.max(this.map.getZoom(), 16), { animate: false });
     m.openPopup();
+  }
+
+  /** The nearest named road of a point (WGS84 lon/lat) once looked up, else undefined (null: none). */
+  roadName(lon, lat) {
+    return this.roadNames.get(`${lon.toFixed(5)},${lat.toFixed(5)}`);
+  }
+
+  /** Looks the nearest named road of a point up once (the roads collection) and refreshes layer's open popup with it. */
+  async _lookupRoad(lon, lat, layer) {
+    const k = `${lon.toFixed(5)},${lat.toFixed(5)}`;
+    if (this.roadNames.has(k)) return;
+    this.roadNames.set(k, null);
+    const [wl, wa] = this.gcj ? gcjToWgs(lon, lat) : [lon, lat]; // drawn coordinates -> the data's WGS84
+    const r = await nearestRoad(wl, wa).catch(() => null);
+    this.roadNames.set(k, r ? r.name : null);
+    if (r && layer.isPopupOpen()) layer.getPopup().update();
   }
 
   _debounceIncidents() {
@@ -528,8 +552,11 @@ export class LayerSet {
       if (!f.geometry || f.geometry.type !== 'Point') continue;
       const p = f.properties || {};
       const m = L.circleMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { radius: 5, weight: 1, color: '#fff', fillColor: sevColor[p.severity] || '#666', fillOpacity: 0.9 });
-      m.bindPopup(() => '<div class="inc-pop">' + Object.entries(p).filter(([, v]) => v !== null && typeof v !== 'object')
-        .map(([k, v]) => `<b>${esc(k)}</b>: ${esc(v)}`).join('<br>') + '</div>');
+      const [lon, lat] = f.geometry.coordinates;
+      m.bindPopup(() => '<div class="inc-pop">' + (this.roadName(lon, lat) ? roadLine(this.roadName(lon, lat)) : '') +
+        Object.entries(p).filter(([, v]) => v !== null && typeof v !== 'object')
+          .map(([k, v]) => `<b>${esc(k)}</b>: ${esc(v)}`).join('<br>') + '</div>');
+      m.on('popupopen', () => this._lookupRoad(lon, lat, m));
       pts.push(m);
     }
     group.addLayers(pts);

@@ -3,6 +3,7 @@ import { AGES, WINDOWS, LAYERS, HS_CELLS, EM_STEPS, PUBLIC_OF_GROUP, availableGr
 import { getConfig, getJSON, getToken, setToken } from './api.js';
 import { setLang, t, num, lang } from './i18n.js';
 import { LayerSet } from './layers.js';
+import { streetLayer } from './roads.js';
 import { esc, beforeAfter } from './charts.js';
 
 const L = window.L;
@@ -392,6 +393,9 @@ async function main() {
     document.body.classList.add('with-basemap');
   }
   $('gcj-note').hidden = !gcj;
+  // The offline base map: the server's streets (OpenStreetMap roads), under every overlay, in every
+  // view; a configured base map shows the streets itself.
+  if (!(cfg.basemap && cfg.basemap.url)) page.streets = streetLayer(map).addTo(map);
 
   const s = page.state;
   if (s.v) map.setView([s.v[1], s.v[2]], s.v[0]);
