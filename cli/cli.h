@@ -9,6 +9,7 @@
  * 0 success, 1 failure at run time (bad input data, I/O), 2 usage error. */
 int cmd_import_areas(int argc, char **argv);
 int cmd_import_incidents(int argc, char **argv);
+int cmd_import_roads(int argc, char **argv);
 int cmd_density(int argc, char **argv);
 int cmd_hotspots(int argc, char **argv);
 int cmd_emerging(int argc, char **argv);

@@ -15,6 +15,8 @@ static const command commands[] = {
      "load area boundaries (Shapefile, GeoJSON, GeoPackage, KML)"},
     {"import-incidents", cmd_import_incidents,
      "load incidents (CSV, GeoJSON, GeoPackage, Shapefile)"},
+    {"import-roads", cmd_import_roads,
+     "load a road network (OpenStreetMap, GeoJSON, Shapefile, GeoPackage)"},
     {"density", cmd_density, "kernel density grid to GeoTIFF"},
     {"hotspots", cmd_hotspots, "Getis-Ord Gi* hot and cold spots to GeoJSON"},
     {"emerging", cmd_emerging, "emerging hot spots: space-time cube, trends, 17 patterns"},

@@ -8,7 +8,6 @@
  * recodes the .dbf to UTF-8). */
 #include "hazmap/import.h"
 #include "import_ogr.h"
-#include "hazmap/chinacrs.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -54,23 +53,6 @@ static const char *field_str(OGRFeatureH f, int i, char *buf, size_t len)
     if (!s || !*s) return NULL;
     snprintf(buf, len, "%s", s);
     return buf;
-}
-
-/* Moves every vertex of g from GCJ-02/BD-09 to WGS84 in place. */
-static void china_to_wgs84(OGRGeometryH g, chinacrs_kind k)
-{
-    int n = OGR_G_GetGeometryCount(g);
-    if (n > 0) {
-        for (int i = 0; i < n; i++)
-            china_to_wgs84(OGR_G_GetGeometryRef(g, i), k);
-        return;
-    }
-    int np = OGR_G_GetPointCount(g);
-    for (int i = 0; i < np; i++) {
-        double x = OGR_G_GetX(g, i), y = OGR_G_GetY(g, i);
-        chinacrs_to_wgs84(k, 1, &x, &y);
-        OGR_G_SetPoint_2D(g, i, x, y);
-    }
 }
 
 /* The polygon parts of g as a new MULTIPOLYGON (NULL if none). g is consumed. */
@@ -138,20 +120,12 @@ typedef struct field_spec {
 
 enum { F_CODE, F_NAME, F_NAME_EN, F_POP, F_PARENT, F_COUNT };
 
-/* The way from the layer's coordinates to WGS84 lon/lat: an OGR transformation ct (NULL when the
- * CRS is WGS84 already or unknown), or GCJ-02/BD-09 (ck). Freed with crs_free(). */
-typedef struct area_crs {
-    chinacrs_kind ck;
-    OGRSpatialReferenceH src, wgs;
-    OGRCoordinateTransformationH ct;
-} area_crs;
-
 /* What load_layer() learns about the layer before reading it; it owns crs. */
 typedef struct layer_spec {
     const import_opts *o;
     field_spec fl[F_COUNT];
     int level_idx; /* the 'level' field, -1 if none */
-    area_crs crs;
+    import_crs crs;
 } layer_spec;
 
 /* Finds L's fields in def: a field given by option must exist, and a code and a name field must
@@ -191,67 +165,10 @@ static hz_status find_fields(const area_ctx *c, OGRFeatureDefnH def, layer_spec 
     return HZ_OK;
 }
 
-static void crs_free(area_crs *x)
-{
-    if (x->ct) OCTDestroyCoordinateTransformation(x->ct);
-    OSRDestroySpatialReference(x->src);
-    OSRDestroySpatialReference(x->wgs);
-}
-
-/* Sets up *x: --srs overrides the layer's CRS; gcj02/bd09 are lon/lat in that system. On
- * failure *x holds nothing to free. */
-static hz_status crs_open(const area_ctx *c, OGRLayerH ly, const import_opts *o, area_crs *x,
-                          char *err, size_t errlen)
-{
-    memset(x, 0, sizeof *x);
-    x->ck = o->srs ? chinacrs_parse(o->srs) : CHINACRS_NONE;
-    if (o->srs && x->ck == CHINACRS_NONE) {
-        x->src = OSRNewSpatialReference(NULL);
-        if (OSRSetFromUserInput(x->src, o->srs) != OGRERR_NONE) {
-            crs_free(x);
-            memset(x, 0, sizeof *x);
-            return hz_fail(HZ_ECRS, err, errlen,
-                           "unknown CRS '%s' (use EPSG:n, a PROJ string, WKT, gcj02 or bd09)",
-                           o->srs);
-        }
-    } else if (x->ck == CHINACRS_NONE && OGR_L_GetSpatialRef(ly)) {
-        x->src = OSRClone(OGR_L_GetSpatialRef(ly));
-    }
-    if (!x->src) return HZ_OK;
-    x->wgs = OSRNewSpatialReference(NULL);
-    OSRSetWellKnownGeogCS(x->wgs, "WGS84");
-    /* x = longitude, y = latitude on both sides (EPSG:4326 is lat/lon by the book) */
-    OSRSetAxisMappingStrategy(x->src, OAMS_TRADITIONAL_GIS_ORDER);
-    OSRSetAxisMappingStrategy(x->wgs, OAMS_TRADITIONAL_GIS_ORDER);
-    if (!OSRIsSame(x->src, x->wgs) && !(x->ct = OCTNewCoordinateTransformation(x->src, x->wgs))) {
-        crs_free(x);
-        memset(x, 0, sizeof *x);
-        return hz_fail(HZ_ECRS, err, errlen, "%s: no transformation from its CRS to WGS84",
-                       c->path);
-    }
-    return HZ_OK;
-}
-
-/* Moves g to WGS84 lon/lat in place; -1 when OGR cannot transform it. */
-static int to_wgs84(const area_crs *x, OGRGeometryH g)
-{
-    if (x->ct && OGR_G_Transform(g, x->ct) != OGRERR_NONE) return -1;
-    if (x->ck != CHINACRS_NONE) china_to_wgs84(g, x->ck);
-    return 0;
-}
-
-/* 1 when g lies within lon -180..180, lat -90..90. */
-static int in_lonlat_range(OGRGeometryH g)
-{
-    OGREnvelope env;
-    OGR_G_GetEnvelope(g, &env);
-    return env.MinX >= -180 && env.MaxX <= 180 && env.MinY >= -90 && env.MaxY <= 90;
-}
-
 /* The feature's geometry g as a valid 2D WGS84 MULTIPOLYGON in *mp (the caller destroys it),
  * repaired with OGR_G_MakeValid() when invalid; *mp = NULL when the feature is rejected (the
  * status is then reject()'s). */
-static hz_status feature_geometry(area_ctx *c, const area_crs *x, int64_t fno, const char *raw,
+static hz_status feature_geometry(area_ctx *c, const import_crs *x, int64_t fno, const char *raw,
                                   const char *code, OGRGeometryH g, OGRGeometryH *mp, char *err,
                                   size_t errlen)
 {
@@ -264,10 +181,10 @@ static hz_status feature_geometry(area_ctx *c, const area_crs *x, int64_t fno, c
     if (t != wkbPolygon && t != wkbMultiPolygon)
         s = reject(c, fno, raw, "not a polygon", err, errlen,
                    "area %s: geometry is a %s, not a polygon", code, OGR_G_GetGeometryName(gc));
-    else if (to_wgs84(x, gc) < 0)
+    else if (import_crs_to_wgs84(x, gc) < 0)
         s = reject(c, fno, raw, "bad coordinates", err, errlen,
                    "area %s cannot be transformed to WGS84", code);
-    else if (!in_lonlat_range(gc))
+    else if (!import_in_lonlat_range(gc))
         s = reject(c, fno, raw, "bad coordinates", err, errlen,
                    "area %s: coordinates outside lon -180..180 / lat -90..90 (wrong --srs?)", code);
     else
@@ -359,7 +276,7 @@ static hz_status load_layer(area_ctx *c, OGRLayerH ly, const import_opts *o, cha
                            {o->population_field, "--population-field", pop_names, -1},
                            {o->parent_field, "--parent-field", parent_names, -1}}};
     hz_status s = find_fields(c, OGR_L_GetLayerDefn(ly), &L, err, errlen);
-    if (s == HZ_OK) s = crs_open(c, ly, o, &L.crs, err, errlen);
+    if (s == HZ_OK) s = import_crs_open(c->path, ly, o->srs, &L.crs, err, errlen);
     if (s != HZ_OK) return s;
     OGRFeatureH f;
     int64_t fno = 0;
@@ -370,7 +287,7 @@ static hz_status load_layer(area_ctx *c, OGRLayerH ly, const import_opts *o, cha
         s = load_feature(c, &L, f, fno, err, errlen);
         OGR_F_Destroy(f);
     }
-    crs_free(&L.crs);
+    import_crs_free(&L.crs);
     if (s == HZ_OK && c->sum->read == 0)
         s = hz_fail(HZ_EINVAL, err, errlen, "%s: no features", c->path);
     return s;

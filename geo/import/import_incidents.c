@@ -131,6 +131,13 @@ char *import_summary_json(const import_summary *sum)
     json_object_set_new(o, "unchanged", json_integer(sum->unchanged));
     json_object_set_new(o, "rejected", json_integer(sum->rejected));
     json_object_set_new(o, "outside", json_integer(sum->outside));
+    if (sum->segments > 0 || sum->nodes > 0) {
+        json_object_set_new(o, "segments", json_integer(sum->segments));
+        json_object_set_new(o, "nodes", json_integer(sum->nodes));
+        json_object_set_new(o, "junctions", json_integer(sum->junctions));
+        json_object_set_new(o, "dead_ends", json_integer(sum->dead_ends));
+        json_object_set_new(o, "km", json_real(sum->km));
+    }
     for (int i = 0; i < sum->nreasons; i++)
         json_object_set_new(r, sum->reason[i], json_integer(sum->reason_count[i]));
     json_object_set_new(o, "rejected_by_reason", r);

@@ -1,4 +1,5 @@
-/* import_ogr.c - opening a vector source and its layer through OGR, for both importers. */
+/* import_ogr.c - opening a vector source and its layer through OGR, and its coordinates' way to
+ * WGS84, for every importer. */
 #include "import_ogr.h"
 
 #include <cpl_conv.h>
@@ -45,4 +46,71 @@ hz_status import_ogr_open(const char *path, const char *layer, int headers, GDAL
                        layer ? layer : "");
     }
     return HZ_OK;
+}
+
+/* Moves every vertex of g from GCJ-02/BD-09 to WGS84 in place. */
+static void china_to_wgs84(OGRGeometryH g, chinacrs_kind k)
+{
+    int n = OGR_G_GetGeometryCount(g);
+    if (n > 0) {
+        for (int i = 0; i < n; i++)
+            china_to_wgs84(OGR_G_GetGeometryRef(g, i), k);
+        return;
+    }
+    int np = OGR_G_GetPointCount(g);
+    for (int i = 0; i < np; i++) {
+        double x = OGR_G_GetX(g, i), y = OGR_G_GetY(g, i);
+        chinacrs_to_wgs84(k, 1, &x, &y);
+        OGR_G_SetPoint_2D(g, i, x, y);
+    }
+}
+
+void import_crs_free(import_crs *x)
+{
+    if (x->ct) OCTDestroyCoordinateTransformation(x->ct);
+    OSRDestroySpatialReference(x->src);
+    OSRDestroySpatialReference(x->wgs);
+    memset(x, 0, sizeof *x);
+}
+
+hz_status import_crs_open(const char *path, OGRLayerH ly, const char *srs, import_crs *x, char *err,
+                          size_t errlen)
+{
+    memset(x, 0, sizeof *x);
+    x->ck = srs ? chinacrs_parse(srs) : CHINACRS_NONE;
+    if (srs && x->ck == CHINACRS_NONE) {
+        x->src = OSRNewSpatialReference(NULL);
+        if (OSRSetFromUserInput(x->src, srs) != OGRERR_NONE) {
+            import_crs_free(x);
+            return hz_fail(HZ_ECRS, err, errlen,
+                           "unknown CRS '%s' (use EPSG:n, a PROJ string, WKT, gcj02 or bd09)", srs);
+        }
+    } else if (x->ck == CHINACRS_NONE && OGR_L_GetSpatialRef(ly)) {
+        x->src = OSRClone(OGR_L_GetSpatialRef(ly));
+    }
+    if (!x->src) return HZ_OK;
+    x->wgs = OSRNewSpatialReference(NULL);
+    OSRSetWellKnownGeogCS(x->wgs, "WGS84");
+    /* x = longitude, y = latitude on both sides (EPSG:4326 is lat/lon by the book) */
+    OSRSetAxisMappingStrategy(x->src, OAMS_TRADITIONAL_GIS_ORDER);
+    OSRSetAxisMappingStrategy(x->wgs, OAMS_TRADITIONAL_GIS_ORDER);
+    if (!OSRIsSame(x->src, x->wgs) && !(x->ct = OCTNewCoordinateTransformation(x->src, x->wgs))) {
+        import_crs_free(x);
+        return hz_fail(HZ_ECRS, err, errlen, "%s: no transformation from its CRS to WGS84", path);
+    }
+    return HZ_OK;
+}
+
+int import_crs_to_wgs84(const import_crs *x, OGRGeometryH g)
+{
+    if (x->ct && OGR_G_Transform(g, x->ct) != OGRERR_NONE) return -1;
+    if (x->ck != CHINACRS_NONE) china_to_wgs84(g, x->ck);
+    return 0;
+}
+
+int import_in_lonlat_range(OGRGeometryH g)
+{
+    OGREnvelope env;
+    OGR_G_GetEnvelope(g, &env);
+    return env.MinX >= -180 && env.MaxX <= 180 && env.MinY >= -90 && env.MaxY <= 90;
 }

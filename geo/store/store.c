@@ -4,7 +4,9 @@
  * Invariants:
  *  1. meta.data_version only grows, by one per committed write transaction that changed a row
  *     (store_commit()): a transaction whose writes all found their rows as they were (a re-sent
- *     incident, STORE_PUT_UNCHANGED) keeps the version, so no cache is emptied for it.
+ *     incident, STORE_PUT_UNCHANGED) keeps the version, so no cache is emptied for it. The
+ *     import bookkeeping (import_batches, import_rejects) is not data: its rows are taken out of
+ *     the count (bookkeeping_done()), so re-importing an unchanged file keeps the version.
  *  2. incidents.lon/lat equal ST_X/ST_Y of incidents.geom (both written by store_incident_put()).
  *  3. incidents.content_hash is the FNV-1a hash of every stored field but the key (source,
  *     source_id) and the batch, so a re-import of an unchanged row can be recognised without
@@ -143,9 +145,7 @@ sqlite3 *store_sqlite(store *st)
     return st->db;
 }
 
-/* 1 if the table exists, 0 if not, -1 if the schema cannot be read (an I/O error, a full disk
- * that keeps the WAL index from being created, not a database): then nothing may be created. */
-static int has_table(sqlite3 *db, const char *name)
+int store_has_table(sqlite3 *db, const char *name)
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", -1, &s,
@@ -213,7 +213,7 @@ store *store_open(const char *path, int flags, char *err, size_t errlen)
         sqlite3_exec(st->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
     }
     sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", NULL, NULL, NULL);
-    int has_meta = has_table(st->db, "meta");
+    int has_meta = store_has_table(st->db, "meta");
     if (has_meta < 0) {
         db_fail(st, err, errlen, "reading the schema");
         store_close(st);
@@ -232,6 +232,10 @@ store *store_open(const char *path, int flags, char *err, size_t errlen)
         }
     }
     if (!(flags & STORE_READONLY)) ensure_data_id(st);
+    if (!(flags & STORE_READONLY) && store_roads_ensure(st, err, errlen) != HZ_OK) {
+        store_close(st);
+        return NULL;
+    }
     for (int i = 0; i < ST_COUNT; i++) {
         if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
                                NULL) != SQLITE_OK) {
@@ -601,6 +605,12 @@ hz_status store_incidents_get(store *st, const int64_t *ids, size_t n, store_inc
     return HZ_OK;
 }
 
+/* Invariant 1: the rows the last statement wrote were bookkeeping, not data. */
+static void bookkeeping_done(store *st)
+{
+    if (st->in_tx) st->tx_changes0 += sqlite3_changes64(st->db);
+}
+
 hz_status store_batch_begin(store *st, const char *kind, const char *file, int64_t *batch_id,
                             char *err, size_t errlen)
 {
@@ -613,6 +623,7 @@ hz_status store_batch_begin(store *st, const char *kind, const char *file, int64
     sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, file, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) bookkeeping_done(st);
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE) return db_fail(st, err, errlen, "recording import");
     *batch_id = sqlite3_last_insert_rowid(st->db);
@@ -629,6 +640,7 @@ hz_status store_reject_add(store *st, int64_t batch_id, int64_t line, const char
     bind_text_or_null(s, 3, raw);
     sqlite3_bind_text(s, 4, reason, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) bookkeeping_done(st);
     sqlite3_reset(s);
     if (rc != SQLITE_DONE) return db_fail(st, err, errlen, "recording rejected row");
     return HZ_OK;
@@ -646,6 +658,7 @@ hz_status store_batch_finish(store *st, int64_t batch_id, const char *summary_js
     sqlite3_bind_text(s, 1, summary_json, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, batch_id);
     int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) bookkeeping_done(st);
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE) return db_fail(st, err, errlen, "recording import summary");
     return HZ_OK;

@@ -19,6 +19,14 @@ hz_status store_sqlite_status(sqlite3 *db);
 /* sqlite3_errmsg(db), but saying "no space left on device" for an I/O error caused by it. */
 const char *store_sqlite_errmsg(sqlite3 *db);
 
+/* 1 if db has the table, 0 if not, -1 if the schema cannot be read (an I/O error, a full disk
+ * that keeps the WAL index from being created, not a database): then nothing may be created. */
+int store_has_table(sqlite3 *db, const char *name);
+
+/* Creates the road tables (store_roads.c) when the database has none: called by every
+ * read-write store_open(), after the schema; takes the write lock only when they are missing. */
+hz_status store_roads_ensure(store *st, char *err, size_t errlen);
+
 /* Starts the time limit set by store_set_timeout() for the next statement(s). */
 void store_arm_timeout(store *st);
 

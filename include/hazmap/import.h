@@ -56,6 +56,9 @@ typedef struct import_summary {
     int64_t unchanged; /* existed with the same content */
     int64_t rejected;
     int64_t outside; /* incidents outside every area (stored with no area) */
+    /* roads (import_roads.h): the network as imported */
+    int64_t segments, nodes, junctions, dead_ends; /* junction: degree >= 3; dead end: 1 */
+    double km;                                     /* total length of the segments */
     int nreasons;
     char reason[IMPORT_MAX_REASONS][64]; /* rejection kinds ("empty geometry", ...) */
     int64_t reason_count[IMPORT_MAX_REASONS];

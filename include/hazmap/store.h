@@ -130,6 +130,67 @@ hz_status store_incidents_scan(store *st, store_incident_cb cb, void *ud, char *
 hz_status store_incidents_get(store *st, const int64_t *ids, size_t n, store_incident_cb cb,
                               void *ud, char *err, size_t errlen);
 
+/* ---- roads (geo/store/store_roads.c) ----
+ *
+ * A road network is stored per source (the file it came from): its nodes (road_nodes: a
+ * store-wide id, the node's id within its source, degree, POINT) and its segments (road_segments:
+ * a LINESTRING in EPSG:4326 between two nodes, with name, class, one-way, lanes, speed limit,
+ * volume, length in metres and the source's other fields as JSON). Node ids within a source are
+ * the source's own (a file's from/to fields) or the importer's; the store gives every node a
+ * store-wide id, so two sources never share a node. A source is written whole, in one call: a
+ * source written again with the same content is left as it was (STORE_PUT_UNCHANGED: no row is
+ * written and the data version stays), one with other content replaces all of the source's rows.
+ * The tables are created with the schema, and by the first read-write store_open() of a database
+ * made before roads existed; a read-only store without them has no roads. */
+
+typedef struct hz_road_node_rec {
+    int64_t id;         /* store-wide id: set by the store on reads, ignored on writes */
+    const char *source; /* set on reads; ignored on writes (the source of store_roads_put()) */
+    int64_t node;       /* the node's id within its source; unique within it */
+    uint32_t degree;    /* segment ends at the node (a loop counts twice) */
+    double lon, lat;    /* WGS84 */
+} hz_road_node_rec;
+
+typedef struct hz_road_seg_rec {
+    int64_t id;                 /* set by the store on reads; ignored on writes */
+    const char *source;         /* set on reads; ignored on writes */
+    const char *source_id;      /* required: the segment's id within its source; unique within it */
+    int64_t from_node, to_node; /* node ids within the source (hz_road_node_rec.node) */
+    int64_t from_id, to_id;  /* the same nodes' store-wide ids: set on reads, ignored on writes */
+    const char *name;        /* UTF-8; may be NULL */
+    const char *cls;         /* road class (OSM highway value: "primary", ...); may be NULL */
+    int oneway;              /* 1 only from -> to, -1 only to -> from, 0 both ways */
+    int lanes;               /* -1 unknown */
+    double maxspeed_kmh;     /* NaN unknown */
+    double volume;           /* traffic volume (AADT, vehicles per day); NaN unknown */
+    double length_m;         /* length in metres in the working CRS of the import; > 0 */
+    const char *extra;       /* JSON object of the source's other fields; may be NULL */
+    size_t npts;             /* >= 2 */
+    const double *lon, *lat; /* npts vertices, WGS84; the first at from_node, the last at to_node */
+} hz_road_seg_rec;
+
+/* Writes the whole road network of source: n nodes and m segments (every segment's from_node and
+ * to_node among the nodes' node ids, else HZ_EINVAL), replacing what the source had, or leaving
+ * it untouched when the content is the same (*outcome says which: INSERTED for a new source).
+ * Inside a transaction. Records are borrowed for the call. */
+hz_status store_roads_put(store *st, const char *source, size_t n, const hz_road_node_rec *nodes,
+                          size_t m, const hz_road_seg_rec *segs, store_put_outcome *outcome,
+                          char *err, size_t errlen);
+
+/* Numbers of road segments and road nodes in the store (0 and 0 when it has no road tables). */
+hz_status store_roads_counts(store *st, int64_t *segments, int64_t *nodes);
+
+typedef int (*store_road_seg_cb)(void *ud, const hz_road_seg_rec *r);
+typedef int (*store_road_node_cb)(void *ud, const hz_road_node_rec *r);
+
+/* Calls cb for every road segment in id order (nothing when the store has no road tables). The
+ * record and its arrays are valid during the callback only. A non-zero return stops the scan. */
+hz_status store_road_segs_scan(store *st, store_road_seg_cb cb, void *ud, char *err, size_t errlen);
+
+/* Calls cb for every road node in id order, as above. */
+hz_status store_road_nodes_scan(store *st, store_road_node_cb cb, void *ud, char *err,
+                                size_t errlen);
+
 /* ---- import bookkeeping ---- */
 
 /* Records the start of an import of file into the store; *batch_id identifies it. */
