@@ -72,6 +72,8 @@ REQUESTS = {
     "emerging_item": planner("/collections/emerging/items/1?cell=250"),
     "emerging_public": public("/collections/emerging/items?limit=10000",
                               "/collections/emerging/items?injury_group=traffic&limit=20"),
+    "roads": both("/collections/roads/items?limit=20") + both("/collections/roads/items?bbox=104.08,30.64,104.09,30.65&limit=5")
+    + both("/collections/roads/items/1"),
     "blackspots": planner("/collections/blackspots/items?limit=30", "/collections/blackspots/items?limit=30&mechanism=fall"),
     "blackspot": planner("/collections/blackspots/items/1"),
     "api_blackspots": planner("/api/blackspots", "/api/blackspots?mechanism=fall"),
