@@ -30,6 +30,7 @@
 #include "hazmap/releases.h"
 #include "hazmap/reltile.h"
 #include "hazmap/roadroutes.h"
+#include "hazmap/nettile.h"
 #include "hazmap/roadnet.h"
 #include "hazmap/roadtile.h"
 #include "hazmap/webroot.h"
@@ -51,12 +52,14 @@ typedef struct snapref {
     ptindex *pti;          /* bbox index of s; freed before it */
     roadnet *net;          /* the store's roads at s's data version (empty without any) */
     roadtile *roads;       /* draws net; freed before it */
+    nettile *nt;           /* network density of s on net; freed before both */
     int refs;
 } snapref;
 
 static void snapref_free(snapref *r)
 {
     if (!r) return;
+    nettile_free(r->nt);
     roadtile_free(r->roads);
     roadnet_free(r->net);
     tilerender_free(r->tr);
@@ -107,6 +110,9 @@ static const route routes[] = {
     {"GET", "/tiles/density/{}/{}/{}", apiroutes_tile, R_SNAP | R_AUTH, "tile"},
     /* OpenStreetMap roads: the same tile for everyone, so no token is read (no Vary) */
     {"GET", "/tiles/roads/{}/{}/{}", roadroutes_tile, R_SNAP, "roads_tile"},
+    {"GET", "/tiles/network/legend.json", roadroutes_network_legend, R_SNAP | R_AUTH,
+     "network_legend"},
+    {"GET", "/tiles/network/{}/{}/{}", roadroutes_network_tile, R_SNAP | R_AUTH, "network_tile"},
     {"GET", "/api/releases", releases_list, R_AUTH, "releases"},
     {"POST", "/api/releases", releases_post, R_SNAP | R_AUTH, "releases_post"},
     {"GET", "/api/releases/{}", releases_one, R_AUTH, "release"},
@@ -249,7 +255,8 @@ static hz_status roads_load(app *a, store *st, snapref *r, char *err, size_t err
     workcrs_free(w);
     if (!r->net) return HZ_EDB;
     r->roads = roadtile_new(r->net, err, errlen);
-    return r->roads ? HZ_OK : HZ_ENOMEM;
+    if (r->roads) r->nt = nettile_new(r->s, r->net, r->roads, err, errlen);
+    return r->nt ? HZ_OK : HZ_ENOMEM;
 }
 
 static hz_status snap_acquire(app *a, store *st, int64_t version, snapref **out, char *err,
@@ -900,6 +907,7 @@ static void handle(app *a, const hreq *rq, hresp *rs)
         c.pti = r->pti;
         c.net = r->net;
         c.roads = r->roads;
+        c.nt = r->nt;
         c.version = incset_data_version(r->s);
     }
     relref *rr = NULL;

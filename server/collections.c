@@ -11,9 +11,16 @@
 
 #define CRS84 "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
+/* Who reads a collection. */
+enum {
+    COLL_EVERYONE = 0,  /* every audience (the public's answers come from the release) */
+    COLL_INCIDENTS = 1, /* individual incidents: tokens_reads_incidents() decides who */
+    COLL_LIVE = 2       /* computed live from the incidents: planners and editors; public 401 */
+};
+
 typedef struct coll_def {
     const char *id, *title, *description;
-    int incidents; /* individual incidents: tokens_reads_incidents() decides who reads them */
+    int audience; /* COLL_* */
     void (*items)(hctx *c, const hreq *rq, hresp *rs);
     void (*item)(hctx *c, const char *fid, const hreq *rq, hresp *rs);
 } coll_def;
@@ -23,7 +30,7 @@ static const coll_def collections[] = {
      "Sub-district boundaries with population, incident counts and rates per "
      "100,000 per year (exact Poisson 95 % limits) under the filters",
      0, oapif_areas_items, oapif_area_item},
-    {"incidents", "Incidents", "Geocoded injury incidents (planners only)", 1,
+    {"incidents", "Incidents", "Geocoded injury incidents (planners only)", COLL_INCIDENTS,
      oapif_incidents_items, oapif_incident_item},
     {"hotspots", "Hot spots", "Getis-Ord Gi* hot and cold spot cells under the filters", 0,
      apiroutes_hotspots_items, apiroutes_hotspots_item},
@@ -38,6 +45,11 @@ static const coll_def collections[] = {
      "Road segments (OpenStreetMap data, © OpenStreetMap contributors, ODbL) with name, class, "
      "one-way, lanes and length; the same for every audience",
      0, roadroutes_items, roadroutes_item},
+    {"road_sites", "Road sites, screened",
+     "Junctions and road sections ranked by the Empirical Bayes excess expected crashes (or EPDO "
+     "score, or count) with the rule screen for crash-prone spots and stretches, under the "
+     "filters (traffic by default); planners and editors only",
+     COLL_LIVE, roadroutes_sites_items, roadroutes_sites_item},
 };
 enum { NCOLLECTIONS = sizeof collections / sizeof *collections };
 
@@ -48,7 +60,7 @@ static const coll_def *collection_or_fail(hctx *c, const char *id, hresp *rs)
     for (int i = 0; i < NCOLLECTIONS; i++) {
         const coll_def *d = &collections[i];
         if (strcmp(d->id, id) != 0) continue;
-        if (d->incidents && oapif_incidents_refused(c, rs)) return NULL;
+        if (d->audience == COLL_INCIDENTS && oapif_incidents_refused(c, rs)) return NULL;
         return d;
     }
     hresp_error(rs, 404, "NotFound", "no collection '%.64s'", id);
@@ -113,7 +125,9 @@ void collections_list(hctx *c, const hreq *rq, hresp *rs)
     app_time_span(c, &tmin, &tmax);
     json_t *arr = json_array();
     for (int i = 0; i < NCOLLECTIONS; i++) {
-        if (collections[i].incidents && !tokens_reads_incidents(c->role)) continue;
+        int who = collections[i].audience;
+        if (who == COLL_INCIDENTS && !tokens_reads_incidents(c->role)) continue;
+        if (who == COLL_LIVE && c->role == HZ_ROLE_PUBLIC) continue;
         json_array_append_new(arr, collection_json(c, &collections[i], bb, tmin, tmax));
     }
     json_t *links = json_array();
