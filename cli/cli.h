@@ -14,6 +14,7 @@ int cmd_density(int argc, char **argv);
 int cmd_hotspots(int argc, char **argv);
 int cmd_emerging(int argc, char **argv);
 int cmd_blackspots(int argc, char **argv);
+int cmd_screen(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_serve(int argc, char **argv);

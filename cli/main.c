@@ -21,6 +21,7 @@ static const command commands[] = {
     {"hotspots", cmd_hotspots, "Getis-Ord Gi* hot and cold spots to GeoJSON"},
     {"emerging", cmd_emerging, "emerging hot spots: space-time cube, trends, 17 patterns"},
     {"blackspots", cmd_blackspots, "DBSCAN black-spot clusters, ranked, to GeoJSON"},
+    {"screen", cmd_screen, "network screening of junctions and road sections (EB, rules)"},
     {"stats", cmd_stats, "counts and rates per 100,000 with confidence intervals"},
     {"evaluate", cmd_evaluate, "before/after rate ratio of an intervention"},
     {"serve", cmd_serve, "run the HTTP server (OGC API - Features, tiles, map page)"},
