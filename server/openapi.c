@@ -71,7 +71,7 @@ static const pdef sites_params[] = {
 };
 
 static const pdef network_params[] = {
-    {"bandwidth", "query", "number", "metres along the network, 50..5000 (default 300)", 0},
+    {"bandwidth", "query", "number", "metres along the network, 50..1000 (default 300)", 0},
 };
 
 static const pdef tile_params[] = {

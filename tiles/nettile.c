@@ -45,9 +45,10 @@ hz_status nettile_params_set(nettile_params *p, const char *key, const char *val
     if (strcmp(key, "bandwidth") == 0) {
         char *end = NULL;
         double h = strtod(value, &end);
-        if (!value[0] || *end || !isfinite(h) || h < 50 || h > 5000)
+        if (!value[0] || *end || !isfinite(h) || h < 50 || h > NETTILE_MAX_BANDWIDTH)
             return hz_fail(HZ_EINVAL, err, errlen,
-                           "bandwidth: '%s' is not a number of metres in [50, 5000]", value);
+                           "bandwidth: '%s' is not a number of metres in [50, %.0f]", value,
+                           NETTILE_MAX_BANDWIDTH);
         p->bandwidth = h;
         return HZ_OK;
     }
@@ -144,6 +145,7 @@ static hz_status compute(nettile *nt, const nettile_params *p, const char *key, 
     o.bandwidth = p->bandwidth;
     o.scale = nkde_per_km_year(years);
     o.budget = NETTILE_MAX_WORK;
+    o.max_depth = NETTILE_MAX_DEPTH;
     nkde_result *r = NULL;
     s = nkde_compute(nt->net, &pts, &o, &r, err, errlen);
     hz_points_free(&pts);
@@ -290,7 +292,8 @@ json_t *nettile_legend_json(const nettile_params *p, const nettile_view *v)
                   "nonzero_lixels", (json_int_t)v->nonzero, "snapped", (json_int_t)v->snapped,
                   "unsnapped", (json_int_t)v->unsnapped, "years", v->years, "top_share",
                   v->top_share, "method",
-                  "network kernel density (nkde.h: quartic, discontinuous, 20 m lixels, 30 m "
-                  "snap); class breaks fitted on the non-zero lixels by the density tiles' rule"));
+                  "network kernel density (nkde.h: quartic, discontinuous, at most 10 junctions "
+                  "a path, 20 m lixels, 30 m snap); class breaks fitted on the non-zero lixels "
+                  "by the density tiles' rule"));
     return j;
 }
