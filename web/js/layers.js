@@ -153,6 +153,41 @@ export function roadLine(name) {
   return `<div class="road">${esc(t('road'))}: <b>${esc(name)}</b></div>`;
 }
 
+// The excess expected crashes of a screened site (screen.h: the Empirical Bayes expected less the
+// SPF's prediction; a section's is its worst window's), NaN without an SPF.
+export function siteExcess(p) {
+  const w = p.window && p.window.eb ? p.window.eb : p.eb;
+  return w && Number.isFinite(w.excess) ? w.excess : NaN;
+}
+const EXCESS_COLORS = ['#fed976', '#feb24c', '#fd8d3c', '#e31a1c', '#800026'];
+/**
+ * The colour of an excess among the view's sites, by quantile classes of their excesses (breaks:
+ * quantileBreaks(), so one extreme site does not wash out the rest); grey without EB.
+ */
+export function excessColor(v, breaks = []) {
+  if (!Number.isFinite(v)) return '#888';
+  return EXCESS_COLORS[Math.min(EXCESS_COLORS.length - 1, classOf(v, breaks) + EXCESS_COLORS.length - breaks.length - 1)];
+}
+
+/** The rules a site met ("fatal", "serious_or_fatal", "any"), as text. */
+export function rulesMet(p) {
+  return (Array.isArray(p.rules) ? p.rules : []).map((r) => t('rule.' + r.rule, { n: r.threshold }));
+}
+
+/** Popup HTML of a screened road site: observed, predicted (SPF), EB expected and excess crashes, the rules met. */
+export function roadSitePopup(p) {
+  const eb = p.eb || {};
+  const kind = t(p.kind === 'junction' ? 'rs.junction' : 'rs.section');
+  let h = `<div class="rs-popup"><h4>${t('rank')} ${esc(p.rank)} · ${esc(kind)}</h4>`;
+  if (p.name) h += roadLine(p.name);
+  h += `<div>${t('rs.observed')}: <b>${num(p.count)}</b> · ${t('rs.predicted')}: ${num(eb.predicted, 1)} · ${t('rs.expected')}: <b>${num(eb.expected, 1)}</b> · ${t('rs.excess')}: <b>${num(eb.excess, 1)}</b></div>`;
+  if (Number.isFinite(p.length_m) && p.kind !== 'junction') h += `<div>${t('rs.length')}: ${num(p.length_m)} m</div>`;
+  if (p.window && p.window.eb && p.window.windows > 1) h += `<div class="note">${t('rs.window', { a: num(p.window.from_m), b: num(p.window.to_m), n: num(p.window.count) })}</div>`;
+  const r = rulesMet(p);
+  h += `<div>${t('rs.rules')}: ${r.length ? `<b>${esc(r.join(' · '))}</b>` : esc(t('rs.no_rule'))}</div>`;
+  return h + '</div>';
+}
+
 /** Tile layer that fetches tiles with the Bearer header (planner mode); plain <img> otherwise. */
 const DensityTiles = L.TileLayer.extend({
   initialize(url, options) {
@@ -211,13 +246,16 @@ export class LayerSet {
     this.ctl = {};
     this.info = {}; // per layer: {ok, n, ...} for the legend and the tests
     this.enabled = new Set();
-    for (const [name, z] of [['areas', 300], ['density', 350], ['emerging', 410], ['hotspots', 420], ['squares', 425], ['hull', 430]]) {
+    for (const [name, z] of [['areas', 300], ['density', 350], ['network', 355], ['emerging', 410], ['hotspots', 420], ['roadsites', 422], ['squares', 425], ['hull', 430]]) {
       map.createPane(name).style.zIndex = String(z);
     }
     this.rateBreaks = [];
     this.densityLegend = null;
     this.blackspots = [];
     this.markers = new Map();
+    this.roadSites = []; // the screened road sites shown (features, ranked)
+    this.siteLayers = new Map(); // rank -> the site's Leaflet layer
+    this.networkLegend = null;
     this.roadNames = new Map(); // "lon,lat" (5 decimals) -> the nearest named road, null for none
     map.on('moveend', () => { if (this.enabled.has('incidents')) this._debounceIncidents(); this._updateShift(); });
     map.on('zoomend', () => this._updateShift());
@@ -253,6 +291,7 @@ export class LayerSet {
       if (this.ctl[name]) this.ctl[name].abort();
       this._clear(name);
       if (name === 'blackspots') { this.blackspots = []; this.markers.clear(); this.hooks.blackspots([]); this._clear('hull'); }
+      if (name === 'roadsites') { this.roadSites = []; this.siteLayers.clear(); if (this.hooks.roadsites) this.hooks.roadsites([]); }
       delete this.info[name];
       this.hooks.status(name, '', true);
       this.hooks.legend();
@@ -280,10 +319,11 @@ export class LayerSet {
         && !(name === 'emerging' && this.pub && this.groups.emerging && this.emergingQuery === this._emQ())) this._load(name);
     }
     if (opChanged && this.groups.density) this.groups.density.setOpacity(state.op);
+    if (opChanged && this.groups.network) this.groups.network.setOpacity(state.op);
   }
 
   _load(name) {
-    const f = { areas: this._areas, density: this._density, hotspots: this._hotspots, emerging: this._emerging, blackspots: this._blackspots, incidents: this._incidents }[name];
+    const f = { areas: this._areas, density: this._density, network: this._network, hotspots: this._hotspots, emerging: this._emerging, blackspots: this._blackspots, roadsites: this._roadsites, incidents: this._incidents }[name];
     if (f) f.call(this).catch((e) => this._fail(name, e));
   }
 
@@ -361,14 +401,95 @@ export class LayerSet {
   }
 
   _updateShift() {
-    const d = this.groups.density;
-    if (!d || !this.gcj) return;
-    const c = this.map.getCenter();
-    const g = wgsToGcj(c.lng, c.lat);
-    const z = this.map.getZoom();
-    const s = this.map.project([g[1], g[0]], z).subtract(this.map.project(c, z)).round();
-    d._shift = s;
-    this.map.getPane('density').style.transform = `translate(${s.x}px, ${s.y}px)`;
+    if (!this.gcj) return;
+    for (const name of ['density', 'network']) {
+      const d = this.groups[name];
+      if (!d) continue;
+      const c = this.map.getCenter();
+      const g = wgsToGcj(c.lng, c.lat);
+      const z = this.map.getZoom();
+      const s = this.map.project([g[1], g[0]], z).subtract(this.map.project(c, z)).round();
+      d._shift = s;
+      this.map.getPane(name).style.transform = `translate(${s.x}px, ${s.y}px)`;
+    }
+  }
+
+  /**
+   * The network density (planners and editors): the roads coloured by the kernel density of the
+   * filtered incidents along the network, per km of road per year; the legend is asked with the
+   * tiles' own parameters, as the planar density's.
+   */
+  async _network() {
+    const signal = this._signal('network');
+    const q = query(this.state);
+    if (!this.networkLegend || this.networkLegendQuery !== q) {
+      this.hooks.status('network', t('loading'), true);
+      this.networkLegend = await getJSON(`/tiles/network/legend.json${q ? `?${q}` : ''}`, signal);
+      this.networkLegendQuery = q;
+    }
+    const url = `/tiles/network/{z}/{x}/{y}.png${q ? `?${q}` : ''}`;
+    if (this.groups.network) {
+      this.groups.network.setUrl(url);
+    } else {
+      const b = this.cfg.bounds;
+      const opts = { pane: 'network', opacity: this.state.op, tileSize: 256, maxZoom: 19, className: 'network-tiles' };
+      if (Array.isArray(b) && b.length === 4) opts.bounds = L.latLngBounds([b[1], b[0]], [b[3], b[2]]).pad(0.1);
+      if (!this.enabled.has('network')) return;
+      this.groups.network = new DensityTiles(url, opts).addTo(this.map);
+      this._updateShift();
+    }
+    this.info.network = { ok: true, url, lixels: this.networkLegend.network && this.networkLegend.network.nonzero_lixels };
+    this.hooks.status('network', '', true);
+    this.hooks.legend();
+  }
+
+  /**
+   * The traffic working group's screened road sites (planners and editors): junctions as circles
+   * and sections as thick lines, coloured by their Empirical Bayes excess expected crashes, ranked;
+   * the side list (hooks.roadsites) shows observed, predicted and expected crashes and the rules met.
+   */
+  async _roadsites() {
+    const signal = this._signal('roadsites');
+    this.hooks.status('roadsites', t('loading'), true);
+    const fc = await getJSON(`/collections/road_sites/items?${join('limit=100', query(this.state))}`, signal);
+    const feats = this._geo(fc).features || [];
+    feats.sort((a, b) => (a.properties.rank ?? 1e9) - (b.properties.rank ?? 1e9));
+    const breaks = quantileBreaks(feats.map((f) => siteExcess(f.properties)));
+    const group = L.layerGroup();
+    this.siteLayers.clear();
+    for (const f of feats) {
+      const p = f.properties;
+      const col = excessColor(siteExcess(p), breaks);
+      let l;
+      if (f.geometry && f.geometry.type === 'Point') {
+        const [lon, lat] = f.geometry.coordinates;
+        l = L.circleMarker([lat, lon], { pane: 'roadsites', radius: (p.rank || 99) <= 10 ? 9 : 6, weight: 2, color: '#222', fillColor: col, fillOpacity: 0.9, className: 'rs-junction' });
+      } else if (f.geometry && f.geometry.type === 'LineString') {
+        l = L.polyline(f.geometry.coordinates.map(([lon, lat]) => [lat, lon]), { pane: 'roadsites', weight: (p.rank || 99) <= 10 ? 9 : 6, color: col, opacity: 0.9, lineCap: 'round', className: 'rs-section' });
+      } else continue;
+      l.bindPopup(() => roadSitePopup(p), { maxWidth: 300, minWidth: 240, className: 'rs-pop' });
+      l.bindTooltip(() => `${t('rank')} ${esc(p.rank)} · ${esc(p.name || t(p.kind === 'junction' ? 'rs.junction' : 'rs.section'))}`, { sticky: true });
+      l.addTo(group);
+      this.siteLayers.set(p.rank, l);
+    }
+    this._clear('roadsites');
+    if (!this.enabled.has('roadsites')) return;
+    this.groups.roadsites = group.addTo(this.map);
+    this.roadSites = feats;
+    this.roadSitesBreaks = breaks;
+    this.info.roadsites = { ok: true, n: feats.length, junctions: feats.filter((f) => f.properties.kind === 'junction').length, sections: feats.filter((f) => f.properties.kind === 'section').length };
+    this.hooks.status('roadsites', `${feats.length}`, true);
+    if (this.hooks.roadsites) this.hooks.roadsites(feats);
+    this.hooks.legend();
+  }
+
+  /** Zooms to road site `rank` and opens its popup (the side list's click). */
+  focusRoadSite(rank) {
+    const l = this.siteLayers.get(rank);
+    if (!l) return;
+    if (l.getLatLng) this.map.setView(l.getLatLng(), Math.max(this.map.getZoom(), 16), { animate: false });
+    else this.map.fitBounds(l.getBounds(), { maxZoom: 17, animate: false });
+    l.openPopup(l.getLatLng ? l.getLatLng() : l.getCenter());
   }
 
   async _hotspots() {
@@ -592,6 +713,25 @@ export class LayerSet {
         h += `<span><i style="background:${esc(c)}"></i>${Number.isFinite(v) && v > 0 ? num(v, Math.max(0, -Math.floor(Math.log10(v)))) : ''}</span>`;
       });
       h += '</div></div>';
+    }
+    if (this.groups.network && this.networkLegend && Array.isArray(this.networkLegend.colors)) {
+      const lg = this.networkLegend;
+      h += `<div class="lg lg-net"><div class="lg-t">${t('layer.network')} (${t('net_unit')})</div><div class="ramp">`;
+      lg.colors.forEach((c, i) => {
+        const v = (lg.breaks || [])[i];
+        h += `<span><i style="background:${esc(c)}"></i>${Number.isFinite(v) && v > 0 ? num(v, Math.max(0, -Math.floor(Math.log10(v)))) : ''}</span>`;
+      });
+      h += '</div></div>';
+    }
+    if (this.groups.roadsites) {
+      const br = this.roadSitesBreaks || [];
+      h += `<div class="lg lg-rs"><div class="lg-t">${t('layer.roadsites')} · ${t('rs.excess')}</div>`;
+      EXCESS_COLORS.slice(EXCESS_COLORS.length - br.length - 1).forEach((c, i) => {
+        const lo = i === 0 ? null : br[i - 1], hi = i < br.length ? br[i] : null;
+        const lab = lo === null && hi === null ? t('all') : lo === null ? `< ${num(hi, 1)}` : hi === null ? `≥ ${num(lo, 1)}` : `${num(lo, 1)} – ${num(hi, 1)}`;
+        h += `<div><i style="background:${c}"></i>${lab}</div>`;
+      });
+      h += `<div><i class="rs-j"></i>${t('rs.junction')} <i class="rs-s"></i>${t('rs.section')}</div></div>`;
     }
     if (this.groups.hotspots) {
       h += `<div class="lg"><div class="lg-t">${t('layer.hotspots')}</div>`;
