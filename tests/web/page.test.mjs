@@ -120,7 +120,9 @@ function apiRequests(reqs) {
   const out = new Set();
   for (const r of reqs) {
     const u = new URL(r.url());
-    if (!u.href.startsWith(BASE) || isTile(u.href) || isStreetTile(u.href) || !/^\/(collections|tiles|api)\//.test(u.pathname) || u.pathname === '/api/config') continue;
+    // (the traffic group's screened road sites are a layer of its own since issue 10: not compared)
+    if (!u.href.startsWith(BASE) || isTile(u.href) || isStreetTile(u.href) || !/^\/(collections|tiles|api)\//.test(u.pathname) || u.pathname === '/api/config'
+      || u.pathname.startsWith('/collections/road_sites/')) continue;
     out.add(`${u.pathname}?${decodeURIComponent(u.search.slice(1))}`);
   }
   return [...out].sort();
@@ -453,6 +455,8 @@ try {
 
   // public mode: no incidents, no suppressed counts
   check(await page.locator('#layer-incidents').isDisabled(), 'public: incident layer disabled');
+  check(await page.locator('#layer-network').isDisabled() && await page.locator('#layer-roadsites').isDisabled()
+    && !w.requests.some((r) => /\/tiles\/network\/|\/collections\/road_sites/.test(r.url())), 'public: the live network layers (network density, road sites) are disabled and never asked');
   check(!w.requests.some((r) => r.url().includes('/collections/incidents')), 'public: no incident request made');
   check(await page.locator('.leaflet-marker-icon.marker-cluster, .leaflet-overlay-pane path').count() === 0, 'public: no incident points drawn');
   await checkSuppression(page, w, 'public (all data)');
@@ -650,6 +654,75 @@ try {
       check(wq.errors.length === 0, 'planner emerging: no console errors', wq.errors.slice(0, 3).join(' | '));
       await pq.close();
     }
+  }
+
+  // ---------------------------------------------------------------- traffic working group (issue 10)
+  // Choosing the traffic group shows its screened road sites, ranked (junctions as circles, sections
+  // as thick lines) with a side list of observed, predicted and expected crashes and the rule met;
+  // the network density layer replaces the planar density and draws coloured roads.
+  if (TOKEN) {
+    const pt = await plannerPage();
+    const wt = watch(pt);
+    await pt.goto(`${BASE}/#l=areas,density&v=14/30.65500/104.08000`, { waitUntil: 'domcontentloaded' });
+    await waitReady(pt);
+    await settle(pt, 300);
+    await pt.selectOption('#f-group', 'traffic');
+    await pt.waitForFunction(() => { const i = window.hazmap.layers.info.roadsites; return i && (i.ok || i.error); }, null, { timeout: 90000 }).catch(() => {});
+    await settle(pt, 300);
+    const rs = await pt.evaluate(() => ({
+      info: window.hazmap.layers.info.roadsites || null,
+      items: [...document.querySelectorAll('#rs-list .rs-item')].map((b) => b.textContent),
+      hidden: document.getElementById('rs-section').hidden,
+      drawn: document.querySelectorAll('.leaflet-roadsites-pane path').length,
+      circles: document.querySelectorAll('.leaflet-roadsites-pane path.rs-junction').length,
+      lines: document.querySelectorAll('.leaflet-roadsites-pane path.rs-section').length,
+      hash: location.hash,
+    }));
+    const sreq = wt.requests.find((r) => r.url().includes('/collections/road_sites/items'));
+    check(!!rs.info && rs.info.ok && rs.info.n > 0 && rs.drawn > 0 && !rs.hidden && rs.items.length > 0 && rs.hash.includes('roadsites'),
+      'traffic view: the screened road sites are drawn (circles and lines) and listed', `${rs.info ? JSON.stringify(rs.info) : 'none'}; ${rs.circles} circles, ${rs.lines} lines, ${rs.items.length} listed`);
+    check(!!sreq && new URL(sreq.url()).searchParams.get('mechanism') === 'traffic' && /^Bearer /.test((await sreq.allHeaders()).authorization || ''),
+      'traffic view: road sites asked with the traffic filter and the token', sreq ? sreq.url().replace(BASE, '') : 'no request');
+    const first = rs.items[0] || '';
+    check(/观测\s*\d/.test(first) && /预测\s*[\d.]/.test(first) && /期望\s*[\d.]/.test(first) && /12 个月内|无/.test(first),
+      'traffic view: the side list shows observed, predicted and expected crashes and the rule met', first.replace(/\s+/g, ' ').slice(0, 120));
+    await pt.locator('#rs-list .rs-item').first().click().catch(() => {});
+    await settle(pt, 300);
+    const pop = await pt.locator('.rs-popup').innerText({ timeout: 2000 }).catch(() => '');
+    check(/排名\s*1/.test(pop) && /超额/.test(pop), 'traffic view: a list click zooms to the site and opens its popup (rank, EB figures, rules)', pop.replace(/\s+/g, ' ').slice(0, 120));
+    await pt.keyboard.press('Escape');
+    // the network density instead of the planar one
+    const bNet = wt.requests.length;
+    await pt.locator('#layer-network').check();
+    await pt.waitForFunction(() => { const i = window.hazmap.layers.info.network; return i && (i.ok || i.error); }, null, { timeout: 90000 }).catch(() => {});
+    await settle(pt, 1500);
+    const net = await pt.evaluate(() => {
+      const imgs = [...document.querySelectorAll('.leaflet-network-pane img.leaflet-tile-loaded')];
+      let drawn = 0;
+      for (const img of imgs) {
+        const c = document.createElement('canvas');
+        c.width = c.height = 256;
+        const g = c.getContext('2d');
+        try { g.drawImage(img, 0, 0); } catch { continue; }
+        const d = g.getImageData(0, 0, 256, 256).data;
+        for (let k = 3; k < d.length; k += 4) if (d[k] > 0) { drawn++; break; }
+      }
+      return {
+        info: window.hazmap.layers.info.network || null, n: imgs.length, drawn,
+        density: !!window.hazmap.layers.groups.density || document.getElementById('layer-density').checked,
+        legend: (document.querySelector('.legend .lg-net') || {}).textContent || '',
+        hash: location.hash,
+      };
+    });
+    const nreq = wt.requests.slice(bNet).filter((r) => /\/tiles\/network\/\d+\/\d+\/\d+\.png/.test(r.url()));
+    check(!!net.info && net.info.ok && net.n > 0 && net.drawn > 0, 'traffic view: the network density layer draws coloured roads', `${net.drawn} of ${net.n} tiles drawn; ${nreq.length} tile requests`);
+    check(!net.density && net.hash.includes('network') && !/(^|[=,])density(,|&|$)/.test(net.hash), 'traffic view: the network density replaces the planar density (one at a time, kept in the URL)', net.hash);
+    check(/\d/.test(net.legend) && nreq.length > 0 && nreq.every((r) => new URL(r.url()).searchParams.get('mechanism') === 'traffic'),
+      'traffic view: the network legend shows its classes; the tiles carry the traffic filter', net.legend.slice(0, 80));
+    await pt.screenshot({ path: path.join(SHOTS, 'traffic.png') });
+    info(`screenshot ${path.join(SHOTS, 'traffic.png')}`);
+    check(wt.errors.length === 0, 'traffic view: no console errors', wt.errors.slice(0, 3).join(' | '));
+    await pt.close();
   }
 
   // ---------------------------------------------------------------- working groups (planners): same requests as before
