@@ -6,8 +6,10 @@
 # collection's paging, bbox and item rules (a filter or datetime is a 400); the same answer with
 # and without a planner token; a second request of a tile is a cache hit (the metrics' tile-cache
 # counter) and If-None-Match gives a 304; a tile over Jinjiang has non-transparent pixels and one
-# far away none (decoded with Python's zlib: the PNG is read here, not trusted). A database without
-# roads answers transparent tiles and an empty collection.
+# far away none (decoded with Python's zlib: the PNG is read here, not trusted). Then the network
+# density tiles (/tiles/network, its legend) and the screened road sites (road_sites): planners
+# and editors get them, the public 401 (road_sites is not even listed for it); bad parameters
+# 400; the sites ranked. A database without roads answers transparent tiles and empty collections.
 # Env: HAZMAP (binary, default build/hazmap).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -181,6 +183,70 @@ for u in "/collections/roads/items/0" "/collections/roads/items/abc" "/collectio
   [ "${r%% *}" = 404 ] && ok "GET $u: 404" || bad "GET $u: $r"
 done
 
+# ---- network density tiles and the screened road sites: planners and editors only
+EDITOR=$("$HAZMAP" token create --db "$DB" --role editor | tail -1 | tr -d '[:space:]')
+AP="Authorization: Bearer $TOKEN"
+AE="Authorization: Bearer $EDITOR"
+r=$(status -H "$AP" "$B/tiles/network/legend.json?mechanism=traffic")
+[ "$r" = "200 application/json" ] && ok "network legend (planner): 200" || bad "network legend: $r $(head -c 200 "$TMP/body")"
+python3 - "$TMP/body" <<'PY' && ok "network legend: 9 ascending breaks, colours, per km of road per year, lixels and snapped events" || bad "network legend shape"
+import json, sys
+j = json.load(open(sys.argv[1]))
+b = j["breaks"]
+assert len(b) == 9 and all(x < y for x, y in zip(b, b[1:])) and len(j["colors"]) == 9, j
+assert j["unit"] == "incidents per km of road per year" and j["view"] == "mechanism=traffic&bandwidth=300", j
+n = j["network"]
+assert n["lixels"] > 10000 and 0 < n["nonzero_lixels"] <= n["lixels"] and n["snapped"] > 0 and n["years"] > 2.9, n
+PY
+r=$(status -H "$AP" "$B/tiles/network/$T.png?mechanism=traffic")
+n=$(python3 "$TMP/alpha.py" "$TMP/body")
+[ "$r" = "200 image/png" ] && [ "$n" -gt 500 ] && ok "network tile over Jinjiang (planner): roads coloured ($n pixels)" || bad "network tile: $r, $n pixels"
+r=$(status -H "$AE" "$B/tiles/network/$T.png?mechanism=traffic")
+[ "$r" = "200 image/png" ] && ok "network tile (editor): 200" || bad "network tile (editor): $r"
+n=$(curl -s -o "$TMP/far.png" -w '%{http_code}' -H "$AP" "$B/tiles/network/$FAR.png?mechanism=traffic")
+[ "$n" = 200 ] && [ "$(python3 "$TMP/alpha.py" "$TMP/far.png")" = 0 ] && ok "network tile far away: transparent" || bad "network far tile: $n"
+h0=$(hits)
+curl -s -o /dev/null -H "$AP" "$B/tiles/network/$T.png?mechanism=traffic"
+h1=$(hits)
+[ "$h1" = "$((h0 + 1))" ] && ok "a repeated network tile is a cache hit" || bad "network cache hits $h0 -> $h1"
+for u in "/tiles/network/$T.png" "/tiles/network/legend.json" "/collections/road_sites/items" "/collections/road_sites/items/1"; do
+  r=$(status "$B$u")
+  [ "${r%% *}" = 401 ] && ok "public GET $u: 401" || bad "public GET $u: $r"
+done
+for u in "/tiles/network/$T.png?bandwidth=10" "/tiles/network/$T.png?bandwidth=2000" "/tiles/network/$T.png?kernel=quartic" \
+         "/tiles/network/$T.png?mechanism=flying" "/tiles/network/25/0/0.png" "/tiles/network/legend.json?area=nope" \
+         "/collections/road_sites/items?rank=worst" "/collections/road_sites/items?eps=50"; do
+  r=$(status -H "$AP" "$B$u")
+  [ "${r%% *}" = 400 ] && ok "planner GET $u: 400" || bad "planner GET $u: $r"
+done
+r=$(status -H "$AP" "$B/collections/road_sites/items?limit=20")
+[ "$r" = "200 application/geo+json" ] && ok "road_sites (planner): 200" || bad "road_sites: $r $(head -c 200 "$TMP/body")"
+python3 - "$TMP/body" <<'PY' && ok "road_sites: ranked junctions (Point) and sections (LineString) with counts, EB figures and rules" || bad "road_sites shape"
+import json, sys
+fc = json.load(open(sys.argv[1]))
+f = fc["features"]
+assert len(f) == 20 and fc["numberMatched"] >= 20, len(f)
+assert [x["properties"]["rank"] for x in f] == list(range(1, 21))
+kinds = {x["properties"]["kind"]: x["geometry"]["type"] for x in f}
+assert all(kinds[k] == {"junction": "Point", "section": "LineString"}[k] for k in kinds), kinds
+for x in f:
+    p = x["properties"]
+    assert p["count"] >= 1 and "eb" in p and isinstance(p["rules"], list), p
+ex = [x["properties"]["window"]["eb"]["excess"] if x["properties"]["kind"] == "section" else x["properties"]["eb"]["excess"] for x in f]
+assert all(a is not None for a in ex) and ex == sorted(ex, reverse=True), ex
+assert "provenance" in fc
+PY
+r=$(status -H "$AE" "$B/collections/road_sites/items/1")
+[ "$r" = "200 application/geo+json" ] && ok "road_sites item 1 (editor): 200" || bad "road_sites item (editor): $r"
+r=$(status -H "$AP" "$B/collections/road_sites/items?limit=5&rank=count")
+python3 -c "
+import json, sys
+c = [f['properties']['count'] for f in json.load(open(sys.argv[1]))['features']]
+assert c == sorted(c, reverse=True), c" "$TMP/body" && ok "road_sites rank=count: by count" || bad "rank=count: $r"
+pub=$(curl -s "$B/collections" | python3 -c "import json,sys; print(','.join(c['id'] for c in json.load(sys.stdin)['collections']))")
+pla=$(curl -s -H "$AP" "$B/collections" | python3 -c "import json,sys; print(','.join(c['id'] for c in json.load(sys.stdin)['collections']))")
+[[ ",$pub," != *",road_sites,"* && ",$pla," == *",road_sites,"* ]] && ok "road_sites listed for planners, not for the public" || bad "collections: public $pub; planner $pla"
+
 # ---- a database without roads
 start "$EMPTY" serve-empty.log || { echo "FAIL hazmap serve (empty) did not start"; exit 1; }
 E=http://127.0.0.1:$PORT
@@ -189,6 +255,12 @@ n=$(python3 "$TMP/alpha.py" "$TMP/body")
 [ "$r" = "200 image/png" ] && [ "$n" = 0 ] && ok "no roads: a transparent tile" || bad "no roads: $r, $n pixels"
 m=$(curl -s "$E/collections/roads/items" | python3 -c "import json,sys; print(json.load(sys.stdin)['numberMatched'])")
 [ "$m" = 0 ] && ok "no roads: an empty collection" || bad "no roads: $m matched"
+ET=$("$HAZMAP" token create --db "$EMPTY" --role planner | tail -1 | tr -d '[:space:]')
+r=$(status -H "Authorization: Bearer $ET" "$E/tiles/network/$T.png")
+n=$(python3 "$TMP/alpha.py" "$TMP/body")
+[ "$r" = "200 image/png" ] && [ "$n" = 0 ] && ok "no roads: a transparent network tile" || bad "no roads, network tile: $r, $n pixels"
+r=$(status -H "Authorization: Bearer $ET" "$E/collections/road_sites/items")
+[ "${r%% *}" = 200 ] && ok "no roads: road_sites answers ($(head -c 80 "$TMP/body"))" || bad "no roads, road_sites: $r $(head -c 200 "$TMP/body")"
 
 echo "roads.sh: $([ $fail = 0 ] && echo all passed || echo FAILURES)"
 exit $fail
