@@ -22,8 +22,8 @@ static const char roads_help[] =
     "  --from-node F --to-node T\n"
     "                       integer end-node fields: the file's topology is used as given\n"
     "                       (without them, line ends and shared vertices become nodes)\n"
-    "  --snap M             metres within which vertices are one node (default 0.5; OSM:\n"
-    "                       identical coordinates)\n"
+    "  --snap M             metres within which vertices are one node, 0..100 (default 0.5;\n"
+    "                       OSM: identical coordinates; 0: identical coordinates only)\n"
     "  --id-field F         segment id (default: id, edge_id, osm_id; else the feature number)\n"
     "  --name-field F       name (default: name)\n"
     "  --class-field F      road class (default: highway, class, fclass)\n"
@@ -83,7 +83,7 @@ int cmd_import_roads(int argc, char **argv)
         return 2;
     }
     if (snap) {
-        if (cli_double(argv[0], "snap", snap, 0, 1000, &o.snap_m) != 0) return 2;
+        if (cli_double(argv[0], "snap", snap, 0, IMPORT_ROADS_SNAP_MAX, &o.snap_m) != 0) return 2;
         if (o.snap_m == 0) o.snap_m = IMPORT_ROADS_SNAP_EXACT;
     }
     o.log = stderr;

@@ -3,8 +3,9 @@
 #
 #   tools/load-sample.sh BIN DB      e.g. tools/load-sample.sh build/hazmap var/hazmap.sqlite
 #
-# Loads the Jinjiang district outline, its 16 (approximate) sub-districts and the synthetic
-# 2012-2014 incidents (GCJ-02 coordinates, converted by the importer with --srs gcj02); see
+# Loads the Jinjiang district outline, its 16 (approximate) sub-districts, the synthetic
+# 2012-2014 incidents (GCJ-02 coordinates, converted by the importer with --srs gcj02) and the
+# real road network (OpenStreetMap-derived, with its own node ids: --from-node u --to-node v); see
 # data/README.md. Everything goes into DB.tmp, which is checked and then renamed to DB: an
 # interrupted or failed load leaves no DB behind (and no DB.tmp). Refuses to overwrite an existing DB.
 # Then publishes the first public release (`hazmap publish`, default budget), so that the public
@@ -17,7 +18,8 @@ BIN=$1 DB=$2
 DATA=$(cd "$(dirname "$0")/../data" && pwd)
 [ -x "$BIN" ] || die "$BIN is not an executable (build it first: make build/hazmap)"
 [ -e "$DB" ] && die "$DB already exists; remove it to reload the sample"
-for f in jinjiang_district.geojson jinjiang_subdistricts.geojson incidents_2012_2014.csv; do
+for f in jinjiang_district.geojson jinjiang_subdistricts.geojson incidents_2012_2014.csv \
+  jinjiang_roads.geojson; do
   [ -r "$DATA/$f" ] || die "missing $DATA/$f"
 done
 mkdir -p "$(dirname "$DB")"
@@ -37,6 +39,9 @@ echo "load-sample: sub-districts"
 echo "load-sample: incidents (GCJ-02 -> WGS84)"
 "$BIN" import-incidents --db "$TMP" "$DATA/incidents_2012_2014.csv" --srs gcj02 --tz +08:00 \
   --source sample || die "import-incidents failed on incidents_2012_2014.csv"
+echo "load-sample: roads (© OpenStreetMap contributors, ODbL 1.0)"
+"$BIN" import-roads --db "$TMP" "$DATA/jinjiang_roads.geojson" --from-node u --to-node v ||
+  die "import-roads failed on jinjiang_roads.geojson"
 
 if [ "${NO_PUBLISH:-0}" != 1 ]; then
   echo "load-sample: public release (hazmap publish)"
@@ -48,11 +53,15 @@ sqlite3 "$TMP" 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null || die "checkpoint 
 areas=$(sqlite3 "$TMP" 'SELECT count(*) FROM areas;')
 incidents=$(sqlite3 "$TMP" 'SELECT count(*) FROM incidents;')
 expected=$(($(wc -l < "$DATA/incidents_2012_2014.csv") - 1))
+roads=$(sqlite3 "$TMP" 'SELECT count(*) FROM road_segments;')
+# one feature per line between the FeatureCollection's first and last lines (tools/make-roads.py)
+expected_roads=$(($(wc -l < "$DATA/jinjiang_roads.geojson") - 2))
 [ "$areas" -eq 17 ] || die "expected 17 areas, loaded $areas"
 [ "$incidents" -eq "$expected" ] || die "expected $expected incidents, loaded $incidents"
+[ "$roads" -eq "$expected_roads" ] || die "expected $expected_roads road segments, loaded $roads"
 [ ! -e "$TMP-wal" ] || [ ! -s "$TMP-wal" ] || die "$TMP-wal still holds data"
 rm -f "$TMP-wal" "$TMP-shm"
 mv "$TMP" "$DB"
 rm -f "$TMP.snapshot"
 trap - EXIT
-echo "load-sample: $DB: $areas areas, $incidents incidents"
+echo "load-sample: $DB: $areas areas, $incidents incidents, $roads road segments"

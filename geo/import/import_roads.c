@@ -15,208 +15,15 @@
 #include "hazmap/import_roads.h"
 #include "hazmap/workcrs.h"
 #include "import_ogr.h"
+#include "roadattr.h"
 #include "roadtopo.h"
 
-#include <assert.h>
-#include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-#include <jansson.h>
 
 #define LOG_REJECTS 10
-
-/* ---- one feature's attributes as key/value pairs ---- */
-
-typedef struct kv {
-    char *key, *val;
-    int numeric; /* an OGR Integer/Real field: kept as a JSON number in extra */
-    int used;    /* taken by a role: not in extra */
-} kv;
-
-typedef struct kvlist {
-    kv *v;
-    size_t n, cap;
-} kvlist;
-
-static void kv_clear(kvlist *l)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->v[i].key);
-        free(l->v[i].val);
-    }
-    l->n = 0;
-}
-
-static int kv_add(kvlist *l, const char *key, size_t klen, const char *val, size_t vlen,
-                  int numeric)
-{
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 16;
-        kv *v = realloc(l->v, cap * sizeof *v);
-        if (!v) return -1;
-        l->v = v;
-        l->cap = cap;
-    }
-    char *k = strndup(key, klen), *s = strndup(val, vlen);
-    if (!k || !s) {
-        free(k);
-        free(s);
-        return -1;
-    }
-    l->v[l->n++] = (kv){k, s, numeric, 0};
-    return 0;
-}
-
-/* The value of the first key of names present (marked used), or NULL. */
-static const char *kv_take(kvlist *l, const char *given, const char *const *names)
-{
-    const char *one[2] = {given, NULL};
-    for (const char *const *nm = given ? one : names; *nm; nm++)
-        for (size_t i = 0; i < l->n; i++)
-            if (strcmp(l->v[i].key, *nm) == 0) {
-                l->v[i].used = 1;
-                return *l->v[i].val ? l->v[i].val : NULL;
-            }
-    return NULL;
-}
-
-/* One quoted string of an hstore text at *p ("..." with \" and \\ escapes) into a new buffer;
- * NULL when malformed or out of memory. */
-static char *hstore_str(const char **p, size_t *len)
-{
-    const char *s = *p;
-    if (*s != '"') return NULL;
-    s++;
-    size_t n = 0;
-    char *out = malloc(strlen(s) + 1);
-    if (!out) return NULL;
-    while (*s && *s != '"') {
-        if (*s == '\\' && s[1]) s++;
-        out[n++] = *s++;
-    }
-    if (*s != '"') {
-        free(out);
-        return NULL;
-    }
-    out[n] = 0;
-    *p = s + 1;
-    *len = n;
-    return out;
-}
-
-/* Adds the pairs of GDAL's other_tags ("k"=>"v","k2"=>"v2"); a malformed rest is ignored. */
-static int kv_add_hstore(kvlist *l, const char *s)
-{
-    while (*s) {
-        size_t kl, vl;
-        char *k = hstore_str(&s, &kl), *v = NULL;
-        if (k && strncmp(s, "=>", 2) == 0) {
-            s += 2;
-            v = hstore_str(&s, &vl);
-        }
-        int rc = k && v ? kv_add(l, k, kl, v, vl, 0) : 1;
-        free(k);
-        free(v);
-        if (rc != 0) return rc < 0 ? -1 : 0;
-        if (*s == ',') s++;
-        while (*s == ' ')
-            s++;
-    }
-    return 0;
-}
-
-/* ---- value rules (one home for every source format) ---- */
-
-static int parse_oneway(const char *s, int *out)
-{
-    static const char *const fwd[] = {"yes", "true", "1", NULL};
-    static const char *const rev[] = {"-1", "reverse", NULL};
-    static const char *const both[] = {"no", "false", "0", "reversible", "alternating", NULL};
-    *out = 0;
-    if (!s) return 0;
-    for (int i = 0; fwd[i]; i++)
-        if (strcasecmp(s, fwd[i]) == 0) return *out = 1, 0;
-    for (int i = 0; rev[i]; i++)
-        if (strcasecmp(s, rev[i]) == 0) return *out = -1, 0;
-    for (int i = 0; both[i]; i++)
-        if (strcasecmp(s, both[i]) == 0) return 0;
-    return -1;
-}
-
-/* A finite number and the rest of the text after it (spaces skipped). */
-static int parse_number(const char *s, double *v, const char **rest)
-{
-    char *end;
-    errno = 0;
-    *v = strtod(s, &end);
-    if (end == s || errno || !isfinite(*v)) return -1;
-    while (*end == ' ')
-        end++;
-    *rest = end;
-    return 0;
-}
-
-static int parse_lanes(const char *s, int *out)
-{
-    double v;
-    const char *rest;
-    *out = -1;
-    if (!s) return 0;
-    if (parse_number(s, &v, &rest) || *rest || v != floor(v) || v < 1 || v > 99) return -1;
-    *out = (int)v;
-    return 0;
-}
-
-/* km/h; "N mph" converted (1 mile = 1.609344 km, exactly). */
-static int parse_speed(const char *s, double *out)
-{
-    double v;
-    const char *rest;
-    *out = NAN;
-    if (!s) return 0;
-    if (parse_number(s, &v, &rest) || !(v > 0 && v <= 300)) return -1;
-    if (strcasecmp(rest, "mph") == 0)
-        v *= 1.609344;
-    else if (*rest && strcasecmp(rest, "km/h") != 0 && strcasecmp(rest, "kmh") != 0 &&
-             strcasecmp(rest, "kph") != 0)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_volume(const char *s, double *out)
-{
-    double v;
-    const char *rest;
-    *out = NAN;
-    if (!s) return 0;
-    if (parse_number(s, &v, &rest) || *rest || v < 0) return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_node(const char *s, int64_t *out)
-{
-    if (!s) return -1;
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || errno) return -1;
-    /* integer fields of some formats come as "12.0" */
-    if (*end == '.') {
-        end++;
-        while (*end == '0')
-            end++;
-    }
-    if (*end) return -1;
-    *out = v;
-    return 0;
-}
 
 /* ---- the import's state ---- */
 
@@ -241,7 +48,7 @@ typedef struct roads_ctx {
     const char *role_given[R_COUNT];
     import_crs crs;
     int nlogged;
-    kvlist kv;
+    roadattr_list attrs;
     road_feat *feats;
     size_t nfeats, cap_feats;
     roadtopo_line *lines;
@@ -284,53 +91,8 @@ static hz_status reject(roads_ctx *c, int64_t fno, const char *raw, const char *
     return store_reject_add(c->st, c->sum->batch_id, fno, raw, reason, err, errlen);
 }
 
-/* ---- reading attributes ---- */
-
-/* f's fields (and OSM tags) into c->kv. */
-static int read_kv(roads_ctx *c, OGRFeatureH f, OGRFeatureDefnH def)
-{
-    kv_clear(&c->kv);
-    for (int i = 0; i < OGR_FD_GetFieldCount(def); i++) {
-        if (!OGR_F_IsFieldSetAndNotNull(f, i)) continue;
-        OGRFieldDefnH fd = OGR_FD_GetFieldDefn(def, i);
-        const char *name = OGR_Fld_GetNameRef(fd), *val = OGR_F_GetFieldAsString(f, i);
-        if (c->osm && strcmp(name, "z_order") == 0) continue; /* GDAL's rendering order */
-        OGRFieldType t = OGR_Fld_GetType(fd);
-        int num = t == OFTInteger || t == OFTInteger64 || t == OFTReal;
-        int rc = c->osm && strcmp(name, "other_tags") == 0
-                     ? kv_add_hstore(&c->kv, val)
-                     : kv_add(&c->kv, name, strlen(name), val, strlen(val), num);
-        if (rc < 0) return -1;
-    }
-    return 0;
-}
-
-static json_t *kv_json_value(const kv *p)
-{
-    if (p->numeric) {
-        char *end;
-        double d = strtod(p->val, &end);
-        if (!*end && isfinite(d))
-            return d == floor(d) && fabs(d) < 9e15 ? json_integer((json_int_t)d) : json_real(d);
-    }
-    return json_string(p->val); /* NULL when not UTF-8: the pair is left out */
-}
-
-/* The pairs no role took, as a compact JSON object with sorted keys; NULL when none (or no
- * memory: *oom). */
-static char *kv_extra(const kvlist *l, int *oom)
-{
-    json_t *o = json_object();
-    *oom = !o;
-    for (size_t i = 0; o && i < l->n; i++)
-        if (!l->v[i].used) json_object_set_new(o, l->v[i].key, kv_json_value(&l->v[i]));
-    char *s = o && json_object_size(o) ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    if (o && json_object_size(o) && !s) *oom = 1;
-    json_decref(o);
-    return s;
-}
-
-/* The roles of the feature in c->kv into *rf (strings owned by it) and the given end nodes.
+/* The roles of the feature in c->attrs into *rf (strings owned by it) and the given end
+ * nodes.
  * Returns NULL, or the reject kind with the message in msg. */
 static const char *read_roles(roads_ctx *c, road_feat *rf, int64_t *from, int64_t *to, char *msg,
                               size_t msglen)
@@ -338,24 +100,22 @@ static const char *read_roles(roads_ctx *c, road_feat *rf, int64_t *from, int64_
     const char *v[R_COUNT];
     for (int r = 0; r < R_COUNT; r++)
         v[r] = r == R_FROM || r == R_TO
-                   ? (c->given ? kv_take(&c->kv, c->role_given[r], NULL) : NULL)
-                   : kv_take(&c->kv, c->role_given[r], role_names[r]);
-    if (c->given && (parse_node(v[R_FROM], from) || parse_node(v[R_TO], to))) {
+                   ? (c->given ? roadattr_take(&c->attrs, c->role_given[r], NULL) : NULL)
+                   : roadattr_take(&c->attrs, c->role_given[r], role_names[r]);
+    if (c->given && (roadattr_node(v[R_FROM], from) || roadattr_node(v[R_TO], to))) {
         snprintf(msg, msglen, "from/to node '%s'/'%s' is not an integer",
                  v[R_FROM] ? v[R_FROM] : "", v[R_TO] ? v[R_TO] : "");
         return "bad node id";
     }
-    const char *bad = parse_oneway(v[R_ONEWAY], &rf->oneway)   ? "one-way"
-                      : parse_lanes(v[R_LANES], &rf->lanes)    ? "lanes"
-                      : parse_speed(v[R_SPEED], &rf->speed)    ? "speed"
-                      : parse_volume(v[R_VOLUME], &rf->volume) ? "volume"
-                                                               : NULL;
-    if (bad) {
-        int r = bad[0] == 'o'   ? R_ONEWAY
-                : bad[0] == 'l' ? R_LANES
-                : bad[0] == 's' ? R_SPEED
-                                : R_VOLUME;
-        snprintf(msg, msglen, "bad %s value '%s'", bad, v[r]);
+    static const char *const what[R_COUNT] = {
+        [R_ONEWAY] = "one-way", [R_LANES] = "lanes", [R_SPEED] = "speed", [R_VOLUME] = "volume"};
+    int bad = roadattr_oneway(v[R_ONEWAY], &rf->oneway)   ? R_ONEWAY
+              : roadattr_lanes(v[R_LANES], &rf->lanes)    ? R_LANES
+              : roadattr_speed(v[R_SPEED], &rf->speed)    ? R_SPEED
+              : roadattr_volume(v[R_VOLUME], &rf->volume) ? R_VOLUME
+                                                          : -1;
+    if (bad >= 0) {
+        snprintf(msg, msglen, "bad %s value '%s'", what[bad], v[bad]);
         return "bad value";
     }
     char idbuf[32];
@@ -363,6 +123,10 @@ static const char *read_roles(roads_ctx *c, road_feat *rf, int64_t *from, int64_
     rf->id = strdup(v[R_ID] ? v[R_ID] : idbuf);
     rf->name = v[R_NAME] ? strdup(v[R_NAME]) : NULL;
     rf->cls = v[R_CLASS] ? strdup(v[R_CLASS]) : NULL;
+    if (!rf->id || (v[R_NAME] && !rf->name) || (v[R_CLASS] && !rf->cls)) {
+        free(rf->id); /* load_feature() reads a NULL id as out of memory */
+        rf->id = NULL;
+    }
     return NULL;
 }
 
@@ -500,9 +264,9 @@ static int reserve_feat(roads_ctx *c)
 static hz_status load_feature(roads_ctx *c, OGRFeatureH f, OGRFeatureDefnH def, int64_t fno,
                               char *err, size_t errlen)
 {
-    if (read_kv(c, f, def) < 0 || reserve_feat(c) < 0)
+    if (roadattr_read(&c->attrs, f, def, c->osm) < 0 || reserve_feat(c) < 0)
         return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-    if (c->osm && !kv_take(&c->kv, NULL, (const char *const[]){"highway", NULL}))
+    if (c->osm && !roadattr_take(&c->attrs, NULL, (const char *const[]){"highway", NULL}))
         return HZ_OK; /* not a road: waterways, railways, barriers */
     c->sum->read++;
     road_feat *rf = &c->feats[c->nfeats];
@@ -514,7 +278,7 @@ static hz_status load_feature(roads_ctx *c, OGRFeatureH f, OGRFeatureDefnH def, 
     const char *kind = read_roles(c, rf, &from, &to, msg, sizeof msg);
     snprintf(raw, sizeof raw, "id=%s; name=%s", rf->id ? rf->id : "", rf->name ? rf->name : "");
     if (!kind && !rf->id) oom = 1;
-    if (!kind && !oom) rf->extra = kv_extra(&c->kv, &oom);
+    if (!kind && !oom) rf->extra = roadattr_extra(&c->attrs, &oom);
     if (!kind && !oom) kind = read_geometry(c, f, c->nfeats, from, to, &oom, msg, sizeof msg);
     if (oom) {
         feat_free(rf);
@@ -745,8 +509,7 @@ static void ctx_free(roads_ctx *c)
     for (size_t i = 0; i < c->nfeats; i++)
         feat_free(&c->feats[i]);
     free(c->feats);
-    kv_clear(&c->kv);
-    free(c->kv.v);
+    roadattr_free(&c->attrs);
     free(c->lines);
     free(c->lon);
     free(c->lat);

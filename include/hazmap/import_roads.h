@@ -31,6 +31,9 @@
 /* snap_m value for "identical coordinates only" */
 #define IMPORT_ROADS_SNAP_EXACT (-1.0)
 #define IMPORT_ROADS_SNAP_DEFAULT 0.5 /* metres */
+/* The largest snap distance: noding compares each vertex with those of its 3 x 3 cells of this
+ * size, so a huge one makes the work quadratic in the vertices of a city. */
+#define IMPORT_ROADS_SNAP_MAX 100.0
 
 /* Options; every pointer may be NULL (the default), strings are borrowed for the call. A field
  * named by an option must exist in the layer. The fields used for nothing else go into each
@@ -48,7 +51,8 @@ typedef struct import_roads_opts {
     const char *lanes_field;  /* default: lanes; an integer 1..99 */
     const char *speed_field;  /* default: maxspeed; km/h, or "N mph" */
     const char *volume_field; /* default: aadt, volume; vehicles per day */
-    double snap_m;            /* node tolerance, metres; 0 means IMPORT_ROADS_SNAP_DEFAULT */
+    double snap_m;            /* node tolerance, metres, up to IMPORT_ROADS_SNAP_MAX; 0 means
+                                 IMPORT_ROADS_SNAP_DEFAULT, IMPORT_ROADS_SNAP_EXACT equal coordinates */
     FILE *log;                /* the first rejects as "FILE:FEATURE: reason"; NULL: nowhere */
 } import_roads_opts;
 
