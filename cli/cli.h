@@ -11,6 +11,7 @@ int cmd_import_areas(int argc, char **argv);
 int cmd_import_incidents(int argc, char **argv);
 int cmd_import_roads(int argc, char **argv);
 int cmd_density(int argc, char **argv);
+int cmd_network_density(int argc, char **argv);
 int cmd_hotspots(int argc, char **argv);
 int cmd_emerging(int argc, char **argv);
 int cmd_blackspots(int argc, char **argv);

@@ -18,6 +18,8 @@ static const command commands[] = {
     {"import-roads", cmd_import_roads,
      "load a road network (OpenStreetMap, GeoJSON, Shapefile, GeoPackage)"},
     {"density", cmd_density, "kernel density grid to GeoTIFF"},
+    {"network-density", cmd_network_density,
+     "network kernel density along the roads, per lixel, to GeoJSON or GeoPackage"},
     {"hotspots", cmd_hotspots, "Getis-Ord Gi* hot and cold spots to GeoJSON"},
     {"emerging", cmd_emerging, "emerging hot spots: space-time cube, trends, 17 patterns"},
     {"blackspots", cmd_blackspots, "DBSCAN black-spot clusters, ranked, to GeoJSON"},

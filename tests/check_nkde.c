@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gdal.h>
+#include <ogr_api.h>
+#include <unistd.h>
+
 #include "hazmap/cancel.h"
 #include "hazmap/nkde.h"
 
@@ -14,7 +18,7 @@
 typedef struct tnet {
     size_t n;
     roadnet_seg_in in[512];
-    double xy[512][4], ll[512][4];
+    double xy[512][8], ll[512][8];
 } tnet;
 
 static void tnet_add(tnet *t, int64_t from, int64_t to, double x0, double y0, double x1, double y1)
@@ -22,17 +26,39 @@ static void tnet_add(tnet *t, int64_t from, int64_t to, double x0, double y0, do
     ck_assert_uint_lt(t->n, 512);
     size_t i = t->n++;
     double *p = t->xy[i], *q = t->ll[i];
-    p[0] = x0, p[1] = x1, p[2] = y0, p[3] = y1;
-    for (int k = 0; k < 4; k++)
-        q[k] = (k < 2 ? 104 : 30) + p[k] * 1e-5;
+    p[0] = x0, p[1] = x1, p[4] = y0, p[5] = y1;
+    for (int k = 0; k < 2; k++)
+        q[k] = 104 + p[k] * 1e-5, q[4 + k] = 30 + p[4 + k] * 1e-5;
     t->in[i] = (roadnet_seg_in){.id = (int64_t)i + 1,
                                 .from = from,
                                 .to = to,
                                 .npts = 2,
                                 .x = p,
-                                .y = p + 2,
+                                .y = p + 4,
                                 .lon = q,
-                                .lat = q + 2,
+                                .lat = q + 4,
+                                .lanes = -1};
+}
+
+/* A loop segment at node v (x, y): a triangle with sides r, r and r sqrt(2). */
+static void tnet_add_loop(tnet *t, int64_t v, double x, double y, double r)
+{
+    ck_assert_uint_lt(t->n, 512);
+    size_t i = t->n++;
+    double *p = t->xy[i], *q = t->ll[i];
+    const double px[4] = {x, x + r, x + r, x}, py[4] = {y, y, y + r, y};
+    for (int k = 0; k < 4; k++) {
+        p[k] = px[k], p[4 + k] = py[k];
+        q[k] = 104 + px[k] * 1e-5, q[4 + k] = 30 + py[k] * 1e-5;
+    }
+    t->in[i] = (roadnet_seg_in){.id = (int64_t)i + 1,
+                                .from = v,
+                                .to = v,
+                                .npts = 4,
+                                .x = p,
+                                .y = p + 4,
+                                .lon = q,
+                                .lat = q + 4,
                                 .lanes = -1};
 }
 
@@ -226,8 +252,8 @@ static double rnd(void)
     return (double)(rng >> 11) / 9007199254740992.0;
 }
 
-/* A random network: nn nodes in a 600 m square, each joined to 2 random nearer-indexed nodes
- * (some twice: parallel segments), plus a loop-free dead end or two. */
+/* A random network: nn nodes in a 600 m square, each joined to 2 random lower-indexed nodes
+ * (some twice: parallel segments), and loop segments at three nodes. */
 static roadnet *random_net(int nn, double *nxy)
 {
     static tnet t;
@@ -239,6 +265,8 @@ static roadnet *random_net(int nn, double *nxy)
             tnet_add(&t, u, v, nxy[2 * u], nxy[2 * u + 1], nxy[2 * v], nxy[2 * v + 1]);
         }
     }
+    for (int v = 1; v <= 3; v++)
+        tnet_add_loop(&t, v, nxy[2 * v], nxy[2 * v + 1], 20 + 10 * v);
     return tnet_build(&t);
 }
 
@@ -420,6 +448,44 @@ START_TEST(test_snap_budget_cancel)
 }
 END_TEST
 
+START_TEST(test_write)
+{
+    roadnet *net = star(100);
+    nkde_opts o;
+    nkde_opts_init(&o);
+    o.lixel = 30, o.bandwidth = 50;
+    double x = 20, y = 0;
+    nkde_result *r = run(net, 1, &x, &y, &o);
+    ck_assert_uint_eq(r->nlixels, 16);
+    const char *exts[] = {"geojson", "gpkg"};
+    for (int i = 0; i < 2; i++) {
+        char path[128], err[256];
+        snprintf(path, sizeof path, "/tmp/check_nkde_%ld.%s", (long)getpid(), exts[i]);
+        unlink(path);
+        ck_assert_msg(nkde_write(net, r, path, 1, err, sizeof err) == HZ_OK, "%s", err);
+        ck_assert_int_eq(nkde_write(net, r, path, 1, err, sizeof err), HZ_EIO); /* exists */
+        GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR, NULL, NULL, NULL);
+        ck_assert_ptr_nonnull(ds);
+        OGRLayerH ly = GDALDatasetGetLayer(ds, 0);
+        /* h = 50 from s = 20 on arm +x: lixels [0,25] [25,50] [50,75] of arm 0 and the first of
+         * each other arm */
+        ck_assert_int_eq(OGR_L_GetFeatureCount(ly, 1), 6);
+        OGRFeatureH f = OGR_L_GetNextFeature(ly);
+        ck_assert_double_eq_tol(OGR_F_GetFieldAsDouble(f, 0), r->density[0], 1e-12);
+        ck_assert_int_eq(OGR_F_GetFieldAsInteger64(f, 1), 1);
+        ck_assert_int_eq(OGR_F_GetFieldAsInteger(f, 2), 0);
+        OGRGeometryH g = OGR_F_GetGeometryRef(f);
+        ck_assert_int_eq(OGR_G_GetPointCount(g), 2);
+        ck_assert_double_eq_tol(OGR_G_GetX(g, 1), 104 + 25 * 1e-5, 1e-9);
+        OGR_F_Destroy(f);
+        GDALClose(ds);
+        unlink(path);
+    }
+    nkde_result_free(r);
+    roadnet_free(net);
+}
+END_TEST
+
 Suite *nkde_suite(void)
 {
     Suite *s = suite_create("nkde");
@@ -434,6 +500,7 @@ Suite *nkde_suite(void)
     tcase_add_test(tc, test_fast_equals_reference);
     tcase_add_test(tc, test_threads);
     tcase_add_test(tc, test_snap_budget_cancel);
+    tcase_add_test(tc, test_write);
     suite_add_tcase(s, tc);
     return s;
 }

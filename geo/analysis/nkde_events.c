@@ -2,9 +2,11 @@
  * segments, with the prefix sums from either segment end (nkde_impl.h). */
 #include <assert.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hazmap/cancel.h"
 #include "hazmap/parfor.h"
 #include "nkde_impl.h"
 
@@ -98,13 +100,20 @@ typedef struct snap_job {
     double snap;
     uint32_t *seg;
     double *s;
+    _Atomic int stopped; /* cancelled (cancel.h), polled every SNAP_POLL points */
 } snap_job;
+
+#define SNAP_POLL 8192
 
 static void snap_range(void *ctx, size_t lo, size_t hi, int tid)
 {
     (void)tid;
     snap_job *J = ctx;
     for (size_t q = lo; q < hi; q++) {
+        if ((q - lo) % SNAP_POLL == 0 && (atomic_load(&J->stopped) || hz_cancel_check())) {
+            atomic_store(&J->stopped, 1);
+            return;
+        }
         roadnet_hit hit;
         double w = J->p->w ? J->p->w[q] : 1.0;
         if (w != 0 && roadnet_nearest(J->net, J->p->x[q], J->p->y[q], J->snap, &hit)) {
@@ -254,17 +263,23 @@ hz_status nkde_events_build(const roadnet *net, const hz_points *p, double snap,
     uint32_t *seg = malloc((p->n ? p->n : 1) * sizeof *seg);
     double *s = malloc((p->n ? p->n : 1) * sizeof *s);
     hz_status rc = seg && s ? HZ_OK : HZ_ENOMEM;
+    int stopped = 0;
     if (rc == HZ_OK) {
-        snap_job J = {net, p, snap, seg, s};
+        snap_job J = {net, p, snap, seg, s, 0};
         if (ev->nseg)
             par_for(p->n, par_threads(nthreads), snap_range, &J);
         else
             for (size_t q = 0; q < p->n; q++)
                 seg[q] = UINT32_MAX, s[q] = 1;
-        rc = place(ev, p, seg, s);
+        stopped = atomic_load(&J.stopped);
+        if (!stopped) rc = place(ev, p, seg, s);
     }
     free(seg);
     free(s);
+    if (stopped) {
+        nkde_events_free(ev);
+        return hz_cancel_status(err, errlen);
+    }
     if (rc == HZ_OK) rc = make_offsets(net, ev);
     double *tmp = rc == HZ_OK ? malloc((2 * ev->snapped + 1) * sizeof *tmp) : NULL;
     if (rc == HZ_OK && !tmp) rc = HZ_ENOMEM;

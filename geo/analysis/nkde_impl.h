@@ -66,7 +66,8 @@ typedef struct nkde_events {
 } nkde_events;
 
 /* Snaps p onto net within snap metres and builds the sorted events and prefix sums for
- * bandwidth h and basis b, on nthreads threads. HZ_EINVAL for non-finite points, HZ_ENOMEM. */
+ * bandwidth h and basis b, on nthreads threads. HZ_EINVAL for non-finite points, HZ_ENOMEM,
+ * HZ_ELIMIT when cancelled (polled while snapping). On failure nothing is left allocated. */
 hz_status nkde_events_build(const roadnet *net, const hz_points *p, double snap, double h,
                             const nkde_basis *b, int nthreads, nkde_events *ev, char *err,
                             size_t errlen);

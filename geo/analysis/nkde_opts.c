@@ -16,7 +16,7 @@ void nkde_opts_init(nkde_opts *o)
                      .kernel = NKDE_QUARTIC,
                      .method = NKDE_DISCONTINUOUS,
                      .div = NKDE_DIV_NONE,
-                     .max_depth = 15,
+                     .max_depth = 10,
                      .scale = 1,
                      .budget = 0,
                      .nthreads = 0};
