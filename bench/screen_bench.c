@@ -234,6 +234,21 @@ int main(int argc, char **argv)
     qsort(tac, (size_t)runs, sizeof *tac, cmp_d);
     printf("assign_seconds=%.4f assign_cpu=%.4f\n", ta[runs / 2], tac[runs / 2]);
     free(tac);
+    /* the network's generic nearest queries (roadnet_nearest_node, roadnet_nearest), one thread,
+     * on the first 100,000 incidents, CPU time scaled */
+    size_t ng = n < 100000 ? n : 100000, gagree = 0;
+    double tg = cpu();
+    for (size_t i = 0; i < ng; i++) {
+        int64_t v = roadnet_nearest_node(net, x[i], y[i], 50, 3);
+        roadnet_hit hit;
+        int kind = v >= 0                                       ? ROADSITES_JUNCTION
+                   : roadnet_nearest(net, x[i], y[i], 30, &hit) ? ROADSITES_SECTION
+                                                                : 0;
+        gagree += kind == loc[i].kind;
+    }
+    tg = (cpu() - tg) / (double)(ng ? ng : 1);
+    printf("generic_per_point_us=%.3f generic_scaled_cpu=%.3f generic_agree=%zu/%zu\n", tg * 1e6,
+           tg * (double)n, gagree, ng);
     if (sample > n) sample = n;
     size_t agree = 0;
     double t = now();

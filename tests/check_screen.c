@@ -3,11 +3,13 @@
  * computation, the SPF against nb2_fit on the same site table, the rule screen on hand-made
  * dates, and the ranking order. */
 #include <check.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hazmap/cancel.h"
 #include "hazmap/ebayes.h"
 #include "hazmap/hztime.h"
 #include "hazmap/nb2.h"
@@ -96,23 +98,29 @@ static void check_partition(const roadnet *net, const roadsites *rs)
     size_t ns = roadnet_seg_count(net), nv = roadnet_node_count(net);
     const roadnet_node *nd = roadnet_nodes(net);
     const roadnet_end *adj = roadnet_adj(net);
-    uint32_t *p = malloc(ns * sizeof *p);
+    uint32_t *p = malloc(ns * sizeof *p), *sec_of_root = malloc(ns * sizeof *p);
+    uint32_t *root_of_sec = malloc((roadsites_section_count(rs) + 1) * sizeof *p);
     for (uint32_t i = 0; i < ns; i++)
-        p[i] = i;
+        p[i] = i, sec_of_root[i] = UINT32_MAX;
+    for (size_t c = 0; c < roadsites_section_count(rs); c++)
+        root_of_sec[c] = UINT32_MAX;
     for (size_t v = 0; v < nv; v++) {
         if (nd[v].degree != 2) continue;
         uint32_t a = uf_find(p, adj[nd[v].adj].seg), b = uf_find(p, adj[nd[v].adj + 1].seg);
         p[a] = b;
     }
+    /* the same partition: root -> section and section -> root are both functions */
     for (uint32_t i = 0; i < ns; i++) {
-        for (uint32_t j = 0; j < ns; j++) {
-            uint32_t si, sj;
-            roadsites_seg_place(rs, i, &si, NULL);
-            roadsites_seg_place(rs, j, &sj, NULL);
-            ck_assert_int_eq(uf_find(p, i) == uf_find(p, j), si == sj);
-        }
+        uint32_t si, r = uf_find(p, i);
+        roadsites_seg_place(rs, i, &si, NULL);
+        if (sec_of_root[r] == UINT32_MAX) sec_of_root[r] = si;
+        if (root_of_sec[si] == UINT32_MAX) root_of_sec[si] = r;
+        ck_assert_uint_eq(sec_of_root[r], si);
+        ck_assert_uint_eq(root_of_sec[si], r);
     }
     free(p);
+    free(sec_of_root);
+    free(root_of_sec);
 }
 
 /* A section's steps chain: each starts where the previous ended, the starts are cumulative. */
@@ -540,8 +548,8 @@ START_TEST(test_rules)
             ck_assert_int_eq(s->rule[SCREEN_RULE_FATAL].met, 1);
             ck_assert_int_eq(s->rule[SCREEN_RULE_FATAL].t_first, day(2020, 1, 15));
             ck_assert_int_eq(s->rule[SCREEN_RULE_FATAL].t_last, day(2020, 12, 20));
-            ck_assert_double_eq(s->rule[SCREEN_RULE_FATAL].pos0, 100);
-            ck_assert_double_eq(s->rule[SCREEN_RULE_FATAL].pos1, 300);
+            ck_assert_double_eq_tol(s->rule[SCREEN_RULE_FATAL].pos0, 100, 1e-9);
+            ck_assert_double_eq_tol(s->rule[SCREEN_RULE_FATAL].pos1, 300, 1e-9);
             ck_assert_int_eq(s->rule[SCREEN_RULE_SERIOUS].met, 0); /* 3 < 5 */
             seen |= 1;
         } else {
@@ -648,6 +656,133 @@ START_TEST(test_spf_file_errors)
 }
 END_TEST
 
+START_TEST(test_cancel)
+{
+    static tnet t;
+    grid_net(&t, 0);
+    roadnet *net = build(&t);
+    char err[256];
+    roadsites *rs = roadsites_build(net, err, sizeof err);
+    screen_crash c[10];
+    for (int i = 0; i < 10; i++)
+        c[i] = (screen_crash){xs[i], 5, INT64_MIN, HZ_SEV_MINOR};
+    double sw[HZ_SEV_COUNT] = {1, 12, 12, 3, 1};
+    hz_cancel k;
+    hz_cancel_init(&k, 0);
+    hz_cancel_set(&k, HZ_CANCEL_GONE);
+    hz_cancel *prev = hz_cancel_enter(&k);
+    screen_result *r = NULL;
+    ck_assert_int_eq(screen_run_crashes(rs, 10, c, 1, sw, NULL, &r, err, sizeof err), HZ_ELIMIT);
+    ck_assert_ptr_null(r);
+    hz_cancel_leave(prev);
+    ck_assert_int_eq(screen_run_crashes(rs, 10, c, 1, sw, NULL, &r, err, sizeof err), HZ_OK);
+    screen_free(r);
+    roadsites_free(rs);
+    roadnet_free(net);
+}
+END_TEST
+
+/* The real Jinjiang network of the benchmark (bench/data/SOURCE.md; © OpenStreetMap
+ * contributors, ODbL 1.0), projected by a plain equirectangular approximation (metres about the
+ * box's centre: the test needs a plane, not UTM): sections against the union-find partition and
+ * the assignment of 3,000 points against the brute-force scan. */
+static roadnet *jinjiang(void)
+{
+    json_error_t je;
+    json_t *root = json_load_file("../bench/data/jinjiang_road_edges.geojson", 0, &je);
+    ck_assert_msg(root != NULL, "%s", je.text);
+    json_t *feats = json_object_get(root, "features");
+    size_t n = json_array_size(feats), m = 0;
+    roadnet_seg_in *in = calloc(n, sizeof *in);
+    double *buf = calloc(n * 8, sizeof *buf);
+    double kx = 111320 * cos(30.62 * M_PI / 180), ky = 110574;
+    for (size_t i = 0; i < n; i++) {
+        json_t *f = json_array_get(feats, i), *p = json_object_get(f, "properties");
+        json_t *c = json_object_get(json_object_get(f, "geometry"), "coordinates");
+        double *lon = buf + 8 * m, *lat = lon + 2, *x = lon + 4, *y = lon + 6;
+        for (size_t k = 0; k < 2; k++) {
+            lon[k] = json_number_value(json_array_get(json_array_get(c, k), 0));
+            lat[k] = json_number_value(json_array_get(json_array_get(c, k), 1));
+            x[k] = (lon[k] - 104.1) * kx, y[k] = (lat[k] - 30.62) * ky;
+        }
+        if (x[0] == x[1] && y[0] == y[1]) continue;
+        in[m++] = (roadnet_seg_in){.id = json_integer_value(json_object_get(p, "edge_id")),
+                                   .from = json_integer_value(json_object_get(p, "u")),
+                                   .to = json_integer_value(json_object_get(p, "v")),
+                                   .npts = 2,
+                                   .x = x,
+                                   .y = y,
+                                   .lon = lon,
+                                   .lat = lat,
+                                   .lanes = -1};
+    }
+    char err[256];
+    roadnet *net = roadnet_build(m, in, err, sizeof err);
+    ck_assert_msg(net != NULL, "%s", err);
+    free(in);
+    free(buf);
+    json_decref(root);
+    return net;
+}
+
+START_TEST(test_real_network)
+{
+    roadnet *net = jinjiang();
+    char err[256];
+    roadsites *rs = roadsites_build(net, err, sizeof err);
+    ck_assert_uint_gt(roadnet_seg_count(net), 7000);
+    check_partition(net, rs);
+    check_chains(net, rs);
+    size_t nj = 0;
+    for (size_t v = 0; v < roadnet_node_count(net); v++)
+        nj += roadnet_nodes(net)[v].degree >= 3;
+    ck_assert_uint_eq(roadsites_junction_count(rs), nj);
+    enum { N = 3000 };
+    static double x[N], y[N];
+    static roadsites_loc loc[N];
+    uint64_t seed = 11;
+    const roadnet_node *nd = roadnet_nodes(net);
+    for (int i = 0; i < N; i++) { /* around random nodes, so that all outcomes occur */
+        const roadnet_node *v = &nd[(size_t)(rnd(&seed) * (double)roadnet_node_count(net))];
+        x[i] = v->x + (rnd(&seed) - 0.5) * 400, y[i] = v->y + (rnd(&seed) - 0.5) * 400;
+    }
+    size_t none;
+    ck_assert_int_eq(roadsites_assign(rs, N, x, y, NULL, loc, &none, err, sizeof err), HZ_OK);
+    const roadnet_seg *sg = roadnet_segs(net);
+    const double *vx, *vy;
+    roadnet_xy(net, &vx, &vy);
+    for (int i = 0; i < N; i++) {
+        double best = INFINITY, bt = 0;
+        int64_t b = -1;
+        for (size_t v = 0; v < roadnet_node_count(net); v++) {
+            double d = hypot(x[i] - nd[v].x, y[i] - nd[v].y);
+            if (nd[v].degree >= 3 && d <= 50 && d < best) best = d, b = (int64_t)v;
+        }
+        if (b >= 0) {
+            ck_assert_int_eq(loc[i].kind, ROADSITES_JUNCTION);
+            ck_assert_uint_eq(roadsites_junctions(rs)[loc[i].site].node, (uint32_t)b);
+            continue;
+        }
+        for (size_t s = 0; s < roadnet_seg_count(net); s++) {
+            double tt, d = pt_seg(x[i], y[i], vx[sg[s].pts], vy[sg[s].pts], vx[sg[s].pts + 1],
+                                  vy[sg[s].pts + 1], &tt);
+            if (d <= 30 && d < best) best = d, b = (int64_t)s, bt = tt;
+        }
+        if (b < 0) {
+            ck_assert_int_eq(loc[i].kind, ROADSITES_NONE);
+            continue;
+        }
+        uint32_t c;
+        roadsites_seg_place(rs, (uint32_t)b, &c, NULL);
+        ck_assert_int_eq(loc[i].kind, ROADSITES_SECTION);
+        ck_assert_uint_eq(loc[i].site, c);
+        ck_assert_double_eq_tol(loc[i].pos, roadsites_section_pos(rs, (uint32_t)b, bt), 1e-6);
+    }
+    roadsites_free(rs);
+    roadnet_free(net);
+}
+END_TEST
+
 Suite *screen_suite(void)
 {
     Suite *s = suite_create("screen");
@@ -661,6 +796,8 @@ Suite *screen_suite(void)
     tcase_add_test(tc, test_rules);
     tcase_add_test(tc, test_ranking);
     tcase_add_test(tc, test_spf_file_errors);
+    tcase_add_test(tc, test_cancel);
+    tcase_add_test(tc, test_real_network);
     suite_add_tcase(s, tc);
     return s;
 }

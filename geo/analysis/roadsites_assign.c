@@ -8,8 +8,10 @@
  * distance decides (ties: the lower junction, the lower segment index, as roadnet_nearest_node()
  * and roadnet_nearest() break them). A point outside the grid is farther than the reach from
  * every segment and node: unassigned. The generic roadnet queries walk a sampled point grid per
- * query; this index, built per call for the given radius and tolerance (O(cells + segment
- * length / cell)), made the assignment of 1M incidents about ten times faster (BENCHMARKS.md).
+ * query (0.68 s CPU for 1M incidents on the Jinjiang network, bench/screen.sh; this index about
+ * 0.26 s, the build included); it is built per call for the given radius and tolerance
+ * (O(cells + segment length / cell)), and its candidates are copies of the pieces and junction
+ * positions, so a query reads one contiguous run of memory.
  *
  * Each point is independent: par_for() splits the points into chunks, each writing its own part
  * of loc; the unassigned are counted per chunk and summed. Cancellation is polled every
@@ -32,12 +34,28 @@ void roadsites_assign_opts_init(roadsites_assign_opts *o)
     o->nthreads = 0;
 }
 
-/* The candidate lists: cell c's junctions are jl[js[c] .. js[c + 1]), its segments
- * sl[ss[c] .. ss[c + 1]), both ascending. */
+/* A candidate junction and a candidate piece of a segment (vertex k to k + 1), copied into the
+ * cell's list so that a query reads one contiguous run of memory. */
+typedef struct jent {
+    double x, y;
+    uint32_t j;
+} jent;
+
+typedef struct pent {
+    double ax, ay, dx, dy; /* the piece: a and b - a */
+    double inv_l2, len;    /* 1 / |b - a|^2 (0 for a zero piece), |b - a| */
+    double acc;            /* distance along the segment to a */
+    uint32_t seg;
+} pent;
+
+/* The candidate lists: cell c's junctions are jl[js[c] .. js[c + 1]) in ascending junction
+ * order, its pieces sl[ss[c] .. ss[c + 1]) in ascending segment, then piece, order. */
 typedef struct agrid {
     double x0, y0, cell;
     size_t nx, ny;
-    uint32_t *js, *jl, *ss, *sl;
+    uint32_t *js, *ss;
+    jent *jl;
+    pent *sl;
 } agrid;
 
 static void agrid_free(agrid *g)
@@ -61,24 +79,6 @@ static double piece_d2(double px, double py, double ax, double ay, double bx, do
     return ex * ex + ey * ey;
 }
 
-/* Segment s's squared distance to (px, py) and the position of its nearest point (the first
- * nearest piece wins, as roadnet's own scan). */
-static double seg_d2(const roadnet *net, const double *x, const double *y, uint32_t s, double px,
-                     double py, double *pos)
-{
-    const roadnet_seg *g = &roadnet_segs(net)[s];
-    double best = INFINITY, acc = 0;
-    *pos = 0;
-    for (uint32_t k = 0; k + 1 < g->npts; k++) {
-        size_t p = g->pts + k;
-        double al, d = piece_d2(px, py, x[p], y[p], x[p + 1], y[p + 1], &al);
-        if (d < best) best = d, *pos = acc + al;
-        if (k + 2 < g->npts) acc += hypot(x[p + 1] - x[p], y[p + 1] - y[p]);
-    }
-    if (*pos > g->length) *pos = g->length;
-    return best;
-}
-
 /* Cell range [c0, c1] of the interval [lo, hi] on an axis from o, clamped to [0, n). */
 static void span(double lo, double hi, double o, double cell, size_t n, size_t *c0, size_t *c1)
 {
@@ -87,17 +87,20 @@ static void span(double lo, double hi, double o, double cell, size_t n, size_t *
     *c1 = b < 0 ? 0 : b >= (double)n ? n - 1 : (size_t)b;
 }
 
-/* One pass over the segments' pieces: counts (fill 0) or fills the segment lists. mark[c] is the
- * last segment entered in cell c, so a segment enters a cell once. */
-static void seg_pass(const roadnet *net, agrid *g, double reach, uint32_t *mark, int fill)
+/* One pass over the segments' pieces: counts (fill 0) or fills the piece lists. */
+static void seg_pass(const roadnet *net, agrid *g, double reach, int fill)
 {
     const double *x, *y;
     roadnet_xy(net, &x, &y);
     double h = g->cell / 2;
     for (uint32_t s = 0; s < roadnet_seg_count(net); s++) {
         const roadnet_seg *sg = &roadnet_segs(net)[s];
+        double acc = 0;
         for (uint32_t k = 0; k + 1 < sg->npts; k++) {
             size_t p = sg->pts + k, cx0, cx1, cy0, cy1;
+            double dx = x[p + 1] - x[p], dy = y[p + 1] - y[p], l2 = dx * dx + dy * dy;
+            pent e = {x[p], y[p], dx, dy, l2 > 0 ? 1 / l2 : 0, sqrt(l2), acc, s};
+            acc += e.len;
             span(fmin(x[p], x[p + 1]) - reach, fmax(x[p], x[p + 1]) + reach, g->x0, g->cell, g->nx,
                  &cx0, &cx1);
             span(fmin(y[p], y[p + 1]) - reach, fmax(y[p], y[p + 1]) + reach, g->y0, g->cell, g->ny,
@@ -105,14 +108,12 @@ static void seg_pass(const roadnet *net, agrid *g, double reach, uint32_t *mark,
             for (size_t cy = cy0; cy <= cy1; cy++) {
                 for (size_t cx = cx0; cx <= cx1; cx++) {
                     size_t c = cy * g->nx + cx;
-                    if (mark[c] == s) continue;
                     double mx = g->x0 + (double)cx * g->cell + h,
                            my = g->y0 + (double)cy * g->cell + h;
                     if (piece_d2(mx, my, x[p], y[p], x[p + 1], y[p + 1], NULL) > reach * reach)
                         continue;
-                    mark[c] = s;
                     if (fill)
-                        g->sl[g->ss[c + 1]++] = s;
+                        g->sl[g->ss[c + 1]++] = e;
                     else
                         g->ss[c + 1]++;
                 }
@@ -136,7 +137,7 @@ static void junc_pass(const roadsites *rs, agrid *g, double reach, int fill)
                 double mx = g->x0 + (double)cx * g->cell + h, my = g->y0 + (double)cy * g->cell + h;
                 if ((mx - v->x) * (mx - v->x) + (my - v->y) * (my - v->y) > reach * reach) continue;
                 if (fill)
-                    g->jl[g->js[c + 1]++] = j;
+                    g->jl[g->js[c + 1]++] = (jent){v->x, v->y, j};
                 else
                     g->js[c + 1]++;
             }
@@ -180,26 +181,19 @@ static hz_status agrid_build(const roadsites *rs, const roadsites_assign_opts *o
     double h = cell * M_SQRT1_2;
     g->js = calloc(nc + 1, sizeof *g->js);
     g->ss = calloc(nc + 1, sizeof *g->ss);
-    uint32_t *mark = malloc(nc * sizeof *mark);
-    if (!g->js || !g->ss || !mark) goto oom;
-    for (size_t c = 0; c < nc; c++)
-        mark[c] = UINT32_MAX;
+    if (!g->js || !g->ss) goto oom;
     junc_pass(rs, g, o->junction_radius + h, 0);
-    seg_pass(net, g, o->tolerance + h, mark, 0);
+    seg_pass(net, g, o->tolerance + h, 0);
     size_t nj = starts(g->js, nc), ns = starts(g->ss, nc);
     if (nj > UINT32_MAX || ns > UINT32_MAX) goto oom;
     g->jl = malloc((nj ? nj : 1) * sizeof *g->jl);
     g->sl = malloc((ns ? ns : 1) * sizeof *g->sl);
     if (!g->jl || !g->sl) goto oom;
-    for (size_t c = 0; c < nc; c++)
-        mark[c] = UINT32_MAX;
     junc_pass(rs, g, o->junction_radius + h, 1);
-    seg_pass(net, g, o->tolerance + h, mark, 1);
+    seg_pass(net, g, o->tolerance + h, 1);
     assert(g->js[nc] == nj && g->ss[nc] == ns); /* the fill matched the count */
-    free(mark);
     return HZ_OK;
 oom:
-    free(mark);
     agrid_free(g);
     return HZ_ENOMEM;
 }
@@ -207,7 +201,7 @@ oom:
 typedef struct assign_job {
     const roadsites *rs;
     const agrid *g;
-    const double *x, *y, *vx, *vy;
+    const double *x, *y;
     const roadsites_assign_opts *o;
     roadsites_loc *loc;
     size_t none[PAR_MAX_THREADS];
@@ -222,22 +216,20 @@ static roadsites_loc assign_one(const assign_job *j, double px, double py)
     double fx = floor((px - g->x0) / g->cell), fy = floor((py - g->y0) / g->cell);
     if (!(fx >= 0 && fy >= 0 && fx < (double)g->nx && fy < (double)g->ny)) return none;
     size_t c = (size_t)fy * g->nx + (size_t)fx;
-    const roadnet *net = roadsites_net(j->rs);
-    const roadnet_node *nd = roadnet_nodes(net);
-    const roadsites_junction *jn = roadsites_junctions(j->rs);
     double best = INFINITY, r2 = j->o->junction_radius * j->o->junction_radius;
     int64_t bj = -1;
-    for (uint32_t k = g->js[c]; k < g->js[c + 1]; k++) {
-        const roadnet_node *v = &nd[jn[g->jl[k]].node];
-        double d = (px - v->x) * (px - v->x) + (py - v->y) * (py - v->y);
-        if (d <= r2 && d < best) best = d, bj = g->jl[k];
+    for (const jent *e = g->jl + g->js[c], *end = g->jl + g->js[c + 1]; e < end; e++) {
+        double d = (px - e->x) * (px - e->x) + (py - e->y) * (py - e->y);
+        if (d <= r2 && d < best) best = d, bj = e->j;
     }
     if (bj >= 0) return (roadsites_loc){ROADSITES_JUNCTION, (uint32_t)bj, 0};
     int64_t bs = -1;
     double bpos = 0, t2 = j->o->tolerance * j->o->tolerance;
-    for (uint32_t k = g->ss[c]; k < g->ss[c + 1]; k++) {
-        double pos, d = seg_d2(net, j->vx, j->vy, g->sl[k], px, py, &pos);
-        if (d <= t2 && d < best) best = d, bs = g->sl[k], bpos = pos;
+    for (const pent *e = g->sl + g->ss[c], *end = g->sl + g->ss[c + 1]; e < end; e++) {
+        double t = ((px - e->ax) * e->dx + (py - e->ay) * e->dy) * e->inv_l2;
+        t = t < 0 ? 0 : t > 1 ? 1 : t;
+        double ex = px - (e->ax + t * e->dx), ey = py - (e->ay + t * e->dy), d = ex * ex + ey * ey;
+        if (d <= t2 && d < best) best = d, bs = e->seg, bpos = e->acc + t * e->len;
     }
     if (bs < 0) return none;
     uint32_t sec;
@@ -278,7 +270,6 @@ hz_status roadsites_assign(const roadsites *rs, size_t n, const double *x, const
     if (agrid_build(rs, o, &g) != HZ_OK)
         return hz_fail(HZ_ENOMEM, err, errlen, "out of memory indexing the road sites");
     assign_job j = {.rs = rs, .g = &g, .x = x, .y = y, .o = o, .loc = loc};
-    roadnet_xy(roadsites_net(rs), &j.vx, &j.vy);
     int nt = par_threads(o->nthreads);
     if (n < 2 * CHECK_EVERY) nt = 1;
     par_for(n, nt, assign_chunk, &j);

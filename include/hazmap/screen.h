@@ -23,12 +23,16 @@
  * the reference (no dummy); when that pool is empty the largest class is the reference. A
  * crash-free dummy group would drive its coefficient to minus infinity, hence the crash rule.
  * When every junction has the same degree (ln degree equals the intercept) the junction SPF is
- * the intercept alone (b = 0, noted). Or read from a JSON file (screen_spf_read):
- *   {"sections":  {"a": -1.2, "b": 0.9, "k": 0.6, "classes": {"primary": 0.4, "residential":
- * -0.3}}, "junctions": {"a": -0.5, "b": 1.1, "k": 0.3}} a and b as above (L in km, per year), k the
- * NB2 overdispersion (Var = mu + k mu^2); classes optional (a class not listed gets 0); either part
- * may be absent (then fitted). A part that can be neither fitted (too few sites, no crash, no study
- * period) nor read gives no EB for its sites (pred, expected, excess NaN; its note says why).
+ * the intercept alone (b = 0, noted). Or read from a JSON file (screen_spf_read, `--spf`), as
+ * the HSM's SPFs are published:
+ *   {"sections":  {"a": -1.2, "b": 0.9, "k": 0.6,
+ *                  "classes": {"primary": 0.4, "residential": -0.3}},
+ *    "junctions": {"a": -0.5, "b": 1.1, "k": 0.3}}
+ * a and b as above (L in km, per year), k the NB2 overdispersion (Var = mu + k mu^2); classes
+ * optional (a class not listed gets 0); either part may be absent (then fitted). One k serves
+ * every site and window of its kind (the HSM's length-dependent k = k0 / L is not modelled). A
+ * part that can be neither fitted (too few sites, no crash, no study period) nor read gives no
+ * EB for its sites (pred, expected, excess NaN; its note says why).
  *
  * Sliding window (HSM part B ch. 4, "sliding window method"): windows of length window (default
  * 500 m) start at 0, step, 2 step, ... along a section while start + window < length, and one last
@@ -46,8 +50,8 @@
  *   rule_any crashes of any severity (default 10)
  * (a threshold <= 0 disables its rule). "Within P consecutive months": the crashes' calendar
  * months (year * 12 + month) differ by less than P. Undated crashes take no part. For each rule
- * met, the first witness found is reported: the crashes' first and last time and, for a stretch,
- * the positions of the first and last along the section.
+ * met, the first witness found is reported: the first and last time of its crashes and, for a
+ * stretch, their lowest and highest position along the section.
  *
  * Ranking: by excess (default; a section's is its worst window's; sites without EB after all
  * those with), by EPDO score or by count (of the whole site);
