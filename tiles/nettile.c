@@ -145,7 +145,6 @@ static hz_status compute(nettile *nt, const nettile_params *p, const char *key, 
     o.bandwidth = p->bandwidth;
     o.scale = nkde_per_km_year(years);
     o.budget = NETTILE_MAX_WORK;
-    o.max_depth = NETTILE_MAX_DEPTH;
     nkde_result *r = NULL;
     s = nkde_compute(nt->net, &pts, &o, &r, err, errlen);
     hz_points_free(&pts);

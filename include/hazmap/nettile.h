@@ -3,13 +3,10 @@
  *
  * A VIEW is the shared filter plus the bandwidth (metres along the network, default 300,
  * 50..1000) at one data version. Its densities are nkde_compute() over the view's incidents with
- * nkde's defaults otherwise (20 m lixels, 30 m snap, quartic, discontinuous) except that a path
- * passes at most NETTILE_MAX_DEPTH junctions (spNetwork's max_depth, nkde's default 15): on
- * Jinjiang's OpenStreetMap network, whose junctions are often tens of metres apart, the paths
- * multiply with every junction (the traffic incidents at 300 m take 5.7 s of CPU at depth 15,
- * 0.2 s at 10, 0.06 s at 8), and the mass beyond the tenth junction, which the discontinuous
- * method has divided at each of them, lies far out on the kernel's tail. In incidents (or
- * severity score, with the filter's weight) per km of road per year over the study period of
+ * nkde's defaults otherwise (20 m lixels, 30 m snap, quartic, discontinuous, paths through at most
+ * 10 junctions: nkde.h says why not spNetwork's 15; the bandwidth is capped for the same reason,
+ * the paths multiplying with every junction within reach). In incidents (or severity score,
+ * with the filter's weight) per km of road per year over the study period of
  * incset_study_period() (1 year when nothing is dated). Its colours follow the density tiles'
  * rule (colorramp.h): class breaks fitted once per view on the non-zero lixel densities, so a
  * colour means the same in every tile and zoom of the view; a lixel below the first break is not
@@ -39,7 +36,6 @@
 #define NETTILE_VIEWS 8
 #define NETTILE_DEFAULT_BANDWIDTH 300.0
 #define NETTILE_MAX_BANDWIDTH 1000.0
-#define NETTILE_MAX_DEPTH 10
 #define NETTILE_MAX_WORK 5e7 /* nkde_work() units: 2.5e6 for Jinjiang's 1,560 km at 300 m */
 #define NETTILE_WIDTH_SCALE 1.6
 
