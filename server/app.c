@@ -243,8 +243,9 @@ unsigned long long app_snapshot_scans(app *a)
 
 /* A reference to a snapshot of data version `version` (loading it if the current one is older). */
 /* The store's roads at the snapshot's data version, in its working CRS, into r (an empty
- * network when the store has none), and their tiles. Read with the incidents: a write of
- * roads renews the data version as any other write does. */
+ * network when the store has none or they cannot be read), their tiles and network density
+ * tiles. Read with the incidents: a write of roads renews the data version as any other write
+ * does. */
 static hz_status roads_load(app *a, store *st, snapref *r, char *err, size_t errlen)
 {
     workcrs *w = workcrs_new(incset_work_srs(r->s), 0, 0, err, errlen);
@@ -253,7 +254,13 @@ static hz_status roads_load(app *a, store *st, snapref *r, char *err, size_t err
     r->net = roadnet_load(st, w, err, errlen);
     store_set_timeout(st, a->cfg.query_timeout_ms);
     workcrs_free(w);
-    if (!r->net) return HZ_EDB;
+    if (!r->net) {
+        /* Roads that cannot be read must not take the incidents' answers down with them: the
+         * server runs without roads (transparent street tiles, empty road collections). */
+        fprintf(stderr, "hazmap: roads not loaded, serving without them: %s\n", err);
+        r->net = roadnet_build(0, NULL, err, errlen);
+        if (!r->net) return HZ_ENOMEM;
+    }
     r->roads = roadtile_new(r->net, err, errlen);
     if (r->roads) r->nt = nettile_new(r->s, r->net, r->roads, err, errlen);
     return r->nt ? HZ_OK : HZ_ENOMEM;

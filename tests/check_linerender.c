@@ -2,15 +2,22 @@
  * distance from every pixel centre to the drawn segments: a pixel whose centre lies within half
  * the width is coloured (in the stroke's colour where it is mostly covered), one farther than
  * half the width + 1 px is fully transparent. Then the road tiles drawn with it (roadtile.h):
- * a road's pixel is coloured, a far tile transparent, a piece drawn in its colour. */
+ * a road's pixel is coloured, a far tile transparent, a piece drawn in its colour; and the
+ * network density tiles (nettile.h) on a road through a sample incident. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "hazmap/incset.h"
 #include "hazmap/linerender.h"
+#include "hazmap/nettile.h"
 #include "hazmap/roadtile.h"
+#include "hazmap/store.h"
 #include "hazmap/tilemath.h"
+#include "hazmap/workcrs.h"
+#include "testutil.h"
 
 #include <png.h>
 
@@ -265,6 +272,121 @@ START_TEST(test_class_widths)
 }
 END_TEST
 
+/* Network density on an 800 m east-west road through the first sample incident: the view is
+ * memoised, its breaks ascend, the incident is snapped, and the tile over it is coloured there. */
+START_TEST(test_network_tiles)
+{
+    char err[1024], db[64];
+    snprintf(db, sizeof db, "/tmp/hazmap-nettile-%d.sqlite", (int)getpid());
+    store *st = tu_load_sample(db);
+    incset *s = incset_load(st, NULL, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    const hz_incident *i0 = &incset_items(s)[0];
+    workcrs *w = workcrs_new(incset_work_srs(s), 0, 0, err, sizeof err);
+    ck_assert_msg(w != NULL, "%s", err);
+    double x[5], y[5], lon[5], lat[5];
+    for (int k = 0; k < 5; k++)
+        x[k] = i0->x + (k - 2) * 200.0, y[k] = i0->y;
+    ck_assert_int_eq(workcrs_inverse(w, 5, x, y, lon, lat), HZ_OK);
+    x[2] = i0->x, y[2] = i0->y; /* the shared node bit for bit in both segments */
+    roadnet_seg_in in[2] = {
+        {.id = 1,
+         .from = 1,
+         .to = 2,
+         .npts = 3,
+         .x = x,
+         .y = y,
+         .lon = lon,
+         .lat = lat,
+         .cls = "primary",
+         .lanes = -1},
+        {.id = 2,
+         .from = 2,
+         .to = 3,
+         .npts = 3,
+         .x = x + 2,
+         .y = y + 2,
+         .lon = lon + 2,
+         .lat = lat + 2,
+         .cls = "primary",
+         .lanes = -1},
+    };
+    roadnet *net = roadnet_build(2, in, err, sizeof err);
+    ck_assert_msg(net != NULL, "%s", err);
+    roadtile *rt = roadtile_new(net, err, sizeof err);
+    nettile *nt = rt ? nettile_new(s, net, rt, err, sizeof err) : NULL;
+    ck_assert_msg(nt != NULL, "%s", err);
+
+    nettile_params p;
+    nettile_params_init(&p);
+    char q[1200];
+    nettile_params_canonical(&p, q, sizeof q);
+    ck_assert_str_eq(q, "bandwidth=300");
+    ck_assert_int_eq(nettile_params_set(&p, "bandwidth", "10", err, sizeof err), HZ_EINVAL);
+    ck_assert_int_eq(nettile_params_set(&p, "bandwidth", "2000", err, sizeof err), HZ_EINVAL);
+    ck_assert_int_eq(nettile_params_set(&p, "kernel", "quartic", err, sizeof err), HZ_ENOTFOUND);
+    ck_assert_int_eq(nettile_params_set(&p, "bandwidth", "250", err, sizeof err), HZ_OK);
+    nettile_params_canonical(&p, q, sizeof q);
+    ck_assert_str_eq(q, "bandwidth=250");
+
+    ck_assert(!nettile_view_ready(nt, &p));
+    nettile_view v;
+    ck_assert_msg(nettile_view_get(nt, &p, &v, err, sizeof err) == HZ_OK, "%s", err);
+    ck_assert(nettile_view_ready(nt, &p));
+    ck_assert_uint_eq(v.lixels, 40); /* two 400 m segments in 20 m lixels */
+    ck_assert(v.snapped >= 1 && v.nonzero > 0 && v.years > 2.9);
+    for (int k = 0; k + 1 < COLORRAMP_CLASSES; k++)
+        ck_assert(v.scale.breaks[k] < v.scale.breaks[k + 1]);
+    char key[2048];
+    nettile_cache_key(nt, &p, &v, 16, 1, 2, key, sizeof key);
+    ck_assert_msg(strncmp(key, "net/v", 5) == 0 && strstr(key, "/bandwidth=250/b=") &&
+                      strstr(key, "/16/1/2"),
+                  "%s", key);
+
+    int z = 17, tx, ty;
+    tilemath_lonlat_to_tile(i0->lon, i0->lat, z, &tx, &ty);
+    unsigned char *png = NULL, *rgba = malloc((size_t)W * H * 4);
+    size_t len = 0;
+    ck_assert_ptr_nonnull(rgba);
+    ck_assert_msg(nettile_png(nt, &p, z, tx, ty, &png, &len, err, sizeof err) == HZ_OK, "%s", err);
+    decode(png, len, rgba);
+    free(png);
+    double mx, my, px, py;
+    tilemath_lonlat_to_merc(i0->lon, i0->lat, &mx, &my);
+    tilemath_merc_to_pixel(z, tx, ty, mx, my, &px, &py);
+    const unsigned char *on = rgba + ((size_t)lround(py) * W + (size_t)lround(px)) * 4;
+    ck_assert_msg(on[3] > 0, "the incident's pixel is clear");
+    ck_assert_int_eq(nettile_png(nt, &p, 40, 0, 0, &png, &len, err, sizeof err), HZ_EINVAL);
+    json_t *lg = nettile_legend_json(&p, &v);
+    ck_assert_ptr_nonnull(lg);
+    ck_assert_str_eq(json_string_value(json_object_get(lg, "unit")),
+                     "incidents per km of road per year");
+    json_decref(lg);
+    /* another view, then many: the first is evicted and recomputed the same */
+    for (int k = 0; k < NETTILE_VIEWS + 1; k++) {
+        nettile_params p2;
+        nettile_params_init(&p2);
+        char bw[16];
+        snprintf(bw, sizeof bw, "%d", 100 + 10 * k);
+        ck_assert_int_eq(nettile_params_set(&p2, "bandwidth", bw, err, sizeof err), HZ_OK);
+        nettile_view v2;
+        ck_assert_int_eq(nettile_view_get(nt, &p2, &v2, err, sizeof err), HZ_OK);
+    }
+    ck_assert(!nettile_view_ready(nt, &p));
+    nettile_view again;
+    ck_assert_int_eq(nettile_view_get(nt, &p, &again, err, sizeof err), HZ_OK);
+    ck_assert(memcmp(&again.scale, &v.scale, sizeof v.scale) == 0 && again.nonzero == v.nonzero);
+    free(rgba);
+    nettile_free(nt);
+    roadtile_free(rt);
+    roadnet_free(net);
+    workcrs_free(w);
+    incset_free(s);
+    store_close(st);
+    tu_remove_db(db);
+}
+END_TEST
+
 Suite *linerender_suite(void)
 {
     Suite *s = suite_create("linerender");
@@ -274,6 +396,8 @@ Suite *linerender_suite(void)
     tcase_add_test(tc, test_png);
     tcase_add_test(tc, test_road_tiles);
     tcase_add_test(tc, test_class_widths);
+    tcase_add_test(tc, test_network_tiles);
+    tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
     return s;
 }
