@@ -474,6 +474,21 @@ START_TEST(test_snap_tolerance)
     o.snap_m = IMPORT_ROADS_SNAP_EXACT; /* nothing joins but F-E (the same vertex) */
     sum = import_ok(st, path, &o);
     ck_assert_int_eq(sum.nodes, 10);
+    /* A 3 m line with a 5 m snap collapses to one place: rejected, and no node is left of it. */
+    const double s3[] = {0, 0, 3, 0}, g[] = {0, 50, 100, 50};
+    const double *xy2[] = {s3, g};
+    const int npts2[] = {2, 2};
+    const char *props2[] = {"\"id\":\"short\"", "\"id\":\"long\""};
+    write_lines(path, 2, props2, npts2, xy2);
+    o.snap_m = 5;
+    sum = import_ok(st, path, &o);
+    ck_assert_int_eq(sum.segments, 1);
+    ck_assert_int_eq(sum.nodes, 2);
+    ck_assert_int_eq(sum.rejected, 1);
+    sqlconn q2 = sql_open();
+    ck_assert_int_eq(sql_int(&q2, "SELECT count(*) FROM road_nodes WHERE degree < 1"), 0);
+    ck_assert_int_eq(sql_int(&q2, "SELECT count(*) FROM road_nodes"), 2);
+    sql_close(&q2);
     unlink(path);
     drop_store(st);
 }

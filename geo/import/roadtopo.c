@@ -11,7 +11,7 @@
  *
  * Invariants of the result (asserted): every segment has >= 2 vertices and length > 0; its first
  * and last vertices are bit for bit its nodes' positions; a node's degree is the number of
- * segment ends at it. */
+ * segment ends at it, and at least 1 (a node made for a line that gave no segment is dropped). */
 #include "roadtopo.h"
 
 #include <assert.h>
@@ -440,17 +440,36 @@ static hz_status build_noded(builder *b)
     return s;
 }
 
+/* Drops the nodes no segment ended at: made for a line whose only segment then had zero length
+ * (segments name their nodes by id, so the others need no change). */
+static void drop_unused_nodes(roadtopo *t)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < t->nnodes; k++) {
+        if (t->degree[k] == 0) continue;
+        t->node_id[n] = t->node_id[k];
+        t->node_lon[n] = t->node_lon[k];
+        t->node_lat[n] = t->node_lat[k];
+        t->degree[n] = t->degree[k];
+        n++;
+    }
+    t->nnodes = n;
+}
+
 hz_status roadtopo_build(const roadtopo_in *in, roadtopo *out)
 {
     memset(out, 0, sizeof *out);
     builder b = {.in = in, .out = out};
     hz_status s = in->given ? build_given(&b) : build_noded(&b);
+    if (s == HZ_OK) drop_unused_nodes(out);
 #ifndef NDEBUG
     if (s == HZ_OK) {
-        uint32_t sum = 0;
-        for (size_t k = 0; k < out->nnodes; k++)
+        uint64_t sum = 0;
+        for (size_t k = 0; k < out->nnodes; k++) {
+            assert(out->degree[k] > 0);
             sum += out->degree[k];
-        assert(sum == 2 * out->nsegs);
+        }
+        assert(sum == 2 * (uint64_t)out->nsegs);
     }
 #endif
     return s;

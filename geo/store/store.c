@@ -232,10 +232,9 @@ store *store_open(const char *path, int flags, char *err, size_t errlen)
         }
     }
     if (!(flags & STORE_READONLY)) ensure_data_id(st);
-    if (!(flags & STORE_READONLY) && store_roads_ensure(st, err, errlen) != HZ_OK) {
-        store_close(st);
-        return NULL;
-    }
+    /* Like the data identity: a file that cannot be written to (write-protected, a full disk)
+     * stays usable without road tables, which read as no roads; an import into it fails then. */
+    if (!(flags & STORE_READONLY)) store_roads_ensure(st, NULL, 0);
     for (int i = 0; i < ST_COUNT; i++) {
         if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i],
                                NULL) != SQLITE_OK) {

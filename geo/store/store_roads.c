@@ -54,13 +54,16 @@ hz_status store_roads_ensure(store *st, char *err, size_t errlen)
     int has = store_has_table(db, "road_sources");
     if (has < 0) return roads_fail(st, err, errlen, "reading the schema");
     if (has) return HZ_OK;
+    /* Looked at again under the write lock: another connection may have made them meanwhile. */
     char *msg = NULL;
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(db, roads_schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
+    if (rc == SQLITE_OK) has = store_has_table(db, "road_sources");
+    if (rc == SQLITE_OK && has == 0) rc = sqlite3_exec(db, roads_schema_sql, NULL, NULL, &msg);
+    if (rc == SQLITE_OK && has >= 0) rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg);
+    if (rc != SQLITE_OK || has < 0) {
         hz_status s = store_sqlite_status(db);
         hz_fail(s, err, errlen, "%s: creating the road tables: %s", store_path(st),
-                msg ? msg : "?");
+                msg ? msg : sqlite3_errmsg(db));
         sqlite3_free(msg);
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         return s;

@@ -24,7 +24,8 @@ const char *store_sqlite_errmsg(sqlite3 *db);
 int store_has_table(sqlite3 *db, const char *name);
 
 /* Creates the road tables (store_roads.c) when the database has none: called by every
- * read-write store_open(), after the schema; takes the write lock only when they are missing. */
+ * read-write store_open(), after the schema; takes the write lock only when they are missing.
+ * err may be NULL. */
 hz_status store_roads_ensure(store *st, char *err, size_t errlen);
 
 /* Starts the time limit set by store_set_timeout() for the next statement(s). */

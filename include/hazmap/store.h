@@ -141,7 +141,8 @@ hz_status store_incidents_get(store *st, const int64_t *ids, size_t n, store_inc
  * source written again with the same content is left as it was (STORE_PUT_UNCHANGED: no row is
  * written and the data version stays), one with other content replaces all of the source's rows.
  * The tables are created with the schema, and by the first read-write store_open() of a database
- * made before roads existed; a read-only store without them has no roads. */
+ * made before roads existed (a write-protected one is opened without them); a store without them
+ * has no roads. */
 
 typedef struct hz_road_node_rec {
     int64_t id;         /* store-wide id: set by the store on reads, ignored on writes */
