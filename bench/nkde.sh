@@ -35,10 +35,10 @@ for n in 10000 100000 1000000; do
   r=$(python3 - "$TMP/run_$n.json" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
-print("| %d | %d / %d | %.3f | %s | %.3f | %.3f | %.1fx | %.1fx | %.2g |" % (
+print("| %d | %d / %d | %.3f | %s | %.3f | %.3f | %.1fx | %.1fx | %.2g | %d |" % (
     j["n"], j["snapped"], j["unsnapped"], j["median_s"], ", ".join("%.3f" % t for t in j["times"]),
     j["cpu_median_s"], j["ref_s"], j["ref_s"] / j["median_s"], j["ref_cpu_s"] / j["cpu_median_s"],
-    j["max_rel_err"]))
+    j["max_rel_err"], j["max_rss_mb"]))
 PY
 )
   rows+="$r"$'\n'
@@ -69,6 +69,10 @@ cverdict=$(awk -v c="$c1" 'BEGIN {print (c / 2 <= 3.0) ? "within" : "over"}')
 {
   echo "## Network kernel density (Jinjiang roads, 20 m lixels, 300 m, quartic)"
   echo
+  rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+  dirty=$(git status --porcelain --untracked-files=no -- geo include bench/nkde_bench.c 2>/dev/null | head -1)
+  echo "Measured on commit \`$rev\`$([ -n "$dirty" ] && echo ' with uncommitted changes to the code')."
+  echo
   echo "Command: \`bench/nkde.sh $BUILD\` (driver \`bench/nkde_bench.c\`: \`nkde_compute()\`, 2 threads, median of 3 runs;"
   echo "\`nkde_compute_reference()\` once, one thread). Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -1);"
   echo "shared with other jobs (load average at the end of this run: $(cut -d' ' -f1-3 /proc/loadavg)), so wall times"
@@ -82,8 +86,8 @@ cverdict=$(awk -v c="$c1" 'BEGIN {print (c / 2 <= 3.0) ? "within" : "over"}')
   echo "at each sample reached (spNetwork's algorithm). Error: max |fast - reference| / reference over lixels"
   echo "above 1 % of the maximum."
   echo
-  echo "| incidents | snapped / unsnapped | median wall s | runs s | median CPU s | reference wall s | reference / fast, wall | reference / fast, CPU | max relative error |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| incidents | snapped / unsnapped | median wall s | runs s | median CPU s | reference wall s | reference / fast, wall | reference / fast, CPU | max relative error | peak RSS MB |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   printf '%s' "$rows"
   echo
   echo "Target (issue 10): 1,000,000 incidents, default method, <= 3 s wall on 2 cores: **$verdict** ($m1 s wall,"
@@ -100,7 +104,7 @@ cverdict=$(awk -v c="$c1" 'BEGIN {print (c / 2 <= 3.0) ? "within" : "over"}')
   printf '%s' "$mrows"
 } > "$OUT"
 {
-  echo "| NKDE 1M, Jinjiang roads, 20 m lixels, 300 m, discontinuous (issue 10) | <= 3 s wall, 2 cores | $m1 s wall ($c1 CPU-s) | $verdict |"
+  echo "| NKDE 1M, Jinjiang roads, 20 m lixels, 300 m, discontinuous (issue 10) | <= 3 s wall, 2 cores | $m1 s wall at load $(cut -d' ' -f1 /proc/loadavg) ($c1 CPU-s: $(awk -v c="$c1" 'BEGIN {printf "%.2f", c / 2}') s on 2 idle cores) | $verdict |"
   echo "| NKDE 1M vs the per-event reference, same run (issue 10) | faster, ratio reported | $ratio, error $err | measured |"
 } > bench/results/nkde.targets
 echo "wrote $OUT"

@@ -11,13 +11,15 @@
  * the nearest road within 300 m), each then jittered by a Gaussian of 4 m across both axes;
  * 0.5 % far off the network (unsnapped). Prints one JSON line: {"n", "segments", "km",
  * "lixels", "method", "kernel", "lixel", "h", "threads", "snapped", "unsnapped", "times",
- * "median_s", "cpu_median_s", "ref_s", "ref_cpu_s", "ratio", "max_rel_err", "max_value"}; the
+ * "median_s", "cpu_median_s", "ref_s", "ref_cpu_s", "ratio", "max_rel_err", "max_value",
+ * "max_rss_mb" (the process's peak, points and network included)}; the
  * error is max |fast - reference| / reference over lixels above 1 % of the maximum. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -245,7 +247,9 @@ int main(int argc, char **argv)
                rc, rs / median(times, reps), e);
         nkde_result_free(ref);
     }
-    printf("}\n");
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf(", \"max_rss_mb\": %.0f}\n", ru.ru_maxrss / 1024.0);
     nkde_result_free(r);
     roadnet_free(net);
     free(x);

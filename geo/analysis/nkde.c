@@ -114,8 +114,11 @@ static void arrive(worker *W, uint32_t f, int alpha, uint32_t e, int at, double 
     for (size_t k = 0; k < m && cnt; k++) {
         double off = ((double)k + 0.5) * lf, cut = h - D - off;
         if (!(cut > 0)) break;
-        while (cnt && !(d[cnt - 1] < cut))
-            cnt--;
+        if (k == 0)
+            cnt = nkde_count_below(d, cnt, cut);
+        else /* the cut moves down by a lixel: a step or two */
+            while (cnt && !(d[cnt - 1] < cut))
+                cnt--;
         size_t j = alpha == 0 ? k : m - 1 - k;
         W->acc[j] += c * end_sum(E, e, at, cnt, (D + off) / h);
         W->steps++;
