@@ -9,9 +9,11 @@
  * uniform in the network's bounding box; severities fatal 1 %, serious 9 %, minor 50 %, none
  * 40 %; times uniform over 2019-2021. Prints per run "run=k seconds=S" for the whole
  * screen_run_crashes() call (sites built once before), then "assign_seconds=A" (median of RUNS
- * roadsites_assign() calls alone), then the reference: the nearest junction and nearest segment
- * by scanning every node and segment for the first SAMPLE incidents, "brute_per_point_us=U
- * brute_scaled_seconds=B agree=K/SAMPLE", and a summary line of the result. */
+ * roadsites_assign() calls alone, wall and CPU), then the references, in CPU time of one thread:
+ * the network's generic nearest queries on the first 100,000 incidents, and the nearest junction
+ * and segment by scanning every node and segment for the first SAMPLE incidents
+ * ("brute_per_point_us=U brute_scaled_seconds=B agree=K/SAMPLE"), both scaled to N; and a
+ * summary line of the result. */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -251,19 +253,19 @@ int main(int argc, char **argv)
            tg * (double)n, gagree, ng);
     if (sample > n) sample = n;
     size_t agree = 0;
-    double t = now();
+    double t = cpu();
     for (size_t i = 0; i < sample; i++) {
         roadsites_loc b = brute(rs, x[i], y[i]);
         agree += b.kind == loc[i].kind && b.site == loc[i].site && fabs(b.pos - loc[i].pos) < 1e-6;
     }
-    double per = (now() - t) / (double)(sample ? sample : 1);
+    double per = (cpu() - t) / (double)(sample ? sample : 1);
     printf("brute_per_point_us=%.2f brute_scaled_seconds=%.2f agree=%zu/%zu\n", per * 1e6,
            per * (double)n, agree, sample);
     json_t *gj = NULL;
-    t = now();
+    double t0 = now();
     screen_geojson(r, &gj, err, sizeof err);
     char *text = json_dumps(gj, JSON_COMPACT);
-    double tj = now() - t;
+    double tj = now() - t0;
     printf("incidents=%lld unassigned=%lld at_junctions=%lld on_sections=%lld listed=%zu "
            "flagged=%zu section_spf_b=%.4f section_k=%.4f junction_b=%.4f junction_k=%.4f "
            "top_excess=%.2f geojson_seconds=%.3f geojson_bytes=%zu\n",
@@ -271,6 +273,12 @@ int main(int argc, char **argv)
            (long long)r->on_sections, r->n, r->flagged, r->spf.section.b, r->spf.section.k,
            r->spf.junction.b, r->spf.junction.k, r->n ? r->sites[0].win_eb.excess : NAN, tj,
            text ? strlen(text) : 0);
+    int64_t ymax_s = 0, ymax_j = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        int64_t *m = r->sites[i].kind == ROADSITES_JUNCTION ? &ymax_j : &ymax_s;
+        *m = r->sites[i].count > *m ? r->sites[i].count : *m;
+    }
+    printf("max_count sections=%lld junctions=%lld\n", (long long)ymax_s, (long long)ymax_j);
     printf("spf_iter sections=%d junctions=%d converged=%d/%d\n", r->spf.section.iter,
            r->spf.junction.iter, r->spf.section.converged, r->spf.junction.converged);
     free(text);

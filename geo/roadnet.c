@@ -48,7 +48,7 @@ static int cmp_end(const void *a, const void *b)
 void roadnet_free(roadnet *net)
 {
     if (!net) return;
-    for (size_t i = 0; i < net->nseg; i++) {
+    for (size_t i = 0; net->seg && i < net->nseg; i++) { /* seg is NULL when its calloc failed */
         free((char *)net->seg[i].name);
         free((char *)net->seg[i].cls);
     }

@@ -241,7 +241,7 @@ START_TEST(test_assign_brute)
     roadnet *net = build(&t);
     char err[256];
     roadsites *rs = roadsites_build(net, err, sizeof err);
-    ck_assert_ptr_nonnull(rs);
+    ck_assert_msg(rs != NULL, "%s", err);
     enum { N = 4000 };
     static double x[N], y[N];
     static roadsites_loc loc[N];
@@ -322,6 +322,7 @@ START_TEST(test_window)
     roadnet *net = build(&t);
     char err[256];
     roadsites *rs = roadsites_build(net, err, sizeof err);
+    ck_assert_msg(rs != NULL, "%s", err);
     ck_assert_uint_eq(roadsites_section_count(rs), 1);
     double pos[] = {5, 80, 620, 650, 655, 700, 701, 702, 900, 1001, 1100, 1200, 1233};
     enum { M = sizeof pos / sizeof *pos };
@@ -377,6 +378,7 @@ START_TEST(test_eb_hand)
     roadnet *net = build(&t);
     char err[256];
     roadsites *rs = roadsites_build(net, err, sizeof err);
+    ck_assert_msg(rs != NULL, "%s", err);
     screen_crash c[7];
     for (int i = 0; i < 7; i++)
         c[i] = (screen_crash){3.0 * i, -2.0, INT64_MIN, HZ_SEV_SERIOUS};
@@ -413,6 +415,7 @@ START_TEST(test_spf_fit)
     roadnet *net = build(&t);
     char err[256];
     roadsites *rs = roadsites_build(net, err, sizeof err);
+    ck_assert_msg(rs != NULL, "%s", err);
     size_t nj = roadsites_junction_count(rs), ns = roadsites_section_count(rs);
     static screen_crash c[20000];
     static double jy[256], sy[512];
@@ -526,6 +529,7 @@ START_TEST(test_rules)
     roadnet *net = build(&t);
     char err[256];
     roadsites *rs = roadsites_build(net, err, sizeof err);
+    ck_assert_msg(rs != NULL, "%s", err);
     ck_assert_uint_eq(roadsites_section_count(rs), 3);
     screen_crash c[] = {
         {100, 0, day(2020, 1, 15), HZ_SEV_FATAL},   {200, 0, day(2020, 6, 10), HZ_SEV_FATAL},
@@ -582,6 +586,7 @@ START_TEST(test_ranking)
     roadnet *net = build(&t);
     char err[256];
     roadsites *rs = roadsites_build(net, err, sizeof err);
+    ck_assert_msg(rs != NULL, "%s", err);
     enum { N = 3000 };
     static screen_crash c[N];
     uint64_t seed = 5;
@@ -656,6 +661,37 @@ START_TEST(test_spf_file_errors)
 }
 END_TEST
 
+/* Without a study period there is no SPF and no EB: excess is unknown, the ranking falls back to
+ * the EPDO score, and a given SPF is used as given. */
+START_TEST(test_no_period)
+{
+    static tnet t;
+    t.n = 0;
+    chain_net(&t, 0, 0);
+    chain_net(&t, 5000, 10);
+    roadnet *net = build(&t);
+    char err[256];
+    roadsites *rs = roadsites_build(net, err, sizeof err);
+    ck_assert_msg(rs != NULL, "%s", err);
+    screen_crash c[] = {{100, 0, INT64_MIN, HZ_SEV_MINOR},
+                        {100, 5000, INT64_MIN, HZ_SEV_FATAL},
+                        {900, 0, INT64_MIN, HZ_SEV_NONE}};
+    double sw[HZ_SEV_COUNT] = {1, 12, 12, 3, 1};
+    screen_result *r;
+    ck_assert_int_eq(screen_run_crashes(rs, 3, c, 0, sw, NULL, &r, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(r->spf.section.available, 0);
+    ck_assert(strstr(r->spf.section.note, "no study period") != NULL);
+    ck_assert_uint_eq(r->n, 2);
+    ck_assert(isnan(r->sites[0].eb.excess) && isnan(r->sites[0].win_eb.excess));
+    ck_assert_double_eq(r->sites[0].epdo, 12); /* the fatal one first, by EPDO */
+    ck_assert_double_eq(r->sites[1].epdo, 4);
+    ck_assert(isnan(r->sites[0].rate));
+    screen_free(r);
+    roadsites_free(rs);
+    roadnet_free(net);
+}
+END_TEST
+
 START_TEST(test_cancel)
 {
     static tnet t;
@@ -663,6 +699,7 @@ START_TEST(test_cancel)
     roadnet *net = build(&t);
     char err[256];
     roadsites *rs = roadsites_build(net, err, sizeof err);
+    ck_assert_msg(rs != NULL, "%s", err);
     screen_crash c[10];
     for (int i = 0; i < 10; i++)
         c[i] = (screen_crash){xs[i], 5, INT64_MIN, HZ_SEV_MINOR};
@@ -730,6 +767,7 @@ START_TEST(test_real_network)
     roadnet *net = jinjiang();
     char err[256];
     roadsites *rs = roadsites_build(net, err, sizeof err);
+    ck_assert_msg(rs != NULL, "%s", err);
     ck_assert_uint_gt(roadnet_seg_count(net), 7000);
     check_partition(net, rs);
     check_chains(net, rs);
@@ -796,6 +834,7 @@ Suite *screen_suite(void)
     tcase_add_test(tc, test_rules);
     tcase_add_test(tc, test_ranking);
     tcase_add_test(tc, test_spf_file_errors);
+    tcase_add_test(tc, test_no_period);
     tcase_add_test(tc, test_cancel);
     tcase_add_test(tc, test_real_network);
     suite_add_tcase(s, tc);

@@ -154,8 +154,12 @@ static hz_status group(size_t n, const screen_crash *c, sc_work *w, char *err, s
     w->pos = malloc((n ? n : 1) * sizeof *w->pos);
     if (!w->start || !w->cnt || !w->g || !w->pos)
         return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        if (w->loc[i].kind != ROADSITES_NONE) w->start[site_of(w, &w->loc[i]) + 2]++;
+    size_t assigned = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (w->loc[i].kind == ROADSITES_NONE) continue;
+        w->start[site_of(w, &w->loc[i]) + 2]++;
+        assigned++;
+    }
     for (size_t q = 0; q < w->nsite; q++)
         w->start[q + 2] += w->start[q + 1];
     for (size_t i = 0; i < n; i++) {
@@ -163,6 +167,8 @@ static hz_status group(size_t n, const screen_crash *c, sc_work *w, char *err, s
         size_t k = w->start[site_of(w, &w->loc[i]) + 1]++;
         w->g[k] = (screen_grec){w->loc[i].pos, c[i].t, (uint32_t)i, c[i].severity};
     }
+    assert(w->start[w->nsite] == assigned); /* every assigned crash placed, each group full */
+    (void)assigned;
     size_t maxm = 0;
     for (size_t q = 0; q < w->nsite; q++) {
         size_t a = w->start[q], m = w->start[q + 1] - a;
