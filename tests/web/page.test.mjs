@@ -489,6 +489,14 @@ try {
     const svgs = await page.locator('.leaflet-popup .bs-popup svg.chart').count();
     const ptxt = await pop.innerText().catch(() => '');
     check(ptxt.length > 0, 'black spot: marker click opens its popup', `${svgs} inline SVG charts`);
+    // The popup names the nearest road when the roads collection has a named one close by: the
+    // page asked the roads around the spot, and a road line appears only with a name from that answer.
+    await settle(page, 500);
+    const rResp = w.responses.filter((r) => r.url().includes('/collections/roads/items?bbox=')).pop();
+    const rNames = rResp ? ((await rResp.json()).features || []).map((f) => f.properties.name).filter(Boolean) : [];
+    const roadTxt = await page.locator('.leaflet-popup .bs-popup .road b').innerText({ timeout: 500 }).catch(() => '');
+    check(!!rResp && rResp.status() === 200 && (roadTxt ? rNames.includes(roadTxt) : true) && (rNames.length === 0 ? !roadTxt : true),
+      'black spot: the popup asks the roads nearby and names the nearest named one', `${rNames.length} named roads near; popup: ${roadTxt || 'no road line'}`);
     const bs = await page.evaluate(() => ({ f: window.hazmap.layers.blackspots.map((x) => ({ g: x.geometry && x.geometry.type, p: x.properties })), squares: document.querySelectorAll('.leaflet-squares-pane path').length }));
     check(bs.f.length > 0 && bs.f.every((x) => x.g === 'Polygon' && x.p.score === undefined && Number.isFinite(x.p.count_lo) && Number.isFinite(x.p.count_hi)) && bs.squares === bs.f.length && /–|-/.test(ptxt) && !/score|加权分/i.test(ptxt),
       'public black spots: released squares drawn, with count and interval, no score', `${bs.f.length} squares; ${ptxt.split('\n').slice(0, 2).join(' / ')}`);

@@ -20,7 +20,7 @@ import { getJSON, getToken, authHeaders } from './api.js';
 import { featuresToGcj, wgsToGcj, gcjToWgs } from './gcj02.js';
 import { t, num, lang } from './i18n.js';
 import { bars, esc, emergingChart } from './charts.js';
-import { nearestRoad } from './roads.js';
+import { nearestRoad, OSM_ATTRIBUTION } from './roads.js';
 
 const L = window.L;
 
@@ -432,7 +432,8 @@ export class LayerSet {
       this.groups.network.setUrl(url);
     } else {
       const b = this.cfg.bounds;
-      const opts = { pane: 'network', opacity: this.state.op, tileSize: 256, maxZoom: 19, className: 'network-tiles' };
+      // the roads drawn are OpenStreetMap's: credited with the layer, also over a configured base map
+      const opts = { pane: 'network', opacity: this.state.op, tileSize: 256, maxZoom: 19, className: 'network-tiles', attribution: OSM_ATTRIBUTION };
       if (Array.isArray(b) && b.length === 4) opts.bounds = L.latLngBounds([b[1], b[0]], [b[3], b[2]]).pad(0.1);
       if (!this.enabled.has('network')) return;
       this.groups.network = new DensityTiles(url, opts).addTo(this.map);
@@ -455,7 +456,7 @@ export class LayerSet {
     const feats = this._geo(fc).features || [];
     feats.sort((a, b) => (a.properties.rank ?? 1e9) - (b.properties.rank ?? 1e9));
     const breaks = quantileBreaks(feats.map((f) => siteExcess(f.properties)));
-    const group = L.layerGroup();
+    const group = L.layerGroup([], { attribution: OSM_ATTRIBUTION });
     this.siteLayers.clear();
     for (const f of feats) {
       const p = f.properties;
