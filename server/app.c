@@ -897,7 +897,10 @@ static void handle(app *a, const hreq *rq, hresp *rs)
         }
     }
     if ((rt->flags & R_AUTH) && authenticate(c.st, rq, &c.role, rs)) return;
-    if (c.role == HZ_ROLE_PUBLIC) { /* release-keyed answers, kept across writes */
+    /* The public's answers are keyed by the release and kept across writes. A route without
+     * R_AUTH (the street tiles) answers everyone alike from the data version: its tiles go to
+     * the version-keyed cache, and never crowd the public's pre-rendered density tiles out. */
+    if (c.role == HZ_ROLE_PUBLIC && (rt->flags & R_AUTH)) {
         c.tile_cache = a->pub_tiles;
         c.result_cache = a->pub_results;
     }
