@@ -122,8 +122,9 @@ static char *sql_dump(sqlconn *c, const char *sql)
             if (need > cap) {
                 while (cap < need)
                     cap *= 2;
-                out = realloc(out, cap);
-                ck_assert_ptr_nonnull(out);
+                char *grown = realloc(out, cap);
+                ck_assert_ptr_nonnull(grown);
+                out = grown;
             }
             len += (size_t)snprintf(out + len, cap - len, "%s%c", v ? v : "NULL",
                                     i + 1 < sqlite3_column_count(s) ? '|' : '\n');

@@ -43,7 +43,11 @@ static int add_pair(roadattr_list *l, const char *key, size_t klen, const char *
         free(s);
         return -1;
     }
-    l->v[l->n++] = (roadattr_pair){k, s, numeric, 0};
+    roadattr_pair *p = &l->v[l->n++];
+    p->key = k;
+    p->val = s;
+    p->numeric = numeric;
+    p->used = 0;
     return 0;
 }
 

@@ -202,14 +202,16 @@ static size_t given_at(const idmap *m, const size_t *first, int64_t id)
     return m->val[s] < 0 ? SIZE_MAX : first[m->val[s]];
 }
 
-/* The node index of id, made at vertex v when new; -1 when out of memory. */
-static int64_t given_node(builder *b, idmap *m, size_t **first, size_t *cap, int64_t id, size_t v)
+/* The node index of id, made at vertex v when new; -1 when out of memory. first has room for
+ * two nodes per line, the most there can be. */
+static int64_t given_node(builder *b, idmap *m, size_t *first, int64_t id, size_t v)
 {
     size_t s = idmap_slot(m, id);
     if (m->val[s] >= 0) return m->val[s];
     int64_t k = add_node(b, id, v);
-    if (k < 0 || grow((void **)first, cap, (size_t)k + 1, sizeof **first)) return -1;
-    (*first)[k] = v;
+    if (k < 0) return -1;
+    assert((size_t)k < 2 * b->in->nlines);
+    first[k] = v;
     m->key[s] = id;
     m->val[s] = k;
     return k;
@@ -242,17 +244,17 @@ static int given_check(builder *b, const idmap *m, const size_t *first, size_t l
 }
 
 /* Line li as one segment between its given nodes, its ends moved onto them. */
-static int given_line(builder *b, idmap *m, size_t **first, size_t *cap, size_t li)
+static int given_line(builder *b, idmap *m, size_t *first, size_t li)
 {
     const roadtopo_in *in = b->in;
     const roadtopo_line *l = &in->lines[li];
-    int ok = given_check(b, m, *first, li);
+    int ok = given_check(b, m, first, li);
     if (ok <= 0) return ok;
-    int64_t na = given_node(b, m, first, cap, l->from, l->v0);
-    int64_t nb = na < 0 ? -1 : given_node(b, m, first, cap, l->to, l->v0 + l->nv - 1);
+    int64_t na = given_node(b, m, first, l->from, l->v0);
+    int64_t nb = na < 0 ? -1 : given_node(b, m, first, l->to, l->v0 + l->nv - 1);
     if (nb < 0) return -1;
     roadtopo *t = b->out;
-    size_t p0 = t->npts, fa = (*first)[na], fb = (*first)[nb];
+    size_t p0 = t->npts, fa = first[na], fb = first[nb];
     if (add_point_of(b, fa)) return -1;
     for (size_t i = 1; i + 1 < l->nv; i++) {
         size_t v = l->v0 + i;
@@ -272,11 +274,11 @@ static int given_line(builder *b, idmap *m, size_t **first, size_t *cap, size_t 
 static hz_status build_given(builder *b)
 {
     const roadtopo_in *in = b->in;
-    idmap m;
-    size_t *first = NULL, cap = 0;
-    hz_status s = idmap_init(&m, 2 * in->nlines) ? HZ_ENOMEM : HZ_OK;
+    idmap m = {0};
+    size_t *first = malloc((2 * in->nlines + 1) * sizeof *first);
+    hz_status s = !first || idmap_init(&m, 2 * in->nlines) ? HZ_ENOMEM : HZ_OK;
     for (size_t li = 0; li < in->nlines && s == HZ_OK; li++)
-        if (given_line(b, &m, &first, &cap, li) < 0) s = HZ_ENOMEM;
+        if (given_line(b, &m, first, li) < 0) s = HZ_ENOMEM;
     idmap_free(&m);
     free(first);
     return s;
@@ -332,9 +334,10 @@ static int cluster(const roadtopo_in *in, size_t *parent)
     int64_t *cx = malloc(alloc * sizeof *cx), *cy = malloc(alloc * sizeof *cy);
     size_t *next = malloc(alloc * sizeof *next);
     idmap heads = {0};
+    for (size_t v = 0; v < n; v++)
+        parent[v] = v;
     int rc = (!cx || !cy || !next || idmap_init(&heads, n)) ? -1 : 0;
     for (size_t v = 0; v < n && rc == 0; v++) {
-        parent[v] = v;
         cx[v] = (int64_t)floor(in->x[v] / cell);
         cy[v] = (int64_t)floor(in->y[v] / cell);
         int64_t key = cell_key(cx[v], cy[v]);

@@ -49,10 +49,11 @@ typedef struct import_roads_opts {
     const char *class_field;  /* default: highway, class, fclass */
     const char *oneway_field; /* yes/true/1 -> 1, -1/reverse -> -1, no/false/0 -> 0 */
     const char *lanes_field;  /* default: lanes; an integer 1..99 */
-    const char *speed_field;  /* default: maxspeed; km/h, or "N mph" */
+    const char *speed_field;  /* default: maxspeed, speed; km/h, or "N mph" */
     const char *volume_field; /* default: aadt, volume; vehicles per day */
-    double snap_m;            /* node tolerance, metres, up to IMPORT_ROADS_SNAP_MAX; 0 means
-                                 IMPORT_ROADS_SNAP_DEFAULT, IMPORT_ROADS_SNAP_EXACT equal coordinates */
+    double snap_m;            /* node tolerance, metres, up to IMPORT_ROADS_SNAP_MAX; 0: the default
+                                 (IMPORT_ROADS_SNAP_DEFAULT, for OSM equal coordinates);
+                                 IMPORT_ROADS_SNAP_EXACT: equal coordinates */
     FILE *log;                /* the first rejects as "FILE:FEATURE: reason"; NULL: nowhere */
 } import_roads_opts;
 
