@@ -23,33 +23,36 @@ typedef struct coll_def {
     int audience; /* COLL_* */
     void (*items)(hctx *c, const hreq *rq, hresp *rs);
     void (*item)(hctx *c, const char *fid, const hreq *rq, hresp *rs);
+    /* the collection's own spatial extent, for features that are not incidents and have no time
+     * (then the temporal extent is null); NULL: the data's (extent_of(), app_time_span()) */
+    int (*extent)(const hctx *c, double bb[4]);
 } coll_def;
 
 static const coll_def collections[] = {
     {"areas", "Areas",
      "Sub-district boundaries with population, incident counts and rates per "
      "100,000 per year (exact Poisson 95 % limits) under the filters",
-     0, oapif_areas_items, oapif_area_item},
+     0, oapif_areas_items, oapif_area_item, NULL},
     {"incidents", "Incidents", "Geocoded injury incidents (planners only)", COLL_INCIDENTS,
-     oapif_incidents_items, oapif_incident_item},
+     oapif_incidents_items, oapif_incident_item, NULL},
     {"hotspots", "Hot spots", "Getis-Ord Gi* hot and cold spot cells under the filters", 0,
-     apiroutes_hotspots_items, apiroutes_hotspots_item},
+     apiroutes_hotspots_items, apiroutes_hotspots_item, NULL},
     {"blackspots", "Black spots", "DBSCAN black-spot clusters, ranked", 0,
-     apiroutes_blackspots_items, apiroutes_blackspots_item},
+     apiroutes_blackspots_items, apiroutes_blackspots_item, NULL},
     {"emerging", "Emerging hot spots",
      "Cells classed new, consecutive, intensifying, persistent, diminishing, sporadic, "
      "oscillating or historical hot (or cold) spots over time steps (EMERGING.md); an item "
      "carries its series",
-     0, apiroutes_emerging_items, apiroutes_emerging_item},
+     0, apiroutes_emerging_items, apiroutes_emerging_item, NULL},
     {"roads", "Roads",
      "Road segments (OpenStreetMap data, © OpenStreetMap contributors, ODbL) with name, class, "
      "one-way, lanes and length; the same for every audience",
-     0, roadroutes_items, roadroutes_item},
+     0, roadroutes_items, roadroutes_item, roadroutes_extent},
     {"road_sites", "Road sites, screened",
      "Junctions and road sections ranked by the Empirical Bayes excess expected crashes (or EPDO "
      "score, or count) with the rule screen for crash-prone spots and stretches, under the "
      "filters (traffic by default); planners and editors only",
-     COLL_LIVE, roadroutes_sites_items, roadroutes_sites_item},
+     COLL_LIVE, roadroutes_sites_items, roadroutes_sites_item, NULL},
 };
 enum { NCOLLECTIONS = sizeof collections / sizeof *collections };
 
@@ -75,9 +78,16 @@ static json_t *time_or_null(int64_t t)
     return json_string(buf);
 }
 
-static json_t *collection_json(hctx *c, const coll_def *d, const double bb[4], int64_t tmin,
+static json_t *collection_json(hctx *c, const coll_def *d, const double bb0[4], int64_t tmin,
                                int64_t tmax)
 {
+    double own[4];
+    const double *bb = bb0;
+    if (d->extent) {
+        if (d->extent(c, own)) bb = own;
+        tmin = INT64_MIN;
+        tmax = INT64_MAX;
+    }
     char path[128];
     json_t *links = json_array();
     snprintf(path, sizeof path, "/collections/%s", d->id);

@@ -155,6 +155,11 @@ void roadroutes_network_legend(hctx *c, const hreq *rq, hresp *rs)
 
 /* ---- the roads collection ---- */
 
+int roadroutes_extent(const hctx *c, double bb[4])
+{
+    return c->roads && roadtile_bounds(c->roads, bb);
+}
+
 /* Segment k's box in degrees. */
 static void seg_bbox(const roadnet *net, const roadnet_seg *s, double bb[4])
 {

@@ -23,6 +23,9 @@ void roadroutes_tile(hctx *c, const hreq *rq, hresp *rs);
 void roadroutes_items(hctx *c, const hreq *rq, hresp *rs);
 void roadroutes_item(hctx *c, const char *fid, const hreq *rq, hresp *rs);
 
+/* The roads' box in degrees into bb: 1, or 0 (bb untouched) when there are none. */
+int roadroutes_extent(const hctx *c, double bb[4]);
+
 /* GET /tiles/network/{z}/{x}/{y}.png and /tiles/network/legend.json: the shared filters and
  * bandwidth (nettile.h); the legend has the tiles' class breaks. */
 void roadroutes_network_tile(hctx *c, const hreq *rq, hresp *rs);
