@@ -1,4 +1,5 @@
-/* roadroutes.c - the street layer's tiles and the roads collection (roadroutes.h). */
+/* roadroutes.c - the road endpoints: street tiles, the roads collection, network density tiles
+ * and the screened road sites (roadroutes.h). */
 #include "hazmap/roadroutes.h"
 #include "hazmap/json_out.h"
 #include "hazmap/paging.h"
