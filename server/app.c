@@ -31,7 +31,12 @@
 #include "hazmap/release.h"
 #include "hazmap/releases.h"
 #include "hazmap/reltile.h"
+#include "hazmap/roadroutes.h"
+#include "hazmap/nettile.h"
+#include "hazmap/roadnet.h"
+#include "hazmap/roadtile.h"
 #include "hazmap/webroot.h"
+#include "hazmap/workcrs.h"
 #include "hazmap/tilecache.h"
 #include "hazmap/tilerender.h"
 
@@ -47,12 +52,18 @@ typedef struct snapref {
     incset *s;
     struct tilerender *tr; /* renders from s; freed before it */
     ptindex *pti;          /* bbox index of s; freed before it */
+    roadnet *net;          /* the store's roads at s's data version (empty without any) */
+    roadtile *roads;       /* draws net; freed before it */
+    nettile *nt;           /* network density of s on net; freed before both */
     int refs;
 } snapref;
 
 static void snapref_free(snapref *r)
 {
     if (!r) return;
+    nettile_free(r->nt);
+    roadtile_free(r->roads);
+    roadnet_free(r->net);
     tilerender_free(r->tr);
     ptindex_free(r->pti);
     incset_free(r->s);
@@ -108,6 +119,11 @@ static const route routes[] = {
     {"GET", "/tiles/density.json", apiroutes_tilejson, R_SNAP | R_AUTH, "tilejson"},
     {"GET", "/tiles/density/legend.json", apiroutes_legend, R_SNAP | R_AUTH, "legend"},
     {"GET", "/tiles/density/{}/{}/{}", apiroutes_tile, R_SNAP | R_AUTH, "tile"},
+    /* OpenStreetMap roads: the same tile for everyone, so no token is read (no Vary) */
+    {"GET", "/tiles/roads/{}/{}/{}", roadroutes_tile, R_SNAP, "roads_tile"},
+    {"GET", "/tiles/network/legend.json", roadroutes_network_legend, R_SNAP | R_AUTH,
+     "network_legend"},
+    {"GET", "/tiles/network/{}/{}/{}", roadroutes_network_tile, R_SNAP | R_AUTH, "network_tile"},
     {"GET", "/api/releases", releases_list, R_AUTH, "releases"},
     {"POST", "/api/releases", releases_post, R_SNAP | R_AUTH, "releases_post"},
     {"GET", "/api/releases/{}", releases_one, R_AUTH, "release"},
@@ -241,6 +257,30 @@ unsigned long long app_snapshot_scans(app *a)
 }
 
 /* A reference to a snapshot of data version `version` (loading it if the current one is older). */
+/* The store's roads at the snapshot's data version, in its working CRS, into r (an empty
+ * network when the store has none or they cannot be read), their tiles and network density
+ * tiles. Read with the incidents: a write of roads renews the data version as any other write
+ * does. */
+static hz_status roads_load(app *a, store *st, snapref *r, char *err, size_t errlen)
+{
+    workcrs *w = workcrs_new(incset_work_srs(r->s), 0, 0, err, errlen);
+    if (!w) return HZ_ECRS;
+    store_set_timeout(st, 0);
+    r->net = roadnet_load(st, w, err, errlen);
+    store_set_timeout(st, a->cfg.query_timeout_ms);
+    workcrs_free(w);
+    if (!r->net) {
+        /* Roads that cannot be read must not take the incidents' answers down with them: the
+         * server runs without roads (transparent street tiles, empty road collections). */
+        fprintf(stderr, "hazmap: roads not loaded, serving without them: %s\n", err);
+        r->net = roadnet_build(0, NULL, err, errlen);
+        if (!r->net) return HZ_ENOMEM;
+    }
+    r->roads = roadtile_new(r->net, err, errlen);
+    if (r->roads) r->nt = nettile_new(r->s, r->net, r->roads, err, errlen);
+    return r->nt ? HZ_OK : HZ_ENOMEM;
+}
+
 static hz_status snap_acquire(app *a, store *st, int64_t version, snapref **out, char *err,
                               size_t errlen)
 {
@@ -286,10 +326,11 @@ static hz_status snap_acquire(app *a, store *st, int64_t version, snapref **out,
     }
     /* The renderer keeps filtered point sets per filter: a quarter of the cache budget. */
     nr->tr = tilerender_new(s, (size_t)a->cfg.cache_mb * (1u << 20) / 4, err, errlen);
-    if (!nr->tr) {
+    hz_status rs = nr->tr ? roads_load(a, st, nr, err, errlen) : HZ_ENOMEM;
+    if (rs != HZ_OK) {
         snapref_free(nr);
         pthread_mutex_unlock(&a->load_mu);
-        return HZ_ENOMEM;
+        return rs;
     }
     /* Keys carry the data version, so old entries simply stop matching; dropping them at once
      * frees the space sooner. The disk cache is emptied too, also at start-up: a database
@@ -875,7 +916,10 @@ static void handle(app *a, const hreq *rq, hresp *rs)
         }
     }
     if ((rt->flags & R_AUTH) && authenticate(c.st, rq, &c.role, rs)) return;
-    if (c.role == HZ_ROLE_PUBLIC) { /* release-keyed answers, kept across writes */
+    /* The public's answers are keyed by the release and kept across writes. A route without
+     * R_AUTH (the street tiles) answers everyone alike from the data version: its tiles go to
+     * the version-keyed cache, and never crowd the public's pre-rendered density tiles out. */
+    if (c.role == HZ_ROLE_PUBLIC && (rt->flags & R_AUTH)) {
         c.tile_cache = a->pub_tiles;
         c.result_cache = a->pub_results;
     }
@@ -890,6 +934,9 @@ static void handle(app *a, const hreq *rq, hresp *rs)
         c.snap = r->s;
         c.tr = r->tr;
         c.pti = r->pti;
+        c.net = r->net;
+        c.roads = r->roads;
+        c.nt = r->nt;
         c.version = incset_data_version(r->s);
     }
     relref *rr = NULL;

@@ -5,6 +5,7 @@
 #include "hazmap/oapif.h"
 #include "hazmap/outcrs.h"
 #include "hazmap/paging.h"
+#include "hazmap/roadroutes.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -12,12 +13,22 @@
 
 #define CRS84 "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
+/* Who reads a collection. */
+enum {
+    COLL_EVERYONE = 0,  /* every audience (the public's answers come from the release) */
+    COLL_INCIDENTS = 1, /* individual incidents: tokens_reads_incidents() decides who */
+    COLL_LIVE = 2       /* computed live from the incidents: planners and editors; public 401 */
+};
+
 typedef struct coll_def {
     const char *id, *title, *description;
     const char *method; /* how the features are made: the collection's provenance member */
-    int incidents;      /* individual incidents: tokens_reads_incidents() decides who reads them */
+    int audience;       /* COLL_* */
     void (*items)(hctx *c, const hreq *rq, hresp *rs);
     void (*item)(hctx *c, const char *fid, const hreq *rq, hresp *rs);
+    /* the collection's own spatial extent, for features that are not incidents and have no time
+     * (then the temporal extent is null); NULL: the data's (extent_of(), app_time_span()) */
+    int (*extent)(const hctx *c, double bb[4]);
 } coll_def;
 
 static const coll_def collections[] = {
@@ -26,28 +37,41 @@ static const coll_def collections[] = {
      "100,000 per year (exact Poisson 95 % limits) under the filters",
      "count of the filtered incidents in the area and its sub-areas; crude rate per 100,000 per "
      "year, exact Poisson 95 % CI (Garwood 1936)",
-     0, oapif_areas_items, oapif_area_item},
+     COLL_EVERYONE, oapif_areas_items, oapif_area_item, NULL},
     {"incidents", "Incidents", "Geocoded injury incidents (planners only)",
-     "the stored incidents, as imported or posted", 1, oapif_incidents_items, oapif_incident_item},
+     "the stored incidents, as imported or posted", COLL_INCIDENTS, oapif_incidents_items,
+     oapif_incident_item, NULL},
     {"hotspots", "Hot spots", "Getis-Ord Gi* hot and cold spot cells under the filters",
      "Getis-Ord local statistic on aggregated cells (Getis & Ord 1992; Ord & Getis 1995), FDR "
      "by Benjamini-Hochberg",
-     0, apiroutes_hotspots_items, apiroutes_hotspots_item},
+     COLL_EVERYONE, apiroutes_hotspots_items, apiroutes_hotspots_item, NULL},
     {"blackspots", "Black spots", "DBSCAN black-spot clusters, ranked",
      "DBSCAN (Ester et al. 1996) in the working CRS, ranked by severity score; slope_yr: "
      "least-squares slope of the yearly counts (incidents per year)",
-     0, apiroutes_blackspots_items, apiroutes_blackspots_item},
+     COLL_EVERYONE, apiroutes_blackspots_items, apiroutes_blackspots_item, NULL},
     {"blackspot_hulls", "Black-spot hulls",
      "The convex hulls of the black spots as polygons: the same view, ranks and properties",
      "the black spots' convex hulls (Andrew's monotone chain, 1979); one computation with the "
      "black spots",
-     0, apiroutes_blackspot_hulls_items, apiroutes_blackspot_hulls_item},
+     COLL_EVERYONE, apiroutes_blackspot_hulls_items, apiroutes_blackspot_hulls_item, NULL},
     {"emerging", "Emerging hot spots",
      "Cells classed new, consecutive, intensifying, persistent, diminishing, sporadic, "
      "oscillating or historical hot (or cold) spots over time steps (EMERGING.md); an item "
      "carries its series",
-     "Mann-Kendall trend of space-time Gi* (EMERGING.md)", 0, apiroutes_emerging_items,
-     apiroutes_emerging_item},
+     "Mann-Kendall trend of space-time Gi* (EMERGING.md)", COLL_EVERYONE, apiroutes_emerging_items,
+     apiroutes_emerging_item, NULL},
+    {"roads", "Roads",
+     "Road segments (OpenStreetMap data, © OpenStreetMap contributors, ODbL) with name, class, "
+     "one-way, lanes and length; the same for every audience",
+     "the imported road network (import-roads), lengths in the working CRS", COLL_EVERYONE,
+     roadroutes_items, roadroutes_item, roadroutes_extent},
+    {"road_sites", "Road sites, screened",
+     "Junctions and road sections ranked by the Empirical Bayes excess expected crashes (or EPDO "
+     "score, or count) with the rule screen for crash-prone spots and stretches, under the "
+     "filters (traffic by default); planners and editors only",
+     "network screening (HSM part B ch. 4): Empirical Bayes expected and excess expected crashes "
+     "under an NB2 safety performance function fitted on the network's sites; sliding window",
+     COLL_LIVE, roadroutes_sites_items, roadroutes_sites_item, NULL},
 };
 enum { NCOLLECTIONS = sizeof collections / sizeof *collections };
 
@@ -58,7 +82,7 @@ static const coll_def *collection_or_fail(hctx *c, const char *id, hresp *rs)
     for (int i = 0; i < NCOLLECTIONS; i++) {
         const coll_def *d = &collections[i];
         if (strcmp(d->id, id) != 0) continue;
-        if (d->incidents && oapif_incidents_refused(c, rs)) return NULL;
+        if (d->audience == COLL_INCIDENTS && oapif_incidents_refused(c, rs)) return NULL;
         return d;
     }
     hresp_error(rs, 404, "NotFound", "no collection '%.64s'", id);
@@ -73,9 +97,16 @@ static json_t *time_or_null(int64_t t)
     return json_string(buf);
 }
 
-static json_t *collection_json(hctx *c, const coll_def *d, const double bb[4], int64_t tmin,
+static json_t *collection_json(hctx *c, const coll_def *d, const double bb0[4], int64_t tmin,
                                int64_t tmax)
 {
+    double own[4];
+    const double *bb = bb0;
+    if (d->extent) {
+        if (d->extent(c, own)) bb = own;
+        tmin = INT64_MIN;
+        tmax = INT64_MAX;
+    }
     char path[128];
     json_t *links = json_array();
     snprintf(path, sizeof path, "/collections/%s", d->id);
@@ -151,7 +182,9 @@ void collections_list(hctx *c, const hreq *rq, hresp *rs)
     app_time_span(c, &tmin, &tmax);
     json_t *arr = json_array();
     for (int i = 0; i < NCOLLECTIONS; i++) {
-        if (collections[i].incidents && !tokens_reads_incidents(c->role)) continue;
+        int who = collections[i].audience;
+        if (who == COLL_INCIDENTS && !tokens_reads_incidents(c->role)) continue;
+        if (who == COLL_LIVE && c->role == HZ_ROLE_PUBLIC) continue;
         json_t *one = collection_json(c, &collections[i], bb, tmin, tmax);
         add_crs(c, one);
         json_array_append_new(arr, one);

@@ -82,6 +82,16 @@ static const pdef blackspot_params[] = {
      0},
 };
 
+static const pdef sites_params[] = {
+    {"rank", "query", "string",
+     "road_sites: rank by excess (Empirical Bayes excess expected crashes, default), epdo or count",
+     0},
+};
+
+static const pdef network_params[] = {
+    {"bandwidth", "query", "number", "metres along the network, 50..1000 (default 300)", 0},
+};
+
 static const pdef tile_params[] = {
     {"z", "path", "integer", "zoom 0..24", 1},
     {"x", "path", "integer", "column 0..2^z-1", 1},
@@ -132,8 +142,8 @@ static const pdef evaluate_params[] = {
 
 static const pdef coll_param[] = {
     {"collectionId", "path", "string",
-     "areas, incidents (planner), hotspots, blackspots, blackspot_hulls, "
-     "emerging",
+     "areas, incidents (planner), hotspots, blackspots, blackspot_hulls, emerging, roads, "
+     "road_sites (planners and editors)",
      1}};
 static const pdef fid_param[] = {{"featureId", "path", "string", "feature id", 1}};
 
@@ -272,6 +282,7 @@ json_t *openapi_build(const char *server_url, const char *title)
     ADD(p, emerging_params);
     ADD(p, blackspot_params);
     ADD(p, release_params);
+    ADD(p, sites_params);
     add_get(paths, "/collections/{collectionId}/items", "Features of a collection",
             "application/geo+json", p);
     downloads(json_object_get(json_object_get(paths, "/collections/{collectionId}/items"), "get"));
@@ -333,6 +344,19 @@ json_t *openapi_build(const char *server_url, const char *title)
     add_get(paths, "/tileMatrixSets/{tileMatrixSetId}",
             "A tile matrix set (OGC 17-083r4 JSON; WebMercatorQuad)", "application/json",
             (p = json_array(), ADD(p, tms_param), p));
+    add_get(paths, "/tiles/roads/{z}/{x}/{y}.png",
+            "Street tile: the store's roads in light grey on transparency (OpenStreetMap data, "
+            "the same for every audience; no query parameter)",
+            "image/png", (p = json_array(), add_params(p, tile_params, 3), p));
+    add_get(
+        paths, "/tiles/network/{z}/{x}/{y}.png",
+        "Network density tile: the roads coloured by the network kernel density of the "
+        "filtered incidents per km of road per year (planners and editors)",
+        "image/png",
+        (p = json_array(), add_params(p, tile_params, 3), ADD(p, network_params), filters(p), p));
+    add_get(paths, "/tiles/network/legend.json",
+            "Legend of the network density tiles: class breaks and colours (planners and editors)",
+            "application/json", (p = json_array(), ADD(p, network_params), filters(p), p));
     add_get(paths, "/tiles/density.json", "TileJSON 3.0.0 of the density tiles", "application/json",
             (p = json_array(), add_params(p, tile_params + 3, 2), ADD(p, release_params),
              filters(p), p));

@@ -108,13 +108,15 @@ static hz_status bbox_from_crs(const char *v, int epsg, double bb[4], char *err,
     return HZ_OK;
 }
 
-int paging_parse(hctx *c, const hreq *rq, paging_params *pg, hz_filter *f, hresp *rs,
-                 const char *const *extra)
+/* The paging arguments (the filters' names too when filters is non-zero, datetime when datetime
+ * is) into pg. */
+static int parse_paging(hctx *c, const hreq *rq, paging_params *pg, hresp *rs,
+                        const char *const *extra, int filters, int datetime)
 {
     const char *allowed[APP_MAX_ARGS + 2];
     int n = 0;
-    for (; n < N_ITEMS_ARGS; n++)
-        allowed[n] = items_args[n];
+    for (int k = 0; k < N_ITEMS_ARGS; k++)
+        if (datetime || strcmp(items_args[k], "datetime")) allowed[n++] = items_args[k];
     for (const char *const *e = extra; e && *e; e++) {
         assert(n < APP_MAX_ARGS);
         allowed[n++] = *e;
@@ -132,7 +134,7 @@ int paging_parse(hctx *c, const hreq *rq, paging_params *pg, hz_filter *f, hresp
         return -1;
     }
     char aerr[512];
-    if (hreq_check_args(rq, allowed, 1, aerr, sizeof aerr) != HZ_OK) {
+    if (hreq_check_args(rq, allowed, filters, aerr, sizeof aerr) != HZ_OK) {
         hresp_error(rs, 400, "InvalidParameterValue", "%s", aerr);
         return -1;
     }
@@ -165,11 +167,23 @@ int paging_parse(hctx *c, const hreq *rq, paging_params *pg, hz_filter *f, hresp
         hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
         return -1;
     }
+    return 0;
+}
+
+int paging_parse(hctx *c, const hreq *rq, paging_params *pg, hz_filter *f, hresp *rs,
+                 const char *const *extra)
+{
+    if (parse_paging(c, rq, pg, rs, extra, 1, 1)) return -1;
     if (app_request_filter(c, rq, f, rs)) return -1;
     if (pg->dt_from > f->from) f->from = pg->dt_from;
     if (pg->dt_to < f->to) f->to = pg->dt_to;
     if (f->from >= f->to) f->to = f->from; /* empty, not an error: nothing matches */
     return 0;
+}
+
+int paging_parse_untimed(hctx *c, const hreq *rq, paging_params *pg, hresp *rs)
+{
+    return parse_paging(c, rq, pg, rs, NULL, 0, 0);
 }
 
 int paging_bbox_hits(const paging_params *pg, const double bb[4])

@@ -166,26 +166,13 @@ static void mem_flush(png_structp png)
     (void)png;
 }
 
-hz_status colorramp_png(const float *values, int w, int h, const colorramp_scale *s,
-                        unsigned char **png, size_t *len, char *err, size_t errlen)
+/* The libpng encoder of both PNG kinds: h rows of w pixels of colour type ctype (palette
+ * pal/trns of npal entries for PNG_COLOR_TYPE_PALETTE) into a malloc'd buffer, zlib level 2. */
+static hz_status png_encode(png_bytep *rows, int w, int h, int ctype, const png_color *pal,
+                            const png_byte *trns, int npal, int filters, unsigned char **png,
+                            size_t *len)
 {
-    *png = NULL;
-    *len = 0;
-    if (w <= 0 || h <= 0 || w > 8192 || h > 8192)
-        return hz_fail(HZ_EINVAL, err, errlen, "colorramp_png: bad size %dx%d", w, h);
-    unsigned char *idx = malloc((size_t)w * (size_t)h);
-    png_bytep *rows = malloc((size_t)h * sizeof *rows);
     membuf b = {0};
-    if (!idx || !rows) {
-        free(idx);
-        free(rows);
-        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-    }
-    for (size_t k = 0; k < (size_t)w * (size_t)h; k++)
-        idx[k] = (unsigned char)(colorramp_class(s, values[k]) + 1);
-    for (int r = 0; r < h; r++)
-        rows[r] = idx + (size_t)r * (size_t)w;
-
     hz_status st = HZ_OK;
     png_structp ps = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
     png_infop pi = ps ? png_create_info_struct(ps) : NULL;
@@ -198,8 +185,46 @@ hz_status colorramp_png(const float *values, int w, int h, const colorramp_scale
         goto done;
     }
     png_set_write_fn(ps, &b, mem_write, mem_flush);
-    png_set_IHDR(ps, pi, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_PALETTE,
-                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_set_IHDR(ps, pi, (png_uint_32)w, (png_uint_32)h, 8, ctype, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    if (pal) {
+        png_set_PLTE(ps, pi, pal, npal);
+        png_set_tRNS(ps, pi, trns, npal, NULL);
+    }
+    png_set_filter(ps, 0, filters);
+    png_set_compression_level(ps, 2);
+    png_set_rows(ps, pi, rows);
+    png_write_png(ps, pi, PNG_TRANSFORM_IDENTITY, NULL);
+    if (b.failed) st = HZ_ENOMEM;
+done:
+    png_destroy_write_struct(ps ? &ps : NULL, pi ? &pi : NULL);
+    if (st != HZ_OK) {
+        free(b.p);
+        return st;
+    }
+    *png = b.p;
+    *len = b.len;
+    return HZ_OK;
+}
+
+hz_status colorramp_png(const float *values, int w, int h, const colorramp_scale *s,
+                        unsigned char **png, size_t *len, char *err, size_t errlen)
+{
+    *png = NULL;
+    *len = 0;
+    if (w <= 0 || h <= 0 || w > 8192 || h > 8192)
+        return hz_fail(HZ_EINVAL, err, errlen, "colorramp_png: bad size %dx%d", w, h);
+    unsigned char *idx = malloc((size_t)w * (size_t)h);
+    png_bytep *rows = malloc((size_t)h * sizeof *rows);
+    if (!idx || !rows) {
+        free(idx);
+        free(rows);
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    }
+    for (size_t k = 0; k < (size_t)w * (size_t)h; k++)
+        idx[k] = (unsigned char)(colorramp_class(s, values[k]) + 1);
+    for (int r = 0; r < h; r++)
+        rows[r] = idx + (size_t)r * (size_t)w;
     png_color pal[COLORRAMP_CLASSES + 1];
     png_byte trns[COLORRAMP_CLASSES + 1];
     pal[0].red = pal[0].green = pal[0].blue = 0;
@@ -210,25 +235,35 @@ hz_status colorramp_png(const float *values, int w, int h, const colorramp_scale
         pal[k + 1].blue = ramp_rgba[k][2];
         trns[k + 1] = ramp_rgba[k][3];
     }
-    png_set_PLTE(ps, pi, pal, COLORRAMP_CLASSES + 1);
-    png_set_tRNS(ps, pi, trns, COLORRAMP_CLASSES + 1, NULL);
     /* Paletted images compress best unfiltered (libpng manual, "Compression"); level 2 trades a
      * few per cent of size for speed. */
-    png_set_filter(ps, 0, PNG_FILTER_NONE);
-    png_set_compression_level(ps, 2);
-    png_set_rows(ps, pi, rows);
-    png_write_png(ps, pi, PNG_TRANSFORM_IDENTITY, NULL);
-    if (b.failed) st = HZ_ENOMEM;
-done:
-    png_destroy_write_struct(ps ? &ps : NULL, pi ? &pi : NULL);
+    hz_status st = png_encode(rows, w, h, PNG_COLOR_TYPE_PALETTE, pal, trns, COLORRAMP_CLASSES + 1,
+                              PNG_FILTER_NONE, png, len);
     free(idx);
     free(rows);
-    if (st != HZ_OK) {
-        free(b.p);
+    if (st != HZ_OK)
         return hz_fail(st, err, errlen, "colorramp_png: %s",
                        st == HZ_EIO ? "libpng error" : "out of memory");
-    }
-    *png = b.p;
-    *len = b.len;
+    return HZ_OK;
+}
+
+hz_status colorramp_png_rgba(const unsigned char *rgba, int w, int h, unsigned char **png,
+                             size_t *len, char *err, size_t errlen)
+{
+    *png = NULL;
+    *len = 0;
+    if (w <= 0 || h <= 0 || w > 8192 || h > 8192)
+        return hz_fail(HZ_EINVAL, err, errlen, "colorramp_png_rgba: bad size %dx%d", w, h);
+    png_bytep *rows = malloc((size_t)h * sizeof *rows);
+    if (!rows) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    for (int r = 0; r < h; r++)
+        rows[r] = (png_bytep)(rgba + (size_t)r * (size_t)w * 4);
+    /* Antialiased lines on transparency: the Sub filter suits the long runs of equal pixels. */
+    hz_status st =
+        png_encode(rows, w, h, PNG_COLOR_TYPE_RGBA, NULL, NULL, 0, PNG_FILTER_SUB, png, len);
+    free(rows);
+    if (st != HZ_OK)
+        return hz_fail(st, err, errlen, "colorramp_png_rgba: %s",
+                       st == HZ_EIO ? "libpng error" : "out of memory");
     return HZ_OK;
 }

@@ -72,6 +72,10 @@ REQUESTS = {
     "emerging_item": planner("/collections/emerging/items/1?cell=250"),
     "emerging_public": public("/collections/emerging/items?limit=10000",
                               "/collections/emerging/items?injury_group=traffic&limit=20"),
+    "roads": both("/collections/roads/items?limit=20") + both("/collections/roads/items?bbox=104.08,30.64,104.09,30.65&limit=5")
+    + both("/collections/roads/items/1"),
+    "road_sites": planner("/collections/road_sites/items?limit=60", "/collections/road_sites/items?limit=5&rank=count&severity=fatal,serious",
+                          "/collections/road_sites/items/1"),
     "blackspots": planner("/collections/blackspots/items?limit=30", "/collections/blackspots/items?limit=30&mechanism=fall"),
     "blackspot": planner("/collections/blackspots/items/1"),
     "api_blackspots": planner("/api/blackspots", "/api/blackspots?mechanism=fall"),
@@ -97,6 +101,7 @@ REQUESTS = {
                            for q in ("/api/density.tif", "/api/density.tif?year=2013&injury_group=traffic")],
     "tilejson": planner("/tiles/density.json", f"/tiles/density.json?{RARE}"),
     "legend": planner("/tiles/density/legend.json", f"/tiles/density/legend.json?{RARE}"),
+    "network_legend": planner("/tiles/network/legend.json", "/tiles/network/legend.json?mechanism=traffic&bandwidth=200"),
     "tilejson_public": public("/tiles/density.json", "/tiles/density.json?year=2013&injury_group=fall"),
     "legend_public": public("/tiles/density/legend.json", "/tiles/density/legend.json?year=2013&injury_group=fall"),
     "releases": both("/api/releases"),
@@ -117,7 +122,9 @@ REQUESTS = {
               ("public", "GET", "/tiles/density/12/3235/1689.png?mechanism=traffic", None, 400),
               ("public", "GET", "/api/stats?from=2013-01-01", None, 400),
               ("public", "GET", "/api/links", None, 401),
-              ("editor", "POST", "/api/links/1", {"status": "maybe"}, 400)],
+              ("editor", "POST", "/api/links/1", {"status": "maybe"}, 400),
+              ("public", "GET", "/collections/road_sites/items", None, 401),
+              ("public", "GET", "/tiles/network/legend.json", None, 401)],
 }
 
 

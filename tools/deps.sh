@@ -7,7 +7,7 @@ need=(
   "pkg:gdal libgdal-dev" "pkg:proj libproj-dev" "pkg:spatialite libspatialite-dev"
   "pkg:libmicrohttpd libmicrohttpd-dev" "pkg:check check" "pkg:jansson libjansson-dev"
   "pkg:libpng libpng-dev" "pkg:zlib zlib1g-dev" "pkg:sqlite3 libsqlite3-dev" "pkg:geos libgeos-dev"
-  "pkg:libcrypto libssl-dev" "pkg:libxxhash libxxhash-dev"
+  "pkg:libcrypto libssl-dev" "pkg:libxxhash libxxhash-dev" "pkg:cairo libcairo2-dev"
   "file:/usr/lib/x86_64-linux-gnu/libsubunit.a libsubunit-dev"
   "file:/usr/lib/x86_64-linux-gnu/mod_spatialite.so libsqlite3-mod-spatialite"
   "cmd:pkg-config pkg-config" "cmd:cc gcc" "cmd:ogrinfo gdal-bin" "cmd:sqlite3 sqlite3"

@@ -42,6 +42,9 @@ typedef struct hctx {
     struct tilecache *result_cache; /* analysis JSON by canonical request (memory only) */
     struct tilerender *tr;          /* the renderer of this snapshot (NULL without tiles) */
     const struct ptindex *pti;      /* bbox index of the snapshot's incidents */
+    const struct roadnet *net;      /* the store's roads at this data version (R_SNAP routes) */
+    const struct roadtile *roads;   /* their tiles */
+    struct nettile *nt;             /* network density tiles of this snapshot on them */
     char base[320];                 /* absolute links start with it (srvconf_base()) */
     const char *seg[HCTX_MAX_SEGS]; /* the path segments matched by {} in the route pattern */
     char segbuf[1024];

@@ -1,5 +1,5 @@
 /* colorramp.h - the colour scale of density tiles: class breaks fitted to a view, the legend and
- * paletted PNG encoding.
+ * PNG encoding (paletted for density, RGBA for line tiles).
  *
  * The ramp is ColorBrewer YlOrRd, 9 classes (Brewer & Harrower, colorbrewer2.org, sequential).
  * Class k (0..8) holds values v with breaks[k] <= v < breaks[k+1] (the last is open-ended), in
@@ -71,5 +71,11 @@ json_t *colorramp_legend_json(const colorramp_scale *s, hz_weight_mode mode);
  */
 hz_status colorramp_png(const float *values, int w, int h, const colorramp_scale *s,
                         unsigned char **png, size_t *len, char *err, size_t errlen);
+
+/* Encodes w x h straight RGBA pixels (4 bytes each, row-major, north row first) as an 8-bit RGBA
+ * PNG through the same libpng writer (the line tiles, linerender.h). *png is malloc'd, caller
+ * frees; on failure *png is NULL. HZ_EINVAL for a bad size, HZ_ENOMEM, HZ_EIO. */
+hz_status colorramp_png_rgba(const unsigned char *rgba, int w, int h, unsigned char **png,
+                             size_t *len, char *err, size_t errlen);
 
 #endif

@@ -66,6 +66,11 @@ int paging_crs(const hctx *c, const hreq *rq, int *epsg, hresp *rs);
 int paging_parse(hctx *c, const hreq *rq, paging_params *pg, hz_filter *f, hresp *rs,
                  const char *const *extra);
 
+/* The same rules for a collection of things that are not incidents and have no time (the
+ * roads): only f, bbox, bbox-crs, crs, limit and offset; a filter or datetime is an unknown
+ * parameter (400). */
+int paging_parse_untimed(hctx *c, const hreq *rq, paging_params *pg, hresp *rs);
+
 /* 1 when the box [west, south, east, north] meets the request's bbox (always, without one). */
 int paging_bbox_hits(const paging_params *pg, const double bb[4]);
 

@@ -124,6 +124,30 @@ http.createServer((req, res) => {
     if (p === '/tiles/density.json') return send(res, 200, { tilejson: '3.0.0', name: 'density', tiles: [`/tiles/density/{z}/{x}/{y}.png${u.search}`], minzoom: 10, maxzoom: 19, bounds: BOUNDS, legend: `/tiles/density/legend.json${u.search}`, ...(planner ? {} : { release: RELEASE.id }) });
     return send(res, 200, { unit: 'incidents per km² per year', breaks: [1, 2, 5, 10, 20, 50, 100], colors: ['#ffffb2cc', '#fed976cc', '#feb24ccc', '#fd8d3ccc', '#fc4e2acc', '#e31a1ccc', '#b10026cc'], ...(planner ? {} : { release: RELEASE.id }) });
   }
+  // Roads (issue 10): the street tiles and the roads collection are public and take no filter; the
+  // network density tiles, their legend and road_sites are the planners' (401 for the public).
+  let r = p.match(/^\/tiles\/roads\/(\d+)\/(\d+)\/(\d+)\.png$/);
+  if (r) {
+    if ([...q.keys()].length) return bad(res, 'the street tiles take no parameter');
+    return send(res, 200, png(+r[1], +r[2], +r[3], 0.3), 'image/png');
+  }
+  if (p === '/collections/roads/items') {
+    for (const k of q.keys()) if (!PAGING.includes(k)) return bad(res, `unknown parameter ${k}`);
+    return send(res, 200, fc([{ type: 'Feature', id: 1, geometry: { type: 'LineString', coordinates: [[104.08, 30.63], [104.1, 30.63]] },
+      properties: { id: 1, name: '东大街', class: 'primary', oneway: 0, lanes: null, length_m: 1913.4 } }]));
+  }
+  if (p.startsWith('/tiles/network/') || p.startsWith('/collections/road_sites')) {
+    if (!planner) return send(res, 401, { code: 'Unauthorized', description: 'planners and editors only' });
+    if (!allow(['bandwidth', 'limit', 'offset', 'rank', 'bbox'])) return;
+    if (p === '/tiles/network/legend.json') return send(res, 200, { unit: 'incidents per km of road per year', breaks: [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50], colors: ['#ffffcc66', '#ffeda076', '#fed97686', '#feb24c96', '#fd8d3ca6', '#fc4e2ab6', '#e31a1cc6', '#bd0026d6', '#800026e6'], network: { lixels: 100, nonzero_lixels: 50 } });
+    r = p.match(/^\/tiles\/network\/(\d+)\/(\d+)\/(\d+)\.png$/);
+    if (r) return send(res, 200, png(+r[1], +r[2], +r[3], hash(fk) - 0.5), 'image/png');
+    const eb = (c) => ({ predicted: c / 4, k: 1, weight: 0.1, expected: c * 0.9, excess: c * 0.65 });
+    return send(res, 200, fc([
+      { type: 'Feature', id: 1, geometry: { type: 'LineString', coordinates: [[104.08, 30.64], [104.09, 30.645]] }, properties: { rank: 1, kind: 'section', id: 'S1', name: '东大街', count: 40, eb: eb(40), length_m: 900, rules: [{ rule: 'any', threshold: 10, crashes: 10 }] } },
+      { type: 'Feature', id: 2, geometry: { type: 'Point', coordinates: [104.1, 30.65] }, properties: { rank: 2, kind: 'junction', id: 'J1', name: null, count: 20, eb: eb(20), rules: [] } },
+    ]));
+  }
   let m = p.match(/^\/tiles\/density\/(\d+)\/(\d+)\/(\d+)\.png$/);
   if (m) {
     const key = planner ? (allow(['kernel', 'bandwidth']) ? fk : null) : publicView(res, q, VIEW);

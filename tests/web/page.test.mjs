@@ -35,6 +35,7 @@ function check(ok, what, detail = '') {
 }
 function info(s) { console.log(`info - ${s}`); }
 const isTile = (u) => /\/tiles\/density\/\d+\/\d+\/\d+\.png/.test(u);
+const isStreetTile = (u) => /\/tiles\/roads\/\d+\/\d+\/\d+\.png/.test(u);
 
 // GCJ-02 transform against the published test vector of the eviltransform project
 // (WGS84 31.1774276 N 121.5272106 E -> GCJ-02 31.17530398364597 N 121.531541859215 E).
@@ -119,7 +120,9 @@ function apiRequests(reqs) {
   const out = new Set();
   for (const r of reqs) {
     const u = new URL(r.url());
-    if (!u.href.startsWith(BASE) || isTile(u.href) || !/^\/(collections|tiles|api)\//.test(u.pathname) || u.pathname === '/api/config') continue;
+    // (the traffic group's screened road sites are a layer of its own since issue 10: not compared)
+    if (!u.href.startsWith(BASE) || isTile(u.href) || isStreetTile(u.href) || !/^\/(collections|tiles|api)\//.test(u.pathname) || u.pathname === '/api/config'
+      || u.pathname.startsWith('/collections/road_sites/')) continue;
     out.add(`${u.pathname}?${decodeURIComponent(u.search.slice(1))}`);
   }
   return [...out].sort();
@@ -311,6 +314,37 @@ function nonReleaseRequests(reqs) {
   return out;
 }
 
+// The street layer (issue 10): the server's road tiles are the offline base map, below every overlay,
+// with the OpenStreetMap attribution; at least one tile over Jinjiang has a drawn (non-transparent)
+// pixel, read back through a canvas (the tiles are same-origin).
+async function checkStreets(page, w, label, fresh = true) {
+  const resp = w.responses.filter((r) => isStreetTile(r.url()));
+  const ok = resp.filter((r) => r.status() === 200 && (r.headers()['content-type'] || '') === 'image/png');
+  const v = await page.evaluate(() => {
+    const imgs = [...document.querySelectorAll('.leaflet-streets-pane img.street-tiles, .leaflet-streets-pane .street-tiles img')]
+      .filter((i) => i.complete && i.naturalWidth === 256);
+    let drawn = 0;
+    for (const img of imgs) {
+      const c = document.createElement('canvas');
+      c.width = c.height = 256;
+      const g = c.getContext('2d');
+      g.drawImage(img, 0, 0);
+      const d = g.getImageData(0, 0, 256, 256).data;
+      for (let k = 3; k < d.length; k += 4) if (d[k] > 0) { drawn++; break; }
+    }
+    const z = (n) => Number(getComputedStyle(document.querySelector(`.leaflet-${n}-pane`) || document.body).zIndex);
+    return {
+      n: imgs.length, drawn, below: z('streets') < z('areas') && z('streets') < z('density') && z('streets') < z('overlay'),
+      attribution: (document.querySelector('.leaflet-control-attribution') || {}).textContent || '',
+    };
+  });
+  // (a later page may take the tiles from the browser's cache without a request)
+  check((ok.length > 0 || !fresh) && ok.length === resp.length && v.n > 0, `${label}: street tiles load (/tiles/roads, image/png)`, `${ok.length}/${resp.length} responses, ${v.n} tiles shown`);
+  check(v.drawn > 0, `${label}: the street layer draws roads (a tile with non-transparent pixels)`, `${v.drawn} of ${v.n} tiles with roads`);
+  check(v.below, `${label}: the street layer lies below every overlay`);
+  check(/OpenStreetMap/.test(v.attribution), `${label}: "© OpenStreetMap contributors" shown with the street layer`, v.attribution.trim());
+}
+
 /** A new page signed in as a planner (the token in sessionStorage, as the sign-in form leaves it). */
 async function plannerPage() {
   const pp = await ctx.newPage();
@@ -454,10 +488,10 @@ try {
   // bytes of the first load, tiles excluded (Playwright's request.sizes(): bytes on the wire incl. headers)
   let bytes = 0;
   for (const r of w.requests) {
-    if (isTile(r.url()) || !r.url().startsWith(BASE)) continue;
+    if (isTile(r.url()) || isStreetTile(r.url()) || !r.url().startsWith(BASE)) continue;
     try { const s = await r.sizes(); bytes += s.responseBodySize + s.responseHeadersSize; } catch { /* failed request */ }
   }
-  check(bytes <= BUDGET, 'first load <= 500 KB apart from tiles', `${(bytes / 1024).toFixed(1)} KB in ${w.requests.filter((r) => !isTile(r.url())).length} requests`);
+  check(bytes <= BUDGET, 'first load <= 500 KB apart from tiles', `${(bytes / 1024).toFixed(1)} KB in ${w.requests.filter((r) => !isTile(r.url()) && !isStreetTile(r.url())).length} requests`);
 
   const nAreas = await page.locator('.leaflet-areas-pane path.leaflet-interactive').count();
   check(info0.layers.areas && info0.layers.areas.ok && nAreas > 0, 'boundaries load (choropleth paths drawn)', `${nAreas} paths; ${JSON.stringify(info0.layers.areas)}`);
@@ -469,8 +503,12 @@ try {
   const tileImgs = await page.locator('.leaflet-density-pane img.leaflet-tile-loaded').count();
   check(info0.layers.density && info0.layers.density.ok && tileOk.length > 0 && tileImgs > 0, 'density tiles load', `${tileOk.length}/${tileResp.length} PNG responses, ${tileImgs} tiles shown`);
 
+  await checkStreets(page, w, 'public');
+
   // public mode: no incidents, no suppressed counts
   check(await page.locator('#layer-incidents').isDisabled(), 'public: incident layer disabled');
+  check(await page.locator('#layer-network').isDisabled() && await page.locator('#layer-roadsites').isDisabled()
+    && !w.requests.some((r) => /\/tiles\/network\/|\/collections\/road_sites/.test(r.url())), 'public: the live network layers (network density, road sites) are disabled and never asked');
   check(!w.requests.some((r) => r.url().includes('/collections/incidents')), 'public: no incident request made');
   check(await page.locator('.leaflet-marker-icon.marker-cluster, .leaflet-overlay-pane path').count() === 0, 'public: no incident points drawn');
   await checkSuppression(page, w, 'public (all data)');
@@ -503,6 +541,14 @@ try {
     const svgs = await page.locator('.leaflet-popup .bs-popup svg.chart').count();
     const ptxt = await pop.innerText().catch(() => '');
     check(ptxt.length > 0, 'black spot: marker click opens its popup', `${svgs} inline SVG charts`);
+    // The popup names the nearest road when the roads collection has a named one close by: the
+    // page asked the roads around the spot, and a road line appears only with a name from that answer.
+    await settle(page, 500);
+    const rResp = w.responses.filter((r) => r.url().includes('/collections/roads/items?bbox=')).pop();
+    const rNames = rResp ? ((await rResp.json()).features || []).map((f) => f.properties.name).filter(Boolean) : [];
+    const roadTxt = await page.locator('.leaflet-popup .bs-popup .road b').innerText({ timeout: 500 }).catch(() => '');
+    check(!!rResp && rResp.status() === 200 && (roadTxt ? rNames.includes(roadTxt) : true) && (rNames.length === 0 ? !roadTxt : true),
+      'black spot: the popup asks the roads nearby and names the nearest named one', `${rNames.length} named roads near; popup: ${roadTxt || 'no road line'}`);
     const bs = await page.evaluate(() => ({ f: window.hazmap.layers.blackspots.map((x) => ({ g: x.geometry && x.geometry.type, p: x.properties })), squares: document.querySelectorAll('.leaflet-squares-pane path').length }));
     check(bs.f.length > 0 && bs.f.every((x) => x.g === 'Polygon' && x.p.score === undefined && Number.isFinite(x.p.count_lo) && Number.isFinite(x.p.count_hi)) && bs.squares === bs.f.length && /–|-/.test(ptxt) && !/score|加权分/i.test(ptxt),
       'public black spots: released squares drawn, with count and interval, no score', `${bs.f.length} squares; ${ptxt.split('\n').slice(0, 2).join(' / ')}`);
@@ -670,6 +716,75 @@ try {
     }
   }
 
+  // ---------------------------------------------------------------- traffic working group (issue 10)
+  // Choosing the traffic group shows its screened road sites, ranked (junctions as circles, sections
+  // as thick lines) with a side list of observed, predicted and expected crashes and the rule met;
+  // the network density layer replaces the planar density and draws coloured roads.
+  if (TOKEN) {
+    const pt = await plannerPage();
+    const wt = watch(pt);
+    await pt.goto(`${BASE}/#l=areas,density&v=14/30.65500/104.08000`, { waitUntil: 'domcontentloaded' });
+    await waitReady(pt);
+    await settle(pt, 300);
+    await pt.selectOption('#f-group', 'traffic');
+    await pt.waitForFunction(() => { const i = window.hazmap.layers.info.roadsites; return i && (i.ok || i.error); }, null, { timeout: 90000 }).catch(() => {});
+    await settle(pt, 300);
+    const rs = await pt.evaluate(() => ({
+      info: window.hazmap.layers.info.roadsites || null,
+      items: [...document.querySelectorAll('#rs-list .rs-item')].map((b) => b.textContent),
+      hidden: document.getElementById('rs-section').hidden,
+      drawn: document.querySelectorAll('.leaflet-roadsites-pane path').length,
+      circles: document.querySelectorAll('.leaflet-roadsites-pane path.rs-junction').length,
+      lines: document.querySelectorAll('.leaflet-roadsites-pane path.rs-section').length,
+      hash: location.hash,
+    }));
+    const sreq = wt.requests.find((r) => r.url().includes('/collections/road_sites/items'));
+    check(!!rs.info && rs.info.ok && rs.info.n > 0 && rs.drawn > 0 && !rs.hidden && rs.items.length > 0 && rs.hash.includes('roadsites'),
+      'traffic view: the screened road sites are drawn (circles and lines) and listed', `${rs.info ? JSON.stringify(rs.info) : 'none'}; ${rs.circles} circles, ${rs.lines} lines, ${rs.items.length} listed`);
+    check(!!sreq && new URL(sreq.url()).searchParams.get('mechanism') === 'traffic' && /^Bearer /.test((await sreq.allHeaders()).authorization || ''),
+      'traffic view: road sites asked with the traffic filter and the token', sreq ? sreq.url().replace(BASE, '') : 'no request');
+    const first = rs.items[0] || '';
+    check(/观测\s*\d/.test(first) && /预测\s*[\d.]/.test(first) && /期望\s*[\d.]/.test(first) && /12 个月内|无/.test(first),
+      'traffic view: the side list shows observed, predicted and expected crashes and the rule met', first.replace(/\s+/g, ' ').slice(0, 120));
+    await pt.locator('#rs-list .rs-item').first().click().catch(() => {});
+    await settle(pt, 300);
+    const pop = await pt.locator('.rs-popup').innerText({ timeout: 2000 }).catch(() => '');
+    check(/排名\s*1/.test(pop) && /超额/.test(pop), 'traffic view: a list click zooms to the site and opens its popup (rank, EB figures, rules)', pop.replace(/\s+/g, ' ').slice(0, 120));
+    await pt.keyboard.press('Escape');
+    // the network density instead of the planar one
+    const bNet = wt.requests.length;
+    await pt.locator('#layer-network').check();
+    await pt.waitForFunction(() => { const i = window.hazmap.layers.info.network; return i && (i.ok || i.error); }, null, { timeout: 90000 }).catch(() => {});
+    await settle(pt, 1500);
+    const net = await pt.evaluate(() => {
+      const imgs = [...document.querySelectorAll('.leaflet-network-pane img.leaflet-tile-loaded')];
+      let drawn = 0;
+      for (const img of imgs) {
+        const c = document.createElement('canvas');
+        c.width = c.height = 256;
+        const g = c.getContext('2d');
+        try { g.drawImage(img, 0, 0); } catch { continue; }
+        const d = g.getImageData(0, 0, 256, 256).data;
+        for (let k = 3; k < d.length; k += 4) if (d[k] > 0) { drawn++; break; }
+      }
+      return {
+        info: window.hazmap.layers.info.network || null, n: imgs.length, drawn,
+        density: !!window.hazmap.layers.groups.density || document.getElementById('layer-density').checked,
+        legend: (document.querySelector('.legend .lg-net') || {}).textContent || '',
+        hash: location.hash,
+      };
+    });
+    const nreq = wt.requests.slice(bNet).filter((r) => /\/tiles\/network\/\d+\/\d+\/\d+\.png/.test(r.url()));
+    check(!!net.info && net.info.ok && net.n > 0 && net.drawn > 0, 'traffic view: the network density layer draws coloured roads', `${net.drawn} of ${net.n} tiles drawn; ${nreq.length} tile requests`);
+    check(!net.density && net.hash.includes('network') && !/(^|[=,])density(,|&|$)/.test(net.hash), 'traffic view: the network density replaces the planar density (one at a time, kept in the URL)', net.hash);
+    check(/\d/.test(net.legend) && nreq.length > 0 && nreq.every((r) => new URL(r.url()).searchParams.get('mechanism') === 'traffic'),
+      'traffic view: the network legend shows its classes; the tiles carry the traffic filter', net.legend.slice(0, 80));
+    await pt.screenshot({ path: path.join(SHOTS, 'traffic.png') });
+    info(`screenshot ${path.join(SHOTS, 'traffic.png')}`);
+    check(wt.errors.length === 0, 'traffic view: no console errors', wt.errors.slice(0, 3).join(' | '));
+    await pt.close();
+  }
+
   // ---------------------------------------------------------------- working groups (planners): same requests as before
   if (TOKEN) {
     const pgw = await plannerPage();
@@ -756,6 +871,11 @@ try {
     await waitReady(pp);
     const role = await pp.evaluate(() => window.hazmap.cfg.role);
     check(role === 'planner', 'planner token -> planner mode', role);
+    await settle(pp);
+    await checkStreets(pp, { responses: wp.responses.slice(bLogin) }, 'planner', false);
+    const sReq = wp.requests.slice(bLogin).filter((r) => isStreetTile(r.url()));
+    check(sReq.length === 0 || !(await Promise.all(sReq.map(async (r) => (await r.allHeaders()).authorization))).some(Boolean),
+      'planner: street tiles are plain public requests (no token sent)', `${sReq.length} street tile requests`);
     const inc = pp.locator('#layer-incidents');
     check(!(await inc.isDisabled()), 'planner: incident layer available');
     const b3 = wp.requests.length;

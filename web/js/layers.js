@@ -20,6 +20,7 @@ import { getJSON, getToken, authHeaders } from './api.js';
 import { featuresToGcj, wgsToGcj, gcjToWgs } from './gcj02.js';
 import { t, num, lang } from './i18n.js';
 import { bars, esc, emergingChart } from './charts.js';
+import { nearestRoad, OSM_ATTRIBUTION } from './roads.js';
 
 const L = window.L;
 
@@ -115,8 +116,9 @@ function weekdayLabels() { return lang() === 'en' ? ['M', 'T', 'W', 'T', 'F', 'S
  * Black-spot popup HTML: severity counts, score, hour/weekday profiles and yearly trend as SVG.
  * severities: the severity words in order (/api/config's vocabularies); "unknown" follows them.
  */
-export function blackspotPopup(p, minCount, severities = []) {
+export function blackspotPopup(p, minCount, severities = [], road = null) {
   let h = `<div class="bs-popup"><h4>${t('rank')} ${esc(p.rank)}</h4>`;
+  if (road) h += roadLine(road);
   if (p.suppressed || p.count === null || p.count === undefined) {
     return h + `<i class="flag">${esc(t('suppressed', { n: minCount }))}</i></div>`;
   }
@@ -143,6 +145,46 @@ export function blackspotPopup(p, minCount, severities = []) {
     const years = Object.keys(p.trend).sort();
     if (years.length) h += `<div class="ch">${t('trend')}</div>` + bars(years.map((y) => p.trend[y]), { labels: years.map((y) => y.slice(2)), width: Math.min(220, 24 * years.length), color: '#2c7fb8', title: t('trend') });
   }
+  return h + '</div>';
+}
+
+/** The popup line naming the nearest road. */
+export function roadLine(name) {
+  return `<div class="road">${esc(t('road'))}: <b>${esc(name)}</b></div>`;
+}
+
+// The excess expected crashes of a screened site (screen.h: the Empirical Bayes expected less the
+// SPF's prediction; a section's is its worst window's), NaN without an SPF.
+export function siteExcess(p) {
+  const w = p.window && p.window.eb ? p.window.eb : p.eb;
+  return w && Number.isFinite(w.excess) ? w.excess : NaN;
+}
+const EXCESS_COLORS = ['#fed976', '#feb24c', '#fd8d3c', '#e31a1c', '#800026'];
+/**
+ * The colour of an excess among the view's sites, by quantile classes of their excesses (breaks:
+ * quantileBreaks(), so one extreme site does not wash out the rest); grey without EB.
+ */
+export function excessColor(v, breaks = []) {
+  if (!Number.isFinite(v)) return '#888';
+  return EXCESS_COLORS[Math.min(EXCESS_COLORS.length - 1, classOf(v, breaks) + EXCESS_COLORS.length - breaks.length - 1)];
+}
+
+/** The rules a site met ("fatal", "serious_or_fatal", "any"), as text. */
+export function rulesMet(p) {
+  return (Array.isArray(p.rules) ? p.rules : []).map((r) => t('rule.' + r.rule, { n: r.threshold }));
+}
+
+/** Popup HTML of a screened road site: observed, predicted (SPF), EB expected and excess crashes, the rules met. */
+export function roadSitePopup(p) {
+  const eb = p.eb || {};
+  const kind = t(p.kind === 'junction' ? 'rs.junction' : 'rs.section');
+  let h = `<div class="rs-popup"><h4>${t('rank')} ${esc(p.rank)} · ${esc(kind)}</h4>`;
+  if (p.name) h += roadLine(p.name);
+  h += `<div>${t('rs.observed')}: <b>${num(p.count)}</b> · ${t('rs.predicted')}: ${num(eb.predicted, 1)} · ${t('rs.expected')}: <b>${num(eb.expected, 1)}</b> · ${t('rs.excess')}: <b>${num(eb.excess, 1)}</b></div>`;
+  if (Number.isFinite(p.length_m) && p.kind !== 'junction') h += `<div>${t('rs.length')}: ${num(p.length_m)} m</div>`;
+  if (p.window && p.window.eb && p.window.windows > 1) h += `<div class="note">${t('rs.window', { a: num(p.window.from_m), b: num(p.window.to_m), n: num(p.window.count) })}</div>`;
+  const r = rulesMet(p);
+  h += `<div>${t('rs.rules')}: ${r.length ? `<b>${esc(r.join(' · '))}</b>` : esc(t('rs.no_rule'))}</div>`;
   return h + '</div>';
 }
 
@@ -204,13 +246,17 @@ export class LayerSet {
     this.ctl = {};
     this.info = {}; // per layer: {ok, n, ...} for the legend and the tests
     this.enabled = new Set();
-    for (const [name, z] of [['areas', 300], ['density', 350], ['emerging', 410], ['hotspots', 420], ['squares', 425], ['hull', 430]]) {
+    for (const [name, z] of [['areas', 300], ['density', 350], ['network', 355], ['emerging', 410], ['hotspots', 420], ['roadsites', 422], ['squares', 425], ['hull', 430]]) {
       map.createPane(name).style.zIndex = String(z);
     }
     this.rateBreaks = [];
     this.densityLegend = null;
     this.blackspots = [];
     this.markers = new Map();
+    this.roadSites = []; // the screened road sites shown (features, ranked)
+    this.siteLayers = new Map(); // rank -> the site's Leaflet layer
+    this.networkLegend = null;
+    this.roadNames = new Map(); // "lon,lat" (5 decimals) -> the nearest named road, null for none
     map.on('moveend', () => { if (this.enabled.has('incidents')) this._debounceIncidents(); this._updateShift(); });
     map.on('zoomend', () => this._updateShift());
   }
@@ -245,6 +291,7 @@ export class LayerSet {
       if (this.ctl[name]) this.ctl[name].abort();
       this._clear(name);
       if (name === 'blackspots') { this.blackspots = []; this.markers.clear(); this.hooks.blackspots([]); this._clear('hull'); }
+      if (name === 'roadsites') { this.roadSites = []; this.siteLayers.clear(); if (this.hooks.roadsites) this.hooks.roadsites([]); }
       delete this.info[name];
       this.hooks.status(name, '', true);
       this.hooks.legend();
@@ -272,10 +319,11 @@ export class LayerSet {
         && !(name === 'emerging' && this.pub && this.groups.emerging && this.emergingQuery === this._emQ())) this._load(name);
     }
     if (opChanged && this.groups.density) this.groups.density.setOpacity(state.op);
+    if (opChanged && this.groups.network) this.groups.network.setOpacity(state.op);
   }
 
   _load(name) {
-    const f = { areas: this._areas, density: this._density, hotspots: this._hotspots, emerging: this._emerging, blackspots: this._blackspots, incidents: this._incidents }[name];
+    const f = { areas: this._areas, density: this._density, network: this._network, hotspots: this._hotspots, emerging: this._emerging, blackspots: this._blackspots, roadsites: this._roadsites, incidents: this._incidents }[name];
     if (f) f.call(this).catch((e) => this._fail(name, e));
   }
 
@@ -353,14 +401,96 @@ export class LayerSet {
   }
 
   _updateShift() {
-    const d = this.groups.density;
-    if (!d || !this.gcj) return;
-    const c = this.map.getCenter();
-    const g = wgsToGcj(c.lng, c.lat);
-    const z = this.map.getZoom();
-    const s = this.map.project([g[1], g[0]], z).subtract(this.map.project(c, z)).round();
-    d._shift = s;
-    this.map.getPane('density').style.transform = `translate(${s.x}px, ${s.y}px)`;
+    if (!this.gcj) return;
+    for (const name of ['density', 'network']) {
+      const d = this.groups[name];
+      if (!d) continue;
+      const c = this.map.getCenter();
+      const g = wgsToGcj(c.lng, c.lat);
+      const z = this.map.getZoom();
+      const s = this.map.project([g[1], g[0]], z).subtract(this.map.project(c, z)).round();
+      d._shift = s;
+      this.map.getPane(name).style.transform = `translate(${s.x}px, ${s.y}px)`;
+    }
+  }
+
+  /**
+   * The network density (planners and editors): the roads coloured by the kernel density of the
+   * filtered incidents along the network, per km of road per year; the legend is asked with the
+   * tiles' own parameters, as the planar density's.
+   */
+  async _network() {
+    const signal = this._signal('network');
+    const q = query(this.state);
+    if (!this.networkLegend || this.networkLegendQuery !== q) {
+      this.hooks.status('network', t('loading'), true);
+      this.networkLegend = await getJSON(`/tiles/network/legend.json${q ? `?${q}` : ''}`, signal);
+      this.networkLegendQuery = q;
+    }
+    const url = `/tiles/network/{z}/{x}/{y}.png${q ? `?${q}` : ''}`;
+    if (this.groups.network) {
+      this.groups.network.setUrl(url);
+    } else {
+      const b = this.cfg.bounds;
+      // the roads drawn are OpenStreetMap's: credited with the layer, also over a configured base map
+      const opts = { pane: 'network', opacity: this.state.op, tileSize: 256, maxZoom: 19, className: 'network-tiles', attribution: OSM_ATTRIBUTION };
+      if (Array.isArray(b) && b.length === 4) opts.bounds = L.latLngBounds([b[1], b[0]], [b[3], b[2]]).pad(0.1);
+      if (!this.enabled.has('network')) return;
+      this.groups.network = new DensityTiles(url, opts).addTo(this.map);
+      this._updateShift();
+    }
+    this.info.network = { ok: true, url, lixels: this.networkLegend.network && this.networkLegend.network.nonzero_lixels };
+    this.hooks.status('network', '', true);
+    this.hooks.legend();
+  }
+
+  /**
+   * The traffic working group's screened road sites (planners and editors): junctions as circles
+   * and sections as thick lines, coloured by their Empirical Bayes excess expected crashes, ranked;
+   * the side list (hooks.roadsites) shows observed, predicted and expected crashes and the rules met.
+   */
+  async _roadsites() {
+    const signal = this._signal('roadsites');
+    this.hooks.status('roadsites', t('loading'), true);
+    const fc = await getJSON(`/collections/road_sites/items?${join('limit=100', query(this.state))}`, signal);
+    const feats = this._geo(fc).features || [];
+    feats.sort((a, b) => (a.properties.rank ?? 1e9) - (b.properties.rank ?? 1e9));
+    const breaks = quantileBreaks(feats.map((f) => siteExcess(f.properties)));
+    const group = L.layerGroup([], { attribution: OSM_ATTRIBUTION });
+    this.siteLayers.clear();
+    for (const f of feats) {
+      const p = f.properties;
+      const col = excessColor(siteExcess(p), breaks);
+      let l;
+      if (f.geometry && f.geometry.type === 'Point') {
+        const [lon, lat] = f.geometry.coordinates;
+        l = L.circleMarker([lat, lon], { pane: 'roadsites', radius: (p.rank || 99) <= 10 ? 9 : 6, weight: 2, color: '#222', fillColor: col, fillOpacity: 0.9, className: 'rs-junction' });
+      } else if (f.geometry && f.geometry.type === 'LineString') {
+        l = L.polyline(f.geometry.coordinates.map(([lon, lat]) => [lat, lon]), { pane: 'roadsites', weight: (p.rank || 99) <= 10 ? 9 : 6, color: col, opacity: 0.9, lineCap: 'round', className: 'rs-section' });
+      } else continue;
+      l.bindPopup(() => roadSitePopup(p), { maxWidth: 300, minWidth: 240, className: 'rs-pop' });
+      l.bindTooltip(() => `${t('rank')} ${esc(p.rank)} · ${esc(p.name || t(p.kind === 'junction' ? 'rs.junction' : 'rs.section'))}`, { sticky: true });
+      l.addTo(group);
+      this.siteLayers.set(p.rank, l);
+    }
+    this._clear('roadsites');
+    if (!this.enabled.has('roadsites')) return;
+    this.groups.roadsites = group.addTo(this.map);
+    this.roadSites = feats;
+    this.roadSitesBreaks = breaks;
+    this.info.roadsites = { ok: true, n: feats.length, junctions: feats.filter((f) => f.properties.kind === 'junction').length, sections: feats.filter((f) => f.properties.kind === 'section').length };
+    this.hooks.status('roadsites', `${feats.length}`, true);
+    if (this.hooks.roadsites) this.hooks.roadsites(feats);
+    this.hooks.legend();
+  }
+
+  /** Zooms to road site `rank` and opens its popup (the side list's click). */
+  focusRoadSite(rank) {
+    const l = this.siteLayers.get(rank);
+    if (!l) return;
+    if (l.getLatLng) this.map.setView(l.getLatLng(), Math.max(this.map.getZoom(), 16), { animate: false });
+    else this.map.fitBounds(l.getBounds(), { maxZoom: 17, animate: false });
+    l.openPopup(l.getLatLng ? l.getLatLng() : l.getCenter());
   }
 
   async _hotspots() {
@@ -466,8 +596,8 @@ export class LayerSet {
         icon: L.divIcon({ className: top ? 'bs-icon' : 'bs-icon bs-minor', html: `<span>${esc(p.rank)}</span>`, iconSize: [sz, sz], iconAnchor: [sz / 2, sz / 2], popupAnchor: [0, -sz / 2 + 2] }),
         title: `${t('rank')} ${p.rank}`, riseOnHover: true, zIndexOffset: 1000 - (p.rank || 0),
       });
-      m.bindPopup(() => blackspotPopup(p, this.minCount, words(this.cfg.vocabularies, 'severity')), { maxWidth: 260, minWidth: 230, className: 'bs-pop' });
-      m.on('popupopen', () => this._showHull(p));
+      m.bindPopup(() => blackspotPopup(p, this.minCount, words(this.cfg.vocabularies, 'severity'), this.roadName(lon, lat)), { maxWidth: 260, minWidth: 230, className: 'bs-pop' });
+      m.on('popupopen', () => { this._showHull(p); this._lookupRoad(lon, lat, m); });
       m.on('popupclose', () => this._clear('hull'));
       m.addTo(group);
       this.markers.set(p.rank, m);
@@ -495,6 +625,22 @@ export class LayerSet {
     if (!m) return;
     this.map.setView(m.getLatLng(), Math.max(this.map.getZoom(), 16), { animate: false });
     m.openPopup();
+  }
+
+  /** The nearest named road of a point (WGS84 lon/lat) once looked up, else undefined (null: none). */
+  roadName(lon, lat) {
+    return this.roadNames.get(`${lon.toFixed(5)},${lat.toFixed(5)}`);
+  }
+
+  /** Looks the nearest named road of a point up once (the roads collection) and refreshes layer's open popup with it. */
+  async _lookupRoad(lon, lat, layer) {
+    const k = `${lon.toFixed(5)},${lat.toFixed(5)}`;
+    if (this.roadNames.has(k)) return;
+    this.roadNames.set(k, null);
+    const [wl, wa] = this.gcj ? gcjToWgs(lon, lat) : [lon, lat]; // drawn coordinates -> the data's WGS84
+    const r = await nearestRoad(wl, wa).catch(() => null);
+    this.roadNames.set(k, r ? r.name : null);
+    if (r && layer.isPopupOpen()) layer.getPopup().update();
   }
 
   _debounceIncidents() {
@@ -528,8 +674,11 @@ export class LayerSet {
       if (!f.geometry || f.geometry.type !== 'Point') continue;
       const p = f.properties || {};
       const m = L.circleMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]], { radius: 5, weight: 1, color: '#fff', fillColor: sevColor[p.severity] || '#666', fillOpacity: 0.9 });
-      m.bindPopup(() => '<div class="inc-pop">' + Object.entries(p).filter(([, v]) => v !== null && typeof v !== 'object')
-        .map(([k, v]) => `<b>${esc(k)}</b>: ${esc(v)}`).join('<br>') + '</div>');
+      const [lon, lat] = f.geometry.coordinates;
+      m.bindPopup(() => '<div class="inc-pop">' + (this.roadName(lon, lat) ? roadLine(this.roadName(lon, lat)) : '') +
+        Object.entries(p).filter(([, v]) => v !== null && typeof v !== 'object')
+          .map(([k, v]) => `<b>${esc(k)}</b>: ${esc(v)}`).join('<br>') + '</div>');
+      m.on('popupopen', () => this._lookupRoad(lon, lat, m));
       pts.push(m);
     }
     group.addLayers(pts);
@@ -565,6 +714,25 @@ export class LayerSet {
         h += `<span><i style="background:${esc(c)}"></i>${Number.isFinite(v) && v > 0 ? num(v, Math.max(0, -Math.floor(Math.log10(v)))) : ''}</span>`;
       });
       h += '</div></div>';
+    }
+    if (this.groups.network && this.networkLegend && Array.isArray(this.networkLegend.colors)) {
+      const lg = this.networkLegend;
+      h += `<div class="lg lg-net"><div class="lg-t">${t('layer.network')} (${t('net_unit')})</div><div class="ramp">`;
+      lg.colors.forEach((c, i) => {
+        const v = (lg.breaks || [])[i];
+        h += `<span><i style="background:${esc(c)}"></i>${Number.isFinite(v) && v > 0 ? num(v, Math.max(0, -Math.floor(Math.log10(v)))) : ''}</span>`;
+      });
+      h += '</div></div>';
+    }
+    if (this.groups.roadsites) {
+      const br = this.roadSitesBreaks || [];
+      h += `<div class="lg lg-rs"><div class="lg-t">${t('layer.roadsites')} · ${t('rs.excess')}</div>`;
+      EXCESS_COLORS.slice(EXCESS_COLORS.length - br.length - 1).forEach((c, i) => {
+        const lo = i === 0 ? null : br[i - 1], hi = i < br.length ? br[i] : null;
+        const lab = lo === null && hi === null ? t('all') : lo === null ? `< ${num(hi, 1)}` : hi === null ? `≥ ${num(lo, 1)}` : `${num(lo, 1)} – ${num(hi, 1)}`;
+        h += `<div><i style="background:${c}"></i>${lab}</div>`;
+      });
+      h += `<div><i class="rs-j"></i>${t('rs.junction')} <i class="rs-s"></i>${t('rs.section')}</div></div>`;
     }
     if (this.groups.hotspots) {
       h += `<div class="lg"><div class="lg-t">${t('layer.hotspots')}</div>`;

@@ -1,8 +1,9 @@
 // main.js - the map page: builds the panel, the Leaflet map and the layers, and keeps the URL hash in sync.
-import { AGES, WINDOWS, LAYERS, HS_CELLS, EM_STEPS, PUBLIC_OF_GROUP, availableGroups, words, parseHash, toHash, monthRange, dateRange, filterParams, publicParams } from './state.js';
+import { AGES, WINDOWS, LAYERS, LIVE_LAYERS, TRAFFIC_LAYERS, HS_CELLS, EM_STEPS, PUBLIC_OF_GROUP, availableGroups, words, parseHash, toHash, monthRange, dateRange, filterParams, publicParams } from './state.js';
 import { getConfig, getJSON, getToken, setToken } from './api.js';
 import { setLang, t, num, lang } from './i18n.js';
-import { LayerSet } from './layers.js';
+import { LayerSet, excessColor, siteExcess, rulesMet } from './layers.js';
+import { streetLayer } from './roads.js';
 import { esc, beforeAfter } from './charts.js';
 
 const L = window.L;
@@ -148,6 +149,7 @@ function buildLayerList() {
   const ul = $('layers');
   ul.replaceChildren();
   const readsIncidents = page.cfg.role === 'planner'; // editors add incidents but do not read them
+  const live = !isPublic(); // the network layers are computed live: planners and editors
   for (const name of LAYERS) {
     const li = document.createElement('li');
     li.dataset.layer = name;
@@ -155,19 +157,60 @@ function buildLayerList() {
     const c = document.createElement('input');
     c.type = 'checkbox';
     c.id = `layer-${name}`;
-    c.checked = page.state.l.includes(name) && (name !== 'incidents' || readsIncidents);
-    c.disabled = name === 'incidents' && !readsIncidents;
-    c.addEventListener('change', () => {
-      const l2 = LAYERS.filter((n) => (n === name ? c.checked : page.state.l.includes(n)));
-      setState({ l: l2 }, { reload: false });
-      page.layers.setEnabled(name, c.checked);
-    });
+    const off = (name === 'incidents' && !readsIncidents) || (LIVE_LAYERS.includes(name) && !live);
+    c.checked = page.state.l.includes(name) && !off;
+    c.disabled = off;
+    c.addEventListener('change', () => setLayer(name, c.checked));
     const st = document.createElement('span');
     st.className = 'st';
     l.append(c, ' ', t('layer.' + name), ' ', st);
     li.append(l);
     ul.append(li);
   }
+}
+
+// The planar and the network density are alternatives: turning one on turns the other off.
+const ALTERNATIVE = { density: 'network', network: 'density' };
+
+function setLayer(name, on) {
+  const other = on ? ALTERNATIVE[name] : null;
+  const l2 = LAYERS.filter((n) => (n === name ? on : n !== other && page.state.l.includes(n)));
+  setState({ l: l2 }, { reload: false });
+  const c = $(`layer-${name}`);
+  if (c) c.checked = on;
+  if (other && page.layers.enabled.has(other)) {
+    const oc = $(`layer-${other}`);
+    if (oc) oc.checked = false;
+    page.layers.setEnabled(other, false);
+  }
+  page.layers.setEnabled(name, on);
+}
+
+function renderRoadSiteList(feats) {
+  const ol = $('rs-list');
+  ol.replaceChildren();
+  for (const f of feats.slice(0, 50)) {
+    const p = f.properties;
+    const eb = p.eb || {};
+    const li = document.createElement('li');
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'rs-item';
+    b.dataset.rank = p.rank;
+    const kind = t(p.kind === 'junction' ? 'rs.junction' : 'rs.section');
+    const col = excessColor(siteExcess(p), page.layers.roadSitesBreaks);
+    const rules = rulesMet(p);
+    b.innerHTML = `<span class="rs-rank" style="background:${col}">${esc(p.rank)}</span><span class="rs-txt"><b>${esc(p.name || kind)}</b>${p.name ? ` · ${esc(kind)}` : ''}<br>`
+      + `${t('rs.observed')} ${num(p.count)} · ${t('rs.predicted')} ${num(eb.predicted, 1)} · ${t('rs.expected')} ${num(eb.expected, 1)}`
+      + `<br><span class="rs-rule">${rules.length ? esc(rules.join(' · ')) : esc(t('rs.no_rule'))}</span></span>`;
+    b.addEventListener('click', () => {
+      page.layers.focusRoadSite(p.rank);
+      if (window.matchMedia('(max-width: 700px)').matches) togglePanel(false);
+    });
+    li.append(b);
+    ol.append(li);
+  }
+  $('rs-section').hidden = feats.length === 0;
 }
 
 function layerStatus(name, text, ok, gone = false) {
@@ -392,6 +435,9 @@ async function main() {
     document.body.classList.add('with-basemap');
   }
   $('gcj-note').hidden = !gcj;
+  // The offline base map: the server's streets (OpenStreetMap roads), under every overlay, in every
+  // view; a configured base map shows the streets itself.
+  if (!(cfg.basemap && cfg.basemap.url)) page.streets = streetLayer(map).addTo(map);
 
   const s = page.state;
   if (s.v) map.setView([s.v[1], s.v[2]], s.v[0]);
@@ -415,9 +461,14 @@ async function main() {
     status: layerStatus,
     legend: renderLegend,
     blackspots: renderBlackspotList,
+    roadsites: renderRoadSiteList,
     areas: renderAreaChoices,
   });
-  for (const name of s.l) if (name !== 'incidents' || cfg.role === 'planner') page.layers.enabled.add(name);
+  for (const name of s.l) {
+    if (name === 'incidents' && cfg.role !== 'planner') continue;
+    if (LIVE_LAYERS.includes(name) && isPublic()) continue;
+    page.layers.enabled.add(name);
+  }
   page.layers.update({ ...s });
   setState({}, { reload: false });
 
@@ -425,6 +476,8 @@ async function main() {
     if (isPublic()) { setState({ pg: e.target.value }); return; }
     setState({ g: e.target.value });
     updateAgeNote();
+    // The traffic working group's view: its screened road sites, ranked (planners and editors).
+    if (e.target.value === 'traffic') for (const n of TRAFFIC_LAYERS) if (!page.state.l.includes(n)) setLayer(n, true);
   });
   $('f-year').addEventListener('change', (e) => setState({ y: e.target.value }));
   $('f-age').addEventListener('change', (e) => setState({ age: e.target.value }));
@@ -453,6 +506,7 @@ async function main() {
     stopPlay();
     renderLegend();
     renderBlackspotList(page.layers.blackspots);
+    renderRoadSiteList(page.layers.roadSites);
     if (page.layers.areaFeatures) renderAreaChoices(page.layers.areaFeatures);
     for (const [n, i] of Object.entries(page.layers.info)) layerStatus(n, i.ok ? (i.n !== undefined ? String(i.n) : '') : `${t('unavailable')} (${i.error})`, i.ok);
   });

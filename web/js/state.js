@@ -51,7 +51,13 @@ export const PUBLIC_FAMILIES = ['injury_group', 'place_group'];
 export const PUBLIC_PARAMS = ['year', ...PUBLIC_FAMILIES];
 export const AGES = ['0-14', '15-24', '25-44', '45-64', '65-'];
 export const WINDOWS = [0, 1, 3, 12];
-export const LAYERS = ['areas', 'density', 'hotspots', 'emerging', 'blackspots', 'incidents'];
+export const LAYERS = ['areas', 'density', 'network', 'hotspots', 'emerging', 'blackspots', 'roadsites', 'incidents'];
+// Layers computed live from the incidents on the road network (planners and editors; the public's
+// would have to come from a published release): the network density, the alternative to the planar
+// density (one of the two at a time), and the screened road sites of the traffic working group.
+export const LIVE_LAYERS = ['network', 'roadsites'];
+// The traffic working group's view: its road sites ranked, and the network density instead of the planar.
+export const TRAFFIC_LAYERS = ['roadsites'];
 // Gi* cell sizes offered (m). 250 m is the default: the server's "auto" rule can pick cells of a few
 // tens of metres on dense data (tens of thousands of cells, megabytes of GeoJSON).
 export const HS_CELLS = ['100', '250', '500', 'auto'];
