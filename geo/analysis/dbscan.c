@@ -499,6 +499,20 @@ static void labels_chunk(void *ctx, size_t lo, size_t hi, int tid)
     label_points(p->g, p->iscore, p->label, p->cum, c0, c1);
 }
 
+/* The arguments dbscan_run() and dbscan_work() refuse. */
+static hz_status check_args(size_t n, double eps, int min_points, char *err, size_t errlen)
+{
+    if (!(eps > 0) || !isfinite(eps))
+        return hz_fail(HZ_EINVAL, err, errlen, "eps: must be a positive number of metres, not %g",
+                       eps);
+    if (min_points < 1)
+        return hz_fail(HZ_EINVAL, err, errlen, "min_points: must be at least 1, not %d",
+                       min_points);
+    if (n > UINT32_MAX - 1)
+        return hz_fail(HZ_ELIMIT, err, errlen, "dbscan: at most %u points", UINT32_MAX - 1);
+    return HZ_OK;
+}
+
 hz_status dbscan_run(size_t n, const double *x, const double *y, double eps, int min_points,
                      int32_t *label, uint8_t *core, int32_t *nclusters, char *err, size_t errlen)
 {
@@ -510,17 +524,11 @@ hz_status dbscan_run_threads(size_t n, const double *x, const double *y, double 
                              char *err, size_t errlen)
 {
     *nclusters = 0;
-    if (!(eps > 0) || !isfinite(eps))
-        return hz_fail(HZ_EINVAL, err, errlen, "eps: must be a positive number of metres, not %g",
-                       eps);
-    if (min_points < 1)
-        return hz_fail(HZ_EINVAL, err, errlen, "min_points: must be at least 1, not %d",
-                       min_points);
-    if (n > UINT32_MAX - 1)
-        return hz_fail(HZ_ELIMIT, err, errlen, "dbscan: at most %u points", UINT32_MAX - 1);
+    hz_status rc = check_args(n, eps, min_points, err, errlen);
+    if (rc != HZ_OK) return rc;
     if (n == 0) return HZ_OK;
     grid g;
-    hz_status rc = grid_build(&g, n, x, y, eps, err, errlen);
+    rc = grid_build(&g, n, x, y, eps, err, errlen);
     if (rc != HZ_OK) return rc;
     /* Automatic: one thread per core, but no more than one per 16384 points. */
     int nt = par_threads(nthreads);
@@ -614,17 +622,11 @@ hz_status dbscan_work(size_t n, const double *x, const double *y, double eps, in
                       double *work, char *err, size_t errlen)
 {
     *work = 0;
-    if (!(eps > 0) || !isfinite(eps))
-        return hz_fail(HZ_EINVAL, err, errlen, "eps: must be a positive number of metres, not %g",
-                       eps);
-    if (min_points < 1)
-        return hz_fail(HZ_EINVAL, err, errlen, "min_points: must be at least 1, not %d",
-                       min_points);
-    if (n > UINT32_MAX - 1)
-        return hz_fail(HZ_ELIMIT, err, errlen, "dbscan: at most %u points", UINT32_MAX - 1);
+    hz_status rc = check_args(n, eps, min_points, err, errlen);
+    if (rc != HZ_OK) return rc;
     if (n == 0) return HZ_OK;
     grid g;
-    hz_status rc = grid_build(&g, n, x, y, eps, err, errlen);
+    rc = grid_build(&g, n, x, y, eps, err, errlen);
     if (rc != HZ_OK) return rc;
     uint8_t *state = malloc(g.m);
     if (!state) {
