@@ -107,6 +107,22 @@ int cli_double(const char *cmd, const char *opt, const char *s, double lo, doubl
     return 0;
 }
 
+int cli_start(int argc, char **argv, const cli_opt *opts, hz_filter *f, const char *const *help,
+              const char *const *db, void (*usage)(FILE *))
+{
+    if (cli_parse(argc, argv, opts, f, NULL, 0, NULL) != 0) return 2;
+    if (*help) {
+        usage(stdout);
+        return 0;
+    }
+    if (!*db) {
+        cli_error(argv[0], "--db PATH is required");
+        usage(stderr);
+        return 2;
+    }
+    return -1;
+}
+
 incset *cli_load_snapshot(const char *cmd, const char *db, const char *work_srs)
 {
     char err[1024];

@@ -2,6 +2,8 @@
 #ifndef HAZMAP_CLI_H
 #define HAZMAP_CLI_H
 
+#include <stdio.h>
+
 #include "hazmap/filter.h"
 #include "hazmap/incset.h"
 
@@ -37,6 +39,13 @@ typedef struct cli_opt {
  * "hazmap CMD: ..." naming the option to stderr and returns -1; else 0. */
 int cli_parse(int argc, char **argv, const cli_opt *opts, hz_filter *f, const char **pos,
               int maxpos, int *npos);
+
+/* The start the analysis subcommands share: cli_parse() (filters into f when non-NULL), then
+ * --help prints usage to stdout, and --db PATH is required (a message and usage on stderr when
+ * absent). help and db are the variables opts fills. Returns -1 to go on, else the exit status
+ * to return: 0 after --help, 2 on a usage error. */
+int cli_start(int argc, char **argv, const cli_opt *opts, hz_filter *f, const char *const *help,
+              const char *const *db, void (*usage)(FILE *));
 
 /* Strict number parsing for option values: the whole string, within [lo, hi] (finite). On error
  * prints "hazmap CMD: --OPT: ..." and returns -1; else 0 and sets *out. */

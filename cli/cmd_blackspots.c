@@ -44,16 +44,8 @@ int cmd_blackspots(int argc, char **argv)
                             {NULL, 0, NULL}};
     hz_filter f;
     filter_init(&f);
-    if (cli_parse(argc, argv, opts, &f, NULL, 0, NULL) != 0) return 2;
-    if (help) {
-        usage(stdout);
-        return 0;
-    }
-    if (!db) {
-        cli_error(cmd, "--db PATH is required");
-        usage(stderr);
-        return 2;
-    }
+    int st0 = cli_start(argc, argv, opts, &f, &help, &db, usage);
+    if (st0 >= 0) return st0;
     blackspots_params p;
     blackspots_params_init(&p);
     long mp = 0, mincount = 0;

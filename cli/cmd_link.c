@@ -161,16 +161,8 @@ int cmd_link(int argc, char **argv)
                             {"summary", 0, &summary}, {"format", 1, &format},
                             {"output", 1, &output},   {"help", 0, &help},
                             {NULL, 0, NULL}};
-    if (cli_parse(argc, argv, opts, NULL, NULL, 0, NULL) != 0) return 2;
-    if (help) {
-        usage(stdout);
-        return 0;
-    }
-    if (!db) {
-        cli_error(cmd, "--db PATH is required");
-        usage(stderr);
-        return 2;
-    }
+    int st0 = cli_start(argc, argv, opts, NULL, &help, &db, usage);
+    if (st0 >= 0) return st0;
     linkage_params p;
     linkage_params_init(&p);
     double h = p.window_s / 3600;

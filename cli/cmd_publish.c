@@ -178,16 +178,8 @@ int cmd_publish(int argc, char **argv)
                             {"period", 1, &period},  {"quarters", 1, &quarters},
                             {"seed-file", 1, &seed}, {"list", 0, &list},
                             {"help", 0, &help},      {NULL, 0, NULL}};
-    if (cli_parse(argc, argv, opts, NULL, NULL, 0, NULL) != 0) return 2;
-    if (help) {
-        publish_usage(stdout);
-        return 0;
-    }
-    if (!db) {
-        cli_error(cmd, "--db PATH is required");
-        publish_usage(stderr);
-        return 2;
-    }
+    int st0 = cli_start(argc, argv, opts, NULL, &help, &db, publish_usage);
+    if (st0 >= 0) return st0;
     if (list) return list_releases(cmd, db);
     rel_options o;
     rel_options_init(&o);

@@ -65,16 +65,8 @@ int cmd_stats(int argc, char **argv)
                             {"help", 0, &help},     {NULL, 0, NULL}};
     hz_filter f;
     filter_init(&f);
-    if (cli_parse(argc, argv, opts, &f, NULL, 0, NULL) != 0) return 2;
-    if (help) {
-        stats_usage(stdout);
-        return 0;
-    }
-    if (!db) {
-        cli_error(cmd, "--db PATH is required");
-        stats_usage(stderr);
-        return 2;
-    }
+    int st0 = cli_start(argc, argv, opts, &f, &help, &db, stats_usage);
+    if (st0 >= 0) return st0;
     char err[1024];
     unsigned by;
     if (rates_parse_by(by_s ? by_s : "area", &by, err, sizeof err) != HZ_OK) {
