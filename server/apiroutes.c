@@ -634,30 +634,17 @@ void apiroutes_evaluate(hctx *c, const hreq *rq, hresp *rs)
 
 /* ---- density tiles ---- */
 
+static hz_status tile_set(void *p, const char *k, const char *v, char *err, size_t errlen)
+{
+    return tilerender_params_set(p, k, v, err, errlen);
+}
+
 /* Parses the tile parameters (filters, kernel, bandwidth); the public gets the floor. */
 static int tile_params_of(hctx *c, const hreq *rq, tile_params *p, hresp *rs)
 {
     tilerender_params_init(p);
     p->disclosure = app_disclosure(c);
-    char err[512];
-    for (size_t i = 0; i < rq->nargs; i++) {
-        const char *k = rq->args[i].key;
-        hz_status s = tilerender_params_set(p, k, rq->args[i].value, err, sizeof err);
-        if (s == HZ_ENOTFOUND) {
-            hresp_error(rs, 400, "InvalidParameterValue", "unknown parameter '%.64s'", k);
-            return -1;
-        }
-        if (s != HZ_OK) {
-            hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
-            return -1;
-        }
-    }
-    if (p->filter.area[0] && incset_area_find(c->snap, p->filter.area) < 0) {
-        hresp_error(rs, 400, "InvalidParameterValue", "area: no area with code '%.64s'",
-                    p->filter.area);
-        return -1;
-    }
-    return 0;
+    return app_apply_args(c, rq, tile_set, p, &p->filter, rs);
 }
 
 /* One planner tile to render (rescache_render). */

@@ -745,6 +745,29 @@ int app_request_filter(hctx *c, const hreq *rq, hz_filter *f, hresp *rs)
     return 0;
 }
 
+int app_apply_args(hctx *c, const hreq *rq, app_arg_setter set, void *params, const hz_filter *f,
+                   hresp *rs)
+{
+    char err[512];
+    for (size_t i = 0; i < rq->nargs; i++) {
+        const char *k = rq->args[i].key;
+        hz_status s = set(params, k, rq->args[i].value, err, sizeof err);
+        if (s == HZ_ENOTFOUND) {
+            hresp_error(rs, 400, "InvalidParameterValue", "unknown parameter '%.64s'", k);
+            return -1;
+        }
+        if (s != HZ_OK) {
+            hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
+            return -1;
+        }
+    }
+    if (f->area[0] && incset_area_find(c->snap, f->area) < 0) {
+        hresp_error(rs, 400, "InvalidParameterValue", "area: no area with code '%.64s'", f->area);
+        return -1;
+    }
+    return 0;
+}
+
 int app_check_args(const hreq *rq, const char *const *extra, int filters, hresp *rs)
 {
     const char *allowed[APP_MAX_ARGS + 2] = {"f"};

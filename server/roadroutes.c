@@ -66,29 +66,16 @@ static int live_only(const hctx *c, const char *what, hresp *rs)
     return 1;
 }
 
+static hz_status net_set(void *p, const char *k, const char *v, char *err, size_t errlen)
+{
+    return nettile_params_set(p, k, v, err, errlen);
+}
+
 /* The request's network density view (filters and bandwidth); 400 on a bad or unknown one. */
 static int net_params_of(hctx *c, const hreq *rq, nettile_params *p, hresp *rs)
 {
     nettile_params_init(p);
-    char err[512];
-    for (size_t i = 0; i < rq->nargs; i++) {
-        const char *k = rq->args[i].key;
-        hz_status s = nettile_params_set(p, k, rq->args[i].value, err, sizeof err);
-        if (s == HZ_ENOTFOUND) {
-            hresp_error(rs, 400, "InvalidParameterValue", "unknown parameter '%.64s'", k);
-            return -1;
-        }
-        if (s != HZ_OK) {
-            hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
-            return -1;
-        }
-    }
-    if (p->filter.area[0] && incset_area_find(c->snap, p->filter.area) < 0) {
-        hresp_error(rs, 400, "InvalidParameterValue", "area: no area with code '%.64s'",
-                    p->filter.area);
-        return -1;
-    }
-    return 0;
+    return app_apply_args(c, rq, net_set, p, &p->filter, rs);
 }
 
 /* The view of p into v: on the analysis pool when it is not memoised yet (1 with rs empty and

@@ -58,6 +58,17 @@ typedef void (*app_handler)(hctx *c, const hreq *rq, hresp *rs);
  * code is a 400). On failure fills rs with the 400 and returns non-zero. */
 int app_request_filter(hctx *c, const hreq *rq, hz_filter *f, hresp *rs);
 
+/* A parameter set's setter (tilerender_params_set, nettile_params_set, ...): HZ_ENOTFOUND for a
+ * name it does not take. */
+typedef hz_status (*app_arg_setter)(void *params, const char *key, const char *value, char *err,
+                                    size_t errlen);
+
+/* Every argument of rq through set into params (an unknown name or a bad value is a 400), then
+ * the area that filter f (inside params) names must be one of the snapshot's (400). On failure
+ * fills rs and returns non-zero. */
+int app_apply_args(hctx *c, const hreq *rq, app_arg_setter set, void *params, const hz_filter *f,
+                   hresp *rs);
+
 /* The disclosure policy of the request's audience: disc_public() from the configuration for
  * the public, all zero (nothing hidden) for planners and editors. */
 disc_policy app_disclosure(const hctx *c);
