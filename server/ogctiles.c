@@ -105,7 +105,7 @@ static json_t *tileset_json(const hctx *c, const char *q, int full)
     for (int z = MINZOOM; z <= MAXZOOM; z++) {
         int x0, y0, x1, y1;
         tilemath_tile_range(b, z, &x0, &y0, &x1, &y1);
-        char id[8];
+        char id[16]; /* "%d" of any int fits (the ASan build's -O1 cannot see z's range) */
         snprintf(id, sizeof id, "%d", z);
         json_array_append_new(lim,
                               json_pack("{s:s, s:i, s:i, s:i, s:i}", "tileMatrix", id, "minTileRow",
@@ -174,7 +174,7 @@ static json_t *wmq_json(void)
     json_t *m = json_array();
     const double origin = TILEMATH_R * 3.14159265358979323846;
     for (int z = 0; z <= TILEMATH_MAXZOOM; z++) {
-        char id[8];
+        char id[16]; /* "%d" of any int fits (the ASan build's -O1 cannot see z's range) */
         snprintf(id, sizeof id, "%d", z);
         double cell = tilemath_tile_span(z) / 256;
         json_int_t n = (json_int_t)1 << z;
