@@ -21,7 +21,8 @@ make -s "$BUILD/hazmap" "$BUILD/check_hazmap" > /dev/null
 TMP=$(mktemp -d /tmp/hazmap-bench-release.$$.XXXX)
 trap 'rm -rf "$TMP"' EXIT
 UT=ok
-(cd tests && CK_RUN_SUITE=release CK_RUN_CASE=release "../$BUILD/check_hazmap") > "$TMP/ut.txt" 2>&1 || UT=failed
+CHECK=$(cd "$BUILD" && pwd)/check_hazmap # BUILD may be relative or absolute
+(cd tests && CK_RUN_SUITE=release CK_RUN_CASE=release "$CHECK") > "$TMP/ut.txt" 2>&1 || UT=failed
 LINE=$(grep '^release utility' "$TMP/ut.txt" || true)
 AT=ok
 ATTACK_REPORT=$TMP/attacks.md HAZMAP=$BUILD/hazmap bash tests/integration/attack.sh > "$TMP/at.txt" 2>&1 || AT=failed
