@@ -147,7 +147,7 @@ web-deps:
 
 # Integration tests first (each script exits non-zero on failure), Check's summary last. The fuzz
 # harnesses (tests/integration/fuzz.sh) run FUZZ_TEST_SECONDS each, in the plain build only.
-FUZZ_TEST_SECONDS ?= 30
+FUZZ_TEST_SECONDS ?= 10
 test: all web-deps allocfail-build $(if $(filter 1,$(SANITIZE)),,fuzz-build)
 	@set -e; for t in tests/integration/*.sh; do \
 		[ -e "$$t" ] || continue; \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # fuzz.sh - every libFuzzer harness of tests/fuzz/ (built by `make test` into build/fuzz/ with
-# clang, AddressSanitizer and UBSan) for FUZZ_TEST_SECONDS (30) on a scratch copy of its seed
+# clang, AddressSanitizer and UBSan) for FUZZ_TEST_SECONDS (10) on a scratch copy of its seed
 # corpus, one `ok`/`FAIL` line per harness (tests/fuzz/run.sh); a crash or a violated invariant
 # fails, with the input kept under build/fuzz/artifacts/.
 #
@@ -20,4 +20,4 @@ bins=("${bins[@]%.c}")
 for b in "${bins[@]}"; do
   [ -x "$b" ] || { echo "FAIL - $b is not built (make fuzz-build)"; exit 1; }
 done
-exec tests/fuzz/run.sh "${FUZZ_TEST_SECONDS:-30}" "${bins[@]}"
+exec tests/fuzz/run.sh "${FUZZ_TEST_SECONDS:-10}" "${bins[@]}"
