@@ -15,6 +15,10 @@
 # state to var/.
 
 SHELL := /bin/bash
+# Every core compiles (the object files are independent); `make -jN` on the command line wins.
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
 CC ?= cc
 PORT ?= 8080
 BIND ?= 127.0.0.1
@@ -151,7 +155,7 @@ FUZZ_TEST_SECONDS ?= 10
 test: all web-deps allocfail-build $(if $(filter 1,$(SANITIZE)),,fuzz-build)
 	@set -e; for t in tests/integration/*.sh; do \
 		[ -e "$$t" ] || continue; \
-		echo "== $$t"; HAZMAP=$(BUILD)/hazmap BUILD=$(BUILD) FUZZ_TEST_SECONDS=$(FUZZ_TEST_SECONDS) \
+		echo "== $$t"; HAZMAP=$(BUILD)/hazmap BUILD=$(BUILD) SANITIZE=$(SANITIZE) FUZZ_TEST_SECONDS=$(FUZZ_TEST_SECONDS) \
 			bash "$$t"; done
 	@cd tests && CK_FORK=yes $(abspath $(BUILD))/check_hazmap
 
