@@ -144,7 +144,7 @@ run: all $(DB)
 
 # The browser tests' driver (playwright-core); the page itself needs nothing from npm (web/vendor/).
 # (Re)installs the page's test packages when missing or older than the lock file.
-web-deps:
+web-deps: | deps
 	@if [ -f web/package-lock.json ] && { [ ! -f web/node_modules/.package-lock.json ] || \
 		[ web/package-lock.json -nt web/node_modules/.package-lock.json ]; }; then \
 		cd web && npm ci --no-audit --no-fund --loglevel=error; fi
