@@ -20,17 +20,18 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: hazmap project-eval --db PATH --json PROJECT.json [--compare CODE,CODE...]\n"
-            "                           [--suppress-below N] [-o FILE.json]\n"
-            "  Evaluates one safety-promotion project (PROGRAMME.md, \"Evaluation\"). PROJECT.json\n"
-            "  is the API's project object; read here: group, target, areas, sites, location\n"
-            "  (a GeoJSON Point), buffer_m, start, end (other members are ignored). Area projects:\n"
-            "  before/after rate ratio against comparison areas (--compare, else the 3 untargeted\n"
-            "  areas of the same level with the closest before-window rates) and, with >= 24\n"
-            "  months of data before start, an interrupted time series. Site projects (road sites\n"
-            "  or a point): the Empirical Bayes before/after method with the network screening's\n"
-            "  SPF. --suppress-below N gives the public version (counts below N hidden).\n");
+    fprintf(
+        out,
+        "usage: hazmap project-eval --db PATH --json PROJECT.json [--compare CODE,CODE...]\n"
+        "                           [--suppress-below N] [-o FILE.json]\n"
+        "  Evaluates one safety-promotion project (PROGRAMME.md, \"Evaluation\"). PROJECT.json\n"
+        "  is the API's project object; read here: group, target, areas, sites, location\n"
+        "  (a GeoJSON Point), buffer_m, start, end (other members are ignored). Area projects:\n"
+        "  before/after rate ratio against comparison areas (--compare, else the 3 untargeted\n"
+        "  areas of the same level with the closest before-window rates) and, with >= 24\n"
+        "  months of data before start, an interrupted time series. Site projects (road sites\n"
+        "  or a point): the Empirical Bayes before/after method with the network screening's\n"
+        "  SPF. --suppress-below N gives the public version (counts below N hidden).\n");
 }
 
 static char *dup_str(const char *s)
@@ -139,11 +140,9 @@ static size_t split_codes(char *s, const char **v, size_t cap)
 int cmd_project_eval(int argc, char **argv)
 {
     const char *cmd = "project-eval";
-    const char *db = NULL, *help = NULL, *jpath = NULL, *compare = NULL, *supp = NULL,
-               *outp = NULL;
-    cli_opt opts[] = {{"db", 1, &db},           {"help", 0, &help},
-                      {"json", 1, &jpath},      {"compare", 1, &compare},
-                      {"suppress-below", 1, &supp}, {"output", 1, &outp},
+    const char *db = NULL, *help = NULL, *jpath = NULL, *compare = NULL, *supp = NULL, *outp = NULL;
+    cli_opt opts[] = {{"db", 1, &db},           {"help", 0, &help},           {"json", 1, &jpath},
+                      {"compare", 1, &compare}, {"suppress-below", 1, &supp}, {"output", 1, &outp},
                       {NULL, 0, NULL}};
     int rc = cli_start(argc, argv, opts, NULL, &help, &db, usage);
     if (rc >= 0) return rc;

@@ -21,8 +21,8 @@ static size_t read_hsm(ebba_site *s, size_t cap)
     int id;
     double L, ab, aa, yb, ya, ob, oa;
     while (n < cap && fgets(line, sizeof line, f) &&
-           sscanf(line, "%d,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &id, &L, &ab, &aa, &yb, &ya, &ob,
-                  &oa) == 8) {
+           sscanf(line, "%d,%lf,%lf,%lf,%lf,%lf,%lf,%lf", &id, &L, &ab, &aa, &yb, &ya, &ob, &oa) ==
+               8) {
         s[n].obs_before = ob;
         s[n].obs_after = oa;
         s[n].pred_before = yb * ab * L * 365e-6 * exp(-0.312);
@@ -131,8 +131,8 @@ START_TEST(test_its_against_r)
     for (size_t j = 0; j < nref; j++) {
         ck_assert_msg(fabs(r.coef[j].est - ref[j].est) < 1e-6, "%s: %.10f vs %.10f", ref[j].term,
                       r.coef[j].est, ref[j].est);
-        ck_assert_msg(fabs(r.coef[j].se - ref[j].se) < 1e-6, "%s se: %.10f vs %.10f",
-                      ref[j].term, r.coef[j].se, ref[j].se);
+        ck_assert_msg(fabs(r.coef[j].se - ref[j].se) < 1e-6, "%s se: %.10f vs %.10f", ref[j].term,
+                      r.coef[j].se, ref[j].se);
     }
     ck_assert_msg(fabs(r.dispersion - disp) < 1e-6, "phi %.10f vs %.10f", r.dispersion, disp);
     ck_assert_uint_eq(r.df, 45);

@@ -56,7 +56,8 @@ hz_status ebba_run(const ebba_site *s, size_t n, ebba_result *out, char *err, si
     out->theta = out->theta_naive / (1.0 + rel);
     out->effectiveness = 100.0 * (1.0 - out->theta);
     if (oa > 0) {
-        double var = out->theta_naive * out->theta_naive * (1.0 / oa + rel) / ((1.0 + rel) * (1.0 + rel));
+        double var =
+            out->theta_naive * out->theta_naive * (1.0 / oa + rel) / ((1.0 + rel) * (1.0 + rel));
         out->se = sqrt(var);
         out->lo = fmax(0.0, out->theta - Z95 * out->se);
         out->hi = out->theta + Z95 * out->se;

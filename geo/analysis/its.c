@@ -67,8 +67,8 @@ static hz_status check(const its_data *d, char *err, size_t errlen)
         return hz_fail(HZ_EINVAL, err, errlen, "its: no month after the intervention");
     for (size_t i = 0; i < d->n; i++)
         if (!(d->exposure[i] > 0) || !isfinite(d->exposure[i]))
-            return hz_fail(HZ_EINVAL, err, errlen, "its: month %zu: exposure %g is not > 0",
-                           i + 1, d->exposure[i]);
+            return hz_fail(HZ_EINVAL, err, errlen, "its: month %zu: exposure %g is not > 0", i + 1,
+                           d->exposure[i]);
     return HZ_OK;
 }
 

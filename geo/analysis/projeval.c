@@ -277,8 +277,10 @@ static json_t *its_json(const incset *s, const frame *fr, const int32_t *tg, siz
     int m0 = month_of(first), m1 = month_of(fr->after_to - 1), ms = month_of(fr->start);
     if (month_of(last) < m1) m1 = month_of(last);
     if (ms - m0 < ITS_MIN_BEFORE || m1 < ms) {
-        snprintf(why, whylen, "%d whole months before start in the data; the interrupted time "
-                 "series needs at least %d and a month after", ms - m0, ITS_MIN_BEFORE);
+        snprintf(why, whylen,
+                 "%d whole months before start in the data; the interrupted time "
+                 "series needs at least %d and a month after",
+                 ms - m0, ITS_MIN_BEFORE);
         return NULL;
     }
     size_t n = (size_t)(m1 - m0 + 1);
@@ -328,10 +330,10 @@ static json_t *its_json(const incset *s, const frame *fr, const int32_t *tg, siz
         NULL};
     char fm[16];
     snprintf(fm, sizeof fm, "%04d-%02d", m0 / 12, m0 % 12 + 1);
-#define EXPC(c) json_pack("{s:o, s:o, s:o}", "estimate", num(*supp ? NAN : exp((c).est)), "ci", \
-                          json_pack("[o,o]", num(*supp ? NAN : exp((c).lo)),                     \
-                                    num(*supp ? NAN : exp((c).hi))),                             \
-                          "p", num(*supp ? NAN : (c).p))
+#define EXPC(c)                                                                                    \
+    json_pack("{s:o, s:o, s:o}", "estimate", num(*supp ? NAN : exp((c).est)), "ci",                \
+              json_pack("[o,o]", num(*supp ? NAN : exp((c).lo)), num(*supp ? NAN : exp((c).hi))),  \
+              "p", num(*supp ? NAN : (c).p))
     json_t *m = json_pack("{s:s, s:o, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:I, s:s, s:b, s:b}",
                           "method", "its", "assumptions", assumptions(as), "first_month", fm,
                           "intervention_month", ms - m0, "monthly_counts", series, "trend",
@@ -419,8 +421,7 @@ static size_t point_sites(const roadsites *rs, workcrs *crs, const hz_project *p
         uint32_t s0 = roadsites_steps(rs)[roadsites_sections(rs)[sec].first].seg;
         snprintf(out[n++].id, sizeof out[0].id, "S%lld", (long long)roadnet_segs(net)[s0].id);
     }
-    if (n == 0)
-        hz_fail(HZ_EINVAL, err, errlen, "location: no junction or road within %.0f m", buf);
+    if (n == 0) hz_fail(HZ_EINVAL, err, errlen, "location: no junction or road within %.0f m", buf);
     return n;
 }
 
@@ -545,16 +546,17 @@ static json_t *ebba_json(const incset *s, const frame *fr, const hz_project *p,
 #define S(v) num(*supp ? NAN : (v))
     m = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}",
                   "method", "eb_before_after", "assumptions", assumptions(as), "sites", ids,
-                  "observed_before", S(r->obs_before), "observed_after", S(r->obs_after),
-                  "predicted_before", num(r->pred_before), "eb_expected_before",
-                  S(r->eb_before), "expected_after", S(r->expected_after), "theta_naive",
-                  S(r->theta_naive), "theta", S(r->theta), "ci",
-                  json_pack("[o,o]", S(r->lo), S(r->hi)), "se", S(r->se), "p", S(r->p),
-                  "suppressed", *supp);
+                  "observed_before", *supp ? json_null() : json_integer((json_int_t)r->obs_before),
+                  "observed_after", *supp ? json_null() : json_integer((json_int_t)r->obs_after),
+                  "predicted_before", num(r->pred_before), "eb_expected_before", S(r->eb_before),
+                  "expected_after", S(r->expected_after), "theta_naive", S(r->theta_naive), "theta",
+                  S(r->theta), "ci", json_pack("[o,o]", S(r->lo), S(r->hi)), "se", S(r->se), "p",
+                  S(r->p), "suppressed", *supp);
 #undef S
-    if (m) json_object_set_new(m, "spf_k", num(ps[0].kind == ROADSITES_JUNCTION
-                                                   ? sr->spf.junction.k
-                                                   : sr->spf.section.k));
+    if (m)
+        json_object_set_new(
+            m, "spf_k",
+            num(ps[0].kind == ROADSITES_JUNCTION ? sr->spf.junction.k : sr->spf.section.k));
 done:
     screen_free(sr);
     return m;
@@ -597,8 +599,7 @@ static hz_status area_project(const incset *s, const frame *fr, const hz_project
                    json_number_value(json_array_get(ci, 1)), isupp);
         return HZ_OK;
     }
-    json_object_set_new(res, "skipped",
-                        json_pack("[{s:s, s:s}]", "method", "its", "reason", why));
+    json_object_set_new(res, "skipped", json_pack("[{s:s, s:s}]", "method", "its", "reason", why));
     int cmp = json_is_true(json_object_get(rr, "comparison"));
     json_t *ci = json_object_get(rr, cmp ? "rrr_ci" : "rr_ci");
     set_effect(res, "rate_ratio", json_number_value(json_object_get(rr, cmp ? "rrr" : "rr")),
@@ -639,7 +640,8 @@ hz_status projeval_run(const incset *s, const hz_project *p, const projeval_opts
         int supp = 0;
         ebba_result r;
         json_t *m = ebba_json(s, &fr, p, o, &supp, &r, err, errlen);
-        if (!m) rc = HZ_EINVAL;
+        if (!m)
+            rc = HZ_EINVAL;
         else {
             json_array_append_new(methods, m);
             set_effect(res, "eb_before_after", r.theta, r.lo, r.hi, supp);

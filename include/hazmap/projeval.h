@@ -51,11 +51,11 @@
 enum { PROJEVAL_AUTO_COMPARE = 3, PROJEVAL_DEFAULT_DAYS = 365 };
 
 typedef struct projeval_opts {
-    const roadnet *net;           /* the road network (site projects); NULL: refused */
-    workcrs *crs;                 /* lon/lat -> working CRS for drawn points; NULL: refused */
-    const char *const *compare;   /* comparison area codes, or NULL: chosen automatically */
-    size_t ncompare;              /* 0: automatic */
-    const disc_policy *pol;       /* NULL: planners' version */
+    const roadnet *net;         /* the road network (site projects); NULL: refused */
+    workcrs *crs;               /* lon/lat -> working CRS for drawn points; NULL: refused */
+    const char *const *compare; /* comparison area codes, or NULL: chosen automatically */
+    size_t ncompare;            /* 0: automatic */
+    const disc_policy *pol;     /* NULL: planners' version */
 } projeval_opts;
 
 /* Evaluates p. HZ_EINVAL with a message naming the member (target, group, areas, sites, start,

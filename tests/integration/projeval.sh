@@ -16,7 +16,7 @@ cd "$(dirname "$0")/../.."
 HAZMAP=${HAZMAP:-build/hazmap}
 BUILD=${BUILD:-build}
 TMP=$(mktemp -d /tmp/hazmap_projeval_$$.XXXX)
-trap 'rm -rf "$TMP"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
 fail=0
 ok() { echo "PASS $*"; }
 bad() { echo "FAIL $*"; fail=1; }
