@@ -83,46 +83,63 @@ typedef struct ref_row {
     double est, se;
 } ref_row;
 
-START_TEST(test_its_against_r)
+/* The fixture's 60 months into y, e; returns the calendar month of the first. */
+static int read_counts(double *y, double *e, size_t *n)
 {
-    double y[64], e[64];
-    size_t n = 0;
     FILE *f = fopen("data/its/counts.csv", "r");
     ck_assert_ptr_nonnull(f);
     char line[256];
     ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
     int t, yr, mo, first = 0;
     double days, pop, c;
-    while (n < 64 && fgets(line, sizeof line, f) &&
+    *n = 0;
+    while (*n < 64 && fgets(line, sizeof line, f) &&
            sscanf(line, "%d,%d,%d,%lf,%lf,%lf", &t, &yr, &mo, &days, &pop, &c) == 6) {
-        if (n == 0) first = mo;
-        y[n] = c;
-        e[n++] = pop * days;
+        if (*n == 0) first = mo;
+        y[*n] = c;
+        e[(*n)++] = pop * days;
     }
     fclose(f);
-    ck_assert_uint_eq(n, 60);
-    ref_row ref[16];
-    size_t nref = 0;
-    double disp = NAN;
-    f = fopen("data/its/reference.csv", "r");
+    return first;
+}
+
+/* R's coefficients, SEs and dispersion from path; returns the number of coefficients. */
+static size_t read_reference(const char *path, ref_row *ref, double *disp, size_t *df)
+{
+    FILE *f = fopen(path, "r");
     ck_assert_ptr_nonnull(f);
+    char line[256];
+    size_t nref = 0;
     ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
     while (fgets(line, sizeof line, f)) {
         char *a = strchr(line, ',');
         ck_assert_ptr_nonnull(a);
         *a = 0;
         if (strcmp(line, "dispersion") == 0) {
-            disp = strtod(a + 1, NULL);
-            continue;
+            *disp = strtod(a + 1, NULL);
+        } else if (strcmp(line, "df_residual") == 0) {
+            *df = (size_t)strtoul(a + 1, NULL, 10);
+        } else {
+            ck_assert_uint_lt(nref, 16);
+            snprintf(ref[nref].term, sizeof ref[nref].term, "%.15s", line);
+            ck_assert_int_eq(sscanf(a + 1, "%lf,%lf", &ref[nref].est, &ref[nref].se), 2);
+            nref++;
         }
-        if (strcmp(line, "df_residual") == 0) continue;
-        ck_assert_uint_lt(nref, 16);
-        snprintf(ref[nref].term, sizeof ref[nref].term, "%.15s", line);
-        ck_assert_int_eq(sscanf(a + 1, "%lf,%lf", &ref[nref].est, &ref[nref].se), 2);
-        nref++;
     }
     fclose(f);
-    its_data d = {n, y, e, first, 36, ITS_SEASON_MONTHS};
+    return nref;
+}
+
+static void check_against(const char *path, its_season season)
+{
+    double y[64], e[64];
+    size_t n;
+    int first = read_counts(y, e, &n);
+    ck_assert_uint_eq(n, 60);
+    ref_row ref[16];
+    double disp = NAN;
+    size_t df = 0, nref = read_reference(path, ref, &disp, &df);
+    its_data d = {n, y, e, first, 36, season};
     its_result r;
     char err[256];
     ck_assert_int_eq(its_fit(&d, &r, err, sizeof err), HZ_OK);
@@ -135,11 +152,26 @@ START_TEST(test_its_against_r)
                       r.coef[j].se, ref[j].se);
     }
     ck_assert_msg(fabs(r.dispersion - disp) < 1e-6, "phi %.10f vs %.10f", r.dispersion, disp);
-    ck_assert_uint_eq(r.df, 45);
+    ck_assert_uint_eq(r.df, df);
+    ck_assert(r.level.est == r.coef[2].est && r.slope.est == r.coef[3].est);
+    ck_assert(fabs(r.level.hi - r.level.est - 1.959963984540054 * r.level.se) < 1e-12);
     /* fewer than 24 months before: refused */
     d.t0 = 23;
     ck_assert_int_eq(its_fit(&d, &r, err, sizeof err), HZ_EINVAL);
     ck_assert_ptr_nonnull(strstr(err, "at least 24"));
+    d.t0 = 60;
+    ck_assert_int_eq(its_fit(&d, &r, err, sizeof err), HZ_EINVAL);
+}
+
+START_TEST(test_its_against_r)
+{
+    check_against("data/its/reference.csv", ITS_SEASON_MONTHS);
+}
+END_TEST
+
+START_TEST(test_its_harmonics_against_r)
+{
+    check_against("data/its/reference_harmonics.csv", ITS_SEASON_HARMONICS);
 }
 END_TEST
 
@@ -150,6 +182,7 @@ Suite *ebba_its_suite(void)
     tcase_add_test(tc, test_ebba_hsm_sample);
     tcase_add_test(tc, test_ebba_edges);
     tcase_add_test(tc, test_its_against_r);
+    tcase_add_test(tc, test_its_harmonics_against_r);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -30,3 +30,18 @@ write.csv(out, "reference.csv", row.names = FALSE, quote = FALSE)
 cat(sprintf("dispersion,%.15g\ndf_residual,%d\n", s$dispersion, fit$df.residual),
     file = "reference.csv", append = TRUE)
 print(s)
+# The same with 2 Fourier harmonic pairs instead of month dummies (its.h ITS_SEASON_HARMONICS):
+# sin/cos(2 pi h (month - 1) / 12), h = 1, 2, in the order sin1, cos1, sin2, cos2.
+m0 <- d$month - 1
+d$sin1 <- sin(2 * pi * m0 / 12); d$cos1 <- cos(2 * pi * m0 / 12)
+d$sin2 <- sin(4 * pi * m0 / 12); d$cos2 <- cos(4 * pi * m0 / 12)
+fit2 <- glm(count ~ t + post + since + sin1 + cos1 + sin2 + cos2 + offset(log(population * days)),
+            family = quasipoisson, data = d, control = glm.control(epsilon = 1e-14, maxit = 100))
+s2 <- summary(fit2)
+co2 <- s2$coefficients
+write.csv(data.frame(term = rownames(co2), estimate = sprintf("%.15g", co2[, 1]),
+                     se = sprintf("%.15g", co2[, 2])),
+          "reference_harmonics.csv", row.names = FALSE, quote = FALSE)
+cat(sprintf("dispersion,%.15g\ndf_residual,%d\n", s2$dispersion, fit2$df.residual),
+    file = "reference_harmonics.csv", append = TRUE)
+print(s2)
