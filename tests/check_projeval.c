@@ -272,6 +272,10 @@ START_TEST(test_area_project)
     q.target = (char *)"colour=red";
     ck_assert_int_eq(projeval_run(s, &q, &o, &r, err, sizeof err), HZ_EINVAL);
     ck_assert_ptr_nonnull(strstr(err, "target"));
+    char *twice[] = {(char *)"B", (char *)"B"};
+    q = area_project(twice, 2);
+    ck_assert_int_eq(projeval_run(s, &q, &o, &r, err, sizeof err), HZ_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "overlap"));
     q = area_project(NULL, 0);
     ck_assert_int_eq(projeval_run(s, &q, &o, &r, err, sizeof err), HZ_EINVAL);
     ck_assert_ptr_nonnull(strstr(err, "location"));

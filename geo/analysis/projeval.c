@@ -245,6 +245,7 @@ static json_t *rate_ratio_json(const incset *s, const frame *fr, const int32_t *
         json_pack("[o,o]", num(*supp ? NAN : rlo), num(*supp ? NAN : rhi)), "comparison_chosen",
         nc ? json_string(o->ncompare ? "given" : "automatic") : json_null(), "suppressed", *supp,
         "comparison", nc > 0);
+    if (!m) hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     return m;
 }
 
@@ -342,6 +343,7 @@ static json_t *its_json(const incset *s, const frame *fr, const int32_t *tg, siz
                           (json_int_t)r.df, "seasonality", its_season_name(ITS_SEASON_MONTHS),
                           "converged", r.converged, "suppressed", *supp);
 #undef EXPC
+    if (!m) snprintf(why, whylen, "out of memory");
     return m;
 }
 
@@ -553,6 +555,7 @@ static json_t *ebba_json(const incset *s, const frame *fr, const hz_project *p,
                   S(r->theta), "ci", json_pack("[o,o]", S(r->lo), S(r->hi)), "se", S(r->se), "p",
                   S(r->p), "suppressed", *supp);
 #undef S
+    if (!m) hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     if (m)
         json_object_set_new(
             m, "spf_k",
@@ -582,6 +585,11 @@ static hz_status area_project(const incset *s, const frame *fr, const hz_project
         if (tg[nt] < 0 || incset_areas(s)[tg[nt]].population <= 0)
             return hz_fail(HZ_EINVAL, err, errlen, "areas: '%s' is no area with a population",
                            p->areas[k]);
+        for (size_t q = 0; q < nt; q++)
+            if (incset_area_within(s, tg[nt], tg[q]) || incset_area_within(s, tg[q], tg[nt]))
+                return hz_fail(HZ_EINVAL, err, errlen,
+                               "areas: '%s' and '%s' overlap (one holds the other): give one",
+                               p->areas[q], p->areas[k]);
         nt++;
     }
     int supp = 0, isupp = 0;
@@ -616,6 +624,11 @@ hz_status projeval_run(const incset *s, const hz_project *p, const projeval_opts
     hz_status rc = make_frame(p, &fr, err, errlen);
     if (rc != HZ_OK) return rc;
     json_t *res = json_object(), *methods = json_array();
+    if (!res || !methods) {
+        json_decref(res);
+        json_decref(methods);
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    }
     char a[32], b[32], c[32];
     hztime_format_iso(fr.before_from, HZ_TZ_SHANGHAI, a);
     hztime_format_iso(fr.start, HZ_TZ_SHANGHAI, b);
