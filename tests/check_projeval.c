@@ -109,6 +109,10 @@ static incset *area_snapshot(store **stp)
             put(st, codes[i], i, k % 3 != 0, t, 104.05 + 0.1 * i, 30.05);
         }
     }
+    /* The data span whole months 2010-01 .. 2014-12: a fall (not a target) on the first and
+     * the last day. */
+    put(st, "F", 5, 0, t0 + 12 * 3600, 104.55, 30.05);
+    put(st, "F", 5, 0, t1 - 12 * 3600, 104.55, 30.05);
     ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
     incset *s = incset_load(st, NULL, err, sizeof err);
     ck_assert_msg(s != NULL, "%s", err);

@@ -275,8 +275,10 @@ static json_t *its_json(const incset *s, const frame *fr, const int32_t *tg, siz
         snprintf(why, whylen, "no dated incident");
         return NULL;
     }
-    int m0 = month_of(first), m1 = month_of(fr->after_to - 1), ms = month_of(fr->start);
-    if (month_of(last) < m1) m1 = month_of(last);
+    /* Whole months of the data only: a month the data enter or leave part-way would look like
+     * a drop. */
+    int m0 = month_of(first - DAY) + 1, m1 = month_of(fr->after_to - 1), ms = month_of(fr->start);
+    if (month_of(last + DAY) - 1 < m1) m1 = month_of(last + DAY) - 1;
     if (ms - m0 < ITS_MIN_BEFORE || m1 < ms) {
         snprintf(why, whylen,
                  "%d whole months before start in the data; the interrupted time "

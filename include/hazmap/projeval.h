@@ -14,7 +14,8 @@
  *               before-window rates are closest to the target's; pooled), the ratio of rate
  *               ratios RRR, which corrects for a district-wide trend.
  *   its         when the data hold >= 24 whole months before start (its.h): monthly counts
- *               from the first month of the data to the end of the after window, exposure =
+ *               from the first whole month of the data to the end of the after window (or the
+ *               last whole month of the data), exposure =
  *               population x days of the month, month dummies; the month holding start counts
  *               as after. Level change exp(b2) and slope change exp(b3) with 95 % CIs.
  * Site projects (road sites of the screening "J<node id>"/"S<segment id>", or a drawn point
