@@ -73,8 +73,9 @@ static void put(store *st, const char *code, int area, int traffic, int64_t t, d
                          .lat = lat};
     store_put_outcome o;
     ck_assert_int_eq(store_incident_put(st, &r, &o, err, sizeof err), HZ_OK);
-    W = realloc(W, (NW + 1) * sizeof *W);
-    ck_assert_ptr_nonnull(W);
+    wrote *grown = realloc(W, (NW + 1) * sizeof *W);
+    ck_assert_ptr_nonnull(grown);
+    W = grown;
     W[NW++] = (wrote){area, traffic, t, lon, lat};
 }
 
@@ -202,6 +203,8 @@ START_TEST(test_area_project)
     ck_assert_int_eq(json_integer_value(json_object_get(rr, "comparison_before")), pb);
     ck_assert_int_eq(json_integer_value(json_object_get(rr, "comparison_after")), pa);
     ck_assert(fabs(jnum(rr, "rrr") - ((double)na / nb) / ((double)pa / pb)) < 1e-12);
+    double z = fabs(log((double)na / nb)) / sqrt(1.0 / na + 1.0 / nb);
+    ck_assert(fabs(jnum(rr, "rr_p") - erfc(z / sqrt(2.0))) < 1e-9);
     /* ITS: 36 months before 2013-01; the series by brute force; the effect is its level change. */
     json_t *its = method(r, "its");
     ck_assert_ptr_nonnull(its);

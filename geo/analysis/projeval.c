@@ -184,6 +184,13 @@ static arm pooled(const incset *s, const frame *fr, const int32_t *idx, size_t n
     return a;
 }
 
+/* Two-sided p of H0 ratio = 1 from a ratio and its Wald CI on the log scale. */
+static double log_p(double est, double lo, double hi)
+{
+    double se = (log(hi) - log(lo)) / (2 * 1.959963984540054);
+    return erfc(fabs(log(est)) / se / sqrt(2.0));
+}
+
 static int hidden(const disc_policy *pol, int64_t a, int64_t b)
 {
     return disc_hidden(pol, (long)a) || disc_hidden(pol, (long)b);
@@ -245,6 +252,10 @@ static json_t *rate_ratio_json(const incset *s, const frame *fr, const int32_t *
         json_pack("[o,o]", num(*supp ? NAN : rlo), num(*supp ? NAN : rhi)), "comparison_chosen",
         nc ? json_string(o->ncompare ? "given" : "automatic") : json_null(), "suppressed", *supp,
         "comparison", nc > 0);
+    if (m) {
+        json_object_set_new(m, "rr_p", num(*supp ? NAN : log_p(rr, lo, hi)));
+        json_object_set_new(m, "rrr_p", num(*supp ? NAN : log_p(rrr, rlo, rhi)));
+    }
     if (!m) hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     return m;
 }

@@ -60,7 +60,7 @@ typedef struct its_coef {
  * season's columns (month dummies 2..12 of the calendar, or sin1, cos1, sin2, cos2). */
 typedef struct its_result {
     size_t p, n;
-    char names[ITS_MAX_P][8];
+    char names[ITS_MAX_P][16];
     its_coef coef[ITS_MAX_P];
     its_coef trend, level, slope; /* coef[1], coef[2], coef[3] */
     double dispersion;            /* phi */
