@@ -1,6 +1,7 @@
 /* gensample.c - generates the SYNTHETIC Jinjiang injury incident sample (data/README.md).
  *
  *   gensample AREAS.txt ROADS.txt SEED INCIDENTS.csv CLUSTERS.csv [--temporal]
+ *             [--intervention PROJECTS.csv]
  *
  * AREAS.txt is data/jinjiang_areas.txt (tools/make-subdistricts.sh): the district and its
  * sub-districts as WGS84 rings. ROADS.txt is data/jinjiang_roads.txt (tools/make-roads-txt.py):
@@ -29,6 +30,11 @@
  * than any other, so a network screening assigns them to it; its few other incidents stay a
  * planar cluster. Every road point gets a GPS error perpendicular to the road, normal with sigma
  * GPS_SIGMA_M (5 m). CLUSTERS.csv gives the moved centres.
+ *
+ * --intervention PROJECTS.csv appends, after the temporal sites if any, two planted project
+ * sites (psites[]): a junction where a project started on 2014-01-01 halves the rate, and one
+ * where it changes nothing, listed in PROJECTS.csv with their true effect; the rows before them
+ * are unchanged, as for --temporal (tests/integration/projeval.sh).
  *
  * --temporal appends three planted temporal sites (tsites[], for emerging hot spots,
  * tests/integration/emerging.sh): one that starts in 2014-01, one whose rate grows linearly over
@@ -754,10 +760,47 @@ static const tsite tsites[] = {
 };
 #define N_TSITES ((int)(sizeof tsites / sizeof tsites[0]))
 
-/* Cluster cl: the planted clusters, then (cl >= N_CLUSTERS) the temporal sites. */
+/* The planted project sites (--intervention FILE): two busy junctions of constant rate, each
+ * the site of a safety-promotion project started on 2014-01-01 (PROGRAMME.md, "Evaluation").
+ * At the first the intervention works: from the start the rate is `factor` (0.5) of what it was
+ * (rejection sampling as for the 牛市口 intervention: c.n = 24 months x 20 + 12 x 10 = 600);
+ * at the second nothing changes (36 x 20 = 720). FILE lists them with their true effect (the
+ * rate ratio after/before). Their centres are >= 0.8 km from every planted cluster and temporal
+ * site, and are moved onto the nearest junction node like the other junctions. */
+typedef struct psite {
+    cluster c;
+    int y, m, d;   /* start of the project */
+    double factor; /* rate after the start / rate before: the true effect */
+} psite;
+
+static const psite psites[] = {
+    {{K_JUNCTION, "项目路口A(已治理)", 104.1120, 30.6380, 60, 600,
+      "PROJECT effect: ~20/month then ~10/month from 2014-01-01 (rate halved)"},
+     2014, 1, 1, 0.5},
+    {{K_JUNCTION, "项目路口B(无效果)", 104.1050, 30.5900, 60, 720,
+      "PROJECT no effect: ~20/month throughout; project started 2014-01-01"},
+     2014, 1, 1, 1.0},
+};
+#define N_PSITES ((int)(sizeof psites / sizeof psites[0]))
+
+/* Configuration read once in main(): whether the temporal sites come before the project sites in
+ * the cluster numbering. */
+static int with_temporal;
+
+/* The project site of cluster cl, or NULL. */
+static const psite *psite_at(int cl)
+{
+    int e = cl - N_CLUSTERS - (with_temporal ? N_TSITES : 0);
+    return cl >= N_CLUSTERS && e >= 0 ? &psites[e] : NULL;
+}
+
+/* Cluster cl: the planted clusters, then (cl >= N_CLUSTERS) the temporal sites (--temporal),
+ * then the project sites (--intervention). */
 static const cluster *cluster_at(int cl)
 {
-    return cl < N_CLUSTERS ? &clusters[cl] : &tsites[cl - N_CLUSTERS].c;
+    if (cl < N_CLUSTERS) return &clusters[cl];
+    const psite *ps = psite_at(cl);
+    return ps ? &ps->c : &tsites[cl - N_CLUSTERS].c;
 }
 
 /* Short Chinese descriptions by mechanism, and for a cluster kind's dominant mechanism. No ASCII
@@ -875,6 +918,8 @@ static int dominant_mech(enum kind k)
 static double time_weight(int cl, long day)
 {
     if (cl < N_CLUSTERS) return 1.0;
+    const psite *ps = psite_at(cl);
+    if (ps) return day >= days_from_civil(ps->y, ps->m, ps->d) ? ps->factor : 1.0;
     const tprofile *s = &tsites[cl - N_CLUSTERS].p;
     long a = days_from_civil(s->y0, s->m0, 1);
     long b = days_from_civil(s->y1 + (s->m1 == 12), s->m1 % 12 + 1, 1) - 1; /* last day */
@@ -1138,6 +1183,28 @@ static int write_clusters(const char *path, const site *sites, const int *counts
     return 0;
 }
 
+/* The planted projects (--intervention FILE): site, junction centre as placed, start, truth. */
+static int write_projects(const char *path, const site *sites, int first)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        fprintf(stderr, "gensample: cannot write %s\n", path);
+        return -1;
+    }
+    fprintf(f, "id,name,lon,lat,start,true_rate_ratio,notes\n");
+    for (int i = 0; i < N_PSITES; i++) {
+        const psite *p = &psites[i];
+        const cluster *c = &sites[first + i].c;
+        fprintf(f, "P%d,%s,%.6f,%.6f,%04d-%02d-%02d,%.2f,%s\n", i + 1, c->name, c->lon, c->lat,
+                p->y, p->m, p->d, p->factor, c->notes);
+    }
+    if (fclose(f) != 0) {
+        fprintf(stderr, "gensample: error writing %s\n", path);
+        return -1;
+    }
+    return 0;
+}
+
 static int write_incidents(const char *path, const incident *v, int n)
 {
     FILE *f = fopen(path, "w");
@@ -1201,16 +1268,28 @@ static void print_summary(const incident *v, int n, const areas *as, const int *
 
 int main(int argc, char **argv)
 {
-    int temporal = argc == 7 && strcmp(argv[6], "--temporal") == 0;
-    if (argc != 6 && !temporal) {
-        fprintf(
-            stderr,
-            "usage: gensample AREAS.txt ROADS.txt SEED INCIDENTS.csv CLUSTERS.csv [--temporal]\n"
-            "  e.g. gensample data/jinjiang_areas.txt data/jinjiang_roads.txt 20141231 "
-            "data/incidents_2012_2014.csv data/planted_clusters.csv\n"
-            "  --temporal appends the three planted temporal sites (tools/gensample.c)\n");
+    int temporal = 0, bad = argc < 6;
+    const char *projects = NULL;
+    for (int i = 6; i < argc && !bad; i++) {
+        if (strcmp(argv[i], "--temporal") == 0 && !temporal)
+            temporal = 1;
+        else if (strcmp(argv[i], "--intervention") == 0 && !projects && i + 1 < argc)
+            projects = argv[++i];
+        else
+            bad = 1;
+    }
+    if (bad) {
+        fprintf(stderr,
+                "usage: gensample AREAS.txt ROADS.txt SEED INCIDENTS.csv CLUSTERS.csv [--temporal]"
+                " [--intervention PROJECTS.csv]\n"
+                "  e.g. gensample data/jinjiang_areas.txt data/jinjiang_roads.txt 20141231 "
+                "data/incidents_2012_2014.csv data/planted_clusters.csv\n"
+                "  --temporal appends the three planted temporal sites (tools/gensample.c)\n"
+                "  --intervention appends the two planted project sites and lists them in "
+                "PROJECTS.csv\n");
         return 2;
     }
+    with_temporal = temporal;
     char *end;
     unsigned long long seed = strtoull(argv[3], &end, 10);
     if (end == argv[3] || *end != '\0') {
@@ -1233,13 +1312,13 @@ int main(int argc, char **argv)
         if (!as.a[i].is_district && !rd.has_in[i])
             fprintf(stderr, "gensample: no road in %s: its traffic is placed uniformly\n",
                     as.a[i].name);
-    site sites[N_CLUSTERS + N_TSITES];
+    site sites[N_CLUSTERS + N_TSITES + N_PSITES];
     double *popw = calloc((size_t)as.n, sizeof *popw);
     int *per_area = calloc((size_t)as.n, sizeof *per_area);
     int total = N_BACKGROUND;
     for (int i = 0; i < N_CLUSTERS; i++)
         total += clusters[i].n;
-    int base = total, ncl = N_CLUSTERS + (temporal ? N_TSITES : 0);
+    int base = total, ncl = N_CLUSTERS + (temporal ? N_TSITES : 0) + (projects ? N_PSITES : 0);
     for (int i = N_CLUSTERS; i < ncl; i++)
         total += cluster_at(i)->n;
     incident *v = calloc((size_t)total, sizeof *v);
@@ -1259,7 +1338,7 @@ int main(int argc, char **argv)
     rng r;
     rng_seed(&r, seed);
     long day0 = days_from_civil(2012, 1, 1), ndays = days_from_civil(2015, 1, 1) - day0;
-    int counts[N_CLUSTERS + N_TSITES];
+    int counts[N_CLUSTERS + N_TSITES + N_PSITES];
     int k = 0;
     for (int cl = -1; cl < ncl; cl++) {
         int n = cl < 0 ? N_BACKGROUND : sites[cl].c.n;
@@ -1285,6 +1364,7 @@ int main(int argc, char **argv)
         write_incidents(argv[4], v, total) == 0 && write_clusters(argv[5], sites, counts, ncl) == 0
             ? 0
             : 1;
+    if (rc == 0 && projects && write_projects(projects, sites, ncl - N_PSITES) != 0) rc = 1;
     if (rc == 0) print_summary(v, total, &as, per_area);
     free(v);
     free(per_area);
