@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # nginx.sh - integration test of deploy/: nginx on loopback ports, configured by deploy/nginx/'s
-# files themselves (only ports and paths substituted, by sed; a template that no longer has the
-# values substituted fails here), balancing two hazmap replicas on one store, with its TLS server
+# files themselves (tools/nginx-conf.sh substitutes only ports and paths; a template that no
+# longer has the values substituted fails here), balancing two hazmap replicas on one store, with its TLS server
 # on a self-signed certificate and the pre-rendered tiles of deploy/render-tiles.sh.
 #
 #  - 1,000 mixed requests (tiles, counts, collections, TileJSON, pre-rendered tiles; public and
@@ -34,7 +34,6 @@ fi
 WORK=$(mktemp -d /tmp/hazmap-nginx-test.$$.XXXX)
 APID= BPID= NPID=
 cleanup() {
-  [ -n "${KEEP:-}" ] && cp -r "$WORK" /tmp/replicas/nginxwork 2>/dev/null
   [ -n "$NPID" ] && kill "$NPID" 2>/dev/null
   [ -n "$APID" ] && kill "$APID" 2>/dev/null
   [ -n "$BPID" ] && kill "$BPID" 2>/dev/null
@@ -90,42 +89,15 @@ done
 check "both replicas listening" grep -q listening "$WORK/out-A.log" "$WORK/out-B.log"
 
 # ---- nginx with deploy/nginx/'s files ----
-mkdir -p "$WORK/tls" "$WORK/tmp"
-chmod 777 "$WORK/tmp"
+mkdir -p "$WORK/tls"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
   -keyout "$WORK/tls/privkey.pem" -out "$WORK/tls/fullchain.pem" > /dev/null 2>&1
-# subst FILE OUT FROM TO [FROM TO ...]: sed with a check that every FROM was there
-subst() {
-  local in=$1 out=$2; shift 2
-  cp "$in" "$out"
-  while [ $# -gt 0 ]; do
-    grep -qF -- "$1" "$out" || { bad "$in no longer contains '$1' (update tests/integration/nginx.sh)"; }
-    sed -i "s#$1#$2#g" "$out"
-    shift 2
-  done
-}
-subst deploy/nginx/hazmap.conf "$WORK/hazmap-nginx.conf" \
-  '127.0.0.1:8081' "127.0.0.1:$APORT" '127.0.0.1:8082' "127.0.0.1:$BPORT" \
-  'listen 80;' "listen 127.0.0.1:$NPORT;" 'listen 443 ssl' "listen 127.0.0.1:$TPORT ssl" \
-  '/etc/hazmap/tls/' "$WORK/tls/" '/etc/nginx/snippets/' "$WORK/"
-subst deploy/nginx/hazmap-locations.conf "$WORK/hazmap-locations.conf" \
-  '/var/lib/hazmap/tiles' "$WORK/tiles"
-cat > "$WORK/nginx.conf" <<NG
-worker_processes 2;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  include /etc/nginx/mime.types;
-  access_log $WORK/nginx-access.log;
-  client_body_temp_path $WORK/tmp; proxy_temp_path $WORK/tmp; fastcgi_temp_path $WORK/tmp;
-  uwsgi_temp_path $WORK/tmp; scgi_temp_path $WORK/tmp;
-  include $WORK/hazmap-nginx.conf;
-}
-NG
+tools/nginx-conf.sh "$WORK/ng" "$NPORT" "$TPORT" "$WORK/tiles" "$WORK/tls" "$APORT" "$BPORT" 2> "$WORK/conf.err"
+check "tools/nginx-conf.sh: deploy/nginx/ with the test's ports and paths $(cat "$WORK/conf.err")" test -s "$WORK/ng/nginx.conf" -a ! -s "$WORK/conf.err"
+chmod 755 "$WORK/ng"
 check "nginx -t accepts deploy/nginx/ (ports and paths substituted)" \
-  "$NGINX" -t -q -c "$WORK/nginx.conf" -g 'daemon off;'
-"$NGINX" -c "$WORK/nginx.conf" -g 'daemon off;' 2> "$WORK/nginx-stderr.log" &
+  "$NGINX" -t -q -c "$WORK/ng/nginx.conf" -g 'daemon off;'
+"$NGINX" -c "$WORK/ng/nginx.conf" -g 'daemon off;' 2> "$WORK/nginx-stderr.log" &
 NPID=$!
 for _ in $(seq 1 100); do curl -s -o /dev/null "$N/healthz" && break; sleep 0.1; done
 
