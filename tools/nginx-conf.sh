@@ -6,8 +6,8 @@
 #
 #   tools/nginx-conf.sh DIR NGINX_PORT TLS_PORT TILES_DIR TLS_DIR REPLICA_PORT...
 #
-# Writes DIR/nginx.conf (the main file: pid, logs and temporary files in DIR, as the user running
-# it), DIR/hazmap-nginx.conf and DIR/hazmap-locations.conf. The upstream gets one server line
+# Writes DIR/nginx.conf (the main file: pid, logs, temporary files and the tile cache in DIR),
+# DIR/hazmap-nginx.conf, DIR/hazmap-locations.conf and DIR/hazmap-proxy.conf. The upstream gets one server line
 # per REPLICA_PORT (deploy's two lines are the first two; more are added after them). TLS_DIR
 # must hold fullchain.pem and privkey.pem. Start it with `nginx -c DIR/nginx.conf -g 'daemon off;'`.
 set -euo pipefail
@@ -15,8 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=$1 nport=$2 tport=$3 tiles=$4 tls=$5
 shift 5
-mkdir -p "$dir/tmp"
-chmod 777 "$dir/tmp"
+mkdir -p "$dir/tmp" "$dir/cache"
+chmod 777 "$dir/tmp" "$dir/cache"
 # subst IN OUT FROM TO [FROM TO ...]
 subst() {
   local in=$1 out=$2
@@ -35,8 +35,11 @@ subst deploy/nginx/hazmap.conf "$dir/hazmap-nginx.conf" \
   'server 127.0.0.1:8081' "server 127.0.0.1:$1" \
   'server 127.0.0.1:8082 max_fails=1 fail_timeout=5s;' "server 127.0.0.1:$b max_fails=1 fail_timeout=5s;\\n$extra" \
   'listen 80;' "listen 127.0.0.1:$nport;" 'listen 443 ssl' "listen 127.0.0.1:$tport ssl" \
-  '/etc/hazmap/tls/' "$tls/" '/etc/nginx/snippets/' "$dir/"
-subst deploy/nginx/hazmap-locations.conf "$dir/hazmap-locations.conf" '/var/lib/hazmap/tiles' "$tiles"
+  '/etc/hazmap/tls/' "$tls/" '/etc/nginx/snippets/' "$dir/" '/var/cache/nginx/hazmap' "$dir/cache"
+subst deploy/nginx/hazmap-locations.conf "$dir/hazmap-locations.conf" \
+  '/var/lib/hazmap/tiles' "$tiles" '/etc/nginx/snippets/' "$dir/"
+subst deploy/nginx/hazmap-proxy.conf "$dir/hazmap-proxy.conf" 'proxy_pass http://hazmap_replicas' \
+  'proxy_pass http://hazmap_replicas'
 cat > "$dir/nginx.conf" <<NG
 worker_processes ${NGINX_WORKERS:-2};
 pid $dir/nginx.pid;

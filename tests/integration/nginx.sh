@@ -215,6 +215,14 @@ check "the pre-rendered tile has the bytes of the planners' live tile from a rep
 read -r _ s len < <(grep '^missing' "$WORK/client.txt")
 check "a tile render-tiles did not write (transparent): 204 ($s)" test "$s" = 204
 
+# ---- nginx's tile cache: the public's tiles only ----
+PT="/tiles/density/14/$TX/$TY.png"
+cs() { curl -s -o /dev/null -D - "$@" | tr -d '\r' | sed -n 's/^X-Cache-Status: //Ip'; }
+cs "$N$PT" > /dev/null
+check "a public tile asked again is answered by nginx's cache (HIT)" test "$(cs "$N$PT")" = HIT
+check "a planner's tile (token) bypasses nginx's cache (BYPASS)" \
+  test "$(cs -H "Authorization: Bearer $PLANNER" "$N$PT")" = BYPASS
+
 # ---- a POST through nginx, then reads through nginx (either replica) include it ----
 NINC=$(sqlite3 "$DB" 'SELECT count(*) FROM incidents')
 FEAT='{"type":"Feature","geometry":{"type":"Point","coordinates":[104.08,30.65]},"properties":{"source":"nginx","source_id":"n-1","occurred_at":"2014-06-01T10:00:00","mechanism":"fall","severity":"minor","age":70,"sex":"female"}}'
