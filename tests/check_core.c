@@ -544,8 +544,8 @@ START_TEST(test_store_wait_change)
     ck_assert_int_lt(elapsed_ms(&t0), 1000);
     ck_assert_int_eq(store_wait_change(w, v0 + 1, STORE_WATCH_POLL_MS, &v), HZ_ELIMIT);
     /* a release keeps the data version but is a change all the same */
-    store_release_rec r = {.created_at = "2025-01-31T08:00:00Z", .data_version = v0 + 1,
-                           .metadata = "{}"};
+    store_release_rec r = {
+        .created_at = "2025-01-31T08:00:00Z", .data_version = v0 + 1, .metadata = "{}"};
     int64_t id = 0;
     ck_assert_int_eq(store_release_put(st, &r, 0, NULL, &id, err, sizeof err), HZ_OK);
     clock_gettime(CLOCK_MONOTONIC, &t0);

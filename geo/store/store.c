@@ -387,7 +387,8 @@ hz_status store_wait_change(store *st, int64_t known_version, int timeout_ms, in
         int64_t left = until - mono_ms();
         if (left <= 0) return HZ_ELIMIT;
         int64_t ms = left < STORE_WATCH_POLL_MS ? left : STORE_WATCH_POLL_MS;
-        struct timespec d = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000L};
+        struct timespec d = {.tv_sec = (time_t)(ms / 1000),
+                             .tv_nsec = (long)(ms % 1000) * 1000000L};
         nanosleep(&d, NULL);
     }
 }
