@@ -260,6 +260,11 @@ static void snap_release(app *a, snapref *r)
     if (last) snapref_free(r);
 }
 
+unsigned long long app_store_changes(app *a)
+{
+    return watcher_changes(a->watch);
+}
+
 unsigned long long app_snapshot_scans(app *a)
 {
     pthread_mutex_lock(&a->mu);

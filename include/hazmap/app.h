@@ -140,6 +140,9 @@ void app_note_release(app *a, int64_t id);
  * plus the current one's (incset_scans()). */
 unsigned long long app_snapshot_scans(app *a);
 
+/* Commits to the store the change watcher has handed on (0 without a watcher), for /metrics. */
+unsigned long long app_store_changes(app *a);
+
 /* Counts of the current snapshot, for the start-up message. */
 void app_counts(app *a, size_t *areas, size_t *incidents, int64_t *version);
 

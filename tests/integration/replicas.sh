@@ -145,6 +145,10 @@ read -r sa ea ha <<< "$(rq sha "$A" "$TILE" "$PLANNER")"
 read -r sb eb hb <<< "$(rq sha "$B" "$TILE" "$PLANNER")"
 check "A and B: the same tile bytes and ETag after the POST" test "$sa $ea $ha" = "$sb $eb $hb" -a "$sa" = 200
 
+metric() { curl -s "$1/metrics" | awk -v k="$2" '$1 == k {print $2}'; }
+check "B's /metrics: hazmap_data_version is the database's ($(metric "$B" hazmap_data_version)), and its watcher handed on commits ($(metric "$B" hazmap_store_changes_total))" \
+  test "$(metric "$B" hazmap_data_version)" = "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key='data_version'")" -a "$(metric "$B" hazmap_store_changes_total)" -ge 1
+
 # ---- 2. an import and a release by other processes ----
 printf 'id,lon,lat,time,mechanism,severity\nimp-1,%s,%s,2014-12-30T11:00:00,electric,minor\nimp-2,%s,%s,2014-12-30T12:00:00,electric,minor\n' \
   104.0801 30.6501 104.0802 30.6502 > "$WORK/imp.csv"
