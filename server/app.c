@@ -183,7 +183,8 @@ struct app {
     int64_t pre_want; /* guarded by pre_mu */
     pthread_mutex_t pre_mu;
     pthread_cond_t pre_cv;
-    watcher *watch; /* invariant 7; NULL when it could not start */
+    watcher *watch;     /* invariant 7; NULL when it could not start */
+    int64_t watch_last; /* the version on_change() was last given; the watcher's thread only */
 };
 
 static void route_labels_init(const char **labels)
@@ -299,8 +300,8 @@ static hz_status roads_load(app *a, store *st, snapref *r, char *err, size_t err
 }
 
 /* A reference to a snapshot of data version `version` or newer (invariant 7), loading one when
- * the current one is older. With exact, only that very version will do: the watcher's reload,
- * which must also follow a store whose versions went back (a database rebuilt from scratch). */
+ * the current one is older. With exact, only that very version will do: the watcher's reload of
+ * a store whose versions went back (a database rebuilt from scratch). */
 static hz_status snap_get(app *a, store *st, int64_t version, int exact, snapref **out, char *err,
                           size_t errlen)
 {
@@ -546,13 +547,18 @@ static void pre_stop(app *a)
 
 /* The watcher's callback (invariant 7), on its thread with its connection: loads the snapshot of
  * version and the newest release, swaps them in (which empties the planners' caches), and only
- * then tells the requests. A failed load is logged and left to the requests, which retry it. */
+ * then tells the requests. A snapshot already newer (this process's writer loaded a later commit
+ * meanwhile) is kept, unless the store's version went back (a database rebuilt from scratch):
+ * then that very version is loaded. A failed load is logged and left to the requests, which
+ * retry it. */
 static void on_change(void *ud, store *st, int64_t version)
 {
     app *a = ud;
     char err[512];
     snapref *r = NULL;
-    if (snap_get(a, st, version, 1, &r, err, sizeof err) != HZ_OK)
+    int went_back = version < a->watch_last;
+    a->watch_last = version;
+    if (snap_get(a, st, version, went_back, &r, err, sizeof err) != HZ_OK)
         fprintf(stderr, "hazmap: reloading data version %lld: %s\n", (long long)version, err);
     snap_release(a, r);
     int64_t rid = 0;
@@ -627,6 +633,7 @@ app *app_new(const srvconf *cfg, char *err, size_t errlen)
     }
     atomic_store(&a->known_release, rid);
     atomic_store(&a->known_version, v);
+    a->watch_last = v;
     rel_release_ref(a, rr);
     char werr[512];
     if (!(a->watch = watcher_start(cfg->db, v, on_change, a, werr, sizeof werr)))
