@@ -262,6 +262,10 @@ else
   echo "# systemd-analyze not installed: the units are not verified"
 fi
 
+# the replicas stopped by SIGTERM (app_free(): the watcher joined first): no sanitizer report
+for p in $APID $BPID; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+APID= BPID=
+check "no sanitizer report in the replicas' logs" bash -c "! grep -q 'Sanitizer\|runtime error' '$WORK/err-A.log' '$WORK/err-B.log'"
 echo "nginx: $CHECKS checks, $FAILS failed"
 [ "$FAILS" -eq 0 ] && echo PASS || echo FAIL
 exit $((FAILS > 0))

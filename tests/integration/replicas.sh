@@ -242,6 +242,10 @@ for p in /healthz "$STATS" "$TILE" "$PUBTILE" '/collections/areas/items?limit=5'
 done
 check "no 5xx in either replica's access log" bash -c "! grep -Eq '^[A-Z]+ [^ ]+ 5[0-9][0-9] ' '$WORK/err-A.log' '$WORK/err-B.log'"
 
+# the replicas stopped by SIGTERM (app_free(): the watcher joined first): no sanitizer report
+for p in $APID $BPID; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+APID= BPID=
+check "no sanitizer report in the replicas' logs" bash -c "! grep -q 'Sanitizer\|runtime error' '$WORK/err-A.log' '$WORK/err-B.log'"
 echo "replicas: $CHECKS checks, $FAILS failed"
 [ "$FAILS" -eq 0 ] && echo PASS || echo FAIL
 exit $((FAILS > 0))
