@@ -42,6 +42,27 @@ void apiroutes_metrics(hctx *c, const hreq *rq, hresp *rs)
     }
     size_t len = 0;
     char *text = metrics_render(c->metrics, app_snapshot_scans(c->app), &len);
+    /* the replica's view of the store (app.c invariant 7) */
+    size_t areas = 0, incidents = 0;
+    int64_t version = 0;
+    app_counts(c->app, &areas, &incidents, &version);
+    char more[512];
+    int n = snprintf(more, sizeof more,
+                     "# HELP hazmap_store_changes_total Commits to the store (by any process) the "
+                     "change watcher handed on.\n"
+                     "# TYPE hazmap_store_changes_total counter\n"
+                     "hazmap_store_changes_total %llu\n"
+                     "# HELP hazmap_data_version The data version of the snapshot being served.\n"
+                     "# TYPE hazmap_data_version gauge\n"
+                     "hazmap_data_version %lld\n",
+                     app_store_changes(c->app), (long long)version);
+    char *all =
+        text && n > 0 && (size_t)n < sizeof more ? realloc(text, len + (size_t)n + 1) : NULL;
+    if (all) {
+        memcpy(all + len, more, (size_t)n + 1);
+        len += (size_t)n;
+        text = all;
+    }
     if (!text) {
         hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
         return;

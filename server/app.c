@@ -16,7 +16,17 @@
  *     and stops (sched_stop, under sched_mu) before app_free() frees anything it reads.
  *  6. With prerender_max_zoom >= 10 one thread (a->pre) renders the public's default tiles of
  *     zooms 10..prerender_max_zoom of each newly loaded release (pre_want) into the tile cache,
- *     holding a reference to the release while it does; app_free() stops and joins it first. */
+ *     holding a reference to the release while it does; app_free() stops and joins it first.
+ *  7. Replicas: the change watcher (a->watch, watcher.h) sees every commit to the store, this
+ *     process's or another's, and loads the new snapshot and release on its own thread, then
+ *     publishes their version and id in known_version and known_release. Requests read those and
+ *     take a->cur, which by then is that version, so no request waits for a load another
+ *     process's write caused: the old snapshot answers until the new one is swapped in. A write
+ *     through this process loads in the writing request (app_note_write()), so its client reads
+ *     its own write next; other requests keep the old snapshot meanwhile. known_version may lag
+ *     a->cur (never the reverse, but for a failed load): a request takes a->cur when it is at
+ *     least the version asked for. Without a watcher (it could not start) requests poll the
+ *     version themselves every VERSION_CHECK_NS and the first to see a change loads it. */
 #include "hazmap/app.h"
 #include "hazmap/apiroutes.h"
 #include "hazmap/links.h"
@@ -39,6 +49,7 @@
 #include "hazmap/workcrs.h"
 #include "hazmap/tilecache.h"
 #include "hazmap/tilerender.h"
+#include "hazmap/watcher.h"
 
 #include <assert.h>
 #include <stdatomic.h>
@@ -172,6 +183,8 @@ struct app {
     int64_t pre_want; /* guarded by pre_mu */
     pthread_mutex_t pre_mu;
     pthread_cond_t pre_cv;
+    watcher *watch;     /* invariant 7; NULL when it could not start */
+    int64_t watch_last; /* the version on_change() was last given; the watcher's thread only */
 };
 
 static void route_labels_init(const char **labels)
@@ -248,6 +261,11 @@ static void snap_release(app *a, snapref *r)
     if (last) snapref_free(r);
 }
 
+unsigned long long app_store_changes(app *a)
+{
+    return watcher_changes(a->watch);
+}
+
 unsigned long long app_snapshot_scans(app *a)
 {
     pthread_mutex_lock(&a->mu);
@@ -281,12 +299,16 @@ static hz_status roads_load(app *a, store *st, snapref *r, char *err, size_t err
     return r->nt ? HZ_OK : HZ_ENOMEM;
 }
 
-static hz_status snap_acquire(app *a, store *st, int64_t version, snapref **out, char *err,
-                              size_t errlen)
+/* A reference to a snapshot of data version `version` or newer (invariant 7), loading one when
+ * the current one is older. With exact, only that very version will do: the watcher's reload of
+ * a store whose versions went back (a database rebuilt from scratch). */
+static hz_status snap_get(app *a, store *st, int64_t version, int exact, snapref **out, char *err,
+                          size_t errlen)
 {
     pthread_mutex_lock(&a->mu);
     snapref *r = a->cur;
-    if (r && incset_data_version(r->s) == version) {
+    int64_t have = r ? incset_data_version(r->s) : 0;
+    if (r && (have == version || (!exact && have > version))) {
         r->refs++;
         pthread_mutex_unlock(&a->mu);
         *out = r;
@@ -297,7 +319,8 @@ static hz_status snap_acquire(app *a, store *st, int64_t version, snapref **out,
     pthread_mutex_lock(&a->load_mu);
     pthread_mutex_lock(&a->mu);
     r = a->cur;
-    if (r && incset_data_version(r->s) >= version) { /* another thread loaded it meanwhile */
+    have = r ? incset_data_version(r->s) : 0;
+    if (r && (have == version || (!exact && have > version))) { /* loaded it meanwhile */
         r->refs++;
         pthread_mutex_unlock(&a->mu);
         pthread_mutex_unlock(&a->load_mu);
@@ -346,6 +369,12 @@ static hz_status snap_acquire(app *a, store *st, int64_t version, snapref **out,
     snap_release(a, old);
     *out = nr;
     return HZ_OK;
+}
+
+static hz_status snap_acquire(app *a, store *st, int64_t version, snapref **out, char *err,
+                              size_t errlen)
+{
+    return snap_get(a, st, version, 0, out, err, errlen);
 }
 
 static void rel_release_ref(app *a, relref *r)
@@ -516,6 +545,35 @@ static void pre_stop(app *a)
     a->pre_started = 0;
 }
 
+/* The watcher's callback (invariant 7), on its thread with its connection: loads the snapshot of
+ * version and the newest release, swaps them in (which empties the planners' caches), and only
+ * then tells the requests. A snapshot already newer (this process's writer loaded a later commit
+ * meanwhile) is kept, unless the store's version went back (a database rebuilt from scratch):
+ * then that very version is loaded. A failed load is logged and left to the requests, which
+ * retry it. */
+static void on_change(void *ud, store *st, int64_t version)
+{
+    app *a = ud;
+    char err[512];
+    snapref *r = NULL;
+    int went_back = version < a->watch_last;
+    a->watch_last = version;
+    if (snap_get(a, st, version, went_back, &r, err, sizeof err) != HZ_OK)
+        fprintf(stderr, "hazmap: reloading data version %lld: %s\n", (long long)version, err);
+    snap_release(a, r);
+    int64_t rid = 0;
+    relref *rr = NULL;
+    hz_status s = store_release_latest(st, &rid, err, sizeof err);
+    if (s == HZ_ENOTFOUND) rid = 0, s = HZ_OK;
+    if (s == HZ_OK && rid > atomic_load(&a->known_release)) {
+        s = rel_acquire(a, st, rid, &rr, err, sizeof err);
+        rel_release_ref(a, rr);
+        if (s == HZ_OK) atomic_store(&a->known_release, rid);
+    }
+    if (s != HZ_OK) fprintf(stderr, "hazmap: reloading the newest release: %s\n", err);
+    atomic_store(&a->known_version, version);
+}
+
 app *app_new(const srvconf *cfg, char *err, size_t errlen)
 {
     app *a = calloc(1, sizeof *a);
@@ -574,7 +632,12 @@ app *app_new(const srvconf *cfg, char *err, size_t errlen)
         return NULL;
     }
     atomic_store(&a->known_release, rid);
+    atomic_store(&a->known_version, v);
+    a->watch_last = v;
     rel_release_ref(a, rr);
+    char werr[512];
+    if (!(a->watch = watcher_start(cfg->db, v, on_change, a, werr, sizeof werr)))
+        fprintf(stderr, "hazmap: no change watcher (%s): requests poll the data version\n", werr);
     if (cfg->publish_every_h > 0 && pthread_create(&a->sched, NULL, sched_main, a) == 0)
         a->sched_started = 1;
     if (cfg->prerender_max_zoom >= 10 && pthread_create(&a->pre, NULL, pre_main, a) == 0)
@@ -585,6 +648,8 @@ app *app_new(const srvconf *cfg, char *err, size_t errlen)
 void app_free(app *a)
 {
     if (!a) return;
+    watcher_stop(a->watch); /* first: its callback loads into everything below */
+    a->watch = NULL;
     sched_stop(a);
     pre_stop(a);
     pthread_setspecific(a->key, NULL);
@@ -617,10 +682,10 @@ void app_free(app *a)
     free(a);
 }
 
-/* How stale the data version may be for a write made by ANOTHER process (an import while the
- * server runs): reading it costs an SQL statement and file locks, which at tens of thousands of
- * cached-tile requests a second would be most of the work. Writes through this server are seen
- * at once (app_note_write()). */
+/* Without a watcher (invariant 7): how stale the data version may be for a write made by ANOTHER
+ * process (an import while the server runs): reading it costs an SQL statement and file locks,
+ * which at tens of thousands of cached-tile requests a second would be most of the work. Writes
+ * through this server are seen at once (app_note_write()). */
 enum { VERSION_CHECK_NS = 100 * 1000 * 1000 };
 
 static int64_t now_ns(void)
@@ -633,7 +698,7 @@ static int64_t now_ns(void)
 static hz_status version_now(app *a, store *st, int64_t *v, char *err, size_t errlen)
 {
     int64_t now = now_ns();
-    if (now - atomic_load(&a->checked_ns) < VERSION_CHECK_NS) {
+    if (a->watch || now - atomic_load(&a->checked_ns) < VERSION_CHECK_NS) {
         *v = atomic_load(&a->known_version);
         return HZ_OK;
     }
@@ -657,6 +722,15 @@ void app_note_release(app *a, int64_t id)
 
 void app_note_write(app *a, int64_t version)
 {
+    /* Loaded here, in the writing request, before its answer (invariant 7): its client reads its
+     * own write next, and no other request waits for the load. A failure leaves the load to the
+     * next request. */
+    char err[512];
+    snapref *r = NULL;
+    store *st = thread_store(a, err, sizeof err);
+    if (st && snap_acquire(a, st, version, &r, err, sizeof err) != HZ_OK)
+        fprintf(stderr, "hazmap: loading data version %lld: %s\n", (long long)version, err);
+    snap_release(a, r);
     atomic_store(&a->known_version, version);
     atomic_store(&a->checked_ns, now_ns());
 }

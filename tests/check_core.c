@@ -500,6 +500,63 @@ START_TEST(test_store_data_id)
 }
 END_TEST
 
+static int64_t elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)(t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* store_wait_change() (issue 14): a second handle, as a replica's watcher, sees the commits of
+ * another connection: a data write with its new version, a release with the same version; no
+ * commit, no change (HZ_ELIMIT after the timeout). */
+START_TEST(test_store_wait_change)
+{
+    char err[512];
+    store *st = store_open(dbpath, STORE_CREATE, err, sizeof err);
+    ck_assert_msg(st != NULL, "%s", err);
+    store *w = store_open(dbpath, 0, err, sizeof err);
+    ck_assert_msg(w != NULL, "%s", err);
+    int64_t v0 = -1, v = -1;
+    ck_assert_int_eq(store_data_version(st, &v0), HZ_OK);
+    /* a caller that knows an older version hears of the current one at once */
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(store_wait_change(w, v0 - 1, 5000, &v), HZ_OK);
+    ck_assert_int_eq(v, v0);
+    ck_assert_int_lt(elapsed_ms(&t0), 1000);
+    /* nothing committed: the timeout, with the known version */
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(store_wait_change(w, v0, 3 * STORE_WATCH_POLL_MS, &v), HZ_ELIMIT);
+    ck_assert_int_eq(v, v0);
+    ck_assert_int_ge(elapsed_ms(&t0), 3 * STORE_WATCH_POLL_MS - 5);
+    /* a data write by the other connection, made before the wait: its version */
+    unsigned char wkb[128];
+    hz_area_rec a = {.code = "A1", .name = "A", .level = "subdistrict", .population = 1};
+    a.wkb = wkb;
+    a.wkb_len = tu_square_wkb(wkb, 104.0, 30.0, 104.1, 30.1);
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_area_put(st, &a, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(store_wait_change(w, v0, 5000, &v), HZ_OK);
+    ck_assert_int_eq(v, v0 + 1);
+    ck_assert_int_lt(elapsed_ms(&t0), 1000);
+    ck_assert_int_eq(store_wait_change(w, v0 + 1, STORE_WATCH_POLL_MS, &v), HZ_ELIMIT);
+    /* a release keeps the data version but is a change all the same */
+    store_release_rec r = {
+        .created_at = "2025-01-31T08:00:00Z", .data_version = v0 + 1, .metadata = "{}"};
+    int64_t id = 0;
+    ck_assert_int_eq(store_release_put(st, &r, 0, NULL, &id, err, sizeof err), HZ_OK);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(store_wait_change(w, v0 + 1, 5000, &v), HZ_OK);
+    ck_assert_int_eq(v, v0 + 1);
+    ck_assert_int_lt(elapsed_ms(&t0), 1000);
+    store_close(w);
+    store_close(st);
+}
+END_TEST
+
 START_TEST(test_workcrs_errors)
 {
     char err[256];
@@ -665,6 +722,7 @@ Suite *core_suite(void)
     tcase_add_test(tc, test_store_roundtrip);
     tcase_add_test(tc, test_store_open_errors);
     tcase_add_test(tc, test_store_data_id);
+    tcase_add_test(tc, test_store_wait_change);
     tcase_add_test(tc, test_workcrs_errors);
     tcase_add_test(tc, test_wkb_rings);
     tcase_add_test(tc, test_wkb_read);

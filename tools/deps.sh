@@ -17,6 +17,7 @@ need=(
   "file:/usr/share/fonts/truetype/wqy/wqy-microhei.ttc fonts-wqy-microhei"
   "file:/usr/lib/python3/dist-packages/qgis/core/__init__.py python3-qgis"
   "file:/usr/lib/qgis/plugins/libprovider_wfs.so qgis-providers"
+  "file:/usr/sbin/nginx nginx" "cmd:openssl openssl"
 )
 missing=()
 for entry in "${need[@]}"; do

@@ -39,6 +39,8 @@ struct store {
     int64_t tx_changes0; /* sqlite3_total_changes64() at store_begin(): invariant 1 */
     int timeout_ms;
     struct timespec deadline;
+    int64_t watch_pv; /* PRAGMA data_version at the previous store_wait_change(); */
+    int watch_init;   /* ... valid once watch_init is 1 */
     sqlite3_stmt *stmt[ST_COUNT];
 };
 
@@ -353,6 +355,42 @@ hz_status store_data_version(store *st, int64_t *version)
 {
     return single_int(st, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='data_version'",
                       version);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* PRAGMA data_version reads the WAL index (shared memory) and nothing of the file's pages: a
+ * poll costs microseconds, so a replica may do it ten times a second. */
+hz_status store_wait_change(store *st, int64_t known_version, int timeout_ms, int64_t *version)
+{
+    assert(!st->in_tx); /* a transaction would pin the version it started at */
+    int64_t until = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    *version = known_version;
+    for (;;) {
+        int64_t pv = 0;
+        hz_status s = single_int(st, "PRAGMA data_version", &pv);
+        if (s != HZ_OK) return s;
+        if (!st->watch_init || pv != st->watch_pv) {
+            int first = !st->watch_init;
+            st->watch_pv = pv;
+            st->watch_init = 1;
+            int64_t v = 0;
+            if ((s = store_data_version(st, &v)) != HZ_OK) return s;
+            *version = v;
+            if (v != known_version || !first) return HZ_OK;
+        }
+        int64_t left = until - mono_ms();
+        if (left <= 0) return HZ_ELIMIT;
+        int64_t ms = left < STORE_WATCH_POLL_MS ? left : STORE_WATCH_POLL_MS;
+        struct timespec d = {.tv_sec = (time_t)(ms / 1000),
+                             .tv_nsec = (long)(ms % 1000) * 1000000L};
+        nanosleep(&d, NULL);
+    }
 }
 
 hz_status store_data_id(store *st, char *id, size_t idlen)

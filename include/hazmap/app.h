@@ -4,8 +4,10 @@
  * Threads: app_handle() may be called from any number of threads at once. Each calling thread
  * gets its own store connection (created on its first request, kept in a pthread key, closed when
  * the thread exits or at app_free()). The in-memory snapshot is shared: a request takes a
- * reference, and a write that changes the store's data version makes the next request load a new
- * snapshot and swap it in under a mutex; the old one is freed when its last reader releases it.
+ * reference; a write that changes the store's data version, made by this process or another
+ * (replicas on one store), gets a new snapshot loaded off the request path by the change watcher
+ * (or, for this process's own writes, by the writing request) and swapped in under a mutex; the
+ * old one is freed when its last reader releases it.
  *
  * Ownership: app_new() copies the configuration; app_free() must be called after every thread
  * that called app_handle() has stopped calling it. */
@@ -124,8 +126,11 @@ metrics *app_metrics(app *a);
 /* The route labels, for the access log (index = hresp.route). */
 const char *app_route_name(const app *a, int route);
 
-/* Tells the app that this process committed data version `version` (a POST), so the next
- * request uses it at once. Writes by other processes are noticed within 100 ms. */
+/* Tells the app that this process committed data version `version` (a POST): loads its snapshot
+ * on the calling thread (a request's, which has its store connection) before returning, so the
+ * writer's next request reads its write while other requests keep the old snapshot until the
+ * swap. Writes by other processes (another replica, an import) are loaded by the change watcher
+ * (watcher.h) within a poll period (STORE_WATCH_POLL_MS) plus the load. */
 void app_note_write(app *a, int64_t version);
 
 /* Tells the app that this process stored release id (public requests use it at once). */
@@ -134,6 +139,9 @@ void app_note_release(app *a, int64_t id);
 /* Full passes over incident snapshots since app_new(): those of the snapshots already retired
  * plus the current one's (incset_scans()). */
 unsigned long long app_snapshot_scans(app *a);
+
+/* Commits to the store the change watcher has handed on (0 without a watcher), for /metrics. */
+unsigned long long app_store_changes(app *a);
 
 /* Counts of the current snapshot, for the start-up message. */
 void app_counts(app *a, size_t *areas, size_t *incidents, int64_t *version);

@@ -57,6 +57,26 @@ void store_rollback(store *st);
 /* The current data version (0 for an empty new store). */
 hz_status store_data_version(store *st, int64_t *version);
 
+/* Waits until the store changed: its data version differs from known_version, or another
+ * connection (another thread, another `hazmap serve` replica, an import, `hazmap publish`) has
+ * committed anything since this handle's previous call (a release, a token: changes that keep
+ * the data version). Returns HZ_OK with the data version then in *version (equal to
+ * known_version for such other commits: the caller re-reads whatever else it keeps, such as the
+ * newest release); HZ_ELIMIT with *version = known_version when timeout_ms passed without a
+ * change; another status when the store cannot be read (the caller waits and calls again). The
+ * first call on a handle only compares the data version. Meant for one watcher thread with a
+ * handle of its own, which it holds no transaction on.
+ *
+ * SpatiaLite: polls every STORE_WATCH_POLL_MS, cheaply: `PRAGMA data_version` (which changes
+ * when another connection, in this process or another, commits to the file) and, when that
+ * moved, the meta row of the data version. A PostGIS backend implements the same contract with
+ * LISTEN on a channel that store_commit() and store_release_put() NOTIFY in their transaction,
+ * waiting on the connection's socket; when the connection (and so the channel) drops, it
+ * reconnects and falls back to polling its data-version row at the same period until LISTEN is
+ * back, so a change is never missed for longer than one period. */
+enum { STORE_WATCH_POLL_MS = 100 };
+hz_status store_wait_change(store *st, int64_t known_version, int timeout_ms, int64_t *version);
+
 /* The data identity: STORE_DATA_ID_SIZE - 1 lowercase hex digits (128 random bits), set when
  * the store is created and renewed by every store_commit() together with the data version. The
  * version alone does not name the data outside one process's lifetime: a database deleted and
