@@ -114,8 +114,8 @@ static json_t *collection_json(hctx *c, const coll_def *d, const double bb0[4], 
     json_array_append_new(links, oapif_link(c->base, path, "self", "application/json", d->title));
     /* OGC API - Features 1, /req/html: the HTML page of the collection and of its items */
     snprintf(path, sizeof path, "/collections/%s?f=html", d->id);
-    json_array_append_new(links, oapif_link(c->base, path, "alternate", "text/html",
-                                            "This collection as HTML"));
+    json_array_append_new(
+        links, oapif_link(c->base, path, "alternate", "text/html", "This collection as HTML"));
     snprintf(path, sizeof path, "/collections/%s/items", d->id);
     json_array_append_new(links,
                           oapif_link(c->base, path, "items", "application/geo+json", d->title));

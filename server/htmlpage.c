@@ -10,7 +10,7 @@
 
 /* Members shown by their own section, not as rows of the members' table. */
 static const char *const own_section[] = {"links", "features", "collections", "properties",
-                                          "title", "type", NULL};
+                                          "title", "type",     NULL};
 
 int htmlpage_wanted(const hreq *rq)
 {
@@ -154,7 +154,8 @@ static void features_table(jbuf *b, const json_t *fc)
 {
     const json_t *all = json_object_get(fc, "features");
     jbuf_lit(b, "<p>");
-    const json_t *m = json_object_get(fc, "numberMatched"), *r = json_object_get(fc, "numberReturned");
+    const json_t *m = json_object_get(fc, "numberMatched"),
+                 *r = json_object_get(fc, "numberReturned");
     if (m && r) {
         value_text(b, r);
         jbuf_lit(b, " of ");

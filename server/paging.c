@@ -308,13 +308,13 @@ static json_t *page_links(hctx *c, const hreq *rq, const paging_page *p)
     int html = f && strcmp(f, "html") == 0;
     json_t *links = json_array();
     json_array_append_new(links, page_link(c, rq, "self", pg->offset, 0, NULL, "This page"));
-    json_array_append_new(links, page_link(c, rq, "alternate", pg->offset, 0,
-                                           html ? "json" : "html",
-                                           html ? "This page as GeoJSON" : "This page as HTML"));
+    json_array_append_new(links,
+                          page_link(c, rq, "alternate", pg->offset, 0, html ? "json" : "html",
+                                    html ? "This page as GeoJSON" : "This page as HTML"));
     if ((size_t)pg->offset + p->returned < p->matched)
-        json_array_append_new(links, page_link(c, rq, "next", pg->offset + (long)p->returned,
-                                               html ? 0 : next_limit(pg->limit), NULL,
-                                               "Next page"));
+        json_array_append_new(links,
+                              page_link(c, rq, "next", pg->offset + (long)p->returned,
+                                        html ? 0 : next_limit(pg->limit), NULL, "Next page"));
     if (pg->offset > 0) {
         long prev = pg->offset - pg->limit;
         json_array_append_new(
