@@ -303,9 +303,13 @@ void htmlpage_convert(const hctx *c, const hreq *rq, hresp *rs, const char *titl
     json_t *j = json_loadb((const char *)rs->body, rs->len, 0, NULL);
     jbuf b = {0};
     if (j) render(&b, c, rq, j, title, json_type);
-    json_decref(j);
     size_t len;
     char *page = jbuf_take(&b, &len);
+    if (page && !j) { /* the answer did not parse (no memory): no empty page */
+        free(page);
+        page = NULL;
+    }
+    json_decref(j);
     if (!page) {
         int route = rs->route;
         hresp_free(rs);
