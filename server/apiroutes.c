@@ -30,6 +30,7 @@
 #include "hazmap/rates.h"
 #include "hazmap/density.h"
 #include "hazmap/densitystyle.h"
+#include "hazmap/htmlpage.h"
 #include "hazmap/evaluate.h"
 #include "hazmap/hztime.h"
 #include "hazmap/linkage_db.h"
@@ -304,6 +305,7 @@ static json_t *hulls_compute(hctx *c, const spots_view *v, json_t **sibling, hre
 void apiroutes_blackspots(hctx *c, const hreq *rq, hresp *rs)
 {
     apiroutes_blackspots_items(c, rq, rs);
+    htmlpage_convert(c, rq, rs, "Black spots"); /* f=html, as the collection's items */
 }
 
 /* ---- emerging hot spots ---- */

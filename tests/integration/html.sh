@@ -148,6 +148,7 @@ check_page "/collections/areas/items/510104" "${A[@]}"
 check_page "/collections/incidents/items?limit=5" "${A[@]}"
 check_page "/collections/incidents/items/$ID" "${A[@]}"
 check_page "/collections/hotspots/items?limit=5" "${A[@]}"
+check_page "/api/blackspots?limit=5&eps=200&min_points=2" "${A[@]}"
 
 # escaping: the hostile description, decoded from the item's HTML, is the text posted; the raw
 # page has it escaped (no "<script>" at all)
