@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "hazmap/density.h"
+#include "hazmap/densitystyle.h"
 #include "hazmap/incset.h"
 #include "hazmap/store.h"
 
@@ -23,6 +24,9 @@ static void usage(FILE *out)
         "--weight score) per km2 per year, written as a Float32 GeoTIFF in the working CRS.\n"
         "The provenance (filters, kernel, bandwidth and how it was chosen, cell, grid,\n"
         "incidents, years, data version) is printed as JSON and stored in the file's metadata.\n"
+        "The colour legend (the map's YlOrRd ramp, breaks fitted to the grid's non-zero cells)\n"
+        "goes on the band (LEGEND, LEGEND_BREAKS, LEGEND_COLORS) and into a QGIS style beside\n"
+        "the file: FILE.qml (QGIS loads it with FILE.tif).\n"
         "\n"
         "  --kernel     quartic (default) | epanechnikov | triweight | triangular | uniform |\n"
         "               gaussian (h is then the standard deviation; truncated at 4h)\n"
@@ -40,6 +44,26 @@ static void usage(FILE *out)
         "\nfilters: --mechanism --place --intent --severity --sex --from --to --age\n"
         "         --activity --outcome\n"
         "         --disability --area --weight count|score --weights\n");
+}
+
+/* The GeoTIFF at path and its QGIS style beside it (x.tif, x.qml: densitystyle.h), the legend
+ * on the band; the QML's path goes into the provenance as "style". */
+static hz_status write_styled(density_result *r, const char *path, hz_weight_mode mode, char *err,
+                              size_t errlen)
+{
+    char qml[4096];
+    if (densitystyle_qml_path(path, qml, sizeof qml))
+        return hz_fail(HZ_EINVAL, err, errlen, "-o: '%.64s...' is too long", path);
+    colorramp_scale sc;
+    hz_status rc = densitystyle_fit(r, &sc, err, errlen);
+    const char *base = strrchr(qml, '/') ? strrchr(qml, '/') + 1 : qml;
+    char **meta = rc == HZ_OK ? densitystyle_band_meta(&sc, mode, base) : NULL;
+    if (rc == HZ_OK && !meta) rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    if (rc == HZ_OK) rc = density_write_geotiff(r, path, (const char *const *)meta, err, errlen);
+    densitystyle_meta_free(meta);
+    if (rc == HZ_OK) rc = densitystyle_write_qml(&sc, mode, qml, err, errlen);
+    if (rc == HZ_OK) json_object_set_new(r->provenance, "style", json_string(qml));
+    return rc;
 }
 
 int cmd_density(int argc, char **argv)
@@ -95,7 +119,7 @@ int cmd_density(int argc, char **argv)
         incset_free(s);
         return 1;
     }
-    rc = density_write_geotiff(r, outpath, err, sizeof err);
+    rc = write_styled(r, outpath, f.weight, err, sizeof err);
     if (rc != HZ_OK) {
         cli_error(cmd, "%s", err);
     } else {

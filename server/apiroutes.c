@@ -29,6 +29,8 @@
 #include "hazmap/blackspots.h"
 #include "hazmap/rates.h"
 #include "hazmap/density.h"
+#include "hazmap/densitystyle.h"
+#include "hazmap/htmlpage.h"
 #include "hazmap/evaluate.h"
 #include "hazmap/hztime.h"
 #include "hazmap/linkage_db.h"
@@ -324,6 +326,7 @@ static json_t *hulls_compute(hctx *c, const spots_view *v, json_t **sibling, hre
 void apiroutes_blackspots(hctx *c, const hreq *rq, hresp *rs)
 {
     apiroutes_blackspots_items(c, rq, rs);
+    htmlpage_convert(c, rq, rs, "Black spots"); /* f=html, as the collection's items */
 }
 
 /* ---- emerging hot spots ---- */
@@ -775,43 +778,104 @@ enum { SERVER_MAX_DENSITY_CELLS = 2000000 };
  * cells over the sample, which took two minutes before this limit, is 8e10. */
 #define SERVER_MAX_DENSITY_WORK 3e9
 
-/* The GeoTIFF of density r (consumed; s and err are how computing it went) into rs, stored in
- * the result cache under key. Non-zero, with rs holding the error, on failure. */
-static int send_geotiff(hctx *c, const char *key, hz_status s, density_result *r, char *err,
-                        size_t errlen, hresp *rs)
+/* f of /api/density.tif: 0 for the GeoTIFF (tif, the default), 1 for the ZIP of the GeoTIFF,
+ * its QGIS style and its legend (zip); -1 with a 400 in rs. */
+static int tif_format(const hreq *rq, hresp *rs)
 {
-    unsigned char *buf = NULL;
-    size_t len = 0;
-    if (s == HZ_OK) s = density_geotiff_bytes(r, &buf, &len, err, errlen);
+    const char *f = hreq_arg_get(rq, "f");
+    if (!f || strcmp(f, "tif") == 0) return 0;
+    if (strcmp(f, "zip") == 0) return 1;
+    hresp_error(rs, 400, "InvalidParameterValue",
+                "f: '%.32s' is not tif (the GeoTIFF) or zip (the GeoTIFF, its QGIS style and "
+                "legend)",
+                f);
+    return -1;
+}
+
+/* The ZIP of f=zip: hazmap-density.tif, hazmap-density.qml and hazmap-density.legend.json. */
+static hz_status styled_zip(const unsigned char *tif, size_t tiflen, const colorramp_scale *sc,
+                            hz_weight_mode mode, unsigned char **zip, size_t *ziplen, char *err,
+                            size_t errlen)
+{
+    char *qml = densitystyle_qml(sc, mode);
+    json_t *legend = colorramp_legend_json(sc, mode);
+    char *lj = legend ? json_dumps(legend, JSON_INDENT(2)) : NULL;
+    json_decref(legend);
+    hz_status s = HZ_ENOMEM;
+    if (qml && lj) {
+        const densitystyle_file files[] = {{"hazmap-density.tif", tif, tiflen},
+                                           {"hazmap-density.qml", qml, strlen(qml)},
+                                           {"hazmap-density.legend.json", lj, strlen(lj)}};
+        s = densitystyle_zip(files, 3, zip, ziplen, err, errlen);
+    } else {
+        hz_fail(s, err, errlen, "out of memory");
+    }
+    free(qml);
+    free(lj);
+    return s;
+}
+
+/* The GeoTIFF of density r (consumed; s and err are how computing it went), its band carrying
+ * the legend fitted to it (densitystyle.h), or with zip its ZIP with the QML and legend, into
+ * rs, stored in the result cache under key. Non-zero, with rs holding the error, on failure. */
+static int send_geotiff(hctx *c, const char *key, hz_status s, density_result *r,
+                        hz_weight_mode mode, int zip, char *err, size_t errlen, hresp *rs)
+{
+    unsigned char *buf = NULL, *z = NULL;
+    size_t len = 0, zlen = 0;
+    colorramp_scale sc;
+    char **meta = NULL;
+    if (s == HZ_OK) s = densitystyle_fit(r, &sc, err, errlen);
+    if (s == HZ_OK && !(meta = densitystyle_band_meta(&sc, mode, "hazmap-density.qml")))
+        s = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    if (s == HZ_OK)
+        s = density_geotiff_bytes(r, (const char *const *)meta, &buf, &len, err, errlen);
+    densitystyle_meta_free(meta);
     density_result_free(r);
+    if (s == HZ_OK && zip) {
+        s = styled_zip(buf, len, &sc, mode, &z, &zlen, err, errlen);
+        free(buf);
+        buf = z;
+        len = zlen;
+    }
     if (s != HZ_OK) {
+        free(buf);
         app_fail(rs, s, err);
         return -1;
     }
-    hresp_take(rs, 200, "image/tiff", buf, len);
+    hresp_take(rs, 200, zip ? "application/zip" : "image/tiff", buf, len);
     rescache_store(c, key, rs);
     return 0;
 }
 
+static void tif_disposition(hresp *rs, int zip)
+{
+    hresp_header(rs, "Content-Disposition",
+                 zip ? "attachment; filename=\"hazmap-density.zip\""
+                     : "attachment; filename=\"hazmap-density.tif\"");
+}
+
 /* The public's GeoTIFF: the release's grid, smoothed (rel_density()). Parameters: year (a label
- * of the release, or all), and at most one of injury_group, place_group. */
+ * of the release, or all), and at most one of injury_group, place_group; f. */
 static void public_density_tif(hctx *c, const hreq *rq, hresp *rs)
 {
+    static const char *const extra[] = {"f", NULL};
     rel_view v;
-    if (pubmaps_view(c, rq, NULL, &v, rs)) return;
+    int zip = tif_format(rq, rs);
+    if (zip < 0 || pubmaps_view(c, rq, extra, &v, rs)) return;
     char canon[160], key[256];
     rel_view_canonical(c->rel, &v, canon, sizeof canon);
-    snprintf(key, sizeof key, "%s/density.tif", canon);
-    if (!rescache_lookup(c, key, "image/tiff", rs)) {
+    snprintf(key, sizeof key, "%s/density.%s", canon, zip ? "zip" : "tif");
+    if (!rescache_lookup(c, key, zip ? "application/zip" : "image/tiff", rs)) {
         if (app_offload(c, rs)) return;
         density_result *r = NULL;
         char err[512];
         disc_policy pol = app_disclosure(c);
         hz_status s = rel_density(c->rel, v.family, v.group, v.years, pol.min_bandwidth,
                                   pol.min_bandwidth, &r, err, sizeof err);
-        if (send_geotiff(c, key, s, r, err, sizeof err, rs)) return;
+        if (send_geotiff(c, key, s, r, HZ_WEIGHT_COUNT, zip, err, sizeof err, rs)) return;
     }
-    hresp_header(rs, "Content-Disposition", "attachment; filename=\"hazmap-density.tif\"");
+    tif_disposition(rs, zip);
 }
 
 void apiroutes_density_tif(hctx *c, const hreq *rq, hresp *rs)
@@ -820,8 +884,9 @@ void apiroutes_density_tif(hctx *c, const hreq *rq, hresp *rs)
         public_density_tif(c, rq, rs);
         return;
     }
-    static const char *const allowed[] = {"kernel", "bandwidth", "cell", "extent", NULL};
-    if (bad_args(rq, allowed, 1, rs)) return;
+    static const char *const allowed[] = {"kernel", "bandwidth", "cell", "extent", "f", NULL};
+    int zip = tif_format(rq, rs);
+    if (zip < 0 || bad_args(rq, allowed, 1, rs)) return;
     hz_filter f;
     if (app_request_filter(c, rq, &f, rs)) return;
     density_opts o;
@@ -830,7 +895,7 @@ void apiroutes_density_tif(hctx *c, const hreq *rq, hresp *rs)
     o.max_work = SERVER_MAX_DENSITY_WORK;
     o.disclosure = app_disclosure(c);
     char err[512];
-    for (const char *const *k = allowed; *k; k++) {
+    for (const char *const *k = allowed; *k && strcmp(*k, "f"); k++) {
         const char *v = hreq_arg_get(rq, *k);
         if (v && density_opts_set(&o, *k, v, err, sizeof err) != HZ_OK) {
             hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
@@ -844,14 +909,14 @@ void apiroutes_density_tif(hctx *c, const hreq *rq, hresp *rs)
         const char *v = hreq_arg_get(rq, *k);
         n += snprintf(canon + n, sizeof canon - (size_t)n, "|%s=%s", *k, v ? v : "");
     }
-    rescache_key(c, "density.tif", canon, key, sizeof key);
-    if (!rescache_lookup(c, key, "image/tiff", rs)) {
+    rescache_key(c, zip ? "density.zip" : "density.tif", canon, key, sizeof key);
+    if (!rescache_lookup(c, key, zip ? "application/zip" : "image/tiff", rs)) {
         if (app_offload(c, rs)) return;
         density_result *r = NULL;
         hz_status s = density_run(c->snap, &f, &o, &r, err, sizeof err);
-        if (send_geotiff(c, key, s, r, err, sizeof err, rs)) return;
+        if (send_geotiff(c, key, s, r, f.weight, zip, err, sizeof err, rs)) return;
     }
-    hresp_header(rs, "Content-Disposition", "attachment; filename=\"hazmap-density.tif\"");
+    tif_disposition(rs, zip);
 }
 
 /* GET /api/emerging.gpkg: the planners' space-time cube as a GeoPackage (emerging_gpkg()), one

@@ -1,6 +1,7 @@
 /* collections.c - the table of collections and the /collections routes (collections.h). */
 #include "hazmap/collections.h"
 #include "hazmap/apiroutes.h"
+#include "hazmap/htmlpage.h"
 #include "hazmap/hztime.h"
 #include "hazmap/oapif.h"
 #include "hazmap/outcrs.h"
@@ -111,9 +112,16 @@ static json_t *collection_json(hctx *c, const coll_def *d, const double bb0[4], 
     json_t *links = json_array();
     snprintf(path, sizeof path, "/collections/%s", d->id);
     json_array_append_new(links, oapif_link(c->base, path, "self", "application/json", d->title));
+    /* OGC API - Features 1, /req/html: the HTML page of the collection and of its items */
+    snprintf(path, sizeof path, "/collections/%s?f=html", d->id);
+    json_array_append_new(
+        links, oapif_link(c->base, path, "alternate", "text/html", "This collection as HTML"));
     snprintf(path, sizeof path, "/collections/%s/items", d->id);
     json_array_append_new(links,
                           oapif_link(c->base, path, "items", "application/geo+json", d->title));
+    snprintf(path, sizeof path, "/collections/%s/items?f=html", d->id);
+    json_array_append_new(
+        links, oapif_link(c->base, path, "items", "text/html", "The features as an HTML table"));
     /* the downloads every collection's items have (paging.h) */
     snprintf(path, sizeof path, "/collections/%s/items?f=csv", d->id);
     json_array_append_new(links, oapif_link(c->base, path, "alternate", "text/csv",
@@ -192,9 +200,12 @@ void collections_list(hctx *c, const hreq *rq, hresp *rs)
     json_t *links = json_array();
     json_array_append_new(
         links, oapif_link(c->base, "/collections", "self", "application/json", "The collections"));
+    json_array_append_new(links, oapif_link(c->base, "/collections?f=html", "alternate",
+                                            "text/html", "The collections as HTML"));
     json_t *j = json_pack("{s:o, s:o}", "links", links, "collections", arr);
     hresp_json(rs, 200, j, "application/json");
     json_decref(j);
+    htmlpage_convert(c, rq, rs, "Collections");
 }
 
 void collections_one(hctx *c, const hreq *rq, hresp *rs)
@@ -214,16 +225,25 @@ void collections_one(hctx *c, const hreq *rq, hresp *rs)
     add_crs(c, j);
     hresp_json(rs, 200, j, "application/json");
     json_decref(j);
+    htmlpage_convert(c, rq, rs, d->title);
 }
 
+/* f=html of items: the page the JSON answer makes (htmlpage.h; an answer still to be computed
+ * on the pool is converted there, when this handler runs again). */
 void collections_items(hctx *c, const hreq *rq, hresp *rs)
 {
     const coll_def *d = collection_or_fail(c, c->seg[0], rs);
-    if (d) d->items(c, rq, rs);
+    if (!d) return;
+    d->items(c, rq, rs);
+    htmlpage_convert(c, rq, rs, d->title);
 }
 
 void collections_item(hctx *c, const hreq *rq, hresp *rs)
 {
     const coll_def *d = collection_or_fail(c, c->seg[0], rs);
-    if (d) d->item(c, c->seg[1], rq, rs);
+    if (!d) return;
+    d->item(c, c->seg[1], rq, rs);
+    char title[160];
+    snprintf(title, sizeof title, "%s: %.64s", d->title, c->seg[1]);
+    htmlpage_convert(c, rq, rs, title);
 }

@@ -8,6 +8,7 @@
 #include "hazmap/pubstats.h"
 #include "hazmap/release.h"
 #include "hazmap/geojson.h"
+#include "hazmap/htmlpage.h"
 #include "hazmap/hztime.h"
 #include "hazmap/json_out.h"
 #include "hazmap/paging.h"
@@ -59,25 +60,31 @@ void oapif_landing(hctx *c, const hreq *rq, hresp *rs)
     json_array_append_new(links, oapif_link(c->base, "/collections",
                                             "http://www.opengis.net/def/rel/ogc/1.0/data",
                                             "application/json", "The collections"));
-    if (c->cfg->web[0])
-        json_array_append_new(
-            links, oapif_link(c->base, "/?f=html", "alternate", "text/html", "The map page"));
+    json_array_append_new(links, oapif_link(c->base, "/conformance?f=html", "alternate",
+                                            "text/html", "Conformance classes as HTML"));
+    json_array_append_new(links, oapif_link(c->base, "/collections?f=html", "alternate",
+                                            "text/html", "The collections as HTML"));
+    json_array_append_new(links, oapif_link(c->base, "/?f=html", "alternate", "text/html",
+                                            c->cfg->web[0] ? "The map page" : "This page as HTML"));
     json_t *j = json_pack("{s:s, s:s, s:o}", "title", c->cfg->title, "description",
                           "Injury hazard mapping: incidents, areas with rates per 100,000, "
                           "hot spots, black spots and density tiles",
                           "links", links);
     hresp_json(rs, 200, j, "application/json");
     json_decref(j);
+    htmlpage_convert(c, rq, rs, c->cfg->title); /* f=html without a web root */
 }
 
 void oapif_conformance(hctx *c, const hreq *rq, hresp *rs)
 {
-    (void)c;
     if (app_check_args(rq, NULL, 0, rs)) return;
-    json_t *j = json_pack("{s:[s,s,s,s, s,s,s,s,s,s]}", "conformsTo",
+    json_t *j = json_pack("{s:[s,s,s,s,s, s,s,s,s,s,s]}", "conformsTo",
                           "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
                           "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
                           "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+                          /* f=html of the landing page, conformance, collections and items
+                           * (htmlpage.h) */
+                          "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
                           /* crs and bbox-crs on the items (paging.c, outcrs.h) */
                           "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
                           /* the density layer's tiles (ogctiles.h) */
@@ -89,6 +96,7 @@ void oapif_conformance(hctx *c, const hreq *rq, hresp *rs)
                           "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset");
     hresp_json(rs, 200, j, "application/json");
     json_decref(j);
+    htmlpage_convert(c, rq, rs, "Conformance classes");
 }
 
 static void set_num_or_null(json_t *o, const char *k, double v, int is_null)
@@ -248,14 +256,29 @@ void oapif_areas_items(hctx *c, const hreq *rq, hresp *rs)
     json_decref(prov);
 }
 
+void oapif_send_feature(hresp *rs, json_t *feat, int crs)
+{
+    char *text = feat ? json_dumps(feat, JSON_COMPACT) : NULL;
+    json_decref(feat);
+    if (text)
+        paging_send_feature(rs, text, strlen(text), crs);
+    else
+        hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
+    free(text);
+}
+
 void oapif_area_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
 {
     if (c->role == HZ_ROLE_PUBLIC) {
         pubstats_area_item(c, fid, rq, rs);
         return;
     }
+    static const char *const allowed[] = {"crs", NULL};
     hz_filter f;
-    if (app_check_args(rq, NULL, 1, rs) || app_request_filter(c, rq, &f, rs)) return;
+    int crs;
+    if (app_check_args(rq, allowed, 1, rs) || paging_crs(c, rq, &crs, rs) ||
+        app_request_filter(c, rq, &f, rs))
+        return;
     int32_t k = incset_area_find(c->snap, fid);
     if (k < 0) {
         hresp_error(rs, 404, "NotFound", "no area '%.64s'", fid);
@@ -269,8 +292,7 @@ void oapif_area_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
     json_t *feat = area_feature(&incset_areas(c->snap)[k], as.count[k], as.suppressed[k], as.years);
     area_stats_free(&as);
     json_object_set_new(feat, "links", paging_item_links(c));
-    hresp_json(rs, 200, feat, GEOJSON);
-    json_decref(feat);
+    oapif_send_feature(rs, feat, crs);
 }
 
 typedef struct inc_page {
@@ -478,7 +500,11 @@ void oapif_incidents_items(hctx *c, const hreq *rq, hresp *rs)
 
 void oapif_incident_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
 {
-    if (oapif_incidents_refused(c, rs) || app_check_args(rq, NULL, 0, rs)) return;
+    static const char *const allowed[] = {"crs", NULL};
+    int crs;
+    if (oapif_incidents_refused(c, rs) || app_check_args(rq, allowed, 0, rs) ||
+        paging_crs(c, rq, &crs, rs))
+        return;
     long id;
     char err[256];
     if (qparam_long("featureId", fid, 1, 9007199254740991L, &id, err, sizeof err) != HZ_OK) {
@@ -514,7 +540,8 @@ void oapif_incident_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
     int n = snprintf(full, flen + llen + 16, "%.*s,\"links\":%s}", (int)(flen - 1), ftext, ltext);
     free(ftext);
     free(ltext);
-    hresp_take(rs, 200, GEOJSON, (unsigned char *)full, (size_t)n);
+    paging_send_feature(rs, full, (size_t)n, crs);
+    free(full);
 }
 
 void oapif_healthz(hctx *c, const hreq *rq, hresp *rs)

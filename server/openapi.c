@@ -26,7 +26,8 @@ static const pdef filter_params[] = {
      0},
 };
 
-static const pdef landing_params[] = {{"f", "query", "string", "json (default) or html", 0}};
+static const pdef landing_params[] = {
+    {"f", "query", "string", "json (default) or html (a plain page of the same content)", 0}};
 
 static const pdef items_params[] = {
     {"f", "query", "string",
@@ -35,7 +36,10 @@ static const pdef items_params[] = {
      "(GeoPackage)",
      0},
     {"bbox", "query", "string", "minlon,minlat,maxlon,maxlat (WGS84)", 0},
-    {"limit", "query", "integer", "page size, 1..10000 (default 100)", 0},
+    {"limit", "query", "integer",
+     "page size, 1..10000 (default 100; a larger one is clamped); the next link asks for twice "
+     "the page (up to 10000; an HTML page's keeps it)",
+     0},
     {"offset", "query", "integer", "index of the first feature (next/prev links carry it)", 0},
     {"datetime", "query", "string", "instant or interval start/end, '..' for an open end", 0},
     {"crs", "query", "string",
@@ -49,7 +53,9 @@ static const pdef items_params[] = {
 
 static const pdef crs_param[] = {
     {"crs", "query", "string",
-     "the CRS of the geometry (a URI of the collection's crs list; computed collections)", 0}};
+     "the CRS of the geometry (a URI of the collection's crs list; the answer's Content-Crs "
+     "header names it)",
+     0}};
 
 static const pdef hotspot_params[] = {
     {"cell", "query", "string",
@@ -111,6 +117,10 @@ static const pdef ogc_tile_params[] = {
 };
 
 static const pdef density_params[] = {
+    {"f", "query", "string",
+     "tif (default): the GeoTIFF, its band carrying the colour legend; zip: the GeoTIFF, its QGIS "
+     "style (QML) and the legend JSON",
+     0},
     {"kernel", "query", "string", "quartic, epanechnikov, triweight, triangular, uniform, gaussian",
      0},
     {"bandwidth", "query", "string", "metres or auto", 0},
@@ -229,6 +239,17 @@ static void downloads(json_t *op)
                   "schema", "type", "string"));
 }
 
+/* The GET at path also answers with type (a string; binary when binary is non-zero): f=html
+ * (htmlpage.h), f=zip. */
+static void add_content(json_t *paths, const char *path, const char *type, int binary)
+{
+    json_t *get = json_object_get(json_object_get(paths, path), "get");
+    json_t *ok = json_object_get(json_object_get(get, "responses"), "200");
+    json_t *schema = json_pack("{s:s}", "type", "string");
+    if (binary) json_object_set_new(schema, "format", json_string("binary"));
+    json_object_set_new(json_object_get(ok, "content"), type, json_pack("{s:o}", "schema", schema));
+}
+
 /* Every GET answers the public without a token and planners with one (the answer depends on
  * it): the token is optional, by either scheme. */
 static json_t *optional_security(void)
@@ -268,12 +289,14 @@ json_t *openapi_build(const char *server_url, const char *title)
     json_t *p;
     add_get(paths, "/", "Landing page (JSON) or the map page (text/html)", "application/json",
             (p = json_array(), ADD(p, landing_params), p));
-    add_get(paths, "/conformance", "OGC API conformance classes", "application/json", json_array());
+    add_get(paths, "/conformance", "OGC API conformance classes", "application/json",
+            (p = json_array(), ADD(p, landing_params), p));
     add_get(paths, "/api", "This OpenAPI 3.0 document",
             "application/vnd.oai.openapi+json;version=3.0", json_array());
-    add_get(paths, "/collections", "The collections", "application/json", json_array());
+    add_get(paths, "/collections", "The collections", "application/json",
+            (p = json_array(), ADD(p, landing_params), p));
     add_get(paths, "/collections/{collectionId}", "One collection", "application/json",
-            (p = json_array(), ADD(p, coll_param), ADD(p, crs_param), p));
+            (p = json_array(), ADD(p, coll_param), ADD(p, crs_param), ADD(p, landing_params), p));
     p = json_array();
     ADD(p, coll_param);
     ADD(p, items_params);
@@ -304,7 +327,17 @@ json_t *openapi_build(const char *server_url, const char *title)
     json_object_set_new(json_object_get(paths, "/collections/{collectionId}/items"), "post", post);
     add_get(paths, "/collections/{collectionId}/items/{featureId}", "One feature",
             "application/geo+json",
-            (p = json_array(), ADD(p, coll_param), ADD(p, fid_param), ADD(p, crs_param), p));
+            (p = json_array(), ADD(p, coll_param), ADD(p, fid_param), ADD(p, crs_param),
+             ADD(p, landing_params), p));
+    /* OGC API - Features 1, /req/html/definition */
+    const char *html_paths[] = {"/",
+                                "/conformance",
+                                "/collections",
+                                "/collections/{collectionId}",
+                                "/collections/{collectionId}/items",
+                                "/collections/{collectionId}/items/{featureId}"};
+    for (size_t i = 0; i < sizeof html_paths / sizeof *html_paths; i++)
+        add_content(paths, html_paths[i], "text/html", 0);
     add_get(paths, "/api/config", "Settings for the map page (role follows the token)",
             "application/json", json_array());
     add_get(paths, "/api/stats", "Counts and rates per 100,000 with exact Poisson limits",
@@ -322,8 +355,10 @@ json_t *openapi_build(const char *server_url, const char *title)
             "Emerging hot spots' space-time cube as a GeoPackage (planners): layers "
             "emerging_locations and emerging_bins",
             "application/geopackage+sqlite3", p);
-    add_get(paths, "/api/density.tif", "Kernel density grid as GeoTIFF", "image/tiff",
+    add_get(paths, "/api/density.tif", "Kernel density grid as GeoTIFF (or ZIP with its style)",
+            "image/tiff",
             (p = json_array(), ADD(p, density_params), ADD(p, release_params), filters(p), p));
+    add_content(paths, "/api/density.tif", "application/zip", 1);
     add_get(paths, "/tiles/density/{z}/{x}/{y}.png", "Density tile (Web Mercator XYZ, 256 px)",
             "image/png",
             (p = json_array(), ADD(p, tile_params), ADD(p, release_params), filters(p), p));

@@ -249,8 +249,10 @@ void paging_add_text(paging_page *p, const char *features, size_t len, size_t n)
     p->returned += n;
 }
 
-/* "base/path?args-without-offset&offset=K". */
-static json_t *page_link(hctx *c, const hreq *rq, const char *rel, long offset, const char *title)
+/* "base/path?args-without-offset&offset=K", and "&limit=L" in place of the request's limit when
+ * limit is non-zero, "&f=F" in place of its f when f is not NULL; typed by its f. */
+static json_t *page_link(hctx *c, const hreq *rq, const char *rel, long offset, long limit,
+                         const char *f, const char *title)
 {
     char href[4096];
     size_t off = 0;
@@ -259,6 +261,8 @@ static json_t *page_link(hctx *c, const hreq *rq, const char *rel, long offset, 
     off = (size_t)n;
     for (size_t i = 0; i < rq->nargs; i++) {
         if (strcmp(rq->args[i].key, "offset") == 0) continue;
+        if (limit && strcmp(rq->args[i].key, "limit") == 0) continue;
+        if (f && strcmp(rq->args[i].key, "f") == 0) continue;
         size_t j = 0; /* a repeat (the same value: hreq_repeated_arg()) is written once */
         while (j < i && strcmp(rq->args[j].key, rq->args[i].key) != 0)
             j++;
@@ -272,24 +276,49 @@ static json_t *page_link(hctx *c, const hreq *rq, const char *rel, long offset, 
         href[off++] = '&';
         href[off] = 0;
     }
-    n = snprintf(href + off, sizeof href - off, "offset=%ld", offset);
+    char tail[96] = "";
+    if (f) snprintf(tail, sizeof tail, "f=%s&", f);
+    size_t t = strlen(tail);
+    if (limit) snprintf(tail + t, sizeof tail - t, "limit=%ld&", limit);
+    n = snprintf(href + off, sizeof href - off, "%soffset=%ld", tail, offset);
     if (n < 0 || (size_t)n >= sizeof href - off) return NULL;
-    return json_pack("{s:s, s:s, s:s, s:s}", "href", href, "rel", rel, "type", GEOJSON, "title",
-                     title);
+    const char *fv = f ? f : hreq_arg_get(rq, "f");
+    return json_pack("{s:s, s:s, s:s, s:s}", "href", href, "rel", rel, "type",
+                     fv && strcmp(fv, "html") == 0 ? "text/html" : GEOJSON, "title", title);
 }
 
+/* The limit of the next link: twice this page's, up to the maximum. A client that follows next
+ * links (GDAL 3.6 asks for 10 features, then takes every next href as it is) reads a long
+ * collection in a few dozen requests instead of one per 10 features; one that wants pages of
+ * its own size builds its own offsets. OGC API - Features 1, 7.15.4 leaves the next link's form
+ * to the server (the limit only bounds the page it was given for). */
+static long next_limit(long limit)
+{
+    return limit >= PAGING_MAX_LIMIT / 2 ? (limit > PAGING_MAX_LIMIT ? limit : PAGING_MAX_LIMIT)
+                                         : 2 * limit;
+}
+
+/* self, the other representation (alternate: HTML for JSON, JSON for HTML; OGC API - Features
+ * 1, /req/core/fc-links), next and prev. An HTML page is read by a person: its next page keeps
+ * its size. */
 static json_t *page_links(hctx *c, const hreq *rq, const paging_page *p)
 {
     const paging_params *pg = &p->pg;
+    const char *f = hreq_arg_get(rq, "f");
+    int html = f && strcmp(f, "html") == 0;
     json_t *links = json_array();
-    json_array_append_new(links, page_link(c, rq, "self", pg->offset, "This page"));
+    json_array_append_new(links, page_link(c, rq, "self", pg->offset, 0, NULL, "This page"));
+    json_array_append_new(links,
+                          page_link(c, rq, "alternate", pg->offset, 0, html ? "json" : "html",
+                                    html ? "This page as GeoJSON" : "This page as HTML"));
     if ((size_t)pg->offset + p->returned < p->matched)
-        json_array_append_new(
-            links, page_link(c, rq, "next", pg->offset + (long)p->returned, "Next page"));
+        json_array_append_new(links,
+                              page_link(c, rq, "next", pg->offset + (long)p->returned,
+                                        html ? 0 : next_limit(pg->limit), NULL, "Next page"));
     if (pg->offset > 0) {
         long prev = pg->offset - pg->limit;
-        json_array_append_new(links,
-                              page_link(c, rq, "prev", prev < 0 ? 0 : prev, "Previous page"));
+        json_array_append_new(
+            links, page_link(c, rq, "prev", prev < 0 ? 0 : prev, 0, NULL, "Previous page"));
     }
     return links;
 }
@@ -505,10 +534,12 @@ void paging_send_computed(hctx *c, const hreq *rq, hresp *rs, const paging_param
 
 json_t *paging_item_links(const hctx *c)
 {
-    char self[400], coll[300];
+    char self[400], coll[300], html[420];
     snprintf(coll, sizeof coll, "/collections/%.128s", c->seg[0]);
     snprintf(self, sizeof self, "%s/items/%.64s", coll, c->seg[1]);
-    return json_pack("[o, o]", oapif_link(c->base, self, "self", GEOJSON, "This feature"),
+    snprintf(html, sizeof html, "%s?f=html", self);
+    return json_pack("[o, o, o]", oapif_link(c->base, self, "self", GEOJSON, "This feature"),
+                     oapif_link(c->base, html, "alternate", "text/html", "This feature as HTML"),
                      oapif_link(c->base, coll, "collection", "application/json", "The collection"));
 }
 
@@ -668,15 +699,9 @@ void paging_send_packed_item(hctx *c, hresp *rs, const unsigned char *blob, size
     pack_rec r;
     get_rec(recs, (size_t)k - 1, &r);
     /* the feature's text ends with its closing brace: its links go before it */
-    const char *ftext = texts + r.off;
-    size_t flen = (size_t)r.len;
-    char *moved = NULL;
-    if (crs && !(moved = features_in_crs(ftext, flen, 1, crs, &flen, rs))) return;
-    if (moved) ftext = moved;
     json_t *links = paging_item_links(c);
     jbuf b = {0};
-    jbuf_raw(&b, ftext, flen - 1);
-    free(moved);
+    jbuf_raw(&b, texts + r.off, (size_t)r.len - 1);
     jbuf_lit(&b, ",\"links\":");
     jbuf_json(&b, links);
     jbuf_lit(&b, "}");
@@ -687,7 +712,16 @@ void paging_send_packed_item(hctx *c, hresp *rs, const unsigned char *blob, size
         hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
         return;
     }
-    hresp_take(rs, 200, GEOJSON, (unsigned char *)text, n);
+    paging_send_feature(rs, text, n, crs);
+    free(text);
+}
+
+void paging_send_feature(hresp *rs, const char *ftext, size_t flen, int crs)
+{
+    char *moved = NULL;
+    if (crs && !(moved = features_in_crs(ftext, flen, 1, crs, &flen, rs))) return;
+    hresp_bytes(rs, 200, GEOJSON, moved ? moved : ftext, flen);
+    free(moved);
     content_crs(rs, crs);
 }
 

@@ -9,6 +9,7 @@
  * exposure years (per 100,000 per year); the interval of a rate is the count's interval scaled. */
 #include "hazmap/pubstats.h"
 #include "hazmap/geojson.h"
+#include "hazmap/oapif.h"
 #include "hazmap/paging.h"
 #include "hazmap/release.h"
 
@@ -563,8 +564,9 @@ static int areas_args(const hreq *rq, int items, hresp *rs)
                                           "bbox", "crs",  "bbox-crs", NULL};
     for (size_t i = 0; i < rq->nargs; i++) {
         int ok = 0;
-        for (const char *const *a = allowed; *a && (items || a - allowed < 2); a++)
-            ok |= strcmp(*a, rq->args[i].key) == 0;
+        for (const char *const *a = allowed; *a; a++) /* a single area: f, year and crs */
+            if (items || a - allowed < 2 || strcmp(*a, "crs") == 0)
+                ok |= strcmp(*a, rq->args[i].key) == 0;
         for (size_t j = 0; j < i && ok; j++) /* the same value twice: hreq_repeated_arg() */
             ok = strcmp(rq->args[j].key, rq->args[i].key) != 0 ||
                  strcmp(rq->args[j].value, rq->args[i].value) == 0;
@@ -572,7 +574,8 @@ static int areas_args(const hreq *rq, int items, hresp *rs)
             hresp_error(rs, 400, "InvalidParameterValue",
                         "%.64s: the public areas carry the published release's counts and rates "
                         "and may be asked only by year%s",
-                        rq->args[i].key, items ? " (and limit, offset, bbox, crs, bbox-crs)" : "");
+                        rq->args[i].key,
+                        items ? " (and limit, offset, bbox, crs, bbox-crs)" : " (and crs)");
             return -1;
         }
     }
@@ -631,9 +634,10 @@ void pubstats_area_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
         hresp_error(rs, 404, "NotFound", "no area '%.64s'", fid);
         return;
     }
+    int crs;
+    if (paging_crs(c, rq, &crs, rs)) return;
     json_t *feat = area_feature_pub(c->rel, &incset_areas(c->snap)[k], (size_t)y);
     json_object_set_new(feat, "provenance", areas_provenance(c->rel, (size_t)y));
     json_object_set_new(feat, "links", paging_item_links(c));
-    hresp_json(rs, 200, feat, "application/geo+json");
-    json_decref(feat);
+    oapif_send_feature(rs, feat, crs);
 }

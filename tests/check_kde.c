@@ -597,7 +597,7 @@ START_TEST(test_density_run)
     ck_assert_ptr_nonnull(json_object_get(r->provenance, "data_version"));
     ck_assert_double_eq(json_real_value(json_object_get(r->provenance, "cell_size")), 5);
     /* The GeoTIFF of the result: geometry, CRS, values, provenance in the metadata. */
-    ck_assert_int_eq(density_write_geotiff(r, tifpath, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(density_write_geotiff(r, tifpath, NULL, err, sizeof err), HZ_OK);
     check_tiff(tifpath, &r->grid, r->values, 32648);
     GDALDatasetH ds = GDALOpen(tifpath, GA_ReadOnly);
     json_t *pv = json_loads(GDALGetMetadataItem(ds, "HAZMAP_PROVENANCE", NULL), 0, NULL);
@@ -607,7 +607,7 @@ START_TEST(test_density_run)
     GDALClose(ds);
     unsigned char *buf;
     size_t len;
-    ck_assert_int_eq(density_geotiff_bytes(r, &buf, &len, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(density_geotiff_bytes(r, NULL, &buf, &len, err, sizeof err), HZ_OK);
     ck_assert_uint_gt(len, 100);
     free(buf);
     density_result_free(r);

@@ -19,6 +19,7 @@
 #include "testutil.h"
 #include "hazmap/app.h"
 #include "hazmap/geojson.h"
+#include "hazmap/htmlpage.h"
 #include "hazmap/httpmsg.h"
 #include "hazmap/incset.h"
 #include "hazmap/incpost.h"
@@ -1000,6 +1001,50 @@ START_TEST(test_json_out)
 }
 END_TEST
 
+/* A reference HTML unescaper of the five entities htmlpage_escape() writes. */
+static void html_unescape(const char *in, char *out)
+{
+    static const char *const ent[][2] = {
+        {"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}};
+    while (*in) {
+        size_t k = 0;
+        while (k < 5 && strncmp(in, ent[k][0], strlen(ent[k][0])) != 0)
+            k++;
+        if (k < 5) {
+            *out++ = ent[k][1][0];
+            in += strlen(ent[k][0]);
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = 0;
+}
+
+START_TEST(test_htmlpage_escape)
+{
+    /* Random strings over markup characters, letters and UTF-8: the escaped text holds no markup
+     * character and unescapes to the original. */
+    const char *alphabet[] = {"&", "<", ">", "\"", "'", "a", " ", "锦", "&amp;", "=", "/"};
+    unsigned seed = 15;
+    for (int round = 0; round < 500; round++) {
+        char in[256] = "";
+        int n = (int)(rand_r(&seed) % 30);
+        for (int i = 0; i < n; i++)
+            strcat(in, alphabet[rand_r(&seed) % (sizeof alphabet / sizeof *alphabet)]);
+        jbuf b = {0};
+        htmlpage_escape(&b, in);
+        size_t len;
+        char *t = jbuf_take(&b, &len);
+        ck_assert_ptr_nonnull(t);
+        ck_assert_msg(!strpbrk(t, "<>\"'"), "'%s' escaped to '%s'", in, t);
+        char back[2048];
+        html_unescape(t, back);
+        ck_assert_str_eq(back, in);
+        free(t);
+    }
+}
+END_TEST
+
 START_TEST(test_ptindex_matches_brute_force)
 {
     make_store();
@@ -1057,6 +1102,7 @@ Suite *server_suite(void)
     tcase_add_test(tc, test_webroot);
     tcase_add_test(tc, test_srvconf);
     tcase_add_test(tc, test_json_out);
+    tcase_add_test(tc, test_htmlpage_escape);
     tcase_add_test(tc, test_ptindex_matches_brute_force);
     suite_add_tcase(s, tc);
     return s;

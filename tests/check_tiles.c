@@ -1,5 +1,6 @@
 /* check_tiles.c - tests of the tiles layer: tile math, colour ramp and PNG, cache, export. */
 #include <check.h>
+#include <cpl_vsi.h>
 #include <math.h>
 #include <png.h>
 #include <sqlite3.h>
@@ -11,6 +12,7 @@
 
 #include "testutil.h"
 #include "hazmap/colorramp.h"
+#include "hazmap/densitystyle.h"
 #include "hazmap/hztime.h"
 #include "hazmap/incset.h"
 #include "hazmap/store.h"
@@ -511,6 +513,55 @@ START_TEST(test_mbtiles_and_dir_export)
 }
 END_TEST
 
+/* The ZIP of densitystyle_zip() read back through GDAL's /vsizip/ reader: every file, byte for
+ * byte (one of them larger than a deflate window and incompressible); the QML path rule. */
+START_TEST(test_densitystyle_zip_and_paths)
+{
+    size_t big = 300000;
+    unsigned char *noise = malloc(big);
+    ck_assert_ptr_nonnull(noise);
+    unsigned seed = 7;
+    for (size_t i = 0; i < big; i++)
+        noise[i] = (unsigned char)rand_r(&seed);
+    const char *text = "<qgis>\n</qgis>\n";
+    const densitystyle_file files[] = {
+        {"a.tif", noise, big}, {"a.qml", text, strlen(text)}, {"e", "", 0}};
+    unsigned char *zip;
+    size_t len;
+    char err[256];
+    ck_assert_int_eq(densitystyle_zip(files, 3, &zip, &len, err, sizeof err), HZ_OK);
+    ck_assert(len > 4 && zip[0] == 'P' && zip[1] == 'K');
+    VSILFILE *m = VSIFileFromMemBuffer("/vsimem/check_ds.zip", zip, len, FALSE);
+    ck_assert_ptr_nonnull(m);
+    VSIFCloseL(m);
+    for (int i = 0; i < 3; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "/vsizip//vsimem/check_ds.zip/%s", files[i].name);
+        VSILFILE *f = VSIFOpenL(name, "rb");
+        ck_assert_msg(f != NULL, "%s", name);
+        unsigned char *back = malloc(files[i].len + 16);
+        size_t got = VSIFReadL(back, 1, files[i].len + 16, f);
+        VSIFCloseL(f);
+        ck_assert_uint_eq(got, files[i].len);
+        ck_assert(memcmp(back, files[i].data, got) == 0);
+        free(back);
+    }
+    VSIUnlink("/vsimem/check_ds.zip");
+    free(zip);
+    free(noise);
+    const char *cases[][2] = {{"x.tif", "x.qml"},     {"d/x.TIFF", "d/x.qml"},
+                              {"x", "x.qml"},         {"a.b/x", "a.b/x.qml"},
+                              {"x.png", "x.png.qml"}, {"/t/d.tif", "/t/d.qml"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char out[64];
+        ck_assert_int_eq(densitystyle_qml_path(cases[i][0], out, sizeof out), 0);
+        ck_assert_str_eq(out, cases[i][1]);
+    }
+    char tiny[4];
+    ck_assert_int_eq(densitystyle_qml_path("long.tif", tiny, sizeof tiny), -1);
+}
+END_TEST
+
 START_TEST(test_tilejson)
 {
     double b[4] = {103.9, 30.5, 104.2, 30.8};
@@ -894,6 +945,7 @@ Suite *tiles_suite(void)
     tcase_add_test(tc, test_cache_disk_and_etag);
     tcase_add_test(tc, test_mbtiles_and_dir_export);
     tcase_add_test(tc, test_tilejson);
+    tcase_add_test(tc, test_densitystyle_zip_and_paths);
     suite_add_tcase(s, tc);
     TCase *tr = tcase_create("render");
     tcase_set_timeout(tr, 60);

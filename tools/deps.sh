@@ -11,7 +11,7 @@ need=(
   "file:/usr/lib/x86_64-linux-gnu/libsubunit.a libsubunit-dev"
   "file:/usr/lib/x86_64-linux-gnu/mod_spatialite.so libsqlite3-mod-spatialite"
   "cmd:pkg-config pkg-config" "cmd:cc gcc" "cmd:ogrinfo gdal-bin" "cmd:sqlite3 sqlite3"
-  "cmd:curl curl" "cmd:node nodejs" "cmd:npm npm" "cmd:chromium chromium"
+  "cmd:curl curl" "cmd:unzip unzip" "cmd:node nodejs" "cmd:npm npm" "cmd:chromium chromium"
   "cmd:python3 python3" "cmd:clang-format clang-format" "cmd:clang clang"
   "cmd:scan-build clang-tools" "cmd:cppcheck cppcheck"
   "file:/usr/share/fonts/truetype/wqy/wqy-microhei.ttc fonts-wqy-microhei"

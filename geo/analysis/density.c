@@ -555,24 +555,27 @@ static void free_meta(char **meta, size_t n)
 
 enum { NMETA = 16 };
 
-hz_status density_write_geotiff(const density_result *r, const char *path, char *err, size_t errlen)
+hz_status density_write_geotiff(const density_result *r, const char *path,
+                                const char *const *band_meta, char *err, size_t errlen)
 {
     char *meta[NMETA];
     raster_desc d;
     hz_status st = describe(r, &d, meta, NMETA, err, errlen);
+    d.band_meta = band_meta;
     if (st == HZ_OK) st = raster_write_geotiff(path, &d, r->values, err, errlen);
     free_meta(meta, NMETA);
     return st;
 }
 
-hz_status density_geotiff_bytes(const density_result *r, unsigned char **buf, size_t *len,
-                                char *err, size_t errlen)
+hz_status density_geotiff_bytes(const density_result *r, const char *const *band_meta,
+                                unsigned char **buf, size_t *len, char *err, size_t errlen)
 {
     char *meta[NMETA];
     raster_desc d;
     *buf = NULL;
     *len = 0;
     hz_status st = describe(r, &d, meta, NMETA, err, errlen);
+    d.band_meta = band_meta;
     if (st == HZ_OK) st = raster_geotiff_bytes(&d, r->values, buf, len, err, errlen);
     free_meta(meta, NMETA);
     return st;

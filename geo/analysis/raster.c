@@ -20,6 +20,21 @@
 /* threads: compress the tiles on all cores (a file from the CLI, written after the computation
  * when the cores are idle), or on the calling thread alone (the server, whose worker threads are
  * the parallelism). */
+/* Sets the "KEY=VALUE" items of meta (NULL-terminated; NULL: none) on a dataset or band. */
+static hz_status set_meta(GDALMajorObjectH o, const char *const *meta)
+{
+    for (const char *const *m = meta; m && *m; m++) {
+        const char *eq = strchr(*m, '=');
+        if (!eq) continue;
+        char key[128];
+        size_t kl = (size_t)(eq - *m) < sizeof key - 1 ? (size_t)(eq - *m) : sizeof key - 1;
+        memcpy(key, *m, kl);
+        key[kl] = 0;
+        if (GDALSetMetadataItem(o, key, eq + 1, NULL) != CE_None) return HZ_EIO;
+    }
+    return HZ_OK;
+}
+
 static hz_status write_tiff(const char *path, const char *label, const raster_desc *d,
                             const float *values, int threads, char *err, size_t errlen)
 {
@@ -52,18 +67,11 @@ static hz_status write_tiff(const char *path, const char *label, const raster_de
     if (GDALSetGeoTransform(ds, gt) != CE_None) st = HZ_EIO;
     if (st == HZ_OK && d->wkt && d->wkt[0] && GDALSetProjection(ds, d->wkt) != CE_None)
         st = HZ_ECRS;
-    if (st == HZ_OK && d->meta) {
-        for (const char *const *m = d->meta; *m; m++) {
-            const char *eq = strchr(*m, '=');
-            if (!eq) continue;
-            char key[128];
-            size_t kl = (size_t)(eq - *m) < sizeof key - 1 ? (size_t)(eq - *m) : sizeof key - 1;
-            memcpy(key, *m, kl);
-            key[kl] = 0;
-            if (GDALSetMetadataItem(ds, key, eq + 1, NULL) != CE_None) st = HZ_EIO;
-        }
-    }
+    if (st == HZ_OK) st = set_meta(ds, d->meta);
     GDALRasterBandH band = GDALGetRasterBand(ds, 1);
+    if (st == HZ_OK) st = set_meta(band, d->band_meta);
+    if (st == HZ_OK && GDALSetRasterColorInterpretation(band, GCI_GrayIndex) != CE_None)
+        st = HZ_EIO;
     if (st == HZ_OK && !isnan(d->nodata) && GDALSetRasterNoDataValue(band, d->nodata) != CE_None)
         st = HZ_EIO;
     if (st == HZ_OK && d->description) GDALSetDescription(band, d->description);

@@ -93,14 +93,16 @@ void density_result_free(density_result *r);
 /* The years divisor described above; basis (may be NULL) receives how it was obtained. */
 double density_years(const incset *s, const hz_filter *f, char *basis, size_t basislen);
 
-/* GeoTIFF of the result (Float32, DEFLATE, nodata DENSITY_NODATA, working CRS), with the
- * provenance as metadata item HAZMAP_PROVENANCE (JSON) plus KERNEL, BANDWIDTH, CELL_SIZE,
- * UNIT, INCIDENTS, YEARS, FILTERS, DATA_VERSION items. */
-hz_status density_write_geotiff(const density_result *r, const char *path, char *err,
-                                size_t errlen);
+/* GeoTIFF of the result (Float32, DEFLATE, nodata DENSITY_NODATA, working CRS, the band's
+ * colour interpretation gray), with the provenance as metadata item HAZMAP_PROVENANCE (JSON)
+ * plus KERNEL, BANDWIDTH, CELL_SIZE, UNIT, INCIDENTS, YEARS, FILTERS, DATA_VERSION items, and
+ * band_meta ("KEY=VALUE", NULL-terminated, borrowed; may be NULL: the colour legend of
+ * densitystyle.h) on the band. */
+hz_status density_write_geotiff(const density_result *r, const char *path,
+                                const char *const *band_meta, char *err, size_t errlen);
 
 /* The same GeoTIFF as malloc()ed bytes (for the server's /api/density.tif); free() them. */
-hz_status density_geotiff_bytes(const density_result *r, unsigned char **buf, size_t *len,
-                                char *err, size_t errlen);
+hz_status density_geotiff_bytes(const density_result *r, const char *const *band_meta,
+                                unsigned char **buf, size_t *len, char *err, size_t errlen);
 
 #endif

@@ -21,6 +21,10 @@ void oapif_config(hctx *c, const hreq *rq, hresp *rs);
 void oapif_areas_items(hctx *c, const hreq *rq, hresp *rs);
 void oapif_area_item(hctx *c, const char *fid, const hreq *rq, hresp *rs);
 
+/* Sends feat (consumed; a GeoJSON Feature with its links) with its geometry in EPSG:crs (0:
+ * CRS84) and Content-Crs: paging_send_feature(). */
+void oapif_send_feature(hresp *rs, json_t *feat, int crs);
+
 /* The incidents collection (planners only: 401 for the public, 403 for editors): a page in id
  * order, and one incident by its id. */
 void oapif_incidents_items(hctx *c, const hreq *rq, hresp *rs);

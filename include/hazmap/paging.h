@@ -127,6 +127,11 @@ void paging_send_packed(hctx *c, const hreq *rq, hresp *rs, const paging_params 
 void paging_send_packed_item(hctx *c, hresp *rs, const unsigned char *blob, size_t len,
                              const char *fid, int crs);
 
+/* Sends one GeoJSON Feature written as text (its links included; borrowed) as a 200 with its
+ * geometry in EPSG:crs (0: CRS84) and the Content-Crs header (OGC API - Features Part 2,
+ * /req/crs/crs-action, /req/crs/ogc-crs-header); a 500 when it cannot be transformed. */
+void paging_send_feature(hresp *rs, const char *ftext, size_t flen, int crs);
+
 /* Walks the snapshot's areas in order: each that meets the request's bbox and belongs on the
  * page is made by feature(ud, index) (a new reference, or NULL to skip) and added. */
 void paging_add_areas(hctx *c, const paging_params *pg, paging_page *page,

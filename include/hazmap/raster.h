@@ -20,9 +20,12 @@ typedef struct raster_desc {
     const char *description; /* band description; may be NULL */
     const char *unit;        /* band unit type ("incidents per km2 per year"); may be NULL */
     const char *const *meta; /* NULL-terminated "KEY=VALUE" items (default domain); may be NULL */
+    const char *const *band_meta; /* the same, of the band (a colour legend); may be NULL */
 } raster_desc;
 
-/* Writes values (nx * ny floats, row 0 first) to a GeoTIFF at path (replaced if present).
+/* Writes values (nx * ny floats, row 0 first) to a GeoTIFF at path (replaced if present); the
+ * band's colour interpretation is gray (GCI_GrayIndex: one continuous quantity; a Float32 band
+ * can carry no palette, its colours are a style's: densitystyle.h).
  * HZ_EIO naming the path when GDAL cannot create or write it. */
 hz_status raster_write_geotiff(const char *path, const raster_desc *d, const float *values,
                                char *err, size_t errlen);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # gisclients.sh - GIS clients read the collections as they would in the field (issue 15), with
 # GDAL's own OGC API - Features driver (OAPIF) against a live `hazmap serve` on the sample:
-#  1. a full ogr2ogr copy of the planners' hot spots at GDAL's default page size (10 in GDAL 3.6:
-#     thousands of pages) costs one computation (/metrics: hazmap_analysis_computations_total);
+#  1. a full ogr2ogr copy of the planners' hot spots at GDAL's default page size (10 in GDAL 3.6)
+#     costs one computation (/metrics: hazmap_analysis_computations_total) and, as GDAL follows
+#     the next links whose limit doubles up to the maximum, a few dozen requests, not thousands;
 #  2. GeoPackage and Shapefile copies of the collections keep every field and every value;
 #  3. f=csv and f=gpkg downloads of the items (BOM, attachment name, every feature, readable by OGR);
 #  4. OGC API - Features Part 2 (CRS by reference), each requirement named by its clause;
@@ -52,10 +53,18 @@ if ogr2ogr -f GPKG "$TMP/hotspots.gpkg" "OAPIF:$B/collections/hotspots" "${AUTH[
   n=$(ogrinfo -ro -so "$TMP/hotspots.gpkg" hotspots | sed -n 's/^Feature Count: //p')
   matched=$(curl -fsS -H "Authorization: Bearer $TOKEN" "$B/collections/hotspots/items?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["numberMatched"])')
   c=$(computations hotspots)
-  if [ "$n" = "$matched" ] && [ "$c" = 1 ] && [ "$pages" -gt 100 ]; then
-    ok "ogr2ogr copied all $n hot-spot cells in $pages pages ($secs s) with 1 computation"
+  # the pages' limits, in the order asked: GDAL's own 10 (twice: the schema, then the first
+  # page), then the next links' 20, 40, ... up to 10000
+  limits=$(sed -n 's|^GET /collections/hotspots/items?.*limit=\([0-9]*\).*|\1|p' "$TMP/server.log" | head -n "$pages" | paste -sd' ')
+  want_limits=$(python3 -c "
+n, l, out, off = $matched, 10, ['10', '10'], 10
+while off < n:
+    l = min(2 * l, 10000); out.append(str(l)); off += l
+print(' '.join(out))")
+  if [ "$n" = "$matched" ] && [ "$c" = 1 ] && [ "$limits" = "$want_limits" ]; then
+    ok "ogr2ogr copied all $n hot-spot cells in $pages pages ($secs s) with 1 computation, limits $limits"
   else
-    bad "ogr2ogr hot spots: $n of $matched cells, $pages pages, computations '$c' (want 1)"
+    bad "ogr2ogr hot spots: $n of $matched cells, $pages pages, computations '$c' (want 1), limits '$limits' (want '$want_limits')"
   fi
 else
   bad "ogr2ogr of the hot spots failed: $(tail -3 "$TMP/ogr.err")"
@@ -193,6 +202,48 @@ PY
 ); then ok "$coll in EPSG:4490 through GDAL: CRS84 with the axes swapped ($out)"; else bad "$coll in EPSG:4490: ${out:-$(tail -2 "$TMP/crs.err")}"; fi
   out=
 done
+# /req/crs/crs-action, /req/crs/ogc-crs-header on single features (/collections/{id}/items/{fid}):
+# an area (GDAL's GeoJSON driver reading the item's URL) and an incident (GDAL's OAPIF driver
+# asking for one feature by its id: ogr2ogr -fid) in EPSG:4490 are the CRS84 ones with the axes
+# swapped, within 1e-9; Content-Crs names the CRS
+AREA=$(curl -fsS "${H[@]}" "$B/collections/areas/items?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["features"][0]["id"])')
+INC=$(curl -fsS "${H[@]}" "$B/collections/incidents/items?limit=1&offset=7" | python3 -c 'import json,sys; print(json.load(sys.stdin)["features"][0]["id"])')
+one_pair() { # NAME SRC84 SRC4490 [ogr2ogr options...]
+  local name=$1 s84=$2 s90=$3
+  shift 3
+  rm -f "$TMP/o84.json" "$TMP/o4490.json"
+  if ogr2ogr -f GeoJSON "$TMP/o84.json" "$s84" "$@" 2> "$TMP/one.err" &&
+    ogr2ogr -f GeoJSON "$TMP/o4490.json" "$s90" "$@" 2>> "$TMP/one.err" &&
+    out=$(python3 - "$TMP/o84.json" "$TMP/o4490.json" <<'PY' 2>&1
+import json, sys
+a, b = (json.load(open(f))["features"] for f in sys.argv[1:3])
+assert len(a) == 1 == len(b), (len(a), len(b))
+def pts(c):
+    if isinstance(c[0], (int, float)):
+        yield c
+    else:
+        for x in c:
+            yield from pts(x)
+n = worst = 0
+for p, q in zip(pts(a[0]["geometry"]["coordinates"]), pts(b[0]["geometry"]["coordinates"])):
+    worst = max(worst, abs(p[0] - q[1]), abs(p[1] - q[0]))
+    n += 1
+assert n and worst <= 1e-9, (n, worst)
+print(f"{n} positions, largest difference {worst:g}")
+PY
+); then ok "$name in EPSG:4490 through GDAL: CRS84 with the axes swapped ($out)"; else bad "$name in EPSG:4490: ${out:-$(tail -2 "$TMP/one.err")}"; fi
+  out=
+}
+one_pair "area $AREA (single feature)" "$B/collections/areas/items/$AREA" "$B/collections/areas/items/$AREA?crs=$CGCS" "${AUTH[@]}"
+one_pair "incident $INC (single feature, OAPIF -fid)" "OAPIF:$B/collections/incidents" "OAPIF:$B/collections/incidents?crs=$CGCS" -fid "$INC" "${AUTH[@]}"
+one_pair "public area $AREA (single feature)" "$B/collections/areas/items/$AREA" "$B/collections/areas/items/$AREA?crs=$CGCS"
+for u in "areas/items/$AREA" "incidents/items/$INC"; do
+  h90=$(curl -fsS -D - -o /dev/null "${H[@]}" "$B/collections/$u?crs=$CGCS" | tr -d '\r' | sed -n 's/^Content-Crs: //ip')
+  h84=$(curl -fsS -D - -o /dev/null "${H[@]}" "$B/collections/$u" | tr -d '\r' | sed -n 's/^Content-Crs: //ip')
+  [ "$h84" = "<$C84>" ] && [ "$h90" = "<$CGCS>" ] && ok "$u: Content-Crs $h84, $h90 with crs" || bad "$u: Content-Crs '$h84' / '$h90'"
+done
+s=$(curl -s -o /dev/null -w '%{http_code}' "${H[@]}" "$B/collections/incidents/items/$INC?crs=EPSG:9999")
+[ "$s" = 400 ] && ok "a single incident in an unknown crs is a 400" || bad "a single incident with crs=EPSG:9999 answered $s"
 # /req/crs/fc-bbox-crs-action: a bbox in bbox-crs selects what the same box in CRS84 does
 n84=$(curl -fsS "${H[@]}" "$B/collections/blackspots/items?bbox=104.05,30.60,104.10,30.66" | python3 -c 'import json,sys; print(json.load(sys.stdin)["numberMatched"])')
 n90=$(curl -fsS "${H[@]}" "$B/collections/blackspots/items?bbox=30.60,104.05,30.66,104.10&bbox-crs=$CGCS" | python3 -c 'import json,sys; print(json.load(sys.stdin)["numberMatched"])')
