@@ -154,7 +154,7 @@ int main(int argc, char **argv)
      * along roads and junctions with a diffuse remainder. */
     double W = 1100 * 10.0, Hgt = 1200 * 10.0; /* the points' box, whatever the grid */
     hz_points p = {n, malloc(n * sizeof(double)), malloc(n * sizeof(double)),
-                   malloc(n * sizeof(double)), NULL};
+                   malloc(n * sizeof(double)), NULL, 0};
     double cx[40], cy[40], cs[40];
     for (int c = 0; c < 40; c++) {
         cx[c] = X0 + (0.1 + 0.8 * rnd(&seed)) * W;

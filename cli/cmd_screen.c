@@ -125,6 +125,9 @@ static void print_summary(FILE *fp, const char *cmd, const screen_result *r, con
             "%lld unassigned\n",
             cmd, (long long)r->incidents, r->years, (long long)r->at_junctions,
             (long long)r->on_sections, (long long)r->unassigned);
+    if (r->without_point > 0)
+        fprintf(fp, "hazmap %s: left out %lld records without a point (known only by their area)\n",
+                cmd, (long long)r->without_point);
     fprintf(fp,
             "  sites: %zu junctions (%zu with a crash), %zu sections (%zu with a crash); "
             "%zu listed by %s, %zu meeting a rule%s%s\n",

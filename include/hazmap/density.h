@@ -73,7 +73,8 @@ typedef struct density_result {
     double bandwidth;   /* metres, as used */
     double years;       /* the "per year" divisor */
     double scale;       /* 1e6 / years */
-    size_t incidents;   /* incidents selected */
+    size_t incidents;   /* incidents selected (with a point) */
+    size_t without_point; /* selected by the filter but left out: no point (incset.h) */
     double weight_sum;  /* their total weight (= incidents for count weights) */
     double max_value;   /* largest cell value */
     char work_srs[256]; /* "EPSG:32648" */

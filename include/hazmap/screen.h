@@ -185,6 +185,7 @@ typedef struct screen_result {
     size_t flagged;     /* listed sites meeting a rule */
     int64_t incidents;  /* crashes screened */
     int64_t unassigned; /* of which on no site */
+    int64_t without_point; /* filtered but left out: no point (incset.h; set by screen_run) */
     int64_t at_junctions, on_sections;
     double years;     /* study period */
     int64_t from, to; /* the study period, seconds; INT64_MIN when none */
