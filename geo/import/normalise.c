@@ -302,29 +302,30 @@ static void norm_coordinates(const norm_opts *o, const norm_in *in, norm_out *ou
 }
 
 /* The area named by the record (text[NORM_AREA]: a code, a name or a short name, see
- * areaindex_resolve()). Without a point it is the record's area, and a name that matches no area
- * or several is a problem. With a point the point decides the area (areaindex_locate(), in
- * norm_incident()); a named area that does not contain the located one, nor lie within it, or
- * that cannot be resolved, only sets area_mismatch, which the importers count. */
+ * areaindex_resolve()) of a record without a point: it is the record's area, and a name that
+ * matches no area or several is a problem. A record with a point gets its area from the point
+ * (norm_incident()), and area_disagrees() compares the named one. */
 static void norm_area(const norm_opts *o, const norm_in *in, norm_out *out)
 {
     const char *as = in->text[NORM_AREA];
-    if (is_blank(as)) return;
+    if (!area_only(in)) return; /* a point (or a bad one, reported already) decides */
     const char *code = NULL;
     char list[200];
     int n = o->ai ? areaindex_resolve(o->ai, as, &code, list, sizeof list) : 0;
-    if (!isnan(out->rec.lon) || !isnan(out->rec.lat)) {
-        if (out->nproblems > 0 || !o->ai) return; /* a bad point: reported already */
-        const char *at = areaindex_locate(o->ai, out->rec.lon, out->rec.lat);
-        out->area_mismatch = n != 1 || !at ||
-                             !(areaindex_within(o->ai, at, code) ||
-                               areaindex_within(o->ai, code, at));
-        return;
-    }
     if (n == 1)
         out->rec.area_code = code;
     else
         problem(out, NORM_AREA, n == 0 ? RULE_AREA_UNKNOWN : RULE_AREA_AMBIGUOUS, as, list);
+}
+
+/* 1 when a record whose point lies in the area at (NULL: in none) names an area as (not blank)
+ * that neither contains at nor lies within it, or that names no single area: the point wins,
+ * and the importers count the disagreement. */
+static int area_disagrees(const areaindex *ai, const char *as, const char *at)
+{
+    const char *code = NULL;
+    if (areaindex_resolve(ai, as, &code, NULL, 0) != 1 || !at) return 1;
+    return !(areaindex_within(ai, at, code) || areaindex_within(ai, code, at));
 }
 
 static void norm_id(const norm_in *in, norm_out *out)
@@ -486,8 +487,11 @@ int norm_incident(const norm_opts *o, const norm_in *in, norm_out *out)
     norm_numbers(in, out);
     norm_description(in, out);
     if (out->nproblems > 0) return out->nproblems;
-    if (o->ai && hz_rec_has_point(&out->rec))
+    if (o->ai && hz_rec_has_point(&out->rec)) {
         out->rec.area_code = areaindex_locate(o->ai, out->rec.lon, out->rec.lat);
+        if (!is_blank(in->text[NORM_AREA]))
+            out->area_mismatch = area_disagrees(o->ai, in->text[NORM_AREA], out->rec.area_code);
+    }
     check_record(out);
     return 0;
 }
