@@ -178,8 +178,8 @@ static int64_t sql_int(const char *db, const char *sql)
 
 static int first_lon_nan(void *ud, const hz_incident_rec *r)
 {
-    *(int *)ud = isnan(r->lon) && isnan(r->lat) && r->area_code &&
-                 strcmp(r->area_code, "510104003") == 0;
+    *(int *)ud =
+        isnan(r->lon) && isnan(r->lat) && r->area_code && strcmp(r->area_code, "510104003") == 0;
     return 1;
 }
 

@@ -292,8 +292,8 @@ json_t *nettile_legend_json(const nettile_params *p, const nettile_view *v)
         json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:s}", "lixels", (json_int_t)v->lixels,
                   "nonzero_lixels", (json_int_t)v->nonzero, "snapped", (json_int_t)v->snapped,
                   "unsnapped", (json_int_t)v->unsnapped, "without_point",
-                  (json_int_t)v->without_point, "years", v->years, "top_share",
-                  v->top_share, "method",
+                  (json_int_t)v->without_point, "years", v->years, "top_share", v->top_share,
+                  "method",
                   "network kernel density (nkde.h: quartic, discontinuous, at most 10 junctions "
                   "a path, 20 m lixels, 30 m snap); class breaks fitted on the non-zero lixels "
                   "by the density tiles' rule"));

@@ -33,7 +33,7 @@
 
 typedef struct ai_area {
     char *code;
-    char *name, *parent; /* name as stored; parent code or NULL */
+    char *name, *parent;     /* name as stored; parent code or NULL */
     int rank;                /* 3 community, 2 subdistrict, 1 district */
     size_t ring_off, nrings; /* into ring_start/ring_end */
     double minx, miny, maxx, maxy;

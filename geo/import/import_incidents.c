@@ -63,10 +63,9 @@ enum role {
 
 /* The store field each role fills; also the column names recognised without options. */
 static const char *const role_field[R_COUNT] = {
-    NULL,         "id",          "occurred_at", "time2",    "lon",     "lat",       "wkt",
-    "mechanism",  "place",       "intent",      "severity", "victims", "age",       "sex",
-    "disability", "description", "activity",    "outcome",  "nature",  "body_part", "icd10",
-    "area"};
+    NULL,       "id",      "occurred_at", "time2",     "lon",   "lat", "wkt",        "mechanism",
+    "place",    "intent",  "severity",    "victims",   "age",   "sex", "disability", "description",
+    "activity", "outcome", "nature",      "body_part", "icd10", "area"};
 
 /* Common spellings of coordinate columns, matched case-insensitively. */
 static const char *const lon_names[] = {"lon", "lng", "long", "longitude", "x", "easting", NULL};
@@ -705,9 +704,8 @@ static hz_status do_row(inc_ctx *c, char **vals, size_t n, int64_t line, const c
     char *extra = row_extra(c, vals, n, &oom);
     if (oom) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     out.rec.extra = extra;
-    hz_status s =
-        c->pb ? pipe_add_row(c, &out.rec, out.area_mismatch, err, errlen)
-              : apply_row(c, &out.rec, out.area_mismatch, err, errlen);
+    hz_status s = c->pb ? pipe_add_row(c, &out.rec, out.area_mismatch, err, errlen)
+                        : apply_row(c, &out.rec, out.area_mismatch, err, errlen);
     free(extra);
     return s;
 }
@@ -750,9 +748,9 @@ static hz_status assign_roles(inc_ctx *c, int have_geometry, char *err, size_t e
     struct {
         const char *opt, *what;
         int role;
-    } ex[] = {{o->lon, "--lon/--x", R_LON},  {o->lat, "--lat/--y", R_LAT},
-              {o->wkt, "--wkt", R_WKT},      {o->id, "--id", R_ID},
-              {o->time, "--time", R_TIME},   {o->time2, "--time2", R_TIME2},
+    } ex[] = {{o->lon, "--lon/--x", R_LON},   {o->lat, "--lat/--y", R_LAT},
+              {o->wkt, "--wkt", R_WKT},       {o->id, "--id", R_ID},
+              {o->time, "--time", R_TIME},    {o->time2, "--time2", R_TIME2},
               {o->icd10, "--icd10", R_ICD10}, {o->area_field, "--area-field", R_AREA}};
     char cols[1024];
     for (size_t i = 0; i < sizeof ex / sizeof *ex; i++) {
@@ -795,8 +793,7 @@ static hz_status assign_roles(inc_ctx *c, int have_geometry, char *err, size_t e
             if (c->col[R_WKT] >= 0) c->col[R_LON] = c->col[R_LAT] = -1;
         }
         /* without coordinate columns, an area column makes every row area-only */
-        if (c->col[R_WKT] < 0 && (c->col[R_LON] < 0 || c->col[R_LAT] < 0) &&
-            c->col[R_AREA] < 0) {
+        if (c->col[R_WKT] < 0 && (c->col[R_LON] < 0 || c->col[R_LAT] < 0) && c->col[R_AREA] < 0) {
             list_columns(c, cols, sizeof cols);
             return hz_fail(HZ_EINVAL, err, errlen,
                            "%s: no coordinate columns (looked for lon/lng/long/longitude/x/"

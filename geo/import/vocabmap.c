@@ -29,8 +29,8 @@ struct vocabmap {
 };
 
 static const char *const fields[] = {
-    "id",          "occurred_at", "time2",   "lon",      "lat",       "x",     "y",   "wkt",
-    "mechanism",   "place",       "intent",  "severity", "victims",   "age",   "sex", "disability",
+    "id",          "occurred_at", "time2",   "lon",      "lat",       "x",     "y",    "wkt",
+    "mechanism",   "place",       "intent",  "severity", "victims",   "age",   "sex",  "disability",
     "description", "activity",    "outcome", "nature",   "body_part", "icd10", "area", NULL};
 
 typedef struct builtin {

@@ -791,13 +791,12 @@ out:
  * so that the numbering can move (another migration may take number 3). */
 static hz_status migrate_2_3(store *st, char *err, size_t errlen)
 {
-    static const char *const edit =
-        "UPDATE sqlite_master SET sql=replace(replace(sql,"
-        "'lon REAL NOT NULL, lat REAL NOT NULL','lon REAL, lat REAL'),"
-        "'\"geom\" POINT NOT NULL DEFAULT ''''','\"geom\" POINT')"
-        " WHERE type='table' AND name='incidents'"
-        " AND instr(sql,'lon REAL NOT NULL, lat REAL NOT NULL') > 0"
-        " AND instr(sql,'\"geom\" POINT NOT NULL DEFAULT ''''') > 0";
+    static const char *const edit = "UPDATE sqlite_master SET sql=replace(replace(sql,"
+                                    "'lon REAL NOT NULL, lat REAL NOT NULL','lon REAL, lat REAL'),"
+                                    "'\"geom\" POINT NOT NULL DEFAULT ''''','\"geom\" POINT')"
+                                    " WHERE type='table' AND name='incidents'"
+                                    " AND instr(sql,'lon REAL NOT NULL, lat REAL NOT NULL') > 0"
+                                    " AND instr(sql,'\"geom\" POINT NOT NULL DEFAULT ''''') > 0";
     sqlite3_stmt *v = NULL;
     if (sqlite3_prepare_v2(st->db, "PRAGMA schema_version", -1, &v, NULL) != SQLITE_OK ||
         sqlite3_step(v) != SQLITE_ROW) {

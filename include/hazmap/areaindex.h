@@ -29,8 +29,8 @@ const char *areaindex_locate(const areaindex *ai, double lon, double lat);
 
 /* Resolves an area named in a record (issue 11: records with an area but no point): text is an
  * area's code (exactly), its name (exactly), or a short form of its name: the name without its
- * level suffix (街道办事处, 街道, 社区, 镇, 乡), so 春熙路 finds 春熙路街道, and 春熙路街道 finds an
- * area stored as 春熙路. Tried in that order; the first that matches anything decides. Spaces
+ * level suffix (街道办事处, 街道, 社区, 镇, 乡), so 春熙路 finds 春熙路街道, and 春熙路街道 finds
+ * an area stored as 春熙路. Tried in that order; the first that matches anything decides. Spaces
  * and tabs around text are ignored. Returns the number of areas matched (0 none, 1 found: *code
  * set, borrowed from the index; 2 or more ambiguous: *code NULL). When list is not NULL it
  * receives, for an ambiguous name, up to four of the matches as "code (name), ..." for the
