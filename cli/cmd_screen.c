@@ -125,9 +125,6 @@ static void print_summary(FILE *fp, const char *cmd, const screen_result *r, con
             "%lld unassigned\n",
             cmd, (long long)r->incidents, r->years, (long long)r->at_junctions,
             (long long)r->on_sections, (long long)r->unassigned);
-    if (r->without_point > 0)
-        fprintf(fp, "hazmap %s: left out %lld records without a point (known only by their area)\n",
-                cmd, (long long)r->without_point);
     fprintf(fp,
             "  sites: %zu junctions (%zu with a crash), %zu sections (%zu with a crash); "
             "%zu listed by %s, %zu meeting a rule%s%s\n",
@@ -231,6 +228,7 @@ int cmd_screen(int argc, char **argv)
     }
     if (write_out(cmd, r, output) != 0) goto done;
     print_summary(output && strcmp(output, "-") != 0 ? stdout : stderr, cmd, r, output);
+    cli_note_without_point(cmd, (size_t)r->without_point);
     status = 0;
 done:
     screen_free(r);

@@ -154,6 +154,31 @@ traffic_nopoint=$(q "SELECT count(*) FROM incidents WHERE geom IS NULL AND mecha
 got=$(jq "$WORK/d2.json" "d['without_point']")
 check "density under a filter: without_point counts the filtered ones ($got = $traffic_nopoint)" test "$got" = "$traffic_nopoint"
 
+start=$(date -d '2013-07-01T00:00:00+08:00' +%s)
+"$HAZMAP" evaluate --db "$DB" --area 510104006 --start 2013-07-01 --format json -o "$WORK/ev.json" > /dev/null 2>&1
+got=$(jq "$WORK/ev.json" "d['before']['count'] + d['after']['count']")
+want=$(q "SELECT count(*) FROM incidents i JOIN areas a ON a.code=i.area_code WHERE (a.code='510104006' OR a.parent_code='510104006') AND t >= $start - 365*86400 AND t < $start + 365*86400")
+want_nopoint=$(q "SELECT count(*) FROM incidents i JOIN areas a ON a.code=i.area_code WHERE (a.code='510104006' OR a.parent_code='510104006') AND t >= $start - 365*86400 AND t < $start + 365*86400 AND i.geom IS NULL")
+check "evaluate: 水井坊's two windows hold $got = SpatiaLite's $want ($want_nopoint of them area-only)" \
+  test "$got" = "$want" -a "$want_nopoint" -gt 0
+
+"$HAZMAP" emerging --db "$DB" --step quarter -o "$WORK/e.geojson" > /dev/null 2> "$WORK/e.err"
+got=$(jq "$WORK/e.geojson" "d['provenance']['without_point']")
+check "emerging hot spots: without_point $got = $nopoint" test "$got" = "$nopoint"
+check "emerging hot spots: says it left out $nopoint records" grep -qF "left out $nopoint records without a point" "$WORK/e.err"
+
+"$HAZMAP" import-roads --db "$DB" data/jinjiang_roads.geojson > /dev/null 2>&1 || { echo "FAIL import-roads"; exit 1; }
+"$HAZMAP" screen --db "$DB" -o "$WORK/s.json" > /dev/null 2> "$WORK/s.err"
+got=$(jq "$WORK/s.json" "d['summary']['without_point'], d['summary']['incidents']")
+want_pts=$(q "SELECT count(*) FROM incidents WHERE geom IS NOT NULL AND mechanism LIKE 'traffic%'")
+check "screening (traffic): without_point and incidents ($got) = ($traffic_nopoint, $want_pts)" \
+  test "$got" = "$traffic_nopoint $want_pts"
+check "screening: says it left out $traffic_nopoint records" grep -qF "left out $traffic_nopoint records without a point" "$WORK/s.err"
+"$HAZMAP" network-density --db "$DB" -o "$WORK/n.geojson" > "$WORK/n.json" 2> "$WORK/n.err"
+got=$(jq "$WORK/n.json" "d['without_point'], d['incidents_snapped'] + d['incidents_unsnapped']")
+check "network density: without_point and incidents ($got) = ($nopoint, $haspoint)" test "$got" = "$nopoint $haspoint"
+check "network density: says it left out $nopoint records" grep -qF "left out $nopoint records without a point" "$WORK/n.err"
+
 # ---- 3. the server ----
 TOKEN=$("$HAZMAP" token create --db "$DB" --role planner --label t) || { echo "FAIL token"; exit 1; }
 EDITOR=$("$HAZMAP" token create --db "$DB" --role editor --label e)
@@ -182,5 +207,12 @@ bad='{"type":"Feature","geometry":null,"properties":{"source":"api","source_id":
 code=$(post /collections/incidents/items "$bad" "${E[@]}")
 check "POST an unknown area: 400 naming properties.area_code ($code)" \
   test "$code" = 400 -a -n "$(grep -F 'properties.area_code' "$WORK/body" | grep -F 'matches no area')"
+check "GET the density legend: 200" test "$(get '/tiles/density/legend.json' "${P[@]}")" = 200
+got=$(jq "$WORK/body" "d['without_point']")
+want=$(q "SELECT count(*) FROM incidents WHERE geom IS NULL")
+check "density legend: without_point $got = $want" test "$got" = "$want"
+check "GET the network legend: 200" test "$(get '/tiles/network/legend.json' "${P[@]}")" = 200
+got=$(jq "$WORK/body" "d['network']['without_point']")
+check "network legend: without_point $got = $want" test "$got" = "$want"
 check "server still alive" kill -0 "$PID"
 exit $fail
