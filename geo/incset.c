@@ -19,6 +19,7 @@
 #include "hazmap/workcrs.h"
 
 #include <xxhash.h>
+#include <assert.h>
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
@@ -514,6 +515,8 @@ hz_status incset_select(const incset *s, const hz_filter *f, hz_points *out, cha
         n++;
     }
     out->n = n;
+    /* every incident passing f is a point or counted as left out, never both */
+    assert(n + out->without_point <= s->n);
     return HZ_OK;
 }
 
