@@ -153,8 +153,9 @@ int main(int argc, char **argv)
     /* 60 % in 40 clusters (sd 80-400 m), 40 % uniform background: incident maps are clustered
      * along roads and junctions with a diffuse remainder. */
     double W = 1100 * 10.0, Hgt = 1200 * 10.0; /* the points' box, whatever the grid */
-    hz_points p = {n, malloc(n * sizeof(double)), malloc(n * sizeof(double)),
-                   malloc(n * sizeof(double)), NULL};
+    hz_points p = {
+        n, malloc(n * sizeof(double)), malloc(n * sizeof(double)), malloc(n * sizeof(double)), NULL,
+        0};
     double cx[40], cy[40], cs[40];
     for (int c = 0; c < 40; c++) {
         cx[c] = X0 + (0.1 + 0.8 * rnd(&seed)) * W;

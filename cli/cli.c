@@ -136,3 +136,11 @@ incset *cli_load_snapshot(const char *cmd, const char *db, const char *work_srs)
     if (!s) cli_error(cmd, "%s", err);
     return s;
 }
+
+void cli_note_without_point(const char *cmd, size_t n)
+{
+    if (n > 0)
+        fprintf(stderr,
+                "hazmap %s: left out %zu records without a point (known only by their area)\n", cmd,
+                n);
+}

@@ -57,6 +57,10 @@ int cli_double(const char *cmd, const char *opt, const char *s, double lo, doubl
  * On failure prints the reason as "hazmap CMD: ..." and returns NULL. Free with incset_free(). */
 incset *cli_load_snapshot(const char *cmd, const char *db, const char *work_srs);
 
+/* When n > 0, prints "hazmap CMD: left out N records without a point (known only by their
+ * area)" to stderr: every point analysis says what it did not map (incset.h). */
+void cli_note_without_point(const char *cmd, size_t n);
+
 /* Prints "hazmap CMD: message" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

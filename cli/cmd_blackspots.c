@@ -93,6 +93,7 @@ int cmd_blackspots(int argc, char **argv)
             "min_points %d, work CRS %s%s%s\n",
             cmd, r->n, (long long)r->incidents, (long long)r->noise, p.eps, r->params.min_points,
             r->work_srs, output ? " -> " : "", output ? output : "");
+    cli_note_without_point(cmd, (size_t)r->without_point);
     status = 0;
 done:
     json_decref(gj);

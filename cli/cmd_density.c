@@ -127,6 +127,7 @@ int cmd_density(int argc, char **argv)
         char *txt = json_dumps(r->provenance, JSON_INDENT(2) | JSON_SORT_KEYS);
         if (txt) printf("%s\n", txt);
         free(txt);
+        cli_note_without_point(cmd, r->without_point);
     }
     density_result_free(r);
     incset_free(s);

@@ -155,6 +155,7 @@ int cmd_emerging(int argc, char **argv)
         return st == HZ_EINVAL || st == HZ_ELIMIT ? 2 : 1;
     }
     fputs(why, stderr);
+    cli_note_without_point(cmd, emerging_without_point(r));
     int rc = write_out(cmd, r, a.outp);
     if (rc == 0) summary(r, a.outp);
     emerging_free(r);

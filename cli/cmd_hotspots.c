@@ -246,6 +246,7 @@ int cmd_hotspots(int argc, char **argv)
         return st == HZ_EINVAL || st == HZ_ELIMIT ? 2 : 1;
     }
     fputs(why, stderr);
+    cli_note_without_point(cmd, hotspots_without_point(r));
     int cls[7];
     count_classes(r, cls);
     rc = write_geojson(cmd, r, suppress_below, a.outp);

@@ -13,7 +13,10 @@ static void print_summary(const char *what, const import_summary *s)
     printf("%s: read %lld, loaded %lld, replaced %lld, unchanged %lld, rejected %lld", what,
            (long long)s->read, (long long)s->loaded, (long long)s->replaced,
            (long long)s->unchanged, (long long)s->rejected);
-    if (strcmp(what, "incidents") == 0) printf(", outside all areas %lld", (long long)s->outside);
+    if (strcmp(what, "incidents") == 0)
+        printf(", outside all areas %lld, area only (no point) %lld, point and area disagree "
+               "%lld",
+               (long long)s->outside, (long long)s->area_only, (long long)s->area_mismatch);
     printf(" (batch %lld)\n", (long long)s->batch_id);
     for (int i = 0; i < s->nreasons; i++)
         printf("  rejected, %s: %lld\n", s->reason[i], (long long)s->reason_count[i]);
@@ -117,6 +120,10 @@ static const char incidents_help[] =
     "  --sheet NAME       the sheet of an XLSX/XLS/ODS file (default the first; its first row is\n"
     "                     the header, even when every cell is text); the same as --layer\n"
     "  --skip-rows N      rows above the header to skip (a sheet's merged title rows), 0..1000\n"
+    "  --area-field C     a column naming the record's sub-district by code, name or short\n"
+    "                     name (春熙路 for 春熙路街道); found as 街道 without the option. A row\n"
+    "                     without coordinates is stored with that area and no point; with\n"
+    "                     both, the point decides (disagreements are counted)\n"
     "  --encoding E       of a CSV: auto (default: UTF-8 with or without BOM, UTF-16 with BOM,\n"
     "                     else GB18030, which covers GBK/GB2312), utf-8, gb18030, gbk, utf-16\n"
     "Columns named like the store fields (id, occurred_at, lon, lat, mechanism, place, intent,\n"
@@ -149,6 +156,7 @@ int cmd_import_incidents(int argc, char **argv)
                             {"skip-rows", 1, &skip},
                             {"icd10", 1, &o.icd10},
                             {"format", 1, &o.format},
+                            {"area-field", 1, &o.area_field},
                             {"help", 0, &help},
                             {NULL, 0, NULL}};
     const char *pos[1];

@@ -100,7 +100,8 @@ static roadnet *load_roads(const char *cmd, const char *db, const incset *s)
 }
 
 static void print_provenance(const hz_filter *f, const nkde_opts *o, const nkde_result *r,
-                             const roadnet *net, double years, const char *out)
+                             const roadnet *net, double years, const char *out,
+                             size_t without_point)
 {
     char canon[2048];
     filter_canonical(f, canon, sizeof canon);
@@ -116,6 +117,7 @@ static void print_provenance(const hz_filter *f, const nkde_opts *o, const nkde_
         years > 0 ? "incidents (or score) per km of road per year" : "incidents (or score) per m");
     if (j) {
         json_object_set_new(j, "output", json_string(out));
+        json_object_set_new(j, "without_point", json_integer((json_int_t)without_point));
         char *txt = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
         if (txt) printf("%s\n", txt);
         free(txt);
@@ -141,9 +143,10 @@ static int run(const char *cmd, const incset *s, const roadnet *net, const hz_fi
     hz_status rc = incset_select(s, f, &p, err, sizeof err);
     if (rc == HZ_OK) rc = nkde_compute(net, &p, o, &r, err, sizeof err);
     if (rc == HZ_OK) rc = nkde_write(net, r, out, !all, err, sizeof err);
-    if (rc == HZ_OK)
-        print_provenance(f, o, r, net, years, out);
-    else
+    if (rc == HZ_OK) {
+        print_provenance(f, o, r, net, years, out, p.without_point);
+        cli_note_without_point(cmd, p.without_point);
+    } else
         cli_error(cmd, "%s", err);
     nkde_result_free(r);
     hz_points_free(&p);

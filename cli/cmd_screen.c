@@ -228,6 +228,7 @@ int cmd_screen(int argc, char **argv)
     }
     if (write_out(cmd, r, output) != 0) goto done;
     print_summary(output && strcmp(output, "-") != 0 ? stdout : stderr, cmd, r, output);
+    cli_note_without_point(cmd, (size_t)r->without_point);
     status = 0;
 done:
     screen_free(r);

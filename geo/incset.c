@@ -19,6 +19,7 @@
 #include "hazmap/workcrs.h"
 
 #include <xxhash.h>
+#include <assert.h>
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
@@ -186,9 +187,13 @@ static hz_status project_all(incset *s, const char *work_srs, char *err, size_t 
         lon0 = (bb[0] + bb[2]) / 2;
         lat0 = (bb[1] + bb[3]) / 2;
     } else if (s->n) {
-        for (size_t i = 0; i < s->n; i++) {
-            lon0 += s->items[i].lon / (double)s->n;
-            lat0 += s->items[i].lat / (double)s->n;
+        size_t np = 0;
+        for (size_t i = 0; i < s->n; i++)
+            np += hz_incident_has_point(&s->items[i]);
+        for (size_t i = 0; i < s->n && np; i++) {
+            if (!hz_incident_has_point(&s->items[i])) continue;
+            lon0 += s->items[i].lon / (double)np;
+            lat0 += s->items[i].lat / (double)np;
         }
     }
     workcrs *w = workcrs_new(work_srs, lon0, lat0, err, errlen);
@@ -209,14 +214,16 @@ static hz_status project_all(incset *s, const char *work_srs, char *err, size_t 
     for (size_t start = 0; start < s->n && rc == HZ_OK; start += CHUNK) {
         size_t m = s->n - start < CHUNK ? s->n - start : CHUNK;
         double *lon = buf, *lat = buf + CHUNK, *x = xy, *y = xy + CHUNK;
-        for (size_t k = 0; k < m; k++) {
-            lon[k] = s->items[start + k].lon;
-            lat[k] = s->items[start + k].lat;
+        for (size_t k = 0; k < m; k++) { /* no point: projected as (0, 0), then NaN again */
+            int p = hz_incident_has_point(&s->items[start + k]);
+            lon[k] = p ? s->items[start + k].lon : 0;
+            lat[k] = p ? s->items[start + k].lat : 0;
         }
         rc = workcrs_forward(w, m, lon, lat, x, y);
         for (size_t k = 0; k < m && rc == HZ_OK; k++) {
-            s->items[start + k].x = x[k];
-            s->items[start + k].y = y[k];
+            int p = hz_incident_has_point(&s->items[start + k]);
+            s->items[start + k].x = p ? x[k] : NAN;
+            s->items[start + k].y = p ? y[k] : NAN;
         }
     }
     if (rc != HZ_OK) hz_fail(rc, err, errlen, "projecting incidents to %s failed", s->srs);
@@ -496,7 +503,11 @@ hz_status incset_select(const incset *s, const hz_filter *f, hz_points *out, cha
     incset_note_scan(s);
     for (size_t k = 0; k < s->n; k++) {
         const hz_incident *i = &s->items[k];
-        if (!isfinite(i->x) || !incset_match(s, f, area_idx, i)) continue;
+        if (!incset_match(s, f, area_idx, i)) continue;
+        if (!isfinite(i->x)) { /* an area-only incident (or one PROJ could not place) */
+            out->without_point++;
+            continue;
+        }
         out->x[n] = i->x;
         out->y[n] = i->y;
         out->w[n] = filter_weight(f, i->severity);
@@ -504,6 +515,8 @@ hz_status incset_select(const incset *s, const hz_filter *f, hz_points *out, cha
         n++;
     }
     out->n = n;
+    /* every incident passing f is a point or counted as left out, never both */
+    assert(n + out->without_point <= s->n);
     return HZ_OK;
 }
 
@@ -587,6 +600,7 @@ void incset_extent(const incset *s, double bb[4])
     if (!s->nareas) {
         incset_note_scan(s);
         for (size_t i = 0; i < s->n; i++) {
+            if (!hz_incident_has_point(&s->items[i])) continue;
             bb[0] = fmin(bb[0], s->items[i].lon);
             bb[1] = fmin(bb[1], s->items[i].lat);
             bb[2] = fmax(bb[2], s->items[i].lon);

@@ -22,7 +22,7 @@ ptindex *ptindex_new(const incset *s)
     int ok = pi && x && y && idx && n < UINT32_MAX;
     incset_note_scan(s);
     for (size_t i = 0; ok && i < n; i++) {
-        if (!isfinite(it[i].lon) || !isfinite(it[i].lat)) continue; /* left out */
+        if (!hz_incident_has_point(&it[i])) continue; /* area-only: not on the map */
         x[k] = it[i].lon;
         y[k] = it[i].lat;
         idx[k++] = (uint32_t)i;

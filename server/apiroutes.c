@@ -764,6 +764,7 @@ void apiroutes_legend(hctx *c, const hreq *rq, hresp *rs)
                                       "the non-zero reference cells, at most 1 % above it"));
         json_object_set_new(json_object_get(j, "fitted_on"), "top_share",
                             json_real(view.top_share));
+        json_object_set_new(j, "without_point", json_integer((json_int_t)view.without_point));
     }
     send_result(rs, j ? HZ_OK : HZ_ENOMEM, j, "application/json", "out of memory");
     hresp_header(rs, "Cache-Control", "public, max-age=60");

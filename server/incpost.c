@@ -47,6 +47,9 @@ static const struct {
     {NORM_GEOMETRY, NULL, "geometry"},
     {NORM_LON, NULL, "geometry.coordinates[0]"},
     {NORM_LAT, NULL, "geometry.coordinates[1]"},
+    /* an area-only incident: "geometry": null and the area's code (or name) here; with a point
+     * the point decides the area and this is not used (normalise.h) */
+    {NORM_AREA, "area_code", "properties.area_code"},
     {NORM_ID, "source_id", "properties.source_id"},
     {NORM_TIME, "occurred_at", "properties.occurred_at"},
     {NORM_MECHANISM, "mechanism", "properties.mechanism"},

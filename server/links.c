@@ -40,11 +40,12 @@ static int64_t parse_id(const char *s)
 static int record_cb(void *ud, const hz_incident_rec *r)
 {
     json_t *arr = ud;
-    json_t *o =
-        json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:[f,f]}", "id", (json_int_t)r->id,
-                  "source", r->source, "source_id", r->source_id, "occurred_at", r->occurred_at,
-                  "mechanism", vocab_name(HZ_VOCAB_MECHANISM, r->mechanism), "sex",
-                  vocab_name(HZ_VOCAB_SEX, r->sex), "area", r->area_code, "lonlat", r->lon, r->lat);
+    json_t *o = json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:o}", "id", (json_int_t)r->id,
+                          "source", r->source, "source_id", r->source_id, "occurred_at",
+                          r->occurred_at, "mechanism", vocab_name(HZ_VOCAB_MECHANISM, r->mechanism),
+                          "sex", vocab_name(HZ_VOCAB_SEX, r->sex), "area", r->area_code, "lonlat",
+                          /* null for an area-only record (json_real() refuses NaN) */
+                          hz_rec_has_point(r) ? json_pack("[f,f]", r->lon, r->lat) : json_null());
     if (o) {
         json_object_set_new(o, "age", r->age >= 0 ? json_integer(r->age) : json_null());
         json_array_append_new(arr, o);

@@ -324,11 +324,17 @@ static int incident_feature_cb(void *ud, const hz_incident_rec *r)
     if (pg->n++) jbuf_lit(b, ",");
     jbuf_lit(b, "{\"type\":\"Feature\",\"id\":");
     jbuf_int(b, r->id);
-    jbuf_lit(b, ",\"geometry\":{\"type\":\"Point\",\"coordinates\":[");
-    jbuf_fixed7(b, r->lon);
-    jbuf_lit(b, ",");
-    jbuf_fixed7(b, r->lat);
-    jbuf_lit(b, "]},\"properties\":{\"id\":");
+    if (hz_rec_has_point(r)) {
+        jbuf_lit(b, ",\"geometry\":{\"type\":\"Point\",\"coordinates\":[");
+        jbuf_fixed7(b, r->lon);
+        jbuf_lit(b, ",");
+        jbuf_fixed7(b, r->lat);
+        jbuf_lit(b, "]}");
+    } else { /* an area-only incident: a feature without geometry (RFC 7946 3.2), its area_code
+              * in the properties */
+        jbuf_lit(b, ",\"geometry\":null");
+    }
+    jbuf_lit(b, ",\"properties\":{\"id\":");
     jbuf_int(b, r->id);
     put_key(b, "source");
     jbuf_str(b, r->source);

@@ -147,6 +147,7 @@ static hz_status compute(nettile *nt, const nettile_params *p, const char *key, 
     o.budget = NETTILE_MAX_WORK;
     nkde_result *r = NULL;
     s = nkde_compute(nt->net, &pts, &o, &r, err, errlen);
+    size_t without_point = pts.without_point;
     hz_points_free(&pts);
     if (s != HZ_OK) return s;
     netview *v = calloc(1, sizeof *v);
@@ -166,6 +167,7 @@ static hz_status compute(nettile *nt, const nettile_params *p, const char *key, 
     v->v.nonzero = nz;
     v->v.snapped = r->snapped;
     v->v.unsnapped = r->unsnapped;
+    v->v.without_point = without_point;
     v->v.years = years;
     colorramp_scale_fit(vals, nz, &v->v.scale, &v->v.top_share);
     free(vals);
@@ -287,10 +289,11 @@ json_t *nettile_legend_json(const nettile_params *p, const nettile_view *v)
     json_object_set_new(j, "view", json_string(q));
     json_object_set_new(
         j, "network",
-        json_pack("{s:I, s:I, s:I, s:I, s:f, s:f, s:s}", "lixels", (json_int_t)v->lixels,
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:s}", "lixels", (json_int_t)v->lixels,
                   "nonzero_lixels", (json_int_t)v->nonzero, "snapped", (json_int_t)v->snapped,
-                  "unsnapped", (json_int_t)v->unsnapped, "years", v->years, "top_share",
-                  v->top_share, "method",
+                  "unsnapped", (json_int_t)v->unsnapped, "without_point",
+                  (json_int_t)v->without_point, "years", v->years, "top_share", v->top_share,
+                  "method",
                   "network kernel density (nkde.h: quartic, discontinuous, at most 10 junctions "
                   "a path, 20 m lixels, 30 m snap); class breaks fitted on the non-zero lixels "
                   "by the density tiles' rule"));

@@ -47,6 +47,7 @@ typedef struct pointset {
     int refs;              /* users + 1 while in the cache */
     int cached;
     size_t n;
+    size_t without_point;  /* passing the filter but without a point: not drawn (incset.h) */
     ptgrid *g;             /* the points, reported as their positions among the selected */
     const double *xs, *ys; /* the grid's sorted coordinates (borrowed from g) */
     double ox, oy;         /* the grid's south-west corner */
@@ -268,9 +269,13 @@ static hz_status pointset_build(const tilerender *r, const hz_filter *f, const c
                        ? HZ_OK
                        : hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     if (st == HZ_OK) incset_note_scan(s);
+    size_t without_point = 0;
     for (size_t k = 0; st == HZ_OK && k < total; k++) {
-        if (!isfinite(it[k].x) || !isfinite(it[k].y) || !incset_match(s, f, area_idx, &it[k]))
+        if (!incset_match(s, f, area_idx, &it[k])) continue;
+        if (!isfinite(it[k].x) || !isfinite(it[k].y)) { /* an area-only incident */
+            without_point++;
             continue;
+        }
         w[n] = (float)filter_weight(f, it[k].severity);
         x[n] = it[k].x;
         y[n++] = it[k].y;
@@ -292,6 +297,7 @@ static hz_status pointset_build(const tilerender *r, const hz_filter *f, const c
         return st;
     }
     ps->n = n;
+    ps->without_point = without_point;
     ps->xs = ptgrid_xs(ps->g);
     ps->ys = ptgrid_ys(ps->g);
     ps->ox = ptgrid_geometry(ps->g)->x0;
@@ -777,6 +783,7 @@ static hz_status view_compute(tilerender *r, const tile_params *p, tile_view *v,
     hz_status st = pointset_acquire(r, &p->filter, &ps, err, errlen);
     if (st != HZ_OK) return st;
     v->incidents = ps->n;
+    v->without_point = ps->without_point;
     lattice L;
     ref_lattice(ps, h, kernel_reach(p->kernel, h), &L);
     v->ref_cell = L.g.cell;

@@ -292,6 +292,7 @@ static hz_status cluster(const incset *s, const hz_filter *f, const blackspots_p
     rc = dbscan_run_threads(n, w->pts.x, w->pts.y, p->eps, r->params.min_points, p->nthreads,
                             w->label, NULL, &w->ncl, err, errlen);
     r->incidents = (int64_t)n;
+    r->without_point = (int64_t)w->pts.without_point;
     return rc;
 }
 
@@ -675,6 +676,8 @@ hz_status blackspots_geojson(const blackspots_result *r, const disc_policy *pol,
     int totals = disc_total_shown(pol, any_suppressed);
     json_object_set_new(prov, "incidents", totals ? json_integer(r->incidents) : json_null());
     json_object_set_new(prov, "noise", totals ? json_integer(r->noise) : json_null());
+    json_object_set_new(prov, "without_point",
+                        totals ? json_integer(r->without_point) : json_null());
     json_object_set_new(prov, "clusters", json_integer((json_int_t)r->n));
     json_object_set_new(prov, "data_version", json_integer(r->data_version));
     json_object_set_new(prov, "suppress_below", json_integer(pol ? pol->min_count : 0));

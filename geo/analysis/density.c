@@ -246,6 +246,7 @@ static hz_status select_points(const incset *s, const hz_filter *f, density_work
     hz_status st = incset_select(s, f, &w->pts, err, errlen);
     if (st != HZ_OK) return st;
     r->incidents = w->pts.n;
+    r->without_point = w->pts.without_point;
     for (size_t k = 0; k < w->pts.n; k++)
         r->weight_sum += w->pts.w[k];
     snprintf(r->work_srs, sizeof r->work_srs, "%s", incset_work_srs(s));
@@ -449,6 +450,7 @@ static hz_status set_provenance(const incset *s, const hz_filter *f, const densi
         json_decref(p);
         return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     }
+    json_object_set_new(p, "without_point", json_integer((json_int_t)r->without_point));
     json_object_set_new(p, "mask", json_string(o->mask_areas && w->ngeoms > 0 ? "areas" : "none"));
     json_object_set_new(p, "nodata_cells", json_integer((json_int_t)masked));
     r->provenance = p;

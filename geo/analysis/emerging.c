@@ -30,6 +30,7 @@ struct emerging_result {
     char (*labels)[32];   /* nsteps */
     int score;
     size_t incidents, outside, undated;
+    size_t without_point; /* selected but left out: no point (hz_points.without_point) */
     char *filters;
     int64_t data_version;
 };
@@ -106,6 +107,11 @@ void emerging_tally(const emerging_result *r, size_t *in, size_t *outside, size_
     *in = r->incidents;
     *outside = r->outside;
     *undated = r->undated;
+}
+
+size_t emerging_without_point(const emerging_result *r)
+{
+    return r->without_point;
 }
 
 const hotspots_result *emerging_lattice(const emerging_result *r)
@@ -386,6 +392,7 @@ hz_status emerging_compute(const incset *s, const char *area, const hz_points *p
     if (rc == HZ_OK) rc = lattice(R, s, area, &w, filters, score, why, whylen, err, errlen);
     if (rc == HZ_OK) {
         R->data_version = incset_data_version(s);
+        R->without_point = pts->without_point;
         rc = fill(R, &w, err, errlen);
     }
     if (rc == HZ_OK) rc = hz_cancel_status(err, errlen);
@@ -404,9 +411,9 @@ hz_status emerging_compute(const incset *s, const char *area, const hz_points *p
     }
     hz_append(why, whylen,
               "cube: %zu cells x %zu %ss (%s..%s) = %zu bins; %zu incidents in it, %zu outside the "
-              "cells or the whole steps, %zu undated\n",
+              "cells or the whole steps, %zu undated, %zu without a point\n",
               R->nloc, R->nsteps, ts_unit_name(par->step), R->labels[0], R->labels[R->nsteps - 1],
-              R->nloc * R->nsteps, R->incidents, R->outside, R->undated);
+              R->nloc * R->nsteps, R->incidents, R->outside, R->undated, R->without_point);
     *out = R;
     return HZ_OK;
 }

@@ -110,6 +110,9 @@ static json_t *provenance(const emerging_result *r, const disc_policy *pol)
         "incidents_outside",
         disc_total_shown(pol, any_hidden) ? json_integer((json_int_t)outside) : json_null(),
         "incidents_undated", (json_int_t)undated, "cells", (json_int_t)n, "patterns", counts);
+    if (pv)
+        json_object_set_new(pv, "without_point",
+                            json_integer((json_int_t)emerging_without_point(r)));
     if (pv && T < 10)
         json_object_set_new(pv, "warning",
                             json_string("fewer than 10 time steps: the Mann-Kendall trend has "

@@ -51,6 +51,7 @@ struct hotspots_result {
     hotspots_params par; /* as used: cell and band resolved */
     int score;
     size_t incidents, outside;
+    size_t without_point; /* selected but left out: no point (hz_points.without_point) */
     char *work_srs, *filters;
     int64_t data_version;
     char cell_rule[512], band_rule[768];
@@ -142,6 +143,11 @@ double hotspots_band(const hotspots_result *r)
 size_t hotspots_incidents(const hotspots_result *r)
 {
     return r->incidents;
+}
+
+size_t hotspots_without_point(const hotspots_result *r)
+{
+    return r->without_point;
 }
 
 int64_t hotspots_cell_id(const hotspots_result *r, size_t i)
@@ -490,6 +496,7 @@ static hz_status result_new(const hotspots_input *in, const hotspots_params *par
     if (R) {
         R->par = *par;
         R->score = in->score;
+        R->without_point = in->pts->without_point;
         R->data_version = in->data_version;
         R->work_srs = dup_str(in->work_srs);
         R->filters = dup_str(in->filters);
@@ -1197,6 +1204,7 @@ static json_t *provenance(const hotspots_result *r)
         json_object_set_new(pv, "warning", json_string(w));
     }
     if (pv) json_object_set_new(pv, "mean_count_per_cell", json_real(mean));
+    if (pv) json_object_set_new(pv, "without_point", json_integer((json_int_t)r->without_point));
     if (pv && p->permutations > 0) {
         json_object_set_new(pv, "permutations", json_integer(p->permutations));
         json_object_set_new(pv, "seed", json_integer((json_int_t)p->seed));

@@ -441,6 +441,7 @@ hz_status screen_run(const roadnet *net, const incset *s, const hz_filter *f, co
     for (int v = 0; v < HZ_SEV_COUNT; v++)
         sw[v] = filter_weight(&fs, v);
     rc = screen_run_crashes(rs, pts.n, c, years, sw, o, out, err, errlen);
+    size_t without_point = pts.without_point;
     free(c);
     hz_points_free(&pts);
     if (rc != HZ_OK) {
@@ -449,6 +450,7 @@ hz_status screen_run(const roadnet *net, const incset *s, const hz_filter *f, co
     }
     screen_result *r = *out;
     r->own_sites = rs;
+    r->without_point = (int64_t)without_point;
     r->from = from, r->to = to;
     filter_canonical(&ft, r->filters, sizeof r->filters);
     snprintf(r->work_srs, sizeof r->work_srs, "%s", incset_work_srs(s));

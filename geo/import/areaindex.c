@@ -23,6 +23,7 @@
 #include <assert.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,7 @@
 
 typedef struct ai_area {
     char *code;
+    char *name, *parent;     /* name as stored; parent code or NULL */
     int rank;                /* 3 community, 2 subdistrict, 1 district */
     size_t ring_off, nrings; /* into ring_start/ring_end */
     double minx, miny, maxx, maxy;
@@ -48,9 +50,22 @@ typedef struct ai_cell {
     uint32_t cand_off, ncand;
 } ai_cell;
 
+/* A key an area can be named by in a record (areaindex_resolve()): its code, its name, or its
+ * name without its level suffix. keys[] is sorted by (kind, key). */
+enum { KEY_CODE, KEY_NAME, KEY_SHORT };
+typedef struct ai_key {
+    int kind;
+    const char *key; /* borrowed from the area, or owned (short) when owned is set */
+    size_t len;
+    uint32_t area;
+    int owned;
+} ai_key;
+
 struct areaindex {
     ai_area *areas; /* in precedence order */
     size_t narea;
+    ai_key *keys;
+    size_t nkeys;
     double *xy;                    /* x0 y0 x1 y1 ... */
     size_t nxy, capxy;             /* in vertices */
     size_t *ring_start, *ring_end; /* vertex ranges [start, end) */
@@ -169,8 +184,12 @@ static int collect_cb(void *ud, const hz_area_rec *rec)
     ai_area *a = &ai->areas[ai->narea];
     memset(a, 0, sizeof *a);
     a->rank = level_rank(rec->level);
-    if (!(a->code = strdup(rec->code)) || parse_area_wkb(ai, a, rec->wkb, rec->wkb_len) < 0) {
+    if (!(a->code = strdup(rec->code)) || !(a->name = strdup(rec->name ? rec->name : "")) ||
+        (rec->parent_code && !(a->parent = strdup(rec->parent_code))) ||
+        parse_area_wkb(ai, a, rec->wkb, rec->wkb_len) < 0) {
         free(a->code);
+        free(a->name);
+        free(a->parent);
         b->failed = 1;
         hz_fail(HZ_EINVAL, b->err, b->errlen, "area %s: unreadable geometry", rec->code);
         return 1;
@@ -449,6 +468,134 @@ static int build_grid(areaindex *ai)
     return rc;
 }
 
+/* ---- areas by code and name ---- */
+
+/* The level suffixes of Chinese administrative names (the common short form drops them:
+ * 春熙路街道 -> 春熙路). */
+static const char *const level_suffixes[] = {"街道办事处", "街道", "社区", "镇", "乡", NULL};
+
+/* The length of s[0..len) without its level suffix, or len when it has none (or would be empty
+ * without it). */
+static size_t short_len(const char *s, size_t len)
+{
+    for (int i = 0; level_suffixes[i]; i++) {
+        size_t k = strlen(level_suffixes[i]);
+        if (len > k && memcmp(s + len - k, level_suffixes[i], k) == 0) return len - k;
+    }
+    return len;
+}
+
+static int key_cmp(const void *pa, const void *pb)
+{
+    const ai_key *a = pa, *b = pb;
+    if (a->kind != b->kind) return a->kind - b->kind;
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->key, b->key, n);
+    if (c) return c;
+    return a->len < b->len ? -1 : a->len > b->len;
+}
+
+static int build_keys(areaindex *ai)
+{
+    ai->keys = malloc((3 * ai->narea + 1) * sizeof *ai->keys);
+    if (!ai->keys) return -1;
+    for (size_t i = 0; i < ai->narea; i++) {
+        const ai_area *a = &ai->areas[i];
+        size_t nl = strlen(a->name), sl = short_len(a->name, nl);
+        ai->keys[ai->nkeys++] = (ai_key){KEY_CODE, a->code, strlen(a->code), (uint32_t)i, 0};
+        if (nl) ai->keys[ai->nkeys++] = (ai_key){KEY_NAME, a->name, nl, (uint32_t)i, 0};
+        if (sl < nl) ai->keys[ai->nkeys++] = (ai_key){KEY_SHORT, a->name, sl, (uint32_t)i, 0};
+    }
+    qsort(ai->keys, ai->nkeys, sizeof *ai->keys, key_cmp);
+    return 0;
+}
+
+/* The range [*lo, *hi) of keys equal to (kind, s[0..len)). */
+static void key_range(const areaindex *ai, int kind, const char *s, size_t len, size_t *lo,
+                      size_t *hi)
+{
+    ai_key probe = {kind, s, len, 0, 0};
+    size_t a = 0, b = ai->nkeys;
+    while (a < b) { /* lower bound */
+        size_t m = a + (b - a) / 2;
+        if (key_cmp(&ai->keys[m], &probe) < 0)
+            a = m + 1;
+        else
+            b = m;
+    }
+    *lo = a;
+    while (a < ai->nkeys && key_cmp(&ai->keys[a], &probe) == 0)
+        a++;
+    *hi = a;
+}
+
+/* Adds the areas of keys [lo, hi) to the match list: count, the first code, the listing. */
+typedef struct matches {
+    int n;
+    const char *code;
+    char *list;
+    size_t listlen, used;
+} matches;
+
+static void add_matches(const areaindex *ai, size_t lo, size_t hi, matches *m)
+{
+    for (size_t k = lo; k < hi; k++) {
+        const ai_area *a = &ai->areas[ai->keys[k].area];
+        if (m->n++ == 0) m->code = a->code;
+        if (m->list && m->n <= 4 && m->used < m->listlen) {
+            snprintf(m->list + m->used, m->listlen - m->used, "%s%s (%s)", m->used ? ", " : "",
+                     a->code, a->name);
+            m->used += strlen(m->list + m->used);
+        }
+    }
+}
+
+int areaindex_resolve(const areaindex *ai, const char *text, const char **code, char *list,
+                      size_t listlen)
+{
+    matches m = {0, NULL, list, list ? listlen : 0, 0};
+    *code = NULL;
+    if (m.listlen) list[0] = 0;
+    while (*text == ' ' || *text == '\t')
+        text++;
+    size_t len = strlen(text);
+    while (len && (text[len - 1] == ' ' || text[len - 1] == '\t'))
+        len--;
+    if (!len) return 0;
+    size_t lo, hi;
+    key_range(ai, KEY_CODE, text, len, &lo, &hi);
+    add_matches(ai, lo, hi, &m);
+    if (!m.n) {
+        key_range(ai, KEY_NAME, text, len, &lo, &hi);
+        add_matches(ai, lo, hi, &m);
+    }
+    if (!m.n) {
+        /* the short forms: 春熙路 for 春熙路街道, and 春熙路街道 for an area stored as 春熙路 (an
+         * area has a short key only when its name has a suffix, so no area is counted twice) */
+        size_t sl = short_len(text, len);
+        key_range(ai, KEY_SHORT, text, sl, &lo, &hi);
+        add_matches(ai, lo, hi, &m);
+        if (sl < len) {
+            key_range(ai, KEY_NAME, text, sl, &lo, &hi);
+            add_matches(ai, lo, hi, &m);
+        }
+    }
+    if (m.n == 1) *code = m.code;
+    return m.n;
+}
+
+int areaindex_within(const areaindex *ai, const char *code, const char *anc)
+{
+    /* up the parent chain; at most narea steps, so a cycle in bad data ends */
+    for (size_t step = 0; code && step <= ai->narea; step++) {
+        if (strcmp(code, anc) == 0) return 1;
+        size_t lo, hi;
+        key_range(ai, KEY_CODE, code, strlen(code), &lo, &hi);
+        code = hi > lo ? ai->areas[ai->keys[lo].area].parent : NULL;
+    }
+    return 0;
+}
+
 areaindex *areaindex_new(store *st, char *err, size_t errlen)
 {
     areaindex *ai = calloc(1, sizeof *ai);
@@ -463,7 +610,7 @@ areaindex *areaindex_new(store *st, char *err, size_t errlen)
     }
     /* sorting moves the areas, not their rings (ring_off stays valid) */
     if (ai->narea > 1) qsort(ai->areas, ai->narea, sizeof *ai->areas, area_cmp);
-    if (build_grid(ai) < 0) {
+    if (build_grid(ai) < 0 || build_keys(ai) < 0) {
         hz_fail(HZ_ENOMEM, err, errlen, "out of memory building the area index");
         areaindex_free(ai);
         return NULL;
@@ -511,9 +658,13 @@ const char *areaindex_locate(const areaindex *ai, double lon, double lat)
 void areaindex_free(areaindex *ai)
 {
     if (!ai) return;
-    for (size_t i = 0; i < ai->narea; i++)
+    for (size_t i = 0; i < ai->narea; i++) {
         free(ai->areas[i].code);
+        free(ai->areas[i].name);
+        free(ai->areas[i].parent);
+    }
     free(ai->areas);
+    free(ai->keys);
     free(ai->xy);
     free(ai->ring_start);
     free(ai->ring_end);

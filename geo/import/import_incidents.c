@@ -57,14 +57,15 @@ enum role {
     R_NATURE,
     R_BODY,
     R_ICD10,
+    R_AREA,
     R_COUNT
 };
 
 /* The store field each role fills; also the column names recognised without options. */
 static const char *const role_field[R_COUNT] = {
-    NULL,         "id",          "occurred_at", "time2",    "lon",     "lat",       "wkt",
-    "mechanism",  "place",       "intent",      "severity", "victims", "age",       "sex",
-    "disability", "description", "activity",    "outcome",  "nature",  "body_part", "icd10"};
+    NULL,       "id",      "occurred_at", "time2",     "lon",   "lat", "wkt",        "mechanism",
+    "place",    "intent",  "severity",    "victims",   "age",   "sex", "disability", "description",
+    "activity", "outcome", "nature",      "body_part", "icd10", "area"};
 
 /* Common spellings of coordinate columns, matched case-insensitively. */
 static const char *const lon_names[] = {"lon", "lng", "long", "longitude", "x", "easting", NULL};
@@ -137,6 +138,8 @@ char *import_summary_json(const import_summary *sum)
     json_object_set_new(o, "unchanged", json_integer(sum->unchanged));
     json_object_set_new(o, "rejected", json_integer(sum->rejected));
     json_object_set_new(o, "outside", json_integer(sum->outside));
+    json_object_set_new(o, "area_only", json_integer(sum->area_only));
+    json_object_set_new(o, "area_mismatch", json_integer(sum->area_mismatch));
     if (sum->segments > 0 || sum->nodes > 0) {
         json_object_set_new(o, "segments", json_integer(sum->segments));
         json_object_set_new(o, "nodes", json_integer(sum->nodes));
@@ -278,9 +281,12 @@ static void parse_wkt(const char *s, geom_in *g)
 /* ---- writing rows, directly or through the reader thread ---- */
 
 /* Stores one prepared incident and counts the outcome (on the thread that owns the store). */
-static hz_status apply_row(inc_ctx *c, const hz_incident_rec *r, char *err, size_t errlen)
+static hz_status apply_row(inc_ctx *c, const hz_incident_rec *r, int mismatch, char *err,
+                           size_t errlen)
 {
     if (!r->area_code) c->sum->outside++;
+    if (!hz_rec_has_point(r)) c->sum->area_only++;
+    c->sum->area_mismatch += mismatch;
     store_put_outcome out;
     hz_status s = store_bulk_put(c->bulk, r, c->sum->batch_id, &out, err, errlen);
     if (s != HZ_OK) return s;
@@ -301,6 +307,7 @@ static hz_status apply_rows(inc_ctx *c, const hz_incident_rec *const *recs, size
     if (s != HZ_OK) return s;
     for (size_t i = 0; i < n; i++) {
         if (!recs[i]->area_code) c->sum->outside++;
+        if (!hz_rec_has_point(recs[i])) c->sum->area_only++;
         if (outs[i] == STORE_PUT_INSERTED)
             c->sum->loaded++;
         else if (outs[i] == STORE_PUT_REPLACED)
@@ -324,6 +331,7 @@ typedef struct pipe_item {
     int reject;
     int64_t line;
     hz_incident_rec r;           /* string members are rebased from the offsets below */
+    int area_mismatch;           /* norm_out.area_mismatch */
     size_t sid, at, desc, extra; /* arena offsets of the row's strings, or NO_STR */
     size_t raw, raw_len, reason; /* rejected rows */
     const char *kind;            /* static text */
@@ -374,12 +382,14 @@ static size_t arena_str(pipe_batch *b, const char *s)
     return arena_put(b, s, s ? strlen(s) : 0);
 }
 
-static hz_status pipe_add_row(inc_ctx *c, const hz_incident_rec *r, char *err, size_t errlen)
+static hz_status pipe_add_row(inc_ctx *c, const hz_incident_rec *r, int mismatch, char *err,
+                              size_t errlen)
 {
     pipe_batch *b = c->pb;
     pipe_item *it = &b->items[b->n];
     memset(it, 0, sizeof *it);
     it->r = *r;
+    it->area_mismatch = mismatch;
     it->line = 0;
     it->sid = arena_str(b, r->source_id);
     it->at = arena_str(b, r->occurred_at);
@@ -518,6 +528,7 @@ static hz_status pipe_run(inc_ctx *c, csv_reader *rd, char *err, size_t errlen)
                         r->r.occurred_at = rebase(b, r->at);
                         r->r.description = rebase(b, r->desc);
                         r->r.extra = rebase(b, r->extra);
+                        c->sum->area_mismatch += r->area_mismatch;
                         recs[nr++] = &r->r;
                     }
                     c->sum->read += (int64_t)nr;
@@ -604,7 +615,8 @@ static const int role_norm[R_COUNT] = {[R_EXTRA] = -1,
                                        [R_OUTCOME] = NORM_OUTCOME,
                                        [R_NATURE] = NORM_NATURE,
                                        [R_BODY] = NORM_BODY_PART,
-                                       [R_ICD10] = NORM_ICD10};
+                                       [R_ICD10] = NORM_ICD10,
+                                       [R_AREA] = NORM_AREA};
 
 /* Rejects a row for the normaliser's problem: "line N: reason", and where the column that held
  * the field has another name than the field, " (column 'NAME')". */
@@ -692,8 +704,8 @@ static hz_status do_row(inc_ctx *c, char **vals, size_t n, int64_t line, const c
     char *extra = row_extra(c, vals, n, &oom);
     if (oom) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     out.rec.extra = extra;
-    hz_status s =
-        c->pb ? pipe_add_row(c, &out.rec, err, errlen) : apply_row(c, &out.rec, err, errlen);
+    hz_status s = c->pb ? pipe_add_row(c, &out.rec, out.area_mismatch, err, errlen)
+                        : apply_row(c, &out.rec, out.area_mismatch, err, errlen);
     free(extra);
     return s;
 }
@@ -736,10 +748,10 @@ static hz_status assign_roles(inc_ctx *c, int have_geometry, char *err, size_t e
     struct {
         const char *opt, *what;
         int role;
-    } ex[] = {{o->lon, "--lon/--x", R_LON},  {o->lat, "--lat/--y", R_LAT},
-              {o->wkt, "--wkt", R_WKT},      {o->id, "--id", R_ID},
-              {o->time, "--time", R_TIME},   {o->time2, "--time2", R_TIME2},
-              {o->icd10, "--icd10", R_ICD10}};
+    } ex[] = {{o->lon, "--lon/--x", R_LON},   {o->lat, "--lat/--y", R_LAT},
+              {o->wkt, "--wkt", R_WKT},       {o->id, "--id", R_ID},
+              {o->time, "--time", R_TIME},    {o->time2, "--time2", R_TIME2},
+              {o->icd10, "--icd10", R_ICD10}, {o->area_field, "--area-field", R_AREA}};
     char cols[1024];
     for (size_t i = 0; i < sizeof ex / sizeof *ex; i++) {
         if (!ex[i].opt) continue;
@@ -762,7 +774,7 @@ static hz_status assign_roles(inc_ctx *c, int have_geometry, char *err, size_t e
         if (r < 0) {
             for (int k = 1; k < R_COUNT; k++)
                 if (k != R_LON && k != R_LAT && k != R_WKT && k != R_TIME2 && k != R_ICD10 &&
-                    strcasecmp(c->names[i], role_field[k]) == 0)
+                    k != R_AREA && strcasecmp(c->names[i], role_field[k]) == 0)
                     r = k;
             if (r < 0 && !o->time && strcasecmp(c->names[i], "time") == 0) r = R_TIME;
         }
@@ -780,7 +792,8 @@ static hz_status assign_roles(inc_ctx *c, int have_geometry, char *err, size_t e
                 if (name_in(c->names[i], wkt_names)) c->col[R_WKT] = (int)i;
             if (c->col[R_WKT] >= 0) c->col[R_LON] = c->col[R_LAT] = -1;
         }
-        if (c->col[R_WKT] < 0 && (c->col[R_LON] < 0 || c->col[R_LAT] < 0)) {
+        /* without coordinate columns, an area column makes every row area-only */
+        if (c->col[R_WKT] < 0 && (c->col[R_LON] < 0 || c->col[R_LAT] < 0) && c->col[R_AREA] < 0) {
             list_columns(c, cols, sizeof cols);
             return hz_fail(HZ_EINVAL, err, errlen,
                            "%s: no coordinate columns (looked for lon/lng/long/longitude/x/"

@@ -2,7 +2,8 @@
  * importers and by POST /collections/incidents/items.
  *
  * Invariants of an accepted record (norm_incident() returning 0), asserted by check_record():
- *  1. lon and lat are finite, in -180..180 and -90..90 before the GCJ-02/BD-09 inverse;
+ *  1. lon and lat are finite, in -180..180 and -90..90 before the GCJ-02/BD-09 inverse; or both
+ *     are NaN (no point) and area_code is an area of the index (an area-only record);
  *  2. age is -1 or 0..NORM_AGE_MAX, victims -1 or 0..NORM_VICTIMS_MAX, disability -1, 0 or 1;
  *  3. every vocabulary value is 0 (unknown) or a value of its vocabulary;
  *  4. t is INT64_MIN exactly when occurred_at is NULL, and occurred_at is hztime_format_iso(t, tz);
@@ -42,6 +43,8 @@ typedef enum rule {
     RULE_AGE,
     RULE_DISABILITY,
     RULE_LONG_DESC,
+    RULE_AREA_UNKNOWN,
+    RULE_AREA_AMBIGUOUS,
     RULE_COUNT
 } rule;
 
@@ -69,11 +72,17 @@ static const struct {
     [RULE_AGE] = {"bad number", "age '$1' is not a whole number of years (0-$2)"},
     [RULE_DISABILITY] = {"unknown value", "disability '$1' is not yes/no/1/0"},
     [RULE_LONG_DESC] = {"too long", "description is longer than $2 bytes"},
+    [RULE_AREA_UNKNOWN] = {"unknown area",
+                           "area '$1' in field 'area' matches no area (by code, name or short "
+                           "name) and the record has no coordinates"},
+    [RULE_AREA_AMBIGUOUS] = {"ambiguous area",
+                             "area '$1' in field 'area' matches several areas: $2"},
 };
 
 static const char *const field_names[NORM_NFIELDS] = {[NORM_GEOMETRY] = "geometry",
                                                       [NORM_LON] = "lon",
                                                       [NORM_LAT] = "lat",
+                                                      [NORM_AREA] = "area",
                                                       [NORM_ID] = "id",
                                                       [NORM_TIME] = "occurred_at",
                                                       [NORM_TIME2] = "time2",
@@ -258,9 +267,20 @@ static int read_point(const norm_in *in, norm_out *out, double *x, double *y)
     return 0;
 }
 
+/* 1 when the record has no coordinates at all (no geometry, or both coordinate texts absent or
+ * blank) but names an area: an area-only record (norm_area() resolves it). */
+static int area_only(const norm_in *in)
+{
+    if (is_blank(in->text[NORM_AREA])) return 0;
+    if (in->geom == NORM_GEOM_NONE) return 1;
+    return in->geom == NORM_GEOM_TEXT && is_blank(in->text[NORM_LON]) &&
+           is_blank(in->text[NORM_LAT]);
+}
+
 static void norm_coordinates(const norm_opts *o, const norm_in *in, norm_out *out)
 {
     double x, y;
+    if (area_only(in)) return; /* lon, lat stay NaN */
     if (read_point(in, out, &x, &y) < 0) return;
     if (!isfinite(x) || !isfinite(y)) {
         problem_xy(out, isfinite(x) ? NORM_LAT : NORM_LON, RULE_NOT_FINITE, x, y);
@@ -279,6 +299,33 @@ static void norm_coordinates(const norm_opts *o, const norm_in *in, norm_out *ou
     if (o->ck != CHINACRS_NONE) chinacrs_to_wgs84(o->ck, 1, &lon, &lat);
     out->rec.lon = lon;
     out->rec.lat = lat;
+}
+
+/* The area named by the record (text[NORM_AREA]: a code, a name or a short name, see
+ * areaindex_resolve()) of a record without a point: it is the record's area, and a name that
+ * matches no area or several is a problem. A record with a point gets its area from the point
+ * (norm_incident()), and area_disagrees() compares the named one. */
+static void norm_area(const norm_opts *o, const norm_in *in, norm_out *out)
+{
+    const char *as = in->text[NORM_AREA];
+    if (!area_only(in)) return; /* a point (or a bad one, reported already) decides */
+    const char *code = NULL;
+    char list[200];
+    int n = o->ai ? areaindex_resolve(o->ai, as, &code, list, sizeof list) : 0;
+    if (n == 1)
+        out->rec.area_code = code;
+    else
+        problem(out, NORM_AREA, n == 0 ? RULE_AREA_UNKNOWN : RULE_AREA_AMBIGUOUS, as, list);
+}
+
+/* 1 when a record whose point lies in the area at (NULL: in none) names an area as (not blank)
+ * that neither contains at nor lies within it, or that names no single area: the point wins,
+ * and the importers count the disagreement. */
+static int area_disagrees(const areaindex *ai, const char *as, const char *at)
+{
+    const char *code = NULL;
+    if (areaindex_resolve(ai, as, &code, NULL, 0) != 1 || !at) return 1;
+    return !(areaindex_within(ai, at, code) || areaindex_within(ai, code, at));
 }
 
 static void norm_id(const norm_in *in, norm_out *out)
@@ -399,7 +446,8 @@ static void norm_description(const norm_in *in, norm_out *out)
 static void check_record(const norm_out *out)
 {
     const hz_incident_rec *r = &out->rec;
-    assert(isfinite(r->lon) && isfinite(r->lat));
+    assert((isfinite(r->lon) && isfinite(r->lat)) ||
+           (isnan(r->lon) && isnan(r->lat) && r->area_code != NULL));
     assert(r->age >= -1 && r->age <= NORM_AGE_MAX);
     assert(r->victims >= -1 && r->victims <= NORM_VICTIMS_MAX);
     assert(r->disability >= -1 && r->disability <= 1);
@@ -423,16 +471,27 @@ int norm_incident(const norm_opts *o, const norm_in *in, norm_out *out)
     assert(o && o->vm && in && in->source && out);
     out->nproblems = 0; /* (problem[] is filled as needed: no memset of 5 KB per row) */
     out->occurred_at[0] = 0;
-    out->rec = (hz_incident_rec){
-        .source = in->source, .t = INT64_MIN, .victims = -1, .age = -1, .disability = -1};
+    out->area_mismatch = 0;
+    out->rec = (hz_incident_rec){.source = in->source,
+                                 .t = INT64_MIN,
+                                 .victims = -1,
+                                 .age = -1,
+                                 .disability = -1,
+                                 .lon = NAN,
+                                 .lat = NAN};
     norm_coordinates(o, in, out);
+    norm_area(o, in, out);
     norm_id(in, out);
     norm_time(o, in, out);
     norm_vocabularies(o, in, out);
     norm_numbers(in, out);
     norm_description(in, out);
     if (out->nproblems > 0) return out->nproblems;
-    if (o->ai) out->rec.area_code = areaindex_locate(o->ai, out->rec.lon, out->rec.lat);
+    if (o->ai && hz_rec_has_point(&out->rec)) {
+        out->rec.area_code = areaindex_locate(o->ai, out->rec.lon, out->rec.lat);
+        if (!is_blank(in->text[NORM_AREA]))
+            out->area_mismatch = area_disagrees(o->ai, in->text[NORM_AREA], out->rec.area_code);
+    }
     check_record(out);
     return 0;
 }

@@ -29,9 +29,9 @@ struct vocabmap {
 };
 
 static const char *const fields[] = {
-    "id",          "occurred_at", "time2",   "lon",      "lat",       "x",     "y",   "wkt",
-    "mechanism",   "place",       "intent",  "severity", "victims",   "age",   "sex", "disability",
-    "description", "activity",    "outcome", "nature",   "body_part", "icd10", NULL};
+    "id",          "occurred_at", "time2",   "lon",      "lat",       "x",     "y",    "wkt",
+    "mechanism",   "place",       "intent",  "severity", "victims",   "age",   "sex",  "disability",
+    "description", "activity",    "outcome", "nature",   "body_part", "icd10", "area", NULL};
 
 typedef struct builtin {
     hz_vocab voc;
@@ -228,6 +228,8 @@ static const struct {
     {"描述", "description"},
     {"伤情描述", "description"},
     {"事件描述", "description"},
+    {"街道", "area"},
+    {"所属街道", "area"},
 };
 
 static const char *const null_words[] = {"unknown",   "na",   "n/a",  "-",      "null",

@@ -7,7 +7,9 @@
  *     incident, STORE_PUT_UNCHANGED) keeps the version, so no cache is emptied for it. The
  *     import bookkeeping (import_batches, import_rejects) is not data: its rows are taken out of
  *     the count (bookkeeping_done()), so re-importing an unchanged file keeps the version.
- *  2. incidents.lon/lat equal ST_X/ST_Y of incidents.geom (both written by store_incident_put()).
+ *  2. incidents.lon/lat equal ST_X/ST_Y of incidents.geom (both written by store_incident_put()),
+ *     or all three are NULL: an incident known only by its area (schema 3; hz_incident_rec's
+ *     lon and lat are NaN then, and the R*Tree has no entry for it).
  *  3. incidents.content_hash is the FNV-1a hash of every stored field but the key (source,
  *     source_id) and the batch, so a re-import of an unchanged row can be recognised without
  *     comparing columns one by one. It is computed only by store_bind_incident(), the binder of
@@ -21,6 +23,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +49,7 @@ struct store {
 
 static const char *const schema_sql =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "INSERT INTO meta VALUES('schema_version','2'),('data_version','0'),"
+    "INSERT INTO meta VALUES('schema_version','3'),('data_version','0'),"
     "('data_id',lower(hex(randomblob(16))));"
     "CREATE TABLE areas(code TEXT PRIMARY KEY, name TEXT NOT NULL, name_en TEXT,"
     " level TEXT NOT NULL CHECK(level IN ('district','subdistrict','community')),"
@@ -56,10 +59,10 @@ static const char *const schema_sql =
     "CREATE TABLE incidents(id INTEGER PRIMARY KEY, source TEXT NOT NULL, source_id TEXT NOT NULL,"
     " occurred_at TEXT, t INTEGER, mechanism TEXT, place TEXT, intent TEXT, severity TEXT,"
     " victims INTEGER, age INTEGER, sex TEXT, disability INTEGER, description TEXT,"
-    " area_code TEXT, extra TEXT, lon REAL NOT NULL, lat REAL NOT NULL, batch_id INTEGER,"
+    " area_code TEXT, extra TEXT, lon REAL, lat REAL, batch_id INTEGER,"
     " content_hash INTEGER NOT NULL, activity TEXT, outcome TEXT, nature TEXT, body_part TEXT,"
     " UNIQUE(source, source_id));"
-    "SELECT AddGeometryColumn('incidents','geom',4326,'POINT','XY',1);"
+    "SELECT AddGeometryColumn('incidents','geom',4326,'POINT','XY',0);"
     "SELECT CreateSpatialIndex('incidents','geom');"
     "CREATE INDEX incidents_t ON incidents(t);"
     "CREATE INDEX incidents_area ON incidents(area_code);"
@@ -515,8 +518,10 @@ static int64_t content_hash(const hz_incident_rec *r)
     h = fnv_str(h, r->description);
     h = fnv_str(h, r->area_code);
     h = fnv_str(h, r->extra);
-    h = fnv(h, &r->lon, sizeof r->lon);
-    h = fnv(h, &r->lat, sizeof r->lat);
+    /* one NaN for "no point", whatever bits the caller's NaN had */
+    double lon = hz_rec_has_point(r) ? r->lon : NAN, lat = hz_rec_has_point(r) ? r->lat : NAN;
+    h = fnv(h, &lon, sizeof lon);
+    h = fnv(h, &lat, sizeof lat);
     return (int64_t)h;
 }
 
@@ -542,8 +547,13 @@ int64_t store_bind_incident(sqlite3_stmt *s, int base, const hz_incident_rec *r)
     bind_text_or_null(s, base + 13, r->description);
     bind_text_or_null(s, base + 14, r->area_code);
     bind_text_or_null(s, base + 15, r->extra);
-    sqlite3_bind_double(s, base + 16, r->lon);
-    sqlite3_bind_double(s, base + 17, r->lat);
+    if (hz_rec_has_point(r)) {
+        sqlite3_bind_double(s, base + 16, r->lon);
+        sqlite3_bind_double(s, base + 17, r->lat);
+    } else { /* no point: NULL lon, lat and (MakePoint(NULL, NULL)) geometry */
+        sqlite3_bind_null(s, base + 16);
+        sqlite3_bind_null(s, base + 17);
+    }
     sqlite3_bind_int64(s, base + 18, hash);
     bind_text_or_null(s, base + 19, vocab_name(HZ_VOCAB_ACTIVITY, r->activity));
     bind_text_or_null(s, base + 20, vocab_name(HZ_VOCAB_OUTCOME, r->outcome));
@@ -625,8 +635,9 @@ static void read_incident(sqlite3_stmt *s, hz_incident_rec *r)
     r->description = (const char *)sqlite3_column_text(s, 13);
     r->area_code = (const char *)sqlite3_column_text(s, 14);
     r->extra = (const char *)sqlite3_column_text(s, 15);
-    r->lon = sqlite3_column_double(s, 16);
-    r->lat = sqlite3_column_double(s, 17);
+    int nopoint = sqlite3_column_type(s, 16) == SQLITE_NULL;
+    r->lon = nopoint ? NAN : sqlite3_column_double(s, 16);
+    r->lat = nopoint ? NAN : sqlite3_column_double(s, 17);
     r->activity = vocab_col(s, 18, HZ_VOCAB_ACTIVITY);
     r->outcome = vocab_col(s, 19, HZ_VOCAB_OUTCOME);
     r->nature = vocab_col(s, 20, HZ_VOCAB_NATURE);
@@ -807,6 +818,48 @@ out:
     return res;
 }
 
+/* Schema 2 -> 3 (issue 11): an incident may have no point (known only by its area), so
+ * incidents.lon, lat and geom lose their NOT NULL. SQLite cannot drop a NOT NULL with ALTER
+ * TABLE; removing one changes nothing on disk, so the table's CREATE text is edited in place, the
+ * procedure the SQLite documentation gives for it ("ALTER TABLE", section "Making Other Kinds Of
+ * Table Schema Changes": writable_schema, then the schema cookie bumped so every connection
+ * re-reads it). No row is copied or rewritten; the triggers and the R*Tree stay as they are (a
+ * NULL geometry passes GeometryConstraints() and gets no R*Tree entry). The edit is checked: the
+ * text must contain the three constraints exactly as schema 1 and 2 wrote them. Its own function
+ * so that the numbering can move (another migration may take number 3). */
+static hz_status migrate_2_3(store *st, char *err, size_t errlen)
+{
+    static const char *const edit = "UPDATE sqlite_master SET sql=replace(replace(sql,"
+                                    "'lon REAL NOT NULL, lat REAL NOT NULL','lon REAL, lat REAL'),"
+                                    "'\"geom\" POINT NOT NULL DEFAULT ''''','\"geom\" POINT')"
+                                    " WHERE type='table' AND name='incidents'"
+                                    " AND instr(sql,'lon REAL NOT NULL, lat REAL NOT NULL') > 0"
+                                    " AND instr(sql,'\"geom\" POINT NOT NULL DEFAULT ''''') > 0";
+    sqlite3_stmt *v = NULL;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA schema_version", -1, &v, NULL) != SQLITE_OK ||
+        sqlite3_step(v) != SQLITE_ROW) {
+        sqlite3_finalize(v);
+        return db_fail(st, err, errlen, "migrating to schema 3 (reading the schema cookie)");
+    }
+    int cookie = sqlite3_column_int(v, 0);
+    sqlite3_finalize(v);
+    if (sqlite3_exec(st->db, "PRAGMA writable_schema=ON", NULL, NULL, NULL) != SQLITE_OK)
+        return db_fail(st, err, errlen, "migrating to schema 3 (writable_schema)");
+    int rc = sqlite3_exec(st->db, edit, NULL, NULL, NULL);
+    int changed = sqlite3_changes(st->db);
+    char bump[64];
+    snprintf(bump, sizeof bump, "PRAGMA schema_version=%d", cookie + 1);
+    if (rc == SQLITE_OK && changed == 1) rc = sqlite3_exec(st->db, bump, NULL, NULL, NULL);
+    sqlite3_exec(st->db, "PRAGMA writable_schema=RESET", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) return db_fail(st, err, errlen, "migrating to schema 3");
+    if (changed != 1)
+        return hz_fail(HZ_EDB, err, errlen,
+                       "%s: migrating to schema 3: the incidents table is not as schema 2 made "
+                       "it (NOT NULL lon, lat and geom not found)",
+                       st->path);
+    return HZ_OK;
+}
+
 /* Brings a schema of version from up to STORE_SCHEMA_VERSION in one transaction; the rows it
  * changes renew the data version and identity (store_commit()), so no cache survives it. */
 static hz_status migrate(store *st, int from, char *err, size_t errlen)
@@ -821,8 +874,11 @@ static hz_status migrate(store *st, int from, char *err, size_t errlen)
         return HZ_OK;
     }
     if (s == HZ_OK && from < 2) s = migrate_1_2(st, err, errlen);
-    if (s == HZ_OK && sqlite3_exec(st->db, "UPDATE meta SET value='2' WHERE key='schema_version'",
-                                   NULL, NULL, NULL) != SQLITE_OK)
+    if (s == HZ_OK && from < 3) s = migrate_2_3(st, err, errlen);
+    char set[96];
+    snprintf(set, sizeof set, "UPDATE meta SET value='%d' WHERE key='schema_version'",
+             (int)STORE_SCHEMA_VERSION);
+    if (s == HZ_OK && sqlite3_exec(st->db, set, NULL, NULL, NULL) != SQLITE_OK)
         s = db_fail(st, err, errlen, "migrating: recording the schema version");
     if (s != HZ_OK) {
         store_rollback(st);

@@ -10,7 +10,8 @@
  * Invariants (as store.c's):
  *  1. incidents.content_hash is store.c's invariant 3: the columns are bound, and the hash
  *     computed, by store_bind_incident() as store_incident_put() does.
- *  2. every incidents row has exactly one idx_incidents_geom entry after store_bulk_finish():
+ *  2. every incidents row with a point has exactly one idx_incidents_geom entry after
+ *     store_bulk_finish(), and a row without one (an area-only incident, NULL geometry) none:
  *     rows with id > max_id0 (inserted during the load) get theirs at the end; replaced older
  *     rows get theirs updated at once. */
 #include "hazmap/store_bulk.h"
@@ -259,7 +260,10 @@ static int64_t bind_incident_at(sqlite3_stmt *s, int base, const hz_incident_rec
 {
     int64_t hash = store_bind_incident(s, base, r);
     sqlite3_bind_int64(s, base + STORE_INC_NPARAMS + 1, batch_id);
-    sqlite3_bind_blob(s, base + STORE_INC_NPARAMS + 2, blob, 60, SQLITE_STATIC);
+    if (hz_rec_has_point(r))
+        sqlite3_bind_blob(s, base + STORE_INC_NPARAMS + 2, blob, 60, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, base + STORE_INC_NPARAMS + 2);
     return hash;
 }
 
@@ -280,7 +284,21 @@ static void remember(store_bulk *b, int64_t id, double lon, double lat)
         b->mem = m;
         b->capmem = n;
     }
-    b->mem[b->nmem++] = (rt_ent){id, f_down(lon), f_up(lon), f_down(lat), f_up(lat)};
+    /* a row without a point keeps its place (ids stay in sequence) marked NaN: rt_entries()
+     * drops it */
+    if (!isfinite(lon) || !isfinite(lat))
+        b->mem[b->nmem++] = (rt_ent){id, NAN, NAN, NAN, NAN};
+    else
+        b->mem[b->nmem++] = (rt_ent){id, f_down(lon), f_up(lon), f_down(lat), f_up(lat)};
+}
+
+/* Drops the entries of rows without a point (NaN boxes) from ents[0..*n), keeping the order. */
+static void drop_pointless(rt_ent *ents, int64_t *n)
+{
+    int64_t out = 0;
+    for (int64_t i = 0; i < *n; i++)
+        if (!isnan(ents[i].x0)) ents[out++] = ents[i];
+    *n = out;
 }
 
 hz_status store_bulk_put(store_bulk *b, const hz_incident_rec *r, int64_t batch_id,
@@ -327,17 +345,18 @@ hz_status store_bulk_put(store_bulk *b, const hz_incident_rec *r, int64_t batch_
     if (rc != SQLITE_DONE) return bfail(b, err, errlen, "replacing incident");
     if (id > b->max_id0 && b->mem_ok && (size_t)(id - b->max_id0 - 1) < b->nmem) {
         rt_ent *e = &b->mem[id - b->max_id0 - 1];
-        e->x0 = f_down(r->lon);
-        e->x1 = f_up(r->lon);
-        e->y0 = f_down(r->lat);
-        e->y1 = f_up(r->lat);
+        int p = hz_rec_has_point(r);
+        e->x0 = p ? f_down(r->lon) : NAN;
+        e->x1 = p ? f_up(r->lon) : NAN;
+        e->y0 = p ? f_down(r->lat) : NAN;
+        e->y1 = p ? f_up(r->lat) : NAN;
     }
     if (id <= b->max_id0) {
         /* an older row: its R*Tree entry moves now (new rows get theirs at the end) */
         sqlite3_bind_int64(b->rt_del, 1, id);
         rc = sqlite3_step(b->rt_del);
         sqlite3_reset(b->rt_del);
-        if (rc == SQLITE_DONE) {
+        if (rc == SQLITE_DONE && hz_rec_has_point(r)) {
             sqlite3_bind_int64(b->rt_ins, 1, id);
             sqlite3_bind_double(b->rt_ins, 2, r->lon);
             sqlite3_bind_double(b->rt_ins, 3, r->lat);
@@ -603,13 +622,15 @@ static int rt_entries(store_bulk *b, rt_ent **ents, int64_t *n)
         b->mem = NULL;
         assert(*n == 0 ||
                ((*ents)[0].id == b->max_id0 + 1 && (*ents)[*n - 1].id == b->max_id0 + *n));
+        drop_pointless(*ents, n);
         return 0;
     }
     sqlite3_stmt *s = NULL;
     int rc = -1;
     *ents = NULL;
     *n = 0;
-    if (sqlite3_prepare_v2(b->db, "SELECT count(*) FROM incidents", -1, &s, NULL) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(b->db, "SELECT count(*) FROM incidents WHERE lon IS NOT NULL", -1, &s,
+                           NULL) != SQLITE_OK ||
         sqlite3_step(s) != SQLITE_ROW)
         goto out;
     int64_t count = sqlite3_column_int64(s, 0);
@@ -617,7 +638,8 @@ static int rt_entries(store_bulk *b, rt_ent **ents, int64_t *n)
     s = NULL;
     *ents = malloc((size_t)(count ? count : 1) * sizeof **ents);
     if (*ents &&
-        sqlite3_prepare_v2(b->db, "SELECT id, lon, lat FROM incidents", -1, &s, NULL) != SQLITE_OK)
+        sqlite3_prepare_v2(b->db, "SELECT id, lon, lat FROM incidents WHERE lon IS NOT NULL", -1,
+                           &s, NULL) != SQLITE_OK)
         goto out;
     int64_t k = 0;
     while (*ents && k < count && sqlite3_step(s) == SQLITE_ROW) {
@@ -725,7 +747,7 @@ static int rt_write_rowids(sqlite3 *db, rt_writer *w, int64_t n)
         }
     }
     sqlite3_finalize(multi);
-    /* invariant 2: every row has exactly one entry */
+    /* invariant 2: every row with a point has exactly one entry */
     assert(w->range == 0 || rows == (size_t)n);
     /* the remainder */
     for (size_t i = w->range; nb > 0 && i-- > 0;) {
@@ -788,7 +810,8 @@ hz_status store_bulk_finish(store_bulk *b, char *err, size_t errlen)
     } else if (b->inserted > 0) {
         if (sqlite3_prepare_v2(b->db,
                                "INSERT INTO idx_incidents_geom(pkid,xmin,xmax,ymin,ymax)"
-                               " SELECT id,lon,lon,lat,lat FROM incidents WHERE id > ?",
+                               " SELECT id,lon,lon,lat,lat FROM incidents"
+                               " WHERE id > ? AND lon IS NOT NULL",
                                -1, &s, NULL) != SQLITE_OK) {
             res = bfail(b, err, errlen, "filling the spatial index");
             goto out;

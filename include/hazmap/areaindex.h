@@ -27,6 +27,20 @@ areaindex *areaindex_new(store *st, char *err, size_t errlen);
  * valid until areaindex_free(). Thread-safe. */
 const char *areaindex_locate(const areaindex *ai, double lon, double lat);
 
+/* Resolves an area named in a record (issue 11: records with an area but no point): text is an
+ * area's code (exactly), its name (exactly), or a short form of its name: the name without its
+ * level suffix (街道办事处, 街道, 社区, 镇, 乡), so 春熙路 finds 春熙路街道, and 春熙路街道 finds
+ * an area stored as 春熙路. Tried in that order; the first that matches anything decides. Spaces
+ * and tabs around text are ignored. Returns the number of areas matched (0 none, 1 found: *code
+ * set, borrowed from the index; 2 or more ambiguous: *code NULL). When list is not NULL it
+ * receives, for an ambiguous name, up to four of the matches as "code (name), ..." for the
+ * reason. Thread-safe. */
+int areaindex_resolve(const areaindex *ai, const char *text, const char **code, char *list,
+                      size_t listlen);
+
+/* 1 when the area code lies within the area anc (is it, or its parent chain reaches it). */
+int areaindex_within(const areaindex *ai, const char *code, const char *anc);
+
 /* The number of areas indexed. */
 size_t areaindex_count(const areaindex *ai);
 

@@ -65,6 +65,7 @@ typedef struct blackspots_result {
     blackspots_params params;
     int64_t incidents;            /* filtered incidents clustered */
     int64_t noise;                /* of which in no cluster */
+    int64_t without_point;        /* filtered but left out: no point (incset.h) */
     double weights[HZ_SEV_COUNT]; /* severity weights of the score */
     char filters[1024];
     char params_rule[256]; /* how eps and min_points were chosen */

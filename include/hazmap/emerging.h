@@ -114,6 +114,8 @@ int emerging_score(const emerging_result *r);
 const emerging_params *emerging_params_used(const emerging_result *r);
 const char *emerging_filters(const emerging_result *r);
 void emerging_tally(const emerging_result *r, size_t *in, size_t *outside, size_t *undated);
+/* The filtered incidents left out for having no point (area-only records; incset.h). */
+size_t emerging_without_point(const emerging_result *r);
 
 /* The spatial lattice the cube is built on (cell size, band, outlines). */
 const hotspots_result *emerging_lattice(const emerging_result *r);

@@ -142,6 +142,8 @@ const hotspots_cell *hotspots_cells(const hotspots_result *r, size_t *n);
 double hotspots_cell_size(const hotspots_result *r);
 double hotspots_band(const hotspots_result *r); /* 0 with contiguity */
 size_t hotspots_incidents(const hotspots_result *r);
+/* The filtered incidents left out for having no point (area-only records; incset.h). */
+size_t hotspots_without_point(const hotspots_result *r);
 
 /* The feature id of cell i (row x lattice columns + col): the same place has the same id in
  * every result on the same lattice. */

@@ -43,6 +43,11 @@ typedef struct import_opts {
     const char *format;      /* NULL or "niss": the national injury surveillance report card
                                 (全国伤害监测报告卡), whose cause (伤害发生原因) and intent
                                 (是否故意) columns must then be present */
+    const char *area_field;  /* a column naming each record's area by code, name or short name
+                                (areaindex_resolve()); found as 街道 without the option. A row
+                                with no coordinates is stored with that area and no point; a
+                                row with both keeps its point (area_mismatch counts the rows
+                                whose named area does not hold it) */
     /* areas */
     const char *code_field, *name_field, *name_en_field, *population_field, *parent_field;
     const char *level;  /* district, subdistrict or community; default the "level" field, else
@@ -60,7 +65,9 @@ typedef struct import_summary {
     int64_t replaced;  /* existed with other content */
     int64_t unchanged; /* existed with the same content */
     int64_t rejected;
-    int64_t outside; /* incidents outside every area (stored with no area) */
+    int64_t outside;       /* incidents outside every area (stored with no area) */
+    int64_t area_only;     /* incidents stored with an area and no point */
+    int64_t area_mismatch; /* stored by their point, naming an area that does not hold it */
     /* roads (import_roads.h): the network as imported */
     int64_t segments, nodes, junctions, dead_ends; /* junction: degree >= 3; dead end: 1 */
     double km;                                     /* total length of the segments */

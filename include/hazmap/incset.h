@@ -19,6 +19,7 @@
 #ifndef HAZMAP_INCSET_H
 #define HAZMAP_INCSET_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,14 +28,19 @@
 #include "hazmap/store.h"
 
 /* The record's format version, part of the snapshot file's key: change it whenever the meaning
- * of a field changes, not only its layout (2: the mechanism x intent model of issue 11). */
-#define HZ_INCIDENT_FORMAT "2"
+ * of a field changes, not only its layout (2: the mechanism x intent model of issue 11; 3: lon,
+ * lat, x and y NaN for an incident without a point). */
+#define HZ_INCIDENT_FORMAT "3"
 
-/* One incident, compact: 64 bytes. */
+/* One incident, compact: 64 bytes. An incident known only by its area (store.h: schema 3) is
+ * kept, so that counts and rates include it, with its flag in the coordinates: lon, lat, x and
+ * y are NaN (hz_incident_has_point()). Point analyses take their points from incset_select(),
+ * which leaves it out and counts it in hz_points.without_point; a loop over incset_items()
+ * that reads coordinates must test hz_incident_has_point() itself. */
 typedef struct hz_incident {
     int64_t id;      /* the store's id */
-    double lon, lat; /* WGS84 degrees */
-    double x, y;     /* working CRS metres */
+    double lon, lat; /* WGS84 degrees; NaN both when the incident has no point */
+    double x, y;     /* working CRS metres; NaN when it has no point */
     int64_t t;       /* seconds since epoch; INT64_MIN unknown */
     int32_t area;    /* index into the snapshot's areas; -1 outside all */
     uint8_t mechanism, place, intent, severity, sex; /* hz_* vocab values, 0 unknown */
@@ -43,6 +49,12 @@ typedef struct hz_incident {
     int16_t victims;                                 /* -1 unknown */
     uint8_t activity, outcome;                       /* hz_activity, hz_outcome; 0 unknown */
 } hz_incident;
+
+/* 1 when the incident has a point, 0 when it is known only by its area. */
+static inline int hz_incident_has_point(const hz_incident *i)
+{
+    return !isnan(i->lon);
+}
 
 /* One area. */
 typedef struct hz_area {
@@ -101,11 +113,15 @@ double incset_study_period(const incset *s, const hz_filter *f, int64_t *from, i
 int incset_match(const incset *s, const hz_filter *f, int32_t area_idx, const hz_incident *i);
 
 /* The filtered points, ready for an analysis. Arrays are owned by the hz_points; free them with
- * hz_points_free(). idx[k] is the position of point k in incset_items(). */
+ * hz_points_free(). idx[k] is the position of point k in incset_items(). without_point counts
+ * the incidents that passed the filter but have no point (area-only records): a point analysis
+ * leaves them out and says how many ("without_point" in its JSON, "left out N records without
+ * a point" on the command line). */
 typedef struct hz_points {
     size_t n;
     double *x, *y, *w; /* working CRS metres, weight under the filter's weight mode */
     uint32_t *idx;
+    size_t without_point;
 } hz_points;
 
 /* Applies f (HZ_EINVAL when f->area names no area). One pass over the snapshot. */

@@ -68,6 +68,7 @@ typedef struct nettile_view {
     colorramp_scale scale;
     size_t lixels, nonzero; /* lixels, and those with a density > 0 */
     size_t snapped, unsnapped;
+    size_t without_point; /* filtered incidents left out: no point (incset.h) */
     double years, top_share;
 } nettile_view;
 

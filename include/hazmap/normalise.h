@@ -21,7 +21,12 @@
  *   age          a whole number of years 0..NORM_AGE_MAX
  *   disability   yes/no, y/n, true/false, 1/0, 是/否, 有/无 (ASCII case-insensitive)
  *   description  at most NORM_DESC_MAX bytes
- *   area         the most specific area containing the point (areaindex.h), when an index is given
+ *   area         the most specific area containing the point (areaindex.h), when an index is given;
+ *                a record without coordinates (no geometry, both coordinate texts blank) that
+ *                names an area (text[NORM_AREA]: code, name or short name, areaindex_resolve())
+ *                is stored with that area and no point (lon, lat NaN); a name matching no area
+ *                or several is a problem. With a point the point wins: a named area that
+ *                disagrees sets area_mismatch (the importers count it), nothing more
  * An absent, empty or all-space text means "unknown" for every field but id and the coordinates.
  *
  * Each problem has one fixed reason text per kind that names the field and quotes the value as
@@ -57,6 +62,7 @@ typedef enum norm_field {
     NORM_GEOMETRY, /* the point as a whole: missing, empty or not a point */
     NORM_LON,
     NORM_LAT,
+    NORM_AREA, /* an area's code or name, for a record without coordinates */
     NORM_ID,
     NORM_TIME,  /* occurred_at */
     NORM_TIME2, /* time of day */
@@ -123,6 +129,7 @@ typedef struct norm_problem {
 typedef struct norm_out {
     hz_incident_rec rec; /* valid when nproblems == 0; extra is left NULL for the reader */
     char occurred_at[32];
+    int area_mismatch; /* the record has a point and names an area that does not hold it */
     int nproblems;
     norm_problem problem[NORM_NFIELDS]; /* at most one per field, in field order */
 } norm_out;

@@ -13,6 +13,7 @@
 #ifndef HAZMAP_STORE_H
 #define HAZMAP_STORE_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,8 +22,9 @@
 typedef struct store store;
 
 /* The schema this build writes. 1: the first; 2 (issue 11): mechanism and intent as separate
- * axes (vocab.h), the columns activity, outcome, nature and body_part. */
-enum { STORE_SCHEMA_VERSION = 2 };
+ * axes (vocab.h), the columns activity, outcome, nature and body_part; 3 (issue 11): an incident
+ * may have no point (lon, lat and geom NULL), known only by its area. */
+enum { STORE_SCHEMA_VERSION = 3 };
 
 enum {
     STORE_READONLY = 1 << 0, /* open read-only; fails if the file is absent */
@@ -134,8 +136,14 @@ typedef struct hz_incident_rec {
     const char *area_code;                       /* NULL when outside every area */
     const char
         *extra; /* JSON object of the source columns without a field of their own; may be NULL */
-    double lon, lat; /* WGS84 */
+    double lon, lat; /* WGS84; both NaN when the record has no point (only an area_code) */
 } hz_incident_rec;
+
+/* 1 when r has a point, 0 when it is known only by its area (lon, lat NaN; stored as NULL). */
+static inline int hz_rec_has_point(const hz_incident_rec *r)
+{
+    return isfinite(r->lon) && isfinite(r->lat);
+}
 
 typedef enum store_put_outcome {
     STORE_PUT_INSERTED = 0, /* a new (source, source_id) */

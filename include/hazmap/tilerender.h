@@ -121,6 +121,7 @@ double tilerender_years(const tilerender *r, const hz_filter *f);
 typedef struct tile_view {
     colorramp_scale scale; /* class breaks of every tile of this view */
     size_t incidents;      /* incidents with a position passing the filter */
+    size_t without_point;  /* incidents passing the filter without one: not drawn (incset.h) */
     double ref_cell;       /* metres */
     size_t ref_nonzero;    /* non-zero reference nodes the scale was fitted on */
     double top_share;      /* share of them in the top class */
