@@ -649,7 +649,7 @@ static void trend_svg(rctx *c, const double *v, const double *base, size_t n, in
 static void trend_table(rctx *c, const double *v, const double *base, size_t n, int m0)
 {
     FILE *o = c->o;
-    fprintf(o, "<table id=\"trend\"><tr><th class=\"l\">%s</th>", T("月份", "Month"));
+    fprintf(o, "<table id=\"trend-table\"><tr><th class=\"l\">%s</th>", T("月份", "Month"));
     for (size_t i = 0; i < n; i++)
         fprintf(o, "<th>%04d-%02d</th>", (m0 + (int)i) / 12, (m0 + (int)i) % 12 + 1);
     fprintf(o, "</tr>\n<tr><td class=\"l\">%s</td>", T("伤害数", "Injuries"));
