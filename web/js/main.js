@@ -1,5 +1,5 @@
 // main.js - the map page: builds the panel, the Leaflet map and the layers, and keeps the URL hash in sync.
-import { AGES, WINDOWS, LAYERS, LIVE_LAYERS, TRAFFIC_LAYERS, HS_CELLS, EM_STEPS, PUBLIC_OF_GROUP, availableGroups, words, parseHash, toHash, monthRange, dateRange, filterParams, publicParams } from './state.js';
+import { AGES, WINDOWS, LAYERS, LIVE_LAYERS, TRAFFIC_LAYERS, HS_CELLS, EM_STEPS, PUBLIC_OF_GROUP, setGroups, availableGroups, words, parseHash, toHash, monthRange, dateRange, filterParams, publicParams } from './state.js';
 import { getConfig, getJSON, getToken, setToken } from './api.js';
 import { setLang, t, num, lang } from './i18n.js';
 import { LayerSet, excessColor, siteExcess, rulesMet } from './layers.js';
@@ -398,6 +398,7 @@ async function main() {
   const t0 = performance.now();
   const [cfg] = await Promise.all([getConfig(), setLang(parseHash(location.hash).lang)]);
   page.cfg = cfg;
+  setGroups(cfg.groups);
   page.state = parseHash(location.hash, cfg.vocabularies);
   if (isPublic()) {
     // A planner's URL opened without a token: its working group maps onto a release group; the
