@@ -19,18 +19,20 @@
 
 static void report_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: hazmap report --db PATH --group KEY|district --quarter 2014Q2 -o FILE.html|FILE.pdf\n"
-            "                     [--lang zh|en] [--public] [--projects FILE.json] [--chromium PATH]\n"
-            "  The quarterly diagnosis report of a working group (order, traffic, fire, workplace,\n"
-            "  home, elderly, disabled, school, environment, public, surveillance, publicity) or the\n"
-            "  whole district: headline rates with CIs against the same quarter a year before, hot\n"
-            "  spots, black spots and (traffic) screened road sites with maps, rates by age and sex,\n"
-            "  vulnerable groups, the monthly trend against a seasonal baseline, the group's\n"
-            "  projects, sources and provenance. One self-contained HTML page (zh-CN by default);\n"
-            "  a .pdf output is printed by headless Chromium (--chromium, default chromium).\n"
-            "  --public: the public version, from the newest release only (PRIVACY.md).\n"
-            "  --projects: a JSON array of project objects (API.md), with optional evaluations.\n");
+    fprintf(
+        out,
+        "usage: hazmap report --db PATH --group KEY|district --quarter 2014Q2 -o "
+        "FILE.html|FILE.pdf\n"
+        "                     [--lang zh|en] [--public] [--projects FILE.json] [--chromium PATH]\n"
+        "  The quarterly diagnosis report of a working group (order, traffic, fire, workplace,\n"
+        "  home, elderly, disabled, school, environment, public, surveillance, publicity) or the\n"
+        "  whole district: headline rates with CIs against the same quarter a year before, hot\n"
+        "  spots, black spots and (traffic) screened road sites with maps, rates by age and sex,\n"
+        "  vulnerable groups, the monthly trend against a seasonal baseline, the group's\n"
+        "  projects, sources and provenance. One self-contained HTML page (zh-CN by default);\n"
+        "  a .pdf output is printed by headless Chromium (--chromium, default chromium).\n"
+        "  --public: the public version, from the newest release only (PRIVACY.md).\n"
+        "  --projects: a JSON array of project objects (API.md), with optional evaluations.\n");
 }
 
 static int write_file(const char *cmd, const char *path, const void *data, size_t len)
@@ -92,16 +94,11 @@ int cmd_report(int argc, char **argv)
     const char *cmd = argv[0];
     const char *db = NULL, *group = NULL, *quarter_s = NULL, *lang = NULL, *pub = NULL,
                *projects_s = NULL, *output = NULL, *chromium = NULL, *help = NULL;
-    const cli_opt opts[] = {{"db", 1, &db},
-                            {"group", 1, &group},
-                            {"quarter", 1, &quarter_s},
-                            {"lang", 1, &lang},
-                            {"public", 0, &pub},
-                            {"projects", 1, &projects_s},
-                            {"output", 1, &output},
-                            {"chromium", 1, &chromium},
-                            {"help", 0, &help},
-                            {NULL, 0, NULL}};
+    const cli_opt opts[] = {
+        {"db", 1, &db},         {"group", 1, &group},       {"quarter", 1, &quarter_s},
+        {"lang", 1, &lang},     {"public", 0, &pub},        {"projects", 1, &projects_s},
+        {"output", 1, &output}, {"chromium", 1, &chromium}, {"help", 0, &help},
+        {NULL, 0, NULL}};
     int st0 = cli_start(argc, argv, opts, NULL, &help, &db, report_usage);
     if (st0 >= 0) return st0;
     char err[1024];

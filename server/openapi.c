@@ -318,8 +318,8 @@ json_t *openapi_build(const char *server_url, const char *title)
             "application/json", (p = json_array(), ADD(p, stats_params), filters(p), p));
     add_get(paths, "/api/evaluate", "Before/after rate ratio of an intervention in an area",
             "application/json", (p = json_array(), ADD(p, evaluate_params), filters(p), p));
-    add_get(paths, "/api/report", "The quarterly diagnosis report of a working group",
-            "text/html", (p = json_array(), ADD(p, report_params), p));
+    add_get(paths, "/api/report", "The quarterly diagnosis report of a working group", "text/html",
+            (p = json_array(), ADD(p, report_params), p));
     add_get(paths, "/api/blackspots", "Ranked DBSCAN black spots", "application/geo+json",
             (p = json_array(), ADD(p, items_params), ADD(p, blackspot_params),
              ADD(p, release_params), filters(p), p));

@@ -26,7 +26,8 @@ static int report_args(const hreq *rq, report_inputs *in, int *pdf, hresp *rs)
     const char *group = hreq_arg_get(rq, "group"), *q = hreq_arg_get(rq, "quarter"),
                *lang = hreq_arg_get(rq, "lang"), *f = hreq_arg_get(rq, "f");
     if (!group || !q) {
-        hresp_error(rs, 400, "MissingParameterValue", "%s: required (e.g. group=traffic&quarter=2014Q2)",
+        hresp_error(rs, 400, "MissingParameterValue",
+                    "%s: required (e.g. group=traffic&quarter=2014Q2)",
                     group ? "quarter" : "group");
         return -1;
     }

@@ -20,11 +20,12 @@ START_TEST(test_parse_quarter)
     ck_assert_int_eq(q, 2014 * 4 + 1);
     ck_assert_int_eq(report_parse_quarter("2012-Q4", &q, err, sizeof err), HZ_OK);
     ck_assert_int_eq(q, 2012 * 4 + 3);
-    static const char *const badq[] = {"2014Q5", "2014Q0", "2014", "Q2", "", "2014Q2x", "1899Q1",
-                                       "3000Q1", "2014q2 ", NULL};
+    static const char *const badq[] = {"2014Q5",  "2014Q0", "2014",   "Q2",      "",
+                                       "2014Q2x", "1899Q1", "3000Q1", "2014q2 ", NULL};
     for (const char *const *b = badq; *b; b++) {
         err[0] = 0;
-        ck_assert_msg(report_parse_quarter(*b, &q, err, sizeof err) == HZ_EINVAL, "%s accepted", *b);
+        ck_assert_msg(report_parse_quarter(*b, &q, err, sizeof err) == HZ_EINVAL, "%s accepted",
+                      *b);
         ck_assert_msg(err[0] != 0, "%s: no message", *b);
     }
     ck_assert_int_eq(report_parse_quarter(NULL, &q, err, sizeof err), HZ_EINVAL);

@@ -33,11 +33,11 @@ typedef struct rctx {
     const wgroup *g;
     FILE *o;
     int en;
-    int64_t q_from, q_to;       /* the quarter */
-    int64_t p_from, p_to;       /* the same quarter a year before */
-    int64_t y_from;             /* the four quarters ending with it: [y_from, q_to) */
-    int64_t population;         /* the top-level areas' together; -1 unknown */
-    tilerender *tr;             /* in->tr or own_tr */
+    int64_t q_from, q_to; /* the quarter */
+    int64_t p_from, p_to; /* the same quarter a year before */
+    int64_t y_from;       /* the four quarters ending with it: [y_from, q_to) */
+    int64_t population;   /* the top-level areas' together; -1 unknown */
+    tilerender *tr;       /* in->tr or own_tr */
     tilerender *own_tr;
     int min_count; /* public: the larger of the caller's and the release's */
     char *err;
@@ -51,8 +51,7 @@ typedef struct rctx {
 hz_status report_parse_quarter(const char *text, int *quarter, char *err, size_t errlen)
 {
     int q;
-    if (!text || rel_parse_quarter(text, &q, err, errlen) != HZ_OK || q / 4 < 1900 ||
-        q / 4 > 2999)
+    if (!text || rel_parse_quarter(text, &q, err, errlen) != HZ_OK || q / 4 < 1900 || q / 4 > 2999)
         return hz_fail(HZ_EINVAL, err, errlen,
                        "quarter: '%s' is not a quarter such as 2014Q2 (years 1900-2999)",
                        text ? text : "");
@@ -100,12 +99,22 @@ void report_seasonal_baseline(const double *counts, size_t n, double *baseline)
 
 static void esc(FILE *o, const char *s)
 {
-    for (; s && *s; s++) switch (*s) {
-        case '&': fputs("&amp;", o); break;
-        case '<': fputs("&lt;", o); break;
-        case '>': fputs("&gt;", o); break;
-        case '"': fputs("&quot;", o); break;
-        default: fputc(*s, o);
+    for (; s && *s; s++)
+        switch (*s) {
+        case '&':
+            fputs("&amp;", o);
+            break;
+        case '<':
+            fputs("&lt;", o);
+            break;
+        case '>':
+            fputs("&gt;", o);
+            break;
+        case '"':
+            fputs("&quot;", o);
+            break;
+        default:
+            fputc(*s, o);
         }
 }
 
@@ -156,7 +165,8 @@ static const char CSS[] =
 static void head(rctx *c, const char *title)
 {
     FILE *o = c->o;
-    fprintf(o, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">", T("zh-CN", "en"));
+    fprintf(o, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">",
+            T("zh-CN", "en"));
     fputs("<title>", o);
     esc(o, title);
     fprintf(o, "</title><style>%s</style></head><body>\n<h1>", CSS);
@@ -226,12 +236,17 @@ static hz_status sec_headline(rctx *c)
     quarter_label(c, c->in->quarter - 4, qp, sizeof qp);
     fprintf(o, "<section id=\"headline\"><h2>%s</h2>\n", T("一、总体情况", "1. Headline"));
     fprintf(o, "<table><tr><th class=\"l\"></th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
-            T("伤害数", "Injuries"), T("每10万人年发生率 (95% CI)", "Rate per 100,000 per year (95 % CI)"),
+            T("伤害数", "Injuries"),
+            T("每10万人年发生率 (95% CI)", "Rate per 100,000 per year (95 % CI)"),
             T("占全区", "Share of district"));
     const rates_row *rows[3] = {&now, &prev, &dist};
-    const char *labels[3] = {qn, qp, T("全区（同季度，全部伤害）", "District, all injuries (same quarter)")};
+    const char *labels[3] = {
+        qn, qp, T("全区（同季度，全部伤害）", "District, all injuries (same quarter)")};
     for (int i = 0; i < 3; i++) {
-        fprintf(o, "<tr id=\"headline-%s\"><td class=\"l\">", i == 0 ? "now" : i == 1 ? "prev" : "district");
+        fprintf(o, "<tr id=\"headline-%s\"><td class=\"l\">",
+                i == 0   ? "now"
+                : i == 1 ? "prev"
+                         : "district");
         esc(o, labels[i]);
         fputs("</td><td class=\"big\">", o);
         count_html(o, rows[i]->count);
@@ -246,14 +261,20 @@ static hz_status sec_headline(rctx *c)
     if (now.count > 0 && prev.count > 0 && isfinite(now.rate) && isfinite(prev.rate)) {
         double rr = now.rate / prev.rate, se = sqrt(1.0 / now.count + 1.0 / prev.count);
         fprintf(o, "%s <b id=\"change\">%+.1f %%</b> (%s %.2f, 95 %% CI %.2f–%.2f)",
-                T("与上年同季度相比，发生率变化", "Change of the rate against the same quarter a year before:"),
-                100 * (rr - 1), T("率比", "rate ratio"), rr, rr * exp(-1.96 * se), rr * exp(1.96 * se));
+                T("与上年同季度相比，发生率变化",
+                  "Change of the rate against the same quarter a year before:"),
+                100 * (rr - 1), T("率比", "rate ratio"), rr, rr * exp(-1.96 * se),
+                rr * exp(1.96 * se));
     } else
-        fputs(T("上年同季度无可比数据。", "No comparison with the same quarter a year before (no incidents)."), o);
-    fprintf(o, "</p><p class=\"note\">%s</p></section>\n",
-            T("发生率＝伤害数／总人口／年数×100,000；95% CI 为精确泊松区间（Garwood）；率比区间为对数正态近似。计数少于20时不稳定。",
-              "Rate = injuries / total population / years x 100,000; 95 % CI exact Poisson (Garwood); "
-              "the rate ratio's CI is the log-normal approximation. Counts under 20 are unstable."));
+        fputs(T("上年同季度无可比数据。",
+                "No comparison with the same quarter a year before (no incidents)."),
+              o);
+    fprintf(
+        o, "</p><p class=\"note\">%s</p></section>\n",
+        T("发生率＝伤害数／总人口／年数×100,000；95% CI "
+          "为精确泊松区间（Garwood）；率比区间为对数正态近似。计数少于20时不稳定。",
+          "Rate = injuries / total population / years x 100,000; 95 % CI exact Poisson (Garwood); "
+          "the rate ratio's CI is the log-normal approximation. Counts under 20 are unstable."));
     return HZ_OK;
 }
 
@@ -330,14 +351,18 @@ static hz_status sec_hotspots(rctx *c, const hz_filter *f)
     if (rc == HZ_OK && !marks) rc = hz_fail(HZ_ENOMEM, c->err, c->errlen, "out of memory");
     for (size_t k = 0; rc == HZ_OK && k < nh; k++) {
         int conf = cells[order[k]].confidence;
-        marks[k] = (reportmap_mark){(size_t)nv, lon + order[k] * nv, lat + order[k] * nv, 1,
+        marks[k] = (reportmap_mark){(size_t)nv,
+                                    lon + order[k] * nv,
+                                    lat + order[k] * nv,
+                                    1,
                                     conf >= 99 ? 2.0 : 1.2,
                                     {conf >= 99 ? 140 : 215, conf >= 99 ? 0 : 48, 0, 255}};
     }
     if (rc == HZ_OK) {
         fprintf(o, "<p>%s <span id=\"hot-cells\">%zu</span> %s %.0f m, %s %.0f m.</p>\n",
                 T("置信度≥95%的热点网格：", "Hot cells at 95 % confidence or more:"), nh,
-                T("；网格边长", "; cell"), hotspots_cell_size(r), T("距离带", "band"), hotspots_band(r));
+                T("；网格边长", "; cell"), hotspots_cell_size(r), T("距离带", "band"),
+                hotspots_band(r));
         fprintf(o, "<table><tr><th>#</th><th>%s</th><th>%s</th><th>z</th><th>%s</th></tr>\n",
                 T("中心（经度, 纬度）", "Centre (lon, lat)"), T("伤害数", "Injuries"),
                 T("置信度", "Confidence"));
@@ -363,8 +388,10 @@ static hz_status sec_hotspots(rctx *c, const hz_filter *f)
         s.marks = marks;
         s.nmarks = nh;
         rc = map_img(c, &s, T("核密度与热点", "Density and hot spots"));
-        fprintf(o, "<p class=\"note\">%s ", T("底图：核密度（四次核，300 m）；红框：热点网格（深红99%，红95%）。",
-                                              "Map: kernel density (quartic, 300 m); red outlines: hot cells (dark 99 %, red 95 %)."));
+        fprintf(o, "<p class=\"note\">%s ",
+                T("底图：核密度（四次核，300 m）；红框：热点网格（深红99%，红95%）。",
+                  "Map: kernel density (quartic, 300 m); red outlines: hot cells (dark 99 %, red "
+                  "95 %)."));
         esc(o, hotspots_cell_rule(r));
         fputs(" ", o);
         esc(o, hotspots_band_rule(r));
@@ -392,11 +419,14 @@ static hz_status sec_blackspots(rctx *c, const hz_filter *f)
     reportmap_mark *marks = calloc(n ? 2 * n : 1, sizeof *marks);
     if (!marks) rc = hz_fail(HZ_ENOMEM, c->err, c->errlen, "out of memory");
     if (rc == HZ_OK) {
-        fprintf(o, "<p>%s <span id=\"black-spots\">%zu</span>.</p>\n",
-                T("黑点数：", "Clusters:"), r->n);
-        fprintf(o, "<table><tr><th>#</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
-                T("中心（经度, 纬度）", "Centre (lon, lat)"), T("伤害数", "Injuries"),
-                T("死亡/重伤", "Fatal/serious"), T("严重度评分", "Severity score"), T("半径 m", "Radius m"));
+        fprintf(o, "<p>%s <span id=\"black-spots\">%zu</span>.</p>\n", T("黑点数：", "Clusters:"),
+                r->n);
+        fprintf(
+            o,
+            "<table><tr><th>#</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
+            T("中心（经度, 纬度）", "Centre (lon, lat)"), T("伤害数", "Injuries"),
+            T("死亡/重伤", "Fatal/serious"), T("严重度评分", "Severity score"),
+            T("半径 m", "Radius m"));
         for (size_t k = 0; k < n; k++) {
             const blackspot *b = &r->spots[k];
             fprintf(o, "<tr><td>%d</td><td>%.5f, %.5f</td><td>", b->rank, b->lon, b->lat);
@@ -404,7 +434,8 @@ static hz_status sec_blackspots(rctx *c, const hz_filter *f)
             fputs("</td><td>", o);
             count_html(o, b->severity[HZ_SEV_FATAL] + b->severity[HZ_SEV_SERIOUS]);
             fprintf(o, "</td><td>%.0f</td><td>%.0f</td></tr>\n", b->score, b->radius_m);
-            marks[2 * k] = (reportmap_mark){b->hull_n, b->hull_lon, b->hull_lat, 1, 2.0, {128, 0, 38, 255}};
+            marks[2 * k] =
+                (reportmap_mark){b->hull_n, b->hull_lon, b->hull_lat, 1, 2.0, {128, 0, 38, 255}};
             marks[2 * k + 1] = (reportmap_mark){1, &b->lon, &b->lat, 0, 7.0, {128, 0, 38, 220}};
         }
         fputs("</table>\n", o);
@@ -414,8 +445,8 @@ static hz_status sec_blackspots(rctx *c, const hz_filter *f)
         s.nmarks = 2 * n;
         rc = map_img(c, &s, T("事故黑点", "Black spots"));
         fprintf(o, "<p class=\"note\">%s eps %.0f m, min_points %d. ",
-                T("前10个黑点（凸包与中心）。", "The top ten clusters (hull and centre)."), r->params.eps,
-                r->params.min_points);
+                T("前10个黑点（凸包与中心）。", "The top ten clusters (hull and centre)."),
+                r->params.eps, r->params.min_points);
         esc(o, r->params_rule);
         fputs("</p>\n", o);
     }
@@ -427,9 +458,12 @@ static hz_status sec_blackspots(rctx *c, const hz_filter *f)
 static hz_status sec_sites(rctx *c, const hz_filter *f)
 {
     FILE *o = c->o;
-    fprintf(o, "<h3>%s</h3>\n", T("道路网络筛查（经验贝叶斯超额事故）", "Road network screening (Empirical Bayes excess crashes)"));
+    fprintf(o, "<h3>%s</h3>\n",
+            T("道路网络筛查（经验贝叶斯超额事故）",
+              "Road network screening (Empirical Bayes excess crashes)"));
     if (!c->in->net || roadnet_seg_count(c->in->net) == 0) {
-        fprintf(o, "<p class=\"note\">%s</p>\n", T("数据库中没有道路网络。", "The database has no road network."));
+        fprintf(o, "<p class=\"note\">%s</p>\n",
+                T("数据库中没有道路网络。", "The database has no road network."));
         return HZ_OK;
     }
     screen_opts so;
@@ -444,9 +478,11 @@ static hz_status sec_sites(rctx *c, const hz_filter *f)
     if (!marks || !pts) rc = hz_fail(HZ_ENOMEM, c->err, c->errlen, "out of memory");
     const roadnet_node *nodes = roadnet_nodes(c->in->net);
     if (rc == HZ_OK) {
-        fprintf(o, "<table><tr><th>#</th><th class=\"l\">%s</th><th class=\"l\">%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
-                T("类型", "Kind"), T("名称", "Name"), T("事故数", "Crashes"), T("超额事故", "Excess"),
-                T("事故多发点段规则", "Rule met"));
+        fprintf(o,
+                "<table><tr><th>#</th><th class=\"l\">%s</th><th "
+                "class=\"l\">%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
+                T("类型", "Kind"), T("名称", "Name"), T("事故数", "Crashes"),
+                T("超额事故", "Excess"), T("事故多发点段规则", "Rule met"));
         for (size_t k = 0; k < r->n; k++) {
             const screen_site *s = &r->sites[k];
             int junction = s->kind == ROADSITES_JUNCTION;
@@ -454,13 +490,15 @@ static hz_status sec_sites(rctx *c, const hz_filter *f)
             if (junction) {
                 const roadsites_junction *j = &roadsites_junctions(r->sites_of)[s->index];
                 name = j->name;
-                marks[k] = (reportmap_mark){1, &nodes[j->node].lon, &nodes[j->node].lat, 0, 10, {84, 39, 143, 230}};
+                marks[k] = (reportmap_mark){1,  &nodes[j->node].lon, &nodes[j->node].lat, 0,
+                                            10, {84, 39, 143, 230}};
             } else {
                 const roadsites_section *sec = &roadsites_sections(r->sites_of)[s->index];
                 name = sec->name;
                 size_t np = roadsites_section_line(r->sites_of, s->index, s->win0, s->win1,
                                                    pts[k][0], pts[k][1], 64);
-                marks[k] = (reportmap_mark){np < 64 ? np : 64, pts[k][0], pts[k][1], 0, 5, {84, 39, 143, 230}};
+                marks[k] = (reportmap_mark){np < 64 ? np : 64, pts[k][0], pts[k][1], 0, 5,
+                                            {84, 39, 143, 230}};
             }
             int rule = s->rule[0].met || s->rule[1].met || s->rule[2].met;
             fprintf(o, "<tr><td>%d</td><td class=\"l\">%s</td><td class=\"l\">", s->rank,
@@ -479,8 +517,11 @@ static hz_status sec_sites(rctx *c, const hz_filter *f)
         sp.nmarks = r->n;
         rc = map_img(c, &sp, T("道路筛查点段", "Screened road sites"));
         fprintf(o, "<p class=\"note\">%s</p>\n",
-                T("紫色：前10个路口（圆点）与路段最差窗口（线）；安全性能函数（SPF）按NB2最大似然在本路网拟合，滑动窗口500 m。",
-                  "Purple: the top ten junctions (dots) and sections' worst windows (lines); the SPF is fitted by NB2 maximum likelihood on the network's own sites; sliding window 500 m."));
+                T("紫色：前10个路口（圆点）与路段最差窗口（线）；安全性能函数（SPF）按NB2最大似然在"
+                  "本路网拟合，滑动窗口500 m。",
+                  "Purple: the top ten junctions (dots) and sections' worst windows (lines); the "
+                  "SPF is fitted by NB2 maximum likelihood on the network's own sites; sliding "
+                  "window 500 m."));
     }
     free(pts);
     free(marks);
@@ -493,9 +534,10 @@ static hz_status sec_places(rctx *c)
     hz_filter f;
     hz_status rc = group_filter(c, 1, c->y_from, c->q_to, &f);
     if (rc != HZ_OK) return rc;
-    fprintf(c->o, "<section id=\"places\"><h2>%s</h2>\n<p class=\"note\">%s</p>\n",
-            T("二、高危场所", "2. High-risk places"),
-            T("分析期为截至本季度的连续四个季度。", "Over the four quarters ending with this one."));
+    fprintf(
+        c->o, "<section id=\"places\"><h2>%s</h2>\n<p class=\"note\">%s</p>\n",
+        T("二、高危场所", "2. High-risk places"),
+        T("分析期为截至本季度的连续四个季度。", "Over the four quarters ending with this one."));
     rc = sec_hotspots(c, &f);
     if (rc == HZ_OK) rc = sec_blackspots(c, &f);
     if (rc == HZ_OK && c->g && strcmp(c->g->key, "traffic") == 0) rc = sec_sites(c, &f);
@@ -516,16 +558,21 @@ static hz_status by_dim(rctx *c, unsigned by, int nvals, const char *const *name
     if (rc == HZ_OK) rc = rates_compute(c->in->snap, &fd, by, &rd, c->err, c->errlen);
     FILE *o = c->o;
     if (rc == HZ_OK) {
-        fprintf(o, "<table id=\"by-%s\"><tr><th class=\"l\"></th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
+        fprintf(o,
+                "<table id=\"by-%s\"><tr><th "
+                "class=\"l\"></th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
                 by == RATES_BY_AGE ? "age" : "sex", T("本组伤害数", "Group's injuries"),
-                T("本组发生率 (95% CI)", "Group's rate (95 % CI)"), T("全区伤害数", "District injuries"),
+                T("本组发生率 (95% CI)", "Group's rate (95 % CI)"),
+                T("全区伤害数", "District injuries"),
                 T("全区发生率 (95% CI)", "District rate (95 % CI)"));
         for (int v = 0; v < nvals; v++) {
             const rates_row *a = NULL, *b = NULL;
             for (size_t i = 0; i < rg->n; i++)
-                if ((by == RATES_BY_AGE ? rg->rows[i].age_group : rg->rows[i].sex) == v) a = &rg->rows[i];
+                if ((by == RATES_BY_AGE ? rg->rows[i].age_group : rg->rows[i].sex) == v)
+                    a = &rg->rows[i];
             for (size_t i = 0; i < rd->n; i++)
-                if ((by == RATES_BY_AGE ? rd->rows[i].age_group : rd->rows[i].sex) == v) b = &rd->rows[i];
+                if ((by == RATES_BY_AGE ? rd->rows[i].age_group : rd->rows[i].sex) == v)
+                    b = &rd->rows[i];
             if (!a && !b) continue;
             fputs("<tr><td class=\"l\">", o);
             esc(o, names[v]);
@@ -561,7 +608,8 @@ static void rate_of(const rctx *c, int64_t k, double years, double *rate, double
 static hz_status sec_groups(rctx *c)
 {
     FILE *o = c->o;
-    fprintf(o, "<section id=\"groups\"><h2>%s</h2>\n", T("三、高危人群与脆弱人群", "3. High-risk and vulnerable groups"));
+    fprintf(o, "<section id=\"groups\"><h2>%s</h2>\n",
+            T("三、高危人群与脆弱人群", "3. High-risk and vulnerable groups"));
     const char *ages[RATES_AGE_GROUPS];
     for (int i = 0; i < RATES_AGE_GROUPS; i++)
         ages[i] = rates_age_group_name(i);
@@ -591,9 +639,11 @@ static hz_status sec_groups(rctx *c)
     const char *names[3] = {T("老年人（65岁及以上）", "Elderly (65+)"), T("残疾人", "Disabled"),
                             T("儿童（0–14岁）", "Children (0-14)")};
     const char *ids[3] = {"elderly", "disabled", "children"};
-    fprintf(o, "<h3>%s</h3>\n<table id=\"vulnerable\"><tr><th class=\"l\"></th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
-            T("脆弱人群", "Vulnerable groups"), T("伤害数", "Injuries"), T("占本组", "Share of the group"),
-            T("发生率 (95% CI)", "Rate (95 % CI)"));
+    fprintf(o,
+            "<h3>%s</h3>\n<table id=\"vulnerable\"><tr><th "
+            "class=\"l\"></th><th>%s</th><th>%s</th><th>%s</th></tr>\n",
+            T("脆弱人群", "Vulnerable groups"), T("伤害数", "Injuries"),
+            T("占本组", "Share of the group"), T("发生率 (95% CI)", "Rate (95 % CI)"));
     for (int v = 0; v < 3; v++) {
         double r, lo, hi;
         rate_of(c, n[v], years, &r, &lo, &hi);
@@ -608,7 +658,8 @@ static hz_status sec_groups(rctx *c)
         fputs("</td></tr>\n", o);
     }
     fprintf(o, "</table>\n<p class=\"note\">%s</p></section>\n",
-            T("截至本季度的连续四个季度；分母为总人口（未存储分年龄、性别人口），故各组发生率之和等于总发生率，并非年龄别发生率。",
+            T("截至本季度的连续四个季度；分母为总人口（未存储分年龄、性别人口），故各组发生率之和等"
+              "于总发生率，并非年龄别发生率。",
               "The four quarters ending with this one; the denominator is the total population (no "
               "population by age or sex is stored), so the rows add up to the crude rate: they are "
               "not age-specific rates."));
@@ -627,21 +678,29 @@ static void trend_svg(rctx *c, const double *v, const double *base, size_t n, in
         if (isfinite(base[i])) top = fmax(top, base[i]);
     }
     const double W = 640, H = 220, L = 40, B = 30, bw = (W - L - 10) / n;
-    fprintf(o, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" font-size=\"10\">", W, H, W, H);
-    fprintf(o, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#444\"/>", L, H - B, W - 10, H - B);
+    fprintf(o,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 "
+            "0 %.0f %.0f\" font-size=\"10\">",
+            W, H, W, H);
+    fprintf(o, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#444\"/>", L, H - B,
+            W - 10, H - B);
     fprintf(o, "<text x=\"2\" y=\"14\">%.0f</text><text x=\"2\" y=\"%.0f\">0</text>", top, H - B);
     for (size_t i = 0; i < n; i++) {
         double x = L + i * bw;
         if (isfinite(v[i])) {
             double h = v[i] / top * (H - B - 10);
-            fprintf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fd8d3c\"/>", x + 2, H - B - h, bw - 4, h);
+            fprintf(o,
+                    "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fd8d3c\"/>",
+                    x + 2, H - B - h, bw - 4, h);
         }
         int m = m0 + (int)i;
-        fprintf(o, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%02d</text>", x + bw / 2, H - B + 12, m % 12 + 1);
+        fprintf(o, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%02d</text>", x + bw / 2,
+                H - B + 12, m % 12 + 1);
     }
     fputs("<polyline fill=\"none\" stroke=\"#08519c\" stroke-width=\"2\" points=\"", o);
     for (size_t i = 0; i < n; i++)
-        if (isfinite(base[i])) fprintf(o, "%.1f,%.1f ", L + (i + 0.5) * bw, H - B - base[i] / top * (H - B - 10));
+        if (isfinite(base[i]))
+            fprintf(o, "%.1f,%.1f ", L + (i + 0.5) * bw, H - B - base[i] / top * (H - B - 10));
     fputs("\"/></svg>\n", o);
 }
 
@@ -678,11 +737,13 @@ static void trend_section(rctx *c, const double *v, size_t n, int m0, double *ba
     fprintf(c->o, "<section id=\"trend\"><h2>%s</h2>\n", T("四、月度趋势", "4. Monthly trend"));
     trend_svg(c, v + n - k, base + n - k, k, m0 + (int)(n - k));
     trend_table(c, v + n - k, base + n - k, k, m0 + (int)(n - k));
-    fprintf(c->o, "<p class=\"note\">%s</p></section>\n",
-            T("柱：截至本季度的12个月的月伤害数；线：季节基线，即数据中此前各年同一月份伤害数的平均值（无前一年数据时不显示）。",
-              "Bars: monthly injuries over the twelve months ending with the quarter; line: the "
-              "seasonal baseline, the mean count of the same calendar month in every earlier year of "
-              "the data (absent without an earlier year)."));
+    fprintf(
+        c->o, "<p class=\"note\">%s</p></section>\n",
+        T("柱：截至本季度的12个月的月伤害数；线：季节基线，即数据中此前各年同一月份伤害数的平均值（"
+          "无前一年数据时不显示）。",
+          "Bars: monthly injuries over the twelve months ending with the quarter; line: the "
+          "seasonal baseline, the mean count of the same calendar month in every earlier year of "
+          "the data (absent without an earlier year)."));
 }
 
 static hz_status sec_trend(rctx *c)
@@ -721,7 +782,8 @@ static const char *jstr(const json_t *o, const char *key)
 static void sec_projects(rctx *c)
 {
     FILE *o = c->o;
-    fprintf(o, "<section id=\"projects\"><h2>%s</h2>\n", T("五、安全促进项目", "5. Safety-promotion projects"));
+    fprintf(o, "<section id=\"projects\"><h2>%s</h2>\n",
+            T("五、安全促进项目", "5. Safety-promotion projects"));
     size_t shown = 0, i;
     const json_t *p;
     json_array_foreach(c->in->projects, i, p)
@@ -729,9 +791,12 @@ static void sec_projects(rctx *c)
         const char *grp = jstr(p, "group");
         if (c->g && (!grp || strcmp(grp, c->g->key) != 0)) continue;
         if (!shown++)
-            fprintf(o, "<table id=\"project-list\"><tr><th class=\"l\">%s</th><th class=\"l\">%s</th><th class=\"l\">%s</th><th class=\"l\">%s</th><th class=\"l\">%s</th><th class=\"l\">%s</th></tr>\n",
-                    T("项目", "Project"), T("类型", "Type"), T("状态", "Status"), T("起止日期", "Dates"),
-                    T("牵头单位", "Lead unit"), T("评估", "Evaluation"));
+            fprintf(o,
+                    "<table id=\"project-list\"><tr><th class=\"l\">%s</th><th "
+                    "class=\"l\">%s</th><th class=\"l\">%s</th><th class=\"l\">%s</th><th "
+                    "class=\"l\">%s</th><th class=\"l\">%s</th></tr>\n",
+                    T("项目", "Project"), T("类型", "Type"), T("状态", "Status"),
+                    T("起止日期", "Dates"), T("牵头单位", "Lead unit"), T("评估", "Evaluation"));
         const char *title = c->en && jstr(p, "title_en") ? jstr(p, "title_en") : jstr(p, "title");
         fputs("<tr class=\"project\"><td class=\"l\">", o);
         esc(o, title ? title : "—");
@@ -766,7 +831,8 @@ static void sec_projects(rctx *c)
     if (shown)
         fputs("</table>\n", o);
     else
-        fprintf(o, "<p>%s</p>\n", T("本组尚无登记的项目。", "No project is registered for this group."));
+        fprintf(o, "<p>%s</p>\n",
+                T("本组尚无登记的项目。", "No project is registered for this group."));
     fputs("</section>\n", o);
 }
 
@@ -783,9 +849,11 @@ static void sec_sources(rctx *c, int64_t data_version)
         outside += isfinite(it[k].x) && it[k].area < 0;
         undated += it[k].t == INT64_MIN;
     }
-    fprintf(o, "<section id=\"sources\"><h2>%s</h2>\n<table id=\"coverage\">", T("六、数据来源、覆盖与出处", "6. Data sources, coverage and provenance"));
+    fprintf(o, "<section id=\"sources\"><h2>%s</h2>\n<table id=\"coverage\">",
+            T("六、数据来源、覆盖与出处", "6. Data sources, coverage and provenance"));
     const char *lab[4] = {T("记录总数", "Records"), T("无坐标的记录", "Records without a position"),
-                          T("不在任何区域内的记录", "Records outside every area"), T("无日期的记录", "Records without a date")};
+                          T("不在任何区域内的记录", "Records outside every area"),
+                          T("无日期的记录", "Records without a date")};
     int64_t val[4] = {(int64_t)incset_count(s), nopos, outside, undated};
     const char *ids[4] = {"records", "no-position", "outside", "undated"};
     for (int i = 0; i < 4; i++) {
@@ -814,8 +882,10 @@ static void sec_sources(rctx *c, int64_t data_version)
         }
         fputs("</table>\n", o);
     } else
-        fprintf(o, "<p>%s</p>\n", T("各来源的记录尚未链接（hazmap link）：不同来源记录的同一伤害可能被重复计数。",
-                                    "The sources' records are not linked (hazmap link): one injury recorded by two sources may be counted twice."));
+        fprintf(o, "<p>%s</p>\n",
+                T("各来源的记录尚未链接（hazmap link）：不同来源记录的同一伤害可能被重复计数。",
+                  "The sources' records are not linked (hazmap link): one injury recorded by two "
+                  "sources may be counted twice."));
     char now[32];
     hztime_format_iso((int64_t)time(NULL), TZ_S, now);
     fprintf(o, "<p class=\"note\" id=\"provenance\">%s ", T("出处：", "Provenance:"));
@@ -853,8 +923,8 @@ static const char *public_label(const rctx *c, const char **family, int *none)
 
 static long label_index(const rel_release *r, const char *dim, const char *label)
 {
-    const json_t *labels =
-        json_object_get(json_object_get(json_object_get(rel_metadata(r), "dimensions"), dim), "labels");
+    const json_t *labels = json_object_get(
+        json_object_get(json_object_get(rel_metadata(r), "dimensions"), dim), "labels");
     for (size_t i = 0; i < json_array_size(labels); i++)
         if (strcmp(json_string_value(json_array_get(labels, i)), label) == 0) return (long)i;
     return -1;
@@ -893,14 +963,17 @@ static hz_status public_report(rctx *c)
     const rel_table *t = rel_table_find(
         r, strcmp(family, "injury_group") == 0 ? "district_month_injury" : "district_month_place");
     fprintf(o, "<p class=\"note\" id=\"public-note\">%s %lld%s</p>\n",
-            T("公开版：全部数字来自公开统计发布第", "Public version: every number comes from the public statistical release"),
+            T("公开版：全部数字来自公开统计发布第",
+              "Public version: every number comes from the public statistical release"),
             (long long)rel_id(r),
             T("号（差分隐私噪声；小于最低计数的数值不公布，见 PRIVACY.md）。",
-              " (differential-privacy noise; values under the minimum count are withheld, see PRIVACY.md)."));
+              " (differential-privacy noise; values under the minimum count are withheld, see "
+              "PRIVACY.md)."));
     fprintf(o, "<section id=\"headline\"><h2>%s</h2>\n", T("一、总体情况", "1. Headline"));
     if (none || !t || rel_table_ndims(t) != 3) {
         fprintf(o, "<p>%s</p></section>\n",
-                T("公开发布中没有该工作组的统计表。", "The public release has no table for this group."));
+                T("公开发布中没有该工作组的统计表。",
+                  "The public release has no table for this group."));
     } else {
         int q = c->in->quarter;
         double sums[2];
@@ -924,7 +997,8 @@ static hz_status public_report(rctx *c)
                 double h = (double)half * sqrt((double)cells[k]);
                 fprintf(o, "</td><td>± %.0f</td></tr>\n", h);
             } else {
-                fprintf(o, "<span class=\"withheld\">%s</span></td><td></td></tr>\n", T("不公布", "withheld"));
+                fprintf(o, "<span class=\"withheld\">%s</span></td><td></td></tr>\n",
+                        T("不公布", "withheld"));
                 sums[k] = NAN;
             }
         }
@@ -933,10 +1007,11 @@ static hz_status public_report(rctx *c)
             fprintf(o, "<p>%s <b id=\"change\">%+.1f %%</b></p>\n",
                     T("与上年同季度相比：", "Change against the same quarter a year before:"),
                     100 * (sums[0] / sums[1] - 1));
-        fprintf(o, "<p class=\"note\">%s</p></section>\n",
-                T("季度值为三个月发布值之和；区间为单个单元格95%半宽×√单元格数（正态近似）。",
-                  "A quarter is the sum of its three released months; its interval is the cells' 95 % "
-                  "half-width times the square root of the number of cells (normal approximation)."));
+        fprintf(
+            o, "<p class=\"note\">%s</p></section>\n",
+            T("季度值为三个月发布值之和；区间为单个单元格95%半宽×√单元格数（正态近似）。",
+              "A quarter is the sum of its three released months; its interval is the cells' 95 % "
+              "half-width times the square root of the number of cells (normal approximation)."));
         int m1 = q * 3 + 3, m0 = m1 - 36;
         double v[72];
         for (int m = m0; m < m1; m++) {
@@ -946,18 +1021,22 @@ static hz_status public_report(rctx *c)
         }
         trend_section(c, v, 36, m0, v + 36);
     }
-    fprintf(o, "<section id=\"places\"><h2>%s</h2><p>%s</p></section>\n", T("二、高危场所", "2. High-risk places"),
+    fprintf(o, "<section id=\"places\"><h2>%s</h2><p>%s</p></section>\n",
+            T("二、高危场所", "2. High-risk places"),
             T("公开版不含事件地图；公开地图页面提供由发布数据生成的密度图、热点与黑点。",
-              "The public version has no map of incidents; the public map page shows the density, hot spots and black spots made from the release."));
+              "The public version has no map of incidents; the public map page shows the density, "
+              "hot spots and black spots made from the release."));
     sec_projects(c);
     const json_t *meta = rel_metadata(r);
     fprintf(o, "<section id=\"sources\"><h2>%s</h2><p class=\"note\" id=\"provenance\">%s %lld, ",
-            T("六、数据来源与出处", "6. Data sources and provenance"), T("公开发布", "Release"), (long long)rel_id(r));
+            T("六、数据来源与出处", "6. Data sources and provenance"), T("公开发布", "Release"),
+            (long long)rel_id(r));
     const char *created = jstr(meta, "created_at");
     fprintf(o, "%s ", T("创建于", "created"));
     esc(o, created ? created : "—");
     fprintf(o, ", ε = %g, min_count = %d.</p></section>\n",
-            json_number_value(json_object_get(json_object_get(meta, "privacy"), "epsilon")), c->min_count);
+            json_number_value(json_object_get(json_object_get(meta, "privacy"), "epsilon")),
+            c->min_count);
     return HZ_OK;
 }
 
@@ -981,8 +1060,9 @@ static hz_status body(rctx *c)
 {
     char title[256], ql[32];
     quarter_label(c, c->in->quarter, ql, sizeof ql);
-    snprintf(title, sizeof title, "%s%s %s %s", c->in->public_version ? T("【公开版】", "[Public] ") : "",
-             group_name(c), ql, T("伤害安全诊断报告", "injury diagnosis report"));
+    snprintf(title, sizeof title, "%s%s %s %s",
+             c->in->public_version ? T("【公开版】", "[Public] ") : "", group_name(c), ql,
+             T("伤害安全诊断报告", "injury diagnosis report"));
     head(c, title);
     if (c->in->public_version) return public_report(c);
     hz_status rc = sec_headline(c);
@@ -1005,7 +1085,8 @@ hz_status report_html(const report_inputs *in, char **html, size_t *len, char *e
     if (!in->group) return hz_fail(HZ_EINVAL, err, errlen, "group: required");
     if (strcmp(in->group, "district") != 0) {
         c.g = wgroup_find(in->group);
-        if (!c.g) return hz_fail(HZ_EINVAL, err, errlen, "group: unknown working group '%s'", in->group);
+        if (!c.g)
+            return hz_fail(HZ_EINVAL, err, errlen, "group: unknown working group '%s'", in->group);
     }
     if (in->quarter / 4 < 1900 || in->quarter / 4 > 2999)
         return hz_fail(HZ_EINVAL, err, errlen, "quarter: out of range");

@@ -199,8 +199,7 @@ static void draw_marks(const mapctx *m, linerender *c, const reportmap_mark *mar
 }
 
 /* Strokes one line layer on a fresh canvas and composites it. */
-static hz_status line_layer(mapctx *m, int which, const reportmap_spec *s, char *err,
-                            size_t errlen)
+static hz_status line_layer(mapctx *m, int which, const reportmap_spec *s, char *err, size_t errlen)
 {
     linerender *c = linerender_new(m->w, m->h, err, errlen);
     if (!c) return HZ_ENOMEM;

@@ -34,7 +34,8 @@ static hz_status write_file(const char *path, const char *data, size_t len, char
                             size_t errlen)
 {
     FILE *fp = fopen(path, "wb");
-    if (!fp) return hz_fail(HZ_EIO, err, errlen, "report: cannot write %s: %s", path, strerror(errno));
+    if (!fp)
+        return hz_fail(HZ_EIO, err, errlen, "report: cannot write %s: %s", path, strerror(errno));
     int bad = fwrite(data, 1, len, fp) != len;
     bad |= fclose(fp) != 0;
     return bad ? hz_fail(HZ_EIO, err, errlen, "report: cannot write %s", path) : HZ_OK;
@@ -87,7 +88,8 @@ static hz_status run(const char **argv, int timeout_s, char *err, size_t errlen)
     int e = posix_spawnp(&pid, argv[0], &fa, &at, (char *const *)argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
-    if (e != 0) return hz_fail(HZ_EIO, err, errlen, "report: cannot run %s: %s", argv[0], strerror(e));
+    if (e != 0)
+        return hz_fail(HZ_EIO, err, errlen, "report: cannot run %s: %s", argv[0], strerror(e));
     struct timespec t0, now, nap = {0, 50 * 1000 * 1000};
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
@@ -99,12 +101,14 @@ static hz_status run(const char **argv, int timeout_s, char *err, size_t errlen)
             return hz_fail(HZ_EIO, err, errlen, "report: %s failed (status %d)", argv[0], status);
         }
         if (w < 0 && errno != EINTR)
-            return hz_fail(HZ_EIO, err, errlen, "report: waiting for %s: %s", argv[0], strerror(errno));
+            return hz_fail(HZ_EIO, err, errlen, "report: waiting for %s: %s", argv[0],
+                           strerror(errno));
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (now.tv_sec - t0.tv_sec >= timeout_s) {
             kill(-pid, SIGKILL);
             waitpid(pid, &status, 0);
-            return hz_fail(HZ_EIO, err, errlen, "report: %s took more than %d s", argv[0], timeout_s);
+            return hz_fail(HZ_EIO, err, errlen, "report: %s took more than %d s", argv[0],
+                           timeout_s);
         }
         nanosleep(&nap, NULL);
     }
@@ -127,15 +131,15 @@ hz_status report_pdf(const char *html, size_t len, const char *chromium, int tim
     hz_status rc = write_file(in, html, len, err, errlen);
     if (rc == HZ_OK) {
         const char *argv[] = {chromium ? chromium : "chromium",
-                        "--headless",
-                        "--disable-gpu",
-                        "--no-pdf-header-footer",
-                        "--no-first-run",
-                        profarg,
-                        outarg,
-                        url,
-                        NULL,
-                        NULL};
+                              "--headless",
+                              "--disable-gpu",
+                              "--no-pdf-header-footer",
+                              "--no-first-run",
+                              profarg,
+                              outarg,
+                              url,
+                              NULL,
+                              NULL};
         if (geteuid() == 0) { /* Chromium's sandbox refuses root */
             memmove(&argv[2], &argv[1], 7 * sizeof *argv);
             argv[1] = "--no-sandbox";

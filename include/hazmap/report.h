@@ -51,19 +51,19 @@ struct rel_release;
  * {"effect": {"method", "estimate", "ci": [lo, hi], "verdict"}}; the report lists those whose
  * "group" is the report's (every project for the district). */
 typedef struct report_inputs {
-    const incset *snap;             /* required: areas, incidents */
-    const roadnet *net;             /* streets on the maps and the traffic screening; may be NULL */
-    tilerender *tr;                 /* density maps; NULL: one is made for the call */
-    const struct rel_release *rel;  /* the public version's release; required with public_version */
-    const json_t *projects;         /* array of project objects; NULL = none */
-    const json_t *linkage;          /* linkage_db_summary(); NULL = sources not linked */
-    const char *group;              /* wgroups.h key, or "district" */
-    int quarter;                    /* year * 4 + quarter - 1 (release.h) */
-    int lang_en;                    /* 0 zh-CN, 1 English */
-    int public_version;             /* 1: from rel only (above) */
-    int min_count;                  /* the public policy's (disclosure.h); public version only */
-    const char *source;             /* for the provenance (database name); may be NULL */
-    int nthreads;                   /* analyses; <= 0 one per core */
+    const incset *snap;            /* required: areas, incidents */
+    const roadnet *net;            /* streets on the maps and the traffic screening; may be NULL */
+    tilerender *tr;                /* density maps; NULL: one is made for the call */
+    const struct rel_release *rel; /* the public version's release; required with public_version */
+    const json_t *projects;        /* array of project objects; NULL = none */
+    const json_t *linkage;         /* linkage_db_summary(); NULL = sources not linked */
+    const char *group;             /* wgroups.h key, or "district" */
+    int quarter;                   /* year * 4 + quarter - 1 (release.h) */
+    int lang_en;                   /* 0 zh-CN, 1 English */
+    int public_version;            /* 1: from rel only (above) */
+    int min_count;                 /* the public policy's (disclosure.h); public version only */
+    const char *source;            /* for the provenance (database name); may be NULL */
+    int nthreads;                  /* analyses; <= 0 one per core */
 } report_inputs;
 
 /* "2014Q2" or "2014-Q2" -> 2014 * 4 + 1; HZ_EINVAL naming the text otherwise (years 1900-2999). */

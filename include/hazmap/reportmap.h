@@ -32,9 +32,9 @@ typedef struct reportmap_mark {
 } reportmap_mark;
 
 typedef struct reportmap_spec {
-    const incset *areas;       /* boundaries and the map's extent; required */
-    const roadnet *net;        /* streets; NULL for none */
-    tilerender *tr;            /* density layer; NULL for none (then density is ignored) */
+    const incset *areas; /* boundaries and the map's extent; required */
+    const roadnet *net;  /* streets; NULL for none */
+    tilerender *tr;      /* density layer; NULL for none (then density is ignored) */
     const tile_params *density;
     const reportmap_mark *marks;
     size_t nmarks;
