@@ -24,6 +24,9 @@
 enum { TOP = 10, MAP_W = 640, MAP_H = 480, MAX_MONTHS = 1200 };
 #define HOT_CELL 200.0 /* metres: the public's hot-spot squares (PRIVACY.md) */
 #define HOT_BAND 500.0
+
+/* The map labels of the tables' ranks. */
+static const char *const RANK[TOP] = {"1", "2", "3", "4", "5", "6", "7", "8", "9", "10"};
 #define TZ_S (8 * 3600)
 
 /* The state of one report. Invariant: o is the open memory stream of the page; c->g is NULL
@@ -356,7 +359,8 @@ static hz_status sec_hotspots(rctx *c, const hz_filter *f)
                                     lat + order[k] * nv,
                                     1,
                                     conf >= 99 ? 2.0 : 1.2,
-                                    {conf >= 99 ? 140 : 215, conf >= 99 ? 0 : 48, 0, 255}};
+                                    {conf >= 99 ? 140 : 215, conf >= 99 ? 0 : 48, 0, 255},
+                                    NULL};
     }
     if (rc == HZ_OK) {
         fprintf(o, "<p>%s <span id=\"hot-cells\">%zu</span> %s %.0f m, %s %.0f m.</p>\n",
@@ -434,9 +438,10 @@ static hz_status sec_blackspots(rctx *c, const hz_filter *f)
             fputs("</td><td>", o);
             count_html(o, b->severity[HZ_SEV_FATAL] + b->severity[HZ_SEV_SERIOUS]);
             fprintf(o, "</td><td>%.0f</td><td>%.0f</td></tr>\n", b->score, b->radius_m);
-            marks[2 * k] =
-                (reportmap_mark){b->hull_n, b->hull_lon, b->hull_lat, 1, 2.0, {128, 0, 38, 255}};
-            marks[2 * k + 1] = (reportmap_mark){1, &b->lon, &b->lat, 0, 7.0, {128, 0, 38, 220}};
+            marks[2 * k] = (reportmap_mark){b->hull_n, b->hull_lon,       b->hull_lat, 1,
+                                            2.0,       {128, 0, 38, 255}, NULL};
+            marks[2 * k + 1] =
+                (reportmap_mark){1, &b->lon, &b->lat, 0, 7.0, {128, 0, 38, 220}, RANK[k]};
         }
         fputs("</table>\n", o);
         reportmap_spec s;
@@ -490,15 +495,16 @@ static hz_status sec_sites(rctx *c, const hz_filter *f)
             if (junction) {
                 const roadsites_junction *j = &roadsites_junctions(r->sites_of)[s->index];
                 name = j->name;
-                marks[k] = (reportmap_mark){1,  &nodes[j->node].lon, &nodes[j->node].lat, 0,
-                                            10, {84, 39, 143, 230}};
+                marks[k] = (reportmap_mark){
+                    1,      &nodes[j->node].lon, &nodes[j->node].lat, 0, 10, {84, 39, 143, 230},
+                    RANK[k]};
             } else {
                 const roadsites_section *sec = &roadsites_sections(r->sites_of)[s->index];
                 name = sec->name;
                 size_t np = roadsites_section_line(r->sites_of, s->index, s->win0, s->win1,
                                                    pts[k][0], pts[k][1], 64);
-                marks[k] = (reportmap_mark){np < 64 ? np : 64, pts[k][0], pts[k][1], 0, 5,
-                                            {84, 39, 143, 230}};
+                marks[k] = (reportmap_mark){np < 64 ? np : 64,  pts[k][0], pts[k][1], 0, 5,
+                                            {84, 39, 143, 230}, RANK[k]};
             }
             int rule = s->rule[0].met || s->rule[1].met || s->rule[2].met;
             fprintf(o, "<tr><td>%d</td><td class=\"l\">%s</td><td class=\"l\">", s->rank,

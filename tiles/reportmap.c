@@ -196,6 +196,13 @@ static void draw_marks(const mapctx *m, linerender *c, const reportmap_mark *mar
         free(x);
         free(y);
     }
+    static const unsigned char ink[4] = {20, 20, 20, 255}, halo[4] = {255, 255, 255, 230};
+    for (size_t i = n; i-- > 0;) /* the first (worst) on top */
+        if (marks[i].label && marks[i].n) {
+            double x, y;
+            to_px(m, marks[i].lon[0], marks[i].lat[0], &x, &y);
+            linerender_text(c, x + 9, y - 9, marks[i].label, 13, ink, halo);
+        }
 }
 
 /* Strokes one line layer on a fresh canvas and composites it. */

@@ -29,6 +29,7 @@ typedef struct reportmap_mark {
     int closed;
     double width;          /* pixels */
     unsigned char rgba[4]; /* straight */
+    const char *label;     /* drawn at the first point, above every mark (ranks); may be NULL */
 } reportmap_mark;
 
 typedef struct reportmap_spec {
