@@ -79,29 +79,6 @@ void linerender_polyline(linerender *c, const double *x, const double *y, size_t
     cairo_stroke(cr);
 }
 
-void linerender_text(linerender *c, double x, double y, const char *text, double size,
-                     const unsigned char rgba[4], const unsigned char halo[4])
-{
-    if (!text || !*text || !(size > 0)) return;
-    cairo_t *cr = c->cr;
-    cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
-    cairo_set_font_size(cr, size);
-    cairo_text_extents_t e;
-    cairo_text_extents(cr, text, &e);
-    double ox = x - (e.x_bearing + e.width / 2), oy = y - (e.y_bearing + e.height / 2);
-    cairo_new_path(cr);
-    cairo_move_to(cr, ox, oy);
-    cairo_text_path(cr, text);
-    if (halo && halo[3]) { /* a halo keeps the text readable over any map colour */
-        cairo_set_source_rgba(cr, halo[0] / 255.0, halo[1] / 255.0, halo[2] / 255.0,
-                              halo[3] / 255.0);
-        cairo_set_line_width(cr, size / 4);
-        cairo_stroke_preserve(cr);
-    }
-    cairo_set_source_rgba(cr, rgba[0] / 255.0, rgba[1] / 255.0, rgba[2] / 255.0, rgba[3] / 255.0);
-    cairo_fill(cr);
-}
-
 int linerender_blank(const linerender *c)
 {
     cairo_surface_flush(c->s);

@@ -479,7 +479,7 @@ static hz_status sec_sites(rctx *c, const hz_filter *f)
     hz_status rc = screen_run(c->in->net, c->in->snap, f, &so, &r, c->err, c->errlen);
     if (rc != HZ_OK) return analysis_skipped(c, rc) ? HZ_OK : rc;
     reportmap_mark *marks = calloc(r->n ? r->n : 1, sizeof *marks);
-    double(*pts)[2][64] = calloc(r->n ? r->n : 1, sizeof *pts);
+    double **pts = calloc(r->n ? r->n : 1, sizeof *pts); /* each site's lon then lat */
     if (!marks || !pts) rc = hz_fail(HZ_ENOMEM, c->err, c->errlen, "out of memory");
     const roadnet_node *nodes = roadnet_nodes(c->in->net);
     if (rc == HZ_OK) {
@@ -501,10 +501,13 @@ static hz_status sec_sites(rctx *c, const hz_filter *f)
             } else {
                 const roadsites_section *sec = &roadsites_sections(r->sites_of)[s->index];
                 name = sec->name;
-                size_t np = roadsites_section_line(r->sites_of, s->index, s->win0, s->win1,
-                                                   pts[k][0], pts[k][1], 64);
-                marks[k] = (reportmap_mark){np < 64 ? np : 64,  pts[k][0], pts[k][1], 0, 5,
-                                            {84, 39, 143, 230}, RANK[k]};
+                size_t np =
+                    roadsites_section_line(r->sites_of, s->index, s->win0, s->win1, NULL, NULL, 0);
+                pts[k] = malloc(2 * (np ? np : 1) * sizeof **pts);
+                if (pts[k] && roadsites_section_line(r->sites_of, s->index, s->win0, s->win1,
+                                                     pts[k], pts[k] + np, np) == np)
+                    marks[k] = (reportmap_mark){
+                        np, pts[k], pts[k] + np, 0, 5, {84, 39, 143, 230}, RANK[k]};
             }
             int rule = s->rule[0].met || s->rule[1].met || s->rule[2].met;
             fprintf(o, "<tr><td>%d</td><td class=\"l\">%s</td><td class=\"l\">", s->rank,
@@ -529,6 +532,8 @@ static hz_status sec_sites(rctx *c, const hz_filter *f)
                   "SPF is fitted by NB2 maximum likelihood on the network's own sites; sliding "
                   "window 500 m."));
     }
+    for (size_t k = 0; pts && k < r->n; k++)
+        free(pts[k]);
     free(pts);
     free(marks);
     screen_free(r);

@@ -175,6 +175,50 @@ static void draw_areas(const mapctx *m, linerender *c, const incset *s)
         }
 }
 
+/* A stroke font for the labels (digits only: the tables' ranks), drawn with the line canvas so
+ * no font is needed: each digit one or more polylines on a 4 x 6 grid (y down), '|' between
+ * polylines. Fonts through Cairo's toy API would also leave fontconfig's caches behind. */
+static const char *const DIGITS[10] = {
+    "0040460600",   "112026|1636",  "004043030646", "00404606|1343",   "000343|4046",
+    "400003434606", "400006464303", "004026",       "0040460600|0343", "430300404606"};
+
+enum { GLYPH_PX = 2, GLYPH_ADVANCE = 6 }; /* pixels per grid unit; grid units per digit */
+
+static void draw_glyph(linerender *c, double x0, double y0, int d, double width,
+                       const unsigned char rgba[4])
+{
+    double x[8], y[8];
+    size_t n = 0;
+    for (const char *p = DIGITS[d];; p++) {
+        if (*p == '|' || !*p) {
+            linerender_polyline(c, x, y, n, width, rgba);
+            n = 0;
+            if (!*p) break;
+            continue;
+        }
+        if (n < 8 && p[1]) {
+            x[n] = x0 + (p[0] - '0') * GLYPH_PX;
+            y[n++] = y0 + (p[1] - '0') * GLYPH_PX;
+        }
+        p++;
+    }
+}
+
+/* Draws the digits of text (other characters are skipped) from the top-left (x, y), dark on a
+ * white halo. */
+static void draw_label(linerender *c, double x, double y, const char *text)
+{
+    static const unsigned char ink[4] = {20, 20, 20, 255}, halo[4] = {255, 255, 255, 235};
+    for (int pass = 0; pass < 2; pass++) {
+        double cx = x;
+        for (const char *t = text; *t; t++) {
+            if (*t < '0' || *t > '9') continue;
+            draw_glyph(c, cx, y, *t - '0', pass ? 1.6 : 4.5, pass ? ink : halo);
+            cx += GLYPH_ADVANCE * GLYPH_PX;
+        }
+    }
+}
+
 static void draw_marks(const mapctx *m, linerender *c, const reportmap_mark *marks, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -196,12 +240,11 @@ static void draw_marks(const mapctx *m, linerender *c, const reportmap_mark *mar
         free(x);
         free(y);
     }
-    static const unsigned char ink[4] = {20, 20, 20, 255}, halo[4] = {255, 255, 255, 230};
     for (size_t i = n; i-- > 0;) /* the first (worst) on top */
         if (marks[i].label && marks[i].n) {
             double x, y;
             to_px(m, marks[i].lon[0], marks[i].lat[0], &x, &y);
-            linerender_text(c, x + 9, y - 9, marks[i].label, 13, ink, halo);
+            draw_label(c, x + 6, y - 16, marks[i].label);
         }
 }
 

@@ -33,12 +33,6 @@ void linerender_free(linerender *c);
 void linerender_polyline(linerender *c, const double *x, const double *y, size_t n, double width,
                          const unsigned char rgba[4]);
 
-/* Draws text (UTF-8; Cairo's toy font API, the bold sans-serif face) centred on (x, y) at size
- * pixels in colour rgba, over a halo of colour halo (NULL or alpha 0: none) a quarter of the size
- * wide. The report's map labels (reportmap.h). NULL or empty text draws nothing. */
-void linerender_text(linerender *c, double x, double y, const char *text, double size,
-                     const unsigned char rgba[4], const unsigned char halo[4]);
-
 /* 1 while nothing visible has been drawn (every pixel fully transparent). */
 int linerender_blank(const linerender *c);
 
