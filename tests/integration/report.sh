@@ -165,7 +165,12 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 PID=$!
 for _ in $(seq 1 100); do grep -q listening "$TMP/serve.out" 2>/dev/null && break; sleep 0.1; done
 B=http://127.0.0.1:$PORT
-code=$(curl -s -o "$TMP/api.html" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$B/api/report?group=traffic&quarter=2014Q2")
+# (a fresh server loads the roads and warms its renderer on the first report: on a loaded machine
+# that can pass query_timeout_ms, a 422; the second try is the measure)
+for _ in 1 2; do
+  code=$(curl -s -o "$TMP/api.html" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$B/api/report?group=traffic&quarter=2014Q2")
+  [ "$code" = 422 ] || break
+done
 n_api=$(grep -o '<tr id="headline-now">.*' "$TMP/api.html" | grep -o 'data-n="[0-9]*"' | head -1)
 n_cli=$(grep -o '<tr id="headline-now">.*' "$TMP/traffic.html" | grep -o 'data-n="[0-9]*"' | head -1)
 [ "$code" = 200 ] && [ -n "$n_api" ] && [ "$n_api" = "$n_cli" ] && ok "GET /api/report (planner): 200, headline $n_api as the CLI's" ||
