@@ -256,7 +256,7 @@ static hz_status sec_headline(rctx *c)
         fputs("</td><td>", o);
         rate_ci(o, rows[i]->rate, rows[i]->rate_lo, rows[i]->rate_hi);
         fputs("</td><td>", o);
-        if (i < 2 && dist.count > 0 && i == 0)
+        if (i == 0 && dist.count > 0)
             fprintf(o, "%.1f %%", 100.0 * (double)rows[i]->count / (double)dist.count);
         fputs("</td></tr>\n", o);
     }
