@@ -839,6 +839,28 @@ try {
         diff.length ? `${diff[0]}: ${JSON.stringify(got[diff[0]])} vs ${JSON.stringify(GROUP_REQUESTS[diff[0]])}` : `${want.length} options, ${want.reduce((n, k) => n + got[k].length, 0)} requests`);
     } else info(`working groups: no recorded requests to compare with; ${values.length} options`);
     check(ww.errors.length === 0, 'no console errors while going through the working groups', ww.errors.slice(0, 2).join(' | '));
+    // The quarterly report button: the selected group's report of the data's last quarter, with the token.
+    {
+      await pgw.selectOption('#f-group', 'traffic');
+      await settle(pgw, 300);
+      const [popup, res] = await Promise.all([
+        pgw.waitForEvent('popup', { timeout: 120000 }).catch(() => null),
+        pgw.waitForResponse((r) => r.url().includes('/api/report?'), { timeout: 120000 }).catch(() => null),
+        pgw.click('#report'),
+      ]);
+      const u = res ? new URL(res.url()) : null;
+      // the report as the new tab shows it (from a blob: URL; the fetch's own body is not kept)
+      let body = '', why = '';
+      try {
+        if (!popup) throw new Error('no new tab');
+        await popup.waitForSelector('#headline', { timeout: 120000 });
+        body = popup.url().startsWith('blob:') ? await popup.content() : '';
+      } catch (e) { why = String(e.message || e).slice(0, 80); }
+      check(!!res && res.status() === 200 && u.searchParams.get('group') === 'traffic' && /^\d{4}Q[1-4]$/.test(u.searchParams.get('quarter') || '') &&
+        body.includes('<section id="headline">') && !body.includes('id="public-note"'),
+      'the report button fetches the planners\' quarterly report of the selected group', res ? `${res.status()} ${u.search}, ${body.length} bytes${body.includes('id="public-note"') ? ', public' : ''} ${why}` : 'no /api/report request');
+      if (popup) await popup.close();
+    }
     await pgw.selectOption('#f-group', '');
     await settle(pgw, 300);
     // planner: a filter change reloads the tiles with the new parameters
