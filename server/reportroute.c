@@ -78,7 +78,7 @@ static int make_html(hctx *c, report_inputs *in, char **html, size_t *len, hresp
 
 void reportroute_handle(hctx *c, const hreq *rq, hresp *rs)
 {
-    report_inputs in = {.snap = c->snap, .source = "hazmap", .nthreads = 1};
+    report_inputs in = {.snap = c->snap, .source = c->cfg->db, .nthreads = 1};
     int pdf = 0;
     if (report_args(rq, &in, &pdf, rs)) return;
     if (app_public_unreleased(c, rs)) return;
