@@ -1024,7 +1024,7 @@ static hz_status public_report(rctx *c)
               "A quarter is the sum of its three released months; its interval is the cells' 95 % "
               "half-width times the square root of the number of cells (normal approximation)."));
         int m1 = q * 3 + 3, m0 = m1 - 36;
-        double v[72];
+        double v[72] = {0}; /* 36 months, then their baseline */
         for (int m = m0; m < m1; m++) {
             int n = 0;
             v[m - m0] = released_month(c, t, family, label, m, &n);
