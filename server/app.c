@@ -40,6 +40,7 @@
 #include "hazmap/hztime.h"
 #include "hazmap/release.h"
 #include "hazmap/releases.h"
+#include "hazmap/reportroute.h"
 #include "hazmap/reltile.h"
 #include "hazmap/roadroutes.h"
 #include "hazmap/nettile.h"
@@ -124,6 +125,7 @@ static const route routes[] = {
     {"GET", "/api/config", oapif_config, R_SNAP | R_AUTH, "config"},
     {"GET", "/api/stats", apiroutes_stats, R_SNAP | R_AUTH, "stats"},
     {"GET", "/api/evaluate", apiroutes_evaluate, R_SNAP | R_AUTH, "evaluate"},
+    {"GET", "/api/report", reportroute_handle, R_SNAP | R_AUTH, "report"},
     {"GET", "/api/blackspots", apiroutes_blackspots, R_SNAP | R_AUTH, "blackspots"},
     {"GET", "/api/density.tif", apiroutes_density_tif, R_SNAP | R_AUTH, "density_tif"},
     {"GET", "/api/emerging.gpkg", apiroutes_emerging_gpkg, R_SNAP | R_AUTH, "emerging_gpkg"},

@@ -18,6 +18,7 @@
 #include "hazmap/qparam.h"
 #include "hazmap/vocab.h"
 #include "hazmap/webroot.h"
+#include "hazmap/wgroups.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -568,6 +569,24 @@ void oapif_healthz(hctx *c, const hreq *rq, hresp *rs)
 
 /* Every vocabulary by its name, each the list of its words in code order (vocab.h): the words the
  * filters accept and the incidents carry, so that the page offers exactly those. */
+/* The working groups of wgroups.h, in the programme's order: {key, name_zh, name_en, filter (a
+ * query string of filter parameters, "" for every incident), working}. The page builds its
+ * group selector and filters from it (web/js/state.js); the C table is the only copy. */
+static json_t *groups_json(void)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < wgroup_count(); i++) {
+        const wgroup *g = wgroup_at(i);
+        if (json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:b}", "key", g->key,
+                                               "name_zh", g->name_zh, "name_en", g->name_en,
+                                               "filter", g->filter, "working", g->working)) != 0) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
 static json_t *vocabularies_json(void)
 {
     json_t *o = json_object();
@@ -622,13 +641,14 @@ void oapif_config(hctx *c, const hreq *rq, hresp *rs)
         from[10] = to[10] = 0; /* the dates */
     }
     json_t *j = json_pack(
-        "{s:s, s:s, s:i, s:f, s:o, s:[f,f,f,f], s:I, s:o, s:o, s:o}", "title", c->cfg->title,
+        "{s:s, s:s, s:i, s:f, s:o, s:[f,f,f,f], s:I, s:o, s:o, s:o, s:o}", "title", c->cfg->title,
         "role", tokens_role_name(c->role), "min_count", c->cfg->min_count, "min_bandwidth",
         c->cfg->min_bandwidth, "basemap", basemap ? basemap : json_null(), "bounds", bb[0], bb[1],
         bb[2], bb[3], "data_version",
         (json_int_t)(c->role == HZ_ROLE_PUBLIC ? (c->rel ? rel_id(c->rel) : 0) : c->version),
         "data_from", from[0] ? json_string(from) : json_null(), "data_to",
-        to[0] ? json_string(to) : json_null(), "vocabularies", vocabularies_json());
+        to[0] ? json_string(to) : json_null(), "vocabularies", vocabularies_json(), "groups",
+        groups_json());
     json_t *rel = c->role == HZ_ROLE_PUBLIC ? release_json(c->rel) : NULL;
     if (j && rel)
         json_object_set_new(j, "release", rel);

@@ -150,6 +150,13 @@ static const pdef evaluate_params[] = {
     {"compare", "query", "string", "comparison area code", 0},
 };
 
+static const pdef report_params[] = {
+    {"group", "query", "string", "working group key (wgroups.h) or district", 1},
+    {"quarter", "query", "string", "quarter, e.g. 2014Q2", 1},
+    {"lang", "query", "string", "zh (default) or en", 0},
+    {"f", "query", "string", "html (default) or pdf", 0},
+};
+
 static const pdef coll_param[] = {
     {"collectionId", "path", "string",
      "areas, incidents (planner), hotspots, blackspots, blackspot_hulls, emerging, roads, "
@@ -344,6 +351,8 @@ json_t *openapi_build(const char *server_url, const char *title)
             "application/json", (p = json_array(), ADD(p, stats_params), filters(p), p));
     add_get(paths, "/api/evaluate", "Before/after rate ratio of an intervention in an area",
             "application/json", (p = json_array(), ADD(p, evaluate_params), filters(p), p));
+    add_get(paths, "/api/report", "The quarterly diagnosis report of a working group", "text/html",
+            (p = json_array(), ADD(p, report_params), p));
     add_get(paths, "/api/blackspots", "Ranked DBSCAN black spots", "application/geo+json",
             (p = json_array(), ADD(p, items_params), ADD(p, blackspot_params),
              ADD(p, release_params), filters(p), p));

@@ -12,7 +12,7 @@ need=(
   "file:/usr/lib/x86_64-linux-gnu/mod_spatialite.so libsqlite3-mod-spatialite"
   "cmd:pkg-config pkg-config" "cmd:cc gcc" "cmd:ogrinfo gdal-bin" "cmd:sqlite3 sqlite3"
   "cmd:curl curl" "cmd:unzip unzip" "cmd:node nodejs" "cmd:npm npm" "cmd:chromium chromium"
-  "cmd:python3 python3" "cmd:clang-format clang-format" "cmd:clang clang"
+  "cmd:python3 python3" "cmd:clang-format clang-format" "cmd:clang clang" "cmd:pdftoppm poppler-utils"
   "cmd:scan-build clang-tools" "cmd:cppcheck cppcheck"
   "file:/usr/share/fonts/truetype/wqy/wqy-microhei.ttc fonts-wqy-microhei"
   "file:/usr/lib/python3/dist-packages/qgis/core/__init__.py python3-qgis"

@@ -4,7 +4,8 @@
 #
 # Before: the old filters (mechanism=traffic, fire_burn, violence, drowning/animal/electric/
 # poisoning, place, age, disability) counted straight from data/incidents_2012_2014.csv by an
-# independent python count. After: the page's own GROUPS (web/js/state.js, read with node) sent
+# independent python count. After: the page's groups, which it reads from /api/config's "groups"
+# (the one table of geo/wgroups.c; read here from a running `hazmap serve`), sent
 # through `hazmap stats` to the sample as today's importer reads it (old words as vocab.h says); the district row's
 # count must equal the CSV's. The old filter words, kept as aliases, must give the same counts too.
 set -uo pipefail
@@ -37,12 +38,19 @@ old = {
 for g, f in old.items():
     print(g, sum(1 for r in rows if f(r)))
 PY
-# the page's groups: name and its filter as command-line options
-node --input-type=module -e "
-import('./web/js/state.js').then((m) => {
-  for (const [g, f] of Object.entries(m.GROUPS))
-    console.log(g, Object.entries(f).map(([k, v]) => '--' + k + ' ' + v).join(' '));
-});" > "$tmp/groups" || { echo "FAIL reading web/js/state.js"; exit 1; }
+# the page's groups: /api/config's working groups, name and filter as command-line options
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$HAZMAP" serve --db "$tmp/s.sqlite" --bind 127.0.0.1 --port "$PORT" > "$tmp/serve.out" 2>&1 &
+PID=$!
+trap 'kill "$PID" 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in $(seq 1 100); do grep -q listening "$tmp/serve.out" 2>/dev/null && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$PORT/api/config" > "$tmp/config.json" || { echo "FAIL reading /api/config"; exit 1; }
+python3 - "$tmp/config.json" > "$tmp/groups" <<'PY' || { echo "FAIL parsing /api/config's groups"; exit 1; }
+import json, sys, urllib.parse
+for g in json.load(open(sys.argv[1]))["groups"]:
+    if g["working"]:
+        print(g["key"], " ".join(f"--{k} {v}" for k, v in urllib.parse.parse_qsl(g["filter"])))
+PY
 check "the page has the ten working groups" '[[ $(wc -l < "$tmp/groups") == 10 ]]'
 
 count() { # options... -> the district's count

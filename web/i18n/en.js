@@ -51,6 +51,7 @@ export default {
   role_public: 'Public portal: aggregates only', role_planner: 'Planner mode', role_editor: 'Editor mode',
   token_rejected: 'Token not accepted',
   export_png: 'Export PNG', print: 'Print',
+  report_btn: 'Quarterly report', report_failed: 'The report could not be made',
   data_date: 'Data date', filters_now: 'Filters', none: 'none',
   incidents_shown: 'showing {n} of {m}',
   zoom_in_incidents: 'zoom in to see incidents',

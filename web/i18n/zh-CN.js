@@ -49,6 +49,7 @@ export default {
   role_public: '公众门户：仅显示汇总数据', role_planner: '规划人员模式', role_editor: '编辑模式',
   token_rejected: '令牌无效',
   export_png: '导出 PNG', print: '打印',
+  report_btn: '季度报告', report_failed: '报告生成失败',
   data_date: '数据日期', filters_now: '当前筛选', none: '无',
   incidents_shown: '显示 {n} / {m} 起',
   zoom_in_incidents: '放大以查看个案',

@@ -42,6 +42,6 @@ export async function getConfig() {
     return { ok: true, ...(await getJSON('/api/config')) };
   } catch (e) {
     return { ok: false, title: '', role: 'public', min_count: 10, min_bandwidth: 300, basemap: null, bounds: null,
-      data_version: null, data_from: null, data_to: null, vocabularies: {}, error: String(e.message || e) };
+      data_version: null, data_from: null, data_to: null, vocabularies: {}, groups: [], error: String(e.message || e) };
   }
 }

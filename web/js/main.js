@@ -1,6 +1,6 @@
 // main.js - the map page: builds the panel, the Leaflet map and the layers, and keeps the URL hash in sync.
-import { AGES, WINDOWS, LAYERS, LIVE_LAYERS, TRAFFIC_LAYERS, HS_CELLS, EM_STEPS, PUBLIC_OF_GROUP, availableGroups, words, parseHash, toHash, monthRange, dateRange, filterParams, publicParams } from './state.js';
-import { getConfig, getJSON, getToken, setToken } from './api.js';
+import { AGES, WINDOWS, LAYERS, LIVE_LAYERS, TRAFFIC_LAYERS, HS_CELLS, EM_STEPS, PUBLIC_OF_GROUP, GROUPS, setGroups, availableGroups, words, parseHash, toHash, monthRange, dateRange, filterParams, publicParams } from './state.js';
+import { getConfig, getJSON, getToken, setToken, authHeaders } from './api.js';
 import { setLang, t, num, lang } from './i18n.js';
 import { LayerSet, excessColor, siteExcess, rulesMet } from './layers.js';
 import { streetLayer } from './roads.js';
@@ -394,10 +394,34 @@ function updatePrintHead() {
     : `${t('data_date')}: ${page.cfg.data_to || '–'}${page.cfg.data_version ? ` (v${page.cfg.data_version})` : ''}`;
 }
 
+/**
+ * The quarterly diagnosis report (GET /api/report) of the selected working group, or of the
+ * district, for the last quarter of the data, in a new tab. Fetched with the token, so planners get
+ * the live report and the public its public version; shown from a blob: URL (the page is
+ * self-contained: its maps are data: URIs).
+ */
+async function openReport() {
+  const m = /^(\d{4})-(\d{2})/.exec(page.cfg.data_to || '');
+  if (!m) return;
+  const q = `${m[1]}Q${Math.floor((Number(m[2]) - 1) / 3) + 1}`;
+  const g = GROUPS[page.state.g] ? page.state.g : 'district';
+  const w = window.open('', '_blank'); // before the await: a pop-up blocker allows it only now
+  try {
+    const res = await fetch(`/api/report?group=${g}&quarter=${q}&lang=${lang() === 'en' ? 'en' : 'zh'}`, { headers: authHeaders() });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const url = URL.createObjectURL(await res.blob());
+    if (w) w.location = url; else location.assign(url);
+  } catch (e) {
+    if (w) w.close();
+    $('auth-msg').textContent = `${t('report_failed')}: ${e.message}`;
+  }
+}
+
 async function main() {
   const t0 = performance.now();
   const [cfg] = await Promise.all([getConfig(), setLang(parseHash(location.hash).lang)]);
   page.cfg = cfg;
+  setGroups(cfg.groups);
   page.state = parseHash(location.hash, cfg.vocabularies);
   if (isPublic()) {
     // A planner's URL opened without a token: its working group maps onto a release group; the
@@ -512,6 +536,7 @@ async function main() {
   });
   $('export').addEventListener('click', async () => { const m = await import('./export.js'); m.exportPng(page, filterSummary()); });
   $('print').addEventListener('click', () => window.print());
+  $('report').addEventListener('click', openReport);
   window.addEventListener('hashchange', () => {
     if (location.hash === toHash(page.state)) return;
     location.reload(); // a pasted or edited URL: start again from it

@@ -10,29 +10,18 @@
 //
 // Working groups of the Jinjiang Safe Community programme -> API filter parameters (filter.h).
 // A group is one filter selection; the individual mechanisms are offered beside them ("m.WORD").
-// The mechanisms and intents are the ICD-10 injury matrix's (SURVEILLANCE.md):
-//   traffic     mechanism=the five motor-vehicle traffic groups (the server's word "traffic")
-//   fire        mechanism=fire_flame,hot_substance
-//   workplace   place=workplace            home        place=home
-//   elderly     age=65-                    disabled    disability=yes
-//   school      place=school               public      place=public
-//   environment mechanism=drowning,bites_stings,electric,poisoning,natural   (environmental
-//               hazards: water, animals, electricity, poisoning by gas/chemicals, weather; the
-//               programme's "环境安全")
-//   order       intent=assault             (public order / 社会治安: assault and fights)
-export const TRAFFIC = 'traffic_occupant,traffic_motorcyclist,traffic_pedal_cyclist,traffic_pedestrian,traffic_other';
-export const GROUPS = {
-  traffic: { mechanism: TRAFFIC },
-  fire: { mechanism: 'fire_flame,hot_substance' },
-  workplace: { place: 'workplace' },
-  home: { place: 'home' },
-  elderly: { age: '65-' },
-  disabled: { disability: 'yes' },
-  school: { place: 'school' },
-  environment: { mechanism: 'drowning,bites_stings,electric,poisoning,natural' },
-  public: { place: 'public' },
-  order: { intent: 'assault' },
-};
+// The groups are the server's: /api/config carries them ("groups", from the one table of
+// geo/wgroups.c: key, names, the filter as a query string, working) and setGroups() fills GROUPS
+// from it when the page starts; the page holds no copy.
+export const GROUPS = {};
+/** Fills GROUPS ({key: {param: value}}) with the working groups of /api/config's "groups". */
+export function setGroups(list) {
+  for (const k of Object.keys(GROUPS)) delete GROUPS[k];
+  for (const g of Array.isArray(list) ? list : []) {
+    if (!g || !g.working || typeof g.key !== 'string' || typeof g.filter !== 'string') continue;
+    GROUPS[g.key] = Object.fromEntries(new URLSearchParams(g.filter));
+  }
+}
 // The public (no token) is answered only from the published release (API.md, issue 13): the maps
 // take a year of the release and one injury group or place group, nothing else. The public's group
 // selection is "FAMILY:LABEL" (pg in the hash, e.g. "injury_group:traffic"); the labels are the
@@ -79,10 +68,9 @@ export function words(vocab, name) {
   return Array.isArray(w) ? w : [];
 }
 
-/** The working groups whose filters use only words of the vocabularies (all of them on a current server). */
-export function availableGroups(vocab) {
-  return Object.keys(GROUPS).filter((g) => Object.entries(GROUPS[g]).every(([k, v]) =>
-    !vocab || !(k in vocab) || v.split(',').every((x) => words(vocab, k).includes(x))));
+/** The working groups the page offers: the server's (setGroups()); their filters are its own words and aliases. */
+export function availableGroups() {
+  return Object.keys(GROUPS);
 }
 
 /**
