@@ -16,6 +16,7 @@
  *     new ones are inserted, in the caller's transaction. */
 #include "hazmap/store.h"
 #include "hazmap/wkb.h"
+#include "store_pg.h"
 #include "store_sqlite.h"
 
 #include <assert.h>
@@ -50,6 +51,7 @@ static hz_status roads_fail(store *st, char *err, size_t errlen, const char *wha
 
 hz_status store_roads_ensure(store *st, char *err, size_t errlen)
 {
+    if (store_pg(st)) return HZ_OK;
     sqlite3 *db = store_sqlite(st);
     int has = store_has_table(db, "road_sources");
     if (has < 0) return roads_fail(st, err, errlen, "reading the schema");
@@ -353,6 +355,7 @@ hz_status store_roads_put(store *st, const char *source, size_t n, const hz_road
                           size_t m, const hz_road_seg_rec *segs, store_put_outcome *outcome,
                           char *err, size_t errlen)
 {
+    if (store_pg(st)) return pg_roads_put(store_pg(st), source, n, nodes, m, segs, outcome, err, errlen);
     assert(source && (n == 0 || nodes) && (m == 0 || segs));
     int64_t hash = roads_hash(n, nodes, m, segs), old = 0;
     int had = stored_hash(st, source, &old);
@@ -390,6 +393,7 @@ static hz_status count_rows(store *st, const char *sql, int64_t *out)
 
 hz_status store_roads_counts(store *st, int64_t *segments, int64_t *nodes)
 {
+    if (store_pg(st)) return pg_roads_counts(store_pg(st), segments, nodes);
     *segments = *nodes = 0;
     int has = store_has_table(store_sqlite(st), "road_sources");
     if (has <= 0) return has < 0 ? HZ_EDB : HZ_OK;
@@ -453,6 +457,7 @@ static void read_seg(sqlite3_stmt *s, hz_road_seg_rec *r)
 
 hz_status store_road_segs_scan(store *st, store_road_seg_cb cb, void *ud, char *err, size_t errlen)
 {
+    if (store_pg(st)) return pg_road_segs_scan(store_pg(st), cb, ud, err, errlen);
     sqlite3 *db = store_sqlite(st);
     int has = store_has_table(db, "road_sources");
     if (has <= 0) return has < 0 ? roads_fail(st, err, errlen, "reading the schema") : HZ_OK;
@@ -496,6 +501,7 @@ hz_status store_road_segs_scan(store *st, store_road_seg_cb cb, void *ud, char *
 hz_status store_road_nodes_scan(store *st, store_road_node_cb cb, void *ud, char *err,
                                 size_t errlen)
 {
+    if (store_pg(st)) return pg_road_nodes_scan(store_pg(st), cb, ud, err, errlen);
     sqlite3 *db = store_sqlite(st);
     int has = store_has_table(db, "road_sources");
     if (has <= 0) return has < 0 ? roads_fail(st, err, errlen, "reading the schema") : HZ_OK;

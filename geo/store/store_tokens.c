@@ -1,5 +1,6 @@
 /* store_tokens.c - API token storage (hashes only) in the store's tokens table. */
 #include "hazmap/tokens.h"
+#include "store_pg.h"
 #include "store_sqlite.h"
 
 #include <stdio.h>
@@ -74,6 +75,7 @@ hz_status tokens_create(store *st, hz_role role, const char *label, char token[6
     to_hex(raw, sizeof raw, token);
     char hex[65];
     tokens_hash(token, hex);
+    if (store_pg(st)) return pg_token_insert(store_pg(st), hex, tokens_role_name(role), label, err, errlen);
     sqlite3 *db = store_sqlite(st);
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db,
@@ -96,11 +98,38 @@ hz_status tokens_create(store *st, hz_role role, const char *label, char token[6
     return HZ_OK;
 }
 
+/* tokens_lookup()'s comparison of one stored row, for the PostGIS rows (pg_tokens_scan()). */
+typedef struct token_match {
+    const char *hex;
+    int found;
+    hz_role role;
+} token_match;
+
+static void match_row(void *ud, const char *h, const char *rn)
+{
+    token_match *m = ud;
+    hz_role this_role;
+    if (strlen(h) != 64) return;
+    int eq = CRYPTO_memcmp(h, m->hex, 64) == 0;
+    if (eq && tokens_role_parse(rn, &this_role) == 0) {
+        m->found = 1;
+        m->role = this_role;
+    }
+}
+
 hz_status tokens_lookup(store *st, const char *token, hz_role *role, char *err, size_t errlen)
 {
     *role = HZ_ROLE_PUBLIC;
     char hex[65];
     tokens_hash(token, hex);
+    if (store_pg(st)) {
+        token_match m = {.hex = hex, .found = 0, .role = HZ_ROLE_PUBLIC};
+        hz_status s = pg_tokens_scan(store_pg(st), match_row, &m, err, errlen);
+        if (s != HZ_OK) return s;
+        if (!m.found) return hz_fail(HZ_ENOTFOUND, err, errlen, "unknown token");
+        *role = m.role;
+        return HZ_OK;
+    }
     sqlite3 *db = store_sqlite(st);
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db, "SELECT hash, role FROM tokens", -1, &s, NULL) != SQLITE_OK)

@@ -1,5 +1,7 @@
-/* store.h - the incident and area store (SpatiaLite today; the interface a PostGIS backend would
- * implement too).
+/* store.h - the incident and area store: SpatiaLite (a file path) or PostGIS (a PostgreSQL URI,
+ * postgresql://... or postgres://..., or a libpq conninfo naming dbname= or host=; README.md,
+ * "PostGIS"). Both backends keep the same tables with the same semantics; functions the PostGIS
+ * backend lacks fail with HZ_EUNSUPPORTED ("not supported on PostGIS yet").
  *
  * Ownership: store_open() returns a handle the caller frees with store_close(). A handle is one
  * database connection: use it from one thread at a time (the server opens one per worker).
@@ -44,8 +46,12 @@ void store_close(store *st);
  * HZ_EDB. */
 hz_status store_last_status(store *st);
 
-/* The path given to store_open(). Borrowed. */
+/* The path given to store_open() (for PostGIS: the conninfo without its password). Borrowed. */
 const char *store_path(const store *st);
+
+/* "spatialite" or "postgis". Borrowed, static. Only a SpatiaLite store has files beside it
+ * (the snapshot cache). */
+const char *store_backend_name(const store *st);
 
 /* Transactions. store_begin() starts an immediate (write) transaction; store_commit() bumps the
  * data version if the transaction changed any row, and commits; store_rollback() undoes
