@@ -21,6 +21,7 @@
 #include "hazmap/incset.h"
 #include "hazmap/store.h"
 #include "hazmap/store_bulk.h"
+#include "hazmap/store_links.h"
 #include "hazmap/store_query.h"
 #include "hazmap/tokens.h"
 #include "hazmap/vocab.h"
@@ -697,6 +698,192 @@ START_TEST(test_import_idempotent)
 }
 END_TEST
 
+typedef struct links_seen {
+    int n;
+    int64_t id[8], a[8], b[8];
+    double score[8];
+    char status[8][12];
+    int reviewed[8];
+} links_seen;
+
+static int link_cb(void *ud, const store_link_rec *l)
+{
+    links_seen *s = ud;
+    s->id[s->n] = l->id;
+    s->a[s->n] = l->a;
+    s->b[s->n] = l->b;
+    s->score[s->n] = l->score;
+    snprintf(s->status[s->n], sizeof s->status[0], "%s", l->status);
+    s->reviewed[s->n] = l->reviewer != NULL && l->at != NULL;
+    s->n++;
+    return 0;
+}
+
+START_TEST(test_links)
+{
+    char err[512];
+    store *st = open_new();
+    links_seen s = {0};
+    int64_t total = -1, changed = -1;
+    ck_assert_int_eq(store_links_scan(st, NULL, 0, -1, link_cb, &s, &total, err, sizeof err),
+                     HZ_OK);
+    ck_assert_int_eq(total, 0);
+    store_link_rec l1[3] = {{.a = 2, .b = 3, .score = 0.5, .status = "auto"},
+                            {.a = 1, .b = 2, .score = 3.5, .status = "auto"},
+                            {.a = 1, .b = 3, .score = 1.0 / 3.0, .status = "possible"}};
+    ck_assert_msg(store_links_sync(st, l1, 3, &changed, err, sizeof err) == HZ_OK, "%s", err);
+    ck_assert_int_eq(changed, 3);
+    int64_t v = version_of(st);
+    ck_assert_int_eq(v, 1);
+    ck_assert_int_eq(store_links_sync(st, l1, 3, &changed, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(changed, 0);
+    ck_assert_int_eq(version_of(st), v);
+    ck_assert_int_eq(store_links_scan(st, NULL, 0, -1, link_cb, &s, &total, err, sizeof err),
+                     HZ_OK);
+    ck_assert_int_eq(s.n, 3);
+    /* written in (a, b) order */
+    ck_assert(s.a[0] == 1 && s.b[0] == 2 && s.a[1] == 1 && s.b[1] == 3 && s.a[2] == 2);
+    ck_assert(s.score[1] == 1.0 / 3.0);
+    ck_assert(s.id[0] < s.id[1] && s.id[1] < s.id[2]);
+    ck_assert_int_eq(store_link_review(st, s.id[0], "rejected", "ana", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_link_review(st, s.id[1], "confirmed", "bo", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_link_review(st, 9999, "rejected", "ana", err, sizeof err),
+                     HZ_ENOTFOUND);
+    ck_assert_int_eq(store_link_review(st, s.id[2], "maybe", "ana", err, sizeof err), HZ_EINVAL);
+    ck_assert_int_eq(version_of(st), v + 2);
+    /* a re-run: reviewed rows stay as decided, the rest follow the linkage */
+    store_link_rec l2[3] = {{.a = 1, .b = 3, .score = 2.0, .status = "auto"},
+                            {.a = 2, .b = 3, .score = 0.75, .status = "possible"},
+                            {.a = 3, .b = 4, .score = 1.0, .status = "auto"}};
+    ck_assert_int_eq(store_links_sync(st, l2, 3, &changed, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(changed, 2);
+    links_seen t = {0};
+    ck_assert_int_eq(store_links_scan(st, NULL, 0, -1, link_cb, &t, &total, err, sizeof err),
+                     HZ_OK);
+    ck_assert_int_eq(t.n, 4);
+    ck_assert_int_eq(total, 4);
+    ck_assert_str_eq(t.status[0], "rejected");
+    ck_assert_str_eq(t.status[1], "confirmed");
+    ck_assert(t.reviewed[0] && t.reviewed[1] && !t.reviewed[2]);
+    ck_assert(t.score[1] == 1.0 / 3.0); /* not touched */
+    ck_assert_str_eq(t.status[2], "possible");
+    ck_assert(t.score[2] == 0.75 && t.id[2] == s.id[2]);
+    ck_assert(t.a[3] == 3 && t.b[3] == 4);
+    /* paging and a status */
+    links_seen u = {0};
+    ck_assert_int_eq(store_links_scan(st, NULL, 1, 2, link_cb, &u, &total, err, sizeof err),
+                     HZ_OK);
+    ck_assert_int_eq(u.n, 2);
+    ck_assert_int_eq(u.id[0], t.id[1]);
+    links_seen w = {0};
+    ck_assert_int_eq(store_links_scan(st, "auto", 0, -1, link_cb, &w, &total, err, sizeof err),
+                     HZ_OK);
+    ck_assert_int_eq(w.n, 1);
+    ck_assert_int_eq(total, 1);
+    links_seen g = {0};
+    ck_assert_int_eq(store_link_get(st, t.id[3], link_cb, &g, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(g.a[0], 3);
+    ck_assert_int_eq(store_link_get(st, 9999, link_cb, &g, err, sizeof err), HZ_ENOTFOUND);
+    store_close(st);
+}
+END_TEST
+
+typedef struct roads_seen {
+    int nseg, nnode;
+    double sum_lon, maxspeed_nan, lanes;
+    int64_t from_node[4];
+    size_t npts[4];
+    char name[4][16];
+} roads_seen;
+
+static int seg_cb(void *ud, const hz_road_seg_rec *r)
+{
+    roads_seen *s = ud;
+    for (size_t k = 0; k < r->npts; k++)
+        s->sum_lon += r->lon[k];
+    s->from_node[s->nseg] = r->from_node;
+    s->npts[s->nseg] = r->npts;
+    snprintf(s->name[s->nseg], sizeof s->name[0], "%s", r->name ? r->name : "-");
+    if (isnan(r->maxspeed_kmh)) s->maxspeed_nan++;
+    s->lanes += r->lanes;
+    s->nseg++;
+    return 0;
+}
+
+static int node_cb(void *ud, const hz_road_node_rec *r)
+{
+    roads_seen *s = ud;
+    ck_assert_str_eq(r->source, "net.geojson");
+    s->nnode++;
+    return 0;
+}
+
+START_TEST(test_roads)
+{
+    char err[512];
+    store *st = open_new();
+    hz_road_node_rec nodes[3] = {{.node = 10, .degree = 1, .lon = 104.0, .lat = 30.0},
+                                 {.node = 20, .degree = 2, .lon = 104.01, .lat = 30.0},
+                                 {.node = 30, .degree = 1, .lon = 104.02, .lat = 30.01}};
+    double lon1[3] = {104.0, 104.005, 104.01}, lat1[3] = {30.0, 30.0001, 30.0};
+    double lon2[2] = {104.01, 104.02}, lat2[2] = {30.0, 30.01};
+    hz_road_seg_rec segs[2] = {{.source_id = "a", .from_node = 10, .to_node = 20,
+                                .name = "红星路", .cls = "primary", .oneway = 1, .lanes = 4,
+                                .maxspeed_kmh = 50, .volume = NAN, .length_m = 960.5,
+                                .npts = 3, .lon = lon1, .lat = lat1},
+                               {.source_id = "b", .from_node = 20, .to_node = 30,
+                                .cls = "residential", .lanes = -1, .maxspeed_kmh = NAN,
+                                .volume = 1200, .length_m = 1400, .npts = 2, .lon = lon2,
+                                .lat = lat2}};
+    store_put_outcome o;
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    ck_assert_msg(store_roads_put(st, "net.geojson", 3, nodes, 2, segs, &o, err, sizeof err) ==
+                      HZ_OK,
+                  "%s", err);
+    ck_assert_int_eq(o, STORE_PUT_INSERTED);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    int64_t v = version_of(st), ns, nn;
+    ck_assert_int_eq(v, 1);
+    ck_assert_int_eq(store_roads_counts(st, &ns, &nn), HZ_OK);
+    ck_assert(ns == 2 && nn == 3);
+    /* a segment end that is no node is refused before anything is written */
+    segs[1].to_node = 99;
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_roads_put(st, "x", 3, nodes, 2, segs, &o, err, sizeof err), HZ_EINVAL);
+    store_rollback(st);
+    segs[1].to_node = 30;
+    /* the same network again: unchanged, the version stays */
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_roads_put(st, "net.geojson", 3, nodes, 2, segs, &o, err, sizeof err),
+                     HZ_OK);
+    ck_assert_int_eq(o, STORE_PUT_UNCHANGED);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(version_of(st), v);
+    /* other content replaces the source's rows */
+    segs[1].name = "东大街";
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_roads_put(st, "net.geojson", 3, nodes, 2, segs, &o, err, sizeof err),
+                     HZ_OK);
+    ck_assert_int_eq(o, STORE_PUT_REPLACED);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(version_of(st), v + 1);
+    roads_seen r = {0};
+    ck_assert_int_eq(store_road_segs_scan(st, seg_cb, &r, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_road_nodes_scan(st, node_cb, &r, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(r.nseg, 2);
+    ck_assert_int_eq(r.nnode, 3);
+    ck_assert(r.sum_lon == 104.0 + 104.005 + 104.01 + 104.01 + 104.02);
+    ck_assert(r.from_node[0] == 10 && r.from_node[1] == 20);
+    ck_assert(r.npts[0] == 3 && r.npts[1] == 2);
+    ck_assert_str_eq(r.name[1], "东大街");
+    ck_assert(r.maxspeed_nan == 1 && r.lanes == 3);
+    ck_assert_int_eq(ref_count("SELECT count(*) FROM road_segments WHERE ST_NPoints(geom)=3 AND "
+                               "ST_SRID(geom)=4326"),
+                     1);
+    store_close(st);
+}
+END_TEST
+
 Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -713,6 +900,8 @@ Suite *store_suite(void)
     tcase_add_test(tc, test_tokens);
     tcase_add_test(tc, test_releases);
     tcase_add_test(tc, test_import_idempotent);
+    tcase_add_test(tc, test_links);
+    tcase_add_test(tc, test_roads);
     suite_add_tcase(s, tc);
     return s;
 }

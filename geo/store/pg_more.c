@@ -1,8 +1,8 @@
 /* pg_more.c - the PostGIS store's releases, roads and links (store_pg.h): the same rows and
  * rules as store_release.c, store_roads.c and store_links.c. The tables come with the schema
  * (pg_store.c), so no function here needs to create or look for one.
- *
- * Not yet on PostGIS (HZ_EUNSUPPORTED): pg_roads_put(), pg_links_sync(), pg_link_review(). */
+ * store_roads.c and store_links.c keep the checks and the content hash; they call here for the
+ * rows. */
 #include "hazmap/wkb.h"
 #include "store_pg.h"
 
@@ -156,12 +156,120 @@ hz_status pg_release_get(pgstore *pg, int64_t id, store_release_cb meta_cb,
 
 /* ---- roads ---- */
 
-hz_status pg_roads_put(pgstore *pg, const char *source, size_t n, const hz_road_node_rec *nodes,
-                       size_t m, const hz_road_seg_rec *segs, store_put_outcome *outcome,
-                       char *err, size_t errlen)
+int pg_roads_hash(pgstore *pg, const char *source, int64_t *hash)
 {
-    (void)pg, (void)source, (void)n, (void)nodes, (void)m, (void)segs, (void)outcome;
-    return pg_unsupported("writing a road network (store_roads_put)", err, errlen);
+    const char *v[1] = {source};
+    PGresult *q = pg_query(pg, "SELECT content_hash FROM road_sources WHERE source=$1", 1, v, NULL,
+                           0, "reading road sources");
+    if (!q) return -1;
+    int had = PQntuples(q) == 1;
+    if (had) *hash = i64_at(q, 0, 0, 0);
+    PQclear(q);
+    return had;
+}
+
+/* Runs sql with vals, expecting no rows back; clears the result. */
+static hz_status write_q(pgstore *pg, const char *sql, int n, const char *const *vals, char *err,
+                         size_t errlen, const char *what)
+{
+    PGresult *q = pg_query(pg, sql, n, vals, err, errlen, what);
+    if (!q) return pg_last_status(pg);
+    PQclear(q);
+    return HZ_OK;
+}
+
+static const char *real_or_null(char *buf, double v)
+{
+    if (!(isfinite(v) && v > 0)) return NULL;
+    snprintf(buf, 32, "%.17g", v);
+    return buf;
+}
+
+hz_status pg_roads_write(pgstore *pg, const char *source, int64_t hash, size_t n,
+                         const hz_road_node_rec *nodes, size_t m, const hz_road_seg_rec *segs,
+                         const size_t *ends, char *err, size_t errlen)
+{
+    const char *src[1] = {source};
+    hz_status s = write_q(pg,
+                          "DELETE FROM road_segments WHERE source=$1", 1, src, err, errlen,
+                          "replacing roads");
+    if (s == HZ_OK)
+        s = write_q(pg, "DELETE FROM road_nodes WHERE source=$1", 1, src, err, errlen,
+                    "replacing roads");
+    if (s == HZ_OK)
+        s = write_q(pg, "DELETE FROM road_sources WHERE source=$1", 1, src, err, errlen,
+                    "replacing roads");
+    int64_t *ids = malloc((n ? n : 1) * sizeof *ids);
+    if (!ids && s == HZ_OK) s = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    for (size_t i = 0; i < n && s == HZ_OK; i++) {
+        char node[32], deg[32], lon[32], lat[32];
+        snprintf(node, sizeof node, "%" PRId64, nodes[i].node);
+        snprintf(deg, sizeof deg, "%u", (unsigned)nodes[i].degree);
+        snprintf(lon, sizeof lon, "%.17g", nodes[i].lon);
+        snprintf(lat, sizeof lat, "%.17g", nodes[i].lat);
+        const char *v[5] = {source, node, deg, lon, lat};
+        PGresult *q = pg_query(pg,
+                               "INSERT INTO road_nodes(source,node,degree,geom) VALUES($1,$2,$3,"
+                               "ST_SetSRID(ST_MakePoint($4,$5),4326)) RETURNING id",
+                               5, v, err, errlen, "storing road nodes");
+        if (!q) {
+            s = pg_last_status(pg);
+            break;
+        }
+        ids[i] = i64_at(q, 0, 0, 0);
+        PQclear(q);
+    }
+    for (size_t i = 0; i < m && s == HZ_OK; i++) {
+        const hz_road_seg_rec *r = &segs[i];
+        size_t len;
+        unsigned char *wkb = store_road_line_wkb(r, &len);
+        if (!wkb) {
+            s = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+            break;
+        }
+        char from[32], to[32], ow[8], lanes[16], ms[32], vol[32], lm[32];
+        snprintf(from, sizeof from, "%" PRId64, ids[ends[2 * i]]);
+        snprintf(to, sizeof to, "%" PRId64, ids[ends[2 * i + 1]]);
+        snprintf(ow, sizeof ow, "%d", r->oneway);
+        snprintf(lanes, sizeof lanes, "%d", r->lanes);
+        snprintf(lm, sizeof lm, "%.17g", r->length_m);
+        const char *v[13] = {source,
+                             r->source_id,
+                             from,
+                             to,
+                             r->name,
+                             r->cls,
+                             ow,
+                             r->lanes >= 0 ? lanes : NULL,
+                             real_or_null(ms, r->maxspeed_kmh),
+                             real_or_null(vol, r->volume),
+                             lm,
+                             r->extra,
+                             (const char *)wkb};
+        int lens[13] = {0}, fmts[13] = {0};
+        lens[12] = (int)len;
+        fmts[12] = 1;
+        PGresult *q = PQexecParams(pg_conn(pg),
+                                   "INSERT INTO road_segments(source,source_id,from_node,to_node,"
+                                   "name,class,oneway,lanes,maxspeed,volume,length_m,extra,geom)"
+                                   " VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,"
+                                   "ST_GeomFromWKB($13,4326))",
+                                   13, NULL, v, lens, fmts, 0);
+        free(wkb);
+        if (PQresultStatus(q) != PGRES_COMMAND_OK)
+            s = pg_fail(pg, q, err, errlen, "storing road segment");
+        else
+            PQclear(q);
+    }
+    free(ids);
+    char h[32];
+    snprintf(h, sizeof h, "%" PRId64, hash);
+    const char *hv[2] = {source, h};
+    if (s == HZ_OK)
+        s = write_q(pg, "INSERT INTO road_sources(source,content_hash) VALUES($1,$2)", 2, hv, err,
+                    errlen, "storing road source");
+    if (s == HZ_OK) pg_dirty(pg);
+    return s;
 }
 
 static hz_status count_of(pgstore *pg, const char *sql, int64_t *out)
@@ -271,18 +379,122 @@ hz_status pg_road_nodes_scan(pgstore *pg, store_road_node_cb cb, void *ud, char 
 
 /* ---- links ---- */
 
+/* Appends v to the array literal in *buf (a growing "{...}" text). 0, or -1 out of memory. */
+typedef struct arr {
+    char *p;
+    size_t len, cap;
+} arr;
+
+static int arr_add(arr *a, const char *v)
+{
+    size_t need = a->len + strlen(v) + 4;
+    if (need > a->cap) {
+        size_t nc = need * 2;
+        char *np = realloc(a->p, nc);
+        if (!np) return -1;
+        a->p = np;
+        a->cap = nc;
+    }
+    a->len += (size_t)sprintf(a->p + a->len, "%s%s", a->len ? "," : "{", v);
+    return 0;
+}
+
+static const char *arr_end(arr *a)
+{
+    if (arr_add(a, "") < 0) return NULL;
+    a->p[a->len - 1] = '}'; /* the "," of the empty element */
+    if (a->len == 1) return "{}";
+    return a->p;
+}
+
+/* store_links_sync() on PostGIS (links validated, sorted and unique): set-wise, through a
+ * temporary table of the wanted pairs, in one transaction. The reviewed rows are never touched
+ * (invariant 2 of store_links.c); new pairs are inserted in (a, b) order, as there. */
 hz_status pg_links_sync(pgstore *pg, const store_link_rec *links, size_t n, int64_t *changed,
                         char *err, size_t errlen)
 {
-    (void)pg, (void)links, (void)n, (void)changed;
-    return pg_unsupported("writing record links (store_links_sync)", err, errlen);
+    arr a = {0}, b = {0}, sc = {0}, st = {0};
+    int oom = 0;
+    for (size_t i = 0; i < n && !oom; i++) {
+        char x[32], y[32], z[32];
+        snprintf(x, sizeof x, "%" PRId64, links[i].a);
+        snprintf(y, sizeof y, "%" PRId64, links[i].b);
+        snprintf(z, sizeof z, "%.17g", links[i].score);
+        oom = arr_add(&a, x) || arr_add(&b, y) || arr_add(&sc, z) || arr_add(&st, links[i].status);
+    }
+    const char *v[4] = {NULL, NULL, NULL, NULL};
+    if (!oom) {
+        v[0] = arr_end(&a);
+        v[1] = arr_end(&b);
+        v[2] = arr_end(&sc);
+        v[3] = arr_end(&st);
+    }
+    hz_status s = oom || !v[0] || !v[1] || !v[2] || !v[3]
+                      ? hz_fail(HZ_ENOMEM, err, errlen, "out of memory")
+                      : pg_begin(pg, err, errlen);
+    int64_t total = 0;
+    static const char *const steps[] = {
+        "DELETE FROM record_links r WHERE r.status IN ('auto','possible') AND NOT EXISTS("
+        "SELECT 1 FROM hz_links t WHERE t.a=r.a AND t.b=r.b)",
+        "UPDATE record_links r SET score=t.score, status=t.status FROM hz_links t WHERE r.a=t.a"
+        " AND r.b=t.b AND r.status IN ('auto','possible') AND (r.score IS DISTINCT FROM t.score"
+        " OR r.status<>t.status)",
+        "INSERT INTO record_links(a,b,score,status) SELECT a,b,score,status FROM hz_links t"
+        " WHERE NOT EXISTS(SELECT 1 FROM record_links r WHERE r.a=t.a AND r.b=t.b) ORDER BY a,b"};
+    if (s == HZ_OK)
+        s = write_q(pg, "CREATE TEMP TABLE hz_links ON COMMIT DROP AS SELECT * FROM"
+                        " unnest($1::bigint[],$2::bigint[],$3::float8[],$4::text[])"
+                        " AS t(a,b,score,status)",
+                    4, v, err, errlen, "writing links");
+    for (size_t k = 0; k < sizeof steps / sizeof *steps && s == HZ_OK; k++) {
+        PGresult *q = pg_query(pg, steps[k], 0, NULL, err, errlen, "writing links");
+        if (!q) {
+            s = pg_last_status(pg);
+            break;
+        }
+        total += strtoll(PQcmdTuples(q), NULL, 10);
+        PQclear(q);
+    }
+    free(a.p);
+    free(b.p);
+    free(sc.p);
+    free(st.p);
+    if (s == HZ_OK && total > 0) pg_dirty(pg);
+    if (s == HZ_OK) s = pg_commit(pg, err, errlen);
+    if (s != HZ_OK) {
+        pg_rollback(pg);
+        return s;
+    }
+    if (changed) *changed = total;
+    return HZ_OK;
 }
 
 hz_status pg_link_review(pgstore *pg, int64_t id, const char *status, const char *reviewer,
                          char *err, size_t errlen)
 {
-    (void)pg, (void)id, (void)status, (void)reviewer;
-    return pg_unsupported("reviewing a record link (store_link_review)", err, errlen);
+    char idtxt[32];
+    snprintf(idtxt, sizeof idtxt, "%" PRId64, id);
+    const char *v[3] = {status, reviewer, idtxt};
+    hz_status s = pg_begin(pg, err, errlen);
+    if (s != HZ_OK) return s;
+    PGresult *q = pg_query(pg,
+                           "UPDATE record_links SET status=$1, reviewer=$2, at=to_char("
+                           "clock_timestamp() AT TIME ZONE 'UTC','YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+                           " WHERE id=$3",
+                           3, v, err, errlen, "recording the review");
+    if (!q) {
+        s = pg_last_status(pg);
+    } else {
+        if (strtoll(PQcmdTuples(q), NULL, 10) == 0)
+            s = hz_fail(HZ_ENOTFOUND, err, errlen, "no link %lld", (long long)id);
+        PQclear(q);
+    }
+    if (s == HZ_OK) {
+        pg_dirty(pg);
+        return pg_commit(pg, err, errlen);
+    }
+    pg_rollback(pg);
+    return s;
 }
 
 static void read_link(const PGresult *q, int i, store_link_rec *l)

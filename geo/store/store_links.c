@@ -191,7 +191,6 @@ static hz_status sync_rows(store *st, store_link_rec *in, size_t n, const old_ro
 hz_status store_links_sync(store *st, const store_link_rec *links, size_t n, int64_t *changed,
                            char *err, size_t errlen)
 {
-    if (store_pg(st)) return pg_links_sync(store_pg(st), links, n, changed, err, errlen);
     int64_t nchanged = 0;
     for (size_t i = 0; i < n; i++)
         if (links[i].a >= links[i].b || !links[i].status ||
@@ -209,6 +208,11 @@ hz_status store_links_sync(store *st, const store_link_rec *links, size_t n, int
             return hz_fail(HZ_EINVAL, err, errlen, "link %lld-%lld given twice", (long long)a,
                            (long long)b);
         }
+    if (store_pg(st)) {
+        hz_status ps = pg_links_sync(store_pg(st), in, n, changed, err, errlen);
+        free(in);
+        return ps;
+    }
     old_row *old = NULL;
     size_t nold = 0;
     sqlite3_stmt *q[3] = {NULL, NULL, NULL};
@@ -321,10 +325,10 @@ hz_status store_link_get(store *st, int64_t id, store_link_cb cb, void *ud, char
 hz_status store_link_review(store *st, int64_t id, const char *status, const char *reviewer,
                             char *err, size_t errlen)
 {
-    if (store_pg(st)) return pg_link_review(store_pg(st), id, status, reviewer, err, errlen);
     if (!status || (strcmp(status, "confirmed") && strcmp(status, "rejected")))
         return hz_fail(HZ_EINVAL, err, errlen, "status must be confirmed or rejected");
     if (!reviewer || !*reviewer) return hz_fail(HZ_EINVAL, err, errlen, "reviewer is required");
+    if (store_pg(st)) return pg_link_review(store_pg(st), id, status, reviewer, err, errlen);
     if (!has_links(store_sqlite(st)))
         return hz_fail(HZ_ENOTFOUND, err, errlen, "no link %lld", (long long)id);
     hz_status s = store_begin(st, err, errlen);

@@ -94,14 +94,21 @@ hz_status pg_release_list(pgstore *pg, store_release_cb cb, void *ud, char *err,
 hz_status pg_release_latest(pgstore *pg, int64_t *id, char *err, size_t errlen);
 hz_status pg_release_get(pgstore *pg, int64_t id, store_release_cb meta_cb,
                          store_release_blob_cb blob_cb, void *ud, char *err, size_t errlen);
-hz_status pg_roads_put(pgstore *pg, const char *source, size_t n, const hz_road_node_rec *nodes,
-                       size_t m, const hz_road_seg_rec *segs, store_put_outcome *outcome,
-                       char *err, size_t errlen);
+/* The stored content hash of source's roads: 1 (and *hash), 0 when it has none, -1 on error. */
+int pg_roads_hash(pgstore *pg, const char *source, int64_t *hash);
+/* Replaces source's roads (checked by store_roads_put()): ends[2i], ends[2i+1] are the indexes
+ * in nodes of segment i's from and to nodes. Inside the open write transaction. */
+hz_status pg_roads_write(pgstore *pg, const char *source, int64_t hash, size_t n,
+                         const hz_road_node_rec *nodes, size_t m, const hz_road_seg_rec *segs,
+                         const size_t *ends, char *err, size_t errlen);
+/* store_roads.c's little-endian WKB LINESTRING of r's vertices; the caller frees it. */
+unsigned char *store_road_line_wkb(const hz_road_seg_rec *r, size_t *len);
 hz_status pg_roads_counts(pgstore *pg, int64_t *segments, int64_t *nodes);
 hz_status pg_road_segs_scan(pgstore *pg, store_road_seg_cb cb, void *ud, char *err,
                             size_t errlen);
 hz_status pg_road_nodes_scan(pgstore *pg, store_road_node_cb cb, void *ud, char *err,
                              size_t errlen);
+/* links: checked, sorted by (a, b) and unique (store_links_sync()). */
 hz_status pg_links_sync(pgstore *pg, const store_link_rec *links, size_t n, int64_t *changed,
                         char *err, size_t errlen);
 hz_status pg_links_scan(pgstore *pg, const char *status, int64_t offset, int64_t limit,
