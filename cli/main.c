@@ -31,6 +31,7 @@ static const command commands[] = {
     {"token", cmd_token, "create API tokens for planners and editors"},
     {"render-tiles", cmd_render_tiles, "pre-render density tiles to MBTiles or z/x/y files"},
     {"publish", cmd_publish, "build and store a public release of noisy aggregates"},
+    {"copy", cmd_copy, "copy a whole store between SpatiaLite and PostGIS"},
 };
 
 static void usage(FILE *out)

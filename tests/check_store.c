@@ -21,6 +21,7 @@
 #include "hazmap/incset.h"
 #include "hazmap/store.h"
 #include "hazmap/store_bulk.h"
+#include "hazmap/store_copy.h"
 #include "hazmap/store_links.h"
 #include "hazmap/store_query.h"
 #include "hazmap/tokens.h"
@@ -932,6 +933,122 @@ START_TEST(test_roads)
 }
 END_TEST
 
+/* Fills st with a little of everything store_copy() copies. */
+static void fill_all(store *st, char tok[65])
+{
+    char err[512];
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    put_area(st, "A1", 104.0);
+    put_area(st, "A2", 104.2);
+    store_put_outcome o;
+    for (int i = 0; i < 50; i++) {
+        hz_incident_rec r = gen(i);
+        ck_assert_int_eq(store_incident_put(st, &r, &o, err, sizeof err), HZ_OK);
+    }
+    hz_road_node_rec nodes[2] = {{.node = 1, .degree = 1, .lon = 104.0, .lat = 30.0},
+                                 {.node = 2, .degree = 1, .lon = 104.01, .lat = 30.0}};
+    double lon[2] = {104.0, 104.01}, lat[2] = {30.0, 30.0};
+    hz_road_seg_rec seg = {.source_id = "s", .from_node = 1, .to_node = 2, .name = "路",
+                           .lanes = 2, .maxspeed_kmh = NAN, .volume = NAN, .length_m = 960,
+                           .npts = 2, .lon = lon, .lat = lat};
+    ck_assert_int_eq(store_roads_put(st, "r1", 2, nodes, 1, &seg, &o, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_roads_put(st, "r2", 2, nodes, 1, &seg, &o, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    unsigned char cells[3] = {0, 1, 2};
+    store_release_blob bl = {.name = "t", .data = cells, .len = 3};
+    store_release_rec rel = {.created_at = "2025-01-31T08:00:00Z", .data_version = 1,
+                             .metadata = "{}"};
+    int64_t rid;
+    ck_assert_int_eq(store_release_put(st, &rel, 1, &bl, &rid, err, sizeof err), HZ_OK);
+    collect c = {.want_from = -1};
+    ck_assert_int_eq(store_incidents_scan(st, collect_cb, &c, err, sizeof err), HZ_OK);
+    store_link_rec l[2] = {{.a = c.ids[3], .b = c.ids[7], .score = 2.5, .status = "auto"},
+                           {.a = c.ids[4], .b = c.ids[9], .score = 0.5, .status = "possible"}};
+    ck_assert_int_eq(store_links_sync(st, l, 2, NULL, err, sizeof err), HZ_OK);
+    links_seen ls = {0};
+    ck_assert_int_eq(store_links_scan(st, NULL, 0, -1, link_cb, &ls, NULL, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_link_review(st, ls.id[1], "confirmed", "ana", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(tokens_create(st, HZ_ROLE_PLANNER, "x", tok, err, sizeof err), HZ_OK);
+}
+
+/* st holds what fill_all() wrote. */
+static void check_all(store *st, const char *tok)
+{
+    char err[512];
+    int64_t na, ni, ns, nn;
+    ck_assert_int_eq(store_counts(st, &na, &ni), HZ_OK);
+    ck_assert(na == 2 && ni == 50);
+    collect c = {.want_from = 0};
+    ck_assert_int_eq(store_incidents_scan(st, collect_cb, &c, err, sizeof err), HZ_OK);
+    got_rec g = {0};
+    ck_assert_int_eq(store_incidents_get(st, c.ids + 3, 1, got_cb, &g, err, sizeof err), HZ_OK);
+    ck_assert_str_eq(g.desc[0], "跌倒 3");
+    ck_assert_int_eq(store_roads_counts(st, &ns, &nn), HZ_OK);
+    ck_assert(ns == 2 && nn == 4);
+    rel_seen r = {0};
+    ck_assert_int_eq(store_release_get(st, 1, rel_cb, blob_cb, &r, err, sizeof err), HZ_OK);
+    ck_assert(r.nblobs == 1 && r.lens[0] == 3);
+    links_seen ls = {0};
+    ck_assert_int_eq(store_links_scan(st, NULL, 0, -1, link_cb, &ls, NULL, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(ls.n, 2);
+    ck_assert(ls.a[0] == c.ids[3] && ls.b[0] == c.ids[7] && ls.score[0] == 2.5);
+    ck_assert(ls.a[1] == c.ids[4] && ls.b[1] == c.ids[9]);
+    ck_assert_str_eq(ls.status[1], "confirmed");
+    ck_assert(ls.reviewed[1]);
+    hz_role role;
+    ck_assert_int_eq(tokens_lookup(st, tok, &role, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(role, HZ_ROLE_PLANNER);
+}
+
+START_TEST(test_copy_between_backends)
+{
+    char err[512], tok[65];
+    store *a = open_new();
+    fill_all(a, tok);
+    check_all(a, tok);
+    /* into a SpatiaLite file (from PostGIS when the suite runs there), then back into a new
+     * database of the suite's backend */
+    char file[96], again[600], name2[80] = "";
+    snprintf(file, sizeof file, "/tmp/hazmap-store-copy-%d.sqlite", (int)getpid());
+    tu_remove_db(file);
+    store *b = store_open(file, STORE_CREATE, err, sizeof err);
+    ck_assert_msg(b != NULL, "%s", err);
+    store_copy_summary sum;
+    ck_assert_msg(store_copy(a, b, &sum, err, sizeof err) == HZ_OK, "%s", err);
+    ck_assert(sum.areas == 2 && sum.incidents == 50 && sum.road_sources == 2 &&
+              sum.releases == 1 && sum.links == 2 && sum.tokens == 1);
+    check_all(b, tok);
+    /* a store that is not empty is refused */
+    ck_assert_int_eq(store_copy(a, b, &sum, err, sizeof err), HZ_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "not empty"));
+    if (pgname[0]) {
+        snprintf(name2, sizeof name2, "%s_c", pgname);
+        char sql[128];
+        snprintf(sql, sizeof sql, "CREATE DATABASE %s", name2);
+        pg_admin(sql);
+        snprintf(again, sizeof again, "%s dbname=%s", pg_base(), name2);
+    } else {
+        snprintf(again, sizeof again, "%s.2", file);
+        tu_remove_db(again);
+    }
+    store *c = store_open(again, STORE_CREATE, err, sizeof err);
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_msg(store_copy(b, c, &sum, err, sizeof err) == HZ_OK, "%s", err);
+    check_all(c, tok);
+    store_close(a);
+    store_close(b);
+    store_close(c);
+    tu_remove_db(file);
+    if (name2[0]) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", name2);
+        pg_admin(sql);
+    } else {
+        tu_remove_db(again);
+    }
+}
+END_TEST
+
 Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -950,6 +1067,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, test_import_idempotent);
     tcase_add_test(tc, test_links);
     tcase_add_test(tc, test_roads);
+    tcase_add_test(tc, test_copy_between_backends);
     suite_add_tcase(s, tc);
     return s;
 }

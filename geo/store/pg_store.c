@@ -872,10 +872,10 @@ hz_status pg_token_insert(pgstore *pg, const char *hash, const char *role, const
 hz_status pg_tokens_scan(pgstore *pg, pg_token_cb cb, void *ud, char *err, size_t errlen)
 {
     PGresult *r =
-        run(pg, NULL, "SELECT hash, role FROM tokens", 0, NULL, err, errlen, "reading tokens");
+        run(pg, NULL, "SELECT hash, role, label FROM tokens", 0, NULL, err, errlen, "reading tokens");
     if (!r) return pg->last;
     for (int i = 0; i < PQntuples(r); i++)
-        cb(ud, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+        cb(ud, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), col_str(r, i, 2));
     PQclear(r);
     return HZ_OK;
 }

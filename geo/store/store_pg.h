@@ -75,7 +75,7 @@ void pg_read_end(pgstore *pg);
 /* Tokens: the row, and every row for tokens_lookup()'s constant-time comparison. */
 hz_status pg_token_insert(pgstore *pg, const char *hash, const char *role, const char *label,
                           char *err, size_t errlen);
-typedef void (*pg_token_cb)(void *ud, const char *hash, const char *role);
+typedef void (*pg_token_cb)(void *ud, const char *hash, const char *role, const char *label);
 hz_status pg_tokens_scan(pgstore *pg, pg_token_cb cb, void *ud, char *err, size_t errlen);
 
 /* For the other pg_*.c files: the connection; sql run with text parameters (NULL = SQL NULL),
@@ -117,6 +117,10 @@ hz_status pg_link_get(pgstore *pg, int64_t id, store_link_cb cb, void *ud, char 
                       size_t errlen);
 hz_status pg_link_review(pgstore *pg, int64_t id, const char *status, const char *reviewer,
                          char *err, size_t errlen);
+
+/* store_tokens.c: every token row of from (hash, role, label) written to to, whichever their
+ * backends (store_copy()); *n receives the number copied. */
+hz_status tokens_copy(store *from, store *to, int64_t *n, char *err, size_t errlen);
 
 /* ---- pg_bulk.c: COPY ... FROM STDIN (FORMAT binary) into a staging table ---- */
 typedef struct pg_bulk pg_bulk;

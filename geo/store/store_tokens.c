@@ -105,8 +105,9 @@ typedef struct token_match {
     hz_role role;
 } token_match;
 
-static void match_row(void *ud, const char *h, const char *rn)
+static void match_row(void *ud, const char *h, const char *rn, const char *label)
 {
+    (void)label;
     token_match *m = ud;
     hz_role this_role;
     if (strlen(h) != 64) return;
@@ -157,4 +158,71 @@ hz_status tokens_lookup(store *st, const char *token, hz_role *role, char *err, 
     if (!found) return hz_fail(HZ_ENOTFOUND, err, errlen, "unknown token");
     *role = r;
     return HZ_OK;
+}
+
+/* ---- copying between stores (store_copy()) ---- */
+
+typedef struct tok_copy {
+    store *to;
+    int64_t n;
+    hz_status s;
+    char *err;
+    size_t errlen;
+} tok_copy;
+
+/* Writes one token row into c->to, as stored (the hash, not a token). */
+static void copy_row(void *ud, const char *hash, const char *role, const char *label)
+{
+    tok_copy *c = ud;
+    if (c->s != HZ_OK) return;
+    if (store_pg(c->to)) {
+        c->s = pg_token_insert(store_pg(c->to), hash, role, label, c->err, c->errlen);
+    } else {
+        sqlite3 *db = store_sqlite(c->to);
+        sqlite3_stmt *s;
+        if (sqlite3_prepare_v2(db,
+                               "INSERT INTO tokens(hash,role,created_at,label)"
+                               " VALUES(?,?,strftime('%Y-%m-%dT%H:%M:%SZ','now'),?)",
+                               -1, &s, NULL) != SQLITE_OK) {
+            c->s = hz_fail(store_sqlite_status(db), c->err, c->errlen, "%s: copying tokens: %s",
+                           store_path(c->to), sqlite3_errmsg(db));
+            return;
+        }
+        sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, role, -1, SQLITE_STATIC);
+        if (label)
+            sqlite3_bind_text(s, 3, label, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(s, 3);
+        int rc = sqlite3_step(s);
+        sqlite3_finalize(s);
+        if (rc != SQLITE_DONE)
+            c->s = hz_fail(store_sqlite_status(db), c->err, c->errlen, "%s: copying tokens: %s",
+                           store_path(c->to), sqlite3_errmsg(db));
+    }
+    if (c->s == HZ_OK) c->n++;
+}
+
+hz_status tokens_copy(store *from, store *to, int64_t *n, char *err, size_t errlen)
+{
+    tok_copy c = {.to = to, .n = 0, .s = HZ_OK, .err = err, .errlen = errlen};
+    *n = 0;
+    if (store_pg(from)) {
+        hz_status s = pg_tokens_scan(store_pg(from), copy_row, &c, err, errlen);
+        if (s != HZ_OK) return s;
+    } else {
+        sqlite3 *db = store_sqlite(from);
+        sqlite3_stmt *s;
+        if (sqlite3_prepare_v2(db, "SELECT hash, role, label FROM tokens", -1, &s, NULL) !=
+            SQLITE_OK)
+            return hz_fail(HZ_EDB, err, errlen, "%s: reading tokens: %s", store_path(from),
+                           sqlite3_errmsg(db));
+        while (c.s == HZ_OK && sqlite3_step(s) == SQLITE_ROW)
+            copy_row(&c, (const char *)sqlite3_column_text(s, 0),
+                     (const char *)sqlite3_column_text(s, 1),
+                     (const char *)sqlite3_column_text(s, 2));
+        sqlite3_finalize(s);
+    }
+    *n = c.n;
+    return c.s;
 }
