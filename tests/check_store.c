@@ -355,13 +355,12 @@ START_TEST(test_bulk_outcomes)
         ptrs[i] = &recs[i];
     }
     /* one row by itself, then the rest in groups, then a group holding the same key twice */
-    ck_assert_msg(store_bulk_put(b, ptrs[0], batch, &outs[0], err, sizeof err) == HZ_OK, "%s",
-                  err);
+    ck_assert_msg(store_bulk_put(b, ptrs[0], batch, &outs[0], err, sizeof err) == HZ_OK, "%s", err);
     ck_assert_msg(store_bulk_put_many(b, ptrs + 1, 400, batch, outs + 1, err, sizeof err) == HZ_OK,
                   "%s", err);
-    ck_assert_msg(store_bulk_put_many(b, ptrs + 401, NGEN - 401, batch, outs + 401, err,
-                                      sizeof err) == HZ_OK,
-                  "%s", err);
+    ck_assert_msg(
+        store_bulk_put_many(b, ptrs + 401, NGEN - 401, batch, outs + 401, err, sizeof err) == HZ_OK,
+        "%s", err);
     for (int i = 0; i < NGEN; i++)
         ck_assert_int_eq(outs[i], STORE_PUT_INSERTED);
     hz_incident_rec again[3] = {gen(5), gen(6), gen(5)};
@@ -582,9 +581,9 @@ START_TEST(test_bookkeeping)
     ck_assert_int_eq(store_reject_add(st, batch, 3, "1,2,3", "bad date", err, sizeof err), HZ_OK);
     ck_assert_int_eq(store_reject_add(st, batch, 4, NULL, "empty", err, sizeof err), HZ_OK);
     /* a rejected row's raw text is often not UTF-8 (a GBK file read as UTF-8) */
-    ck_assert_msg(store_reject_add(st, batch, 5, "\xb5\xf8\xb5\xb9,x", "encoding", err,
-                                   sizeof err) == HZ_OK,
-                  "%s", err);
+    ck_assert_msg(
+        store_reject_add(st, batch, 5, "\xb5\xf8\xb5\xb9,x", "encoding", err, sizeof err) == HZ_OK,
+        "%s", err);
     ck_assert_int_eq(store_batch_finish(st, batch, "{\"read\":3}", err, sizeof err), HZ_OK);
     ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
     /* bookkeeping is not data: the version stays */
@@ -622,8 +621,7 @@ START_TEST(test_tokens)
     /* only the hash is stored */
     char hex[65], sql[160];
     tokens_hash(tok2, hex);
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM tokens WHERE hash='%s' AND role='editor'",
-             hex);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM tokens WHERE hash='%s' AND role='editor'", hex);
     ck_assert_int_eq(ref_count(sql), 1);
     ck_assert_int_eq(ref_count("SELECT count(*) FROM tokens WHERE label='ana'"), 1);
     ck_assert_int_eq(version_of(st), 0);
@@ -669,8 +667,8 @@ START_TEST(test_releases)
     cells[0] = 0; /* a NUL byte in a blob */
     store_release_blob blobs[2] = {{.name = "z_table", .data = cells, .len = 300},
                                    {.name = "a_table", .data = cells + 1, .len = 10}};
-    store_release_rec r = {.created_at = "2025-01-31T08:00:00Z", .data_version = 4,
-                           .metadata = "{\"m\":1}"};
+    store_release_rec r = {
+        .created_at = "2025-01-31T08:00:00Z", .data_version = 4, .metadata = "{\"m\":1}"};
     int64_t id1, id2;
     ck_assert_msg(store_release_put(st, &r, 2, blobs, &id1, err, sizeof err) == HZ_OK, "%s", err);
     ck_assert_int_eq(version_of(st), 0); /* releases are not incident data */
@@ -698,9 +696,8 @@ START_TEST(test_releases)
     /* immutable, whoever asks */
     ck_assert_int_eq(ref_sql("UPDATE releases SET metadata='x'", NULL), -1);
     ck_assert_int_eq(ref_sql("DELETE FROM release_tables", NULL), -1);
-    ck_assert_int_eq(ref_sql("INSERT INTO release_tables(release_id,name,cells) VALUES(1,'n','x')",
-                             NULL),
-                     -1);
+    ck_assert_int_eq(
+        ref_sql("INSERT INTO release_tables(release_id,name,cells) VALUES(1,'n','x')", NULL), -1);
     ck_assert_int_eq(ref_count("SELECT count(*) FROM release_tables"), 2);
 }
 END_TEST
@@ -796,8 +793,7 @@ START_TEST(test_links)
     ck_assert(s.id[0] < s.id[1] && s.id[1] < s.id[2]);
     ck_assert_int_eq(store_link_review(st, s.id[0], "rejected", "ana", err, sizeof err), HZ_OK);
     ck_assert_int_eq(store_link_review(st, s.id[1], "confirmed", "bo", err, sizeof err), HZ_OK);
-    ck_assert_int_eq(store_link_review(st, 9999, "rejected", "ana", err, sizeof err),
-                     HZ_ENOTFOUND);
+    ck_assert_int_eq(store_link_review(st, 9999, "rejected", "ana", err, sizeof err), HZ_ENOTFOUND);
     ck_assert_int_eq(store_link_review(st, s.id[2], "maybe", "ana", err, sizeof err), HZ_EINVAL);
     ck_assert_int_eq(version_of(st), v + 2);
     /* a re-run: reviewed rows stay as decided, the rest follow the linkage */
@@ -820,8 +816,7 @@ START_TEST(test_links)
     ck_assert(t.a[3] == 3 && t.b[3] == 4);
     /* paging and a status */
     links_seen u = {0};
-    ck_assert_int_eq(store_links_scan(st, NULL, 1, 2, link_cb, &u, &total, err, sizeof err),
-                     HZ_OK);
+    ck_assert_int_eq(store_links_scan(st, NULL, 1, 2, link_cb, &u, &total, err, sizeof err), HZ_OK);
     ck_assert_int_eq(u.n, 2);
     ck_assert_int_eq(u.id[0], t.id[1]);
     links_seen w = {0};
@@ -876,13 +871,29 @@ START_TEST(test_roads)
                                  {.node = 30, .degree = 1, .lon = 104.02, .lat = 30.01}};
     double lon1[3] = {104.0, 104.005, 104.01}, lat1[3] = {30.0, 30.0001, 30.0};
     double lon2[2] = {104.01, 104.02}, lat2[2] = {30.0, 30.01};
-    hz_road_seg_rec segs[2] = {{.source_id = "a", .from_node = 10, .to_node = 20,
-                                .name = "红星路", .cls = "primary", .oneway = 1, .lanes = 4,
-                                .maxspeed_kmh = 50, .volume = NAN, .length_m = 960.5,
-                                .npts = 3, .lon = lon1, .lat = lat1},
-                               {.source_id = "b", .from_node = 20, .to_node = 30,
-                                .cls = "residential", .lanes = -1, .maxspeed_kmh = NAN,
-                                .volume = 1200, .length_m = 1400, .npts = 2, .lon = lon2,
+    hz_road_seg_rec segs[2] = {{.source_id = "a",
+                                .from_node = 10,
+                                .to_node = 20,
+                                .name = "红星路",
+                                .cls = "primary",
+                                .oneway = 1,
+                                .lanes = 4,
+                                .maxspeed_kmh = 50,
+                                .volume = NAN,
+                                .length_m = 960.5,
+                                .npts = 3,
+                                .lon = lon1,
+                                .lat = lat1},
+                               {.source_id = "b",
+                                .from_node = 20,
+                                .to_node = 30,
+                                .cls = "residential",
+                                .lanes = -1,
+                                .maxspeed_kmh = NAN,
+                                .volume = 1200,
+                                .length_m = 1400,
+                                .npts = 2,
+                                .lon = lon2,
                                 .lat = lat2}};
     store_put_outcome o;
     ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
@@ -948,16 +959,24 @@ static void fill_all(store *st, char tok[65])
     hz_road_node_rec nodes[2] = {{.node = 1, .degree = 1, .lon = 104.0, .lat = 30.0},
                                  {.node = 2, .degree = 1, .lon = 104.01, .lat = 30.0}};
     double lon[2] = {104.0, 104.01}, lat[2] = {30.0, 30.0};
-    hz_road_seg_rec seg = {.source_id = "s", .from_node = 1, .to_node = 2, .name = "路",
-                           .lanes = 2, .maxspeed_kmh = NAN, .volume = NAN, .length_m = 960,
-                           .npts = 2, .lon = lon, .lat = lat};
+    hz_road_seg_rec seg = {.source_id = "s",
+                           .from_node = 1,
+                           .to_node = 2,
+                           .name = "路",
+                           .lanes = 2,
+                           .maxspeed_kmh = NAN,
+                           .volume = NAN,
+                           .length_m = 960,
+                           .npts = 2,
+                           .lon = lon,
+                           .lat = lat};
     ck_assert_int_eq(store_roads_put(st, "r1", 2, nodes, 1, &seg, &o, err, sizeof err), HZ_OK);
     ck_assert_int_eq(store_roads_put(st, "r2", 2, nodes, 1, &seg, &o, err, sizeof err), HZ_OK);
     ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
     unsigned char cells[3] = {0, 1, 2};
     store_release_blob bl = {.name = "t", .data = cells, .len = 3};
-    store_release_rec rel = {.created_at = "2025-01-31T08:00:00Z", .data_version = 1,
-                             .metadata = "{}"};
+    store_release_rec rel = {
+        .created_at = "2025-01-31T08:00:00Z", .data_version = 1, .metadata = "{}"};
     int64_t rid;
     ck_assert_int_eq(store_release_put(st, &rel, 1, &bl, &rid, err, sizeof err), HZ_OK);
     collect c = {.want_from = -1};
@@ -1015,8 +1034,8 @@ START_TEST(test_copy_between_backends)
     ck_assert_msg(b != NULL, "%s", err);
     store_copy_summary sum;
     ck_assert_msg(store_copy(a, b, &sum, err, sizeof err) == HZ_OK, "%s", err);
-    ck_assert(sum.areas == 2 && sum.incidents == 50 && sum.road_sources == 2 &&
-              sum.releases == 1 && sum.links == 2 && sum.tokens == 1);
+    ck_assert(sum.areas == 2 && sum.incidents == 50 && sum.road_sources == 2 && sum.releases == 1 &&
+              sum.links == 2 && sum.tokens == 1);
     check_all(b, tok);
     /* a store that is not empty is refused */
     ck_assert_int_eq(store_copy(a, b, &sum, err, sizeof err), HZ_EINVAL);

@@ -61,10 +61,9 @@ static const char *const update_sql =
  * rollback brings them back. The same names and definitions as pg_store.c's schema. */
 static const char *const drop_idx_sql =
     "DROP INDEX incidents_geom; DROP INDEX incidents_t; DROP INDEX incidents_area";
-static const char *const make_idx_sql =
-    "CREATE INDEX incidents_geom ON incidents USING GIST(geom);"
-    "CREATE INDEX incidents_t ON incidents(t);"
-    "CREATE INDEX incidents_area ON incidents(area_code)";
+static const char *const make_idx_sql = "CREATE INDEX incidents_geom ON incidents USING GIST(geom);"
+                                        "CREATE INDEX incidents_t ON incidents(t);"
+                                        "CREATE INDEX incidents_area ON incidents(area_code)";
 
 struct pg_bulk {
     pgstore *pg;
@@ -272,8 +271,8 @@ static void copy_row(pg_bulk *b, int seq, const hz_incident_rec *r, int64_t batc
 static hz_status copy_group(pg_bulk *b, const hz_incident_rec *const *recs, size_t n,
                             int64_t batch_id, char *err, size_t errlen)
 {
-    static const unsigned char head[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0,
-                                           0,   0,   0,   0,   0,   0,   0,    0};
+    static const unsigned char head[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n',
+                                           0,   0,   0,   0,   0,   0,   0,    0,    0};
     b->len = 0;
     b->oom = 0;
     put(b, head, sizeof head);
@@ -285,8 +284,7 @@ static hz_status copy_group(pg_bulk *b, const hz_incident_rec *const *recs, size
     PGresult *r = PQexec(c, "COPY hz_stage FROM STDIN (FORMAT binary)");
     if (PQresultStatus(r) != PGRES_COPY_IN) return pg_fail(b->pg, r, err, errlen, "bulk COPY");
     PQclear(r);
-    int ok = PQputCopyData(c, (const char *)b->buf, (int)b->len) == 1 &&
-             PQputCopyEnd(c, NULL) == 1;
+    int ok = PQputCopyData(c, (const char *)b->buf, (int)b->len) == 1 && PQputCopyEnd(c, NULL) == 1;
     hz_status s = HZ_OK;
     while ((r = PQgetResult(c)) != NULL) {
         if (s == HZ_OK && (!ok || PQresultStatus(r) != PGRES_COMMAND_OK))
@@ -298,8 +296,7 @@ static hz_status copy_group(pg_bulk *b, const hz_incident_rec *const *recs, size
 }
 
 static hz_status row_by_row(pg_bulk *b, const hz_incident_rec *const *recs, size_t n,
-                            int64_t batch_id, store_put_outcome *outcomes, char *err,
-                            size_t errlen)
+                            int64_t batch_id, store_put_outcome *outcomes, char *err, size_t errlen)
 {
     if (b->dropped == 1 && key_grow(b, n) < 0) b->dropped = 2;
     for (size_t i = 0; b->dropped == 1 && i < n; i++) { /* the set stays complete */

@@ -113,8 +113,8 @@ hz_status pg_release_latest(pgstore *pg, int64_t *id, char *err, size_t errlen)
     PGresult *q = pg_query(pg, "SELECT max(id) FROM releases", 0, NULL, err, errlen,
                            "finding the latest release");
     if (!q) return pg_last_status(pg);
-    hz_status s = PQgetisnull(q, 0, 0) ? hz_fail(HZ_ENOTFOUND, err, errlen, "no release published")
-                                       : HZ_OK;
+    hz_status s =
+        PQgetisnull(q, 0, 0) ? hz_fail(HZ_ENOTFOUND, err, errlen, "no release published") : HZ_OK;
     if (s == HZ_OK) *id = i64_at(q, 0, 0, 0);
     PQclear(q);
     return s;
@@ -126,8 +126,9 @@ hz_status pg_release_get(pgstore *pg, int64_t id, store_release_cb meta_cb,
     char idtxt[32];
     snprintf(idtxt, sizeof idtxt, "%" PRId64, id);
     const char *v[1] = {idtxt};
-    PGresult *q = pg_query(pg, "SELECT id,created_at,data_version,metadata FROM releases WHERE id=$1",
-                           1, v, err, errlen, "reading release");
+    PGresult *q =
+        pg_query(pg, "SELECT id,created_at,data_version,metadata FROM releases WHERE id=$1", 1, v,
+                 err, errlen, "reading release");
     if (!q) return pg_last_status(pg);
     if (PQntuples(q) == 0) {
         PQclear(q);
@@ -190,8 +191,7 @@ hz_status pg_roads_write(pgstore *pg, const char *source, int64_t hash, size_t n
                          const size_t *ends, char *err, size_t errlen)
 {
     const char *src[1] = {source};
-    hz_status s = write_q(pg,
-                          "DELETE FROM road_segments WHERE source=$1", 1, src, err, errlen,
+    hz_status s = write_q(pg, "DELETE FROM road_segments WHERE source=$1", 1, src, err, errlen,
                           "replacing roads");
     if (s == HZ_OK)
         s = write_q(pg, "DELETE FROM road_nodes WHERE source=$1", 1, src, err, errlen,
@@ -356,8 +356,7 @@ hz_status pg_road_segs_scan(pgstore *pg, store_road_seg_cb cb, void *ud, char *e
     return s;
 }
 
-hz_status pg_road_nodes_scan(pgstore *pg, store_road_node_cb cb, void *ud, char *err,
-                             size_t errlen)
+hz_status pg_road_nodes_scan(pgstore *pg, store_road_node_cb cb, void *ud, char *err, size_t errlen)
 {
     PGresult *q = pg_query(pg,
                            "SELECT id,source,node,degree,ST_X(geom),ST_Y(geom) FROM road_nodes"
@@ -442,9 +441,10 @@ hz_status pg_links_sync(pgstore *pg, const store_link_rec *links, size_t n, int6
         "INSERT INTO record_links(a,b,score,status) SELECT a,b,score,status FROM hz_links t"
         " WHERE NOT EXISTS(SELECT 1 FROM record_links r WHERE r.a=t.a AND r.b=t.b) ORDER BY a,b"};
     if (s == HZ_OK)
-        s = write_q(pg, "CREATE TEMP TABLE hz_links ON COMMIT DROP AS SELECT * FROM"
-                        " unnest($1::bigint[],$2::bigint[],$3::float8[],$4::text[])"
-                        " AS t(a,b,score,status)",
+        s = write_q(pg,
+                    "CREATE TEMP TABLE hz_links ON COMMIT DROP AS SELECT * FROM"
+                    " unnest($1::bigint[],$2::bigint[],$3::float8[],$4::text[])"
+                    " AS t(a,b,score,status)",
                     4, v, err, errlen, "writing links");
     for (size_t k = 0; k < sizeof steps / sizeof *steps && s == HZ_OK; k++) {
         PGresult *q = pg_query(pg, steps[k], 0, NULL, err, errlen, "writing links");
@@ -517,7 +517,8 @@ hz_status pg_links_scan(pgstore *pg, const char *status, int64_t offset, int64_t
     const char *v[3] = {status, limit < 0 ? NULL : lim, off};
     PGresult *q;
     if (total) {
-        if (!(q = pg_query(pg, "SELECT count(*) FROM record_links WHERE $1::text IS NULL OR status=$1",
+        if (!(q = pg_query(pg,
+                           "SELECT count(*) FROM record_links WHERE $1::text IS NULL OR status=$1",
                            1, v, err, errlen, "counting links")))
             return pg_last_status(pg);
         *total = i64_at(q, 0, 0, 0);
@@ -537,14 +538,14 @@ hz_status pg_links_scan(pgstore *pg, const char *status, int64_t offset, int64_t
     return HZ_OK;
 }
 
-hz_status pg_link_get(pgstore *pg, int64_t id, store_link_cb cb, void *ud, char *err,
-                      size_t errlen)
+hz_status pg_link_get(pgstore *pg, int64_t id, store_link_cb cb, void *ud, char *err, size_t errlen)
 {
     char idtxt[32];
     snprintf(idtxt, sizeof idtxt, "%" PRId64, id);
     const char *v[1] = {idtxt};
-    PGresult *q = pg_query(pg, "SELECT id,a,b,score,status,reviewer,at FROM record_links WHERE id=$1",
-                           1, v, err, errlen, "reading link");
+    PGresult *q =
+        pg_query(pg, "SELECT id,a,b,score,status,reviewer,at FROM record_links WHERE id=$1", 1, v,
+                 err, errlen, "reading link");
     if (!q) return pg_last_status(pg);
     hz_status s = HZ_OK;
     if (PQntuples(q) == 1) {

@@ -198,8 +198,8 @@ static hz_status exec(pgstore *pg, const char *sql, char *err, size_t errlen, co
 
 /* Runs the prepared statement name, or sql when name is NULL, with text parameters. The result
  * is the caller's to clear; NULL after a failure (reported). */
-static PGresult *run(pgstore *pg, const char *name, const char *sql, int n,
-                     const char *const *vals, char *err, size_t errlen, const char *what)
+static PGresult *run(pgstore *pg, const char *name, const char *sql, int n, const char *const *vals,
+                     char *err, size_t errlen, const char *what)
 {
     PGresult *r = name ? PQexecPrepared(pg->conn, name, n, vals, NULL, NULL, 0)
                        : PQexecParams(pg->conn, sql, n, NULL, vals, NULL, NULL, 0);
@@ -296,8 +296,8 @@ pgstore *pg_open(const char *conninfo, int flags, char *err, size_t errlen)
         return NULL;
     }
     hz_status s = exec(pg, "SET client_min_messages=warning", err, errlen, "connecting");
-    PGresult *r = s == HZ_OK ? run(pg, NULL, "SELECT to_regclass('meta') IS NOT NULL", 0, NULL,
-                                   err, errlen, "reading the schema")
+    PGresult *r = s == HZ_OK ? run(pg, NULL, "SELECT to_regclass('meta') IS NOT NULL", 0, NULL, err,
+                                   errlen, "reading the schema")
                              : NULL;
     int has_meta = r && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
     PQclear(r);
@@ -408,8 +408,8 @@ void pg_rollback(pgstore *pg)
 hz_status pg_read_begin(pgstore *pg, char *err, size_t errlen)
 {
     assert(!pg->in_tx && !pg->in_read);
-    hz_status s = exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, errlen,
-                       "begin read");
+    hz_status s =
+        exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, errlen, "begin read");
     if (s == HZ_OK) pg->in_read = 1;
     return s;
 }
@@ -468,8 +468,9 @@ hz_status pg_area_put(pgstore *pg, const hz_area_rec *a, char *err, size_t errle
 {
     char pop[24];
     snprintf(pop, sizeof pop, "%" PRId64, a->population);
-    const char *v[7] = {a->code,        a->name, a->name_en, a->level, a->parent_code,
-                        a->population >= 0 ? pop : NULL, NULL};
+    const char *v[7] = {a->code,  a->name,        a->name_en,
+                        a->level, a->parent_code, a->population >= 0 ? pop : NULL,
+                        NULL};
     const int lens[7] = {0, 0, 0, 0, 0, 0, (int)a->wkb_len};
     const int fmts[7] = {0, 0, 0, 0, 0, 0, 1}; /* the WKB goes as binary bytea */
     v[6] = (const char *)a->wkb;
@@ -482,10 +483,11 @@ hz_status pg_area_put(pgstore *pg, const hz_area_rec *a, char *err, size_t errle
 
 hz_status pg_areas_scan(pgstore *pg, store_area_cb cb, void *ud, char *err, size_t errlen)
 {
-    PGresult *r = run(pg, NULL,
-                      "SELECT code,name,name_en,level,parent_code,population,"
-                      "encode(ST_AsBinary(geom,'NDR'),'hex') FROM areas ORDER BY code COLLATE \"C\"",
-                      0, NULL, err, errlen, "reading areas");
+    PGresult *r =
+        run(pg, NULL,
+            "SELECT code,name,name_en,level,parent_code,population,"
+            "encode(ST_AsBinary(geom,'NDR'),'hex') FROM areas ORDER BY code COLLATE \"C\"",
+            0, NULL, err, errlen, "reading areas");
     if (!r) return pg->last;
     unsigned char *wkb = NULL;
     size_t cap = 0;
@@ -802,9 +804,11 @@ static char *utf8_clean(const char *s)
     const unsigned char *b = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
-        int len = b[i] < 0x80 ? 1 : (b[i] >> 5) == 6 ? 2 : (b[i] >> 4) == 14 ? 3
-                                 : (b[i] >> 3) == 30 ? 4
-                                                     : 0;
+        int len = b[i] < 0x80         ? 1
+                  : (b[i] >> 5) == 6  ? 2
+                  : (b[i] >> 4) == 14 ? 3
+                  : (b[i] >> 3) == 30 ? 4
+                                      : 0;
         int ok = len > 0 && i + (size_t)len <= n;
         for (int k = 1; ok && k < len; k++)
             ok = (b[i + k] & 0xc0) == 0x80;
@@ -847,9 +851,9 @@ hz_status pg_batch_finish(pgstore *pg, int64_t batch_id, const char *summary_jso
     char b[32];
     snprintf(b, sizeof b, "%" PRId64, batch_id);
     const char *v[2] = {summary_json, b};
-    PGresult *r = run(pg, NULL,
-                      "UPDATE import_batches SET summary=$1,finished_at=" PG_NOW " WHERE id=$2", 2,
-                      v, err, errlen, "recording import summary");
+    PGresult *r =
+        run(pg, NULL, "UPDATE import_batches SET summary=$1,finished_at=" PG_NOW " WHERE id=$2", 2,
+            v, err, errlen, "recording import summary");
     if (!r) return pg->last;
     PQclear(r);
     return HZ_OK;
@@ -861,9 +865,9 @@ hz_status pg_token_insert(pgstore *pg, const char *hash, const char *role, const
                           char *err, size_t errlen)
 {
     const char *v[3] = {hash, role, label};
-    PGresult *r = run(pg, NULL,
-                      "INSERT INTO tokens(hash,role,created_at,label) VALUES($1,$2," PG_NOW ",$3)",
-                      3, v, err, errlen, "storing token");
+    PGresult *r =
+        run(pg, NULL, "INSERT INTO tokens(hash,role,created_at,label) VALUES($1,$2," PG_NOW ",$3)",
+            3, v, err, errlen, "storing token");
     if (!r) return pg->last;
     PQclear(r);
     return HZ_OK;
@@ -871,8 +875,8 @@ hz_status pg_token_insert(pgstore *pg, const char *hash, const char *role, const
 
 hz_status pg_tokens_scan(pgstore *pg, pg_token_cb cb, void *ud, char *err, size_t errlen)
 {
-    PGresult *r =
-        run(pg, NULL, "SELECT hash, role, label FROM tokens", 0, NULL, err, errlen, "reading tokens");
+    PGresult *r = run(pg, NULL, "SELECT hash, role, label FROM tokens", 0, NULL, err, errlen,
+                      "reading tokens");
     if (!r) return pg->last;
     for (int i = 0; i < PQntuples(r); i++)
         cb(ud, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), col_str(r, i, 2));

@@ -113,8 +113,7 @@ static void chunk_clear(chunk *c)
     c->n = c->nstr = 0;
 }
 
-static hz_status copy_incidents(store *from, store *to, const idvec *ids, char *err,
-                                size_t errlen)
+static hz_status copy_incidents(store *from, store *to, const idvec *ids, char *err, size_t errlen)
 {
     chunk *c = calloc(1, sizeof *c);
     store_put_outcome *outs = malloc(COPY_CHUNK * sizeof *outs);
@@ -262,8 +261,7 @@ static hz_status copy_roads(store *from, store *to, int64_t *nsources, char *err
         store_put_outcome o;
         s = store_begin(to, err, errlen);
         if (s == HZ_OK)
-            s = store_roads_put(to, src, i1 - i, r.nodes + i, j1 - j, r.segs + j, &o, err,
-                                errlen);
+            s = store_roads_put(to, src, i1 - i, r.nodes + i, j1 - j, r.segs + j, &o, err, errlen);
         if (s == HZ_OK) s = store_commit(to, err, errlen);
         if (s != HZ_OK) store_rollback(to);
         if (s == HZ_OK) ++*nsources;
@@ -355,9 +353,10 @@ static hz_status copy_releases(store *from, store *to, int64_t *n, char *err, si
         int64_t id;
         if (s == HZ_OK) s = store_release_put(to, &c.rec, c.nb, c.blobs, &id, err, errlen);
         if (s == HZ_OK && id != c.ids[k])
-            s = hz_fail(HZ_EINVAL, err, errlen, "%s: release %lld would become %lld: the target"
-                        " has releases already", store_path(to), (long long)c.ids[k],
-                        (long long)id);
+            s = hz_fail(HZ_EINVAL, err, errlen,
+                        "%s: release %lld would become %lld: the target"
+                        " has releases already",
+                        store_path(to), (long long)c.ids[k], (long long)id);
         rel_clear(&c);
     }
     *n = (int64_t)c.nids;
@@ -409,8 +408,8 @@ static int64_t map_id(const idvec *src, const idvec *dst, int64_t id)
     return lo < src->n && src->v[lo] == id ? dst->v[lo] : -1;
 }
 
-static hz_status copy_links(store *from, store *to, const idvec *src, const idvec *dst,
-                            int64_t *n, char *err, size_t errlen)
+static hz_status copy_links(store *from, store *to, const idvec *src, const idvec *dst, int64_t *n,
+                            char *err, size_t errlen)
 {
     link_copy c = {0};
     hz_status s = store_links_scan(from, NULL, 0, -1, link_keep, &c, NULL, err, errlen);
@@ -435,8 +434,7 @@ static hz_status copy_links(store *from, store *to, const idvec *src, const idve
         if (!c.v[i].reviewer) continue;
         for (size_t k = 0; k < t.n; k++)
             if (t.v[k].a == w[i].a && t.v[k].b == w[i].b) {
-                s = store_link_review(to, t.v[k].id, c.v[i].status, c.v[i].reviewer, err,
-                                      errlen);
+                s = store_link_review(to, t.v[k].id, c.v[i].status, c.v[i].reviewer, err, errlen);
                 break;
             }
     }

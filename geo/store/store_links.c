@@ -256,7 +256,8 @@ static void read_link(sqlite3_stmt *s, store_link_rec *l)
 hz_status store_links_scan(store *st, const char *status, int64_t offset, int64_t limit,
                            store_link_cb cb, void *ud, int64_t *total, char *err, size_t errlen)
 {
-    if (store_pg(st)) return pg_links_scan(store_pg(st), status, offset, limit, cb, ud, total, err, errlen);
+    if (store_pg(st))
+        return pg_links_scan(store_pg(st), status, offset, limit, cb, ud, total, err, errlen);
     if (total) *total = 0;
     sqlite3 *db = store_sqlite(st);
     if (!has_links(db)) return HZ_OK;

@@ -104,8 +104,7 @@ hz_status pg_roads_write(pgstore *pg, const char *source, int64_t hash, size_t n
 /* store_roads.c's little-endian WKB LINESTRING of r's vertices; the caller frees it. */
 unsigned char *store_road_line_wkb(const hz_road_seg_rec *r, size_t *len);
 hz_status pg_roads_counts(pgstore *pg, int64_t *segments, int64_t *nodes);
-hz_status pg_road_segs_scan(pgstore *pg, store_road_seg_cb cb, void *ud, char *err,
-                            size_t errlen);
+hz_status pg_road_segs_scan(pgstore *pg, store_road_seg_cb cb, void *ud, char *err, size_t errlen);
 hz_status pg_road_nodes_scan(pgstore *pg, store_road_node_cb cb, void *ud, char *err,
                              size_t errlen);
 /* links: checked, sorted by (a, b) and unique (store_links_sync()). */
@@ -126,8 +125,7 @@ hz_status tokens_copy(store *from, store *to, int64_t *n, char *err, size_t errl
 typedef struct pg_bulk pg_bulk;
 pg_bulk *pg_bulk_begin(pgstore *pg, char *err, size_t errlen);
 hz_status pg_bulk_put_many(pg_bulk *b, const hz_incident_rec *const *recs, size_t n,
-                           int64_t batch_id, store_put_outcome *outcomes, char *err,
-                           size_t errlen);
+                           int64_t batch_id, store_put_outcome *outcomes, char *err, size_t errlen);
 hz_status pg_bulk_finish(pg_bulk *b, char *err, size_t errlen);
 void pg_bulk_free(pg_bulk *b);
 

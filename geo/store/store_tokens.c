@@ -75,7 +75,8 @@ hz_status tokens_create(store *st, hz_role role, const char *label, char token[6
     to_hex(raw, sizeof raw, token);
     char hex[65];
     tokens_hash(token, hex);
-    if (store_pg(st)) return pg_token_insert(store_pg(st), hex, tokens_role_name(role), label, err, errlen);
+    if (store_pg(st))
+        return pg_token_insert(store_pg(st), hex, tokens_role_name(role), label, err, errlen);
     sqlite3 *db = store_sqlite(st);
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db,
