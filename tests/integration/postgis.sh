@@ -95,6 +95,26 @@ else
   cat "$TMP/copy1.log" "$TMP/copy2.log"; bad "hazmap copy failed"
 fi
 
+# ---- render-tiles and publish on PostGIS: the same tiles as from SpatiaLite; a release stored
+if "$HAZMAP" render-tiles --db "$SQ" --zoom 11-12 -o "$TMP/tiles-sq/" > "$TMP/rt.log" 2>&1 &&
+   "$HAZMAP" render-tiles --db "$PGDB" --zoom 11-12 -o "$TMP/tiles-pg/" >> "$TMP/rt.log" 2>&1; then
+  nt=$(find "$TMP/tiles-pg" -name '*.png' | wc -l)
+  if [ "$nt" -gt 0 ] && diff -r "$TMP/tiles-sq" "$TMP/tiles-pg" > /dev/null; then
+    ok "render-tiles from PostGIS: the same $nt tiles as from SpatiaLite"
+  else
+    bad "render-tiles: $nt tiles, $(diff -rq "$TMP/tiles-sq" "$TMP/tiles-pg" | wc -l) differ"
+  fi
+else
+  tail -3 "$TMP/rt.log"; bad "render-tiles failed"
+fi
+if "$HAZMAP" publish --db "$PGDB" > "$TMP/pub.log" 2>&1 &&
+   [ "$(psql -X -At "$PGDB" -c "SELECT count(*) FROM releases")" = 1 ] &&
+   [ "$(psql -X -At "$PGDB" -c "SELECT count(*) FROM release_tables WHERE release_id=1")" -gt 0 ]; then
+  ok "publish on PostGIS: release 1 stored with its tables"
+else
+  cat "$TMP/pub.log"; bad "publish on PostGIS"
+fi
+
 # ---- 3. serve on both, the same answers
 PL_SQ=$("$HAZMAP" token create --db "$SQ" --role planner | tail -1 | tr -d '[:space:]')
 PL_PG=$("$HAZMAP" token create --db "$PGDB" --role planner | tail -1 | tr -d '[:space:]')
