@@ -18,12 +18,15 @@
  * store_roads.c, store_release.c and store_links.c. Same tables, columns and meanings; the
  * PostGIS side creates everything at once (geometry(MultiPolygon|Point|LineString, 4326) with
  * GiST indexes). Schema 3 (projects, project_audit) and nullable incident points belong in
- * pg_schema_sql plus a step in pg_migrate(). */
+ * pg_schema_sql plus a step in pg_migrate(); for the points also: incidents.lon/lat/geom lose NOT
+ * NULL, inc_bind() and pg_bulk.c's copy_row() send NULL for NaN, and PG_INC_POINT/the bulk's
+ * ST_MakePoint() give NULL then (the readers here already map NULL to NaN). */
 #include "hazmap/vocab.h"
 #include "store_pg.h"
 
 #include <assert.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -634,8 +637,8 @@ static void read_incident(const PGresult *r, int i, hz_incident_rec *o)
     o->description = col_str(r, i, 13);
     o->area_code = col_str(r, i, 14);
     o->extra = col_str(r, i, 15);
-    o->lon = strtod(PQgetvalue(r, i, 16), NULL);
-    o->lat = strtod(PQgetvalue(r, i, 17), NULL);
+    o->lon = PQgetisnull(r, i, 16) ? NAN : strtod(PQgetvalue(r, i, 16), NULL);
+    o->lat = PQgetisnull(r, i, 17) ? NAN : strtod(PQgetvalue(r, i, 17), NULL);
     o->activity = vocab_of(col_str(r, i, 18), HZ_VOCAB_ACTIVITY);
     o->outcome = vocab_of(col_str(r, i, 19), HZ_VOCAB_OUTCOME);
     o->nature = vocab_of(col_str(r, i, 20), HZ_VOCAB_NATURE);
@@ -654,18 +657,21 @@ static uint64_t be64(const char *p)
 
 static int64_t bin_i64(const PGresult *r, int i, int c, int64_t null_value)
 {
-    return PQgetisnull(r, i, c) ? null_value : (int64_t)be64(PQgetvalue(r, i, c));
+    if (PQgetisnull(r, i, c) || PQgetlength(r, i, c) != 8) return null_value;
+    return (int64_t)be64(PQgetvalue(r, i, c));
 }
 
 static int bin_i32(const PGresult *r, int i, int c, int null_value)
 {
-    if (PQgetisnull(r, i, c)) return null_value;
+    if (PQgetisnull(r, i, c) || PQgetlength(r, i, c) != 4) return null_value;
     const unsigned char *b = (const unsigned char *)PQgetvalue(r, i, c);
     return (int32_t)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]);
 }
 
+/* NaN for NULL (the nullable incident points of schema 3 will be NULL for area-only records). */
 static double bin_f64(const PGresult *r, int i, int c)
 {
+    if (PQgetisnull(r, i, c) || PQgetlength(r, i, c) != 8) return NAN;
     uint64_t u = be64(PQgetvalue(r, i, c));
     double d;
     memcpy(&d, &u, sizeof d);
