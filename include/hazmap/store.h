@@ -31,7 +31,10 @@ enum {
     STORE_CREATE = 1 << 1    /* create the file and the schema if absent */
 };
 
-/* Opens (and with STORE_CREATE creates) the database at path. Sets WAL mode and a busy timeout.
+/* Opens (and with STORE_CREATE creates) the database at path. A PostgreSQL URI or conninfo opens
+ * a PostGIS store instead (one libpq connection; STORE_CREATE creates the schema, and the postgis
+ * extension, in an existing database; STORE_READONLY makes its transactions read-only). For a
+ * SpatiaLite file: sets WAL mode and a busy timeout.
  * A database of an older schema (STORE_SCHEMA_VERSION) is migrated in place, in one transaction
  * that also renews the data version and identity; a read-only open of one migrates it through a
  * read-write connection first (failing when the file cannot be written). Returns NULL on failure
