@@ -8,9 +8,11 @@
 #include <check.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
@@ -1068,6 +1070,59 @@ START_TEST(test_copy_between_backends)
 }
 END_TEST
 
+/* ---- two writers on two connections ---- */
+
+typedef struct writer {
+    store *st;
+    int began, done;
+    hz_status s;
+} writer;
+
+static void *slow_writer(void *ud)
+{
+    writer *w = ud;
+    char err[512];
+    store_put_outcome o;
+    hz_incident_rec r = gen(1);
+    w->s = store_begin(w->st, err, sizeof err);
+    __atomic_store_n(&w->began, 1, __ATOMIC_SEQ_CST);
+    if (w->s == HZ_OK) w->s = store_incident_put(w->st, &r, &o, err, sizeof err);
+    struct timespec pause = {0, 300000000};
+    nanosleep(&pause, NULL);
+    if (w->s == HZ_OK) w->s = store_commit(w->st, err, sizeof err);
+    __atomic_store_n(&w->done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+START_TEST(test_writers_serialised)
+{
+    char err[512];
+    store *a = open_new(), *b = store_open(target, 0, err, sizeof err);
+    ck_assert_msg(b != NULL, "%s", err);
+    writer w = {.st = a};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, slow_writer, &w), 0);
+    while (!__atomic_load_n(&w.began, __ATOMIC_SEQ_CST))
+        usleep(1000);
+    /* b's transaction starts only after a's commit, so it sees a's row and a's version */
+    ck_assert_int_eq(store_begin(b, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(__atomic_load_n(&w.done, __ATOMIC_SEQ_CST), 1);
+    store_put_outcome o;
+    hz_incident_rec r = gen(1);
+    ck_assert_int_eq(store_incident_put(b, &r, &o, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(o, STORE_PUT_UNCHANGED);
+    hz_incident_rec r2 = gen(2);
+    ck_assert_int_eq(store_incident_put(b, &r2, &o, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_commit(b, err, sizeof err), HZ_OK);
+    pthread_join(th, NULL);
+    ck_assert_int_eq(w.s, HZ_OK);
+    ck_assert_int_eq(version_of(a), 2);
+    ck_assert_int_eq(ref_count("SELECT count(*) FROM incidents"), 2);
+    store_close(a);
+    store_close(b);
+}
+END_TEST
+
 Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -1087,6 +1142,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, test_links);
     tcase_add_test(tc, test_roads);
     tcase_add_test(tc, test_copy_between_backends);
+    tcase_add_test(tc, test_writers_serialised);
     suite_add_tcase(s, tc);
     return s;
 }
