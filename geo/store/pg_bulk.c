@@ -8,7 +8,9 @@
  * updates the changed rows by id. Writers are serialised (pg_begin()), so the outcomes read stay
  * true until the writes.
  * Same keys, same content hash (store_incident_hash()) and same columns as pg_incident_put().
- * A group holding a key twice, or too small to be worth the round trips, goes row by row.
+ * A group holding a key twice, or too small to be worth the round trips, goes row by row. Into
+ * a table empty when the load began, a group whose keys are all new to the load (the key set
+ * below) is copied straight into incidents, the point as EWKB.
  *
  * Invariant: hz_stage is empty between calls of pg_bulk_put_many(). */
 #include "hazmap/vocab.h"
@@ -232,10 +234,33 @@ static void f_f64(pg_bulk *b, double d)
     put_be(b, u, 8);
 }
 
+/* A little-endian EWKB POINT with SRID 4326 (PostGIS's binary input of geometry). */
+static void f_point(pg_bulk *b, double lon, double lat)
+{
+    unsigned char w[25];
+    uint32_t type = 1u | 0x20000000u, srid = 4326;
+    double xy[2] = {lon, lat};
+    w[0] = 1;
+    for (int k = 0; k < 4; k++) {
+        w[1 + k] = (unsigned char)(type >> (8 * k));
+        w[5 + k] = (unsigned char)(srid >> (8 * k));
+    }
+    for (int c = 0; c < 2; c++) {
+        uint64_t u;
+        memcpy(&u, &xy[c], 8);
+        for (int k = 0; k < 8; k++)
+            w[9 + 8 * c + k] = (unsigned char)(u >> (8 * k));
+    }
+    put_be(b, sizeof w, 4);
+    put(b, w, sizeof w);
+}
+
+/* One row: for hz_stage (seq >= 0) seq, the incident columns and the batch; straight into
+ * incidents (seq < 0) the incident columns, the batch and the point. */
 static void copy_row(pg_bulk *b, int seq, const hz_incident_rec *r, int64_t batch_id)
 {
     put_be(b, 24, 2);
-    f_i32(b, seq, -1);
+    if (seq >= 0) f_i32(b, seq, -1);
     f_text(b, r->source);
     f_text(b, r->source_id);
     f_text(b, r->occurred_at);
@@ -265,11 +290,13 @@ static void copy_row(pg_bulk *b, int seq, const hz_incident_rec *r, int64_t batc
         f_i64(b, batch_id);
     else
         f_null(b);
+    if (seq < 0) f_point(b, r->lon, r->lat);
 }
 
-/* Sends recs to hz_stage in one COPY. */
+/* Sends recs in one COPY: to hz_stage, or with direct straight into incidents (ids in input
+ * order, from the column's sequence). */
 static hz_status copy_group(pg_bulk *b, const hz_incident_rec *const *recs, size_t n,
-                            int64_t batch_id, char *err, size_t errlen)
+                            int64_t batch_id, int direct, char *err, size_t errlen)
 {
     static const unsigned char head[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n',
                                            0,   0,   0,   0,   0,   0,   0,    0,    0};
@@ -277,11 +304,13 @@ static hz_status copy_group(pg_bulk *b, const hz_incident_rec *const *recs, size
     b->oom = 0;
     put(b, head, sizeof head);
     for (size_t i = 0; i < n; i++)
-        copy_row(b, (int)i, recs[i], batch_id);
+        copy_row(b, direct ? -1 : (int)i, recs[i], batch_id);
     put_be(b, 0xffff, 2); /* trailer: -1 */
     if (b->oom) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     PGconn *c = pg_conn(b->pg);
-    PGresult *r = PQexec(c, "COPY hz_stage FROM STDIN (FORMAT binary)");
+    PGresult *r = PQexec(c, direct ? "COPY incidents(" STAGE_COLS ",batch_id,geom) FROM STDIN"
+                                     " (FORMAT binary)"
+                                   : "COPY hz_stage FROM STDIN (FORMAT binary)");
     if (PQresultStatus(r) != PGRES_COPY_IN) return pg_fail(b->pg, r, err, errlen, "bulk COPY");
     PQclear(r);
     int ok = PQputCopyData(c, (const char *)b->buf, (int)b->len) == 1 && PQputCopyEnd(c, NULL) == 1;
@@ -330,16 +359,13 @@ hz_status pg_bulk_put_many(pg_bulk *b, const hz_incident_rec *const *recs, size_
     if (n < BULK_MIN_COPY || n > INT32_MAX)
         return row_by_row(b, recs, n, batch_id, outcomes, err, errlen);
     int fresh = b->dropped == 1 && all_new(b, recs, n);
-    hz_status s = copy_group(b, recs, n, batch_id, err, errlen);
+    hz_status s = copy_group(b, recs, n, batch_id, fresh, err, errlen);
     if (s != HZ_OK) return s;
-    if (fresh) {
+    if (fresh) { /* every key new: the rows went straight into incidents */
         for (size_t i = 0; i < n; i++)
             outcomes[i] = STORE_PUT_INSERTED;
-        const char *v[1] = {NULL};
-        s = run_arrays(b, insert_sql, v, 1, err, errlen);
-        if (s == HZ_OK) s = run_arrays(b, "TRUNCATE hz_stage", NULL, 0, err, errlen);
-        if (s == HZ_OK) pg_dirty(b->pg);
-        return s;
+        pg_dirty(b->pg);
+        return HZ_OK;
     }
     PGresult *r = pg_query(b->pg, outcome_sql, 0, NULL, err, errlen, "bulk load");
     if (!r) return pg_last_status(b->pg);
