@@ -25,7 +25,7 @@ BIND ?= 127.0.0.1
 DB ?= var/hazmap.sqlite
 
 # Libraries the code links against, by pkg-config name (tools/deps.sh maps them to Debian packages).
-PKGS := gdal proj spatialite libmicrohttpd check jansson libpng zlib sqlite3 geos libcrypto libxxhash \
+PKGS := gdal proj spatialite libmicrohttpd check jansson libpng zlib sqlite3 geos libcrypto libxxhash libpq \
 	cairo
 
 ifeq ($(SANITIZE),1)

@@ -26,7 +26,7 @@ BUILD=${1:-build}
 OUT=bench/results/blackspots.md
 EPS=50
 MINPTS=5
-PKGS="gdal proj spatialite jansson sqlite3 geos libcrypto libxxhash zlib"
+PKGS="gdal proj spatialite jansson sqlite3 geos libcrypto libxxhash zlib libpq"
 if ! make -s "$BUILD/libhazmap.a" >/dev/null 2>&1; then
   # another module mid-edit; an existing library with the DBSCAN object still measures ours
   ar t "$BUILD/libhazmap.a" 2>/dev/null | grep -q dbscan.o || { echo "cannot build $BUILD/libhazmap.a" >&2; exit 1; }

@@ -67,7 +67,7 @@ auto_bins=$(echo "$auto_cube" | sed -n 's/.* = \([0-9]*\) bins.*/\1/p')
 # Bytes per bin, from the structures (geo/analysis/emerging.c): the result keeps one emerging_bin
 # per bin; while it runs, em_work holds val, z, p, q (doubles) and cnt (int) per bin and
 # stgistar_compute() one more double (its window sums), freed before the bins are made.
-PKGS="gdal proj spatialite jansson sqlite3 geos"
+PKGS="gdal proj spatialite jansson sqlite3 geos libpq"
 printf '#include "hazmap/emerging.h"\n#include <stdio.h>\nint main(void) { printf("%%zu\\n", sizeof(emerging_bin)); return 0; }\n' > "$TMP/sz.c"
 cc -std=c11 -D_GNU_SOURCE -Iinclude $(pkg-config --cflags $PKGS) "$TMP/sz.c" -o "$TMP/sz"
 bin_b=$("$TMP/sz")

@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 OUT=bench/results/hotspots.md
-PKGS="gdal proj spatialite jansson sqlite3 geos libcrypto libxxhash zlib"
+PKGS="gdal proj spatialite jansson sqlite3 geos libcrypto libxxhash zlib libpq"
 if ! make -s "$BUILD/libhazmap.a" >/dev/null 2>&1; then
   # another module mid-edit; an existing library with the hot spot objects still measures ours
   ar t "$BUILD/libhazmap.a" 2>/dev/null | grep -q hotspots.o || { echo "cannot build $BUILD/libhazmap.a" >&2; exit 1; }

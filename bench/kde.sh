@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 OUT=bench/results/kde.md
-PKGS="gdal proj spatialite jansson sqlite3 geos libcrypto libxxhash zlib"
+PKGS="gdal proj spatialite jansson sqlite3 geos libcrypto libxxhash zlib libpq"
 if ! make -s "$BUILD/libhazmap.a" "$BUILD/hazmap" >/dev/null 2>&1; then
   ar t "$BUILD/libhazmap.a" 2>/dev/null | grep -q kde.o || { echo "cannot build $BUILD/libhazmap.a" >&2; exit 1; }
   echo "warning: make $BUILD/libhazmap.a failed (another module mid-edit?); using the existing library" >&2

@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 OUT=bench/results/nkde.md
 ROADS=bench/data/jinjiang_road_edges.geojson
-PKGS="gdal proj spatialite jansson sqlite3 geos libcrypto libxxhash zlib"
+PKGS="gdal proj spatialite jansson sqlite3 geos libcrypto libxxhash zlib libpq"
 if ! make -s BUILD="$BUILD" "$BUILD/libhazmap.a" >/dev/null 2>&1; then
   ar t "$BUILD/libhazmap.a" 2>/dev/null | grep -q nkde.o || { echo "cannot build $BUILD/libhazmap.a" >&2; exit 1; }
   echo "warning: make $BUILD/libhazmap.a failed (another module mid-edit?); using the existing library" >&2

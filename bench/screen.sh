@@ -21,7 +21,7 @@ OUT=bench/results/screen.md
 N=1000000
 RUNS=5
 SAMPLE=2000
-PKGS="gdal proj spatialite jansson sqlite3 geos libcrypto libxxhash zlib"
+PKGS="gdal proj spatialite jansson sqlite3 geos libcrypto libxxhash zlib libpq"
 if ! make -s "$BUILD/libhazmap.a" >/dev/null 2>&1; then
   ar t "$BUILD/libhazmap.a" 2>/dev/null | grep -q screen.o || { echo "cannot build $BUILD/libhazmap.a" >&2; exit 1; }
   echo "warning: make $BUILD/libhazmap.a failed; using the existing library" >&2

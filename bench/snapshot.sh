@@ -22,7 +22,7 @@ OUT=bench/results/snapshot.md
 REPS=${REPS:-5}
 QGIS_REPS=${QGIS_REPS:-1}
 B=build/bench
-PKGS="gdal proj spatialite jansson sqlite3 geos libcrypto libxxhash zlib"
+PKGS="gdal proj spatialite jansson sqlite3 geos libcrypto libxxhash zlib libpq"
 mkdir -p bench/results
 make -s "$BUILD/libhazmap.a" "$BUILD/hazmap" > /dev/null
 cc -std=c11 -O2 -g -D_GNU_SOURCE -pthread -Iinclude $(pkg-config --cflags $PKGS) \

@@ -11,7 +11,7 @@ n=${TILEBENCH_N:-1000000}
 per=${TILEBENCH_TILES:-40}
 db=${TILEBENCH_DB:-$build/bench-tiles-$n.sqlite}
 bin=$build/tilerender_bench
-PKGS="gdal proj spatialite libmicrohttpd check jansson libpng zlib sqlite3 geos libcrypto libxxhash"
+PKGS="gdal proj spatialite libmicrohttpd check jansson libpng zlib sqlite3 geos libcrypto libxxhash libpq"
 cc -std=c11 -O2 -D_GNU_SOURCE -Iinclude $(pkg-config --cflags $PKGS) -o "$bin" \
   bench/tilerender_bench.c "$build/libhazmap.a" $(pkg-config --libs $PKGS) -lm -pthread
 mkdir -p bench/results

@@ -34,6 +34,7 @@ static const command commands[] = {
     {"render-tiles", cmd_render_tiles, "pre-render density tiles to MBTiles or z/x/y files"},
     {"publish", cmd_publish, "build and store a public release of noisy aggregates"},
     {"report", cmd_report, "the quarterly diagnosis report of a working group (HTML, PDF)"},
+    {"copy", cmd_copy, "copy a whole store between SpatiaLite and PostGIS"},
 };
 
 static void usage(FILE *out)

@@ -237,6 +237,7 @@ static hz_status project_all(incset *s, const char *work_srs, char *err, size_t 
 static int cache_path(store *st, char *path, size_t pathlen)
 {
     const char *db = store_path(st);
+    if (strcmp(store_backend_name(st), "spatialite") != 0) return -1; /* no file to sit beside */
     if (!db[0] || strcmp(db, ":memory:") == 0 || strncmp(db, "file:", 5) == 0) return -1;
     int len = snprintf(path, pathlen, "%s.snapshot", db);
     return len > 0 && (size_t)len < pathlen ? 0 : -1;

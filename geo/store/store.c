@@ -1,5 +1,7 @@
 /* store.c - the SpatiaLite implementation of the store: connection, schema, transactions,
- * data version, areas, incidents and import bookkeeping.
+ * data version, areas, incidents and import bookkeeping; and the backend dispatch: store_open()
+ * of a PostgreSQL URI or conninfo makes a PostGIS store (store_pg.h), and every function here
+ * hands such a store's calls to its pg_* counterpart first.
  *
  * Invariants:
  *  1. meta.data_version only grows, by one per committed write transaction that changed a row
@@ -12,13 +14,15 @@
  *     lon and lat are NaN then, and the R*Tree has no entry for it).
  *  3. incidents.content_hash is the FNV-1a hash of every stored field but the key (source,
  *     source_id) and the batch, so a re-import of an unchanged row can be recognised without
- *     comparing columns one by one. It is computed only by store_bind_incident(), the binder of
- *     every incident write (here and in store_bulk.c), from the very values it binds.
+ *     comparing columns one by one. It is computed only by store_incident_hash(), called by
+ *     store_bind_incident(), the binder of every SpatiaLite incident write (here and in
+ *     store_bulk.c), from the very values it binds, and by the PostGIS writes (pg_store.c).
  *  4. in_tx is 1 exactly between a successful store_begin() and store_commit()/store_rollback().
  *  5. meta.data_id is renewed (random) in the same transaction as every data_version bump, and
  *     set when the schema is created: one data_id names one state of the data. */
 #include "hazmap/store.h"
 #include "hazmap/vocab.h"
+#include "store_pg.h"
 #include "store_sqlite.h"
 
 #include <assert.h>
@@ -35,6 +39,7 @@
 enum { ST_AREA_PUT, ST_INC_FIND, ST_INC_INSERT, ST_INC_UPDATE, ST_INC_GET, ST_REJECT, ST_COUNT };
 
 struct store {
+    pgstore *pg; /* the PostGIS backend (store_pg.h); NULL for SpatiaLite, whose fields follow */
     sqlite3 *db;
     void *splite; /* SpatiaLite's per-connection cache */
     char *path;
@@ -137,6 +142,10 @@ void store_arm_timeout(store *st)
 
 void store_set_timeout(store *st, int ms)
 {
+    if (st->pg) {
+        pg_set_timeout(st->pg, ms);
+        return;
+    }
     st->timeout_ms = ms;
     if (ms > 0) {
         store_arm_timeout(st);
@@ -144,6 +153,11 @@ void store_set_timeout(store *st, int ms)
     } else {
         sqlite3_progress_handler(st->db, 0, NULL, NULL);
     }
+}
+
+pgstore *store_pg(store *st)
+{
+    return st->pg;
 }
 
 sqlite3 *store_sqlite(store *st)
@@ -204,6 +218,13 @@ store *store_open(const char *path, int flags, char *err, size_t errlen)
         free(st);
         hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
         return NULL;
+    }
+    if (store_pg_target(path)) {
+        if (!(st->pg = pg_open(path, flags, err, errlen))) {
+            store_close(st);
+            return NULL;
+        }
+        return st;
     }
     int oflags = (flags & STORE_READONLY)
                      ? SQLITE_OPEN_READONLY
@@ -283,6 +304,7 @@ store *store_open(const char *path, int flags, char *err, size_t errlen)
 void store_close(store *st)
 {
     if (!st) return;
+    pg_close(st->pg);
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(st->stmt[i]);
     if (st->db) {
@@ -296,16 +318,24 @@ void store_close(store *st)
 
 hz_status store_last_status(store *st)
 {
+    if (st->pg) return pg_last_status(st->pg);
     return store_sqlite_status(st->db);
+}
+
+const char *store_backend_name(const store *st)
+{
+    return st->pg ? "postgis" : "spatialite";
 }
 
 const char *store_path(const store *st)
 {
+    if (st->pg) return pg_name(st->pg);
     return st->path;
 }
 
 hz_status store_begin(store *st, char *err, size_t errlen)
 {
+    if (st->pg) return pg_begin(st->pg, err, errlen);
     assert(!st->in_tx);
     if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return db_fail(st, err, errlen, "begin");
@@ -321,6 +351,7 @@ static const char *const bump_sql =
 
 hz_status store_commit(store *st, char *err, size_t errlen)
 {
+    if (st->pg) return pg_commit(st->pg, err, errlen);
     assert(st->in_tx);
     /* total_changes counts every row inserted, updated or deleted, triggers' included */
     int changed = sqlite3_total_changes64(st->db) != st->tx_changes0;
@@ -336,6 +367,10 @@ hz_status store_commit(store *st, char *err, size_t errlen)
 
 void store_rollback(store *st)
 {
+    if (st->pg) {
+        pg_rollback(st->pg);
+        return;
+    }
     if (!st->in_tx) return;
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     st->in_tx = 0;
@@ -356,6 +391,7 @@ static hz_status single_int(store *st, const char *sql, int64_t *out)
 
 hz_status store_data_version(store *st, int64_t *version)
 {
+    if (st->pg) return pg_data_version(st->pg, version);
     return single_int(st, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='data_version'",
                       version);
 }
@@ -398,6 +434,7 @@ hz_status store_wait_change(store *st, int64_t known_version, int timeout_ms, in
 
 hz_status store_data_id(store *st, char *id, size_t idlen)
 {
+    if (st->pg) return pg_data_id(st->pg, id, idlen);
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key='data_id'", -1, &s, NULL) !=
         SQLITE_OK)
@@ -414,6 +451,7 @@ hz_status store_data_id(store *st, char *id, size_t idlen)
 
 hz_status store_counts(store *st, int64_t *areas, int64_t *incidents)
 {
+    if (st->pg) return pg_counts(st->pg, areas, incidents);
     hz_status s = single_int(st, "SELECT count(*) FROM areas", areas);
     if (s == HZ_OK) s = single_int(st, "SELECT count(*) FROM incidents", incidents);
     return s;
@@ -437,6 +475,7 @@ static void bind_int_or_null(sqlite3_stmt *s, int i, int v, int null_value)
 
 hz_status store_area_put(store *st, const hz_area_rec *a, char *err, size_t errlen)
 {
+    if (st->pg) return pg_area_put(st->pg, a, err, errlen);
     sqlite3_stmt *s = st->stmt[ST_AREA_PUT];
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
@@ -458,6 +497,7 @@ hz_status store_area_put(store *st, const hz_area_rec *a, char *err, size_t errl
 
 hz_status store_areas_scan(store *st, store_area_cb cb, void *ud, char *err, size_t errlen)
 {
+    if (st->pg) return pg_areas_scan(st->pg, cb, ud, err, errlen);
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db,
                            "SELECT code,name,name_en,level,parent_code,population,AsBinary(geom)"
@@ -505,8 +545,8 @@ static uint64_t fnv_str(uint64_t h, const char *s)
     return fnv(h, s, strlen(s) + 1);
 }
 
-/* store.c invariant 3; only store_bind_incident() calls it. */
-static int64_t content_hash(const hz_incident_rec *r)
+/* store.c invariant 3; store_bind_incident() and the PostGIS writes (store_pg.h) call it. */
+int64_t store_incident_hash(const hz_incident_rec *r)
 {
     uint64_t h = 14695981039346656037ULL;
     int ints[13] = {r->mechanism, r->place,  r->intent,     r->severity, r->sex,
@@ -528,7 +568,7 @@ static int64_t content_hash(const hz_incident_rec *r)
 int64_t store_bind_incident(sqlite3_stmt *s, int base, const hz_incident_rec *r)
 {
     assert(sqlite3_bind_parameter_count(s) >= base + STORE_INC_NPARAMS);
-    int64_t hash = content_hash(r);
+    int64_t hash = store_incident_hash(r);
     sqlite3_bind_text(s, base + 1, r->source, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, base + 2, r->source_id, -1, SQLITE_STATIC);
     bind_text_or_null(s, base + 3, r->occurred_at);
@@ -565,6 +605,7 @@ int64_t store_bind_incident(sqlite3_stmt *s, int base, const hz_incident_rec *r)
 hz_status store_incident_put(store *st, const hz_incident_rec *r, store_put_outcome *outcome,
                              char *err, size_t errlen)
 {
+    if (st->pg) return pg_incident_put(st->pg, r, 0, outcome, err, errlen);
     sqlite3_stmt *ins = st->stmt[ST_INC_INSERT];
     sqlite3_reset(ins);
     int64_t hash = store_bind_incident(ins, 0, r); /* the hash, and the insert if it is new */
@@ -646,6 +687,7 @@ static void read_incident(sqlite3_stmt *s, hz_incident_rec *r)
 
 hz_status store_incidents_scan(store *st, store_incident_cb cb, void *ud, char *err, size_t errlen)
 {
+    if (st->pg) return pg_incidents_scan(st->pg, cb, ud, err, errlen);
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db,
                            "SELECT id,NULL,NULL,NULL,t,mechanism,place,intent,"
@@ -671,6 +713,7 @@ hz_status store_incidents_scan(store *st, store_incident_cb cb, void *ud, char *
 hz_status store_incidents_get(store *st, const int64_t *ids, size_t n, store_incident_cb cb,
                               void *ud, char *err, size_t errlen)
 {
+    if (st->pg) return pg_incidents_get(st->pg, ids, n, cb, ud, err, errlen);
     sqlite3_stmt *s = st->stmt[ST_INC_GET];
     store_arm_timeout(st);
     for (size_t i = 0; i < n; i++) {
@@ -700,6 +743,7 @@ static void bookkeeping_done(store *st)
 hz_status store_batch_begin(store *st, const char *kind, const char *file, int64_t *batch_id,
                             char *err, size_t errlen)
 {
+    if (st->pg) return pg_batch_begin(st->pg, kind, file, batch_id, err, errlen);
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db,
                            "INSERT INTO import_batches(kind,file,started_at)"
@@ -719,6 +763,7 @@ hz_status store_batch_begin(store *st, const char *kind, const char *file, int64
 hz_status store_reject_add(store *st, int64_t batch_id, int64_t line, const char *raw,
                            const char *reason, char *err, size_t errlen)
 {
+    if (st->pg) return pg_reject_add(st->pg, batch_id, line, raw, reason, err, errlen);
     sqlite3_stmt *s = st->stmt[ST_REJECT];
     sqlite3_reset(s);
     sqlite3_bind_int64(s, 1, batch_id);
@@ -735,6 +780,7 @@ hz_status store_reject_add(store *st, int64_t batch_id, int64_t line, const char
 hz_status store_batch_finish(store *st, int64_t batch_id, const char *summary_json, char *err,
                              size_t errlen)
 {
+    if (st->pg) return pg_batch_finish(st->pg, batch_id, summary_json, err, errlen);
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db,
                            "UPDATE import_batches SET summary=?,"
@@ -803,7 +849,7 @@ static hz_status migrate_1_2(store *st, char *err, size_t errlen)
         sqlite3_reset(upd);
         bind_text_or_null(upd, 1, vocab_name(HZ_VOCAB_MECHANISM, r.mechanism));
         bind_text_or_null(upd, 2, vocab_name(HZ_VOCAB_INTENT, r.intent));
-        sqlite3_bind_int64(upd, 3, content_hash(&r));
+        sqlite3_bind_int64(upd, 3, store_incident_hash(&r));
         sqlite3_bind_int64(upd, 4, r.id);
         if (sqlite3_step(upd) != SQLITE_DONE) break;
     }

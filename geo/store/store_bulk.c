@@ -15,6 +15,7 @@
  *     rows with id > max_id0 (inserted during the load) get theirs at the end; replaced older
  *     rows get theirs updated at once. */
 #include "hazmap/store_bulk.h"
+#include "store_pg.h"
 #include "store_sqlite.h"
 
 #include <assert.h>
@@ -57,6 +58,7 @@ static float f_up(double d)
 }
 
 struct store_bulk {
+    pg_bulk *pg; /* a PostGIS store's load (pg_bulk.c); the fields below are SpatiaLite's */
     store *st;
     sqlite3 *db;
     int64_t max_id0;
@@ -137,6 +139,7 @@ static int journal_mode(sqlite3 *db, const char *mode, char *out, size_t len)
 
 int store_bulk_journal_begin(store *st)
 {
+    if (store_pg(st)) return 0; /* no journal to switch */
     char got[16];
     if (journal_mode(store_sqlite(st), "DELETE", got, sizeof got) < 0) return 0;
     return strcmp(got, "delete") == 0;
@@ -144,6 +147,7 @@ int store_bulk_journal_begin(store *st)
 
 void store_bulk_journal_end(store *st, int switched)
 {
+    if (store_pg(st)) return;
     char got[16];
     if (switched) journal_mode(store_sqlite(st), "WAL", got, sizeof got);
 }
@@ -151,6 +155,7 @@ void store_bulk_journal_end(store *st, int switched)
 void store_bulk_free(store_bulk *b)
 {
     if (!b) return;
+    pg_bulk_free(b->pg);
     sqlite3_finalize(b->ins);
     sqlite3_finalize(b->ins_many);
     sqlite3_finalize(b->find);
@@ -199,6 +204,13 @@ store_bulk *store_bulk_begin(store *st, char *err, size_t errlen)
         return NULL;
     }
     b->st = st;
+    if (store_pg(st)) {
+        if (!(b->pg = pg_bulk_begin(store_pg(st), err, errlen))) {
+            free(b);
+            return NULL;
+        }
+        return b;
+    }
     b->db = store_sqlite(st);
     sqlite3_stmt *s;
     int64_t nrows = 0;
@@ -304,6 +316,7 @@ static void drop_pointless(rt_ent *ents, int64_t *n)
 hz_status store_bulk_put(store_bulk *b, const hz_incident_rec *r, int64_t batch_id,
                          store_put_outcome *outcome, char *err, size_t errlen)
 {
+    if (b->pg) return pg_bulk_put_many(b->pg, &r, 1, batch_id, outcome, err, errlen);
     unsigned char blob[60];
     point_blob(blob, r->lon, r->lat);
     sqlite3_stmt *s = b->ins;
@@ -392,6 +405,7 @@ hz_status store_bulk_put_many(store_bulk *b, const hz_incident_rec *const *recs,
                               int64_t batch_id, store_put_outcome *outcomes, char *err,
                               size_t errlen)
 {
+    if (b->pg) return pg_bulk_put_many(b->pg, recs, n, batch_id, outcomes, err, errlen);
     size_t i = 0;
     while (i < n) {
         if (b->mem_ok && n - i >= BULK_GROUP && (b->ins_many || prepare_many(b) == 0)) {
@@ -800,6 +814,12 @@ out:
 
 hz_status store_bulk_finish(store_bulk *b, char *err, size_t errlen)
 {
+    if (b->pg) {
+        hz_status ps = pg_bulk_finish(b->pg, err, errlen);
+        b->pg = NULL;
+        store_bulk_free(b);
+        return ps;
+    }
     hz_status res = HZ_OK;
     sqlite3_stmt *s = NULL;
     /* R*Tree coordinates are 32-bit floats; SQLite's rtree rounds lower bounds down and upper

@@ -9,6 +9,7 @@
  *     invariant 1). */
 #include "hazmap/store_links.h"
 #include "hazmap/vocab.h"
+#include "store_pg.h"
 #include "store_sqlite.h"
 
 #include <stdlib.h>
@@ -60,6 +61,7 @@ static int vocab_col(sqlite3_stmt *s, int col, hz_vocab voc)
 
 hz_status store_link_records(store *st, store_incident_cb cb, void *ud, char *err, size_t errlen)
 {
+    if (store_pg(st)) return pg_link_records(store_pg(st), cb, ud, err, errlen);
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(store_sqlite(st),
                            "SELECT id,source,t,mechanism,age,sex,area_code,lon,lat FROM incidents"
@@ -206,6 +208,11 @@ hz_status store_links_sync(store *st, const store_link_rec *links, size_t n, int
             return hz_fail(HZ_EINVAL, err, errlen, "link %lld-%lld given twice", (long long)a,
                            (long long)b);
         }
+    if (store_pg(st)) {
+        hz_status ps = pg_links_sync(store_pg(st), in, n, changed, err, errlen);
+        free(in);
+        return ps;
+    }
     old_row *old = NULL;
     size_t nold = 0;
     sqlite3_stmt *q[3] = {NULL, NULL, NULL};
@@ -249,6 +256,8 @@ static void read_link(sqlite3_stmt *s, store_link_rec *l)
 hz_status store_links_scan(store *st, const char *status, int64_t offset, int64_t limit,
                            store_link_cb cb, void *ud, int64_t *total, char *err, size_t errlen)
 {
+    if (store_pg(st))
+        return pg_links_scan(store_pg(st), status, offset, limit, cb, ud, total, err, errlen);
     if (total) *total = 0;
     sqlite3 *db = store_sqlite(st);
     if (!has_links(db)) return HZ_OK;
@@ -290,6 +299,7 @@ hz_status store_links_scan(store *st, const char *status, int64_t offset, int64_
 hz_status store_link_get(store *st, int64_t id, store_link_cb cb, void *ud, char *err,
                          size_t errlen)
 {
+    if (store_pg(st)) return pg_link_get(store_pg(st), id, cb, ud, err, errlen);
     sqlite3 *db = store_sqlite(st);
     if (!has_links(db)) return hz_fail(HZ_ENOTFOUND, err, errlen, "no link %lld", (long long)id);
     sqlite3_stmt *s;
@@ -319,6 +329,7 @@ hz_status store_link_review(store *st, int64_t id, const char *status, const cha
     if (!status || (strcmp(status, "confirmed") && strcmp(status, "rejected")))
         return hz_fail(HZ_EINVAL, err, errlen, "status must be confirmed or rejected");
     if (!reviewer || !*reviewer) return hz_fail(HZ_EINVAL, err, errlen, "reviewer is required");
+    if (store_pg(st)) return pg_link_review(store_pg(st), id, status, reviewer, err, errlen);
     if (!has_links(store_sqlite(st)))
         return hz_fail(HZ_ENOTFOUND, err, errlen, "no link %lld", (long long)id);
     hz_status s = store_begin(st, err, errlen);

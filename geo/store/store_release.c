@@ -9,6 +9,7 @@
  *  2. No UPDATE or DELETE of either table succeeds (triggers), so ids are never reused.
  *  3. Writing a release leaves meta.data_version alone: a release is derived data. */
 #include "hazmap/store.h"
+#include "store_pg.h"
 #include "store_sqlite.h"
 
 #include <stdio.h>
@@ -88,6 +89,7 @@ static hz_status put_tables(store *st, int64_t id, size_t n, const store_release
 hz_status store_release_put(store *st, const store_release_rec *r, size_t n,
                             const store_release_blob *blobs, int64_t *id, char *err, size_t errlen)
 {
+    if (store_pg(st)) return pg_release_put(store_pg(st), r, n, blobs, id, err, errlen);
     if (!r->created_at || !r->metadata)
         return hz_fail(HZ_EINVAL, err, errlen, "release: created_at and metadata are required");
     sqlite3 *db = store_sqlite(st);
@@ -146,6 +148,7 @@ static void read_rec(sqlite3_stmt *s, store_release_rec *r)
 
 hz_status store_release_list(store *st, store_release_cb cb, void *ud, char *err, size_t errlen)
 {
+    if (store_pg(st)) return pg_release_list(store_pg(st), cb, ud, err, errlen);
     sqlite3 *db = store_sqlite(st);
     if (!has_releases(db)) return HZ_OK;
     sqlite3_stmt *s;
@@ -169,6 +172,7 @@ hz_status store_release_list(store *st, store_release_cb cb, void *ud, char *err
 
 hz_status store_release_latest(store *st, int64_t *id, char *err, size_t errlen)
 {
+    if (store_pg(st)) return pg_release_latest(store_pg(st), id, err, errlen);
     sqlite3 *db = store_sqlite(st);
     if (!has_releases(db)) return hz_fail(HZ_ENOTFOUND, err, errlen, "no release published");
     sqlite3_stmt *s;
@@ -212,6 +216,7 @@ static hz_status get_blobs(store *st, int64_t id, store_release_blob_cb cb, void
 hz_status store_release_get(store *st, int64_t id, store_release_cb meta_cb,
                             store_release_blob_cb blob_cb, void *ud, char *err, size_t errlen)
 {
+    if (store_pg(st)) return pg_release_get(store_pg(st), id, meta_cb, blob_cb, ud, err, errlen);
     sqlite3 *db = store_sqlite(st);
     if (!has_releases(db))
         return hz_fail(HZ_ENOTFOUND, err, errlen, "no release %lld", (long long)id);

@@ -16,6 +16,7 @@
  *     new ones are inserted, in the caller's transaction. */
 #include "hazmap/store.h"
 #include "hazmap/wkb.h"
+#include "store_pg.h"
 #include "store_sqlite.h"
 
 #include <assert.h>
@@ -50,6 +51,7 @@ static hz_status roads_fail(store *st, char *err, size_t errlen, const char *wha
 
 hz_status store_roads_ensure(store *st, char *err, size_t errlen)
 {
+    if (store_pg(st)) return HZ_OK;
     sqlite3 *db = store_sqlite(st);
     int has = store_has_table(db, "road_sources");
     if (has < 0) return roads_fail(st, err, errlen, "reading the schema");
@@ -185,7 +187,7 @@ static node_key *check_network(const char *source, size_t n, const hz_road_node_
 }
 
 /* Little-endian WKB LINESTRING of r's vertices (OGC SFA 8.2.6); the caller frees it. */
-static unsigned char *line_wkb(const hz_road_seg_rec *r, size_t *len)
+unsigned char *store_road_line_wkb(const hz_road_seg_rec *r, size_t *len)
 {
     *len = 9 + 16 * r->npts;
     unsigned char *b = malloc(*len), *p = b;
@@ -292,7 +294,7 @@ static hz_status insert_segs(store *st, const char *source, size_t m, const hz_r
     for (size_t i = 0; i < m && res == HZ_OK; i++) {
         const hz_road_seg_rec *r = &segs[i];
         size_t len;
-        unsigned char *wkb = line_wkb(r, &len);
+        unsigned char *wkb = store_road_line_wkb(r, &len);
         if (!wkb) {
             res = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
             break;
@@ -355,7 +357,10 @@ hz_status store_roads_put(store *st, const char *source, size_t n, const hz_road
 {
     assert(source && (n == 0 || nodes) && (m == 0 || segs));
     int64_t hash = roads_hash(n, nodes, m, segs), old = 0;
-    int had = stored_hash(st, source, &old);
+    pgstore *pg = store_pg(st);
+    int had = pg ? pg_roads_hash(pg, source, &old) : stored_hash(st, source, &old);
+    if (had < 0 && pg)
+        return hz_fail(pg_last_status(pg), err, errlen, "%s: reading road sources", store_path(st));
     if (had < 0) return roads_fail(st, err, errlen, "reading road sources");
     if (had && old == hash) {
         *outcome = STORE_PUT_UNCHANGED;
@@ -364,6 +369,19 @@ hz_status store_roads_put(store *st, const char *source, size_t n, const hz_road
     hz_status s;
     node_key *keys = check_network(source, n, nodes, m, segs, &s, err, errlen);
     if (!keys) return s;
+    if (pg) { /* the same checks and hash; the rows are pg_more.c's */
+        size_t *ends = malloc((m ? 2 * m : 1) * sizeof *ends);
+        for (size_t i = 0; ends && i < m; i++) {
+            ends[2 * i] = key_find(keys, n, segs[i].from_node)->idx;
+            ends[2 * i + 1] = key_find(keys, n, segs[i].to_node)->idx;
+        }
+        s = ends ? pg_roads_write(pg, source, hash, n, nodes, m, segs, ends, err, errlen)
+                 : hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        if (s == HZ_OK) *outcome = had ? STORE_PUT_REPLACED : STORE_PUT_INSERTED;
+        free(ends);
+        free(keys);
+        return s;
+    }
     int64_t *ids = malloc((n ? n : 1) * sizeof *ids);
     s = ids ? delete_source(st, source, err, errlen)
             : hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
@@ -390,6 +408,7 @@ static hz_status count_rows(store *st, const char *sql, int64_t *out)
 
 hz_status store_roads_counts(store *st, int64_t *segments, int64_t *nodes)
 {
+    if (store_pg(st)) return pg_roads_counts(store_pg(st), segments, nodes);
     *segments = *nodes = 0;
     int has = store_has_table(store_sqlite(st), "road_sources");
     if (has <= 0) return has < 0 ? HZ_EDB : HZ_OK;
@@ -453,6 +472,7 @@ static void read_seg(sqlite3_stmt *s, hz_road_seg_rec *r)
 
 hz_status store_road_segs_scan(store *st, store_road_seg_cb cb, void *ud, char *err, size_t errlen)
 {
+    if (store_pg(st)) return pg_road_segs_scan(store_pg(st), cb, ud, err, errlen);
     sqlite3 *db = store_sqlite(st);
     int has = store_has_table(db, "road_sources");
     if (has <= 0) return has < 0 ? roads_fail(st, err, errlen, "reading the schema") : HZ_OK;
@@ -496,6 +516,7 @@ hz_status store_road_segs_scan(store *st, store_road_seg_cb cb, void *ud, char *
 hz_status store_road_nodes_scan(store *st, store_road_node_cb cb, void *ud, char *err,
                                 size_t errlen)
 {
+    if (store_pg(st)) return pg_road_nodes_scan(store_pg(st), cb, ud, err, errlen);
     sqlite3 *db = store_sqlite(st);
     int has = store_has_table(db, "road_sources");
     if (has <= 0) return has < 0 ? roads_fail(st, err, errlen, "reading the schema") : HZ_OK;

@@ -1,5 +1,6 @@
 /* store_tokens.c - API token storage (hashes only) in the store's tokens table. */
 #include "hazmap/tokens.h"
+#include "store_pg.h"
 #include "store_sqlite.h"
 
 #include <stdio.h>
@@ -74,6 +75,8 @@ hz_status tokens_create(store *st, hz_role role, const char *label, char token[6
     to_hex(raw, sizeof raw, token);
     char hex[65];
     tokens_hash(token, hex);
+    if (store_pg(st))
+        return pg_token_insert(store_pg(st), hex, tokens_role_name(role), label, err, errlen);
     sqlite3 *db = store_sqlite(st);
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db,
@@ -96,11 +99,39 @@ hz_status tokens_create(store *st, hz_role role, const char *label, char token[6
     return HZ_OK;
 }
 
+/* tokens_lookup()'s comparison of one stored row, for the PostGIS rows (pg_tokens_scan()). */
+typedef struct token_match {
+    const char *hex;
+    int found;
+    hz_role role;
+} token_match;
+
+static void match_row(void *ud, const char *h, const char *rn, const char *label)
+{
+    (void)label;
+    token_match *m = ud;
+    hz_role this_role;
+    if (strlen(h) != 64) return;
+    int eq = CRYPTO_memcmp(h, m->hex, 64) == 0;
+    if (eq && tokens_role_parse(rn, &this_role) == 0) {
+        m->found = 1;
+        m->role = this_role;
+    }
+}
+
 hz_status tokens_lookup(store *st, const char *token, hz_role *role, char *err, size_t errlen)
 {
     *role = HZ_ROLE_PUBLIC;
     char hex[65];
     tokens_hash(token, hex);
+    if (store_pg(st)) {
+        token_match m = {.hex = hex, .found = 0, .role = HZ_ROLE_PUBLIC};
+        hz_status s = pg_tokens_scan(store_pg(st), match_row, &m, err, errlen);
+        if (s != HZ_OK) return s;
+        if (!m.found) return hz_fail(HZ_ENOTFOUND, err, errlen, "unknown token");
+        *role = m.role;
+        return HZ_OK;
+    }
     sqlite3 *db = store_sqlite(st);
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db, "SELECT hash, role FROM tokens", -1, &s, NULL) != SQLITE_OK)
@@ -128,4 +159,71 @@ hz_status tokens_lookup(store *st, const char *token, hz_role *role, char *err, 
     if (!found) return hz_fail(HZ_ENOTFOUND, err, errlen, "unknown token");
     *role = r;
     return HZ_OK;
+}
+
+/* ---- copying between stores (store_copy()) ---- */
+
+typedef struct tok_copy {
+    store *to;
+    int64_t n;
+    hz_status s;
+    char *err;
+    size_t errlen;
+} tok_copy;
+
+/* Writes one token row into c->to, as stored (the hash, not a token). */
+static void copy_row(void *ud, const char *hash, const char *role, const char *label)
+{
+    tok_copy *c = ud;
+    if (c->s != HZ_OK) return;
+    if (store_pg(c->to)) {
+        c->s = pg_token_insert(store_pg(c->to), hash, role, label, c->err, c->errlen);
+    } else {
+        sqlite3 *db = store_sqlite(c->to);
+        sqlite3_stmt *s;
+        if (sqlite3_prepare_v2(db,
+                               "INSERT INTO tokens(hash,role,created_at,label)"
+                               " VALUES(?,?,strftime('%Y-%m-%dT%H:%M:%SZ','now'),?)",
+                               -1, &s, NULL) != SQLITE_OK) {
+            c->s = hz_fail(store_sqlite_status(db), c->err, c->errlen, "%s: copying tokens: %s",
+                           store_path(c->to), sqlite3_errmsg(db));
+            return;
+        }
+        sqlite3_bind_text(s, 1, hash, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, role, -1, SQLITE_STATIC);
+        if (label)
+            sqlite3_bind_text(s, 3, label, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(s, 3);
+        int rc = sqlite3_step(s);
+        sqlite3_finalize(s);
+        if (rc != SQLITE_DONE)
+            c->s = hz_fail(store_sqlite_status(db), c->err, c->errlen, "%s: copying tokens: %s",
+                           store_path(c->to), sqlite3_errmsg(db));
+    }
+    if (c->s == HZ_OK) c->n++;
+}
+
+hz_status tokens_copy(store *from, store *to, int64_t *n, char *err, size_t errlen)
+{
+    tok_copy c = {.to = to, .n = 0, .s = HZ_OK, .err = err, .errlen = errlen};
+    *n = 0;
+    if (store_pg(from)) {
+        hz_status s = pg_tokens_scan(store_pg(from), copy_row, &c, err, errlen);
+        if (s != HZ_OK) return s;
+    } else {
+        sqlite3 *db = store_sqlite(from);
+        sqlite3_stmt *s;
+        if (sqlite3_prepare_v2(db, "SELECT hash, role, label FROM tokens", -1, &s, NULL) !=
+            SQLITE_OK)
+            return hz_fail(HZ_EDB, err, errlen, "%s: reading tokens: %s", store_path(from),
+                           sqlite3_errmsg(db));
+        while (c.s == HZ_OK && sqlite3_step(s) == SQLITE_ROW)
+            copy_row(&c, (const char *)sqlite3_column_text(s, 0),
+                     (const char *)sqlite3_column_text(s, 1),
+                     (const char *)sqlite3_column_text(s, 2));
+        sqlite3_finalize(s);
+    }
+    *n = c.n;
+    return c.s;
 }

@@ -1,5 +1,7 @@
-/* store.h - the incident and area store (SpatiaLite today; the interface a PostGIS backend would
- * implement too).
+/* store.h - the incident and area store: SpatiaLite (a file path) or PostGIS (a PostgreSQL URI,
+ * postgresql://... or postgres://..., or a libpq conninfo naming dbname= or host=; README.md,
+ * "PostGIS"). Both backends keep the same tables with the same semantics; functions the PostGIS
+ * backend lacks fail with HZ_EUNSUPPORTED ("not supported on PostGIS yet").
  *
  * Ownership: store_open() returns a handle the caller frees with store_close(). A handle is one
  * database connection: use it from one thread at a time (the server opens one per worker).
@@ -31,7 +33,10 @@ enum {
     STORE_CREATE = 1 << 1    /* create the file and the schema if absent */
 };
 
-/* Opens (and with STORE_CREATE creates) the database at path. Sets WAL mode and a busy timeout.
+/* Opens (and with STORE_CREATE creates) the database at path. A PostgreSQL URI or conninfo opens
+ * a PostGIS store instead (one libpq connection; STORE_CREATE creates the schema, and the postgis
+ * extension, in an existing database; STORE_READONLY makes its transactions read-only). For a
+ * SpatiaLite file: sets WAL mode and a busy timeout.
  * A database of an older schema (STORE_SCHEMA_VERSION) is migrated in place, in one transaction
  * that also renews the data version and identity; a read-only open of one migrates it through a
  * read-write connection first (failing when the file cannot be written). Returns NULL on failure
@@ -46,8 +51,12 @@ void store_close(store *st);
  * HZ_EDB. */
 hz_status store_last_status(store *st);
 
-/* The path given to store_open(). Borrowed. */
+/* The path given to store_open() (for PostGIS: the conninfo without its password). Borrowed. */
 const char *store_path(const store *st);
+
+/* "spatialite" or "postgis". Borrowed, static. Only a SpatiaLite store has files beside it
+ * (the snapshot cache). */
+const char *store_backend_name(const store *st);
 
 /* Transactions. store_begin() starts an immediate (write) transaction; store_commit() bumps the
  * data version if the transaction changed any row, and commits; store_rollback() undoes

@@ -9,7 +9,11 @@
  *
  * Use: store_begin(); b = store_bulk_begin(); store_bulk_put()...; store_bulk_finish();
  * store_commit(). On any failure: store_bulk_free() and store_rollback(). While a bulk load is
- * open, write incidents only through it. */
+ * open, write incidents only through it.
+ *
+ * On PostGIS (geo/store/pg_bulk.c) each group goes through COPY ... FROM STDIN (FORMAT binary)
+ * into a staging table and set-wise statements; into an empty table the secondary indexes are
+ * built once at the end. The journal functions do nothing there. */
 #ifndef HAZMAP_STORE_BULK_H
 #define HAZMAP_STORE_BULK_H
 

@@ -1,0 +1,891 @@
+/* pg_store.c - the PostGIS implementation of the store (store_pg.h): connection, schema,
+ * transactions, data version, areas, incidents, import bookkeeping and tokens, on libpq.
+ *
+ * Invariants (store.c's, on PostgreSQL):
+ *  1. meta.data_version only grows, by one per committed write transaction that changed a row:
+ *     every write of data calls pg_dirty(), the bookkeeping (import_batches, import_rejects) does
+ *     not, and pg_commit() bumps the version and renews meta.data_id only when dirty.
+ *  2. incidents.lon/lat equal ST_X/ST_Y of incidents.geom (one statement writes both).
+ *  3. incidents.content_hash is store_incident_hash() of the row, as SpatiaLite's.
+ *  4. in_tx is 1 exactly between a successful pg_begin() and pg_commit()/pg_rollback(); in_read
+ *     likewise for pg_read_begin()/pg_read_end(); never both.
+ *  5. writers are serialised: pg_begin() takes the transaction-level advisory lock PG_WRITE_LOCK,
+ *     as SQLite's BEGIN IMMEDIATE takes the write lock, so find-then-insert cannot race and
+ *     versions are bumped one commit at a time. A commit that bumps also sends
+ *     NOTIFY hazmap_data_version (the new version), for replicas (issue 14, item 2).
+ *
+ * The schema lives in pg_schema_sql below; the SpatiaLite one in store.c (schema_sql),
+ * store_roads.c, store_release.c and store_links.c. Same tables, columns and meanings; the
+ * PostGIS side creates everything at once (geometry(MultiPolygon|Point|LineString, 4326) with
+ * GiST indexes). Schema 3 (projects, project_audit) and nullable incident points belong in
+ * pg_schema_sql plus a step in pg_migrate(); for the points also: incidents.lon/lat/geom lose NOT
+ * NULL, inc_bind() and pg_bulk.c's copy_row() send NULL for NaN, and PG_INC_POINT/the bulk's
+ * ST_MakePoint() give NULL then (the readers here already map NULL to NaN). */
+#include "hazmap/vocab.h"
+#include "store_pg.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#define PG_WRITE_LOCK "7526411283028010000" /* pg_advisory_xact_lock key of the writers */
+
+static const char *const pg_schema_sql =
+    "CREATE EXTENSION IF NOT EXISTS postgis;"
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "INSERT INTO meta VALUES('schema_version','2'),('data_version','0'),"
+    "('data_id',replace(gen_random_uuid()::text,'-',''));"
+    "CREATE TABLE areas(code TEXT COLLATE \"C\" PRIMARY KEY, name TEXT NOT NULL, name_en TEXT,"
+    " level TEXT NOT NULL CHECK(level IN ('district','subdistrict','community')),"
+    " parent_code TEXT, population BIGINT, geom geometry(MultiPolygon,4326) NOT NULL);"
+    "CREATE INDEX areas_geom ON areas USING GIST(geom);"
+    "CREATE TABLE incidents(id BIGSERIAL PRIMARY KEY, source TEXT NOT NULL,"
+    " source_id TEXT NOT NULL, occurred_at TEXT, t BIGINT, mechanism TEXT, place TEXT,"
+    " intent TEXT, severity TEXT, victims INTEGER, age INTEGER, sex TEXT, disability INTEGER,"
+    " description TEXT, area_code TEXT, extra TEXT, lon DOUBLE PRECISION NOT NULL,"
+    " lat DOUBLE PRECISION NOT NULL, batch_id BIGINT, content_hash BIGINT NOT NULL,"
+    " activity TEXT, outcome TEXT, nature TEXT, body_part TEXT,"
+    " geom geometry(Point,4326) NOT NULL, UNIQUE(source, source_id));"
+    "CREATE INDEX incidents_geom ON incidents USING GIST(geom);"
+    "CREATE INDEX incidents_t ON incidents(t);"
+    "CREATE INDEX incidents_area ON incidents(area_code);"
+    "CREATE TABLE import_batches(id BIGSERIAL PRIMARY KEY, kind TEXT NOT NULL, file TEXT NOT NULL,"
+    " started_at TEXT NOT NULL, finished_at TEXT, summary TEXT);"
+    "CREATE TABLE import_rejects(batch_id BIGINT NOT NULL REFERENCES import_batches(id),"
+    " line BIGINT NOT NULL, raw TEXT, reason TEXT NOT NULL);"
+    "CREATE INDEX import_rejects_batch ON import_rejects(batch_id);"
+    "CREATE TABLE tokens(hash TEXT PRIMARY KEY, role TEXT NOT NULL CHECK(role IN "
+    "('planner','editor')), created_at TEXT NOT NULL, label TEXT);"
+    /* store_roads.c's tables */
+    "CREATE TABLE road_nodes(id BIGSERIAL PRIMARY KEY, source TEXT NOT NULL, node BIGINT NOT NULL,"
+    " degree INTEGER NOT NULL, geom geometry(Point,4326) NOT NULL, UNIQUE(source, node));"
+    "CREATE TABLE road_segments(id BIGSERIAL PRIMARY KEY, source TEXT NOT NULL,"
+    " source_id TEXT NOT NULL, from_node BIGINT NOT NULL REFERENCES road_nodes(id),"
+    " to_node BIGINT NOT NULL REFERENCES road_nodes(id), name TEXT, class TEXT,"
+    " oneway INTEGER NOT NULL, lanes INTEGER, maxspeed DOUBLE PRECISION,"
+    " volume DOUBLE PRECISION, length_m DOUBLE PRECISION NOT NULL, extra TEXT,"
+    " geom geometry(LineString,4326) NOT NULL, UNIQUE(source, source_id));"
+    "CREATE INDEX road_segments_geom ON road_segments USING GIST(geom);"
+    "CREATE TABLE road_sources(source TEXT PRIMARY KEY, content_hash BIGINT NOT NULL);"
+    /* store_release.c's tables: immutable, as there */
+    "CREATE TABLE releases(id BIGINT PRIMARY KEY, created_at TEXT NOT NULL,"
+    " data_version BIGINT NOT NULL, metadata TEXT NOT NULL);"
+    "CREATE TABLE release_tables(release_id BIGINT NOT NULL REFERENCES releases(id)"
+    " DEFERRABLE INITIALLY DEFERRED, name TEXT COLLATE \"C\" NOT NULL, cells BYTEA NOT NULL,"
+    " PRIMARY KEY(release_id, name));"
+    "CREATE FUNCTION hazmap_immutable() RETURNS trigger LANGUAGE plpgsql AS"
+    " $$BEGIN RAISE EXCEPTION 'public releases are immutable'; END$$;"
+    "CREATE FUNCTION hazmap_sealed() RETURNS trigger LANGUAGE plpgsql AS"
+    " $$BEGIN IF EXISTS(SELECT 1 FROM releases WHERE id = NEW.release_id) THEN"
+    " RAISE EXCEPTION 'public releases are immutable'; END IF; RETURN NEW; END$$;"
+    "CREATE TRIGGER releases_frozen BEFORE UPDATE OR DELETE ON releases"
+    " FOR EACH ROW EXECUTE FUNCTION hazmap_immutable();"
+    "CREATE TRIGGER release_tables_frozen BEFORE UPDATE OR DELETE ON release_tables"
+    " FOR EACH ROW EXECUTE FUNCTION hazmap_immutable();"
+    "CREATE TRIGGER release_tables_sealed BEFORE INSERT ON release_tables"
+    " FOR EACH ROW EXECUTE FUNCTION hazmap_sealed();"
+    /* store_links.c's table */
+    "CREATE TABLE record_links(id BIGSERIAL PRIMARY KEY, a BIGINT NOT NULL, b BIGINT NOT NULL,"
+    " score DOUBLE PRECISION NOT NULL, status TEXT NOT NULL CHECK(status IN"
+    " ('auto','possible','confirmed','rejected')), reviewer TEXT, at TEXT, UNIQUE(a, b));"
+    "CREATE INDEX record_links_status ON record_links(status, id);";
+
+/* The incident columns in store_sqlite.h's STORE_INC_COLS order ($1 .. $22), then $23 batch. */
+#define PG_INC_COLS                                                                                \
+    "source,source_id,occurred_at,t,mechanism,place,intent,severity,victims,age,sex,disability,"   \
+    "description,area_code,extra,lon,lat,content_hash,activity,outcome,nature,body_part"
+#define PG_INC_POINT "ST_SetSRID(ST_MakePoint($16,$17),4326)"
+#define PG_INC_GET_COLS                                                                            \
+    "id,source,source_id,occurred_at,t,mechanism,place,intent,severity,victims,age,sex,"           \
+    "disability,description,area_code,extra,lon,lat,activity,outcome,nature,body_part"
+
+static const struct {
+    const char *name, *sql;
+} prepared[] = {
+    {"area_put",
+     "INSERT INTO areas(code,name,name_en,level,parent_code,population,geom)"
+     " VALUES($1,$2,$3,$4,$5,$6,ST_Multi(ST_GeomFromWKB($7,4326)))"
+     " ON CONFLICT(code) DO UPDATE SET name=EXCLUDED.name,name_en=EXCLUDED.name_en,"
+     "level=EXCLUDED.level,parent_code=EXCLUDED.parent_code,population=EXCLUDED.population,"
+     "geom=EXCLUDED.geom"},
+    {"inc_find", "SELECT id, content_hash FROM incidents WHERE source=$1 AND source_id=$2"},
+    {"inc_ins",
+     "INSERT INTO incidents(" PG_INC_COLS ",batch_id,geom) VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,"
+     "$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23," PG_INC_POINT ")"},
+    {"inc_upd",
+     "UPDATE incidents SET source=$1,source_id=$2,occurred_at=$3,t=$4,mechanism=$5,place=$6,"
+     "intent=$7,severity=$8,victims=$9,age=$10,sex=$11,disability=$12,description=$13,"
+     "area_code=$14,extra=$15,lon=$16,lat=$17,content_hash=$18,activity=$19,outcome=$20,"
+     "nature=$21,body_part=$22,batch_id=COALESCE($23::bigint,batch_id),geom=" PG_INC_POINT
+     " WHERE id=$24"},
+    {"inc_get", "SELECT " PG_INC_GET_COLS " FROM incidents WHERE id=$1"},
+    {"reject", "INSERT INTO import_rejects(batch_id,line,raw,reason) VALUES($1,$2,$3,$4)"},
+};
+enum { NPREPARED = sizeof prepared / sizeof prepared[0] };
+
+struct pgstore {
+    PGconn *conn;
+    char *name; /* the conninfo without a password, for messages */
+    int in_tx, in_read, dirty;
+    hz_status last;
+};
+
+int store_pg_target(const char *t)
+{
+    if (strncmp(t, "postgresql://", 13) == 0 || strncmp(t, "postgres://", 11) == 0) return 1;
+    /* a conninfo: key=value pairs, one of them dbname= or host= */
+    return strchr(t, '/') != t && (strncmp(t, "dbname=", 7) == 0 || strncmp(t, "host=", 5) == 0 ||
+                                   strstr(t, " dbname=") || strstr(t, " host="));
+}
+
+hz_status pg_unsupported(const char *what, char *err, size_t errlen)
+{
+    return hz_fail(HZ_EUNSUPPORTED, err, errlen, "%s: not supported on PostGIS yet", what);
+}
+
+/* The conninfo with the password of a URI (user:PASSWORD@) or of password=... blanked. */
+static char *redact(const char *c)
+{
+    char *s = strdup(c);
+    if (!s) return NULL;
+    char *p = strstr(s, "://");
+    if (p) {
+        char *at = strchr(p + 3, '@'), *colon = strchr(p + 3, ':');
+        if (at && colon && colon < at) memmove(colon, at, strlen(at) + 1);
+    }
+    for (char *q = strstr(s, "password="); q; q = strstr(q + 1, "password=")) {
+        char *v = q + 9;
+        while (*v && *v != ' ' && *v != '&')
+            *v++ = '*';
+    }
+    return s;
+}
+
+/* Fails with the server's message; res (may be NULL) is cleared. SQLSTATE 57014 (a statement
+ * timeout) is HZ_ELIMIT, class 53 (disk full, out of memory) HZ_ENOSPC. */
+static hz_status pfail(pgstore *pg, PGresult *res, char *err, size_t errlen, const char *what)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    hz_status s = HZ_EDB;
+    if (state && strcmp(state, "57014") == 0) s = HZ_ELIMIT;
+    if (state && strcmp(state, "53100") == 0) s = HZ_ENOSPC;
+    const char *msg = res ? PQresultErrorMessage(res) : "";
+    if (!msg[0]) msg = PQerrorMessage(pg->conn);
+    int len = (int)strcspn(msg, "\n");
+    pg->last = s;
+    hz_fail(s, err, errlen, "%s: %s: %s%.*s", pg->name, what,
+            s == HZ_ELIMIT ? "query time limit reached: " : "", len, msg);
+    PQclear(res);
+    return s;
+}
+
+static int res_ok(const PGresult *r)
+{
+    ExecStatusType t = PQresultStatus(r);
+    return t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK;
+}
+
+/* Runs sql (no parameters); HZ_OK or the failure. */
+static hz_status exec(pgstore *pg, const char *sql, char *err, size_t errlen, const char *what)
+{
+    PGresult *r = PQexec(pg->conn, sql);
+    if (!res_ok(r)) return pfail(pg, r, err, errlen, what);
+    PQclear(r);
+    return HZ_OK;
+}
+
+/* Runs the prepared statement name, or sql when name is NULL, with text parameters. The result
+ * is the caller's to clear; NULL after a failure (reported). */
+static PGresult *run(pgstore *pg, const char *name, const char *sql, int n, const char *const *vals,
+                     char *err, size_t errlen, const char *what)
+{
+    PGresult *r = name ? PQexecPrepared(pg->conn, name, n, vals, NULL, NULL, 0)
+                       : PQexecParams(pg->conn, sql, n, NULL, vals, NULL, NULL, 0);
+    if (!res_ok(r)) {
+        pfail(pg, r, err, errlen, what);
+        return NULL;
+    }
+    return r;
+}
+
+PGconn *pg_conn(pgstore *pg)
+{
+    return pg->conn;
+}
+
+PGresult *pg_query(pgstore *pg, const char *sql, int n, const char *const *vals, char *err,
+                   size_t errlen, const char *what)
+{
+    return run(pg, NULL, sql, n, vals, err, errlen, what);
+}
+
+hz_status pg_fail(pgstore *pg, PGresult *res, char *err, size_t errlen, const char *what)
+{
+    return pfail(pg, res, err, errlen, what);
+}
+
+int pg_in_tx(const pgstore *pg)
+{
+    return pg->in_tx;
+}
+
+static int64_t col_i64(const PGresult *r, int row, int col, int64_t null_value)
+{
+    return PQgetisnull(r, row, col) ? null_value : strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+static const char *col_str(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}
+
+/* ---- connection and schema ---- */
+
+static hz_status schema_version(pgstore *pg, int *v, char *err, size_t errlen)
+{
+    PGresult *r = run(pg, NULL, "SELECT value FROM meta WHERE key='schema_version'", 0, NULL, err,
+                      errlen, "reading the schema version");
+    if (!r) return pg->last;
+    *v = PQntuples(r) ? atoi(PQgetvalue(r, 0, 0)) : 1;
+    PQclear(r);
+    return HZ_OK;
+}
+
+/* Creates the schema unless another connection did while this one waited for the lock. */
+static hz_status create_schema(pgstore *pg, char *err, size_t errlen)
+{
+    hz_status s = exec(pg, "BEGIN; SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK ")", err, errlen,
+                       "creating schema");
+    if (s != HZ_OK) return s;
+    PGresult *r = run(pg, NULL, "SELECT to_regclass('meta') IS NOT NULL", 0, NULL, err, errlen,
+                      "creating schema");
+    int exists = r && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    if (!r) s = pg->last;
+    if (s == HZ_OK && !exists) s = exec(pg, pg_schema_sql, err, errlen, "creating schema");
+    if (s == HZ_OK) return exec(pg, "COMMIT", err, errlen, "creating schema");
+    PQclear(PQexec(pg->conn, "ROLLBACK"));
+    return s;
+}
+
+/* Brings an older schema up to STORE_SCHEMA_VERSION. PostGIS stores start at 2, so there is
+ * nothing to do yet: schema 3's steps go here, in one transaction (pg_begin()/pg_commit()). */
+static hz_status pg_migrate(pgstore *pg, int from, char *err, size_t errlen)
+{
+    (void)from;
+    return hz_fail(HZ_EUNSUPPORTED, err, errlen, "%s: schema %d: migration %s", pg->name, from,
+                   "not supported on PostGIS yet");
+}
+
+pgstore *pg_open(const char *conninfo, int flags, char *err, size_t errlen)
+{
+    pgstore *pg = calloc(1, sizeof *pg);
+    if (!pg || !(pg->name = redact(conninfo))) {
+        free(pg);
+        hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        return NULL;
+    }
+    pg->conn = PQconnectdb(conninfo);
+    if (PQstatus(pg->conn) != CONNECTION_OK) {
+        const char *m = PQerrorMessage(pg->conn);
+        hz_fail(HZ_EDB, err, errlen, "%s: cannot connect: %.*s", pg->name, (int)strcspn(m, "\n"),
+                m);
+        pg_close(pg);
+        return NULL;
+    }
+    hz_status s = exec(pg, "SET client_min_messages=warning", err, errlen, "connecting");
+    PGresult *r = s == HZ_OK ? run(pg, NULL, "SELECT to_regclass('meta') IS NOT NULL", 0, NULL, err,
+                                   errlen, "reading the schema")
+                             : NULL;
+    int has_meta = r && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    if (!r) goto fail;
+    if (!has_meta && !(flags & STORE_CREATE)) {
+        hz_fail(HZ_ENOTFOUND, err, errlen, "%s: not a hazmap database (no incidents table)",
+                pg->name);
+        goto fail;
+    }
+    if (!has_meta && create_schema(pg, err, errlen) != HZ_OK) goto fail;
+    int version = 0;
+    if (schema_version(pg, &version, err, errlen) != HZ_OK) goto fail;
+    if (version > STORE_SCHEMA_VERSION) {
+        hz_fail(HZ_EINVAL, err, errlen,
+                "%s: schema version %d is newer than this hazmap's %d: use a newer hazmap",
+                pg->name, version, STORE_SCHEMA_VERSION);
+        goto fail;
+    }
+    if (version < STORE_SCHEMA_VERSION && pg_migrate(pg, version, err, errlen) != HZ_OK) goto fail;
+    for (int i = 0; i < NPREPARED; i++) {
+        r = PQprepare(pg->conn, prepared[i].name, prepared[i].sql, 0, NULL);
+        if (!res_ok(r)) {
+            pfail(pg, r, err, errlen, "preparing statements");
+            goto fail;
+        }
+        PQclear(r);
+    }
+    if ((flags & STORE_READONLY) &&
+        exec(pg, "SET default_transaction_read_only=on", err, errlen, "connecting") != HZ_OK)
+        goto fail;
+    return pg;
+fail:
+    pg_close(pg);
+    return NULL;
+}
+
+void pg_close(pgstore *pg)
+{
+    if (!pg) return;
+    if (pg->conn) PQfinish(pg->conn); /* an open transaction is rolled back by the server */
+    free(pg->name);
+    free(pg);
+}
+
+hz_status pg_last_status(pgstore *pg)
+{
+    return pg->last;
+}
+
+const char *pg_name(const pgstore *pg)
+{
+    return pg->name;
+}
+
+void pg_set_timeout(pgstore *pg, int ms)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "SET statement_timeout=%d", ms > 0 ? ms : 0);
+    PQclear(PQexec(pg->conn, sql));
+}
+
+/* ---- transactions and the data version ---- */
+
+hz_status pg_begin(pgstore *pg, char *err, size_t errlen)
+{
+    assert(!pg->in_tx && !pg->in_read);
+    hz_status s =
+        exec(pg, "BEGIN; SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK ")", err, errlen, "begin");
+    if (s != HZ_OK) {
+        PQclear(PQexec(pg->conn, "ROLLBACK"));
+        return s;
+    }
+    pg->in_tx = 1;
+    pg->dirty = 0;
+    return HZ_OK;
+}
+
+void pg_dirty(pgstore *pg)
+{
+    if (pg->in_tx) pg->dirty = 1;
+}
+
+static const char *const bump_sql =
+    "UPDATE meta SET value=(value::bigint+1)::text WHERE key='data_version';"
+    "UPDATE meta SET value=replace(gen_random_uuid()::text,'-','') WHERE key='data_id';"
+    "SELECT pg_notify('hazmap_data_version',value) FROM meta WHERE key='data_version'";
+
+hz_status pg_commit(pgstore *pg, char *err, size_t errlen)
+{
+    assert(pg->in_tx);
+    hz_status s = pg->dirty ? exec(pg, bump_sql, err, errlen, "commit") : HZ_OK;
+    if (s == HZ_OK) s = exec(pg, "COMMIT", err, errlen, "commit");
+    if (s != HZ_OK) {
+        pg_rollback(pg);
+        return s;
+    }
+    pg->in_tx = 0;
+    return HZ_OK;
+}
+
+void pg_rollback(pgstore *pg)
+{
+    if (!pg->in_tx) return;
+    PQclear(PQexec(pg->conn, "ROLLBACK"));
+    pg->in_tx = 0;
+}
+
+hz_status pg_read_begin(pgstore *pg, char *err, size_t errlen)
+{
+    assert(!pg->in_tx && !pg->in_read);
+    hz_status s =
+        exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err, errlen, "begin read");
+    if (s == HZ_OK) pg->in_read = 1;
+    return s;
+}
+
+void pg_read_end(pgstore *pg)
+{
+    if (!pg->in_read) return;
+    PQclear(PQexec(pg->conn, "COMMIT"));
+    pg->in_read = 0;
+}
+
+static hz_status single_i64(pgstore *pg, const char *sql, int64_t *out)
+{
+    PGresult *r = run(pg, NULL, sql, 0, NULL, NULL, 0, "reading");
+    if (!r) return pg->last;
+    hz_status s = PQntuples(r) == 1 && !PQgetisnull(r, 0, 0) ? HZ_OK : HZ_EDB;
+    if (s == HZ_OK) *out = col_i64(r, 0, 0, 0);
+    PQclear(r);
+    return s;
+}
+
+hz_status pg_data_version(pgstore *pg, int64_t *version)
+{
+    return single_i64(pg, "SELECT value::bigint FROM meta WHERE key='data_version'", version);
+}
+
+hz_status pg_data_id(pgstore *pg, char *id, size_t idlen)
+{
+    PGresult *r =
+        run(pg, NULL, "SELECT value FROM meta WHERE key='data_id'", 0, NULL, NULL, 0, "reading");
+    if (!r) return HZ_EDB;
+    const char *v = PQntuples(r) ? PQgetvalue(r, 0, 0) : NULL;
+    hz_status res = !v || strlen(v) != STORE_DATA_ID_SIZE - 1 ? HZ_ENOTFOUND
+                    : idlen < STORE_DATA_ID_SIZE              ? HZ_EINVAL
+                                                              : HZ_OK;
+    if (res == HZ_OK) memcpy(id, v, STORE_DATA_ID_SIZE);
+    PQclear(r);
+    return res;
+}
+
+hz_status pg_counts(pgstore *pg, int64_t *areas, int64_t *incidents)
+{
+    hz_status s = single_i64(pg, "SELECT count(*) FROM areas", areas);
+    if (s == HZ_OK) s = single_i64(pg, "SELECT count(*) FROM incidents", incidents);
+    return s;
+}
+
+/* ---- areas ---- */
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+hz_status pg_area_put(pgstore *pg, const hz_area_rec *a, char *err, size_t errlen)
+{
+    char pop[24];
+    snprintf(pop, sizeof pop, "%" PRId64, a->population);
+    const char *v[7] = {a->code,  a->name,        a->name_en,
+                        a->level, a->parent_code, a->population >= 0 ? pop : NULL,
+                        NULL};
+    const int lens[7] = {0, 0, 0, 0, 0, 0, (int)a->wkb_len};
+    const int fmts[7] = {0, 0, 0, 0, 0, 0, 1}; /* the WKB goes as binary bytea */
+    v[6] = (const char *)a->wkb;
+    PGresult *r = PQexecPrepared(pg->conn, "area_put", 7, v, lens, fmts, 0);
+    if (!res_ok(r)) return pfail(pg, r, err, errlen, "storing area");
+    PQclear(r);
+    pg_dirty(pg);
+    return HZ_OK;
+}
+
+hz_status pg_areas_scan(pgstore *pg, store_area_cb cb, void *ud, char *err, size_t errlen)
+{
+    PGresult *r =
+        run(pg, NULL,
+            "SELECT code,name,name_en,level,parent_code,population,"
+            "encode(ST_AsBinary(geom,'NDR'),'hex') FROM areas ORDER BY code COLLATE \"C\"",
+            0, NULL, err, errlen, "reading areas");
+    if (!r) return pg->last;
+    unsigned char *wkb = NULL;
+    size_t cap = 0;
+    hz_status s = HZ_OK;
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *hex = PQgetvalue(r, i, 6);
+        size_t n = strlen(hex) / 2;
+        if (n > cap) {
+            unsigned char *w = realloc(wkb, n);
+            if (!w) {
+                s = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+                break;
+            }
+            wkb = w;
+            cap = n;
+        }
+        for (size_t k = 0; k < n; k++)
+            wkb[k] = (unsigned char)(hexval(hex[2 * k]) << 4 | hexval(hex[2 * k + 1]));
+        hz_area_rec a = {.code = col_str(r, i, 0),
+                         .name = col_str(r, i, 1),
+                         .name_en = col_str(r, i, 2),
+                         .level = col_str(r, i, 3),
+                         .parent_code = col_str(r, i, 4),
+                         .population = col_i64(r, i, 5, -1),
+                         .wkb = wkb,
+                         .wkb_len = n};
+        if (cb(ud, &a)) break;
+    }
+    free(wkb);
+    PQclear(r);
+    return s;
+}
+
+/* ---- incidents ---- */
+
+/* The text parameters $1 .. $23 of an incident write (PG_INC_COLS, then the batch). */
+typedef struct inc_params {
+    char num[10][32];
+    const char *v[24];
+} inc_params;
+
+static const char *fmt_int(char *buf, int v, int null_value)
+{
+    if (v == null_value) return NULL;
+    snprintf(buf, 32, "%d", v);
+    return buf;
+}
+
+static void inc_bind(inc_params *p, const hz_incident_rec *r, int64_t batch_id)
+{
+    const char **v = p->v;
+    v[0] = r->source;
+    v[1] = r->source_id;
+    v[2] = r->occurred_at;
+    v[3] = NULL;
+    if (r->t != INT64_MIN) {
+        snprintf(p->num[0], 32, "%" PRId64, r->t);
+        v[3] = p->num[0];
+    }
+    v[4] = vocab_name(HZ_VOCAB_MECHANISM, r->mechanism);
+    v[5] = vocab_name(HZ_VOCAB_PLACE, r->place);
+    v[6] = vocab_name(HZ_VOCAB_INTENT, r->intent);
+    v[7] = vocab_name(HZ_VOCAB_SEVERITY, r->severity);
+    v[8] = fmt_int(p->num[1], r->victims, -1);
+    v[9] = fmt_int(p->num[2], r->age, -1);
+    v[10] = vocab_name(HZ_VOCAB_SEX, r->sex);
+    v[11] = fmt_int(p->num[3], r->disability, -1);
+    v[12] = r->description;
+    v[13] = r->area_code;
+    v[14] = r->extra;
+    snprintf(p->num[4], 32, "%.17g", r->lon);
+    snprintf(p->num[5], 32, "%.17g", r->lat);
+    v[15] = p->num[4];
+    v[16] = p->num[5];
+    snprintf(p->num[6], 32, "%" PRId64, store_incident_hash(r));
+    v[17] = p->num[6];
+    v[18] = vocab_name(HZ_VOCAB_ACTIVITY, r->activity);
+    v[19] = vocab_name(HZ_VOCAB_OUTCOME, r->outcome);
+    v[20] = vocab_name(HZ_VOCAB_NATURE, r->nature);
+    v[21] = vocab_name(HZ_VOCAB_BODY_PART, r->body_part);
+    v[22] = NULL;
+    if (batch_id > 0) {
+        snprintf(p->num[7], 32, "%" PRId64, batch_id);
+        v[22] = p->num[7];
+    }
+}
+
+hz_status pg_incident_put(pgstore *pg, const hz_incident_rec *r, int64_t batch_id,
+                          store_put_outcome *outcome, char *err, size_t errlen)
+{
+    inc_params p;
+    inc_bind(&p, r, batch_id);
+    PGresult *f = run(pg, "inc_find", NULL, 2, p.v, err, errlen, "looking up incident");
+    if (!f) return pg->last;
+    if (PQntuples(f) == 1) {
+        int64_t old = col_i64(f, 0, 1, 0);
+        char id[32];
+        snprintf(id, sizeof id, "%s", PQgetvalue(f, 0, 0));
+        PQclear(f);
+        if (old == strtoll(p.v[17], NULL, 10)) {
+            *outcome = STORE_PUT_UNCHANGED;
+            return HZ_OK;
+        }
+        p.v[23] = id;
+        PGresult *u = run(pg, "inc_upd", NULL, 24, p.v, err, errlen, "replacing incident");
+        if (!u) return pg->last;
+        PQclear(u);
+        pg_dirty(pg);
+        *outcome = STORE_PUT_REPLACED;
+        return HZ_OK;
+    }
+    PQclear(f);
+    PGresult *i = run(pg, "inc_ins", NULL, 23, p.v, err, errlen, "inserting incident");
+    if (!i) return pg->last;
+    PQclear(i);
+    pg_dirty(pg);
+    *outcome = STORE_PUT_INSERTED;
+    return HZ_OK;
+}
+
+static int vocab_of(const char *name, hz_vocab voc)
+{
+    int v = 0;
+    if (name) vocab_parse(voc, name, &v);
+    return v;
+}
+
+/* Reads row i of a text result in PG_INC_GET_COLS layout. */
+static void read_incident(const PGresult *r, int i, hz_incident_rec *o)
+{
+    o->id = col_i64(r, i, 0, 0);
+    o->source = col_str(r, i, 1);
+    o->source_id = col_str(r, i, 2);
+    o->occurred_at = col_str(r, i, 3);
+    o->t = col_i64(r, i, 4, INT64_MIN);
+    o->mechanism = vocab_of(col_str(r, i, 5), HZ_VOCAB_MECHANISM);
+    o->place = vocab_of(col_str(r, i, 6), HZ_VOCAB_PLACE);
+    o->intent = vocab_of(col_str(r, i, 7), HZ_VOCAB_INTENT);
+    o->severity = vocab_of(col_str(r, i, 8), HZ_VOCAB_SEVERITY);
+    o->victims = (int)col_i64(r, i, 9, -1);
+    o->age = (int)col_i64(r, i, 10, -1);
+    o->sex = vocab_of(col_str(r, i, 11), HZ_VOCAB_SEX);
+    o->disability = (int)col_i64(r, i, 12, -1);
+    o->description = col_str(r, i, 13);
+    o->area_code = col_str(r, i, 14);
+    o->extra = col_str(r, i, 15);
+    o->lon = PQgetisnull(r, i, 16) ? NAN : strtod(PQgetvalue(r, i, 16), NULL);
+    o->lat = PQgetisnull(r, i, 17) ? NAN : strtod(PQgetvalue(r, i, 17), NULL);
+    o->activity = vocab_of(col_str(r, i, 18), HZ_VOCAB_ACTIVITY);
+    o->outcome = vocab_of(col_str(r, i, 19), HZ_VOCAB_OUTCOME);
+    o->nature = vocab_of(col_str(r, i, 20), HZ_VOCAB_NATURE);
+    o->body_part = vocab_of(col_str(r, i, 21), HZ_VOCAB_BODY_PART);
+}
+
+/* Big-endian fields of a binary cursor's row. */
+static uint64_t be64(const char *p)
+{
+    const unsigned char *b = (const unsigned char *)p;
+    uint64_t v = 0;
+    for (int k = 0; k < 8; k++)
+        v = v << 8 | b[k];
+    return v;
+}
+
+static int64_t bin_i64(const PGresult *r, int i, int c, int64_t null_value)
+{
+    if (PQgetisnull(r, i, c) || PQgetlength(r, i, c) != 8) return null_value;
+    return (int64_t)be64(PQgetvalue(r, i, c));
+}
+
+static int bin_i32(const PGresult *r, int i, int c, int null_value)
+{
+    if (PQgetisnull(r, i, c) || PQgetlength(r, i, c) != 4) return null_value;
+    const unsigned char *b = (const unsigned char *)PQgetvalue(r, i, c);
+    return (int32_t)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]);
+}
+
+/* NaN for NULL (the nullable incident points of schema 3 will be NULL for area-only records). */
+static double bin_f64(const PGresult *r, int i, int c)
+{
+    if (PQgetisnull(r, i, c) || PQgetlength(r, i, c) != 8) return NAN;
+    uint64_t u = be64(PQgetvalue(r, i, c));
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+/* The snapshot scan's columns, read from a BINARY cursor: int8, int8, text x4, int4 x2, text,
+ * int4, text, float8 x2, text x4. Text values arrive as their bytes, NUL-terminated by libpq. */
+#define PG_SCAN_SQL                                                                                \
+    "SELECT id,t,mechanism,place,intent,severity,victims,age,sex,disability,area_code,lon,lat,"    \
+    "activity,outcome,nature,body_part FROM incidents ORDER BY id"
+
+static void read_scan_row(const PGresult *r, int i, hz_incident_rec *o)
+{
+    memset(o, 0, sizeof *o);
+    o->id = bin_i64(r, i, 0, 0);
+    o->t = bin_i64(r, i, 1, INT64_MIN);
+    o->mechanism = vocab_of(col_str(r, i, 2), HZ_VOCAB_MECHANISM);
+    o->place = vocab_of(col_str(r, i, 3), HZ_VOCAB_PLACE);
+    o->intent = vocab_of(col_str(r, i, 4), HZ_VOCAB_INTENT);
+    o->severity = vocab_of(col_str(r, i, 5), HZ_VOCAB_SEVERITY);
+    o->victims = bin_i32(r, i, 6, -1);
+    o->age = bin_i32(r, i, 7, -1);
+    o->sex = vocab_of(col_str(r, i, 8), HZ_VOCAB_SEX);
+    o->disability = bin_i32(r, i, 9, -1);
+    o->area_code = col_str(r, i, 10);
+    o->lon = bin_f64(r, i, 11);
+    o->lat = bin_f64(r, i, 12);
+    o->activity = vocab_of(col_str(r, i, 13), HZ_VOCAB_ACTIVITY);
+    o->outcome = vocab_of(col_str(r, i, 14), HZ_VOCAB_OUTCOME);
+    o->nature = vocab_of(col_str(r, i, 15), HZ_VOCAB_NATURE);
+    o->body_part = vocab_of(col_str(r, i, 16), HZ_VOCAB_BODY_PART);
+}
+
+typedef void (*row_reader)(const PGresult *r, int i, hz_incident_rec *o);
+
+/* Runs sql through a cursor (BINARY when binary), FETCH_ROWS rows at a time, calling cb with each
+ * row as read; inside the open transaction, else in a read-only one of its own. */
+enum { FETCH_ROWS = 20000 };
+static hz_status cursor_scan(pgstore *pg, const char *sql, int binary, row_reader rd,
+                             store_incident_cb cb, void *ud, char *err, size_t errlen)
+{
+    int own = !pg->in_tx && !pg->in_read;
+    if (own && pg_read_begin(pg, err, errlen) != HZ_OK) return pg->last;
+    char decl[512];
+    snprintf(decl, sizeof decl, "DECLARE hz_scan NO SCROLL %sCURSOR FOR %s",
+             binary ? "BINARY " : "", sql);
+    hz_status s = exec(pg, decl, err, errlen, "reading incidents");
+    int stop = 0;
+    while (s == HZ_OK && !stop) {
+        char fetch[48];
+        snprintf(fetch, sizeof fetch, "FETCH %d FROM hz_scan", FETCH_ROWS);
+        PGresult *r = PQexec(pg->conn, fetch);
+        if (!res_ok(r)) {
+            s = pfail(pg, r, err, errlen, "reading incidents");
+            break;
+        }
+        int n = PQntuples(r);
+        for (int i = 0; i < n && !stop; i++) {
+            hz_incident_rec o;
+            rd(r, i, &o);
+            stop = cb(ud, &o);
+        }
+        PQclear(r);
+        if (n < FETCH_ROWS) break;
+    }
+    if (s == HZ_OK) s = exec(pg, "CLOSE hz_scan", err, errlen, "reading incidents");
+    if (own) pg_read_end(pg);
+    return s;
+}
+
+hz_status pg_incidents_scan(pgstore *pg, store_incident_cb cb, void *ud, char *err, size_t errlen)
+{
+    return cursor_scan(pg, PG_SCAN_SQL, 1, read_scan_row, cb, ud, err, errlen);
+}
+
+static void read_link_row(const PGresult *r, int i, hz_incident_rec *o)
+{
+    read_incident(r, i, o);
+}
+
+hz_status pg_link_records(pgstore *pg, store_incident_cb cb, void *ud, char *err, size_t errlen)
+{
+    return cursor_scan(pg,
+                       "SELECT id,source,NULL,NULL,t,mechanism,NULL,NULL,NULL,NULL,age,sex,NULL,"
+                       "NULL,area_code,NULL,lon,lat,NULL,NULL,NULL,NULL FROM incidents ORDER BY id",
+                       0, read_link_row, cb, ud, err, errlen);
+}
+
+hz_status pg_incidents_get(pgstore *pg, const int64_t *ids, size_t n, store_incident_cb cb,
+                           void *ud, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "%" PRId64, ids[i]);
+        const char *v[1] = {id};
+        PGresult *r = run(pg, "inc_get", NULL, 1, v, err, errlen, "reading incident");
+        if (!r) return pg->last;
+        int stop = 0;
+        if (PQntuples(r) == 1) {
+            hz_incident_rec o;
+            read_incident(r, 0, &o);
+            stop = cb(ud, &o);
+        }
+        PQclear(r);
+        if (stop) break;
+    }
+    return HZ_OK;
+}
+
+/* ---- import bookkeeping (not data: no pg_dirty()) ---- */
+
+#define PG_NOW "to_char(clock_timestamp() AT TIME ZONE 'UTC','YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+hz_status pg_batch_begin(pgstore *pg, const char *kind, const char *file, int64_t *batch_id,
+                         char *err, size_t errlen)
+{
+    const char *v[2] = {kind, file};
+    PGresult *r = run(pg, NULL,
+                      "INSERT INTO import_batches(kind,file,started_at) VALUES($1,$2," PG_NOW
+                      ") RETURNING id",
+                      2, v, err, errlen, "recording import");
+    if (!r) return pg->last;
+    *batch_id = col_i64(r, 0, 0, 0);
+    PQclear(r);
+    return HZ_OK;
+}
+
+/* A copy of s with every byte that is not part of valid UTF-8 replaced by '?': PostgreSQL
+ * refuses invalid text, and a rejected row's raw text is often exactly that. */
+static char *utf8_clean(const char *s)
+{
+    size_t n = strlen(s);
+    char *o = malloc(n + 1);
+    if (!o) return NULL;
+    const unsigned char *b = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        int len = b[i] < 0x80         ? 1
+                  : (b[i] >> 5) == 6  ? 2
+                  : (b[i] >> 4) == 14 ? 3
+                  : (b[i] >> 3) == 30 ? 4
+                                      : 0;
+        int ok = len > 0 && i + (size_t)len <= n;
+        for (int k = 1; ok && k < len; k++)
+            ok = (b[i + k] & 0xc0) == 0x80;
+        if (ok && len == 2) ok = b[i] >= 0xc2;
+        if (!ok) {
+            o[i++] = '?';
+            continue;
+        }
+        memcpy(o + i, s + i, (size_t)len);
+        i += (size_t)len;
+    }
+    o[n] = 0;
+    return o;
+}
+
+hz_status pg_reject_add(pgstore *pg, int64_t batch_id, int64_t line, const char *raw,
+                        const char *reason, char *err, size_t errlen)
+{
+    char b[32], l[32];
+    snprintf(b, sizeof b, "%" PRId64, batch_id);
+    snprintf(l, sizeof l, "%" PRId64, line);
+    char *craw = raw ? utf8_clean(raw) : NULL, *creason = utf8_clean(reason);
+    if ((raw && !craw) || !creason) {
+        free(craw);
+        free(creason);
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    }
+    const char *v[4] = {b, l, craw, creason};
+    PGresult *r = run(pg, "reject", NULL, 4, v, err, errlen, "recording rejected row");
+    free(craw);
+    free(creason);
+    if (!r) return pg->last;
+    PQclear(r);
+    return HZ_OK;
+}
+
+hz_status pg_batch_finish(pgstore *pg, int64_t batch_id, const char *summary_json, char *err,
+                          size_t errlen)
+{
+    char b[32];
+    snprintf(b, sizeof b, "%" PRId64, batch_id);
+    const char *v[2] = {summary_json, b};
+    PGresult *r =
+        run(pg, NULL, "UPDATE import_batches SET summary=$1,finished_at=" PG_NOW " WHERE id=$2", 2,
+            v, err, errlen, "recording import summary");
+    if (!r) return pg->last;
+    PQclear(r);
+    return HZ_OK;
+}
+
+/* ---- tokens ---- */
+
+hz_status pg_token_insert(pgstore *pg, const char *hash, const char *role, const char *label,
+                          char *err, size_t errlen)
+{
+    const char *v[3] = {hash, role, label};
+    PGresult *r =
+        run(pg, NULL, "INSERT INTO tokens(hash,role,created_at,label) VALUES($1,$2," PG_NOW ",$3)",
+            3, v, err, errlen, "storing token");
+    if (!r) return pg->last;
+    PQclear(r);
+    return HZ_OK;
+}
+
+hz_status pg_tokens_scan(pgstore *pg, pg_token_cb cb, void *ud, char *err, size_t errlen)
+{
+    PGresult *r = run(pg, NULL, "SELECT hash, role, label FROM tokens", 0, NULL, err, errlen,
+                      "reading tokens");
+    if (!r) return pg->last;
+    for (int i = 0; i < PQntuples(r); i++)
+        cb(ud, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), col_str(r, i, 2));
+    PQclear(r);
+    return HZ_OK;
+}
