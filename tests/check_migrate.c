@@ -101,7 +101,7 @@ START_TEST(test_schema1_migrated_in_place)
     snprintf(sv, sizeof sv, "%s", (const char *)sqlite3_column_text(q, 0));
     sqlite3_finalize(q);
     sqlite3_close(c);
-    ck_assert_str_eq(sv, "2");
+    ck_assert_str_eq(sv, "3");
 
     /* the old filter words select what they selected before the migration (self_harm now the
      * intent: the self-poisoning m6 too) */
