@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include <cpl_conv.h>
+#include <cpl_error.h>
 #include <ogr_api.h>
 
 enum {
@@ -278,7 +279,12 @@ static hz_status get_geometry(const json_t *obj, hz_project *p, char *err, size_
             s = hz_fail(HZ_EINVAL, err, errlen,
                         "geometry: coordinates outside longitude -180..180, latitude -90..90");
     }
-    if (s == HZ_OK && !OGR_G_IsValid(g))
+    /* GEOS explains an invalid geometry through GDAL's error handler (stderr): the message
+     * below is the caller's */
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    int valid = s == HZ_OK && OGR_G_IsValid(g);
+    CPLPopErrorHandler();
+    if (s == HZ_OK && !valid)
         s = hz_fail(HZ_EINVAL, err, errlen,
                     "geometry: not valid (a self-intersecting or unclosed ring, a line of one "
                     "point)");
