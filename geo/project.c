@@ -259,9 +259,15 @@ static hz_status get_geometry(const json_t *obj, hz_project *p, char *err, size_
         free(text);
         return hz_fail(HZ_EINVAL, err, errlen, "geometry: larger than %d bytes", PROJ_GEOM_MAX);
     }
+    /* OGR's reader and GEOS's validity check explain a refusal through GDAL's error handler
+     * (stderr): the messages below are the caller's */
+    CPLPushErrorHandler(CPLQuietErrorHandler);
     OGRGeometryH g = OGR_G_CreateGeometryFromJson(text);
     free(text);
-    if (!g) return hz_fail(HZ_EINVAL, err, errlen, "geometry: not a GeoJSON geometry");
+    if (!g) {
+        CPLPopErrorHandler();
+        return hz_fail(HZ_EINVAL, err, errlen, "geometry: not a GeoJSON geometry");
+    }
     hz_status s = HZ_OK;
     OGRwkbGeometryType t = OGR_G_GetGeometryType(g);
     OGREnvelope e;
@@ -279,11 +285,7 @@ static hz_status get_geometry(const json_t *obj, hz_project *p, char *err, size_
             s = hz_fail(HZ_EINVAL, err, errlen,
                         "geometry: coordinates outside longitude -180..180, latitude -90..90");
     }
-    /* GEOS explains an invalid geometry through GDAL's error handler (stderr): the message
-     * below is the caller's */
-    CPLPushErrorHandler(CPLQuietErrorHandler);
     int valid = s == HZ_OK && OGR_G_IsValid(g);
-    CPLPopErrorHandler();
     if (s == HZ_OK && !valid)
         s = hz_fail(HZ_EINVAL, err, errlen,
                     "geometry: not valid (a self-intersecting or unclosed ring, a line of one "
@@ -298,6 +300,7 @@ static hz_status get_geometry(const json_t *obj, hz_project *p, char *err, size_
             p->wkb_len = n;
     }
     OGR_G_DestroyGeometry(g);
+    CPLPopErrorHandler();
     return s;
 }
 

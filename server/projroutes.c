@@ -21,6 +21,10 @@
 
 enum { PROJ_MAX_LIMIT = 1000, PROJ_DEFAULT_LIMIT = 1000, AUDIT_DEFAULT_LIMIT = 100 };
 
+/* The largest project body: a drawn geometry of 100 kB (project.c) and the texts fit many times
+ * over; the server's max_body_bytes (10 MB by default) is for imports. */
+enum { PROJ_BODY_MAX = 256 * 1024 };
+
 /* ---- who sees what (projroutes.h): the one home of the rule ---- */
 
 /* 1 if c's audience sees project p at all: the public only the projects that have started. */
@@ -204,9 +208,16 @@ static int read_body(const hreq *rq, hz_project *p, hresp *rs)
         hresp_error(rs, 415, "UnsupportedMediaType", "send the project as application/json");
         return -1;
     }
+    if (rq->body_len > PROJ_BODY_MAX) {
+        hresp_error(rs, 413, "PayloadTooLarge", "a project body is at most %d bytes",
+                    PROJ_BODY_MAX);
+        return -1;
+    }
     json_error_t jerr;
     json_t *doc =
         rq->body ? json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+    /* what GET answers may be sent back as it is: its link is no member of the project */
+    if (json_is_string(json_object_get(doc, "href"))) json_object_del(doc, "href");
     if (!doc) {
         hresp_error(rs, 400, "InvalidParameterValue", "body: not JSON (line %d: %.128s)",
                     rq->body ? jerr.line : 0, rq->body ? jerr.text : "no body");

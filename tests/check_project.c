@@ -422,6 +422,13 @@ START_TEST(test_store_crud_and_audit)
     project_free(&h);
     ck_assert_int_eq(store_project_delete(st, id, 0, "planner:bob", err, sizeof err),
                      HZ_ENOTFOUND);
+    /* ids are not reused, not even the newest's after its delete */
+    ck_assert_int_eq(store_project_delete(st, id2, 1, "cli", err, sizeof err), HZ_OK);
+    parse_into(minimal, &other);
+    int64_t id3;
+    ck_assert_int_eq(store_project_add(st, &other, "cli", &id3, err, sizeof err), HZ_OK);
+    project_free(&other);
+    ck_assert_int_gt(id3, id2);
 
     /* the audit log of project id: create, update, delete, with who and what */
     audit_rows r = {0};
@@ -447,18 +454,18 @@ START_TEST(test_store_crud_and_audit)
     ck_assert_str_eq(jstr(r.before[2], "title"), "新标题");
     ck_assert_ptr_null(r.after[2]);
     audit_rows_free(&r);
-    /* every project's: 4 rows, paged */
+    /* every project's: 6 rows, paged */
     audit_rows r2 = {0};
     ck_assert_int_eq(store_project_audit_scan(st, 0, 1, 2, audit_cb, &r2, &total, err, sizeof err),
                      HZ_OK);
-    ck_assert_int_eq(total, 4);
+    ck_assert_int_eq(total, 6);
     ck_assert_int_eq(r2.n, 2);
     ck_assert_str_eq(r2.action[0], "update");
     audit_rows_free(&r2);
     /* the audit log is append-only */
     ck_assert(!exec_ok("UPDATE project_audit SET actor='mallory'"));
     ck_assert(!exec_ok("DELETE FROM project_audit"));
-    ck_assert_int_eq(count("project_audit"), 4);
+    ck_assert_int_eq(count("project_audit"), 6);
     project_free(&g);
     project_free(&p);
     store_close(st);

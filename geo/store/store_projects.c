@@ -8,7 +8,9 @@
  *     version checks it under the write lock (BEGIN IMMEDIATE), so two writers of the same
  *     version cannot both succeed.
  *  3. The lists (partners, areas, sites, indicators) are stored as JSON arrays of strings, never
- *     NULL ("[]" for none). */
+ *     NULL ("[]" for none).
+ *  4. A project id is never reused (AUTOINCREMENT), not even after the newest project was
+ *     deleted: an audit row's project_id names one project for ever. */
 #include "hazmap/store_projects.h"
 #include "store_sqlite.h"
 
@@ -20,7 +22,7 @@
 #include <jansson.h>
 
 const char *const store_projects_schema_sql =
-    "CREATE TABLE projects(id INTEGER PRIMARY KEY, version INTEGER NOT NULL CHECK(version >= 1),"
+    "CREATE TABLE projects(id INTEGER PRIMARY KEY AUTOINCREMENT, version INTEGER NOT NULL CHECK(version >= 1),"
     " title TEXT NOT NULL, title_en TEXT, description TEXT, work_group TEXT NOT NULL,"
     " lead_unit TEXT, partners TEXT NOT NULL, type TEXT NOT NULL, target TEXT NOT NULL,"
     " areas TEXT NOT NULL, sites TEXT NOT NULL, buffer_m REAL NOT NULL, start_date TEXT NOT NULL,"
