@@ -96,8 +96,8 @@ static int list_cb(void *ud, const hz_project *p)
         json_array_append_new(x->arr, project_to_json(p));
         return 0;
     }
-    printf("%lld\t%s\t%s\t%s\t%s\t%s\n", (long long)p->id, p->group,
-           project_status_word(p->status), p->start, p->end[0] ? p->end : "-", p->title);
+    printf("%lld\t%s\t%s\t%s\t%s\t%s\n", (long long)p->id, p->group, project_status_word(p->status),
+           p->start, p->end[0] ? p->end : "-", p->title);
     return 0;
 }
 
@@ -169,12 +169,10 @@ int cmd_project(int argc, char **argv)
     snprintf(cmd, sizeof cmd, "project %s", verb);
     int is_list = strcmp(verb, "list") == 0, needs_id = !is_list && strcmp(verb, "add") != 0;
     int needs_json = strcmp(verb, "add") == 0 || strcmp(verb, "update") == 0;
-    const char *db = NULL, *json = NULL, *group = NULL, *status = NULL, *vtext = NULL,
-               *help = NULL;
+    const char *db = NULL, *json = NULL, *group = NULL, *status = NULL, *vtext = NULL, *help = NULL;
     /* list's --json is a flag; add's and update's names the file */
-    const cli_opt opts[] = {{"db", 1, &db},         {"json", !is_list, &json},
-                            {"group", 1, &group},   {"status", 1, &status},
-                            {"version", 1, &vtext}, {"help", 0, &help},
+    const cli_opt opts[] = {{"db", 1, &db},         {"json", !is_list, &json}, {"group", 1, &group},
+                            {"status", 1, &status}, {"version", 1, &vtext},    {"help", 0, &help},
                             {NULL, 0, NULL}};
     const char *pos[2];
     int npos = 0;
@@ -184,10 +182,10 @@ int cmd_project(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    const char *why = !db                               ? "--db PATH is required"
-                      : needs_json && !json             ? "--json FILE is required"
-                      : npos != (needs_id ? 1 : 0)      ? (needs_id ? "one project ID is needed"
-                                                                    : "no positional argument")
+    const char *why = !db                   ? "--db PATH is required"
+                      : needs_json && !json ? "--json FILE is required"
+                      : npos != (needs_id ? 1 : 0)
+                          ? (needs_id ? "one project ID is needed" : "no positional argument")
                       : !is_list && (group || status)   ? "--group and --status are list's"
                       : vtext && strcmp(verb, "delete") ? "--version is delete's"
                       : !needs_json && !is_list && json ? "--json is add's, update's and list's"

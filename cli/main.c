@@ -33,7 +33,8 @@ static const command commands[] = {
     {"token", cmd_token, "create API tokens for planners and editors"},
     {"render-tiles", cmd_render_tiles, "pre-render density tiles to MBTiles or z/x/y files"},
     {"publish", cmd_publish, "build and store a public release of noisy aggregates"},
-    {"project", cmd_project, "the safety-promotion projects registry: add, list, show, update, delete"},
+    {"project", cmd_project,
+     "the safety-promotion projects registry: add, list, show, update, delete"},
 };
 
 static void usage(FILE *out)

@@ -36,8 +36,8 @@ enum {
 };
 #define PROJ_BUFFER_MAX 5000.0 /* metres */
 
-static const char *const type_words[HZ_PTYPE_COUNT] = {
-    "engineering", "enforcement", "education", "environment", "services", "other"};
+static const char *const type_words[HZ_PTYPE_COUNT] = {"engineering", "enforcement", "education",
+                                                       "environment", "services",    "other"};
 static const char *const status_words[HZ_PSTATUS_COUNT] = {"planned", "active", "finished",
                                                            "stopped"};
 
@@ -91,8 +91,7 @@ static hz_status get_str(const json_t *obj, const char *name, size_t max, int re
     const char *s = json_string_value(v);
     size_t len = json_string_length(v);
     if (strlen(s) != len) return hz_fail(HZ_EINVAL, err, errlen, "%s: contains a NUL byte", name);
-    if (len > max)
-        return hz_fail(HZ_EINVAL, err, errlen, "%s: longer than %zu bytes", name, max);
+    if (len > max) return hz_fail(HZ_EINVAL, err, errlen, "%s: longer than %zu bytes", name, max);
     if (required && len == 0) return hz_fail(HZ_EINVAL, err, errlen, "%s: empty", name);
     if (!(*out = strdup(s))) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     return HZ_OK;
@@ -109,7 +108,8 @@ static hz_status get_list(const json_t *obj, const char *name, char ***out, size
     if (len > PROJ_LIST_MAX)
         return hz_fail(HZ_EINVAL, err, errlen, "%s: more than %d entries", name, PROJ_LIST_MAX);
     if (len == 0) return HZ_OK;
-    if (!(*out = calloc(len, sizeof **out))) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    if (!(*out = calloc(len, sizeof **out)))
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     for (size_t i = 0; i < len; i++) {
         const json_t *e = json_array_get(v, i);
         const char *s = json_string_value(e);
@@ -119,8 +119,7 @@ static hz_status get_list(const json_t *obj, const char *name, char ***out, size
                            PROJ_TITLE_MAX);
         for (size_t k = 0; k < i; k++)
             if (strcmp((*out)[k], s) == 0)
-                return hz_fail(HZ_EINVAL, err, errlen, "%s[%zu]: '%.64s' given twice", name, i,
-                               s);
+                return hz_fail(HZ_EINVAL, err, errlen, "%s[%zu]: '%.64s' given twice", name, i, s);
         if (!((*out)[i] = strdup(s))) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
         *n = i + 1;
     }
@@ -200,8 +199,8 @@ static hz_status get_stamp(const json_t *obj, const char *name, char out[21], ch
     return HZ_OK;
 }
 
-static hz_status get_int(const json_t *obj, const char *name, int64_t min, int64_t *out,
-                         char *err, size_t errlen)
+static hz_status get_int(const json_t *obj, const char *name, int64_t min, int64_t *out, char *err,
+                         size_t errlen)
 {
     const json_t *v = json_object_get(obj, name);
     if (!v || json_is_null(v)) return HZ_OK;
@@ -241,7 +240,8 @@ static hz_status check_target(const char *target, char *err, size_t errlen)
         if (s == HZ_OK && filter_set(&f, kv, eq + 1, msg, sizeof msg) != HZ_OK)
             s = hz_fail(HZ_EINVAL, err, errlen, "target: %s", msg);
     }
-    if (s == HZ_OK && (target[0] == '&' || target[strlen(target) - 1] == '&' || strstr(target, "&&")))
+    if (s == HZ_OK &&
+        (target[0] == '&' || target[strlen(target) - 1] == '&' || strstr(target, "&&")))
         s = hz_fail(HZ_EINVAL, err, errlen, "target: an empty name=value pair");
     free(buf);
     return s;
@@ -311,16 +311,17 @@ static int is_polygonal(const hz_project *p)
 }
 
 static const char *const members[] = {
-    "id",       "version", "title", "title_en", "description", "group",      "lead_unit",
-    "partners", "type",    "target", "areas",   "sites",       "geometry",   "buffer_m",
-    "start",    "end",     "status", "indicators", "created_at", "updated_at", NULL};
+    "id",       "version", "title",  "title_en",   "description", "group",      "lead_unit",
+    "partners", "type",    "target", "areas",      "sites",       "geometry",   "buffer_m",
+    "start",    "end",     "status", "indicators", "created_at",  "updated_at", NULL};
 
 static hz_status parse(const json_t *obj, hz_project *p, char *err, size_t errlen)
 {
     if (!json_is_object(obj)) return hz_fail(HZ_EINVAL, err, errlen, "project: not an object");
     const char *key;
     const json_t *val;
-    json_object_foreach ((json_t *)obj, key, val) {
+    json_object_foreach((json_t *)obj, key, val)
+    {
         int known = 0;
         for (size_t i = 0; members[i] && !known; i++)
             known = strcmp(members[i], key) == 0;
@@ -429,9 +430,9 @@ static json_t *geometry_json(const hz_project *p)
 
 json_t *project_to_json(const hz_project *p)
 {
-    assert(p->title && p->group && p->target);                        /* invariant 1 */
-    assert(!p->end[0] || strcmp(p->end, p->start) >= 0);              /* invariant 2 */
-    assert(p->wkb || (p->wkb_len == 0 && p->buffer_m == 0));           /* invariant 3 */
+    assert(p->title && p->group && p->target);               /* invariant 1 */
+    assert(!p->end[0] || strcmp(p->end, p->start) >= 0);     /* invariant 2 */
+    assert(p->wkb || (p->wkb_len == 0 && p->buffer_m == 0)); /* invariant 3 */
     json_t *geom = geometry_json(p);
     json_t *j = json_pack(
         "{s:I, s:I, s:s, s:o, s:o, s:s, s:o, s:o, s:s, s:s, s:o, s:o, s:o, s:f, s:s, s:o, s:s,"

@@ -35,8 +35,8 @@ static int visible(const hctx *c, const hz_project *p)
 
 /* The members the public is not shown: the units behind a project and the editing
  * bookkeeping. */
-static const char *const internal_members[] = {"lead_unit", "partners", "version", "created_at",
-                                               "updated_at", NULL};
+static const char *const internal_members[] = {"lead_unit",  "partners",   "version",
+                                               "created_at", "updated_at", NULL};
 
 /* Removes from j (a project's JSON or a feature's properties) what c's audience may not see. */
 static void public_view(const hctx *c, json_t *j)
@@ -161,9 +161,9 @@ void projroutes_list(hctx *c, const hreq *rq, hresp *rs)
         app_fail(rs, s, err);
         return;
     }
-    json_t *j = json_pack("{s:o, s:I, s:I}", "projects", x.items, "numberMatched",
-                          (json_int_t)x.matched, "numberReturned",
-                          (json_int_t)json_array_size(x.items));
+    json_t *j =
+        json_pack("{s:o, s:I, s:I}", "projects", x.items, "numberMatched", (json_int_t)x.matched,
+                  "numberReturned", (json_int_t)json_array_size(x.items));
     hresp_json(rs, 200, j, "application/json");
     json_decref(j);
     hresp_header(rs, "Cache-Control", "no-store");
@@ -329,7 +329,8 @@ static json_t *changed_members(const json_t *before, const json_t *after)
     for (int k = 0; k < 2 && out; k++) {
         const char *key;
         json_t *v;
-        json_object_foreach ((json_t *)all[k], key, v) {
+        json_object_foreach((json_t *)all[k], key, v)
+        {
             if (!strcmp(key, "version") || !strcmp(key, "updated_at")) continue;
             if (k == 1 && json_object_get(before, key)) continue; /* counted in the first pass */
             if (!json_equal(json_object_get(before, key), json_object_get(after, key)))
@@ -346,10 +347,10 @@ static int audit_cb(void *ud, const store_audit_rec *a)
     json_t *after = a->after ? json_loads(a->after, 0, NULL) : json_null();
     json_t *changed = changed_members(json_is_object(before) ? before : NULL,
                                       json_is_object(after) ? after : NULL);
-    json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)a->id,
-                          "project_id", (json_int_t)a->project_id, "at", a->at, "actor", a->actor,
-                          "action", a->action, "changed", changed, "before", before, "after",
-                          after);
+    json_t *o =
+        json_pack("{s:I, s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)a->id, "project_id",
+                  (json_int_t)a->project_id, "at", a->at, "actor", a->actor, "action", a->action,
+                  "changed", changed, "before", before, "after", after);
     if (!o || json_array_append_new(x->items, o)) x->oom = 1;
     return x->oom;
 }
@@ -421,8 +422,7 @@ static void bbox_grow(double bb[4], double x0, double y0, double x1, double y1)
 /* The geometry of p's feature and its box: the drawn location; else its areas' polygons as one
  * MultiPolygon (an area inside another listed area adds nothing); else null (bb left empty:
  * bb[0] > bb[2]). *kind says which ("drawn", "areas", "none"). New reference; NULL on OOM. */
-static json_t *feature_geometry(const hctx *c, const hz_project *p, double bb[4],
-                                const char **kind)
+static json_t *feature_geometry(const hctx *c, const hz_project *p, double bb[4], const char **kind)
 {
     bb[0] = bb[1] = INFINITY;
     bb[2] = bb[3] = -INFINITY;
@@ -492,25 +492,26 @@ static json_t *project_feature(const hctx *c, const hz_project *p, double bb[4])
         g ? g->name_en : NULL, "type", project_type_word(p->type), "status",
         project_status_word(p->status), "start", p->start, "end", p->end[0] ? p->end : NULL,
         "target", p->target, "areas", joined(p->areas, p->nareas, ", "), "sites",
-        joined(p->sites, p->nsites, ", "), "buffer_m", p->buffer_m, "location", kind,
-        "indicators", joined(p->indicators, p->nindicators, "; "), "lead_unit", p->lead_unit,
-        "partners", joined(p->partners, p->npartners, ", "), "version", (json_int_t)p->version,
-        "created_at", p->created_at, "updated_at", p->updated_at);
+        joined(p->sites, p->nsites, ", "), "buffer_m", p->buffer_m, "location", kind, "indicators",
+        joined(p->indicators, p->nindicators, "; "), "lead_unit", p->lead_unit, "partners",
+        joined(p->partners, p->npartners, ", "), "version", (json_int_t)p->version, "created_at",
+        p->created_at, "updated_at", p->updated_at);
     if (!props || !geom) {
         json_decref(props);
         json_decref(geom);
         return NULL;
     }
     public_view(c, props);
-    return json_pack("{s:s, s:I, s:o, s:o}", "type", "Feature", "id", (json_int_t)p->id,
-                     "geometry", geom, "properties", props);
+    return json_pack("{s:s, s:I, s:o, s:o}", "type", "Feature", "id", (json_int_t)p->id, "geometry",
+                     geom, "properties", props);
 }
 
 static json_t *projects_provenance(void)
 {
     return json_pack("{s:s, s:s}", "source", "the projects registry of the store (issue 12)",
-                     "geometry", "the drawn location; else the project's areas as one "
-                                 "MultiPolygon; else null (road sites only, or no location)");
+                     "geometry",
+                     "the drawn location; else the project's areas as one "
+                     "MultiPolygon; else null (road sites only, or no location)");
 }
 
 typedef struct items_ctx {
@@ -600,8 +601,8 @@ static json_t *op(const char *id, const char *summary, json_t *params, json_t *r
 static json_t *id_param(void)
 {
     return json_pack("{s:s, s:s, s:s, s:b, s:{s:s, s:i}}", "name", "id", "in", "path",
-                     "description", "the project's id", "required", 1, "schema", "type",
-                     "integer", "minimum", 1);
+                     "description", "the project's id", "required", 1, "schema", "type", "integer",
+                     "minimum", 1);
 }
 
 static json_t *int_param(const char *name, const char *desc, int min, int max, int def)
@@ -635,22 +636,20 @@ void projroutes_openapi(json_t *paths)
                                         "the projects of this working group (wgroups.h keys)",
                                         "required", 0, "schema", "type", "string"));
     json_array_append_new(
-        lp, json_pack("{s:s, s:s, s:s, s:b, s:{s:s, s:[s,s,s,s]}}", "name", "status", "in",
-                      "query", "description", "the projects with this status", "required", 0,
-                      "schema", "type", "string", "enum", "planned", "active", "finished",
-                      "stopped"));
-    json_array_append_new(lp, int_param("limit", "page size", 1, PROJ_MAX_LIMIT,
-                                        PROJ_DEFAULT_LIMIT));
-    json_array_append_new(lp, int_param("offset", "index of the first project", 0, 1000000000,
-                                        0));
+        lp, json_pack("{s:s, s:s, s:s, s:b, s:{s:s, s:[s,s,s,s]}}", "name", "status", "in", "query",
+                      "description", "the projects with this status", "required", 0, "schema",
+                      "type", "string", "enum", "planned", "active", "finished", "stopped"));
+    json_array_append_new(lp,
+                          int_param("limit", "page size", 1, PROJ_MAX_LIMIT, PROJ_DEFAULT_LIMIT));
+    json_array_append_new(lp, int_param("offset", "index of the first project", 0, 1000000000, 0));
     json_t *list_r = resp("200", "the projects the audience sees", NULL);
     resp("400", "invalid parameter", list_r);
     json_t *post_r = resp("201", "the new project (Location: its URL)", NULL);
     resp("400", "invalid body, naming the member", post_r);
     resp("401", "an editor or planner token is needed", post_r);
     resp("415", "the body is not application/json", post_r);
-    json_t *post = op("post_api_projects", "Registers a project (editors, planners)",
-                      json_array(), post_r, 1);
+    json_t *post =
+        op("post_api_projects", "Registers a project (editors, planners)", json_array(), post_r, 1);
     json_object_set_new(post, "requestBody", project_body());
     json_object_set_new(
         paths, "/api/projects",
@@ -673,31 +672,30 @@ void projroutes_openapi(json_t *paths)
     resp("401", "an editor or planner token is needed", del_r);
     resp("404", "no such project", del_r);
     resp("409", "the project is not at the version named", del_r);
-    json_t *del_params = json_pack("[o, o]", id_param(),
-                                   int_param("version", "delete only at this version", 1,
-                                             0x7fffffff, 1));
+    json_t *del_params =
+        json_pack("[o, o]", id_param(),
+                  int_param("version", "delete only at this version", 1, 0x7fffffff, 1));
     json_object_set_new(
         paths, "/api/projects/{id}",
         json_pack("{s:o, s:o, s:o}", "get",
-                  op("get_api_projects_id", "One project", json_pack("[o]", id_param()), get_r,
-                     0),
+                  op("get_api_projects_id", "One project", json_pack("[o]", id_param()), get_r, 0),
                   "put", put, "delete",
-                  op("delete_api_projects_id", "Deletes a project (editors, planners)",
-                     del_params, del_r, 1)));
+                  op("delete_api_projects_id", "Deletes a project (editors, planners)", del_params,
+                     del_r, 1)));
 
-    json_t *audit_params = json_pack(
-        "[o, o]", int_param("limit", "page size", 1, PROJ_MAX_LIMIT, AUDIT_DEFAULT_LIMIT),
-        int_param("offset", "index of the first row", 0, 1000000000, 0));
+    json_t *audit_params =
+        json_pack("[o, o]", int_param("limit", "page size", 1, PROJ_MAX_LIMIT, AUDIT_DEFAULT_LIMIT),
+                  int_param("offset", "index of the first row", 0, 1000000000, 0));
     json_t *a1 = resp("200", "a page of the audit log", NULL);
     resp("401", "a planner token is needed", a1);
     resp("403", "editors do not read the audit log", a1);
     json_t *a2 = json_deep_copy(a1);
     resp("404", "no such project, now or before", a2);
-    json_object_set_new(paths, "/api/projects/audit",
-                        json_pack("{s:o}", "get",
-                                  op("get_api_projects_audit",
-                                     "Every project's audit log (planners)",
-                                     json_deep_copy(audit_params), a1, 1)));
+    json_object_set_new(
+        paths, "/api/projects/audit",
+        json_pack("{s:o}", "get",
+                  op("get_api_projects_audit", "Every project's audit log (planners)",
+                     json_deep_copy(audit_params), a1, 1)));
     json_t *ap2 = json_deep_copy(audit_params);
     json_array_insert_new(ap2, 0, id_param());
     json_decref(audit_params);

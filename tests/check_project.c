@@ -208,8 +208,9 @@ START_TEST(test_strict)
     project_free(&p);
     /* buffer_m only around a point or line */
     json_object_set_new(j, "buffer_m", json_real(50));
-    json_object_set_new(j, "geometry", load("{\"type\": \"Polygon\", \"coordinates\": [[[0, 0],"
-                                            " [1, 0], [1, 1], [0, 0]]]}"));
+    json_object_set_new(j, "geometry",
+                        load("{\"type\": \"Polygon\", \"coordinates\": [[[0, 0],"
+                             " [1, 0], [1, 1], [0, 0]]]}"));
     ck_assert_int_eq(project_from_json(j, &p, err, sizeof err), HZ_EINVAL);
     ck_assert_msg(strncmp(err, "buffer_m:", 9) == 0, "%s", err);
     project_free(&p);
@@ -415,13 +416,11 @@ START_TEST(test_store_crud_and_audit)
     project_free(&other);
     ck_assert_int_eq(count("projects"), 2);
     /* delete: a stale version is refused, the right one deletes */
-    ck_assert_int_eq(store_project_delete(st, id, 1, "planner:bob", err, sizeof err),
-                     HZ_ECONFLICT);
+    ck_assert_int_eq(store_project_delete(st, id, 1, "planner:bob", err, sizeof err), HZ_ECONFLICT);
     ck_assert_int_eq(store_project_delete(st, id, 2, "planner:bob", err, sizeof err), HZ_OK);
     ck_assert_int_eq(store_project_get(st, id, &h, err, sizeof err), HZ_ENOTFOUND);
     project_free(&h);
-    ck_assert_int_eq(store_project_delete(st, id, 0, "planner:bob", err, sizeof err),
-                     HZ_ENOTFOUND);
+    ck_assert_int_eq(store_project_delete(st, id, 0, "planner:bob", err, sizeof err), HZ_ENOTFOUND);
     /* ids are not reused, not even the newest's after its delete */
     ck_assert_int_eq(store_project_delete(st, id2, 1, "cli", err, sizeof err), HZ_OK);
     parse_into(minimal, &other);

@@ -22,7 +22,8 @@
 #include <jansson.h>
 
 const char *const store_projects_schema_sql =
-    "CREATE TABLE projects(id INTEGER PRIMARY KEY AUTOINCREMENT, version INTEGER NOT NULL CHECK(version >= 1),"
+    "CREATE TABLE projects(id INTEGER PRIMARY KEY AUTOINCREMENT, version INTEGER NOT NULL "
+    "CHECK(version >= 1),"
     " title TEXT NOT NULL, title_en TEXT, description TEXT, work_group TEXT NOT NULL,"
     " lead_unit TEXT, partners TEXT NOT NULL, type TEXT NOT NULL, target TEXT NOT NULL,"
     " areas TEXT NOT NULL, sites TEXT NOT NULL, buffer_m REAL NOT NULL, start_date TEXT NOT NULL,"
@@ -171,8 +172,11 @@ static hz_status get_one(store *st, int64_t id, hz_project *p, char *err, size_t
     int rc = sqlite3_step(s);
     hz_status res = HZ_OK;
     if (rc == SQLITE_ROW) {
-        if (read_row(s, p)) res = hz_fail(HZ_ENOMEM, err, errlen, "reading project %lld: out of "
-                                          "memory or a malformed row", (long long)id);
+        if (read_row(s, p))
+            res = hz_fail(HZ_ENOMEM, err, errlen,
+                          "reading project %lld: out of "
+                          "memory or a malformed row",
+                          (long long)id);
     } else if (rc == SQLITE_DONE) {
         res = hz_fail(HZ_ENOTFOUND, err, errlen, "no project %lld", (long long)id);
     } else {
@@ -360,8 +364,7 @@ hz_status store_project_update(store *st, const hz_project *p, const char *actor
                                size_t errlen)
 {
     assert(actor && p->title && p->group);
-    if (p->version < 1)
-        return hz_fail(HZ_EINVAL, err, errlen, "version: required for an update");
+    if (p->version < 1) return hz_fail(HZ_EINVAL, err, errlen, "version: required for an update");
     hz_status res = store_begin(st, err, errlen);
     if (res != HZ_OK) return res;
     hz_project before, after;
@@ -384,8 +387,8 @@ hz_status store_project_update(store *st, const hz_project *p, const char *actor
     return finish(st, res, err, errlen);
 }
 
-hz_status store_project_delete(store *st, int64_t id, int64_t version, const char *actor,
-                               char *err, size_t errlen)
+hz_status store_project_delete(store *st, int64_t id, int64_t version, const char *actor, char *err,
+                               size_t errlen)
 {
     assert(actor);
     hz_status res = store_begin(st, err, errlen);
@@ -395,8 +398,8 @@ hz_status store_project_delete(store *st, int64_t id, int64_t version, const cha
     res = locked_get(st, id, version, &before, err, errlen);
     if (res == HZ_OK) {
         sqlite3_stmt *s;
-        if (sqlite3_prepare_v2(store_sqlite(st), "DELETE FROM projects WHERE id=?", -1, &s,
-                               NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(store_sqlite(st), "DELETE FROM projects WHERE id=?", -1, &s, NULL) !=
+            SQLITE_OK)
             res = pfail(st, err, errlen, "deleting project");
         if (res == HZ_OK) {
             sqlite3_bind_int64(s, 1, id);
@@ -431,8 +434,9 @@ hz_status store_projects_scan(store *st, const char *group, int status, store_pr
         hz_project p;
         if (read_row(s, &p)) {
             project_free(&p);
-            res = hz_fail(HZ_ENOMEM, err, errlen, "reading projects: out of memory or a "
-                                                  "malformed row");
+            res = hz_fail(HZ_ENOMEM, err, errlen,
+                          "reading projects: out of memory or a "
+                          "malformed row");
             break;
         }
         int stop = cb(ud, &p);

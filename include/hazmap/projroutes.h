@@ -13,12 +13,12 @@
  * and the items of the OGC API collection "projects" (collections.c): one feature per project,
  * its geometry the drawn location, else the project's areas as one MultiPolygon, else null.
  *
- * Who sees what (visible() and public_view() of projroutes.c are the one home of the rule): planners and editors
- * every project and member; the public the projects that have started (status active, finished
- * or stopped) without the organisational members lead_unit and partners and the editing
- * bookkeeping (version, created_at, updated_at), and never the audit log. Writes need an editor
- * or planner token (401 without one); the audit log a planner's (401 without a token, 403 for an
- * editor's). Each write is recorded with the token's role and label as its actor. */
+ * Who sees what (visible() and public_view() of projroutes.c are the one home of the rule):
+ * planners and editors every project and member; the public the projects that have started (status
+ * active, finished or stopped) without the organisational members lead_unit and partners and the
+ * editing bookkeeping (version, created_at, updated_at), and never the audit log. Writes need an
+ * editor or planner token (401 without one); the audit log a planner's (401 without a token, 403
+ * for an editor's). Each write is recorded with the token's role and label as its actor. */
 #ifndef HAZMAP_PROJROUTES_H
 #define HAZMAP_PROJROUTES_H
 

@@ -40,8 +40,8 @@ hz_status store_project_update(store *st, const hz_project *p, const char *actor
 
 /* Deletes project id (when version is not 0, only at that version: HZ_ECONFLICT otherwise) and
  * writes the "delete" audit row. HZ_ENOTFOUND without such a project. */
-hz_status store_project_delete(store *st, int64_t id, int64_t version, const char *actor,
-                               char *err, size_t errlen);
+hz_status store_project_delete(store *st, int64_t id, int64_t version, const char *actor, char *err,
+                               size_t errlen);
 
 /* Reads project id into *p (initialised by the call; free it with project_free(), also on
  * failure). HZ_ENOTFOUND without such a project. */

@@ -143,6 +143,13 @@ else
   bad "ogrinfo OAPIF: $(head -c 400 "$WORK/ogr.err")"
 fi
 
+for f in csv gpkg; do
+  rm -f "$WORK/dl.$f"
+  curl -s -o "$WORK/dl.$f" "$BASE/collections/projects/items?f=$f"
+  n=$(ogrinfo -ro -so -al "$WORK/dl.$f" 2>/dev/null | sed -n 's/^Feature Count: //p' | head -1)
+  check "f=$f: both projects, as OGR reads the file" test "$n" = 2
+done
+
 # ---- delete ----
 check "DELETE at a stale version: 409" test "$(req DELETE "/api/projects/$ID2?version=1" "${E[@]}")" = 409
 check "DELETE at version 2: 204" test "$(req DELETE "/api/projects/$ID2?version=2" "${E[@]}")" = 204
