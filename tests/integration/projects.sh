@@ -6,7 +6,7 @@
 # body, 415 for a body that is not JSON; what the public sees (started projects only, without the
 # units behind them); the OGC API collection `projects` read by GDAL's OAPIF driver (ogrinfo);
 # and `hazmap project` on the CLI against the same store. Env: HAZMAP (binary, default
-# build/hazmap). Exit 1 on any failure.
+# build/hazmap); KEEP=1 keeps the scratch directory. Exit 1 on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 HAZMAP=${HAZMAP:-build/hazmap}
