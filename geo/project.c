@@ -247,6 +247,22 @@ static hz_status check_target(const char *target, char *err, size_t errlen)
     return s;
 }
 
+static char *const json_opts[] = {(char *)"COORDINATE_PRECISION=7", NULL};
+
+/* g (consumed) with its coordinates rounded to 1e-7 degrees (about 1 cm, below any drawing's
+ * precision), as project_to_json() writes them: the geometry is checked and stored as it will be
+ * read back, so what project_to_json() writes reads back to itself (invariant 3 holds of it). NULL
+ * when g is NULL or on OOM. */
+static OGRGeometryH rounded(OGRGeometryH g)
+{
+    if (!g) return NULL;
+    char *text = OGR_G_ExportToJsonEx(g, (char **)json_opts);
+    OGR_G_DestroyGeometry(g);
+    OGRGeometryH r = text ? OGR_G_CreateGeometryFromJson(text) : NULL;
+    CPLFree(text);
+    return r;
+}
+
 /* The drawn geometry (a GeoJSON geometry object, or null) into p->wkb through OGR; invariant 3. */
 static hz_status get_geometry(const json_t *obj, hz_project *p, char *err, size_t errlen)
 {
@@ -262,7 +278,7 @@ static hz_status get_geometry(const json_t *obj, hz_project *p, char *err, size_
     /* OGR's reader and GEOS's validity check explain a refusal through GDAL's error handler
      * (stderr): the messages below are the caller's */
     CPLPushErrorHandler(CPLQuietErrorHandler);
-    OGRGeometryH g = OGR_G_CreateGeometryFromJson(text);
+    OGRGeometryH g = rounded(OGR_G_CreateGeometryFromJson(text));
     free(text);
     if (!g) {
         CPLPopErrorHandler();
@@ -420,8 +436,7 @@ static json_t *geometry_json(const hz_project *p)
     if (!p->wkb) return json_null();
     OGRGeometryH g = NULL;
     if (OGR_G_CreateFromWkb(p->wkb, NULL, &g, (int)p->wkb_len) != OGRERR_NONE) return NULL;
-    char *opts[] = {(char *)"COORDINATE_PRECISION=7", NULL};
-    char *text = OGR_G_ExportToJsonEx(g, opts);
+    char *text = OGR_G_ExportToJsonEx(g, (char **)json_opts);
     OGR_G_DestroyGeometry(g);
     json_t *j = text ? json_loads(text, 0, NULL) : NULL;
     CPLFree(text);

@@ -109,6 +109,24 @@ START_TEST(test_minimal_and_defaults)
     json_decref(out);
     json_decref(in);
     project_free(&p);
+
+    /* a drawn geometry is kept to 1e-7 degrees (about 1 cm), as it is written: the round trip is
+     * exact from the first write on */
+    in = load("{\"title\": \"t\", \"group\": \"traffic\", \"type\": \"engineering\","
+              " \"start\": \"2014-01-01\", \"geometry\": {\"type\": \"LineString\","
+              " \"coordinates\": [[104.123456789, 30.00000004], [104.2, 30.1]]}}");
+    ck_assert_msg(project_from_json(in, &p, err, sizeof err) == HZ_OK, "%s", err);
+    double x, y;
+    memcpy(&x, p.wkb + 9, 8); /* little-endian LINESTRING: order, type, count, then x0 y0 */
+    memcpy(&y, p.wkb + 17, 8);
+    ck_assert(x == 104.1234568 && y == 30.0);
+    out = project_to_json(&p);
+    const json_t *c0 =
+        json_array_get(json_object_get(json_object_get(out, "geometry"), "coordinates"), 0);
+    ck_assert(json_real_value(json_array_get(c0, 0)) == 104.1234568);
+    json_decref(out);
+    json_decref(in);
+    project_free(&p);
 }
 END_TEST
 
