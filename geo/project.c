@@ -345,7 +345,7 @@ static hz_status parse(const json_t *obj, hz_project *p, char *err, size_t errle
     }
     hz_status s;
     if ((s = get_int(obj, "id", 0, &p->id, err, errlen)) ||
-        (s = get_int(obj, "version", 1, &p->version, err, errlen)) ||
+        (s = get_int(obj, "version", 0, &p->version, err, errlen)) ||
         (s = get_str(obj, "title", PROJ_TITLE_MAX, 1, &p->title, err, errlen)) ||
         (s = get_str(obj, "title_en", PROJ_TITLE_MAX, 0, &p->title_en, err, errlen)) ||
         (s = get_str(obj, "description", PROJ_TEXT_MAX, 0, &p->description, err, errlen)) ||

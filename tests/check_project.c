@@ -184,7 +184,7 @@ static const struct {
     {"buffer_m", "100000", "buffer_m"},
     {"id", "-1", "id"},
     {"id", "1.5", "id"},
-    {"version", "0", "version"},
+    {"version", "-1", "version"},
     {"created_at", "\"yesterday\"", "created_at"},
     {"updated_at", "\"2014-01-01T25:00:00Z\"", "updated_at"},
 };
