@@ -421,8 +421,11 @@ static void bbox_grow(double bb[4], double x0, double y0, double x1, double y1)
 
 /* The geometry of p's feature and its box: the drawn location; else its areas' polygons as one
  * MultiPolygon (an area inside another listed area adds nothing); else null (bb left empty:
- * bb[0] > bb[2]). *kind says which ("drawn", "areas", "none"). New reference; NULL on OOM. */
-static json_t *feature_geometry(const hctx *c, const hz_project *p, double bb[4], const char **kind)
+ * bb[0] > bb[2]). *kind says which ("drawn", "areas", "sites", "none"). With build 0 only the box
+ * and kind are found (a feature off the page costs no GeoJSON) and the answer is null. New
+ * reference; NULL on OOM. */
+static json_t *feature_geometry(const hctx *c, const hz_project *p, int build, double bb[4],
+                                const char **kind)
 {
     bb[0] = bb[1] = INFINITY;
     bb[2] = bb[3] = -INFINITY;
@@ -432,11 +435,12 @@ static json_t *feature_geometry(const hctx *c, const hz_project *p, double bb[4]
         for (size_t i = 0; g && i < g->npoints; i++)
             bbox_grow(bb, g->xy[2 * i], g->xy[2 * i + 1], g->xy[2 * i], g->xy[2 * i + 1]);
         wkb_geom_free(g);
-        return geojson_from_wkb(p->wkb, p->wkb_len);
+        return build ? geojson_from_wkb(p->wkb, p->wkb_len) : json_null();
     }
     const hz_area *areas = c->snap ? incset_areas(c->snap) : NULL;
-    json_t *polys = json_array();
-    for (size_t i = 0; polys && areas && i < p->nareas; i++) {
+    json_t *polys = build ? json_array() : NULL;
+    size_t used = 0;
+    for (size_t i = 0; (polys || !build) && areas && i < p->nareas; i++) {
         int32_t a = incset_area_find(c->snap, p->areas[i]);
         if (a < 0) continue; /* removed since the project was written */
         int inside = 0;
@@ -445,18 +449,19 @@ static json_t *feature_geometry(const hctx *c, const hz_project *p, double bb[4]
             inside = b >= 0 && b != a && incset_area_within(c->snap, a, b);
         }
         if (inside) continue;
+        used++;
+        bbox_grow(bb, areas[a].minlon, areas[a].minlat, areas[a].maxlon, areas[a].maxlat);
+        if (!build) continue;
         json_t *g = geojson_from_wkb(areas[a].wkb, areas[a].wkb_len);
         json_t *coords = json_object_get(g, "coordinates");
         if (json_is_array(coords)) json_array_extend(polys, coords); /* MULTIPOLYGON's parts */
         json_decref(g);
-        bbox_grow(bb, areas[a].minlon, areas[a].minlat, areas[a].maxlon, areas[a].maxlat);
     }
-    if (json_array_size(polys)) {
-        *kind = "areas";
+    if (build && !polys) return NULL;
+    *kind = used ? "areas" : p->nsites ? "sites" : "none";
+    if (build && json_array_size(polys))
         return json_pack("{s:s, s:o}", "type", "MultiPolygon", "coordinates", polys);
-    }
     json_decref(polys);
-    *kind = p->nsites ? "sites" : "none";
     return json_null();
 }
 
@@ -482,7 +487,7 @@ static json_t *joined(char *const *v, size_t n, const char *sep)
 static json_t *project_feature(const hctx *c, const hz_project *p, double bb[4])
 {
     const char *kind = "none";
-    json_t *geom = feature_geometry(c, p, bb, &kind);
+    json_t *geom = feature_geometry(c, p, 1, bb, &kind);
     const wgroup *g = wgroup_find(p->group);
     json_t *props = json_pack(
         "{s:I, s:s, s:s?, s:s?, s:s, s:s?, s:s?, s:s, s:s, s:s, s:s?, s:s, s:o, s:o, s:f, s:s,"
@@ -526,14 +531,17 @@ static int items_cb(void *ud, const hz_project *p)
     items_ctx *x = ud;
     if (!visible(x->c, p)) return 0;
     double bb[4];
+    const char *kind;
+    json_decref(feature_geometry(x->c, p, 0, bb, &kind)); /* the box only */
+    /* with a bbox, a feature without geometry matches nothing */
+    int hit = !x->pg->has_bbox || (bb[0] <= bb[2] && paging_bbox_hits(x->pg, bb));
+    if (!hit || !paging_match(x->page)) return 0;
     json_t *f = project_feature(x->c, p, bb);
     if (!f) {
         x->oom = 1;
         return 1;
     }
-    /* with a bbox, a feature without geometry matches nothing */
-    int hit = !x->pg->has_bbox || (bb[0] <= bb[2] && paging_bbox_hits(x->pg, bb));
-    if (hit && paging_match(x->page)) paging_add_json(x->page, f);
+    paging_add_json(x->page, f);
     json_decref(f);
     return 0;
 }
