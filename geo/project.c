@@ -2,7 +2,7 @@
  * the CLI share, and the writer.
  *
  * The members (API.md, "Projects"): id, version, title, title_en, description, group,
- * lead_unit, partners, type, target, areas, sites, geometry, buffer_m, start, end, status,
+ * lead_unit, partners, type, target, areas, sites, location, buffer_m, start, end, status,
  * indicators, created_at, updated_at. id, version, created_at and updated_at are the store's:
  * read (so that what project_to_json() writes reads back), never trusted by the store.
  *
@@ -263,17 +263,19 @@ static OGRGeometryH rounded(OGRGeometryH g)
     return r;
 }
 
-/* The drawn geometry (a GeoJSON geometry object, or null) into p->wkb through OGR; invariant 3. */
+/* The drawn location (member location: a GeoJSON geometry object, or null) into p->wkb through
+ * OGR; invariant 3. */
 static hz_status get_geometry(const json_t *obj, hz_project *p, char *err, size_t errlen)
 {
-    const json_t *v = json_object_get(obj, "geometry");
+    const json_t *v = json_object_get(obj, "location");
     if (!v || json_is_null(v)) return HZ_OK;
-    if (!json_is_object(v)) return hz_fail(HZ_EINVAL, err, errlen, "geometry: not an object");
+    if (!json_is_object(v))
+        return hz_fail(HZ_EINVAL, err, errlen, "location: not a GeoJSON geometry object");
     char *text = json_dumps(v, JSON_COMPACT);
     if (!text) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     if (strlen(text) > PROJ_GEOM_MAX) {
         free(text);
-        return hz_fail(HZ_EINVAL, err, errlen, "geometry: larger than %d bytes", PROJ_GEOM_MAX);
+        return hz_fail(HZ_EINVAL, err, errlen, "location: larger than %d bytes", PROJ_GEOM_MAX);
     }
     /* OGR's reader and GEOS's validity check explain a refusal through GDAL's error handler
      * (stderr): the messages below are the caller's */
@@ -282,7 +284,7 @@ static hz_status get_geometry(const json_t *obj, hz_project *p, char *err, size_
     free(text);
     if (!g) {
         CPLPopErrorHandler();
-        return hz_fail(HZ_EINVAL, err, errlen, "geometry: not a GeoJSON geometry");
+        return hz_fail(HZ_EINVAL, err, errlen, "location: not a GeoJSON geometry");
     }
     hz_status s = HZ_OK;
     OGRwkbGeometryType t = OGR_G_GetGeometryType(g);
@@ -290,28 +292,28 @@ static hz_status get_geometry(const json_t *obj, hz_project *p, char *err, size_
     if (t != wkbPoint && t != wkbLineString && t != wkbPolygon && t != wkbMultiPoint &&
         t != wkbMultiLineString && t != wkbMultiPolygon)
         s = hz_fail(HZ_EINVAL, err, errlen,
-                    "geometry: a 2D Point, LineString, Polygon or their Multi* forms, not %s",
+                    "location: a 2D Point, LineString, Polygon or their Multi* forms, not %s",
                     OGRGeometryTypeToName(t));
     else if (OGR_G_IsEmpty(g))
-        s = hz_fail(HZ_EINVAL, err, errlen, "geometry: empty");
+        s = hz_fail(HZ_EINVAL, err, errlen, "location: empty");
     if (s == HZ_OK) {
         OGR_G_GetEnvelope(g, &e);
         if (!isfinite(e.MinX) || !isfinite(e.MaxX) || !isfinite(e.MinY) || !isfinite(e.MaxY) ||
             e.MinX < -180 || e.MaxX > 180 || e.MinY < -90 || e.MaxY > 90)
             s = hz_fail(HZ_EINVAL, err, errlen,
-                        "geometry: coordinates outside longitude -180..180, latitude -90..90");
+                        "location: coordinates outside longitude -180..180, latitude -90..90");
     }
     int valid = s == HZ_OK && OGR_G_IsValid(g);
     if (s == HZ_OK && !valid)
         s = hz_fail(HZ_EINVAL, err, errlen,
-                    "geometry: not valid (a self-intersecting or unclosed ring, a line of one "
+                    "location: not valid (a self-intersecting or unclosed ring, a line of one "
                     "point)");
     if (s == HZ_OK) {
         size_t n = (size_t)OGR_G_WkbSize(g);
         if (!(p->wkb = malloc(n)))
             s = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
         else if (OGR_G_ExportToWkb(g, wkbNDR, p->wkb) != OGRERR_NONE)
-            s = hz_fail(HZ_EINVAL, err, errlen, "geometry: cannot be written as WKB");
+            s = hz_fail(HZ_EINVAL, err, errlen, "location: cannot be written as WKB");
         else
             p->wkb_len = n;
     }
@@ -328,7 +330,7 @@ static int is_polygonal(const hz_project *p)
 
 static const char *const members[] = {
     "id",       "version", "title",  "title_en",   "description", "group",      "lead_unit",
-    "partners", "type",    "target", "areas",      "sites",       "geometry",   "buffer_m",
+    "partners", "type",    "target", "areas",      "sites",       "location",   "buffer_m",
     "start",    "end",     "status", "indicators", "created_at",  "updated_at", NULL};
 
 static hz_status parse(const json_t *obj, hz_project *p, char *err, size_t errlen)
@@ -398,10 +400,10 @@ static hz_status parse(const json_t *obj, hz_project *p, char *err, size_t errle
     }
     if (p->buffer_m > 0 && (!p->wkb || is_polygonal(p)))
         return hz_fail(HZ_EINVAL, err, errlen,
-                       "buffer_m: only around a drawn point or line (geometry)");
+                       "buffer_m: only around a drawn point or line (location)");
     if (!p->nareas && !p->nsites && !p->wkb)
         return hz_fail(HZ_EINVAL, err, errlen,
-                       "location: give areas, sites or a geometry (none was given)");
+                       "location: give areas, sites or a drawn location (none was given)");
     return HZ_OK;
 }
 
@@ -456,7 +458,7 @@ json_t *project_to_json(const hz_project *p)
         str_or_null(p->title_en), "description", str_or_null(p->description), "group", p->group,
         "lead_unit", str_or_null(p->lead_unit), "partners", list_json(p->partners, p->npartners),
         "type", project_type_word(p->type), "target", p->target, "areas",
-        list_json(p->areas, p->nareas), "sites", list_json(p->sites, p->nsites), "geometry", geom,
+        list_json(p->areas, p->nareas), "sites", list_json(p->sites, p->nsites), "location", geom,
         "buffer_m", p->buffer_m, "start", p->start, "end", str_or_null(p->end[0] ? p->end : NULL),
         "status", project_status_word(p->status), "indicators",
         list_json(p->indicators, p->nindicators), "created_at",

@@ -497,10 +497,10 @@ static json_t *project_feature(const hctx *c, const hz_project *p, double bb[4])
         g ? g->name_en : NULL, "type", project_type_word(p->type), "status",
         project_status_word(p->status), "start", p->start, "end", p->end[0] ? p->end : NULL,
         "target", p->target, "areas", joined(p->areas, p->nareas, ", "), "sites",
-        joined(p->sites, p->nsites, ", "), "buffer_m", p->buffer_m, "location", kind, "indicators",
-        joined(p->indicators, p->nindicators, "; "), "lead_unit", p->lead_unit, "partners",
-        joined(p->partners, p->npartners, ", "), "version", (json_int_t)p->version, "created_at",
-        p->created_at, "updated_at", p->updated_at);
+        joined(p->sites, p->nsites, ", "), "buffer_m", p->buffer_m, "located_by", kind,
+        "indicators", joined(p->indicators, p->nindicators, "; "), "lead_unit", p->lead_unit,
+        "partners", joined(p->partners, p->npartners, ", "), "version", (json_int_t)p->version,
+        "created_at", p->created_at, "updated_at", p->updated_at);
     if (!props || !geom) {
         json_decref(props);
         json_decref(geom);

@@ -25,7 +25,7 @@ static const char *const full_json =
     " \"lead_unit\": \"区卫健局\", \"partners\": [\"街道办\", \"社区卫生服务中心\"],"
     " \"type\": \"education\", \"target\": \"mechanism=fall&age=65-\","
     " \"areas\": [\"510104\"], \"sites\": [\"j12\", \"s3\"],"
-    " \"geometry\": {\"type\": \"Polygon\", \"coordinates\": [[[104.05, 30.6], [104.06, 30.6],"
+    " \"location\": {\"type\": \"Polygon\", \"coordinates\": [[[104.05, 30.6], [104.06, 30.6],"
     " [104.06, 30.61], [104.05, 30.61], [104.05, 30.6]]]}, \"buffer_m\": 0.0,"
     " \"start\": \"2014-01-01\", \"end\": \"2014-12-31\", \"status\": \"active\","
     " \"indicators\": [\"falls per 100,000 aged 65+\"], \"created_at\": \"2014-01-02T03:04:05Z\","
@@ -85,7 +85,7 @@ static size_t point_wkb(unsigned char *buf, double x, double y)
 START_TEST(test_minimal_and_defaults)
 {
     json_t *in = load("{\"title\": \"t\", \"group\": \"traffic\", \"type\": \"engineering\","
-                      " \"start\": \"2016-02-29\", \"geometry\": {\"type\": \"Point\","
+                      " \"start\": \"2016-02-29\", \"location\": {\"type\": \"Point\","
                       " \"coordinates\": [104.08, 30.65]}, \"buffer_m\": 150}");
     hz_project p;
     char err[256];
@@ -104,7 +104,7 @@ START_TEST(test_minimal_and_defaults)
     ck_assert(json_is_null(json_object_get(out, "end")));
     ck_assert(json_is_null(json_object_get(out, "title_en")));
     ck_assert_str_eq(json_string_value(json_object_get(out, "status")), "planned");
-    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(out, "geometry"), "type")),
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(out, "location"), "type")),
                      "Point");
     json_decref(out);
     json_decref(in);
@@ -113,7 +113,7 @@ START_TEST(test_minimal_and_defaults)
     /* a drawn geometry is kept to 1e-7 degrees (about 1 cm), as it is written: the round trip is
      * exact from the first write on */
     in = load("{\"title\": \"t\", \"group\": \"traffic\", \"type\": \"engineering\","
-              " \"start\": \"2014-01-01\", \"geometry\": {\"type\": \"LineString\","
+              " \"start\": \"2014-01-01\", \"location\": {\"type\": \"LineString\","
               " \"coordinates\": [[104.123456789, 30.00000004], [104.2, 30.1]]}}");
     ck_assert_msg(project_from_json(in, &p, err, sizeof err) == HZ_OK, "%s", err);
     double x, y;
@@ -122,7 +122,7 @@ START_TEST(test_minimal_and_defaults)
     ck_assert(x == 104.1234568 && y == 30.0);
     out = project_to_json(&p);
     const json_t *c0 =
-        json_array_get(json_object_get(json_object_get(out, "geometry"), "coordinates"), 0);
+        json_array_get(json_object_get(json_object_get(out, "location"), "coordinates"), 0);
     ck_assert(json_real_value(json_array_get(c0, 0)) == 104.1234568);
     json_decref(out);
     json_decref(in);
@@ -168,17 +168,17 @@ static const struct {
     {"start", "\"2014-01-01T00:00:00Z\"", "start"},
     {"end", "\"2013-12-31\"", "end"},
     {"end", "\"31/12/2014\"", "end"},
-    {"geometry", "[104, 30]", "geometry"},
-    {"geometry", "{\"type\": \"Point\", \"coordinates\": [200, 30]}", "geometry"},
-    {"geometry", "{\"type\": \"Point\", \"coordinates\": [104, 30, 5]}", "geometry"},
-    {"geometry", "{\"type\": \"Circle\", \"coordinates\": [104, 30]}", "geometry"},
-    {"geometry",
+    {"location", "[104, 30]", "location"},
+    {"location", "{\"type\": \"Point\", \"coordinates\": [200, 30]}", "location"},
+    {"location", "{\"type\": \"Point\", \"coordinates\": [104, 30, 5]}", "location"},
+    {"location", "{\"type\": \"Circle\", \"coordinates\": [104, 30]}", "location"},
+    {"location",
      "{\"type\": \"GeometryCollection\", \"geometries\": [{\"type\": \"Point\","
      " \"coordinates\": [104, 30]}]}",
-     "geometry"},
-    {"geometry",
+     "location"},
+    {"location",
      "{\"type\": \"Polygon\", \"coordinates\": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}",
-     "geometry"},
+     "location"},
     {"buffer_m", "-1", "buffer_m"},
     {"buffer_m", "\"100\"", "buffer_m"},
     {"buffer_m", "100000", "buffer_m"},
@@ -226,7 +226,7 @@ START_TEST(test_strict)
     project_free(&p);
     /* buffer_m only around a point or line */
     json_object_set_new(j, "buffer_m", json_real(50));
-    json_object_set_new(j, "geometry",
+    json_object_set_new(j, "location",
                         load("{\"type\": \"Polygon\", \"coordinates\": [[[0, 0],"
                              " [1, 0], [1, 1], [0, 0]]]}"));
     ck_assert_int_eq(project_from_json(j, &p, err, sizeof err), HZ_EINVAL);
@@ -648,7 +648,7 @@ START_TEST(test_schema2_migrated)
     ck_assert_msg(st != NULL, "%s", err);
     hz_project p;
     parse_into("{\"title\": \"t\", \"group\": \"fire\", \"type\": \"environment\","
-               " \"start\": \"2014-01-01\", \"geometry\": {\"type\": \"LineString\","
+               " \"start\": \"2014-01-01\", \"location\": {\"type\": \"LineString\","
                " \"coordinates\": [[104.05, 30.6], [104.06, 30.61]]}, \"buffer_m\": 30}",
                &p);
     int64_t id;

@@ -39,7 +39,7 @@ PROJECT = {"title": "老年人防跌倒", "title_en": "Falls prevention for the 
            "target": "mechanism=fall&age=65-", "areas": ["510104"], "start": "2014-01-01",
            "end": "2014-12-31", "status": "active", "indicators": ["falls per 100,000 aged 65+"]}
 PROJECT2 = {"title": "路口渠化改造", "group": "traffic", "type": "engineering", "target": "mechanism=traffic",
-            "geometry": {"type": "Point", "coordinates": [104.0812, 30.6571]}, "buffer_m": 150,
+            "location": {"type": "Point", "coordinates": [104.0812, 30.6571]}, "buffer_m": 150,
             "start": "2014-06-01", "status": "planned"}
 PROJECT2_V1 = dict(PROJECT2, status="active", version=1)
 

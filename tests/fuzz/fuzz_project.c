@@ -6,7 +6,7 @@
  *     member of the project or the object itself ("project", "location");
  *   - an accepted project holds project.c's invariants: title, group and target set, start a
  *     date YYYY-MM-DD, end empty or not before start, buffer_m in 0..5000 and 0 without a
- *     geometry, a location;
+ *     drawn location, and a location;
  *   - what project_to_json() writes of it reads back, and writes the same object again (the API's
  *     GET-then-PUT round trip and the audit log's before/after never change a project). */
 #include "fuzzutil.h"
@@ -18,7 +18,7 @@
 
 static const char *const named[] = {"project",    "location",    "id",    "version",   "title",
                                     "title_en",   "description", "group", "lead_unit", "partners",
-                                    "type",       "target",      "areas", "sites",     "geometry",
+                                    "type",       "target",      "areas", "sites",     "location",
                                     "buffer_m",   "start",       "end",   "status",    "indicators",
                                     "created_at", "updated_at",  NULL};
 

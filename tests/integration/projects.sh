@@ -50,7 +50,7 @@ cat > "$WORK/falls.json" <<'EOF'
 EOF
 cat > "$WORK/junction.json" <<'EOF'
 {"title": "路口渠化改造", "group": "traffic", "type": "engineering", "target": "mechanism=traffic",
- "geometry": {"type": "Point", "coordinates": [104.0812, 30.6571]}, "buffer_m": 150,
+ "location": {"type": "Point", "coordinates": [104.0812, 30.6571]}, "buffer_m": 150,
  "start": "2014-06-01", "status": "planned", "lead_unit": "交警大队"}
 EOF
 
@@ -61,11 +61,11 @@ s=$(req POST /api/projects "${P[@]}" "${J[@]}" --data-binary @"$WORK/falls.json"
 check "planner POSTs a project: 201" test "$s" = 201
 ID1=$(python3 -c "import json; print(json.load(open('$B'))['id'])" 2>/dev/null)
 check "  Location names it" grep -qi "^Location: $BASE/api/projects/$ID1" "$WORK/h1"
-check "  version 1, fields as sent" py "$B" "d['version']==1 and d['title']=='老年人防跌倒' and d['partners']==['街道办事处','社区卫生服务中心'] and d['status']=='active' and d['end']=='2014-12-31' and d['geometry'] is None"
+check "  version 1, fields as sent" py "$B" "d['version']==1 and d['title']=='老年人防跌倒' and d['partners']==['街道办事处','社区卫生服务中心'] and d['status']=='active' and d['end']=='2014-12-31' and d['location'] is None"
 s=$(req POST /api/projects "${E[@]}" "${J[@]}" --data-binary @"$WORK/junction.json")
 check "editor POSTs a project: 201" test "$s" = 201
 ID2=$(python3 -c "import json; print(json.load(open('$B'))['id'])" 2>/dev/null)
-check "  its point and buffer" py "$B" "d['geometry']=={'type':'Point','coordinates':[104.0812,30.6571]} and d['buffer_m']==150"
+check "  its point and buffer" py "$B" "d['location']=={'type':'Point','coordinates':[104.0812,30.6571]} and d['buffer_m']==150"
 check "  stored as a SpatiaLite point (sqlite3 + SpatiaLite)" test "$(sqlite3 "$DB" "SELECT load_extension('mod_spatialite'); SELECT ST_AsText(geom) FROM projects WHERE id=$ID2" 2>/dev/null | tail -1)" = "POINT(104.0812 30.6571)"
 
 # ---- malformed ----
@@ -79,7 +79,7 @@ bad400 "bad date" '{"title":"t","group":"fire","type":"other","start":"2014-02-3
 bad400 "end before start" '{"title":"t","group":"fire","type":"other","start":"2014-02-01","end":"2014-01-01","areas":["510104"]}' "end:"
 bad400 "unknown area" '{"title":"t","group":"fire","type":"other","start":"2014-01-01","areas":["999"]}' "areas[0]:"
 bad400 "bad target" '{"title":"t","group":"fire","type":"other","start":"2014-01-01","areas":["510104"],"target":"mechanism=rocket"}' "target:"
-bad400 "bad geometry" '{"title":"t","group":"fire","type":"other","start":"2014-01-01","geometry":{"type":"Point","coordinates":[500,0]}}' "geometry:"
+bad400 "bad location" '{"title":"t","group":"fire","type":"other","start":"2014-01-01","location":{"type":"Point","coordinates":[500,0]}}' "location:"
 bad400 "not JSON" '{"title":' "body:"
 bad400 "duplicate member" '{"title":"t","title":"u","group":"fire","type":"other","start":"2014-01-01","areas":["510104"]}' "body:"
 check "a body that is not JSON: 415" test "$(req POST /api/projects "${P[@]}" -H 'Content-Type: text/plain' --data-binary @"$WORK/falls.json")" = 415
@@ -129,7 +129,7 @@ check "the public now sees the started junction" sh -c "curl -s '$BASE/api/proje
 # ---- the OGC API collection, read by GDAL ----
 check "projects in /collections for the public" sh -c "curl -s '$BASE/collections' | python3 -c \"import json,sys; sys.exit(0 if 'projects' in [c['id'] for c in json.load(sys.stdin)['collections']] else 1)\""
 check "items (public): 200" test "$(req GET /collections/projects/items)" = 200
-check "  two features: the areas' MultiPolygon and the drawn point; flat properties, no units" py "$B" "[f['id'] for f in d['features']]==[$ID1,$ID2] and d['features'][0]['geometry']['type']=='MultiPolygon' and d['features'][1]['geometry']['type']=='Point' and d['features'][0]['properties']['areas']=='510104' and d['features'][0]['properties']['location']=='areas' and 'lead_unit' not in d['features'][0]['properties']"
+check "  two features: the areas' MultiPolygon and the drawn point; flat properties, no units" py "$B" "[f['id'] for f in d['features']]==[$ID1,$ID2] and d['features'][0]['geometry']['type']=='MultiPolygon' and d['features'][1]['geometry']['type']=='Point' and d['features'][0]['properties']['areas']=='510104' and d['features'][0]['properties']['located_by']=='areas' and 'lead_unit' not in d['features'][0]['properties']"
 req GET /collections/projects/items "${P[@]}" > /dev/null
 check "items (planner): the units as text" py "$B" "d['features'][0]['properties']['partners']=='街道办事处, 社区卫生服务中心' and d['features'][1]['properties']['lead_unit']=='交警大队'"
 check "bbox around the point: the point and the district around it" sh -c "curl -s '$BASE/collections/projects/items?bbox=104.08,30.65,104.09,30.66' | python3 -c \"import json,sys; d=json.load(sys.stdin); sys.exit(0 if d['numberMatched']==2 else 1)\""
