@@ -20,7 +20,7 @@ int cmd_blackspots(int argc, char **argv);
 int cmd_screen(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
-int cmd_project_eval(int argc, char **argv);
+int cmd_project_evaluate(int argc, char **argv); /* argv[0] = "project evaluate" */
 int cmd_link(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_token(int argc, char **argv);

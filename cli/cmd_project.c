@@ -21,6 +21,7 @@ static const char *const usage_text =
     "       hazmap project show   --db PATH ID\n"
     "       hazmap project update --db PATH ID --json FILE|-\n"
     "       hazmap project delete --db PATH ID [--version V]\n"
+    "       hazmap project evaluate --db PATH (ID | --json FILE) [...]  (--help for its options)\n"
     "  The safety-promotion projects of the working groups (API.md, \"Projects\"). add and\n"
     "  update read one project as JSON (- for standard input); update needs the \"version\"\n"
     "  the project was read at and fails when it changed since. add, show and update print\n"
@@ -152,6 +153,11 @@ int cmd_project(int argc, char **argv)
 {
     static const char *const verbs[] = {"add", "list", "show", "update", "delete"};
     const char *verb = argc > 1 ? argv[1] : NULL;
+    if (verb && strcmp(verb, "evaluate") == 0) {
+        static char name[] = "project evaluate";
+        argv[1] = name; /* messages name "project evaluate" */
+        return cmd_project_evaluate(argc - 1, argv + 1);
+    }
     int known = 0;
     for (size_t i = 0; verb && i < sizeof verbs / sizeof *verbs; i++)
         known |= strcmp(verb, verbs[i]) == 0;

@@ -210,7 +210,7 @@ int cmd_publish(int argc, char **argv)
     }
     int64_t id;
     if (!(st = store_open(db, 0, err, sizeof err)) ||
-        rel_publish(st, r, &id, err, sizeof err) != HZ_OK) {
+        rel_publish_projects(st, r, s, &o.disclosure, &id, err, sizeof err) != HZ_OK) {
         cli_error(cmd, "%s", err);
         goto done;
     }

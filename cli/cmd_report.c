@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "hazmap/linkage_db.h"
+#include "hazmap/projeval.h"
 #include "hazmap/release.h"
 #include "hazmap/report.h"
 #include "hazmap/roadnet.h"
@@ -32,7 +33,9 @@ static void report_usage(FILE *out)
         "  projects, sources and provenance. One self-contained HTML page (zh-CN by default);\n"
         "  a .pdf output is printed by headless Chromium (--chromium, default chromium).\n"
         "  --public: the public version, from the newest release only (PRIVACY.md).\n"
-        "  --projects: a JSON array of project objects (API.md), with optional evaluations.\n");
+        "  --projects: a JSON array of project objects (API.md), with optional evaluations;\n"
+        "  without it the registry's projects of the group with their evaluations (the public\n"
+        "  version: the effects published with the newest release).\n");
 }
 
 static int write_file(const char *cmd, const char *path, const void *data, size_t len)
@@ -54,10 +57,26 @@ static int ends_with(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-/* What the report reads from the store besides the snapshot: the roads, the linkage summary and
- * (public) the newest release. Returns 0, or -1 with the error printed. */
+/* The projects the report lists when --projects names none: the registry's, with live
+ * evaluations (projeval_list()), or for the public version the release's published effects. */
+static hz_status load_projects(store *st, const incset *s, const roadnet *net, const char *group,
+                               const rel_release *rel, json_t **projects, char *err, size_t errlen)
+{
+    if (rel) {
+        const json_t *e = json_object_get(rel_metadata(rel), "project_effects");
+        *projects = e ? json_deep_copy(e) : json_array();
+        return *projects ? HZ_OK : hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    }
+    return projeval_list(st, s, net, strcmp(group, "district") ? group : NULL, 0, NULL, projects,
+                         err, errlen);
+}
+
+/* What the report reads from the store besides the snapshot: the roads, the linkage summary,
+ * (public) the newest release and, unless given (*projects non-NULL), the projects. Returns 0,
+ * or -1 with the error printed. */
 static int load_inputs(const char *cmd, const char *db, const incset *s, int public_version,
-                       roadnet **net, json_t **linkage, rel_release **rel)
+                       const char *group, roadnet **net, json_t **linkage, rel_release **rel,
+                       json_t **projects)
 {
     char err[1024];
     store *st = store_open(db, STORE_READONLY, err, sizeof err);
@@ -84,6 +103,11 @@ static int load_inputs(const char *cmd, const char *db, const incset *s, int pub
             cli_error(cmd, "%s", err);
             rc = -1;
         }
+    }
+    if (rc == 0 && !*projects &&
+        load_projects(st, s, *net, group, *rel, projects, err, sizeof err) != HZ_OK) {
+        cli_error(cmd, "%s", err);
+        rc = -1;
     }
     store_close(st);
     return rc;
@@ -134,7 +158,6 @@ int cmd_report(int argc, char **argv)
             return 2;
         }
     }
-    in.projects = projects;
     int status = 1;
     roadnet *net = NULL;
     json_t *linkage = NULL;
@@ -143,7 +166,10 @@ int cmd_report(int argc, char **argv)
     unsigned char *pdfbuf = NULL;
     size_t len = 0, pdflen = 0;
     incset *s = cli_load_snapshot(cmd, db, NULL);
-    if (!s || load_inputs(cmd, db, s, in.public_version, &net, &linkage, &rel) != 0) goto done;
+    if (!s ||
+        load_inputs(cmd, db, s, in.public_version, group, &net, &linkage, &rel, &projects) != 0)
+        goto done;
+    in.projects = projects;
     in.snap = s;
     in.net = net;
     in.linkage = linkage;

@@ -26,8 +26,6 @@ static const command commands[] = {
     {"screen", cmd_screen, "network screening of junctions and road sections (EB, rules)"},
     {"stats", cmd_stats, "counts and rates per 100,000 with confidence intervals"},
     {"evaluate", cmd_evaluate, "before/after rate ratio of an intervention"},
-    {"project-eval", cmd_project_eval,
-     "evaluate a safety-promotion project: rate ratio, time series, EB before/after"},
     {"link", cmd_link, "link records of several sources; capture-recapture estimate"},
     {"serve", cmd_serve, "run the HTTP server (OGC API - Features, tiles, map page)"},
     {"token", cmd_token, "create API tokens for planners and editors"},

@@ -154,6 +154,8 @@ static const route routes[] = {
     {"PUT", "/api/projects/{}", projroutes_put, R_AUTH, "project_put"},
     {"DELETE", "/api/projects/{}", projroutes_delete, R_AUTH, "project_delete"},
     {"GET", "/api/projects/{}/audit", projroutes_audit, R_AUTH, "project_audit"},
+    {"GET", "/api/projects/{}/evaluation", projroutes_evaluation, R_SNAP | R_AUTH,
+     "project_evaluation"},
     {"GET", "/healthz", oapif_healthz, R_SNAP | R_AUTH, "healthz"},
     {"GET", "/metrics", apiroutes_metrics, 0, "metrics"},
 };

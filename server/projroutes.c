@@ -6,6 +6,10 @@
 #include "hazmap/oapif.h"
 #include "hazmap/paging.h"
 #include "hazmap/project.h"
+#include "hazmap/projeval.h"
+#include "hazmap/release.h"
+#include "hazmap/rescache.h"
+#include "hazmap/workcrs.h"
 #include "hazmap/qparam.h"
 #include "hazmap/store_projects.h"
 #include "hazmap/wgroups.h"
@@ -197,6 +201,77 @@ void projroutes_one(hctx *c, const hreq *rq, hresp *rs)
     if (app_check_args(rq, NULL, 0, rs)) return;
     int64_t id = id_or_404(c, rs);
     if (id > 0) send_project(c, id, 200, rs);
+}
+
+/* ---- GET /api/projects/{id}/evaluation ---- */
+
+/* The public's evaluation: the project's entry of the release's "project_effects" (published
+ * with the release, rel_publish_projects()); never computed live from the incidents. */
+static void public_evaluation(hctx *c, int64_t id, hresp *rs)
+{
+    const json_t *effects =
+        c->rel ? json_object_get(rel_metadata(c->rel), "project_effects") : NULL;
+    size_t i;
+    const json_t *e;
+    json_array_foreach(effects, i, e)
+    {
+        if (json_integer_value(json_object_get(e, "id")) != id) continue;
+        json_t *j = json_deep_copy(e);
+        if (j) json_object_set_new(j, "release", json_integer(rel_id(c->rel)));
+        if (!j) {
+            app_fail(rs, HZ_ENOMEM, "out of memory");
+            return;
+        }
+        hresp_json(rs, 200, j, "application/json");
+        json_decref(j);
+        return;
+    }
+    hresp_error(rs, 404, "NotFound",
+                "no published evaluation of project %lld (a project's effect "
+                "is published with the next release after it has started)",
+                (long long)id);
+}
+
+/* Planners and editors: projeval_run() on the current snapshot, cached per data version and
+ * project version (a project's write bumps the data version too). */
+void projroutes_evaluation(hctx *c, const hreq *rq, hresp *rs)
+{
+    if (app_check_args(rq, NULL, 0, rs)) return;
+    int64_t id = id_or_404(c, rs);
+    if (id <= 0) return;
+    if (c->role == HZ_ROLE_PUBLIC) {
+        public_evaluation(c, id, rs);
+        return;
+    }
+    char canon[64], key[256], err[512];
+    snprintf(canon, sizeof canon, "%lld", (long long)id);
+    rescache_key(c, "project_evaluation", canon, key, sizeof key);
+    json_t *j = rescache_json(c, key);
+    if (!j) {
+        if (app_offload(c, rs)) return;
+        hz_project p;
+        hz_status s = store_project_get(c->st, id, &p, err, sizeof err);
+        workcrs *w = NULL;
+        if (s == HZ_OK && !(w = workcrs_new(incset_work_srs(c->snap), 0, 0, err, sizeof err)))
+            s = HZ_EINVAL;
+        if (s == HZ_OK) {
+            projeval_opts o = {c->net, w, NULL, 0, NULL};
+            s = projeval_run(c->snap, &p, &o, &j, err, sizeof err);
+        }
+        workcrs_free(w);
+        project_free(&p);
+        if (s == HZ_EINVAL) { /* a stored project the methods cannot evaluate (projeval.h) */
+            hresp_error(rs, 422, "NotEvaluable", "project %lld: %s", (long long)id, err);
+            return;
+        }
+        if (s != HZ_OK) {
+            app_fail(rs, s, err);
+            return;
+        }
+        rescache_store_json(c, key, j, "application/json");
+    }
+    hresp_json(rs, 200, j, "application/json");
+    json_decref(j);
 }
 
 /* The body of a POST or PUT read into *p; non-zero with rs filled (400, 415) otherwise. */
@@ -711,4 +786,14 @@ void projroutes_openapi(json_t *paths)
                         json_pack("{s:o}", "get",
                                   op("get_api_projects_id_audit",
                                      "One project's audit log (planners)", ap2, a2, 1)));
+    json_t *e = resp("200",
+                     "planners and editors: the live evaluation (PROGRAMME.md); the public: the "
+                     "effect published with the newest release",
+                     NULL);
+    resp("404", "no such project, or (public) no published effect yet", e);
+    resp("422", "the methods cannot evaluate this project (the reason)", e);
+    json_object_set_new(paths, "/api/projects/{id}/evaluation",
+                        json_pack("{s:o}", "get",
+                                  op("get_api_projects_id_evaluation", "A project's evaluation",
+                                     json_pack("[o]", id_param()), e, 0)));
 }

@@ -180,7 +180,7 @@ hz_status releases_publish(const incset *s, store *st, const srvconf *cfg, int64
     if (!noise) return hz_fail(HZ_ENOMEM, err, errlen, "cannot set up the noise source");
     rel_release *r = NULL;
     hz_status hs = rel_build(s, &o, noise, &r, err, errlen);
-    if (hs == HZ_OK) hs = rel_publish(st, r, id, err, errlen);
+    if (hs == HZ_OK) hs = rel_publish_projects(st, r, s, &o.disclosure, id, err, errlen);
     rel_free(r);
     dpn_source_free(noise);
     return hs;

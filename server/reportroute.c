@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "hazmap/linkage_db.h"
+#include "hazmap/projeval.h"
 #include "hazmap/release.h"
 #include "hazmap/report.h"
 #include "hazmap/rescache.h"
@@ -49,21 +50,28 @@ static int report_args(const hreq *rq, report_inputs *in, int *pdf, hresp *rs)
     return 0;
 }
 
-/* The projects the report lists: an array of the API's project objects with their evaluations
- * (report.h). The one place to wire the projects registry in; until then none. New reference,
- * NULL on allocation failure. */
-static json_t *report_projects(hctx *c)
+/* The projects the report lists (report.h): for planners every project of the group (all for
+ * the district) with its live evaluation (projeval_list()); for the public version the started
+ * projects' effects published with the release. New reference, NULL on failure (err). */
+static json_t *report_projects(hctx *c, const report_inputs *in, char *err, size_t errlen)
 {
-    (void)c;
-    return json_array();
+    if (in->public_version) {
+        const json_t *e = c->rel ? json_object_get(rel_metadata(c->rel), "project_effects") : NULL;
+        return e ? json_deep_copy(e) : json_array();
+    }
+    const char *group = strcmp(in->group, "district") == 0 ? NULL : in->group;
+    json_t *list = NULL;
+    if (projeval_list(c->st, c->snap, c->net, group, 0, NULL, &list, err, errlen) != HZ_OK)
+        return NULL;
+    return list;
 }
 
 /* The report's HTML into *html; 0, or -1 with the error in rs. */
 static int make_html(hctx *c, report_inputs *in, char **html, size_t *len, hresp *rs)
 {
     char err[512];
-    json_t *projects = report_projects(c), *linkage = NULL;
-    hz_status s = projects ? HZ_OK : HZ_ENOMEM;
+    json_t *projects = report_projects(c, in, err, sizeof err), *linkage = NULL;
+    hz_status s = projects ? HZ_OK : HZ_EDB;
     if (s == HZ_OK && !in->public_version && linkage_db_has_links(c->st))
         s = linkage_db_summary(c->st, &linkage, err, sizeof err);
     in->projects = projects;

@@ -128,6 +128,7 @@ REQUESTS = {
     "project": both("/api/projects/1"),
     "project_updated": [("editor", "PUT", "/api/projects/2", PROJECT2_V1, 200)],
     "project_audit": planner("/api/projects/2/audit", "/api/projects/audit?limit=5"),
+    "project_evaluation": planner("/api/projects/1/evaluation"),
     "projects_items": both("/collections/projects/items"),
     "project_item": both("/collections/projects/items/1"),
     "project_errors": [("public", "GET", "/api/projects/audit", None, 401),

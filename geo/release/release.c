@@ -437,6 +437,16 @@ int64_t rel_id(const rel_release *r)
     return r->id;
 }
 
+hz_status rel_set_project_effects(rel_release *r, json_t *effects)
+{
+    assert(r && r->meta);
+    if (!json_is_array(effects)) {
+        json_decref(effects);
+        return HZ_EINVAL;
+    }
+    return json_object_set_new(r->meta, "project_effects", effects) == 0 ? HZ_OK : HZ_ENOMEM;
+}
+
 const json_t *rel_metadata(const rel_release *r)
 {
     return r->meta;

@@ -64,4 +64,23 @@ typedef struct projeval_opts {
 hz_status projeval_run(const incset *s, const hz_project *p, const projeval_opts *o, json_t **out,
                        char *err, size_t errlen);
 
+struct store;
+
+/* Every project of group (NULL: all groups) that the audience sees (started_only: not planned),
+ * in id order, each as project_to_json() with an "evaluation" member: projeval_run()'s JSON
+ * under pol, or {"error": "..."} when the project cannot be evaluated (an ITS without 24 months,
+ * a drawn polygon, ...; the reason). net may be NULL: the store's road network is then loaded
+ * once, when the first project with road sites or a drawn point needs it. The projects are read
+ * from st (one scan); the snapshot s must be of the same store. New reference in *out. HZ_ENOMEM
+ * or the store's failure; a project's own refusal is not a failure. */
+hz_status projeval_list(struct store *st, const incset *s, const roadnet *net, const char *group,
+                        int started_only, const disc_policy *pol, json_t **out, char *err,
+                        size_t errlen);
+
+/* The public summary of projeval_list()'s array (the release's "project_effects"): per project
+ * id, title, title_en, group, type, status, start, end and "evaluation": {"effect": ...} with
+ * the effect only (method, estimate, ci, verdict; numbers rounded to 2 decimals), null when it
+ * was suppressed or could not be computed. New reference; NULL on OOM. */
+json_t *projeval_public_summary(const json_t *list);
+
 #endif

@@ -30,6 +30,9 @@ void projroutes_one(hctx *c, const hreq *rq, hresp *rs);    /* seg[0] = id */
 void projroutes_put(hctx *c, const hreq *rq, hresp *rs);    /* seg[0] = id */
 void projroutes_delete(hctx *c, const hreq *rq, hresp *rs); /* seg[0] = id */
 void projroutes_audit(hctx *c, const hreq *rq, hresp *rs);  /* seg[0] = id, or none: all */
+/* The project's evaluation: planners and editors projeval_run() on the snapshot (422 when the
+ * methods cannot evaluate it), the public its effect as published with the release (404 before). */
+void projroutes_evaluation(hctx *c, const hreq *rq, hresp *rs); /* seg[0] = id */
 
 /* The collection "projects" (collections.c): a page of features, one feature. */
 void projroutes_items(hctx *c, const hreq *rq, hresp *rs);

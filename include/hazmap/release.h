@@ -107,6 +107,11 @@ int64_t rel_id(const rel_release *r);
 /* The metadata (see above). Borrowed; do not modify. */
 const json_t *rel_metadata(const rel_release *r);
 
+/* Sets the metadata's "project_effects" (projeval_public_summary(): the started projects'
+ * effects, published with the release; an array), before rel_publish(). Steals effects. HZ_EINVAL
+ * for a non-array, HZ_ENOMEM. */
+hz_status rel_set_project_effects(rel_release *r, json_t *effects);
+
 /* Its tables, in the order above. */
 size_t rel_table_count(const rel_release *r);
 const rel_table *rel_table_at(const rel_release *r, size_t i);
@@ -141,6 +146,12 @@ size_t rel_table_index(const rel_table *t, const size_t *idx);
  * *id (and the release's id). The tables are stored as blobs: zlib-compressed sequences of
  * LEB128 varints, 0 for a suppressed cell and zigzag(value) + 1 for a released one. */
 hz_status rel_publish(store *st, rel_release *r, int64_t *id, char *err, size_t errlen);
+
+/* rel_publish() after attaching the started projects' effects evaluated under pol, the release's
+ * disclosure policy (projeval_list(), projeval_public_summary(), rel_set_project_effects()):
+ * what `hazmap publish` and the server's publishing run. */
+hz_status rel_publish_projects(store *st, rel_release *r, const incset *s, const disc_policy *pol,
+                               int64_t *id, char *err, size_t errlen);
 
 /* Reads release id back from the store (id 0: the newest). HZ_ENOTFOUND when there is none;
  * HZ_EINVAL when the stored release is malformed. */
