@@ -620,8 +620,8 @@ static json_t *spot_json(const blackspots_result *r, const blackspot *b)
     json_object_set_new(props, "main_hours", mh);
     json_object_set_new(props, "main_weekdays", mw);
     json_object_set_new(props, "main_mechanisms", mm);
-    json_object_set_new(props, "cx", json_real(b->cx));
-    json_object_set_new(props, "cy", json_real(b->cy));
+    json_object_set_new(props, "x_utm", json_real(b->cx));
+    json_object_set_new(props, "y_utm", json_real(b->cy));
     json_object_set_new(props, "suppressed", json_false());
     flat_props(props, r, b, idx, nm);
     return json_pack("{s:s, s:i, s:{s:s, s:[f,f]}, s:o}", "type", "Feature", "id", b->rank,

@@ -1290,7 +1290,7 @@ hz_status hotspots_geojson(const hotspots_result *r, const disc_policy *pol, jso
                       sup ? json_null() : json_integer(c->count), "z", json_real(c->z), "p",
                       num_or_null(c->p), "p_fdr", num_or_null(c->p_fdr), "class",
                       hotspots_class_name(c->confidence), "confidence", c->confidence, "row",
-                      c->row, "col", c->col, "cx", c->cx, "cy", c->cy, "neighbours", c->neighbours);
+                      c->row, "col", c->col, "x_utm", c->cx, "y_utm", c->cy, "neighbours", c->neighbours);
         if (props && r->score)
             json_object_set_new(props, "score", sup ? json_null() : json_real(c->value));
         if (props && r->par.permutations > 0)

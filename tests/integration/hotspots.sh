@@ -41,7 +41,7 @@ for key in ("filters", "method", "cell_size", "cell_rule", "band_rule", "work_sr
 hot = []
 for f in fc["features"]:
     p = f["properties"]
-    for key in ("count", "z", "p", "p_fdr", "class", "confidence", "row", "col", "cx", "cy"):
+    for key in ("count", "z", "p", "p_fdr", "class", "confidence", "row", "col", "x_utm", "y_utm"):
         assert key in p, "feature lacks " + key
     if p["class"] == "hot99":
         ring = f["geometry"]["coordinates"][0][:-1]
