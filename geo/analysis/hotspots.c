@@ -1285,12 +1285,12 @@ hz_status hotspots_geojson(const hotspots_result *r, const disc_policy *pol, jso
             json_array_append_new(ring, json_pack("[o, o]", coord(x[k]), coord(y[k])));
         }
         int sup = disc_hidden(pol, (long)c->count);
-        json_t *props =
-            json_pack("{s:o, s:o, s:o, s:o, s:s, s:i, s:i, s:i, s:f, s:f, s:i}", "count",
-                      sup ? json_null() : json_integer(c->count), "z", json_real(c->z), "p",
-                      num_or_null(c->p), "p_fdr", num_or_null(c->p_fdr), "class",
-                      hotspots_class_name(c->confidence), "confidence", c->confidence, "row",
-                      c->row, "col", c->col, "x_utm", c->cx, "y_utm", c->cy, "neighbours", c->neighbours);
+        json_t *props = json_pack(
+            "{s:o, s:o, s:o, s:o, s:s, s:i, s:i, s:i, s:f, s:f, s:i}", "count",
+            sup ? json_null() : json_integer(c->count), "z", json_real(c->z), "p",
+            num_or_null(c->p), "p_fdr", num_or_null(c->p_fdr), "class",
+            hotspots_class_name(c->confidence), "confidence", c->confidence, "row", c->row, "col",
+            c->col, "x_utm", c->cx, "y_utm", c->cy, "neighbours", c->neighbours);
         if (props && r->score)
             json_object_set_new(props, "score", sup ? json_null() : json_real(c->value));
         if (props && r->par.permutations > 0)
