@@ -1124,6 +1124,165 @@ START_TEST(test_writers_serialised)
 }
 END_TEST
 
+/* ---- records with an area but no point (schema 3) ---- */
+
+static int nopoint_of(int i)
+{
+    return i % 3 == 0;
+}
+
+static hz_incident_rec gen_nopoint(int i)
+{
+    hz_incident_rec r = gen(i);
+    if (nopoint_of(i)) {
+        r.lon = r.lat = NAN;
+        r.area_code = "A1";
+    }
+    return r;
+}
+
+typedef struct nopoint_scan {
+    int n, without;
+} nopoint_scan;
+
+static int nopoint_cb(void *ud, const hz_incident_rec *r)
+{
+    nopoint_scan *c = ud;
+    /* both coordinates NaN together, or both numbers */
+    ck_assert_int_eq(isnan(r->lon), isnan(r->lat));
+    c->without += !hz_rec_has_point(r);
+    c->n++;
+    return 0;
+}
+
+static int64_t nopoint_rows(void)
+{
+    return ref_count("SELECT count(*) FROM incidents WHERE lon IS NULL AND lat IS NULL"
+                     " AND geom IS NULL");
+}
+
+/* Incidents without a point through every write path (one row, a bulk group copied straight into
+ * an empty table, a staged bulk group with inserts and replacements): stored as NULL lon, lat and
+ * geom (read over the reference connection), read back as NaN, idempotent, and the schema version
+ * row says STORE_SCHEMA_VERSION on both backends. */
+START_TEST(test_area_only)
+{
+    char err[512];
+    store *st = open_new();
+    ck_assert_int_eq(ref_count("SELECT CAST(value AS INTEGER) FROM meta"
+                               " WHERE key='schema_version'"),
+                     STORE_SCHEMA_VERSION);
+    enum { N1 = 60, N2 = 120 };
+    static hz_incident_rec recs[N2 + 1];
+    static const hz_incident_rec *ptrs[N2 + 1];
+    static store_put_outcome outs[N2 + 1];
+    for (int i = 0; i < N2; i++) {
+        recs[i] = gen_nopoint(i);
+        ptrs[i] = &recs[i];
+    }
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    put_area(st, "A1", 104.0);
+    store_bulk *b = store_bulk_begin(st, err, sizeof err);
+    ck_assert_msg(b != NULL, "%s", err);
+    ck_assert_msg(store_bulk_put_many(b, ptrs, N1, 0, outs, err, sizeof err) == HZ_OK, "%s", err);
+    ck_assert_msg(store_bulk_finish(b, err, sizeof err) == HZ_OK, "%s", err);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(nopoint_rows(), N1 / 3);
+    ck_assert_int_eq(ref_count("SELECT count(*) FROM incidents WHERE lon IS NOT NULL AND"
+                               " ST_X(geom)=lon AND ST_Y(geom)=lat"),
+                     N1 - N1 / 3);
+    /* a staged group: rows N1.. new, rows 1 and 2 lose their point, row 3 gains one */
+    recs[1].lon = recs[1].lat = NAN;
+    recs[2].lon = NAN; /* half a point is no point */
+    recs[3] = gen(3);
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    b = store_bulk_begin(st, err, sizeof err);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq(store_bulk_put_many(b, ptrs, N2, 0, outs, err, sizeof err), HZ_OK);
+    for (int i = 0; i < N2; i++)
+        ck_assert_int_eq(outs[i], i >= N1               ? STORE_PUT_INSERTED
+                                  : i >= 1 && i <= 3 ? STORE_PUT_REPLACED
+                                                     : STORE_PUT_UNCHANGED);
+    ck_assert_msg(store_bulk_finish(b, err, sizeof err) == HZ_OK, "%s", err);
+    /* one row by itself, then the same again */
+    recs[N2] = gen(N2);
+    recs[N2].lon = recs[N2].lat = NAN;
+    ptrs[N2] = &recs[N2];
+    store_put_outcome o;
+    ck_assert_int_eq(store_incident_put(st, &recs[N2], &o, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(o, STORE_PUT_INSERTED);
+    ck_assert_int_eq(store_incident_put(st, &recs[N2], &o, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(o, STORE_PUT_UNCHANGED);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    int want = N2 / 3 - 1 + 2 + 1; /* every third but row 3; rows 1, 2; the single row */
+    ck_assert_int_eq(nopoint_rows(), want);
+    ck_assert_int_eq(ref_count("SELECT count(*) FROM incidents WHERE geom IS NOT NULL AND"
+                               " lon IS NOT NULL AND lat IS NOT NULL"),
+                     N2 + 1 - want);
+    /* a second pass of everything changes nothing */
+    int64_t v = version_of(st);
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    b = store_bulk_begin(st, err, sizeof err);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq(store_bulk_put_many(b, ptrs, N2 + 1, 0, outs, err, sizeof err), HZ_OK);
+    for (int i = 0; i <= N2; i++)
+        ck_assert_int_eq(outs[i], STORE_PUT_UNCHANGED);
+    ck_assert_msg(store_bulk_finish(b, err, sizeof err) == HZ_OK, "%s", err);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(version_of(st), v);
+    /* the readers: the analysis scan and the full record give NaN */
+    nopoint_scan c = {0};
+    ck_assert_int_eq(store_incidents_scan(st, nopoint_cb, &c, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(c.n, N2 + 1);
+    ck_assert_int_eq(c.without, want);
+    int64_t ids[2] = {ref_count("SELECT id FROM incidents WHERE source_id='r2'"),
+                      ref_count("SELECT id FROM incidents WHERE source_id='r3'")};
+    c = (nopoint_scan){0};
+    ck_assert_int_eq(store_incidents_get(st, ids, 2, nopoint_cb, &c, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(c.n, 2);
+    ck_assert_int_eq(c.without, 1);
+    store_close(st);
+}
+END_TEST
+
+/* PostGIS: a store of schema 2 (NOT NULL points, as the first PostGIS stores were made) is
+ * migrated on open: its rows kept, the points nullable, the version row 3, the data version
+ * renewed. (SpatiaLite's migrations are check_migrate.c's.) */
+START_TEST(test_pg_migrate_2_3)
+{
+    if (!pgname[0]) return;
+    char err[512];
+    store *st = open_new();
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    hz_incident_rec r = gen(1);
+    store_put_outcome o;
+    ck_assert_int_eq(store_incident_put(st, &r, &o, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    store_close(st);
+    ck_assert_int_eq(ref_sql("ALTER TABLE incidents ALTER lon SET NOT NULL, ALTER lat SET NOT NULL,"
+                             " ALTER geom SET NOT NULL;"
+                             "UPDATE meta SET value='2' WHERE key='schema_version'",
+                             NULL),
+                     0);
+    const char *notnull = "SELECT count(*) FROM pg_attribute WHERE attrelid='incidents'::regclass"
+                          " AND attname IN ('lon','lat','geom') AND attnotnull";
+    ck_assert_int_eq(ref_count(notnull), 3);
+    st = store_open(target, 0, err, sizeof err);
+    ck_assert_msg(st != NULL, "%s", err);
+    ck_assert_int_eq(ref_count(notnull), 0);
+    ck_assert_int_eq(ref_count("SELECT value::int FROM meta WHERE key='schema_version'"), 3);
+    ck_assert_int_eq(version_of(st), 2);
+    ck_assert_int_eq(ref_count("SELECT count(*) FROM incidents WHERE source_id='r1'"), 1);
+    hz_incident_rec r2 = gen(2);
+    r2.lon = r2.lat = NAN;
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    ck_assert_msg(store_incident_put(st, &r2, &o, err, sizeof err) == HZ_OK, "%s", err);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(nopoint_rows(), 1);
+    store_close(st);
+}
+END_TEST
+
 Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -1144,6 +1303,8 @@ Suite *store_suite(void)
     tcase_add_test(tc, test_roads);
     tcase_add_test(tc, test_copy_between_backends);
     tcase_add_test(tc, test_writers_serialised);
+    tcase_add_test(tc, test_area_only);
+    tcase_add_test(tc, test_pg_migrate_2_3);
     suite_add_tcase(s, tc);
     return s;
 }

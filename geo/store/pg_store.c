@@ -17,10 +17,12 @@
  * The schema lives in pg_schema_sql below; the SpatiaLite one in store.c (schema_sql),
  * store_roads.c, store_release.c and store_links.c. Same tables, columns and meanings; the
  * PostGIS side creates everything at once (geometry(MultiPolygon|Point|LineString, 4326) with
- * GiST indexes). Schema 3 (projects, project_audit) and nullable incident points belong in
- * pg_schema_sql plus a step in pg_migrate(); for the points also: incidents.lon/lat/geom lose NOT
- * NULL, inc_bind() and pg_bulk.c's copy_row() send NULL for NaN, and PG_INC_POINT/the bulk's
- * ST_MakePoint() give NULL then (the readers here already map NULL to NaN). */
+ * GiST indexes). A new schema version changes pg_schema_sql and adds a step to pg_migrate().
+ *
+ * Schema 3 (SURVEILLANCE.md, "records with an area but no point"): incidents.lon, lat and geom
+ * are NULL together for a record known only by its area (NaN lon/lat in hz_incident_rec, see
+ * hz_rec_has_point()): inc_bind() and pg_bulk.c's copy_row() send NULL, PG_INC_POINT and the
+ * bulk's ST_MakePoint() then give NULL, and every reader maps NULL to NaN. */
 #include "hazmap/vocab.h"
 #include "store_pg.h"
 
@@ -38,7 +40,7 @@
 static const char *const pg_schema_sql =
     "CREATE EXTENSION IF NOT EXISTS postgis;"
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "INSERT INTO meta VALUES('schema_version','2'),('data_version','0'),"
+    "INSERT INTO meta VALUES('schema_version','3'),('data_version','0'),"
     "('data_id',replace(gen_random_uuid()::text,'-',''));"
     "CREATE TABLE areas(code TEXT COLLATE \"C\" PRIMARY KEY, name TEXT NOT NULL, name_en TEXT,"
     " level TEXT NOT NULL CHECK(level IN ('district','subdistrict','community')),"
@@ -47,10 +49,10 @@ static const char *const pg_schema_sql =
     "CREATE TABLE incidents(id BIGSERIAL PRIMARY KEY, source TEXT NOT NULL,"
     " source_id TEXT NOT NULL, occurred_at TEXT, t BIGINT, mechanism TEXT, place TEXT,"
     " intent TEXT, severity TEXT, victims INTEGER, age INTEGER, sex TEXT, disability INTEGER,"
-    " description TEXT, area_code TEXT, extra TEXT, lon DOUBLE PRECISION NOT NULL,"
-    " lat DOUBLE PRECISION NOT NULL, batch_id BIGINT, content_hash BIGINT NOT NULL,"
+    " description TEXT, area_code TEXT, extra TEXT, lon DOUBLE PRECISION,"
+    " lat DOUBLE PRECISION, batch_id BIGINT, content_hash BIGINT NOT NULL,"
     " activity TEXT, outcome TEXT, nature TEXT, body_part TEXT,"
-    " geom geometry(Point,4326) NOT NULL, UNIQUE(source, source_id));"
+    " geom geometry(Point,4326), UNIQUE(source, source_id));"
     "CREATE INDEX incidents_geom ON incidents USING GIST(geom);"
     "CREATE INDEX incidents_t ON incidents(t);"
     "CREATE INDEX incidents_area ON incidents(area_code);"
@@ -273,13 +275,37 @@ static hz_status create_schema(pgstore *pg, char *err, size_t errlen)
     return s;
 }
 
-/* Brings an older schema up to STORE_SCHEMA_VERSION. PostGIS stores start at 2, so there is
- * nothing to do yet: schema 3's steps go here, in one transaction (pg_begin()/pg_commit()). */
+/* Schema 2 to 3: incident points become nullable (records with an area but no point). */
+static const char *const migrate_2_3_sql =
+    "ALTER TABLE incidents ALTER COLUMN lon DROP NOT NULL, ALTER COLUMN lat DROP NOT NULL,"
+    " ALTER COLUMN geom DROP NOT NULL";
+
+/* Brings a schema of version from (2 or more: PostGIS stores started at 2) up to
+ * STORE_SCHEMA_VERSION in one write transaction, as store.c's migrate(): the schema version row
+ * changes, so the data version and identity are renewed (pg_dirty()) and no cache survives. */
 static hz_status pg_migrate(pgstore *pg, int from, char *err, size_t errlen)
 {
-    (void)from;
-    return hz_fail(HZ_EUNSUPPORTED, err, errlen, "%s: schema %d: migration %s", pg->name, from,
-                   "not supported on PostGIS yet");
+    if (from < 2)
+        return hz_fail(HZ_EUNSUPPORTED, err, errlen, "%s: schema %d: no migration from it",
+                       pg->name, from);
+    hz_status s = pg_begin(pg, err, errlen);
+    if (s != HZ_OK) return s;
+    /* another connection may have migrated while this one waited for the writers' lock */
+    if ((s = schema_version(pg, &from, err, errlen)) == HZ_OK && from >= STORE_SCHEMA_VERSION) {
+        pg_rollback(pg);
+        return HZ_OK;
+    }
+    if (s == HZ_OK && from < 3) s = exec(pg, migrate_2_3_sql, err, errlen, "migrating to schema 3");
+    char set[96];
+    snprintf(set, sizeof set, "UPDATE meta SET value='%d' WHERE key='schema_version'",
+             (int)STORE_SCHEMA_VERSION);
+    if (s == HZ_OK) s = exec(pg, set, err, errlen, "migrating: recording the schema version");
+    if (s != HZ_OK) {
+        pg_rollback(pg);
+        return s;
+    }
+    pg_dirty(pg);
+    return pg_commit(pg, err, errlen);
 }
 
 pgstore *pg_open(const char *conninfo, int flags, char *err, size_t errlen)
@@ -561,10 +587,13 @@ static void inc_bind(inc_params *p, const hz_incident_rec *r, int64_t batch_id)
     v[12] = r->description;
     v[13] = r->area_code;
     v[14] = r->extra;
-    snprintf(p->num[4], 32, "%.17g", r->lon);
-    snprintf(p->num[5], 32, "%.17g", r->lat);
-    v[15] = p->num[4];
-    v[16] = p->num[5];
+    v[15] = v[16] = NULL; /* no point: NULL lon, lat and so geom */
+    if (hz_rec_has_point(r)) {
+        snprintf(p->num[4], 32, "%.17g", r->lon);
+        snprintf(p->num[5], 32, "%.17g", r->lat);
+        v[15] = p->num[4];
+        v[16] = p->num[5];
+    }
     snprintf(p->num[6], 32, "%" PRId64, store_incident_hash(r));
     v[17] = p->num[6];
     v[18] = vocab_name(HZ_VOCAB_ACTIVITY, r->activity);
@@ -668,7 +697,7 @@ static int bin_i32(const PGresult *r, int i, int c, int null_value)
     return (int32_t)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]);
 }
 
-/* NaN for NULL (the nullable incident points of schema 3 will be NULL for area-only records). */
+/* NaN for NULL (the incident point of a record with an area but no point, schema 3). */
 static double bin_f64(const PGresult *r, int i, int c)
 {
     if (PQgetisnull(r, i, c) || PQgetlength(r, i, c) != 8) return NAN;
