@@ -1283,6 +1283,107 @@ START_TEST(test_pg_migrate_2_3)
 }
 END_TEST
 
+/* ---- store_wait_change(): a second handle, as a replica's watcher ---- */
+
+static int64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+typedef struct late_writer {
+    store *st;
+    const char *code;
+    int64_t committed_ms; /* when the commit returned */
+    hz_status s;
+} late_writer;
+
+/* Writes an area 300 ms after it starts, while the other handle waits. */
+static void *late_write(void *ud)
+{
+    late_writer *lw = ud;
+    char err[512];
+    usleep(300 * 1000);
+    unsigned char wkb[128];
+    hz_area_rec a = {.code = lw->code, .name = "A", .level = "subdistrict", .population = 1};
+    a.wkb = wkb;
+    a.wkb_len = tu_square_wkb(wkb, 104.0, 30.0, 104.1, 30.1);
+    lw->s = store_begin(lw->st, err, sizeof err);
+    if (lw->s == HZ_OK) lw->s = store_area_put(lw->st, &a, err, sizeof err);
+    if (lw->s == HZ_OK) lw->s = store_commit(lw->st, err, sizeof err);
+    __atomic_store_n(&lw->committed_ms, mono_ms(), __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* Waits on w while st writes an area: the wait returns the new version within 1 s of the commit. */
+static void wakes_within_1s(store *st, store *w, const char *code, int64_t known)
+{
+    late_writer lw = {.st = st, .code = code};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, late_write, &lw), 0);
+    int64_t v = -1;
+    hz_status s = store_wait_change(w, known, 5000, &v);
+    int64_t woke = mono_ms();
+    pthread_join(th, NULL);
+    ck_assert_int_eq(lw.s, HZ_OK);
+    ck_assert_int_eq(s, HZ_OK);
+    ck_assert_int_eq(v, known + 1);
+    ck_assert_int_ge(woke, lw.committed_ms - 50); /* woken by the commit, not before it */
+    ck_assert_int_lt(woke - lw.committed_ms, 1000);
+}
+
+/* A commit through one handle wakes store_wait_change() on another within 1 s (on PostGIS by
+ * LISTEN/NOTIFY, on SpatiaLite by polling); a release, which keeps the data version, wakes it
+ * too; no commit, the timeout. PostGIS: the watcher's connection killed by the server, the next
+ * wait reconnects and reports the commit made meanwhile, and LISTEN works again after. */
+START_TEST(test_wait_change)
+{
+    char err[512];
+    store *st = open_new();
+    store *w = store_open(target, 0, err, sizeof err);
+    ck_assert_msg(w != NULL, "%s", err);
+    int64_t v0 = version_of(st), v = -1;
+    int64_t t0 = mono_ms();
+    ck_assert_int_eq(store_wait_change(w, v0, 3 * STORE_WATCH_POLL_MS, &v), HZ_ELIMIT);
+    ck_assert_int_eq(v, v0);
+    ck_assert_int_ge(mono_ms() - t0, 3 * STORE_WATCH_POLL_MS - 5);
+    wakes_within_1s(st, w, "A1", v0);
+    ck_assert_int_eq(store_wait_change(w, v0 + 1, STORE_WATCH_POLL_MS, &v), HZ_ELIMIT);
+    store_release_rec r = {
+        .created_at = "2025-01-31T08:00:00Z", .data_version = v0 + 1, .metadata = "{}"};
+    int64_t id = 0;
+    ck_assert_int_eq(store_release_put(st, &r, 0, NULL, &id, err, sizeof err), HZ_OK);
+    t0 = mono_ms();
+    ck_assert_int_eq(store_wait_change(w, v0 + 1, 5000, &v), HZ_OK);
+    ck_assert_int_eq(v, v0 + 1);
+    ck_assert_int_lt(mono_ms() - t0, 1000);
+    ck_assert_int_eq(store_wait_change(w, v0 + 1, STORE_WATCH_POLL_MS, &v), HZ_ELIMIT);
+    if (pgname[0]) {
+        ck_assert_int_eq(ref_count("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                   " WHERE query LIKE '%hazmap watch%' AND pid<>pg_backend_pid()"),
+                         1);
+        unsigned char wkb[128];
+        hz_area_rec a = {.code = "A2", .name = "B", .level = "subdistrict", .population = 1};
+        a.wkb = wkb;
+        a.wkb_len = tu_square_wkb(wkb, 104.0, 30.0, 104.1, 30.1);
+        ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+        ck_assert_int_eq(store_area_put(st, &a, err, sizeof err), HZ_OK);
+        ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+        t0 = mono_ms();
+        hz_status s = HZ_EDB;
+        while (s != HZ_OK && mono_ms() - t0 < 5000)
+            s = store_wait_change(w, v0 + 1, 1000, &v);
+        ck_assert_int_eq(s, HZ_OK);
+        ck_assert_int_eq(v, v0 + 2);
+        ck_assert_int_lt(mono_ms() - t0, 1000);
+        wakes_within_1s(st, w, "A3", v0 + 2);
+    }
+    store_close(w);
+    store_close(st);
+}
+END_TEST
+
 Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -1305,6 +1406,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, test_writers_serialised);
     tcase_add_test(tc, test_area_only);
     tcase_add_test(tc, test_pg_migrate_2_3);
+    tcase_add_test(tc, test_wait_change);
     suite_add_tcase(s, tc);
     return s;
 }

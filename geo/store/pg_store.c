@@ -135,6 +135,9 @@ struct pgstore {
     char *name; /* the conninfo without a password, for messages */
     int in_tx, in_read, dirty;
     hz_status last;
+    int flags;      /* pg_open()'s, and the statement timeout: what pg_reconnect() restores */
+    int timeout_ms;
+    pg_watch *watch; /* pg_watch.c's state, owned; NULL until store_wait_change() */
 };
 
 int store_pg_target(const char *t)
@@ -308,6 +311,20 @@ static hz_status pg_migrate(pgstore *pg, int from, char *err, size_t errlen)
     return pg_commit(pg, err, errlen);
 }
 
+/* What a new connection needs after the schema is current: the prepared statements and, for a
+ * read-only store, read-only transactions. */
+static hz_status session_setup(pgstore *pg, char *err, size_t errlen)
+{
+    for (int i = 0; i < NPREPARED; i++) {
+        PGresult *r = PQprepare(pg->conn, prepared[i].name, prepared[i].sql, 0, NULL);
+        if (!res_ok(r)) return pfail(pg, r, err, errlen, "preparing statements");
+        PQclear(r);
+    }
+    if (pg->flags & STORE_READONLY)
+        return exec(pg, "SET default_transaction_read_only=on", err, errlen, "connecting");
+    return HZ_OK;
+}
+
 pgstore *pg_open(const char *conninfo, int flags, char *err, size_t errlen)
 {
     pgstore *pg = calloc(1, sizeof *pg);
@@ -346,27 +363,40 @@ pgstore *pg_open(const char *conninfo, int flags, char *err, size_t errlen)
         goto fail;
     }
     if (version < STORE_SCHEMA_VERSION && pg_migrate(pg, version, err, errlen) != HZ_OK) goto fail;
-    for (int i = 0; i < NPREPARED; i++) {
-        r = PQprepare(pg->conn, prepared[i].name, prepared[i].sql, 0, NULL);
-        if (!res_ok(r)) {
-            pfail(pg, r, err, errlen, "preparing statements");
-            goto fail;
-        }
-        PQclear(r);
-    }
-    if ((flags & STORE_READONLY) &&
-        exec(pg, "SET default_transaction_read_only=on", err, errlen, "connecting") != HZ_OK)
-        goto fail;
+    pg->flags = flags;
+    if (session_setup(pg, err, errlen) != HZ_OK) goto fail;
     return pg;
 fail:
     pg_close(pg);
     return NULL;
 }
 
+hz_status pg_reconnect(pgstore *pg, char *err, size_t errlen)
+{
+    assert(!pg->in_tx && !pg->in_read);
+    PQreset(pg->conn);
+    if (PQstatus(pg->conn) != CONNECTION_OK) {
+        const char *m = PQerrorMessage(pg->conn);
+        pg->last = HZ_EDB;
+        return hz_fail(HZ_EDB, err, errlen, "%s: cannot reconnect: %.*s", pg->name,
+                       (int)strcspn(m, "\n"), m);
+    }
+    hz_status s = exec(pg, "SET client_min_messages=warning", err, errlen, "reconnecting");
+    if (s == HZ_OK) s = session_setup(pg, err, errlen);
+    if (s == HZ_OK && pg->timeout_ms > 0) pg_set_timeout(pg, pg->timeout_ms);
+    return s;
+}
+
+pg_watch **pg_watch_slot(pgstore *pg)
+{
+    return &pg->watch;
+}
+
 void pg_close(pgstore *pg)
 {
     if (!pg) return;
     if (pg->conn) PQfinish(pg->conn); /* an open transaction is rolled back by the server */
+    pg_watch_free(pg->watch);
     free(pg->name);
     free(pg);
 }
@@ -384,7 +414,8 @@ const char *pg_name(const pgstore *pg)
 void pg_set_timeout(pgstore *pg, int ms)
 {
     char sql[64];
-    snprintf(sql, sizeof sql, "SET statement_timeout=%d", ms > 0 ? ms : 0);
+    pg->timeout_ms = ms > 0 ? ms : 0;
+    snprintf(sql, sizeof sql, "SET statement_timeout=%d", pg->timeout_ms);
     PQclear(PQexec(pg->conn, sql));
 }
 

@@ -24,6 +24,7 @@
 #include "hazmap/store_links.h"
 
 typedef struct pgstore pgstore;
+typedef struct pg_watch pg_watch;
 
 /* 1 if target names a PostgreSQL database: a postgresql:// or postgres:// URI, or a libpq
  * conninfo of key=value pairs naming dbname= or host= (a file path never contains " dbname=" at
@@ -71,6 +72,17 @@ hz_status pg_batch_finish(pgstore *pg, int64_t batch_id, const char *summary_jso
                           size_t errlen);
 hz_status pg_read_begin(pgstore *pg, char *err, size_t errlen);
 void pg_read_end(pgstore *pg);
+
+/* After the connection dropped (outside a transaction): PQreset(), then the session as pg_open()
+ * left it (prepared statements, read-only, statement timeout). HZ_EDB with the reason when the
+ * server cannot be reached. */
+hz_status pg_reconnect(pgstore *pg, char *err, size_t errlen);
+/* Where pg_watch.c keeps its state on pg (owned by pg, freed by pg_close()). */
+pg_watch **pg_watch_slot(pgstore *pg);
+
+/* ---- pg_watch.c: store_wait_change() on PostGIS ---- */
+hz_status pg_wait_change(pgstore *pg, int64_t known_version, int timeout_ms, int64_t *version);
+void pg_watch_free(pg_watch *w);
 
 /* Tokens: the row, and every row for tokens_lookup()'s constant-time comparison. */
 hz_status pg_token_insert(pgstore *pg, const char *hash, const char *role, const char *label,
