@@ -28,6 +28,7 @@ int cmd_render_tiles(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_copy(int argc, char **argv);
+int cmd_project(int argc, char **argv);
 
 /* One option a subcommand accepts. "--name value" and "--name=value" are both accepted. */
 typedef struct cli_opt {

@@ -35,6 +35,8 @@ static const command commands[] = {
     {"publish", cmd_publish, "build and store a public release of noisy aggregates"},
     {"report", cmd_report, "the quarterly diagnosis report of a working group (HTML, PDF)"},
     {"copy", cmd_copy, "copy a whole store between SpatiaLite and PostGIS"},
+    {"project", cmd_project,
+     "the safety-promotion projects registry: add, list, show, update, delete"},
 };
 
 static void usage(FILE *out)

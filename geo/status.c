@@ -34,6 +34,8 @@ const char *hz_status_str(hz_status s)
         return "unsupported";
     case HZ_ENOSPC:
         return "no space left on device";
+    case HZ_ECONFLICT:
+        return "conflict";
     }
     return "unknown status";
 }

@@ -30,6 +30,7 @@
 #include "hazmap/app.h"
 #include "hazmap/apiroutes.h"
 #include "hazmap/links.h"
+#include "hazmap/projroutes.h"
 #include "hazmap/collections.h"
 #include "hazmap/ogctiles.h"
 #include "hazmap/incpost.h"
@@ -145,6 +146,14 @@ static const route routes[] = {
     {"GET", "/api/links/summary", links_summary, R_AUTH, "links_summary"},
     {"GET", "/api/links/{}", links_one, R_AUTH, "link"},
     {"POST", "/api/links/{}", links_review, R_AUTH, "link_post"},
+    /* the projects registry (projroutes.h); audit before {}: "audit" is no project id */
+    {"GET", "/api/projects", projroutes_list, R_AUTH, "projects"},
+    {"POST", "/api/projects", projroutes_post, R_AUTH, "projects_post"},
+    {"GET", "/api/projects/audit", projroutes_audit, R_AUTH, "projects_audit"},
+    {"GET", "/api/projects/{}", projroutes_one, R_AUTH, "project"},
+    {"PUT", "/api/projects/{}", projroutes_put, R_AUTH, "project_put"},
+    {"DELETE", "/api/projects/{}", projroutes_delete, R_AUTH, "project_delete"},
+    {"GET", "/api/projects/{}/audit", projroutes_audit, R_AUTH, "project_audit"},
     {"GET", "/healthz", oapif_healthz, R_SNAP | R_AUTH, "healthz"},
     {"GET", "/metrics", apiroutes_metrics, 0, "metrics"},
 };
@@ -906,7 +915,7 @@ static void set_common_headers(hresp *rs)
 
 /* The role of rq's token (HZ_ROLE_PUBLIC without one) into *role, through st; non-zero with rs
  * filled (401 for a malformed or unknown token) otherwise. The one home of authentication. */
-static int authenticate(store *st, const hreq *rq, hz_role *role, hresp *rs)
+static int authenticate(store *st, const hreq *rq, hz_role *role, char label[64], hresp *rs)
 {
     char t[HREQ_TOKEN_MAX + 1], err[512];
     int b = hreq_token(rq, t);
@@ -918,7 +927,7 @@ static int authenticate(store *st, const hreq *rq, hz_role *role, hresp *rs)
         return -1;
     }
     if (b == 0) return 0;
-    hz_status s = tokens_lookup(st, t, role, err, sizeof err);
+    hz_status s = tokens_lookup_label(st, t, role, label, 64, err, sizeof err);
     if (s == HZ_ENOTFOUND) {
         hresp_error(rs, 401, "Unauthorized", "unknown token");
         hresp_header(rs, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
@@ -940,7 +949,8 @@ int app_body_allowed(app *a, const hreq *rq, hresp *rs)
         return 0;
     }
     hz_role role = HZ_ROLE_PUBLIC;
-    if (authenticate(st, rq, &role, rs)) return 0;
+    char label[64];
+    if (authenticate(st, rq, &role, label, rs)) return 0;
     if (role != HZ_ROLE_PUBLIC) return 1;
     hresp_error(rs, 401, "Unauthorized", "a request with a body needs an editor or planner token");
     hresp_header(rs, "WWW-Authenticate", "Bearer");
@@ -963,7 +973,7 @@ static void handle(app *a, const hreq *rq, hresp *rs)
     if (strcmp(rq->method, "OPTIONS") == 0) {
         rs->route = ROUTE_OPTIONS;
         hresp_bytes(rs, 204, "text/plain", "", 0);
-        hresp_header(rs, "Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS");
+        hresp_header(rs, "Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
         hresp_header(rs, "Access-Control-Allow-Headers",
                      "Authorization, Content-Type, If-None-Match");
         hresp_header(rs, "Access-Control-Max-Age", "86400");
@@ -987,7 +997,7 @@ static void handle(app *a, const hreq *rq, hresp *rs)
             rs->route = ROUTE_NONE;
             hresp_error(rs, 405, "MethodNotAllowed", "method %.16s not allowed on %.128s",
                         rq->method, rq->path);
-            hresp_header(rs, "Allow", "GET, HEAD, POST, OPTIONS");
+            hresp_header(rs, "Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
             return;
         }
         if (is_get && a->cfg.web[0] &&
@@ -1014,7 +1024,7 @@ static void handle(app *a, const hreq *rq, hresp *rs)
             return;
         }
     }
-    if ((rt->flags & R_AUTH) && authenticate(c.st, rq, &c.role, rs)) return;
+    if ((rt->flags & R_AUTH) && authenticate(c.st, rq, &c.role, c.token_label, rs)) return;
     /* The public's answers are keyed by the release and kept across writes. A route without
      * R_AUTH (the street tiles) answers everyone alike from the data version: its tiles go to
      * the version-keyed cache, and never crowd the public's pre-rendered density tiles out. */

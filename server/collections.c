@@ -6,6 +6,7 @@
 #include "hazmap/oapif.h"
 #include "hazmap/outcrs.h"
 #include "hazmap/paging.h"
+#include "hazmap/projroutes.h"
 #include "hazmap/roadroutes.h"
 
 #include <math.h>
@@ -31,6 +32,15 @@ typedef struct coll_def {
      * (then the temporal extent is null); NULL: the data's (extent_of(), app_time_span()) */
     int (*extent)(const hctx *c, double bb[4]);
 } coll_def;
+
+/* The projects have no time of their own (their dates are properties): the data's box, no
+ * temporal extent. */
+static int projects_extent(const hctx *c, double bb[4])
+{
+    (void)c;
+    (void)bb;
+    return 0;
+}
 
 static const coll_def collections[] = {
     {"areas", "Areas",
@@ -73,6 +83,13 @@ static const coll_def collections[] = {
      "network screening (HSM part B ch. 4): Empirical Bayes expected and excess expected crashes "
      "under an NB2 safety performance function fitted on the network's sites; sliding window",
      COLL_LIVE, roadroutes_sites_items, roadroutes_sites_item, NULL},
+    {"projects", "Safety-promotion projects",
+     "The working groups' safety-promotion projects (安全促进项目): group, type, status, dates, "
+     "target and location; the public sees the projects that have started, without the units "
+     "behind them",
+     "the projects registry (issue 12); geometry: the drawn location, else the project's areas, "
+     "else null",
+     COLL_EVERYONE, projroutes_items, projroutes_item, projects_extent},
 };
 enum { NCOLLECTIONS = sizeof collections / sizeof *collections };
 

@@ -307,7 +307,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
             }
         }
         /* Authenticate before reading a body: only editors and planners send any (issue 16). */
-        if (strcmp(method, "POST") == 0) {
+        if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
             hreq head = {.method = method, .path = url};
             head.authorization = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Authorization");
             hresp rs = {0};

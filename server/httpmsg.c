@@ -215,6 +215,9 @@ int hresp_status_of(hz_status s, const char **code)
     case HZ_ENOSPC:
         *code = "InsufficientStorage";
         return 507;
+    case HZ_ECONFLICT:
+        *code = "Conflict";
+        return 409;
     default:
         *code = "InternalError";
         return 500;

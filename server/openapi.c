@@ -1,6 +1,7 @@
 /* openapi.c - the OpenAPI 3.0 description of the HTTP API, built from tables. */
 #include "hazmap/openapi.h"
 #include "hazmap/links.h"
+#include "hazmap/projroutes.h"
 #include "hazmap/vocab.h"
 
 #include <stdio.h>
@@ -425,6 +426,7 @@ json_t *openapi_build(const char *server_url, const char *title)
                                   "description", "token needed", "403", "description",
                                   "planners only", "security", "bearer"));
     links_openapi(paths);
+    projroutes_openapi(paths);
     add_get(paths, "/healthz", "Liveness and counts", "application/json", json_array());
     add_get(paths, "/metrics", "Prometheus metrics", "text/plain", json_array());
     return json_pack("{s:s, s:{s:s, s:s, s:s}, s:[{s:s}], s:o,"

@@ -32,6 +32,16 @@ BAD = {"type": "FeatureCollection", "features": [
     {"type": "Feature", "geometry": {"type": "Point", "coordinates": [200, 30]},
      "properties": {"source_id": "x", "mechanism": "flying"}}]}
 RARE = "mechanism=drowning&from=2013-05-01&to=2013-05-20"
+# Two projects (the registry, issue 12): an active one over the district, a planned one drawn as a
+# point, which the PUT of project_updated starts.
+PROJECT = {"title": "老年人防跌倒", "title_en": "Falls prevention for the elderly", "group": "elderly",
+           "lead_unit": "区卫健局", "partners": ["街道办事处"], "type": "education",
+           "target": "mechanism=fall&age=65-", "areas": ["510104"], "start": "2014-01-01",
+           "end": "2014-12-31", "status": "active", "indicators": ["falls per 100,000 aged 65+"]}
+PROJECT2 = {"title": "路口渠化改造", "group": "traffic", "type": "engineering", "target": "mechanism=traffic",
+            "location": {"type": "Point", "coordinates": [104.0812, 30.6571]}, "buffer_m": 150,
+            "start": "2014-06-01", "status": "planned"}
+PROJECT2_V1 = dict(PROJECT2, status="active", version=1)
 
 def both(path, status=200):
     """The same request as the public and as a planner: a key in one's answers only is marked."""
@@ -51,6 +61,8 @@ def public(*paths):
 REQUESTS = {
     "post_created": [("editor", "POST", "/collections/incidents/items", FEATURE, 201)],
     "post_invalid": [("editor", "POST", "/collections/incidents/items", BAD, 400)],
+    "project_created": [("planner", "POST", "/api/projects", PROJECT, 201),
+                        ("editor", "POST", "/api/projects", PROJECT2, 201)],
     "landing": both("/?f=json"),
     "conformance": both("/conformance"),
     "collections": both("/collections"),
@@ -112,6 +124,16 @@ REQUESTS = {
                     ("planner", "POST", "/api/links/1", {"status": "confirmed"}, 200)],
     "links_summary": planner("/api/links/summary"),
     "healthz": both("/healthz"),
+    "projects": both("/api/projects") + [("editor", "GET", "/api/projects?group=traffic&status=planned", None, 200)],
+    "project": both("/api/projects/1"),
+    "project_updated": [("editor", "PUT", "/api/projects/2", PROJECT2_V1, 200)],
+    "project_audit": planner("/api/projects/2/audit", "/api/projects/audit?limit=5"),
+    "projects_items": both("/collections/projects/items"),
+    "project_item": both("/collections/projects/items/1"),
+    "project_errors": [("public", "GET", "/api/projects/audit", None, 401),
+                       ("editor", "GET", "/api/projects/audit", None, 403),
+                       ("editor", "POST", "/api/projects", {"title": "x"}, 400),
+                       ("planner", "PUT", "/api/projects/2", PROJECT2_V1, 409)],
     "error": [("public", "GET", "/collections/areas/items?limit=0", None, 400),
               ("public", "GET", "/collections/incidents/items", None, 401),
               ("public", "GET", "/collections/nope", None, 404),
@@ -264,8 +286,8 @@ def fetch(base, tokens, aud, method, path, body):
         headers["Authorization"] = "Bearer " + tokens[aud]
     data = None
     if body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json" if path.startswith("/api/links") else "application/geo+json"
+        data = json.dumps(body, ensure_ascii=False).encode()
+        headers["Content-Type"] = "application/json" if path.startswith("/api/") else "application/geo+json"
     rq = urllib.request.Request(base + path, data=data, headers=headers, method=method)
     try:
         with urllib.request.urlopen(rq, timeout=300) as r:

@@ -54,7 +54,7 @@ struct store {
 
 static const char *const schema_sql =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "INSERT INTO meta VALUES('schema_version','3'),('data_version','0'),"
+    "INSERT INTO meta VALUES('schema_version','4'),('data_version','0'),"
     "('data_id',lower(hex(randomblob(16))));"
     "CREATE TABLE areas(code TEXT PRIMARY KEY, name TEXT NOT NULL, name_en TEXT,"
     " level TEXT NOT NULL CHECK(level IN ('district','subdistrict','community')),"
@@ -185,6 +185,7 @@ static hz_status create_schema(store *st, char *err, size_t errlen)
     if (sqlite3_exec(st->db, "SELECT InitSpatialMetadata(1)", NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(st->db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(st->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(st->db, store_projects_schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
         hz_status s = store_sqlite_status(st->db);
         hz_fail(s, err, errlen, "%s: creating schema: %s", st->path, msg ? msg : "?");
@@ -907,6 +908,13 @@ static hz_status migrate_2_3(store *st, char *err, size_t errlen)
     return HZ_OK;
 }
 
+/* Schema 3 -> 4 (issue 12): the projects registry and its audit log, new tables only
+ * (store_projects.c); no existing row changes. */
+static hz_status migrate_3_4(store *st, char *err, size_t errlen)
+{
+    return store_projects_migrate(st, err, errlen);
+}
+
 /* Brings a schema of version from up to STORE_SCHEMA_VERSION in one transaction; the rows it
  * changes renew the data version and identity (store_commit()), so no cache survives it. */
 static hz_status migrate(store *st, int from, char *err, size_t errlen)
@@ -922,6 +930,7 @@ static hz_status migrate(store *st, int from, char *err, size_t errlen)
     }
     if (s == HZ_OK && from < 2) s = migrate_1_2(st, err, errlen);
     if (s == HZ_OK && from < 3) s = migrate_2_3(st, err, errlen);
+    if (s == HZ_OK && from < 4) s = migrate_3_4(st, err, errlen);
     char set[96];
     snprintf(set, sizeof set, "UPDATE meta SET value='%d' WHERE key='schema_version'",
              (int)STORE_SCHEMA_VERSION);

@@ -121,7 +121,14 @@ static void match_row(void *ud, const char *h, const char *rn, const char *label
 
 hz_status tokens_lookup(store *st, const char *token, hz_role *role, char *err, size_t errlen)
 {
+    return tokens_lookup_label(st, token, role, NULL, 0, err, errlen);
+}
+
+hz_status tokens_lookup_label(store *st, const char *token, hz_role *role, char *label,
+                              size_t labellen, char *err, size_t errlen)
+{
     *role = HZ_ROLE_PUBLIC;
+    if (labellen) label[0] = 0;
     char hex[65];
     tokens_hash(token, hex);
     if (store_pg(st)) {
@@ -134,7 +141,7 @@ hz_status tokens_lookup(store *st, const char *token, hz_role *role, char *err, 
     }
     sqlite3 *db = store_sqlite(st);
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db, "SELECT hash, role FROM tokens", -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT hash, role, label FROM tokens", -1, &s, NULL) != SQLITE_OK)
         return hz_fail(HZ_EDB, err, errlen, "%s: reading tokens: %s", store_path(st),
                        sqlite3_errmsg(db));
     /* Every row is compared, whatever matched before: constant time in the token's content. */
@@ -150,6 +157,8 @@ hz_status tokens_lookup(store *st, const char *token, hz_role *role, char *err, 
         if (eq && tokens_role_parse(rn, &this_role) == 0) {
             found = 1;
             r = this_role;
+            const char *lb = (const char *)sqlite3_column_text(s, 2);
+            if (labellen) snprintf(label, labellen, "%s", lb ? lb : "");
         }
     }
     sqlite3_finalize(s);

@@ -37,6 +37,7 @@ typedef struct hctx {
     const incset *snap; /* the current snapshot (NULL for routes that need none) */
     int64_t version;    /* its data version */
     hz_role role;
+    char token_label[64]; /* the label of the request's token ("" without one or without label) */
     const struct rel_release *rel; /* the public's release (NULL for planners, or none yet) */
     struct reltile *rt;            /* the public's tiles of rel (NULL with rel) */
     metrics *metrics;

@@ -19,7 +19,8 @@ typedef enum hz_status {
     HZ_EAUTH = 8,      /* missing or wrong credentials */
     HZ_EFORBIDDEN = 9, /* credentials valid but not allowed */
     HZ_EUNSUPPORTED = 10, /* recognised but not supported (file format, option combination) */
-    HZ_ENOSPC = 11        /* no space left on the device holding the store (or a file written) */
+    HZ_ENOSPC = 11,       /* no space left on the device holding the store (or a file written) */
+    HZ_ECONFLICT = 12     /* the thing changed since the caller read it (a stale version) */
 } hz_status;
 
 /* Short English name of a status ("invalid input", ...). Never NULL; borrowed. */

@@ -25,8 +25,9 @@ typedef struct store store;
 
 /* The schema this build writes. 1: the first; 2 (issue 11): mechanism and intent as separate
  * axes (vocab.h), the columns activity, outcome, nature and body_part; 3 (issue 11): an incident
- * may have no point (lon, lat and geom NULL), known only by its area. */
-enum { STORE_SCHEMA_VERSION = 3 };
+ * may have no point (lon, lat and geom NULL), known only by its area; 4 (issue 12): the projects
+ * registry and its audit log (store_projects.h). */
+enum { STORE_SCHEMA_VERSION = 4 };
 
 enum {
     STORE_READONLY = 1 << 0, /* open read-only; fails if the file is absent */

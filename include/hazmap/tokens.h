@@ -41,4 +41,9 @@ hz_status tokens_create(store *st, hz_role role, const char *label, char token[6
  * when no stored hash matches. */
 hz_status tokens_lookup(store *st, const char *token, hz_role *role, char *err, size_t errlen);
 
+/* tokens_lookup(), also copying the token's label ("" when it has none) into label (labellen
+ * bytes, truncated; labellen 0: not copied). */
+hz_status tokens_lookup_label(store *st, const char *token, hz_role *role, char *label,
+                              size_t labellen, char *err, size_t errlen);
+
 #endif
