@@ -25,6 +25,7 @@
 #include "hazmap/store_bulk.h"
 #include "hazmap/store_copy.h"
 #include "hazmap/store_links.h"
+#include "hazmap/store_projects.h"
 #include "hazmap/store_query.h"
 #include "hazmap/tokens.h"
 #include "hazmap/vocab.h"
@@ -1245,10 +1246,11 @@ START_TEST(test_area_only)
 }
 END_TEST
 
-/* PostGIS: a store of schema 2 (NOT NULL points, as the first PostGIS stores were made) is
- * migrated on open: its rows kept, the points nullable, the version row 3, the data version
- * renewed. (SpatiaLite's migrations are check_migrate.c's.) */
-START_TEST(test_pg_migrate_2_3)
+/* PostGIS: a store of schema 2 (NOT NULL points and no project tables, as the first PostGIS
+ * stores were made) is migrated on open through 3 and 4: its rows kept, the points nullable, the
+ * project tables made, the version row 4, the data version renewed. (SpatiaLite's migrations are
+ * check_migrate.c's and check_project.c's.) */
+START_TEST(test_pg_migrate)
 {
     if (!pgname[0]) return;
     char err[512];
@@ -1260,7 +1262,8 @@ START_TEST(test_pg_migrate_2_3)
     ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
     store_close(st);
     ck_assert_int_eq(ref_sql("ALTER TABLE incidents ALTER lon SET NOT NULL, ALTER lat SET NOT NULL,"
-                             " ALTER geom SET NOT NULL;"
+                             " ALTER geom SET NOT NULL; DROP TABLE projects, project_audit;"
+                             " DROP FUNCTION hazmap_audit_append_only();"
                              "UPDATE meta SET value='2' WHERE key='schema_version'",
                              NULL),
                      0);
@@ -1270,7 +1273,8 @@ START_TEST(test_pg_migrate_2_3)
     st = store_open(target, 0, err, sizeof err);
     ck_assert_msg(st != NULL, "%s", err);
     ck_assert_int_eq(ref_count(notnull), 0);
-    ck_assert_int_eq(ref_count("SELECT value::int FROM meta WHERE key='schema_version'"), 3);
+    ck_assert_int_eq(ref_count("SELECT value::int FROM meta WHERE key='schema_version'"), 4);
+    ck_assert_int_eq(ref_count("SELECT count(*) FROM project_audit"), 0); /* 3 -> 4 made it */
     ck_assert_int_eq(version_of(st), 2);
     ck_assert_int_eq(ref_count("SELECT count(*) FROM incidents WHERE source_id='r1'"), 1);
     hz_incident_rec r2 = gen(2);
@@ -1384,6 +1388,151 @@ START_TEST(test_wait_change)
 }
 END_TEST
 
+/* ---- the projects registry (schema 4) ---- */
+
+typedef struct audit_seen {
+    int n;
+    char actions[8][8];
+    int before_null[8], after_null[8];
+    int64_t total;
+} audit_seen;
+
+static int audit_seen_cb(void *ud, const store_audit_rec *a)
+{
+    audit_seen *s = ud;
+    ck_assert_int_lt(s->n, 8);
+    snprintf(s->actions[s->n], sizeof s->actions[s->n], "%s", a->action);
+    s->before_null[s->n] = a->before == NULL;
+    s->after_null[s->n] = a->after == NULL;
+    ck_assert_int_eq(strlen(a->at), 20);
+    s->n++;
+    return 0;
+}
+
+static int count_projects_cb(void *ud, const hz_project *p)
+{
+    (void)p;
+    ++*(int *)ud;
+    return 0;
+}
+
+/* Projects and their audit log on both backends: written fields read back as written (the drawn
+ * location byte for byte), a write bumps the data version, optimistic locking, ids never reused,
+ * one audit row per change, the audit log refuses UPDATE and DELETE over another connection. */
+START_TEST(test_projects)
+{
+    char err[512];
+    store *st = open_new();
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    put_area(st, "A1", 104.0);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    unsigned char wkb[128];
+    static char pa[] = "街道办", pb[] = "社区卫生服务中心", a1[] = "A1", z9[] = "Z9";
+    static char i1[] = "跌倒人数", title[] = "老年人防跌倒", group[] = "elderly";
+    static char ptarget[] = "mechanism=fall";
+    char *partners[2] = {pa, pb}, *areas[1] = {a1}, *ind[1] = {i1}, *bad_areas[1] = {z9};
+    hz_project p = {.title = title,
+                    .group = group,
+                    .partners = partners,
+                    .npartners = 2,
+                    .type = HZ_PTYPE_EDUCATION,
+                    .target = ptarget,
+                    .areas = areas,
+                    .nareas = 1,
+                    .wkb = wkb,
+                    .buffer_m = 0,
+                    .start = "2024-03-01",
+                    .status = HZ_PSTATUS_ACTIVE,
+                    .indicators = ind,
+                    .nindicators = 1};
+    p.wkb_len = tu_square_wkb(wkb, 104.01, 30.01, 104.02, 30.02);
+    int64_t v0 = version_of(st), id = 0, id2 = 0;
+    ck_assert_msg(store_project_add(st, &p, "planner:a", &id, err, sizeof err) == HZ_OK, "%s", err);
+    ck_assert_int_eq(version_of(st), v0 + 1);
+    hz_project g;
+    ck_assert_int_eq(store_project_get(st, id, &g, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(g.version, 1);
+    ck_assert_str_eq(g.title, p.title);
+    ck_assert_ptr_null(g.title_en);
+    ck_assert_str_eq(g.group, "elderly");
+    ck_assert_int_eq(g.npartners, 2);
+    ck_assert_str_eq(g.partners[1], "社区卫生服务中心");
+    ck_assert_int_eq(g.type, HZ_PTYPE_EDUCATION);
+    ck_assert_str_eq(g.target, "mechanism=fall");
+    ck_assert_int_eq(g.nareas, 1);
+    ck_assert_int_eq(g.nsites, 0);
+    ck_assert_uint_eq(g.wkb_len, p.wkb_len);
+    ck_assert_int_eq(memcmp(g.wkb, wkb, p.wkb_len), 0);
+    ck_assert_str_eq(g.start, "2024-03-01");
+    ck_assert_str_eq(g.end, "");
+    ck_assert_int_eq(g.status, HZ_PSTATUS_ACTIVE);
+    ck_assert_int_eq(strlen(g.created_at), 20);
+    ck_assert_int_eq(ref_count("SELECT count(*) FROM projects WHERE geom IS NOT NULL"), 1);
+    /* an unknown area: refused, nothing written */
+    p.areas = bad_areas;
+    ck_assert_int_eq(store_project_add(st, &p, "planner:a", &id2, err, sizeof err), HZ_EINVAL);
+    ck_assert_msg(strstr(err, "'Z9'") != NULL, "%s", err);
+    p.areas = areas;
+    ck_assert_int_eq(ref_count("SELECT count(*) FROM projects"), 1);
+    ck_assert_int_eq(ref_count("SELECT count(*) FROM project_audit"), 1);
+    /* an update at version 1 makes version 2; version 1 again conflicts */
+    free(g.title);
+    g.title = strdup("新标题");
+    g.end[0] = '\0';
+    snprintf(g.end, sizeof g.end, "2024-12-31");
+    ck_assert_msg(store_project_update(st, &g, "editor", err, sizeof err) == HZ_OK, "%s", err);
+    ck_assert_int_eq(store_project_update(st, &g, "editor", err, sizeof err), HZ_ECONFLICT);
+    ck_assert_int_eq(version_of(st), v0 + 2);
+    ck_assert_int_eq(ref_count("SELECT version FROM projects"), 2);
+    ck_assert_int_eq(ref_count("SELECT count(*) FROM projects WHERE end_date='2024-12-31'"), 1);
+    project_free(&g);
+    /* delete: the stale version refused, the right one deletes; ids never reused */
+    ck_assert_int_eq(store_project_delete(st, id, 1, "cli", err, sizeof err), HZ_ECONFLICT);
+    ck_assert_int_eq(store_project_delete(st, id, 2, "cli", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_project_get(st, id, &g, err, sizeof err), HZ_ENOTFOUND);
+    project_free(&g);
+    ck_assert_int_eq(store_project_add(st, &p, "cli", &id2, err, sizeof err), HZ_OK);
+    ck_assert_int_gt(id2, id);
+    /* one audit row per change, in order; pages */
+    audit_seen a = {0};
+    ck_assert_int_eq(
+        store_project_audit_scan(st, id, 0, -1, audit_seen_cb, &a, &a.total, err, sizeof err),
+        HZ_OK);
+    ck_assert_int_eq(a.n, 3);
+    ck_assert_int_eq(a.total, 3);
+    ck_assert_str_eq(a.actions[0], "create");
+    ck_assert_str_eq(a.actions[1], "update");
+    ck_assert_str_eq(a.actions[2], "delete");
+    ck_assert(a.before_null[0] && !a.after_null[0] && !a.before_null[1] && a.after_null[2]);
+    a = (audit_seen){0};
+    ck_assert_int_eq(
+        store_project_audit_scan(st, 0, 1, 2, audit_seen_cb, &a, &a.total, err, sizeof err),
+        HZ_OK);
+    ck_assert_int_eq(a.total, 4);
+    ck_assert_int_eq(a.n, 2);
+    ck_assert_str_eq(a.actions[0], "update");
+    ck_assert_int_eq(ref_sql("UPDATE project_audit SET actor='x'", NULL), -1);
+    ck_assert_int_eq(ref_sql("DELETE FROM project_audit", NULL), -1);
+    ck_assert_int_eq(ref_count("SELECT count(*) FROM project_audit"), 4);
+    /* scans by group and status */
+    int n = 0;
+    ck_assert_int_eq(
+        store_projects_scan(st, "elderly", HZ_PSTATUS_ACTIVE, count_projects_cb, &n, err, sizeof err),
+        HZ_OK);
+    ck_assert_int_eq(n, 1);
+    n = 0;
+    ck_assert_int_eq(store_projects_scan(st, "elderly", HZ_PSTATUS_FINISHED, count_projects_cb, &n,
+                                         err, sizeof err),
+                     HZ_OK);
+    ck_assert_int_eq(n, 0);
+    n = 0;
+    ck_assert_int_eq(store_projects_scan(st, NULL, -1, count_projects_cb, &n, err, sizeof err),
+                     HZ_OK);
+    ck_assert_int_eq(n, 1);
+    store_close(st);
+}
+END_TEST
+
 Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -1405,8 +1554,9 @@ Suite *store_suite(void)
     tcase_add_test(tc, test_copy_between_backends);
     tcase_add_test(tc, test_writers_serialised);
     tcase_add_test(tc, test_area_only);
-    tcase_add_test(tc, test_pg_migrate_2_3);
+    tcase_add_test(tc, test_pg_migrate);
     tcase_add_test(tc, test_wait_change);
+    tcase_add_test(tc, test_projects);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -17,7 +17,8 @@
  * The schema lives in pg_schema_sql below; the SpatiaLite one in store.c (schema_sql),
  * store_roads.c, store_release.c and store_links.c. Same tables, columns and meanings; the
  * PostGIS side creates everything at once (geometry(MultiPolygon|Point|LineString, 4326) with
- * GiST indexes). A new schema version changes pg_schema_sql and adds a step to pg_migrate().
+ * GiST indexes; the projects registry's tables are pg_projects.c's pg_projects_schema_sql). A new
+ * schema version changes these and adds a step to pg_migrate().
  *
  * Schema 3 (SURVEILLANCE.md, "records with an area but no point"): incidents.lon, lat and geom
  * are NULL together for a record known only by its area (NaN lon/lat in hz_incident_rec, see
@@ -40,7 +41,7 @@
 static const char *const pg_schema_sql =
     "CREATE EXTENSION IF NOT EXISTS postgis;"
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "INSERT INTO meta VALUES('schema_version','3'),('data_version','0'),"
+    "INSERT INTO meta VALUES('schema_version','4'),('data_version','0'),"
     "('data_id',replace(gen_random_uuid()::text,'-',''));"
     "CREATE TABLE areas(code TEXT COLLATE \"C\" PRIMARY KEY, name TEXT NOT NULL, name_en TEXT,"
     " level TEXT NOT NULL CHECK(level IN ('district','subdistrict','community')),"
@@ -273,6 +274,8 @@ static hz_status create_schema(pgstore *pg, char *err, size_t errlen)
     PQclear(r);
     if (!r) s = pg->last;
     if (s == HZ_OK && !exists) s = exec(pg, pg_schema_sql, err, errlen, "creating schema");
+    if (s == HZ_OK && !exists)
+        s = exec(pg, pg_projects_schema_sql, err, errlen, "creating the project tables");
     if (s == HZ_OK) return exec(pg, "COMMIT", err, errlen, "creating schema");
     PQclear(PQexec(pg->conn, "ROLLBACK"));
     return s;
@@ -299,6 +302,9 @@ static hz_status pg_migrate(pgstore *pg, int from, char *err, size_t errlen)
         return HZ_OK;
     }
     if (s == HZ_OK && from < 3) s = exec(pg, migrate_2_3_sql, err, errlen, "migrating to schema 3");
+    /* 3 -> 4 (issue 12): the projects registry's tables, new; no existing row changes */
+    if (s == HZ_OK && from < 4)
+        s = exec(pg, pg_projects_schema_sql, err, errlen, "migrating to schema 4");
     char set[96];
     snprintf(set, sizeof set, "UPDATE meta SET value='%d' WHERE key='schema_version'",
              (int)STORE_SCHEMA_VERSION);
@@ -844,7 +850,6 @@ hz_status pg_incidents_get(pgstore *pg, const int64_t *ids, size_t n, store_inci
 
 /* ---- import bookkeeping (not data: no pg_dirty()) ---- */
 
-#define PG_NOW "to_char(clock_timestamp() AT TIME ZONE 'UTC','YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 hz_status pg_batch_begin(pgstore *pg, const char *kind, const char *file, int64_t *batch_id,
                          char *err, size_t errlen)

@@ -22,6 +22,7 @@
 
 #include "hazmap/store.h"
 #include "hazmap/store_links.h"
+#include "hazmap/store_projects.h"
 
 typedef struct pgstore pgstore;
 typedef struct pg_watch pg_watch;
@@ -128,6 +129,33 @@ hz_status pg_link_get(pgstore *pg, int64_t id, store_link_cb cb, void *ud, char 
                       size_t errlen);
 hz_status pg_link_review(pgstore *pg, int64_t id, const char *status, const char *reviewer,
                          char *err, size_t errlen);
+
+/* ---- pg_projects.c: the projects registry (store_projects.h) ---- */
+/* The tables, for a new store (create_schema()) and the 3 -> 4 migration alike. */
+extern const char *const pg_projects_schema_sql;
+hz_status pg_project_add(pgstore *pg, const hz_project *p, const char *actor, int64_t *id,
+                         char *err, size_t errlen);
+hz_status pg_project_update(pgstore *pg, const hz_project *p, const char *actor, char *err,
+                            size_t errlen);
+hz_status pg_project_delete(pgstore *pg, int64_t id, int64_t version, const char *actor, char *err,
+                            size_t errlen);
+hz_status pg_project_get(pgstore *pg, int64_t id, hz_project *p, char *err, size_t errlen);
+hz_status pg_projects_scan(pgstore *pg, const char *group, int status, store_project_cb cb,
+                           void *ud, char *err, size_t errlen);
+hz_status pg_project_audit_scan(pgstore *pg, int64_t project_id, int64_t offset, int64_t limit,
+                                store_audit_cb cb, void *ud, int64_t *total, char *err,
+                                size_t errlen);
+/* store_projects.c's, shared by both backends: a list as its JSON array text and back (-1 on
+ * OOM or a malformed text), a project's JSON text (malloc'd; NULL on OOM), and the index of a
+ * type or status word (-1 for none). */
+char *projects_list_text(char *const *v, size_t n);
+int projects_text_list(const char *text, char ***out, size_t *n);
+char *projects_json_text(const hz_project *p);
+int projects_type_of(const char *w);
+int projects_status_of(const char *w);
+
+/* The current UTC time as ISO 8601 text ("2026-11-29T18:00:00Z"), in SQL. */
+#define PG_NOW "to_char(clock_timestamp() AT TIME ZONE 'UTC','YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 /* store_tokens.c: every token row of from (hash, role, label) written to to, whichever their
  * backends (store_copy()); *n receives the number copied. */
