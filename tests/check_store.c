@@ -1201,7 +1201,7 @@ START_TEST(test_area_only)
     ck_assert_ptr_nonnull(b);
     ck_assert_int_eq(store_bulk_put_many(b, ptrs, N2, 0, outs, err, sizeof err), HZ_OK);
     for (int i = 0; i < N2; i++)
-        ck_assert_int_eq(outs[i], i >= N1               ? STORE_PUT_INSERTED
+        ck_assert_int_eq(outs[i], i >= N1            ? STORE_PUT_INSERTED
                                   : i >= 1 && i <= 3 ? STORE_PUT_REPLACED
                                                      : STORE_PUT_UNCHANGED);
     ck_assert_msg(store_bulk_finish(b, err, sizeof err) == HZ_OK, "%s", err);
@@ -1506,8 +1506,7 @@ START_TEST(test_projects)
     ck_assert(a.before_null[0] && !a.after_null[0] && !a.before_null[1] && a.after_null[2]);
     a = (audit_seen){0};
     ck_assert_int_eq(
-        store_project_audit_scan(st, 0, 1, 2, audit_seen_cb, &a, &a.total, err, sizeof err),
-        HZ_OK);
+        store_project_audit_scan(st, 0, 1, 2, audit_seen_cb, &a, &a.total, err, sizeof err), HZ_OK);
     ck_assert_int_eq(a.total, 4);
     ck_assert_int_eq(a.n, 2);
     ck_assert_str_eq(a.actions[0], "update");
@@ -1516,9 +1515,9 @@ START_TEST(test_projects)
     ck_assert_int_eq(ref_count("SELECT count(*) FROM project_audit"), 4);
     /* scans by group and status */
     int n = 0;
-    ck_assert_int_eq(
-        store_projects_scan(st, "elderly", HZ_PSTATUS_ACTIVE, count_projects_cb, &n, err, sizeof err),
-        HZ_OK);
+    ck_assert_int_eq(store_projects_scan(st, "elderly", HZ_PSTATUS_ACTIVE, count_projects_cb, &n,
+                                         err, sizeof err),
+                     HZ_OK);
     ck_assert_int_eq(n, 1);
     n = 0;
     ck_assert_int_eq(store_projects_scan(st, "elderly", HZ_PSTATUS_FINISHED, count_projects_cb, &n,

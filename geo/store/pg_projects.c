@@ -39,15 +39,14 @@ const char *const pg_projects_schema_sql =
 
 #define SELECT_SQL                                                                                 \
     "SELECT id,version,title,title_en,description,work_group,lead_unit,partners,type,target,"      \
-    "areas,sites,encode(ST_AsBinary(geom,'NDR'),'hex'),buffer_m,start_date,end_date,status,"      \
+    "areas,sites,encode(ST_AsBinary(geom,'NDR'),'hex'),buffer_m,start_date,end_date,status,"       \
     "indicators,created_at,updated_at FROM projects"
 
 /* $1 .. $16 of the insert and update (the same order as store_projects.c's PROJECT_VALUES). */
 #define PROJECT_COLS                                                                               \
     "title,title_en,description,work_group,lead_unit,partners,type,target,areas,sites,geom,"       \
     "buffer_m,start_date,end_date,status,indicators"
-#define PROJECT_VALUES                                                                             \
-    "$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,ST_GeomFromWKB($11,4326),$12,$13,$14,$15,$16"
+#define PROJECT_VALUES "$1,$2,$3,$4,$5,$6,$7,$8,$9,$10,ST_GeomFromWKB($11,4326),$12,$13,$14,$15,$16"
 
 static char *dup_or_null(const PGresult *r, int i, int c)
 {
@@ -140,10 +139,9 @@ static hz_status check_areas(pgstore *pg, const hz_project *p, char *err, size_t
 static PGresult *run_write(pgstore *pg, const char *sql, const hz_project *p, int64_t extra,
                            char *err, size_t errlen)
 {
-    char *lists[4] = {projects_list_text(p->partners, p->npartners),
-                      projects_list_text(p->areas, p->nareas),
-                      projects_list_text(p->sites, p->nsites),
-                      projects_list_text(p->indicators, p->nindicators)};
+    char *lists[4] = {
+        projects_list_text(p->partners, p->npartners), projects_list_text(p->areas, p->nareas),
+        projects_list_text(p->sites, p->nsites), projects_list_text(p->indicators, p->nindicators)};
     char buf[32], ext[32];
     snprintf(buf, sizeof buf, "%.17g", p->buffer_m);
     snprintf(ext, sizeof ext, "%" PRId64, extra);
@@ -229,11 +227,11 @@ hz_status pg_project_add(pgstore *pg, const hz_project *p, const char *actor, in
     memset(&after, 0, sizeof after);
     res = check_areas(pg, p, err, errlen);
     if (res == HZ_OK) {
-        PGresult *r = run_write(pg,
-                                "INSERT INTO projects(" PROJECT_COLS ",version,created_at,"
-                                "updated_at) VALUES(" PROJECT_VALUES ",1," PG_NOW "," PG_NOW
-                                ") RETURNING id",
-                                p, 0, err, errlen);
+        PGresult *r =
+            run_write(pg,
+                      "INSERT INTO projects(" PROJECT_COLS ",version,created_at,"
+                      "updated_at) VALUES(" PROJECT_VALUES ",1," PG_NOW "," PG_NOW ") RETURNING id",
+                      p, 0, err, errlen);
         if (!r) res = pg_last_status(pg);
         if (r) *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
         PQclear(r);
@@ -296,8 +294,8 @@ hz_status pg_project_delete(pgstore *pg, int64_t id, int64_t version, const char
         char idt[32];
         snprintf(idt, sizeof idt, "%" PRId64, id);
         const char *v[1] = {idt};
-        PGresult *r = pg_query(pg, "DELETE FROM projects WHERE id=$1", 1, v, err, errlen,
-                               "deleting project");
+        PGresult *r =
+            pg_query(pg, "DELETE FROM projects WHERE id=$1", 1, v, err, errlen, "deleting project");
         if (!r) res = pg_last_status(pg);
         assert(!r || strcmp(PQcmdTuples(r), "1") == 0);
         PQclear(r);

@@ -136,7 +136,7 @@ struct pgstore {
     char *name; /* the conninfo without a password, for messages */
     int in_tx, in_read, dirty;
     hz_status last;
-    int flags;      /* pg_open()'s, and the statement timeout: what pg_reconnect() restores */
+    int flags; /* pg_open()'s, and the statement timeout: what pg_reconnect() restores */
     int timeout_ms;
     pg_watch *watch; /* pg_watch.c's state, owned; NULL until store_wait_change() */
 };
@@ -849,7 +849,6 @@ hz_status pg_incidents_get(pgstore *pg, const int64_t *ids, size_t n, store_inci
 }
 
 /* ---- import bookkeeping (not data: no pg_dirty()) ---- */
-
 
 hz_status pg_batch_begin(pgstore *pg, const char *kind, const char *file, int64_t *batch_id,
                          char *err, size_t errlen)

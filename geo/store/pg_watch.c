@@ -34,12 +34,12 @@
 enum { PG_WATCH_BACKOFF_MAX_MS = 5000 };
 
 struct pg_watch {
-    int init;           /* a look was made on this handle (the first only compares versions) */
-    int listening;      /* invariant 1 */
-    int dropped;        /* invariant 4 */
-    int64_t release;    /* the newest release id at the previous look (0: none) */
-    int64_t retry_at;   /* invariant 3: CLOCK_MONOTONIC ms of the next reconnection attempt */
-    int backoff_ms;     /* invariant 3 */
+    int init;         /* a look was made on this handle (the first only compares versions) */
+    int listening;    /* invariant 1 */
+    int dropped;      /* invariant 4 */
+    int64_t release;  /* the newest release id at the previous look (0: none) */
+    int64_t retry_at; /* invariant 3: CLOCK_MONOTONIC ms of the next reconnection attempt */
+    int backoff_ms;   /* invariant 3 */
 };
 
 /* The look; the comment names the query in pg_stat_activity (tests terminate it there). */
@@ -91,7 +91,7 @@ static hz_status ensure_connected(pgstore *pg, pg_watch *w)
     char err[256];
     if (pg_reconnect(pg, err, sizeof err) != HZ_OK) {
         w->backoff_ms = w->backoff_ms * 2 > PG_WATCH_BACKOFF_MAX_MS ? PG_WATCH_BACKOFF_MAX_MS
-                                                                     : w->backoff_ms * 2;
+                                                                    : w->backoff_ms * 2;
         w->retry_at = now + w->backoff_ms;
         return HZ_EDB;
     }

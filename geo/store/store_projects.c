@@ -151,7 +151,8 @@ static int read_row(sqlite3_stmt *s, hz_project *p)
     if (projects_text_list((const char *)sqlite3_column_text(s, 7), &p->partners, &p->npartners) ||
         projects_text_list((const char *)sqlite3_column_text(s, 10), &p->areas, &p->nareas) ||
         projects_text_list((const char *)sqlite3_column_text(s, 11), &p->sites, &p->nsites) ||
-        projects_text_list((const char *)sqlite3_column_text(s, 17), &p->indicators, &p->nindicators))
+        projects_text_list((const char *)sqlite3_column_text(s, 17), &p->indicators,
+                           &p->nindicators))
         return -1;
     int wl = sqlite3_column_bytes(s, 12);
     if (sqlite3_column_type(s, 12) == SQLITE_BLOB && wl > 0) {
@@ -230,8 +231,9 @@ static hz_status check_areas(store *st, const hz_project *p, char *err, size_t e
  * list texts SQLITE_TRANSIENT). -1 on OOM. */
 static int bind_project(sqlite3_stmt *s, const hz_project *p)
 {
-    char *lists[4] = {projects_list_text(p->partners, p->npartners), projects_list_text(p->areas, p->nareas),
-                      projects_list_text(p->sites, p->nsites), projects_list_text(p->indicators, p->nindicators)};
+    char *lists[4] = {
+        projects_list_text(p->partners, p->npartners), projects_list_text(p->areas, p->nareas),
+        projects_list_text(p->sites, p->nsites), projects_list_text(p->indicators, p->nindicators)};
     int ok = lists[0] && lists[1] && lists[2] && lists[3];
     sqlite3_bind_text(s, 1, p->title, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, p->title_en, -1, SQLITE_STATIC); /* NULL binds NULL */
@@ -278,7 +280,8 @@ static hz_status audit_add(store *st, int64_t id, const char *actor, const char 
                            const hz_project *before, const hz_project *after, char *err,
                            size_t errlen)
 {
-    char *b = before ? projects_json_text(before) : NULL, *a = after ? projects_json_text(after) : NULL;
+    char *b = before ? projects_json_text(before) : NULL,
+         *a = after ? projects_json_text(after) : NULL;
     if ((before && !b) || (after && !a)) {
         free(b);
         free(a);
