@@ -204,7 +204,8 @@ START_TEST(test_schema2_migrated_in_place)
     ck_assert_str_eq(after, before); /* every row as it was */
     free(after);
     ck_assert_int_eq(
-        sql_int(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='schema_version'"), STORE_SCHEMA_VERSION);
+        sql_int(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='schema_version'"),
+        STORE_SCHEMA_VERSION);
     ck_assert_int_eq(sql_int(db, "SELECT instr(sql,'NOT NULL, lat') + instr(sql,'POINT NOT NULL')"
                                  " FROM sqlite_master WHERE name='incidents'"),
                      0);
