@@ -618,6 +618,13 @@ START_TEST(test_tokens)
     ck_assert_int_eq(r, HZ_ROLE_PLANNER);
     ck_assert_int_eq(tokens_lookup(st, tok2, &r, err, sizeof err), HZ_OK);
     ck_assert_int_eq(r, HZ_ROLE_EDITOR);
+    /* the label, for the actor of an audited write ("" without one) */
+    char label[16] = "?";
+    ck_assert_int_eq(tokens_lookup_label(st, tok, &r, label, sizeof label, err, sizeof err), HZ_OK);
+    ck_assert_str_eq(label, "ana");
+    ck_assert_int_eq(tokens_lookup_label(st, tok2, &r, label, sizeof label, err, sizeof err),
+                     HZ_OK);
+    ck_assert_str_eq(label, "");
     tok[0] = tok[0] == 'a' ? 'b' : 'a';
     ck_assert_int_eq(tokens_lookup(st, tok, &r, err, sizeof err), HZ_ENOTFOUND);
     ck_assert_int_eq(r, HZ_ROLE_PUBLIC);
