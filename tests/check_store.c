@@ -1389,6 +1389,14 @@ START_TEST(test_wait_change)
         ck_assert_int_eq(v, v0 + 2);
         ck_assert_int_lt(mono_ms() - t0, 1000);
         wakes_within_1s(st, w, "A3", v0 + 2);
+        /* the reconnected handle has its prepared statements back: a write through it */
+        hz_incident_rec r1 = gen(1);
+        store_put_outcome o;
+        ck_assert_int_eq(store_begin(w, err, sizeof err), HZ_OK);
+        ck_assert_msg(store_incident_put(w, &r1, &o, err, sizeof err) == HZ_OK, "%s", err);
+        ck_assert_int_eq(store_commit(w, err, sizeof err), HZ_OK);
+        ck_assert_int_eq(o, STORE_PUT_INSERTED);
+        ck_assert_int_eq(ref_count("SELECT count(*) FROM incidents"), 1);
     }
     store_close(w);
     store_close(st);
