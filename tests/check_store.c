@@ -25,6 +25,7 @@
 #include "hazmap/store_bulk.h"
 #include "hazmap/store_copy.h"
 #include "hazmap/store_links.h"
+#include "hazmap/store_projects.h"
 #include "hazmap/store_query.h"
 #include "hazmap/tokens.h"
 #include "hazmap/vocab.h"
@@ -617,6 +618,13 @@ START_TEST(test_tokens)
     ck_assert_int_eq(r, HZ_ROLE_PLANNER);
     ck_assert_int_eq(tokens_lookup(st, tok2, &r, err, sizeof err), HZ_OK);
     ck_assert_int_eq(r, HZ_ROLE_EDITOR);
+    /* the label, for the actor of an audited write ("" without one) */
+    char label[16] = "?";
+    ck_assert_int_eq(tokens_lookup_label(st, tok, &r, label, sizeof label, err, sizeof err), HZ_OK);
+    ck_assert_str_eq(label, "ana");
+    ck_assert_int_eq(tokens_lookup_label(st, tok2, &r, label, sizeof label, err, sizeof err),
+                     HZ_OK);
+    ck_assert_str_eq(label, "");
     tok[0] = tok[0] == 'a' ? 'b' : 'a';
     ck_assert_int_eq(tokens_lookup(st, tok, &r, err, sizeof err), HZ_ENOTFOUND);
     ck_assert_int_eq(r, HZ_ROLE_PUBLIC);
@@ -1124,6 +1132,421 @@ START_TEST(test_writers_serialised)
 }
 END_TEST
 
+/* ---- records with an area but no point (schema 3) ---- */
+
+static int nopoint_of(int i)
+{
+    return i % 3 == 0;
+}
+
+static hz_incident_rec gen_nopoint(int i)
+{
+    hz_incident_rec r = gen(i);
+    if (nopoint_of(i)) {
+        r.lon = r.lat = NAN;
+        r.area_code = "A1";
+    }
+    return r;
+}
+
+typedef struct nopoint_scan {
+    int n, without;
+} nopoint_scan;
+
+static int nopoint_cb(void *ud, const hz_incident_rec *r)
+{
+    nopoint_scan *c = ud;
+    /* both coordinates NaN together, or both numbers */
+    ck_assert_int_eq(isnan(r->lon), isnan(r->lat));
+    c->without += !hz_rec_has_point(r);
+    c->n++;
+    return 0;
+}
+
+static int64_t nopoint_rows(void)
+{
+    return ref_count("SELECT count(*) FROM incidents WHERE lon IS NULL AND lat IS NULL"
+                     " AND geom IS NULL");
+}
+
+/* Incidents without a point through every write path (one row, a bulk group copied straight into
+ * an empty table, a staged bulk group with inserts and replacements): stored as NULL lon, lat and
+ * geom (read over the reference connection), read back as NaN, idempotent, and the schema version
+ * row says STORE_SCHEMA_VERSION on both backends. */
+START_TEST(test_area_only)
+{
+    char err[512];
+    store *st = open_new();
+    ck_assert_int_eq(ref_count("SELECT CAST(value AS INTEGER) FROM meta"
+                               " WHERE key='schema_version'"),
+                     STORE_SCHEMA_VERSION);
+    enum { N1 = 60, N2 = 120 };
+    static hz_incident_rec recs[N2 + 1];
+    static const hz_incident_rec *ptrs[N2 + 1];
+    static store_put_outcome outs[N2 + 1];
+    for (int i = 0; i < N2; i++) {
+        recs[i] = gen_nopoint(i);
+        ptrs[i] = &recs[i];
+    }
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    put_area(st, "A1", 104.0);
+    store_bulk *b = store_bulk_begin(st, err, sizeof err);
+    ck_assert_msg(b != NULL, "%s", err);
+    ck_assert_msg(store_bulk_put_many(b, ptrs, N1, 0, outs, err, sizeof err) == HZ_OK, "%s", err);
+    ck_assert_msg(store_bulk_finish(b, err, sizeof err) == HZ_OK, "%s", err);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(nopoint_rows(), N1 / 3);
+    ck_assert_int_eq(ref_count("SELECT count(*) FROM incidents WHERE lon IS NOT NULL AND"
+                               " ST_X(geom)=lon AND ST_Y(geom)=lat"),
+                     N1 - N1 / 3);
+    /* a staged group: rows N1.. new, rows 1 and 2 lose their point, row 3 gains one */
+    recs[1].lon = recs[1].lat = NAN;
+    recs[2].lon = NAN; /* half a point is no point */
+    recs[3] = gen(3);
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    b = store_bulk_begin(st, err, sizeof err);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq(store_bulk_put_many(b, ptrs, N2, 0, outs, err, sizeof err), HZ_OK);
+    for (int i = 0; i < N2; i++)
+        ck_assert_int_eq(outs[i], i >= N1            ? STORE_PUT_INSERTED
+                                  : i >= 1 && i <= 3 ? STORE_PUT_REPLACED
+                                                     : STORE_PUT_UNCHANGED);
+    ck_assert_msg(store_bulk_finish(b, err, sizeof err) == HZ_OK, "%s", err);
+    /* one row by itself, then the same again */
+    recs[N2] = gen(N2);
+    recs[N2].lon = recs[N2].lat = NAN;
+    ptrs[N2] = &recs[N2];
+    store_put_outcome o;
+    ck_assert_int_eq(store_incident_put(st, &recs[N2], &o, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(o, STORE_PUT_INSERTED);
+    ck_assert_int_eq(store_incident_put(st, &recs[N2], &o, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(o, STORE_PUT_UNCHANGED);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    int want = N2 / 3 - 1 + 2 + 1; /* every third but row 3; rows 1, 2; the single row */
+    ck_assert_int_eq(nopoint_rows(), want);
+    ck_assert_int_eq(ref_count("SELECT count(*) FROM incidents WHERE geom IS NOT NULL AND"
+                               " lon IS NOT NULL AND lat IS NOT NULL"),
+                     N2 + 1 - want);
+    /* a second pass of everything changes nothing */
+    int64_t v = version_of(st);
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    b = store_bulk_begin(st, err, sizeof err);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq(store_bulk_put_many(b, ptrs, N2 + 1, 0, outs, err, sizeof err), HZ_OK);
+    for (int i = 0; i <= N2; i++)
+        ck_assert_int_eq(outs[i], STORE_PUT_UNCHANGED);
+    ck_assert_msg(store_bulk_finish(b, err, sizeof err) == HZ_OK, "%s", err);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(version_of(st), v);
+    /* the readers: the analysis scan and the full record give NaN */
+    nopoint_scan c = {0};
+    ck_assert_int_eq(store_incidents_scan(st, nopoint_cb, &c, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(c.n, N2 + 1);
+    ck_assert_int_eq(c.without, want);
+    int64_t ids[2] = {ref_count("SELECT id FROM incidents WHERE source_id='r2'"),
+                      ref_count("SELECT id FROM incidents WHERE source_id='r3'")};
+    c = (nopoint_scan){0};
+    ck_assert_int_eq(store_incidents_get(st, ids, 2, nopoint_cb, &c, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(c.n, 2);
+    ck_assert_int_eq(c.without, 1);
+    store_close(st);
+}
+END_TEST
+
+/* PostGIS: a store of schema 2 (NOT NULL points and no project tables, as the first PostGIS
+ * stores were made) is migrated on open through 3 and 4: its rows kept, the points nullable, the
+ * project tables made, the version row 4, the data version renewed. (SpatiaLite's migrations are
+ * check_migrate.c's and check_project.c's.) */
+START_TEST(test_pg_migrate)
+{
+    if (!pgname[0]) return;
+    char err[512];
+    store *st = open_new();
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    hz_incident_rec r = gen(1);
+    store_put_outcome o;
+    ck_assert_int_eq(store_incident_put(st, &r, &o, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    store_close(st);
+    ck_assert_int_eq(ref_sql("ALTER TABLE incidents ALTER lon SET NOT NULL, ALTER lat SET NOT NULL,"
+                             " ALTER geom SET NOT NULL; DROP TABLE projects, project_audit;"
+                             " DROP FUNCTION hazmap_audit_append_only();"
+                             "UPDATE meta SET value='2' WHERE key='schema_version'",
+                             NULL),
+                     0);
+    const char *notnull = "SELECT count(*) FROM pg_attribute WHERE attrelid='incidents'::regclass"
+                          " AND attname IN ('lon','lat','geom') AND attnotnull";
+    ck_assert_int_eq(ref_count(notnull), 3);
+    st = store_open(target, 0, err, sizeof err);
+    ck_assert_msg(st != NULL, "%s", err);
+    ck_assert_int_eq(ref_count(notnull), 0);
+    ck_assert_int_eq(ref_count("SELECT value::int FROM meta WHERE key='schema_version'"), 4);
+    ck_assert_int_eq(ref_count("SELECT count(*) FROM project_audit"), 0); /* 3 -> 4 made it */
+    ck_assert_int_eq(version_of(st), 2);
+    ck_assert_int_eq(ref_count("SELECT count(*) FROM incidents WHERE source_id='r1'"), 1);
+    hz_incident_rec r2 = gen(2);
+    r2.lon = r2.lat = NAN;
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    ck_assert_msg(store_incident_put(st, &r2, &o, err, sizeof err) == HZ_OK, "%s", err);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(nopoint_rows(), 1);
+    store_close(st);
+}
+END_TEST
+
+/* ---- store_wait_change(): a second handle, as a replica's watcher ---- */
+
+static int64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+typedef struct late_writer {
+    store *st;
+    const char *code;
+    int64_t committed_ms; /* when the commit returned */
+    hz_status s;
+} late_writer;
+
+/* Writes an area 300 ms after it starts, while the other handle waits. */
+static void *late_write(void *ud)
+{
+    late_writer *lw = ud;
+    char err[512];
+    usleep(300 * 1000);
+    unsigned char wkb[128];
+    hz_area_rec a = {.code = lw->code, .name = "A", .level = "subdistrict", .population = 1};
+    a.wkb = wkb;
+    a.wkb_len = tu_square_wkb(wkb, 104.0, 30.0, 104.1, 30.1);
+    lw->s = store_begin(lw->st, err, sizeof err);
+    if (lw->s == HZ_OK) lw->s = store_area_put(lw->st, &a, err, sizeof err);
+    if (lw->s == HZ_OK) lw->s = store_commit(lw->st, err, sizeof err);
+    __atomic_store_n(&lw->committed_ms, mono_ms(), __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* Waits on w while st writes an area: the wait returns the new version within 1 s of the commit. */
+static void wakes_within_1s(store *st, store *w, const char *code, int64_t known)
+{
+    late_writer lw = {.st = st, .code = code};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, late_write, &lw), 0);
+    int64_t v = -1;
+    hz_status s = store_wait_change(w, known, 5000, &v);
+    int64_t woke = mono_ms();
+    pthread_join(th, NULL);
+    ck_assert_int_eq(lw.s, HZ_OK);
+    ck_assert_int_eq(s, HZ_OK);
+    ck_assert_int_eq(v, known + 1);
+    ck_assert_int_ge(woke, lw.committed_ms - 50); /* woken by the commit, not before it */
+    ck_assert_int_lt(woke - lw.committed_ms, 1000);
+}
+
+/* A commit through one handle wakes store_wait_change() on another within 1 s (on PostGIS by
+ * LISTEN/NOTIFY, on SpatiaLite by polling); a release, which keeps the data version, wakes it
+ * too; no commit, the timeout. PostGIS: the watcher's connection killed by the server, the next
+ * wait reconnects and reports the commit made meanwhile, and LISTEN works again after. */
+START_TEST(test_wait_change)
+{
+    char err[512];
+    store *st = open_new();
+    store *w = store_open(target, 0, err, sizeof err);
+    ck_assert_msg(w != NULL, "%s", err);
+    int64_t v0 = version_of(st), v = -1;
+    int64_t t0 = mono_ms();
+    ck_assert_int_eq(store_wait_change(w, v0, 3 * STORE_WATCH_POLL_MS, &v), HZ_ELIMIT);
+    ck_assert_int_eq(v, v0);
+    ck_assert_int_ge(mono_ms() - t0, 3 * STORE_WATCH_POLL_MS - 5);
+    wakes_within_1s(st, w, "A1", v0);
+    ck_assert_int_eq(store_wait_change(w, v0 + 1, STORE_WATCH_POLL_MS, &v), HZ_ELIMIT);
+    store_release_rec r = {
+        .created_at = "2025-01-31T08:00:00Z", .data_version = v0 + 1, .metadata = "{}"};
+    int64_t id = 0;
+    ck_assert_int_eq(store_release_put(st, &r, 0, NULL, &id, err, sizeof err), HZ_OK);
+    t0 = mono_ms();
+    ck_assert_int_eq(store_wait_change(w, v0 + 1, 5000, &v), HZ_OK);
+    ck_assert_int_eq(v, v0 + 1);
+    ck_assert_int_lt(mono_ms() - t0, 1000);
+    ck_assert_int_eq(store_wait_change(w, v0 + 1, STORE_WATCH_POLL_MS, &v), HZ_ELIMIT);
+    if (pgname[0]) {
+        ck_assert_int_eq(ref_count("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                                   " WHERE query LIKE '%hazmap watch%' AND pid<>pg_backend_pid()"),
+                         1);
+        unsigned char wkb[128];
+        hz_area_rec a = {.code = "A2", .name = "B", .level = "subdistrict", .population = 1};
+        a.wkb = wkb;
+        a.wkb_len = tu_square_wkb(wkb, 104.0, 30.0, 104.1, 30.1);
+        ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+        ck_assert_int_eq(store_area_put(st, &a, err, sizeof err), HZ_OK);
+        ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+        t0 = mono_ms();
+        hz_status s = HZ_EDB;
+        while (s != HZ_OK && mono_ms() - t0 < 5000)
+            s = store_wait_change(w, v0 + 1, 1000, &v);
+        ck_assert_int_eq(s, HZ_OK);
+        ck_assert_int_eq(v, v0 + 2);
+        ck_assert_int_lt(mono_ms() - t0, 1000);
+        wakes_within_1s(st, w, "A3", v0 + 2);
+        /* the reconnected handle has its prepared statements back: a write through it */
+        hz_incident_rec r1 = gen(1);
+        store_put_outcome o;
+        ck_assert_int_eq(store_begin(w, err, sizeof err), HZ_OK);
+        ck_assert_msg(store_incident_put(w, &r1, &o, err, sizeof err) == HZ_OK, "%s", err);
+        ck_assert_int_eq(store_commit(w, err, sizeof err), HZ_OK);
+        ck_assert_int_eq(o, STORE_PUT_INSERTED);
+        ck_assert_int_eq(ref_count("SELECT count(*) FROM incidents"), 1);
+    }
+    store_close(w);
+    store_close(st);
+}
+END_TEST
+
+/* ---- the projects registry (schema 4) ---- */
+
+typedef struct audit_seen {
+    int n;
+    char actions[8][8];
+    int before_null[8], after_null[8];
+    int64_t total;
+} audit_seen;
+
+static int audit_seen_cb(void *ud, const store_audit_rec *a)
+{
+    audit_seen *s = ud;
+    ck_assert_int_lt(s->n, 8);
+    snprintf(s->actions[s->n], sizeof s->actions[s->n], "%s", a->action);
+    s->before_null[s->n] = a->before == NULL;
+    s->after_null[s->n] = a->after == NULL;
+    ck_assert_int_eq(strlen(a->at), 20);
+    s->n++;
+    return 0;
+}
+
+static int count_projects_cb(void *ud, const hz_project *p)
+{
+    (void)p;
+    ++*(int *)ud;
+    return 0;
+}
+
+/* Projects and their audit log on both backends: written fields read back as written (the drawn
+ * location byte for byte), a write bumps the data version, optimistic locking, ids never reused,
+ * one audit row per change, the audit log refuses UPDATE and DELETE over another connection. */
+START_TEST(test_projects)
+{
+    char err[512];
+    store *st = open_new();
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    put_area(st, "A1", 104.0);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    unsigned char wkb[128];
+    static char pa[] = "街道办", pb[] = "社区卫生服务中心", a1[] = "A1", z9[] = "Z9";
+    static char i1[] = "跌倒人数", title[] = "老年人防跌倒", group[] = "elderly";
+    static char ptarget[] = "mechanism=fall";
+    char *partners[2] = {pa, pb}, *areas[1] = {a1}, *ind[1] = {i1}, *bad_areas[1] = {z9};
+    hz_project p = {.title = title,
+                    .group = group,
+                    .partners = partners,
+                    .npartners = 2,
+                    .type = HZ_PTYPE_EDUCATION,
+                    .target = ptarget,
+                    .areas = areas,
+                    .nareas = 1,
+                    .wkb = wkb,
+                    .buffer_m = 0,
+                    .start = "2024-03-01",
+                    .status = HZ_PSTATUS_ACTIVE,
+                    .indicators = ind,
+                    .nindicators = 1};
+    p.wkb_len = tu_square_wkb(wkb, 104.01, 30.01, 104.02, 30.02);
+    int64_t v0 = version_of(st), id = 0, id2 = 0;
+    ck_assert_msg(store_project_add(st, &p, "planner:a", &id, err, sizeof err) == HZ_OK, "%s", err);
+    ck_assert_int_eq(version_of(st), v0 + 1);
+    hz_project g;
+    ck_assert_int_eq(store_project_get(st, id, &g, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(g.version, 1);
+    ck_assert_str_eq(g.title, p.title);
+    ck_assert_ptr_null(g.title_en);
+    ck_assert_str_eq(g.group, "elderly");
+    ck_assert_int_eq(g.npartners, 2);
+    ck_assert_str_eq(g.partners[1], "社区卫生服务中心");
+    ck_assert_int_eq(g.type, HZ_PTYPE_EDUCATION);
+    ck_assert_str_eq(g.target, "mechanism=fall");
+    ck_assert_int_eq(g.nareas, 1);
+    ck_assert_int_eq(g.nsites, 0);
+    ck_assert_uint_eq(g.wkb_len, p.wkb_len);
+    ck_assert_int_eq(memcmp(g.wkb, wkb, p.wkb_len), 0);
+    ck_assert_str_eq(g.start, "2024-03-01");
+    ck_assert_str_eq(g.end, "");
+    ck_assert_int_eq(g.status, HZ_PSTATUS_ACTIVE);
+    ck_assert_int_eq(strlen(g.created_at), 20);
+    ck_assert_int_eq(ref_count("SELECT count(*) FROM projects WHERE geom IS NOT NULL"), 1);
+    /* an unknown area: refused, nothing written */
+    p.areas = bad_areas;
+    ck_assert_int_eq(store_project_add(st, &p, "planner:a", &id2, err, sizeof err), HZ_EINVAL);
+    ck_assert_msg(strstr(err, "'Z9'") != NULL, "%s", err);
+    p.areas = areas;
+    ck_assert_int_eq(ref_count("SELECT count(*) FROM projects"), 1);
+    ck_assert_int_eq(ref_count("SELECT count(*) FROM project_audit"), 1);
+    /* an update at version 1 makes version 2; version 1 again conflicts */
+    free(g.title);
+    g.title = strdup("新标题");
+    g.end[0] = '\0';
+    snprintf(g.end, sizeof g.end, "2024-12-31");
+    ck_assert_msg(store_project_update(st, &g, "editor", err, sizeof err) == HZ_OK, "%s", err);
+    ck_assert_int_eq(store_project_update(st, &g, "editor", err, sizeof err), HZ_ECONFLICT);
+    ck_assert_int_eq(version_of(st), v0 + 2);
+    ck_assert_int_eq(ref_count("SELECT version FROM projects"), 2);
+    ck_assert_int_eq(ref_count("SELECT count(*) FROM projects WHERE end_date='2024-12-31'"), 1);
+    project_free(&g);
+    /* delete: the stale version refused, the right one deletes; ids never reused */
+    ck_assert_int_eq(store_project_delete(st, id, 1, "cli", err, sizeof err), HZ_ECONFLICT);
+    ck_assert_int_eq(store_project_delete(st, id, 2, "cli", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_project_get(st, id, &g, err, sizeof err), HZ_ENOTFOUND);
+    project_free(&g);
+    ck_assert_int_eq(store_project_add(st, &p, "cli", &id2, err, sizeof err), HZ_OK);
+    ck_assert_int_gt(id2, id);
+    /* one audit row per change, in order; pages */
+    audit_seen a = {0};
+    ck_assert_int_eq(
+        store_project_audit_scan(st, id, 0, -1, audit_seen_cb, &a, &a.total, err, sizeof err),
+        HZ_OK);
+    ck_assert_int_eq(a.n, 3);
+    ck_assert_int_eq(a.total, 3);
+    ck_assert_str_eq(a.actions[0], "create");
+    ck_assert_str_eq(a.actions[1], "update");
+    ck_assert_str_eq(a.actions[2], "delete");
+    ck_assert(a.before_null[0] && !a.after_null[0] && !a.before_null[1] && a.after_null[2]);
+    a = (audit_seen){0};
+    ck_assert_int_eq(
+        store_project_audit_scan(st, 0, 1, 2, audit_seen_cb, &a, &a.total, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(a.total, 4);
+    ck_assert_int_eq(a.n, 2);
+    ck_assert_str_eq(a.actions[0], "update");
+    ck_assert_int_eq(ref_sql("UPDATE project_audit SET actor='x'", NULL), -1);
+    ck_assert_int_eq(ref_sql("DELETE FROM project_audit", NULL), -1);
+    ck_assert_int_eq(ref_count("SELECT count(*) FROM project_audit"), 4);
+    /* scans by group and status */
+    int n = 0;
+    ck_assert_int_eq(store_projects_scan(st, "elderly", HZ_PSTATUS_ACTIVE, count_projects_cb, &n,
+                                         err, sizeof err),
+                     HZ_OK);
+    ck_assert_int_eq(n, 1);
+    n = 0;
+    ck_assert_int_eq(store_projects_scan(st, "elderly", HZ_PSTATUS_FINISHED, count_projects_cb, &n,
+                                         err, sizeof err),
+                     HZ_OK);
+    ck_assert_int_eq(n, 0);
+    n = 0;
+    ck_assert_int_eq(store_projects_scan(st, NULL, -1, count_projects_cb, &n, err, sizeof err),
+                     HZ_OK);
+    ck_assert_int_eq(n, 1);
+    store_close(st);
+}
+END_TEST
+
 Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -1144,6 +1567,10 @@ Suite *store_suite(void)
     tcase_add_test(tc, test_roads);
     tcase_add_test(tc, test_copy_between_backends);
     tcase_add_test(tc, test_writers_serialised);
+    tcase_add_test(tc, test_area_only);
+    tcase_add_test(tc, test_pg_migrate);
+    tcase_add_test(tc, test_wait_change);
+    tcase_add_test(tc, test_projects);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -279,8 +279,14 @@ static void copy_row(pg_bulk *b, int seq, const hz_incident_rec *r, int64_t batc
     f_text(b, r->description);
     f_text(b, r->area_code);
     f_text(b, r->extra);
-    f_f64(b, r->lon);
-    f_f64(b, r->lat);
+    int point = hz_rec_has_point(r); /* else NULL lon, lat and geom (schema 3) */
+    if (point) {
+        f_f64(b, r->lon);
+        f_f64(b, r->lat);
+    } else {
+        f_null(b);
+        f_null(b);
+    }
     f_i64(b, store_incident_hash(r));
     f_text(b, vocab_name(HZ_VOCAB_ACTIVITY, r->activity));
     f_text(b, vocab_name(HZ_VOCAB_OUTCOME, r->outcome));
@@ -290,7 +296,8 @@ static void copy_row(pg_bulk *b, int seq, const hz_incident_rec *r, int64_t batc
         f_i64(b, batch_id);
     else
         f_null(b);
-    if (seq < 0) f_point(b, r->lon, r->lat);
+    if (seq < 0 && point) f_point(b, r->lon, r->lat);
+    if (seq < 0 && !point) f_null(b);
 }
 
 /* Sends recs in one COPY: to hz_stage, or with direct straight into incidents (ids in input

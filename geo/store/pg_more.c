@@ -69,6 +69,14 @@ hz_status pg_release_put(pgstore *pg, const store_release_rec *r, size_t n,
                        4, v, err, errlen, "writing release")))
         goto fail;
     PQclear(q);
+    /* a release keeps the data version but is a change to replicas (pg_watch.c): announced at
+     * the commit of the enclosing transaction, never for a rollback */
+    if (!(q = pg_query(pg,
+                       "SELECT pg_notify('hazmap_data_version',value) FROM meta"
+                       " WHERE key='data_version'",
+                       0, NULL, err, errlen, "announcing release")))
+        goto fail;
+    PQclear(q);
     if (!(q = pg_query(pg, "RELEASE release_put", 0, NULL, err, errlen, "committing release")))
         goto fail;
     PQclear(q);

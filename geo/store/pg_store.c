@@ -17,10 +17,13 @@
  * The schema lives in pg_schema_sql below; the SpatiaLite one in store.c (schema_sql),
  * store_roads.c, store_release.c and store_links.c. Same tables, columns and meanings; the
  * PostGIS side creates everything at once (geometry(MultiPolygon|Point|LineString, 4326) with
- * GiST indexes). Schema 3 (projects, project_audit) and nullable incident points belong in
- * pg_schema_sql plus a step in pg_migrate(); for the points also: incidents.lon/lat/geom lose NOT
- * NULL, inc_bind() and pg_bulk.c's copy_row() send NULL for NaN, and PG_INC_POINT/the bulk's
- * ST_MakePoint() give NULL then (the readers here already map NULL to NaN). */
+ * GiST indexes; the projects registry's tables are pg_projects.c's pg_projects_schema_sql). A new
+ * schema version changes these and adds a step to pg_migrate().
+ *
+ * Schema 3 (SURVEILLANCE.md, "records with an area but no point"): incidents.lon, lat and geom
+ * are NULL together for a record known only by its area (NaN lon/lat in hz_incident_rec, see
+ * hz_rec_has_point()): inc_bind() and pg_bulk.c's copy_row() send NULL, PG_INC_POINT and the
+ * bulk's ST_MakePoint() then give NULL, and every reader maps NULL to NaN. */
 #include "hazmap/vocab.h"
 #include "store_pg.h"
 
@@ -38,7 +41,7 @@
 static const char *const pg_schema_sql =
     "CREATE EXTENSION IF NOT EXISTS postgis;"
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "INSERT INTO meta VALUES('schema_version','2'),('data_version','0'),"
+    "INSERT INTO meta VALUES('schema_version','4'),('data_version','0'),"
     "('data_id',replace(gen_random_uuid()::text,'-',''));"
     "CREATE TABLE areas(code TEXT COLLATE \"C\" PRIMARY KEY, name TEXT NOT NULL, name_en TEXT,"
     " level TEXT NOT NULL CHECK(level IN ('district','subdistrict','community')),"
@@ -47,10 +50,10 @@ static const char *const pg_schema_sql =
     "CREATE TABLE incidents(id BIGSERIAL PRIMARY KEY, source TEXT NOT NULL,"
     " source_id TEXT NOT NULL, occurred_at TEXT, t BIGINT, mechanism TEXT, place TEXT,"
     " intent TEXT, severity TEXT, victims INTEGER, age INTEGER, sex TEXT, disability INTEGER,"
-    " description TEXT, area_code TEXT, extra TEXT, lon DOUBLE PRECISION NOT NULL,"
-    " lat DOUBLE PRECISION NOT NULL, batch_id BIGINT, content_hash BIGINT NOT NULL,"
+    " description TEXT, area_code TEXT, extra TEXT, lon DOUBLE PRECISION,"
+    " lat DOUBLE PRECISION, batch_id BIGINT, content_hash BIGINT NOT NULL,"
     " activity TEXT, outcome TEXT, nature TEXT, body_part TEXT,"
-    " geom geometry(Point,4326) NOT NULL, UNIQUE(source, source_id));"
+    " geom geometry(Point,4326), UNIQUE(source, source_id));"
     "CREATE INDEX incidents_geom ON incidents USING GIST(geom);"
     "CREATE INDEX incidents_t ON incidents(t);"
     "CREATE INDEX incidents_area ON incidents(area_code);"
@@ -133,6 +136,9 @@ struct pgstore {
     char *name; /* the conninfo without a password, for messages */
     int in_tx, in_read, dirty;
     hz_status last;
+    int flags; /* pg_open()'s, and the statement timeout: what pg_reconnect() restores */
+    int timeout_ms;
+    pg_watch *watch; /* pg_watch.c's state, owned; NULL until store_wait_change() */
 };
 
 int store_pg_target(const char *t)
@@ -268,18 +274,61 @@ static hz_status create_schema(pgstore *pg, char *err, size_t errlen)
     PQclear(r);
     if (!r) s = pg->last;
     if (s == HZ_OK && !exists) s = exec(pg, pg_schema_sql, err, errlen, "creating schema");
+    if (s == HZ_OK && !exists)
+        s = exec(pg, pg_projects_schema_sql, err, errlen, "creating the project tables");
     if (s == HZ_OK) return exec(pg, "COMMIT", err, errlen, "creating schema");
     PQclear(PQexec(pg->conn, "ROLLBACK"));
     return s;
 }
 
-/* Brings an older schema up to STORE_SCHEMA_VERSION. PostGIS stores start at 2, so there is
- * nothing to do yet: schema 3's steps go here, in one transaction (pg_begin()/pg_commit()). */
+/* Schema 2 to 3: incident points become nullable (records with an area but no point). */
+static const char *const migrate_2_3_sql =
+    "ALTER TABLE incidents ALTER COLUMN lon DROP NOT NULL, ALTER COLUMN lat DROP NOT NULL,"
+    " ALTER COLUMN geom DROP NOT NULL";
+
+/* Brings a schema of version from (2 or more: PostGIS stores started at 2) up to
+ * STORE_SCHEMA_VERSION in one write transaction, as store.c's migrate(): the schema version row
+ * changes, so the data version and identity are renewed (pg_dirty()) and no cache survives. */
 static hz_status pg_migrate(pgstore *pg, int from, char *err, size_t errlen)
 {
-    (void)from;
-    return hz_fail(HZ_EUNSUPPORTED, err, errlen, "%s: schema %d: migration %s", pg->name, from,
-                   "not supported on PostGIS yet");
+    if (from < 2)
+        return hz_fail(HZ_EUNSUPPORTED, err, errlen, "%s: schema %d: no migration from it",
+                       pg->name, from);
+    hz_status s = pg_begin(pg, err, errlen);
+    if (s != HZ_OK) return s;
+    /* another connection may have migrated while this one waited for the writers' lock */
+    if ((s = schema_version(pg, &from, err, errlen)) == HZ_OK && from >= STORE_SCHEMA_VERSION) {
+        pg_rollback(pg);
+        return HZ_OK;
+    }
+    if (s == HZ_OK && from < 3) s = exec(pg, migrate_2_3_sql, err, errlen, "migrating to schema 3");
+    /* 3 -> 4 (issue 12): the projects registry's tables, new; no existing row changes */
+    if (s == HZ_OK && from < 4)
+        s = exec(pg, pg_projects_schema_sql, err, errlen, "migrating to schema 4");
+    char set[96];
+    snprintf(set, sizeof set, "UPDATE meta SET value='%d' WHERE key='schema_version'",
+             (int)STORE_SCHEMA_VERSION);
+    if (s == HZ_OK) s = exec(pg, set, err, errlen, "migrating: recording the schema version");
+    if (s != HZ_OK) {
+        pg_rollback(pg);
+        return s;
+    }
+    pg_dirty(pg);
+    return pg_commit(pg, err, errlen);
+}
+
+/* What a new connection needs after the schema is current: the prepared statements and, for a
+ * read-only store, read-only transactions. */
+static hz_status session_setup(pgstore *pg, char *err, size_t errlen)
+{
+    for (int i = 0; i < NPREPARED; i++) {
+        PGresult *r = PQprepare(pg->conn, prepared[i].name, prepared[i].sql, 0, NULL);
+        if (!res_ok(r)) return pfail(pg, r, err, errlen, "preparing statements");
+        PQclear(r);
+    }
+    if (pg->flags & STORE_READONLY)
+        return exec(pg, "SET default_transaction_read_only=on", err, errlen, "connecting");
+    return HZ_OK;
 }
 
 pgstore *pg_open(const char *conninfo, int flags, char *err, size_t errlen)
@@ -320,27 +369,40 @@ pgstore *pg_open(const char *conninfo, int flags, char *err, size_t errlen)
         goto fail;
     }
     if (version < STORE_SCHEMA_VERSION && pg_migrate(pg, version, err, errlen) != HZ_OK) goto fail;
-    for (int i = 0; i < NPREPARED; i++) {
-        r = PQprepare(pg->conn, prepared[i].name, prepared[i].sql, 0, NULL);
-        if (!res_ok(r)) {
-            pfail(pg, r, err, errlen, "preparing statements");
-            goto fail;
-        }
-        PQclear(r);
-    }
-    if ((flags & STORE_READONLY) &&
-        exec(pg, "SET default_transaction_read_only=on", err, errlen, "connecting") != HZ_OK)
-        goto fail;
+    pg->flags = flags;
+    if (session_setup(pg, err, errlen) != HZ_OK) goto fail;
     return pg;
 fail:
     pg_close(pg);
     return NULL;
 }
 
+hz_status pg_reconnect(pgstore *pg, char *err, size_t errlen)
+{
+    assert(!pg->in_tx && !pg->in_read);
+    PQreset(pg->conn);
+    if (PQstatus(pg->conn) != CONNECTION_OK) {
+        const char *m = PQerrorMessage(pg->conn);
+        pg->last = HZ_EDB;
+        return hz_fail(HZ_EDB, err, errlen, "%s: cannot reconnect: %.*s", pg->name,
+                       (int)strcspn(m, "\n"), m);
+    }
+    hz_status s = exec(pg, "SET client_min_messages=warning", err, errlen, "reconnecting");
+    if (s == HZ_OK) s = session_setup(pg, err, errlen);
+    if (s == HZ_OK && pg->timeout_ms > 0) pg_set_timeout(pg, pg->timeout_ms);
+    return s;
+}
+
+pg_watch **pg_watch_slot(pgstore *pg)
+{
+    return &pg->watch;
+}
+
 void pg_close(pgstore *pg)
 {
     if (!pg) return;
     if (pg->conn) PQfinish(pg->conn); /* an open transaction is rolled back by the server */
+    pg_watch_free(pg->watch);
     free(pg->name);
     free(pg);
 }
@@ -358,7 +420,8 @@ const char *pg_name(const pgstore *pg)
 void pg_set_timeout(pgstore *pg, int ms)
 {
     char sql[64];
-    snprintf(sql, sizeof sql, "SET statement_timeout=%d", ms > 0 ? ms : 0);
+    pg->timeout_ms = ms > 0 ? ms : 0;
+    snprintf(sql, sizeof sql, "SET statement_timeout=%d", pg->timeout_ms);
     PQclear(PQexec(pg->conn, sql));
 }
 
@@ -561,10 +624,13 @@ static void inc_bind(inc_params *p, const hz_incident_rec *r, int64_t batch_id)
     v[12] = r->description;
     v[13] = r->area_code;
     v[14] = r->extra;
-    snprintf(p->num[4], 32, "%.17g", r->lon);
-    snprintf(p->num[5], 32, "%.17g", r->lat);
-    v[15] = p->num[4];
-    v[16] = p->num[5];
+    v[15] = v[16] = NULL; /* no point: NULL lon, lat and so geom */
+    if (hz_rec_has_point(r)) {
+        snprintf(p->num[4], 32, "%.17g", r->lon);
+        snprintf(p->num[5], 32, "%.17g", r->lat);
+        v[15] = p->num[4];
+        v[16] = p->num[5];
+    }
     snprintf(p->num[6], 32, "%" PRId64, store_incident_hash(r));
     v[17] = p->num[6];
     v[18] = vocab_name(HZ_VOCAB_ACTIVITY, r->activity);
@@ -668,7 +734,7 @@ static int bin_i32(const PGresult *r, int i, int c, int null_value)
     return (int32_t)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]);
 }
 
-/* NaN for NULL (the nullable incident points of schema 3 will be NULL for area-only records). */
+/* NaN for NULL (the incident point of a record with an area but no point, schema 3). */
 static double bin_f64(const PGresult *r, int i, int c)
 {
     if (PQgetisnull(r, i, c) || PQgetlength(r, i, c) != 8) return NAN;
@@ -783,8 +849,6 @@ hz_status pg_incidents_get(pgstore *pg, const int64_t *ids, size_t n, store_inci
 }
 
 /* ---- import bookkeeping (not data: no pg_dirty()) ---- */
-
-#define PG_NOW "to_char(clock_timestamp() AT TIME ZONE 'UTC','YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 hz_status pg_batch_begin(pgstore *pg, const char *kind, const char *file, int64_t *batch_id,
                          char *err, size_t errlen)

@@ -408,6 +408,7 @@ static int64_t mono_ms(void)
  * poll costs microseconds, so a replica may do it ten times a second. */
 hz_status store_wait_change(store *st, int64_t known_version, int timeout_ms, int64_t *version)
 {
+    if (st->pg) return pg_wait_change(st->pg, known_version, timeout_ms, version);
     assert(!st->in_tx); /* a transaction would pin the version it started at */
     int64_t until = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     *version = known_version;

@@ -22,8 +22,10 @@
 
 #include "hazmap/store.h"
 #include "hazmap/store_links.h"
+#include "hazmap/store_projects.h"
 
 typedef struct pgstore pgstore;
+typedef struct pg_watch pg_watch;
 
 /* 1 if target names a PostgreSQL database: a postgresql:// or postgres:// URI, or a libpq
  * conninfo of key=value pairs naming dbname= or host= (a file path never contains " dbname=" at
@@ -72,6 +74,17 @@ hz_status pg_batch_finish(pgstore *pg, int64_t batch_id, const char *summary_jso
 hz_status pg_read_begin(pgstore *pg, char *err, size_t errlen);
 void pg_read_end(pgstore *pg);
 
+/* After the connection dropped (outside a transaction): PQreset(), then the session as pg_open()
+ * left it (prepared statements, read-only, statement timeout). HZ_EDB with the reason when the
+ * server cannot be reached. */
+hz_status pg_reconnect(pgstore *pg, char *err, size_t errlen);
+/* Where pg_watch.c keeps its state on pg (owned by pg, freed by pg_close()). */
+pg_watch **pg_watch_slot(pgstore *pg);
+
+/* ---- pg_watch.c: store_wait_change() on PostGIS ---- */
+hz_status pg_wait_change(pgstore *pg, int64_t known_version, int timeout_ms, int64_t *version);
+void pg_watch_free(pg_watch *w);
+
 /* Tokens: the row, and every row for tokens_lookup()'s constant-time comparison. */
 hz_status pg_token_insert(pgstore *pg, const char *hash, const char *role, const char *label,
                           char *err, size_t errlen);
@@ -116,6 +129,33 @@ hz_status pg_link_get(pgstore *pg, int64_t id, store_link_cb cb, void *ud, char 
                       size_t errlen);
 hz_status pg_link_review(pgstore *pg, int64_t id, const char *status, const char *reviewer,
                          char *err, size_t errlen);
+
+/* ---- pg_projects.c: the projects registry (store_projects.h) ---- */
+/* The tables, for a new store (create_schema()) and the 3 -> 4 migration alike. */
+extern const char *const pg_projects_schema_sql;
+hz_status pg_project_add(pgstore *pg, const hz_project *p, const char *actor, int64_t *id,
+                         char *err, size_t errlen);
+hz_status pg_project_update(pgstore *pg, const hz_project *p, const char *actor, char *err,
+                            size_t errlen);
+hz_status pg_project_delete(pgstore *pg, int64_t id, int64_t version, const char *actor, char *err,
+                            size_t errlen);
+hz_status pg_project_get(pgstore *pg, int64_t id, hz_project *p, char *err, size_t errlen);
+hz_status pg_projects_scan(pgstore *pg, const char *group, int status, store_project_cb cb,
+                           void *ud, char *err, size_t errlen);
+hz_status pg_project_audit_scan(pgstore *pg, int64_t project_id, int64_t offset, int64_t limit,
+                                store_audit_cb cb, void *ud, int64_t *total, char *err,
+                                size_t errlen);
+/* store_projects.c's, shared by both backends: a list as its JSON array text and back (-1 on
+ * OOM or a malformed text), a project's JSON text (malloc'd; NULL on OOM), and the index of a
+ * type or status word (-1 for none). */
+char *projects_list_text(char *const *v, size_t n);
+int projects_text_list(const char *text, char ***out, size_t *n);
+char *projects_json_text(const hz_project *p);
+int projects_type_of(const char *w);
+int projects_status_of(const char *w);
+
+/* The current UTC time as ISO 8601 text ("2026-11-29T18:00:00Z"), in SQL. */
+#define PG_NOW "to_char(clock_timestamp() AT TIME ZONE 'UTC','YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 /* store_tokens.c: every token row of from (hash, role, label) written to to, whichever their
  * backends (store_copy()); *n receives the number copied. */

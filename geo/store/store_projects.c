@@ -12,6 +12,7 @@
  *  4. A project id is never reused (AUTOINCREMENT), not even after the newest project was
  *     deleted: an audit row's project_id names one project for ever. */
 #include "hazmap/store_projects.h"
+#include "store_pg.h"
 #include "store_sqlite.h"
 
 #include <assert.h>
@@ -72,7 +73,7 @@ hz_status store_projects_migrate(store *st, char *err, size_t errlen)
 /* ---- rows <-> projects ---- */
 
 /* A JSON array of strings (invariant 3) as a malloc'd text; NULL on OOM. */
-static char *list_text(char *const *v, size_t n)
+char *projects_list_text(char *const *v, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < n; i++)
@@ -82,7 +83,7 @@ static char *list_text(char *const *v, size_t n)
     return t;
 }
 
-static int text_list(const char *text, char ***out, size_t *n)
+int projects_text_list(const char *text, char ***out, size_t *n)
 {
     json_t *a = text ? json_loads(text, 0, NULL) : NULL;
     size_t len = json_array_size(a);
@@ -120,6 +121,16 @@ static const char *status_word_i(int i)
     return project_status_word((hz_project_status)i);
 }
 
+int projects_type_of(const char *w)
+{
+    return word_of(w, type_word_i, HZ_PTYPE_COUNT);
+}
+
+int projects_status_of(const char *w)
+{
+    return word_of(w, status_word_i, HZ_PSTATUS_COUNT);
+}
+
 /* A row of select_sql into *p (zeroed first); -1 on OOM or a malformed row. */
 static int read_row(sqlite3_stmt *s, hz_project *p)
 {
@@ -137,10 +148,11 @@ static int read_row(sqlite3_stmt *s, hz_project *p)
     if (!p->title || !p->group || !p->target || t < 0 || st < 0) return -1;
     p->type = (hz_project_type)t;
     p->status = (hz_project_status)st;
-    if (text_list((const char *)sqlite3_column_text(s, 7), &p->partners, &p->npartners) ||
-        text_list((const char *)sqlite3_column_text(s, 10), &p->areas, &p->nareas) ||
-        text_list((const char *)sqlite3_column_text(s, 11), &p->sites, &p->nsites) ||
-        text_list((const char *)sqlite3_column_text(s, 17), &p->indicators, &p->nindicators))
+    if (projects_text_list((const char *)sqlite3_column_text(s, 7), &p->partners, &p->npartners) ||
+        projects_text_list((const char *)sqlite3_column_text(s, 10), &p->areas, &p->nareas) ||
+        projects_text_list((const char *)sqlite3_column_text(s, 11), &p->sites, &p->nsites) ||
+        projects_text_list((const char *)sqlite3_column_text(s, 17), &p->indicators,
+                           &p->nindicators))
         return -1;
     int wl = sqlite3_column_bytes(s, 12);
     if (sqlite3_column_type(s, 12) == SQLITE_BLOB && wl > 0) {
@@ -188,6 +200,7 @@ static hz_status get_one(store *st, int64_t id, hz_project *p, char *err, size_t
 
 hz_status store_project_get(store *st, int64_t id, hz_project *p, char *err, size_t errlen)
 {
+    if (store_pg(st)) return pg_project_get(store_pg(st), id, p, err, errlen);
     return get_one(st, id, p, err, errlen);
 }
 
@@ -218,8 +231,9 @@ static hz_status check_areas(store *st, const hz_project *p, char *err, size_t e
  * list texts SQLITE_TRANSIENT). -1 on OOM. */
 static int bind_project(sqlite3_stmt *s, const hz_project *p)
 {
-    char *lists[4] = {list_text(p->partners, p->npartners), list_text(p->areas, p->nareas),
-                      list_text(p->sites, p->nsites), list_text(p->indicators, p->nindicators)};
+    char *lists[4] = {
+        projects_list_text(p->partners, p->npartners), projects_list_text(p->areas, p->nareas),
+        projects_list_text(p->sites, p->nsites), projects_list_text(p->indicators, p->nindicators)};
     int ok = lists[0] && lists[1] && lists[2] && lists[3];
     sqlite3_bind_text(s, 1, p->title, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, p->title_en, -1, SQLITE_STATIC); /* NULL binds NULL */
@@ -253,7 +267,7 @@ static int bind_project(sqlite3_stmt *s, const hz_project *p)
     "END,?12,?13,?14,?15,?16"
 
 /* The project's JSON text (project_to_json()), malloc'd; NULL on OOM. */
-static char *project_text(const hz_project *p)
+char *projects_json_text(const hz_project *p)
 {
     json_t *j = project_to_json(p);
     char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -266,7 +280,8 @@ static hz_status audit_add(store *st, int64_t id, const char *actor, const char 
                            const hz_project *before, const hz_project *after, char *err,
                            size_t errlen)
 {
-    char *b = before ? project_text(before) : NULL, *a = after ? project_text(after) : NULL;
+    char *b = before ? projects_json_text(before) : NULL,
+         *a = after ? projects_json_text(after) : NULL;
     if ((before && !b) || (after && !a)) {
         free(b);
         free(a);
@@ -324,6 +339,7 @@ static hz_status finish(store *st, hz_status res, char *err, size_t errlen)
 hz_status store_project_add(store *st, const hz_project *p, const char *actor, int64_t *id,
                             char *err, size_t errlen)
 {
+    if (store_pg(st)) return pg_project_add(store_pg(st), p, actor, id, err, errlen);
     assert(actor && p->title && p->group);
     hz_status res = store_begin(st, err, errlen);
     if (res != HZ_OK) return res;
@@ -363,6 +379,7 @@ static hz_status locked_get(store *st, int64_t id, int64_t version, hz_project *
 hz_status store_project_update(store *st, const hz_project *p, const char *actor, char *err,
                                size_t errlen)
 {
+    if (store_pg(st)) return pg_project_update(store_pg(st), p, actor, err, errlen);
     assert(actor && p->title && p->group);
     if (p->version < 1) return hz_fail(HZ_EINVAL, err, errlen, "version: required for an update");
     hz_status res = store_begin(st, err, errlen);
@@ -390,6 +407,7 @@ hz_status store_project_update(store *st, const hz_project *p, const char *actor
 hz_status store_project_delete(store *st, int64_t id, int64_t version, const char *actor, char *err,
                                size_t errlen)
 {
+    if (store_pg(st)) return pg_project_delete(store_pg(st), id, version, actor, err, errlen);
     assert(actor);
     hz_status res = store_begin(st, err, errlen);
     if (res != HZ_OK) return res;
@@ -417,6 +435,7 @@ hz_status store_project_delete(store *st, int64_t id, int64_t version, const cha
 hz_status store_projects_scan(store *st, const char *group, int status, store_project_cb cb,
                               void *ud, char *err, size_t errlen)
 {
+    if (store_pg(st)) return pg_projects_scan(store_pg(st), group, status, cb, ud, err, errlen);
     char sql[700];
     snprintf(sql, sizeof sql,
              "%s WHERE (?1 IS NULL OR work_group=?1) AND (?2 IS NULL OR status=?2) ORDER BY id",
@@ -455,6 +474,9 @@ hz_status store_project_audit_scan(store *st, int64_t project_id, int64_t offset
                                    store_audit_cb cb, void *ud, int64_t *total, char *err,
                                    size_t errlen)
 {
+    if (store_pg(st))
+        return pg_project_audit_scan(store_pg(st), project_id, offset, limit, cb, ud, total, err,
+                                     errlen);
     sqlite3 *db = store_sqlite(st);
     sqlite3_stmt *s;
     store_arm_timeout(st);

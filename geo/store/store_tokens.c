@@ -104,11 +104,12 @@ typedef struct token_match {
     const char *hex;
     int found;
     hz_role role;
+    char *label; /* the matching row's label ("" for none) when labellen > 0 */
+    size_t labellen;
 } token_match;
 
 static void match_row(void *ud, const char *h, const char *rn, const char *label)
 {
-    (void)label;
     token_match *m = ud;
     hz_role this_role;
     if (strlen(h) != 64) return;
@@ -116,6 +117,7 @@ static void match_row(void *ud, const char *h, const char *rn, const char *label
     if (eq && tokens_role_parse(rn, &this_role) == 0) {
         m->found = 1;
         m->role = this_role;
+        if (m->labellen) snprintf(m->label, m->labellen, "%s", label ? label : "");
     }
 }
 
@@ -132,7 +134,8 @@ hz_status tokens_lookup_label(store *st, const char *token, hz_role *role, char 
     char hex[65];
     tokens_hash(token, hex);
     if (store_pg(st)) {
-        token_match m = {.hex = hex, .found = 0, .role = HZ_ROLE_PUBLIC};
+        token_match m = {
+            .hex = hex, .found = 0, .role = HZ_ROLE_PUBLIC, .label = label, .labellen = labellen};
         hz_status s = pg_tokens_scan(store_pg(st), match_row, &m, err, errlen);
         if (s != HZ_OK) return s;
         if (!m.found) return hz_fail(HZ_ENOTFOUND, err, errlen, "unknown token");

@@ -81,11 +81,12 @@ hz_status store_data_version(store *st, int64_t *version);
  *
  * SpatiaLite: polls every STORE_WATCH_POLL_MS, cheaply: `PRAGMA data_version` (which changes
  * when another connection, in this process or another, commits to the file) and, when that
- * moved, the meta row of the data version. A PostGIS backend implements the same contract with
- * LISTEN on a channel that store_commit() and store_release_put() NOTIFY in their transaction,
- * waiting on the connection's socket; when the connection (and so the channel) drops, it
- * reconnects and falls back to polling its data-version row at the same period until LISTEN is
- * back, so a change is never missed for longer than one period. */
+ * moved, the meta row of the data version. PostGIS (geo/store/pg_watch.c): LISTEN on the channel
+ * that store_commit() and store_release_put() NOTIFY in their transaction, waiting on the
+ * connection's socket; when the connection (and so the channel) drops, the call reconnects (with a
+ * backoff; HZ_EDB while the server is unreachable) and reports a change after reconnecting, as
+ * commits may have gone unheard; where LISTEN is refused (a hot standby) it polls the data
+ * version and the newest release id every STORE_WATCH_POLL_MS. */
 enum { STORE_WATCH_POLL_MS = 100 };
 hz_status store_wait_change(store *st, int64_t known_version, int timeout_ms, int64_t *version);
 

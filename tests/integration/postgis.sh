@@ -9,6 +9,8 @@
 #  3. `hazmap serve` on each store answers the same bytes for counts, an area page, a page of
 #     incidents (planner token), hot spots and a density tile; GDAL's OAPIF driver (ogrinfo)
 #     reads the incidents from the PostGIS server with the token; a POSTed incident is counted.
+#  4. tests/integration/areaonly.sh (records with an area but no point, schema 3) and
+#     projects.sh (the projects registry, schema 4) on PostGIS stores (AREAONLY_DB, PROJECTS_DB).
 # Env: HAZMAP (binary, default build/hazmap), BUILD (the build directory of check_hazmap).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -180,5 +182,21 @@ else
   bad "POST to PostGIS: status $s, rows $rows, count '$total' (want 201, 1, 55001): $(head -c 300 "$TMP/post.json")"
 fi
 if grep -qiE 'segfault|sanitizer|5[0-9][0-9] ' "$TMP/serve-pg.log"; then bad "PostGIS server log shows errors"; fi
+
+# ---- 4. records with an area but no point: areaonly.sh on PostGIS
+psql -X -q "$HZPG dbname=postgres" -c "CREATE DATABASE areaonly" || bad "CREATE DATABASE areaonly"
+if AREAONLY_DB="$HZPG dbname=areaonly" HAZMAP="$HAZMAP" bash tests/integration/areaonly.sh \
+    > "$TMP/areaonly.log" 2>&1; then
+  ok "areaonly.sh on PostGIS: $(grep -c '^PASS' "$TMP/areaonly.log") checks passed"
+else
+  grep '^FAIL' "$TMP/areaonly.log"; bad "areaonly.sh on PostGIS"
+fi
+psql -X -q "$HZPG dbname=postgres" -c "CREATE DATABASE projects" || bad "CREATE DATABASE projects"
+if PROJECTS_DB="$HZPG dbname=projects" HAZMAP="$HAZMAP" bash tests/integration/projects.sh \
+    > "$TMP/projects.log" 2>&1; then
+  ok "projects.sh on PostGIS: $(grep -c '^ok' "$TMP/projects.log") checks passed"
+else
+  grep '^FAIL' "$TMP/projects.log"; bad "projects.sh on PostGIS"
+fi
 
 [ "$FAILS" -eq 0 ] && echo "PASS postgis" || { echo "FAIL postgis ($FAILS)"; exit 1; }

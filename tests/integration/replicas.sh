@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # replicas.sh - integration test of stateless replicas (issue 14): two `hazmap serve` processes on
-# one database file, on two loopback ports.
+# one database (a SpatiaLite file, or PostGIS with REPLICAS_DB), on two loopback ports.
 #
 #  1. Replica A accepts a POSTed incident (editor token); replica B serves counts (/healthz,
 #     /api/stats) and a density tile that include it within 1 s (polled against a deadline). The
-#     reference counts are sqlite3's over the database file, not the server's.
+#     reference counts are the database's (sqlite3 or psql), not the server's. The public side
+#     (no token) keeps answering from the release only: its statistics do not move with the POST,
+#     and the incidents collection is 401 without a token.
 #     During a burst of 20 POSTs on A, B's requests never wait for its reloads.
 #  2. An import (`hazmap import-incidents`) and a release (`hazmap publish`) made by other
 #     processes are seen by both replicas within 1 s.
 #  3. kill -9 of A while B serves a loop of requests: every one of B's answers is a 200.
 #  4. A restarted converges: the same counts, and the same ETag and bytes for tiles, statistics
 #     and collections from either replica.
-# Env: HAZMAP (binary, default build/hazmap). One line per check; exit 1 on any failure.
+# Env: HAZMAP (binary, default build/hazmap); REPLICAS_DB, a PostgreSQL conninfo of an empty
+# database: the sample is loaded into a SpatiaLite file and `hazmap copy`-ed there, and the
+# replicas serve it (tests/integration/pgreplicas.sh starts a cluster and does this).
+# One line per check; exit 1 on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 HAZMAP=${HAZMAP:-build/hazmap}
@@ -32,6 +37,15 @@ check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; 
 DB=$WORK/replicas.sqlite
 tools/load-sample.sh "$HAZMAP" "$DB" > "$WORK/load.log" 2>&1 ||
   { echo "FAIL cannot load the sample: $(tail -1 "$WORK/load.log")"; exit 1; }
+if [ -n "${REPLICAS_DB:-}" ]; then
+  "$HAZMAP" copy --from "$DB" --to "$REPLICAS_DB" > "$WORK/copy.log" 2>&1 ||
+    { echo "FAIL cannot copy the sample to PostGIS: $(tail -1 "$WORK/copy.log")"; exit 1; }
+  DB=$REPLICAS_DB
+fi
+# one value from the database, over a connection of its own
+q() {
+  if [ -n "${REPLICAS_DB:-}" ]; then psql -X -At "$DB" -c "$1"; else sqlite3 "$DB" "$1"; fi
+}
 PLANNER=$("$HAZMAP" token create --db "$DB" --role planner --label replicas)
 EDITOR=$("$HAZMAP" token create --db "$DB" --role editor --label replicas-editor)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -113,10 +127,10 @@ PY
 rq() { python3 "$WORK/rq.py" "$@"; }
 within() { python3 -c "import sys; v=sys.argv[1]; sys.exit(0 if v.replace('.','',1).isdigit() and float(v) <= float(sys.argv[2]) else 1)" "$1" "$2"; }
 
-NINC=$(sqlite3 "$DB" 'SELECT count(*) FROM incidents')
+NINC=$(q 'SELECT count(*) FROM incidents')
 # A view that is empty before the POST: electric injuries on 2014-12-30 (the sample's last days)
 VIEW='mechanism=electric&from=2014-12-30&to=2014-12-30'
-NVIEW=$(sqlite3 "$DB" "SELECT count(*) FROM incidents WHERE mechanism='electric' AND substr(occurred_at,1,10)='2014-12-30'")
+NVIEW=$(q "SELECT count(*) FROM incidents WHERE mechanism='electric' AND substr(occurred_at,1,10)='2014-12-30'")
 LON=104.0800 LAT=30.6500
 read -r TX TY <<< "$(python3 -c "import math; z=15; n=2**z; print(int(($LON+180)/360*n), int((1-math.asinh(math.tan(math.radians($LAT)))/math.pi)/2*n))")"
 TILE="/tiles/density/15/$TX/$TY.png?$VIEW"
@@ -128,6 +142,9 @@ for R in A B; do
 done
 read -r s0 _ SHA0 <<< "$(rq sha "$B" "$TILE" "$PLANNER")"
 check "B: the view's tile before the POST: 200 ($s0)" test "$s0" = 200
+PUBSTATS='/api/stats?by=area'
+read -r p0 _ PSHA0 <<< "$(rq sha "$B" "$PUBSTATS" "")"
+check "B: public $PUBSTATS (no token) before the POST: 200 ($p0)" test "$p0" = 200
 
 # ---- 1. a POST on A, seen by B within 1 s ----
 FEAT="{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[$LON,$LAT]},\"properties\":{\"source\":\"replicas\",\"source_id\":\"r-1\",\"occurred_at\":\"2014-12-30T10:00:00\",\"mechanism\":\"electric\",\"severity\":\"minor\",\"age\":40,\"sex\":\"male\"}}"
@@ -136,19 +153,24 @@ s=$(curl -s -o "$WORK/post.json" -w '%{http_code}' -X POST -H 'Content-Type: app
 check "A: POST with the editor token 201 ($s)" test "$s" = 201
 T=$(rq poll "$B" /healthz "$PLANNER" "d['incidents']==$((NINC + 1))" 1.0)
 check "B: /healthz counts the POSTed incident within 1 s ($T s)" within "$T" 1.0
-check "the database holds it (sqlite3: $((NVIEW + 1)) in the view)" \
-  test "$(sqlite3 "$DB" "SELECT count(*) FROM incidents WHERE mechanism='electric' AND substr(occurred_at,1,10)='2014-12-30'")" = $((NVIEW + 1))
+check "the database holds it ($((NVIEW + 1)) in the view)" \
+  test "$(q "SELECT count(*) FROM incidents WHERE mechanism='electric' AND substr(occurred_at,1,10)='2014-12-30'")" = $((NVIEW + 1))
 T=$(rq poll "$B" "$STATS" "$PLANNER" "d['rows'][0]['count']==$((NVIEW + 1))" 1.0)
-check "B: /api/stats of the view counts $((NVIEW + 1)) (sqlite3's count) within 1 s ($T s)" within "$T" 1.0
+check "B: /api/stats of the view counts $((NVIEW + 1)) (the database's count) within 1 s ($T s)" within "$T" 1.0
 T=$(rq polldiff "$B" "$TILE" "$PLANNER" "$SHA0" 1.0)
 check "B: the view's density tile over the POSTed point changed within 1 s ($T s)" within "$T" 1.0
 read -r sa ea ha <<< "$(rq sha "$A" "$TILE" "$PLANNER")"
 read -r sb eb hb <<< "$(rq sha "$B" "$TILE" "$PLANNER")"
 check "A and B: the same tile bytes and ETag after the POST" test "$sa $ea $ha" = "$sb $eb $hb" -a "$sa" = 200
+read -r p1 _ PSHA1 <<< "$(rq sha "$B" "$PUBSTATS" "")"
+check "B: public $PUBSTATS after the POST: the release's answer, unchanged ($p1)" \
+  test "$p1 $PSHA1" = "200 $PSHA0"
+s=$(curl -s -o /dev/null -w '%{http_code}' "$B/collections/incidents/items?limit=1")
+check "B: the incidents collection without a token: 401 ($s)" test "$s" = 401
 
 metric() { curl -s "$1/metrics" | awk -v k="$2" '$1 == k {print $2}'; }
 check "B's /metrics: hazmap_data_version is the database's ($(metric "$B" hazmap_data_version)), and its watcher handed on commits ($(metric "$B" hazmap_store_changes_total))" \
-  test "$(metric "$B" hazmap_data_version)" = "$(sqlite3 "$DB" "SELECT value FROM meta WHERE key='data_version'")" -a "$(metric "$B" hazmap_store_changes_total)" -ge 1
+  test "$(metric "$B" hazmap_data_version)" = "$(q "SELECT value FROM meta WHERE key='data_version'")" -a "$(metric "$B" hazmap_store_changes_total)" -ge 1
 
 # A burst of 20 POSTs on A while B answers cached requests: B's requests never wait for the
 # reloads the burst causes (its watcher loads off the request path), and B ends converged.
@@ -188,21 +210,24 @@ check "B counts the burst's 20 incidents within 1 s of the last POST ($T s)" wit
 printf 'id,lon,lat,time,mechanism,severity\nimp-1,%s,%s,2014-12-30T11:00:00,electric,minor\nimp-2,%s,%s,2014-12-30T12:00:00,electric,minor\n' \
   104.0801 30.6501 104.0802 30.6502 > "$WORK/imp.csv"
 "$HAZMAP" import-incidents --db "$DB" "$WORK/imp.csv" --source replicas-import > "$WORK/imp.log" 2>&1
-check "import of 2 incidents by another process" test "$(sqlite3 "$DB" 'SELECT count(*) FROM incidents')" = $((NINC + 23))
+check "import of 2 incidents by another process" test "$(q 'SELECT count(*) FROM incidents')" = $((NINC + 23))
 for R in A B; do
   base=$A; [ $R = B ] && base=$B
   T=$(rq poll "$base" /healthz "$PLANNER" "d['incidents']==$((NINC + 23))" 1.0)
   check "$R: sees the import within 1 s ($T s)" within "$T" 1.0
 done
-REL0=$(sqlite3 "$DB" 'SELECT max(id) FROM releases')
+REL0=$(q 'SELECT max(id) FROM releases')
 "$HAZMAP" publish --db "$DB" > "$WORK/publish.log" 2>&1
-REL1=$(sqlite3 "$DB" 'SELECT max(id) FROM releases')
+REL1=$(q 'SELECT max(id) FROM releases')
 check "hazmap publish wrote release $REL1 (after $REL0)" test "$REL1" -gt "$REL0"
 for R in A B; do
   base=$A; [ $R = B ] && base=$B
   T=$(rq poll "$base" /healthz "" "d['release']==$REL1" 1.0)
   check "$R: the public side serves release $REL1 within 1 s ($T s)" within "$T" 1.0
 done
+read -r p2 _ PSHA2 <<< "$(rq sha "$B" "$PUBSTATS" "")"
+check "B: public $PUBSTATS from release $REL1 differs from the first release's ($p2)" \
+  test "$p2" = 200 -a "$PSHA2" != "$PSHA0"
 
 # ---- 3. kill -9 A while B serves ----
 PUBTILE=$(python3 -c "import math; z=14; n=2**z; print(f'/tiles/density/14/{int(($LON+180)/360*n)}/{int((1-math.asinh(math.tan(math.radians($LAT)))/math.pi)/2*n)}.png')")
@@ -223,7 +248,7 @@ check "B: accepts a POST after A's kill -9 ($s)" test "$s" = 201
 # ---- 4. A restarted converges ----
 start A "$APORT"
 check "A restarted" grep -q "listening on http://127.0.0.1:$APORT/" "$WORK/out-A.log"
-NOW=$(sqlite3 "$DB" 'SELECT count(*) FROM incidents')
+NOW=$(q 'SELECT count(*) FROM incidents')
 T=$(rq poll "$A" /healthz "$PLANNER" "d['incidents']==$NOW" 1.0)
 check "A: counts the $NOW incidents of the database ($T s)" within "$T" 1.0
 BBOX=$(python3 -c "print(f'{$LON-0.003:.4f},{$LAT-0.003:.4f},{$LON+0.003:.4f},{$LAT+0.003:.4f}')")
