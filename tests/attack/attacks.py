@@ -457,9 +457,9 @@ def sanity():
             dist, _ = PIDX.nearest(*xy(lon, lat), r=1)
             near += dist <= 0.01
         p = f["properties"]
-        if "cx" in p and f.get("geometry"):
+        if "x_utm" in p and f.get("geometry"):
             cxn += 1
-            lon, lat = utm_inverse(p["cx"], p["cy"])
+            lon, lat = utm_inverse(p["x_utm"], p["y_utm"])
             g = f["geometry"]["coordinates"]
             cxok += math.hypot(*(a - b for a, b in zip(xy(lon, lat), xy(*g)))) <= 0.01
     line(s == 200 and verts > 20 and near == verts and cxn > 0 and cxok == cxn,
@@ -603,8 +603,8 @@ def bs_location(d):
     p = f[0]["properties"]
     if p.get("count") is None:
         return None
-    if "cx" in p:
-        return p["count"], p["cx"], p["cy"], True
+    if "x_utm" in p:
+        return p["count"], p["x_utm"], p["y_utm"], True
     g = f[0].get("geometry") or {}
     if g.get("type") != "Point":
         return None
