@@ -71,6 +71,8 @@ const STUB = {
       fitted: Array.from({ length: N }, (_, i) => 12 - (i >= 17 ? 3 : 0)), counterfactual: Array.from({ length: N }, () => 12),
       trend: { estimate: 1.0, ci: [0.99, 1.01], p: 0.9 }, level_change: { estimate: 0.75, ci: [0.6, 0.94], p: 0.01 }, slope_change: { estimate: 1.0, ci: [0.98, 1.02], p: 0.8 },
       dispersion: 1.1, df: 20, seasonality: 'month dummies', converged: true, suppressed: false },
+    { method: 'eb_before_after', assumptions: ['the SPF describes untreated sites'], sites: ['J12', 'J40'], observed_before: 30, observed_after: 14,
+      predicted_before: 18.2, eb_expected_before: 24.1, expected_after: 26.3, theta_naive: 0.532, theta: 0.518, ci: [0.24, 0.8], se: 0.143, p: 0.001, suppressed: false },
   ],
   effect: { method: 'its', estimate: 0.75, ci: [0.6, 0.94], verdict: 'reduced' },
 };
@@ -188,6 +190,8 @@ try {
     bars: document.querySelectorAll('#pj-eval .its-bar').length,
     start: document.querySelectorAll('#pj-eval .its-start').length, fit: document.querySelectorAll('#pj-eval .its-fit').length,
     ba: document.querySelectorAll('#pj-eval .pj-ba rect').length, assumptions: document.querySelectorAll('#pj-eval details li').length,
+    eb: document.querySelectorAll('#pj-eval .pj-eb rect').length,
+    ebText: (document.querySelector('#pj-eval [data-method="eb_before_after"]') || {}).textContent || '',
     effect: (document.querySelector('#pj-eval .pj-effect-line') || {}).textContent || '',
   }));
   const wantM = ev.methods.map((m) => m.method);
@@ -199,6 +203,8 @@ try {
     check(got.fit === (Array.isArray(its.fitted) ? 1 : 0), 'ITS chart: the fit drawn when the evaluation carries it');
   }
   if (ev.methods.some((m) => m.method === 'rate_ratio' && !m.suppressed)) check(got.ba >= 2, 'before/after bars drawn');
+  const eb = ev.methods.find((m) => m.method === 'eb_before_after' && !m.suppressed);
+  if (eb) check(got.eb === 4 && got.ebText.includes(`θ = ${eb.theta.toFixed(3)}`) && got.ebText.includes(`${eb.ci[0].toFixed(3)}`), 'EB: θ with its CI and the four bars (observed and expected, before and after)', got.ebText.slice(0, 80));
   const e = ev.effect;
   if (e && Number.isFinite(e.estimate)) {
     check(got.effect.includes(e.estimate.toFixed(2)) && got.effect.includes(`${e.ci[0].toFixed(2)}–${e.ci[1].toFixed(2)}`), 'the effect with its CI', got.effect);

@@ -75,12 +75,13 @@ export class Projects {
   title(p) { return lang() === 'en' && p.title_en ? p.title_en : p.title; }
 
   _bind() {
-    const gsel = $('pj-group');
+    const gsel = $('pj-group'), keepG = gsel.value, keepS = $('pj-status').value;
     gsel.replaceChildren(new Option(t('all'), ''), ...this.groups().map((k) => new Option(this.groupName(k), k)));
     const ssel = $('pj-status');
     ssel.replaceChildren(new Option(t('all'), ''), ...STATUSES.map((s) => new Option(t('pj.st.' + s), s)));
     const g0 = this.page.state && this.groups().includes(this.page.state.g) ? this.page.state.g : '';
-    gsel.value = g0;
+    gsel.value = keepG || g0; // kept across a language switch
+    ssel.value = keepS;
     gsel.onchange = () => this.renderList();
     ssel.onchange = () => this.renderList();
     $('pj-new').hidden = !this.canEdit;
@@ -262,7 +263,7 @@ export class Projects {
       if (m.suppressed) h += `<div class="note">${esc(t('suppressed', { n: this.page.cfg.min_count ?? 10 }))}</div>`;
       else if (m.method === 'rate_ratio') h += this._rrHTML(m, r, ci);
       else if (m.method === 'its') h += this._itsHTML(m, ci);
-      else if (m.method === 'eb_before_after') h += this._ebHTML(m, ci);
+      else if (m.method === 'eb_before_after') h += this._ebHTML(m);
       if (Array.isArray(m.assumptions) && m.assumptions.length) h += `<details><summary>${esc(t('pj.assumptions'))}</summary><ul>${m.assumptions.map((a) => `<li>${esc(a)}</li>`).join('')}</ul></details>`;
       h += '</div>';
     }
@@ -292,14 +293,14 @@ export class Projects {
       + `<div class="pj-chart pj-its">${itsChart(m, { labels: { count: t('count'), fit: t('pj.fit'), cf: t('pj.counterfactual'), start: t('pj.intervention') } })}</div>`;
   }
 
-  _ebHTML(m, ci) {
+  _ebHTML(m) {
     const items = [
       { label: t('pj.eb_obs_b'), value: m.observed_before, color: '#bdbdbd' },
       { label: t('pj.eb_exp_b'), value: m.eb_expected_before, color: '#9e9ac8' },
       { label: t('pj.eb_exp_a'), value: m.expected_after, color: '#fdae6b' },
       { label: t('pj.eb_obs_a'), value: m.observed_after, color: '#e6550d' },
     ];
-    return `<div>θ = <b>${num(m.theta, 3)}</b> (${t('ci')} ${ci(m.ci)}) · SE ${num(m.se, 3)} · ${esc(t('pj.theta_naive'))} ${num(m.theta_naive, 3)}</div>`
+    return `<div>θ = <b>${num(m.theta, 3)}</b> (${t('ci')} ${Array.isArray(m.ci) ? `${num(m.ci[0], 3)}–${num(m.ci[1], 3)}` : '–'}) · SE ${num(m.se, 3)} · ${esc(t('pj.theta_naive'))} ${num(m.theta_naive, 3)}</div>`
       + `<div class="note">${esc(t('pj.sites'))}: ${esc((m.sites || []).join(', '))}</div>`
       + `<div class="pj-chart pj-eb">${beforeAfter(items, { width: 260, unit: t('pj.crashes') })}</div>`;
   }
