@@ -214,6 +214,13 @@ try {
   await pp.screenshot({ path: `${SHOTS}/projects-planner.png` });
   const [rq] = await Promise.all([pp.waitForRequest((r) => r.url().includes('/api/report?'), { timeout: 10000 }).catch(() => null), pp.click('#pj-report')]);
   check(!!rq && /group=traffic/.test(rq.url()), "the report link asks the project's group's report", rq ? rq.url().replace(BASE, '') : 'no request');
+  // The list per working group: headed by group under "All", following the page's working group.
+  const heads = await pp.locator('#pj-list li.pj-gh').count();
+  check(heads === new Set(list.map((p) => p.group)).size, 'the list is headed per working group', `${heads} headings`);
+  await pp.selectOption('#f-group', 'traffic');
+  const ids = await pp.evaluate(() => [...document.querySelectorAll('#pj-list li.pj-item')].map((li) => Number(li.dataset.id)));
+  const wantIds = list.filter((p) => p.group === 'traffic').map((p) => p.id);
+  check(JSON.stringify(ids.sort()) === JSON.stringify(wantIds.sort()), "the list follows the page's working group (traffic)", `${ids}`);
   check(w.errors.length === 0, 'planner: no console error', w.errors.slice(0, 3).join(' | '));
   await pp.close();
 

@@ -505,6 +505,7 @@ async function main() {
     if (isPublic()) { setState({ pg: e.target.value }); return; }
     setState({ g: e.target.value });
     updateAgeNote();
+    page.projects.followGroup(e.target.value);
     // The traffic working group's view: its screened road sites, ranked (planners and editors).
     if (e.target.value === 'traffic') for (const n of TRAFFIC_LAYERS) if (!page.state.l.includes(n)) setLayer(n, true);
   });

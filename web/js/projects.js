@@ -67,6 +67,13 @@ export class Projects {
 
   groups() { return (this.page.cfg.groups || []).map((g) => g.key); }
 
+  /** The page's working group changed: the list follows it. */
+  followGroup(g) {
+    if (!this.groups().includes(g)) return;
+    $('pj-group').value = g;
+    this.renderList();
+  }
+
   groupName(k) {
     const g = (this.page.cfg.groups || []).find((x) => x.key === k);
     return g ? (lang() === 'en' ? g.name_en : g.name_zh) : k;
@@ -153,8 +160,17 @@ export class Projects {
   renderList() {
     const ol = $('pj-list');
     ol.replaceChildren();
-    const shown = this.filtered();
+    const order = this.groups();
+    const shown = this.filtered().sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group) || a.id - b.id);
+    let last = null;
     for (const p of shown) {
+      if (p.group !== last && !$('pj-group').value) { // a heading per working group
+        const h = document.createElement('li');
+        h.className = 'pj-gh';
+        h.textContent = this.groupName(p.group);
+        ol.append(h);
+      }
+      last = p.group;
       const li = document.createElement('li');
       li.className = 'pj-item';
       li.dataset.id = p.id;
@@ -181,8 +197,12 @@ export class Projects {
     return `${esc(t('pj.m.' + f.method))} ${num(f.estimate, 2)} (${num(f.ci[0], 2)}–${num(f.ci[1], 2)}) <i>${esc(t('pj.v.' + f.verdict))}</i>`;
   }
 
-  /** Evaluations for the first items, one request at a time; each redraws its item's effect. */
-  async _evalAhead(ps) {
+  /** Evaluations for the first items, one request at a time across every call; each redraws its item's effect. */
+  _evalAhead(ps) {
+    this.queue = (this.queue || Promise.resolve()).then(() => this._evalEach(ps));
+  }
+
+  async _evalEach(ps) {
     for (const p of ps) {
       await this.evaluation(p);
       const el = document.querySelector(`#pj-list li[data-id="${p.id}"] .pj-effect`);
