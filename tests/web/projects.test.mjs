@@ -16,6 +16,7 @@ import path from 'node:path';
 
 const require = createRequire(new URL('../../web/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
+const { itsFit } = await import('../../web/js/charts.js');
 
 const BASE = (process.env.BASE_URL || 'http://127.0.0.1:8099').replace(/\/$/, '');
 const TOKEN = process.env.PLANNER_TOKEN || '';
@@ -56,6 +57,43 @@ const A = await mk({ title: `Overdue active ${tag}`, status: 'active', start: '2
 const B = await mk({ title: `Finished ${tag}`, status: 'finished', start: '2013-01-01', end: '2013-12-31' });
 check(A.status === 201 && B.status === 201, 'two projects created through the API', `${A.status} ${B.status}`);
 
+// A Poisson GLM by IRLS written here (Gaussian elimination, no library): the reference for the ITS
+// fit the page draws. Design as its.h: intercept, t, post, t - t0 after, 11 calendar-month dummies
+// (January the reference); offset ln(days of the month) (a constant population cancels).
+function itsReference(y, firstMonth, t0) {
+  const [yy, mm] = firstMonth.split('-').map(Number);
+  const days = (t) => { const k = yy * 12 + mm - 1 + t; return new Date(Date.UTC(Math.floor(k / 12), (k % 12) + 1, 0)).getUTCDate(); };
+  const X = y.map((_, t) => {
+    const c = (mm - 1 + t) % 12, post = t >= t0 ? 1 : 0;
+    return [1, t, post, post * (t - t0), ...Array.from({ length: 11 }, (__, j) => (c === j + 1 ? 1 : 0))];
+  });
+  const off = y.map((_, t) => Math.log(days(t)));
+  const p = X[0].length;
+  let eta = y.map((v) => Math.log(v + 0.5)), beta = new Array(p).fill(0);
+  for (let it = 0; it < 200; it++) {
+    const mu = eta.map(Math.exp);
+    const A = Array.from({ length: p }, () => new Array(p + 1).fill(0));
+    y.forEach((v, i) => {
+      const z = eta[i] - off[i] + (v - mu[i]) / mu[i];
+      for (let r = 0; r < p; r++) { A[r][p] += X[i][r] * mu[i] * z; for (let c = 0; c < p; c++) A[r][c] += X[i][r] * mu[i] * X[i][c]; }
+    });
+    for (let c = 0; c < p; c++) { // elimination with partial pivoting
+      let piv = c;
+      for (let r = c + 1; r < p; r++) if (Math.abs(A[r][c]) > Math.abs(A[piv][c])) piv = r;
+      [A[c], A[piv]] = [A[piv], A[c]];
+      for (let r = 0; r < p; r++) if (r !== c) { const f = A[r][c] / A[c][c]; for (let k = c; k <= p; k++) A[r][k] -= f * A[c][k]; }
+    }
+    const nb = A.map((row, r) => row[p] / row[r]);
+    const delta = Math.max(...nb.map((v, k) => Math.abs(v - beta[k])));
+    beta = nb;
+    eta = X.map((row, i) => off[i] + row.reduce((s2, x, k) => s2 + x * beta[k], 0));
+    if (delta < 1e-13) break;
+  }
+  const cf = X.map((row, i) => (i >= t0 ? Math.exp(eta[i] - beta[2] - beta[3] * (i - t0)) : null));
+  return { beta, fitted: eta.map(Math.exp), counterfactual: cf };
+}
+const relErr = (a, b) => Math.max(...a.map((v, i) => (v === null && b[i] === null ? 0 : Math.abs(v - b[i]) / Math.max(1e-9, Math.abs(b[i])))));
+
 // The evaluation route: the server's, or a stub of projeval.h's JSON when it is not there yet.
 const probe = await api('GET', `/api/projects/${A.json.id}/evaluation`);
 const STUBBED = probe.status === 404;
@@ -66,16 +104,20 @@ const STUB = {
   methods: [
     { method: 'rate_ratio', assumptions: ['counts are Poisson', 'constant populations'], areas: [code], comparison_areas: ['X1'], population: 120000,
       before: 140, after: 98, rr: 0.7, rr_ci: [0.54, 0.91], rrr: 0.74, rrr_ci: [0.55, 0.99], comparison_before: 300, comparison_after: 285, comparison_chosen: 'automatic', comparison: true, suppressed: false },
-    { method: 'its', assumptions: ['monthly counts are quasi-Poisson', 'the pre-intervention trend would have continued'], first_month: '2012-01', intervention_month: 17,
-      monthly_counts: Array.from({ length: N }, (_, i) => 10 + (i % 5) - (i >= 17 ? 3 : 0)),
-      fitted: Array.from({ length: N }, (_, i) => 12 - (i >= 17 ? 3 : 0)), counterfactual: Array.from({ length: N }, () => 12),
+    { method: 'its', assumptions: ['monthly counts are quasi-Poisson', 'the pre-intervention trend would have continued'], first_month: '2012-03', intervention_month: 24,
+      monthly_counts: Array.from({ length: N }, (_, i) => Math.round(20 * Math.exp(0.3 * Math.sin((2 * Math.PI * i) / 12)) * (i >= 24 ? 0.7 : 1) + ((i * 7) % 5) - 2)),
       trend: { estimate: 1.0, ci: [0.99, 1.01], p: 0.9 }, level_change: { estimate: 0.75, ci: [0.6, 0.94], p: 0.01 }, slope_change: { estimate: 1.0, ci: [0.98, 1.02], p: 0.8 },
-      dispersion: 1.1, df: 20, seasonality: 'month dummies', converged: true, suppressed: false },
+      dispersion: 1.1, df: 21, seasonality: 'month_dummies', converged: true, suppressed: false },
     { method: 'eb_before_after', assumptions: ['the SPF describes untreated sites'], sites: ['J12', 'J40'], observed_before: 30, observed_after: 14,
       predicted_before: 18.2, eb_expected_before: 24.1, expected_after: 26.3, theta_naive: 0.532, theta: 0.518, ci: [0.24, 0.8], se: 0.143, p: 0.001, suppressed: false },
   ],
   effect: { method: 'its', estimate: 0.75, ci: [0.6, 0.94], verdict: 'reduced' },
 };
+{ // the stub's coefficients are the reference fit's, as the server would give them
+  const m = STUB.methods[1];
+  const r = itsReference(m.monthly_counts, m.first_month, m.intervention_month);
+  m.trend.estimate = Math.exp(r.beta[1]); m.level_change.estimate = Math.exp(r.beta[2]); m.slope_change.estimate = Math.exp(r.beta[3]);
+}
 if (STUBBED) info(`GET /api/projects/{id}/evaluation answers 404 on this server: the evaluation panel is checked on a STUBBED answer (projeval.h's shape)`);
 else check(probe.status === 200 && Array.isArray(probe.json.methods), 'the server answers the evaluation', `HTTP ${probe.status}`);
 
@@ -189,6 +231,7 @@ try {
     methods: [...document.querySelectorAll('#pj-eval .pj-method')].map((d) => d.dataset.method),
     bars: document.querySelectorAll('#pj-eval .its-bar').length,
     start: document.querySelectorAll('#pj-eval .its-start').length, fit: document.querySelectorAll('#pj-eval .its-fit').length,
+    cf: document.querySelectorAll('#pj-eval .its-cf').length,
     ba: document.querySelectorAll('#pj-eval .pj-ba rect').length, assumptions: document.querySelectorAll('#pj-eval details li').length,
     eb: document.querySelectorAll('#pj-eval .pj-eb rect').length,
     ebText: (document.querySelector('#pj-eval [data-method="eb_before_after"]') || {}).textContent || '',
@@ -200,7 +243,12 @@ try {
   const its = ev.methods.find((m) => m.method === 'its' && !m.suppressed);
   if (its) {
     check(got.bars === its.monthly_counts.length && got.start === 1, 'ITS chart: one bar per month and the intervention line', `${got.bars} bars`);
-    check(got.fit === (Array.isArray(its.fitted) ? 1 : 0), 'ITS chart: the fit drawn when the evaluation carries it');
+    check(got.fit === 1 && got.cf === 1, 'ITS chart: the fit and the counterfactual drawn');
+    const ref = itsReference(its.monthly_counts, its.first_month, its.intervention_month);
+    const mine = itsFit(its);
+    check(!!mine && relErr(mine.fitted, ref.fitted) < 1e-6 && relErr(mine.counterfactual, ref.counterfactual) < 1e-6,
+      'ITS fit reconstructed from the coefficients = an IRLS Poisson fit in the test (1e-6)', mine ? `rel err ${relErr(mine.fitted, ref.fitted).toExponential(1)}` : 'null');
+    if (!STUBBED) check(Math.abs(Math.log(its.level_change.estimate) - ref.beta[2]) < 1e-6, "the server's level change = the test's IRLS", `${its.level_change.estimate}`);
   }
   if (ev.methods.some((m) => m.method === 'rate_ratio' && !m.suppressed)) check(got.ba >= 2, 'before/after bars drawn');
   const eb = ev.methods.find((m) => m.method === 'eb_before_after' && !m.suppressed);

@@ -106,17 +106,54 @@ export function emergingChart(s, { width = 260, height = 132, title = '', hot = 
 }
 
 /**
+ * The fitted means and the counterfactual (the pre-intervention trend continued) of an interrupted
+ * time series (projeval.h's "its": monthly_counts, first_month "YYYY-MM", intervention_month t0,
+ * trend / level_change / slope_change estimates on the rate-ratio scale), or null. The answer gives
+ * the three coefficients but not the intercept and month terms; with the coefficients at their
+ * maximum-likelihood values, the Poisson score equations of the month terms (seasonality
+ * "month_dummies"; one intercept for "none") say each calendar month's fitted counts sum to its
+ * observed counts, which solves them exactly: a_c = ln(sum_{t in c} y_t / sum_{t in c} exp(l_t)),
+ * l_t = ln(days_t) + b1 t + b2 post_t + b3 (t - t0) post_t (the constant population cancels).
+ * The quasi-Poisson fit has the same means. Harmonic seasonality: null.
+ */
+export function itsFit(m) {
+  const y = Array.isArray(m && m.monthly_counts) ? m.monthly_counts : [];
+  const n = y.length, t0 = Number(m && m.intervention_month);
+  const [yy, mm] = String((m && m.first_month) || '').split('-').map(Number);
+  const b = (k) => Math.log(Number(m[k] && m[k].estimate));
+  const b1 = b('trend'), b2 = b('level_change'), b3 = b('slope_change');
+  const season = m && m.seasonality;
+  if (!n || !yy || !mm || !Number.isInteger(t0) || ![b1, b2, b3].every(Number.isFinite) || !y.every(Number.isFinite)) return null;
+  if (season !== 'month_dummies' && season !== 'none') return null;
+  const cal = (t) => (mm - 1 + t) % 12;
+  const days = (t) => { const k = yy * 12 + mm - 1 + t; return new Date(Date.UTC(Math.floor(k / 12), (k % 12) + 1, 0)).getUTCDate(); };
+  const lin = (t, after) => Math.log(days(t)) + b1 * t + (after && t >= t0 ? b2 + b3 * (t - t0) : 0);
+  const key = (t) => (season === 'none' ? 0 : cal(t));
+  const sy = new Map(), se = new Map();
+  for (let t = 0; t < n; t++) {
+    sy.set(key(t), (sy.get(key(t)) || 0) + y[t]);
+    se.set(key(t), (se.get(key(t)) || 0) + Math.exp(lin(t, true)));
+  }
+  const a = (t) => Math.log(sy.get(key(t)) / se.get(key(t)));
+  const fitted = y.map((_, t) => Math.exp(a(t) + lin(t, true)));
+  const counterfactual = y.map((_, t) => (t >= t0 ? Math.exp(a(t) + lin(t, false)) : null));
+  return { fitted, counterfactual };
+}
+
+/**
  * An interrupted time series (projeval.h's "its" method): the monthly counts from first_month as
- * grey bars, a dashed vertical line before the intervention month, and when the method carries them
- * the fitted means (`fitted`, a line) and the pre-intervention trend continued (`counterfactual`,
- * dashed). Counts withheld from the public (null) are short hatched stubs.
+ * grey bars, a dashed vertical line before the intervention month, the fitted means (a line) and
+ * the pre-intervention trend continued after it (dashed): the answer's `fitted` and
+ * `counterfactual` when it carries them, else itsFit's. Counts withheld from the public (null)
+ * are short hatched stubs (and no fit).
  */
 export function itsChart(m, { width = 280, height = 140, labels = {} } = {}) {
   const y = Array.isArray(m && m.monthly_counts) ? m.monthly_counts : [];
   const n = y.length;
   if (!n) return '';
-  const fit = Array.isArray(m.fitted) && m.fitted.length === n ? m.fitted : null;
-  const cf = Array.isArray(m.counterfactual) && m.counterfactual.length === n ? m.counterfactual : null;
+  const rec = Array.isArray(m.fitted) ? null : itsFit(m); // the answer's own fit first
+  const fit = Array.isArray(m.fitted) && m.fitted.length === n ? m.fitted : rec && rec.fitted;
+  const cf = Array.isArray(m.counterfactual) && m.counterfactual.length === n ? m.counterfactual : rec && rec.counterfactual;
   const top = 14, left = 26, right = 6, axis = 14;
   const w = width - left - right, h = height - top - axis;
   const bw = w / n;
