@@ -2,7 +2,7 @@
 # projweb.sh - the page's projects (web/js/projects.js; issue 12) in headless Chromium against a live
 # `hazmap serve` with the sample DB: tests/web/projects.test.mjs signed in with a planner token (the
 # form, the drawn location, the edit and its 409, the evaluation, the supervision view) and without
-# one (no editing control). Screenshots: $BUILD/screenshots/projects-{planner,supervision,public}.png.
+# one (no editing control). Screenshots: $BUILD/screenshots/projects-{planner,detail,supervision,public}.png.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 HAZMAP=${HAZMAP:-build/hazmap}

@@ -260,6 +260,7 @@ try {
     check(li.includes(e.estimate.toFixed(2)), 'the list shows the effect', li);
   }
   await pp.screenshot({ path: `${SHOTS}/projects-planner.png` });
+  await pp.locator('#pj-detail').screenshot({ path: `${SHOTS}/projects-detail.png` }).catch(() => {});
   const [rq] = await Promise.all([pp.waitForRequest((r) => r.url().includes('/api/report?'), { timeout: 10000 }).catch(() => null), pp.click('#pj-report')]);
   check(!!rq && /group=traffic/.test(rq.url()), "the report link asks the project's group's report", rq ? rq.url().replace(BASE, '') : 'no request');
   // The list per working group: headed by group under "All", following the page's working group.

@@ -170,4 +170,5 @@ export default {
   'pj.save_failed': "Not saved",
   'pj.conflict': "Not saved: someone changed this project after you opened it (you had version {v}). Close the form, open the project again and redo your change.",
   'pj.confirm_delete': "Delete the project \"{title}\"?",
+  'pj.indicators_h': "Indicators",
 };

@@ -168,4 +168,5 @@ export default {
   'pj.save_failed': "未保存",
   'pj.conflict': "未保存：您打开此项目后已有他人修改（您打开的是第 {v} 版）。请关闭表单，重新打开项目后再修改。",
   'pj.confirm_delete': "删除项目“{title}”？",
+  'pj.indicators_h': "指标",
 };

@@ -190,7 +190,7 @@ export function itsChart(m, { width = 280, height = 140, labels = {} } = {}) {
   if (Number.isInteger(im) && im >= 0 && im <= n) {
     const x = f(left + im * bw);
     out += `<line class="its-start" x1="${x}" x2="${x}" y1="${top - 4}" y2="${top + h}" stroke="#111" stroke-width="1" stroke-dasharray="3 2"/>`;
-    out += `<text x="${x}" y="${top - 5}" font-size="9" text-anchor="middle" fill="#111">${esc(labels.start || 'start')}</text>`;
+    out += `<text x="${f(left + im * bw + 2)}" y="${top + h - 3}" font-size="9" fill="#111">${esc(labels.start || 'start')}</text>`;
   }
   out += `<line x1="${left}" x2="${left + w}" y1="${top + h}" y2="${top + h}" stroke="#888" stroke-width="0.5"/>`;
   out += `<text x="${left - 2}" y="${top + 4}" font-size="9" text-anchor="end" fill="#666">${f(max).replace(/\.0$/, '')}</text><text x="${left - 2}" y="${top + h}" font-size="9" text-anchor="end" fill="#666">0</text>`;

@@ -244,7 +244,7 @@ export class Projects {
       + row('pj.status', esc(t('pj.st.' + p.status))) + row('pj.dates', `${esc(p.start)} → ${esc(p.end || '…')}`)
       + row('pj.target', esc(p.target || t('pj.target_group'))) + row('pj.location', loc)
       + row('pj.lead', p.lead_unit ? esc(p.lead_unit) : '') + row('pj.partners', (p.partners || []).map(esc).join(', '))
-      + row('pj.indicators', (p.indicators || []).length ? `<ul>${p.indicators.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : '')
+      + row('pj.indicators_h', (p.indicators || []).length ? `<ul>${p.indicators.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : '')
       + (p.version ? row('pj.version', String(p.version)) : '') + '</table>';
     if (p.description) h += `<p class="pj-desc">${esc(p.description)}</p>`;
     h += `<div class="row"><button id="pj-zoom" type="button">${esc(t('pj.zoom'))}</button>`
