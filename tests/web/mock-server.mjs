@@ -118,6 +118,11 @@ http.createServer((req, res) => {
     if (!planner) cfg.release = RELEASE;
     return send(res, 200, cfg);
   }
+  // The projects registry (issue 12): none here (the page's projects are tested on the real server, projweb.sh).
+  if (p === '/api/projects' || p === '/collections/projects/items') {
+    for (const k of q.keys()) if (!['limit', 'offset', 'group', 'status', 'bbox'].includes(k)) return bad(res, `unknown parameter ${k}`);
+    return send(res, 200, p === '/api/projects' ? { projects: [], numberMatched: 0, numberReturned: 0 } : { type: 'FeatureCollection', features: [], numberMatched: 0, numberReturned: 0 });
+  }
   if (p === '/tiles/density/legend.json' || p === '/tiles/density.json' || p === '/api/density.tif') {
     if (planner ? !allow(['kernel', 'bandwidth']) : publicView(res, q, VIEW) === null) return;
     if (p === '/api/density.tif') return send(res, 200, Buffer.from('II*\0'), 'image/tiff');

@@ -117,6 +117,7 @@ const STUB = {
   const m = STUB.methods[1];
   const r = itsReference(m.monthly_counts, m.first_month, m.intervention_month);
   m.trend.estimate = Math.exp(r.beta[1]); m.level_change.estimate = Math.exp(r.beta[2]); m.slope_change.estimate = Math.exp(r.beta[3]);
+  STUB.effect.estimate = m.level_change.estimate; // the headline is the ITS level change (its CI left as written)
 }
 if (STUBBED) info(`GET /api/projects/{id}/evaluation answers 404 on this server: the evaluation panel is checked on a STUBBED answer (projeval.h's shape)`);
 else check(probe.status === 200 && Array.isArray(probe.json.methods), 'the server answers the evaluation', `HTTP ${probe.status}`);
