@@ -131,13 +131,13 @@ export class Projects {
     if (!siteOnly.length || !this.canEdit) return;
     try {
       const sfc = await getJSON('/collections/road_sites/items?limit=1000');
-      const byId = new Map((sfc.features || []).map((f) => [String(f.id ?? f.properties.id), f]));
+      const byId = new Map((sfc.features || []).map((f) => [String(f.properties.id ?? f.id), f])); // "J<node>", "S<segment>"
       for (const p of siteOnly) {
         for (const sid of p.sites) {
           const f = byId.get(sid);
           if (!f || !f.geometry) continue;
           const g = this.gcj ? featuresToGcj({ type: 'FeatureCollection', features: [f] }).features[0] : f;
-          const l = L.geoJSON(g, { pane: 'projects', pointToLayer: (_, ll) => L.marker(ll, { pane: 'projects' }), style: { color: STATUS_COLOR[p.status], weight: 6 } });
+          const l = L.geoJSON(g, { pane: 'projects', pointToLayer: (_, ll) => L.circleMarker(ll, { pane: 'projects', radius: 9, color: STATUS_COLOR[p.status], weight: 3, fillOpacity: 0.3 }), style: { color: STATUS_COLOR[p.status], weight: 6 } });
           l.eachLayer((x) => { this._hook(x, p.id); this.layer.addLayer(x); });
         }
       }
