@@ -24,6 +24,17 @@ const VOCABULARIES = {
   sex: ['male', 'female'],
 };
 
+// The working groups of /api/config (geo/wgroups.c), a copy as for the vocabularies.
+const GROUPS = [
+  ['order', '社会治安', 'Public order', 'intent=assault', true], ['traffic', '交通安全', 'Road traffic', 'mechanism=traffic', true],
+  ['fire', '消防安全', 'Fire', 'mechanism=fire_flame,hot_substance', true], ['workplace', '工作场所安全', 'Workplace', 'place=workplace', true],
+  ['home', '居家安全', 'Home', 'place=home', true], ['elderly', '老年人安全', 'Elderly', 'age=65-', true],
+  ['disabled', '残疾人安全', 'Disabled people', 'disability=yes', true], ['school', '学校安全', 'School', 'place=school', true],
+  ['environment', '环境安全', 'Environment', 'mechanism=drowning,bites_stings,electric,poisoning,natural', true],
+  ['public', '公共场所安全', 'Public places', 'place=public', true],
+  ['surveillance', '伤害监测', 'Injury surveillance', '', false], ['publicity', '宣传教育', 'Publicity', '', false],
+].map(([key, name_zh, name_en, filter, working]) => ({ key, name_zh, name_en, filter, working }));
+
 // The release the public is shown (/api/config's release).
 const RELEASE = {
   id: 1, first_quarter: '2012-Q1', last_quarter: '2016-Q4', from: '2012-01-01', until: '2017-01-01',
@@ -114,9 +125,21 @@ http.createServer((req, res) => {
   // MOCK_MISSING=config,tiles,hotspots,...: answer 404 there, to see the page degrade.
   if ((process.env.MOCK_MISSING || '').split(',').some((m) => m && p.includes(m))) return send(res, 404, { code: 'NotFound', description: p });
   if (p === '/api/config') {
-    const cfg = { title: 'hazmap', role: planner ? 'planner' : 'public', min_count: 10, min_bandwidth: 300, basemap: process.env.MOCK_GCJ ? { url: '/tiles/density/{z}/{x}/{y}.png', attribution: 'test', gcj02: true } : null, bounds: BOUNDS, data_version: planner ? 3 : RELEASE.id, data_from: '2012-01-01', data_to: '2016-12-31', vocabularies: VOCABULARIES };
+    const cfg = { title: 'hazmap', role: planner ? 'planner' : 'public', groups: GROUPS, min_count: 10, min_bandwidth: 300, basemap: process.env.MOCK_GCJ ? { url: '/tiles/density/{z}/{x}/{y}.png', attribution: 'test', gcj02: true } : null, bounds: BOUNDS, data_version: planner ? 3 : RELEASE.id, data_from: '2012-01-01', data_to: '2016-12-31', vocabularies: VOCABULARIES };
     if (!planner) cfg.release = RELEASE;
     return send(res, 200, cfg);
+  }
+  // The quarterly report (issue 12): a stand-in page with the real one's headline section (and its
+  // public note without a token).
+  if (p === '/api/report') {
+    for (const k of q.keys()) if (!['group', 'quarter', 'lang', 'f'].includes(k)) return bad(res, `unknown parameter ${k}`);
+    if (!/^\d{4}Q[1-4]$/.test(q.get('quarter') || '')) return bad(res, 'quarter: YYYYQn');
+    return send(res, 200, `<!doctype html><meta charset="utf-8"><title>report</title>${planner ? '' : '<p id="public-note">public</p>'}<section id="headline"><h2>${q.get('group')} ${q.get('quarter')}</h2></section>`, 'text/html; charset=utf-8');
+  }
+  // The projects registry (issue 12): none here (the page's projects are tested on the real server, projweb.sh).
+  if (p === '/api/projects' || p === '/collections/projects/items') {
+    for (const k of q.keys()) if (!['limit', 'offset', 'group', 'status', 'bbox'].includes(k)) return bad(res, `unknown parameter ${k}`);
+    return send(res, 200, p === '/api/projects' ? { projects: [], numberMatched: 0, numberReturned: 0 } : { type: 'FeatureCollection', features: [], numberMatched: 0, numberReturned: 0 });
   }
   if (p === '/tiles/density/legend.json' || p === '/tiles/density.json' || p === '/api/density.tif') {
     if (planner ? !allow(['kernel', 'bandwidth']) : publicView(res, q, VIEW) === null) return;

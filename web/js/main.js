@@ -5,6 +5,7 @@ import { setLang, t, num, lang } from './i18n.js';
 import { LayerSet, excessColor, siteExcess, rulesMet } from './layers.js';
 import { streetLayer } from './roads.js';
 import { esc, beforeAfter } from './charts.js';
+import { Projects } from './projects.js';
 
 const L = window.L;
 const $ = (id) => document.getElementById(id);
@@ -396,15 +397,15 @@ function updatePrintHead() {
 
 /**
  * The quarterly diagnosis report (GET /api/report) of the selected working group, or of the
- * district, for the last quarter of the data, in a new tab. Fetched with the token, so planners get
+ * district (or `group`: a project's), for the last quarter of the data, in a new tab. Fetched with the token, so planners get
  * the live report and the public its public version; shown from a blob: URL (the page is
  * self-contained: its maps are data: URIs).
  */
-async function openReport() {
+async function openReport(group) {
   const m = /^(\d{4})-(\d{2})/.exec(page.cfg.data_to || '');
   if (!m) return;
   const q = `${m[1]}Q${Math.floor((Number(m[2]) - 1) / 3) + 1}`;
-  const g = GROUPS[page.state.g] ? page.state.g : 'district';
+  const g = typeof group === 'string' && group ? group : GROUPS[page.state.g] ? page.state.g : 'district';
   const w = window.open('', '_blank'); // before the await: a pop-up blocker allows it only now
   try {
     const res = await fetch(`/api/report?group=${g}&quarter=${q}&lang=${lang() === 'en' ? 'en' : 'zh'}`, { headers: authHeaders() });
@@ -495,11 +496,16 @@ async function main() {
   }
   page.layers.update({ ...s });
   setState({}, { reload: false });
+  // The projects: layer, list per working group, detail, form (editors and planners), supervision.
+  page.openReport = openReport;
+  page.projects = new Projects(page, { canEdit: !isPublic() });
+  page.projects.load();
 
   $('f-group').addEventListener('change', (e) => {
     if (isPublic()) { setState({ pg: e.target.value }); return; }
     setState({ g: e.target.value });
     updateAgeNote();
+    page.projects.followGroup(e.target.value);
     // The traffic working group's view: its screened road sites, ranked (planners and editors).
     if (e.target.value === 'traffic') for (const n of TRAFFIC_LAYERS) if (!page.state.l.includes(n)) setLayer(n, true);
   });
@@ -532,11 +538,14 @@ async function main() {
     renderBlackspotList(page.layers.blackspots);
     renderRoadSiteList(page.layers.roadSites);
     if (page.layers.areaFeatures) renderAreaChoices(page.layers.areaFeatures);
+    page.projects._bind();
+    page.projects.renderList();
+    if (page.projects.current) page.projects.openDetail(page.projects.current.id);
     for (const [n, i] of Object.entries(page.layers.info)) layerStatus(n, i.ok ? (i.n !== undefined ? String(i.n) : '') : `${t('unavailable')} (${i.error})`, i.ok);
   });
   $('export').addEventListener('click', async () => { const m = await import('./export.js'); m.exportPng(page, filterSummary()); });
   $('print').addEventListener('click', () => window.print());
-  $('report').addEventListener('click', openReport);
+  $('report').addEventListener('click', () => openReport());
   window.addEventListener('hashchange', () => {
     if (location.hash === toHash(page.state)) return;
     location.reload(); // a pasted or edited URL: start again from it
