@@ -273,13 +273,37 @@ static hz_status create_schema(pgstore *pg, char *err, size_t errlen)
     return s;
 }
 
-/* Brings an older schema up to STORE_SCHEMA_VERSION. PostGIS stores start at 2, so there is
- * nothing to do yet: schema 3's steps go here, in one transaction (pg_begin()/pg_commit()). */
+/* Schema 2 to 3: incident points become nullable (records with an area but no point). */
+static const char *const migrate_2_3_sql =
+    "ALTER TABLE incidents ALTER COLUMN lon DROP NOT NULL, ALTER COLUMN lat DROP NOT NULL,"
+    " ALTER COLUMN geom DROP NOT NULL";
+
+/* Brings a schema of version from (2 or more: PostGIS stores started at 2) up to
+ * STORE_SCHEMA_VERSION in one write transaction, as store.c's migrate(): the schema version row
+ * changes, so the data version and identity are renewed (pg_dirty()) and no cache survives. */
 static hz_status pg_migrate(pgstore *pg, int from, char *err, size_t errlen)
 {
-    (void)from;
-    return hz_fail(HZ_EUNSUPPORTED, err, errlen, "%s: schema %d: migration %s", pg->name, from,
-                   "not supported on PostGIS yet");
+    if (from < 2)
+        return hz_fail(HZ_EUNSUPPORTED, err, errlen, "%s: schema %d: no migration from it",
+                       pg->name, from);
+    hz_status s = pg_begin(pg, err, errlen);
+    if (s != HZ_OK) return s;
+    /* another connection may have migrated while this one waited for the writers' lock */
+    if ((s = schema_version(pg, &from, err, errlen)) == HZ_OK && from >= STORE_SCHEMA_VERSION) {
+        pg_rollback(pg);
+        return HZ_OK;
+    }
+    if (s == HZ_OK && from < 3) s = exec(pg, migrate_2_3_sql, err, errlen, "migrating to schema 3");
+    char set[96];
+    snprintf(set, sizeof set, "UPDATE meta SET value='%d' WHERE key='schema_version'",
+             (int)STORE_SCHEMA_VERSION);
+    if (s == HZ_OK) s = exec(pg, set, err, errlen, "migrating: recording the schema version");
+    if (s != HZ_OK) {
+        pg_rollback(pg);
+        return s;
+    }
+    pg_dirty(pg);
+    return pg_commit(pg, err, errlen);
 }
 
 pgstore *pg_open(const char *conninfo, int flags, char *err, size_t errlen)
