@@ -113,8 +113,14 @@ for r in $(seq "$ROUNDS"); do
   rm -f "$TMP/imp.sqlite"*
   newdb imp
   areas "$(pgdb imp)"
+  nb=$(pgrep -c -P "$(head -1 "$HZPG_DIR/data/postmaster.pid")")
   c0=$(pgcpu)
   read -r t m u s <<< "$(timed "$(pgdb imp)")"
+  # the import's backend is counted once the postmaster has reaped it
+  for _ in $(seq 1 50); do
+    [ "$(pgrep -c -P "$(head -1 "$HZPG_DIR/data/postmaster.pid")")" -le "$nb" ] && break
+    sleep 0.1
+  done
   PG+=("$t") PGM+=("$m") PGC+=("$(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}')")
   PGSRV+=("$(awk -v a="$c0" -v b="$(pgcpu)" 'BEGIN {print b - a}')")
   echo "import round $r: SpatiaLite ${SL[-1]} s, PostGIS ${PG[-1]} s (client CPU ${PGC[-1]} s, server CPU ${PGSRV[-1]} s)"
