@@ -4,6 +4,10 @@
 # of bench/lib/db1m.sh (build/bench/server-1m.sqlite, reused).
 #
 #   bench/replicas.sh [BUILD_DIR]     writes bench/results/replicas.md and replicas.targets
+#   REPLICAS_DB=STORE REPLICAS_NAME=N REPLICAS_LABEL=TEXT bench/replicas.sh [BUILD_DIR]
+#       the same on another store holding the same kind of data (a file or a PostgreSQL conninfo:
+#       bench/postgis.sh passes a PostGIS copy of the 1M store), written to bench/results/N.md
+#       and N.targets, TEXT naming the store in the heading and the targets' row
 #
 # nginx runs deploy/nginx/'s configuration itself (tools/nginx-conf.sh substitutes ports and
 # paths): the upstream over the two replicas with keepalive, and the /prerendered/ location that
@@ -20,7 +24,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 HAZMAP=$(realpath "$BUILD/hazmap")
-OUT=bench/results/replicas.md
+NAME=${REPLICAS_NAME:-replicas}
+LABEL=${REPLICAS_LABEL:-}
+OUT=bench/results/$NAME.md
 mkdir -p bench/results
 [ -x "$HAZMAP" ] || { echo "bench/replicas.sh: build $HAZMAP first" >&2; exit 1; }
 need=()
@@ -34,8 +40,15 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-DB=$(bench/lib/db1m.sh "$HAZMAP")
-NINC=$(sqlite3 "$DB" 'SELECT count(*) FROM incidents')
+DB=${REPLICAS_DB:-$(bench/lib/db1m.sh "$HAZMAP")}
+# sql QUERY: the query's rows, "|"-separated, on the store (SpatiaLite file or PostgreSQL)
+sql() {
+  case "$DB" in
+    postgres://* | postgresql://* | *dbname=* | *host=*) psql -X -q -A -t -F '|' "$DB" -c "$1" ;;
+    *) sqlite3 "$DB" "$1" ;;
+  esac
+}
+NINC=$(sql 'SELECT count(*) FROM incidents')
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 APORT=$(free_port) BPORT=$(free_port) NPORT=$(free_port) TPORT=$(free_port)
 WORK=$(mktemp -d /tmp/hazmap-bench-replicas.$$.XXXX)
@@ -72,7 +85,7 @@ NPID=$!
 for _ in $(seq 1 100); do curl -s -o /dev/null "$N/healthz" && break; sleep 0.1; done
 
 # The 9 public z14 tiles around the densest sub-district's centre, through nginx, into the files.
-read -r CLON CLAT <<< "$(sqlite3 "$DB" "SELECT avg(lon), avg(lat) FROM incidents WHERE area_code=(SELECT area_code FROM incidents GROUP BY area_code ORDER BY count(*) DESC LIMIT 1)" | tr '|' ' ')"
+read -r CLON CLAT <<< "$(sql "SELECT avg(lon), avg(lat) FROM incidents WHERE area_code=(SELECT area_code FROM incidents GROUP BY area_code ORDER BY count(*) DESC LIMIT 1)" | tr '|' ' ')"
 read -r TX TY <<< "$(python3 -c "import math; z=14; n=2**z; print(int(($CLON+180)/360*n), int((1-math.asinh(math.tan(math.radians($CLAT)))/math.pi)/2*n))")"
 TILES=() FILES=()
 for dx in -1 0 1; do for dy in -1 0 1; do
@@ -130,11 +143,11 @@ DRATIO=$(python3 -c "print(f'{100 * $DRPS / $FRPS:.0f}')")
 V=$(awk -v r="$RATIO" -v e="$ERRS" 'BEGIN {print (r >= 50 && e == 0) ? "meets" : "MISSES"}')
 CPU=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 {
-  echo "## Replicas behind nginx (deploy/)"
+  echo "## Replicas behind nginx (deploy/)${LABEL:+, $LABEL}"
   echo
   echo "Command: \`bench/replicas.sh $BUILD\` on $(nproc) cores ($CPU), shared with other jobs: nginx"
   echo "($(nginx -v 2>&1 | sed 's/.*\///'), $(nproc) workers, access log off), both replicas and wrk on the same cores."
-  echo "Database: $NINC incidents (bench/lib/db1m.sh). nginx runs deploy/nginx/'s files (tools/nginx-conf.sh:"
+  echo "Database: $NINC incidents (bench/lib/db1m.sh${LABEL:+; $LABEL}). nginx runs deploy/nginx/'s files (tools/nginx-conf.sh:"
   echo "only ports and paths substituted): the upstream over two \`hazmap serve\` replicas of one store,"
   echo "keepalive 32, and the /prerendered/ location serving the same 9 public z14 density tiles as files"
   echo "(fetched through nginx; each replica's copy was checked byte for byte against them)."
@@ -159,6 +172,6 @@ CPU=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
   echo "Target (issue 14): cached public tiles through nginx over two replicas >= 50 % of nginx serving"
   echo "files: **$V**."
 } > "$OUT"
-echo "| Cached public tiles, nginx over two replicas vs nginx files, wrk, 1M (issue 14) | >= 50 % of nginx files | $RATIO % ($RRPS vs $FRPS req/s, $ERRS errors; planners' tiles through the replicas $PRATIO %) | $V |" \
-  > bench/results/replicas.targets
+echo "| Cached public tiles, nginx over two replicas${LABEL:+ ($LABEL)} vs nginx files, wrk, 1M (issue 14) | >= 50 % of nginx files | $RATIO % ($RRPS vs $FRPS req/s, $ERRS errors; planners' tiles through the replicas $PRATIO %) | $V |" \
+  > "bench/results/$NAME.targets"
 cat "$OUT"

@@ -1,10 +1,13 @@
 /* snapshot_bench.c - driver of bench/snapshot.sh: times incset_load() on a store, from the
  * store's rows (DB.snapshot removed first, so the load also writes it) and from DB.snapshot.
  *
- *   snapshot_bench DB [--reps N]
+ *   snapshot_bench DB [--reps N] [--rows-only | --cached-only]
  *
  * Opens the store read-only, as the command line does. Prints one JSON line: the incidents, the
- * file's size, every run's wall seconds and the medians. */
+ * file's size, every run's wall seconds and the medians. --rows-only times only the loads from
+ * the store's rows, without removing anything first: a PostGIS store (bench/postgis.sh) has no
+ * snapshot file, and every load reads its rows. --cached-only loads once untimed (writing the
+ * snapshot file: a PostGIS store's in HAZMAP_SNAPSHOT_DIR), then times the loads from the file. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,15 +78,38 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *db = argv[1];
-    int reps = argc > 3 && strcmp(argv[2], "--reps") == 0 ? atoi(argv[3]) : 5;
+    int reps = 5, rows_only = 0, cached_only = 0;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
+            reps = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--rows-only") == 0)
+            rows_only = 1;
+        else if (strcmp(argv[i], "--cached-only") == 0)
+            cached_only = 1;
+    }
     if (reps < 1 || reps > 64) reps = 5;
     char snap[4096];
     snprintf(snap, sizeof snap, "%s.snapshot", db);
     double rows[64], cached[64];
     size_t n = 0;
+    if (cached_only) {
+        if (timed_load(db, 0, &n) < 0) return 1;
+        for (int r = 0; r < reps; r++)
+            if ((cached[r] = timed_load(db, 1, &n)) < 0) return 1;
+        printf("{\"incidents\": %zu, ", n);
+        print_runs("cached", cached, reps);
+        printf("}\n");
+        return 0;
+    }
     for (int r = 0; r < reps; r++) {
-        unlink(snap);
+        if (!rows_only) unlink(snap);
         if ((rows[r] = timed_load(db, 0, &n)) < 0) return 1;
+    }
+    if (rows_only) {
+        printf("{\"incidents\": %zu, ", n);
+        print_runs("rows", rows, reps);
+        printf("}\n");
+        return 0;
     }
     for (int r = 0; r < reps; r++)
         if ((cached[r] = timed_load(db, 1, &n)) < 0) return 1;

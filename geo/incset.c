@@ -233,11 +233,21 @@ static hz_status project_all(incset *s, const char *work_srs, char *err, size_t 
     return rc;
 }
 
-/* The snapshot file of the database st, in path; 0, or -1 when there is none to use. */
+/* The snapshot file of the database st, in path; 0, or -1 when there is none to use. A
+ * SpatiaLite store's sits beside it (DB.snapshot); a PostGIS store has no file to sit beside, so
+ * its is HAZMAP_SNAPSHOT_DIR/hazmap-H.snapshot when that variable names a directory, H the hash
+ * of the store's (redacted) connection string: one file per database, replaced by each load from
+ * the rows (the data id changes with every write; the key inside decides whether it matches). */
 static int cache_path(store *st, char *path, size_t pathlen)
 {
     const char *db = store_path(st);
-    if (strcmp(store_backend_name(st), "spatialite") != 0) return -1; /* no file to sit beside */
+    if (strcmp(store_backend_name(st), "spatialite") != 0) {
+        const char *dir = getenv("HAZMAP_SNAPSHOT_DIR");
+        if (!dir || !dir[0]) return -1;
+        int len = snprintf(path, pathlen, "%s/hazmap-%016" PRIx64 ".snapshot", dir,
+                           (uint64_t)XXH64(db, strlen(db), 0));
+        return len > 0 && (size_t)len < pathlen ? 0 : -1;
+    }
     if (!db[0] || strcmp(db, ":memory:") == 0 || strncmp(db, "file:", 5) == 0) return -1;
     int len = snprintf(path, pathlen, "%s.snapshot", db);
     return len > 0 && (size_t)len < pathlen ? 0 : -1;

@@ -6,6 +6,7 @@
  * References are independent of the store's own readers: the records the test wrote, and the
  * database read over a separate connection (libpq or SQLite with mod_spatialite). */
 #include <check.h>
+#include <dirent.h>
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
@@ -287,6 +288,69 @@ START_TEST(test_roundtrip_and_version)
     ck_assert_int_eq(it[1].area, 0);
     incset_free(s);
     store_close(st);
+}
+END_TEST
+
+/* The snapshot file: the second load reads it (the same records as the rows gave), a commit
+ * makes the next load read the rows again. A PostGIS store's file is in HAZMAP_SNAPSHOT_DIR
+ * (named by the data id), a SpatiaLite store's beside the file (the variable is ignored). */
+static incset *load_expect(store *st, int cached, size_t n)
+{
+    char err[512];
+    incset *s = incset_load(st, NULL, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    ck_assert_int_eq(incset_cached(s), cached);
+    ck_assert_uint_eq(incset_count(s), n);
+    return s;
+}
+
+/* The snapshot files in dir: their count, the name of the last one in name. */
+static int snap_files(const char *dir, char *name, size_t len)
+{
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.') {
+            n++;
+            snprintf(name, len, "%s/%s", dir, e->d_name);
+        }
+    closedir(d);
+    return n;
+}
+
+START_TEST(test_snapshot_file)
+{
+    char err[512], dir[] = "/tmp/hazmap-snapdir-XXXXXX", path[600];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(setenv("HAZMAP_SNAPSHOT_DIR", dir, 1), 0);
+    store *st = open_new();
+    store_put_outcome o;
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    put_area(st, "A1", 104.0);
+    for (int i = 1; i <= 3; i++) {
+        hz_incident_rec r = gen(i);
+        ck_assert_msg(store_incident_put(st, &r, &o, err, sizeof err) == HZ_OK, "%s", err);
+    }
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    incset *rows = load_expect(st, 0, 3), *file = load_expect(st, 1, 3);
+    ck_assert_int_eq(memcmp(incset_items(rows), incset_items(file), 3 * sizeof(hz_incident)), 0);
+    /* PostGIS: one file in the directory; SpatiaLite: none there (DB.snapshot is beside DB) */
+    ck_assert_int_eq(snap_files(dir, path, sizeof path), pg_base() ? 1 : 0);
+    incset_free(rows);
+    incset_free(file);
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    hz_incident_rec r = gen(4);
+    ck_assert_int_eq(store_incident_put(st, &r, &o, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    incset_free(load_expect(st, 0, 4));
+    incset_free(load_expect(st, 1, 4));
+    /* the load after the write replaced the file rather than adding one */
+    ck_assert_int_eq(snap_files(dir, path, sizeof path), pg_base() ? 1 : 0);
+    store_close(st);
+    unsetenv("HAZMAP_SNAPSHOT_DIR");
+    if (pg_base()) ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST
 
@@ -1571,6 +1635,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, test_pg_migrate);
     tcase_add_test(tc, test_wait_change);
     tcase_add_test(tc, test_projects);
+    tcase_add_test(tc, test_snapshot_file);
     suite_add_tcase(s, tc);
     return s;
 }

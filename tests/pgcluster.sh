@@ -9,6 +9,8 @@
 # database: append " dbname=NAME") and HZPG_DB (the conninfo of the database "hazmap", created).
 # As root, the server runs as the user postgres (PostgreSQL refuses to run as root), which owns
 # the directory. pgcluster_stop stops the server (immediate) and removes the directory.
+# HZPG_FSYNC (default off) and HZPG_OPTS (more "-c name=value" server options, e.g. the bulk-load
+# settings of bench/postgis.sh) tune the server when set before pgcluster_start.
 HZPG_BIN=${HZPG_BIN:-/usr/lib/postgresql/15/bin}
 
 pgcluster_run() {
@@ -31,8 +33,8 @@ pgcluster_start() {
     return 1
   fi
   if ! pgcluster_run "$HZPG_BIN/pg_ctl" -D "$HZPG_DIR/data" -l "$HZPG_DIR/server.log" -w -t 60 \
-      -o "-c listen_addresses='' -c unix_socket_directories='$HZPG_DIR' -c fsync=off \
--c max_connections=60" start > /dev/null; then
+      -o "-c listen_addresses='' -c unix_socket_directories='$HZPG_DIR' -c fsync=${HZPG_FSYNC:-off} \
+-c max_connections=60 ${HZPG_OPTS:-}" start > /dev/null; then
     echo "pgcluster: the server did not start:" >&2; cat "$HZPG_DIR/server.log" >&2
     return 1
   fi

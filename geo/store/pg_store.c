@@ -721,56 +721,11 @@ static uint64_t be64(const char *p)
     return v;
 }
 
-static int64_t bin_i64(const PGresult *r, int i, int c, int64_t null_value)
-{
-    if (PQgetisnull(r, i, c) || PQgetlength(r, i, c) != 8) return null_value;
-    return (int64_t)be64(PQgetvalue(r, i, c));
-}
-
-static int bin_i32(const PGresult *r, int i, int c, int null_value)
-{
-    if (PQgetisnull(r, i, c) || PQgetlength(r, i, c) != 4) return null_value;
-    const unsigned char *b = (const unsigned char *)PQgetvalue(r, i, c);
-    return (int32_t)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]);
-}
-
-/* NaN for NULL (the incident point of a record with an area but no point, schema 3). */
-static double bin_f64(const PGresult *r, int i, int c)
-{
-    if (PQgetisnull(r, i, c) || PQgetlength(r, i, c) != 8) return NAN;
-    uint64_t u = be64(PQgetvalue(r, i, c));
-    double d;
-    memcpy(&d, &u, sizeof d);
-    return d;
-}
-
-/* The snapshot scan's columns, read from a BINARY cursor: int8, int8, text x4, int4 x2, text,
- * int4, text, float8 x2, text x4. Text values arrive as their bytes, NUL-terminated by libpq. */
+/* The snapshot scan's columns, read from a binary COPY: int8, int8, text x4, int4 x2, text,
+ * int4, text, float8 x2, text x4. */
 #define PG_SCAN_SQL                                                                                \
     "SELECT id,t,mechanism,place,intent,severity,victims,age,sex,disability,area_code,lon,lat,"    \
     "activity,outcome,nature,body_part FROM incidents ORDER BY id"
-
-static void read_scan_row(const PGresult *r, int i, hz_incident_rec *o)
-{
-    memset(o, 0, sizeof *o);
-    o->id = bin_i64(r, i, 0, 0);
-    o->t = bin_i64(r, i, 1, INT64_MIN);
-    o->mechanism = vocab_of(col_str(r, i, 2), HZ_VOCAB_MECHANISM);
-    o->place = vocab_of(col_str(r, i, 3), HZ_VOCAB_PLACE);
-    o->intent = vocab_of(col_str(r, i, 4), HZ_VOCAB_INTENT);
-    o->severity = vocab_of(col_str(r, i, 5), HZ_VOCAB_SEVERITY);
-    o->victims = bin_i32(r, i, 6, -1);
-    o->age = bin_i32(r, i, 7, -1);
-    o->sex = vocab_of(col_str(r, i, 8), HZ_VOCAB_SEX);
-    o->disability = bin_i32(r, i, 9, -1);
-    o->area_code = col_str(r, i, 10);
-    o->lon = bin_f64(r, i, 11);
-    o->lat = bin_f64(r, i, 12);
-    o->activity = vocab_of(col_str(r, i, 13), HZ_VOCAB_ACTIVITY);
-    o->outcome = vocab_of(col_str(r, i, 14), HZ_VOCAB_OUTCOME);
-    o->nature = vocab_of(col_str(r, i, 15), HZ_VOCAB_NATURE);
-    o->body_part = vocab_of(col_str(r, i, 16), HZ_VOCAB_BODY_PART);
-}
 
 typedef void (*row_reader)(const PGresult *r, int i, hz_incident_rec *o);
 
@@ -809,9 +764,150 @@ static hz_status cursor_scan(pgstore *pg, const char *sql, int binary, row_reade
     return s;
 }
 
+/* The snapshot scan as a stream: COPY (PG_SCAN_SQL) TO STDOUT (FORMAT binary), one row per
+ * CopyData message, so the server produces rows while the client reads them (a cursor's FETCH
+ * waits for each batch whole). A row's fields, as in PG_SCAN_SQL's order: the values point
+ * into the message, the text ones copied NUL-terminated into text (valid until the next row). */
+enum { SCAN_COLS = 17 };
+typedef struct {
+    const char *v[SCAN_COLS];
+    int len[SCAN_COLS]; /* -1: NULL */
+    char text[1024];
+} scan_row;
+
+static int32_t rd_i32(const char *p)
+{
+    const unsigned char *b = (const unsigned char *)p;
+    return (int32_t)((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]);
+}
+
+/* Parses one tuple at buf[*pos] (len bytes in all) into row; 1 = a row, 0 = the trailer,
+ * -1 = malformed. */
+static int copy_tuple(const char *buf, int len, int *pos, scan_row *row)
+{
+    if (*pos + 2 > len) return -1;
+    int16_t nf = (int16_t)((unsigned char)buf[*pos] << 8 | (unsigned char)buf[*pos + 1]);
+    *pos += 2;
+    if (nf == -1) return 0;
+    if (nf != SCAN_COLS) return -1;
+    size_t used = 0;
+    for (int c = 0; c < SCAN_COLS; c++) {
+        if (*pos + 4 > len) return -1;
+        int32_t n = rd_i32(buf + *pos);
+        *pos += 4;
+        row->len[c] = n < 0 ? -1 : n;
+        row->v[c] = NULL;
+        if (n < 0) continue;
+        if (n > len - *pos) return -1;
+        const char *val = buf + *pos;
+        *pos += n;
+        if (c == 0 || c == 1 || c == 6 || c == 7 || c == 9 || c == 11 || c == 12) {
+            row->v[c] = val; /* int8, int4 and float8: big-endian bytes */
+            continue;
+        }
+        if ((size_t)n + 1 > sizeof row->text - used) return -1;
+        memcpy(row->text + used, val, (size_t)n);
+        row->text[used + (size_t)n] = '\0';
+        row->v[c] = row->text + used;
+        used += (size_t)n + 1;
+    }
+    return 1;
+}
+
+static int64_t row_i64(const scan_row *w, int c, int64_t null_value)
+{
+    return w->len[c] == 8 ? (int64_t)be64(w->v[c]) : null_value;
+}
+
+static int row_i32(const scan_row *w, int c, int null_value)
+{
+    return w->len[c] == 4 ? rd_i32(w->v[c]) : null_value;
+}
+
+static double row_f64(const scan_row *w, int c)
+{
+    if (w->len[c] != 8) return NAN;
+    uint64_t u = be64(w->v[c]);
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+static void scan_rec(const scan_row *w, hz_incident_rec *o)
+{
+    memset(o, 0, sizeof *o);
+    o->id = row_i64(w, 0, 0);
+    o->t = row_i64(w, 1, INT64_MIN);
+    o->mechanism = vocab_of(w->v[2], HZ_VOCAB_MECHANISM);
+    o->place = vocab_of(w->v[3], HZ_VOCAB_PLACE);
+    o->intent = vocab_of(w->v[4], HZ_VOCAB_INTENT);
+    o->severity = vocab_of(w->v[5], HZ_VOCAB_SEVERITY);
+    o->victims = row_i32(w, 6, -1);
+    o->age = row_i32(w, 7, -1);
+    o->sex = vocab_of(w->v[8], HZ_VOCAB_SEX);
+    o->disability = row_i32(w, 9, -1);
+    o->area_code = w->v[10];
+    o->lon = row_f64(w, 11);
+    o->lat = row_f64(w, 12);
+    o->activity = vocab_of(w->v[13], HZ_VOCAB_ACTIVITY);
+    o->outcome = vocab_of(w->v[14], HZ_VOCAB_OUTCOME);
+    o->nature = vocab_of(w->v[15], HZ_VOCAB_NATURE);
+    o->body_part = vocab_of(w->v[16], HZ_VOCAB_BODY_PART);
+}
+
+/* Reads the COPY stream to its end, calling cb per row; after a stop or a malformed row the
+ * rest is drained (libpq needs the COPY finished before the next command). */
+static hz_status copy_scan_rows(pgstore *pg, store_incident_cb cb, void *ud, char *err,
+                                size_t errlen)
+{
+    static const char sig[11] = "PGCOPY\n\377\r\n";
+    scan_row row;
+    int first = 1, stop = 0, bad = 0, n;
+    char *buf;
+    while ((n = PQgetCopyData(pg->conn, &buf, 0)) > 0) {
+        int pos = 0;
+        if (first) { /* the header: signature, flags, extension length and extension */
+            first = 0;
+            if (n < 19 || memcmp(buf, sig, sizeof sig) != 0 || rd_i32(buf + 15) < 0 ||
+                rd_i32(buf + 15) > n - 19)
+                bad = 1;
+            else
+                pos = 19 + rd_i32(buf + 15);
+        }
+        while (!stop && !bad && pos < n) {
+            int k = copy_tuple(buf, n, &pos, &row);
+            if (k < 0) bad = 1;
+            if (k <= 0) break;
+            hz_incident_rec o;
+            scan_rec(&row, &o);
+            stop = cb(ud, &o);
+        }
+        PQfreemem(buf);
+    }
+    PGresult *r = PQgetResult(pg->conn);
+    hz_status s = n == -1 && res_ok(r) ? HZ_OK : pfail(pg, r, err, errlen, "reading incidents");
+    if (s == HZ_OK) PQclear(r);
+    while ((r = PQgetResult(pg->conn)))
+        PQclear(r);
+    if (s == HZ_OK && bad)
+        s = hz_fail(HZ_EDB, err, errlen, "%s: reading incidents: a malformed COPY row", pg->name);
+    return s;
+}
+
 hz_status pg_incidents_scan(pgstore *pg, store_incident_cb cb, void *ud, char *err, size_t errlen)
 {
-    return cursor_scan(pg, PG_SCAN_SQL, 1, read_scan_row, cb, ud, err, errlen);
+    int own = !pg->in_tx && !pg->in_read;
+    if (own && pg_read_begin(pg, err, errlen) != HZ_OK) return pg->last;
+    PGresult *r = PQexec(pg->conn, "COPY (" PG_SCAN_SQL ") TO STDOUT (FORMAT binary)");
+    hz_status s = HZ_OK;
+    if (PQresultStatus(r) != PGRES_COPY_OUT)
+        s = pfail(pg, r, err, errlen, "reading incidents");
+    else {
+        PQclear(r);
+        s = copy_scan_rows(pg, cb, ud, err, errlen);
+    }
+    if (own) pg_read_end(pg);
+    return s;
 }
 
 static void read_link_row(const PGresult *r, int i, hz_incident_rec *o)
