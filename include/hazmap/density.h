@@ -75,6 +75,8 @@ typedef struct density_result {
     double scale;         /* 1e6 / years */
     size_t incidents;     /* incidents selected (with a point) */
     size_t without_point; /* selected by the filter but left out: no point (incset.h) */
+    size_t linked_duplicates; /* left out as another record's event (incset.h) */
+    const char *counted;      /* "events" or "records" (incset_counted()); static */
     double weight_sum;    /* their total weight (= incidents for count weights) */
     double max_value;     /* largest cell value */
     char work_srs[256];   /* "EPSG:32648" */
