@@ -100,8 +100,7 @@ static roadnet *load_roads(const char *cmd, const char *db, const incset *s)
 }
 
 static void print_provenance(const hz_filter *f, const nkde_opts *o, const nkde_result *r,
-                             const roadnet *net, double years, const char *out,
-                             const hz_points *p)
+                             const roadnet *net, double years, const char *out, const hz_points *p)
 {
     char canon[2048];
     filter_canonical(f, canon, sizeof canon);
@@ -119,8 +118,7 @@ static void print_provenance(const hz_filter *f, const nkde_opts *o, const nkde_
         json_object_set_new(j, "output", json_string(out));
         json_object_set_new(j, "without_point", json_integer((json_int_t)p->without_point));
         json_object_set_new(j, "counted", json_string(p->counted));
-        json_object_set_new(j, "linked_duplicates",
-                            json_integer((json_int_t)p->linked_duplicates));
+        json_object_set_new(j, "linked_duplicates", json_integer((json_int_t)p->linked_duplicates));
         char *txt = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
         if (txt) printf("%s\n", txt);
         free(txt);

@@ -59,10 +59,13 @@ int cmd_stats(int argc, char **argv)
     const char *cmd = argv[0];
     const char *db = NULL, *by_s = NULL, *format = NULL, *output = NULL, *help = NULL,
                *mincount_s = NULL;
-    const cli_opt opts[] = {{"db", 1, &db},         {"by", 1, &by_s},
+    const cli_opt opts[] = {{"db", 1, &db},
+                            {"by", 1, &by_s},
                             {"format", 1, &format},
-                            {"output", 1, &output}, {"min-count", 1, &mincount_s},
-                            {"help", 0, &help},     {NULL, 0, NULL}};
+                            {"output", 1, &output},
+                            {"min-count", 1, &mincount_s},
+                            {"help", 0, &help},
+                            {NULL, 0, NULL}};
     hz_filter f;
     filter_init(&f);
     int st0 = cli_start(argc, argv, opts, &f, &help, &db, stats_usage);

@@ -590,8 +590,8 @@ hz_status incset_select(const incset *s, const hz_filter *f, hz_points *out, cha
         return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     }
     select_ctx c = {s, f, out};
-    size_t n = select_pass(s, f, area_idx, select_keep, &c, &out->without_point,
-                           &out->linked_duplicates);
+    size_t n =
+        select_pass(s, f, area_idx, select_keep, &c, &out->without_point, &out->linked_duplicates);
     if (n == (size_t)-1) {
         hz_points_free(out);
         return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");

@@ -263,7 +263,8 @@ static hz_status pointset_build(const tilerender *r, const hz_filter *f, const c
     double *x = sel.x, *y = sel.y;
     float *w = malloc((n ? n : 1) * sizeof *w); /* the weights, in snapshot order */
     pointset *ps = calloc(1, sizeof *ps);
-    if (!w || !ps || !(ps->key = strdup(key))) st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    if (!w || !ps || !(ps->key = strdup(key)))
+        st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     for (size_t k = 0; st == HZ_OK && k < n; k++)
         w[k] = (float)sel.w[k];
     ptgrid_spec spec = {.cell = 250.0, .across = 512};

@@ -30,7 +30,7 @@ struct emerging_result {
     char (*labels)[32];   /* nsteps */
     int score;
     size_t incidents, outside, undated;
-    size_t without_point; /* selected but left out: no point (hz_points.without_point) */
+    size_t without_point;     /* selected but left out: no point (hz_points.without_point) */
     size_t linked_duplicates; /* left out as another record's event (hz_points) */
     const char *counted;      /* hz_points.counted; static */
     char *filters;

@@ -51,7 +51,7 @@ struct hotspots_result {
     hotspots_params par; /* as used: cell and band resolved */
     int score;
     size_t incidents, outside;
-    size_t without_point; /* selected but left out: no point (hz_points.without_point) */
+    size_t without_point;     /* selected but left out: no point (hz_points.without_point) */
     size_t linked_duplicates; /* left out as another record's event (hz_points) */
     const char *counted;      /* hz_points.counted; static */
     char *work_srs, *filters;
