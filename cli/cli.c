@@ -1,5 +1,6 @@
 /* cli.c - the option parser shared by the subcommands. */
 #include "cli.h"
+#include "hazmap/linkage_db.h"
 #include "hazmap/store.h"
 
 #include <errno.h>
@@ -132,6 +133,11 @@ incset *cli_load_snapshot(const char *cmd, const char *db, const char *work_srs)
         return NULL;
     }
     incset *s = incset_load(st, work_srs, err, sizeof err);
+    /* the events of the stored links, for the default count (filter.h) */
+    if (s && linkage_db_attach_events(st, s, err, sizeof err) != HZ_OK) {
+        incset_free(s);
+        s = NULL;
+    }
     store_close(st);
     if (!s) cli_error(cmd, "%s", err);
     return s;

@@ -100,8 +100,7 @@ static roadnet *load_roads(const char *cmd, const char *db, const incset *s)
 }
 
 static void print_provenance(const hz_filter *f, const nkde_opts *o, const nkde_result *r,
-                             const roadnet *net, double years, const char *out,
-                             size_t without_point)
+                             const roadnet *net, double years, const char *out, const hz_points *p)
 {
     char canon[2048];
     filter_canonical(f, canon, sizeof canon);
@@ -117,7 +116,9 @@ static void print_provenance(const hz_filter *f, const nkde_opts *o, const nkde_
         years > 0 ? "incidents (or score) per km of road per year" : "incidents (or score) per m");
     if (j) {
         json_object_set_new(j, "output", json_string(out));
-        json_object_set_new(j, "without_point", json_integer((json_int_t)without_point));
+        json_object_set_new(j, "without_point", json_integer((json_int_t)p->without_point));
+        json_object_set_new(j, "counted", json_string(p->counted));
+        json_object_set_new(j, "linked_duplicates", json_integer((json_int_t)p->linked_duplicates));
         char *txt = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
         if (txt) printf("%s\n", txt);
         free(txt);
@@ -144,7 +145,7 @@ static int run(const char *cmd, const incset *s, const roadnet *net, const hz_fi
     if (rc == HZ_OK) rc = nkde_compute(net, &p, o, &r, err, sizeof err);
     if (rc == HZ_OK) rc = nkde_write(net, r, out, !all, err, sizeof err);
     if (rc == HZ_OK) {
-        print_provenance(f, o, r, net, years, out, p.without_point);
+        print_provenance(f, o, r, net, years, out, &p);
         cli_note_without_point(cmd, p.without_point);
     } else
         cli_error(cmd, "%s", err);

@@ -58,11 +58,14 @@ int cmd_stats(int argc, char **argv)
 {
     const char *cmd = argv[0];
     const char *db = NULL, *by_s = NULL, *format = NULL, *output = NULL, *help = NULL,
-               *mincount_s = NULL, *count_s = NULL;
-    const cli_opt opts[] = {{"db", 1, &db},         {"by", 1, &by_s},
-                            {"count", 1, &count_s}, {"format", 1, &format},
-                            {"output", 1, &output}, {"min-count", 1, &mincount_s},
-                            {"help", 0, &help},     {NULL, 0, NULL}};
+               *mincount_s = NULL;
+    const cli_opt opts[] = {{"db", 1, &db},
+                            {"by", 1, &by_s},
+                            {"format", 1, &format},
+                            {"output", 1, &output},
+                            {"min-count", 1, &mincount_s},
+                            {"help", 0, &help},
+                            {NULL, 0, NULL}};
     hz_filter f;
     filter_init(&f);
     int st0 = cli_start(argc, argv, opts, &f, &help, &db, stats_usage);
@@ -87,26 +90,13 @@ int cmd_stats(int argc, char **argv)
         json = n >= 5 && strcmp(output + n - 5, ".json") == 0;
     }
     if (mincount_s && cli_int(cmd, "min-count", mincount_s, 0, 1000000, &mincount) != 0) return 2;
-    if (count_s && strcmp(count_s, "events") && strcmp(count_s, "records")) {
-        cli_error(cmd, "--count: '%s' is not events or records", count_s);
-        return 2;
-    }
     incset *s = cli_load_snapshot(cmd, db, NULL);
     if (!s) return 1;
     rates_result *r = NULL;
     int status = 1;
-    uint32_t *event = NULL;
-    size_t nevents = 0;
-    hz_status hs = HZ_OK;
-    if (!count_s || strcmp(count_s, "events") == 0) {
-        store *st = store_open(db, STORE_READONLY, err, sizeof err);
-        if (!st) hs = HZ_EDB;
-        if (st && (count_s || linkage_db_has_links(st)))
-            hs = linkage_db_snapshot_events(st, s, &event, &nevents, err, sizeof err);
-        store_close(st);
-    }
-    if (hs == HZ_OK) hs = rates_compute_events(s, &f, by, event, nevents, &r, err, sizeof err);
-    free(event);
+    size_t nevents = 0; /* the snapshot's event map unless --count records (filter.h) */
+    const uint32_t *event = f.count_records ? NULL : incset_events(s, &nevents);
+    hz_status hs = rates_compute_events(s, &f, by, event, nevents, &r, err, sizeof err);
     if (hs != HZ_OK) {
         cli_error(cmd, "%s", err);
         status = hs == HZ_EINVAL ? 2 : 1;

@@ -43,9 +43,9 @@ static void usage(FILE *out)
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(out, "  %-17s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "  %-17s %s\n", "help [COMMAND]", "this list, or a command's options");
-    fprintf(out,
-            "\nfilters shared by the analyses: --mechanism --place --intent --severity --sex"
-            " --activity --outcome\n  --from --to --age --disability --area --weight --weights\n");
+    fprintf(out, "\nfilters shared by the analyses: --mechanism --place --intent --severity --sex"
+                 " --activity --outcome\n  --from --to --age --disability --area --weight --weights"
+                 " --count events|records\n");
 }
 
 int main(int argc, char **argv)

@@ -11,7 +11,7 @@
 
 static const char *const params[] = {"mechanism", "place",      "intent",   "severity", "sex",
                                      "from",      "to",         "age",      "area",     "weight",
-                                     "weights",   "disability", "activity", "outcome"};
+                                     "weights",   "disability", "activity", "outcome",  "count"};
 
 void filter_init(hz_filter *f)
 {
@@ -210,6 +210,16 @@ hz_status filter_set(hz_filter *f, const char *key, const char *value, char *err
             return hz_fail(HZ_EINVAL, err, errlen, "disability: '%s' is not 'yes' or 'no'", value);
         return HZ_OK;
     }
+    if (strcmp(key, "count") == 0) {
+        if (strcmp(value, "events") == 0)
+            f->count_records = 0;
+        else if (strcmp(value, "records") == 0)
+            f->count_records = 1;
+        else
+            return hz_fail(HZ_EINVAL, err, errlen, "count: '%s' is not 'events' or 'records'",
+                           value);
+        return HZ_OK;
+    }
     if (strcmp(key, "weight") == 0) {
         if (strcmp(value, "count") == 0)
             f->weight = HZ_WEIGHT_COUNT;
@@ -337,6 +347,7 @@ int filter_canonical(const hz_filter *f, char *buf, size_t buflen)
             off = put_weight(buf, buflen, off, s ? "," : "",
                              s ? vocab_name(HZ_VOCAB_SEVERITY, s) : "unknown", f->sev_weight[s]);
     }
+    if (f->count_records) OUT("%scount=records", off ? "&" : "");
 #undef OUT
     if (buflen && off >= buflen) buf[buflen - 1] = 0;
     return (int)off;

@@ -44,6 +44,8 @@ struct incset {
     _Atomic uint64_t scans; /* full passes over items (statistics; see incset.h) */
     pthread_mutex_t memo_mu;
     struct count_memo *memo; /* COUNT_MEMO_SLOTS slots, guarded by memo_mu */
+    uint32_t *event;         /* per item its linked event (incset_set_events()), or NULL */
+    size_t nevents;
 };
 
 /* The filter-count memo: a direct-mapped table keyed by the canonical filter (a colliding key
@@ -399,6 +401,7 @@ void incset_free(incset *s)
     for (size_t k = 0; k < COUNT_MEMO_SLOTS; k++)
         free(s->memo[k].key);
     free(s->memo);
+    free(s->event);
     pthread_mutex_destroy(&s->memo_mu);
     free(s);
 }
@@ -494,6 +497,92 @@ int incset_match(const incset *s, const hz_filter *f, int32_t area_idx, const hz
     return 1;
 }
 
+void incset_set_events(incset *s, uint32_t *event, size_t nevents)
+{
+    for (size_t k = 0; event && k < s->n; k++)
+        assert(event[k] < nevents);
+    free(s->event);
+    s->event = event;
+    s->nevents = event ? nevents : 0;
+}
+
+const uint32_t *incset_events(const incset *s, size_t *nevents)
+{
+    *nevents = s->nevents;
+    return s->event;
+}
+
+const char *incset_counted(const incset *s, const hz_filter *f)
+{
+    return s->event && !f->count_records ? "events" : "records";
+}
+
+/* The selection's pass: calls keep(ud, k) for each item k that incset_select() keeps and counts
+ * the left-out ones into *without_point and *dups. Under event counting (s->event and not
+ * f->count_records) an event is kept at its first located record that passes f, in item (id)
+ * order; its other passing records are duplicates, and an event none of whose passing records
+ * has a point counts once in without_point. Returns the number kept, or (size_t)-1 when memory
+ * for the per-event marks runs out. */
+static size_t select_pass(const incset *s, const hz_filter *f, int32_t area_idx,
+                          void (*keep)(void *, size_t), void *ud, size_t *without_point,
+                          size_t *dups)
+{
+    /* per event: 0 not seen, 1 kept, 2 seen only without a point */
+    unsigned char *seen = NULL;
+    if (s->event && !f->count_records && !(seen = calloc(s->nevents ? s->nevents : 1, 1)))
+        return (size_t)-1;
+    size_t n = 0, wp = 0, dup = 0;
+    incset_note_scan(s);
+    for (size_t k = 0; k < s->n; k++) {
+        const hz_incident *i = &s->items[k];
+        if (!incset_match(s, f, area_idx, i)) continue;
+        int located = isfinite(i->x) != 0; /* NaN: area-only (or PROJ could not place it) */
+        unsigned char *m = seen ? &seen[s->event[k]] : NULL;
+        if (m && *m == 1) {
+            dup++;
+            continue;
+        }
+        if (!located) {
+            if (m && *m == 2)
+                dup++;
+            else
+                wp++;
+            if (m) *m = 2;
+            continue;
+        }
+        if (m && *m == 2) { /* the event's earlier records had no point: they become duplicates */
+            wp--;
+            dup++;
+        }
+        if (m) *m = 1;
+        if (keep) keep(ud, k);
+        n++;
+    }
+    free(seen);
+    *without_point = wp;
+    *dups = dup;
+    /* every incident passing f is a point, left out without one, or a duplicate: once each */
+    assert(n + wp + dup <= s->n);
+    return n;
+}
+
+typedef struct select_ctx {
+    const incset *s;
+    const hz_filter *f;
+    hz_points *out;
+} select_ctx;
+
+static void select_keep(void *ud, size_t k)
+{
+    select_ctx *c = ud;
+    const hz_incident *i = &c->s->items[k];
+    size_t n = c->out->n++;
+    c->out->x[n] = i->x;
+    c->out->y[n] = i->y;
+    c->out->w[n] = filter_weight(c->f, i->severity);
+    c->out->idx[n] = (uint32_t)k;
+}
+
 hz_status incset_select(const incset *s, const hz_filter *f, hz_points *out, char *err,
                         size_t errlen)
 {
@@ -510,24 +599,15 @@ hz_status incset_select(const incset *s, const hz_filter *f, hz_points *out, cha
         hz_points_free(out);
         return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     }
-    size_t n = 0;
-    incset_note_scan(s);
-    for (size_t k = 0; k < s->n; k++) {
-        const hz_incident *i = &s->items[k];
-        if (!incset_match(s, f, area_idx, i)) continue;
-        if (!isfinite(i->x)) { /* an area-only incident (or one PROJ could not place) */
-            out->without_point++;
-            continue;
-        }
-        out->x[n] = i->x;
-        out->y[n] = i->y;
-        out->w[n] = filter_weight(f, i->severity);
-        out->idx[n] = (uint32_t)k;
-        n++;
+    select_ctx c = {s, f, out};
+    size_t n =
+        select_pass(s, f, area_idx, select_keep, &c, &out->without_point, &out->linked_duplicates);
+    if (n == (size_t)-1) {
+        hz_points_free(out);
+        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     }
-    out->n = n;
-    /* every incident passing f is a point or counted as left out, never both */
-    assert(n + out->without_point <= s->n);
+    assert(n == out->n);
+    out->counted = incset_counted(s, f);
     return HZ_OK;
 }
 
@@ -576,10 +656,8 @@ hz_status incset_filter_count(const incset *s, const hz_filter *f, size_t *n, ch
     int32_t area_idx = -1;
     if (f->area[0] && (area_idx = incset_area_find(s, f->area)) < 0)
         return hz_fail(HZ_EINVAL, err, errlen, "area: no area with code '%s'", f->area);
-    size_t count = 0;
-    incset_note_scan(s);
-    for (size_t k = 0; k < s->n; k++)
-        if (isfinite(s->items[k].x) && incset_match(s, f, area_idx, &s->items[k])) count++;
+    size_t wp, dups, count = select_pass(s, f, area_idx, NULL, NULL, &wp, &dups);
+    if (count == (size_t)-1) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     *n = count;
     char *dup = cacheable ? strdup(key) : NULL;
     if (!dup) return HZ_OK; /* counted; just not remembered */

@@ -528,19 +528,15 @@ static void computed_item(hctx *c, const char *fid, const hreq *rq, hresp *rs,
 /* ---- statistics ---- */
 
 /* Computes the statistics of f grouped by `by` into rs as JSON (fmt 0) or CSV (fmt 1),
- * counting linked events once when events is 1 (linkage_db.h). */
-static void stats_compute(hctx *c, const hz_filter *f, unsigned by, int fmt, int events, hresp *rs)
+ * counting linked events once unless f counts records (filter.h; the snapshot's event map). */
+static void stats_compute(hctx *c, const hz_filter *f, unsigned by, int fmt, hresp *rs)
 {
     char err[512];
     disc_policy pol = app_disclosure(c);
     rates_result *r = NULL;
-    uint32_t *event = NULL;
     size_t nevents = 0;
-    hz_status s =
-        events ? linkage_db_snapshot_events(c->st, c->snap, &event, &nevents, err, sizeof err)
-               : HZ_OK;
-    if (s == HZ_OK) s = rates_compute_events(c->snap, f, by, event, nevents, &r, err, sizeof err);
-    free(event);
+    const uint32_t *event = f->count_records ? NULL : incset_events(c->snap, &nevents);
+    hz_status s = rates_compute_events(c->snap, f, by, event, nevents, &r, err, sizeof err);
     if (s == HZ_OK && fmt == 1) {
         char *csv = NULL;
         size_t len = 0;
@@ -561,7 +557,7 @@ void apiroutes_stats(hctx *c, const hreq *rq, hresp *rs)
         pubstats_handle(c, rq, rs);
         return;
     }
-    static const char *const allowed[] = {"by", "format", "count", NULL};
+    static const char *const allowed[] = {"by", "format", NULL};
     if (bad_args(rq, allowed, 1, rs)) return;
     hz_filter f;
     if (app_request_filter(c, rq, &f, rs)) return;
@@ -579,22 +575,15 @@ void apiroutes_stats(hctx *c, const hreq *rq, hresp *rs)
         hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
         return;
     }
-    /* count: events (linked records once) by default when the store has links */
-    static const char *const counts[] = {"events", "records", NULL};
-    int count = linkage_db_has_links(c->st) ? 0 : 1;
-    v = hreq_arg_get(rq, "count");
-    if (v && qparam_enum("count", v, counts, &count, err, sizeof err) != HZ_OK) {
-        hresp_error(rs, 400, "InvalidParameterValue", "%s", err);
-        return;
-    }
+    /* count (filter.h): events (linked records once) by default when the store has links */
     char fc[1024], canon[1200], key[1400];
     filter_canonical(&f, fc, sizeof fc);
-    snprintf(canon, sizeof canon, "%s|by=%u|fmt=%d|count=%d", fc, by, fmt, count);
+    snprintf(canon, sizeof canon, "%s|by=%u|fmt=%d", fc, by, fmt);
     rescache_key(c, "stats", canon, key, sizeof key);
     const char *type = fmt == 1 ? "text/csv; charset=utf-8" : "application/json";
     if (!rescache_lookup(c, key, type, rs)) {
         if (app_offload(c, rs)) return;
-        stats_compute(c, &f, by, fmt, count == 0, rs);
+        stats_compute(c, &f, by, fmt, rs);
         rescache_store(c, key, rs);
     }
     if (fmt == 1 && rs->status == 200)

@@ -30,6 +30,7 @@
 #include "hazmap/app.h"
 #include "hazmap/apiroutes.h"
 #include "hazmap/links.h"
+#include "hazmap/linkage_db.h"
 #include "hazmap/projroutes.h"
 #include "hazmap/collections.h"
 #include "hazmap/ogctiles.h"
@@ -345,6 +346,11 @@ static hz_status snap_get(app *a, store *st, int64_t version, int exact, snapref
     store_set_timeout(st, 0);
     incset *s =
         incset_load(st, strcmp(a->cfg.work_srs, "auto") ? a->cfg.work_srs : NULL, err, errlen);
+    /* The events of the stored links, for the point analyses' default count (filter.h) */
+    if (s && linkage_db_attach_events(st, s, err, errlen) != HZ_OK) {
+        incset_free(s);
+        s = NULL;
+    }
     store_set_timeout(st, a->cfg.query_timeout_ms);
     snapref *nr = s ? calloc(1, sizeof *nr) : NULL;
     if (!nr) {

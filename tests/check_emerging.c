@@ -793,8 +793,14 @@ START_TEST(test_emerging_compute_tally)
     /* the store's own points, with times of our own: quarters 2013Q1..2013Q4 */
     const hz_incident *it = incset_items(s);
     size_t m = incset_count(s);
-    hz_points pts = {m,    malloc(m * sizeof(double)),   malloc(m * sizeof(double)),
-                     NULL, malloc(m * sizeof(uint32_t)), 0};
+    hz_points pts = {m,
+                     malloc(m * sizeof(double)),
+                     malloc(m * sizeof(double)),
+                     NULL,
+                     malloc(m * sizeof(uint32_t)),
+                     0,
+                     0,
+                     NULL};
     int64_t *t = malloc(m * sizeof *t);
     size_t want_undated = 0, want_outside_time = 0;
     for (size_t k = 0; k < m; k++) {

@@ -446,7 +446,7 @@ START_TEST(test_auto_band_far_pockets)
     double py[] = {Y0 + 5, Y0 + 5, Y0 + 5, Y0 + 5, Y0 + 95, Y0 + 95, Y0 + 5};
     double pw[] = {1, 1, 1, 1, 1, 1, 1};
     uint32_t pi[] = {0, 1, 2, 3, 4, 5, 6};
-    pts = (hz_points){7, px, py, pw, pi, 0};
+    pts = (hz_points){7, px, py, pw, pi, 0, 0, NULL};
     hotspots_params par;
     hotspots_params_init(&par);
     par.cell = 10;

@@ -163,7 +163,7 @@ START_TEST(test_kernel_integrals)
         int n = (int)ceil(2 * R / cell) + 4;
         kde_grid g = {-n * cell / 2, n * cell / 2, cell, n, n};
         double x = 0.123, y = -0.377, w = 1;
-        hz_points p = {1, &x, &y, &w, NULL, 0};
+        hz_points p = {1, &x, &y, &w, NULL, 0, 0, NULL};
         float *out = malloc((size_t)n * n * sizeof *out);
         char err[256];
         ck_assert_int_eq(kde_compute(&p, k, h, 1.0, &g, 2, out, err, sizeof err), HZ_OK);
@@ -293,7 +293,7 @@ START_TEST(test_bandwidth_rules)
         y[i] = 3300000 + 0.5 * a - b;
         w[i] = 1;
     }
-    hz_points p = {41, x, y, w, NULL, 0};
+    hz_points p = {41, x, y, w, NULL, 0, 0, NULL};
     check_rules(&p); /* odd n, equal weights */
     p.n = 40;
     check_rules(&p); /* even n: the median averages the middle two */
@@ -315,7 +315,7 @@ START_TEST(test_bandwidth_rules)
     p.n = 1;
     ck_assert_int_eq(kde_bandwidth(&p, KDE_BW_ARCGIS, &h, why, sizeof why), HZ_EINVAL);
     double cx[3] = {5, 5, 5}, cy[3] = {7, 7, 7}, cw[3] = {1, 1, 1};
-    hz_points c = {3, cx, cy, cw, NULL, 0};
+    hz_points c = {3, cx, cy, cw, NULL, 0, 0, NULL};
     for (int r = 0; r < 3; r++)
         ck_assert_int_eq(kde_bandwidth(&c, (kde_bw_rule)r, &h, why, sizeof why), HZ_EINVAL);
     kde_bw_rule rule;
@@ -332,7 +332,7 @@ START_TEST(test_weights_and_geometry)
     kde_grid g = {1000, 2000, 10, 12, 9};
     /* One point exactly on the centre of column 3, row 2 (north-up: row 0 is the top). */
     double x = 1000 + 3.5 * 10, y = 2000 - 2.5 * 10, w = 1;
-    hz_points p = {1, &x, &y, &w, NULL, 0};
+    hz_points p = {1, &x, &y, &w, NULL, 0, 0, NULL};
     double out[12 * 9], out3[12 * 9];
     char err[128];
     ck_assert_int_eq(kde_compute_f64(&p, KDE_QUARTIC, 25, 1e6, &g, 1, out, err, sizeof err), HZ_OK);
@@ -349,7 +349,7 @@ START_TEST(test_weights_and_geometry)
     ck_assert_int_eq(kde_compute_f64(&p, KDE_QUARTIC, 25, 1e6, &g, 1, out3, err, sizeof err),
                      HZ_OK);
     double xs[3] = {x, x, x}, ys[3] = {y, y, y}, ws[3] = {1, 1, 1};
-    hz_points p3 = {3, xs, ys, ws, NULL, 0};
+    hz_points p3 = {3, xs, ys, ws, NULL, 0, 0, NULL};
     ck_assert_int_eq(kde_compute_f64(&p3, KDE_QUARTIC, 25, 1e6, &g, 1, out, err, sizeof err),
                      HZ_OK);
     for (size_t c = 0; c < 12 * 9; c++)
@@ -373,12 +373,12 @@ START_TEST(test_edge_cases)
     char err[128];
     for (int c = 0; c < 100; c++)
         out[c] = 123;
-    hz_points none = {0, NULL, NULL, NULL, NULL, 0};
+    hz_points none = {0, NULL, NULL, NULL, NULL, 0, 0, NULL};
     ck_assert_int_eq(kde_compute(&none, KDE_QUARTIC, 50, 1, &g, 2, out, err, sizeof err), HZ_OK);
     for (int c = 0; c < 100; c++)
         ck_assert_float_eq(out[c], 0);
     double x = 50, y = 50, w = 1;
-    hz_points p = {1, &x, &y, &w, NULL, 0};
+    hz_points p = {1, &x, &y, &w, NULL, 0, 0, NULL};
     ck_assert_int_eq(kde_compute(&p, KDE_QUARTIC, 0, 1, &g, 2, out, err, sizeof err), HZ_EINVAL);
     ck_assert_ptr_nonnull(strstr(err, "bandwidth"));
     ck_assert_int_eq(kde_compute(&p, KDE_QUARTIC, -5, 1, &g, 2, out, err, sizeof err), HZ_EINVAL);

@@ -654,6 +654,118 @@ START_TEST(test_store_links)
 }
 END_TEST
 
+/* incset_select() counting events: a hand-built event map over nine records (store ids 1..9 in
+ * item order). Filter: age 0-60 (item 2 is 80: fails). Points: items 4, 6, 7, 8 have none.
+ *   event 0: items 0, 1 both located   -> point 0, 1 a duplicate
+ *   event 1: items 2 (fails), 3        -> point 3 (a failing first record is passed over)
+ *   event 2: items 4 (no point), 5     -> point 5, 4 a duplicate
+ *   event 3: item 6 (no point)         -> one without_point
+ *   event 4: items 7, 8 (no points)    -> one without_point, 8 a duplicate
+ * Counting records: points 0, 1, 3, 5 and without_point 4 (items 4, 6, 7, 8). */
+START_TEST(test_select_events)
+{
+    char err[512];
+    store *st = store_open(dbpath, STORE_CREATE, err, sizeof err);
+    ck_assert_msg(st != NULL, "%s", err);
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    unsigned char wkb[128];
+    size_t wlen = tu_square_wkb(wkb, 103.9, 30.5, 104.2, 30.7);
+    hz_area_rec area = {.code = "A",
+                        .name = "A",
+                        .level = "district",
+                        .population = 1000,
+                        .wkb = wkb,
+                        .wkb_len = wlen};
+    ck_assert_int_eq(store_area_put(st, &area, err, sizeof err), HZ_OK);
+    static const int located[9] = {1, 1, 1, 1, 0, 1, 0, 0, 0};
+    for (int k = 0; k < 9; k++) {
+        char sid[16];
+        snprintf(sid, sizeof sid, "%d", k);
+        hz_incident_rec r = {.source = "s",
+                             .source_id = sid,
+                             .t = 1709222400 + k * 86400,
+                             .mechanism = mech("fall"),
+                             .victims = -1,
+                             .age = k == 2 ? 80 : 30,
+                             .sex = HZ_SEX_MALE,
+                             .disability = -1,
+                             .area_code = "A",
+                             .lon = located[k] ? 104.0 + k * 0.01 : NAN,
+                             .lat = located[k] ? 30.6 : NAN};
+        store_put_outcome o;
+        ck_assert_int_eq(store_incident_put(st, &r, &o, err, sizeof err), HZ_OK);
+    }
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    incset *snap = incset_load(st, NULL, err, sizeof err);
+    ck_assert_msg(snap != NULL, "%s", err);
+    store_close(st);
+    ck_assert_uint_eq(incset_count(snap), 9);
+    for (size_t k = 0; k < 9; k++) /* item order is id order */
+        ck_assert_int_eq(incset_items(snap)[k].id, (int64_t)k + 1);
+
+    hz_filter f;
+    filter_init(&f);
+    ck_assert_int_eq(filter_set(&f, "age", "0-60", err, sizeof err), HZ_OK);
+    hz_points p;
+    size_t n = 0;
+    /* no event map yet: records, whatever f says */
+    ck_assert_str_eq(incset_counted(snap, &f), "records");
+    ck_assert_int_eq(incset_select(snap, &f, &p, err, sizeof err), HZ_OK);
+    ck_assert_uint_eq(p.n, 4);
+    ck_assert_uint_eq(p.linked_duplicates, 0);
+    hz_points_free(&p);
+
+    uint32_t *event = malloc(9 * sizeof *event);
+    ck_assert_ptr_nonnull(event);
+    static const uint32_t ev[9] = {0, 0, 1, 1, 2, 2, 3, 4, 4};
+    memcpy(event, ev, sizeof ev);
+    incset_set_events(snap, event, 5);
+
+    ck_assert_str_eq(incset_counted(snap, &f), "events");
+    ck_assert_int_eq(incset_select(snap, &f, &p, err, sizeof err), HZ_OK);
+    ck_assert_str_eq(p.counted, "events");
+    ck_assert_uint_eq(p.n, 3);
+    ck_assert_uint_eq(p.idx[0], 0);
+    ck_assert_uint_eq(p.idx[1], 3);
+    ck_assert_uint_eq(p.idx[2], 5);
+    ck_assert_double_eq(p.x[1], incset_items(snap)[3].x);
+    ck_assert_uint_eq(p.without_point, 2);
+    ck_assert_uint_eq(p.linked_duplicates, 3);
+    hz_points_free(&p);
+    ck_assert_int_eq(incset_filter_count(snap, &f, &n, err, sizeof err), HZ_OK);
+    ck_assert_uint_eq(n, 3);
+
+    /* count=records: every record, and a different canonical filter (cache keys) */
+    char c1[256], c2[256];
+    filter_canonical(&f, c1, sizeof c1);
+    ck_assert_int_eq(filter_set(&f, "count", "records", err, sizeof err), HZ_OK);
+    filter_canonical(&f, c2, sizeof c2);
+    ck_assert_str_ne(c1, c2);
+    ck_assert_ptr_nonnull(strstr(c2, "count=records"));
+    ck_assert_str_eq(incset_counted(snap, &f), "records");
+    ck_assert_int_eq(incset_select(snap, &f, &p, err, sizeof err), HZ_OK);
+    ck_assert_str_eq(p.counted, "records");
+    ck_assert_uint_eq(p.n, 4);
+    ck_assert_uint_eq(p.idx[1], 1);
+    ck_assert_uint_eq(p.without_point, 4);
+    ck_assert_uint_eq(p.linked_duplicates, 0);
+    hz_points_free(&p);
+    ck_assert_int_eq(incset_filter_count(snap, &f, &n, err, sizeof err), HZ_OK);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_int_eq(filter_set(&f, "count", "all", err, sizeof err), HZ_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "count"));
+
+    /* without the age filter event 1 is placed at item 2 */
+    filter_init(&f);
+    ck_assert_int_eq(incset_select(snap, &f, &p, err, sizeof err), HZ_OK);
+    ck_assert_uint_eq(p.n, 3);
+    ck_assert_uint_eq(p.idx[1], 2);
+    ck_assert_uint_eq(p.linked_duplicates, 4);
+    hz_points_free(&p);
+    incset_free(snap);
+}
+END_TEST
+
 Suite *linkage_suite(void)
 {
     Suite *s = suite_create("linkage");
@@ -669,6 +781,7 @@ Suite *linkage_suite(void)
     tcase_add_test(tc, test_one_to_one);
     tcase_add_test(tc, test_synthetic_three_sources);
     tcase_add_test(tc, test_store_links);
+    tcase_add_test(tc, test_select_events);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -255,31 +255,18 @@ static double ps_y(const pointset *ps, size_t k)
 static hz_status pointset_build(const tilerender *r, const hz_filter *f, const char *key,
                                 pointset **out, char *err, size_t errlen)
 {
-    const incset *s = r->s;
-    int32_t area_idx = -1;
-    if (f->area[0] && (area_idx = incset_area_find(s, f->area)) < 0)
-        return hz_fail(HZ_EINVAL, err, errlen, "area: no area with code '%s'", f->area);
-    const hz_incident *it = incset_items(s);
-    size_t total = incset_count(s), n = 0;
-    float *w = malloc((total ? total : 1) * sizeof *w); /* the weights, in snapshot order */
-    double *x = malloc((total ? total : 1) * sizeof *x),
-           *y = malloc((total ? total : 1) * sizeof *y);
+    /* incset_select(): the same points as every point analysis (one per event, incset.h) */
+    hz_points sel;
+    hz_status st = incset_select(r->s, f, &sel, err, errlen);
+    if (st != HZ_OK) return st;
+    size_t n = sel.n, without_point = sel.without_point;
+    double *x = sel.x, *y = sel.y;
+    float *w = malloc((n ? n : 1) * sizeof *w); /* the weights, in snapshot order */
     pointset *ps = calloc(1, sizeof *ps);
-    hz_status st = w && x && y && ps && (ps->key = strdup(key))
-                       ? HZ_OK
-                       : hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-    if (st == HZ_OK) incset_note_scan(s);
-    size_t without_point = 0;
-    for (size_t k = 0; st == HZ_OK && k < total; k++) {
-        if (!incset_match(s, f, area_idx, &it[k])) continue;
-        if (!isfinite(it[k].x) || !isfinite(it[k].y)) { /* an area-only incident */
-            without_point++;
-            continue;
-        }
-        w[n] = (float)filter_weight(f, it[k].severity);
-        x[n] = it[k].x;
-        y[n++] = it[k].y;
-    }
+    if (!w || !ps || !(ps->key = strdup(key)))
+        st = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    for (size_t k = 0; st == HZ_OK && k < n; k++)
+        w[k] = (float)sel.w[k];
     ptgrid_spec spec = {.cell = 250.0, .across = 512};
     if (st == HZ_OK) st = ptgrid_new(n, x, y, NULL, &spec, &ps->g, err, errlen);
     if (st == HZ_OK && !(ps->w = malloc((n ? n : 1) * sizeof *ps->w)))
@@ -290,8 +277,7 @@ static hz_status pointset_build(const tilerender *r, const hz_filter *f, const c
             ps->w[d] = w[index[d]];
     }
     free(w);
-    free(x);
-    free(y);
+    hz_points_free(&sel);
     if (st != HZ_OK) {
         pointset_free(ps);
         return st;

@@ -293,6 +293,8 @@ static hz_status cluster(const incset *s, const hz_filter *f, const blackspots_p
                             w->label, NULL, &w->ncl, err, errlen);
     r->incidents = (int64_t)n;
     r->without_point = (int64_t)w->pts.without_point;
+    r->linked_duplicates = (int64_t)w->pts.linked_duplicates;
+    r->counted = w->pts.counted;
     return rc;
 }
 
@@ -678,6 +680,9 @@ hz_status blackspots_geojson(const blackspots_result *r, const disc_policy *pol,
     json_object_set_new(prov, "noise", totals ? json_integer(r->noise) : json_null());
     json_object_set_new(prov, "without_point",
                         totals ? json_integer(r->without_point) : json_null());
+    json_object_set_new(prov, "linked_duplicates",
+                        totals ? json_integer(r->linked_duplicates) : json_null());
+    json_object_set_new(prov, "counted", json_string(r->counted ? r->counted : "records"));
     json_object_set_new(prov, "clusters", json_integer((json_int_t)r->n));
     json_object_set_new(prov, "data_version", json_integer(r->data_version));
     json_object_set_new(prov, "suppress_below", json_integer(pol ? pol->min_count : 0));

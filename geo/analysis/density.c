@@ -247,6 +247,8 @@ static hz_status select_points(const incset *s, const hz_filter *f, density_work
     if (st != HZ_OK) return st;
     r->incidents = w->pts.n;
     r->without_point = w->pts.without_point;
+    r->linked_duplicates = w->pts.linked_duplicates;
+    r->counted = w->pts.counted;
     for (size_t k = 0; k < w->pts.n; k++)
         r->weight_sum += w->pts.w[k];
     snprintf(r->work_srs, sizeof r->work_srs, "%s", incset_work_srs(s));
@@ -451,6 +453,8 @@ static hz_status set_provenance(const incset *s, const hz_filter *f, const densi
         return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     }
     json_object_set_new(p, "without_point", json_integer((json_int_t)r->without_point));
+    json_object_set_new(p, "counted", json_string(r->counted));
+    json_object_set_new(p, "linked_duplicates", json_integer((json_int_t)r->linked_duplicates));
     json_object_set_new(p, "mask", json_string(o->mask_areas && w->ngeoms > 0 ? "areas" : "none"));
     json_object_set_new(p, "nodata_cells", json_integer((json_int_t)masked));
     r->provenance = p;

@@ -30,7 +30,9 @@ struct emerging_result {
     char (*labels)[32];   /* nsteps */
     int score;
     size_t incidents, outside, undated;
-    size_t without_point; /* selected but left out: no point (hz_points.without_point) */
+    size_t without_point;     /* selected but left out: no point (hz_points.without_point) */
+    size_t linked_duplicates; /* left out as another record's event (hz_points) */
+    const char *counted;      /* hz_points.counted; static */
     char *filters;
     int64_t data_version;
 };
@@ -112,6 +114,12 @@ void emerging_tally(const emerging_result *r, size_t *in, size_t *outside, size_
 size_t emerging_without_point(const emerging_result *r)
 {
     return r->without_point;
+}
+
+const char *emerging_counted(const emerging_result *r, size_t *linked_duplicates)
+{
+    *linked_duplicates = r->linked_duplicates;
+    return r->counted ? r->counted : "records";
 }
 
 const hotspots_result *emerging_lattice(const emerging_result *r)
@@ -393,6 +401,8 @@ hz_status emerging_compute(const incset *s, const char *area, const hz_points *p
     if (rc == HZ_OK) {
         R->data_version = incset_data_version(s);
         R->without_point = pts->without_point;
+        R->linked_duplicates = pts->linked_duplicates;
+        R->counted = pts->counted;
         rc = fill(R, &w, err, errlen);
     }
     if (rc == HZ_OK) rc = hz_cancel_status(err, errlen);

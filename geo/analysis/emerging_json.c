@@ -113,6 +113,13 @@ static json_t *provenance(const emerging_result *r, const disc_policy *pol)
     if (pv)
         json_object_set_new(pv, "without_point",
                             json_integer((json_int_t)emerging_without_point(r)));
+    size_t dups = 0;
+    const char *counted = emerging_counted(r, &dups);
+    if (pv) json_object_set_new(pv, "counted", json_string(counted));
+    if (pv)
+        json_object_set_new(pv, "linked_duplicates",
+                            disc_total_shown(pol, any_hidden) ? json_integer((json_int_t)dups)
+                                                              : json_null());
     if (pv && T < 10)
         json_object_set_new(pv, "warning",
                             json_string("fewer than 10 time steps: the Mann-Kendall trend has "

@@ -51,7 +51,9 @@ struct hotspots_result {
     hotspots_params par; /* as used: cell and band resolved */
     int score;
     size_t incidents, outside;
-    size_t without_point; /* selected but left out: no point (hz_points.without_point) */
+    size_t without_point;     /* selected but left out: no point (hz_points.without_point) */
+    size_t linked_duplicates; /* left out as another record's event (hz_points) */
+    const char *counted;      /* hz_points.counted; static */
     char *work_srs, *filters;
     int64_t data_version;
     char cell_rule[512], band_rule[768];
@@ -497,6 +499,8 @@ static hz_status result_new(const hotspots_input *in, const hotspots_params *par
         R->par = *par;
         R->score = in->score;
         R->without_point = in->pts->without_point;
+        R->linked_duplicates = in->pts->linked_duplicates;
+        R->counted = in->pts->counted ? in->pts->counted : "records";
         R->data_version = in->data_version;
         R->work_srs = dup_str(in->work_srs);
         R->filters = dup_str(in->filters);
@@ -1205,6 +1209,10 @@ static json_t *provenance(const hotspots_result *r)
     }
     if (pv) json_object_set_new(pv, "mean_count_per_cell", json_real(mean));
     if (pv) json_object_set_new(pv, "without_point", json_integer((json_int_t)r->without_point));
+    if (pv) json_object_set_new(pv, "counted", json_string(r->counted));
+    if (pv)
+        json_object_set_new(pv, "linked_duplicates",
+                            json_integer((json_int_t)r->linked_duplicates));
     if (pv && p->permutations > 0) {
         json_object_set_new(pv, "permutations", json_integer(p->permutations));
         json_object_set_new(pv, "seed", json_integer((json_int_t)p->seed));

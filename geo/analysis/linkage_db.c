@@ -206,6 +206,16 @@ hz_status linkage_db_snapshot_events(store *st, const incset *s, uint32_t **even
     return res;
 }
 
+hz_status linkage_db_attach_events(store *st, incset *s, char *err, size_t errlen)
+{
+    if (!linkage_db_has_links(st)) return HZ_OK;
+    uint32_t *event = NULL;
+    size_t nevents = 0;
+    hz_status res = linkage_db_snapshot_events(st, s, &event, &nevents, err, errlen);
+    if (res == HZ_OK) incset_set_events(s, event, nevents);
+    return res;
+}
+
 /* ---- the summary ---- */
 
 static json_t *names_of(const recs *R, uint64_t h)

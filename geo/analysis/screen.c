@@ -441,7 +441,8 @@ hz_status screen_run(const roadnet *net, const incset *s, const hz_filter *f, co
     for (int v = 0; v < HZ_SEV_COUNT; v++)
         sw[v] = filter_weight(&fs, v);
     rc = screen_run_crashes(rs, pts.n, c, years, sw, o, out, err, errlen);
-    size_t without_point = pts.without_point;
+    size_t without_point = pts.without_point, dups = pts.linked_duplicates;
+    const char *counted = pts.counted;
     free(c);
     hz_points_free(&pts);
     if (rc != HZ_OK) {
@@ -451,6 +452,8 @@ hz_status screen_run(const roadnet *net, const incset *s, const hz_filter *f, co
     screen_result *r = *out;
     r->own_sites = rs;
     r->without_point = (int64_t)without_point;
+    r->linked_duplicates = (int64_t)dups;
+    r->counted = counted;
     r->from = from, r->to = to;
     filter_canonical(&ft, r->filters, sizeof r->filters);
     snprintf(r->work_srs, sizeof r->work_srs, "%s", incset_work_srs(s));

@@ -223,6 +223,8 @@ static json_t *summary_json(jb *b, const screen_result *r)
     set(b, o, "on_sections", json_integer(r->on_sections));
     set(b, o, "unassigned", json_integer(r->unassigned));
     set(b, o, "without_point", json_integer(r->without_point));
+    set(b, o, "linked_duplicates", json_integer(r->linked_duplicates));
+    set(b, o, "counted", json_string(r->counted ? r->counted : "records"));
     set(b, o, "junctions", json_integer((json_int_t)r->njunctions));
     set(b, o, "sections", json_integer((json_int_t)r->nsections));
     set(b, o, "junctions_with_crash", json_integer((json_int_t)r->junctions_with_crash));

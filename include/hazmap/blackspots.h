@@ -66,6 +66,8 @@ typedef struct blackspots_result {
     int64_t incidents;            /* filtered incidents clustered */
     int64_t noise;                /* of which in no cluster */
     int64_t without_point;        /* filtered but left out: no point (incset.h) */
+    int64_t linked_duplicates;    /* left out as another record's event (incset.h) */
+    const char *counted;          /* "events" or "records" (incset_counted()); static */
     double weights[HZ_SEV_COUNT]; /* severity weights of the score */
     char filters[1024];
     char params_rule[256]; /* how eps and min_points were chosen */

@@ -68,18 +68,20 @@ hz_status density_opts_set(density_opts *o, const char *key, const char *value, 
                            size_t errlen);
 
 typedef struct density_result {
-    kde_grid grid;        /* in the working CRS */
-    float *values;        /* grid.nx * grid.ny, row 0 = north (GeoTIFF order) */
-    double bandwidth;     /* metres, as used */
-    double years;         /* the "per year" divisor */
-    double scale;         /* 1e6 / years */
-    size_t incidents;     /* incidents selected (with a point) */
-    size_t without_point; /* selected by the filter but left out: no point (incset.h) */
-    double weight_sum;    /* their total weight (= incidents for count weights) */
-    double max_value;     /* largest cell value */
-    char work_srs[256];   /* "EPSG:32648" */
-    char *wkt;            /* the working CRS as WKT */
-    json_t *provenance;   /* owned by the result; json_incref() to keep it longer */
+    kde_grid grid;            /* in the working CRS */
+    float *values;            /* grid.nx * grid.ny, row 0 = north (GeoTIFF order) */
+    double bandwidth;         /* metres, as used */
+    double years;             /* the "per year" divisor */
+    double scale;             /* 1e6 / years */
+    size_t incidents;         /* incidents selected (with a point) */
+    size_t without_point;     /* selected by the filter but left out: no point (incset.h) */
+    size_t linked_duplicates; /* left out as another record's event (incset.h) */
+    const char *counted;      /* "events" or "records" (incset_counted()); static */
+    double weight_sum;        /* their total weight (= incidents for count weights) */
+    double max_value;         /* largest cell value */
+    char work_srs[256];       /* "EPSG:32648" */
+    char *wkt;                /* the working CRS as WKT */
+    json_t *provenance;       /* owned by the result; json_incref() to keep it longer */
 } density_result;
 
 /* Runs the analysis. HZ_EINVAL for bad options or filter (unknown area), or when a rule cannot

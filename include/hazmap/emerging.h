@@ -116,6 +116,9 @@ const char *emerging_filters(const emerging_result *r);
 void emerging_tally(const emerging_result *r, size_t *in, size_t *outside, size_t *undated);
 /* The filtered incidents left out for having no point (area-only records; incset.h). */
 size_t emerging_without_point(const emerging_result *r);
+/* What was counted, "events" or "records" (incset_counted()), and how many records were left
+ * out as another record's event (hz_points.linked_duplicates). */
+const char *emerging_counted(const emerging_result *r, size_t *linked_duplicates);
 
 /* The spatial lattice the cube is built on (cell size, band, outlines). */
 const hotspots_result *emerging_lattice(const emerging_result *r);

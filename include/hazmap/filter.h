@@ -14,6 +14,9 @@
  *   area       an area code; incidents assigned to that area or to one of its descendants
  *   weight     count | score (score = EPDO-style severity weights, see below)
  *   weights    severity weights, e.g. "fatal=12,serious=12,minor=3,none=1"
+ *   count      events (the default) | records: with record linkage (LINKAGE.md), the point
+ *              analyses place each event (linked records) once, at its first located record in
+ *              id order that passes the filter (incset_select()); records counts every record
  * Default severity weights (fatal 12, serious 12, minor 3, none 1, unknown 1) are the simplified
  * equivalent-property-damage-only weights in the spirit of the Highway Safety Manual (AASHTO 2010,
  * ch. 4); they are configurable because each agency sets its own. */
@@ -46,6 +49,7 @@ typedef struct hz_filter {
     hz_weight_mode weight;
     double sev_weight[HZ_SEV_COUNT]; /* used when weight == HZ_WEIGHT_SCORE */
     int tz_offset_s;                 /* offset for dates without one; default +08:00 */
+    int count_records; /* 1: count every record; 0 (default): each linked event once */
 } hz_filter;
 
 /* Everything open, count weights, default severity weights, +08:00. */

@@ -122,9 +122,16 @@ typedef struct hz_points {
     double *x, *y, *w; /* working CRS metres, weight under the filter's weight mode */
     uint32_t *idx;
     size_t without_point;
+    size_t linked_duplicates; /* passing records left out as another record's event */
+    const char *counted;      /* "events" or "records" (incset_counted()); static */
 } hz_points;
 
-/* Applies f (HZ_EINVAL when f->area names no area). One pass over the snapshot. */
+/* Applies f (HZ_EINVAL when f->area names no area). One pass over the snapshot.
+ * Counting events (the snapshot has an event map and f->count_records is 0), each event is one
+ * point, at its first record in id order that passes f and has a point; the event's other
+ * passing records are counted in linked_duplicates, and an event none of whose passing records
+ * has a point counts once in without_point. Counting records, every passing record is a point
+ * (or counted in without_point). */
 hz_status incset_select(const incset *s, const hz_filter *f, hz_points *out, char *err,
                         size_t errlen);
 
@@ -133,6 +140,16 @@ hz_status incset_select(const incset *s, const hz_filter *f, hz_points *out, cha
  * HZ_EINVAL when f->area names no area; HZ_ENOMEM. */
 hz_status incset_filter_count(const incset *s, const hz_filter *f, size_t *n, char *err,
                               size_t errlen);
+
+/* Record linkage (linkage_db.h): event[k] (0 .. nevents - 1) is the event of item k. Takes
+ * ownership of event (NULL: none; every record is its own event). Call it once, right after
+ * incset_load() and before the snapshot is shared: loaders set it when the store has links. */
+void incset_set_events(incset *s, uint32_t *event, size_t nevents);
+/* The event map (borrowed) and its number of events; NULL and 0 when there is none. */
+const uint32_t *incset_events(const incset *s, size_t *nevents);
+/* What a selection under f counts: "events" when the snapshot has an event map and
+ * f->count_records is 0, else "records" (the provenance member "counted"). Static string. */
+const char *incset_counted(const incset *s, const hz_filter *f);
 
 /* Full passes over the incidents: incset_note_scan() is called by every function that reads
  * all of them (incset_select, and loops over incset_items() elsewhere); incset_scans() reads

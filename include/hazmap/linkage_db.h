@@ -39,6 +39,10 @@ hz_status linkage_db_snapshot_events(store *st, const incset *s, uint32_t **even
 /* 1 when the store holds at least one auto or confirmed link (0 also when it has no table). */
 int linkage_db_has_links(store *st);
 
+/* Gives the freshly loaded snapshot s (not yet shared) the event map of the stored links
+ * (incset_set_events()) when the store has any link; without links it leaves s alone. */
+hz_status linkage_db_attach_events(store *st, incset *s, char *err, size_t errlen);
+
 /* What the sources saw, from the stored links: {"sources": [{name, records, events}],
  * "records", "events", "links": {auto, possible, confirmed, rejected}, "histories":
  * [{sources: [names], events}] (every observed capture history), "pairs": [{sources: [a, b],

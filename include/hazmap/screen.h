@@ -182,10 +182,12 @@ typedef struct screen_result {
     size_t nsites_all; /* junctions + sections of the network */
     size_t njunctions, nsections;
     size_t junctions_with_crash, sections_with_crash;
-    size_t flagged;        /* listed sites meeting a rule */
-    int64_t incidents;     /* crashes screened */
-    int64_t unassigned;    /* of which on no site */
-    int64_t without_point; /* filtered but left out: no point (incset.h; set by screen_run) */
+    size_t flagged;            /* listed sites meeting a rule */
+    int64_t incidents;         /* crashes screened */
+    int64_t unassigned;        /* of which on no site */
+    int64_t without_point;     /* filtered but left out: no point (incset.h; set by screen_run) */
+    int64_t linked_duplicates; /* left out as another record's event (incset.h; screen_run) */
+    const char *counted;       /* "events" or "records" (incset_counted(); screen_run); static */
     int64_t at_junctions, on_sections;
     double years;     /* study period */
     int64_t from, to; /* the study period, seconds; INT64_MIN when none */

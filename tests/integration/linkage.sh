@@ -100,6 +100,37 @@ EX=$(stat_count '&count=events')
 check "stats: events by default once links exist, fewer than records ($EV / $RE)" test "${EV#* }" = events -a "${RE#* }" = records -a "${EV% *}" -lt "${RE% *}" -a "$EV" = "$EX"
 check "stats: count=bogus is a 400" test "$(get '/api/stats?count=bogus' "${P[@]}")" = 400
 check "CLI stats agrees: --count records" test "$("$HAZMAP" stats --db "$DB" --by none --format json --count records | python3 -c 'import json,sys; print(json.load(sys.stdin)["rows"][0]["count"])')" = "${RE% *}"
+# The point analyses count events too: each event once, at its first located record. The
+# reference is computed here from the stored links (auto and confirmed; union-find in Python):
+# the events with at least one located record, and all located records.
+read -r REF_EV REF_RE < <(python3 - "$DB" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+ids = [r[0] for r in db.execute("SELECT id FROM incidents WHERE lon IS NOT NULL AND lat IS NOT NULL")]
+par = {}
+def find(x):
+    par.setdefault(x, x)
+    while par[x] != x:
+        par[x] = par[par[x]]; x = par[x]
+    return x
+for a, b in db.execute("SELECT a, b FROM record_links WHERE status IN ('auto','confirmed')"):
+    par[find(a)] = find(b)
+print(len({find(i) for i in ids}), len(ids))
+PY
+)
+dens() { "$HAZMAP" density --db "$DB" --cell 200 --bandwidth 500 -o "$WORK/d.tif" "$@" 2> /dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["incidents"], d["counted"], d["linked_duplicates"])'; }
+DE=$(dens)
+DR=$(dens --count records)
+check "density: one point per event with a located record by default ($DE; reference $REF_EV)" test "$DE" = "$REF_EV events $((REF_RE - REF_EV))"
+check "density --count records: every located record ($DR; reference $REF_RE)" test "$DR" = "$REF_RE records 0"
+check "density --count bogus: usage error naming count" test "$("$HAZMAP" density --db "$DB" --count bogus -o "$WORK/d.tif" 2>&1 >/dev/null | grep -c count)" -ge 1
+bs() { get "/api/blackspots?eps=100&min_points=3$1" "${P[@]}" > /dev/null; python3 -c "import json; p=json.load(open('$WORK/body'))['provenance']; print(p['incidents'], p['counted'], p['linked_duplicates'])"; }
+BE=$(bs '')
+BR=$(bs '&count=records')
+check "GET /api/blackspots: events by default ($BE; reference $REF_EV)" test "$BE" = "$REF_EV events $((REF_RE - REF_EV))"
+check "GET /api/blackspots?count=records: every record ($BR)" test "$BR" = "$REF_RE records 0"
+check "GET /api/blackspots?count=bogus: 400" test "$(get '/api/blackspots?count=bogus' "${P[@]}")" = 400
+check "the linked set has duplicates at all ($REF_EV < $REF_RE)" test "$REF_EV" -lt "$REF_RE"
 check "server still alive" kill -0 "$PID"
 
 echo "linkage.sh: $CHECKS checks, $FAILS failures"
