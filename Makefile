@@ -15,8 +15,9 @@
 # state to var/.
 
 SHELL := /bin/bash
-# Every core compiles (the object files are independent); `make -jN` on the command line wins.
-ifeq ($(filter -j%,$(MAKEFLAGS)),)
+# Every core compiles (the object files are independent); `make -jN` on the command line wins,
+# and a recursive make (scan-build's) shares its parent's jobs.
+ifeq ($(MAKELEVEL)$(filter -j%,$(MAKEFLAGS)),0)
 MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
 endif
 CC ?= cc

@@ -53,11 +53,6 @@ static char *dup_or_null(const PGresult *r, int i, int c)
     return PQgetisnull(r, i, c) ? NULL : strdup(PQgetvalue(r, i, c));
 }
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Row i of a SELECT_SQL result into *p (zeroed first); -1 on OOM or a malformed row. */
 static int read_row(const PGresult *r, int i, hz_project *p)
 {
@@ -83,8 +78,7 @@ static int read_row(const PGresult *r, int i, hz_project *p)
     size_t n = strlen(hex) / 2;
     if (n) {
         if (!(p->wkb = malloc(n))) return -1;
-        for (size_t k = 0; k < n; k++)
-            p->wkb[k] = (unsigned char)(hexval(hex[2 * k]) << 4 | hexval(hex[2 * k + 1]));
+        if (pg_hex_decode(hex, p->wkb, n) != 0) return -1;
         p->wkb_len = n;
     }
     p->buffer_m = strtod(PQgetvalue(r, i, 13), NULL);

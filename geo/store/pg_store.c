@@ -530,6 +530,16 @@ static int hexval(char c)
     return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+int pg_hex_decode(const char *hex, unsigned char *out, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        int hi = hexval(hex[2 * k]), lo = hexval(hex[2 * k + 1]);
+        if (hi < 0 || lo < 0) return -1;
+        out[k] = (unsigned char)(hi << 4 | lo);
+    }
+    return 0;
+}
+
 hz_status pg_area_put(pgstore *pg, const hz_area_rec *a, char *err, size_t errlen)
 {
     char pop[24];
@@ -570,8 +580,10 @@ hz_status pg_areas_scan(pgstore *pg, store_area_cb cb, void *ud, char *err, size
             wkb = w;
             cap = n;
         }
-        for (size_t k = 0; k < n; k++)
-            wkb[k] = (unsigned char)(hexval(hex[2 * k]) << 4 | hexval(hex[2 * k + 1]));
+        if (pg_hex_decode(hex, wkb, n) != 0) {
+            s = hz_fail(HZ_EDB, err, errlen, "areas: a geometry is not hex EWKB");
+            break;
+        }
         hz_area_rec a = {.code = col_str(r, i, 0),
                          .name = col_str(r, i, 1),
                          .name_en = col_str(r, i, 2),
@@ -647,7 +659,7 @@ static void inc_bind(inc_params *p, const hz_incident_rec *r, int64_t batch_id)
 hz_status pg_incident_put(pgstore *pg, const hz_incident_rec *r, int64_t batch_id,
                           store_put_outcome *outcome, char *err, size_t errlen)
 {
-    inc_params p;
+    inc_params p = {0};
     inc_bind(&p, r, batch_id);
     PGresult *f = run(pg, "inc_find", NULL, 2, p.v, err, errlen, "looking up incident");
     if (!f) return pg->last;

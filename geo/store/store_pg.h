@@ -169,4 +169,8 @@ hz_status pg_bulk_put_many(pg_bulk *b, const hz_incident_rec *const *recs, size_
 hz_status pg_bulk_finish(pg_bulk *b, char *err, size_t errlen);
 void pg_bulk_free(pg_bulk *b);
 
+/* Decodes n bytes from 2n lower-case hex digits (PostgreSQL's bytea/EWKB text) into out; -1 on a
+ * character that is not one (out then partly written), else 0. */
+int pg_hex_decode(const char *hex, unsigned char *out, size_t n);
+
 #endif
