@@ -241,12 +241,7 @@ static hz_status locked_get(pgstore *pg, int64_t id, int64_t version, hz_project
                             size_t errlen)
 {
     hz_status res = get_one(pg, id, p, err, errlen);
-    if (res == HZ_OK && version && p->version != version)
-        res = hz_fail(HZ_ECONFLICT, err, errlen,
-                      "project %lld is at version %lld, not %lld: it changed since it was read; "
-                      "read it again",
-                      (long long)id, (long long)p->version, (long long)version);
-    return res;
+    return res == HZ_OK ? projects_check_version(p, id, version, err, errlen) : res;
 }
 
 hz_status pg_project_update(pgstore *pg, const hz_project *p, const char *actor, char *err,

@@ -153,6 +153,10 @@ int projects_text_list(const char *text, char ***out, size_t *n);
 char *projects_json_text(const hz_project *p);
 int projects_type_of(const char *w);
 int projects_status_of(const char *w);
+/* The optimistic-locking rule of both backends: HZ_ECONFLICT naming the versions when project p
+ * (read as id) is not at version (0: any version passes), else HZ_OK. */
+hz_status projects_check_version(const hz_project *p, int64_t id, int64_t version, char *err,
+                                 size_t errlen);
 
 /* The current UTC time as ISO 8601 text ("2026-11-29T18:00:00Z"), in SQL. */
 #define PG_NOW "to_char(clock_timestamp() AT TIME ZONE 'UTC','YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"

@@ -363,17 +363,22 @@ hz_status store_project_add(store *st, const hz_project *p, const char *actor, i
     return finish(st, res, err, errlen);
 }
 
+hz_status projects_check_version(const hz_project *p, int64_t id, int64_t version, char *err,
+                                 size_t errlen)
+{
+    if (!version || p->version == version) return HZ_OK;
+    return hz_fail(HZ_ECONFLICT, err, errlen,
+                   "project %lld is at version %lld, not %lld: it changed since it was read; "
+                   "read it again",
+                   (long long)id, (long long)p->version, (long long)version);
+}
+
 /* Reads project id under the write lock and checks that it is at version (0: any). */
 static hz_status locked_get(store *st, int64_t id, int64_t version, hz_project *p, char *err,
                             size_t errlen)
 {
     hz_status res = get_one(st, id, p, err, errlen);
-    if (res == HZ_OK && version && p->version != version)
-        res = hz_fail(HZ_ECONFLICT, err, errlen,
-                      "project %lld is at version %lld, not %lld: it changed since it was read; "
-                      "read it again",
-                      (long long)id, (long long)p->version, (long long)version);
-    return res;
+    return res == HZ_OK ? projects_check_version(p, id, version, err, errlen) : res;
 }
 
 hz_status store_project_update(store *st, const hz_project *p, const char *actor, char *err,
