@@ -24,18 +24,6 @@ static int need_token(const hctx *c, hresp *rs)
     return 1;
 }
 
-/* A link id from a path segment: a positive decimal integer, else -1. */
-static int64_t parse_id(const char *s)
-{
-    if (!s || !*s || strlen(s) > 18) return -1;
-    int64_t v = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9') return -1;
-        v = v * 10 + (*p - '0');
-    }
-    return v > 0 ? v : -1;
-}
-
 /* The incident fields a reviewer compares (only for roles that read incidents). */
 static int record_cb(void *ud, const hz_incident_rec *r)
 {
@@ -178,7 +166,7 @@ static void send_link(hctx *c, int64_t id, hresp *rs)
 void links_one(hctx *c, const hreq *rq, hresp *rs)
 {
     if (need_token(c, rs) || app_check_args(rq, NULL, 0, rs)) return;
-    int64_t id = parse_id(c->seg[0]);
+    int64_t id = qparam_path_id(c->seg[0]);
     if (id < 0) {
         hresp_error(rs, 404, "NotFound", "no link '%.32s'", c->seg[0]);
         return;
@@ -189,7 +177,7 @@ void links_one(hctx *c, const hreq *rq, hresp *rs)
 void links_review(hctx *c, const hreq *rq, hresp *rs)
 {
     if (need_token(c, rs) || app_check_args(rq, NULL, 0, rs)) return;
-    int64_t id = parse_id(c->seg[0]);
+    int64_t id = qparam_path_id(c->seg[0]);
     if (id < 0) {
         hresp_error(rs, 404, "NotFound", "no link '%.32s'", c->seg[0]);
         return;

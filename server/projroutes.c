@@ -82,21 +82,9 @@ static void actor_of(const hctx *c, char *buf, size_t len)
         snprintf(buf, len, "%s", tokens_role_name(c->role));
 }
 
-/* A project id from a path segment: a positive decimal integer, else -1. */
-static int64_t parse_id(const char *s)
-{
-    if (!s || !*s || strlen(s) > 18) return -1;
-    int64_t v = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9') return -1;
-        v = v * 10 + (*p - '0');
-    }
-    return v > 0 ? v : -1;
-}
-
 static int64_t id_or_404(const hctx *c, hresp *rs)
 {
-    int64_t id = parse_id(c->seg[0]);
+    int64_t id = qparam_path_id(c->seg[0]);
     if (id < 0) hresp_error(rs, 404, "NotFound", "no project '%.32s'", c->seg[0]);
     return id;
 }
@@ -647,7 +635,7 @@ void projroutes_items(hctx *c, const hreq *rq, hresp *rs)
 void projroutes_item(hctx *c, const char *fid, const hreq *rq, hresp *rs)
 {
     if (app_check_args(rq, NULL, 0, rs)) return;
-    int64_t id = parse_id(fid);
+    int64_t id = qparam_path_id(fid);
     hz_project p;
     char err[256];
     hz_status s = id > 0 ? store_project_get(c->st, id, &p, err, sizeof err)

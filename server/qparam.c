@@ -173,3 +173,14 @@ hz_status qparam_enum(const char *key, const char *v, const char *const *names, 
     }
     return hz_fail(HZ_EINVAL, err, errlen, "%s: '%.64s' is not one of: %s", key, v, list);
 }
+
+int64_t qparam_path_id(const char *s)
+{
+    if (!s || !*s || strlen(s) > 18) return -1;
+    int64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9') return -1;
+        v = v * 10 + (*p - '0');
+    }
+    return v > 0 ? v : -1;
+}

@@ -38,4 +38,8 @@ hz_status qparam_datetime(const char *v, int tz_offset_s, int64_t *from, int64_t
 hz_status qparam_enum(const char *key, const char *v, const char *const *names, int *idx, char *err,
                       size_t errlen);
 
+/* A row id from a path segment (/api/projects/{id}, /api/links/{id}): a positive decimal
+ * integer of at most 18 digits, nothing else (no sign, space or leading '+'); -1 otherwise. */
+int64_t qparam_path_id(const char *s);
+
 #endif
