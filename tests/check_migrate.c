@@ -15,19 +15,6 @@
 #include "hazmap/store.h"
 #include "testutil.h"
 
-static void copy_file(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-    ck_assert_ptr_nonnull(in);
-    ck_assert_ptr_nonnull(out);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
-    fclose(in);
-    ck_assert_int_eq(fclose(out), 0);
-}
-
 /* The value of one column of the incident whose source_id is id ("" for NULL). */
 static void column(const char *db, const char *col, const char *id, char *out, size_t len)
 {
@@ -61,7 +48,7 @@ START_TEST(test_schema1_migrated_in_place)
     char db[64];
     snprintf(db, sizeof db, "/tmp/hazmap-migrate-%d.sqlite", (int)getpid());
     tu_remove_db(db);
-    copy_file("data/schema1/v1.sqlite", db);
+    tu_copy_file("data/schema1/v1.sqlite", db);
     char err[512];
     /* a read-only open migrates through a read-write connection first */
     store *st = store_open(db, STORE_READONLY, err, sizeof err);
@@ -190,7 +177,7 @@ START_TEST(test_schema2_migrated_in_place)
     char db[64];
     snprintf(db, sizeof db, "/tmp/hazmap-migrate2-%d.sqlite", (int)getpid());
     tu_remove_db(db);
-    copy_file("data/schema2/v2.sqlite", db);
+    tu_copy_file("data/schema2/v2.sqlite", db);
     char *before = rows_text(db);
     int64_t n = sql_int(db, "SELECT count(*) FROM incidents");
     ck_assert_int_eq(n, 20);

@@ -599,24 +599,11 @@ END_TEST
 
 /* ---- migration: schema 2 -> 3 ---- */
 
-static void copy_file(const char *from, const char *to)
-{
-    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-    ck_assert_ptr_nonnull(in);
-    ck_assert_ptr_nonnull(out);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-        ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
-    fclose(in);
-    ck_assert_int_eq(fclose(out), 0);
-}
-
 START_TEST(test_schema2_migrated)
 {
     snprintf(dbpath, sizeof dbpath, "/tmp/hazmap-projects-v2-%d.sqlite", (int)getpid());
     tu_remove_db(dbpath);
-    copy_file("data/schema2p/v2.sqlite", dbpath);
+    tu_copy_file("data/schema2p/v2.sqlite", dbpath);
     char out[256];
     sql_text("SELECT value FROM meta WHERE key='schema_version'", out, sizeof out);
     ck_assert_str_eq(out, "2");

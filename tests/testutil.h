@@ -13,6 +13,9 @@ size_t tu_square_wkb(unsigned char *buf, double x0, double y0, double x1, double
  * (DB.snapshot); missing files are fine. */
 void tu_remove_db(const char *path);
 
+/* Copies file from to file to (a fixture's scratch copy); fails the test on any error. */
+void tu_copy_file(const char *from, const char *to);
+
 /* Creates the bundled sample at dbpath, as tools/load-sample.sh does (the Jinjiang outline, its
  * 16 sub-districts and the 55,000 GCJ-02 incidents of ../data/, read from the tests directory),
  * asserting every step. Returns the open store; the caller closes it. */
