@@ -60,23 +60,7 @@ pgdb() { echo "$HZPG dbname=$1"; }
 newdb() { PGOPTIONS=-cclient_min_messages=warning psql -X -q "$HZPG dbname=postgres" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1"; }
 
 # ---- the input: 1M incidents as bench/lib/db1m.sh makes them (kept in build/bench)
-CSV=$B/incidents-1m.csv
-if [ ! -s "$CSV" ]; then
-  python3 - data/incidents_2012_2014.csv "$CSV" <<'PY'
-import csv, random, sys
-random.seed(7)
-src = list(csv.DictReader(open(sys.argv[1], encoding="utf-8")))
-with open(sys.argv[2], "w", encoding="utf-8", newline="") as fh:
-    w = csv.DictWriter(fh, fieldnames=list(src[0].keys()))
-    w.writeheader()
-    for i in range(1000000):
-        r = dict(src[i % len(src)])
-        r["id"] = f"B{i:07d}"
-        r["lon"] = f"{float(r['lon']) + random.uniform(-0.0005, 0.0005):.6f}"
-        r["lat"] = f"{float(r['lat']) + random.uniform(-0.0005, 0.0005):.6f}"
-        w.writerow(r)
-PY
-fi
+CSV=$(bench/lib/csv1m.sh)
 NROWS=$(($(wc -l < "$CSV") - 1))
 fields=(--code-field code --name-field name --name-en-field name_en --population-field population)
 areas() {
@@ -269,7 +253,7 @@ commit=$(git rev-parse --short HEAD 2> /dev/null || echo "?")
   echo "| snapshot load of $NINC, from the snapshot file (SpatiaLite: DB.snapshot; PostGIS: in HAZMAP_SNAPSHOT_DIR), s | $LSCM | **$LPCM** | ${LSC[*]}; ${LPC[*]} |"
   echo "| cached public tiles via nginx over two replicas, % of nginx files | $RSL % | **$RPG %** | replicas.md, replicas_pg.md |"
   echo
-  echo "Import: the CSV (bench/lib/db1m.sh's way: the 55,000 sample incidents replicated with +-50 m"
+  echo "Import: the CSV (bench/lib/csv1m.sh: the 55,000 sample incidents replicated with +-50 m"
   echo "jitter, new ids; $(du -m "$CSV" | cut -f1) MB) into a store holding only the Jinjiang areas: a fresh copy of a"
   echo "SpatiaLite file, or a freshly created PostgreSQL database; \`--srs gcj02\`, area assignment and"
   echo "every index included, one transaction, wall clock of the whole process (\`/usr/bin/time\`)."
