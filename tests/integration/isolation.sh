@@ -12,6 +12,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 HAZMAP=${HAZMAP:-build/hazmap}
+. tests/integration/lib/serve.sh
 WORK=$(mktemp -d /tmp/hazmap-isolation-test.$$.XXXX)
 PID=
 HEAVY=()
@@ -33,15 +34,10 @@ AUTH=(-H "Authorization: Bearer $TOKEN")
 
 # start CONFIG-TEXT: a server on a free port with that configuration; sets PID and BASE
 start() {
-  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  BASE=http://127.0.0.1:$PORT
   printf '%s\n' "$1" > "$WORK/hazmap.conf"
-  : > "$WORK/out.log"
-  "$HAZMAP" serve --db "$DB" --bind 127.0.0.1 --port "$PORT" --config "$WORK/hazmap.conf" \
-    > "$WORK/out.log" 2>> "$WORK/access.log" &
-  PID=$!
-  for _ in $(seq 1 100); do grep -q listening "$WORK/out.log" 2>/dev/null && break; sleep 0.1; done
-  grep -q listening "$WORK/out.log" || { echo "FAIL server did not start"; exit 1; }
+  hz_serve "$WORK/out.log" "$WORK/access.log" --db "$DB" --config "$WORK/hazmap.conf" ||
+    { echo "FAIL server did not start"; exit 1; }
+  PID=$HZ_PID
 }
 # stop: SIGTERM; the exit status in $STOPPED
 stop() { kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; STOPPED=$?; PID=; }
