@@ -754,6 +754,14 @@ void app_note_write(app *a, int64_t version)
     atomic_store(&a->checked_ns, now_ns());
 }
 
+void app_set_port(app *a, int port)
+{
+    assert(port > 0 && port <= 65535);
+    if (a->cfg.port != 0) return;
+    a->cfg.port = port;
+    srvconf_base(&a->cfg, a->base, sizeof a->base);
+}
+
 void app_counts(app *a, size_t *areas, size_t *incidents, int64_t *version)
 {
     pthread_mutex_lock(&a->mu);

@@ -144,6 +144,11 @@ unsigned long long app_snapshot_scans(app *a);
 /* Commits to the store the change watcher has handed on (0 without a watcher), for /metrics. */
 unsigned long long app_store_changes(app *a);
 
+/* Tells the app the port its listener was bound to (httpd_run(), before the port is announced).
+ * With `port = 0` the kernel chose it, and the links of every answer (srvconf_base()) name it;
+ * a configured base_url or port is kept. Not thread-safe: call it before any request. */
+void app_set_port(app *a, int port);
+
 /* Counts of the current snapshot, for the start-up message. */
 void app_counts(app *a, size_t *areas, size_t *incidents, int64_t *version);
 
