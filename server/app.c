@@ -593,6 +593,12 @@ static void on_change(void *ud, store *st, int64_t version)
     atomic_store(&a->known_version, version);
 }
 
+void app_set_port(app *a, int port)
+{
+    a->cfg.port = port;
+    srvconf_base(&a->cfg, a->base, sizeof a->base);
+}
+
 app *app_new(const srvconf *cfg, char *err, size_t errlen)
 {
     app *a = calloc(1, sizeof *a);

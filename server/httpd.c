@@ -509,6 +509,7 @@ hz_status httpd_run(app *a, const srvconf *cfg, char *err, size_t errlen)
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     int port = info && info->port ? info->port : cfg->port;
+    if (cfg->port == 0) app_set_port(a, port); /* the kernel chose it: links name it */
     if (strchr(cfg->bind, ':'))
         printf("hazmap: listening on http://[%s]:%d/\n", cfg->bind, port);
     else

@@ -109,6 +109,11 @@ app *app_new(const srvconf *cfg, char *err, size_t errlen);
 /* NULL is a no-op. */
 void app_free(app *a);
 
+/* The port the server listens on, when the kernel chose it (--port 0): links then name it, not
+ * port 0 (without base_url). httpd_run() calls it before it prints "listening on", the first
+ * moment a client can know the port, so no request reads the links' prefix while it changes. */
+void app_set_port(app *a, int port);
+
 /* Whether the body of request rq (its headers only; a POST) may be read: 1 for a known editor
  * or planner token; 0 with rs filled (401, or 503 when the store fails) for no token, a
  * malformed or an unknown one. Called before any byte of the body is read, so an anonymous
