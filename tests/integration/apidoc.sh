@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 HAZMAP=${HAZMAP:-build/hazmap}
+. tests/integration/lib/serve.sh
 [ -x "$HAZMAP" ] || { echo "FAIL - $HAZMAP is not built"; exit 1; }
 command -v gdalinfo > /dev/null || { echo "FAIL - gdalinfo is not installed"; exit 1; }
 
@@ -31,18 +32,9 @@ basemap_url = https://tiles.example.invalid/{z}/{x}/{y}.png
 basemap_attribution = example basemap
 CONF
 
-for _ in 1 2 3; do
-  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-  "$HAZMAP" serve --db "$TMP/sample.sqlite" --bind 127.0.0.1 --port "$PORT" --config "$TMP/hazmap.conf" > "$TMP/server.log" 2>&1 &
-  PID=$!
-  for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$PORT/healthz" > /dev/null 2>&1 && break 2
-    kill -0 "$PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=
-done
-[ -n "$PID" ] || { tail -20 "$TMP/server.log"; echo "FAIL - hazmap serve did not start"; exit 1; }
+hz_serve "$TMP/server.log" "$TMP/server.log" --db "$TMP/sample.sqlite" --config "$TMP/hazmap.conf" ||
+  { echo "FAIL - hazmap serve did not start"; exit 1; }
+PID=$HZ_PID
 
 mode=--check
 [ "${WRITE:-0}" = 1 ] && mode=--write

@@ -16,6 +16,7 @@
 set -uo pipefail
 HAZMAP=${HAZMAP:-build/hazmap}
 cd "$(dirname "$0")/../.."
+. tests/integration/lib/serve.sh
 WORK=$(mktemp -d /tmp/hazmap_it_areaonly_XXXXXX)
 PID=""
 cleanup() {
@@ -191,11 +192,8 @@ check "network density: says it left out $nopoint records" grep -qF "left out $n
 # ---- 3. the server ----
 TOKEN=$("$HAZMAP" token create --db "$DB" --role planner --label t) || { echo "FAIL token"; exit 1; }
 EDITOR=$("$HAZMAP" token create --db "$DB" --role editor --label e)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-BASE=http://127.0.0.1:$PORT
-"$HAZMAP" serve --db "$DB" --bind 127.0.0.1 --port "$PORT" > "$WORK/out.log" 2> "$WORK/access.log" &
-PID=$!
-for _ in $(seq 1 100); do grep -q listening "$WORK/out.log" 2>/dev/null && break; sleep 0.1; done
+hz_serve "$WORK/out.log" "$WORK/access.log" --db "$DB" || { echo "FAIL server did not start"; exit 1; }
+PID=$HZ_PID
 P=(-H "Authorization: Bearer $TOKEN")
 E=(-H "Authorization: Bearer $EDITOR" -H 'Content-Type: application/geo+json')
 get() { local u=$1; shift; curl -s -o "$WORK/body" -w '%{http_code}' "$@" "$BASE$u"; }

@@ -12,6 +12,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 HAZMAP=${HAZMAP:-build/hazmap}
+. tests/integration/lib/serve.sh
 WORK=$(mktemp -d /tmp/hazmap-attack-test.$$.XXXX)
 PID=
 cleanup() {
@@ -23,13 +24,8 @@ trap cleanup EXIT
 DB=$WORK/sample.sqlite
 tools/load-sample.sh "$HAZMAP" "$DB" > "$WORK/load.log" 2>&1 || { cat "$WORK/load.log"; echo "FAIL load-sample"; exit 1; }
 TOKEN=$("$HAZMAP" token create --db "$DB" --role planner --label attack-ground-truth) || { echo "FAIL token create"; exit 1; }
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$HAZMAP" serve --db "$DB" --bind 127.0.0.1 --port "$port" > "$WORK/serve.log" 2>&1 &
-PID=$!
-BASE=http://127.0.0.1:$port
-up=0
-for _ in $(seq 1 100); do curl -fs "$BASE/healthz" > /dev/null 2>&1 && { up=1; break; }; sleep 0.1; done
-[ "$up" = 1 ] || { cat "$WORK/serve.log"; echo "FAIL hazmap serve did not start"; exit 1; }
+hz_serve "$WORK/serve.log" "$WORK/serve.log" --db "$DB" || { echo "FAIL hazmap serve did not start"; exit 1; }
+PID=$HZ_PID
 
 python3 tests/attack/attacks.py "$BASE" "$DB" "$TOKEN" "${ATTACK_REPORT:-}"
 rc=$?

@@ -13,6 +13,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 HAZMAP=${HAZMAP:-build/hazmap}
+. tests/integration/lib/serve.sh
 [ -x "$HAZMAP" ] || { echo "FAIL - $HAZMAP is not built"; exit 1; }
 for c in gdalinfo gdal_translate unzip; do
   command -v $c > /dev/null || { echo "FAIL - $c is not installed"; exit 1; }
@@ -102,11 +103,9 @@ fi
 
 # ---- 3. the server: f=zip for a planner and for the public
 TOKEN=$("$HAZMAP" token create --db "$TMP/s.sqlite" --role planner | tail -1 | tr -d '[:space:]')
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$HAZMAP" serve --db "$TMP/s.sqlite" --bind 127.0.0.1 --port "$PORT" > "$TMP/serve.log" 2>&1 &
-PID=$!
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" > /dev/null 2>&1 && break; sleep 0.1; done
-B=http://127.0.0.1:$PORT
+hz_serve "$TMP/serve.log" "$TMP/serve.log" --db "$TMP/s.sqlite" || { echo "FAIL - hazmap serve did not start"; exit 1; }
+PID=$HZ_PID
+B=$BASE
 curl -fsS -H "Authorization: Bearer $TOKEN" -o "$TMP/maplegend.json" "$B/tiles/density/legend.json" || bad "GET /tiles/density/legend.json"
 for who in planner public; do
   A=()

@@ -14,6 +14,7 @@
 # Env: HAZMAP (the binary, default build/hazmap), BUILD (build dir with gensample, default build).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/integration/lib/serve.sh
 HAZMAP=${HAZMAP:-build/hazmap}
 BUILD=${BUILD:-build}
 TMP=$(mktemp -d /tmp/hazmap_emerging_$$.XXXX)
@@ -133,11 +134,8 @@ usage_error "--step fortnight" "step" --step fortnight
 # Over HTTP: the planners' collection and cube download give the CLI's cells; the public is
 # refused the download and a one-year view.
 TOKEN=$("$HAZMAP" token create --db "$DB" --role planner | tail -1 | tr -d '[:space:]')
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$HAZMAP" serve --db "$DB" --bind 127.0.0.1 --port "$PORT" > "$TMP/serve.out" 2> "$TMP/serve.err" &
-PID=$!
-for _ in $(seq 1 100); do grep -q listening "$TMP/serve.out" 2>/dev/null && break; sleep 0.1; done
-BASE=http://127.0.0.1:$PORT
+hz_serve "$TMP/serve.out" "$TMP/serve.err" --db "$DB" || { echo "FAIL hazmap serve did not start"; exit 1; }
+PID=$HZ_PID
 code=$(curl -s -o "$TMP/http.gpkg" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$BASE/api/emerging.gpkg")
 got=$(ogrinfo -ro -so "$TMP/http.gpkg" emerging_bins 2>/dev/null | sed -n 's/^Feature Count: //p')
 if [ "$code" = 200 ] && [ -n "$got" ] && [ "$got" = "$want" ]; then

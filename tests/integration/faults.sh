@@ -16,6 +16,7 @@
 # Env: HAZMAP (binary, default build/hazmap), BUILD. One line per check; exit 1 on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/integration/lib/serve.sh
 HAZMAP=${HAZMAP:-build/hazmap}
 BUILD=${BUILD:-build}
 WORK=$(mktemp -d /tmp/hazmap-faults-test.$$.XXXX)
@@ -102,13 +103,10 @@ else
   done
 
   # ---- the server ----
-  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  BASE=http://127.0.0.1:$PORT
   mkdir -p "$WORK/cache"
-  "$HAZMAP" serve --db "$DB" --bind 127.0.0.1 --port "$PORT" --cache-dir "$WORK/cache" \
-    > "$WORK/out.log" 2> "$WORK/access.log" &
-  PID=$!
-  for _ in $(seq 1 100); do curl -s -o /dev/null "$BASE/" && break; sleep 0.2; done
+  hz_serve "$WORK/out.log" "$WORK/access.log" --db "$DB" --cache-dir "$WORK/cache" ||
+    bad "the server on the small disk did not start"
+  PID=$HZ_PID
   AUTH=(-H "Authorization: Bearer $TOKEN")
   python3 - > "$WORK/post.json" <<'EOF'
 import json

@@ -12,6 +12,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 HAZMAP=${HAZMAP:-build/hazmap}
+. tests/integration/lib/serve.sh
 [ -x "$HAZMAP" ] || { echo "FAIL - $HAZMAP is not built"; exit 1; }
 command -v ogr2ogr > /dev/null || { echo "FAIL - ogr2ogr is not installed (gdal-bin)"; exit 1; }
 TMP=$(mktemp -d "/tmp/hazmap-gisclients-$$-XXXXXX")
@@ -27,19 +28,10 @@ bad() { FAILS=$((FAILS + 1)); echo "FAIL $*"; }
 
 tools/load-sample.sh "$HAZMAP" "$TMP/sample.sqlite" > "$TMP/load.log" 2>&1 || { cat "$TMP/load.log"; echo "FAIL - sample database"; exit 1; }
 TOKEN=$("$HAZMAP" token create --db "$TMP/sample.sqlite" --role planner | tail -1 | tr -d '[:space:]')
-for _ in 1 2 3; do
-  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-  "$HAZMAP" serve --db "$TMP/sample.sqlite" --bind 127.0.0.1 --port "$PORT" > "$TMP/server.log" 2>&1 &
-  PID=$!
-  for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$PORT/healthz" > /dev/null 2>&1 && break 2
-    kill -0 "$PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=
-done
-[ -n "$PID" ] || { tail -20 "$TMP/server.log"; echo "FAIL - hazmap serve did not start"; exit 1; }
-B=http://127.0.0.1:$PORT
+hz_serve "$TMP/server.log" "$TMP/server.log" --db "$TMP/sample.sqlite" ||
+  { echo "FAIL - hazmap serve did not start"; exit 1; }
+PID=$HZ_PID
+B=$BASE
 AUTH=(--config GDAL_HTTP_HEADERS "Authorization: Bearer $TOKEN")
 want() { [ -z "${GISCLIENTS_ONLY:-}" ] || [[ " $GISCLIENTS_ONLY " == *" $1 "* ]]; }
 computations() { curl -fsS "$B/metrics" | sed -n "s/^hazmap_analysis_computations_total{analysis=\"$1\"} //p"; }

@@ -10,6 +10,7 @@
 # count must equal the CSV's. The old filter words, kept as aliases, must give the same counts too.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/integration/lib/serve.sh
 HAZMAP=${HAZMAP:-build/hazmap}
 tmp=$(mktemp -d /tmp/hazmap-groups-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -39,12 +40,10 @@ for g, f in old.items():
     print(g, sum(1 for r in rows if f(r)))
 PY
 # the page's groups: /api/config's working groups, name and filter as command-line options
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$HAZMAP" serve --db "$tmp/s.sqlite" --bind 127.0.0.1 --port "$PORT" > "$tmp/serve.out" 2>&1 &
-PID=$!
+hz_serve "$tmp/serve.out" "$tmp/serve.out" --db "$tmp/s.sqlite" || { echo "FAIL hazmap serve did not start"; exit 1; }
+PID=$HZ_PID
 trap 'kill "$PID" 2>/dev/null; rm -rf "$tmp"' EXIT
-for _ in $(seq 1 100); do grep -q listening "$tmp/serve.out" 2>/dev/null && break; sleep 0.1; done
-curl -sf "http://127.0.0.1:$PORT/api/config" > "$tmp/config.json" || { echo "FAIL reading /api/config"; exit 1; }
+curl -sf "$BASE/api/config" > "$tmp/config.json" || { echo "FAIL reading /api/config"; exit 1; }
 python3 - "$tmp/config.json" > "$tmp/groups" <<'PY' || { echo "FAIL parsing /api/config's groups"; exit 1; }
 import json, sys, urllib.parse
 for g in json.load(open(sys.argv[1]))["groups"]:

@@ -12,6 +12,7 @@
 #    that text, never as markup (no <script> element in any page).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/integration/lib/serve.sh
 HAZMAP=${HAZMAP:-build/hazmap}
 [ -x "$HAZMAP" ] || { echo "FAIL - $HAZMAP is not built"; exit 1; }
 WORK=$(mktemp -d /tmp/hazmap-html-test.$$.XXXX)
@@ -27,11 +28,9 @@ bad() { FAILS=$((FAILS + 1)); echo "FAIL $*"; }
 DB=$WORK/t.sqlite
 "$HAZMAP" import-areas --db "$DB" tests/data/chengdu-datav-geojson/510104.json --srs gcj02 > /dev/null
 TOKEN=$("$HAZMAP" token create --db "$DB" --role planner | tail -1 | tr -d '[:space:]')
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$HAZMAP" serve --db "$DB" --bind 127.0.0.1 --port "$PORT" > "$WORK/serve.log" 2>&1 &
-PID=$!
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" > /dev/null 2>&1 && break; sleep 0.1; done
-B=http://127.0.0.1:$PORT
+hz_serve "$WORK/serve.log" "$WORK/serve.log" --db "$DB" || { echo "FAIL hazmap serve did not start"; exit 1; }
+PID=$HZ_PID
+B=$BASE
 A=(-H "Authorization: Bearer $TOKEN")
 
 # the hostile incident: markup, both quotes and an ampersand in its description

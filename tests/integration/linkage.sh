@@ -6,6 +6,7 @@
 # decisions and writes nothing. Env: HAZMAP (binary, default build/hazmap). Exit 1 on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/integration/lib/serve.sh
 HAZMAP=${HAZMAP:-build/hazmap}
 WORK=$(mktemp -d /tmp/hazmap-linkage-test.$$.XXXX)
 PID=
@@ -42,11 +43,8 @@ check "--window-h must be a number" test "$("$HAZMAP" link --db "$DB" --window-h
 
 TOKEN=$("$HAZMAP" token create --db "$DB" --role planner --label t) || { echo "FAIL token"; exit 1; }
 EDITOR=$("$HAZMAP" token create --db "$DB" --role editor --label e)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-BASE=http://127.0.0.1:$PORT
-"$HAZMAP" serve --db "$DB" --bind 127.0.0.1 --port "$PORT" > "$WORK/out.log" 2> "$WORK/access.log" &
-PID=$!
-for _ in $(seq 1 100); do grep -q listening "$WORK/out.log" 2>/dev/null && break; sleep 0.1; done
+hz_serve "$WORK/out.log" "$WORK/access.log" --db "$DB" || { echo "FAIL server did not start"; exit 1; }
+PID=$HZ_PID
 P=(-H "Authorization: Bearer $TOKEN")
 E=(-H "Authorization: Bearer $EDITOR")
 J=(-H 'Content-Type: application/json')

@@ -18,6 +18,7 @@
 # Env: HAZMAP (binary, default build/hazmap). One line per check; exit 1 on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/integration/lib/serve.sh
 HAZMAP=$(realpath "${HAZMAP:-build/hazmap}")
 NGINX=$(command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; })
 if [ -z "$NGINX" ] && [ "$(id -u)" = 0 ]; then
@@ -53,8 +54,10 @@ tools/load-sample.sh "$HAZMAP" "$DB" > "$WORK/load.log" 2>&1 ||
   { echo "FAIL cannot load the sample: $(tail -1 "$WORK/load.log")"; exit 1; }
 PLANNER=$("$HAZMAP" token create --db "$DB" --role planner --label nginx)
 EDITOR=$("$HAZMAP" token create --db "$DB" --role editor --label nginx-editor)
+# nginx's two ports (its configuration and the replicas' base_url name them before it starts);
+# the replicas' own are chosen by the kernel (hz_serve)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-APORT=$(free_port) BPORT=$(free_port) NPORT=$(free_port) TPORT=$(free_port)
+NPORT=$(free_port) TPORT=$(free_port)
 N=http://127.0.0.1:$NPORT
 
 # ---- the pre-rendered tiles, by deploy/render-tiles.sh (zooms 12-13 keep it short) ----
@@ -74,18 +77,14 @@ chmod -R o+rX "$WORK"/tiles.*
 sed "s#^base_url = .*#base_url = $N#" deploy/hazmap.conf > "$WORK/hazmap.conf"
 printf 'cache_mb = 32\nprerender_max_zoom = 0\n' >> "$WORK/hazmap.conf"
 check "deploy/hazmap.conf: base_url substituted" grep -q "^base_url = $N\$" "$WORK/hazmap.conf"
-start() {
+start() { # start NAME: a replica (hz_serve); sets NAMEPID and NAMEPORT
   mkdir -p "$WORK/cache-$1"
-  "$HAZMAP" serve --db "$DB" --bind 127.0.0.1 --port "$2" --config "$WORK/hazmap.conf" \
-    --cache-dir "$WORK/cache-$1" > "$WORK/out-$1.log" 2>> "$WORK/err-$1.log" &
-  eval "${1}PID=$!"
+  hz_serve "$WORK/out-$1.log" "$WORK/err-$1.log" --db "$DB" --config "$WORK/hazmap.conf" \
+    --cache-dir "$WORK/cache-$1"
+  eval "${1}PID=\$HZ_PID ${1}PORT=\$PORT"
 }
-start A "$APORT"
-start B "$BPORT"
-for _ in $(seq 1 200); do
-  grep -q listening "$WORK/out-A.log" 2>/dev/null && grep -q listening "$WORK/out-B.log" 2>/dev/null && break
-  sleep 0.1
-done
+start A
+start B
 check "both replicas listening" grep -q listening "$WORK/out-A.log" "$WORK/out-B.log"
 
 # ---- nginx with deploy/nginx/'s files ----

@@ -6,6 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 HAZMAP=${HAZMAP:-build/hazmap}
+. tests/integration/lib/serve.sh
 WORK=$(mktemp -d /tmp/hazmap-openapi-test.$$.XXXX)
 PID=
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; rm -rf "$WORK"; }
@@ -17,11 +18,9 @@ NM=web/node_modules
 [ -d "$NM/@apidevtools/swagger-parser" ] && [ -x "$NM/.bin/redocly" ] || { echo "FAIL the validators are not installed (make web-deps)"; exit 1; }
 DB=$WORK/t.sqlite
 "$HAZMAP" import-areas --db "$DB" tests/data/chengdu-datav-geojson/510104.json --srs gcj02 > /dev/null
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$HAZMAP" serve --db "$DB" --bind 127.0.0.1 --port "$port" > "$WORK/serve.log" 2>&1 &
-PID=$!
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" > /dev/null 2>&1 && break; sleep 0.1; done
-if curl -fs -o "$WORK/api.json" "http://127.0.0.1:$port/api"; then ok "GET /api"; else bad "GET /api"; fi
+hz_serve "$WORK/serve.log" "$WORK/serve.log" --db "$DB" || { echo "FAIL server did not start"; exit 1; }
+PID=$HZ_PID
+if curl -fs -o "$WORK/api.json" "$BASE/api"; then ok "GET /api"; else bad "GET /api"; fi
 cat > "$WORK/sp.mjs" <<'JS'
 import SwaggerParser from '@apidevtools/swagger-parser';
 const api = await SwaggerParser.validate(process.argv[2]);

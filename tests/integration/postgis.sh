@@ -14,6 +14,7 @@
 # Env: HAZMAP (binary, default build/hazmap), BUILD (the build directory of check_hazmap).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/integration/lib/serve.sh
 ROOT=$(pwd)
 HAZMAP=$(realpath "${HAZMAP:-build/hazmap}")
 BUILD=$(realpath "${BUILD:-build}")
@@ -121,25 +122,14 @@ fi
 PL_SQ=$("$HAZMAP" token create --db "$SQ" --role planner | tail -1 | tr -d '[:space:]')
 PL_PG=$("$HAZMAP" token create --db "$PGDB" --role planner | tail -1 | tr -d '[:space:]')
 ED_PG=$("$HAZMAP" token create --db "$PGDB" --role editor | tail -1 | tr -d '[:space:]')
-start() { # DB LOG -> sets PORT
-  local db=$1 log=$2
-  for _ in 1 2 3; do
-    PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-    "$HAZMAP" serve --db "$db" --bind 127.0.0.1 --port "$PORT" > "$log" 2>&1 &
-    local pid=$!
-    for _ in $(seq 1 200); do
-      if curl -fsS "http://127.0.0.1:$PORT/healthz" > /dev/null 2>&1; then PIDS+=("$pid"); return 0; fi
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-  done
-  return 1
+start() { # DB LOG -> sets PORT and BASE (hz_serve, which prints the log on failure)
+  hz_serve "$2" "$2" --db "$1" || return 1
+  PIDS+=("$HZ_PID")
 }
-start "$SQ" "$TMP/serve-sq.log" || { tail -5 "$TMP/serve-sq.log"; echo "FAIL - serve on SpatiaLite"; exit 1; }
-BSQ=http://127.0.0.1:$PORT
-start "$PGDB" "$TMP/serve-pg.log" || { tail -5 "$TMP/serve-pg.log"; echo "FAIL - serve on PostGIS"; exit 1; }
-BPG=http://127.0.0.1:$PORT
+start "$SQ" "$TMP/serve-sq.log" || { echo "FAIL - serve on SpatiaLite"; exit 1; }
+BSQ=$BASE
+start "$PGDB" "$TMP/serve-pg.log" || { echo "FAIL - serve on PostGIS"; exit 1; }
+BPG=$BASE
 n=0
 for path in "/api/stats?by=area" "/api/stats?by=mechanism,age_group,sex" \
   "/collections/areas/items?limit=100" "/collections/incidents/items?limit=50&offset=50" \

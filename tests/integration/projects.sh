@@ -11,6 +11,7 @@
 # reference queries then through psql. Exit 1 on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/integration/lib/serve.sh
 HAZMAP=${HAZMAP:-build/hazmap}
 WORK=$(mktemp -d /tmp/hazmap-projects-test.$$.XXXX)
 PID=
@@ -36,11 +37,8 @@ q() {
   { echo "FAIL import-areas"; exit 1; }
 PLANNER=$("$HAZMAP" token create --db "$DB" --role planner --label alice) || { echo "FAIL token"; exit 1; }
 EDITOR=$("$HAZMAP" token create --db "$DB" --role editor --label bob)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-BASE=http://127.0.0.1:$PORT
-"$HAZMAP" serve --db "$DB" --bind 127.0.0.1 --port "$PORT" > "$WORK/out.log" 2> "$WORK/access.log" &
-PID=$!
-for _ in $(seq 1 100); do curl -fs "$BASE/healthz" > /dev/null 2>&1 && break; sleep 0.1; done
+hz_serve "$WORK/out.log" "$WORK/access.log" --db "$DB" || { echo "FAIL server did not start"; exit 1; }
+PID=$HZ_PID
 P=(-H "Authorization: Bearer $PLANNER")
 E=(-H "Authorization: Bearer $EDITOR")
 J=(-H 'Content-Type: application/json')

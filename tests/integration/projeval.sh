@@ -13,6 +13,7 @@
 # Env: HAZMAP (the binary, default build/hazmap), BUILD (build dir with gensample, default build).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/integration/lib/serve.sh
 HAZMAP=${HAZMAP:-build/hazmap}
 BUILD=${BUILD:-build}
 TMP=$(mktemp -d /tmp/hazmap_projeval_$$.XXXX)
@@ -153,12 +154,9 @@ P3=$("$HAZMAP" project add --db "$DB" --json "$TMP/P3.json" 2> /dev/null |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 P1=$(cat "$TMP/P1.id")
 PLANNER=$("$HAZMAP" token create --db "$DB" --role planner --label projeval)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$HAZMAP" serve --db "$DB" --bind 127.0.0.1 --port "$PORT" > "$TMP/serve.log" 2> "$TMP/access.log" &
-SPID=$!
+hz_serve "$TMP/serve.log" "$TMP/access.log" --db "$DB" || { echo "FAIL hazmap serve did not start"; exit 1; }
+SPID=$HZ_PID
 trap 'kill $SPID 2>/dev/null; wait $SPID 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
-BASE=http://127.0.0.1:$PORT
-for _ in $(seq 1 100); do curl -fs "$BASE/healthz" > /dev/null 2>&1 && break; sleep 0.1; done
 curl -s -H "Authorization: Bearer $PLANNER" "$BASE/api/projects/$P1/evaluation" > "$TMP/P1.http.json"
 if python3 - "$TMP/P1.byid.json" "$TMP/P1.http.json" <<'PY'
 import json, sys

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 HAZMAP=${HAZMAP:-build/hazmap}
 BUILD=${BUILD:-build}
+. tests/integration/lib/serve.sh
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 [ -x "$HAZMAP" ] || { echo "FAIL - $HAZMAP is not built"; exit 1; }
@@ -30,19 +31,9 @@ echo "ok   - sample database loaded"
 TOKEN=$("$HAZMAP" token create --db "$DB" --role planner | tail -1 | tr -d '[:space:]')
 [ -n "$TOKEN" ] && echo "ok   - planner token created" || { echo "FAIL - token create"; exit 1; }
 
-# A free loopback port (bind port 0, read what the kernel chose), retried on the tiny race.
-for _ in 1 2 3; do
-  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-  "$HAZMAP" serve --db "$DB" --bind 127.0.0.1 --port "$PORT" --web web > "$TMP/server.log" 2>&1 &
-  PID=$!
-  for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$PORT/healthz" > /dev/null 2>&1 && break 2
-    kill -0 "$PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=
-done
-[ -n "$PID" ] || { tail -20 "$TMP/server.log"; echo "FAIL - hazmap serve did not start"; exit 1; }
+hz_serve "$TMP/server.log" "$TMP/server.log" --db "$DB" --web web ||
+  { echo "FAIL - hazmap serve did not start"; exit 1; }
+PID=$HZ_PID
 echo "ok   - hazmap serve on 127.0.0.1:$PORT"
 
 mkdir -p "$BUILD/screenshots"

@@ -12,6 +12,7 @@
 # Env: HAZMAP (binary, default build/hazmap). One line per check; exit 1 on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/integration/lib/serve.sh
 HAZMAP=${HAZMAP:-build/hazmap}
 WORK=$(mktemp -d /tmp/hazmap-public-test.$$.XXXX)
 PIDS=()
@@ -25,15 +26,12 @@ ok() { echo "ok   $*"; }
 bad() { FAILS=$((FAILS + 1)); echo "FAIL $*"; }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
 
-# start DB: starts a server on a free port, sets BASE.
+# start DB: starts a server (hz_serve), sets BASE; its log is $WORK/serve-N.log, N counting the starts.
+NSTART=0
 start() {
-  local port
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  "$HAZMAP" serve --db "$1" --bind 127.0.0.1 --port "$port" > "$WORK/serve-$port.log" 2>&1 &
-  PIDS+=($!)
-  BASE=http://127.0.0.1:$port
-  for _ in $(seq 1 100); do curl -fs "$BASE/healthz" > /dev/null 2>&1 && return 0; sleep 0.1; done
-  return 1
+  NSTART=$((NSTART + 1))
+  hz_serve "$WORK/serve-$NSTART.log" "$WORK/serve-$NSTART.log" --db "$1" || return 1
+  PIDS+=("$HZ_PID")
 }
 get() { local u=$1; shift; curl -s -o "$WORK/body" -w '%{http_code}' "$@" "$BASE$u"; }
 jcheck() { python3 -c "import json,sys; d=json.load(open('$WORK/body')); sys.exit(0 if ($1) else 1)"; }
@@ -186,13 +184,9 @@ check "a second POST of an incident 201" test "$s" = 201
 echo "publish_every_h = 24" > "$WORK/sched.conf"
 for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; PIDS=()
 start_conf() {
-  local port
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  "$HAZMAP" serve --db "$DB" --config "$WORK/sched.conf" --bind 127.0.0.1 --port "$port" > "$WORK/sched-$port.log" 2>&1 &
-  PIDS+=($!)
-  BASE=http://127.0.0.1:$port
-  for _ in $(seq 1 100); do curl -fs "$BASE/healthz" > /dev/null 2>&1 && return 0; sleep 0.1; done
-  return 1
+  NSTART=$((NSTART + 1))
+  hz_serve "$WORK/sched-$NSTART.log" "$WORK/sched-$NSTART.log" --db "$DB" --config "$WORK/sched.conf" || return 1
+  PIDS+=("$HZ_PID")
 }
 start_conf || bad "hazmap serve with publish_every_h did not start"
 for _ in $(seq 1 50); do [ "$(sqlite3 "$DB" 'SELECT max(id) FROM releases')" = 4 ] && break; sleep 0.1; done

@@ -19,6 +19,7 @@
 # One line per check; exit 1 on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/integration/lib/serve.sh
 HAZMAP=${HAZMAP:-build/hazmap}
 WORK=$(mktemp -d /tmp/hazmap-replicas-test.$$.XXXX)
 APID= BPID=
@@ -48,25 +49,20 @@ q() {
 }
 PLANNER=$("$HAZMAP" token create --db "$DB" --role planner --label replicas)
 EDITOR=$("$HAZMAP" token create --db "$DB" --role editor --label replicas-editor)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-APORT=$(free_port) BPORT=$(free_port)
-A=http://127.0.0.1:$APORT B=http://127.0.0.1:$BPORT
 
 # Replicas behind one address share its base_url (links in the answers name it, not the
 # replica's own port), so the same request gets the same bytes from either.
 printf 'base_url = http://hazmap.test\ncache_mb = 32\n' > "$WORK/hazmap.conf"
-# start NAME PORT: a replica with its own tile cache directory (caches are per replica)
+# start NAME: a replica (hz_serve) with its own tile cache directory (caches are per replica);
+# sets NAMEPID, NAMEPORT and NAME (A or B: the replica's address)
 start() {
   mkdir -p "$WORK/cache-$1"
-  "$HAZMAP" serve --db "$DB" --bind 127.0.0.1 --port "$2" --config "$WORK/hazmap.conf" \
-    --cache-dir "$WORK/cache-$1" \
-    > "$WORK/out-$1.log" 2>> "$WORK/err-$1.log" &
-  local pid=$!
-  for _ in $(seq 1 200); do grep -q listening "$WORK/out-$1.log" 2>/dev/null && break; sleep 0.1; done
-  eval "${1}PID=$pid"
+  hz_serve "$WORK/out-$1.log" "$WORK/err-$1.log" --db "$DB" --config "$WORK/hazmap.conf" \
+    --cache-dir "$WORK/cache-$1"
+  eval "${1}PID=\$HZ_PID ${1}PORT=\$PORT $1=\$BASE"
 }
-start A "$APORT"
-start B "$BPORT"
+start A
+start B
 check "replica A listening" grep -q "listening on http://127.0.0.1:$APORT/" "$WORK/out-A.log"
 check "replica B listening" grep -q "listening on http://127.0.0.1:$BPORT/" "$WORK/out-B.log"
 
@@ -246,7 +242,7 @@ s=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application
 check "B: accepts a POST after A's kill -9 ($s)" test "$s" = 201
 
 # ---- 4. A restarted converges ----
-start A "$APORT"
+start A
 check "A restarted" grep -q "listening on http://127.0.0.1:$APORT/" "$WORK/out-A.log"
 NOW=$(q 'SELECT count(*) FROM incidents')
 T=$(rq poll "$A" /healthz "$PLANNER" "d['incidents']==$NOW" 1.0)

@@ -19,6 +19,7 @@
 # Env: HAZMAP (binary), BUILD (where the PNGs go; default build); REPORT_DB reuses a loaded sample.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/integration/lib/serve.sh
 HAZMAP=${HAZMAP:-build/hazmap}
 BUILD=${BUILD:-build}
 TMP=$(mktemp -d /tmp/hazmap-report-test.XXXXXX)
@@ -160,11 +161,9 @@ PY
 
 # the server
 TOKEN=$("$HAZMAP" token create --db "$DB" --role planner | tail -1 | tr -d '[:space:]')
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$HAZMAP" serve --db "$DB" --bind 127.0.0.1 --port "$PORT" > "$TMP/serve.out" 2> "$TMP/serve.err" &
-PID=$!
-for _ in $(seq 1 100); do grep -q listening "$TMP/serve.out" 2>/dev/null && break; sleep 0.1; done
-B=http://127.0.0.1:$PORT
+hz_serve "$TMP/serve.out" "$TMP/serve.err" --db "$DB" || { echo "FAIL hazmap serve did not start"; exit 1; }
+PID=$HZ_PID
+B=$BASE
 # (a fresh server loads the roads and warms its renderer on the first report: on a loaded machine
 # that can pass query_timeout_ms, a 422; the second try is the measure)
 for _ in 1 2; do

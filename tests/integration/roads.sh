@@ -13,6 +13,7 @@
 # Env: HAZMAP (binary, default build/hazmap).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tests/integration/lib/serve.sh
 HAZMAP=${HAZMAP:-build/hazmap}
 TMP=$(mktemp -d /tmp/hazmap_roads_$$.XXXX)
 PIDS=()
@@ -33,23 +34,12 @@ TOKEN=$("$HAZMAP" token create --db "$DB" --role planner | tail -1 | tr -d '[:sp
 EMPTY=$TMP/empty.sqlite
 "$HAZMAP" import-areas --db "$EMPTY" data/jinjiang_district.geojson > /dev/null 2>&1 || bad "import-areas into the empty database"
 
-start() { # start DB LOGNAME: sets PORT
-  local db=$1 log=$2
-  for _ in 1 2 3; do
-    PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-    "$HAZMAP" serve --db "$db" --bind 127.0.0.1 --port "$PORT" > "$TMP/$log" 2>&1 &
-    local pid=$!
-    for _ in $(seq 1 100); do
-      curl -fsS "http://127.0.0.1:$PORT/healthz" > /dev/null 2>&1 && { PIDS+=("$pid"); return 0; }
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
-  done
-  tail -20 "$TMP/$log"; return 1
+start() { # start DB LOGNAME: sets PORT and BASE (hz_serve)
+  hz_serve "$TMP/$2" "$TMP/$2" --db "$1" || return 1
+  PIDS+=("$HZ_PID")
 }
 start "$DB" serve.log || { echo "FAIL hazmap serve did not start"; exit 1; }
-B=http://127.0.0.1:$PORT
+B=$BASE
 
 # The tile of lon/lat at zoom z: "z/x/y".
 tile() { python3 -c "
@@ -249,7 +239,7 @@ pla=$(curl -s -H "$AP" "$B/collections" | python3 -c "import json,sys; print(','
 
 # ---- a database without roads
 start "$EMPTY" serve-empty.log || { echo "FAIL hazmap serve (empty) did not start"; exit 1; }
-E=http://127.0.0.1:$PORT
+E=$BASE
 r=$(status "$E/tiles/roads/$T.png")
 n=$(python3 "$TMP/alpha.py" "$TMP/body")
 [ "$r" = "200 image/png" ] && [ "$n" = 0 ] && ok "no roads: a transparent tile" || bad "no roads: $r, $n pixels"

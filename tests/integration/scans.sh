@@ -9,6 +9,7 @@
 # filter moves it.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/integration/lib/serve.sh
 HAZMAP=${HAZMAP:-build/hazmap}
 WORK=$(mktemp -d /tmp/hazmap-scans.$$.XXXX)
 PID=
@@ -20,11 +21,8 @@ trap cleanup EXIT
 DB=$WORK/sample.sqlite
 tools/load-sample.sh "$HAZMAP" "$DB" > "$WORK/load.log" 2>&1 || { cat "$WORK/load.log"; echo "FAIL sample"; exit 1; }
 TOKEN=$("$HAZMAP" token create --db "$DB" --role planner --label scans) || { echo "FAIL token"; exit 1; }
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$HAZMAP" serve --db "$DB" --bind 127.0.0.1 --port "$PORT" --web web > "$WORK/out.log" 2>&1 &
-PID=$!
-for _ in $(seq 1 100); do grep -q listening "$WORK/out.log" 2>/dev/null && break; sleep 0.1; done
-grep -q listening "$WORK/out.log" || { cat "$WORK/out.log"; echo "FAIL server did not start"; exit 1; }
+hz_serve "$WORK/out.log" "$WORK/out.log" --db "$DB" --web web || { echo "FAIL server did not start"; exit 1; }
+PID=$HZ_PID
 
 python3 - "$PORT" "$TOKEN" <<'PY'
 import http.client, sys

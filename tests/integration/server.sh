@@ -9,6 +9,7 @@
 # Env: HAZMAP (binary, default build/hazmap), BUILD. One line per check; exit 1 on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/integration/lib/serve.sh
 HAZMAP=${HAZMAP:-build/hazmap}
 WORK=$(mktemp -d /tmp/hazmap-server-test.$$.XXXX)
 PID=
@@ -40,8 +41,6 @@ check "token create prints 64 hex digits" grep -Eq '^[0-9a-f]{64}$' <<< "$TOKEN"
 check "only the token's SHA-256 is stored" test "$(sqlite3 "$DB" "SELECT count(*) FROM tokens WHERE hash='$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)' AND role='planner'")" = 1
 check "the token itself is not stored" test "$(sqlite3 "$DB" "SELECT count(*) FROM tokens WHERE hash='$TOKEN'")" = 0
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-BASE=http://127.0.0.1:$PORT
 mkdir -p "$WORK/web" "$WORK/cache"
 cp -r web/. "$WORK/web/" 2>/dev/null || true
 [ -f "$WORK/web/index.html" ] || echo '<!doctype html><title>hazmap</title>' > "$WORK/web/index.html"
@@ -55,10 +54,9 @@ min_bandwidth = 300
 cache_mb = 32
 max_body_bytes = 200000
 CONF
-"$HAZMAP" serve --db "$DB" --bind 127.0.0.1 --port "$PORT" --web "$WORK/web" \
-  --config "$WORK/hazmap.conf" --cache-dir "$WORK/cache" > "$WORK/out.log" 2> "$WORK/access.log" &
-PID=$!
-for _ in $(seq 1 100); do grep -q listening "$WORK/out.log" 2>/dev/null && break; sleep 0.1; done
+hz_serve "$WORK/out.log" "$WORK/access.log" --db "$DB" --web "$WORK/web" \
+  --config "$WORK/hazmap.conf" --cache-dir "$WORK/cache" || { echo "FAIL server did not start"; exit 1; }
+PID=$HZ_PID
 check "prints 'listening on' once ready" grep -q "hazmap: listening on http://127.0.0.1:$PORT/" "$WORK/out.log"
 
 AUTH=(-H "Authorization: Bearer $TOKEN")

@@ -13,6 +13,7 @@
 # liked: checks 1 and 2 failed. Env: HAZMAP (binary, default build/hazmap).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+. tests/integration/lib/serve.sh
 HAZMAP=${HAZMAP:-build/hazmap}
 WORK=$(mktemp -d /tmp/hazmap-slowclients.$$.XXXX)
 PID=
@@ -27,7 +28,6 @@ NO_PUBLISH=1 tools/load-sample.sh "$HAZMAP" "$DB" > "$WORK/load.log" 2>&1 ||
   { echo "FAIL load-sample: $(tail -1 "$WORK/load.log")"; exit 1; }
 TOKEN=$("$HAZMAP" token create --db "$DB" --role planner --label slow | tail -1 | tr -d '[:space:]') ||
   { echo "FAIL token create"; exit 1; }
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat > "$WORK/hazmap.conf" <<CONF
 per_ip_connections = 3
 header_deadline_s = 2
@@ -36,11 +36,9 @@ connection_timeout_s = 30
 max_body_bytes = 40000
 body_bytes_per_addr = 50000
 CONF
-"$HAZMAP" serve --db "$DB" --bind 127.0.0.1 --port "$PORT" --config "$WORK/hazmap.conf" \
-  > "$WORK/out.log" 2> "$WORK/access.log" &
-PID=$!
-for _ in $(seq 1 100); do grep -q listening "$WORK/out.log" 2>/dev/null && break; sleep 0.1; done
-grep -q listening "$WORK/out.log" || { echo "FAIL server did not start"; exit 1; }
+hz_serve "$WORK/out.log" "$WORK/access.log" --db "$DB" --config "$WORK/hazmap.conf" ||
+  { echo "FAIL server did not start"; exit 1; }
+PID=$HZ_PID
 
 PORT=$PORT TOKEN=$TOKEN python3 - <<'PY'
 import os, socket, threading, time

@@ -7,6 +7,7 @@
 # emerging-{public,planner,popup}.png (the emerging hot spots layer).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tests/integration/lib/serve.sh
 HAZMAP=${HAZMAP:-build/hazmap}
 BUILD=${BUILD:-build}
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
@@ -34,24 +35,13 @@ echo "ok   - sample database loaded ($(tail -1 "$TMP/load.log"))"
 TOKEN=$("$HAZMAP" token create --db "$DB" --role planner | tail -1 | tr -d '[:space:]')
 [ -n "$TOKEN" ] && echo "ok   - planner token created" || { echo "FAIL - token create"; exit 1; }
 
-# Starts `hazmap serve` on a free loopback port (bind port 0, read what the kernel chose; retried on
-# the tiny race) with extra options "$@"; sets PORT and appends the pid to PIDS.
+# start_server LOG [OPTIONS...]: `hazmap serve --web web` with extra options (hz_serve); sets PORT
+# and appends the pid to PIDS.
 PIDS=()
 start_server() {
   local log=$1; shift
-  for _ in 1 2 3; do
-    PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-    "$HAZMAP" serve --db "$DB" --bind 127.0.0.1 --port "$PORT" --web web "$@" > "$log" 2>&1 &
-    local pid=$!
-    for _ in $(seq 1 100); do
-      curl -fsS "http://127.0.0.1:$PORT/healthz" > /dev/null 2>&1 && { PIDS+=("$pid"); return 0; }
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
-  done
-  tail -20 "$log"
-  return 1
+  hz_serve "$log" "$log" --db "$DB" --web web "$@" || return 1
+  PIDS+=("$HZ_PID")
 }
 
 start_server "$TMP/server.log" || { echo "FAIL - hazmap serve did not start"; exit 1; }
