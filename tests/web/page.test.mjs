@@ -452,6 +452,15 @@ async function waitReady(page) {
   }, null, { timeout: 20000 }).catch(() => {});
 }
 
+// Polls cond (on this side: the requests seen so far) until it holds or ms pass; a loaded CI
+// machine can take seconds to send what an idle one sends at once.
+async function until(cond, ms = 30000) {
+  for (const t0 = Date.now(); Date.now() - t0 < ms; await new Promise((r) => setTimeout(r, 100))) {
+    if (cond()) return true;
+  }
+  return cond();
+}
+
 async function settle(page, ms = 400) {
   await page.waitForLoadState('networkidle', { timeout: 15000 }).catch(() => {});
   await page.waitForTimeout(ms);
@@ -588,6 +597,8 @@ try {
   const wantQ0 = `year=${y2}&injury_group=traffic`;
   // The release's tiles are drawn on first request (seconds each on a busy machine): wait for them.
   await page.waitForFunction((q) => [...document.querySelectorAll('.leaflet-density-pane img.leaflet-tile-loaded')].some((i) => i.src.includes(q)), wantQ0, { timeout: 30000 }).catch(() => {});
+  await until(() => ['/collections/areas/items', '/collections/blackspots/items', '/collections/hotspots/items']
+    .every((c) => w.requests.slice(before).some((r) => r.url().includes(c) && r.url().includes(y2 ? `year=${y2}` : 'injury_group'))));
   await settle(page, 600);
   const after = w.requests.slice(before).map((r) => r.url());
   const wantQ = `year=${y2}&injury_group=traffic`;
@@ -868,6 +879,12 @@ try {
     await page.selectOption('#f-group', 'traffic');
     await page.locator('#f-sev input[value=fatal]').check();
     await page.locator('#f-sev input[value=serious]').check();
+    const reloaded = (u) => /mechanism=traffic/.test(u) && /severity=fatal(,|%2C)serious/.test(u);
+    await until(() => {
+      const urls = w.requests.slice(before).map((r) => r.url()).filter(reloaded);
+      return urls.some(isTile) && urls.some((u) => u.includes('/collections/areas/items')) &&
+        urls.some((u) => u.includes('/collections/blackspots/items'));
+    });
     await settle(page, 600);
     const after = w.requests.slice(before).map((r) => r.url());
     const newTiles = after.filter((u) => isTile(u) && /mechanism=traffic(&|$|_occupant)/.test(u) && /severity=fatal(,|%2C)serious/.test(u));
