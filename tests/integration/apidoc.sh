@@ -30,6 +30,7 @@ EDITOR=$("$HAZMAP" token create --db "$TMP/sample.sqlite" --role editor | tail -
 cat > "$TMP/hazmap.conf" <<'CONF'
 basemap_url = https://tiles.example.invalid/{z}/{x}/{y}.png
 basemap_attribution = example basemap
+query_timeout_ms = 600000
 CONF
 
 hz_serve "$TMP/server.log" "$TMP/server.log" --db "$TMP/sample.sqlite" --config "$TMP/hazmap.conf" ||

@@ -75,7 +75,7 @@ chmod -R o+rX "$WORK"/tiles.*
 
 # ---- two replicas, configured by deploy/hazmap.conf with nginx's URL as base_url ----
 sed "s#^base_url = .*#base_url = $N#" deploy/hazmap.conf > "$WORK/hazmap.conf"
-printf 'cache_mb = 32\nprerender_max_zoom = 0\n' >> "$WORK/hazmap.conf"
+printf 'cache_mb = 32\nprerender_max_zoom = 0\nquery_timeout_ms = 600000\n' >> "$WORK/hazmap.conf"
 check "deploy/hazmap.conf: base_url substituted" grep -q "^base_url = $N\$" "$WORK/hazmap.conf"
 start() { # start NAME: a replica (hz_serve); sets NAMEPID and NAMEPORT
   mkdir -p "$WORK/cache-$1"

@@ -181,7 +181,7 @@ s=$(get /healthz); check "the public sees release 3 at once" jcheck "d['release'
 FEAT2='{"type":"Feature","geometry":{"type":"Point","coordinates":[104.08,30.65]},"properties":{"source_id":"pub-2","mechanism":"fall","time":"2013-06-01T10:00:00+08:00"}}'
 s=$(get /collections/incidents/items -X POST -H 'Content-Type: application/geo+json' -H "Authorization: Bearer $EDITOR" --data "$FEAT2")
 check "a second POST of an incident 201" test "$s" = 201
-echo "publish_every_h = 24" > "$WORK/sched.conf"
+printf 'publish_every_h = 24\nquery_timeout_ms = 600000\n' > "$WORK/sched.conf"
 for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; PIDS=()
 start_conf() {
   NSTART=$((NSTART + 1))

@@ -52,7 +52,7 @@ EDITOR=$("$HAZMAP" token create --db "$DB" --role editor --label replicas-editor
 
 # Replicas behind one address share its base_url (links in the answers name it, not the
 # replica's own port), so the same request gets the same bytes from either.
-printf 'base_url = http://hazmap.test\ncache_mb = 32\n' > "$WORK/hazmap.conf"
+printf 'base_url = http://hazmap.test\ncache_mb = 32\nquery_timeout_ms = 600000\n' > "$WORK/hazmap.conf"
 # start NAME: a replica (hz_serve) with its own tile cache directory (caches are per replica);
 # sets NAMEPID, NAMEPORT and NAME (A or B: the replica's address)
 start() {

@@ -54,6 +54,7 @@ cat > "$TMP/gcj.conf" <<'CONF'
 basemap_url = /tiles/density/{z}/{x}/{y}.png
 basemap_attribution = test basemap (GCJ-02)
 basemap_gcj02 = true
+query_timeout_ms = 600000
 CONF
 GCJ_URL=
 if start_server "$TMP/server-gcj.log" --config "$TMP/gcj.conf"; then

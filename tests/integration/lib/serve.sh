@@ -9,13 +9,25 @@
 # the server prints its "listening on" line, for at most HZ_SERVE_WAIT seconds (60: a loaded CI
 # machine can be slow; a dead server is noticed at once). Sets HZ_PID, PORT and BASE and returns 0;
 # on failure prints the logs' last lines, stops the server and returns 1.
+# Without a --config among the options, the server gets one of its own (OUT.conf) holding only
+# query_timeout_ms = HZ_QUERY_TIMEOUT_MS (600000): the analyses then run to the end on a loaded
+# machine or in the sanitizer build instead of answering 422 after the default 10 s (deadline.sh
+# tests the limit itself, with a configuration of its own).
 HZ_SERVE_WAIT=${HZ_SERVE_WAIT:-60}
+HZ_QUERY_TIMEOUT_MS=${HZ_QUERY_TIMEOUT_MS:-600000}
 
 hz_serve() {
   local out=$1 err=$2 line tries
   shift 2
   HZ_PID= PORT= BASE=
   : > "$out" # here, not in the redirection below: that runs in the child, maybe after the first read
+  case " $* " in
+    *" --config "*) ;;
+    *)
+      printf 'query_timeout_ms = %s\n' "$HZ_QUERY_TIMEOUT_MS" > "$out.conf"
+      set -- "$@" --config "$out.conf"
+      ;;
+  esac
   if [ "$out" = "$err" ]; then
     "$HAZMAP" serve --bind 127.0.0.1 --port 0 "$@" > "$out" 2>&1 &
   else
