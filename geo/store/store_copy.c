@@ -1,5 +1,7 @@
 /* store_copy.c - a whole store into another (store_copy.h), through the public store interface
- * of both (so any pair of backends), and tokens_copy() for the token hashes.
+ * of both (so any pair of backends), and, for the rows that interface can only append through
+ * its normal write paths (projects as stored, their audit log, the import bookkeeping, the token
+ * hashes), projects_put_stored() and rows_copy() (store_rows.c).
  *
  * Invariant: the target's incidents are written in the source's id order into a table that was
  * empty, so the k-th id of the source and the k-th id of the target name the same record; the
@@ -7,6 +9,7 @@
 #include "hazmap/store_copy.h"
 #include "hazmap/store_bulk.h"
 #include "hazmap/store_links.h"
+#include "hazmap/store_projects.h"
 #include "store_pg.h"
 
 #include <stdlib.h>
@@ -451,6 +454,78 @@ static hz_status copy_links(store *from, store *to, const idvec *src, const idve
     return s;
 }
 
+/* ---- the projects registry: projects as stored, their audit rows as they are ---- */
+
+typedef struct proj_copy {
+    store *to;
+    hz_status s;
+    char *err;
+    size_t errlen;
+    int64_t n, max_id;
+} proj_copy;
+
+static int proj_put(void *ud, const hz_project *p)
+{
+    proj_copy *c = ud;
+    c->s = projects_put_stored(c->to, p, c->err, c->errlen);
+    c->n++;
+    if (p->id > c->max_id) c->max_id = p->id;
+    return c->s != HZ_OK;
+}
+
+static int audit_max(void *ud, const store_audit_rec *a)
+{
+    int64_t *m = ud;
+    if (a->project_id > *m) *m = a->project_id;
+    return 0;
+}
+
+static hz_status copy_projects(store *from, store *to, store_copy_summary *sum, char *err,
+                               size_t errlen)
+{
+    proj_copy c = {.to = to, .s = HZ_OK, .err = err, .errlen = errlen};
+    int64_t audit_top = 0;
+    hz_status s = store_begin(to, err, errlen);
+    if (s == HZ_OK) s = store_projects_scan(from, NULL, -1, proj_put, &c, err, errlen);
+    if (s == HZ_OK) s = c.s;
+    if (s == HZ_OK)
+        s = rows_copy(from, to, "project_audit", "id,project_id,at,actor,action,before,after", 7,
+                      "id", &sum->audit, err, errlen);
+    /* a deleted project's id is never handed out again (store_projects.h): the target's next
+     * id is above every id the audit log names, not only the remaining projects' */
+    if (s == HZ_OK)
+        s = store_project_audit_scan(to, 0, 0, -1, audit_max, &audit_top, NULL, err, errlen);
+    if (s == HZ_OK)
+        s = rows_serial_past(to, "projects", audit_top > c.max_id ? audit_top : c.max_id, err,
+                             errlen);
+    if (s == HZ_OK) s = rows_serial_past(to, "project_audit", 0, err, errlen);
+    sum->projects = c.n;
+    if (s == HZ_OK) return store_commit(to, err, errlen);
+    store_rollback(to);
+    return s;
+}
+
+/* ---- rows as they are: import batches and rejects, token hashes ---- */
+
+static hz_status copy_bookkeeping(store *from, store *to, store_copy_summary *sum, char *err,
+                                  size_t errlen)
+{
+    hz_status s = store_begin(to, err, errlen);
+    if (s == HZ_OK)
+        s = rows_copy(from, to, "import_batches", "id,kind,file,started_at,finished_at,summary", 6,
+                      "id", &sum->batches, err, errlen);
+    if (s == HZ_OK)
+        s = rows_copy(from, to, "import_rejects", "batch_id,line,raw,reason", 4,
+                      "batch_id,line,reason", &sum->rejects, err, errlen);
+    if (s == HZ_OK) s = rows_serial_past(to, "import_batches", 0, err, errlen);
+    if (s == HZ_OK)
+        s = rows_copy(from, to, "tokens", "hash,role,created_at,label", 4, "hash", &sum->tokens,
+                      err, errlen);
+    if (s == HZ_OK) return store_commit(to, err, errlen);
+    store_rollback(to);
+    return s;
+}
+
 hz_status store_copy(store *from, store *to, store_copy_summary *sum, char *err, size_t errlen)
 {
     memset(sum, 0, sizeof *sum);
@@ -474,7 +549,8 @@ hz_status store_copy(store *from, store *to, store_copy_summary *sum, char *err,
     if (s == HZ_OK) s = copy_roads(from, to, &sum->road_sources, err, errlen);
     if (s == HZ_OK) s = copy_releases(from, to, &sum->releases, err, errlen);
     if (s == HZ_OK) s = copy_links(from, to, &src, &dst, &sum->links, err, errlen);
-    if (s == HZ_OK) s = tokens_copy(from, to, &sum->tokens, err, errlen);
+    if (s == HZ_OK) s = copy_projects(from, to, sum, err, errlen);
+    if (s == HZ_OK) s = copy_bookkeeping(from, to, sum, err, errlen);
     free(src.v);
     free(dst.v);
     return s;
