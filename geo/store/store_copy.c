@@ -12,6 +12,8 @@
 #include "hazmap/store_projects.h"
 #include "store_pg.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -526,6 +528,76 @@ static hz_status copy_bookkeeping(store *from, store *to, store_copy_summary *su
     return s;
 }
 
+/* ---- each incident's import batch (the ids of the copied batches) ---- */
+
+typedef struct batch_runs {
+    store *to;
+    const idvec *src, *dst;
+    char batch[32];
+    size_t lo, hi; /* the current run: positions in src (and dst) with one batch */
+    int open;
+    char *err;
+    size_t errlen;
+} batch_runs;
+
+static size_t id_pos(const idvec *v, int64_t id)
+{
+    size_t lo = 0, hi = v->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v->v[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < v->n && v->v[lo] == id ? lo : SIZE_MAX;
+}
+
+/* The run's target ids are the images of consecutive source ids, in order (the invariant at
+ * the top): one range. */
+static hz_status runs_flush(batch_runs *r)
+{
+    if (!r->open) return HZ_OK;
+    r->open = 0;
+    char lo[32], hi[32];
+    snprintf(lo, sizeof lo, "%lld", (long long)r->dst->v[r->lo]);
+    snprintf(hi, sizeof hi, "%lld", (long long)r->dst->v[r->hi]);
+    const char *v[3] = {r->batch, lo, hi};
+    return rows_exec(r->to, "UPDATE incidents SET batch_id=?1 WHERE id BETWEEN ?2 AND ?3", 3, v,
+                     r->err, r->errlen);
+}
+
+static hz_status run_add(void *ud, const char *const *v)
+{
+    batch_runs *r = ud;
+    size_t k = id_pos(r->src, strtoll(v[0], NULL, 10));
+    if (k == SIZE_MAX)
+        return hz_fail(HZ_EDB, r->err, r->errlen, "incident %s: not among those copied", v[0]);
+    if (r->open && k == r->hi + 1 && strcmp(v[1], r->batch) == 0) {
+        r->hi = k;
+        return HZ_OK;
+    }
+    hz_status s = runs_flush(r);
+    snprintf(r->batch, sizeof r->batch, "%s", v[1]);
+    r->lo = r->hi = k;
+    r->open = 1;
+    return s;
+}
+
+static hz_status copy_incident_batches(store *from, store *to, const idvec *src, const idvec *dst,
+                                       char *err, size_t errlen)
+{
+    batch_runs r = {.to = to, .src = src, .dst = dst, .err = err, .errlen = errlen};
+    hz_status s = store_begin(to, err, errlen);
+    if (s == HZ_OK)
+        s = rows_scan(from, "SELECT id, batch_id FROM incidents WHERE batch_id IS NOT NULL ORDER BY id",
+                      2, run_add, &r, err, errlen);
+    if (s == HZ_OK) s = runs_flush(&r);
+    if (s == HZ_OK) return store_commit(to, err, errlen);
+    store_rollback(to);
+    return s;
+}
+
 hz_status store_copy(store *from, store *to, store_copy_summary *sum, char *err, size_t errlen)
 {
     memset(sum, 0, sizeof *sum);
@@ -551,6 +623,7 @@ hz_status store_copy(store *from, store *to, store_copy_summary *sum, char *err,
     if (s == HZ_OK) s = copy_links(from, to, &src, &dst, &sum->links, err, errlen);
     if (s == HZ_OK) s = copy_projects(from, to, sum, err, errlen);
     if (s == HZ_OK) s = copy_bookkeeping(from, to, sum, err, errlen);
+    if (s == HZ_OK) s = copy_incident_batches(from, to, &src, &dst, err, errlen);
     free(src.v);
     free(dst.v);
     return s;

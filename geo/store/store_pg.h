@@ -171,6 +171,16 @@ hz_status projects_check_version(const hz_project *p, int64_t id, int64_t versio
 hz_status projects_put_stored(store *st, const hz_project *p, char *err, size_t errlen);
 
 /* ---- store_rows.c: rows copied as stored, between any two backends (store_copy()) ---- */
+/* One row: its ncols column values as text, NULL for SQL NULL; valid during the call. */
+typedef hz_status (*rows_cb)(void *ud, const char *const *v);
+/* Runs the query sql (ncols columns, at most 8) on from and calls cb for each row, stopping at
+ * the first status that is not HZ_OK (returned). */
+hz_status rows_scan(store *from, const char *sql, int ncols, rows_cb cb, void *ud, char *err,
+                    size_t errlen);
+/* Runs one statement on st with the n texts of v (NULL: SQL NULL) as ?1 .. ?n (written so; on
+ * PostgreSQL they become $1 .. $n, and text that is not UTF-8 is cleaned, pg_utf8_clean()). */
+hz_status rows_exec(store *st, const char *sql, int n, const char *const *v, char *err,
+                    size_t errlen);
 /* Inside the open write transaction of to: every row of table in from (ordered by order), its
  * columns cols (ncols of them, at most 8, comma-separated) written to the same table of to as
  * text (NULL stays NULL; the target's column types parse the text), so ids, times and authors

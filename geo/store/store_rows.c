@@ -18,112 +18,113 @@
 
 enum { ROWS_MAXCOLS = 8 };
 
-/* Where the rows go: a prepared INSERT on SQLite, a parameterised one on PostgreSQL. */
-typedef struct sink {
-    store *to;
-    const char *table;
-    int ncols;
-    sqlite3_stmt *ins; /* SQLite target; owned */
-    char sql[512];     /* the INSERT */
-    int64_t n;
-} sink;
-
-static hz_status sink_open(sink *k, const char *cols, char *err, size_t errlen)
+hz_status rows_exec(store *st, const char *sql, int n, const char *const *v, char *err,
+                    size_t errlen)
 {
-    int at = snprintf(k->sql, sizeof k->sql, "INSERT INTO %s(%s) VALUES(", k->table, cols);
-    for (int i = 0; i < k->ncols; i++)
-        at += snprintf(k->sql + at, sizeof k->sql - (size_t)at, store_pg(k->to) ? "%s$%d" : "%s?%d",
-                       i ? "," : "", i + 1);
-    snprintf(k->sql + at, sizeof k->sql - (size_t)at, ")");
-    if (store_pg(k->to)) return HZ_OK;
-    sqlite3 *db = store_sqlite(k->to);
-    if (sqlite3_prepare_v2(db, k->sql, -1, &k->ins, NULL) == SQLITE_OK) return HZ_OK;
-    return hz_fail(store_sqlite_status(db), err, errlen, "%s: copying %s: %s",
-                   store_path(k->to), k->table, store_sqlite_errmsg(db));
-}
-
-static hz_status sink_put(sink *k, const char *const *v, char *err, size_t errlen)
-{
-    k->n++;
-    if (store_pg(k->to)) {
-        /* SQLite may hold text that is not UTF-8 (a rejected row's raw bytes): PostgreSQL keeps
-         * it as its import would have, the bad bytes as '?' (pg_reject_add()) */
+    assert(n >= 0 && n <= ROWS_MAXCOLS && strlen(sql) < 512);
+    if (store_pg(st)) {
+        /* ?N is $N; SQLite may hold text that is not UTF-8 (a rejected row's raw bytes):
+         * PostgreSQL keeps it as its import would have, the bad bytes as '?' (pg_reject_add()) */
+        char q[512];
+        for (size_t i = 0; i <= strlen(sql); i++)
+            q[i] = sql[i] == '?' ? '$' : sql[i];
         char *clean[ROWS_MAXCOLS] = {0};
         const char *cv[ROWS_MAXCOLS];
         hz_status res = HZ_OK;
-        for (int i = 0; i < k->ncols; i++) {
+        for (int i = 0; i < n; i++) {
             cv[i] = v[i] ? (clean[i] = pg_utf8_clean(v[i])) : NULL;
             if (v[i] && !clean[i]) res = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
         }
-        PGresult *r = res == HZ_OK ? pg_query(store_pg(k->to), k->sql, k->ncols, cv, err, errlen,
-                                              "copying rows")
+        PGresult *r = res == HZ_OK ? pg_query(store_pg(st), q, n, cv, err, errlen, "copying rows")
                                    : NULL;
-        if (res == HZ_OK && !r) res = pg_last_status(store_pg(k->to));
+        if (res == HZ_OK && !r) res = pg_last_status(store_pg(st));
         PQclear(r);
-        for (int i = 0; i < k->ncols; i++)
+        for (int i = 0; i < n; i++)
             free(clean[i]);
         return res;
     }
-    for (int i = 0; i < k->ncols; i++)
-        sqlite3_bind_text(k->ins, i + 1, v[i], -1, SQLITE_STATIC); /* NULL binds NULL */
-    int rc = sqlite3_step(k->ins);
-    sqlite3_reset(k->ins);
-    sqlite3_clear_bindings(k->ins);
+    sqlite3 *db = store_sqlite(st);
+    sqlite3_stmt *s;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+    for (int i = 0; rc == SQLITE_OK && i < n; i++)
+        sqlite3_bind_text(s, i + 1, v[i], -1, SQLITE_STATIC); /* NULL binds NULL */
+    if (rc == SQLITE_OK) rc = sqlite3_step(s);
+    sqlite3_finalize(s);
     if (rc == SQLITE_DONE) return HZ_OK;
-    sqlite3 *db = store_sqlite(k->to);
-    return hz_fail(store_sqlite_status(db), err, errlen, "%s: copying %s: %s", store_path(k->to),
-                   k->table, store_sqlite_errmsg(db));
+    return hz_fail(store_sqlite_status(db), err, errlen, "%s: copying rows: %s", store_path(st),
+                   store_sqlite_errmsg(db));
 }
 
-static hz_status from_sqlite(store *from, const char *sql, sink *k, char *err, size_t errlen)
+static hz_status scan_sqlite(store *from, const char *sql, int ncols, rows_cb cb, void *ud,
+                             char *err, size_t errlen)
 {
     sqlite3 *db = store_sqlite(from);
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-        return hz_fail(store_sqlite_status(db), err, errlen, "%s: reading %s: %s",
-                       store_path(from), k->table, store_sqlite_errmsg(db));
+        return hz_fail(store_sqlite_status(db), err, errlen, "%s: reading rows to copy: %s",
+                       store_path(from), store_sqlite_errmsg(db));
     hz_status res = HZ_OK;
-    int rc;
+    int rc = SQLITE_DONE;
     while (res == HZ_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         const char *v[ROWS_MAXCOLS];
-        for (int i = 0; i < k->ncols; i++)
+        for (int i = 0; i < ncols; i++)
             v[i] = (const char *)sqlite3_column_text(s, i);
-        res = sink_put(k, v, err, errlen);
+        res = cb(ud, v);
     }
     if (res == HZ_OK && rc != SQLITE_DONE)
-        res = hz_fail(store_sqlite_status(db), err, errlen, "%s: reading %s: %s",
-                      store_path(from), k->table, store_sqlite_errmsg(db));
+        res = hz_fail(store_sqlite_status(db), err, errlen, "%s: reading rows to copy: %s",
+                      store_path(from), store_sqlite_errmsg(db));
     sqlite3_finalize(s);
     return res;
 }
 
-static hz_status from_pg(store *from, const char *sql, sink *k, char *err, size_t errlen)
+hz_status rows_scan(store *from, const char *sql, int ncols, rows_cb cb, void *ud, char *err,
+                    size_t errlen)
 {
+    assert(ncols > 0 && ncols <= ROWS_MAXCOLS);
+    if (!store_pg(from)) return scan_sqlite(from, sql, ncols, cb, ud, err, errlen);
     PGresult *r = pg_query(store_pg(from), sql, 0, NULL, err, errlen, "reading rows to copy");
     if (!r) return pg_last_status(store_pg(from));
     hz_status res = HZ_OK;
     for (int row = 0; res == HZ_OK && row < PQntuples(r); row++) {
         const char *v[ROWS_MAXCOLS];
-        for (int i = 0; i < k->ncols; i++)
+        for (int i = 0; i < ncols; i++)
             v[i] = PQgetisnull(r, row, i) ? NULL : PQgetvalue(r, row, i);
-        res = sink_put(k, v, err, errlen);
+        res = cb(ud, v);
     }
     PQclear(r);
     return res;
+}
+
+/* rows_copy()'s sink: one INSERT per row into the target. */
+typedef struct sink {
+    store *to;
+    int ncols;
+    char sql[512];
+    int64_t n;
+    char *err;
+    size_t errlen;
+} sink;
+
+static hz_status sink_put(void *ud, const char *const *v)
+{
+    sink *k = ud;
+    k->n++;
+    return rows_exec(k->to, k->sql, k->ncols, v, k->err, k->errlen);
 }
 
 hz_status rows_copy(store *from, store *to, const char *table, const char *cols, int ncols,
                     const char *order, int64_t *n, char *err, size_t errlen)
 {
     assert(ncols > 0 && ncols <= ROWS_MAXCOLS);
-    sink k = {.to = to, .table = table, .ncols = ncols};
+    sink k = {.to = to, .ncols = ncols, .err = err, .errlen = errlen};
+    int at = snprintf(k.sql, sizeof k.sql, "INSERT INTO %s(%s) VALUES(", table, cols);
+    for (int i = 0; i < ncols; i++)
+        at += snprintf(k.sql + at, sizeof k.sql - (size_t)at, "%s?%d", i ? "," : "", i + 1);
+    snprintf(k.sql + at, sizeof k.sql - (size_t)at, ")");
     char sql[512];
     snprintf(sql, sizeof sql, "SELECT %s FROM %s ORDER BY %s", cols, table, order);
-    hz_status res = sink_open(&k, cols, err, errlen);
-    if (res == HZ_OK)
-        res = store_pg(from) ? from_pg(from, sql, &k, err, errlen)
-                             : from_sqlite(from, sql, &k, err, errlen);
-    sqlite3_finalize(k.ins);
+    hz_status res = rows_scan(from, sql, ncols, sink_put, &k, err, errlen);
     *n = k.n;
     return res;
 }
