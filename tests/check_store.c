@@ -1157,10 +1157,10 @@ static void same_projects(store *a, store *b)
         free(pa.text[i]);
         free(pb.text[i]);
     }
-    ck_assert_int_eq(store_project_audit_scan(a, 0, 0, -1, audit_list_cb, &aa, NULL, err, sizeof err),
-                     HZ_OK);
-    ck_assert_int_eq(store_project_audit_scan(b, 0, 0, -1, audit_list_cb, &ab, NULL, err, sizeof err),
-                     HZ_OK);
+    ck_assert_int_eq(
+        store_project_audit_scan(a, 0, 0, -1, audit_list_cb, &aa, NULL, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(
+        store_project_audit_scan(b, 0, 0, -1, audit_list_cb, &ab, NULL, err, sizeof err), HZ_OK);
     ck_assert_int_eq(aa.n, 6); /* 3 creates, 2 updates, 1 delete */
     ck_assert_int_eq(ab.n, aa.n);
     for (int i = 0; i < aa.n; i++) {
@@ -1178,8 +1178,8 @@ static void next_project_id_fresh(store *st)
     int64_t top = 0, id;
     ck_assert_int_eq(store_project_get(st, 1, &g, err, sizeof err), HZ_OK);
     audit_list al = {0};
-    ck_assert_int_eq(store_project_audit_scan(st, 0, 0, -1, audit_list_cb, &al, NULL, err, sizeof err),
-                     HZ_OK);
+    ck_assert_int_eq(
+        store_project_audit_scan(st, 0, 0, -1, audit_list_cb, &al, NULL, err, sizeof err), HZ_OK);
     for (int i = 0; i < al.n; i++) {
         long long pid = strtoll(strchr(al.text[i], '|') + 1, NULL, 10);
         if (pid > top) top = pid;

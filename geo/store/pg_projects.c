@@ -306,10 +306,11 @@ hz_status pg_project_put_stored(pgstore *pg, const hz_project *p, char *err, siz
     snprintf(idt, sizeof idt, "%" PRId64, p->id);
     snprintf(vt, sizeof vt, "%" PRId64, p->version);
     const char *ext[4] = {idt, vt, p->created_at, p->updated_at};
-    PGresult *r = run_write(pg,
-                            "INSERT INTO projects(" PROJECT_COLS ",id,version,created_at,updated_at)"
-                            " VALUES(" PROJECT_VALUES ",$17,$18,$19,$20)",
-                            p, ext, 4, err, errlen);
+    PGresult *r =
+        run_write(pg,
+                  "INSERT INTO projects(" PROJECT_COLS ",id,version,created_at,updated_at)"
+                  " VALUES(" PROJECT_VALUES ",$17,$18,$19,$20)",
+                  p, ext, 4, err, errlen);
     if (!r) return pg_last_status(pg);
     PQclear(r);
     pg_dirty(pg);

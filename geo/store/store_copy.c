@@ -590,7 +590,8 @@ static hz_status copy_incident_batches(store *from, store *to, const idvec *src,
     batch_runs r = {.to = to, .src = src, .dst = dst, .err = err, .errlen = errlen};
     hz_status s = store_begin(to, err, errlen);
     if (s == HZ_OK)
-        s = rows_scan(from, "SELECT id, batch_id FROM incidents WHERE batch_id IS NOT NULL ORDER BY id",
+        s = rows_scan(from,
+                      "SELECT id, batch_id FROM incidents WHERE batch_id IS NOT NULL ORDER BY id",
                       2, run_add, &r, err, errlen);
     if (s == HZ_OK) s = runs_flush(&r);
     if (s == HZ_OK) return store_commit(to, err, errlen);

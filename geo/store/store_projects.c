@@ -442,12 +442,13 @@ hz_status projects_put_stored(store *st, const hz_project *p, char *err, size_t 
     if (store_pg(st)) return pg_project_put_stored(store_pg(st), p, err, errlen);
     assert(p->id > 0 && p->version >= 1);
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(store_sqlite(st),
-                           "INSERT INTO projects(title,title_en,description,work_group,lead_unit,"
-                           "partners,type,target,areas,sites,geom,buffer_m,start_date,end_date,"
-                           "status,indicators,id,version,created_at,updated_at) VALUES(" PROJECT_VALUES
-                           ",?17,?18,?19,?20)",
-                           -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(
+            store_sqlite(st),
+            "INSERT INTO projects(title,title_en,description,work_group,lead_unit,"
+            "partners,type,target,areas,sites,geom,buffer_m,start_date,end_date,"
+            "status,indicators,id,version,created_at,updated_at) VALUES(" PROJECT_VALUES
+            ",?17,?18,?19,?20)",
+            -1, &s, NULL) != SQLITE_OK)
         return pfail(st, err, errlen, "copying project");
     hz_status res = bind_project(s, p) ? hz_fail(HZ_ENOMEM, err, errlen, "out of memory") : HZ_OK;
     sqlite3_bind_int64(s, 17, p->id);

@@ -35,8 +35,8 @@ hz_status rows_exec(store *st, const char *sql, int n, const char *const *v, cha
             cv[i] = v[i] ? (clean[i] = pg_utf8_clean(v[i])) : NULL;
             if (v[i] && !clean[i]) res = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
         }
-        PGresult *r = res == HZ_OK ? pg_query(store_pg(st), q, n, cv, err, errlen, "copying rows")
-                                   : NULL;
+        PGresult *r =
+            res == HZ_OK ? pg_query(store_pg(st), q, n, cv, err, errlen, "copying rows") : NULL;
         if (res == HZ_OK && !r) res = pg_last_status(store_pg(st));
         PQclear(r);
         for (int i = 0; i < n; i++)
@@ -147,10 +147,11 @@ hz_status rows_serial_past(store *to, const char *table, int64_t next_above, cha
         return HZ_OK;
     }
     sqlite3 *db = store_sqlite(to);
-    snprintf(sql, sizeof sql, "SELECT 1 FROM sqlite_master WHERE name='%s' AND sql LIKE '%%AUTOINCREMENT%%'",
-             table);
+    snprintf(sql, sizeof sql,
+             "SELECT 1 FROM sqlite_master WHERE name='%s' AND sql LIKE '%%AUTOINCREMENT%%'", table);
     sqlite3_stmt *s;
-    int autoinc = sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW;
+    int autoinc =
+        sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW;
     sqlite3_finalize(s);
     if (!autoinc) return HZ_OK;
     /* sqlite_sequence holds the largest id an AUTOINCREMENT table ever handed out */

@@ -113,7 +113,7 @@ TABLES=(areas incidents road_sources road_nodes road_segments releases release_t
 sql_of() { # BACKEND TABLE
   local f7 x g blob
   if [ "$1" = S ]; then
-    f7() { echo "printf('%.7f',$1)"; }; g="hex(AsBinary(geom))"; blob="hex(cells)"
+    f7() { echo "CASE WHEN $1 IS NULL THEN NULL ELSE printf('%.7f',$1) END"; }; g="hex(AsBinary(geom))"; blob="hex(cells)"
   else
     f7() { echo "round($1::numeric,7)"; }; g="upper(encode(ST_AsBinary(geom,'NDR'),'hex'))"; blob="upper(encode(cells,'hex'))"
   fi
@@ -133,7 +133,7 @@ sql_of() { # BACKEND TABLE
     tokens) echo "SELECT hash,role,created_at,label FROM tokens ORDER BY hash" ;;
   esac
 }
-dump_s() { sqlite3 -cmd "SELECT load_extension('mod_spatialite')" "$1" "$(sql_of S "$2")" > "$3"; }
+dump_s() { sqlite3 -cmd '.load mod_spatialite' "$1" "$(sql_of S "$2")" > "$3"; }
 dump_p() { psql -X -At "$1" -c "$(sql_of P "$2")" > "$3"; }
 # compare WHAT: every table of the two dumps named by the prefixes $2 and $3
 compare() {
