@@ -385,7 +385,7 @@ static int link_keep(void *ud, const store_link_rec *l)
     if (c->n == c->cap) {
         size_t nc = c->cap ? c->cap * 2 : 256;
         store_link_rec *v = realloc(c->v, nc * sizeof *v);
-        char **s = realloc(c->strs, 2 * nc * sizeof *s);
+        char **s = realloc(c->strs, 3 * nc * sizeof *s);
         if (v) c->v = v;
         if (s) c->strs = s;
         if (!v || !s) return (c->oom = 1);
@@ -395,8 +395,8 @@ static int link_keep(void *ud, const store_link_rec *l)
     *o = *l;
     o->status = c->strs[c->nstr++] = strdup(l->status);
     o->reviewer = l->reviewer ? (c->strs[c->nstr++] = strdup(l->reviewer)) : NULL;
-    o->at = NULL;
-    if (!o->status || (l->reviewer && !o->reviewer)) c->oom = 1;
+    o->at = l->at ? (c->strs[c->nstr++] = strdup(l->at)) : NULL;
+    if (!o->status || (l->reviewer && !o->reviewer) || (l->at && !o->at)) c->oom = 1;
     return c->oom;
 }
 
@@ -440,6 +440,13 @@ static hz_status copy_links(store *from, store *to, const idvec *src, const idve
         for (size_t k = 0; k < t.n; k++)
             if (t.v[k].a == w[i].a && t.v[k].b == w[i].b) {
                 s = store_link_review(to, t.v[k].id, c.v[i].status, c.v[i].reviewer, err, errlen);
+                /* the review's own time, not the copy's */
+                char idt[32];
+                snprintf(idt, sizeof idt, "%lld", (long long)t.v[k].id);
+                const char *v[2] = {c.v[i].at, idt};
+                if (s == HZ_OK && c.v[i].at)
+                    s = rows_exec(to, "UPDATE record_links SET at=?1 WHERE id=?2", 2, v, err,
+                                  errlen);
                 break;
             }
     }

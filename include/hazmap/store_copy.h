@@ -4,7 +4,7 @@
  * Copied: areas; incidents (every column, in id order, so the target's ids keep their order);
  * road networks per source; public releases (ids, times, metadata and tables as published);
  * record links (ids mapped to the target's incidents; a reviewed link keeps its status and
- * reviewer, its time becomes the copy's); the projects registry (projects with their ids,
+ * reviewer and time); the projects registry (projects with their ids,
  * versions and times; the audit log's rows as they are: ids, times, actors, before and after;
  * the next project id stays above every id the log names); the import bookkeeping (batches with
  * their ids, times and summaries, rejected rows); tokens (their hashes, roles, labels and

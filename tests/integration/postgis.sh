@@ -125,7 +125,7 @@ sql_of() { # BACKEND TABLE
     road_segments) echo "SELECT id,source,source_id,from_node,to_node,name,class,oneway,lanes,$(f7 maxspeed),$(f7 volume),$(f7 length_m),extra,$g FROM road_segments ORDER BY id" ;;
     releases) echo "SELECT id,created_at,data_version,metadata FROM releases ORDER BY id" ;;
     release_tables) echo "SELECT release_id,name,$blob FROM release_tables ORDER BY release_id,name" ;;
-    record_links) echo "SELECT a,b,$(f7 score),status,reviewer FROM record_links ORDER BY a,b" ;;
+    record_links) echo "SELECT a,b,$(f7 score),status,reviewer,at FROM record_links ORDER BY a,b" ;;
     projects) echo "SELECT id,version,title,title_en,description,work_group,lead_unit,partners,type,target,areas,sites,$(f7 buffer_m),start_date,end_date,status,indicators,created_at,updated_at,$g FROM projects ORDER BY id" ;;
     project_audit) echo "SELECT id,project_id,at,actor,action,before,after FROM project_audit ORDER BY id" ;;
     import_batches) echo "SELECT id,kind,file,started_at,finished_at,summary FROM import_batches ORDER BY id" ;;
