@@ -66,7 +66,7 @@ static hz_status scan_sqlite(store *from, const char *sql, int ncols, rows_cb cb
     hz_status res = HZ_OK;
     int rc = SQLITE_DONE;
     while (res == HZ_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *v[ROWS_MAXCOLS];
+        const char *v[ROWS_MAXCOLS] = {0};
         for (int i = 0; i < ncols; i++)
             v[i] = (const char *)sqlite3_column_text(s, i);
         res = cb(ud, v);
@@ -87,7 +87,7 @@ hz_status rows_scan(store *from, const char *sql, int ncols, rows_cb cb, void *u
     if (!r) return pg_last_status(store_pg(from));
     hz_status res = HZ_OK;
     for (int row = 0; res == HZ_OK && row < PQntuples(r); row++) {
-        const char *v[ROWS_MAXCOLS];
+        const char *v[ROWS_MAXCOLS] = {0};
         for (int i = 0; i < ncols; i++)
             v[i] = PQgetisnull(r, row, i) ? NULL : PQgetvalue(r, row, i);
         res = cb(ud, v);
