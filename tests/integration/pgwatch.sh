@@ -8,7 +8,8 @@
 # database's version, read with psql, and the replica's is its /metrics hazmap_data_version.
 #  1. The watcher has its backend, idle (waiting for a notification).
 #  2. It is killed from outside (pg_terminate_backend), then a commit: the replica serves the new
-#     version within DROP_S (0.5 s: the drop is noticed at once, the watcher reconnects and looks).
+#     version within DROP_S (1 s, the replicas' bound of issue 14; about 0.02 s is usual: the drop is
+#     noticed at once, the watcher reconnects and looks).
 #  3. It is killed again while new connections to the database are refused (ALTER DATABASE ...
 #     ALLOW_CONNECTIONS false), and the commit is made then: its notification goes to nobody.
 #     The replica still serves the old version (it cannot know); connections are allowed again
@@ -41,7 +42,7 @@ FAILS=0 CHECKS=0
 ok() { CHECKS=$((CHECKS + 1)); echo "ok   $*"; }
 bad() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "FAIL $*"; }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
-DROP_S=0.5 DOWN_S=2.5
+DROP_S=1.0 DOWN_S=2.5
 
 pgcluster_start || { echo "FAIL - cannot start a PostgreSQL cluster"; exit 1; }
 DB=$HZPG_DB
