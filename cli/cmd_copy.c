@@ -10,10 +10,10 @@
 static const char copy_usage[] =
     "usage: hazmap copy --from DB --to DB\n"
     "  Copies a whole store into a new one (created when absent, else it must hold no areas and\n"
-    "  no incidents): areas, incidents, roads, releases, record links and tokens. DB is a file\n"
-    "  (SpatiaLite) or a PostgreSQL URI or conninfo (PostGIS), e.g.\n"
-    "    hazmap copy --from var/hazmap.sqlite --to postgresql:///hazmap\n"
-    "  The import bookkeeping (batches, rejected rows) is not copied.\n";
+    "  no incidents): areas, incidents, roads, releases, record links, projects with their audit\n"
+    "  log, import batches and rejected rows, and tokens (their hashes: the same tokens work).\n"
+    "  DB is a file (SpatiaLite) or a PostgreSQL URI or conninfo (PostGIS), e.g.\n"
+    "    hazmap copy --from var/hazmap.sqlite --to postgresql:///hazmap\n";
 
 int cmd_copy(int argc, char **argv)
 {
@@ -52,7 +52,9 @@ int cmd_copy(int argc, char **argv)
         return 1;
     }
     printf("copied: %" PRId64 " areas, %" PRId64 " incidents, %" PRId64 " road sources, %" PRId64
-           " releases, %" PRId64 " links, %" PRId64 " tokens\n",
-           sum.areas, sum.incidents, sum.road_sources, sum.releases, sum.links, sum.tokens);
+           " releases, %" PRId64 " links, %" PRId64 " projects (%" PRId64 " audit rows), %" PRId64
+           " import batches (%" PRId64 " rejects), %" PRId64 " tokens\n",
+           sum.areas, sum.incidents, sum.road_sources, sum.releases, sum.links, sum.projects,
+           sum.audit, sum.batches, sum.rejects, sum.tokens);
     return 0;
 }

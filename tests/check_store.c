@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <sqlite3.h>
 
@@ -1062,6 +1063,132 @@ static void fill_all(store *st, char tok[65])
     ck_assert_int_eq(store_links_scan(st, NULL, 0, -1, link_cb, &ls, NULL, err, sizeof err), HZ_OK);
     ck_assert_int_eq(store_link_review(st, ls.id[1], "confirmed", "ana", err, sizeof err), HZ_OK);
     ck_assert_int_eq(tokens_create(st, HZ_ROLE_PLANNER, "x", tok, err, sizeof err), HZ_OK);
+    /* import bookkeeping: a batch with two rejected rows */
+    int64_t batch;
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_batch_begin(st, "incidents", "x.csv", &batch, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_reject_add(st, batch, 3, "1,2,3", "bad date", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_reject_add(st, batch, 4, NULL, "empty", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_batch_finish(st, batch, "{\"read\":3}", err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    /* projects: one at version 3, one at version 1, the newest deleted (its id not to be reused) */
+    unsigned char wkb[128];
+    static char a1[] = "A1", i1[] = "跌倒人数", title[] = "防跌倒", group[] = "elderly", all[] = "";
+    char *areas[1] = {a1}, *ind[1] = {i1};
+    hz_project p = {.title = title,
+                    .group = group,
+                    .type = HZ_PTYPE_EDUCATION,
+                    .target = all,
+                    .areas = areas,
+                    .nareas = 1,
+                    .wkb = wkb,
+                    .start = "2024-03-01",
+                    .status = HZ_PSTATUS_ACTIVE,
+                    .indicators = ind,
+                    .nindicators = 1};
+    p.wkb_len = tu_square_wkb(wkb, 104.01, 30.01, 104.02, 30.02);
+    int64_t id[3];
+    for (int i = 0; i < 3; i++)
+        ck_assert_msg(store_project_add(st, &p, i ? "cli" : "planner:a", &id[i], err, sizeof err) ==
+                          HZ_OK,
+                      "%s", err);
+    for (int v = 1; v <= 2; v++) {
+        hz_project g;
+        ck_assert_int_eq(store_project_get(st, id[0], &g, err, sizeof err), HZ_OK);
+        snprintf(g.end, sizeof g.end, "2025-0%d-01", v);
+        g.buffer_m = 0.1 * v;
+        ck_assert_int_eq(store_project_update(st, &g, "editor:b", err, sizeof err), HZ_OK);
+        project_free(&g);
+    }
+    ck_assert_int_eq(store_project_delete(st, id[2], 1, "cli", err, sizeof err), HZ_OK);
+}
+
+typedef struct proj_list {
+    int n;
+    char *text[4]; /* id, version, times and the API JSON of each */
+} proj_list;
+
+static int proj_list_cb(void *ud, const hz_project *p)
+{
+    proj_list *l = ud;
+    ck_assert_int_lt(l->n, 4);
+    json_t *j = project_to_json(p);
+    char *js = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%lld|%lld|%s|%s|%s", (long long)p->id, (long long)p->version,
+             p->created_at, p->updated_at, js);
+    l->text[l->n++] = strdup(buf);
+    free(js);
+    json_decref(j);
+    return 0;
+}
+
+typedef struct audit_list {
+    int n;
+    char *text[16];
+} audit_list;
+
+static int audit_list_cb(void *ud, const store_audit_rec *a)
+{
+    audit_list *l = ud;
+    ck_assert_int_lt(l->n, 16);
+    size_t len = strlen(a->before ? a->before : "") + strlen(a->after ? a->after : "") + 256;
+    char *t = malloc(len);
+    snprintf(t, len, "%lld|%lld|%s|%s|%s|%s|%s", (long long)a->id, (long long)a->project_id, a->at,
+             a->actor, a->action, a->before ? a->before : "NULL", a->after ? a->after : "NULL");
+    l->text[l->n++] = t;
+    return 0;
+}
+
+/* The projects registry of b is a's, row for row: ids, versions, times, fields; audit rows with
+ * their ids, times, actors, before and after. A project added to b gets an id above every id
+ * a's audit log names (the deleted newest one included). */
+static void same_projects(store *a, store *b)
+{
+    char err[512];
+    proj_list pa = {0}, pb = {0};
+    audit_list aa = {0}, ab = {0};
+    ck_assert_int_eq(store_projects_scan(a, NULL, -1, proj_list_cb, &pa, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_projects_scan(b, NULL, -1, proj_list_cb, &pb, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(pa.n, 2);
+    ck_assert_int_eq(pb.n, pa.n);
+    for (int i = 0; i < pa.n; i++) {
+        ck_assert_str_eq(pb.text[i], pa.text[i]);
+        free(pa.text[i]);
+        free(pb.text[i]);
+    }
+    ck_assert_int_eq(
+        store_project_audit_scan(a, 0, 0, -1, audit_list_cb, &aa, NULL, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(
+        store_project_audit_scan(b, 0, 0, -1, audit_list_cb, &ab, NULL, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(aa.n, 6); /* 3 creates, 2 updates, 1 delete */
+    ck_assert_int_eq(ab.n, aa.n);
+    for (int i = 0; i < aa.n; i++) {
+        ck_assert_str_eq(ab.text[i], aa.text[i]);
+        free(aa.text[i]);
+        free(ab.text[i]);
+    }
+}
+
+/* A new project in st gets an id above every one its audit log names; it is deleted again. */
+static void next_project_id_fresh(store *st)
+{
+    char err[512];
+    hz_project g;
+    int64_t top = 0, id;
+    ck_assert_int_eq(store_project_get(st, 1, &g, err, sizeof err), HZ_OK);
+    audit_list al = {0};
+    ck_assert_int_eq(
+        store_project_audit_scan(st, 0, 0, -1, audit_list_cb, &al, NULL, err, sizeof err), HZ_OK);
+    for (int i = 0; i < al.n; i++) {
+        long long pid = strtoll(strchr(al.text[i], '|') + 1, NULL, 10);
+        if (pid > top) top = pid;
+        free(al.text[i]);
+    }
+    ck_assert_int_eq(store_project_add(st, &g, "cli", &id, err, sizeof err), HZ_OK);
+    ck_assert_int_gt(id, top);
+    ck_assert_int_eq(store_project_delete(st, id, 0, "cli", err, sizeof err), HZ_OK);
+    project_free(&g);
 }
 
 /* st holds what fill_all() wrote. */
@@ -1110,7 +1237,9 @@ START_TEST(test_copy_between_backends)
     ck_assert_msg(store_copy(a, b, &sum, err, sizeof err) == HZ_OK, "%s", err);
     ck_assert(sum.areas == 2 && sum.incidents == 50 && sum.road_sources == 2 && sum.releases == 1 &&
               sum.links == 2 && sum.tokens == 1);
+    ck_assert(sum.projects == 2 && sum.audit == 6 && sum.batches == 1 && sum.rejects == 2);
     check_all(b, tok);
+    same_projects(a, b);
     /* a store that is not empty is refused */
     ck_assert_int_eq(store_copy(a, b, &sum, err, sizeof err), HZ_EINVAL);
     ck_assert_ptr_nonnull(strstr(err, "not empty"));
@@ -1128,6 +1257,10 @@ START_TEST(test_copy_between_backends)
     ck_assert_msg(c != NULL, "%s", err);
     ck_assert_msg(store_copy(b, c, &sum, err, sizeof err) == HZ_OK, "%s", err);
     check_all(c, tok);
+    same_projects(a, c);
+    ck_assert(sum.projects == 2 && sum.audit == 6 && sum.batches == 1 && sum.rejects == 2);
+    next_project_id_fresh(b);
+    next_project_id_fresh(c);
     store_close(a);
     store_close(b);
     store_close(c);

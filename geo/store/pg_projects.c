@@ -128,18 +128,19 @@ static hz_status check_areas(pgstore *pg, const hz_project *p, char *err, size_t
     return HZ_OK;
 }
 
-/* Runs sql with p's fields as $1 .. $16 (the location as binary bytea) and, when extra > 0, $17.
- * The result is the caller's to clear; NULL after a failure (reported). */
-static PGresult *run_write(pgstore *pg, const char *sql, const hz_project *p, int64_t extra,
-                           char *err, size_t errlen)
+/* Runs sql with p's fields as $1 .. $16 (the location as binary bytea) and the nextra (at most
+ * 4) texts of extra as $17 .. The result is the caller's to clear; NULL after a failure
+ * (reported). */
+static PGresult *run_write(pgstore *pg, const char *sql, const hz_project *p,
+                           const char *const *extra, int nextra, char *err, size_t errlen)
 {
+    assert(nextra >= 0 && nextra <= 4);
     char *lists[4] = {
         projects_list_text(p->partners, p->npartners), projects_list_text(p->areas, p->nareas),
         projects_list_text(p->sites, p->nsites), projects_list_text(p->indicators, p->nindicators)};
-    char buf[32], ext[32];
+    char buf[32];
     snprintf(buf, sizeof buf, "%.17g", p->buffer_m);
-    snprintf(ext, sizeof ext, "%" PRId64, extra);
-    const char *v[17] = {p->title,
+    const char *v[20] = {p->title,
                          p->title_en,
                          p->description,
                          p->group,
@@ -154,16 +155,17 @@ static PGresult *run_write(pgstore *pg, const char *sql, const hz_project *p, in
                          p->start,
                          p->end[0] ? p->end : NULL,
                          project_status_word(p->status),
-                         lists[3],
-                         ext};
-    int lens[17] = {0}, fmts[17] = {0};
+                         lists[3]};
+    for (int i = 0; i < nextra; i++)
+        v[16 + i] = extra[i];
+    int lens[20] = {0}, fmts[20] = {0};
     lens[10] = (int)p->wkb_len;
     fmts[10] = 1;
     PGresult *r = NULL;
     if (!lists[0] || !lists[1] || !lists[2] || !lists[3]) {
         hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     } else {
-        r = PQexecParams(pg_conn(pg), sql, extra > 0 ? 17 : 16, NULL, v, lens, fmts, 0);
+        r = PQexecParams(pg_conn(pg), sql, 16 + nextra, NULL, v, lens, fmts, 0);
         ExecStatusType t = PQresultStatus(r);
         if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK) {
             pg_fail(pg, r, err, errlen, "writing project");
@@ -225,7 +227,7 @@ hz_status pg_project_add(pgstore *pg, const hz_project *p, const char *actor, in
             run_write(pg,
                       "INSERT INTO projects(" PROJECT_COLS ",version,created_at,"
                       "updated_at) VALUES(" PROJECT_VALUES ",1," PG_NOW "," PG_NOW ") RETURNING id",
-                      p, 0, err, errlen);
+                      p, NULL, 0, err, errlen);
         if (!r) res = pg_last_status(pg);
         if (r) *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
         PQclear(r);
@@ -256,10 +258,13 @@ hz_status pg_project_update(pgstore *pg, const hz_project *p, const char *actor,
     res = locked_get(pg, p->id, p->version, &before, err, errlen);
     if (res == HZ_OK) res = check_areas(pg, p, err, errlen);
     if (res == HZ_OK) {
+        char idt[32];
+        snprintf(idt, sizeof idt, "%" PRId64, p->id);
+        const char *ext[1] = {idt};
         PGresult *r = run_write(pg,
                                 "UPDATE projects SET (" PROJECT_COLS ") = (" PROJECT_VALUES
                                 "), version=version+1, updated_at=" PG_NOW " WHERE id=$17",
-                                p, p->id, err, errlen);
+                                p, ext, 1, err, errlen);
         if (!r) res = pg_last_status(pg);
         assert(!r || strcmp(PQcmdTuples(r), "1") == 0); /* read under the same lock */
         PQclear(r);
@@ -292,6 +297,24 @@ hz_status pg_project_delete(pgstore *pg, int64_t id, int64_t version, const char
     if (res == HZ_OK) res = audit_add(pg, id, actor, "delete", &before, NULL, err, errlen);
     project_free(&before);
     return finish(pg, res, err, errlen);
+}
+
+hz_status pg_project_put_stored(pgstore *pg, const hz_project *p, char *err, size_t errlen)
+{
+    assert(pg_in_tx(pg) && p->id > 0 && p->version >= 1);
+    char idt[32], vt[32];
+    snprintf(idt, sizeof idt, "%" PRId64, p->id);
+    snprintf(vt, sizeof vt, "%" PRId64, p->version);
+    const char *ext[4] = {idt, vt, p->created_at, p->updated_at};
+    PGresult *r =
+        run_write(pg,
+                  "INSERT INTO projects(" PROJECT_COLS ",id,version,created_at,updated_at)"
+                  " VALUES(" PROJECT_VALUES ",$17,$18,$19,$20)",
+                  p, ext, 4, err, errlen);
+    if (!r) return pg_last_status(pg);
+    PQclear(r);
+    pg_dirty(pg);
+    return HZ_OK;
 }
 
 hz_status pg_projects_scan(pgstore *pg, const char *group, int status, store_project_cb cb,

@@ -972,9 +972,9 @@ hz_status pg_batch_begin(pgstore *pg, const char *kind, const char *file, int64_
     return HZ_OK;
 }
 
-/* A copy of s with every byte that is not part of valid UTF-8 replaced by '?': PostgreSQL
- * refuses invalid text, and a rejected row's raw text is often exactly that. */
-static char *utf8_clean(const char *s)
+/* store_pg.h: PostgreSQL refuses invalid text, and a rejected row's raw text is often exactly
+ * that. */
+char *pg_utf8_clean(const char *s)
 {
     size_t n = strlen(s);
     char *o = malloc(n + 1);
@@ -1008,7 +1008,7 @@ hz_status pg_reject_add(pgstore *pg, int64_t batch_id, int64_t line, const char 
     char b[32], l[32];
     snprintf(b, sizeof b, "%" PRId64, batch_id);
     snprintf(l, sizeof l, "%" PRId64, line);
-    char *craw = raw ? utf8_clean(raw) : NULL, *creason = utf8_clean(reason);
+    char *craw = raw ? pg_utf8_clean(raw) : NULL, *creason = pg_utf8_clean(reason);
     if ((raw && !craw) || !creason) {
         free(craw);
         free(creason);

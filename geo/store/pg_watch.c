@@ -137,7 +137,10 @@ hz_status pg_wait_change(pgstore *pg, int64_t known_version, int timeout_ms, int
         if (s != HZ_OK) return s;
         int due = !w->init || !w->listening; /* a first look, or polling (invariant 2) */
         if (!w->listening) {
-            PGresult *r = PQexec(pg_conn(pg), "LISTEN hazmap_data_version");
+            /* the name shows the watcher's backend in pg_stat_activity (set again after every
+             * reconnection: PQreset() starts a new session) */
+            PGresult *r = PQexec(pg_conn(pg), "SET application_name='hazmap watcher';"
+                                              "LISTEN hazmap_data_version");
             w->listening = PQresultStatus(r) == PGRES_COMMAND_OK;
             PQclear(r);
             due = 1; /* what was committed before LISTEN took effect is seen by this look */

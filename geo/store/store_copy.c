@@ -1,5 +1,7 @@
 /* store_copy.c - a whole store into another (store_copy.h), through the public store interface
- * of both (so any pair of backends), and tokens_copy() for the token hashes.
+ * of both (so any pair of backends), and, for the rows that interface can only append through
+ * its normal write paths (projects as stored, their audit log, the import bookkeeping, the token
+ * hashes), projects_put_stored() and rows_copy() (store_rows.c).
  *
  * Invariant: the target's incidents are written in the source's id order into a table that was
  * empty, so the k-th id of the source and the k-th id of the target name the same record; the
@@ -7,8 +9,11 @@
 #include "hazmap/store_copy.h"
 #include "hazmap/store_bulk.h"
 #include "hazmap/store_links.h"
+#include "hazmap/store_projects.h"
 #include "store_pg.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -380,7 +385,7 @@ static int link_keep(void *ud, const store_link_rec *l)
     if (c->n == c->cap) {
         size_t nc = c->cap ? c->cap * 2 : 256;
         store_link_rec *v = realloc(c->v, nc * sizeof *v);
-        char **s = realloc(c->strs, 2 * nc * sizeof *s);
+        char **s = realloc(c->strs, 3 * nc * sizeof *s);
         if (v) c->v = v;
         if (s) c->strs = s;
         if (!v || !s) return (c->oom = 1);
@@ -390,8 +395,8 @@ static int link_keep(void *ud, const store_link_rec *l)
     *o = *l;
     o->status = c->strs[c->nstr++] = strdup(l->status);
     o->reviewer = l->reviewer ? (c->strs[c->nstr++] = strdup(l->reviewer)) : NULL;
-    o->at = NULL;
-    if (!o->status || (l->reviewer && !o->reviewer)) c->oom = 1;
+    o->at = l->at ? (c->strs[c->nstr++] = strdup(l->at)) : NULL;
+    if (!o->status || (l->reviewer && !o->reviewer) || (l->at && !o->at)) c->oom = 1;
     return c->oom;
 }
 
@@ -435,6 +440,13 @@ static hz_status copy_links(store *from, store *to, const idvec *src, const idve
         for (size_t k = 0; k < t.n; k++)
             if (t.v[k].a == w[i].a && t.v[k].b == w[i].b) {
                 s = store_link_review(to, t.v[k].id, c.v[i].status, c.v[i].reviewer, err, errlen);
+                /* the review's own time, not the copy's */
+                char idt[32];
+                snprintf(idt, sizeof idt, "%lld", (long long)t.v[k].id);
+                const char *v[2] = {c.v[i].at, idt};
+                if (s == HZ_OK && c.v[i].at)
+                    s = rows_exec(to, "UPDATE record_links SET at=?1 WHERE id=?2", 2, v, err,
+                                  errlen);
                 break;
             }
     }
@@ -448,6 +460,149 @@ static hz_status copy_links(store *from, store *to, const idvec *src, const idve
     free(t.v);
     free(t.strs);
     free(w);
+    return s;
+}
+
+/* ---- the projects registry: projects as stored, their audit rows as they are ---- */
+
+typedef struct proj_copy {
+    store *to;
+    hz_status s;
+    char *err;
+    size_t errlen;
+    int64_t n, max_id;
+} proj_copy;
+
+static int proj_put(void *ud, const hz_project *p)
+{
+    proj_copy *c = ud;
+    c->s = projects_put_stored(c->to, p, c->err, c->errlen);
+    c->n++;
+    if (p->id > c->max_id) c->max_id = p->id;
+    return c->s != HZ_OK;
+}
+
+static int audit_max(void *ud, const store_audit_rec *a)
+{
+    int64_t *m = ud;
+    if (a->project_id > *m) *m = a->project_id;
+    return 0;
+}
+
+static hz_status copy_projects(store *from, store *to, store_copy_summary *sum, char *err,
+                               size_t errlen)
+{
+    proj_copy c = {.to = to, .s = HZ_OK, .err = err, .errlen = errlen};
+    int64_t audit_top = 0;
+    hz_status s = store_begin(to, err, errlen);
+    if (s == HZ_OK) s = store_projects_scan(from, NULL, -1, proj_put, &c, err, errlen);
+    if (s == HZ_OK) s = c.s;
+    if (s == HZ_OK)
+        s = rows_copy(from, to, "project_audit", "id,project_id,at,actor,action,before,after", 7,
+                      "id", &sum->audit, err, errlen);
+    /* a deleted project's id is never handed out again (store_projects.h): the target's next
+     * id is above every id the audit log names, not only the remaining projects' */
+    if (s == HZ_OK)
+        s = store_project_audit_scan(to, 0, 0, -1, audit_max, &audit_top, NULL, err, errlen);
+    if (s == HZ_OK)
+        s = rows_serial_past(to, "projects", audit_top > c.max_id ? audit_top : c.max_id, err,
+                             errlen);
+    if (s == HZ_OK) s = rows_serial_past(to, "project_audit", 0, err, errlen);
+    sum->projects = c.n;
+    if (s == HZ_OK) return store_commit(to, err, errlen);
+    store_rollback(to);
+    return s;
+}
+
+/* ---- rows as they are: import batches and rejects, token hashes ---- */
+
+static hz_status copy_bookkeeping(store *from, store *to, store_copy_summary *sum, char *err,
+                                  size_t errlen)
+{
+    hz_status s = store_begin(to, err, errlen);
+    if (s == HZ_OK)
+        s = rows_copy(from, to, "import_batches", "id,kind,file,started_at,finished_at,summary", 6,
+                      "id", &sum->batches, err, errlen);
+    if (s == HZ_OK)
+        s = rows_copy(from, to, "import_rejects", "batch_id,line,raw,reason", 4,
+                      "batch_id,line,reason", &sum->rejects, err, errlen);
+    if (s == HZ_OK) s = rows_serial_past(to, "import_batches", 0, err, errlen);
+    if (s == HZ_OK)
+        s = rows_copy(from, to, "tokens", "hash,role,created_at,label", 4, "hash", &sum->tokens,
+                      err, errlen);
+    if (s == HZ_OK) return store_commit(to, err, errlen);
+    store_rollback(to);
+    return s;
+}
+
+/* ---- each incident's import batch (the ids of the copied batches) ---- */
+
+typedef struct batch_runs {
+    store *to;
+    const idvec *src, *dst;
+    char batch[32];
+    size_t lo, hi; /* the current run: positions in src (and dst) with one batch */
+    int open;
+    char *err;
+    size_t errlen;
+} batch_runs;
+
+static size_t id_pos(const idvec *v, int64_t id)
+{
+    size_t lo = 0, hi = v->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v->v[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < v->n && v->v[lo] == id ? lo : SIZE_MAX;
+}
+
+/* The run's target ids are the images of consecutive source ids, in order (the invariant at
+ * the top): one range. */
+static hz_status runs_flush(batch_runs *r)
+{
+    if (!r->open) return HZ_OK;
+    r->open = 0;
+    char lo[32], hi[32];
+    snprintf(lo, sizeof lo, "%lld", (long long)r->dst->v[r->lo]);
+    snprintf(hi, sizeof hi, "%lld", (long long)r->dst->v[r->hi]);
+    const char *v[3] = {r->batch, lo, hi};
+    return rows_exec(r->to, "UPDATE incidents SET batch_id=?1 WHERE id BETWEEN ?2 AND ?3", 3, v,
+                     r->err, r->errlen);
+}
+
+static hz_status run_add(void *ud, const char *const *v)
+{
+    batch_runs *r = ud;
+    size_t k = id_pos(r->src, strtoll(v[0], NULL, 10));
+    if (k == SIZE_MAX)
+        return hz_fail(HZ_EDB, r->err, r->errlen, "incident %s: not among those copied", v[0]);
+    if (r->open && k == r->hi + 1 && strcmp(v[1], r->batch) == 0) {
+        r->hi = k;
+        return HZ_OK;
+    }
+    hz_status s = runs_flush(r);
+    snprintf(r->batch, sizeof r->batch, "%s", v[1]);
+    r->lo = r->hi = k;
+    r->open = 1;
+    return s;
+}
+
+static hz_status copy_incident_batches(store *from, store *to, const idvec *src, const idvec *dst,
+                                       char *err, size_t errlen)
+{
+    batch_runs r = {.to = to, .src = src, .dst = dst, .err = err, .errlen = errlen};
+    hz_status s = store_begin(to, err, errlen);
+    if (s == HZ_OK)
+        s = rows_scan(from,
+                      "SELECT id, batch_id FROM incidents WHERE batch_id IS NOT NULL ORDER BY id",
+                      2, run_add, &r, err, errlen);
+    if (s == HZ_OK) s = runs_flush(&r);
+    if (s == HZ_OK) return store_commit(to, err, errlen);
+    store_rollback(to);
     return s;
 }
 
@@ -474,7 +629,9 @@ hz_status store_copy(store *from, store *to, store_copy_summary *sum, char *err,
     if (s == HZ_OK) s = copy_roads(from, to, &sum->road_sources, err, errlen);
     if (s == HZ_OK) s = copy_releases(from, to, &sum->releases, err, errlen);
     if (s == HZ_OK) s = copy_links(from, to, &src, &dst, &sum->links, err, errlen);
-    if (s == HZ_OK) s = tokens_copy(from, to, &sum->tokens, err, errlen);
+    if (s == HZ_OK) s = copy_projects(from, to, sum, err, errlen);
+    if (s == HZ_OK) s = copy_bookkeeping(from, to, sum, err, errlen);
+    if (s == HZ_OK) s = copy_incident_batches(from, to, &src, &dst, err, errlen);
     free(src.v);
     free(dst.v);
     return s;

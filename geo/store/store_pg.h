@@ -98,6 +98,9 @@ PGconn *pg_conn(pgstore *pg);
 PGresult *pg_query(pgstore *pg, const char *sql, int n, const char *const *vals, char *err,
                    size_t errlen, const char *what);
 hz_status pg_fail(pgstore *pg, PGresult *res, char *err, size_t errlen, const char *what);
+/* A malloc'd copy of s with every byte that is not part of valid UTF-8 replaced by '?' (NULL on
+ * OOM): what PostgreSQL stores of a text that SQLite may hold as it came. */
+char *pg_utf8_clean(const char *s);
 int pg_in_tx(const pgstore *pg);
 
 /* ---- pg_more.c: releases, roads and links ---- */
@@ -140,6 +143,7 @@ hz_status pg_project_update(pgstore *pg, const hz_project *p, const char *actor,
 hz_status pg_project_delete(pgstore *pg, int64_t id, int64_t version, const char *actor, char *err,
                             size_t errlen);
 hz_status pg_project_get(pgstore *pg, int64_t id, hz_project *p, char *err, size_t errlen);
+hz_status pg_project_put_stored(pgstore *pg, const hz_project *p, char *err, size_t errlen);
 hz_status pg_projects_scan(pgstore *pg, const char *group, int status, store_project_cb cb,
                            void *ud, char *err, size_t errlen);
 hz_status pg_project_audit_scan(pgstore *pg, int64_t project_id, int64_t offset, int64_t limit,
@@ -161,9 +165,34 @@ hz_status projects_check_version(const hz_project *p, int64_t id, int64_t versio
 /* The current UTC time as ISO 8601 text ("2026-11-29T18:00:00Z"), in SQL. */
 #define PG_NOW "to_char(clock_timestamp() AT TIME ZONE 'UTC','YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
-/* store_tokens.c: every token row of from (hash, role, label) written to to, whichever their
- * backends (store_copy()); *n receives the number copied. */
-hz_status tokens_copy(store *from, store *to, int64_t *n, char *err, size_t errlen);
+/* store_projects.c: inside the open write transaction of st, project p written as it was stored
+ * elsewhere (store_copy()): its id, version, created_at and updated_at kept, no audit row (the
+ * source's audit rows are copied as they are, rows_copy()). */
+hz_status projects_put_stored(store *st, const hz_project *p, char *err, size_t errlen);
+
+/* ---- store_rows.c: rows copied as stored, between any two backends (store_copy()) ---- */
+/* One row: its ncols column values as text, NULL for SQL NULL; valid during the call. */
+typedef hz_status (*rows_cb)(void *ud, const char *const *v);
+/* Runs the query sql (ncols columns, at most 8) on from and calls cb for each row, stopping at
+ * the first status that is not HZ_OK (returned). */
+hz_status rows_scan(store *from, const char *sql, int ncols, rows_cb cb, void *ud, char *err,
+                    size_t errlen);
+/* Runs one statement on st with the n texts of v (NULL: SQL NULL) as ?1 .. ?n (written so; on
+ * PostgreSQL they become $1 .. $n, and text that is not UTF-8 is cleaned, pg_utf8_clean()). */
+hz_status rows_exec(store *st, const char *sql, int n, const char *const *v, char *err,
+                    size_t errlen);
+/* Inside the open write transaction of to: every row of table in from (ordered by order), its
+ * columns cols (ncols of them, at most 8, comma-separated) written to the same table of to as
+ * text (NULL stays NULL; the target's column types parse the text), so ids, times and authors
+ * arrive unchanged. *n receives the number of rows. */
+hz_status rows_copy(store *from, store *to, const char *table, const char *cols, int ncols,
+                    const char *order, int64_t *n, char *err, size_t errlen);
+/* Inside the open write transaction of to, after rows were written with explicit ids: the next
+ * id that table's column id hands out is above next_above (PostgreSQL: the serial's setval();
+ * SpatiaLite: sqlite_sequence for an AUTOINCREMENT table, nothing to do for a plain INTEGER
+ * PRIMARY KEY, which takes max(id) + 1 itself). */
+hz_status rows_serial_past(store *to, const char *table, int64_t next_above, char *err,
+                           size_t errlen);
 
 /* ---- pg_bulk.c: COPY ... FROM STDIN (FORMAT binary) into a staging table ---- */
 typedef struct pg_bulk pg_bulk;

@@ -437,6 +437,30 @@ hz_status store_project_delete(store *st, int64_t id, int64_t version, const cha
     return finish(st, res, err, errlen);
 }
 
+hz_status projects_put_stored(store *st, const hz_project *p, char *err, size_t errlen)
+{
+    if (store_pg(st)) return pg_project_put_stored(store_pg(st), p, err, errlen);
+    assert(p->id > 0 && p->version >= 1);
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(
+            store_sqlite(st),
+            "INSERT INTO projects(title,title_en,description,work_group,lead_unit,"
+            "partners,type,target,areas,sites,geom,buffer_m,start_date,end_date,"
+            "status,indicators,id,version,created_at,updated_at) VALUES(" PROJECT_VALUES
+            ",?17,?18,?19,?20)",
+            -1, &s, NULL) != SQLITE_OK)
+        return pfail(st, err, errlen, "copying project");
+    hz_status res = bind_project(s, p) ? hz_fail(HZ_ENOMEM, err, errlen, "out of memory") : HZ_OK;
+    sqlite3_bind_int64(s, 17, p->id);
+    sqlite3_bind_int64(s, 18, p->version);
+    sqlite3_bind_text(s, 19, p->created_at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 20, p->updated_at, -1, SQLITE_STATIC);
+    if (res == HZ_OK && sqlite3_step(s) != SQLITE_DONE)
+        res = pfail(st, err, errlen, "copying project");
+    sqlite3_finalize(s);
+    return res;
+}
+
 hz_status store_projects_scan(store *st, const char *group, int status, store_project_cb cb,
                               void *ud, char *err, size_t errlen)
 {

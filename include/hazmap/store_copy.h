@@ -4,9 +4,12 @@
  * Copied: areas; incidents (every column, in id order, so the target's ids keep their order);
  * road networks per source; public releases (ids, times, metadata and tables as published);
  * record links (ids mapped to the target's incidents; a reviewed link keeps its status and
- * reviewer, its time becomes the copy's); tokens (their hashes: the same tokens work on the
- * target). Not copied: the import bookkeeping (batches, rejects). The target must hold no areas
- * and no incidents. Each part is written in its own transaction of the target. */
+ * reviewer and time); the projects registry (projects with their ids,
+ * versions and times; the audit log's rows as they are: ids, times, actors, before and after;
+ * the next project id stays above every id the log names); the import bookkeeping (batches with
+ * their ids, times and summaries, rejected rows); tokens (their hashes, roles, labels and
+ * creation times: the same tokens work on the target). The target must hold no areas and no
+ * incidents. Each part is written in its own transaction of the target. */
 #ifndef HAZMAP_STORE_COPY_H
 #define HAZMAP_STORE_COPY_H
 
@@ -18,6 +21,7 @@
 
 typedef struct store_copy_summary {
     int64_t areas, incidents, road_sources, releases, links, tokens;
+    int64_t projects, audit, batches, rejects; /* projects, their audit rows, import bookkeeping */
 } store_copy_summary;
 
 /* Copies from into to (see above). On failure the parts already committed stay in to. */

@@ -79,21 +79,93 @@ else
   bad "PostGIS ST_Contains: $pts of $want incidents inside their stored area"
 fi
 
-# ---- hazmap copy: SpatiaLite -> PostGIS -> SpatiaLite keeps every answer of `hazmap stats`
+# ---- hazmap copy: SpatiaLite -> PostGIS -> SpatiaLite moves the whole store. FULL is the sample
+# plus everything else a store holds: a second source of 6 duplicated records (record links, one
+# reviewed), a rejected row, projects (one at version 3, one deleted: audit rows of every kind),
+# a release and tokens. Each table is compared row for row with sqlite3 and psql (not with the
+# copy's own readers), both ways; `hazmap stats` answers the same on all three.
+FULL=$TMP/full.sqlite
+cp "$SQ" "$FULL"
+{ head -1 data/incidents_2012_2014.csv; sed -n 2,7p data/incidents_2012_2014.csv
+  echo 'JJbad,2012-13-45T00:00:00+08:00,104.1,30.6,fall,home,unintentional,minor,1,8,female,0,x'
+} > "$TMP/dup.csv"
+P1='{"title":"老年人防跌倒","title_en":"Falls","group":"elderly","lead_unit":"区卫健局","partners":["街道办事处"],"type":"education","target":"mechanism=fall&age=65-","areas":["510104"],"start":"2014-01-01","status":"active","indicators":["falls per 100,000"]}'
+P2='{"title":"路口渠化改造","group":"traffic","type":"engineering","location":{"type":"Point","coordinates":[104.0812,30.6571]},"buffer_m":150,"start":"2014-06-01","status":"planned"}'
+if "$HAZMAP" import-incidents --db "$FULL" "$TMP/dup.csv" --srs gcj02 --tz +08:00 --source dup > "$TMP/full.log" 2>&1 &&
+   "$HAZMAP" link --db "$FULL" >> "$TMP/full.log" 2>&1 &&
+   sqlite3 "$FULL" "UPDATE record_links SET status='confirmed', reviewer='ana', at='2026-01-02T03:04:05Z' WHERE id=(SELECT min(id) FROM record_links)" &&
+   echo "$P1" | "$HAZMAP" project add --db "$FULL" --json - >> "$TMP/full.log" 2>&1 &&
+   echo "$P2" | "$HAZMAP" project add --db "$FULL" --json - >> "$TMP/full.log" 2>&1 &&
+   echo "$P1" | "$HAZMAP" project add --db "$FULL" --json - >> "$TMP/full.log" 2>&1 &&
+   echo "${P1%\}},\"version\":1,\"end\":\"2014-12-31\"}" | "$HAZMAP" project update --db "$FULL" 1 --json - >> "$TMP/full.log" 2>&1 &&
+   P1F=${P1/\"active\"/\"finished\"} &&
+   echo "${P1F%\}},\"version\":2,\"end\":\"2014-12-31\"}" | "$HAZMAP" project update --db "$FULL" 1 --json - >> "$TMP/full.log" 2>&1 &&
+   "$HAZMAP" project delete --db "$FULL" 3 >> "$TMP/full.log" 2>&1 &&
+   "$HAZMAP" publish --db "$FULL" >> "$TMP/full.log" 2>&1 &&
+   "$HAZMAP" token create --db "$FULL" --role editor --label copy-test > "$TMP/full.tok" 2>> "$TMP/full.log"; then
+  ok "a SpatiaLite store with everything: $(sqlite3 "$FULL" "SELECT count(*) FROM record_links") links, $(sqlite3 "$FULL" "SELECT count(*) FROM project_audit") audit rows, $(sqlite3 "$FULL" "SELECT count(*) FROM import_rejects") rejects"
+else
+  cat "$TMP/full.log"; bad "filling the store to copy"
+fi
+# one query per table, the same text from sqlite3 (S) and psql (P): numbers printed alike
+# (integers; doubles at fixed decimals), geometry and blobs as upper-case hex
+TABLES=(areas incidents road_sources road_nodes road_segments releases release_tables record_links
+  projects project_audit import_batches import_rejects tokens)
+sql_of() { # BACKEND TABLE
+  local f7 x g blob
+  if [ "$1" = S ]; then
+    f7() { echo "CASE WHEN $1 IS NULL THEN NULL ELSE printf('%.7f',$1) END"; }; g="hex(AsBinary(geom))"; blob="hex(cells)"
+  else
+    f7() { echo "round($1::numeric,7)"; }; g="upper(encode(ST_AsBinary(geom,'NDR'),'hex'))"; blob="upper(encode(cells,'hex'))"
+  fi
+  case $2 in
+    areas) echo "SELECT code,name,name_en,level,parent_code,population,$g FROM areas ORDER BY code" ;;
+    incidents) echo "SELECT id,source,source_id,occurred_at,t,mechanism,place,intent,severity,victims,age,sex,disability,description,area_code,extra,$(f7 lon),$(f7 lat),content_hash,activity,outcome,nature,body_part,batch_id,$g FROM incidents ORDER BY id" ;;
+    road_sources) echo "SELECT source,content_hash FROM road_sources ORDER BY source" ;;
+    road_nodes) echo "SELECT id,source,node,degree,$g FROM road_nodes ORDER BY id" ;;
+    road_segments) echo "SELECT id,source,source_id,from_node,to_node,name,class,oneway,lanes,$(f7 maxspeed),$(f7 volume),$(f7 length_m),extra,$g FROM road_segments ORDER BY id" ;;
+    releases) echo "SELECT id,created_at,data_version,metadata FROM releases ORDER BY id" ;;
+    release_tables) echo "SELECT release_id,name,$blob FROM release_tables ORDER BY release_id,name" ;;
+    record_links) echo "SELECT a,b,$(f7 score),status,reviewer,at FROM record_links ORDER BY a,b" ;;
+    projects) echo "SELECT id,version,title,title_en,description,work_group,lead_unit,partners,type,target,areas,sites,$(f7 buffer_m),start_date,end_date,status,indicators,created_at,updated_at,$g FROM projects ORDER BY id" ;;
+    project_audit) echo "SELECT id,project_id,at,actor,action,before,after FROM project_audit ORDER BY id" ;;
+    import_batches) echo "SELECT id,kind,file,started_at,finished_at,summary FROM import_batches ORDER BY id" ;;
+    import_rejects) echo "SELECT batch_id,line,raw,reason FROM import_rejects ORDER BY batch_id,line" ;;
+    tokens) echo "SELECT hash,role,created_at,label FROM tokens ORDER BY hash" ;;
+  esac
+}
+dump_s() { sqlite3 -cmd '.load mod_spatialite' "$1" "$(sql_of S "$2")" > "$3"; }
+dump_p() { psql -X -At "$1" -c "$(sql_of P "$2")" > "$3"; }
+# compare WHAT: every table of the two dumps named by the prefixes $2 and $3
+compare() {
+  local what=$1 a=$2 b=$3 t diffs=()
+  for t in "${TABLES[@]}"; do
+    cmp -s "$a.$t" "$b.$t" && [ -s "$a.$t" ] || diffs+=("$t($(wc -l < "$a.$t")/$(wc -l < "$b.$t"))")
+  done
+  if [ ${#diffs[@]} -eq 0 ]; then ok "$what: all ${#TABLES[@]} tables row for row"; else bad "$what: differ: ${diffs[*]}"; fi
+}
 psql -X -q "$HZPG dbname=postgres" -c "CREATE DATABASE copied" || bad "CREATE DATABASE copied"
-if "$HAZMAP" copy --from "$SQ" --to "$HZPG dbname=copied" > "$TMP/copy1.log" 2>&1 &&
+if "$HAZMAP" copy --from "$FULL" --to "$HZPG dbname=copied" > "$TMP/copy1.log" 2>&1 &&
    "$HAZMAP" copy --from "$HZPG dbname=copied" --to "$TMP/back.sqlite" > "$TMP/copy2.log" 2>&1; then
-  "$HAZMAP" stats --db "$SQ" --by mechanism,age_group,sex > "$TMP/stats.sq" 2>&1
+  ok "hazmap copy SpatiaLite -> PostGIS: $(cat "$TMP/copy1.log")"
+  for t in "${TABLES[@]}"; do
+    dump_s "$FULL" "$t" "$TMP/d0.$t"; dump_p "$HZPG dbname=copied" "$t" "$TMP/d1.$t"; dump_s "$TMP/back.sqlite" "$t" "$TMP/d2.$t"
+  done
+  compare "SpatiaLite -> PostGIS" "$TMP/d0" "$TMP/d1"
+  compare "PostGIS -> SpatiaLite" "$TMP/d1" "$TMP/d2"
+  "$HAZMAP" stats --db "$FULL" --by mechanism,age_group,sex > "$TMP/stats.sq" 2>&1
   "$HAZMAP" stats --db "$HZPG dbname=copied" --by mechanism,age_group,sex > "$TMP/stats.pg" 2>&1
   "$HAZMAP" stats --db "$TMP/back.sqlite" --by mechanism,age_group,sex > "$TMP/stats.back" 2>&1
-  segs=$(psql -X -At "$HZPG dbname=copied" -c "SELECT count(*) FROM road_segments")
-  want=$(sqlite3 "$SQ" "SELECT count(*) FROM road_segments")
   if cmp -s "$TMP/stats.sq" "$TMP/stats.pg" && cmp -s "$TMP/stats.sq" "$TMP/stats.back" &&
-     [ "$segs" = "$want" ] && [ "$(wc -l < "$TMP/stats.sq")" -gt 10 ]; then
-    ok "hazmap copy SpatiaLite -> PostGIS -> SpatiaLite: $(cat "$TMP/copy1.log"); the same stats"
+     [ "$(wc -l < "$TMP/stats.sq")" -gt 10 ]; then
+    ok "hazmap stats: the same on the original and both copies"
   else
-    bad "hazmap copy: stats differ or road segments $segs (want $want)"
+    bad "hazmap stats differ after the copies"
   fi
+  for db in "$HZPG dbname=copied" "$TMP/back.sqlite"; do
+    id=$(echo "$P2" | "$HAZMAP" project add --db "$db" --json - 2>&1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' 2>/dev/null)
+    if [ "${id:-0}" -gt 3 ]; then ok "a project added to the copy ($db) gets id $id, after the deleted 3"; else bad "a project added to the copy ($db) got id '${id:-}' (want > 3)"; fi
+  done
 else
   cat "$TMP/copy1.log" "$TMP/copy2.log"; bad "hazmap copy failed"
 fi
