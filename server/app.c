@@ -342,10 +342,14 @@ static hz_status snap_get(app *a, store *st, int64_t version, int exact, snapref
         return HZ_OK;
     }
     pthread_mutex_unlock(&a->mu);
-    /* Loading reads everything; the query time limit is for requests, not for this. */
+    /* Loading reads everything; the query time limit is for requests, not for this. r stays
+     * valid: only a holder of load_mu replaces a->cur. From an older snapshot of the same
+     * store only the rows written since are read (incset_reload()); a store whose versions went
+     * back (exact) is another database and is read whole. */
     store_set_timeout(st, 0);
-    incset *s =
-        incset_load(st, strcmp(a->cfg.work_srs, "auto") ? a->cfg.work_srs : NULL, err, errlen);
+    const char *srs = strcmp(a->cfg.work_srs, "auto") ? a->cfg.work_srs : NULL;
+    incset *s = r && !exact && have < version ? incset_reload(r->s, st, srs, err, errlen)
+                                              : incset_load(st, srs, err, errlen);
     /* The events of the stored links, for the point analyses' default count (filter.h) */
     if (s && linkage_db_attach_events(st, s, err, errlen) != HZ_OK) {
         incset_free(s);

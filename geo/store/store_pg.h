@@ -62,6 +62,9 @@ hz_status pg_areas_scan(pgstore *pg, store_area_cb cb, void *ud, char *err, size
 hz_status pg_incident_put(pgstore *pg, const hz_incident_rec *r, int64_t batch_id,
                           store_put_outcome *outcome, char *err, size_t errlen);
 hz_status pg_incidents_scan(pgstore *pg, store_incident_cb cb, void *ud, char *err, size_t errlen);
+hz_status pg_incident_marks(pgstore *pg, int counts, store_marks *m, char *err, size_t errlen);
+hz_status pg_incidents_scan_since(pgstore *pg, int64_t after_id, int64_t after_batch,
+                                  store_incident_cb cb, void *ud, char *err, size_t errlen);
 hz_status pg_incidents_get(pgstore *pg, const int64_t *ids, size_t n, store_incident_cb cb,
                            void *ud, char *err, size_t errlen);
 hz_status pg_link_records(pgstore *pg, store_incident_cb cb, void *ud, char *err, size_t errlen);
