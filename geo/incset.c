@@ -455,25 +455,39 @@ static int areas_equal(const incset *a, const incset *b)
 }
 
 /* Merges old's items with the rows read into s->items (d of them, in id order) into one array
- * in id order, which replaces s->items; at[0 .. d-1] receives the rows' new positions. Returns
- * 0, 1 when a row's id is below old's largest but not in old (give up), -1 out of memory. */
+ * in id order, which replaces s->items; at[0 .. d-1] receives the rows' new positions. The runs
+ * of old between two rows are copied whole: a commit of a few rows costs one copy of the array.
+ * Returns 0, 1 when a row's id is below old's largest but not in old (give up), -1 out of
+ * memory. */
 static int merge_rows(incset *s, const incset *old, size_t *at)
 {
-    size_t d = s->n, n = 0, i = 0, j = 0;
+    size_t d = s->n, n = 0, i = 0;
     hz_incident *m = malloc((old->n + d ? old->n + d : 1) * sizeof *m);
     if (!m) return -1;
-    while (i < old->n || j < d) {
-        if (j == d || (i < old->n && old->items[i].id < s->items[j].id)) {
-            m[n++] = old->items[i++];
-        } else if (i < old->n && old->items[i].id > s->items[j].id) {
+    for (size_t j = 0; j < d; j++) {
+        int64_t id = s->items[j].id;
+        size_t lo = i, hi = old->n; /* the first of old[i ..] whose id is >= id */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (old->items[mid].id < id)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        memcpy(m + n, old->items + i, (lo - i) * sizeof *m);
+        n += lo - i;
+        i = lo;
+        if (i < old->n && old->items[i].id == id) {
+            i++; /* replaced */
+        } else if (i < old->n) {
             free(m);
             return 1;
-        } else {
-            if (i < old->n) i++; /* the same id: replaced */
-            at[j] = n;
-            m[n++] = s->items[j++];
         }
+        at[j] = n;
+        m[n++] = s->items[j];
     }
+    memcpy(m + n, old->items + i, (old->n - i) * sizeof *m);
+    n += old->n - i;
     free(s->items);
     s->items = m;
     s->n = s->cap = n;
@@ -498,7 +512,9 @@ static hz_status reload_tx(incset *s, const incset *old, store *st, const char *
     if (!areas_equal(s, old)) return HZ_OK;
     s->max_batch = m.max_batch;
     int64_t old_max = old->n ? old->items[old->n - 1].id : 0;
-    if (store_incidents_scan_since(st, old_max, old->max_batch, incident_cb, s, err, errlen) !=
+    /* No import batch since old: only new ids (store.h) */
+    int64_t after_batch = m.max_batch == old->max_batch ? INT64_MAX : old->max_batch;
+    if (store_incidents_scan_since(st, old_max, after_batch, incident_cb, s, err, errlen) !=
             HZ_OK ||
         s->failed)
         return HZ_EDB;

@@ -935,11 +935,13 @@ hz_status pg_incidents_scan_since(pgstore *pg, int64_t after_id, int64_t after_b
                                   store_incident_cb cb, void *ud, char *err, size_t errlen)
 {
     /* COPY takes no parameters: the two bounds are formatted integers, never caller text */
-    char sql[1024];
+    char sql[1024], batch[64] = "";
+    if (after_batch != INT64_MAX) /* else only new ids: a range of the primary key */
+        snprintf(batch, sizeof batch, " OR batch_id>%" PRId64, after_batch);
     snprintf(sql, sizeof sql,
-             "COPY (" PG_SCAN_SELECT " WHERE id>%" PRId64 " OR batch_id>%" PRId64
-             " ORDER BY id) TO STDOUT (FORMAT binary)",
-             after_id, after_batch);
+             "COPY (" PG_SCAN_SELECT " WHERE id>%" PRId64
+             "%s ORDER BY id) TO STDOUT (FORMAT binary)",
+             after_id, batch);
     int own = !pg->in_tx && !pg->in_read;
     if (own && pg_read_begin(pg, err, errlen) != HZ_OK) return pg->last;
     PGresult *r = PQexec(pg->conn, sql);

@@ -732,8 +732,11 @@ hz_status store_incidents_scan_since(store *st, int64_t after_id, int64_t after_
 {
     if (st->pg) return pg_incidents_scan_since(st->pg, after_id, after_batch, cb, ud, err, errlen);
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, STORE_SCAN_SELECT " WHERE id>?1 OR batch_id>?2 ORDER BY id", -1,
-                           &s, NULL) != SQLITE_OK)
+    /* Without a batch after after_batch, only new ids: a range of the primary key. */
+    const char *sql = after_batch == INT64_MAX ? STORE_SCAN_SELECT " WHERE id>?1 ORDER BY id"
+                                               : STORE_SCAN_SELECT
+                          " WHERE id>?1 OR batch_id>?2 ORDER BY id";
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
         return db_fail(st, err, errlen, "reading incidents");
     sqlite3_bind_int64(s, 1, after_id);
     sqlite3_bind_int64(s, 2, after_batch);

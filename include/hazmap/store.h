@@ -190,7 +190,9 @@ typedef struct store_marks {
 hz_status store_incident_marks(store *st, int counts, store_marks *m, char *err, size_t errlen);
 
 /* As store_incidents_scan(), for the incidents with id > after_id or batch_id > after_batch: the
- * rows written since a snapshot whose store_incident_marks() were after_id and after_batch. */
+ * rows written since a snapshot whose store_incident_marks() were after_id and after_batch.
+ * after_batch INT64_MAX (no batch since) reads only id > after_id, a range of the primary key;
+ * otherwise every row is looked at (batch_id has no index). */
 hz_status store_incidents_scan_since(store *st, int64_t after_id, int64_t after_batch,
                                      store_incident_cb cb, void *ud, char *err, size_t errlen);
 
