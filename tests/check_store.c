@@ -994,6 +994,37 @@ START_TEST(test_incremental_reload)
     s = reload_expect(st, s, INCSET_DELTA, 1);
     incset_free(keep);
 
+    /* a bulk load outside any batch (batch 0, as store_copy() loads) that replaces records:
+     * the horizon again, through the row-by-row and the grouped (COPY on PostGIS) paths */
+    for (int group = 1; group <= 40; group += 39) {
+        ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+        store_bulk *b = store_bulk_begin(st, err, sizeof err);
+        ck_assert_msg(b != NULL, "%s", err);
+        hz_incident_rec recs[40];
+        const hz_incident_rec *pr[40];
+        store_put_outcome outs[40];
+        for (int k = 0; k < group; k++) {
+            recs[k] = gen(group == 1 ? 20 : 30 + k);
+            pr[k] = &recs[k];
+        }
+        ck_assert_int_eq(store_bulk_put_many(b, pr, (size_t)group, 0, outs, err, sizeof err),
+                         HZ_OK);
+        ck_assert_int_eq(store_bulk_finish(b, err, sizeof err), HZ_OK);
+        ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+        s = reload_expect(st, s, INCSET_DELTA, (size_t)group); /* new ones */
+        ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+        b = store_bulk_begin(st, err, sizeof err);
+        ck_assert_msg(b != NULL, "%s", err);
+        for (int k = 0; k < group; k++)
+            recs[k].age = 77;
+        ck_assert_int_eq(store_bulk_put_many(b, pr, (size_t)group, 0, outs, err, sizeof err),
+                         HZ_OK);
+        ck_assert_int_eq(outs[0], STORE_PUT_REPLACED);
+        ck_assert_int_eq(store_bulk_finish(b, err, sizeof err), HZ_OK);
+        ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+        s = reload_expect(st, s, INCSET_ROWS, 0);
+    }
+
     /* a changed area: full load */
     ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
     put_area(st, "A2", 104.3);

@@ -656,6 +656,18 @@ static void inc_bind(inc_params *p, const hz_incident_rec *r, int64_t batch_id)
     }
 }
 
+hz_status pg_unbatched(pgstore *pg, char *err, size_t errlen)
+{
+    PGresult *r =
+        run(pg, NULL,
+            "INSERT INTO meta SELECT 'reload_horizon',value FROM meta"
+            " WHERE key='data_version' ON CONFLICT(key) DO UPDATE SET value=EXCLUDED.value",
+            0, NULL, err, errlen, "replacing incident");
+    if (!r) return pg->last;
+    PQclear(r);
+    return HZ_OK;
+}
+
 hz_status pg_incident_put(pgstore *pg, const hz_incident_rec *r, int64_t batch_id,
                           store_put_outcome *outcome, char *err, size_t errlen)
 {
@@ -676,14 +688,7 @@ hz_status pg_incident_put(pgstore *pg, const hz_incident_rec *r, int64_t batch_i
         PGresult *u = run(pg, "inc_upd", NULL, 24, p.v, err, errlen, "replacing incident");
         if (!u) return pg->last;
         PQclear(u);
-        if (batch_id <= 0) { /* a replacement outside an import batch: store_marks' horizon */
-            u = run(pg, NULL,
-                    "INSERT INTO meta SELECT 'reload_horizon',value FROM meta"
-                    " WHERE key='data_version' ON CONFLICT(key) DO UPDATE SET value=EXCLUDED.value",
-                    0, NULL, err, errlen, "replacing incident");
-            if (!u) return pg->last;
-            PQclear(u);
-        }
+        if (batch_id <= 0 && pg_unbatched(pg, err, errlen) != HZ_OK) return pg->last;
         pg_dirty(pg);
         *outcome = STORE_PUT_REPLACED;
         return HZ_OK;

@@ -604,6 +604,14 @@ int64_t store_bind_incident(sqlite3_stmt *s, int base, const hz_incident_rec *r)
     return hash;
 }
 
+int store_sqlite_unbatched(sqlite3 *db)
+{
+    return sqlite3_exec(db,
+                        "INSERT OR REPLACE INTO meta SELECT 'reload_horizon',value FROM meta"
+                        " WHERE key='data_version'",
+                        NULL, NULL, NULL);
+}
+
 hz_status store_incident_put(store *st, const hz_incident_rec *r, store_put_outcome *outcome,
                              char *err, size_t errlen)
 {
@@ -631,11 +639,7 @@ hz_status store_incident_put(store *st, const hz_incident_rec *r, store_put_outc
         rc = sqlite3_step(u);
         sqlite3_reset(u);
         if (rc != SQLITE_DONE) return db_fail(st, err, errlen, "replacing incident");
-        /* A replacement outside an import batch: store_marks' horizon (store.h) */
-        if (sqlite3_exec(st->db,
-                         "INSERT OR REPLACE INTO meta SELECT 'reload_horizon',value FROM meta"
-                         " WHERE key='data_version'",
-                         NULL, NULL, NULL) != SQLITE_OK)
+        if (store_sqlite_unbatched(st->db) != SQLITE_OK)
             return db_fail(st, err, errlen, "replacing incident");
         *outcome = STORE_PUT_REPLACED;
         return HZ_OK;

@@ -52,6 +52,8 @@ hz_status pg_commit(pgstore *pg, char *err, size_t errlen);
 void pg_rollback(pgstore *pg);
 /* Marks the open write transaction as having changed data (pg_commit() bumps the version). */
 void pg_dirty(pgstore *pg);
+/* A row replaced outside any import batch: raises meta.reload_horizon (store.h, store_marks). */
+hz_status pg_unbatched(pgstore *pg, char *err, size_t errlen);
 hz_status pg_data_version(pgstore *pg, int64_t *version);
 hz_status pg_data_id(pgstore *pg, char *id, size_t idlen);
 hz_status pg_counts(pgstore *pg, int64_t *areas, int64_t *incidents);
