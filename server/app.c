@@ -173,6 +173,7 @@ struct app {
     snapref *cur;
     relref *rel;                      /* invariant 4 */
     unsigned long long retired_scans; /* scans of snapshots already freed; guarded by mu */
+    unsigned long long loads[3];      /* snapshots loaded, by incset_source; guarded by mu */
     tctx *threads;
     /* The planners' caches, keyed by data version and emptied when a write loads a new snapshot;
      * the public's, keyed by release id and never emptied by a write (a release outlives any
@@ -278,6 +279,16 @@ static void snap_release(app *a, snapref *r)
 unsigned long long app_store_changes(app *a)
 {
     return watcher_changes(a->watch);
+}
+
+void app_snapshot_loads(app *a, unsigned long long *rows, unsigned long long *file,
+                        unsigned long long *delta)
+{
+    pthread_mutex_lock(&a->mu);
+    *rows = a->loads[INCSET_ROWS];
+    *file = a->loads[INCSET_FILE];
+    *delta = a->loads[INCSET_DELTA];
+    pthread_mutex_unlock(&a->mu);
 }
 
 unsigned long long app_snapshot_scans(app *a)
@@ -387,6 +398,7 @@ static hz_status snap_get(app *a, store *st, int64_t version, int exact, snapref
     pthread_mutex_lock(&a->mu);
     snapref *old = a->cur;
     a->cur = nr;
+    a->loads[incset_source_of(s, NULL)]++;
     pthread_mutex_unlock(&a->mu);
     pthread_mutex_unlock(&a->load_mu);
     snap_release(a, old);
