@@ -13,6 +13,9 @@
  *     as SQLite's BEGIN IMMEDIATE takes the write lock, so find-then-insert cannot race and
  *     versions are bumped one commit at a time. A commit that bumps also sends
  *     NOTIFY hazmap_data_version (the new version), for replicas (issue 14, item 2).
+ *  6. store.c's invariant 6: a row replaced outside an import batch (batch_id 0) sets
+ *     meta.reload_horizon (pg_unbatched()); import_batches ids are drawn under PG_WRITE_LOCK,
+ *     so they grow in commit order, as store_marks needs.
  *
  * The schema lives in pg_schema_sql below; the SpatiaLite one in store.c (schema_sql),
  * store_roads.c, store_release.c and store_links.c. Same tables, columns and meanings; the

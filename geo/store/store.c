@@ -19,7 +19,11 @@
  *     store_bulk.c), from the very values it binds, and by the PostGIS writes (pg_store.c).
  *  4. in_tx is 1 exactly between a successful store_begin() and store_commit()/store_rollback().
  *  5. meta.data_id is renewed (random) in the same transaction as every data_version bump, and
- *     set when the schema is created: one data_id names one state of the data. */
+ *     set when the schema is created: one data_id names one state of the data.
+ *  6. Incidents are never deleted, ids only grow, and a row replaced outside an import batch
+ *     (store_incident_put(), a bulk load with batch 0) sets meta.reload_horizon to the data
+ *     version it was written on top of (store_sqlite_unbatched()): what store_marks and
+ *     incset_reload() rely on (store.h). */
 #include "hazmap/store.h"
 #include "hazmap/vocab.h"
 #include "store_pg.h"

@@ -9,7 +9,8 @@
  * not match; deleting it is always safe. It holds the incident records, so it gets the
  * database's permission bits.
  * A snapshot is immutable once loaded and may be shared by any number of threads. It remembers
- * the data version it was read at; reload when the store's version differs. Two things inside it
+ * the data version it was read at; reload when the store's version differs (incset_reload() reads
+ * only the rows written since, when it can prove that right). Two things inside it
  * change, both invisible to results: a counter of full passes over its incidents (for
  * /metrics: work proportional to the data should happen once per view, never per cached
  * request) and a bounded memo of filter counts; both are thread-safe.
