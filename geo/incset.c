@@ -46,6 +46,9 @@ struct incset {
     struct count_memo *memo; /* COUNT_MEMO_SLOTS slots, guarded by memo_mu */
     uint32_t *event;         /* per item its linked event (incset_set_events()), or NULL */
     size_t nevents;
+    int64_t max_batch;    /* store_marks.max_batch in the load's read transaction */
+    incset_source source; /* how the incidents were built (incset_source()) */
+    size_t delta_rows;    /* INCSET_DELTA: the rows read */
 };
 
 /* The filter-count memo: a direct-mapped table keyed by the canonical filter (a colliding key
@@ -174,8 +177,8 @@ static int incident_cb(void *ud, const hz_incident_rec *r)
     return 0;
 }
 
-/* Projects every incident into the working CRS, in chunks to bound the scratch memory. */
-static hz_status project_all(incset *s, const char *work_srs, char *err, size_t errlen)
+/* The point "auto" picks the working CRS by: the areas' centre, else the incidents' mean. */
+static void work_centre(const incset *s, double *lon0_out, double *lat0_out)
 {
     double lon0 = 0, lat0 = 0;
     if (s->nareas) {
@@ -198,9 +201,15 @@ static hz_status project_all(incset *s, const char *work_srs, char *err, size_t 
             lat0 += s->items[i].lat / (double)np;
         }
     }
-    workcrs *w = workcrs_new(work_srs, lon0, lat0, err, errlen);
-    if (!w) return HZ_ECRS;
-    snprintf(s->srs, sizeof s->srs, "%s", workcrs_srs(w));
+    *lon0_out = lon0;
+    *lat0_out = lat0;
+}
+
+/* Projects the incidents at[0 .. n-1] (positions in s->items; NULL: all of them) into w's CRS,
+ * in chunks to bound the scratch memory. */
+static hz_status project_some(incset *s, workcrs *w, const size_t *at, size_t n, char *err,
+                              size_t errlen)
+{
     enum { CHUNK = 65536 };
     /* lon, lat in one block and x, y in another: with all four in one, clang's analyzer (make
      * analyze) takes the const lon and lat to keep the whole block as it was across
@@ -209,28 +218,41 @@ static hz_status project_all(incset *s, const char *work_srs, char *err, size_t 
     if (!buf || !xy) {
         free(buf);
         free(xy);
-        workcrs_free(w);
         return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     }
     hz_status rc = HZ_OK;
-    for (size_t start = 0; start < s->n && rc == HZ_OK; start += CHUNK) {
-        size_t m = s->n - start < CHUNK ? s->n - start : CHUNK;
+    for (size_t start = 0; start < n && rc == HZ_OK; start += CHUNK) {
+        size_t m = n - start < CHUNK ? n - start : CHUNK;
         double *lon = buf, *lat = buf + CHUNK, *x = xy, *y = xy + CHUNK;
         for (size_t k = 0; k < m; k++) { /* no point: projected as (0, 0), then NaN again */
-            int p = hz_incident_has_point(&s->items[start + k]);
-            lon[k] = p ? s->items[start + k].lon : 0;
-            lat[k] = p ? s->items[start + k].lat : 0;
+            const hz_incident *it = &s->items[at ? at[start + k] : start + k];
+            int p = hz_incident_has_point(it);
+            lon[k] = p ? it->lon : 0;
+            lat[k] = p ? it->lat : 0;
         }
         rc = workcrs_forward(w, m, lon, lat, x, y);
         for (size_t k = 0; k < m && rc == HZ_OK; k++) {
-            int p = hz_incident_has_point(&s->items[start + k]);
-            s->items[start + k].x = p ? x[k] : NAN;
-            s->items[start + k].y = p ? y[k] : NAN;
+            hz_incident *it = &s->items[at ? at[start + k] : start + k];
+            int p = hz_incident_has_point(it);
+            it->x = p ? x[k] : NAN;
+            it->y = p ? y[k] : NAN;
         }
     }
     if (rc != HZ_OK) hz_fail(rc, err, errlen, "projecting incidents to %s failed", s->srs);
     free(buf);
     free(xy);
+    return rc;
+}
+
+/* Projects every incident into the working CRS. */
+static hz_status project_all(incset *s, const char *work_srs, char *err, size_t errlen)
+{
+    double lon0, lat0;
+    work_centre(s, &lon0, &lat0);
+    workcrs *w = workcrs_new(work_srs, lon0, lat0, err, errlen);
+    if (!w) return HZ_ECRS;
+    snprintf(s->srs, sizeof s->srs, "%s", workcrs_srs(w));
+    hz_status rc = project_some(s, w, NULL, s->n, err, errlen);
     workcrs_free(w);
     return rc;
 }
@@ -346,13 +368,17 @@ static hz_status load_tx(incset *s, store *st, const char *work_srs, const char 
     if (store_data_version(st, &s->version) != HZ_OK)
         return hz_fail(HZ_EDB, err, errlen, "%s: cannot read the data version", store_path(st));
     if (load_areas(s, st, err, errlen) != HZ_OK) return HZ_EDB;
+    store_marks m;
+    if (store_incident_marks(st, 0, &m, err, errlen) != HZ_OK) return HZ_EDB;
+    s->max_batch = m.max_batch;
     if (path[0] && cache_key(s, st, work_srs, key, keylen) != 0) key[0] = '\0';
     if (key[0] && cache_load(s, path, key)) return HZ_OK;
     if (store_incidents_scan(st, incident_cb, s, err, errlen) != HZ_OK || s->failed) return HZ_EDB;
     return project_all(s, work_srs, err, errlen);
 }
 
-incset *incset_load(store *st, const char *work_srs, char *err, size_t errlen)
+/* An empty snapshot, or NULL with err set. */
+static incset *incset_new(char *err, size_t errlen)
 {
     incset *s = calloc(1, sizeof *s);
     count_memo *memo = calloc(COUNT_MEMO_SLOTS, sizeof *memo);
@@ -365,6 +391,13 @@ incset *incset_load(store *st, const char *work_srs, char *err, size_t errlen)
     s->memo = memo;
     atomic_init(&s->scans, 0);
     pthread_mutex_init(&s->memo_mu, NULL);
+    return s;
+}
+
+incset *incset_load(store *st, const char *work_srs, char *err, size_t errlen)
+{
+    incset *s = incset_new(err, errlen);
+    if (!s) return NULL;
     if (store_query_read_begin(st, err, errlen) != HZ_OK) {
         incset_free(s);
         return NULL;
@@ -381,7 +414,164 @@ incset *incset_load(store *st, const char *work_srs, char *err, size_t errlen)
         return NULL;
     }
     time_span(s);
+    s->source = s->cached ? INCSET_FILE : INCSET_ROWS;
     return s;
+}
+
+/* ---- the incremental reload (incset_reload()) ----
+ *
+ * The new snapshot is the old one with the rows written since it merged in, by id: a row whose id
+ * the old one holds replaces it, a larger id is appended. store.h (store_marks) says why "id >
+ * the old largest id or batch_id > the old largest batch" are all the rows written since, unless
+ * a replacement outside a batch raised the horizon. Whatever else could differ from a full load
+ * is compared, and any difference gives up (the caller then loads in full):
+ *  - the areas, read again and compared field by field (hz_incident.area indexes them, and
+ *    "auto" takes its working CRS from them);
+ *  - the working CRS, chosen again from the merged data exactly as a full load chooses it;
+ *  - the store's count and largest id against the merged ones: a deleted row, or a row that
+ *    appeared below the old largest id, breaks them;
+ *  - the data version: one that went back is another database.
+ * The event map is not carried over: the loader attaches it from the store's links after each
+ * load, as after a full one. */
+
+static int str_eq(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* 1 when the two snapshots' areas are the same, field by field. */
+static int areas_equal(const incset *a, const incset *b)
+{
+    if (a->nareas != b->nareas) return 0;
+    for (size_t i = 0; i < a->nareas; i++) {
+        const hz_area *x = &a->areas[i], *y = &b->areas[i];
+        if (!str_eq(x->code, y->code) || !str_eq(x->name, y->name) ||
+            !str_eq(x->name_en, y->name_en) || !str_eq(x->level, y->level) ||
+            !str_eq(x->parent_code, y->parent_code) || x->population != y->population ||
+            x->wkb_len != y->wkb_len || memcmp(x->wkb, y->wkb, x->wkb_len) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* Merges old's items with the rows read into s->items (d of them, in id order) into one array
+ * in id order, which replaces s->items; at[0 .. d-1] receives the rows' new positions. The runs
+ * of old between two rows are copied whole: a commit of a few rows costs one copy of the array.
+ * Returns 0, 1 when a row's id is below old's largest but not in old (give up), -1 out of
+ * memory. */
+static int merge_rows(incset *s, const incset *old, size_t *at)
+{
+    size_t d = s->n, n = 0, i = 0;
+    hz_incident *m = malloc((old->n + d ? old->n + d : 1) * sizeof *m);
+    if (!m) return -1;
+    for (size_t j = 0; j < d; j++) {
+        int64_t id = s->items[j].id;
+        size_t lo = i, hi = old->n; /* the first of old[i ..] whose id is >= id */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (old->items[mid].id < id)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        memcpy(m + n, old->items + i, (lo - i) * sizeof *m);
+        n += lo - i;
+        i = lo;
+        if (i < old->n && old->items[i].id == id) {
+            i++; /* replaced */
+        } else if (i < old->n) {
+            free(m);
+            return 1;
+        }
+        at[j] = n;
+        m[n++] = s->items[j];
+    }
+    memcpy(m + n, old->items + i, (old->n - i) * sizeof *m);
+    n += old->n - i;
+    free(s->items);
+    s->items = m;
+    s->n = s->cap = n;
+    return 0;
+}
+
+/* incset_reload() inside its read transaction: *usable = 0 when the snapshot must be loaded in
+ * full instead (not an error). */
+static hz_status reload_tx(incset *s, const incset *old, store *st, const char *work_srs,
+                           const char *path, char *key, size_t keylen, int *usable, char *err,
+                           size_t errlen)
+{
+    *usable = 0;
+    key[0] = '\0';
+    store_marks m;
+    if (store_data_version(st, &s->version) != HZ_OK)
+        return hz_fail(HZ_EDB, err, errlen, "%s: cannot read the data version", store_path(st));
+    if (s->version < old->version) return HZ_OK;
+    if (store_incident_marks(st, 1, &m, err, errlen) != HZ_OK) return HZ_EDB;
+    if (m.horizon >= old->version || m.max_batch < old->max_batch) return HZ_OK;
+    if (load_areas(s, st, err, errlen) != HZ_OK) return HZ_EDB;
+    if (!areas_equal(s, old)) return HZ_OK;
+    s->max_batch = m.max_batch;
+    int64_t old_max = old->n ? old->items[old->n - 1].id : 0;
+    /* No import batch since old: only new ids (store.h) */
+    int64_t after_batch = m.max_batch == old->max_batch ? INT64_MAX : old->max_batch;
+    if (store_incidents_scan_since(st, old_max, after_batch, incident_cb, s, err, errlen) !=
+            HZ_OK ||
+        s->failed)
+        return HZ_EDB;
+    s->delta_rows = s->n;
+    size_t *at = malloc((s->n ? s->n : 1) * sizeof *at);
+    if (!at) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    size_t d = s->n;
+    int mr = merge_rows(s, old, at);
+    hz_status rc = mr < 0 ? hz_fail(HZ_ENOMEM, err, errlen, "out of memory") : HZ_OK;
+    if (mr == 0 && (int64_t)s->n == m.count && (s->n ? s->items[s->n - 1].id : 0) == m.max_id) {
+        double lon0, lat0;
+        work_centre(s, &lon0, &lat0);
+        workcrs *w = workcrs_new(work_srs, lon0, lat0, err, errlen);
+        if (!w) rc = HZ_ECRS;
+        if (w && strcmp(workcrs_srs(w), old->srs) == 0) {
+            snprintf(s->srs, sizeof s->srs, "%s", old->srs);
+            rc = project_some(s, w, at, d, err, errlen);
+            *usable = rc == HZ_OK;
+        }
+        workcrs_free(w);
+    }
+    free(at);
+    if (*usable && path[0] && cache_key(s, st, work_srs, key, keylen) != 0) key[0] = '\0';
+    return rc;
+}
+
+incset *incset_reload(const incset *old, store *st, const char *work_srs, char *err, size_t errlen)
+{
+    if (!old) return incset_load(st, work_srs, err, errlen);
+    incset *s = incset_new(err, errlen);
+    if (!s) return NULL;
+    if (store_query_read_begin(st, err, errlen) != HZ_OK) {
+        incset_free(s);
+        return NULL;
+    }
+    char path[4096], key[2048];
+    if (cache_path(st, path, sizeof path) != 0) path[0] = '\0';
+    int usable = 0;
+    hz_status rc = reload_tx(s, old, st, work_srs, path, key, sizeof key, &usable, err, errlen);
+    store_query_read_end(st);
+    if (rc != HZ_OK || !usable) {
+        if (rc != HZ_OK && s->failed)
+            hz_fail(HZ_ENOMEM, err, errlen, "out of memory loading the snapshot");
+        incset_free(s);
+        return rc == HZ_OK ? incset_load(st, work_srs, err, errlen) : NULL;
+    }
+    /* The records equal a full load's, so the next process may start from them. */
+    if (key[0]) cache_save(s, st, path, key);
+    time_span(s);
+    s->source = INCSET_DELTA;
+    return s;
+}
+
+incset_source incset_source_of(const incset *s, size_t *rows)
+{
+    if (rows) *rows = s->source == INCSET_DELTA ? s->delta_rows : 0;
+    return s->source;
 }
 
 void incset_free(incset *s)

@@ -48,16 +48,25 @@ void apiroutes_metrics(hctx *c, const hreq *rq, hresp *rs)
     size_t areas = 0, incidents = 0;
     int64_t version = 0;
     app_counts(c->app, &areas, &incidents, &version);
-    char more[512];
-    int n = snprintf(more, sizeof more,
-                     "# HELP hazmap_store_changes_total Commits to the store (by any process) the "
-                     "change watcher handed on.\n"
-                     "# TYPE hazmap_store_changes_total counter\n"
-                     "hazmap_store_changes_total %llu\n"
-                     "# HELP hazmap_data_version The data version of the snapshot being served.\n"
-                     "# TYPE hazmap_data_version gauge\n"
-                     "hazmap_data_version %lld\n",
-                     app_store_changes(c->app), (long long)version);
+    unsigned long long lrows, lfile, ldelta;
+    app_snapshot_loads(c->app, &lrows, &lfile, &ldelta);
+    char more[1024];
+    int n =
+        snprintf(more, sizeof more,
+                 "# HELP hazmap_store_changes_total Commits to the store (by any process) the "
+                 "change watcher handed on.\n"
+                 "# TYPE hazmap_store_changes_total counter\n"
+                 "hazmap_store_changes_total %llu\n"
+                 "# HELP hazmap_data_version The data version of the snapshot being served.\n"
+                 "# TYPE hazmap_data_version gauge\n"
+                 "hazmap_data_version %lld\n"
+                 "# HELP hazmap_snapshot_loads_total Snapshots loaded: from the store's rows, "
+                 "from the snapshot file, or from the previous one and the rows written since.\n"
+                 "# TYPE hazmap_snapshot_loads_total counter\n"
+                 "hazmap_snapshot_loads_total{from=\"rows\"} %llu\n"
+                 "hazmap_snapshot_loads_total{from=\"file\"} %llu\n"
+                 "hazmap_snapshot_loads_total{from=\"delta\"} %llu\n",
+                 app_store_changes(c->app), (long long)version, lrows, lfile, ldelta);
     char *all =
         text && n > 0 && (size_t)n < sizeof more ? realloc(text, len + (size_t)n + 1) : NULL;
     if (all) {

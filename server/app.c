@@ -173,6 +173,7 @@ struct app {
     snapref *cur;
     relref *rel;                      /* invariant 4 */
     unsigned long long retired_scans; /* scans of snapshots already freed; guarded by mu */
+    unsigned long long loads[3];      /* snapshots loaded, by incset_source; guarded by mu */
     tctx *threads;
     /* The planners' caches, keyed by data version and emptied when a write loads a new snapshot;
      * the public's, keyed by release id and never emptied by a write (a release outlives any
@@ -280,6 +281,16 @@ unsigned long long app_store_changes(app *a)
     return watcher_changes(a->watch);
 }
 
+void app_snapshot_loads(app *a, unsigned long long *rows, unsigned long long *file,
+                        unsigned long long *delta)
+{
+    pthread_mutex_lock(&a->mu);
+    *rows = a->loads[INCSET_ROWS];
+    *file = a->loads[INCSET_FILE];
+    *delta = a->loads[INCSET_DELTA];
+    pthread_mutex_unlock(&a->mu);
+}
+
 unsigned long long app_snapshot_scans(app *a)
 {
     pthread_mutex_lock(&a->mu);
@@ -342,10 +353,14 @@ static hz_status snap_get(app *a, store *st, int64_t version, int exact, snapref
         return HZ_OK;
     }
     pthread_mutex_unlock(&a->mu);
-    /* Loading reads everything; the query time limit is for requests, not for this. */
+    /* Loading reads everything; the query time limit is for requests, not for this. r stays
+     * valid: only a holder of load_mu replaces a->cur. From an older snapshot of the same
+     * store only the rows written since are read (incset_reload()); a store whose versions went
+     * back (exact) is another database and is read whole. */
     store_set_timeout(st, 0);
-    incset *s =
-        incset_load(st, strcmp(a->cfg.work_srs, "auto") ? a->cfg.work_srs : NULL, err, errlen);
+    const char *srs = strcmp(a->cfg.work_srs, "auto") ? a->cfg.work_srs : NULL;
+    incset *s = r && !exact && have < version ? incset_reload(r->s, st, srs, err, errlen)
+                                              : incset_load(st, srs, err, errlen);
     /* The events of the stored links, for the point analyses' default count (filter.h) */
     if (s && linkage_db_attach_events(st, s, err, errlen) != HZ_OK) {
         incset_free(s);
@@ -383,6 +398,7 @@ static hz_status snap_get(app *a, store *st, int64_t version, int exact, snapref
     pthread_mutex_lock(&a->mu);
     snapref *old = a->cur;
     a->cur = nr;
+    a->loads[incset_source_of(s, NULL)]++;
     pthread_mutex_unlock(&a->mu);
     pthread_mutex_unlock(&a->load_mu);
     snap_release(a, old);

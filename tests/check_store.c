@@ -819,6 +819,235 @@ START_TEST(test_import_idempotent)
 }
 END_TEST
 
+/* ---- the incremental reload (incset_reload()) ---- */
+
+static char reload_dir[64]; /* HAZMAP_SNAPSHOT_DIR of test_incremental_reload */
+
+/* Removes every snapshot file of the store, so that the next incset_load() reads the rows. */
+static void drop_snapshot_files(void)
+{
+    char p[600];
+    snprintf(p, sizeof p, "%s.snapshot", target);
+    unlink(p);
+    DIR *d = opendir(reload_dir);
+    ck_assert_ptr_nonnull(d);
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.') {
+            snprintf(p, sizeof p, "%s/%s", reload_dir, e->d_name);
+            ck_assert_int_eq(unlink(p), 0);
+        }
+    closedir(d);
+}
+
+static int same_double(double a, double b)
+{
+    return (isnan(a) && isnan(b)) || a == b;
+}
+
+/* got equals a full load of the store made now from its rows, field by field. */
+static void same_as_full_load(store *st, const incset *got)
+{
+    char err[512];
+    drop_snapshot_files();
+    incset *want = incset_load(st, NULL, err, sizeof err);
+    ck_assert_msg(want != NULL, "%s", err);
+    ck_assert_int_eq(incset_source_of(want, NULL), INCSET_ROWS);
+    ck_assert_int_eq(incset_data_version(got), incset_data_version(want));
+    ck_assert_str_eq(incset_work_srs(got), incset_work_srs(want));
+    ck_assert_uint_eq(incset_area_count(got), incset_area_count(want));
+    for (size_t k = 0; k < incset_area_count(want); k++) {
+        ck_assert_str_eq(incset_areas(got)[k].code, incset_areas(want)[k].code);
+        ck_assert_int_eq(incset_areas(got)[k].parent, incset_areas(want)[k].parent);
+    }
+    ck_assert_uint_eq(incset_count(got), incset_count(want));
+    const hz_incident *g = incset_items(got), *w = incset_items(want);
+    for (size_t k = 0; k < incset_count(want); k++) {
+        ck_assert_int_eq(g[k].id, w[k].id);
+        ck_assert(same_double(g[k].lon, w[k].lon) && same_double(g[k].lat, w[k].lat));
+        ck_assert(same_double(g[k].x, w[k].x) && same_double(g[k].y, w[k].y));
+        ck_assert_int_eq(g[k].t, w[k].t);
+        ck_assert_int_eq(g[k].area, w[k].area);
+        ck_assert_int_eq(g[k].mechanism, w[k].mechanism);
+        ck_assert_int_eq(g[k].place, w[k].place);
+        ck_assert_int_eq(g[k].intent, w[k].intent);
+        ck_assert_int_eq(g[k].severity, w[k].severity);
+        ck_assert_int_eq(g[k].sex, w[k].sex);
+        ck_assert_int_eq(g[k].disability, w[k].disability);
+        ck_assert_int_eq(g[k].age, w[k].age);
+        ck_assert_int_eq(g[k].victims, w[k].victims);
+        ck_assert_int_eq(g[k].activity, w[k].activity);
+        ck_assert_int_eq(g[k].outcome, w[k].outcome);
+    }
+    ck_assert_int_eq(memcmp(g, w, incset_count(want) * sizeof *g), 0); /* the file's bytes too */
+    int64_t t0, t1, u0, u1;
+    incset_time_span(got, &t0, &t1);
+    incset_time_span(want, &u0, &u1);
+    ck_assert(t0 == u0 && t1 == u1);
+    incset_free(want);
+}
+
+/* Reloads from old, expecting how it is built and (with INCSET_DELTA) the rows it read; checks
+ * the result against a full load; frees old and returns the new snapshot. */
+static incset *reload_expect(store *st, incset *old, incset_source how, size_t rows)
+{
+    char err[512];
+    drop_snapshot_files(); /* a full load then reads the rows (INCSET_ROWS), not a file */
+    incset *s = incset_reload(old, st, NULL, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    size_t got_rows;
+    ck_assert_int_eq(incset_source_of(s, &got_rows), how);
+    if (how == INCSET_DELTA) ck_assert_uint_eq(got_rows, rows);
+    incset_free(old);
+    same_as_full_load(st, s);
+    return s;
+}
+
+static void write_csv(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+START_TEST(test_incremental_reload)
+{
+    char err[512], csv[128];
+    snprintf(reload_dir, sizeof reload_dir, "/tmp/hazmap-reload-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(reload_dir));
+    ck_assert_int_eq(setenv("HAZMAP_SNAPSHOT_DIR", reload_dir, 1), 0);
+    snprintf(csv, sizeof csv, "/tmp/hazmap-store-reload-%d.csv", (int)getpid());
+    store *st = open_new();
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    put_area(st, "A1", 104.0);
+    put_area(st, "A2", 104.2);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    import_summary sum;
+    import_opts o = {.source = "t"};
+    write_csv(csv, "id,occurred_at,lon,lat,severity,mechanism,age\n"
+                   "1,2013-01-02T08:00:00,104.05,30.05,minor,fall,70\n"
+                   "2,2013-01-03,104.06,30.06,serious,traffic,\n"
+                   "3,2013-01-04,104.25,30.02,minor,fall,5\n"
+                   "4,2013-01-05,104.5,30.5,minor,drowning,12\n");
+    ck_assert_msg(import_incidents(st, csv, &o, &sum, err, sizeof err) == HZ_OK, "%s", err);
+    ck_assert_int_eq(sum.loaded, 4);
+    incset *s = incset_load(st, NULL, err, sizeof err);
+    ck_assert_msg(s != NULL, "%s", err);
+    ck_assert_int_eq(incset_source_of(s, NULL), INCSET_ROWS);
+    incset_free(s);
+    s = incset_load(st, NULL, err, sizeof err); /* from the file: it knows its batch too */
+    ck_assert_msg(s != NULL, "%s", err);
+    ck_assert_int_eq(incset_source_of(s, NULL), INCSET_FILE);
+
+    /* a re-import: row 1 changed, 2 and 3 unchanged, 4 changed, 5 and 6 new; 2 rows replaced and
+     * 2 added, nothing else read */
+    write_csv(csv, "id,occurred_at,lon,lat,severity,mechanism,age\n"
+                   "1,2013-01-02T08:00:00,104.05,30.05,minor,fall,71\n"
+                   "2,2013-01-03,104.06,30.06,serious,traffic,\n"
+                   "3,2013-01-04,104.25,30.02,minor,fall,5\n"
+                   "4,2013-01-07,104.07,30.07,serious,drowning,12\n"
+                   "5,2013-02-01,104.21,30.01,minor,traffic,30\n"
+                   "6,2012-12-31,104.08,30.08,minor,fall,40\n");
+    ck_assert_msg(import_incidents(st, csv, &o, &sum, err, sizeof err) == HZ_OK, "%s", err);
+    ck_assert_int_eq(sum.loaded, 2);
+    ck_assert_int_eq(sum.replaced, 2);
+    ck_assert_int_eq(sum.unchanged, 2);
+    s = reload_expect(st, s, INCSET_DELTA, 4);
+    incset *keep = incset_reload(s, st, NULL, err, sizeof err); /* same version: nothing new */
+    ck_assert_msg(keep != NULL, "%s", err);
+    ck_assert_int_eq(incset_source_of(keep, NULL), INCSET_DELTA);
+
+    /* a POSTed incident (a new source id, outside any batch) */
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    hz_incident_rec r = gen(7);
+    store_put_outcome po;
+    ck_assert_int_eq(store_incident_put(st, &r, &po, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(po, STORE_PUT_INSERTED);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    s = reload_expect(st, s, INCSET_DELTA, 1);
+    /* two commits at once, from the snapshot of two versions ago */
+    ck_assert_msg(import_incidents(st, csv, &o, &sum, err, sizeof err) == HZ_OK, "%s", err);
+    ck_assert_int_eq(sum.unchanged, 6);
+    write_csv(csv, "id,occurred_at,lon,lat,severity,mechanism,age\n"
+                   "6,2012-12-30,104.08,30.08,minor,fall,40\n"
+                   "7,2014-01-01,104.09,30.09,minor,fall,9\n");
+    ck_assert_msg(import_incidents(st, csv, &o, &sum, err, sizeof err) == HZ_OK, "%s", err);
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    r = gen(8);
+    ck_assert_int_eq(store_incident_put(st, &r, &po, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    keep = reload_expect(st, keep, INCSET_DELTA, 4); /* 1 POST and 6, 7 of the first two */
+
+    /* a POST replacing a record outside any batch: the horizon forces a full load, for every
+     * snapshot older than that commit, and a later one reloads by the rows again */
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    r = gen(7);
+    r.age = 3;
+    ck_assert_int_eq(store_incident_put(st, &r, &po, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(po, STORE_PUT_REPLACED);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    s = reload_expect(st, s, INCSET_ROWS, 0);
+    keep = reload_expect(st, keep, INCSET_ROWS, 0);
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    r = gen(9);
+    ck_assert_int_eq(store_incident_put(st, &r, &po, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    s = reload_expect(st, s, INCSET_DELTA, 1);
+    incset_free(keep);
+
+    /* a bulk load outside any batch (batch 0, as store_copy() loads) that replaces records:
+     * the horizon again, through the row-by-row and the grouped (COPY on PostGIS) paths */
+    for (int group = 1; group <= 40; group += 39) {
+        ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+        store_bulk *b = store_bulk_begin(st, err, sizeof err);
+        ck_assert_msg(b != NULL, "%s", err);
+        hz_incident_rec recs[40];
+        const hz_incident_rec *pr[40];
+        store_put_outcome outs[40];
+        for (int k = 0; k < group; k++) {
+            recs[k] = gen(group == 1 ? 20 : 30 + k);
+            pr[k] = &recs[k];
+        }
+        ck_assert_int_eq(store_bulk_put_many(b, pr, (size_t)group, 0, outs, err, sizeof err),
+                         HZ_OK);
+        ck_assert_int_eq(store_bulk_finish(b, err, sizeof err), HZ_OK);
+        ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+        s = reload_expect(st, s, INCSET_DELTA, (size_t)group); /* new ones */
+        ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+        b = store_bulk_begin(st, err, sizeof err);
+        ck_assert_msg(b != NULL, "%s", err);
+        for (int k = 0; k < group; k++)
+            recs[k].age = 77;
+        ck_assert_int_eq(store_bulk_put_many(b, pr, (size_t)group, 0, outs, err, sizeof err),
+                         HZ_OK);
+        ck_assert_int_eq(outs[0], STORE_PUT_REPLACED);
+        ck_assert_int_eq(store_bulk_finish(b, err, sizeof err), HZ_OK);
+        ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+        s = reload_expect(st, s, INCSET_ROWS, 0);
+    }
+
+    /* a changed area: full load */
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    put_area(st, "A2", 104.3);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    s = reload_expect(st, s, INCSET_ROWS, 0);
+
+    /* a row deleted behind the store's back, then a commit: the count differs, full load */
+    ck_assert_int_eq(ref_sql("DELETE FROM incidents WHERE id=2", NULL), 0);
+    ck_assert_int_eq(store_begin(st, err, sizeof err), HZ_OK);
+    r = gen(10);
+    ck_assert_int_eq(store_incident_put(st, &r, &po, err, sizeof err), HZ_OK);
+    ck_assert_int_eq(store_commit(st, err, sizeof err), HZ_OK);
+    s = reload_expect(st, s, INCSET_ROWS, 0);
+    incset_free(s);
+    store_close(st);
+    drop_snapshot_files();
+    unsetenv("HAZMAP_SNAPSHOT_DIR");
+    ck_assert_int_eq(rmdir(reload_dir), 0);
+    unlink(csv);
+}
+END_TEST
+
 typedef struct links_seen {
     int n;
     int64_t id[8], a[8], b[8];
@@ -1769,6 +1998,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, test_wait_change);
     tcase_add_test(tc, test_projects);
     tcase_add_test(tc, test_snapshot_file);
+    tcase_add_test(tc, test_incremental_reload);
     suite_add_tcase(s, tc);
     return s;
 }

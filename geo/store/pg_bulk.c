@@ -436,6 +436,7 @@ hz_status pg_bulk_put_many(pg_bulk *b, const hz_incident_rec *const *recs, size_
     if (s == HZ_OK && nrep) {
         const char *v[2] = {buf + a1, buf + a2};
         s = run_arrays(b, update_sql, v, 2, err, errlen);
+        if (s == HZ_OK && batch_id <= 0) s = pg_unbatched(b->pg, err, errlen);
     }
     if (s == HZ_OK) s = run_arrays(b, "TRUNCATE hz_stage", NULL, 0, err, errlen);
     if (s == HZ_OK && (nins || nrep)) pg_dirty(b->pg);

@@ -13,6 +13,9 @@
  *     as SQLite's BEGIN IMMEDIATE takes the write lock, so find-then-insert cannot race and
  *     versions are bumped one commit at a time. A commit that bumps also sends
  *     NOTIFY hazmap_data_version (the new version), for replicas (issue 14, item 2).
+ *  6. store.c's invariant 6: a row replaced outside an import batch (batch_id 0) sets
+ *     meta.reload_horizon (pg_unbatched()); import_batches ids are drawn under PG_WRITE_LOCK,
+ *     so they grow in commit order, as store_marks needs.
  *
  * The schema lives in pg_schema_sql below; the SpatiaLite one in store.c (schema_sql),
  * store_roads.c, store_release.c and store_links.c. Same tables, columns and meanings; the
@@ -656,6 +659,18 @@ static void inc_bind(inc_params *p, const hz_incident_rec *r, int64_t batch_id)
     }
 }
 
+hz_status pg_unbatched(pgstore *pg, char *err, size_t errlen)
+{
+    PGresult *r =
+        run(pg, NULL,
+            "INSERT INTO meta SELECT 'reload_horizon',value FROM meta"
+            " WHERE key='data_version' ON CONFLICT(key) DO UPDATE SET value=EXCLUDED.value",
+            0, NULL, err, errlen, "replacing incident");
+    if (!r) return pg->last;
+    PQclear(r);
+    return HZ_OK;
+}
+
 hz_status pg_incident_put(pgstore *pg, const hz_incident_rec *r, int64_t batch_id,
                           store_put_outcome *outcome, char *err, size_t errlen)
 {
@@ -676,6 +691,7 @@ hz_status pg_incident_put(pgstore *pg, const hz_incident_rec *r, int64_t batch_i
         PGresult *u = run(pg, "inc_upd", NULL, 24, p.v, err, errlen, "replacing incident");
         if (!u) return pg->last;
         PQclear(u);
+        if (batch_id <= 0 && pg_unbatched(pg, err, errlen) != HZ_OK) return pg->last;
         pg_dirty(pg);
         *outcome = STORE_PUT_REPLACED;
         return HZ_OK;
@@ -735,9 +751,10 @@ static uint64_t be64(const char *p)
 
 /* The snapshot scan's columns, read from a binary COPY: int8, int8, text x4, int4 x2, text,
  * int4, text, float8 x2, text x4. */
-#define PG_SCAN_SQL                                                                                \
+#define PG_SCAN_SELECT                                                                             \
     "SELECT id,t,mechanism,place,intent,severity,victims,age,sex,disability,area_code,lon,lat,"    \
-    "activity,outcome,nature,body_part FROM incidents ORDER BY id"
+    "activity,outcome,nature,body_part FROM incidents"
+#define PG_SCAN_SQL PG_SCAN_SELECT " ORDER BY id"
 
 typedef void (*row_reader)(const PGresult *r, int i, hz_incident_rec *o);
 
@@ -920,6 +937,47 @@ hz_status pg_incidents_scan(pgstore *pg, store_incident_cb cb, void *ud, char *e
     }
     if (own) pg_read_end(pg);
     return s;
+}
+
+hz_status pg_incidents_scan_since(pgstore *pg, int64_t after_id, int64_t after_batch,
+                                  store_incident_cb cb, void *ud, char *err, size_t errlen)
+{
+    /* COPY takes no parameters: the two bounds are formatted integers, never caller text */
+    char sql[1024], batch[64] = "";
+    if (after_batch != INT64_MAX) /* else only new ids: a range of the primary key */
+        snprintf(batch, sizeof batch, " OR batch_id>%" PRId64, after_batch);
+    snprintf(sql, sizeof sql,
+             "COPY (" PG_SCAN_SELECT " WHERE id>%" PRId64
+             "%s ORDER BY id) TO STDOUT (FORMAT binary)",
+             after_id, batch);
+    int own = !pg->in_tx && !pg->in_read;
+    if (own && pg_read_begin(pg, err, errlen) != HZ_OK) return pg->last;
+    PGresult *r = PQexec(pg->conn, sql);
+    hz_status s = HZ_OK;
+    if (PQresultStatus(r) != PGRES_COPY_OUT)
+        s = pfail(pg, r, err, errlen, "reading incidents");
+    else {
+        PQclear(r);
+        s = copy_scan_rows(pg, cb, ud, err, errlen);
+    }
+    if (own) pg_read_end(pg);
+    return s;
+}
+
+hz_status pg_incident_marks(pgstore *pg, int counts, store_marks *m, char *err, size_t errlen)
+{
+    m->count = m->max_id = 0;
+    hz_status s = counts ? single_i64(pg, "SELECT count(*) FROM incidents", &m->count) : HZ_OK;
+    if (s == HZ_OK && counts)
+        s = single_i64(pg, "SELECT coalesce(max(id),0) FROM incidents", &m->max_id);
+    if (s == HZ_OK)
+        s = single_i64(pg, "SELECT coalesce(max(id),0) FROM import_batches", &m->max_batch);
+    if (s == HZ_OK)
+        s = single_i64(pg,
+                       "SELECT coalesce((SELECT value::bigint FROM meta"
+                       " WHERE key='reload_horizon'),0)",
+                       &m->horizon);
+    return s == HZ_OK ? HZ_OK : hz_fail(s, err, errlen, "reading the incidents' marks");
 }
 
 static void read_link_row(const PGresult *r, int i, hz_incident_rec *o)

@@ -19,7 +19,11 @@
  *     store_bulk.c), from the very values it binds, and by the PostGIS writes (pg_store.c).
  *  4. in_tx is 1 exactly between a successful store_begin() and store_commit()/store_rollback().
  *  5. meta.data_id is renewed (random) in the same transaction as every data_version bump, and
- *     set when the schema is created: one data_id names one state of the data. */
+ *     set when the schema is created: one data_id names one state of the data.
+ *  6. Incidents are never deleted, ids only grow, and a row replaced outside an import batch
+ *     (store_incident_put(), a bulk load with batch 0) sets meta.reload_horizon to the data
+ *     version it was written on top of (store_sqlite_unbatched()): what store_marks and
+ *     incset_reload() rely on (store.h). */
 #include "hazmap/store.h"
 #include "hazmap/vocab.h"
 #include "store_pg.h"
@@ -604,6 +608,14 @@ int64_t store_bind_incident(sqlite3_stmt *s, int base, const hz_incident_rec *r)
     return hash;
 }
 
+int store_sqlite_unbatched(sqlite3 *db)
+{
+    return sqlite3_exec(db,
+                        "INSERT OR REPLACE INTO meta SELECT 'reload_horizon',value FROM meta"
+                        " WHERE key='data_version'",
+                        NULL, NULL, NULL);
+}
+
 hz_status store_incident_put(store *st, const hz_incident_rec *r, store_put_outcome *outcome,
                              char *err, size_t errlen)
 {
@@ -631,6 +643,8 @@ hz_status store_incident_put(store *st, const hz_incident_rec *r, store_put_outc
         rc = sqlite3_step(u);
         sqlite3_reset(u);
         if (rc != SQLITE_DONE) return db_fail(st, err, errlen, "replacing incident");
+        if (store_sqlite_unbatched(st->db) != SQLITE_OK)
+            return db_fail(st, err, errlen, "replacing incident");
         *outcome = STORE_PUT_REPLACED;
         return HZ_OK;
     }
@@ -687,16 +701,16 @@ static void read_incident(sqlite3_stmt *s, hz_incident_rec *r)
     r->body_part = vocab_col(s, 21, HZ_VOCAB_BODY_PART);
 }
 
-hz_status store_incidents_scan(store *st, store_incident_cb cb, void *ud, char *err, size_t errlen)
+/* The snapshot scan's columns (ST_INC_GET's layout, the fields of an analysis only). */
+#define STORE_SCAN_SELECT                                                                          \
+    "SELECT id,NULL,NULL,NULL,t,mechanism,place,intent,"                                           \
+    "severity,victims,age,sex,disability,NULL,area_code,NULL,lon,lat,"                             \
+    "activity,outcome,nature,body_part FROM incidents"
+
+/* Steps s (prepared and bound), calling cb with each row; finalizes s. */
+static hz_status scan_rows(store *st, sqlite3_stmt *s, store_incident_cb cb, void *ud, char *err,
+                           size_t errlen)
 {
-    if (st->pg) return pg_incidents_scan(st->pg, cb, ud, err, errlen);
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db,
-                           "SELECT id,NULL,NULL,NULL,t,mechanism,place,intent,"
-                           "severity,victims,age,sex,disability,NULL,area_code,NULL,lon,lat,"
-                           "activity,outcome,nature,body_part FROM incidents ORDER BY id",
-                           -1, &s, NULL) != SQLITE_OK)
-        return db_fail(st, err, errlen, "reading incidents");
     int rc;
     store_arm_timeout(st);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -710,6 +724,48 @@ hz_status store_incidents_scan(store *st, store_incident_cb cb, void *ud, char *
     hz_status res = rc == SQLITE_DONE ? HZ_OK : db_fail(st, err, errlen, "reading incidents");
     sqlite3_finalize(s);
     return res;
+}
+
+hz_status store_incidents_scan(store *st, store_incident_cb cb, void *ud, char *err, size_t errlen)
+{
+    if (st->pg) return pg_incidents_scan(st->pg, cb, ud, err, errlen);
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, STORE_SCAN_SELECT " ORDER BY id", -1, &s, NULL) != SQLITE_OK)
+        return db_fail(st, err, errlen, "reading incidents");
+    return scan_rows(st, s, cb, ud, err, errlen);
+}
+
+hz_status store_incidents_scan_since(store *st, int64_t after_id, int64_t after_batch,
+                                     store_incident_cb cb, void *ud, char *err, size_t errlen)
+{
+    if (st->pg) return pg_incidents_scan_since(st->pg, after_id, after_batch, cb, ud, err, errlen);
+    sqlite3_stmt *s;
+    /* Without a batch after after_batch, only new ids: a range of the primary key. */
+    const char *sql = after_batch == INT64_MAX ? STORE_SCAN_SELECT " WHERE id>?1 ORDER BY id"
+                                               : STORE_SCAN_SELECT
+                          " WHERE id>?1 OR batch_id>?2 ORDER BY id";
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return db_fail(st, err, errlen, "reading incidents");
+    sqlite3_bind_int64(s, 1, after_id);
+    sqlite3_bind_int64(s, 2, after_batch);
+    return scan_rows(st, s, cb, ud, err, errlen);
+}
+
+hz_status store_incident_marks(store *st, int counts, store_marks *m, char *err, size_t errlen)
+{
+    if (st->pg) return pg_incident_marks(st->pg, counts, m, err, errlen);
+    m->count = m->max_id = 0;
+    hz_status s = counts ? single_int(st, "SELECT count(*) FROM incidents", &m->count) : HZ_OK;
+    if (s == HZ_OK && counts)
+        s = single_int(st, "SELECT coalesce(max(id),0) FROM incidents", &m->max_id);
+    if (s == HZ_OK)
+        s = single_int(st, "SELECT coalesce(max(id),0) FROM import_batches", &m->max_batch);
+    if (s == HZ_OK)
+        s = single_int(st,
+                       "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM meta"
+                       " WHERE key='reload_horizon'),0)",
+                       &m->horizon);
+    return s == HZ_OK ? HZ_OK : db_fail(st, err, errlen, "reading the incidents' marks");
 }
 
 hz_status store_incidents_get(store *st, const int64_t *ids, size_t n, store_incident_cb cb,

@@ -356,6 +356,8 @@ hz_status store_bulk_put(store_bulk *b, const hz_incident_rec *r, int64_t batch_
     rc = sqlite3_step(b->upd);
     sqlite3_reset(b->upd);
     if (rc != SQLITE_DONE) return bfail(b, err, errlen, "replacing incident");
+    if (batch_id <= 0 && store_sqlite_unbatched(b->db) != SQLITE_OK)
+        return bfail(b, err, errlen, "replacing incident");
     if (id > b->max_id0 && b->mem_ok && (size_t)(id - b->max_id0 - 1) < b->nmem) {
         rt_ent *e = &b->mem[id - b->max_id0 - 1];
         int p = hz_rec_has_point(r);

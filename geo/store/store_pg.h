@@ -52,6 +52,8 @@ hz_status pg_commit(pgstore *pg, char *err, size_t errlen);
 void pg_rollback(pgstore *pg);
 /* Marks the open write transaction as having changed data (pg_commit() bumps the version). */
 void pg_dirty(pgstore *pg);
+/* A row replaced outside any import batch: raises meta.reload_horizon (store.h, store_marks). */
+hz_status pg_unbatched(pgstore *pg, char *err, size_t errlen);
 hz_status pg_data_version(pgstore *pg, int64_t *version);
 hz_status pg_data_id(pgstore *pg, char *id, size_t idlen);
 hz_status pg_counts(pgstore *pg, int64_t *areas, int64_t *incidents);
@@ -62,6 +64,9 @@ hz_status pg_areas_scan(pgstore *pg, store_area_cb cb, void *ud, char *err, size
 hz_status pg_incident_put(pgstore *pg, const hz_incident_rec *r, int64_t batch_id,
                           store_put_outcome *outcome, char *err, size_t errlen);
 hz_status pg_incidents_scan(pgstore *pg, store_incident_cb cb, void *ud, char *err, size_t errlen);
+hz_status pg_incident_marks(pgstore *pg, int counts, store_marks *m, char *err, size_t errlen);
+hz_status pg_incidents_scan_since(pgstore *pg, int64_t after_id, int64_t after_batch,
+                                  store_incident_cb cb, void *ud, char *err, size_t errlen);
 hz_status pg_incidents_get(pgstore *pg, const int64_t *ids, size_t n, store_incident_cb cb,
                            void *ud, char *err, size_t errlen);
 hz_status pg_link_records(pgstore *pg, store_incident_cb cb, void *ud, char *err, size_t errlen);

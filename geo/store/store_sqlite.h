@@ -59,4 +59,8 @@ enum { STORE_INC_NPARAMS = 22 };
  * is reset. */
 int64_t store_bind_incident(sqlite3_stmt *s, int base, const hz_incident_rec *r);
 
+/* Records that a row was replaced outside any import batch, inside the write transaction: raises
+ * meta.reload_horizon to the data version (store.h, store_marks). SQLITE_OK or the error. */
+int store_sqlite_unbatched(sqlite3 *db);
+
 #endif

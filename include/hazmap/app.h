@@ -141,6 +141,11 @@ void app_note_release(app *a, int64_t id);
  * plus the current one's (incset_scans()). */
 unsigned long long app_snapshot_scans(app *a);
 
+/* Snapshots loaded since app_new(), by how (incset_source_of()): from the store's rows, from the
+ * snapshot file, and incrementally from the previous snapshot (incset_reload()), for /metrics. */
+void app_snapshot_loads(app *a, unsigned long long *rows, unsigned long long *file,
+                        unsigned long long *delta);
+
 /* Commits to the store the change watcher has handed on (0 without a watcher), for /metrics. */
 unsigned long long app_store_changes(app *a);
 

@@ -9,7 +9,8 @@
  * not match; deleting it is always safe. It holds the incident records, so it gets the
  * database's permission bits.
  * A snapshot is immutable once loaded and may be shared by any number of threads. It remembers
- * the data version it was read at; reload when the store's version differs. Two things inside it
+ * the data version it was read at; reload when the store's version differs (incset_reload() reads
+ * only the rows written since, when it can prove that right). Two things inside it
  * change, both invisible to results: a counter of full passes over its incidents (for
  * /metrics: work proportional to the data should happen once per view, never per cached
  * request) and a bounded memo of filter counts; both are thread-safe.
@@ -74,6 +75,24 @@ typedef struct incset incset;
  * workcrs_new() (NULL = UTM zone of the areas' centre, or of the incidents' if there are no
  * areas). Returns NULL with the reason in err. */
 incset *incset_load(store *st, const char *work_srs, char *err, size_t errlen);
+
+/* The snapshot of the store's current data version built from old (a snapshot of an older
+ * version of the same store, loaded with the same work_srs) and only the rows written since
+ * (store_incidents_scan_since()), when that is provably the same as incset_load() would give:
+ * same incidents in the same order, same fields and projection, same areas (incset.c says what
+ * is compared). Otherwise, and when old is NULL, it is incset_load(). old is not changed and
+ * stays the caller's; the event map is not carried over (attach it again). One read
+ * transaction on st (two when it falls back). NULL with the reason in err. */
+incset *incset_reload(const incset *old, store *st, const char *work_srs, char *err, size_t errlen);
+
+/* How a snapshot's incidents were built. */
+typedef enum incset_source {
+    INCSET_ROWS = 0, /* every row read from the store */
+    INCSET_FILE,     /* the snapshot file (DB.snapshot) */
+    INCSET_DELTA     /* incset_reload(): an older snapshot and the rows written since */
+} incset_source;
+/* How s was built; with INCSET_DELTA, *rows (when not NULL) is the number of rows read, else 0. */
+incset_source incset_source_of(const incset *s, size_t *rows);
 
 /* NULL is a no-op. */
 void incset_free(incset *s);

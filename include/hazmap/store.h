@@ -173,6 +173,29 @@ typedef int (*store_incident_cb)(void *ud, const hz_incident_rec *r);
  * non-zero return stops the scan. */
 hz_status store_incidents_scan(store *st, store_incident_cb cb, void *ud, char *err, size_t errlen);
 
+/* What an incremental snapshot reload (incset_reload()) needs to know of the incidents, read in
+ * the caller's read transaction. Every write of incidents either inserts a row with a new, larger
+ * id (ids only grow: nothing deletes incidents) or replaces a row within an import batch, whose
+ * id (import_batches.id, allocated inside the serialised write transaction) is larger than any
+ * batch committed before; a replacement outside any batch (store_incident_put(), a POST) raises
+ * the horizon to the data version it was written on top of, so a snapshot at or below the
+ * horizon cannot be brought up to date from the rows written since it. */
+typedef struct store_marks {
+    int64_t count;     /* incidents */
+    int64_t max_id;    /* largest incident id, 0 when none */
+    int64_t max_batch; /* largest import batch id, 0 when none */
+    int64_t horizon;   /* meta.reload_horizon, 0 when never set */
+} store_marks;
+/* counts 0: count and max_id are not read (both 0), for a load that knows them already. */
+hz_status store_incident_marks(store *st, int counts, store_marks *m, char *err, size_t errlen);
+
+/* As store_incidents_scan(), for the incidents with id > after_id or batch_id > after_batch: the
+ * rows written since a snapshot whose store_incident_marks() were after_id and after_batch.
+ * after_batch INT64_MAX (no batch since) reads only id > after_id, a range of the primary key;
+ * otherwise every row is looked at (batch_id has no index). */
+hz_status store_incidents_scan_since(store *st, int64_t after_id, int64_t after_batch,
+                                     store_incident_cb cb, void *ud, char *err, size_t errlen);
+
 /* Calls cb for the incidents with the given ids (in the order given; missing ids are skipped). */
 hz_status store_incidents_get(store *st, const int64_t *ids, size_t n, store_incident_cb cb,
                               void *ud, char *err, size_t errlen);

@@ -167,6 +167,9 @@ check "B: the incidents collection without a token: 401 ($s)" test "$s" = 401
 metric() { curl -s "$1/metrics" | awk -v k="$2" '$1 == k {print $2}'; }
 check "B's /metrics: hazmap_data_version is the database's ($(metric "$B" hazmap_data_version)), and its watcher handed on commits ($(metric "$B" hazmap_store_changes_total))" \
   test "$(metric "$B" hazmap_data_version)" = "$(q "SELECT value FROM meta WHERE key='data_version'")" -a "$(metric "$B" hazmap_store_changes_total)" -ge 1
+DELTA=$(metric "$B" 'hazmap_snapshot_loads_total{from="delta"}')
+check "B reloaded after the POST from its previous snapshot and the new rows only (incset_reload(): $DELTA incremental loads)" \
+  test "${DELTA:-0}" -ge 1
 
 # A burst of 20 POSTs on A while B answers cached requests: B's requests never wait for the
 # reloads the burst causes (its watcher loads off the request path), and B ends converged.
