@@ -261,21 +261,23 @@ commit=$(git rev-parse --short HEAD 2> /dev/null || echo "?")
   echo "every postgres process of the cluster during the import. The PostGIS database after the import:"
   echo "$PGSIZE. Snapshot load: \`incset_load()\` timed from \`store_open()\` to the loaded snapshot"
   echo "(bench/snapshot_bench.c, as the CLI and \`hazmap serve\` load it). From the rows, PostGIS streams"
-  echo "the incidents with \`COPY (SELECT …) TO STDOUT (FORMAT binary)\`; the first load after any commit"
-  echo "reads the rows on either backend. From the file: a SpatiaLite store reads DB.snapshot beside it,"
+  echo "the incidents with \`COPY (SELECT …) TO STDOUT (FORMAT binary)\`. A full load from the rows is the cold"
+  echo "path: a start without a matching snapshot file, or a commit the delta cannot cover (a replacement"
+  echo "outside an import batch, changed areas); after any other commit a replica reads only the rows written"
+  echo "since (\`incset_reload()\`, measured in the section \"Snapshot reload after a commit\"). From the file: a SpatiaLite store reads DB.snapshot beside it,"
   echo "a PostGIS store its file in HAZMAP_SNAPSHOT_DIR (README), when the file matches the data version"
   echo "(a start or restart with unchanged data)."
   echo "The 1M store is bench/lib/db1m.sh's, copied into PostGIS by \`hazmap copy\` ($COPY_S s, with its"
   echo "release). Replicas: bench/replicas.sh run on each store (sections below)."
   echo
   echo "Targets (issue 14): import >= 100,000 rows/s: **$V_IMP**; snapshot load of 1M <= 1 s: **$V_LOADC**"
-  echo "from the snapshot file, **$V_LOAD** from the rows (every replica's reload after a commit);"
+  echo "from the snapshot file, **$V_LOAD** from the rows (the cold path above);"
   echo "cached public tiles through nginx over two PostGIS-backed replicas >= 50 % of nginx files: **$V_REP**."
 } > "$OUT"
 {
   echo "| PostGIS import of 1M incidents, same run as SpatiaLite (issue 14) | >= 100,000 rows/s | $PGR rows/s ($PGT s; SpatiaLite $SLR rows/s) | $V_IMP |"
   echo "| PostGIS snapshot load of 1M, from the snapshot file (issue 14) | <= 1 s | $LPCM s (SpatiaLite: $LSCM s from DB.snapshot) | $V_LOADC |"
-  echo "| PostGIS snapshot load of 1M, from the rows: the reload after a commit (issue 14) | <= 1 s | $LPGM s (SpatiaLite: $LSRM s from its rows) | $V_LOAD |"
+  echo "| PostGIS snapshot load of 1M, from the rows: the cold path (a start without a snapshot file; a commit the delta cannot cover) (issue 14) | <= 1 s | $LPGM s (SpatiaLite: $LSRM s from its rows) | $V_LOAD |"
 } > bench/results/postgis.targets
 
 # ---- the capacity note
