@@ -1,6 +1,6 @@
 /* pg_more.c - the PostGIS store's releases, roads and links (store_pg.h): the same rows and
  * rules as store_release.c, store_roads.c and store_links.c. The tables come with the schema
- * (pg_store.c), so no function here needs to create or look for one.
+ * (schema.c, created by pg_store.c), so no function here needs to create or look for one.
  * store_roads.c and store_links.c keep the checks and the content hash; they call here for the
  * rows. */
 #include "hazmap/wkb.h"

@@ -19,24 +19,6 @@
 
 #include <libpq-fe.h>
 
-const char *const pg_projects_schema_sql =
-    "CREATE TABLE projects(id BIGSERIAL PRIMARY KEY, version BIGINT NOT NULL CHECK(version >= 1),"
-    " title TEXT NOT NULL, title_en TEXT, description TEXT, work_group TEXT NOT NULL,"
-    " lead_unit TEXT, partners TEXT NOT NULL, type TEXT NOT NULL, target TEXT NOT NULL,"
-    " areas TEXT NOT NULL, sites TEXT NOT NULL, buffer_m DOUBLE PRECISION NOT NULL,"
-    " start_date TEXT NOT NULL, end_date TEXT, status TEXT NOT NULL, indicators TEXT NOT NULL,"
-    " created_at TEXT NOT NULL, updated_at TEXT NOT NULL, geom geometry(Geometry,4326));"
-    "CREATE INDEX projects_group ON projects(work_group, status);"
-    "CREATE TABLE project_audit(id BIGSERIAL PRIMARY KEY, project_id BIGINT NOT NULL,"
-    " at TEXT NOT NULL, actor TEXT NOT NULL,"
-    " action TEXT NOT NULL CHECK(action IN ('create','update','delete')), before TEXT,"
-    " after TEXT);"
-    "CREATE INDEX project_audit_project ON project_audit(project_id);"
-    "CREATE FUNCTION hazmap_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS"
-    " $$BEGIN RAISE EXCEPTION 'the project audit log is append-only'; END$$;"
-    "CREATE TRIGGER project_audit_frozen BEFORE UPDATE OR DELETE ON project_audit"
-    " FOR EACH ROW EXECUTE FUNCTION hazmap_audit_append_only();";
-
 #define SELECT_SQL                                                                                 \
     "SELECT id,version,title,title_en,description,work_group,lead_unit,partners,type,target,"      \
     "areas,sites,encode(ST_AsBinary(geom,'NDR'),'hex'),buffer_m,start_date,end_date,status,"       \

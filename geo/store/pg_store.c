@@ -17,17 +17,16 @@
  *     meta.reload_horizon (pg_unbatched()); import_batches ids are drawn under PG_WRITE_LOCK,
  *     so they grow in commit order, as store_marks needs.
  *
- * The schema lives in pg_schema_sql below; the SpatiaLite one in store.c (schema_sql),
- * store_roads.c, store_release.c and store_links.c. Same tables, columns and meanings; the
- * PostGIS side creates everything at once (geometry(MultiPolygon|Point|LineString, 4326) with
- * GiST indexes; the projects registry's tables are pg_projects.c's pg_projects_schema_sql). A new
- * schema version changes these and adds a step to pg_migrate().
+ * The schema is schema.c's, the description both backends render theirs from; the PostGIS side
+ * creates every table group at once (geometry(MultiPolygon|Point|LineString, 4326) with GiST
+ * indexes). A new schema version is a change there; pg_migrate() runs its steps.
  *
  * Schema 3 (SURVEILLANCE.md, "records with an area but no point"): incidents.lon, lat and geom
  * are NULL together for a record known only by its area (NaN lon/lat in hz_incident_rec, see
  * hz_rec_has_point()): inc_bind() and pg_bulk.c's copy_row() send NULL, PG_INC_POINT and the
  * bulk's ST_MakePoint() then give NULL, and every reader maps NULL to NaN. */
 #include "hazmap/vocab.h"
+#include "schema.h"
 #include "store_pg.h"
 
 #include <assert.h>
@@ -40,66 +39,6 @@
 #include <libpq-fe.h>
 
 #define PG_WRITE_LOCK "7526411283028010000" /* pg_advisory_xact_lock key of the writers */
-
-static const char *const pg_schema_sql =
-    "CREATE EXTENSION IF NOT EXISTS postgis;"
-    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "INSERT INTO meta VALUES('schema_version','4'),('data_version','0'),"
-    "('data_id',replace(gen_random_uuid()::text,'-',''));"
-    "CREATE TABLE areas(code TEXT COLLATE \"C\" PRIMARY KEY, name TEXT NOT NULL, name_en TEXT,"
-    " level TEXT NOT NULL CHECK(level IN ('district','subdistrict','community')),"
-    " parent_code TEXT, population BIGINT, geom geometry(MultiPolygon,4326) NOT NULL);"
-    "CREATE INDEX areas_geom ON areas USING GIST(geom);"
-    "CREATE TABLE incidents(id BIGSERIAL PRIMARY KEY, source TEXT NOT NULL,"
-    " source_id TEXT NOT NULL, occurred_at TEXT, t BIGINT, mechanism TEXT, place TEXT,"
-    " intent TEXT, severity TEXT, victims INTEGER, age INTEGER, sex TEXT, disability INTEGER,"
-    " description TEXT, area_code TEXT, extra TEXT, lon DOUBLE PRECISION,"
-    " lat DOUBLE PRECISION, batch_id BIGINT, content_hash BIGINT NOT NULL,"
-    " activity TEXT, outcome TEXT, nature TEXT, body_part TEXT,"
-    " geom geometry(Point,4326), UNIQUE(source, source_id));"
-    "CREATE INDEX incidents_geom ON incidents USING GIST(geom);"
-    "CREATE INDEX incidents_t ON incidents(t);"
-    "CREATE INDEX incidents_area ON incidents(area_code);"
-    "CREATE TABLE import_batches(id BIGSERIAL PRIMARY KEY, kind TEXT NOT NULL, file TEXT NOT NULL,"
-    " started_at TEXT NOT NULL, finished_at TEXT, summary TEXT);"
-    "CREATE TABLE import_rejects(batch_id BIGINT NOT NULL REFERENCES import_batches(id),"
-    " line BIGINT NOT NULL, raw TEXT, reason TEXT NOT NULL);"
-    "CREATE INDEX import_rejects_batch ON import_rejects(batch_id);"
-    "CREATE TABLE tokens(hash TEXT PRIMARY KEY, role TEXT NOT NULL CHECK(role IN "
-    "('planner','editor')), created_at TEXT NOT NULL, label TEXT);"
-    /* store_roads.c's tables */
-    "CREATE TABLE road_nodes(id BIGSERIAL PRIMARY KEY, source TEXT NOT NULL, node BIGINT NOT NULL,"
-    " degree INTEGER NOT NULL, geom geometry(Point,4326) NOT NULL, UNIQUE(source, node));"
-    "CREATE TABLE road_segments(id BIGSERIAL PRIMARY KEY, source TEXT NOT NULL,"
-    " source_id TEXT NOT NULL, from_node BIGINT NOT NULL REFERENCES road_nodes(id),"
-    " to_node BIGINT NOT NULL REFERENCES road_nodes(id), name TEXT, class TEXT,"
-    " oneway INTEGER NOT NULL, lanes INTEGER, maxspeed DOUBLE PRECISION,"
-    " volume DOUBLE PRECISION, length_m DOUBLE PRECISION NOT NULL, extra TEXT,"
-    " geom geometry(LineString,4326) NOT NULL, UNIQUE(source, source_id));"
-    "CREATE INDEX road_segments_geom ON road_segments USING GIST(geom);"
-    "CREATE TABLE road_sources(source TEXT PRIMARY KEY, content_hash BIGINT NOT NULL);"
-    /* store_release.c's tables: immutable, as there */
-    "CREATE TABLE releases(id BIGINT PRIMARY KEY, created_at TEXT NOT NULL,"
-    " data_version BIGINT NOT NULL, metadata TEXT NOT NULL);"
-    "CREATE TABLE release_tables(release_id BIGINT NOT NULL REFERENCES releases(id)"
-    " DEFERRABLE INITIALLY DEFERRED, name TEXT COLLATE \"C\" NOT NULL, cells BYTEA NOT NULL,"
-    " PRIMARY KEY(release_id, name));"
-    "CREATE FUNCTION hazmap_immutable() RETURNS trigger LANGUAGE plpgsql AS"
-    " $$BEGIN RAISE EXCEPTION 'public releases are immutable'; END$$;"
-    "CREATE FUNCTION hazmap_sealed() RETURNS trigger LANGUAGE plpgsql AS"
-    " $$BEGIN IF EXISTS(SELECT 1 FROM releases WHERE id = NEW.release_id) THEN"
-    " RAISE EXCEPTION 'public releases are immutable'; END IF; RETURN NEW; END$$;"
-    "CREATE TRIGGER releases_frozen BEFORE UPDATE OR DELETE ON releases"
-    " FOR EACH ROW EXECUTE FUNCTION hazmap_immutable();"
-    "CREATE TRIGGER release_tables_frozen BEFORE UPDATE OR DELETE ON release_tables"
-    " FOR EACH ROW EXECUTE FUNCTION hazmap_immutable();"
-    "CREATE TRIGGER release_tables_sealed BEFORE INSERT ON release_tables"
-    " FOR EACH ROW EXECUTE FUNCTION hazmap_sealed();"
-    /* store_links.c's table */
-    "CREATE TABLE record_links(id BIGSERIAL PRIMARY KEY, a BIGINT NOT NULL, b BIGINT NOT NULL,"
-    " score DOUBLE PRECISION NOT NULL, status TEXT NOT NULL CHECK(status IN"
-    " ('auto','possible','confirmed','rejected')), reviewer TEXT, at TEXT, UNIQUE(a, b));"
-    "CREATE INDEX record_links_status ON record_links(status, id);";
 
 /* The incident columns in store_sqlite.h's STORE_INC_COLS order ($1 .. $22), then $23 batch. */
 #define PG_INC_COLS                                                                                \
@@ -265,6 +204,15 @@ static hz_status schema_version(pgstore *pg, int *v, char *err, size_t errlen)
     return HZ_OK;
 }
 
+/* Runs ddl (schema.c's text: NULL when it ran out of memory) and frees it. */
+static hz_status exec_ddl(pgstore *pg, char *ddl, char *err, size_t errlen, const char *what)
+{
+    if (!ddl) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    hz_status s = exec(pg, ddl, err, errlen, what);
+    free(ddl);
+    return s;
+}
+
 /* Creates the schema unless another connection did while this one waited for the lock. */
 static hz_status create_schema(pgstore *pg, char *err, size_t errlen)
 {
@@ -276,18 +224,15 @@ static hz_status create_schema(pgstore *pg, char *err, size_t errlen)
     int exists = r && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
     PQclear(r);
     if (!r) s = pg->last;
-    if (s == HZ_OK && !exists) s = exec(pg, pg_schema_sql, err, errlen, "creating schema");
     if (s == HZ_OK && !exists)
-        s = exec(pg, pg_projects_schema_sql, err, errlen, "creating the project tables");
+        s = exec(pg, "CREATE EXTENSION IF NOT EXISTS postgis", err, errlen, "creating schema");
+    if (s == HZ_OK && !exists)
+        s = exec_ddl(pg, schema_create_sql(SCHEMA_PG, SCHEMA_ALL, 0), err, errlen,
+                     "creating schema");
     if (s == HZ_OK) return exec(pg, "COMMIT", err, errlen, "creating schema");
     PQclear(PQexec(pg->conn, "ROLLBACK"));
     return s;
 }
-
-/* Schema 2 to 3: incident points become nullable (records with an area but no point). */
-static const char *const migrate_2_3_sql =
-    "ALTER TABLE incidents ALTER COLUMN lon DROP NOT NULL, ALTER COLUMN lat DROP NOT NULL,"
-    " ALTER COLUMN geom DROP NOT NULL";
 
 /* Brings a schema of version from (2 or more: PostGIS stores started at 2) up to
  * STORE_SCHEMA_VERSION in one write transaction, as store.c's migrate(): the schema version row
@@ -304,10 +249,15 @@ static hz_status pg_migrate(pgstore *pg, int from, char *err, size_t errlen)
         pg_rollback(pg);
         return HZ_OK;
     }
-    if (s == HZ_OK && from < 3) s = exec(pg, migrate_2_3_sql, err, errlen, "migrating to schema 3");
-    /* 3 -> 4 (issue 12): the projects registry's tables, new; no existing row changes */
-    if (s == HZ_OK && from < 4)
-        s = exec(pg, pg_projects_schema_sql, err, errlen, "migrating to schema 4");
+    /* schema.c's steps: 2 -> 3 incident points become nullable (records with an area but no
+     * point), 3 -> 4 the projects registry's tables (issue 12), new; no existing row changes */
+    for (int v = from + 1; s == HZ_OK && v <= STORE_SCHEMA_VERSION; v++) {
+        schema_hook hook;
+        char what[64];
+        snprintf(what, sizeof what, "migrating to schema %d", v);
+        s = exec_ddl(pg, schema_migrate_sql(SCHEMA_PG, SCHEMA_ALL, v, &hook), err, errlen, what);
+        assert(hook == SCHEMA_HOOK_NONE); /* none on PostGIS so far */
+    }
     char set[96];
     snprintf(set, sizeof set, "UPDATE meta SET value='%d' WHERE key='schema_version'",
              (int)STORE_SCHEMA_VERSION);

@@ -27,6 +27,7 @@
 #include "hazmap/store.h"
 #include "hazmap/vocab.h"
 #include "store_pg.h"
+#include "schema.h"
 #include "store_sqlite.h"
 
 #include <assert.h>
@@ -55,34 +56,6 @@ struct store {
     int watch_init;   /* ... valid once watch_init is 1 */
     sqlite3_stmt *stmt[ST_COUNT];
 };
-
-static const char *const schema_sql =
-    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "INSERT INTO meta VALUES('schema_version','4'),('data_version','0'),"
-    "('data_id',lower(hex(randomblob(16))));"
-    "CREATE TABLE areas(code TEXT PRIMARY KEY, name TEXT NOT NULL, name_en TEXT,"
-    " level TEXT NOT NULL CHECK(level IN ('district','subdistrict','community')),"
-    " parent_code TEXT, population INTEGER);"
-    "SELECT AddGeometryColumn('areas','geom',4326,'MULTIPOLYGON','XY',1);"
-    "SELECT CreateSpatialIndex('areas','geom');"
-    "CREATE TABLE incidents(id INTEGER PRIMARY KEY, source TEXT NOT NULL, source_id TEXT NOT NULL,"
-    " occurred_at TEXT, t INTEGER, mechanism TEXT, place TEXT, intent TEXT, severity TEXT,"
-    " victims INTEGER, age INTEGER, sex TEXT, disability INTEGER, description TEXT,"
-    " area_code TEXT, extra TEXT, lon REAL, lat REAL, batch_id INTEGER,"
-    " content_hash INTEGER NOT NULL, activity TEXT, outcome TEXT, nature TEXT, body_part TEXT,"
-    " UNIQUE(source, source_id));"
-    "SELECT AddGeometryColumn('incidents','geom',4326,'POINT','XY',0);"
-    "SELECT CreateSpatialIndex('incidents','geom');"
-    "CREATE INDEX incidents_t ON incidents(t);"
-    "CREATE INDEX incidents_area ON incidents(area_code);"
-    "CREATE TABLE import_batches(id INTEGER PRIMARY KEY, kind TEXT NOT NULL, file TEXT NOT NULL,"
-    " started_at TEXT NOT NULL, finished_at TEXT, summary TEXT);"
-    "CREATE TABLE import_rejects(batch_id INTEGER NOT NULL REFERENCES import_batches(id),"
-    " line INTEGER NOT NULL, raw TEXT, reason TEXT NOT NULL);"
-    "CREATE INDEX import_rejects_batch ON import_rejects(batch_id);"
-    "CREATE TABLE tokens(hash TEXT PRIMARY KEY, role TEXT NOT NULL CHECK(role IN "
-    "('planner','editor')),"
-    " created_at TEXT NOT NULL, label TEXT);";
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_AREA_PUT] =
@@ -184,19 +157,22 @@ int store_has_table(sqlite3 *db, const char *name)
 static hz_status create_schema(store *st, char *err, size_t errlen)
 {
     char *msg = NULL;
+    char *ddl = schema_create_sql(SCHEMA_SQLITE, SCHEMA_CORE, 0);
+    if (!ddl) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     /* InitSpatialMetadata(1) runs its own transaction, so it goes first; a crash between the two
      * steps leaves a file without an incidents table, which the next store_open() completes. */
     if (sqlite3_exec(st->db, "SELECT InitSpatialMetadata(1)", NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(st->db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(st->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(st->db, store_projects_schema_sql, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(st->db, ddl, NULL, NULL, &msg) != SQLITE_OK ||
         sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+        free(ddl);
         hz_status s = store_sqlite_status(st->db);
         hz_fail(s, err, errlen, "%s: creating schema: %s", st->path, msg ? msg : "?");
         sqlite3_free(msg);
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
         return s;
     }
+    free(ddl);
     return HZ_OK;
 }
 
@@ -874,15 +850,10 @@ static hz_status schema_version(store *st, int *v)
  * with intent assault, ...), its intent joined with the one the word implies by
  * vocab_merge_intent() (a contradiction keeps the word's intent: what mechanism=violence selected
  * before), and its content hash recomputed (invariant 3: the hash covers the vocabulary values,
- * so a re-import of the same file after the migration finds its rows unchanged). */
+ * so a re-import of the same file after the migration finds its rows unchanged). The four new
+ * columns (activity .. body_part) are schema.c's, added by migrate_step() just before. */
 static hz_status migrate_1_2(store *st, char *err, size_t errlen)
 {
-    static const char *const add_cols = "ALTER TABLE incidents ADD COLUMN activity TEXT;"
-                                        "ALTER TABLE incidents ADD COLUMN outcome TEXT;"
-                                        "ALTER TABLE incidents ADD COLUMN nature TEXT;"
-                                        "ALTER TABLE incidents ADD COLUMN body_part TEXT;";
-    if (sqlite3_exec(st->db, add_cols, NULL, NULL, NULL) != SQLITE_OK)
-        return db_fail(st, err, errlen, "migrating to schema 2 (columns)");
     sqlite3_stmt *sel = NULL, *upd = NULL;
     hz_status res = HZ_OK;
     if (sqlite3_prepare_v2(st->db,
@@ -964,11 +935,31 @@ static hz_status migrate_2_3(store *st, char *err, size_t errlen)
     return HZ_OK;
 }
 
-/* Schema 3 -> 4 (issue 12): the projects registry and its audit log, new tables only
- * (store_projects.c); no existing row changes. */
-static hz_status migrate_3_4(store *st, char *err, size_t errlen)
+/* One step of migrate(), version to-1 -> to: schema.c's DDL of it (the tables, columns and indexes
+ * it adds; 1 -> 2 the WHO ICECI columns, 3 -> 4 the projects registry), then its C hook. */
+static hz_status migrate_step(store *st, int to, char *err, size_t errlen)
 {
-    return store_projects_migrate(st, err, errlen);
+    schema_hook hook;
+    char *ddl = schema_migrate_sql(SCHEMA_SQLITE, SCHEMA_CORE, to, &hook);
+    if (!ddl) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    char *msg = NULL;
+    if (sqlite3_exec(st->db, ddl, NULL, NULL, &msg) != SQLITE_OK) {
+        hz_status s = store_sqlite_status(st->db);
+        hz_fail(s, err, errlen, "%s: migrating to schema %d: %s", st->path, to, msg ? msg : "?");
+        sqlite3_free(msg);
+        free(ddl);
+        return s;
+    }
+    free(ddl);
+    switch (hook) {
+    case SCHEMA_HOOK_VOCAB_2:
+        return migrate_1_2(st, err, errlen);
+    case SCHEMA_HOOK_NULL_POINT_3:
+        return migrate_2_3(st, err, errlen);
+    case SCHEMA_HOOK_NONE:
+        break;
+    }
+    return HZ_OK;
 }
 
 /* Brings a schema of version from up to STORE_SCHEMA_VERSION in one transaction; the rows it
@@ -984,9 +975,8 @@ static hz_status migrate(store *st, int from, char *err, size_t errlen)
         store_rollback(st);
         return HZ_OK;
     }
-    if (s == HZ_OK && from < 2) s = migrate_1_2(st, err, errlen);
-    if (s == HZ_OK && from < 3) s = migrate_2_3(st, err, errlen);
-    if (s == HZ_OK && from < 4) s = migrate_3_4(st, err, errlen);
+    for (int v = from + 1; s == HZ_OK && v <= STORE_SCHEMA_VERSION; v++)
+        s = migrate_step(st, v, err, errlen);
     char set[96];
     snprintf(set, sizeof set, "UPDATE meta SET value='%d' WHERE key='schema_version'",
              (int)STORE_SCHEMA_VERSION);

@@ -10,19 +10,13 @@
 #include "hazmap/store_links.h"
 #include "hazmap/vocab.h"
 #include "store_pg.h"
+#include "schema.h"
 #include "store_sqlite.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
-
-static const char *const links_schema_sql =
-    "CREATE TABLE IF NOT EXISTS record_links(id INTEGER PRIMARY KEY, a INTEGER NOT NULL,"
-    " b INTEGER NOT NULL, score REAL NOT NULL, status TEXT NOT NULL CHECK(status IN"
-    " ('auto','possible','confirmed','rejected')), reviewer TEXT, at TEXT, UNIQUE(a, b),"
-    " CHECK(a < b));"
-    "CREATE INDEX IF NOT EXISTS record_links_status ON record_links(status, id);";
 
 static hz_status lk_fail(store *st, char *err, size_t errlen, const char *what)
 {
@@ -46,8 +40,11 @@ static int has_links(sqlite3 *db)
 static hz_status ensure_schema(store *st, char *err, size_t errlen)
 {
     if (has_links(store_sqlite(st))) return HZ_OK;
-    if (sqlite3_exec(store_sqlite(st), links_schema_sql, NULL, NULL, NULL) != SQLITE_OK)
-        return lk_fail(st, err, errlen, "creating the record_links table");
+    char *ddl = schema_create_sql(SCHEMA_SQLITE, SCHEMA_LINKS, 1);
+    if (!ddl) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    int rc = sqlite3_exec(store_sqlite(st), ddl, NULL, NULL, NULL);
+    free(ddl);
+    if (rc != SQLITE_OK) return lk_fail(st, err, errlen, "creating the record_links table");
     return HZ_OK;
 }
 

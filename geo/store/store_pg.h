@@ -7,8 +7,8 @@
  * SpatiaLite code below that line is unchanged. A function the PostGIS backend lacks returns
  * HZ_EUNSUPPORTED with "not supported on PostGIS yet" (pg_unsupported()).
  *
- * Same tables and semantics as SpatiaLite (store.c's invariants 1 to 5): the schema is
- * pg_schema.c's (the SpatiaLite one is store.c's schema_sql, with the same columns); writes are
+ * Same tables and semantics as SpatiaLite (store.c's invariants 1 to 5): both render their schema
+ * from one description (schema.c, schema.h); writes are
  * serialised by a transaction-level advisory lock taken in pg_begin() (SQLite's BEGIN IMMEDIATE);
  * the data version is bumped in pg_commit() when a write marked the transaction dirty. Nothing
  * outside geo/store/ may include this. */
@@ -139,8 +139,7 @@ hz_status pg_link_review(pgstore *pg, int64_t id, const char *status, const char
                          char *err, size_t errlen);
 
 /* ---- pg_projects.c: the projects registry (store_projects.h) ---- */
-/* The tables, for a new store (create_schema()) and the 3 -> 4 migration alike. */
-extern const char *const pg_projects_schema_sql;
+/* Its tables are schema.c's, created with the store and by the 3 -> 4 migration. */
 hz_status pg_project_add(pgstore *pg, const hz_project *p, const char *actor, int64_t *id,
                          char *err, size_t errlen);
 hz_status pg_project_update(pgstore *pg, const hz_project *p, const char *actor, char *err,

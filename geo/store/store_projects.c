@@ -22,26 +22,6 @@
 
 #include <jansson.h>
 
-const char *const store_projects_schema_sql =
-    "CREATE TABLE projects(id INTEGER PRIMARY KEY AUTOINCREMENT, version INTEGER NOT NULL "
-    "CHECK(version >= 1),"
-    " title TEXT NOT NULL, title_en TEXT, description TEXT, work_group TEXT NOT NULL,"
-    " lead_unit TEXT, partners TEXT NOT NULL, type TEXT NOT NULL, target TEXT NOT NULL,"
-    " areas TEXT NOT NULL, sites TEXT NOT NULL, buffer_m REAL NOT NULL, start_date TEXT NOT NULL,"
-    " end_date TEXT, status TEXT NOT NULL, indicators TEXT NOT NULL, created_at TEXT NOT NULL,"
-    " updated_at TEXT NOT NULL);"
-    "SELECT AddGeometryColumn('projects','geom',4326,'GEOMETRY','XY',0);"
-    "CREATE INDEX projects_group ON projects(work_group, status);"
-    "CREATE TABLE project_audit(id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL,"
-    " at TEXT NOT NULL, actor TEXT NOT NULL,"
-    " action TEXT NOT NULL CHECK(action IN ('create','update','delete')), before TEXT,"
-    " after TEXT);"
-    "CREATE INDEX project_audit_project ON project_audit(project_id);"
-    "CREATE TRIGGER project_audit_no_update BEFORE UPDATE ON project_audit"
-    " BEGIN SELECT RAISE(ABORT, 'the project audit log is append-only'); END;"
-    "CREATE TRIGGER project_audit_no_delete BEFORE DELETE ON project_audit"
-    " BEGIN SELECT RAISE(ABORT, 'the project audit log is append-only'); END;";
-
 #define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%SZ','now')"
 
 static const char *const select_sql =
@@ -55,19 +35,6 @@ static hz_status pfail(store *st, char *err, size_t errlen, const char *what)
     hz_status s = store_sqlite_status(db);
     return hz_fail(s, err, errlen, "%s: %s: %s", store_path(st), what,
                    s == HZ_ELIMIT ? "query time limit reached" : store_sqlite_errmsg(db));
-}
-
-hz_status store_projects_migrate(store *st, char *err, size_t errlen)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(store_sqlite(st), store_projects_schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
-        hz_status s = store_sqlite_status(store_sqlite(st));
-        hz_fail(s, err, errlen, "%s: creating the project tables: %s", store_path(st),
-                msg ? msg : "?");
-        sqlite3_free(msg);
-        return s;
-    }
-    return HZ_OK;
 }
 
 /* ---- rows <-> projects ---- */

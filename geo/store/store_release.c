@@ -10,33 +10,14 @@
  *  3. Writing a release leaves meta.data_version alone: a release is derived data. */
 #include "hazmap/store.h"
 #include "store_pg.h"
+#include "schema.h"
 #include "store_sqlite.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
-
-static const char *const release_schema_sql =
-    "CREATE TABLE IF NOT EXISTS releases(id INTEGER PRIMARY KEY, created_at TEXT NOT NULL,"
-    " data_version INTEGER NOT NULL, metadata TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS release_tables(release_id INTEGER NOT NULL"
-    " REFERENCES releases(id) DEFERRABLE INITIALLY DEFERRED, name TEXT NOT NULL,"
-    " cells BLOB NOT NULL, PRIMARY KEY(release_id, name));"
-    "CREATE TRIGGER IF NOT EXISTS releases_no_update BEFORE UPDATE ON releases"
-    " BEGIN SELECT RAISE(ABORT, 'public releases are immutable'); END;"
-    "CREATE TRIGGER IF NOT EXISTS releases_no_delete BEFORE DELETE ON releases"
-    " BEGIN SELECT RAISE(ABORT, 'public releases are immutable'); END;"
-    "CREATE TRIGGER IF NOT EXISTS releases_no_replace BEFORE INSERT ON releases"
-    " WHEN EXISTS(SELECT 1 FROM releases WHERE id = NEW.id)"
-    " BEGIN SELECT RAISE(ABORT, 'public releases are immutable'); END;"
-    "CREATE TRIGGER IF NOT EXISTS release_tables_no_update BEFORE UPDATE ON release_tables"
-    " BEGIN SELECT RAISE(ABORT, 'public releases are immutable'); END;"
-    "CREATE TRIGGER IF NOT EXISTS release_tables_no_delete BEFORE DELETE ON release_tables"
-    " BEGIN SELECT RAISE(ABORT, 'public releases are immutable'); END;"
-    "CREATE TRIGGER IF NOT EXISTS release_tables_sealed BEFORE INSERT ON release_tables"
-    " WHEN EXISTS(SELECT 1 FROM releases WHERE id = NEW.release_id)"
-    " BEGIN SELECT RAISE(ABORT, 'public releases are immutable'); END;";
 
 static hz_status rel_fail(store *st, char *err, size_t errlen, const char *what)
 {
@@ -98,13 +79,19 @@ hz_status store_release_put(store *st, const store_release_rec *r, size_t n,
     hz_status res = HZ_OK;
     sqlite3_stmt *s = NULL;
     int64_t next = 0;
-    char *msg = NULL;
-    if (sqlite3_exec(db, release_schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
+    char *msg = NULL, *ddl = schema_create_sql(SCHEMA_SQLITE, SCHEMA_RELEASES, 1);
+    if (!ddl) {
+        res = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+        goto fail;
+    }
+    if (sqlite3_exec(db, ddl, NULL, NULL, &msg) != SQLITE_OK) {
         res = hz_fail(store_sqlite_status(db), err, errlen, "%s: creating release tables: %s",
                       store_path(st), msg ? msg : "?");
         sqlite3_free(msg);
+        free(ddl);
         goto fail;
     }
+    free(ddl);
     if (sqlite3_prepare_v2(db, "SELECT coalesce(max(id), 0) + 1 FROM releases", -1, &s, NULL) !=
             SQLITE_OK ||
         sqlite3_step(s) != SQLITE_ROW) {

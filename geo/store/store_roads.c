@@ -17,29 +17,13 @@
 #include "hazmap/store.h"
 #include "hazmap/wkb.h"
 #include "store_pg.h"
+#include "schema.h"
 #include "store_sqlite.h"
 
 #include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const roads_schema_sql =
-    "CREATE TABLE road_nodes(id INTEGER PRIMARY KEY, source TEXT NOT NULL, node INTEGER NOT NULL,"
-    " degree INTEGER NOT NULL, UNIQUE(source, node));"
-    "SELECT AddGeometryColumn('road_nodes','geom',4326,'POINT','XY',1);"
-    "SELECT CreateSpatialIndex('road_nodes','geom');"
-    "CREATE TABLE road_segments(id INTEGER PRIMARY KEY, source TEXT NOT NULL,"
-    " source_id TEXT NOT NULL, from_node INTEGER NOT NULL REFERENCES road_nodes(id),"
-    " to_node INTEGER NOT NULL REFERENCES road_nodes(id), name TEXT, class TEXT,"
-    " oneway INTEGER NOT NULL CHECK(oneway IN (-1, 0, 1)), lanes INTEGER, maxspeed REAL,"
-    " volume REAL, length_m REAL NOT NULL CHECK(length_m > 0), extra TEXT,"
-    " UNIQUE(source, source_id));"
-    "SELECT AddGeometryColumn('road_segments','geom',4326,'LINESTRING','XY',1);"
-    "SELECT CreateSpatialIndex('road_segments','geom');"
-    "CREATE INDEX road_segments_from ON road_segments(from_node);"
-    "CREATE INDEX road_segments_to ON road_segments(to_node);"
-    "CREATE TABLE road_sources(source TEXT PRIMARY KEY, content_hash INTEGER NOT NULL);";
 
 static hz_status roads_fail(store *st, char *err, size_t errlen, const char *what)
 {
@@ -57,10 +41,12 @@ hz_status store_roads_ensure(store *st, char *err, size_t errlen)
     if (has < 0) return roads_fail(st, err, errlen, "reading the schema");
     if (has) return HZ_OK;
     /* Looked at again under the write lock: another connection may have made them meanwhile. */
-    char *msg = NULL;
+    char *msg = NULL, *ddl = schema_create_sql(SCHEMA_SQLITE, SCHEMA_ROADS, 0);
+    if (!ddl) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
     if (rc == SQLITE_OK) has = store_has_table(db, "road_sources");
-    if (rc == SQLITE_OK && has == 0) rc = sqlite3_exec(db, roads_schema_sql, NULL, NULL, &msg);
+    if (rc == SQLITE_OK && has == 0) rc = sqlite3_exec(db, ddl, NULL, NULL, &msg);
+    free(ddl);
     if (rc == SQLITE_OK && has >= 0) rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg);
     if (rc != SQLITE_OK || has < 0) {
         hz_status s = store_sqlite_status(db);

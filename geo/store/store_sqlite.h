@@ -28,11 +28,6 @@ int store_has_table(sqlite3 *db, const char *name);
  * err may be NULL. */
 hz_status store_roads_ensure(store *st, char *err, size_t errlen);
 
-/* The project tables (store_projects.c), created with the schema and by the migration to schema
- * 3: store_projects_migrate() runs store_projects_schema_sql inside the caller's transaction. */
-extern const char *const store_projects_schema_sql;
-hz_status store_projects_migrate(store *st, char *err, size_t errlen);
-
 /* Starts the time limit set by store_set_timeout() for the next statement(s). */
 void store_arm_timeout(store *st);
 
