@@ -324,7 +324,8 @@ static const table tables[] = {
 };
 enum { NTABLES = sizeof tables / sizeof tables[0] };
 
-/* The migration steps that are not "add a table, column or index" (those follow from since). */
+/* The migration steps that are not "add a table, column or index" (those follow from since), at
+ * most one per version; its SQL runs after the additions of that version, its hook after both. */
 static const struct {
     int to;
     const char *sqlite_sql, *pg_sql; /* NULL: none */

@@ -5,8 +5,9 @@
 #   sqlite-v1, sqlite-v2, sqlite-v2p   the fixtures of tests/data/schema1, schema2, schema2p after
 #                  the migration an ordinary open (`token create`) runs;
 #   pg-fresh       a new PostGIS store (when tests/pgcluster.sh can start a cluster);
-#   pg-v2, pg-v3   a PostGIS store taken back by hand to schema 2 / 3 (the DDL those versions had:
-#                  NOT NULL points, no project tables), then opened, i.e. migrated.
+#   pg-v2, pg-v3, ...  a PostGIS store taken back by hand to schema 2, 3, ... up to the current
+#                  one (undo[] below: the DDL those versions had, e.g. NOT NULL points, no project
+#                  tables), then opened, i.e. migrated.
 # SQLite: `sqlite3 DB .schema` and `SELECT * FROM geometry_columns`; PostgreSQL: `pg_dump
 # --schema-only` without its comment lines. Normalisation is whitespace only: runs of white space
 # become one space, and the space next to ( ) , ; is dropped; one statement per line.
@@ -55,17 +56,26 @@ if pgcluster_start > "$TMP/pg.log" 2>&1; then
     pg_dump --schema-only --no-owner "$HZPG dbname=$1" |
       grep -v -e "^--" -e "^\\\\restrict" -e "^\\\\unrestrict" | norm
   }
-  psql -X -q "$HZPG dbname=postgres" -c "CREATE DATABASE f" -c "CREATE DATABASE v2" \
-    -c "CREATE DATABASE v3" || fail "createdb"
+  psql -X -q "$HZPG dbname=postgres" -c "CREATE DATABASE f" || fail "createdb"
   "$HAZMAP" import-areas --db "$HZPG dbname=f" tests/data/chengdu-datav-geojson/510104.json \
     --srs gcj02 > /dev/null 2>&1 || fail "pg import-areas"
   pg_norm f > "$OUT/pg-fresh"
-  for v in 2 3; do
+  # What takes a PostGIS store from schema N back to N-1 (undo[N]); a new schema version adds its
+  # line here (e.g. undo[5]="DROP INDEX incidents_batch;").
+  declare -A undo
+  undo[3]="ALTER TABLE incidents ALTER lon SET NOT NULL, ALTER lat SET NOT NULL,
+           ALTER geom SET NOT NULL;"
+  undo[4]="DROP TABLE project_audit, projects; DROP FUNCTION hazmap_audit_append_only();"
+  cur=$(psql -X -At "$HZPG dbname=f" -c "SELECT value FROM meta WHERE key='schema_version'")
+  for ((v = 2; v < cur; v++)); do
+    psql -X -q "$HZPG dbname=postgres" -c "CREATE DATABASE v$v" || fail "createdb v$v"
     "$HAZMAP" import-areas --db "$HZPG dbname=v$v" tests/data/chengdu-datav-geojson/510104.json \
       --srs gcj02 > /dev/null 2>&1 || fail "pg create v$v"
-    back="DROP TABLE project_audit, projects; DROP FUNCTION hazmap_audit_append_only();"
-    [ "$v" = 2 ] && back="$back ALTER TABLE incidents ALTER lon SET NOT NULL,"
-    [ "$v" = 2 ] && back="$back ALTER lat SET NOT NULL, ALTER geom SET NOT NULL;"
+    back=
+    for ((u = cur; u > v; u--)); do
+      [ -n "${undo[$u]:-}" ] || fail "no undo[$u] in dump.sh"
+      back="$back ${undo[$u]:-}"
+    done
     psql -X -q -v ON_ERROR_STOP=1 "$HZPG dbname=v$v" \
       -c "$back UPDATE meta SET value='$v' WHERE key='schema_version'" || fail "pg back to $v"
     "$HAZMAP" token create --db "$HZPG dbname=v$v" --role planner --label dump > /dev/null 2>&1 ||
