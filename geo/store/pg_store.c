@@ -256,7 +256,9 @@ static hz_status pg_migrate(pgstore *pg, int from, char *err, size_t errlen)
         char what[64];
         snprintf(what, sizeof what, "migrating to schema %d", v);
         s = exec_ddl(pg, schema_migrate_sql(SCHEMA_PG, SCHEMA_ALL, v, &hook), err, errlen, what);
-        assert(hook == SCHEMA_HOOK_NONE); /* none on PostGIS so far */
+        if (s == HZ_OK && hook != SCHEMA_HOOK_NONE) /* none on PostGIS so far */
+            s = hz_fail(HZ_EUNSUPPORTED, err, errlen, "%s: %s: step %d not implemented here",
+                        pg->name, what, (int)hook);
     }
     char set[96];
     snprintf(set, sizeof set, "UPDATE meta SET value='%d' WHERE key='schema_version'",
