@@ -36,14 +36,14 @@ typedef enum {
     SCHEMA_HOOK_NULL_POINT_3 /* 2 -> 3 on SQLite: lon, lat, geom lose NOT NULL (store.c) */
 } schema_hook;
 
-/* The DDL of the tables of the groups in mask (SCHEMA_*, a bit set) as of STORE_SCHEMA_VERSION, in the
- * order they are created, every statement ended by ';'. if_not_exists (SQLite only) writes
+/* The DDL of the tables of the groups in mask (SCHEMA_*, a bit set) as of STORE_SCHEMA_VERSION, in
+ * the order they are created, every statement ended by ';'. if_not_exists (SQLite only) writes
  * CREATE TABLE/INDEX IF NOT EXISTS. malloc'd, the caller's to free; NULL when out of memory. */
 char *schema_create_sql(schema_dialect d, unsigned groups, int if_not_exists);
 
 /* The DDL of the migration step to-1 -> to (2 <= to <= STORE_SCHEMA_VERSION) of the tables of
- * the groups in mask; possibly "". *hook is the backend's C step to run after it. malloc'd, the caller's to
- * free; NULL when out of memory. */
+ * the groups in mask; possibly "". *hook is the backend's C step to run after it. malloc'd, the
+ * caller's to free; NULL when out of memory. */
 char *schema_migrate_sql(schema_dialect d, unsigned groups, int to, schema_hook *hook);
 
 #endif
