@@ -14,6 +14,7 @@
  *
  * Invariant: hz_stage is empty between calls of pg_bulk_put_many(). */
 #include "hazmap/vocab.h"
+#include "schema.h"
 #include "store_pg.h"
 
 #include <stdio.h>
@@ -60,12 +61,18 @@ static const char *const update_sql =
 
 /* Into an empty table the secondary indexes are dropped for the load and built once at the end
  * (a sorted GiST build instead of one insert per row); inside the caller's transaction, so a
- * rollback brings them back. The same names and definitions as pg_store.c's schema. */
-static const char *const drop_idx_sql =
-    "DROP INDEX incidents_geom; DROP INDEX incidents_t; DROP INDEX incidents_area";
-static const char *const make_idx_sql = "CREATE INDEX incidents_geom ON incidents USING GIST(geom);"
-                                        "CREATE INDEX incidents_t ON incidents(t);"
-                                        "CREATE INDEX incidents_area ON incidents(area_code)";
+ * rollback brings them back. Their names and definitions are schema.c's (schema_index_sql()). */
+static hz_status incident_indexes(pgstore *pg, int create, char *err, size_t errlen,
+                                  const char *what)
+{
+    char *sql = schema_index_sql(SCHEMA_PG, "incidents", create);
+    if (!sql) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    PGresult *r = PQexec(pg_conn(pg), sql);
+    free(sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) return pg_fail(pg, r, err, errlen, what);
+    PQclear(r);
+    return HZ_OK;
+}
 
 struct pg_bulk {
     pgstore *pg;
@@ -99,13 +106,10 @@ pg_bulk *pg_bulk_begin(pgstore *pg, char *err, size_t errlen)
     int empty = PQresultStatus(r) == PGRES_TUPLES_OK && PQgetvalue(r, 0, 0)[0] == 't';
     PQclear(r);
     if (empty) {
-        r = PQexec(pg_conn(pg), drop_idx_sql);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            pg_fail(pg, r, err, errlen, "starting bulk load");
+        if (incident_indexes(pg, 0, err, errlen, "starting bulk load") != HZ_OK) {
             free(b);
             return NULL;
         }
-        PQclear(r);
         b->dropped = 1;
     }
     return b;
@@ -446,13 +450,7 @@ hz_status pg_bulk_put_many(pg_bulk *b, const hz_incident_rec *const *recs, size_
 hz_status pg_bulk_finish(pg_bulk *b, char *err, size_t errlen)
 {
     hz_status s = HZ_OK;
-    if (b->dropped) {
-        PGresult *r = PQexec(pg_conn(b->pg), make_idx_sql);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK)
-            s = pg_fail(b->pg, r, err, errlen, "finishing bulk load (indexes)");
-        else
-            PQclear(r);
-    }
+    if (b->dropped) s = incident_indexes(b->pg, 1, err, errlen, "finishing bulk load (indexes)");
     pg_bulk_free(b);
     return s;
 }

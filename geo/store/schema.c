@@ -547,3 +547,27 @@ char *schema_migrate_sql(schema_dialect d, unsigned groups, int to, schema_hook 
     }
     return done(&b);
 }
+
+char *schema_index_sql(schema_dialect d, const char *name, int create)
+{
+    const table *t = NULL;
+    for (int i = 0; i < NTABLES && !t; i++)
+        if (strcmp(tables[i].name, name) == 0) t = &tables[i];
+    assert(t);
+    buf b = {0};
+    for (const column *c = t->cols; d == SCHEMA_PG && c->name; c++) {
+        if (!is_geom(c->type) || !(c->flags & C_SPATIAL_PG)) continue;
+        if (create)
+            put_geometry(&b, t, c, d);
+        else
+            put(&b, "DROP INDEX %s_%s;", t->name, c->name);
+    }
+    for (const tindex *x = t->idx; x && x->name; x++) {
+        if (!in_dialect(x->only, d)) continue;
+        if (create)
+            put_index(&b, t, x, 0);
+        else
+            put(&b, "DROP INDEX %s;", x->name);
+    }
+    return done(&b);
+}

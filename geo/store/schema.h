@@ -46,4 +46,10 @@ char *schema_create_sql(schema_dialect d, unsigned groups, int if_not_exists);
  * caller's to free; NULL when out of memory. */
 char *schema_migrate_sql(schema_dialect d, unsigned groups, int to, schema_hook *hook);
 
+/* The statements that drop (create = 0) or create (create = 1) the secondary indexes of the table
+ * name (its indexes and, on PostGIS, its GiST index; not SpatiaLite's R*Tree), for a bulk load
+ * that builds them once at the end (pg_bulk.c). malloc'd, the caller's to free; NULL when out of
+ * memory. name must be one of the store's tables. */
+char *schema_index_sql(schema_dialect d, const char *name, int create);
+
 #endif

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # dump.sh - the schema a hazmap binary gives its stores, normalised, one file per case into OUTDIR:
-#   sqlite-fresh   a new SpatiaLite store with every table group (areas imported, then `link` and
-#                  `publish`, which create the record_links and release tables on first use);
+#   sqlite-fresh   a new SpatiaLite store with every table group (areas and incidents imported,
+#                  then `link` and `publish`, which create the record_links and release tables on
+#                  first use);
 #   sqlite-v1, sqlite-v2, sqlite-v2p   the fixtures of tests/data/schema1, schema2, schema2p after
 #                  the migration an ordinary open (`token create`) runs;
-#   pg-fresh       a new PostGIS store (when tests/pgcluster.sh can start a cluster);
+#   pg-fresh       a new PostGIS store, incidents bulk-loaded (when tests/pgcluster.sh can start a
+#                  cluster);
 #   pg-v2, pg-v3, ...  a PostGIS store taken back by hand to schema 2, 3, ... up to the current
 #                  one (undo[] below: the DDL those versions had, e.g. NOT NULL points, no project
 #                  tables), then opened, i.e. migrated.
@@ -38,6 +40,8 @@ DB=$TMP/fresh.sqlite
 head -c 32 /dev/zero > "$TMP/seed"
 "$HAZMAP" import-areas --db "$DB" tests/data/chengdu-datav-geojson/510104.json --srs gcj02 \
   > /dev/null 2>&1 || fail "import-areas"
+"$HAZMAP" import-incidents --db "$DB" tests/data/schema2/incidents_v2.csv --id id > /dev/null 2>&1 ||
+  fail "import-incidents"
 "$HAZMAP" link --db "$DB" --link 1000 --possible 0 > /dev/null 2>&1 || fail "link"
 "$HAZMAP" publish --db "$DB" --seed-file "$TMP/seed" --quarters 2012Q1-2012Q4 > /dev/null 2>&1 ||
   fail "publish"
@@ -59,6 +63,9 @@ if pgcluster_start > "$TMP/pg.log" 2>&1; then
   psql -X -q "$HZPG dbname=postgres" -c "CREATE DATABASE f" || fail "createdb"
   "$HAZMAP" import-areas --db "$HZPG dbname=f" tests/data/chengdu-datav-geojson/510104.json \
     --srs gcj02 > /dev/null 2>&1 || fail "pg import-areas"
+  # into an empty table: the bulk load drops the secondary indexes and builds them again
+  "$HAZMAP" import-incidents --db "$HZPG dbname=f" tests/data/schema2/incidents_v2.csv --id id \
+    > /dev/null 2>&1 || fail "pg import-incidents"
   pg_norm f > "$OUT/pg-fresh"
   # What takes a PostGIS store from schema N back to N-1 (undo[N]); a new schema version adds its
   # line here (e.g. undo[5]="DROP INDEX incidents_batch;").
