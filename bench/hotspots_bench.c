@@ -14,15 +14,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/benchclock.h"
 #include "hazmap/hotspots.h"
 #include "hazmap/workcrs.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* A 64-bit LCG (Knuth's MMIX constants): the same points on every machine. */
 static double unif(uint64_t *rng)
@@ -148,18 +142,18 @@ int main(int argc, char **argv)
     for (int r = 0; r < runs; r++) {
         char why[4096];
         hotspots_result *res;
-        double t0 = now();
+        double t0 = bench_now();
         if (hotspots_compute(&in, &par, &res, why, sizeof why, err, sizeof err) != HZ_OK) {
             fprintf(stderr, "%s\n", err);
             return 1;
         }
-        double t1 = now();
+        double t1 = bench_now();
         json_t *fc;
         if (hotspots_geojson(res, 0, &fc, err, sizeof err) != HZ_OK) {
             fprintf(stderr, "%s\n", err);
             return 1;
         }
-        double t2 = now();
+        double t2 = bench_now();
         size_t nc;
         const hotspots_cell *c = hotspots_cells(res, &nc);
         int hot = 0;

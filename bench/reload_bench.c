@@ -20,44 +20,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/benchclock.h"
 #include "hazmap/incset.h"
 #include "hazmap/store.h"
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-/* This process's CPU seconds: on 2 shared cores, wall time is mostly the other jobs' */
-static double cpu(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(const double *v, int n)
-{
-    double s[64];
-    memcpy(s, v, (size_t)n * sizeof *s);
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
-    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
 
 static void print_runs(const char *name, const double *v, int n)
 {
     printf("\"%s\": [", name);
     for (int i = 0; i < n; i++)
         printf("%s%.4f", i ? ", " : "", v[i]);
-    printf("], \"%s_median\": %.4f", name, median(v, n));
+    printf("], \"%s_median\": %.4f", name, bench_median(v, n));
 }
 
 /* Commits one new incident, as POST /collections/incidents/items does. */
@@ -106,10 +78,10 @@ int main(int argc, char **argv)
     double inc[64], full[64], inc_cpu[64], full_cpu[64];
     for (int r = 0; r < reps; r++) {
         if (commit_one(st, r) != 0) return 1;
-        double t0 = now(), c0 = cpu();
+        double t0 = bench_now(), c0 = bench_cpu();
         incset *ns = incset_reload(s, st, NULL, err, sizeof err);
-        inc[r] = now() - t0;
-        inc_cpu[r] = cpu() - c0;
+        inc[r] = bench_now() - t0;
+        inc_cpu[r] = bench_cpu() - c0;
         size_t rows = 0;
         if (!ns || incset_source_of(ns, &rows) != INCSET_DELTA || rows != 1 ||
             incset_count(ns) != incset_count(s) + 1) {
@@ -120,11 +92,11 @@ int main(int argc, char **argv)
         incset_free(s);
         s = ns;
         unlink(snap);
-        t0 = now();
-        c0 = cpu();
+        t0 = bench_now();
+        c0 = bench_cpu();
         incset *f = incset_load(st, NULL, err, sizeof err);
-        full[r] = now() - t0;
-        full_cpu[r] = cpu() - c0;
+        full[r] = bench_now() - t0;
+        full_cpu[r] = bench_cpu() - c0;
         if (!f || incset_source_of(f, NULL) != INCSET_ROWS || incset_count(f) != incset_count(s) ||
             memcmp(incset_items(f), incset_items(s), incset_count(s) * sizeof(hz_incident)) != 0) {
             fprintf(stderr, "reload_bench: the full load differs from the incremental one\n");

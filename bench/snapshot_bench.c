@@ -15,38 +15,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/benchclock.h"
 #include "hazmap/incset.h"
 #include "hazmap/store.h"
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(const double *v, int n)
-{
-    double s[64];
-    memcpy(s, v, (size_t)n * sizeof *s);
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
-    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
 
 /* One load, timed from opening the store to the loaded snapshot; -1 on failure. */
 static double timed_load(const char *db, int want_cached, size_t *n)
 {
     char err[1024];
-    double t0 = now();
+    double t0 = bench_now();
     store *st = store_open(db, STORE_READONLY, err, sizeof err);
     incset *s = st ? incset_load(st, NULL, err, sizeof err) : NULL;
-    double t = now() - t0;
+    double t = bench_now() - t0;
     store_close(st);
     if (!s) {
         fprintf(stderr, "snapshot_bench: %s\n", err);
@@ -68,7 +48,7 @@ static void print_runs(const char *name, const double *v, int n)
     printf("\"%s\": [", name);
     for (int i = 0; i < n; i++)
         printf("%s%.4f", i ? ", " : "", v[i]);
-    printf("], \"%s_median\": %.4f", name, median(v, n));
+    printf("], \"%s_median\": %.4f", name, bench_median(v, n));
 }
 
 int main(int argc, char **argv)

@@ -875,11 +875,14 @@ static hz_status copy_scan_rows(pgstore *pg, store_incident_cb cb, void *ud, cha
     return s;
 }
 
-hz_status pg_incidents_scan(pgstore *pg, store_incident_cb cb, void *ud, char *err, size_t errlen)
+/* Streams the rows of `COPY (sql) TO STDOUT (FORMAT binary)` to cb, in a read transaction of its
+ * own unless one is open. */
+static hz_status copy_scan(pgstore *pg, const char *sql, store_incident_cb cb, void *ud, char *err,
+                           size_t errlen)
 {
     int own = !pg->in_tx && !pg->in_read;
     if (own && pg_read_begin(pg, err, errlen) != HZ_OK) return pg->last;
-    PGresult *r = PQexec(pg->conn, "COPY (" PG_SCAN_SQL ") TO STDOUT (FORMAT binary)");
+    PGresult *r = PQexec(pg->conn, sql);
     hz_status s = HZ_OK;
     if (PQresultStatus(r) != PGRES_COPY_OUT)
         s = pfail(pg, r, err, errlen, "reading incidents");
@@ -889,6 +892,11 @@ hz_status pg_incidents_scan(pgstore *pg, store_incident_cb cb, void *ud, char *e
     }
     if (own) pg_read_end(pg);
     return s;
+}
+
+hz_status pg_incidents_scan(pgstore *pg, store_incident_cb cb, void *ud, char *err, size_t errlen)
+{
+    return copy_scan(pg, "COPY (" PG_SCAN_SQL ") TO STDOUT (FORMAT binary)", cb, ud, err, errlen);
 }
 
 hz_status pg_incidents_scan_since(pgstore *pg, int64_t after_id, int64_t after_batch,
@@ -902,18 +910,7 @@ hz_status pg_incidents_scan_since(pgstore *pg, int64_t after_id, int64_t after_b
              "COPY (" PG_SCAN_SELECT " WHERE id>%" PRId64
              "%s ORDER BY id) TO STDOUT (FORMAT binary)",
              after_id, batch);
-    int own = !pg->in_tx && !pg->in_read;
-    if (own && pg_read_begin(pg, err, errlen) != HZ_OK) return pg->last;
-    PGresult *r = PQexec(pg->conn, sql);
-    hz_status s = HZ_OK;
-    if (PQresultStatus(r) != PGRES_COPY_OUT)
-        s = pfail(pg, r, err, errlen, "reading incidents");
-    else {
-        PQclear(r);
-        s = copy_scan_rows(pg, cb, ud, err, errlen);
-    }
-    if (own) pg_read_end(pg);
-    return s;
+    return copy_scan(pg, sql, cb, ud, err, errlen);
 }
 
 hz_status pg_incident_marks(pgstore *pg, int counts, store_marks *m, char *err, size_t errlen)
