@@ -1324,7 +1324,7 @@ static void fill_all(store *st, char tok[65])
     for (int v = 1; v <= 2; v++) {
         hz_project g;
         ck_assert_int_eq(store_project_get(st, id[0], &g, err, sizeof err), HZ_OK);
-        snprintf(g.end, sizeof g.end, "2025-0%d-01", v);
+        snprintf(g.end, sizeof g.end, "%s", v == 1 ? "2025-01-01" : "2025-02-01");
         g.buffer_m = 0.1 * v;
         ck_assert_int_eq(store_project_update(st, &g, "editor:b", err, sizeof err), HZ_OK);
         project_free(&g);
