@@ -474,7 +474,7 @@ static int merge_rows(incset *s, const incset *old, size_t *at)
             else
                 hi = mid;
         }
-        memcpy(m + n, old->items + i, (lo - i) * sizeof *m);
+        if (lo > i) memcpy(m + n, old->items + i, (lo - i) * sizeof *m); /* items NULL when empty */
         n += lo - i;
         i = lo;
         if (i < old->n && old->items[i].id == id) {
@@ -486,7 +486,7 @@ static int merge_rows(incset *s, const incset *old, size_t *at)
         at[j] = n;
         m[n++] = s->items[j];
     }
-    memcpy(m + n, old->items + i, (old->n - i) * sizeof *m);
+    if (old->n > i) memcpy(m + n, old->items + i, (old->n - i) * sizeof *m);
     n += old->n - i;
     free(s->items);
     s->items = m;
