@@ -400,17 +400,24 @@ static int link_keep(void *ud, const store_link_rec *l)
     return c->oom;
 }
 
-static int64_t map_id(const idvec *src, const idvec *dst, int64_t id)
+/* The position of id in v (sorted), or SIZE_MAX. */
+static size_t id_pos(const idvec *v, int64_t id)
 {
-    size_t lo = 0, hi = src->n;
+    size_t lo = 0, hi = v->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (src->v[mid] < id)
+        if (v->v[mid] < id)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < src->n && src->v[lo] == id ? dst->v[lo] : -1;
+    return lo < v->n && v->v[lo] == id ? lo : SIZE_MAX;
+}
+
+static int64_t map_id(const idvec *src, const idvec *dst, int64_t id)
+{
+    size_t k = id_pos(src, id);
+    return k == SIZE_MAX ? -1 : dst->v[k];
 }
 
 static hz_status copy_links(store *from, store *to, const idvec *src, const idvec *dst, int64_t *n,
@@ -546,19 +553,6 @@ typedef struct batch_runs {
     char *err;
     size_t errlen;
 } batch_runs;
-
-static size_t id_pos(const idvec *v, int64_t id)
-{
-    size_t lo = 0, hi = v->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v->v[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < v->n && v->v[lo] == id ? lo : SIZE_MAX;
-}
 
 /* The run's target ids are the images of consecutive source ids, in order (the invariant at
  * the top): one range. */
