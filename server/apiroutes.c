@@ -25,6 +25,7 @@
 #include "hazmap/tilemath.h"
 #include "hazmap/tilerender.h"
 #include "hazmap/emerging.h"
+#include "hazmap/hotspack.h"
 #include "hazmap/hotspots.h"
 #include "hazmap/blackspots.h"
 #include "hazmap/rates.h"
@@ -184,6 +185,10 @@ typedef int (*view_parse)(hctx *c, const hreq *rq, const hz_filter *f0, int one,
 /* Computes the view's FeatureCollection (new reference), and the sibling's into *sibling when
  * the view has one; NULL with rs filled on failure. */
 typedef json_t *(*view_compute)(hctx *c, const spots_view *v, json_t **sibling, hresp *rs);
+/* Or computes the view straight into its packed form (paging_pack()): *blob (malloc'd), *len;
+ * -1 with rs filled on failure. For the views too large for a FeatureCollection tree. */
+typedef int (*view_pack)(hctx *c, const spots_view *v, unsigned char **blob, size_t *len,
+                         hresp *rs);
 
 static int hotspots_view(hctx *c, const hreq *rq, const hz_filter *f0, int one, spots_view *v,
                          hresp *rs)
@@ -203,29 +208,32 @@ static int hotspots_view(hctx *c, const hreq *rq, const hz_filter *f0, int one, 
     return 0;
 }
 
-static json_t *hotspots_view_compute(hctx *c, const spots_view *v, json_t **sibling, hresp *rs)
+static int hotspots_view_pack(hctx *c, const spots_view *v, unsigned char **blob, size_t *len,
+                              hresp *rs)
 {
-    (void)sibling;
     char err[512], why[1024];
     hotspots_result *r = NULL;
-    json_t *fc = NULL;
     hz_status s = hotspots_run(c->snap, &v->f, &v->hp, &r, why, sizeof why, err, sizeof err);
     if (s == HZ_EINVAL) {
         /* Parameters were checked above: this is the data (no incidents, too few cells).
          * An empty collection that says why is more useful to a map than an error. */
-        fc = json_pack("{s:s, s:[], s:{s:s}}", "type", "FeatureCollection", "features",
-                       "provenance", "note", err);
-    } else if (s == HZ_OK) {
+        json_t *fc = json_pack("{s:s, s:[], s:{s:s}}", "type", "FeatureCollection", "features",
+                               "provenance", "note", err);
+        int rc = fc ? paging_pack(fc, blob, len) : -1;
+        json_decref(fc);
+        if (rc) app_fail(rs, HZ_ENOMEM, "out of memory");
+        return rc;
+    }
+    if (s == HZ_OK) {
         disc_policy pol = app_disclosure(c);
-        s = hotspots_geojson(r, &pol, &fc, err, sizeof err);
+        s = hotspack_pack(r, &pol, blob, len, err, sizeof err);
     }
     hotspots_free(r);
-    if (s != HZ_OK && s != HZ_EINVAL) {
+    if (s != HZ_OK) {
         app_fail(rs, s, err);
-        return NULL;
+        return -1;
     }
-    if (!fc) app_fail(rs, HZ_ENOMEM, "out of memory");
-    return fc;
+    return 0;
 }
 
 /* ---- black spots ---- */
@@ -431,7 +439,8 @@ typedef struct computed_kind {
     const char *name;
     const char *const *args;
     view_parse parse;
-    view_compute compute;
+    view_compute compute; /* one of compute and pack */
+    view_pack pack;
 } computed_kind;
 
 /* Where a page or an item of a packed result goes (the result cache's reader). */
@@ -498,11 +507,19 @@ static void computed_serve(hctx *c, const hreq *rq, hresp *rs, const computed_ki
         return;
     }
     if (app_offload(c, rs)) return;
+    unsigned char *blob = NULL;
+    size_t len = 0;
+    if (k->pack) {
+        if (k->pack(c, &v, &blob, &len, rs)) return;
+        metrics_computation(c->metrics, k->name);
+        rescache_store_bytes(c, v.key, blob, len);
+        page_from(&job, blob, len);
+        free(blob);
+        return;
+    }
     json_t *sibling = NULL, *fc = k->compute(c, &v, &sibling, rs);
     if (!fc) return;
     metrics_computation(c->metrics, k->name);
-    unsigned char *blob = NULL;
-    size_t len = 0;
     if (keep_packed(c, v.key, fc, &blob, &len) ||
         (sibling && v.key2[0] && keep_packed(c, v.key2, sibling, NULL, NULL))) {
         free(blob);
@@ -956,13 +973,15 @@ void apiroutes_emerging_gpkg(hctx *c, const hreq *rq, hresp *rs)
 /* ---- the computed collections: planners' from the snapshot, the public's from the release ---- */
 
 static const computed_kind computed_kinds[] = {
-    [PUB_BLACKSPOTS] = {"blackspots", blackspot_args, blackspots_view, blackspots_compute_points},
-    [PUB_HOTSPOTS] = {"hotspots", hotspot_args, hotspots_view, hotspots_view_compute},
-    [PUB_EMERGING] = {"emerging", emerging_args, emerging_view, emerging_view_compute},
+    [PUB_BLACKSPOTS] = {"blackspots", blackspot_args, blackspots_view, blackspots_compute_points,
+                        NULL},
+    [PUB_HOTSPOTS] = {"hotspots", hotspot_args, hotspots_view, NULL, hotspots_view_pack},
+    [PUB_EMERGING] = {"emerging", emerging_args, emerging_view, emerging_view_compute, NULL},
 };
 /* the hulls are the black spots' computation (either stores both); the public's released black
  * spots are grid squares, polygons already */
-static const computed_kind hulls_kind = {"blackspots", blackspot_args, hulls_view, hulls_compute};
+static const computed_kind hulls_kind = {"blackspots", blackspot_args, hulls_view, hulls_compute,
+                                         NULL};
 
 static void spots_items(hctx *c, const hreq *rq, hresp *rs, pubmaps_kind k)
 {

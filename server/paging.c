@@ -574,53 +574,101 @@ typedef struct pack_rec {
     uint64_t off, len;
 } pack_rec;
 
+struct paging_packer {
+    jbuf texts;
+    pack_rec *recs;
+    size_t n, cap;
+    size_t open; /* where the feature being written starts in texts */
+};
+
+paging_packer *paging_packer_new(size_t n_hint)
+{
+    paging_packer *pk = calloc(1, sizeof *pk);
+    if (!pk) return NULL;
+    pk->cap = n_hint ? n_hint : 16;
+    pk->recs = malloc(pk->cap * sizeof *pk->recs);
+    if (!pk->recs) {
+        free(pk);
+        return NULL;
+    }
+    return pk;
+}
+
+void paging_packer_free(paging_packer *pk)
+{
+    if (!pk) return;
+    jbuf_free(&pk->texts);
+    free(pk->recs);
+    free(pk);
+}
+
+jbuf *paging_packer_text(paging_packer *pk)
+{
+    return &pk->texts;
+}
+
+int paging_packer_end(paging_packer *pk, const double bb[4])
+{
+    if (pk->n == pk->cap) {
+        pack_rec *r = realloc(pk->recs, 2 * pk->cap * sizeof *r);
+        if (!r) return -1;
+        pk->recs = r;
+        pk->cap *= 2;
+    }
+    pack_rec *r = &pk->recs[pk->n++];
+    for (int k = 0; k < 4; k++)
+        r->bb[k] = isfinite(bb[0]) ? bb[k] : NAN;
+    r->off = pk->open;
+    r->len = pk->texts.len - pk->open;
+    assert(pk->texts.failed || r->len > 0); /* a feature is never empty text */
+    pk->open = pk->texts.len;
+    return pk->texts.failed ? -1 : 0;
+}
+
+int paging_packer_finish(paging_packer *pk, const json_t *prov, unsigned char **blob, size_t *len)
+{
+    assert(pk->open == pk->texts.len); /* no feature left open */
+    pack_head h = {PACK_MAGIC, pk->n, pk->texts.len, 0};
+    if (prov) {
+        jbuf_json(&pk->texts, prov);
+        h.prov_len = pk->texts.len - h.prov_off;
+    }
+    size_t head = sizeof h + pk->n * sizeof *pk->recs;
+    unsigned char *b = pk->texts.failed ? NULL : malloc(head + pk->texts.len + 1);
+    if (b) {
+        memcpy(b, &h, sizeof h);
+        memcpy(b + sizeof h, pk->recs, pk->n * sizeof *pk->recs);
+        memcpy(b + head, pk->texts.p ? pk->texts.p : "", pk->texts.len);
+        *blob = b;
+        *len = head + pk->texts.len;
+    }
+    paging_packer_free(pk);
+    return b ? 0 : -1;
+}
+
 int paging_pack(const json_t *fc, unsigned char **blob, size_t *len)
 {
     const json_t *all = json_object_get(fc, "features");
     size_t n = json_array_size(all);
-    jbuf texts = {0};
-    pack_rec *recs = calloc(n ? n : 1, sizeof *recs);
-    if (!recs) return -1;
+    paging_packer *pk = paging_packer_new(n);
+    if (!pk) return -1;
     for (size_t i = 0; i < n; i++) {
         json_t *f = json_copy(json_array_get(all, i)); /* shallow: only "id" is set */
         if (!f) {
-            free(recs);
-            jbuf_free(&texts);
+            paging_packer_free(pk);
             return -1;
         }
         json_object_set_new(f, "id", json_integer((json_int_t)i + 1));
         double bb[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
         coords_bbox(json_object_get(json_object_get(f, "geometry"), "coordinates"), bb);
-        for (int k = 0; k < 4; k++)
-            recs[i].bb[k] = isfinite(bb[0]) ? bb[k] : NAN;
-        recs[i].off = texts.len;
-        jbuf_json(&texts, f);
-        recs[i].len = texts.len - recs[i].off;
+        jbuf_json(paging_packer_text(pk), f);
         json_decref(f);
+        if (paging_packer_end(pk, bb)) {
+            paging_packer_free(pk);
+            return -1;
+        }
     }
-    pack_head h = {PACK_MAGIC, n, texts.len, 0};
-    const json_t *prov = json_object_get(fc, "provenance");
-    if (prov) {
-        jbuf_json(&texts, prov);
-        h.prov_len = texts.len - h.prov_off;
-    }
-    size_t tlen;
-    char *t = jbuf_take(&texts, &tlen);
-    size_t head = sizeof h + n * sizeof *recs;
-    unsigned char *b = t ? malloc(head + tlen + 1) : NULL;
-    if (!b) {
-        free(t);
-        free(recs);
-        return -1;
-    }
-    memcpy(b, &h, sizeof h);
-    memcpy(b + sizeof h, recs, n * sizeof *recs);
-    memcpy(b + head, t, tlen);
-    free(t);
-    free(recs);
-    *blob = b;
-    *len = head + tlen;
-    return 0;
+    return paging_packer_finish(pk, json_object_get(fc, "provenance"), blob, len);
 }
 
 /* The header of blob and where its records and texts start; -1 when it is not one of ours. */

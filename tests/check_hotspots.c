@@ -560,6 +560,84 @@ START_TEST(test_limits_and_warning)
 }
 END_TEST
 
+/* The one Feature writer (hotspots_writer_feature()) read back by a JSON parser, cell by cell,
+ * against the cells themselves: every value, its JSON type (a real stays a real when it is
+ * integral, for clients that type a column from its first values), the property order, and the
+ * bounding box the writer reports against the written ring. */
+START_TEST(test_writer_values)
+{
+    static const char *const keys[] = {"count", "z",   "p",     "p_fdr", "class",      "confidence",
+                                       "row",   "col", "x_utm", "y_utm", "neighbours", "p_perm"};
+    hz_points pts;
+    make_points(&pts, 9);
+    hotspots_params par;
+    hotspots_params_init(&par);
+    par.cell = 250;
+    par.band = 600;
+    par.permutations = 49;
+    par.seed = 5;
+    hotspots_result *r = run(&pts, &par, NULL, 0);
+    char err[256];
+    hotspots_writer *w;
+    ck_assert_int_eq(hotspots_writer_new(r, NULL, &w, err, sizeof err), HZ_OK);
+    size_t n;
+    const hotspots_cell *c = hotspots_cells(r, &n);
+    ck_assert_uint_gt(n, 20);
+    for (size_t i = 0; i < n; i++) {
+        jbuf b = {0};
+        double bb[4];
+        hotspots_writer_feature(w, i, (long long)i + 7, &b, bb);
+        size_t len;
+        char *t = jbuf_take(&b, &len);
+        json_error_t je;
+        json_t *f = json_loadb(t, len, 0, &je);
+        ck_assert_msg(f != NULL, "cell %zu: %s in %s", i, je.text, t);
+        ck_assert_int_eq(json_integer_value(json_object_get(f, "id")), (long long)i + 7);
+        json_t *pr = json_object_get(f, "properties");
+        ck_assert_uint_eq(json_object_size(pr), sizeof keys / sizeof *keys);
+        const char *prev = t;
+        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) { /* in the documented order */
+            char quoted[32];
+            snprintf(quoted, sizeof quoted, "\"%s\":", keys[k]);
+            const char *at = strstr(prev, quoted);
+            ck_assert_msg(at != NULL, "cell %zu: %s missing or out of order", i, keys[k]);
+            prev = at;
+        }
+        ck_assert_int_eq(json_integer_value(json_object_get(pr, "count")), c[i].count);
+        const char *reals[] = {"z", "p", "p_fdr", "p_perm", "x_utm", "y_utm"};
+        const double want[] = {c[i].z, c[i].p, c[i].p_fdr, c[i].p_perm, c[i].cx, c[i].cy};
+        for (int k = 0; k < 6; k++) {
+            json_t *v = json_object_get(pr, reals[k]);
+            ck_assert_msg(json_is_real(v), "cell %zu: %s is not a real", i, reals[k]);
+            double got = json_real_value(v); /* 12 significant digits */
+            ck_assert_msg(fabs(got - want[k]) <= 1e-11 * fmax(1.0, fabs(want[k])),
+                          "cell %zu %s: %.17g vs %.17g", i, reals[k], got, want[k]);
+        }
+        ck_assert_str_eq(json_string_value(json_object_get(pr, "class")),
+                         hotspots_class_name(c[i].confidence));
+        ck_assert_int_eq(json_integer_value(json_object_get(pr, "confidence")), c[i].confidence);
+        ck_assert_int_eq(json_integer_value(json_object_get(pr, "row")), c[i].row);
+        ck_assert_int_eq(json_integer_value(json_object_get(pr, "col")), c[i].col);
+        ck_assert_int_eq(json_integer_value(json_object_get(pr, "neighbours")), c[i].neighbours);
+        json_t *ring =
+            json_array_get(json_object_get(json_object_get(f, "geometry"), "coordinates"), 0);
+        double lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
+        for (size_t v = 0; v < json_array_size(ring); v++)
+            for (int d = 0; d < 2; d++) {
+                double x = json_number_value(json_array_get(json_array_get(ring, v), d));
+                lo[d] = fmin(lo[d], x);
+                hi[d] = fmax(hi[d], x);
+            }
+        ck_assert(bb[0] == lo[0] && bb[1] == lo[1] && bb[2] == hi[0] && bb[3] == hi[1]);
+        json_decref(f);
+        free(t);
+    }
+    hotspots_writer_free(w);
+    hotspots_free(r);
+    hz_points_free(&pts);
+}
+END_TEST
+
 Suite *hotspots_suite(void)
 {
     Suite *s = suite_create("hotspots");
@@ -569,6 +647,7 @@ Suite *hotspots_suite(void)
     tcase_add_test(tc, test_planted_auto_square_and_hex);
     tcase_add_test(tc, test_clip_and_aggregate_brute_force);
     tcase_add_test(tc, test_geojson);
+    tcase_add_test(tc, test_writer_values);
     tcase_add_test(tc, test_auto_band_without_peak);
     tcase_add_test(tc, test_auto_band_far_pockets);
     tcase_add_test(tc, test_errors);

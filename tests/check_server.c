@@ -23,7 +23,9 @@
 #include "hazmap/httpmsg.h"
 #include "hazmap/incset.h"
 #include "hazmap/incpost.h"
+#include "hazmap/hotspack.h"
 #include "hazmap/json_out.h"
+#include "hazmap/paging.h"
 #include "hazmap/ptindex.h"
 #include "hazmap/metrics.h"
 #include "hazmap/qparam.h"
@@ -964,6 +966,65 @@ START_TEST(test_srvconf)
 }
 END_TEST
 
+/* The hot-spot view packed from the cells' text (hotspack.c, the server's path) is byte for byte
+ * the view paging_pack() makes of hotspots_geojson()'s FeatureCollection tree, jansson writing
+ * every value: scored and counted cells, squares and hexagons, hidden cells. */
+START_TEST(test_hotspack)
+{
+    enum { N = 2500 };
+    hz_points pts = {0};
+    pts.x = malloc(N * sizeof *pts.x);
+    pts.y = malloc(N * sizeof *pts.y);
+    pts.w = malloc(N * sizeof *pts.w);
+    pts.idx = malloc(N * sizeof *pts.idx);
+    unsigned long long x = 0x9e3779b97f4a7c15ULL;
+    for (size_t i = 0; i < N; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double u = (double)(x >> 11) / 9007199254740992.0;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double v = (double)(x >> 11) / 9007199254740992.0;
+        int hot = i % 5 == 0; /* a cluster */
+        pts.x[i] = 400000 + (hot ? 1200 + 300 * u : 4000 * u);
+        pts.y[i] = 3390000 + (hot ? 1500 + 300 * v : 3000 * v);
+        pts.w[i] = 1 + (double)(i % 3);
+        pts.idx[i] = i;
+    }
+    pts.n = N;
+    for (int k = 0; k < 4; k++) {
+        hotspots_params par;
+        hotspots_params_init(&par);
+        par.cell = 150;
+        par.band = 400;
+        par.shape = k & 1 ? HOTSPOTS_HEX : HOTSPOTS_SQUARE;
+        hotspots_input in = {&pts, NULL, "EPSG:32648", "", k >= 2, 3};
+        disc_policy hide = {.min_count = 5};
+        const disc_policy *pol = k == 3 ? &hide : NULL;
+        hotspots_result *r = NULL;
+        char err[256];
+        ck_assert_int_eq(hotspots_compute(&in, &par, &r, NULL, 0, err, sizeof err), HZ_OK);
+        unsigned char *a = NULL, *b = NULL;
+        size_t alen = 0, blen = 0;
+        ck_assert_int_eq(hotspack_pack(r, pol, &a, &alen, err, sizeof err), HZ_OK);
+        json_t *fc = NULL;
+        ck_assert_int_eq(hotspots_geojson(r, pol, &fc, err, sizeof err), HZ_OK);
+        ck_assert_int_eq(paging_pack(fc, &b, &blen), 0);
+        size_t n;
+        hotspots_cells(r, &n);
+        ck_assert_uint_gt(n, 100);
+        ck_assert_msg(alen == blen && memcmp(a, b, alen) == 0, "case %d: %zu vs %zu bytes", k, alen,
+                      blen);
+        free(a);
+        free(b);
+        json_decref(fc);
+        hotspots_free(r);
+    }
+    free(pts.x);
+    free(pts.y);
+    free(pts.w);
+    free(pts.idx);
+}
+END_TEST
+
 START_TEST(test_json_out)
 {
     /* Coordinates: compared with printf's own rounding to 7 decimals, trailing zeros dropped. */
@@ -987,6 +1048,44 @@ START_TEST(test_json_out)
                       ref);
         free(t);
     }
+    /* Reals: byte for byte as jansson writes them at 12 digits (the trees' output), so that a
+     * view written as text reads as the tree did: fixed values, a million random doubles of
+     * every magnitude (jbuf_real()'s own digits cover 1e-4..1e11), and values a hair from a
+     * rounding tie in the 12th digit (where it must defer to printf). */
+    static const double fixed[] = {
+        0,    -0.0, 1,      -2,     0.5,      412546.5, 3393643.0, 1e-5,           1e-4,
+        1e11, 1e12, 2.5e20, -1e100, 1.5e-300, 0.1,      1.0 / 3,   99999999999.95, 123456789012.0};
+    unsigned long long x = 88172645463325252ULL;
+    for (size_t i = 0; i < 1000000 + sizeof fixed / sizeof *fixed; i++) {
+        double r;
+        if (i < sizeof fixed / sizeof *fixed) {
+            r = fixed[i];
+        } else {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            double m = (double)(x >> 11) / 9007199254740992.0;
+            int e = (int)(x % 23) - 7;
+            r = (i & 1 ? -1 : 1) * m * pow(10.0, e);
+            if (i % 4 == 0) /* next to a tie: d.ddddddddddd5 x 10^e */
+                r = (i & 2 ? -1 : 1) * (floor(m * 1e11) + 0.5) * pow(10.0, e - 11);
+            if (i % 8 == 1) r = floor(m * 1e6) / 2; /* cell centres: halves */
+        }
+        jbuf rb = {0};
+        jbuf_real(&rb, r);
+        size_t rlen;
+        char *got = jbuf_take(&rb, &rlen);
+        json_t *jr = json_real(r);
+        char *ref = json_dumps(jr, JSON_ENCODE_ANY | JSON_REAL_PRECISION(12));
+        ck_assert_msg(strcmp(got, ref) == 0, "%.17g: '%s' vs jansson's '%s'", r, got, ref);
+        free(ref);
+        free(got);
+        json_decref(jr);
+    }
+    jbuf nb = {0};
+    jbuf_real(&nb, NAN);
+    size_t nlen;
+    char *nt = jbuf_take(&nb, &nlen);
+    ck_assert_str_eq(nt, "null");
+    free(nt);
     /* Strings with quotes, control characters and UTF-8 come back intact through a parser. */
     const char *s = "a\"b\\c\n\t\x01锦江";
     jbuf b = {0};
@@ -1102,6 +1201,7 @@ Suite *server_suite(void)
     tcase_add_test(tc, test_webroot);
     tcase_add_test(tc, test_srvconf);
     tcase_add_test(tc, test_json_out);
+    tcase_add_test(tc, test_hotspack);
     tcase_add_test(tc, test_htmlpage_escape);
     tcase_add_test(tc, test_ptindex_matches_brute_force);
     suite_add_tcase(s, tc);

@@ -158,6 +158,16 @@ int64_t hotspots_cell_id(const hotspots_result *r, size_t i)
     return (int64_t)r->cells[i].row * r->L.ncols + r->cells[i].col;
 }
 
+int hotspots_scored(const hotspots_result *r)
+{
+    return r->score;
+}
+
+int hotspots_permutations(const hotspots_result *r)
+{
+    return r->par.permutations;
+}
+
 const char *hotspots_cell_rule(const hotspots_result *r)
 {
     return r->cell_rule;
@@ -1153,20 +1163,9 @@ hz_status hotspots_run(const incset *s, const hz_filter *f, const hotspots_param
     return rc;
 }
 
-/* ---- GeoJSON ---- */
+/* ---- output: provenance and outlines (the GeoJSON writer is hotspots_json.c) ---- */
 
-static json_t *num_or_null(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
-/* Rounds to 1e-7 degrees (about 1 cm), plenty for a cell outline and a smaller file. */
-static json_t *coord(double v)
-{
-    return json_real(round(v * 1e7) / 1e7);
-}
-
-static json_t *provenance(const hotspots_result *r)
+json_t *hotspots_provenance(const hotspots_result *r)
 {
     const hotspots_params *p = &r->par;
     json_t *isa = json_array();
@@ -1266,70 +1265,4 @@ hz_status hotspots_outlines(const hotspots_result *r, double **lon, double **lat
     *lon = x;
     *lat = y;
     return HZ_OK;
-}
-
-hz_status hotspots_geojson(const hotspots_result *r, const disc_policy *pol, json_t **out,
-                           char *err, size_t errlen)
-{
-    *out = NULL;
-    double *x = NULL, *y = NULL;
-    int nv;
-    json_t *fc = NULL, *feats = NULL;
-    hz_status rc = hotspots_outlines(r, &x, &y, &nv, err, errlen);
-    if (rc != HZ_OK) return rc;
-    feats = json_array();
-    fc = json_pack("{s:s, s:o}", "type", "FeatureCollection", "features", feats);
-    if (!fc) {
-        rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < r->ncells; i++) {
-        /* writing 100,000 cells takes as long as computing them: under the deadline too */
-        if (i % 4096 == 0 && (rc = hz_cancel_status(err, errlen)) != HZ_OK) goto done;
-        const hotspots_cell *c = &r->cells[i];
-        json_t *ring = json_array();
-        for (int v = 0; v <= nv; v++) {
-            size_t k = i * (size_t)nv + (size_t)(v % nv); /* closed: first vertex again */
-            json_array_append_new(ring, json_pack("[o, o]", coord(x[k]), coord(y[k])));
-        }
-        int sup = disc_hidden(pol, (long)c->count);
-        json_t *props = json_pack(
-            "{s:o, s:o, s:o, s:o, s:s, s:i, s:i, s:i, s:f, s:f, s:i}", "count",
-            sup ? json_null() : json_integer(c->count), "z", json_real(c->z), "p",
-            num_or_null(c->p), "p_fdr", num_or_null(c->p_fdr), "class",
-            hotspots_class_name(c->confidence), "confidence", c->confidence, "row", c->row, "col",
-            c->col, "x_utm", c->cx, "y_utm", c->cy, "neighbours", c->neighbours);
-        if (props && r->score)
-            json_object_set_new(props, "score", sup ? json_null() : json_real(c->value));
-        if (props && r->par.permutations > 0)
-            json_object_set_new(props, "p_perm", num_or_null(c->p_perm));
-        if (props && sup) json_object_set_new(props, "suppressed", json_true());
-        if (props && disc_restricts(pol)) {
-            /* Gi* is linear in the counts: with every cell's z (and the published weights) a
-             * reader could solve the suppressed counts back. Public output keeps the classes. */
-            json_object_del(props, "z");
-            json_object_del(props, "p");
-            json_object_del(props, "p_fdr");
-            json_object_del(props, "p_perm");
-        }
-        json_t *f = json_pack("{s:s, s:I, s:{s:s, s:[o]}, s:o}", "type", "Feature", "id",
-                              (json_int_t)hotspots_cell_id(r, i), "geometry", "type", "Polygon",
-                              "coordinates", ring, "properties", props);
-        if (!f || json_array_append_new(feats, f)) {
-            rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-            goto done;
-        }
-    }
-    json_t *pv = provenance(r);
-    if (!pv || json_object_set_new(fc, "provenance", pv)) {
-        rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-        goto done;
-    }
-    *out = fc;
-    fc = NULL;
-done:
-    json_decref(fc);
-    free(x);
-    free(y);
-    return rc;
 }

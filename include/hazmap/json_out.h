@@ -23,6 +23,10 @@ void jbuf_lit(jbuf *b, const char *s); /* raw text up to the NUL */
 void jbuf_str(jbuf *b, const char *s); /* a JSON string (escaped), or null for NULL */
 void jbuf_int(jbuf *b, long long v);
 void jbuf_num(jbuf *b, double v, int digits); /* %.{digits}g; null if not finite */
+/* A real as jansson writes it with JSON_REAL_PRECISION(12): %.12g, ".0" added when the text has
+ * neither '.' nor 'e' (so that a reader types it as a real, not an integer), the exponent
+ * without '+' or leading zeros (1e-5, 2.5e20); null if not finite. */
+void jbuf_real(jbuf *b, double v);
 /* A coordinate rounded to 7 decimals (about 1 cm), trailing zeros dropped: 104.0759045. */
 void jbuf_fixed7(jbuf *b, double v);
 void jbuf_json(jbuf *b, const json_t *j); /* a jansson value, compact */

@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "hazmap/app.h"
+#include "hazmap/json_out.h"
 
 /* The largest page; a larger limit is clamped to it (OGC API - Features 1, 7.15.4). */
 #define PAGING_MAX_LIMIT 10000
@@ -115,6 +116,19 @@ void paging_send_computed(hctx *c, const hreq *rq, hresp *rs, const paging_param
  * the provenance; a page of it is written from the page's features alone. paging_pack() reads fc
  * (borrowed) into *blob (malloc'd) and *len; -1 on OOM. */
 int paging_pack(const json_t *fc, unsigned char **blob, size_t *len);
+
+/* Packing feature by feature, for a producer that writes its features as text (hotspots_json.c)
+ * instead of building a FeatureCollection: paging_pack() is this over fc's features. Each
+ * feature's text is written into paging_packer_text() and closed by paging_packer_end() with
+ * its lon/lat bounding box (NAN: no coordinates, never in a bbox); its "id" must be its 1-based
+ * position, as paging_pack() sets it. paging_packer_finish() consumes pk and leaves the packed
+ * bytes in *blob (malloc'd) and *len; -1 (and pk freed) on OOM. */
+typedef struct paging_packer paging_packer;
+paging_packer *paging_packer_new(size_t n_hint);
+jbuf *paging_packer_text(paging_packer *pk);
+int paging_packer_end(paging_packer *pk, const double bb[4]);
+int paging_packer_finish(paging_packer *pk, const json_t *prov, unsigned char **blob, size_t *len);
+void paging_packer_free(paging_packer *pk);
 
 /* Pages a packed FeatureCollection as paging_send_computed() pages the FeatureCollection: with a
  * bbox every feature's box is tested, without one only the page's features are read (O(page)).
