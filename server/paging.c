@@ -287,15 +287,22 @@ static json_t *page_link(hctx *c, const hreq *rq, const char *rel, long offset, 
                      fv && strcmp(fv, "html") == 0 ? "text/html" : GEOJSON, "title", title);
 }
 
-/* The limit of the next link: twice this page's, up to the maximum. A client that follows next
- * links (GDAL 3.6 asks for 10 features, then takes every next href as it is) reads a long
- * collection in a few dozen requests instead of one per 10 features; one that wants pages of
- * its own size builds its own offsets. OGC API - Features 1, 7.15.4 leaves the next link's form
- * to the server (the limit only bounds the page it was given for). */
+/* The largest page a next link grows to. GDAL 3.6's OAPIF client parses each page as one JSON
+ * tree: pages of 1,000 features cost it 11 % less CPU than pages of 10,000 (bench/gisclients.sh,
+ * measured side by side: 3.5 s against 3.9 s for the planners' 83,659 hot-spot cells), for 92
+ * requests instead of 19, each under a millisecond from the packed view. */
+#define PAGING_NEXT_CAP 1000
+
+/* The limit of the next link: twice this page's, up to PAGING_NEXT_CAP (a larger page asked for
+ * keeps its size). A client that follows next links (GDAL 3.6 asks for 10 features, then takes
+ * every next href as it is) reads a long collection in about a hundred requests instead of one
+ * per 10 features; one that wants pages of its own size builds its own offsets. OGC API -
+ * Features 1, 7.15.4 leaves the next link's form to the server (the limit only bounds the page
+ * it was given for). */
 static long next_limit(long limit)
 {
-    return limit >= PAGING_MAX_LIMIT / 2 ? (limit > PAGING_MAX_LIMIT ? limit : PAGING_MAX_LIMIT)
-                                         : 2 * limit;
+    return limit >= PAGING_NEXT_CAP / 2 ? (limit > PAGING_NEXT_CAP ? limit : PAGING_NEXT_CAP)
+                                        : 2 * limit;
 }
 
 /* self, the other representation (alternate: HTML for JSON, JSON for HTML; OGC API - Features
