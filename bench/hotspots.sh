@@ -77,7 +77,7 @@ fi
   echo "Synthetic seeded incidents over the Jinjiang outline (61 km²): 70 % uniform, 30 % in 40 Gaussian clusters"
   echo "(sigma 30-150 m). Auto: cell = 2 x mean nearest-neighbour distance, clamped to at most 200,000 cells in the"
   echo "study box; band = first peak of Moran's I z over 15 distances. Analysis = NN sampling, lattice, clipping,"
-  echo "aggregation, 15 Moran's I, Gi*, FDR, classes; the GeoJSON (polygons back to EPSG:4326) is timed apart."
+  echo "aggregation, 15 Moran's I, Gi*, FDR, classes; the GeoJSON text (hotspots_geojson_text(), the CLI's output: polygons back to EPSG:4326) is timed apart."
   echo
   echo "| incidents | cells | cell m | band m | hot99 | analysis s (median) | growth | GeoJSON s |"
   echo "|---|---|---|---|---|---|---|---|"

@@ -148,8 +148,9 @@ int main(int argc, char **argv)
             return 1;
         }
         double t1 = bench_now();
-        json_t *fc;
-        if (hotspots_geojson(res, 0, &fc, err, sizeof err) != HZ_OK) {
+        char *text;
+        size_t tlen;
+        if (hotspots_geojson_text(res, 0, &text, &tlen, err, sizeof err) != HZ_OK) {
             fprintf(stderr, "%s\n", err);
             return 1;
         }
@@ -174,7 +175,7 @@ int main(int argc, char **argv)
                 fprintf(o, "%.3f,%.3f,%.17g,%.17g\n", c[i].cx, c[i].cy, c[i].value, c[i].z);
             fclose(o);
         }
-        json_decref(fc);
+        free(text);
         hotspots_free(res);
     }
     hz_points_free(&p);

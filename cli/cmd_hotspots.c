@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,15 +212,18 @@ static int write_geojson(const char *cmd, const hotspots_result *r, int suppress
                          const char *outp)
 {
     char err[1024];
-    json_t *fc = NULL;
-    if (hotspots_geojson(r, &(disc_policy){.min_count = suppress_below}, &fc, err, sizeof err) !=
-        HZ_OK) {
+    char *text = NULL;
+    size_t len = 0;
+    if (hotspots_geojson_text(r, &(disc_policy){.min_count = suppress_below}, &text, &len, err,
+                              sizeof err) != HZ_OK) {
         cli_error(cmd, "%s", err);
         return 1;
     }
-    int bad = json_dump_file(fc, outp, JSON_COMPACT | JSON_REAL_PRECISION(10)) != 0;
-    if (bad) cli_error(cmd, "cannot write %s", outp);
-    json_decref(fc);
+    FILE *fp = fopen(outp, "wb");
+    int bad = !fp || fwrite(text, 1, len, fp) != len;
+    if (fp && fclose(fp) != 0) bad = 1;
+    if (bad) cli_error(cmd, "cannot write %s: %s", outp, strerror(errno));
+    free(text);
     return bad;
 }
 

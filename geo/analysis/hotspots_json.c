@@ -1,6 +1,7 @@
 /* hotspots_json.c - the hot-spot cells as GeoJSON: one writer of a cell's Feature text
  * (hotspots_writer_feature()), and the FeatureCollection of the CLI and the release built from
- * it (hotspots_geojson()), so that the two forms cannot drift apart.
+ * it (hotspots_geojson_text(), and hotspots_geojson() its parse), so that the forms cannot
+ * drift apart.
  *
  * A Feature is {"type","id","geometry","properties"}; the properties, in this order: count, z,
  * p, p_fdr, class, confidence, row, col, x_utm, y_utm, neighbours, then score (scored results),
@@ -127,31 +128,38 @@ void hotspots_writer_feature(const hotspots_writer *w, size_t i, long long id, j
     jbuf_lit(b, "}}");
 }
 
-/* The features of r as a JSON array's text (caller frees), ids the cells' ids. */
-static hz_status features_text(const hotspots_result *r, const disc_policy *pol, char **text,
-                               size_t *len, char *err, size_t errlen)
+hz_status hotspots_geojson_text(const hotspots_result *r, const disc_policy *pol, char **text,
+                                size_t *len, char *err, size_t errlen)
 {
+    *text = NULL;
+    *len = 0;
     hotspots_writer *w;
     hz_status rc = hotspots_writer_new(r, pol, &w, err, errlen);
     if (rc != HZ_OK) return rc;
+    json_t *prov = hotspots_provenance(r);
     jbuf b = {0};
-    jbuf_lit(&b, "[");
-    for (size_t i = 0; i < w->ncells; i++) {
+    jbuf_lit(&b, "{\"type\":\"FeatureCollection\",\"features\":[");
+    for (size_t i = 0; i < w->ncells && prov; i++) {
         /* writing 100,000 cells takes as long as computing them: under the deadline too */
         if (i % 4096 == 0 && (rc = hz_cancel_status(err, errlen)) != HZ_OK) break;
         double bb[4];
         if (i) jbuf_lit(&b, ",");
         hotspots_writer_feature(w, i, (long long)hotspots_cell_id(r, i), &b, bb);
     }
-    jbuf_lit(&b, "]");
+    jbuf_lit(&b, "],\"provenance\":");
+    jbuf_json(&b, prov);
+    jbuf_lit(&b, "}");
     hotspots_writer_free(w);
-    *text = jbuf_take(&b, len);
+    char *t = jbuf_take(&b, len);
+    if (rc == HZ_OK && (!prov || !t)) rc = hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    json_decref(prov);
     if (rc != HZ_OK) {
-        free(*text);
-        *text = NULL;
+        free(t);
+        *len = 0;
         return rc;
     }
-    return *text ? HZ_OK : hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
+    *text = t;
+    return HZ_OK;
 }
 
 hz_status hotspots_geojson(const hotspots_result *r, const disc_policy *pol, json_t **out,
@@ -160,19 +168,13 @@ hz_status hotspots_geojson(const hotspots_result *r, const disc_policy *pol, jso
     *out = NULL;
     char *text;
     size_t len;
-    hz_status rc = features_text(r, pol, &text, &len, err, errlen);
+    hz_status rc = hotspots_geojson_text(r, pol, &text, &len, err, errlen);
     if (rc != HZ_OK) return rc;
     json_error_t je;
-    json_t *feats = json_loadb(text, len, 0, &je);
+    json_t *fc = json_loadb(text, len, 0, &je);
     free(text);
     /* the text is ours: a parse failure is memory, not syntax */
-    if (!feats) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory (%s)", je.text);
-    json_t *fc = json_pack("{s:s, s:o, s:o*}", "type", "FeatureCollection", "features", feats,
-                           "provenance", hotspots_provenance(r));
-    if (!fc || !json_object_get(fc, "provenance")) {
-        json_decref(fc);
-        return hz_fail(HZ_ENOMEM, err, errlen, "out of memory");
-    }
+    if (!fc) return hz_fail(HZ_ENOMEM, err, errlen, "out of memory (%s)", je.text);
     *out = fc;
     return HZ_OK;
 }

@@ -182,6 +182,11 @@ const char *hotspots_class_name(int confidence);
 hz_status hotspots_geojson(const hotspots_result *r, const disc_policy *pol, json_t **out,
                            char *err, size_t errlen);
 
+/* The same FeatureCollection as compact text (*text malloc'd, NUL-terminated; *len without the
+ * NUL), written without a tree: the CLI's output. hotspots_geojson() is its parse. */
+hz_status hotspots_geojson_text(const hotspots_result *r, const disc_policy *pol, char **text,
+                                size_t *len, char *err, size_t errlen);
+
 /* The "provenance" member of hotspots_geojson(): a new reference, NULL on OOM. */
 json_t *hotspots_provenance(const hotspots_result *r);
 
