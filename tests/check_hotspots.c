@@ -94,6 +94,20 @@ static hotspots_result *run(const hz_points *pts, const hotspots_params *par, ch
     return r;
 }
 
+/* The output tests' analysis: the planted points (seed 9), 250 m cells, a 600 m band, with
+ * permutations (seeded) for p_perm. */
+static hotspots_result *run_fixed(hz_points *pts, int permutations, uint64_t seed)
+{
+    make_points(pts, 9);
+    hotspots_params par;
+    hotspots_params_init(&par);
+    par.cell = 250;
+    par.band = 600;
+    par.permutations = permutations;
+    par.seed = seed;
+    return run(pts, &par, NULL, 0);
+}
+
 /* Hot cells at both planted centres, none far from them. */
 static void check_planted(const hotspots_result *r)
 {
@@ -288,14 +302,7 @@ END_TEST
 START_TEST(test_geojson)
 {
     hz_points pts;
-    make_points(&pts, 9);
-    hotspots_params par;
-    hotspots_params_init(&par);
-    par.cell = 250;
-    par.band = 600;
-    par.permutations = 99;
-    par.seed = 3;
-    hotspots_result *r = run(&pts, &par, NULL, 0);
+    hotspots_result *r = run_fixed(&pts, 99, 3);
     json_t *fc;
     char err[256];
     ck_assert_int_eq(hotspots_geojson(r, &(disc_policy){.min_count = 10}, &fc, err, sizeof err),
@@ -349,13 +356,15 @@ START_TEST(test_geojson)
     ck_assert_str_eq(json_string_value(json_object_get(pv, "work_srs")), "EPSG:32648");
     json_decref(fc);
     /* the same seed, the same permutation p-values */
-    hotspots_result *r2 = run(&pts, &par, NULL, 0);
+    hz_points pts2;
+    hotspots_result *r2 = run_fixed(&pts2, 99, 3);
     size_t n2;
     const hotspots_cell *c2 = hotspots_cells(r2, &n2);
     ck_assert_uint_eq(n, n2);
     for (size_t i = 0; i < n; i++)
         ck_assert(c[i].p_perm == c2[i].p_perm);
     hotspots_free(r2);
+    hz_points_free(&pts2);
     workcrs_free(w);
     hotspots_free(r);
     hz_points_free(&pts);
@@ -569,14 +578,7 @@ START_TEST(test_writer_values)
     static const char *const keys[] = {"count", "z",   "p",     "p_fdr", "class",      "confidence",
                                        "row",   "col", "x_utm", "y_utm", "neighbours", "p_perm"};
     hz_points pts;
-    make_points(&pts, 9);
-    hotspots_params par;
-    hotspots_params_init(&par);
-    par.cell = 250;
-    par.band = 600;
-    par.permutations = 49;
-    par.seed = 5;
-    hotspots_result *r = run(&pts, &par, NULL, 0);
+    hotspots_result *r = run_fixed(&pts, 49, 5);
     char err[256];
     hotspots_writer *w;
     ck_assert_int_eq(hotspots_writer_new(r, NULL, &w, err, sizeof err), HZ_OK);
