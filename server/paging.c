@@ -289,7 +289,7 @@ static json_t *page_link(hctx *c, const hreq *rq, const char *rel, long offset, 
 
 /* The largest page a next link grows to. GDAL 3.6's OAPIF client parses each page as one JSON
  * tree: pages of 1,000 features cost it 11 % less CPU than pages of 10,000 (bench/gisclients.sh,
- * measured side by side: 3.5 s against 3.9 s for the planners' 83,659 hot-spot cells), for 92
+ * measured side by side: 3.5 s against 3.9 s for the planners' 83,659 hot-spot cells), for 91
  * requests instead of 19, each under a millisecond from the packed view. */
 #define PAGING_NEXT_CAP 1000
 
