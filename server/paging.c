@@ -4,6 +4,7 @@
  * offset when matched > offset (else selected = 0): a feature is selected only when its number
  * is past the offset and the page has room, and only selected features are added. */
 #include "hazmap/paging.h"
+#include "hazmap/boxhit.h"
 #include "hazmap/oapif.h"
 #include "hazmap/fcexport.h"
 #include "hazmap/outcrs.h"
@@ -186,16 +187,47 @@ int paging_parse_untimed(hctx *c, const hreq *rq, paging_params *pg, hresp *rs)
     return parse_paging(c, rq, pg, rs, NULL, 0, 0);
 }
 
-int paging_bbox_hits(const paging_params *pg, const double bb[4])
+int paging_bbox_meets(const paging_params *pg, const double bb[4], paging_exact exact, void *ud)
 {
     if (!pg->has_bbox) return 1;
+    if (!(bb[0] <= bb[2] && bb[1] <= bb[3])) return 0; /* no geometry (NAN, or empty) */
     double parts[2][4];
     int n = qparam_bbox_split(pg->bb, parts);
     for (int k = 0; k < n; k++) {
         const double *q = parts[k];
-        if (!(bb[2] < q[0] || bb[0] > q[2] || bb[3] < q[1] || bb[1] > q[3])) return 1;
+        if (bb[2] < q[0] || bb[0] > q[2] || bb[3] < q[1] || bb[1] > q[3]) continue;
+        if ((bb[0] >= q[0] && bb[2] <= q[2] && bb[1] >= q[1] && bb[3] <= q[3]) || exact(ud, q))
+            return 1;
     }
     return 0;
+}
+
+/* paging_exact of a GeoJSON geometry (borrowed). */
+static int geojson_exact(void *ud, const double box[4])
+{
+    return boxhit_geojson(ud, box);
+}
+
+/* paging_exact of a packed feature's text: its geometry parsed (only on the bbox's edge). */
+typedef struct text_feature {
+    const char *text;
+    size_t len;
+} text_feature;
+
+static int text_exact(void *ud, const double box[4])
+{
+    const text_feature *t = ud;
+    json_t *f = json_loadb(t->text, t->len, 0, NULL);
+    int hit = f && boxhit_geojson(json_object_get(f, "geometry"), box);
+    json_decref(f);
+    return hit;
+}
+
+/* paging_exact of an area (its WKB). */
+static int area_exact(void *ud, const double box[4])
+{
+    const hz_area *a = ud;
+    return boxhit_wkb(a->wkb, a->wkb_len, box);
 }
 
 paging_page *paging_page_new(const paging_params *pg)
@@ -528,8 +560,9 @@ void paging_send_computed(hctx *c, const hreq *rq, hresp *rs, const paging_param
         json_t *f = json_array_get(all, i);
         if (pg->has_bbox) {
             double bb[4] = {INFINITY, INFINITY, -INFINITY, -INFINITY};
-            coords_bbox(json_object_get(json_object_get(f, "geometry"), "coordinates"), bb);
-            if (!isfinite(bb[0]) || !paging_bbox_hits(pg, bb)) continue;
+            json_t *g = json_object_get(f, "geometry");
+            coords_bbox(json_object_get(g, "coordinates"), bb);
+            if (!paging_bbox_meets(pg, bb, geojson_exact, g)) continue;
         }
         if (!paging_match(p)) continue;
         json_object_set_new(f, "id", json_integer((json_int_t)i + 1));
@@ -725,7 +758,8 @@ void paging_send_packed(hctx *c, const hreq *rq, hresp *rs, const paging_params 
     } else {
         for (size_t i = 0; i < h.n; i++) {
             get_rec(recs, i, &r);
-            if (!isfinite(r.bb[0]) || !paging_bbox_hits(pg, r.bb) || !paging_match(p)) continue;
+            text_feature t = {texts + r.off, (size_t)r.len};
+            if (!paging_bbox_meets(pg, r.bb, text_exact, &t) || !paging_match(p)) continue;
             paging_add_text(p, texts + r.off, (size_t)r.len, 1);
         }
     }
@@ -786,9 +820,8 @@ void paging_add_areas(hctx *c, const paging_params *pg, paging_page *page,
     const hz_area *areas = incset_areas(c->snap);
     for (size_t i = 0; i < incset_area_count(c->snap); i++) {
         const hz_area *a = &areas[i];
-        if (!paging_bbox_hits(pg, (const double[4]){a->minlon, a->minlat, a->maxlon, a->maxlat}) ||
-            !paging_match(page))
-            continue;
+        const double bb[4] = {a->minlon, a->minlat, a->maxlon, a->maxlat};
+        if (!paging_bbox_meets(pg, bb, area_exact, (void *)a) || !paging_match(page)) continue;
         json_t *feat = feature(ud, i);
         if (feat) paging_add_json(page, feat);
         json_decref(feat);

@@ -2,6 +2,7 @@
  * (projroutes.h). Bodies are read strictly by project_from_json(); every value reaches SQL bound
  * (store_projects.c). */
 #include "hazmap/projroutes.h"
+#include "hazmap/boxhit.h"
 #include "hazmap/geojson.h"
 #include "hazmap/oapif.h"
 #include "hazmap/paging.h"
@@ -589,6 +590,25 @@ typedef struct items_ctx {
     int oom;
 } items_ctx;
 
+/* paging_exact of a project: its geometry, built only for a feature on the bbox's edge. */
+typedef struct proj_ref {
+    const hctx *c;
+    const hz_project *p;
+    int oom;
+} proj_ref;
+
+static int proj_exact(void *ud, const double box[4])
+{
+    proj_ref *r = ud;
+    double bb[4];
+    const char *kind;
+    json_t *g = feature_geometry(r->c, r->p, 1, bb, &kind);
+    if (!g) r->oom = 1;
+    int hit = g && boxhit_geojson(g, box);
+    json_decref(g);
+    return hit;
+}
+
 static int items_cb(void *ud, const hz_project *p)
 {
     items_ctx *x = ud;
@@ -597,7 +617,12 @@ static int items_cb(void *ud, const hz_project *p)
     const char *kind;
     json_decref(feature_geometry(x->c, p, 0, bb, &kind)); /* the box only */
     /* with a bbox, a feature without geometry matches nothing */
-    int hit = !x->pg->has_bbox || (bb[0] <= bb[2] && paging_bbox_hits(x->pg, bb));
+    proj_ref ref = {x->c, p, 0};
+    int hit = paging_bbox_meets(x->pg, bb, proj_exact, &ref);
+    if (ref.oom) {
+        x->oom = 1;
+        return 1;
+    }
     if (!hit || !paging_match(x->page)) return 0;
     json_t *f = project_feature(x->c, p, bb);
     if (!f) {

@@ -1,6 +1,7 @@
 /* roadroutes.c - the road endpoints: street tiles, the roads collection, network density tiles
  * and the screened road sites (roadroutes.h). */
 #include "hazmap/roadroutes.h"
+#include "hazmap/boxhit.h"
 #include "hazmap/json_out.h"
 #include "hazmap/paging.h"
 #include "hazmap/qparam.h"
@@ -163,6 +164,26 @@ static void seg_bbox(const roadnet *net, const roadnet_seg *s, double bb[4])
     }
 }
 
+/* paging_exact of a segment: its polyline against the box. */
+typedef struct seg_ref {
+    const roadnet *net;
+    const roadnet_seg *s;
+} seg_ref;
+
+static int seg_exact(void *ud, const double box[4])
+{
+    const seg_ref *r = ud;
+    const double *lon, *lat;
+    roadnet_lonlat(r->net, &lon, &lat);
+    boxhit h;
+    boxhit_init(&h, box);
+    uint32_t i0 = r->s->pts, n = r->s->npts;
+    if (n == 1) boxhit_point(&h, lon[i0], lat[i0]);
+    for (uint32_t i = i0; i + 1 < i0 + n; i++)
+        boxhit_edge(&h, lon[i], lat[i], lon[i + 1], lat[i + 1], 0);
+    return boxhit_met(&h);
+}
+
 /* Segment s as a GeoJSON Feature (its id is the store's segment id). */
 static void road_feature(jbuf *b, const roadnet *net, const roadnet_seg *s)
 {
@@ -219,7 +240,8 @@ void roadroutes_items(hctx *c, const hreq *rq, hresp *rs)
         if (pg.has_bbox) {
             double bb[4];
             seg_bbox(c->net, &segs[k], bb);
-            if (!paging_bbox_hits(&pg, bb)) continue;
+            seg_ref ref = {c->net, &segs[k]};
+            if (!paging_bbox_meets(&pg, bb, seg_exact, &ref)) continue;
         } else if (paging_full(page)) {
             paging_set_matched(page, n); /* every segment matches: no need to look further */
             break;

@@ -72,8 +72,13 @@ int paging_parse(hctx *c, const hreq *rq, paging_params *pg, hz_filter *f, hresp
  * parameter (400). */
 int paging_parse_untimed(hctx *c, const hreq *rq, paging_params *pg, hresp *rs);
 
-/* 1 when the box [west, south, east, north] meets the request's bbox (always, without one). */
-int paging_bbox_hits(const paging_params *pg, const double bb[4]);
+/* 1 when a feature meets the request's bbox (always, without one): OGC API - Features 1,
+ * /req/core/fc-bbox-response selects by the geometry, not its envelope. bb is the feature's
+ * envelope (NAN or empty: no geometry, never selected); only a feature whose envelope meets a
+ * part of the bbox (two across the antimeridian) without lying inside it is tested exactly, by
+ * exact(ud, part) (boxhit.h). */
+typedef int (*paging_exact)(void *ud, const double box[4]);
+int paging_bbox_meets(const paging_params *pg, const double bb[4], paging_exact exact, void *ud);
 
 typedef struct paging_page paging_page;
 

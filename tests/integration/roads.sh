@@ -156,6 +156,36 @@ for f in fc["features"]:
     xs = [c[0] for c in f["geometry"]["coordinates"]]; ys = [c[1] for c in f["geometry"]["coordinates"]]
     assert not (max(xs) < w or min(xs) > e or max(ys) < s or min(ys) > n), f["id"]
 PY
+# /req/core/fc-bbox-response: by the segment's line, not its envelope. Small boxes over the
+# district: the segments served equal SpatiaLite's Intersects(), including boxes that meet a
+# segment's envelope but not the segment.
+if python3 - "$DB" "$B" > "$TMP/roadbox" 2>&1 <<'PY'
+import json, random, subprocess, sys, urllib.request
+db, base = sys.argv[1], sys.argv[2]
+random.seed(7)
+boxes = []
+for _ in range(40):
+    x, y = 104.05 + 0.06 * random.random(), 30.60 + 0.06 * random.random()
+    boxes.append((x, y, x + 0.0015, y + 0.0015))
+def sql(q):
+    return subprocess.run(["sqlite3", "-cmd", ".load mod_spatialite", db], input=q, capture_output=True,
+                          text=True, check=True).stdout.split()
+bad = envelope_only = 0
+for (a, b, c, d) in boxes:
+    mbr = f"BuildMbr({a!r}, {b!r}, {c!r}, {d!r}, 4326)"
+    want = set(sql(f"SELECT id FROM road_segments WHERE Intersects(geom, {mbr});"))
+    env = int(sql(f"SELECT count(*) FROM road_segments WHERE MbrIntersects(geom, {mbr});")[0])
+    envelope_only += env > len(want)
+    fc = json.load(urllib.request.urlopen(f"{base}/collections/roads/items?limit=10000&bbox={a!r},{b!r},{c!r},{d!r}"))
+    got = {str(f["id"]) for f in fc["features"]}
+    if got != want:
+        bad += 1
+        print("box", (a, b, c, d), "served", len(got), "SpatiaLite", len(want), sorted(got ^ want)[:5])
+print(len(boxes), "boxes,", envelope_only, "meet only an envelope")
+sys.exit(1 if bad or not envelope_only else 0)
+PY
+then ok "bbox by the segments' lines equals SpatiaLite Intersects() ($(tail -1 "$TMP/roadbox"))"
+else bad "bbox by geometry on roads: $(head -3 "$TMP/roadbox" | tr '\n' ' ')"; fi
 FID=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['features'][0]['id'])" "$TMP/page1.json")
 r=$(status "$B/collections/roads/items/$FID")
 [ "$r" = "200 application/geo+json" ] && grep -q '"collection"' "$TMP/body" && ok "GET /collections/roads/items/$FID: 200 with links" || bad "item: $r"

@@ -323,6 +323,71 @@ import json, sqlite3; d=json.load(open('$WORK/body'))
 n=sqlite3.connect('$DB').execute('SELECT count(*) FROM incidents WHERE lon>=104.05 AND lat BETWEEN 30.5 AND 30.7').fetchone()[0]
 ids=[f['id'] for f in d['features']]
 assert d['numberMatched']==n>0 and ids==sorted(ids), (d['numberMatched'], n)"
+# /req/core/fc-bbox-response: a feature is selected when its geometry meets the bbox, not its
+# envelope. Small boxes in each corner of every area's envelope (where most areas are not) and
+# one inside it: the areas served equal SpatiaLite's Intersects() for every box, and some boxes
+# meet an area's envelope but not the area (the case an envelope test gets wrong).
+sqlite3 -cmd '.load mod_spatialite' "$DB" "SELECT MbrMinX(geom), MbrMinY(geom), MbrMaxX(geom), MbrMaxY(geom) FROM areas" | tr '|' ' ' > "$WORK/envs"
+: > "$WORK/boxcheck"
+envelope_only=0
+while read -r x0 y0 x1 y1; do
+  for f in "0 0" "0.97 0" "0 0.97" "0.97 0.97" "0.4 0.4"; do
+    read -r fx fy <<< "$f"
+    box=$(python3 -c "x0,y0,x1,y1,fx,fy=$x0,$y0,$x1,$y1,$fx,$fy; w=(x1-x0)*0.03; h=(y1-y0)*0.03; a=x0+fx*(x1-x0); b=y0+fy*(y1-y0); print(f'{a:.7f},{b:.7f},{a+w:.7f},{b+h:.7f}')")
+    IFS=, read -r bw bs be bn <<< "$box"
+    want=$(sqlite3 -cmd '.load mod_spatialite' "$DB" "SELECT code FROM areas WHERE Intersects(geom, BuildMbr($bw,$bs,$be,$bn,4326)) ORDER BY code" | paste -sd,)
+    env=$(sqlite3 -cmd '.load mod_spatialite' "$DB" "SELECT count(*) FROM areas WHERE MbrIntersects(geom, BuildMbr($bw,$bs,$be,$bn,4326))")
+    got=$(curl -fsS "$BASE/collections/areas/items?limit=10000&bbox=$box" | python3 -c 'import json,sys; print(",".join(sorted(str(f["id"]) for f in json.load(sys.stdin)["features"])))')
+    [ "$got" = "$want" ] || echo "bbox $box: served [$got], SpatiaLite [$want]" >> "$WORK/boxcheck"
+    if [ "$env" -gt "$(echo "$want" | tr ',' '\n' | grep -c .)" ]; then envelope_only=$((envelope_only + 1)); fi
+  done
+done < "$WORK/envs"
+check "7.15.3 /req/core/fc-bbox-response: areas by geometry equal SpatiaLite Intersects() for $(($(wc -l < "$WORK/envs") * 5)) boxes ($envelope_only meet only an envelope)" \
+  test ! -s "$WORK/boxcheck" -a "$envelope_only" -gt 0
+if [ -s "$WORK/boxcheck" ]; then head -5 "$WORK/boxcheck"; fi
+# The same for a computed collection paged from the result cache (the black spots' hulls,
+# polygons whose envelopes are much larger than they are): SpatiaLite's Intersects() on each
+# served hull's GeoJSON is the reference, for boxes in its envelope's corners and inside it.
+curl -fsS "${AUTH[@]}" "$BASE/collections/blackspot_hulls/items?limit=10000" > "$WORK/hulls.json"
+if python3 - "$WORK/hulls.json" "$DB" "$BASE" "$TOKEN" > "$WORK/hullcheck" 2>&1 <<'PY'
+import json, subprocess, sys, urllib.request
+hulls, db, base, token = json.load(open(sys.argv[1]))["features"], sys.argv[2], sys.argv[3], sys.argv[4]
+boxes, sql = [], []
+for f in hulls:
+    xs = [p[0] for r in f["geometry"]["coordinates"] for p in r]
+    ys = [p[1] for r in f["geometry"]["coordinates"] for p in r]
+    x0, y0, x1, y1 = min(xs), min(ys), max(xs), max(ys)
+    for fx, fy in ((0, 0), (0.8, 0), (0, 0.8), (0.8, 0.8), (0.4, 0.4)):
+        a, b = x0 + fx * (x1 - x0), y0 + fy * (y1 - y0)
+        boxes.append((a, b, a + 0.2 * (x1 - x0), b + 0.2 * (y1 - y0)))
+for k, (a, b, c, d) in enumerate(boxes):
+    for f in hulls:
+        g = json.dumps(f["geometry"]).replace("'", "''")
+        sql.append(f"SELECT {k}, '{f['id']}' WHERE Intersects(SetSRID(GeomFromGeoJSON('{g}'), 4326), BuildMbr({a!r}, {b!r}, {c!r}, {d!r}, 4326));")
+out = subprocess.run(["sqlite3", "-cmd", ".load mod_spatialite", db], input="\n".join(sql),
+                     capture_output=True, text=True, check=True).stdout
+want = {}
+for line in out.split():
+    k, i = line.split("|")
+    want.setdefault(int(k), set()).add(i)
+bad = envelope_only = 0
+for k, (a, b, c, d) in enumerate(boxes):
+    req = urllib.request.Request(f"{base}/collections/blackspot_hulls/items?limit=10000&bbox={a!r},{b!r},{c!r},{d!r}",
+                                 headers={"Authorization": "Bearer " + token})
+    got = {str(f["id"]) for f in json.load(urllib.request.urlopen(req))["features"]}
+    env = sum(1 for f in hulls if not (max(p[0] for r in f["geometry"]["coordinates"] for p in r) < a or
+              min(p[0] for r in f["geometry"]["coordinates"] for p in r) > c or
+              max(p[1] for r in f["geometry"]["coordinates"] for p in r) < b or
+              min(p[1] for r in f["geometry"]["coordinates"] for p in r) > d))
+    envelope_only += env > len(want.get(k, set()))
+    if got != want.get(k, set()):
+        bad += 1
+        print("box", k, "served", sorted(got), "SpatiaLite", sorted(want.get(k, set())))
+print(len(hulls), "hulls", len(boxes), "boxes", envelope_only, "envelope-only")
+sys.exit(1 if bad or not hulls or not envelope_only else 0)
+PY
+then ok "fc-bbox-response: black-spot hulls by geometry equal SpatiaLite Intersects() ($(tail -1 "$WORK/hullcheck"))"
+else bad "fc-bbox-response on the black-spot hulls: $(head -3 "$WORK/hullcheck" | tr '\n' ' ')"; fi
 # 7.16.2: a single feature links to itself and its collection
 ACODE=$(sqlite3 "$DB" 'SELECT code FROM areas ORDER BY code LIMIT 1')
 for u in "/collections/areas/items/$ACODE" /collections/incidents/items/1 '/collections/hotspots/items/1?cell=250' /collections/blackspots/items/1; do
