@@ -39,6 +39,7 @@ struct incset {
     char srs[256];
     int64_t version;
     int64_t t_min, t_max;   /* first and last dated incident; INT64_MIN when none is dated */
+    double pt_bb[4];        /* the located incidents' box; INFINITY, -INFINITY when none */
     int failed;             /* set by a callback when an allocation fails */
     int cached;             /* the incidents came from the snapshot file */
     _Atomic uint64_t scans; /* full passes over items (statistics; see incset.h) */
@@ -346,15 +347,25 @@ static hz_status load_areas(incset *s, store *st, char *err, size_t errlen)
     return HZ_OK;
 }
 
-/* The first and last dated incident (incset_study_period()). */
+/* The first and last dated incident (incset_study_period()) and the located incidents' box
+ * (incset_extent()), one pass when the snapshot is built. */
 static void time_span(incset *s)
 {
     s->t_min = INT64_MAX;
     s->t_max = INT64_MIN;
+    s->pt_bb[0] = s->pt_bb[1] = INFINITY;
+    s->pt_bb[2] = s->pt_bb[3] = -INFINITY;
     for (size_t k = 0; k < s->n; k++) {
-        if (s->items[k].t == INT64_MIN) continue;
-        if (s->items[k].t < s->t_min) s->t_min = s->items[k].t;
-        if (s->items[k].t > s->t_max) s->t_max = s->items[k].t;
+        const hz_incident *it = &s->items[k];
+        if (hz_incident_has_point(it)) {
+            s->pt_bb[0] = fmin(s->pt_bb[0], it->lon);
+            s->pt_bb[1] = fmin(s->pt_bb[1], it->lat);
+            s->pt_bb[2] = fmax(s->pt_bb[2], it->lon);
+            s->pt_bb[3] = fmax(s->pt_bb[3], it->lat);
+        }
+        if (it->t == INT64_MIN) continue;
+        if (it->t < s->t_min) s->t_min = it->t;
+        if (it->t > s->t_max) s->t_max = it->t;
     }
     if (s->t_max == INT64_MIN) s->t_min = INT64_MIN;
 }
@@ -389,6 +400,8 @@ static incset *incset_new(char *err, size_t errlen)
         return NULL;
     }
     s->memo = memo;
+    s->pt_bb[0] = s->pt_bb[1] = INFINITY; /* no located incident until time_span() */
+    s->pt_bb[2] = s->pt_bb[3] = -INFINITY;
     atomic_init(&s->scans, 0);
     pthread_mutex_init(&s->memo_mu, NULL);
     return s;
@@ -867,8 +880,12 @@ void incset_time_span(const incset *s, int64_t *first, int64_t *last)
 
 void incset_extent(const incset *s, double bb[4])
 {
-    bb[0] = bb[1] = INFINITY;
-    bb[2] = bb[3] = -INFINITY;
+    if (!s->nareas) {
+        memcpy(bb, s->pt_bb, sizeof s->pt_bb);
+    } else {
+        bb[0] = bb[1] = INFINITY;
+        bb[2] = bb[3] = -INFINITY;
+    }
     for (size_t i = 0; i < s->nareas; i++) {
         const hz_area *a = &s->areas[i];
         bb[0] = fmin(bb[0], a->minlon);
@@ -876,20 +893,16 @@ void incset_extent(const incset *s, double bb[4])
         bb[2] = fmax(bb[2], a->maxlon);
         bb[3] = fmax(bb[3], a->maxlat);
     }
-    if (!s->nareas) {
-        incset_note_scan(s);
-        for (size_t i = 0; i < s->n; i++) {
-            if (!hz_incident_has_point(&s->items[i])) continue;
-            bb[0] = fmin(bb[0], s->items[i].lon);
-            bb[1] = fmin(bb[1], s->items[i].lat);
-            bb[2] = fmax(bb[2], s->items[i].lon);
-            bb[3] = fmax(bb[3], s->items[i].lat);
-        }
-    }
     if (!isfinite(bb[0])) {
         bb[0] = -180;
         bb[1] = -90;
         bb[2] = 180;
         bb[3] = 90;
     }
+}
+
+int incset_points_box(const incset *s, double bb[4])
+{
+    memcpy(bb, s->pt_bb, sizeof s->pt_bb);
+    return isfinite(bb[0]);
 }

@@ -1,12 +1,14 @@
 /* collections.c - the table of collections and the /collections routes (collections.h). */
 #include "hazmap/collections.h"
 #include "hazmap/apiroutes.h"
+#include "hazmap/hotspots.h"
 #include "hazmap/htmlpage.h"
 #include "hazmap/hztime.h"
 #include "hazmap/oapif.h"
 #include "hazmap/outcrs.h"
 #include "hazmap/paging.h"
 #include "hazmap/projroutes.h"
+#include "hazmap/release.h"
 #include "hazmap/roadroutes.h"
 
 #include <math.h>
@@ -14,6 +16,14 @@
 #include <string.h>
 
 #define CRS84 "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+/* How far a collection's features may lie past the data's box (extent_of()), so that its
+ * extent contains every feature (issue 15): cells are centred in the study area, so their
+ * corners reach past it (the largest automatic cell's for planners, hotspots_auto_reach(); a
+ * released square's diagonal for the public, whose black spots are squares too); road sites lie
+ * on the road network, which runs past the areas. Not covered: a project drawn outside the
+ * areas. */
+enum { REACH_NONE = 0, REACH_CELLS, REACH_PUBLIC_SQUARES, REACH_ROADS };
 
 /* Who reads a collection. */
 enum {
@@ -31,6 +41,7 @@ typedef struct coll_def {
     /* the collection's own spatial extent, for features that are not incidents and have no time
      * (then the temporal extent is null); NULL: the data's (extent_of(), app_time_span()) */
     int (*extent)(const hctx *c, double bb[4]);
+    int reach; /* REACH_*: how far the features may lie past the data's box */
 } coll_def;
 
 /* The projects have no time of their own (their dates are properties): the data's box, no
@@ -48,48 +59,50 @@ static const coll_def collections[] = {
      "100,000 per year (exact Poisson 95 % limits) under the filters",
      "count of the filtered incidents in the area and its sub-areas; crude rate per 100,000 per "
      "year, exact Poisson 95 % CI (Garwood 1936)",
-     COLL_EVERYONE, oapif_areas_items, oapif_area_item, NULL},
+     COLL_EVERYONE, oapif_areas_items, oapif_area_item, NULL, REACH_NONE},
     {"incidents", "Incidents", "Geocoded injury incidents (planners only)",
      "the stored incidents, as imported or posted", COLL_INCIDENTS, oapif_incidents_items,
-     oapif_incident_item, NULL},
+     oapif_incident_item, NULL, REACH_NONE},
     {"hotspots", "Hot spots", "Getis-Ord Gi* hot and cold spot cells under the filters",
      "Getis-Ord local statistic on aggregated cells (Getis & Ord 1992; Ord & Getis 1995), FDR "
      "by Benjamini-Hochberg",
-     COLL_EVERYONE, apiroutes_hotspots_items, apiroutes_hotspots_item, NULL},
+     COLL_EVERYONE, apiroutes_hotspots_items, apiroutes_hotspots_item, NULL, REACH_CELLS},
     {"blackspots", "Black spots", "DBSCAN black-spot clusters, ranked",
      "DBSCAN (Ester et al. 1996) in the working CRS, ranked by severity score; slope_yr: "
      "least-squares slope of the yearly counts (incidents per year)",
-     COLL_EVERYONE, apiroutes_blackspots_items, apiroutes_blackspots_item, NULL},
+     COLL_EVERYONE, apiroutes_blackspots_items, apiroutes_blackspots_item, NULL,
+     REACH_PUBLIC_SQUARES},
     {"blackspot_hulls", "Black-spot hulls",
      "The convex hulls of the black spots as polygons: the same view, ranks and properties",
      "the black spots' convex hulls (Andrew's monotone chain, 1979); one computation with the "
      "black spots",
-     COLL_EVERYONE, apiroutes_blackspot_hulls_items, apiroutes_blackspot_hulls_item, NULL},
+     COLL_EVERYONE, apiroutes_blackspot_hulls_items, apiroutes_blackspot_hulls_item, NULL,
+     REACH_PUBLIC_SQUARES},
     {"emerging", "Emerging hot spots",
      "Cells classed new, consecutive, intensifying, persistent, diminishing, sporadic, "
      "oscillating or historical hot (or cold) spots over time steps (EMERGING.md); an item "
      "carries its series",
      "Mann-Kendall trend of space-time Gi* (EMERGING.md)", COLL_EVERYONE, apiroutes_emerging_items,
-     apiroutes_emerging_item, NULL},
+     apiroutes_emerging_item, NULL, REACH_CELLS},
     {"roads", "Roads",
      "Road segments (OpenStreetMap data, © OpenStreetMap contributors, ODbL) with name, class, "
      "one-way, lanes and length; the same for every audience",
      "the imported road network (import-roads), lengths in the working CRS", COLL_EVERYONE,
-     roadroutes_items, roadroutes_item, roadroutes_extent},
+     roadroutes_items, roadroutes_item, roadroutes_extent, REACH_NONE},
     {"road_sites", "Road sites, screened",
      "Junctions and road sections ranked by the Empirical Bayes excess expected crashes (or EPDO "
      "score, or count) with the rule screen for crash-prone spots and stretches, under the "
      "filters (traffic by default); planners and editors only",
      "network screening (HSM part B ch. 4): Empirical Bayes expected and excess expected crashes "
      "under an NB2 safety performance function fitted on the network's sites; sliding window",
-     COLL_LIVE, roadroutes_sites_items, roadroutes_sites_item, NULL},
+     COLL_LIVE, roadroutes_sites_items, roadroutes_sites_item, NULL, REACH_ROADS},
     {"projects", "Safety-promotion projects",
      "The working groups' safety-promotion projects (安全促进项目): group, type, status, dates, "
      "target and location; the public sees the projects that have started, without the units "
      "behind them",
      "the projects registry (issue 12); geometry: the drawn location, else the project's areas, "
      "else null",
-     COLL_EVERYONE, projroutes_items, projroutes_item, projects_extent},
+     COLL_EVERYONE, projroutes_items, projroutes_item, projects_extent, REACH_NONE},
 };
 enum { NCOLLECTIONS = sizeof collections / sizeof *collections };
 
@@ -115,13 +128,55 @@ static json_t *time_or_null(int64_t t)
     return json_string(buf);
 }
 
+/* Grows bb (degrees) by r metres each way, on the safe side (the longitude degree measured at
+ * the box's edge farther from the equator). */
+static void grow_m(double bb[4], double r)
+{
+    double lat = fmin(89.0, fmax(fabs(bb[1]), fabs(bb[3])));
+    double dlat = r / 110574.0, dlon = r / (111320.0 * cos(lat * M_PI / 180.0));
+    bb[0] = fmax(-180.0, bb[0] - dlon);
+    bb[2] = fmin(180.0, bb[2] + dlon);
+    bb[1] = fmax(-90.0, bb[1] - dlat);
+    bb[3] = fmin(90.0, bb[3] + dlat);
+}
+
+/* d's spatial extent from the data's box bb0: its own (d->extent), grown by its reach, then
+ * rounded outward to 1e-7 degrees, the precision of the features' coordinates (a coordinate
+ * written rounded never falls outside). */
+static void extent_for(hctx *c, const coll_def *d, const double bb0[4], double bb[4])
+{
+    double own[4];
+    memcpy(bb, d->extent && d->extent(c, own) ? own : bb0, 4 * sizeof *bb);
+    if (d->reach == REACH_CELLS && c->role != HZ_ROLE_PUBLIC) {
+        /* the study box's area in metres, 1 % larger for the working CRS's scale error */
+        double midlat = 0.5 * (bb[1] + bb[3]);
+        double w = (bb[2] - bb[0]) * 111320.0 * cos(midlat * M_PI / 180.0),
+               h = (bb[3] - bb[1]) * 110574.0;
+        grow_m(bb, hotspots_auto_reach(1.01 * w * h));
+    } else if ((d->reach == REACH_CELLS || d->reach == REACH_PUBLIC_SQUARES) &&
+               c->role == HZ_ROLE_PUBLIC) {
+        /* a released square holds incidents of the areas (black spots: any point of it may
+         * be the one inside), so it reaches past them by up to its diagonal */
+        grow_m(bb, 1.01 * REL_SPOT_CELL * M_SQRT2);
+    } else if (d->reach == REACH_ROADS) {
+        double r[4];
+        if (roadroutes_extent(c, r)) {
+            bb[0] = fmin(bb[0], r[0]);
+            bb[1] = fmin(bb[1], r[1]);
+            bb[2] = fmax(bb[2], r[2]);
+            bb[3] = fmax(bb[3], r[3]);
+        }
+    }
+    for (int k = 0; k < 4; k++)
+        bb[k] = (k < 2 ? floor(bb[k] * 1e7) : ceil(bb[k] * 1e7)) / 1e7;
+}
+
 static json_t *collection_json(hctx *c, const coll_def *d, const double bb0[4], int64_t tmin,
                                int64_t tmax)
 {
-    double own[4];
-    const double *bb = bb0;
+    double bb[4];
+    extent_for(c, d, bb0, bb);
     if (d->extent) {
-        if (d->extent(c, own)) bb = own;
         tmin = INT64_MIN;
         tmax = INT64_MAX;
     }
@@ -176,12 +231,20 @@ static void add_crs(hctx *c, json_t *coll)
     json_object_set_new(coll, "storageCrs", json_string(CRS84));
 }
 
-/* The spatial extent the audience may see: planners get the incidents' box; the public and
- * editors the areas' (the incidents' box would give the outermost incidents' coordinates). */
+/* The spatial extent the audience may see: planners get the areas' and the incidents' box (an
+ * incident may lie outside every area); the public and editors the areas' (the incidents' box
+ * would give the outermost incidents' coordinates). */
 static void extent_of(const hctx *c, double bb[4])
 {
     if (tokens_reads_incidents(c->role)) {
+        double p[4];
         incset_extent(c->snap, bb);
+        if (incset_area_count(c->snap) && incset_points_box(c->snap, p)) {
+            bb[0] = fmin(bb[0], p[0]);
+            bb[1] = fmin(bb[1], p[1]);
+            bb[2] = fmax(bb[2], p[2]);
+            bb[3] = fmax(bb[3], p[3]);
+        }
         return;
     }
     const hz_area *a = incset_areas(c->snap);

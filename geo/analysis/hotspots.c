@@ -549,6 +549,14 @@ static hz_status study_box(const hotspots_input *in, double bb[4], char *err, si
     return HZ_OK;
 }
 
+double hotspots_auto_reach(double box_area_m2)
+{
+    /* the largest automatic square (the study box cut into AUTO_MIN_CELLS cells) reaches half
+     * its diagonal from its centre; a hexagon of the same count reaches less (its circumradius,
+     * 0.62 of sqrt(area / cells) against the square's 0.71) */
+    return sqrt(fmax(box_area_m2, 1.0) / AUTO_MIN_CELLS) * M_SQRT1_2;
+}
+
 /* Stage 2: the cell size, given or auto (twice the mean nearest-neighbour distance, clamped
  * to the cell counts of the study box), then raised to the disclosure floor. */
 static void choose_cell(hotspots_result *R, const hz_points *pts, const double bb[4],

@@ -168,6 +168,11 @@ long hotspots_locate(const hotspots_result *r, double x, double y);
 hz_status hotspots_outlines(const hotspots_result *r, double **lon, double **lat, int *nv,
                             char *err, size_t errlen);
 
+/* How far past its study box a cell of an automatic size can reach, in metres, for a study box
+ * of box_area_m2: a cell's centre lies in the study area, and the automatic size is at most
+ * the box cut into 30 cells (a given `cell` may be larger). For collection extents. */
+double hotspots_auto_reach(double box_area_m2);
+
 /* Class name of a confidence: "hot99", ..., "ns", ..., "cold99". Borrowed. */
 const char *hotspots_class_name(int confidence);
 

@@ -111,8 +111,12 @@ const char *incset_work_srs(const incset *s);
 int64_t incset_data_version(const incset *s);
 
 /* The data's extent in WGS84 degrees [west, south, east, north]: the areas' bounding box, or the
- * incidents' when there are no areas (one pass), or the whole world when there are neither. */
+ * incidents' when there are no areas, or the whole world when there are neither. O(areas). */
 void incset_extent(const incset *s, double bb[4]);
+
+/* The located incidents' box (found when the snapshot was built) into bb; 0 when no incident
+ * has a point. For planners only: it gives the outermost incidents' coordinates. */
+int incset_points_box(const incset *s, double bb[4]);
 
 /* First and last time of the dated incidents (INT64_MIN both when none is dated). No pass. */
 void incset_time_span(const incset *s, int64_t *first, int64_t *last);

@@ -388,6 +388,43 @@ sys.exit(1 if bad or not hulls or not envelope_only else 0)
 PY
 then ok "fc-bbox-response: black-spot hulls by geometry equal SpatiaLite Intersects() ($(tail -1 "$WORK/hullcheck"))"
 else bad "fc-bbox-response on the black-spot hulls: $(head -3 "$WORK/hullcheck" | tr '\n' ' ')"; fi
+# Every collection's extent contains every feature of its default view (issue 15), for planners
+# and the public: /collections/{id} agrees with /collections, and all pages are read.
+cat > "$WORK/extent.py" <<'PY'
+import json, sys, urllib.request
+base, token = sys.argv[1], sys.argv[2]
+def get(u):
+    h = {"Authorization": "Bearer " + token} if token else {}
+    return json.load(urllib.request.urlopen(urllib.request.Request(u if u.startswith("http") else base + u, headers=h)))
+def coords(c):
+    if c and isinstance(c[0], (int, float)):
+        yield c
+    else:
+        for x in c or []:
+            yield from coords(x)
+bad, seen = [], 0
+for coll in get("/collections")["collections"]:
+    cid = coll["id"]
+    ext = coll["extent"]["spatial"]["bbox"][0]
+    if get(f"/collections/{cid}")["extent"]["spatial"]["bbox"][0] != ext:
+        bad.append(f"{cid}: /collections/{cid} disagrees with /collections")
+    u = f"/collections/{cid}/items?limit=10000"
+    while u:
+        d = get(u)
+        for f in d["features"]:
+            seen += 1
+            for x, y, *_ in coords((f.get("geometry") or {}).get("coordinates")):
+                if not (ext[0] <= x <= ext[2] and ext[1] <= y <= ext[3]):
+                    bad.append(f"{cid} feature {f.get('id')}: ({x}, {y}) outside {ext}")
+        u = next((l["href"] for l in d["links"] if l["rel"] == "next"), None)
+print(f"{seen} features", *bad[:3], sep="; ")
+sys.exit(1 if bad or not seen else 0)
+PY
+for who in planner public; do
+  tok=$([ $who = planner ] && echo "$TOKEN" || echo "")
+  if r=$(python3 "$WORK/extent.py" "$BASE" "$tok" 2>&1); then ok "extents: every $who collection's extent contains its features ($r)"
+  else bad "extents ($who): $r"; fi
+done
 # 7.16.2: a single feature links to itself and its collection
 ACODE=$(sqlite3 "$DB" 'SELECT code FROM areas ORDER BY code LIMIT 1')
 for u in "/collections/areas/items/$ACODE" /collections/incidents/items/1 '/collections/hotspots/items/1?cell=250' /collections/blackspots/items/1; do
