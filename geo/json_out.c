@@ -94,61 +94,6 @@ void jbuf_num(jbuf *b, double v, int digits)
     jbuf_raw(b, t, (size_t)n);
 }
 
-/* %.12g of v without printf, when it can be done exactly: 1e-4 <= |v| < 1e11, where %g writes
- * fixed notation and v * 10^k (k <= 15, an exact power) is one correctly rounded product within
- * 1.2e-4 of the exact one. The 12 digits are that product rounded to an integer; within 1e-3 of
- * a rounding tie the exact decimal expansion decides, so the caller falls back to printf. Writes
- * into t (at least 24 bytes) and returns the length, or 0 for the fallback. The test compares
- * it with jansson byte for byte on a million values (check_server.c). */
-static int fast_g12(double v, char *t)
-{
-    static const double p10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-    double a = fabs(v);
-    if (!(a >= 1e-4 && a < 1e11)) return 0;
-    int e = (int)floor(log10(a)); /* the decimal exponent, corrected once below */
-    if (e < -4) e = -4;
-    if (e > 10) e = 10;
-    double s = a * p10[11 - e];
-    if (s < 1e11 && e > -4) { /* log10 rounded across a power of ten */
-        e--;
-        s = a * p10[11 - e];
-    } else if (s >= 1e12 && e < 10) {
-        e++;
-        s = a * p10[11 - e];
-    }
-    if (s < 1e11 || s >= 1e12) return 0;
-    double fl = floor(s), frac = s - fl; /* exact: s < 2^53 */
-    if (fabs(frac - 0.5) < 1e-3) return 0;
-    unsigned long long m = (unsigned long long)fl + (frac > 0.5);
-    if (m >= 1000000000000ULL) return 0; /* rounded up to the next power of ten */
-    char d[12];
-    for (int i = 11; i >= 0; i--, m /= 10)
-        d[i] = (char)('0' + m % 10);
-    int last = 11;     /* the last digit kept: trailing zeros of the fraction go */
-    int point = e + 1; /* digits before the decimal point (<= 0: "0." and zeros first) */
-    while (last >= (point > 0 ? point : 0) && d[last] == '0')
-        last--;
-    int n = 0;
-    if (v < 0) t[n++] = '-';
-    if (point <= 0) {
-        t[n++] = '0';
-        t[n++] = '.';
-        for (int i = point; i < 0; i++)
-            t[n++] = '0';
-        memcpy(t + n, d, (size_t)last + 1);
-        return n + last + 1;
-    }
-    memcpy(t + n, d, (size_t)point);
-    n += point;
-    if (last >= point) {
-        t[n++] = '.';
-        memcpy(t + n, d + point, (size_t)(last - point + 1));
-        n += last - point + 1;
-    }
-    return n;
-}
-
 void jbuf_real(jbuf *b, double v)
 {
     if (!isfinite(v)) {
@@ -156,12 +101,8 @@ void jbuf_real(jbuf *b, double v)
         return;
     }
     char t[48];
-    int n = fast_g12(v, t);
-    if (n == 0) {
-        n = snprintf(t, sizeof t, "%.12g", v);
-        assert(n > 0 && (size_t)n < sizeof t - 2);
-    }
-    t[n] = 0;
+    int n = snprintf(t, sizeof t, "%.12g", v);
+    assert(n > 0 && (size_t)n < sizeof t - 2);
     char *e = strchr(t, 'e');
     if (!e && !strchr(t, '.')) {
         memcpy(t + n, ".0", 3);

@@ -1049,9 +1049,9 @@ START_TEST(test_json_out)
         free(t);
     }
     /* Reals: byte for byte as jansson writes them at 12 digits (the trees' output), so that a
-     * view written as text reads as the tree did: fixed values, a million random doubles of
-     * every magnitude (jbuf_real()'s own digits cover 1e-4..1e11), and values a hair from a
-     * rounding tie in the 12th digit (where it must defer to printf). */
+     * view written as text reads as the tree did (".0" on integral values, the exponent's form):
+     * fixed values, a million random doubles of every magnitude, and values a hair from a
+     * rounding tie in the 12th digit. */
     static const double fixed[] = {
         0,    -0.0, 1,      -2,     0.5,      412546.5, 3393643.0, 1e-5,           1e-4,
         1e11, 1e12, 2.5e20, -1e100, 1.5e-300, 0.1,      1.0 / 3,   99999999999.95, 123456789012.0};
