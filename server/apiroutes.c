@@ -462,9 +462,8 @@ static void page_from(void *ud, const unsigned char *blob, size_t len)
         paging_send_packed_item(j->c, j->rs, blob, len, j->fid, j->crs);
 }
 
-/* Packs fc (consumed) and keeps it under key; the packed bytes in *blob (caller frees) when blob
- * is not NULL. -1 on OOM. */
-static int keep_packed(hctx *c, const char *key, json_t *fc, unsigned char **blob, size_t *len)
+/* Packs fc (consumed) and keeps it under key. -1 on OOM. */
+static int keep_packed(hctx *c, const char *key, json_t *fc)
 {
     unsigned char *b = NULL;
     size_t n = 0;
@@ -472,13 +471,28 @@ static int keep_packed(hctx *c, const char *key, json_t *fc, unsigned char **blo
     json_decref(fc);
     if (rc) return -1;
     rescache_store_bytes(c, key, b, n);
-    if (blob) {
-        *blob = b;
-        *len = n;
-    } else {
-        free(b);
-    }
+    free(b);
     return 0;
+}
+
+/* Computes k's view v in its packed form (paging_pack()): *blob (malloc'd) and *len; a sibling
+ * view computed with it is kept under v->key2. -1 with rs filled. */
+static int compute_packed(hctx *c, const computed_kind *k, const spots_view *v,
+                          unsigned char **blob, size_t *len, hresp *rs)
+{
+    if (k->pack) return k->pack(c, v, blob, len, rs);
+    json_t *sibling = NULL, *fc = k->compute(c, v, &sibling, rs);
+    if (!fc) return -1;
+    int rc = paging_pack(fc, blob, len);
+    json_decref(fc);
+    if (sibling && (rc || !v->key2[0]))
+        json_decref(sibling);
+    else if (sibling && keep_packed(c, v->key2, sibling)) {
+        free(*blob);
+        rc = -1;
+    }
+    if (rc) hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
+    return rc;
 }
 
 /* The one path of every computed collection's pages and items: a view is computed once (counted
@@ -509,23 +523,9 @@ static void computed_serve(hctx *c, const hreq *rq, hresp *rs, const computed_ki
     if (app_offload(c, rs)) return;
     unsigned char *blob = NULL;
     size_t len = 0;
-    if (k->pack) {
-        if (k->pack(c, &v, &blob, &len, rs)) return;
-        metrics_computation(c->metrics, k->name);
-        rescache_store_bytes(c, v.key, blob, len);
-        page_from(&job, blob, len);
-        free(blob);
-        return;
-    }
-    json_t *sibling = NULL, *fc = k->compute(c, &v, &sibling, rs);
-    if (!fc) return;
+    if (compute_packed(c, k, &v, &blob, &len, rs)) return;
     metrics_computation(c->metrics, k->name);
-    if (keep_packed(c, v.key, fc, &blob, &len) ||
-        (sibling && v.key2[0] && keep_packed(c, v.key2, sibling, NULL, NULL))) {
-        free(blob);
-        hresp_error(rs, 503, "ServiceUnavailable", "out of memory");
-        return;
-    }
+    rescache_store_bytes(c, v.key, blob, len);
     page_from(&job, blob, len);
     free(blob);
 }
