@@ -878,14 +878,10 @@ void incset_time_span(const incset *s, int64_t *first, int64_t *last)
     *last = s->t_max;
 }
 
-void incset_extent(const incset *s, double bb[4])
+int incset_areas_box(const incset *s, double bb[4])
 {
-    if (!s->nareas) {
-        memcpy(bb, s->pt_bb, sizeof s->pt_bb);
-    } else {
-        bb[0] = bb[1] = INFINITY;
-        bb[2] = bb[3] = -INFINITY;
-    }
+    bb[0] = bb[1] = INFINITY;
+    bb[2] = bb[3] = -INFINITY;
     for (size_t i = 0; i < s->nareas; i++) {
         const hz_area *a = &s->areas[i];
         bb[0] = fmin(bb[0], a->minlon);
@@ -893,12 +889,16 @@ void incset_extent(const incset *s, double bb[4])
         bb[2] = fmax(bb[2], a->maxlon);
         bb[3] = fmax(bb[3], a->maxlat);
     }
-    if (!isfinite(bb[0])) {
-        bb[0] = -180;
-        bb[1] = -90;
-        bb[2] = 180;
-        bb[3] = 90;
-    }
+    return s->nareas > 0;
+}
+
+void incset_extent(const incset *s, double bb[4])
+{
+    if (incset_areas_box(s, bb) || incset_points_box(s, bb)) return;
+    bb[0] = -180;
+    bb[1] = -90;
+    bb[2] = 180;
+    bb[3] = 90;
 }
 
 int incset_points_box(const incset *s, double bb[4])

@@ -128,6 +128,15 @@ static json_t *time_or_null(int64_t t)
     return json_string(buf);
 }
 
+/* Grows bb to hold box o. */
+static void box_union(double bb[4], const double o[4])
+{
+    bb[0] = fmin(bb[0], o[0]);
+    bb[1] = fmin(bb[1], o[1]);
+    bb[2] = fmax(bb[2], o[2]);
+    bb[3] = fmax(bb[3], o[3]);
+}
+
 /* Grows bb (degrees) by r metres each way, on the safe side (the longitude degree measured at
  * the box's edge farther from the equator). */
 static void grow_m(double bb[4], double r)
@@ -160,12 +169,7 @@ static void extent_for(hctx *c, const coll_def *d, const double bb0[4], double b
         grow_m(bb, 1.01 * REL_SPOT_CELL * M_SQRT2);
     } else if (d->reach == REACH_ROADS) {
         double r[4];
-        if (roadroutes_extent(c, r)) {
-            bb[0] = fmin(bb[0], r[0]);
-            bb[1] = fmin(bb[1], r[1]);
-            bb[2] = fmax(bb[2], r[2]);
-            bb[3] = fmax(bb[3], r[3]);
-        }
+        if (roadroutes_extent(c, r)) box_union(bb, r);
     }
     for (int k = 0; k < 4; k++)
         bb[k] = (k < 2 ? floor(bb[k] * 1e7) : ceil(bb[k] * 1e7)) / 1e7;
@@ -233,32 +237,16 @@ static void add_crs(hctx *c, json_t *coll)
 
 /* The spatial extent the audience may see: planners get the areas' and the incidents' box (an
  * incident may lie outside every area); the public and editors the areas' (the incidents' box
- * would give the outermost incidents' coordinates). */
+ * would give the outermost incidents' coordinates); the whole world when there is neither. */
 static void extent_of(const hctx *c, double bb[4])
 {
-    if (tokens_reads_incidents(c->role)) {
-        double p[4];
-        incset_extent(c->snap, bb);
-        if (incset_area_count(c->snap) && incset_points_box(c->snap, p)) {
-            bb[0] = fmin(bb[0], p[0]);
-            bb[1] = fmin(bb[1], p[1]);
-            bb[2] = fmax(bb[2], p[2]);
-            bb[3] = fmax(bb[3], p[3]);
-        }
-        return;
+    double p[4];
+    int any = incset_areas_box(c->snap, bb);
+    if (tokens_reads_incidents(c->role) && incset_points_box(c->snap, p)) {
+        box_union(bb, p);
+        any = 1;
     }
-    const hz_area *a = incset_areas(c->snap);
-    size_t n = incset_area_count(c->snap);
-    bb[0] = n ? a[0].minlon : -180;
-    bb[1] = n ? a[0].minlat : -90;
-    bb[2] = n ? a[0].maxlon : 180;
-    bb[3] = n ? a[0].maxlat : 90;
-    for (size_t i = 1; i < n; i++) {
-        bb[0] = fmin(bb[0], a[i].minlon);
-        bb[1] = fmin(bb[1], a[i].minlat);
-        bb[2] = fmax(bb[2], a[i].maxlon);
-        bb[3] = fmax(bb[3], a[i].maxlat);
-    }
+    if (!any) memcpy(bb, (const double[4]){-180, -90, 180, 90}, 4 * sizeof *bb);
 }
 
 void collections_list(hctx *c, const hreq *rq, hresp *rs)

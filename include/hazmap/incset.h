@@ -114,6 +114,9 @@ int64_t incset_data_version(const incset *s);
  * incidents' when there are no areas, or the whole world when there are neither. O(areas). */
 void incset_extent(const incset *s, double bb[4]);
 
+/* The areas' bounding box into bb; 0 when there are no areas. O(areas). */
+int incset_areas_box(const incset *s, double bb[4]);
+
 /* The located incidents' box (found when the snapshot was built) into bb; 0 when no incident
  * has a point. For planners only: it gives the outermost incidents' coordinates. */
 int incset_points_box(const incset *s, double bb[4]);
