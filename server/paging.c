@@ -320,9 +320,9 @@ static json_t *page_link(hctx *c, const hreq *rq, const char *rel, long offset, 
 }
 
 /* The largest page a next link grows to. GDAL 3.6's OAPIF client parses each page as one JSON
- * tree: pages of 1,000 features cost it 11 % less CPU than pages of 10,000 (bench/gisclients.sh,
- * measured side by side: 3.5 s against 3.9 s for the planners' 83,659 hot-spot cells), for 91
- * requests instead of 19, each under a millisecond from the packed view. */
+ * tree: pages of 1,000 features cost it 16 % less CPU than pages of 10,000 (bench/gisclients.sh
+ * measures both side by side: 3.4 s against 4.0 s for the planners' 83,659 hot-spot cells), for
+ * 91 requests instead of 19, each under a millisecond from the packed view. */
 #define PAGING_NEXT_CAP 1000
 
 /* The limit of the next link: twice this page's, up to PAGING_NEXT_CAP (a larger page asked for
